@@ -1,0 +1,384 @@
+// The data that flows along the pipeline:
+// manifest → model files → ModelProfile → Prediction → Observation → Verdict → GateResult → report.
+// Every stage folder imports its inputs and outputs from here, so the contracts live in one place.
+// Units are in the names (Bytes, Ms, TokPerSec, Pct); JSON keys in the report are snake_case (DESIGN.md),
+// the in-memory shapes below are the same objects.
+
+export const SCENARIO_IDS = ['steady_decode', 'prefill', 'first_token', 'kv_warm_reuse'] as const
+export type ScenarioId = (typeof SCENARIO_IDS)[number]
+export type ScenarioUnit = 'tok/s' | 'ms'
+export const SCENARIO_UNITS: Record<ScenarioId, ScenarioUnit> = {
+  steady_decode: 'tok/s',
+  prefill: 'tok/s',
+  first_token: 'ms',
+  kv_warm_reuse: 'tok/s'
+}
+
+export const VERDICTS = [
+  'match',
+  'slower-than-fit',
+  'faster-than-fit',
+  'inconclusive-noisy',
+  'runtime-error',
+  'skipped',
+  'does-not-fit'
+] as const
+export type Verdict = (typeof VERDICTS)[number]
+
+// ---------------------------------------------------------------------------------------------
+// Manifest and model sources
+// ---------------------------------------------------------------------------------------------
+
+/** One line of a manifest, parsed. `line` is 1-based, `file` the manifest path (or '<input>'). */
+export type ModelRef =
+  | { kind: 'hf'; ref: string; repo: string; quant?: string; revision?: string; file: string; line: number }
+  | { kind: 'local'; ref: string; path: string; file: string; line: number }
+
+/** A model whose bytes are on disk (all shards, first one first). */
+export interface ResolvedModel {
+  ref: string
+  paths: string[]
+}
+
+// ---------------------------------------------------------------------------------------------
+// GGUF and the model profile
+// ---------------------------------------------------------------------------------------------
+
+export const TENSOR_GROUPS = [
+  'attention',
+  'ffn_dense',
+  'ffn_expert',
+  'ffn_shared_expert',
+  'embedding',
+  'output',
+  'norm',
+  'ssm',
+  'other'
+] as const
+export type TensorGroup = (typeof TENSOR_GROUPS)[number]
+
+export type ModelClass = 'causal-lm' | 'embedding' | 'reranker'
+
+export interface ModelProfile {
+  architecture: string
+  modelClass: ModelClass
+  /** general.file_type as a name (e.g. "Q4_K_M"), or null when absent. */
+  fileType: string | null
+  shards: number
+  fileBytes: number
+  tensorBytes: number
+  tensorCount: number
+  paramCount: number
+  layers: number
+  embeddingLength: number
+  feedForwardLength: number
+  /** Per-expert FFN width for MoE models (expert_feed_forward_length), else 0. */
+  expertFeedForwardLength: number
+  heads: number
+  kvHeads: number
+  keyLength: number
+  valueLength: number
+  expertCount: number
+  expertUsedCount: number
+  sharedExpertCount: number
+  vocabSize: number
+  contextLength: number
+  bytesByGroup: Record<TensorGroup, number>
+  /** GGML type name → bytes of tensors of that type. Keys sorted. */
+  bytesByType: Record<string, number>
+  /** Bytes read from weights per decoded token: routed experts scaled by used/total, one embedding row. */
+  activeBytesPerToken: number
+  /** The same, split by GGML type name. Keys sorted. */
+  activeBytesByType: Record<string, number>
+  /** Matmul FLOPs per token over weights (2 × active matmul parameters), without attention scores. */
+  flopsPerToken: number
+  /** Attention FLOPs per token per token of context (QK^T and AV over all layers). */
+  attentionFlopsPerTokenPerDepth: number
+  /** KV cache bytes per token of context at F16 K and V (use kvBytesPerToken() for other types). */
+  kvBytesPerTokenF16: number
+}
+
+// ---------------------------------------------------------------------------------------------
+// Hardware
+// ---------------------------------------------------------------------------------------------
+
+/** A measured quantity with the samples it came from. spread = (max − min) / median. */
+export interface MeasuredFact {
+  value: number
+  unit: string
+  samples: number[]
+  spread: number
+}
+
+export interface GpuInfo {
+  name: string
+  memoryTotalBytes: number | null
+  memoryFreeBytes: number | null
+  driver: string | null
+  computeCapability: string | null
+}
+
+export interface LlamaBuildInfo {
+  commit: string
+  buildNumber: number | null
+  /** Backend llama.cpp reports in use ("CPU", "CUDA", "Metal", …). */
+  backend: string
+  /** node-llama-cpp package version whose bundle was built (the upstream release number is not in it). */
+  nodeLlamaCppVersion: string | null
+  binDir: string
+}
+
+export interface HardwareProfile {
+  schema_version: 1
+  fingerprint: string
+  system: {
+    os: string
+    arch: string
+    cpuModel: string
+    cores: number
+    threads: number
+    ramTotalBytes: number
+    ramAvailableBytes: number
+    gpus: GpuInfo[]
+  }
+  llama: LlamaBuildInfo
+  /** Facts measured through llama.cpp. Keys of maps are GGML type names. */
+  measured: {
+    decodeBandwidthBytesPerSec: MeasuredFact
+    decodeBandwidthByType: Record<string, MeasuredFact>
+    prefillFlopsPerSec: MeasuredFact
+    prefillFlopsByType: Record<string, MeasuredFact>
+    fixedDecodeMs: MeasuredFact | null
+    perLayerDecodeMs: MeasuredFact | null
+    /** Decode slowdown per token of context per layer, in ms, by KV cache type ("f16", "q8_0"). */
+    kvDepthMsPerTokenPerLayer: Record<string, MeasuredFact>
+    /** Prefill slowdown with prompt length: extra ms per token per token of prompt, per layer. */
+    prefillDepthMsPerTokenPerLayer: MeasuredFact | null
+    /** Extra per-token cost of the server path over llama-bench's (HTTP, sampling), ms. */
+    serverDecodeOverheadMs: MeasuredFact | null
+    /** Extra time on the server path between end of prefill and first token, ms. */
+    serverFirstTokenOverheadMs: MeasuredFact | null
+  }
+  /** Physical ceilings, for context only (the estimator uses `measured`). */
+  ceilings: {
+    memoryReadBytesPerSec: MeasuredFact | null
+    peakFlopsPerSec: MeasuredFact | null
+  }
+  /** Seconds each probe part took, for the log and report. */
+  probeSeconds: Record<string, number>
+  /** ISO time the probe ran; passed in as data. */
+  measuredAt: string
+}
+
+// ---------------------------------------------------------------------------------------------
+// Workload and prediction
+// ---------------------------------------------------------------------------------------------
+
+/** What the scenarios run: the same workload is handed to the estimator and the bench. */
+export interface Workload {
+  /** Context size the model is loaded with (KV cache size). */
+  contextTokens: number
+  kvType: string
+  /** Depth at which steady decode is measured (llama-bench -d). */
+  decodeDepth: number
+  decodeTokens: number
+  prefillTokens: number
+  /** Prompt length for first_token. */
+  firstTokenPromptTokens: number
+  /** kv_warm_reuse: cached prefix length and new suffix length. */
+  warmPrefixTokens: number
+  warmSuffixTokens: number
+  warmDecodeTokens: number
+  ubatch: number
+  batch: number
+  threads: number
+  gpuLayers: number
+  flashAttention: boolean
+}
+
+export type FitStatus = 'fits' | 'fits-with-warning' | 'does-not-fit'
+
+export interface MemoryFit {
+  status: FitStatus
+  weightsBytes: number
+  kvCacheBytes: number
+  computeBytes: number
+  overheadBytes: number
+  totalBytes: number
+  usableBytes: number
+  /** Layers that fit on the GPU when the whole model does not (partial offload); null on CPU-only. */
+  gpuLayersThatFit: number | null
+  /** Machines of this kind a layer split would need. */
+  machinesForSplit: number
+  reason: string
+}
+
+export interface ScenarioPrediction {
+  scenario: ScenarioId
+  unit: ScenarioUnit
+  predicted: number
+  predictedRange: [number, number]
+  /** Named parts of the estimate (ms or tok/s), shown next to the observed breakdown. */
+  breakdown: Record<string, number>
+}
+
+export interface Prediction {
+  fit: MemoryFit
+  scenarios: ScenarioPrediction[]
+  /** Why a scenario is not predicted (embedding model, does not fit). */
+  notPredicted: Partial<Record<ScenarioId, string>>
+}
+
+// ---------------------------------------------------------------------------------------------
+// Observation (bench) and verdicts (compare)
+// ---------------------------------------------------------------------------------------------
+
+export interface Observation {
+  scenario: ScenarioId
+  unit: ScenarioUnit
+  /** Median of the kept samples; null when the run failed. */
+  observed: number | null
+  samples: number[]
+  /** Samples dropped by the single-outlier rule. */
+  droppedSamples: number[]
+  spread: number | null
+  /** Measured breakdown (e.g. prefill_ms, first_decode_ms, unattributed_ms, cache_n). */
+  breakdown: Record<string, number>
+  error: { reason: string; logTail: string[] } | null
+  /** Paths of the llama.cpp logs of this observation, relative to the artifacts dir. */
+  logs: string[]
+  repeats: number
+}
+
+export interface ScenarioResult {
+  scenario: ScenarioId
+  unit: ScenarioUnit
+  predicted: number | null
+  predicted_range: [number, number] | null
+  observed: number | null
+  samples: number[]
+  spread: number | null
+  /** observed / predicted for tok/s; for first_token (ms) predicted / observed, so > 1 always means faster. */
+  ratio: number | null
+  abs_error_pct: number | null
+  verdict: Verdict
+  detail: {
+    reason?: string
+    predicted_breakdown?: Record<string, number>
+    observed_breakdown?: Record<string, number>
+    dropped_samples?: number[]
+    log_tail?: string[]
+    logs?: string[]
+    repeats?: number
+  }
+}
+
+export interface CompareSettings {
+  /** |ratio − 1| at or under this (fraction) is a match. */
+  tolerance: number
+  /** spread above this (fraction) is inconclusive-noisy. */
+  maxSpread: number
+}
+
+// ---------------------------------------------------------------------------------------------
+// Thresholds and gate
+// ---------------------------------------------------------------------------------------------
+
+export interface ScenarioThresholds {
+  max_median_abs_error_pct: number
+  max_abs_error_pct: number
+  max_noisy: number
+}
+
+export interface Thresholds {
+  tolerance_pct: number
+  max_spread_pct: number
+  min_models: number
+  max_runtime_errors: number
+  max_regression_pct?: number
+  scenarios: Partial<Record<ScenarioId, ScenarioThresholds>>
+}
+
+export interface GateFailure {
+  scenario: ScenarioId | null
+  model: string | null
+  limit: string
+  value: number
+  message: string
+}
+
+export interface GateResult {
+  passed: boolean
+  failures: GateFailure[]
+}
+
+export interface ScenarioSummary {
+  samples: number
+  gated: number
+  noisy: number
+  runtime_errors: number
+  median_abs_error_pct: number | null
+  max_abs_error_pct: number | null
+}
+
+// ---------------------------------------------------------------------------------------------
+// Report
+// ---------------------------------------------------------------------------------------------
+
+export interface Provenance {
+  llama_cpp_commit: string
+  llama_cpp_build: number | null
+  node_llama_cpp_version: string | null
+  backend: string
+  device: string
+  driver: string | null
+  threads: number
+  runner_os: string
+  wall_time_s: number
+  shard: string | null
+  runner_name: string | null
+}
+
+export interface ModelReport {
+  ref: string
+  path: string
+  profile: ModelProfile | null
+  fit: MemoryFit | null
+  error: string | null
+  scenarios: ScenarioResult[]
+}
+
+export interface Report {
+  schema_version: 1
+  generated_at: string
+  tool: { name: string; version: string }
+  provenance: Provenance
+  hardware: HardwareProfile
+  workload: Workload
+  estimator: { name: string; command: string | null }
+  models: ModelReport[]
+  summary: Partial<Record<ScenarioId, ScenarioSummary>>
+  gate: GateResult
+}
+
+// ---------------------------------------------------------------------------------------------
+// Edges: small interfaces the core is driven through (real implementations live in their folders)
+// ---------------------------------------------------------------------------------------------
+
+/** Random-access bytes: a local file, an HTTP resource read with Range requests, or a buffer. */
+export interface ByteSource {
+  /** A human name for errors (path or URL). */
+  readonly name: string
+  size(): Promise<number>
+  read(offset: number, length: number): Promise<Uint8Array>
+  /** Bytes actually fetched so far (for header-only reads). */
+  bytesRead(): number
+}
+
+export interface ArtifactSink {
+  upload(name: string, files: string[], rootDir: string): Promise<{ uploaded: boolean; message: string }>
+}
+
+export interface SummarySink {
+  write(markdown: string): Promise<void>
+}
