@@ -8,6 +8,7 @@ const common = {
   transform: { '^.+\\.ts$': ['ts-jest', { useESM: true, isolatedModules: true }] }
 }
 export default {
+  globalSetup: './test/global-setup.mjs',
   projects: [
     { ...common, displayName: 'unit', testMatch: ['<rootDir>/test/unit/**/*.test.ts'] },
     { ...common, displayName: 'e2e', testMatch: ['<rootDir>/test/e2e/**/*.test.ts'] }

@@ -1,0 +1,112 @@
+import { resolve } from 'node:path'
+import type { ScenarioId } from '../types.js'
+import { InputError } from '../util/errors.js'
+import { parseScenarioList, type CorpusName, DEFAULT_RUN_TIMEOUT_SEC } from '../pipeline/config.js'
+
+/** Every action input, named once (action.yml declares the same names; a unit test keeps them in step). */
+export const Inputs = {
+  Models: 'models',
+  ModelsFile: 'models-file',
+  Corpus: 'corpus',
+  Scenarios: 'scenarios',
+  Thresholds: 'thresholds',
+  LlamaCpp: 'llama-cpp',
+  HardwareProfile: 'hardware-profile',
+  HfToken: 'hf-token',
+  CacheDir: 'cache-dir',
+  UploadArtifacts: 'upload-artifacts',
+  ArtifactName: 'artifact-name',
+  PrComment: 'pr-comment',
+  GithubToken: 'github-token',
+  Shard: 'shard',
+  Mode: 'mode',
+  Reports: 'reports',
+  EstimatorCommand: 'estimator-command',
+  Baseline: 'baseline',
+  FailOnError: 'fail-on-error',
+  RunTimeout: 'run-timeout',
+  OutputDir: 'output-dir'
+} as const
+
+export const Outputs = {
+  Passed: 'passed',
+  Report: 'report',
+  Markdown: 'markdown',
+  Html: 'html',
+  Failures: 'failures'
+} as const
+
+export interface ActionConfig {
+  mode: 'validate' | 'aggregate'
+  models: string | null
+  modelsFile: string | null
+  corpus: CorpusName | null
+  scenarios: ScenarioId[]
+  thresholdsPath: string | null
+  llamaCpp: string
+  hardwarePath: string | null
+  hfToken: string | null
+  cacheDir: string | undefined
+  uploadArtifacts: boolean
+  artifactName: string
+  prComment: boolean
+  githubToken: string | null
+  shard: string | null
+  reportsDir: string | null
+  estimatorCommand: string | null
+  baselinePath: string | null
+  failOnError: boolean
+  runTimeoutSec: number
+  outputDir: string
+}
+
+function bool(get: (n: string) => string, name: string, dflt: boolean): boolean {
+  const v = get(name).trim().toLowerCase()
+  if (v === '') return dflt
+  if (['true', 'yes', '1', 'on'].includes(v)) return true
+  if (['false', 'no', '0', 'off'].includes(v)) return false
+  throw new InputError(`input ${name}`, null, `expected true or false, got "${v}"`)
+}
+
+const opt = (get: (n: string) => string, name: string): string | null => get(name).trim() || null
+
+/** Turns the raw inputs into one validated config; every error names the input. Pure: `get` reads an input. */
+export function readActionConfig(get: (name: string) => string, workspace: string): ActionConfig {
+  const mode = opt(get, Inputs.Mode) ?? 'validate'
+  if (mode !== 'validate' && mode !== 'aggregate') throw new InputError(`input ${Inputs.Mode}`, null, `expected validate or aggregate, got "${mode}"`)
+  const corpus = opt(get, Inputs.Corpus)
+  if (corpus && !['smoke', 'deep', 'synthetic'].includes(corpus)) {
+    throw new InputError(`input ${Inputs.Corpus}`, null, `expected smoke, deep or synthetic, got "${corpus}"`)
+  }
+  const timeout = opt(get, Inputs.RunTimeout)
+  const runTimeoutSec = timeout === null ? DEFAULT_RUN_TIMEOUT_SEC : Number(timeout)
+  if (!Number.isInteger(runTimeoutSec) || runTimeoutSec < 1) throw new InputError(`input ${Inputs.RunTimeout}`, null, `expected whole seconds ≥ 1, got "${timeout}"`)
+  const cfg: ActionConfig = {
+    mode,
+    models: opt(get, Inputs.Models),
+    modelsFile: opt(get, Inputs.ModelsFile),
+    corpus: corpus as CorpusName | null,
+    scenarios: parseScenarioList(get(Inputs.Scenarios), `input ${Inputs.Scenarios}`),
+    thresholdsPath: opt(get, Inputs.Thresholds),
+    llamaCpp: opt(get, Inputs.LlamaCpp) ?? 'auto',
+    hardwarePath: opt(get, Inputs.HardwareProfile),
+    hfToken: opt(get, Inputs.HfToken),
+    cacheDir: opt(get, Inputs.CacheDir) ?? undefined,
+    uploadArtifacts: bool(get, Inputs.UploadArtifacts, true),
+    artifactName: opt(get, Inputs.ArtifactName) ?? 'model-fit-gate',
+    prComment: bool(get, Inputs.PrComment, false),
+    githubToken: opt(get, Inputs.GithubToken),
+    shard: opt(get, Inputs.Shard),
+    reportsDir: opt(get, Inputs.Reports),
+    estimatorCommand: opt(get, Inputs.EstimatorCommand),
+    baselinePath: opt(get, Inputs.Baseline),
+    failOnError: bool(get, Inputs.FailOnError, true),
+    runTimeoutSec,
+    outputDir: resolve(workspace, opt(get, Inputs.OutputDir) ?? 'model-fit-gate-report')
+  }
+  if (cfg.mode === 'aggregate' && !cfg.reportsDir) throw new InputError(`input ${Inputs.Reports}`, null, 'is required with mode: aggregate')
+  if (cfg.mode === 'validate' && !cfg.models && !cfg.modelsFile && !cfg.corpus) {
+    throw new InputError('inputs', null, `give ${Inputs.Models}, ${Inputs.ModelsFile} or ${Inputs.Corpus}`)
+  }
+  return cfg
+}

@@ -1,0 +1,128 @@
+import { readdir } from 'node:fs/promises'
+import { join, resolve } from 'node:path'
+import * as core from '@actions/core'
+import * as github from '@actions/github'
+import { InputError, errorMessage } from '../util/errors.js'
+import { writeFileAtomic } from '../util/fs.js'
+import { runGate, writeOutputs, type GateRunResult } from '../pipeline/run.js'
+import { gateReports } from '../pipeline/check.js'
+import { defaultThresholdsPath } from '../pipeline/paths.js'
+import { installSignalCleanup } from '../bench/index.js'
+import { annotationsFor, renderComment, upsertStickyComment } from '../report/index.js'
+import type { Report } from '../types.js'
+import { Inputs, Outputs, readActionConfig, type ActionConfig } from './inputs.js'
+import { actionsArtifactSink, actionsSummarySink, filesUnder } from './sinks.js'
+
+const COMMENT_MARKER = '<!-- model-fit-gate -->'
+
+async function findReports(dir: string): Promise<string[]> {
+  const out: string[] = []
+  for (const e of await readdir(dir, { withFileTypes: true, recursive: true })) {
+    if (e.isFile() && e.name.endsWith('.json') && e.name.includes('report')) out.push(join(e.parentPath, e.name))
+  }
+  if (out.length === 0) throw new InputError(`input ${Inputs.Reports}`, null, `no report JSON files under ${dir}`)
+  return out.sort()
+}
+
+async function produce(cfg: ActionConfig): Promise<GateRunResult> {
+  const thresholdsPath = resolve(cfg.thresholdsPath ?? defaultThresholdsPath())
+  if (cfg.mode === 'aggregate') {
+    const { report } = await gateReports(await findReports(resolve(cfg.reportsDir as string)), { thresholdsPath, scenario: 'all' })
+    return writeOutputs(report, join(cfg.outputDir, 'report.json'), join(cfg.outputDir, 'logs'))
+  }
+  return runGate(
+    {
+      modelArgs: [],
+      modelsText: cfg.models,
+      modelsFile: cfg.modelsFile,
+      corpus: cfg.corpus,
+      scenarios: cfg.scenarios,
+      thresholdsPath,
+      llamaBin: cfg.llamaCpp,
+      hardwarePath: cfg.hardwarePath,
+      refreshHardware: false,
+      hfToken: cfg.hfToken ?? process.env.HF_TOKEN ?? null,
+      cacheDir: cfg.cacheDir,
+      reportPath: join(cfg.outputDir, 'report.json'),
+      runTimeoutSec: cfg.runTimeoutSec,
+      shard: cfg.shard,
+      estimatorCommand: cfg.estimatorCommand,
+      baselinePath: cfg.baselinePath,
+      workload: {},
+      runnerName: process.env.RUNNER_NAME ?? null
+    },
+    { log: core.info, group: core.group, now: () => new Date() }
+  )
+}
+
+async function postComment(cfg: ActionConfig, report: Report): Promise<void> {
+  const pr = github.context.payload.pull_request
+  if (!pr) return core.notice('pr-comment: not a pull_request event; no comment posted')
+  const { owner, repo } = github.context.repo
+  const headRepo = (pr.head as { repo?: { full_name?: string } } | undefined)?.repo?.full_name
+  if (headRepo && headRepo !== `${owner}/${repo}`) return core.notice('pr-comment: fork pull request (read-only token); comment skipped')
+  if (!cfg.githubToken) return core.notice(`pr-comment: no ${Inputs.GithubToken}; comment skipped`)
+  const octokit = github.getOctokit(cfg.githubToken)
+  const r = await upsertStickyComment(octokit, { owner, repo, issueNumber: pr.number, body: renderComment(report, COMMENT_MARKER), marker: COMMENT_MARKER })
+  if (r.skipped) core.notice(`pr-comment: skipped (${r.reason})`)
+}
+
+/** The action: read inputs, run the gate, then always write the summary, upload artifacts and set outputs. */
+export async function run(): Promise<void> {
+  installSignalCleanup()
+  let cfg: ActionConfig | null = null
+  let result: GateRunResult | null = null
+  let failure: string | null = null
+  try {
+    cfg = readActionConfig((n) => core.getInput(n), process.env.GITHUB_WORKSPACE ?? process.cwd())
+    if (cfg.hfToken) core.setSecret(cfg.hfToken)
+    if (process.env.HF_TOKEN) core.setSecret(process.env.HF_TOKEN)
+    result = await produce(cfg)
+  } catch (err) {
+    failure = err instanceof InputError ? `invalid input: ${err.message}` : `model-fit-gate failed: ${errorMessage(err)}`
+  }
+
+  const summary = actionsSummarySink()
+  const markdown = result ? result.markdown : `## ❌ model-fit-gate could not run\n\n\`\`\`\n${failure}\n\`\`\`\n`
+  try {
+    if (summary.available) await summary.write(markdown)
+    else core.info('job summary skipped: GITHUB_STEP_SUMMARY is not set')
+  } catch (err) {
+    core.warning(`job summary not written: ${errorMessage(err)}`)
+  }
+
+  const outputDir = cfg?.outputDir ?? resolve(process.env.GITHUB_WORKSPACE ?? process.cwd(), 'model-fit-gate-report')
+  if (!result) await writeFileAtomic(join(outputDir, 'error.md'), markdown).catch(() => undefined)
+  if (result) {
+    for (const a of annotationsFor(result.report)) {
+      if (a.level === 'error') core.error(a.message, { title: a.title })
+      else core.warning(a.message, { title: a.title })
+    }
+    if (cfg?.prComment) await postComment(cfg, result.report).catch((err) => core.notice(`pr-comment: skipped (${errorMessage(err)})`))
+  }
+  if (cfg?.uploadArtifacts ?? true) {
+    try {
+      const files = await filesUnder(outputDir)
+      const r = files.length
+        ? await actionsArtifactSink().upload(cfg?.artifactName ?? 'model-fit-gate', files, outputDir)
+        : { uploaded: false, message: 'artifact upload skipped: nothing was written' }
+      if (r.uploaded) core.info(r.message)
+      else core.notice(r.message)
+    } catch (err) {
+      core.warning(`artifact upload failed: ${errorMessage(err)}`)
+    }
+  } else core.notice(`artifact upload skipped (${Inputs.UploadArtifacts}: false)`)
+
+  const passed = Boolean(result?.report.gate.passed)
+  core.setOutput(Outputs.Passed, String(passed))
+  core.setOutput(Outputs.Report, result?.reportPath ?? '')
+  core.setOutput(Outputs.Markdown, result?.markdownPath ?? '')
+  core.setOutput(Outputs.Html, result?.htmlPath ?? '')
+  core.setOutput(Outputs.Failures, JSON.stringify(result ? result.report.gate.failures.map((f) => f.message) : [failure]))
+
+  const why = failure ?? (passed ? null : `gate failed: ${result!.report.gate.failures.length} failure(s) — ${result!.report.gate.failures.map((f) => f.message).join('; ')}`)
+  if (why) {
+    if (cfg && !cfg.failOnError) core.warning(`${why} (not failing the step: ${Inputs.FailOnError} is false)`)
+    else core.setFailed(why)
+  }
+}

@@ -1,0 +1,128 @@
+import type { CommandSpec } from './args.js'
+
+const llamaBin = { type: 'string', value: 'DIR', help: 'llama.cpp bin dir (else MODEL_FIT_GATE_LLAMA_BIN, PATH, setup-llama)' } as const
+const cacheDir = { type: 'string', value: 'DIR', help: 'cache dir (else MODEL_FIT_GATE_CACHE, else the XDG cache)' } as const
+const hardware = { type: 'string', value: 'FILE', help: 'hardware.json from `probe` (else the cached probe, measured if absent)' } as const
+
+/** Every command's flags, named once; `--help` text and parsing both come from here. */
+export const COMMANDS: Record<string, CommandSpec> = {
+  'setup-llama': {
+    name: 'setup-llama',
+    usage: 'model-fit-gate setup-llama [--dir D]',
+    summary:
+      'Build llama-bench, llama-server and llama-quantize from the llama.cpp source bundled in the pinned node-llama-cpp ' +
+      '(CUDA when nvcc and an NVIDIA GPU are present, Metal on macOS, else CPU). Cached by commit and backend; prints the bin dir last.',
+    flags: { dir: { type: 'string', value: 'DIR', help: 'cache dir (else MODEL_FIT_GATE_CACHE, else the XDG cache)' } },
+    positionals: { min: 0, max: 0, name: '' }
+  },
+  synth: {
+    name: 'synth',
+    usage: 'model-fit-gate synth --spec corpora/synthetic.yml --out DIR',
+    summary: 'Write the synthetic corpus (F16 by our GGUF writer, other types by llama-quantize) and DIR/manifest.txt. Files made from the same spec are reused.',
+    flags: {
+      spec: { type: 'string', value: 'FILE', help: 'corpus spec (default: the bundled corpora/synthetic.yml)' },
+      out: { type: 'string', value: 'DIR', help: 'output dir (required)' },
+      'llama-bin': llamaBin,
+      'cache-dir': cacheDir
+    },
+    positionals: { min: 0, max: 0, name: '' }
+  },
+  profile: {
+    name: 'profile',
+    usage: 'model-fit-gate profile MODEL [--json]',
+    summary: 'GGUF header → ModelProfile. MODEL: a local path, owner/repo:QUANT (header read by HTTP ranges, no download), or an http(s) URL.',
+    flags: { json: { type: 'boolean', help: 'print the profile as JSON' }, 'hf-token': { type: 'string', value: 'TOKEN', help: 'Hugging Face token (else HF_TOKEN)' } },
+    positionals: { min: 1, max: 1, name: 'MODEL' }
+  },
+  probe: {
+    name: 'probe',
+    usage: 'model-fit-gate probe [--out hardware.json] [--refresh]',
+    summary: 'Measure the HardwareProfile through llama.cpp itself (cached per device, llama.cpp build, backend and threads).',
+    flags: {
+      out: { type: 'string', value: 'FILE', help: 'write hardware.json here (default: print it)' },
+      refresh: { type: 'boolean', help: 're-measure even when a cached profile exists' },
+      'llama-bin': llamaBin,
+      'cache-dir': cacheDir
+    },
+    positionals: { min: 0, max: 0, name: '' }
+  },
+  fit: {
+    name: 'fit',
+    usage: 'model-fit-gate fit MODEL… [--hardware F] [--ctx N] [--json]',
+    summary: 'Predictions (memory fit and the four scenarios) without running any model.',
+    flags: {
+      hardware,
+      ctx: { type: 'string', value: 'N', help: 'context size the model is loaded with' },
+      json: { type: 'boolean', help: 'print JSON' },
+      'llama-bin': llamaBin,
+      'cache-dir': cacheDir,
+      'hf-token': { type: 'string', value: 'TOKEN', help: 'Hugging Face token (else HF_TOKEN)' }
+    },
+    positionals: { min: 1, max: Infinity, name: 'MODEL' }
+  },
+  validate: {
+    name: 'validate',
+    usage: 'model-fit-gate validate [MODEL…] [--models-file F] [--corpus smoke|deep|synthetic] [--hardware F] [--scenarios a,b] [--out report.json]',
+    summary: 'Profile, predict, run the scenarios with real llama.cpp, and write the report (JSON, Markdown, HTML). Exit 1 when the gate fails.',
+    flags: {
+      'models-file': { type: 'string', value: 'FILE', help: 'manifest: one model per line' },
+      corpus: { type: 'string', value: 'NAME', help: 'smoke, deep or synthetic' },
+      hardware,
+      scenarios: { type: 'string', value: 'LIST', help: 'comma-separated scenario ids (default: all)' },
+      out: { type: 'string', value: 'FILE', help: 'report path (default: ./model-fit-gate-report/report.json)' },
+      thresholds: { type: 'string', value: 'FILE', help: 'gate limits (default: the bundled thresholds.yml)' },
+      ctx: { type: 'string', value: 'N', help: 'context size the model is loaded with' },
+      'run-timeout': { type: 'string', value: 'SECONDS', help: 'kill a llama.cpp run after this long (default 900)' },
+      shard: { type: 'string', value: 'K/N', help: 'run only shard K of N of the models' },
+      'estimator-command': { type: 'string', value: 'CMD', help: 'gate an external estimator (JSON on stdin/stdout)' },
+      baseline: { type: 'string', value: 'FILE', help: 'a previous report to compare observed figures with' },
+      refresh: { type: 'boolean', help: 're-measure the hardware profile' },
+      'llama-bin': llamaBin,
+      'cache-dir': cacheDir,
+      'hf-token': { type: 'string', value: 'TOKEN', help: 'Hugging Face token (else HF_TOKEN)' }
+    },
+    positionals: { min: 0, max: Infinity, name: 'MODEL' }
+  },
+  check: {
+    name: 'check',
+    usage: 'model-fit-gate check REPORT… [--thresholds F] [--scenario S|all] [--markdown-out F]',
+    summary: 'Gate one report, or several shard reports as one. Exit 0 when the gate passes, 1 when it fails.',
+    flags: {
+      thresholds: { type: 'string', value: 'FILE', help: 'gate limits (default: the bundled thresholds.yml)' },
+      scenario: { type: 'string', value: 'S', help: 'gate one scenario, or all (default)' },
+      'markdown-out': { type: 'string', value: 'FILE', help: 'write the gated summary as Markdown' }
+    },
+    positionals: { min: 1, max: Infinity, name: 'REPORT' }
+  },
+  report: {
+    name: 'report',
+    usage: 'model-fit-gate report REPORT [--markdown F] [--html F]',
+    summary: 'Render a report as Markdown and/or a self-contained HTML page with charts.',
+    flags: {
+      markdown: { type: 'string', value: 'FILE', help: 'write Markdown here' },
+      html: { type: 'string', value: 'FILE', help: 'write HTML here' }
+    },
+    positionals: { min: 1, max: 1, name: 'REPORT' }
+  },
+  'bench-accuracy': {
+    name: 'bench-accuracy',
+    usage: 'model-fit-gate bench-accuracy [--out DIR]',
+    summary: 'Accuracy benchmark: synthesize ≥ 10 geometries, probe, run all four scenarios, print each row and the median and max |error|.',
+    flags: { out: { type: 'string', value: 'DIR', help: 'work dir for models and results' }, 'llama-bin': llamaBin, 'cache-dir': cacheDir },
+    positionals: { min: 0, max: 0, name: '' }
+  }
+}
+
+export function topLevelHelp(): string {
+  const rows = Object.values(COMMANDS).map((c) => `  ${c.name.padEnd(16)} ${c.summary.split('. ')[0]}`)
+  return [
+    'usage: model-fit-gate <command> [options]',
+    '',
+    'commands:',
+    ...rows,
+    '',
+    'Run `model-fit-gate <command> --help` for its options.',
+    'Exit codes: 0 done (gate passed), 1 gate failed, 2 invalid input or usage, anything else is a bug.',
+    ''
+  ].join('\n')
+}

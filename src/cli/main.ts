@@ -1,0 +1,219 @@
+import { readFile } from 'node:fs/promises'
+import { join, resolve } from 'node:path'
+import { InputError } from '../util/errors.js'
+import { stableStringify } from '../util/json.js'
+import { writeFileAtomic } from '../util/fs.js'
+import { setupLlama, cacheRoot } from '../llama/setup.js'
+import { locateLlama } from '../llama/locate.js'
+import { parseSynthSpec } from '../synth/spec.js'
+import { synthesize } from '../synth/synth.js'
+import { syntheticSpecPath, defaultThresholdsPath } from '../pipeline/paths.js'
+import { DEFAULT_RUN_TIMEOUT_SEC, parseScenarioList, type CorpusName } from '../pipeline/config.js'
+import { runGate } from '../pipeline/run.js'
+import { loadModelProfile } from '../pipeline/profile-any.js'
+import { gateReports } from '../pipeline/check.js'
+import { installSignalCleanup, defaultWorkload } from '../bench/index.js'
+import { probeHardware, readHardwareProfile } from '../hardware/index.js'
+import { predict, renderFitTable } from '../fit/index.js'
+import { readReport, renderHtml, renderMarkdown } from '../report/index.js'
+import { runAccuracyBenchmark } from '../accuracy/index.js'
+import type { HardwareProfile } from '../types.js'
+import { COMMANDS, topLevelHelp } from './commands.js'
+import { helpText, intFlag, parseCommandArgs, str, type ParsedArgs } from './args.js'
+
+export const EXIT_OK = 0
+export const EXIT_GATE_FAILED = 1
+export const EXIT_INPUT = 2
+export const EXIT_BUG = 3
+
+type Handler = (args: ParsedArgs) => Promise<number>
+
+const out = (text: string): void => {
+  process.stdout.write(text.endsWith('\n') ? text : text + '\n')
+}
+const log = (line: string): void => {
+  process.stderr.write(line + '\n')
+}
+const groupToStderr = async <T>(name: string, fn: () => Promise<T>): Promise<T> => {
+  log(`── ${name}`)
+  return fn()
+}
+
+async function hardwareFor(args: ParsedArgs): Promise<HardwareProfile> {
+  const file = str(args.values.hardware)
+  if (file) return readHardwareProfile(file)
+  const { binDir } = await locateLlama({ binDir: str(args.values['llama-bin']), cacheDir: str(args.values['cache-dir']), log })
+  return probeHardware({
+    binDir,
+    cacheDir: join(cacheRoot(str(args.values['cache-dir'])), 'hardware'),
+    refresh: Boolean(args.values.refresh),
+    log,
+    now: () => new Date().toISOString()
+  })
+}
+
+const handlers: Record<string, Handler> = {
+  async 'setup-llama'(args) {
+    const build = await setupLlama({ dir: str(args.values.dir), log })
+    log(`llama.cpp ${build.commit.slice(0, 7)} (${build.backend}, node-llama-cpp ${build.nodeLlamaCppVersion})`)
+    out(build.binDir)
+    return EXIT_OK
+  },
+
+  async synth(args) {
+    const outDir = str(args.values.out)
+    if (!outDir) throw new InputError('synth', '--out', 'is required')
+    const specPath = resolve(str(args.values.spec) ?? syntheticSpecPath())
+    const spec = parseSynthSpec(await readFile(specPath, 'utf8').catch(() => {
+      throw new InputError(specPath, null, 'cannot read the spec')
+    }), specPath)
+    const { binDir } = await locateLlama({ binDir: str(args.values['llama-bin']), cacheDir: str(args.values['cache-dir']), log })
+    const result = await synthesize(spec, resolve(outDir), binDir, log)
+    for (const m of result.models) log(`${m.written ? 'wrote ' : 'cached'} ${m.ref} → ${m.path}`)
+    out(result.manifestPath)
+    return EXIT_OK
+  },
+
+  async profile(args) {
+    const { profile, source } = await loadModelProfile(args.positionals[0] as string, { token: str(args.values['hf-token']), log })
+    if (args.values.json) out(stableStringify(profile))
+    else out(renderFitTable([{ ref: source, profile, prediction: null }]))
+    return EXIT_OK
+  },
+
+  async probe(args) {
+    const hw = await hardwareFor(args)
+    const file = str(args.values.out)
+    if (file) {
+      await writeFileAtomic(resolve(file), stableStringify(hw))
+      out(resolve(file))
+    } else out(stableStringify(hw))
+    return EXIT_OK
+  },
+
+  async fit(args) {
+    const ctx = intFlag(args.values.ctx, 'ctx')
+    const models = []
+    for (const m of args.positionals) {
+      const { profile, source } = await loadModelProfile(m, { token: str(args.values['hf-token']), log })
+      models.push({ ref: source, profile })
+    }
+    const hardware = await hardwareFor(args)
+    const workload = defaultWorkload({ threads: hardware.system.threads, ...(ctx ? { contextTokens: ctx } : {}) })
+    const rows = models.map((m) => ({ ...m, prediction: predict(m.profile, hardware, workload) }))
+    out(args.values.json ? stableStringify({ workload, models: rows }) : renderFitTable(rows))
+    return EXIT_OK
+  },
+
+  async validate(args) {
+    const corpus = str(args.values.corpus)
+    if (corpus && !['smoke', 'deep', 'synthetic'].includes(corpus)) {
+      throw new InputError('--corpus', null, `expected smoke, deep or synthetic, got "${corpus}"`)
+    }
+    const ctx = intFlag(args.values.ctx, 'ctx')
+    const reportPath = resolve(str(args.values.out) ?? join('model-fit-gate-report', 'report.json'))
+    const result = await runGate(
+      {
+        modelArgs: args.positionals,
+        modelsText: null,
+        modelsFile: str(args.values['models-file']) ?? null,
+        corpus: (corpus as CorpusName | undefined) ?? null,
+        scenarios: parseScenarioList(str(args.values.scenarios), '--scenarios'),
+        thresholdsPath: resolve(str(args.values.thresholds) ?? defaultThresholdsPath()),
+        llamaBin: str(args.values['llama-bin']),
+        hardwarePath: str(args.values.hardware) ?? null,
+        refreshHardware: Boolean(args.values.refresh),
+        hfToken: str(args.values['hf-token']) ?? process.env.HF_TOKEN ?? null,
+        cacheDir: str(args.values['cache-dir']),
+        reportPath,
+        runTimeoutSec: intFlag(args.values['run-timeout'], 'run-timeout') ?? DEFAULT_RUN_TIMEOUT_SEC,
+        shard: str(args.values.shard) ?? null,
+        estimatorCommand: str(args.values['estimator-command']) ?? null,
+        baselinePath: str(args.values.baseline) ?? null,
+        workload: ctx ? { contextTokens: ctx } : {},
+        runnerName: process.env.RUNNER_NAME ?? null
+      },
+      { log, group: groupToStderr, now: () => new Date() }
+    )
+    log(`report: ${result.reportPath}`)
+    log(`markdown: ${result.markdownPath}`)
+    log(`html: ${result.htmlPath}`)
+    log(result.report.gate.passed ? 'gate: passed' : `gate: FAILED (${result.report.gate.failures.length} failures)`)
+    for (const f of result.report.gate.failures) log(`  - ${f.message}`)
+    out(result.reportPath)
+    return result.report.gate.passed ? EXIT_OK : EXIT_GATE_FAILED
+  },
+
+  async check(args) {
+    const scenario = str(args.values.scenario)
+    const result = await gateReports(args.positionals.map((p) => resolve(p)), {
+      thresholdsPath: resolve(str(args.values.thresholds) ?? defaultThresholdsPath()),
+      scenario: scenario ?? 'all'
+    })
+    const md = str(args.values['markdown-out'])
+    if (md) await writeFileAtomic(resolve(md), result.markdown)
+    out(result.report.gate.passed ? 'gate: passed' : `gate: FAILED`)
+    for (const f of result.report.gate.failures) out(`  - ${f.message}`)
+    return result.report.gate.passed ? EXIT_OK : EXIT_GATE_FAILED
+  },
+
+  async report(args) {
+    const report = await readReport(resolve(args.positionals[0] as string))
+    const md = str(args.values.markdown)
+    const html = str(args.values.html)
+    if (!md && !html) throw new InputError('report', null, 'give --markdown FILE and/or --html FILE')
+    if (md) {
+      await writeFileAtomic(resolve(md), renderMarkdown(report))
+      out(resolve(md))
+    }
+    if (html) {
+      await writeFileAtomic(resolve(html), renderHtml(report))
+      out(resolve(html))
+    }
+    return EXIT_OK
+  },
+
+  async 'bench-accuracy'(args) {
+    const { binDir } = await locateLlama({ binDir: str(args.values['llama-bin']), cacheDir: str(args.values['cache-dir']), log })
+    const workDir = resolve(str(args.values.out) ?? join(cacheRoot(str(args.values['cache-dir'])), 'accuracy'))
+    await runAccuracyBenchmark({ binDir, workDir, log: out })
+    return EXIT_OK
+  }
+}
+
+/** Runs one CLI command; returns the exit code (DESIGN.md: 0 done/passed, 1 gate failed, 2 invalid input). */
+export async function main(argv: string[]): Promise<number> {
+  const [command, ...rest] = argv
+  if (!command || command === '--help' || command === '-h' || command === 'help') {
+    out(topLevelHelp())
+    return command ? EXIT_OK : EXIT_INPUT
+  }
+  if (command === '--version') {
+    const { toolVersion } = await import('../pipeline/paths.js')
+    out(toolVersion())
+    return EXIT_OK
+  }
+  const spec = COMMANDS[command]
+  const handler = handlers[command]
+  if (!spec || !handler) {
+    log(`model-fit-gate: unknown command "${command}"\n`)
+    log(topLevelHelp())
+    return EXIT_INPUT
+  }
+  installSignalCleanup()
+  try {
+    const args = parseCommandArgs(spec, rest)
+    if (args.values.help) {
+      out(helpText(spec))
+      return EXIT_OK
+    }
+    return await handler(args)
+  } catch (err) {
+    if (err instanceof InputError) {
+      log(`model-fit-gate ${command}: ${err.message}`)
+      return EXIT_INPUT
+    }
+    log(`model-fit-gate ${command}: internal error (a bug): ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`)
+    return EXIT_BUG
+  }
+}

@@ -1,0 +1,25 @@
+import { readFile } from 'node:fs/promises'
+import { aggregateReports, readReport, renderMarkdown } from '../report/index.js'
+import { applyGate, parseThresholds } from '../gate/index.js'
+import type { Report, ScenarioId } from '../types.js'
+import { InputError } from '../util/errors.js'
+import { SCENARIO_IDS } from '../types.js'
+import { SUMMARY_MAX_BYTES } from './config.js'
+
+/** `check`: one report, or several shard reports aggregated, gated again against (possibly other) thresholds. */
+export async function gateReports(
+  paths: string[],
+  opts: { thresholdsPath: string; scenario: string }
+): Promise<{ report: Report; markdown: string }> {
+  if (opts.scenario !== 'all' && !(SCENARIO_IDS as readonly string[]).includes(opts.scenario)) {
+    throw new InputError('--scenario', null, `expected all or one of ${SCENARIO_IDS.join(', ')}, got "${opts.scenario}"`)
+  }
+  const text = await readFile(opts.thresholdsPath, 'utf8').catch(() => {
+    throw new InputError(opts.thresholdsPath, null, 'cannot read the thresholds')
+  })
+  const thresholds = parseThresholds(text, opts.thresholdsPath)
+  const reports = await Promise.all(paths.map((p) => readReport(p)))
+  const merged = reports.length === 1 ? (reports[0] as Report) : aggregateReports(reports)
+  const report = applyGate(merged, thresholds, { scenario: opts.scenario as ScenarioId | 'all' })
+  return { report, markdown: renderMarkdown(report, { maxBytes: SUMMARY_MAX_BYTES }) }
+}

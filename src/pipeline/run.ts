@@ -1,0 +1,173 @@
+import { readFile } from 'node:fs/promises'
+import { dirname, join, resolve } from 'node:path'
+import { platform, release } from 'node:os'
+import type { HardwareProfile, ModelRef, Report, ScenarioId, Workload } from '../types.js'
+import { InputError } from '../util/errors.js'
+import { locateLlama } from '../llama/locate.js'
+import { cacheRoot } from '../llama/setup.js'
+import { parseThresholds } from '../gate/index.js'
+import { parseManifest, parseModelArg, resolveModels, corpusPath } from '../models/index.js'
+import { profileFile } from '../gguf/index.js'
+import { probeHardware, readHardwareProfile } from '../hardware/index.js'
+import { defaultWorkload, runScenarios } from '../bench/index.js'
+import { readReport, writeReport, renderMarkdown, renderHtml, selectShard } from '../report/index.js'
+import { writeFileAtomic } from '../util/fs.js'
+import { parseSynthSpec } from '../synth/spec.js'
+import { synthesize } from '../synth/synth.js'
+import { DEFAULT_RUN_TIMEOUT_SEC, SUMMARY_MAX_BYTES, type CorpusName } from './config.js'
+import { builtinEstimator } from './builtin-estimator.js'
+import { externalEstimator } from './external-estimator.js'
+import type { Estimator } from './estimator.js'
+import { packageRoot, syntheticSpecPath, toolVersion } from './paths.js'
+import { validate, type ProfiledModel } from './validate.js'
+
+export interface GateRunConfig {
+  /** MODEL arguments of the CLI: local paths, `owner/repo:QUANT`, URLs. */
+  modelArgs: string[]
+  /** Manifest text given inline (action input `models`). */
+  modelsText: string | null
+  modelsFile: string | null
+  corpus: CorpusName | null
+  scenarios: ScenarioId[]
+  thresholdsPath: string
+  llamaBin: string | undefined
+  hardwarePath: string | null
+  refreshHardware: boolean
+  hfToken: string | null
+  cacheDir: string | undefined
+  /** Report JSON path; markdown, HTML and logs go beside it. */
+  reportPath: string
+  runTimeoutSec: number
+  shard: string | null
+  estimatorCommand: string | null
+  /** A previous report: observed figures are compared with it (Δ % against the measured noise). */
+  baselinePath: string | null
+  workload: Partial<Workload>
+  runnerName: string | null
+}
+
+export interface GateRunResult {
+  report: Report
+  reportPath: string
+  markdownPath: string
+  htmlPath: string
+  logsDir: string
+  markdown: string
+}
+
+export interface RunHooks {
+  log: (line: string) => void
+  group: <T>(name: string, fn: () => Promise<T>) => Promise<T>
+  now: () => Date
+}
+
+async function readText(path: string, what: string): Promise<string> {
+  try {
+    return await readFile(path, 'utf8')
+  } catch (err) {
+    throw new InputError(path, null, `cannot read ${what}: ${(err as NodeJS.ErrnoException).code ?? String(err)}`)
+  }
+}
+
+/** Collects the model refs from every source the config names; bad lines fail here, before anything runs. */
+async function collectRefs(cfg: GateRunConfig, binDir: () => Promise<string>, hooks: RunHooks): Promise<ModelRef[]> {
+  const refs: ModelRef[] = []
+  for (const arg of cfg.modelArgs) refs.push(parseModelArg(arg, process.cwd()))
+  if (cfg.modelsText && cfg.modelsText.trim()) refs.push(...parseManifest(cfg.modelsText, 'input models', process.cwd()))
+  if (cfg.modelsFile) {
+    const file = resolve(cfg.modelsFile)
+    refs.push(...parseManifest(await readText(file, 'the models file'), file, dirname(file)))
+  }
+  if (cfg.corpus === 'synthetic') {
+    const specPath = syntheticSpecPath()
+    const spec = parseSynthSpec(await readText(specPath, 'the synthetic corpus spec'), specPath)
+    const out = join(cacheRoot(cfg.cacheDir), 'synthetic')
+    const { manifestPath } = await synthesize(spec, out, await binDir(), hooks.log)
+    refs.push(...parseManifest(await readFile(manifestPath, 'utf8'), manifestPath, out))
+  } else if (cfg.corpus) {
+    const file = corpusPath(cfg.corpus, packageRoot())
+    if (!file) throw new InputError('corpus', null, `unknown corpus "${cfg.corpus}"`)
+    refs.push(...parseManifest(await readText(file, 'the corpus'), file, dirname(file)))
+  }
+  if (refs.length === 0) throw new InputError('models', null, 'no models given (MODEL arguments, --models-file, or a corpus)')
+  const seen = new Set<string>()
+  for (const r of refs) {
+    if (seen.has(r.ref)) throw new InputError(r.file, `line ${r.line}`, `duplicate model ref "${r.ref}"`)
+    seen.add(r.ref)
+  }
+  return refs
+}
+
+/** The whole gate run shared by the CLI's `validate` and the action: inputs are checked before any benchmark. */
+export async function runGate(cfg: GateRunConfig, hooks: RunHooks): Promise<GateRunResult> {
+  const thresholds = parseThresholds(await readText(cfg.thresholdsPath, 'the thresholds'), cfg.thresholdsPath)
+  let located: Awaited<ReturnType<typeof locateLlama>> | null = null
+  const llama = async () => (located ??= await locateLlama({ binDir: cfg.llamaBin, cacheDir: cfg.cacheDir, log: hooks.log }))
+  const allRefs = await collectRefs(cfg, async () => (await llama()).binDir, hooks)
+  const refs = cfg.shard ? selectShard(allRefs, cfg.shard) : allRefs
+  hooks.log(`models: ${refs.length}${cfg.shard ? ` (shard ${cfg.shard} of ${allRefs.length})` : ''}`)
+
+  const baseline = cfg.baselinePath ? await readReport(resolve(cfg.baselinePath)) : null
+  const hardwareFromFile: HardwareProfile | null = cfg.hardwarePath ? await readHardwareProfile(cfg.hardwarePath) : null
+  const { binDir, build } = await llama()
+  const resolved = await resolveModels(refs, { cacheDir: undefined, token: cfg.hfToken ?? undefined, log: hooks.log })
+  const models: ProfiledModel[] = []
+  for (const r of resolved) {
+    const { profile } = await profileFile(r.paths[0] as string)
+    models.push({ ref: r.ref, path: r.paths[0] as string, profile })
+  }
+
+  const hardware =
+    hardwareFromFile ??
+    (await probeHardware({
+      binDir,
+      cacheDir: join(cacheRoot(cfg.cacheDir), 'hardware'),
+      refresh: cfg.refreshHardware,
+      log: hooks.log,
+      now: () => hooks.now().toISOString()
+    }))
+  if (build && !hardware.llama.nodeLlamaCppVersion) hardware.llama.nodeLlamaCppVersion = build.nodeLlamaCppVersion
+
+  const workload = defaultWorkload({ threads: hardware.system.threads, ...cfg.workload })
+  const estimator: Estimator = cfg.estimatorCommand ? externalEstimator(cfg.estimatorCommand) : builtinEstimator()
+  const outDir = dirname(resolve(cfg.reportPath))
+  const logsDir = join(outDir, 'logs')
+  const report = await validate({
+    models,
+    scenarios: cfg.scenarios,
+    workload,
+    thresholds,
+    hardware,
+    estimator,
+    runScenarios: (model, scenarios, wl) =>
+      runScenarios(model.path, scenarios, wl, {
+        binDir,
+        logsDir,
+        artifactsDir: outDir,
+        runTimeoutSec: cfg.runTimeoutSec,
+        vocabSize: model.profile.vocabSize,
+        log: hooks.log
+      }),
+    log: hooks.log,
+    group: hooks.group,
+    now: hooks.now,
+    toolVersion: toolVersion(),
+    runnerOs: `${platform()} ${release()}`,
+    shard: cfg.shard,
+    runnerName: cfg.runnerName,
+    baseline
+  })
+  return writeOutputs(report, resolve(cfg.reportPath), logsDir)
+}
+
+/** Report JSON (schema-checked), Markdown and HTML beside it; each written atomically. */
+export async function writeOutputs(report: Report, reportPath: string, logsDir: string): Promise<GateRunResult> {
+  const base = reportPath.replace(/\.json$/i, '')
+  const markdownPath = `${base}.md`
+  const htmlPath = `${base}.html`
+  await writeReport(reportPath, report)
+  const markdown = renderMarkdown(report, { maxBytes: SUMMARY_MAX_BYTES })
+  await writeFileAtomic(markdownPath, markdown)
+  await writeFileAtomic(htmlPath, renderHtml(report))
+  return { report, reportPath, markdownPath, htmlPath, logsDir, markdown }
+}

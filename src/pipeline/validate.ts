@@ -1,0 +1,153 @@
+import type {
+  HardwareProfile,
+  ModelProfile,
+  ModelReport,
+  Observation,
+  Prediction,
+  Provenance,
+  Report,
+  ScenarioId,
+  Thresholds,
+  Workload
+} from '../types.js'
+import { SCENARIO_UNITS } from '../types.js'
+import { compareModel } from '../compare/index.js'
+import { applyGate, compareSettingsFrom } from '../gate/index.js'
+import { errorMessage } from '../util/errors.js'
+import type { Estimator } from './estimator.js'
+
+export const TOOL_NAME = 'model-fit-gate'
+
+export interface ProfiledModel {
+  ref: string
+  /** First shard; the one llama.cpp is given. */
+  path: string
+  profile: ModelProfile
+}
+
+/** Runs the scenarios of one model in fresh llama.cpp processes; faults come back as observations with an error. */
+export type ScenarioRunner = (model: ProfiledModel, scenarios: ScenarioId[], workload: Workload) => Promise<Observation[]>
+
+export interface ValidateParams {
+  models: ProfiledModel[]
+  scenarios: ScenarioId[]
+  workload: Workload
+  thresholds: Thresholds
+  hardware: HardwareProfile
+  estimator: Estimator
+  runScenarios: ScenarioRunner
+  log: (line: string) => void
+  /** Groups a model's log lines (core.group in the action, a header line in the CLI). */
+  group: <T>(name: string, fn: () => Promise<T>) => Promise<T>
+  /** Times come in as data: the caller's clock. */
+  now: () => Date
+  toolVersion: string
+  runnerOs: string
+  shard: string | null
+  runnerName: string | null
+  /** A previous report: regressions beyond noise are gated when thresholds set max_regression_pct. */
+  baseline: Report | null
+}
+
+function errorObservation(scenario: ScenarioId, reason: string): Observation {
+  return {
+    scenario,
+    unit: SCENARIO_UNITS[scenario],
+    observed: null,
+    samples: [],
+    droppedSamples: [],
+    spread: null,
+    breakdown: {},
+    error: { reason, logTail: [] },
+    logs: [],
+    repeats: 0
+  }
+}
+
+/** Which scenarios this model can be judged on, and why not for the rest. */
+function plan(prediction: Prediction | undefined, scenarios: ScenarioId[]): { run: ScenarioId[]; notRun: Map<ScenarioId, string> } {
+  const notRun = new Map<ScenarioId, string>()
+  if (!prediction) {
+    for (const s of scenarios) notRun.set(s, 'the estimator returned no prediction for this model')
+    return { run: [], notRun }
+  }
+  if (prediction.fit.status === 'does-not-fit') {
+    for (const s of scenarios) notRun.set(s, `does not fit: ${prediction.fit.reason}`)
+    return { run: [], notRun }
+  }
+  const run: ScenarioId[] = []
+  for (const s of scenarios) {
+    const why = prediction.notPredicted[s]
+    const predicted = prediction.scenarios.some((p) => p.scenario === s)
+    // A scenario the estimator declines (an embedding model is not decoded) is not run either.
+    if (why && !predicted) notRun.set(s, why)
+    else run.push(s)
+  }
+  return { run, notRun }
+}
+
+async function validateModel(p: ValidateParams, model: ProfiledModel, prediction: Prediction | undefined): Promise<ModelReport> {
+  const { run, notRun } = plan(prediction, p.scenarios)
+  let observations: Observation[] = []
+  if (run.length > 0) {
+    try {
+      observations = await p.runScenarios(model, run, p.workload)
+    } catch (err) {
+      // A runner bug must still cost only this model's rows.
+      observations = run.map((s) => errorObservation(s, `scenario runner failed: ${errorMessage(err)}`))
+    }
+  }
+  const settings = compareSettingsFrom(p.thresholds)
+  // Rows not run keep the plan's reason (does not fit, not predicted) through the prediction's notPredicted.
+  const reasons = prediction ? { ...prediction, notPredicted: { ...prediction.notPredicted, ...Object.fromEntries(notRun) } } : null
+  const scenarios = compareModel(reasons, observations, settings, p.scenarios)
+  for (const r of scenarios) {
+    const err = r.abs_error_pct === null ? '' : ` |error| ${r.abs_error_pct.toFixed(1)} %`
+    p.log(`${model.ref} ${r.scenario}: ${r.verdict}${err}${r.detail.reason ? ` (${r.detail.reason})` : ''}`)
+  }
+  return { ref: model.ref, path: model.path, profile: model.profile, fit: prediction?.fit ?? null, error: null, scenarios }
+}
+
+/** profile → prediction → observation → verdict → gate → report, for every model; one model's fault is its own row. */
+export async function validate(p: ValidateParams): Promise<Report> {
+  const started = p.now()
+  const predictions = await p.estimator.predict(
+    p.models.map((m) => ({ ref: m.ref, profile: m.profile })),
+    p.hardware,
+    p.workload,
+    p.scenarios
+  )
+  const models: ModelReport[] = []
+  for (const model of p.models) {
+    models.push(await p.group(model.ref, () => validateModel(p, model, predictions.get(model.ref))))
+  }
+  const finished = p.now()
+  const gpu = p.hardware.system.gpus[0]
+  const provenance: Provenance = {
+    llama_cpp_commit: p.hardware.llama.commit,
+    llama_cpp_build: p.hardware.llama.buildNumber,
+    node_llama_cpp_version: p.hardware.llama.nodeLlamaCppVersion,
+    backend: p.hardware.llama.backend,
+    device: gpu ? gpu.name : p.hardware.system.cpuModel,
+    driver: gpu ? gpu.driver : null,
+    threads: p.workload.threads,
+    runner_os: p.runnerOs,
+    wall_time_s: Math.round((finished.getTime() - started.getTime()) / 100) / 10,
+    shard: p.shard,
+    runner_name: p.runnerName
+  }
+  const report: Report = {
+    schema_version: 1,
+    generated_at: finished.toISOString(),
+    tool: { name: TOOL_NAME, version: p.toolVersion },
+    provenance,
+    hardware: p.hardware,
+    workload: p.workload,
+    estimator: { name: p.estimator.name, command: p.estimator.command },
+    models,
+    thresholds: p.thresholds,
+    summary: {},
+    gate: { passed: false, failures: [] }
+  }
+  return applyGate(report, p.thresholds, { baseline: p.baseline })
+}
