@@ -1,0 +1,124 @@
+// Model hyper-parameters from GGUF metadata, with llama.cpp's defaults (llama_model_base::load_hparams):
+// head_count_kv defaults to head_count, key/value length to embedding_length / head_count. Per-layer arrays
+// (head_count, head_count_kv, feed_forward_length can be arrays) are kept per layer for KV and attention sums.
+
+import { InputError } from '../util/errors.js'
+import { isGgufArray, type GgufValue } from './format.js'
+import { llamaFileTypeName } from './ggml-types.js'
+
+/** llama_pooling_type: -1 unspecified, 0 none, 1 mean, 2 cls, 3 last, 4 rank. */
+export const POOLING_RANK = 4
+/** Architectures llama.cpp runs as encoders (embeddings, no generation). */
+export const ENCODER_ARCHITECTURES: ReadonlySet<string> = new Set([
+  'bert',
+  'nomic-bert',
+  'nomic-bert-moe',
+  'jina-bert-v2',
+  'jina-bert-v3',
+  'modern-bert',
+  'neo-bert',
+  'eurobert',
+  't5encoder'
+])
+
+export interface Hparams {
+  architecture: string
+  fileType: string | null
+  layers: number
+  contextLength: number
+  embeddingLength: number
+  feedForwardLength: number
+  expertFeedForwardLength: number
+  /** Per layer (length = layers). */
+  headsPerLayer: number[]
+  kvHeadsPerLayer: number[]
+  keyLength: number
+  valueLength: number
+  expertCount: number
+  expertUsedCount: number
+  /** `{arch}.expert_shared_count`, or null when the key is absent. */
+  sharedExpertCount: number | null
+  /** `{arch}.vocab_size`, else the tokenizer token list length, else null. */
+  vocabSize: number | null
+  poolingType: number | null
+  causalAttention: boolean | null
+  hasClassifierLabels: boolean
+}
+
+type Meta = Record<string, GgufValue>
+
+function numbers(v: GgufValue | undefined): number[] | null {
+  if (v === undefined) return null
+  if (isGgufArray(v)) {
+    if (!v.values) return null
+    return v.values.map((x) => Number(x)).filter((x) => Number.isFinite(x))
+  }
+  if (typeof v === 'number') return [v]
+  if (typeof v === 'bigint') return [Number(v)]
+  if (typeof v === 'boolean') return [v ? 1 : 0]
+  return null
+}
+
+export function readHparams(meta: Meta, source: string): Hparams {
+  const archValue = meta['general.architecture']
+  if (typeof archValue !== 'string' || archValue === '') {
+    throw new InputError(source, 'key general.architecture', 'missing or not a string')
+  }
+  const arch = archValue
+  const key = (k: string): string => `${arch}.${k}`
+  const nonNegative = (k: string, v: number): number => {
+    if (!Number.isSafeInteger(v) || v < 0) throw new InputError(source, `key ${k}`, `must be a non-negative integer, got ${v}`)
+    return v
+  }
+  /** Largest value of a scalar or per-layer array key (per-layer arrays: a model's widest layer). */
+  const max = (k: string, fallback: number | null): number => {
+    const vs = numbers(meta[k])
+    if (!vs || vs.length === 0) {
+      if (fallback === null) throw new InputError(source, `key ${k}`, 'missing')
+      return fallback
+    }
+    return nonNegative(k, Math.max(...vs))
+  }
+  const perLayer = (k: string, layers: number, fallback: number[]): number[] => {
+    const vs = numbers(meta[k])
+    if (!vs || vs.length === 0) return fallback
+    if (vs.length === 1) return new Array<number>(layers).fill(nonNegative(k, vs[0]!))
+    if (vs.length !== layers) throw new InputError(source, `key ${k}`, `has ${vs.length} entries for ${layers} layers`)
+    return vs.map((v) => nonNegative(k, v))
+  }
+
+  const layers = max(key('block_count'), null)
+  const embeddingLength = max(key('embedding_length'), null)
+  const headsPerLayer = perLayer(key('attention.head_count'), layers, new Array<number>(layers).fill(0))
+  // head_count_kv defaults to head_count layer by layer; it may be an array with 0 for recurrent layers.
+  const kvHeadsPerLayer = perLayer(key('attention.head_count_kv'), layers, headsPerLayer)
+  const heads = Math.max(0, ...headsPerLayer)
+  const defaultHeadDim = heads > 0 ? Math.floor(embeddingLength / heads) : 0
+  const tokens = meta['tokenizer.ggml.tokens']
+  const explicitVocab = numbers(meta[key('vocab_size')])
+  const fileType = numbers(meta['general.file_type'])
+  const pooling = numbers(meta[key('pooling_type')])
+  const causal = meta[key('attention.causal')]
+  const shared = numbers(meta[key('expert_shared_count')])
+
+  return {
+    architecture: arch,
+    fileType: fileType && fileType.length > 0 ? llamaFileTypeName(fileType[0]!) : null,
+    layers,
+    contextLength: max(key('context_length'), 0),
+    embeddingLength,
+    feedForwardLength: max(key('feed_forward_length'), 0),
+    expertFeedForwardLength: max(key('expert_feed_forward_length'), 0),
+    headsPerLayer,
+    kvHeadsPerLayer,
+    keyLength: max(key('attention.key_length'), defaultHeadDim),
+    valueLength: max(key('attention.value_length'), defaultHeadDim),
+    expertCount: max(key('expert_count'), 0),
+    expertUsedCount: max(key('expert_used_count'), 0),
+    sharedExpertCount: shared && shared.length > 0 ? nonNegative(key('expert_shared_count'), shared[0]!) : null,
+    vocabSize: explicitVocab?.[0] ?? (isGgufArray(tokens) ? tokens.length : null),
+    poolingType: pooling?.[0] ?? null,
+    causalAttention: typeof causal === 'boolean' ? causal : null,
+    hasClassifierLabels: meta[key('classifier.output_labels')] !== undefined
+  }
+}
