@@ -33,6 +33,8 @@ export type Verdict = (typeof VERDICTS)[number]
 export type ModelRef =
   | { kind: 'hf'; ref: string; repo: string; quant?: string; revision?: string; file: string; line: number }
   | { kind: 'local'; ref: string; path: string; file: string; line: number }
+  /** An http(s) URL to a .gguf (MODEL arguments only; manifests list Hub refs and paths). */
+  | { kind: 'url'; ref: string; url: string; file: string; line: number }
 
 /** A model whose bytes are on disk (all shards, first one first). */
 export interface ResolvedModel {
@@ -118,6 +120,13 @@ export interface GpuInfo {
   computeCapability: string | null
 }
 
+/** See HardwareProfile.measured.kvDepthCoefficients. */
+export interface KvDepthCoefficients {
+  nsPerHeadToken: MeasuredFact
+  nsPerQueryElementToken: MeasuredFact
+  nsPerKvByteToken: MeasuredFact
+}
+
 export interface LlamaBuildInfo {
   commit: string
   buildNumber: number | null
@@ -139,6 +148,8 @@ export interface HardwareProfile {
     threads: number
     ramTotalBytes: number
     ramAvailableBytes: number
+    /** Data-cache bytes of all levels, each shared instance once (what a weight stream can hide in); absent if unknown. */
+    cacheBytes?: number
     gpus: GpuInfo[]
   }
   llama: LlamaBuildInfo
@@ -146,16 +157,29 @@ export interface HardwareProfile {
   measured: {
     decodeBandwidthBytesPerSec: MeasuredFact
     decodeBandwidthByType: Record<string, MeasuredFact>
+    /** Decode bandwidth of a probe model whose weights fit in the caches (small models stream from cache). */
+    decodeCachedBandwidthBytesPerSec?: MeasuredFact | null
     prefillFlopsPerSec: MeasuredFact
     prefillFlopsByType: Record<string, MeasuredFact>
     fixedDecodeMs: MeasuredFact | null
     perLayerDecodeMs: MeasuredFact | null
     /** Decode slowdown per token of context per layer, in ms, by KV cache type ("f16", "q8_0"). */
     kvDepthMsPerTokenPerLayer: Record<string, MeasuredFact>
+    /**
+     * The attention-at-depth cost as a law over geometry, per KV key (as kvDepthMsPerTokenPerLayer): per token of
+     * depth and per layer, ns per query head + ns per query element (heads × head dim) + ns per byte of K and V.
+     */
+    kvDepthCoefficients?: Record<string, KvDepthCoefficients>
     /** Prefill slowdown with prompt length: extra ms per token per token of prompt, per layer. */
     prefillDepthMsPerTokenPerLayer: MeasuredFact | null
+    /** Rate of attention FLOPs (QK^T and AV) inside a prefill ubatch, FLOP/s. */
+    prefillAttentionFlopsPerSec?: MeasuredFact | null
     /** Extra per-token cost of the server path over llama-bench's (HTTP, sampling), ms. */
     serverDecodeOverheadMs: MeasuredFact | null
+    /** The vocabulary-proportional part of the server's per-token cost (sampling over the logits), ns per entry. */
+    serverSamplerNsPerVocabEntry?: MeasuredFact | null
+    /** Extra ms of the server's prompt_ms over llama-bench's prefill of the same prompt (first-token sampling…). */
+    serverPromptOverheadMs?: MeasuredFact | null
     /** Extra time on the server path between end of prefill and first token, ms. */
     serverFirstTokenOverheadMs: MeasuredFact | null
   }
@@ -348,6 +372,22 @@ export interface ModelReport {
   scenarios: ScenarioResult[]
 }
 
+/** One shard's part of an aggregated report (report/aggregate.ts). */
+export interface ShardProvenance {
+  shard: string | null
+  runner_name: string | null
+  runner_os: string
+  device: string
+  backend: string
+  llama_cpp_commit: string
+  hardware_fingerprint: string
+  wall_time_s: number
+  models: string[]
+  /** The shard's own gate, as it was written. */
+  passed: boolean
+  failures: number
+}
+
 export interface Report {
   schema_version: 1
   generated_at: string
@@ -359,6 +399,10 @@ export interface Report {
   models: ModelReport[]
   summary: Partial<Record<ScenarioId, ScenarioSummary>>
   gate: GateResult
+  /** The limits `gate` was judged with (set by gate/applyGate); renderers show them next to the numbers. */
+  thresholds?: Thresholds
+  /** Set on an aggregate of shard reports: each shard's runner and result. */
+  shards?: ShardProvenance[]
 }
 
 // ---------------------------------------------------------------------------------------------

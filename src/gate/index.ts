@@ -1,0 +1,6 @@
+export { gate, GATED_VERDICTS } from './gate.js'
+export type { GateOptions, GateOutput } from './gate.js'
+export { applyGate } from './apply.js'
+export type { ApplyGateOptions } from './apply.js'
+export { parseThresholds, compareSettingsFrom } from './thresholds.js'
+export { DEFAULT_THRESHOLDS } from './defaults.js'

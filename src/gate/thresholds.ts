@@ -1,0 +1,143 @@
+import { Ajv, type ErrorObject } from 'ajv'
+import { LineCounter, isMap, isScalar, isSeq, parseDocument, type Document, type Node } from 'yaml'
+import { SCENARIO_IDS } from '../types.js'
+import type { CompareSettings, Thresholds } from '../types.js'
+import { InputError } from '../util/errors.js'
+import schema from './thresholds.schema.json' with { type: 'json' }
+
+// One compiled validator per process. allErrors on so mostUsefulError() can pick the error to name.
+const validate = new Ajv({ allErrors: true, strict: true }).compile<Thresholds>(schema)
+
+type PathSegment = string | number
+
+/**
+ * Parses and schema-checks a thresholds YAML file. Every error is an InputError naming the file, the key path and
+ * its line: "thresholds.yml: scenarios.prefill.max_abs_error_pct (line 7): must be number, got string "ten"".
+ */
+export function parseThresholds(text: string, fileName: string): Thresholds {
+  const lineCounter = new LineCounter()
+  const doc = parseDocument(text, { lineCounter, uniqueKeys: true, prettyErrors: false })
+  const yamlError = doc.errors[0]
+  if (yamlError) {
+    const line = lineCounter.linePos(yamlError.pos[0]).line
+    throw new InputError(fileName, `line ${line}`, `invalid YAML: ${firstLine(yamlError.message)}`)
+  }
+  const value: unknown = doc.toJS()
+  if (value === null || value === undefined) {
+    throw new InputError(fileName, 'line 1', 'the file is empty; expected a mapping of thresholds (see thresholds.yml)')
+  }
+  if (validate(value)) return value
+  const error = mostUsefulError(validate.errors ?? [])
+  if (!error) throw new InputError(fileName, null, 'does not match the thresholds schema')
+  throw describeError(error, doc, lineCounter, fileName, value)
+}
+
+/** The verdict settings a thresholds file implies (percentages → fractions). */
+export function compareSettingsFrom(thresholds: Thresholds): CompareSettings {
+  return { tolerance: thresholds.tolerance_pct / 100, maxSpread: thresholds.max_spread_pct / 100 }
+}
+
+function describeError(
+  error: ErrorObject,
+  doc: Document,
+  lineCounter: LineCounter,
+  fileName: string,
+  root: unknown
+): InputError {
+  const path = pointerToPath(error.instancePath)
+  const at = (p: PathSegment[], message: string, keyLine = false): InputError =>
+    new InputError(fileName, `${keyPath(p)} (line ${lineOf(doc, lineCounter, p, keyLine)})`, message)
+
+  switch (error.keyword) {
+    case 'additionalProperties': {
+      const key = String((error.params as { additionalProperty: string }).additionalProperty)
+      const full = [...path, key]
+      if (path.length === 1 && path[0] === 'scenarios') {
+        return at(full, `unknown scenario "${key}"; valid scenario ids: ${SCENARIO_IDS.join(', ')}`, true)
+      }
+      return at(full, `unknown key "${key}"; valid keys here: ${validKeysAt(path).join(', ')}`, true)
+    }
+    case 'required': {
+      const key = String((error.params as { missingProperty: string }).missingProperty)
+      return at([...path, key], `missing required key "${key}"`, true)
+    }
+    case 'type':
+      return at(path, `must be ${String((error.params as { type: string }).type)}, got ${describe(valueAt(root, path))}`)
+    default:
+      return at(path, `${error.message ?? 'is invalid'}, got ${describe(valueAt(root, path))}`)
+  }
+}
+
+/** Top-level keys, or the scenario keys, the schema allows at a path (for "valid keys here" in messages). */
+function validKeysAt(path: PathSegment[]): string[] {
+  if (path.length === 0) return Object.keys(schema.properties)
+  if (path.length === 2 && path[0] === 'scenarios') return Object.keys(schema.definitions.scenario.properties)
+  return []
+}
+
+/**
+ * The 1-based line of a key path. A path that does not exist (a missing key) points at its nearest existing parent.
+ * keyLine: point at the key itself rather than its value (for unknown keys).
+ */
+function lineOf(doc: Document, lineCounter: LineCounter, path: PathSegment[], keyLine: boolean): number {
+  for (let n = path.length; n > 0; n--) {
+    const parent = n === 1 ? doc.contents : doc.getIn(path.slice(0, n - 1), true)
+    const key = path[n - 1]
+    if (isMap(parent)) {
+      const pair = parent.items.find((p) => isScalar(p.key) && String(p.key.value) === String(key))
+      if (pair) {
+        const node = (keyLine || !pair.value ? pair.key : pair.value) as Node | null
+        const offset = node?.range?.[0]
+        if (offset !== undefined) return lineCounter.linePos(offset).line
+      }
+    } else if (isSeq(parent) && typeof key === 'number') {
+      const offset = (parent.items[key] as Node | undefined)?.range?.[0]
+      if (offset !== undefined) return lineCounter.linePos(offset).line
+    }
+  }
+  const offset = (doc.contents as Node | null)?.range?.[0] ?? 0
+  return lineCounter.linePos(offset).line
+}
+
+function pointerToPath(pointer: string): PathSegment[] {
+  if (pointer === '') return []
+  return pointer
+    .slice(1)
+    .split('/')
+    .map((s) => s.replace(/~1/g, '/').replace(/~0/g, '~'))
+    .map((s) => (/^\d+$/.test(s) ? Number(s) : s))
+}
+
+function keyPath(path: PathSegment[]): string {
+  if (path.length === 0) return '(top level)'
+  return path.map((s, i) => (typeof s === 'number' ? `[${s}]` : i === 0 ? s : `.${s}`)).join('')
+}
+
+function valueAt(root: unknown, path: PathSegment[]): unknown {
+  let v = root
+  for (const s of path) {
+    if (v === null || typeof v !== 'object') return undefined
+    v = (v as Record<string, unknown>)[String(s)]
+  }
+  return v
+}
+
+function describe(value: unknown): string {
+  if (value === null) return 'null'
+  if (Array.isArray(value)) return 'a list'
+  if (typeof value === 'object') return 'a mapping'
+  if (typeof value === 'string') return `string ${JSON.stringify(value)}`
+  return `${typeof value} ${String(value)}`
+}
+
+function firstLine(message: string): string {
+  return message.split('\n')[0] ?? message
+}
+
+/**
+ * A misspelt key shows up both as an unknown key and as the required key it was meant to be; the unknown key is the
+ * one the user has to fix, so it is named first. Otherwise the first error in schema order.
+ */
+function mostUsefulError(errors: readonly ErrorObject[]): ErrorObject | undefined {
+  return errors.find((e) => e.keyword === 'additionalProperties') ?? errors[0]
+}

@@ -1,0 +1,104 @@
+import type { Report, ScenarioId, ShardProvenance, Thresholds } from '../types.js'
+import { applyGate } from '../gate/apply.js'
+import { DEFAULT_THRESHOLDS } from '../gate/defaults.js'
+import { InputError } from '../util/errors.js'
+import { stableStringify } from '../util/json.js'
+import { parseShard } from './shard.js'
+
+export interface AggregateOptions {
+  /** Gate with these; default: the thresholds the shards were gated with (they must agree), else the defaults. */
+  thresholds?: Thresholds
+  scenario?: ScenarioId | 'all'
+  /** File names of the reports, in the same order, for error messages and ordering ties. */
+  sources?: readonly string[]
+}
+
+/**
+ * Merges shard reports into one report and gates it as one run, keeping each shard's runner and own result in
+ * `shards`. Shards are ordered by their k in "k/n" (then source name), so the merged report does not depend on the
+ * order the files were found in. Refuses reports of different schema versions and refs present in two shards.
+ * Provenance is the first shard's, with the longest shard's wall time (they run in parallel).
+ */
+export function aggregateReports(reports: readonly Report[], opts: AggregateOptions = {}): Report {
+  const source = 'reports'
+  if (reports.length === 0) throw new InputError(source, null, 'no shard reports to aggregate')
+  const named = reports.map((report, i) => ({ report, name: opts.sources?.[i] ?? `report ${i + 1}`, i }))
+
+  const versions = new Set(named.map((r) => (r.report as { schema_version: unknown }).schema_version))
+  if (versions.size > 1) {
+    const list = named.map((r) => `${JSON.stringify((r.report as { schema_version: unknown }).schema_version)} (${r.name})`)
+    throw new InputError(source, 'schema_version', `shard reports disagree: ${list.join(', ')}; produce them with one model-fit-gate version`)
+  }
+
+  named.sort((a, b) => shardIndex(a.report) - shardIndex(b.report) || compareText(a.name, b.name) || a.i - b.i)
+
+  const owner = new Map<string, string>()
+  for (const { report, name } of named) {
+    for (const m of report.models) {
+      const first = owner.get(m.ref)
+      if (first !== undefined) {
+        throw new InputError(source, 'models', `model "${m.ref}" is in more than one shard report (${first}, ${name}); shards must be disjoint`)
+      }
+      owner.set(m.ref, name)
+    }
+  }
+
+  const thresholds = opts.thresholds ?? agreedThresholds(named.map((n) => n.report)) ?? DEFAULT_THRESHOLDS
+  const first = (named[0] as (typeof named)[number]).report
+  const runnerNames = [...new Set(named.map((n) => n.report.provenance.runner_name).filter((n): n is string => n !== null))]
+  const merged: Report = {
+    ...first,
+    generated_at: named.map((n) => n.report.generated_at).reduce((a, b) => (Date.parse(b) > Date.parse(a) ? b : a)),
+    provenance: {
+      ...first.provenance,
+      shard: null,
+      runner_name: runnerNames.length > 0 ? runnerNames.join(', ') : null,
+      wall_time_s: Math.max(...named.map((n) => n.report.provenance.wall_time_s))
+    },
+    models: named.flatMap((n) => n.report.models),
+    shards: named.map((n) => shardOf(n.report))
+  }
+  return applyGate(merged, thresholds, { scenario: opts.scenario })
+}
+
+function shardOf(report: Report): ShardProvenance {
+  const p = report.provenance
+  return {
+    shard: p.shard,
+    runner_name: p.runner_name,
+    runner_os: p.runner_os,
+    device: p.device,
+    backend: p.backend,
+    llama_cpp_commit: p.llama_cpp_commit,
+    hardware_fingerprint: report.hardware.fingerprint,
+    wall_time_s: p.wall_time_s,
+    models: report.models.map((m) => m.ref),
+    passed: report.gate.passed,
+    failures: report.gate.failures.length
+  }
+}
+
+function agreedThresholds(reports: readonly Report[]): Thresholds | null {
+  const all = reports.map((r) => r.thresholds).filter((t): t is Thresholds => t !== undefined)
+  if (all.length === 0) return null
+  const distinct = new Set(all.map((t) => stableStringify(t)))
+  if (distinct.size > 1) {
+    throw new InputError('reports', 'thresholds', 'shard reports were gated with different thresholds; pass the thresholds to gate them with')
+  }
+  return all[0] as Thresholds
+}
+
+/** k of "k/n", or after every numbered shard when the report is not a shard. */
+function shardIndex(report: Report): number {
+  const spec = report.provenance.shard
+  if (!spec) return Number.MAX_SAFE_INTEGER
+  try {
+    return parseShard(spec).index
+  } catch {
+    return Number.MAX_SAFE_INTEGER
+  }
+}
+
+function compareText(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0
+}

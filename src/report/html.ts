@@ -1,0 +1,193 @@
+import { SCENARIO_UNITS } from '../types.js'
+import type { Report } from '../types.js'
+import { formatLimit } from '../compare/format.js'
+import { DEFAULT_THRESHOLDS } from '../gate/defaults.js'
+import { VERDICTS } from '../types.js'
+import { VERDICT_COLOR, renderChart } from './chart.js'
+import { escapeHtml as esc } from './escape.js'
+import { provenanceLines } from './provenance.js'
+import {
+  breakdownText,
+  failingRowKeys,
+  formatErrorPct,
+  formatRatio,
+  formatSpread,
+  formatValue,
+  modelFails,
+  orderedRows,
+  profileLine,
+  scenariosIn
+} from './view.js'
+
+const STYLE = `
+:root { color-scheme: light; --fg: #1f2328; --muted: #59636e; --line: #d1d9e0; --bg-soft: #f6f8fa; }
+* { box-sizing: border-box; }
+body { font: 14px/1.45 -apple-system, "Segoe UI", Helvetica, Arial, sans-serif; color: var(--fg); margin: 24px auto; max-width: 1220px; padding: 0 16px; }
+h1 { font-size: 22px; margin: 0 0 8px; } h2 { font-size: 17px; margin: 28px 0 10px; border-bottom: 1px solid var(--line); padding-bottom: 4px; }
+.verdict { border-radius: 8px; padding: 12px 16px; margin: 12px 0; border: 1px solid; }
+.verdict.passed { background: #e9f6ec; border-color: #7cc98f; } .verdict.failed { background: #fdecec; border-color: #e58a8a; }
+.verdict ul { margin: 6px 0 0; padding-left: 20px; }
+.facts { color: var(--muted); }
+table { border-collapse: collapse; margin: 6px 0 12px; font-size: 13px; }
+th, td { border: 1px solid var(--line); padding: 4px 8px; text-align: left; vertical-align: top; }
+th { background: var(--bg-soft); } td.num { text-align: right; font-variant-numeric: tabular-nums; white-space: nowrap; }
+tr.failing td { background: #fff1f1; }
+.charts { display: flex; flex-wrap: wrap; gap: 16px; }
+figure { margin: 0; border: 1px solid var(--line); border-radius: 8px; padding: 8px; background: #fff; }
+figcaption { font-weight: 600; margin: 0 0 4px 4px; }
+svg.chart { display: block; max-width: 100%; height: auto; }
+svg .plot { fill: #fcfcfd; stroke: var(--line); } svg .grid { stroke: #eceff2; stroke-width: 1; }
+svg .band { fill: #2e7d32; fill-opacity: 0.12; stroke: none; } svg .identity { stroke: #444; stroke-width: 1.2; stroke-dasharray: 5 4; }
+svg .point { stroke: #fff; stroke-width: 1.5; } svg .whisker { stroke-width: 2; stroke-opacity: 0.55; }
+svg text { font: 11px -apple-system, "Segoe UI", Helvetica, Arial, sans-serif; fill: var(--muted); }
+svg .axis { font-size: 12px; fill: var(--fg); } svg .label { fill: var(--fg); font-size: 10.5px; } svg .caption { font-style: italic; }
+.legend { display: flex; flex-wrap: wrap; gap: 14px; margin: 4px 0 10px; color: var(--muted); }
+.dot { display: inline-block; width: 10px; height: 10px; border-radius: 50%; margin-right: 5px; vertical-align: -1px; }
+.pill { display: inline-block; border-radius: 10px; padding: 0 7px; color: #fff; font-size: 12px; white-space: nowrap; }
+details { border: 1px solid var(--line); border-radius: 6px; padding: 6px 10px; margin: 6px 0; }
+summary { cursor: pointer; } .breakdown { color: var(--muted); font-size: 12px; } code { font-size: 12px; }
+.note { color: var(--muted); font-size: 13px; }
+.mark { font-weight: 700; } .mark.ok { color: #2e7d32; } .mark.bad { color: #c62828; }
+`
+
+/**
+ * The report as one self-contained HTML page: no scripts, fonts, images or styles loaded from anywhere. Verdict
+ * and failures, per-scenario charts and statistics, every row (failing first), per-model details with both
+ * breakdowns, provenance. All report text is escaped (model refs and log lines are user input). Deterministic.
+ */
+export function renderHtml(report: Report): string {
+  const tolerance = (report.thresholds ?? DEFAULT_THRESHOLDS).tolerance_pct / 100
+  const title = `model-fit-gate ${report.gate.passed ? 'passed' : 'failed'}`
+  return (
+    '<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8">' +
+    '<meta name="viewport" content="width=device-width, initial-scale=1">' +
+    // Forbid every external load: the page must read the same offline and from an artifact.
+    `<meta http-equiv="Content-Security-Policy" content="default-src 'none'; style-src 'unsafe-inline'; img-src data:">` +
+    `<title>${esc(title)}</title><style>${STYLE}</style></head><body>\n` +
+    verdictBlock(report) +
+    chartsBlock(report, tolerance) +
+    scenarioTable(report) +
+    rowsTable(report) +
+    modelsBlock(report) +
+    provenanceBlock(report) +
+    '</body></html>\n'
+  )
+}
+
+function verdictBlock(report: Report): string {
+  const n = report.gate.failures.length
+  const heading = report.gate.passed ? `${mark(true)} model-fit-gate passed` : `${mark(false)} model-fit-gate failed: ${n} failure${n === 1 ? '' : 's'}`
+  const list = n > 0 ? `<ul>${report.gate.failures.map((f) => `<li>${esc(f.message)}</li>`).join('')}</ul>` : ''
+  const facts = `${report.models.length} models · estimator ${esc(report.estimator.name)} · llama.cpp ${esc(report.provenance.llama_cpp_commit)} (${esc(report.provenance.backend)}) · ${esc(report.provenance.device)} · ${esc(report.generated_at)}`
+  return `<h1>model-fit-gate report</h1><div class="verdict ${report.gate.passed ? 'passed' : 'failed'}"><strong>${heading}</strong>${list}</div><p class="facts">${facts}</p>\n`
+}
+
+function chartsBlock(report: Report, tolerance: number): string {
+  const legend = VERDICTS.map((v) => `<span><span class="dot" style="background:${VERDICT_COLOR[v]}"></span>${v}</span>`).join('')
+  const figures = scenariosIn(report)
+    .map((id) => {
+      const s = report.summary[id]
+      const stats = s ? ` <span class="note">· ${s.gated} gated · median |error| ${formatErrorPct(s.median_abs_error_pct)}</span>` : ''
+      return `<figure><figcaption>${id}${stats}</figcaption>${renderChart(report.models, id, SCENARIO_UNITS[id], tolerance)}</figure>`
+    })
+    .join('\n')
+  return (
+    '<h2>Predicted against observed</h2>' +
+    `<p class="note">Log axes. Dashed line: observed = predicted; shaded band: within ±${formatLimit(tolerance * 100)} %. ` +
+    'Whiskers span the samples. Hover a point for its model.</p>' +
+    `<div class="legend">${legend}</div><div class="charts">${figures}</div>\n`
+  )
+}
+
+function scenarioTable(report: Report): string {
+  const rows = scenariosIn(report)
+    .map((id) => {
+      const s = report.summary[id]
+      if (!s) return ''
+      const lim = report.thresholds?.scenarios[id]
+      const limits = lim
+        ? `${formatLimit(lim.max_median_abs_error_pct)} % / ${formatLimit(lim.max_abs_error_pct)} % / ${lim.max_noisy}`
+        : report.thresholds
+          ? 'not gated'
+          : '—'
+      const failed = report.gate.failures.some((f) => f.scenario === id)
+      return (
+        `<tr${failed ? ' class="failing"' : ''}><td>${id}</td><td>${SCENARIO_UNITS[id]}</td><td class="num">${s.samples}</td>` +
+        `<td class="num">${s.gated}</td><td class="num">${s.noisy}</td><td class="num">${s.runtime_errors}</td>` +
+        `<td class="num">${formatErrorPct(s.median_abs_error_pct)}</td><td class="num">${formatErrorPct(s.max_abs_error_pct)}</td><td>${limits}</td></tr>`
+      )
+    })
+    .join('')
+  return (
+    '<h2>Scenarios</h2><table><thead><tr><th>scenario</th><th>unit</th><th>rows</th><th>gated</th><th>noisy</th>' +
+    '<th>runtime errors</th><th>median |error|</th><th>max |error|</th><th>limits: median / max / noisy</th></tr></thead>' +
+    `<tbody>${rows}</tbody></table>` +
+    '<p class="note">ratio &gt; 1 means faster than predicted (first_token: predicted ms / observed ms). ' +
+    '|error| = |observed − predicted| / predicted.</p>\n'
+  )
+}
+
+/** Pass/fail marks as styled text, not emoji: headless and minimal systems often have no emoji font. */
+function mark(ok: boolean): string {
+  return ok ? '<span class="mark ok">✓</span>' : '<span class="mark bad">✗</span>'
+}
+
+function pill(verdict: string): string {
+  return `<span class="pill" style="background:${VERDICT_COLOR[verdict as keyof typeof VERDICT_COLOR]}">${esc(verdict)}</span>`
+}
+
+function rowsTable(report: Report): string {
+  const rows = orderedRows(report)
+    .map(
+      ({ model, row, failing }) =>
+        `<tr${failing ? ' class="failing"' : ''}><td>${failing ? mark(false) : ''}</td><td>${esc(model.ref)}</td><td>${row.scenario}</td>` +
+        `<td class="num">${formatValue(row.predicted, row.unit)}</td><td class="num">${formatValue(row.observed, row.unit)}</td>` +
+        `<td class="num">${formatRatio(row.ratio)}</td><td class="num">${formatErrorPct(row.abs_error_pct)}</td><td>${pill(row.verdict)}</td></tr>`
+    )
+    .join('')
+  return (
+    '<h2>Rows, failing first</h2><table><thead><tr><th></th><th>model</th><th>scenario</th><th>predicted</th><th>observed</th>' +
+    `<th>ratio</th><th>|error|</th><th>verdict</th></tr></thead><tbody>${rows}</tbody></table>\n`
+  )
+}
+
+function modelsBlock(report: Report): string {
+  const failing = failingRowKeys(report)
+  const blocks = report.models.map((model) => {
+    const rows = model.scenarios
+      .map((r) => {
+        const parts = [
+          breakdownText(r.detail.predicted_breakdown) ? `predicted: ${breakdownText(r.detail.predicted_breakdown)}` : '',
+          breakdownText(r.detail.observed_breakdown) ? `observed: ${breakdownText(r.detail.observed_breakdown)}` : '',
+          r.detail.reason ? `reason: ${r.detail.reason}` : ''
+        ].filter((p) => p !== '')
+        const logTail = r.detail.log_tail?.length ? `<pre>${esc(r.detail.log_tail.join('\n'))}</pre>` : ''
+        const range = r.predicted_range ? `${formatValue(r.predicted_range[0], r.unit)} – ${formatValue(r.predicted_range[1], r.unit)}` : '—'
+        return (
+          `<tr><td>${r.scenario}</td><td class="num">${formatValue(r.predicted, r.unit)}</td><td class="num">${range}</td>` +
+          `<td class="num">${formatValue(r.observed, r.unit)}</td><td class="num">${r.samples.length}</td><td class="num">${formatSpread(r.spread)}</td>` +
+          `<td class="num">${formatRatio(r.ratio)}</td><td class="num">${formatErrorPct(r.abs_error_pct)}</td><td>${pill(r.verdict)}</td>` +
+          `<td class="breakdown">${parts.map((p) => esc(p)).join('<br>')}${logTail}</td></tr>`
+        )
+      })
+      .join('')
+    const fails = modelFails(model, failing)
+    const error = model.error ? `<p><strong>error:</strong> ${esc(model.error)}</p>` : ''
+    const table = model.scenarios.length
+      ? '<table><thead><tr><th>scenario</th><th>predicted</th><th>range</th><th>observed</th><th>samples</th><th>spread</th>' +
+        `<th>ratio</th><th>|error|</th><th>verdict</th><th>breakdown</th></tr></thead><tbody>${rows}</tbody></table>`
+      : ''
+    return (
+      `<details${fails ? ' open' : ''}><summary>${mark(!fails)} <strong>${esc(model.ref)}</strong> — ${esc(profileLine(model))}</summary>` +
+      `<p class="note">path: <code>${esc(model.path)}</code></p>${error}${table}</details>`
+    )
+  })
+  return `<h2>Models</h2>${blocks.join('\n')}\n`
+}
+
+function provenanceBlock(report: Report): string {
+  const rows = provenanceLines(report)
+    .map(([k, v]) => `<tr><th>${esc(k)}</th><td>${esc(v)}</td></tr>`)
+    .join('')
+  return `<h2>Provenance</h2><table><tbody>${rows}</tbody></table>\n`
+}

@@ -1,0 +1,39 @@
+import type { Report } from '../types.js'
+import { formatNumber } from '../compare/format.js'
+
+/** Label/value pairs describing where and how the numbers were produced, for every renderer. */
+export function provenanceLines(report: Report): [string, string][] {
+  const p = report.provenance
+  const w = report.workload
+  const lines: [string, string][] = [
+    ['generated', report.generated_at],
+    ['tool', `${report.tool.name} ${report.tool.version}`],
+    ['estimator', report.estimator.command ? `${report.estimator.name} (${report.estimator.command})` : report.estimator.name],
+    ['llama.cpp', `commit ${p.llama_cpp_commit}${p.llama_cpp_build !== null ? `, build ${p.llama_cpp_build}` : ''}`],
+    ['node-llama-cpp', p.node_llama_cpp_version ?? 'unknown'],
+    ['backend', p.backend],
+    ['device', p.driver ? `${p.device} (driver ${p.driver})` : p.device],
+    ['threads', String(p.threads)],
+    ['runner', p.runner_name ? `${p.runner_name} (${p.runner_os})` : p.runner_os],
+    ['hardware profile', report.hardware.fingerprint],
+    ['wall time', `${formatNumber(p.wall_time_s)} s`],
+    [
+      'workload',
+      `ctx ${w.contextTokens}, kv ${w.kvType}, decode ${w.decodeTokens} tok at depth ${w.decodeDepth}, prefill ${w.prefillTokens}, ` +
+        `first token prompt ${w.firstTokenPromptTokens}, warm ${w.warmPrefixTokens}+${w.warmSuffixTokens}, ` +
+        `ubatch ${w.ubatch}, batch ${w.batch}, gpu layers ${w.gpuLayers}, flash attention ${w.flashAttention ? 'on' : 'off'}`
+    ]
+  ]
+  if (p.shard) lines.push(['shard', p.shard])
+  if (report.thresholds) {
+    lines.push(['thresholds', `tolerance ${report.thresholds.tolerance_pct} %, max spread ${report.thresholds.max_spread_pct} %, min models ${report.thresholds.min_models}, max runtime errors ${report.thresholds.max_runtime_errors}${report.thresholds.max_regression_pct !== undefined ? `, max regression ${report.thresholds.max_regression_pct} %` : ''}`])
+  }
+  for (const s of report.shards ?? []) {
+    lines.push([
+      `shard ${s.shard ?? '—'}`,
+      `${s.runner_name ?? 'runner'} (${s.runner_os}, ${s.device}, ${s.backend}, llama.cpp ${s.llama_cpp_commit}): ` +
+        `${s.models.length} models, ${s.passed ? 'passed' : `failed (${s.failures})`}, ${formatNumber(s.wall_time_s)} s`
+    ])
+  }
+  return lines
+}

@@ -1,0 +1,154 @@
+// Shared reading of a report for the renderers (Markdown, HTML, annotations, comment): which rows failed, in which
+// order they are shown, and how values, profiles and breakdowns are spelled. Pure.
+import { SCENARIO_IDS } from '../types.js'
+import type { ModelReport, Report, ScenarioId, ScenarioResult, ScenarioUnit, Verdict } from '../types.js'
+import { formatNumber, formatPct } from '../compare/format.js'
+
+export interface ShownRow {
+  model: ModelReport
+  modelIndex: number
+  row: ScenarioResult
+  /** Named by a gate failure (its |error| or a regression broke a limit). */
+  failing: boolean
+}
+
+/** Display order of verdicts after the rows the gate names: errors, misses, noise, then the rest. */
+const VERDICT_RANK: Record<Verdict, number> = {
+  'runtime-error': 0,
+  'slower-than-fit': 1,
+  'faster-than-fit': 1,
+  'inconclusive-noisy': 2,
+  'does-not-fit': 3,
+  match: 4,
+  skipped: 5
+}
+
+export const VERDICT_ICON: Record<Verdict, string> = {
+  match: '✅',
+  'slower-than-fit': '🔻',
+  'faster-than-fit': '🔺',
+  'inconclusive-noisy': '〰️',
+  'runtime-error': '💥',
+  skipped: '⏭️',
+  'does-not-fit': '🚫'
+}
+
+function rowKey(ref: string, scenario: ScenarioId): string {
+  return `${scenario}\u0000${ref}`
+}
+
+/**
+ * model × scenario pairs that made the gate fail: rows a failure names, plus the runtime-error rows when
+ * max_runtime_errors failed and a scenario's noisy rows when its max_noisy failed. (A median failure belongs to the
+ * scenario, not to any one row.)
+ */
+export function failingRowKeys(report: Report): Set<string> {
+  const keys = new Set<string>()
+  const runtimeFailed = report.gate.failures.some((f) => f.limit === 'max_runtime_errors')
+  const noisyFailed = new Set(report.gate.failures.filter((f) => f.limit === 'max_noisy').map((f) => f.scenario))
+  for (const f of report.gate.failures) if (f.model !== null && f.scenario !== null) keys.add(rowKey(f.model, f.scenario))
+  for (const m of report.models) {
+    for (const r of m.scenarios) {
+      if ((runtimeFailed && r.verdict === 'runtime-error') || (r.verdict === 'inconclusive-noisy' && noisyFailed.has(r.scenario))) {
+        keys.add(rowKey(m.ref, r.scenario))
+      }
+    }
+  }
+  return keys
+}
+
+/** Does this model have a row the gate names, a runtime error, or a model-level error? */
+export function modelFails(model: ModelReport, failing: Set<string>): boolean {
+  return (
+    model.error !== null ||
+    model.scenarios.some((r) => r.verdict === 'runtime-error' || failing.has(rowKey(model.ref, r.scenario)))
+  )
+}
+
+/**
+ * Every row of the report, failing ones first: rows a gate failure names (largest |error| first), then by verdict
+ * (runtime errors, misses, noisy, does-not-fit, matches, skipped), then |error| descending, then report order.
+ */
+export function orderedRows(report: Report): ShownRow[] {
+  const failing = failingRowKeys(report)
+  const rows: ShownRow[] = report.models.flatMap((model, modelIndex) =>
+    model.scenarios.map((row) => ({ model, modelIndex, row, failing: failing.has(rowKey(model.ref, row.scenario)) }))
+  )
+  return rows.sort(
+    (a, b) =>
+      Number(b.failing) - Number(a.failing) ||
+      VERDICT_RANK[a.row.verdict] - VERDICT_RANK[b.row.verdict] ||
+      (b.row.abs_error_pct ?? -1) - (a.row.abs_error_pct ?? -1) ||
+      a.modelIndex - b.modelIndex ||
+      SCENARIO_IDS.indexOf(a.row.scenario) - SCENARIO_IDS.indexOf(b.row.scenario)
+  )
+}
+
+/** Scenarios that have at least one row, in the fixed order. */
+export function scenariosIn(report: Report): ScenarioId[] {
+  return SCENARIO_IDS.filter((id) => report.models.some((m) => m.scenarios.some((r) => r.scenario === id)))
+}
+
+export function formatValue(value: number | null, unit: ScenarioUnit): string {
+  return value === null ? '—' : `${formatNumber(value)} ${unit}`
+}
+
+export function formatRatio(ratio: number | null): string {
+  return ratio === null ? '—' : `${ratio.toFixed(2)}×`
+}
+
+export function formatErrorPct(pct: number | null): string {
+  return pct === null ? '—' : `${formatPct(pct)} %`
+}
+
+export function formatSpread(spread: number | null): string {
+  return spread === null ? '—' : `${formatPct(spread * 100)} %`
+}
+
+const BINARY_UNITS = ['B', 'KiB', 'MiB', 'GiB', 'TiB'] as const
+
+export function formatBytes(bytes: number): string {
+  let v = bytes
+  let i = 0
+  while (Math.abs(v) >= 1024 && i < BINARY_UNITS.length - 1) {
+    v /= 1024
+    i++
+  }
+  return `${formatNumber(v)} ${BINARY_UNITS[i]}`
+}
+
+/** 134515008 → "135M", 7.6e9 → "7.6B". */
+export function formatParams(count: number): string {
+  if (count >= 1e9) return `${trim((count / 1e9).toFixed(1))}B`
+  if (count >= 1e6) return `${Math.round(count / 1e6)}M`
+  if (count >= 1e3) return `${Math.round(count / 1e3)}K`
+  return String(count)
+}
+
+function trim(s: string): string {
+  return s.replace(/\.0$/, '')
+}
+
+/** "llama · 135M params · Q8_0 · 143 MiB", or why there is no profile. */
+export function profileLine(model: ModelReport): string {
+  const p = model.profile
+  if (!p) return model.error ? `no profile: ${model.error}` : 'no profile'
+  const parts = [p.architecture, `${formatParams(p.paramCount)} params`, p.fileType ?? 'unknown type', formatBytes(p.fileBytes)]
+  if (p.modelClass !== 'causal-lm') parts.push(p.modelClass)
+  if (model.fit) parts.push(`fit: ${model.fit.status}`)
+  return parts.join(' · ')
+}
+
+/** "bandwidth_ms 10.0 · fixed_ms 1.00", keys sorted. */
+export function breakdownText(breakdown: Record<string, number> | undefined): string {
+  if (!breakdown || Object.keys(breakdown).length === 0) return ''
+  return Object.keys(breakdown)
+    .sort()
+    .map((k) => `${k} ${formatNumber(breakdown[k] as number)}`)
+    .join(' · ')
+}
+
+/** "above the line" reads "faster" for tok/s and "slower" for ms; renderers say which. */
+export function aboveLineMeans(unit: ScenarioUnit): 'faster' | 'slower' {
+  return unit === 'ms' ? 'slower' : 'faster'
+}

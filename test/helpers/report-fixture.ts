@@ -1,0 +1,332 @@
+// Builds complete, schema-valid Report objects from plain rows ("predicted 100 tok/s, observed 70"), running the
+// real compare and gate code, so tests state expectations in the user's terms.
+import { SCENARIO_UNITS } from '../../src/types.js'
+import type {
+  HardwareProfile,
+  ModelProfile,
+  ModelReport,
+  Observation,
+  Report,
+  ScenarioId,
+  ScenarioPrediction,
+  Thresholds,
+  Workload
+} from '../../src/types.js'
+import { compareScenario } from '../../src/compare/compare.js'
+import { applyGate } from '../../src/gate/apply.js'
+import { compareSettingsFrom } from '../../src/gate/thresholds.js'
+import { DEFAULT_THRESHOLDS } from '../../src/gate/defaults.js'
+
+export interface RowSpec {
+  scenario: ScenarioId
+  /** null: not predicted (skipped). */
+  predicted: number | null
+  /** null with `error`: runtime error; null without: not run. */
+  observed: number | null
+  /** (max − min) / median of three generated samples; default 0.02. */
+  spread?: number
+  range?: [number, number]
+  error?: string
+  logTail?: string[]
+  notPredicted?: string
+  predictedBreakdown?: Record<string, number>
+  observedBreakdown?: Record<string, number>
+}
+
+export interface ModelSpec {
+  ref: string
+  rows: RowSpec[]
+  architecture?: string
+  paramCount?: number
+  fileType?: string
+  fileBytes?: number
+  error?: string | null
+  doesNotFit?: boolean
+}
+
+export interface ReportOptions {
+  thresholds?: Thresholds
+  generatedAt?: string
+  shard?: string | null
+  runnerName?: string | null
+  device?: string
+}
+
+export const FIXTURE_DEFAULT_SPREAD = 0.02
+
+export function makeReport(models: ModelSpec[], opts: ReportOptions = {}): Report {
+  const thresholds = opts.thresholds ?? DEFAULT_THRESHOLDS
+  const settings = compareSettingsFrom(thresholds)
+  const modelReports: ModelReport[] = models.map((m) => {
+    const fit = makeFit(m)
+    return {
+      ref: m.ref,
+      path: `/models/${m.ref.replace(/[^A-Za-z0-9._-]+/g, '_')}.gguf`,
+      profile: makeProfile(m),
+      fit,
+      error: m.error ?? null,
+      scenarios: m.rows.map((r) => compareScenario(prediction(r), observation(r), settings, {
+        scenario: r.scenario,
+        reason: r.notPredicted,
+        doesNotFit: m.doesNotFit,
+        fitReason: fit?.reason
+      }))
+    }
+  })
+  const report: Report = {
+    schema_version: 1,
+    generated_at: opts.generatedAt ?? '2026-10-01T12:00:00.000Z',
+    tool: { name: 'model-fit-gate', version: '0.1.0' },
+    provenance: {
+      llama_cpp_commit: 'de3ff81',
+      llama_cpp_build: 1,
+      node_llama_cpp_version: '3.22.1',
+      backend: 'CPU',
+      device: opts.device ?? 'AMD EPYC 7B13',
+      driver: null,
+      threads: 2,
+      runner_os: 'Linux',
+      wall_time_s: 42.5,
+      shard: opts.shard ?? null,
+      runner_name: opts.runnerName ?? null
+    },
+    hardware: makeHardware(opts.device ?? 'AMD EPYC 7B13'),
+    workload: makeWorkload(),
+    estimator: { name: 'builtin', command: null },
+    models: modelReports,
+    summary: {},
+    gate: { passed: true, failures: [] }
+  }
+  return applyGate(report, thresholds)
+}
+
+function prediction(r: RowSpec): ScenarioPrediction | null {
+  if (r.predicted === null) return null
+  return {
+    scenario: r.scenario,
+    unit: SCENARIO_UNITS[r.scenario],
+    predicted: r.predicted,
+    predictedRange: r.range ?? [r.predicted * 0.75, r.predicted * 1.3],
+    breakdown: r.predictedBreakdown ?? defaultBreakdown(r.scenario, r.predicted)
+  }
+}
+
+function observation(r: RowSpec): Observation | null {
+  if (r.observed === null && !r.error) return null
+  const unit = SCENARIO_UNITS[r.scenario]
+  if (r.error) {
+    return {
+      scenario: r.scenario,
+      unit,
+      observed: null,
+      samples: [],
+      droppedSamples: [],
+      spread: null,
+      breakdown: {},
+      error: { reason: r.error, logTail: r.logTail ?? ['llama_model_load: error loading model'] },
+      logs: [`logs/${r.scenario}.log`],
+      repeats: 3
+    }
+  }
+  const observed = r.observed as number
+  const spread = r.spread ?? FIXTURE_DEFAULT_SPREAD
+  return {
+    scenario: r.scenario,
+    unit,
+    observed,
+    samples: [observed * (1 - spread / 2), observed, observed * (1 + spread / 2)],
+    droppedSamples: [],
+    spread,
+    breakdown: r.observedBreakdown ?? defaultBreakdown(r.scenario, observed),
+    error: null,
+    logs: [`logs/${r.scenario}.log`],
+    repeats: 3
+  }
+}
+
+/** Per-token (tok/s) or per-request (ms) parts that add up to the value, as an estimator and a bench report them. */
+function defaultBreakdown(scenario: ScenarioId, value: number): Record<string, number> {
+  if (SCENARIO_UNITS[scenario] === 'ms') return { prefill_ms: round(value * 0.8), first_decode_ms: round(value * 0.2) }
+  const perTokenMs = 1000 / value
+  return { weights_ms: round(perTokenMs * 0.85), fixed_ms: round(perTokenMs * 0.15) }
+}
+
+function round(n: number): number {
+  return Math.round(n * 1000) / 1000
+}
+
+function makeFit(m: ModelSpec): ModelReport['fit'] {
+  const weights = m.fileBytes ?? 150_000_000
+  const total = weights + 600_000_000
+  return {
+    status: m.doesNotFit ? 'does-not-fit' : 'fits',
+    weightsBytes: weights,
+    kvCacheBytes: 50_000_000,
+    computeBytes: 536_870_912,
+    overheadBytes: 268_435_456,
+    totalBytes: total,
+    usableBytes: m.doesNotFit ? total / 2 : 6_000_000_000,
+    gpuLayersThatFit: null,
+    machinesForSplit: m.doesNotFit ? 2 : 1,
+    reason: m.doesNotFit ? 'needs 1.5 GiB, 0.7 GiB usable' : 'fits in RAM'
+  }
+}
+
+export function makeProfile(m: Pick<ModelSpec, 'architecture' | 'paramCount' | 'fileType' | 'fileBytes'>): ModelProfile {
+  const fileBytes = m.fileBytes ?? 150_000_000
+  const zeroGroups = { attention: 0, ffn_dense: 0, ffn_expert: 0, ffn_shared_expert: 0, embedding: 0, output: 0, norm: 0, ssm: 0, other: 0 }
+  return {
+    architecture: m.architecture ?? 'llama',
+    modelClass: 'causal-lm',
+    fileType: m.fileType ?? 'Q8_0',
+    shards: 1,
+    fileBytes,
+    tensorBytes: fileBytes - 1_000_000,
+    tensorCount: 272,
+    paramCount: m.paramCount ?? 134_515_008,
+    layers: 30,
+    embeddingLength: 576,
+    feedForwardLength: 1536,
+    expertFeedForwardLength: 0,
+    heads: 9,
+    kvHeads: 3,
+    keyLength: 64,
+    valueLength: 64,
+    expertCount: 0,
+    expertUsedCount: 0,
+    sharedExpertCount: 0,
+    vocabSize: 49152,
+    contextLength: 8192,
+    bytesByGroup: { ...zeroGroups, attention: fileBytes / 4, ffn_dense: fileBytes / 2, embedding: fileBytes / 4 },
+    bytesByType: { Q8_0: fileBytes },
+    activeBytesPerToken: fileBytes * 0.8,
+    activeBytesByType: { Q8_0: fileBytes * 0.8 },
+    flopsPerToken: 2 * (m.paramCount ?? 134_515_008),
+    attentionFlopsPerTokenPerDepth: 4 * 30 * 576,
+    kvBytesPerTokenF16: 2 * 30 * 3 * 64 * 2
+  }
+}
+
+export function makeHardware(device: string): HardwareProfile {
+  const fact = (value: number, unit: string) => ({ value, unit, samples: [value], spread: 0 })
+  return {
+    schema_version: 1,
+    fingerprint: 'cpu-amd-epyc-2c-de3ff81',
+    system: {
+      os: 'linux',
+      arch: 'x64',
+      cpuModel: device,
+      cores: 2,
+      threads: 2,
+      ramTotalBytes: 8_000_000_000,
+      ramAvailableBytes: 6_000_000_000,
+      gpus: []
+    },
+    llama: { commit: 'de3ff81', buildNumber: 1, backend: 'CPU', nodeLlamaCppVersion: '3.22.1', binDir: '/tmp/llb/src/build/bin' },
+    measured: {
+      decodeBandwidthBytesPerSec: fact(30e9, 'B/s'),
+      decodeBandwidthByType: {},
+      prefillFlopsPerSec: fact(1.2e11, 'FLOP/s'),
+      prefillFlopsByType: {},
+      fixedDecodeMs: fact(0.4, 'ms'),
+      perLayerDecodeMs: null,
+      kvDepthMsPerTokenPerLayer: {},
+      prefillDepthMsPerTokenPerLayer: null,
+      serverDecodeOverheadMs: null,
+      serverFirstTokenOverheadMs: null
+    },
+    ceilings: { memoryReadBytesPerSec: fact(37e9, 'B/s'), peakFlopsPerSec: null },
+    probeSeconds: { decode: 12.5 },
+    measuredAt: '2026-10-01T11:00:00.000Z'
+  }
+}
+
+export function makeWorkload(): Workload {
+  return {
+    contextTokens: 4096,
+    kvType: 'f16',
+    decodeDepth: 0,
+    decodeTokens: 64,
+    prefillTokens: 512,
+    firstTokenPromptTokens: 256,
+    warmPrefixTokens: 1024,
+    warmSuffixTokens: 32,
+    warmDecodeTokens: 32,
+    ubatch: 512,
+    batch: 2048,
+    threads: 2,
+    gpuLayers: 0,
+    flashAttention: false
+  }
+}
+
+/**
+ * A small but varied report: matches, a 30 % slow model, a noisy row, a runtime error, a skipped embedding model,
+ * and a ref with markup in it (to prove escaping).
+ */
+export function showcaseReport(opts: ReportOptions = {}): Report {
+  return makeReport(
+    [
+      {
+        ref: 'bartowski/SmolLM2-135M-Instruct-GGUF:Q8_0',
+        fileType: 'Q8_0',
+        paramCount: 134_515_008,
+        fileBytes: 144_805_440,
+        rows: [
+          { scenario: 'steady_decode', predicted: 182, observed: 175 },
+          { scenario: 'prefill', predicted: 2150, observed: 2010 },
+          { scenario: 'first_token', predicted: 140, observed: 151 },
+          { scenario: 'kv_warm_reuse', predicted: 160, observed: 152 }
+        ]
+      },
+      {
+        ref: 'unsloth/Qwen3-0.6B-GGUF:Q4_K_M',
+        architecture: 'qwen3',
+        fileType: 'Q4_K_M',
+        paramCount: 596_049_920,
+        fileBytes: 396_705_472,
+        rows: [
+          { scenario: 'steady_decode', predicted: 64, observed: 44.8 },
+          { scenario: 'prefill', predicted: 610, observed: 540 },
+          { scenario: 'first_token', predicted: 420, observed: 505 },
+          { scenario: 'kv_warm_reuse', predicted: 58, observed: 40, spread: 0.31 }
+        ]
+      },
+      {
+        ref: 'local/<script>alert("x")</script>|pipe',
+        fileType: 'F16',
+        paramCount: 25_000_000,
+        fileBytes: 52_000_000,
+        rows: [
+          { scenario: 'steady_decode', predicted: 400, observed: 415 },
+          { scenario: 'prefill', predicted: 5200, observed: 6100 },
+          { scenario: 'first_token', predicted: 60, observed: 48 },
+          { scenario: 'kv_warm_reuse', predicted: 350, observed: null, error: 'llama-server exited with code 1', logTail: ['srv  load_model: failed', 'main: exiting due to model loading error'] }
+        ]
+      },
+      {
+        ref: 'nomic-ai/nomic-embed-text-v1.5-GGUF:Q8_0',
+        architecture: 'nomic-bert',
+        paramCount: 136_731_648,
+        fileBytes: 146_146_432,
+        rows: [
+          { scenario: 'steady_decode', predicted: null, observed: null, notPredicted: 'embedding model: no decode' },
+          { scenario: 'prefill', predicted: 3900, observed: 3810 }
+        ]
+      },
+      {
+        ref: 'synthetic/llama-q4_0-40m.gguf',
+        fileType: 'Q4_0',
+        paramCount: 40_000_000,
+        fileBytes: 24_000_000,
+        rows: [
+          { scenario: 'steady_decode', predicted: 950, observed: 1010 },
+          { scenario: 'prefill', predicted: 9800, observed: 9300 },
+          { scenario: 'first_token', predicted: 28, observed: 30.5 },
+          { scenario: 'kv_warm_reuse', predicted: 800, observed: 870 }
+        ]
+      }
+    ],
+    opts
+  )
+}

@@ -1,0 +1,62 @@
+import { describe, expect, test } from '@jest/globals'
+import { aggregateReports } from '../../src/report/aggregate.js'
+import type { Report, Thresholds } from '../../src/types.js'
+import { DEFAULT_THRESHOLDS } from '../../src/gate/defaults.js'
+import { makeReport, type ModelSpec } from '../helpers/report-fixture.js'
+
+const model = (ref: string, observed: number): ModelSpec => ({ ref, rows: [{ scenario: 'steady_decode', predicted: 100, observed }] })
+
+// Each shard alone has too few models for min_models; together they have enough.
+const thresholds: Thresholds = {
+  ...DEFAULT_THRESHOLDS,
+  min_models: 4,
+  scenarios: { steady_decode: { max_median_abs_error_pct: 10, max_abs_error_pct: 20, max_noisy: 0 } }
+}
+const shard1 = makeReport([model('a', 92), model('b', 95), model('c', 97)], { thresholds, shard: '1/2', runnerName: 'linux-1' })
+const shard2 = makeReport([model('d', 96), model('e', 85)], {
+  thresholds,
+  shard: '2/2',
+  runnerName: 'linux-2',
+  generatedAt: '2026-10-01T12:05:00.000Z'
+})
+
+describe('aggregateReports', () => {
+  test('two shards gate as one run, with a per-shard breakdown', () => {
+    expect(shard1.gate.failures.map((f) => f.limit)).toEqual(['min_models'])
+    expect(shard2.gate.failures.map((f) => f.limit)).toEqual(['min_models'])
+    const merged = aggregateReports([shard2, shard1], { sources: ['s2.json', 's1.json'] })
+    expect(merged.models.map((m) => m.ref)).toEqual(['a', 'b', 'c', 'd', 'e'])
+    expect(merged.summary.steady_decode).toMatchObject({ samples: 5, gated: 5, median_abs_error_pct: expect.closeTo(5, 9) })
+    expect(merged.gate).toEqual({ passed: true, failures: [] })
+    expect(merged.shards?.map((s) => [s.shard, s.runner_name, s.models, s.passed, s.failures])).toEqual([
+      ['1/2', 'linux-1', ['a', 'b', 'c'], false, 1],
+      ['2/2', 'linux-2', ['d', 'e'], false, 1]
+    ])
+    expect(merged.provenance).toMatchObject({ shard: null, runner_name: 'linux-1, linux-2' })
+    expect(merged.generated_at).toBe('2026-10-01T12:05:00.000Z')
+    expect(merged.thresholds).toEqual(thresholds)
+    // The file order does not matter.
+    expect(aggregateReports([shard1, shard2])).toEqual(aggregateReports([shard2, shard1]))
+  })
+
+  test('a failure in one shard fails the whole; explicit thresholds win over the shards’ own', () => {
+    const strict = { ...thresholds, scenarios: { steady_decode: { max_median_abs_error_pct: 10, max_abs_error_pct: 10, max_noisy: 0 } } }
+    const merged = aggregateReports([shard1, shard2], { thresholds: strict })
+    expect(merged.gate.failures.map((f) => f.message)).toEqual([
+      'steady_decode: e |error| 15.0 % > 10 % limit (slower-than-fit: observed 85.0 tok/s, predicted 100 tok/s)'
+    ])
+  })
+
+  test('refuses reports of different schema versions, overlapping shards, or different thresholds', () => {
+    const future = { ...shard2, schema_version: 2 } as unknown as Report
+    expect(() => aggregateReports([shard1, future], { sources: ['s1.json', 's2.json'] })).toThrow(
+      'reports: schema_version: shard reports disagree: 1 (s1.json), 2 (s2.json); produce them with one model-fit-gate version'
+    )
+    expect(() => aggregateReports([shard1, shard1], { sources: ['x.json', 'y.json'] })).toThrow(
+      'reports: models: model "a" is in more than one shard report (x.json, y.json); shards must be disjoint'
+    )
+    const other = makeReport([model('z', 100)], { thresholds: DEFAULT_THRESHOLDS, shard: '2/2' })
+    expect(() => aggregateReports([shard1, other])).toThrow(/different thresholds/)
+    expect(() => aggregateReports([])).toThrow('reports: no shard reports to aggregate')
+  })
+})

@@ -1,0 +1,106 @@
+import { describe, expect, test } from '@jest/globals'
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { parseReport, serializeReport, validateReport } from '../../src/report/validate.js'
+import { readReport, writeReport } from '../../src/report/io.js'
+import type { Report } from '../../src/types.js'
+import { showcaseReport } from '../helpers/report-fixture.js'
+
+function errorOf(fn: () => unknown): string {
+  try {
+    fn()
+  } catch (err) {
+    return (err as Error).message
+  }
+  throw new Error('expected an error')
+}
+
+function mutate(f: (r: Record<string, unknown> & Report) => void): unknown {
+  const copy = JSON.parse(JSON.stringify(showcaseReport())) as Record<string, unknown> & Report
+  f(copy)
+  return copy
+}
+
+describe('report schema', () => {
+  test('a report built by the pipeline validates, and serialises to the same bytes every time', () => {
+    const report = showcaseReport()
+    expect(validateReport(JSON.parse(JSON.stringify(report)), 'report.json')).toEqual(report)
+    const text = serializeReport(report)
+    expect(serializeReport(showcaseReport())).toBe(text)
+    expect(parseReport(text, 'report.json')).toEqual(JSON.parse(text))
+    // Keys are sorted: the text does not depend on construction order.
+    expect(text.indexOf('"estimator"')).toBeLessThan(text.indexOf('"gate"'))
+  })
+
+  test('a wrong type names the JSON path of the field', () => {
+    const bad = mutate((r) => {
+      ;(r.models[2]?.scenarios[0] as unknown as Record<string, unknown>).ratio = 'fast'
+    })
+    expect(errorOf(() => validateReport(bad, 'report.json'))).toBe(
+      'report.json: models[2].scenarios[0].ratio: must be number or null, got "fast"'
+    )
+  })
+
+  test('an unknown verdict, a misspelt field and a missing field are named', () => {
+    expect(errorOf(() => validateReport(mutate((r) => ((r.models[0]?.scenarios[1] as { verdict: string }).verdict = 'ok')), 'r.json'))).toMatch(
+      /^r\.json: models\[0\]\.scenarios\[1\]\.verdict: must be equal to one of the allowed values, got "ok"/
+    )
+    expect(
+      errorOf(() => validateReport(mutate((r) => ((r.models[0]?.scenarios[1] as unknown as Record<string, unknown>).abs_err = 1)), 'r.json'))
+    ).toBe('r.json: models[0].scenarios[1].abs_err: is not a known field')
+    expect(errorOf(() => validateReport(mutate((r) => delete (r as Partial<Report>).gate), 'r.json'))).toBe('r.json: gate: is required')
+  })
+
+  test('first_token must be in ms and the others in tok/s', () => {
+    const bad = mutate((r) => {
+      const row = r.models[0]?.scenarios.find((s) => s.scenario === 'first_token')
+      if (row) row.unit = 'tok/s'
+    })
+    expect(errorOf(() => validateReport(bad, 'r.json'))).toMatch(/^r\.json: models\[0\]\.scenarios\[2\]\.unit: must be equal to constant/)
+  })
+
+  test('NaN never reaches the file: serialising a report with NaN fails with its path', () => {
+    const report = showcaseReport()
+    ;(report.models[0]?.scenarios[0] as { abs_error_pct: number }).abs_error_pct = Number.NaN
+    expect(errorOf(() => serializeReport(report, 'out.json'))).toBe('out.json: models[0].scenarios[0].abs_error_pct: must be number or null, got NaN')
+  })
+
+  test('another schema_version and non-JSON are clear input errors', () => {
+    expect(errorOf(() => validateReport(mutate((r) => ((r as { schema_version: number }).schema_version = 2)), 'old.json'))).toMatch(
+      /^old\.json: schema_version: report schema_version 2 is not supported .* \(it reads 1\)/
+    )
+    expect(errorOf(() => parseReport('{"schema', 'x.json'))).toMatch(/^x\.json: not valid JSON/)
+    expect(errorOf(() => validateReport(mutate((r) => (r.generated_at = 'yesterday')), 'r.json'))).toMatch(
+      /^r\.json: generated_at: must match format "date-time"/
+    )
+  })
+
+  test('the hardware profile is checked only for its identifying parts', () => {
+    const extra = mutate((r) => {
+      ;(r.hardware as unknown as Record<string, unknown>).newProbe = { anything: true }
+    })
+    expect(() => validateReport(extra, 'r.json')).not.toThrow()
+    expect(errorOf(() => validateReport(mutate((r) => delete (r.hardware as Partial<Report['hardware']>).fingerprint), 'r.json'))).toBe(
+      'r.json: hardware.fingerprint: is required'
+    )
+  })
+
+  test('writeReport writes validated JSON atomically; readReport validates what it reads', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'mfg-report-'))
+    try {
+      const path = join(dir, 'sub', 'report.json')
+      await writeReport(path, showcaseReport())
+      expect(await readReport(path)).toEqual(showcaseReport())
+      const broken = showcaseReport()
+      ;(broken as { gate: unknown }).gate = { passed: 'yes', failures: [] }
+      await expect(writeReport(join(dir, 'bad.json'), broken)).rejects.toThrow(/bad\.json: gate\.passed: must be boolean/)
+      await expect(readFile(join(dir, 'bad.json'))).rejects.toThrow(/ENOENT/)
+      await writeFile(join(dir, 'edited.json'), (await readFile(path, 'utf8')).replace('"passed": false', '"passed": 0'))
+      await expect(readReport(join(dir, 'edited.json'))).rejects.toThrow(/edited\.json: gate\.passed: must be boolean, got 0/)
+      await expect(readReport(join(dir, 'missing.json'))).rejects.toThrow(/missing\.json: cannot read the report/)
+    } finally {
+      await rm(dir, { recursive: true, force: true })
+    }
+  })
+})
