@@ -1,0 +1,95 @@
+// steady_decode and prefill through llama-bench.
+//
+// Repeats are separate processes: every sample is one fresh `llama-bench -r 1` (its own model load, its own
+// built-in warm-up run, then one timed run), and the first process is a discarded warm-up (page cache, clocks).
+// Samples taken inside one process share allocator, cache and thermal state, which makes `-r` samples look
+// steadier than separate runs are; separate processes measure what a user's fresh run sees.
+
+import { readFile } from 'node:fs/promises'
+import { join } from 'node:path'
+import type { Workload } from '../types.js'
+import { parseLlamaBenchJson } from './llama-bench-json.js'
+import { readLogTail } from './logs.js'
+import { RunFailure } from './observation.js'
+import { describeOutcome, runProcess } from './processes.js'
+import type { Measurement, RunId } from './repeats.js'
+
+export type BenchScenario = 'steady_decode' | 'prefill'
+
+/** Timed repetitions inside one llama-bench process (see the file comment). */
+export const LLAMA_BENCH_REPETITIONS = 1
+
+/** The llama-bench command line (flags as in tools/llama-bench/llama-bench.cpp of the pinned build). */
+export function llamaBenchArgs(modelPath: string, scenario: BenchScenario, w: Workload): string[] {
+  const shape =
+    scenario === 'steady_decode'
+      ? ['-p', '0', '-n', String(w.decodeTokens), '-d', String(w.decodeDepth)]
+      : ['-p', String(w.prefillTokens), '-n', '0', '-d', '0']
+  return [
+    '-m', modelPath,
+    ...shape,
+    '-r', String(LLAMA_BENCH_REPETITIONS),
+    '-t', String(w.threads),
+    '-ngl', String(w.gpuLayers),
+    '-b', String(w.batch),
+    '-ub', String(w.ubatch),
+    '-ctk', w.kvType,
+    '-ctv', w.kvType,
+    '-fa', w.flashAttention ? 'on' : 'off',
+    '-o', 'json'
+  ]
+}
+
+export interface BenchRunPaths {
+  stdoutPath: string
+  stderrPath: string
+}
+
+/** Log file names of one run in the scenario's log folder. */
+export function benchRunPaths(scenarioLogDir: string, run: RunId): BenchRunPaths {
+  const name = run.warmup ? `warmup-${run.number}` : `run-${String(run.number).padStart(2, '0')}`
+  return { stdoutPath: join(scenarioLogDir, `${name}.json`), stderrPath: join(scenarioLogDir, `${name}.log`) }
+}
+
+/** One llama-bench process → one sample (tok/s); a failure of any kind throws RunFailure with the log tail. */
+export async function measureWithLlamaBench(
+  binDir: string,
+  modelPath: string,
+  scenario: BenchScenario,
+  w: Workload,
+  paths: BenchRunPaths,
+  timeoutSec: number
+): Promise<Measurement> {
+  const outcome = await runProcess({
+    file: join(binDir, 'llama-bench'),
+    args: llamaBenchArgs(modelPath, scenario, w),
+    stdoutPath: paths.stdoutPath,
+    stderrPath: paths.stderrPath,
+    timeoutSec,
+    label: 'llama-bench'
+  })
+  if (outcome.spawnError || outcome.timedOut || outcome.signal || outcome.exitCode !== 0) {
+    throw new RunFailure(describeOutcome('llama-bench', outcome, timeoutSec), await readLogTail(paths.stderrPath))
+  }
+  let tests
+  try {
+    tests = parseLlamaBenchJson(await readFile(paths.stdoutPath, 'utf8'), paths.stdoutPath)
+  } catch (err) {
+    throw new RunFailure(err instanceof Error ? err.message : String(err), await readLogTail(paths.stderrPath))
+  }
+  const t = tests[0]
+  const wantPrompt = scenario === 'prefill' ? w.prefillTokens : 0
+  const wantGen = scenario === 'steady_decode' ? w.decodeTokens : 0
+  const wantDepth = scenario === 'steady_decode' ? w.decodeDepth : 0
+  if (tests.length !== 1 || !t || t.nPrompt !== wantPrompt || t.nGen !== wantGen || t.nDepth !== wantDepth) {
+    const got = tests.map((x) => `p${x.nPrompt}/n${x.nGen}/d${x.nDepth}`).join(', ')
+    throw new RunFailure(`${paths.stdoutPath}: expected one test p${wantPrompt}/n${wantGen}/d${wantDepth}, got ${got}`, [])
+  }
+  const tokPerSec = t.samplesTokPerSec[0] as number
+  const ms = (t.samplesNs[0] as number) / 1e6
+  const breakdown: Record<string, number> =
+    scenario === 'prefill'
+      ? { prefill_ms: ms, ms_per_token: ms / wantPrompt }
+      : { decode_ms: ms, ms_per_token: ms / wantGen, depth_tokens: wantDepth }
+  return { value: tokPerSec, breakdown }
+}

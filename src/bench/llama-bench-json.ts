@@ -1,0 +1,137 @@
+// Pure parser for `llama-bench -o json` output (tools/llama-bench/llama-bench.cpp, json_printer).
+//
+// The output is a JSON array with one object per test (model × parameter combination). Fields read here, and
+// nothing else (unknown fields are ignored, so newer llama-bench builds that add fields still parse):
+//   build_commit  string   short commit hash of the llama.cpp build ("de3ff81")
+//   build_number  integer  llama.cpp build number (1 for the node-llama-cpp bundle)
+//   backends      string   backends in use, comma-separated ("CPU", "CUDA", "Metal")
+//   cpu_info      string   CPU description
+//   gpu_info      string   GPU description ("" on CPU-only builds)
+//   n_prompt      integer  prompt tokens per timed run (-p)
+//   n_gen         integer  generated tokens per timed run (-n)
+//   n_depth       integer  tokens prefilled before each timed run, not timed (-d)
+//   n_threads, n_batch, n_ubatch, n_gpu_layers, flash_attn (-1 auto, 0 off, 1 on): integers, the settings echoed
+//   type_k, type_v  string  KV cache types
+//   avg_ts        number   mean tokens/s over the repetitions, tokens = n_prompt + n_gen
+//   samples_ts    number[] tokens/s of each repetition (-r), same order as samples_ns
+//   samples_ns    number[] wall time of each repetition in ns
+// A missing or mistyped field is an error naming the test index and the field.
+
+/** Output that is not what llama-bench prints: names the source (log path) and the field. */
+export class LlamaBenchOutputError extends Error {
+  constructor(source: string, where: string | null, message: string) {
+    super(where ? `${source}: ${where}: ${message}` : `${source}: ${message}`)
+    this.name = 'LlamaBenchOutputError'
+  }
+}
+
+export interface LlamaBenchTest {
+  buildCommit: string
+  buildNumber: number
+  backends: string
+  cpuInfo: string
+  gpuInfo: string
+  nPrompt: number
+  nGen: number
+  nDepth: number
+  nThreads: number
+  nBatch: number
+  nUbatch: number
+  nGpuLayers: number
+  flashAttn: number
+  typeK: string
+  typeV: string
+  avgTokPerSec: number
+  samplesTokPerSec: number[]
+  samplesNs: number[]
+}
+
+type Obj = Record<string, unknown>
+
+function field(obj: Obj, key: string, source: string, where: string): unknown {
+  if (!(key in obj)) throw new LlamaBenchOutputError(source, `${where}.${key}`, 'missing')
+  return obj[key]
+}
+
+function str(obj: Obj, key: string, source: string, where: string): string {
+  const v = field(obj, key, source, where)
+  if (typeof v !== 'string') throw new LlamaBenchOutputError(source, `${where}.${key}`, `expected a string, got ${JSON.stringify(v)}`)
+  return v
+}
+
+function int(obj: Obj, key: string, source: string, where: string): number {
+  const v = field(obj, key, source, where)
+  if (typeof v !== 'number' || !Number.isInteger(v)) {
+    throw new LlamaBenchOutputError(source, `${where}.${key}`, `expected an integer, got ${JSON.stringify(v)}`)
+  }
+  return v
+}
+
+function num(obj: Obj, key: string, source: string, where: string): number {
+  const v = field(obj, key, source, where)
+  if (typeof v !== 'number' || !Number.isFinite(v)) {
+    throw new LlamaBenchOutputError(source, `${where}.${key}`, `expected a finite number, got ${JSON.stringify(v)}`)
+  }
+  return v
+}
+
+function nums(obj: Obj, key: string, source: string, where: string): number[] {
+  const v = field(obj, key, source, where)
+  if (!Array.isArray(v)) throw new LlamaBenchOutputError(source, `${where}.${key}`, 'expected an array of numbers')
+  return v.map((x, i) => {
+    if (typeof x !== 'number' || !Number.isFinite(x)) {
+      throw new LlamaBenchOutputError(source, `${where}.${key}[${i}]`, `expected a finite number, got ${JSON.stringify(x)}`)
+    }
+    return x
+  })
+}
+
+/**
+ * Parses the stdout of `llama-bench -o json`. `source` names where the text came from (a log path) for errors.
+ * Throws LlamaBenchOutputError on anything that is not a complete, well-formed result (a crash mid-run leaves
+ * only "[" on stdout, which is reported as "no complete JSON").
+ */
+export function parseLlamaBenchJson(text: string, source: string): LlamaBenchTest[] {
+  if (text.trim() === '') throw new LlamaBenchOutputError(source, null, 'empty output (llama-bench printed no results)')
+  let parsed: unknown
+  try {
+    parsed = JSON.parse(text)
+  } catch (err) {
+    const detail = err instanceof Error ? err.message : String(err)
+    throw new LlamaBenchOutputError(source, null, `no complete JSON (llama-bench stopped before finishing?): ${detail}`)
+  }
+  if (!Array.isArray(parsed)) throw new LlamaBenchOutputError(source, null, 'expected a JSON array of tests')
+  if (parsed.length === 0) throw new LlamaBenchOutputError(source, null, 'no tests in the output')
+  return parsed.map((t, i) => {
+    const where = `[${i}]`
+    if (typeof t !== 'object' || t === null || Array.isArray(t)) {
+      throw new LlamaBenchOutputError(source, where, 'expected an object')
+    }
+    const o = t as Obj
+    const test: LlamaBenchTest = {
+      buildCommit: str(o, 'build_commit', source, where),
+      buildNumber: int(o, 'build_number', source, where),
+      backends: str(o, 'backends', source, where),
+      cpuInfo: str(o, 'cpu_info', source, where),
+      gpuInfo: str(o, 'gpu_info', source, where),
+      nPrompt: int(o, 'n_prompt', source, where),
+      nGen: int(o, 'n_gen', source, where),
+      nDepth: int(o, 'n_depth', source, where),
+      nThreads: int(o, 'n_threads', source, where),
+      nBatch: int(o, 'n_batch', source, where),
+      nUbatch: int(o, 'n_ubatch', source, where),
+      nGpuLayers: int(o, 'n_gpu_layers', source, where),
+      flashAttn: int(o, 'flash_attn', source, where),
+      typeK: str(o, 'type_k', source, where),
+      typeV: str(o, 'type_v', source, where),
+      avgTokPerSec: num(o, 'avg_ts', source, where),
+      samplesTokPerSec: nums(o, 'samples_ts', source, where),
+      samplesNs: nums(o, 'samples_ns', source, where)
+    }
+    if (test.samplesTokPerSec.length === 0) throw new LlamaBenchOutputError(source, `${where}.samples_ts`, 'no samples')
+    if (test.samplesTokPerSec.length !== test.samplesNs.length) {
+      throw new LlamaBenchOutputError(source, `${where}.samples_ts`, `${test.samplesTokPerSec.length} samples but samples_ns has ${test.samplesNs.length}`)
+    }
+    return test
+  })
+}

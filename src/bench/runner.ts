@@ -1,0 +1,190 @@
+// The bench's entry: scenarios of one model → Observations. llama-bench scenarios run first, each sample a fresh
+// process; then one llama-server per model serves both server scenarios (restarted only if it died), and is
+// stopped before returning whatever happens. Runtime failures become Observations with an error; only bugs throw.
+
+import { rm } from 'node:fs/promises'
+import { dirname, join } from 'node:path'
+import { performance } from 'node:perf_hooks'
+import { SCENARIO_IDS, SCENARIO_UNITS, type Observation, type ScenarioId, type Workload } from '../types.js'
+import { benchRunPaths, measureWithLlamaBench, type BenchScenario } from './bench-scenarios.js'
+import { readBuildInfo, type BuildInfo } from './build-info.js'
+import { artifactRelative, modelLogDirName, scenarioLogPath } from './logs.js'
+import { failedObservation, toObservation } from './observation.js'
+import { checkRepeatPolicy, DEFAULT_REPEAT_POLICY, runRepeats, type Measurement, type RepeatOutcome, type RepeatPolicy, type RunId } from './repeats.js'
+import { measureFirstToken, measureWarmReuse, type ServerRunContext, type ServerScenario } from './server-scenarios.js'
+import { ServerError, startServer, type LlamaServer } from './server.js'
+import { validateWorkload } from './workload.js'
+
+/** Per-run timeout when none is given (`--run-timeout`): generous, a big model on a slow disk loads for minutes. */
+export const DEFAULT_RUN_TIMEOUT_SEC = 600
+
+export interface RunScenarioOptions {
+  binDir: string
+  /** Logs go to `<logsDir>/<model>/<scenario>/…`. */
+  logsDir: string
+  /** Observation.logs are relative to this; default: the parent of logsDir. */
+  artifactsDir?: string
+  /** Timeout of each llama-bench process, of the server's start and of each request. */
+  runTimeoutSec: number
+  /** The model's vocabulary size: prompt token ids are drawn below it. */
+  vocabSize: number
+  /** Repeat rule; default DEFAULT_REPEAT_POLICY; `warmup` defaults to 1 discarded run. */
+  repeat?: Omit<RepeatPolicy, 'warmup'> & { warmup?: number }
+  log: (line: string) => void
+  /** Clock for the repeat budget, in ms; injected by tests. Default: performance.now. */
+  nowMs?: () => number
+}
+
+/** The edge the pipeline drives (tests substitute recorded observations). */
+export interface LlamaRunner {
+  readBuildInfo(): Promise<BuildInfo>
+  runScenarios(modelPath: string, scenarios: readonly ScenarioId[], workload: Workload): Promise<Observation[]>
+}
+
+/** The real runner: llama.cpp binaries from `opts.binDir`. */
+export function createLlamaRunner(opts: RunScenarioOptions): LlamaRunner {
+  return {
+    readBuildInfo: () => readBuildInfo(opts.binDir),
+    runScenarios: (modelPath, scenarios, workload) => runScenarios(modelPath, scenarios, workload, opts)
+  }
+}
+
+const BENCH_SCENARIOS: readonly ScenarioId[] = ['steady_decode', 'prefill']
+
+function policyOf(opts: RunScenarioOptions): RepeatPolicy {
+  const p = { ...DEFAULT_REPEAT_POLICY, ...opts.repeat }
+  checkRepeatPolicy(p)
+  return p
+}
+
+function formatValue(v: number, scenario: ScenarioId): string {
+  return `${v.toFixed(v >= 100 ? 1 : 2)} ${SCENARIO_UNITS[scenario]}`
+}
+
+async function repeatScenario(
+  scenario: ScenarioId,
+  measure: (run: RunId) => Promise<Measurement>,
+  logs: string[],
+  opts: RunScenarioOptions
+): Promise<Observation> {
+  const policy = policyOf(opts)
+  const outcome: RepeatOutcome = await runRepeats(
+    async (run) => {
+      const m = await measure(run)
+      const tag = run.warmup ? `warm-up ${run.number}` : `run ${run.number}/${policy.max}`
+      opts.log(`${scenario}: ${tag}: ${formatValue(m.value, scenario)}`)
+      return m
+    },
+    policy,
+    opts.nowMs ?? (() => performance.now())
+  )
+  const obs = toObservation(scenario, outcome, logs)
+  if (obs.error) opts.log(`${scenario}: failed: ${obs.error.reason}`)
+  else {
+    const dropped = obs.droppedSamples.length > 0 ? `, dropped ${obs.droppedSamples.map((v) => v.toFixed(2)).join(', ')}` : ''
+    opts.log(
+      `${scenario}: ${formatValue(obs.observed as number, scenario)} (median of ${obs.samples.length}, spread ` +
+        `${((obs.spread as number) * 100).toFixed(1)}%${dropped}; ${outcome.stopReason})`
+    )
+  }
+  return obs
+}
+
+function runBenchScenario(modelPath: string, scenario: BenchScenario, w: Workload, opts: RunScenarioOptions): Promise<Observation> {
+  const dir = join(opts.logsDir, modelLogDirName(modelPath), scenario)
+  const artifactsDir = opts.artifactsDir ?? dirname(opts.logsDir)
+  const logs: string[] = []
+  return repeatScenario(
+    scenario,
+    (run) => {
+      const paths = benchRunPaths(dir, run)
+      logs.push(artifactRelative(artifactsDir, paths.stderrPath), artifactRelative(artifactsDir, paths.stdoutPath))
+      return measureWithLlamaBench(opts.binDir, modelPath, scenario, w, paths, opts.runTimeoutSec)
+    },
+    logs,
+    opts
+  )
+}
+
+/** Runs the server scenarios against one llama-server, (re)started when missing or dead; always stopped at the end. */
+async function runServerScenarios(
+  modelPath: string,
+  scenarios: readonly ServerScenario[],
+  w: Workload,
+  opts: RunScenarioOptions
+): Promise<Observation[]> {
+  const logPath = scenarioLogPath(opts.logsDir, modelPath, 'server', 'llama-server.log')
+  const logs = [artifactRelative(opts.artifactsDir ?? dirname(opts.logsDir), logPath)]
+  // A fresh log per call; within it, a restarted server appends to the log of the one that died.
+  await rm(logPath, { force: true })
+  let server: LlamaServer | null = null
+  const out: Observation[] = []
+  try {
+    for (const scenario of scenarios) {
+      if (server && server.exited()) {
+        opts.log(`llama-server had exited; starting a fresh one for ${scenario}`)
+        server = null
+      }
+      if (!server) {
+        try {
+          opts.log(`starting llama-server for ${modelPath}`)
+          server = await startServer({ binDir: opts.binDir, modelPath, workload: w, logPath, readyTimeoutSec: opts.runTimeoutSec })
+        } catch (err) {
+          if (!(err instanceof ServerError)) throw err
+          opts.log(`${scenario}: failed: ${err.message}`)
+          out.push(failedObservation(scenario, err.message, err.logTail, logs))
+          continue
+        }
+      }
+      const ctx: ServerRunContext = { server, workload: w, vocabSize: opts.vocabSize, timeoutSec: opts.runTimeoutSec }
+      const measure = scenario === 'first_token' ? measureFirstToken : measureWarmReuse
+      out.push(await repeatScenario(scenario, (run) => measure(ctx, run), logs, opts))
+    }
+  } finally {
+    if (server) await server.stop()
+  }
+  return out
+}
+
+/**
+ * Observations for `scenarios` of one model, in the order asked. Throws only for bugs and bad arguments (an
+ * unknown or repeated scenario, an invalid workload or repeat policy).
+ */
+export async function runScenarios(
+  modelPath: string,
+  scenarios: readonly ScenarioId[],
+  workload: Workload,
+  opts: RunScenarioOptions
+): Promise<Observation[]> {
+  for (const s of scenarios) {
+    if (!(SCENARIO_IDS as readonly string[]).includes(s)) throw new Error(`unknown scenario "${s}"`)
+  }
+  if (new Set(scenarios).size !== scenarios.length) throw new Error(`scenarios repeated: ${scenarios.join(', ')}`)
+  validateWorkload(workload)
+  policyOf(opts)
+  if (!Number.isInteger(opts.vocabSize) || opts.vocabSize < 12) throw new Error(`vocabSize must be an integer ≥ 12, got ${opts.vocabSize}`)
+  if (!(opts.runTimeoutSec > 0)) throw new Error(`runTimeoutSec must be > 0, got ${opts.runTimeoutSec}`)
+
+  const byScenario = new Map<ScenarioId, Observation>()
+  // llama-bench first: the server must not compete with it for the cores or the memory.
+  for (const s of scenarios) {
+    if (BENCH_SCENARIOS.includes(s)) byScenario.set(s, await runBenchScenario(modelPath, s as BenchScenario, workload, opts))
+  }
+  const serverScenarios = scenarios.filter((s): s is ServerScenario => !BENCH_SCENARIOS.includes(s))
+  if (serverScenarios.length > 0) {
+    const obs = await runServerScenarios(modelPath, serverScenarios, workload, opts)
+    obs.forEach((o) => byScenario.set(o.scenario, o))
+  }
+  return scenarios.map((s) => byScenario.get(s) as Observation)
+}
+
+/** One scenario of one model (a server scenario gets a server of its own). */
+export async function runScenario(
+  modelPath: string,
+  scenario: ScenarioId,
+  workload: Workload,
+  opts: RunScenarioOptions
+): Promise<Observation> {
+  const [obs] = await runScenarios(modelPath, [scenario], workload, opts)
+  return obs as Observation
+}

@@ -1,0 +1,75 @@
+import { describe, expect, it } from '@jest/globals'
+import { readFileSync } from 'node:fs'
+import { join } from 'node:path'
+import { LlamaBenchOutputError, parseLlamaBenchJson } from '../../src/bench/llama-bench-json.js'
+
+// Fixtures are the stdout of the real llama-bench (commit de3ff81, CPU) on a tiny synthetic model.
+const fixture = (name: string) => readFileSync(join(import.meta.dirname, '..', 'fixtures', 'bench', name), 'utf8')
+
+describe('parseLlamaBenchJson', () => {
+  it('reads a steady-decode run with three repetitions', () => {
+    const [t, ...rest] = parseLlamaBenchJson(fixture('steady-decode-r3.json'), 'sd.json')
+    expect(rest).toEqual([])
+    expect(t).toMatchObject({ buildCommit: 'de3ff81', buildNumber: 1, backends: 'CPU', cpuInfo: 'AMD EPYC', gpuInfo: '' })
+    expect(t).toMatchObject({ nPrompt: 0, nGen: 32, nDepth: 0, nThreads: 2, typeK: 'f16', typeV: 'f16' })
+    expect(t?.samplesTokPerSec).toEqual([429.97, 30.8845, 35.8251])
+    expect(t?.samplesNs).toHaveLength(3)
+    // tokens/s of each sample is (n_prompt + n_gen) / seconds, as llama-bench computes it
+    expect((32 * 1e9) / (t?.samplesNs[1] as number)).toBeCloseTo(30.8845, 3)
+  })
+
+  it('reads a prefill run and the settings it echoes', () => {
+    const [t] = parseLlamaBenchJson(fixture('prefill-r1.json'), 'pp.json')
+    expect(t).toMatchObject({ nPrompt: 128, nGen: 0, nUbatch: 512, nBatch: 2048, nGpuLayers: 99, flashAttn: 0 })
+    expect(t?.avgTokPerSec).toBeCloseTo(135.026246, 5)
+  })
+
+  it('reads depth, flash attention and quantized KV settings', () => {
+    const [t] = parseLlamaBenchJson(fixture('steady-decode-depth64-fa-q8.json'), 'd.json')
+    expect(t).toMatchObject({ nDepth: 64, nGen: 16, flashAttn: 1, typeK: 'q8_0', typeV: 'q8_0' })
+  })
+
+  it('returns every test of a multi-test run in order', () => {
+    const tests = parseLlamaBenchJson(fixture('two-tests.json'), 'two.json')
+    expect(tests.map((t) => [t.nPrompt, t.nGen, t.samplesTokPerSec.length])).toEqual([
+      [32, 0, 2],
+      [0, 8, 2]
+    ])
+  })
+
+  it('ignores fields it does not know', () => {
+    const text = fixture('prefill-r1.json').replace('"build_commit"', '"a_future_field": {"x": [1, 2]},\n    "build_commit"')
+    expect(parseLlamaBenchJson(text, 'pp.json')[0]?.nPrompt).toBe(128)
+  })
+
+  it('names the test and the field that is missing', () => {
+    const text = fixture('prefill-r1.json').replace(/"avg_ts": [^\n]*\n/, '')
+    expect(() => parseLlamaBenchJson(text, 'run-01.json')).toThrow(new LlamaBenchOutputError('run-01.json', '[0].avg_ts', 'missing'))
+  })
+
+  it('names a mistyped field', () => {
+    const text = fixture('prefill-r1.json').replace('"n_prompt": 128', '"n_prompt": "128"')
+    expect(() => parseLlamaBenchJson(text, 'x.json')).toThrow('x.json: [0].n_prompt: expected an integer, got "128"')
+  })
+
+  it('rejects a non-numeric sample', () => {
+    const text = fixture('prefill-r1.json').replace('"samples_ts": [ 135.026 ]', '"samples_ts": [ null ]')
+    expect(() => parseLlamaBenchJson(text, 'x.json')).toThrow('x.json: [0].samples_ts[0]: expected a finite number, got null')
+  })
+
+  it('reports the output of a run that died before printing results', () => {
+    // llama-bench prints "[" before loading the model; a failed load exits there.
+    expect(() => parseLlamaBenchJson(fixture('load-failure-stdout.json'), 'fail.json')).toThrow(/^fail\.json: no complete JSON/)
+  })
+
+  it('reports empty output and an empty result list', () => {
+    expect(() => parseLlamaBenchJson('  \n', 'e.json')).toThrow('e.json: empty output (llama-bench printed no results)')
+    expect(() => parseLlamaBenchJson('[]', 'e.json')).toThrow('e.json: no tests in the output')
+    expect(() => parseLlamaBenchJson('{"a":1}', 'e.json')).toThrow('e.json: expected a JSON array of tests')
+  })
+
+  it('rejects sample lists of different lengths', () => {
+    const text = fixture('steady-decode-r3.json').replace('"samples_ts": [ 429.97, 30.8845, 35.8251 ]', '"samples_ts": [ 429.97 ]')
+    expect(() => parseLlamaBenchJson(text, 's.json')).toThrow('s.json: [0].samples_ts: 1 samples but samples_ns has 3')
+  })
+})

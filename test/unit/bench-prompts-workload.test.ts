@@ -1,0 +1,92 @@
+import { describe, expect, it } from '@jest/globals'
+import { FIRST_PROMPT_TOKEN_ID, promptSeed, promptTokens } from '../../src/bench/prompts.js'
+import { defaultWorkload, validateWorkload } from '../../src/bench/workload.js'
+import { InputError } from '../../src/util/errors.js'
+
+describe('promptTokens', () => {
+  it('has exactly the length asked, with ids inside the vocabulary and past the control tokens', () => {
+    for (const [len, vocab] of [
+      [0, 32000],
+      [1, 12],
+      [512, 2048],
+      [4096, 151936]
+    ] as const) {
+      const ids = promptTokens(len, vocab, 7)
+      expect(ids).toHaveLength(len)
+      for (const id of ids) {
+        expect(Number.isInteger(id)).toBe(true)
+        expect(id).toBeGreaterThanOrEqual(FIRST_PROMPT_TOKEN_ID)
+        expect(id).toBeLessThan(vocab)
+      }
+    }
+  })
+
+  it('is the same for the same seed and different for another seed', () => {
+    expect(promptTokens(256, 32000, 1)).toEqual(promptTokens(256, 32000, 1))
+    const a = promptTokens(256, 32000, 1)
+    const b = promptTokens(256, 32000, 2)
+    expect(a.filter((id, i) => id === b[i]).length).toBeLessThan(5)
+  })
+
+  it('spreads the ids over the vocabulary', () => {
+    const ids = promptTokens(4000, 1010, 3)
+    expect(new Set(ids).size).toBeGreaterThan(900)
+    expect(Math.min(...ids)).toBe(FIRST_PROMPT_TOKEN_ID)
+    expect(Math.max(...ids)).toBe(1009)
+  })
+
+  it('rejects a vocabulary too small to hold ordinary tokens', () => {
+    expect(() => promptTokens(4, 11, 1)).toThrow('vocabSize')
+    expect(() => promptTokens(-1, 100, 1)).toThrow('prompt length')
+  })
+
+  it('gives every run and part its own seed', () => {
+    const seeds = new Set<number>()
+    for (const salt of [1, 2]) for (let i = 0; i < 50; i++) for (const part of [0, 1]) seeds.add(promptSeed(salt, i, part))
+    expect(seeds.size).toBe(200)
+  })
+})
+
+describe('defaultWorkload', () => {
+  it('has the CPU-demo defaults and takes overrides', () => {
+    const w = defaultWorkload({ threads: 2 })
+    expect(w).toEqual({
+      contextTokens: 4096,
+      kvType: 'f16',
+      decodeDepth: 0,
+      decodeTokens: 64,
+      prefillTokens: 512,
+      firstTokenPromptTokens: 256,
+      warmPrefixTokens: 512,
+      warmSuffixTokens: 64,
+      warmDecodeTokens: 32,
+      ubatch: 512,
+      batch: 2048,
+      threads: 2,
+      gpuLayers: 99,
+      flashAttention: false
+    })
+    expect(defaultWorkload({ decodeDepth: 2048, kvType: 'q8_0' })).toMatchObject({ decodeDepth: 2048, kvType: 'q8_0' })
+  })
+
+  it('uses the cores Node may use by default', () => {
+    expect(defaultWorkload().threads).toBeGreaterThanOrEqual(1)
+  })
+
+  it('rejects workloads the scenarios cannot run, naming the field', () => {
+    const bad = (o: object) => () => defaultWorkload({ threads: 2, ...o })
+    expect(bad({ decodeTokens: 0 })).toThrow(new InputError('workload', 'decodeTokens', 'must be an integer ≥ 1, got 0'))
+    expect(bad({ kvType: 'q3_k' })).toThrow(/workload: kvType: unknown KV cache type "q3_k"/)
+    expect(bad({ decodeDepth: 4090 })).toThrow('workload: decodeDepth: needs 4154 tokens of context, more than contextTokens 4096')
+    expect(bad({ warmPrefixTokens: 4000 })).toThrow('workload: warmPrefixTokens: needs 4097 tokens')
+    expect(bad({ ubatch: 4096 })).toThrow('workload: ubatch: 4096 exceeds batch 2048')
+    expect(bad({ warmDecodeTokens: 1 })).toThrow('warmDecodeTokens: must be ≥ 2')
+    expect(bad({ gpuLayers: -1 })).toThrow('gpuLayers')
+  })
+
+  it('names the source given to validateWorkload', () => {
+    expect(() => validateWorkload({ ...defaultWorkload({ threads: 1 }), threads: 0 }, 'report.json workload')).toThrow(
+      'report.json workload: threads: must be an integer ≥ 1, got 0'
+    )
+  })
+})
