@@ -72,7 +72,7 @@ export const COMMANDS: Record<string, CommandSpec> = {
       out: { type: 'string', value: 'FILE', help: 'report path (default: ./model-fit-gate-report/report.json)' },
       thresholds: { type: 'string', value: 'FILE', help: 'gate limits (default: the bundled thresholds.yml)' },
       ctx: { type: 'string', value: 'N', help: 'context size the model is loaded with' },
-      'run-timeout': { type: 'string', value: 'SECONDS', help: 'kill a llama.cpp run after this long (default 900)' },
+      'run-timeout': { type: 'string', value: 'SECONDS', help: 'kill a llama.cpp run after this long (default 600)' },
       shard: { type: 'string', value: 'K/N', help: 'run only shard K of N of the models' },
       'estimator-command': { type: 'string', value: 'CMD', help: 'gate an external estimator (JSON on stdin/stdout)' },
       baseline: { type: 'string', value: 'FILE', help: 'a previous report to compare observed figures with' },

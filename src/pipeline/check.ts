@@ -19,7 +19,10 @@ export async function gateReports(
   })
   const thresholds = parseThresholds(text, opts.thresholdsPath)
   const reports = await Promise.all(paths.map((p) => readReport(p)))
-  const merged = reports.length === 1 ? (reports[0] as Report) : aggregateReports(reports)
-  const report = applyGate(merged, thresholds, { scenario: opts.scenario as ScenarioId | 'all' })
+  const scenario = opts.scenario as ScenarioId | 'all'
+  const report =
+    reports.length === 1
+      ? applyGate(reports[0] as Report, thresholds, { scenario })
+      : aggregateReports(reports, { thresholds, scenario, sources: paths })
   return { report, markdown: renderMarkdown(report, { maxBytes: SUMMARY_MAX_BYTES }) }
 }

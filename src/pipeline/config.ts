@@ -4,7 +4,7 @@ import { InputError } from '../util/errors.js'
 
 /** The job summary cap is 1 MiB; leave room for what other steps write. */
 export const SUMMARY_MAX_BYTES = 900 * 1024
-export const DEFAULT_RUN_TIMEOUT_SEC = 900
+export { DEFAULT_RUN_TIMEOUT_SEC } from '../bench/runner.js'
 
 export type CorpusName = 'smoke' | 'deep' | 'synthetic'
 

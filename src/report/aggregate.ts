@@ -16,7 +16,8 @@ export interface AggregateOptions {
 /**
  * Merges shard reports into one report and gates it as one run, keeping each shard's runner and own result in
  * `shards`. Shards are ordered by their k in "k/n" (then source name), so the merged report does not depend on the
- * order the files were found in. Refuses reports of different schema versions and refs present in two shards.
+ * order the files were found in. Refuses reports of different schema versions and a ref
+ * present in two shards of one machine; the same ref from two machines becomes two rows named `ref @ runner`.
  * Provenance is the first shard's, with the longest shard's wall time (they run in parallel).
  */
 export function aggregateReports(reports: readonly Report[], opts: AggregateOptions = {}): Report {
@@ -32,16 +33,22 @@ export function aggregateReports(reports: readonly Report[], opts: AggregateOpti
 
   named.sort((a, b) => shardIndex(a.report) - shardIndex(b.report) || compareText(a.name, b.name) || a.i - b.i)
 
-  const owner = new Map<string, string>()
+  // The same model on two machines (a CUDA box and a Mac in one matrix) is two rows, each named with its runner;
+  // the same model twice on one machine means the shards overlap.
+  const owner = new Map<string, { name: string; fingerprint: string }>()
+  const devices = new Map<string, Set<string>>()
   for (const { report, name } of named) {
     for (const m of report.models) {
       const first = owner.get(m.ref)
-      if (first !== undefined) {
-        throw new InputError(source, 'models', `model "${m.ref}" is in more than one shard report (${first}, ${name}); shards must be disjoint`)
+      if (first !== undefined && first.fingerprint === report.hardware.fingerprint) {
+        throw new InputError(source, 'models', `model "${m.ref}" is in more than one shard report of one machine (${first.name}, ${name}); shards must be disjoint`)
       }
-      owner.set(m.ref, name)
+      if (first === undefined) owner.set(m.ref, { name, fingerprint: report.hardware.fingerprint })
+      devices.set(m.ref, (devices.get(m.ref) ?? new Set()).add(report.hardware.fingerprint))
     }
   }
+  const rowName = (ref: string, report: Report): string =>
+    (devices.get(ref)?.size ?? 1) > 1 ? `${ref} @ ${report.provenance.runner_name ?? report.provenance.device}` : ref
 
   const thresholds = opts.thresholds ?? agreedThresholds(named.map((n) => n.report)) ?? DEFAULT_THRESHOLDS
   const first = (named[0] as (typeof named)[number]).report
@@ -55,7 +62,7 @@ export function aggregateReports(reports: readonly Report[], opts: AggregateOpti
       runner_name: runnerNames.length > 0 ? runnerNames.join(', ') : null,
       wall_time_s: Math.max(...named.map((n) => n.report.provenance.wall_time_s))
     },
-    models: named.flatMap((n) => n.report.models),
+    models: named.flatMap((n) => n.report.models.map((m) => ({ ...m, ref: rowName(m.ref, n.report) }))),
     shards: named.map((n) => shardOf(n.report))
   }
   return applyGate(merged, thresholds, { scenario: opts.scenario })

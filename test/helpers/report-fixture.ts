@@ -211,7 +211,7 @@ export function makeHardware(device: string): HardwareProfile {
   const fact = (value: number, unit: string) => ({ value, unit, samples: [value], spread: 0 })
   return {
     schema_version: 1,
-    fingerprint: 'cpu-amd-epyc-2c-de3ff81',
+    fingerprint: `cpu-${device.toLowerCase().replace(/[^a-z0-9]+/g, '-')}-de3ff81`,
     system: {
       os: 'linux',
       arch: 'x64',

@@ -40,7 +40,7 @@ describe('reading the action inputs', () => {
       uploadArtifacts: true,
       prComment: false,
       failOnError: true,
-      runTimeoutSec: 900,
+      runTimeoutSec: 600,
       outputDir: '/ws/model-fit-gate-report'
     })
     expect(cfg.scenarios).toEqual(['steady_decode', 'prefill', 'first_token', 'kv_warm_reuse'])

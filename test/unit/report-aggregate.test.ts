@@ -47,13 +47,21 @@ describe('aggregateReports', () => {
     ])
   })
 
+  test('the same model measured on two machines is two rows, each named with its runner', () => {
+    const cuda = makeReport([model('a', 99)], { thresholds, runnerName: 'cuda-box', device: 'RTX 4090' })
+    const mac = makeReport([model('a', 90)], { thresholds, runnerName: 'mac-mini', device: 'Apple M2' })
+    const merged = aggregateReports([cuda, mac], { sources: ['cuda.json', 'mac.json'] })
+    expect(merged.models.map((m) => m.ref).sort()).toEqual(['a @ cuda-box', 'a @ mac-mini'])
+    expect(merged.summary.steady_decode).toMatchObject({ gated: 2 })
+  })
+
   test('refuses reports of different schema versions, overlapping shards, or different thresholds', () => {
     const future = { ...shard2, schema_version: 2 } as unknown as Report
     expect(() => aggregateReports([shard1, future], { sources: ['s1.json', 's2.json'] })).toThrow(
       'reports: schema_version: shard reports disagree: 1 (s1.json), 2 (s2.json); produce them with one model-fit-gate version'
     )
     expect(() => aggregateReports([shard1, shard1], { sources: ['x.json', 'y.json'] })).toThrow(
-      'reports: models: model "a" is in more than one shard report (x.json, y.json); shards must be disjoint'
+      'reports: models: model "a" is in more than one shard report of one machine (x.json, y.json); shards must be disjoint'
     )
     const other = makeReport([model('z', 100)], { thresholds: DEFAULT_THRESHOLDS, shard: '2/2' })
     expect(() => aggregateReports([shard1, other])).toThrow(/different thresholds/)

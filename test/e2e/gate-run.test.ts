@@ -1,0 +1,118 @@
+import { mkdtempSync, readFileSync, writeFileSync, existsSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { execa } from 'execa'
+import { beforeAll, describe, expect, it } from '@jest/globals'
+import { llamaBinDir } from '../helpers/llama.js'
+import { validateReport } from '../../src/report/index.js'
+import type { Report } from '../../src/types.js'
+
+// The whole gate on the synthetic demo corpus with real llama.cpp, through the committed bundles exactly as users run
+// them: the CLI (`node dist/cli.js`) and the action (`node dist/index.js` with INPUT_* variables).
+const CACHE = process.env.MODEL_FIT_GATE_CACHE ?? join(tmpdir(), 'mfg-e2e-cache')
+const RUN_TIMEOUT_MS = 40 * 60_000
+
+function env(extra: Record<string, string> = {}): Record<string, string> {
+  return { ...(process.env as Record<string, string>), MODEL_FIT_GATE_CACHE: CACHE, MODEL_FIT_GATE_LLAMA_BIN: llamaBinDir(), ...extra }
+}
+
+describe('the gate on the synthetic corpus', () => {
+  let work: string
+  let cli: { exitCode?: number; stdout: string; stderr: string }
+  let reportPath: string
+
+  beforeAll(async () => {
+    work = mkdtempSync(join(tmpdir(), 'mfg-gate-'))
+    reportPath = join(work, 'cli', 'report.json')
+    const r = await execa('node', ['dist/cli.js', 'validate', '--corpus', 'synthetic', '--out', reportPath], {
+      env: env(),
+      reject: false,
+      timeout: RUN_TIMEOUT_MS
+    })
+    cli = { exitCode: r.exitCode, stdout: String(r.stdout), stderr: String(r.stderr) }
+  }, RUN_TIMEOUT_MS)
+
+  it('validate writes a schema-valid report of every synthetic model, measured by real llama.cpp', () => {
+    expect([0, 1]).toContain(cli.exitCode)
+    expect(cli.stdout.trim().split('\n').pop()).toBe(reportPath)
+    const report = validateReport(JSON.parse(readFileSync(reportPath, 'utf8')), reportPath) as Report
+    expect(report.models.length).toBeGreaterThanOrEqual(6)
+    expect(report.provenance.llama_cpp_commit).toMatch(/^[0-9a-f]{7,40}$/)
+    for (const m of report.models) {
+      expect(m.profile).not.toBeNull()
+      for (const s of m.scenarios) {
+        if (s.verdict === 'runtime-error' || s.verdict === 'skipped') continue
+        // Every observed figure comes with the samples it is the median of.
+        expect(s.samples.length).toBeGreaterThan(0)
+        expect(s.observed).toBeGreaterThan(0)
+        expect(s.predicted).toBeGreaterThan(0)
+      }
+    }
+    expect(existsSync(reportPath.replace(/json$/, 'md'))).toBe(true)
+    expect(existsSync(reportPath.replace(/json$/, 'html'))).toBe(true)
+  })
+
+  it('check agrees with validate about the gate, and a stricter threshold file makes it fail with exit 1', async () => {
+    const check = await execa('node', ['dist/cli.js', 'check', reportPath], { env: env(), reject: false })
+    expect(check.exitCode).toBe(cli.exitCode)
+    const strict = join(work, 'strict.yml')
+    writeFileSync(
+      strict,
+      [
+        'tolerance_pct: 10',
+        'max_spread_pct: 10',
+        'min_models: 1000',
+        'max_runtime_errors: 0',
+        'scenarios: {}'
+      ].join('\n')
+    )
+    const failed = await execa('node', ['dist/cli.js', 'check', reportPath, '--thresholds', strict], { env: env(), reject: false })
+    expect(failed.exitCode).toBe(1)
+    expect(String(failed.stdout)).toMatch(/min_models|models/)
+  })
+
+  it('check refuses a broken thresholds file with exit 2 naming the file and key', async () => {
+    const bad = join(work, 'bad.yml')
+    writeFileSync(bad, 'tolerance_pct: ten\n')
+    const r = await execa('node', ['dist/cli.js', 'check', reportPath, '--thresholds', bad], { env: env(), reject: false })
+    expect(r.exitCode).toBe(2)
+    expect(String(r.stderr)).toContain('bad.yml')
+    expect(String(r.stderr)).toContain('tolerance_pct')
+  })
+
+  it('the action writes the job summary with its table, sets its outputs and fails the step exactly when the gate fails', async () => {
+    const summary = join(work, 'summary.md')
+    const outputs = join(work, 'outputs.txt')
+    writeFileSync(summary, '')
+    writeFileSync(outputs, '')
+    const r = await execa('node', ['dist/index.js'], {
+      env: env({
+        GITHUB_WORKSPACE: work,
+        GITHUB_STEP_SUMMARY: summary,
+        GITHUB_OUTPUT: outputs,
+        INPUT_CORPUS: 'synthetic',
+        'INPUT_OUTPUT-DIR': 'action-report',
+        'INPUT_LLAMA-CPP': 'auto',
+        'INPUT_UPLOAD-ARTIFACTS': 'true',
+        'INPUT_FAIL-ON-ERROR': 'true',
+        'INPUT_PR-COMMENT': 'false'
+      }),
+      reject: false,
+      timeout: RUN_TIMEOUT_MS
+    })
+    const md = readFileSync(summary, 'utf8')
+    expect(md).toMatch(/\| *scenario *\|/i)
+    const out = readFileSync(outputs, 'utf8')
+    const passed = /passed<<[^\n]+\n(true|false)/.exec(out)?.[1]
+    expect(passed).toBeDefined()
+    const reportFile = join(work, 'action-report', 'report.json')
+    const report = validateReport(JSON.parse(readFileSync(reportFile, 'utf8')), reportFile) as Report
+    expect(String(report.gate.passed)).toBe(passed)
+    // ::error:: marks a failed step; it appears exactly when the gate failed.
+    expect(r.exitCode).toBe(report.gate.passed ? 0 : 1)
+    // Outside GitHub the artifact upload is skipped with a notice, never a failure.
+    expect(String(r.stdout)).toMatch(/artifact upload skipped/)
+    const check = await execa('node', ['dist/cli.js', 'check', reportFile], { env: env(), reject: false })
+    expect(check.exitCode).toBe(report.gate.passed ? 0 : 1)
+  }, RUN_TIMEOUT_MS)
+})
