@@ -14,7 +14,7 @@ import { readReport, writeReport, renderMarkdown, renderHtml, selectShard } from
 import { writeFileAtomic } from '../util/fs.js'
 import { parseSynthSpec } from '../synth/spec.js'
 import { synthesize } from '../synth/synth.js'
-import { DEFAULT_RUN_TIMEOUT_SEC, SUMMARY_MAX_BYTES, type CorpusName } from './config.js'
+import { SUMMARY_MAX_BYTES, type CorpusName } from './config.js'
 import { builtinEstimator } from './builtin-estimator.js'
 import { externalEstimator } from './external-estimator.js'
 import type { Estimator } from './estimator.js'
