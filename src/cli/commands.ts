@@ -53,6 +53,7 @@ export const COMMANDS: Record<string, CommandSpec> = {
     flags: {
       hardware,
       ctx: { type: 'string', value: 'N', help: 'context size the model is loaded with' },
+      'decode-depth': { type: 'string', value: 'N', help: 'predict steady decode at this context depth (default 0)' },
       json: { type: 'boolean', help: 'print JSON' },
       'llama-bin': llamaBin,
       'cache-dir': cacheDir,
@@ -72,6 +73,7 @@ export const COMMANDS: Record<string, CommandSpec> = {
       out: { type: 'string', value: 'FILE', help: 'report path (default: ./model-fit-gate-report/report.json)' },
       thresholds: { type: 'string', value: 'FILE', help: 'gate limits (default: the bundled thresholds.yml)' },
       ctx: { type: 'string', value: 'N', help: 'context size the model is loaded with' },
+      'decode-depth': { type: 'string', value: 'N', help: 'judge steady decode at this context depth (llama-bench -d; default 0)' },
       'run-timeout': { type: 'string', value: 'SECONDS', help: 'kill a llama.cpp run after this long (default 600)' },
       shard: { type: 'string', value: 'K/N', help: 'run only shard K of N of the models' },
       'estimator-command': { type: 'string', value: 'CMD', help: 'gate an external estimator (JSON on stdin/stdout)' },

@@ -17,7 +17,7 @@ import { probeHardware, readHardwareProfile } from '../hardware/index.js'
 import { predict, renderFitTable } from '../fit/index.js'
 import { readReport, renderHtml, renderMarkdown } from '../report/index.js'
 import { runAccuracyBenchmark } from '../accuracy/index.js'
-import type { HardwareProfile } from '../types.js'
+import type { HardwareProfile, Workload } from '../types.js'
 import { COMMANDS, topLevelHelp } from './commands.js'
 import { helpText, intFlag, parseCommandArgs, str, type ParsedArgs } from './args.js'
 
@@ -50,6 +50,13 @@ async function hardwareFor(args: ParsedArgs): Promise<HardwareProfile> {
     log,
     now: () => new Date().toISOString()
   })
+}
+
+/** --ctx and --decode-depth as workload overrides; the bench checks the combination (depth must fit the context). */
+function workloadFromFlags(args: ParsedArgs): Partial<Workload> {
+  const ctx = intFlag(args.values.ctx, 'ctx')
+  const depth = intFlag(args.values['decode-depth'], 'decode-depth', 0)
+  return { ...(ctx !== undefined ? { contextTokens: ctx } : {}), ...(depth !== undefined ? { decodeDepth: depth } : {}) }
 }
 
 const handlers: Record<string, Handler> = {
@@ -92,14 +99,14 @@ const handlers: Record<string, Handler> = {
   },
 
   async fit(args) {
-    const ctx = intFlag(args.values.ctx, 'ctx')
+    const workloadFlags = workloadFromFlags(args)
     const models = []
     for (const m of args.positionals) {
       const { profile, source } = await loadModelProfile(m, { token: str(args.values['hf-token']), log })
       models.push({ ref: source, profile })
     }
     const hardware = await hardwareFor(args)
-    const workload = defaultWorkload({ threads: hardware.system.threads, ...(ctx ? { contextTokens: ctx } : {}) })
+    const workload = defaultWorkload({ threads: hardware.system.threads, ...workloadFlags })
     const rows = models.map((m) => ({ ...m, prediction: predict(m.profile, hardware, workload) }))
     out(args.values.json ? stableStringify({ workload, models: rows }) : renderFitTable(rows))
     return EXIT_OK
@@ -110,7 +117,6 @@ const handlers: Record<string, Handler> = {
     if (corpus && !['smoke', 'deep', 'synthetic'].includes(corpus)) {
       throw new InputError('--corpus', null, `expected smoke, deep or synthetic, got "${corpus}"`)
     }
-    const ctx = intFlag(args.values.ctx, 'ctx')
     const reportPath = resolve(str(args.values.out) ?? join('model-fit-gate-report', 'report.json'))
     const result = await runGate(
       {
@@ -130,7 +136,7 @@ const handlers: Record<string, Handler> = {
         shard: str(args.values.shard) ?? null,
         estimatorCommand: str(args.values['estimator-command']) ?? null,
         baselinePath: str(args.values.baseline) ?? null,
-        workload: ctx ? { contextTokens: ctx } : {},
+        workload: workloadFromFlags(args),
         runnerName: process.env.RUNNER_NAME ?? null
       },
       { log, group: groupToStderr, now: () => new Date() }

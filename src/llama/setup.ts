@@ -118,6 +118,7 @@ export async function setupLlama(opts: { dir?: string; log?: (l: string) => void
   const cached = await readBuildInfo(pointer)
   if (cached) return cached
 
+  if (await lockfile.check(root, { stale: LOCK_STALE_MS })) log('setup-llama: another run is building llama.cpp here; waiting for it')
   const release = await lockfile.lock(root, {
     stale: LOCK_STALE_MS,
     update: LOCK_STALE_MS / 4,

@@ -156,3 +156,38 @@ console.log(JSON.stringify(out))`,
     expect(await readdir(join(cacheDir, '.locks', 'models--e2e-org--Synth-GGUF'))).toEqual([])
   }, 300_000)
 })
+
+describe('the CLI with a Hub ref', () => {
+  it('profiles it from the header alone, then downloads, runs and gates it through HF_ENDPOINT and HF_HUB_CACHE', async () => {
+    const hubCache = join(dir, 'cli-hub-cache')
+    const env = {
+      ...process.env,
+      HF_ENDPOINT: hub.url,
+      HF_HUB_CACHE: hubCache,
+      MODEL_FIT_GATE_LLAMA_BIN: llamaBinDir(),
+      MODEL_FIT_GATE_CACHE: join(dir, 'mfg-cache')
+    }
+    const profile = await execa('node', ['dist/cli.js', 'profile', `${REPO}:Q8_0`, '--json'], { cwd: ROOT, env, reject: false })
+    expect(profile.exitCode).toBe(0)
+    expect(JSON.parse(String(profile.stdout))).toMatchObject({ architecture: 'llama', fileType: 'Q8_0', layers: 4 })
+    expect(String(profile.stderr)).toMatch(/profiled from 0\.\d+ MiB of header \(no download\)/)
+    expect(hub.fileGets(FILE).filter((r) => r.range === null)).toHaveLength(0)
+
+    const { makeHardware } = await import('../helpers/report-fixture.js')
+    const { serializeHardwareProfile } = await import('../../src/hardware/index.js')
+    const { writeFile } = await import('node:fs/promises')
+    const hardware = join(dir, 'hardware.json')
+    await writeFile(hardware, serializeHardwareProfile(makeHardware('test CPU')))
+    const out = join(dir, 'cli-report', 'report.json')
+    const run = await execa(
+      'node',
+      ['dist/cli.js', 'validate', `${REPO}:Q8_0`, '--scenarios', 'steady_decode', '--hardware', hardware, '--out', out],
+      { cwd: ROOT, env, reject: false, timeout: 300_000 }
+    )
+    expect([0, 1]).toContain(run.exitCode)
+    const report = JSON.parse(await readFile(out, 'utf8')) as { models: { ref: string; path: string; scenarios: { samples: number[] }[] }[] }
+    expect(report.models[0]?.ref).toBe(`${REPO}:Q8_0`)
+    expect(report.models[0]?.path.startsWith(join(hubCache, 'models--e2e-org--Synth-GGUF', 'snapshots'))).toBe(true)
+    expect(report.models[0]?.scenarios[0]?.samples.length).toBeGreaterThan(0)
+  }, 300_000)
+})
