@@ -122,9 +122,18 @@ export interface GpuInfo {
 
 /** See HardwareProfile.measured.kvDepthCoefficients. */
 export interface KvDepthCoefficients {
-  nsPerHeadToken: MeasuredFact
+  /** ns per query element (heads × key length) per KV position per layer: the QK^T and AV arithmetic. */
   nsPerQueryElementToken: MeasuredFact
+  /** ns per byte of one position's K and V row per layer: reading the cache. */
   nsPerKvByteToken: MeasuredFact
+}
+
+/** See HardwareProfile.measured.prefillAttentionCoefficients: per prompt token, per KV position, per layer. */
+export interface PrefillAttentionCoefficients {
+  /** ns per query head (softmax, masking: work per score). */
+  nsPerHeadTokenPosition: MeasuredFact
+  /** ns per query element (heads × key length: the QK^T and AV products). */
+  nsPerQueryElementTokenPosition: MeasuredFact
 }
 
 export interface LlamaBuildInfo {
@@ -159,6 +168,8 @@ export interface HardwareProfile {
     decodeBandwidthByType: Record<string, MeasuredFact>
     /** Decode bandwidth of a probe model whose weights fit in the caches (small models stream from cache). */
     decodeCachedBandwidthBytesPerSec?: MeasuredFact | null
+    /** The same per weight type: compute-bound types gain less from the caches than F16 does. */
+    decodeCachedBandwidthByType?: Record<string, MeasuredFact>
     prefillFlopsPerSec: MeasuredFact
     prefillFlopsByType: Record<string, MeasuredFact>
     fixedDecodeMs: MeasuredFact | null
@@ -166,14 +177,21 @@ export interface HardwareProfile {
     /** Decode slowdown per token of context per layer, in ms, by KV cache type ("f16", "q8_0"). */
     kvDepthMsPerTokenPerLayer: Record<string, MeasuredFact>
     /**
-     * The attention-at-depth cost as a law over geometry, per KV key (as kvDepthMsPerTokenPerLayer): per token of
-     * depth and per layer, ns per query head + ns per query element (heads × head dim) + ns per byte of K and V.
+     * The attention-at-depth cost of decode as a law over geometry, per KV key (as kvDepthMsPerTokenPerLayer): per
+     * KV position and per layer, ns per query element (heads × key length) + ns per byte of K and V.
      */
     kvDepthCoefficients?: Record<string, KvDepthCoefficients>
     /** Prefill slowdown with prompt length: extra ms per token per token of prompt, per layer. */
     prefillDepthMsPerTokenPerLayer: MeasuredFact | null
-    /** Rate of attention FLOPs (QK^T and AV) inside a prefill ubatch, FLOP/s. */
-    prefillAttentionFlopsPerSec?: MeasuredFact | null
+    /** Attention cost inside a prefill ubatch as a law over geometry (fitted on two probe geometries). */
+    prefillAttentionCoefficients?: PrefillAttentionCoefficients | null
+    /** Extra decode ms per MoE layer over a dense layer reading the same bytes (router, top-k, gathers). */
+    moeDecodeExtraPerLayerMs?: MeasuredFact | null
+    /**
+     * Prefill efficiency of expert matmuls: tokens per expert at which they run at half the dense rate
+     * (efficiency = t / (t + this), t = ubatch tokens × used experts / experts).
+     */
+    moePrefillHalfRateTokensPerExpert?: MeasuredFact | null
     /** Extra per-token cost of the server path over llama-bench's (HTTP, sampling), ms. */
     serverDecodeOverheadMs: MeasuredFact | null
     /** The vocabulary-proportional part of the server's per-token cost (sampling over the logits), ns per entry. */
@@ -388,6 +406,41 @@ export interface ShardProvenance {
   failures: number
 }
 
+/** One model × scenario observed in both this run and the baseline run (report/baseline.ts). */
+export interface BaselineRow {
+  ref: string
+  scenario: ScenarioId
+  unit: ScenarioUnit
+  observed: number
+  baseline_observed: number
+  /** Speed change in %, in the ratio's direction: +20 is 20 % faster than the baseline, −20 is 20 % slower. */
+  delta_pct: number
+  /** The wider of the two runs' spreads ((max − min) / median), in %: a change inside it may be noise. */
+  noise_band_pct: number
+  /** false when neither run has two samples of this row: its noise is unknown, so it is never called a change. */
+  noise_measured: boolean
+  /** Slower than the baseline by more than the noise band. */
+  regressed: boolean
+  /** Faster than the baseline by more than the noise band. */
+  improved: boolean
+}
+
+/** Why a model × scenario of this run has no BaselineRow. */
+export type BaselineSkipReason = 'not-in-baseline' | 'no-observation' | 'no-baseline-observation' | 'unit-differs'
+
+/** Report.baseline: the run this one was compared with, and the comparison. */
+export interface BaselineComparison {
+  /** The baseline report's generated_at, llama.cpp commit, backend, device and hardware fingerprint. */
+  generated_at: string
+  llama_cpp_commit: string
+  backend: string
+  device: string
+  hardware_fingerprint: string
+  rows: BaselineRow[]
+  /** This run's rows that could not be compared (models only in the baseline are not listed: shards). */
+  not_compared: Array<{ ref: string; scenario: ScenarioId; reason: BaselineSkipReason }>
+}
+
 export interface Report {
   schema_version: 1
   generated_at: string
@@ -403,6 +456,8 @@ export interface Report {
   thresholds?: Thresholds
   /** Set on an aggregate of shard reports: each shard's runner and result. */
   shards?: ShardProvenance[]
+  /** Set when the run was compared with a baseline report (`--baseline`): Δ % per model and scenario. */
+  baseline?: BaselineComparison
 }
 
 // ---------------------------------------------------------------------------------------------

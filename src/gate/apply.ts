@@ -1,26 +1,35 @@
 import type { Report, ScenarioId, ScenarioResult, Thresholds } from '../types.js'
 import { absErrorPct, speedRatio, verdictFor } from '../compare/compare.js'
-import { compareBaseline } from '../report/baseline.js'
+import { baselineComparison, keepMatchingRows, type BaselineSource } from '../report/baseline.js'
 import { GATED_VERDICTS, gate } from './gate.js'
 import { compareSettingsFrom } from './thresholds.js'
 
 export interface ApplyGateOptions {
   scenario?: ScenarioId | 'all'
-  /** A previous report of the same models; with thresholds.max_regression_pct, slowdowns beyond noise fail. */
-  baseline?: Pick<Report, 'models'> | null
+  /**
+   * A previous report of the same models: the comparison is stored in `baseline`, and with
+   * thresholds.max_regression_pct slowdowns beyond noise fail. Without it a report's stored comparison is re-gated.
+   */
+  baseline?: BaselineSource | null
 }
 
 /**
- * Gates a whole report with the given thresholds and returns it with `thresholds`, `summary` and `gate` replaced.
+ * Gates a whole report with the given thresholds and returns it with `thresholds`, `summary` and `gate` replaced,
+ * and `baseline` set when a baseline is given or the report had one (absent otherwise: a report never compared keeps
+ * its exact bytes).
  * Rows that have both numbers get their verdict re-derived from these thresholds' tolerance and max spread, so
  * `check --thresholds` judges with the limits it is given, not the ones `validate` ran with.
  */
 export function applyGate(report: Report, thresholds: Thresholds, opts: ApplyGateOptions = {}): Report {
   const settings = compareSettingsFrom(thresholds)
   const models = report.models.map((m) => ({ ...m, scenarios: m.scenarios.map((row) => reverdict(row, settings)) }))
-  const regressions = opts.baseline ? compareBaseline({ models }, opts.baseline) : undefined
-  const { result, summary } = gate(models, thresholds, { scenario: opts.scenario, regressions })
-  return { ...report, models, thresholds, summary, gate: result }
+  const baseline = opts.baseline
+    ? baselineComparison({ models }, opts.baseline)
+    : report.baseline
+      ? keepMatchingRows(report.baseline, models)
+      : undefined
+  const { result, summary } = gate(models, thresholds, { scenario: opts.scenario, regressions: baseline?.rows })
+  return { ...report, models, thresholds, summary, gate: result, ...(baseline ? { baseline } : {}) }
 }
 
 const REVERDICTABLE = new Set([...GATED_VERDICTS, 'inconclusive-noisy'])

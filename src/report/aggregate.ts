@@ -1,4 +1,4 @@
-import type { Report, ScenarioId, ShardProvenance, Thresholds } from '../types.js'
+import type { BaselineComparison, Report, ScenarioId, ShardProvenance, Thresholds } from '../types.js'
 import { applyGate } from '../gate/apply.js'
 import { DEFAULT_THRESHOLDS } from '../gate/defaults.js'
 import { InputError } from '../util/errors.js'
@@ -63,9 +63,24 @@ export function aggregateReports(reports: readonly Report[], opts: AggregateOpti
       wall_time_s: Math.max(...named.map((n) => n.report.provenance.wall_time_s))
     },
     models: named.flatMap((n) => n.report.models.map((m) => ({ ...m, ref: rowName(m.ref, n.report) }))),
-    shards: named.map((n) => shardOf(n.report))
+    shards: named.map((n) => shardOf(n.report)),
+    ...mergedBaseline(named.map((n) => n.report), rowName)
   }
   return applyGate(merged, thresholds, { scenario: opts.scenario })
+}
+
+/** Each shard compared its own models with the baseline; the whole run keeps all of their rows. */
+function mergedBaseline(reports: readonly Report[], rowName: (ref: string, report: Report) => string): { baseline?: BaselineComparison } {
+  const compared = reports.filter((r) => r.baseline !== undefined)
+  const first = compared[0]?.baseline
+  if (!first) return {}
+  return {
+    baseline: {
+      ...first,
+      rows: compared.flatMap((r) => r.baseline!.rows.map((row) => ({ ...row, ref: rowName(row.ref, r) }))),
+      not_compared: compared.flatMap((r) => r.baseline!.not_compared.map((row) => ({ ...row, ref: rowName(row.ref, r) })))
+    }
+  }
 }
 
 function shardOf(report: Report): ShardProvenance {

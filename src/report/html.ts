@@ -7,17 +7,28 @@ import { VERDICT_COLOR, renderChart } from './chart.js'
 import { escapeHtml as esc } from './escape.js'
 import { provenanceLines } from './provenance.js'
 import {
+  BASELINE_STATUS_TEXT,
+  baselineContext,
+  baselineCounts,
   breakdownText,
   failingRowKeys,
+  formatDeltaPct,
   formatErrorPct,
+  formatNoiseBand,
   formatRatio,
   formatSpread,
   formatValue,
   modelFails,
+  notComparedLines,
+  orderedBaselineRows,
   orderedRows,
   profileLine,
-  scenariosIn
+  scenariosIn,
+  type ShownBaselineRow
 } from './view.js'
+
+/** Rows the baseline could not be compared on, named per reason before "+N more" (the JSON has them all). */
+const MAX_NAMED_NOT_COMPARED = 20
 
 const STYLE = `
 :root { color-scheme: light; --fg: #1f2328; --muted: #59636e; --line: #d1d9e0; --bg-soft: #f6f8fa; }
@@ -50,9 +61,17 @@ summary { cursor: pointer; } .breakdown { color: var(--muted); font-size: 12px; 
 .mark { font-weight: 700; } .mark.ok { color: #2e7d32; } .mark.bad { color: #c62828; }
 `
 
+/** Added only to pages with a baseline section, so a page without one keeps its exact bytes. */
+const BASELINE_STYLE = `
+tr.bl-regressed td { background: #fdecec; } tr.bl-improved td { background: #e9f6ec; }
+.bl-status { font-weight: 600; white-space: nowrap; } .bl-status.regressed { color: #c62828; } .bl-status.improved { color: #2e7d32; }
+.bl-status.within-noise { color: var(--muted); font-weight: 400; } .bl-status.noise-unknown { color: #9a6700; font-weight: 400; }
+.warn { background: #fff8c5; border: 1px solid #d4a72c; border-radius: 6px; padding: 6px 10px; }
+`
+
 /**
  * The report as one self-contained HTML page: no scripts, fonts, images or styles loaded from anywhere. Verdict
- * and failures, per-scenario charts and statistics, every row (failing first), per-model details with both
+ * and failures, per-scenario charts and statistics, the comparison with a baseline run, every row (failing first), per-model details with both
  * breakdowns, provenance. All report text is escaped (model refs and log lines are user input). Deterministic.
  */
 export function renderHtml(report: Report): string {
@@ -63,10 +82,11 @@ export function renderHtml(report: Report): string {
     '<meta name="viewport" content="width=device-width, initial-scale=1">' +
     // Forbid every external load: the page must read the same offline and from an artifact.
     `<meta http-equiv="Content-Security-Policy" content="default-src 'none'; style-src 'unsafe-inline'; img-src data:">` +
-    `<title>${esc(title)}</title><style>${STYLE}</style></head><body>\n` +
+    `<title>${esc(title)}</title><style>${STYLE}${report.baseline ? BASELINE_STYLE : ''}</style></head><body>\n` +
     verdictBlock(report) +
     chartsBlock(report, tolerance) +
     scenarioTable(report) +
+    baselineBlock(report) +
     rowsTable(report) +
     modelsBlock(report) +
     provenanceBlock(report) +
@@ -134,6 +154,61 @@ function mark(ok: boolean): string {
 
 function pill(verdict: string): string {
   return `<span class="pill" style="background:${VERDICT_COLOR[verdict as keyof typeof VERDICT_COLOR]}">${esc(verdict)}</span>`
+}
+
+/** Rows beyond noise in a coloured table, rows within noise collapsed under it; nothing without a baseline. */
+function baselineBlock(report: Report): string {
+  if (!report.baseline) return ''
+  const counts = baselineCounts(report)
+  const shown = orderedBaselineRows(report)
+  const changes = shown.filter((r) => r.failing || r.status === 'regressed' || r.status === 'improved')
+  const quiet = shown.filter((r) => !changes.includes(r))
+  const limit = report.thresholds?.max_regression_pct
+  const countText = [
+    `<span class="bl-status regressed">${counts.regressed} regressed</span>`,
+    `<span class="bl-status improved">${counts.improved} improved</span>`,
+    `${counts['within-noise']} within noise`,
+    ...(counts['noise-unknown'] > 0 ? [`${counts['noise-unknown']} with noise not measured`] : []),
+    ...(counts.not_compared > 0 ? [`${counts.not_compared} not compared`] : [])
+  ].join(' · ')
+  const { identity, warnings } = baselineContext(report)
+  const row = (r: ShownBaselineRow, withMark: boolean): string => {
+    const over = r.failing && limit !== undefined ? `, over the ${formatLimit(limit)} % limit` : ''
+    return (
+      `<tr class="bl-${r.status}${r.failing ? ' failing' : ''}">${withMark ? `<td>${r.failing ? mark(false) : ''}</td>` : ''}` +
+      `<td>${esc(r.row.ref)}</td><td>${r.row.scenario}</td><td class="num">${formatValue(r.row.baseline_observed, r.row.unit)}</td>` +
+      `<td class="num">${formatValue(r.row.observed, r.row.unit)}</td><td class="num bl-status ${r.status}">${formatDeltaPct(r.row.delta_pct)}</td>` +
+      `<td class="num">${formatNoiseBand(r.row)}</td><td><span class="bl-status ${r.status}">${BASELINE_STATUS_TEXT[r.status]}</span>${over}</td></tr>`
+    )
+  }
+  const head = (withMark: boolean): string =>
+    `<thead><tr>${withMark ? '<th></th>' : ''}<th>model</th><th>scenario</th><th>baseline</th><th>observed</th><th>Δ speed</th><th>noise band</th><th>change</th></tr></thead>`
+  const changesTable =
+    changes.length > 0
+      ? `<table class="baseline">${head(true)}<tbody>${changes.map((r) => row(r, true)).join('')}</tbody></table>`
+      : '<p><em>No change beyond the noise band.</em></p>'
+  const quietSummary = [
+    ...(counts['within-noise'] > 0 ? [`${counts['within-noise']} within noise`] : []),
+    ...(counts['noise-unknown'] > 0 ? [`${counts['noise-unknown']} with noise not measured`] : [])
+  ].join(', ')
+  const quietBlock =
+    quiet.length > 0
+      ? `<details><summary>${quietSummary}</summary><table class="baseline">${head(false)}<tbody>${quiet.map((r) => row(r, false)).join('')}</tbody></table></details>`
+      : ''
+  const notCompared = notComparedLines(report, MAX_NAMED_NOT_COMPARED)
+  const gateNote =
+    limit !== undefined
+      ? `A regression beyond noise by more than max_regression_pct (${formatLimit(limit)} %) fails the gate.`
+      : 'max_regression_pct is not set: changes are shown, not gated.'
+  return (
+    `<h2>Against the baseline</h2><p>${countText}</p><p class="note">${esc(identity)}</p>` +
+    warnings.map((w) => `<p class="warn">${esc(w)}</p>`).join('') +
+    changesTable +
+    quietBlock +
+    (notCompared.length > 0 ? `<p class="note">Not compared: ${notCompared.map((l) => esc(l)).join(' · ')}</p>` : '') +
+    '<p class="note">Δ speed: + is faster than the baseline, − slower (first_token: baseline ms / observed ms). ' +
+    `A change counts only beyond the noise band, the wider sample spread of the two runs. ${esc(gateNote)}</p>\n`
+  )
 }
 
 function rowsTable(report: Report): string {

@@ -2,17 +2,26 @@ import type { Report, ScenarioId } from '../types.js'
 import { formatLimit } from '../compare/format.js'
 import { escapeHtml, escapeMarkdown as md } from './escape.js'
 import {
+  BASELINE_STATUS_ICON,
+  BASELINE_STATUS_TEXT,
   VERDICT_ICON,
+  baselineContext,
+  baselineCounts,
   breakdownText,
   failingRowKeys,
+  formatDeltaPct,
   formatErrorPct,
+  formatNoiseBand,
   formatRatio,
   formatSpread,
   formatValue,
   modelFails,
+  notComparedLines,
+  orderedBaselineRows,
   orderedRows,
   profileLine,
-  scenariosIn
+  scenariosIn,
+  type ShownBaselineRow
 } from './view.js'
 import { provenanceLines } from './provenance.js'
 
@@ -24,6 +33,10 @@ export const MIN_MARKDOWN_BYTES = 2048
 const MAX_LISTED_FAILURES = 50
 /** Room kept for the truncation notes. */
 const NOTE_RESERVE_BYTES = 400
+/** More room when the baseline section adds its two truncation notes. */
+const BASELINE_NOTE_RESERVE_BYTES = 200
+/** Rows the baseline could not be compared on, named per reason before "+N more". */
+const MAX_NAMED_NOT_COMPARED = 5
 
 export interface MarkdownOptions {
   /** Byte budget (UTF-8); per-row lines and per-model blocks are dropped with a note to stay under it. */
@@ -35,8 +48,9 @@ export interface MarkdownOptions {
 const bytes = (s: string): number => Buffer.byteLength(s, 'utf8')
 
 /**
- * The report as GitHub Markdown: verdict and failure messages first, the per-scenario table, every row with
- * failing ones first, a collapsible block per model, then provenance. Deterministic: no clock, no environment.
+ * The report as GitHub Markdown: verdict and failure messages first, the per-scenario table, the comparison with
+ * the baseline run when there is one, every row with failing ones first, a collapsible block per model, then
+ * provenance. Deterministic: no clock, no environment.
  */
 export function renderMarkdown(report: Report, opts: MarkdownOptions = {}): string {
   const maxBytes = opts.maxBytes ?? JOB_SUMMARY_MAX_BYTES
@@ -46,22 +60,40 @@ export function renderMarkdown(report: Report, opts: MarkdownOptions = {}): stri
   const bottom = `${h}# Provenance\n\n${provenanceLines(report)
     .map(([k, v]) => `- **${k}:** ${md(v)}`)
     .join('\n')}\n`
-  let budget = maxBytes - bytes(top) - bytes(bottom) - NOTE_RESERVE_BYTES
+  const base = baselineParts(report, h)
+  const baseReserve = base.head === '' ? 0 : BASELINE_NOTE_RESERVE_BYTES
+  let budget = maxBytes - bytes(top) - bytes(bottom) - NOTE_RESERVE_BYTES - baseReserve - bytes(base.head) - bytes(base.tail)
+
+  // Budget goes in order of importance (changes beyond noise, every row, rows within noise, model blocks); the
+  // parts are shown in reading order.
+  let changesPart = ''
+  if (base.changes.lines.length > 0) {
+    const taken = takeLines(base.changes.header, base.changes.lines, budget)
+    budget -= taken.used
+    changesPart = `${taken.text}${taken.left > 0 ? `\n_${taken.left} more changes not shown (size limit); see the JSON or HTML report._\n` : ''}\n`
+  }
 
   const rowLines = rowsTable(report)
-  let rowsPart = `${h}# Rows, failing first\n\n${rowLines.header}`
-  budget -= bytes(rowsPart)
-  let shownRows = 0
-  for (const line of rowLines.lines) {
-    if (bytes(line) > budget) break
-    rowsPart += line
-    budget -= bytes(line)
-    shownRows++
-  }
-  if (shownRows < rowLines.lines.length) {
-    rowsPart += `\n_${rowLines.lines.length - shownRows} more rows not shown (size limit); see the JSON or HTML report._\n`
+  const rows = takeLines(`${h}# Rows, failing first\n\n${rowLines.header}`, rowLines.lines, budget)
+  budget -= rows.used
+  let rowsPart = rows.text
+  if (rows.left > 0) {
+    rowsPart += `\n_${rowLines.lines.length - rows.shown} more rows not shown (size limit); see the JSON or HTML report._\n`
   }
   rowsPart += '\n'
+
+  let quietPart = ''
+  if (base.quiet.lines.length > 0) {
+    const closing = '\n</details>\n\n'
+    const taken = takeLines(base.quiet.header, base.quiet.lines, budget - bytes(closing))
+    if (taken.shown > 0) {
+      budget -= taken.used + bytes(closing)
+      const note = taken.left > 0 ? `\n_${taken.left} more rows not shown (size limit); see the JSON or HTML report._\n` : ''
+      quietPart = `${taken.text}${note}${closing}`
+    } else {
+      quietPart = `_${base.quiet.lines.length} rows without a change beyond noise not shown (size limit); see the JSON or HTML report._\n\n`
+    }
+  }
 
   let modelsPart = `${h}# Models\n\n`
   budget -= bytes(modelsPart)
@@ -76,7 +108,22 @@ export function renderMarkdown(report: Report, opts: MarkdownOptions = {}): stri
   if (shownModels < blocks.length) {
     modelsPart += `_${blocks.length - shownModels} of ${blocks.length} model blocks not shown (size limit); see the JSON or HTML report._\n\n`
   }
-  return clampToBytes(top + rowsPart + modelsPart + bottom, maxBytes)
+  const baselinePart = base.head + changesPart + quietPart + base.tail
+  return clampToBytes(top + baselinePart + rowsPart + modelsPart + bottom, maxBytes)
+}
+
+/** A header and as many whole lines as fit in `budget` bytes (the header itself counted). */
+function takeLines(header: string, lines: readonly string[], budget: number): { text: string; used: number; shown: number; left: number } {
+  let text = header
+  let used = bytes(header)
+  let shown = 0
+  for (const line of lines) {
+    if (used + bytes(line) > budget) break
+    text += line
+    used += bytes(line)
+    shown++
+  }
+  return { text, used, shown, left: lines.length - shown }
 }
 
 function verdictSection(report: Report, h: string): string {
@@ -129,6 +176,77 @@ function scenarioSection(report: Report, h: string): string {
     'ratio > 1 means faster than predicted (first_token: predicted ms / observed ms). ' +
     '|error| = |observed − predicted| / predicted.\n\n'
   )
+}
+
+interface BaselineParts {
+  /** Title, counts, which run, warnings; always shown when the report has a baseline. */
+  head: string
+  /** Rows beyond noise (and gate failures): a table, budgeted first. */
+  changes: { header: string; lines: string[] }
+  /** Rows within noise or with unmeasured noise: collapsed, budgeted after every report row. */
+  quiet: { header: string; lines: string[] }
+  /** Not-compared rows and how to read the numbers. */
+  tail: string
+}
+
+/** The "Against the baseline" section in parts, so the caller can drop rows to fit; all empty without a baseline. */
+function baselineParts(report: Report, h: string): BaselineParts {
+  const empty = { head: '', changes: { header: '', lines: [] }, quiet: { header: '', lines: [] }, tail: '' }
+  if (!report.baseline) return empty
+  const counts = baselineCounts(report)
+  const shown = orderedBaselineRows(report)
+  const changes = shown.filter((r) => r.failing || r.status === 'regressed' || r.status === 'improved')
+  const quiet = shown.filter((r) => !changes.includes(r))
+  const countText = [
+    counts.regressed > 0 ? `**${counts.regressed} regressed**` : '0 regressed',
+    `${counts.improved} improved`,
+    `${counts['within-noise']} within noise`,
+    ...(counts['noise-unknown'] > 0 ? [`${counts['noise-unknown']} with noise not measured`] : []),
+    ...(counts.not_compared > 0 ? [`${counts.not_compared} not compared`] : [])
+  ].join(' · ')
+  const { identity, warnings } = baselineContext(report)
+  const head =
+    `${h}# Against the baseline\n\n${countText}\n\n${md(identity)}\n` +
+    warnings.map((w) => `\n⚠️ ${md(w)}\n`).join('') +
+    '\n' +
+    (changes.length === 0 ? '_No change beyond the noise band._\n\n' : '')
+  const limit = report.thresholds?.max_regression_pct
+  const cells = (r: ShownBaselineRow): string =>
+    `${md(r.row.ref)} | ${r.row.scenario} | ${formatValue(r.row.baseline_observed, r.row.unit)} | ${formatValue(r.row.observed, r.row.unit)} | ` +
+    `${formatDeltaPct(r.row.delta_pct)} | ${formatNoiseBand(r.row)}`
+  const changeLines = changes.map((r) => {
+    const icon = r.failing ? '❌' : BASELINE_STATUS_ICON[r.status]
+    const text = r.failing && limit !== undefined ? `${BASELINE_STATUS_TEXT[r.status]}, over the ${formatLimit(limit)} % limit` : BASELINE_STATUS_TEXT[r.status]
+    return `| ${icon} | ${cells(r)} | ${text} |\n`
+  })
+  const quietLines = quiet.map((r) => `| ${cells(r)} | ${BASELINE_STATUS_TEXT[r.status]} |\n`)
+  const quietSummary = [
+    ...(counts['within-noise'] > 0 ? [`${counts['within-noise']} within noise`] : []),
+    ...(counts['noise-unknown'] > 0 ? [`${counts['noise-unknown']} with noise not measured`] : [])
+  ].join(', ')
+  const notCompared = notComparedLines(report, MAX_NAMED_NOT_COMPARED)
+  const gateNote =
+    limit !== undefined
+      ? `A regression beyond noise by more than max\\_regression\\_pct (${formatLimit(limit)} %) fails the gate.`
+      : 'max\\_regression\\_pct is not set: changes are shown, not gated.'
+  const tail =
+    (notCompared.length > 0 ? `Not compared: ${notCompared.map((l) => md(l)).join(' · ')}\n\n` : '') +
+    'Δ speed: + is faster than the baseline, − slower (first\\_token: baseline ms / observed ms). ' +
+    `A change counts only beyond the noise band, the wider sample spread of the two runs. ${gateNote}\n\n`
+  return {
+    head,
+    changes: {
+      header: '| | model | scenario | baseline | observed | Δ speed | noise band | change |\n|---|---|---|--:|--:|--:|--:|---|\n',
+      lines: changeLines
+    },
+    quiet: {
+      header:
+        `<details><summary>〰️ ${quietSummary}</summary>\n\n` +
+        '| model | scenario | baseline | observed | Δ speed | noise band | change |\n|---|---|--:|--:|--:|--:|---|\n',
+      lines: quietLines
+    },
+    tail
+  }
 }
 
 function rowsTable(report: Report): { header: string; lines: string[] } {

@@ -1,8 +1,9 @@
 // Shared reading of a report for the renderers (Markdown, HTML, annotations, comment): which rows failed, in which
 // order they are shown, and how values, profiles and breakdowns are spelled. Pure.
 import { SCENARIO_IDS } from '../types.js'
-import type { ModelReport, Report, ScenarioId, ScenarioResult, ScenarioUnit, Verdict } from '../types.js'
+import type { BaselineRow, BaselineSkipReason, ModelReport, Report, ScenarioId, ScenarioResult, ScenarioUnit, Verdict } from '../types.js'
 import { formatNumber, formatPct } from '../compare/format.js'
+import { baselineStatus, type BaselineStatus } from './baseline.js'
 
 export interface ShownRow {
   model: ModelReport
@@ -151,4 +152,105 @@ export function breakdownText(breakdown: Record<string, number> | undefined): st
 /** "above the line" reads "faster" for tok/s and "slower" for ms; renderers say which. */
 export function aboveLineMeans(unit: ScenarioUnit): 'faster' | 'slower' {
   return unit === 'ms' ? 'slower' : 'faster'
+}
+
+// ---------------------------------------------------------------------------------------------
+// Baseline A/B (Report.baseline)
+// ---------------------------------------------------------------------------------------------
+
+export const BASELINE_STATUS_TEXT: Record<BaselineStatus, string> = {
+  regressed: 'regressed',
+  improved: 'improved',
+  'within-noise': 'within noise',
+  'noise-unknown': 'noise not measured'
+}
+
+export const BASELINE_STATUS_ICON: Record<BaselineStatus, string> = {
+  regressed: '🔻',
+  improved: '🔺',
+  'within-noise': '〰️',
+  'noise-unknown': '❔'
+}
+
+const BASELINE_STATUS_RANK: Record<BaselineStatus, number> = { regressed: 0, improved: 1, 'within-noise': 2, 'noise-unknown': 3 }
+
+const SKIP_REASON_TEXT: Record<BaselineSkipReason, string> = {
+  'not-in-baseline': 'not in the baseline',
+  'no-observation': 'no observation in this run',
+  'no-baseline-observation': 'no observation in the baseline',
+  'unit-differs': 'unit differs from the baseline'
+}
+
+export interface ShownBaselineRow {
+  row: BaselineRow
+  status: BaselineStatus
+  /** Named by a max_regression_pct gate failure. */
+  failing: boolean
+}
+
+/**
+ * The comparison's rows, changes beyond noise first: gate failures, then regressions (largest slowdown first), then
+ * improvements (largest speed-up first), then rows within noise and rows whose noise was not measured, in report
+ * order.
+ */
+export function orderedBaselineRows(report: Report): ShownBaselineRow[] {
+  const rows = report.baseline?.rows ?? []
+  const failing = new Set(
+    report.gate.failures.filter((f) => f.limit === 'max_regression_pct' && f.model !== null && f.scenario !== null).map((f) => rowKey(f.model as string, f.scenario as ScenarioId))
+  )
+  const shown = rows.map((row, index) => ({ row, index, status: baselineStatus(row), failing: failing.has(rowKey(row.ref, row.scenario)) }))
+  const magnitude = (r: (typeof shown)[number]): number => (r.status === 'regressed' || r.status === 'improved' ? Math.abs(r.row.delta_pct) : 0)
+  return shown
+    .sort(
+      (a, b) =>
+        Number(b.failing) - Number(a.failing) ||
+        BASELINE_STATUS_RANK[a.status] - BASELINE_STATUS_RANK[b.status] ||
+        magnitude(b) - magnitude(a) ||
+        a.index - b.index
+    )
+    .map(({ row, status, failing: f }) => ({ row, status, failing: f }))
+}
+
+export function baselineCounts(report: Report): Record<BaselineStatus, number> & { not_compared: number } {
+  const counts = { regressed: 0, improved: 0, 'within-noise': 0, 'noise-unknown': 0, not_compared: report.baseline?.not_compared.length ?? 0 }
+  for (const row of report.baseline?.rows ?? []) counts[baselineStatus(row)]++
+  return counts
+}
+
+/** "+8.0 %", "−20.0 %", "±0.0 %": the sign always shown, a true minus sign. */
+export function formatDeltaPct(pct: number): string {
+  const text = formatPct(Math.abs(pct))
+  if (Number(text) === 0) return `±${text} %`
+  return `${pct > 0 ? '+' : '−'}${text} %`
+}
+
+export function formatNoiseBand(row: BaselineRow): string {
+  return row.noise_measured ? `±${formatPct(row.noise_band_pct)} %` : 'not measured'
+}
+
+/**
+ * Which run the baseline was (plain text), with a llama.cpp change named in it, and a warning when the two runs ran
+ * on different machines (then the Δ measures the machine too).
+ */
+export function baselineContext(report: Report): { identity: string; warnings: string[] } {
+  const b = report.baseline
+  if (!b) return { identity: '', warnings: [] }
+  const p = report.provenance
+  const commitChange = b.llama_cpp_commit !== p.llama_cpp_commit ? ` llama.cpp changed since: ${b.llama_cpp_commit} → ${p.llama_cpp_commit}.` : ''
+  const identity = `Compared with the run of ${b.generated_at} (llama.cpp ${b.llama_cpp_commit}, ${b.backend}, ${b.device}).${commitChange}`
+  const warnings: string[] = []
+  if (b.device !== p.device || b.backend !== p.backend) {
+    warnings.push(`The baseline ran on ${b.device} (${b.backend}), this run on ${p.device} (${p.backend}): the changes include the machine.`)
+  }
+  return { identity, warnings }
+}
+
+/** Not-compared rows grouped by reason: "no observation in this run: a (kv_warm_reuse)"; at most `maxNamed` named per reason. */
+export function notComparedLines(report: Report, maxNamed: number): string[] {
+  const byReason = new Map<BaselineSkipReason, string[]>()
+  for (const r of report.baseline?.not_compared ?? []) byReason.set(r.reason, [...(byReason.get(r.reason) ?? []), `${r.ref} (${r.scenario})`])
+  return [...byReason.entries()].map(([reason, names]) => {
+    const more = names.length > maxNamed ? `; +${names.length - maxNamed} more` : ''
+    return `${SKIP_REASON_TEXT[reason]}: ${names.slice(0, maxNamed).join('; ')}${more}`
+  })
 }

@@ -25,6 +25,8 @@ export interface RowSpec {
   observed: number | null
   /** (max − min) / median of three generated samples; default 0.02. */
   spread?: number
+  /** One sample instead of three: a run that measured no noise. */
+  singleSample?: boolean
   range?: [number, number]
   error?: string
   logTail?: string[]
@@ -50,6 +52,9 @@ export interface ReportOptions {
   shard?: string | null
   runnerName?: string | null
   device?: string
+  llamaCommit?: string
+  /** A previous report to compare with (applyGate's baseline): the report gets its `baseline` section. */
+  baseline?: Report
 }
 
 export const FIXTURE_DEFAULT_SPREAD = 0.02
@@ -78,7 +83,7 @@ export function makeReport(models: ModelSpec[], opts: ReportOptions = {}): Repor
     generated_at: opts.generatedAt ?? '2026-10-01T12:00:00.000Z',
     tool: { name: 'model-fit-gate', version: '0.1.0' },
     provenance: {
-      llama_cpp_commit: 'de3ff81',
+      llama_cpp_commit: opts.llamaCommit ?? 'de3ff81',
       llama_cpp_build: 1,
       node_llama_cpp_version: '3.22.1',
       backend: 'CPU',
@@ -97,7 +102,7 @@ export function makeReport(models: ModelSpec[], opts: ReportOptions = {}): Repor
     summary: {},
     gate: { passed: true, failures: [] }
   }
-  return applyGate(report, thresholds)
+  return applyGate(report, thresholds, { baseline: opts.baseline })
 }
 
 function prediction(r: RowSpec): ScenarioPrediction | null {
@@ -134,9 +139,9 @@ function observation(r: RowSpec): Observation | null {
     scenario: r.scenario,
     unit,
     observed,
-    samples: [observed * (1 - spread / 2), observed, observed * (1 + spread / 2)],
+    samples: r.singleSample ? [observed] : [observed * (1 - spread / 2), observed, observed * (1 + spread / 2)],
     droppedSamples: [],
-    spread,
+    spread: r.singleSample ? 0 : spread,
     breakdown: r.observedBreakdown ?? defaultBreakdown(r.scenario, observed),
     error: null,
     logs: [`logs/${r.scenario}.log`],

@@ -55,6 +55,16 @@ describe('aggregateReports', () => {
     expect(merged.summary.steady_decode).toMatchObject({ gated: 2 })
   })
 
+  test('keeps every shard’s comparison with the baseline, so a regression in shard 2 still fails the whole', () => {
+    const limited = { ...thresholds, min_models: 1, max_regression_pct: 10 }
+    const before = makeReport([model('a', 95), model('d', 96)], { thresholds: limited })
+    const s1 = makeReport([model('a', 95)], { thresholds: limited, shard: '1/2', runnerName: 'linux-1', baseline: before })
+    const s2 = makeReport([model('d', 60)], { thresholds: limited, shard: '2/2', runnerName: 'linux-2', baseline: before })
+    const merged = aggregateReports([s1, s2])
+    expect(merged.baseline?.rows.map((r) => r.ref).sort()).toEqual(['a', 'd'])
+    expect(merged.gate.failures.some((f) => f.message.includes('slower than the baseline') && f.message.includes('d'))).toBe(true)
+  })
+
   test('refuses reports of different schema versions, overlapping shards, or different thresholds', () => {
     const future = { ...shard2, schema_version: 2 } as unknown as Report
     expect(() => aggregateReports([shard1, future], { sources: ['s1.json', 's2.json'] })).toThrow(
