@@ -10,7 +10,7 @@ import type {
   Thresholds,
   Workload
 } from '../types.js'
-import { SCENARIO_UNITS } from '../types.js'
+import { failedObservation } from '../bench/observation.js'
 import { compareModel } from '../compare/index.js'
 import { applyGate, compareSettingsFrom } from '../gate/index.js'
 import { errorMessage } from '../util/errors.js'
@@ -49,21 +49,6 @@ export interface ValidateParams {
   baseline: Report | null
 }
 
-function errorObservation(scenario: ScenarioId, reason: string): Observation {
-  return {
-    scenario,
-    unit: SCENARIO_UNITS[scenario],
-    observed: null,
-    samples: [],
-    droppedSamples: [],
-    spread: null,
-    breakdown: {},
-    error: { reason, logTail: [] },
-    logs: [],
-    repeats: 0
-  }
-}
-
 /** Which scenarios this model can be judged on, and why not for the rest. */
 function plan(prediction: Prediction | undefined, scenarios: ScenarioId[]): { run: ScenarioId[]; notRun: Map<ScenarioId, string> } {
   const notRun = new Map<ScenarioId, string>()
@@ -94,7 +79,7 @@ async function validateModel(p: ValidateParams, model: ProfiledModel, prediction
       observations = await p.runScenarios(model, run, p.workload)
     } catch (err) {
       // A runner bug must still cost only this model's rows.
-      observations = run.map((s) => errorObservation(s, `scenario runner failed: ${errorMessage(err)}`))
+      observations = run.map((s) => failedObservation(s, `scenario runner failed: ${errorMessage(err)}`, [], []))
     }
   }
   const settings = compareSettingsFrom(p.thresholds)
