@@ -73,7 +73,7 @@ describe('the gate on the synthetic corpus', () => {
 
   it('check refuses a broken thresholds file with exit 2 naming the file and key', async () => {
     const bad = join(work, 'bad.yml')
-    writeFileSync(bad, 'tolerance_pct: ten\n')
+    writeFileSync(bad, readFileSync('thresholds.yml', 'utf8').replace(/^tolerance_pct: .*$/m, 'tolerance_pct: ten'))
     const r = await execa('node', ['dist/cli.js', 'check', reportPath, '--thresholds', bad], { env: env(), reject: false })
     expect(r.exitCode).toBe(2)
     expect(String(r.stderr)).toContain('bad.yml')
