@@ -3,12 +3,12 @@ import { LineCounter, isMap, isScalar, isSeq, parseDocument, type Document, type
 import { SCENARIO_IDS } from '../types.js'
 import type { CompareSettings, Thresholds } from '../types.js'
 import { InputError } from '../util/errors.js'
+import { jsonPath, pointerToPath, valueAt, type PathSegment } from '../util/json-path.js'
 import schema from './thresholds.schema.json' with { type: 'json' }
 
 // One compiled validator per process. allErrors on so mostUsefulError() can pick the error to name.
 const validate = new Ajv({ allErrors: true, strict: true }).compile<Thresholds>(schema)
 
-type PathSegment = string | number
 
 /**
  * Parses and schema-checks a thresholds YAML file. Every error is an InputError naming the file, the key path and
@@ -46,7 +46,7 @@ function describeError(
 ): InputError {
   const path = pointerToPath(error.instancePath)
   const at = (p: PathSegment[], message: string, keyLine = false): InputError =>
-    new InputError(fileName, `${keyPath(p)} (line ${lineOf(doc, lineCounter, p, keyLine)})`, message)
+    new InputError(fileName, `${jsonPath(p)} (line ${lineOf(doc, lineCounter, p, keyLine)})`, message)
 
   switch (error.keyword) {
     case 'additionalProperties': {
@@ -97,29 +97,6 @@ function lineOf(doc: Document, lineCounter: LineCounter, path: PathSegment[], ke
   }
   const offset = (doc.contents as Node | null)?.range?.[0] ?? 0
   return lineCounter.linePos(offset).line
-}
-
-function pointerToPath(pointer: string): PathSegment[] {
-  if (pointer === '') return []
-  return pointer
-    .slice(1)
-    .split('/')
-    .map((s) => s.replace(/~1/g, '/').replace(/~0/g, '~'))
-    .map((s) => (/^\d+$/.test(s) ? Number(s) : s))
-}
-
-function keyPath(path: PathSegment[]): string {
-  if (path.length === 0) return '(top level)'
-  return path.map((s, i) => (typeof s === 'number' ? `[${s}]` : i === 0 ? s : `.${s}`)).join('')
-}
-
-function valueAt(root: unknown, path: PathSegment[]): unknown {
-  let v = root
-  for (const s of path) {
-    if (v === null || typeof v !== 'object') return undefined
-    v = (v as Record<string, unknown>)[String(s)]
-  }
-  return v
 }
 
 function describe(value: unknown): string {

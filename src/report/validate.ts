@@ -3,6 +3,7 @@ import addFormatsModule from 'ajv-formats'
 import type { Report } from '../types.js'
 import { InputError } from '../util/errors.js'
 import { stableStringify } from '../util/json.js'
+import { describeSchemaError } from '../util/json-path.js'
 import thresholdsSchema from '../gate/thresholds.schema.json' with { type: 'json' }
 import reportSchema from './report.schema.json' with { type: 'json' }
 
@@ -36,7 +37,7 @@ export function validateReport(obj: unknown, source: string): Report {
   if (validate(obj)) return obj
   const error = mostUsefulError(validate.errors ?? [])
   if (!error) throw new InputError(source, null, 'does not match the report schema')
-  throw describe(error, obj, source)
+  throw describeSchemaError(error, obj, source)
 }
 
 /** Parses report JSON text (as read from a file or an artifact) and validates it. */
@@ -54,53 +55,6 @@ export function parseReport(text: string, source: string): Report {
 export function serializeReport(report: Report, source = 'report'): string {
   validateReport(report, source)
   return stableStringify(report)
-}
-
-function describe(error: ErrorObject, root: unknown, source: string): InputError {
-  const path = pointerToPath(error.instancePath)
-  const params = error.params as Record<string, unknown>
-  if (error.keyword === 'additionalProperties') {
-    return new InputError(source, jsonPath([...path, String(params.additionalProperty)]), 'is not a known field')
-  }
-  if (error.keyword === 'required') {
-    return new InputError(source, jsonPath([...path, String(params.missingProperty)]), 'is required')
-  }
-  const value = valueAt(root, path)
-  const expected = error.keyword === 'type' ? `must be ${String(params.type).replaceAll(',', ' or ')}` : (error.message ?? 'is invalid')
-  return new InputError(source, jsonPath(path), `${expected}, got ${show(value)}`)
-}
-
-function pointerToPath(pointer: string): (string | number)[] {
-  if (pointer === '') return []
-  return pointer
-    .slice(1)
-    .split('/')
-    .map((s) => s.replace(/~1/g, '/').replace(/~0/g, '~'))
-    .map((s) => (/^\d+$/.test(s) ? Number(s) : s))
-}
-
-/** models[2].scenarios[0].ratio */
-function jsonPath(path: (string | number)[]): string {
-  if (path.length === 0) return '(top level)'
-  return path.map((s, i) => (typeof s === 'number' ? `[${s}]` : i === 0 ? s : `.${s}`)).join('')
-}
-
-function valueAt(root: unknown, path: (string | number)[]): unknown {
-  let v = root
-  for (const s of path) {
-    if (v === null || typeof v !== 'object') return undefined
-    v = (v as Record<string, unknown>)[String(s)]
-  }
-  return v
-}
-
-const MAX_SHOWN_VALUE_CHARS = 60
-
-function show(value: unknown): string {
-  if (value === undefined) return 'nothing'
-  if (typeof value === 'number' && !Number.isFinite(value)) return String(value)
-  const text = JSON.stringify(value) ?? String(value)
-  return text.length > MAX_SHOWN_VALUE_CHARS ? `${text.slice(0, MAX_SHOWN_VALUE_CHARS - 1)}…` : text
 }
 
 /**
