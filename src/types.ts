@@ -174,6 +174,11 @@ export interface HardwareProfile {
     prefillFlopsByType: Record<string, MeasuredFact>
     fixedDecodeMs: MeasuredFact | null
     perLayerDecodeMs: MeasuredFact | null
+    /**
+     * Cost of one matrix row in a decode step beyond its bytes (the dot product's setup and reduction), ns, per
+     * weight type: why wide models stream their weights faster than narrow ones of the same size.
+     */
+    decodeNsPerRowByType?: Record<string, MeasuredFact>
     /** Decode slowdown per token of context per layer, in ms, by KV cache type ("f16", "q8_0"). */
     kvDepthMsPerTokenPerLayer: Record<string, MeasuredFact>
     /**
@@ -188,10 +193,11 @@ export interface HardwareProfile {
     /** Extra decode ms per MoE layer over a dense layer reading the same bytes (router, top-k, gathers). */
     moeDecodeExtraPerLayerMs?: MeasuredFact | null
     /**
-     * Prefill efficiency of expert matmuls: tokens per expert at which they run at half the dense rate
-     * (efficiency = t / (t + this), t = ubatch tokens × used experts / experts).
+     * Prefill rate of expert matmuls (llama.cpp's mul_mat_id) relative to the dense rate of the same weight type:
+     * the kernels differ (dense F16 and Q8_0 use tiled GEMMs, expert products row-wise dot products), so it is
+     * measured per type.
      */
-    moePrefillHalfRateTokensPerExpert?: MeasuredFact | null
+    moePrefillEfficiencyByType?: Record<string, MeasuredFact>
     /** Extra per-token cost of the server path over llama-bench's (HTTP, sampling), ms. */
     serverDecodeOverheadMs: MeasuredFact | null
     /** The vocabulary-proportional part of the server's per-token cost (sampling over the logits), ns per entry. */

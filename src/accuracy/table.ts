@@ -1,0 +1,104 @@
+// Accuracy results: per-model rows and per-scenario summaries against the targets. Pure.
+
+import { absErrorPct } from '../compare/compare.js'
+import { SCENARIO_IDS, SCENARIO_UNITS, type Observation, type Prediction, type ScenarioId } from '../types.js'
+import { median } from '../util/stats.js'
+
+/** Targets from the issue: median and worst |error| % per scenario. */
+export const ACCURACY_TARGETS: Readonly<Record<ScenarioId, { medianPct: number; maxPct: number }>> = {
+  steady_decode: { medianPct: 5, maxPct: 12 },
+  prefill: { medianPct: 10, maxPct: 20 },
+  first_token: { medianPct: 10, maxPct: 20 },
+  kv_warm_reuse: { medianPct: 10, maxPct: 20 }
+}
+
+export interface AccuracyCell {
+  predicted: number | null
+  observed: number | null
+  spread: number | null
+  errorPct: number | null
+  /** The least-disturbed sample (fastest) and its error: on a shared machine, the noise-free side of the picture. */
+  best: number | null
+  bestErrorPct: number | null
+  note: string | null
+}
+
+export interface AccuracyRow {
+  ref: string
+  sizeBytes: number
+  cells: Record<ScenarioId, AccuracyCell>
+}
+
+export interface ScenarioAccuracy {
+  scenario: ScenarioId
+  models: number
+  medianPct: number | null
+  maxPct: number | null
+  /** The same over the best samples (diagnostic). */
+  bestMedianPct: number | null
+  meetsTarget: boolean
+}
+
+/** One model's cells from its prediction and observations. */
+export function accuracyRow(ref: string, sizeBytes: number, prediction: Prediction, observations: readonly Observation[]): AccuracyRow {
+  const cells = {} as Record<ScenarioId, AccuracyCell>
+  for (const s of SCENARIO_IDS) {
+    const p = prediction.scenarios.find((x) => x.scenario === s) ?? null
+    const o = observations.find((x) => x.scenario === s) ?? null
+    const observed = o?.observed ?? null
+    const predicted = p?.predicted ?? null
+    const all = o ? [...o.samples, ...o.droppedSamples] : []
+    const best = all.length === 0 ? null : SCENARIO_UNITS[s] === 'ms' ? Math.min(...all) : Math.max(...all)
+    cells[s] = {
+      predicted,
+      observed,
+      spread: o?.spread ?? null,
+      errorPct: predicted !== null && observed !== null ? absErrorPct(predicted, observed) : null,
+      best,
+      bestErrorPct: predicted !== null && best !== null ? absErrorPct(predicted, best) : null,
+      note: o?.error?.reason ?? prediction.notPredicted[s] ?? null
+    }
+  }
+  return { ref, sizeBytes, cells }
+}
+
+export function summarizeAccuracy(rows: readonly AccuracyRow[]): ScenarioAccuracy[] {
+  return SCENARIO_IDS.map((s) => {
+    const errs = rows.map((r) => r.cells[s].errorPct).filter((e): e is number => e !== null)
+    const med = errs.length > 0 ? median(errs) : null
+    const max = errs.length > 0 ? Math.max(...errs) : null
+    const t = ACCURACY_TARGETS[s]
+    const bestErrs = rows.map((r) => r.cells[s].bestErrorPct).filter((e): e is number => e !== null)
+    return { scenario: s, models: errs.length, medianPct: med, maxPct: max, bestMedianPct: bestErrs.length > 0 ? median(bestErrs) : null, meetsTarget: med !== null && max !== null && med <= t.medianPct && max <= t.maxPct }
+  })
+}
+
+function fmt(x: number | null, digits = 1): string {
+  if (x === null) return '—'
+  return x >= 1000 ? x.toFixed(0) : x.toFixed(digits)
+}
+
+const SHORT: Record<ScenarioId, string> = { steady_decode: 'decode', prefill: 'prefill', first_token: 'first_tok', kv_warm_reuse: 'warm' }
+
+/** A fixed-width text table: one row per model (predicted / observed / error per scenario), then the summary. */
+export function renderAccuracy(rows: readonly AccuracyRow[], summary: readonly ScenarioAccuracy[]): string {
+  const lines: string[] = []
+  const head = ['model'.padEnd(20), 'MiB'.padStart(6), ...SCENARIO_IDS.map((s) => `${SHORT[s]} pred/obs (err%|best)`.padStart(28))]
+  lines.push(head.join(' '))
+  for (const r of rows) {
+    const cells = SCENARIO_IDS.map((s) => {
+      const c = r.cells[s]
+      const text = c.errorPct === null ? (c.note ? 'n/a' : '—') : `${fmt(c.predicted)}/${fmt(c.observed)} (${fmt(c.errorPct)}|${fmt(c.bestErrorPct)})`
+      return text.padStart(28)
+    })
+    lines.push([r.ref.slice(0, 20).padEnd(20), (r.sizeBytes / 1024 ** 2).toFixed(0).padStart(6), ...cells].join(' '))
+  }
+  lines.push('')
+  for (const s of summary) {
+    const t = ACCURACY_TARGETS[s.scenario]
+    lines.push(
+      `${s.scenario.padEnd(14)} models ${String(s.models).padStart(2)}  median |error| ${fmt(s.medianPct)} % (target ≤ ${t.medianPct})  max ${fmt(s.maxPct)} % (target ≤ ${t.maxPct})  ${s.meetsTarget ? 'MEETS' : 'MISSES'}  (vs best samples: median ${fmt(s.bestMedianPct)} %)`
+    )
+  }
+  return lines.join('\n')
+}

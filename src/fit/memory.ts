@@ -1,0 +1,107 @@
+// Memory fit: weights + KV cache + llama.cpp's compute buffer + runtime overhead against usable memory. Pure.
+//
+// The compute buffer follows how llama.cpp sizes it (llama_context::sched_reserve): the worst-case graph of one
+// ubatch is allocated once, and ggml-alloc reuses memory, so its size is the largest set of f32 tensors alive at
+// one point of the graph. Measured on the pinned build (server and llama-bench logs, many geometries), per ubatch
+// token, in f32 elements, the peak is the larger of
+//   attention, no flash attention:  n_ctx·heads (KQ scores) + n_ctx (mask) + 3·embd + 2·q + 2·kv
+//   feed-forward:                   3·ffn (gate, up, product) + 4·embd (+ 2·n_ctx mask without flash attention)
+//   attention, flash attention:     3·embd + 2·q + 2·kv (the scores are never materialised)
+// plus the f16 mask (n_ctx/2 elements) with flash attention, and logits for the rows that need them (llama-bench
+// reserves a whole ubatch of logits, the server one row per slot).
+
+import type { HardwareProfile, MemoryFit, ModelProfile, Workload } from '../types.js'
+import { kvCells, modelGeometry, type ModelGeometry } from './geometry.js'
+
+const F32_BYTES = 4
+/** Fraction of usable memory kept free: page cache, the OS, other processes, allocator slack. */
+export const MEMORY_SAFETY_MARGIN = 0.1
+/** Above this share of the (margin-reduced) limit the fit is flagged: it runs, but little else will. */
+export const MEMORY_WARNING_SHARE = 0.9
+/** Process baseline of llama.cpp (code, threads, ggml contexts, tokenizer tables), measured as RSS of tiny models. */
+export const RUNTIME_BASE_BYTES = 48 * 1024 * 1024
+/** Per-vocabulary-entry runtime tables (token text, scores, the tokenizer's caches). */
+export const RUNTIME_BYTES_PER_VOCAB_ENTRY = 64
+
+export interface ComputeBufferShape {
+  contextTokens: number
+  ubatch: number
+  flashAttention: boolean
+  /** Rows of logits reserved per ubatch: 1 per slot on the server, the whole ubatch in llama-bench. */
+  outputRows: number
+}
+
+/** llama.cpp's CPU compute buffer for a model and shape, bytes (see the file comment). */
+export function computeBufferBytes(g: ModelGeometry, s: ComputeBufferShape): number {
+  const ctx = kvCells(s.contextTokens)
+  const tokens = Math.min(s.ubatch, ctx)
+  const q = g.heads * g.keyLength
+  const kv = g.kvHeads * (g.keyLength + g.valueLength) / 2
+  const ffn = 3 * g.ffnActiveWidth + 4 * g.embedding
+  const attention = s.flashAttention
+    ? 3 * g.embedding + 2 * q + 2 * kv
+    : ctx * g.heads + ctx + 3 * g.embedding + 2 * q + 2 * kv
+  const mask = s.flashAttention ? ctx / 2 : 2 * ctx
+  const perToken = Math.max(attention, ffn + mask)
+  const logits = g.vocab * s.outputRows + ctx * tokens
+  return Math.max(perToken * tokens, logits + g.embedding * tokens) * F32_BYTES
+}
+
+/** Memory the runtime needs besides buffers: a process baseline plus the vocabulary's tables. */
+export function runtimeOverheadBytes(g: ModelGeometry): number {
+  return RUNTIME_BASE_BYTES + g.vocab * RUNTIME_BYTES_PER_VOCAB_ENTRY
+}
+
+export interface MemoryBudget {
+  /** Bytes the model may use on the device it runs on. */
+  usableBytes: number
+  /** GPU memory when offloading to a GPU, else null. */
+  gpuBytes: number | null
+  where: string
+}
+
+/** Usable memory: free VRAM of the largest GPU when layers go to a GPU, else available RAM. */
+export function memoryBudget(hw: HardwareProfile, w: Workload): MemoryBudget {
+  const gpu = [...hw.system.gpus].filter((g) => g.memoryFreeBytes !== null || g.memoryTotalBytes !== null)
+  const best = gpu.sort((a, b) => (b.memoryFreeBytes ?? b.memoryTotalBytes ?? 0) - (a.memoryFreeBytes ?? a.memoryTotalBytes ?? 0))[0]
+  const cpuOnly = hw.llama.backend.toUpperCase() === 'CPU' || w.gpuLayers === 0 || !best
+  if (cpuOnly) return { usableBytes: hw.system.ramAvailableBytes, gpuBytes: null, where: 'available RAM' }
+  const bytes = best.memoryFreeBytes ?? best.memoryTotalBytes ?? 0
+  return { usableBytes: bytes, gpuBytes: bytes, where: `free memory of ${best.name}` }
+}
+
+function gib(bytes: number): string {
+  return `${(bytes / 1024 ** 3).toFixed(2)} GiB`
+}
+
+/** The memory fit of `profile` for workload `w` on `hw` (server shape: one slot, one logits row). */
+export function memoryFit(profile: ModelProfile, hw: HardwareProfile, w: Workload): MemoryFit {
+  const g = modelGeometry(profile)
+  const weightsBytes = profile.tensorBytes
+  const kvCacheBytes = g.kvBytesPerPosition(w.kvType) * kvCells(w.contextTokens)
+  const computeBytes = computeBufferBytes(g, { contextTokens: w.contextTokens, ubatch: w.ubatch, flashAttention: w.flashAttention, outputRows: 1 })
+  const overheadBytes = runtimeOverheadBytes(g) + g.vocab * F32_BYTES
+  const totalBytes = weightsBytes + kvCacheBytes + computeBytes + overheadBytes
+  const budget = memoryBudget(hw, w)
+  const limit = budget.usableBytes * (1 - MEMORY_SAFETY_MARGIN)
+  const status = totalBytes > limit ? 'does-not-fit' : totalBytes > limit * MEMORY_WARNING_SHARE ? 'fits-with-warning' : 'fits'
+  const machinesForSplit = Math.max(1, Math.ceil(totalBytes / Math.max(1, limit)))
+
+  let gpuLayersThatFit: number | null = null
+  if (budget.gpuBytes !== null) {
+    // Per layer: its share of the body weights and of the KV cache; the rest (token table, output head, compute
+    // buffer, runtime) must fit first.
+    const layers = Math.max(1, profile.layers)
+    const nonLayer = profile.bytesByGroup.embedding + profile.bytesByGroup.output + computeBytes + overheadBytes
+    const perLayer = (weightsBytes - profile.bytesByGroup.embedding - profile.bytesByGroup.output + kvCacheBytes) / layers
+    gpuLayersThatFit = Math.max(0, Math.min(layers, Math.floor((limit - nonLayer) / Math.max(1, perLayer))))
+  }
+
+  const pct = ((100 * totalBytes) / Math.max(1, limit)).toFixed(0)
+  const parts = `weights ${gib(weightsBytes)} + KV ${gib(kvCacheBytes)} + compute ${gib(computeBytes)} + overhead ${gib(overheadBytes)} = ${gib(totalBytes)}`
+  const reason =
+    status === 'does-not-fit'
+      ? `${parts} exceeds ${gib(limit)} (${budget.where} less a ${MEMORY_SAFETY_MARGIN * 100} % margin); a layer split needs ${machinesForSplit} machines like this one`
+      : `${parts} is ${pct} % of ${gib(limit)} (${budget.where} less a ${MEMORY_SAFETY_MARGIN * 100} % margin)`
+  return { status, weightsBytes, kvCacheBytes, computeBytes, overheadBytes, totalBytes, usableBytes: budget.usableBytes, gpuLayersThatFit, machinesForSplit, reason }
+}

@@ -1,0 +1,140 @@
+// predict(): a model's memory fit and the four scenarios on a machine, from the GGUF profile and the probe's facts.
+// Pure and deterministic. The scenario shapes mirror how src/bench measures them (llama-bench for steady_decode and
+// prefill, llama-server for first_token and kv_warm_reuse), so each estimate predicts the number that is observed.
+
+import { SCENARIO_UNITS, type HardwareProfile, type ModelProfile, type Prediction, type ScenarioId, type ScenarioPrediction, type Workload } from '../types.js'
+import { kvCells, modelGeometry } from './geometry.js'
+import { memoryFit } from './memory.js'
+import { kvKey, resolveRates } from './rates.js'
+import { decodeEstimate, prefillEstimate, samplerMs, serverTokenOverheadMs } from './speed.js'
+
+/**
+ * Model error on top of the facts' own noise, as a fraction each way: the part of the error the probe's spread
+ * cannot show (geometry the probe models do not cover exactly). Kept small so ranges stay informative.
+ */
+export const MODEL_ERROR_FRACTION = 0.05
+/** Tokens the server keeps beyond a request (the slot's last sampled token), as in src/bench. */
+const SERVER_SLACK_TOKENS = 1
+/** Rows of logits llama-bench and the server compute at the end of a prompt: the last token's. */
+const PROMPT_OUTPUT_ROWS = 1
+
+function round(x: number, digits = 4): number {
+  if (!Number.isFinite(x) || x === 0) return x
+  return Number(x.toPrecision(digits + 2))
+}
+
+/** ±(spread/2 + model error) around a time; a rate's range is the reciprocal. */
+function timeRange(ms: number, spread: number): [number, number] {
+  const half = spread / 2 + MODEL_ERROR_FRACTION
+  return [ms * (1 - half), ms * (1 + half)]
+}
+
+function tokPerSec(name: ScenarioId, msPerToken: number, spread: number, breakdown: Record<string, number>): ScenarioPrediction {
+  const [lo, hi] = timeRange(msPerToken, spread)
+  return {
+    scenario: name,
+    unit: SCENARIO_UNITS[name],
+    predicted: round(1000 / msPerToken),
+    predictedRange: [round(1000 / hi), round(1000 / lo)],
+    breakdown: Object.fromEntries(Object.entries(breakdown).map(([k, v]) => [k, round(v)]))
+  }
+}
+
+function milliseconds(name: ScenarioId, ms: number, spread: number, breakdown: Record<string, number>): ScenarioPrediction {
+  const [lo, hi] = timeRange(ms, spread)
+  return {
+    scenario: name,
+    unit: SCENARIO_UNITS[name],
+    predicted: round(ms),
+    predictedRange: [round(lo), round(hi)],
+    breakdown: Object.fromEntries(Object.entries(breakdown).map(([k, v]) => [k, round(v)]))
+  }
+}
+
+export function predict(profile: ModelProfile, hardware: HardwareProfile, workload: Workload): Prediction {
+  const fit = memoryFit(profile, hardware, workload)
+  const notPredicted: Prediction['notPredicted'] = {}
+  if (fit.status === 'does-not-fit') {
+    for (const s of ['steady_decode', 'prefill', 'first_token', 'kv_warm_reuse'] as const) notPredicted[s] = `does not fit: ${fit.reason}`
+    return { fit, scenarios: [], notPredicted }
+  }
+  const g = modelGeometry(profile)
+  const r = resolveRates(hardware)
+  const w = workload
+  const key = kvKey(w.kvType, w.flashAttention)
+  const scenarios: ScenarioPrediction[] = []
+  const generates = profile.modelClass === 'causal-lm'
+
+  // prefill: llama-bench -p P (context P, cells padded), logits for the last row.
+  const benchPrefill = prefillEstimate(g, r, { startPos: 0, tokens: w.prefillTokens, ubatch: w.ubatch, cells: kvCells(w.prefillTokens), outputs: PROMPT_OUTPUT_ROWS })
+  scenarios.push(
+    tokPerSec('prefill', benchPrefill.totalMs / w.prefillTokens, benchPrefill.spread, {
+      prefill_ms: benchPrefill.totalMs,
+      matmul_ms: benchPrefill.matmulMs,
+      attention_ms: benchPrefill.attentionMs,
+      output_ms: benchPrefill.outputMs,
+      overhead_ms: benchPrefill.overheadMs
+    })
+  )
+
+  if (!generates) {
+    const why = `${profile.modelClass} model: llama.cpp does not generate tokens with it`
+    notPredicted.steady_decode = why
+    notPredicted.first_token = why
+    notPredicted.kv_warm_reuse = why
+  } else {
+    // steady_decode: llama-bench -n N -d D (context D + N).
+    const steady = decodeEstimate(g, r, { startPos: w.decodeDepth, tokens: w.decodeTokens, cells: kvCells(w.decodeDepth + w.decodeTokens), kvKey: key, kvType: w.kvType })
+    scenarios.push(
+      tokPerSec('steady_decode', steady.totalMs, steady.spread, {
+        ms_per_token: steady.totalMs,
+        weights_ms: steady.weightsMs,
+        attention_ms: steady.attentionMs,
+        overhead_ms: steady.overheadMs,
+        depth_tokens: w.decodeDepth
+      })
+    )
+
+    const serverCells = kvCells(w.contextTokens)
+    const perToken = serverTokenOverheadMs(g, r)
+    const sampler = samplerMs(g, r)
+
+    // first_token: the server's prompt_ms (prefill, then sampling the first token) + the client-side rest.
+    const ftPrefill = prefillEstimate(g, r, { startPos: 0, tokens: w.firstTokenPromptTokens, ubatch: w.ubatch, cells: serverCells, outputs: PROMPT_OUTPUT_ROWS })
+    const promptMs = ftPrefill.totalMs + r.serverPromptOverheadMs.value + sampler
+    const unattributed = r.serverFirstTokenOverheadMs.value
+    const firstDecode = decodeEstimate(g, r, { startPos: w.firstTokenPromptTokens, tokens: 1, cells: serverCells, kvKey: key, kvType: w.kvType })
+    const ftTotal = promptMs + unattributed
+    const ftSpread = (ftPrefill.spread * ftPrefill.totalMs + r.serverFirstTokenOverheadMs.spread * unattributed + r.serverPromptOverheadMs.spread * r.serverPromptOverheadMs.value) / ftTotal
+    scenarios.push(
+      milliseconds('first_token', ftTotal, ftSpread, {
+        prefill_ms: promptMs,
+        unattributed_ms: unattributed,
+        // The decode step after the first token, for comparison with the observed first_decode_ms; not part of
+        // the total (in this build the first token comes from the prompt's logits).
+        first_decode_ms: firstDecode.totalMs + perToken.ms
+      })
+    )
+
+    // kv_warm_reuse: the reused request's decode rate; its first token comes from the prompt, so the timed steps
+    // evaluate positions P+S … P+S+D−2 (D−1 of them).
+    const reusePos = w.warmPrefixTokens + w.warmSuffixTokens
+    const steps = Math.max(1, w.warmDecodeTokens - 1)
+    const reuse = decodeEstimate(g, r, { startPos: reusePos, tokens: steps, cells: serverCells, kvKey: key, kvType: w.kvType })
+    const suffix = prefillEstimate(g, r, { startPos: w.warmPrefixTokens, tokens: w.warmSuffixTokens, ubatch: w.ubatch, cells: serverCells, outputs: PROMPT_OUTPUT_ROWS })
+    const reuseMs = reuse.totalMs + perToken.ms
+    scenarios.push(
+      tokPerSec('kv_warm_reuse', reuseMs, (reuse.spread * reuse.totalMs + perToken.spread * perToken.ms) / reuseMs, {
+        ms_per_token: reuseMs,
+        weights_ms: reuse.weightsMs,
+        attention_ms: reuse.attentionMs,
+        overhead_ms: reuse.overheadMs,
+        server_ms: perToken.ms,
+        suffix_prefill_ms: suffix.totalMs + r.serverPromptOverheadMs.value + sampler,
+        depth_tokens: reusePos + SERVER_SLACK_TOKENS - 1
+      })
+    )
+  }
+  scenarios.sort((a, b) => ['steady_decode', 'prefill', 'first_token', 'kv_warm_reuse'].indexOf(a.scenario) - ['steady_decode', 'prefill', 'first_token', 'kv_warm_reuse'].indexOf(b.scenario))
+  return { fit, scenarios, notPredicted }
+}

@@ -1,0 +1,138 @@
+// The hardware facts the estimator uses, resolved from a HardwareProfile with explicit fallbacks for facts a probe
+// could not measure (an older profile, a part that failed, a weight type the probe did not cover). Pure.
+
+import type { HardwareProfile, MeasuredFact } from '../types.js'
+import { paramsPerByte } from './geometry.js'
+
+/** The KV key of a workload: the cache type, "+fa" with flash attention (different kernels, different costs). */
+export function kvKey(kvType: string, flashAttention: boolean): string {
+  return `${kvType.toLowerCase()}${flashAttention ? '+fa' : ''}`
+}
+
+/**
+ * Weight types without a probe of their own borrow the rate of the measured type with the closest bits per weight
+ * in the same family (K-quants, legacy block quants, floats), else the closest overall: their kernels are alike.
+ */
+const FAMILY: Readonly<Record<string, string>> = {
+  F32: 'float', F16: 'float', BF16: 'float', F64: 'float',
+  Q4_0: 'legacy', Q4_1: 'legacy', Q5_0: 'legacy', Q5_1: 'legacy', Q8_0: 'legacy', Q8_1: 'legacy', IQ4_NL: 'legacy', MXFP4: 'legacy',
+  Q2_K: 'k', Q3_K: 'k', Q4_K: 'k', Q5_K: 'k', Q6_K: 'k', Q8_K: 'k', IQ4_XS: 'k', IQ3_S: 'k', IQ3_XXS: 'k', IQ2_XXS: 'k',
+  IQ2_XS: 'k', IQ2_S: 'k', IQ1_S: 'k', IQ1_M: 'k', TQ1_0: 'k', TQ2_0: 'k'
+}
+
+export function bitsPerWeight(type: string): number {
+  const ppb = paramsPerByte(type)
+  return ppb ? 8 / ppb : 16
+}
+
+/** The measured type whose fact stands in for `type`: itself, else the nearest in bits per weight (family first). */
+export function standInType(type: string, measured: readonly string[]): string | null {
+  if (measured.includes(type)) return type
+  if (measured.length === 0) return null
+  const bits = bitsPerWeight(type)
+  const family = FAMILY[type]
+  const pool = measured.filter((m) => family !== undefined && FAMILY[m] === family)
+  const candidates = pool.length > 0 ? pool : measured
+  return [...candidates].sort((a, b) => Math.abs(bitsPerWeight(a) - bits) - Math.abs(bitsPerWeight(b) - bits) || a.localeCompare(b))[0] ?? null
+}
+
+export interface Rates {
+  /** Decode weight-streaming rate of a type, bytes/s, with the fact it came from (for the range). */
+  decodeBandwidth(type: string): { value: number; fact: MeasuredFact }
+  /** Decode rate of a type when the weights are cache-resident, bytes/s (≥ its memory rate). */
+  cachedBandwidth(type: string): { value: number; fact: MeasuredFact }
+  cacheBytes: number
+  prefillFlops(type: string): { value: number; fact: MeasuredFact }
+  fixedDecodeMs: Scalar
+  perLayerDecodeMs: Scalar
+  /** ns per matrix row of a type in a decode step (beyond its bytes). */
+  nsPerRow(type: string): Scalar
+  /** ns per query element and per KV byte, per attended position and layer, for a KV key. */
+  kvDepth(key: string): { perQueryElementNs: number; perKvByteNs: number; facts: MeasuredFact[] }
+  prefillAttention: { perHeadNs: number; perQueryElementNs: number; facts: MeasuredFact[] }
+  moeDecodeExtraPerLayerMs: Scalar
+  /** Expert-matmul prefill rate relative to the type's dense rate (1 when unmeasured). */
+  moePrefillEfficiency(type: string): Scalar
+  serverDecodeOverheadMs: Scalar
+  serverSamplerNsPerVocabEntry: Scalar
+  serverPromptOverheadMs: Scalar
+  serverFirstTokenOverheadMs: Scalar
+}
+
+/** A resolved scalar fact: its value and its spread (0 when it is a fallback). */
+export interface Scalar {
+  value: number
+  spread: number
+}
+
+const scalar = (f: MeasuredFact | null | undefined, fallback = 0): Scalar =>
+  f && Number.isFinite(f.value) ? { value: f.value, spread: f.spread } : { value: fallback, spread: 0 }
+
+/**
+ * Fallbacks when a probe part is missing, each derived from facts that exist rather than invented: the prefill
+ * attention defaults to the decode KV law (same products, no batching gain), the server costs default to zero.
+ */
+export function resolveRates(hw: HardwareProfile): Rates {
+  const m = hw.measured
+  const decodeTypes = Object.keys(m.decodeBandwidthByType).sort()
+  const prefillTypes = Object.keys(m.prefillFlopsByType).sort()
+  const kvCoefs = m.kvDepthCoefficients ?? {}
+  const cachedByType = m.decodeCachedBandwidthByType ?? {}
+  const cachedTypes = Object.keys(cachedByType).sort()
+  const kvKeys = Object.keys(kvCoefs).sort()
+  const kvFallbackKey = kvKeys.find((k) => k === 'f16') ?? kvKeys[0] ?? null
+  const pa = m.prefillAttentionCoefficients
+  const fallbackKv = kvFallbackKey ? kvCoefs[kvFallbackKey] : undefined
+  const decodeBandwidth = (type: string): { value: number; fact: MeasuredFact } => {
+    const t = standInType(type, decodeTypes)
+    const fact = (t ? m.decodeBandwidthByType[t] : undefined) ?? m.decodeBandwidthBytesPerSec
+    return { value: fact.value, fact }
+  }
+  return {
+    decodeBandwidth,
+    cachedBandwidth(type) {
+      // The type's own in-cache rate; a stand-in's (or F16's, in a profile without per-type data) as a ratio to that
+      // type's memory rate, applied to this type's memory rate. Rows are included (see speed.ts weightStreamMs).
+      const memory = decodeBandwidth(type)
+      const t = standInType(type, cachedTypes)
+      const fact = t ? cachedByType[t] : (m.decodeCachedBandwidthBytesPerSec ?? undefined)
+      const base = t ? m.decodeBandwidthByType[t] : (m.decodeBandwidthByType.F16 ?? m.decodeBandwidthBytesPerSec)
+      if (!fact || !base || !(base.value > 0)) return memory
+      return { value: t === type ? fact.value : memory.value * (fact.value / base.value), fact }
+    },
+    cacheBytes: hw.system.cacheBytes ?? 0,
+    prefillFlops(type) {
+      const t = standInType(type, prefillTypes)
+      const fact = (t ? m.prefillFlopsByType[t] : undefined) ?? m.prefillFlopsPerSec
+      return { value: fact.value, fact }
+    },
+    fixedDecodeMs: scalar(m.fixedDecodeMs),
+    perLayerDecodeMs: scalar(m.perLayerDecodeMs),
+    nsPerRow(type) {
+      const byType = m.decodeNsPerRowByType ?? {}
+      const t = standInType(type, Object.keys(byType).sort())
+      return scalar(t ? byType[t] : undefined)
+    },
+    kvDepth(key) {
+      // A KV key the probe did not cover borrows the plain type's law, else f16's (scaled by bytes in the caller).
+      const c = kvCoefs[key] ?? kvCoefs[key.replace('+fa', '')] ?? fallbackKv
+      if (!c) return { perQueryElementNs: 0, perKvByteNs: 0, facts: [] }
+      return { perQueryElementNs: c.nsPerQueryElementToken.value, perKvByteNs: c.nsPerKvByteToken.value, facts: [c.nsPerQueryElementToken, c.nsPerKvByteToken] }
+    },
+    prefillAttention: pa
+      ? { perHeadNs: pa.nsPerHeadTokenPosition.value, perQueryElementNs: pa.nsPerQueryElementTokenPosition.value, facts: [pa.nsPerHeadTokenPosition, pa.nsPerQueryElementTokenPosition] }
+      : { perHeadNs: 0, perQueryElementNs: fallbackKv?.nsPerQueryElementToken.value ?? 0, facts: [] },
+    moeDecodeExtraPerLayerMs: scalar(m.moeDecodeExtraPerLayerMs),
+    moePrefillEfficiency(type) {
+      const byType = m.moePrefillEfficiencyByType ?? {}
+      const t = standInType(type, Object.keys(byType).sort())
+      const f = t ? byType[t] : undefined
+      return f && f.value > 0 ? { value: Math.min(1, f.value), spread: f.spread } : { value: 1, spread: 0 }
+    },
+    serverDecodeOverheadMs: scalar(m.serverDecodeOverheadMs),
+    serverSamplerNsPerVocabEntry: scalar(m.serverSamplerNsPerVocabEntry),
+    serverPromptOverheadMs: scalar(m.serverPromptOverheadMs),
+    serverFirstTokenOverheadMs: scalar(m.serverFirstTokenOverheadMs)
+  }
+}
+

@@ -1,0 +1,202 @@
+// Decode and prefill times from a model's geometry and the measured rates. Pure.
+//
+// Every estimate is a sum of named terms, each with the spread of the fact it came from, so the breakdown shows
+// where the time goes and the range reflects the noise of the facts actually used (docs/estimator.md).
+
+import { attendedPositions, type ModelGeometry } from './geometry.js'
+import type { Rates } from './rates.js'
+
+export interface Term {
+  ms: number
+  /** Relative noise of the fact behind the term: (max − min) / median of its samples. */
+  spread: number
+}
+
+const NS_PER_MS = 1e6
+const MS_PER_S = 1e3
+
+/**
+ * Share of the weight stream served from the caches: all of it while the working set fits, none once it is twice
+ * the caches (a cyclic stream larger than the cache evicts itself), linear in between.
+ */
+export function cacheHitShare(workingSetBytes: number, cacheBytes: number): number {
+  if (cacheBytes <= 0 || workingSetBytes <= 0) return 0
+  if (workingSetBytes <= cacheBytes) return 1
+  return Math.max(0, Math.min(1, (2 * cacheBytes - workingSetBytes) / cacheBytes))
+}
+
+function sumSpread(terms: readonly Term[]): Term {
+  let ms = 0
+  let weighted = 0
+  for (const t of terms) {
+    ms += t.ms
+    weighted += t.ms * t.spread
+  }
+  return { ms, spread: ms > 0 ? weighted / ms : 0 }
+}
+
+/**
+ * Multiplying with the active weights once (a decode step's matrix-vector products): from memory, each type's bytes
+ * at its streaming rate plus its rows at its per-row cost; from the caches, at the type's measured in-cache rate
+ * (rows included: the probe's in-cache models are narrow, like every model small enough to be cache-resident).
+ * `bytesByType` defaults to the active bytes; rows scale with the bytes given.
+ */
+export function weightStreamMs(g: ModelGeometry, r: Rates, bytesByType: Record<string, number> = g.activeBytesByType): Term {
+  const hit = cacheHitShare(g.workingSetBytes, r.cacheBytes)
+  const terms: Term[] = []
+  for (const [type, bytes] of Object.entries(bytesByType)) {
+    if (bytes <= 0) continue
+    const bw = r.decodeBandwidth(type)
+    if (!(bw.value > 0)) continue
+    const activeBytes = g.activeBytesByType[type] ?? 0
+    const rows = (g.matrixRowsByType[type] ?? 0) * (activeBytes > 0 ? bytes / activeBytes : 0)
+    const row = r.nsPerRow(type)
+    const memoryMs = (bytes / bw.value) * MS_PER_S + (rows * row.value) / NS_PER_MS
+    const cached = hit > 0 ? r.cachedBandwidth(type) : bw
+    const cachedMs = hit > 0 ? (bytes / cached.value) * MS_PER_S : 0
+    terms.push({ ms: hit * cachedMs + (1 - hit) * memoryMs, spread: hit * cached.fact.spread + (1 - hit) * Math.max(bw.fact.spread, row.spread) })
+  }
+  return sumSpread(terms)
+}
+
+/** Graph overhead of one forward pass: fixed + per layer (+ the MoE routing ops per layer). */
+export function graphOverheadMs(g: ModelGeometry, r: Rates): Term {
+  const moe = g.expertCount > 0 ? g.layers * r.moeDecodeExtraPerLayerMs.value : 0
+  return sumSpread([
+    { ms: r.fixedDecodeMs.value, spread: r.fixedDecodeMs.spread },
+    { ms: g.layers * r.perLayerDecodeMs.value, spread: r.perLayerDecodeMs.spread },
+    { ms: moe, spread: r.moeDecodeExtraPerLayerMs.spread }
+  ])
+}
+
+/** Attention of one decoded token over `positions` KV positions, all layers. */
+export function decodeAttentionMs(g: ModelGeometry, r: Rates, positions: number, kvKey: string, kvType: string): Term {
+  const k = r.kvDepth(kvKey)
+  const perPositionNs = g.queryElements * k.perQueryElementNs + g.kvBytesPerPositionPerLayer(kvType) * k.perKvByteNs
+  const spread = Math.max(0, ...k.facts.map((f) => f.spread))
+  return { ms: (g.attentionLayers * positions * perPositionNs) / NS_PER_MS, spread }
+}
+
+export interface DecodeEstimate {
+  /** Average ms per decoded token and its parts. */
+  totalMs: number
+  weightsMs: number
+  overheadMs: number
+  attentionMs: number
+  spread: number
+}
+
+export interface DecodeShape {
+  /** Position of the first decoded token (= tokens already in the cache). */
+  startPos: number
+  tokens: number
+  /** KV cache cells of the context. */
+  cells: number
+  kvKey: string
+  kvType: string
+}
+
+/** Average per-token decode time over `tokens` steps starting at `startPos` (llama-bench tg, the server's decode). */
+export function decodeEstimate(g: ModelGeometry, r: Rates, s: DecodeShape): DecodeEstimate {
+  const weights = weightStreamMs(g, r)
+  const overhead = graphOverheadMs(g, r)
+  let positions = 0
+  for (let i = 0; i < s.tokens; i++) positions += attendedPositions(s.startPos + i, s.cells)
+  const attention = decodeAttentionMs(g, r, s.tokens > 0 ? positions / s.tokens : 0, s.kvKey, s.kvType)
+  const total = sumSpread([weights, overhead, attention])
+  return { totalMs: total.ms, weightsMs: weights.ms, overheadMs: overhead.ms, attentionMs: attention.ms, spread: total.spread }
+}
+
+export interface PrefillShape {
+  startPos: number
+  tokens: number
+  ubatch: number
+  cells: number
+  /** Rows whose logits are computed (1: only the last prompt token's, as llama-bench and the server do). */
+  outputs: number
+}
+
+export interface PrefillEstimate {
+  totalMs: number
+  matmulMs: number
+  attentionMs: number
+  outputMs: number
+  overheadMs: number
+  spread: number
+}
+
+/**
+ * Matmul time of one ubatch of n tokens of which `outputs` need logits: compute at the measured prefill rates, never
+ * faster than reading the weights. llama.cpp drops the rows without logits after the last layer's attention, so that
+ * layer's feed-forward runs for `outputs` rows only.
+ */
+function ubatchMatmulMs(g: ModelGeometry, r: Rates, n: number, outputs: number): Term {
+  const lastLayerSaving = g.layers > 0 ? (g.ffnParamShare * (1 - Math.min(n, outputs) / n)) / g.layers : 0
+  const experts = g.expertCount > 0 && g.expertUsed > 0
+  const terms: Term[] = []
+  for (const [type, params] of Object.entries(g.bodyParamsByType)) {
+    if (params <= 0) continue
+    const rate = r.prefillFlops(type)
+    if (!(rate.value > 0)) continue
+    const flops = 2 * params * n * (1 - lastLayerSaving)
+    // The expert share of every type runs at that type's measured expert-matmul efficiency, the rest at the dense rate.
+    const share = experts ? g.expertParamShare : 0
+    const eff = experts ? r.moePrefillEfficiency(type) : { value: 1, spread: 0 }
+    const ms = ((flops * (1 - share)) / rate.value + (flops * share) / (rate.value * eff.value)) * MS_PER_S
+    terms.push({ ms, spread: Math.max(rate.fact.spread, share > 0 ? eff.spread : 0) })
+  }
+  const compute = sumSpread(terms)
+  // A ubatch reads every weight it multiplies with once; for MoE, the experts its tokens route to.
+  const touchedExpertShare = experts ? Math.min(1, (n * g.expertUsed) / g.expertCount) : 1
+  const bytes: Record<string, number> = {}
+  for (const [type, b] of Object.entries(g.activeBytesByType)) bytes[type] = b
+  const stream = weightStreamMs(g, r, bytes)
+  const memMs = experts && g.expertParamShare > 0 ? stream.ms * (1 - g.expertParamShare + (g.expertParamShare * touchedExpertShare * g.expertCount) / g.expertUsed) : stream.ms
+  return memMs > compute.ms ? { ms: memMs, spread: stream.spread } : compute
+}
+
+/** Prefill of `tokens` prompt tokens from position `startPos`, in ubatches, logits for `outputs` rows. */
+export function prefillEstimate(g: ModelGeometry, r: Rates, s: PrefillShape): PrefillEstimate {
+  const matmul: Term[] = []
+  const attention: Term[] = []
+  const overhead: Term[] = []
+  const pa = r.prefillAttention
+  const paSpread = Math.max(0, ...pa.facts.map((f) => f.spread))
+  const perPositionNs = g.heads * pa.perHeadNs + g.queryElements * pa.perQueryElementNs
+  for (let done = 0; done < s.tokens; ) {
+    const n = Math.min(s.ubatch, s.tokens - done)
+    const positions = attendedPositions(s.startPos + done + n - 1, s.cells)
+    // Logits are computed for the prompt's last rows, which sit in the last ubatch.
+    const outputsHere = done + n >= s.tokens ? s.outputs : 0
+    matmul.push(ubatchMatmulMs(g, r, n, outputsHere))
+    attention.push({ ms: (g.attentionLayers * n * positions * perPositionNs) / NS_PER_MS, spread: paSpread })
+    overhead.push(graphOverheadMs(g, r))
+    done += n
+  }
+  // The output head multiplies only the rows that need logits: a matrix-vector product, bound by reading it.
+  const out = r.decodeBandwidth(g.outputType)
+  const outputMs = g.outputParams > 0 && out.value > 0 ? (s.outputs * g.outputBytes * MS_PER_S) / out.value : 0
+  const parts = [sumSpread(matmul), sumSpread(attention), { ms: outputMs, spread: out.fact.spread }, sumSpread(overhead)]
+  const total = sumSpread(parts)
+  return {
+    totalMs: total.ms,
+    matmulMs: parts[0]!.ms,
+    attentionMs: parts[1]!.ms,
+    outputMs,
+    overheadMs: parts[3]!.ms,
+    spread: total.spread
+  }
+}
+
+/** The server's extra cost per sampled token: fixed (HTTP loop, slot bookkeeping) + sampling over the vocabulary. */
+export function serverTokenOverheadMs(g: ModelGeometry, r: Rates): Term {
+  return sumSpread([
+    { ms: r.serverDecodeOverheadMs.value, spread: r.serverDecodeOverheadMs.spread },
+    { ms: (g.vocab * r.serverSamplerNsPerVocabEntry.value) / NS_PER_MS, spread: r.serverSamplerNsPerVocabEntry.spread }
+  ])
+}
+
+/** The sampler's cost for one token (part of the server's prompt_ms when it samples the first token). */
+export function samplerMs(g: ModelGeometry, r: Rates): number {
+  return (g.vocab * r.serverSamplerNsPerVocabEntry.value) / NS_PER_MS
+}

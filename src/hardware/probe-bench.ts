@@ -1,0 +1,94 @@
+// llama-bench runs of the probe, through src/bench's process runner and JSON parser. One process per model and
+// round: its tests share one model load, and depth states are prefilled once per depth (llama-bench caches them).
+
+import { join } from 'node:path'
+import { readFile } from 'node:fs/promises'
+import { parseLlamaBenchJson, type LlamaBenchTest } from '../bench/llama-bench-json.js'
+import { readLogTail } from '../bench/logs.js'
+import { describeOutcome, runProcess } from '../bench/processes.js'
+import type { Workload } from '../types.js'
+
+/** A probe run of a tiny model takes a second; a large one on a slow machine a minute. */
+export const PROBE_BENCH_TIMEOUT_SEC = 300
+
+export interface BenchRequest {
+  prompt?: number[]
+  gen?: number[]
+  depth?: number[]
+  reps: number
+  kvType?: string
+  flashAttention?: boolean
+}
+
+export interface BenchTiming {
+  nPrompt: number
+  nGen: number
+  nDepth: number
+  /** Wall time per token of the fastest repetition, ms (other processes only ever slow a run down). */
+  msPerToken: number
+}
+
+/** llama-bench arguments for a probe request with the workload's batch shape, threads and offload. */
+export function probeBenchArgs(modelPath: string, req: BenchRequest, w: Workload): string[] {
+  const list = (xs: number[] | undefined, dflt: string) => (xs && xs.length > 0 ? xs.join(',') : dflt)
+  const kv = req.kvType ?? w.kvType
+  const fa = req.flashAttention ?? w.flashAttention
+  return [
+    '-m', modelPath,
+    '-p', list(req.prompt, '0'),
+    '-n', list(req.gen, '0'),
+    '-d', list(req.depth, '0'),
+    '-r', String(req.reps),
+    '-t', String(w.threads),
+    '-ngl', String(w.gpuLayers),
+    '-b', String(w.batch),
+    '-ub', String(w.ubatch),
+    '-ctk', kv,
+    '-ctv', kv,
+    '-fa', fa ? 'on' : 'off',
+    '-o', 'json'
+  ]
+}
+
+/**
+ * Pure: ms per token of each test's fastest repetition. On a shared machine other processes steal whole time slices
+ * from llama.cpp's spinning threads; the fastest repetition is the one least disturbed. On a quiet machine it is
+ * within a percent or two of the median.
+ */
+export function benchTimings(tests: readonly LlamaBenchTest[]): BenchTiming[] {
+  return tests
+    .filter((t) => t.nPrompt + t.nGen > 0)
+    .map((t) => ({ nPrompt: t.nPrompt, nGen: t.nGen, nDepth: t.nDepth, msPerToken: Math.min(...t.samplesNs) / 1e6 / (t.nPrompt + t.nGen) }))
+}
+
+export function findTiming(timings: readonly BenchTiming[], want: { nPrompt?: number; nGen?: number; nDepth?: number }): BenchTiming {
+  const t = timings.find((x) => x.nPrompt === (want.nPrompt ?? 0) && x.nGen === (want.nGen ?? 0) && x.nDepth === (want.nDepth ?? 0))
+  if (!t) throw new Error(`probe: llama-bench printed no test p${want.nPrompt ?? 0}/n${want.nGen ?? 0}/d${want.nDepth ?? 0}`)
+  return t
+}
+
+/** Runs llama-bench once; throws with the log tail when it fails. */
+export async function runProbeBench(
+  binDir: string,
+  modelPath: string,
+  req: BenchRequest,
+  w: Workload,
+  logDir: string,
+  label: string
+): Promise<{ timings: BenchTiming[]; tests: LlamaBenchTest[] }> {
+  const stdoutPath = join(logDir, `${label}.json`)
+  const stderrPath = join(logDir, `${label}.log`)
+  const outcome = await runProcess({
+    file: join(binDir, 'llama-bench'),
+    args: probeBenchArgs(modelPath, req, w),
+    stdoutPath,
+    stderrPath,
+    timeoutSec: PROBE_BENCH_TIMEOUT_SEC,
+    label: `probe ${label}`
+  })
+  if (outcome.spawnError || outcome.timedOut || outcome.signal || outcome.exitCode !== 0) {
+    throw new Error(`probe ${label}: ${describeOutcome('llama-bench', outcome, PROBE_BENCH_TIMEOUT_SEC)}\n${(await readLogTail(stderrPath)).join('\n')}`)
+  }
+  const tests = parseLlamaBenchJson(await readFile(stdoutPath, 'utf8'), stdoutPath)
+  return { timings: benchTimings(tests), tests }
+}

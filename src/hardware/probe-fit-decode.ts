@@ -1,0 +1,153 @@
+// Steps 1–3 of the probe fit (probe-fit.ts): attention at depth, decode overhead, per-type streaming rate and per-row
+// cost, in-cache rates. Pure.
+
+import { kvCells, type ModelGeometry } from '../fit/geometry.js'
+import { decodeEstimate } from '../fit/speed.js'
+import type { KvDepthCoefficients, MeasuredFact } from '../types.js'
+import { factWithValue, nonNegativeLeastSquares } from './facts.js'
+import {
+  at,
+  meanDecodePositions,
+  MS_PER_S,
+  NS_PER_MS,
+  prefillPositions,
+  ratesOf,
+  roundsOf,
+  solveRounds,
+  type DepthPair,
+  type Measured,
+  type ProbeObservations
+} from './probe-obs.js'
+
+/**
+ * The per-row split of a type is kept only if the rows explain at most this share of the wide model's weight time;
+ * beyond it the two probes disagree more than any row cost can explain (a disturbed run) and the type falls back to
+ * a plain streaming rate measured on the wide model.
+ */
+const MAX_ROW_SHARE_OF_WIDE = 0.5
+
+function fact2(sol: { value: number[] | null; samples: number[][] }, index: number, unit: string, scale = 1): MeasuredFact | null {
+  if (!sol.value) return null
+  return factWithValue((sol.value[index] as number) * scale, sol.samples.map((s) => (s[index] as number) * scale), unit)
+}
+
+/** Δms / (layers × Δpositions) of a pair at a round, ns: the attention cost per attended position per layer. */
+function slopeNs(p: DepthPair, g: ModelGeometry, round: number, positions: (depth: number, tokens: number) => number): number {
+  const dPos = positions(p.deepDepth, p.tokens) - positions(p.shallowDepth, p.tokens)
+  return ((at(p.deepMs, round) - at(p.shallowMs, round)) * NS_PER_MS) / (g.attentionLayers * dPos)
+}
+
+/** Decode attention law: per position per layer = q·α + kvBytes·β, from two geometries (non-negative). */
+export function fitKvDepth(pairs: { a: DepthPair; b: DepthPair }, ga: ModelGeometry, gb: ModelGeometry, kvType: string): KvDepthCoefficients | null {
+  const rows = [ga, gb].map((g) => [g.queryElements, g.kvBytesPerPositionPerLayer(kvType)])
+  const n = roundsOf(pairs.a.shallowMs, pairs.a.deepMs, pairs.b.shallowMs, pairs.b.deepMs)
+  const sol = solveRounds(n, (i) =>
+    nonNegativeLeastSquares(rows, [slopeNs(pairs.a, ga, i, meanDecodePositions), slopeNs(pairs.b, gb, i, meanDecodePositions)])
+  )
+  const alpha = fact2(sol, 0, 'ns/(query element·position·layer)')
+  const beta = fact2(sol, 1, 'ns/(KV byte·position·layer)')
+  return alpha && beta ? { nsPerQueryElementToken: alpha, nsPerKvByteToken: beta } : null
+}
+
+/** Prefill attention law: per prompt token per position per layer = heads·a + q·b, from two geometries. */
+export function fitPrefillAttention(pairs: { a: DepthPair; b: DepthPair }, ga: ModelGeometry, gb: ModelGeometry): Measured['prefillAttentionCoefficients'] {
+  const rows = [ga, gb].map((g) => [g.heads, g.queryElements])
+  const n = roundsOf(pairs.a.shallowMs, pairs.a.deepMs, pairs.b.shallowMs, pairs.b.deepMs)
+  const sol = solveRounds(n, (i) =>
+    nonNegativeLeastSquares(rows, [slopeNs(pairs.a, ga, i, prefillPositions), slopeNs(pairs.b, gb, i, prefillPositions)])
+  )
+  const a = fact2(sol, 0, 'ns/(head·token·position·layer)')
+  const b = fact2(sol, 1, 'ns/(query element·token·position·layer)')
+  return a && b ? { nsPerHeadTokenPosition: a, nsPerQueryElementTokenPosition: b } : null
+}
+
+export interface DecodeFitContext {
+  kvKey: string
+  kvType: string
+  cacheBytes: number
+}
+
+/**
+ * Overhead, per-type streaming rate and row cost, in-cache rates. Per solve (the median round, then each round):
+ *   ovh-L<a>, ovh-L<b>, cached-F16 (all cache-resident)  → fixed cost, per-layer cost, F16's in-cache ms per byte
+ *     (the two ovh models differ only in layer count; the cached model adds bytes);
+ *   bw-T, bwn-T (same bytes from memory, 4× the rows)     → T's ms per byte and ns per row;
+ *   cached-T                                              → T's in-cache rate (its rows included).
+ * The attention at depth 0 is subtracted first (its law must be in `measured`). Mutates `measured`.
+ */
+export function fitDecode(obs: ProbeObservations, geo: (id: string) => ModelGeometry, measured: Measured, ctx: DecodeFitContext): void {
+  const shape = { startPos: 0, tokens: obs.decodeTokens, cells: kvCells(obs.decodeTokens), kvKey: ctx.kvKey, kvType: ctx.kvType }
+  const r0 = ratesOf(measured, ctx.cacheBytes)
+  const attention = (g: ModelGeometry) => decodeEstimate(g, r0, shape).attentionMs
+  const gShort = geo(obs.overhead.shortId)
+  const gLong = geo(obs.overhead.longId)
+  const gCached = geo('cached-F16')
+  const cachedF16 = obs.cached.F16 ?? []
+  const aShort = attention(gShort)
+  const aLong = attention(gLong)
+  const aCached = attention(gCached)
+  const base = solveRounds(roundsOf(obs.overhead.shortMs, obs.overhead.longMs, cachedF16), (i) =>
+    nonNegativeLeastSquares(
+      [gShort, gLong, gCached].map((g) => [1, g.layers, g.activeBytes]),
+      [at(obs.overhead.shortMs, i) - aShort, at(obs.overhead.longMs, i) - aLong, at(cachedF16, i) - aCached]
+    )
+  )
+  measured.fixedDecodeMs = fact2(base, 0, 'ms')
+  measured.perLayerDecodeMs = fact2(base, 1, 'ms/layer')
+
+  const r = ratesOf(measured, ctx.cacheBytes)
+  // Overhead and attention of a decode step (everything but the weights' bytes and rows).
+  const rest = (g: ModelGeometry) => {
+    const e = decodeEstimate(g, r, shape)
+    return e.overheadMs + e.attentionMs
+  }
+  const rowNs: Record<string, MeasuredFact> = {}
+  for (const [type, wide] of Object.entries(obs.bandwidth)) {
+    const gw = geo(`bw-${type}`)
+    const narrow = obs.bandwidthNarrow?.[type]
+    const gn = narrow ? geo(`bwn-${type}`) : null
+    const restW = rest(gw)
+    const restN = gn ? rest(gn) : 0
+    const sol = solveRounds(gn && narrow ? roundsOf(wide, narrow) : wide.length, (i) => {
+      const yw = at(wide, i) - restW
+      const plain = [Math.max(1e-15, yw / gw.activeBytes), 0]
+      if (!gn || !narrow) return plain
+      const split = nonNegativeLeastSquares(
+        [
+          [gw.activeBytes, gw.matrixRowsPerToken],
+          [gn.activeBytes, gn.matrixRowsPerToken]
+        ],
+        [yw, at(narrow, i) - restN]
+      )
+      const plausible = split && (split[0] as number) > 0 && (split[1] as number) * gw.matrixRowsPerToken <= MAX_ROW_SHARE_OF_WIDE * yw
+      return plausible ? split : plain
+    })
+    if (!sol.value) continue
+    const bw = (x: number[]) => MS_PER_S / (x[0] as number)
+    measured.decodeBandwidthByType[type] = factWithValue(bw(sol.value), sol.samples.map(bw), 'B/s')
+    rowNs[type] = fact2(sol, 1, 'ns/row', NS_PER_MS)!
+  }
+  measured.decodeNsPerRowByType = rowNs
+
+  // In-cache rates include the rows: what remains after overhead and attention, per byte.
+  const cachedByType: Record<string, MeasuredFact> = {}
+  for (const [type, series] of Object.entries(obs.cached)) {
+    const g = geo(`cached-${type}`)
+    const restC = rest(g)
+    const sol = solveRounds(series.length, (i) => (g.activeBytes / Math.max(1e-9, at(series, i) - restC)) * MS_PER_S)
+    if (sol.value !== null) cachedByType[type] = factWithValue(sol.value, sol.samples, 'B/s')
+  }
+  measured.decodeCachedBandwidthByType = cachedByType
+  measured.decodeCachedBandwidthBytesPerSec = cachedByType.F16 ?? null
+
+  // The headline figure: the best effective rate of a wide model's whole weight stream (rows included), what a
+  // user compares with a memory benchmark.
+  let bestEffective: MeasuredFact | null = null
+  for (const [type, wide] of Object.entries(obs.bandwidth)) {
+    const g = geo(`bw-${type}`)
+    const restW = rest(g)
+    const sol = solveRounds(wide.length, (i) => (g.activeBytes / Math.max(1e-9, at(wide, i) - restW)) * MS_PER_S)
+    if (sol.value !== null && (!bestEffective || sol.value > bestEffective.value)) bestEffective = factWithValue(sol.value, sol.samples, 'B/s')
+  }
+  if (bestEffective) measured.decodeBandwidthBytesPerSec = bestEffective
+}

@@ -1,0 +1,154 @@
+// From probe timings to the measured facts. Pure: observations and the probe models' profiles in, facts out.
+//
+// Order matters, because each fact is the remainder after the terms already known are taken away:
+//   1. attention at depth (decode and prefill): differences between two depths of the same model cancel all else;
+//   2. fixed and per-layer overhead: two models that differ only in layer count;
+//   3. per-type streaming rate and per-row cost (two widths, same bytes), in-cache rates (probe-fit-decode.ts);
+//   4. prefill rate per type: what remains of a 512-token ubatch after attention, output row and overhead;
+//   5. MoE routing overhead and expert-matmul efficiency: what a MoE model costs beyond the dense law;
+//   6. server overheads: server timings minus llama-bench timings of the same model and positions.
+// Each value is solved from the median of every series, its samples from each round alone (probe-obs.ts).
+
+import { kvCells, type ModelGeometry } from '../fit/geometry.js'
+import { kvKey } from '../fit/rates.js'
+import { decodeEstimate, prefillEstimate } from '../fit/speed.js'
+import type { MeasuredFact } from '../types.js'
+import { factWithValue, makeFact, nonNegativeLeastSquares } from './facts.js'
+import { fitDecode, fitKvDepth, fitPrefillAttention } from './probe-fit-decode.js'
+import { at, geometryOf, MS_PER_S, NS_PER_MS, ratesOf, roundsOf, solveRounds, type Measured, type ProbeObservations, type ProbeProfiles } from './probe-obs.js'
+
+export type { DepthPair, ProbeObservations, ProbeProfiles, ServerObservation } from './probe-obs.js'
+
+export interface FitContext {
+  kvType: string
+  flashAttention: boolean
+  cacheBytes: number
+}
+
+function emptyMeasured(seed: MeasuredFact): Measured {
+  return {
+    decodeBandwidthBytesPerSec: seed,
+    decodeBandwidthByType: { F16: seed },
+    decodeCachedBandwidthBytesPerSec: null,
+    decodeCachedBandwidthByType: {},
+    prefillFlopsPerSec: makeFact([1], 'FLOP/s'),
+    prefillFlopsByType: {},
+    fixedDecodeMs: null,
+    perLayerDecodeMs: null,
+    decodeNsPerRowByType: {},
+    kvDepthMsPerTokenPerLayer: {},
+    kvDepthCoefficients: {},
+    prefillDepthMsPerTokenPerLayer: null,
+    prefillAttentionCoefficients: null,
+    moeDecodeExtraPerLayerMs: null,
+    moePrefillEfficiencyByType: {},
+    serverDecodeOverheadMs: null,
+    serverSamplerNsPerVocabEntry: null,
+    serverPromptOverheadMs: null,
+    serverFirstTokenOverheadMs: null
+  }
+}
+
+/** Matmul FLOPs of one prompt ubatch with one output row (the last layer's feed-forward runs for that row only). */
+function prefillFlops(g: ModelGeometry, tokens: number): number {
+  const body = Object.values(g.bodyParamsByType).reduce((a, b) => a + b, 0)
+  return 2 * body * tokens * (1 - (g.ffnParamShare * (1 - 1 / tokens)) / g.layers)
+}
+
+/** All facts from the observations. `profiles` maps probe model ids (probe-models.ts) to their profiles. */
+export function fitProbeFacts(obs: ProbeObservations, profiles: ProbeProfiles, ctx: FitContext): Measured {
+  const geo = geometryOf(profiles)
+  const key = kvKey(ctx.kvType, ctx.flashAttention)
+  const f16 = obs.bandwidth.F16 ?? [1]
+  const measured = emptyMeasured(makeFact([(geo('bw-F16').activeBytes / at(f16, -1)) * MS_PER_S], 'B/s'))
+
+  // 1. Attention at depth.
+  const ga = geo('kv-a')
+  const gb = geo('kv-b')
+  for (const [k, pairs] of Object.entries(obs.kvDecode)) {
+    const kvType = k.replace('+fa', '')
+    const c = fitKvDepth(pairs, ga, gb, kvType)
+    if (!c) continue
+    measured.kvDepthCoefficients![k] = c
+    // For people: ms per position per layer of the first geometry under this law.
+    const perPos = ga.queryElements * c.nsPerQueryElementToken.value + ga.kvBytesPerPositionPerLayer(kvType) * c.nsPerKvByteToken.value
+    measured.kvDepthMsPerTokenPerLayer[k] = factWithValue(perPos / NS_PER_MS, [], 'ms/(position·layer), probe geometry kv-a')
+  }
+  if (obs.kvPrefill) {
+    const pa = fitPrefillAttention(obs.kvPrefill, ga, gb)
+    measured.prefillAttentionCoefficients = pa
+    if (pa) {
+      const perPos = ga.heads * pa.nsPerHeadTokenPosition.value + ga.queryElements * pa.nsPerQueryElementTokenPosition.value
+      measured.prefillDepthMsPerTokenPerLayer = factWithValue(perPos / NS_PER_MS, [], 'ms/(token·position·layer), probe geometry kv-a')
+    }
+  }
+
+  // 2–3. Overhead, streaming rates, row costs, in-cache rates.
+  fitDecode(obs, geo, measured, { kvKey: key, kvType: ctx.kvType, cacheBytes: ctx.cacheBytes })
+  const decodeShape = { startPos: 0, tokens: obs.decodeTokens, cells: kvCells(obs.decodeTokens), kvKey: key, kvType: ctx.kvType }
+  const prefillShape = { startPos: 0, tokens: obs.prefillTokens, ubatch: obs.prefillTokens, cells: kvCells(obs.prefillTokens), outputs: 1 }
+
+  // 4. Prefill rate per type.
+  const rDecode = ratesOf(measured, ctx.cacheBytes)
+  for (const [type, series] of Object.entries(obs.prefill)) {
+    const g = geo(`pf-${type}`)
+    const flops = prefillFlops(g, obs.prefillTokens)
+    const est = prefillEstimate(g, rDecode, prefillShape)
+    const rest = est.attentionMs + est.outputMs + est.overheadMs
+    const sol = solveRounds(series.length, (i) => (flops / Math.max(1e-9, at(series, i) * obs.prefillTokens - rest)) * MS_PER_S)
+    if (sol.value !== null) measured.prefillFlopsByType[type] = factWithValue(sol.value, sol.samples, 'FLOP/s')
+  }
+  const bestPrefill = Object.values(measured.prefillFlopsByType).sort((x, y) => y.value - x.value)[0]
+  if (bestPrefill) measured.prefillFlopsPerSec = bestPrefill
+
+  // 5. MoE: decode beyond the dense law per layer (F16 model); per type, the expert matmuls' prefill rate relative
+  // to the dense rate, from what remains after attention, output row, overhead and the dense matmuls.
+  if (obs.moe) {
+    const r = ratesOf({ ...measured, moeDecodeExtraPerLayerMs: null, moePrefillEfficiencyByType: {} }, ctx.cacheBytes)
+    if (profiles['moe-F16'] && obs.moe.decodeMs.length > 0) {
+      const g = geo('moe-F16')
+      const dense = decodeEstimate(g, r, decodeShape).totalMs
+      const sol = solveRounds(obs.moe.decodeMs.length, (i) => Math.max(0, (at(obs.moe!.decodeMs, i) - dense) / g.layers))
+      if (sol.value !== null) measured.moeDecodeExtraPerLayerMs = factWithValue(sol.value, sol.samples, 'ms/layer')
+    }
+    const eff: Record<string, MeasuredFact> = {}
+    for (const [type, series] of Object.entries(obs.moe.prefillMsByType)) {
+      const g = geo(`moe-${type}`)
+      const pre = prefillEstimate(g, r, prefillShape)
+      const rest = pre.attentionMs + pre.outputMs + pre.overheadMs
+      const denseMs = pre.matmulMs * (1 - g.expertParamShare)
+      const expertAtDenseRateMs = pre.matmulMs * g.expertParamShare
+      const sol = solveRounds(series.length, (i) => {
+        const expertMs = at(series, i) * obs.prefillTokens - rest - denseMs
+        return expertMs > 0 ? Math.min(1, expertAtDenseRateMs / expertMs) : 1
+      })
+      if (sol.value !== null) eff[type] = factWithValue(sol.value, sol.samples, 'ratio to the dense rate')
+    }
+    measured.moePrefillEfficiencyByType = eff
+  }
+
+  // 6. Server overheads: per model, server minus llama-bench; the vocabulary term from the two vocabularies.
+  if (obs.server.length > 0) {
+    const rounds = Math.min(...obs.server.map((s) => roundsOf(s.serverDecodeMs, s.benchDecodeMs)))
+    const sol = solveRounds(rounds, (i) =>
+      nonNegativeLeastSquares(
+        obs.server.map((s) => [1, s.vocab]),
+        obs.server.map((s) => at(s.serverDecodeMs, i) - at(s.benchDecodeMs, i))
+      )
+    )
+    if (sol.value) {
+      measured.serverDecodeOverheadMs = factWithValue(sol.value[0] as number, sol.samples.map((s) => s[0] as number), 'ms/token')
+      const nsPerEntry = (sol.value[1] as number) * NS_PER_MS
+      measured.serverSamplerNsPerVocabEntry = factWithValue(nsPerEntry, sol.samples.map((s) => (s[1] as number) * NS_PER_MS), 'ns/(vocab entry·token)')
+      const promptRounds = Math.min(...obs.server.map((s) => roundsOf(s.serverPromptMs, s.benchPromptMs)))
+      const prompt = solveRounds(promptRounds, (i) => {
+        const extra = obs.server.map((s) => at(s.serverPromptMs, i) - at(s.benchPromptMs, i) - (s.vocab * nsPerEntry) / NS_PER_MS)
+        return Math.max(0, extra.reduce((a, b) => a + b, 0) / extra.length)
+      })
+      if (prompt.value !== null) measured.serverPromptOverheadMs = factWithValue(prompt.value, prompt.samples, 'ms')
+    }
+    const unattributed = obs.server.flatMap((s) => s.unattributedMs).map((x) => Math.max(0, x))
+    if (unattributed.length > 0) measured.serverFirstTokenOverheadMs = makeFact(unattributed, 'ms')
+  }
+  return measured
+}

@@ -1,0 +1,116 @@
+// What the probe observes, and the small helpers the fits share. Pure.
+//
+// Every series holds one value per round. A fact's value is solved from the median of each series (one disturbed
+// round cannot drag it far); the same solve on each single round gives the samples whose spread is the fact's noise.
+
+import { kvCells, modelGeometry, attendedPositions, type ModelGeometry } from '../fit/geometry.js'
+import { resolveRates, type Rates } from '../fit/rates.js'
+import type { HardwareProfile, ModelProfile } from '../types.js'
+import { median } from '../util/stats.js'
+
+export const NS_PER_MS = 1e6
+export const MS_PER_S = 1e3
+
+/** One model's timings at two depths (ms per token per round). */
+export interface DepthPair {
+  shallowDepth: number
+  deepDepth: number
+  tokens: number
+  shallowMs: number[]
+  deepMs: number[]
+}
+
+export interface ServerObservation {
+  vocab: number
+  /** Server ms per decoded token of the reused request, and llama-bench's at the same positions. */
+  serverDecodeMs: number[]
+  benchDecodeMs: number[]
+  /** Server prompt_ms of the first_token prompt, and llama-bench's prefill of the same length (ms, whole prompt). */
+  serverPromptMs: number[]
+  benchPromptMs: number[]
+  /** Client ms to the first token minus prompt_ms. */
+  unattributedMs: number[]
+}
+
+export interface ProbeObservations {
+  /** Decode ms per token at depth 0, `decodeTokens` tokens, per weight type, per round (wide bandwidth models). */
+  decodeTokens: number
+  bandwidth: Record<string, number[]>
+  /** The same bytes in narrow layers (4× the rows), per weight type, per round. */
+  bandwidthNarrow?: Record<string, number[]>
+  /** Prefill ms per prompt token at `prefillTokens`, per weight type, per round. */
+  prefillTokens: number
+  prefill: Record<string, number[]>
+  overhead: { shortId: string; longId: string; shortMs: number[]; longMs: number[] }
+  /** Decode ms per token of the cache-resident probe model, per weight type, per round. */
+  cached: Record<string, number[]>
+  /** Decode at two depths for the two KV geometries, per KV key. */
+  kvDecode: Record<string, { a: DepthPair; b: DepthPair }>
+  /** Prefill (ms per prompt token) at two depths for the two KV geometries. */
+  kvPrefill: { a: DepthPair; b: DepthPair } | null
+  /** The MoE probe: decode ms per token of the F16 model, prefill ms per prompt token per type, per round. */
+  moe: { decodeMs: number[]; prefillMsByType: Record<string, number[]> } | null
+  server: ServerObservation[]
+}
+
+export type ProbeProfiles = Record<string, ModelProfile>
+export type Measured = HardwareProfile['measured']
+
+/** The round index that means "the median of every series". */
+export const AGGREGATE = -1
+
+/** A series' value at a round, or its median for AGGREGATE. */
+export function at(series: readonly number[], round: number): number {
+  return round === AGGREGATE ? median(series) : (series[round] as number)
+}
+
+/** Rounds every given series has. */
+export function roundsOf(...series: (readonly number[])[]): number {
+  return series.length === 0 ? 0 : Math.min(...series.map((s) => s.length))
+}
+
+/** Solves for AGGREGATE and for every round: the value and the per-round samples. */
+export function solveRounds<T>(rounds: number, solve: (round: number) => T | null): { value: T | null; samples: T[] } {
+  const samples: T[] = []
+  for (let i = 0; i < rounds; i++) {
+    const s = solve(i)
+    if (s !== null) samples.push(s)
+  }
+  return { value: rounds > 0 ? solve(AGGREGATE) : null, samples }
+}
+
+/** Mean attended positions of a decode run (llama-bench context = depth + tokens). */
+export function meanDecodePositions(depth: number, tokens: number): number {
+  const cells = kvCells(depth + tokens)
+  let sum = 0
+  for (let i = 0; i < tokens; i++) sum += attendedPositions(depth + i, cells)
+  return sum / tokens
+}
+
+/** Attended positions of a one-ubatch prefill of `tokens` after `depth` (llama-bench context = depth + tokens). */
+export function prefillPositions(depth: number, tokens: number): number {
+  return attendedPositions(depth + tokens - 1, kvCells(depth + tokens))
+}
+
+/** A HardwareProfile shell around facts fitted so far, so the estimator's own terms can be subtracted. */
+export function ratesOf(measured: Measured, cacheBytes: number): Rates {
+  const hw: HardwareProfile = {
+    schema_version: 1,
+    fingerprint: 'probe-fit',
+    system: { os: '', arch: '', cpuModel: '', cores: 1, threads: 1, ramTotalBytes: 0, ramAvailableBytes: 0, cacheBytes, gpus: [] },
+    llama: { commit: '', buildNumber: null, backend: 'CPU', nodeLlamaCppVersion: null, binDir: '' },
+    measured,
+    ceilings: { memoryReadBytesPerSec: null, peakFlopsPerSec: null },
+    probeSeconds: {},
+    measuredAt: '1970-01-01T00:00:00Z'
+  }
+  return resolveRates(hw)
+}
+
+export function geometryOf(profiles: ProbeProfiles): (id: string) => ModelGeometry {
+  return (id) => {
+    const p = profiles[id]
+    if (!p) throw new Error(`probe: no profile for probe model ${id}`)
+    return modelGeometry(p)
+  }
+}

@@ -1,0 +1,74 @@
+// The server path's extra cost over llama-bench: for each server probe model, llama-bench measures decode at the
+// positions the kv_warm_reuse request decodes at and the prefill of the first_token prompt, then llama-server runs
+// the very requests src/bench's scenarios send. The differences are the server's overheads (probe-fit.ts).
+
+import { join } from 'node:path'
+import { measureFirstToken, measureWarmReuse } from '../bench/server-scenarios.js'
+import { startServer } from '../bench/server.js'
+import type { Workload } from '../types.js'
+import type { ServerObservation } from './probe-fit.js'
+import { findTiming, runProbeBench } from './probe-bench.js'
+
+/** Seconds a tiny probe model may take to load. */
+const SERVER_READY_TIMEOUT_SEC = 60
+const REQUEST_TIMEOUT_SEC = 60
+/** Requests made and discarded first (page faults, first-use allocations, the HTTP connection). */
+const SERVER_WARMUP_REQUESTS = 1
+
+export async function observeServer(opts: {
+  binDir: string
+  modelPath: string
+  vocab: number
+  workload: Workload
+  rounds: number
+  benchReps: number
+  logDir: string
+  label: string
+}): Promise<ServerObservation> {
+  const w = opts.workload
+  const reusePos = w.warmPrefixTokens + w.warmSuffixTokens
+  const steps = Math.max(1, w.warmDecodeTokens - 1)
+  const obs: ServerObservation = { vocab: opts.vocab, serverDecodeMs: [], benchDecodeMs: [], serverPromptMs: [], benchPromptMs: [], unattributedMs: [] }
+  for (let round = 0; round < opts.rounds; round++) {
+    const bench = await runProbeBench(
+      opts.binDir,
+      opts.modelPath,
+      { prompt: [w.firstTokenPromptTokens], gen: [steps], depth: [0, reusePos], reps: opts.benchReps },
+      w,
+      opts.logDir,
+      `${opts.label}-bench-r${round}`
+    )
+    obs.benchDecodeMs.push(findTiming(bench.timings, { nGen: steps, nDepth: reusePos }).msPerToken)
+    obs.benchPromptMs.push(findTiming(bench.timings, { nPrompt: w.firstTokenPromptTokens, nDepth: 0 }).msPerToken * w.firstTokenPromptTokens)
+  }
+  const server = await startServer({
+    binDir: opts.binDir,
+    modelPath: opts.modelPath,
+    workload: w,
+    logPath: join(opts.logDir, `${opts.label}-server.log`),
+    readyTimeoutSec: SERVER_READY_TIMEOUT_SEC
+  })
+  try {
+    const ctx = { server, workload: w, vocabSize: opts.vocab, timeoutSec: REQUEST_TIMEOUT_SEC }
+    // Run indexes far from the scenarios' (which start at 0), so prompts never repeat a benchmark's.
+    const base = 1_000_000
+    for (let i = 0; i < SERVER_WARMUP_REQUESTS; i++) {
+      await measureFirstToken(ctx, { index: base + i })
+      await measureWarmReuse(ctx, { index: base + i })
+    }
+    for (let round = 0; round < opts.rounds; round++) {
+      const idx = base + SERVER_WARMUP_REQUESTS + round
+      const ft = await measureFirstToken(ctx, { index: idx })
+      const prompt = ft.breakdown?.prefill_ms
+      if (typeof prompt === 'number') {
+        obs.serverPromptMs.push(prompt)
+        obs.unattributedMs.push(ft.value - prompt)
+      }
+      const reuse = await measureWarmReuse(ctx, { index: idx })
+      obs.serverDecodeMs.push(1000 / reuse.value)
+    }
+  } finally {
+    await server.stop()
+  }
+  return obs
+}

@@ -1,0 +1,127 @@
+// hardware.json: validated against hardware.schema.json on every write and read, so a hand-edited or stale file is
+// refused with the JSON path of the offending field instead of silently feeding wrong facts to the estimator.
+
+import { readFile } from 'node:fs/promises'
+import { Ajv, type ErrorObject } from 'ajv'
+import addFormatsModule from 'ajv-formats'
+import type { HardwareProfile } from '../types.js'
+import { InputError } from '../util/errors.js'
+import { writeFileAtomic } from '../util/fs.js'
+import { stableStringify } from '../util/json.js'
+import schema from './hardware.schema.json' with { type: 'json' }
+
+/** The hardware.json format this build reads and writes. */
+export const HARDWARE_SCHEMA_VERSION = 1
+
+// ajv-formats is CommonJS: Node's ESM loader hands over the plugin itself, TypeScript sees it as `.default`.
+type FormatsPlugin = typeof addFormatsModule.default
+const addFormats: FormatsPlugin =
+  (addFormatsModule as unknown as { default?: FormatsPlugin }).default ?? (addFormatsModule as unknown as FormatsPlugin)
+
+const ajv = new Ajv({ allErrors: true, strict: true, allowUnionTypes: true })
+addFormats(ajv, ['date-time'])
+const validate = ajv.compile<HardwareProfile>(schema)
+
+/** Characters of an offending value quoted in a message. */
+const MAX_SHOWN_VALUE_CHARS = 60
+
+function pointerToPath(pointer: string): (string | number)[] {
+  if (pointer === '') return []
+  return pointer
+    .slice(1)
+    .split('/')
+    .map((s) => s.replace(/~1/g, '/').replace(/~0/g, '~'))
+    .map((s) => (/^\d+$/.test(s) ? Number(s) : s))
+}
+
+/** measured.decodeBandwidthByType.Q4_K.samples[2] */
+function jsonPath(path: (string | number)[]): string {
+  if (path.length === 0) return '(top level)'
+  return path.map((s, i) => (typeof s === 'number' ? `[${s}]` : i === 0 ? s : `.${s}`)).join('')
+}
+
+function valueAt(root: unknown, path: (string | number)[]): unknown {
+  let v = root
+  for (const s of path) {
+    if (v === null || typeof v !== 'object') return undefined
+    v = (v as Record<string, unknown>)[String(s)]
+  }
+  return v
+}
+
+function show(value: unknown): string {
+  if (value === undefined) return 'nothing'
+  const text = JSON.stringify(value) ?? String(value)
+  return text.length > MAX_SHOWN_VALUE_CHARS ? `${text.slice(0, MAX_SHOWN_VALUE_CHARS - 1)}…` : text
+}
+
+function describe(error: ErrorObject, root: unknown, source: string): InputError {
+  const path = pointerToPath(error.instancePath)
+  const params = error.params as Record<string, unknown>
+  if (error.keyword === 'additionalProperties') {
+    return new InputError(source, jsonPath([...path, String(params.additionalProperty)]), 'is not a known field')
+  }
+  if (error.keyword === 'required') {
+    return new InputError(source, jsonPath([...path, String(params.missingProperty)]), 'is required')
+  }
+  const expected = error.keyword === 'type' ? `must be ${String(params.type).replaceAll(',', ' or ')}` : (error.message ?? 'is invalid')
+  return new InputError(source, jsonPath(path), `${expected}, got ${show(valueAt(root, path))}`)
+}
+
+/** The error a user can act on: an unknown (misspelt) key first, else the deepest path (the most specific). */
+function mostUsefulError(errors: readonly ErrorObject[]): ErrorObject | undefined {
+  const unknown = errors.find((e) => e.keyword === 'additionalProperties')
+  if (unknown) return unknown
+  // anyOf reports its branches' errors plus its own; the branch errors carry the specific reason.
+  const specific = errors.filter((e) => e.keyword !== 'anyOf')
+  return [...specific].sort((a, b) => b.instancePath.length - a.instancePath.length)[0] ?? errors[0]
+}
+
+/** Checks an object against hardware.schema.json; a mismatch is an InputError naming `source` and the field path. */
+export function validateHardwareProfile(obj: unknown, source: string): HardwareProfile {
+  const version = (obj as { schema_version?: unknown } | null)?.schema_version
+  if (obj !== null && typeof obj === 'object' && version !== undefined && version !== HARDWARE_SCHEMA_VERSION) {
+    throw new InputError(
+      source,
+      'schema_version',
+      `hardware profile schema_version ${JSON.stringify(version)} is not supported (this build reads ${HARDWARE_SCHEMA_VERSION}); run \`probe --refresh\``
+    )
+  }
+  if (validate(obj)) return obj
+  const error = mostUsefulError(validate.errors ?? [])
+  if (!error) throw new InputError(source, null, 'does not match the hardware profile schema')
+  throw describe(error, obj, source)
+}
+
+/** Parses hardware.json text and validates it. */
+export function parseHardwareProfile(text: string, source: string): HardwareProfile {
+  let obj: unknown
+  try {
+    obj = JSON.parse(text)
+  } catch (err) {
+    throw new InputError(source, null, `not valid JSON: ${err instanceof Error ? err.message : String(err)}`)
+  }
+  return validateHardwareProfile(obj, source)
+}
+
+/** Reads and validates a hardware.json (from `probe --out`, or written by hand). */
+export async function readHardwareProfile(path: string): Promise<HardwareProfile> {
+  let text: string
+  try {
+    text = await readFile(path, 'utf8')
+  } catch (err) {
+    throw new InputError(path, null, `cannot read the hardware profile: ${err instanceof Error ? err.message : String(err)}`)
+  }
+  return parseHardwareProfile(text, path)
+}
+
+/** Validated, deterministic bytes of a profile (sorted keys, trailing newline). */
+export function serializeHardwareProfile(profile: HardwareProfile, source = 'hardware profile'): string {
+  validateHardwareProfile(profile, source)
+  return stableStringify(profile)
+}
+
+/** Validates, then writes atomically. */
+export async function writeHardwareProfile(path: string, profile: HardwareProfile): Promise<void> {
+  await writeFileAtomic(path, serializeHardwareProfile(profile, path))
+}

@@ -1,0 +1,48 @@
+// The accuracy benchmark end to end on its smallest geometry: synthesize, probe (quick), predict, run all four
+// scenarios with real llama.cpp, and produce a row with a predicted and an observed value for every scenario.
+import { afterAll, beforeAll, describe, expect, test } from '@jest/globals'
+import { mkdtemp, readFile, rm } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { runAccuracyBenchmark, type AccuracyResult } from '../../src/accuracy/index.js'
+import { liveProcesses } from '../../src/bench/processes.js'
+import { SCENARIO_IDS } from '../../src/types.js'
+import { llamaBinDir } from '../helpers/llama.js'
+
+const TIMEOUT_MS = 900_000
+let dir: string
+let result: AccuracyResult
+const lines: string[] = []
+
+beforeAll(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'accuracy-e2e-'))
+  result = await runAccuracyBenchmark({ binDir: llamaBinDir(), workDir: dir, log: (l) => lines.push(l), only: ['acc-w256-l2'], quickProbe: true, now: () => '2026-01-02T03:04:05.000Z' })
+}, TIMEOUT_MS)
+
+afterAll(async () => {
+  await rm(dir, { recursive: true, force: true })
+})
+
+describe('runAccuracyBenchmark', () => {
+  test('every scenario of the model is predicted and observed, with an error', () => {
+    expect(result.rows).toHaveLength(1)
+    const row = result.rows[0]!
+    for (const s of SCENARIO_IDS) {
+      const c = row.cells[s]
+      expect(c.predicted).toBeGreaterThan(0)
+      expect(c.observed).toBeGreaterThan(0)
+      expect(c.errorPct).toBeGreaterThanOrEqual(0)
+    }
+    expect(result.summary.map((s) => s.scenario)).toEqual([...SCENARIO_IDS])
+    expect(liveProcesses()).toEqual([])
+  })
+
+  test('prints the rows and the per-scenario summary and writes the results file', async () => {
+    const text = lines.join('\n')
+    expect(text).toMatch(/acc-w256-l2/)
+    expect(text).toMatch(/steady_decode +models +1 +median \|error\|/)
+    const saved = JSON.parse(await readFile(result.resultsPath, 'utf8')) as { rows: unknown[]; summary: unknown[] }
+    expect(saved.rows).toHaveLength(1)
+    expect(saved.summary).toHaveLength(SCENARIO_IDS.length)
+  })
+})

@@ -1,0 +1,68 @@
+// The hardware probe on the real llama.cpp binaries: a quick probe (two weight types, small models, one round)
+// measures every fact the estimator uses, writes a schema-valid profile, and a second call returns it from the cache.
+import { afterAll, beforeAll, describe, expect, test } from '@jest/globals'
+import { mkdtemp, readFile, rm } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { performance } from 'node:perf_hooks'
+import { liveProcesses } from '../../src/bench/processes.js'
+import { cachedProfilePath, parseHardwareProfile, probeHardware } from '../../src/hardware/index.js'
+import type { HardwareProfile } from '../../src/types.js'
+import { llamaBinDir } from '../helpers/llama.js'
+
+const PROBE_TIMEOUT_MS = 600_000
+/** A cached profile is read, not measured: seconds at most, even on a busy runner. */
+const CACHED_CALL_MAX_MS = 15_000
+
+let dir: string
+let first: HardwareProfile
+const lines: string[] = []
+
+beforeAll(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'probe-e2e-'))
+  first = await probeHardware({ binDir: llamaBinDir(), cacheDir: dir, refresh: true, quick: true, log: (l) => lines.push(l), now: () => '2026-01-02T03:04:05.000Z' })
+}, PROBE_TIMEOUT_MS)
+
+afterAll(async () => {
+  await rm(dir, { recursive: true, force: true })
+})
+
+describe('probeHardware on real llama.cpp', () => {
+  test('measures the facts the estimator uses, all positive and finite', () => {
+    const m = first.measured
+    for (const t of ['F16', 'Q8_0']) {
+      expect(m.decodeBandwidthByType[t]!.value).toBeGreaterThan(1e8)
+      expect(m.prefillFlopsByType[t]!.value).toBeGreaterThan(1e8)
+      expect(m.decodeCachedBandwidthByType![t]!.value).toBeGreaterThan(1e8)
+    }
+    expect(m.perLayerDecodeMs!.value).toBeGreaterThan(0)
+    expect(m.kvDepthCoefficients!.f16).toBeDefined()
+    expect(m.prefillAttentionCoefficients).not.toBeNull()
+    expect(m.serverFirstTokenOverheadMs!.value).toBeGreaterThan(0)
+    expect(first.llama.commit).toMatch(/^[0-9a-f]{7,}$/)
+    expect(first.system.cores).toBeGreaterThanOrEqual(1)
+    expect(first.probeSeconds.total).toBeGreaterThan(0)
+    expect(Object.keys(first.probeSeconds)).toEqual(expect.arrayContaining(['models', 'decode', 'kv_depth', 'prefill', 'server']))
+    expect(first.measuredAt).toBe('2026-01-02T03:04:05.000Z')
+    expect(liveProcesses()).toEqual([])
+  })
+
+  test('the decode bandwidth is of the order of a plain memory read', () => {
+    const read = first.ceilings.memoryReadBytesPerSec
+    expect(read).not.toBeNull()
+    const ratio = first.measured.decodeBandwidthBytesPerSec.value / read!.value
+    // Generous bounds: the quick probe's models are small and the runner may be busy.
+    expect(ratio).toBeGreaterThan(0.1)
+    expect(ratio).toBeLessThan(3)
+  })
+
+  test('the cached file is schema-valid and a second call returns it without measuring', async () => {
+    const path = cachedProfilePath(dir, first.fingerprint, true)
+    const text = await readFile(path, 'utf8')
+    expect(parseHardwareProfile(text, path)).toEqual(first)
+    const t0 = performance.now()
+    const again = await probeHardware({ binDir: llamaBinDir(), cacheDir: dir, refresh: false, quick: true, log: () => {}, now: () => 'later' })
+    expect(performance.now() - t0).toBeLessThan(CACHED_CALL_MAX_MS)
+    expect(again).toEqual(first)
+  })
+})

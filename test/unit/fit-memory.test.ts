@@ -1,0 +1,84 @@
+import { describe, expect, test } from '@jest/globals'
+import { readGgufHeader } from '../../src/gguf/reader.js'
+import { buildProfile } from '../../src/gguf/profile.js'
+import type { SyntheticModelSpec } from '../../src/gguf/writer.js'
+import { computeBufferBytes, memoryEstimateErrors, modelGeometry, parseLlamaBufferSizes } from '../../src/fit/index.js'
+import { syntheticHeaderSource } from '../helpers/synthetic.js'
+
+const MiB = 1024 * 1024
+
+async function geometry(spec: SyntheticModelSpec) {
+  const h = await readGgufHeader(syntheticHeaderSource(spec))
+  return modelGeometry(buildProfile([h], h.fileSize, 'test.gguf'))
+}
+
+const llama = (layers: number, embd: number, ff: number, heads: number, kvHeads: number, vocab: number, headDim: number): SyntheticModelSpec => ({
+  architecture: 'llama', layers, embeddingLength: embd, feedForwardLength: ff, heads, kvHeads, headDim, vocabSize: vocab, contextLength: 8192, seed: 1
+})
+
+// llama-server -c CTX -ub 512 -fa off|on -np 1 on the pinned build (de3ff81, CPU), "CPU compute buffer size" in MiB.
+const SERVER_LOGGED: [SyntheticModelSpec, number, boolean, number][] = [
+  [llama(2, 256, 768, 4, 2, 2048, 64), 1024, false, 13.01],
+  [llama(2, 256, 768, 4, 2, 2048, 64), 4096, true, 10.51],
+  [llama(2, 256, 768, 4, 2, 131072, 64), 4096, false, 43.01],
+  [llama(2, 1024, 2816, 16, 4, 2048, 64), 1024, true, 25.51],
+  [llama(2, 1024, 2816, 16, 4, 2048, 64), 4096, false, 147.01],
+  [llama(2, 1024, 8192, 8, 8, 2048, 128), 1024, false, 60.01],
+  [llama(2, 1024, 8192, 8, 8, 2048, 128), 4096, true, 60.01],
+  [llama(2, 2048, 5632, 16, 8, 8192, 128), 4096, false, 160.01],
+  [llama(2, 2048, 5632, 16, 8, 8192, 128), 1024, true, 50.01],
+  [llama(2, 512, 1408, 32, 4, 4096, 64), 4096, false, 276.01],
+  [llama(2, 512, 1408, 32, 4, 4096, 64), 4096, true, 16.51]
+]
+
+describe("llama.cpp's compute buffer", () => {
+  test.each(SERVER_LOGGED.map(([spec, ctx, fa, mib], i) => [i, spec, ctx, fa, mib] as const))(
+    'server case %i is within 5 % of the logged size',
+    async (_i, spec, ctx, fa, mib) => {
+      const g = await geometry(spec)
+      const est = computeBufferBytes(g, { contextTokens: ctx, ubatch: 512, flashAttention: fa, outputRows: 1 })
+      expect(Math.abs(est / (mib * MiB) - 1)).toBeLessThan(0.05)
+    }
+  )
+
+  test('llama-bench reserves a whole ubatch of logits: a large vocabulary dominates (logged 257.50 MiB)', async () => {
+    const g = await geometry(llama(1, 256, 768, 4, 2, 131072, 64))
+    const est = computeBufferBytes(g, { contextTokens: 512, ubatch: 512, flashAttention: false, outputRows: 512 })
+    expect(Math.abs(est / (257.5 * MiB) - 1)).toBeLessThan(0.02)
+  })
+})
+
+describe('parseLlamaBufferSizes', () => {
+  const server = [
+    '0.00.055.236 I load_tensors:   CPU_Mapped model buffer size =   102.04 MiB',
+    '0.00.055.300 I load_tensors:   CPU_REPACK model buffer size =    10.00 MiB',
+    '0.00.055.888 I llama_context:        CPU  output buffer size =     0.02 MiB',
+    '0.00.055.951 I llama_kv_cache:        CPU KV buffer size =    16.00 MiB',
+    '0.00.074.405 I sched_reserve:        CPU compute buffer size =   147.01 MiB'
+  ].join('\n')
+
+  test('sums devices per kind and ignores the teardown line', () => {
+    const s = parseLlamaBufferSizes(server + '\n~llama_context:        CPU compute buffer size is 147.0100 MiB, matches expectation of 147.0100 MiB\n')
+    expect(s.modelBytes).toBe(Math.round(102.04 * MiB) + 10 * MiB)
+    expect(s.kvBytes).toBe(16 * MiB)
+    expect(s.computeBytes).toBe(Math.round(147.01 * MiB))
+    expect(s.outputBytes).toBe(Math.round(0.02 * MiB))
+    expect(s.buffers).toHaveLength(5)
+  })
+
+  test('keeps only the last load of a log and reports nulls for missing lines', () => {
+    const s = parseLlamaBufferSizes(`${server}\n${server.replace('102.04', '50.00')}`)
+    expect(s.modelBytes).toBe(50 * MiB + 10 * MiB)
+    const empty = parseLlamaBufferSizes('nothing here')
+    expect(empty).toEqual({ modelBytes: null, kvBytes: null, computeBytes: null, outputBytes: null, buffers: [] })
+  })
+
+  test('memory estimate errors against the logged numbers', () => {
+    const logged = parseLlamaBufferSizes(server)
+    const fit = { status: 'fits', weightsBytes: 112.04 * MiB, kvCacheBytes: 16 * MiB, computeBytes: 150 * MiB, overheadBytes: 0, totalBytes: 0, usableBytes: 0, gpuLayersThatFit: null, machinesForSplit: 1, reason: '' } as const
+    const e = memoryEstimateErrors(fit, logged)
+    expect(e.kvPct).toBeCloseTo(0, 6)
+    expect(e.computePct).toBeCloseTo((100 * (150 - 147.01)) / 147.01, 1)
+    expect(memoryEstimateErrors(fit, parseLlamaBufferSizes('')).weightsPct).toBeNull()
+  })
+})

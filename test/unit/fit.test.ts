@@ -1,0 +1,204 @@
+import { describe, expect, test } from '@jest/globals'
+import { readGgufHeader } from '../../src/gguf/reader.js'
+import { buildProfile } from '../../src/gguf/profile.js'
+import type { SyntheticModelSpec } from '../../src/gguf/writer.js'
+import type { SyntheticTensor } from '../../src/gguf/synthetic-layout.js'
+import { predict, renderFitTable, scoreWorkloads } from '../../src/fit/index.js'
+import { defaultWorkload } from '../../src/bench/workload.js'
+import type { HardwareProfile, MeasuredFact, ModelProfile, Prediction, ScenarioId } from '../../src/types.js'
+import { syntheticHeaderSource, type HeaderFixtureOptions } from '../helpers/synthetic.js'
+
+const GiB = 1024 ** 3
+const fact = (value: number, unit: string, spread = 0.04): MeasuredFact => ({ value, unit, samples: [value * (1 - spread / 2), value * (1 + spread / 2)], spread })
+
+/** A machine like the 2-core CI runner, with facts of the magnitudes the probe measures there. */
+export function fixtureHardware(over: { ramAvailableBytes?: number } = {}): HardwareProfile {
+  return {
+    schema_version: 1,
+    fingerprint: 'fixture',
+    system: { os: 'linux', arch: 'x64', cpuModel: 'Test CPU', cores: 2, threads: 2, ramTotalBytes: 24 * GiB, ramAvailableBytes: over.ramAvailableBytes ?? 22 * GiB, cacheBytes: 34 * 1024 ** 2, gpus: [] },
+    llama: { commit: 'de3ff81', buildNumber: 1, backend: 'CPU', nodeLlamaCppVersion: null, binDir: '/bin' },
+    measured: {
+      decodeBandwidthBytesPerSec: fact(31e9, 'B/s'),
+      decodeBandwidthByType: {
+        F16: fact(31e9, 'B/s'), Q8_0: fact(26e9, 'B/s'), Q4_0: fact(28e9, 'B/s'), Q4_K: fact(28e9, 'B/s'), Q5_K: fact(21e9, 'B/s'), Q6_K: fact(25e9, 'B/s')
+      },
+      decodeCachedBandwidthBytesPerSec: fact(55e9, 'B/s'),
+      prefillFlopsPerSec: fact(2.9e11, 'FLOP/s'),
+      prefillFlopsByType: {
+        F16: fact(2e11, 'FLOP/s'), Q8_0: fact(2.2e11, 'FLOP/s'), Q4_0: fact(2.9e11, 'FLOP/s'), Q4_K: fact(2.9e11, 'FLOP/s'), Q5_K: fact(1e11, 'FLOP/s'), Q6_K: fact(1.5e11, 'FLOP/s')
+      },
+      fixedDecodeMs: fact(0.01, 'ms'),
+      perLayerDecodeMs: fact(0.0095, 'ms/layer'),
+      decodeNsPerRowByType: { F16: fact(12, 'ns/row'), Q8_0: fact(10, 'ns/row'), Q4_K: fact(8, 'ns/row') },
+      kvDepthMsPerTokenPerLayer: { f16: fact(0.00014, 'ms') },
+      kvDepthCoefficients: { f16: { nsPerQueryElementToken: fact(0.098, 'ns'), nsPerKvByteToken: fact(0.043, 'ns') } },
+      prefillDepthMsPerTokenPerLayer: fact(0.00004, 'ms'),
+      prefillAttentionCoefficients: { nsPerHeadTokenPosition: fact(3, 'ns'), nsPerQueryElementTokenPosition: fact(0.02, 'ns') },
+      moeDecodeExtraPerLayerMs: fact(0.002, 'ms'),
+      moePrefillEfficiencyByType: { F16: fact(0.3, 'ratio'), Q4_K: fact(0.3, 'ratio'), Q8_0: fact(0.5, 'ratio') },
+      serverDecodeOverheadMs: fact(0.04, 'ms'),
+      serverSamplerNsPerVocabEntry: fact(6, 'ns'),
+      serverPromptOverheadMs: fact(1, 'ms'),
+      serverFirstTokenOverheadMs: fact(1.8, 'ms')
+    },
+    ceilings: { memoryReadBytesPerSec: fact(45e9, 'B/s'), peakFlopsPerSec: null },
+    probeSeconds: { total: 90 },
+    measuredAt: '2026-01-01T00:00:00.000Z'
+  }
+}
+
+const dense: SyntheticModelSpec = { architecture: 'llama', layers: 16, embeddingLength: 1024, feedForwardLength: 2816, heads: 16, kvHeads: 4, vocabSize: 32000, contextLength: 8192, seed: 1 }
+const moe = (used: number): SyntheticModelSpec => ({
+  architecture: 'qwen3moe', layers: 8, embeddingLength: 768, feedForwardLength: 2048, heads: 12, kvHeads: 4, vocabSize: 32000, contextLength: 8192,
+  expertCount: 32, expertUsedCount: used, expertFeedForwardLength: 512, seed: 2
+})
+
+const Q4_K = 12
+const Q6_K = 14
+/** llama-quantize Q4_K_M, roughly: Q6_K for attn_v / ffn_down / output, Q4_K for the other matrices. */
+const q4km = (t: SyntheticTensor): number => (t.dims.length < 2 ? t.type : /attn_v|ffn_down|^output/.test(t.name) ? Q6_K : Q4_K)
+
+async function profileOf(spec: SyntheticModelSpec, opts: HeaderFixtureOptions = {}): Promise<ModelProfile> {
+  const h = await readGgufHeader(syntheticHeaderSource(spec, opts))
+  return buildProfile([h], h.fileSize, 'test.gguf')
+}
+
+const workload = defaultWorkload({ threads: 2 })
+const value = (p: Prediction, s: ScenarioId): number => {
+  const x = p.scenarios.find((y) => y.scenario === s)
+  if (!x) throw new Error(`no ${s}`)
+  return x.predicted
+}
+
+describe('decode', () => {
+  test('a Q4_K_M model decodes faster than its F16 twin', async () => {
+    const hw = fixtureHardware()
+    const f16 = predict(await profileOf(dense), hw, workload)
+    const q4 = predict(await profileOf(dense, { retype: q4km }), hw, workload)
+    expect(value(q4, 'steady_decode')).toBeGreaterThan(1.8 * value(f16, 'steady_decode'))
+    expect(value(q4, 'kv_warm_reuse')).toBeGreaterThan(value(f16, 'kv_warm_reuse'))
+  })
+
+  test('MoE decode depends on the used experts, not the total', async () => {
+    const hw = fixtureHardware()
+    const two = predict(await profileOf(moe(2)), hw, workload)
+    const eight = predict(await profileOf(moe(8)), hw, workload)
+    expect(value(two, 'steady_decode')).toBeGreaterThan(1.5 * value(eight, 'steady_decode'))
+    // Same total size (every expert is stored): the memory fit does not care how many are used.
+    expect(two.fit.weightsBytes).toBe(eight.fit.weightsBytes)
+  })
+
+  test('decode at depth is slower than at depth 0, and more so for a wider KV cache', async () => {
+    const hw = fixtureHardware()
+    const p = await profileOf(dense)
+    const shallow = value(predict(p, hw, workload), 'steady_decode')
+    const deep = value(predict(p, hw, { ...workload, decodeDepth: 2048 }), 'steady_decode')
+    expect(deep).toBeLessThan(shallow)
+    const mha = await profileOf({ ...dense, kvHeads: 16 })
+    const deepMha = value(predict(mha, hw, { ...workload, decodeDepth: 2048 }), 'steady_decode')
+    expect(deepMha).toBeLessThan(deep)
+  })
+
+  test('the server decode (kv_warm_reuse) costs more per token with a larger vocabulary', async () => {
+    const hw = fixtureHardware()
+    const small = predict(await profileOf({ ...dense, vocabSize: 4096 }), hw, workload)
+    const large = predict(await profileOf({ ...dense, vocabSize: 128000 }), hw, workload)
+    const server = (p: Prediction) => p.scenarios.find((s) => s.scenario === 'kv_warm_reuse')!.breakdown.server_ms!
+    expect(server(large)).toBeGreaterThan(server(small))
+  })
+
+  test('the same bytes in wider matrices decode faster (fewer rows)', async () => {
+    const hw = fixtureHardware()
+    const narrow = predict(await profileOf({ ...dense, layers: 16, embeddingLength: 512, feedForwardLength: 1536, heads: 8, kvHeads: 2, vocabSize: 1024 }), hw, workload)
+    const wide = predict(await profileOf({ ...dense, layers: 4, embeddingLength: 1024, feedForwardLength: 3072, heads: 8, kvHeads: 2, vocabSize: 1024 }), hw, workload)
+    // Same layer bytes (16 × ¼ = 4 × 1), half the rows per byte in the wide one; a tiny vocabulary keeps the heads alike.
+    expect(value(wide, 'steady_decode')).toBeGreaterThan(value(narrow, 'steady_decode'))
+  })
+})
+
+describe('prefill and first token', () => {
+  test('prefill rate follows the measured per-type rates; first token grows with the prompt', async () => {
+    const hw = fixtureHardware()
+    const p = await profileOf(dense)
+    const pred = predict(p, hw, workload)
+    expect(value(pred, 'prefill')).toBeGreaterThan(0)
+    const longer = predict(p, hw, { ...workload, firstTokenPromptTokens: 1024 })
+    expect(value(longer, 'first_token')).toBeGreaterThan(2 * value(pred, 'first_token'))
+    const ft = pred.scenarios.find((s) => s.scenario === 'first_token')!
+    expect(Object.keys(ft.breakdown).sort()).toEqual(['first_decode_ms', 'prefill_ms', 'unattributed_ms'])
+    expect(ft.breakdown.prefill_ms! + ft.breakdown.unattributed_ms!).toBeCloseTo(ft.predicted, 2)
+  })
+
+  test('a slower prefill type gives a slower prefill', async () => {
+    const hw = fixtureHardware()
+    const Q5_K = 13
+    const q5 = predict(await profileOf(dense, { retype: (t) => (t.dims.length < 2 ? t.type : Q5_K) }), hw, workload)
+    const q4 = predict(await profileOf(dense, { retype: (t) => (t.dims.length < 2 ? t.type : Q4_K) }), hw, workload)
+    expect(value(q4, 'prefill')).toBeGreaterThan(value(q5, 'prefill'))
+  })
+})
+
+describe('memory fit', () => {
+  test('a model larger than RAM does not fit and gets a split advice', async () => {
+    const hw = fixtureHardware({ ramAvailableBytes: 0.2 * GiB })
+    const p = await profileOf(dense)
+    const pred = predict(p, hw, workload)
+    expect(pred.fit.status).toBe('does-not-fit')
+    expect(pred.fit.machinesForSplit).toBeGreaterThanOrEqual(2)
+    expect(pred.scenarios).toEqual([])
+    expect(pred.notPredicted.steady_decode).toMatch(/does not fit/)
+    expect(pred.fit.reason).toMatch(/needs \d+ machines/)
+    const chat = scoreWorkloads(p, pred).find((s) => s.workload === 'chat')!
+    expect(chat.score).toBe(0)
+    expect(chat.note).toMatch(/split across \d+ machines/)
+  })
+
+  test('the KV cache grows with the context and the memory total adds up', async () => {
+    const hw = fixtureHardware()
+    const p = await profileOf(dense)
+    const a = predict(p, hw, workload).fit
+    const b = predict(p, hw, { ...workload, contextTokens: 8192 }).fit
+    expect(b.kvCacheBytes).toBe(2 * a.kvCacheBytes)
+    expect(a.totalBytes).toBe(a.weightsBytes + a.kvCacheBytes + a.computeBytes + a.overheadBytes)
+    expect(a.status).toBe('fits')
+  })
+
+  test('close to the limit the fit warns', async () => {
+    const p = await profileOf(dense)
+    const need = predict(p, fixtureHardware(), workload).fit.totalBytes
+    // total at 95 % of the margin-reduced limit
+    const warn = predict(p, fixtureHardware({ ramAvailableBytes: need / 0.95 / 0.9 }), workload).fit
+    expect(warn.status).toBe('fits-with-warning')
+  })
+})
+
+describe('ranges, determinism, model classes', () => {
+  test('every range contains its point estimate', async () => {
+    const hw = fixtureHardware()
+    for (const spec of [dense, moe(2)]) {
+      for (const s of predict(await profileOf(spec), hw, workload).scenarios) {
+        expect(s.predictedRange[0]).toBeLessThanOrEqual(s.predicted)
+        expect(s.predictedRange[1]).toBeGreaterThanOrEqual(s.predicted)
+        expect(s.predictedRange[0]).toBeGreaterThan(0)
+      }
+    }
+  })
+
+  test('the same input gives byte-identical output', async () => {
+    const hw = fixtureHardware()
+    const p = await profileOf(moe(4))
+    expect(JSON.stringify(predict(p, hw, workload))).toBe(JSON.stringify(predict(p, hw, workload)))
+    const text = renderFitTable([{ ref: 'm', profile: p, prediction: predict(p, hw, workload) }])
+    expect(text).toBe(renderFitTable([{ ref: 'm', profile: p, prediction: predict(p, hw, workload) }]))
+    expect(text).toMatch(/steady_decode/)
+  })
+
+  test('an embedding model is not decoded, with a reason', async () => {
+    const p = { ...(await profileOf(dense)), modelClass: 'embedding' as const }
+    const pred = predict(p, fixtureHardware(), workload)
+    expect(pred.scenarios.map((s) => s.scenario)).toEqual(['prefill'])
+    expect(pred.notPredicted.steady_decode).toMatch(/embedding/)
+    expect(pred.notPredicted.kv_warm_reuse).toMatch(/embedding/)
+  })
+})

@@ -1,0 +1,164 @@
+import { describe, expect, test } from '@jest/globals'
+import { readGgufHeader } from '../../src/gguf/reader.js'
+import { buildProfile } from '../../src/gguf/profile.js'
+import { GGML_TYPE } from '../../src/gguf/ggml-types.js'
+import { kvCells, modelGeometry } from '../../src/fit/geometry.js'
+import { resolveRates } from '../../src/fit/rates.js'
+import { decodeEstimate, prefillEstimate, serverTokenOverheadMs, samplerMs } from '../../src/fit/speed.js'
+import { fitProbeFacts, type DepthPair, type ProbeObservations, type ProbeProfiles } from '../../src/hardware/probe-fit.js'
+import { PROBE_WEIGHT_TYPES, probePlan } from '../../src/hardware/probe-models.js'
+import { parseHardwareProfile, serializeHardwareProfile, validateHardwareProfile } from '../../src/hardware/schema.js'
+import type { HardwareProfile, MeasuredFact } from '../../src/types.js'
+import { InputError } from '../../src/util/errors.js'
+import { syntheticHeaderSource } from '../helpers/synthetic.js'
+
+const MiB = 1024 * 1024
+const f = (value: number, unit = 'x'): MeasuredFact => ({ value, unit, samples: [value], spread: 0 })
+
+/** The "true" machine the synthetic observations are generated from. */
+function truth(cacheBytes: number): HardwareProfile {
+  return {
+    schema_version: 1,
+    fingerprint: 'truth',
+    system: { os: 'linux', arch: 'x64', cpuModel: 'CPU', cores: 2, threads: 2, ramTotalBytes: 1, ramAvailableBytes: 1, cacheBytes, gpus: [] },
+    llama: { commit: 'c', buildNumber: 1, backend: 'CPU', nodeLlamaCppVersion: null, binDir: '/' },
+    measured: {
+      decodeBandwidthBytesPerSec: f(31e9),
+      decodeBandwidthByType: { F16: f(31e9), Q8_0: f(26e9), Q4_0: f(28e9), Q4_K: f(27e9), Q5_K: f(21e9), Q6_K: f(25e9), Q5_0: f(20e9), Q5_1: f(19e9) },
+      decodeCachedBandwidthBytesPerSec: f(55e9),
+      decodeCachedBandwidthByType: { F16: f(55e9), Q8_0: f(32e9), Q4_0: f(29e9), Q4_K: f(30e9), Q5_K: f(22e9), Q6_K: f(28e9), Q5_0: f(24e9), Q5_1: f(23e9) },
+      prefillFlopsPerSec: f(2.9e11),
+      prefillFlopsByType: { F16: f(2e11), Q8_0: f(2.2e11), Q4_0: f(2.9e11), Q4_K: f(2.8e11), Q5_K: f(1e11), Q6_K: f(1.5e11), Q5_0: f(1.2e11), Q5_1: f(1.1e11) },
+      fixedDecodeMs: f(0.01),
+      perLayerDecodeMs: f(0.0095),
+      decodeNsPerRowByType: { F16: f(12), Q8_0: f(10), Q4_0: f(6), Q4_K: f(8), Q5_K: f(9), Q6_K: f(9), Q5_0: f(11), Q5_1: f(11) },
+      kvDepthMsPerTokenPerLayer: {},
+      kvDepthCoefficients: { f16: { nsPerQueryElementToken: f(0.098), nsPerKvByteToken: f(0.043) } },
+      prefillDepthMsPerTokenPerLayer: null,
+      prefillAttentionCoefficients: { nsPerHeadTokenPosition: f(3), nsPerQueryElementTokenPosition: f(0.02) },
+      moeDecodeExtraPerLayerMs: f(0.004),
+      moePrefillEfficiencyByType: { F16: f(0.3), Q8_0: f(0.5), Q4_0: f(0.4), Q4_K: f(0.3), Q5_K: f(0.45), Q6_K: f(0.45), Q5_0: f(0.6), Q5_1: f(0.6) },
+      serverDecodeOverheadMs: f(0.04),
+      serverSamplerNsPerVocabEntry: f(6),
+      serverPromptOverheadMs: f(1),
+      serverFirstTokenOverheadMs: f(1.8)
+    },
+    ceilings: { memoryReadBytesPerSec: null, peakFlopsPerSec: null },
+    probeSeconds: {},
+    measuredAt: '2026-01-01T00:00:00Z'
+  }
+}
+
+const TYPE_ID: Record<string, number> = { F16: GGML_TYPE.F16, Q8_0: 8, Q4_0: 2, Q4_K: 12, Q5_K: 13, Q6_K: 14, Q5_0: 6, Q5_1: 7 }
+
+async function probeProfiles(cacheBytes: number): Promise<ProbeProfiles> {
+  const out: ProbeProfiles = {}
+  for (const m of probePlan({ cacheBytes, gpuFreeBytes: null, ramAvailableBytes: 16 * 1024 ** 3 }).models) {
+    const spec = { ...m.source, layers: m.pruneToLayers ?? m.source.layers }
+    const id = TYPE_ID[m.type]!
+    const h = await readGgufHeader(syntheticHeaderSource(spec, { retype: (t) => (t.dims.length < 2 ? t.type : id) }))
+    out[m.id] = buildProfile([h], h.fileSize, m.id)
+  }
+  return out
+}
+
+/** What llama-bench and the server would report on the true machine, two rounds with ±1 % noise. */
+function observe(hw: HardwareProfile, profiles: ProbeProfiles): ProbeObservations {
+  const r = resolveRates(hw)
+  const g = (id: string) => modelGeometry(profiles[id]!)
+  const noise = [0.99, 1.01]
+  const twice = (ms: number) => noise.map((n) => ms * n)
+  const decode = (id: string, depth: number, tokens: number) =>
+    decodeEstimate(g(id), r, { startPos: depth, tokens, cells: kvCells(depth + tokens), kvKey: 'f16', kvType: 'f16' }).totalMs
+  const prefill = (id: string, depth: number, tokens: number) =>
+    prefillEstimate(g(id), r, { startPos: depth, tokens, ubatch: 512, cells: kvCells(depth + tokens), outputs: 1 }).totalMs / tokens
+  const pair = (fn: (d: number) => number, tokens: number): DepthPair => ({ shallowDepth: 0, deepDepth: 1536, tokens, shallowMs: twice(fn(0)), deepMs: twice(fn(1536)) })
+  const server = ['srv-v2k', 'srv-v64k'].map((id) => {
+    const geo = g(id)
+    const bench = decodeEstimate(geo, r, { startPos: 576, tokens: 31, cells: kvCells(576 + 31), kvKey: 'f16', kvType: 'f16' }).totalMs
+    const benchPrompt = prefill(id, 0, 256) * 256
+    return {
+      vocab: geo.vocab,
+      serverDecodeMs: twice(bench + serverTokenOverheadMs(geo, r).ms),
+      benchDecodeMs: twice(bench),
+      serverPromptMs: twice(benchPrompt + 1 + samplerMs(geo, r)),
+      benchPromptMs: twice(benchPrompt),
+      unattributedMs: [1.8, 1.8]
+    }
+  })
+  return {
+    decodeTokens: 32,
+    bandwidth: Object.fromEntries(PROBE_WEIGHT_TYPES.map((t) => [t, twice(decode(`bw-${t}`, 0, 32))])),
+    bandwidthNarrow: Object.fromEntries(PROBE_WEIGHT_TYPES.map((t) => [t, twice(decode(`bwn-${t}`, 0, 32))])),
+    prefillTokens: 512,
+    prefill: Object.fromEntries(PROBE_WEIGHT_TYPES.map((t) => [t, twice(prefill(`pf-${t}`, 0, 512))])),
+    overhead: { shortId: 'ovh-L2', longId: 'ovh-L16', shortMs: twice(decode('ovh-L2', 0, 32)), longMs: twice(decode('ovh-L16', 0, 32)) },
+    cached: Object.fromEntries(PROBE_WEIGHT_TYPES.map((t) => [t, twice(decode(`cached-${t}`, 0, 32))])),
+    kvDecode: { f16: { a: pair((d) => decode('kv-a', d, 16), 16), b: pair((d) => decode('kv-b', d, 16), 16) } },
+    kvPrefill: { a: pair((d) => prefill('kv-a', d, 512), 512), b: pair((d) => prefill('kv-b', d, 512), 512) },
+    moe: { decodeMs: twice(decode('moe-F16', 0, 32)), prefillMsByType: Object.fromEntries(PROBE_WEIGHT_TYPES.map((t) => [t, twice(prefill(`moe-${t}`, 0, 512))])) },
+    server
+  }
+}
+
+describe('probe facts from observations', () => {
+  test('fitting observations made by the estimator recovers the facts it was given', async () => {
+    const cache = 34 * MiB
+    const hw = truth(cache)
+    const profiles = await probeProfiles(cache)
+    const m = fitProbeFacts(observe(hw, profiles), profiles, { kvType: 'f16', flashAttention: false, cacheBytes: cache })
+    const near = (got: number | undefined, want: number, tol = 0.03) => expect(Math.abs((got ?? NaN) / want - 1)).toBeLessThan(tol)
+    for (const t of PROBE_WEIGHT_TYPES) {
+      near(m.decodeBandwidthByType[t]?.value, hw.measured.decodeBandwidthByType[t]!.value)
+      near(m.prefillFlopsByType[t]?.value, hw.measured.prefillFlopsByType[t]!.value)
+      near(m.decodeCachedBandwidthByType?.[t]?.value, hw.measured.decodeCachedBandwidthByType![t]!.value)
+    }
+    // The headline rate is effective (rows included): below the best streaming rate, of its order.
+    expect(m.decodeBandwidthBytesPerSec.value).toBeLessThan(31e9)
+    expect(m.decodeBandwidthBytesPerSec.value).toBeGreaterThan(0.7 * 31e9)
+    near(m.decodeCachedBandwidthBytesPerSec?.value, 55e9)
+    near(m.perLayerDecodeMs?.value, 0.0095, 0.05)
+    near(m.fixedDecodeMs?.value, 0.01, 0.1)
+    for (const t of PROBE_WEIGHT_TYPES) near(m.decodeNsPerRowByType?.[t]?.value, hw.measured.decodeNsPerRowByType![t]!.value, 0.05)
+    near(m.kvDepthCoefficients?.f16?.nsPerQueryElementToken.value, 0.098)
+    near(m.kvDepthCoefficients?.f16?.nsPerKvByteToken.value, 0.043)
+    near(m.prefillAttentionCoefficients?.nsPerHeadTokenPosition.value, 3)
+    near(m.prefillAttentionCoefficients?.nsPerQueryElementTokenPosition.value, 0.02)
+    near(m.moeDecodeExtraPerLayerMs?.value, 0.004, 0.1)
+    for (const t of PROBE_WEIGHT_TYPES) near(m.moePrefillEfficiencyByType?.[t]?.value, hw.measured.moePrefillEfficiencyByType![t]!.value, 0.05)
+    near(m.serverDecodeOverheadMs?.value, 0.04, 0.05)
+    near(m.serverSamplerNsPerVocabEntry?.value, 6, 0.05)
+    near(m.serverPromptOverheadMs?.value, 1, 0.1)
+    near(m.serverFirstTokenOverheadMs?.value, 1.8)
+    // The round-to-round noise shows up as the facts' spread.
+    expect(m.decodeBandwidthByType.F16!.spread).toBeGreaterThan(0.01)
+  })
+})
+
+describe('hardware.json schema', () => {
+  const valid = (): HardwareProfile => ({ ...truth(34 * MiB), measuredAt: '2026-01-01T00:00:00.000Z' })
+
+  test('a valid profile round-trips to stable bytes', () => {
+    const text = serializeHardwareProfile(valid())
+    expect(serializeHardwareProfile(parseHardwareProfile(text, 'hw.json'))).toBe(text)
+  })
+
+  test('a wrong field is refused with its JSON path', () => {
+    const bad = valid() as unknown as { measured: { decodeBandwidthByType: { Q4_K: { value: unknown } } } }
+    bad.measured.decodeBandwidthByType.Q4_K.value = 'fast'
+    expect(() => validateHardwareProfile(bad, 'hw.json')).toThrow(InputError)
+    expect(() => validateHardwareProfile(bad, 'hw.json')).toThrow(/hw\.json: measured\.decodeBandwidthByType\.Q4_K\.value: must be number/)
+  })
+
+  test('an unknown or missing field, a wrong version and bad JSON are refused', () => {
+    const extra = { ...valid(), bandwidth: 3 }
+    expect(() => validateHardwareProfile(extra, 'hw.json')).toThrow(/bandwidth: is not a known field/)
+    const { fingerprint: _fp, ...missing } = valid()
+    expect(() => validateHardwareProfile(missing, 'hw.json')).toThrow(/fingerprint: is required/)
+    expect(() => validateHardwareProfile({ ...valid(), schema_version: 2 }, 'hw.json')).toThrow(/schema_version/)
+    expect(() => parseHardwareProfile('{', 'hw.json')).toThrow(/not valid JSON/)
+    const nullFact = valid() as unknown as { measured: { fixedDecodeMs: unknown } }
+    nullFact.measured.fixedDecodeMs = { value: 1 }
+    expect(() => validateHardwareProfile(nullFact, 'hw.json')).toThrow(/measured\.fixedDecodeMs/)
+  })
+})

@@ -1,0 +1,138 @@
+import { describe, expect, test } from '@jest/globals'
+import { detectGpus, parseNvidiaSmiCsv, parseRocmSmiJson, parseSystemProfilerJson } from '../../src/hardware/gpu.js'
+import { parseCacheSize, parseCpuinfoModel, parseCpuList, parseLscpuCaches, parseMeminfo, summarizeCaches, type CpuCache } from '../../src/hardware/system.js'
+import { memreadBytes, parseCeilingOutput, MEMREAD_MIN_BYTES } from '../../src/hardware/ceilings.js'
+import { deviceFingerprint, type FingerprintInput } from '../../src/hardware/fingerprint.js'
+import { bandwidthTargetBytes, BW_CACHE_MULTIPLE, BW_GPU_MAX_BYTES, llamaLayerParams, probePlan } from '../../src/hardware/probe-models.js'
+import { leastSquares, makeFact, nonNegativeLeastSquares } from '../../src/hardware/facts.js'
+
+const MiB = 1024 * 1024
+
+describe('GPU tool output', () => {
+  test('nvidia-smi CSV: one GPU per line, MiB → bytes, [N/A] → null', () => {
+    const text = 'NVIDIA GeForce RTX 5080, 16303, 15741, 575.51.02, 12.0\nTesla T4, 15360, 14930, 535.104.05, [N/A]\n'
+    expect(parseNvidiaSmiCsv(text)).toEqual([
+      { name: 'NVIDIA GeForce RTX 5080', memoryTotalBytes: 16303 * MiB, memoryFreeBytes: 15741 * MiB, driver: '575.51.02', computeCapability: '12.0' },
+      { name: 'Tesla T4', memoryTotalBytes: 15360 * MiB, memoryFreeBytes: 14930 * MiB, driver: '535.104.05', computeCapability: null }
+    ])
+    expect(parseNvidiaSmiCsv('')).toEqual([])
+  })
+
+  test('rocm-smi JSON: cards, VRAM in bytes, the system driver', () => {
+    const text = JSON.stringify({
+      card0: { 'Card Series': 'AMD Instinct MI210', 'VRAM Total Memory (B)': '68702699520', 'VRAM Total Used Memory (B)': '10485760', 'GFX Version': 'gfx90a' },
+      system: { 'Driver version': '6.7.0' }
+    })
+    expect(parseRocmSmiJson(text)).toEqual([
+      { name: 'AMD Instinct MI210', memoryTotalBytes: 68702699520, memoryFreeBytes: 68702699520 - 10485760, driver: '6.7.0', computeCapability: 'gfx90a' }
+    ])
+    expect(parseRocmSmiJson('not json')).toEqual([])
+  })
+
+  test('system_profiler JSON: Apple silicon has no VRAM of its own', () => {
+    const text = JSON.stringify({ SPDisplaysDataType: [{ _name: 'Apple M1 Ultra', sppci_model: 'Apple M1 Ultra', sppci_cores: '64', spdisplays_mtlgpufamilysupport: 'spdisplays_metal3' }] })
+    expect(parseSystemProfilerJson(text)).toEqual([{ name: 'Apple M1 Ultra', memoryTotalBytes: null, memoryFreeBytes: null, driver: null, computeCapability: null }])
+    const intel = JSON.stringify({ SPDisplaysDataType: [{ sppci_model: 'AMD Radeon Pro 5500M', spdisplays_vram: '8 GB' }] })
+    expect(parseSystemProfilerJson(intel)[0]?.memoryTotalBytes).toBe(8 * 1024 ** 3)
+  })
+
+  test('no vendor tool → no GPUs', async () => {
+    expect(await detectGpus(async () => null, 'linux')).toEqual([])
+    const calls: string[] = []
+    await detectGpus(async (f) => (calls.push(f), null), 'darwin')
+    expect(calls).toEqual(['nvidia-smi', 'rocm-smi', 'system_profiler'])
+  })
+})
+
+describe('system facts', () => {
+  test('meminfo, cpuinfo, sizes and CPU lists', () => {
+    expect(parseMeminfo('MemTotal:       24684084 kB\nMemFree:        21498280 kB\nMemAvailable:   23823508 kB\n')).toEqual({
+      totalBytes: 24684084 * 1024,
+      availableBytes: 23823508 * 1024
+    })
+    expect(parseMeminfo('garbage')).toBeNull()
+    expect(parseCpuinfoModel('processor\t: 0\nmodel name\t: AMD EPYC\n')).toBe('AMD EPYC')
+    expect(parseCacheSize('32768K')).toBe(32 * MiB)
+    expect(parseCacheSize('2M')).toBe(2 * MiB)
+    expect(parseCacheSize('n/a')).toBeNull()
+    expect(parseCpuList('0-3,8,10-11')).toEqual([0, 1, 2, 3, 8, 10, 11])
+  })
+
+  test('caches: shared instances count once, instruction caches not at all', () => {
+    const perCpu = (cpu: number): CpuCache[] => [
+      { level: 1, type: 'Data', sizeBytes: 32 * 1024, sharedCpuList: String(cpu) },
+      { level: 1, type: 'Instruction', sizeBytes: 32 * 1024, sharedCpuList: String(cpu) },
+      { level: 2, type: 'Unified', sizeBytes: 1024 * 1024, sharedCpuList: String(cpu) },
+      { level: 3, type: 'Unified', sizeBytes: 32 * MiB, sharedCpuList: '0-1' }
+    ]
+    expect(summarizeCaches([...perCpu(0), ...perCpu(1)])).toEqual({ lastLevel: 3, lastLevelBytes: 32 * MiB, totalBytes: 32 * MiB + 2 * MiB + 64 * 1024 })
+  })
+
+  test('lscpu totals as a fallback', () => {
+    const text = 'L1d cache:                               64 KiB (2 instances)\nL1i cache:                               64 KiB (2 instances)\nL2 cache:                                2 MiB (2 instances)\nL3 cache:                                32 MiB (1 instance)\n'
+    expect(parseLscpuCaches(text)).toEqual({ lastLevel: 3, lastLevelBytes: 32 * MiB, totalBytes: 34 * MiB + 64 * 1024 })
+  })
+})
+
+describe('ceilings', () => {
+  test('the C program output becomes rates; the buffer defeats the caches within RAM', () => {
+    const r = parseCeilingOutput('read 0.010000 400000000\nread 0.020000 400000000\nflops 0.5 1e11\njunk\n')
+    expect(r.readBytesPerSec).toEqual([4e10, 2e10])
+    expect(r.flopsPerSec).toEqual([2e11])
+    expect(memreadBytes(34 * MiB, 16 * 1024 ** 3)).toBe(Math.max(MEMREAD_MIN_BYTES, 8 * 34 * MiB))
+    expect(memreadBytes(34 * MiB, 512 * MiB)).toBe(128 * MiB)
+  })
+})
+
+describe('fingerprint', () => {
+  const base: FingerprintInput = { os: 'linux 6.1.0', arch: 'x64', cpuModel: 'AMD EPYC', cores: 2, ramTotalBytes: 24 * 1024 ** 3, gpus: [], llamaCommit: 'de3ff81', backend: 'CPU', threads: 2 }
+  test('stable for the same device and build; changes with threads, build or GPUs; not with the kernel release', () => {
+    const fp = deviceFingerprint(base)
+    expect(fp).toMatch(/^[0-9a-f]{16}$/)
+    expect(deviceFingerprint({ ...base, os: 'linux 6.2.0' })).toBe(fp)
+    expect(deviceFingerprint({ ...base, ramTotalBytes: base.ramTotalBytes + 50 * MiB })).toBe(fp)
+    expect(deviceFingerprint({ ...base, threads: 1 })).not.toBe(fp)
+    expect(deviceFingerprint({ ...base, llamaCommit: 'abcdef0' })).not.toBe(fp)
+    expect(deviceFingerprint({ ...base, gpus: [{ name: 'GPU', memoryTotalBytes: 1, memoryFreeBytes: 1, driver: null, computeCapability: null }] })).not.toBe(fp)
+  })
+})
+
+describe('probe plan', () => {
+  const cpu = { cacheBytes: 34 * MiB, gpuFreeBytes: null, ramAvailableBytes: 20 * 1024 ** 3 }
+  test('deterministic, and the smallest-type bandwidth model exceeds the caches BW_CACHE_MULTIPLE times', () => {
+    const plan = probePlan(cpu)
+    expect(JSON.stringify(plan)).toBe(JSON.stringify(probePlan(cpu)))
+    const bw = plan.models.find((m) => m.id === 'bw-Q4_0')!
+    const q4Bytes = (bw.source.layers * llamaLayerParams(bw.source) * 4.5) / 8
+    expect(q4Bytes).toBeGreaterThanOrEqual(BW_CACHE_MULTIPLE * cpu.cacheBytes)
+    const pf = plan.models.find((m) => m.id === 'pf-Q4_0')!
+    expect(pf.pruneToLayers).toBeLessThan(pf.source.layers)
+    // The narrow bandwidth model holds the wide one's bytes in 4× the rows.
+    const bwn = plan.models.find((m) => m.id === 'bwn-Q4_0')!
+    expect(bwn.source.layers * llamaLayerParams(bwn.source)).toBe(bw.source.layers * llamaLayerParams(bw.source))
+    const ovh = plan.models.filter((m) => m.id.startsWith('ovh-'))
+    expect(new Set(ovh.map((m) => JSON.stringify(m.source))).size).toBe(1)
+  })
+
+  test('sizes scale with the caches, and with VRAM on a GPU (bounded)', () => {
+    const small = probePlan({ ...cpu, cacheBytes: 8 * MiB }).models.find((m) => m.id === 'bw-F16')!.source.layers
+    const big = probePlan({ ...cpu, cacheBytes: 256 * MiB }).models.find((m) => m.id === 'bw-F16')!.source.layers
+    expect(big).toBeGreaterThan(small)
+    expect(bandwidthTargetBytes({ ...cpu, gpuFreeBytes: 80 * 1024 ** 3 })).toBe(BW_GPU_MAX_BYTES)
+    expect(bandwidthTargetBytes({ ...cpu, gpuFreeBytes: 16 * 1024 ** 3 })).toBe(1024 ** 3)
+  })
+})
+
+describe('fitting helpers', () => {
+  test('least squares recovers exact coefficients; NNLS clamps a negative one', () => {
+    const rows = [[1, 2], [2, 1], [3, 3]]
+    expect(leastSquares(rows, [5, 4, 9])!.map((x) => Number(x.toFixed(9)))).toEqual([1, 2])
+    expect(leastSquares([[1, 1], [2, 2]], [1, 2])).toBeNull()
+    const nn = nonNegativeLeastSquares([[1, 0], [0, 1]], [3, -1])!
+    expect(nn).toEqual([3, 0])
+  })
+
+  test('makeFact: median value and spread', () => {
+    expect(makeFact([10, 12, 11], 'x')).toEqual({ value: 11, unit: 'x', samples: [10, 12, 11], spread: Number((2 / 11).toPrecision(6)) })
+  })
+})
