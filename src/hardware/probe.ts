@@ -40,8 +40,14 @@ export const KV_PROBE_DEPTH = 1536
 export const KV_PROBE_TOKENS = 16
 /** Server requests per model (after warm-up). */
 export const SERVER_ROUNDS = 3
-/** Optional parts (a second KV type) run only while the probe has used less than this many seconds. */
-export const OPTIONAL_PARTS_BUDGET_SEC = 100
+/** The probe's time budget on a CPU machine (first run, probe models included). */
+export const PROBE_BUDGET_SEC = 150
+/**
+ * Extra rounds of a part start only before its deadline (seconds since the probe began), so the parts after it still
+ * fit the budget; the optional part (a second KV type) only before the last one.
+ */
+export const EXTRA_ROUND_DEADLINES_SEC = { decode: 60, kv: 85, prefill: 110 } as const
+export const OPTIONAL_PARTS_BUDGET_SEC = 110
 const TOOL_TIMEOUT_MS = 20_000
 /** A quick probe (tests, a first look): two weight types, smaller bandwidth models, one round. */
 export const QUICK_TYPES = ['F16', 'Q8_0'] as const
@@ -156,12 +162,12 @@ export async function probeHardware(opts: ProbeOptions): Promise<HardwareProfile
     findTiming((await bench(id, { gen: [DECODE_TOKENS], reps }, round)).timings, { nGen: DECODE_TOKENS }).msPerToken
 
   const elapsedSec = (): number => (performance.now() - t0) / 1000
-  const moreRounds = (round: number, series: () => Iterable<readonly number[]>): boolean =>
-    round < rounds || (!opts.quick && round < PROBE_MAX_ROUNDS && elapsedSec() < OPTIONAL_PARTS_BUDGET_SEC && worstSpread(series()) > PROBE_TARGET_SPREAD)
+  const moreRounds = (round: number, series: () => Iterable<readonly number[]>, deadlineSec: number): boolean =>
+    round < rounds || (!opts.quick && round < PROBE_MAX_ROUNDS && elapsedSec() < deadlineSec && worstSpread(series()) > PROBE_TARGET_SPREAD)
 
   // Decode: bandwidth per type, overhead, in-cache bandwidth — interleaved by round so drift hits all alike.
   const decodeSeries = () => [...Object.values(obs.bandwidth), ...Object.values(obs.bandwidthNarrow ?? {}), ...Object.values(obs.cached), obs.overhead.longMs]
-  for (let round = 0; moreRounds(round, decodeSeries); round++) {
+  for (let round = 0; moreRounds(round, decodeSeries, EXTRA_ROUND_DEADLINES_SEC.decode); round++) {
     for (const type of plan.types) {
       ;(obs.bandwidth[type] ??= []).push(await decodeMs(`bw-${type}`, round))
       ;((obs.bandwidthNarrow ??= {})[type] ??= []).push(await decodeMs(`bwn-${type}`, round))
@@ -178,7 +184,7 @@ export async function probeHardware(opts: ProbeOptions): Promise<HardwareProfile
   const kvDecode = { a: pair(), b: pair() }
   const kvPrefill = { a: { ...pair(), tokens: PREFILL_TOKENS }, b: { ...pair(), tokens: PREFILL_TOKENS } }
   const kvSeries = () => [kvDecode.a.deepMs, kvDecode.b.deepMs, kvDecode.a.shallowMs, kvDecode.b.shallowMs, kvPrefill.a.deepMs, kvPrefill.b.deepMs]
-  for (let round = 0; moreRounds(round, kvSeries); round++) {
+  for (let round = 0; moreRounds(round, kvSeries, EXTRA_ROUND_DEADLINES_SEC.kv); round++) {
     for (const which of ['a', 'b'] as const) {
       const { timings } = await bench(`kv-${which}`, { gen: [KV_PROBE_TOKENS], prompt: [PREFILL_TOKENS], depth: [0, KV_PROBE_DEPTH], reps }, round)
       kvDecode[which].shallowMs.push(findTiming(timings, { nGen: KV_PROBE_TOKENS }).msPerToken)
@@ -193,7 +199,7 @@ export async function probeHardware(opts: ProbeOptions): Promise<HardwareProfile
 
   // Prefill per type and the MoE model.
   const prefillSeries = () => [...Object.values(obs.prefill), ...Object.values(obs.moe!.prefillMsByType)]
-  for (let round = 0; moreRounds(round, prefillSeries); round++) {
+  for (let round = 0; moreRounds(round, prefillSeries, EXTRA_ROUND_DEADLINES_SEC.prefill); round++) {
     for (const type of plan.types) {
       const { timings } = await bench(`pf-${type}`, { prompt: [PREFILL_TOKENS], reps }, round)
       ;(obs.prefill[type] ??= []).push(findTiming(timings, { nPrompt: PREFILL_TOKENS }).msPerToken)
@@ -269,5 +275,6 @@ export async function probeHardware(opts: ProbeOptions): Promise<HardwareProfile
   }
   await writeHardwareProfile(cachePath, profile)
   opts.log(`probe: done in ${seconds.total} s → ${cachePath}`)
+  if (seconds.total > PROBE_BUDGET_SEC) opts.log(`probe: took longer than its ${PROBE_BUDGET_SEC} s budget (a busy machine makes every run slower)`)
   return profile
 }
