@@ -8,6 +8,7 @@ import type { HardwareProfile } from '../types.js'
 import { InputError } from '../util/errors.js'
 import { writeFileAtomic } from '../util/fs.js'
 import { stableStringify } from '../util/json.js'
+import { describeSchemaError } from '../util/json-path.js'
 import schema from './hardware.schema.json' with { type: 'json' }
 
 /** The hardware.json format this build reads and writes. */
@@ -21,52 +22,6 @@ const addFormats: FormatsPlugin =
 const ajv = new Ajv({ allErrors: true, strict: true, allowUnionTypes: true })
 addFormats(ajv, ['date-time'])
 const validate = ajv.compile<HardwareProfile>(schema)
-
-/** Characters of an offending value quoted in a message. */
-const MAX_SHOWN_VALUE_CHARS = 60
-
-function pointerToPath(pointer: string): (string | number)[] {
-  if (pointer === '') return []
-  return pointer
-    .slice(1)
-    .split('/')
-    .map((s) => s.replace(/~1/g, '/').replace(/~0/g, '~'))
-    .map((s) => (/^\d+$/.test(s) ? Number(s) : s))
-}
-
-/** measured.decodeBandwidthByType.Q4_K.samples[2] */
-function jsonPath(path: (string | number)[]): string {
-  if (path.length === 0) return '(top level)'
-  return path.map((s, i) => (typeof s === 'number' ? `[${s}]` : i === 0 ? s : `.${s}`)).join('')
-}
-
-function valueAt(root: unknown, path: (string | number)[]): unknown {
-  let v = root
-  for (const s of path) {
-    if (v === null || typeof v !== 'object') return undefined
-    v = (v as Record<string, unknown>)[String(s)]
-  }
-  return v
-}
-
-function show(value: unknown): string {
-  if (value === undefined) return 'nothing'
-  const text = JSON.stringify(value) ?? String(value)
-  return text.length > MAX_SHOWN_VALUE_CHARS ? `${text.slice(0, MAX_SHOWN_VALUE_CHARS - 1)}…` : text
-}
-
-function describe(error: ErrorObject, root: unknown, source: string): InputError {
-  const path = pointerToPath(error.instancePath)
-  const params = error.params as Record<string, unknown>
-  if (error.keyword === 'additionalProperties') {
-    return new InputError(source, jsonPath([...path, String(params.additionalProperty)]), 'is not a known field')
-  }
-  if (error.keyword === 'required') {
-    return new InputError(source, jsonPath([...path, String(params.missingProperty)]), 'is required')
-  }
-  const expected = error.keyword === 'type' ? `must be ${String(params.type).replaceAll(',', ' or ')}` : (error.message ?? 'is invalid')
-  return new InputError(source, jsonPath(path), `${expected}, got ${show(valueAt(root, path))}`)
-}
 
 /** The error a user can act on: an unknown (misspelt) key first, else the deepest path (the most specific). */
 function mostUsefulError(errors: readonly ErrorObject[]): ErrorObject | undefined {
@@ -90,7 +45,7 @@ export function validateHardwareProfile(obj: unknown, source: string): HardwareP
   if (validate(obj)) return obj
   const error = mostUsefulError(validate.errors ?? [])
   if (!error) throw new InputError(source, null, 'does not match the hardware profile schema')
-  throw describe(error, obj, source)
+  throw describeSchemaError(error, obj, source)
 }
 
 /** Parses hardware.json text and validates it. */
