@@ -35,7 +35,9 @@ describe('probeHardware on real llama.cpp', () => {
       expect(m.prefillFlopsByType[t]!.value).toBeGreaterThan(1e8)
       expect(m.decodeCachedBandwidthByType![t]!.value).toBeGreaterThan(1e8)
     }
-    expect(m.perLayerDecodeMs!.value).toBeGreaterThan(0)
+    // The fit keeps each overhead term ≥ 0, so one of them may be 0 on a quick probe; together they must be positive.
+    expect(m.perLayerDecodeMs!.value).toBeGreaterThanOrEqual(0)
+    expect(m.fixedDecodeMs!.value + m.perLayerDecodeMs!.value).toBeGreaterThan(0)
     expect(m.kvDepthCoefficients!.f16).toBeDefined()
     expect(m.prefillAttentionCoefficients).not.toBeNull()
     expect(m.serverFirstTokenOverheadMs!.value).toBeGreaterThan(0)
@@ -53,7 +55,7 @@ describe('probeHardware on real llama.cpp', () => {
     const ratio = first.measured.decodeBandwidthBytesPerSec.value / read!.value
     // Generous bounds: the quick probe's models are small and the runner may be busy.
     expect(ratio).toBeGreaterThan(0.1)
-    expect(ratio).toBeLessThan(3)
+    expect(ratio).toBeLessThan(4)
   })
 
   test('the cached file is schema-valid and a second call returns it without measuring', async () => {
