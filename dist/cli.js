@@ -32856,40 +32856,6 @@ var addFormats = import_ajv_formats.default.default ?? import_ajv_formats.defaul
 var ajv2 = new import_ajv3.Ajv({ allErrors: true, strict: true, allowUnionTypes: true });
 addFormats(ajv2, ["date-time"]);
 var validate3 = ajv2.compile(hardware_schema_default);
-var MAX_SHOWN_VALUE_CHARS2 = 60;
-function pointerToPath2(pointer) {
-  if (pointer === "") return [];
-  return pointer.slice(1).split("/").map((s) => s.replace(/~1/g, "/").replace(/~0/g, "~")).map((s) => /^\d+$/.test(s) ? Number(s) : s);
-}
-function jsonPath2(path10) {
-  if (path10.length === 0) return "(top level)";
-  return path10.map((s, i2) => typeof s === "number" ? `[${s}]` : i2 === 0 ? s : `.${s}`).join("");
-}
-function valueAt2(root, path10) {
-  let v = root;
-  for (const s of path10) {
-    if (v === null || typeof v !== "object") return void 0;
-    v = v[String(s)];
-  }
-  return v;
-}
-function show(value) {
-  if (value === void 0) return "nothing";
-  const text = JSON.stringify(value) ?? String(value);
-  return text.length > MAX_SHOWN_VALUE_CHARS2 ? `${text.slice(0, MAX_SHOWN_VALUE_CHARS2 - 1)}\u2026` : text;
-}
-function describe2(error, root, source) {
-  const path10 = pointerToPath2(error.instancePath);
-  const params = error.params;
-  if (error.keyword === "additionalProperties") {
-    return new InputError(source, jsonPath2([...path10, String(params.additionalProperty)]), "is not a known field");
-  }
-  if (error.keyword === "required") {
-    return new InputError(source, jsonPath2([...path10, String(params.missingProperty)]), "is required");
-  }
-  const expected = error.keyword === "type" ? `must be ${String(params.type).replaceAll(",", " or ")}` : error.message ?? "is invalid";
-  return new InputError(source, jsonPath2(path10), `${expected}, got ${show(valueAt2(root, path10))}`);
-}
 function mostUsefulError2(errors) {
   const unknown = errors.find((e) => e.keyword === "additionalProperties");
   if (unknown) return unknown;
@@ -32908,7 +32874,7 @@ function validateHardwareProfile(obj, source) {
   if (validate3(obj)) return obj;
   const error = mostUsefulError2(validate3.errors ?? []);
   if (!error) throw new InputError(source, null, "does not match the hardware profile schema");
-  throw describe2(error, obj, source);
+  throw describeSchemaError(error, obj, source);
 }
 function parseHardwareProfile(text, source) {
   let obj;
