@@ -5,6 +5,7 @@
 // Samples taken inside one process share allocator, cache and thermal state, which makes `-r` samples look
 // steadier than separate runs are; separate processes measure what a user's fresh run sees.
 
+import { llamaWorkloadFlags } from './workload.js'
 import { readFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import type { Workload } from '../types.js'
@@ -29,13 +30,7 @@ export function llamaBenchArgs(modelPath: string, scenario: BenchScenario, w: Wo
     '-m', modelPath,
     ...shape,
     '-r', String(LLAMA_BENCH_REPETITIONS),
-    '-t', String(w.threads),
-    '-ngl', String(w.gpuLayers),
-    '-b', String(w.batch),
-    '-ub', String(w.ubatch),
-    '-ctk', w.kvType,
-    '-ctv', w.kvType,
-    '-fa', w.flashAttention ? 'on' : 'off',
+    ...llamaWorkloadFlags(w),
     '-o', 'json'
   ]
 }

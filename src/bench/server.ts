@@ -1,6 +1,7 @@
 // llama-server lifecycle: a free port on 127.0.0.1, the model loaded with the workload's flags, ready when
 // /health answers 200 (503 while loading), stopped by process group. Callers stop it in a finally block.
 
+import { llamaWorkloadFlags } from './workload.js'
 import { createServer } from 'node:net'
 import { join } from 'node:path'
 import type { Workload } from '../types.js'
@@ -59,13 +60,7 @@ export function serverArgs(modelPath: string, w: Workload, port: number): string
     '--host', SERVER_HOST,
     '--port', String(port),
     '-c', String(w.contextTokens),
-    '-t', String(w.threads),
-    '-ngl', String(w.gpuLayers),
-    '-b', String(w.batch),
-    '-ub', String(w.ubatch),
-    '-ctk', w.kvType,
-    '-ctv', w.kvType,
-    '-fa', w.flashAttention ? 'on' : 'off',
+    ...llamaWorkloadFlags(w),
     '-np', '1',
     '--cache-ram', '0',
     '--metrics',

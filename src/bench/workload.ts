@@ -45,6 +45,22 @@ export function defaultWorkload(overrides: Partial<Workload> = {}): Workload {
   return w
 }
 
+/**
+ * The flags llama-bench and llama-server share for a workload, in one place so both processes always run the same
+ * threads, GPU offload, batch shape, KV type and flash-attention setting (flag spellings are the same in both tools).
+ */
+export function llamaWorkloadFlags(w: Workload): string[] {
+  return [
+    '-t', String(w.threads),
+    '-ngl', String(w.gpuLayers),
+    '-b', String(w.batch),
+    '-ub', String(w.ubatch),
+    '-ctk', w.kvType,
+    '-ctv', w.kvType,
+    '-fa', w.flashAttention ? 'on' : 'off'
+  ]
+}
+
 /** Throws InputError('workload', field, …) for a workload llama.cpp cannot run as the scenarios need. */
 export function validateWorkload(w: Workload, source = 'workload'): void {
   const positive = ['contextTokens', 'decodeTokens', 'prefillTokens', 'firstTokenPromptTokens', 'warmPrefixTokens',
