@@ -25130,6 +25130,90 @@ import { rm as rm5 } from "node:fs/promises";
 import { dirname as dirname5, join as join11 } from "node:path";
 import { performance as performance3 } from "node:perf_hooks";
 
+// src/bench/workload.ts
+import { availableParallelism } from "node:os";
+var KV_CACHE_TYPES = ["f32", "f16", "bf16", "q8_0", "q4_0", "q4_1", "iq4_nl", "q5_0", "q5_1"];
+var SERVER_CONTEXT_SLACK_TOKENS = 1;
+var FIRST_TOKEN_PREDICT = 2;
+function defaultWorkload(overrides = {}) {
+  const w = {
+    contextTokens: 4096,
+    kvType: "f16",
+    decodeDepth: 0,
+    decodeTokens: 64,
+    prefillTokens: 512,
+    firstTokenPromptTokens: 256,
+    warmPrefixTokens: 512,
+    warmSuffixTokens: 64,
+    warmDecodeTokens: 32,
+    ubatch: 512,
+    batch: 2048,
+    threads: availableParallelism(),
+    gpuLayers: 99,
+    flashAttention: false,
+    ...overrides
+  };
+  validateWorkload(w);
+  return w;
+}
+function llamaWorkloadFlags(w) {
+  return [
+    "-t",
+    String(w.threads),
+    "-ngl",
+    String(w.gpuLayers),
+    "-b",
+    String(w.batch),
+    "-ub",
+    String(w.ubatch),
+    "-ctk",
+    w.kvType,
+    "-ctv",
+    w.kvType,
+    "-fa",
+    w.flashAttention ? "on" : "off"
+  ];
+}
+function validateWorkload(w, source = "workload") {
+  const positive = [
+    "contextTokens",
+    "decodeTokens",
+    "prefillTokens",
+    "firstTokenPromptTokens",
+    "warmPrefixTokens",
+    "warmSuffixTokens",
+    "warmDecodeTokens",
+    "ubatch",
+    "batch",
+    "threads"
+  ];
+  for (const k of positive) {
+    if (!Number.isInteger(w[k]) || w[k] < 1) throw new InputError(source, k, `must be an integer \u2265 1, got ${w[k]}`);
+  }
+  if (!Number.isInteger(w.decodeDepth) || w.decodeDepth < 0) {
+    throw new InputError(source, "decodeDepth", `must be an integer \u2265 0, got ${w.decodeDepth}`);
+  }
+  if (!Number.isInteger(w.gpuLayers) || w.gpuLayers < 0) {
+    throw new InputError(source, "gpuLayers", `must be an integer \u2265 0, got ${w.gpuLayers}`);
+  }
+  if (!KV_CACHE_TYPES.includes(w.kvType)) {
+    throw new InputError(source, "kvType", `unknown KV cache type "${w.kvType}" (expected one of ${KV_CACHE_TYPES.join(", ")})`);
+  }
+  if (w.warmDecodeTokens < 2) {
+    throw new InputError(source, "warmDecodeTokens", `must be \u2265 2 so at least one decode step is timed, got ${w.warmDecodeTokens}`);
+  }
+  if (w.ubatch > w.batch) throw new InputError(source, "ubatch", `${w.ubatch} exceeds batch ${w.batch}`);
+  const fits = (field2, tokens) => {
+    if (tokens > w.contextTokens) {
+      throw new InputError(source, field2, `needs ${tokens} tokens of context, more than contextTokens ${w.contextTokens}`);
+    }
+  };
+  fits("decodeDepth", w.decodeDepth + w.decodeTokens);
+  fits("prefillTokens", w.prefillTokens);
+  fits("firstTokenPromptTokens", w.firstTokenPromptTokens + FIRST_TOKEN_PREDICT + SERVER_CONTEXT_SLACK_TOKENS);
+  fits("warmPrefixTokens", w.warmPrefixTokens + w.warmSuffixTokens + w.warmDecodeTokens + SERVER_CONTEXT_SLACK_TOKENS);
+}
+
 // src/bench/bench-scenarios.ts
 import { readFile as readFile3 } from "node:fs/promises";
 import { join as join9 } from "node:path";
@@ -25569,20 +25653,7 @@ function serverArgs(modelPath, w, port) {
     String(port),
     "-c",
     String(w.contextTokens),
-    "-t",
-    String(w.threads),
-    "-ngl",
-    String(w.gpuLayers),
-    "-b",
-    String(w.batch),
-    "-ub",
-    String(w.ubatch),
-    "-ctk",
-    w.kvType,
-    "-ctv",
-    w.kvType,
-    "-fa",
-    w.flashAttention ? "on" : "off",
+    ...llamaWorkloadFlags(w),
     "-np",
     "1",
     "--cache-ram",
@@ -25738,20 +25809,7 @@ function llamaBenchArgs(modelPath, scenario, w) {
     ...shape,
     "-r",
     String(LLAMA_BENCH_REPETITIONS),
-    "-t",
-    String(w.threads),
-    "-ngl",
-    String(w.gpuLayers),
-    "-b",
-    String(w.batch),
-    "-ub",
-    String(w.ubatch),
-    "-ctk",
-    w.kvType,
-    "-ctv",
-    w.kvType,
-    "-fa",
-    w.flashAttention ? "on" : "off",
+    ...llamaWorkloadFlags(w),
     "-o",
     "json"
   ];
@@ -25951,72 +26009,6 @@ function promptTokens(length, vocabSize, seed) {
 }
 function promptSeed(scenarioSalt, index, part = 0) {
   return (Math.imul(scenarioSalt, 16777619) ^ Math.imul(index + 1, 2654435761) ^ Math.imul(part + 1, 2246822519)) >>> 0;
-}
-
-// src/bench/workload.ts
-import { availableParallelism } from "node:os";
-var KV_CACHE_TYPES = ["f32", "f16", "bf16", "q8_0", "q4_0", "q4_1", "iq4_nl", "q5_0", "q5_1"];
-var SERVER_CONTEXT_SLACK_TOKENS = 1;
-var FIRST_TOKEN_PREDICT = 2;
-function defaultWorkload(overrides = {}) {
-  const w = {
-    contextTokens: 4096,
-    kvType: "f16",
-    decodeDepth: 0,
-    decodeTokens: 64,
-    prefillTokens: 512,
-    firstTokenPromptTokens: 256,
-    warmPrefixTokens: 512,
-    warmSuffixTokens: 64,
-    warmDecodeTokens: 32,
-    ubatch: 512,
-    batch: 2048,
-    threads: availableParallelism(),
-    gpuLayers: 99,
-    flashAttention: false,
-    ...overrides
-  };
-  validateWorkload(w);
-  return w;
-}
-function validateWorkload(w, source = "workload") {
-  const positive = [
-    "contextTokens",
-    "decodeTokens",
-    "prefillTokens",
-    "firstTokenPromptTokens",
-    "warmPrefixTokens",
-    "warmSuffixTokens",
-    "warmDecodeTokens",
-    "ubatch",
-    "batch",
-    "threads"
-  ];
-  for (const k of positive) {
-    if (!Number.isInteger(w[k]) || w[k] < 1) throw new InputError(source, k, `must be an integer \u2265 1, got ${w[k]}`);
-  }
-  if (!Number.isInteger(w.decodeDepth) || w.decodeDepth < 0) {
-    throw new InputError(source, "decodeDepth", `must be an integer \u2265 0, got ${w.decodeDepth}`);
-  }
-  if (!Number.isInteger(w.gpuLayers) || w.gpuLayers < 0) {
-    throw new InputError(source, "gpuLayers", `must be an integer \u2265 0, got ${w.gpuLayers}`);
-  }
-  if (!KV_CACHE_TYPES.includes(w.kvType)) {
-    throw new InputError(source, "kvType", `unknown KV cache type "${w.kvType}" (expected one of ${KV_CACHE_TYPES.join(", ")})`);
-  }
-  if (w.warmDecodeTokens < 2) {
-    throw new InputError(source, "warmDecodeTokens", `must be \u2265 2 so at least one decode step is timed, got ${w.warmDecodeTokens}`);
-  }
-  if (w.ubatch > w.batch) throw new InputError(source, "ubatch", `${w.ubatch} exceeds batch ${w.batch}`);
-  const fits = (field2, tokens) => {
-    if (tokens > w.contextTokens) {
-      throw new InputError(source, field2, `needs ${tokens} tokens of context, more than contextTokens ${w.contextTokens}`);
-    }
-  };
-  fits("decodeDepth", w.decodeDepth + w.decodeTokens);
-  fits("prefillTokens", w.prefillTokens);
-  fits("firstTokenPromptTokens", w.firstTokenPromptTokens + FIRST_TOKEN_PREDICT + SERVER_CONTEXT_SLACK_TOKENS);
-  fits("warmPrefixTokens", w.warmPrefixTokens + w.warmSuffixTokens + w.warmDecodeTokens + SERVER_CONTEXT_SLACK_TOKENS);
 }
 
 // src/bench/server-scenarios.ts
