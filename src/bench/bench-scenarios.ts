@@ -1,15 +1,16 @@
 // steady_decode and prefill through llama-bench.
 //
-// Repeats are separate processes: every sample is one fresh `llama-bench -r 1` (its own model load, its own
-// built-in warm-up run, then one timed run), and the first process is a discarded warm-up (page cache, clocks).
-// Samples taken inside one process share allocator, cache and thermal state, which makes `-r` samples look
-// steadier than separate runs are; separate processes measure what a user's fresh run sees.
+// Repeats are separate processes: every sample is one fresh `llama-bench -r 2` (its own model load, its own
+// built-in one-token warm-up, a first timed run that still runs slow on CPU, then the timed run that is the sample:
+// see steadyNs), and the first process is a discarded warm-up (page cache, clocks). Samples taken inside one
+// process share allocator, cache and thermal state, which makes `-r` samples look steadier than separate runs are;
+// separate processes measure what a user's fresh run sees once it has settled.
 
 import { llamaWorkloadFlags } from './workload.js'
 import { readFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import type { Workload } from '../types.js'
-import { parseLlamaBenchJson } from './llama-bench-json.js'
+import { parseLlamaBenchJson, steadyNs } from './llama-bench-json.js'
 import { readLogTail } from './logs.js'
 import { RunFailure } from './observation.js'
 import { describeOutcome, runProcess } from './processes.js'
@@ -17,8 +18,8 @@ import type { Measurement, RunId } from './repeats.js'
 
 export type BenchScenario = 'steady_decode' | 'prefill'
 
-/** Timed repetitions inside one llama-bench process (see the file comment). */
-export const LLAMA_BENCH_REPETITIONS = 1
+/** Timed repetitions inside one llama-bench process: the settling one, then the sample (see the file comment). */
+export const LLAMA_BENCH_REPETITIONS = 2
 
 /** The llama-bench command line (flags as in tools/llama-bench/llama-bench.cpp of the pinned build). */
 export function llamaBenchArgs(modelPath: string, scenario: BenchScenario, w: Workload): string[] {
@@ -80,8 +81,8 @@ export async function measureWithLlamaBench(
     const got = tests.map((x) => `p${x.nPrompt}/n${x.nGen}/d${x.nDepth}`).join(', ')
     throw new RunFailure(`${paths.stdoutPath}: expected one test p${wantPrompt}/n${wantGen}/d${wantDepth}, got ${got}`, [])
   }
-  const tokPerSec = t.samplesTokPerSec[0] as number
-  const ms = (t.samplesNs[0] as number) / 1e6
+  const ms = steadyNs(t) / 1e6
+  const tokPerSec = ((wantPrompt + wantGen) * 1000) / ms
   const breakdown: Record<string, number> =
     scenario === 'prefill'
       ? { prefill_ms: ms, ms_per_token: ms / wantPrompt }

@@ -23,9 +23,12 @@ function round(x: number, digits = 4): number {
   return Number(x.toPrecision(digits + 2))
 }
 
-/** ±(spread/2 + model error) around a time; a rate's range is the reciprocal. */
+/** The widest half-range of a time: a profile measured on a very busy machine says "about ×0.5–1.5", no more. */
+export const MAX_RANGE_HALF = 0.5
+
+/** ±(spread/2 + model error) around a time, at most ±MAX_RANGE_HALF; a rate's range is the reciprocal. */
 function timeRange(ms: number, spread: number): [number, number] {
-  const half = spread / 2 + MODEL_ERROR_FRACTION
+  const half = Math.min(MAX_RANGE_HALF, spread / 2 + MODEL_ERROR_FRACTION)
   return [ms * (1 - half), ms * (1 + half)]
 }
 

@@ -39,12 +39,14 @@ export function standInType(type: string, measured: readonly string[]): string |
 export interface Rates {
   /** Decode weight-streaming rate of a type, bytes/s, with the fact it came from (for the range). */
   decodeBandwidth(type: string): { value: number; fact: MeasuredFact }
-  /** Decode rate of a type when the weights are cache-resident, bytes/s (≥ its memory rate). */
+  /** Decode rate of a type when the weights are cache-resident, bytes/s (rows included). */
   cachedBandwidth(type: string): { value: number; fact: MeasuredFact }
   cacheBytes: number
   prefillFlops(type: string): { value: number; fact: MeasuredFact }
   fixedDecodeMs: Scalar
   perLayerDecodeMs: Scalar
+  /** ns per matrix row per prompt token of a type in a prefill ubatch (beyond its FLOPs). */
+  prefillNsPerRowToken(type: string): Scalar
   /** ns per matrix row of a type in a decode step (beyond its bytes). */
   nsPerRow(type: string): Scalar
   /** ns per query element and per KV byte, per attended position and layer, for a KV key. */
@@ -108,6 +110,11 @@ export function resolveRates(hw: HardwareProfile): Rates {
     },
     fixedDecodeMs: scalar(m.fixedDecodeMs),
     perLayerDecodeMs: scalar(m.perLayerDecodeMs),
+    prefillNsPerRowToken(type) {
+      const byType = m.prefillNsPerRowTokenByType ?? {}
+      const t = standInType(type, Object.keys(byType).sort())
+      return scalar(t ? byType[t] : undefined)
+    },
     nsPerRow(type) {
       const byType = m.decodeNsPerRowByType ?? {}
       const t = standInType(type, Object.keys(byType).sort())

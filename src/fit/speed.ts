@@ -138,20 +138,24 @@ function ubatchMatmulMs(g: ModelGeometry, r: Rates, n: number, outputs: number):
     if (params <= 0) continue
     const rate = r.prefillFlops(type)
     if (!(rate.value > 0)) continue
-    const flops = 2 * params * n * (1 - lastLayerSaving)
+    const keep = n * (1 - lastLayerSaving)
+    const flops = 2 * params * keep
     // The expert share of every type runs at that type's measured expert-matmul efficiency, the rest at the dense rate.
     const share = experts ? g.expertParamShare : 0
     const eff = experts ? r.moePrefillEfficiency(type) : { value: 1, spread: 0 }
-    const ms = ((flops * (1 - share)) / rate.value + (flops * share) / (rate.value * eff.value)) * MS_PER_S
-    terms.push({ ms, spread: Math.max(rate.fact.spread, share > 0 ? eff.spread : 0) })
+    const rowCost = r.prefillNsPerRowToken(type)
+    // Body rows of this type (the output head's rows are the output term's).
+    const rows = (g.matrixRowsByType[type] ?? 0) - (type === g.outputType && g.outputParams > 0 ? g.vocab : 0)
+    const flopMs = ((flops * (1 - share)) / rate.value + (flops * share) / (rate.value * eff.value)) * MS_PER_S
+    const rowMs = (Math.max(0, rows) * keep * rowCost.value) / NS_PER_MS
+    terms.push({ ms: flopMs + rowMs, spread: Math.max(rate.fact.spread, rowCost.spread, share > 0 ? eff.spread : 0) })
   }
   const compute = sumSpread(terms)
-  // A ubatch reads every weight it multiplies with once; for MoE, the experts its tokens route to.
-  const touchedExpertShare = experts ? Math.min(1, (n * g.expertUsed) / g.expertCount) : 1
-  const bytes: Record<string, number> = {}
-  for (const [type, b] of Object.entries(g.activeBytesByType)) bytes[type] = b
-  const stream = weightStreamMs(g, r, bytes)
-  const memMs = experts && g.expertParamShare > 0 ? stream.ms * (1 - g.expertParamShare + (g.expertParamShare * touchedExpertShare * g.expertCount) / g.expertUsed) : stream.ms
+  // A ubatch reads every weight it multiplies with once: the dense part, and of the experts those its tokens route
+  // to (all of them once n·used ≥ experts) — relative to one token's active expert bytes, touched/used times more.
+  const stream = weightStreamMs(g, r)
+  const expertScale = experts ? (Math.min(1, (n * g.expertUsed) / g.expertCount) * g.expertCount) / g.expertUsed : 1
+  const memMs = stream.ms * (1 - g.expertParamShare + g.expertParamShare * expertScale)
   return memMs > compute.ms ? { ms: memMs, spread: stream.spread } : compute
 }
 
@@ -173,9 +177,11 @@ export function prefillEstimate(g: ModelGeometry, r: Rates, s: PrefillShape): Pr
     overhead.push(graphOverheadMs(g, r))
     done += n
   }
-  // The output head multiplies only the rows that need logits: a matrix-vector product, bound by reading it.
+  // The output head multiplies only the rows that need logits: matrix-vector products, as in a decode step.
   const out = r.decodeBandwidth(g.outputType)
-  const outputMs = g.outputParams > 0 && out.value > 0 ? (s.outputs * g.outputBytes * MS_PER_S) / out.value : 0
+  const outRow = r.nsPerRow(g.outputType)
+  const outputMs =
+    g.outputParams > 0 && out.value > 0 ? s.outputs * ((g.outputBytes * MS_PER_S) / out.value + (g.vocab * outRow.value) / NS_PER_MS) : 0
   const parts = [sumSpread(matmul), sumSpread(attention), { ms: outputMs, spread: out.fact.spread }, sumSpread(overhead)]
   const total = sumSpread(parts)
   return {

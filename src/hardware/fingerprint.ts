@@ -10,7 +10,7 @@ const RAM_ROUNDING_BYTES = 1024 ** 3
 /** Hex characters of the fingerprint: short enough for file names, far from colliding among one user's machines. */
 const FINGERPRINT_HEX_CHARS = 16
 /** Bumped when the probe's method changes so that old cached profiles are re-measured. */
-export const PROBE_METHOD_VERSION = 1
+export const PROBE_METHOD_VERSION = 2
 
 export interface FingerprintInput {
   os: string

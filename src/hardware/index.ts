@@ -1,5 +1,5 @@
 // The hardware folder's API: the probe (edge) and the hardware.json format.
-export { probeHardware, cachedProfilePath, type ProbeOptions } from './probe.js'
+export { probeHardware, cachedProfilePath, observationsPath, type ProbeOptions } from './probe.js'
 export {
   readHardwareProfile,
   writeHardwareProfile,

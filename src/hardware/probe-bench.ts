@@ -3,7 +3,7 @@
 
 import { join } from 'node:path'
 import { readFile } from 'node:fs/promises'
-import { parseLlamaBenchJson, type LlamaBenchTest } from '../bench/llama-bench-json.js'
+import { parseLlamaBenchJson, steadyNs, type LlamaBenchTest } from '../bench/llama-bench-json.js'
 import { readLogTail } from '../bench/logs.js'
 import { describeOutcome, runProcess } from '../bench/processes.js'
 import type { Workload } from '../types.js'
@@ -24,7 +24,7 @@ export interface BenchTiming {
   nPrompt: number
   nGen: number
   nDepth: number
-  /** Wall time per token of the fastest repetition, ms (other processes only ever slow a run down). */
+  /** Wall time per token of the steady repetitions (steadyNs), ms. */
   msPerToken: number
 }
 
@@ -51,14 +51,13 @@ export function probeBenchArgs(modelPath: string, req: BenchRequest, w: Workload
 }
 
 /**
- * Pure: ms per token of each test's fastest repetition. On a shared machine other processes steal whole time slices
- * from llama.cpp's spinning threads; the fastest repetition is the one least disturbed. On a quiet machine it is
- * within a percent or two of the median.
+ * Pure: ms per token of each test's steady repetitions (steadyNs: the median after the first, which runs slow), the
+ * same rule the scenarios' observations follow, so a fact and an observation measure the same state of a run.
  */
 export function benchTimings(tests: readonly LlamaBenchTest[]): BenchTiming[] {
   return tests
     .filter((t) => t.nPrompt + t.nGen > 0)
-    .map((t) => ({ nPrompt: t.nPrompt, nGen: t.nGen, nDepth: t.nDepth, msPerToken: Math.min(...t.samplesNs) / 1e6 / (t.nPrompt + t.nGen) }))
+    .map((t) => ({ nPrompt: t.nPrompt, nGen: t.nGen, nDepth: t.nDepth, msPerToken: steadyNs(t) / 1e6 / (t.nPrompt + t.nGen) }))
 }
 
 export function findTiming(timings: readonly BenchTiming[], want: { nPrompt?: number; nGen?: number; nDepth?: number }): BenchTiming {

@@ -12,6 +12,7 @@ import {
   NS_PER_MS,
   prefillPositions,
   ratesOf,
+  remainder,
   roundsOf,
   solveRounds,
   type DepthPair,
@@ -89,7 +90,7 @@ export function fitDecode(obs: ProbeObservations, geo: (id: string) => ModelGeom
   const base = solveRounds(roundsOf(obs.overhead.shortMs, obs.overhead.longMs, cachedF16), (i) =>
     nonNegativeLeastSquares(
       [gShort, gLong, gCached].map((g) => [1, g.layers, g.activeBytes]),
-      [at(obs.overhead.shortMs, i) - aShort, at(obs.overhead.longMs, i) - aLong, at(cachedF16, i) - aCached]
+      [remainder(at(obs.overhead.shortMs, i), aShort), remainder(at(obs.overhead.longMs, i), aLong), remainder(at(cachedF16, i), aCached)]
     )
   )
   measured.fixedDecodeMs = fact2(base, 0, 'ms')
@@ -109,7 +110,7 @@ export function fitDecode(obs: ProbeObservations, geo: (id: string) => ModelGeom
     const restW = rest(gw)
     const restN = gn ? rest(gn) : 0
     const sol = solveRounds(gn && narrow ? roundsOf(wide, narrow) : wide.length, (i) => {
-      const yw = at(wide, i) - restW
+      const yw = remainder(at(wide, i), restW)
       const plain = [Math.max(1e-15, yw / gw.activeBytes), 0]
       if (!gn || !narrow) return plain
       const split = nonNegativeLeastSquares(
@@ -117,7 +118,7 @@ export function fitDecode(obs: ProbeObservations, geo: (id: string) => ModelGeom
           [gw.activeBytes, gw.matrixRowsPerToken],
           [gn.activeBytes, gn.matrixRowsPerToken]
         ],
-        [yw, at(narrow, i) - restN]
+        [yw, remainder(at(narrow, i), restN)]
       )
       const plausible = split && (split[0] as number) > 0 && (split[1] as number) * gw.matrixRowsPerToken <= MAX_ROW_SHARE_OF_WIDE * yw
       return plausible ? split : plain
@@ -134,7 +135,7 @@ export function fitDecode(obs: ProbeObservations, geo: (id: string) => ModelGeom
   for (const [type, series] of Object.entries(obs.cached)) {
     const g = geo(`cached-${type}`)
     const restC = rest(g)
-    const sol = solveRounds(series.length, (i) => (g.activeBytes / Math.max(1e-9, at(series, i) - restC)) * MS_PER_S)
+    const sol = solveRounds(series.length, (i) => (g.activeBytes / remainder(at(series, i), restC)) * MS_PER_S)
     if (sol.value !== null) cachedByType[type] = factWithValue(sol.value, sol.samples, 'B/s')
   }
   measured.decodeCachedBandwidthByType = cachedByType
@@ -146,7 +147,7 @@ export function fitDecode(obs: ProbeObservations, geo: (id: string) => ModelGeom
   for (const [type, wide] of Object.entries(obs.bandwidth)) {
     const g = geo(`bw-${type}`)
     const restW = rest(g)
-    const sol = solveRounds(wide.length, (i) => (g.activeBytes / Math.max(1e-9, at(wide, i) - restW)) * MS_PER_S)
+    const sol = solveRounds(wide.length, (i) => (g.activeBytes / remainder(at(wide, i), restW)) * MS_PER_S)
     if (sol.value !== null && (!bestEffective || sol.value > bestEffective.value)) bestEffective = factWithValue(sol.value, sol.samples, 'B/s')
   }
   if (bestEffective) measured.decodeBandwidthBytesPerSec = bestEffective

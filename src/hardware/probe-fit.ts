@@ -15,7 +15,7 @@ import { decodeEstimate, prefillEstimate } from '../fit/speed.js'
 import type { MeasuredFact } from '../types.js'
 import { factWithValue, makeFact, nonNegativeLeastSquares } from './facts.js'
 import { fitDecode, fitKvDepth, fitPrefillAttention } from './probe-fit-decode.js'
-import { at, geometryOf, MS_PER_S, NS_PER_MS, ratesOf, roundsOf, solveRounds, type Measured, type ProbeObservations, type ProbeProfiles } from './probe-obs.js'
+import { at, geometryOf, MS_PER_S, NS_PER_MS, ratesOf, remainder, roundsOf, solveRounds, type Measured, type ProbeObservations, type ProbeProfiles } from './probe-obs.js'
 
 export type { DepthPair, ProbeObservations, ProbeProfiles, ServerObservation } from './probe-obs.js'
 
@@ -49,11 +49,16 @@ function emptyMeasured(seed: MeasuredFact): Measured {
   }
 }
 
-/** Matmul FLOPs of one prompt ubatch with one output row (the last layer's feed-forward runs for that row only). */
-function prefillFlops(g: ModelGeometry, tokens: number): number {
-  const body = Object.values(g.bodyParamsByType).reduce((a, b) => a + b, 0)
-  return 2 * body * tokens * (1 - (g.ffnParamShare * (1 - 1 / tokens)) / g.layers)
+/**
+ * Tokens a prompt ubatch with one output row multiplies through the body, on average over its matrices: all of them,
+ * except in the last layer's feed-forward, which runs for the output row only.
+ */
+function prefillKeptTokens(g: ModelGeometry, tokens: number): number {
+  return tokens * (1 - (g.ffnParamShare * (1 - 1 / tokens)) / g.layers)
 }
+
+/** The per-row split is kept only if rows explain at most this share of the narrow model's matmul time. */
+const MAX_ROW_SHARE = 0.5
 
 /** All facts from the observations. `profiles` maps probe model ids (probe-models.ts) to their profiles. */
 export function fitProbeFacts(obs: ProbeObservations, profiles: ProbeProfiles, ctx: FitContext): Measured {
@@ -88,16 +93,34 @@ export function fitProbeFacts(obs: ProbeObservations, profiles: ProbeProfiles, c
   const decodeShape = { startPos: 0, tokens: obs.decodeTokens, cells: kvCells(obs.decodeTokens), kvKey: key, kvType: ctx.kvType }
   const prefillShape = { startPos: 0, tokens: obs.prefillTokens, ubatch: obs.prefillTokens, cells: kvCells(obs.prefillTokens), outputs: 1 }
 
-  // 4. Prefill rate per type.
+  // 4. Prefill per type: of a 512-token ubatch, what remains after attention, output row and overhead is the
+  // matmuls' time = FLOPs / rate + rows × tokens × row cost; the narrow and the wide model give both unknowns.
   const rDecode = ratesOf(measured, ctx.cacheBytes)
+  const rowCosts: Record<string, MeasuredFact> = {}
   for (const [type, series] of Object.entries(obs.prefill)) {
-    const g = geo(`pf-${type}`)
-    const flops = prefillFlops(g, obs.prefillTokens)
-    const est = prefillEstimate(g, rDecode, prefillShape)
-    const rest = est.attentionMs + est.outputMs + est.overheadMs
-    const sol = solveRounds(series.length, (i) => (flops / Math.max(1e-9, at(series, i) * obs.prefillTokens - rest)) * MS_PER_S)
-    if (sol.value !== null) measured.prefillFlopsByType[type] = factWithValue(sol.value, sol.samples, 'FLOP/s')
+    const models = [{ g: geo(`pf-${type}`), series }]
+    const wide = obs.prefillWide?.[type]
+    if (wide && profiles[`pfw-${type}`]) models.push({ g: geo(`pfw-${type}`), series: wide })
+    const terms = models.map(({ g, series: ms }) => {
+      const est = prefillEstimate(g, rDecode, prefillShape)
+      const keep = prefillKeptTokens(g, obs.prefillTokens)
+      const bodyRows = g.matrixRowsPerToken - (g.outputParams > 0 ? g.vocab : 0)
+      return { ms, rest: est.attentionMs + est.outputMs + est.overheadMs, flops: 2 * Object.values(g.bodyParamsByType).reduce((a, b) => a + b, 0) * keep, rowTokens: bodyRows * keep }
+    })
+    const sol = solveRounds(roundsOf(...terms.map((t) => t.ms)), (i) => {
+      const y = terms.map((t) => remainder(at(t.ms, i) * obs.prefillTokens, t.rest))
+      const plain = [Math.max(1e-18, (y[0] as number) / terms[0]!.flops), 0]
+      if (terms.length < 2) return plain
+      const split = nonNegativeLeastSquares(terms.map((t) => [t.flops, t.rowTokens]), y)
+      const plausible = split && (split[0] as number) > 0 && (split[1] as number) * terms[0]!.rowTokens <= MAX_ROW_SHARE * (y[0] as number)
+      return plausible ? split : plain
+    })
+    if (!sol.value) continue
+    const rate = (x: number[]) => MS_PER_S / (x[0] as number)
+    measured.prefillFlopsByType[type] = factWithValue(rate(sol.value), sol.samples.map(rate), 'FLOP/s')
+    rowCosts[type] = factWithValue((sol.value[1] as number) * NS_PER_MS, sol.samples.map((x) => (x[1] as number) * NS_PER_MS), 'ns/(row·token)')
   }
+  measured.prefillNsPerRowTokenByType = rowCosts
   const bestPrefill = Object.values(measured.prefillFlopsByType).sort((x, y) => y.value - x.value)[0]
   if (bestPrefill) measured.prefillFlopsPerSec = bestPrefill
 
@@ -119,8 +142,8 @@ export function fitProbeFacts(obs: ProbeObservations, profiles: ProbeProfiles, c
       const denseMs = pre.matmulMs * (1 - g.expertParamShare)
       const expertAtDenseRateMs = pre.matmulMs * g.expertParamShare
       const sol = solveRounds(series.length, (i) => {
-        const expertMs = at(series, i) * obs.prefillTokens - rest - denseMs
-        return expertMs > 0 ? Math.min(1, expertAtDenseRateMs / expertMs) : 1
+        const expertMs = remainder(at(series, i) * obs.prefillTokens, rest + denseMs)
+        return Math.min(1, expertAtDenseRateMs / expertMs)
       })
       if (sol.value !== null) eff[type] = factWithValue(sol.value, sol.samples, 'ratio to the dense rate')
     }

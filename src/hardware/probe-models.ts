@@ -6,7 +6,9 @@
 //   bw-<TYPE>   decode per weight type, wide layers (2048), sized to ≥ BW_CACHE_MULTIPLE × caches
 //   bwn-<TYPE>  the same bytes in narrow layers (512): 4× the matrix rows per byte. The pair separates the type's
 //               streaming rate from its per-row cost (every row is one dot product with its own setup and reduction)
-//   pf-<TYPE>   prefill rate per weight type: the narrow model pruned to PREFILL_LAYERS layers (same matrices)
+//   pf-<TYPE>   prefill per weight type: the narrow model pruned to PREFILL_LAYERS layers (same matrices)
+//   pfw-<TYPE>  prefill per weight type in wide layers (the wide model pruned to one layer): the pair separates the
+//               FLOP rate from the per-row cost, as bw/bwn do for decode
 //   ovh-L<n>    fixed and per-layer decode overhead: narrow layers (256), two layer counts, nothing else differs
 //   cached-<TYPE> decode bandwidth per type of a model that fits in the caches (working set ≈ CACHED_SHARE × caches)
 //   kv-a, kv-b  attention cost at depth: two head geometries that separate per-query-element and per-KV-byte costs
@@ -36,6 +38,7 @@ export const DEFAULT_CACHE_BYTES = 32 * 1024 ** 2
 export const PROBE_RAM_SHARE = 1 / 4
 export const MIN_BW_LAYERS = 1
 export const PREFILL_LAYERS = 8
+export const PREFILL_WIDE_LAYERS = 1
 /** Layer counts of the overhead pair: the long one has at most the second (fewer when the caches are small). */
 export const OVERHEAD_LAYERS = [2, 16] as const
 export const OVERHEAD_MIN_LONG_LAYERS = 4
@@ -127,6 +130,7 @@ export function probePlan(d: DeviceSize, opts: PlanOptions = {}): ProbePlan {
     models.push({ id: `bw-${type}`, source: bwSource, type })
     models.push({ id: `bwn-${type}`, source: bwnSource, type })
     models.push({ id: `pf-${type}`, source: bwnSource, type, pruneToLayers: Math.min(PREFILL_LAYERS, bwnSource.layers) })
+    models.push({ id: `pfw-${type}`, source: bwSource, type, pruneToLayers: Math.min(PREFILL_WIDE_LAYERS, bwLayers) })
   }
   // Narrow but real layers (the per-layer cost of tiny 128-wide layers understates that of the small models it matters
   // for); 16 of them still fit in the caches of the smallest machines we run on.

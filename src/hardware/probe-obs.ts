@@ -1,7 +1,9 @@
 // What the probe observes, and the small helpers the fits share. Pure.
 //
-// Every series holds one value per round. A fact's value is solved from the median of each series (one disturbed
-// round cannot drag it far); the same solve on each single round gives the samples whose spread is the fact's noise.
+// Every series holds one time per round (ms). A fact's value is solved from the median of each series, the statistic
+// the scenarios' observations use too (the median of their runs), so a machine whose speed drifts between phases
+// biases facts and observations alike rather than facts towards its fastest phase. The same solve on each single
+// round gives the samples whose spread is the fact's noise.
 
 import { kvCells, modelGeometry, attendedPositions, type ModelGeometry } from '../fit/geometry.js'
 import { resolveRates, type Rates } from '../fit/rates.js'
@@ -41,6 +43,8 @@ export interface ProbeObservations {
   /** Prefill ms per prompt token at `prefillTokens`, per weight type, per round. */
   prefillTokens: number
   prefill: Record<string, number[]>
+  /** The same on the one-layer wide model, per weight type, per round. */
+  prefillWide?: Record<string, number[]>
   overhead: { shortId: string; longId: string; shortMs: number[]; longMs: number[] }
   /** Decode ms per token of the cache-resident probe model, per weight type, per round. */
   cached: Record<string, number[]>
@@ -59,9 +63,19 @@ export type Measured = HardwareProfile['measured']
 /** The round index that means "the median of every series". */
 export const AGGREGATE = -1
 
-/** A series' value at a round, or its median for AGGREGATE. */
+/** A series' time at a round, or its median for AGGREGATE. */
 export function at(series: readonly number[], round: number): number {
   return round === AGGREGATE ? median(series) : (series[round] as number)
+}
+
+/**
+ * What remains of a measured time after the terms already known are subtracted, never less than
+ * MIN_REMAINDER_SHARE of it: a disturbed round can make the known terms look larger than the whole, and a remainder
+ * near zero would turn into an absurd rate.
+ */
+export const MIN_REMAINDER_SHARE = 0.25
+export function remainder(totalMs: number, knownMs: number): number {
+  return Math.max(totalMs - knownMs, MIN_REMAINDER_SHARE * totalMs)
 }
 
 /** Rounds every given series has. */

@@ -12,6 +12,8 @@ import { defaultWorkload } from '../bench/workload.js'
 import { profileFile } from '../gguf/index.js'
 import type { HardwareProfile, Workload } from '../types.js'
 import { errorMessage } from '../util/errors.js'
+import { writeFileAtomic } from '../util/fs.js'
+import { stableStringify } from '../util/json.js'
 import { spread } from '../util/stats.js'
 import { measureCeilings } from './ceilings.js'
 import { deviceFingerprint } from './fingerprint.js'
@@ -31,7 +33,7 @@ export const PROBE_MAX_ROUNDS = 4
 export const PROBE_TARGET_SPREAD = 0.1
 /** Facts noisier than this make the probe warn that the machine was busy. */
 export const PROBE_WARN_SPREAD = 0.25
-/** llama-bench repetitions inside one process (the median is the round's sample). */
+/** llama-bench repetitions inside one process: the first settles, the median of the rest is the round's sample. */
 export const PROBE_BENCH_REPS = 3
 export const DECODE_TOKENS = 32
 export const PREFILL_TOKENS = 512
@@ -44,10 +46,11 @@ export const SERVER_ROUNDS = 3
 export const PROBE_BUDGET_SEC = 150
 /**
  * Extra rounds of a part start only before its deadline (seconds since the probe began), so the parts after it still
- * fit the budget; the optional part (a second KV type) only before the last one.
+ * fit the budget.
  */
 export const EXTRA_ROUND_DEADLINES_SEC = { decode: 60, kv: 85, prefill: 110 } as const
-export const OPTIONAL_PARTS_BUDGET_SEC = 110
+/** The quantized KV cache whose depth cost is measured beside the workload's (q8_0 needs flash attention). */
+export const QUANTIZED_KV_KEY = 'q8_0+fa'
 const TOOL_TIMEOUT_MS = 20_000
 /** A quick probe (tests, a first look): two weight types, smaller bandwidth models, one round. */
 export const QUICK_TYPES = ['F16', 'Q8_0'] as const
@@ -76,6 +79,14 @@ const runTool: CommandRunner = async (file, args) => {
 /** Where the cached profile of a fingerprint lives. */
 export function cachedProfilePath(cacheDir: string, fingerprint: string, quick = false): string {
   return join(cacheDir, `hardware-${fingerprint}${quick ? '-quick' : ''}.json`)
+}
+
+/**
+ * The raw observations the profile's facts were fitted from, beside it: a user can check a fact against the runs
+ * behind it (the llama-bench logs are in probe-logs/), and a fit can be re-done without re-measuring.
+ */
+export function observationsPath(profilePath: string): string {
+  return profilePath.replace(/\.json$/, '.observations.json')
 }
 
 function prefixed<T>(prefix: string, rec: Record<string, T>): Record<string, T> {
@@ -178,11 +189,14 @@ export async function probeHardware(opts: ProbeOptions): Promise<HardwareProfile
   }
   lap('decode')
 
-  // Attention at depth: decode and prefill at depth 0 and KV_PROBE_DEPTH for the two KV geometries.
+  // Attention at depth: decode and prefill at depth 0 and KV_PROBE_DEPTH for the two KV geometries, at the workload's
+  // KV type; and decode again with a quantized KV cache (flash attention, which llama.cpp requires for it), so the
+  // depth cost is a fact per KV type. Interleaved by round like the decode part.
   const kvKeyDefault = `${workload.kvType}${workload.flashAttention ? '+fa' : ''}`
   const pair = (): DepthPair => ({ shallowDepth: 0, deepDepth: KV_PROBE_DEPTH, tokens: KV_PROBE_TOKENS, shallowMs: [], deepMs: [] })
   const kvDecode = { a: pair(), b: pair() }
   const kvPrefill = { a: { ...pair(), tokens: PREFILL_TOKENS }, b: { ...pair(), tokens: PREFILL_TOKENS } }
+  const kvQuant = !opts.quick && QUANTIZED_KV_KEY !== kvKeyDefault ? { a: pair(), b: pair() } : null
   const kvSeries = () => [kvDecode.a.deepMs, kvDecode.b.deepMs, kvDecode.a.shallowMs, kvDecode.b.shallowMs, kvPrefill.a.deepMs, kvPrefill.b.deepMs]
   for (let round = 0; moreRounds(round, kvSeries, EXTRA_ROUND_DEADLINES_SEC.kv); round++) {
     for (const which of ['a', 'b'] as const) {
@@ -191,18 +205,26 @@ export async function probeHardware(opts: ProbeOptions): Promise<HardwareProfile
       kvDecode[which].deepMs.push(findTiming(timings, { nGen: KV_PROBE_TOKENS, nDepth: KV_PROBE_DEPTH }).msPerToken)
       kvPrefill[which].shallowMs.push(findTiming(timings, { nPrompt: PREFILL_TOKENS }).msPerToken)
       kvPrefill[which].deepMs.push(findTiming(timings, { nPrompt: PREFILL_TOKENS, nDepth: KV_PROBE_DEPTH }).msPerToken)
+      if (kvQuant && round < rounds) {
+        const q = await bench(`kv-${which}`, { gen: [KV_PROBE_TOKENS], depth: [0, KV_PROBE_DEPTH], reps, kvType: 'q8_0', flashAttention: true }, round, '-q8')
+        kvQuant[which].shallowMs.push(findTiming(q.timings, { nGen: KV_PROBE_TOKENS }).msPerToken)
+        kvQuant[which].deepMs.push(findTiming(q.timings, { nGen: KV_PROBE_TOKENS, nDepth: KV_PROBE_DEPTH }).msPerToken)
+      }
     }
   }
   obs.kvDecode[kvKeyDefault] = kvDecode
+  if (kvQuant) obs.kvDecode[QUANTIZED_KV_KEY] = kvQuant
   obs.kvPrefill = kvPrefill
   lap('kv_depth')
 
   // Prefill per type and the MoE model.
-  const prefillSeries = () => [...Object.values(obs.prefill), ...Object.values(obs.moe!.prefillMsByType)]
+  const prefillSeries = () => [...Object.values(obs.prefill), ...Object.values(obs.prefillWide ?? {}), ...Object.values(obs.moe!.prefillMsByType)]
   for (let round = 0; moreRounds(round, prefillSeries, EXTRA_ROUND_DEADLINES_SEC.prefill); round++) {
     for (const type of plan.types) {
-      const { timings } = await bench(`pf-${type}`, { prompt: [PREFILL_TOKENS], reps }, round)
-      ;(obs.prefill[type] ??= []).push(findTiming(timings, { nPrompt: PREFILL_TOKENS }).msPerToken)
+      for (const [id, into] of [[`pf-${type}`, obs.prefill], [`pfw-${type}`, (obs.prefillWide ??= {})]] as const) {
+        const { timings } = await bench(id, { prompt: [PREFILL_TOKENS], reps }, round)
+        ;(into[type] ??= []).push(findTiming(timings, { nPrompt: PREFILL_TOKENS }).msPerToken)
+      }
     }
     for (const type of plan.types) {
       // Decode of the F16 model for the routing overhead; prefill of every type for the expert-matmul efficiency.
@@ -230,20 +252,6 @@ export async function probeHardware(opts: ProbeOptions): Promise<HardwareProfile
     )
   }
   lap('server')
-
-  // A quantized KV cache (flash attention is required for it), while the budget allows.
-  if (!opts.quick && (performance.now() - t0) / 1000 < OPTIONAL_PARTS_BUDGET_SEC) {
-    const q = { a: pair(), b: pair() }
-    for (let round = 0; round < rounds; round++) {
-      for (const which of ['a', 'b'] as const) {
-        const { timings } = await bench(`kv-${which}`, { gen: [KV_PROBE_TOKENS], depth: [0, KV_PROBE_DEPTH], reps, kvType: 'q8_0', flashAttention: true }, round, '-q8')
-        q[which].shallowMs.push(findTiming(timings, { nGen: KV_PROBE_TOKENS }).msPerToken)
-        q[which].deepMs.push(findTiming(timings, { nGen: KV_PROBE_TOKENS, nDepth: KV_PROBE_DEPTH }).msPerToken)
-      }
-    }
-    obs.kvDecode['q8_0+fa'] = q
-    lap('kv_depth_q8_0')
-  }
 
   const measured = fitProbeFacts(obs, profiles, { kvType: workload.kvType, flashAttention: workload.flashAttention, cacheBytes: plan.cacheBytes })
   const noisy = Object.entries({ ...measured.decodeBandwidthByType, ...prefixed('prefill ', measured.prefillFlopsByType) })
@@ -274,6 +282,7 @@ export async function probeHardware(opts: ProbeOptions): Promise<HardwareProfile
     measuredAt: opts.now()
   }
   await writeHardwareProfile(cachePath, profile)
+  await writeFileAtomic(observationsPath(cachePath), stableStringify({ observations: obs, probe_models: Object.fromEntries(files) }))
   opts.log(`probe: done in ${seconds.total} s → ${cachePath}`)
   if (seconds.total > PROBE_BUDGET_SEC) opts.log(`probe: took longer than its ${PROBE_BUDGET_SEC} s budget (a busy machine makes every run slower)`)
   return profile

@@ -6,7 +6,9 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { performance } from 'node:perf_hooks'
 import { liveProcesses } from '../../src/bench/processes.js'
-import { cachedProfilePath, parseHardwareProfile, probeHardware } from '../../src/hardware/index.js'
+import { profileFile } from '../../src/gguf/index.js'
+import { cachedProfilePath, observationsPath, parseHardwareProfile, probeHardware } from '../../src/hardware/index.js'
+import { fitProbeFacts, type ProbeProfiles } from '../../src/hardware/probe-fit.js'
 import type { HardwareProfile } from '../../src/types.js'
 import { llamaBinDir } from '../helpers/llama.js'
 
@@ -66,5 +68,13 @@ describe('probeHardware on real llama.cpp', () => {
     const again = await probeHardware({ binDir: llamaBinDir(), cacheDir: dir, refresh: false, quick: true, log: () => {}, now: () => 'later' })
     expect(performance.now() - t0).toBeLessThan(CACHED_CALL_MAX_MS)
     expect(again).toEqual(first)
+  })
+
+  test('the raw observations are kept beside the profile, and fitting them again gives the same facts', async () => {
+    const saved = JSON.parse(await readFile(observationsPath(cachedProfilePath(dir, first.fingerprint, true)), 'utf8'))
+    const profiles: ProbeProfiles = {}
+    for (const [id, path] of Object.entries(saved.probe_models as Record<string, string>)) profiles[id] = (await profileFile(path)).profile
+    const refit = fitProbeFacts(saved.observations, profiles, { kvType: 'f16', flashAttention: false, cacheBytes: first.system.cacheBytes ?? 0 })
+    expect(JSON.parse(JSON.stringify(refit))).toEqual(first.measured)
   })
 })

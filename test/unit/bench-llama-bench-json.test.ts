@@ -1,7 +1,7 @@
 import { describe, expect, it } from '@jest/globals'
 import { readFileSync } from 'node:fs'
 import { join } from 'node:path'
-import { LlamaBenchOutputError, parseLlamaBenchJson } from '../../src/bench/llama-bench-json.js'
+import { LlamaBenchOutputError, parseLlamaBenchJson, steadyNs } from '../../src/bench/llama-bench-json.js'
 
 // Fixtures are the stdout of the real llama-bench (commit de3ff81, CPU) on a tiny synthetic model.
 const fixture = (name: string) => readFileSync(join(import.meta.dirname, '..', 'fixtures', 'bench', name), 'utf8')
@@ -71,5 +71,19 @@ describe('parseLlamaBenchJson', () => {
   it('rejects sample lists of different lengths', () => {
     const text = fixture('steady-decode-r3.json').replace('"samples_ts": [ 429.97, 30.8845, 35.8251 ]', '"samples_ts": [ 429.97 ]')
     expect(() => parseLlamaBenchJson(text, 's.json')).toThrow('s.json: [0].samples_ts: 1 samples but samples_ns has 3')
+  })
+})
+
+describe('steadyNs', () => {
+  const withSamples = (samplesNs: number[]) => ({ ...parseLlamaBenchJson(fixture('steady-decode-r3.json'), 'sd.json')[0]!, samplesNs })
+
+  it('skips the first timed repetition, which runs slow, and takes the median of the rest', () => {
+    expect(steadyNs(withSamples([200e6, 100e6, 104e6]))).toBe(102e6)
+    expect(steadyNs(withSamples([200e6, 100e6, 130e6, 104e6]))).toBe(104e6)
+    expect(steadyNs(withSamples([200e6, 100e6]))).toBe(100e6)
+  })
+
+  it('uses the only repetition when there is one', () => {
+    expect(steadyNs(withSamples([150e6]))).toBe(150e6)
   })
 })

@@ -185,6 +185,18 @@ describe('ranges, determinism, model classes', () => {
     }
   })
 
+  test('a noisier probe gives wider ranges, bounded for a very busy one', async () => {
+    const p = await profileOf(dense)
+    const quiet = predict(p, fixtureHardware(), workload).scenarios.find((x) => x.scenario === 'steady_decode')!
+    const busyHw = fixtureHardware()
+    for (const f of Object.values(busyHw.measured.decodeBandwidthByType)) f.spread = 3
+    const busy = predict(p, busyHw, workload).scenarios.find((x) => x.scenario === 'steady_decode')!
+    expect(busy.predictedRange[1] - busy.predictedRange[0]).toBeGreaterThan(quiet.predictedRange[1] - quiet.predictedRange[0])
+    // (values are rounded to six significant digits)
+    expect(busy.predictedRange[0]).toBeGreaterThanOrEqual((busy.predicted / 1.5) * (1 - 1e-4))
+    expect(busy.predictedRange[1]).toBeLessThanOrEqual((busy.predicted / 0.5) * (1 + 1e-4))
+  })
+
   test('the same input gives byte-identical output', async () => {
     const hw = fixtureHardware()
     const p = await profileOf(moe(4))

@@ -28,6 +28,7 @@ function truth(cacheBytes: number): HardwareProfile {
       decodeCachedBandwidthBytesPerSec: f(55e9),
       decodeCachedBandwidthByType: { F16: f(55e9), Q8_0: f(32e9), Q4_0: f(29e9), Q4_K: f(30e9), Q5_K: f(22e9), Q6_K: f(28e9), Q5_0: f(24e9), Q5_1: f(23e9) },
       prefillFlopsPerSec: f(2.9e11),
+      prefillNsPerRowTokenByType: { F16: f(0.2), Q8_0: f(0.3), Q4_0: f(0.25), Q4_K: f(0.25), Q5_K: f(0.5), Q6_K: f(0.4), Q5_0: f(0.3), Q5_1: f(0.5) },
       prefillFlopsByType: { F16: f(2e11), Q8_0: f(2.2e11), Q4_0: f(2.9e11), Q4_K: f(2.8e11), Q5_K: f(1e11), Q6_K: f(1.5e11), Q5_0: f(1.2e11), Q5_1: f(1.1e11) },
       fixedDecodeMs: f(0.01),
       perLayerDecodeMs: f(0.0095),
@@ -92,6 +93,7 @@ function observe(hw: HardwareProfile, profiles: ProbeProfiles): ProbeObservation
     bandwidthNarrow: Object.fromEntries(PROBE_WEIGHT_TYPES.map((t) => [t, twice(decode(`bwn-${t}`, 0, 32))])),
     prefillTokens: 512,
     prefill: Object.fromEntries(PROBE_WEIGHT_TYPES.map((t) => [t, twice(prefill(`pf-${t}`, 0, 512))])),
+    prefillWide: Object.fromEntries(PROBE_WEIGHT_TYPES.map((t) => [t, twice(prefill(`pfw-${t}`, 0, 512))])),
     overhead: { shortId: 'ovh-L2', longId: 'ovh-L16', shortMs: twice(decode('ovh-L2', 0, 32)), longMs: twice(decode('ovh-L16', 0, 32)) },
     cached: Object.fromEntries(PROBE_WEIGHT_TYPES.map((t) => [t, twice(decode(`cached-${t}`, 0, 32))])),
     kvDecode: { f16: { a: pair((d) => decode('kv-a', d, 16), 16), b: pair((d) => decode('kv-b', d, 16), 16) } },
@@ -111,6 +113,7 @@ describe('probe facts from observations', () => {
     for (const t of PROBE_WEIGHT_TYPES) {
       near(m.decodeBandwidthByType[t]?.value, hw.measured.decodeBandwidthByType[t]!.value)
       near(m.prefillFlopsByType[t]?.value, hw.measured.prefillFlopsByType[t]!.value)
+      near(m.prefillNsPerRowTokenByType?.[t]?.value, hw.measured.prefillNsPerRowTokenByType![t]!.value, 0.05)
       near(m.decodeCachedBandwidthByType?.[t]?.value, hw.measured.decodeCachedBandwidthByType![t]!.value)
     }
     // The headline rate is effective (rows included): below the best streaming rate, of its order.
@@ -132,6 +135,24 @@ describe('probe facts from observations', () => {
     near(m.serverFirstTokenOverheadMs?.value, 1.8)
     // The round-to-round noise shows up as the facts' spread.
     expect(m.decodeBandwidthByType.F16!.spread).toBeGreaterThan(0.01)
+  })
+})
+
+describe('probe facts from disturbed observations', () => {
+  test('a round whose known terms exceed its total gives a bounded rate, not an absurd one', async () => {
+    const cache = 34 * MiB
+    const hw = truth(cache)
+    const profiles = await probeProfiles(cache)
+    const obs = observe(hw, profiles)
+    // The wide F16 model ran impossibly fast: less time than its overhead and attention alone.
+    obs.bandwidth.F16 = [0.01, 0.01]
+    obs.bandwidthNarrow!.F16 = [0.01, 0.01]
+    const m = fitProbeFacts(obs, profiles, { kvType: 'f16', flashAttention: false, cacheBytes: cache })
+    const bytes = modelGeometry(profiles['bw-F16']!).activeBytes
+    // Of the order of the bytes over a quarter of the measured time (MIN_REMAINDER_SHARE); the row split may move up
+    // to half of that time to the rows (MAX_ROW_SHARE_OF_WIDE), hence the factor 2.
+    expect(m.decodeBandwidthByType.F16!.value).toBeLessThanOrEqual((2 * bytes) / (0.25 * 0.01) * 1000)
+    expect(Number.isFinite(m.decodeBandwidthBytesPerSec.value)).toBe(true)
   })
 })
 
