@@ -172,6 +172,11 @@ export interface HardwareProfile {
     decodeCachedBandwidthByType?: Record<string, MeasuredFact>
     prefillFlopsPerSec: MeasuredFact
     prefillFlopsByType: Record<string, MeasuredFact>
+    /**
+     * Prefill cost per matrix row per prompt token beyond its FLOPs (the row-wise kernels' per-dot work), ns, per
+     * weight type: wide models prefill at a higher FLOP rate than narrow ones.
+     */
+    prefillNsPerRowTokenByType?: Record<string, MeasuredFact>
     fixedDecodeMs: MeasuredFact | null
     perLayerDecodeMs: MeasuredFact | null
     /**
@@ -296,6 +301,26 @@ export interface Observation {
   /** Paths of the llama.cpp logs of this observation, relative to the artifacts dir. */
   logs: string[]
   repeats: number
+  /** Buffers the llama.cpp process of this observation logged at load (server scenarios); absent when unknown. */
+  llamaMemory?: LlamaBufferSizes
+}
+
+/** llama.cpp's own account of its memory at load, bytes summed over devices per kind (null: not in the log). */
+export interface LlamaBufferSizes {
+  modelBytes: number | null
+  kvBytes: number | null
+  computeBytes: number | null
+  outputBytes: number | null
+  /** Each parsed line's device and kind, for display. */
+  buffers: { device: string; kind: 'model' | 'kv' | 'compute' | 'output'; bytes: number }[]
+}
+
+/** The memory estimate beside what llama.cpp logged for the same model and context (report: llama_memory). */
+export interface LlamaMemoryCheck {
+  logged: { model_bytes: number | null; kv_bytes: number | null; compute_bytes: number | null }
+  estimated: { model_bytes: number; kv_bytes: number; compute_bytes: number }
+  /** (estimate − logged) / logged, %; null where the log lacks the buffer. */
+  error_pct: { model: number | null; kv: number | null; compute: number | null }
 }
 
 export interface ScenarioResult {
@@ -394,6 +419,8 @@ export interface ModelReport {
   fit: MemoryFit | null
   error: string | null
   scenarios: ScenarioResult[]
+  /** Memory estimate vs llama.cpp's logged buffers, when a llama-server of this model logged them. */
+  llama_memory?: LlamaMemoryCheck
 }
 
 /** One shard's part of an aggregated report (report/aggregate.ts). */

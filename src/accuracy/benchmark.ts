@@ -14,7 +14,7 @@ import { SCENARIO_IDS } from '../types.js'
 import { writeFileAtomic } from '../util/fs.js'
 import { stableStringify } from '../util/json.js'
 import { accuracySpec } from './geometries.js'
-import { accuracyRow, renderAccuracy, summarizeAccuracy, type AccuracyRow, type ScenarioAccuracy } from './table.js'
+import { accuracyRow, renderAccuracy, summarizeAccuracy, summarizeMemory, type AccuracyRow, type MemoryAccuracy, type ScenarioAccuracy } from './table.js'
 
 export interface AccuracyOptions {
   binDir: string
@@ -32,6 +32,7 @@ export interface AccuracyOptions {
 export interface AccuracyResult {
   rows: AccuracyRow[]
   summary: ScenarioAccuracy[]
+  memory: MemoryAccuracy[]
   resultsPath: string
 }
 
@@ -67,9 +68,10 @@ export async function runAccuracyBenchmark(opts: AccuracyOptions): Promise<Accur
     opts.log(renderAccuracy([row], []).split('\n')[1] ?? '')
   }
   const summary = summarizeAccuracy(rows)
-  opts.log(renderAccuracy(rows, summary))
+  const memory = summarizeMemory(rows)
+  opts.log(renderAccuracy(rows, summary, memory))
   const resultsPath = join(opts.workDir, 'accuracy.json')
-  await writeFileAtomic(resultsPath, stableStringify({ generated_at: now(), hardware_fingerprint: hardware.fingerprint, workload, rows, summary }))
+  await writeFileAtomic(resultsPath, stableStringify({ generated_at: now(), hardware_fingerprint: hardware.fingerprint, workload, rows, summary, memory }))
   opts.log(`accuracy: results → ${resultsPath}`)
-  return { rows, summary, resultsPath }
+  return { rows, summary, memory, resultsPath }
 }

@@ -1,7 +1,8 @@
 // Accuracy results: per-model rows and per-scenario summaries against the targets. Pure.
 
 import { absErrorPct } from '../compare/compare.js'
-import { SCENARIO_IDS, SCENARIO_UNITS, type Observation, type Prediction, type ScenarioId } from '../types.js'
+import { llamaMemoryCheck } from '../fit/llama-log.js'
+import { SCENARIO_IDS, SCENARIO_UNITS, type LlamaMemoryCheck, type Observation, type Prediction, type ScenarioId } from '../types.js'
 import { median } from '../util/stats.js'
 
 /** Targets from the issue: median and worst |error| % per scenario. */
@@ -27,6 +28,16 @@ export interface AccuracyRow {
   ref: string
   sizeBytes: number
   cells: Record<ScenarioId, AccuracyCell>
+  /** The memory estimate beside the buffers llama-server logged for this model, when it logged them. */
+  memory: LlamaMemoryCheck | null
+}
+
+/** Median and max |error| % of the memory estimate per buffer over the models whose server logged it. */
+export interface MemoryAccuracy {
+  buffer: 'model' | 'kv' | 'compute'
+  models: number
+  medianPct: number | null
+  maxPct: number | null
 }
 
 export interface ScenarioAccuracy {
@@ -59,7 +70,15 @@ export function accuracyRow(ref: string, sizeBytes: number, prediction: Predicti
       note: o?.error?.reason ?? prediction.notPredicted[s] ?? null
     }
   }
-  return { ref, sizeBytes, cells }
+  const logged = observations.find((o) => o.llamaMemory)?.llamaMemory
+  return { ref, sizeBytes, cells, memory: logged ? llamaMemoryCheck(prediction.fit, logged) : null }
+}
+
+export function summarizeMemory(rows: readonly AccuracyRow[]): MemoryAccuracy[] {
+  return (['model', 'kv', 'compute'] as const).map((buffer) => {
+    const errs = rows.map((r) => r.memory?.error_pct[buffer] ?? null).filter((e): e is number => e !== null).map(Math.abs)
+    return { buffer, models: errs.length, medianPct: errs.length > 0 ? median(errs) : null, maxPct: errs.length > 0 ? Math.max(...errs) : null }
+  })
 }
 
 export function summarizeAccuracy(rows: readonly AccuracyRow[]): ScenarioAccuracy[] {
@@ -81,9 +100,10 @@ function fmt(x: number | null, digits = 1): string {
 const SHORT: Record<ScenarioId, string> = { steady_decode: 'decode', prefill: 'prefill', first_token: 'first_tok', kv_warm_reuse: 'warm' }
 
 /** A fixed-width text table: one row per model (predicted / observed / error per scenario), then the summary. */
-export function renderAccuracy(rows: readonly AccuracyRow[], summary: readonly ScenarioAccuracy[]): string {
+export function renderAccuracy(rows: readonly AccuracyRow[], summary: readonly ScenarioAccuracy[], memory: readonly MemoryAccuracy[] = []): string {
   const lines: string[] = []
-  const head = ['model'.padEnd(20), 'MiB'.padStart(6), ...SCENARIO_IDS.map((s) => `${SHORT[s]} pred/obs (err%|best)`.padStart(28))]
+  const signed = (x: number | null): string => (x === null ? '—' : `${x > 0 ? '+' : ''}${x.toFixed(1)}`)
+  const head = ['model'.padEnd(MODEL_COLUMN), 'MiB'.padStart(6), ...SCENARIO_IDS.map((s) => `${SHORT[s]} pred/obs (err%|best)`.padStart(28))]
   lines.push(head.join(' '))
   for (const r of rows) {
     const cells = SCENARIO_IDS.map((s) => {
@@ -91,7 +111,8 @@ export function renderAccuracy(rows: readonly AccuracyRow[], summary: readonly S
       const text = c.errorPct === null ? (c.note ? 'n/a' : '—') : `${fmt(c.predicted)}/${fmt(c.observed)} (${fmt(c.errorPct)}|${fmt(c.bestErrorPct)})`
       return text.padStart(28)
     })
-    lines.push([r.ref.slice(0, 20).padEnd(20), (r.sizeBytes / 1024 ** 2).toFixed(0).padStart(6), ...cells].join(' '))
+    const mem = r.memory ? `mem% ${signed(r.memory.error_pct.model)}/${signed(r.memory.error_pct.kv)}/${signed(r.memory.error_pct.compute)}` : ''
+    lines.push([shortRef(r.ref).padEnd(MODEL_COLUMN), (r.sizeBytes / 1024 ** 2).toFixed(0).padStart(6), ...cells, mem].join(' ').trimEnd())
   }
   lines.push('')
   for (const s of summary) {
@@ -100,5 +121,15 @@ export function renderAccuracy(rows: readonly AccuracyRow[], summary: readonly S
       `${s.scenario.padEnd(14)} models ${String(s.models).padStart(2)}  median |error| ${fmt(s.medianPct)} % (target ≤ ${t.medianPct})  max ${fmt(s.maxPct)} % (target ≤ ${t.maxPct})  ${s.meetsTarget ? 'MEETS' : 'MISSES'}  (vs best samples: median ${fmt(s.bestMedianPct)} %)`
     )
   }
+  for (const m of memory) {
+    lines.push(`memory ${m.buffer.padEnd(7)} models ${String(m.models).padStart(2)}  median |error| ${fmt(m.medianPct)} %  max ${fmt(m.maxPct)} %  (estimate vs llama.cpp's logged buffer)`)
+  }
   return lines.join('\n')
+}
+
+const MODEL_COLUMN = 26
+
+/** The ref without its corpus prefix, cut to the column: "synthetic/acc-w256-l2:F16" → "acc-w256-l2:F16". */
+function shortRef(ref: string): string {
+  return ref.slice(ref.indexOf('/') + 1).slice(0, MODEL_COLUMN)
 }

@@ -2,9 +2,10 @@
 // process; then one llama-server per model serves both server scenarios (restarted only if it died), and is
 // stopped before returning whatever happens. Runtime failures become Observations with an error; only bugs throw.
 
-import { rm } from 'node:fs/promises'
+import { readFile, rm } from 'node:fs/promises'
 import { dirname, join } from 'node:path'
 import { performance } from 'node:perf_hooks'
+import { hasBufferSizes, parseLlamaBufferSizes } from '../fit/llama-log.js'
 import { SCENARIO_IDS, SCENARIO_UNITS, type Observation, type ScenarioId, type Workload } from '../types.js'
 import { benchRunPaths, measureWithLlamaBench, type BenchScenario } from './bench-scenarios.js'
 import { readBuildInfo, type BuildInfo } from './build-info.js'
@@ -143,6 +144,9 @@ async function runServerScenarios(
   } finally {
     if (server) await server.stop()
   }
+  // The buffers the (last) server logged at load: the report sets them beside the memory estimate.
+  const logged = parseLlamaBufferSizes(await readFile(logPath, 'utf8').catch(() => ''))
+  if (hasBufferSizes(logged)) for (const o of out) o.llamaMemory = logged
   return out
 }
 

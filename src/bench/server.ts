@@ -15,6 +15,11 @@ const HEALTH_POLL_MS = 100
 const HEALTH_REQUEST_TIMEOUT_MS = 2000
 /** Attempts when another process takes the free port between our probe and the server's bind. */
 const BIND_ATTEMPTS = 3
+/**
+ * Log verbosity of the server: llama.cpp's own INFO messages (the buffer sizes at load, which the report sets beside
+ * the memory estimate) are level 4 in common/log.cpp (common_log_get_verbosity); the default threshold 3 drops them.
+ */
+export const SERVER_LOG_VERBOSITY = 4
 /** What llama-server logs when the port is taken (tools/server/server-http.cpp). */
 const BIND_FAILURE_TEXT = "couldn't bind HTTP server socket"
 
@@ -65,7 +70,8 @@ export function serverArgs(modelPath: string, w: Workload, port: number): string
     '--cache-ram', '0',
     '--metrics',
     '--slots',
-    '--no-webui'
+    '--no-webui',
+    '-lv', String(SERVER_LOG_VERBOSITY)
   ]
 }
 

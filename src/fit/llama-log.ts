@@ -7,16 +7,9 @@
 // CPU_REPACK, CUDA0 + CUDA_Host) are summed per kind. Pure: text in, numbers out, so the report can set the memory
 // estimate beside llama.cpp's numbers.
 
-import type { MemoryFit } from '../types.js'
+import type { LlamaBufferSizes, LlamaMemoryCheck, MemoryFit } from '../types.js'
 
-export interface LlamaBufferSizes {
-  modelBytes: number | null
-  kvBytes: number | null
-  computeBytes: number | null
-  outputBytes: number | null
-  /** Each parsed line's device and kind, for display. */
-  buffers: { device: string; kind: 'model' | 'kv' | 'compute' | 'output'; bytes: number }[]
-}
+export type { LlamaBufferSizes } from '../types.js'
 
 const UNIT: Readonly<Record<string, number>> = { B: 1, KiB: 1024, MiB: 1024 ** 2, GiB: 1024 ** 3 }
 const LINE = /\b([A-Za-z0-9_]+)\s+(model|KV|compute|output) buffer size\s*=\s*([\d.]+)\s*(B|KiB|MiB|GiB)\b/
@@ -46,6 +39,11 @@ export function parseLlamaBufferSizes(text: string): LlamaBufferSizes {
   return { modelBytes: sum('model'), kvBytes: sum('kv'), computeBytes: sum('compute'), outputBytes: sum('output'), buffers }
 }
 
+/** Whether a log held any buffer line at all (a server that died before loading, or a log without -lv 4, has none). */
+export function hasBufferSizes(s: LlamaBufferSizes): boolean {
+  return s.buffers.length > 0
+}
+
 /** Error of the memory estimate against llama.cpp's numbers, per buffer, in % (null where the log lacks one). */
 export function memoryEstimateErrors(fit: MemoryFit, logged: LlamaBufferSizes): { weightsPct: number | null; kvPct: number | null; computePct: number | null } {
   const pct = (est: number, obs: number | null): number | null => (obs && obs > 0 ? (100 * (est - obs)) / obs : null)
@@ -53,5 +51,16 @@ export function memoryEstimateErrors(fit: MemoryFit, logged: LlamaBufferSizes): 
     weightsPct: pct(fit.weightsBytes, logged.modelBytes),
     kvPct: pct(fit.kvCacheBytes, logged.kvBytes),
     computePct: pct(fit.computeBytes, logged.computeBytes)
+  }
+}
+
+/** The report's view: the estimate's model, KV and compute bytes beside llama.cpp's, with the error of each. */
+export function llamaMemoryCheck(fit: MemoryFit, logged: LlamaBufferSizes): LlamaMemoryCheck {
+  const e = memoryEstimateErrors(fit, logged)
+  const round1 = (x: number | null): number | null => (x === null ? null : Math.round(x * 10) / 10)
+  return {
+    logged: { model_bytes: logged.modelBytes, kv_bytes: logged.kvBytes, compute_bytes: logged.computeBytes },
+    estimated: { model_bytes: fit.weightsBytes, kv_bytes: fit.kvCacheBytes, compute_bytes: fit.computeBytes },
+    error_pct: { model: round1(e.weightsPct), kv: round1(e.kvPct), compute: round1(e.computePct) }
   }
 }

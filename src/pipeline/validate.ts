@@ -12,6 +12,7 @@ import type {
 } from '../types.js'
 import { failedObservation } from '../bench/observation.js'
 import { compareModel } from '../compare/index.js'
+import { llamaMemoryCheck } from '../fit/llama-log.js'
 import { applyGate, compareSettingsFrom } from '../gate/index.js'
 import { errorMessage } from '../util/errors.js'
 import type { Estimator } from './estimator.js'
@@ -90,7 +91,15 @@ async function validateModel(p: ValidateParams, model: ProfiledModel, prediction
     const err = r.abs_error_pct === null ? '' : ` |error| ${r.abs_error_pct.toFixed(1)} %`
     p.log(`${model.ref} ${r.scenario}: ${r.verdict}${err}${r.detail.reason ? ` (${r.detail.reason})` : ''}`)
   }
-  return { ref: model.ref, path: model.path, profile: model.profile, fit: prediction?.fit ?? null, error: null, scenarios }
+  const report: ModelReport = { ref: model.ref, path: model.path, profile: model.profile, fit: prediction?.fit ?? null, error: null, scenarios }
+  const logged = observations.find((o) => o.llamaMemory)?.llamaMemory
+  if (prediction && logged) {
+    report.llama_memory = llamaMemoryCheck(prediction.fit, logged)
+    const e = report.llama_memory.error_pct
+    const f = (x: number | null): string => (x === null ? 'n/a' : `${x > 0 ? '+' : ''}${x.toFixed(1)} %`)
+    p.log(`${model.ref} memory vs llama.cpp's buffers: model ${f(e.model)}, KV ${f(e.kv)}, compute ${f(e.compute)}`)
+  }
+  return report
 }
 
 /** profile → prediction → observation → verdict → gate → report, for every model; one model's fault is its own row. */

@@ -22,6 +22,7 @@ import {
   notComparedLines,
   orderedBaselineRows,
   orderedRows,
+  memoryCheckLine,
   profileLine,
   scenariosIn,
   type ShownBaselineRow
@@ -254,7 +255,8 @@ function modelsBlock(report: Report): string {
       : ''
     return (
       `<details${fails ? ' open' : ''}><summary>${mark(!fails)} <strong>${esc(model.ref)}</strong> — ${esc(profileLine(model))}</summary>` +
-      `<p class="note">path: <code>${esc(model.path)}</code></p>${error}${table}</details>`
+      `<p class="note">path: <code>${esc(model.path)}</code></p>${error}${table}` +
+      `${memoryCheckLine(model) ? `<p class="note">${esc(memoryCheckLine(model))}</p>` : ''}</details>`
     )
   })
   return `<h2>Models</h2>${blocks.join('\n')}\n`

@@ -140,6 +140,25 @@ export function profileLine(model: ModelReport): string {
   return parts.join(' · ')
 }
 
+/**
+ * "memory estimate / llama.cpp buffers: model 143 MiB / 143 MiB (0.0 %) · KV …", or '' when no server logged them.
+ * Each part is estimate / logged (error); a buffer missing from the log reads "not logged".
+ */
+export function memoryCheckLine(model: ModelReport): string {
+  const m = model.llama_memory
+  if (!m) return ''
+  const part = (name: string, est: number, logged: number | null, pct: number | null): string =>
+    logged === null ? `${name} ${formatBytes(est)} / not logged` : `${name} ${formatBytes(est)} / ${formatBytes(logged)} (${pct === null ? 'n/a' : `${pct > 0 ? '+' : ''}${pct.toFixed(1)} %`})`
+  return (
+    'memory estimate / llama.cpp buffers: ' +
+    [
+      part('model', m.estimated.model_bytes, m.logged.model_bytes, m.error_pct.model),
+      part('KV', m.estimated.kv_bytes, m.logged.kv_bytes, m.error_pct.kv),
+      part('compute', m.estimated.compute_bytes, m.logged.compute_bytes, m.error_pct.compute)
+    ].join(' · ')
+  )
+}
+
 /** "bandwidth_ms 10.0 · fixed_ms 1.00", keys sorted. */
 export function breakdownText(breakdown: Record<string, number> | undefined): string {
   if (!breakdown || Object.keys(breakdown).length === 0) return ''

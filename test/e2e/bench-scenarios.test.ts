@@ -9,6 +9,9 @@ import { parseLlamaBenchJson } from '../../src/bench/llama-bench-json.js'
 import { liveProcesses } from '../../src/bench/processes.js'
 import { runScenarios, type RunScenarioOptions } from '../../src/bench/runner.js'
 import { defaultWorkload } from '../../src/bench/workload.js'
+import { kvCells } from '../../src/fit/geometry.js'
+import { profileFile } from '../../src/gguf/index.js'
+import { kvBytesPerToken } from '../../src/gguf/profile.js'
 import type { SyntheticModelSpec } from '../../src/gguf/writer.js'
 import type { Observation } from '../../src/types.js'
 import { median, spread } from '../../src/util/stats.js'
@@ -120,6 +123,20 @@ describe('runScenarios on a tiny model', () => {
     expect(o.breakdown.suffix_tokens).toBeLessThanOrEqual(9)
     expect(o.breakdown.suffix_prefill_ms).toBeGreaterThan(0)
     expect(o.breakdown.decode_tok_per_s).toBe(o.observed)
+  })
+
+  test("the server observations carry llama.cpp's logged buffers: weights as in the file, KV as the context needs", async () => {
+    const { profile } = await profileFile(modelPath)
+    const server = observations.filter((o) => o.scenario === 'first_token' || o.scenario === 'kv_warm_reuse')
+    const logged = server[0]!.llamaMemory!
+    expect(server[1]!.llamaMemory).toEqual(logged)
+    // llama.cpp prints MiB with two decimals: 0.005 MiB of rounding.
+    const tol = 0.006 * 1024 ** 2
+    expect(Math.abs(logged.modelBytes! - profile.tensorBytes)).toBeLessThan(tol)
+    expect(Math.abs(logged.kvBytes! - kvBytesPerToken(profile, workload.kvType) * kvCells(workload.contextTokens))).toBeLessThan(tol)
+    expect(logged.computeBytes).toBeGreaterThan(0)
+    // llama-bench runs do not carry them (their context is not the workload's).
+    expect(observations.find((o) => o.scenario === 'prefill')!.llamaMemory).toBeUndefined()
   })
 
   test('a second run into the same logs dir starts its logs afresh', async () => {

@@ -23,13 +23,13 @@ function flags(args: string[]): Record<string, string | true> {
 }
 
 describe('llama-bench command lines', () => {
-  it('steady_decode times generation only, at the workload depth, one repetition per process', () => {
+  it('steady_decode times generation only, at the workload depth, a settling repetition then the sample', () => {
     expect(flags(llamaBenchArgs('/m/a.gguf', 'steady_decode', w))).toEqual({
       '-m': '/m/a.gguf',
       '-p': '0',
       '-n': '64',
       '-d': '128',
-      '-r': '1',
+      '-r': '2',
       '-t': '3',
       '-ngl': '99',
       '-b': '2048',
@@ -56,7 +56,7 @@ describe('llama-bench command lines', () => {
 })
 
 describe('llama-server command line', () => {
-  it('loads the workload into one slot on localhost, without the RAM prompt cache', () => {
+  it('loads the workload into one slot on localhost, without the RAM prompt cache, logging the buffer sizes (-lv 4)', () => {
     expect(flags(serverArgs('/m/a.gguf', w, 40123))).toEqual({
       '-m': '/m/a.gguf',
       '--host': '127.0.0.1',
@@ -73,7 +73,8 @@ describe('llama-server command line', () => {
       '--cache-ram': '0',
       '--metrics': true,
       '--slots': true,
-      '--no-webui': true
+      '--no-webui': true,
+      '-lv': '4'
     })
   })
 })

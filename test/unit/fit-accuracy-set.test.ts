@@ -1,7 +1,7 @@
 // The accuracy benchmark's geometries span what the issue asks for and never coincide with a probe model's: the
 // probe fits its facts on its own geometries, so testing on them would test the fit, not the estimator.
 import { describe, expect, test } from '@jest/globals'
-import { ACCURACY_MODELS, accuracyRow, renderAccuracy, summarizeAccuracy } from '../../src/accuracy/index.js'
+import { ACCURACY_MODELS, accuracyRow, renderAccuracy, summarizeAccuracy, summarizeMemory } from '../../src/accuracy/index.js'
 import { probePlan } from '../../src/hardware/probe-models.js'
 import type { Observation, Prediction } from '../../src/types.js'
 
@@ -71,5 +71,24 @@ describe('accuracy table', () => {
     const summary = summarizeAccuracy([row])
     expect(summary.find((s) => s.scenario === 'steady_decode')).toMatchObject({ models: 1, medianPct: 8, maxPct: 8, meetsTarget: false })
     expect(renderAccuracy([row], summary)).toMatch(/steady_decode +models +1 +median \|error\| 8\.0 %/)
+  })
+
+  test("a row carries the memory estimate against the server's logged buffers; the summary takes |error| per buffer", () => {
+    const llamaMemory = { modelBytes: 10 * MiB, kvBytes: 4 * MiB, computeBytes: null, outputBytes: null, buffers: [{ device: 'CPU', kind: 'model' as const, bytes: 10 * MiB }] }
+    const fit = { ...prediction.fit, weightsBytes: 11 * MiB, kvCacheBytes: 3 * MiB, computeBytes: 5 * MiB }
+    const withMemory = { ...obs('first_token', 'ms', [60], 60), llamaMemory }
+    const rows = [
+      accuracyRow('a', MiB, { ...prediction, fit }, [withMemory]),
+      accuracyRow('b', MiB, prediction, [obs('first_token', 'ms', [60], 60)])
+    ]
+    expect(rows[0]!.memory?.error_pct).toEqual({ model: 10, kv: -25, compute: null })
+    expect(rows[1]!.memory).toBeNull()
+    const memory = summarizeMemory(rows)
+    expect(memory).toEqual([
+      { buffer: 'model', models: 1, medianPct: 10, maxPct: 10 },
+      { buffer: 'kv', models: 1, medianPct: 25, maxPct: 25 },
+      { buffer: 'compute', models: 0, medianPct: null, maxPct: null }
+    ])
+    expect(renderAccuracy(rows, summarizeAccuracy(rows), memory)).toMatch(/memory kv +models +1 +median \|error\| 25\.0 %/)
   })
 })

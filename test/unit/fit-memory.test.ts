@@ -2,7 +2,7 @@ import { describe, expect, test } from '@jest/globals'
 import { readGgufHeader } from '../../src/gguf/reader.js'
 import { buildProfile } from '../../src/gguf/profile.js'
 import type { SyntheticModelSpec } from '../../src/gguf/writer.js'
-import { computeBufferBytes, memoryEstimateErrors, modelGeometry, parseLlamaBufferSizes } from '../../src/fit/index.js'
+import { computeBufferBytes, llamaMemoryCheck, memoryEstimateErrors, modelGeometry, parseLlamaBufferSizes } from '../../src/fit/index.js'
 import { syntheticHeaderSource } from '../helpers/synthetic.js'
 
 const MiB = 1024 * 1024
@@ -80,5 +80,14 @@ describe('parseLlamaBufferSizes', () => {
     expect(e.kvPct).toBeCloseTo(0, 6)
     expect(e.computePct).toBeCloseTo((100 * (150 - 147.01)) / 147.01, 1)
     expect(memoryEstimateErrors(fit, parseLlamaBufferSizes('')).weightsPct).toBeNull()
+  })
+
+  test("the report's check: estimate beside logged bytes, errors signed and rounded, a missing buffer null", () => {
+    const logged = parseLlamaBufferSizes(server.split('\n').filter((l) => !l.includes('compute')).join('\n'))
+    const fit = { status: 'fits', weightsBytes: 100 * MiB, kvCacheBytes: 17 * MiB, computeBytes: 150 * MiB, overheadBytes: 0, totalBytes: 0, usableBytes: 0, gpuLayersThatFit: null, machinesForSplit: 1, reason: '' } as const
+    const check = llamaMemoryCheck(fit, logged)
+    expect(check.logged).toEqual({ model_bytes: Math.round(102.04 * MiB) + 10 * MiB, kv_bytes: 16 * MiB, compute_bytes: null })
+    expect(check.estimated).toEqual({ model_bytes: 100 * MiB, kv_bytes: 17 * MiB, compute_bytes: 150 * MiB })
+    expect(check.error_pct).toEqual({ model: -10.7, kv: 6.3, compute: null })
   })
 })

@@ -33,6 +33,13 @@ describe('report schema', () => {
     expect(text.indexOf('"estimator"')).toBeLessThan(text.indexOf('"gate"'))
   })
 
+  test("a model's llama_memory check validates; a negative logged size is refused with its path", () => {
+    const check = { logged: { model_bytes: 10, kv_bytes: null, compute_bytes: 5 }, estimated: { model_bytes: 11, kv_bytes: 2, compute_bytes: 5 }, error_pct: { model: 10, kv: null, compute: 0 } }
+    expect(() => validateReport(mutate((r) => (r.models[0]!.llama_memory = check)), 'report.json')).not.toThrow()
+    const bad = { ...check, logged: { ...check.logged, model_bytes: -1 } }
+    expect(errorOf(() => validateReport(mutate((r) => (r.models[0]!.llama_memory = bad)), 'report.json'))).toContain('models[0].llama_memory.logged.model_bytes: must be >= 0')
+  })
+
   test('a wrong type names the JSON path of the field', () => {
     const bad = mutate((r) => {
       ;(r.models[2]?.scenarios[0] as unknown as Record<string, unknown>).ratio = 'fast'
