@@ -206,7 +206,8 @@ export async function probeHardware(opts: ProbeOptions): Promise<HardwareProfile
       kvPrefill[which].shallowMs.push(findTiming(timings, { nPrompt: PREFILL_TOKENS }).msPerToken)
       kvPrefill[which].deepMs.push(findTiming(timings, { nPrompt: PREFILL_TOKENS, nDepth: KV_PROBE_DEPTH }).msPerToken)
       if (kvQuant && round < rounds) {
-        const q = await bench(`kv-${which}`, { gen: [KV_PROBE_TOKENS], depth: [0, KV_PROBE_DEPTH], reps, kvType: 'q8_0', flashAttention: true }, round, '-q8')
+        // Two repetitions (the settling one and the sample): each prefills the 1536-token depth again.
+        const q = await bench(`kv-${which}`, { gen: [KV_PROBE_TOKENS], depth: [0, KV_PROBE_DEPTH], reps: Math.min(reps, 2), kvType: 'q8_0', flashAttention: true }, round, '-q8')
         kvQuant[which].shallowMs.push(findTiming(q.timings, { nGen: KV_PROBE_TOKENS }).msPerToken)
         kvQuant[which].deepMs.push(findTiming(q.timings, { nGen: KV_PROBE_TOKENS, nDepth: KV_PROBE_DEPTH }).msPerToken)
       }
