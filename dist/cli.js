@@ -540,8 +540,8 @@ var require_graceful_fs = __commonJS({
       fs3.createReadStream = createReadStream3;
       fs3.createWriteStream = createWriteStream2;
       var fs$readFile = fs3.readFile;
-      fs3.readFile = readFile12;
-      function readFile12(path10, options, cb) {
+      fs3.readFile = readFile13;
+      function readFile13(path10, options, cb) {
         if (typeof options === "function")
           cb = options, options = null;
         return go$readFile(path10, options, cb);
@@ -16224,7 +16224,7 @@ var require_dist2 = __commonJS({
 });
 
 // src/cli/main.ts
-import { readFile as readFile11 } from "node:fs/promises";
+import { readFile as readFile12 } from "node:fs/promises";
 import { join as join25, resolve as resolve4 } from "node:path";
 
 // src/util/errors.ts
@@ -25126,9 +25126,54 @@ var TENSOR_GROUPS = [
 ];
 
 // src/bench/runner.ts
-import { rm as rm5 } from "node:fs/promises";
+import { readFile as readFile4, rm as rm5 } from "node:fs/promises";
 import { dirname as dirname5, join as join11 } from "node:path";
 import { performance as performance3 } from "node:perf_hooks";
+
+// src/fit/llama-log.ts
+var UNIT = { B: 1, KiB: 1024, MiB: 1024 ** 2, GiB: 1024 ** 3 };
+var LINE = /\b([A-Za-z0-9_]+)\s+(model|KV|compute|output) buffer size\s*=\s*([\d.]+)\s*(B|KiB|MiB|GiB)\b/;
+function parseLlamaBufferSizes(text) {
+  let buffers = [];
+  let sawCompute = false;
+  for (const line of text.split(/\r?\n/)) {
+    if (/buffer size is/.test(line)) continue;
+    const m2 = LINE.exec(line);
+    if (!m2) continue;
+    const kind = { model: "model", KV: "kv", compute: "compute", output: "output" }[m2[2]];
+    if (kind === "model" && sawCompute) {
+      buffers = [];
+      sawCompute = false;
+    }
+    if (kind === "compute") sawCompute = true;
+    buffers.push({ device: m2[1], kind, bytes: Math.round(Number(m2[3]) * (UNIT[m2[4]] ?? 1)) });
+  }
+  const sum = (kind) => {
+    const b = buffers.filter((x) => x.kind === kind);
+    return b.length === 0 ? null : b.reduce((s, x) => s + x.bytes, 0);
+  };
+  return { modelBytes: sum("model"), kvBytes: sum("kv"), computeBytes: sum("compute"), outputBytes: sum("output"), buffers };
+}
+function hasBufferSizes(s) {
+  return s.buffers.length > 0;
+}
+function memoryEstimateErrors(fit, logged) {
+  const pct2 = (est, obs) => obs && obs > 0 ? 100 * (est - obs) / obs : null;
+  return {
+    weightsPct: pct2(fit.weightsBytes, logged.modelBytes),
+    kvPct: pct2(fit.kvCacheBytes, logged.kvBytes),
+    computePct: pct2(fit.computeBytes, logged.computeBytes)
+  };
+}
+function llamaMemoryCheck(fit, logged) {
+  const e = memoryEstimateErrors(fit, logged);
+  const round1 = (x) => x === null ? null : Math.round(x * 10) / 10;
+  return {
+    logged: { model_bytes: logged.modelBytes, kv_bytes: logged.kvBytes, compute_bytes: logged.computeBytes },
+    estimated: { model_bytes: fit.weightsBytes, kv_bytes: fit.kvCacheBytes, compute_bytes: fit.computeBytes },
+    error_pct: { model: round1(e.weightsPct), kv: round1(e.kvPct), compute: round1(e.computePct) }
+  };
+}
 
 // src/bench/workload.ts
 import { availableParallelism } from "node:os";
@@ -25301,6 +25346,12 @@ function parseLlamaBenchJson(text, source) {
     }
     return test;
   });
+}
+function steadyNs(t) {
+  const rest = t.samplesNs.length > 1 ? t.samplesNs.slice(1) : t.samplesNs;
+  const sorted = [...rest].sort((a2, b) => a2 - b);
+  const mid = sorted.length >> 1;
+  return sorted.length % 2 === 1 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
 }
 
 // src/bench/logs.ts
@@ -25634,6 +25685,7 @@ var SERVER_HOST = "127.0.0.1";
 var HEALTH_POLL_MS = 100;
 var HEALTH_REQUEST_TIMEOUT_MS = 2e3;
 var BIND_ATTEMPTS = 3;
+var SERVER_LOG_VERBOSITY = 4;
 var BIND_FAILURE_TEXT = "couldn't bind HTTP server socket";
 var ServerError = class extends Error {
   logTail;
@@ -25660,7 +25712,9 @@ function serverArgs(modelPath, w, port) {
     "0",
     "--metrics",
     "--slots",
-    "--no-webui"
+    "--no-webui",
+    "-lv",
+    String(SERVER_LOG_VERBOSITY)
   ];
 }
 function freePort(host = SERVER_HOST) {
@@ -25800,7 +25854,7 @@ function toObservation(scenario, outcome, logs) {
 }
 
 // src/bench/bench-scenarios.ts
-var LLAMA_BENCH_REPETITIONS = 1;
+var LLAMA_BENCH_REPETITIONS = 2;
 function llamaBenchArgs(modelPath, scenario, w) {
   const shape = scenario === "steady_decode" ? ["-p", "0", "-n", String(w.decodeTokens), "-d", String(w.decodeDepth)] : ["-p", String(w.prefillTokens), "-n", "0", "-d", "0"];
   return [
@@ -25844,8 +25898,8 @@ async function measureWithLlamaBench(binDir, modelPath, scenario, w, paths, time
     const got = tests.map((x) => `p${x.nPrompt}/n${x.nGen}/d${x.nDepth}`).join(", ");
     throw new RunFailure(`${paths.stdoutPath}: expected one test p${wantPrompt}/n${wantGen}/d${wantDepth}, got ${got}`, []);
   }
-  const tokPerSec2 = t.samplesTokPerSec[0];
-  const ms = t.samplesNs[0] / 1e6;
+  const ms = steadyNs(t) / 1e6;
+  const tokPerSec2 = (wantPrompt + wantGen) * 1e3 / ms;
   const breakdown = scenario === "prefill" ? { prefill_ms: ms, ms_per_token: ms / wantPrompt } : { decode_ms: ms, ms_per_token: ms / wantGen, depth_tokens: wantDepth };
   return { value: tokPerSec2, breakdown };
 }
@@ -26169,6 +26223,8 @@ async function runServerScenarios(modelPath, scenarios, w, opts) {
   } finally {
     if (server) await server.stop();
   }
+  const logged = parseLlamaBufferSizes(await readFile4(logPath, "utf8").catch(() => ""));
+  if (hasBufferSizes(logged)) for (const o2 of out2) o2.llamaMemory = logged;
   return out2;
 }
 async function runScenarios(modelPath, scenarios, workload, opts) {
@@ -26207,7 +26263,7 @@ function parseScenarioList(text, source) {
 }
 
 // src/pipeline/run.ts
-import { readFile as readFile9 } from "node:fs/promises";
+import { readFile as readFile10 } from "node:fs/promises";
 import { dirname as dirname8, join as join23, resolve as resolve3 } from "node:path";
 import { platform as platform4, release as release2 } from "node:os";
 
@@ -26878,7 +26934,7 @@ import { createHash as createHash4 } from "node:crypto";
 import { basename as basename4, join as join14 } from "node:path";
 
 // src/models/cache.ts
-import { lstat, mkdir as mkdir5, readdir, readFile as readFile4, rename as rename4, rm as rm6, stat, symlink, copyFile } from "node:fs/promises";
+import { lstat, mkdir as mkdir5, readdir, readFile as readFile5, rename as rename4, rm as rm6, stat, symlink, copyFile } from "node:fs/promises";
 import { dirname as dirname6, join as join12, relative as relative2, sep as sep2, posix } from "node:path";
 var REPO_FOLDER_PREFIX = "models--";
 var REPO_ID_SEPARATOR = "--";
@@ -26945,7 +27001,7 @@ async function writeRef(repoDir, revision, commit2) {
   const path10 = join12(repoDir, "refs", ...revision.split("/"));
   let current = null;
   try {
-    current = (await readFile4(path10, "utf8")).trim();
+    current = (await readFile5(path10, "utf8")).trim();
   } catch {
   }
   if (current !== commit2) await writeFileAtomic(path10, commit2);
@@ -26953,7 +27009,7 @@ async function writeRef(repoDir, revision, commit2) {
 async function readRef(repoDir, revision) {
   if (isCommitHash(revision)) return revision;
   try {
-    const commit2 = (await readFile4(join12(repoDir, "refs", ...revision.split("/")), "utf8")).trim();
+    const commit2 = (await readFile5(join12(repoDir, "refs", ...revision.split("/")), "utf8")).trim();
     return isCommitHash(commit2) ? commit2 : null;
   } catch {
     return null;
@@ -31429,7 +31485,7 @@ async function measureCeilings(opts) {
 import { createHash as createHash6 } from "node:crypto";
 var RAM_ROUNDING_BYTES = 1024 ** 3;
 var FINGERPRINT_HEX_CHARS = 16;
-var PROBE_METHOD_VERSION = 1;
+var PROBE_METHOD_VERSION = 2;
 function deviceFingerprint(f) {
   const key2 = {
     method: PROBE_METHOD_VERSION,
@@ -31564,7 +31620,7 @@ async function detectGpus(run2, os) {
 
 // src/hardware/probe-bench.ts
 import { join as join17 } from "node:path";
-import { readFile as readFile5 } from "node:fs/promises";
+import { readFile as readFile6 } from "node:fs/promises";
 var PROBE_BENCH_TIMEOUT_SEC = 300;
 function probeBenchArgs(modelPath, req, w) {
   const list = (xs, dflt) => xs && xs.length > 0 ? xs.join(",") : dflt;
@@ -31600,7 +31656,7 @@ function probeBenchArgs(modelPath, req, w) {
   ];
 }
 function benchTimings(tests) {
-  return tests.filter((t) => t.nPrompt + t.nGen > 0).map((t) => ({ nPrompt: t.nPrompt, nGen: t.nGen, nDepth: t.nDepth, msPerToken: Math.min(...t.samplesNs) / 1e6 / (t.nPrompt + t.nGen) }));
+  return tests.filter((t) => t.nPrompt + t.nGen > 0).map((t) => ({ nPrompt: t.nPrompt, nGen: t.nGen, nDepth: t.nDepth, msPerToken: steadyNs(t) / 1e6 / (t.nPrompt + t.nGen) }));
 }
 function findTiming(timings, want) {
   const t = timings.find((x) => x.nPrompt === (want.nPrompt ?? 0) && x.nGen === (want.nGen ?? 0) && x.nDepth === (want.nDepth ?? 0));
@@ -31622,7 +31678,7 @@ async function runProbeBench(binDir, modelPath, req, w, logDir, label) {
     throw new Error(`probe ${label}: ${describeOutcome("llama-bench", outcome, PROBE_BENCH_TIMEOUT_SEC)}
 ${(await readLogTail(stderrPath)).join("\n")}`);
   }
-  const tests = parseLlamaBenchJson(await readFile5(stdoutPath, "utf8"), stdoutPath);
+  const tests = parseLlamaBenchJson(await readFile6(stdoutPath, "utf8"), stdoutPath);
   return { timings: benchTimings(tests), tests };
 }
 
@@ -31859,6 +31915,11 @@ function resolveRates(hw) {
     },
     fixedDecodeMs: scalar(m2.fixedDecodeMs),
     perLayerDecodeMs: scalar(m2.perLayerDecodeMs),
+    prefillNsPerRowToken(type) {
+      const byType = m2.prefillNsPerRowTokenByType ?? {};
+      const t = standInType(type, Object.keys(byType).sort());
+      return scalar(t ? byType[t] : void 0);
+    },
     nsPerRow(type) {
       const byType = m2.decodeNsPerRowByType ?? {};
       const t = standInType(type, Object.keys(byType).sort());
@@ -31949,18 +32010,20 @@ function ubatchMatmulMs(g, r, n2, outputs) {
     if (params <= 0) continue;
     const rate = r.prefillFlops(type);
     if (!(rate.value > 0)) continue;
-    const flops = 2 * params * n2 * (1 - lastLayerSaving);
+    const keep = n2 * (1 - lastLayerSaving);
+    const flops = 2 * params * keep;
     const share = experts ? g.expertParamShare : 0;
     const eff = experts ? r.moePrefillEfficiency(type) : { value: 1, spread: 0 };
-    const ms = (flops * (1 - share) / rate.value + flops * share / (rate.value * eff.value)) * MS_PER_S;
-    terms.push({ ms, spread: Math.max(rate.fact.spread, share > 0 ? eff.spread : 0) });
+    const rowCost = r.prefillNsPerRowToken(type);
+    const rows = (g.matrixRowsByType[type] ?? 0) - (type === g.outputType && g.outputParams > 0 ? g.vocab : 0);
+    const flopMs = (flops * (1 - share) / rate.value + flops * share / (rate.value * eff.value)) * MS_PER_S;
+    const rowMs = Math.max(0, rows) * keep * rowCost.value / NS_PER_MS;
+    terms.push({ ms: flopMs + rowMs, spread: Math.max(rate.fact.spread, rowCost.spread, share > 0 ? eff.spread : 0) });
   }
   const compute = sumSpread(terms);
-  const touchedExpertShare = experts ? Math.min(1, n2 * g.expertUsed / g.expertCount) : 1;
-  const bytes3 = {};
-  for (const [type, b] of Object.entries(g.activeBytesByType)) bytes3[type] = b;
-  const stream = weightStreamMs(g, r, bytes3);
-  const memMs = experts && g.expertParamShare > 0 ? stream.ms * (1 - g.expertParamShare + g.expertParamShare * touchedExpertShare * g.expertCount / g.expertUsed) : stream.ms;
+  const stream = weightStreamMs(g, r);
+  const expertScale = experts ? Math.min(1, n2 * g.expertUsed / g.expertCount) * g.expertCount / g.expertUsed : 1;
+  const memMs = stream.ms * (1 - g.expertParamShare + g.expertParamShare * expertScale);
   return memMs > compute.ms ? { ms: memMs, spread: stream.spread } : compute;
 }
 function prefillEstimate(g, r, s) {
@@ -31980,7 +32043,8 @@ function prefillEstimate(g, r, s) {
     done += n2;
   }
   const out2 = r.decodeBandwidth(g.outputType);
-  const outputMs = g.outputParams > 0 && out2.value > 0 ? s.outputs * g.outputBytes * MS_PER_S / out2.value : 0;
+  const outRow = r.nsPerRow(g.outputType);
+  const outputMs = g.outputParams > 0 && out2.value > 0 ? s.outputs * (g.outputBytes * MS_PER_S / out2.value + g.vocab * outRow.value / NS_PER_MS) : 0;
   const parts = [sumSpread(matmul), sumSpread(attention), { ms: outputMs, spread: out2.fact.spread }, sumSpread(overhead)];
   const total = sumSpread(parts);
   return {
@@ -32008,6 +32072,10 @@ var MS_PER_S2 = 1e3;
 var AGGREGATE = -1;
 function at(series, round2) {
   return round2 === AGGREGATE ? median(series) : series[round2];
+}
+var MIN_REMAINDER_SHARE = 0.25;
+function remainder(totalMs, knownMs) {
+  return Math.max(totalMs - knownMs, MIN_REMAINDER_SHARE * totalMs);
 }
 function roundsOf(...series) {
   return series.length === 0 ? 0 : Math.min(...series.map((s) => s.length));
@@ -32097,7 +32165,7 @@ function fitDecode(obs, geo, measured, ctx) {
     roundsOf(obs.overhead.shortMs, obs.overhead.longMs, cachedF16),
     (i2) => nonNegativeLeastSquares(
       [gShort, gLong, gCached].map((g) => [1, g.layers, g.activeBytes]),
-      [at(obs.overhead.shortMs, i2) - aShort, at(obs.overhead.longMs, i2) - aLong, at(cachedF16, i2) - aCached]
+      [remainder(at(obs.overhead.shortMs, i2), aShort), remainder(at(obs.overhead.longMs, i2), aLong), remainder(at(cachedF16, i2), aCached)]
     )
   );
   measured.fixedDecodeMs = fact2(base, 0, "ms");
@@ -32115,7 +32183,7 @@ function fitDecode(obs, geo, measured, ctx) {
     const restW = rest(gw);
     const restN = gn ? rest(gn) : 0;
     const sol = solveRounds(gn && narrow ? roundsOf(wide, narrow) : wide.length, (i2) => {
-      const yw = at(wide, i2) - restW;
+      const yw = remainder(at(wide, i2), restW);
       const plain = [Math.max(1e-15, yw / gw.activeBytes), 0];
       if (!gn || !narrow) return plain;
       const split = nonNegativeLeastSquares(
@@ -32123,7 +32191,7 @@ function fitDecode(obs, geo, measured, ctx) {
           [gw.activeBytes, gw.matrixRowsPerToken],
           [gn.activeBytes, gn.matrixRowsPerToken]
         ],
-        [yw, at(narrow, i2) - restN]
+        [yw, remainder(at(narrow, i2), restN)]
       );
       const plausible = split && split[0] > 0 && split[1] * gw.matrixRowsPerToken <= MAX_ROW_SHARE_OF_WIDE * yw;
       return plausible ? split : plain;
@@ -32138,7 +32206,7 @@ function fitDecode(obs, geo, measured, ctx) {
   for (const [type, series] of Object.entries(obs.cached)) {
     const g = geo(`cached-${type}`);
     const restC = rest(g);
-    const sol = solveRounds(series.length, (i2) => g.activeBytes / Math.max(1e-9, at(series, i2) - restC) * MS_PER_S2);
+    const sol = solveRounds(series.length, (i2) => g.activeBytes / remainder(at(series, i2), restC) * MS_PER_S2);
     if (sol.value !== null) cachedByType[type] = factWithValue(sol.value, sol.samples, "B/s");
   }
   measured.decodeCachedBandwidthByType = cachedByType;
@@ -32147,7 +32215,7 @@ function fitDecode(obs, geo, measured, ctx) {
   for (const [type, wide] of Object.entries(obs.bandwidth)) {
     const g = geo(`bw-${type}`);
     const restW = rest(g);
-    const sol = solveRounds(wide.length, (i2) => g.activeBytes / Math.max(1e-9, at(wide, i2) - restW) * MS_PER_S2);
+    const sol = solveRounds(wide.length, (i2) => g.activeBytes / remainder(at(wide, i2), restW) * MS_PER_S2);
     if (sol.value !== null && (!bestEffective || sol.value > bestEffective.value)) bestEffective = factWithValue(sol.value, sol.samples, "B/s");
   }
   if (bestEffective) measured.decodeBandwidthBytesPerSec = bestEffective;
@@ -32177,10 +32245,10 @@ function emptyMeasured(seed) {
     serverFirstTokenOverheadMs: null
   };
 }
-function prefillFlops(g, tokens) {
-  const body = Object.values(g.bodyParamsByType).reduce((a2, b) => a2 + b, 0);
-  return 2 * body * tokens * (1 - g.ffnParamShare * (1 - 1 / tokens) / g.layers);
+function prefillKeptTokens(g, tokens) {
+  return tokens * (1 - g.ffnParamShare * (1 - 1 / tokens) / g.layers);
 }
+var MAX_ROW_SHARE = 0.5;
 function fitProbeFacts(obs, profiles, ctx) {
   const geo = geometryOf(profiles);
   const key2 = kvKey(ctx.kvType, ctx.flashAttention);
@@ -32208,14 +32276,31 @@ function fitProbeFacts(obs, profiles, ctx) {
   const decodeShape = { startPos: 0, tokens: obs.decodeTokens, cells: kvCells(obs.decodeTokens), kvKey: key2, kvType: ctx.kvType };
   const prefillShape = { startPos: 0, tokens: obs.prefillTokens, ubatch: obs.prefillTokens, cells: kvCells(obs.prefillTokens), outputs: 1 };
   const rDecode = ratesOf(measured, ctx.cacheBytes);
+  const rowCosts = {};
   for (const [type, series] of Object.entries(obs.prefill)) {
-    const g = geo(`pf-${type}`);
-    const flops = prefillFlops(g, obs.prefillTokens);
-    const est = prefillEstimate(g, rDecode, prefillShape);
-    const rest = est.attentionMs + est.outputMs + est.overheadMs;
-    const sol = solveRounds(series.length, (i2) => flops / Math.max(1e-9, at(series, i2) * obs.prefillTokens - rest) * MS_PER_S2);
-    if (sol.value !== null) measured.prefillFlopsByType[type] = factWithValue(sol.value, sol.samples, "FLOP/s");
+    const models = [{ g: geo(`pf-${type}`), series }];
+    const wide = obs.prefillWide?.[type];
+    if (wide && profiles[`pfw-${type}`]) models.push({ g: geo(`pfw-${type}`), series: wide });
+    const terms = models.map(({ g, series: ms }) => {
+      const est = prefillEstimate(g, rDecode, prefillShape);
+      const keep = prefillKeptTokens(g, obs.prefillTokens);
+      const bodyRows = g.matrixRowsPerToken - (g.outputParams > 0 ? g.vocab : 0);
+      return { ms, rest: est.attentionMs + est.outputMs + est.overheadMs, flops: 2 * Object.values(g.bodyParamsByType).reduce((a2, b) => a2 + b, 0) * keep, rowTokens: bodyRows * keep };
+    });
+    const sol = solveRounds(roundsOf(...terms.map((t) => t.ms)), (i2) => {
+      const y = terms.map((t) => remainder(at(t.ms, i2) * obs.prefillTokens, t.rest));
+      const plain = [Math.max(1e-18, y[0] / terms[0].flops), 0];
+      if (terms.length < 2) return plain;
+      const split = nonNegativeLeastSquares(terms.map((t) => [t.flops, t.rowTokens]), y);
+      const plausible = split && split[0] > 0 && split[1] * terms[0].rowTokens <= MAX_ROW_SHARE * y[0];
+      return plausible ? split : plain;
+    });
+    if (!sol.value) continue;
+    const rate = (x) => MS_PER_S2 / x[0];
+    measured.prefillFlopsByType[type] = factWithValue(rate(sol.value), sol.samples.map(rate), "FLOP/s");
+    rowCosts[type] = factWithValue(sol.value[1] * NS_PER_MS2, sol.samples.map((x) => x[1] * NS_PER_MS2), "ns/(row\xB7token)");
   }
+  measured.prefillNsPerRowTokenByType = rowCosts;
   const bestPrefill = Object.values(measured.prefillFlopsByType).sort((x, y) => y.value - x.value)[0];
   if (bestPrefill) measured.prefillFlopsPerSec = bestPrefill;
   if (obs.moe) {
@@ -32234,8 +32319,8 @@ function fitProbeFacts(obs, profiles, ctx) {
       const denseMs = pre.matmulMs * (1 - g.expertParamShare);
       const expertAtDenseRateMs = pre.matmulMs * g.expertParamShare;
       const sol = solveRounds(series.length, (i2) => {
-        const expertMs = at(series, i2) * obs.prefillTokens - rest - denseMs;
-        return expertMs > 0 ? Math.min(1, expertAtDenseRateMs / expertMs) : 1;
+        const expertMs = remainder(at(series, i2) * obs.prefillTokens, rest + denseMs);
+        return Math.min(1, expertAtDenseRateMs / expertMs);
       });
       if (sol.value !== null) eff[type] = factWithValue(sol.value, sol.samples, "ratio to the dense rate");
     }
@@ -32277,6 +32362,7 @@ var DEFAULT_CACHE_BYTES = 32 * 1024 ** 2;
 var PROBE_RAM_SHARE = 1 / 4;
 var MIN_BW_LAYERS = 1;
 var PREFILL_LAYERS = 8;
+var PREFILL_WIDE_LAYERS = 1;
 var OVERHEAD_LAYERS = [2, 16];
 var OVERHEAD_MIN_LONG_LAYERS = 4;
 var OVERHEAD_CACHE_SHARE = 0.75;
@@ -32318,6 +32404,7 @@ function probePlan(d, opts = {}) {
     models.push({ id: `bw-${type}`, source: bwSource, type });
     models.push({ id: `bwn-${type}`, source: bwnSource, type });
     models.push({ id: `pf-${type}`, source: bwnSource, type, pruneToLayers: Math.min(PREFILL_LAYERS, bwnSource.layers) });
+    models.push({ id: `pfw-${type}`, source: bwSource, type, pruneToLayers: Math.min(PREFILL_WIDE_LAYERS, bwLayers) });
   }
   const ovhGeometry = { embeddingLength: 256, feedForwardLength: 768, heads: 4, kvHeads: 2, vocabSize: 512 };
   const ovhLayerBytes = llamaLayerParams(ovhGeometry) * 2;
@@ -32394,7 +32481,7 @@ async function observeServer(opts) {
 // src/hardware/schema.ts
 var import_ajv3 = __toESM(require_ajv(), 1);
 var import_ajv_formats = __toESM(require_dist2(), 1);
-import { readFile as readFile6 } from "node:fs/promises";
+import { readFile as readFile7 } from "node:fs/promises";
 
 // src/hardware/hardware.schema.json
 var hardware_schema_default = {
@@ -32795,6 +32882,15 @@ var hardware_schema_default = {
           additionalProperties: {
             $ref: "#/$defs/measuredFact"
           }
+        },
+        prefillNsPerRowTokenByType: {
+          type: "object",
+          propertyNames: {
+            pattern: "^[A-Za-z0-9_+.-]+$"
+          },
+          additionalProperties: {
+            $ref: "#/$defs/measuredFact"
+          }
         }
       }
     },
@@ -32880,7 +32976,7 @@ function parseHardwareProfile(text, source) {
 async function readHardwareProfile(path10) {
   let text;
   try {
-    text = await readFile6(path10, "utf8");
+    text = await readFile7(path10, "utf8");
   } catch (err) {
     throw new InputError(path10, null, `cannot read the hardware profile: ${err instanceof Error ? err.message : String(err)}`);
   }
@@ -32895,7 +32991,7 @@ async function writeHardwareProfile(path10, profile) {
 }
 
 // src/hardware/system.ts
-import { readdir as readdir2, readFile as readFile7 } from "node:fs/promises";
+import { readdir as readdir2, readFile as readFile8 } from "node:fs/promises";
 import { arch, availableParallelism as availableParallelism2, cpus as cpus2, freemem, platform as platform2, release, totalmem } from "node:os";
 import { join as join20 } from "node:path";
 function parseCacheSize(text) {
@@ -32967,7 +33063,7 @@ function parseCpuinfoModel(text) {
 }
 async function readText(path10) {
   try {
-    return await readFile7(path10, "utf8");
+    return await readFile8(path10, "utf8");
   } catch {
     return null;
   }
@@ -33033,7 +33129,7 @@ var KV_PROBE_TOKENS = 16;
 var SERVER_ROUNDS = 3;
 var PROBE_BUDGET_SEC = 150;
 var EXTRA_ROUND_DEADLINES_SEC = { decode: 60, kv: 85, prefill: 110 };
-var OPTIONAL_PARTS_BUDGET_SEC = 110;
+var QUANTIZED_KV_KEY = "q8_0+fa";
 var TOOL_TIMEOUT_MS = 2e4;
 var QUICK_TYPES = ["F16", "Q8_0"];
 var QUICK_CACHE_MULTIPLE = 1;
@@ -33047,6 +33143,9 @@ var runTool = async (file, args) => {
 };
 function cachedProfilePath(cacheDir2, fingerprint, quick = false) {
   return join21(cacheDir2, `hardware-${fingerprint}${quick ? "-quick" : ""}.json`);
+}
+function observationsPath(profilePath) {
+  return profilePath.replace(/\.json$/, ".observations.json");
 }
 function prefixed(prefix, rec) {
   return Object.fromEntries(Object.entries(rec).map(([k, v]) => [`${prefix}${k}`, v]));
@@ -33138,6 +33237,7 @@ async function probeHardware(opts) {
   const pair = () => ({ shallowDepth: 0, deepDepth: KV_PROBE_DEPTH, tokens: KV_PROBE_TOKENS, shallowMs: [], deepMs: [] });
   const kvDecode = { a: pair(), b: pair() };
   const kvPrefill = { a: { ...pair(), tokens: PREFILL_TOKENS }, b: { ...pair(), tokens: PREFILL_TOKENS } };
+  const kvQuant = !opts.quick && QUANTIZED_KV_KEY !== kvKeyDefault ? { a: pair(), b: pair() } : null;
   const kvSeries = () => [kvDecode.a.deepMs, kvDecode.b.deepMs, kvDecode.a.shallowMs, kvDecode.b.shallowMs, kvPrefill.a.deepMs, kvPrefill.b.deepMs];
   for (let round2 = 0; moreRounds(round2, kvSeries, EXTRA_ROUND_DEADLINES_SEC.kv); round2++) {
     for (const which of ["a", "b"]) {
@@ -33146,16 +33246,24 @@ async function probeHardware(opts) {
       kvDecode[which].deepMs.push(findTiming(timings, { nGen: KV_PROBE_TOKENS, nDepth: KV_PROBE_DEPTH }).msPerToken);
       kvPrefill[which].shallowMs.push(findTiming(timings, { nPrompt: PREFILL_TOKENS }).msPerToken);
       kvPrefill[which].deepMs.push(findTiming(timings, { nPrompt: PREFILL_TOKENS, nDepth: KV_PROBE_DEPTH }).msPerToken);
+      if (kvQuant && round2 < rounds) {
+        const q = await bench(`kv-${which}`, { gen: [KV_PROBE_TOKENS], depth: [0, KV_PROBE_DEPTH], reps: Math.min(reps, 2), kvType: "q8_0", flashAttention: true }, round2, "-q8");
+        kvQuant[which].shallowMs.push(findTiming(q.timings, { nGen: KV_PROBE_TOKENS }).msPerToken);
+        kvQuant[which].deepMs.push(findTiming(q.timings, { nGen: KV_PROBE_TOKENS, nDepth: KV_PROBE_DEPTH }).msPerToken);
+      }
     }
   }
   obs.kvDecode[kvKeyDefault] = kvDecode;
+  if (kvQuant) obs.kvDecode[QUANTIZED_KV_KEY] = kvQuant;
   obs.kvPrefill = kvPrefill;
   lap("kv_depth");
-  const prefillSeries = () => [...Object.values(obs.prefill), ...Object.values(obs.moe.prefillMsByType)];
+  const prefillSeries = () => [...Object.values(obs.prefill), ...Object.values(obs.prefillWide ?? {}), ...Object.values(obs.moe.prefillMsByType)];
   for (let round2 = 0; moreRounds(round2, prefillSeries, EXTRA_ROUND_DEADLINES_SEC.prefill); round2++) {
     for (const type of plan2.types) {
-      const { timings } = await bench(`pf-${type}`, { prompt: [PREFILL_TOKENS], reps }, round2);
-      (obs.prefill[type] ??= []).push(findTiming(timings, { nPrompt: PREFILL_TOKENS }).msPerToken);
+      for (const [id, into] of [[`pf-${type}`, obs.prefill], [`pfw-${type}`, obs.prefillWide ??= {}]]) {
+        const { timings } = await bench(id, { prompt: [PREFILL_TOKENS], reps }, round2);
+        (into[type] ??= []).push(findTiming(timings, { nPrompt: PREFILL_TOKENS }).msPerToken);
+      }
     }
     for (const type of plan2.types) {
       const gen = type === "F16" ? [DECODE_TOKENS] : [];
@@ -33180,18 +33288,6 @@ async function probeHardware(opts) {
     );
   }
   lap("server");
-  if (!opts.quick && (performance4.now() - t0) / 1e3 < OPTIONAL_PARTS_BUDGET_SEC) {
-    const q = { a: pair(), b: pair() };
-    for (let round2 = 0; round2 < rounds; round2++) {
-      for (const which of ["a", "b"]) {
-        const { timings } = await bench(`kv-${which}`, { gen: [KV_PROBE_TOKENS], depth: [0, KV_PROBE_DEPTH], reps, kvType: "q8_0", flashAttention: true }, round2, "-q8");
-        q[which].shallowMs.push(findTiming(timings, { nGen: KV_PROBE_TOKENS }).msPerToken);
-        q[which].deepMs.push(findTiming(timings, { nGen: KV_PROBE_TOKENS, nDepth: KV_PROBE_DEPTH }).msPerToken);
-      }
-    }
-    obs.kvDecode["q8_0+fa"] = q;
-    lap("kv_depth_q8_0");
-  }
   const measured = fitProbeFacts(obs, profiles, { kvType: workload.kvType, flashAttention: workload.flashAttention, cacheBytes: plan2.cacheBytes });
   const noisy = Object.entries({ ...measured.decodeBandwidthByType, ...prefixed("prefill ", measured.prefillFlopsByType) }).filter(([, f]) => f.spread > PROBE_WARN_SPREAD).map(([k, f]) => `${k} \xB1${(100 * f.spread).toFixed(0)} %`);
   if (noisy.length > 0) {
@@ -33219,6 +33315,7 @@ async function probeHardware(opts) {
     measuredAt: opts.now()
   };
   await writeHardwareProfile(cachePath, profile);
+  await writeFileAtomic(observationsPath(cachePath), stableStringify({ observations: obs, probe_models: Object.fromEntries(files) }));
   opts.log(`probe: done in ${seconds.total} s \u2192 ${cachePath}`);
   if (seconds.total > PROBE_BUDGET_SEC) opts.log(`probe: took longer than its ${PROBE_BUDGET_SEC} s budget (a busy machine makes every run slower)`);
   return profile;
@@ -33667,6 +33764,102 @@ var report_schema_default = {
           items: {
             $ref: "#/definitions/scenarioResult"
           }
+        },
+        llama_memory: {
+          description: "The memory estimate beside the buffers llama.cpp logged when llama-server loaded this model at the workload's context; error_pct = (estimate - logged) / logged x 100.",
+          type: "object",
+          required: [
+            "logged",
+            "estimated",
+            "error_pct"
+          ],
+          additionalProperties: false,
+          properties: {
+            logged: {
+              type: "object",
+              required: [
+                "model_bytes",
+                "kv_bytes",
+                "compute_bytes"
+              ],
+              additionalProperties: false,
+              properties: {
+                model_bytes: {
+                  type: [
+                    "number",
+                    "null"
+                  ],
+                  minimum: 0
+                },
+                kv_bytes: {
+                  type: [
+                    "number",
+                    "null"
+                  ],
+                  minimum: 0
+                },
+                compute_bytes: {
+                  type: [
+                    "number",
+                    "null"
+                  ],
+                  minimum: 0
+                }
+              }
+            },
+            estimated: {
+              type: "object",
+              required: [
+                "model_bytes",
+                "kv_bytes",
+                "compute_bytes"
+              ],
+              additionalProperties: false,
+              properties: {
+                model_bytes: {
+                  type: "number",
+                  minimum: 0
+                },
+                kv_bytes: {
+                  type: "number",
+                  minimum: 0
+                },
+                compute_bytes: {
+                  type: "number",
+                  minimum: 0
+                }
+              }
+            },
+            error_pct: {
+              type: "object",
+              required: [
+                "model",
+                "kv",
+                "compute"
+              ],
+              additionalProperties: false,
+              properties: {
+                model: {
+                  type: [
+                    "number",
+                    "null"
+                  ]
+                },
+                kv: {
+                  type: [
+                    "number",
+                    "null"
+                  ]
+                },
+                compute: {
+                  type: [
+                    "number",
+                    "null"
+                  ]
+                }
+              }
+            }
+          }
         }
       }
     },
@@ -34099,11 +34292,11 @@ function mostUsefulError3(errors) {
 }
 
 // src/report/io.ts
-import { readFile as readFile8 } from "node:fs/promises";
+import { readFile as readFile9 } from "node:fs/promises";
 async function readReport(path10) {
   let text;
   try {
-    text = await readFile8(path10, "utf8");
+    text = await readFile9(path10, "utf8");
   } catch (err) {
     throw new InputError(path10, null, `cannot read the report: ${errorMessage(err)}`);
   }
@@ -34210,6 +34403,16 @@ function profileLine(model) {
   if (p.modelClass !== "causal-lm") parts.push(p.modelClass);
   if (model.fit) parts.push(`fit: ${model.fit.status}`);
   return parts.join(" \xB7 ");
+}
+function memoryCheckLine(model) {
+  const m2 = model.llama_memory;
+  if (!m2) return "";
+  const part = (name, est, logged, pct2) => logged === null ? `${name} ${formatBytes(est)} / not logged` : `${name} ${formatBytes(est)} / ${formatBytes(logged)} (${pct2 === null ? "n/a" : `${pct2 > 0 ? "+" : ""}${pct2.toFixed(1)} %`})`;
+  return "memory estimate / llama.cpp buffers: " + [
+    part("model", m2.estimated.model_bytes, m2.logged.model_bytes, m2.error_pct.model),
+    part("KV", m2.estimated.kv_bytes, m2.logged.kv_bytes, m2.error_pct.kv),
+    part("compute", m2.estimated.compute_bytes, m2.logged.compute_bytes, m2.error_pct.compute)
+  ].join(" \xB7 ");
 }
 function breakdownText(breakdown) {
   if (!breakdown || Object.keys(breakdown).length === 0) return "";
@@ -34551,11 +34754,14 @@ ${rows.join("\n")}
     const error = model.error ? `**error:** ${escapeMarkdown(model.error)}
 
 ` : "";
+    const memory = memoryCheckLine(model) ? `${escapeMarkdown(memoryCheckLine(model))}
+
+` : "";
     return `<details><summary>${summary}</summary>
 
 ${error}${table}${notes.length > 0 ? `${notes.join("\n")}
 
-` : ""}</details>
+` : ""}${memory}</details>
 
 `;
   });
@@ -34791,7 +34997,7 @@ function modelsBlock(report) {
     const fails = modelFails(model, failing);
     const error = model.error ? `<p><strong>error:</strong> ${escapeHtml(model.error)}</p>` : "";
     const table = model.scenarios.length ? `<table><thead><tr><th>scenario</th><th>predicted</th><th>range</th><th>observed</th><th>samples</th><th>spread</th><th>ratio</th><th>|error|</th><th>verdict</th><th>breakdown</th></tr></thead><tbody>${rows}</tbody></table>` : "";
-    return `<details${fails ? " open" : ""}><summary>${mark(!fails)} <strong>${escapeHtml(model.ref)}</strong> \u2014 ${escapeHtml(profileLine(model))}</summary><p class="note">path: <code>${escapeHtml(model.path)}</code></p>${error}${table}</details>`;
+    return `<details${fails ? " open" : ""}><summary>${mark(!fails)} <strong>${escapeHtml(model.ref)}</strong> \u2014 ${escapeHtml(profileLine(model))}</summary><p class="note">path: <code>${escapeHtml(model.path)}</code></p>${error}${table}${memoryCheckLine(model) ? `<p class="note">${escapeHtml(memoryCheckLine(model))}</p>` : ""}</details>`;
   });
   return `<h2>Models</h2>${blocks.join("\n")}
 `;
@@ -34976,8 +35182,9 @@ function round(x, digits = 4) {
   if (!Number.isFinite(x) || x === 0) return x;
   return Number(x.toPrecision(digits + 2));
 }
+var MAX_RANGE_HALF = 0.5;
 function timeRange(ms, spread2) {
-  const half = spread2 / 2 + MODEL_ERROR_FRACTION;
+  const half = Math.min(MAX_RANGE_HALF, spread2 / 2 + MODEL_ERROR_FRACTION);
   return [ms * (1 - half), ms * (1 + half)];
 }
 function tokPerSec(name, msPerToken, spread2, breakdown) {
@@ -35160,9 +35367,6 @@ function renderFitTable(rows) {
   return out2.join("\n");
 }
 
-// src/fit/llama-log.ts
-var UNIT = { B: 1, KiB: 1024, MiB: 1024 ** 2, GiB: 1024 ** 3 };
-
 // src/pipeline/builtin-estimator.ts
 function builtinEstimator() {
   return {
@@ -35325,7 +35529,15 @@ async function validateModel(p, model, prediction) {
     const err = r.abs_error_pct === null ? "" : ` |error| ${r.abs_error_pct.toFixed(1)} %`;
     p.log(`${model.ref} ${r.scenario}: ${r.verdict}${err}${r.detail.reason ? ` (${r.detail.reason})` : ""}`);
   }
-  return { ref: model.ref, path: model.path, profile: model.profile, fit: prediction?.fit ?? null, error: null, scenarios };
+  const report = { ref: model.ref, path: model.path, profile: model.profile, fit: prediction?.fit ?? null, error: null, scenarios };
+  const logged = observations.find((o2) => o2.llamaMemory)?.llamaMemory;
+  if (prediction && logged) {
+    report.llama_memory = llamaMemoryCheck(prediction.fit, logged);
+    const e = report.llama_memory.error_pct;
+    const f = (x) => x === null ? "n/a" : `${x > 0 ? "+" : ""}${x.toFixed(1)} %`;
+    p.log(`${model.ref} memory vs llama.cpp's buffers: model ${f(e.model)}, KV ${f(e.kv)}, compute ${f(e.compute)}`);
+  }
+  return report;
 }
 async function validate5(p) {
   const started = p.now();
@@ -35373,7 +35585,7 @@ async function validate5(p) {
 // src/pipeline/run.ts
 async function readText2(path10, what) {
   try {
-    return await readFile9(path10, "utf8");
+    return await readFile10(path10, "utf8");
   } catch (err) {
     throw new InputError(path10, null, `cannot read ${what}: ${err.code ?? String(err)}`);
   }
@@ -35391,7 +35603,7 @@ async function collectRefs(cfg, binDir, hooks) {
     const spec2 = parseSynthSpec(await readText2(specPath, "the synthetic corpus spec"), specPath);
     const out2 = join23(cacheRoot(cfg.cacheDir), "synthetic");
     const { manifestPath } = await synthesize(spec2, out2, await binDir(), hooks.log);
-    refs.push(...parseManifest(await readFile9(manifestPath, "utf8"), manifestPath, out2));
+    refs.push(...parseManifest(await readFile10(manifestPath, "utf8"), manifestPath, out2));
   } else if (cfg.corpus) {
     const file = corpusPath(cfg.corpus, packageRoot());
     if (!file) throw new InputError("corpus", null, `unknown corpus "${cfg.corpus}"`);
@@ -35483,12 +35695,12 @@ async function loadModelProfile(arg, opts) {
 }
 
 // src/pipeline/check.ts
-import { readFile as readFile10 } from "node:fs/promises";
+import { readFile as readFile11 } from "node:fs/promises";
 async function gateReports(paths, opts) {
   if (opts.scenario !== "all" && !SCENARIO_IDS.includes(opts.scenario)) {
     throw new InputError("--scenario", null, `expected all or one of ${SCENARIO_IDS.join(", ")}, got "${opts.scenario}"`);
   }
-  const text = await readFile10(opts.thresholdsPath, "utf8").catch(() => {
+  const text = await readFile11(opts.thresholdsPath, "utf8").catch(() => {
     throw new InputError(opts.thresholdsPath, null, "cannot read the thresholds");
   });
   const thresholds = parseThresholds(text, opts.thresholdsPath);
@@ -35548,7 +35760,14 @@ function accuracyRow(ref, sizeBytes, prediction, observations) {
       note: o2?.error?.reason ?? prediction.notPredicted[s] ?? null
     };
   }
-  return { ref, sizeBytes, cells };
+  const logged = observations.find((o2) => o2.llamaMemory)?.llamaMemory;
+  return { ref, sizeBytes, cells, memory: logged ? llamaMemoryCheck(prediction.fit, logged) : null };
+}
+function summarizeMemory(rows) {
+  return ["model", "kv", "compute"].map((buffer) => {
+    const errs = rows.map((r) => r.memory?.error_pct[buffer] ?? null).filter((e) => e !== null).map(Math.abs);
+    return { buffer, models: errs.length, medianPct: errs.length > 0 ? median(errs) : null, maxPct: errs.length > 0 ? Math.max(...errs) : null };
+  });
 }
 function summarizeAccuracy(rows) {
   return SCENARIO_IDS.map((s) => {
@@ -35565,9 +35784,10 @@ function fmt(x, digits = 1) {
   return x >= 1e3 ? x.toFixed(0) : x.toFixed(digits);
 }
 var SHORT = { steady_decode: "decode", prefill: "prefill", first_token: "first_tok", kv_warm_reuse: "warm" };
-function renderAccuracy(rows, summary) {
+function renderAccuracy(rows, summary, memory = []) {
   const lines = [];
-  const head = ["model".padEnd(20), "MiB".padStart(6), ...SCENARIO_IDS.map((s) => `${SHORT[s]} pred/obs (err%|best)`.padStart(28))];
+  const signed = (x) => x === null ? "\u2014" : `${x > 0 ? "+" : ""}${x.toFixed(1)}`;
+  const head = ["model".padEnd(MODEL_COLUMN), "MiB".padStart(6), ...SCENARIO_IDS.map((s) => `${SHORT[s]} pred/obs (err%|best)`.padStart(28))];
   lines.push(head.join(" "));
   for (const r of rows) {
     const cells = SCENARIO_IDS.map((s) => {
@@ -35575,7 +35795,8 @@ function renderAccuracy(rows, summary) {
       const text = c3.errorPct === null ? c3.note ? "n/a" : "\u2014" : `${fmt(c3.predicted)}/${fmt(c3.observed)} (${fmt(c3.errorPct)}|${fmt(c3.bestErrorPct)})`;
       return text.padStart(28);
     });
-    lines.push([r.ref.slice(0, 20).padEnd(20), (r.sizeBytes / 1024 ** 2).toFixed(0).padStart(6), ...cells].join(" "));
+    const mem = r.memory ? `mem% ${signed(r.memory.error_pct.model)}/${signed(r.memory.error_pct.kv)}/${signed(r.memory.error_pct.compute)}` : "";
+    lines.push([shortRef(r.ref).padEnd(MODEL_COLUMN), (r.sizeBytes / 1024 ** 2).toFixed(0).padStart(6), ...cells, mem].join(" ").trimEnd());
   }
   lines.push("");
   for (const s of summary) {
@@ -35584,7 +35805,14 @@ function renderAccuracy(rows, summary) {
       `${s.scenario.padEnd(14)} models ${String(s.models).padStart(2)}  median |error| ${fmt(s.medianPct)} % (target \u2264 ${t.medianPct})  max ${fmt(s.maxPct)} % (target \u2264 ${t.maxPct})  ${s.meetsTarget ? "MEETS" : "MISSES"}  (vs best samples: median ${fmt(s.bestMedianPct)} %)`
     );
   }
+  for (const m2 of memory) {
+    lines.push(`memory ${m2.buffer.padEnd(7)} models ${String(m2.models).padStart(2)}  median |error| ${fmt(m2.medianPct)} %  max ${fmt(m2.maxPct)} %  (estimate vs llama.cpp's logged buffer)`);
+  }
   return lines.join("\n");
+}
+var MODEL_COLUMN = 26;
+function shortRef(ref) {
+  return ref.slice(ref.indexOf("/") + 1).slice(0, MODEL_COLUMN);
 }
 
 // src/accuracy/benchmark.ts
@@ -35620,11 +35848,12 @@ async function runAccuracyBenchmark(opts) {
     opts.log(renderAccuracy([row], []).split("\n")[1] ?? "");
   }
   const summary = summarizeAccuracy(rows);
-  opts.log(renderAccuracy(rows, summary));
+  const memory = summarizeMemory(rows);
+  opts.log(renderAccuracy(rows, summary, memory));
   const resultsPath = join24(opts.workDir, "accuracy.json");
-  await writeFileAtomic(resultsPath, stableStringify({ generated_at: now(), hardware_fingerprint: hardware2.fingerprint, workload, rows, summary }));
+  await writeFileAtomic(resultsPath, stableStringify({ generated_at: now(), hardware_fingerprint: hardware2.fingerprint, workload, rows, summary, memory }));
   opts.log(`accuracy: results \u2192 ${resultsPath}`);
-  return { rows, summary, resultsPath };
+  return { rows, summary, memory, resultsPath };
 }
 
 // src/cli/commands.ts
@@ -35834,7 +36063,7 @@ var handlers = {
     const outDir = str3(args.values.out);
     if (!outDir) throw new InputError("synth", "--out", "is required");
     const specPath = resolve4(str3(args.values.spec) ?? syntheticSpecPath());
-    const spec2 = parseSynthSpec(await readFile11(specPath, "utf8").catch(() => {
+    const spec2 = parseSynthSpec(await readFile12(specPath, "utf8").catch(() => {
       throw new InputError(specPath, null, "cannot read the spec");
     }), specPath);
     const { binDir } = await locateLlama({ binDir: str3(args.values["llama-bin"]), cacheDir: str3(args.values["cache-dir"]), log });
