@@ -15,7 +15,13 @@ export const ACCURACY_TARGETS: Readonly<Record<ScenarioId, { medianPct: number; 
 
 export interface AccuracyCell {
   predicted: number | null
+  /** The median of the passes' observations. */
   observed: number | null
+  /** Each pass's observation (null where that pass failed), in pass order. */
+  passes: (number | null)[]
+  /** (max − min) / median of the passes, %: how far the same run moves between passes minutes apart. */
+  passDeltaPct: number | null
+  /** The largest within-run spread of the passes. */
   spread: number | null
   errorPct: number | null
   /** The least-disturbed sample (fastest) and its error: on a shared machine, the noise-free side of the picture. */
@@ -47,48 +53,71 @@ export interface ScenarioAccuracy {
   maxPct: number | null
   /** The same over the best samples (diagnostic). */
   bestMedianPct: number | null
+  /**
+   * Median over the models of the pass-to-pass difference (passDeltaPct): the machine's own run-to-run noise. Errors
+   * much below it cannot be told apart from noise on this machine.
+   */
+  runToRunPct: number | null
   meetsTarget: boolean
 }
 
-/** One model's cells from its prediction and observations. */
-export function accuracyRow(ref: string, sizeBytes: number, prediction: Prediction, observations: readonly Observation[]): AccuracyRow {
+function medianOrNull(xs: readonly number[]): number | null {
+  return xs.length > 0 ? median(xs) : null
+}
+
+/** One model's cells from its prediction and each pass's observations (passes run minutes apart). */
+export function accuracyRow(ref: string, sizeBytes: number, prediction: Prediction, passes: readonly (readonly Observation[])[]): AccuracyRow {
   const cells = {} as Record<ScenarioId, AccuracyCell>
   for (const s of SCENARIO_IDS) {
     const p = prediction.scenarios.find((x) => x.scenario === s) ?? null
-    const o = observations.find((x) => x.scenario === s) ?? null
-    const observed = o?.observed ?? null
+    const os = passes.map((obs) => obs.find((x) => x.scenario === s) ?? null)
+    const values = os.map((o) => o?.observed ?? null)
+    const got = values.filter((v): v is number => v !== null)
+    const observed = medianOrNull(got)
     const predicted = p?.predicted ?? null
-    const all = o ? [...o.samples, ...o.droppedSamples] : []
+    const all = os.flatMap((o) => (o ? [...o.samples, ...o.droppedSamples] : []))
     const best = all.length === 0 ? null : SCENARIO_UNITS[s] === 'ms' ? Math.min(...all) : Math.max(...all)
+    const spreads = os.map((o) => o?.spread ?? null).filter((x): x is number => x !== null)
     cells[s] = {
       predicted,
       observed,
-      spread: o?.spread ?? null,
+      passes: values,
+      passDeltaPct: got.length >= 2 && observed ? (100 * (Math.max(...got) - Math.min(...got))) / observed : null,
+      spread: spreads.length > 0 ? Math.max(...spreads) : null,
       errorPct: predicted !== null && observed !== null ? absErrorPct(predicted, observed) : null,
       best,
       bestErrorPct: predicted !== null && best !== null ? absErrorPct(predicted, best) : null,
-      note: o?.error?.reason ?? prediction.notPredicted[s] ?? null
+      note: os.find((o) => o?.error)?.error?.reason ?? prediction.notPredicted[s] ?? null
     }
   }
-  const logged = observations.find((o) => o.llamaMemory)?.llamaMemory
+  const logged = passes.flat().find((o) => o.llamaMemory)?.llamaMemory
   return { ref, sizeBytes, cells, memory: logged ? llamaMemoryCheck(prediction.fit, logged) : null }
-}
-
-export function summarizeMemory(rows: readonly AccuracyRow[]): MemoryAccuracy[] {
-  return (['model', 'kv', 'compute'] as const).map((buffer) => {
-    const errs = rows.map((r) => r.memory?.error_pct[buffer] ?? null).filter((e): e is number => e !== null).map(Math.abs)
-    return { buffer, models: errs.length, medianPct: errs.length > 0 ? median(errs) : null, maxPct: errs.length > 0 ? Math.max(...errs) : null }
-  })
 }
 
 export function summarizeAccuracy(rows: readonly AccuracyRow[]): ScenarioAccuracy[] {
   return SCENARIO_IDS.map((s) => {
     const errs = rows.map((r) => r.cells[s].errorPct).filter((e): e is number => e !== null)
-    const med = errs.length > 0 ? median(errs) : null
+    const med = medianOrNull(errs)
     const max = errs.length > 0 ? Math.max(...errs) : null
     const t = ACCURACY_TARGETS[s]
     const bestErrs = rows.map((r) => r.cells[s].bestErrorPct).filter((e): e is number => e !== null)
-    return { scenario: s, models: errs.length, medianPct: med, maxPct: max, bestMedianPct: bestErrs.length > 0 ? median(bestErrs) : null, meetsTarget: med !== null && max !== null && med <= t.medianPct && max <= t.maxPct }
+    const deltas = rows.map((r) => r.cells[s].passDeltaPct).filter((e): e is number => e !== null)
+    return {
+      scenario: s,
+      models: errs.length,
+      medianPct: med,
+      maxPct: max,
+      bestMedianPct: medianOrNull(bestErrs),
+      runToRunPct: medianOrNull(deltas),
+      meetsTarget: med !== null && max !== null && med <= t.medianPct && max <= t.maxPct
+    }
+  })
+}
+
+export function summarizeMemory(rows: readonly AccuracyRow[]): MemoryAccuracy[] {
+  return (['model', 'kv', 'compute'] as const).map((buffer) => {
+    const errs = rows.map((r) => r.memory?.error_pct[buffer] ?? null).filter((e): e is number => e !== null).map(Math.abs)
+    return { buffer, models: errs.length, medianPct: medianOrNull(errs), maxPct: errs.length > 0 ? Math.max(...errs) : null }
   })
 }
 
@@ -99,16 +128,19 @@ function fmt(x: number | null, digits = 1): string {
 
 const SHORT: Record<ScenarioId, string> = { steady_decode: 'decode', prefill: 'prefill', first_token: 'first_tok', kv_warm_reuse: 'warm' }
 
-/** A fixed-width text table: one row per model (predicted / observed / error per scenario), then the summary. */
+/**
+ * A fixed-width text table: one row per model (predicted / observed, |error| and the pass-to-pass difference per
+ * scenario), then the summary against the targets and the memory check.
+ */
 export function renderAccuracy(rows: readonly AccuracyRow[], summary: readonly ScenarioAccuracy[], memory: readonly MemoryAccuracy[] = []): string {
   const lines: string[] = []
   const signed = (x: number | null): string => (x === null ? '—' : `${x > 0 ? '+' : ''}${x.toFixed(1)}`)
-  const head = ['model'.padEnd(MODEL_COLUMN), 'MiB'.padStart(6), ...SCENARIO_IDS.map((s) => `${SHORT[s]} pred/obs (err%|best)`.padStart(28))]
+  const head = ['model'.padEnd(MODEL_COLUMN), 'MiB'.padStart(6), ...SCENARIO_IDS.map((s) => `${SHORT[s]} pred/obs (err%|Δpass%)`.padStart(28))]
   lines.push(head.join(' '))
   for (const r of rows) {
     const cells = SCENARIO_IDS.map((s) => {
       const c = r.cells[s]
-      const text = c.errorPct === null ? (c.note ? 'n/a' : '—') : `${fmt(c.predicted)}/${fmt(c.observed)} (${fmt(c.errorPct)}|${fmt(c.bestErrorPct)})`
+      const text = c.errorPct === null ? (c.note ? 'n/a' : '—') : `${fmt(c.predicted)}/${fmt(c.observed)} (${fmt(c.errorPct)}|${fmt(c.passDeltaPct)})`
       return text.padStart(28)
     })
     const mem = r.memory ? `mem% ${signed(r.memory.error_pct.model)}/${signed(r.memory.error_pct.kv)}/${signed(r.memory.error_pct.compute)}` : ''
@@ -118,7 +150,7 @@ export function renderAccuracy(rows: readonly AccuracyRow[], summary: readonly S
   for (const s of summary) {
     const t = ACCURACY_TARGETS[s.scenario]
     lines.push(
-      `${s.scenario.padEnd(14)} models ${String(s.models).padStart(2)}  median |error| ${fmt(s.medianPct)} % (target ≤ ${t.medianPct})  max ${fmt(s.maxPct)} % (target ≤ ${t.maxPct})  ${s.meetsTarget ? 'MEETS' : 'MISSES'}  (vs best samples: median ${fmt(s.bestMedianPct)} %)`
+      `${s.scenario.padEnd(14)} models ${String(s.models).padStart(2)}  median |error| ${fmt(s.medianPct)} % (target ≤ ${t.medianPct})  max ${fmt(s.maxPct)} % (target ≤ ${t.maxPct})  ${s.meetsTarget ? 'MEETS' : 'MISSES'}  (vs best samples: median ${fmt(s.bestMedianPct)} %; pass to pass: median ${fmt(s.runToRunPct)} %)`
     )
   }
   for (const m of memory) {

@@ -108,9 +108,15 @@ export const COMMANDS: Record<string, CommandSpec> = {
   },
   'bench-accuracy': {
     name: 'bench-accuracy',
-    usage: 'model-fit-gate bench-accuracy [--out DIR]',
+    usage: 'model-fit-gate bench-accuracy [--out DIR] [--passes N] [--refresh]',
     summary: 'Accuracy benchmark: synthesize ≥ 10 geometries, probe, run all four scenarios, print each row and the median and max |error|.',
-    flags: { out: { type: 'string', value: 'DIR', help: 'work dir for models and results' }, 'llama-bin': llamaBin, 'cache-dir': cacheDir },
+    flags: {
+      out: { type: 'string', value: 'DIR', help: 'work dir for models and results' },
+      passes: { type: 'string', value: 'N', help: 'passes over all models; observed = the median of the passes (default 2)' },
+      refresh: { type: 'boolean', help: 're-measure the hardware even when a cached profile exists' },
+      'llama-bin': llamaBin,
+      'cache-dir': cacheDir
+    },
     positionals: { min: 0, max: 0, name: '' }
   }
 }

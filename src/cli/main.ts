@@ -182,7 +182,8 @@ const handlers: Record<string, Handler> = {
   async 'bench-accuracy'(args) {
     const { binDir } = await locateLlama({ binDir: str(args.values['llama-bin']), cacheDir: str(args.values['cache-dir']), log })
     const workDir = resolve(str(args.values.out) ?? join(cacheRoot(str(args.values['cache-dir'])), 'accuracy'))
-    await runAccuracyBenchmark({ binDir, workDir, log: out })
+    const passes = intFlag(args.values.passes, 'passes')
+    await runAccuracyBenchmark({ binDir, workDir, log: out, refreshHardware: args.values.refresh === true, ...(passes ? { passes } : {}) })
     return EXIT_OK
   }
 }

@@ -16,7 +16,7 @@ const lines: string[] = []
 
 beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), 'accuracy-e2e-'))
-  result = await runAccuracyBenchmark({ binDir: llamaBinDir(), workDir: dir, log: (l) => lines.push(l), only: ['acc-w256-l2'], quickProbe: true, now: () => '2026-01-02T03:04:05.000Z' })
+  result = await runAccuracyBenchmark({ binDir: llamaBinDir(), workDir: dir, log: (l) => lines.push(l), only: ['acc-w256-l2'], quickProbe: true, passes: 2, now: () => '2026-01-02T03:04:05.000Z' })
 }, TIMEOUT_MS)
 
 afterAll(async () => {
@@ -32,6 +32,10 @@ describe('runAccuracyBenchmark', () => {
       expect(c.predicted).toBeGreaterThan(0)
       expect(c.observed).toBeGreaterThan(0)
       expect(c.errorPct).toBeGreaterThanOrEqual(0)
+      // Two passes, each observed; the pass-to-pass difference is reported.
+      expect(c.passes).toHaveLength(2)
+      for (const v of c.passes) expect(v).toBeGreaterThan(0)
+      expect(c.passDeltaPct).toBeGreaterThanOrEqual(0)
     }
     expect(result.summary.map((s) => s.scenario)).toEqual([...SCENARIO_IDS])
     expect(liveProcesses()).toEqual([])
@@ -40,7 +44,7 @@ describe('runAccuracyBenchmark', () => {
   test('prints the rows and the per-scenario summary and writes the results file', async () => {
     const text = lines.join('\n')
     expect(text).toMatch(/acc-w256-l2/)
-    expect(text).toMatch(/steady_decode +models +1 +median \|error\|/)
+    expect(text).toMatch(/steady_decode +models +1 +median \|error\|.*pass to pass: median \d/)
     const saved = JSON.parse(await readFile(result.resultsPath, 'utf8')) as { rows: unknown[]; summary: unknown[] }
     expect(saved.rows).toHaveLength(1)
     expect(saved.summary).toHaveLength(SCENARIO_IDS.length)

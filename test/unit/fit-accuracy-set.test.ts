@@ -61,7 +61,7 @@ describe('accuracy table', () => {
   })
 
   test('errors are relative to the prediction; the best sample is the fastest; missing cells stay empty', () => {
-    const row = accuracyRow('m', 10 * MiB, prediction, [obs('steady_decode', 'tok/s', [90, 95, 92], 92), obs('first_token', 'ms', [60, 55, 58], 58)])
+    const row = accuracyRow('m', 10 * MiB, prediction, [[obs('steady_decode', 'tok/s', [90, 95, 92], 92), obs('first_token', 'ms', [60, 55, 58], 58)]])
     expect(row.cells.steady_decode.errorPct).toBeCloseTo(8, 6)
     expect(row.cells.steady_decode.best).toBe(95)
     expect(row.cells.first_token.errorPct).toBeCloseTo(16, 6)
@@ -78,8 +78,8 @@ describe('accuracy table', () => {
     const fit = { ...prediction.fit, weightsBytes: 11 * MiB, kvCacheBytes: 3 * MiB, computeBytes: 5 * MiB }
     const withMemory = { ...obs('first_token', 'ms', [60], 60), llamaMemory }
     const rows = [
-      accuracyRow('a', MiB, { ...prediction, fit }, [withMemory]),
-      accuracyRow('b', MiB, prediction, [obs('first_token', 'ms', [60], 60)])
+      accuracyRow('a', MiB, { ...prediction, fit }, [[withMemory]]),
+      accuracyRow('b', MiB, prediction, [[obs('first_token', 'ms', [60], 60)]])
     ]
     expect(rows[0]!.memory?.error_pct).toEqual({ model: 10, kv: -25, compute: null })
     expect(rows[1]!.memory).toBeNull()
@@ -90,5 +90,25 @@ describe('accuracy table', () => {
       { buffer: 'compute', models: 0, medianPct: null, maxPct: null }
     ])
     expect(renderAccuracy(rows, summarizeAccuracy(rows), memory)).toMatch(/memory kv +models +1 +median \|error\| 25\.0 %/)
+  })
+
+  test("passes: the observation is the median of the passes' and their difference is the run-to-run noise", () => {
+    const pass = (v: number) => [obs('steady_decode', 'tok/s', [v], v)]
+    const row = accuracyRow('m', MiB, prediction, [pass(80), pass(100), pass(90)])
+    expect(row.cells.steady_decode.passes).toEqual([80, 100, 90])
+    expect(row.cells.steady_decode.observed).toBe(90)
+    expect(row.cells.steady_decode.passDeltaPct).toBeCloseTo((100 * 20) / 90, 9)
+    expect(row.cells.steady_decode.errorPct).toBeCloseTo(10, 9)
+    // One pass shows no run-to-run noise; a failed pass counts as missing, not as zero.
+    const single = accuracyRow('m', MiB, prediction, [pass(90)])
+    expect(single.cells.steady_decode.passDeltaPct).toBeNull()
+    const failed = { ...obs('steady_decode', 'tok/s', [], 0), observed: null, error: { reason: 'llama-bench exited with code 1', logTail: [] } }
+    const partial = accuracyRow('m', MiB, prediction, [pass(90), [failed]])
+    expect(partial.cells.steady_decode.passes).toEqual([90, null])
+    expect(partial.cells.steady_decode.observed).toBe(90)
+    expect(partial.cells.steady_decode.note).toBe('llama-bench exited with code 1')
+    const summary = summarizeAccuracy([row, single])
+    expect(summary.find((s) => s.scenario === 'steady_decode')!.runToRunPct).toBeCloseTo((100 * 20) / 90, 9)
+    expect(renderAccuracy([row], summary)).toMatch(/pass to pass: median 22\.2 %/)
   })
 })
