@@ -35741,42 +35741,59 @@ var ACCURACY_TARGETS = {
   first_token: { medianPct: 10, maxPct: 20 },
   kv_warm_reuse: { medianPct: 10, maxPct: 20 }
 };
-function accuracyRow(ref, sizeBytes, prediction, observations) {
+function medianOrNull(xs) {
+  return xs.length > 0 ? median(xs) : null;
+}
+function accuracyRow(ref, sizeBytes, prediction, passes) {
   const cells = {};
   for (const s of SCENARIO_IDS) {
     const p = prediction.scenarios.find((x) => x.scenario === s) ?? null;
-    const o2 = observations.find((x) => x.scenario === s) ?? null;
-    const observed = o2?.observed ?? null;
+    const os = passes.map((obs) => obs.find((x) => x.scenario === s) ?? null);
+    const values = os.map((o2) => o2?.observed ?? null);
+    const got = values.filter((v) => v !== null);
+    const observed = medianOrNull(got);
     const predicted = p?.predicted ?? null;
-    const all = o2 ? [...o2.samples, ...o2.droppedSamples] : [];
+    const all = os.flatMap((o2) => o2 ? [...o2.samples, ...o2.droppedSamples] : []);
     const best = all.length === 0 ? null : SCENARIO_UNITS[s] === "ms" ? Math.min(...all) : Math.max(...all);
+    const spreads = os.map((o2) => o2?.spread ?? null).filter((x) => x !== null);
     cells[s] = {
       predicted,
       observed,
-      spread: o2?.spread ?? null,
+      passes: values,
+      passDeltaPct: got.length >= 2 && observed ? 100 * (Math.max(...got) - Math.min(...got)) / observed : null,
+      spread: spreads.length > 0 ? Math.max(...spreads) : null,
       errorPct: predicted !== null && observed !== null ? absErrorPct(predicted, observed) : null,
       best,
       bestErrorPct: predicted !== null && best !== null ? absErrorPct(predicted, best) : null,
-      note: o2?.error?.reason ?? prediction.notPredicted[s] ?? null
+      note: os.find((o2) => o2?.error)?.error?.reason ?? prediction.notPredicted[s] ?? null
     };
   }
-  const logged = observations.find((o2) => o2.llamaMemory)?.llamaMemory;
+  const logged = passes.flat().find((o2) => o2.llamaMemory)?.llamaMemory;
   return { ref, sizeBytes, cells, memory: logged ? llamaMemoryCheck(prediction.fit, logged) : null };
-}
-function summarizeMemory(rows) {
-  return ["model", "kv", "compute"].map((buffer) => {
-    const errs = rows.map((r) => r.memory?.error_pct[buffer] ?? null).filter((e) => e !== null).map(Math.abs);
-    return { buffer, models: errs.length, medianPct: errs.length > 0 ? median(errs) : null, maxPct: errs.length > 0 ? Math.max(...errs) : null };
-  });
 }
 function summarizeAccuracy(rows) {
   return SCENARIO_IDS.map((s) => {
     const errs = rows.map((r) => r.cells[s].errorPct).filter((e) => e !== null);
-    const med = errs.length > 0 ? median(errs) : null;
+    const med = medianOrNull(errs);
     const max = errs.length > 0 ? Math.max(...errs) : null;
     const t = ACCURACY_TARGETS[s];
     const bestErrs = rows.map((r) => r.cells[s].bestErrorPct).filter((e) => e !== null);
-    return { scenario: s, models: errs.length, medianPct: med, maxPct: max, bestMedianPct: bestErrs.length > 0 ? median(bestErrs) : null, meetsTarget: med !== null && max !== null && med <= t.medianPct && max <= t.maxPct };
+    const deltas = rows.map((r) => r.cells[s].passDeltaPct).filter((e) => e !== null);
+    return {
+      scenario: s,
+      models: errs.length,
+      medianPct: med,
+      maxPct: max,
+      bestMedianPct: medianOrNull(bestErrs),
+      runToRunPct: medianOrNull(deltas),
+      meetsTarget: med !== null && max !== null && med <= t.medianPct && max <= t.maxPct
+    };
+  });
+}
+function summarizeMemory(rows) {
+  return ["model", "kv", "compute"].map((buffer) => {
+    const errs = rows.map((r) => r.memory?.error_pct[buffer] ?? null).filter((e) => e !== null).map(Math.abs);
+    return { buffer, models: errs.length, medianPct: medianOrNull(errs), maxPct: errs.length > 0 ? Math.max(...errs) : null };
   });
 }
 function fmt(x, digits = 1) {
@@ -35787,12 +35804,12 @@ var SHORT = { steady_decode: "decode", prefill: "prefill", first_token: "first_t
 function renderAccuracy(rows, summary, memory = []) {
   const lines = [];
   const signed = (x) => x === null ? "\u2014" : `${x > 0 ? "+" : ""}${x.toFixed(1)}`;
-  const head = ["model".padEnd(MODEL_COLUMN), "MiB".padStart(6), ...SCENARIO_IDS.map((s) => `${SHORT[s]} pred/obs (err%|best)`.padStart(28))];
+  const head = ["model".padEnd(MODEL_COLUMN), "MiB".padStart(6), ...SCENARIO_IDS.map((s) => `${SHORT[s]} pred/obs (err%|\u0394pass%)`.padStart(28))];
   lines.push(head.join(" "));
   for (const r of rows) {
     const cells = SCENARIO_IDS.map((s) => {
       const c3 = r.cells[s];
-      const text = c3.errorPct === null ? c3.note ? "n/a" : "\u2014" : `${fmt(c3.predicted)}/${fmt(c3.observed)} (${fmt(c3.errorPct)}|${fmt(c3.bestErrorPct)})`;
+      const text = c3.errorPct === null ? c3.note ? "n/a" : "\u2014" : `${fmt(c3.predicted)}/${fmt(c3.observed)} (${fmt(c3.errorPct)}|${fmt(c3.passDeltaPct)})`;
       return text.padStart(28);
     });
     const mem = r.memory ? `mem% ${signed(r.memory.error_pct.model)}/${signed(r.memory.error_pct.kv)}/${signed(r.memory.error_pct.compute)}` : "";
@@ -35802,7 +35819,7 @@ function renderAccuracy(rows, summary, memory = []) {
   for (const s of summary) {
     const t = ACCURACY_TARGETS[s.scenario];
     lines.push(
-      `${s.scenario.padEnd(14)} models ${String(s.models).padStart(2)}  median |error| ${fmt(s.medianPct)} % (target \u2264 ${t.medianPct})  max ${fmt(s.maxPct)} % (target \u2264 ${t.maxPct})  ${s.meetsTarget ? "MEETS" : "MISSES"}  (vs best samples: median ${fmt(s.bestMedianPct)} %)`
+      `${s.scenario.padEnd(14)} models ${String(s.models).padStart(2)}  median |error| ${fmt(s.medianPct)} % (target \u2264 ${t.medianPct})  max ${fmt(s.maxPct)} % (target \u2264 ${t.maxPct})  ${s.meetsTarget ? "MEETS" : "MISSES"}  (vs best samples: median ${fmt(s.bestMedianPct)} %; pass to pass: median ${fmt(s.runToRunPct)} %)`
     );
   }
   for (const m2 of memory) {
@@ -35816,7 +35833,10 @@ function shortRef(ref) {
 }
 
 // src/accuracy/benchmark.ts
+var DEFAULT_PASSES = 2;
 async function runAccuracyBenchmark(opts) {
+  const passes = opts.passes ?? DEFAULT_PASSES;
+  if (!Number.isInteger(passes) || passes < 1) throw new Error(`passes must be an integer \u2265 1, got ${passes}`);
   const now = opts.now ?? (() => (/* @__PURE__ */ new Date()).toISOString());
   const spec2 = accuracySpec();
   if (opts.only) spec2.models = spec2.models.filter((m2) => opts.only.includes(m2.name));
@@ -35831,27 +35851,33 @@ async function runAccuracyBenchmark(opts) {
     quick: Boolean(opts.quickProbe)
   });
   const workload = defaultWorkload({ threads: hardware2.system.threads });
-  const rows = [];
+  const models = [];
   for (const m2 of synth.models) {
     const { profile } = await profileFile(m2.path);
-    const prediction = predict(profile, hardware2, workload);
-    progress(`${m2.ref}: running ${SCENARIO_IDS.join(", ")}`);
-    const observations = await runScenarios(m2.path, SCENARIO_IDS, workload, {
-      binDir: opts.binDir,
-      logsDir: join24(opts.workDir, "logs"),
-      runTimeoutSec: DEFAULT_RUN_TIMEOUT_SEC,
-      vocabSize: profile.vocabSize,
-      log: progress
-    });
-    const row = accuracyRow(m2.ref, profile.fileBytes, prediction, observations);
-    rows.push(row);
-    opts.log(renderAccuracy([row], []).split("\n")[1] ?? "");
+    models.push({ ref: m2.ref, path: m2.path, sizeBytes: profile.fileBytes, vocab: profile.vocabSize, prediction: predict(profile, hardware2, workload) });
   }
+  const observed = /* @__PURE__ */ new Map();
+  for (let pass = 1; pass <= passes; pass++) {
+    for (const m2 of models) {
+      progress(`pass ${pass}/${passes}: ${m2.ref}: running ${SCENARIO_IDS.join(", ")}`);
+      const observations = await runScenarios(m2.path, SCENARIO_IDS, workload, {
+        binDir: opts.binDir,
+        logsDir: join24(opts.workDir, "logs", `pass-${pass}`),
+        runTimeoutSec: DEFAULT_RUN_TIMEOUT_SEC,
+        vocabSize: m2.vocab,
+        log: progress
+      });
+      const got = [...observed.get(m2.ref) ?? [], observations];
+      observed.set(m2.ref, got);
+      opts.log(renderAccuracy([accuracyRow(m2.ref, m2.sizeBytes, m2.prediction, got)], []).split("\n")[1] ?? "");
+    }
+  }
+  const rows = models.map((m2) => accuracyRow(m2.ref, m2.sizeBytes, m2.prediction, observed.get(m2.ref) ?? []));
   const summary = summarizeAccuracy(rows);
   const memory = summarizeMemory(rows);
   opts.log(renderAccuracy(rows, summary, memory));
   const resultsPath = join24(opts.workDir, "accuracy.json");
-  await writeFileAtomic(resultsPath, stableStringify({ generated_at: now(), hardware_fingerprint: hardware2.fingerprint, workload, rows, summary, memory }));
+  await writeFileAtomic(resultsPath, stableStringify({ generated_at: now(), hardware_fingerprint: hardware2.fingerprint, workload, passes, rows, summary, memory }));
   opts.log(`accuracy: results \u2192 ${resultsPath}`);
   return { rows, summary, memory, resultsPath };
 }
@@ -35961,9 +35987,15 @@ var COMMANDS = {
   },
   "bench-accuracy": {
     name: "bench-accuracy",
-    usage: "model-fit-gate bench-accuracy [--out DIR]",
+    usage: "model-fit-gate bench-accuracy [--out DIR] [--passes N] [--refresh]",
     summary: "Accuracy benchmark: synthesize \u2265 10 geometries, probe, run all four scenarios, print each row and the median and max |error|.",
-    flags: { out: { type: "string", value: "DIR", help: "work dir for models and results" }, "llama-bin": llamaBin, "cache-dir": cacheDir },
+    flags: {
+      out: { type: "string", value: "DIR", help: "work dir for models and results" },
+      passes: { type: "string", value: "N", help: "passes over all models; observed = the median of the passes (default 2)" },
+      refresh: { type: "boolean", help: "re-measure the hardware even when a cached profile exists" },
+      "llama-bin": llamaBin,
+      "cache-dir": cacheDir
+    },
     positionals: { min: 0, max: 0, name: "" }
   }
 };
@@ -36167,7 +36199,8 @@ var handlers = {
   async "bench-accuracy"(args) {
     const { binDir } = await locateLlama({ binDir: str3(args.values["llama-bin"]), cacheDir: str3(args.values["cache-dir"]), log });
     const workDir = resolve4(str3(args.values.out) ?? join25(cacheRoot(str3(args.values["cache-dir"])), "accuracy"));
-    await runAccuracyBenchmark({ binDir, workDir, log: out });
+    const passes = intFlag(args.values.passes, "passes");
+    await runAccuracyBenchmark({ binDir, workDir, log: out, refreshHardware: args.values.refresh === true, ...passes ? { passes } : {} });
     return EXIT_OK;
   }
 };
