@@ -52,6 +52,20 @@ describe('the gate on the synthetic corpus', () => {
     expect(existsSync(reportPath.replace(/json$/, 'html'))).toBe(true)
   })
 
+  it("every model that ran on llama-server has its memory estimate beside llama.cpp's logged buffers", () => {
+    const report = validateReport(JSON.parse(readFileSync(reportPath, 'utf8')), reportPath) as Report
+    const served = report.models.filter((m) => m.scenarios.some((s) => s.scenario === 'first_token' && s.verdict !== 'runtime-error' && s.verdict !== 'skipped'))
+    expect(served.length).toBeGreaterThan(0)
+    for (const m of served) {
+      const check = m.llama_memory!
+      // KV and compute are sized exactly as llama.cpp sizes them (its log rounds to 0.01 MiB).
+      expect(Math.abs(check.error_pct.kv!)).toBeLessThan(1)
+      expect(Math.abs(check.error_pct.compute!)).toBeLessThan(1)
+      expect(check.logged.model_bytes).toBeGreaterThan(0)
+    }
+    expect(readFileSync(reportPath.replace(/json$/, 'md'), 'utf8')).toContain('memory estimate / llama.cpp buffers: model')
+  })
+
   it('check agrees with validate about the gate, and a stricter threshold file makes it fail with exit 1', async () => {
     const check = await execa('node', ['dist/cli.js', 'check', reportPath], { env: env(), reject: false })
     expect(check.exitCode).toBe(cli.exitCode)
