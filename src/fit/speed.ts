@@ -16,13 +16,22 @@ const NS_PER_MS = 1e6
 const MS_PER_S = 1e3
 
 /**
- * Share of the weight stream served from the caches: all of it while the working set fits, none once it is twice
- * the caches (a cyclic stream larger than the cache evicts itself), linear in between.
+ * Working sets up to this share of the caches are served from them: the probe measures its in-cache rates there
+ * (its cache-resident models are at most this large).
+ */
+export const CACHE_FULL_HIT_SHARE = 0.5
+
+/**
+ * Share of the weight stream served from the caches: all of it up to CACHE_FULL_HIT_SHARE of the caches, where the
+ * in-cache rates were measured; none once the working set reaches the caches' size, because a decode step streams
+ * the weights cyclically and a cyclic stream larger than an LRU-like cache evicts every line before its reuse (and
+ * the last-level cache is shared with other cores, so a stream near its full size already thrashes); linear between.
  */
 export function cacheHitShare(workingSetBytes: number, cacheBytes: number): number {
   if (cacheBytes <= 0 || workingSetBytes <= 0) return 0
-  if (workingSetBytes <= cacheBytes) return 1
-  return Math.max(0, Math.min(1, (2 * cacheBytes - workingSetBytes) / cacheBytes))
+  const full = CACHE_FULL_HIT_SHARE * cacheBytes
+  if (workingSetBytes <= full) return 1
+  return Math.max(0, Math.min(1, (cacheBytes - workingSetBytes) / (cacheBytes - full)))
 }
 
 function sumSpread(terms: readonly Term[]): Term {

@@ -15,6 +15,7 @@
 //   moe-<TYPE>  qwen3moe: routing overhead in decode (F16) and expert-matmul efficiency in prefill per type
 //   srv-v<n>    server overheads: the same small model at two vocabulary sizes (sampling cost ∝ vocabulary)
 
+import { CACHE_FULL_HIT_SHARE } from '../fit/speed.js'
 import type { SyntheticModelSpec } from '../gguf/writer.js'
 
 /**
@@ -42,9 +43,10 @@ export const PREFILL_WIDE_LAYERS = 1
 /** Layer counts of the overhead pair: the long one has at most the second (fewer when the caches are small). */
 export const OVERHEAD_LAYERS = [2, 16] as const
 export const OVERHEAD_MIN_LONG_LAYERS = 4
-export const OVERHEAD_CACHE_SHARE = 0.75
-/** The in-cache probe's working set, as a share of the caches. */
-export const CACHED_SHARE = 0.5
+/** The long overhead model's share of the caches: fully cache-resident for the estimator (CACHE_FULL_HIT_SHARE). */
+export const OVERHEAD_CACHE_SHARE = CACHE_FULL_HIT_SHARE
+/** The in-cache probe's working set, as a share of the caches (at most where the estimator counts full hits). */
+export const CACHED_SHARE = CACHE_FULL_HIT_SHARE
 /** Bits per weight of the smallest probe type (Q4_0/Q4_K: 4.5). */
 const SMALLEST_TYPE_BITS = 4.5
 const CONTEXT = 4096

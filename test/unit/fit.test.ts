@@ -3,7 +3,7 @@ import { readGgufHeader } from '../../src/gguf/reader.js'
 import { buildProfile } from '../../src/gguf/profile.js'
 import type { SyntheticModelSpec } from '../../src/gguf/writer.js'
 import type { SyntheticTensor } from '../../src/gguf/synthetic-layout.js'
-import { predict, renderFitTable, scoreWorkloads } from '../../src/fit/index.js'
+import { cacheHitShare, predict, renderFitTable, scoreWorkloads } from '../../src/fit/index.js'
 import { defaultWorkload } from '../../src/bench/workload.js'
 import type { HardwareProfile, MeasuredFact, ModelProfile, Prediction, ScenarioId } from '../../src/types.js'
 import { syntheticHeaderSource, type HeaderFixtureOptions } from '../helpers/synthetic.js'
@@ -70,6 +70,19 @@ const value = (p: Prediction, s: ScenarioId): number => {
   if (!x) throw new Error(`no ${s}`)
   return x.predicted
 }
+
+describe('cache hit share of the weight stream', () => {
+  test('all hits up to half the caches (where in-cache rates are measured), none from their full size on', () => {
+    const C = 32 * 1024 * 1024
+    expect(cacheHitShare(0.1 * C, C)).toBe(1)
+    expect(cacheHitShare(0.5 * C, C)).toBe(1)
+    expect(cacheHitShare(0.75 * C, C)).toBeCloseTo(0.5, 12)
+    expect(cacheHitShare(C, C)).toBe(0)
+    expect(cacheHitShare(3 * C, C)).toBe(0)
+    // Unknown caches: no hits assumed.
+    expect(cacheHitShare(0.1 * C, 0)).toBe(0)
+  })
+})
 
 describe('decode', () => {
   test('a Q4_K_M model decodes faster than its F16 twin', async () => {

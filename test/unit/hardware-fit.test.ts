@@ -66,6 +66,9 @@ async function probeProfiles(cacheBytes: number): Promise<ProbeProfiles> {
 /** What llama-bench and the server would report on the true machine, two rounds with ±1 % noise. */
 function observe(hw: HardwareProfile, profiles: ProbeProfiles): ProbeObservations {
   const r = resolveRates(hw)
+  // The overhead pair's ids carry their layer counts, which the plan sizes from the caches.
+  const [short, long] = Object.keys(profiles).filter((id) => id.startsWith('ovh-L')).sort((a, b) => profiles[a]!.layers - profiles[b]!.layers)
+  const ovh = { short: short!, long: long! }
   const g = (id: string) => modelGeometry(profiles[id]!)
   const noise = [0.99, 1.01]
   const twice = (ms: number) => noise.map((n) => ms * n)
@@ -94,7 +97,7 @@ function observe(hw: HardwareProfile, profiles: ProbeProfiles): ProbeObservation
     prefillTokens: 512,
     prefill: Object.fromEntries(PROBE_WEIGHT_TYPES.map((t) => [t, twice(prefill(`pf-${t}`, 0, 512))])),
     prefillWide: Object.fromEntries(PROBE_WEIGHT_TYPES.map((t) => [t, twice(prefill(`pfw-${t}`, 0, 512))])),
-    overhead: { shortId: 'ovh-L2', longId: 'ovh-L16', shortMs: twice(decode('ovh-L2', 0, 32)), longMs: twice(decode('ovh-L16', 0, 32)) },
+    overhead: { shortId: ovh.short, longId: ovh.long, shortMs: twice(decode(ovh.short, 0, 32)), longMs: twice(decode(ovh.long, 0, 32)) },
     cached: Object.fromEntries(PROBE_WEIGHT_TYPES.map((t) => [t, twice(decode(`cached-${t}`, 0, 32))])),
     kvDecode: { f16: { a: pair((d) => decode('kv-a', d, 16), 16), b: pair((d) => decode('kv-b', d, 16), 16) } },
     kvPrefill: { a: pair((d) => prefill('kv-a', d, 512), 512), b: pair((d) => prefill('kv-b', d, 512), 512) },
