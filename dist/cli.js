@@ -31948,10 +31948,12 @@ function resolveRates(hw) {
 // src/fit/speed.ts
 var NS_PER_MS = 1e6;
 var MS_PER_S = 1e3;
+var CACHE_FULL_HIT_SHARE = 0.5;
 function cacheHitShare(workingSetBytes, cacheBytes) {
   if (cacheBytes <= 0 || workingSetBytes <= 0) return 0;
-  if (workingSetBytes <= cacheBytes) return 1;
-  return Math.max(0, Math.min(1, (2 * cacheBytes - workingSetBytes) / cacheBytes));
+  const full = CACHE_FULL_HIT_SHARE * cacheBytes;
+  if (workingSetBytes <= full) return 1;
+  return Math.max(0, Math.min(1, (cacheBytes - workingSetBytes) / (cacheBytes - full)));
 }
 function sumSpread(terms) {
   let ms = 0;
@@ -32365,8 +32367,8 @@ var PREFILL_LAYERS = 8;
 var PREFILL_WIDE_LAYERS = 1;
 var OVERHEAD_LAYERS = [2, 16];
 var OVERHEAD_MIN_LONG_LAYERS = 4;
-var OVERHEAD_CACHE_SHARE = 0.75;
-var CACHED_SHARE = 0.5;
+var OVERHEAD_CACHE_SHARE = CACHE_FULL_HIT_SHARE;
+var CACHED_SHARE = CACHE_FULL_HIT_SHARE;
 var SMALLEST_TYPE_BITS = 4.5;
 var CONTEXT = 4096;
 var BW_GEOMETRY = { embeddingLength: 2048, feedForwardLength: 6144, heads: 16, kvHeads: 4, vocabSize: 4096 };
