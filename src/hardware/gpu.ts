@@ -48,6 +48,15 @@ export function parseNvidiaSmiCsv(text: string): GpuInfo[] {
 type Obj = Record<string, unknown>
 const isObj = (v: unknown): v is Obj => typeof v === 'object' && v !== null && !Array.isArray(v)
 
+/** The tools' JSON, or null when a tool printed something else (an error text, a truncated dump): no GPU then. */
+function parseJsonOrNull(text: string): unknown {
+  try {
+    return JSON.parse(text)
+  } catch {
+    return null
+  }
+}
+
 /** Finds a value whose key matches `pattern` (rocm-smi's key spellings differ between versions). */
 function findKey(o: Obj, pattern: RegExp): string | undefined {
   for (const [k, v] of Object.entries(o)) if (pattern.test(k) && (typeof v === 'string' || typeof v === 'number')) return String(v)
@@ -56,12 +65,7 @@ function findKey(o: Obj, pattern: RegExp): string | undefined {
 
 /** `rocm-smi --showproductname --showmeminfo vram --showdriverversion --json`: one object per "cardN". */
 export function parseRocmSmiJson(text: string): GpuInfo[] {
-  let parsed: unknown
-  try {
-    parsed = JSON.parse(text)
-  } catch {
-    return []
-  }
+  const parsed = parseJsonOrNull(text)
   if (!isObj(parsed)) return []
   const system = isObj(parsed.system) ? parsed.system : {}
   const driver = textOrNull(findKey(system, /driver version/i))
@@ -96,12 +100,7 @@ function parseSizeWords(text: string | undefined): number | null {
  * memory is null here and the fit uses available RAM; discrete GPUs in Intel Macs list spdisplays_vram.
  */
 export function parseSystemProfilerJson(text: string): GpuInfo[] {
-  let parsed: unknown
-  try {
-    parsed = JSON.parse(text)
-  } catch {
-    return []
-  }
+  const parsed = parseJsonOrNull(text)
   const list = isObj(parsed) ? parsed.SPDisplaysDataType : undefined
   if (!Array.isArray(list)) return []
   const gpus: GpuInfo[] = []

@@ -38,28 +38,41 @@ function slopeNs(p: DepthPair, g: ModelGeometry, round: number, positions: (dept
   return ((at(p.deepMs, round) - at(p.shallowMs, round)) * NS_PER_MS) / (g.attentionLayers * dPos)
 }
 
+/**
+ * An attention law from the depth pairs of two geometries: the slope per attended position per layer (ns) is
+ * x·c₁ + y·c₂ with (x, y) = `columns(g)`, solved non-negative per round. Null when either coefficient is missing.
+ */
+function fitDepthLaw(
+  pairs: { a: DepthPair; b: DepthPair },
+  ga: ModelGeometry,
+  gb: ModelGeometry,
+  columns: (g: ModelGeometry) => [number, number],
+  positions: (depth: number, tokens: number) => number,
+  units: [string, string]
+): [MeasuredFact, MeasuredFact] | null {
+  const n = roundsOf(pairs.a.shallowMs, pairs.a.deepMs, pairs.b.shallowMs, pairs.b.deepMs)
+  const sol = solveRounds(n, (i) => nonNegativeLeastSquares([columns(ga), columns(gb)], [slopeNs(pairs.a, ga, i, positions), slopeNs(pairs.b, gb, i, positions)]))
+  const first = fact2(sol, 0, units[0])
+  const second = fact2(sol, 1, units[1])
+  return first && second ? [first, second] : null
+}
+
 /** Decode attention law: per position per layer = q·α + kvBytes·β, from two geometries (non-negative). */
 export function fitKvDepth(pairs: { a: DepthPair; b: DepthPair }, ga: ModelGeometry, gb: ModelGeometry, kvType: string): KvDepthCoefficients | null {
-  const rows = [ga, gb].map((g) => [g.queryElements, g.kvBytesPerPositionPerLayer(kvType)])
-  const n = roundsOf(pairs.a.shallowMs, pairs.a.deepMs, pairs.b.shallowMs, pairs.b.deepMs)
-  const sol = solveRounds(n, (i) =>
-    nonNegativeLeastSquares(rows, [slopeNs(pairs.a, ga, i, meanDecodePositions), slopeNs(pairs.b, gb, i, meanDecodePositions)])
-  )
-  const alpha = fact2(sol, 0, 'ns/(query element·position·layer)')
-  const beta = fact2(sol, 1, 'ns/(KV byte·position·layer)')
-  return alpha && beta ? { nsPerQueryElementToken: alpha, nsPerKvByteToken: beta } : null
+  const law = fitDepthLaw(pairs, ga, gb, (g) => [g.queryElements, g.kvBytesPerPositionPerLayer(kvType)], meanDecodePositions, [
+    'ns/(query element·position·layer)',
+    'ns/(KV byte·position·layer)'
+  ])
+  return law ? { nsPerQueryElementToken: law[0], nsPerKvByteToken: law[1] } : null
 }
 
 /** Prefill attention law: per prompt token per position per layer = heads·a + q·b, from two geometries. */
 export function fitPrefillAttention(pairs: { a: DepthPair; b: DepthPair }, ga: ModelGeometry, gb: ModelGeometry): Measured['prefillAttentionCoefficients'] {
-  const rows = [ga, gb].map((g) => [g.heads, g.queryElements])
-  const n = roundsOf(pairs.a.shallowMs, pairs.a.deepMs, pairs.b.shallowMs, pairs.b.deepMs)
-  const sol = solveRounds(n, (i) =>
-    nonNegativeLeastSquares(rows, [slopeNs(pairs.a, ga, i, prefillPositions), slopeNs(pairs.b, gb, i, prefillPositions)])
-  )
-  const a = fact2(sol, 0, 'ns/(head·token·position·layer)')
-  const b = fact2(sol, 1, 'ns/(query element·token·position·layer)')
-  return a && b ? { nsPerHeadTokenPosition: a, nsPerQueryElementTokenPosition: b } : null
+  const law = fitDepthLaw(pairs, ga, gb, (g) => [g.heads, g.queryElements], prefillPositions, [
+    'ns/(head·token·position·layer)',
+    'ns/(query element·token·position·layer)'
+  ])
+  return law ? { nsPerHeadTokenPosition: law[0], nsPerQueryElementTokenPosition: law[1] } : null
 }
 
 export interface DecodeFitContext {
