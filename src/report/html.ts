@@ -253,10 +253,11 @@ function modelsBlock(report: Report): string {
       ? '<table><thead><tr><th>scenario</th><th>predicted</th><th>range</th><th>observed</th><th>samples</th><th>spread</th>' +
         `<th>ratio</th><th>|error|</th><th>verdict</th><th>breakdown</th></tr></thead><tbody>${rows}</tbody></table>`
       : ''
+    const memoryLine = memoryCheckLine(model)
     return (
       `<details${fails ? ' open' : ''}><summary>${mark(!fails)} <strong>${esc(model.ref)}</strong> — ${esc(profileLine(model))}</summary>` +
       `<p class="note">path: <code>${esc(model.path)}</code></p>${error}${table}` +
-      `${memoryCheckLine(model) ? `<p class="note">${esc(memoryCheckLine(model))}</p>` : ''}</details>`
+      `${memoryLine ? `<p class="note">${esc(memoryLine)}</p>` : ''}</details>`
     )
   })
   return `<h2>Models</h2>${blocks.join('\n')}\n`

@@ -290,7 +290,8 @@ function modelBlocks(report: Report): string[] {
           `${rows.join('\n')}\n\n`
         : ''
     const error = model.error ? `**error:** ${md(model.error)}\n\n` : ''
-    const memory = memoryCheckLine(model) ? `${md(memoryCheckLine(model))}\n\n` : ''
+    const memoryLine = memoryCheckLine(model)
+    const memory = memoryLine ? `${md(memoryLine)}\n\n` : ''
     return `<details><summary>${summary}</summary>\n\n${error}${table}${notes.length > 0 ? `${notes.join('\n')}\n\n` : ''}${memory}</details>\n\n`
   })
 }

@@ -33,6 +33,18 @@ describe('renderHtml', () => {
     )
   })
 
+  test("shows the memory estimate beside llama.cpp's buffers in the model's block, only where a server logged them", () => {
+    const report = showcaseReport()
+    report.models[1]!.llama_memory = {
+      logged: { model_bytes: 100 * 1024 ** 2, kv_bytes: 64 * 1024 ** 2, compute_bytes: 300 * 1024 ** 2 },
+      estimated: { model_bytes: 100 * 1024 ** 2, kv_bytes: 64 * 1024 ** 2, compute_bytes: 330 * 1024 ** 2 },
+      error_pct: { model: 0, kv: 0, compute: 10 }
+    }
+    const html = renderHtml(report)
+    expect(html.match(/memory estimate \/ llama\.cpp buffers/g)).toHaveLength(1)
+    expect(html).toContain('compute 330 MiB / 300 MiB (+10.0 %)')
+  })
+
   test('escapes refs everywhere and loads nothing from outside', () => {
     const html = renderHtml(showcaseReport())
     expect(html).not.toContain('<script')
