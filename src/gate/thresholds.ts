@@ -1,13 +1,14 @@
-import { Ajv, type ErrorObject } from 'ajv'
+import type { ErrorObject } from 'ajv'
 import { LineCounter, isMap, isScalar, isSeq, parseDocument, type Document, type Node } from 'yaml'
 import { SCENARIO_IDS } from '../types.js'
 import type { CompareSettings, Thresholds } from '../types.js'
 import { InputError } from '../util/errors.js'
 import { jsonPath, pointerToPath, valueAt, type PathSegment } from '../util/json-path.js'
+import { mostUsefulError, strictAjv } from '../util/json-schema.js'
 import schema from './thresholds.schema.json' with { type: 'json' }
 
 // One compiled validator per process. allErrors on so mostUsefulError() can pick the error to name.
-const validate = new Ajv({ allErrors: true, strict: true }).compile<Thresholds>(schema)
+const validate = strictAjv().compile<Thresholds>(schema)
 
 
 /**
@@ -109,12 +110,4 @@ function describe(value: unknown): string {
 
 function firstLine(message: string): string {
   return message.split('\n')[0] ?? message
-}
-
-/**
- * A misspelt key shows up both as an unknown key and as the required key it was meant to be; the unknown key is the
- * one the user has to fix, so it is named first. Otherwise the first error in schema order.
- */
-function mostUsefulError(errors: readonly ErrorObject[]): ErrorObject | undefined {
-  return errors.find((e) => e.keyword === 'additionalProperties') ?? errors[0]
 }

@@ -2,61 +2,31 @@
 // refused with the JSON path of the offending field instead of silently feeding wrong facts to the estimator.
 
 import { readFile } from 'node:fs/promises'
-import { Ajv, type ErrorObject } from 'ajv'
-import addFormatsModule from 'ajv-formats'
 import type { HardwareProfile } from '../types.js'
-import { InputError } from '../util/errors.js'
+import { InputError, errorMessage } from '../util/errors.js'
 import { writeFileAtomic } from '../util/fs.js'
 import { stableStringify } from '../util/json.js'
-import { describeSchemaError } from '../util/json-path.js'
+import { parseJsonText, strictAjv, validateJsonDocument, type JsonDocumentSpec } from '../util/json-schema.js'
 import schema from './hardware.schema.json' with { type: 'json' }
 
 /** The hardware.json format this build reads and writes. */
 export const HARDWARE_SCHEMA_VERSION = 1
 
-// ajv-formats is CommonJS: Node's ESM loader hands over the plugin itself, TypeScript sees it as `.default`.
-type FormatsPlugin = typeof addFormatsModule.default
-const addFormats: FormatsPlugin =
-  (addFormatsModule as unknown as { default?: FormatsPlugin }).default ?? (addFormatsModule as unknown as FormatsPlugin)
-
-const ajv = new Ajv({ allErrors: true, strict: true, allowUnionTypes: true })
-addFormats(ajv, ['date-time'])
-const validate = ajv.compile<HardwareProfile>(schema)
-
-/** The error a user can act on: an unknown (misspelt) key first, else the deepest path (the most specific). */
-function mostUsefulError(errors: readonly ErrorObject[]): ErrorObject | undefined {
-  const unknown = errors.find((e) => e.keyword === 'additionalProperties')
-  if (unknown) return unknown
-  // anyOf reports its branches' errors plus its own; the branch errors carry the specific reason.
-  const specific = errors.filter((e) => e.keyword !== 'anyOf')
-  return [...specific].sort((a, b) => b.instancePath.length - a.instancePath.length)[0] ?? errors[0]
+const spec: JsonDocumentSpec<HardwareProfile> = {
+  validate: strictAjv().compile<HardwareProfile>(schema),
+  what: 'hardware profile',
+  version: HARDWARE_SCHEMA_VERSION,
+  versionHint: `(this build reads ${HARDWARE_SCHEMA_VERSION}); run \`probe --refresh\``
 }
 
 /** Checks an object against hardware.schema.json; a mismatch is an InputError naming `source` and the field path. */
 export function validateHardwareProfile(obj: unknown, source: string): HardwareProfile {
-  const version = (obj as { schema_version?: unknown } | null)?.schema_version
-  if (obj !== null && typeof obj === 'object' && version !== undefined && version !== HARDWARE_SCHEMA_VERSION) {
-    throw new InputError(
-      source,
-      'schema_version',
-      `hardware profile schema_version ${JSON.stringify(version)} is not supported (this build reads ${HARDWARE_SCHEMA_VERSION}); run \`probe --refresh\``
-    )
-  }
-  if (validate(obj)) return obj
-  const error = mostUsefulError(validate.errors ?? [])
-  if (!error) throw new InputError(source, null, 'does not match the hardware profile schema')
-  throw describeSchemaError(error, obj, source)
+  return validateJsonDocument(spec, obj, source)
 }
 
 /** Parses hardware.json text and validates it. */
 export function parseHardwareProfile(text: string, source: string): HardwareProfile {
-  let obj: unknown
-  try {
-    obj = JSON.parse(text)
-  } catch (err) {
-    throw new InputError(source, null, `not valid JSON: ${err instanceof Error ? err.message : String(err)}`)
-  }
-  return validateHardwareProfile(obj, source)
+  return validateHardwareProfile(parseJsonText(text, source), source)
 }
 
 /** Reads and validates a hardware.json (from `probe --out`, or written by hand). */
@@ -65,7 +35,7 @@ export async function readHardwareProfile(path: string): Promise<HardwareProfile
   try {
     text = await readFile(path, 'utf8')
   } catch (err) {
-    throw new InputError(path, null, `cannot read the hardware profile: ${err instanceof Error ? err.message : String(err)}`)
+    throw new InputError(path, null, `cannot read the hardware profile: ${errorMessage(err)}`)
   }
   return parseHardwareProfile(text, path)
 }
