@@ -3,7 +3,7 @@
 import { absErrorPct } from '../compare/compare.js'
 import { llamaMemoryCheck } from '../fit/llama-log.js'
 import { SCENARIO_IDS, SCENARIO_UNITS, type LlamaMemoryCheck, type Observation, type Prediction, type ScenarioId } from '../types.js'
-import { median } from '../util/stats.js'
+import { median, spread } from '../util/stats.js'
 
 /** Targets from the issue: median and worst |error| % per scenario. */
 export const ACCURACY_TARGETS: Readonly<Record<ScenarioId, { medianPct: number; maxPct: number }>> = {
@@ -82,7 +82,7 @@ export function accuracyRow(ref: string, sizeBytes: number, prediction: Predicti
       predicted,
       observed,
       passes: values,
-      passDeltaPct: got.length >= 2 && observed ? (100 * (Math.max(...got) - Math.min(...got))) / observed : null,
+      passDeltaPct: got.length >= 2 ? 100 * spread(got) : null,
       spread: spreads.length > 0 ? Math.max(...spreads) : null,
       errorPct: predicted !== null && observed !== null ? absErrorPct(predicted, observed) : null,
       best,

@@ -17,6 +17,9 @@
 //   samples_ns    number[] wall time of each repetition in ns
 // A missing or mistyped field is an error naming the test index and the field.
 
+import { errorMessage } from '../util/errors.js'
+import { median } from '../util/stats.js'
+
 /** Output that is not what llama-bench prints: names the source (log path) and the field. */
 export class LlamaBenchOutputError extends Error {
   constructor(source: string, where: string | null, message: string) {
@@ -97,8 +100,7 @@ export function parseLlamaBenchJson(text: string, source: string): LlamaBenchTes
   try {
     parsed = JSON.parse(text)
   } catch (err) {
-    const detail = err instanceof Error ? err.message : String(err)
-    throw new LlamaBenchOutputError(source, null, `no complete JSON (llama-bench stopped before finishing?): ${detail}`)
+    throw new LlamaBenchOutputError(source, null, `no complete JSON (llama-bench stopped before finishing?): ${errorMessage(err)}`)
   }
   if (!Array.isArray(parsed)) throw new LlamaBenchOutputError(source, null, 'expected a JSON array of tests')
   if (parsed.length === 0) throw new LlamaBenchOutputError(source, null, 'no tests in the output')
@@ -143,8 +145,5 @@ export function parseLlamaBenchJson(text: string, source: string): LlamaBenchTes
  * 220 MiB one — while the repetitions after it agree within a few percent. With one repetition there is nothing else.
  */
 export function steadyNs(t: LlamaBenchTest): number {
-  const rest = t.samplesNs.length > 1 ? t.samplesNs.slice(1) : t.samplesNs
-  const sorted = [...rest].sort((a, b) => a - b)
-  const mid = sorted.length >> 1
-  return sorted.length % 2 === 1 ? (sorted[mid] as number) : ((sorted[mid - 1] as number) + (sorted[mid] as number)) / 2
+  return median(t.samplesNs.length > 1 ? t.samplesNs.slice(1) : t.samplesNs)
 }

@@ -48,17 +48,15 @@ function sumSpread(terms: readonly Term[]): Term {
  * Multiplying with the active weights once (a decode step's matrix-vector products): from memory, each type's bytes
  * at its streaming rate plus its rows at its per-row cost; from the caches, at the type's measured in-cache rate
  * (rows included: the probe's in-cache models are narrow, like every model small enough to be cache-resident).
- * `bytesByType` defaults to the active bytes; rows scale with the bytes given.
  */
-export function weightStreamMs(g: ModelGeometry, r: Rates, bytesByType: Record<string, number> = g.activeBytesByType): Term {
+export function weightStreamMs(g: ModelGeometry, r: Rates): Term {
   const hit = cacheHitShare(g.workingSetBytes, r.cacheBytes)
   const terms: Term[] = []
-  for (const [type, bytes] of Object.entries(bytesByType)) {
+  for (const [type, bytes] of Object.entries(g.activeBytesByType)) {
     if (bytes <= 0) continue
     const bw = r.decodeBandwidth(type)
     if (!(bw.value > 0)) continue
-    const activeBytes = g.activeBytesByType[type] ?? 0
-    const rows = (g.matrixRowsByType[type] ?? 0) * (activeBytes > 0 ? bytes / activeBytes : 0)
+    const rows = g.matrixRowsByType[type] ?? 0
     const row = r.nsPerRow(type)
     const memoryMs = (bytes / bw.value) * MS_PER_S + (rows * row.value) / NS_PER_MS
     const cached = hit > 0 ? r.cachedBandwidth(type) : bw
@@ -207,7 +205,7 @@ export function prefillEstimate(g: ModelGeometry, r: Rates, s: PrefillShape): Pr
 export function serverTokenOverheadMs(g: ModelGeometry, r: Rates): Term {
   return sumSpread([
     { ms: r.serverDecodeOverheadMs.value, spread: r.serverDecodeOverheadMs.spread },
-    { ms: (g.vocab * r.serverSamplerNsPerVocabEntry.value) / NS_PER_MS, spread: r.serverSamplerNsPerVocabEntry.spread }
+    { ms: samplerMs(g, r), spread: r.serverSamplerNsPerVocabEntry.spread }
   ])
 }
 

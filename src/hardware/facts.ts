@@ -15,15 +15,13 @@ export function roundSig(x: number): number {
 export function makeFact(samples: readonly number[], unit: string): MeasuredFact {
   if (samples.length === 0) throw new Error(`makeFact: no samples for ${unit}`)
   const s = samples.map(roundSig)
-  return { value: roundSig(median(s)), unit, samples: s, spread: roundSig(Math.abs(spread(s))) }
+  return { value: roundSig(median(s)), unit, samples: s, spread: roundSig(spread(s)) }
 }
 
 /** A fact whose value is a derived number (e.g. a fit over all samples) with the per-round values as samples. */
 export function factWithValue(value: number, samples: readonly number[], unit: string): MeasuredFact {
   const s = samples.map(roundSig)
-  const m = s.length > 0 ? median(s) : value
-  const sp = s.length > 1 && m !== 0 ? (Math.max(...s) - Math.min(...s)) / Math.abs(m) : 0
-  return { value: roundSig(value), unit, samples: s, spread: roundSig(Math.abs(sp)) }
+  return { value: roundSig(value), unit, samples: s, spread: roundSig(spread(s)) }
 }
 
 /**

@@ -6,6 +6,7 @@ import { readFile } from 'node:fs/promises'
 import { parseLlamaBenchJson, steadyNs, type LlamaBenchTest } from '../bench/llama-bench-json.js'
 import { readLogTail } from '../bench/logs.js'
 import { describeOutcome, runProcess } from '../bench/processes.js'
+import { llamaWorkloadFlags } from '../bench/workload.js'
 import type { Workload } from '../types.js'
 
 /** A probe run of a tiny model takes a second; a large one on a slow machine a minute. */
@@ -31,21 +32,13 @@ export interface BenchTiming {
 /** llama-bench arguments for a probe request with the workload's batch shape, threads and offload. */
 export function probeBenchArgs(modelPath: string, req: BenchRequest, w: Workload): string[] {
   const list = (xs: number[] | undefined, dflt: string) => (xs && xs.length > 0 ? xs.join(',') : dflt)
-  const kv = req.kvType ?? w.kvType
-  const fa = req.flashAttention ?? w.flashAttention
   return [
     '-m', modelPath,
     '-p', list(req.prompt, '0'),
     '-n', list(req.gen, '0'),
     '-d', list(req.depth, '0'),
     '-r', String(req.reps),
-    '-t', String(w.threads),
-    '-ngl', String(w.gpuLayers),
-    '-b', String(w.batch),
-    '-ub', String(w.ubatch),
-    '-ctk', kv,
-    '-ctv', kv,
-    '-fa', fa ? 'on' : 'off',
+    ...llamaWorkloadFlags({ ...w, kvType: req.kvType ?? w.kvType, flashAttention: req.flashAttention ?? w.flashAttention }),
     '-o', 'json'
   ]
 }

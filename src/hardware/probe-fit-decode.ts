@@ -116,12 +116,19 @@ export function fitDecode(obs: ProbeObservations, geo: (id: string) => ModelGeom
     return e.overheadMs + e.attentionMs
   }
   const rowNs: Record<string, MeasuredFact> = {}
+  // The headline figure: the best effective rate of a wide model's whole weight stream (rows included), what a
+  // user compares with a memory benchmark.
+  let bestEffective: MeasuredFact | null = null
   for (const [type, wide] of Object.entries(obs.bandwidth)) {
     const gw = geo(`bw-${type}`)
     const narrow = obs.bandwidthNarrow?.[type]
     const gn = narrow ? geo(`bwn-${type}`) : null
     const restW = rest(gw)
     const restN = gn ? rest(gn) : 0
+    const effective = solveRounds(wide.length, (i) => (gw.activeBytes / remainder(at(wide, i), restW)) * MS_PER_S)
+    if (effective.value !== null && (!bestEffective || effective.value > bestEffective.value)) {
+      bestEffective = factWithValue(effective.value, effective.samples, 'B/s')
+    }
     const sol = solveRounds(gn && narrow ? roundsOf(wide, narrow) : wide.length, (i) => {
       const yw = remainder(at(wide, i), restW)
       const plain = [Math.max(1e-15, yw / gw.activeBytes), 0]
@@ -142,6 +149,7 @@ export function fitDecode(obs: ProbeObservations, geo: (id: string) => ModelGeom
     rowNs[type] = fact2(sol, 1, 'ns/row', NS_PER_MS)!
   }
   measured.decodeNsPerRowByType = rowNs
+  if (bestEffective) measured.decodeBandwidthBytesPerSec = bestEffective
 
   // In-cache rates include the rows: what remains after overhead and attention, per byte.
   const cachedByType: Record<string, MeasuredFact> = {}
@@ -153,15 +161,4 @@ export function fitDecode(obs: ProbeObservations, geo: (id: string) => ModelGeom
   }
   measured.decodeCachedBandwidthByType = cachedByType
   measured.decodeCachedBandwidthBytesPerSec = cachedByType.F16 ?? null
-
-  // The headline figure: the best effective rate of a wide model's whole weight stream (rows included), what a
-  // user compares with a memory benchmark.
-  let bestEffective: MeasuredFact | null = null
-  for (const [type, wide] of Object.entries(obs.bandwidth)) {
-    const g = geo(`bw-${type}`)
-    const restW = rest(g)
-    const sol = solveRounds(wide.length, (i) => (g.activeBytes / remainder(at(wide, i), restW)) * MS_PER_S)
-    if (sol.value !== null && (!bestEffective || sol.value > bestEffective.value)) bestEffective = factWithValue(sol.value, sol.samples, 'B/s')
-  }
-  if (bestEffective) measured.decodeBandwidthBytesPerSec = bestEffective
 }

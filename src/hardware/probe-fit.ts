@@ -15,7 +15,7 @@ import { decodeEstimate, prefillEstimate } from '../fit/speed.js'
 import type { MeasuredFact } from '../types.js'
 import { factWithValue, makeFact, nonNegativeLeastSquares } from './facts.js'
 import { fitDecode, fitKvDepth, fitPrefillAttention } from './probe-fit-decode.js'
-import { at, geometryOf, MS_PER_S, NS_PER_MS, ratesOf, remainder, roundsOf, solveRounds, type Measured, type ProbeObservations, type ProbeProfiles } from './probe-obs.js'
+import { AGGREGATE, at, geometryOf, MS_PER_S, NS_PER_MS, ratesOf, remainder, roundsOf, solveRounds, type Measured, type ProbeObservations, type ProbeProfiles } from './probe-obs.js'
 
 export type { DepthPair, ProbeObservations, ProbeProfiles, ServerObservation } from './probe-obs.js'
 
@@ -65,7 +65,7 @@ export function fitProbeFacts(obs: ProbeObservations, profiles: ProbeProfiles, c
   const geo = geometryOf(profiles)
   const key = kvKey(ctx.kvType, ctx.flashAttention)
   const f16 = obs.bandwidth.F16 ?? [1]
-  const measured = emptyMeasured(makeFact([(geo('bw-F16').activeBytes / at(f16, -1)) * MS_PER_S], 'B/s'))
+  const measured = emptyMeasured(makeFact([(geo('bw-F16').activeBytes / at(f16, AGGREGATE)) * MS_PER_S], 'B/s'))
 
   // 1. Attention at depth.
   const ga = geo('kv-a')
@@ -127,7 +127,8 @@ export function fitProbeFacts(obs: ProbeObservations, profiles: ProbeProfiles, c
   // 5. MoE: decode beyond the dense law per layer (F16 model); per type, the expert matmuls' prefill rate relative
   // to the dense rate, from what remains after attention, output row, overhead and the dense matmuls.
   if (obs.moe) {
-    const r = ratesOf({ ...measured, moeDecodeExtraPerLayerMs: null, moePrefillEfficiencyByType: {} }, ctx.cacheBytes)
+    // The MoE facts are not set yet: r is the dense law.
+    const r = ratesOf(measured, ctx.cacheBytes)
     if (profiles['moe-F16'] && obs.moe.decodeMs.length > 0) {
       const g = geo('moe-F16')
       const dense = decodeEstimate(g, r, decodeShape).totalMs

@@ -9,6 +9,7 @@ import { performance } from 'node:perf_hooks'
 import { execa } from 'execa'
 import { readBuildInfo } from '../bench/build-info.js'
 import { defaultWorkload } from '../bench/workload.js'
+import { kvKey } from '../fit/rates.js'
 import { profileFile } from '../gguf/index.js'
 import type { HardwareProfile, Workload } from '../types.js'
 import { errorMessage } from '../util/errors.js'
@@ -50,7 +51,8 @@ export const PROBE_BUDGET_SEC = 150
  */
 export const EXTRA_ROUND_DEADLINES_SEC = { decode: 60, kv: 85, prefill: 110 } as const
 /** The quantized KV cache whose depth cost is measured beside the workload's (q8_0 needs flash attention). */
-export const QUANTIZED_KV_KEY = 'q8_0+fa'
+const QUANTIZED_KV = { kvType: 'q8_0', flashAttention: true } as const
+export const QUANTIZED_KV_KEY = kvKey(QUANTIZED_KV.kvType, QUANTIZED_KV.flashAttention)
 const TOOL_TIMEOUT_MS = 20_000
 /** A quick probe (tests, a first look): two weight types, smaller bandwidth models, one round. */
 export const QUICK_TYPES = ['F16', 'Q8_0'] as const
@@ -192,7 +194,7 @@ export async function probeHardware(opts: ProbeOptions): Promise<HardwareProfile
   // Attention at depth: decode and prefill at depth 0 and KV_PROBE_DEPTH for the two KV geometries, at the workload's
   // KV type; and decode again with a quantized KV cache (flash attention, which llama.cpp requires for it), so the
   // depth cost is a fact per KV type. Interleaved by round like the decode part.
-  const kvKeyDefault = `${workload.kvType}${workload.flashAttention ? '+fa' : ''}`
+  const kvKeyDefault = kvKey(workload.kvType, workload.flashAttention)
   const pair = (): DepthPair => ({ shallowDepth: 0, deepDepth: KV_PROBE_DEPTH, tokens: KV_PROBE_TOKENS, shallowMs: [], deepMs: [] })
   const kvDecode = { a: pair(), b: pair() }
   const kvPrefill = { a: { ...pair(), tokens: PREFILL_TOKENS }, b: { ...pair(), tokens: PREFILL_TOKENS } }
@@ -207,7 +209,7 @@ export async function probeHardware(opts: ProbeOptions): Promise<HardwareProfile
       kvPrefill[which].deepMs.push(findTiming(timings, { nPrompt: PREFILL_TOKENS, nDepth: KV_PROBE_DEPTH }).msPerToken)
       if (kvQuant && round < rounds) {
         // Two repetitions (the settling one and the sample): each prefills the 1536-token depth again.
-        const q = await bench(`kv-${which}`, { gen: [KV_PROBE_TOKENS], depth: [0, KV_PROBE_DEPTH], reps: Math.min(reps, 2), kvType: 'q8_0', flashAttention: true }, round, '-q8')
+        const q = await bench(`kv-${which}`, { gen: [KV_PROBE_TOKENS], depth: [0, KV_PROBE_DEPTH], reps: Math.min(reps, 2), ...QUANTIZED_KV }, round, '-q8')
         kvQuant[which].shallowMs.push(findTiming(q.timings, { nGen: KV_PROBE_TOKENS }).msPerToken)
         kvQuant[which].deepMs.push(findTiming(q.timings, { nGen: KV_PROBE_TOKENS, nDepth: KV_PROBE_DEPTH }).msPerToken)
       }
