@@ -5,7 +5,7 @@ import { execa } from 'execa'
 import { beforeAll, describe, expect, it } from '@jest/globals'
 import { llamaBinDir } from '../helpers/llama.js'
 import { makeHardware } from '../helpers/report-fixture.js'
-import { validateReport } from '../../src/report/index.js'
+import { aggregateReports, validateReport } from '../../src/report/index.js'
 import { serializeHardwareProfile } from '../../src/hardware/index.js'
 import type { Report } from '../../src/types.js'
 
@@ -70,6 +70,8 @@ describe('two shards of the demo corpus', () => {
     expect(summary).toMatch(/1\/2/)
     expect(summary).toMatch(/2\/2/)
     expect(String(r.stdout)).toMatch(r.exitCode === 0 ? /gate: passed/ : /gate: FAILED/)
+    // The exit code is the merged gate's verdict, recomputed here from the shards themselves.
+    expect(r.exitCode).toBe(aggregateReports(reports).gate.passed ? 0 : 1)
   })
 })
 

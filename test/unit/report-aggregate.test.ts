@@ -63,6 +63,9 @@ describe('aggregateReports', () => {
     const merged = aggregateReports([s1, s2])
     expect(merged.baseline?.rows.map((r) => r.ref).sort()).toEqual(['a', 'd'])
     expect(merged.gate.failures.some((f) => f.message.includes('slower than the baseline') && f.message.includes('d'))).toBe(true)
+    // The regression is pinned on shard 2's model, not on shard 1's (every message contains a "d" of "decode").
+    const regressions = merged.gate.failures.filter((f) => f.limit === 'max_regression_pct')
+    expect(regressions.map((f) => f.model)).toEqual(['d'])
   })
 
   test('refuses reports of different schema versions, overlapping shards, or different thresholds', () => {
