@@ -25,13 +25,17 @@ export interface FitContext {
   cacheBytes: number
 }
 
+/**
+ * The facts before the fit: F16's raw decode rate (its bytes over the whole step, overhead included: a measured lower
+ * bound that the fit replaces) seeds the bandwidth; the prefill rate is set by step 4 or the fit fails.
+ */
 function emptyMeasured(seed: MeasuredFact): Measured {
   return {
     decodeBandwidthBytesPerSec: seed,
     decodeBandwidthByType: { F16: seed },
     decodeCachedBandwidthBytesPerSec: null,
     decodeCachedBandwidthByType: {},
-    prefillFlopsPerSec: makeFact([1], 'FLOP/s'),
+    prefillFlopsPerSec: seed,
     prefillFlopsByType: {},
     fixedDecodeMs: null,
     perLayerDecodeMs: null,
@@ -64,7 +68,8 @@ const MAX_ROW_SHARE = 0.5
 export function fitProbeFacts(obs: ProbeObservations, profiles: ProbeProfiles, ctx: FitContext): Measured {
   const geo = geometryOf(profiles)
   const key = kvKey(ctx.kvType, ctx.flashAttention)
-  const f16 = obs.bandwidth.F16 ?? [1]
+  const f16 = obs.bandwidth.F16
+  if (!f16 || f16.length === 0) throw new Error('probe fit: no F16 decode observations (bw-F16 is measured on every machine)')
   const measured = emptyMeasured(makeFact([(geo('bw-F16').activeBytes / at(f16, AGGREGATE)) * MS_PER_S], 'B/s'))
 
   // 1. Attention at depth.
@@ -122,7 +127,9 @@ export function fitProbeFacts(obs: ProbeObservations, profiles: ProbeProfiles, c
   }
   measured.prefillNsPerRowTokenByType = rowCosts
   const bestPrefill = Object.values(measured.prefillFlopsByType).sort((x, y) => y.value - x.value)[0]
-  if (bestPrefill) measured.prefillFlopsPerSec = bestPrefill
+  // No stand-in figure may reach hardware.json: without one solved prefill rate there is no profile.
+  if (!bestPrefill) throw new Error('probe fit: no prefill rate could be solved from the prefill observations')
+  measured.prefillFlopsPerSec = bestPrefill
 
   // 5. MoE: decode beyond the dense law per layer (F16 model); per type, the expert matmuls' prefill rate relative
   // to the dense rate, from what remains after attention, output row, overhead and the dense matmuls.

@@ -159,6 +159,19 @@ describe('probe facts from disturbed observations', () => {
   })
 })
 
+describe('probe facts from incomplete observations', () => {
+  test('no stand-in figure reaches the profile: without prefill or F16 decode observations the fit fails', async () => {
+    const cache = 34 * MiB
+    const profiles = await probeProfiles(cache)
+    const ctx = { kvType: 'f16', flashAttention: false, cacheBytes: cache }
+    const noPrefill = { ...observe(truth(cache), profiles), prefill: {}, prefillWide: {} }
+    expect(() => fitProbeFacts(noPrefill, profiles, ctx)).toThrow(/no prefill rate could be solved/)
+    const obs = observe(truth(cache), profiles)
+    const { F16: _f16, ...others } = obs.bandwidth
+    expect(() => fitProbeFacts({ ...obs, bandwidth: others }, profiles, ctx)).toThrow(/no F16 decode observations/)
+  })
+})
+
 describe('hardware.json schema', () => {
   const valid = (): HardwareProfile => ({ ...truth(34 * MiB), measuredAt: '2026-01-01T00:00:00.000Z' })
 
