@@ -1,6 +1,7 @@
 // Accuracy results: per-model rows and per-scenario summaries against the targets. Pure.
 
 import { absErrorPct } from '../compare/compare.js'
+import { formatDeltaPct } from '../compare/format.js'
 import { llamaMemoryCheck } from '../fit/llama-log.js'
 import { SCENARIO_IDS, SCENARIO_UNITS, type LlamaMemoryCheck, type Observation, type Prediction, type ScenarioId } from '../types.js'
 import { median, spread } from '../util/stats.js'
@@ -134,7 +135,6 @@ const SHORT: Record<ScenarioId, string> = { steady_decode: 'decode', prefill: 'p
  */
 export function renderAccuracy(rows: readonly AccuracyRow[], summary: readonly ScenarioAccuracy[], memory: readonly MemoryAccuracy[] = []): string {
   const lines: string[] = []
-  const signed = (x: number | null): string => (x === null ? '—' : `${x > 0 ? '+' : ''}${x.toFixed(1)}`)
   const head = ['model'.padEnd(MODEL_COLUMN), 'MiB'.padStart(6), ...SCENARIO_IDS.map((s) => `${SHORT[s]} pred/obs (err%|Δpass%)`.padStart(28))]
   lines.push(head.join(' '))
   for (const r of rows) {
@@ -143,7 +143,8 @@ export function renderAccuracy(rows: readonly AccuracyRow[], summary: readonly S
       const text = c.errorPct === null ? (c.note ? 'n/a' : '—') : `${fmt(c.predicted)}/${fmt(c.observed)} (${fmt(c.errorPct)}|${fmt(c.passDeltaPct)})`
       return text.padStart(28)
     })
-    const mem = r.memory ? `mem% ${signed(r.memory.error_pct.model)}/${signed(r.memory.error_pct.kv)}/${signed(r.memory.error_pct.compute)}` : ''
+    const e = r.memory?.error_pct
+    const mem = e ? `mem ${[e.model, e.kv, e.compute].map((x) => (x === null ? '—' : formatDeltaPct(x))).join(' / ')}` : ''
     lines.push([shortRef(r.ref).padEnd(MODEL_COLUMN), (r.sizeBytes / 1024 ** 2).toFixed(0).padStart(6), ...cells, mem].join(' ').trimEnd())
   }
   lines.push('')

@@ -19,6 +19,13 @@ export function formatPct(pct: number): string {
   return pct.toFixed(1)
 }
 
+/** "+8.0 %", "−20.0 %", "±0.0 %": the sign always shown, a true minus sign. */
+export function formatDeltaPct(pct: number): string {
+  const text = formatPct(Math.abs(pct))
+  if (Number(text) === 0) return `±${text} %`
+  return `${pct > 0 ? '+' : '−'}${text} %`
+}
+
 /** A configured limit as written: 10 → "10", 12.5 → "12.5". */
 export function formatLimit(n: number): string {
   return trimZeros(n.toFixed(2))

@@ -12,6 +12,7 @@ import type {
 } from '../types.js'
 import { failedObservation } from '../bench/observation.js'
 import { compareModel } from '../compare/index.js'
+import { formatDeltaPct } from '../compare/format.js'
 import { llamaMemoryCheck } from '../fit/llama-log.js'
 import { applyGate, compareSettingsFrom } from '../gate/index.js'
 import { errorMessage } from '../util/errors.js'
@@ -96,7 +97,7 @@ async function validateModel(p: ValidateParams, model: ProfiledModel, prediction
   if (prediction && logged) {
     report.llama_memory = llamaMemoryCheck(prediction.fit, logged)
     const e = report.llama_memory.error_pct
-    const f = (x: number | null): string => (x === null ? 'n/a' : `${x > 0 ? '+' : ''}${x.toFixed(1)} %`)
+    const f = (x: number | null): string => (x === null ? 'n/a' : formatDeltaPct(x))
     p.log(`${model.ref} memory vs llama.cpp's buffers: model ${f(e.model)}, KV ${f(e.kv)}, compute ${f(e.compute)}`)
   }
   return report

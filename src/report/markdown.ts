@@ -79,7 +79,7 @@ export function renderMarkdown(report: Report, opts: MarkdownOptions = {}): stri
   budget -= rows.used
   let rowsPart = rows.text
   if (rows.left > 0) {
-    rowsPart += `\n_${rowLines.lines.length - rows.shown} more rows not shown (size limit); see the JSON or HTML report._\n`
+    rowsPart += `\n_${rows.left} more rows not shown (size limit); see the JSON or HTML report._\n`
   }
   rowsPart += '\n'
 

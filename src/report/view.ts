@@ -2,8 +2,10 @@
 // order they are shown, and how values, profiles and breakdowns are spelled. Pure.
 import { SCENARIO_IDS } from '../types.js'
 import type { BaselineRow, BaselineSkipReason, ModelReport, Report, ScenarioId, ScenarioResult, ScenarioUnit, Verdict } from '../types.js'
-import { formatNumber, formatPct } from '../compare/format.js'
+import { formatDeltaPct, formatNumber, formatPct } from '../compare/format.js'
 import { baselineStatus, type BaselineStatus } from './baseline.js'
+
+export { formatDeltaPct }
 
 export interface ShownRow {
   model: ModelReport
@@ -141,14 +143,14 @@ export function profileLine(model: ModelReport): string {
 }
 
 /**
- * "memory estimate / llama.cpp buffers: model 143 MiB / 143 MiB (0.0 %) · KV …", or '' when no server logged them.
+ * "memory estimate / llama.cpp buffers: model 143 MiB / 143 MiB (±0.0 %) · KV …", or '' when no server logged them.
  * Each part is estimate / logged (error); a buffer missing from the log reads "not logged".
  */
 export function memoryCheckLine(model: ModelReport): string {
   const m = model.llama_memory
   if (!m) return ''
   const part = (name: string, est: number, logged: number | null, pct: number | null): string =>
-    logged === null ? `${name} ${formatBytes(est)} / not logged` : `${name} ${formatBytes(est)} / ${formatBytes(logged)} (${pct === null ? 'n/a' : `${pct > 0 ? '+' : ''}${pct.toFixed(1)} %`})`
+    logged === null ? `${name} ${formatBytes(est)} / not logged` : `${name} ${formatBytes(est)} / ${formatBytes(logged)} (${pct === null ? 'n/a' : formatDeltaPct(pct)})`
   return (
     'memory estimate / llama.cpp buffers: ' +
     [
@@ -236,12 +238,6 @@ export function baselineCounts(report: Report): Record<BaselineStatus, number> &
   return counts
 }
 
-/** "+8.0 %", "−20.0 %", "±0.0 %": the sign always shown, a true minus sign. */
-export function formatDeltaPct(pct: number): string {
-  const text = formatPct(Math.abs(pct))
-  if (Number(text) === 0) return `±${text} %`
-  return `${pct > 0 ? '+' : '−'}${text} %`
-}
 
 export function formatNoiseBand(row: BaselineRow): string {
   return row.noise_measured ? `±${formatPct(row.noise_band_pct)} %` : 'not measured'

@@ -7,7 +7,7 @@ import { InputError } from './errors.js'
 export type PathSegment = string | number
 
 /** Characters of an offending value quoted in a message. */
-export const MAX_SHOWN_VALUE_CHARS = 60
+const MAX_SHOWN_VALUE_CHARS = 60
 
 export function pointerToPath(pointer: string): PathSegment[] {
   if (pointer === '') return []
@@ -33,7 +33,7 @@ export function valueAt(root: unknown, path: readonly PathSegment[]): unknown {
   return v
 }
 
-export function showValue(value: unknown): string {
+function showValue(value: unknown): string {
   if (value === undefined) return 'nothing'
   if (typeof value === 'number' && !Number.isFinite(value)) return String(value)
   const text = JSON.stringify(value) ?? String(value)

@@ -70,7 +70,7 @@ describe('renderMarkdown', () => {
       error_pct: { model: 0, kv: 6.7, compute: null }
     }
     const md = renderMarkdown(report)
-    expect(md).toContain("memory estimate / llama.cpp buffers: model 138 MiB / 138 MiB (0.0 %) · KV 96.0 MiB / 90.0 MiB (+6.7 %) · compute 300 MiB / not logged")
+    expect(md).toContain("memory estimate / llama.cpp buffers: model 138 MiB / 138 MiB (±0.0 %) · KV 96.0 MiB / 90.0 MiB (+6.7 %) · compute 300 MiB / not logged")
     expect(md.indexOf('llama.cpp buffers')).toBeLessThan(md.indexOf('</details>'))
   })
 
