@@ -135,9 +135,9 @@ export interface PrefillEstimate {
 /**
  * Matmul time of one ubatch of n tokens of which `outputs` need logits: compute at the measured prefill rates, never
  * faster than reading the weights. llama.cpp drops the rows without logits after the last layer's attention, so that
- * layer's feed-forward runs for `outputs` rows only.
+ * layer's feed-forward runs for `outputs` rows only. `stream` is one pass over the active weights (weightStreamMs).
  */
-function ubatchMatmulMs(g: ModelGeometry, r: Rates, n: number, outputs: number): Term {
+function ubatchMatmulMs(g: ModelGeometry, r: Rates, n: number, outputs: number, stream: Term): Term {
   const lastLayerSaving = g.layers > 0 ? (g.ffnParamShare * (1 - Math.min(n, outputs) / n)) / g.layers : 0
   const experts = g.expertCount > 0 && g.expertUsed > 0
   const terms: Term[] = []
@@ -160,7 +160,6 @@ function ubatchMatmulMs(g: ModelGeometry, r: Rates, n: number, outputs: number):
   const compute = sumSpread(terms)
   // A ubatch reads every weight it multiplies with once: the dense part, and of the experts those its tokens route
   // to (all of them once n·used ≥ experts) — relative to one token's active expert bytes, touched/used times more.
-  const stream = weightStreamMs(g, r)
   const expertScale = experts ? (Math.min(1, (n * g.expertUsed) / g.expertCount) * g.expertCount) / g.expertUsed : 1
   const memMs = stream.ms * (1 - g.expertParamShare + g.expertParamShare * expertScale)
   return memMs > compute.ms ? { ms: memMs, spread: stream.spread } : compute
@@ -174,14 +173,17 @@ export function prefillEstimate(g: ModelGeometry, r: Rates, s: PrefillShape): Pr
   const pa = r.prefillAttention
   const paSpread = Math.max(0, ...pa.facts.map((f) => f.spread))
   const perPositionNs = g.heads * pa.perHeadNs + g.queryElements * pa.perQueryElementNs
+  // The same for every ubatch: the weights read once, the graph's fixed and per-layer cost.
+  const stream = weightStreamMs(g, r)
+  const perUbatchOverhead = graphOverheadMs(g, r)
   for (let done = 0; done < s.tokens; ) {
     const n = Math.min(s.ubatch, s.tokens - done)
     const positions = attendedPositions(s.startPos + done + n - 1, s.cells)
     // Logits are computed for the prompt's last rows, which sit in the last ubatch.
     const outputsHere = done + n >= s.tokens ? s.outputs : 0
-    matmul.push(ubatchMatmulMs(g, r, n, outputsHere))
+    matmul.push(ubatchMatmulMs(g, r, n, outputsHere, stream))
     attention.push({ ms: (g.attentionLayers * n * positions * perPositionNs) / NS_PER_MS, spread: paSpread })
-    overhead.push(graphOverheadMs(g, r))
+    overhead.push(perUbatchOverhead)
     done += n
   }
   // The output head multiplies only the rows that need logits: matrix-vector products, as in a decode step.

@@ -55,11 +55,11 @@ export function baselineComparison(report: Pick<Report, 'models'>, baseline: Bas
  */
 export function keepMatchingRows(stored: BaselineComparison, models: readonly ModelReport[]): BaselineComparison {
   const now = new Map<string, ScenarioResult>()
-  for (const m of models) for (const r of m.scenarios) now.set(key(m.ref, r.scenario), r)
+  for (const m of models) for (const r of m.scenarios) now.set(rowKey(m.ref, r.scenario), r)
   return {
     ...stored,
-    rows: stored.rows.filter((r) => now.get(key(r.ref, r.scenario))?.observed === r.observed),
-    not_compared: stored.not_compared.filter((r) => now.has(key(r.ref, r.scenario)))
+    rows: stored.rows.filter((r) => now.get(rowKey(r.ref, r.scenario))?.observed === r.observed),
+    not_compared: stored.not_compared.filter((r) => now.has(rowKey(r.ref, r.scenario)))
   }
 }
 
@@ -75,7 +75,7 @@ function walk(
 ): { rows: BaselineRow[]; notCompared: BaselineComparison['not_compared'] } {
   const before = new Map<string, ScenarioResult>()
   for (const model of baseline.models) {
-    for (const row of model.scenarios) before.set(key(model.ref, row.scenario), row)
+    for (const row of model.scenarios) before.set(rowKey(model.ref, row.scenario), row)
   }
   const rows: BaselineRow[] = []
   const notCompared: BaselineComparison['not_compared'] = []
@@ -83,7 +83,7 @@ function walk(
     for (const scenario of SCENARIO_IDS) {
       const now = findRow(model, scenario)
       if (!now) continue
-      const then = before.get(key(model.ref, scenario))
+      const then = before.get(rowKey(model.ref, scenario))
       const reason = skipReason(now, then)
       if (reason !== null || !then) {
         notCompared.push({ ref: model.ref, scenario, reason: reason ?? 'not-in-baseline' })
@@ -129,6 +129,7 @@ function findRow(model: ModelReport, scenario: ScenarioId): ScenarioResult | und
   return model.scenarios.find((s) => s.scenario === scenario)
 }
 
-function key(ref: string, scenario: ScenarioId): string {
+/** One model × scenario: the key every renderer and the baseline match rows by. */
+export function rowKey(ref: string, scenario: ScenarioId): string {
   return `${scenario}\u0000${ref}`
 }

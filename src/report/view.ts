@@ -3,7 +3,7 @@
 import { SCENARIO_IDS } from '../types.js'
 import type { BaselineRow, BaselineSkipReason, ModelReport, Report, ScenarioId, ScenarioResult, ScenarioUnit, Verdict } from '../types.js'
 import { formatDeltaPct, formatNumber, formatPct } from '../compare/format.js'
-import { baselineStatus, type BaselineStatus } from './baseline.js'
+import { baselineStatus, rowKey, type BaselineStatus } from './baseline.js'
 
 export { formatDeltaPct }
 
@@ -36,9 +36,6 @@ export const VERDICT_ICON: Record<Verdict, string> = {
   'does-not-fit': '🚫'
 }
 
-function rowKey(ref: string, scenario: ScenarioId): string {
-  return `${scenario}\u0000${ref}`
-}
 
 /**
  * model × scenario pairs that made the gate fail: rows a failure names, plus the runtime-error rows when
