@@ -301,8 +301,13 @@ export interface Observation {
   /** Paths of the llama.cpp logs of this observation, relative to the artifacts dir. */
   logs: string[]
   repeats: number
-  /** Buffers the llama.cpp process of this observation logged at load (server scenarios); absent when unknown. */
-  llamaMemory?: LlamaBufferSizes
+}
+
+/** Everything one model's scenarios produced: the observations, and what llama-server logged when it loaded. */
+export interface ModelRun {
+  observations: Observation[]
+  /** llama.cpp's buffer sizes from the server's load (null without a server scenario, or a server that logged none). */
+  llamaMemory: LlamaBufferSizes | null
 }
 
 /** llama.cpp's own account of its memory at load, bytes summed over devices per kind (null: not in the log). */

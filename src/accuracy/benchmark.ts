@@ -3,14 +3,14 @@
 // median and max |error|. The estimator sees only the profiles and the hardware facts, never the observations.
 
 import { join } from 'node:path'
-import { runScenarios } from '../bench/runner.js'
+import { runModel } from '../bench/runner.js'
 import { DEFAULT_RUN_TIMEOUT_SEC } from '../bench/runner.js'
 import { defaultWorkload } from '../bench/workload.js'
 import { predict } from '../fit/predict.js'
 import { profileFile } from '../gguf/index.js'
 import { probeHardware } from '../hardware/probe.js'
 import { synthesize } from '../synth/synth.js'
-import { SCENARIO_IDS, type Observation, type Prediction } from '../types.js'
+import { SCENARIO_IDS, type ModelRun, type Prediction } from '../types.js'
 import { writeFileAtomic } from '../util/fs.js'
 import { stableStringify } from '../util/json.js'
 import { accuracySpec } from './geometries.js'
@@ -69,18 +69,18 @@ export async function runAccuracyBenchmark(opts: AccuracyOptions): Promise<Accur
     const { profile } = await profileFile(m.path)
     models.push({ ref: m.ref, path: m.path, sizeBytes: profile.fileBytes, vocab: profile.vocabSize, prediction: predict(profile, hardware, workload) })
   }
-  const observed = new Map<string, Observation[][]>()
+  const observed = new Map<string, ModelRun[]>()
   for (let pass = 1; pass <= passes; pass++) {
     for (const m of models) {
       progress(`pass ${pass}/${passes}: ${m.ref}: running ${SCENARIO_IDS.join(', ')}`)
-      const observations = await runScenarios(m.path, SCENARIO_IDS, workload, {
+      const run = await runModel(m.path, SCENARIO_IDS, workload, {
         binDir: opts.binDir,
         logsDir: join(opts.workDir, 'logs', `pass-${pass}`),
         runTimeoutSec: DEFAULT_RUN_TIMEOUT_SEC,
         vocabSize: m.vocab,
         log: progress
       })
-      const got = [...(observed.get(m.ref) ?? []), observations]
+      const got = [...(observed.get(m.ref) ?? []), run]
       observed.set(m.ref, got)
       opts.log(renderAccuracy([accuracyRow(m.ref, m.sizeBytes, m.prediction, got)], []).split('\n')[1] ?? '')
     }

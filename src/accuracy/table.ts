@@ -3,7 +3,7 @@
 import { absErrorPct } from '../compare/compare.js'
 import { formatDeltaPct } from '../compare/format.js'
 import { llamaMemoryCheck } from '../fit/llama-log.js'
-import { SCENARIO_IDS, SCENARIO_UNITS, type LlamaMemoryCheck, type Observation, type Prediction, type ScenarioId } from '../types.js'
+import { SCENARIO_IDS, SCENARIO_UNITS, type LlamaMemoryCheck, type ModelRun, type Prediction, type ScenarioId } from '../types.js'
 import { median, spread } from '../util/stats.js'
 
 /** Targets from the issue: median and worst |error| % per scenario. */
@@ -66,12 +66,12 @@ function medianOrNull(xs: readonly number[]): number | null {
   return xs.length > 0 ? median(xs) : null
 }
 
-/** One model's cells from its prediction and each pass's observations (passes run minutes apart). */
-export function accuracyRow(ref: string, sizeBytes: number, prediction: Prediction, passes: readonly (readonly Observation[])[]): AccuracyRow {
+/** One model's cells from its prediction and each pass's run (passes run minutes apart). */
+export function accuracyRow(ref: string, sizeBytes: number, prediction: Prediction, passes: readonly ModelRun[]): AccuracyRow {
   const cells = {} as Record<ScenarioId, AccuracyCell>
   for (const s of SCENARIO_IDS) {
     const p = prediction.scenarios.find((x) => x.scenario === s) ?? null
-    const os = passes.map((obs) => obs.find((x) => x.scenario === s) ?? null)
+    const os = passes.map((run) => run.observations.find((x) => x.scenario === s) ?? null)
     const values = os.map((o) => o?.observed ?? null)
     const got = values.filter((v): v is number => v !== null)
     const observed = medianOrNull(got)
@@ -91,7 +91,7 @@ export function accuracyRow(ref: string, sizeBytes: number, prediction: Predicti
       note: os.find((o) => o?.error)?.error?.reason ?? prediction.notPredicted[s] ?? null
     }
   }
-  const logged = passes.flat().find((o) => o.llamaMemory)?.llamaMemory
+  const logged = passes.find((run) => run.llamaMemory)?.llamaMemory
   return { ref, sizeBytes, cells, memory: logged ? llamaMemoryCheck(prediction.fit, logged) : null }
 }
 

@@ -1,5 +1,5 @@
 // The bench folder's public API: what the pipeline (validate, probe) uses.
-export { createLlamaRunner, runScenario, runScenarios, DEFAULT_RUN_TIMEOUT_SEC } from './runner.js'
+export { createLlamaRunner, runModel, runScenario, runScenarios, DEFAULT_RUN_TIMEOUT_SEC } from './runner.js'
 export type { LlamaRunner, RunScenarioOptions } from './runner.js'
 export { readBuildInfo, type BuildInfo } from './build-info.js'
 export { defaultWorkload, validateWorkload } from './workload.js'

@@ -6,7 +6,7 @@ import { readFile, rm } from 'node:fs/promises'
 import { dirname, join } from 'node:path'
 import { performance } from 'node:perf_hooks'
 import { hasBufferSizes, parseLlamaBufferSizes } from '../fit/llama-log.js'
-import { SCENARIO_IDS, SCENARIO_UNITS, type Observation, type ScenarioId, type Workload } from '../types.js'
+import { SCENARIO_IDS, SCENARIO_UNITS, type ModelRun, type Observation, type ScenarioId, type Workload } from '../types.js'
 import { benchRunPaths, measureWithLlamaBench, type BenchScenario } from './bench-scenarios.js'
 import { readBuildInfo, type BuildInfo } from './build-info.js'
 import { artifactRelative, modelLogDirName, scenarioLogPath } from './logs.js'
@@ -113,7 +113,7 @@ async function runServerScenarios(
   scenarios: readonly ServerScenario[],
   w: Workload,
   opts: RunScenarioOptions
-): Promise<Observation[]> {
+): Promise<ModelRun> {
   const logPath = scenarioLogPath(opts.logsDir, modelPath, 'server', 'llama-server.log')
   const logs = [artifactRelative(opts.artifactsDir ?? dirname(opts.logsDir), logPath)]
   // A fresh log per call; within it, a restarted server appends to the log of the one that died.
@@ -146,20 +146,14 @@ async function runServerScenarios(
   }
   // The buffers the (last) server logged at load: the report sets them beside the memory estimate.
   const logged = parseLlamaBufferSizes(await readFile(logPath, 'utf8').catch(() => ''))
-  if (hasBufferSizes(logged)) for (const o of out) o.llamaMemory = logged
-  return out
+  return { observations: out, llamaMemory: hasBufferSizes(logged) ? logged : null }
 }
 
 /**
- * Observations for `scenarios` of one model, in the order asked. Throws only for bugs and bad arguments (an
- * unknown or repeated scenario, an invalid workload or repeat policy).
+ * Observations for `scenarios` of one model, in the order asked, and the buffer sizes its llama-server logged.
+ * Throws only for bugs and bad arguments (an unknown or repeated scenario, an invalid workload or repeat policy).
  */
-export async function runScenarios(
-  modelPath: string,
-  scenarios: readonly ScenarioId[],
-  workload: Workload,
-  opts: RunScenarioOptions
-): Promise<Observation[]> {
+export async function runModel(modelPath: string, scenarios: readonly ScenarioId[], workload: Workload, opts: RunScenarioOptions): Promise<ModelRun> {
   for (const s of scenarios) {
     if (!(SCENARIO_IDS as readonly string[]).includes(s)) throw new Error(`unknown scenario "${s}"`)
   }
@@ -175,11 +169,23 @@ export async function runScenarios(
     if (BENCH_SCENARIOS.includes(s)) byScenario.set(s, await runBenchScenario(modelPath, s as BenchScenario, workload, opts))
   }
   const serverScenarios = scenarios.filter((s): s is ServerScenario => !BENCH_SCENARIOS.includes(s))
+  let llamaMemory: ModelRun['llamaMemory'] = null
   if (serverScenarios.length > 0) {
-    const obs = await runServerScenarios(modelPath, serverScenarios, workload, opts)
-    obs.forEach((o) => byScenario.set(o.scenario, o))
+    const served = await runServerScenarios(modelPath, serverScenarios, workload, opts)
+    served.observations.forEach((o) => byScenario.set(o.scenario, o))
+    llamaMemory = served.llamaMemory
   }
-  return scenarios.map((s) => byScenario.get(s) as Observation)
+  return { observations: scenarios.map((s) => byScenario.get(s) as Observation), llamaMemory }
+}
+
+/** The observations of runModel alone, in the order asked. */
+export async function runScenarios(
+  modelPath: string,
+  scenarios: readonly ScenarioId[],
+  workload: Workload,
+  opts: RunScenarioOptions
+): Promise<Observation[]> {
+  return (await runModel(modelPath, scenarios, workload, opts)).observations
 }
 
 /** One scenario of one model (a server scenario gets a server of its own). */

@@ -9,7 +9,7 @@ import { parseThresholds } from '../gate/index.js'
 import { parseManifest, parseModelArg, resolveModels, corpusPath } from '../models/index.js'
 import { profileFile } from '../gguf/index.js'
 import { probeHardware, readHardwareProfile } from '../hardware/index.js'
-import { defaultWorkload, runScenarios } from '../bench/index.js'
+import { defaultWorkload, runModel } from '../bench/index.js'
 import { readReport, writeReport, renderMarkdown, renderHtml, selectShard } from '../report/index.js'
 import { writeFileAtomic } from '../util/fs.js'
 import { parseSynthSpec } from '../synth/spec.js'
@@ -140,7 +140,7 @@ export async function runGate(cfg: GateRunConfig, hooks: RunHooks): Promise<Gate
     hardware,
     estimator,
     runScenarios: (model, scenarios, wl) =>
-      runScenarios(model.path, scenarios, wl, {
+      runModel(model.path, scenarios, wl, {
         binDir,
         logsDir,
         artifactsDir: outDir,

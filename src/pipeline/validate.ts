@@ -2,6 +2,7 @@ import type {
   HardwareProfile,
   ModelProfile,
   ModelReport,
+  ModelRun,
   Observation,
   Prediction,
   Provenance,
@@ -28,7 +29,7 @@ export interface ProfiledModel {
 }
 
 /** Runs the scenarios of one model in fresh llama.cpp processes; faults come back as observations with an error. */
-export type ScenarioRunner = (model: ProfiledModel, scenarios: ScenarioId[], workload: Workload) => Promise<Observation[]>
+export type ScenarioRunner = (model: ProfiledModel, scenarios: ScenarioId[], workload: Workload) => Promise<ModelRun>
 
 export interface ValidateParams {
   models: ProfiledModel[]
@@ -76,9 +77,12 @@ function plan(prediction: Prediction | undefined, scenarios: ScenarioId[]): { ru
 async function validateModel(p: ValidateParams, model: ProfiledModel, prediction: Prediction | undefined): Promise<ModelReport> {
   const { run, notRun } = plan(prediction, p.scenarios)
   let observations: Observation[] = []
+  let logged: ModelRun['llamaMemory'] = null
   if (run.length > 0) {
     try {
-      observations = await p.runScenarios(model, run, p.workload)
+      const done = await p.runScenarios(model, run, p.workload)
+      observations = done.observations
+      logged = done.llamaMemory
     } catch (err) {
       // A runner bug must still cost only this model's rows.
       observations = run.map((s) => failedObservation(s, `scenario runner failed: ${errorMessage(err)}`, [], []))
@@ -93,7 +97,6 @@ async function validateModel(p: ValidateParams, model: ProfiledModel, prediction
     p.log(`${model.ref} ${r.scenario}: ${r.verdict}${err}${r.detail.reason ? ` (${r.detail.reason})` : ''}`)
   }
   const report: ModelReport = { ref: model.ref, path: model.path, profile: model.profile, fit: prediction?.fit ?? null, error: null, scenarios }
-  const logged = observations.find((o) => o.llamaMemory)?.llamaMemory
   if (prediction && logged) {
     report.llama_memory = llamaMemoryCheck(prediction.fit, logged)
     const e = report.llama_memory.error_pct

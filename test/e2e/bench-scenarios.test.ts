@@ -7,13 +7,13 @@ import { join } from 'node:path'
 import { readBuildInfo } from '../../src/bench/build-info.js'
 import { parseLlamaBenchJson } from '../../src/bench/llama-bench-json.js'
 import { liveProcesses } from '../../src/bench/processes.js'
-import { runScenarios, type RunScenarioOptions } from '../../src/bench/runner.js'
+import { runModel, runScenarios, type RunScenarioOptions } from '../../src/bench/runner.js'
 import { defaultWorkload } from '../../src/bench/workload.js'
 import { kvCells } from '../../src/fit/geometry.js'
 import { profileFile } from '../../src/gguf/index.js'
 import { kvBytesPerToken } from '../../src/gguf/profile.js'
 import type { SyntheticModelSpec } from '../../src/gguf/writer.js'
-import type { Observation } from '../../src/types.js'
+import type { ModelRun, Observation } from '../../src/types.js'
 import { median, spread } from '../../src/util/stats.js'
 import { llamaBinDir } from '../helpers/llama.js'
 import { syntheticModel } from '../helpers/synthetic.js'
@@ -45,6 +45,7 @@ const workload = defaultWorkload({
 
 let dir: string
 let modelPath: string
+let run: ModelRun
 let observations: Observation[]
 let opts: RunScenarioOptions
 const logLines: string[] = []
@@ -61,7 +62,8 @@ beforeAll(async () => {
     repeat: { min: 3, max: 4, targetSpread: 0.1, budgetSec: 60 },
     log: (l) => logLines.push(l)
   }
-  observations = await runScenarios(modelPath, ['kv_warm_reuse', 'steady_decode', 'first_token', 'prefill'], workload, opts)
+  run = await runModel(modelPath, ['kv_warm_reuse', 'steady_decode', 'first_token', 'prefill'], workload, opts)
+  observations = run.observations
 }, 600_000)
 
 afterAll(async () => {
@@ -125,18 +127,18 @@ describe('runScenarios on a tiny model', () => {
     expect(o.breakdown.decode_tok_per_s).toBe(o.observed)
   })
 
-  test("the server observations carry llama.cpp's logged buffers: weights as in the file, KV as the context needs", async () => {
+  test("the model's run carries llama.cpp's logged buffers: weights as in the file, KV as the context needs", async () => {
     const { profile } = await profileFile(modelPath)
-    const server = observations.filter((o) => o.scenario === 'first_token' || o.scenario === 'kv_warm_reuse')
-    const logged = server[0]!.llamaMemory!
-    expect(server[1]!.llamaMemory).toEqual(logged)
+    const logged = run.llamaMemory!
+    expect(logged.buffers.map((b) => b.kind)).toEqual(expect.arrayContaining(['model', 'kv', 'compute']))
     // llama.cpp prints MiB with two decimals: 0.005 MiB of rounding.
     const tol = 0.006 * 1024 ** 2
     expect(Math.abs(logged.modelBytes! - profile.tensorBytes)).toBeLessThan(tol)
     expect(Math.abs(logged.kvBytes! - kvBytesPerToken(profile, workload.kvType) * kvCells(workload.contextTokens))).toBeLessThan(tol)
     expect(logged.computeBytes).toBeGreaterThan(0)
-    // llama-bench runs do not carry them (their context is not the workload's).
-    expect(observations.find((o) => o.scenario === 'prefill')!.llamaMemory).toBeUndefined()
+    // A run of llama-bench scenarios alone reports none (llama-bench's context is not the workload's).
+    const benchOnly = await runModel(modelPath, ['prefill'], workload, { ...opts, repeat: { min: 1, max: 1, targetSpread: 0.1, budgetSec: 60 } })
+    expect(benchOnly.llamaMemory).toBeNull()
   })
 
   test('a second run into the same logs dir starts its logs afresh', async () => {

@@ -3,7 +3,7 @@
 import { describe, expect, test } from '@jest/globals'
 import { ACCURACY_MODELS, accuracyRow, renderAccuracy, summarizeAccuracy, summarizeMemory } from '../../src/accuracy/index.js'
 import { probePlan } from '../../src/hardware/probe-models.js'
-import type { Observation, Prediction } from '../../src/types.js'
+import type { ModelRun, Observation, Prediction } from '../../src/types.js'
 
 const MiB = 1024 * 1024
 
@@ -56,12 +56,13 @@ describe('accuracy table', () => {
     ],
     notPredicted: { prefill: 'embedding model' }
   }
+  const run = (observations: Observation[], llamaMemory: ModelRun['llamaMemory'] = null): ModelRun => ({ observations, llamaMemory })
   const obs = (scenario: Observation['scenario'], unit: Observation['unit'], samples: number[], observed: number): Observation => ({
     scenario, unit, observed, samples, droppedSamples: [], spread: 0.1, breakdown: {}, error: null, logs: [], repeats: samples.length
   })
 
   test('errors are relative to the prediction; the best sample is the fastest; missing cells stay empty', () => {
-    const row = accuracyRow('m', 10 * MiB, prediction, [[obs('steady_decode', 'tok/s', [90, 95, 92], 92), obs('first_token', 'ms', [60, 55, 58], 58)]])
+    const row = accuracyRow('m', 10 * MiB, prediction, [run([obs('steady_decode', 'tok/s', [90, 95, 92], 92), obs('first_token', 'ms', [60, 55, 58], 58)])])
     expect(row.cells.steady_decode.errorPct).toBeCloseTo(8, 6)
     expect(row.cells.steady_decode.best).toBe(95)
     expect(row.cells.first_token.errorPct).toBeCloseTo(16, 6)
@@ -76,10 +77,9 @@ describe('accuracy table', () => {
   test("a row carries the memory estimate against the server's logged buffers; the summary takes |error| per buffer", () => {
     const llamaMemory = { modelBytes: 10 * MiB, kvBytes: 4 * MiB, computeBytes: null, outputBytes: null, buffers: [{ device: 'CPU', kind: 'model' as const, bytes: 10 * MiB }] }
     const fit = { ...prediction.fit, weightsBytes: 11 * MiB, kvCacheBytes: 3 * MiB, computeBytes: 5 * MiB }
-    const withMemory = { ...obs('first_token', 'ms', [60], 60), llamaMemory }
     const rows = [
-      accuracyRow('a', MiB, { ...prediction, fit }, [[withMemory]]),
-      accuracyRow('b', MiB, prediction, [[obs('first_token', 'ms', [60], 60)]])
+      accuracyRow('a', MiB, { ...prediction, fit }, [run([obs('first_token', 'ms', [60], 60)], llamaMemory)]),
+      accuracyRow('b', MiB, prediction, [run([obs('first_token', 'ms', [60], 60)])])
     ]
     expect(rows[0]!.memory?.error_pct).toEqual({ model: 10, kv: -25, compute: null })
     expect(rows[1]!.memory).toBeNull()
@@ -93,7 +93,7 @@ describe('accuracy table', () => {
   })
 
   test("passes: the observation is the median of the passes' and their difference is the run-to-run noise", () => {
-    const pass = (v: number) => [obs('steady_decode', 'tok/s', [v], v)]
+    const pass = (v: number) => run([obs('steady_decode', 'tok/s', [v], v)])
     const row = accuracyRow('m', MiB, prediction, [pass(80), pass(100), pass(90)])
     expect(row.cells.steady_decode.passes).toEqual([80, 100, 90])
     expect(row.cells.steady_decode.observed).toBe(90)
@@ -103,7 +103,7 @@ describe('accuracy table', () => {
     const single = accuracyRow('m', MiB, prediction, [pass(90)])
     expect(single.cells.steady_decode.passDeltaPct).toBeNull()
     const failed = { ...obs('steady_decode', 'tok/s', [], 0), observed: null, error: { reason: 'llama-bench exited with code 1', logTail: [] } }
-    const partial = accuracyRow('m', MiB, prediction, [pass(90), [failed]])
+    const partial = accuracyRow('m', MiB, prediction, [pass(90), run([failed])])
     expect(partial.cells.steady_decode.passes).toEqual([90, null])
     expect(partial.cells.steady_decode.observed).toBe(90)
     expect(partial.cells.steady_decode.note).toBe('llama-bench exited with code 1')
