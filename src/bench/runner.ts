@@ -8,7 +8,6 @@ import { performance } from 'node:perf_hooks'
 import { hasBufferSizes, parseLlamaBufferSizes } from '../fit/llama-log.js'
 import { SCENARIO_IDS, SCENARIO_UNITS, type ModelRun, type Observation, type ScenarioId, type Workload } from '../types.js'
 import { benchRunPaths, measureWithLlamaBench, type BenchScenario } from './bench-scenarios.js'
-import { readBuildInfo, type BuildInfo } from './build-info.js'
 import { artifactRelative, modelLogDirName, scenarioLogPath } from './logs.js'
 import { failedObservation, toObservation } from './observation.js'
 import { checkRepeatPolicy, DEFAULT_REPEAT_POLICY, runRepeats, type Measurement, type RepeatOutcome, type RepeatPolicy, type RunId } from './repeats.js'
@@ -34,20 +33,6 @@ export interface RunScenarioOptions {
   log: (line: string) => void
   /** Clock for the repeat budget, in ms; injected by tests. Default: performance.now. */
   nowMs?: () => number
-}
-
-/** The edge the pipeline drives (tests substitute recorded observations). */
-export interface LlamaRunner {
-  readBuildInfo(): Promise<BuildInfo>
-  runScenarios(modelPath: string, scenarios: readonly ScenarioId[], workload: Workload): Promise<Observation[]>
-}
-
-/** The real runner: llama.cpp binaries from `opts.binDir`. */
-export function createLlamaRunner(opts: RunScenarioOptions): LlamaRunner {
-  return {
-    readBuildInfo: () => readBuildInfo(opts.binDir),
-    runScenarios: (modelPath, scenarios, workload) => runScenarios(modelPath, scenarios, workload, opts)
-  }
 }
 
 const BENCH_SCENARIOS: readonly ScenarioId[] = ['steady_decode', 'prefill']
