@@ -76,18 +76,21 @@ const scalar = (f: MeasuredFact | null | undefined, fallback = 0): Scalar =>
  */
 export function resolveRates(hw: HardwareProfile): Rates {
   const m = hw.measured
-  const decodeTypes = Object.keys(m.decodeBandwidthByType).sort()
-  const prefillTypes = Object.keys(m.prefillFlopsByType).sort()
   const kvCoefs = m.kvDepthCoefficients ?? {}
   const cachedByType = m.decodeCachedBandwidthByType ?? {}
-  const cachedTypes = Object.keys(cachedByType).sort()
+  const cachedTypes = Object.keys(cachedByType)
   const kvKeys = Object.keys(kvCoefs).sort()
   const kvFallbackKey = kvKeys.find((k) => k === 'f16') ?? kvKeys[0] ?? null
   const pa = m.prefillAttentionCoefficients
   const fallbackKv = kvFallbackKey ? kvCoefs[kvFallbackKey] : undefined
+  // The fact of `type` in a per-type map: its own, else its stand-in's (standInType), else undefined.
+  const byStandIn = (byType: Record<string, MeasuredFact> | undefined, type: string): MeasuredFact | undefined => {
+    const map = byType ?? {}
+    const t = standInType(type, Object.keys(map))
+    return t ? map[t] : undefined
+  }
   const decodeBandwidth = (type: string): { value: number; fact: MeasuredFact } => {
-    const t = standInType(type, decodeTypes)
-    const fact = (t ? m.decodeBandwidthByType[t] : undefined) ?? m.decodeBandwidthBytesPerSec
+    const fact = byStandIn(m.decodeBandwidthByType, type) ?? m.decodeBandwidthBytesPerSec
     return { value: fact.value, fact }
   }
   return {
@@ -104,22 +107,13 @@ export function resolveRates(hw: HardwareProfile): Rates {
     },
     cacheBytes: hw.system.cacheBytes ?? 0,
     prefillFlops(type) {
-      const t = standInType(type, prefillTypes)
-      const fact = (t ? m.prefillFlopsByType[t] : undefined) ?? m.prefillFlopsPerSec
+      const fact = byStandIn(m.prefillFlopsByType, type) ?? m.prefillFlopsPerSec
       return { value: fact.value, fact }
     },
     fixedDecodeMs: scalar(m.fixedDecodeMs),
     perLayerDecodeMs: scalar(m.perLayerDecodeMs),
-    prefillNsPerRowToken(type) {
-      const byType = m.prefillNsPerRowTokenByType ?? {}
-      const t = standInType(type, Object.keys(byType).sort())
-      return scalar(t ? byType[t] : undefined)
-    },
-    nsPerRow(type) {
-      const byType = m.decodeNsPerRowByType ?? {}
-      const t = standInType(type, Object.keys(byType).sort())
-      return scalar(t ? byType[t] : undefined)
-    },
+    prefillNsPerRowToken: (type) => scalar(byStandIn(m.prefillNsPerRowTokenByType, type)),
+    nsPerRow: (type) => scalar(byStandIn(m.decodeNsPerRowByType, type)),
     kvDepth(key) {
       // A KV key the probe did not cover borrows the plain type's law, else f16's (scaled by bytes in the caller).
       const c = kvCoefs[key] ?? kvCoefs[key.replace('+fa', '')] ?? fallbackKv
@@ -131,9 +125,7 @@ export function resolveRates(hw: HardwareProfile): Rates {
       : { perHeadNs: 0, perQueryElementNs: fallbackKv?.nsPerQueryElementToken.value ?? 0, facts: [] },
     moeDecodeExtraPerLayerMs: scalar(m.moeDecodeExtraPerLayerMs),
     moePrefillEfficiency(type) {
-      const byType = m.moePrefillEfficiencyByType ?? {}
-      const t = standInType(type, Object.keys(byType).sort())
-      const f = t ? byType[t] : undefined
+      const f = byStandIn(m.moePrefillEfficiencyByType, type)
       return f && f.value > 0 ? { value: Math.min(1, f.value), spread: f.spread } : { value: 1, spread: 0 }
     },
     serverDecodeOverheadMs: scalar(m.serverDecodeOverheadMs),
