@@ -33,9 +33,9 @@ var __export = (target, all) => {
 };
 var __copyProps = (to, from, except, desc) => {
   if (from && typeof from === "object" || typeof from === "function") {
-    for (let key2 of __getOwnPropNames(from))
-      if (!__hasOwnProp.call(to, key2) && key2 !== except)
-        __defProp(to, key2, { get: () => from[key2], enumerable: !(desc = __getOwnPropDesc(from, key2)) || desc.enumerable });
+    for (let key of __getOwnPropNames(from))
+      if (!__hasOwnProp.call(to, key) && key !== except)
+        __defProp(to, key, { get: () => from[key], enumerable: !(desc = __getOwnPropDesc(from, key)) || desc.enumerable });
   }
   return to;
 };
@@ -360,8 +360,8 @@ var require_legacy_streams = __commonJS({
         options = options || {};
         var keys = Object.keys(options);
         for (var index = 0, length = keys.length; index < length; index++) {
-          var key2 = keys[index];
-          this[key2] = options[key2];
+          var key = keys[index];
+          this[key] = options[key];
         }
         if (this.encoding) this.setEncoding(this.encoding);
         if (this.start !== void 0) {
@@ -408,8 +408,8 @@ var require_legacy_streams = __commonJS({
         options = options || {};
         var keys = Object.keys(options);
         for (var index = 0, length = keys.length; index < length; index++) {
-          var key2 = keys[index];
-          this[key2] = options[key2];
+          var key = keys[index];
+          this[key] = options[key];
         }
         if (this.start !== void 0) {
           if ("number" !== typeof this.start) {
@@ -447,8 +447,8 @@ var require_clone = __commonJS({
         var copy = { __proto__: getPrototypeOf(obj) };
       else
         var copy = /* @__PURE__ */ Object.create(null);
-      Object.getOwnPropertyNames(obj).forEach(function(key2) {
-        Object.defineProperty(copy, key2, Object.getOwnPropertyDescriptor(obj, key2));
+      Object.getOwnPropertyNames(obj).forEach(function(key) {
+        Object.defineProperty(copy, key, Object.getOwnPropertyDescriptor(obj, key));
       });
       return copy;
     }
@@ -979,8 +979,8 @@ var require_retry = __commonJS({
         maxTimeout: Infinity,
         randomize: false
       };
-      for (var key2 in options) {
-        opts[key2] = options[key2];
+      for (var key in options) {
+        opts[key] = options[key];
       }
       if (opts.minTimeout > opts.maxTimeout) {
         throw new Error("minTimeout is greater than maxTimeout");
@@ -1010,9 +1010,9 @@ var require_retry = __commonJS({
       }
       if (!methods) {
         methods = [];
-        for (var key2 in obj) {
-          if (typeof obj[key2] === "function") {
-            methods.push(key2);
+        for (var key in obj) {
+          if (typeof obj[key] === "function") {
+            methods.push(key);
           }
         }
       }
@@ -1761,15 +1761,15 @@ var require_code = __commonJS({
       return JSON.stringify(x).replace(/\u2028/g, "\\u2028").replace(/\u2029/g, "\\u2029");
     }
     exports.safeStringify = safeStringify;
-    function getProperty(key2) {
-      return typeof key2 == "string" && exports.IDENTIFIER.test(key2) ? new _Code(`.${key2}`) : _`[${key2}]`;
+    function getProperty(key) {
+      return typeof key == "string" && exports.IDENTIFIER.test(key) ? new _Code(`.${key}`) : _`[${key}]`;
     }
     exports.getProperty = getProperty;
-    function getEsmExportName(key2) {
-      if (typeof key2 == "string" && exports.IDENTIFIER.test(key2)) {
-        return new _Code(`${key2}`);
+    function getEsmExportName(key) {
+      if (typeof key == "string" && exports.IDENTIFIER.test(key)) {
+        return new _Code(`${key}`);
       }
-      throw new Error(`CodeGen: invalid export name: ${key2}, use explicit $id name mapping`);
+      throw new Error(`CodeGen: invalid export name: ${key}, use explicit $id name mapping`);
     }
     exports.getEsmExportName = getEsmExportName;
     function regexpCode(rx) {
@@ -2396,11 +2396,11 @@ var require_codegen = __commonJS({
       // returns code for object literal for the passed argument list of key-value pairs
       object(...keyValues) {
         const code = ["{"];
-        for (const [key2, value] of keyValues) {
+        for (const [key, value] of keyValues) {
           if (code.length > 1)
             code.push(",");
-          code.push(key2);
-          if (key2 !== value || this.opts.es5) {
+          code.push(key);
+          if (key !== value || this.opts.es5) {
             code.push(":");
             (0, code_1.addCodeArg)(code, value);
           }
@@ -2675,17 +2675,17 @@ var require_util = __commonJS({
       if (typeof schema === "boolean")
         return;
       const rules = self2.RULES.keywords;
-      for (const key2 in schema) {
-        if (!rules[key2])
-          checkStrictMode(it, `unknown keyword: "${key2}"`);
+      for (const key in schema) {
+        if (!rules[key])
+          checkStrictMode(it, `unknown keyword: "${key}"`);
       }
     }
     exports.checkUnknownRules = checkUnknownRules;
     function schemaHasRules(schema, rules) {
       if (typeof schema == "boolean")
         return !schema;
-      for (const key2 in schema)
-        if (rules[key2])
+      for (const key in schema)
+        if (rules[key])
           return true;
       return false;
     }
@@ -2693,8 +2693,8 @@ var require_util = __commonJS({
     function schemaHasRulesButRef(schema, RULES2) {
       if (typeof schema == "boolean")
         return !schema;
-      for (const key2 in schema)
-        if (key2 !== "$ref" && RULES2.all[key2])
+      for (const key in schema)
+        if (key !== "$ref" && RULES2.all[key])
           return true;
       return false;
     }
@@ -3272,8 +3272,8 @@ var require_defaults = __commonJS({
     function assignDefaults(it, ty) {
       const { properties, items } = it.schema;
       if (ty === "object" && properties) {
-        for (const key2 in properties) {
-          assignDefault(it, key2, properties[key2].default);
+        for (const key in properties) {
+          assignDefault(it, key, properties[key].default);
         }
       } else if (ty === "array" && Array.isArray(items)) {
         items.forEach((sch, i2) => assignDefault(it, i2, sch.default));
@@ -3462,8 +3462,8 @@ var require_keyword = __commonJS({
       var _a;
       const { gen, keyword, schema, parentSchema, $data, it } = cxt;
       checkAsyncKeyword(it, def);
-      const validate6 = !$data && def.compile ? def.compile.call(it.self, schema, parentSchema, it) : def.validate;
-      const validateRef = useKeyword(gen, keyword, validate6);
+      const validate4 = !$data && def.compile ? def.compile.call(it.self, schema, parentSchema, it) : def.validate;
+      const validateRef = useKeyword(gen, keyword, validate4);
       const valid = gen.let("valid");
       cxt.block$data(valid, validateKeyword);
       cxt.ok((_a = def.valid) !== null && _a !== void 0 ? _a : valid);
@@ -3657,8 +3657,8 @@ var require_fast_deep_equal = __commonJS({
         for (i2 = length; i2-- !== 0; )
           if (!Object.prototype.hasOwnProperty.call(b, keys[i2])) return false;
         for (i2 = length; i2-- !== 0; ) {
-          var key2 = keys[i2];
-          if (!equal(a2[key2], b[key2])) return false;
+          var key = keys[i2];
+          if (!equal(a2[key], b[key])) return false;
         }
         return true;
       }
@@ -3730,20 +3730,20 @@ var require_json_schema_traverse = __commonJS({
     function _traverse(opts, pre, post2, schema, jsonPtr, rootSchema, parentJsonPtr, parentKeyword, parentSchema, keyIndex) {
       if (schema && typeof schema == "object" && !Array.isArray(schema)) {
         pre(schema, jsonPtr, rootSchema, parentJsonPtr, parentKeyword, parentSchema, keyIndex);
-        for (var key2 in schema) {
-          var sch = schema[key2];
+        for (var key in schema) {
+          var sch = schema[key];
           if (Array.isArray(sch)) {
-            if (key2 in traverse.arrayKeywords) {
+            if (key in traverse.arrayKeywords) {
               for (var i2 = 0; i2 < sch.length; i2++)
-                _traverse(opts, pre, post2, sch[i2], jsonPtr + "/" + key2 + "/" + i2, rootSchema, jsonPtr, key2, schema, i2);
+                _traverse(opts, pre, post2, sch[i2], jsonPtr + "/" + key + "/" + i2, rootSchema, jsonPtr, key, schema, i2);
             }
-          } else if (key2 in traverse.propsKeywords) {
+          } else if (key in traverse.propsKeywords) {
             if (sch && typeof sch == "object") {
               for (var prop in sch)
-                _traverse(opts, pre, post2, sch[prop], jsonPtr + "/" + key2 + "/" + escapeJsonPtr(prop), rootSchema, jsonPtr, key2, schema, prop);
+                _traverse(opts, pre, post2, sch[prop], jsonPtr + "/" + key + "/" + escapeJsonPtr(prop), rootSchema, jsonPtr, key, schema, prop);
             }
-          } else if (key2 in traverse.keywords || opts.allKeys && !(key2 in traverse.skipKeywords)) {
-            _traverse(opts, pre, post2, sch, jsonPtr + "/" + key2, rootSchema, jsonPtr, key2, schema);
+          } else if (key in traverse.keywords || opts.allKeys && !(key in traverse.skipKeywords)) {
+            _traverse(opts, pre, post2, sch, jsonPtr + "/" + key, rootSchema, jsonPtr, key, schema);
           }
         }
         post2(schema, jsonPtr, rootSchema, parentJsonPtr, parentKeyword, parentSchema, keyIndex);
@@ -3800,10 +3800,10 @@ var require_resolve = __commonJS({
       "$dynamicAnchor"
     ]);
     function hasRef(schema) {
-      for (const key2 in schema) {
-        if (REF_KEYWORDS.has(key2))
+      for (const key in schema) {
+        if (REF_KEYWORDS.has(key))
           return true;
-        const sch = schema[key2];
+        const sch = schema[key];
         if (Array.isArray(sch) && sch.some(hasRef))
           return true;
         if (typeof sch == "object" && hasRef(sch))
@@ -3813,14 +3813,14 @@ var require_resolve = __commonJS({
     }
     function countKeys(schema) {
       let count2 = 0;
-      for (const key2 in schema) {
-        if (key2 === "$ref")
+      for (const key in schema) {
+        if (key === "$ref")
           return Infinity;
         count2++;
-        if (SIMPLE_INLINED.has(key2))
+        if (SIMPLE_INLINED.has(key))
           continue;
-        if (typeof schema[key2] == "object") {
-          (0, util_1.eachItem)(schema[key2], (sch) => count2 += countKeys(sch));
+        if (typeof schema[key] == "object") {
+          (0, util_1.eachItem)(schema[key], (sch) => count2 += countKeys(sch));
         }
         if (count2 === Infinity)
           return Infinity;
@@ -4009,8 +4009,8 @@ var require_validate = __commonJS({
     function schemaCxtHasRules({ schema, self: self2 }) {
       if (typeof schema == "boolean")
         return !schema;
-      for (const key2 in schema)
-        if (self2.RULES.all[key2])
+      for (const key in schema)
+        if (self2.RULES.all[key])
           return true;
       return false;
     }
@@ -4536,28 +4536,28 @@ var require_compile = __commonJS({
         if (this.opts.code.process)
           sourceCode = this.opts.code.process(sourceCode, sch);
         const makeValidate = new Function(`${names_1.default.self}`, `${names_1.default.scope}`, sourceCode);
-        const validate6 = makeValidate(this, this.scope.get());
-        this.scope.value(validateName, { ref: validate6 });
-        validate6.errors = null;
-        validate6.schema = sch.schema;
-        validate6.schemaEnv = sch;
+        const validate4 = makeValidate(this, this.scope.get());
+        this.scope.value(validateName, { ref: validate4 });
+        validate4.errors = null;
+        validate4.schema = sch.schema;
+        validate4.schemaEnv = sch;
         if (sch.$async)
-          validate6.$async = true;
+          validate4.$async = true;
         if (this.opts.code.source === true) {
-          validate6.source = { validateName, validateCode, scopeValues: gen._values };
+          validate4.source = { validateName, validateCode, scopeValues: gen._values };
         }
         if (this.opts.unevaluated) {
           const { props, items } = schemaCxt;
-          validate6.evaluated = {
+          validate4.evaluated = {
             props: props instanceof codegen_1.Name ? void 0 : props,
             items: items instanceof codegen_1.Name ? void 0 : items,
             dynamicProps: props instanceof codegen_1.Name,
             dynamicItems: items instanceof codegen_1.Name
           };
-          if (validate6.source)
-            validate6.source.evaluated = (0, codegen_1.stringify)(validate6.evaluated);
+          if (validate4.source)
+            validate4.source.evaluated = (0, codegen_1.stringify)(validate4.evaluated);
         }
-        sch.validate = validate6;
+        sch.validate = validate4;
         return sch;
       } catch (e) {
         delete sch.validate;
@@ -5989,7 +5989,7 @@ var require_core = __commonJS({
         uriResolver
       };
     }
-    var Ajv6 = class {
+    var Ajv4 = class {
       constructor(opts = {}) {
         this.schemas = {};
         this.refs = {};
@@ -6105,7 +6105,7 @@ var require_core = __commonJS({
         }
       }
       // Adds schema to the instance
-      addSchema(schema, key2, _meta, _validateSchema = this.opts.validateSchema) {
+      addSchema(schema, key, _meta, _validateSchema = this.opts.validateSchema) {
         if (Array.isArray(schema)) {
           for (const sch of schema)
             this.addSchema(sch, void 0, _meta, _validateSchema);
@@ -6119,15 +6119,15 @@ var require_core = __commonJS({
             throw new Error(`schema ${schemaId} must be string`);
           }
         }
-        key2 = (0, resolve_1.normalizeId)(key2 || id);
-        this._checkUnique(key2);
-        this.schemas[key2] = this._addSchema(schema, _meta, key2, _validateSchema, true);
+        key = (0, resolve_1.normalizeId)(key || id);
+        this._checkUnique(key);
+        this.schemas[key] = this._addSchema(schema, _meta, key, _validateSchema, true);
         return this;
       }
       // Add schema that will be used to validate other schemas
       // options in META_IGNORE_OPTIONS are alway set to false
-      addMetaSchema(schema, key2, _validateSchema = this.opts.validateSchema) {
-        this.addSchema(schema, key2, true, _validateSchema);
+      addMetaSchema(schema, key, _validateSchema = this.opts.validateSchema) {
+        this.addSchema(schema, key, true, _validateSchema);
         return this;
       }
       //  Validate schema against its meta-schema
@@ -6283,14 +6283,14 @@ var require_core = __commonJS({
           let keywords = metaSchema;
           for (const seg of segments)
             keywords = keywords[seg];
-          for (const key2 in rules) {
-            const rule = rules[key2];
+          for (const key in rules) {
+            const rule = rules[key];
             if (typeof rule != "object")
               continue;
             const { $data } = rule.definition;
-            const schema = keywords[key2];
+            const schema = keywords[key];
             if ($data && schema)
-              keywords[key2] = schemaOrData(schema);
+              keywords[key] = schemaOrData(schema);
           }
         }
         return metaSchema;
@@ -6359,14 +6359,14 @@ var require_core = __commonJS({
         }
       }
     };
-    Ajv6.ValidationError = validation_error_1.default;
-    Ajv6.MissingRefError = ref_error_1.default;
-    exports.default = Ajv6;
+    Ajv4.ValidationError = validation_error_1.default;
+    Ajv4.MissingRefError = ref_error_1.default;
+    exports.default = Ajv4;
     function checkOptions(checkOpts, options, msg, log2 = "error") {
-      for (const key2 in checkOpts) {
-        const opt = key2;
+      for (const key in checkOpts) {
+        const opt = key;
         if (opt in options)
-          this.logger[log2](`${msg}: option ${key2}. ${checkOpts[opt]}`);
+          this.logger[log2](`${msg}: option ${key}. ${checkOpts[opt]}`);
       }
     }
     function getSchEnv(keyRef) {
@@ -6380,8 +6380,8 @@ var require_core = __commonJS({
       if (Array.isArray(optsSchemas))
         this.addSchema(optsSchemas);
       else
-        for (const key2 in optsSchemas)
-          this.addSchema(optsSchemas[key2], key2);
+        for (const key in optsSchemas)
+          this.addSchema(optsSchemas[key], key);
     }
     function addInitialFormats() {
       for (const name in this.opts.formats) {
@@ -7429,11 +7429,11 @@ var require_dependencies = __commonJS({
     function splitDependencies({ schema }) {
       const propertyDeps = {};
       const schemaDeps = {};
-      for (const key2 in schema) {
-        if (key2 === "__proto__")
+      for (const key in schema) {
+        if (key === "__proto__")
           continue;
-        const deps = Array.isArray(schema[key2]) ? propertyDeps : schemaDeps;
-        deps[key2] = schema[key2];
+        const deps = Array.isArray(schema[key]) ? propertyDeps : schemaDeps;
+        deps[key] = schema[key];
       }
       return [propertyDeps, schemaDeps];
     }
@@ -7510,13 +7510,13 @@ var require_propertyNames = __commonJS({
         if ((0, util_1.alwaysValidSchema)(it, schema))
           return;
         const valid = gen.name("valid");
-        gen.forIn("key", data, (key2) => {
-          cxt.setParams({ propertyName: key2 });
+        gen.forIn("key", data, (key) => {
+          cxt.setParams({ propertyName: key });
           cxt.subschema({
             keyword: "propertyNames",
-            data: key2,
+            data: key,
             dataTypes: ["string"],
-            propertyName: key2,
+            propertyName: key,
             compositeRule: true
           }, valid);
           gen.if((0, codegen_1.not)(valid), () => {
@@ -7565,38 +7565,38 @@ var require_additionalProperties = __commonJS({
         checkAdditionalProperties();
         cxt.ok((0, codegen_1._)`${errsCount} === ${names_1.default.errors}`);
         function checkAdditionalProperties() {
-          gen.forIn("key", data, (key2) => {
+          gen.forIn("key", data, (key) => {
             if (!props.length && !patProps.length)
-              additionalPropertyCode(key2);
+              additionalPropertyCode(key);
             else
-              gen.if(isAdditional(key2), () => additionalPropertyCode(key2));
+              gen.if(isAdditional(key), () => additionalPropertyCode(key));
           });
         }
-        function isAdditional(key2) {
+        function isAdditional(key) {
           let definedProp;
           if (props.length > 8) {
             const propsSchema = (0, util_1.schemaRefOrVal)(it, parentSchema.properties, "properties");
-            definedProp = (0, code_1.isOwnProperty)(gen, propsSchema, key2);
+            definedProp = (0, code_1.isOwnProperty)(gen, propsSchema, key);
           } else if (props.length) {
-            definedProp = (0, codegen_1.or)(...props.map((p) => (0, codegen_1._)`${key2} === ${p}`));
+            definedProp = (0, codegen_1.or)(...props.map((p) => (0, codegen_1._)`${key} === ${p}`));
           } else {
             definedProp = codegen_1.nil;
           }
           if (patProps.length) {
-            definedProp = (0, codegen_1.or)(definedProp, ...patProps.map((p) => (0, codegen_1._)`${(0, code_1.usePattern)(cxt, p)}.test(${key2})`));
+            definedProp = (0, codegen_1.or)(definedProp, ...patProps.map((p) => (0, codegen_1._)`${(0, code_1.usePattern)(cxt, p)}.test(${key})`));
           }
           return (0, codegen_1.not)(definedProp);
         }
-        function deleteAdditional(key2) {
-          gen.code((0, codegen_1._)`delete ${data}[${key2}]`);
+        function deleteAdditional(key) {
+          gen.code((0, codegen_1._)`delete ${data}[${key}]`);
         }
-        function additionalPropertyCode(key2) {
+        function additionalPropertyCode(key) {
           if (opts.removeAdditional === "all" || opts.removeAdditional && schema === false) {
-            deleteAdditional(key2);
+            deleteAdditional(key);
             return;
           }
           if (schema === false) {
-            cxt.setParams({ additionalProperty: key2 });
+            cxt.setParams({ additionalProperty: key });
             cxt.error();
             if (!allErrors)
               gen.break();
@@ -7605,22 +7605,22 @@ var require_additionalProperties = __commonJS({
           if (typeof schema == "object" && !(0, util_1.alwaysValidSchema)(it, schema)) {
             const valid = gen.name("valid");
             if (opts.removeAdditional === "failing") {
-              applyAdditionalSchema(key2, valid, false);
+              applyAdditionalSchema(key, valid, false);
               gen.if((0, codegen_1.not)(valid), () => {
                 cxt.reset();
-                deleteAdditional(key2);
+                deleteAdditional(key);
               });
             } else {
-              applyAdditionalSchema(key2, valid);
+              applyAdditionalSchema(key, valid);
               if (!allErrors)
                 gen.if((0, codegen_1.not)(valid), () => gen.break());
             }
           }
         }
-        function applyAdditionalSchema(key2, valid, errors) {
+        function applyAdditionalSchema(key, valid, errors) {
           const subschema = {
             keyword: "additionalProperties",
-            dataProp: key2,
+            dataProp: key,
             dataPropType: util_1.Type.Str
           };
           if (errors === false) {
@@ -7745,19 +7745,19 @@ var require_patternProperties = __commonJS({
           }
         }
         function validateProperties(pat) {
-          gen.forIn("key", data, (key2) => {
-            gen.if((0, codegen_1._)`${(0, code_1.usePattern)(cxt, pat)}.test(${key2})`, () => {
+          gen.forIn("key", data, (key) => {
+            gen.if((0, codegen_1._)`${(0, code_1.usePattern)(cxt, pat)}.test(${key})`, () => {
               const alwaysValid = alwaysValidPatterns.includes(pat);
               if (!alwaysValid) {
                 cxt.subschema({
                   keyword: "patternProperties",
                   schemaProp: pat,
-                  dataProp: key2,
+                  dataProp: key,
                   dataPropType: util_2.Type.Str
                 }, valid);
               }
               if (it.opts.unevaluated && props !== true) {
-                gen.assign((0, codegen_1._)`${props}[${key2}]`, true);
+                gen.assign((0, codegen_1._)`${props}[${key}]`, true);
               } else if (!alwaysValid && !it.allErrors) {
                 gen.if((0, codegen_1.not)(valid), () => gen.break());
               }
@@ -8472,7 +8472,7 @@ var require_ajv = __commonJS({
     var draft7MetaSchema = require_json_schema_draft_07();
     var META_SUPPORT_DATA = ["/properties"];
     var META_SCHEMA_ID = "http://json-schema.org/draft-07/schema";
-    var Ajv6 = class extends core_1.default {
+    var Ajv4 = class extends core_1.default {
       _addVocabularies() {
         super._addVocabularies();
         draft7_1.default.forEach((v) => this.addVocabulary(v));
@@ -8491,11 +8491,11 @@ var require_ajv = __commonJS({
         return this.opts.defaultMeta = super.defaultMeta() || (this.getSchema(META_SCHEMA_ID) ? META_SCHEMA_ID : void 0);
       }
     };
-    exports.Ajv = Ajv6;
-    module.exports = exports = Ajv6;
-    module.exports.Ajv = Ajv6;
+    exports.Ajv = Ajv4;
+    module.exports = exports = Ajv4;
+    module.exports.Ajv = Ajv4;
     Object.defineProperty(exports, "__esModule", { value: true });
-    exports.default = Ajv6;
+    exports.default = Ajv4;
     var validate_1 = require_validate();
     Object.defineProperty(exports, "KeywordCxt", { enumerable: true, get: function() {
       return validate_1.KeywordCxt;
@@ -8607,11 +8607,11 @@ var require_visit = __commonJS({
     visit.BREAK = BREAK;
     visit.SKIP = SKIP;
     visit.REMOVE = REMOVE;
-    function visit_(key2, node, visitor, path10) {
-      const ctrl = callVisitor(key2, node, visitor, path10);
+    function visit_(key, node, visitor, path10) {
+      const ctrl = callVisitor(key, node, visitor, path10);
       if (identity3.isNode(ctrl) || identity3.isPair(ctrl)) {
-        replaceNode(key2, path10, ctrl);
-        return visit_(key2, ctrl, visitor, path10);
+        replaceNode(key, path10, ctrl);
+        return visit_(key, ctrl, visitor, path10);
       }
       if (typeof ctrl !== "symbol") {
         if (identity3.isCollection(node)) {
@@ -8655,11 +8655,11 @@ var require_visit = __commonJS({
     visitAsync.BREAK = BREAK;
     visitAsync.SKIP = SKIP;
     visitAsync.REMOVE = REMOVE;
-    async function visitAsync_(key2, node, visitor, path10) {
-      const ctrl = await callVisitor(key2, node, visitor, path10);
+    async function visitAsync_(key, node, visitor, path10) {
+      const ctrl = await callVisitor(key, node, visitor, path10);
       if (identity3.isNode(ctrl) || identity3.isPair(ctrl)) {
-        replaceNode(key2, path10, ctrl);
-        return visitAsync_(key2, ctrl, visitor, path10);
+        replaceNode(key, path10, ctrl);
+        return visitAsync_(key, ctrl, visitor, path10);
       }
       if (typeof ctrl !== "symbol") {
         if (identity3.isCollection(node)) {
@@ -8709,27 +8709,27 @@ var require_visit = __commonJS({
       }
       return visitor;
     }
-    function callVisitor(key2, node, visitor, path10) {
+    function callVisitor(key, node, visitor, path10) {
       if (typeof visitor === "function")
-        return visitor(key2, node, path10);
+        return visitor(key, node, path10);
       if (identity3.isMap(node))
-        return visitor.Map?.(key2, node, path10);
+        return visitor.Map?.(key, node, path10);
       if (identity3.isSeq(node))
-        return visitor.Seq?.(key2, node, path10);
+        return visitor.Seq?.(key, node, path10);
       if (identity3.isPair(node))
-        return visitor.Pair?.(key2, node, path10);
+        return visitor.Pair?.(key, node, path10);
       if (identity3.isScalar(node))
-        return visitor.Scalar?.(key2, node, path10);
+        return visitor.Scalar?.(key, node, path10);
       if (identity3.isAlias(node))
-        return visitor.Alias?.(key2, node, path10);
+        return visitor.Alias?.(key, node, path10);
       return void 0;
     }
-    function replaceNode(key2, path10, node) {
+    function replaceNode(key, path10, node) {
       const parent = path10[path10.length - 1];
       if (identity3.isCollection(parent)) {
-        parent.items[key2] = node;
+        parent.items[key] = node;
       } else if (identity3.isPair(parent)) {
-        if (key2 === "key")
+        if (key === "key")
           parent.key = node;
         else
           parent.value = node;
@@ -8990,7 +8990,7 @@ var require_anchors = __commonJS({
 var require_applyReviver = __commonJS({
   "node_modules/yaml/dist/doc/applyReviver.js"(exports) {
     "use strict";
-    function applyReviver(reviver, obj, key2, val) {
+    function applyReviver(reviver, obj, key, val) {
       if (val && typeof val === "object") {
         if (Array.isArray(val)) {
           for (let i2 = 0, len = val.length; i2 < len; ++i2) {
@@ -9030,7 +9030,7 @@ var require_applyReviver = __commonJS({
           }
         }
       }
-      return reviver.call(obj, key2, val);
+      return reviver.call(obj, key, val);
     }
     exports.applyReviver = applyReviver;
   }
@@ -9393,14 +9393,14 @@ var require_Collection = __commonJS({
         if (isEmptyPath(path10))
           this.add(value);
         else {
-          const [key2, ...rest] = path10;
-          const node = this.get(key2, true);
+          const [key, ...rest] = path10;
+          const node = this.get(key, true);
           if (identity3.isCollection(node))
             node.addIn(rest, value);
           else if (node === void 0 && this.schema)
-            this.set(key2, collectionFromPath(this.schema, rest, value));
+            this.set(key, collectionFromPath(this.schema, rest, value));
           else
-            throw new Error(`Expected YAML collection at ${key2}. Remaining path: ${rest}`);
+            throw new Error(`Expected YAML collection at ${key}. Remaining path: ${rest}`);
         }
       }
       /**
@@ -9408,14 +9408,14 @@ var require_Collection = __commonJS({
        * @returns `true` if the item was found and removed.
        */
       deleteIn(path10) {
-        const [key2, ...rest] = path10;
+        const [key, ...rest] = path10;
         if (rest.length === 0)
-          return this.delete(key2);
-        const node = this.get(key2, true);
+          return this.delete(key);
+        const node = this.get(key, true);
         if (identity3.isCollection(node))
           return node.deleteIn(rest);
         else
-          throw new Error(`Expected YAML collection at ${key2}. Remaining path: ${rest}`);
+          throw new Error(`Expected YAML collection at ${key}. Remaining path: ${rest}`);
       }
       /**
        * Returns item at `key`, or `undefined` if not found. By default unwraps
@@ -9423,8 +9423,8 @@ var require_Collection = __commonJS({
        * `true` (collections are always returned intact).
        */
       getIn(path10, keepScalar) {
-        const [key2, ...rest] = path10;
-        const node = this.get(key2, true);
+        const [key, ...rest] = path10;
+        const node = this.get(key, true);
         if (rest.length === 0)
           return !keepScalar && identity3.isScalar(node) ? node.value : node;
         else
@@ -9442,10 +9442,10 @@ var require_Collection = __commonJS({
        * Checks if the collection includes a value with the key `key`.
        */
       hasIn(path10) {
-        const [key2, ...rest] = path10;
+        const [key, ...rest] = path10;
         if (rest.length === 0)
-          return this.has(key2);
-        const node = this.get(key2, true);
+          return this.has(key);
+        const node = this.get(key, true);
         return identity3.isCollection(node) ? node.hasIn(rest) : false;
       }
       /**
@@ -9453,17 +9453,17 @@ var require_Collection = __commonJS({
        * boolean to add/remove the item from the set.
        */
       setIn(path10, value) {
-        const [key2, ...rest] = path10;
+        const [key, ...rest] = path10;
         if (rest.length === 0) {
-          this.set(key2, value);
+          this.set(key, value);
         } else {
-          const node = this.get(key2, true);
+          const node = this.get(key, true);
           if (identity3.isCollection(node))
             node.setIn(rest, value);
           else if (node === void 0 && this.schema)
-            this.set(key2, collectionFromPath(this.schema, rest, value));
+            this.set(key, collectionFromPath(this.schema, rest, value));
           else
-            throw new Error(`Expected YAML collection at ${key2}. Remaining path: ${rest}`);
+            throw new Error(`Expected YAML collection at ${key}. Remaining path: ${rest}`);
         }
       }
     };
@@ -10041,19 +10041,19 @@ var require_stringifyPair = __commonJS({
     var Scalar = require_Scalar();
     var stringify = require_stringify();
     var stringifyComment = require_stringifyComment();
-    function stringifyPair({ key: key2, value }, ctx, onComment, onChompKeep) {
+    function stringifyPair({ key, value }, ctx, onComment, onChompKeep) {
       const { allNullValues, doc, indent, indentStep, options: { commentString, indentSeq, simpleKeys } } = ctx;
-      let keyComment = identity3.isNode(key2) && key2.comment || null;
+      let keyComment = identity3.isNode(key) && key.comment || null;
       if (simpleKeys) {
         if (keyComment) {
           throw new Error("With simple keys, key nodes cannot have comments");
         }
-        if (identity3.isCollection(key2) || !identity3.isNode(key2) && typeof key2 === "object") {
+        if (identity3.isCollection(key) || !identity3.isNode(key) && typeof key === "object") {
           const msg = "With simple keys, collection cannot be used as a key value";
           throw new Error(msg);
         }
       }
-      let explicitKey = !simpleKeys && (!key2 || keyComment && value == null && !ctx.inFlow || identity3.isCollection(key2) || (identity3.isScalar(key2) ? key2.type === Scalar.Scalar.BLOCK_FOLDED || key2.type === Scalar.Scalar.BLOCK_LITERAL : typeof key2 === "object"));
+      let explicitKey = !simpleKeys && (!key || keyComment && value == null && !ctx.inFlow || identity3.isCollection(key) || (identity3.isScalar(key) ? key.type === Scalar.Scalar.BLOCK_FOLDED || key.type === Scalar.Scalar.BLOCK_LITERAL : typeof key === "object"));
       ctx = Object.assign({}, ctx, {
         allNullValues: false,
         implicitKey: !explicitKey && (simpleKeys || !allNullValues),
@@ -10061,7 +10061,7 @@ var require_stringifyPair = __commonJS({
       });
       let keyCommentDone = false;
       let chompKeep = false;
-      let str4 = stringify.stringify(key2, ctx, () => keyCommentDone = true, () => chompKeep = true);
+      let str4 = stringify.stringify(key, ctx, () => keyCommentDone = true, () => chompKeep = true);
       if (!explicitKey && !ctx.inFlow && str4.length > 1024) {
         if (simpleKeys)
           throw new Error("With simple keys, single line scalar must not span more than 1024 characters");
@@ -10205,7 +10205,7 @@ var require_merge = __commonJS({
       }),
       stringify: () => MERGE_KEY
     };
-    var isMergeKey = (ctx, key2) => (merge.identify(key2) || identity3.isScalar(key2) && (!key2.type || key2.type === Scalar.Scalar.PLAIN) && merge.identify(key2.value)) && ctx?.doc.schema.tags.some((tag) => tag.tag === merge.tag && tag.default);
+    var isMergeKey = (ctx, key) => (merge.identify(key) || identity3.isScalar(key) && (!key.type || key.type === Scalar.Scalar.PLAIN) && merge.identify(key.value)) && ctx?.doc.schema.tags.some((tag) => tag.tag === merge.tag && tag.default);
     function addMergeToJSMap(ctx, map, value) {
       const source = resolveAliasValue(ctx, value);
       if (identity3.isSeq(source))
@@ -10222,14 +10222,14 @@ var require_merge = __commonJS({
       if (!identity3.isMap(source))
         throw new Error("Merge sources must be maps or map aliases");
       const srcMap = source.toJSON(null, ctx, Map);
-      for (const [key2, value2] of srcMap) {
+      for (const [key, value2] of srcMap) {
         if (map instanceof Map) {
-          if (!map.has(key2))
-            map.set(key2, value2);
+          if (!map.has(key))
+            map.set(key, value2);
         } else if (map instanceof Set) {
-          map.add(key2);
-        } else if (!Object.prototype.hasOwnProperty.call(map, key2)) {
-          Object.defineProperty(map, key2, {
+          map.add(key);
+        } else if (!Object.prototype.hasOwnProperty.call(map, key)) {
+          Object.defineProperty(map, key, {
             value: value2,
             writable: true,
             enumerable: true,
@@ -10257,19 +10257,19 @@ var require_addPairToJSMap = __commonJS({
     var stringify = require_stringify();
     var identity3 = require_identity();
     var toJS = require_toJS();
-    function addPairToJSMap(ctx, map, { key: key2, value }) {
-      if (identity3.isNode(key2) && key2.addToJSMap)
-        key2.addToJSMap(ctx, map, value);
-      else if (merge.isMergeKey(ctx, key2))
+    function addPairToJSMap(ctx, map, { key, value }) {
+      if (identity3.isNode(key) && key.addToJSMap)
+        key.addToJSMap(ctx, map, value);
+      else if (merge.isMergeKey(ctx, key))
         merge.addMergeToJSMap(ctx, map, value);
       else {
-        const jsKey = toJS.toJS(key2, "", ctx);
+        const jsKey = toJS.toJS(key, "", ctx);
         if (map instanceof Map) {
           map.set(jsKey, toJS.toJS(value, jsKey, ctx));
         } else if (map instanceof Set) {
           map.add(jsKey);
         } else {
-          const stringKey = stringifyKey(key2, jsKey, ctx);
+          const stringKey = stringifyKey(key, jsKey, ctx);
           const jsValue = toJS.toJS(value, stringKey, ctx);
           if (stringKey in map)
             Object.defineProperty(map, stringKey, {
@@ -10284,19 +10284,19 @@ var require_addPairToJSMap = __commonJS({
       }
       return map;
     }
-    function stringifyKey(key2, jsKey, ctx) {
+    function stringifyKey(key, jsKey, ctx) {
       if (jsKey === null)
         return "";
       if (typeof jsKey !== "object")
         return String(jsKey);
-      if (identity3.isNode(key2) && ctx?.doc) {
+      if (identity3.isNode(key) && ctx?.doc) {
         const strCtx = stringify.createStringifyContext(ctx.doc, {});
         strCtx.anchors = /* @__PURE__ */ new Set();
         for (const node of ctx.anchors.keys())
           strCtx.anchors.add(node.anchor);
         strCtx.inFlow = true;
         strCtx.inStringifyKey = true;
-        const strKey = key2.toString(strCtx);
+        const strKey = key.toString(strCtx);
         if (!ctx.mapKeyWarned) {
           let jsonStr = JSON.stringify(strKey);
           if (jsonStr.length > 40)
@@ -10320,24 +10320,24 @@ var require_Pair = __commonJS({
     var stringifyPair = require_stringifyPair();
     var addPairToJSMap = require_addPairToJSMap();
     var identity3 = require_identity();
-    function createPair(key2, value, ctx) {
-      const k = createNode.createNode(key2, void 0, ctx);
+    function createPair(key, value, ctx) {
+      const k = createNode.createNode(key, void 0, ctx);
       const v = createNode.createNode(value, void 0, ctx);
       return new Pair(k, v);
     }
     var Pair = class _Pair {
-      constructor(key2, value = null) {
+      constructor(key, value = null) {
         Object.defineProperty(this, identity3.NODE_TYPE, { value: identity3.PAIR });
-        this.key = key2;
+        this.key = key;
         this.value = value;
       }
       clone(schema) {
-        let { key: key2, value } = this;
-        if (identity3.isNode(key2))
-          key2 = key2.clone(schema);
+        let { key, value } = this;
+        if (identity3.isNode(key))
+          key = key.clone(schema);
         if (identity3.isNode(value))
           value = value.clone(schema);
-        return new _Pair(key2, value);
+        return new _Pair(key, value);
       }
       toJSON(_, ctx) {
         const pair = ctx?.mapAsMap ? /* @__PURE__ */ new Map() : {};
@@ -10513,11 +10513,11 @@ var require_YAMLMap = __commonJS({
     var identity3 = require_identity();
     var Pair = require_Pair();
     var Scalar = require_Scalar();
-    function findPair(items, key2) {
-      const k = identity3.isScalar(key2) ? key2.value : key2;
+    function findPair(items, key) {
+      const k = identity3.isScalar(key) ? key.value : key;
       for (const it of items) {
         if (identity3.isPair(it)) {
-          if (it.key === key2 || it.key === k)
+          if (it.key === key || it.key === k)
             return it;
           if (identity3.isScalar(it.key) && it.key.value === k)
             return it;
@@ -10540,20 +10540,20 @@ var require_YAMLMap = __commonJS({
       static from(schema, obj, ctx) {
         const { keepUndefined, replacer } = ctx;
         const map = new this(schema);
-        const add2 = (key2, value) => {
+        const add2 = (key, value) => {
           if (typeof replacer === "function")
-            value = replacer.call(obj, key2, value);
-          else if (Array.isArray(replacer) && !replacer.includes(key2))
+            value = replacer.call(obj, key, value);
+          else if (Array.isArray(replacer) && !replacer.includes(key))
             return;
           if (value !== void 0 || keepUndefined)
-            map.items.push(Pair.createPair(key2, value, ctx));
+            map.items.push(Pair.createPair(key, value, ctx));
         };
         if (obj instanceof Map) {
-          for (const [key2, value] of obj)
-            add2(key2, value);
+          for (const [key, value] of obj)
+            add2(key, value);
         } else if (obj && typeof obj === "object") {
-          for (const key2 of Object.keys(obj))
-            add2(key2, obj[key2]);
+          for (const key of Object.keys(obj))
+            add2(key, obj[key]);
         }
         if (typeof schema.sortMapEntries === "function") {
           map.items.sort(schema.sortMapEntries);
@@ -10593,23 +10593,23 @@ var require_YAMLMap = __commonJS({
           this.items.push(_pair);
         }
       }
-      delete(key2) {
-        const it = findPair(this.items, key2);
+      delete(key) {
+        const it = findPair(this.items, key);
         if (!it)
           return false;
         const del = this.items.splice(this.items.indexOf(it), 1);
         return del.length > 0;
       }
-      get(key2, keepScalar) {
-        const it = findPair(this.items, key2);
+      get(key, keepScalar) {
+        const it = findPair(this.items, key);
         const node = it?.value;
         return (!keepScalar && identity3.isScalar(node) ? node.value : node) ?? void 0;
       }
-      has(key2) {
-        return !!findPair(this.items, key2);
+      has(key) {
+        return !!findPair(this.items, key);
       }
-      set(key2, value) {
-        this.add(new Pair.Pair(key2, value), true);
+      set(key, value) {
+        this.add(new Pair.Pair(key, value), true);
       }
       /**
        * @param ctx - Conversion context, originally set in Document#toJS()
@@ -10698,15 +10698,15 @@ var require_YAMLSeq = __commonJS({
        *
        * @returns `true` if the item was found and removed.
        */
-      delete(key2) {
-        const idx = asItemIndex(key2);
+      delete(key) {
+        const idx = asItemIndex(key);
         if (typeof idx !== "number")
           return false;
         const del = this.items.splice(idx, 1);
         return del.length > 0;
       }
-      get(key2, keepScalar) {
-        const idx = asItemIndex(key2);
+      get(key, keepScalar) {
+        const idx = asItemIndex(key);
         if (typeof idx !== "number")
           return void 0;
         const it = this.items[idx];
@@ -10718,8 +10718,8 @@ var require_YAMLSeq = __commonJS({
        * `key` must contain a representation of an integer for this to succeed.
        * It may be wrapped in a `Scalar`.
        */
-      has(key2) {
-        const idx = asItemIndex(key2);
+      has(key) {
+        const idx = asItemIndex(key);
         return typeof idx === "number" && idx < this.items.length;
       }
       /**
@@ -10729,10 +10729,10 @@ var require_YAMLSeq = __commonJS({
        * If `key` does not contain a representation of an integer, this will throw.
        * It may be wrapped in a `Scalar`.
        */
-      set(key2, value) {
-        const idx = asItemIndex(key2);
+      set(key, value) {
+        const idx = asItemIndex(key);
         if (typeof idx !== "number")
-          throw new Error(`Expected a valid index, not ${key2}.`);
+          throw new Error(`Expected a valid index, not ${key}.`);
         const prev = this.items[idx];
         if (identity3.isScalar(prev) && Scalar.isScalarValue(value))
           prev.value = value;
@@ -10766,8 +10766,8 @@ var require_YAMLSeq = __commonJS({
           let i2 = 0;
           for (let it of obj) {
             if (typeof replacer === "function") {
-              const key2 = obj instanceof Set ? it : String(i2++);
-              it = replacer.call(obj, key2, it);
+              const key = obj instanceof Set ? it : String(i2++);
+              it = replacer.call(obj, key, it);
             }
             seq.items.push(createNode.createNode(it, void 0, ctx));
           }
@@ -10775,8 +10775,8 @@ var require_YAMLSeq = __commonJS({
         return seq;
       }
     };
-    function asItemIndex(key2) {
-      let idx = identity3.isScalar(key2) ? key2.value : key2;
+    function asItemIndex(key) {
+      let idx = identity3.isScalar(key) ? key.value : key;
       if (idx && typeof idx === "string")
         idx = Number(idx);
       return typeof idx === "number" && Number.isInteger(idx) && idx >= 0 ? idx : null;
@@ -11190,25 +11190,25 @@ ${cn.comment}` : item.comment;
         for (let it of iterable) {
           if (typeof replacer === "function")
             it = replacer.call(iterable, String(i2++), it);
-          let key2, value;
+          let key, value;
           if (Array.isArray(it)) {
             if (it.length === 2) {
-              key2 = it[0];
+              key = it[0];
               value = it[1];
             } else
               throw new TypeError(`Expected [key, value] tuple: ${it}`);
           } else if (it && it instanceof Object) {
             const keys = Object.keys(it);
             if (keys.length === 1) {
-              key2 = keys[0];
-              value = it[key2];
+              key = keys[0];
+              value = it[key];
             } else {
               throw new TypeError(`Expected tuple with one key, not ${keys.length} keys`);
             }
           } else {
-            key2 = it;
+            key = it;
           }
-          pairs2.items.push(Pair.createPair(key2, value, ctx));
+          pairs2.items.push(Pair.createPair(key, value, ctx));
         }
       return pairs2;
     }
@@ -11255,16 +11255,16 @@ var require_omap = __commonJS({
         if (ctx?.onCreate)
           ctx.onCreate(map);
         for (const pair of this.items) {
-          let key2, value;
+          let key, value;
           if (identity3.isPair(pair)) {
-            key2 = toJS.toJS(pair.key, "", ctx);
-            value = toJS.toJS(pair.value, key2, ctx);
+            key = toJS.toJS(pair.key, "", ctx);
+            value = toJS.toJS(pair.value, key, ctx);
           } else {
-            key2 = toJS.toJS(pair, "", ctx);
+            key = toJS.toJS(pair, "", ctx);
           }
-          if (map.has(key2))
+          if (map.has(key))
             throw new Error("Ordered maps must not include duplicate keys");
-          map.set(key2, value);
+          map.set(key, value);
         }
         return map;
       }
@@ -11285,12 +11285,12 @@ var require_omap = __commonJS({
       resolve(seq, onError) {
         const pairs$1 = pairs.resolvePairs(seq, onError);
         const seenKeys = [];
-        for (const { key: key2 } of pairs$1.items) {
-          if (identity3.isScalar(key2)) {
-            if (seenKeys.includes(key2.value)) {
-              onError(`Ordered maps must not include duplicate keys: ${key2.value}`);
+        for (const { key } of pairs$1.items) {
+          if (identity3.isScalar(key)) {
+            if (seenKeys.includes(key.value)) {
+              onError(`Ordered maps must not include duplicate keys: ${key.value}`);
             } else {
-              seenKeys.push(key2.value);
+              seenKeys.push(key.value);
             }
           }
         }
@@ -11475,14 +11475,14 @@ var require_set = __commonJS({
         super(schema);
         this.tag = _YAMLSet.tag;
       }
-      add(key2) {
+      add(key) {
         let pair;
-        if (identity3.isPair(key2))
-          pair = key2;
-        else if (key2 && typeof key2 === "object" && "key" in key2 && "value" in key2 && key2.value === null)
-          pair = new Pair.Pair(key2.key, null);
+        if (identity3.isPair(key))
+          pair = key;
+        else if (key && typeof key === "object" && "key" in key && "value" in key && key.value === null)
+          pair = new Pair.Pair(key.key, null);
         else
-          pair = new Pair.Pair(key2, null);
+          pair = new Pair.Pair(key, null);
         const prev = YAMLMap.findPair(this.items, pair.key);
         if (!prev)
           this.items.push(pair);
@@ -11491,18 +11491,18 @@ var require_set = __commonJS({
        * If `keepPair` is `true`, returns the Pair matching `key`.
        * Otherwise, returns the value of that Pair's key.
        */
-      get(key2, keepPair) {
-        const pair = YAMLMap.findPair(this.items, key2);
+      get(key, keepPair) {
+        const pair = YAMLMap.findPair(this.items, key);
         return !keepPair && identity3.isPair(pair) ? identity3.isScalar(pair.key) ? pair.key.value : pair.key : pair;
       }
-      set(key2, value) {
+      set(key, value) {
         if (typeof value !== "boolean")
           throw new Error(`Expected boolean value for set(key, value) in a YAML set, not ${typeof value}`);
-        const prev = YAMLMap.findPair(this.items, key2);
+        const prev = YAMLMap.findPair(this.items, key);
         if (prev && !value) {
           this.items.splice(this.items.indexOf(prev), 1);
         } else if (!prev && value) {
-          this.items.push(new Pair.Pair(key2));
+          this.items.push(new Pair.Pair(key));
         }
       }
       toJSON(_, ctx) {
@@ -11749,7 +11749,7 @@ var require_tags = __commonJS({
         if (Array.isArray(customTags))
           tags = [];
         else {
-          const keys = Array.from(schemas.keys()).filter((key2) => key2 !== "yaml11").map((key2) => JSON.stringify(key2)).join(", ");
+          const keys = Array.from(schemas.keys()).filter((key) => key !== "yaml11").map((key) => JSON.stringify(key)).join(", ");
           throw new Error(`Unknown schema "${schemaName}"; use one of ${keys} or define customTags array`);
         }
       }
@@ -11765,7 +11765,7 @@ var require_tags = __commonJS({
         const tagObj = typeof tag === "string" ? tagsByName[tag] : tag;
         if (!tagObj) {
           const tagName = JSON.stringify(tag);
-          const keys = Object.keys(tagsByName).map((key2) => JSON.stringify(key2)).join(", ");
+          const keys = Object.keys(tagsByName).map((key) => JSON.stringify(key)).join(", ");
           throw new Error(`Unknown custom tag ${tagName}; use one of ${keys}`);
         }
         if (!tags2.includes(tagObj))
@@ -12029,8 +12029,8 @@ var require_Document = __commonJS({
        * Convert a key and a value into a `Pair` using the current schema,
        * recursively wrapping all values as `Scalar` or `Collection` nodes.
        */
-      createPair(key2, value, options = {}) {
-        const k = this.createNode(key2, null, options);
+      createPair(key, value, options = {}) {
+        const k = this.createNode(key, null, options);
         const v = this.createNode(value, null, options);
         return new Pair.Pair(k, v);
       }
@@ -12038,8 +12038,8 @@ var require_Document = __commonJS({
        * Removes a value from the document.
        * @returns `true` if the item was found and removed.
        */
-      delete(key2) {
-        return assertCollection(this.contents) ? this.contents.delete(key2) : false;
+      delete(key) {
+        return assertCollection(this.contents) ? this.contents.delete(key) : false;
       }
       /**
        * Removes a value from the document.
@@ -12059,8 +12059,8 @@ var require_Document = __commonJS({
        * scalar values from their surrounding node; to disable set `keepScalar` to
        * `true` (collections are always returned intact).
        */
-      get(key2, keepScalar) {
-        return identity3.isCollection(this.contents) ? this.contents.get(key2, keepScalar) : void 0;
+      get(key, keepScalar) {
+        return identity3.isCollection(this.contents) ? this.contents.get(key, keepScalar) : void 0;
       }
       /**
        * Returns item at `path`, or `undefined` if not found. By default unwraps
@@ -12075,8 +12075,8 @@ var require_Document = __commonJS({
       /**
        * Checks if the document includes a value with the key `key`.
        */
-      has(key2) {
-        return identity3.isCollection(this.contents) ? this.contents.has(key2) : false;
+      has(key) {
+        return identity3.isCollection(this.contents) ? this.contents.has(key) : false;
       }
       /**
        * Checks if the document includes a value at `path`.
@@ -12090,11 +12090,11 @@ var require_Document = __commonJS({
        * Sets a value in this document. For `!!set`, `value` needs to be a
        * boolean to add/remove the item from the set.
        */
-      set(key2, value) {
+      set(key, value) {
         if (this.contents == null) {
-          this.contents = Collection.collectionFromPath(this.schema, [key2], value);
+          this.contents = Collection.collectionFromPath(this.schema, [key], value);
         } else if (assertCollection(this.contents)) {
-          this.contents.set(key2, value);
+          this.contents.set(key, value);
         }
       }
       /**
@@ -12402,24 +12402,24 @@ var require_resolve_props = __commonJS({
 var require_util_contains_newline = __commonJS({
   "node_modules/yaml/dist/compose/util-contains-newline.js"(exports) {
     "use strict";
-    function containsNewline(key2) {
-      if (!key2)
+    function containsNewline(key) {
+      if (!key)
         return null;
-      switch (key2.type) {
+      switch (key.type) {
         case "alias":
         case "scalar":
         case "double-quoted-scalar":
         case "single-quoted-scalar":
-          if (key2.source.includes("\n"))
+          if (key.source.includes("\n"))
             return true;
-          if (key2.end) {
-            for (const st of key2.end)
+          if (key.end) {
+            for (const st of key.end)
               if (st.type === "newline")
                 return true;
           }
           return false;
         case "flow-collection":
-          for (const it of key2.items) {
+          for (const it of key.items) {
             for (const st of it.start)
               if (st.type === "newline")
                 return true;
@@ -12493,10 +12493,10 @@ var require_resolve_block_map = __commonJS({
       let offset = bm.offset;
       let commentEnd = null;
       for (const collItem of bm.items) {
-        const { start, key: key2, sep: sep3, value } = collItem;
+        const { start, key, sep: sep3, value } = collItem;
         const keyProps = resolveProps.resolveProps(start, {
           indicator: "explicit-key-ind",
-          next: key2 ?? sep3?.[0],
+          next: key ?? sep3?.[0],
           offset,
           onError,
           parentIndent: bm.indent,
@@ -12504,10 +12504,10 @@ var require_resolve_block_map = __commonJS({
         });
         const implicitKey = !keyProps.found;
         if (implicitKey) {
-          if (key2) {
-            if (key2.type === "block-seq")
+          if (key) {
+            if (key.type === "block-seq")
               onError(offset, "BLOCK_AS_IMPLICIT_KEY", "A block sequence may not be used as an implicit map key");
-            else if ("indent" in key2 && key2.indent !== bm.indent)
+            else if ("indent" in key && key.indent !== bm.indent)
               onError(offset, "BAD_INDENT", startColMsg);
           }
           if (!keyProps.anchor && !keyProps.tag && !sep3) {
@@ -12520,17 +12520,17 @@ var require_resolve_block_map = __commonJS({
             }
             continue;
           }
-          if (keyProps.newlineAfterProp || utilContainsNewline.containsNewline(key2)) {
-            onError(key2 ?? start[start.length - 1], "MULTILINE_IMPLICIT_KEY", "Implicit keys need to be on a single line");
+          if (keyProps.newlineAfterProp || utilContainsNewline.containsNewline(key)) {
+            onError(key ?? start[start.length - 1], "MULTILINE_IMPLICIT_KEY", "Implicit keys need to be on a single line");
           }
         } else if (keyProps.found?.indent !== bm.indent) {
           onError(offset, "BAD_INDENT", startColMsg);
         }
         ctx.atKey = true;
         const keyStart = keyProps.end;
-        const keyNode = key2 ? composeNode(ctx, key2, keyProps, onError) : composeEmptyNode(ctx, keyStart, start, null, keyProps, onError);
+        const keyNode = key ? composeNode(ctx, key, keyProps, onError) : composeEmptyNode(ctx, keyStart, start, null, keyProps, onError);
         if (ctx.schema.compat)
-          utilFlowIndentCheck.flowIndentCheck(bm.indent, key2, onError);
+          utilFlowIndentCheck.flowIndentCheck(bm.indent, key, onError);
         ctx.atKey = false;
         if (utilMapIncludes.mapIncludes(ctx, map.items, keyNode))
           onError(keyStart, "DUPLICATE_KEY", "Map keys must be unique");
@@ -12540,7 +12540,7 @@ var require_resolve_block_map = __commonJS({
           offset: keyNode.range[2],
           onError,
           parentIndent: bm.indent,
-          startOnNewline: !key2 || key2.type === "block-scalar"
+          startOnNewline: !key || key.type === "block-scalar"
         });
         offset = valueProps.end;
         if (valueProps.found) {
@@ -12704,11 +12704,11 @@ var require_resolve_flow_collection = __commonJS({
       let offset = fc.offset + fc.start.source.length;
       for (let i2 = 0; i2 < fc.items.length; ++i2) {
         const collItem = fc.items[i2];
-        const { start, key: key2, sep: sep3, value } = collItem;
+        const { start, key, sep: sep3, value } = collItem;
         const props = resolveProps.resolveProps(start, {
           flow: fcName,
           indicator: "explicit-key-ind",
-          next: key2 ?? sep3?.[0],
+          next: key ?? sep3?.[0],
           offset,
           onError,
           parentIndent: fc.indent,
@@ -12729,9 +12729,9 @@ var require_resolve_flow_collection = __commonJS({
             offset = props.end;
             continue;
           }
-          if (!isMap3 && ctx.options.strict && utilContainsNewline.containsNewline(key2))
+          if (!isMap3 && ctx.options.strict && utilContainsNewline.containsNewline(key))
             onError(
-              key2,
+              key,
               // checked by containsNewline()
               "MULTILINE_IMPLICIT_KEY",
               "Implicit keys of flow sequence pairs need to be on a single line"
@@ -12778,8 +12778,8 @@ var require_resolve_flow_collection = __commonJS({
         } else {
           ctx.atKey = true;
           const keyStart = props.end;
-          const keyNode = key2 ? composeNode(ctx, key2, props, onError) : composeEmptyNode(ctx, keyStart, start, null, props, onError);
-          if (isBlock(key2))
+          const keyNode = key ? composeNode(ctx, key, props, onError) : composeEmptyNode(ctx, keyStart, start, null, props, onError);
+          if (isBlock(key))
             onError(keyNode.range, "BLOCK_IN_FLOW", blockMsg);
           ctx.atKey = false;
           const valueProps = resolveProps.resolveProps(sep3 ?? [], {
@@ -13929,9 +13929,9 @@ var require_cst_scalar = __commonJS({
         ];
         if (!addEndtoBlockProps(props, "end" in token ? token.end : void 0))
           props.push({ type: "newline", offset: -1, indent, source: "\n" });
-        for (const key2 of Object.keys(token))
-          if (key2 !== "type" && key2 !== "offset")
-            delete token[key2];
+        for (const key of Object.keys(token))
+          if (key !== "type" && key !== "offset")
+            delete token[key];
         Object.assign(token, { type: "block-scalar", indent, props, source: body });
       }
     }
@@ -13979,9 +13979,9 @@ var require_cst_scalar = __commonJS({
         default: {
           const indent = "indent" in token ? token.indent : -1;
           const end = "end" in token && Array.isArray(token.end) ? token.end.filter((st) => st.type === "space" || st.type === "comment" || st.type === "newline") : [];
-          for (const key2 of Object.keys(token))
-            if (key2 !== "type" && key2 !== "offset")
-              delete token[key2];
+          for (const key of Object.keys(token))
+            if (key !== "type" && key !== "offset")
+              delete token[key];
           Object.assign(token, { type, indent, source, end });
         }
       }
@@ -14036,12 +14036,12 @@ var require_cst_stringify = __commonJS({
         }
       }
     }
-    function stringifyItem({ start, key: key2, sep: sep3, value }) {
+    function stringifyItem({ start, key, sep: sep3, value }) {
       let res = "";
       for (const st of start)
         res += st.source;
-      if (key2)
-        res += stringifyToken(key2);
+      if (key)
+        res += stringifyToken(key);
       if (sep3)
         for (const st of sep3)
           res += st.source;
@@ -15373,7 +15373,7 @@ var require_parser = __commonJS({
                   });
                 } else if (isFlowToken(it.key) && !includesToken(it.sep, "newline")) {
                   const start2 = getFirstKeyStartProps(it.start);
-                  const key2 = it.key;
+                  const key = it.key;
                   const sep3 = it.sep;
                   sep3.push(this.sourceToken);
                   delete it.key;
@@ -15382,7 +15382,7 @@ var require_parser = __commonJS({
                     type: "block-map",
                     offset: this.offset,
                     indent: this.indent,
-                    items: [{ start: start2, key: key2, sep: sep3 }]
+                    items: [{ start: start2, key, sep: sep3 }]
                   });
                 } else if (start.length > 0) {
                   it.sep = it.sep.concat(start, this.sourceToken);
@@ -15900,20 +15900,14 @@ var init_paths = __esm({
   }
 });
 
-// node_modules/@huggingface/hub/dist/chunk-FFYIGW52.mjs
-var init_chunk_FFYIGW52 = __esm({
-  "node_modules/@huggingface/hub/dist/chunk-FFYIGW52.mjs"() {
-  }
-});
-
 // node_modules/ajv-formats/dist/formats.js
 var require_formats = __commonJS({
   "node_modules/ajv-formats/dist/formats.js"(exports) {
     "use strict";
     Object.defineProperty(exports, "__esModule", { value: true });
     exports.formatNames = exports.fastFormats = exports.fullFormats = void 0;
-    function fmtDef(validate6, compare) {
-      return { validate: validate6, compare };
+    function fmtDef(validate4, compare) {
+      return { validate: validate4, compare };
     }
     exports.fullFormats = {
       // date: http://tools.ietf.org/html/rfc3339#section-5.6
@@ -16173,9 +16167,9 @@ var require_limit = __commonJS({
       },
       dependencies: ["format"]
     };
-    var formatLimitPlugin = (ajv4) => {
-      ajv4.addKeyword(exports.formatLimitDefinition);
-      return ajv4;
+    var formatLimitPlugin = (ajv2) => {
+      ajv2.addKeyword(exports.formatLimitDefinition);
+      return ajv2;
     };
     exports.default = formatLimitPlugin;
   }
@@ -16191,17 +16185,17 @@ var require_dist2 = __commonJS({
     var codegen_1 = require_codegen();
     var fullName = new codegen_1.Name("fullFormats");
     var fastName = new codegen_1.Name("fastFormats");
-    var formatsPlugin = (ajv4, opts = { keywords: true }) => {
+    var formatsPlugin = (ajv2, opts = { keywords: true }) => {
       if (Array.isArray(opts)) {
-        addFormats3(ajv4, opts, formats_1.fullFormats, fullName);
-        return ajv4;
+        addFormats2(ajv2, opts, formats_1.fullFormats, fullName);
+        return ajv2;
       }
       const [formats, exportName] = opts.mode === "fast" ? [formats_1.fastFormats, fastName] : [formats_1.fullFormats, fullName];
       const list = opts.formats || formats_1.formatNames;
-      addFormats3(ajv4, list, formats, exportName);
+      addFormats2(ajv2, list, formats, exportName);
       if (opts.keywords)
-        (0, limit_1.default)(ajv4);
-      return ajv4;
+        (0, limit_1.default)(ajv2);
+      return ajv2;
     };
     formatsPlugin.get = (name, mode = "full") => {
       const formats = mode === "fast" ? formats_1.fastFormats : formats_1.fullFormats;
@@ -16210,16 +16204,22 @@ var require_dist2 = __commonJS({
         throw new Error(`Unknown format "${name}"`);
       return f;
     };
-    function addFormats3(ajv4, list, fs2, exportName) {
+    function addFormats2(ajv2, list, fs2, exportName) {
       var _a;
       var _b;
-      (_a = (_b = ajv4.opts.code).formats) !== null && _a !== void 0 ? _a : _b.formats = (0, codegen_1._)`require("ajv-formats/dist/formats").${exportName}`;
+      (_a = (_b = ajv2.opts.code).formats) !== null && _a !== void 0 ? _a : _b.formats = (0, codegen_1._)`require("ajv-formats/dist/formats").${exportName}`;
       for (const f of list)
-        ajv4.addFormat(f, fs2[f]);
+        ajv2.addFormat(f, fs2[f]);
     }
     module.exports = exports = formatsPlugin;
     Object.defineProperty(exports, "__esModule", { value: true });
     exports.default = formatsPlugin;
+  }
+});
+
+// node_modules/@huggingface/hub/dist/chunk-FFYIGW52.mjs
+var init_chunk_FFYIGW52 = __esm({
+  "node_modules/@huggingface/hub/dist/chunk-FFYIGW52.mjs"() {
   }
 });
 
@@ -16247,9 +16247,9 @@ function sortKeys(value) {
   if (Array.isArray(value)) return value.map((v) => sortKeys(v));
   if (value !== null && typeof value === "object") {
     const out2 = {};
-    for (const key2 of Object.keys(value).sort()) {
-      const v = value[key2];
-      if (v !== void 0) out2[key2] = sortKeys(v);
+    for (const key of Object.keys(value).sort()) {
+      const v = value[key];
+      if (v !== void 0) out2[key] = sortKeys(v);
     }
     return out2;
   }
@@ -17252,7 +17252,7 @@ function pathKey(options = {}) {
   if (platform5 !== "win32") {
     return "PATH";
   }
-  return Object.keys(env).reverse().find((key2) => key2.toUpperCase() === "PATH") || "Path";
+  return Object.keys(env).reverse().find((key) => key.toUpperCase() === "PATH") || "Path";
 }
 
 // node_modules/unicorn-magic/node.js
@@ -18711,7 +18711,7 @@ var resolvePathDirectories = (file, { cwd, path: searchPath, pathExt }) => {
   }
 };
 var getWindowsEnvironmentValue = (environment, name) => {
-  const environmentKey = Object.keys(environment).sort().find((key2) => key2.toUpperCase() === name);
+  const environmentKey = Object.keys(environment).sort().find((key) => key.toUpperCase() === name);
   return environmentKey === void 0 ? void 0 : environment[environmentKey];
 };
 var SHEBANG_BYTE_LENGTH = 150;
@@ -20064,10 +20064,10 @@ var isSyncGenerator = (value) => Object.prototype.toString.call(value) === "[obj
 var isTransformOptions = (value) => isPlainObject(value) && (value.transform !== void 0 || value.final !== void 0);
 var isUrl = (value) => Object.prototype.toString.call(value) === "[object URL]";
 var isRegularUrl = (value) => isUrl(value) && value.protocol !== "file:";
-var isFilePathObject = (value) => isPlainObject(value) && Object.keys(value).length > 0 && Object.keys(value).every((key2) => FILE_PATH_KEYS.has(key2)) && isFilePathString(value.file);
+var isFilePathObject = (value) => isPlainObject(value) && Object.keys(value).length > 0 && Object.keys(value).every((key) => FILE_PATH_KEYS.has(key)) && isFilePathString(value.file);
 var FILE_PATH_KEYS = /* @__PURE__ */ new Set(["file", "append"]);
 var isFilePathString = (file) => typeof file === "string";
-var isStdioValueObject = (value) => isPlainObject(value) && Object.keys(value).length > 0 && Object.keys(value).every((key2) => STDIO_VALUE_KEYS.has(key2)) && "value" in value;
+var isStdioValueObject = (value) => isPlainObject(value) && Object.keys(value).length > 0 && Object.keys(value).every((key) => STDIO_VALUE_KEYS.has(key)) && "value" in value;
 var STDIO_VALUE_KEYS = /* @__PURE__ */ new Set(["value", "input"]);
 var isUnknownStdioString = (type, value) => type === "native" && typeof value === "string" && !KNOWN_STDIO_STRINGS.has(value);
 var KNOWN_STDIO_STRINGS = /* @__PURE__ */ new Set(["ipc", "ignore", "inherit", "overlapped", "pipe"]);
@@ -23048,11 +23048,11 @@ var addMergeSource = (mergedStream, sourceStream) => {
   addToSetMap(MERGE_SOURCES, mergedStream, sourceStream);
   addToSetMap(SOURCE_MERGES, sourceStream, mergedStream);
 };
-var addToSetMap = (map, key2, value) => {
-  if (!map.has(key2)) {
-    map.set(key2, /* @__PURE__ */ new Set());
+var addToSetMap = (map, key, value) => {
+  if (!map.has(key)) {
+    map.set(key, /* @__PURE__ */ new Set());
   }
-  map.get(key2).add(value);
+  map.get(key).add(value);
 };
 var unpipeSubprocessStream = async (mergedStream, sourceStream) => {
   MERGE_SOURCES.get(mergedStream)?.delete(sourceStream);
@@ -24359,9 +24359,9 @@ function parseSynthSpec(text, fileName) {
   if (!validate(data)) {
     const err = validate.errors[0];
     const line = lineOfPointer(doc.contents, err.instancePath, counter);
-    const key2 = err.instancePath.split("/").filter(Boolean).join(".") || "(top level)";
+    const key = err.instancePath.split("/").filter(Boolean).join(".") || "(top level)";
     const extra = err.keyword === "additionalProperties" ? ` "${err.params.additionalProperty}"` : "";
-    throw new InputError(fileName, `${key2}${line ? ` (line ${line})` : ""}`, `${err.message ?? "invalid"}${extra}`);
+    throw new InputError(fileName, `${key}${line ? ` (line ${line})` : ""}`, `${err.message ?? "invalid"}${extra}`);
   }
   const names = /* @__PURE__ */ new Set();
   data.models.forEach((m2, i2) => {
@@ -24745,10 +24745,10 @@ var ROPE_FREQ_BASE = 1e6;
 var END_OF_TEXT = "<|endoftext|>";
 var TOKEN_TYPE_NORMAL = 1;
 var TOKEN_TYPE_CONTROL = 3;
-var u32 = (key2, value) => ({ key: key2, type: GgufValueType.UINT32, value });
-var f32 = (key2, value) => ({ key: key2, type: GgufValueType.FLOAT32, value });
-var str = (key2, value) => ({ key: key2, type: GgufValueType.STRING, value });
-function check(spec2) {
+var u32 = (key, value) => ({ key, type: GgufValueType.UINT32, value });
+var f32 = (key, value) => ({ key, type: GgufValueType.FLOAT32, value });
+var str = (key, value) => ({ key, type: GgufValueType.STRING, value });
+function check(spec4) {
   const fail = (field2, msg) => {
     throw new InputError("synthetic spec", field2, msg);
   };
@@ -24762,26 +24762,26 @@ function check(spec2) {
     "contextLength"
   ];
   for (const k of positiveInts) {
-    const v = spec2[k];
+    const v = spec4[k];
     if (typeof v !== "number" || !Number.isInteger(v) || v <= 0) fail(k, `must be a positive integer, got ${String(v)}`);
   }
-  if (spec2.layers > MAX_SYNTHETIC_LAYERS) fail("layers", `at most ${MAX_SYNTHETIC_LAYERS}`);
-  if (spec2.heads % spec2.kvHeads !== 0) fail("kvHeads", `heads (${spec2.heads}) must be a multiple of kvHeads (${spec2.kvHeads})`);
-  const headDim = spec2.headDim ?? spec2.embeddingLength / spec2.heads;
+  if (spec4.layers > MAX_SYNTHETIC_LAYERS) fail("layers", `at most ${MAX_SYNTHETIC_LAYERS}`);
+  if (spec4.heads % spec4.kvHeads !== 0) fail("kvHeads", `heads (${spec4.heads}) must be a multiple of kvHeads (${spec4.kvHeads})`);
+  const headDim = spec4.headDim ?? spec4.embeddingLength / spec4.heads;
   if (!Number.isInteger(headDim) || headDim <= 0 || headDim % 2 !== 0) fail("headDim", `must be a positive even integer, got ${headDim}`);
-  if (spec2.vocabSize < MIN_SYNTHETIC_VOCAB) fail("vocabSize", `must be at least ${MIN_SYNTHETIC_VOCAB}`);
-  const experts = spec2.expertCount ?? 0;
-  const used = spec2.expertUsedCount ?? 0;
-  if (spec2.architecture === "qwen3moe" && experts === 0) fail("expertCount", "qwen3moe needs experts");
+  if (spec4.vocabSize < MIN_SYNTHETIC_VOCAB) fail("vocabSize", `must be at least ${MIN_SYNTHETIC_VOCAB}`);
+  const experts = spec4.expertCount ?? 0;
+  const used = spec4.expertUsedCount ?? 0;
+  if (spec4.architecture === "qwen3moe" && experts === 0) fail("expertCount", "qwen3moe needs experts");
   if (experts > MAX_SYNTHETIC_EXPERTS) fail("expertCount", `at most ${MAX_SYNTHETIC_EXPERTS}`);
   if (experts > 0 && (!Number.isInteger(used) || used <= 0 || used > experts)) {
     fail("expertUsedCount", `must be in 1..expertCount (${experts}), got ${used}`);
   }
   if (experts === 0 && used !== 0) fail("expertUsedCount", "set without expertCount");
-  if (spec2.architecture === "llama" && spec2.expertFeedForwardLength !== void 0) {
+  if (spec4.architecture === "llama" && spec4.expertFeedForwardLength !== void 0) {
     fail("expertFeedForwardLength", "llama sizes experts by feedForwardLength; use qwen3moe for a separate width");
   }
-  if (!Number.isInteger(spec2.seed)) fail("seed", "must be an integer");
+  if (!Number.isInteger(spec4.seed)) fail("seed", "must be an integer");
 }
 function byteLevelChars() {
   const chars = [];
@@ -24817,29 +24817,29 @@ function syntheticVocab(vocabSize) {
   }
   return { tokens, types, merges, eos: bytes3.length };
 }
-function syntheticLayout(spec2) {
-  check(spec2);
-  const arch2 = spec2.architecture;
-  const E = spec2.embeddingLength;
-  const D = spec2.headDim ?? E / spec2.heads;
-  const Q = spec2.heads * D;
-  const KV = spec2.kvHeads * D;
-  const V = spec2.vocabSize;
-  const experts = spec2.expertCount ?? 0;
-  const used = spec2.expertUsedCount ?? 0;
-  const expertFf = arch2 === "qwen3moe" ? spec2.expertFeedForwardLength ?? spec2.feedForwardLength : spec2.feedForwardLength;
+function syntheticLayout(spec4) {
+  check(spec4);
+  const arch2 = spec4.architecture;
+  const E = spec4.embeddingLength;
+  const D = spec4.headDim ?? E / spec4.heads;
+  const Q = spec4.heads * D;
+  const KV = spec4.kvHeads * D;
+  const V = spec4.vocabSize;
+  const experts = spec4.expertCount ?? 0;
+  const used = spec4.expertUsedCount ?? 0;
+  const expertFf = arch2 === "qwen3moe" ? spec4.expertFeedForwardLength ?? spec4.feedForwardLength : spec4.feedForwardLength;
   const vocab = syntheticVocab(V);
   const metadata = [
     str("general.architecture", arch2),
     str("general.name", "synthetic"),
     u32("general.file_type", FILE_TYPE_MOSTLY_F16),
     u32("general.alignment", GGUF_DEFAULT_ALIGNMENT),
-    u32(`${arch2}.context_length`, spec2.contextLength),
+    u32(`${arch2}.context_length`, spec4.contextLength),
     u32(`${arch2}.embedding_length`, E),
-    u32(`${arch2}.block_count`, spec2.layers),
-    u32(`${arch2}.feed_forward_length`, spec2.feedForwardLength),
-    u32(`${arch2}.attention.head_count`, spec2.heads),
-    u32(`${arch2}.attention.head_count_kv`, spec2.kvHeads),
+    u32(`${arch2}.block_count`, spec4.layers),
+    u32(`${arch2}.feed_forward_length`, spec4.feedForwardLength),
+    u32(`${arch2}.attention.head_count`, spec4.heads),
+    u32(`${arch2}.attention.head_count_kv`, spec4.kvHeads),
     u32(`${arch2}.attention.key_length`, D),
     u32(`${arch2}.attention.value_length`, D),
     u32(`${arch2}.rope.dimension_count`, D),
@@ -24870,8 +24870,8 @@ function syntheticLayout(spec2) {
   };
   w("token_embd.weight", [E, V]);
   norm("output_norm.weight", E);
-  if (!spec2.tiedEmbeddings) w("output.weight", [E, V]);
-  for (let i2 = 0; i2 < spec2.layers; i2++) {
+  if (!spec4.tiedEmbeddings) w("output.weight", [E, V]);
+  for (let i2 = 0; i2 < spec4.layers; i2++) {
     const p = `blk.${i2}.`;
     norm(`${p}attn_norm.weight`, E);
     w(`${p}attn_q.weight`, [E, Q]);
@@ -24889,9 +24889,9 @@ function syntheticLayout(spec2) {
       w(`${p}ffn_down_exps.weight`, [expertFf, E, experts]);
       w(`${p}ffn_up_exps.weight`, [E, expertFf, experts]);
     } else {
-      w(`${p}ffn_gate.weight`, [E, spec2.feedForwardLength]);
-      w(`${p}ffn_down.weight`, [spec2.feedForwardLength, E]);
-      w(`${p}ffn_up.weight`, [E, spec2.feedForwardLength]);
+      w(`${p}ffn_gate.weight`, [E, spec4.feedForwardLength]);
+      w(`${p}ffn_down.weight`, [spec4.feedForwardLength, E]);
+      w(`${p}ffn_up.weight`, [E, spec4.feedForwardLength]);
     }
   }
   return { metadata, tensors, alignment: GGUF_DEFAULT_ALIGNMENT };
@@ -24973,10 +24973,10 @@ async function writeTensorData(out2, t, pool, next) {
     pos = 0;
   }
 }
-async function writeSyntheticGguf(spec2, outPath) {
-  const layout = syntheticLayout(spec2);
+async function writeSyntheticGguf(spec4, outPath) {
+  const layout = syntheticLayout(spec4);
   const header = encodeGgufHeader(layout.metadata, layout.tensors, layout.alignment);
-  const next = prng(spec2.seed);
+  const next = prng(spec4.seed);
   const pool = randomF16Pool(next);
   await mkdir3(dirname2(outPath), { recursive: true });
   const tmp = join4(dirname2(outPath), `.${basename2(outPath)}.${process.pid}.${Math.random().toString(36).slice(2)}.tmp`);
@@ -25045,11 +25045,11 @@ ${tail}`);
   }
   await rename3(tmp, dst);
 }
-async function synthesize(spec2, outDir, binDir, log2) {
+async function synthesize(spec4, outDir, binDir, log2) {
   await mkdir4(outDir, { recursive: true });
   const state = await readState(outDir);
   const result = { manifestPath: join5(outDir, "manifest.txt"), models: [] };
-  for (const m2 of spec2.models) {
+  for (const m2 of spec4.models) {
     const f16Key = fileKey(m2, "F16");
     const f16Name = synthFileName(m2.name, "F16");
     const f16Path = join5(outDir, f16Name);
@@ -25065,15 +25065,15 @@ async function synthesize(spec2, outDir, binDir, log2) {
     for (const type of m2.types) {
       const name = synthFileName(m2.name, type);
       const path10 = join5(outDir, name);
-      const key2 = fileKey(m2, type);
-      const cached2 = existsSync4(path10) && state[name] === key2;
+      const key = fileKey(m2, type);
+      const cached2 = existsSync4(path10) && state[name] === key;
       if (!cached2) {
         if (type === "F16") await ensureF16();
         else {
           await ensureF16();
           log2(`synth: llama-quantize ${f16Name} \u2192 ${name}`);
           await quantize(binDir, f16Path, path10, type);
-          state[name] = key2;
+          state[name] = key;
           await writeFileAtomic(join5(outDir, STATE_FILE), stableStringify(state));
         }
       }
@@ -25127,7 +25127,7 @@ var TENSOR_GROUPS = [
 
 // src/bench/runner.ts
 import { readFile as readFile4, rm as rm5 } from "node:fs/promises";
-import { dirname as dirname5, join as join11 } from "node:path";
+import { dirname as dirname5, join as join10 } from "node:path";
 import { performance as performance3 } from "node:perf_hooks";
 
 // src/fit/llama-log.ts
@@ -25263,6 +25263,20 @@ function validateWorkload(w, source = "workload") {
 import { readFile as readFile3 } from "node:fs/promises";
 import { join as join9 } from "node:path";
 
+// src/util/stats.ts
+function median(values) {
+  if (values.length === 0) throw new Error("median of an empty list");
+  const s = [...values].sort((a2, b) => a2 - b);
+  const mid = Math.floor(s.length / 2);
+  return s.length % 2 === 1 ? s[mid] : (s[mid - 1] + s[mid]) / 2;
+}
+function spread(values) {
+  if (values.length < 2) return 0;
+  const m2 = median(values);
+  if (m2 === 0) return 0;
+  return (Math.max(...values) - Math.min(...values)) / Math.abs(m2);
+}
+
 // src/bench/llama-bench-json.ts
 var LlamaBenchOutputError = class extends Error {
   constructor(source, where, message) {
@@ -25270,35 +25284,35 @@ var LlamaBenchOutputError = class extends Error {
     this.name = "LlamaBenchOutputError";
   }
 };
-function field(obj, key2, source, where) {
-  if (!(key2 in obj)) throw new LlamaBenchOutputError(source, `${where}.${key2}`, "missing");
-  return obj[key2];
+function field(obj, key, source, where) {
+  if (!(key in obj)) throw new LlamaBenchOutputError(source, `${where}.${key}`, "missing");
+  return obj[key];
 }
-function str2(obj, key2, source, where) {
-  const v = field(obj, key2, source, where);
-  if (typeof v !== "string") throw new LlamaBenchOutputError(source, `${where}.${key2}`, `expected a string, got ${JSON.stringify(v)}`);
+function str2(obj, key, source, where) {
+  const v = field(obj, key, source, where);
+  if (typeof v !== "string") throw new LlamaBenchOutputError(source, `${where}.${key}`, `expected a string, got ${JSON.stringify(v)}`);
   return v;
 }
-function int(obj, key2, source, where) {
-  const v = field(obj, key2, source, where);
+function int(obj, key, source, where) {
+  const v = field(obj, key, source, where);
   if (typeof v !== "number" || !Number.isInteger(v)) {
-    throw new LlamaBenchOutputError(source, `${where}.${key2}`, `expected an integer, got ${JSON.stringify(v)}`);
+    throw new LlamaBenchOutputError(source, `${where}.${key}`, `expected an integer, got ${JSON.stringify(v)}`);
   }
   return v;
 }
-function num(obj, key2, source, where) {
-  const v = field(obj, key2, source, where);
+function num(obj, key, source, where) {
+  const v = field(obj, key, source, where);
   if (typeof v !== "number" || !Number.isFinite(v)) {
-    throw new LlamaBenchOutputError(source, `${where}.${key2}`, `expected a finite number, got ${JSON.stringify(v)}`);
+    throw new LlamaBenchOutputError(source, `${where}.${key}`, `expected a finite number, got ${JSON.stringify(v)}`);
   }
   return v;
 }
-function nums(obj, key2, source, where) {
-  const v = field(obj, key2, source, where);
-  if (!Array.isArray(v)) throw new LlamaBenchOutputError(source, `${where}.${key2}`, "expected an array of numbers");
+function nums(obj, key, source, where) {
+  const v = field(obj, key, source, where);
+  if (!Array.isArray(v)) throw new LlamaBenchOutputError(source, `${where}.${key}`, "expected an array of numbers");
   return v.map((x, i2) => {
     if (typeof x !== "number" || !Number.isFinite(x)) {
-      throw new LlamaBenchOutputError(source, `${where}.${key2}[${i2}]`, `expected a finite number, got ${JSON.stringify(x)}`);
+      throw new LlamaBenchOutputError(source, `${where}.${key}[${i2}]`, `expected a finite number, got ${JSON.stringify(x)}`);
     }
     return x;
   });
@@ -25309,8 +25323,7 @@ function parseLlamaBenchJson(text, source) {
   try {
     parsed = JSON.parse(text);
   } catch (err) {
-    const detail = err instanceof Error ? err.message : String(err);
-    throw new LlamaBenchOutputError(source, null, `no complete JSON (llama-bench stopped before finishing?): ${detail}`);
+    throw new LlamaBenchOutputError(source, null, `no complete JSON (llama-bench stopped before finishing?): ${errorMessage(err)}`);
   }
   if (!Array.isArray(parsed)) throw new LlamaBenchOutputError(source, null, "expected a JSON array of tests");
   if (parsed.length === 0) throw new LlamaBenchOutputError(source, null, "no tests in the output");
@@ -25348,10 +25361,7 @@ function parseLlamaBenchJson(text, source) {
   });
 }
 function steadyNs(t) {
-  const rest = t.samplesNs.length > 1 ? t.samplesNs.slice(1) : t.samplesNs;
-  const sorted = [...rest].sort((a2, b) => a2 - b);
-  const mid = sorted.length >> 1;
-  return sorted.length % 2 === 1 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
+  return median(t.samplesNs.length > 1 ? t.samplesNs.slice(1) : t.samplesNs);
 }
 
 // src/bench/logs.ts
@@ -25405,10 +25415,10 @@ var ServerResponseError = class extends Error {
 function isObj(v) {
   return typeof v === "object" && v !== null && !Array.isArray(v);
 }
-function numberAt(o2, key2, where) {
-  const v = o2[key2];
+function numberAt(o2, key, where) {
+  const v = o2[key];
   if (typeof v !== "number" || !Number.isFinite(v)) {
-    throw new ServerResponseError(where, `${key2}: expected a number, got ${JSON.stringify(v)}`);
+    throw new ServerResponseError(where, `${key}: expected a number, got ${JSON.stringify(v)}`);
   }
   return v;
 }
@@ -25590,17 +25600,17 @@ function childEnv() {
   }
   return env;
 }
-function startProcess(spec2) {
-  const label = spec2.label ?? spec2.file;
-  mkdirSync(dirname4(spec2.stdoutPath), { recursive: true });
-  mkdirSync(dirname4(spec2.stderrPath), { recursive: true });
-  const flags = spec2.append ? "a" : "w";
-  const outFd = openSync2(spec2.stdoutPath, flags);
-  const errFd = spec2.stderrPath === spec2.stdoutPath ? outFd : openSync2(spec2.stderrPath, flags);
+function startProcess(spec4) {
+  const label = spec4.label ?? spec4.file;
+  mkdirSync(dirname4(spec4.stdoutPath), { recursive: true });
+  mkdirSync(dirname4(spec4.stderrPath), { recursive: true });
+  const flags = spec4.append ? "a" : "w";
+  const outFd = openSync2(spec4.stdoutPath, flags);
+  const errFd = spec4.stderrPath === spec4.stdoutPath ? outFd : openSync2(spec4.stderrPath, flags);
   const t0 = performance2.now();
   let timedOut = false;
   let result = null;
-  const sub = execa(spec2.file, [...spec2.args], {
+  const sub = execa(spec4.file, [...spec4.args], {
     detached: true,
     cleanup: false,
     stdin: "ignore",
@@ -25613,10 +25623,10 @@ function startProcess(spec2) {
   });
   const pid = typeof sub.pid === "number" ? sub.pid : null;
   if (pid !== null) liveGroups.set(pid, label);
-  const timer = pid !== null && spec2.timeoutSec !== void 0 ? setTimeout(() => {
+  const timer = pid !== null && spec4.timeoutSec !== void 0 ? setTimeout(() => {
     timedOut = true;
     void killGroup(pid);
-  }, spec2.timeoutSec * 1e3) : null;
+  }, spec4.timeoutSec * 1e3) : null;
   const done = (async () => {
     const r = await sub;
     if (timer) clearTimeout(timer);
@@ -25646,8 +25656,8 @@ function startProcess(spec2) {
     }
   };
 }
-function runProcess(spec2) {
-  return startProcess(spec2).done;
+function runProcess(spec4) {
+  return startProcess(spec4).done;
 }
 function describeOutcome(label, o2, timeoutSec) {
   if (o2.spawnError) return `${label} could not be started: ${o2.spawnError}`;
@@ -25904,58 +25914,6 @@ async function measureWithLlamaBench(binDir, modelPath, scenario, w, paths, time
   return { value: tokPerSec2, breakdown };
 }
 
-// src/bench/build-info.ts
-import { join as join10 } from "node:path";
-var VERSION_TIMEOUT_MS = 3e4;
-function parseVersionText(text) {
-  const m2 = /build (\d+), commit ([0-9A-Za-z]+)\)/.exec(text);
-  if (m2) return { buildNumber: Number(m2[1]), commit: m2[2] };
-  const c3 = /commit ([0-9A-Za-z]+)/.exec(text);
-  return c3 ? { commit: c3[1], buildNumber: null } : null;
-}
-var BACKEND_ALIASES = { MTL: "Metal" };
-function parseDeviceBackends(text) {
-  const names = [];
-  for (const line of text.split(/\r?\n/)) {
-    const m2 = /^\s+([A-Za-z][A-Za-z_-]*?)\d*:\s/.exec(line);
-    if (!m2) continue;
-    const name = BACKEND_ALIASES[m2[1]] ?? m2[1];
-    if (!names.includes(name)) names.push(name);
-  }
-  return names.length === 0 ? "CPU" : names.join(",");
-}
-async function llamaBench(binDir, args) {
-  const file = join10(binDir, "llama-bench");
-  const r = await execa(file, args, { reject: false, all: true, timeout: VERSION_TIMEOUT_MS, stdin: "ignore" });
-  if (r.failed) {
-    throw new InputError("llama-bin", binDir, `\`llama-bench ${args.join(" ")}\` failed: ${r.shortMessage}`);
-  }
-  return r.all ?? "";
-}
-async function readBuildInfo2(binDir) {
-  const versionText = await llamaBench(binDir, ["--version"]);
-  const version = parseVersionText(versionText);
-  if (!version) {
-    throw new InputError("llama-bin", binDir, `\`llama-bench --version\` printed no build commit: ${versionText.slice(0, 200)}`);
-  }
-  const backend = parseDeviceBackends(await llamaBench(binDir, ["--list-devices"]));
-  return { ...version, backend };
-}
-
-// src/util/stats.ts
-function median(values) {
-  if (values.length === 0) throw new Error("median of an empty list");
-  const s = [...values].sort((a2, b) => a2 - b);
-  const mid = Math.floor(s.length / 2);
-  return s.length % 2 === 1 ? s[mid] : (s[mid - 1] + s[mid]) / 2;
-}
-function spread(values) {
-  if (values.length < 2) return 0;
-  const m2 = median(values);
-  if (m2 === 0) return 0;
-  return (Math.max(...values) - Math.min(...values)) / Math.abs(m2);
-}
-
 // src/bench/repeats.ts
 var DEFAULT_REPEAT_POLICY = { min: 3, max: 7, targetSpread: 0.1, budgetSec: 300, warmup: 1 };
 var MIN_SAMPLES_FOR_OUTLIER_DROP = 3;
@@ -26179,7 +26137,7 @@ async function repeatScenario(scenario, measure, logs, opts) {
   return obs;
 }
 function runBenchScenario(modelPath, scenario, w, opts) {
-  const dir = join11(opts.logsDir, modelLogDirName(modelPath), scenario);
+  const dir = join10(opts.logsDir, modelLogDirName(modelPath), scenario);
   const artifactsDir = opts.artifactsDir ?? dirname5(opts.logsDir);
   const logs = [];
   return repeatScenario(
@@ -26224,10 +26182,9 @@ async function runServerScenarios(modelPath, scenarios, w, opts) {
     if (server) await server.stop();
   }
   const logged = parseLlamaBufferSizes(await readFile4(logPath, "utf8").catch(() => ""));
-  if (hasBufferSizes(logged)) for (const o2 of out2) o2.llamaMemory = logged;
-  return out2;
+  return { observations: out2, llamaMemory: hasBufferSizes(logged) ? logged : null };
 }
-async function runScenarios(modelPath, scenarios, workload, opts) {
+async function runModel(modelPath, scenarios, workload, opts) {
   for (const s of scenarios) {
     if (!SCENARIO_IDS.includes(s)) throw new Error(`unknown scenario "${s}"`);
   }
@@ -26241,11 +26198,13 @@ async function runScenarios(modelPath, scenarios, workload, opts) {
     if (BENCH_SCENARIOS.includes(s)) byScenario.set(s, await runBenchScenario(modelPath, s, workload, opts));
   }
   const serverScenarios = scenarios.filter((s) => !BENCH_SCENARIOS.includes(s));
+  let llamaMemory = null;
   if (serverScenarios.length > 0) {
-    const obs = await runServerScenarios(modelPath, serverScenarios, workload, opts);
-    obs.forEach((o2) => byScenario.set(o2.scenario, o2));
+    const served = await runServerScenarios(modelPath, serverScenarios, workload, opts);
+    served.observations.forEach((o2) => byScenario.set(o2.scenario, o2));
+    llamaMemory = served.llamaMemory;
   }
-  return scenarios.map((s) => byScenario.get(s));
+  return { observations: scenarios.map((s) => byScenario.get(s)), llamaMemory };
 }
 
 // src/pipeline/config.ts
@@ -26279,6 +26238,11 @@ function formatNumber(n2) {
 }
 function formatPct(pct2) {
   return pct2.toFixed(1);
+}
+function formatDeltaPct(pct2) {
+  const text = formatPct(Math.abs(pct2));
+  if (Number(text) === 0) return `\xB1${text} %`;
+  return `${pct2 > 0 ? "+" : "\u2212"}${text} %`;
 }
 function formatLimit(n2) {
   return trimZeros(n2.toFixed(2));
@@ -26531,11 +26495,11 @@ function baselineComparison(report, baseline) {
 }
 function keepMatchingRows(stored, models) {
   const now = /* @__PURE__ */ new Map();
-  for (const m2 of models) for (const r of m2.scenarios) now.set(key(m2.ref, r.scenario), r);
+  for (const m2 of models) for (const r of m2.scenarios) now.set(rowKey(m2.ref, r.scenario), r);
   return {
     ...stored,
-    rows: stored.rows.filter((r) => now.get(key(r.ref, r.scenario))?.observed === r.observed),
-    not_compared: stored.not_compared.filter((r) => now.has(key(r.ref, r.scenario)))
+    rows: stored.rows.filter((r) => now.get(rowKey(r.ref, r.scenario))?.observed === r.observed),
+    not_compared: stored.not_compared.filter((r) => now.has(rowKey(r.ref, r.scenario)))
   };
 }
 function baselineStatus(row) {
@@ -26546,7 +26510,7 @@ function baselineStatus(row) {
 function walk(report, baseline) {
   const before = /* @__PURE__ */ new Map();
   for (const model of baseline.models) {
-    for (const row of model.scenarios) before.set(key(model.ref, row.scenario), row);
+    for (const row of model.scenarios) before.set(rowKey(model.ref, row.scenario), row);
   }
   const rows = [];
   const notCompared = [];
@@ -26554,7 +26518,7 @@ function walk(report, baseline) {
     for (const scenario of SCENARIO_IDS) {
       const now = findRow(model, scenario);
       if (!now) continue;
-      const then = before.get(key(model.ref, scenario));
+      const then = before.get(rowKey(model.ref, scenario));
       const reason = skipReason(now, then);
       if (reason !== null || !then) {
         notCompared.push({ ref: model.ref, scenario, reason: reason ?? "not-in-baseline" });
@@ -26595,12 +26559,11 @@ function compareRow(ref, now, then) {
 function findRow(model, scenario) {
   return model.scenarios.find((s) => s.scenario === scenario);
 }
-function key(ref, scenario) {
+function rowKey(ref, scenario) {
   return `${scenario}\0${ref}`;
 }
 
 // src/gate/thresholds.ts
-var import_ajv2 = __toESM(require_ajv(), 1);
 var import_yaml2 = __toESM(require_dist(), 1);
 
 // src/util/json-path.ts
@@ -26638,6 +26601,40 @@ function describeSchemaError(error, root, source) {
   }
   const expected = error.keyword === "type" ? `must be ${String(params.type).replaceAll(",", " or ")}` : error.message ?? "is invalid";
   return new InputError(source, jsonPath(path10), `${expected}, got ${showValue(valueAt(root, path10))}`);
+}
+
+// src/util/json-schema.ts
+var import_ajv2 = __toESM(require_ajv(), 1);
+var import_ajv_formats = __toESM(require_dist2(), 1);
+var addFormats = import_ajv_formats.default.default ?? import_ajv_formats.default;
+function strictAjv(extraSchemas = []) {
+  const ajv2 = new import_ajv2.Ajv({ allErrors: true, strict: true, allowUnionTypes: true });
+  addFormats(ajv2, ["date-time"]);
+  for (const s of extraSchemas) ajv2.addSchema(s);
+  return ajv2;
+}
+function mostUsefulError(errors) {
+  const unknown = errors.find((e) => e.keyword === "additionalProperties");
+  if (unknown) return unknown;
+  const specific = errors.filter((e) => e.keyword !== "anyOf");
+  return [...specific].sort((a2, b) => b.instancePath.length - a2.instancePath.length)[0] ?? errors[0];
+}
+function validateJsonDocument(spec4, obj, source) {
+  const version = obj?.schema_version;
+  if (obj !== null && typeof obj === "object" && version !== void 0 && version !== spec4.version) {
+    throw new InputError(source, "schema_version", `${spec4.what} schema_version ${JSON.stringify(version)} is not supported ${spec4.versionHint}`);
+  }
+  if (spec4.validate(obj)) return obj;
+  const error = mostUsefulError(spec4.validate.errors ?? []);
+  if (!error) throw new InputError(source, null, `does not match the ${spec4.what} schema`);
+  throw describeSchemaError(error, obj, source);
+}
+function parseJsonText(text, source) {
+  try {
+    return JSON.parse(text);
+  } catch (err) {
+    throw new InputError(source, null, `not valid JSON: ${errorMessage(err)}`);
+  }
 }
 
 // src/gate/thresholds.schema.json
@@ -26714,7 +26711,7 @@ var thresholds_schema_default = {
 };
 
 // src/gate/thresholds.ts
-var validate2 = new import_ajv2.Ajv({ allErrors: true, strict: true }).compile(thresholds_schema_default);
+var validate2 = strictAjv().compile(thresholds_schema_default);
 function parseThresholds(text, fileName) {
   const lineCounter = new import_yaml2.LineCounter();
   const doc = (0, import_yaml2.parseDocument)(text, { lineCounter, uniqueKeys: true, prettyErrors: false });
@@ -26740,16 +26737,16 @@ function describeError(error, doc, lineCounter, fileName, root) {
   const at2 = (p, message, keyLine = false) => new InputError(fileName, `${jsonPath(p)} (line ${lineOf(doc, lineCounter, p, keyLine)})`, message);
   switch (error.keyword) {
     case "additionalProperties": {
-      const key2 = String(error.params.additionalProperty);
-      const full = [...path10, key2];
+      const key = String(error.params.additionalProperty);
+      const full = [...path10, key];
       if (path10.length === 1 && path10[0] === "scenarios") {
-        return at2(full, `unknown scenario "${key2}"; valid scenario ids: ${SCENARIO_IDS.join(", ")}`, true);
+        return at2(full, `unknown scenario "${key}"; valid scenario ids: ${SCENARIO_IDS.join(", ")}`, true);
       }
-      return at2(full, `unknown key "${key2}"; valid keys here: ${validKeysAt(path10).join(", ")}`, true);
+      return at2(full, `unknown key "${key}"; valid keys here: ${validKeysAt(path10).join(", ")}`, true);
     }
     case "required": {
-      const key2 = String(error.params.missingProperty);
-      return at2([...path10, key2], `missing required key "${key2}"`, true);
+      const key = String(error.params.missingProperty);
+      return at2([...path10, key], `missing required key "${key}"`, true);
     }
     case "type":
       return at2(path10, `must be ${String(error.params.type)}, got ${describe(valueAt(root, path10))}`);
@@ -26765,16 +26762,16 @@ function validKeysAt(path10) {
 function lineOf(doc, lineCounter, path10, keyLine) {
   for (let n2 = path10.length; n2 > 0; n2--) {
     const parent = n2 === 1 ? doc.contents : doc.getIn(path10.slice(0, n2 - 1), true);
-    const key2 = path10[n2 - 1];
+    const key = path10[n2 - 1];
     if ((0, import_yaml2.isMap)(parent)) {
-      const pair = parent.items.find((p) => (0, import_yaml2.isScalar)(p.key) && String(p.key.value) === String(key2));
+      const pair = parent.items.find((p) => (0, import_yaml2.isScalar)(p.key) && String(p.key.value) === String(key));
       if (pair) {
         const node = keyLine || !pair.value ? pair.key : pair.value;
         const offset2 = node?.range?.[0];
         if (offset2 !== void 0) return lineCounter.linePos(offset2).line;
       }
-    } else if ((0, import_yaml2.isSeq)(parent) && typeof key2 === "number") {
-      const offset2 = parent.items[key2]?.range?.[0];
+    } else if ((0, import_yaml2.isSeq)(parent) && typeof key === "number") {
+      const offset2 = parent.items[key]?.range?.[0];
       if (offset2 !== void 0) return lineCounter.linePos(offset2).line;
     }
   }
@@ -26790,9 +26787,6 @@ function describe(value) {
 }
 function firstLine(message) {
   return message.split("\n")[0] ?? message;
-}
-function mostUsefulError(errors) {
-  return errors.find((e) => e.keyword === "additionalProperties") ?? errors[0];
 }
 
 // src/gate/apply.ts
@@ -26901,12 +26895,12 @@ function parseNamedLocal(entry, file, line, baseDir) {
   const fields = {};
   for (const part of entry.split(",")) {
     const eq = part.indexOf("=");
-    const key2 = (eq < 0 ? part : part.slice(0, eq)).trim();
+    const key = (eq < 0 ? part : part.slice(0, eq)).trim();
     const value = eq < 0 ? "" : part.slice(eq + 1).trim();
-    if (!NAMED_KEYS.includes(key2)) {
-      throw new InputError(file, `line ${line}`, `unknown key "${key2}" (expected ref=NAME,path=PATH)`);
+    if (!NAMED_KEYS.includes(key)) {
+      throw new InputError(file, `line ${line}`, `unknown key "${key}" (expected ref=NAME,path=PATH)`);
     }
-    const k = key2;
+    const k = key;
     if (fields[k] !== void 0) throw new InputError(file, `line ${line}`, `"${k}" is given twice`);
     if (value === "") throw new InputError(file, `line ${line}`, `"${k}" is empty`);
     fields[k] = value;
@@ -26931,11 +26925,11 @@ function resolvePath2(baseDir, path10) {
 
 // src/models/resolve.ts
 import { createHash as createHash4 } from "node:crypto";
-import { basename as basename4, join as join14 } from "node:path";
+import { basename as basename4, join as join13 } from "node:path";
 
 // src/models/cache.ts
 import { lstat, mkdir as mkdir5, readdir, readFile as readFile5, rename as rename4, rm as rm6, stat, symlink, copyFile } from "node:fs/promises";
-import { dirname as dirname6, join as join12, relative as relative2, sep as sep2, posix } from "node:path";
+import { dirname as dirname6, join as join11, relative as relative2, sep as sep2, posix } from "node:path";
 var REPO_FOLDER_PREFIX = "models--";
 var REPO_ID_SEPARATOR = "--";
 var INCOMPLETE_SUFFIX = ".incomplete";
@@ -26947,19 +26941,19 @@ function repoFolder(repo) {
   return REPO_FOLDER_PREFIX + repo.split("/").join(REPO_ID_SEPARATOR);
 }
 function repoCacheDir(cacheDir2, repo) {
-  return join12(cacheDir2, repoFolder(repo));
+  return join11(cacheDir2, repoFolder(repo));
 }
 function blobLockPath(cacheDir2, repo, blobId) {
-  return join12(cacheDir2, ".locks", repoFolder(repo), `${blobId}.model-fit-gate.lock`);
+  return join11(cacheDir2, ".locks", repoFolder(repo), `${blobId}.model-fit-gate.lock`);
 }
 function blobPath(repoDir, blobId) {
-  return join12(repoDir, "blobs", blobId);
+  return join11(repoDir, "blobs", blobId);
 }
 function snapshotDir(repoDir, commit2) {
-  return join12(repoDir, "snapshots", commit2);
+  return join11(repoDir, "snapshots", commit2);
 }
 function snapshotPath(repoDir, commit2, repoPath) {
-  return join12(snapshotDir(repoDir, commit2), ...safeRepoPath(repoPath).split("/"));
+  return join11(snapshotDir(repoDir, commit2), ...safeRepoPath(repoPath).split("/"));
 }
 function safeRepoPath(repoPath) {
   const parts = repoPath.split("/");
@@ -26998,7 +26992,7 @@ async function linkSnapshot(repoDir, commit2, repoPath, blobId) {
 }
 async function writeRef(repoDir, revision, commit2) {
   if (isCommitHash(revision) || revision === commit2) return;
-  const path10 = join12(repoDir, "refs", ...revision.split("/"));
+  const path10 = join11(repoDir, "refs", ...revision.split("/"));
   let current = null;
   try {
     current = (await readFile5(path10, "utf8")).trim();
@@ -27009,7 +27003,7 @@ async function writeRef(repoDir, revision, commit2) {
 async function readRef(repoDir, revision) {
   if (isCommitHash(revision)) return revision;
   try {
-    const commit2 = (await readFile5(join12(repoDir, "refs", ...revision.split("/")), "utf8")).trim();
+    const commit2 = (await readFile5(join11(repoDir, "refs", ...revision.split("/")), "utf8")).trim();
     return isCommitHash(commit2) ? commit2 : null;
   } catch {
     return null;
@@ -27027,7 +27021,7 @@ async function listSnapshot(repoDir, commit2) {
     }
     for (const name of names) {
       if (name.endsWith(".tmp") || name.endsWith(INCOMPLETE_SUFFIX)) continue;
-      const full = join12(dir, name);
+      const full = join11(dir, name);
       const info = await lstat(full);
       if (info.isDirectory()) {
         await walk2(full, `${prefix}${name}/`);
@@ -27304,7 +27298,7 @@ function responseTotal(res, offset) {
 
 // src/models/hub-env.ts
 import { homedir as homedir2 } from "node:os";
-import { join as join13 } from "node:path";
+import { join as join12 } from "node:path";
 var DEFAULT_HF_ENDPOINT = "https://huggingface.co";
 var HF_TOKEN_PREFIX = "hf_";
 function hfToken(explicit, env = process.env) {
@@ -27320,9 +27314,9 @@ function hubEndpoint(env = process.env) {
 function hubCacheDir(env = process.env) {
   if (env.HF_HUB_CACHE) return env.HF_HUB_CACHE;
   if (env.HUGGINGFACE_HUB_CACHE) return env.HUGGINGFACE_HUB_CACHE;
-  if (env.HF_HOME) return join13(env.HF_HOME, "hub");
-  if (env.XDG_CACHE_HOME) return join13(env.XDG_CACHE_HOME, "huggingface", "hub");
-  return join13(env.HOME || homedir2(), ".cache", "huggingface", "hub");
+  if (env.HF_HOME) return join12(env.HF_HOME, "hub");
+  if (env.XDG_CACHE_HOME) return join12(env.XDG_CACHE_HOME, "huggingface", "hub");
+  return join12(env.HOME || homedir2(), ".cache", "huggingface", "hub");
 }
 
 // node_modules/gearhash-jit/dist/esm/wasm.js
@@ -28585,18 +28579,18 @@ var Hasher = class _Hasher {
    *
    * @param key - 32-byte key
    */
-  static newKeyed(key2) {
-    if (key2.length !== KEY_LEN) {
-      throw new Error(`Key must be ${KEY_LEN} bytes, got ${key2.length}`);
+  static newKeyed(key) {
+    if (key.length !== KEY_LEN) {
+      throw new Error(`Key must be ${KEY_LEN} bytes, got ${key.length}`);
     }
     const keyWords = new Uint32Array(8);
     if (IS_LITTLE_ENDIAN) {
-      const view = new Uint32Array(key2.buffer, key2.byteOffset, 8);
+      const view = new Uint32Array(key.buffer, key.byteOffset, 8);
       keyWords.set(view);
     } else {
       for (let i2 = 0; i2 < 8; i2++) {
         const off = i2 * 4;
-        keyWords[i2] = key2[off] | key2[off + 1] << 8 | key2[off + 2] << 16 | key2[off + 3] << 24;
+        keyWords[i2] = key[off] | key[off + 1] << 8 | key[off + 2] << 16 | key[off + 3] << 24;
       }
     }
     return new _Hasher(keyWords, KEYED_HASH);
@@ -29878,7 +29872,7 @@ function withHttp1(base) {
 var cached;
 async function getHttp1Dispatcher() {
   const globals = globalThis;
-  const find = () => GLOBAL_DISPATCHER_KEYS.map((key2) => globals[key2]).find((d) => typeof d?.dispatch === "function");
+  const find = () => GLOBAL_DISPATCHER_KEYS.map((key) => globals[key]).find((d) => typeof d?.dispatch === "function");
   let base = find();
   if (base === void 0) {
     await (await fetch("data:,")).arrayBuffer();
@@ -30323,8 +30317,8 @@ async function cachedPaths(target, repoDir, commit2) {
   }
 }
 async function downloadPlainUrl(url, ref, ctx) {
-  const key2 = createHash4("sha256").update(url).digest("hex").slice(0, URL_KEY_HEX_CHARS);
-  const dir = join14(ctx.cacheDir, URL_DOWNLOADS_DIR, key2);
+  const key = createHash4("sha256").update(url).digest("hex").slice(0, URL_KEY_HEX_CHARS);
+  const dir = join13(ctx.cacheDir, URL_DOWNLOADS_DIR, key);
   const u2 = new URL(url);
   const paths = [];
   for (const partPath of expectedShardPaths(u2.pathname)) {
@@ -30333,7 +30327,7 @@ async function downloadPlainUrl(url, ref, ctx) {
     const name = decodeURIComponent(basename4(partPath));
     const result = await downloadVerified({
       url: partUrl.toString(),
-      dest: join14(dir, name),
+      dest: join13(dir, name),
       label: `${ref} (${name})`,
       expectedSize: null,
       expectedSha256: null,
@@ -30410,7 +30404,7 @@ function readHparams(meta, source) {
     throw new InputError(source, "key general.architecture", "missing or not a string");
   }
   const arch2 = archValue;
-  const key2 = (k) => `${arch2}.${k}`;
+  const key = (k) => `${arch2}.${k}`;
   const nonNegative = (k, v) => {
     if (!Number.isSafeInteger(v) || v < 0) throw new InputError(source, `key ${k}`, `must be a non-negative integer, got ${v}`);
     return v;
@@ -30430,37 +30424,37 @@ function readHparams(meta, source) {
     if (vs.length !== layers2) throw new InputError(source, `key ${k}`, `has ${vs.length} entries for ${layers2} layers`);
     return vs.map((v) => nonNegative(k, v));
   };
-  const layers = max(key2("block_count"), null);
-  const embeddingLength = max(key2("embedding_length"), null);
-  const headsPerLayer = perLayer(key2("attention.head_count"), layers, new Array(layers).fill(0));
-  const kvHeadsPerLayer = perLayer(key2("attention.head_count_kv"), layers, headsPerLayer);
+  const layers = max(key("block_count"), null);
+  const embeddingLength = max(key("embedding_length"), null);
+  const headsPerLayer = perLayer(key("attention.head_count"), layers, new Array(layers).fill(0));
+  const kvHeadsPerLayer = perLayer(key("attention.head_count_kv"), layers, headsPerLayer);
   const heads = Math.max(0, ...headsPerLayer);
   const defaultHeadDim = heads > 0 ? Math.floor(embeddingLength / heads) : 0;
   const tokens = meta["tokenizer.ggml.tokens"];
-  const explicitVocab = numbers(meta[key2("vocab_size")]);
+  const explicitVocab = numbers(meta[key("vocab_size")]);
   const fileType = numbers(meta["general.file_type"]);
-  const pooling = numbers(meta[key2("pooling_type")]);
-  const causal = meta[key2("attention.causal")];
-  const shared = numbers(meta[key2("expert_shared_count")]);
+  const pooling = numbers(meta[key("pooling_type")]);
+  const causal = meta[key("attention.causal")];
+  const shared = numbers(meta[key("expert_shared_count")]);
   return {
     architecture: arch2,
     fileType: fileType && fileType.length > 0 ? llamaFileTypeName(fileType[0]) : null,
     layers,
-    contextLength: max(key2("context_length"), 0),
+    contextLength: max(key("context_length"), 0),
     embeddingLength,
-    feedForwardLength: max(key2("feed_forward_length"), 0),
-    expertFeedForwardLength: max(key2("expert_feed_forward_length"), 0),
+    feedForwardLength: max(key("feed_forward_length"), 0),
+    expertFeedForwardLength: max(key("expert_feed_forward_length"), 0),
     headsPerLayer,
     kvHeadsPerLayer,
-    keyLength: max(key2("attention.key_length"), defaultHeadDim),
-    valueLength: max(key2("attention.value_length"), defaultHeadDim),
-    expertCount: max(key2("expert_count"), 0),
-    expertUsedCount: max(key2("expert_used_count"), 0),
-    sharedExpertCount: shared && shared.length > 0 ? nonNegative(key2("expert_shared_count"), shared[0]) : null,
+    keyLength: max(key("attention.key_length"), defaultHeadDim),
+    valueLength: max(key("attention.value_length"), defaultHeadDim),
+    expertCount: max(key("expert_count"), 0),
+    expertUsedCount: max(key("expert_used_count"), 0),
+    sharedExpertCount: shared && shared.length > 0 ? nonNegative(key("expert_shared_count"), shared[0]) : null,
     vocabSize: explicitVocab?.[0] ?? (isGgufArray(tokens) ? tokens.length : null),
     poolingType: pooling?.[0] ?? null,
     causalAttention: typeof causal === "boolean" ? causal : null,
-    hasClassifierLabels: meta[key2("classifier.output_labels")] !== void 0
+    hasClassifierLabels: meta[key("classifier.output_labels")] !== void 0
   };
 }
 
@@ -30935,14 +30929,14 @@ async function readGgufHeader(src) {
   const metadata = {};
   const types = /* @__PURE__ */ new Map();
   for (let i2 = 0; i2 < kvCount; i2++) {
-    const key2 = await p.string(`key #${i2}`, MAX_KEY_LENGTH, "MAX_KEY_LENGTH");
-    const where = `key ${key2}`;
-    if (types.has(key2)) p.fail(where, "duplicate key");
+    const key = await p.string(`key #${i2}`, MAX_KEY_LENGTH, "MAX_KEY_LENGTH");
+    const where = `key ${key}`;
+    if (types.has(key)) p.fail(where, "duplicate key");
     await cur.need(4, where);
     const type = cur.u32();
     if (GGUF_TYPE_NAMES[type] === void 0) p.fail(where, `unknown value type ${type}`);
-    metadata[key2] = await p.value(type, where);
-    types.set(key2, type);
+    metadata[key] = await p.value(type, where);
+    types.set(key, type);
   }
   const alignment = alignmentOf(src.name, metadata, types);
   const tensors = [];
@@ -31113,9 +31107,9 @@ var HttpByteSource = class {
   }
   evict(keepAtLeast) {
     const limit = Math.max(MAX_CACHED_BLOCKS, keepAtLeast);
-    for (const key2 of this.blocks.keys()) {
+    for (const key of this.blocks.keys()) {
       if (this.blocks.size <= limit) break;
-      this.blocks.delete(key2);
+      this.blocks.delete(key);
     }
   }
   async withRetry(op) {
@@ -31171,10 +31165,10 @@ function plainShardUrls(url) {
 }
 
 // src/models/corpora.ts
-import { join as join15 } from "node:path";
+import { join as join14 } from "node:path";
 function corpusPath(name, repoRoot) {
   if (name === "synthetic") return null;
-  return join15(repoRoot, "corpora", `${name}.txt`);
+  return join14(repoRoot, "corpora", `${name}.txt`);
 }
 
 // src/gguf/index.ts
@@ -31255,6 +31249,235 @@ import { platform as platform3 } from "node:os";
 import { join as join21 } from "node:path";
 import { performance as performance4 } from "node:perf_hooks";
 
+// src/bench/build-info.ts
+import { join as join15 } from "node:path";
+var VERSION_TIMEOUT_MS = 3e4;
+function parseVersionText(text) {
+  const m2 = /build (\d+), commit ([0-9A-Za-z]+)\)/.exec(text);
+  if (m2) return { buildNumber: Number(m2[1]), commit: m2[2] };
+  const c3 = /commit ([0-9A-Za-z]+)/.exec(text);
+  return c3 ? { commit: c3[1], buildNumber: null } : null;
+}
+var BACKEND_ALIASES = { MTL: "Metal" };
+function parseDeviceBackends(text) {
+  const names = [];
+  for (const line of text.split(/\r?\n/)) {
+    const m2 = /^\s+([A-Za-z][A-Za-z_-]*?)\d*:\s/.exec(line);
+    if (!m2) continue;
+    const name = BACKEND_ALIASES[m2[1]] ?? m2[1];
+    if (!names.includes(name)) names.push(name);
+  }
+  return names.length === 0 ? "CPU" : names.join(",");
+}
+async function llamaBench(binDir, args) {
+  const file = join15(binDir, "llama-bench");
+  const r = await execa(file, args, { reject: false, all: true, timeout: VERSION_TIMEOUT_MS, stdin: "ignore" });
+  if (r.failed) {
+    throw new InputError("llama-bin", binDir, `\`llama-bench ${args.join(" ")}\` failed: ${r.shortMessage}`);
+  }
+  return r.all ?? "";
+}
+async function readBuildInfo2(binDir) {
+  const versionText = await llamaBench(binDir, ["--version"]);
+  const version = parseVersionText(versionText);
+  if (!version) {
+    throw new InputError("llama-bin", binDir, `\`llama-bench --version\` printed no build commit: ${versionText.slice(0, 200)}`);
+  }
+  const backend = parseDeviceBackends(await llamaBench(binDir, ["--list-devices"]));
+  return { ...version, backend };
+}
+
+// src/fit/geometry.ts
+function paramsPerByte(typeName) {
+  const t = ggmlTypeByName(typeName);
+  return t ? t.blockSize / t.typeSize : null;
+}
+function paramsOf(typeName, bytes3) {
+  return bytes3 * (paramsPerByte(typeName) ?? 0.5);
+}
+function modelGeometry(p) {
+  const vocab = p.vocabSize;
+  const outputParams = p.modelClass === "causal-lm" ? vocab * p.embeddingLength : 0;
+  const outputBytes = p.bytesByGroup.output > 0 ? p.bytesByGroup.output : outputParams > 0 ? p.bytesByGroup.embedding : 0;
+  const outputBytesPerParam = outputParams > 0 ? outputBytes / outputParams : 2;
+  const bodyParamsByType = {};
+  let outputLeft = outputParams;
+  for (const [type, bytes3] of Object.entries(p.activeBytesByType)) {
+    let params = paramsOf(type, bytes3);
+    const ppb = paramsPerByte(type);
+    if (outputLeft > 0 && ppb !== null && Math.abs(1 / ppb - outputBytesPerParam) < 1e-6 && params >= outputLeft) {
+      params -= outputLeft;
+      outputLeft = 0;
+    }
+    bodyParamsByType[type] = params;
+  }
+  const expertShare = p.expertCount > 0 && p.expertUsedCount > 0 ? p.expertUsedCount / p.expertCount : 0;
+  const expertActiveBytes = p.bytesByGroup.ffn_expert * expertShare;
+  const expertParamShare = p.activeBytesPerToken > 0 ? Math.min(1, expertActiveBytes / p.activeBytesPerToken) : 0;
+  const ffnActiveBytes = p.bytesByGroup.ffn_dense + expertActiveBytes + p.bytesByGroup.ffn_shared_expert;
+  const bodyActiveBytes = ffnActiveBytes + p.bytesByGroup.attention;
+  const ffnParamShare = bodyActiveBytes > 0 ? ffnActiveBytes / bodyActiveBytes : 0;
+  const ffnActiveWidth = p.expertCount > 0 ? p.expertUsedCount * (p.expertFeedForwardLength || p.feedForwardLength) : p.feedForwardLength;
+  const attentionLayers = p.kvBytesPerTokenF16 > 0 ? p.layers : 0;
+  const outputType = Object.keys(p.activeBytesByType).find((t) => {
+    const ppb = paramsPerByte(t);
+    return ppb !== null && Math.abs(1 / ppb - outputBytesPerParam) < 1e-6;
+  }) ?? "F16";
+  const tokenTableIdle = p.bytesByGroup.output > 0 ? p.bytesByGroup.embedding : 0;
+  const q = p.heads * p.keyLength;
+  const kvRows = p.kvHeads * (p.keyLength + p.valueLength);
+  const ffnRows = p.expertCount > 0 ? p.expertUsedCount * (2 * (p.expertFeedForwardLength || p.feedForwardLength) + p.embeddingLength) + p.expertCount : 2 * p.feedForwardLength + p.embeddingLength;
+  const layerRows = q + kvRows + p.embeddingLength + ffnRows;
+  const bodyRows = p.layers * layerRows;
+  const matrixRowsPerToken = bodyRows + (outputParams > 0 ? vocab : 0);
+  const bodyParamsTotal = Object.values(bodyParamsByType).reduce((a2, b) => a2 + b, 0);
+  const matrixRowsByType = {};
+  for (const [type, params] of Object.entries(bodyParamsByType)) {
+    if (params > 0 && bodyParamsTotal > 0) matrixRowsByType[type] = bodyRows * params / bodyParamsTotal;
+  }
+  if (outputParams > 0) matrixRowsByType[outputType] = (matrixRowsByType[outputType] ?? 0) + vocab;
+  return {
+    layers: p.layers,
+    attentionLayers,
+    matrixRowsPerToken,
+    matrixRowsByType,
+    embedding: p.embeddingLength,
+    heads: p.heads,
+    kvHeads: p.kvHeads,
+    keyLength: p.keyLength,
+    valueLength: p.valueLength,
+    vocab,
+    ffnActiveWidth,
+    activeBytesByType: p.activeBytesByType,
+    activeBytes: p.activeBytesPerToken,
+    bodyParamsByType,
+    outputParams,
+    outputBytesPerParam,
+    outputType,
+    outputBytes,
+    workingSetBytes: Math.max(0, p.tensorBytes - tokenTableIdle),
+    tensorBytes: p.tensorBytes,
+    expertParamShare,
+    ffnParamShare,
+    expertCount: p.expertCount,
+    expertUsed: p.expertUsedCount,
+    queryElements: p.heads * p.keyLength,
+    kvBytesPerPositionPerLayer: (kvType) => attentionLayers > 0 ? kvBytesPerToken(p, kvType) / attentionLayers : 0,
+    kvBytesPerPosition: (kvType) => kvBytesPerToken(p, kvType)
+  };
+}
+var KV_PAD_CELLS = 256;
+function kvCells(contextTokens) {
+  return Math.ceil(contextTokens / KV_PAD_CELLS) * KV_PAD_CELLS;
+}
+function attendedPositions(lastPos, cells) {
+  const used = Math.ceil((lastPos + 1) / KV_PAD_CELLS) * KV_PAD_CELLS;
+  return Math.min(cells, Math.max(KV_PAD_CELLS, used));
+}
+
+// src/fit/rates.ts
+function kvKey(kvType, flashAttention) {
+  return `${kvType.toLowerCase()}${flashAttention ? "+fa" : ""}`;
+}
+var FAMILY = {
+  F32: "float",
+  F16: "float",
+  BF16: "float",
+  F64: "float",
+  Q4_0: "legacy",
+  Q4_1: "legacy",
+  Q5_0: "legacy",
+  Q5_1: "legacy",
+  Q8_0: "legacy",
+  Q8_1: "legacy",
+  IQ4_NL: "legacy",
+  MXFP4: "legacy",
+  Q2_K: "k",
+  Q3_K: "k",
+  Q4_K: "k",
+  Q5_K: "k",
+  Q6_K: "k",
+  Q8_K: "k",
+  IQ4_XS: "k",
+  IQ3_S: "k",
+  IQ3_XXS: "k",
+  IQ2_XXS: "k",
+  IQ2_XS: "k",
+  IQ2_S: "k",
+  IQ1_S: "k",
+  IQ1_M: "k",
+  TQ1_0: "k",
+  TQ2_0: "k"
+};
+function bitsPerWeight(type) {
+  const ppb = paramsPerByte(type);
+  return ppb ? 8 / ppb : 16;
+}
+function standInType(type, measured) {
+  if (measured.includes(type)) return type;
+  if (measured.length === 0) return null;
+  const bits = bitsPerWeight(type);
+  const family = FAMILY[type];
+  const pool = measured.filter((m2) => family !== void 0 && FAMILY[m2] === family);
+  const candidates = pool.length > 0 ? pool : measured;
+  return [...candidates].sort((a2, b) => Math.abs(bitsPerWeight(a2) - bits) - Math.abs(bitsPerWeight(b) - bits) || a2.localeCompare(b))[0] ?? null;
+}
+var scalar = (f, fallback = 0) => f && Number.isFinite(f.value) ? { value: f.value, spread: f.spread } : { value: fallback, spread: 0 };
+function resolveRates(hw) {
+  const m2 = hw.measured;
+  const kvCoefs = m2.kvDepthCoefficients ?? {};
+  const cachedByType = m2.decodeCachedBandwidthByType ?? {};
+  const cachedTypes = Object.keys(cachedByType);
+  const kvKeys = Object.keys(kvCoefs).sort();
+  const kvFallbackKey = kvKeys.find((k) => k === "f16") ?? kvKeys[0] ?? null;
+  const pa = m2.prefillAttentionCoefficients;
+  const fallbackKv = kvFallbackKey ? kvCoefs[kvFallbackKey] : void 0;
+  const byStandIn = (byType, type) => {
+    const map = byType ?? {};
+    const t = standInType(type, Object.keys(map));
+    return t ? map[t] : void 0;
+  };
+  const decodeBandwidth = (type) => {
+    const fact = byStandIn(m2.decodeBandwidthByType, type) ?? m2.decodeBandwidthBytesPerSec;
+    return { value: fact.value, fact };
+  };
+  return {
+    decodeBandwidth,
+    cachedBandwidth(type) {
+      const memory = decodeBandwidth(type);
+      const t = standInType(type, cachedTypes);
+      const fact = t ? cachedByType[t] : m2.decodeCachedBandwidthBytesPerSec ?? void 0;
+      const base = t ? m2.decodeBandwidthByType[t] : m2.decodeBandwidthByType.F16 ?? m2.decodeBandwidthBytesPerSec;
+      if (!fact || !base || !(base.value > 0)) return memory;
+      return { value: t === type ? fact.value : memory.value * (fact.value / base.value), fact };
+    },
+    cacheBytes: hw.system.cacheBytes ?? 0,
+    prefillFlops(type) {
+      const fact = byStandIn(m2.prefillFlopsByType, type) ?? m2.prefillFlopsPerSec;
+      return { value: fact.value, fact };
+    },
+    fixedDecodeMs: scalar(m2.fixedDecodeMs),
+    perLayerDecodeMs: scalar(m2.perLayerDecodeMs),
+    prefillNsPerRowToken: (type) => scalar(byStandIn(m2.prefillNsPerRowTokenByType, type)),
+    nsPerRow: (type) => scalar(byStandIn(m2.decodeNsPerRowByType, type)),
+    kvDepth(key) {
+      const c3 = kvCoefs[key] ?? kvCoefs[key.replace("+fa", "")] ?? fallbackKv;
+      if (!c3) return { perQueryElementNs: 0, perKvByteNs: 0, facts: [] };
+      return { perQueryElementNs: c3.nsPerQueryElementToken.value, perKvByteNs: c3.nsPerKvByteToken.value, facts: [c3.nsPerQueryElementToken, c3.nsPerKvByteToken] };
+    },
+    prefillAttention: pa ? { perHeadNs: pa.nsPerHeadTokenPosition.value, perQueryElementNs: pa.nsPerQueryElementTokenPosition.value, facts: [pa.nsPerHeadTokenPosition, pa.nsPerQueryElementTokenPosition] } : { perHeadNs: 0, perQueryElementNs: fallbackKv?.nsPerQueryElementToken.value ?? 0, facts: [] },
+    moeDecodeExtraPerLayerMs: scalar(m2.moeDecodeExtraPerLayerMs),
+    moePrefillEfficiency(type) {
+      const f = byStandIn(m2.moePrefillEfficiencyByType, type);
+      return f && f.value > 0 ? { value: Math.min(1, f.value), spread: f.spread } : { value: 1, spread: 0 };
+    },
+    serverDecodeOverheadMs: scalar(m2.serverDecodeOverheadMs),
+    serverSamplerNsPerVocabEntry: scalar(m2.serverSamplerNsPerVocabEntry),
+    serverPromptOverheadMs: scalar(m2.serverPromptOverheadMs),
+    serverFirstTokenOverheadMs: scalar(m2.serverFirstTokenOverheadMs)
+  };
+}
+
 // src/hardware/ceilings.ts
 import { createHash as createHash5 } from "node:crypto";
 import { existsSync as existsSync6 } from "node:fs";
@@ -31271,13 +31494,11 @@ function roundSig(x) {
 function makeFact(samples, unit) {
   if (samples.length === 0) throw new Error(`makeFact: no samples for ${unit}`);
   const s = samples.map(roundSig);
-  return { value: roundSig(median(s)), unit, samples: s, spread: roundSig(Math.abs(spread(s))) };
+  return { value: roundSig(median(s)), unit, samples: s, spread: roundSig(spread(s)) };
 }
 function factWithValue(value, samples, unit) {
   const s = samples.map(roundSig);
-  const m2 = s.length > 0 ? median(s) : value;
-  const sp = s.length > 1 && m2 !== 0 ? (Math.max(...s) - Math.min(...s)) / Math.abs(m2) : 0;
-  return { value: roundSig(value), unit, samples: s, spread: roundSig(Math.abs(sp)) };
+  return { value: roundSig(value), unit, samples: s, spread: roundSig(spread(s)) };
 }
 function leastSquares(rows, y) {
   const n2 = rows[0]?.length ?? 0;
@@ -31487,7 +31708,7 @@ var RAM_ROUNDING_BYTES = 1024 ** 3;
 var FINGERPRINT_HEX_CHARS = 16;
 var PROBE_METHOD_VERSION = 2;
 function deviceFingerprint(f) {
-  const key2 = {
+  const key = {
     method: PROBE_METHOD_VERSION,
     // The OS kernel release changes with updates; only the platform name identifies the device class.
     os: f.os.split(" ")[0],
@@ -31500,7 +31721,7 @@ function deviceFingerprint(f) {
     backend: f.backend,
     threads: f.threads
   };
-  return createHash6("sha256").update(stableStringify(key2)).digest("hex").slice(0, FINGERPRINT_HEX_CHARS);
+  return createHash6("sha256").update(stableStringify(key)).digest("hex").slice(0, FINGERPRINT_HEX_CHARS);
 }
 
 // src/hardware/gpu.ts
@@ -31539,25 +31760,27 @@ function parseNvidiaSmiCsv(text) {
   return gpus;
 }
 var isObj2 = (v) => typeof v === "object" && v !== null && !Array.isArray(v);
+function parseJsonOrNull(text) {
+  try {
+    return JSON.parse(text);
+  } catch {
+    return null;
+  }
+}
 function findKey(o2, pattern) {
   for (const [k, v] of Object.entries(o2)) if (pattern.test(k) && (typeof v === "string" || typeof v === "number")) return String(v);
   return void 0;
 }
 function parseRocmSmiJson(text) {
-  let parsed;
-  try {
-    parsed = JSON.parse(text);
-  } catch {
-    return [];
-  }
+  const parsed = parseJsonOrNull(text);
   if (!isObj2(parsed)) return [];
   const system = isObj2(parsed.system) ? parsed.system : {};
   const driver = textOrNull(findKey(system, /driver version/i));
   const gpus = [];
-  for (const key2 of Object.keys(parsed).filter((k) => /^card\d+$/.test(k)).sort()) {
-    const card = parsed[key2];
+  for (const key of Object.keys(parsed).filter((k) => /^card\d+$/.test(k)).sort()) {
+    const card = parsed[key];
     if (!isObj2(card)) continue;
-    const name = textOrNull(findKey(card, /card series|card model|product name/i)) ?? key2;
+    const name = textOrNull(findKey(card, /card series|card model|product name/i)) ?? key;
     const total = numberOrNull(findKey(card, /vram total memory/i));
     const used = numberOrNull(findKey(card, /vram total used memory/i));
     gpus.push({
@@ -31577,12 +31800,7 @@ function parseSizeWords(text) {
   return Math.round(Number(m2[1]) * 1024 ** exp);
 }
 function parseSystemProfilerJson(text) {
-  let parsed;
-  try {
-    parsed = JSON.parse(text);
-  } catch {
-    return [];
-  }
+  const parsed = parseJsonOrNull(text);
   const list = isObj2(parsed) ? parsed.SPDisplaysDataType : void 0;
   if (!Array.isArray(list)) return [];
   const gpus = [];
@@ -31624,8 +31842,6 @@ import { readFile as readFile6 } from "node:fs/promises";
 var PROBE_BENCH_TIMEOUT_SEC = 300;
 function probeBenchArgs(modelPath, req, w) {
   const list = (xs, dflt) => xs && xs.length > 0 ? xs.join(",") : dflt;
-  const kv = req.kvType ?? w.kvType;
-  const fa = req.flashAttention ?? w.flashAttention;
   return [
     "-m",
     modelPath,
@@ -31637,20 +31853,7 @@ function probeBenchArgs(modelPath, req, w) {
     list(req.depth, "0"),
     "-r",
     String(req.reps),
-    "-t",
-    String(w.threads),
-    "-ngl",
-    String(w.gpuLayers),
-    "-b",
-    String(w.batch),
-    "-ub",
-    String(w.ubatch),
-    "-ctk",
-    kv,
-    "-ctv",
-    kv,
-    "-fa",
-    fa ? "on" : "off",
+    ...llamaWorkloadFlags({ ...w, kvType: req.kvType ?? w.kvType, flashAttention: req.flashAttention ?? w.flashAttention }),
     "-o",
     "json"
   ];
@@ -31745,206 +31948,6 @@ async function ensureProbeFiles(models, opts) {
   return paths;
 }
 
-// src/fit/geometry.ts
-function paramsPerByte(typeName) {
-  const t = ggmlTypeByName(typeName);
-  return t ? t.blockSize / t.typeSize : null;
-}
-function paramsOf(typeName, bytes3) {
-  return bytes3 * (paramsPerByte(typeName) ?? 0.5);
-}
-function modelGeometry(p) {
-  const vocab = p.vocabSize;
-  const outputParams = p.modelClass === "causal-lm" ? vocab * p.embeddingLength : 0;
-  const outputBytes = p.bytesByGroup.output > 0 ? p.bytesByGroup.output : outputParams > 0 ? p.bytesByGroup.embedding : 0;
-  const outputBytesPerParam = outputParams > 0 ? outputBytes / outputParams : 2;
-  const bodyParamsByType = {};
-  let outputLeft = outputParams;
-  for (const [type, bytes3] of Object.entries(p.activeBytesByType)) {
-    let params = paramsOf(type, bytes3);
-    const ppb = paramsPerByte(type);
-    if (outputLeft > 0 && ppb !== null && Math.abs(1 / ppb - outputBytesPerParam) < 1e-6 && params >= outputLeft) {
-      params -= outputLeft;
-      outputLeft = 0;
-    }
-    bodyParamsByType[type] = params;
-  }
-  const expertShare = p.expertCount > 0 && p.expertUsedCount > 0 ? p.expertUsedCount / p.expertCount : 0;
-  const expertActiveBytes = p.bytesByGroup.ffn_expert * expertShare;
-  const expertParamShare = p.activeBytesPerToken > 0 ? Math.min(1, expertActiveBytes / p.activeBytesPerToken) : 0;
-  const ffnActiveBytes = p.bytesByGroup.ffn_dense + expertActiveBytes + p.bytesByGroup.ffn_shared_expert;
-  const bodyActiveBytes = ffnActiveBytes + p.bytesByGroup.attention;
-  const ffnParamShare = bodyActiveBytes > 0 ? ffnActiveBytes / bodyActiveBytes : 0;
-  const ffnActiveWidth = p.expertCount > 0 ? p.expertUsedCount * (p.expertFeedForwardLength || p.feedForwardLength) : p.feedForwardLength;
-  const attentionLayers = p.kvBytesPerTokenF16 > 0 ? p.layers : 0;
-  const outputType = Object.keys(p.activeBytesByType).find((t) => {
-    const ppb = paramsPerByte(t);
-    return ppb !== null && Math.abs(1 / ppb - outputBytesPerParam) < 1e-6;
-  }) ?? "F16";
-  const tokenTableIdle = p.bytesByGroup.output > 0 ? p.bytesByGroup.embedding : 0;
-  const q = p.heads * p.keyLength;
-  const kvRows = p.kvHeads * (p.keyLength + p.valueLength);
-  const ffnRows = p.expertCount > 0 ? p.expertUsedCount * (2 * (p.expertFeedForwardLength || p.feedForwardLength) + p.embeddingLength) + p.expertCount : 2 * p.feedForwardLength + p.embeddingLength;
-  const layerRows = q + kvRows + p.embeddingLength + ffnRows;
-  const bodyRows = p.layers * layerRows;
-  const matrixRowsPerToken = bodyRows + (outputParams > 0 ? vocab : 0);
-  const bodyParamsTotal = Object.values(bodyParamsByType).reduce((a2, b) => a2 + b, 0);
-  const matrixRowsByType = {};
-  for (const [type, params] of Object.entries(bodyParamsByType)) {
-    if (params > 0 && bodyParamsTotal > 0) matrixRowsByType[type] = bodyRows * params / bodyParamsTotal;
-  }
-  if (outputParams > 0) matrixRowsByType[outputType] = (matrixRowsByType[outputType] ?? 0) + vocab;
-  return {
-    layers: p.layers,
-    attentionLayers,
-    matrixRowsPerToken,
-    matrixRowsByType,
-    embedding: p.embeddingLength,
-    heads: p.heads,
-    kvHeads: p.kvHeads,
-    keyLength: p.keyLength,
-    valueLength: p.valueLength,
-    vocab,
-    ffnActiveWidth,
-    activeBytesByType: p.activeBytesByType,
-    activeBytes: p.activeBytesPerToken,
-    bodyParamsByType,
-    outputParams,
-    outputBytesPerParam,
-    outputType,
-    outputBytes,
-    workingSetBytes: Math.max(0, p.tensorBytes - tokenTableIdle),
-    tensorBytes: p.tensorBytes,
-    expertParamShare,
-    ffnParamShare,
-    expertCount: p.expertCount,
-    expertUsed: p.expertUsedCount,
-    queryElements: p.heads * p.keyLength,
-    kvBytesPerPositionPerLayer: (kvType) => attentionLayers > 0 ? kvBytesPerToken(p, kvType) / attentionLayers : 0,
-    kvBytesPerPosition: (kvType) => kvBytesPerToken(p, kvType)
-  };
-}
-var KV_PAD_CELLS = 256;
-function kvCells(contextTokens) {
-  return Math.ceil(contextTokens / KV_PAD_CELLS) * KV_PAD_CELLS;
-}
-function attendedPositions(lastPos, cells) {
-  const used = Math.ceil((lastPos + 1) / KV_PAD_CELLS) * KV_PAD_CELLS;
-  return Math.min(cells, Math.max(KV_PAD_CELLS, used));
-}
-
-// src/fit/rates.ts
-function kvKey(kvType, flashAttention) {
-  return `${kvType.toLowerCase()}${flashAttention ? "+fa" : ""}`;
-}
-var FAMILY = {
-  F32: "float",
-  F16: "float",
-  BF16: "float",
-  F64: "float",
-  Q4_0: "legacy",
-  Q4_1: "legacy",
-  Q5_0: "legacy",
-  Q5_1: "legacy",
-  Q8_0: "legacy",
-  Q8_1: "legacy",
-  IQ4_NL: "legacy",
-  MXFP4: "legacy",
-  Q2_K: "k",
-  Q3_K: "k",
-  Q4_K: "k",
-  Q5_K: "k",
-  Q6_K: "k",
-  Q8_K: "k",
-  IQ4_XS: "k",
-  IQ3_S: "k",
-  IQ3_XXS: "k",
-  IQ2_XXS: "k",
-  IQ2_XS: "k",
-  IQ2_S: "k",
-  IQ1_S: "k",
-  IQ1_M: "k",
-  TQ1_0: "k",
-  TQ2_0: "k"
-};
-function bitsPerWeight(type) {
-  const ppb = paramsPerByte(type);
-  return ppb ? 8 / ppb : 16;
-}
-function standInType(type, measured) {
-  if (measured.includes(type)) return type;
-  if (measured.length === 0) return null;
-  const bits = bitsPerWeight(type);
-  const family = FAMILY[type];
-  const pool = measured.filter((m2) => family !== void 0 && FAMILY[m2] === family);
-  const candidates = pool.length > 0 ? pool : measured;
-  return [...candidates].sort((a2, b) => Math.abs(bitsPerWeight(a2) - bits) - Math.abs(bitsPerWeight(b) - bits) || a2.localeCompare(b))[0] ?? null;
-}
-var scalar = (f, fallback = 0) => f && Number.isFinite(f.value) ? { value: f.value, spread: f.spread } : { value: fallback, spread: 0 };
-function resolveRates(hw) {
-  const m2 = hw.measured;
-  const decodeTypes = Object.keys(m2.decodeBandwidthByType).sort();
-  const prefillTypes = Object.keys(m2.prefillFlopsByType).sort();
-  const kvCoefs = m2.kvDepthCoefficients ?? {};
-  const cachedByType = m2.decodeCachedBandwidthByType ?? {};
-  const cachedTypes = Object.keys(cachedByType).sort();
-  const kvKeys = Object.keys(kvCoefs).sort();
-  const kvFallbackKey = kvKeys.find((k) => k === "f16") ?? kvKeys[0] ?? null;
-  const pa = m2.prefillAttentionCoefficients;
-  const fallbackKv = kvFallbackKey ? kvCoefs[kvFallbackKey] : void 0;
-  const decodeBandwidth = (type) => {
-    const t = standInType(type, decodeTypes);
-    const fact = (t ? m2.decodeBandwidthByType[t] : void 0) ?? m2.decodeBandwidthBytesPerSec;
-    return { value: fact.value, fact };
-  };
-  return {
-    decodeBandwidth,
-    cachedBandwidth(type) {
-      const memory = decodeBandwidth(type);
-      const t = standInType(type, cachedTypes);
-      const fact = t ? cachedByType[t] : m2.decodeCachedBandwidthBytesPerSec ?? void 0;
-      const base = t ? m2.decodeBandwidthByType[t] : m2.decodeBandwidthByType.F16 ?? m2.decodeBandwidthBytesPerSec;
-      if (!fact || !base || !(base.value > 0)) return memory;
-      return { value: t === type ? fact.value : memory.value * (fact.value / base.value), fact };
-    },
-    cacheBytes: hw.system.cacheBytes ?? 0,
-    prefillFlops(type) {
-      const t = standInType(type, prefillTypes);
-      const fact = (t ? m2.prefillFlopsByType[t] : void 0) ?? m2.prefillFlopsPerSec;
-      return { value: fact.value, fact };
-    },
-    fixedDecodeMs: scalar(m2.fixedDecodeMs),
-    perLayerDecodeMs: scalar(m2.perLayerDecodeMs),
-    prefillNsPerRowToken(type) {
-      const byType = m2.prefillNsPerRowTokenByType ?? {};
-      const t = standInType(type, Object.keys(byType).sort());
-      return scalar(t ? byType[t] : void 0);
-    },
-    nsPerRow(type) {
-      const byType = m2.decodeNsPerRowByType ?? {};
-      const t = standInType(type, Object.keys(byType).sort());
-      return scalar(t ? byType[t] : void 0);
-    },
-    kvDepth(key2) {
-      const c3 = kvCoefs[key2] ?? kvCoefs[key2.replace("+fa", "")] ?? fallbackKv;
-      if (!c3) return { perQueryElementNs: 0, perKvByteNs: 0, facts: [] };
-      return { perQueryElementNs: c3.nsPerQueryElementToken.value, perKvByteNs: c3.nsPerKvByteToken.value, facts: [c3.nsPerQueryElementToken, c3.nsPerKvByteToken] };
-    },
-    prefillAttention: pa ? { perHeadNs: pa.nsPerHeadTokenPosition.value, perQueryElementNs: pa.nsPerQueryElementTokenPosition.value, facts: [pa.nsPerHeadTokenPosition, pa.nsPerQueryElementTokenPosition] } : { perHeadNs: 0, perQueryElementNs: fallbackKv?.nsPerQueryElementToken.value ?? 0, facts: [] },
-    moeDecodeExtraPerLayerMs: scalar(m2.moeDecodeExtraPerLayerMs),
-    moePrefillEfficiency(type) {
-      const byType = m2.moePrefillEfficiencyByType ?? {};
-      const t = standInType(type, Object.keys(byType).sort());
-      const f = t ? byType[t] : void 0;
-      return f && f.value > 0 ? { value: Math.min(1, f.value), spread: f.spread } : { value: 1, spread: 0 };
-    },
-    serverDecodeOverheadMs: scalar(m2.serverDecodeOverheadMs),
-    serverSamplerNsPerVocabEntry: scalar(m2.serverSamplerNsPerVocabEntry),
-    serverPromptOverheadMs: scalar(m2.serverPromptOverheadMs),
-    serverFirstTokenOverheadMs: scalar(m2.serverFirstTokenOverheadMs)
-  };
-}
-
 // src/fit/speed.ts
 var NS_PER_MS = 1e6;
 var MS_PER_S = 1e3;
@@ -31964,15 +31967,14 @@ function sumSpread(terms) {
   }
   return { ms, spread: ms > 0 ? weighted / ms : 0 };
 }
-function weightStreamMs(g, r, bytesByType = g.activeBytesByType) {
+function weightStreamMs(g, r) {
   const hit = cacheHitShare(g.workingSetBytes, r.cacheBytes);
   const terms = [];
-  for (const [type, bytes3] of Object.entries(bytesByType)) {
+  for (const [type, bytes3] of Object.entries(g.activeBytesByType)) {
     if (bytes3 <= 0) continue;
     const bw = r.decodeBandwidth(type);
     if (!(bw.value > 0)) continue;
-    const activeBytes = g.activeBytesByType[type] ?? 0;
-    const rows = (g.matrixRowsByType[type] ?? 0) * (activeBytes > 0 ? bytes3 / activeBytes : 0);
+    const rows = g.matrixRowsByType[type] ?? 0;
     const row = r.nsPerRow(type);
     const memoryMs = bytes3 / bw.value * MS_PER_S + rows * row.value / NS_PER_MS;
     const cached2 = hit > 0 ? r.cachedBandwidth(type) : bw;
@@ -32004,7 +32006,7 @@ function decodeEstimate(g, r, s) {
   const total = sumSpread([weights, overhead, attention]);
   return { totalMs: total.ms, weightsMs: weights.ms, overheadMs: overhead.ms, attentionMs: attention.ms, spread: total.spread };
 }
-function ubatchMatmulMs(g, r, n2, outputs) {
+function ubatchMatmulMs(g, r, n2, outputs, stream) {
   const lastLayerSaving = g.layers > 0 ? g.ffnParamShare * (1 - Math.min(n2, outputs) / n2) / g.layers : 0;
   const experts = g.expertCount > 0 && g.expertUsed > 0;
   const terms = [];
@@ -32023,7 +32025,6 @@ function ubatchMatmulMs(g, r, n2, outputs) {
     terms.push({ ms: flopMs + rowMs, spread: Math.max(rate.fact.spread, rowCost.spread, share > 0 ? eff.spread : 0) });
   }
   const compute = sumSpread(terms);
-  const stream = weightStreamMs(g, r);
   const expertScale = experts ? Math.min(1, n2 * g.expertUsed / g.expertCount) * g.expertCount / g.expertUsed : 1;
   const memMs = stream.ms * (1 - g.expertParamShare + g.expertParamShare * expertScale);
   return memMs > compute.ms ? { ms: memMs, spread: stream.spread } : compute;
@@ -32035,13 +32036,15 @@ function prefillEstimate(g, r, s) {
   const pa = r.prefillAttention;
   const paSpread = Math.max(0, ...pa.facts.map((f) => f.spread));
   const perPositionNs = g.heads * pa.perHeadNs + g.queryElements * pa.perQueryElementNs;
+  const stream = weightStreamMs(g, r);
+  const perUbatchOverhead = graphOverheadMs(g, r);
   for (let done = 0; done < s.tokens; ) {
     const n2 = Math.min(s.ubatch, s.tokens - done);
     const positions = attendedPositions(s.startPos + done + n2 - 1, s.cells);
     const outputsHere = done + n2 >= s.tokens ? s.outputs : 0;
-    matmul.push(ubatchMatmulMs(g, r, n2, outputsHere));
+    matmul.push(ubatchMatmulMs(g, r, n2, outputsHere, stream));
     attention.push({ ms: g.attentionLayers * n2 * positions * perPositionNs / NS_PER_MS, spread: paSpread });
-    overhead.push(graphOverheadMs(g, r));
+    overhead.push(perUbatchOverhead);
     done += n2;
   }
   const out2 = r.decodeBandwidth(g.outputType);
@@ -32061,7 +32064,7 @@ function prefillEstimate(g, r, s) {
 function serverTokenOverheadMs(g, r) {
   return sumSpread([
     { ms: r.serverDecodeOverheadMs.value, spread: r.serverDecodeOverheadMs.spread },
-    { ms: g.vocab * r.serverSamplerNsPerVocabEntry.value / NS_PER_MS, spread: r.serverSamplerNsPerVocabEntry.spread }
+    { ms: samplerMs(g, r), spread: r.serverSamplerNsPerVocabEntry.spread }
   ]);
 }
 function samplerMs(g, r) {
@@ -32130,27 +32133,26 @@ function slopeNs(p, g, round2, positions) {
   const dPos = positions(p.deepDepth, p.tokens) - positions(p.shallowDepth, p.tokens);
   return (at(p.deepMs, round2) - at(p.shallowMs, round2)) * NS_PER_MS2 / (g.attentionLayers * dPos);
 }
-function fitKvDepth(pairs, ga, gb, kvType) {
-  const rows = [ga, gb].map((g) => [g.queryElements, g.kvBytesPerPositionPerLayer(kvType)]);
+function fitDepthLaw(pairs, ga, gb, columns, positions, units) {
   const n2 = roundsOf(pairs.a.shallowMs, pairs.a.deepMs, pairs.b.shallowMs, pairs.b.deepMs);
-  const sol = solveRounds(
-    n2,
-    (i2) => nonNegativeLeastSquares(rows, [slopeNs(pairs.a, ga, i2, meanDecodePositions), slopeNs(pairs.b, gb, i2, meanDecodePositions)])
-  );
-  const alpha = fact2(sol, 0, "ns/(query element\xB7position\xB7layer)");
-  const beta = fact2(sol, 1, "ns/(KV byte\xB7position\xB7layer)");
-  return alpha && beta ? { nsPerQueryElementToken: alpha, nsPerKvByteToken: beta } : null;
+  const sol = solveRounds(n2, (i2) => nonNegativeLeastSquares([columns(ga), columns(gb)], [slopeNs(pairs.a, ga, i2, positions), slopeNs(pairs.b, gb, i2, positions)]));
+  const first = fact2(sol, 0, units[0]);
+  const second = fact2(sol, 1, units[1]);
+  return first && second ? [first, second] : null;
+}
+function fitKvDepth(pairs, ga, gb, kvType) {
+  const law = fitDepthLaw(pairs, ga, gb, (g) => [g.queryElements, g.kvBytesPerPositionPerLayer(kvType)], meanDecodePositions, [
+    "ns/(query element\xB7position\xB7layer)",
+    "ns/(KV byte\xB7position\xB7layer)"
+  ]);
+  return law ? { nsPerQueryElementToken: law[0], nsPerKvByteToken: law[1] } : null;
 }
 function fitPrefillAttention(pairs, ga, gb) {
-  const rows = [ga, gb].map((g) => [g.heads, g.queryElements]);
-  const n2 = roundsOf(pairs.a.shallowMs, pairs.a.deepMs, pairs.b.shallowMs, pairs.b.deepMs);
-  const sol = solveRounds(
-    n2,
-    (i2) => nonNegativeLeastSquares(rows, [slopeNs(pairs.a, ga, i2, prefillPositions), slopeNs(pairs.b, gb, i2, prefillPositions)])
-  );
-  const a2 = fact2(sol, 0, "ns/(head\xB7token\xB7position\xB7layer)");
-  const b = fact2(sol, 1, "ns/(query element\xB7token\xB7position\xB7layer)");
-  return a2 && b ? { nsPerHeadTokenPosition: a2, nsPerQueryElementTokenPosition: b } : null;
+  const law = fitDepthLaw(pairs, ga, gb, (g) => [g.heads, g.queryElements], prefillPositions, [
+    "ns/(head\xB7token\xB7position\xB7layer)",
+    "ns/(query element\xB7token\xB7position\xB7layer)"
+  ]);
+  return law ? { nsPerHeadTokenPosition: law[0], nsPerQueryElementTokenPosition: law[1] } : null;
 }
 function fitDecode(obs, geo, measured, ctx) {
   const shape = { startPos: 0, tokens: obs.decodeTokens, cells: kvCells(obs.decodeTokens), kvKey: ctx.kvKey, kvType: ctx.kvType };
@@ -32178,12 +32180,17 @@ function fitDecode(obs, geo, measured, ctx) {
     return e.overheadMs + e.attentionMs;
   };
   const rowNs = {};
+  let bestEffective = null;
   for (const [type, wide] of Object.entries(obs.bandwidth)) {
     const gw = geo(`bw-${type}`);
     const narrow = obs.bandwidthNarrow?.[type];
     const gn = narrow ? geo(`bwn-${type}`) : null;
     const restW = rest(gw);
     const restN = gn ? rest(gn) : 0;
+    const effective = solveRounds(wide.length, (i2) => gw.activeBytes / remainder(at(wide, i2), restW) * MS_PER_S2);
+    if (effective.value !== null && (!bestEffective || effective.value > bestEffective.value)) {
+      bestEffective = factWithValue(effective.value, effective.samples, "B/s");
+    }
     const sol = solveRounds(gn && narrow ? roundsOf(wide, narrow) : wide.length, (i2) => {
       const yw = remainder(at(wide, i2), restW);
       const plain = [Math.max(1e-15, yw / gw.activeBytes), 0];
@@ -32204,6 +32211,7 @@ function fitDecode(obs, geo, measured, ctx) {
     rowNs[type] = fact2(sol, 1, "ns/row", NS_PER_MS2);
   }
   measured.decodeNsPerRowByType = rowNs;
+  if (bestEffective) measured.decodeBandwidthBytesPerSec = bestEffective;
   const cachedByType = {};
   for (const [type, series] of Object.entries(obs.cached)) {
     const g = geo(`cached-${type}`);
@@ -32213,14 +32221,6 @@ function fitDecode(obs, geo, measured, ctx) {
   }
   measured.decodeCachedBandwidthByType = cachedByType;
   measured.decodeCachedBandwidthBytesPerSec = cachedByType.F16 ?? null;
-  let bestEffective = null;
-  for (const [type, wide] of Object.entries(obs.bandwidth)) {
-    const g = geo(`bw-${type}`);
-    const restW = rest(g);
-    const sol = solveRounds(wide.length, (i2) => g.activeBytes / remainder(at(wide, i2), restW) * MS_PER_S2);
-    if (sol.value !== null && (!bestEffective || sol.value > bestEffective.value)) bestEffective = factWithValue(sol.value, sol.samples, "B/s");
-  }
-  if (bestEffective) measured.decodeBandwidthBytesPerSec = bestEffective;
 }
 
 // src/hardware/probe-fit.ts
@@ -32230,7 +32230,7 @@ function emptyMeasured(seed) {
     decodeBandwidthByType: { F16: seed },
     decodeCachedBandwidthBytesPerSec: null,
     decodeCachedBandwidthByType: {},
-    prefillFlopsPerSec: makeFact([1], "FLOP/s"),
+    prefillFlopsPerSec: seed,
     prefillFlopsByType: {},
     fixedDecodeMs: null,
     perLayerDecodeMs: null,
@@ -32253,9 +32253,10 @@ function prefillKeptTokens(g, tokens) {
 var MAX_ROW_SHARE = 0.5;
 function fitProbeFacts(obs, profiles, ctx) {
   const geo = geometryOf(profiles);
-  const key2 = kvKey(ctx.kvType, ctx.flashAttention);
-  const f16 = obs.bandwidth.F16 ?? [1];
-  const measured = emptyMeasured(makeFact([geo("bw-F16").activeBytes / at(f16, -1) * MS_PER_S2], "B/s"));
+  const key = kvKey(ctx.kvType, ctx.flashAttention);
+  const f16 = obs.bandwidth.F16;
+  if (!f16 || f16.length === 0) throw new Error("probe fit: no F16 decode observations (bw-F16 is measured on every machine)");
+  const measured = emptyMeasured(makeFact([geo("bw-F16").activeBytes / at(f16, AGGREGATE) * MS_PER_S2], "B/s"));
   const ga = geo("kv-a");
   const gb = geo("kv-b");
   for (const [k, pairs] of Object.entries(obs.kvDecode)) {
@@ -32274,8 +32275,8 @@ function fitProbeFacts(obs, profiles, ctx) {
       measured.prefillDepthMsPerTokenPerLayer = factWithValue(perPos / NS_PER_MS2, [], "ms/(token\xB7position\xB7layer), probe geometry kv-a");
     }
   }
-  fitDecode(obs, geo, measured, { kvKey: key2, kvType: ctx.kvType, cacheBytes: ctx.cacheBytes });
-  const decodeShape = { startPos: 0, tokens: obs.decodeTokens, cells: kvCells(obs.decodeTokens), kvKey: key2, kvType: ctx.kvType };
+  fitDecode(obs, geo, measured, { kvKey: key, kvType: ctx.kvType, cacheBytes: ctx.cacheBytes });
+  const decodeShape = { startPos: 0, tokens: obs.decodeTokens, cells: kvCells(obs.decodeTokens), kvKey: key, kvType: ctx.kvType };
   const prefillShape = { startPos: 0, tokens: obs.prefillTokens, ubatch: obs.prefillTokens, cells: kvCells(obs.prefillTokens), outputs: 1 };
   const rDecode = ratesOf(measured, ctx.cacheBytes);
   const rowCosts = {};
@@ -32304,9 +32305,10 @@ function fitProbeFacts(obs, profiles, ctx) {
   }
   measured.prefillNsPerRowTokenByType = rowCosts;
   const bestPrefill = Object.values(measured.prefillFlopsByType).sort((x, y) => y.value - x.value)[0];
-  if (bestPrefill) measured.prefillFlopsPerSec = bestPrefill;
+  if (!bestPrefill) throw new Error("probe fit: no prefill rate could be solved from the prefill observations");
+  measured.prefillFlopsPerSec = bestPrefill;
   if (obs.moe) {
-    const r = ratesOf({ ...measured, moeDecodeExtraPerLayerMs: null, moePrefillEfficiencyByType: {} }, ctx.cacheBytes);
+    const r = ratesOf(measured, ctx.cacheBytes);
     if (profiles["moe-F16"] && obs.moe.decodeMs.length > 0) {
       const g = geo("moe-F16");
       const dense = decodeEstimate(g, r, decodeShape).totalMs;
@@ -32481,8 +32483,6 @@ async function observeServer(opts) {
 }
 
 // src/hardware/schema.ts
-var import_ajv3 = __toESM(require_ajv(), 1);
-var import_ajv_formats = __toESM(require_dist2(), 1);
 import { readFile as readFile7 } from "node:fs/promises";
 
 // src/hardware/hardware.schema.json
@@ -32942,45 +32942,24 @@ var hardware_schema_default = {
 
 // src/hardware/schema.ts
 var HARDWARE_SCHEMA_VERSION = 1;
-var addFormats = import_ajv_formats.default.default ?? import_ajv_formats.default;
-var ajv2 = new import_ajv3.Ajv({ allErrors: true, strict: true, allowUnionTypes: true });
-addFormats(ajv2, ["date-time"]);
-var validate3 = ajv2.compile(hardware_schema_default);
-function mostUsefulError2(errors) {
-  const unknown = errors.find((e) => e.keyword === "additionalProperties");
-  if (unknown) return unknown;
-  const specific = errors.filter((e) => e.keyword !== "anyOf");
-  return [...specific].sort((a2, b) => b.instancePath.length - a2.instancePath.length)[0] ?? errors[0];
-}
+var spec2 = {
+  validate: strictAjv().compile(hardware_schema_default),
+  what: "hardware profile",
+  version: HARDWARE_SCHEMA_VERSION,
+  versionHint: `(this build reads ${HARDWARE_SCHEMA_VERSION}); run \`probe --refresh\``
+};
 function validateHardwareProfile(obj, source) {
-  const version = obj?.schema_version;
-  if (obj !== null && typeof obj === "object" && version !== void 0 && version !== HARDWARE_SCHEMA_VERSION) {
-    throw new InputError(
-      source,
-      "schema_version",
-      `hardware profile schema_version ${JSON.stringify(version)} is not supported (this build reads ${HARDWARE_SCHEMA_VERSION}); run \`probe --refresh\``
-    );
-  }
-  if (validate3(obj)) return obj;
-  const error = mostUsefulError2(validate3.errors ?? []);
-  if (!error) throw new InputError(source, null, "does not match the hardware profile schema");
-  throw describeSchemaError(error, obj, source);
+  return validateJsonDocument(spec2, obj, source);
 }
 function parseHardwareProfile(text, source) {
-  let obj;
-  try {
-    obj = JSON.parse(text);
-  } catch (err) {
-    throw new InputError(source, null, `not valid JSON: ${err instanceof Error ? err.message : String(err)}`);
-  }
-  return validateHardwareProfile(obj, source);
+  return validateHardwareProfile(parseJsonText(text, source), source);
 }
 async function readHardwareProfile(path10) {
   let text;
   try {
     text = await readFile7(path10, "utf8");
   } catch (err) {
-    throw new InputError(path10, null, `cannot read the hardware profile: ${err instanceof Error ? err.message : String(err)}`);
+    throw new InputError(path10, null, `cannot read the hardware profile: ${errorMessage(err)}`);
   }
   return parseHardwareProfile(text, path10);
 }
@@ -33021,9 +33000,9 @@ function summarizeCaches(caches) {
   const bytesByLevel = /* @__PURE__ */ new Map();
   for (const c3 of caches) {
     if (c3.type.toLowerCase() === "instruction") continue;
-    const key2 = `${c3.level}/${c3.type}/${parseCpuList(c3.sharedCpuList).join(",")}`;
-    if (seen.has(key2)) continue;
-    seen.add(key2);
+    const key = `${c3.level}/${c3.type}/${parseCpuList(c3.sharedCpuList).join(",")}`;
+    if (seen.has(key)) continue;
+    seen.add(key);
     lastLevel = Math.max(lastLevel, c3.level);
     bytesByLevel.set(c3.level, (bytesByLevel.get(c3.level) ?? 0) + c3.sizeBytes);
   }
@@ -33051,8 +33030,8 @@ function parseLscpuCaches(text) {
   return { lastLevel, lastLevelBytes, totalBytes };
 }
 function parseMeminfo(text) {
-  const kb = (key2) => {
-    const m2 = new RegExp(`^${key2}:\\s+(\\d+)\\s*kB`, "m").exec(text);
+  const kb = (key) => {
+    const m2 = new RegExp(`^${key}:\\s+(\\d+)\\s*kB`, "m").exec(text);
     return m2 ? Number(m2[1]) * 1024 : null;
   };
   const total = kb("MemTotal");
@@ -33131,7 +33110,8 @@ var KV_PROBE_TOKENS = 16;
 var SERVER_ROUNDS = 3;
 var PROBE_BUDGET_SEC = 150;
 var EXTRA_ROUND_DEADLINES_SEC = { decode: 60, kv: 85, prefill: 110 };
-var QUANTIZED_KV_KEY = "q8_0+fa";
+var QUANTIZED_KV = { kvType: "q8_0", flashAttention: true };
+var QUANTIZED_KV_KEY = kvKey(QUANTIZED_KV.kvType, QUANTIZED_KV.flashAttention);
 var TOOL_TIMEOUT_MS = 2e4;
 var QUICK_TYPES = ["F16", "Q8_0"];
 var QUICK_CACHE_MULTIPLE = 1;
@@ -33235,7 +33215,7 @@ async function probeHardware(opts) {
     for (const type of plan2.types) (obs.cached[type] ??= []).push(await decodeMs(`cached-${type}`, round2));
   }
   lap("decode");
-  const kvKeyDefault = `${workload.kvType}${workload.flashAttention ? "+fa" : ""}`;
+  const kvKeyDefault = kvKey(workload.kvType, workload.flashAttention);
   const pair = () => ({ shallowDepth: 0, deepDepth: KV_PROBE_DEPTH, tokens: KV_PROBE_TOKENS, shallowMs: [], deepMs: [] });
   const kvDecode = { a: pair(), b: pair() };
   const kvPrefill = { a: { ...pair(), tokens: PREFILL_TOKENS }, b: { ...pair(), tokens: PREFILL_TOKENS } };
@@ -33249,7 +33229,7 @@ async function probeHardware(opts) {
       kvPrefill[which].shallowMs.push(findTiming(timings, { nPrompt: PREFILL_TOKENS }).msPerToken);
       kvPrefill[which].deepMs.push(findTiming(timings, { nPrompt: PREFILL_TOKENS, nDepth: KV_PROBE_DEPTH }).msPerToken);
       if (kvQuant && round2 < rounds) {
-        const q = await bench(`kv-${which}`, { gen: [KV_PROBE_TOKENS], depth: [0, KV_PROBE_DEPTH], reps: Math.min(reps, 2), kvType: "q8_0", flashAttention: true }, round2, "-q8");
+        const q = await bench(`kv-${which}`, { gen: [KV_PROBE_TOKENS], depth: [0, KV_PROBE_DEPTH], reps: Math.min(reps, 2), ...QUANTIZED_KV }, round2, "-q8");
         kvQuant[which].shallowMs.push(findTiming(q.timings, { nGen: KV_PROBE_TOKENS }).msPerToken);
         kvQuant[which].deepMs.push(findTiming(q.timings, { nGen: KV_PROBE_TOKENS, nDepth: KV_PROBE_DEPTH }).msPerToken);
       }
@@ -33322,10 +33302,6 @@ async function probeHardware(opts) {
   if (seconds.total > PROBE_BUDGET_SEC) opts.log(`probe: took longer than its ${PROBE_BUDGET_SEC} s budget (a busy machine makes every run slower)`);
   return profile;
 }
-
-// src/report/validate.ts
-var import_ajv4 = __toESM(require_ajv(), 1);
-var import_ajv_formats2 = __toESM(require_dist2(), 1);
 
 // src/report/report.schema.json
 var report_schema_default = {
@@ -34257,40 +34233,21 @@ var report_schema_default = {
 
 // src/report/validate.ts
 var REPORT_SCHEMA_VERSION = 1;
-var addFormats2 = import_ajv_formats2.default.default ?? import_ajv_formats2.default;
-var ajv3 = new import_ajv4.Ajv({ allErrors: true, strict: true, allowUnionTypes: true });
-addFormats2(ajv3, ["date-time"]);
-ajv3.addSchema(thresholds_schema_default);
-var validate4 = ajv3.compile(report_schema_default);
+var spec3 = {
+  validate: strictAjv([thresholds_schema_default]).compile(report_schema_default),
+  what: "report",
+  version: REPORT_SCHEMA_VERSION,
+  versionHint: `by this version of model-fit-gate (it reads ${REPORT_SCHEMA_VERSION})`
+};
 function validateReport(obj, source) {
-  const version = obj?.schema_version;
-  if (obj !== null && typeof obj === "object" && version !== void 0 && version !== REPORT_SCHEMA_VERSION) {
-    throw new InputError(
-      source,
-      "schema_version",
-      `report schema_version ${JSON.stringify(version)} is not supported by this version of model-fit-gate (it reads ${REPORT_SCHEMA_VERSION})`
-    );
-  }
-  if (validate4(obj)) return obj;
-  const error = mostUsefulError3(validate4.errors ?? []);
-  if (!error) throw new InputError(source, null, "does not match the report schema");
-  throw describeSchemaError(error, obj, source);
+  return validateJsonDocument(spec3, obj, source);
 }
 function parseReport(text, source) {
-  let obj;
-  try {
-    obj = JSON.parse(text);
-  } catch (err) {
-    throw new InputError(source, null, `not valid JSON: ${err instanceof Error ? err.message : String(err)}`);
-  }
-  return validateReport(obj, source);
+  return validateReport(parseJsonText(text, source), source);
 }
 function serializeReport(report, source = "report") {
   validateReport(report, source);
   return stableStringify(report);
-}
-function mostUsefulError3(errors) {
-  return errors.find((e) => e.keyword === "additionalProperties") ?? errors[0];
 }
 
 // src/report/io.ts
@@ -34335,9 +34292,6 @@ var VERDICT_ICON = {
   skipped: "\u23ED\uFE0F",
   "does-not-fit": "\u{1F6AB}"
 };
-function rowKey(ref, scenario) {
-  return `${scenario}\0${ref}`;
-}
 function failingRowKeys(report) {
   const keys = /* @__PURE__ */ new Set();
   const runtimeFailed = report.gate.failures.some((f) => f.limit === "max_runtime_errors");
@@ -34409,7 +34363,7 @@ function profileLine(model) {
 function memoryCheckLine(model) {
   const m2 = model.llama_memory;
   if (!m2) return "";
-  const part = (name, est, logged, pct2) => logged === null ? `${name} ${formatBytes(est)} / not logged` : `${name} ${formatBytes(est)} / ${formatBytes(logged)} (${pct2 === null ? "n/a" : `${pct2 > 0 ? "+" : ""}${pct2.toFixed(1)} %`})`;
+  const part = (name, est, logged, pct2) => logged === null ? `${name} ${formatBytes(est)} / not logged` : `${name} ${formatBytes(est)} / ${formatBytes(logged)} (${pct2 === null ? "n/a" : formatDeltaPct(pct2)})`;
   return "memory estimate / llama.cpp buffers: " + [
     part("model", m2.estimated.model_bytes, m2.logged.model_bytes, m2.error_pct.model),
     part("KV", m2.estimated.kv_bytes, m2.logged.kv_bytes, m2.error_pct.kv),
@@ -34457,11 +34411,6 @@ function baselineCounts(report) {
   const counts = { regressed: 0, improved: 0, "within-noise": 0, "noise-unknown": 0, not_compared: report.baseline?.not_compared.length ?? 0 };
   for (const row of report.baseline?.rows ?? []) counts[baselineStatus(row)]++;
   return counts;
-}
-function formatDeltaPct(pct2) {
-  const text = formatPct(Math.abs(pct2));
-  if (Number(text) === 0) return `\xB1${text} %`;
-  return `${pct2 > 0 ? "+" : "\u2212"}${text} %`;
 }
 function formatNoiseBand(row) {
   return row.noise_measured ? `\xB1${formatPct(row.noise_band_pct)} %` : "not measured";
@@ -34558,7 +34507,7 @@ ${rowLines.header}`, rowLines.lines, budget);
   let rowsPart = rows.text;
   if (rows.left > 0) {
     rowsPart += `
-_${rowLines.lines.length - rows.shown} more rows not shown (size limit); see the JSON or HTML report._
+_${rows.left} more rows not shown (size limit); see the JSON or HTML report._
 `;
   }
   rowsPart += "\n";
@@ -34756,7 +34705,8 @@ ${rows.join("\n")}
     const error = model.error ? `**error:** ${escapeMarkdown(model.error)}
 
 ` : "";
-    const memory = memoryCheckLine(model) ? `${escapeMarkdown(memoryCheckLine(model))}
+    const memoryLine = memoryCheckLine(model);
+    const memory = memoryLine ? `${escapeMarkdown(memoryLine)}
 
 ` : "";
     return `<details><summary>${summary}</summary>
@@ -34999,7 +34949,8 @@ function modelsBlock(report) {
     const fails = modelFails(model, failing);
     const error = model.error ? `<p><strong>error:</strong> ${escapeHtml(model.error)}</p>` : "";
     const table = model.scenarios.length ? `<table><thead><tr><th>scenario</th><th>predicted</th><th>range</th><th>observed</th><th>samples</th><th>spread</th><th>ratio</th><th>|error|</th><th>verdict</th><th>breakdown</th></tr></thead><tbody>${rows}</tbody></table>` : "";
-    return `<details${fails ? " open" : ""}><summary>${mark(!fails)} <strong>${escapeHtml(model.ref)}</strong> \u2014 ${escapeHtml(profileLine(model))}</summary><p class="note">path: <code>${escapeHtml(model.path)}</code></p>${error}${table}${memoryCheckLine(model) ? `<p class="note">${escapeHtml(memoryCheckLine(model))}</p>` : ""}</details>`;
+    const memoryLine = memoryCheckLine(model);
+    return `<details${fails ? " open" : ""}><summary>${mark(!fails)} <strong>${escapeHtml(model.ref)}</strong> \u2014 ${escapeHtml(profileLine(model))}</summary><p class="note">path: <code>${escapeHtml(model.path)}</code></p>${error}${table}${memoryLine ? `<p class="note">${escapeHtml(memoryLine)}</p>` : ""}</details>`;
   });
   return `<h2>Models</h2>${blocks.join("\n")}
 `;
@@ -35012,9 +34963,9 @@ function provenanceBlock(report) {
 
 // src/report/shard.ts
 var MAX_SHARDS = 256;
-function parseShard(spec2, source = "shard") {
-  const m2 = /^\s*(\d+)\s*\/\s*(\d+)\s*$/.exec(spec2);
-  if (!m2) throw new InputError(source, null, `expected k/n such as 2/3, got ${JSON.stringify(spec2)}`);
+function parseShard(spec4, source = "shard") {
+  const m2 = /^\s*(\d+)\s*\/\s*(\d+)\s*$/.exec(spec4);
+  if (!m2) throw new InputError(source, null, `expected k/n such as 2/3, got ${JSON.stringify(spec4)}`);
   const index = Number(m2[1]);
   const count2 = Number(m2[2]);
   if (count2 < 1 || count2 > MAX_SHARDS) throw new InputError(source, null, `shard count must be 1 to ${MAX_SHARDS}, got ${count2}`);
@@ -35108,10 +35059,10 @@ function agreedThresholds(reports) {
   return all[0];
 }
 function shardIndex(report) {
-  const spec2 = report.provenance.shard;
-  if (!spec2) return Number.MAX_SAFE_INTEGER;
+  const spec4 = report.provenance.shard;
+  if (!spec4) return Number.MAX_SAFE_INTEGER;
   try {
-    return parseShard(spec2).index;
+    return parseShard(spec4).index;
   } catch {
     return Number.MAX_SAFE_INTEGER;
   }
@@ -35219,7 +35170,7 @@ function predict(profile, hardware2, workload) {
   const g = modelGeometry(profile);
   const r = resolveRates(hardware2);
   const w = workload;
-  const key2 = kvKey(w.kvType, w.flashAttention);
+  const key = kvKey(w.kvType, w.flashAttention);
   const scenarios = [];
   const generates = profile.modelClass === "causal-lm";
   const benchPrefill = prefillEstimate(g, r, { startPos: 0, tokens: w.prefillTokens, ubatch: w.ubatch, cells: kvCells(w.prefillTokens), outputs: PROMPT_OUTPUT_ROWS });
@@ -35238,7 +35189,7 @@ function predict(profile, hardware2, workload) {
     notPredicted.first_token = why;
     notPredicted.kv_warm_reuse = why;
   } else {
-    const steady = decodeEstimate(g, r, { startPos: w.decodeDepth, tokens: w.decodeTokens, cells: kvCells(w.decodeDepth + w.decodeTokens), kvKey: key2, kvType: w.kvType });
+    const steady = decodeEstimate(g, r, { startPos: w.decodeDepth, tokens: w.decodeTokens, cells: kvCells(w.decodeDepth + w.decodeTokens), kvKey: key, kvType: w.kvType });
     scenarios.push(
       tokPerSec("steady_decode", steady.totalMs, steady.spread, {
         ms_per_token: steady.totalMs,
@@ -35254,7 +35205,7 @@ function predict(profile, hardware2, workload) {
     const ftPrefill = prefillEstimate(g, r, { startPos: 0, tokens: w.firstTokenPromptTokens, ubatch: w.ubatch, cells: serverCells, outputs: PROMPT_OUTPUT_ROWS });
     const promptMs = ftPrefill.totalMs + r.serverPromptOverheadMs.value + sampler;
     const unattributed = r.serverFirstTokenOverheadMs.value;
-    const firstDecode = decodeEstimate(g, r, { startPos: w.firstTokenPromptTokens, tokens: 1, cells: serverCells, kvKey: key2, kvType: w.kvType });
+    const firstDecode = decodeEstimate(g, r, { startPos: w.firstTokenPromptTokens, tokens: 1, cells: serverCells, kvKey: key, kvType: w.kvType });
     const ftTotal = promptMs + unattributed;
     const ftSpread = (ftPrefill.spread * ftPrefill.totalMs + r.serverFirstTokenOverheadMs.spread * unattributed + r.serverPromptOverheadMs.spread * r.serverPromptOverheadMs.value) / ftTotal;
     scenarios.push(
@@ -35268,7 +35219,7 @@ function predict(profile, hardware2, workload) {
     );
     const reusePos = w.warmPrefixTokens + w.warmSuffixTokens;
     const steps = Math.max(1, w.warmDecodeTokens - 1);
-    const reuse = decodeEstimate(g, r, { startPos: reusePos, tokens: steps, cells: serverCells, kvKey: key2, kvType: w.kvType });
+    const reuse = decodeEstimate(g, r, { startPos: reusePos, tokens: steps, cells: serverCells, kvKey: key, kvType: w.kvType });
     const suffix = prefillEstimate(g, r, { startPos: w.warmPrefixTokens, tokens: w.warmSuffixTokens, ubatch: w.ubatch, cells: serverCells, outputs: PROMPT_OUTPUT_ROWS });
     const reuseMs = reuse.totalMs + perToken.ms;
     scenarios.push(
@@ -35305,21 +35256,21 @@ function speedScore(scenario, predicted, target) {
 }
 function scoreWorkloads(profile, prediction) {
   return WORKLOADS.map((name) => {
-    const spec2 = WORKLOAD_SPECS[name];
-    if (profile.modelClass !== spec2.modelClass) {
-      return { workload: name, score: 0, memory: 0, context: 0, speed: 0, note: `needs a ${spec2.modelClass} model` };
+    const spec4 = WORKLOAD_SPECS[name];
+    if (profile.modelClass !== spec4.modelClass) {
+      return { workload: name, score: 0, memory: 0, context: 0, speed: 0, note: `needs a ${spec4.modelClass} model` };
     }
     const memory = MEMORY_SCORE[prediction.fit.status];
-    const context = profile.contextLength > 0 ? Math.min(1, profile.contextLength / spec2.contextTokens) : 0;
+    const context = profile.contextLength > 0 ? Math.min(1, profile.contextLength / spec4.contextTokens) : 0;
     const parts = [];
-    for (const [scenario, target] of Object.entries(spec2.targets)) {
+    for (const [scenario, target] of Object.entries(spec4.targets)) {
       const p = prediction.scenarios.find((s) => s.scenario === scenario);
       parts.push(p ? speedScore(scenario, p.predicted, target) : 0);
     }
     const speed = parts.length > 0 ? parts.reduce((a2, b) => a2 + b, 0) / parts.length : 0;
-    const w = spec2.weights;
+    const w = spec4.weights;
     const score = memory === 0 ? 0 : Math.round(100 * (w.memory * memory + w.context * context + w.speed * speed));
-    const note = prediction.fit.status === "does-not-fit" ? `split across ${prediction.fit.machinesForSplit} machines (layer split) to run it` : context < 1 ? `context ${profile.contextLength} < ${spec2.contextTokens} needed` : "";
+    const note = prediction.fit.status === "does-not-fit" ? `split across ${prediction.fit.machinesForSplit} machines (layer split) to run it` : context < 1 ? `context ${profile.contextLength} < ${spec4.contextTokens} needed` : "";
     return { workload: name, score, memory, context: Number(context.toFixed(3)), speed: Number(speed.toFixed(3)), note };
   });
 }
@@ -35383,7 +35334,7 @@ function builtinEstimator() {
 }
 
 // src/pipeline/external-estimator.ts
-var import_ajv5 = __toESM(require_ajv(), 1);
+var import_ajv3 = __toESM(require_ajv(), 1);
 import { readFileSync as readFileSync4 } from "node:fs";
 import { join as join22 } from "node:path";
 init_paths();
@@ -35392,7 +35343,7 @@ var SOURCE = "--estimator-command";
 var validateOutput = null;
 function outputValidator() {
   const schema = JSON.parse(readFileSync4(join22(packageRoot(), "schemas", "estimator-output.schema.json"), "utf8"));
-  return validateOutput ??= new import_ajv5.Ajv({ allErrors: false }).compile(schema);
+  return validateOutput ??= new import_ajv3.Ajv({ allErrors: false }).compile(schema);
 }
 function parseEstimatorOutput(stdout, command) {
   let data;
@@ -35401,9 +35352,9 @@ function parseEstimatorOutput(stdout, command) {
   } catch (err) {
     throw new InputError(`${SOURCE} ${command}`, "stdout", `not JSON: ${err.message}`);
   }
-  const validate6 = outputValidator();
-  if (!validate6(data)) {
-    const e = validate6.errors[0];
+  const validate4 = outputValidator();
+  if (!validate4(data)) {
+    const e = validate4.errors[0];
     const path10 = "$" + e.instancePath.replace(/\/(\d+)/g, "[$1]").replace(/\//g, ".");
     const extra = e.keyword === "additionalProperties" ? ` "${e.params.additionalProperty}"` : "";
     throw new InputError(`${SOURCE} ${command}`, path10, `${e.message ?? "invalid"}${extra}`);
@@ -35517,9 +35468,12 @@ function plan(prediction, scenarios) {
 async function validateModel(p, model, prediction) {
   const { run: run2, notRun } = plan(prediction, p.scenarios);
   let observations = [];
+  let logged = null;
   if (run2.length > 0) {
     try {
-      observations = await p.runScenarios(model, run2, p.workload);
+      const done = await p.runScenarios(model, run2, p.workload);
+      observations = done.observations;
+      logged = done.llamaMemory;
     } catch (err) {
       observations = run2.map((s) => failedObservation(s, `scenario runner failed: ${errorMessage(err)}`, [], []));
     }
@@ -35532,16 +35486,15 @@ async function validateModel(p, model, prediction) {
     p.log(`${model.ref} ${r.scenario}: ${r.verdict}${err}${r.detail.reason ? ` (${r.detail.reason})` : ""}`);
   }
   const report = { ref: model.ref, path: model.path, profile: model.profile, fit: prediction?.fit ?? null, error: null, scenarios };
-  const logged = observations.find((o2) => o2.llamaMemory)?.llamaMemory;
   if (prediction && logged) {
     report.llama_memory = llamaMemoryCheck(prediction.fit, logged);
     const e = report.llama_memory.error_pct;
-    const f = (x) => x === null ? "n/a" : `${x > 0 ? "+" : ""}${x.toFixed(1)} %`;
+    const f = (x) => x === null ? "n/a" : formatDeltaPct(x);
     p.log(`${model.ref} memory vs llama.cpp's buffers: model ${f(e.model)}, KV ${f(e.kv)}, compute ${f(e.compute)}`);
   }
   return report;
 }
-async function validate5(p) {
+async function validate3(p) {
   const started = p.now();
   const predictions = await p.estimator.predict(
     p.models.map((m2) => ({ ref: m2.ref, profile: m2.profile })),
@@ -35602,9 +35555,9 @@ async function collectRefs(cfg, binDir, hooks) {
   }
   if (cfg.corpus === "synthetic") {
     const specPath = syntheticSpecPath();
-    const spec2 = parseSynthSpec(await readText2(specPath, "the synthetic corpus spec"), specPath);
+    const spec4 = parseSynthSpec(await readText2(specPath, "the synthetic corpus spec"), specPath);
     const out2 = join23(cacheRoot(cfg.cacheDir), "synthetic");
-    const { manifestPath } = await synthesize(spec2, out2, await binDir(), hooks.log);
+    const { manifestPath } = await synthesize(spec4, out2, await binDir(), hooks.log);
     refs.push(...parseManifest(await readFile10(manifestPath, "utf8"), manifestPath, out2));
   } else if (cfg.corpus) {
     const file = corpusPath(cfg.corpus, packageRoot());
@@ -35647,14 +35600,14 @@ async function runGate(cfg, hooks) {
   const estimator = cfg.estimatorCommand ? externalEstimator(cfg.estimatorCommand) : builtinEstimator();
   const outDir = dirname8(resolve3(cfg.reportPath));
   const logsDir = join23(outDir, "logs");
-  const report = await validate5({
+  const report = await validate3({
     models,
     scenarios: cfg.scenarios,
     workload,
     thresholds,
     hardware: hardware2,
     estimator,
-    runScenarios: (model, scenarios, wl) => runScenarios(model.path, scenarios, wl, {
+    runScenarios: (model, scenarios, wl) => runModel(model.path, scenarios, wl, {
       binDir,
       logsDir,
       artifactsDir: outDir,
@@ -35750,7 +35703,7 @@ function accuracyRow(ref, sizeBytes, prediction, passes) {
   const cells = {};
   for (const s of SCENARIO_IDS) {
     const p = prediction.scenarios.find((x) => x.scenario === s) ?? null;
-    const os = passes.map((obs) => obs.find((x) => x.scenario === s) ?? null);
+    const os = passes.map((run2) => run2.observations.find((x) => x.scenario === s) ?? null);
     const values = os.map((o2) => o2?.observed ?? null);
     const got = values.filter((v) => v !== null);
     const observed = medianOrNull(got);
@@ -35762,7 +35715,7 @@ function accuracyRow(ref, sizeBytes, prediction, passes) {
       predicted,
       observed,
       passes: values,
-      passDeltaPct: got.length >= 2 && observed ? 100 * (Math.max(...got) - Math.min(...got)) / observed : null,
+      passDeltaPct: got.length >= 2 ? 100 * spread(got) : null,
       spread: spreads.length > 0 ? Math.max(...spreads) : null,
       errorPct: predicted !== null && observed !== null ? absErrorPct(predicted, observed) : null,
       best,
@@ -35770,7 +35723,7 @@ function accuracyRow(ref, sizeBytes, prediction, passes) {
       note: os.find((o2) => o2?.error)?.error?.reason ?? prediction.notPredicted[s] ?? null
     };
   }
-  const logged = passes.flat().find((o2) => o2.llamaMemory)?.llamaMemory;
+  const logged = passes.find((run2) => run2.llamaMemory)?.llamaMemory;
   return { ref, sizeBytes, cells, memory: logged ? llamaMemoryCheck(prediction.fit, logged) : null };
 }
 function summarizeAccuracy(rows) {
@@ -35805,7 +35758,6 @@ function fmt(x, digits = 1) {
 var SHORT = { steady_decode: "decode", prefill: "prefill", first_token: "first_tok", kv_warm_reuse: "warm" };
 function renderAccuracy(rows, summary, memory = []) {
   const lines = [];
-  const signed = (x) => x === null ? "\u2014" : `${x > 0 ? "+" : ""}${x.toFixed(1)}`;
   const head = ["model".padEnd(MODEL_COLUMN), "MiB".padStart(6), ...SCENARIO_IDS.map((s) => `${SHORT[s]} pred/obs (err%|\u0394pass%)`.padStart(28))];
   lines.push(head.join(" "));
   for (const r of rows) {
@@ -35814,7 +35766,8 @@ function renderAccuracy(rows, summary, memory = []) {
       const text = c3.errorPct === null ? c3.note ? "n/a" : "\u2014" : `${fmt(c3.predicted)}/${fmt(c3.observed)} (${fmt(c3.errorPct)}|${fmt(c3.passDeltaPct)})`;
       return text.padStart(28);
     });
-    const mem = r.memory ? `mem% ${signed(r.memory.error_pct.model)}/${signed(r.memory.error_pct.kv)}/${signed(r.memory.error_pct.compute)}` : "";
+    const e = r.memory?.error_pct;
+    const mem = e ? `mem ${[e.model, e.kv, e.compute].map((x) => x === null ? "\u2014" : formatDeltaPct(x)).join(" / ")}` : "";
     lines.push([shortRef(r.ref).padEnd(MODEL_COLUMN), (r.sizeBytes / 1024 ** 2).toFixed(0).padStart(6), ...cells, mem].join(" ").trimEnd());
   }
   lines.push("");
@@ -35840,10 +35793,10 @@ async function runAccuracyBenchmark(opts) {
   const passes = opts.passes ?? DEFAULT_PASSES;
   if (!Number.isInteger(passes) || passes < 1) throw new Error(`passes must be an integer \u2265 1, got ${passes}`);
   const now = opts.now ?? (() => (/* @__PURE__ */ new Date()).toISOString());
-  const spec2 = accuracySpec();
-  if (opts.only) spec2.models = spec2.models.filter((m2) => opts.only.includes(m2.name));
+  const spec4 = accuracySpec();
+  if (opts.only) spec4.models = spec4.models.filter((m2) => opts.only.includes(m2.name));
   const progress = (line) => opts.log(`accuracy: ${line}`);
-  const synth = await synthesize(spec2, join24(opts.workDir, "models"), opts.binDir, progress);
+  const synth = await synthesize(spec4, join24(opts.workDir, "models"), opts.binDir, progress);
   const hardware2 = await probeHardware({
     binDir: opts.binDir,
     cacheDir: join24(opts.workDir, "hardware"),
@@ -35862,14 +35815,14 @@ async function runAccuracyBenchmark(opts) {
   for (let pass = 1; pass <= passes; pass++) {
     for (const m2 of models) {
       progress(`pass ${pass}/${passes}: ${m2.ref}: running ${SCENARIO_IDS.join(", ")}`);
-      const observations = await runScenarios(m2.path, SCENARIO_IDS, workload, {
+      const run2 = await runModel(m2.path, SCENARIO_IDS, workload, {
         binDir: opts.binDir,
         logsDir: join24(opts.workDir, "logs", `pass-${pass}`),
         runTimeoutSec: DEFAULT_RUN_TIMEOUT_SEC,
         vocabSize: m2.vocab,
         log: progress
       });
-      const got = [...observed.get(m2.ref) ?? [], observations];
+      const got = [...observed.get(m2.ref) ?? [], run2];
       observed.set(m2.ref, got);
       opts.log(renderAccuracy([accuracyRow(m2.ref, m2.sizeBytes, m2.prediction, got)], []).split("\n")[1] ?? "");
     }
@@ -36017,32 +35970,32 @@ function topLevelHelp() {
 
 // src/cli/args.ts
 import { parseArgs } from "node:util";
-function parseCommandArgs(spec2, argv) {
+function parseCommandArgs(spec4, argv) {
   const options = { help: { type: "boolean" } };
-  for (const [name, f] of Object.entries(spec2.flags)) options[name] = { type: f.type, ...f.multiple ? { multiple: true } : {} };
+  for (const [name, f] of Object.entries(spec4.flags)) options[name] = { type: f.type, ...f.multiple ? { multiple: true } : {} };
   let parsed;
   try {
     parsed = parseArgs({ args: argv, options, allowPositionals: true, strict: true });
   } catch (err) {
-    throw new InputError(spec2.name, null, `${err.message}
-usage: ${spec2.usage}`);
+    throw new InputError(spec4.name, null, `${err.message}
+usage: ${spec4.usage}`);
   }
   const values = parsed.values;
   if (values.help) return { values, positionals: parsed.positionals };
   const n2 = parsed.positionals.length;
-  if (n2 < spec2.positionals.min || n2 > spec2.positionals.max) {
-    const want = spec2.positionals.max === Infinity ? `at least ${spec2.positionals.min}` : `${spec2.positionals.min}\u2013${spec2.positionals.max}`;
-    throw new InputError(spec2.name, null, `expected ${want} ${spec2.positionals.name} argument(s), got ${n2}
-usage: ${spec2.usage}`);
+  if (n2 < spec4.positionals.min || n2 > spec4.positionals.max) {
+    const want = spec4.positionals.max === Infinity ? `at least ${spec4.positionals.min}` : `${spec4.positionals.min}\u2013${spec4.positionals.max}`;
+    throw new InputError(spec4.name, null, `expected ${want} ${spec4.positionals.name} argument(s), got ${n2}
+usage: ${spec4.usage}`);
   }
   return { values, positionals: parsed.positionals };
 }
-function helpText(spec2) {
-  const rows = Object.entries(spec2.flags).map(([name, f]) => {
+function helpText(spec4) {
+  const rows = Object.entries(spec4.flags).map(([name, f]) => {
     const left = `  --${name}${f.type === "string" ? ` ${f.value ?? "VALUE"}` : ""}`;
     return `${left.padEnd(34)} ${f.help}`;
   });
-  return [`usage: ${spec2.usage}`, "", spec2.summary, "", "options:", ...rows, `${"  --help".padEnd(34)} show this help`, ""].join("\n");
+  return [`usage: ${spec4.usage}`, "", spec4.summary, "", "options:", ...rows, `${"  --help".padEnd(34)} show this help`, ""].join("\n");
 }
 function intFlag(value, flag, min = 1) {
   if (value === void 0) return void 0;
@@ -36097,11 +36050,11 @@ var handlers = {
     const outDir = str3(args.values.out);
     if (!outDir) throw new InputError("synth", "--out", "is required");
     const specPath = resolve4(str3(args.values.spec) ?? syntheticSpecPath());
-    const spec2 = parseSynthSpec(await readFile12(specPath, "utf8").catch(() => {
+    const spec4 = parseSynthSpec(await readFile12(specPath, "utf8").catch(() => {
       throw new InputError(specPath, null, "cannot read the spec");
     }), specPath);
     const { binDir } = await locateLlama({ binDir: str3(args.values["llama-bin"]), cacheDir: str3(args.values["cache-dir"]), log });
-    const result = await synthesize(spec2, resolve4(outDir), binDir, log);
+    const result = await synthesize(spec4, resolve4(outDir), binDir, log);
     for (const m2 of result.models) log(`${m2.written ? "wrote " : "cached"} ${m2.ref} \u2192 ${m2.path}`);
     out(result.manifestPath);
     return EXIT_OK;
@@ -36217,9 +36170,9 @@ async function main(argv) {
     out(toolVersion2());
     return EXIT_OK;
   }
-  const spec2 = COMMANDS[command];
+  const spec4 = COMMANDS[command];
   const handler = handlers[command];
-  if (!spec2 || !handler) {
+  if (!spec4 || !handler) {
     log(`model-fit-gate: unknown command "${command}"
 `);
     log(topLevelHelp());
@@ -36227,9 +36180,9 @@ async function main(argv) {
   }
   installSignalCleanup();
   try {
-    const args = parseCommandArgs(spec2, rest);
+    const args = parseCommandArgs(spec4, rest);
     if (args.values.help) {
-      out(helpText(spec2));
+      out(helpText(spec4));
       return EXIT_OK;
     }
     return await handler(args);
