@@ -10,7 +10,7 @@ import { predict } from '../fit/predict.js'
 import { profileFile } from '../gguf/index.js'
 import { probeHardware } from '../hardware/probe.js'
 import { synthesize } from '../synth/synth.js'
-import { SCENARIO_IDS, type ModelRun, type Prediction } from '../types.js'
+import { SCENARIO_IDS, SCENARIO_UNITS, type HardwareProfile, type ModelProfile, type ModelRun, type Workload } from '../types.js'
 import { writeFileAtomic } from '../util/fs.js'
 import { stableStringify } from '../util/json.js'
 import { accuracySpec } from './geometries.js'
@@ -20,7 +20,12 @@ export interface AccuracyOptions {
   binDir: string
   workDir: string
   log: (line: string) => void
-  /** Re-measure the hardware instead of using the cached profile. */
+  /**
+   * Use the cached hardware profile (measured first if absent) instead of probing in every pass: a quicker look, but
+   * its facts come from other minutes than the observations (see DEFAULT_PASSES).
+   */
+  cachedProbe?: boolean
+  /** With cachedProbe: re-measure the cached profile first. */
   refreshHardware?: boolean
   /** Only these model names (for a quick partial run). */
   only?: readonly string[]
@@ -42,10 +47,28 @@ export interface AccuracyResult {
 }
 
 /**
- * Two passes, minutes apart: on a shared machine the same run moves by more between minutes than within its own
- * repeats (measured here: 12 % median, 45 % at worst for decode between two passes), which one pass cannot show.
+ * Passes, minutes apart: on a shared machine the same run moves by more between minutes than within its own
+ * repeats (measured here: 12–15 % median, 45 % at worst for decode between two passes), which one pass cannot show.
+ * The probe runs once before every pass and the facts are fitted from all its passes (probeHardware's interleave), so
+ * the facts and the observations sample the same minutes: a probe measured in a fast stretch and models observed in
+ * a slow one would otherwise show the machine's drift as the estimator's error.
  */
-export const DEFAULT_PASSES = 2
+export const DEFAULT_PASSES = 3
+
+interface BenchModel {
+  ref: string
+  path: string
+  profile: ModelProfile
+}
+
+/** What one pass observed of a model, for the progress log (the predictions come after the last pass). */
+function observedLine(ref: string, run: ModelRun): string {
+  const parts = SCENARIO_IDS.map((s) => {
+    const o = run.observations.find((x) => x.scenario === s)
+    return `${s} ${o?.observed === null || o?.observed === undefined ? '—' : `${Number(o.observed.toPrecision(4))} ${SCENARIO_UNITS[s]}`}`
+  })
+  return `${ref}: observed ${parts.join(', ')}`
+}
 
 export async function runAccuracyBenchmark(opts: AccuracyOptions): Promise<AccuracyResult> {
   const passes = opts.passes ?? DEFAULT_PASSES
@@ -55,37 +78,37 @@ export async function runAccuracyBenchmark(opts: AccuracyOptions): Promise<Accur
   if (opts.only) spec.models = spec.models.filter((m) => opts.only!.includes(m.name))
   const progress = (line: string): void => opts.log(`accuracy: ${line}`)
   const synth = await synthesize(spec, join(opts.workDir, 'models'), opts.binDir, progress)
-  const hardware = await probeHardware({
-    binDir: opts.binDir,
-    cacheDir: join(opts.workDir, 'hardware'),
-    refresh: Boolean(opts.refreshHardware),
-    log: progress,
-    now,
-    quick: Boolean(opts.quickProbe)
-  })
-  const workload = defaultWorkload({ threads: hardware.system.threads })
-  const models: { ref: string; path: string; sizeBytes: number; vocab: number; prediction: Prediction }[] = []
-  for (const m of synth.models) {
-    const { profile } = await profileFile(m.path)
-    models.push({ ref: m.ref, path: m.path, sizeBytes: profile.fileBytes, vocab: profile.vocabSize, prediction: predict(profile, hardware, workload) })
-  }
+  const models: BenchModel[] = []
+  for (const m of synth.models) models.push({ ref: m.ref, path: m.path, profile: (await profileFile(m.path)).profile })
+
   const observed = new Map<string, ModelRun[]>()
-  for (let pass = 1; pass <= passes; pass++) {
+  const runPass = async (pass: number, workload: Workload): Promise<void> => {
     for (const m of models) {
       progress(`pass ${pass}/${passes}: ${m.ref}: running ${SCENARIO_IDS.join(', ')}`)
       const run = await runModel(m.path, SCENARIO_IDS, workload, {
         binDir: opts.binDir,
         logsDir: join(opts.workDir, 'logs', `pass-${pass}`),
         runTimeoutSec: DEFAULT_RUN_TIMEOUT_SEC,
-        vocabSize: m.vocab,
+        vocabSize: m.profile.vocabSize,
         log: progress
       })
-      const got = [...(observed.get(m.ref) ?? []), run]
-      observed.set(m.ref, got)
-      opts.log(renderAccuracy([accuracyRow(m.ref, m.sizeBytes, m.prediction, got)], []).split('\n')[1] ?? '')
+      observed.set(m.ref, [...(observed.get(m.ref) ?? []), run])
+      progress(observedLine(m.ref, run))
     }
   }
-  const rows: AccuracyRow[] = models.map((m) => accuracyRow(m.ref, m.sizeBytes, m.prediction, observed.get(m.ref) ?? []))
+  // The scenarios and the probe run with the same thread count.
+  const workload = defaultWorkload()
+  const probeOpts = { binDir: opts.binDir, cacheDir: join(opts.workDir, 'hardware'), threads: workload.threads, log: progress, now, quick: Boolean(opts.quickProbe) }
+  let hardware: HardwareProfile
+  if (opts.cachedProbe) {
+    hardware = await probeHardware({ ...probeOpts, refresh: Boolean(opts.refreshHardware) })
+    for (let pass = 1; pass <= passes; pass++) await runPass(pass, workload)
+  } else {
+    hardware = await probeHardware({ ...probeOpts, refresh: true, interleave: { passes, between: (pass) => runPass(pass, workload) } })
+  }
+  const rows: AccuracyRow[] = models.map((m) =>
+    accuracyRow(m.ref, m.profile.fileBytes, predict(m.profile, hardware, workload), observed.get(m.ref) ?? [])
+  )
   const summary = summarizeAccuracy(rows)
   const memory = summarizeMemory(rows)
   opts.log(renderAccuracy(rows, summary, memory))

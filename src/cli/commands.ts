@@ -108,12 +108,13 @@ export const COMMANDS: Record<string, CommandSpec> = {
   },
   'bench-accuracy': {
     name: 'bench-accuracy',
-    usage: 'model-fit-gate bench-accuracy [--out DIR] [--passes N] [--refresh]',
+    usage: 'model-fit-gate bench-accuracy [--out DIR] [--passes N] [--cached-probe [--refresh]]',
     summary: 'Accuracy benchmark: synthesize ≥ 10 geometries, probe, run all four scenarios, print each row and the median and max |error|.',
     flags: {
       out: { type: 'string', value: 'DIR', help: 'work dir for models and results' },
-      passes: { type: 'string', value: 'N', help: 'passes over all models; observed = the median of the passes (default 2)' },
-      refresh: { type: 'boolean', help: 're-measure the hardware even when a cached profile exists' },
+      passes: { type: 'string', value: 'N', help: 'passes over all models, each after a probe pass; observed = the median of the passes, facts fitted from every probe pass (default 3)' },
+      'cached-probe': { type: 'boolean', help: 'use the cached hardware profile instead of probing before every pass (quicker; facts from other minutes)' },
+      refresh: { type: 'boolean', help: 'with --cached-probe: re-measure the cached profile first' },
       'llama-bin': llamaBin,
       'cache-dir': cacheDir
     },

@@ -183,7 +183,9 @@ const handlers: Record<string, Handler> = {
     const { binDir } = await locateLlama({ binDir: str(args.values['llama-bin']), cacheDir: str(args.values['cache-dir']), log })
     const workDir = resolve(str(args.values.out) ?? join(cacheRoot(str(args.values['cache-dir'])), 'accuracy'))
     const passes = intFlag(args.values.passes, 'passes')
-    await runAccuracyBenchmark({ binDir, workDir, log: out, refreshHardware: args.values.refresh === true, ...(passes ? { passes } : {}) })
+    const cachedProbe = args.values['cached-probe'] === true
+    if (args.values.refresh === true && !cachedProbe) throw new InputError('bench-accuracy', '--refresh', 'goes with --cached-probe (without it every pass probes anew)')
+    await runAccuracyBenchmark({ binDir, workDir, log: out, cachedProbe, refreshHardware: args.values.refresh === true, ...(passes ? { passes } : {}) })
     return EXIT_OK
   }
 }

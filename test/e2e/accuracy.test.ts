@@ -1,7 +1,8 @@
-// The accuracy benchmark end to end on its smallest geometry: synthesize, probe (quick), predict, run all four
-// scenarios with real llama.cpp, and produce a row with a predicted and an observed value for every scenario.
+// The accuracy benchmark end to end on its smallest geometry: synthesize, probe (quick) before each of two passes, run
+// all four scenarios with real llama.cpp, predict, and produce a row with a predicted and an observed value for every
+// scenario.
 import { afterAll, beforeAll, describe, expect, test } from '@jest/globals'
-import { mkdtemp, readFile, rm } from 'node:fs/promises'
+import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { runAccuracyBenchmark, type AccuracyResult } from '../../src/accuracy/index.js'
@@ -39,6 +40,17 @@ describe('runAccuracyBenchmark', () => {
     }
     expect(result.summary.map((s) => s.scenario)).toEqual([...SCENARIO_IDS])
     expect(liveProcesses()).toEqual([])
+  })
+
+  test('the probe runs before every pass and the facts are fitted from the rounds of both', async () => {
+    const order = lines.flatMap((l) => (/probe: decode took/.test(l) ? ['probe'] : /pass \d\/2: .*: running/.test(l) ? ['models'] : []))
+    expect(order).toEqual(['probe', 'models', 'probe', 'models'])
+    const hwDir = join(dir, 'hardware')
+    const name = (await readdir(hwDir)).find((f) => f.endsWith('.observations.json'))
+    expect(name).toBeDefined()
+    const saved = JSON.parse(await readFile(join(hwDir, name!), 'utf8')) as { observations: { bandwidth: Record<string, number[]> } }
+    // The quick probe measures one round per pass.
+    expect(saved.observations.bandwidth.F16).toHaveLength(2)
   })
 
   test('prints the rows and the per-scenario summary and writes the results file', async () => {

@@ -6,6 +6,7 @@ import { kvCells, modelGeometry } from '../../src/fit/geometry.js'
 import { resolveRates } from '../../src/fit/rates.js'
 import { decodeEstimate, prefillEstimate, serverTokenOverheadMs, samplerMs } from '../../src/fit/speed.js'
 import { fitProbeFacts, type DepthPair, type ProbeObservations, type ProbeProfiles } from '../../src/hardware/probe-fit.js'
+import { mergeObservations } from '../../src/hardware/probe-obs.js'
 import { PROBE_WEIGHT_TYPES, probePlan } from '../../src/hardware/probe-models.js'
 import { parseHardwareProfile, serializeHardwareProfile, validateHardwareProfile } from '../../src/hardware/schema.js'
 import type { HardwareProfile, MeasuredFact } from '../../src/types.js'
@@ -138,6 +139,49 @@ describe('probe facts from observations', () => {
     near(m.serverFirstTokenOverheadMs?.value, 1.8)
     // The round-to-round noise shows up as the facts' spread.
     expect(m.decodeBandwidthByType.F16!.spread).toBeGreaterThan(0.01)
+  })
+})
+
+/** The same observations on a machine `k` times slower: every timing series (an array of ms) scaled. */
+function slower(obs: ProbeObservations, k: number): ProbeObservations {
+  const scale = (v: unknown): unknown => {
+    if (Array.isArray(v)) return v.map((x) => (typeof x === 'number' ? x * k : scale(x)))
+    if (v && typeof v === 'object') return Object.fromEntries(Object.entries(v).map(([key, x]) => [key, scale(x)]))
+    return v
+  }
+  return scale(obs) as ProbeObservations
+}
+
+describe('probe passes merged (the accuracy benchmark probes before every pass)', () => {
+  test('facts come from the rounds of every pass: the median over all of them, the spread across them', async () => {
+    const cache = 34 * MiB
+    const hw = truth(cache)
+    const profiles = await probeProfiles(cache)
+    const ctx = { kvType: 'f16', flashAttention: false, cacheBytes: cache }
+    const fast = observe(hw, profiles)
+    // The second pass ran in a stretch where the machine was 20 % slower at everything.
+    const merged = mergeObservations(fast, slower(fast, 1.2))
+    expect(merged.bandwidth.F16).toHaveLength(4)
+    expect(merged.kvDecode.f16!.a.deepMs).toHaveLength(4)
+    expect(merged.server[1]!.serverDecodeMs).toHaveLength(4)
+    expect(merged.server.map((s) => s.vocab)).toEqual(fast.server.map((s) => s.vocab))
+    const m = fitProbeFacts(merged, profiles, ctx)
+    // Median of 0.99, 1.01, 1.188, 1.212 × the true time: 1.1 × it, so every rate is the truth / 1.1.
+    for (const t of ['F16', 'Q8_0', 'Q4_K']) {
+      expect(m.decodeBandwidthByType[t]!.value / (hw.measured.decodeBandwidthByType[t]!.value / 1.1)).toBeCloseTo(1, 1)
+      expect(m.prefillFlopsByType[t]!.value / (hw.measured.prefillFlopsByType[t]!.value / 1.1)).toBeCloseTo(1, 1)
+      // A spread across both passes (the single pass's is 2 %).
+      expect(m.decodeBandwidthByType[t]!.spread).toBeGreaterThan(0.15)
+    }
+    expect(fitProbeFacts(fast, profiles, ctx).decodeBandwidthByType.F16!.spread).toBeLessThan(0.05)
+  })
+
+  test('passes that measured different plans are refused, not mixed', async () => {
+    const cache = 34 * MiB
+    const obs = observe(truth(cache), await probeProfiles(cache))
+    expect(() => mergeObservations(obs, { ...obs, overhead: { ...obs.overhead, longId: 'ovh-L99' } })).toThrow(/different overhead models/)
+    const kv = obs.kvDecode.f16!
+    expect(() => mergeObservations(obs, { ...obs, kvDecode: { f16: { ...kv, a: { ...kv.a, deepDepth: 1024 } } } })).toThrow(/kv f16 a: passes measured different depths/)
   })
 })
 
