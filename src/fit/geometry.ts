@@ -39,6 +39,8 @@ export interface ModelGeometry {
    * groups): llama.cpp runs the last layer's feed-forward only for the rows that need logits.
    */
   ffnParamShare: number
+  /** The same share of a layer's matrix rows (dot products per token): FFN rows are longer than attention rows. */
+  ffnRowShare: number
   expertCount: number
   expertUsed: number
   /** Matrix rows a decode step multiplies with (each a dot product): projections, FFN (used experts), output head. */
@@ -135,6 +137,7 @@ export function modelGeometry(p: ModelProfile): ModelGeometry {
     tensorBytes: p.tensorBytes,
     expertParamShare,
     ffnParamShare,
+    ffnRowShare: layerRows > 0 ? ffnRows / layerRows : 0,
     expertCount: p.expertCount,
     expertUsed: p.expertUsedCount,
     queryElements: p.heads * p.keyLength,

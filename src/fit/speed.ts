@@ -133,19 +133,28 @@ export interface PrefillEstimate {
 }
 
 /**
+ * Tokens the body's matrices multiply in a ubatch of n tokens of which `outputs` need logits, averaged over the body:
+ * all n, except that llama.cpp drops the rows without logits after the last layer's attention, so that layer's
+ * feed-forward runs for `outputs` rows only. Weighted by parameters (`share` = ffnParamShare) it counts FLOPs, by
+ * rows (ffnRowShare) dot products.
+ */
+export function prefillKeptTokens(g: ModelGeometry, n: number, outputs: number, share: number): number {
+  return g.layers > 0 && n > 0 ? n * (1 - (share * (1 - Math.min(n, outputs) / n)) / g.layers) : n
+}
+
+/**
  * Matmul time of one ubatch of n tokens of which `outputs` need logits: compute at the measured prefill rates, never
- * faster than reading the weights. llama.cpp drops the rows without logits after the last layer's attention, so that
- * layer's feed-forward runs for `outputs` rows only. `stream` is one pass over the active weights (weightStreamMs).
+ * faster than reading the weights. `stream` is one pass over the active weights (weightStreamMs).
  */
 function ubatchMatmulMs(g: ModelGeometry, r: Rates, n: number, outputs: number, stream: Term): Term {
-  const lastLayerSaving = g.layers > 0 ? (g.ffnParamShare * (1 - Math.min(n, outputs) / n)) / g.layers : 0
+  const keep = prefillKeptTokens(g, n, outputs, g.ffnParamShare)
+  const keepRows = prefillKeptTokens(g, n, outputs, g.ffnRowShare)
   const experts = g.expertCount > 0 && g.expertUsed > 0
   const terms: Term[] = []
   for (const [type, params] of Object.entries(g.bodyParamsByType)) {
     if (params <= 0) continue
     const rate = r.prefillFlops(type)
     if (!(rate.value > 0)) continue
-    const keep = n * (1 - lastLayerSaving)
     const flops = 2 * params * keep
     // The expert share of every type runs at that type's measured expert-matmul efficiency, the rest at the dense rate.
     const share = experts ? g.expertParamShare : 0
@@ -154,7 +163,7 @@ function ubatchMatmulMs(g: ModelGeometry, r: Rates, n: number, outputs: number, 
     // Body rows of this type (the output head's rows are the output term's).
     const rows = (g.matrixRowsByType[type] ?? 0) - (type === g.outputType && g.outputParams > 0 ? g.vocab : 0)
     const flopMs = ((flops * (1 - share)) / rate.value + (flops * share) / (rate.value * eff.value)) * MS_PER_S
-    const rowMs = (Math.max(0, rows) * keep * rowCost.value) / NS_PER_MS
+    const rowMs = (Math.max(0, rows) * keepRows * rowCost.value) / NS_PER_MS
     terms.push({ ms: flopMs + rowMs, spread: Math.max(rate.fact.spread, rowCost.spread, share > 0 ? eff.spread : 0) })
   }
   const compute = sumSpread(terms)

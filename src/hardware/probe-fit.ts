@@ -9,9 +9,9 @@
 //   6. server overheads: server timings minus llama-bench timings of the same model and positions.
 // Each value is solved from the median of every series, its samples from each round alone (probe-obs.ts).
 
-import { kvCells, type ModelGeometry } from '../fit/geometry.js'
+import { kvCells } from '../fit/geometry.js'
 import { kvKey } from '../fit/rates.js'
-import { decodeEstimate, prefillEstimate } from '../fit/speed.js'
+import { decodeEstimate, prefillEstimate, prefillKeptTokens } from '../fit/speed.js'
 import type { MeasuredFact } from '../types.js'
 import { factWithValue, makeFact, nonNegativeLeastSquares } from './facts.js'
 import { fitDecode, fitKvDepth, fitPrefillAttention } from './probe-fit-decode.js'
@@ -51,14 +51,6 @@ function emptyMeasured(seed: MeasuredFact): Measured {
     serverPromptOverheadMs: null,
     serverFirstTokenOverheadMs: null
   }
-}
-
-/**
- * Tokens a prompt ubatch with one output row multiplies through the body, on average over its matrices: all of them,
- * except in the last layer's feed-forward, which runs for the output row only.
- */
-function prefillKeptTokens(g: ModelGeometry, tokens: number): number {
-  return tokens * (1 - (g.ffnParamShare * (1 - 1 / tokens)) / g.layers)
 }
 
 /** The per-row split is kept only if rows explain at most this share of the narrow model's matmul time. */
@@ -108,9 +100,11 @@ export function fitProbeFacts(obs: ProbeObservations, profiles: ProbeProfiles, c
     if (wide && profiles[`pfw-${type}`]) models.push({ g: geo(`pfw-${type}`), series: wide })
     const terms = models.map(({ g, series: ms }) => {
       const est = prefillEstimate(g, rDecode, prefillShape)
-      const keep = prefillKeptTokens(g, obs.prefillTokens)
+      // The same counts as the estimate's (speed.ts): FLOPs and dot products of the body, with one output row.
+      const keep = prefillKeptTokens(g, obs.prefillTokens, 1, g.ffnParamShare)
+      const keepRows = prefillKeptTokens(g, obs.prefillTokens, 1, g.ffnRowShare)
       const bodyRows = g.matrixRowsPerToken - (g.outputParams > 0 ? g.vocab : 0)
-      return { ms, rest: est.attentionMs + est.outputMs + est.overheadMs, flops: 2 * Object.values(g.bodyParamsByType).reduce((a, b) => a + b, 0) * keep, rowTokens: bodyRows * keep }
+      return { ms, rest: est.attentionMs + est.outputMs + est.overheadMs, flops: 2 * Object.values(g.bodyParamsByType).reduce((a, b) => a + b, 0) * keep, rowTokens: bodyRows * keepRows }
     })
     const sol = solveRounds(roundsOf(...terms.map((t) => t.ms)), (i) => {
       const y = terms.map((t) => remainder(at(t.ms, i) * obs.prefillTokens, t.rest))

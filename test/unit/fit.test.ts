@@ -5,6 +5,8 @@ import type { SyntheticModelSpec } from '../../src/gguf/writer.js'
 import type { SyntheticTensor } from '../../src/gguf/synthetic-layout.js'
 import { cacheHitShare, predict, renderFitTable, scoreWorkloads } from '../../src/fit/index.js'
 import { defaultWorkload } from '../../src/bench/workload.js'
+import { modelGeometry } from '../../src/fit/geometry.js'
+import { prefillKeptTokens } from '../../src/fit/speed.js'
 import type { HardwareProfile, MeasuredFact, ModelProfile, Prediction, ScenarioId } from '../../src/types.js'
 import { syntheticHeaderSource, type HeaderFixtureOptions } from '../helpers/synthetic.js'
 
@@ -149,6 +151,25 @@ describe('prefill and first token', () => {
     const q5 = predict(await profileOf(dense, { retype: (t) => (t.dims.length < 2 ? t.type : Q5_K) }), hw, workload)
     const q4 = predict(await profileOf(dense, { retype: (t) => (t.dims.length < 2 ? t.type : Q4_K) }), hw, workload)
     expect(value(q4, 'prefill')).toBeGreaterThan(value(q5, 'prefill'))
+  })
+})
+
+describe('prefill work counts', () => {
+  test('the last layer multiplies its feed-forward for the output rows only: dot products and FLOPs counted exactly', async () => {
+    // One layer, so the saving is the whole feed-forward: 512 tokens through the attention projections, 1 through the FFN.
+    const p = await profileOf({ ...dense, layers: 1 })
+    const g = modelGeometry(p)
+    const q = p.heads * p.keyLength
+    const attnRows = q + p.kvHeads * (p.keyLength + p.valueLength) + p.embeddingLength
+    const ffnRows = 2 * p.feedForwardLength + p.embeddingLength
+    const bodyRows = g.matrixRowsPerToken - g.vocab
+    expect(bodyRows).toBe(attnRows + ffnRows)
+    expect(bodyRows * prefillKeptTokens(g, 512, 1, g.ffnRowShare)).toBeCloseTo(attnRows * 512 + ffnRows * 1, 6)
+    const attnParams = p.embeddingLength * (q + p.kvHeads * (p.keyLength + p.valueLength)) + q * p.embeddingLength
+    const ffnParams = 3 * p.embeddingLength * p.feedForwardLength
+    expect((attnParams + ffnParams) * prefillKeptTokens(g, 512, 1, g.ffnParamShare)).toBeCloseTo(attnParams * 512 + ffnParams, -3)
+    // Every row needs logits (an embedding pass): nothing is saved.
+    expect(prefillKeptTokens(g, 512, 512, g.ffnRowShare)).toBe(512)
   })
 })
 
