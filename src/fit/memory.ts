@@ -60,10 +60,15 @@ export interface MemoryBudget {
   where: string
 }
 
+/** The GPU with the most free memory (total when free is unknown), or undefined when none reports a size. */
+export function largestGpu<G extends { memoryFreeBytes: number | null; memoryTotalBytes: number | null }>(gpus: readonly G[]): G | undefined {
+  const known = gpus.filter((g) => g.memoryFreeBytes !== null || g.memoryTotalBytes !== null)
+  return [...known].sort((a, b) => (b.memoryFreeBytes ?? b.memoryTotalBytes ?? 0) - (a.memoryFreeBytes ?? a.memoryTotalBytes ?? 0))[0]
+}
+
 /** Usable memory: free VRAM of the largest GPU when layers go to a GPU, else available RAM. */
 export function memoryBudget(hw: HardwareProfile, w: Workload): MemoryBudget {
-  const gpu = [...hw.system.gpus].filter((g) => g.memoryFreeBytes !== null || g.memoryTotalBytes !== null)
-  const best = gpu.sort((a, b) => (b.memoryFreeBytes ?? b.memoryTotalBytes ?? 0) - (a.memoryFreeBytes ?? a.memoryTotalBytes ?? 0))[0]
+  const best = largestGpu(hw.system.gpus)
   const cpuOnly = hw.llama.backend.toUpperCase() === 'CPU' || w.gpuLayers === 0 || !best
   if (cpuOnly) return { usableBytes: hw.system.ramAvailableBytes, gpuBytes: null, where: 'available RAM' }
   const bytes = best.memoryFreeBytes ?? best.memoryTotalBytes ?? 0

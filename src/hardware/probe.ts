@@ -9,6 +9,7 @@ import { performance } from 'node:perf_hooks'
 import { execa } from 'execa'
 import { readBuildInfo } from '../bench/build-info.js'
 import { defaultWorkload } from '../bench/workload.js'
+import { largestGpu } from '../fit/memory.js'
 import { kvKey } from '../fit/rates.js'
 import { profileFile } from '../gguf/index.js'
 import type { HardwareProfile, Workload } from '../types.js'
@@ -125,7 +126,7 @@ export async function probeHardware(opts: ProbeOptions): Promise<HardwareProfile
     mark = now
   }
 
-  const sys = await readSystemFacts(() => runTool('lscpu', []))
+  const sys = await readSystemFacts(runTool)
   const gpus = await detectGpus(runTool, platform())
   const build = await readBuildInfo(opts.binDir)
   const threads = opts.threads ?? sys.cores
@@ -145,7 +146,9 @@ export async function probeHardware(opts: ProbeOptions): Promise<HardwareProfile
   lap('system')
 
   const workload: Workload = defaultWorkload({ threads })
-  const gpuFree = build.backend !== 'CPU' ? (gpus[0]?.memoryFreeBytes ?? gpus[0]?.memoryTotalBytes ?? null) : null
+  // The GPU the memory fit budgets with (fit/memory.ts), so the probe's models are sized to the same device.
+  const gpu = build.backend !== 'CPU' ? largestGpu(gpus) : undefined
+  const gpuFree = gpu ? (gpu.memoryFreeBytes ?? gpu.memoryTotalBytes) : null
   const plan = probePlan(
     { cacheBytes: sys.caches.totalBytes, gpuFreeBytes: gpuFree, ramAvailableBytes: sys.ramAvailableBytes },
     opts.quick ? { types: QUICK_TYPES, cacheMultiple: QUICK_CACHE_MULTIPLE } : {}

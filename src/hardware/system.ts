@@ -4,6 +4,7 @@
 import { readdir, readFile } from 'node:fs/promises'
 import { arch, availableParallelism, cpus, freemem, platform, release, totalmem } from 'node:os'
 import { join } from 'node:path'
+import type { CommandRunner } from './gpu.js'
 
 /** One CPU cache as the kernel describes it (/sys/devices/system/cpu/cpuN/cache/indexM). */
 export interface CpuCache {
@@ -103,6 +104,59 @@ export function parseMeminfo(text: string): { totalBytes: number; availableBytes
   return total === null || available === null ? null : { totalBytes: total, availableBytes: available }
 }
 
+/**
+ * macOS `vm_stat` → bytes available to a new process: free + inactive + speculative pages (the pages macOS hands out
+ * without swapping; psutil counts the same). Node's os.freemem() reports only the free pages there, which on a Mac
+ * that has been up a while is a small part of what a model can actually use. Null when the text is not vm_stat's.
+ */
+export function parseVmStat(text: string): number | null {
+  const size = /page size of (\d+) bytes/.exec(text)
+  if (!size) return null
+  const pages = (name: string): number | null => {
+    const m = new RegExp(`^Pages ${name}:\\s+(\\d+)\\.?\\s*$`, 'm').exec(text)
+    return m ? Number(m[1]) : null
+  }
+  const free = pages('free')
+  if (free === null) return null
+  return (free + (pages('inactive') ?? 0) + (pages('speculative') ?? 0)) * Number(size[1])
+}
+
+/**
+ * macOS `sysctl hw` → the CPU caches. Apple silicon describes each core cluster (perflevel): its L1d per core and its
+ * L2 shared by `cpusperl2` cores; Intel Macs give one L1d and L2 per core and one shared L3. Each instance is counted
+ * once, as summarizeCaches does from sysfs.
+ */
+export function parseSysctlCaches(text: string): CacheSummary {
+  const v = new Map<string, number>()
+  for (const line of text.split(/\r?\n/)) {
+    const m = /^(hw\.[\w.]+):\s*(\d+)\s*$/.exec(line.trim())
+    if (m) v.set(m[1] as string, Number(m[2]))
+  }
+  const bytesByLevel = new Map<number, number>()
+  const add = (level: number, bytes: number): void => {
+    if (bytes > 0) bytesByLevel.set(level, (bytesByLevel.get(level) ?? 0) + bytes)
+  }
+  const levels = v.get('hw.nperflevels') ?? 0
+  if (levels > 0) {
+    for (let i = 0; i < levels; i++) {
+      const k = (name: string): number => v.get(`hw.perflevel${i}.${name}`) ?? 0
+      const cores = k('physicalcpu')
+      add(1, k('l1dcachesize') * cores)
+      add(2, k('l2cachesize') * Math.ceil(cores / Math.max(1, k('cpusperl2') || cores)))
+      add(3, k('l3cachesize') * Math.ceil(cores / Math.max(1, k('cpusperl3') || cores)))
+    }
+  } else {
+    const cores = v.get('hw.physicalcpu') ?? 1
+    add(1, (v.get('hw.l1dcachesize') ?? 0) * cores)
+    add(2, (v.get('hw.l2cachesize') ?? 0) * cores)
+    add(3, v.get('hw.l3cachesize') ?? 0)
+  }
+  const lastLevel = Math.max(0, ...bytesByLevel.keys())
+  let totalBytes = 0
+  for (const b of bytesByLevel.values()) totalBytes += b
+  return { lastLevel, lastLevelBytes: bytesByLevel.get(lastLevel) ?? 0, totalBytes }
+}
+
 /** /proc/cpuinfo "model name" (x86) or "Model"/"Hardware" (ARM) of the first CPU. */
 export function parseCpuinfoModel(text: string): string | null {
   const m = /^(?:model name|Model|Hardware)\s*:\s*(.+)$/m.exec(text)
@@ -156,24 +210,34 @@ async function readSysfsCaches(root = '/sys/devices/system/cpu'): Promise<CpuCac
   return out
 }
 
-/** OS, CPU, RAM and caches of this machine. `lscpu` is a callback so tests and non-Linux systems can skip it. */
-export async function readSystemFacts(lscpu: () => Promise<string | null>): Promise<SystemFacts> {
+/**
+ * OS, CPU, RAM and caches of this machine: /proc and sysfs on Linux (lscpu when sysfs has no caches), sysctl and
+ * vm_stat on macOS. Tools go through `run` so tests and other systems can answer for them.
+ */
+export async function readSystemFacts(run: CommandRunner, os: NodeJS.Platform = platform()): Promise<SystemFacts> {
   const meminfo = await readText('/proc/meminfo')
   const mem = meminfo ? parseMeminfo(meminfo) : null
   const cpuinfo = await readText('/proc/cpuinfo')
   const cpuModel = (cpuinfo ? parseCpuinfoModel(cpuinfo) : null) ?? cpus()[0]?.model?.trim() ?? 'unknown CPU'
   let caches = summarizeCaches(await readSysfsCaches())
+  let available = mem?.availableBytes ?? null
+  if (os === 'darwin') {
+    const hw = await run('sysctl', ['hw'])
+    if (hw && caches.totalBytes === 0) caches = parseSysctlCaches(hw)
+    const vm = await run('vm_stat', [])
+    available ??= vm ? parseVmStat(vm) : null
+  }
   if (caches.totalBytes === 0) {
-    const text = await lscpu()
+    const text = await run('lscpu', [])
     if (text) caches = parseLscpuCaches(text)
   }
   return {
-    os: `${platform()} ${release()}`,
+    os: `${os} ${release()}`,
     arch: arch(),
     cpuModel,
     cores: availableParallelism(),
     ramTotalBytes: mem?.totalBytes ?? totalmem(),
-    ramAvailableBytes: mem?.availableBytes ?? freemem(),
+    ramAvailableBytes: available ?? freemem(),
     caches
   }
 }

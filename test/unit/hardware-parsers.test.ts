@@ -1,6 +1,6 @@
 import { describe, expect, test } from '@jest/globals'
 import { detectGpus, parseNvidiaSmiCsv, parseRocmSmiJson, parseSystemProfilerJson } from '../../src/hardware/gpu.js'
-import { parseCacheSize, parseCpuinfoModel, parseCpuList, parseLscpuCaches, parseMeminfo, summarizeCaches, type CpuCache } from '../../src/hardware/system.js'
+import { parseCacheSize, parseCpuinfoModel, parseCpuList, parseLscpuCaches, parseMeminfo, parseSysctlCaches, parseVmStat, summarizeCaches, type CpuCache } from '../../src/hardware/system.js'
 import { memreadBytes, parseCeilingOutput, MEMREAD_MIN_BYTES } from '../../src/hardware/ceilings.js'
 import { deviceFingerprint, type FingerprintInput } from '../../src/hardware/fingerprint.js'
 import { bandwidthTargetBytes, BW_CACHE_MULTIPLE, BW_GPU_MAX_BYTES, llamaLayerParams, probePlan } from '../../src/hardware/probe-models.js'
@@ -71,6 +71,51 @@ describe('system facts', () => {
   test('lscpu totals as a fallback', () => {
     const text = 'L1d cache:                               64 KiB (2 instances)\nL1i cache:                               64 KiB (2 instances)\nL2 cache:                                2 MiB (2 instances)\nL3 cache:                                32 MiB (1 instance)\n'
     expect(parseLscpuCaches(text)).toEqual({ lastLevel: 3, lastLevelBytes: 32 * MiB, totalBytes: 34 * MiB + 64 * 1024 })
+  })
+})
+
+describe('macOS system facts (a Metal runner has no /proc, sysfs or lscpu)', () => {
+  test('available memory is free + inactive + speculative pages, not os.freemem()\'s free pages alone', () => {
+    const vmStat = [
+      'Mach Virtual Memory Statistics: (page size of 16384 bytes)',
+      'Pages free:                               12000.',
+      'Pages active:                            600000.',
+      'Pages inactive:                          500000.',
+      'Pages speculative:                        20000.',
+      'Pages throttled:                              0.',
+      'Pages wired down:                        150000.',
+      'Pages purgeable:                          30000.',
+      '"Translation faults":                 123456789.',
+      ''
+    ].join('\n')
+    expect(parseVmStat(vmStat)).toBe((12000 + 500000 + 20000) * 16384)
+    expect(parseVmStat('Pages free: 12.')).toBeNull()
+    expect(parseVmStat('garbage')).toBeNull()
+  })
+
+  test('Apple silicon caches: L1d per core and L2 per cluster, for every perflevel', () => {
+    // An M2 Pro's sysctl hw (excerpt): 8 performance cores (two clusters of 4) and 4 efficiency cores (one cluster).
+    const text = [
+      'hw.nperflevels: 2',
+      'hw.physicalcpu: 12',
+      'hw.perflevel0.physicalcpu: 8',
+      'hw.perflevel0.l1dcachesize: 131072',
+      'hw.perflevel0.l2cachesize: 16777216',
+      'hw.perflevel0.cpusperl2: 4',
+      'hw.perflevel0.name: Performance',
+      'hw.perflevel1.physicalcpu: 4',
+      'hw.perflevel1.l1dcachesize: 65536',
+      'hw.perflevel1.l2cachesize: 4194304',
+      'hw.perflevel1.cpusperl2: 4',
+      'hw.l2cachesize: 4194304'
+    ].join('\n')
+    expect(parseSysctlCaches(text)).toEqual({ lastLevel: 2, lastLevelBytes: 2 * 16 * MiB + 4 * MiB, totalBytes: 2 * 16 * MiB + 4 * MiB + 8 * 128 * 1024 + 4 * 64 * 1024 })
+  })
+
+  test('Intel Mac caches: L1d and L2 per core, one shared L3', () => {
+    const text = 'hw.physicalcpu: 4\nhw.l1dcachesize: 32768\nhw.l2cachesize: 262144\nhw.l3cachesize: 8388608\n'
+    expect(parseSysctlCaches(text)).toEqual({ lastLevel: 3, lastLevelBytes: 8 * MiB, totalBytes: 8 * MiB + 4 * 256 * 1024 + 4 * 32 * 1024 })
+    expect(parseSysctlCaches('nothing here')).toEqual({ lastLevel: 0, lastLevelBytes: 0, totalBytes: 0 })
   })
 })
 
