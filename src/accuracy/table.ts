@@ -59,6 +59,12 @@ export interface ScenarioAccuracy {
    * much below it cannot be told apart from noise on this machine.
    */
   runToRunPct: number | null
+  /**
+   * The score of an oracle that predicts each pass with another pass's observation of the same model (median and max
+   * |error| over the models, averaged over the ordered pairs of passes): what a perfect estimator, measured minutes
+   * away from the observation, would score on this machine. Null with fewer than two passes.
+   */
+  otherPass: { medianPct: number; maxPct: number } | null
   meetsTarget: boolean
 }
 
@@ -95,6 +101,29 @@ export function accuracyRow(ref: string, sizeBytes: number, prediction: Predicti
   return { ref, sizeBytes, cells, memory: logged ? llamaMemoryCheck(prediction.fit, logged) : null }
 }
 
+/** ScenarioAccuracy.otherPass of one scenario. */
+function otherPassScore(rows: readonly AccuracyRow[], s: ScenarioId): { medianPct: number; maxPct: number } | null {
+  const passes = Math.max(0, ...rows.map((r) => r.cells[s].passes.length))
+  const medians: number[] = []
+  const maxima: number[] = []
+  for (let j = 0; j < passes; j++) {
+    for (let k = 0; k < passes; k++) {
+      if (j === k) continue
+      const errs: number[] = []
+      for (const r of rows) {
+        const [pj, pk] = [r.cells[s].passes[j], r.cells[s].passes[k]]
+        if (typeof pj === 'number' && typeof pk === 'number' && pj > 0) errs.push(absErrorPct(pj, pk))
+      }
+      if (errs.length === 0) continue
+      medians.push(median(errs))
+      maxima.push(Math.max(...errs))
+    }
+  }
+  if (medians.length === 0) return null
+  const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length
+  return { medianPct: mean(medians), maxPct: mean(maxima) }
+}
+
 export function summarizeAccuracy(rows: readonly AccuracyRow[]): ScenarioAccuracy[] {
   return SCENARIO_IDS.map((s) => {
     const errs = rows.map((r) => r.cells[s].errorPct).filter((e): e is number => e !== null)
@@ -110,6 +139,7 @@ export function summarizeAccuracy(rows: readonly AccuracyRow[]): ScenarioAccurac
       maxPct: max,
       bestMedianPct: medianOrNull(bestErrs),
       runToRunPct: medianOrNull(deltas),
+      otherPass: otherPassScore(rows, s),
       meetsTarget: med !== null && max !== null && med <= t.medianPct && max <= t.maxPct
     }
   })
@@ -151,7 +181,7 @@ export function renderAccuracy(rows: readonly AccuracyRow[], summary: readonly S
   for (const s of summary) {
     const t = ACCURACY_TARGETS[s.scenario]
     lines.push(
-      `${s.scenario.padEnd(14)} models ${String(s.models).padStart(2)}  median |error| ${fmt(s.medianPct)} % (target ≤ ${t.medianPct})  max ${fmt(s.maxPct)} % (target ≤ ${t.maxPct})  ${s.meetsTarget ? 'MEETS' : 'MISSES'}  (vs best samples: median ${fmt(s.bestMedianPct)} %; pass to pass: median ${fmt(s.runToRunPct)} %)`
+      `${s.scenario.padEnd(14)} models ${String(s.models).padStart(2)}  median |error| ${fmt(s.medianPct)} % (target ≤ ${t.medianPct})  max ${fmt(s.maxPct)} % (target ≤ ${t.maxPct})  ${s.meetsTarget ? 'MEETS' : 'MISSES'}  (vs best samples: median ${fmt(s.bestMedianPct)} %; pass to pass: median ${fmt(s.runToRunPct)} %${s.otherPass ? `; another pass as the prediction: median ${fmt(s.otherPass.medianPct)} % max ${fmt(s.otherPass.maxPct)} %` : ''})`
     )
   }
   for (const m of memory) {

@@ -111,4 +111,17 @@ describe('accuracy table', () => {
     expect(summary.find((s) => s.scenario === 'steady_decode')!.runToRunPct).toBeCloseTo((100 * 20) / 90, 9)
     expect(renderAccuracy([row], summary)).toMatch(/pass to pass: median 22\.2 %/)
   })
+
+  test('the noise floor: another pass of the same model as the prediction, scored like the estimator', () => {
+    const pass = (v: number) => run([obs('steady_decode', 'tok/s', [v], v)])
+    // Model a moves 80 → 100 between its passes, model b not at all.
+    const rows = [accuracyRow('a', MiB, prediction, [pass(80), pass(100)]), accuracyRow('b', MiB, prediction, [pass(50), pass(50)])]
+    const floor = summarizeAccuracy(rows).find((s) => s.scenario === 'steady_decode')!.otherPass!
+    // Pass 1 predicting pass 2: |100 − 80| / 80 = 25 % for a, 0 for b; pass 2 predicting pass 1: 20 % and 0.
+    expect(floor.maxPct).toBeCloseTo((25 + 20) / 2, 9)
+    expect(floor.medianPct).toBeCloseTo((12.5 + 10) / 2, 9)
+    expect(renderAccuracy(rows, summarizeAccuracy(rows))).toMatch(/another pass as the prediction: median 11\.3 % max 22\.5 %/)
+    // One pass has no other pass to predict it.
+    expect(summarizeAccuracy([accuracyRow('a', MiB, prediction, [pass(80)])])[0]!.otherPass).toBeNull()
+  })
 })
