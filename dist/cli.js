@@ -31359,6 +31359,7 @@ function modelGeometry(p) {
     tensorBytes: p.tensorBytes,
     expertParamShare,
     ffnParamShare,
+    ffnRowShare: layerRows > 0 ? ffnRows / layerRows : 0,
     expertCount: p.expertCount,
     expertUsed: p.expertUsedCount,
     queryElements: p.heads * p.keyLength,
@@ -31373,6 +31374,65 @@ function kvCells(contextTokens) {
 function attendedPositions(lastPos, cells) {
   const used = Math.ceil((lastPos + 1) / KV_PAD_CELLS) * KV_PAD_CELLS;
   return Math.min(cells, Math.max(KV_PAD_CELLS, used));
+}
+
+// src/fit/memory.ts
+var F32_BYTES = 4;
+var MEMORY_SAFETY_MARGIN = 0.1;
+var MEMORY_WARNING_SHARE = 0.9;
+var RUNTIME_BASE_BYTES = 48 * 1024 * 1024;
+var RUNTIME_BYTES_PER_VOCAB_ENTRY = 64;
+function computeBufferBytes(g, s) {
+  const ctx = kvCells(s.contextTokens);
+  const tokens = Math.min(s.ubatch, ctx);
+  const q = g.heads * g.keyLength;
+  const kv = g.kvHeads * (g.keyLength + g.valueLength) / 2;
+  const ffn = 3 * g.ffnActiveWidth + 4 * g.embedding;
+  const attention = s.flashAttention ? 3 * g.embedding + 2 * q + 2 * kv : ctx * g.heads + ctx + 3 * g.embedding + 2 * q + 2 * kv;
+  const mask = s.flashAttention ? ctx / 2 : 2 * ctx;
+  const perToken = Math.max(attention, ffn + mask);
+  const logits = g.vocab * s.outputRows + ctx * tokens;
+  return Math.max(perToken * tokens, logits + g.embedding * tokens) * F32_BYTES;
+}
+function runtimeOverheadBytes(g) {
+  return RUNTIME_BASE_BYTES + g.vocab * RUNTIME_BYTES_PER_VOCAB_ENTRY;
+}
+function largestGpu(gpus) {
+  const known = gpus.filter((g) => g.memoryFreeBytes !== null || g.memoryTotalBytes !== null);
+  return [...known].sort((a2, b) => (b.memoryFreeBytes ?? b.memoryTotalBytes ?? 0) - (a2.memoryFreeBytes ?? a2.memoryTotalBytes ?? 0))[0];
+}
+function memoryBudget(hw, w) {
+  const best = largestGpu(hw.system.gpus);
+  const cpuOnly = hw.llama.backend.toUpperCase() === "CPU" || w.gpuLayers === 0 || !best;
+  if (cpuOnly) return { usableBytes: hw.system.ramAvailableBytes, gpuBytes: null, where: "available RAM" };
+  const bytes3 = best.memoryFreeBytes ?? best.memoryTotalBytes ?? 0;
+  return { usableBytes: bytes3, gpuBytes: bytes3, where: `free memory of ${best.name}` };
+}
+function gib(bytes3) {
+  return `${(bytes3 / 1024 ** 3).toFixed(2)} GiB`;
+}
+function memoryFit(profile, hw, w) {
+  const g = modelGeometry(profile);
+  const weightsBytes = profile.tensorBytes;
+  const kvCacheBytes = g.kvBytesPerPosition(w.kvType) * kvCells(w.contextTokens);
+  const computeBytes = computeBufferBytes(g, { contextTokens: w.contextTokens, ubatch: w.ubatch, flashAttention: w.flashAttention, outputRows: 1 });
+  const overheadBytes = runtimeOverheadBytes(g) + g.vocab * F32_BYTES;
+  const totalBytes = weightsBytes + kvCacheBytes + computeBytes + overheadBytes;
+  const budget = memoryBudget(hw, w);
+  const limit = budget.usableBytes * (1 - MEMORY_SAFETY_MARGIN);
+  const status = totalBytes > limit ? "does-not-fit" : totalBytes > limit * MEMORY_WARNING_SHARE ? "fits-with-warning" : "fits";
+  const machinesForSplit = Math.max(1, Math.ceil(totalBytes / Math.max(1, limit)));
+  let gpuLayersThatFit = null;
+  if (budget.gpuBytes !== null) {
+    const layers = Math.max(1, profile.layers);
+    const nonLayer = profile.bytesByGroup.embedding + profile.bytesByGroup.output + computeBytes + overheadBytes;
+    const perLayer = (weightsBytes - profile.bytesByGroup.embedding - profile.bytesByGroup.output + kvCacheBytes) / layers;
+    gpuLayersThatFit = Math.max(0, Math.min(layers, Math.floor((limit - nonLayer) / Math.max(1, perLayer))));
+  }
+  const pct2 = (100 * totalBytes / Math.max(1, limit)).toFixed(0);
+  const parts = `weights ${gib(weightsBytes)} + KV ${gib(kvCacheBytes)} + compute ${gib(computeBytes)} + overhead ${gib(overheadBytes)} = ${gib(totalBytes)}`;
+  const reason = status === "does-not-fit" ? `${parts} exceeds ${gib(limit)} (${budget.where} less a ${MEMORY_SAFETY_MARGIN * 100} % margin); a layer split needs ${machinesForSplit} machines like this one` : `${parts} is ${pct2} % of ${gib(limit)} (${budget.where} less a ${MEMORY_SAFETY_MARGIN * 100} % margin)`;
+  return { status, weightsBytes, kvCacheBytes, computeBytes, overheadBytes, totalBytes, usableBytes: budget.usableBytes, gpuLayersThatFit, machinesForSplit, reason };
 }
 
 // src/fit/rates.ts
@@ -32006,22 +32066,25 @@ function decodeEstimate(g, r, s) {
   const total = sumSpread([weights, overhead, attention]);
   return { totalMs: total.ms, weightsMs: weights.ms, overheadMs: overhead.ms, attentionMs: attention.ms, spread: total.spread };
 }
+function prefillKeptTokens(g, n2, outputs, share) {
+  return g.layers > 0 && n2 > 0 ? n2 * (1 - share * (1 - Math.min(n2, outputs) / n2) / g.layers) : n2;
+}
 function ubatchMatmulMs(g, r, n2, outputs, stream) {
-  const lastLayerSaving = g.layers > 0 ? g.ffnParamShare * (1 - Math.min(n2, outputs) / n2) / g.layers : 0;
+  const keep = prefillKeptTokens(g, n2, outputs, g.ffnParamShare);
+  const keepRows = prefillKeptTokens(g, n2, outputs, g.ffnRowShare);
   const experts = g.expertCount > 0 && g.expertUsed > 0;
   const terms = [];
   for (const [type, params] of Object.entries(g.bodyParamsByType)) {
     if (params <= 0) continue;
     const rate = r.prefillFlops(type);
     if (!(rate.value > 0)) continue;
-    const keep = n2 * (1 - lastLayerSaving);
     const flops = 2 * params * keep;
     const share = experts ? g.expertParamShare : 0;
     const eff = experts ? r.moePrefillEfficiency(type) : { value: 1, spread: 0 };
     const rowCost = r.prefillNsPerRowToken(type);
     const rows = (g.matrixRowsByType[type] ?? 0) - (type === g.outputType && g.outputParams > 0 ? g.vocab : 0);
     const flopMs = (flops * (1 - share) / rate.value + flops * share / (rate.value * eff.value)) * MS_PER_S;
-    const rowMs = Math.max(0, rows) * keep * rowCost.value / NS_PER_MS;
+    const rowMs = Math.max(0, rows) * keepRows * rowCost.value / NS_PER_MS;
     terms.push({ ms: flopMs + rowMs, spread: Math.max(rate.fact.spread, rowCost.spread, share > 0 ? eff.spread : 0) });
   }
   const compute = sumSpread(terms);
@@ -32121,6 +32184,57 @@ function geometryOf(profiles) {
     if (!p) throw new Error(`probe: no profile for probe model ${id}`);
     return modelGeometry(p);
   };
+}
+function concatSeries(a2, b) {
+  const out2 = {};
+  for (const k of [.../* @__PURE__ */ new Set([...Object.keys(a2), ...Object.keys(b)])].sort()) out2[k] = [...a2[k] ?? [], ...b[k] ?? []];
+  return out2;
+}
+function concatPair(a2, b, what) {
+  if (a2.shallowDepth !== b.shallowDepth || a2.deepDepth !== b.deepDepth || a2.tokens !== b.tokens) {
+    throw new Error(`probe: ${what}: passes measured different depths or tokens`);
+  }
+  return { ...a2, shallowMs: [...a2.shallowMs, ...b.shallowMs], deepMs: [...a2.deepMs, ...b.deepMs] };
+}
+function mergeObservations(a2, b) {
+  if (a2.decodeTokens !== b.decodeTokens || a2.prefillTokens !== b.prefillTokens) throw new Error("probe: passes measured different token counts");
+  if (a2.overhead.shortId !== b.overhead.shortId || a2.overhead.longId !== b.overhead.longId) throw new Error("probe: passes measured different overhead models");
+  const kvDecode = {};
+  for (const key of [.../* @__PURE__ */ new Set([...Object.keys(a2.kvDecode), ...Object.keys(b.kvDecode)])].sort()) {
+    const x = a2.kvDecode[key];
+    const y = b.kvDecode[key];
+    kvDecode[key] = x && y ? { a: concatPair(x.a, y.a, `kv ${key} a`), b: concatPair(x.b, y.b, `kv ${key} b`) } : x ?? y;
+  }
+  const kvPrefill = a2.kvPrefill && b.kvPrefill ? { a: concatPair(a2.kvPrefill.a, b.kvPrefill.a, "kv prefill a"), b: concatPair(a2.kvPrefill.b, b.kvPrefill.b, "kv prefill b") } : a2.kvPrefill ?? b.kvPrefill;
+  const moe = a2.moe && b.moe ? { decodeMs: [...a2.moe.decodeMs, ...b.moe.decodeMs], prefillMsByType: concatSeries(a2.moe.prefillMsByType, b.moe.prefillMsByType) } : a2.moe ?? b.moe;
+  const server = a2.server.map((s) => {
+    const t = b.server.find((o2) => o2.vocab === s.vocab);
+    if (!t) return s;
+    return {
+      vocab: s.vocab,
+      serverDecodeMs: [...s.serverDecodeMs, ...t.serverDecodeMs],
+      benchDecodeMs: [...s.benchDecodeMs, ...t.benchDecodeMs],
+      serverPromptMs: [...s.serverPromptMs, ...t.serverPromptMs],
+      benchPromptMs: [...s.benchPromptMs, ...t.benchPromptMs],
+      unattributedMs: [...s.unattributedMs, ...t.unattributedMs]
+    };
+  });
+  for (const t of b.server) if (!a2.server.some((s) => s.vocab === t.vocab)) server.push(t);
+  const merged = {
+    decodeTokens: a2.decodeTokens,
+    bandwidth: concatSeries(a2.bandwidth, b.bandwidth),
+    prefillTokens: a2.prefillTokens,
+    prefill: concatSeries(a2.prefill, b.prefill),
+    overhead: { ...a2.overhead, shortMs: [...a2.overhead.shortMs, ...b.overhead.shortMs], longMs: [...a2.overhead.longMs, ...b.overhead.longMs] },
+    cached: concatSeries(a2.cached, b.cached),
+    kvDecode,
+    kvPrefill,
+    moe,
+    server
+  };
+  if (a2.bandwidthNarrow || b.bandwidthNarrow) merged.bandwidthNarrow = concatSeries(a2.bandwidthNarrow ?? {}, b.bandwidthNarrow ?? {});
+  if (a2.prefillWide || b.prefillWide) merged.prefillWide = concatSeries(a2.prefillWide ?? {}, b.prefillWide ?? {});
+  return merged;
 }
 
 // src/hardware/probe-fit-decode.ts
@@ -32247,9 +32361,6 @@ function emptyMeasured(seed) {
     serverFirstTokenOverheadMs: null
   };
 }
-function prefillKeptTokens(g, tokens) {
-  return tokens * (1 - g.ffnParamShare * (1 - 1 / tokens) / g.layers);
-}
 var MAX_ROW_SHARE = 0.5;
 function fitProbeFacts(obs, profiles, ctx) {
   const geo = geometryOf(profiles);
@@ -32286,9 +32397,10 @@ function fitProbeFacts(obs, profiles, ctx) {
     if (wide && profiles[`pfw-${type}`]) models.push({ g: geo(`pfw-${type}`), series: wide });
     const terms = models.map(({ g, series: ms }) => {
       const est = prefillEstimate(g, rDecode, prefillShape);
-      const keep = prefillKeptTokens(g, obs.prefillTokens);
+      const keep = prefillKeptTokens(g, obs.prefillTokens, 1, g.ffnParamShare);
+      const keepRows = prefillKeptTokens(g, obs.prefillTokens, 1, g.ffnRowShare);
       const bodyRows = g.matrixRowsPerToken - (g.outputParams > 0 ? g.vocab : 0);
-      return { ms, rest: est.attentionMs + est.outputMs + est.overheadMs, flops: 2 * Object.values(g.bodyParamsByType).reduce((a2, b) => a2 + b, 0) * keep, rowTokens: bodyRows * keep };
+      return { ms, rest: est.attentionMs + est.outputMs + est.overheadMs, flops: 2 * Object.values(g.bodyParamsByType).reduce((a2, b) => a2 + b, 0) * keep, rowTokens: bodyRows * keepRows };
     });
     const sol = solveRounds(roundsOf(...terms.map((t) => t.ms)), (i2) => {
       const y = terms.map((t) => remainder(at(t.ms, i2) * obs.prefillTokens, t.rest));
@@ -33038,6 +33150,47 @@ function parseMeminfo(text) {
   const available = kb("MemAvailable") ?? kb("MemFree");
   return total === null || available === null ? null : { totalBytes: total, availableBytes: available };
 }
+function parseVmStat(text) {
+  const size = /page size of (\d+) bytes/.exec(text);
+  if (!size) return null;
+  const pages = (name) => {
+    const m2 = new RegExp(`^Pages ${name}:\\s+(\\d+)\\.?\\s*$`, "m").exec(text);
+    return m2 ? Number(m2[1]) : null;
+  };
+  const free = pages("free");
+  if (free === null) return null;
+  return (free + (pages("inactive") ?? 0) + (pages("speculative") ?? 0)) * Number(size[1]);
+}
+function parseSysctlCaches(text) {
+  const v = /* @__PURE__ */ new Map();
+  for (const line of text.split(/\r?\n/)) {
+    const m2 = /^(hw\.[\w.]+):\s*(\d+)\s*$/.exec(line.trim());
+    if (m2) v.set(m2[1], Number(m2[2]));
+  }
+  const bytesByLevel = /* @__PURE__ */ new Map();
+  const add2 = (level, bytes3) => {
+    if (bytes3 > 0) bytesByLevel.set(level, (bytesByLevel.get(level) ?? 0) + bytes3);
+  };
+  const levels = v.get("hw.nperflevels") ?? 0;
+  if (levels > 0) {
+    for (let i2 = 0; i2 < levels; i2++) {
+      const k = (name) => v.get(`hw.perflevel${i2}.${name}`) ?? 0;
+      const cores = k("physicalcpu");
+      add2(1, k("l1dcachesize") * cores);
+      add2(2, k("l2cachesize") * Math.ceil(cores / Math.max(1, k("cpusperl2") || cores)));
+      add2(3, k("l3cachesize") * Math.ceil(cores / Math.max(1, k("cpusperl3") || cores)));
+    }
+  } else {
+    const cores = v.get("hw.physicalcpu") ?? 1;
+    add2(1, (v.get("hw.l1dcachesize") ?? 0) * cores);
+    add2(2, (v.get("hw.l2cachesize") ?? 0) * cores);
+    add2(3, v.get("hw.l3cachesize") ?? 0);
+  }
+  const lastLevel = Math.max(0, ...bytesByLevel.keys());
+  let totalBytes = 0;
+  for (const b of bytesByLevel.values()) totalBytes += b;
+  return { lastLevel, lastLevelBytes: bytesByLevel.get(lastLevel) ?? 0, totalBytes };
+}
 function parseCpuinfoModel(text) {
   const m2 = /^(?:model name|Model|Hardware)\s*:\s*(.+)$/m.exec(text);
   return m2 ? m2[1].trim() : null;
@@ -33076,23 +33229,30 @@ async function readSysfsCaches(root = "/sys/devices/system/cpu") {
   }
   return out2;
 }
-async function readSystemFacts(lscpu) {
+async function readSystemFacts(run2, os = platform2()) {
   const meminfo = await readText("/proc/meminfo");
   const mem = meminfo ? parseMeminfo(meminfo) : null;
   const cpuinfo = await readText("/proc/cpuinfo");
   const cpuModel = (cpuinfo ? parseCpuinfoModel(cpuinfo) : null) ?? cpus2()[0]?.model?.trim() ?? "unknown CPU";
   let caches = summarizeCaches(await readSysfsCaches());
+  let available = mem?.availableBytes ?? null;
+  if (os === "darwin") {
+    const hw = await run2("sysctl", ["hw"]);
+    if (hw && caches.totalBytes === 0) caches = parseSysctlCaches(hw);
+    const vm = await run2("vm_stat", []);
+    available ??= vm ? parseVmStat(vm) : null;
+  }
   if (caches.totalBytes === 0) {
-    const text = await lscpu();
+    const text = await run2("lscpu", []);
     if (text) caches = parseLscpuCaches(text);
   }
   return {
-    os: `${platform2()} ${release()}`,
+    os: `${os} ${release()}`,
     arch: arch(),
     cpuModel,
     cores: availableParallelism2(),
     ramTotalBytes: mem?.totalBytes ?? totalmem(),
-    ramAvailableBytes: mem?.availableBytes ?? freemem(),
+    ramAvailableBytes: available ?? freemem(),
     caches
   };
 }
@@ -33141,19 +33301,23 @@ async function probeHardware(opts) {
   const t0 = performance4.now();
   const seconds = {};
   let mark2 = t0;
+  let pausedMs = 0;
   const lap = (name) => {
     const now = performance4.now();
-    seconds[name] = Number(((now - mark2) / 1e3).toFixed(2));
-    opts.log(`probe: ${name} took ${seconds[name]} s`);
+    const sec = (now - mark2) / 1e3;
+    seconds[name] = Number(((seconds[name] ?? 0) + sec).toFixed(2));
+    opts.log(`probe: ${name} took ${sec.toFixed(2)} s`);
     mark2 = now;
   };
-  const sys = await readSystemFacts(() => runTool("lscpu", []));
+  const sys = await readSystemFacts(runTool);
   const gpus = await detectGpus(runTool, platform3());
   const build = await readBuildInfo2(opts.binDir);
   const threads = opts.threads ?? sys.cores;
   const fingerprint = deviceFingerprint({ ...sys, gpus, llamaCommit: build.commit, backend: build.backend, threads });
   const cachePath = cachedProfilePath(opts.cacheDir, fingerprint, opts.quick);
-  if (!opts.refresh && existsSync8(cachePath)) {
+  const passes = opts.interleave?.passes ?? 1;
+  if (!Number.isInteger(passes) || passes < 1) throw new Error(`probe: passes must be an integer \u2265 1, got ${passes}`);
+  if (!opts.refresh && !opts.interleave && existsSync8(cachePath)) {
     try {
       const cached2 = await readHardwareProfile(cachePath);
       opts.log(`probe: using the cached hardware profile ${cachePath} (measured ${cached2.measuredAt}; --refresh re-measures)`);
@@ -33164,7 +33328,8 @@ async function probeHardware(opts) {
   }
   lap("system");
   const workload = defaultWorkload({ threads });
-  const gpuFree = build.backend !== "CPU" ? gpus[0]?.memoryFreeBytes ?? gpus[0]?.memoryTotalBytes ?? null : null;
+  const gpu = build.backend !== "CPU" ? largestGpu(gpus) : void 0;
+  const gpuFree = gpu ? gpu.memoryFreeBytes ?? gpu.memoryTotalBytes : null;
   const plan2 = probePlan(
     { cacheBytes: sys.caches.totalBytes, gpuFreeBytes: gpuFree, ramAvailableBytes: sys.ramAvailableBytes },
     opts.quick ? { types: QUICK_TYPES, cacheMultiple: QUICK_CACHE_MULTIPLE } : {}
@@ -33187,8 +33352,7 @@ async function probeHardware(opts) {
     if (!p) throw new Error(`probe: probe model ${id} was not made`);
     return p;
   };
-  const bench = (id, req, round2, tag = "") => runProbeBench(opts.binDir, path10(id), req, workload, logDir, `${id}${tag}-r${round2}`);
-  const obs = {
+  const emptyObservations = () => ({
     decodeTokens: DECODE_TOKENS,
     bandwidth: {},
     prefillTokens: PREFILL_TOKENS,
@@ -33199,83 +33363,97 @@ async function probeHardware(opts) {
     kvPrefill: null,
     moe: { decodeMs: [], prefillMsByType: {} },
     server: []
+  });
+  const measurePass = async (pass) => {
+    const obs2 = emptyObservations();
+    const passStart = pass === 1 ? t0 : performance4.now();
+    const bench = (id, req, round2, variant = "") => runProbeBench(opts.binDir, path10(id), req, workload, logDir, `${id}${variant}${pass > 1 ? `-p${pass}` : ""}-r${round2}`);
+    const decodeMs = async (id, round2) => findTiming((await bench(id, { gen: [DECODE_TOKENS], reps }, round2)).timings, { nGen: DECODE_TOKENS }).msPerToken;
+    const elapsedSec = () => (performance4.now() - passStart) / 1e3;
+    const moreRounds = (round2, series, deadlineSec) => round2 < rounds || !opts.quick && round2 < PROBE_MAX_ROUNDS && elapsedSec() < deadlineSec && worstSpread(series()) > PROBE_TARGET_SPREAD;
+    const decodeSeries = () => [...Object.values(obs2.bandwidth), ...Object.values(obs2.bandwidthNarrow ?? {}), ...Object.values(obs2.cached), obs2.overhead.longMs];
+    for (let round2 = 0; moreRounds(round2, decodeSeries, EXTRA_ROUND_DEADLINES_SEC.decode); round2++) {
+      for (const type of plan2.types) {
+        ;
+        (obs2.bandwidth[type] ??= []).push(await decodeMs(`bw-${type}`, round2));
+        ((obs2.bandwidthNarrow ??= {})[type] ??= []).push(await decodeMs(`bwn-${type}`, round2));
+      }
+      obs2.overhead.shortMs.push(await decodeMs(obs2.overhead.shortId, round2));
+      obs2.overhead.longMs.push(await decodeMs(obs2.overhead.longId, round2));
+      for (const type of plan2.types) (obs2.cached[type] ??= []).push(await decodeMs(`cached-${type}`, round2));
+    }
+    lap("decode");
+    const kvKeyDefault = kvKey(workload.kvType, workload.flashAttention);
+    const pair = () => ({ shallowDepth: 0, deepDepth: KV_PROBE_DEPTH, tokens: KV_PROBE_TOKENS, shallowMs: [], deepMs: [] });
+    const kvDecode = { a: pair(), b: pair() };
+    const kvPrefill = { a: { ...pair(), tokens: PREFILL_TOKENS }, b: { ...pair(), tokens: PREFILL_TOKENS } };
+    const kvQuant = !opts.quick && QUANTIZED_KV_KEY !== kvKeyDefault ? { a: pair(), b: pair() } : null;
+    const kvSeries = () => [kvDecode.a.deepMs, kvDecode.b.deepMs, kvDecode.a.shallowMs, kvDecode.b.shallowMs, kvPrefill.a.deepMs, kvPrefill.b.deepMs];
+    for (let round2 = 0; moreRounds(round2, kvSeries, EXTRA_ROUND_DEADLINES_SEC.kv); round2++) {
+      for (const which of ["a", "b"]) {
+        const { timings } = await bench(`kv-${which}`, { gen: [KV_PROBE_TOKENS], prompt: [PREFILL_TOKENS], depth: [0, KV_PROBE_DEPTH], reps }, round2);
+        kvDecode[which].shallowMs.push(findTiming(timings, { nGen: KV_PROBE_TOKENS }).msPerToken);
+        kvDecode[which].deepMs.push(findTiming(timings, { nGen: KV_PROBE_TOKENS, nDepth: KV_PROBE_DEPTH }).msPerToken);
+        kvPrefill[which].shallowMs.push(findTiming(timings, { nPrompt: PREFILL_TOKENS }).msPerToken);
+        kvPrefill[which].deepMs.push(findTiming(timings, { nPrompt: PREFILL_TOKENS, nDepth: KV_PROBE_DEPTH }).msPerToken);
+        if (kvQuant && round2 < rounds) {
+          const q = await bench(`kv-${which}`, { gen: [KV_PROBE_TOKENS], depth: [0, KV_PROBE_DEPTH], reps: Math.min(reps, 2), ...QUANTIZED_KV }, round2, "-q8");
+          kvQuant[which].shallowMs.push(findTiming(q.timings, { nGen: KV_PROBE_TOKENS }).msPerToken);
+          kvQuant[which].deepMs.push(findTiming(q.timings, { nGen: KV_PROBE_TOKENS, nDepth: KV_PROBE_DEPTH }).msPerToken);
+        }
+      }
+    }
+    obs2.kvDecode[kvKeyDefault] = kvDecode;
+    if (kvQuant) obs2.kvDecode[QUANTIZED_KV_KEY] = kvQuant;
+    obs2.kvPrefill = kvPrefill;
+    lap("kv_depth");
+    const prefillSeries = () => [...Object.values(obs2.prefill), ...Object.values(obs2.prefillWide ?? {}), ...Object.values(obs2.moe.prefillMsByType)];
+    for (let round2 = 0; moreRounds(round2, prefillSeries, EXTRA_ROUND_DEADLINES_SEC.prefill); round2++) {
+      for (const type of plan2.types) {
+        for (const [id, into] of [[`pf-${type}`, obs2.prefill], [`pfw-${type}`, obs2.prefillWide ??= {}]]) {
+          const { timings } = await bench(id, { prompt: [PREFILL_TOKENS], reps }, round2);
+          (into[type] ??= []).push(findTiming(timings, { nPrompt: PREFILL_TOKENS }).msPerToken);
+        }
+      }
+      for (const type of plan2.types) {
+        const gen = type === "F16" ? [DECODE_TOKENS] : [];
+        const { timings } = await bench(`moe-${type}`, { gen, prompt: [PREFILL_TOKENS], reps }, round2);
+        if (type === "F16") obs2.moe.decodeMs.push(findTiming(timings, { nGen: DECODE_TOKENS }).msPerToken);
+        (obs2.moe.prefillMsByType[type] ??= []).push(findTiming(timings, { nPrompt: PREFILL_TOKENS }).msPerToken);
+      }
+    }
+    lap("prefill");
+    for (const id of ["srv-v2k", "srv-v64k"]) {
+      obs2.server.push(
+        await observeServer({
+          binDir: opts.binDir,
+          modelPath: path10(id),
+          vocab: profiles[id].vocabSize,
+          workload,
+          rounds: opts.quick ? 1 : SERVER_ROUNDS,
+          benchReps: reps,
+          logDir,
+          label: pass > 1 ? `${id}-p${pass}` : id
+        })
+      );
+    }
+    lap("server");
+    return obs2;
   };
-  const decodeMs = async (id, round2) => findTiming((await bench(id, { gen: [DECODE_TOKENS], reps }, round2)).timings, { nGen: DECODE_TOKENS }).msPerToken;
-  const elapsedSec = () => (performance4.now() - t0) / 1e3;
-  const moreRounds = (round2, series, deadlineSec) => round2 < rounds || !opts.quick && round2 < PROBE_MAX_ROUNDS && elapsedSec() < deadlineSec && worstSpread(series()) > PROBE_TARGET_SPREAD;
-  const decodeSeries = () => [...Object.values(obs.bandwidth), ...Object.values(obs.bandwidthNarrow ?? {}), ...Object.values(obs.cached), obs.overhead.longMs];
-  for (let round2 = 0; moreRounds(round2, decodeSeries, EXTRA_ROUND_DEADLINES_SEC.decode); round2++) {
-    for (const type of plan2.types) {
-      ;
-      (obs.bandwidth[type] ??= []).push(await decodeMs(`bw-${type}`, round2));
-      ((obs.bandwidthNarrow ??= {})[type] ??= []).push(await decodeMs(`bwn-${type}`, round2));
-    }
-    obs.overhead.shortMs.push(await decodeMs(obs.overhead.shortId, round2));
-    obs.overhead.longMs.push(await decodeMs(obs.overhead.longId, round2));
-    for (const type of plan2.types) (obs.cached[type] ??= []).push(await decodeMs(`cached-${type}`, round2));
+  let obs = await measurePass(1);
+  for (let pass = 1; opts.interleave && pass <= passes; pass++) {
+    const before = performance4.now();
+    await opts.interleave.between(pass);
+    mark2 = performance4.now();
+    pausedMs += mark2 - before;
+    if (pass < passes) obs = mergeObservations(obs, await measurePass(pass + 1));
   }
-  lap("decode");
-  const kvKeyDefault = kvKey(workload.kvType, workload.flashAttention);
-  const pair = () => ({ shallowDepth: 0, deepDepth: KV_PROBE_DEPTH, tokens: KV_PROBE_TOKENS, shallowMs: [], deepMs: [] });
-  const kvDecode = { a: pair(), b: pair() };
-  const kvPrefill = { a: { ...pair(), tokens: PREFILL_TOKENS }, b: { ...pair(), tokens: PREFILL_TOKENS } };
-  const kvQuant = !opts.quick && QUANTIZED_KV_KEY !== kvKeyDefault ? { a: pair(), b: pair() } : null;
-  const kvSeries = () => [kvDecode.a.deepMs, kvDecode.b.deepMs, kvDecode.a.shallowMs, kvDecode.b.shallowMs, kvPrefill.a.deepMs, kvPrefill.b.deepMs];
-  for (let round2 = 0; moreRounds(round2, kvSeries, EXTRA_ROUND_DEADLINES_SEC.kv); round2++) {
-    for (const which of ["a", "b"]) {
-      const { timings } = await bench(`kv-${which}`, { gen: [KV_PROBE_TOKENS], prompt: [PREFILL_TOKENS], depth: [0, KV_PROBE_DEPTH], reps }, round2);
-      kvDecode[which].shallowMs.push(findTiming(timings, { nGen: KV_PROBE_TOKENS }).msPerToken);
-      kvDecode[which].deepMs.push(findTiming(timings, { nGen: KV_PROBE_TOKENS, nDepth: KV_PROBE_DEPTH }).msPerToken);
-      kvPrefill[which].shallowMs.push(findTiming(timings, { nPrompt: PREFILL_TOKENS }).msPerToken);
-      kvPrefill[which].deepMs.push(findTiming(timings, { nPrompt: PREFILL_TOKENS, nDepth: KV_PROBE_DEPTH }).msPerToken);
-      if (kvQuant && round2 < rounds) {
-        const q = await bench(`kv-${which}`, { gen: [KV_PROBE_TOKENS], depth: [0, KV_PROBE_DEPTH], reps: Math.min(reps, 2), ...QUANTIZED_KV }, round2, "-q8");
-        kvQuant[which].shallowMs.push(findTiming(q.timings, { nGen: KV_PROBE_TOKENS }).msPerToken);
-        kvQuant[which].deepMs.push(findTiming(q.timings, { nGen: KV_PROBE_TOKENS, nDepth: KV_PROBE_DEPTH }).msPerToken);
-      }
-    }
-  }
-  obs.kvDecode[kvKeyDefault] = kvDecode;
-  if (kvQuant) obs.kvDecode[QUANTIZED_KV_KEY] = kvQuant;
-  obs.kvPrefill = kvPrefill;
-  lap("kv_depth");
-  const prefillSeries = () => [...Object.values(obs.prefill), ...Object.values(obs.prefillWide ?? {}), ...Object.values(obs.moe.prefillMsByType)];
-  for (let round2 = 0; moreRounds(round2, prefillSeries, EXTRA_ROUND_DEADLINES_SEC.prefill); round2++) {
-    for (const type of plan2.types) {
-      for (const [id, into] of [[`pf-${type}`, obs.prefill], [`pfw-${type}`, obs.prefillWide ??= {}]]) {
-        const { timings } = await bench(id, { prompt: [PREFILL_TOKENS], reps }, round2);
-        (into[type] ??= []).push(findTiming(timings, { nPrompt: PREFILL_TOKENS }).msPerToken);
-      }
-    }
-    for (const type of plan2.types) {
-      const gen = type === "F16" ? [DECODE_TOKENS] : [];
-      const { timings } = await bench(`moe-${type}`, { gen, prompt: [PREFILL_TOKENS], reps }, round2);
-      if (type === "F16") obs.moe.decodeMs.push(findTiming(timings, { nGen: DECODE_TOKENS }).msPerToken);
-      (obs.moe.prefillMsByType[type] ??= []).push(findTiming(timings, { nPrompt: PREFILL_TOKENS }).msPerToken);
-    }
-  }
-  lap("prefill");
-  for (const id of ["srv-v2k", "srv-v64k"]) {
-    obs.server.push(
-      await observeServer({
-        binDir: opts.binDir,
-        modelPath: path10(id),
-        vocab: profiles[id].vocabSize,
-        workload,
-        rounds: opts.quick ? 1 : SERVER_ROUNDS,
-        benchReps: reps,
-        logDir,
-        label: id
-      })
-    );
-  }
-  lap("server");
   const measured = fitProbeFacts(obs, profiles, { kvType: workload.kvType, flashAttention: workload.flashAttention, cacheBytes: plan2.cacheBytes });
   const noisy = Object.entries({ ...measured.decodeBandwidthByType, ...prefixed("prefill ", measured.prefillFlopsByType) }).filter(([, f]) => f.spread > PROBE_WARN_SPREAD).map(([k, f]) => `${k} \xB1${(100 * f.spread).toFixed(0)} %`);
   if (noisy.length > 0) {
     opts.log(`probe: WARNING: noisy facts (${noisy.join(", ")}): the machine was busy; re-run \`probe --refresh\` when it is quiet`);
   }
-  seconds.total = Number(((performance4.now() - t0) / 1e3).toFixed(2));
+  seconds.total = Number(((performance4.now() - t0 - pausedMs) / 1e3).toFixed(2));
   const profile = {
     schema_version: 1,
     fingerprint,
@@ -33299,7 +33477,9 @@ async function probeHardware(opts) {
   await writeHardwareProfile(cachePath, profile);
   await writeFileAtomic(observationsPath(cachePath), stableStringify({ observations: obs, probe_models: Object.fromEntries(files) }));
   opts.log(`probe: done in ${seconds.total} s \u2192 ${cachePath}`);
-  if (seconds.total > PROBE_BUDGET_SEC) opts.log(`probe: took longer than its ${PROBE_BUDGET_SEC} s budget (a busy machine makes every run slower)`);
+  if (seconds.total > PROBE_BUDGET_SEC * passes) {
+    opts.log(`probe: took longer than its ${PROBE_BUDGET_SEC} s budget${passes > 1 ? " per pass" : ""} (a busy machine makes every run slower)`);
+  }
   return profile;
 }
 
@@ -35071,62 +35251,6 @@ function compareText2(a2, b) {
   return a2 < b ? -1 : a2 > b ? 1 : 0;
 }
 
-// src/fit/memory.ts
-var F32_BYTES = 4;
-var MEMORY_SAFETY_MARGIN = 0.1;
-var MEMORY_WARNING_SHARE = 0.9;
-var RUNTIME_BASE_BYTES = 48 * 1024 * 1024;
-var RUNTIME_BYTES_PER_VOCAB_ENTRY = 64;
-function computeBufferBytes(g, s) {
-  const ctx = kvCells(s.contextTokens);
-  const tokens = Math.min(s.ubatch, ctx);
-  const q = g.heads * g.keyLength;
-  const kv = g.kvHeads * (g.keyLength + g.valueLength) / 2;
-  const ffn = 3 * g.ffnActiveWidth + 4 * g.embedding;
-  const attention = s.flashAttention ? 3 * g.embedding + 2 * q + 2 * kv : ctx * g.heads + ctx + 3 * g.embedding + 2 * q + 2 * kv;
-  const mask = s.flashAttention ? ctx / 2 : 2 * ctx;
-  const perToken = Math.max(attention, ffn + mask);
-  const logits = g.vocab * s.outputRows + ctx * tokens;
-  return Math.max(perToken * tokens, logits + g.embedding * tokens) * F32_BYTES;
-}
-function runtimeOverheadBytes(g) {
-  return RUNTIME_BASE_BYTES + g.vocab * RUNTIME_BYTES_PER_VOCAB_ENTRY;
-}
-function memoryBudget(hw, w) {
-  const gpu = [...hw.system.gpus].filter((g) => g.memoryFreeBytes !== null || g.memoryTotalBytes !== null);
-  const best = gpu.sort((a2, b) => (b.memoryFreeBytes ?? b.memoryTotalBytes ?? 0) - (a2.memoryFreeBytes ?? a2.memoryTotalBytes ?? 0))[0];
-  const cpuOnly = hw.llama.backend.toUpperCase() === "CPU" || w.gpuLayers === 0 || !best;
-  if (cpuOnly) return { usableBytes: hw.system.ramAvailableBytes, gpuBytes: null, where: "available RAM" };
-  const bytes3 = best.memoryFreeBytes ?? best.memoryTotalBytes ?? 0;
-  return { usableBytes: bytes3, gpuBytes: bytes3, where: `free memory of ${best.name}` };
-}
-function gib(bytes3) {
-  return `${(bytes3 / 1024 ** 3).toFixed(2)} GiB`;
-}
-function memoryFit(profile, hw, w) {
-  const g = modelGeometry(profile);
-  const weightsBytes = profile.tensorBytes;
-  const kvCacheBytes = g.kvBytesPerPosition(w.kvType) * kvCells(w.contextTokens);
-  const computeBytes = computeBufferBytes(g, { contextTokens: w.contextTokens, ubatch: w.ubatch, flashAttention: w.flashAttention, outputRows: 1 });
-  const overheadBytes = runtimeOverheadBytes(g) + g.vocab * F32_BYTES;
-  const totalBytes = weightsBytes + kvCacheBytes + computeBytes + overheadBytes;
-  const budget = memoryBudget(hw, w);
-  const limit = budget.usableBytes * (1 - MEMORY_SAFETY_MARGIN);
-  const status = totalBytes > limit ? "does-not-fit" : totalBytes > limit * MEMORY_WARNING_SHARE ? "fits-with-warning" : "fits";
-  const machinesForSplit = Math.max(1, Math.ceil(totalBytes / Math.max(1, limit)));
-  let gpuLayersThatFit = null;
-  if (budget.gpuBytes !== null) {
-    const layers = Math.max(1, profile.layers);
-    const nonLayer = profile.bytesByGroup.embedding + profile.bytesByGroup.output + computeBytes + overheadBytes;
-    const perLayer = (weightsBytes - profile.bytesByGroup.embedding - profile.bytesByGroup.output + kvCacheBytes) / layers;
-    gpuLayersThatFit = Math.max(0, Math.min(layers, Math.floor((limit - nonLayer) / Math.max(1, perLayer))));
-  }
-  const pct2 = (100 * totalBytes / Math.max(1, limit)).toFixed(0);
-  const parts = `weights ${gib(weightsBytes)} + KV ${gib(kvCacheBytes)} + compute ${gib(computeBytes)} + overhead ${gib(overheadBytes)} = ${gib(totalBytes)}`;
-  const reason = status === "does-not-fit" ? `${parts} exceeds ${gib(limit)} (${budget.where} less a ${MEMORY_SAFETY_MARGIN * 100} % margin); a layer split needs ${machinesForSplit} machines like this one` : `${parts} is ${pct2} % of ${gib(limit)} (${budget.where} less a ${MEMORY_SAFETY_MARGIN * 100} % margin)`;
-  return { status, weightsBytes, kvCacheBytes, computeBytes, overheadBytes, totalBytes, usableBytes: budget.usableBytes, gpuLayersThatFit, machinesForSplit, reason };
-}
-
 // src/fit/predict.ts
 var MODEL_ERROR_FRACTION = 0.05;
 var SERVER_SLACK_TOKENS = 1;
@@ -35726,6 +35850,27 @@ function accuracyRow(ref, sizeBytes, prediction, passes) {
   const logged = passes.find((run2) => run2.llamaMemory)?.llamaMemory;
   return { ref, sizeBytes, cells, memory: logged ? llamaMemoryCheck(prediction.fit, logged) : null };
 }
+function otherPassScore(rows, s) {
+  const passes = Math.max(0, ...rows.map((r) => r.cells[s].passes.length));
+  const medians = [];
+  const maxima = [];
+  for (let j = 0; j < passes; j++) {
+    for (let k = 0; k < passes; k++) {
+      if (j === k) continue;
+      const errs = [];
+      for (const r of rows) {
+        const [pj, pk] = [r.cells[s].passes[j], r.cells[s].passes[k]];
+        if (typeof pj === "number" && typeof pk === "number" && pj > 0) errs.push(absErrorPct(pj, pk));
+      }
+      if (errs.length === 0) continue;
+      medians.push(median(errs));
+      maxima.push(Math.max(...errs));
+    }
+  }
+  if (medians.length === 0) return null;
+  const mean = (xs) => xs.reduce((a2, b) => a2 + b, 0) / xs.length;
+  return { medianPct: mean(medians), maxPct: mean(maxima) };
+}
 function summarizeAccuracy(rows) {
   return SCENARIO_IDS.map((s) => {
     const errs = rows.map((r) => r.cells[s].errorPct).filter((e) => e !== null);
@@ -35741,6 +35886,7 @@ function summarizeAccuracy(rows) {
       maxPct: max,
       bestMedianPct: medianOrNull(bestErrs),
       runToRunPct: medianOrNull(deltas),
+      otherPass: otherPassScore(rows, s),
       meetsTarget: med !== null && max !== null && med <= t.medianPct && max <= t.maxPct
     };
   });
@@ -35774,7 +35920,7 @@ function renderAccuracy(rows, summary, memory = []) {
   for (const s of summary) {
     const t = ACCURACY_TARGETS[s.scenario];
     lines.push(
-      `${s.scenario.padEnd(14)} models ${String(s.models).padStart(2)}  median |error| ${fmt(s.medianPct)} % (target \u2264 ${t.medianPct})  max ${fmt(s.maxPct)} % (target \u2264 ${t.maxPct})  ${s.meetsTarget ? "MEETS" : "MISSES"}  (vs best samples: median ${fmt(s.bestMedianPct)} %; pass to pass: median ${fmt(s.runToRunPct)} %)`
+      `${s.scenario.padEnd(14)} models ${String(s.models).padStart(2)}  median |error| ${fmt(s.medianPct)} % (target \u2264 ${t.medianPct})  max ${fmt(s.maxPct)} % (target \u2264 ${t.maxPct})  ${s.meetsTarget ? "MEETS" : "MISSES"}  (vs best samples: median ${fmt(s.bestMedianPct)} %; pass to pass: median ${fmt(s.runToRunPct)} %${s.otherPass ? `; another pass as the prediction: median ${fmt(s.otherPass.medianPct)} % max ${fmt(s.otherPass.maxPct)} %` : ""})`
     );
   }
   for (const m2 of memory) {
@@ -35788,7 +35934,14 @@ function shortRef(ref) {
 }
 
 // src/accuracy/benchmark.ts
-var DEFAULT_PASSES = 2;
+var DEFAULT_PASSES = 3;
+function observedLine(ref, run2) {
+  const parts = SCENARIO_IDS.map((s) => {
+    const o2 = run2.observations.find((x) => x.scenario === s);
+    return `${s} ${o2?.observed === null || o2?.observed === void 0 ? "\u2014" : `${Number(o2.observed.toPrecision(4))} ${SCENARIO_UNITS[s]}`}`;
+  });
+  return `${ref}: observed ${parts.join(", ")}`;
+}
 async function runAccuracyBenchmark(opts) {
   const passes = opts.passes ?? DEFAULT_PASSES;
   if (!Number.isInteger(passes) || passes < 1) throw new Error(`passes must be an integer \u2265 1, got ${passes}`);
@@ -35797,37 +35950,35 @@ async function runAccuracyBenchmark(opts) {
   if (opts.only) spec4.models = spec4.models.filter((m2) => opts.only.includes(m2.name));
   const progress = (line) => opts.log(`accuracy: ${line}`);
   const synth = await synthesize(spec4, join24(opts.workDir, "models"), opts.binDir, progress);
-  const hardware2 = await probeHardware({
-    binDir: opts.binDir,
-    cacheDir: join24(opts.workDir, "hardware"),
-    refresh: Boolean(opts.refreshHardware),
-    log: progress,
-    now,
-    quick: Boolean(opts.quickProbe)
-  });
-  const workload = defaultWorkload({ threads: hardware2.system.threads });
   const models = [];
-  for (const m2 of synth.models) {
-    const { profile } = await profileFile(m2.path);
-    models.push({ ref: m2.ref, path: m2.path, sizeBytes: profile.fileBytes, vocab: profile.vocabSize, prediction: predict(profile, hardware2, workload) });
-  }
+  for (const m2 of synth.models) models.push({ ref: m2.ref, path: m2.path, profile: (await profileFile(m2.path)).profile });
   const observed = /* @__PURE__ */ new Map();
-  for (let pass = 1; pass <= passes; pass++) {
+  const runPass = async (pass, workload2) => {
     for (const m2 of models) {
       progress(`pass ${pass}/${passes}: ${m2.ref}: running ${SCENARIO_IDS.join(", ")}`);
-      const run2 = await runModel(m2.path, SCENARIO_IDS, workload, {
+      const run2 = await runModel(m2.path, SCENARIO_IDS, workload2, {
         binDir: opts.binDir,
         logsDir: join24(opts.workDir, "logs", `pass-${pass}`),
         runTimeoutSec: DEFAULT_RUN_TIMEOUT_SEC,
-        vocabSize: m2.vocab,
+        vocabSize: m2.profile.vocabSize,
         log: progress
       });
-      const got = [...observed.get(m2.ref) ?? [], run2];
-      observed.set(m2.ref, got);
-      opts.log(renderAccuracy([accuracyRow(m2.ref, m2.sizeBytes, m2.prediction, got)], []).split("\n")[1] ?? "");
+      observed.set(m2.ref, [...observed.get(m2.ref) ?? [], run2]);
+      progress(observedLine(m2.ref, run2));
     }
+  };
+  const workload = defaultWorkload();
+  const probeOpts = { binDir: opts.binDir, cacheDir: join24(opts.workDir, "hardware"), threads: workload.threads, log: progress, now, quick: Boolean(opts.quickProbe) };
+  let hardware2;
+  if (opts.cachedProbe) {
+    hardware2 = await probeHardware({ ...probeOpts, refresh: Boolean(opts.refreshHardware) });
+    for (let pass = 1; pass <= passes; pass++) await runPass(pass, workload);
+  } else {
+    hardware2 = await probeHardware({ ...probeOpts, refresh: true, interleave: { passes, between: (pass) => runPass(pass, workload) } });
   }
-  const rows = models.map((m2) => accuracyRow(m2.ref, m2.sizeBytes, m2.prediction, observed.get(m2.ref) ?? []));
+  const rows = models.map(
+    (m2) => accuracyRow(m2.ref, m2.profile.fileBytes, predict(m2.profile, hardware2, workload), observed.get(m2.ref) ?? [])
+  );
   const summary = summarizeAccuracy(rows);
   const memory = summarizeMemory(rows);
   opts.log(renderAccuracy(rows, summary, memory));
@@ -35942,12 +36093,13 @@ var COMMANDS = {
   },
   "bench-accuracy": {
     name: "bench-accuracy",
-    usage: "model-fit-gate bench-accuracy [--out DIR] [--passes N] [--refresh]",
+    usage: "model-fit-gate bench-accuracy [--out DIR] [--passes N] [--cached-probe [--refresh]]",
     summary: "Accuracy benchmark: synthesize \u2265 10 geometries, probe, run all four scenarios, print each row and the median and max |error|.",
     flags: {
       out: { type: "string", value: "DIR", help: "work dir for models and results" },
-      passes: { type: "string", value: "N", help: "passes over all models; observed = the median of the passes (default 2)" },
-      refresh: { type: "boolean", help: "re-measure the hardware even when a cached profile exists" },
+      passes: { type: "string", value: "N", help: "passes over all models, each after a probe pass; observed = the median of the passes, facts fitted from every probe pass (default 3)" },
+      "cached-probe": { type: "boolean", help: "use the cached hardware profile instead of probing before every pass (quicker; facts from other minutes)" },
+      refresh: { type: "boolean", help: "with --cached-probe: re-measure the cached profile first" },
       "llama-bin": llamaBin,
       "cache-dir": cacheDir
     },
@@ -36155,7 +36307,9 @@ var handlers = {
     const { binDir } = await locateLlama({ binDir: str3(args.values["llama-bin"]), cacheDir: str3(args.values["cache-dir"]), log });
     const workDir = resolve4(str3(args.values.out) ?? join25(cacheRoot(str3(args.values["cache-dir"])), "accuracy"));
     const passes = intFlag(args.values.passes, "passes");
-    await runAccuracyBenchmark({ binDir, workDir, log: out, refreshHardware: args.values.refresh === true, ...passes ? { passes } : {} });
+    const cachedProbe = args.values["cached-probe"] === true;
+    if (args.values.refresh === true && !cachedProbe) throw new InputError("bench-accuracy", "--refresh", "goes with --cached-probe (without it every pass probes anew)");
+    await runAccuracyBenchmark({ binDir, workDir, log: out, cachedProbe, refreshHardware: args.values.refresh === true, ...passes ? { passes } : {} });
     return EXIT_OK;
   }
 };
