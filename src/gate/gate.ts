@@ -26,7 +26,7 @@ const MAX_REASON_CHARS = 160
 export interface GateOptions {
   /** Gate one scenario, or all (default). Rows of other scenarios stay in the report but are not judged. */
   scenario?: ScenarioId | 'all'
-  /** compareBaseline() rows; gated against thresholds.max_regression_pct when that is set. */
+  /** baselineComparison() rows; gated against thresholds.max_regression_pct when that is set. */
   regressions?: readonly BaselineRow[]
 }
 

@@ -25,16 +25,11 @@ const MIN_SAMPLES_FOR_NOISE = 2
 const NOISE_EPSILON_PCT = 1e-9
 
 /**
- * Compares the observed values of a report with a baseline report of the same models. A change counts only beyond
- * the measured noise: the wider spread of the two runs bounds how far two medians of the same speed can drift apart.
- * Rows missing from either side, or without an observed value, are left out. Order: the report's models, then
- * SCENARIO_IDS.
+ * The observed values of a report against a baseline report of the same models, as stored in Report.baseline: which
+ * run, the rows, and the rows that could not be compared. A change counts only beyond the measured noise: the wider
+ * spread of the two runs bounds how far two medians of the same speed can drift apart. Rows missing from either
+ * side, or without an observed value, are listed in not_compared. Order: the report's models, then SCENARIO_IDS.
  */
-export function compareBaseline(report: Pick<Report, 'models'>, baseline: Pick<Report, 'models'>): BaselineRow[] {
-  return walk(report, baseline).rows
-}
-
-/** The whole comparison as stored in Report.baseline: which run, the rows, and the rows that could not be compared. */
 export function baselineComparison(report: Pick<Report, 'models'>, baseline: BaselineSource): BaselineComparison {
   const { rows, notCompared } = walk(report, baseline)
   return {

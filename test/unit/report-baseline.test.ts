@@ -1,7 +1,7 @@
 import { describe, expect, test } from '@jest/globals'
-import { baselineStatus, compareBaseline } from '../../src/report/baseline.js'
+import { baselineComparison, baselineStatus } from '../../src/report/baseline.js'
 import { parseReport, serializeReport } from '../../src/report/validate.js'
-import type { BaselineRow } from '../../src/types.js'
+import type { BaselineRow, Report } from '../../src/types.js'
 import { applyGate } from '../../src/gate/apply.js'
 import { DEFAULT_THRESHOLDS } from '../../src/gate/defaults.js'
 import { makeReport } from '../helpers/report-fixture.js'
@@ -31,7 +31,10 @@ const current = makeReport([
   { ref: 'new', rows: [{ scenario: 'steady_decode', predicted: 100, observed: 100 }] }
 ])
 
-describe('compareBaseline', () => {
+/** The compared rows of this run against a baseline run. */
+const compareBaseline = (report: Report, base: Report): BaselineRow[] => baselineComparison(report, base).rows
+
+describe('baselineComparison', () => {
   test('marks only changes beyond the measured noise, in the speed direction', () => {
     const rows = compareBaseline(current, baseline)
     expect(rows.map((r) => [r.ref, r.scenario, Number(r.delta_pct.toFixed(2)), Number(r.noise_band_pct.toFixed(2)), r.regressed, r.improved])).toEqual([
