@@ -75,7 +75,11 @@ const scalar = (f: MeasuredFact | null | undefined, fallback = 0): Scalar =>
  * attention defaults to the decode KV law (same products, no batching gain), the server costs default to zero.
  */
 export function resolveRates(hw: HardwareProfile): Rates {
-  const m = hw.measured
+  return ratesFromFacts(hw.measured, hw.system.cacheBytes ?? 0)
+}
+
+/** The same from the measured facts alone (the probe's fit resolves the facts it has solved so far). */
+export function ratesFromFacts(m: HardwareProfile['measured'], cacheBytes: number): Rates {
   const kvCoefs = m.kvDepthCoefficients ?? {}
   const cachedByType = m.decodeCachedBandwidthByType ?? {}
   const cachedTypes = Object.keys(cachedByType)
@@ -105,7 +109,7 @@ export function resolveRates(hw: HardwareProfile): Rates {
       if (!fact || !base || !(base.value > 0)) return memory
       return { value: t === type ? fact.value : memory.value * (fact.value / base.value), fact }
     },
-    cacheBytes: hw.system.cacheBytes ?? 0,
+    cacheBytes,
     prefillFlops(type) {
       const fact = byStandIn(m.prefillFlopsByType, type) ?? m.prefillFlopsPerSec
       return { value: fact.value, fact }

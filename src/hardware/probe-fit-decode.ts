@@ -1,6 +1,7 @@
 // Steps 1–3 of the probe fit (probe-fit.ts): attention at depth, decode overhead, per-type streaming rate and per-row
 // cost, in-cache rates. Pure.
 
+import { ratesFromFacts } from '../fit/rates.js'
 import { kvCells, type ModelGeometry } from '../fit/geometry.js'
 import { decodeEstimate } from '../fit/speed.js'
 import type { KvDepthCoefficients, MeasuredFact } from '../types.js'
@@ -11,7 +12,6 @@ import {
   MS_PER_S,
   NS_PER_MS,
   prefillPositions,
-  ratesOf,
   remainder,
   roundsOf,
   solveRounds,
@@ -91,7 +91,7 @@ export interface DecodeFitContext {
  */
 export function fitDecode(obs: ProbeObservations, geo: (id: string) => ModelGeometry, measured: Measured, ctx: DecodeFitContext): void {
   const shape = { startPos: 0, tokens: obs.decodeTokens, cells: kvCells(obs.decodeTokens), kvKey: ctx.kvKey, kvType: ctx.kvType }
-  const r0 = ratesOf(measured, ctx.cacheBytes)
+  const r0 = ratesFromFacts(measured, ctx.cacheBytes)
   const attention = (g: ModelGeometry) => decodeEstimate(g, r0, shape).attentionMs
   const gShort = geo(obs.overhead.shortId)
   const gLong = geo(obs.overhead.longId)
@@ -109,7 +109,7 @@ export function fitDecode(obs: ProbeObservations, geo: (id: string) => ModelGeom
   measured.fixedDecodeMs = fact2(base, 0, 'ms')
   measured.perLayerDecodeMs = fact2(base, 1, 'ms/layer')
 
-  const r = ratesOf(measured, ctx.cacheBytes)
+  const r = ratesFromFacts(measured, ctx.cacheBytes)
   // Overhead and attention of a decode step (everything but the weights' bytes and rows).
   const rest = (g: ModelGeometry) => {
     const e = decodeEstimate(g, r, shape)

@@ -10,12 +10,12 @@
 // Each value is solved from the median of every series, its samples from each round alone (probe-obs.ts).
 
 import { kvCells } from '../fit/geometry.js'
-import { kvKey } from '../fit/rates.js'
+import { kvKey, ratesFromFacts } from '../fit/rates.js'
 import { decodeEstimate, prefillEstimate, prefillKeptTokens } from '../fit/speed.js'
 import type { MeasuredFact } from '../types.js'
 import { factWithValue, makeFact, nonNegativeLeastSquares } from './facts.js'
 import { fitDecode, fitKvDepth, fitPrefillAttention } from './probe-fit-decode.js'
-import { AGGREGATE, at, geometryOf, MS_PER_S, NS_PER_MS, ratesOf, remainder, roundsOf, solveRounds, type Measured, type ProbeObservations, type ProbeProfiles } from './probe-obs.js'
+import { AGGREGATE, at, geometryOf, MS_PER_S, NS_PER_MS, remainder, roundsOf, solveRounds, type Measured, type ProbeObservations, type ProbeProfiles } from './probe-obs.js'
 
 export type { DepthPair, ProbeObservations, ProbeProfiles, ServerObservation } from './probe-obs.js'
 
@@ -92,7 +92,7 @@ export function fitProbeFacts(obs: ProbeObservations, profiles: ProbeProfiles, c
 
   // 4. Prefill per type: of a 512-token ubatch, what remains after attention, output row and overhead is the
   // matmuls' time = FLOPs / rate + rows × tokens × row cost; the narrow and the wide model give both unknowns.
-  const rDecode = ratesOf(measured, ctx.cacheBytes)
+  const rDecode = ratesFromFacts(measured, ctx.cacheBytes)
   const rowCosts: Record<string, MeasuredFact> = {}
   for (const [type, series] of Object.entries(obs.prefill)) {
     const models = [{ g: geo(`pf-${type}`), series }]
@@ -129,7 +129,7 @@ export function fitProbeFacts(obs: ProbeObservations, profiles: ProbeProfiles, c
   // to the dense rate, from what remains after attention, output row, overhead and the dense matmuls.
   if (obs.moe) {
     // The MoE facts are not set yet: r is the dense law.
-    const r = ratesOf(measured, ctx.cacheBytes)
+    const r = ratesFromFacts(measured, ctx.cacheBytes)
     if (profiles['moe-F16'] && obs.moe.decodeMs.length > 0) {
       const g = geo('moe-F16')
       const dense = decodeEstimate(g, r, decodeShape).totalMs

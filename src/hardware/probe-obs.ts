@@ -6,7 +6,6 @@
 // round gives the samples whose spread is the fact's noise.
 
 import { kvCells, modelGeometry, attendedPositions, type ModelGeometry } from '../fit/geometry.js'
-import { resolveRates, type Rates } from '../fit/rates.js'
 import type { HardwareProfile, ModelProfile } from '../types.js'
 import { median } from '../util/stats.js'
 
@@ -104,21 +103,6 @@ export function meanDecodePositions(depth: number, tokens: number): number {
 /** Attended positions of a one-ubatch prefill of `tokens` after `depth` (llama-bench context = depth + tokens). */
 export function prefillPositions(depth: number, tokens: number): number {
   return attendedPositions(depth + tokens - 1, kvCells(depth + tokens))
-}
-
-/** A HardwareProfile shell around facts fitted so far, so the estimator's own terms can be subtracted. */
-export function ratesOf(measured: Measured, cacheBytes: number): Rates {
-  const hw: HardwareProfile = {
-    schema_version: 1,
-    fingerprint: 'probe-fit',
-    system: { os: '', arch: '', cpuModel: '', cores: 1, threads: 1, ramTotalBytes: 0, ramAvailableBytes: 0, cacheBytes, gpus: [] },
-    llama: { commit: '', buildNumber: null, backend: 'CPU', nodeLlamaCppVersion: null, binDir: '' },
-    measured,
-    ceilings: { memoryReadBytesPerSec: null, peakFlopsPerSec: null },
-    probeSeconds: {},
-    measuredAt: '1970-01-01T00:00:00Z'
-  }
-  return resolveRates(hw)
 }
 
 export function geometryOf(profiles: ProbeProfiles): (id: string) => ModelGeometry {
