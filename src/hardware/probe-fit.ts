@@ -53,6 +53,16 @@ function emptyMeasured(seed: MeasuredFact): Measured {
   }
 }
 
+/**
+ * A two-term law (ns) evaluated at one geometry, in ms: x·a + y·b for the value and for every round's samples (a law's
+ * two coefficients are solved together per round, so their samples pair up by index).
+ */
+function lawAt([x, a]: [number, MeasuredFact], [y, b]: [number, MeasuredFact], unit: string): MeasuredFact {
+  const rounds = Math.min(a.samples.length, b.samples.length)
+  const samples = Array.from({ length: rounds }, (_, i) => (x * (a.samples[i] as number) + y * (b.samples[i] as number)) / NS_PER_MS)
+  return factWithValue((x * a.value + y * b.value) / NS_PER_MS, samples, unit)
+}
+
 /** The per-row split is kept only if rows explain at most this share of the narrow model's matmul time. */
 const MAX_ROW_SHARE = 0.5
 
@@ -72,16 +82,22 @@ export function fitProbeFacts(obs: ProbeObservations, profiles: ProbeProfiles, c
     const c = fitKvDepth(pairs, ga, gb, kvType)
     if (!c) continue
     measured.kvDepthCoefficients![k] = c
-    // For people: ms per position per layer of the first geometry under this law.
-    const perPos = ga.queryElements * c.nsPerQueryElementToken.value + ga.kvBytesPerPositionPerLayer(kvType) * c.nsPerKvByteToken.value
-    measured.kvDepthMsPerTokenPerLayer[k] = factWithValue(perPos / NS_PER_MS, [], 'ms/(position·layer), probe geometry kv-a')
+    // For people: ms per position per layer of the first geometry under this law, with its per-round noise.
+    measured.kvDepthMsPerTokenPerLayer[k] = lawAt(
+      [ga.queryElements, c.nsPerQueryElementToken],
+      [ga.kvBytesPerPositionPerLayer(kvType), c.nsPerKvByteToken],
+      'ms/(position·layer), probe geometry kv-a'
+    )
   }
   if (obs.kvPrefill) {
     const pa = fitPrefillAttention(obs.kvPrefill, ga, gb)
     measured.prefillAttentionCoefficients = pa
     if (pa) {
-      const perPos = ga.heads * pa.nsPerHeadTokenPosition.value + ga.queryElements * pa.nsPerQueryElementTokenPosition.value
-      measured.prefillDepthMsPerTokenPerLayer = factWithValue(perPos / NS_PER_MS, [], 'ms/(token·position·layer), probe geometry kv-a')
+      measured.prefillDepthMsPerTokenPerLayer = lawAt(
+        [ga.heads, pa.nsPerHeadTokenPosition],
+        [ga.queryElements, pa.nsPerQueryElementTokenPosition],
+        'ms/(token·position·layer), probe geometry kv-a'
+      )
     }
   }
 

@@ -174,6 +174,10 @@ describe('probe passes merged (the accuracy benchmark probes before every pass)'
       expect(m.decodeBandwidthByType[t]!.spread).toBeGreaterThan(0.15)
     }
     expect(fitProbeFacts(fast, profiles, ctx).decodeBandwidthByType.F16!.spread).toBeLessThan(0.05)
+    // The per-position attention figures shown to people carry the same per-round noise as the law behind them.
+    expect(m.kvDepthMsPerTokenPerLayer.f16!.samples).toHaveLength(4)
+    expect(m.kvDepthMsPerTokenPerLayer.f16!.spread).toBeGreaterThan(0.15)
+    expect(m.prefillDepthMsPerTokenPerLayer!.spread).toBeGreaterThan(0.15)
   })
 
   test('passes that measured different plans are refused, not mixed', async () => {
