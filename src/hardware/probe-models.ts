@@ -15,6 +15,7 @@
 //   moe-<TYPE>  qwen3moe: routing overhead in decode (F16) and expert-matmul efficiency in prefill per type
 //   srv-v<n>    server overheads: the same small model at two vocabulary sizes (sampling cost ∝ vocabulary)
 
+import { bitsPerWeight } from '../fit/rates.js'
 import { CACHE_FULL_HIT_SHARE } from '../fit/speed.js'
 import type { SyntheticModelSpec } from '../gguf/writer.js'
 
@@ -47,8 +48,6 @@ export const OVERHEAD_MIN_LONG_LAYERS = 4
 export const OVERHEAD_CACHE_SHARE = CACHE_FULL_HIT_SHARE
 /** The in-cache probe's working set, as a share of the caches (at most where the estimator counts full hits). */
 export const CACHED_SHARE = CACHE_FULL_HIT_SHARE
-/** Bits per weight of the smallest probe type (Q4_0/Q4_K: 4.5). */
-const SMALLEST_TYPE_BITS = 4.5
 const CONTEXT = 4096
 
 const BW_GEOMETRY = { embeddingLength: 2048, feedForwardLength: 6144, heads: 16, kvHeads: 4, vocabSize: 4096 } as const
@@ -117,8 +116,10 @@ export function probePlan(d: DeviceSize, opts: PlanOptions = {}): ProbePlan {
   const types = opts.types ?? PROBE_WEIGHT_TYPES
   const cacheBytes = d.cacheBytes > 0 ? d.cacheBytes : DEFAULT_CACHE_BYTES
   const target = bandwidthTargetBytes(d, opts.cacheMultiple)
-  const layerBytesSmallest = (llamaLayerParams(BW_GEOMETRY) * SMALLEST_TYPE_BITS) / 8
-  // The F16 source is 16/4.5 times the smallest type; keep the whole set within a share of available RAM.
+  // Sized so the smallest type measured (fewest bits per weight) still streams from memory.
+  const smallestBits = Math.min(...types.map(bitsPerWeight))
+  const layerBytesSmallest = (llamaLayerParams(BW_GEOMETRY) * smallestBits) / 8
+  // The F16 source is 16/smallestBits times the smallest type; keep the whole set within a share of available RAM.
   const ramCapLayers = Math.floor((d.ramAvailableBytes * PROBE_RAM_SHARE) / (llamaLayerParams(BW_GEOMETRY) * 2))
   const bwLayers = Math.max(MIN_BW_LAYERS, Math.min(Math.ceil(target / layerBytesSmallest), Math.max(MIN_BW_LAYERS, ramCapLayers)))
   const bwSource = spec({ ...BW_GEOMETRY, layers: bwLayers })

@@ -159,6 +159,17 @@ describe('probe plan', () => {
     expect(new Set(ovh.map((m) => JSON.stringify(m.source))).size).toBe(1)
   })
 
+  test('the bandwidth models are sized from the smallest type measured, so each of them streams from memory', () => {
+    const bytesOf = (plan: ReturnType<typeof probePlan>, type: string, bits: number) => {
+      const bw = plan.models.find((m) => m.id === `bw-${type}`)!
+      return (bw.source.layers * llamaLayerParams(bw.source) * bits) / 8
+    }
+    // Measuring F16 and Q8_0 only: the 8.5-bit Q8_0 model is the one that must exceed the caches, and needs fewer layers.
+    const floats = probePlan(cpu, { types: ['F16', 'Q8_0'] })
+    expect(bytesOf(floats, 'Q8_0', 8.5)).toBeGreaterThanOrEqual(BW_CACHE_MULTIPLE * cpu.cacheBytes)
+    expect(floats.models.find((m) => m.id === 'bw-Q8_0')!.source.layers).toBeLessThan(probePlan(cpu).models.find((m) => m.id === 'bw-Q8_0')!.source.layers)
+  })
+
   test('sizes scale with the caches, and with VRAM on a GPU (bounded)', () => {
     const small = probePlan({ ...cpu, cacheBytes: 8 * MiB }).models.find((m) => m.id === 'bw-F16')!.source.layers
     const big = probePlan({ ...cpu, cacheBytes: 256 * MiB }).models.find((m) => m.id === 'bw-F16')!.source.layers
