@@ -31484,7 +31484,9 @@ function standInType(type, measured) {
 }
 var scalar = (f, fallback = 0) => f && Number.isFinite(f.value) ? { value: f.value, spread: f.spread } : { value: fallback, spread: 0 };
 function resolveRates(hw) {
-  const m2 = hw.measured;
+  return ratesFromFacts(hw.measured, hw.system.cacheBytes ?? 0);
+}
+function ratesFromFacts(m2, cacheBytes) {
   const kvCoefs = m2.kvDepthCoefficients ?? {};
   const cachedByType = m2.decodeCachedBandwidthByType ?? {};
   const cachedTypes = Object.keys(cachedByType);
@@ -31511,7 +31513,7 @@ function resolveRates(hw) {
       if (!fact || !base || !(base.value > 0)) return memory;
       return { value: t === type ? fact.value : memory.value * (fact.value / base.value), fact };
     },
-    cacheBytes: hw.system.cacheBytes ?? 0,
+    cacheBytes,
     prefillFlops(type) {
       const fact = byStandIn(m2.prefillFlopsByType, type) ?? m2.prefillFlopsPerSec;
       return { value: fact.value, fact };
@@ -32165,19 +32167,6 @@ function meanDecodePositions(depth, tokens) {
 function prefillPositions(depth, tokens) {
   return attendedPositions(depth + tokens - 1, kvCells(depth + tokens));
 }
-function ratesOf(measured, cacheBytes) {
-  const hw = {
-    schema_version: 1,
-    fingerprint: "probe-fit",
-    system: { os: "", arch: "", cpuModel: "", cores: 1, threads: 1, ramTotalBytes: 0, ramAvailableBytes: 0, cacheBytes, gpus: [] },
-    llama: { commit: "", buildNumber: null, backend: "CPU", nodeLlamaCppVersion: null, binDir: "" },
-    measured,
-    ceilings: { memoryReadBytesPerSec: null, peakFlopsPerSec: null },
-    probeSeconds: {},
-    measuredAt: "1970-01-01T00:00:00Z"
-  };
-  return resolveRates(hw);
-}
 function geometryOf(profiles) {
   return (id) => {
     const p = profiles[id];
@@ -32270,7 +32259,7 @@ function fitPrefillAttention(pairs, ga, gb) {
 }
 function fitDecode(obs, geo, measured, ctx) {
   const shape = { startPos: 0, tokens: obs.decodeTokens, cells: kvCells(obs.decodeTokens), kvKey: ctx.kvKey, kvType: ctx.kvType };
-  const r0 = ratesOf(measured, ctx.cacheBytes);
+  const r0 = ratesFromFacts(measured, ctx.cacheBytes);
   const attention = (g) => decodeEstimate(g, r0, shape).attentionMs;
   const gShort = geo(obs.overhead.shortId);
   const gLong = geo(obs.overhead.longId);
@@ -32288,7 +32277,7 @@ function fitDecode(obs, geo, measured, ctx) {
   );
   measured.fixedDecodeMs = fact2(base, 0, "ms");
   measured.perLayerDecodeMs = fact2(base, 1, "ms/layer");
-  const r = ratesOf(measured, ctx.cacheBytes);
+  const r = ratesFromFacts(measured, ctx.cacheBytes);
   const rest = (g) => {
     const e = decodeEstimate(g, r, shape);
     return e.overheadMs + e.attentionMs;
@@ -32361,6 +32350,11 @@ function emptyMeasured(seed) {
     serverFirstTokenOverheadMs: null
   };
 }
+function lawAt([x, a2], [y, b], unit) {
+  const rounds = Math.min(a2.samples.length, b.samples.length);
+  const samples = Array.from({ length: rounds }, (_, i2) => (x * a2.samples[i2] + y * b.samples[i2]) / NS_PER_MS2);
+  return factWithValue((x * a2.value + y * b.value) / NS_PER_MS2, samples, unit);
+}
 var MAX_ROW_SHARE = 0.5;
 function fitProbeFacts(obs, profiles, ctx) {
   const geo = geometryOf(profiles);
@@ -32375,21 +32369,27 @@ function fitProbeFacts(obs, profiles, ctx) {
     const c3 = fitKvDepth(pairs, ga, gb, kvType);
     if (!c3) continue;
     measured.kvDepthCoefficients[k] = c3;
-    const perPos = ga.queryElements * c3.nsPerQueryElementToken.value + ga.kvBytesPerPositionPerLayer(kvType) * c3.nsPerKvByteToken.value;
-    measured.kvDepthMsPerTokenPerLayer[k] = factWithValue(perPos / NS_PER_MS2, [], "ms/(position\xB7layer), probe geometry kv-a");
+    measured.kvDepthMsPerTokenPerLayer[k] = lawAt(
+      [ga.queryElements, c3.nsPerQueryElementToken],
+      [ga.kvBytesPerPositionPerLayer(kvType), c3.nsPerKvByteToken],
+      "ms/(position\xB7layer), probe geometry kv-a"
+    );
   }
   if (obs.kvPrefill) {
     const pa = fitPrefillAttention(obs.kvPrefill, ga, gb);
     measured.prefillAttentionCoefficients = pa;
     if (pa) {
-      const perPos = ga.heads * pa.nsPerHeadTokenPosition.value + ga.queryElements * pa.nsPerQueryElementTokenPosition.value;
-      measured.prefillDepthMsPerTokenPerLayer = factWithValue(perPos / NS_PER_MS2, [], "ms/(token\xB7position\xB7layer), probe geometry kv-a");
+      measured.prefillDepthMsPerTokenPerLayer = lawAt(
+        [ga.heads, pa.nsPerHeadTokenPosition],
+        [ga.queryElements, pa.nsPerQueryElementTokenPosition],
+        "ms/(token\xB7position\xB7layer), probe geometry kv-a"
+      );
     }
   }
   fitDecode(obs, geo, measured, { kvKey: key, kvType: ctx.kvType, cacheBytes: ctx.cacheBytes });
   const decodeShape = { startPos: 0, tokens: obs.decodeTokens, cells: kvCells(obs.decodeTokens), kvKey: key, kvType: ctx.kvType };
   const prefillShape = { startPos: 0, tokens: obs.prefillTokens, ubatch: obs.prefillTokens, cells: kvCells(obs.prefillTokens), outputs: 1 };
-  const rDecode = ratesOf(measured, ctx.cacheBytes);
+  const rDecode = ratesFromFacts(measured, ctx.cacheBytes);
   const rowCosts = {};
   for (const [type, series] of Object.entries(obs.prefill)) {
     const models = [{ g: geo(`pf-${type}`), series }];
@@ -32420,7 +32420,7 @@ function fitProbeFacts(obs, profiles, ctx) {
   if (!bestPrefill) throw new Error("probe fit: no prefill rate could be solved from the prefill observations");
   measured.prefillFlopsPerSec = bestPrefill;
   if (obs.moe) {
-    const r = ratesOf(measured, ctx.cacheBytes);
+    const r = ratesFromFacts(measured, ctx.cacheBytes);
     if (profiles["moe-F16"] && obs.moe.decodeMs.length > 0) {
       const g = geo("moe-F16");
       const dense = decodeEstimate(g, r, decodeShape).totalMs;
@@ -32483,7 +32483,6 @@ var OVERHEAD_LAYERS = [2, 16];
 var OVERHEAD_MIN_LONG_LAYERS = 4;
 var OVERHEAD_CACHE_SHARE = CACHE_FULL_HIT_SHARE;
 var CACHED_SHARE = CACHE_FULL_HIT_SHARE;
-var SMALLEST_TYPE_BITS = 4.5;
 var CONTEXT = 4096;
 var BW_GEOMETRY = { embeddingLength: 2048, feedForwardLength: 6144, heads: 16, kvHeads: 4, vocabSize: 4096 };
 var BWN_GEOMETRY = { embeddingLength: 512, feedForwardLength: 1536, heads: 8, kvHeads: 2, vocabSize: 4096 };
@@ -32508,7 +32507,8 @@ function probePlan(d, opts = {}) {
   const types = opts.types ?? PROBE_WEIGHT_TYPES;
   const cacheBytes = d.cacheBytes > 0 ? d.cacheBytes : DEFAULT_CACHE_BYTES;
   const target = bandwidthTargetBytes(d, opts.cacheMultiple);
-  const layerBytesSmallest = llamaLayerParams(BW_GEOMETRY) * SMALLEST_TYPE_BITS / 8;
+  const smallestBits = Math.min(...types.map(bitsPerWeight));
+  const layerBytesSmallest = llamaLayerParams(BW_GEOMETRY) * smallestBits / 8;
   const ramCapLayers = Math.floor(d.ramAvailableBytes * PROBE_RAM_SHARE / (llamaLayerParams(BW_GEOMETRY) * 2));
   const bwLayers = Math.max(MIN_BW_LAYERS, Math.min(Math.ceil(target / layerBytesSmallest), Math.max(MIN_BW_LAYERS, ramCapLayers)));
   const bwSource = spec({ ...BW_GEOMETRY, layers: bwLayers });
