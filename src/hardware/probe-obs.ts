@@ -113,62 +113,31 @@ export function geometryOf(profiles: ProbeProfiles): (id: string) => ModelGeomet
   }
 }
 
-/** Two series maps as one: each key's rounds, `a`'s then `b`'s. */
-function concatSeries(a: Readonly<Record<string, number[]>>, b: Readonly<Record<string, number[]>>): Record<string, number[]> {
-  const out: Record<string, number[]> = {}
-  for (const k of [...new Set([...Object.keys(a), ...Object.keys(b)])].sort()) out[k] = [...(a[k] ?? []), ...(b[k] ?? [])]
-  return out
-}
-
-function concatPair(a: DepthPair, b: DepthPair, what: string): DepthPair {
-  if (a.shallowDepth !== b.shallowDepth || a.deepDepth !== b.deepDepth || a.tokens !== b.tokens) {
-    throw new Error(`probe: ${what}: passes measured different depths or tokens`)
-  }
-  return { ...a, shallowMs: [...a.shallowMs, ...b.shallowMs], deepMs: [...a.deepMs, ...b.deepMs] }
-}
-
 /**
- * Two passes of the probe as one: every series holds the rounds of both, so a fact is solved from the median over
- * all of them and its spread covers both. The passes must have measured the same plan (same models, shapes).
+ * Two passes of the probe as one: every timing series (an array of numbers) holds the rounds of both, `a`'s then
+ * `b`'s, so a fact is solved from the median over all of them and its spread covers both. Everything else (model
+ * ids, depths, token counts, vocabularies, which parts and types were measured) must be the same in both passes, the
+ * same plan: a difference is refused with its path, never mixed.
  */
 export function mergeObservations(a: ProbeObservations, b: ProbeObservations): ProbeObservations {
-  if (a.decodeTokens !== b.decodeTokens || a.prefillTokens !== b.prefillTokens) throw new Error('probe: passes measured different token counts')
-  if (a.overhead.shortId !== b.overhead.shortId || a.overhead.longId !== b.overhead.longId) throw new Error('probe: passes measured different overhead models')
-  const kvDecode: ProbeObservations['kvDecode'] = {}
-  for (const key of [...new Set([...Object.keys(a.kvDecode), ...Object.keys(b.kvDecode)])].sort()) {
-    const x = a.kvDecode[key]
-    const y = b.kvDecode[key]
-    kvDecode[key] = x && y ? { a: concatPair(x.a, y.a, `kv ${key} a`), b: concatPair(x.b, y.b, `kv ${key} b`) } : (x ?? y)!
+  return mergeValue(a, b, 'observations') as ProbeObservations
+}
+
+const isNumbers = (xs: readonly unknown[]): boolean => xs.every((x) => typeof x === 'number')
+const isRecord = (x: unknown): x is Record<string, unknown> => typeof x === 'object' && x !== null && !Array.isArray(x)
+
+function mergeValue(a: unknown, b: unknown, path: string): unknown {
+  const differs = (): Error => new Error(`probe: passes measured different plans (at ${path})`)
+  if (Array.isArray(a) && Array.isArray(b)) {
+    if (isNumbers(a) && isNumbers(b)) return [...a, ...b]
+    if (a.length !== b.length) throw differs()
+    return a.map((x, i) => mergeValue(x, b[i], `${path}[${i}]`))
   }
-  const kvPrefill =
-    a.kvPrefill && b.kvPrefill ? { a: concatPair(a.kvPrefill.a, b.kvPrefill.a, 'kv prefill a'), b: concatPair(a.kvPrefill.b, b.kvPrefill.b, 'kv prefill b') } : (a.kvPrefill ?? b.kvPrefill)
-  const moe = a.moe && b.moe ? { decodeMs: [...a.moe.decodeMs, ...b.moe.decodeMs], prefillMsByType: concatSeries(a.moe.prefillMsByType, b.moe.prefillMsByType) } : (a.moe ?? b.moe)
-  const server: ServerObservation[] = a.server.map((s) => {
-    const t = b.server.find((o) => o.vocab === s.vocab)
-    if (!t) return s
-    return {
-      vocab: s.vocab,
-      serverDecodeMs: [...s.serverDecodeMs, ...t.serverDecodeMs],
-      benchDecodeMs: [...s.benchDecodeMs, ...t.benchDecodeMs],
-      serverPromptMs: [...s.serverPromptMs, ...t.serverPromptMs],
-      benchPromptMs: [...s.benchPromptMs, ...t.benchPromptMs],
-      unattributedMs: [...s.unattributedMs, ...t.unattributedMs]
-    }
-  })
-  for (const t of b.server) if (!a.server.some((s) => s.vocab === t.vocab)) server.push(t)
-  const merged: ProbeObservations = {
-    decodeTokens: a.decodeTokens,
-    bandwidth: concatSeries(a.bandwidth, b.bandwidth),
-    prefillTokens: a.prefillTokens,
-    prefill: concatSeries(a.prefill, b.prefill),
-    overhead: { ...a.overhead, shortMs: [...a.overhead.shortMs, ...b.overhead.shortMs], longMs: [...a.overhead.longMs, ...b.overhead.longMs] },
-    cached: concatSeries(a.cached, b.cached),
-    kvDecode,
-    kvPrefill,
-    moe,
-    server
+  if (isRecord(a) && isRecord(b)) {
+    const keys = Object.keys(a).sort()
+    if (keys.join('\n') !== Object.keys(b).sort().join('\n')) throw differs()
+    return Object.fromEntries(keys.map((k) => [k, mergeValue(a[k], b[k], `${path}.${k}`)]))
   }
-  if (a.bandwidthNarrow || b.bandwidthNarrow) merged.bandwidthNarrow = concatSeries(a.bandwidthNarrow ?? {}, b.bandwidthNarrow ?? {})
-  if (a.prefillWide || b.prefillWide) merged.prefillWide = concatSeries(a.prefillWide ?? {}, b.prefillWide ?? {})
-  return merged
+  if (a !== b) throw differs()
+  return a
 }

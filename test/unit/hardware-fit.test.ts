@@ -183,9 +183,9 @@ describe('probe passes merged (the accuracy benchmark probes before every pass)'
   test('passes that measured different plans are refused, not mixed', async () => {
     const cache = 34 * MiB
     const obs = observe(truth(cache), await probeProfiles(cache))
-    expect(() => mergeObservations(obs, { ...obs, overhead: { ...obs.overhead, longId: 'ovh-L99' } })).toThrow(/different overhead models/)
+    expect(() => mergeObservations(obs, { ...obs, overhead: { ...obs.overhead, longId: 'ovh-L99' } })).toThrow(/different plans \(at observations\.overhead\.longId\)/)
     const kv = obs.kvDecode.f16!
-    expect(() => mergeObservations(obs, { ...obs, kvDecode: { f16: { ...kv, a: { ...kv.a, deepDepth: 1024 } } } })).toThrow(/kv f16 a: passes measured different depths/)
+    expect(() => mergeObservations(obs, { ...obs, kvDecode: { f16: { ...kv, a: { ...kv.a, deepDepth: 1024 } } } })).toThrow(/different plans \(at observations\.kvDecode\.f16\.a\.deepDepth\)/)
   })
 })
 
