@@ -9,6 +9,7 @@ import { defaultWorkload } from '../bench/workload.js'
 import { predict } from '../fit/predict.js'
 import { profileFile } from '../gguf/index.js'
 import { probeHardware } from '../hardware/probe.js'
+import { formatValue } from '../report/view.js'
 import { synthesize } from '../synth/synth.js'
 import { SCENARIO_IDS, SCENARIO_UNITS, type HardwareProfile, type ModelProfile, type ModelRun, type Workload } from '../types.js'
 import { writeFileAtomic } from '../util/fs.js'
@@ -63,10 +64,7 @@ interface BenchModel {
 
 /** What one pass observed of a model, for the progress log (the predictions come after the last pass). */
 function observedLine(ref: string, run: ModelRun): string {
-  const parts = SCENARIO_IDS.map((s) => {
-    const o = run.observations.find((x) => x.scenario === s)
-    return `${s} ${o?.observed === null || o?.observed === undefined ? '—' : `${Number(o.observed.toPrecision(4))} ${SCENARIO_UNITS[s]}`}`
-  })
+  const parts = SCENARIO_IDS.map((s) => `${s} ${formatValue(run.observations.find((x) => x.scenario === s)?.observed ?? null, SCENARIO_UNITS[s])}`)
   return `${ref}: observed ${parts.join(', ')}`
 }
 
