@@ -10210,14 +10210,14 @@ var require_merge = __commonJS({
       const source = resolveAliasValue(ctx, value);
       if (identity3.isSeq(source))
         for (const it of source.items)
-          mergeValue(ctx, map, it);
+          mergeValue2(ctx, map, it);
       else if (Array.isArray(source))
         for (const it of source)
-          mergeValue(ctx, map, it);
+          mergeValue2(ctx, map, it);
       else
-        mergeValue(ctx, map, source);
+        mergeValue2(ctx, map, source);
     }
-    function mergeValue(ctx, map, value) {
+    function mergeValue2(ctx, map, value) {
       const source = resolveAliasValue(ctx, value);
       if (!identity3.isMap(source))
         throw new Error("Merge sources must be maps or map aliases");
@@ -32174,56 +32174,25 @@ function geometryOf(profiles) {
     return modelGeometry(p);
   };
 }
-function concatSeries(a2, b) {
-  const out2 = {};
-  for (const k of [.../* @__PURE__ */ new Set([...Object.keys(a2), ...Object.keys(b)])].sort()) out2[k] = [...a2[k] ?? [], ...b[k] ?? []];
-  return out2;
-}
-function concatPair(a2, b, what) {
-  if (a2.shallowDepth !== b.shallowDepth || a2.deepDepth !== b.deepDepth || a2.tokens !== b.tokens) {
-    throw new Error(`probe: ${what}: passes measured different depths or tokens`);
-  }
-  return { ...a2, shallowMs: [...a2.shallowMs, ...b.shallowMs], deepMs: [...a2.deepMs, ...b.deepMs] };
-}
 function mergeObservations(a2, b) {
-  if (a2.decodeTokens !== b.decodeTokens || a2.prefillTokens !== b.prefillTokens) throw new Error("probe: passes measured different token counts");
-  if (a2.overhead.shortId !== b.overhead.shortId || a2.overhead.longId !== b.overhead.longId) throw new Error("probe: passes measured different overhead models");
-  const kvDecode = {};
-  for (const key of [.../* @__PURE__ */ new Set([...Object.keys(a2.kvDecode), ...Object.keys(b.kvDecode)])].sort()) {
-    const x = a2.kvDecode[key];
-    const y = b.kvDecode[key];
-    kvDecode[key] = x && y ? { a: concatPair(x.a, y.a, `kv ${key} a`), b: concatPair(x.b, y.b, `kv ${key} b`) } : x ?? y;
+  return mergeValue(a2, b, "observations");
+}
+var isNumbers = (xs) => xs.every((x) => typeof x === "number");
+var isRecord = (x) => typeof x === "object" && x !== null && !Array.isArray(x);
+function mergeValue(a2, b, path10) {
+  const differs = () => new Error(`probe: passes measured different plans (at ${path10})`);
+  if (Array.isArray(a2) && Array.isArray(b)) {
+    if (isNumbers(a2) && isNumbers(b)) return [...a2, ...b];
+    if (a2.length !== b.length) throw differs();
+    return a2.map((x, i2) => mergeValue(x, b[i2], `${path10}[${i2}]`));
   }
-  const kvPrefill = a2.kvPrefill && b.kvPrefill ? { a: concatPair(a2.kvPrefill.a, b.kvPrefill.a, "kv prefill a"), b: concatPair(a2.kvPrefill.b, b.kvPrefill.b, "kv prefill b") } : a2.kvPrefill ?? b.kvPrefill;
-  const moe = a2.moe && b.moe ? { decodeMs: [...a2.moe.decodeMs, ...b.moe.decodeMs], prefillMsByType: concatSeries(a2.moe.prefillMsByType, b.moe.prefillMsByType) } : a2.moe ?? b.moe;
-  const server = a2.server.map((s) => {
-    const t = b.server.find((o2) => o2.vocab === s.vocab);
-    if (!t) return s;
-    return {
-      vocab: s.vocab,
-      serverDecodeMs: [...s.serverDecodeMs, ...t.serverDecodeMs],
-      benchDecodeMs: [...s.benchDecodeMs, ...t.benchDecodeMs],
-      serverPromptMs: [...s.serverPromptMs, ...t.serverPromptMs],
-      benchPromptMs: [...s.benchPromptMs, ...t.benchPromptMs],
-      unattributedMs: [...s.unattributedMs, ...t.unattributedMs]
-    };
-  });
-  for (const t of b.server) if (!a2.server.some((s) => s.vocab === t.vocab)) server.push(t);
-  const merged = {
-    decodeTokens: a2.decodeTokens,
-    bandwidth: concatSeries(a2.bandwidth, b.bandwidth),
-    prefillTokens: a2.prefillTokens,
-    prefill: concatSeries(a2.prefill, b.prefill),
-    overhead: { ...a2.overhead, shortMs: [...a2.overhead.shortMs, ...b.overhead.shortMs], longMs: [...a2.overhead.longMs, ...b.overhead.longMs] },
-    cached: concatSeries(a2.cached, b.cached),
-    kvDecode,
-    kvPrefill,
-    moe,
-    server
-  };
-  if (a2.bandwidthNarrow || b.bandwidthNarrow) merged.bandwidthNarrow = concatSeries(a2.bandwidthNarrow ?? {}, b.bandwidthNarrow ?? {});
-  if (a2.prefillWide || b.prefillWide) merged.prefillWide = concatSeries(a2.prefillWide ?? {}, b.prefillWide ?? {});
-  return merged;
+  if (isRecord(a2) && isRecord(b)) {
+    const keys = Object.keys(a2).sort();
+    if (keys.join("\n") !== Object.keys(b).sort().join("\n")) throw differs();
+    return Object.fromEntries(keys.map((k) => [k, mergeValue(a2[k], b[k], `${path10}.${k}`)]));
+  }
+  if (a2 !== b) throw differs();
+  return a2;
 }
 
 // src/hardware/probe-fit-decode.ts
@@ -35936,10 +35905,7 @@ function shortRef(ref) {
 // src/accuracy/benchmark.ts
 var DEFAULT_PASSES = 3;
 function observedLine(ref, run2) {
-  const parts = SCENARIO_IDS.map((s) => {
-    const o2 = run2.observations.find((x) => x.scenario === s);
-    return `${s} ${o2?.observed === null || o2?.observed === void 0 ? "\u2014" : `${Number(o2.observed.toPrecision(4))} ${SCENARIO_UNITS[s]}`}`;
-  });
+  const parts = SCENARIO_IDS.map((s) => `${s} ${formatValue2(run2.observations.find((x) => x.scenario === s)?.observed ?? null, SCENARIO_UNITS[s])}`);
   return `${ref}: observed ${parts.join(", ")}`;
 }
 async function runAccuracyBenchmark(opts) {
