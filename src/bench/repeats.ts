@@ -1,7 +1,7 @@
 // Repeat statistics and the adaptive repeat rule. Pure: samples and times come in as data (or through an injected
 // clock), so every stopping decision is unit-testable.
 //
-// The rule (after the reference system, REFERENCE.md): warm-up runs are discarded; then at least `min` measured
+// The rule (after the reference system): warm-up runs are discarded; then at least `min` measured
 // runs; spread = (max − min) / median; one outlier may be dropped when that alone brings the spread to the target
 // or under; stop as soon as the spread is at or under the target, at `max` runs, or when the next run would
 // overrun the time budget (estimated from the slowest run so far). `min` runs are always made: fewer samples would

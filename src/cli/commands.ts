@@ -8,11 +8,19 @@ const hardware = { type: 'string', value: 'FILE', help: 'hardware.json from `pro
 export const COMMANDS: Record<string, CommandSpec> = {
   'setup-llama': {
     name: 'setup-llama',
-    usage: 'model-fit-gate setup-llama [--dir D]',
+    usage: 'model-fit-gate setup-llama [--dir D] [--source DIR]',
     summary:
-      'Build llama-bench, llama-server and llama-quantize from the llama.cpp source bundled in the pinned node-llama-cpp ' +
-      '(CUDA when nvcc and an NVIDIA GPU are present, Metal on macOS, else CPU). Cached by commit and backend; prints the bin dir last.',
-    flags: { dir: { type: 'string', value: 'DIR', help: 'cache dir (else MODEL_FIT_GATE_CACHE, else the XDG cache)' } },
+      'Build llama-bench, llama-server and llama-quantize (CUDA when nvcc and an NVIDIA GPU are present, Metal on macOS, else CPU) ' +
+      'from the llama.cpp source bundled in the pinned node-llama-cpp, or from a local source tree with --source (no registry access needed). ' +
+      'Cached by commit, backend and cmake flags; prints the bin dir last.',
+    flags: {
+      dir: { type: 'string', value: 'DIR', help: 'cache dir (else MODEL_FIT_GATE_CACHE, else the XDG cache)' },
+      source: {
+        type: 'string',
+        value: 'DIR',
+        help: 'build this llama.cpp source tree (else MODEL_FIT_GATE_LLAMA_SOURCE); its commit from git, else from DIR/.llama-commit'
+      }
+    },
     positionals: { min: 0, max: 0, name: '' }
   },
   synth: {

@@ -61,8 +61,9 @@ function workloadFromFlags(args: ParsedArgs): Partial<Workload> {
 
 const handlers: Record<string, Handler> = {
   async 'setup-llama'(args) {
-    const build = await setupLlama({ dir: str(args.values.dir), log })
-    log(`llama.cpp ${build.commit.slice(0, 7)} (${build.backend}, node-llama-cpp ${build.nodeLlamaCppVersion})`)
+    const build = await setupLlama({ dir: str(args.values.dir), source: str(args.values.source), log })
+    const from = build.source ? `source ${build.source}` : `node-llama-cpp ${build.nodeLlamaCppVersion}`
+    log(`llama.cpp ${build.commit.slice(0, 7)} (${build.backend}, ${from})`)
     out(build.binDir)
     return EXIT_OK
   },
@@ -190,7 +191,7 @@ const handlers: Record<string, Handler> = {
   }
 }
 
-/** Runs one CLI command; returns the exit code (DESIGN.md: 0 done/passed, 1 gate failed, 2 invalid input). */
+/** Runs one CLI command; returns the exit code (0 done/passed, 1 gate failed, 2 invalid input). */
 export async function main(argv: string[]): Promise<number> {
   const [command, ...rest] = argv
   if (!command || command === '--help' || command === '-h' || command === 'help') {

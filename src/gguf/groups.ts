@@ -1,4 +1,4 @@
-// Tensor groups by name, first match wins (the reference system's rules, REFERENCE.md), with three refinements:
+// Tensor groups by name, first match wins (the reference system's rules), with three refinements:
 // shared experts (`*_shexp`) are read every token so they get their own group instead of counting as routed
 // experts; recurrent/SSM mixers (`ssm_*`, RWKV `time_mix_*`, LFM2 `shortconv.*`) are their own group; and the
 // embedding/output names are anchored so `token_embd_norm` and `blk.N.attn_output` land where they belong.

@@ -4,17 +4,30 @@ import { execa } from 'execa'
 export type LlamaBackend = 'cpu' | 'cuda' | 'metal'
 export const LLAMA_BACKENDS: readonly LlamaBackend[] = ['cpu', 'cuda', 'metal']
 
-/** cmake flags per backend. Everything backend-specific stays here; the rest of the code is backend-neutral. */
-export function cmakeFlagsFor(backend: LlamaBackend): string[] {
+/** C/C++ compiler flags that keep ggml's AMX kernels out of an x86-64 build (see cmakeFlagsFor). */
+export const NO_AMX_FLAGS = '-mno-amx-tile -mno-amx-int8 -mno-amx-bf16'
+
+/**
+ * cmake flags per backend and host CPU architecture (`process.arch`). Everything backend-specific stays here; the
+ * rest of the code is backend-neutral. Each flag is one argv element (no shell): `-DCMAKE_C_FLAGS=-mno-a -mno-b`.
+ */
+export function cmakeFlagsFor(backend: LlamaBackend, arch: string): string[] {
   const common = [
     '-DCMAKE_BUILD_TYPE=Release',
     '-DBUILD_SHARED_LIBS=OFF',
     '-DLLAMA_CURL=OFF',
+    // The server's web UI is never used here, and provisioning it downloads from Hugging Face at build time.
+    '-DLLAMA_USE_PREBUILT_UI=OFF',
     '-DLLAMA_BUILD_TESTS=OFF',
     '-DLLAMA_BUILD_EXAMPLES=OFF',
     '-DLLAMA_BUILD_TOOLS=ON',
     '-DLLAMA_BUILD_SERVER=ON'
   ]
+  if (arch === 'x64') {
+    // -march=native compiles ggml-cpu's AMX kernels where the CPU has AMX, and they crash (SIGSEGV) in prompt processing
+    // on AMX Xeons at this commit (ggml-org/llama.cpp#20824); that crash, not AMX's weight repacking, is why they are off.
+    common.push(`-DCMAKE_C_FLAGS=${NO_AMX_FLAGS}`, `-DCMAKE_CXX_FLAGS=${NO_AMX_FLAGS}`)
+  }
   switch (backend) {
     case 'cuda':
       // Native arch: build for the GPU on this runner only (minutes instead of an hour for all archs).

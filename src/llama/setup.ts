@@ -1,14 +1,25 @@
 import { existsSync } from 'node:fs'
-import { mkdir, mkdtemp, readFile, rm } from 'node:fs/promises'
-import { cpus, homedir, tmpdir } from 'node:os'
-import { join } from 'node:path'
+import { mkdir, mkdtemp, readFile, realpath, rm } from 'node:fs/promises'
+import { availableParallelism, homedir, tmpdir } from 'node:os'
+import { join, resolve } from 'node:path'
 import { execa } from 'execa'
 import lockfile from 'proper-lockfile'
+import { InputError } from '../util/errors.js'
 import { writeFileAtomic } from '../util/fs.js'
 import { stableStringify } from '../util/json.js'
 import { chooseBackend, cmakeFlagsFor, probeBackend, type LlamaBackend } from './backend.js'
+import {
+  buildDirPath,
+  COMMIT_FILE,
+  commitFileFlags,
+  generatorArgs,
+  parseCommitFile,
+  pointerPath,
+  staleBuildDirReason,
+  type LlamaOrigin
+} from './build-plan.js'
 
-/** The node-llama-cpp release whose bundled llama.cpp source we build (REFERENCE.md: commit de3ff81). */
+/** The node-llama-cpp release whose bundled llama.cpp source we build (llama.cpp commit de3ff81). */
 export const NODE_LLAMA_CPP_VERSION = '3.22.1'
 export const LLAMA_TOOLS = ['llama-bench', 'llama-server', 'llama-quantize'] as const
 /** A build holds the lock for minutes; a holder that stopped refreshing it for this long is dead. */
@@ -20,7 +31,10 @@ export interface LlamaBuild {
   binDir: string
   commit: string
   backend: LlamaBackend
-  nodeLlamaCppVersion: string
+  /** null when built from a local source tree (`--source`). */
+  nodeLlamaCppVersion: string | null
+  /** The local source tree it was built from; null for node-llama-cpp's bundled source. */
+  source: string | null
   cmakeFlags: string[]
 }
 
@@ -71,6 +85,50 @@ async function fetchSource(srcDir: string, log: (l: string) => void): Promise<st
   return (await run('git', ['-C', srcDir, 'rev-parse', 'HEAD'])).trim()
 }
 
+/**
+ * The commit of a local llama.cpp source tree: `git rev-parse HEAD` when DIR is a git checkout (DIR itself, not a
+ * folder inside some other repository), else the first line of DIR/.llama-commit. `fromFile` says which.
+ */
+export async function readSourceCommit(dir: string, name = '--source'): Promise<{ commit: string; fromFile: boolean }> {
+  if (!existsSync(join(dir, 'CMakeLists.txt'))) throw new InputError(name, null, `${dir} is not a llama.cpp source tree (no CMakeLists.txt)`)
+  if (existsSync(join(dir, '.git'))) {
+    const r = await execa('git', ['-C', dir, 'rev-parse', 'HEAD'], { reject: false })
+    if (r.exitCode !== 0) throw new InputError(name, null, `${dir}: \`git rev-parse HEAD\` failed: ${String(r.stderr).trim()}`)
+    return { commit: String(r.stdout).trim(), fromFile: false }
+  }
+  const file = join(dir, COMMIT_FILE)
+  if (!existsSync(file)) {
+    throw new InputError(name, null, `${dir} has no commit: it is not a git checkout and has no ${COMMIT_FILE} file (one line: the commit)`)
+  }
+  try {
+    return { commit: parseCommitFile(await readFile(file, 'utf8'), dir), fromFile: true }
+  } catch (err) {
+    throw new InputError(name, null, (err as Error).message)
+  }
+}
+
+async function hasNinja(): Promise<boolean> {
+  try {
+    return (await execa('ninja', ['--version'], { reject: false, timeout: 10_000 })).exitCode === 0
+  } catch {
+    return false
+  }
+}
+
+/** cmake refuses to configure a build dir made for another source dir or generator: start that one afresh. */
+async function clearStaleBuildDir(srcDir: string, buildDir: string, generator: string[], log: (l: string) => void): Promise<void> {
+  let cacheText: string
+  try {
+    cacheText = await readFile(join(buildDir, 'CMakeCache.txt'), 'utf8')
+  } catch {
+    return
+  }
+  const why = staleBuildDirReason(cacheText, srcDir, generator[1] ?? null)
+  if (!why) return
+  log(`setup-llama: removing ${buildDir}: ${why}`)
+  await rm(buildDir, { recursive: true, force: true })
+}
+
 async function cmakeBuild(
   srcDir: string,
   buildDir: string,
@@ -78,9 +136,13 @@ async function cmakeBuild(
   env: NodeJS.ProcessEnv,
   log: (l: string) => void
 ): Promise<void> {
-  log(`setup-llama: cmake ${flags.join(' ')}`)
-  await run('cmake', ['-S', srcDir, '-B', buildDir, ...flags], { env })
-  const jobs = String(Math.max(1, cpus().length))
+  const generator = generatorArgs(await hasNinja(), env)
+  await clearStaleBuildDir(srcDir, buildDir, generator, log)
+  log(`setup-llama: cmake ${[...generator, ...flags].join(' ')}`)
+  await run('cmake', ['-S', srcDir, '-B', buildDir, ...generator, ...flags], { env })
+  // Every core the process may use (cgroup and affinity limits included); the build is CPU-bound.
+  const jobs = String(Math.max(1, availableParallelism()))
+  log(`setup-llama: building with ${jobs} jobs${generator.length ? ` (${generator[1]})` : ''}`)
   const child = execa('cmake', ['--build', buildDir, '--config', 'Release', '-j', jobs, '--target', ...LLAMA_TOOLS], {
     env,
     reject: false,
@@ -90,8 +152,12 @@ async function cmakeBuild(
   let last = 0
   let lastPct = ''
   child.all?.on('data', (chunk: Buffer) => {
-    const m = /\[\s*(\d+)%\]/.exec(String(chunk))
-    if (m) lastPct = m[1] as string
+    // make prints "[ 42%]", ninja "[123/456]"; a chunk may hold many lines: the last one counts.
+    const text = String(chunk)
+    const pct = [...text.matchAll(/\[\s*(\d+)%\]/g)].pop()
+    const frac = [...text.matchAll(/\[(\d+)\/(\d+)\]/g)].pop()
+    if (pct) lastPct = pct[1] as string
+    else if (frac) lastPct = String(Math.floor((100 * Number(frac[1])) / Math.max(1, Number(frac[2]))))
     const now = Date.now()
     if (lastPct && now - last >= PROGRESS_EVERY_MS) {
       last = now
@@ -105,16 +171,40 @@ async function cmakeBuild(
   }
 }
 
+/** `opts.source`, else MODEL_FIT_GATE_LLAMA_SOURCE; with the name an error about it should carry. */
+export function sourceOption(source: string | undefined, env: NodeJS.ProcessEnv): { dir: string; name: string } | null {
+  if (source) return { dir: source, name: '--source' }
+  if (env.MODEL_FIT_GATE_LLAMA_SOURCE) return { dir: env.MODEL_FIT_GATE_LLAMA_SOURCE, name: 'MODEL_FIT_GATE_LLAMA_SOURCE' }
+  return null
+}
+
+/** The local tree's real path and commit; null when none was asked for. */
+async function localSource(option: { dir: string; name: string } | null): Promise<{ dir: string; commit: string; fromFile: boolean } | null> {
+  if (!option) return null
+  const dir = await realpath(resolve(option.dir)).catch(() => {
+    throw new InputError(option.name, null, `${option.dir} does not exist`)
+  })
+  return { dir, ...(await readSourceCommit(dir, option.name)) }
+}
+
 /**
- * Builds llama-bench, llama-server and llama-quantize from the pinned llama.cpp source, cached by commit and
- * backend. Two runs that start at once serialize on a lock; the second finds the first one's build.
+ * Builds llama-bench, llama-server and llama-quantize from the pinned llama.cpp source (node-llama-cpp's bundled
+ * one, or a local tree given by `source` / MODEL_FIT_GATE_LLAMA_SOURCE), cached by commit, backend and cmake flags.
+ * Two runs that start at once serialize on a lock; the second finds the first one's build.
  */
-export async function setupLlama(opts: { dir?: string; log?: (l: string) => void; backend?: string } = {}): Promise<LlamaBuild> {
+export async function setupLlama(
+  opts: { dir?: string; log?: (l: string) => void; backend?: string; source?: string; env?: NodeJS.ProcessEnv } = {}
+): Promise<LlamaBuild> {
+  const env = opts.env ?? process.env
   const log = opts.log ?? ((l: string) => console.error(l))
-  const root = join(cacheRoot(opts.dir), 'llama.cpp')
+  const root = join(cacheRoot(opts.dir, env), 'llama.cpp')
+  // A local tree is read before anything is built or locked, so a wrong path fails at once (exit 2).
+  const local = await localSource(sourceOption(opts.source, env))
   await mkdir(root, { recursive: true })
-  const { backend, why } = chooseBackend(await probeBackend(), opts.backend ?? process.env.MODEL_FIT_GATE_BACKEND)
-  const pointer = join(root, `node-llama-cpp-${NODE_LLAMA_CPP_VERSION}-${backend}.json`)
+  const { backend, why } = chooseBackend(await probeBackend(), opts.backend ?? env.MODEL_FIT_GATE_BACKEND)
+  const origin: LlamaOrigin = local ? { kind: 'source', commit: local.commit } : { kind: 'node-llama-cpp', version: NODE_LLAMA_CPP_VERSION }
+  const flags = [...cmakeFlagsFor(backend, process.arch), ...(local?.fromFile ? commitFileFlags(local.commit) : [])]
+  const pointer = pointerPath(root, origin, backend, flags)
   const cached = await readBuildInfo(pointer)
   if (cached) return cached
 
@@ -129,18 +219,26 @@ export async function setupLlama(opts: { dir?: string; log?: (l: string) => void
     const again = await readBuildInfo(pointer)
     if (again) return again
     log(`setup-llama: backend ${backend} (${why})`)
-    const srcDir = join(root, `src-node-llama-cpp-${NODE_LLAMA_CPP_VERSION}`)
-    const commit = await fetchSource(srcDir, log)
-    const buildDir = join(root, `build-${commit.slice(0, 12)}-${backend}`)
-    const flags = cmakeFlagsFor(backend)
-    const env = { ...process.env }
-    if (backend === 'cuda' && !env.CUDACXX && existsSync('/usr/local/cuda/bin/nvcc')) env.CUDACXX = '/usr/local/cuda/bin/nvcc'
-    await cmakeBuild(srcDir, buildDir, flags, env, log)
+    let srcDir: string
+    let commit: string
+    if (local) {
+      srcDir = local.dir
+      commit = local.commit
+      log(`setup-llama: source ${srcDir} at ${commit.slice(0, 12)}${local.fromFile ? ` (from ${COMMIT_FILE})` : ''}`)
+    } else {
+      srcDir = join(root, `src-node-llama-cpp-${NODE_LLAMA_CPP_VERSION}`)
+      commit = await fetchSource(srcDir, log)
+    }
+    const buildDir = buildDirPath(root, origin, commit, backend, flags)
+    const buildEnv = { ...env }
+    if (backend === 'cuda' && !buildEnv.CUDACXX && existsSync('/usr/local/cuda/bin/nvcc')) buildEnv.CUDACXX = '/usr/local/cuda/bin/nvcc'
+    await cmakeBuild(srcDir, buildDir, flags, buildEnv, log)
     const info: LlamaBuild = {
       binDir: join(buildDir, 'bin'),
       commit,
       backend,
-      nodeLlamaCppVersion: NODE_LLAMA_CPP_VERSION,
+      nodeLlamaCppVersion: local ? null : NODE_LLAMA_CPP_VERSION,
+      source: local ? local.dir : null,
       cmakeFlags: flags
     }
     for (const t of LLAMA_TOOLS) {

@@ -14,7 +14,7 @@ export class InputError extends Error {
   }
 }
 
-/** A feature named in DESIGN.md that this build does not implement yet; also exit code 2. */
+/** A feature this build does not implement yet; also exit code 2. */
 export class NotSupportedError extends InputError {
   constructor(what: string, detail = 'is not supported yet') {
     super(what, null, detail)
