@@ -1,9 +1,9 @@
 import { describe, expect, test } from '@jest/globals'
 import { detectGpus, parseNvidiaSmiCsv, parseRocmSmiJson, parseSystemProfilerJson } from '../../src/hardware/gpu.js'
 import { parseCacheSize, parseCpuinfoModel, parseCpuList, parseLscpuCaches, parseMeminfo, parseSysctlCaches, parseVmStat, summarizeCaches, type CpuCache } from '../../src/hardware/system.js'
-import { memreadBytes, parseCeilingOutput, MEMREAD_MIN_BYTES } from '../../src/hardware/ceilings.js'
+import { cacheKnee, effectiveCacheBytes, memreadBytes, parseCeilingOutput, sweepSizes, MEMREAD_CACHE_MULTIPLE, MEMREAD_MIN_BYTES } from '../../src/hardware/ceilings.js'
 import { deviceFingerprint, type FingerprintInput } from '../../src/hardware/fingerprint.js'
-import { bandwidthTargetBytes, BW_CACHE_MULTIPLE, BW_GPU_MAX_BYTES, llamaLayerParams, probePlan } from '../../src/hardware/probe-models.js'
+import { bandwidthTargetBytes, BW_CACHE_MULTIPLE, BW_GPU_MAX_BYTES, probePlan } from '../../src/hardware/probe-models.js'
 import { leastSquares, makeFact, nonNegativeLeastSquares } from '../../src/hardware/facts.js'
 
 const MiB = 1024 * 1024
@@ -120,12 +120,50 @@ describe('macOS system facts (a Metal runner has no /proc, sysfs or lscpu)', () 
 })
 
 describe('ceilings', () => {
-  test('the C program output becomes rates; the buffer defeats the caches within RAM', () => {
-    const r = parseCeilingOutput('read 0.010000 400000000\nread 0.020000 400000000\nflops 0.5 1e11\njunk\n')
+  test('the C program output becomes rates: the fastest trial per swept size, every read pass, every FLOPS pass', () => {
+    const r = parseCeilingOutput(
+      'sweep 1048576 0.001 104857600\nsweep 1048576 0.002 104857600\nsweep 2097152 0.004 104857600\n' +
+        'read 0.010000 400000000\nread 0.020000 400000000\nflops 0.5 1e11\njunk\n'
+    )
+    expect(r.sweep).toEqual([
+      { bytes: 1048576, readBytesPerSec: 1.04858e11 }, // six significant digits, as every stored fact
+      { bytes: 2097152, readBytesPerSec: 2.62144e10 }
+    ])
     expect(r.readBytesPerSec).toEqual([4e10, 2e10])
     expect(r.flopsPerSec).toEqual([2e11])
-    expect(memreadBytes(34 * MiB, 16 * 1024 ** 3)).toBe(Math.max(MEMREAD_MIN_BYTES, 8 * 34 * MiB))
+  })
+
+  test('the memory-rate buffer is several times the reported caches, within RAM; the sweep climbs to it by √2', () => {
+    expect(memreadBytes(34 * MiB, 16 * 1024 ** 3)).toBe(Math.max(MEMREAD_MIN_BYTES, MEMREAD_CACHE_MULTIPLE * 34 * MiB))
+    expect(memreadBytes(480 * MiB, 16 * 1024 ** 3)).toBe(MEMREAD_CACHE_MULTIPLE * 480 * MiB)
     expect(memreadBytes(34 * MiB, 512 * MiB)).toBe(128 * MiB)
+    const sizes = sweepSizes(256 * MiB)
+    expect(sizes[0]).toBe(512 * 1024)
+    expect(sizes.at(-1)).toBe(256 * MiB)
+    for (let i = 1; i < sizes.length - 1; i++) expect(sizes[i]! / sizes[i - 1]!).toBeCloseTo(Math.SQRT2, 2)
+  })
+
+  // Read rates (GB/s) by size (MiB) as the sweep measured them on the two machines our developers get.
+  const sweepOf = (points: [number, number][]) => points.map(([mib, gbs]) => ({ bytes: mib * MiB, readBytesPerSec: gbs * 1e9 }))
+  const epyc = sweepOf([[1, 248], [8, 187], [16, 178], [22.6, 131], [32, 97], [45.3, 71], [64, 62.8], [90.5, 56.6], [128, 54.3], [256, 51.8], [1024, 50.4]])
+  const xeon = sweepOf([[1, 107], [16, 57], [32, 57], [64, 57], [90.5, 38], [128, 27], [256, 24], [512, 24], [1920, 24]])
+
+  test('the knee is where the read rate reaches the memory rate, whatever the OS reports', () => {
+    expect(cacheKnee(epyc).kneeBytes).toBe(64 * MiB)
+    expect(cacheKnee(xeon).kneeBytes).toBe(128 * MiB)
+    // The reported size bounds it from above; without a knee the report stands; without either, the default.
+    expect(effectiveCacheBytes(64 * MiB, 34 * MiB, 32 * MiB)).toEqual({ bytes: 34 * MiB, source: 'measured' })
+    expect(effectiveCacheBytes(128 * MiB, 482 * MiB, 32 * MiB)).toEqual({ bytes: 128 * MiB, source: 'measured' })
+    expect(effectiveCacheBytes(null, 482 * MiB, 32 * MiB)).toEqual({ bytes: 482 * MiB, source: 'reported' })
+    expect(effectiveCacheBytes(null, 0, 32 * MiB)).toEqual({ bytes: 32 * MiB, source: 'default' })
+  })
+
+  test('a sweep still above the memory rate below its last size has no knee', () => {
+    const rising = sweepOf([[1, 200], [64, 150], [256, 120], [512, 50]])
+    expect(cacheKnee(rising).kneeBytes).toBeNull()
+    expect(cacheKnee([]).kneeBytes).toBeNull()
+    // A flat sweep (no cache effect at all): every size is at the memory rate.
+    expect(cacheKnee(sweepOf([[1, 20], [4, 20], [16, 20]])).kneeBytes).toBe(1 * MiB)
   })
 })
 
@@ -144,38 +182,14 @@ describe('fingerprint', () => {
 
 describe('probe plan', () => {
   const cpu = { cacheBytes: 34 * MiB, gpuFreeBytes: null, ramAvailableBytes: 20 * 1024 ** 3 }
-  test('deterministic, and the smallest-type bandwidth model exceeds the caches BW_CACHE_MULTIPLE times', () => {
-    const plan = probePlan(cpu)
-    expect(JSON.stringify(plan)).toBe(JSON.stringify(probePlan(cpu)))
-    const bw = plan.models.find((m) => m.id === 'bw-Q4_0')!
-    const q4Bytes = (bw.source.layers * llamaLayerParams(bw.source) * 4.5) / 8
-    expect(q4Bytes).toBeGreaterThanOrEqual(BW_CACHE_MULTIPLE * cpu.cacheBytes)
-    const pf = plan.models.find((m) => m.id === 'pf-Q4_0')!
-    expect(pf.pruneToLayers).toBeLessThan(pf.source.layers)
-    // The narrow bandwidth model holds the wide one's bytes in 4× the rows.
-    const bwn = plan.models.find((m) => m.id === 'bwn-Q4_0')!
-    expect(bwn.source.layers * llamaLayerParams(bwn.source)).toBe(bw.source.layers * llamaLayerParams(bw.source))
-    const ovh = plan.models.filter((m) => m.id.startsWith('ovh-'))
-    expect(new Set(ovh.map((m) => JSON.stringify(m.source))).size).toBe(1)
-  })
-
-  test('the bandwidth models are sized from the smallest type measured, so each of them streams from memory', () => {
-    const bytesOf = (plan: ReturnType<typeof probePlan>, type: string, bits: number) => {
-      const bw = plan.models.find((m) => m.id === `bw-${type}`)!
-      return (bw.source.layers * llamaLayerParams(bw.source) * bits) / 8
-    }
-    // Measuring F16 and Q8_0 only: the 8.5-bit Q8_0 model is the one that must exceed the caches, and needs fewer layers.
-    const floats = probePlan(cpu, { types: ['F16', 'Q8_0'] })
-    expect(bytesOf(floats, 'Q8_0', 8.5)).toBeGreaterThanOrEqual(BW_CACHE_MULTIPLE * cpu.cacheBytes)
-    expect(floats.models.find((m) => m.id === 'bw-Q8_0')!.source.layers).toBeLessThan(probePlan(cpu).models.find((m) => m.id === 'bw-Q8_0')!.source.layers)
-  })
-
-  test('sizes scale with the caches, and with VRAM on a GPU (bounded)', () => {
+  test('sizes scale with the usable cache, and with VRAM on a GPU (bounded)', () => {
     const small = probePlan({ ...cpu, cacheBytes: 8 * MiB }).models.find((m) => m.id === 'bw-F16')!.source.layers
     const big = probePlan({ ...cpu, cacheBytes: 256 * MiB }).models.find((m) => m.id === 'bw-F16')!.source.layers
     expect(big).toBeGreaterThan(small)
+    expect(bandwidthTargetBytes(cpu)).toBe(BW_CACHE_MULTIPLE * 34 * MiB)
+    expect(bandwidthTargetBytes({ ...cpu, cacheKneeBytes: 64 * MiB })).toBe(BW_CACHE_MULTIPLE * 64 * MiB)
     expect(bandwidthTargetBytes({ ...cpu, gpuFreeBytes: 80 * 1024 ** 3 })).toBe(BW_GPU_MAX_BYTES)
-    expect(bandwidthTargetBytes({ ...cpu, gpuFreeBytes: 16 * 1024 ** 3 })).toBe(1024 ** 3)
+    expect(bandwidthTargetBytes({ ...cpu, gpuFreeBytes: 16 * 1024 ** 3 })).toBe(512 * MiB)
   })
 })
 
