@@ -146,6 +146,26 @@ export interface LlamaBuildInfo {
   binDir: string
 }
 
+/** A probe part that failed: the probe goes on without it, and every report that uses the profile names it. */
+export interface ProbeFailure {
+  /** The probe model id (e.g. "pf-Q8_0"). */
+  part: string
+  /** Where it failed; 'budget': the plan left it out (disk), nothing failed. */
+  stage: 'write' | 'run' | 'budget'
+  /** llama.cpp's or the system's own words, shortened. */
+  reason: string
+  /** The facts it would have measured (hardware.json paths, e.g. "measured.prefillFlopsByType.Q8_0"). */
+  facts: string[]
+  /** What the estimator uses instead, in words (e.g. "Q4_0's measured rate"). */
+  standIn: string
+}
+
+/** One size of the cache sweep: all threads reading a buffer of `bytes` again and again. */
+export interface CacheSweepPoint {
+  bytes: number
+  readBytesPerSec: number
+}
+
 export interface HardwareProfile {
   schema_version: 1
   fingerprint: string
@@ -157,8 +177,16 @@ export interface HardwareProfile {
     threads: number
     ramTotalBytes: number
     ramAvailableBytes: number
-    /** Data-cache bytes of all levels, each shared instance once (what a weight stream can hide in); absent if unknown. */
+    /**
+     * The cache a weight stream can use, bytes: the measured knee of the read sweep (ceilings.cacheSweep), bounded by
+     * the reported size; the reported size when no knee was measured (cacheSource says which). The estimator's cache
+     * rule and the probe's model sizes use it. Absent in old profiles.
+     */
     cacheBytes?: number
+    /** Data-cache bytes of all levels as the OS reports them, each shared instance once; 0 when unknown. */
+    cacheReportedBytes?: number
+    /** Where cacheBytes came from: the sweep's knee, the OS's report, or a default (neither known). */
+    cacheSource?: 'measured' | 'reported' | 'default'
     gpus: GpuInfo[]
   }
   llama: LlamaBuildInfo
@@ -216,7 +244,16 @@ export interface HardwareProfile {
   ceilings: {
     memoryReadBytesPerSec: MeasuredFact | null
     peakFlopsPerSec: MeasuredFact | null
+    /** All-thread read rate by buffer size, from inside the caches to the memory-rate buffer. */
+    cacheSweep?: CacheSweepPoint[]
+    /** Smallest swept size from which the read rate stays at the memory rate; null when the sweep shows none. */
+    cacheKneeBytes?: number | null
   }
+  /**
+   * Probe models that could not be written, quantized, loaded or timed: the facts they would have given and what the
+   * estimator uses instead. Absent or empty when every part measured.
+   */
+  probeFailures?: ProbeFailure[]
   /** Seconds each probe part took, for the log and report. */
   probeSeconds: Record<string, number>
   /** ISO time the probe ran; passed in as data. */

@@ -93,21 +93,25 @@ export function fitDecode(obs: ProbeObservations, geo: (id: string) => ModelGeom
   const shape = { startPos: 0, tokens: obs.decodeTokens, cells: kvCells(obs.decodeTokens), kvKey: ctx.kvKey, kvType: ctx.kvType }
   const r0 = ratesFromFacts(measured, ctx.cacheBytes)
   const attention = (g: ModelGeometry) => decodeEstimate(g, r0, shape).attentionMs
-  const gShort = geo(obs.overhead.shortId)
-  const gLong = geo(obs.overhead.longId)
-  const gCached = geo('cached-F16')
-  const cachedF16 = obs.cached.F16 ?? []
-  const aShort = attention(gShort)
-  const aLong = attention(gLong)
-  const aCached = attention(gCached)
-  const base = solveRounds(roundsOf(obs.overhead.shortMs, obs.overhead.longMs, cachedF16), (i) =>
-    nonNegativeLeastSquares(
-      [gShort, gLong, gCached].map((g) => [1, g.layers, g.activeBytes]),
-      [remainder(at(obs.overhead.shortMs, i), aShort), remainder(at(obs.overhead.longMs, i), aLong), remainder(at(cachedF16, i), aCached)]
+  // Without the overhead pair (a failed ovh model) there is no overhead term; without cached-F16, the pair alone
+  // gives the fixed and per-layer terms (its in-cache bytes then count as overhead: an upper bound).
+  if (obs.overhead.shortMs.length > 0 && obs.overhead.longMs.length > 0) {
+    const cachedF16 = obs.cached.F16 ?? []
+    const models = [
+      { g: geo(obs.overhead.shortId), ms: obs.overhead.shortMs },
+      { g: geo(obs.overhead.longId), ms: obs.overhead.longMs },
+      ...(cachedF16.length > 0 ? [{ g: geo('cached-F16'), ms: cachedF16 }] : [])
+    ].map((m) => ({ ...m, attention: attention(m.g) }))
+    const columns = (g: ModelGeometry) => (models.length === 3 ? [1, g.layers, g.activeBytes] : [1, g.layers])
+    const base = solveRounds(roundsOf(...models.map((m) => m.ms)), (i) =>
+      nonNegativeLeastSquares(
+        models.map((m) => columns(m.g)),
+        models.map((m) => remainder(at(m.ms, i), m.attention))
+      )
     )
-  )
-  measured.fixedDecodeMs = fact2(base, 0, 'ms')
-  measured.perLayerDecodeMs = fact2(base, 1, 'ms/layer')
+    measured.fixedDecodeMs = fact2(base, 0, 'ms')
+    measured.perLayerDecodeMs = fact2(base, 1, 'ms/layer')
+  }
 
   const r = ratesFromFacts(measured, ctx.cacheBytes)
   // Overhead and attention of a decode step (everything but the weights' bytes and rows).

@@ -70,26 +70,29 @@ const MAX_ROW_SHARE = 0.5
 export function fitProbeFacts(obs: ProbeObservations, profiles: ProbeProfiles, ctx: FitContext): Measured {
   const geo = geometryOf(profiles)
   const key = kvKey(ctx.kvType, ctx.flashAttention)
-  const f16 = obs.bandwidth.F16
-  if (!f16 || f16.length === 0) throw new Error('probe fit: no F16 decode observations (bw-F16 is measured on every machine)')
-  const measured = emptyMeasured(makeFact([(geo('bw-F16').activeBytes / at(f16, AGGREGATE)) * MS_PER_S], 'B/s'))
+  // The seed is F16's raw rate, else the first measured type's (a failed bw-F16 costs its own facts only).
+  const seedType = ['F16', ...Object.keys(obs.bandwidth).sort()].find((t) => (obs.bandwidth[t]?.length ?? 0) > 0)
+  if (!seedType) throw new Error('probe fit: no decode bandwidth was measured (every bw-<type> probe model failed)')
+  const measured = emptyMeasured(makeFact([(geo(`bw-${seedType}`).activeBytes / at(obs.bandwidth[seedType]!, AGGREGATE)) * MS_PER_S], 'B/s'))
+  if (seedType !== 'F16') measured.decodeBandwidthByType = { [seedType]: measured.decodeBandwidthBytesPerSec }
 
-  // 1. Attention at depth.
-  const ga = geo('kv-a')
-  const gb = geo('kv-b')
-  for (const [k, pairs] of Object.entries(obs.kvDecode)) {
+  // 1. Attention at depth (absent when a kv probe model failed: its observations are dropped).
+  const kvMeasured = Object.keys(obs.kvDecode).length > 0 || obs.kvPrefill !== null
+  const ga = kvMeasured ? geo('kv-a') : null
+  const gb = kvMeasured ? geo('kv-b') : null
+  for (const [k, pairs] of ga && gb ? Object.entries(obs.kvDecode) : []) {
     const kvType = k.replace('+fa', '')
-    const c = fitKvDepth(pairs, ga, gb, kvType)
+    const c = fitKvDepth(pairs, ga!, gb!, kvType)
     if (!c) continue
     measured.kvDepthCoefficients![k] = c
     // For people: ms per position per layer of the first geometry under this law, with its per-round noise.
     measured.kvDepthMsPerTokenPerLayer[k] = lawAt(
-      [ga.queryElements, c.nsPerQueryElementToken],
-      [ga.kvBytesPerPositionPerLayer(kvType), c.nsPerKvByteToken],
+      [ga!.queryElements, c.nsPerQueryElementToken],
+      [ga!.kvBytesPerPositionPerLayer(kvType), c.nsPerKvByteToken],
       'ms/(position·layer), probe geometry kv-a'
     )
   }
-  if (obs.kvPrefill) {
+  if (obs.kvPrefill && ga && gb) {
     const pa = fitPrefillAttention(obs.kvPrefill, ga, gb)
     measured.prefillAttentionCoefficients = pa
     if (pa) {
@@ -138,7 +141,7 @@ export function fitProbeFacts(obs: ProbeObservations, profiles: ProbeProfiles, c
   measured.prefillNsPerRowTokenByType = rowCosts
   const bestPrefill = Object.values(measured.prefillFlopsByType).sort((x, y) => y.value - x.value)[0]
   // No stand-in figure may reach hardware.json: without one solved prefill rate there is no profile.
-  if (!bestPrefill) throw new Error('probe fit: no prefill rate could be solved from the prefill observations')
+  if (!bestPrefill) throw new Error('probe fit: no prefill rate could be solved (every pf-<type> probe model failed or gave no usable time)')
   measured.prefillFlopsPerSec = bestPrefill
 
   // 5. MoE: decode beyond the dense law per layer (F16 model); per type, the expert matmuls' prefill rate relative

@@ -22,6 +22,8 @@ export interface DepthPair {
 }
 
 export interface ServerObservation {
+  /** The probe model it was measured on (absent in observations saved before probe parts could fail alone). */
+  id?: string
   vocab: number
   /** Server ms per decoded token of the reused request, and llama-bench's at the same positions. */
   serverDecodeMs: number[]

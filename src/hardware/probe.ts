@@ -2,7 +2,7 @@
 // llama.cpp build, backend and thread count. The measuring runs the probe's own synthetic models only.
 
 import { existsSync } from 'node:fs'
-import { mkdir, rm } from 'node:fs/promises'
+import { mkdir, rm, statfs } from 'node:fs/promises'
 import { platform } from 'node:os'
 import { join } from 'node:path'
 import { performance } from 'node:perf_hooks'
@@ -17,14 +17,15 @@ import { errorMessage } from '../util/errors.js'
 import { writeFileAtomic } from '../util/fs.js'
 import { stableStringify } from '../util/json.js'
 import { spread } from '../util/stats.js'
-import { measureCeilings } from './ceilings.js'
+import { cacheKnee, effectiveCacheBytes, measureCeilings } from './ceilings.js'
 import { deviceFingerprint } from './fingerprint.js'
 import { detectGpus, type CommandRunner } from './gpu.js'
 import { findTiming, runProbeBench } from './probe-bench.js'
 import { ensureProbeFiles } from './probe-files.js'
 import { fitProbeFacts, type DepthPair, type ProbeObservations, type ProbeProfiles } from './probe-fit.js'
+import { describeFailures, dropFailed, failureLine, type PartFailure } from './probe-failures.js'
 import { mergeObservations } from './probe-obs.js'
-import { probePlan } from './probe-models.js'
+import { DEFAULT_CACHE_BYTES, parallelWrites, probePlan } from './probe-models.js'
 import { observeServer } from './probe-server.js'
 import { readHardwareProfile, writeHardwareProfile } from './schema.js'
 import { readSystemFacts } from './system.js'
@@ -146,22 +147,46 @@ export async function probeHardware(opts: ProbeOptions): Promise<HardwareProfile
   lap('system')
 
   const workload: Workload = defaultWorkload({ threads })
+  await mkdir(opts.cacheDir, { recursive: true })
+  // The cache a stream really gets, measured before anything is sized from it (the reported size is only a label).
+  const reportedCache = sys.caches.totalBytes
+  const ceilings = await measureCeilings({ workDir: join(opts.cacheDir, 'ceilings'), threads, cacheBytes: reportedCache, availableBytes: sys.ramAvailableBytes, log: opts.log })
+  const knee = cacheKnee(ceilings.cacheSweep, ceilings.memoryReadBytesPerSec?.value)
+  const cache = effectiveCacheBytes(knee.kneeBytes, reportedCache, DEFAULT_CACHE_BYTES)
+  const mib = (b: number) => `${(b / 1024 ** 2).toFixed(0)} MiB`
+  opts.log(
+    `probe: usable cache ${mib(cache.bytes)} (${cache.source}; knee of the read sweep ${knee.kneeBytes !== null ? mib(knee.kneeBytes) : 'not seen'}, reported ${reportedCache > 0 ? mib(reportedCache) : 'unknown'})`
+  )
+  lap('ceilings')
+
   // The GPU the memory fit budgets with (fit/memory.ts), so the probe's models are sized to the same device.
   const gpu = build.backend !== 'CPU' ? largestGpu(gpus) : undefined
   const gpuFree = gpu ? (gpu.memoryFreeBytes ?? gpu.memoryTotalBytes) : null
-  const plan = probePlan(
-    { cacheBytes: sys.caches.totalBytes, gpuFreeBytes: gpuFree, ramAvailableBytes: sys.ramAvailableBytes },
-    opts.quick ? { types: QUICK_TYPES, cacheMultiple: QUICK_CACHE_MULTIPLE } : {}
-  )
-  await mkdir(opts.cacheDir, { recursive: true })
   const modelDir = join(opts.cacheDir, 'probe-models')
-  const files = await ensureProbeFiles(plan.models, { binDir: opts.binDir, dir: modelDir, log: opts.log })
+  const disk = await statfs(opts.cacheDir).catch(() => null)
+  const plan = probePlan(
+    {
+      cacheBytes: cache.bytes,
+      cacheKneeBytes: knee.kneeBytes,
+      gpuFreeBytes: gpuFree,
+      ramAvailableBytes: sys.ramAvailableBytes,
+      diskFreeBytes: disk ? disk.bavail * disk.bsize : null,
+      cores: sys.cores,
+      // On a CPU the bandwidth models stream at about the memory read rate; a GPU's rate is not known yet.
+      streamBytesPerSec: gpu ? null : (ceilings.memoryReadBytesPerSec?.value ?? null)
+    },
+    {
+      ...(opts.quick ? { types: QUICK_TYPES, cacheMultiple: QUICK_CACHE_MULTIPLE } : {}),
+      schedule: { rounds: opts.quick ? 1 : PROBE_ROUNDS, runsPerRound: (opts.quick ? 1 : PROBE_BENCH_REPS) + 1, tokens: DECODE_TOKENS }
+    }
+  )
+  for (const o of plan.omitted) opts.log(`probe: ${o.type} gets no bandwidth models: ${o.reason}`)
+  const made = await ensureProbeFiles(plan.models, { dir: modelDir, log: opts.log, writers: parallelWrites(sys.cores) })
+  const files = made.paths
+  const failures: PartFailure[] = made.failures.map((f) => ({ id: f.id, stage: f.stage, reason: f.reason }))
   const profiles: ProbeProfiles = {}
   for (const [id, path] of files) profiles[id] = (await profileFile(path)).profile
   lap('models')
-
-  const ceilings = await measureCeilings({ workDir: join(opts.cacheDir, 'ceilings'), threads, cacheBytes: plan.cacheBytes, availableBytes: sys.ramAvailableBytes, log: opts.log })
-  lap('ceilings')
 
   const logDir = join(opts.cacheDir, 'probe-logs')
   await rm(logDir, { recursive: true, force: true })
@@ -172,6 +197,25 @@ export async function probeHardware(opts: ProbeOptions): Promise<HardwareProfile
     const p = files.get(id)
     if (!p) throw new Error(`probe: probe model ${id} was not made`)
     return p
+  }
+  const failed = new Set(failures.map((f) => f.id))
+  /**
+   * One probe model's measurement. A model that could not be made, or whose llama.cpp run crashes, hangs or prints
+   * no timing, is recorded once and skipped from then on: it costs its own facts, never the probe.
+   */
+  const attempt = async <T>(id: string, run: () => Promise<T>): Promise<T | undefined> => {
+    if (failed.has(id)) return undefined
+    try {
+      return await run()
+    } catch (err) {
+      failed.add(id)
+      failures.push({ id, stage: 'run', reason: errorMessage(err) })
+      opts.log(`probe: WARNING: ${id} failed; the probe goes on without its facts: ${errorMessage(err).split('\n')[0]}`)
+      return undefined
+    }
+  }
+  const push = (into: Record<string, number[]>, key: string, value: number | undefined): void => {
+    if (value !== undefined) (into[key] ??= []).push(value)
   }
   const emptyObservations = (): ProbeObservations => ({
     decodeTokens: DECODE_TOKENS,
@@ -195,8 +239,8 @@ export async function probeHardware(opts: ProbeOptions): Promise<HardwareProfile
     const passStart = pass === 1 ? t0 : performance.now()
     const bench = (id: string, req: Parameters<typeof runProbeBench>[2], round: number, variant = '') =>
       runProbeBench(opts.binDir, path(id), req, workload, logDir, `${id}${variant}${pass > 1 ? `-p${pass}` : ''}-r${round}`)
-    const decodeMs = async (id: string, round: number): Promise<number> =>
-      findTiming((await bench(id, { gen: [DECODE_TOKENS], reps }, round)).timings, { nGen: DECODE_TOKENS }).msPerToken
+    const decodeMs = (id: string, round: number): Promise<number | undefined> =>
+      attempt(id, async () => findTiming((await bench(id, { gen: [DECODE_TOKENS], reps }, round)).timings, { nGen: DECODE_TOKENS }).msPerToken)
     const elapsedSec = (): number => (performance.now() - passStart) / 1000
     const moreRounds = (round: number, series: () => Iterable<readonly number[]>, deadlineSec: number): boolean =>
       round < rounds || (!opts.quick && round < PROBE_MAX_ROUNDS && elapsedSec() < deadlineSec && worstSpread(series()) > PROBE_TARGET_SPREAD)
@@ -204,13 +248,17 @@ export async function probeHardware(opts: ProbeOptions): Promise<HardwareProfile
     // Decode: bandwidth per type, overhead, in-cache bandwidth — interleaved by round so drift hits all alike.
     const decodeSeries = () => [...Object.values(obs.bandwidth), ...Object.values(obs.bandwidthNarrow ?? {}), ...Object.values(obs.cached), obs.overhead.longMs]
     for (let round = 0; moreRounds(round, decodeSeries, EXTRA_ROUND_DEADLINES_SEC.decode); round++) {
-      for (const type of plan.types) {
-        ;(obs.bandwidth[type] ??= []).push(await decodeMs(`bw-${type}`, round))
-        ;((obs.bandwidthNarrow ??= {})[type] ??= []).push(await decodeMs(`bwn-${type}`, round))
+      for (const type of plan.bandwidthTypes) {
+        push(obs.bandwidth, type, await decodeMs(`bw-${type}`, round))
+        push((obs.bandwidthNarrow ??= {}), type, await decodeMs(`bwn-${type}`, round))
       }
-      obs.overhead.shortMs.push(await decodeMs(obs.overhead.shortId, round))
-      obs.overhead.longMs.push(await decodeMs(obs.overhead.longId, round))
-      for (const type of plan.types) (obs.cached[type] ??= []).push(await decodeMs(`cached-${type}`, round))
+      const short = await decodeMs(obs.overhead.shortId, round)
+      const long = await decodeMs(obs.overhead.longId, round)
+      if (short !== undefined && long !== undefined) {
+        obs.overhead.shortMs.push(short)
+        obs.overhead.longMs.push(long)
+      }
+      for (const type of plan.types) push(obs.cached, type, await decodeMs(`cached-${type}`, round))
     }
     lap('decode')
 
@@ -225,16 +273,21 @@ export async function probeHardware(opts: ProbeOptions): Promise<HardwareProfile
     const kvSeries = () => [kvDecode.a.deepMs, kvDecode.b.deepMs, kvDecode.a.shallowMs, kvDecode.b.shallowMs, kvPrefill.a.deepMs, kvPrefill.b.deepMs]
     for (let round = 0; moreRounds(round, kvSeries, EXTRA_ROUND_DEADLINES_SEC.kv); round++) {
       for (const which of ['a', 'b'] as const) {
-        const { timings } = await bench(`kv-${which}`, { gen: [KV_PROBE_TOKENS], prompt: [PREFILL_TOKENS], depth: [0, KV_PROBE_DEPTH], reps }, round)
-        kvDecode[which].shallowMs.push(findTiming(timings, { nGen: KV_PROBE_TOKENS }).msPerToken)
-        kvDecode[which].deepMs.push(findTiming(timings, { nGen: KV_PROBE_TOKENS, nDepth: KV_PROBE_DEPTH }).msPerToken)
-        kvPrefill[which].shallowMs.push(findTiming(timings, { nPrompt: PREFILL_TOKENS }).msPerToken)
-        kvPrefill[which].deepMs.push(findTiming(timings, { nPrompt: PREFILL_TOKENS, nDepth: KV_PROBE_DEPTH }).msPerToken)
-        if (kvQuant && round < rounds) {
+        const id = `kv-${which}`
+        const m = await attempt(id, async () => {
+          const { timings } = await bench(id, { gen: [KV_PROBE_TOKENS], prompt: [PREFILL_TOKENS], depth: [0, KV_PROBE_DEPTH], reps }, round)
           // Two repetitions (the settling one and the sample): each prefills the 1536-token depth again.
-          const q = await bench(`kv-${which}`, { gen: [KV_PROBE_TOKENS], depth: [0, KV_PROBE_DEPTH], reps: Math.min(reps, 2), ...QUANTIZED_KV }, round, '-q8')
-          kvQuant[which].shallowMs.push(findTiming(q.timings, { nGen: KV_PROBE_TOKENS }).msPerToken)
-          kvQuant[which].deepMs.push(findTiming(q.timings, { nGen: KV_PROBE_TOKENS, nDepth: KV_PROBE_DEPTH }).msPerToken)
+          const q = kvQuant && round < rounds ? (await bench(id, { gen: [KV_PROBE_TOKENS], depth: [0, KV_PROBE_DEPTH], reps: Math.min(reps, 2), ...QUANTIZED_KV }, round, '-q8')).timings : null
+          return { timings, q }
+        })
+        if (!m) continue
+        kvDecode[which].shallowMs.push(findTiming(m.timings, { nGen: KV_PROBE_TOKENS }).msPerToken)
+        kvDecode[which].deepMs.push(findTiming(m.timings, { nGen: KV_PROBE_TOKENS, nDepth: KV_PROBE_DEPTH }).msPerToken)
+        kvPrefill[which].shallowMs.push(findTiming(m.timings, { nPrompt: PREFILL_TOKENS }).msPerToken)
+        kvPrefill[which].deepMs.push(findTiming(m.timings, { nPrompt: PREFILL_TOKENS, nDepth: KV_PROBE_DEPTH }).msPerToken)
+        if (kvQuant && m.q) {
+          kvQuant[which].shallowMs.push(findTiming(m.q, { nGen: KV_PROBE_TOKENS }).msPerToken)
+          kvQuant[which].deepMs.push(findTiming(m.q, { nGen: KV_PROBE_TOKENS, nDepth: KV_PROBE_DEPTH }).msPerToken)
         }
       }
     }
@@ -248,24 +301,28 @@ export async function probeHardware(opts: ProbeOptions): Promise<HardwareProfile
     for (let round = 0; moreRounds(round, prefillSeries, EXTRA_ROUND_DEADLINES_SEC.prefill); round++) {
       for (const type of plan.types) {
         for (const [id, into] of [[`pf-${type}`, obs.prefill], [`pfw-${type}`, (obs.prefillWide ??= {})]] as const) {
-          const { timings } = await bench(id, { prompt: [PREFILL_TOKENS], reps }, round)
-          ;(into[type] ??= []).push(findTiming(timings, { nPrompt: PREFILL_TOKENS }).msPerToken)
+          push(into, type, await attempt(id, async () => findTiming((await bench(id, { prompt: [PREFILL_TOKENS], reps }, round)).timings, { nPrompt: PREFILL_TOKENS }).msPerToken))
         }
       }
       for (const type of plan.types) {
         // Decode of the F16 model for the routing overhead; prefill of every type for the expert-matmul efficiency.
+        const id = `moe-${type}`
         const gen = type === 'F16' ? [DECODE_TOKENS] : []
-        const { timings } = await bench(`moe-${type}`, { gen, prompt: [PREFILL_TOKENS], reps }, round)
-        if (type === 'F16') obs.moe!.decodeMs.push(findTiming(timings, { nGen: DECODE_TOKENS }).msPerToken)
-        ;(obs.moe!.prefillMsByType[type] ??= []).push(findTiming(timings, { nPrompt: PREFILL_TOKENS }).msPerToken)
+        const m = await attempt(id, async () => {
+          const { timings } = await bench(id, { gen, prompt: [PREFILL_TOKENS], reps }, round)
+          return { decode: type === 'F16' ? findTiming(timings, { nGen: DECODE_TOKENS }).msPerToken : null, prefill: findTiming(timings, { nPrompt: PREFILL_TOKENS }).msPerToken }
+        })
+        if (!m) continue
+        if (m.decode !== null) obs.moe!.decodeMs.push(m.decode)
+        push(obs.moe!.prefillMsByType, type, m.prefill)
       }
     }
     lap('prefill')
 
     // Server overheads at two vocabulary sizes.
     for (const id of ['srv-v2k', 'srv-v64k']) {
-      obs.server.push(
-        await observeServer({
+      const served = await attempt(id, () =>
+        observeServer({
           binDir: opts.binDir,
           modelPath: path(id),
           vocab: profiles[id]!.vocabSize,
@@ -276,9 +333,11 @@ export async function probeHardware(opts: ProbeOptions): Promise<HardwareProfile
           label: pass > 1 ? `${id}-p${pass}` : id
         })
       )
+      if (served) obs.server.push({ id, ...served })
     }
     lap('server')
-    return obs
+    // A model that failed in a later round loses its earlier rounds too: every series has one sample per round.
+    return dropFailed(obs, failed)
   }
 
   let obs = await measurePass(1)
@@ -288,10 +347,20 @@ export async function probeHardware(opts: ProbeOptions): Promise<HardwareProfile
     // The time spent between passes is not the probe's.
     mark = performance.now()
     pausedMs += mark - before
-    if (pass < passes) obs = mergeObservations(obs, await measurePass(pass + 1))
+    // A model that failed in this pass is dropped from the earlier ones too, so the passes stay the same plan.
+    if (pass < passes) obs = mergeObservations(dropFailed(obs, failed), await measurePass(pass + 1))
   }
 
-  const measured = fitProbeFacts(obs, profiles, { kvType: workload.kvType, flashAttention: workload.flashAttention, cacheBytes: plan.cacheBytes })
+  let measured: HardwareProfile['measured']
+  try {
+    measured = fitProbeFacts(obs, profiles, { kvType: workload.kvType, flashAttention: workload.flashAttention, cacheBytes: plan.cacheBytes })
+  } catch (err) {
+    // Only a probe that measured nothing usable stops the run: say which parts failed and why.
+    const parts = failures.map((f) => `${f.id} (${f.stage}: ${f.reason.split('\n')[0]})`).join('; ')
+    throw new Error(`${errorMessage(err)}${parts ? `; failed probe parts: ${parts}` : ''}`, { cause: err })
+  }
+  const probeFailures = describeFailures(failures, plan.omitted, measured)
+  for (const f of probeFailures) opts.log(`probe: stand-in: ${failureLine(f)}`)
   const noisy = Object.entries({ ...measured.decodeBandwidthByType, ...prefixed('prefill ', measured.prefillFlopsByType) })
     .filter(([, f]) => f.spread > PROBE_WARN_SPREAD)
     .map(([k, f]) => `${k} ±${(100 * f.spread).toFixed(0)} %`)
@@ -311,11 +380,19 @@ export async function probeHardware(opts: ProbeOptions): Promise<HardwareProfile
       ramTotalBytes: sys.ramTotalBytes,
       ramAvailableBytes: sys.ramAvailableBytes,
       cacheBytes: plan.cacheBytes,
+      cacheReportedBytes: reportedCache,
+      cacheSource: cache.source,
       gpus
     },
     llama: { commit: build.commit, buildNumber: build.buildNumber, backend: build.backend, nodeLlamaCppVersion: null, binDir: opts.binDir },
     measured,
-    ceilings: { memoryReadBytesPerSec: ceilings.memoryReadBytesPerSec, peakFlopsPerSec: ceilings.peakFlopsPerSec },
+    ceilings: {
+      memoryReadBytesPerSec: ceilings.memoryReadBytesPerSec,
+      peakFlopsPerSec: ceilings.peakFlopsPerSec,
+      cacheSweep: ceilings.cacheSweep,
+      cacheKneeBytes: knee.kneeBytes
+    },
+    ...(probeFailures.length > 0 ? { probeFailures } : {}),
     probeSeconds: seconds,
     measuredAt: opts.now()
   }

@@ -1,10 +1,10 @@
 import { describe, expect, test } from '@jest/globals'
 import { readGgufHeader } from '../../src/gguf/reader.js'
 import { buildProfile } from '../../src/gguf/profile.js'
-import { GGML_TYPE } from '../../src/gguf/ggml-types.js'
 import { kvCells, modelGeometry } from '../../src/fit/geometry.js'
 import { resolveRates } from '../../src/fit/rates.js'
 import { decodeEstimate, prefillEstimate, serverTokenOverheadMs, samplerMs } from '../../src/fit/speed.js'
+import { describeFailures, dropFailed, failureLine } from '../../src/hardware/probe-failures.js'
 import { fitProbeFacts, type DepthPair, type ProbeObservations, type ProbeProfiles } from '../../src/hardware/probe-fit.js'
 import { mergeObservations } from '../../src/hardware/probe-obs.js'
 import { PROBE_WEIGHT_TYPES, probePlan } from '../../src/hardware/probe-models.js'
@@ -51,14 +51,11 @@ function truth(cacheBytes: number): HardwareProfile {
   }
 }
 
-const TYPE_ID: Record<string, number> = { F16: GGML_TYPE.F16, Q8_0: 8, Q4_0: 2, Q4_K: 12, Q5_K: 13, Q6_K: 14, Q5_0: 6, Q5_1: 7 }
-
 async function probeProfiles(cacheBytes: number): Promise<ProbeProfiles> {
   const out: ProbeProfiles = {}
   for (const m of probePlan({ cacheBytes, gpuFreeBytes: null, ramAvailableBytes: 16 * 1024 ** 3 }).models) {
-    const spec = { ...m.source, layers: m.pruneToLayers ?? m.source.layers }
-    const id = TYPE_ID[m.type]!
-    const h = await readGgufHeader(syntheticHeaderSource(spec, { retype: (t) => (t.dims.length < 2 ? t.type : id) }))
+    // The writer types the matrices itself (source.weightType), as the probe's files are written.
+    const h = await readGgufHeader(syntheticHeaderSource(m.source))
     out[m.id] = buildProfile([h], h.fileSize, m.id)
   }
   return out
@@ -208,15 +205,43 @@ describe('probe facts from disturbed observations', () => {
 })
 
 describe('probe facts from incomplete observations', () => {
-  test('no stand-in figure reaches the profile: without prefill or F16 decode observations the fit fails', async () => {
+  test('no stand-in figure reaches the profile: without any prefill or decode bandwidth observation the fit fails', async () => {
     const cache = 34 * MiB
     const profiles = await probeProfiles(cache)
     const ctx = { kvType: 'f16', flashAttention: false, cacheBytes: cache }
     const noPrefill = { ...observe(truth(cache), profiles), prefill: {}, prefillWide: {} }
     expect(() => fitProbeFacts(noPrefill, profiles, ctx)).toThrow(/no prefill rate could be solved/)
     const obs = observe(truth(cache), profiles)
-    const { F16: _f16, ...others } = obs.bandwidth
-    expect(() => fitProbeFacts({ ...obs, bandwidth: others }, profiles, ctx)).toThrow(/no F16 decode observations/)
+    expect(() => fitProbeFacts({ ...obs, bandwidth: {}, bandwidthNarrow: {} }, profiles, ctx)).toThrow(/no decode bandwidth was measured/)
+  })
+
+  test('a failed probe model costs its own facts: the others are still solved, and the stand-in is named', async () => {
+    const cache = 34 * MiB
+    const hw = truth(cache)
+    const profiles = await probeProfiles(cache)
+    const ctx = { kvType: 'f16', flashAttention: false, cacheBytes: cache }
+    const failed = new Set(['pf-Q8_0', 'bw-F16', 'srv-v64k'])
+    const obs = dropFailed({ ...observe(hw, profiles), server: observe(hw, profiles).server.map((s, i) => ({ ...s, id: i === 0 ? 'srv-v2k' : 'srv-v64k' })) }, failed)
+    expect(obs.prefill.Q8_0).toBeUndefined()
+    expect(obs.bandwidth.F16).toBeUndefined()
+    expect(obs.bandwidthNarrow?.F16).toBeUndefined()
+    const m = fitProbeFacts(obs, profiles, ctx)
+    expect(m.prefillFlopsByType.Q8_0).toBeUndefined()
+    expect(m.decodeBandwidthByType.F16).toBeUndefined()
+    // Every other type's facts are still those of the machine.
+    expect(m.prefillFlopsByType.Q4_0!.value).toBeCloseTo(hw.measured.prefillFlopsByType.Q4_0!.value, -Math.log10(hw.measured.prefillFlopsByType.Q4_0!.value) + 2)
+    expect(m.decodeBandwidthByType.Q8_0!.value / hw.measured.decodeBandwidthByType.Q8_0!.value).toBeGreaterThan(0.95)
+    expect(m.decodeBandwidthByType.Q8_0!.value / hw.measured.decodeBandwidthByType.Q8_0!.value).toBeLessThan(1.05)
+    const described = describeFailures(
+      [...failed].map((id) => ({ id, stage: 'run' as const, reason: 'llama-bench was killed by SIGSEGV' })),
+      [],
+      m
+    )
+    const pf = described.find((f) => f.part === 'pf-Q8_0')!
+    expect(pf.facts).toContain('measured.prefillFlopsByType.Q8_0')
+    expect(pf.standIn).toMatch(/^Q\d_\d's measured prefill rate/)
+    expect(described.find((f) => f.part === 'bw-F16')!.standIn).toMatch(/measured decode rate/)
+    expect(failureLine(pf)).toMatch(/^pf-Q8_0 \(run: llama-bench was killed by SIGSEGV\) → /)
   })
 })
 
