@@ -144,7 +144,12 @@ function verdictSection(report: Report, h: string): string {
     md(p.device),
     md(report.generated_at)
   ]
-  return `${title}\n\n${listed.length > 0 ? `${listed.join('\n')}\n\n` : ''}${facts.join(' · ')}\n\n`
+  const standIns = report.hardware.probeFailures?.length ?? 0
+  const warning =
+    standIns > 0
+      ? `⚠️ ${standIns} probe part${standIns === 1 ? '' : 's'} not measured on this machine: the estimate uses stand-ins for ${standIns === 1 ? 'its facts' : 'their facts'} (listed under Provenance).\n\n`
+      : ''
+  return `${title}\n\n${listed.length > 0 ? `${listed.join('\n')}\n\n` : ''}${facts.join(' · ')}\n\n${warning}`
 }
 
 function scenarioSection(report: Report, h: string): string {

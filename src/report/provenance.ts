@@ -1,5 +1,34 @@
 import type { Report } from '../types.js'
 import { formatNumber } from '../compare/format.js'
+import { failureLine } from '../hardware/probe-failures.js'
+
+/** Stand-ins named one by one; more are counted. */
+const MAX_NAMED_STAND_INS = 8
+
+/**
+ * The probe facts this report's predictions rest on that were not measured (a failed probe part, or a type the plan
+ * left out), each with what stands in for it: every renderer names them, so no estimate hides a stand-in.
+ */
+export function standInLines(report: Report): string[] {
+  const failures = report.hardware.probeFailures ?? []
+  const lines = failures.slice(0, MAX_NAMED_STAND_INS).map(failureLine)
+  if (failures.length > MAX_NAMED_STAND_INS) lines.push(`and ${failures.length - MAX_NAMED_STAND_INS} more in hardware.json (probeFailures)`)
+  return lines
+}
+
+/** The cache the estimator counted with, and where that number came from. */
+function cacheLine(report: Report): string | null {
+  const s = report.hardware.system
+  if (s.cacheBytes === undefined) return null
+  const mib = (b: number) => `${formatNumber(b / 1024 ** 2)} MiB`
+  const knee = report.hardware.ceilings.cacheKneeBytes
+  const detail = [
+    s.cacheSource ? `${s.cacheSource}` : null,
+    knee ? `read-sweep knee ${mib(knee)}` : null,
+    s.cacheReportedBytes ? `reported ${mib(s.cacheReportedBytes)}` : null
+  ].filter((x) => x !== null)
+  return `${mib(s.cacheBytes)} usable${detail.length > 0 ? ` (${detail.join(', ')})` : ''}`
+}
 
 /** Label/value pairs describing where and how the numbers were produced, for every renderer. */
 export function provenanceLines(report: Report): [string, string][] {
@@ -16,6 +45,8 @@ export function provenanceLines(report: Report): [string, string][] {
     ['threads', String(p.threads)],
     ['runner', p.runner_name ? `${p.runner_name} (${p.runner_os})` : p.runner_os],
     ['hardware profile', report.hardware.fingerprint],
+    ...(cacheLine(report) ? [['cache', cacheLine(report)!] as [string, string]] : []),
+    ...standInLines(report).map((l): [string, string] => ['probe stand-in', l]),
     ['wall time', `${formatNumber(p.wall_time_s)} s`],
     [
       'workload',

@@ -1,4 +1,5 @@
 import { describe, expect, test } from '@jest/globals'
+import { renderHtml } from '../../src/report/html.js'
 import { renderMarkdown, JOB_SUMMARY_MAX_BYTES } from '../../src/report/markdown.js'
 import { makeReport, showcaseReport, type ModelSpec } from '../helpers/report-fixture.js'
 
@@ -99,6 +100,31 @@ describe('renderMarkdown', () => {
     expect(small.split('\n')[0]).toBe('## ❌ model-fit-gate failed: 1 failure')
     expect(small).toMatch(/\| ❌ \| org\/model-057-GGUF:Q4\\_K\\_M \| steady_decode/)
     expect(small).toContain('### Provenance')
+  })
+
+  test('names every probe stand-in the estimate used, at the top and under provenance; says which cache it counted', () => {
+    const report = showcaseReport()
+    expect(renderMarkdown(report)).not.toContain('stand-in')
+    report.hardware = {
+      ...report.hardware,
+      system: { ...report.hardware.system, cacheBytes: 128 * 1024 ** 2, cacheReportedBytes: 482 * 1024 ** 2, cacheSource: 'measured' },
+      ceilings: { ...report.hardware.ceilings, cacheKneeBytes: 128 * 1024 ** 2 },
+      probeFailures: [
+        {
+          part: 'pf-Q8_0',
+          stage: 'run',
+          reason: 'llama-bench was killed by SIGSEGV\nmore log',
+          facts: ['measured.prefillFlopsByType.Q8_0'],
+          standIn: "Q4_0's measured prefill rate (the nearest measured type)"
+        }
+      ]
+    }
+    const md = renderMarkdown(report)
+    expect(md.indexOf('⚠️ 1 probe part not measured on this machine')).toBeLessThan(md.indexOf('# Scenarios'))
+    // Markdown-escaped: the reason's first line only, then what stands in.
+    expect(md).toContain('- **probe stand-in:** pf-Q8\\_0 (run: llama-bench was killed by SIGSEGV) → Q4\\_0')
+    expect(md).toContain('- **cache:** 128 MiB usable (measured, read-sweep knee 128 MiB, reported 482 MiB)')
+    expect(renderHtml(report)).toContain('pf-Q8_0 (run: llama-bench was killed by SIGSEGV)')
   })
 
   test('is deterministic', () => {
