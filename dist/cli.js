@@ -115,7 +115,7 @@ var require_polyfills = __commonJS({
       }
       if (platform5 === "win32") {
         fs2.rename = typeof fs2.rename !== "function" ? fs2.rename : (function(fs$rename) {
-          function rename7(from, to, cb) {
+          function rename6(from, to, cb) {
             var start = Date.now();
             var backoff = 0;
             fs$rename(from, to, function CB(er) {
@@ -135,8 +135,8 @@ var require_polyfills = __commonJS({
               if (cb) cb(er);
             });
           }
-          if (Object.setPrototypeOf) Object.setPrototypeOf(rename7, fs$rename);
-          return rename7;
+          if (Object.setPrototypeOf) Object.setPrototypeOf(rename6, fs$rename);
+          return rename6;
         })(fs2.rename);
       }
       fs2.read = typeof fs2.read !== "function" ? fs2.read : (function(fs$read) {
@@ -1547,12 +1547,12 @@ var require_adapter = __commonJS({
       return newFs;
     }
     function toPromise(method) {
-      return (...args) => new Promise((resolve5, reject) => {
+      return (...args) => new Promise((resolve6, reject) => {
         args.push((err, result) => {
           if (err) {
             reject(err);
           } else {
-            resolve5(result);
+            resolve6(result);
           }
         });
         method(...args);
@@ -4576,7 +4576,7 @@ var require_compile = __commonJS({
       const schOrFunc = root.refs[ref];
       if (schOrFunc)
         return schOrFunc;
-      let _sch = resolve5.call(this, root, ref);
+      let _sch = resolve6.call(this, root, ref);
       if (_sch === void 0) {
         const schema = (_a = root.localRefs) === null || _a === void 0 ? void 0 : _a[ref];
         const { schemaId } = this.opts;
@@ -4603,7 +4603,7 @@ var require_compile = __commonJS({
     function sameSchemaEnv(s1, s2) {
       return s1.schema === s2.schema && s1.root === s2.root && s1.baseId === s2.baseId;
     }
-    function resolve5(root, ref) {
+    function resolve6(root, ref) {
       let sch;
       while (typeof (sch = this.refs[ref]) == "string")
         ref = sch;
@@ -5467,7 +5467,7 @@ var require_fast_uri = __commonJS({
       }
       return uri;
     }
-    function resolve5(baseURI, relativeURI, options) {
+    function resolve6(baseURI, relativeURI, options) {
       const schemelessOptions = options ? Object.assign({ scheme: "null" }, options) : { scheme: "null" };
       const {
         parsed: baseParsed,
@@ -5858,7 +5858,7 @@ var require_fast_uri = __commonJS({
     var fastUri = {
       SCHEMES,
       normalize,
-      resolve: resolve5,
+      resolve: resolve6,
       resolveComponent,
       equal,
       serialize: serialize2,
@@ -15869,13 +15869,13 @@ __export(paths_exports, {
   toolVersion: () => toolVersion
 });
 import { existsSync as existsSync5, readFileSync as readFileSync3 } from "node:fs";
-import { dirname as dirname3, join as join6 } from "node:path";
+import { dirname as dirname3, join as join7 } from "node:path";
 import { fileURLToPath as fileURLToPath4 } from "node:url";
 function packageRoot() {
   if (cachedRoot) return cachedRoot;
   let dir = dirname3(fileURLToPath4(import.meta.url));
   for (; ; ) {
-    const pkg = join6(dir, "package.json");
+    const pkg = join7(dir, "package.json");
     if (existsSync5(pkg)) {
       try {
         if (JSON.parse(readFileSync3(pkg, "utf8")).name === "model-fit-gate") return cachedRoot = dir;
@@ -15888,15 +15888,15 @@ function packageRoot() {
   }
 }
 function toolVersion() {
-  return JSON.parse(readFileSync3(join6(packageRoot(), "package.json"), "utf8")).version;
+  return JSON.parse(readFileSync3(join7(packageRoot(), "package.json"), "utf8")).version;
 }
 var cachedRoot, defaultThresholdsPath, syntheticSpecPath;
 var init_paths = __esm({
   "src/pipeline/paths.ts"() {
     "use strict";
     cachedRoot = null;
-    defaultThresholdsPath = () => join6(packageRoot(), "thresholds.yml");
-    syntheticSpecPath = () => join6(packageRoot(), "corpora", "synthetic.yml");
+    defaultThresholdsPath = () => join7(packageRoot(), "thresholds.yml");
+    syntheticSpecPath = () => join7(packageRoot(), "corpora", "synthetic.yml");
   }
 });
 
@@ -16225,7 +16225,7 @@ var init_chunk_FFYIGW52 = __esm({
 
 // src/cli/main.ts
 import { readFile as readFile12 } from "node:fs/promises";
-import { join as join25, resolve as resolve4 } from "node:path";
+import { join as join26, resolve as resolve5 } from "node:path";
 
 // src/util/errors.ts
 var InputError = class extends Error {
@@ -16276,9 +16276,9 @@ async function writeFileAtomic(path10, data) {
 
 // src/llama/setup.ts
 import { existsSync as existsSync2 } from "node:fs";
-import { mkdir as mkdir2, mkdtemp, readFile, rm as rm2 } from "node:fs/promises";
-import { cpus, homedir, tmpdir } from "node:os";
-import { join as join2 } from "node:path";
+import { mkdir as mkdir2, mkdtemp, readFile, realpath, rm as rm2 } from "node:fs/promises";
+import { availableParallelism, homedir, tmpdir } from "node:os";
+import { join as join3, resolve } from "node:path";
 
 // node_modules/is-plain-obj/index.js
 function isPlainObject(value) {
@@ -17942,8 +17942,8 @@ var disconnect = (anyProcess) => {
 // node_modules/execa/lib/utils/deferred.js
 var createDeferred = () => {
   const methods = {};
-  const promise = new Promise((resolve5, reject) => {
-    Object.assign(methods, { resolve: resolve5, reject });
+  const promise = new Promise((resolve6, reject) => {
+    Object.assign(methods, { resolve: resolve6, reject });
   });
   return Object.assign(promise, methods);
 };
@@ -22507,11 +22507,11 @@ var addConcurrentStream = (concurrentStreams, stream, waitName) => {
   const promises = weakMap.get(stream);
   const promise = createDeferred();
   promises.push(promise);
-  const resolve5 = promise.resolve.bind(promise);
-  return { resolve: resolve5, promises };
+  const resolve6 = promise.resolve.bind(promise);
+  return { resolve: resolve6, promises };
 };
-var waitForConcurrentStreams = async ({ resolve: resolve5, promises }, subprocess) => {
-  resolve5();
+var waitForConcurrentStreams = async ({ resolve: resolve6, promises }, subprocess) => {
+  resolve6();
   const [isSubprocessExit] = await Promise.race([
     Promise.allSettled([true, subprocess]),
     Promise.all([false, ...promises])
@@ -24105,16 +24105,22 @@ var import_proper_lockfile = __toESM(require_proper_lockfile(), 1);
 // src/llama/backend.ts
 import { existsSync } from "node:fs";
 var LLAMA_BACKENDS = ["cpu", "cuda", "metal"];
-function cmakeFlagsFor(backend) {
+var NO_AMX_FLAGS = "-mno-amx-tile -mno-amx-int8 -mno-amx-bf16";
+function cmakeFlagsFor(backend, arch2) {
   const common2 = [
     "-DCMAKE_BUILD_TYPE=Release",
     "-DBUILD_SHARED_LIBS=OFF",
     "-DLLAMA_CURL=OFF",
+    // The server's web UI is never used here, and provisioning it downloads from Hugging Face at build time.
+    "-DLLAMA_USE_PREBUILT_UI=OFF",
     "-DLLAMA_BUILD_TESTS=OFF",
     "-DLLAMA_BUILD_EXAMPLES=OFF",
     "-DLLAMA_BUILD_TOOLS=ON",
     "-DLLAMA_BUILD_SERVER=ON"
   ];
+  if (arch2 === "x64") {
+    common2.push(`-DCMAKE_C_FLAGS=${NO_AMX_FLAGS}`, `-DCMAKE_CXX_FLAGS=${NO_AMX_FLAGS}`);
+  }
   switch (backend) {
     case "cuda":
       return [...common2, "-DGGML_CUDA=ON", "-DCMAKE_CUDA_ARCHITECTURES=native"];
@@ -24150,6 +24156,50 @@ async function probeBackend() {
   return { platform: process.platform, hasNvcc: nvcc, hasNvidiaGpu: smi !== null && /GPU \d+:/.test(smi) };
 }
 
+// src/llama/build-plan.ts
+import { createHash } from "node:crypto";
+import { join as join2 } from "node:path";
+var FLAGS_HASH_CHARS = 8;
+var COMMIT_CHARS_IN_NAMES = 12;
+var SHORT_COMMIT_CHARS = 7;
+var COMMIT_FILE = ".llama-commit";
+function flagsHash(flags) {
+  return createHash("sha256").update(flags.join("\n")).digest("hex").slice(0, FLAGS_HASH_CHARS);
+}
+function pointerPath(root, origin, backend, flags) {
+  const what = origin.kind === "node-llama-cpp" ? `node-llama-cpp-${origin.version}` : `source-${origin.commit.slice(0, COMMIT_CHARS_IN_NAMES)}`;
+  return join2(root, `${what}-${backend}-${flagsHash(flags)}.json`);
+}
+function buildDirPath(root, origin, commit2, backend, flags) {
+  const prefix = origin.kind === "source" ? "build-source-" : "build-";
+  return join2(root, `${prefix}${commit2.slice(0, COMMIT_CHARS_IN_NAMES)}-${backend}-${flagsHash(flags)}`);
+}
+function parseCommitFile(text, dir) {
+  const line = (text.split(/\r?\n/)[0] ?? "").trim();
+  if (!/^[0-9a-f]{7,40}$/i.test(line)) {
+    throw new Error(`${join2(dir, COMMIT_FILE)}: expected a git commit (7 to 40 hex digits) on its first line, got "${line.slice(0, 60)}"`);
+  }
+  return line.toLowerCase();
+}
+function commitFileFlags(commit2) {
+  return [`-DLLAMA_BUILD_COMMIT=${commit2.slice(0, SHORT_COMMIT_CHARS)}`, "-DLLAMA_BUILD_NUMBER=0"];
+}
+function generatorArgs(hasNinja2, env) {
+  if (env.CMAKE_GENERATOR) return [];
+  return hasNinja2 ? ["-G", "Ninja"] : [];
+}
+function staleBuildDirReason(cacheText, srcDir, generator) {
+  const value = (key) => {
+    const m2 = new RegExp(`^${key}:[A-Z]+=(.*)$`, "m").exec(cacheText);
+    return m2 ? m2[1].trim() : null;
+  };
+  const home = value("CMAKE_HOME_DIRECTORY");
+  if (home !== null && home !== srcDir) return `it was configured for another source dir (${home})`;
+  const cachedGenerator = value("CMAKE_GENERATOR");
+  if (generator && cachedGenerator !== null && cachedGenerator !== generator) return `it was configured with the ${cachedGenerator} generator`;
+  return null;
+}
+
 // src/llama/setup.ts
 var NODE_LLAMA_CPP_VERSION = "3.22.1";
 var LLAMA_TOOLS = ["llama-bench", "llama-server", "llama-quantize"];
@@ -24159,12 +24209,12 @@ var PROGRESS_EVERY_MS = 1e4;
 function cacheRoot(dir, env = process.env) {
   if (dir) return dir;
   if (env.MODEL_FIT_GATE_CACHE) return env.MODEL_FIT_GATE_CACHE;
-  return join2(env.XDG_CACHE_HOME || join2(homedir(), ".cache"), "model-fit-gate");
+  return join3(env.XDG_CACHE_HOME || join3(homedir(), ".cache"), "model-fit-gate");
 }
 async function readBuildInfo(path10) {
   try {
     const info = JSON.parse(await readFile(path10, "utf8"));
-    return LLAMA_TOOLS.every((t) => existsSync2(join2(info.binDir, t))) ? info : null;
+    return LLAMA_TOOLS.every((t) => existsSync2(join3(info.binDir, t))) ? info : null;
   } catch {
     return null;
   }
@@ -24179,8 +24229,8 @@ ${tail}`);
   return String(r.stdout);
 }
 async function fetchSource(srcDir, log2) {
-  if (existsSync2(join2(srcDir, ".git"))) return (await run("git", ["-C", srcDir, "rev-parse", "HEAD"])).trim();
-  const tmp = await mkdtemp(join2(tmpdir(), "mfg-nlc-"));
+  if (existsSync2(join3(srcDir, ".git"))) return (await run("git", ["-C", srcDir, "rev-parse", "HEAD"])).trim();
+  const tmp = await mkdtemp(join3(tmpdir(), "mfg-nlc-"));
   try {
     log2(`setup-llama: npm pack node-llama-cpp@${NODE_LLAMA_CPP_VERSION}`);
     const packed = (await run("npm", ["pack", `node-llama-cpp@${NODE_LLAMA_CPP_VERSION}`, "--silent"], { cwd: tmp })).trim().split("\n").pop();
@@ -24188,17 +24238,56 @@ async function fetchSource(srcDir, log2) {
     const cloneTmp = `${srcDir}.partial`;
     await rm2(cloneTmp, { recursive: true, force: true });
     log2("setup-llama: cloning the bundled llama.cpp source");
-    await run("git", ["clone", "--quiet", join2(tmp, "package/llama/gitRelease.bundle"), cloneTmp]);
+    await run("git", ["clone", "--quiet", join3(tmp, "package/llama/gitRelease.bundle"), cloneTmp]);
     await run("mv", [cloneTmp, srcDir]);
   } finally {
     await rm2(tmp, { recursive: true, force: true });
   }
   return (await run("git", ["-C", srcDir, "rev-parse", "HEAD"])).trim();
 }
+async function readSourceCommit(dir, name = "--source") {
+  if (!existsSync2(join3(dir, "CMakeLists.txt"))) throw new InputError(name, null, `${dir} is not a llama.cpp source tree (no CMakeLists.txt)`);
+  if (existsSync2(join3(dir, ".git"))) {
+    const r = await execa("git", ["-C", dir, "rev-parse", "HEAD"], { reject: false });
+    if (r.exitCode !== 0) throw new InputError(name, null, `${dir}: \`git rev-parse HEAD\` failed: ${String(r.stderr).trim()}`);
+    return { commit: String(r.stdout).trim(), fromFile: false };
+  }
+  const file = join3(dir, COMMIT_FILE);
+  if (!existsSync2(file)) {
+    throw new InputError(name, null, `${dir} has no commit: it is not a git checkout and has no ${COMMIT_FILE} file (one line: the commit)`);
+  }
+  try {
+    return { commit: parseCommitFile(await readFile(file, "utf8"), dir), fromFile: true };
+  } catch (err) {
+    throw new InputError(name, null, err.message);
+  }
+}
+async function hasNinja() {
+  try {
+    return (await execa("ninja", ["--version"], { reject: false, timeout: 1e4 })).exitCode === 0;
+  } catch {
+    return false;
+  }
+}
+async function clearStaleBuildDir(srcDir, buildDir, generator, log2) {
+  let cacheText;
+  try {
+    cacheText = await readFile(join3(buildDir, "CMakeCache.txt"), "utf8");
+  } catch {
+    return;
+  }
+  const why = staleBuildDirReason(cacheText, srcDir, generator[1] ?? null);
+  if (!why) return;
+  log2(`setup-llama: removing ${buildDir}: ${why}`);
+  await rm2(buildDir, { recursive: true, force: true });
+}
 async function cmakeBuild(srcDir, buildDir, flags, env, log2) {
-  log2(`setup-llama: cmake ${flags.join(" ")}`);
-  await run("cmake", ["-S", srcDir, "-B", buildDir, ...flags], { env });
-  const jobs = String(Math.max(1, cpus().length));
+  const generator = generatorArgs(await hasNinja(), env);
+  await clearStaleBuildDir(srcDir, buildDir, generator, log2);
+  log2(`setup-llama: cmake ${[...generator, ...flags].join(" ")}`);
+  await run("cmake", ["-S", srcDir, "-B", buildDir, ...generator, ...flags], { env });
+  const jobs = String(Math.max(1, availableParallelism()));
+  log2(`setup-llama: building with ${jobs} jobs${generator.length ? ` (${generator[1]})` : ""}`);
   const child = execa("cmake", ["--build", buildDir, "--config", "Release", "-j", jobs, "--target", ...LLAMA_TOOLS], {
     env,
     reject: false,
@@ -24208,8 +24297,11 @@ async function cmakeBuild(srcDir, buildDir, flags, env, log2) {
   let last = 0;
   let lastPct = "";
   child.all?.on("data", (chunk) => {
-    const m2 = /\[\s*(\d+)%\]/.exec(String(chunk));
-    if (m2) lastPct = m2[1];
+    const text = String(chunk);
+    const pct2 = [...text.matchAll(/\[\s*(\d+)%\]/g)].pop();
+    const frac = [...text.matchAll(/\[(\d+)\/(\d+)\]/g)].pop();
+    if (pct2) lastPct = pct2[1];
+    else if (frac) lastPct = String(Math.floor(100 * Number(frac[1]) / Math.max(1, Number(frac[2]))));
     const now = Date.now();
     if (lastPct && now - last >= PROGRESS_EVERY_MS) {
       last = now;
@@ -24223,12 +24315,28 @@ async function cmakeBuild(srcDir, buildDir, flags, env, log2) {
 ${tail}`);
   }
 }
+function sourceOption(source, env) {
+  if (source) return { dir: source, name: "--source" };
+  if (env.MODEL_FIT_GATE_LLAMA_SOURCE) return { dir: env.MODEL_FIT_GATE_LLAMA_SOURCE, name: "MODEL_FIT_GATE_LLAMA_SOURCE" };
+  return null;
+}
+async function localSource(option) {
+  if (!option) return null;
+  const dir = await realpath(resolve(option.dir)).catch(() => {
+    throw new InputError(option.name, null, `${option.dir} does not exist`);
+  });
+  return { dir, ...await readSourceCommit(dir, option.name) };
+}
 async function setupLlama(opts = {}) {
+  const env = opts.env ?? process.env;
   const log2 = opts.log ?? ((l) => console.error(l));
-  const root = join2(cacheRoot(opts.dir), "llama.cpp");
+  const root = join3(cacheRoot(opts.dir, env), "llama.cpp");
+  const local = await localSource(sourceOption(opts.source, env));
   await mkdir2(root, { recursive: true });
-  const { backend, why } = chooseBackend(await probeBackend(), opts.backend ?? process.env.MODEL_FIT_GATE_BACKEND);
-  const pointer = join2(root, `node-llama-cpp-${NODE_LLAMA_CPP_VERSION}-${backend}.json`);
+  const { backend, why } = chooseBackend(await probeBackend(), opts.backend ?? env.MODEL_FIT_GATE_BACKEND);
+  const origin = local ? { kind: "source", commit: local.commit } : { kind: "node-llama-cpp", version: NODE_LLAMA_CPP_VERSION };
+  const flags = [...cmakeFlagsFor(backend, process.arch), ...local?.fromFile ? commitFileFlags(local.commit) : []];
+  const pointer = pointerPath(root, origin, backend, flags);
   const cached2 = await readBuildInfo(pointer);
   if (cached2) return cached2;
   if (await import_proper_lockfile.default.check(root, { stale: LOCK_STALE_MS })) log2("setup-llama: another run is building llama.cpp here; waiting for it");
@@ -24242,22 +24350,30 @@ async function setupLlama(opts = {}) {
     const again = await readBuildInfo(pointer);
     if (again) return again;
     log2(`setup-llama: backend ${backend} (${why})`);
-    const srcDir = join2(root, `src-node-llama-cpp-${NODE_LLAMA_CPP_VERSION}`);
-    const commit2 = await fetchSource(srcDir, log2);
-    const buildDir = join2(root, `build-${commit2.slice(0, 12)}-${backend}`);
-    const flags = cmakeFlagsFor(backend);
-    const env = { ...process.env };
-    if (backend === "cuda" && !env.CUDACXX && existsSync2("/usr/local/cuda/bin/nvcc")) env.CUDACXX = "/usr/local/cuda/bin/nvcc";
-    await cmakeBuild(srcDir, buildDir, flags, env, log2);
+    let srcDir;
+    let commit2;
+    if (local) {
+      srcDir = local.dir;
+      commit2 = local.commit;
+      log2(`setup-llama: source ${srcDir} at ${commit2.slice(0, 12)}${local.fromFile ? ` (from ${COMMIT_FILE})` : ""}`);
+    } else {
+      srcDir = join3(root, `src-node-llama-cpp-${NODE_LLAMA_CPP_VERSION}`);
+      commit2 = await fetchSource(srcDir, log2);
+    }
+    const buildDir = buildDirPath(root, origin, commit2, backend, flags);
+    const buildEnv = { ...env };
+    if (backend === "cuda" && !buildEnv.CUDACXX && existsSync2("/usr/local/cuda/bin/nvcc")) buildEnv.CUDACXX = "/usr/local/cuda/bin/nvcc";
+    await cmakeBuild(srcDir, buildDir, flags, buildEnv, log2);
     const info = {
-      binDir: join2(buildDir, "bin"),
+      binDir: join3(buildDir, "bin"),
       commit: commit2,
       backend,
-      nodeLlamaCppVersion: NODE_LLAMA_CPP_VERSION,
+      nodeLlamaCppVersion: local ? null : NODE_LLAMA_CPP_VERSION,
+      source: local ? local.dir : null,
       cmakeFlags: flags
     };
     for (const t of LLAMA_TOOLS) {
-      if (!existsSync2(join2(info.binDir, t))) throw new Error(`setup-llama: ${t} missing in ${info.binDir} after the build`);
+      if (!existsSync2(join3(info.binDir, t))) throw new Error(`setup-llama: ${t} missing in ${info.binDir} after the build`);
     }
     await writeFileAtomic(pointer, stableStringify(info));
     log2(`setup-llama: built llama.cpp ${commit2.slice(0, 7)} (${backend})`);
@@ -24269,13 +24385,13 @@ async function setupLlama(opts = {}) {
 
 // src/llama/locate.ts
 import { existsSync as existsSync3 } from "node:fs";
-import { delimiter, join as join3 } from "node:path";
+import { delimiter, join as join4 } from "node:path";
 function missingTools(dir) {
-  return LLAMA_TOOLS.filter((t) => !existsSync3(join3(dir, t)));
+  return LLAMA_TOOLS.filter((t) => !existsSync3(join4(dir, t)));
 }
 function onPath(env) {
   for (const dir of (env.PATH ?? "").split(delimiter)) {
-    if (dir && existsSync3(join3(dir, "llama-bench"))) return dir;
+    if (dir && existsSync3(join4(dir, "llama-bench"))) return dir;
   }
   return null;
 }
@@ -24387,14 +24503,14 @@ function synthFileName(name, type) {
 }
 
 // src/synth/synth.ts
-import { createHash } from "node:crypto";
+import { createHash as createHash2 } from "node:crypto";
 import { existsSync as existsSync4 } from "node:fs";
 import { mkdir as mkdir4, readFile as readFile2, rename as rename3, rm as rm4 } from "node:fs/promises";
-import { join as join5 } from "node:path";
+import { join as join6 } from "node:path";
 
 // src/gguf/writer.ts
 import { open, mkdir as mkdir3, rename as rename2, rm as rm3 } from "node:fs/promises";
-import { dirname as dirname2, basename as basename2, join as join4 } from "node:path";
+import { dirname as dirname2, basename as basename2, join as join5 } from "node:path";
 
 // src/gguf/ggml-types.ts
 var TYPES = [
@@ -24736,10 +24852,29 @@ function encodeGgufHeader(metadata, tensorSpecs, alignment) {
 }
 
 // src/gguf/synthetic-layout.ts
+var SYNTHETIC_WEIGHT_TYPES = ["F16", "Q8_0", "Q4_0", "Q4_1", "Q5_0", "Q5_1", "Q4_K", "Q5_K", "Q6_K"];
+var BLOCK_SCALE_OFFSETS = {
+  Q8_0: [0],
+  // { d; qs[32] }
+  Q4_0: [0],
+  // { d; qs[16] }
+  Q4_1: [0, 2],
+  // { d; m; qs[16] }
+  Q5_0: [0],
+  // { d; qh[4]; qs[16] }
+  Q5_1: [0, 2],
+  // { d; m; qh[4]; qs[16] }
+  Q4_K: [0, 2],
+  // { d; dmin; scales[12]; qs[128] }
+  Q5_K: [0, 2],
+  // { d; dmin; scales[12]; qh[32]; qs[128] }
+  Q6_K: [208]
+  // { ql[128]; qh[64]; scales[16]; d }
+};
+var FILE_TYPE = { F16: 1, Q4_0: 2, Q4_1: 3, Q8_0: 7, Q5_0: 8, Q5_1: 9, Q4_K: 14, Q5_K: 16, Q6_K: 18 };
 var MIN_SYNTHETIC_VOCAB = 257;
 var MAX_SYNTHETIC_LAYERS = 512;
 var MAX_SYNTHETIC_EXPERTS = 512;
-var FILE_TYPE_MOSTLY_F16 = 1;
 var RMS_EPS = 1e-6;
 var ROPE_FREQ_BASE = 1e6;
 var END_OF_TEXT = "<|endoftext|>";
@@ -24770,6 +24905,12 @@ function check(spec4) {
   const headDim = spec4.headDim ?? spec4.embeddingLength / spec4.heads;
   if (!Number.isInteger(headDim) || headDim <= 0 || headDim % 2 !== 0) fail("headDim", `must be a positive even integer, got ${headDim}`);
   if (spec4.vocabSize < MIN_SYNTHETIC_VOCAB) fail("vocabSize", `must be at least ${MIN_SYNTHETIC_VOCAB}`);
+  const wt = spec4.weightType ?? "F16";
+  if (!SYNTHETIC_WEIGHT_TYPES.includes(wt)) fail("weightType", `must be one of ${SYNTHETIC_WEIGHT_TYPES.join(", ")}, got ${String(wt)}`);
+  const block = ggmlTypeByName(wt).blockSize;
+  for (const [field2, n2] of [["embeddingLength", spec4.embeddingLength], ["feedForwardLength", spec4.feedForwardLength], ["heads \xD7 headDim", spec4.heads * headDim]]) {
+    if (n2 % block !== 0) fail(field2, `${n2} is not a multiple of the ${wt} block size ${block}`);
+  }
   const experts = spec4.expertCount ?? 0;
   const used = spec4.expertUsedCount ?? 0;
   if (spec4.architecture === "qwen3moe" && experts === 0) fail("expertCount", "qwen3moe needs experts");
@@ -24832,7 +24973,7 @@ function syntheticLayout(spec4) {
   const metadata = [
     str("general.architecture", arch2),
     str("general.name", "synthetic"),
-    u32("general.file_type", FILE_TYPE_MOSTLY_F16),
+    u32("general.file_type", FILE_TYPE[spec4.weightType ?? "F16"]),
     u32("general.alignment", GGUF_DEFAULT_ALIGNMENT),
     u32(`${arch2}.context_length`, spec4.contextLength),
     u32(`${arch2}.embedding_length`, E),
@@ -24862,8 +25003,10 @@ function syntheticLayout(spec4) {
     { key: "tokenizer.ggml.add_bos_token", type: GgufValueType.BOOL, value: false }
   );
   const tensors = [];
-  const w = (name, dims) => {
-    tensors.push({ name, dims, type: GGML_TYPE.F16, fill: "random-f16" });
+  const weightType = spec4.weightType ?? "F16";
+  const typeId = weightType === "F16" ? GGML_TYPE.F16 : ggmlTypeByName(weightType).id;
+  const w = (name, dims, type = typeId) => {
+    tensors.push({ name, dims, type, fill: type === GGML_TYPE.F16 ? "random-f16" : "random-blocks" });
   };
   const norm = (name, n2) => {
     tensors.push({ name, dims: [n2], type: GGML_TYPE.F32, fill: "ones-f32" });
@@ -24884,7 +25027,7 @@ function syntheticLayout(spec4) {
     }
     norm(`${p}ffn_norm.weight`, E);
     if (experts > 0) {
-      w(`${p}ffn_gate_inp.weight`, [E, experts]);
+      w(`${p}ffn_gate_inp.weight`, [E, experts], GGML_TYPE.F16);
       w(`${p}ffn_gate_exps.weight`, [E, expertFf, experts]);
       w(`${p}ffn_down_exps.weight`, [expertFf, E, experts]);
       w(`${p}ffn_up_exps.weight`, [E, expertFf, experts]);
@@ -24922,6 +25065,24 @@ function randomF16Pool(next) {
   }
   return new Uint8Array(pool.buffer);
 }
+var SCALE_EXP_MIN = 1;
+var SCALE_EXP_SPAN = 5;
+function randomBlockPool(type, next) {
+  const blockBytes = ggmlTypeByName(type).typeSize;
+  const blocks = Math.floor(RANDOM_POOL_VALUES * 2 / blockBytes);
+  const pool = new Uint8Array(blocks * blockBytes);
+  const words = new Uint32Array(pool.buffer, 0, Math.floor(pool.length / 4));
+  for (let i2 = 0; i2 < words.length; i2++) words[i2] = next();
+  for (let b = 0; b < blocks; b++) {
+    for (const off of BLOCK_SCALE_OFFSETS[type]) {
+      const r = next();
+      const half = r & 32768 | SCALE_EXP_MIN + (r >>> 16) % SCALE_EXP_SPAN << 10 | r & 1023;
+      pool[b * blockBytes + off] = half & 255;
+      pool[b * blockBytes + off + 1] = half >>> 8;
+    }
+  }
+  return pool;
+}
 var ChunkedWriter = class {
   constructor(fh) {
     this.fh = fh;
@@ -24957,14 +25118,16 @@ var ChunkedWriter = class {
     }
   }
 };
-async function writeTensorData(out2, t, pool, next) {
+async function writeTensorData(out2, t, pools, next) {
   const n2 = tensorBytes(t.type, t.dims);
   if (t.fill === "ones-f32") {
     const ones = new Float32Array(n2 / 4).fill(1);
     await out2.write(new Uint8Array(ones.buffer));
     return;
   }
-  let pos = next() % RANDOM_POOL_VALUES * 2;
+  const pool = t.fill === "random-blocks" ? pools.blocks : pools.f16;
+  const unit = t.fill === "random-blocks" ? ggmlType(t.type).typeSize : 2;
+  let pos = next() % (pool.length / unit) * unit;
   let remaining = n2;
   while (remaining > 0) {
     const take = Math.min(remaining, pool.length - pos);
@@ -24977,9 +25140,11 @@ async function writeSyntheticGguf(spec4, outPath) {
   const layout = syntheticLayout(spec4);
   const header = encodeGgufHeader(layout.metadata, layout.tensors, layout.alignment);
   const next = prng(spec4.seed);
-  const pool = randomF16Pool(next);
+  const f16 = randomF16Pool(next);
+  const wt = spec4.weightType ?? "F16";
+  const pools = { f16, blocks: wt === "F16" ? null : randomBlockPool(wt, next) };
   await mkdir3(dirname2(outPath), { recursive: true });
-  const tmp = join4(dirname2(outPath), `.${basename2(outPath)}.${process.pid}.${Math.random().toString(36).slice(2)}.tmp`);
+  const tmp = join5(dirname2(outPath), `.${basename2(outPath)}.${process.pid}.${Math.random().toString(36).slice(2)}.tmp`);
   const fh = await open(tmp, "w");
   try {
     const out2 = new ChunkedWriter(fh);
@@ -24988,7 +25153,7 @@ async function writeSyntheticGguf(spec4, outPath) {
       const t = layout.tensors[i2];
       const info = header.tensors[i2];
       await out2.zeros(header.bytes.length + info.offset - out2.written);
-      await writeTensorData(out2, t, pool, next);
+      await writeTensorData(out2, t, pools, next);
     }
     await out2.zeros(header.bytes.length + header.dataBytes - out2.written);
     await out2.flush();
@@ -25025,18 +25190,18 @@ function writerSpec(m2) {
 }
 function fileKey(m2, type) {
   const { types: _types, ...geometry } = m2;
-  return createHash("sha256").update(stableStringify({ geometry, type, format: SYNTH_FORMAT })).digest("hex");
+  return createHash2("sha256").update(stableStringify({ geometry, type, format: SYNTH_FORMAT })).digest("hex");
 }
 async function readState(dir) {
   try {
-    return JSON.parse(await readFile2(join5(dir, STATE_FILE), "utf8"));
+    return JSON.parse(await readFile2(join6(dir, STATE_FILE), "utf8"));
   } catch {
     return {};
   }
 }
 async function quantize(binDir, src, dst, type) {
   const tmp = `${dst}.partial`;
-  const r = await execa(join5(binDir, "llama-quantize"), [src, tmp, type], { reject: false, all: true, timeout: QUANTIZE_TIMEOUT_MS });
+  const r = await execa(join6(binDir, "llama-quantize"), [src, tmp, type], { reject: false, all: true, timeout: QUANTIZE_TIMEOUT_MS });
   if (r.exitCode !== 0) {
     await rm4(tmp, { force: true });
     const tail = String(r.all ?? "").split("\n").slice(-15).join("\n");
@@ -25048,11 +25213,11 @@ ${tail}`);
 async function synthesize(spec4, outDir, binDir, log2) {
   await mkdir4(outDir, { recursive: true });
   const state = await readState(outDir);
-  const result = { manifestPath: join5(outDir, "manifest.txt"), models: [] };
+  const result = { manifestPath: join6(outDir, "manifest.txt"), models: [] };
   for (const m2 of spec4.models) {
     const f16Key = fileKey(m2, "F16");
     const f16Name = synthFileName(m2.name, "F16");
-    const f16Path = join5(outDir, f16Name);
+    const f16Path = join6(outDir, f16Name);
     const keepF16 = m2.types.includes("F16");
     const haveF16 = () => existsSync4(f16Path) && state[f16Name] === f16Key;
     const ensureF16 = async () => {
@@ -25060,11 +25225,11 @@ async function synthesize(spec4, outDir, binDir, log2) {
       log2(`synth: writing ${f16Name}`);
       await writeSyntheticGguf(writerSpec(m2), f16Path);
       state[f16Name] = f16Key;
-      await writeFileAtomic(join5(outDir, STATE_FILE), stableStringify(state));
+      await writeFileAtomic(join6(outDir, STATE_FILE), stableStringify(state));
     };
     for (const type of m2.types) {
       const name = synthFileName(m2.name, type);
-      const path10 = join5(outDir, name);
+      const path10 = join6(outDir, name);
       const key = fileKey(m2, type);
       const cached2 = existsSync4(path10) && state[name] === key;
       if (!cached2) {
@@ -25074,7 +25239,7 @@ async function synthesize(spec4, outDir, binDir, log2) {
           log2(`synth: llama-quantize ${f16Name} \u2192 ${name}`);
           await quantize(binDir, f16Path, path10, type);
           state[name] = key;
-          await writeFileAtomic(join5(outDir, STATE_FILE), stableStringify(state));
+          await writeFileAtomic(join6(outDir, STATE_FILE), stableStringify(state));
         }
       }
       result.models.push({ ref: synthRef(m2.name, type), path: path10, written: !cached2 });
@@ -25082,7 +25247,7 @@ async function synthesize(spec4, outDir, binDir, log2) {
     if (!keepF16 && existsSync4(f16Path)) {
       await rm4(f16Path, { force: true });
       delete state[f16Name];
-      await writeFileAtomic(join5(outDir, STATE_FILE), stableStringify(state));
+      await writeFileAtomic(join6(outDir, STATE_FILE), stableStringify(state));
     }
   }
   const manifest = [
@@ -25127,7 +25292,7 @@ var TENSOR_GROUPS = [
 
 // src/bench/runner.ts
 import { readFile as readFile4, rm as rm5 } from "node:fs/promises";
-import { dirname as dirname5, join as join10 } from "node:path";
+import { dirname as dirname5, join as join11 } from "node:path";
 import { performance as performance3 } from "node:perf_hooks";
 
 // src/fit/llama-log.ts
@@ -25176,7 +25341,7 @@ function llamaMemoryCheck(fit, logged) {
 }
 
 // src/bench/workload.ts
-import { availableParallelism } from "node:os";
+import { availableParallelism as availableParallelism2 } from "node:os";
 var KV_CACHE_TYPES = ["f32", "f16", "bf16", "q8_0", "q4_0", "q4_1", "iq4_nl", "q5_0", "q5_1"];
 var SERVER_CONTEXT_SLACK_TOKENS = 1;
 var FIRST_TOKEN_PREDICT = 2;
@@ -25193,7 +25358,7 @@ function defaultWorkload(overrides = {}) {
     warmDecodeTokens: 32,
     ubatch: 512,
     batch: 2048,
-    threads: availableParallelism(),
+    threads: availableParallelism2(),
     gpuLayers: 99,
     flashAttention: false,
     ...overrides
@@ -25261,7 +25426,7 @@ function validateWorkload(w, source = "workload") {
 
 // src/bench/bench-scenarios.ts
 import { readFile as readFile3 } from "node:fs/promises";
-import { join as join9 } from "node:path";
+import { join as join10 } from "node:path";
 
 // src/util/stats.ts
 function median(values) {
@@ -25365,19 +25530,19 @@ function steadyNs(t) {
 }
 
 // src/bench/logs.ts
-import { createHash as createHash2 } from "node:crypto";
+import { createHash as createHash3 } from "node:crypto";
 import { open as open2 } from "node:fs/promises";
-import { basename as basename3, join as join7, relative, sep } from "node:path";
+import { basename as basename3, join as join8, relative, sep } from "node:path";
 var LOG_TAIL_LINES = 20;
 var LOG_TAIL_BYTES = 64 * 1024;
 var MODEL_SLUG_MAX_CHARS = 60;
 function modelLogDirName(modelPath) {
   const slug = basename3(modelPath).replace(/\.gguf$/i, "").replace(/[^A-Za-z0-9._-]+/g, "_").slice(0, MODEL_SLUG_MAX_CHARS);
-  const hash2 = createHash2("sha256").update(modelPath).digest("hex").slice(0, 8);
+  const hash2 = createHash3("sha256").update(modelPath).digest("hex").slice(0, 8);
   return `${slug || "model"}-${hash2}`;
 }
 function scenarioLogPath(logsDir, modelPath, scenario, name) {
-  return join7(logsDir, modelLogDirName(modelPath), scenario, name);
+  return join8(logsDir, modelLogDirName(modelPath), scenario, name);
 }
 function artifactRelative(artifactsDir, path10) {
   return relative(artifactsDir, path10).split(sep).join("/");
@@ -25552,7 +25717,7 @@ async function streamCompletion(baseUrl, body, timeoutMs) {
 
 // src/bench/server.ts
 import { createServer } from "node:net";
-import { join as join8 } from "node:path";
+import { join as join9 } from "node:path";
 
 // src/bench/processes.ts
 import { closeSync as closeSync2, mkdirSync, openSync as openSync2 } from "node:fs";
@@ -25728,14 +25893,14 @@ function serverArgs(modelPath, w, port) {
   ];
 }
 function freePort(host = SERVER_HOST) {
-  return new Promise((resolve5, reject) => {
+  return new Promise((resolve6, reject) => {
     const srv = createServer();
     srv.unref();
     srv.on("error", reject);
     srv.listen(0, host, () => {
       const addr = srv.address();
       const port = typeof addr === "object" && addr ? addr.port : 0;
-      srv.close(() => port > 0 ? resolve5(port) : reject(new Error("could not get a free port")));
+      srv.close(() => port > 0 ? resolve6(port) : reject(new Error("could not get a free port")));
     });
   });
 }
@@ -25772,7 +25937,7 @@ async function startServer(opts) {
     const port = await freePort();
     const baseUrl = `http://${SERVER_HOST}:${port}`;
     const proc = startProcess({
-      file: join8(opts.binDir, "llama-server"),
+      file: join9(opts.binDir, "llama-server"),
       args: serverArgs(opts.modelPath, opts.workload, port),
       stdoutPath: opts.logPath,
       stderrPath: opts.logPath,
@@ -25880,11 +26045,11 @@ function llamaBenchArgs(modelPath, scenario, w) {
 }
 function benchRunPaths(scenarioLogDir, run2) {
   const name = run2.warmup ? `warmup-${run2.number}` : `run-${String(run2.number).padStart(2, "0")}`;
-  return { stdoutPath: join9(scenarioLogDir, `${name}.json`), stderrPath: join9(scenarioLogDir, `${name}.log`) };
+  return { stdoutPath: join10(scenarioLogDir, `${name}.json`), stderrPath: join10(scenarioLogDir, `${name}.log`) };
 }
 async function measureWithLlamaBench(binDir, modelPath, scenario, w, paths, timeoutSec) {
   const outcome = await runProcess({
-    file: join9(binDir, "llama-bench"),
+    file: join10(binDir, "llama-bench"),
     args: llamaBenchArgs(modelPath, scenario, w),
     stdoutPath: paths.stdoutPath,
     stderrPath: paths.stderrPath,
@@ -26137,7 +26302,7 @@ async function repeatScenario(scenario, measure, logs, opts) {
   return obs;
 }
 function runBenchScenario(modelPath, scenario, w, opts) {
-  const dir = join10(opts.logsDir, modelLogDirName(modelPath), scenario);
+  const dir = join11(opts.logsDir, modelLogDirName(modelPath), scenario);
   const artifactsDir = opts.artifactsDir ?? dirname5(opts.logsDir);
   const logs = [];
   return repeatScenario(
@@ -26223,7 +26388,7 @@ function parseScenarioList(text, source) {
 
 // src/pipeline/run.ts
 import { readFile as readFile10 } from "node:fs/promises";
-import { dirname as dirname8, join as join23, resolve as resolve3 } from "node:path";
+import { dirname as dirname8, join as join24, resolve as resolve4 } from "node:path";
 import { platform as platform4, release as release2 } from "node:os";
 
 // src/compare/format.ts
@@ -26829,7 +26994,7 @@ var DEFAULT_THRESHOLDS = {
 };
 
 // src/models/manifest.ts
-import { isAbsolute, resolve } from "node:path";
+import { isAbsolute, resolve as resolve2 } from "node:path";
 var INLINE_SOURCE = "<input>";
 var REPO_PART = "[A-Za-z0-9][A-Za-z0-9._-]*";
 var QUANT_TAG = "[A-Za-z0-9][A-Za-z0-9._-]*";
@@ -26920,16 +27085,16 @@ function stripComment(raw) {
   return (hash2 < 0 ? trimmed : trimmed.slice(0, hash2)).trim();
 }
 function resolvePath2(baseDir, path10) {
-  return isAbsolute(path10) ? path10 : resolve(baseDir, path10);
+  return isAbsolute(path10) ? path10 : resolve2(baseDir, path10);
 }
 
 // src/models/resolve.ts
-import { createHash as createHash4 } from "node:crypto";
-import { basename as basename4, join as join13 } from "node:path";
+import { createHash as createHash5 } from "node:crypto";
+import { basename as basename4, join as join14 } from "node:path";
 
 // src/models/cache.ts
 import { lstat, mkdir as mkdir5, readdir, readFile as readFile5, rename as rename4, rm as rm6, stat, symlink, copyFile } from "node:fs/promises";
-import { dirname as dirname6, join as join11, relative as relative2, sep as sep2, posix } from "node:path";
+import { dirname as dirname6, join as join12, relative as relative2, sep as sep2, posix } from "node:path";
 var REPO_FOLDER_PREFIX = "models--";
 var REPO_ID_SEPARATOR = "--";
 var INCOMPLETE_SUFFIX = ".incomplete";
@@ -26941,19 +27106,19 @@ function repoFolder(repo) {
   return REPO_FOLDER_PREFIX + repo.split("/").join(REPO_ID_SEPARATOR);
 }
 function repoCacheDir(cacheDir2, repo) {
-  return join11(cacheDir2, repoFolder(repo));
+  return join12(cacheDir2, repoFolder(repo));
 }
 function blobLockPath(cacheDir2, repo, blobId) {
-  return join11(cacheDir2, ".locks", repoFolder(repo), `${blobId}.model-fit-gate.lock`);
+  return join12(cacheDir2, ".locks", repoFolder(repo), `${blobId}.model-fit-gate.lock`);
 }
 function blobPath(repoDir, blobId) {
-  return join11(repoDir, "blobs", blobId);
+  return join12(repoDir, "blobs", blobId);
 }
 function snapshotDir(repoDir, commit2) {
-  return join11(repoDir, "snapshots", commit2);
+  return join12(repoDir, "snapshots", commit2);
 }
 function snapshotPath(repoDir, commit2, repoPath) {
-  return join11(snapshotDir(repoDir, commit2), ...safeRepoPath(repoPath).split("/"));
+  return join12(snapshotDir(repoDir, commit2), ...safeRepoPath(repoPath).split("/"));
 }
 function safeRepoPath(repoPath) {
   const parts = repoPath.split("/");
@@ -26992,7 +27157,7 @@ async function linkSnapshot(repoDir, commit2, repoPath, blobId) {
 }
 async function writeRef(repoDir, revision, commit2) {
   if (isCommitHash(revision) || revision === commit2) return;
-  const path10 = join11(repoDir, "refs", ...revision.split("/"));
+  const path10 = join12(repoDir, "refs", ...revision.split("/"));
   let current = null;
   try {
     current = (await readFile5(path10, "utf8")).trim();
@@ -27003,7 +27168,7 @@ async function writeRef(repoDir, revision, commit2) {
 async function readRef(repoDir, revision) {
   if (isCommitHash(revision)) return revision;
   try {
-    const commit2 = (await readFile5(join11(repoDir, "refs", ...revision.split("/")), "utf8")).trim();
+    const commit2 = (await readFile5(join12(repoDir, "refs", ...revision.split("/")), "utf8")).trim();
     return isCommitHash(commit2) ? commit2 : null;
   } catch {
     return null;
@@ -27021,7 +27186,7 @@ async function listSnapshot(repoDir, commit2) {
     }
     for (const name of names) {
       if (name.endsWith(".tmp") || name.endsWith(INCOMPLETE_SUFFIX)) continue;
-      const full = join11(dir, name);
+      const full = join12(dir, name);
       const info = await lstat(full);
       if (info.isDirectory()) {
         await walk2(full, `${prefix}${name}/`);
@@ -27037,7 +27202,7 @@ async function listSnapshot(repoDir, commit2) {
 
 // src/models/download.ts
 var import_proper_lockfile2 = __toESM(require_proper_lockfile(), 1);
-import { createHash as createHash3 } from "node:crypto";
+import { createHash as createHash4 } from "node:crypto";
 import { createReadStream as createReadStream2 } from "node:fs";
 import { mkdir as mkdir6, open as open3, rename as rename5, rm as rm7, truncate } from "node:fs/promises";
 import { dirname as dirname7 } from "node:path";
@@ -27048,7 +27213,7 @@ function backoffMs(policy, attempt) {
   return Math.min(policy.maxDelayMs, policy.baseDelayMs * 2 ** Math.max(0, attempt - 1));
 }
 function sleep2(ms) {
-  return new Promise((resolve5) => setTimeout(resolve5, ms));
+  return new Promise((resolve6) => setTimeout(resolve6, ms));
 }
 var HttpStatusError = class extends Error {
   status;
@@ -27206,7 +27371,7 @@ async function fetchToPartial(req, partial, lockLost) {
   const retry = req.retry ?? DEFAULT_RETRY;
   const stallMs = req.stallTimeoutMs ?? STALL_TIMEOUT_MS;
   const tokenOrigin = new URL(req.url).origin;
-  let hash2 = createHash3("sha256");
+  let hash2 = createHash4("sha256");
   let offset = await fileSize(partial) ?? 0;
   if (req.expectedSize !== null && offset > req.expectedSize) {
     await truncate(partial, 0);
@@ -27241,7 +27406,7 @@ async function fetchToPartial(req, partial, lockLost) {
           if (res.status === 416 && offset > 0) {
             await fh.truncate(0);
             offset = 0;
-            hash2 = createHash3("sha256");
+            hash2 = createHash4("sha256");
             continue;
           }
           throw new HttpStatusError(req.url, res.status, `cannot download ${req.label}`);
@@ -27249,7 +27414,7 @@ async function fetchToPartial(req, partial, lockLost) {
         if (offset > 0 && res.status !== 206) {
           await fh.truncate(0);
           offset = 0;
-          hash2 = createHash3("sha256");
+          hash2 = createHash4("sha256");
         }
         if (total === null) total = responseTotal(res, offset);
         if (!res.body) throw new Error(`${req.label}: empty response from ${redactUrl(req.url)}`);
@@ -27298,7 +27463,7 @@ function responseTotal(res, offset) {
 
 // src/models/hub-env.ts
 import { homedir as homedir2 } from "node:os";
-import { join as join12 } from "node:path";
+import { join as join13 } from "node:path";
 var DEFAULT_HF_ENDPOINT = "https://huggingface.co";
 var HF_TOKEN_PREFIX = "hf_";
 function hfToken(explicit, env = process.env) {
@@ -27314,9 +27479,9 @@ function hubEndpoint(env = process.env) {
 function hubCacheDir(env = process.env) {
   if (env.HF_HUB_CACHE) return env.HF_HUB_CACHE;
   if (env.HUGGINGFACE_HUB_CACHE) return env.HUGGINGFACE_HUB_CACHE;
-  if (env.HF_HOME) return join12(env.HF_HOME, "hub");
-  if (env.XDG_CACHE_HOME) return join12(env.XDG_CACHE_HOME, "huggingface", "hub");
-  return join12(env.HOME || homedir2(), ".cache", "huggingface", "hub");
+  if (env.HF_HOME) return join13(env.HF_HOME, "hub");
+  if (env.XDG_CACHE_HOME) return join13(env.XDG_CACHE_HOME, "huggingface", "hub");
+  return join13(env.HOME || homedir2(), ".cache", "huggingface", "hub");
 }
 
 // node_modules/gearhash-jit/dist/esm/wasm.js
@@ -29829,9 +29994,9 @@ var isBrowser = typeof window !== "undefined" && typeof window.document !== "und
 var isWebWorker = typeof self === "object" && self.constructor && self.constructor.name === "DedicatedWorkerGlobalScope";
 var isBackend = !isBrowser && !isWebWorker;
 var isFrontend = !isBackend;
-var resolve2;
+var resolve3;
 var waitPromise = new Promise((r) => {
-  resolve2 = r;
+  resolve3 = r;
 });
 var hashSize = 1 << 16;
 var mlBits = 4;
@@ -30317,8 +30482,8 @@ async function cachedPaths(target, repoDir, commit2) {
   }
 }
 async function downloadPlainUrl(url, ref, ctx) {
-  const key = createHash4("sha256").update(url).digest("hex").slice(0, URL_KEY_HEX_CHARS);
-  const dir = join13(ctx.cacheDir, URL_DOWNLOADS_DIR, key);
+  const key = createHash5("sha256").update(url).digest("hex").slice(0, URL_KEY_HEX_CHARS);
+  const dir = join14(ctx.cacheDir, URL_DOWNLOADS_DIR, key);
   const u2 = new URL(url);
   const paths = [];
   for (const partPath of expectedShardPaths(u2.pathname)) {
@@ -30327,7 +30492,7 @@ async function downloadPlainUrl(url, ref, ctx) {
     const name = decodeURIComponent(basename4(partPath));
     const result = await downloadVerified({
       url: partUrl.toString(),
-      dest: join13(dir, name),
+      dest: join14(dir, name),
       label: `${ref} (${name})`,
       expectedSize: null,
       expectedSha256: null,
@@ -31165,10 +31330,10 @@ function plainShardUrls(url) {
 }
 
 // src/models/corpora.ts
-import { join as join14 } from "node:path";
+import { join as join15 } from "node:path";
 function corpusPath(name, repoRoot) {
   if (name === "synthetic") return null;
-  return join14(repoRoot, "corpora", `${name}.txt`);
+  return join15(repoRoot, "corpora", `${name}.txt`);
 }
 
 // src/gguf/index.ts
@@ -31244,13 +31409,13 @@ async function profileFile(path10) {
 
 // src/hardware/probe.ts
 import { existsSync as existsSync8 } from "node:fs";
-import { mkdir as mkdir9, rm as rm9 } from "node:fs/promises";
+import { mkdir as mkdir9, rm as rm8, statfs } from "node:fs/promises";
 import { platform as platform3 } from "node:os";
-import { join as join21 } from "node:path";
+import { join as join22 } from "node:path";
 import { performance as performance4 } from "node:perf_hooks";
 
 // src/bench/build-info.ts
-import { join as join15 } from "node:path";
+import { join as join16 } from "node:path";
 var VERSION_TIMEOUT_MS = 3e4;
 function parseVersionText(text) {
   const m2 = /build (\d+), commit ([0-9A-Za-z]+)\)/.exec(text);
@@ -31270,7 +31435,7 @@ function parseDeviceBackends(text) {
   return names.length === 0 ? "CPU" : names.join(",");
 }
 async function llamaBench(binDir, args) {
-  const file = join15(binDir, "llama-bench");
+  const file = join16(binDir, "llama-bench");
   const r = await execa(file, args, { reject: false, all: true, timeout: VERSION_TIMEOUT_MS, stdin: "ignore" });
   if (r.failed) {
     throw new InputError("llama-bin", binDir, `\`llama-bench ${args.join(" ")}\` failed: ${r.shortMessage}`);
@@ -31541,10 +31706,10 @@ function ratesFromFacts(m2, cacheBytes) {
 }
 
 // src/hardware/ceilings.ts
-import { createHash as createHash5 } from "node:crypto";
+import { createHash as createHash6 } from "node:crypto";
 import { existsSync as existsSync6 } from "node:fs";
 import { mkdir as mkdir7, writeFile as writeFile2 } from "node:fs/promises";
-import { join as join16 } from "node:path";
+import { join as join17 } from "node:path";
 import { Worker as Worker2 } from "node:worker_threads";
 
 // src/hardware/facts.ts
@@ -31610,13 +31775,18 @@ function nonNegativeLeastSquares(rows, y) {
 }
 
 // src/hardware/ceilings.ts
-var MEMREAD_CACHE_MULTIPLE = 8;
+var MEMREAD_CACHE_MULTIPLE = 4;
 var MEMREAD_MIN_BYTES = 256 * 1024 * 1024;
 var MEMREAD_MAX_BYTES = 2 * 1024 * 1024 * 1024;
-var MEMREAD_PASSES = 7;
+var MEMREAD_PASSES = 5;
+var SWEEP_MIN_BYTES = 512 * 1024;
+var SWEEP_STEP = Math.SQRT2;
+var SWEEP_TRIAL_BYTES = 256 * 1024 * 1024;
+var SWEEP_TRIALS = 5;
+var KNEE_MARGIN = 0.25;
 var FLOPS_ITERATIONS = 2e7;
 var COMPILE_TIMEOUT_MS = 6e4;
-var RUN_TIMEOUT_MS = 6e4;
+var RUN_TIMEOUT_MS = 9e4;
 var C_SOURCE = String.raw`
 #include <pthread.h>
 #include <stdio.h>
@@ -31624,18 +31794,38 @@ var C_SOURCE = String.raw`
 #include <stdint.h>
 #include <string.h>
 #include <time.h>
-static size_t n_words; static int n_threads; static uint64_t *buf; static volatile uint64_t sink;
-static pthread_barrier_t bar;
+static size_t max_words; static int n_threads;
+/* Volatile: written by main between barriers; without it GCC's static-variable analysis may keep stale copies. */
+static volatile size_t cur_words, cur_reps; static volatile int quit; static uint64_t *buf; static volatile uint64_t sink;
+static pthread_barrier_t bar; static double t_start[256], t_end[256];
 static double now(void){struct timespec t;clock_gettime(CLOCK_MONOTONIC,&t);return t.tv_sec+t.tv_nsec*1e-9;}
 static void *reader(void *arg){
-  size_t id=(size_t)arg, per=n_words/n_threads, lo=id*per, hi=lo+per;
-  for(size_t i=lo;i<hi;i++) buf[i]=i*2654435761u;
+  size_t id=(size_t)arg, share=max_words/n_threads;
+  for(size_t i=id*share;i<(id+1)*share;i++) buf[i]=i*2654435761u;
   pthread_barrier_wait(&bar);
-  uint64_t a0=0,a1=0,a2=0,a3=0,a4=0,a5=0,a6=0,a7=0;
-  for(size_t i=lo;i+8<=hi;i+=8){a0+=buf[i];a1+=buf[i+1];a2+=buf[i+2];a3+=buf[i+3];a4+=buf[i+4];a5+=buf[i+5];a6+=buf[i+6];a7+=buf[i+7];}
-  sink+=a0+a1+a2+a3+a4+a5+a6+a7;
-  pthread_barrier_wait(&bar);
+  for(;;){
+    pthread_barrier_wait(&bar);
+    if(quit) break;
+    size_t per=cur_words/n_threads/8*8, lo=id*per, hi=lo+per;
+    uint64_t a0=0,a1=0,a2=0,a3=0,a4=0,a5=0,a6=0,a7=0;
+    t_start[id]=now();
+    for(size_t r=0;r<cur_reps;r++){
+      for(size_t i=lo;i+8<=hi;i+=8){a0+=buf[i];a1+=buf[i+1];a2+=buf[i+2];a3+=buf[i+3];a4+=buf[i+4];a5+=buf[i+5];a6+=buf[i+6];a7+=buf[i+7];}
+      __asm__ volatile("" ::: "memory");
+    }
+    sink+=a0+a1+a2+a3+a4+a5+a6+a7;
+    t_end[id]=now();
+    pthread_barrier_wait(&bar);
+  }
   return NULL;
+}
+/* The workers time themselves (first start to last end): with as many workers as cores, the main thread may not
+   run again until they finish, so its own clock would miss most of the job. */
+static double job(size_t words,size_t reps){
+  cur_words=words;cur_reps=reps;pthread_barrier_wait(&bar);pthread_barrier_wait(&bar);
+  double t0=t_start[0],t1=t_end[0];
+  for(int t=1;t<n_threads;t++){if(t_start[t]<t0)t0=t_start[t]; if(t_end[t]>t1)t1=t_end[t];}
+  return t1-t0;
 }
 static long iters;
 static void *flopper(void *arg){
@@ -31644,19 +31834,31 @@ static void *flopper(void *arg){
   for(long i=0;i<iters;i++) for(int j=0;j<16;j++) for(int k=0;k<8;k++) v[j][k]=v[j][k]*m+c;
   float s=0; for(int j=0;j<16;j++)for(int k=0;k<8;k++)s+=v[j][k]; sink+=(uint64_t)s; return NULL;
 }
+/* memread SIZES THREADS PASSES FLOPS_ITERS TRIALS TRIAL_BYTES — SIZES: comma-separated bytes, ascending; the last is
+   the memory-rate buffer, read PASSES times once; every other size TRIALS times (after one untimed warm-up). */
 int main(int argc,char**argv){
-  if(argc<5) return 2;
-  size_t bytes=strtoull(argv[1],0,10); n_threads=atoi(argv[2]); int passes=atoi(argv[3]); iters=atol(argv[4]);
-  n_words=bytes/8/n_threads*n_threads; buf=aligned_alloc(64,n_words*8); if(!buf) return 3;
-  pthread_t th[256]; if(n_threads>256) n_threads=256;
-  for(int p=0;p<passes;p++){
-    pthread_barrier_init(&bar,0,n_threads+1);
-    for(int t=0;t<n_threads;t++) pthread_create(&th[t],0,reader,(void*)(size_t)t);
-    pthread_barrier_wait(&bar); double t0=now(); pthread_barrier_wait(&bar); double t1=now();
-    for(int t=0;t<n_threads;t++) pthread_join(th[t],0);
-    pthread_barrier_destroy(&bar);
-    printf("read %.6f %zu\n",t1-t0,n_words*8);
+  if(argc<7) return 2;
+  size_t sizes[128]; int n_sizes=0; char *s=argv[1];
+  while(*s && n_sizes<128){sizes[n_sizes++]=strtoull(s,&s,10); if(*s==',') s++;}
+  n_threads=atoi(argv[2]); int passes=atoi(argv[3]); iters=atol(argv[4]); int trials=atoi(argv[5]); size_t trial_bytes=strtoull(argv[6],0,10);
+  if(n_sizes<1||n_threads<1) return 2;
+  if(n_threads>256) n_threads=256;
+  size_t largest=sizes[n_sizes-1];
+  max_words=largest/8/n_threads/8*8*n_threads; buf=aligned_alloc(64,max_words*8); if(!buf) return 3;
+  pthread_t th[256];
+  pthread_barrier_init(&bar,0,n_threads+1);
+  for(int t=0;t<n_threads;t++) pthread_create(&th[t],0,reader,(void*)(size_t)t);
+  pthread_barrier_wait(&bar);
+  for(int k=0;k<n_sizes-1;k++){
+    size_t words=sizes[k]/8/n_threads/8*8*n_threads; if(words==0) continue;
+    size_t reps=trial_bytes/(words*8); if(reps<1) reps=1;
+    job(words,1);
+    for(int p=0;p<trials;p++){double sec=job(words,reps); printf("sweep %zu %.9f %zu\n",words*8,sec,words*8*reps);}
   }
+  for(int p=0;p<passes;p++){double sec=job(max_words,1); printf("read %.6f %zu\n",sec,max_words*8);}
+  quit=1; pthread_barrier_wait(&bar);
+  for(int t=0;t<n_threads;t++) pthread_join(th[t],0);
+  pthread_barrier_destroy(&bar);
   free(buf);
   for(int p=0;p<3;p++){
     double t0=now();
@@ -31671,7 +31873,14 @@ int main(int argc,char**argv){
 function parseCeilingOutput(text) {
   const readBytesPerSec = [];
   const flopsPerSec = [];
+  const best = /* @__PURE__ */ new Map();
   for (const line of text.split("\n")) {
+    const sw = /^sweep (\d+) ([\d.]+) (\d+)$/.exec(line.trim());
+    if (sw) {
+      const sec2 = Number(sw[2]);
+      if (sec2 > 0) best.set(Number(sw[1]), Math.max(best.get(Number(sw[1])) ?? 0, Number(sw[3]) / sec2));
+      continue;
+    }
     const m2 = /^(read|flops) ([\d.]+) ([\d.e+]+)$/.exec(line.trim());
     if (!m2) continue;
     const sec = Number(m2[2]);
@@ -31679,22 +31888,46 @@ function parseCeilingOutput(text) {
     if (!(sec > 0)) continue;
     (m2[1] === "read" ? readBytesPerSec : flopsPerSec).push(amount / sec);
   }
-  return { readBytesPerSec, flopsPerSec };
+  const sweep = [...best.entries()].sort((a2, b) => a2[0] - b[0]).map(([bytes3, rate]) => ({ bytes: bytes3, readBytesPerSec: roundSig(rate) }));
+  return { readBytesPerSec, flopsPerSec, sweep };
 }
 function memreadBytes(cacheBytes, availableBytes) {
   const want = Math.max(MEMREAD_MIN_BYTES, cacheBytes * MEMREAD_CACHE_MULTIPLE);
   return Math.min(want, MEMREAD_MAX_BYTES, Math.floor(availableBytes / 4));
+}
+function sweepSizes(memreadBufferBytes) {
+  const sizes = [];
+  for (let s = SWEEP_MIN_BYTES; s < memreadBufferBytes; s *= SWEEP_STEP) sizes.push(Math.round(s / 1024) * 1024);
+  sizes.push(memreadBufferBytes);
+  return sizes;
+}
+function cacheKnee(sweep, memoryBytesPerSec) {
+  const points = [...sweep].sort((a2, b) => a2.bytes - b.bytes);
+  const memory = memoryBytesPerSec ?? points.at(-1)?.readBytesPerSec ?? null;
+  if (!memory || points.length === 0) return { kneeBytes: null, memoryBytesPerSec: memory };
+  let knee = null;
+  for (let i2 = points.length - 1; i2 >= 0; i2--) {
+    if (points[i2].readBytesPerSec > (1 + KNEE_MARGIN) * memory) break;
+    knee = points[i2].bytes;
+  }
+  if (knee !== null && knee === points.at(-1).bytes && points.length > 1) return { kneeBytes: null, memoryBytesPerSec: memory };
+  return { kneeBytes: knee, memoryBytesPerSec: memory };
+}
+function effectiveCacheBytes(kneeBytes, reportedBytes, defaultBytes) {
+  if (kneeBytes !== null && kneeBytes > 0) return { bytes: reportedBytes > 0 ? Math.min(kneeBytes, reportedBytes) : kneeBytes, source: "measured" };
+  if (reportedBytes > 0) return { bytes: reportedBytes, source: "reported" };
+  return { bytes: defaultBytes, source: "default" };
 }
 function ceilingFact(values, unit) {
   if (values.length === 0) return null;
   return factWithValue(Math.max(...values), values, unit);
 }
 async function compileProbe(workDir) {
-  const hash2 = createHash5("sha256").update(C_SOURCE).digest("hex").slice(0, 12);
-  const exe = join16(workDir, `memread-${hash2}`);
+  const hash2 = createHash6("sha256").update(C_SOURCE).digest("hex").slice(0, 12);
+  const exe = join17(workDir, `memread-${hash2}`);
   if (existsSync6(exe)) return exe;
   await mkdir7(workDir, { recursive: true });
-  const src = join16(workDir, `memread-${hash2}.c`);
+  const src = join17(workDir, `memread-${hash2}.c`);
   await writeFile2(src, C_SOURCE);
   for (const cc of ["cc", "gcc", "clang"]) {
     const flags = ["-O3", "-march=native", "-pthread", "-o", exe, src];
@@ -31746,26 +31979,25 @@ async function measureCeilings(opts) {
   const bytes3 = memreadBytes(opts.cacheBytes, opts.availableBytes);
   const exe = await compileProbe(opts.workDir).catch(() => null);
   if (exe) {
-    const r = await execa(exe, [String(bytes3), String(opts.threads), String(MEMREAD_PASSES), String(FLOPS_ITERATIONS)], {
-      reject: false,
-      timeout: RUN_TIMEOUT_MS
-    }).catch(() => null);
+    const args = [sweepSizes(bytes3).join(","), String(opts.threads), String(MEMREAD_PASSES), String(FLOPS_ITERATIONS), String(SWEEP_TRIALS), String(SWEEP_TRIAL_BYTES)];
+    const r = await execa(exe, args, { reject: false, timeout: RUN_TIMEOUT_MS }).catch(() => null);
     if (r && r.exitCode === 0) {
       const parsed = parseCeilingOutput(String(r.stdout));
       return {
         memoryReadBytesPerSec: ceilingFact(parsed.readBytesPerSec, "B/s"),
         peakFlopsPerSec: ceilingFact(parsed.flopsPerSec, "FLOP/s"),
+        cacheSweep: parsed.sweep,
         method: "cc"
       };
     }
-    opts.log(`probe: the compiled memory-read program failed (${r ? `exit ${r.exitCode}` : "not started"}); using Node workers`);
+    opts.log(`probe: the compiled memory-read program failed (${r ? `exit ${r.exitCode}` : "not started"}); using Node workers, without a cache sweep`);
   }
   const rates = await nodeMemread(bytes3, opts.threads).catch(() => []);
-  return { memoryReadBytesPerSec: ceilingFact(rates, "B/s"), peakFlopsPerSec: null, method: "node-workers" };
+  return { memoryReadBytesPerSec: ceilingFact(rates, "B/s"), peakFlopsPerSec: null, cacheSweep: [], method: "node-workers" };
 }
 
 // src/hardware/fingerprint.ts
-import { createHash as createHash6 } from "node:crypto";
+import { createHash as createHash7 } from "node:crypto";
 var RAM_ROUNDING_BYTES = 1024 ** 3;
 var FINGERPRINT_HEX_CHARS = 16;
 var PROBE_METHOD_VERSION = 2;
@@ -31783,7 +32015,7 @@ function deviceFingerprint(f) {
     backend: f.backend,
     threads: f.threads
   };
-  return createHash6("sha256").update(stableStringify(key)).digest("hex").slice(0, FINGERPRINT_HEX_CHARS);
+  return createHash7("sha256").update(stableStringify(key)).digest("hex").slice(0, FINGERPRINT_HEX_CHARS);
 }
 
 // src/hardware/gpu.ts
@@ -31899,7 +32131,7 @@ async function detectGpus(run2, os) {
 }
 
 // src/hardware/probe-bench.ts
-import { join as join17 } from "node:path";
+import { join as join18 } from "node:path";
 import { readFile as readFile6 } from "node:fs/promises";
 var PROBE_BENCH_TIMEOUT_SEC = 300;
 function probeBenchArgs(modelPath, req, w) {
@@ -31929,10 +32161,10 @@ function findTiming(timings, want) {
   return t;
 }
 async function runProbeBench(binDir, modelPath, req, w, logDir, label) {
-  const stdoutPath = join17(logDir, `${label}.json`);
-  const stderrPath = join17(logDir, `${label}.log`);
+  const stdoutPath = join18(logDir, `${label}.json`);
+  const stderrPath = join18(logDir, `${label}.log`);
   const outcome = await runProcess({
-    file: join17(binDir, "llama-bench"),
+    file: join18(binDir, "llama-bench"),
     args: probeBenchArgs(modelPath, req, w),
     stdoutPath,
     stderrPath,
@@ -31948,66 +32180,41 @@ ${(await readLogTail(stderrPath)).join("\n")}`);
 }
 
 // src/hardware/probe-files.ts
-import { createHash as createHash7 } from "node:crypto";
+import { createHash as createHash8 } from "node:crypto";
 import { existsSync as existsSync7 } from "node:fs";
-import { mkdir as mkdir8, rename as rename6, rm as rm8 } from "node:fs/promises";
-import { join as join18 } from "node:path";
-var PROBE_FILE_FORMAT = 1;
-var QUANTIZE_TIMEOUT_SEC = 600;
+import { mkdir as mkdir8 } from "node:fs/promises";
+import { join as join19 } from "node:path";
+var PROBE_FILE_FORMAT = 2;
 var HASH_CHARS = 16;
 function hashOf(value) {
-  return createHash7("sha256").update(stableStringify({ value, format: PROBE_FILE_FORMAT })).digest("hex").slice(0, HASH_CHARS);
-}
-async function quantizeTool(binDir, flags, input, type, dst, logDir, label) {
-  const tmp = `${dst}.partial`;
-  const log2 = join18(logDir, `${label}.log`);
-  const outcome = await runProcess({
-    file: join18(binDir, "llama-quantize"),
-    args: [...flags, input, tmp, type],
-    stdoutPath: log2,
-    stderrPath: log2,
-    timeoutSec: QUANTIZE_TIMEOUT_SEC,
-    label
-  });
-  if (outcome.exitCode !== 0 || !existsSync7(tmp)) {
-    await rm8(tmp, { force: true });
-    throw new Error(`${describeOutcome("llama-quantize", outcome, QUANTIZE_TIMEOUT_SEC)} (${label}):
-${(await readLogTail(log2)).join("\n")}`);
-  }
-  await rename6(tmp, dst);
+  return createHash8("sha256").update(stableStringify({ value, format: PROBE_FILE_FORMAT })).digest("hex").slice(0, HASH_CHARS);
 }
 async function ensureProbeFiles(models, opts) {
   await mkdir8(opts.dir, { recursive: true });
-  const logDir = join18(opts.dir, "logs");
-  await mkdir8(logDir, { recursive: true });
+  const results = new Array(models.length);
+  let nextIndex = 0;
+  const writer = async () => {
+    for (let i2 = nextIndex++; i2 < models.length; i2 = nextIndex++) {
+      const m2 = models[i2];
+      const path10 = join19(opts.dir, `m-${hashOf(m2.source)}-${m2.type}.gguf`);
+      if (!existsSync7(path10)) {
+        opts.log(`probe: writing probe model ${m2.id} (${m2.source.layers} layers \xD7 ${m2.source.embeddingLength}, ${m2.type})`);
+        try {
+          await writeSyntheticGguf(m2.source, path10);
+        } catch (err) {
+          results[i2] = { id: m2.id, stage: "write", reason: errorMessage(err) };
+          opts.log(`probe: WARNING: could not write ${m2.id}: ${errorMessage(err)}`);
+          continue;
+        }
+      }
+      results[i2] = { path: path10 };
+    }
+  };
+  await Promise.all(Array.from({ length: Math.max(1, opts.writers ?? 1) }, writer));
   const paths = /* @__PURE__ */ new Map();
-  for (const m2 of models) {
-    const srcHash = hashOf(m2.source);
-    const srcPath = join18(opts.dir, `src-${srcHash}.gguf`);
-    if (!existsSync7(srcPath)) {
-      opts.log(`probe: writing probe model source ${m2.id} (${m2.source.layers} layers \xD7 ${m2.source.embeddingLength})`);
-      await writeSyntheticGguf(m2.source, srcPath);
-    }
-    let path10 = srcPath;
-    if (m2.type !== "F16") {
-      const typed = join18(opts.dir, `q-${srcHash}-${m2.type}.gguf`);
-      if (!existsSync7(typed)) {
-        opts.log(`probe: llama-quantize --pure ${m2.type} for ${m2.id}`);
-        await quantizeTool(opts.binDir, ["--pure"], srcPath, m2.type, typed, logDir, `quantize-${srcHash}-${m2.type}`);
-      }
-      path10 = typed;
-    }
-    if (m2.pruneToLayers !== void 0 && m2.pruneToLayers < m2.source.layers) {
-      const pruned = join18(opts.dir, `p-${hashOf({ srcHash, type: m2.type, layers: m2.pruneToLayers })}.gguf`);
-      if (!existsSync7(pruned)) {
-        const drop = Array.from({ length: m2.source.layers - m2.pruneToLayers }, (_, i2) => String(m2.pruneToLayers + i2)).join(",");
-        await quantizeTool(opts.binDir, ["--prune-layers", drop], path10, "COPY", pruned, logDir, `prune-${m2.id}`);
-      }
-      path10 = pruned;
-    }
-    paths.set(m2.id, path10);
-  }
-  return paths;
+  const failures = [];
+  results.forEach((r, i2) => "path" in r ? paths.set(models[i2].id, r.path) : failures.push(r));
+  return { paths, failures };
 }
 
 // src/fit/speed.ts
@@ -32230,22 +32437,24 @@ function fitDecode(obs, geo, measured, ctx) {
   const shape = { startPos: 0, tokens: obs.decodeTokens, cells: kvCells(obs.decodeTokens), kvKey: ctx.kvKey, kvType: ctx.kvType };
   const r0 = ratesFromFacts(measured, ctx.cacheBytes);
   const attention = (g) => decodeEstimate(g, r0, shape).attentionMs;
-  const gShort = geo(obs.overhead.shortId);
-  const gLong = geo(obs.overhead.longId);
-  const gCached = geo("cached-F16");
-  const cachedF16 = obs.cached.F16 ?? [];
-  const aShort = attention(gShort);
-  const aLong = attention(gLong);
-  const aCached = attention(gCached);
-  const base = solveRounds(
-    roundsOf(obs.overhead.shortMs, obs.overhead.longMs, cachedF16),
-    (i2) => nonNegativeLeastSquares(
-      [gShort, gLong, gCached].map((g) => [1, g.layers, g.activeBytes]),
-      [remainder(at(obs.overhead.shortMs, i2), aShort), remainder(at(obs.overhead.longMs, i2), aLong), remainder(at(cachedF16, i2), aCached)]
-    )
-  );
-  measured.fixedDecodeMs = fact2(base, 0, "ms");
-  measured.perLayerDecodeMs = fact2(base, 1, "ms/layer");
+  if (obs.overhead.shortMs.length > 0 && obs.overhead.longMs.length > 0) {
+    const cachedF16 = obs.cached.F16 ?? [];
+    const models = [
+      { g: geo(obs.overhead.shortId), ms: obs.overhead.shortMs },
+      { g: geo(obs.overhead.longId), ms: obs.overhead.longMs },
+      ...cachedF16.length > 0 ? [{ g: geo("cached-F16"), ms: cachedF16 }] : []
+    ].map((m2) => ({ ...m2, attention: attention(m2.g) }));
+    const columns = (g) => models.length === 3 ? [1, g.layers, g.activeBytes] : [1, g.layers];
+    const base = solveRounds(
+      roundsOf(...models.map((m2) => m2.ms)),
+      (i2) => nonNegativeLeastSquares(
+        models.map((m2) => columns(m2.g)),
+        models.map((m2) => remainder(at(m2.ms, i2), m2.attention))
+      )
+    );
+    measured.fixedDecodeMs = fact2(base, 0, "ms");
+    measured.perLayerDecodeMs = fact2(base, 1, "ms/layer");
+  }
   const r = ratesFromFacts(measured, ctx.cacheBytes);
   const rest = (g) => {
     const e = decodeEstimate(g, r, shape);
@@ -32328,12 +32537,14 @@ var MAX_ROW_SHARE = 0.5;
 function fitProbeFacts(obs, profiles, ctx) {
   const geo = geometryOf(profiles);
   const key = kvKey(ctx.kvType, ctx.flashAttention);
-  const f16 = obs.bandwidth.F16;
-  if (!f16 || f16.length === 0) throw new Error("probe fit: no F16 decode observations (bw-F16 is measured on every machine)");
-  const measured = emptyMeasured(makeFact([geo("bw-F16").activeBytes / at(f16, AGGREGATE) * MS_PER_S2], "B/s"));
-  const ga = geo("kv-a");
-  const gb = geo("kv-b");
-  for (const [k, pairs] of Object.entries(obs.kvDecode)) {
+  const seedType = ["F16", ...Object.keys(obs.bandwidth).sort()].find((t) => (obs.bandwidth[t]?.length ?? 0) > 0);
+  if (!seedType) throw new Error("probe fit: no decode bandwidth was measured (every bw-<type> probe model failed)");
+  const measured = emptyMeasured(makeFact([geo(`bw-${seedType}`).activeBytes / at(obs.bandwidth[seedType], AGGREGATE) * MS_PER_S2], "B/s"));
+  if (seedType !== "F16") measured.decodeBandwidthByType = { [seedType]: measured.decodeBandwidthBytesPerSec };
+  const kvMeasured = Object.keys(obs.kvDecode).length > 0 || obs.kvPrefill !== null;
+  const ga = kvMeasured ? geo("kv-a") : null;
+  const gb = kvMeasured ? geo("kv-b") : null;
+  for (const [k, pairs] of ga && gb ? Object.entries(obs.kvDecode) : []) {
     const kvType = k.replace("+fa", "");
     const c3 = fitKvDepth(pairs, ga, gb, kvType);
     if (!c3) continue;
@@ -32344,7 +32555,7 @@ function fitProbeFacts(obs, profiles, ctx) {
       "ms/(position\xB7layer), probe geometry kv-a"
     );
   }
-  if (obs.kvPrefill) {
+  if (obs.kvPrefill && ga && gb) {
     const pa = fitPrefillAttention(obs.kvPrefill, ga, gb);
     measured.prefillAttentionCoefficients = pa;
     if (pa) {
@@ -32386,7 +32597,7 @@ function fitProbeFacts(obs, profiles, ctx) {
   }
   measured.prefillNsPerRowTokenByType = rowCosts;
   const bestPrefill = Object.values(measured.prefillFlopsByType).sort((x, y) => y.value - x.value)[0];
-  if (!bestPrefill) throw new Error("probe fit: no prefill rate could be solved from the prefill observations");
+  if (!bestPrefill) throw new Error("probe fit: no prefill rate could be solved (every pf-<type> probe model failed or gave no usable time)");
   measured.prefillFlopsPerSec = bestPrefill;
   if (obs.moe) {
     const r = ratesFromFacts(measured, ctx.cacheBytes);
@@ -32437,31 +32648,117 @@ function fitProbeFacts(obs, profiles, ctx) {
   return measured;
 }
 
+// src/hardware/probe-failures.ts
+var MAX_REASON_CHARS2 = 400;
+function dropFailed(obs, failed) {
+  const typed = (prefix, rec) => rec && Object.fromEntries(Object.entries(rec).filter(([t]) => !failed.has(`${prefix}-${t}`)));
+  const bandwidth = typed("bw", obs.bandwidth);
+  const prefill = typed("pf", obs.prefill);
+  const out2 = {
+    ...obs,
+    bandwidth,
+    // A narrow series is only read beside its wide one.
+    ...obs.bandwidthNarrow ? { bandwidthNarrow: Object.fromEntries(Object.entries(typed("bwn", obs.bandwidthNarrow)).filter(([t]) => t in bandwidth)) } : {},
+    prefill,
+    ...obs.prefillWide ? { prefillWide: Object.fromEntries(Object.entries(typed("pfw", obs.prefillWide)).filter(([t]) => t in prefill)) } : {},
+    cached: typed("cached", obs.cached),
+    overhead: failed.has(obs.overhead.shortId) || failed.has(obs.overhead.longId) ? { ...obs.overhead, shortMs: [], longMs: [] } : obs.overhead,
+    kvDecode: failed.has("kv-a") || failed.has("kv-b") ? {} : obs.kvDecode,
+    kvPrefill: failed.has("kv-a") || failed.has("kv-b") ? null : obs.kvPrefill,
+    moe: obs.moe && {
+      decodeMs: failed.has("moe-F16") ? [] : obs.moe.decodeMs,
+      prefillMsByType: typed("moe", obs.moe.prefillMsByType)
+    },
+    server: obs.server.filter((s) => !s.id || !failed.has(s.id))
+  };
+  return out2;
+}
+function failureCost(id, measured) {
+  const [family, type = ""] = id.includes("-") ? [id.slice(0, id.indexOf("-")), id.slice(id.indexOf("-") + 1)] : [id, ""];
+  const nearest = (rec, what) => {
+    const t = standInType(type, Object.keys(rec ?? {}).filter((k) => k !== type));
+    return t ? `${t}'s measured ${what} (the nearest measured type)` : `the best measured ${what} of any type`;
+  };
+  switch (family) {
+    case "bw":
+      return { facts: [`measured.decodeBandwidthByType.${type}`, `measured.decodeNsPerRowByType.${type}`], standIn: nearest(measured.decodeBandwidthByType, "decode rate") };
+    case "bwn":
+      return { facts: [`measured.decodeNsPerRowByType.${type}`], standIn: `no per-row cost: ${type}'s rate is the wide model's plain streaming rate` };
+    case "cached":
+      return { facts: [`measured.decodeCachedBandwidthByType.${type}`], standIn: nearest(measured.decodeCachedBandwidthByType, "in-cache rate") };
+    case "pf":
+      return { facts: [`measured.prefillFlopsByType.${type}`, `measured.prefillNsPerRowTokenByType.${type}`], standIn: nearest(measured.prefillFlopsByType, "prefill rate") };
+    case "pfw":
+      return { facts: [`measured.prefillNsPerRowTokenByType.${type}`], standIn: `no per-row cost: ${type}'s prefill rate comes from the narrow model alone` };
+    case "moe":
+      return {
+        facts: [`measured.moePrefillEfficiencyByType.${type}`, ...type === "F16" ? ["measured.moeDecodeExtraPerLayerMs"] : []],
+        standIn: nearest(measured.moePrefillEfficiencyByType, "expert-matmul efficiency")
+      };
+    case "ovh":
+      return { facts: ["measured.fixedDecodeMs", "measured.perLayerDecodeMs"], standIn: "no fixed or per-layer decode overhead (0 ms): decode is predicted too fast for small models" };
+    case "kv":
+      return { facts: ["measured.kvDepthCoefficients", "measured.prefillAttentionCoefficients"], standIn: "no attention cost at depth (0): decode and prefill at depth are predicted too fast" };
+    case "srv":
+      return { facts: ["measured.serverDecodeOverheadMs", "measured.serverSamplerNsPerVocabEntry", "measured.serverPromptOverheadMs"], standIn: "no server overhead (0 ms): first_token and kv_warm_reuse are predicted too fast" };
+    default:
+      return { facts: [], standIn: "none" };
+  }
+}
+function describeFailures(failures, omitted, measured) {
+  const out2 = [];
+  for (const f of failures) {
+    const reason = f.reason.length > MAX_REASON_CHARS2 ? `${f.reason.slice(0, MAX_REASON_CHARS2)}\u2026` : f.reason;
+    out2.push({ part: f.id, stage: f.stage, reason, ...failureCost(f.id, measured) });
+  }
+  for (const o2 of omitted) {
+    for (const family of o2.families) out2.push({ part: `${family}-${o2.type}`, stage: "budget", reason: o2.reason, ...failureCost(`${family}-${o2.type}`, measured) });
+  }
+  return out2;
+}
+function failureLine(f) {
+  return `${f.part} (${f.stage}: ${f.reason.split("\n")[0]}) \u2192 ${f.standIn}`;
+}
+
 // src/hardware/probe-models.ts
-var PROBE_WEIGHT_TYPES = ["F16", "Q8_0", "Q4_0", "Q4_K", "Q5_K", "Q6_K", "Q5_0", "Q5_1"];
+var PROBE_WEIGHT_TYPES = ["F16", "Q8_0", "Q4_K", "Q4_0", "Q6_K", "Q5_K", "Q5_0", "Q5_1"];
+var PROBE_MAX_LAYERS = 256;
+var PROBE_MAX_TENSOR_BYTES = 1024 ** 3;
 var BW_CACHE_MULTIPLE = 2;
-var BW_GPU_MEMORY_SHARE = 1 / 16;
-var BW_GPU_MIN_BYTES = 512 * 1024 ** 2;
-var BW_GPU_MAX_BYTES = 2 * 1024 ** 3;
+var BW_GPU_MEMORY_SHARE = 1 / 32;
+var BW_GPU_MIN_BYTES = 256 * 1024 ** 2;
+var BW_GPU_MAX_BYTES = 1024 ** 3;
 var DEFAULT_CACHE_BYTES = 32 * 1024 ** 2;
 var PROBE_RAM_SHARE = 1 / 4;
-var MIN_BW_LAYERS = 1;
+var PROBE_DISK_SHARE = 1 / 2;
+var PROBE_DISK_MAX_BYTES = 32 * 1024 ** 3;
 var PREFILL_LAYERS = 8;
 var PREFILL_WIDE_LAYERS = 1;
 var OVERHEAD_LAYERS = [2, 16];
 var OVERHEAD_MIN_LONG_LAYERS = 4;
 var OVERHEAD_CACHE_SHARE = CACHE_FULL_HIT_SHARE;
 var CACHED_SHARE = CACHE_FULL_HIT_SHARE;
+var BW_WIDE_WIDTHS = [2048, 4096, 8192];
+var NARROW_RATIO = 4;
+var ESSENTIAL_TYPES = ["F16", "Q8_0"];
 var CONTEXT = 4096;
-var BW_GEOMETRY = { embeddingLength: 2048, feedForwardLength: 6144, heads: 16, kvHeads: 4, vocabSize: 4096 };
-var BWN_GEOMETRY = { embeddingLength: 512, feedForwardLength: 1536, heads: 8, kvHeads: 2, vocabSize: 4096 };
-var BWN_LAYER_RATIO = 16;
+var BW_VOCAB = 4096;
+var PREFILL_GEOMETRY = { embeddingLength: 512, feedForwardLength: 1536, heads: 8, kvHeads: 2, vocabSize: 4096 };
+var PREFILL_WIDE_GEOMETRY = { embeddingLength: 2048, feedForwardLength: 6144, heads: 16, kvHeads: 4, vocabSize: 4096 };
 var CACHED_GEOMETRY = { embeddingLength: 512, feedForwardLength: 1536, heads: 8, kvHeads: 2, vocabSize: 2048 };
 function llamaLayerParams(g) {
   const d = g.headDim ?? g.embeddingLength / g.heads;
   const q = g.heads * d;
   const kv = g.kvHeads * d;
   return g.embeddingLength * (q + 2 * kv) + q * g.embeddingLength + 3 * g.embeddingLength * g.feedForwardLength;
+}
+function bandwidthGeometry(width) {
+  const headDim = width >= 2048 ? 128 : 64;
+  const heads = width / headDim;
+  return { embeddingLength: width, feedForwardLength: 3 * width, heads, kvHeads: heads / 4, vocabSize: BW_VOCAB };
+}
+function layerBytes(g, type) {
+  return llamaLayerParams(g) * bitsPerWeight(type) / 8;
 }
 function spec(over) {
   return { architecture: "llama", contextLength: CONTEXT, seed: 7, ...over };
@@ -32470,48 +32767,122 @@ function bandwidthTargetBytes(d, cacheMultiple = BW_CACHE_MULTIPLE) {
   if (d.gpuFreeBytes !== null) {
     return Math.min(BW_GPU_MAX_BYTES, Math.max(BW_GPU_MIN_BYTES, d.gpuFreeBytes * BW_GPU_MEMORY_SHARE));
   }
-  return cacheMultiple * (d.cacheBytes > 0 ? d.cacheBytes : DEFAULT_CACHE_BYTES);
+  const cache = d.cacheBytes > 0 ? d.cacheBytes : DEFAULT_CACHE_BYTES;
+  return cacheMultiple * Math.max(cache, d.cacheKneeBytes ?? 0);
+}
+var PLAN_TIME_BUDGET_SEC = 80;
+var MAX_PARALLEL_WRITES = 4;
+function parallelWrites(cores) {
+  return Math.max(1, Math.min(MAX_PARALLEL_WRITES, Math.floor(cores / 2)));
+}
+function layersFor(target, width, type) {
+  return Math.max(1, Math.ceil(target / layerBytes(bandwidthGeometry(width), type)));
+}
+function bandwidthWidths(target, smallestType) {
+  for (const wide2 of BW_WIDE_WIDTHS) {
+    if (layersFor(target, wide2 / NARROW_RATIO, smallestType) <= PROBE_MAX_LAYERS) return { wide: wide2, narrow: wide2 / NARROW_RATIO };
+  }
+  const wide = BW_WIDE_WIDTHS[BW_WIDE_WIDTHS.length - 1];
+  return { wide, narrow: wide / NARROW_RATIO };
+}
+function bandwidthFamily(prefix, width, target, types, ramCap) {
+  const g = bandwidthGeometry(width);
+  const layersOf = (t) => Math.min(layersFor(target, width, t), Math.max(1, Math.floor(ramCap / layerBytes(g, t))));
+  return types.map((type) => ({ id: `${prefix}-${type}`, source: spec({ ...g, layers: layersOf(type), weightType: type }), type }));
+}
+function modelBytes(m2) {
+  const perLayer = m2.source.architecture === "qwen3moe" ? moeLayerParams(m2.source) : llamaLayerParams(m2.source);
+  const embed = m2.source.embeddingLength * m2.source.vocabSize * (m2.source.tiedEmbeddings ? 1 : 2);
+  return (m2.source.layers * perLayer + embed) * bitsPerWeight(m2.type) / 8;
+}
+function moeLayerParams(s) {
+  const attn = llamaLayerParams({ ...s, feedForwardLength: 0 });
+  return attn + 3 * s.embeddingLength * (s.expertFeedForwardLength ?? s.feedForwardLength) * (s.expertCount ?? 1) + s.embeddingLength * (s.expertCount ?? 1);
+}
+function planDiskBytes(models) {
+  const files = /* @__PURE__ */ new Map();
+  for (const m2 of models) files.set(JSON.stringify(m2.source), modelBytes(m2));
+  return [...files.values()].reduce((a2, b) => a2 + b, 0);
 }
 function probePlan(d, opts = {}) {
   const types = opts.types ?? PROBE_WEIGHT_TYPES;
   const cacheBytes = d.cacheBytes > 0 ? d.cacheBytes : DEFAULT_CACHE_BYTES;
   const target = bandwidthTargetBytes(d, opts.cacheMultiple);
-  const smallestBits = Math.min(...types.map(bitsPerWeight));
-  const layerBytesSmallest = llamaLayerParams(BW_GEOMETRY) * smallestBits / 8;
-  const ramCapLayers = Math.floor(d.ramAvailableBytes * PROBE_RAM_SHARE / (llamaLayerParams(BW_GEOMETRY) * 2));
-  const bwLayers = Math.max(MIN_BW_LAYERS, Math.min(Math.ceil(target / layerBytesSmallest), Math.max(MIN_BW_LAYERS, ramCapLayers)));
-  const bwSource = spec({ ...BW_GEOMETRY, layers: bwLayers });
-  const bwnSource = spec({ ...BWN_GEOMETRY, layers: bwLayers * BWN_LAYER_RATIO });
-  const cachedLayerBytes = llamaLayerParams(CACHED_GEOMETRY) * 2;
-  const cachedLayers = Math.max(1, Math.floor(cacheBytes * CACHED_SHARE / cachedLayerBytes));
+  const ramCap = d.ramAvailableBytes * PROBE_RAM_SHARE;
+  const diskBudgetBytes = Math.min(PROBE_DISK_MAX_BYTES, d.diskFreeBytes != null ? d.diskFreeBytes * PROBE_DISK_SHARE : Infinity);
+  const fixed = fixedModels(types, cacheBytes);
+  const bandwidthModels = (bwTypes) => {
+    const smallest = [...bwTypes].sort((a2, b) => bitsPerWeight(a2) - bitsPerWeight(b))[0];
+    const { wide, narrow } = bandwidthWidths(target, smallest);
+    return [...bandwidthFamily("bw", wide, target, bwTypes, ramCap), ...bandwidthFamily("bwn", narrow, target, bwTypes, ramCap)];
+  };
+  const rates = d.streamBytesPerSec && opts.schedule ? { cores: d.cores ?? 1, streamBytesPerSec: d.streamBytesPerSec } : null;
+  const over = (models2) => {
+    if (planDiskBytes(models2) > diskBudgetBytes) return `the bandwidth models would pass the probe's disk budget (${(diskBudgetBytes / 1024 ** 3).toFixed(1)} GiB)`;
+    if (rates) {
+      const c3 = planCost({ models: models2 }, rates, opts.schedule);
+      if (c3.filesSec + c3.bandwidthDecodeSec > PLAN_TIME_BUDGET_SEC) return `the bandwidth models would pass the probe's time budget (${PLAN_TIME_BUDGET_SEC} s at ${(rates.streamBytesPerSec / 1e9).toFixed(0)} GB/s)`;
+    }
+    return null;
+  };
+  const essential = types.filter((t) => ESSENTIAL_TYPES.includes(t));
+  let bandwidthTypes = essential.length > 0 ? essential : types.slice(0, 1);
+  const reasons = /* @__PURE__ */ new Map();
+  for (const t of types) {
+    if (bandwidthTypes.includes(t)) continue;
+    const tryTypes = types.filter((x) => bandwidthTypes.includes(x) || x === t);
+    const why = over([...fixed, ...bandwidthModels(tryTypes)]);
+    if (why) reasons.set(t, why);
+    else bandwidthTypes = tryTypes;
+  }
+  bandwidthTypes = types.filter((t) => bandwidthTypes.includes(t));
+  const omitted = types.filter((t) => !bandwidthTypes.includes(t)).map((type) => ({ type, families: ["bw", "bwn"], reason: reasons.get(type) }));
+  const models = [...bandwidthModels(bandwidthTypes), ...fixed];
+  return { models, types, bandwidthTypes, omitted, bandwidthTargetBytes: target, cacheBytes, diskBudgetBytes, overheadIds: overheadIdsOf(cacheBytes) };
+}
+var OVH_GEOMETRY = { embeddingLength: 256, feedForwardLength: 768, heads: 4, kvHeads: 2, vocabSize: 512 };
+function overheadLayers(cacheBytes) {
+  const ovhLayerBytes = llamaLayerParams(OVH_GEOMETRY) * 2;
+  const longLayers = Math.max(OVERHEAD_MIN_LONG_LAYERS, Math.min(OVERHEAD_LAYERS[1], Math.floor(OVERHEAD_CACHE_SHARE * cacheBytes / ovhLayerBytes)));
+  return [OVERHEAD_LAYERS[0], longLayers];
+}
+function overheadIdsOf(cacheBytes) {
+  const [a2, b] = overheadLayers(cacheBytes);
+  return [`ovh-L${a2}`, `ovh-L${b}`];
+}
+function fixedModels(types, cacheBytes) {
   const models = [];
   for (const type of types) {
-    models.push({ id: `bw-${type}`, source: bwSource, type });
-    models.push({ id: `bwn-${type}`, source: bwnSource, type });
-    models.push({ id: `pf-${type}`, source: bwnSource, type, pruneToLayers: Math.min(PREFILL_LAYERS, bwnSource.layers) });
-    models.push({ id: `pfw-${type}`, source: bwSource, type, pruneToLayers: Math.min(PREFILL_WIDE_LAYERS, bwLayers) });
+    models.push({ id: `pf-${type}`, source: spec({ ...PREFILL_GEOMETRY, layers: PREFILL_LAYERS, weightType: type }), type });
+    models.push({ id: `pfw-${type}`, source: spec({ ...PREFILL_WIDE_GEOMETRY, layers: PREFILL_WIDE_LAYERS, weightType: type }), type });
   }
-  const ovhGeometry = { embeddingLength: 256, feedForwardLength: 768, heads: 4, kvHeads: 2, vocabSize: 512 };
-  const ovhLayerBytes = llamaLayerParams(ovhGeometry) * 2;
-  const longLayers = Math.max(OVERHEAD_MIN_LONG_LAYERS, Math.min(OVERHEAD_LAYERS[1], Math.floor(OVERHEAD_CACHE_SHARE * cacheBytes / ovhLayerBytes)));
-  const overheadLayers = [OVERHEAD_LAYERS[0], longLayers];
-  const ovhSource = spec({ ...ovhGeometry, layers: longLayers });
-  for (const layers of overheadLayers) {
-    models.push({ id: `ovh-L${layers}`, source: ovhSource, type: "F16", ...layers < ovhSource.layers ? { pruneToLayers: layers } : {} });
-  }
-  const cachedSource = spec({ ...CACHED_GEOMETRY, layers: cachedLayers });
-  for (const type of types) models.push({ id: `cached-${type}`, source: cachedSource, type });
+  for (const layers of overheadLayers(cacheBytes)) models.push({ id: `ovh-L${layers}`, source: spec({ ...OVH_GEOMETRY, layers }), type: "F16" });
+  const cachedLayerBytes = llamaLayerParams(CACHED_GEOMETRY) * 2;
+  const cachedLayers = Math.min(PROBE_MAX_LAYERS, Math.max(1, Math.floor(cacheBytes * CACHED_SHARE / cachedLayerBytes)));
+  for (const type of types) models.push({ id: `cached-${type}`, source: spec({ ...CACHED_GEOMETRY, layers: cachedLayers, weightType: type }), type });
   models.push({ id: "kv-a", source: spec({ layers: 8, embeddingLength: 512, feedForwardLength: 1024, heads: 8, kvHeads: 8, headDim: 64, vocabSize: 2048 }), type: "F16" });
   models.push({ id: "kv-b", source: spec({ layers: 8, embeddingLength: 512, feedForwardLength: 1024, heads: 16, kvHeads: 2, headDim: 128, vocabSize: 2048 }), type: "F16" });
   const moeSource = spec({ architecture: "qwen3moe", layers: 3, embeddingLength: 512, feedForwardLength: 1024, heads: 8, kvHeads: 2, vocabSize: 2048, expertCount: 16, expertUsedCount: 2, expertFeedForwardLength: 512 });
-  for (const type of types) models.push({ id: `moe-${type}`, source: moeSource, type });
+  for (const type of types) models.push({ id: `moe-${type}`, source: { ...moeSource, weightType: type }, type });
   models.push({ id: "srv-v2k", source: spec({ layers: 2, embeddingLength: 256, feedForwardLength: 768, heads: 4, kvHeads: 2, vocabSize: 2048 }), type: "F16" });
   models.push({ id: "srv-v64k", source: spec({ layers: 2, embeddingLength: 256, feedForwardLength: 768, heads: 4, kvHeads: 2, vocabSize: 65536 }), type: "F16" });
-  return { models, types, bandwidthTargetBytes: target, cacheBytes, overheadIds: [`ovh-L${overheadLayers[0]}`, `ovh-L${overheadLayers[1]}`] };
+  return models;
+}
+var WRITE_BYTES_PER_SEC = 4e8;
+var LOAD_BYTES_PER_SEC = 2e9;
+function planCost(plan2, rates, schedule) {
+  let bandwidthDecodeSec = 0;
+  for (const m2 of plan2.models) {
+    if (!/^bwn?-/.test(m2.id)) continue;
+    const bytes3 = modelBytes(m2);
+    bandwidthDecodeSec += schedule.rounds * (bytes3 / LOAD_BYTES_PER_SEC + schedule.runsPerRound * schedule.tokens * bytes3 / rates.streamBytesPerSec);
+  }
+  const diskBytes = planDiskBytes(plan2.models);
+  return { diskBytes, filesSec: diskBytes / (WRITE_BYTES_PER_SEC * parallelWrites(rates.cores)), bandwidthDecodeSec };
 }
 
 // src/hardware/probe-server.ts
-import { join as join19 } from "node:path";
+import { join as join20 } from "node:path";
 var SERVER_READY_TIMEOUT_SEC = 60;
 var REQUEST_TIMEOUT_SEC = 60;
 var SERVER_WARMUP_REQUESTS = 1;
@@ -32536,7 +32907,7 @@ async function observeServer(opts) {
     binDir: opts.binDir,
     modelPath: opts.modelPath,
     workload: w,
-    logPath: join19(opts.logDir, `${opts.label}-server.log`),
+    logPath: join20(opts.logDir, `${opts.label}-server.log`),
     readyTimeoutSec: SERVER_READY_TIMEOUT_SEC
   });
   try {
@@ -32745,6 +33116,17 @@ var hardware_schema_default = {
           items: {
             $ref: "#/$defs/gpu"
           }
+        },
+        cacheReportedBytes: {
+          type: "number",
+          minimum: 0
+        },
+        cacheSource: {
+          enum: [
+            "measured",
+            "reported",
+            "default"
+          ]
         }
       }
     },
@@ -33004,6 +33386,34 @@ var hardware_schema_default = {
               type: "null"
             }
           ]
+        },
+        cacheSweep: {
+          type: "array",
+          items: {
+            type: "object",
+            additionalProperties: false,
+            required: [
+              "bytes",
+              "readBytesPerSec"
+            ],
+            properties: {
+              bytes: {
+                type: "number",
+                exclusiveMinimum: 0
+              },
+              readBytesPerSec: {
+                type: "number",
+                exclusiveMinimum: 0
+              }
+            }
+          }
+        },
+        cacheKneeBytes: {
+          type: [
+            "number",
+            "null"
+          ],
+          exclusiveMinimum: 0
         }
       }
     },
@@ -33017,6 +33427,45 @@ var hardware_schema_default = {
     measuredAt: {
       type: "string",
       format: "date-time"
+    },
+    probeFailures: {
+      type: "array",
+      items: {
+        type: "object",
+        additionalProperties: false,
+        required: [
+          "part",
+          "stage",
+          "reason",
+          "facts",
+          "standIn"
+        ],
+        properties: {
+          part: {
+            type: "string",
+            minLength: 1
+          },
+          stage: {
+            enum: [
+              "write",
+              "run",
+              "budget"
+            ]
+          },
+          reason: {
+            type: "string"
+          },
+          facts: {
+            type: "array",
+            items: {
+              type: "string"
+            }
+          },
+          standIn: {
+            type: "string"
+          }
+        }
+      }
     }
   }
 };
@@ -33054,8 +33503,8 @@ async function writeHardwareProfile(path10, profile) {
 
 // src/hardware/system.ts
 import { readdir as readdir2, readFile as readFile8 } from "node:fs/promises";
-import { arch, availableParallelism as availableParallelism2, cpus as cpus2, freemem, platform as platform2, release, totalmem } from "node:os";
-import { join as join20 } from "node:path";
+import { arch, availableParallelism as availableParallelism3, cpus, freemem, platform as platform2, release, totalmem } from "node:os";
+import { join as join21 } from "node:path";
 function parseCacheSize(text) {
   const m2 = /^\s*(\d+)\s*([KMG]?)i?B?\s*$/i.exec(text);
   if (!m2) return null;
@@ -33182,14 +33631,14 @@ async function readSysfsCaches(root = "/sys/devices/system/cpu") {
   for (const cpu of cpuDirs) {
     let indexes;
     try {
-      indexes = (await readdir2(join20(root, cpu, "cache"))).filter((d) => /^index\d+$/.test(d));
+      indexes = (await readdir2(join21(root, cpu, "cache"))).filter((d) => /^index\d+$/.test(d));
     } catch {
       continue;
     }
     for (const idx of indexes) {
-      const dir = join20(root, cpu, "cache", idx);
+      const dir = join21(root, cpu, "cache", idx);
       const [level, type, size, shared] = await Promise.all(
-        ["level", "type", "size", "shared_cpu_list"].map((f) => readText(join20(dir, f)))
+        ["level", "type", "size", "shared_cpu_list"].map((f) => readText(join21(dir, f)))
       );
       const sizeBytes = size ? parseCacheSize(size) : null;
       if (!level || !type || sizeBytes === null) continue;
@@ -33202,7 +33651,7 @@ async function readSystemFacts(run2, os = platform2()) {
   const meminfo = await readText("/proc/meminfo");
   const mem = meminfo ? parseMeminfo(meminfo) : null;
   const cpuinfo = await readText("/proc/cpuinfo");
-  const cpuModel = (cpuinfo ? parseCpuinfoModel(cpuinfo) : null) ?? cpus2()[0]?.model?.trim() ?? "unknown CPU";
+  const cpuModel = (cpuinfo ? parseCpuinfoModel(cpuinfo) : null) ?? cpus()[0]?.model?.trim() ?? "unknown CPU";
   let caches = summarizeCaches(await readSysfsCaches());
   let available = mem?.availableBytes ?? null;
   if (os === "darwin") {
@@ -33219,7 +33668,7 @@ async function readSystemFacts(run2, os = platform2()) {
     os: `${os} ${release()}`,
     arch: arch(),
     cpuModel,
-    cores: availableParallelism2(),
+    cores: availableParallelism3(),
     ramTotalBytes: mem?.totalBytes ?? totalmem(),
     ramAvailableBytes: available ?? freemem(),
     caches
@@ -33253,7 +33702,7 @@ var runTool = async (file, args) => {
   }
 };
 function cachedProfilePath(cacheDir2, fingerprint, quick = false) {
-  return join21(cacheDir2, `hardware-${fingerprint}${quick ? "-quick" : ""}.json`);
+  return join22(cacheDir2, `hardware-${fingerprint}${quick ? "-quick" : ""}.json`);
 }
 function observationsPath(profilePath) {
   return profilePath.replace(/\.json$/, ".observations.json");
@@ -33297,22 +33746,45 @@ async function probeHardware(opts) {
   }
   lap("system");
   const workload = defaultWorkload({ threads });
+  await mkdir9(opts.cacheDir, { recursive: true });
+  const reportedCache = sys.caches.totalBytes;
+  const ceilings = await measureCeilings({ workDir: join22(opts.cacheDir, "ceilings"), threads, cacheBytes: reportedCache, availableBytes: sys.ramAvailableBytes, log: opts.log });
+  const knee = cacheKnee(ceilings.cacheSweep, ceilings.memoryReadBytesPerSec?.value);
+  const cache = effectiveCacheBytes(knee.kneeBytes, reportedCache, DEFAULT_CACHE_BYTES);
+  const mib = (b) => `${(b / 1024 ** 2).toFixed(0)} MiB`;
+  opts.log(
+    `probe: usable cache ${mib(cache.bytes)} (${cache.source}; knee of the read sweep ${knee.kneeBytes !== null ? mib(knee.kneeBytes) : "not seen"}, reported ${reportedCache > 0 ? mib(reportedCache) : "unknown"})`
+  );
+  lap("ceilings");
   const gpu = build.backend !== "CPU" ? largestGpu(gpus) : void 0;
   const gpuFree = gpu ? gpu.memoryFreeBytes ?? gpu.memoryTotalBytes : null;
+  const modelDir = join22(opts.cacheDir, "probe-models");
+  const disk = await statfs(opts.cacheDir).catch(() => null);
   const plan2 = probePlan(
-    { cacheBytes: sys.caches.totalBytes, gpuFreeBytes: gpuFree, ramAvailableBytes: sys.ramAvailableBytes },
-    opts.quick ? { types: QUICK_TYPES, cacheMultiple: QUICK_CACHE_MULTIPLE } : {}
+    {
+      cacheBytes: cache.bytes,
+      cacheKneeBytes: knee.kneeBytes,
+      gpuFreeBytes: gpuFree,
+      ramAvailableBytes: sys.ramAvailableBytes,
+      diskFreeBytes: disk ? disk.bavail * disk.bsize : null,
+      cores: sys.cores,
+      // On a CPU the bandwidth models stream at about the memory read rate; a GPU's rate is not known yet.
+      streamBytesPerSec: gpu ? null : ceilings.memoryReadBytesPerSec?.value ?? null
+    },
+    {
+      ...opts.quick ? { types: QUICK_TYPES, cacheMultiple: QUICK_CACHE_MULTIPLE } : {},
+      schedule: { rounds: opts.quick ? 1 : PROBE_ROUNDS, runsPerRound: (opts.quick ? 1 : PROBE_BENCH_REPS) + 1, tokens: DECODE_TOKENS }
+    }
   );
-  await mkdir9(opts.cacheDir, { recursive: true });
-  const modelDir = join21(opts.cacheDir, "probe-models");
-  const files = await ensureProbeFiles(plan2.models, { binDir: opts.binDir, dir: modelDir, log: opts.log });
+  for (const o2 of plan2.omitted) opts.log(`probe: ${o2.type} gets no bandwidth models: ${o2.reason}`);
+  const made = await ensureProbeFiles(plan2.models, { dir: modelDir, log: opts.log, writers: parallelWrites(sys.cores) });
+  const files = made.paths;
+  const failures = made.failures.map((f) => ({ id: f.id, stage: f.stage, reason: f.reason }));
   const profiles = {};
   for (const [id, path11] of files) profiles[id] = (await profileFile(path11)).profile;
   lap("models");
-  const ceilings = await measureCeilings({ workDir: join21(opts.cacheDir, "ceilings"), threads, cacheBytes: plan2.cacheBytes, availableBytes: sys.ramAvailableBytes, log: opts.log });
-  lap("ceilings");
-  const logDir = join21(opts.cacheDir, "probe-logs");
-  await rm9(logDir, { recursive: true, force: true });
+  const logDir = join22(opts.cacheDir, "probe-logs");
+  await rm8(logDir, { recursive: true, force: true });
   await mkdir9(logDir, { recursive: true });
   const rounds = opts.quick ? 1 : PROBE_ROUNDS;
   const reps = opts.quick ? 1 : PROBE_BENCH_REPS;
@@ -33320,6 +33792,21 @@ async function probeHardware(opts) {
     const p = files.get(id);
     if (!p) throw new Error(`probe: probe model ${id} was not made`);
     return p;
+  };
+  const failed = new Set(failures.map((f) => f.id));
+  const attempt = async (id, run2) => {
+    if (failed.has(id)) return void 0;
+    try {
+      return await run2();
+    } catch (err) {
+      failed.add(id);
+      failures.push({ id, stage: "run", reason: errorMessage(err) });
+      opts.log(`probe: WARNING: ${id} failed; the probe goes on without its facts: ${errorMessage(err).split("\n")[0]}`);
+      return void 0;
+    }
+  };
+  const push = (into, key, value) => {
+    if (value !== void 0) (into[key] ??= []).push(value);
   };
   const emptyObservations = () => ({
     decodeTokens: DECODE_TOKENS,
@@ -33337,19 +33824,22 @@ async function probeHardware(opts) {
     const obs2 = emptyObservations();
     const passStart = pass === 1 ? t0 : performance4.now();
     const bench = (id, req, round2, variant = "") => runProbeBench(opts.binDir, path10(id), req, workload, logDir, `${id}${variant}${pass > 1 ? `-p${pass}` : ""}-r${round2}`);
-    const decodeMs = async (id, round2) => findTiming((await bench(id, { gen: [DECODE_TOKENS], reps }, round2)).timings, { nGen: DECODE_TOKENS }).msPerToken;
+    const decodeMs = (id, round2) => attempt(id, async () => findTiming((await bench(id, { gen: [DECODE_TOKENS], reps }, round2)).timings, { nGen: DECODE_TOKENS }).msPerToken);
     const elapsedSec = () => (performance4.now() - passStart) / 1e3;
     const moreRounds = (round2, series, deadlineSec) => round2 < rounds || !opts.quick && round2 < PROBE_MAX_ROUNDS && elapsedSec() < deadlineSec && worstSpread(series()) > PROBE_TARGET_SPREAD;
     const decodeSeries = () => [...Object.values(obs2.bandwidth), ...Object.values(obs2.bandwidthNarrow ?? {}), ...Object.values(obs2.cached), obs2.overhead.longMs];
     for (let round2 = 0; moreRounds(round2, decodeSeries, EXTRA_ROUND_DEADLINES_SEC.decode); round2++) {
-      for (const type of plan2.types) {
-        ;
-        (obs2.bandwidth[type] ??= []).push(await decodeMs(`bw-${type}`, round2));
-        ((obs2.bandwidthNarrow ??= {})[type] ??= []).push(await decodeMs(`bwn-${type}`, round2));
+      for (const type of plan2.bandwidthTypes) {
+        push(obs2.bandwidth, type, await decodeMs(`bw-${type}`, round2));
+        push(obs2.bandwidthNarrow ??= {}, type, await decodeMs(`bwn-${type}`, round2));
       }
-      obs2.overhead.shortMs.push(await decodeMs(obs2.overhead.shortId, round2));
-      obs2.overhead.longMs.push(await decodeMs(obs2.overhead.longId, round2));
-      for (const type of plan2.types) (obs2.cached[type] ??= []).push(await decodeMs(`cached-${type}`, round2));
+      const short = await decodeMs(obs2.overhead.shortId, round2);
+      const long = await decodeMs(obs2.overhead.longId, round2);
+      if (short !== void 0 && long !== void 0) {
+        obs2.overhead.shortMs.push(short);
+        obs2.overhead.longMs.push(long);
+      }
+      for (const type of plan2.types) push(obs2.cached, type, await decodeMs(`cached-${type}`, round2));
     }
     lap("decode");
     const kvKeyDefault = kvKey(workload.kvType, workload.flashAttention);
@@ -33360,15 +33850,20 @@ async function probeHardware(opts) {
     const kvSeries = () => [kvDecode.a.deepMs, kvDecode.b.deepMs, kvDecode.a.shallowMs, kvDecode.b.shallowMs, kvPrefill.a.deepMs, kvPrefill.b.deepMs];
     for (let round2 = 0; moreRounds(round2, kvSeries, EXTRA_ROUND_DEADLINES_SEC.kv); round2++) {
       for (const which of ["a", "b"]) {
-        const { timings } = await bench(`kv-${which}`, { gen: [KV_PROBE_TOKENS], prompt: [PREFILL_TOKENS], depth: [0, KV_PROBE_DEPTH], reps }, round2);
-        kvDecode[which].shallowMs.push(findTiming(timings, { nGen: KV_PROBE_TOKENS }).msPerToken);
-        kvDecode[which].deepMs.push(findTiming(timings, { nGen: KV_PROBE_TOKENS, nDepth: KV_PROBE_DEPTH }).msPerToken);
-        kvPrefill[which].shallowMs.push(findTiming(timings, { nPrompt: PREFILL_TOKENS }).msPerToken);
-        kvPrefill[which].deepMs.push(findTiming(timings, { nPrompt: PREFILL_TOKENS, nDepth: KV_PROBE_DEPTH }).msPerToken);
-        if (kvQuant && round2 < rounds) {
-          const q = await bench(`kv-${which}`, { gen: [KV_PROBE_TOKENS], depth: [0, KV_PROBE_DEPTH], reps: Math.min(reps, 2), ...QUANTIZED_KV }, round2, "-q8");
-          kvQuant[which].shallowMs.push(findTiming(q.timings, { nGen: KV_PROBE_TOKENS }).msPerToken);
-          kvQuant[which].deepMs.push(findTiming(q.timings, { nGen: KV_PROBE_TOKENS, nDepth: KV_PROBE_DEPTH }).msPerToken);
+        const id = `kv-${which}`;
+        const m2 = await attempt(id, async () => {
+          const { timings } = await bench(id, { gen: [KV_PROBE_TOKENS], prompt: [PREFILL_TOKENS], depth: [0, KV_PROBE_DEPTH], reps }, round2);
+          const q = kvQuant && round2 < rounds ? (await bench(id, { gen: [KV_PROBE_TOKENS], depth: [0, KV_PROBE_DEPTH], reps: Math.min(reps, 2), ...QUANTIZED_KV }, round2, "-q8")).timings : null;
+          return { timings, q };
+        });
+        if (!m2) continue;
+        kvDecode[which].shallowMs.push(findTiming(m2.timings, { nGen: KV_PROBE_TOKENS }).msPerToken);
+        kvDecode[which].deepMs.push(findTiming(m2.timings, { nGen: KV_PROBE_TOKENS, nDepth: KV_PROBE_DEPTH }).msPerToken);
+        kvPrefill[which].shallowMs.push(findTiming(m2.timings, { nPrompt: PREFILL_TOKENS }).msPerToken);
+        kvPrefill[which].deepMs.push(findTiming(m2.timings, { nPrompt: PREFILL_TOKENS, nDepth: KV_PROBE_DEPTH }).msPerToken);
+        if (kvQuant && m2.q) {
+          kvQuant[which].shallowMs.push(findTiming(m2.q, { nGen: KV_PROBE_TOKENS }).msPerToken);
+          kvQuant[which].deepMs.push(findTiming(m2.q, { nGen: KV_PROBE_TOKENS, nDepth: KV_PROBE_DEPTH }).msPerToken);
         }
       }
     }
@@ -33380,21 +33875,26 @@ async function probeHardware(opts) {
     for (let round2 = 0; moreRounds(round2, prefillSeries, EXTRA_ROUND_DEADLINES_SEC.prefill); round2++) {
       for (const type of plan2.types) {
         for (const [id, into] of [[`pf-${type}`, obs2.prefill], [`pfw-${type}`, obs2.prefillWide ??= {}]]) {
-          const { timings } = await bench(id, { prompt: [PREFILL_TOKENS], reps }, round2);
-          (into[type] ??= []).push(findTiming(timings, { nPrompt: PREFILL_TOKENS }).msPerToken);
+          push(into, type, await attempt(id, async () => findTiming((await bench(id, { prompt: [PREFILL_TOKENS], reps }, round2)).timings, { nPrompt: PREFILL_TOKENS }).msPerToken));
         }
       }
       for (const type of plan2.types) {
+        const id = `moe-${type}`;
         const gen = type === "F16" ? [DECODE_TOKENS] : [];
-        const { timings } = await bench(`moe-${type}`, { gen, prompt: [PREFILL_TOKENS], reps }, round2);
-        if (type === "F16") obs2.moe.decodeMs.push(findTiming(timings, { nGen: DECODE_TOKENS }).msPerToken);
-        (obs2.moe.prefillMsByType[type] ??= []).push(findTiming(timings, { nPrompt: PREFILL_TOKENS }).msPerToken);
+        const m2 = await attempt(id, async () => {
+          const { timings } = await bench(id, { gen, prompt: [PREFILL_TOKENS], reps }, round2);
+          return { decode: type === "F16" ? findTiming(timings, { nGen: DECODE_TOKENS }).msPerToken : null, prefill: findTiming(timings, { nPrompt: PREFILL_TOKENS }).msPerToken };
+        });
+        if (!m2) continue;
+        if (m2.decode !== null) obs2.moe.decodeMs.push(m2.decode);
+        push(obs2.moe.prefillMsByType, type, m2.prefill);
       }
     }
     lap("prefill");
     for (const id of ["srv-v2k", "srv-v64k"]) {
-      obs2.server.push(
-        await observeServer({
+      const served = await attempt(
+        id,
+        () => observeServer({
           binDir: opts.binDir,
           modelPath: path10(id),
           vocab: profiles[id].vocabSize,
@@ -33405,9 +33905,10 @@ async function probeHardware(opts) {
           label: pass > 1 ? `${id}-p${pass}` : id
         })
       );
+      if (served) obs2.server.push({ id, ...served });
     }
     lap("server");
-    return obs2;
+    return dropFailed(obs2, failed);
   };
   let obs = await measurePass(1);
   for (let pass = 1; opts.interleave && pass <= passes; pass++) {
@@ -33415,9 +33916,17 @@ async function probeHardware(opts) {
     await opts.interleave.between(pass);
     mark2 = performance4.now();
     pausedMs += mark2 - before;
-    if (pass < passes) obs = mergeObservations(obs, await measurePass(pass + 1));
+    if (pass < passes) obs = mergeObservations(dropFailed(obs, failed), await measurePass(pass + 1));
   }
-  const measured = fitProbeFacts(obs, profiles, { kvType: workload.kvType, flashAttention: workload.flashAttention, cacheBytes: plan2.cacheBytes });
+  let measured;
+  try {
+    measured = fitProbeFacts(obs, profiles, { kvType: workload.kvType, flashAttention: workload.flashAttention, cacheBytes: plan2.cacheBytes });
+  } catch (err) {
+    const parts = failures.map((f) => `${f.id} (${f.stage}: ${f.reason.split("\n")[0]})`).join("; ");
+    throw new Error(`${errorMessage(err)}${parts ? `; failed probe parts: ${parts}` : ""}`, { cause: err });
+  }
+  const probeFailures = describeFailures(failures, plan2.omitted, measured);
+  for (const f of probeFailures) opts.log(`probe: stand-in: ${failureLine(f)}`);
   const noisy = Object.entries({ ...measured.decodeBandwidthByType, ...prefixed("prefill ", measured.prefillFlopsByType) }).filter(([, f]) => f.spread > PROBE_WARN_SPREAD).map(([k, f]) => `${k} \xB1${(100 * f.spread).toFixed(0)} %`);
   if (noisy.length > 0) {
     opts.log(`probe: WARNING: noisy facts (${noisy.join(", ")}): the machine was busy; re-run \`probe --refresh\` when it is quiet`);
@@ -33435,11 +33944,19 @@ async function probeHardware(opts) {
       ramTotalBytes: sys.ramTotalBytes,
       ramAvailableBytes: sys.ramAvailableBytes,
       cacheBytes: plan2.cacheBytes,
+      cacheReportedBytes: reportedCache,
+      cacheSource: cache.source,
       gpus
     },
     llama: { commit: build.commit, buildNumber: build.buildNumber, backend: build.backend, nodeLlamaCppVersion: null, binDir: opts.binDir },
     measured,
-    ceilings: { memoryReadBytesPerSec: ceilings.memoryReadBytesPerSec, peakFlopsPerSec: ceilings.peakFlopsPerSec },
+    ceilings: {
+      memoryReadBytesPerSec: ceilings.memoryReadBytesPerSec,
+      peakFlopsPerSec: ceilings.peakFlopsPerSec,
+      cacheSweep: ceilings.cacheSweep,
+      cacheKneeBytes: knee.kneeBytes
+    },
+    ...probeFailures.length > 0 ? { probeFailures } : {},
     probeSeconds: seconds,
     measuredAt: opts.now()
   };
@@ -34586,6 +35103,25 @@ function notComparedLines(report, maxNamed) {
 }
 
 // src/report/provenance.ts
+var MAX_NAMED_STAND_INS = 8;
+function standInLines(report) {
+  const failures = report.hardware.probeFailures ?? [];
+  const lines = failures.slice(0, MAX_NAMED_STAND_INS).map(failureLine);
+  if (failures.length > MAX_NAMED_STAND_INS) lines.push(`and ${failures.length - MAX_NAMED_STAND_INS} more in hardware.json (probeFailures)`);
+  return lines;
+}
+function cacheLine(report) {
+  const s = report.hardware.system;
+  if (s.cacheBytes === void 0) return null;
+  const mib = (b) => `${formatNumber(b / 1024 ** 2)} MiB`;
+  const knee = report.hardware.ceilings.cacheKneeBytes;
+  const detail = [
+    s.cacheSource ? `${s.cacheSource}` : null,
+    knee ? `read-sweep knee ${mib(knee)}` : null,
+    s.cacheReportedBytes ? `reported ${mib(s.cacheReportedBytes)}` : null
+  ].filter((x) => x !== null);
+  return `${mib(s.cacheBytes)} usable${detail.length > 0 ? ` (${detail.join(", ")})` : ""}`;
+}
 function provenanceLines(report) {
   const p = report.provenance;
   const w = report.workload;
@@ -34600,6 +35136,8 @@ function provenanceLines(report) {
     ["threads", String(p.threads)],
     ["runner", p.runner_name ? `${p.runner_name} (${p.runner_os})` : p.runner_os],
     ["hardware profile", report.hardware.fingerprint],
+    ...cacheLine(report) ? [["cache", cacheLine(report)]] : [],
+    ...standInLines(report).map((l) => ["probe stand-in", l]),
     ["wall time", `${formatNumber(p.wall_time_s)} s`],
     [
       "workload",
@@ -34723,13 +35261,17 @@ function verdictSection(report, h2) {
     escapeMarkdown(p.device),
     escapeMarkdown(report.generated_at)
   ];
+  const standIns = report.hardware.probeFailures?.length ?? 0;
+  const warning = standIns > 0 ? `\u26A0\uFE0F ${standIns} probe part${standIns === 1 ? "" : "s"} not measured on this machine: the estimate uses stand-ins for ${standIns === 1 ? "its facts" : "their facts"} (listed under Provenance).
+
+` : "";
   return `${title}
 
 ${listed.length > 0 ? `${listed.join("\n")}
 
 ` : ""}${facts.join(" \xB7 ")}
 
-`;
+${warning}`;
 }
 function scenarioSection(report, h2) {
   const ids = Object.keys(report.summary);
@@ -35429,13 +35971,13 @@ function builtinEstimator() {
 // src/pipeline/external-estimator.ts
 var import_ajv3 = __toESM(require_ajv(), 1);
 import { readFileSync as readFileSync4 } from "node:fs";
-import { join as join22 } from "node:path";
+import { join as join23 } from "node:path";
 init_paths();
 var ESTIMATOR_TIMEOUT_MS = 3e5;
 var SOURCE = "--estimator-command";
 var validateOutput = null;
 function outputValidator() {
-  const schema = JSON.parse(readFileSync4(join22(packageRoot(), "schemas", "estimator-output.schema.json"), "utf8"));
+  const schema = JSON.parse(readFileSync4(join23(packageRoot(), "schemas", "estimator-output.schema.json"), "utf8"));
   return validateOutput ??= new import_ajv3.Ajv({ allErrors: false }).compile(schema);
 }
 function parseEstimatorOutput(stdout, command) {
@@ -35643,13 +36185,13 @@ async function collectRefs(cfg, binDir, hooks) {
   for (const arg of cfg.modelArgs) refs.push(parseModelArg(arg, process.cwd()));
   if (cfg.modelsText && cfg.modelsText.trim()) refs.push(...parseManifest(cfg.modelsText, "input models", process.cwd()));
   if (cfg.modelsFile) {
-    const file = resolve3(cfg.modelsFile);
+    const file = resolve4(cfg.modelsFile);
     refs.push(...parseManifest(await readText2(file, "the models file"), file, dirname8(file)));
   }
   if (cfg.corpus === "synthetic") {
     const specPath = syntheticSpecPath();
     const spec4 = parseSynthSpec(await readText2(specPath, "the synthetic corpus spec"), specPath);
-    const out2 = join23(cacheRoot(cfg.cacheDir), "synthetic");
+    const out2 = join24(cacheRoot(cfg.cacheDir), "synthetic");
     const { manifestPath } = await synthesize(spec4, out2, await binDir(), hooks.log);
     refs.push(...parseManifest(await readFile10(manifestPath, "utf8"), manifestPath, out2));
   } else if (cfg.corpus) {
@@ -35672,7 +36214,7 @@ async function runGate(cfg, hooks) {
   const allRefs = await collectRefs(cfg, async () => (await llama()).binDir, hooks);
   const refs = cfg.shard ? selectShard(allRefs, cfg.shard) : allRefs;
   hooks.log(`models: ${refs.length}${cfg.shard ? ` (shard ${cfg.shard} of ${allRefs.length})` : ""}`);
-  const baseline = cfg.baselinePath ? await readReport(resolve3(cfg.baselinePath)) : null;
+  const baseline = cfg.baselinePath ? await readReport(resolve4(cfg.baselinePath)) : null;
   const hardwareFromFile = cfg.hardwarePath ? await readHardwareProfile(cfg.hardwarePath) : null;
   const { binDir, build } = await llama();
   const resolved = await resolveModels(refs, { cacheDir: void 0, token: cfg.hfToken ?? void 0, log: hooks.log });
@@ -35683,7 +36225,7 @@ async function runGate(cfg, hooks) {
   }
   const hardware2 = hardwareFromFile ?? await probeHardware({
     binDir,
-    cacheDir: join23(cacheRoot(cfg.cacheDir), "hardware"),
+    cacheDir: join24(cacheRoot(cfg.cacheDir), "hardware"),
     refresh: cfg.refreshHardware,
     log: hooks.log,
     now: () => hooks.now().toISOString()
@@ -35691,8 +36233,8 @@ async function runGate(cfg, hooks) {
   if (build && !hardware2.llama.nodeLlamaCppVersion) hardware2.llama.nodeLlamaCppVersion = build.nodeLlamaCppVersion;
   const workload = defaultWorkload({ threads: hardware2.system.threads, ...cfg.workload });
   const estimator = cfg.estimatorCommand ? externalEstimator(cfg.estimatorCommand) : builtinEstimator();
-  const outDir = dirname8(resolve3(cfg.reportPath));
-  const logsDir = join23(outDir, "logs");
+  const outDir = dirname8(resolve4(cfg.reportPath));
+  const logsDir = join24(outDir, "logs");
   const report = await validate3({
     models,
     scenarios: cfg.scenarios,
@@ -35717,7 +36259,7 @@ async function runGate(cfg, hooks) {
     runnerName: cfg.runnerName,
     baseline
   });
-  return writeOutputs(report, resolve3(cfg.reportPath), logsDir);
+  return writeOutputs(report, resolve4(cfg.reportPath), logsDir);
 }
 async function writeOutputs(report, reportPath, logsDir) {
   const base = reportPath.replace(/\.json$/i, "");
@@ -35759,7 +36301,7 @@ async function gateReports(paths, opts) {
 }
 
 // src/accuracy/benchmark.ts
-import { join as join24 } from "node:path";
+import { join as join25 } from "node:path";
 
 // src/accuracy/geometries.ts
 var CONTEXT2 = 8192;
@@ -35915,7 +36457,7 @@ async function runAccuracyBenchmark(opts) {
   const spec4 = accuracySpec();
   if (opts.only) spec4.models = spec4.models.filter((m2) => opts.only.includes(m2.name));
   const progress = (line) => opts.log(`accuracy: ${line}`);
-  const synth = await synthesize(spec4, join24(opts.workDir, "models"), opts.binDir, progress);
+  const synth = await synthesize(spec4, join25(opts.workDir, "models"), opts.binDir, progress);
   const models = [];
   for (const m2 of synth.models) models.push({ ref: m2.ref, path: m2.path, profile: (await profileFile(m2.path)).profile });
   const observed = /* @__PURE__ */ new Map();
@@ -35924,7 +36466,7 @@ async function runAccuracyBenchmark(opts) {
       progress(`pass ${pass}/${passes}: ${m2.ref}: running ${SCENARIO_IDS.join(", ")}`);
       const run2 = await runModel(m2.path, SCENARIO_IDS, workload2, {
         binDir: opts.binDir,
-        logsDir: join24(opts.workDir, "logs", `pass-${pass}`),
+        logsDir: join25(opts.workDir, "logs", `pass-${pass}`),
         runTimeoutSec: DEFAULT_RUN_TIMEOUT_SEC,
         vocabSize: m2.profile.vocabSize,
         log: progress
@@ -35934,7 +36476,7 @@ async function runAccuracyBenchmark(opts) {
     }
   };
   const workload = defaultWorkload();
-  const probeOpts = { binDir: opts.binDir, cacheDir: join24(opts.workDir, "hardware"), threads: workload.threads, log: progress, now, quick: Boolean(opts.quickProbe) };
+  const probeOpts = { binDir: opts.binDir, cacheDir: join25(opts.workDir, "hardware"), threads: workload.threads, log: progress, now, quick: Boolean(opts.quickProbe) };
   let hardware2;
   if (opts.cachedProbe) {
     hardware2 = await probeHardware({ ...probeOpts, refresh: Boolean(opts.refreshHardware) });
@@ -35948,7 +36490,7 @@ async function runAccuracyBenchmark(opts) {
   const summary = summarizeAccuracy(rows);
   const memory = summarizeMemory(rows);
   opts.log(renderAccuracy(rows, summary, memory));
-  const resultsPath = join24(opts.workDir, "accuracy.json");
+  const resultsPath = join25(opts.workDir, "accuracy.json");
   await writeFileAtomic(resultsPath, stableStringify({ generated_at: now(), hardware_fingerprint: hardware2.fingerprint, workload, passes, rows, summary, memory }));
   opts.log(`accuracy: results \u2192 ${resultsPath}`);
   return { rows, summary, memory, resultsPath };
@@ -35961,9 +36503,16 @@ var hardware = { type: "string", value: "FILE", help: "hardware.json from `probe
 var COMMANDS = {
   "setup-llama": {
     name: "setup-llama",
-    usage: "model-fit-gate setup-llama [--dir D]",
-    summary: "Build llama-bench, llama-server and llama-quantize from the llama.cpp source bundled in the pinned node-llama-cpp (CUDA when nvcc and an NVIDIA GPU are present, Metal on macOS, else CPU). Cached by commit and backend; prints the bin dir last.",
-    flags: { dir: { type: "string", value: "DIR", help: "cache dir (else MODEL_FIT_GATE_CACHE, else the XDG cache)" } },
+    usage: "model-fit-gate setup-llama [--dir D] [--source DIR]",
+    summary: "Build llama-bench, llama-server and llama-quantize (CUDA when nvcc and an NVIDIA GPU are present, Metal on macOS, else CPU) from the llama.cpp source bundled in the pinned node-llama-cpp, or from a local source tree with --source (no registry access needed). Cached by commit, backend and cmake flags; prints the bin dir last.",
+    flags: {
+      dir: { type: "string", value: "DIR", help: "cache dir (else MODEL_FIT_GATE_CACHE, else the XDG cache)" },
+      source: {
+        type: "string",
+        value: "DIR",
+        help: "build this llama.cpp source tree (else MODEL_FIT_GATE_LLAMA_SOURCE); its commit from git, else from DIR/.llama-commit"
+      }
+    },
     positionals: { min: 0, max: 0, name: "" }
   },
   synth: {
@@ -36146,7 +36695,7 @@ async function hardwareFor(args) {
   const { binDir } = await locateLlama({ binDir: str3(args.values["llama-bin"]), cacheDir: str3(args.values["cache-dir"]), log });
   return probeHardware({
     binDir,
-    cacheDir: join25(cacheRoot(str3(args.values["cache-dir"])), "hardware"),
+    cacheDir: join26(cacheRoot(str3(args.values["cache-dir"])), "hardware"),
     refresh: Boolean(args.values.refresh),
     log,
     now: () => (/* @__PURE__ */ new Date()).toISOString()
@@ -36159,20 +36708,21 @@ function workloadFromFlags(args) {
 }
 var handlers = {
   async "setup-llama"(args) {
-    const build = await setupLlama({ dir: str3(args.values.dir), log });
-    log(`llama.cpp ${build.commit.slice(0, 7)} (${build.backend}, node-llama-cpp ${build.nodeLlamaCppVersion})`);
+    const build = await setupLlama({ dir: str3(args.values.dir), source: str3(args.values.source), log });
+    const from = build.source ? `source ${build.source}` : `node-llama-cpp ${build.nodeLlamaCppVersion}`;
+    log(`llama.cpp ${build.commit.slice(0, 7)} (${build.backend}, ${from})`);
     out(build.binDir);
     return EXIT_OK;
   },
   async synth(args) {
     const outDir = str3(args.values.out);
     if (!outDir) throw new InputError("synth", "--out", "is required");
-    const specPath = resolve4(str3(args.values.spec) ?? syntheticSpecPath());
+    const specPath = resolve5(str3(args.values.spec) ?? syntheticSpecPath());
     const spec4 = parseSynthSpec(await readFile12(specPath, "utf8").catch(() => {
       throw new InputError(specPath, null, "cannot read the spec");
     }), specPath);
     const { binDir } = await locateLlama({ binDir: str3(args.values["llama-bin"]), cacheDir: str3(args.values["cache-dir"]), log });
-    const result = await synthesize(spec4, resolve4(outDir), binDir, log);
+    const result = await synthesize(spec4, resolve5(outDir), binDir, log);
     for (const m2 of result.models) log(`${m2.written ? "wrote " : "cached"} ${m2.ref} \u2192 ${m2.path}`);
     out(result.manifestPath);
     return EXIT_OK;
@@ -36187,8 +36737,8 @@ var handlers = {
     const hw = await hardwareFor(args);
     const file = str3(args.values.out);
     if (file) {
-      await writeFileAtomic(resolve4(file), stableStringify(hw));
-      out(resolve4(file));
+      await writeFileAtomic(resolve5(file), stableStringify(hw));
+      out(resolve5(file));
     } else out(stableStringify(hw));
     return EXIT_OK;
   },
@@ -36210,7 +36760,7 @@ var handlers = {
     if (corpus && !["smoke", "deep", "synthetic"].includes(corpus)) {
       throw new InputError("--corpus", null, `expected smoke, deep or synthetic, got "${corpus}"`);
     }
-    const reportPath = resolve4(str3(args.values.out) ?? join25("model-fit-gate-report", "report.json"));
+    const reportPath = resolve5(str3(args.values.out) ?? join26("model-fit-gate-report", "report.json"));
     const result = await runGate(
       {
         modelArgs: args.positionals,
@@ -36218,7 +36768,7 @@ var handlers = {
         modelsFile: str3(args.values["models-file"]) ?? null,
         corpus: corpus ?? null,
         scenarios: parseScenarioList(str3(args.values.scenarios), "--scenarios"),
-        thresholdsPath: resolve4(str3(args.values.thresholds) ?? defaultThresholdsPath()),
+        thresholdsPath: resolve5(str3(args.values.thresholds) ?? defaultThresholdsPath()),
         llamaBin: str3(args.values["llama-bin"]),
         hardwarePath: str3(args.values.hardware) ?? null,
         refreshHardware: Boolean(args.values.refresh),
@@ -36244,34 +36794,34 @@ var handlers = {
   },
   async check(args) {
     const scenario = str3(args.values.scenario);
-    const result = await gateReports(args.positionals.map((p) => resolve4(p)), {
-      thresholdsPath: resolve4(str3(args.values.thresholds) ?? defaultThresholdsPath()),
+    const result = await gateReports(args.positionals.map((p) => resolve5(p)), {
+      thresholdsPath: resolve5(str3(args.values.thresholds) ?? defaultThresholdsPath()),
       scenario: scenario ?? "all"
     });
     const md = str3(args.values["markdown-out"]);
-    if (md) await writeFileAtomic(resolve4(md), result.markdown);
+    if (md) await writeFileAtomic(resolve5(md), result.markdown);
     out(result.report.gate.passed ? "gate: passed" : `gate: FAILED`);
     for (const f of result.report.gate.failures) out(`  - ${f.message}`);
     return result.report.gate.passed ? EXIT_OK : EXIT_GATE_FAILED;
   },
   async report(args) {
-    const report = await readReport(resolve4(args.positionals[0]));
+    const report = await readReport(resolve5(args.positionals[0]));
     const md = str3(args.values.markdown);
     const html = str3(args.values.html);
     if (!md && !html) throw new InputError("report", null, "give --markdown FILE and/or --html FILE");
     if (md) {
-      await writeFileAtomic(resolve4(md), renderMarkdown(report));
-      out(resolve4(md));
+      await writeFileAtomic(resolve5(md), renderMarkdown(report));
+      out(resolve5(md));
     }
     if (html) {
-      await writeFileAtomic(resolve4(html), renderHtml(report));
-      out(resolve4(html));
+      await writeFileAtomic(resolve5(html), renderHtml(report));
+      out(resolve5(html));
     }
     return EXIT_OK;
   },
   async "bench-accuracy"(args) {
     const { binDir } = await locateLlama({ binDir: str3(args.values["llama-bin"]), cacheDir: str3(args.values["cache-dir"]), log });
-    const workDir = resolve4(str3(args.values.out) ?? join25(cacheRoot(str3(args.values["cache-dir"])), "accuracy"));
+    const workDir = resolve5(str3(args.values.out) ?? join26(cacheRoot(str3(args.values["cache-dir"])), "accuracy"));
     const passes = intFlag(args.values.passes, "passes");
     const cachedProbe = args.values["cached-probe"] === true;
     if (args.values.refresh === true && !cachedProbe) throw new InputError("bench-accuracy", "--refresh", "goes with --cached-probe (without it every pass probes anew)");
