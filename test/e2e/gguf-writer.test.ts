@@ -4,7 +4,6 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { execa } from 'execa'
 import { writeSyntheticGguf, type SyntheticModelSpec } from '../../src/gguf/writer.js'
-import { SYNTHETIC_WEIGHT_TYPES } from '../../src/gguf/synthetic-layout.js'
 import { alignUp, profileFile, tensorDataBytes } from '../../src/gguf/index.js'
 import { llamaBinDir } from '../helpers/llama.js'
 import { syntheticModel, syntheticModelPath } from '../helpers/synthetic.js'
@@ -121,34 +120,6 @@ describe('synthetic GGUF models run in real llama.cpp', () => {
       4 * RUN_TIMEOUT_MS
     )
   }
-})
-
-describe('models written directly in a quantized type (the probe\'s files) run in real llama.cpp', () => {
-  let dir = ''
-  beforeAll(async () => {
-    dir = await mkdtemp(join(tmpdir(), 'mfg-gguf-typed-'))
-  })
-  afterAll(async () => {
-    await rm(dir, { recursive: true, force: true })
-  })
-
-  test.each(SYNTHETIC_WEIGHT_TYPES.filter((t) => t !== 'F16'))(
-    '%s: llama.cpp reads the type, sizes it as the profile does, and prefills and decodes it',
-    async (type) => {
-      for (const spec of [dense, moe]) {
-        const path = join(dir, `${spec.architecture}-${type}.gguf`)
-        await writeSyntheticGguf({ ...spec, weightType: type }, path)
-        const { profile } = await profileFile(path)
-        expect(Object.keys(profile.bytesByType)).toEqual(expect.arrayContaining([type]))
-        const rows = await bench(path)
-        expect(rows.map((r) => [r.n_prompt, r.n_gen])).toEqual([[16, 0], [0, 4]])
-        for (const r of rows) expect(r.avg_ts).toBeGreaterThan(0)
-        // llama-bench's model size is the tensor data: the same bytes our header reading counts.
-        expect(rows[0]!.model_size).toBe(profile.tensorBytes)
-      }
-    },
-    RUN_TIMEOUT_MS * 2
-  )
 })
 
 describe('the shared synthetic model cache (test/helpers/synthetic.ts)', () => {

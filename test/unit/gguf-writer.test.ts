@@ -37,20 +37,6 @@ describe('synthetic model specs', () => {
     expect(fieldOf({ ...base, headDim: 7 })).toBe('headDim')
   })
 
-  test('a quantized weight type types every matrix but the router, and refuses rows that are not whole blocks', () => {
-    const layout = syntheticLayout({ ...base, embeddingLength: 256, feedForwardLength: 512, heads: 4, kvHeads: 2, architecture: 'qwen3moe', expertCount: 4, expertUsedCount: 2, expertFeedForwardLength: 256, weightType: 'Q4_K' })
-    const typeOf = (name: string) => layout.tensors.find((t) => t.name === name)!.type
-    expect(typeOf('token_embd.weight')).toBe(12)
-    expect(typeOf('blk.0.ffn_down_exps.weight')).toBe(12)
-    expect(typeOf('blk.0.ffn_gate_inp.weight')).toBe(1)
-    expect(typeOf('blk.0.attn_norm.weight')).toBe(0)
-    expect(layout.metadata.find((kv) => kv.key === 'general.file_type')?.value).toBe(14)
-    // 128-wide rows are not whole 256-element K-quant blocks; Q8_0's 32 fit.
-    expect(fieldOf({ ...base, weightType: 'Q4_K' })).toBe('embeddingLength')
-    expect(fieldOf({ ...base, weightType: 'Q8_0' })).toBeNull()
-    expect(fieldOf({ ...base, weightType: 'IQ2_XS' as never })).toBe('weightType')
-  })
-
   test('general.name gives no geometry away', () => {
     const names = syntheticLayout(base).metadata.filter((kv) => kv.key.startsWith('general.')).map((kv) => [kv.key, kv.value])
     expect(names).toContainEqual(['general.name', 'synthetic'])
