@@ -3,7 +3,7 @@
 // byte-level BPE tokenizer llama-vocab.cpp accepts. Pure: spec in, layout out; writer.ts puts it on disk.
 
 import { InputError } from '../util/errors.js'
-import { GGML_TYPE, ggmlTypeByName } from './ggml-types.js'
+import { GGML_TYPE } from './ggml-types.js'
 import { GGUF_DEFAULT_ALIGNMENT, GgufValueType, type GgufKv } from './format.js'
 import type { TensorSpec } from './encode.js'
 
@@ -24,39 +24,11 @@ export interface SyntheticModelSpec {
   expertFeedForwardLength?: number
   /** No output.weight: llama.cpp reuses token_embd as the output head. */
   tiedEmbeddings?: boolean
-  /**
-   * Type of every weight matrix (default F16), as `llama-quantize --pure` would leave it (the MoE router stays F16),
-   * written directly as random blocks: for speed and memory probes the values do not matter, and quantizing random
-   * F16 weights costs minutes (the K-quants search their scales) for nothing.
-   */
-  weightType?: SyntheticWeightType
   seed: number
 }
 
-/** Weight types the writer can write directly: their blocks and where each block's F16 scale fields sit. */
-export const SYNTHETIC_WEIGHT_TYPES = ['F16', 'Q8_0', 'Q4_0', 'Q4_1', 'Q5_0', 'Q5_1', 'Q4_K', 'Q5_K', 'Q6_K'] as const
-export type SyntheticWeightType = (typeof SYNTHETIC_WEIGHT_TYPES)[number]
-
-/**
- * Byte offsets of the F16 scale fields inside one block (ggml-common.h's block_* structs): they get small normal
- * values; every other byte (quants, sub-block scales) is random.
- */
-export const BLOCK_SCALE_OFFSETS: Readonly<Record<Exclude<SyntheticWeightType, 'F16'>, readonly number[]>> = {
-  Q8_0: [0], // { d; qs[32] }
-  Q4_0: [0], // { d; qs[16] }
-  Q4_1: [0, 2], // { d; m; qs[16] }
-  Q5_0: [0], // { d; qh[4]; qs[16] }
-  Q5_1: [0, 2], // { d; m; qh[4]; qs[16] }
-  Q4_K: [0, 2], // { d; dmin; scales[12]; qs[128] }
-  Q5_K: [0, 2], // { d; dmin; scales[12]; qh[32]; qs[128] }
-  Q6_K: [208] // { ql[128]; qh[64]; scales[16]; d }
-}
-
-/** llama_ftype of a model whose matrices are all of one type (general.file_type; informational for llama.cpp). */
-const FILE_TYPE: Readonly<Record<SyntheticWeightType, number>> = { F16: 1, Q4_0: 2, Q4_1: 3, Q8_0: 7, Q5_0: 8, Q5_1: 9, Q4_K: 14, Q5_K: 16, Q6_K: 18 }
-
-/** How the writer fills a tensor: random small F16 values, random blocks of a quantized type, or F32 ones (norms). */
-export type TensorFill = 'random-f16' | 'random-blocks' | 'ones-f32'
+/** How the writer fills a tensor: random small F16 values, or F32 ones (norm weights). */
+export type TensorFill = 'random-f16' | 'ones-f32'
 
 export interface SyntheticTensor extends TensorSpec {
   fill: TensorFill
@@ -74,6 +46,8 @@ export const MIN_SYNTHETIC_VOCAB = 257
 export const MAX_SYNTHETIC_LAYERS = 512
 /** LLAMA_MAX_EXPERTS in llama-hparams.h. */
 export const MAX_SYNTHETIC_EXPERTS = 512
+/** general.file_type for "mostly F16" (llama_ftype LLAMA_FTYPE_MOSTLY_F16). */
+const FILE_TYPE_MOSTLY_F16 = 1
 const RMS_EPS = 1e-6
 const ROPE_FREQ_BASE = 1_000_000
 const END_OF_TEXT = '<|endoftext|>'
@@ -107,13 +81,6 @@ function check(spec: SyntheticModelSpec): void {
   const headDim = spec.headDim ?? spec.embeddingLength / spec.heads
   if (!Number.isInteger(headDim) || headDim <= 0 || headDim % 2 !== 0) fail('headDim', `must be a positive even integer, got ${headDim}`)
   if (spec.vocabSize < MIN_SYNTHETIC_VOCAB) fail('vocabSize', `must be at least ${MIN_SYNTHETIC_VOCAB}`)
-  const wt = spec.weightType ?? 'F16'
-  if (!(SYNTHETIC_WEIGHT_TYPES as readonly string[]).includes(wt)) fail('weightType', `must be one of ${SYNTHETIC_WEIGHT_TYPES.join(', ')}, got ${String(wt)}`)
-  const block = ggmlTypeByName(wt)!.blockSize
-  // Every matrix row is embeddingLength, feedForwardLength or the head width long: each a whole number of blocks.
-  for (const [field, n] of [['embeddingLength', spec.embeddingLength], ['feedForwardLength', spec.feedForwardLength], ['heads × headDim', spec.heads * headDim]] as const) {
-    if (n % block !== 0) fail(field, `${n} is not a multiple of the ${wt} block size ${block}`)
-  }
   const experts = spec.expertCount ?? 0
   const used = spec.expertUsedCount ?? 0
   if (spec.architecture === 'qwen3moe' && experts === 0) fail('expertCount', 'qwen3moe needs experts')
@@ -187,7 +154,7 @@ export function syntheticLayout(spec: SyntheticModelSpec): SyntheticLayout {
   const metadata: GgufKv[] = [
     str('general.architecture', arch),
     str('general.name', 'synthetic'),
-    u32('general.file_type', FILE_TYPE[spec.weightType ?? 'F16']),
+    u32('general.file_type', FILE_TYPE_MOSTLY_F16),
     u32('general.alignment', GGUF_DEFAULT_ALIGNMENT),
     u32(`${arch}.context_length`, spec.contextLength),
     u32(`${arch}.embedding_length`, E),
@@ -218,10 +185,8 @@ export function syntheticLayout(spec: SyntheticModelSpec): SyntheticLayout {
   )
 
   const tensors: SyntheticTensor[] = []
-  const weightType = spec.weightType ?? 'F16'
-  const typeId = weightType === 'F16' ? GGML_TYPE.F16 : ggmlTypeByName(weightType)!.id
-  const w = (name: string, dims: number[], type = typeId): void => {
-    tensors.push({ name, dims, type, fill: type === GGML_TYPE.F16 ? 'random-f16' : 'random-blocks' })
+  const w = (name: string, dims: number[]): void => {
+    tensors.push({ name, dims, type: GGML_TYPE.F16, fill: 'random-f16' })
   }
   const norm = (name: string, n: number): void => {
     tensors.push({ name, dims: [n], type: GGML_TYPE.F32, fill: 'ones-f32' })
@@ -242,8 +207,7 @@ export function syntheticLayout(spec: SyntheticModelSpec): SyntheticLayout {
     }
     norm(`${p}ffn_norm.weight`, E)
     if (experts > 0) {
-      // llama-quantize never quantizes the router (it stays F16), so neither do we.
-      w(`${p}ffn_gate_inp.weight`, [E, experts], GGML_TYPE.F16)
+      w(`${p}ffn_gate_inp.weight`, [E, experts])
       w(`${p}ffn_gate_exps.weight`, [E, expertFf, experts])
       w(`${p}ffn_down_exps.weight`, [expertFf, E, experts])
       w(`${p}ffn_up_exps.weight`, [E, expertFf, experts])

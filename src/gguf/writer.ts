@@ -6,8 +6,8 @@ import { open, mkdir, rename, rm } from 'node:fs/promises'
 import type { FileHandle } from 'node:fs/promises'
 import { dirname, basename, join } from 'node:path'
 import { encodeGgufHeader } from './encode.js'
-import { ggmlType, ggmlTypeByName, tensorBytes } from './ggml-types.js'
-import { BLOCK_SCALE_OFFSETS, syntheticLayout, type SyntheticModelSpec, type SyntheticTensor, type SyntheticWeightType } from './synthetic-layout.js'
+import { tensorBytes } from './ggml-types.js'
+import { syntheticLayout, type SyntheticModelSpec, type SyntheticTensor } from './synthetic-layout.js'
 
 export type { SyntheticModelSpec } from './synthetic-layout.js'
 export { syntheticLayout, syntheticVocab } from './synthetic-layout.js'
@@ -43,31 +43,6 @@ function randomF16Pool(next: () => number): Uint8Array {
   }
   // Uint16Array is host-endian; GGUF is little-endian. Every Node platform we run on is little-endian.
   return new Uint8Array(pool.buffer)
-}
-
-/** F16 exponent field range of the quantized blocks' scales: 2^-14 … 2^-10 times 1.x (normal, so no slow path). */
-const SCALE_EXP_MIN = 1
-const SCALE_EXP_SPAN = 5
-
-/**
- * A pool of random blocks of a quantized type: random bytes, with each block's F16 scale fields set to small normal
- * values. A whole number of blocks, so slices taken at block boundaries stay aligned to them.
- */
-function randomBlockPool(type: Exclude<SyntheticWeightType, 'F16'>, next: () => number): Uint8Array {
-  const blockBytes = ggmlTypeByName(type)!.typeSize
-  const blocks = Math.floor((RANDOM_POOL_VALUES * 2) / blockBytes)
-  const pool = new Uint8Array(blocks * blockBytes)
-  const words = new Uint32Array(pool.buffer, 0, Math.floor(pool.length / 4))
-  for (let i = 0; i < words.length; i++) words[i] = next()
-  for (let b = 0; b < blocks; b++) {
-    for (const off of BLOCK_SCALE_OFFSETS[type]) {
-      const r = next()
-      const half = (r & 0x8000) | ((SCALE_EXP_MIN + ((r >>> 16) % SCALE_EXP_SPAN)) << 10) | (r & 0x3ff)
-      pool[b * blockBytes + off] = half & 0xff
-      pool[b * blockBytes + off + 1] = half >>> 8
-    }
-  }
-  return pool
 }
 
 /** Gathers small writes into WRITE_CHUNK_BYTES blocks; large slices go straight to the file. */
@@ -108,17 +83,15 @@ class ChunkedWriter {
   }
 }
 
-async function writeTensorData(out: ChunkedWriter, t: SyntheticTensor, pools: { f16: Uint8Array; blocks: Uint8Array | null }, next: () => number): Promise<void> {
+async function writeTensorData(out: ChunkedWriter, t: SyntheticTensor, pool: Uint8Array, next: () => number): Promise<void> {
   const n = tensorBytes(t.type, t.dims)
   if (t.fill === 'ones-f32') {
     const ones = new Float32Array(n / 4).fill(1)
     await out.write(new Uint8Array(ones.buffer))
     return
   }
-  const pool = t.fill === 'random-blocks' ? pools.blocks! : pools.f16
-  // Start each tensor at a different pool offset (a whole value or block) so tensors differ from one another.
-  const unit = t.fill === 'random-blocks' ? ggmlType(t.type)!.typeSize : 2
-  let pos = (next() % (pool.length / unit)) * unit
+  // Start each tensor at a different (even) pool offset so tensors differ from one another.
+  let pos = (next() % RANDOM_POOL_VALUES) * 2
   let remaining = n
   while (remaining > 0) {
     const take = Math.min(remaining, pool.length - pos)
@@ -129,16 +102,14 @@ async function writeTensorData(out: ChunkedWriter, t: SyntheticTensor, pools: { 
 }
 
 /**
- * Writes a complete GGUF v3 model for `spec` (F16 or random quantized weights, F32 norms, byte-level BPE tokenizer) to `outPath`,
+ * Writes a complete GGUF v3 model for `spec` (F16 weights, F32 norms, byte-level BPE tokenizer) to `outPath`,
  * atomically: readers never see a half-written file. Same spec → byte-identical file.
  */
 export async function writeSyntheticGguf(spec: SyntheticModelSpec, outPath: string): Promise<{ bytes: number }> {
   const layout = syntheticLayout(spec)
   const header = encodeGgufHeader(layout.metadata, layout.tensors, layout.alignment)
   const next = prng(spec.seed)
-  const f16 = randomF16Pool(next)
-  const wt = spec.weightType ?? 'F16'
-  const pools = { f16, blocks: wt === 'F16' ? null : randomBlockPool(wt, next) }
+  const pool = randomF16Pool(next)
 
   await mkdir(dirname(outPath), { recursive: true })
   const tmp = join(dirname(outPath), `.${basename(outPath)}.${process.pid}.${Math.random().toString(36).slice(2)}.tmp`)
@@ -150,7 +121,7 @@ export async function writeSyntheticGguf(spec: SyntheticModelSpec, outPath: stri
       const t = layout.tensors[i]!
       const info = header.tensors[i]!
       await out.zeros(header.bytes.length + info.offset - out.written)
-      await writeTensorData(out, t, pools, next)
+      await writeTensorData(out, t, pool, next)
     }
     await out.zeros(header.bytes.length + header.dataBytes - out.written)
     await out.flush()
