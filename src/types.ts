@@ -150,8 +150,8 @@ export interface LlamaBuildInfo {
 export interface ProbeFailure {
   /** The probe model id (e.g. "pf-Q8_0"). */
   part: string
-  /** Where it failed; 'budget': the plan left it out (disk), nothing failed. */
-  stage: 'write' | 'run' | 'budget'
+  /** Where it failed; 'budget': the plan left it out (disk or time), nothing failed. */
+  stage: 'write' | 'quantize' | 'run' | 'budget'
   /** llama.cpp's or the system's own words, shortened. */
   reason: string
   /** The facts it would have measured (hardware.json paths, e.g. "measured.prefillFlopsByType.Q8_0"). */

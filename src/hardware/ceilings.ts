@@ -18,7 +18,7 @@ import { factWithValue, roundSig } from './facts.js'
 
 /** The memory-read buffer is at least this many times the reported caches, so nearly every byte comes from memory. */
 export const MEMREAD_CACHE_MULTIPLE = 4
-export const MEMREAD_MIN_BYTES = 256 * 1024 * 1024
+export const MEMREAD_MIN_BYTES = 512 * 1024 * 1024
 /** Bounded so the probe never takes a large share of a small machine's RAM. */
 export const MEMREAD_MAX_BYTES = 2 * 1024 * 1024 * 1024
 export const MEMREAD_PASSES = 5
@@ -201,6 +201,16 @@ export function cacheKnee(sweep: readonly CacheSweepPoint[], memoryBytesPerSec?:
   // A knee at the very last size means nothing smaller was seen at the memory rate: the caches may reach beyond it.
   if (knee !== null && knee === points.at(-1)!.bytes && points.length > 1) return { kneeBytes: null, memoryBytesPerSec: memory }
   return { kneeBytes: knee, memoryBytesPerSec: memory }
+}
+
+/**
+ * Pure: the knee the probe plans with. A knee within one octave of the one this machine's cached profile found is the
+ * same knee seen through the noise (a size near the margin flips between two sweep steps from run to run): keeping the
+ * earlier one keeps the plan, and so the probe's files and the estimator's cache rule, stable across refreshes.
+ */
+export function stableKnee(measuredBytes: number | null, previousBytes: number | null | undefined): number | null {
+  if (measuredBytes === null || !previousBytes) return measuredBytes
+  return Math.max(measuredBytes, previousBytes) <= 2 * Math.min(measuredBytes, previousBytes) ? previousBytes : measuredBytes
 }
 
 export type CacheSource = 'measured' | 'reported' | 'default'

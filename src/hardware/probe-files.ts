@@ -1,64 +1,152 @@
-// Materialises the probe plan as GGUF files in the cache, each written directly in its weight type by src/gguf's
-// writer (no llama-quantize: the values of the weights do not matter to speed or memory, and quantizing K-quants
-// costs minutes on a small machine). Files are named by a hash of what they contain and written to a temp name then
-// renamed (by the writer), so a cached file is complete. A model that cannot be written is a failure of that part,
-// returned beside the others: the probe goes on without it.
+// Materialises the probe plan as GGUF files in the cache: F16 sources through src/gguf's writer (several at once on
+// a machine with cores to spare), then per model `llama-quantize --prune-layers … COPY` of the F16 source where it is
+// shallower, and `llama-quantize --pure` of that to its type. Pruning the F16 first keeps a big quantize output from
+// being written only to be cut. Files are named by a hash of what they contain, written to a temp name and renamed,
+// so a cached file is complete. A model that cannot be made is a failure of that part, returned beside the others:
+// the probe goes on without it.
 
 import { createHash } from 'node:crypto'
 import { existsSync } from 'node:fs'
-import { mkdir } from 'node:fs/promises'
-import { join } from 'node:path'
+import { mkdir, readdir, rename, rm } from 'node:fs/promises'
+import { basename, join } from 'node:path'
 import { writeSyntheticGguf } from '../gguf/writer.js'
+import { describeOutcome, runProcess } from '../bench/processes.js'
+import { readLogTail } from '../bench/logs.js'
 import { errorMessage } from '../util/errors.js'
 import { stableStringify } from '../util/json.js'
 import type { ProbeModelSpec } from './probe-models.js'
 
-/** Bumped when the files made from the same spec would differ (writer changed). */
+/** Bumped when the files made from the same spec would differ (writer or quantize flags changed). */
 const PROBE_FILE_FORMAT = 2
+/** Quantizing the largest probe model takes up to a minute on 2 cores; this only catches a hung process. */
+const QUANTIZE_TIMEOUT_SEC = 900
 const HASH_CHARS = 16
 
 function hashOf(value: unknown): string {
   return createHash('sha256').update(stableStringify({ value, format: PROBE_FILE_FORMAT })).digest('hex').slice(0, HASH_CHARS)
 }
 
-/** A probe model that could not be made. */
+/** `llama-quantize [flags…] input <dst> type`, written to a temp name and renamed once complete. */
+async function quantizeTool(binDir: string, flags: string[], input: string, type: string, dst: string, logDir: string, label: string): Promise<void> {
+  const tmp = `${dst}.partial`
+  const log = join(logDir, `${label}.log`)
+  const outcome = await runProcess({
+    file: join(binDir, 'llama-quantize'),
+    args: [...flags, input, tmp, type],
+    stdoutPath: log,
+    stderrPath: log,
+    timeoutSec: QUANTIZE_TIMEOUT_SEC,
+    label
+  })
+  if (outcome.exitCode !== 0 || !existsSync(tmp)) {
+    await rm(tmp, { force: true })
+    throw new Error(`${describeOutcome('llama-quantize', outcome, QUANTIZE_TIMEOUT_SEC)} (${label}):\n${(await readLogTail(log)).join('\n')}`)
+  }
+  await rename(tmp, dst)
+}
+
+/** A probe model that could not be made, and at which step. */
 export interface ProbeFileFailure {
   id: string
-  stage: 'write'
+  stage: 'write' | 'quantize'
   reason: string
 }
 
-/**
- * Paths of every probe model that could be made (by id), made if missing by `writers` writers at once; the others
- * as failures. Deterministic: the same models give the same paths and failures in the same order.
- */
+/** Where the F16 source of a model lives in `dir`. */
+export function probeSourcePath(dir: string, m: ProbeModelSpec): string {
+  return join(dir, `src-${hashOf(m.source)}.gguf`)
+}
+
+/** Where a model's final file lives in `dir`: its source, its pruned copy (F16) or its quantized file. */
+export function probeModelPath(dir: string, m: ProbeModelSpec): string {
+  const srcHash = hashOf(m.source)
+  const layers = m.pruneToLayers ?? m.source.layers
+  if (m.type !== 'F16') return join(dir, `q-${hashOf({ srcHash, layers })}-${m.type}.gguf`)
+  return layers < m.source.layers ? join(dir, `p-${hashOf({ srcHash, layers })}.gguf`) : probeSourcePath(dir, m)
+}
+
+/** Whether a model's file (and so none of its making) is already in `dir`: the plan's time budget skips it. */
+export function probeModelMade(dir: string): (m: ProbeModelSpec) => boolean {
+  return (m) => existsSync(probeModelPath(dir, m))
+}
+
+/** Runs `work` over `items` with at most `n` at once (the writer is single-threaded and mostly waits on the disk). */
+async function inParallel<T>(items: readonly T[], n: number, work: (item: T) => Promise<void>): Promise<void> {
+  let next = 0
+  const worker = async (): Promise<void> => {
+    for (let i = next++; i < items.length; i = next++) await work(items[i]!)
+  }
+  await Promise.all(Array.from({ length: Math.max(1, Math.min(n, items.length)) }, worker))
+}
+
+/** Paths of every probe model that could be made (by id), made if missing; the others as failures, in plan order. */
 export async function ensureProbeFiles(
   models: readonly ProbeModelSpec[],
-  opts: { dir: string; log: (line: string) => void; writers?: number }
+  opts: { binDir: string; dir: string; log: (line: string) => void; writers?: number }
 ): Promise<{ paths: Map<string, string>; failures: ProbeFileFailure[] }> {
   await mkdir(opts.dir, { recursive: true })
-  const results: ({ path: string } | ProbeFileFailure)[] = new Array(models.length)
-  let nextIndex = 0
-  const writer = async (): Promise<void> => {
-    for (let i = nextIndex++; i < models.length; i = nextIndex++) {
-      const m = models[i]!
-      const path = join(opts.dir, `m-${hashOf(m.source)}-${m.type}.gguf`)
-      if (!existsSync(path)) {
-        opts.log(`probe: writing probe model ${m.id} (${m.source.layers} layers × ${m.source.embeddingLength}, ${m.type})`)
-        try {
-          await writeSyntheticGguf(m.source, path)
-        } catch (err) {
-          results[i] = { id: m.id, stage: 'write', reason: errorMessage(err) }
-          opts.log(`probe: WARNING: could not write ${m.id}: ${errorMessage(err)}`)
-          continue
-        }
-      }
-      results[i] = { path }
+  const logDir = join(opts.dir, 'logs')
+  await mkdir(logDir, { recursive: true })
+  const sourcePath = (m: ProbeModelSpec) => probeSourcePath(opts.dir, m)
+
+  // 1. Every distinct F16 source, several writers at once.
+  const sources = [...new Map(models.map((m) => [sourcePath(m), m])).entries()]
+  const badSources = new Map<string, string>()
+  await inParallel(sources, opts.writers ?? 1, async ([path, m]) => {
+    if (existsSync(path)) return
+    opts.log(`probe: writing probe model source ${m.id} (${m.source.layers} layers × ${m.source.embeddingLength})`)
+    try {
+      await writeSyntheticGguf(m.source, path)
+    } catch (err) {
+      badSources.set(path, errorMessage(err))
+      opts.log(`probe: WARNING: could not write the source of ${m.id}: ${errorMessage(err)}`)
     }
-  }
-  await Promise.all(Array.from({ length: Math.max(1, opts.writers ?? 1) }, writer))
+  })
+
+  // 2. Pruned copies and quantized types, one llama-quantize at a time (each uses every core).
   const paths = new Map<string, string>()
   const failures: ProbeFileFailure[] = []
-  results.forEach((r, i) => ('path' in r ? paths.set(models[i]!.id, r.path) : failures.push(r)))
+  for (const m of models) {
+    const srcPath = sourcePath(m)
+    const bad = badSources.get(srcPath)
+    if (bad !== undefined) {
+      failures.push({ id: m.id, stage: 'write', reason: bad })
+      continue
+    }
+    const srcHash = hashOf(m.source)
+    const final = probeModelPath(opts.dir, m)
+    try {
+      let path = srcPath
+      const layers = m.pruneToLayers ?? m.source.layers
+      if (layers < m.source.layers) {
+        const pruned = probeModelPath(opts.dir, { ...m, type: 'F16' })
+        if (!existsSync(final) && !existsSync(pruned)) {
+          const drop = Array.from({ length: m.source.layers - layers }, (_, i) => String(layers + i)).join(',')
+          await quantizeTool(opts.binDir, ['--prune-layers', drop], path, 'COPY', pruned, logDir, `prune-${srcHash}-L${layers}`)
+        }
+        path = pruned
+      }
+      if (m.type !== 'F16') {
+        const typed = final
+        if (!existsSync(typed)) {
+          opts.log(`probe: llama-quantize --pure ${m.type} for ${m.id}`)
+          await quantizeTool(opts.binDir, ['--pure'], path, m.type, typed, logDir, `quantize-${m.id}`)
+        }
+        // A pruned F16 copy made only as this quantize's input is not kept (the disk budget counts final files).
+        if (path !== srcPath && ![...paths.values()].includes(path)) await rm(path, { force: true })
+        path = typed
+      }
+      paths.set(m.id, path)
+    } catch (err) {
+      failures.push({ id: m.id, stage: 'quantize', reason: errorMessage(err) })
+      opts.log(`probe: WARNING: could not make ${m.id}: ${errorMessage(err).split('\n')[0]}`)
+    }
+  }
+  // Files of earlier plans (another knee, another budget) are ours and no longer used: the disk budget counts only
+  // this plan's files, so they go (only files this function names, never anything else in the directory).
+  const keep = new Set([...paths.values(), ...sources.map(([path]) => path)].map((p) => basename(p)))
+  for (const name of await readdir(opts.dir)) {
+    if (/^(src|p|q)-[0-9a-f]{16}(-[A-Z0-9_]+)?\.gguf$/.test(name) && !keep.has(name)) await rm(join(opts.dir, name), { force: true })
+  }
   return { paths, failures }
 }

@@ -1,5 +1,4 @@
-// The probe's own synthetic models, written directly in their weight type (random blocks: values do not matter to
-// speed, and quantizing costs minutes): fixed geometries where the device does not matter, and bandwidth models sized
+// The probe's own synthetic models: fixed geometries where the device does not matter, and bandwidth models sized
 // from the device — its measured cache (CPU) or free memory (GPU) — so that they stream from memory, not from a
 // cache. Pure: the plan is data; probe-files.ts turns it into files, and planCost() says what it costs in disk and
 // time at a device's rates, so the unit tests can hold every plan to llama.cpp's limits and the probe's budgets.
@@ -50,7 +49,7 @@ export const BW_GPU_MEMORY_SHARE = 1 / 32
  * quantizing the set stays within the probe's disk and time budget.
  */
 export const BW_GPU_MIN_BYTES = 256 * 1024 ** 2
-export const BW_GPU_MAX_BYTES = 1024 ** 3
+export const BW_GPU_MAX_BYTES = 512 * 1024 ** 2
 /** Without cache information (e.g. macOS without sysctl data and no sweep) assume caches of this size. */
 export const DEFAULT_CACHE_BYTES = 32 * 1024 ** 2
 /** One probe model may take at most this share of available RAM (it is mapped while measured). */
@@ -58,7 +57,7 @@ export const PROBE_RAM_SHARE = 1 / 4
 /** The probe's files may take at most this share of the free disk where they are cached… */
 export const PROBE_DISK_SHARE = 1 / 2
 /** …and never more than this. */
-export const PROBE_DISK_MAX_BYTES = 32 * 1024 ** 3
+export const PROBE_DISK_MAX_BYTES = 64 * 1024 ** 3
 export const PREFILL_LAYERS = 8
 export const PREFILL_WIDE_LAYERS = 1
 /** Layer counts of the overhead pair: the long one has at most the second (fewer when the caches are small). */
@@ -71,6 +70,8 @@ export const CACHED_SHARE = CACHE_FULL_HIT_SHARE
 /** Widths of the wide bandwidth model; the narrow one is NARROW_RATIO times narrower (multiples of 256: K-quants). */
 export const BW_WIDE_WIDTHS = [2048, 4096, 8192] as const
 export const NARROW_RATIO = 4
+/** The smallest bandwidth target a budget may cut the device's down to. */
+export const MIN_REDUCED_TARGET_BYTES = 64 * 1024 ** 2
 /** Types every plan measures, whatever the disk: without a float and an 8-bit rate nothing can stand in. */
 export const ESSENTIAL_TYPES: readonly ProbeWeightType[] = ['F16', 'Q8_0']
 const CONTEXT = 4096
@@ -82,10 +83,12 @@ const CACHED_GEOMETRY = { embeddingLength: 512, feedForwardLength: 1536, heads: 
 
 export interface ProbeModelSpec {
   id: string
-  /** The file, written directly by src/gguf's writer (source.weightType = type: random blocks, no llama-quantize). */
+  /** The F16 source (written by src/gguf's writer); models of one family share it. */
   source: SyntheticModelSpec
-  /** The type of every weight matrix. */
+  /** Weight type after `llama-quantize --pure` (F16: the source, or its pruned copy, itself). */
   type: ProbeWeightType
+  /** Keep only the first N layers of the F16 source (`llama-quantize --prune-layers … COPY`), then quantize that. */
+  pruneToLayers?: number
 }
 
 /** A weight type the plan measures only in part, and why. */
@@ -104,6 +107,11 @@ export interface ProbePlan {
   omitted: PlanOmission[]
   /** Bytes every bandwidth model was sized to reach. */
   bandwidthTargetBytes: number
+  /**
+   * Set when even F16 and Q8_0 alone passed a budget at the device's target: the target it was cut down from, and
+   * why. The bandwidth models may then be partly cache-resident, and their rates an over-estimate.
+   */
+  targetReduced?: { fromBytes: number; reason: string }
   cacheBytes: number
   /** Disk the probe may use (the plan fits it). */
   diskBudgetBytes: number
@@ -185,6 +193,8 @@ export interface PlanOptions {
   cacheMultiple?: number
   /** How the probe decodes each bandwidth model: with a known stream rate, the plan fits PLAN_TIME_BUDGET_SEC. */
   schedule?: DecodeSchedule
+  /** Models whose files are already made (cached from an earlier probe): they cost no time to make. */
+  made?: (m: ProbeModelSpec) => boolean
 }
 
 /**
@@ -216,19 +226,27 @@ export function bandwidthWidths(target: number, smallestType: string): { wide: n
   return { wide, narrow: wide / NARROW_RATIO }
 }
 
-/** The bandwidth models of `types` at one width, each as deep as it takes to reach the target in its type. */
+/**
+ * The bandwidth models of `types` at one width: one F16 source as deep as the smallest type needs, each type's model
+ * its first layers, as many as reach the target in that type (so no type's model is bigger than it needs to be).
+ */
 function bandwidthFamily(prefix: string, width: number, target: number, types: readonly ProbeWeightType[], ramCap: number): ProbeModelSpec[] {
   const g = bandwidthGeometry(width)
   // One model may take at most a share of RAM: fewer layers (a smaller model) rather than a swapping probe.
   const layersOf = (t: ProbeWeightType) => Math.min(layersFor(target, width, t), Math.max(1, Math.floor(ramCap / layerBytes(g, t))))
-  return types.map((type) => ({ id: `${prefix}-${type}`, source: spec({ ...g, layers: layersOf(type), weightType: type }), type }))
+  const sourceLayers = Math.max(...types.map(layersOf))
+  const source = spec({ ...g, layers: sourceLayers })
+  return types.map((type) => {
+    const layers = layersOf(type)
+    return { id: `${prefix}-${type}`, source, type, ...(layers < sourceLayers ? { pruneToLayers: layers } : {}) }
+  })
 }
 
-/** Bytes a model occupies on disk (weights; the header is a rounding error at these sizes). */
-export function modelBytes(m: ProbeModelSpec): number {
+/** Bytes of a model in a type (weights; the header is a rounding error at these sizes). */
+export function modelBytes(m: Pick<ProbeModelSpec, 'source' | 'type' | 'pruneToLayers'>): number {
   const perLayer = m.source.architecture === 'qwen3moe' ? moeLayerParams(m.source) : llamaLayerParams(m.source)
   const embed = m.source.embeddingLength * m.source.vocabSize * (m.source.tiedEmbeddings ? 1 : 2)
-  return ((m.source.layers * perLayer + embed) * bitsPerWeight(m.type)) / 8
+  return (((m.pruneToLayers ?? m.source.layers) * perLayer + embed) * bitsPerWeight(m.type)) / 8
 }
 
 function moeLayerParams(s: SyntheticModelSpec): number {
@@ -236,10 +254,16 @@ function moeLayerParams(s: SyntheticModelSpec): number {
   return attn + 3 * s.embeddingLength * (s.expertFeedForwardLength ?? s.feedForwardLength) * (s.expertCount ?? 1) + s.embeddingLength * (s.expertCount ?? 1)
 }
 
-/** Every file the plan leaves on disk (a spec shared by two models is one file). */
+/**
+ * Every file the plan leaves on disk: each F16 source once, and each model that is not its source (a pruned F16 copy
+ * made only as a quantize input is deleted once used, see probe-files.ts).
+ */
 export function planDiskBytes(models: readonly ProbeModelSpec[]): number {
   const files = new Map<string, number>()
-  for (const m of models) files.set(JSON.stringify(m.source), modelBytes(m))
+  for (const m of models) {
+    files.set(JSON.stringify(m.source), modelBytes({ source: m.source, type: 'F16' }))
+    if (m.type !== 'F16' || m.pruneToLayers !== undefined) files.set(`${JSON.stringify(m.source)}/${m.pruneToLayers}/${m.type}`, modelBytes(m))
+  }
   return [...files.values()].reduce((a, b) => a + b, 0)
 }
 
@@ -247,28 +271,38 @@ export function planDiskBytes(models: readonly ProbeModelSpec[]): number {
 export function probePlan(d: DeviceSize, opts: PlanOptions = {}): ProbePlan {
   const types = opts.types ?? PROBE_WEIGHT_TYPES
   const cacheBytes = d.cacheBytes > 0 ? d.cacheBytes : DEFAULT_CACHE_BYTES
-  const target = bandwidthTargetBytes(d, opts.cacheMultiple)
+  const deviceTarget = bandwidthTargetBytes(d, opts.cacheMultiple)
   const ramCap = d.ramAvailableBytes * PROBE_RAM_SHARE
   const diskBudgetBytes = Math.min(PROBE_DISK_MAX_BYTES, d.diskFreeBytes != null ? d.diskFreeBytes * PROBE_DISK_SHARE : Infinity)
 
   const fixed = fixedModels(types, cacheBytes)
+  let target = deviceTarget
   const bandwidthModels = (bwTypes: readonly ProbeWeightType[]): ProbeModelSpec[] => {
     const smallest = [...bwTypes].sort((a, b) => bitsPerWeight(a) - bitsPerWeight(b))[0]!
     const { wide, narrow } = bandwidthWidths(target, smallest)
     return [...bandwidthFamily('bw', wide, target, bwTypes, ramCap), ...bandwidthFamily('bwn', narrow, target, bwTypes, ramCap)]
   }
-  const rates = d.streamBytesPerSec && opts.schedule ? { cores: d.cores ?? 1, streamBytesPerSec: d.streamBytesPerSec } : null
+  // Without a known stream rate (a GPU before it is measured) only the files' time is held to the budget.
+  const stream = d.streamBytesPerSec ?? null
   const over = (models: ProbeModelSpec[]): string | null => {
     if (planDiskBytes(models) > diskBudgetBytes) return `the bandwidth models would pass the probe's disk budget (${(diskBudgetBytes / 1024 ** 3).toFixed(1)} GiB)`
-    if (rates) {
-      const c = planCost({ models } as ProbePlan, rates, opts.schedule!)
-      if (c.filesSec + c.bandwidthDecodeSec > PLAN_TIME_BUDGET_SEC) return `the bandwidth models would pass the probe's time budget (${PLAN_TIME_BUDGET_SEC} s at ${(rates.streamBytesPerSec / 1e9).toFixed(0)} GB/s)`
+    if (opts.schedule) {
+      const c = planCost({ models }, { cores: d.cores ?? 1, streamBytesPerSec: stream ?? Infinity }, opts.schedule, opts.made)
+      if (c.filesSec + c.bandwidthDecodeSec > PLAN_TIME_BUDGET_SEC) {
+        return `the bandwidth models would pass the probe's time budget (${PLAN_TIME_BUDGET_SEC} s${stream ? ` at ${(stream / 1e9).toFixed(0)} GB/s` : ''})`
+      }
     }
     return null
   }
-  // Types join the bandwidth families in priority order while the whole plan fits the disk and time budgets.
+  // Types join the bandwidth families in priority order while the whole plan fits the disk and time budgets. When the
+  // essential types alone do not fit, the target halves until they do (never below MIN_REDUCED_TARGET_BYTES).
   const essential = types.filter((t) => ESSENTIAL_TYPES.includes(t))
   let bandwidthTypes: ProbeWeightType[] = essential.length > 0 ? essential : types.slice(0, 1)
+  let targetReduced: ProbePlan['targetReduced']
+  for (let why = over([...fixed, ...bandwidthModels(bandwidthTypes)]); why && target / 2 >= MIN_REDUCED_TARGET_BYTES; why = over([...fixed, ...bandwidthModels(bandwidthTypes)])) {
+    targetReduced ??= { fromBytes: deviceTarget, reason: why }
+    target /= 2
+  }
   const reasons = new Map<ProbeWeightType, string>()
   for (const t of types) {
     if (bandwidthTypes.includes(t)) continue
@@ -280,7 +314,17 @@ export function probePlan(d: DeviceSize, opts: PlanOptions = {}): ProbePlan {
   bandwidthTypes = types.filter((t) => bandwidthTypes.includes(t))
   const omitted: PlanOmission[] = types.filter((t) => !bandwidthTypes.includes(t)).map((type) => ({ type, families: ['bw', 'bwn'], reason: reasons.get(type)! }))
   const models = [...bandwidthModels(bandwidthTypes), ...fixed]
-  return { models, types, bandwidthTypes, omitted, bandwidthTargetBytes: target, cacheBytes, diskBudgetBytes, overheadIds: overheadIdsOf(cacheBytes) }
+  return {
+    models,
+    types,
+    bandwidthTypes,
+    omitted,
+    bandwidthTargetBytes: target,
+    ...(targetReduced ? { targetReduced } : {}),
+    cacheBytes,
+    diskBudgetBytes,
+    overheadIds: overheadIdsOf(cacheBytes)
+  }
 }
 
 /** Narrow but real overhead layers (256 wide): 16 of them still fit in the caches of the smallest machines we run on. */
@@ -301,26 +345,42 @@ function overheadIdsOf(cacheBytes: number): [string, string] {
 /** The families whose size does not come from the device's memory (the in-cache family follows the cache, bounded). */
 function fixedModels(types: readonly ProbeWeightType[], cacheBytes: number): ProbeModelSpec[] {
   const models: ProbeModelSpec[] = []
+  // Written at their own depth, not pruned from the device-sized models: the prefill pair is the same on every device.
+  const pfSource = spec({ ...PREFILL_GEOMETRY, layers: PREFILL_LAYERS })
+  const pfwSource = spec({ ...PREFILL_WIDE_GEOMETRY, layers: PREFILL_WIDE_LAYERS })
   for (const type of types) {
-    models.push({ id: `pf-${type}`, source: spec({ ...PREFILL_GEOMETRY, layers: PREFILL_LAYERS, weightType: type }), type })
-    models.push({ id: `pfw-${type}`, source: spec({ ...PREFILL_WIDE_GEOMETRY, layers: PREFILL_WIDE_LAYERS, weightType: type }), type })
+    models.push({ id: `pf-${type}`, source: pfSource, type })
+    models.push({ id: `pfw-${type}`, source: pfwSource, type })
   }
-  for (const layers of overheadLayers(cacheBytes)) models.push({ id: `ovh-L${layers}`, source: spec({ ...OVH_GEOMETRY, layers }), type: 'F16' })
+  const ovh = overheadLayers(cacheBytes)
+  const ovhSource = spec({ ...OVH_GEOMETRY, layers: ovh[1] })
+  for (const layers of ovh) {
+    models.push({ id: `ovh-L${layers}`, source: ovhSource, type: 'F16', ...(layers < ovhSource.layers ? { pruneToLayers: layers } : {}) })
+  }
   // The same layers in every type: the F16 model's working set is CACHED_SHARE of the caches, the others' less.
   const cachedLayerBytes = llamaLayerParams(CACHED_GEOMETRY) * 2
   const cachedLayers = Math.min(PROBE_MAX_LAYERS, Math.max(1, Math.floor((cacheBytes * CACHED_SHARE) / cachedLayerBytes)))
-  for (const type of types) models.push({ id: `cached-${type}`, source: spec({ ...CACHED_GEOMETRY, layers: cachedLayers, weightType: type }), type })
+  const cachedSource = spec({ ...CACHED_GEOMETRY, layers: cachedLayers })
+  for (const type of types) models.push({ id: `cached-${type}`, source: cachedSource, type })
   models.push({ id: 'kv-a', source: spec({ layers: 8, embeddingLength: 512, feedForwardLength: 1024, heads: 8, kvHeads: 8, headDim: 64, vocabSize: 2048 }), type: 'F16' })
   models.push({ id: 'kv-b', source: spec({ layers: 8, embeddingLength: 512, feedForwardLength: 1024, heads: 16, kvHeads: 2, headDim: 128, vocabSize: 2048 }), type: 'F16' })
   const moeSource = spec({ architecture: 'qwen3moe', layers: 3, embeddingLength: 512, feedForwardLength: 1024, heads: 8, kvHeads: 2, vocabSize: 2048, expertCount: 16, expertUsedCount: 2, expertFeedForwardLength: 512 })
-  for (const type of types) models.push({ id: `moe-${type}`, source: { ...moeSource, weightType: type }, type })
+  for (const type of types) models.push({ id: `moe-${type}`, source: moeSource, type })
   models.push({ id: 'srv-v2k', source: spec({ layers: 2, embeddingLength: 256, feedForwardLength: 768, heads: 4, kvHeads: 2, vocabSize: 2048 }), type: 'F16' })
   models.push({ id: 'srv-v64k', source: spec({ layers: 2, embeddingLength: 256, feedForwardLength: 768, heads: 4, kvHeads: 2, vocabSize: 65536 }), type: 'F16' })
   return models
 }
 
-/** The writer's rate into the page cache (one thread, random blocks), measured on an AMD EPYC (Zen 5) VM. */
+/**
+ * llama-quantize's speed per core, F16 input bytes/s by output type (`--pure`, file I/O included), measured on an AMD
+ * EPYC (Zen 5) VM core: the K-quants search their scales and are 5–10× slower than the legacy block quants.
+ */
+export const QUANTIZE_F16_BYTES_PER_SEC_PER_CORE: Readonly<Record<ProbeWeightType, number>> = {
+  F16: Infinity, Q8_0: 265e6, Q4_0: 400e6, Q5_0: 345e6, Q5_1: 415e6, Q4_K: 36e6, Q5_K: 42e6, Q6_K: 64e6
+}
+/** The writer's F16 rate into the page cache (one writer), measured likewise; a pruning copy's. */
 export const WRITE_BYTES_PER_SEC = 0.4e9
+export const COPY_BYTES_PER_SEC = 1.4e9
 /** Loading a model llama-bench has mapped before: page-cache reads (and, on a GPU, the upload). */
 export const LOAD_BYTES_PER_SEC = 2e9
 
@@ -340,21 +400,34 @@ export interface PlanRates {
 
 export interface PlanCost {
   diskBytes: number
-  /** Writing every file, seconds (first run; later runs find them cached). */
+  /** Writing, pruning and quantizing every file, seconds (first run; later runs find them cached). */
   filesSec: number
   /** Decoding the bandwidth models, seconds. */
   bandwidthDecodeSec: number
 }
 
 /** Pure: the disk and time a plan implies at a device's rates (the unit tests hold every device's plan to budgets). */
-export function planCost(plan: ProbePlan, rates: PlanRates, schedule: DecodeSchedule): PlanCost {
+export function planCost(plan: Pick<ProbePlan, 'models'>, rates: PlanRates, schedule: DecodeSchedule, made: (m: ProbeModelSpec) => boolean = () => false): PlanCost {
   let bandwidthDecodeSec = 0
+  let writeBytes = 0
+  let quantizeSec = 0
+  const written = new Set<string>()
   for (const m of plan.models) {
+    const key = JSON.stringify(m.source)
+    if (!made(m)) {
+      // A source is written once, for the first of its models that is not made yet.
+      if (!written.has(key)) writeBytes += modelBytes({ source: m.source, type: 'F16' })
+      written.add(key)
+      const f16Bytes = modelBytes({ ...m, type: 'F16' })
+      if (m.pruneToLayers !== undefined) quantizeSec += f16Bytes / COPY_BYTES_PER_SEC
+      // llama-quantize uses every core; one at a time.
+      quantizeSec += f16Bytes / (QUANTIZE_F16_BYTES_PER_SEC_PER_CORE[m.type] * rates.cores)
+    }
     if (!/^bwn?-/.test(m.id)) continue
     const bytes = modelBytes(m)
     // One llama-bench process per round loads the model once, then decodes `tokens` steps over all its bytes per run.
     bandwidthDecodeSec += schedule.rounds * (bytes / LOAD_BYTES_PER_SEC + (schedule.runsPerRound * schedule.tokens * bytes) / rates.streamBytesPerSec)
   }
-  const diskBytes = planDiskBytes(plan.models)
-  return { diskBytes, filesSec: diskBytes / (WRITE_BYTES_PER_SEC * parallelWrites(rates.cores)), bandwidthDecodeSec }
+  const filesSec = writeBytes / (WRITE_BYTES_PER_SEC * parallelWrites(rates.cores)) + quantizeSec
+  return { diskBytes: planDiskBytes(plan.models), filesSec, bandwidthDecodeSec }
 }

@@ -17,11 +17,11 @@ import { errorMessage } from '../util/errors.js'
 import { writeFileAtomic } from '../util/fs.js'
 import { stableStringify } from '../util/json.js'
 import { spread } from '../util/stats.js'
-import { cacheKnee, effectiveCacheBytes, measureCeilings } from './ceilings.js'
+import { cacheKnee, effectiveCacheBytes, measureCeilings, stableKnee } from './ceilings.js'
 import { deviceFingerprint } from './fingerprint.js'
 import { detectGpus, type CommandRunner } from './gpu.js'
 import { findTiming, runProbeBench } from './probe-bench.js'
-import { ensureProbeFiles } from './probe-files.js'
+import { ensureProbeFiles, probeModelMade } from './probe-files.js'
 import { fitProbeFacts, type DepthPair, type ProbeObservations, type ProbeProfiles } from './probe-fit.js'
 import { describeFailures, dropFailed, failureLine, type PartFailure } from './probe-failures.js'
 import { mergeObservations } from './probe-obs.js'
@@ -135,25 +135,30 @@ export async function probeHardware(opts: ProbeOptions): Promise<HardwareProfile
   const cachePath = cachedProfilePath(opts.cacheDir, fingerprint, opts.quick)
   const passes = opts.interleave?.passes ?? 1
   if (!Number.isInteger(passes) || passes < 1) throw new Error(`probe: passes must be an integer ≥ 1, got ${passes}`)
-  if (!opts.refresh && !opts.interleave && existsSync(cachePath)) {
-    try {
-      const cached = await readHardwareProfile(cachePath)
-      opts.log(`probe: using the cached hardware profile ${cachePath} (measured ${cached.measuredAt}; --refresh re-measures)`)
-      return cached
-    } catch (err) {
-      opts.log(`probe: the cached profile is unusable, re-measuring: ${errorMessage(err)}`)
+  // The cached profile: returned as it is unless re-measuring; its knee keeps a refresh's plan stable.
+  const previous = existsSync(cachePath) ? await readHardwareProfile(cachePath).catch((err: unknown) => errorMessage(err)) : null
+  if (!opts.refresh && !opts.interleave && previous !== null) {
+    if (typeof previous !== 'string') {
+      opts.log(`probe: using the cached hardware profile ${cachePath} (measured ${previous.measuredAt}; --refresh re-measures)`)
+      return previous
     }
+    opts.log(`probe: the cached profile is unusable, re-measuring: ${previous}`)
   }
   lap('system')
 
   const workload: Workload = defaultWorkload({ threads })
+  const mib = (b: number) => `${(b / 1024 ** 2).toFixed(0)} MiB`
+  const rounds = opts.quick ? 1 : PROBE_ROUNDS
+  const reps = opts.quick ? 1 : PROBE_BENCH_REPS
   await mkdir(opts.cacheDir, { recursive: true })
   // The cache a stream really gets, measured before anything is sized from it (the reported size is only a label).
   const reportedCache = sys.caches.totalBytes
   const ceilings = await measureCeilings({ workDir: join(opts.cacheDir, 'ceilings'), threads, cacheBytes: reportedCache, availableBytes: sys.ramAvailableBytes, log: opts.log })
-  const knee = cacheKnee(ceilings.cacheSweep, ceilings.memoryReadBytesPerSec?.value)
+  const sweptKnee = cacheKnee(ceilings.cacheSweep, ceilings.memoryReadBytesPerSec?.value).kneeBytes
+  const previousKnee = previous && typeof previous !== 'string' ? previous.ceilings.cacheKneeBytes : null
+  const knee = { kneeBytes: stableKnee(sweptKnee, previousKnee) }
+  if (knee.kneeBytes !== sweptKnee) opts.log(`probe: the sweep's knee ${mib(sweptKnee!)} is within an octave of the cached profile's; keeping ${mib(knee.kneeBytes!)}`)
   const cache = effectiveCacheBytes(knee.kneeBytes, reportedCache, DEFAULT_CACHE_BYTES)
-  const mib = (b: number) => `${(b / 1024 ** 2).toFixed(0)} MiB`
   opts.log(
     `probe: usable cache ${mib(cache.bytes)} (${cache.source}; knee of the read sweep ${knee.kneeBytes !== null ? mib(knee.kneeBytes) : 'not seen'}, reported ${reportedCache > 0 ? mib(reportedCache) : 'unknown'})`
   )
@@ -162,7 +167,8 @@ export async function probeHardware(opts: ProbeOptions): Promise<HardwareProfile
   // The GPU the memory fit budgets with (fit/memory.ts), so the probe's models are sized to the same device.
   const gpu = build.backend !== 'CPU' ? largestGpu(gpus) : undefined
   const gpuFree = gpu ? (gpu.memoryFreeBytes ?? gpu.memoryTotalBytes) : null
-  const modelDir = join(opts.cacheDir, 'probe-models')
+  // A quick probe's plan differs: its files live apart, so neither plan's clean-up removes the other's.
+  const modelDir = join(opts.cacheDir, opts.quick ? 'probe-models-quick' : 'probe-models')
   const disk = await statfs(opts.cacheDir).catch(() => null)
   const plan = probePlan(
     {
@@ -177,13 +183,21 @@ export async function probeHardware(opts: ProbeOptions): Promise<HardwareProfile
     },
     {
       ...(opts.quick ? { types: QUICK_TYPES, cacheMultiple: QUICK_CACHE_MULTIPLE } : {}),
-      schedule: { rounds: opts.quick ? 1 : PROBE_ROUNDS, runsPerRound: (opts.quick ? 1 : PROBE_BENCH_REPS) + 1, tokens: DECODE_TOKENS }
+      // Each llama-bench process runs its warm-up and then `reps` repetitions.
+      schedule: { rounds, runsPerRound: reps + 1, tokens: DECODE_TOKENS },
+      made: probeModelMade(modelDir)
     }
   )
   for (const o of plan.omitted) opts.log(`probe: ${o.type} gets no bandwidth models: ${o.reason}`)
-  const made = await ensureProbeFiles(plan.models, { dir: modelDir, log: opts.log, writers: parallelWrites(sys.cores) })
+  if (plan.targetReduced) {
+    opts.log(
+      `probe: WARNING: bandwidth models cut from ${mib(plan.targetReduced.fromBytes)} to ${mib(plan.bandwidthTargetBytes)} (${plan.targetReduced.reason}): ` +
+        `they may be partly cache-resident, so the decode rates may be over-estimates`
+    )
+  }
+  const made = await ensureProbeFiles(plan.models, { binDir: opts.binDir, dir: modelDir, log: opts.log, writers: parallelWrites(sys.cores) })
   const files = made.paths
-  const failures: PartFailure[] = made.failures.map((f) => ({ id: f.id, stage: f.stage, reason: f.reason }))
+  const failures: PartFailure[] = [...made.failures]
   const profiles: ProbeProfiles = {}
   for (const [id, path] of files) profiles[id] = (await profileFile(path)).profile
   lap('models')
@@ -191,8 +205,6 @@ export async function probeHardware(opts: ProbeOptions): Promise<HardwareProfile
   const logDir = join(opts.cacheDir, 'probe-logs')
   await rm(logDir, { recursive: true, force: true })
   await mkdir(logDir, { recursive: true })
-  const rounds = opts.quick ? 1 : PROBE_ROUNDS
-  const reps = opts.quick ? 1 : PROBE_BENCH_REPS
   const path = (id: string): string => {
     const p = files.get(id)
     if (!p) throw new Error(`probe: probe model ${id} was not made`)

@@ -1,4 +1,5 @@
 import { describe, expect, test } from '@jest/globals'
+import { GGML_TYPE } from '../../src/gguf/ggml-types.js'
 import { readGgufHeader } from '../../src/gguf/reader.js'
 import { buildProfile } from '../../src/gguf/profile.js'
 import { kvCells, modelGeometry } from '../../src/fit/geometry.js'
@@ -51,11 +52,15 @@ function truth(cacheBytes: number): HardwareProfile {
   }
 }
 
+const TYPE_ID: Record<string, number> = { F16: GGML_TYPE.F16, Q8_0: 8, Q4_0: 2, Q4_K: 12, Q5_K: 13, Q6_K: 14, Q5_0: 6, Q5_1: 7 }
+
 async function probeProfiles(cacheBytes: number): Promise<ProbeProfiles> {
   const out: ProbeProfiles = {}
   for (const m of probePlan({ cacheBytes, gpuFreeBytes: null, ramAvailableBytes: 16 * 1024 ** 3 }).models) {
-    // The writer types the matrices itself (source.weightType), as the probe's files are written.
-    const h = await readGgufHeader(syntheticHeaderSource(m.source))
+    // As llama-quantize --pure leaves the file: every matrix of the type, the first pruneToLayers layers.
+    const spec = { ...m.source, layers: m.pruneToLayers ?? m.source.layers }
+    const id = TYPE_ID[m.type]!
+    const h = await readGgufHeader(syntheticHeaderSource(spec, { retype: (t) => (t.dims.length < 2 ? t.type : id) }))
     out[m.id] = buildProfile([h], h.fileSize, m.id)
   }
   return out

@@ -1,7 +1,7 @@
 import { describe, expect, test } from '@jest/globals'
 import { detectGpus, parseNvidiaSmiCsv, parseRocmSmiJson, parseSystemProfilerJson } from '../../src/hardware/gpu.js'
 import { parseCacheSize, parseCpuinfoModel, parseCpuList, parseLscpuCaches, parseMeminfo, parseSysctlCaches, parseVmStat, summarizeCaches, type CpuCache } from '../../src/hardware/system.js'
-import { cacheKnee, effectiveCacheBytes, memreadBytes, parseCeilingOutput, sweepSizes, MEMREAD_CACHE_MULTIPLE, MEMREAD_MIN_BYTES } from '../../src/hardware/ceilings.js'
+import { cacheKnee, effectiveCacheBytes, memreadBytes, parseCeilingOutput, stableKnee, sweepSizes, MEMREAD_CACHE_MULTIPLE, MEMREAD_MIN_BYTES } from '../../src/hardware/ceilings.js'
 import { deviceFingerprint, type FingerprintInput } from '../../src/hardware/fingerprint.js'
 import { bandwidthTargetBytes, BW_CACHE_MULTIPLE, BW_GPU_MAX_BYTES, probePlan } from '../../src/hardware/probe-models.js'
 import { leastSquares, makeFact, nonNegativeLeastSquares } from '../../src/hardware/facts.js'
@@ -158,6 +158,15 @@ describe('ceilings', () => {
     expect(effectiveCacheBytes(null, 0, 32 * MiB)).toEqual({ bytes: 32 * MiB, source: 'default' })
   })
 
+  test('a refresh keeps the cached knee while the new one is within an octave of it (noise), not beyond', () => {
+    // The EPYC's sweep put the knee at 64 MiB in one run and 90 MiB in the next.
+    expect(stableKnee(90 * MiB, 64 * MiB)).toBe(64 * MiB)
+    expect(stableKnee(128 * MiB, 64 * MiB)).toBe(64 * MiB)
+    expect(stableKnee(256 * MiB, 64 * MiB)).toBe(256 * MiB)
+    expect(stableKnee(64 * MiB, null)).toBe(64 * MiB)
+    expect(stableKnee(null, 64 * MiB)).toBeNull()
+  })
+
   test('a sweep still above the memory rate below its last size has no knee', () => {
     const rising = sweepOf([[1, 200], [64, 150], [256, 120], [512, 50]])
     expect(cacheKnee(rising).kneeBytes).toBeNull()
@@ -189,7 +198,7 @@ describe('probe plan', () => {
     expect(bandwidthTargetBytes(cpu)).toBe(BW_CACHE_MULTIPLE * 34 * MiB)
     expect(bandwidthTargetBytes({ ...cpu, cacheKneeBytes: 64 * MiB })).toBe(BW_CACHE_MULTIPLE * 64 * MiB)
     expect(bandwidthTargetBytes({ ...cpu, gpuFreeBytes: 80 * 1024 ** 3 })).toBe(BW_GPU_MAX_BYTES)
-    expect(bandwidthTargetBytes({ ...cpu, gpuFreeBytes: 16 * 1024 ** 3 })).toBe(512 * MiB)
+    expect(bandwidthTargetBytes({ ...cpu, gpuFreeBytes: 12 * 1024 ** 3 })).toBe(384 * MiB)
   })
 })
 

@@ -59,7 +59,9 @@ describe.each(DEVICES)('the probe plan on $name', (d) => {
     for (const m of plan.models) {
       expect(m.source.layers).toBeLessThanOrEqual(PROBE_MAX_LAYERS)
       expect(m.source.layers).toBeLessThanOrEqual(LLAMA_MAX_LAYERS)
-      expect(m.source.weightType ?? 'F16').toBe(m.type)
+      const layers = m.pruneToLayers ?? m.source.layers
+      expect(layers).toBeGreaterThanOrEqual(1)
+      expect(layers).toBeLessThanOrEqual(m.source.layers)
       expect(largestTensorBytes(m.source)).toBeLessThanOrEqual(PROBE_MAX_TENSOR_BYTES)
       // K-quant rows are 256 wide.
       expect(m.source.embeddingLength % 256).toBe(0)
@@ -70,7 +72,11 @@ describe.each(DEVICES)('the probe plan on $name', (d) => {
     const bandwidth = plan.models.filter((m) => /^bwn?-/.test(m.id))
     expect(bandwidth.length).toBe(2 * plan.bandwidthTypes.length)
     for (const m of bandwidth) expect(modelBytes(m)).toBeGreaterThanOrEqual(plan.bandwidthTargetBytes * 0.97)
-    if (d.gpuFreeBytes === null) {
+    if (plan.targetReduced) {
+      // Only a budget may cut the target, and the plan says which and from what.
+      expect(plan.targetReduced.reason).toMatch(/budget/)
+      expect(plan.targetReduced.fromBytes).toBeGreaterThan(plan.bandwidthTargetBytes)
+    } else if (d.gpuFreeBytes === null) {
       expect(plan.bandwidthTargetBytes).toBeGreaterThanOrEqual(BW_CACHE_MULTIPLE * Math.max(d.cacheBytes, d.cacheKneeBytes ?? 0))
     } else {
       // Several times any GPU's L2 (≤ 126 MB), and a small share of its memory.
@@ -108,7 +114,16 @@ describe('the probe plan', () => {
     expect(labelled.bandwidthTargetBytes).toBeGreaterThan(planFor(d).bandwidthTargetBytes)
     // Trusting the label costs types: the same 2-core machine cannot stream 8 types of ~1 GB models in the budget.
     expect(labelled.bandwidthTypes.length).toBeLessThan(planFor(d).bandwidthTypes.length)
-    expect(labelled.omitted[0]!.reason).toMatch(/time budget/)
+    expect(labelled.targetReduced?.reason ?? labelled.omitted[0]!.reason).toMatch(/time budget/)
+  })
+
+  test('files made by an earlier probe cost no time: a cached plan keeps the types a first run had no time for', () => {
+    const d = DEVICES[1]!
+    const first = planFor(d)
+    expect(first.bandwidthTypes.length).toBeLessThan(PROBE_WEIGHT_TYPES.length)
+    const cached = probePlan({ ...d, streamBytesPerSec: d.streamBytesPerSec }, { schedule, made: () => true })
+    expect(cached.bandwidthTypes).toEqual(PROBE_WEIGHT_TYPES)
+    expect(planCost(cached, { cores: d.cores, streamBytesPerSec: d.streamBytesPerSec }, schedule, () => true).filesSec).toBe(0)
   })
 
   test('a small disk leaves types out of the bandwidth families, in priority order, and says why', () => {
