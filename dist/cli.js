@@ -115,7 +115,7 @@ var require_polyfills = __commonJS({
       }
       if (platform5 === "win32") {
         fs2.rename = typeof fs2.rename !== "function" ? fs2.rename : (function(fs$rename) {
-          function rename6(from, to, cb) {
+          function rename7(from, to, cb) {
             var start = Date.now();
             var backoff = 0;
             fs$rename(from, to, function CB(er) {
@@ -135,8 +135,8 @@ var require_polyfills = __commonJS({
               if (cb) cb(er);
             });
           }
-          if (Object.setPrototypeOf) Object.setPrototypeOf(rename6, fs$rename);
-          return rename6;
+          if (Object.setPrototypeOf) Object.setPrototypeOf(rename7, fs$rename);
+          return rename7;
         })(fs2.rename);
       }
       fs2.read = typeof fs2.read !== "function" ? fs2.read : (function(fs$read) {
@@ -612,9 +612,9 @@ var require_graceful_fs = __commonJS({
         }
       }
       var fs$readdir = fs3.readdir;
-      fs3.readdir = readdir3;
+      fs3.readdir = readdir4;
       var noReaddirOptionVersions = /^v[0-5]\./;
-      function readdir3(path10, options, cb) {
+      function readdir4(path10, options, cb) {
         if (typeof options === "function")
           cb = options, options = null;
         var go$readdir = noReaddirOptionVersions.test(process.version) ? function go$readdir2(path11, options2, cb2, startTime) {
@@ -24852,29 +24852,10 @@ function encodeGgufHeader(metadata, tensorSpecs, alignment) {
 }
 
 // src/gguf/synthetic-layout.ts
-var SYNTHETIC_WEIGHT_TYPES = ["F16", "Q8_0", "Q4_0", "Q4_1", "Q5_0", "Q5_1", "Q4_K", "Q5_K", "Q6_K"];
-var BLOCK_SCALE_OFFSETS = {
-  Q8_0: [0],
-  // { d; qs[32] }
-  Q4_0: [0],
-  // { d; qs[16] }
-  Q4_1: [0, 2],
-  // { d; m; qs[16] }
-  Q5_0: [0],
-  // { d; qh[4]; qs[16] }
-  Q5_1: [0, 2],
-  // { d; m; qh[4]; qs[16] }
-  Q4_K: [0, 2],
-  // { d; dmin; scales[12]; qs[128] }
-  Q5_K: [0, 2],
-  // { d; dmin; scales[12]; qh[32]; qs[128] }
-  Q6_K: [208]
-  // { ql[128]; qh[64]; scales[16]; d }
-};
-var FILE_TYPE = { F16: 1, Q4_0: 2, Q4_1: 3, Q8_0: 7, Q5_0: 8, Q5_1: 9, Q4_K: 14, Q5_K: 16, Q6_K: 18 };
 var MIN_SYNTHETIC_VOCAB = 257;
 var MAX_SYNTHETIC_LAYERS = 512;
 var MAX_SYNTHETIC_EXPERTS = 512;
+var FILE_TYPE_MOSTLY_F16 = 1;
 var RMS_EPS = 1e-6;
 var ROPE_FREQ_BASE = 1e6;
 var END_OF_TEXT = "<|endoftext|>";
@@ -24905,12 +24886,6 @@ function check(spec4) {
   const headDim = spec4.headDim ?? spec4.embeddingLength / spec4.heads;
   if (!Number.isInteger(headDim) || headDim <= 0 || headDim % 2 !== 0) fail("headDim", `must be a positive even integer, got ${headDim}`);
   if (spec4.vocabSize < MIN_SYNTHETIC_VOCAB) fail("vocabSize", `must be at least ${MIN_SYNTHETIC_VOCAB}`);
-  const wt = spec4.weightType ?? "F16";
-  if (!SYNTHETIC_WEIGHT_TYPES.includes(wt)) fail("weightType", `must be one of ${SYNTHETIC_WEIGHT_TYPES.join(", ")}, got ${String(wt)}`);
-  const block = ggmlTypeByName(wt).blockSize;
-  for (const [field2, n2] of [["embeddingLength", spec4.embeddingLength], ["feedForwardLength", spec4.feedForwardLength], ["heads \xD7 headDim", spec4.heads * headDim]]) {
-    if (n2 % block !== 0) fail(field2, `${n2} is not a multiple of the ${wt} block size ${block}`);
-  }
   const experts = spec4.expertCount ?? 0;
   const used = spec4.expertUsedCount ?? 0;
   if (spec4.architecture === "qwen3moe" && experts === 0) fail("expertCount", "qwen3moe needs experts");
@@ -24973,7 +24948,7 @@ function syntheticLayout(spec4) {
   const metadata = [
     str("general.architecture", arch2),
     str("general.name", "synthetic"),
-    u32("general.file_type", FILE_TYPE[spec4.weightType ?? "F16"]),
+    u32("general.file_type", FILE_TYPE_MOSTLY_F16),
     u32("general.alignment", GGUF_DEFAULT_ALIGNMENT),
     u32(`${arch2}.context_length`, spec4.contextLength),
     u32(`${arch2}.embedding_length`, E),
@@ -25003,10 +24978,8 @@ function syntheticLayout(spec4) {
     { key: "tokenizer.ggml.add_bos_token", type: GgufValueType.BOOL, value: false }
   );
   const tensors = [];
-  const weightType = spec4.weightType ?? "F16";
-  const typeId = weightType === "F16" ? GGML_TYPE.F16 : ggmlTypeByName(weightType).id;
-  const w = (name, dims, type = typeId) => {
-    tensors.push({ name, dims, type, fill: type === GGML_TYPE.F16 ? "random-f16" : "random-blocks" });
+  const w = (name, dims) => {
+    tensors.push({ name, dims, type: GGML_TYPE.F16, fill: "random-f16" });
   };
   const norm = (name, n2) => {
     tensors.push({ name, dims: [n2], type: GGML_TYPE.F32, fill: "ones-f32" });
@@ -25027,7 +25000,7 @@ function syntheticLayout(spec4) {
     }
     norm(`${p}ffn_norm.weight`, E);
     if (experts > 0) {
-      w(`${p}ffn_gate_inp.weight`, [E, experts], GGML_TYPE.F16);
+      w(`${p}ffn_gate_inp.weight`, [E, experts]);
       w(`${p}ffn_gate_exps.weight`, [E, expertFf, experts]);
       w(`${p}ffn_down_exps.weight`, [expertFf, E, experts]);
       w(`${p}ffn_up_exps.weight`, [E, expertFf, experts]);
@@ -25065,24 +25038,6 @@ function randomF16Pool(next) {
   }
   return new Uint8Array(pool.buffer);
 }
-var SCALE_EXP_MIN = 1;
-var SCALE_EXP_SPAN = 5;
-function randomBlockPool(type, next) {
-  const blockBytes = ggmlTypeByName(type).typeSize;
-  const blocks = Math.floor(RANDOM_POOL_VALUES * 2 / blockBytes);
-  const pool = new Uint8Array(blocks * blockBytes);
-  const words = new Uint32Array(pool.buffer, 0, Math.floor(pool.length / 4));
-  for (let i2 = 0; i2 < words.length; i2++) words[i2] = next();
-  for (let b = 0; b < blocks; b++) {
-    for (const off of BLOCK_SCALE_OFFSETS[type]) {
-      const r = next();
-      const half = r & 32768 | SCALE_EXP_MIN + (r >>> 16) % SCALE_EXP_SPAN << 10 | r & 1023;
-      pool[b * blockBytes + off] = half & 255;
-      pool[b * blockBytes + off + 1] = half >>> 8;
-    }
-  }
-  return pool;
-}
 var ChunkedWriter = class {
   constructor(fh) {
     this.fh = fh;
@@ -25118,16 +25073,14 @@ var ChunkedWriter = class {
     }
   }
 };
-async function writeTensorData(out2, t, pools, next) {
+async function writeTensorData(out2, t, pool, next) {
   const n2 = tensorBytes(t.type, t.dims);
   if (t.fill === "ones-f32") {
     const ones = new Float32Array(n2 / 4).fill(1);
     await out2.write(new Uint8Array(ones.buffer));
     return;
   }
-  const pool = t.fill === "random-blocks" ? pools.blocks : pools.f16;
-  const unit = t.fill === "random-blocks" ? ggmlType(t.type).typeSize : 2;
-  let pos = next() % (pool.length / unit) * unit;
+  let pos = next() % RANDOM_POOL_VALUES * 2;
   let remaining = n2;
   while (remaining > 0) {
     const take = Math.min(remaining, pool.length - pos);
@@ -25140,9 +25093,7 @@ async function writeSyntheticGguf(spec4, outPath) {
   const layout = syntheticLayout(spec4);
   const header = encodeGgufHeader(layout.metadata, layout.tensors, layout.alignment);
   const next = prng(spec4.seed);
-  const f16 = randomF16Pool(next);
-  const wt = spec4.weightType ?? "F16";
-  const pools = { f16, blocks: wt === "F16" ? null : randomBlockPool(wt, next) };
+  const pool = randomF16Pool(next);
   await mkdir3(dirname2(outPath), { recursive: true });
   const tmp = join5(dirname2(outPath), `.${basename2(outPath)}.${process.pid}.${Math.random().toString(36).slice(2)}.tmp`);
   const fh = await open(tmp, "w");
@@ -25153,7 +25104,7 @@ async function writeSyntheticGguf(spec4, outPath) {
       const t = layout.tensors[i2];
       const info = header.tensors[i2];
       await out2.zeros(header.bytes.length + info.offset - out2.written);
-      await writeTensorData(out2, t, pools, next);
+      await writeTensorData(out2, t, pool, next);
     }
     await out2.zeros(header.bytes.length + header.dataBytes - out2.written);
     await out2.flush();
@@ -31409,7 +31360,7 @@ async function profileFile(path10) {
 
 // src/hardware/probe.ts
 import { existsSync as existsSync8 } from "node:fs";
-import { mkdir as mkdir9, rm as rm8, statfs } from "node:fs/promises";
+import { mkdir as mkdir9, rm as rm9, statfs } from "node:fs/promises";
 import { platform as platform3 } from "node:os";
 import { join as join22 } from "node:path";
 import { performance as performance4 } from "node:perf_hooks";
@@ -31776,7 +31727,7 @@ function nonNegativeLeastSquares(rows, y) {
 
 // src/hardware/ceilings.ts
 var MEMREAD_CACHE_MULTIPLE = 4;
-var MEMREAD_MIN_BYTES = 256 * 1024 * 1024;
+var MEMREAD_MIN_BYTES = 512 * 1024 * 1024;
 var MEMREAD_MAX_BYTES = 2 * 1024 * 1024 * 1024;
 var MEMREAD_PASSES = 5;
 var SWEEP_MIN_BYTES = 512 * 1024;
@@ -31912,6 +31863,10 @@ function cacheKnee(sweep, memoryBytesPerSec) {
   }
   if (knee !== null && knee === points.at(-1).bytes && points.length > 1) return { kneeBytes: null, memoryBytesPerSec: memory };
   return { kneeBytes: knee, memoryBytesPerSec: memory };
+}
+function stableKnee(measuredBytes, previousBytes) {
+  if (measuredBytes === null || !previousBytes) return measuredBytes;
+  return Math.max(measuredBytes, previousBytes) <= 2 * Math.min(measuredBytes, previousBytes) ? previousBytes : measuredBytes;
 }
 function effectiveCacheBytes(kneeBytes, reportedBytes, defaultBytes) {
   if (kneeBytes !== null && kneeBytes > 0) return { bytes: reportedBytes > 0 ? Math.min(kneeBytes, reportedBytes) : kneeBytes, source: "measured" };
@@ -32182,38 +32137,109 @@ ${(await readLogTail(stderrPath)).join("\n")}`);
 // src/hardware/probe-files.ts
 import { createHash as createHash8 } from "node:crypto";
 import { existsSync as existsSync7 } from "node:fs";
-import { mkdir as mkdir8 } from "node:fs/promises";
-import { join as join19 } from "node:path";
+import { mkdir as mkdir8, readdir as readdir2, rename as rename6, rm as rm8 } from "node:fs/promises";
+import { basename as basename5, join as join19 } from "node:path";
 var PROBE_FILE_FORMAT = 2;
+var QUANTIZE_TIMEOUT_SEC = 900;
 var HASH_CHARS = 16;
 function hashOf(value) {
   return createHash8("sha256").update(stableStringify({ value, format: PROBE_FILE_FORMAT })).digest("hex").slice(0, HASH_CHARS);
 }
+async function quantizeTool(binDir, flags, input, type, dst, logDir, label) {
+  const tmp = `${dst}.partial`;
+  const log2 = join19(logDir, `${label}.log`);
+  const outcome = await runProcess({
+    file: join19(binDir, "llama-quantize"),
+    args: [...flags, input, tmp, type],
+    stdoutPath: log2,
+    stderrPath: log2,
+    timeoutSec: QUANTIZE_TIMEOUT_SEC,
+    label
+  });
+  if (outcome.exitCode !== 0 || !existsSync7(tmp)) {
+    await rm8(tmp, { force: true });
+    throw new Error(`${describeOutcome("llama-quantize", outcome, QUANTIZE_TIMEOUT_SEC)} (${label}):
+${(await readLogTail(log2)).join("\n")}`);
+  }
+  await rename6(tmp, dst);
+}
+function probeSourcePath(dir, m2) {
+  return join19(dir, `src-${hashOf(m2.source)}.gguf`);
+}
+function probeModelPath(dir, m2) {
+  const srcHash = hashOf(m2.source);
+  const layers = m2.pruneToLayers ?? m2.source.layers;
+  if (m2.type !== "F16") return join19(dir, `q-${hashOf({ srcHash, layers })}-${m2.type}.gguf`);
+  return layers < m2.source.layers ? join19(dir, `p-${hashOf({ srcHash, layers })}.gguf`) : probeSourcePath(dir, m2);
+}
+function probeModelMade(dir) {
+  return (m2) => existsSync7(probeModelPath(dir, m2));
+}
+async function inParallel(items, n2, work) {
+  let next = 0;
+  const worker = async () => {
+    for (let i2 = next++; i2 < items.length; i2 = next++) await work(items[i2]);
+  };
+  await Promise.all(Array.from({ length: Math.max(1, Math.min(n2, items.length)) }, worker));
+}
 async function ensureProbeFiles(models, opts) {
   await mkdir8(opts.dir, { recursive: true });
-  const results = new Array(models.length);
-  let nextIndex = 0;
-  const writer = async () => {
-    for (let i2 = nextIndex++; i2 < models.length; i2 = nextIndex++) {
-      const m2 = models[i2];
-      const path10 = join19(opts.dir, `m-${hashOf(m2.source)}-${m2.type}.gguf`);
-      if (!existsSync7(path10)) {
-        opts.log(`probe: writing probe model ${m2.id} (${m2.source.layers} layers \xD7 ${m2.source.embeddingLength}, ${m2.type})`);
-        try {
-          await writeSyntheticGguf(m2.source, path10);
-        } catch (err) {
-          results[i2] = { id: m2.id, stage: "write", reason: errorMessage(err) };
-          opts.log(`probe: WARNING: could not write ${m2.id}: ${errorMessage(err)}`);
-          continue;
-        }
-      }
-      results[i2] = { path: path10 };
+  const logDir = join19(opts.dir, "logs");
+  await mkdir8(logDir, { recursive: true });
+  const sourcePath = (m2) => probeSourcePath(opts.dir, m2);
+  const sources = [...new Map(models.map((m2) => [sourcePath(m2), m2])).entries()];
+  const badSources = /* @__PURE__ */ new Map();
+  await inParallel(sources, opts.writers ?? 1, async ([path10, m2]) => {
+    if (existsSync7(path10)) return;
+    opts.log(`probe: writing probe model source ${m2.id} (${m2.source.layers} layers \xD7 ${m2.source.embeddingLength})`);
+    try {
+      await writeSyntheticGguf(m2.source, path10);
+    } catch (err) {
+      badSources.set(path10, errorMessage(err));
+      opts.log(`probe: WARNING: could not write the source of ${m2.id}: ${errorMessage(err)}`);
     }
-  };
-  await Promise.all(Array.from({ length: Math.max(1, opts.writers ?? 1) }, writer));
+  });
   const paths = /* @__PURE__ */ new Map();
   const failures = [];
-  results.forEach((r, i2) => "path" in r ? paths.set(models[i2].id, r.path) : failures.push(r));
+  for (const m2 of models) {
+    const srcPath = sourcePath(m2);
+    const bad = badSources.get(srcPath);
+    if (bad !== void 0) {
+      failures.push({ id: m2.id, stage: "write", reason: bad });
+      continue;
+    }
+    const srcHash = hashOf(m2.source);
+    const final = probeModelPath(opts.dir, m2);
+    try {
+      let path10 = srcPath;
+      const layers = m2.pruneToLayers ?? m2.source.layers;
+      if (layers < m2.source.layers) {
+        const pruned = probeModelPath(opts.dir, { ...m2, type: "F16" });
+        if (!existsSync7(final) && !existsSync7(pruned)) {
+          const drop = Array.from({ length: m2.source.layers - layers }, (_, i2) => String(layers + i2)).join(",");
+          await quantizeTool(opts.binDir, ["--prune-layers", drop], path10, "COPY", pruned, logDir, `prune-${srcHash}-L${layers}`);
+        }
+        path10 = pruned;
+      }
+      if (m2.type !== "F16") {
+        const typed = final;
+        if (!existsSync7(typed)) {
+          opts.log(`probe: llama-quantize --pure ${m2.type} for ${m2.id}`);
+          await quantizeTool(opts.binDir, ["--pure"], path10, m2.type, typed, logDir, `quantize-${m2.id}`);
+        }
+        if (path10 !== srcPath && ![...paths.values()].includes(path10)) await rm8(path10, { force: true });
+        path10 = typed;
+      }
+      paths.set(m2.id, path10);
+    } catch (err) {
+      failures.push({ id: m2.id, stage: "quantize", reason: errorMessage(err) });
+      opts.log(`probe: WARNING: could not make ${m2.id}: ${errorMessage(err).split("\n")[0]}`);
+    }
+  }
+  const keep = new Set([...paths.values(), ...sources.map(([path10]) => path10)].map((p) => basename5(p)));
+  for (const name of await readdir2(opts.dir)) {
+    if (/^(src|p|q)-[0-9a-f]{16}(-[A-Z0-9_]+)?\.gguf$/.test(name) && !keep.has(name)) await rm8(join19(opts.dir, name), { force: true });
+  }
   return { paths, failures };
 }
 
@@ -32727,11 +32753,11 @@ var PROBE_MAX_TENSOR_BYTES = 1024 ** 3;
 var BW_CACHE_MULTIPLE = 2;
 var BW_GPU_MEMORY_SHARE = 1 / 32;
 var BW_GPU_MIN_BYTES = 256 * 1024 ** 2;
-var BW_GPU_MAX_BYTES = 1024 ** 3;
+var BW_GPU_MAX_BYTES = 512 * 1024 ** 2;
 var DEFAULT_CACHE_BYTES = 32 * 1024 ** 2;
 var PROBE_RAM_SHARE = 1 / 4;
 var PROBE_DISK_SHARE = 1 / 2;
-var PROBE_DISK_MAX_BYTES = 32 * 1024 ** 3;
+var PROBE_DISK_MAX_BYTES = 64 * 1024 ** 3;
 var PREFILL_LAYERS = 8;
 var PREFILL_WIDE_LAYERS = 1;
 var OVERHEAD_LAYERS = [2, 16];
@@ -32740,6 +32766,7 @@ var OVERHEAD_CACHE_SHARE = CACHE_FULL_HIT_SHARE;
 var CACHED_SHARE = CACHE_FULL_HIT_SHARE;
 var BW_WIDE_WIDTHS = [2048, 4096, 8192];
 var NARROW_RATIO = 4;
+var MIN_REDUCED_TARGET_BYTES = 64 * 1024 ** 2;
 var ESSENTIAL_TYPES = ["F16", "Q8_0"];
 var CONTEXT = 4096;
 var BW_VOCAB = 4096;
@@ -32788,12 +32815,17 @@ function bandwidthWidths(target, smallestType) {
 function bandwidthFamily(prefix, width, target, types, ramCap) {
   const g = bandwidthGeometry(width);
   const layersOf = (t) => Math.min(layersFor(target, width, t), Math.max(1, Math.floor(ramCap / layerBytes(g, t))));
-  return types.map((type) => ({ id: `${prefix}-${type}`, source: spec({ ...g, layers: layersOf(type), weightType: type }), type }));
+  const sourceLayers = Math.max(...types.map(layersOf));
+  const source = spec({ ...g, layers: sourceLayers });
+  return types.map((type) => {
+    const layers = layersOf(type);
+    return { id: `${prefix}-${type}`, source, type, ...layers < sourceLayers ? { pruneToLayers: layers } : {} };
+  });
 }
 function modelBytes(m2) {
   const perLayer = m2.source.architecture === "qwen3moe" ? moeLayerParams(m2.source) : llamaLayerParams(m2.source);
   const embed = m2.source.embeddingLength * m2.source.vocabSize * (m2.source.tiedEmbeddings ? 1 : 2);
-  return (m2.source.layers * perLayer + embed) * bitsPerWeight(m2.type) / 8;
+  return ((m2.pruneToLayers ?? m2.source.layers) * perLayer + embed) * bitsPerWeight(m2.type) / 8;
 }
 function moeLayerParams(s) {
   const attn = llamaLayerParams({ ...s, feedForwardLength: 0 });
@@ -32801,32 +32833,43 @@ function moeLayerParams(s) {
 }
 function planDiskBytes(models) {
   const files = /* @__PURE__ */ new Map();
-  for (const m2 of models) files.set(JSON.stringify(m2.source), modelBytes(m2));
+  for (const m2 of models) {
+    files.set(JSON.stringify(m2.source), modelBytes({ source: m2.source, type: "F16" }));
+    if (m2.type !== "F16" || m2.pruneToLayers !== void 0) files.set(`${JSON.stringify(m2.source)}/${m2.pruneToLayers}/${m2.type}`, modelBytes(m2));
+  }
   return [...files.values()].reduce((a2, b) => a2 + b, 0);
 }
 function probePlan(d, opts = {}) {
   const types = opts.types ?? PROBE_WEIGHT_TYPES;
   const cacheBytes = d.cacheBytes > 0 ? d.cacheBytes : DEFAULT_CACHE_BYTES;
-  const target = bandwidthTargetBytes(d, opts.cacheMultiple);
+  const deviceTarget = bandwidthTargetBytes(d, opts.cacheMultiple);
   const ramCap = d.ramAvailableBytes * PROBE_RAM_SHARE;
   const diskBudgetBytes = Math.min(PROBE_DISK_MAX_BYTES, d.diskFreeBytes != null ? d.diskFreeBytes * PROBE_DISK_SHARE : Infinity);
   const fixed = fixedModels(types, cacheBytes);
+  let target = deviceTarget;
   const bandwidthModels = (bwTypes) => {
     const smallest = [...bwTypes].sort((a2, b) => bitsPerWeight(a2) - bitsPerWeight(b))[0];
     const { wide, narrow } = bandwidthWidths(target, smallest);
     return [...bandwidthFamily("bw", wide, target, bwTypes, ramCap), ...bandwidthFamily("bwn", narrow, target, bwTypes, ramCap)];
   };
-  const rates = d.streamBytesPerSec && opts.schedule ? { cores: d.cores ?? 1, streamBytesPerSec: d.streamBytesPerSec } : null;
+  const stream = d.streamBytesPerSec ?? null;
   const over = (models2) => {
     if (planDiskBytes(models2) > diskBudgetBytes) return `the bandwidth models would pass the probe's disk budget (${(diskBudgetBytes / 1024 ** 3).toFixed(1)} GiB)`;
-    if (rates) {
-      const c3 = planCost({ models: models2 }, rates, opts.schedule);
-      if (c3.filesSec + c3.bandwidthDecodeSec > PLAN_TIME_BUDGET_SEC) return `the bandwidth models would pass the probe's time budget (${PLAN_TIME_BUDGET_SEC} s at ${(rates.streamBytesPerSec / 1e9).toFixed(0)} GB/s)`;
+    if (opts.schedule) {
+      const c3 = planCost({ models: models2 }, { cores: d.cores ?? 1, streamBytesPerSec: stream ?? Infinity }, opts.schedule, opts.made);
+      if (c3.filesSec + c3.bandwidthDecodeSec > PLAN_TIME_BUDGET_SEC) {
+        return `the bandwidth models would pass the probe's time budget (${PLAN_TIME_BUDGET_SEC} s${stream ? ` at ${(stream / 1e9).toFixed(0)} GB/s` : ""})`;
+      }
     }
     return null;
   };
   const essential = types.filter((t) => ESSENTIAL_TYPES.includes(t));
   let bandwidthTypes = essential.length > 0 ? essential : types.slice(0, 1);
+  let targetReduced;
+  for (let why = over([...fixed, ...bandwidthModels(bandwidthTypes)]); why && target / 2 >= MIN_REDUCED_TARGET_BYTES; why = over([...fixed, ...bandwidthModels(bandwidthTypes)])) {
+    targetReduced ??= { fromBytes: deviceTarget, reason: why };
+    target /= 2;
+  }
   const reasons = /* @__PURE__ */ new Map();
   for (const t of types) {
     if (bandwidthTypes.includes(t)) continue;
@@ -32838,7 +32881,17 @@ function probePlan(d, opts = {}) {
   bandwidthTypes = types.filter((t) => bandwidthTypes.includes(t));
   const omitted = types.filter((t) => !bandwidthTypes.includes(t)).map((type) => ({ type, families: ["bw", "bwn"], reason: reasons.get(type) }));
   const models = [...bandwidthModels(bandwidthTypes), ...fixed];
-  return { models, types, bandwidthTypes, omitted, bandwidthTargetBytes: target, cacheBytes, diskBudgetBytes, overheadIds: overheadIdsOf(cacheBytes) };
+  return {
+    models,
+    types,
+    bandwidthTypes,
+    omitted,
+    bandwidthTargetBytes: target,
+    ...targetReduced ? { targetReduced } : {},
+    cacheBytes,
+    diskBudgetBytes,
+    overheadIds: overheadIdsOf(cacheBytes)
+  };
 }
 var OVH_GEOMETRY = { embeddingLength: 256, feedForwardLength: 768, heads: 4, kvHeads: 2, vocabSize: 512 };
 function overheadLayers(cacheBytes) {
@@ -32852,33 +32905,62 @@ function overheadIdsOf(cacheBytes) {
 }
 function fixedModels(types, cacheBytes) {
   const models = [];
+  const pfSource = spec({ ...PREFILL_GEOMETRY, layers: PREFILL_LAYERS });
+  const pfwSource = spec({ ...PREFILL_WIDE_GEOMETRY, layers: PREFILL_WIDE_LAYERS });
   for (const type of types) {
-    models.push({ id: `pf-${type}`, source: spec({ ...PREFILL_GEOMETRY, layers: PREFILL_LAYERS, weightType: type }), type });
-    models.push({ id: `pfw-${type}`, source: spec({ ...PREFILL_WIDE_GEOMETRY, layers: PREFILL_WIDE_LAYERS, weightType: type }), type });
+    models.push({ id: `pf-${type}`, source: pfSource, type });
+    models.push({ id: `pfw-${type}`, source: pfwSource, type });
   }
-  for (const layers of overheadLayers(cacheBytes)) models.push({ id: `ovh-L${layers}`, source: spec({ ...OVH_GEOMETRY, layers }), type: "F16" });
+  const ovh = overheadLayers(cacheBytes);
+  const ovhSource = spec({ ...OVH_GEOMETRY, layers: ovh[1] });
+  for (const layers of ovh) {
+    models.push({ id: `ovh-L${layers}`, source: ovhSource, type: "F16", ...layers < ovhSource.layers ? { pruneToLayers: layers } : {} });
+  }
   const cachedLayerBytes = llamaLayerParams(CACHED_GEOMETRY) * 2;
   const cachedLayers = Math.min(PROBE_MAX_LAYERS, Math.max(1, Math.floor(cacheBytes * CACHED_SHARE / cachedLayerBytes)));
-  for (const type of types) models.push({ id: `cached-${type}`, source: spec({ ...CACHED_GEOMETRY, layers: cachedLayers, weightType: type }), type });
+  const cachedSource = spec({ ...CACHED_GEOMETRY, layers: cachedLayers });
+  for (const type of types) models.push({ id: `cached-${type}`, source: cachedSource, type });
   models.push({ id: "kv-a", source: spec({ layers: 8, embeddingLength: 512, feedForwardLength: 1024, heads: 8, kvHeads: 8, headDim: 64, vocabSize: 2048 }), type: "F16" });
   models.push({ id: "kv-b", source: spec({ layers: 8, embeddingLength: 512, feedForwardLength: 1024, heads: 16, kvHeads: 2, headDim: 128, vocabSize: 2048 }), type: "F16" });
   const moeSource = spec({ architecture: "qwen3moe", layers: 3, embeddingLength: 512, feedForwardLength: 1024, heads: 8, kvHeads: 2, vocabSize: 2048, expertCount: 16, expertUsedCount: 2, expertFeedForwardLength: 512 });
-  for (const type of types) models.push({ id: `moe-${type}`, source: { ...moeSource, weightType: type }, type });
+  for (const type of types) models.push({ id: `moe-${type}`, source: moeSource, type });
   models.push({ id: "srv-v2k", source: spec({ layers: 2, embeddingLength: 256, feedForwardLength: 768, heads: 4, kvHeads: 2, vocabSize: 2048 }), type: "F16" });
   models.push({ id: "srv-v64k", source: spec({ layers: 2, embeddingLength: 256, feedForwardLength: 768, heads: 4, kvHeads: 2, vocabSize: 65536 }), type: "F16" });
   return models;
 }
+var QUANTIZE_F16_BYTES_PER_SEC_PER_CORE = {
+  F16: Infinity,
+  Q8_0: 265e6,
+  Q4_0: 4e8,
+  Q5_0: 345e6,
+  Q5_1: 415e6,
+  Q4_K: 36e6,
+  Q5_K: 42e6,
+  Q6_K: 64e6
+};
 var WRITE_BYTES_PER_SEC = 4e8;
+var COPY_BYTES_PER_SEC = 14e8;
 var LOAD_BYTES_PER_SEC = 2e9;
-function planCost(plan2, rates, schedule) {
+function planCost(plan2, rates, schedule, made = () => false) {
   let bandwidthDecodeSec = 0;
+  let writeBytes = 0;
+  let quantizeSec = 0;
+  const written = /* @__PURE__ */ new Set();
   for (const m2 of plan2.models) {
+    const key = JSON.stringify(m2.source);
+    if (!made(m2)) {
+      if (!written.has(key)) writeBytes += modelBytes({ source: m2.source, type: "F16" });
+      written.add(key);
+      const f16Bytes = modelBytes({ ...m2, type: "F16" });
+      if (m2.pruneToLayers !== void 0) quantizeSec += f16Bytes / COPY_BYTES_PER_SEC;
+      quantizeSec += f16Bytes / (QUANTIZE_F16_BYTES_PER_SEC_PER_CORE[m2.type] * rates.cores);
+    }
     if (!/^bwn?-/.test(m2.id)) continue;
     const bytes3 = modelBytes(m2);
     bandwidthDecodeSec += schedule.rounds * (bytes3 / LOAD_BYTES_PER_SEC + schedule.runsPerRound * schedule.tokens * bytes3 / rates.streamBytesPerSec);
   }
-  const diskBytes = planDiskBytes(plan2.models);
-  return { diskBytes, filesSec: diskBytes / (WRITE_BYTES_PER_SEC * parallelWrites(rates.cores)), bandwidthDecodeSec };
+  const filesSec = writeBytes / (WRITE_BYTES_PER_SEC * parallelWrites(rates.cores)) + quantizeSec;
+  return { diskBytes: planDiskBytes(plan2.models), filesSec, bandwidthDecodeSec };
 }
 
 // src/hardware/probe-server.ts
@@ -33448,6 +33530,7 @@ var hardware_schema_default = {
           stage: {
             enum: [
               "write",
+              "quantize",
               "run",
               "budget"
             ]
@@ -33502,7 +33585,7 @@ async function writeHardwareProfile(path10, profile) {
 }
 
 // src/hardware/system.ts
-import { readdir as readdir2, readFile as readFile8 } from "node:fs/promises";
+import { readdir as readdir3, readFile as readFile8 } from "node:fs/promises";
 import { arch, availableParallelism as availableParallelism3, cpus, freemem, platform as platform2, release, totalmem } from "node:os";
 import { join as join21 } from "node:path";
 function parseCacheSize(text) {
@@ -33624,14 +33707,14 @@ async function readSysfsCaches(root = "/sys/devices/system/cpu") {
   const out2 = [];
   let cpuDirs;
   try {
-    cpuDirs = (await readdir2(root)).filter((d) => /^cpu\d+$/.test(d));
+    cpuDirs = (await readdir3(root)).filter((d) => /^cpu\d+$/.test(d));
   } catch {
     return out2;
   }
   for (const cpu of cpuDirs) {
     let indexes;
     try {
-      indexes = (await readdir2(join21(root, cpu, "cache"))).filter((d) => /^index\d+$/.test(d));
+      indexes = (await readdir3(join21(root, cpu, "cache"))).filter((d) => /^index\d+$/.test(d));
     } catch {
       continue;
     }
@@ -33735,30 +33818,34 @@ async function probeHardware(opts) {
   const cachePath = cachedProfilePath(opts.cacheDir, fingerprint, opts.quick);
   const passes = opts.interleave?.passes ?? 1;
   if (!Number.isInteger(passes) || passes < 1) throw new Error(`probe: passes must be an integer \u2265 1, got ${passes}`);
-  if (!opts.refresh && !opts.interleave && existsSync8(cachePath)) {
-    try {
-      const cached2 = await readHardwareProfile(cachePath);
-      opts.log(`probe: using the cached hardware profile ${cachePath} (measured ${cached2.measuredAt}; --refresh re-measures)`);
-      return cached2;
-    } catch (err) {
-      opts.log(`probe: the cached profile is unusable, re-measuring: ${errorMessage(err)}`);
+  const previous = existsSync8(cachePath) ? await readHardwareProfile(cachePath).catch((err) => errorMessage(err)) : null;
+  if (!opts.refresh && !opts.interleave && previous !== null) {
+    if (typeof previous !== "string") {
+      opts.log(`probe: using the cached hardware profile ${cachePath} (measured ${previous.measuredAt}; --refresh re-measures)`);
+      return previous;
     }
+    opts.log(`probe: the cached profile is unusable, re-measuring: ${previous}`);
   }
   lap("system");
   const workload = defaultWorkload({ threads });
+  const mib = (b) => `${(b / 1024 ** 2).toFixed(0)} MiB`;
+  const rounds = opts.quick ? 1 : PROBE_ROUNDS;
+  const reps = opts.quick ? 1 : PROBE_BENCH_REPS;
   await mkdir9(opts.cacheDir, { recursive: true });
   const reportedCache = sys.caches.totalBytes;
   const ceilings = await measureCeilings({ workDir: join22(opts.cacheDir, "ceilings"), threads, cacheBytes: reportedCache, availableBytes: sys.ramAvailableBytes, log: opts.log });
-  const knee = cacheKnee(ceilings.cacheSweep, ceilings.memoryReadBytesPerSec?.value);
+  const sweptKnee = cacheKnee(ceilings.cacheSweep, ceilings.memoryReadBytesPerSec?.value).kneeBytes;
+  const previousKnee = previous && typeof previous !== "string" ? previous.ceilings.cacheKneeBytes : null;
+  const knee = { kneeBytes: stableKnee(sweptKnee, previousKnee) };
+  if (knee.kneeBytes !== sweptKnee) opts.log(`probe: the sweep's knee ${mib(sweptKnee)} is within an octave of the cached profile's; keeping ${mib(knee.kneeBytes)}`);
   const cache = effectiveCacheBytes(knee.kneeBytes, reportedCache, DEFAULT_CACHE_BYTES);
-  const mib = (b) => `${(b / 1024 ** 2).toFixed(0)} MiB`;
   opts.log(
     `probe: usable cache ${mib(cache.bytes)} (${cache.source}; knee of the read sweep ${knee.kneeBytes !== null ? mib(knee.kneeBytes) : "not seen"}, reported ${reportedCache > 0 ? mib(reportedCache) : "unknown"})`
   );
   lap("ceilings");
   const gpu = build.backend !== "CPU" ? largestGpu(gpus) : void 0;
   const gpuFree = gpu ? gpu.memoryFreeBytes ?? gpu.memoryTotalBytes : null;
-  const modelDir = join22(opts.cacheDir, "probe-models");
+  const modelDir = join22(opts.cacheDir, opts.quick ? "probe-models-quick" : "probe-models");
   const disk = await statfs(opts.cacheDir).catch(() => null);
   const plan2 = probePlan(
     {
@@ -33773,21 +33860,26 @@ async function probeHardware(opts) {
     },
     {
       ...opts.quick ? { types: QUICK_TYPES, cacheMultiple: QUICK_CACHE_MULTIPLE } : {},
-      schedule: { rounds: opts.quick ? 1 : PROBE_ROUNDS, runsPerRound: (opts.quick ? 1 : PROBE_BENCH_REPS) + 1, tokens: DECODE_TOKENS }
+      // Each llama-bench process runs its warm-up and then `reps` repetitions.
+      schedule: { rounds, runsPerRound: reps + 1, tokens: DECODE_TOKENS },
+      made: probeModelMade(modelDir)
     }
   );
   for (const o2 of plan2.omitted) opts.log(`probe: ${o2.type} gets no bandwidth models: ${o2.reason}`);
-  const made = await ensureProbeFiles(plan2.models, { dir: modelDir, log: opts.log, writers: parallelWrites(sys.cores) });
+  if (plan2.targetReduced) {
+    opts.log(
+      `probe: WARNING: bandwidth models cut from ${mib(plan2.targetReduced.fromBytes)} to ${mib(plan2.bandwidthTargetBytes)} (${plan2.targetReduced.reason}): they may be partly cache-resident, so the decode rates may be over-estimates`
+    );
+  }
+  const made = await ensureProbeFiles(plan2.models, { binDir: opts.binDir, dir: modelDir, log: opts.log, writers: parallelWrites(sys.cores) });
   const files = made.paths;
-  const failures = made.failures.map((f) => ({ id: f.id, stage: f.stage, reason: f.reason }));
+  const failures = [...made.failures];
   const profiles = {};
   for (const [id, path11] of files) profiles[id] = (await profileFile(path11)).profile;
   lap("models");
   const logDir = join22(opts.cacheDir, "probe-logs");
-  await rm8(logDir, { recursive: true, force: true });
+  await rm9(logDir, { recursive: true, force: true });
   await mkdir9(logDir, { recursive: true });
-  const rounds = opts.quick ? 1 : PROBE_ROUNDS;
-  const reps = opts.quick ? 1 : PROBE_BENCH_REPS;
   const path10 = (id) => {
     const p = files.get(id);
     if (!p) throw new Error(`probe: probe model ${id} was not made`);
