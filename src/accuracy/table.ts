@@ -1,8 +1,8 @@
 // Accuracy results: per-model rows and per-scenario summaries against the targets. Pure.
 
 import { absErrorPct } from '../compare/compare.js'
-import { formatDeltaPct } from '../compare/format.js'
-import { llamaMemoryCheck } from '../fit/llama-log.js'
+import { formatDeltaPct } from '../util/format.js'
+import { llamaMemoryCheck } from '../compare/memory-check.js'
 import { SCENARIO_IDS, SCENARIO_UNITS, type LlamaMemoryCheck, type ModelRun, type Prediction, type ScenarioId } from '../types.js'
 import { median, spread } from '../util/stats.js'
 

@@ -5,7 +5,7 @@
 import { readFile, rm } from 'node:fs/promises'
 import { dirname, join } from 'node:path'
 import { performance } from 'node:perf_hooks'
-import { hasBufferSizes, parseLlamaBufferSizes } from '../fit/llama-log.js'
+import { hasBufferSizes, parseLlamaBufferSizes } from './llama-log.js'
 import { SCENARIO_IDS, SCENARIO_UNITS, type ModelRun, type Observation, type ScenarioId, type Workload } from '../types.js'
 import { benchRunPaths, measureWithLlamaBench, type BenchScenario } from './bench-scenarios.js'
 import { artifactRelative, modelLogDirName, scenarioLogPath } from './logs.js'

@@ -8,7 +8,7 @@ import type {
   ScenarioUnit,
   Verdict
 } from '../types.js'
-import { formatLimit, formatNumber as fmt, formatPct } from './format.js'
+import { formatLimit, formatNumber as fmt, formatPct } from '../util/format.js'
 
 /**
  * Floating-point slack for the tolerance and spread comparisons: 110/100 is 1.1000000000000001 in binary, and a row

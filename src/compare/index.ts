@@ -1,4 +1,6 @@
 export { compareScenario, verdictFor, speedRatio, absErrorPct, COMPARE_EPSILON } from './compare.js'
 export type { ComparableRow, CompareContext } from './compare.js'
 export { compareModel } from './model.js'
-export { formatNumber, formatPct, formatLimit } from './format.js'
+export { llamaMemoryCheck, memoryEstimateErrors } from './memory-check.js'
+export { baselineComparison } from './baseline.js'
+export type { BaselineRow } from './baseline.js'

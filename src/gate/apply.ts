@@ -1,6 +1,6 @@
 import type { Report, ScenarioId, ScenarioResult, Thresholds } from '../types.js'
 import { absErrorPct, speedRatio, verdictFor } from '../compare/compare.js'
-import { baselineComparison, keepMatchingRows, type BaselineSource } from '../report/baseline.js'
+import { baselineComparison, keepMatchingRows, type BaselineSource } from '../compare/baseline.js'
 import { GATED_VERDICTS, gate } from './gate.js'
 import { compareSettingsFrom } from './thresholds.js'
 

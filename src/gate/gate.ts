@@ -9,8 +9,8 @@ import type {
   Thresholds,
   Verdict
 } from '../types.js'
-import type { BaselineRow } from '../report/baseline.js'
-import { formatLimit, formatNumber, formatPct } from '../compare/format.js'
+import type { BaselineRow } from '../compare/baseline.js'
+import { formatLimit, formatNumber, formatPct } from '../util/format.js'
 import { median } from '../util/stats.js'
 
 /** Verdicts whose |error| is judged: the rows where prediction and a trustworthy observation meet. */

@@ -1,6 +1,7 @@
 // Probe parts that failed: a probe model that could not be written, quantized, loaded or timed costs the facts it
 // measures, not the probe. Pure: which observations to drop, and what hardware.json says each failure cost and
-// what the estimator uses instead (fit/rates.ts resolves the stand-ins; this names them).
+// what the estimator uses instead (fit/rates.ts resolves the stand-ins; this names them; report/provenance.ts words
+// them for people).
 
 import { standInType } from '../fit/rates.js'
 import type { ProbeFailure } from '../types.js'
@@ -87,9 +88,4 @@ export function describeFailures(failures: readonly PartFailure[], omitted: read
     for (const family of o.families) out.push({ part: `${family}-${o.type}`, stage: 'budget', reason: o.reason, ...failureCost(`${family}-${o.type}`, measured) })
   }
   return out
-}
-
-/** One line for logs and reports: "pf-Q8_0 (run: …): Q4_0's measured prefill rate …". */
-export function failureLine(f: ProbeFailure): string {
-  return `${f.part} (${f.stage}: ${f.reason.split('\n')[0]}) → ${f.standIn}`
 }

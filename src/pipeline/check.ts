@@ -1,5 +1,7 @@
 import { readFile } from 'node:fs/promises'
-import { aggregateReports, readReport, renderMarkdown } from '../report/index.js'
+import { aggregateReports } from '../gate/aggregate.js'
+import { renderMarkdown } from '../report/index.js'
+import { readReport } from './report-files.js'
 import { applyGate, parseThresholds } from '../gate/index.js'
 import type { Report, ScenarioId } from '../types.js'
 import { InputError } from '../util/errors.js'

@@ -1,5 +1,5 @@
 import type { Report, ScenarioResult } from '../types.js'
-import { formatNumber } from '../compare/format.js'
+import { formatNumber } from '../util/format.js'
 import { failingRowKeys, formatErrorPct, modelFails } from './view.js'
 
 /** GitHub shows at most 10 error and 10 warning annotations per step; more are dropped silently. */

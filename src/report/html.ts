@@ -1,6 +1,6 @@
 import { SCENARIO_UNITS } from '../types.js'
 import type { Report } from '../types.js'
-import { formatLimit } from '../compare/format.js'
+import { formatLimit } from '../util/format.js'
 import { DEFAULT_THRESHOLDS } from '../gate/defaults.js'
 import { VERDICTS } from '../types.js'
 import { VERDICT_COLOR, renderChart } from './chart.js'

@@ -1,5 +1,5 @@
 import type { Report, ScenarioId } from '../types.js'
-import { formatLimit } from '../compare/format.js'
+import { formatLimit } from '../util/format.js'
 import { escapeHtml, escapeMarkdown as md } from './escape.js'
 import {
   BASELINE_STATUS_ICON,

@@ -1,6 +1,10 @@
-import type { Report } from '../types.js'
-import { formatNumber } from '../compare/format.js'
-import { failureLine } from '../hardware/probe-failures.js'
+import type { ProbeFailure, Report } from '../types.js'
+import { formatNumber } from '../util/format.js'
+
+/** One line for logs and reports: "pf-Q8_0 (run: …): Q4_0's measured prefill rate …". */
+export function failureLine(f: ProbeFailure): string {
+  return `${f.part} (${f.stage}: ${f.reason.split('\n')[0]}) → ${f.standIn}`
+}
 
 /** Stand-ins named one by one; more are counted. */
 const MAX_NAMED_STAND_INS = 8

@@ -2,8 +2,8 @@
 // order they are shown, and how values, profiles and breakdowns are spelled. Pure.
 import { SCENARIO_IDS } from '../types.js'
 import type { BaselineRow, BaselineSkipReason, ModelReport, Report, ScenarioId, ScenarioResult, ScenarioUnit, Verdict } from '../types.js'
-import { formatDeltaPct, formatNumber, formatPct } from '../compare/format.js'
-import { baselineStatus, rowKey, type BaselineStatus } from './baseline.js'
+import { formatDeltaPct, formatNumber, formatPct } from '../util/format.js'
+import { baselineStatus, rowKey, type BaselineStatus } from '../compare/baseline.js'
 
 export { formatDeltaPct }
 

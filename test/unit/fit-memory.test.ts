@@ -2,7 +2,9 @@ import { describe, expect, test } from '@jest/globals'
 import { readGgufHeader } from '../../src/gguf/reader.js'
 import { buildProfile } from '../../src/gguf/profile.js'
 import type { SyntheticModelSpec } from '../../src/gguf/writer.js'
-import { computeBufferBytes, llamaMemoryCheck, memoryEstimateErrors, modelGeometry, parseLlamaBufferSizes } from '../../src/fit/index.js'
+import { parseLlamaBufferSizes } from '../../src/bench/llama-log.js'
+import { llamaMemoryCheck, memoryEstimateErrors } from '../../src/compare/memory-check.js'
+import { computeBufferBytes, modelGeometry } from '../../src/fit/index.js'
 import { syntheticHeaderSource } from '../helpers/synthetic.js'
 
 const MiB = 1024 * 1024

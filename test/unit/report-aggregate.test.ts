@@ -1,5 +1,5 @@
 import { describe, expect, test } from '@jest/globals'
-import { aggregateReports } from '../../src/report/aggregate.js'
+import { aggregateReports } from '../../src/gate/aggregate.js'
 import type { Report, Thresholds } from '../../src/types.js'
 import { DEFAULT_THRESHOLDS } from '../../src/gate/defaults.js'
 import { makeReport, type ModelSpec } from '../helpers/report-fixture.js'

@@ -1,5 +1,5 @@
 import { describe, expect, test } from '@jest/globals'
-import { baselineComparison, baselineStatus } from '../../src/report/baseline.js'
+import { baselineComparison, baselineStatus } from '../../src/compare/baseline.js'
 import { parseReport, serializeReport } from '../../src/report/validate.js'
 import type { BaselineRow, Report } from '../../src/types.js'
 import { applyGate } from '../../src/gate/apply.js'

@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, test } from '@jest/globals'
 import { getOctokit } from '@actions/github'
-import { COMMENT_MARKER, COMMENT_MAX_CHARS, renderComment, upsertStickyComment } from '../../src/report/pr-comment.js'
+import { COMMENT_MARKER, COMMENT_MAX_CHARS, renderComment, upsertStickyComment } from '../../src/action/pr-comment.js'
 import { startCommentsServer, type CommentsServer } from '../helpers/github-comments-server.js'
 import { makeReport, showcaseReport, type ModelSpec } from '../helpers/report-fixture.js'
 

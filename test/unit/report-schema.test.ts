@@ -3,7 +3,7 @@ import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { parseReport, serializeReport, validateReport } from '../../src/report/validate.js'
-import { readReport, writeReport } from '../../src/report/io.js'
+import { readReport, writeReport } from '../../src/pipeline/report-files.js'
 import type { Report } from '../../src/types.js'
 import { showcaseReport } from '../helpers/report-fixture.js'
 

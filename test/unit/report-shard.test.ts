@@ -1,5 +1,5 @@
 import { describe, expect, test } from '@jest/globals'
-import { parseShard, selectShard } from '../../src/report/shard.js'
+import { parseShard, selectShard } from '../../src/models/shard.js'
 
 const items = Array.from({ length: 23 }, (_, i) => ({ ref: `org/model-${(i * 7919) % 101}`, line: i + 1 }))
 

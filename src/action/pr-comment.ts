@@ -1,7 +1,7 @@
 import type { getOctokit } from '@actions/github'
 import type { Report } from '../types.js'
 import { errorMessage } from '../util/errors.js'
-import { renderMarkdown } from './markdown.js'
+import { renderMarkdown } from '../report/markdown.js'
 
 /** GitHub refuses issue comments longer than this many characters. */
 export const COMMENT_MAX_CHARS = 65_536

@@ -9,7 +9,7 @@ import type {
   ScenarioId,
   ScenarioResult
 } from '../types.js'
-import { speedRatio } from '../compare/compare.js'
+import { speedRatio } from './compare.js'
 
 export type { BaselineComparison, BaselineRow, BaselineSkipReason } from '../types.js'
 

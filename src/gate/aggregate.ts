@@ -1,9 +1,9 @@
 import type { BaselineComparison, Report, ScenarioId, ShardProvenance, Thresholds } from '../types.js'
-import { applyGate } from '../gate/apply.js'
-import { DEFAULT_THRESHOLDS } from '../gate/defaults.js'
+import { applyGate } from './apply.js'
+import { DEFAULT_THRESHOLDS } from './defaults.js'
 import { InputError } from '../util/errors.js'
 import { stableStringify } from '../util/json.js'
-import { parseShard } from './shard.js'
+import { parseShard } from '../models/shard.js'
 
 export interface AggregateOptions {
   /** Gate with these; default: the thresholds the shards were gated with (they must agree), else the defaults. */

@@ -2,7 +2,7 @@ import { readFile } from 'node:fs/promises'
 import type { Report } from '../types.js'
 import { InputError, errorMessage } from '../util/errors.js'
 import { writeFileAtomic } from '../util/fs.js'
-import { parseReport, serializeReport } from './validate.js'
+import { parseReport, serializeReport } from '../report/validate.js'
 
 /** Reads and validates a report file (edge). */
 export async function readReport(path: string): Promise<Report> {

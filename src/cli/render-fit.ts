@@ -2,7 +2,7 @@
 // and the workload scores. Pure: rows in, text out.
 
 import type { ModelProfile, Prediction } from '../types.js'
-import { scoreWorkloads } from './score.js'
+import { scoreWorkloads } from '../fit/score.js'
 
 export interface FitRow {
   ref: string

@@ -4,10 +4,10 @@
 //   sched_reserve:        CPU compute buffer size =   147.01 MiB
 //   llama_context:        CPU  output buffer size =     0.02 MiB
 // (the server prefixes a timestamp and level, "0.00.055.236 I "). Buffers on several devices (CPU_Mapped +
-// CPU_REPACK, CUDA0 + CUDA_Host) are summed per kind. Pure: text in, numbers out, so the report can set the memory
-// estimate beside llama.cpp's numbers.
+// CPU_REPACK, CUDA0 + CUDA_Host) are summed per kind. Pure: text in, numbers out; compare/memory-check.ts sets the
+// memory estimate beside them.
 
-import type { LlamaBufferSizes, LlamaMemoryCheck, MemoryFit } from '../types.js'
+import type { LlamaBufferSizes } from '../types.js'
 
 export type { LlamaBufferSizes } from '../types.js'
 
@@ -42,25 +42,4 @@ export function parseLlamaBufferSizes(text: string): LlamaBufferSizes {
 /** Whether a log held any buffer line at all (a server that died before loading, or a log without -lv 4, has none). */
 export function hasBufferSizes(s: LlamaBufferSizes): boolean {
   return s.buffers.length > 0
-}
-
-/** Error of the memory estimate against llama.cpp's numbers, per buffer, in % (null where the log lacks one). */
-export function memoryEstimateErrors(fit: MemoryFit, logged: LlamaBufferSizes): { weightsPct: number | null; kvPct: number | null; computePct: number | null } {
-  const pct = (est: number, obs: number | null): number | null => (obs && obs > 0 ? (100 * (est - obs)) / obs : null)
-  return {
-    weightsPct: pct(fit.weightsBytes, logged.modelBytes),
-    kvPct: pct(fit.kvCacheBytes, logged.kvBytes),
-    computePct: pct(fit.computeBytes, logged.computeBytes)
-  }
-}
-
-/** The report's view: the estimate's model, KV and compute bytes beside llama.cpp's, with the error of each. */
-export function llamaMemoryCheck(fit: MemoryFit, logged: LlamaBufferSizes): LlamaMemoryCheck {
-  const e = memoryEstimateErrors(fit, logged)
-  const round1 = (x: number | null): number | null => (x === null ? null : Math.round(x * 10) / 10)
-  return {
-    logged: { model_bytes: logged.modelBytes, kv_bytes: logged.kvBytes, compute_bytes: logged.computeBytes },
-    estimated: { model_bytes: fit.weightsBytes, kv_bytes: fit.kvCacheBytes, compute_bytes: fit.computeBytes },
-    error_pct: { model: round1(e.weightsPct), kv: round1(e.kvPct), compute: round1(e.computePct) }
-  }
 }

@@ -1,0 +1,25 @@
+// The memory estimate against the buffers llama.cpp logged (bench/llama-log.ts parses them): a comparison, like the
+// speed verdicts beside it. Pure.
+
+import type { LlamaBufferSizes, LlamaMemoryCheck, MemoryFit } from '../types.js'
+
+/** Error of the memory estimate against llama.cpp's numbers, per buffer, in % (null where the log lacks one). */
+export function memoryEstimateErrors(fit: MemoryFit, logged: LlamaBufferSizes): { weightsPct: number | null; kvPct: number | null; computePct: number | null } {
+  const pct = (est: number, obs: number | null): number | null => (obs && obs > 0 ? (100 * (est - obs)) / obs : null)
+  return {
+    weightsPct: pct(fit.weightsBytes, logged.modelBytes),
+    kvPct: pct(fit.kvCacheBytes, logged.kvBytes),
+    computePct: pct(fit.computeBytes, logged.computeBytes)
+  }
+}
+
+/** The report's view: the estimate's model, KV and compute bytes beside llama.cpp's, with the error of each. */
+export function llamaMemoryCheck(fit: MemoryFit, logged: LlamaBufferSizes): LlamaMemoryCheck {
+  const e = memoryEstimateErrors(fit, logged)
+  const round1 = (x: number | null): number | null => (x === null ? null : Math.round(x * 10) / 10)
+  return {
+    logged: { model_bytes: logged.modelBytes, kv_bytes: logged.kvBytes, compute_bytes: logged.computeBytes },
+    estimated: { model_bytes: fit.weightsBytes, kv_bytes: fit.kvCacheBytes, compute_bytes: fit.computeBytes },
+    error_pct: { model: round1(e.weightsPct), kv: round1(e.kvPct), compute: round1(e.computePct) }
+  }
+}
