@@ -1,0 +1,92 @@
+// The pipeline itself, without llama.cpp: `validate` with a scenario runner that replays a recorded run (real
+// observations of three synthetic models on a 2-core EPYC, with the hardware profile measured there).
+import { describe, expect, test } from '@jest/globals'
+import { readFileSync } from 'node:fs'
+import { join } from 'node:path'
+import { compareScenario } from '../../src/compare/index.js'
+import { DEFAULT_THRESHOLDS, compareSettingsFrom } from '../../src/gate/index.js'
+import { builtinEstimator } from '../../src/pipeline/builtin-estimator.js'
+import { validate, type ProfiledModel, type ScenarioRunner, type ValidateParams } from '../../src/pipeline/validate.js'
+import { validateReport } from '../../src/report/index.js'
+import { SCENARIO_IDS, type HardwareProfile, type ModelRun, type Workload } from '../../src/types.js'
+import { stableStringify } from '../../src/util/json.js'
+
+interface Recorded {
+  hardware: HardwareProfile
+  workload: Workload
+  models: (ProfiledModel & { run: ModelRun })[]
+}
+const recorded = JSON.parse(readFileSync(join(import.meta.dirname, '..', 'fixtures', 'pipeline', 'recorded-run.json'), 'utf8')) as Recorded
+
+const replay: ScenarioRunner = async (model, scenarios) => {
+  const run = recorded.models.find((m) => m.ref === model.ref)!.run
+  return { ...run, observations: run.observations.filter((o) => scenarios.includes(o.scenario)) }
+}
+
+function params(over: Partial<ValidateParams> = {}): ValidateParams {
+  return {
+    models: recorded.models.map(({ ref, path, profile }) => ({ ref, path, profile })),
+    scenarios: [...SCENARIO_IDS],
+    workload: recorded.workload,
+    thresholds: DEFAULT_THRESHOLDS,
+    hardware: recorded.hardware,
+    estimator: builtinEstimator(),
+    runScenarios: replay,
+    log: () => {},
+    group: (_name, fn) => fn(),
+    now: () => new Date('2026-12-02T17:30:00.000Z'),
+    toolVersion: '0.1.0',
+    runnerOs: 'Linux',
+    shard: null,
+    runnerName: null,
+    baseline: null,
+    ...over
+  }
+}
+
+describe('validate, replaying a recorded run', () => {
+  test('every model gets a row per scenario with the recorded observation, judged as compare/ judges it', async () => {
+    const report = await validate(params())
+    expect(() => validateReport(report, 'report.json')).not.toThrow()
+    expect(report.models.map((m) => m.ref)).toEqual(recorded.models.map((m) => m.ref))
+    const settings = compareSettingsFrom(DEFAULT_THRESHOLDS)
+    for (const [i, m] of report.models.entries()) {
+      expect(m.scenarios.map((s) => s.scenario)).toEqual([...SCENARIO_IDS])
+      for (const row of m.scenarios) {
+        const obs = recorded.models[i]!.run.observations.find((o) => o.scenario === row.scenario)!
+        expect(row.observed).toBe(obs.observed)
+        expect(row.samples).toEqual(obs.samples)
+        const again = compareScenario({ scenario: row.scenario, unit: row.unit, predicted: row.predicted!, predictedRange: row.predicted_range!, breakdown: {} }, obs, settings)
+        expect(row.verdict).toBe(again.verdict)
+      }
+      // The memory estimate sits beside the buffers the recorded server logged.
+      expect(m.llama_memory?.logged.kv_bytes).toBe(recorded.models[i]!.run.llamaMemory!.kvBytes)
+    }
+    // The gate's verdict follows from its failures, each naming a recorded model or a scenario limit.
+    expect(report.gate.passed).toBe(report.gate.failures.length === 0)
+    for (const f of report.gate.failures) if (f.model !== null) expect(recorded.models.map((m) => m.ref)).toContain(f.model)
+  })
+
+  test('is deterministic: the same inputs give byte-identical reports', async () => {
+    expect(stableStringify(await validate(params()))).toBe(stableStringify(await validate(params())))
+  })
+
+  test('a runner that throws for one model costs that model its rows, never the run', async () => {
+    const broken = recorded.models[1]!.ref
+    const report = await validate(
+      params({
+        runScenarios: async (model, scenarios, workload) => {
+          if (model.ref === broken) throw new Error('llama-server exited with code 139')
+          return replay(model, scenarios, workload)
+        }
+      })
+    )
+    expect(() => validateReport(report, 'report.json')).not.toThrow()
+    const rows = report.models.find((m) => m.ref === broken)!.scenarios
+    expect(rows.map((r) => r.verdict)).toEqual(SCENARIO_IDS.map(() => 'runtime-error'))
+    for (const m of report.models.filter((x) => x.ref !== broken)) expect(m.scenarios.every((r) => r.verdict !== 'runtime-error')).toBe(true)
+    // max_runtime_errors defaults to 0: a crashed model fails the gate, naming it.
+    expect(report.gate.passed).toBe(false)
+    expect(report.gate.failures.some((f) => f.message.includes('runtime'))).toBe(true)
+  })
+})
