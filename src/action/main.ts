@@ -10,7 +10,7 @@ import { defaultThresholdsPath } from '../pipeline/paths.js'
 import { installSignalCleanup } from '../bench/index.js'
 import { annotationsFor } from '../report/index.js'
 import { renderComment, upsertStickyComment } from './pr-comment.js'
-import type { Report } from '../types.js'
+import type { ArtifactSink, Report, SummarySink } from '../types.js'
 import { Inputs, Outputs, readActionConfig, type ActionConfig } from './inputs.js'
 import { actionsArtifactSink, actionsSummarySink, filesUnder } from './sinks.js'
 
@@ -68,22 +68,39 @@ async function postComment(cfg: ActionConfig, report: Report): Promise<void> {
   if (r.skipped) core.notice(`pr-comment: skipped (${r.reason})`)
 }
 
+/** What the action talks to: GitHub (inputs, outputs, log, summary, artifacts, PR comment) and the pipeline. */
+export interface ActionDeps {
+  core: Pick<typeof core, 'getInput' | 'setOutput' | 'setFailed' | 'setSecret' | 'info' | 'notice' | 'warning' | 'error'>
+  summary: SummarySink & { available: boolean }
+  artifacts: ArtifactSink
+  /** Runs the gate (or the aggregate) for a config: the pipeline. */
+  produce: (cfg: ActionConfig) => Promise<GateRunResult>
+  postComment: (cfg: ActionConfig, report: Report) => Promise<void>
+  env: NodeJS.ProcessEnv
+}
+
+/** The real ones, as the action's entry uses them. */
+export function defaultActionDeps(env: NodeJS.ProcessEnv = process.env): ActionDeps {
+  return { core, summary: actionsSummarySink(env), artifacts: actionsArtifactSink(env), produce, postComment, env }
+}
+
 /** The action: read inputs, run the gate, then always write the summary, upload artifacts and set outputs. */
-export async function run(): Promise<void> {
+export async function run(deps: ActionDeps = defaultActionDeps()): Promise<void> {
   installSignalCleanup()
+  const { core, env } = deps
   let cfg: ActionConfig | null = null
   let result: GateRunResult | null = null
   let failure: string | null = null
   try {
-    cfg = readActionConfig((n) => core.getInput(n), process.env.GITHUB_WORKSPACE ?? process.cwd())
+    cfg = readActionConfig((n) => core.getInput(n), env.GITHUB_WORKSPACE ?? process.cwd())
     if (cfg.hfToken) core.setSecret(cfg.hfToken)
-    if (process.env.HF_TOKEN) core.setSecret(process.env.HF_TOKEN)
-    result = await produce(cfg)
+    if (env.HF_TOKEN) core.setSecret(env.HF_TOKEN)
+    result = await deps.produce(cfg)
   } catch (err) {
     failure = err instanceof InputError ? `invalid input: ${err.message}` : `model-fit-gate failed: ${errorMessage(err)}`
   }
 
-  const summary = actionsSummarySink()
+  const summary = deps.summary
   const markdown = result ? result.markdown : `## ❌ model-fit-gate could not run\n\n\`\`\`\n${failure}\n\`\`\`\n`
   try {
     if (summary.available) await summary.write(markdown)
@@ -92,20 +109,20 @@ export async function run(): Promise<void> {
     core.warning(`job summary not written: ${errorMessage(err)}`)
   }
 
-  const outputDir = cfg?.outputDir ?? resolve(process.env.GITHUB_WORKSPACE ?? process.cwd(), 'model-fit-gate-report')
+  const outputDir = cfg?.outputDir ?? resolve(env.GITHUB_WORKSPACE ?? process.cwd(), 'model-fit-gate-report')
   if (!result) await writeFileAtomic(join(outputDir, 'error.md'), markdown).catch(() => undefined)
   if (result) {
     for (const a of annotationsFor(result.report)) {
       if (a.level === 'error') core.error(a.message, { title: a.title })
       else core.warning(a.message, { title: a.title })
     }
-    if (cfg?.prComment) await postComment(cfg, result.report).catch((err) => core.notice(`pr-comment: skipped (${errorMessage(err)})`))
+    if (cfg?.prComment) await deps.postComment(cfg, result.report).catch((err) => core.notice(`pr-comment: skipped (${errorMessage(err)})`))
   }
   if (cfg?.uploadArtifacts ?? true) {
     try {
       const files = await filesUnder(outputDir)
       const r = files.length
-        ? await actionsArtifactSink().upload(cfg?.artifactName ?? 'model-fit-gate', files, outputDir)
+        ? await deps.artifacts.upload(cfg?.artifactName ?? 'model-fit-gate', files, outputDir)
         : { uploaded: false, message: 'artifact upload skipped: nothing was written' }
       if (r.uploaded) core.info(r.message)
       else core.notice(r.message)
