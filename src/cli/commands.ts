@@ -3,6 +3,8 @@ import type { CommandSpec } from './args.js'
 const llamaBin = { type: 'string', value: 'DIR', help: 'llama.cpp bin dir (else MODEL_FIT_GATE_LLAMA_BIN, PATH, setup-llama)' } as const
 const cacheDir = { type: 'string', value: 'DIR', help: 'cache dir (else MODEL_FIT_GATE_CACHE, else the XDG cache)' } as const
 const hardware = { type: 'string', value: 'FILE', help: 'hardware.json from `probe` (else the cached probe, measured if absent)' } as const
+const hfToken = { type: 'string', value: 'TOKEN', help: 'Hugging Face token (else HF_TOKEN)' } as const
+const ctx = { type: 'string', value: 'N', help: 'context size the model is loaded with' } as const
 
 /** Every command's flags, named once; `--help` text and parsing both come from here. */
 export const COMMANDS: Record<string, CommandSpec> = {
@@ -39,7 +41,7 @@ export const COMMANDS: Record<string, CommandSpec> = {
     name: 'profile',
     usage: 'model-fit-gate profile MODEL [--json]',
     summary: 'GGUF header → ModelProfile. MODEL: a local path, owner/repo:QUANT (header read by HTTP ranges, no download), or an http(s) URL.',
-    flags: { json: { type: 'boolean', help: 'print the profile as JSON' }, 'hf-token': { type: 'string', value: 'TOKEN', help: 'Hugging Face token (else HF_TOKEN)' } },
+    flags: { json: { type: 'boolean', help: 'print the profile as JSON' }, 'hf-token': hfToken },
     positionals: { min: 1, max: 1, name: 'MODEL' }
   },
   probe: {
@@ -60,12 +62,12 @@ export const COMMANDS: Record<string, CommandSpec> = {
     summary: 'Predictions (memory fit and the four scenarios) without running any model.',
     flags: {
       hardware,
-      ctx: { type: 'string', value: 'N', help: 'context size the model is loaded with' },
+      ctx,
       'decode-depth': { type: 'string', value: 'N', help: 'predict steady decode at this context depth (default 0)' },
       json: { type: 'boolean', help: 'print JSON' },
       'llama-bin': llamaBin,
       'cache-dir': cacheDir,
-      'hf-token': { type: 'string', value: 'TOKEN', help: 'Hugging Face token (else HF_TOKEN)' }
+      'hf-token': hfToken
     },
     positionals: { min: 1, max: Infinity, name: 'MODEL' }
   },
@@ -80,7 +82,7 @@ export const COMMANDS: Record<string, CommandSpec> = {
       scenarios: { type: 'string', value: 'LIST', help: 'comma-separated scenario ids (default: all)' },
       out: { type: 'string', value: 'FILE', help: 'report path (default: ./model-fit-gate-report/report.json)' },
       thresholds: { type: 'string', value: 'FILE', help: 'gate limits (default: the bundled thresholds.yml)' },
-      ctx: { type: 'string', value: 'N', help: 'context size the model is loaded with' },
+      ctx,
       'decode-depth': { type: 'string', value: 'N', help: 'judge steady decode at this context depth (llama-bench -d; default 0)' },
       'run-timeout': { type: 'string', value: 'SECONDS', help: 'kill a llama.cpp run after this long (default 600)' },
       shard: { type: 'string', value: 'K/N', help: 'run only shard K of N of the models' },
@@ -89,7 +91,7 @@ export const COMMANDS: Record<string, CommandSpec> = {
       refresh: { type: 'boolean', help: 're-measure the hardware profile' },
       'llama-bin': llamaBin,
       'cache-dir': cacheDir,
-      'hf-token': { type: 'string', value: 'TOKEN', help: 'Hugging Face token (else HF_TOKEN)' }
+      'hf-token': hfToken
     },
     positionals: { min: 0, max: Infinity, name: 'MODEL' }
   },
