@@ -9041,24 +9041,24 @@ var require_toJS = __commonJS({
   "node_modules/yaml/dist/nodes/toJS.js"(exports) {
     "use strict";
     var identity3 = require_identity();
-    function toJS(value, arg, ctx) {
+    function toJS(value, arg, ctx2) {
       if (Array.isArray(value))
-        return value.map((v, i2) => toJS(v, String(i2), ctx));
+        return value.map((v, i2) => toJS(v, String(i2), ctx2));
       if (value && typeof value.toJSON === "function") {
-        if (!ctx || !identity3.hasAnchor(value))
-          return value.toJSON(arg, ctx);
+        if (!ctx2 || !identity3.hasAnchor(value))
+          return value.toJSON(arg, ctx2);
         const data = { aliasCount: 0, count: 1, res: void 0 };
-        ctx.anchors.set(value, data);
-        ctx.onCreate = (res2) => {
+        ctx2.anchors.set(value, data);
+        ctx2.onCreate = (res2) => {
           data.res = res2;
-          delete ctx.onCreate;
+          delete ctx2.onCreate;
         };
-        const res = value.toJSON(arg, ctx);
-        if (ctx.onCreate)
-          ctx.onCreate(res);
+        const res = value.toJSON(arg, ctx2);
+        if (ctx2.onCreate)
+          ctx2.onCreate(res);
         return res;
       }
-      if (typeof value === "bigint" && !ctx?.keep)
+      if (typeof value === "bigint" && !ctx2?.keep)
         return Number(value);
       return value;
     }
@@ -9088,7 +9088,7 @@ var require_Node = __commonJS({
       toJS(doc, { mapAsMap, maxAliasCount, onAnchor, reviver } = {}) {
         if (!identity3.isDocument(doc))
           throw new TypeError("A document argument is required");
-        const ctx = {
+        const ctx2 = {
           anchors: /* @__PURE__ */ new Map(),
           doc,
           keep: true,
@@ -9096,9 +9096,9 @@ var require_Node = __commonJS({
           mapKeyWarned: false,
           maxAliasCount: typeof maxAliasCount === "number" ? maxAliasCount : 100
         };
-        const res = toJS.toJS(this, "", ctx);
+        const res = toJS.toJS(this, "", ctx2);
         if (typeof onAnchor === "function")
-          for (const { count: count2, res: res2 } of ctx.anchors.values())
+          for (const { count: count2, res: res2 } of ctx2.anchors.values())
             onAnchor(res2, count2);
         return typeof reviver === "function" ? applyReviver.applyReviver(reviver, { "": res }, "", res) : res;
       }
@@ -9130,12 +9130,12 @@ var require_Alias = __commonJS({
        * Resolve the value of this alias within `doc`, finding the last
        * instance of the `source` anchor before this node.
        */
-      resolve(doc, ctx) {
-        if (ctx?.maxAliasCount === 0)
+      resolve(doc, ctx2) {
+        if (ctx2?.maxAliasCount === 0)
           throw new ReferenceError("Alias resolution is disabled");
         let nodes;
-        if (ctx?.aliasResolveCache) {
-          nodes = ctx.aliasResolveCache;
+        if (ctx2?.aliasResolveCache) {
+          nodes = ctx2.aliasResolveCache;
         } else {
           nodes = [];
           visit.visit(doc, {
@@ -9144,8 +9144,8 @@ var require_Alias = __commonJS({
                 nodes.push(node);
             }
           });
-          if (ctx)
-            ctx.aliasResolveCache = nodes;
+          if (ctx2)
+            ctx2.aliasResolveCache = nodes;
         }
         let found = void 0;
         for (const node of nodes) {
@@ -9154,11 +9154,11 @@ var require_Alias = __commonJS({
           if (node.anchor === this.source)
             found = node;
         }
-        if (found && ctx) {
-          const { anchors: anchors2, doc: doc2, maxAliasCount } = ctx;
+        if (found && ctx2) {
+          const { anchors: anchors2, doc: doc2, maxAliasCount } = ctx2;
           let data = anchors2.get(found);
           if (!data) {
-            toJS.toJS(found, null, ctx);
+            toJS.toJS(found, null, ctx2);
             data = anchors2.get(found);
           }
           if (data?.res === void 0) {
@@ -9177,25 +9177,25 @@ var require_Alias = __commonJS({
         }
         return found;
       }
-      toJSON(_arg, ctx) {
-        if (!ctx)
+      toJSON(_arg, ctx2) {
+        if (!ctx2)
           return { source: this.source };
-        const source = this.resolve(ctx.doc, ctx);
+        const source = this.resolve(ctx2.doc, ctx2);
         if (!source) {
           const msg = `Unresolved alias (the anchor must be set before the alias): ${this.source}`;
           throw new ReferenceError(msg);
         }
-        return ctx.anchors.get(source).res;
+        return ctx2.anchors.get(source).res;
       }
-      toString(ctx, _onComment, _onChompKeep) {
+      toString(ctx2, _onComment, _onChompKeep) {
         const src = `*${this.source}`;
-        if (ctx) {
+        if (ctx2) {
           anchors.anchorIsValid(this.source);
-          if (ctx.options.verifyAliasOrder && !ctx.anchors.has(this.source)) {
+          if (ctx2.options.verifyAliasOrder && !ctx2.anchors.has(this.source)) {
             const msg = `Unresolved alias (the anchor must be set before the alias): ${this.source}`;
             throw new Error(msg);
           }
-          if (ctx.implicitKey)
+          if (ctx2.implicitKey)
             return `${src} `;
         }
         return src;
@@ -9238,8 +9238,8 @@ var require_Scalar = __commonJS({
         super(identity3.SCALAR);
         this.value = value;
       }
-      toJSON(arg, ctx) {
-        return ctx?.keep ? this.value : toJS.toJS(this.value, arg, ctx);
+      toJSON(arg, ctx2) {
+        return ctx2?.keep ? this.value : toJS.toJS(this.value, arg, ctx2);
       }
       toString() {
         return String(this.value);
@@ -9273,20 +9273,20 @@ var require_createNode = __commonJS({
       }
       return tags.find((t) => t.identify?.(value) && !t.format);
     }
-    function createNode(value, tagName, ctx) {
+    function createNode(value, tagName, ctx2) {
       if (identity3.isDocument(value))
         value = value.contents;
       if (identity3.isNode(value))
         return value;
       if (identity3.isPair(value)) {
-        const map = ctx.schema[identity3.MAP].createNode?.(ctx.schema, null, ctx);
+        const map = ctx2.schema[identity3.MAP].createNode?.(ctx2.schema, null, ctx2);
         map.items.push(value);
         return map;
       }
       if (value instanceof String || value instanceof Number || value instanceof Boolean || typeof BigInt !== "undefined" && value instanceof BigInt) {
         value = value.valueOf();
       }
-      const { aliasDuplicateObjects, onAnchor, onTagObj, schema, sourceObjects } = ctx;
+      const { aliasDuplicateObjects, onAnchor, onTagObj, schema, sourceObjects } = ctx2;
       let ref = void 0;
       if (aliasDuplicateObjects && value && typeof value === "object") {
         ref = sourceObjects.get(value);
@@ -9315,9 +9315,9 @@ var require_createNode = __commonJS({
       }
       if (onTagObj) {
         onTagObj(tagObj);
-        delete ctx.onTagObj;
+        delete ctx2.onTagObj;
       }
-      const node = tagObj?.createNode ? tagObj.createNode(ctx.schema, value, ctx) : typeof tagObj?.nodeClass?.from === "function" ? tagObj.nodeClass.from(ctx.schema, value, ctx) : new Scalar.Scalar(value);
+      const node = tagObj?.createNode ? tagObj.createNode(ctx2.schema, value, ctx2) : typeof tagObj?.nodeClass?.from === "function" ? tagObj.nodeClass.from(ctx2.schema, value, ctx2) : new Scalar.Scalar(value);
       if (tagName)
         node.tag = tagName;
       else if (!tagObj.default)
@@ -9632,10 +9632,10 @@ var require_stringifyString = __commonJS({
     "use strict";
     var Scalar = require_Scalar();
     var foldFlowLines = require_foldFlowLines();
-    var getFoldOptions = (ctx, isBlock) => ({
-      indentAtStart: isBlock ? ctx.indent.length : ctx.indentAtStart,
-      lineWidth: ctx.options.lineWidth,
-      minContentWidth: ctx.options.minContentWidth
+    var getFoldOptions = (ctx2, isBlock) => ({
+      indentAtStart: isBlock ? ctx2.indent.length : ctx2.indentAtStart,
+      lineWidth: ctx2.options.lineWidth,
+      minContentWidth: ctx2.options.minContentWidth
     });
     var containsDocumentMarker = (str4) => /^(%|---|\.\.\.)/m.test(str4);
     function lineLengthOverLimit(str4, lineWidth, indentLength) {
@@ -9656,13 +9656,13 @@ var require_stringifyString = __commonJS({
       }
       return true;
     }
-    function doubleQuotedString(value, ctx) {
+    function doubleQuotedString(value, ctx2) {
       const json = JSON.stringify(value);
-      if (ctx.options.doubleQuotedAsJSON)
+      if (ctx2.options.doubleQuotedAsJSON)
         return json;
-      const { implicitKey } = ctx;
-      const minMultiLineLength = ctx.options.doubleQuotedMinMultiLineLength;
-      const indent = ctx.indent || (containsDocumentMarker(value) ? "  " : "");
+      const { implicitKey } = ctx2;
+      const minMultiLineLength = ctx2.options.doubleQuotedMinMultiLineLength;
+      const indent = ctx2.indent || (containsDocumentMarker(value) ? "  " : "");
       let str4 = "";
       let start = 0;
       for (let i2 = 0, ch = json[i2]; ch; ch = json[++i2]) {
@@ -9734,18 +9734,18 @@ var require_stringifyString = __commonJS({
           }
       }
       str4 = start ? str4 + json.slice(start) : json;
-      return implicitKey ? str4 : foldFlowLines.foldFlowLines(str4, indent, foldFlowLines.FOLD_QUOTED, getFoldOptions(ctx, false));
+      return implicitKey ? str4 : foldFlowLines.foldFlowLines(str4, indent, foldFlowLines.FOLD_QUOTED, getFoldOptions(ctx2, false));
     }
-    function singleQuotedString(value, ctx) {
-      if (ctx.options.singleQuote === false || ctx.implicitKey && value.includes("\n") || /[ \t]\n|\n[ \t]/.test(value))
-        return doubleQuotedString(value, ctx);
-      const indent = ctx.indent || (containsDocumentMarker(value) ? "  " : "");
+    function singleQuotedString(value, ctx2) {
+      if (ctx2.options.singleQuote === false || ctx2.implicitKey && value.includes("\n") || /[ \t]\n|\n[ \t]/.test(value))
+        return doubleQuotedString(value, ctx2);
+      const indent = ctx2.indent || (containsDocumentMarker(value) ? "  " : "");
       const res = "'" + value.replace(/'/g, "''").replace(/\n+/g, `$&
 ${indent}`) + "'";
-      return ctx.implicitKey ? res : foldFlowLines.foldFlowLines(res, indent, foldFlowLines.FOLD_FLOW, getFoldOptions(ctx, false));
+      return ctx2.implicitKey ? res : foldFlowLines.foldFlowLines(res, indent, foldFlowLines.FOLD_FLOW, getFoldOptions(ctx2, false));
     }
-    function quotedString(value, ctx) {
-      const { singleQuote } = ctx.options;
+    function quotedString(value, ctx2) {
+      const { singleQuote } = ctx2.options;
       let qs;
       if (singleQuote === false)
         qs = doubleQuotedString;
@@ -9759,7 +9759,7 @@ ${indent}`) + "'";
         else
           qs = singleQuote ? singleQuotedString : doubleQuotedString;
       }
-      return qs(value, ctx);
+      return qs(value, ctx2);
     }
     var blockEndNewlines;
     try {
@@ -9767,12 +9767,12 @@ ${indent}`) + "'";
     } catch {
       blockEndNewlines = /\n+(?!\n|$)/g;
     }
-    function blockString({ comment, type, value }, ctx, onComment, onChompKeep) {
-      const { blockQuote, commentString, lineWidth } = ctx.options;
+    function blockString({ comment, type, value }, ctx2, onComment, onChompKeep) {
+      const { blockQuote, commentString, lineWidth } = ctx2.options;
       if (!blockQuote || /\n[\t ]+$/.test(value)) {
-        return quotedString(value, ctx);
+        return quotedString(value, ctx2);
       }
-      const indent = ctx.indent || (ctx.forceBlockIndent || containsDocumentMarker(value) ? "  " : "");
+      const indent = ctx2.indent || (ctx2.forceBlockIndent || containsDocumentMarker(value) ? "  " : "");
       const literal = blockQuote === "literal" ? true : blockQuote === "folded" || type === Scalar.Scalar.BLOCK_FOLDED ? false : type === Scalar.Scalar.BLOCK_LITERAL ? true : !lineLengthOverLimit(value, lineWidth, indent.length);
       if (!value)
         return literal ? "|\n" : ">\n";
@@ -9827,7 +9827,7 @@ ${indent}`) + "'";
       if (!literal) {
         const foldedValue = value.replace(/\n+/g, "\n$&").replace(/(?:^|\n)([\t ].*)(?:([\n\t ]*)\n(?![\n\t ]))?/g, "$1$2").replace(/\n+/g, `$&${indent}`);
         let literalFallback = false;
-        const foldOptions = getFoldOptions(ctx, true);
+        const foldOptions = getFoldOptions(ctx2, true);
         if (blockQuote !== "folded" && type !== Scalar.Scalar.BLOCK_FOLDED) {
           foldOptions.onOverflow = () => {
             literalFallback = true;
@@ -9842,38 +9842,38 @@ ${indent}${body}`;
       return `|${header}
 ${indent}${start}${value}${end}`;
     }
-    function plainString(item, ctx, onComment, onChompKeep) {
+    function plainString(item, ctx2, onComment, onChompKeep) {
       const { type, value } = item;
-      const { actualString, implicitKey, indent, indentStep, inFlow } = ctx;
+      const { actualString, implicitKey, indent, indentStep, inFlow } = ctx2;
       if (implicitKey && value.includes("\n") || inFlow && /[[\]{},]/.test(value)) {
-        return quotedString(value, ctx);
+        return quotedString(value, ctx2);
       }
       if (/^[\n\t ,[\]{}#&*!|>'"%@`]|^[?-]$|^[?-][ \t]|[\n:][ \t]|[ \t]\n|[\n\t ]#|[\n\t :]$/.test(value)) {
-        return implicitKey || inFlow || !value.includes("\n") ? quotedString(value, ctx) : blockString(item, ctx, onComment, onChompKeep);
+        return implicitKey || inFlow || !value.includes("\n") ? quotedString(value, ctx2) : blockString(item, ctx2, onComment, onChompKeep);
       }
       if (!implicitKey && !inFlow && type !== Scalar.Scalar.PLAIN && value.includes("\n")) {
-        return blockString(item, ctx, onComment, onChompKeep);
+        return blockString(item, ctx2, onComment, onChompKeep);
       }
       if (containsDocumentMarker(value)) {
         if (indent === "") {
-          ctx.forceBlockIndent = true;
-          return blockString(item, ctx, onComment, onChompKeep);
+          ctx2.forceBlockIndent = true;
+          return blockString(item, ctx2, onComment, onChompKeep);
         } else if (implicitKey && indent === indentStep) {
-          return quotedString(value, ctx);
+          return quotedString(value, ctx2);
         }
       }
       const str4 = value.replace(/\n+/g, `$&
 ${indent}`);
       if (actualString) {
         const test = (tag) => tag.default && tag.tag !== "tag:yaml.org,2002:str" && tag.test?.test(str4);
-        const { compat, tags } = ctx.doc.schema;
+        const { compat, tags } = ctx2.doc.schema;
         if (tags.some(test) || compat?.some(test))
-          return quotedString(value, ctx);
+          return quotedString(value, ctx2);
       }
-      return implicitKey ? str4 : foldFlowLines.foldFlowLines(str4, indent, foldFlowLines.FOLD_FLOW, getFoldOptions(ctx, false));
+      return implicitKey ? str4 : foldFlowLines.foldFlowLines(str4, indent, foldFlowLines.FOLD_FLOW, getFoldOptions(ctx2, false));
     }
-    function stringifyString(item, ctx, onComment, onChompKeep) {
-      const { implicitKey, inFlow } = ctx;
+    function stringifyString(item, ctx2, onComment, onChompKeep) {
+      const { implicitKey, inFlow } = ctx2;
       const ss = typeof item.value === "string" ? item : Object.assign({}, item, { value: String(item.value) });
       let { type } = item;
       if (type !== Scalar.Scalar.QUOTE_DOUBLE) {
@@ -9884,20 +9884,20 @@ ${indent}`);
         switch (_type) {
           case Scalar.Scalar.BLOCK_FOLDED:
           case Scalar.Scalar.BLOCK_LITERAL:
-            return implicitKey || inFlow ? quotedString(ss.value, ctx) : blockString(ss, ctx, onComment, onChompKeep);
+            return implicitKey || inFlow ? quotedString(ss.value, ctx2) : blockString(ss, ctx2, onComment, onChompKeep);
           case Scalar.Scalar.QUOTE_DOUBLE:
-            return doubleQuotedString(ss.value, ctx);
+            return doubleQuotedString(ss.value, ctx2);
           case Scalar.Scalar.QUOTE_SINGLE:
-            return singleQuotedString(ss.value, ctx);
+            return singleQuotedString(ss.value, ctx2);
           case Scalar.Scalar.PLAIN:
-            return plainString(ss, ctx, onComment, onChompKeep);
+            return plainString(ss, ctx2, onComment, onChompKeep);
           default:
             return null;
         }
       };
       let res = _stringify(type);
       if (res === null) {
-        const { defaultKeyType, defaultStringType } = ctx.options;
+        const { defaultKeyType, defaultStringType } = ctx2.options;
         const t = implicitKey && defaultKeyType || defaultStringType;
         res = _stringify(t);
         if (res === null)
@@ -10000,33 +10000,33 @@ var require_stringify = __commonJS({
         props.push(doc.directives.tagString(tag));
       return props.join(" ");
     }
-    function stringify(item, ctx, onComment, onChompKeep) {
+    function stringify(item, ctx2, onComment, onChompKeep) {
       if (identity3.isPair(item))
-        return item.toString(ctx, onComment, onChompKeep);
+        return item.toString(ctx2, onComment, onChompKeep);
       if (identity3.isAlias(item)) {
-        if (ctx.doc.directives)
-          return item.toString(ctx);
-        if (ctx.resolvedAliases?.has(item)) {
+        if (ctx2.doc.directives)
+          return item.toString(ctx2);
+        if (ctx2.resolvedAliases?.has(item)) {
           throw new TypeError(`Cannot stringify circular structure without alias nodes`);
         } else {
-          if (ctx.resolvedAliases)
-            ctx.resolvedAliases.add(item);
+          if (ctx2.resolvedAliases)
+            ctx2.resolvedAliases.add(item);
           else
-            ctx.resolvedAliases = /* @__PURE__ */ new Set([item]);
-          item = item.resolve(ctx.doc);
+            ctx2.resolvedAliases = /* @__PURE__ */ new Set([item]);
+          item = item.resolve(ctx2.doc);
         }
       }
       let tagObj = void 0;
-      const node = identity3.isNode(item) ? item : ctx.doc.createNode(item, { onTagObj: (o2) => tagObj = o2 });
-      tagObj ?? (tagObj = getTagObject(ctx.doc.schema.tags, node));
-      const props = stringifyProps(node, tagObj, ctx);
+      const node = identity3.isNode(item) ? item : ctx2.doc.createNode(item, { onTagObj: (o2) => tagObj = o2 });
+      tagObj ?? (tagObj = getTagObject(ctx2.doc.schema.tags, node));
+      const props = stringifyProps(node, tagObj, ctx2);
       if (props.length > 0)
-        ctx.indentAtStart = (ctx.indentAtStart ?? 0) + props.length + 1;
-      const str4 = typeof tagObj.stringify === "function" ? tagObj.stringify(node, ctx, onComment, onChompKeep) : identity3.isScalar(node) ? stringifyString.stringifyString(node, ctx, onComment, onChompKeep) : node.toString(ctx, onComment, onChompKeep);
+        ctx2.indentAtStart = (ctx2.indentAtStart ?? 0) + props.length + 1;
+      const str4 = typeof tagObj.stringify === "function" ? tagObj.stringify(node, ctx2, onComment, onChompKeep) : identity3.isScalar(node) ? stringifyString.stringifyString(node, ctx2, onComment, onChompKeep) : node.toString(ctx2, onComment, onChompKeep);
       if (!props)
         return str4;
       return identity3.isScalar(node) || str4[0] === "{" || str4[0] === "[" ? `${props} ${str4}` : `${props}
-${ctx.indent}${str4}`;
+${ctx2.indent}${str4}`;
     }
     exports.createStringifyContext = createStringifyContext;
     exports.stringify = stringify;
@@ -10041,8 +10041,8 @@ var require_stringifyPair = __commonJS({
     var Scalar = require_Scalar();
     var stringify = require_stringify();
     var stringifyComment = require_stringifyComment();
-    function stringifyPair({ key, value }, ctx, onComment, onChompKeep) {
-      const { allNullValues, doc, indent, indentStep, options: { commentString, indentSeq, simpleKeys } } = ctx;
+    function stringifyPair({ key, value }, ctx2, onComment, onChompKeep) {
+      const { allNullValues, doc, indent, indentStep, options: { commentString, indentSeq, simpleKeys } } = ctx2;
       let keyComment = identity3.isNode(key) && key.comment || null;
       if (simpleKeys) {
         if (keyComment) {
@@ -10053,21 +10053,21 @@ var require_stringifyPair = __commonJS({
           throw new Error(msg);
         }
       }
-      let explicitKey = !simpleKeys && (!key || keyComment && value == null && !ctx.inFlow || identity3.isCollection(key) || (identity3.isScalar(key) ? key.type === Scalar.Scalar.BLOCK_FOLDED || key.type === Scalar.Scalar.BLOCK_LITERAL : typeof key === "object"));
-      ctx = Object.assign({}, ctx, {
+      let explicitKey = !simpleKeys && (!key || keyComment && value == null && !ctx2.inFlow || identity3.isCollection(key) || (identity3.isScalar(key) ? key.type === Scalar.Scalar.BLOCK_FOLDED || key.type === Scalar.Scalar.BLOCK_LITERAL : typeof key === "object"));
+      ctx2 = Object.assign({}, ctx2, {
         allNullValues: false,
         implicitKey: !explicitKey && (simpleKeys || !allNullValues),
         indent: indent + indentStep
       });
       let keyCommentDone = false;
       let chompKeep = false;
-      let str4 = stringify.stringify(key, ctx, () => keyCommentDone = true, () => chompKeep = true);
-      if (!explicitKey && !ctx.inFlow && str4.length > 1024) {
+      let str4 = stringify.stringify(key, ctx2, () => keyCommentDone = true, () => chompKeep = true);
+      if (!explicitKey && !ctx2.inFlow && str4.length > 1024) {
         if (simpleKeys)
           throw new Error("With simple keys, single line scalar must not span more than 1024 characters");
         explicitKey = true;
       }
-      if (ctx.inFlow) {
+      if (ctx2.inFlow) {
         if (allNullValues || value == null) {
           if (keyCommentDone && onComment)
             onComment();
@@ -10076,7 +10076,7 @@ var require_stringifyPair = __commonJS({
       } else if (allNullValues && !simpleKeys || value == null && explicitKey) {
         str4 = `? ${str4}`;
         if (keyComment && !keyCommentDone) {
-          str4 += stringifyComment.lineComment(str4, ctx.indent, commentString(keyComment));
+          str4 += stringifyComment.lineComment(str4, ctx2.indent, commentString(keyComment));
         } else if (chompKeep && onChompKeep)
           onChompKeep();
         return str4;
@@ -10085,13 +10085,13 @@ var require_stringifyPair = __commonJS({
         keyComment = null;
       if (explicitKey) {
         if (keyComment)
-          str4 += stringifyComment.lineComment(str4, ctx.indent, commentString(keyComment));
+          str4 += stringifyComment.lineComment(str4, ctx2.indent, commentString(keyComment));
         str4 = `? ${str4}
 ${indent}:`;
       } else {
         str4 = `${str4}:`;
         if (keyComment)
-          str4 += stringifyComment.lineComment(str4, ctx.indent, commentString(keyComment));
+          str4 += stringifyComment.lineComment(str4, ctx2.indent, commentString(keyComment));
       }
       let vsb, vcb, valueComment;
       if (identity3.isNode(value)) {
@@ -10105,35 +10105,35 @@ ${indent}:`;
         if (value && typeof value === "object")
           value = doc.createNode(value);
       }
-      ctx.implicitKey = false;
+      ctx2.implicitKey = false;
       if (!explicitKey && !keyComment && identity3.isScalar(value))
-        ctx.indentAtStart = str4.length + 1;
+        ctx2.indentAtStart = str4.length + 1;
       chompKeep = false;
-      if (!indentSeq && indentStep.length >= 2 && !ctx.inFlow && !explicitKey && identity3.isSeq(value) && !value.flow && !value.tag && !value.anchor) {
-        ctx.indent = ctx.indent.substring(2);
+      if (!indentSeq && indentStep.length >= 2 && !ctx2.inFlow && !explicitKey && identity3.isSeq(value) && !value.flow && !value.tag && !value.anchor) {
+        ctx2.indent = ctx2.indent.substring(2);
       }
       let valueCommentDone = false;
-      const valueStr = stringify.stringify(value, ctx, () => valueCommentDone = true, () => chompKeep = true);
+      const valueStr = stringify.stringify(value, ctx2, () => valueCommentDone = true, () => chompKeep = true);
       let ws = " ";
       if (keyComment || vsb || vcb) {
         ws = vsb ? "\n" : "";
         if (vcb) {
           const cs = commentString(vcb);
           ws += `
-${stringifyComment.indentComment(cs, ctx.indent)}`;
+${stringifyComment.indentComment(cs, ctx2.indent)}`;
         }
-        if (valueStr === "" && !ctx.inFlow) {
+        if (valueStr === "" && !ctx2.inFlow) {
           if (ws === "\n" && valueComment)
             ws = "\n\n";
         } else {
           ws += `
-${ctx.indent}`;
+${ctx2.indent}`;
         }
       } else if (!explicitKey && identity3.isCollection(value)) {
         const vs0 = valueStr[0];
         const nl0 = valueStr.indexOf("\n");
         const hasNewline = nl0 !== -1;
-        const flow = ctx.inFlow ?? value.flow ?? value.items.length === 0;
+        const flow = ctx2.inFlow ?? value.flow ?? value.items.length === 0;
         if (hasNewline || !flow) {
           let hasPropsLine = false;
           if (hasNewline && (vs0 === "&" || vs0 === "!")) {
@@ -10146,17 +10146,17 @@ ${ctx.indent}`;
           }
           if (!hasPropsLine)
             ws = `
-${ctx.indent}`;
+${ctx2.indent}`;
         }
       } else if (valueStr === "" || valueStr[0] === "\n") {
         ws = "";
       }
       str4 += ws + valueStr;
-      if (ctx.inFlow) {
+      if (ctx2.inFlow) {
         if (valueCommentDone && onComment)
           onComment();
       } else if (valueComment && !valueCommentDone) {
-        str4 += stringifyComment.lineComment(str4, ctx.indent, commentString(valueComment));
+        str4 += stringifyComment.lineComment(str4, ctx2.indent, commentString(valueComment));
       } else if (chompKeep && onChompKeep) {
         onChompKeep();
       }
@@ -10205,23 +10205,23 @@ var require_merge = __commonJS({
       }),
       stringify: () => MERGE_KEY
     };
-    var isMergeKey = (ctx, key) => (merge.identify(key) || identity3.isScalar(key) && (!key.type || key.type === Scalar.Scalar.PLAIN) && merge.identify(key.value)) && ctx?.doc.schema.tags.some((tag) => tag.tag === merge.tag && tag.default);
-    function addMergeToJSMap(ctx, map, value) {
-      const source = resolveAliasValue(ctx, value);
+    var isMergeKey = (ctx2, key) => (merge.identify(key) || identity3.isScalar(key) && (!key.type || key.type === Scalar.Scalar.PLAIN) && merge.identify(key.value)) && ctx2?.doc.schema.tags.some((tag) => tag.tag === merge.tag && tag.default);
+    function addMergeToJSMap(ctx2, map, value) {
+      const source = resolveAliasValue(ctx2, value);
       if (identity3.isSeq(source))
         for (const it of source.items)
-          mergeValue2(ctx, map, it);
+          mergeValue2(ctx2, map, it);
       else if (Array.isArray(source))
         for (const it of source)
-          mergeValue2(ctx, map, it);
+          mergeValue2(ctx2, map, it);
       else
-        mergeValue2(ctx, map, source);
+        mergeValue2(ctx2, map, source);
     }
-    function mergeValue2(ctx, map, value) {
-      const source = resolveAliasValue(ctx, value);
+    function mergeValue2(ctx2, map, value) {
+      const source = resolveAliasValue(ctx2, value);
       if (!identity3.isMap(source))
         throw new Error("Merge sources must be maps or map aliases");
-      const srcMap = source.toJSON(null, ctx, Map);
+      const srcMap = source.toJSON(null, ctx2, Map);
       for (const [key, value2] of srcMap) {
         if (map instanceof Map) {
           if (!map.has(key))
@@ -10239,8 +10239,8 @@ var require_merge = __commonJS({
       }
       return map;
     }
-    function resolveAliasValue(ctx, value) {
-      return ctx && identity3.isAlias(value) ? value.resolve(ctx.doc, ctx) : value;
+    function resolveAliasValue(ctx2, value) {
+      return ctx2 && identity3.isAlias(value) ? value.resolve(ctx2.doc, ctx2) : value;
     }
     exports.addMergeToJSMap = addMergeToJSMap;
     exports.isMergeKey = isMergeKey;
@@ -10257,20 +10257,20 @@ var require_addPairToJSMap = __commonJS({
     var stringify = require_stringify();
     var identity3 = require_identity();
     var toJS = require_toJS();
-    function addPairToJSMap(ctx, map, { key, value }) {
+    function addPairToJSMap(ctx2, map, { key, value }) {
       if (identity3.isNode(key) && key.addToJSMap)
-        key.addToJSMap(ctx, map, value);
-      else if (merge.isMergeKey(ctx, key))
-        merge.addMergeToJSMap(ctx, map, value);
+        key.addToJSMap(ctx2, map, value);
+      else if (merge.isMergeKey(ctx2, key))
+        merge.addMergeToJSMap(ctx2, map, value);
       else {
-        const jsKey = toJS.toJS(key, "", ctx);
+        const jsKey = toJS.toJS(key, "", ctx2);
         if (map instanceof Map) {
-          map.set(jsKey, toJS.toJS(value, jsKey, ctx));
+          map.set(jsKey, toJS.toJS(value, jsKey, ctx2));
         } else if (map instanceof Set) {
           map.add(jsKey);
         } else {
-          const stringKey = stringifyKey(key, jsKey, ctx);
-          const jsValue = toJS.toJS(value, stringKey, ctx);
+          const stringKey = stringifyKey(key, jsKey, ctx2);
+          const jsValue = toJS.toJS(value, stringKey, ctx2);
           if (stringKey in map)
             Object.defineProperty(map, stringKey, {
               value: jsValue,
@@ -10284,25 +10284,25 @@ var require_addPairToJSMap = __commonJS({
       }
       return map;
     }
-    function stringifyKey(key, jsKey, ctx) {
+    function stringifyKey(key, jsKey, ctx2) {
       if (jsKey === null)
         return "";
       if (typeof jsKey !== "object")
         return String(jsKey);
-      if (identity3.isNode(key) && ctx?.doc) {
-        const strCtx = stringify.createStringifyContext(ctx.doc, {});
+      if (identity3.isNode(key) && ctx2?.doc) {
+        const strCtx = stringify.createStringifyContext(ctx2.doc, {});
         strCtx.anchors = /* @__PURE__ */ new Set();
-        for (const node of ctx.anchors.keys())
+        for (const node of ctx2.anchors.keys())
           strCtx.anchors.add(node.anchor);
         strCtx.inFlow = true;
         strCtx.inStringifyKey = true;
         const strKey = key.toString(strCtx);
-        if (!ctx.mapKeyWarned) {
+        if (!ctx2.mapKeyWarned) {
           let jsonStr = JSON.stringify(strKey);
           if (jsonStr.length > 40)
             jsonStr = jsonStr.substring(0, 36) + '..."';
-          log2.warn(ctx.doc.options.logLevel, `Keys with collection values will be stringified due to JS Object restrictions: ${jsonStr}. Set mapAsMap: true to use object keys.`);
-          ctx.mapKeyWarned = true;
+          log2.warn(ctx2.doc.options.logLevel, `Keys with collection values will be stringified due to JS Object restrictions: ${jsonStr}. Set mapAsMap: true to use object keys.`);
+          ctx2.mapKeyWarned = true;
         }
         return strKey;
       }
@@ -10320,9 +10320,9 @@ var require_Pair = __commonJS({
     var stringifyPair = require_stringifyPair();
     var addPairToJSMap = require_addPairToJSMap();
     var identity3 = require_identity();
-    function createPair(key, value, ctx) {
-      const k = createNode.createNode(key, void 0, ctx);
-      const v = createNode.createNode(value, void 0, ctx);
+    function createPair(key, value, ctx2) {
+      const k = createNode.createNode(key, void 0, ctx2);
+      const v = createNode.createNode(value, void 0, ctx2);
       return new Pair(k, v);
     }
     var Pair = class _Pair {
@@ -10339,12 +10339,12 @@ var require_Pair = __commonJS({
           value = value.clone(schema);
         return new _Pair(key, value);
       }
-      toJSON(_, ctx) {
-        const pair = ctx?.mapAsMap ? /* @__PURE__ */ new Map() : {};
-        return addPairToJSMap.addPairToJSMap(ctx, pair, this);
+      toJSON(_, ctx2) {
+        const pair = ctx2?.mapAsMap ? /* @__PURE__ */ new Map() : {};
+        return addPairToJSMap.addPairToJSMap(ctx2, pair, this);
       }
-      toString(ctx, onComment, onChompKeep) {
-        return ctx?.doc ? stringifyPair.stringifyPair(this, ctx, onComment, onChompKeep) : JSON.stringify(this);
+      toString(ctx2, onComment, onChompKeep) {
+        return ctx2?.doc ? stringifyPair.stringifyPair(this, ctx2, onComment, onChompKeep) : JSON.stringify(this);
       }
     };
     exports.Pair = Pair;
@@ -10359,14 +10359,14 @@ var require_stringifyCollection = __commonJS({
     var identity3 = require_identity();
     var stringify = require_stringify();
     var stringifyComment = require_stringifyComment();
-    function stringifyCollection(collection, ctx, options) {
-      const flow = ctx.inFlow ?? collection.flow;
+    function stringifyCollection(collection, ctx2, options) {
+      const flow = ctx2.inFlow ?? collection.flow;
       const stringify2 = flow ? stringifyFlowCollection : stringifyBlockCollection;
-      return stringify2(collection, ctx, options);
+      return stringify2(collection, ctx2, options);
     }
-    function stringifyBlockCollection({ comment, items }, ctx, { blockItemPrefix, flowChars, itemIndent, onChompKeep, onComment }) {
-      const { indent, options: { commentString } } = ctx;
-      const itemCtx = Object.assign({}, ctx, { indent: itemIndent, type: null });
+    function stringifyBlockCollection({ comment, items }, ctx2, { blockItemPrefix, flowChars, itemIndent, onChompKeep, onComment }) {
+      const { indent, options: { commentString } } = ctx2;
+      const itemCtx = Object.assign({}, ctx2, { indent: itemIndent, type: null });
       let chompKeep = false;
       const lines = [];
       for (let i2 = 0; i2 < items.length; ++i2) {
@@ -10375,7 +10375,7 @@ var require_stringifyCollection = __commonJS({
         if (identity3.isNode(item)) {
           if (!chompKeep && item.spaceBefore)
             lines.push("");
-          addCommentBefore(ctx, lines, item.commentBefore, chompKeep);
+          addCommentBefore(ctx2, lines, item.commentBefore, chompKeep);
           if (item.comment)
             comment2 = item.comment;
         } else if (identity3.isPair(item)) {
@@ -10383,7 +10383,7 @@ var require_stringifyCollection = __commonJS({
           if (ik) {
             if (!chompKeep && ik.spaceBefore)
               lines.push("");
-            addCommentBefore(ctx, lines, ik.commentBefore, chompKeep);
+            addCommentBefore(ctx2, lines, ik.commentBefore, chompKeep);
           }
         }
         chompKeep = false;
@@ -10413,10 +10413,10 @@ ${indent}${line}` : "\n";
         onChompKeep();
       return str4;
     }
-    function stringifyFlowCollection({ items }, ctx, { flowChars, itemIndent }) {
-      const { indent, indentStep, flowCollectionPadding: fcPadding, options: { commentString } } = ctx;
+    function stringifyFlowCollection({ items }, ctx2, { flowChars, itemIndent }) {
+      const { indent, indentStep, flowCollectionPadding: fcPadding, options: { commentString } } = ctx2;
       itemIndent += indentStep;
-      const itemCtx = Object.assign({}, ctx, {
+      const itemCtx = Object.assign({}, ctx2, {
         indent: itemIndent,
         inFlow: true,
         type: null
@@ -10430,7 +10430,7 @@ ${indent}${line}` : "\n";
         if (identity3.isNode(item)) {
           if (item.spaceBefore)
             lines.push("");
-          addCommentBefore(ctx, lines, item.commentBefore, false);
+          addCommentBefore(ctx2, lines, item.commentBefore, false);
           if (item.comment)
             comment = item.comment;
         } else if (identity3.isPair(item)) {
@@ -10438,7 +10438,7 @@ ${indent}${line}` : "\n";
           if (ik) {
             if (ik.spaceBefore)
               lines.push("");
-            addCommentBefore(ctx, lines, ik.commentBefore, false);
+            addCommentBefore(ctx2, lines, ik.commentBefore, false);
             if (ik.comment)
               reqNewline = true;
           }
@@ -10458,9 +10458,9 @@ ${indent}${line}` : "\n";
         reqNewline || (reqNewline = lines.length > linesAtValue || str4.includes("\n"));
         if (i2 < items.length - 1) {
           str4 += ",";
-        } else if (ctx.options.trailingComma) {
-          if (ctx.options.lineWidth > 0) {
-            reqNewline || (reqNewline = lines.reduce((sum, line) => sum + line.length + 2, 2) + (str4.length + 2) > ctx.options.lineWidth);
+        } else if (ctx2.options.trailingComma) {
+          if (ctx2.options.lineWidth > 0) {
+            reqNewline || (reqNewline = lines.reduce((sum, line) => sum + line.length + 2, 2) + (str4.length + 2) > ctx2.options.lineWidth);
           }
           if (reqNewline) {
             str4 += ",";
@@ -10477,7 +10477,7 @@ ${indent}${line}` : "\n";
       } else {
         if (!reqNewline) {
           const len = lines.reduce((sum, line) => sum + line.length + 2, 2);
-          reqNewline = ctx.options.lineWidth > 0 && len > ctx.options.lineWidth;
+          reqNewline = ctx2.options.lineWidth > 0 && len > ctx2.options.lineWidth;
         }
         if (reqNewline) {
           let str4 = start;
@@ -10537,8 +10537,8 @@ var require_YAMLMap = __commonJS({
        * A generic collection parsing method that can be extended
        * to other node classes that inherit from YAMLMap
        */
-      static from(schema, obj, ctx) {
-        const { keepUndefined, replacer } = ctx;
+      static from(schema, obj, ctx2) {
+        const { keepUndefined, replacer } = ctx2;
         const map = new this(schema);
         const add2 = (key, value) => {
           if (typeof replacer === "function")
@@ -10546,7 +10546,7 @@ var require_YAMLMap = __commonJS({
           else if (Array.isArray(replacer) && !replacer.includes(key))
             return;
           if (value !== void 0 || keepUndefined)
-            map.items.push(Pair.createPair(key, value, ctx));
+            map.items.push(Pair.createPair(key, value, ctx2));
         };
         if (obj instanceof Map) {
           for (const [key, value] of obj)
@@ -10616,27 +10616,27 @@ var require_YAMLMap = __commonJS({
        * @param {Class} Type - If set, forces the returned collection type
        * @returns Instance of Type, Map, or Object
        */
-      toJSON(_, ctx, Type) {
-        const map = Type ? new Type() : ctx?.mapAsMap ? /* @__PURE__ */ new Map() : {};
-        if (ctx?.onCreate)
-          ctx.onCreate(map);
+      toJSON(_, ctx2, Type) {
+        const map = Type ? new Type() : ctx2?.mapAsMap ? /* @__PURE__ */ new Map() : {};
+        if (ctx2?.onCreate)
+          ctx2.onCreate(map);
         for (const item of this.items)
-          addPairToJSMap.addPairToJSMap(ctx, map, item);
+          addPairToJSMap.addPairToJSMap(ctx2, map, item);
         return map;
       }
-      toString(ctx, onComment, onChompKeep) {
-        if (!ctx)
+      toString(ctx2, onComment, onChompKeep) {
+        if (!ctx2)
           return JSON.stringify(this);
         for (const item of this.items) {
           if (!identity3.isPair(item))
             throw new Error(`Map items must all be pairs; found ${JSON.stringify(item)} instead`);
         }
-        if (!ctx.allNullValues && this.hasAllNullValues(false))
-          ctx = Object.assign({}, ctx, { allNullValues: true });
-        return stringifyCollection.stringifyCollection(this, ctx, {
+        if (!ctx2.allNullValues && this.hasAllNullValues(false))
+          ctx2 = Object.assign({}, ctx2, { allNullValues: true });
+        return stringifyCollection.stringifyCollection(this, ctx2, {
           blockItemPrefix: "",
           flowChars: { start: "{", end: "}" },
-          itemIndent: ctx.indent || "",
+          itemIndent: ctx2.indent || "",
           onChompKeep,
           onComment
         });
@@ -10663,7 +10663,7 @@ var require_map = __commonJS({
           onError("Expected a mapping for this tag");
         return map2;
       },
-      createNode: (schema, obj, ctx) => YAMLMap.YAMLMap.from(schema, obj, ctx)
+      createNode: (schema, obj, ctx2) => YAMLMap.YAMLMap.from(schema, obj, ctx2)
     };
     exports.map = map;
   }
@@ -10739,28 +10739,28 @@ var require_YAMLSeq = __commonJS({
         else
           this.items[idx] = value;
       }
-      toJSON(_, ctx) {
+      toJSON(_, ctx2) {
         const seq = [];
-        if (ctx?.onCreate)
-          ctx.onCreate(seq);
+        if (ctx2?.onCreate)
+          ctx2.onCreate(seq);
         let i2 = 0;
         for (const item of this.items)
-          seq.push(toJS.toJS(item, String(i2++), ctx));
+          seq.push(toJS.toJS(item, String(i2++), ctx2));
         return seq;
       }
-      toString(ctx, onComment, onChompKeep) {
-        if (!ctx)
+      toString(ctx2, onComment, onChompKeep) {
+        if (!ctx2)
           return JSON.stringify(this);
-        return stringifyCollection.stringifyCollection(this, ctx, {
+        return stringifyCollection.stringifyCollection(this, ctx2, {
           blockItemPrefix: "- ",
           flowChars: { start: "[", end: "]" },
-          itemIndent: (ctx.indent || "") + "  ",
+          itemIndent: (ctx2.indent || "") + "  ",
           onChompKeep,
           onComment
         });
       }
-      static from(schema, obj, ctx) {
-        const { replacer } = ctx;
+      static from(schema, obj, ctx2) {
+        const { replacer } = ctx2;
         const seq = new this(schema);
         if (obj && Symbol.iterator in Object(obj)) {
           let i2 = 0;
@@ -10769,7 +10769,7 @@ var require_YAMLSeq = __commonJS({
               const key = obj instanceof Set ? it : String(i2++);
               it = replacer.call(obj, key, it);
             }
-            seq.items.push(createNode.createNode(it, void 0, ctx));
+            seq.items.push(createNode.createNode(it, void 0, ctx2));
           }
         }
         return seq;
@@ -10801,7 +10801,7 @@ var require_seq = __commonJS({
           onError("Expected a sequence for this tag");
         return seq2;
       },
-      createNode: (schema, obj, ctx) => YAMLSeq.YAMLSeq.from(schema, obj, ctx)
+      createNode: (schema, obj, ctx2) => YAMLSeq.YAMLSeq.from(schema, obj, ctx2)
     };
     exports.seq = seq;
   }
@@ -10817,9 +10817,9 @@ var require_string = __commonJS({
       default: true,
       tag: "tag:yaml.org,2002:str",
       resolve: (str4) => str4,
-      stringify(item, ctx, onComment, onChompKeep) {
-        ctx = Object.assign({ actualString: true }, ctx);
-        return stringifyString.stringifyString(item, ctx, onComment, onChompKeep);
+      stringify(item, ctx2, onComment, onChompKeep) {
+        ctx2 = Object.assign({ actualString: true }, ctx2);
+        return stringifyString.stringifyString(item, ctx2, onComment, onChompKeep);
       }
     };
     exports.string = string;
@@ -10838,7 +10838,7 @@ var require_null = __commonJS({
       tag: "tag:yaml.org,2002:null",
       test: /^(?:~|[Nn]ull|NULL)?$/,
       resolve: () => new Scalar.Scalar(null),
-      stringify: ({ source }, ctx) => typeof source === "string" && nullTag.test.test(source) ? source : ctx.options.nullStr
+      stringify: ({ source }, ctx2) => typeof source === "string" && nullTag.test.test(source) ? source : ctx2.options.nullStr
     };
     exports.nullTag = nullTag;
   }
@@ -10855,13 +10855,13 @@ var require_bool = __commonJS({
       tag: "tag:yaml.org,2002:bool",
       test: /^(?:[Tt]rue|TRUE|[Ff]alse|FALSE)$/,
       resolve: (str4) => new Scalar.Scalar(str4[0] === "t" || str4[0] === "T"),
-      stringify({ source, value }, ctx) {
+      stringify({ source, value }, ctx2) {
         if (source && boolTag.test.test(source)) {
           const sv = source[0] === "t" || source[0] === "T";
           if (value === sv)
             return source;
         }
-        return value ? ctx.options.trueStr : ctx.options.falseStr;
+        return value ? ctx2.options.trueStr : ctx2.options.falseStr;
       }
     };
     exports.boolTag = boolTag;
@@ -11115,7 +11115,7 @@ var require_binary = __commonJS({
           return src;
         }
       },
-      stringify({ comment, type, value }, ctx, onComment, onChompKeep) {
+      stringify({ comment, type, value }, ctx2, onComment, onChompKeep) {
         if (!value)
           return "";
         const buf = value;
@@ -11132,7 +11132,7 @@ var require_binary = __commonJS({
         }
         type ?? (type = Scalar.Scalar.BLOCK_LITERAL);
         if (type !== Scalar.Scalar.QUOTE_DOUBLE) {
-          const lineWidth = Math.max(ctx.options.lineWidth - ctx.indent.length, ctx.options.minContentWidth);
+          const lineWidth = Math.max(ctx2.options.lineWidth - ctx2.indent.length, ctx2.options.minContentWidth);
           const n2 = Math.ceil(str4.length / lineWidth);
           const lines = new Array(n2);
           for (let i2 = 0, o2 = 0; i2 < n2; ++i2, o2 += lineWidth) {
@@ -11140,7 +11140,7 @@ var require_binary = __commonJS({
           }
           str4 = lines.join(type === Scalar.Scalar.BLOCK_LITERAL ? "\n" : " ");
         }
-        return stringifyString.stringifyString({ comment, type, value: str4 }, ctx, onComment, onChompKeep);
+        return stringifyString.stringifyString({ comment, type, value: str4 }, ctx2, onComment, onChompKeep);
       }
     };
     exports.binary = binary;
@@ -11181,8 +11181,8 @@ ${cn.comment}` : item.comment;
         onError("Expected a sequence for this tag");
       return seq;
     }
-    function createPairs(schema, iterable, ctx) {
-      const { replacer } = ctx;
+    function createPairs(schema, iterable, ctx2) {
+      const { replacer } = ctx2;
       const pairs2 = new YAMLSeq.YAMLSeq(schema);
       pairs2.tag = "tag:yaml.org,2002:pairs";
       let i2 = 0;
@@ -11208,7 +11208,7 @@ ${cn.comment}` : item.comment;
           } else {
             key = it;
           }
-          pairs2.items.push(Pair.createPair(key, value, ctx));
+          pairs2.items.push(Pair.createPair(key, value, ctx2));
         }
       return pairs2;
     }
@@ -11248,19 +11248,19 @@ var require_omap = __commonJS({
        * If `ctx` is given, the return type is actually `Map<unknown, unknown>`,
        * but TypeScript won't allow widening the signature of a child method.
        */
-      toJSON(_, ctx) {
-        if (!ctx)
+      toJSON(_, ctx2) {
+        if (!ctx2)
           return super.toJSON(_);
         const map = /* @__PURE__ */ new Map();
-        if (ctx?.onCreate)
-          ctx.onCreate(map);
+        if (ctx2?.onCreate)
+          ctx2.onCreate(map);
         for (const pair of this.items) {
           let key, value;
           if (identity3.isPair(pair)) {
-            key = toJS.toJS(pair.key, "", ctx);
-            value = toJS.toJS(pair.value, key, ctx);
+            key = toJS.toJS(pair.key, "", ctx2);
+            value = toJS.toJS(pair.value, key, ctx2);
           } else {
-            key = toJS.toJS(pair, "", ctx);
+            key = toJS.toJS(pair, "", ctx2);
           }
           if (map.has(key))
             throw new Error("Ordered maps must not include duplicate keys");
@@ -11268,8 +11268,8 @@ var require_omap = __commonJS({
         }
         return map;
       }
-      static from(schema, iterable, ctx) {
-        const pairs$1 = pairs.createPairs(schema, iterable, ctx);
+      static from(schema, iterable, ctx2) {
+        const pairs$1 = pairs.createPairs(schema, iterable, ctx2);
         const omap2 = new this();
         omap2.items = pairs$1.items;
         return omap2;
@@ -11296,7 +11296,7 @@ var require_omap = __commonJS({
         }
         return Object.assign(new YAMLOMap(), pairs$1);
       },
-      createNode: (schema, iterable, ctx) => YAMLOMap.from(schema, iterable, ctx)
+      createNode: (schema, iterable, ctx2) => YAMLOMap.from(schema, iterable, ctx2)
     };
     exports.YAMLOMap = YAMLOMap;
     exports.omap = omap;
@@ -11308,11 +11308,11 @@ var require_bool2 = __commonJS({
   "node_modules/yaml/dist/schema/yaml-1.1/bool.js"(exports) {
     "use strict";
     var Scalar = require_Scalar();
-    function boolStringify({ value, source }, ctx) {
+    function boolStringify({ value, source }, ctx2) {
       const boolObj = value ? trueTag : falseTag;
       if (source && boolObj.test.test(source))
         return source;
-      return value ? ctx.options.trueStr : ctx.options.falseStr;
+      return value ? ctx2.options.trueStr : ctx2.options.falseStr;
     }
     var trueTag = {
       identify: (value) => value === true,
@@ -11505,25 +11505,25 @@ var require_set = __commonJS({
           this.items.push(new Pair.Pair(key));
         }
       }
-      toJSON(_, ctx) {
-        return super.toJSON(_, ctx, Set);
+      toJSON(_, ctx2) {
+        return super.toJSON(_, ctx2, Set);
       }
-      toString(ctx, onComment, onChompKeep) {
-        if (!ctx)
+      toString(ctx2, onComment, onChompKeep) {
+        if (!ctx2)
           return JSON.stringify(this);
         if (this.hasAllNullValues(true))
-          return super.toString(Object.assign({}, ctx, { allNullValues: true }), onComment, onChompKeep);
+          return super.toString(Object.assign({}, ctx2, { allNullValues: true }), onComment, onChompKeep);
         else
           throw new Error("Set items must all have null values");
       }
-      static from(schema, iterable, ctx) {
-        const { replacer } = ctx;
+      static from(schema, iterable, ctx2) {
+        const { replacer } = ctx2;
         const set2 = new this(schema);
         if (iterable && Symbol.iterator in Object(iterable))
           for (let value of iterable) {
             if (typeof replacer === "function")
               value = replacer.call(iterable, value, value);
-            set2.items.push(Pair.createPair(value, null, ctx));
+            set2.items.push(Pair.createPair(value, null, ctx2));
           }
         return set2;
       }
@@ -11535,7 +11535,7 @@ var require_set = __commonJS({
       nodeClass: YAMLSet,
       default: false,
       tag: "tag:yaml.org,2002:set",
-      createNode: (schema, iterable, ctx) => YAMLSet.from(schema, iterable, ctx),
+      createNode: (schema, iterable, ctx2) => YAMLSet.from(schema, iterable, ctx2),
       resolve(map, onError) {
         if (identity3.isMap(map)) {
           if (map.hasAllNullValues(true))
@@ -11830,8 +11830,8 @@ var require_stringifyDocument = __commonJS({
       }
       if (hasDirectives)
         lines.push("---");
-      const ctx = stringify.createStringifyContext(doc, options);
-      const { commentString } = ctx.options;
+      const ctx2 = stringify.createStringifyContext(doc, options);
+      const { commentString } = ctx2.options;
       if (doc.commentBefore) {
         if (lines.length !== 1)
           lines.unshift("");
@@ -11848,11 +11848,11 @@ var require_stringifyDocument = __commonJS({
             const cs = commentString(doc.contents.commentBefore);
             lines.push(stringifyComment.indentComment(cs, ""));
           }
-          ctx.forceBlockIndent = !!doc.comment;
+          ctx2.forceBlockIndent = !!doc.comment;
           contentComment = doc.contents.comment;
         }
         const onChompKeep = contentComment ? void 0 : () => chompKeep = true;
-        let body = stringify.stringify(doc.contents, ctx, () => contentComment = null, onChompKeep);
+        let body = stringify.stringify(doc.contents, ctx2, () => contentComment = null, onChompKeep);
         if (contentComment)
           body += stringifyComment.lineComment(body, "", commentString(contentComment));
         if ((body[0] === "|" || body[0] === ">") && lines[lines.length - 1] === "---") {
@@ -11860,7 +11860,7 @@ var require_stringifyDocument = __commonJS({
         } else
           lines.push(body);
       } else {
-        lines.push(stringify.stringify(doc.contents, ctx));
+        lines.push(stringify.stringify(doc.contents, ctx2));
       }
       if (doc.directives?.docEnd) {
         if (doc.comment) {
@@ -12010,7 +12010,7 @@ var require_Document = __commonJS({
           // eslint-disable-next-line @typescript-eslint/prefer-nullish-coalescing
           anchorPrefix || "a"
         );
-        const ctx = {
+        const ctx2 = {
           aliasDuplicateObjects: aliasDuplicateObjects ?? true,
           keepUndefined: keepUndefined ?? false,
           onAnchor,
@@ -12019,7 +12019,7 @@ var require_Document = __commonJS({
           schema: this.schema,
           sourceObjects
         };
-        const node = createNode.createNode(value, tag, ctx);
+        const node = createNode.createNode(value, tag, ctx2);
         if (flow && identity3.isCollection(node))
           node.flow = true;
         setAnchors();
@@ -12156,7 +12156,7 @@ var require_Document = __commonJS({
       }
       // json & jsonArg are only used from toJSON()
       toJS({ json, jsonArg, mapAsMap, maxAliasCount, onAnchor, reviver } = {}) {
-        const ctx = {
+        const ctx2 = {
           anchors: /* @__PURE__ */ new Map(),
           doc: this,
           keep: !json,
@@ -12164,9 +12164,9 @@ var require_Document = __commonJS({
           mapKeyWarned: false,
           maxAliasCount: typeof maxAliasCount === "number" ? maxAliasCount : 100
         };
-        const res = toJS.toJS(this.contents, jsonArg ?? "", ctx);
+        const res = toJS.toJS(this.contents, jsonArg ?? "", ctx2);
         if (typeof onAnchor === "function")
-          for (const { count: count2, res: res2 } of ctx.anchors.values())
+          for (const { count: count2, res: res2 } of ctx2.anchors.values())
             onAnchor(res2, count2);
         return typeof reviver === "function" ? applyReviver.applyReviver(reviver, { "": res }, "", res) : res;
       }
@@ -12463,8 +12463,8 @@ var require_util_map_includes = __commonJS({
   "node_modules/yaml/dist/compose/util-map-includes.js"(exports) {
     "use strict";
     var identity3 = require_identity();
-    function mapIncludes(ctx, items, search) {
-      const { uniqueKeys } = ctx.options;
+    function mapIncludes(ctx2, items, search) {
+      const { uniqueKeys } = ctx2.options;
       if (uniqueKeys === false)
         return false;
       const isEqual = typeof uniqueKeys === "function" ? uniqueKeys : (a2, b) => a2 === b || identity3.isScalar(a2) && identity3.isScalar(b) && a2.value === b.value;
@@ -12485,11 +12485,11 @@ var require_resolve_block_map = __commonJS({
     var utilFlowIndentCheck = require_util_flow_indent_check();
     var utilMapIncludes = require_util_map_includes();
     var startColMsg = "All mapping items must start at the same column";
-    function resolveBlockMap({ composeNode, composeEmptyNode }, ctx, bm, onError, tag) {
+    function resolveBlockMap({ composeNode, composeEmptyNode }, ctx2, bm, onError, tag) {
       const NodeClass = tag?.nodeClass ?? YAMLMap.YAMLMap;
-      const map = new NodeClass(ctx.schema);
-      if (ctx.atRoot)
-        ctx.atRoot = false;
+      const map = new NodeClass(ctx2.schema);
+      if (ctx2.atRoot)
+        ctx2.atRoot = false;
       let offset = bm.offset;
       let commentEnd = null;
       for (const collItem of bm.items) {
@@ -12526,13 +12526,13 @@ var require_resolve_block_map = __commonJS({
         } else if (keyProps.found?.indent !== bm.indent) {
           onError(offset, "BAD_INDENT", startColMsg);
         }
-        ctx.atKey = true;
+        ctx2.atKey = true;
         const keyStart = keyProps.end;
-        const keyNode = key ? composeNode(ctx, key, keyProps, onError) : composeEmptyNode(ctx, keyStart, start, null, keyProps, onError);
-        if (ctx.schema.compat)
+        const keyNode = key ? composeNode(ctx2, key, keyProps, onError) : composeEmptyNode(ctx2, keyStart, start, null, keyProps, onError);
+        if (ctx2.schema.compat)
           utilFlowIndentCheck.flowIndentCheck(bm.indent, key, onError);
-        ctx.atKey = false;
-        if (utilMapIncludes.mapIncludes(ctx, map.items, keyNode))
+        ctx2.atKey = false;
+        if (utilMapIncludes.mapIncludes(ctx2, map.items, keyNode))
           onError(keyStart, "DUPLICATE_KEY", "Map keys must be unique");
         const valueProps = resolveProps.resolveProps(sep3 ?? [], {
           indicator: "map-value-ind",
@@ -12547,15 +12547,15 @@ var require_resolve_block_map = __commonJS({
           if (implicitKey) {
             if (value?.type === "block-map" && !valueProps.hasNewline)
               onError(offset, "BLOCK_AS_IMPLICIT_KEY", "Nested mappings are not allowed in compact mappings");
-            if (ctx.options.strict && keyProps.start < valueProps.found.offset - 1024)
+            if (ctx2.options.strict && keyProps.start < valueProps.found.offset - 1024)
               onError(keyNode.range, "KEY_OVER_1024_CHARS", "The : indicator must be at most 1024 chars after the start of an implicit block mapping key");
           }
-          const valueNode = value ? composeNode(ctx, value, valueProps, onError) : composeEmptyNode(ctx, offset, sep3, null, valueProps, onError);
-          if (ctx.schema.compat)
+          const valueNode = value ? composeNode(ctx2, value, valueProps, onError) : composeEmptyNode(ctx2, offset, sep3, null, valueProps, onError);
+          if (ctx2.schema.compat)
             utilFlowIndentCheck.flowIndentCheck(bm.indent, value, onError);
           offset = valueNode.range[2];
           const pair = new Pair.Pair(keyNode, valueNode);
-          if (ctx.options.keepSourceTokens)
+          if (ctx2.options.keepSourceTokens)
             pair.srcToken = collItem;
           map.items.push(pair);
         } else {
@@ -12568,7 +12568,7 @@ var require_resolve_block_map = __commonJS({
               keyNode.comment = valueProps.comment;
           }
           const pair = new Pair.Pair(keyNode);
-          if (ctx.options.keepSourceTokens)
+          if (ctx2.options.keepSourceTokens)
             pair.srcToken = collItem;
           map.items.push(pair);
         }
@@ -12589,13 +12589,13 @@ var require_resolve_block_seq = __commonJS({
     var YAMLSeq = require_YAMLSeq();
     var resolveProps = require_resolve_props();
     var utilFlowIndentCheck = require_util_flow_indent_check();
-    function resolveBlockSeq({ composeNode, composeEmptyNode }, ctx, bs, onError, tag) {
+    function resolveBlockSeq({ composeNode, composeEmptyNode }, ctx2, bs, onError, tag) {
       const NodeClass = tag?.nodeClass ?? YAMLSeq.YAMLSeq;
-      const seq = new NodeClass(ctx.schema);
-      if (ctx.atRoot)
-        ctx.atRoot = false;
-      if (ctx.atKey)
-        ctx.atKey = false;
+      const seq = new NodeClass(ctx2.schema);
+      if (ctx2.atRoot)
+        ctx2.atRoot = false;
+      if (ctx2.atKey)
+        ctx2.atKey = false;
       let offset = bs.offset;
       let commentEnd = null;
       for (const { start, value } of bs.items) {
@@ -12620,8 +12620,8 @@ var require_resolve_block_seq = __commonJS({
             continue;
           }
         }
-        const node = value ? composeNode(ctx, value, props, onError) : composeEmptyNode(ctx, props.end, start, null, props, onError);
-        if (ctx.schema.compat)
+        const node = value ? composeNode(ctx2, value, props, onError) : composeEmptyNode(ctx2, props.end, start, null, props, onError);
+        if (ctx2.schema.compat)
           utilFlowIndentCheck.flowIndentCheck(bs.indent, value, onError);
         offset = node.range[2];
         seq.items.push(node);
@@ -12690,17 +12690,17 @@ var require_resolve_flow_collection = __commonJS({
     var utilMapIncludes = require_util_map_includes();
     var blockMsg = "Block collections are not allowed within flow collections";
     var isBlock = (token) => token && (token.type === "block-map" || token.type === "block-seq");
-    function resolveFlowCollection({ composeNode, composeEmptyNode }, ctx, fc, onError, tag) {
+    function resolveFlowCollection({ composeNode, composeEmptyNode }, ctx2, fc, onError, tag) {
       const isMap3 = fc.start.source === "{";
       const fcName = isMap3 ? "flow map" : "flow sequence";
       const NodeClass = tag?.nodeClass ?? (isMap3 ? YAMLMap.YAMLMap : YAMLSeq.YAMLSeq);
-      const coll = new NodeClass(ctx.schema);
+      const coll = new NodeClass(ctx2.schema);
       coll.flow = true;
-      const atRoot = ctx.atRoot;
+      const atRoot = ctx2.atRoot;
       if (atRoot)
-        ctx.atRoot = false;
-      if (ctx.atKey)
-        ctx.atKey = false;
+        ctx2.atRoot = false;
+      if (ctx2.atKey)
+        ctx2.atKey = false;
       let offset = fc.offset + fc.start.source.length;
       for (let i2 = 0; i2 < fc.items.length; ++i2) {
         const collItem = fc.items[i2];
@@ -12729,7 +12729,7 @@ var require_resolve_flow_collection = __commonJS({
             offset = props.end;
             continue;
           }
-          if (!isMap3 && ctx.options.strict && utilContainsNewline.containsNewline(key))
+          if (!isMap3 && ctx2.options.strict && utilContainsNewline.containsNewline(key))
             onError(
               key,
               // checked by containsNewline()
@@ -12770,18 +12770,18 @@ var require_resolve_flow_collection = __commonJS({
           }
         }
         if (!isMap3 && !sep3 && !props.found) {
-          const valueNode = value ? composeNode(ctx, value, props, onError) : composeEmptyNode(ctx, props.end, sep3, null, props, onError);
+          const valueNode = value ? composeNode(ctx2, value, props, onError) : composeEmptyNode(ctx2, props.end, sep3, null, props, onError);
           coll.items.push(valueNode);
           offset = valueNode.range[2];
           if (isBlock(value))
             onError(valueNode.range, "BLOCK_IN_FLOW", blockMsg);
         } else {
-          ctx.atKey = true;
+          ctx2.atKey = true;
           const keyStart = props.end;
-          const keyNode = key ? composeNode(ctx, key, props, onError) : composeEmptyNode(ctx, keyStart, start, null, props, onError);
+          const keyNode = key ? composeNode(ctx2, key, props, onError) : composeEmptyNode(ctx2, keyStart, start, null, props, onError);
           if (isBlock(key))
             onError(keyNode.range, "BLOCK_IN_FLOW", blockMsg);
-          ctx.atKey = false;
+          ctx2.atKey = false;
           const valueProps = resolveProps.resolveProps(sep3 ?? [], {
             flow: fcName,
             indicator: "map-value-ind",
@@ -12792,7 +12792,7 @@ var require_resolve_flow_collection = __commonJS({
             startOnNewline: false
           });
           if (valueProps.found) {
-            if (!isMap3 && !props.found && ctx.options.strict) {
+            if (!isMap3 && !props.found && ctx2.options.strict) {
               if (sep3)
                 for (const st of sep3) {
                   if (st === valueProps.found)
@@ -12811,7 +12811,7 @@ var require_resolve_flow_collection = __commonJS({
             else
               onError(valueProps.start, "MISSING_CHAR", `Missing , or : between ${fcName} items`);
           }
-          const valueNode = value ? composeNode(ctx, value, valueProps, onError) : valueProps.found ? composeEmptyNode(ctx, valueProps.end, sep3, null, valueProps, onError) : null;
+          const valueNode = value ? composeNode(ctx2, value, valueProps, onError) : valueProps.found ? composeEmptyNode(ctx2, valueProps.end, sep3, null, valueProps, onError) : null;
           if (valueNode) {
             if (isBlock(value))
               onError(valueNode.range, "BLOCK_IN_FLOW", blockMsg);
@@ -12822,15 +12822,15 @@ var require_resolve_flow_collection = __commonJS({
               keyNode.comment = valueProps.comment;
           }
           const pair = new Pair.Pair(keyNode, valueNode);
-          if (ctx.options.keepSourceTokens)
+          if (ctx2.options.keepSourceTokens)
             pair.srcToken = collItem;
           if (isMap3) {
             const map = coll;
-            if (utilMapIncludes.mapIncludes(ctx, map.items, keyNode))
+            if (utilMapIncludes.mapIncludes(ctx2, map.items, keyNode))
               onError(keyStart, "DUPLICATE_KEY", "Map keys must be unique");
             map.items.push(pair);
           } else {
-            const map = new YAMLMap.YAMLMap(ctx.schema);
+            const map = new YAMLMap.YAMLMap(ctx2.schema);
             map.flow = true;
             map.items.push(pair);
             const endRange = (valueNode ?? keyNode).range;
@@ -12853,7 +12853,7 @@ var require_resolve_flow_collection = __commonJS({
           ee.unshift(ce);
       }
       if (ee.length > 0) {
-        const end = resolveEnd.resolveEnd(ee, cePos, ctx.options.strict, onError);
+        const end = resolveEnd.resolveEnd(ee, cePos, ctx2.options.strict, onError);
         if (end.comment) {
           if (coll.comment)
             coll.comment += "\n" + end.comment;
@@ -12881,8 +12881,8 @@ var require_compose_collection = __commonJS({
     var resolveBlockMap = require_resolve_block_map();
     var resolveBlockSeq = require_resolve_block_seq();
     var resolveFlowCollection = require_resolve_flow_collection();
-    function resolveCollection(CN, ctx, token, onError, tagName, tag) {
-      const coll = token.type === "block-map" ? resolveBlockMap.resolveBlockMap(CN, ctx, token, onError, tag) : token.type === "block-seq" ? resolveBlockSeq.resolveBlockSeq(CN, ctx, token, onError, tag) : resolveFlowCollection.resolveFlowCollection(CN, ctx, token, onError, tag);
+    function resolveCollection(CN, ctx2, token, onError, tagName, tag) {
+      const coll = token.type === "block-map" ? resolveBlockMap.resolveBlockMap(CN, ctx2, token, onError, tag) : token.type === "block-seq" ? resolveBlockSeq.resolveBlockSeq(CN, ctx2, token, onError, tag) : resolveFlowCollection.resolveFlowCollection(CN, ctx2, token, onError, tag);
       const Coll = coll.constructor;
       if (tagName === "!" || tagName === Coll.tagName) {
         coll.tag = Coll.tagName;
@@ -12892,9 +12892,9 @@ var require_compose_collection = __commonJS({
         coll.tag = tagName;
       return coll;
     }
-    function composeCollection(CN, ctx, token, props, onError) {
+    function composeCollection(CN, ctx2, token, props, onError) {
       const tagToken = props.tag;
-      const tagName = !tagToken ? null : ctx.directives.tagName(tagToken.source, (msg) => onError(tagToken, "TAG_RESOLVE_FAILED", msg));
+      const tagName = !tagToken ? null : ctx2.directives.tagName(tagToken.source, (msg) => onError(tagToken, "TAG_RESOLVE_FAILED", msg));
       if (token.type === "block-seq") {
         const { anchor, newlineAfterProp: nl } = props;
         const lastProp = anchor && tagToken ? anchor.offset > tagToken.offset ? anchor : tagToken : anchor ?? tagToken;
@@ -12905,13 +12905,13 @@ var require_compose_collection = __commonJS({
       }
       const expType = token.type === "block-map" ? "map" : token.type === "block-seq" ? "seq" : token.start.source === "{" ? "map" : "seq";
       if (!tagToken || !tagName || tagName === "!" || tagName === YAMLMap.YAMLMap.tagName && expType === "map" || tagName === YAMLSeq.YAMLSeq.tagName && expType === "seq") {
-        return resolveCollection(CN, ctx, token, onError, tagName);
+        return resolveCollection(CN, ctx2, token, onError, tagName);
       }
-      let tag = ctx.schema.tags.find((t) => t.tag === tagName && t.collection === expType);
+      let tag = ctx2.schema.tags.find((t) => t.tag === tagName && t.collection === expType);
       if (!tag) {
-        const kt = ctx.schema.knownTags[tagName];
+        const kt = ctx2.schema.knownTags[tagName];
         if (kt?.collection === expType) {
-          ctx.schema.tags.push(Object.assign({}, kt, { default: false }));
+          ctx2.schema.tags.push(Object.assign({}, kt, { default: false }));
           tag = kt;
         } else {
           if (kt) {
@@ -12919,11 +12919,11 @@ var require_compose_collection = __commonJS({
           } else {
             onError(tagToken, "TAG_RESOLVE_FAILED", `Unresolved tag: ${tagName}`, true);
           }
-          return resolveCollection(CN, ctx, token, onError, tagName);
+          return resolveCollection(CN, ctx2, token, onError, tagName);
         }
       }
-      const coll = resolveCollection(CN, ctx, token, onError, tagName, tag);
-      const res = tag.resolve?.(coll, (msg) => onError(tagToken, "TAG_RESOLVE_FAILED", msg), ctx.options) ?? coll;
+      const coll = resolveCollection(CN, ctx2, token, onError, tagName, tag);
+      const res = tag.resolve?.(coll, (msg) => onError(tagToken, "TAG_RESOLVE_FAILED", msg), ctx2.options) ?? coll;
       const node = identity3.isNode(res) ? res : new Scalar.Scalar(res);
       node.range = coll.range;
       node.tag = tagName;
@@ -12940,9 +12940,9 @@ var require_resolve_block_scalar = __commonJS({
   "node_modules/yaml/dist/compose/resolve-block-scalar.js"(exports) {
     "use strict";
     var Scalar = require_Scalar();
-    function resolveBlockScalar(ctx, scalar2, onError) {
+    function resolveBlockScalar(ctx2, scalar2, onError) {
       const start = scalar2.offset;
-      const header = parseBlockScalarHeader(scalar2, ctx.options.strict, onError);
+      const header = parseBlockScalarHeader(scalar2, ctx2.options.strict, onError);
       if (!header)
         return { value: "", type: null, comment: "", range: [start, start, start] };
       const type = header.mode === ">" ? Scalar.Scalar.BLOCK_FOLDED : Scalar.Scalar.BLOCK_LITERAL;
@@ -12978,7 +12978,7 @@ var require_resolve_block_scalar = __commonJS({
           if (header.indent === 0)
             trimIndent = indent.length;
           contentStart = i2;
-          if (trimIndent === 0 && !ctx.atRoot) {
+          if (trimIndent === 0 && !ctx2.atRoot) {
             const message = "Block scalar values in collections must be indented";
             onError(offset, "BAD_INDENT", message);
           }
@@ -13347,21 +13347,21 @@ var require_compose_scalar = __commonJS({
     var Scalar = require_Scalar();
     var resolveBlockScalar = require_resolve_block_scalar();
     var resolveFlowScalar = require_resolve_flow_scalar();
-    function composeScalar(ctx, token, tagToken, onError) {
-      const { value, type, comment, range } = token.type === "block-scalar" ? resolveBlockScalar.resolveBlockScalar(ctx, token, onError) : resolveFlowScalar.resolveFlowScalar(token, ctx.options.strict, onError);
-      const tagName = tagToken ? ctx.directives.tagName(tagToken.source, (msg) => onError(tagToken, "TAG_RESOLVE_FAILED", msg)) : null;
+    function composeScalar(ctx2, token, tagToken, onError) {
+      const { value, type, comment, range } = token.type === "block-scalar" ? resolveBlockScalar.resolveBlockScalar(ctx2, token, onError) : resolveFlowScalar.resolveFlowScalar(token, ctx2.options.strict, onError);
+      const tagName = tagToken ? ctx2.directives.tagName(tagToken.source, (msg) => onError(tagToken, "TAG_RESOLVE_FAILED", msg)) : null;
       let tag;
-      if (ctx.options.stringKeys && ctx.atKey) {
-        tag = ctx.schema[identity3.SCALAR];
+      if (ctx2.options.stringKeys && ctx2.atKey) {
+        tag = ctx2.schema[identity3.SCALAR];
       } else if (tagName)
-        tag = findScalarTagByName(ctx.schema, value, tagName, tagToken, onError);
+        tag = findScalarTagByName(ctx2.schema, value, tagName, tagToken, onError);
       else if (token.type === "scalar")
-        tag = findScalarTagByTest(ctx, value, token, onError);
+        tag = findScalarTagByTest(ctx2, value, token, onError);
       else
-        tag = ctx.schema[identity3.SCALAR];
+        tag = ctx2.schema[identity3.SCALAR];
       let scalar2;
       try {
-        const res = tag.resolve(value, (msg) => onError(tagToken ?? token, "TAG_RESOLVE_FAILED", msg), ctx.options);
+        const res = tag.resolve(value, (msg) => onError(tagToken ?? token, "TAG_RESOLVE_FAILED", msg), ctx2.options);
         scalar2 = identity3.isScalar(res) ? res : new Scalar.Scalar(res);
       } catch (error) {
         const msg = error instanceof Error ? error.message : String(error);
@@ -13461,14 +13461,14 @@ var require_compose_node = __commonJS({
     var resolveEnd = require_resolve_end();
     var utilEmptyScalarPosition = require_util_empty_scalar_position();
     var CN = { composeNode, composeEmptyNode };
-    function composeNode(ctx, token, props, onError) {
-      const atKey = ctx.atKey;
+    function composeNode(ctx2, token, props, onError) {
+      const atKey = ctx2.atKey;
       const { spaceBefore, comment, anchor, tag } = props;
       let node;
       let isSrcToken = true;
       switch (token.type) {
         case "alias":
-          node = composeAlias(ctx, token, onError);
+          node = composeAlias(ctx2, token, onError);
           if (anchor || tag)
             onError(token, "ALIAS_PROPS", "An alias node must not specify any properties");
           break;
@@ -13476,7 +13476,7 @@ var require_compose_node = __commonJS({
         case "single-quoted-scalar":
         case "double-quoted-scalar":
         case "block-scalar":
-          node = composeScalar.composeScalar(ctx, token, tag, onError);
+          node = composeScalar.composeScalar(ctx2, token, tag, onError);
           if (anchor)
             node.anchor = anchor.source.substring(1);
           break;
@@ -13484,7 +13484,7 @@ var require_compose_node = __commonJS({
         case "block-seq":
         case "flow-collection":
           try {
-            node = composeCollection.composeCollection(CN, ctx, token, props, onError);
+            node = composeCollection.composeCollection(CN, ctx2, token, props, onError);
             if (anchor)
               node.anchor = anchor.source.substring(1);
           } catch (error) {
@@ -13498,10 +13498,10 @@ var require_compose_node = __commonJS({
           isSrcToken = false;
         }
       }
-      node ?? (node = composeEmptyNode(ctx, token.offset, void 0, null, props, onError));
+      node ?? (node = composeEmptyNode(ctx2, token.offset, void 0, null, props, onError));
       if (anchor && node.anchor === "")
         onError(anchor, "BAD_ALIAS", "Anchor cannot be an empty string");
-      if (atKey && ctx.options.stringKeys && (!identity3.isScalar(node) || typeof node.value !== "string" || node.tag && node.tag !== "tag:yaml.org,2002:str")) {
+      if (atKey && ctx2.options.stringKeys && (!identity3.isScalar(node) || typeof node.value !== "string" || node.tag && node.tag !== "tag:yaml.org,2002:str")) {
         const msg = "With stringKeys, all keys must be strings";
         onError(tag ?? token, "NON_STRING_KEY", msg);
       }
@@ -13513,18 +13513,18 @@ var require_compose_node = __commonJS({
         else
           node.commentBefore = comment;
       }
-      if (ctx.options.keepSourceTokens && isSrcToken)
+      if (ctx2.options.keepSourceTokens && isSrcToken)
         node.srcToken = token;
       return node;
     }
-    function composeEmptyNode(ctx, offset, before, pos, { spaceBefore, comment, anchor, tag, end }, onError) {
+    function composeEmptyNode(ctx2, offset, before, pos, { spaceBefore, comment, anchor, tag, end }, onError) {
       const token = {
         type: "scalar",
         offset: utilEmptyScalarPosition.emptyScalarPosition(offset, before, pos),
         indent: -1,
         source: ""
       };
-      const node = composeScalar.composeScalar(ctx, token, tag, onError);
+      const node = composeScalar.composeScalar(ctx2, token, tag, onError);
       if (anchor) {
         node.anchor = anchor.source.substring(1);
         if (node.anchor === "")
@@ -13567,7 +13567,7 @@ var require_compose_doc = __commonJS({
     function composeDoc(options, directives, { offset, start, value, end }, onError) {
       const opts = Object.assign({ _directives: directives }, options);
       const doc = new Document.Document(void 0, opts);
-      const ctx = {
+      const ctx2 = {
         atKey: false,
         atRoot: true,
         directives: doc.directives,
@@ -13587,7 +13587,7 @@ var require_compose_doc = __commonJS({
         if (value && (value.type === "block-map" || value.type === "block-seq") && !props.hasNewline)
           onError(props.end, "MISSING_CHAR", "Block collection cannot start on same line with directives-end marker");
       }
-      doc.contents = value ? composeNode.composeNode(ctx, value, props, onError) : composeNode.composeEmptyNode(ctx, props.end, start, null, props, onError);
+      doc.contents = value ? composeNode.composeNode(ctx2, value, props, onError) : composeNode.composeEmptyNode(ctx2, props.end, start, null, props, onError);
       const contentEnd = doc.contents.range[2];
       const re = resolveEnd.resolveEnd(end, contentEnd, false, onError);
       if (re.comment)
@@ -25246,7 +25246,7 @@ import { readFile as readFile4, rm as rm5 } from "node:fs/promises";
 import { dirname as dirname5, join as join11 } from "node:path";
 import { performance as performance3 } from "node:perf_hooks";
 
-// src/fit/llama-log.ts
+// src/bench/llama-log.ts
 var UNIT = { B: 1, KiB: 1024, MiB: 1024 ** 2, GiB: 1024 ** 3 };
 var LINE = /\b([A-Za-z0-9_]+)\s+(model|KV|compute|output) buffer size\s*=\s*([\d.]+)\s*(B|KiB|MiB|GiB)\b/;
 function parseLlamaBufferSizes(text) {
@@ -25272,23 +25272,6 @@ function parseLlamaBufferSizes(text) {
 }
 function hasBufferSizes(s) {
   return s.buffers.length > 0;
-}
-function memoryEstimateErrors(fit, logged) {
-  const pct2 = (est, obs) => obs && obs > 0 ? 100 * (est - obs) / obs : null;
-  return {
-    weightsPct: pct2(fit.weightsBytes, logged.modelBytes),
-    kvPct: pct2(fit.kvCacheBytes, logged.kvBytes),
-    computePct: pct2(fit.computeBytes, logged.computeBytes)
-  };
-}
-function llamaMemoryCheck(fit, logged) {
-  const e = memoryEstimateErrors(fit, logged);
-  const round1 = (x) => x === null ? null : Math.round(x * 10) / 10;
-  return {
-    logged: { model_bytes: logged.modelBytes, kv_bytes: logged.kvBytes, compute_bytes: logged.computeBytes },
-    estimated: { model_bytes: fit.weightsBytes, kv_bytes: fit.kvCacheBytes, compute_bytes: fit.computeBytes },
-    error_pct: { model: round1(e.weightsPct), kv: round1(e.kvPct), compute: round1(e.computePct) }
-  };
 }
 
 // src/bench/workload.ts
@@ -26153,27 +26136,27 @@ function primeRequest(prefix) {
 function reuseRequest(prefix, suffix, decodeTokens) {
   return { prompt: [...prefix, ...suffix], n_predict: decodeTokens, cache_prompt: true, id_slot: 0, ...GREEDY };
 }
-async function guarded(ctx, scenario, what) {
-  const before = ctx.server.exited();
+async function guarded(ctx2, scenario, what) {
+  const before = ctx2.server.exited();
   if (before) {
-    throw new RunFailure(`${describeOutcome("llama-server", before)} before ${scenario}`, await readLogTail(ctx.server.logPath));
+    throw new RunFailure(`${describeOutcome("llama-server", before)} before ${scenario}`, await readLogTail(ctx2.server.logPath));
   }
   try {
     return await what();
   } catch (err) {
     if (!(err instanceof RequestError || err instanceof ServerResponseError)) throw err;
-    await Promise.race([ctx.server.process.done, new Promise((r) => setTimeout(r, EXIT_SETTLE_MS))]);
-    const ended = ctx.server.exited();
+    await Promise.race([ctx2.server.process.done, new Promise((r) => setTimeout(r, EXIT_SETTLE_MS))]);
+    const ended = ctx2.server.exited();
     const reason = ended ? `${describeOutcome("llama-server", ended)} during ${scenario}: ${err.message}` : err.message;
-    throw new RunFailure(reason, await readLogTail(ctx.server.logPath));
+    throw new RunFailure(reason, await readLogTail(ctx2.server.logPath));
   }
 }
-async function measureFirstToken(ctx, run2) {
-  const prompt = promptTokens(ctx.workload.firstTokenPromptTokens, ctx.vocabSize, promptSeed(SEED_SALT.first_token, run2.index));
+async function measureFirstToken(ctx2, run2) {
+  const prompt = promptTokens(ctx2.workload.firstTokenPromptTokens, ctx2.vocabSize, promptSeed(SEED_SALT.first_token, run2.index));
   const r = await guarded(
-    ctx,
+    ctx2,
     "first_token",
-    () => streamCompletion(ctx.server.baseUrl, firstTokenRequest(prompt), ctx.timeoutSec * 1e3)
+    () => streamCompletion(ctx2.server.baseUrl, firstTokenRequest(prompt), ctx2.timeoutSec * 1e3)
   );
   const heldMs = r.firstEventTokens > 1 ? r.firstEventTimings?.predictedMs ?? 0 : 0;
   const clientMs = r.firstEventMs - heldMs;
@@ -26185,16 +26168,16 @@ async function measureFirstToken(ctx, run2) {
   if (r.final.predictedN >= 2) breakdown.first_decode_ms = r.final.predictedMs / (r.final.predictedN - 1);
   return { value: clientMs, breakdown };
 }
-async function measureWarmReuse(ctx, run2) {
-  const w = ctx.workload;
-  const prefix = promptTokens(w.warmPrefixTokens, ctx.vocabSize, promptSeed(SEED_SALT.kv_warm_reuse, run2.index, 0));
-  const suffix = promptTokens(w.warmSuffixTokens, ctx.vocabSize, promptSeed(SEED_SALT.kv_warm_reuse, run2.index, 1));
-  const timeoutMs = ctx.timeoutSec * 1e3;
-  await guarded(ctx, "kv_warm_reuse", () => postCompletion(ctx.server.baseUrl, primeRequest(prefix), timeoutMs));
+async function measureWarmReuse(ctx2, run2) {
+  const w = ctx2.workload;
+  const prefix = promptTokens(w.warmPrefixTokens, ctx2.vocabSize, promptSeed(SEED_SALT.kv_warm_reuse, run2.index, 0));
+  const suffix = promptTokens(w.warmSuffixTokens, ctx2.vocabSize, promptSeed(SEED_SALT.kv_warm_reuse, run2.index, 1));
+  const timeoutMs = ctx2.timeoutSec * 1e3;
+  await guarded(ctx2, "kv_warm_reuse", () => postCompletion(ctx2.server.baseUrl, primeRequest(prefix), timeoutMs));
   const res = await guarded(
-    ctx,
+    ctx2,
     "kv_warm_reuse",
-    () => postCompletion(ctx.server.baseUrl, reuseRequest(prefix, suffix, w.warmDecodeTokens), timeoutMs)
+    () => postCompletion(ctx2.server.baseUrl, reuseRequest(prefix, suffix, w.warmDecodeTokens), timeoutMs)
   );
   const t = res.timings;
   if (!t) throw new RunFailure("kv_warm_reuse: the reused request returned no timings", []);
@@ -26202,7 +26185,7 @@ async function measureWarmReuse(ctx, run2) {
   if (t.cacheN < minCached) {
     throw new RunFailure(
       `prefix not reused: cache_n=${t.cacheN} (expected \u2265 ${minCached} of the ${w.warmPrefixTokens}-token prefix)`,
-      await readLogTail(ctx.server.logPath)
+      await readLogTail(ctx2.server.logPath)
     );
   }
   if (!(t.predictedPerSecond > 0)) {
@@ -26290,9 +26273,9 @@ async function runServerScenarios(modelPath, scenarios, w, opts) {
           continue;
         }
       }
-      const ctx = { server, workload: w, vocabSize: opts.vocabSize, timeoutSec: opts.runTimeoutSec };
+      const ctx2 = { server, workload: w, vocabSize: opts.vocabSize, timeoutSec: opts.runTimeoutSec };
       const measure = scenario === "first_token" ? measureFirstToken : measureWarmReuse;
-      out2.push(await repeatScenario(scenario, (run2) => measure(ctx, run2), logs, opts));
+      out2.push(await repeatScenario(scenario, (run2) => measure(ctx2, run2), logs, opts));
     }
   } finally {
     if (server) await server.stop();
@@ -26342,7 +26325,7 @@ import { readFile as readFile10 } from "node:fs/promises";
 import { dirname as dirname8, join as join24, resolve as resolve4 } from "node:path";
 import { platform as platform4, release as release2 } from "node:os";
 
-// src/compare/format.ts
+// src/util/format.ts
 function formatNumber(n2) {
   if (!Number.isFinite(n2)) return String(n2);
   const a2 = Math.abs(n2);
@@ -26516,8 +26499,8 @@ function verdictFor(row, settings) {
   return { verdict };
 }
 function compareScenario(prediction, observation, settings, context) {
-  const ctx = typeof context === "string" ? { reason: context } : context ?? {};
-  const scenario = prediction?.scenario ?? observation?.scenario ?? ctx.scenario;
+  const ctx2 = typeof context === "string" ? { reason: context } : context ?? {};
+  const scenario = prediction?.scenario ?? observation?.scenario ?? ctx2.scenario;
   if (scenario === void 0) throw new Error("compareScenario: no prediction, no observation and no context.scenario");
   if (prediction && observation && prediction.scenario !== observation.scenario) {
     throw new Error(`compareScenario: prediction is for ${prediction.scenario}, observation for ${observation.scenario}`);
@@ -26541,9 +26524,9 @@ function compareScenario(prediction, observation, settings, context) {
     verdict: "skipped",
     detail: detailOf(prediction, observation)
   };
-  if (ctx.doesNotFit) {
+  if (ctx2.doesNotFit) {
     const ranAnyway = observedValue !== null ? ` (yet it ran: observed ${formatNumber(observedValue)} ${unit})` : "";
-    const reason2 = `${ctx.fitReason ?? DOES_NOT_FIT_REASON}${ranAnyway}`;
+    const reason2 = `${ctx2.fitReason ?? DOES_NOT_FIT_REASON}${ranAnyway}`;
     return { ...base, verdict: "does-not-fit", detail: { ...base.detail, reason: reason2 } };
   }
   if (observation?.error) {
@@ -26554,13 +26537,13 @@ function compareScenario(prediction, observation, settings, context) {
     };
   }
   if (!prediction) {
-    return { ...base, verdict: "skipped", detail: { ...base.detail, reason: ctx.reason ?? "no prediction for this scenario" } };
+    return { ...base, verdict: "skipped", detail: { ...base.detail, reason: ctx2.reason ?? "no prediction for this scenario" } };
   }
   if (!predictedOk) {
     return { ...base, verdict: "skipped", detail: { ...base.detail, reason: `prediction is not a positive number (${prediction.predicted})` } };
   }
   if (!observation) {
-    return { ...base, verdict: "skipped", detail: { ...base.detail, reason: ctx.reason ?? "not run" } };
+    return { ...base, verdict: "skipped", detail: { ...base.detail, reason: ctx2.reason ?? "not run" } };
   }
   if (observedValue === null) {
     return {
@@ -26594,7 +26577,7 @@ function pct(fraction) {
   return `${formatLimit(fraction * 100)} %`;
 }
 
-// src/report/baseline.ts
+// src/compare/baseline.ts
 var MIN_SAMPLES_FOR_NOISE = 2;
 var NOISE_EPSILON_PCT = 1e-9;
 function baselineComparison(report, baseline) {
@@ -30340,7 +30323,7 @@ var URL_DOWNLOADS_DIR = "url-downloads";
 var URL_KEY_HEX_CHARS = 16;
 async function resolveModels(refs, opts) {
   const token = hfToken(opts.token, {});
-  const ctx = {
+  const ctx2 = {
     cacheDir: opts.cacheDir ?? hubCacheDir(),
     endpoint: (opts.endpoint ?? hubEndpoint()).replace(/\/+$/, ""),
     opts: { ...opts, token }
@@ -30350,10 +30333,10 @@ async function resolveModels(refs, opts) {
     if (ref.kind === "local") out2.push({ ref: ref.ref, paths: await checkLocal(ref.path, ref.file, ref.line) });
     else if (ref.kind === "hf") {
       const target = { ...ref, revision: ref.revision ?? DEFAULT_REVISION2, want: ref.quant ? { quant: ref.quant } : {} };
-      out2.push({ ref: ref.ref, paths: await resolveHub(target, ctx) });
+      out2.push({ ref: ref.ref, paths: await resolveHub(target, ctx2) });
     } else {
-      const hub = parseResolveUrl(ref.url, ctx.endpoint);
-      const paths = hub ? await resolveHub({ ...hub, want: { path: hub.path }, ref: ref.ref, file: ref.file, line: ref.line }, ctx) : await downloadPlainUrl(ref.url, ref.ref, ctx);
+      const hub = parseResolveUrl(ref.url, ctx2.endpoint);
+      const paths = hub ? await resolveHub({ ...hub, want: { path: hub.path }, ref: ref.ref, file: ref.file, line: ref.line }, ctx2) : await downloadPlainUrl(ref.url, ref.ref, ctx2);
       out2.push({ ref: ref.ref, paths });
     }
   }
@@ -30366,16 +30349,16 @@ async function checkLocal(path10, file, line) {
   }
   return paths;
 }
-async function resolveHub(target, ctx) {
-  const { opts } = ctx;
-  const repoDir = repoCacheDir(ctx.cacheDir, target.repo);
+async function resolveHub(target, ctx2) {
+  const { opts } = ctx2;
+  const repoDir = repoCacheDir(ctx2.cacheDir, target.repo);
   if (isCommitHash(target.revision)) {
     const cached2 = await cachedPaths(target, repoDir, target.revision);
     if (cached2) return cached2;
   }
   let listing;
   try {
-    listing = await listTarget(target, { endpoint: ctx.endpoint, token: opts.token, fetch: opts.fetch });
+    listing = await listTarget(target, { endpoint: ctx2.endpoint, token: opts.token, fetch: opts.fetch });
   } catch (err) {
     const commit2 = isNetworkError(err) && !(err instanceof HttpStatusError) ? await readRef(repoDir, target.revision) : null;
     const cached2 = commit2 ? await cachedPaths(target, repoDir, commit2) : null;
@@ -30385,12 +30368,12 @@ async function resolveHub(target, ctx) {
   }
   const shards = chooseFiles(target, listing);
   const paths = [];
-  for (const file of shards) paths.push(await fetchShard(target, listing, file, repoDir, ctx));
+  for (const file of shards) paths.push(await fetchShard(target, listing, file, repoDir, ctx2));
   await writeRef(repoDir, target.revision, listing.commit);
   return paths;
 }
-async function fetchShard(target, listing, file, repoDir, ctx) {
-  const { opts } = ctx;
+async function fetchShard(target, listing, file, repoDir, ctx2) {
+  const { opts } = ctx2;
   const pointer = snapshotPath(repoDir, listing.commit, file.path);
   const label = `${target.repo}/${file.path}`;
   if (await fileSize(pointer) === file.size) {
@@ -30399,9 +30382,9 @@ async function fetchShard(target, listing, file, repoDir, ctx) {
   }
   try {
     const result = await downloadVerified({
-      url: resolveUrl(ctx.endpoint, target.repo, listing.commit, file.path),
+      url: resolveUrl(ctx2.endpoint, target.repo, listing.commit, file.path),
       dest: blobPath(repoDir, file.blobId),
-      lockPath: blobLockPath(ctx.cacheDir, target.repo, file.blobId),
+      lockPath: blobLockPath(ctx2.cacheDir, target.repo, file.blobId),
       label,
       expectedSize: file.size,
       expectedSha256: file.sha256,
@@ -30432,9 +30415,9 @@ async function cachedPaths(target, repoDir, commit2) {
     return null;
   }
 }
-async function downloadPlainUrl(url, ref, ctx) {
+async function downloadPlainUrl(url, ref, ctx2) {
   const key = createHash5("sha256").update(url).digest("hex").slice(0, URL_KEY_HEX_CHARS);
-  const dir = join14(ctx.cacheDir, URL_DOWNLOADS_DIR, key);
+  const dir = join14(ctx2.cacheDir, URL_DOWNLOADS_DIR, key);
   const u2 = new URL(url);
   const paths = [];
   for (const partPath of expectedShardPaths(u2.pathname)) {
@@ -30447,10 +30430,10 @@ async function downloadPlainUrl(url, ref, ctx) {
       label: `${ref} (${name})`,
       expectedSize: null,
       expectedSha256: null,
-      fetch: ctx.opts.fetch,
-      log: ctx.opts.log,
-      retry: ctx.opts.retry,
-      now: ctx.opts.now
+      fetch: ctx2.opts.fetch,
+      log: ctx2.opts.log,
+      retry: ctx2.opts.retry,
+      now: ctx2.opts.now
     });
     paths.push(result.path);
   }
@@ -31499,15 +31482,15 @@ var MEMORY_WARNING_SHARE = 0.9;
 var RUNTIME_BASE_BYTES = 48 * 1024 * 1024;
 var RUNTIME_BYTES_PER_VOCAB_ENTRY = 64;
 function computeBufferBytes(g, s) {
-  const ctx = kvCells(s.contextTokens);
-  const tokens = Math.min(s.ubatch, ctx);
+  const ctx2 = kvCells(s.contextTokens);
+  const tokens = Math.min(s.ubatch, ctx2);
   const q = g.heads * g.keyLength;
   const kv = g.kvHeads * (g.keyLength + g.valueLength) / 2;
   const ffn = 3 * g.ffnActiveWidth + 4 * g.embedding;
-  const attention = s.flashAttention ? 3 * g.embedding + 2 * q + 2 * kv : ctx * g.heads + ctx + 3 * g.embedding + 2 * q + 2 * kv;
-  const mask = s.flashAttention ? ctx / 2 : 2 * ctx;
+  const attention = s.flashAttention ? 3 * g.embedding + 2 * q + 2 * kv : ctx2 * g.heads + ctx2 + 3 * g.embedding + 2 * q + 2 * kv;
+  const mask = s.flashAttention ? ctx2 / 2 : 2 * ctx2;
   const perToken = Math.max(attention, ffn + mask);
-  const logits = g.vocab * s.outputRows + ctx * tokens;
+  const logits = g.vocab * s.outputRows + ctx2 * tokens;
   return Math.max(perToken * tokens, logits + g.embedding * tokens) * F32_BYTES;
 }
 function runtimeOverheadBytes(g) {
@@ -32459,9 +32442,9 @@ function fitPrefillAttention(pairs, ga, gb) {
   ]);
   return law ? { nsPerHeadTokenPosition: law[0], nsPerQueryElementTokenPosition: law[1] } : null;
 }
-function fitDecode(obs, geo, measured, ctx) {
-  const shape = { startPos: 0, tokens: obs.decodeTokens, cells: kvCells(obs.decodeTokens), kvKey: ctx.kvKey, kvType: ctx.kvType };
-  const r0 = ratesFromFacts(measured, ctx.cacheBytes);
+function fitDecode(obs, geo, measured, ctx2) {
+  const shape = { startPos: 0, tokens: obs.decodeTokens, cells: kvCells(obs.decodeTokens), kvKey: ctx2.kvKey, kvType: ctx2.kvType };
+  const r0 = ratesFromFacts(measured, ctx2.cacheBytes);
   const attention = (g) => decodeEstimate(g, r0, shape).attentionMs;
   if (obs.overhead.shortMs.length > 0 && obs.overhead.longMs.length > 0) {
     const cachedF16 = obs.cached.F16 ?? [];
@@ -32481,7 +32464,7 @@ function fitDecode(obs, geo, measured, ctx) {
     measured.fixedDecodeMs = fact2(base, 0, "ms");
     measured.perLayerDecodeMs = fact2(base, 1, "ms/layer");
   }
-  const r = ratesFromFacts(measured, ctx.cacheBytes);
+  const r = ratesFromFacts(measured, ctx2.cacheBytes);
   const rest = (g) => {
     const e = decodeEstimate(g, r, shape);
     return e.overheadMs + e.attentionMs;
@@ -32560,9 +32543,9 @@ function lawAt([x, a2], [y, b], unit) {
   return factWithValue((x * a2.value + y * b.value) / NS_PER_MS2, samples, unit);
 }
 var MAX_ROW_SHARE = 0.5;
-function fitProbeFacts(obs, profiles, ctx) {
+function fitProbeFacts(obs, profiles, ctx2) {
   const geo = geometryOf(profiles);
-  const key = kvKey(ctx.kvType, ctx.flashAttention);
+  const key = kvKey(ctx2.kvType, ctx2.flashAttention);
   const seedType = ["F16", ...Object.keys(obs.bandwidth).sort()].find((t) => (obs.bandwidth[t]?.length ?? 0) > 0);
   if (!seedType) throw new Error("probe fit: no decode bandwidth was measured (every bw-<type> probe model failed)");
   const measured = emptyMeasured(makeFact([geo(`bw-${seedType}`).activeBytes / at(obs.bandwidth[seedType], AGGREGATE) * MS_PER_S2], "B/s"));
@@ -32592,10 +32575,10 @@ function fitProbeFacts(obs, profiles, ctx) {
       );
     }
   }
-  fitDecode(obs, geo, measured, { kvKey: key, kvType: ctx.kvType, cacheBytes: ctx.cacheBytes });
-  const decodeShape = { startPos: 0, tokens: obs.decodeTokens, cells: kvCells(obs.decodeTokens), kvKey: key, kvType: ctx.kvType };
+  fitDecode(obs, geo, measured, { kvKey: key, kvType: ctx2.kvType, cacheBytes: ctx2.cacheBytes });
+  const decodeShape = { startPos: 0, tokens: obs.decodeTokens, cells: kvCells(obs.decodeTokens), kvKey: key, kvType: ctx2.kvType };
   const prefillShape = { startPos: 0, tokens: obs.prefillTokens, ubatch: obs.prefillTokens, cells: kvCells(obs.prefillTokens), outputs: 1 };
-  const rDecode = ratesFromFacts(measured, ctx.cacheBytes);
+  const rDecode = ratesFromFacts(measured, ctx2.cacheBytes);
   const rowCosts = {};
   for (const [type, series] of Object.entries(obs.prefill)) {
     const models = [{ g: geo(`pf-${type}`), series }];
@@ -32626,7 +32609,7 @@ function fitProbeFacts(obs, profiles, ctx) {
   if (!bestPrefill) throw new Error("probe fit: no prefill rate could be solved (every pf-<type> probe model failed or gave no usable time)");
   measured.prefillFlopsPerSec = bestPrefill;
   if (obs.moe) {
-    const r = ratesFromFacts(measured, ctx.cacheBytes);
+    const r = ratesFromFacts(measured, ctx2.cacheBytes);
     if (profiles["moe-F16"] && obs.moe.decodeMs.length > 0) {
       const g = geo("moe-F16");
       const dense = decodeEstimate(g, r, decodeShape).totalMs;
@@ -32672,6 +32655,64 @@ function fitProbeFacts(obs, profiles, ctx) {
     if (unattributed.length > 0) measured.serverFirstTokenOverheadMs = makeFact(unattributed, "ms");
   }
   return measured;
+}
+
+// src/report/provenance.ts
+function failureLine(f) {
+  return `${f.part} (${f.stage}: ${f.reason.split("\n")[0]}) \u2192 ${f.standIn}`;
+}
+var MAX_NAMED_STAND_INS = 8;
+function standInLines(report) {
+  const failures = report.hardware.probeFailures ?? [];
+  const lines = failures.slice(0, MAX_NAMED_STAND_INS).map(failureLine);
+  if (failures.length > MAX_NAMED_STAND_INS) lines.push(`and ${failures.length - MAX_NAMED_STAND_INS} more in hardware.json (probeFailures)`);
+  return lines;
+}
+function cacheLine(report) {
+  const s = report.hardware.system;
+  if (s.cacheBytes === void 0) return null;
+  const mib = (b) => `${formatNumber(b / 1024 ** 2)} MiB`;
+  const knee = report.hardware.ceilings.cacheKneeBytes;
+  const detail = [
+    s.cacheSource ? `${s.cacheSource}` : null,
+    knee ? `read-sweep knee ${mib(knee)}` : null,
+    s.cacheReportedBytes ? `reported ${mib(s.cacheReportedBytes)}` : null
+  ].filter((x) => x !== null);
+  return `${mib(s.cacheBytes)} usable${detail.length > 0 ? ` (${detail.join(", ")})` : ""}`;
+}
+function provenanceLines(report) {
+  const p = report.provenance;
+  const w = report.workload;
+  const lines = [
+    ["generated", report.generated_at],
+    ["tool", `${report.tool.name} ${report.tool.version}`],
+    ["estimator", report.estimator.command ? `${report.estimator.name} (${report.estimator.command})` : report.estimator.name],
+    ["llama.cpp", `commit ${p.llama_cpp_commit}${p.llama_cpp_build !== null ? `, build ${p.llama_cpp_build}` : ""}`],
+    ["node-llama-cpp", p.node_llama_cpp_version ?? "unknown"],
+    ["backend", p.backend],
+    ["device", p.driver ? `${p.device} (driver ${p.driver})` : p.device],
+    ["threads", String(p.threads)],
+    ["runner", p.runner_name ? `${p.runner_name} (${p.runner_os})` : p.runner_os],
+    ["hardware profile", report.hardware.fingerprint],
+    ...cacheLine(report) ? [["cache", cacheLine(report)]] : [],
+    ...standInLines(report).map((l) => ["probe stand-in", l]),
+    ["wall time", `${formatNumber(p.wall_time_s)} s`],
+    [
+      "workload",
+      `ctx ${w.contextTokens}, kv ${w.kvType}, decode ${w.decodeTokens} tok at depth ${w.decodeDepth}, prefill ${w.prefillTokens}, first token prompt ${w.firstTokenPromptTokens}, warm ${w.warmPrefixTokens}+${w.warmSuffixTokens}, ubatch ${w.ubatch}, batch ${w.batch}, gpu layers ${w.gpuLayers}, flash attention ${w.flashAttention ? "on" : "off"}`
+    ]
+  ];
+  if (p.shard) lines.push(["shard", p.shard]);
+  if (report.thresholds) {
+    lines.push(["thresholds", `tolerance ${report.thresholds.tolerance_pct} %, max spread ${report.thresholds.max_spread_pct} %, min models ${report.thresholds.min_models}, max runtime errors ${report.thresholds.max_runtime_errors}${report.thresholds.max_regression_pct !== void 0 ? `, max regression ${report.thresholds.max_regression_pct} %` : ""}`]);
+  }
+  for (const s of report.shards ?? []) {
+    lines.push([
+      `shard ${s.shard ?? "\u2014"}`,
+      `${s.runner_name ?? "runner"} (${s.runner_os}, ${s.device}, ${s.backend}, llama.cpp ${s.llama_cpp_commit}): ${s.models.length} models, ${s.passed ? "passed" : `failed (${s.failures})`}, ${formatNumber(s.wall_time_s)} s`
+    ]);
+  }
+  return lines;
 }
 
 // src/hardware/probe-failures.ts
@@ -32741,9 +32782,6 @@ function describeFailures(failures, omitted, measured) {
     for (const family of o2.families) out2.push({ part: `${family}-${o2.type}`, stage: "budget", reason: o2.reason, ...failureCost(`${family}-${o2.type}`, measured) });
   }
   return out2;
-}
-function failureLine(f) {
-  return `${f.part} (${f.stage}: ${f.reason.split("\n")[0]}) \u2192 ${f.standIn}`;
 }
 
 // src/hardware/probe-models.ts
@@ -32993,21 +33031,21 @@ async function observeServer(opts) {
     readyTimeoutSec: SERVER_READY_TIMEOUT_SEC
   });
   try {
-    const ctx = { server, workload: w, vocabSize: opts.vocab, timeoutSec: REQUEST_TIMEOUT_SEC };
+    const ctx2 = { server, workload: w, vocabSize: opts.vocab, timeoutSec: REQUEST_TIMEOUT_SEC };
     const base = 1e6;
     for (let i2 = 0; i2 < SERVER_WARMUP_REQUESTS; i2++) {
-      await measureFirstToken(ctx, { index: base + i2 });
-      await measureWarmReuse(ctx, { index: base + i2 });
+      await measureFirstToken(ctx2, { index: base + i2 });
+      await measureWarmReuse(ctx2, { index: base + i2 });
     }
     for (let round2 = 0; round2 < opts.rounds; round2++) {
       const idx = base + SERVER_WARMUP_REQUESTS + round2;
-      const ft = await measureFirstToken(ctx, { index: idx });
+      const ft = await measureFirstToken(ctx2, { index: idx });
       const prompt = ft.breakdown?.prefill_ms;
       if (typeof prompt === "number") {
         obs.serverPromptMs.push(prompt);
         obs.unattributedMs.push(ft.value - prompt);
       }
-      const reuse = await measureWarmReuse(ctx, { index: idx });
+      const reuse = await measureWarmReuse(ctx2, { index: idx });
       obs.serverDecodeMs.push(1e3 / reuse.value);
     }
   } finally {
@@ -35008,21 +35046,6 @@ function serializeReport(report, source = "report") {
   return stableStringify(report);
 }
 
-// src/report/io.ts
-import { readFile as readFile9 } from "node:fs/promises";
-async function readReport(path10) {
-  let text;
-  try {
-    text = await readFile9(path10, "utf8");
-  } catch (err) {
-    throw new InputError(path10, null, `cannot read the report: ${errorMessage(err)}`);
-  }
-  return parseReport(text, path10);
-}
-async function writeReport(path10, report) {
-  await writeFileAtomic(path10, serializeReport(report, path10));
-}
-
 // src/report/escape.ts
 function escapeHtml(text) {
   return text.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;").replace(/"/g, "&quot;").replace(/'/g, "&#39;");
@@ -35192,61 +35215,6 @@ function notComparedLines(report, maxNamed) {
     const more = names.length > maxNamed ? `; +${names.length - maxNamed} more` : "";
     return `${SKIP_REASON_TEXT[reason]}: ${names.slice(0, maxNamed).join("; ")}${more}`;
   });
-}
-
-// src/report/provenance.ts
-var MAX_NAMED_STAND_INS = 8;
-function standInLines(report) {
-  const failures = report.hardware.probeFailures ?? [];
-  const lines = failures.slice(0, MAX_NAMED_STAND_INS).map(failureLine);
-  if (failures.length > MAX_NAMED_STAND_INS) lines.push(`and ${failures.length - MAX_NAMED_STAND_INS} more in hardware.json (probeFailures)`);
-  return lines;
-}
-function cacheLine(report) {
-  const s = report.hardware.system;
-  if (s.cacheBytes === void 0) return null;
-  const mib = (b) => `${formatNumber(b / 1024 ** 2)} MiB`;
-  const knee = report.hardware.ceilings.cacheKneeBytes;
-  const detail = [
-    s.cacheSource ? `${s.cacheSource}` : null,
-    knee ? `read-sweep knee ${mib(knee)}` : null,
-    s.cacheReportedBytes ? `reported ${mib(s.cacheReportedBytes)}` : null
-  ].filter((x) => x !== null);
-  return `${mib(s.cacheBytes)} usable${detail.length > 0 ? ` (${detail.join(", ")})` : ""}`;
-}
-function provenanceLines(report) {
-  const p = report.provenance;
-  const w = report.workload;
-  const lines = [
-    ["generated", report.generated_at],
-    ["tool", `${report.tool.name} ${report.tool.version}`],
-    ["estimator", report.estimator.command ? `${report.estimator.name} (${report.estimator.command})` : report.estimator.name],
-    ["llama.cpp", `commit ${p.llama_cpp_commit}${p.llama_cpp_build !== null ? `, build ${p.llama_cpp_build}` : ""}`],
-    ["node-llama-cpp", p.node_llama_cpp_version ?? "unknown"],
-    ["backend", p.backend],
-    ["device", p.driver ? `${p.device} (driver ${p.driver})` : p.device],
-    ["threads", String(p.threads)],
-    ["runner", p.runner_name ? `${p.runner_name} (${p.runner_os})` : p.runner_os],
-    ["hardware profile", report.hardware.fingerprint],
-    ...cacheLine(report) ? [["cache", cacheLine(report)]] : [],
-    ...standInLines(report).map((l) => ["probe stand-in", l]),
-    ["wall time", `${formatNumber(p.wall_time_s)} s`],
-    [
-      "workload",
-      `ctx ${w.contextTokens}, kv ${w.kvType}, decode ${w.decodeTokens} tok at depth ${w.decodeDepth}, prefill ${w.prefillTokens}, first token prompt ${w.firstTokenPromptTokens}, warm ${w.warmPrefixTokens}+${w.warmSuffixTokens}, ubatch ${w.ubatch}, batch ${w.batch}, gpu layers ${w.gpuLayers}, flash attention ${w.flashAttention ? "on" : "off"}`
-    ]
-  ];
-  if (p.shard) lines.push(["shard", p.shard]);
-  if (report.thresholds) {
-    lines.push(["thresholds", `tolerance ${report.thresholds.tolerance_pct} %, max spread ${report.thresholds.max_spread_pct} %, min models ${report.thresholds.min_models}, max runtime errors ${report.thresholds.max_runtime_errors}${report.thresholds.max_regression_pct !== void 0 ? `, max regression ${report.thresholds.max_regression_pct} %` : ""}`]);
-  }
-  for (const s of report.shards ?? []) {
-    lines.push([
-      `shard ${s.shard ?? "\u2014"}`,
-      `${s.runner_name ?? "runner"} (${s.runner_os}, ${s.device}, ${s.backend}, llama.cpp ${s.llama_cpp_commit}): ${s.models.length} models, ${s.passed ? "passed" : `failed (${s.failures})`}, ${formatNumber(s.wall_time_s)} s`
-    ]);
-  }
-  return lines;
 }
 
 // src/report/markdown.ts
@@ -35744,7 +35712,7 @@ function provenanceBlock(report) {
 `;
 }
 
-// src/report/shard.ts
+// src/models/shard.ts
 var MAX_SHARDS = 256;
 function parseShard(spec4, source = "shard") {
   const m2 = /^\s*(\d+)\s*\/\s*(\d+)\s*$/.exec(spec4);
@@ -35762,96 +35730,19 @@ function selectShard(items, shard, source = "shard") {
   return items.filter((i2) => mine.has(i2.ref));
 }
 
-// src/report/aggregate.ts
-function aggregateReports(reports, opts = {}) {
-  const source = "reports";
-  if (reports.length === 0) throw new InputError(source, null, "no shard reports to aggregate");
-  const named = reports.map((report, i2) => ({ report, name: opts.sources?.[i2] ?? `report ${i2 + 1}`, i: i2 }));
-  const versions = new Set(named.map((r) => r.report.schema_version));
-  if (versions.size > 1) {
-    const list = named.map((r) => `${JSON.stringify(r.report.schema_version)} (${r.name})`);
-    throw new InputError(source, "schema_version", `shard reports disagree: ${list.join(", ")}; produce them with one model-fit-gate version`);
-  }
-  named.sort((a2, b) => shardIndex(a2.report) - shardIndex(b.report) || compareText2(a2.name, b.name) || a2.i - b.i);
-  const owner = /* @__PURE__ */ new Map();
-  const devices = /* @__PURE__ */ new Map();
-  for (const { report, name } of named) {
-    for (const m2 of report.models) {
-      const first2 = owner.get(m2.ref);
-      if (first2 !== void 0 && first2.fingerprint === report.hardware.fingerprint) {
-        throw new InputError(source, "models", `model "${m2.ref}" is in more than one shard report of one machine (${first2.name}, ${name}); shards must be disjoint`);
-      }
-      if (first2 === void 0) owner.set(m2.ref, { name, fingerprint: report.hardware.fingerprint });
-      devices.set(m2.ref, (devices.get(m2.ref) ?? /* @__PURE__ */ new Set()).add(report.hardware.fingerprint));
-    }
-  }
-  const rowName = (ref, report) => (devices.get(ref)?.size ?? 1) > 1 ? `${ref} @ ${report.provenance.runner_name ?? report.provenance.device}` : ref;
-  const thresholds = opts.thresholds ?? agreedThresholds(named.map((n2) => n2.report)) ?? DEFAULT_THRESHOLDS;
-  const first = named[0].report;
-  const runnerNames = [...new Set(named.map((n2) => n2.report.provenance.runner_name).filter((n2) => n2 !== null))];
-  const merged = {
-    ...first,
-    generated_at: named.map((n2) => n2.report.generated_at).reduce((a2, b) => Date.parse(b) > Date.parse(a2) ? b : a2),
-    provenance: {
-      ...first.provenance,
-      shard: null,
-      runner_name: runnerNames.length > 0 ? runnerNames.join(", ") : null,
-      wall_time_s: Math.max(...named.map((n2) => n2.report.provenance.wall_time_s))
-    },
-    models: named.flatMap((n2) => n2.report.models.map((m2) => ({ ...m2, ref: rowName(m2.ref, n2.report) }))),
-    shards: named.map((n2) => shardOf(n2.report)),
-    ...mergedBaseline(named.map((n2) => n2.report), rowName)
-  };
-  return applyGate(merged, thresholds, { scenario: opts.scenario });
-}
-function mergedBaseline(reports, rowName) {
-  const compared = reports.filter((r) => r.baseline !== void 0);
-  const first = compared[0]?.baseline;
-  if (!first) return {};
-  return {
-    baseline: {
-      ...first,
-      rows: compared.flatMap((r) => r.baseline.rows.map((row) => ({ ...row, ref: rowName(row.ref, r) }))),
-      not_compared: compared.flatMap((r) => r.baseline.not_compared.map((row) => ({ ...row, ref: rowName(row.ref, r) })))
-    }
-  };
-}
-function shardOf(report) {
-  const p = report.provenance;
-  return {
-    shard: p.shard,
-    runner_name: p.runner_name,
-    runner_os: p.runner_os,
-    device: p.device,
-    backend: p.backend,
-    llama_cpp_commit: p.llama_cpp_commit,
-    hardware_fingerprint: report.hardware.fingerprint,
-    wall_time_s: p.wall_time_s,
-    models: report.models.map((m2) => m2.ref),
-    passed: report.gate.passed,
-    failures: report.gate.failures.length
-  };
-}
-function agreedThresholds(reports) {
-  const all = reports.map((r) => r.thresholds).filter((t) => t !== void 0);
-  if (all.length === 0) return null;
-  const distinct = new Set(all.map((t) => stableStringify(t)));
-  if (distinct.size > 1) {
-    throw new InputError("reports", "thresholds", "shard reports were gated with different thresholds; pass the thresholds to gate them with");
-  }
-  return all[0];
-}
-function shardIndex(report) {
-  const spec4 = report.provenance.shard;
-  if (!spec4) return Number.MAX_SAFE_INTEGER;
+// src/pipeline/report-files.ts
+import { readFile as readFile9 } from "node:fs/promises";
+async function readReport(path10) {
+  let text;
   try {
-    return parseShard(spec4).index;
-  } catch {
-    return Number.MAX_SAFE_INTEGER;
+    text = await readFile9(path10, "utf8");
+  } catch (err) {
+    throw new InputError(path10, null, `cannot read the report: ${errorMessage(err)}`);
   }
+  return parseReport(text, path10);
 }
-function compareText2(a2, b) {
-  return a2 < b ? -1 : a2 > b ? 1 : 0;
+async function writeReport(path10, report) {
+  await writeFileAtomic(path10, serializeReport(report, path10));
 }
 
 // src/fit/predict.ts
@@ -36002,51 +35893,6 @@ function scoreWorkloads(profile, prediction) {
   });
 }
 
-// src/fit/render.ts
-var MIB2 = 1024 * 1024;
-var GIB = 1024 * MIB2;
-function bytes2(n2) {
-  return n2 >= GIB ? `${(n2 / GIB).toFixed(2)} GiB` : `${(n2 / MIB2).toFixed(1)} MiB`;
-}
-function num2(x) {
-  return x >= 100 ? x.toFixed(0) : x >= 10 ? x.toFixed(1) : x.toFixed(2);
-}
-function profileLine2(p) {
-  const moe = p.expertCount > 0 ? `, MoE ${p.expertUsedCount}/${p.expertCount} experts` : "";
-  const params = p.paramCount >= 1e9 ? `${(p.paramCount / 1e9).toFixed(2)} B` : `${(p.paramCount / 1e6).toFixed(1)} M`;
-  return `${p.architecture} ${p.fileType ?? "?"} \xB7 ${params} params \xB7 ${bytes2(p.tensorBytes)} \xB7 ${p.layers} layers \xD7 ${p.embeddingLength} \xB7 heads ${p.heads}/${p.kvHeads} \xB7 vocab ${p.vocabSize} \xB7 ctx ${p.contextLength}${moe} \xB7 ${p.modelClass}`;
-}
-function pad(cells, widths) {
-  return cells.map((c3, i2) => i2 === 0 ? c3.padEnd(widths[i2] ?? 0) : c3.padStart(widths[i2] ?? 0)).join("  ");
-}
-function renderFitTable(rows) {
-  const out2 = [];
-  for (const row of rows) {
-    out2.push(row.ref);
-    out2.push(`  ${profileLine2(row.profile)}`);
-    const pred = row.prediction;
-    if (!pred) {
-      out2.push("");
-      continue;
-    }
-    const f = pred.fit;
-    out2.push(`  memory: ${f.status} \u2014 ${f.reason}`);
-    if (f.gpuLayersThatFit !== null && f.status === "does-not-fit") out2.push(`  partial offload: ${f.gpuLayersThatFit} of ${row.profile.layers} layers fit on the GPU`);
-    if (pred.scenarios.length > 0) {
-      const widths = [15, 12, 24];
-      out2.push(`  ${pad(["scenario", "predicted", "range"], widths)}`);
-      for (const s of pred.scenarios) {
-        out2.push(`  ${pad([s.scenario, `${num2(s.predicted)} ${s.unit}`, `${num2(s.predictedRange[0])} \u2013 ${num2(s.predictedRange[1])}`], widths)}`);
-      }
-    }
-    for (const [scenario, why] of Object.entries(pred.notPredicted)) out2.push(`  ${scenario}: not predicted (${why})`);
-    const scores = scoreWorkloads(row.profile, pred).filter((s) => !s.note.startsWith("needs a "));
-    if (scores.length > 0) out2.push(`  workloads: ${scores.map((s) => `${s.workload} ${s.score}${s.note ? ` (${s.note})` : ""}`).join(", ")}`);
-    out2.push("");
-  }
-  return out2.join("\n");
-}
-
 // src/pipeline/builtin-estimator.ts
 function builtinEstimator() {
   return {
@@ -36168,6 +36014,25 @@ function emptyRow(id, prediction, reason) {
     abs_error_pct: null,
     verdict: doesNotFit ? "does-not-fit" : "skipped",
     detail: { reason: doesNotFit && fit ? fit.reason : reason ?? "not predicted and not run" }
+  };
+}
+
+// src/compare/memory-check.ts
+function memoryEstimateErrors(fit, logged) {
+  const pct2 = (est, obs) => obs && obs > 0 ? 100 * (est - obs) / obs : null;
+  return {
+    weightsPct: pct2(fit.weightsBytes, logged.modelBytes),
+    kvPct: pct2(fit.kvCacheBytes, logged.kvBytes),
+    computePct: pct2(fit.computeBytes, logged.computeBytes)
+  };
+}
+function llamaMemoryCheck(fit, logged) {
+  const e = memoryEstimateErrors(fit, logged);
+  const round1 = (x) => x === null ? null : Math.round(x * 10) / 10;
+  return {
+    logged: { model_bytes: logged.modelBytes, kv_bytes: logged.kvBytes, compute_bytes: logged.computeBytes },
+    estimated: { model_bytes: fit.weightsBytes, kv_bytes: fit.kvCacheBytes, compute_bytes: fit.computeBytes },
+    error_pct: { model: round1(e.weightsPct), kv: round1(e.kvPct), compute: round1(e.computePct) }
   };
 }
 
@@ -36378,6 +36243,100 @@ async function loadModelProfile(arg, opts) {
 
 // src/pipeline/check.ts
 import { readFile as readFile11 } from "node:fs/promises";
+
+// src/gate/aggregate.ts
+function aggregateReports(reports, opts = {}) {
+  const source = "reports";
+  if (reports.length === 0) throw new InputError(source, null, "no shard reports to aggregate");
+  const named = reports.map((report, i2) => ({ report, name: opts.sources?.[i2] ?? `report ${i2 + 1}`, i: i2 }));
+  const versions = new Set(named.map((r) => r.report.schema_version));
+  if (versions.size > 1) {
+    const list = named.map((r) => `${JSON.stringify(r.report.schema_version)} (${r.name})`);
+    throw new InputError(source, "schema_version", `shard reports disagree: ${list.join(", ")}; produce them with one model-fit-gate version`);
+  }
+  named.sort((a2, b) => shardIndex(a2.report) - shardIndex(b.report) || compareText2(a2.name, b.name) || a2.i - b.i);
+  const owner = /* @__PURE__ */ new Map();
+  const devices = /* @__PURE__ */ new Map();
+  for (const { report, name } of named) {
+    for (const m2 of report.models) {
+      const first2 = owner.get(m2.ref);
+      if (first2 !== void 0 && first2.fingerprint === report.hardware.fingerprint) {
+        throw new InputError(source, "models", `model "${m2.ref}" is in more than one shard report of one machine (${first2.name}, ${name}); shards must be disjoint`);
+      }
+      if (first2 === void 0) owner.set(m2.ref, { name, fingerprint: report.hardware.fingerprint });
+      devices.set(m2.ref, (devices.get(m2.ref) ?? /* @__PURE__ */ new Set()).add(report.hardware.fingerprint));
+    }
+  }
+  const rowName = (ref, report) => (devices.get(ref)?.size ?? 1) > 1 ? `${ref} @ ${report.provenance.runner_name ?? report.provenance.device}` : ref;
+  const thresholds = opts.thresholds ?? agreedThresholds(named.map((n2) => n2.report)) ?? DEFAULT_THRESHOLDS;
+  const first = named[0].report;
+  const runnerNames = [...new Set(named.map((n2) => n2.report.provenance.runner_name).filter((n2) => n2 !== null))];
+  const merged = {
+    ...first,
+    generated_at: named.map((n2) => n2.report.generated_at).reduce((a2, b) => Date.parse(b) > Date.parse(a2) ? b : a2),
+    provenance: {
+      ...first.provenance,
+      shard: null,
+      runner_name: runnerNames.length > 0 ? runnerNames.join(", ") : null,
+      wall_time_s: Math.max(...named.map((n2) => n2.report.provenance.wall_time_s))
+    },
+    models: named.flatMap((n2) => n2.report.models.map((m2) => ({ ...m2, ref: rowName(m2.ref, n2.report) }))),
+    shards: named.map((n2) => shardOf(n2.report)),
+    ...mergedBaseline(named.map((n2) => n2.report), rowName)
+  };
+  return applyGate(merged, thresholds, { scenario: opts.scenario });
+}
+function mergedBaseline(reports, rowName) {
+  const compared = reports.filter((r) => r.baseline !== void 0);
+  const first = compared[0]?.baseline;
+  if (!first) return {};
+  return {
+    baseline: {
+      ...first,
+      rows: compared.flatMap((r) => r.baseline.rows.map((row) => ({ ...row, ref: rowName(row.ref, r) }))),
+      not_compared: compared.flatMap((r) => r.baseline.not_compared.map((row) => ({ ...row, ref: rowName(row.ref, r) })))
+    }
+  };
+}
+function shardOf(report) {
+  const p = report.provenance;
+  return {
+    shard: p.shard,
+    runner_name: p.runner_name,
+    runner_os: p.runner_os,
+    device: p.device,
+    backend: p.backend,
+    llama_cpp_commit: p.llama_cpp_commit,
+    hardware_fingerprint: report.hardware.fingerprint,
+    wall_time_s: p.wall_time_s,
+    models: report.models.map((m2) => m2.ref),
+    passed: report.gate.passed,
+    failures: report.gate.failures.length
+  };
+}
+function agreedThresholds(reports) {
+  const all = reports.map((r) => r.thresholds).filter((t) => t !== void 0);
+  if (all.length === 0) return null;
+  const distinct = new Set(all.map((t) => stableStringify(t)));
+  if (distinct.size > 1) {
+    throw new InputError("reports", "thresholds", "shard reports were gated with different thresholds; pass the thresholds to gate them with");
+  }
+  return all[0];
+}
+function shardIndex(report) {
+  const spec4 = report.provenance.shard;
+  if (!spec4) return Number.MAX_SAFE_INTEGER;
+  try {
+    return parseShard(spec4).index;
+  } catch {
+    return Number.MAX_SAFE_INTEGER;
+  }
+}
+function compareText2(a2, b) {
+  return a2 < b ? -1 : a2 > b ? 1 : 0;
+}
+
+// src/pipeline/check.ts
 async function gateReports(paths, opts) {
   if (opts.scenario !== "all" && !SCENARIO_IDS.includes(opts.scenario)) {
     throw new InputError("--scenario", null, `expected all or one of ${SCENARIO_IDS.join(", ")}, got "${opts.scenario}"`);
@@ -36390,6 +36349,51 @@ async function gateReports(paths, opts) {
   const scenario = opts.scenario;
   const report = reports.length === 1 ? applyGate(reports[0], thresholds, { scenario }) : aggregateReports(reports, { thresholds, scenario, sources: paths });
   return { report, markdown: renderMarkdown(report, { maxBytes: SUMMARY_MAX_BYTES }) };
+}
+
+// src/cli/render-fit.ts
+var MIB2 = 1024 * 1024;
+var GIB = 1024 * MIB2;
+function bytes2(n2) {
+  return n2 >= GIB ? `${(n2 / GIB).toFixed(2)} GiB` : `${(n2 / MIB2).toFixed(1)} MiB`;
+}
+function num2(x) {
+  return x >= 100 ? x.toFixed(0) : x >= 10 ? x.toFixed(1) : x.toFixed(2);
+}
+function profileLine2(p) {
+  const moe = p.expertCount > 0 ? `, MoE ${p.expertUsedCount}/${p.expertCount} experts` : "";
+  const params = p.paramCount >= 1e9 ? `${(p.paramCount / 1e9).toFixed(2)} B` : `${(p.paramCount / 1e6).toFixed(1)} M`;
+  return `${p.architecture} ${p.fileType ?? "?"} \xB7 ${params} params \xB7 ${bytes2(p.tensorBytes)} \xB7 ${p.layers} layers \xD7 ${p.embeddingLength} \xB7 heads ${p.heads}/${p.kvHeads} \xB7 vocab ${p.vocabSize} \xB7 ctx ${p.contextLength}${moe} \xB7 ${p.modelClass}`;
+}
+function pad(cells, widths) {
+  return cells.map((c3, i2) => i2 === 0 ? c3.padEnd(widths[i2] ?? 0) : c3.padStart(widths[i2] ?? 0)).join("  ");
+}
+function renderFitTable(rows) {
+  const out2 = [];
+  for (const row of rows) {
+    out2.push(row.ref);
+    out2.push(`  ${profileLine2(row.profile)}`);
+    const pred = row.prediction;
+    if (!pred) {
+      out2.push("");
+      continue;
+    }
+    const f = pred.fit;
+    out2.push(`  memory: ${f.status} \u2014 ${f.reason}`);
+    if (f.gpuLayersThatFit !== null && f.status === "does-not-fit") out2.push(`  partial offload: ${f.gpuLayersThatFit} of ${row.profile.layers} layers fit on the GPU`);
+    if (pred.scenarios.length > 0) {
+      const widths = [15, 12, 24];
+      out2.push(`  ${pad(["scenario", "predicted", "range"], widths)}`);
+      for (const s of pred.scenarios) {
+        out2.push(`  ${pad([s.scenario, `${num2(s.predicted)} ${s.unit}`, `${num2(s.predictedRange[0])} \u2013 ${num2(s.predictedRange[1])}`], widths)}`);
+      }
+    }
+    for (const [scenario, why] of Object.entries(pred.notPredicted)) out2.push(`  ${scenario}: not predicted (${why})`);
+    const scores = scoreWorkloads(row.profile, pred).filter((s) => !s.note.startsWith("needs a "));
+    if (scores.length > 0) out2.push(`  workloads: ${scores.map((s) => `${s.workload} ${s.score}${s.note ? ` (${s.note})` : ""}`).join(", ")}`);
+    out2.push("");
+  }
+  return out2.join("\n");
 }
 
 // src/accuracy/benchmark.ts
@@ -36592,6 +36596,8 @@ async function runAccuracyBenchmark(opts) {
 var llamaBin = { type: "string", value: "DIR", help: "llama.cpp bin dir (else MODEL_FIT_GATE_LLAMA_BIN, PATH, setup-llama)" };
 var cacheDir = { type: "string", value: "DIR", help: "cache dir (else MODEL_FIT_GATE_CACHE, else the XDG cache)" };
 var hardware = { type: "string", value: "FILE", help: "hardware.json from `probe` (else the cached probe, measured if absent)" };
+var hfToken2 = { type: "string", value: "TOKEN", help: "Hugging Face token (else HF_TOKEN)" };
+var ctx = { type: "string", value: "N", help: "context size the model is loaded with" };
 var COMMANDS = {
   "setup-llama": {
     name: "setup-llama",
@@ -36623,7 +36629,7 @@ var COMMANDS = {
     name: "profile",
     usage: "model-fit-gate profile MODEL [--json]",
     summary: "GGUF header \u2192 ModelProfile. MODEL: a local path, owner/repo:QUANT (header read by HTTP ranges, no download), or an http(s) URL.",
-    flags: { json: { type: "boolean", help: "print the profile as JSON" }, "hf-token": { type: "string", value: "TOKEN", help: "Hugging Face token (else HF_TOKEN)" } },
+    flags: { json: { type: "boolean", help: "print the profile as JSON" }, "hf-token": hfToken2 },
     positionals: { min: 1, max: 1, name: "MODEL" }
   },
   probe: {
@@ -36644,12 +36650,12 @@ var COMMANDS = {
     summary: "Predictions (memory fit and the four scenarios) without running any model.",
     flags: {
       hardware,
-      ctx: { type: "string", value: "N", help: "context size the model is loaded with" },
+      ctx,
       "decode-depth": { type: "string", value: "N", help: "predict steady decode at this context depth (default 0)" },
       json: { type: "boolean", help: "print JSON" },
       "llama-bin": llamaBin,
       "cache-dir": cacheDir,
-      "hf-token": { type: "string", value: "TOKEN", help: "Hugging Face token (else HF_TOKEN)" }
+      "hf-token": hfToken2
     },
     positionals: { min: 1, max: Infinity, name: "MODEL" }
   },
@@ -36664,7 +36670,7 @@ var COMMANDS = {
       scenarios: { type: "string", value: "LIST", help: "comma-separated scenario ids (default: all)" },
       out: { type: "string", value: "FILE", help: "report path (default: ./model-fit-gate-report/report.json)" },
       thresholds: { type: "string", value: "FILE", help: "gate limits (default: the bundled thresholds.yml)" },
-      ctx: { type: "string", value: "N", help: "context size the model is loaded with" },
+      ctx,
       "decode-depth": { type: "string", value: "N", help: "judge steady decode at this context depth (llama-bench -d; default 0)" },
       "run-timeout": { type: "string", value: "SECONDS", help: "kill a llama.cpp run after this long (default 600)" },
       shard: { type: "string", value: "K/N", help: "run only shard K of N of the models" },
@@ -36673,7 +36679,7 @@ var COMMANDS = {
       refresh: { type: "boolean", help: "re-measure the hardware profile" },
       "llama-bin": llamaBin,
       "cache-dir": cacheDir,
-      "hf-token": { type: "string", value: "TOKEN", help: "Hugging Face token (else HF_TOKEN)" }
+      "hf-token": hfToken2
     },
     positionals: { min: 0, max: Infinity, name: "MODEL" }
   },
@@ -36794,9 +36800,9 @@ async function hardwareFor(args) {
   });
 }
 function workloadFromFlags(args) {
-  const ctx = intFlag(args.values.ctx, "ctx");
+  const ctx2 = intFlag(args.values.ctx, "ctx");
   const depth = intFlag(args.values["decode-depth"], "decode-depth", 0);
-  return { ...ctx !== void 0 ? { contextTokens: ctx } : {}, ...depth !== void 0 ? { decodeDepth: depth } : {} };
+  return { ...ctx2 !== void 0 ? { contextTokens: ctx2 } : {}, ...depth !== void 0 ? { decodeDepth: depth } : {} };
 }
 var handlers = {
   async "setup-llama"(args) {
