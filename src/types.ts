@@ -1,8 +1,9 @@
 // The data that flows along the pipeline:
 // manifest → model files → ModelProfile → Prediction → Observation → Verdict → GateResult → report.
 // Every stage folder imports its inputs and outputs from here, so the contracts live in one place.
-// Units are in the names (Bytes, Ms, TokPerSec, Pct); JSON keys in the report are snake_case (DESIGN.md),
-// the in-memory shapes below are the same objects.
+// Units are in the names (Bytes, Ms, TokPerSec, Pct). The report's own keys are snake_case; the stage contracts it
+// embeds (ModelProfile, MemoryFit, HardwareProfile, Workload) keep their camelCase keys. The in-memory shapes below
+// are the same objects.
 
 export const SCENARIO_IDS = ['steady_decode', 'prefill', 'first_token', 'kv_warm_reuse'] as const
 export type ScenarioId = (typeof SCENARIO_IDS)[number]

@@ -8,7 +8,7 @@ const actionYml = parse(readFileSync('action.yml', 'utf8')) as {
   outputs: Record<string, unknown>
   runs: { using: string; main: string }
 }
-const DESIGN_INPUTS = [
+const README_INPUTS = [
   'models', 'models-file', 'corpus', 'scenarios', 'thresholds', 'llama-cpp', 'hardware-profile', 'hf-token', 'cache-dir',
   'upload-artifacts', 'artifact-name', 'pr-comment', 'shard', 'mode', 'reports', 'estimator-command', 'baseline', 'fail-on-error'
 ]
@@ -21,9 +21,9 @@ describe('action.yml', () => {
   it('runs on node24 from the committed bundle', () => {
     expect(actionYml.runs).toEqual({ using: 'node24', main: 'dist/index.js' })
   })
-  it('declares every input the code reads and every input DESIGN.md names, and nothing else', () => {
+  it('declares every input the code reads and every input the README documents, and nothing else', () => {
     expect(Object.keys(actionYml.inputs).sort()).toEqual(Object.values(Inputs).sort())
-    for (const name of DESIGN_INPUTS) expect(actionYml.inputs).toHaveProperty([name])
+    for (const name of README_INPUTS) expect(actionYml.inputs).toHaveProperty([name])
   })
   it('declares exactly the outputs the code sets', () => {
     expect(Object.keys(actionYml.outputs).sort()).toEqual(Object.values(Outputs).sort())

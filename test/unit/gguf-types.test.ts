@@ -3,7 +3,7 @@ import { GGML_TYPES, ggmlTypeByName, llamaFileTypeName, rowBytes, tensorBytes } 
 import { tensorGroup } from '../../src/gguf/groups.js'
 
 describe('GGML types', () => {
-  test('block and type sizes match llama.cpp (REFERENCE.md table)', () => {
+  test('block and type sizes match llama.cpp (ggml.c type_traits)', () => {
     const expected: Record<string, [number, number, number]> = {
       F32: [0, 1, 4], F16: [1, 1, 2], Q4_0: [2, 32, 18], Q4_1: [3, 32, 20], Q5_0: [6, 32, 22], Q5_1: [7, 32, 24],
       Q8_0: [8, 32, 34], Q8_1: [9, 32, 36], Q2_K: [10, 256, 84], Q3_K: [11, 256, 110], Q4_K: [12, 256, 144],
