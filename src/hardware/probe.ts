@@ -106,6 +106,18 @@ function prefixed<T>(prefix: string, rec: Record<string, T>): Record<string, T> 
   return Object.fromEntries(Object.entries(rec).map(([k, v]) => [`${prefix}${k}`, v]))
 }
 
+/** One part of a probe pass: its rounds, the series that decide on extra ones, and one round's measuring. */
+interface ProbePart {
+  /** The name in probeSeconds and the log. */
+  name: string
+  /** Rounds always run. */
+  rounds: number
+  /** Extra rounds start only before this many seconds into the pass; null: no extra rounds. */
+  deadlineSec: number | null
+  series: () => Iterable<readonly number[]>
+  round: (round: number) => Promise<void>
+}
+
 /** Largest spread among sample series (each series: one value per round). */
 function worstSpread(series: Iterable<readonly number[]>): number {
   let worst = 0
@@ -255,12 +267,9 @@ export async function probeHardware(opts: ProbeOptions): Promise<HardwareProfile
     const decodeMs = (id: string, round: number): Promise<number | undefined> =>
       attempt(id, async () => findTiming((await bench(id, { gen: [DECODE_TOKENS], reps }, round)).timings, { nGen: DECODE_TOKENS }).msPerToken)
     const elapsedSec = (): number => (performance.now() - passStart) / 1000
-    const moreRounds = (round: number, series: () => Iterable<readonly number[]>, deadlineSec: number): boolean =>
-      round < rounds || (!opts.quick && round < PROBE_MAX_ROUNDS && elapsedSec() < deadlineSec && worstSpread(series()) > PROBE_TARGET_SPREAD)
 
     // Decode: bandwidth per type, overhead, in-cache bandwidth — interleaved by round so drift hits all alike.
-    const decodeSeries = () => [...Object.values(obs.bandwidth), ...Object.values(obs.bandwidthNarrow ?? {}), ...Object.values(obs.cached), obs.overhead.longMs]
-    for (let round = 0; moreRounds(round, decodeSeries, EXTRA_ROUND_DEADLINES_SEC.decode); round++) {
+    const decodeRound = async (round: number): Promise<void> => {
       for (const type of plan.bandwidthTypes) {
         push(obs.bandwidth, type, await decodeMs(`bw-${type}`, round))
         push((obs.bandwidthNarrow ??= {}), type, await decodeMs(`bwn-${type}`, round))
@@ -273,7 +282,6 @@ export async function probeHardware(opts: ProbeOptions): Promise<HardwareProfile
       }
       for (const type of plan.types) push(obs.cached, type, await decodeMs(`cached-${type}`, round))
     }
-    lap('decode')
 
     // Attention at depth: decode and prefill at depth 0 and KV_PROBE_DEPTH for the two KV geometries, at the workload's
     // KV type; and decode again with a quantized KV cache (flash attention, which llama.cpp requires for it), so the
@@ -283,8 +291,10 @@ export async function probeHardware(opts: ProbeOptions): Promise<HardwareProfile
     const kvDecode = { a: pair(), b: pair() }
     const kvPrefill = { a: { ...pair(), tokens: PREFILL_TOKENS }, b: { ...pair(), tokens: PREFILL_TOKENS } }
     const kvQuant = !opts.quick && QUANTIZED_KV_KEY !== kvKeyDefault ? { a: pair(), b: pair() } : null
-    const kvSeries = () => [kvDecode.a.deepMs, kvDecode.b.deepMs, kvDecode.a.shallowMs, kvDecode.b.shallowMs, kvPrefill.a.deepMs, kvPrefill.b.deepMs]
-    for (let round = 0; moreRounds(round, kvSeries, EXTRA_ROUND_DEADLINES_SEC.kv); round++) {
+    obs.kvDecode[kvKeyDefault] = kvDecode
+    if (kvQuant) obs.kvDecode[QUANTIZED_KV_KEY] = kvQuant
+    obs.kvPrefill = kvPrefill
+    const kvRound = async (round: number): Promise<void> => {
       for (const which of ['a', 'b'] as const) {
         const id = `kv-${which}`
         const m = await attempt(id, async () => {
@@ -304,14 +314,9 @@ export async function probeHardware(opts: ProbeOptions): Promise<HardwareProfile
         }
       }
     }
-    obs.kvDecode[kvKeyDefault] = kvDecode
-    if (kvQuant) obs.kvDecode[QUANTIZED_KV_KEY] = kvQuant
-    obs.kvPrefill = kvPrefill
-    lap('kv_depth')
 
     // Prefill per type and the MoE model.
-    const prefillSeries = () => [...Object.values(obs.prefill), ...Object.values(obs.prefillWide ?? {}), ...Object.values(obs.moe!.prefillMsByType)]
-    for (let round = 0; moreRounds(round, prefillSeries, EXTRA_ROUND_DEADLINES_SEC.prefill); round++) {
+    const prefillRound = async (round: number): Promise<void> => {
       for (const type of plan.types) {
         for (const [id, into] of [[`pf-${type}`, obs.prefill], [`pfw-${type}`, (obs.prefillWide ??= {})]] as const) {
           push(into, type, await attempt(id, async () => findTiming((await bench(id, { prompt: [PREFILL_TOKENS], reps }, round)).timings, { nPrompt: PREFILL_TOKENS }).msPerToken))
@@ -330,25 +335,59 @@ export async function probeHardware(opts: ProbeOptions): Promise<HardwareProfile
         push(obs.moe!.prefillMsByType, type, m.prefill)
       }
     }
-    lap('prefill')
 
-    // Server overheads at two vocabulary sizes.
-    for (const id of ['srv-v2k', 'srv-v64k']) {
-      const served = await attempt(id, () =>
-        observeServer({
-          binDir: opts.binDir,
-          modelPath: path(id),
-          vocab: profiles[id]!.vocabSize,
-          workload,
-          rounds: opts.quick ? 1 : SERVER_ROUNDS,
-          benchReps: reps,
-          logDir,
-          label: pass > 1 ? `${id}-p${pass}` : id
-        })
-      )
-      if (served) obs.server.push({ id, ...served })
+    // Server overheads at two vocabulary sizes (the server repeats its own requests: one round).
+    const serverRound = async (): Promise<void> => {
+      for (const id of ['srv-v2k', 'srv-v64k']) {
+        const served = await attempt(id, () =>
+          observeServer({
+            binDir: opts.binDir,
+            modelPath: path(id),
+            vocab: profiles[id]!.vocabSize,
+            workload,
+            rounds: opts.quick ? 1 : SERVER_ROUNDS,
+            benchReps: reps,
+            logDir,
+            label: pass > 1 ? `${id}-p${pass}` : id
+          })
+        )
+        if (served) obs.server.push({ id, ...served })
+      }
     }
-    lap('server')
+
+    // The schedule as data: each part runs its rounds, and extra ones (up to PROBE_MAX_ROUNDS) while its series
+    // disagree by more than the target and its deadline has not passed.
+    const schedule: ProbePart[] = [
+      {
+        name: 'decode',
+        rounds,
+        deadlineSec: EXTRA_ROUND_DEADLINES_SEC.decode,
+        series: () => [...Object.values(obs.bandwidth), ...Object.values(obs.bandwidthNarrow ?? {}), ...Object.values(obs.cached), obs.overhead.longMs],
+        round: decodeRound
+      },
+      {
+        name: 'kv_depth',
+        rounds,
+        deadlineSec: EXTRA_ROUND_DEADLINES_SEC.kv,
+        series: () => [kvDecode.a.deepMs, kvDecode.b.deepMs, kvDecode.a.shallowMs, kvDecode.b.shallowMs, kvPrefill.a.deepMs, kvPrefill.b.deepMs],
+        round: kvRound
+      },
+      {
+        name: 'prefill',
+        rounds,
+        deadlineSec: EXTRA_ROUND_DEADLINES_SEC.prefill,
+        series: () => [...Object.values(obs.prefill), ...Object.values(obs.prefillWide ?? {}), ...Object.values(obs.moe!.prefillMsByType)],
+        round: prefillRound
+      },
+      { name: 'server', rounds: 1, deadlineSec: null, series: () => [], round: serverRound }
+    ]
+    for (const part of schedule) {
+      const more = (round: number): boolean =>
+        round < part.rounds ||
+        (!opts.quick && part.deadlineSec !== null && round < PROBE_MAX_ROUNDS && elapsedSec() < part.deadlineSec && worstSpread(part.series()) > PROBE_TARGET_SPREAD)
+      for (let round = 0; more(round); round++) await part.round(round)
+      lap(part.name)
+    }
     // A model that failed in a later round loses its earlier rounds too: every series has one sample per round.
     return dropFailed(obs, failed)
   }
