@@ -33956,9 +33956,7 @@ async function probeHardware(opts) {
     const bench = (id, req, round2, variant = "") => runProbeBench(opts.binDir, path10(id), req, workload, logDir, `${id}${variant}${pass > 1 ? `-p${pass}` : ""}-r${round2}`);
     const decodeMs = (id, round2) => attempt(id, async () => findTiming((await bench(id, { gen: [DECODE_TOKENS], reps }, round2)).timings, { nGen: DECODE_TOKENS }).msPerToken);
     const elapsedSec = () => (performance4.now() - passStart) / 1e3;
-    const moreRounds = (round2, series, deadlineSec) => round2 < rounds || !opts.quick && round2 < PROBE_MAX_ROUNDS && elapsedSec() < deadlineSec && worstSpread(series()) > PROBE_TARGET_SPREAD;
-    const decodeSeries = () => [...Object.values(obs2.bandwidth), ...Object.values(obs2.bandwidthNarrow ?? {}), ...Object.values(obs2.cached), obs2.overhead.longMs];
-    for (let round2 = 0; moreRounds(round2, decodeSeries, EXTRA_ROUND_DEADLINES_SEC.decode); round2++) {
+    const decodeRound = async (round2) => {
       for (const type of plan2.bandwidthTypes) {
         push(obs2.bandwidth, type, await decodeMs(`bw-${type}`, round2));
         push(obs2.bandwidthNarrow ??= {}, type, await decodeMs(`bwn-${type}`, round2));
@@ -33970,15 +33968,16 @@ async function probeHardware(opts) {
         obs2.overhead.longMs.push(long);
       }
       for (const type of plan2.types) push(obs2.cached, type, await decodeMs(`cached-${type}`, round2));
-    }
-    lap("decode");
+    };
     const kvKeyDefault = kvKey(workload.kvType, workload.flashAttention);
     const pair = () => ({ shallowDepth: 0, deepDepth: KV_PROBE_DEPTH, tokens: KV_PROBE_TOKENS, shallowMs: [], deepMs: [] });
     const kvDecode = { a: pair(), b: pair() };
     const kvPrefill = { a: { ...pair(), tokens: PREFILL_TOKENS }, b: { ...pair(), tokens: PREFILL_TOKENS } };
     const kvQuant = !opts.quick && QUANTIZED_KV_KEY !== kvKeyDefault ? { a: pair(), b: pair() } : null;
-    const kvSeries = () => [kvDecode.a.deepMs, kvDecode.b.deepMs, kvDecode.a.shallowMs, kvDecode.b.shallowMs, kvPrefill.a.deepMs, kvPrefill.b.deepMs];
-    for (let round2 = 0; moreRounds(round2, kvSeries, EXTRA_ROUND_DEADLINES_SEC.kv); round2++) {
+    obs2.kvDecode[kvKeyDefault] = kvDecode;
+    if (kvQuant) obs2.kvDecode[QUANTIZED_KV_KEY] = kvQuant;
+    obs2.kvPrefill = kvPrefill;
+    const kvRound = async (round2) => {
       for (const which of ["a", "b"]) {
         const id = `kv-${which}`;
         const m2 = await attempt(id, async () => {
@@ -33996,13 +33995,8 @@ async function probeHardware(opts) {
           kvQuant[which].deepMs.push(findTiming(m2.q, { nGen: KV_PROBE_TOKENS, nDepth: KV_PROBE_DEPTH }).msPerToken);
         }
       }
-    }
-    obs2.kvDecode[kvKeyDefault] = kvDecode;
-    if (kvQuant) obs2.kvDecode[QUANTIZED_KV_KEY] = kvQuant;
-    obs2.kvPrefill = kvPrefill;
-    lap("kv_depth");
-    const prefillSeries = () => [...Object.values(obs2.prefill), ...Object.values(obs2.prefillWide ?? {}), ...Object.values(obs2.moe.prefillMsByType)];
-    for (let round2 = 0; moreRounds(round2, prefillSeries, EXTRA_ROUND_DEADLINES_SEC.prefill); round2++) {
+    };
+    const prefillRound = async (round2) => {
       for (const type of plan2.types) {
         for (const [id, into] of [[`pf-${type}`, obs2.prefill], [`pfw-${type}`, obs2.prefillWide ??= {}]]) {
           push(into, type, await attempt(id, async () => findTiming((await bench(id, { prompt: [PREFILL_TOKENS], reps }, round2)).timings, { nPrompt: PREFILL_TOKENS }).msPerToken));
@@ -34019,25 +34013,54 @@ async function probeHardware(opts) {
         if (m2.decode !== null) obs2.moe.decodeMs.push(m2.decode);
         push(obs2.moe.prefillMsByType, type, m2.prefill);
       }
+    };
+    const serverRound = async () => {
+      for (const id of ["srv-v2k", "srv-v64k"]) {
+        const served = await attempt(
+          id,
+          () => observeServer({
+            binDir: opts.binDir,
+            modelPath: path10(id),
+            vocab: profiles[id].vocabSize,
+            workload,
+            rounds: opts.quick ? 1 : SERVER_ROUNDS,
+            benchReps: reps,
+            logDir,
+            label: pass > 1 ? `${id}-p${pass}` : id
+          })
+        );
+        if (served) obs2.server.push({ id, ...served });
+      }
+    };
+    const schedule = [
+      {
+        name: "decode",
+        rounds,
+        deadlineSec: EXTRA_ROUND_DEADLINES_SEC.decode,
+        series: () => [...Object.values(obs2.bandwidth), ...Object.values(obs2.bandwidthNarrow ?? {}), ...Object.values(obs2.cached), obs2.overhead.longMs],
+        round: decodeRound
+      },
+      {
+        name: "kv_depth",
+        rounds,
+        deadlineSec: EXTRA_ROUND_DEADLINES_SEC.kv,
+        series: () => [kvDecode.a.deepMs, kvDecode.b.deepMs, kvDecode.a.shallowMs, kvDecode.b.shallowMs, kvPrefill.a.deepMs, kvPrefill.b.deepMs],
+        round: kvRound
+      },
+      {
+        name: "prefill",
+        rounds,
+        deadlineSec: EXTRA_ROUND_DEADLINES_SEC.prefill,
+        series: () => [...Object.values(obs2.prefill), ...Object.values(obs2.prefillWide ?? {}), ...Object.values(obs2.moe.prefillMsByType)],
+        round: prefillRound
+      },
+      { name: "server", rounds: 1, deadlineSec: null, series: () => [], round: serverRound }
+    ];
+    for (const part of schedule) {
+      const more = (round2) => round2 < part.rounds || !opts.quick && part.deadlineSec !== null && round2 < PROBE_MAX_ROUNDS && elapsedSec() < part.deadlineSec && worstSpread(part.series()) > PROBE_TARGET_SPREAD;
+      for (let round2 = 0; more(round2); round2++) await part.round(round2);
+      lap(part.name);
     }
-    lap("prefill");
-    for (const id of ["srv-v2k", "srv-v64k"]) {
-      const served = await attempt(
-        id,
-        () => observeServer({
-          binDir: opts.binDir,
-          modelPath: path10(id),
-          vocab: profiles[id].vocabSize,
-          workload,
-          rounds: opts.quick ? 1 : SERVER_ROUNDS,
-          benchReps: reps,
-          logDir,
-          label: pass > 1 ? `${id}-p${pass}` : id
-        })
-      );
-      if (served) obs2.server.push({ id, ...served });
-    }
-    lap("server");
     return dropFailed(obs2, failed);
   };
   let obs = await measurePass(1);
