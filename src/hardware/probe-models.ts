@@ -18,8 +18,8 @@
 //
 // The bandwidth families grow with the device. Their width is chosen from a ladder so that no model has more than
 // PROBE_MAX_LAYERS layers (llama.cpp refuses more than LLAMA_MAX_LAYERS) and no tensor more than
-// PROBE_MAX_TENSOR_BYTES; the weight types they cover are limited by the disk budget (a type left out borrows a
-// measured neighbour's rate, and the plan says so).
+// PROBE_MAX_TENSOR_BYTES; the weight types they cover are limited by the disk and time budgets (a type left out
+// borrows a measured neighbour's rate, and the plan says so).
 
 import { bitsPerWeight } from '../fit/rates.js'
 import { CACHE_FULL_HIT_SHARE } from '../fit/speed.js'
@@ -102,14 +102,14 @@ export interface ProbePlan {
   models: ProbeModelSpec[]
   /** Types measured in every family. */
   types: readonly ProbeWeightType[]
-  /** Types whose bandwidth models (bw, bwn) are measured: `types` less those the disk budget left out. */
+  /** Types whose bandwidth models (bw, bwn) are measured: `types` less those the disk or time budget left out. */
   bandwidthTypes: readonly ProbeWeightType[]
   omitted: PlanOmission[]
   /** Bytes every bandwidth model was sized to reach. */
   bandwidthTargetBytes: number
   /**
-   * Set when even F16 and Q8_0 alone passed a budget at the device's target: the target it was cut down from, and
-   * why. The bandwidth models may then be partly cache-resident, and their rates an over-estimate.
+   * Set when the layer limit, or a budget with F16 and Q8_0 alone, cut the device's target: the target it was cut
+   * down from, and why. The bandwidth models may then be partly cache-resident, and their rates an over-estimate.
    */
   targetReduced?: { fromBytes: number; reason: string }
   cacheBytes: number
@@ -216,8 +216,13 @@ function layersFor(target: number, width: number, type: string): number {
 
 /**
  * The narrowest rung of the width ladder at which the smallest type's narrow model stays within PROBE_MAX_LAYERS
- * (the widest rung when none does: the layer check of the caller then refuses the plan).
+ * (the widest rung when none does: probePlan caps the target at maxTargetForLayers first, so that cannot happen).
  */
+/** The largest target whose narrow model, at the widest rung, stays within PROBE_MAX_LAYERS in `smallestType`. */
+export function maxTargetForLayers(smallestType: string): number {
+  return PROBE_MAX_LAYERS * layerBytes(bandwidthGeometry(BW_WIDE_WIDTHS[BW_WIDE_WIDTHS.length - 1]! / NARROW_RATIO), smallestType)
+}
+
 export function bandwidthWidths(target: number, smallestType: string): { wide: number; narrow: number } {
   for (const wide of BW_WIDE_WIDTHS) {
     if (layersFor(target, wide / NARROW_RATIO, smallestType) <= PROBE_MAX_LAYERS) return { wide, narrow: wide / NARROW_RATIO }
@@ -276,7 +281,11 @@ export function probePlan(d: DeviceSize, opts: PlanOptions = {}): ProbePlan {
   const diskBudgetBytes = Math.min(PROBE_DISK_MAX_BYTES, d.diskFreeBytes != null ? d.diskFreeBytes * PROBE_DISK_SHARE : Infinity)
 
   const fixed = fixedModels(types, cacheBytes)
-  let target = deviceTarget
+  // A cache so large that even the widest ladder rung would need more than PROBE_MAX_LAYERS caps the target first.
+  const layerCap = maxTargetForLayers([...types].sort((a, b) => bitsPerWeight(a) - bitsPerWeight(b))[0]!)
+  let target = Math.min(deviceTarget, layerCap)
+  let targetReduced: ProbePlan['targetReduced'] =
+    target < deviceTarget ? { fromBytes: deviceTarget, reason: `the layer limit (${PROBE_MAX_LAYERS} layers at the widest width)` } : undefined
   const bandwidthModels = (bwTypes: readonly ProbeWeightType[]): ProbeModelSpec[] => {
     const smallest = [...bwTypes].sort((a, b) => bitsPerWeight(a) - bitsPerWeight(b))[0]!
     const { wide, narrow } = bandwidthWidths(target, smallest)
@@ -298,7 +307,6 @@ export function probePlan(d: DeviceSize, opts: PlanOptions = {}): ProbePlan {
   // essential types alone do not fit, the target halves until they do (never below MIN_REDUCED_TARGET_BYTES).
   const essential = types.filter((t) => ESSENTIAL_TYPES.includes(t))
   let bandwidthTypes: ProbeWeightType[] = essential.length > 0 ? essential : types.slice(0, 1)
-  let targetReduced: ProbePlan['targetReduced']
   for (let why = over([...fixed, ...bandwidthModels(bandwidthTypes)]); why && target / 2 >= MIN_REDUCED_TARGET_BYTES; why = over([...fixed, ...bandwidthModels(bandwidthTypes)])) {
     targetReduced ??= { fromBytes: deviceTarget, reason: why }
     target /= 2

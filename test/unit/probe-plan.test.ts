@@ -74,7 +74,7 @@ describe.each(DEVICES)('the probe plan on $name', (d) => {
     for (const m of bandwidth) expect(modelBytes(m)).toBeGreaterThanOrEqual(plan.bandwidthTargetBytes * 0.97)
     if (plan.targetReduced) {
       // Only a budget may cut the target, and the plan says which and from what.
-      expect(plan.targetReduced.reason).toMatch(/budget/)
+      expect(plan.targetReduced.reason).toMatch(/budget|layer limit/)
       expect(plan.targetReduced.fromBytes).toBeGreaterThan(plan.bandwidthTargetBytes)
     } else if (d.gpuFreeBytes === null) {
       expect(plan.bandwidthTargetBytes).toBeGreaterThanOrEqual(BW_CACHE_MULTIPLE * Math.max(d.cacheBytes, d.cacheKneeBytes ?? 0))
@@ -124,6 +124,12 @@ describe('the probe plan', () => {
     const cached = probePlan({ ...d, streamBytesPerSec: d.streamBytesPerSec }, { schedule, made: () => true })
     expect(cached.bandwidthTypes).toEqual(PROBE_WEIGHT_TYPES)
     expect(planCost(cached, { cores: d.cores, streamBytesPerSec: d.streamBytesPerSec }, schedule, () => true).filesSec).toBe(0)
+  })
+
+  test('caches too large for the widest width cap the target at the layer limit, and the plan says so', () => {
+    const plan = planFor({ ...DEVICES[4]!, cacheBytes: 8 * GiB, diskFreeBytes: 2000 * GB, ramAvailableBytes: 2000 * GiB })
+    expect(plan.targetReduced?.reason).toMatch(/layer limit/)
+    for (const m of plan.models) expect(m.source.layers).toBeLessThanOrEqual(PROBE_MAX_LAYERS)
   })
 
   test('a small disk leaves types out of the bandwidth families, in priority order, and says why', () => {
