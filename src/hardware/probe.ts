@@ -168,12 +168,12 @@ export async function probeHardware(opts: ProbeOptions): Promise<HardwareProfile
   const reportedCache = sys.caches.totalBytes
   const ceilings = await measureCeilings({ workDir: join(opts.cacheDir, 'ceilings'), threads, cacheBytes: reportedCache, availableBytes: sys.ramAvailableBytes, log: opts.log })
   const sweptKnee = cacheKnee(ceilings.cacheSweep, ceilings.memoryReadBytesPerSec?.value).kneeBytes
-  const previousKnee = previous && typeof previous !== 'string' ? previous.ceilings.cacheKneeBytes : null
-  const knee = { kneeBytes: stableKnee(sweptKnee, previousKnee) }
-  if (knee.kneeBytes !== sweptKnee) opts.log(`probe: the sweep's knee ${mib(sweptKnee!)} is within an octave of the cached profile's; keeping ${mib(knee.kneeBytes!)}`)
-  const cache = effectiveCacheBytes(knee.kneeBytes, reportedCache, DEFAULT_CACHE_BYTES)
+  // hardware.json keeps the sweep as measured and the knee as planned with.
+  const kneeBytes = stableKnee(sweptKnee, typeof previous === 'string' ? null : previous?.ceilings.cacheKneeBytes)
+  if (kneeBytes !== sweptKnee) opts.log(`probe: the sweep's knee ${mib(sweptKnee!)} is within an octave of the cached profile's; keeping ${mib(kneeBytes!)}`)
+  const cache = effectiveCacheBytes(kneeBytes, reportedCache, DEFAULT_CACHE_BYTES)
   opts.log(
-    `probe: usable cache ${mib(cache.bytes)} (${cache.source}; knee of the read sweep ${knee.kneeBytes !== null ? mib(knee.kneeBytes) : 'not seen'}, reported ${reportedCache > 0 ? mib(reportedCache) : 'unknown'})`
+    `probe: usable cache ${mib(cache.bytes)} (${cache.source}; knee of the read sweep ${kneeBytes !== null ? mib(kneeBytes) : 'not seen'}, reported ${reportedCache > 0 ? mib(reportedCache) : 'unknown'})`
   )
   lap('ceilings')
 
@@ -186,7 +186,7 @@ export async function probeHardware(opts: ProbeOptions): Promise<HardwareProfile
   const plan = probePlan(
     {
       cacheBytes: cache.bytes,
-      cacheKneeBytes: knee.kneeBytes,
+      cacheKneeBytes: kneeBytes,
       gpuFreeBytes: gpuFree,
       ramAvailableBytes: sys.ramAvailableBytes,
       diskFreeBytes: disk ? disk.bavail * disk.bsize : null,
@@ -442,7 +442,7 @@ export async function probeHardware(opts: ProbeOptions): Promise<HardwareProfile
       memoryReadBytesPerSec: ceilings.memoryReadBytesPerSec,
       peakFlopsPerSec: ceilings.peakFlopsPerSec,
       cacheSweep: ceilings.cacheSweep,
-      cacheKneeBytes: knee.kneeBytes
+      cacheKneeBytes: kneeBytes
     },
     ...(probeFailures.length > 0 ? { probeFailures } : {}),
     probeSeconds: seconds,
