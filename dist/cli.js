@@ -32843,6 +32843,9 @@ function parallelWrites(cores) {
 function layersFor(target, width, type) {
   return Math.max(1, Math.ceil(target / layerBytes(bandwidthGeometry(width), type)));
 }
+function maxTargetForLayers(smallestType) {
+  return PROBE_MAX_LAYERS * layerBytes(bandwidthGeometry(BW_WIDE_WIDTHS[BW_WIDE_WIDTHS.length - 1] / NARROW_RATIO), smallestType);
+}
 function bandwidthWidths(target, smallestType) {
   for (const wide2 of BW_WIDE_WIDTHS) {
     if (layersFor(target, wide2 / NARROW_RATIO, smallestType) <= PROBE_MAX_LAYERS) return { wide: wide2, narrow: wide2 / NARROW_RATIO };
@@ -32884,7 +32887,9 @@ function probePlan(d, opts = {}) {
   const ramCap = d.ramAvailableBytes * PROBE_RAM_SHARE;
   const diskBudgetBytes = Math.min(PROBE_DISK_MAX_BYTES, d.diskFreeBytes != null ? d.diskFreeBytes * PROBE_DISK_SHARE : Infinity);
   const fixed = fixedModels(types, cacheBytes);
-  let target = deviceTarget;
+  const layerCap = maxTargetForLayers([...types].sort((a2, b) => bitsPerWeight(a2) - bitsPerWeight(b))[0]);
+  let target = Math.min(deviceTarget, layerCap);
+  let targetReduced = target < deviceTarget ? { fromBytes: deviceTarget, reason: `the layer limit (${PROBE_MAX_LAYERS} layers at the widest width)` } : void 0;
   const bandwidthModels = (bwTypes) => {
     const smallest = [...bwTypes].sort((a2, b) => bitsPerWeight(a2) - bitsPerWeight(b))[0];
     const { wide, narrow } = bandwidthWidths(target, smallest);
@@ -32903,7 +32908,6 @@ function probePlan(d, opts = {}) {
   };
   const essential = types.filter((t) => ESSENTIAL_TYPES.includes(t));
   let bandwidthTypes = essential.length > 0 ? essential : types.slice(0, 1);
-  let targetReduced;
   for (let why = over([...fixed, ...bandwidthModels(bandwidthTypes)]); why && target / 2 >= MIN_REDUCED_TARGET_BYTES; why = over([...fixed, ...bandwidthModels(bandwidthTypes)])) {
     targetReduced ??= { fromBytes: deviceTarget, reason: why };
     target /= 2;
@@ -33873,12 +33877,11 @@ async function probeHardware(opts) {
   const reportedCache = sys.caches.totalBytes;
   const ceilings = await measureCeilings({ workDir: join22(opts.cacheDir, "ceilings"), threads, cacheBytes: reportedCache, availableBytes: sys.ramAvailableBytes, log: opts.log });
   const sweptKnee = cacheKnee(ceilings.cacheSweep, ceilings.memoryReadBytesPerSec?.value).kneeBytes;
-  const previousKnee = previous && typeof previous !== "string" ? previous.ceilings.cacheKneeBytes : null;
-  const knee = { kneeBytes: stableKnee(sweptKnee, previousKnee) };
-  if (knee.kneeBytes !== sweptKnee) opts.log(`probe: the sweep's knee ${mib(sweptKnee)} is within an octave of the cached profile's; keeping ${mib(knee.kneeBytes)}`);
-  const cache = effectiveCacheBytes(knee.kneeBytes, reportedCache, DEFAULT_CACHE_BYTES);
+  const kneeBytes = stableKnee(sweptKnee, typeof previous === "string" ? null : previous?.ceilings.cacheKneeBytes);
+  if (kneeBytes !== sweptKnee) opts.log(`probe: the sweep's knee ${mib(sweptKnee)} is within an octave of the cached profile's; keeping ${mib(kneeBytes)}`);
+  const cache = effectiveCacheBytes(kneeBytes, reportedCache, DEFAULT_CACHE_BYTES);
   opts.log(
-    `probe: usable cache ${mib(cache.bytes)} (${cache.source}; knee of the read sweep ${knee.kneeBytes !== null ? mib(knee.kneeBytes) : "not seen"}, reported ${reportedCache > 0 ? mib(reportedCache) : "unknown"})`
+    `probe: usable cache ${mib(cache.bytes)} (${cache.source}; knee of the read sweep ${kneeBytes !== null ? mib(kneeBytes) : "not seen"}, reported ${reportedCache > 0 ? mib(reportedCache) : "unknown"})`
   );
   lap("ceilings");
   const gpu = build.backend !== "CPU" ? largestGpu(gpus) : void 0;
@@ -33888,7 +33891,7 @@ async function probeHardware(opts) {
   const plan2 = probePlan(
     {
       cacheBytes: cache.bytes,
-      cacheKneeBytes: knee.kneeBytes,
+      cacheKneeBytes: kneeBytes,
       gpuFreeBytes: gpuFree,
       ramAvailableBytes: sys.ramAvailableBytes,
       diskFreeBytes: disk ? disk.bavail * disk.bsize : null,
@@ -34107,7 +34110,7 @@ async function probeHardware(opts) {
       memoryReadBytesPerSec: ceilings.memoryReadBytesPerSec,
       peakFlopsPerSec: ceilings.peakFlopsPerSec,
       cacheSweep: ceilings.cacheSweep,
-      cacheKneeBytes: knee.kneeBytes
+      cacheKneeBytes: kneeBytes
     },
     ...probeFailures.length > 0 ? { probeFailures } : {},
     probeSeconds: seconds,
