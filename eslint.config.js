@@ -4,11 +4,11 @@ import globals from 'globals'
 
 /**
  * The map of the code (docs/architecture.md): src/ folders from the lowest rank to the highest. A folder may import
- * only folders of a lower rank (and src/types.ts, the contracts); data flows one way.
+ * only folders of a lower rank; data flows one way. contracts/ (rank 0) holds each stage's data shapes and imports nothing.
  */
-export const FOLDER_RANKS = ['util', 'gguf', 'models', 'synth', 'llama', 'fit', 'bench', 'compare', 'gate', 'report', 'hardware', 'accuracy', 'pipeline', 'action', 'cli']
+export const FOLDER_RANKS = ['contracts', 'util', 'gguf', 'models', 'synth', 'llama', 'fit', 'bench', 'compare', 'gate', 'report', 'hardware', 'accuracy', 'pipeline', 'action', 'cli']
 /** Folders that take data and return data: no filesystem, process, network or GitHub. */
-export const PURE_FOLDERS = ['fit', 'compare', 'gate', 'report']
+export const PURE_FOLDERS = ['contracts', 'fit', 'compare', 'gate', 'report']
 const IO_MODULES = ['fs', 'fs/promises', 'child_process', 'http', 'https', 'net', 'dgram', 'worker_threads'].flatMap((m) => [m, `node:${m}`])
 
 /** One no-restricted-imports setting per folder: every folder ranked above it, and I/O for the pure ones. */

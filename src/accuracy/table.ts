@@ -3,7 +3,10 @@
 import { absErrorPct } from '../compare/compare.js'
 import { formatDeltaPct } from '../util/format.js'
 import { llamaMemoryCheck } from '../compare/memory-check.js'
-import { SCENARIO_IDS, SCENARIO_UNITS, type LlamaMemoryCheck, type ModelRun, type Prediction, type ScenarioId } from '../types.js'
+import { type ModelRun } from '../contracts/observation.js'
+import { type Prediction } from '../contracts/prediction.js'
+import { SCENARIO_IDS, SCENARIO_UNITS, type ScenarioId } from '../contracts/scenarios.js'
+import { type LlamaMemoryCheck } from '../contracts/verdict.js'
 import { median, spread } from '../util/stats.js'
 
 /** Targets from the issue: median and worst |error| % per scenario. */

@@ -1,5 +1,5 @@
 import { resolve } from 'node:path'
-import type { ScenarioId } from '../types.js'
+import type { ScenarioId } from '../contracts/scenarios.js'
 import { InputError } from '../util/errors.js'
 import { parseScenarioList, type CorpusName, DEFAULT_RUN_TIMEOUT_SEC } from '../pipeline/config.js'
 

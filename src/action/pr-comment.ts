@@ -1,5 +1,5 @@
 import type { getOctokit } from '@actions/github'
-import type { Report } from '../types.js'
+import type { Report } from '../contracts/report.js'
 import { errorMessage } from '../util/errors.js'
 import { renderMarkdown } from '../report/markdown.js'
 

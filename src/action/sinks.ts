@@ -3,7 +3,7 @@ import { readdir, stat } from 'node:fs/promises'
 import { join } from 'node:path'
 import * as core from '@actions/core'
 import { DefaultArtifactClient } from '@actions/artifact'
-import type { ArtifactSink, SummarySink } from '../types.js'
+import type { ArtifactSink, SummarySink } from '../contracts/edges.js'
 
 /** Uploads through @actions/artifact; outside Actions (no runtime token) it says so and skips. */
 export function actionsArtifactSink(env: NodeJS.ProcessEnv = process.env): ArtifactSink {

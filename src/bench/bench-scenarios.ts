@@ -9,7 +9,7 @@
 import { llamaWorkloadFlags } from './workload.js'
 import { readFile } from 'node:fs/promises'
 import { join } from 'node:path'
-import type { Workload } from '../types.js'
+import type { Workload } from '../contracts/workload.js'
 import { parseLlamaBenchJson, steadyNs } from './llama-bench-json.js'
 import { readLogTail } from './logs.js'
 import { RunFailure } from './observation.js'

@@ -7,9 +7,9 @@
 // CPU_REPACK, CUDA0 + CUDA_Host) are summed per kind. Pure: text in, numbers out; compare/memory-check.ts sets the
 // memory estimate beside them.
 
-import type { LlamaBufferSizes } from '../types.js'
+import type { LlamaBufferSizes } from '../contracts/observation.js'
 
-export type { LlamaBufferSizes } from '../types.js'
+export type { LlamaBufferSizes } from '../contracts/observation.js'
 
 const UNIT: Readonly<Record<string, number>> = { B: 1, KiB: 1024, MiB: 1024 ** 2, GiB: 1024 ** 3 }
 const LINE = /\b([A-Za-z0-9_]+)\s+(model|KV|compute|output) buffer size\s*=\s*([\d.]+)\s*(B|KiB|MiB|GiB)\b/

@@ -2,7 +2,8 @@
 // binary, bad output, server error) becomes an Observation with observed: null and the reason plus the log tail;
 // anything else is a bug and is rethrown.
 
-import { SCENARIO_UNITS, type Observation, type ScenarioId } from '../types.js'
+import { type Observation } from '../contracts/observation.js'
+import { SCENARIO_UNITS, type ScenarioId } from '../contracts/scenarios.js'
 import { LlamaBenchOutputError } from './llama-bench-json.js'
 import type { RepeatOutcome } from './repeats.js'
 import { RequestError } from './server-client.js'

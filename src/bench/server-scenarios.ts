@@ -3,7 +3,7 @@
 // Every run gets fresh prompt token ids (seeded by scenario and run index), greedy sampling (top_k 1) and
 // ignore_eos, so each request does exactly the work asked for.
 
-import type { Workload } from '../types.js'
+import type { Workload } from '../contracts/workload.js'
 import { readLogTail } from './logs.js'
 import { RunFailure } from './observation.js'
 import { describeOutcome } from './processes.js'

@@ -4,7 +4,7 @@
 import { llamaWorkloadFlags } from './workload.js'
 import { createServer } from 'node:net'
 import { join } from 'node:path'
-import type { Workload } from '../types.js'
+import type { Workload } from '../contracts/workload.js'
 import { readLogTail } from './logs.js'
 import { describeOutcome, startProcess, type LiveProcess, type ProcessOutcome } from './processes.js'
 

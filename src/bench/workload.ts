@@ -3,7 +3,7 @@
 // (a 512-token prompt batch, a 4k context).
 
 import { availableParallelism } from 'node:os'
-import type { Workload } from '../types.js'
+import type { Workload } from '../contracts/workload.js'
 import { InputError } from '../util/errors.js'
 
 /** KV cache types llama.cpp accepts for -ctk/-ctv (common/arg.cpp kv_cache_types). */

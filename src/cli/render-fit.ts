@@ -1,7 +1,8 @@
 // The `fit` command's text output: one block per model with its memory fit, the predicted scenarios with ranges,
 // and the workload scores. Pure: rows in, text out.
 
-import type { ModelProfile, Prediction } from '../types.js'
+import type { Prediction } from '../contracts/prediction.js'
+import type { ModelProfile } from '../contracts/profile.js'
 import { scoreWorkloads } from '../fit/score.js'
 
 export interface FitRow {

@@ -1,17 +1,11 @@
 // Baseline A/B: this run's observed speeds against a previous run of the same models. Pure.
-import { SCENARIO_IDS } from '../types.js'
-import type {
-  BaselineComparison,
-  BaselineRow,
-  BaselineSkipReason,
-  ModelReport,
-  Report,
-  ScenarioId,
-  ScenarioResult
-} from '../types.js'
+import { SCENARIO_IDS } from '../contracts/scenarios.js'
+import type { BaselineComparison, BaselineRow, BaselineSkipReason, ModelReport, Report } from '../contracts/report.js'
+import type { ScenarioId } from '../contracts/scenarios.js'
+import type { ScenarioResult } from '../contracts/verdict.js'
 import { speedRatio } from './compare.js'
 
-export type { BaselineComparison, BaselineRow, BaselineSkipReason } from '../types.js'
+export type { BaselineComparison, BaselineRow, BaselineSkipReason } from '../contracts/report.js'
 
 /** What a baseline report must carry: its rows, and what names the run it was. */
 export type BaselineSource = Pick<Report, 'models' | 'generated_at' | 'provenance' | 'hardware'>

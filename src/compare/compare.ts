@@ -1,13 +1,8 @@
-import { SCENARIO_UNITS } from '../types.js'
-import type {
-  CompareSettings,
-  Observation,
-  ScenarioId,
-  ScenarioPrediction,
-  ScenarioResult,
-  ScenarioUnit,
-  Verdict
-} from '../types.js'
+import { SCENARIO_UNITS } from '../contracts/scenarios.js'
+import type { Observation } from '../contracts/observation.js'
+import type { ScenarioPrediction } from '../contracts/prediction.js'
+import type { ScenarioId, ScenarioUnit, Verdict } from '../contracts/scenarios.js'
+import type { CompareSettings, ScenarioResult } from '../contracts/verdict.js'
 import { formatLimit, formatNumber as fmt, formatPct } from '../util/format.js'
 
 /**

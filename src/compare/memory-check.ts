@@ -1,7 +1,9 @@
 // The memory estimate against the buffers llama.cpp logged (bench/llama-log.ts parses them): a comparison, like the
 // speed verdicts beside it. Pure.
 
-import type { LlamaBufferSizes, LlamaMemoryCheck, MemoryFit } from '../types.js'
+import type { LlamaBufferSizes } from '../contracts/observation.js'
+import type { MemoryFit } from '../contracts/prediction.js'
+import type { LlamaMemoryCheck } from '../contracts/verdict.js'
 
 /** Error of the memory estimate against llama.cpp's numbers, per buffer, in % (null where the log lacks one). */
 export function memoryEstimateErrors(fit: MemoryFit, logged: LlamaBufferSizes): { weightsPct: number | null; kvPct: number | null; computePct: number | null } {

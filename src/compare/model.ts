@@ -1,5 +1,8 @@
-import { SCENARIO_IDS, SCENARIO_UNITS } from '../types.js'
-import type { CompareSettings, Observation, Prediction, ScenarioId, ScenarioResult } from '../types.js'
+import { SCENARIO_IDS, SCENARIO_UNITS } from '../contracts/scenarios.js'
+import type { Observation } from '../contracts/observation.js'
+import type { Prediction } from '../contracts/prediction.js'
+import type { ScenarioId } from '../contracts/scenarios.js'
+import type { CompareSettings, ScenarioResult } from '../contracts/verdict.js'
 import { compareScenario } from './compare.js'
 
 /**

@@ -3,7 +3,7 @@
 
 import { ggmlTypeByName } from '../gguf/ggml-types.js'
 import { kvBytesPerToken } from '../gguf/profile.js'
-import type { ModelProfile } from '../types.js'
+import type { ModelProfile } from '../contracts/profile.js'
 
 export interface ModelGeometry {
   layers: number

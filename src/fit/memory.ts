@@ -10,7 +10,10 @@
 // plus the f16 mask (n_ctx/2 elements) with flash attention, and logits for the rows that need them (llama-bench
 // reserves a whole ubatch of logits, the server one row per slot).
 
-import type { HardwareProfile, MemoryFit, ModelProfile, Workload } from '../types.js'
+import type { HardwareProfile } from '../contracts/hardware.js'
+import type { MemoryFit } from '../contracts/prediction.js'
+import type { ModelProfile } from '../contracts/profile.js'
+import type { Workload } from '../contracts/workload.js'
 import { kvCells, modelGeometry, type ModelGeometry } from './geometry.js'
 
 const F32_BYTES = 4

@@ -2,7 +2,11 @@
 // Pure and deterministic. The scenario shapes mirror how src/bench measures them (llama-bench for steady_decode and
 // prefill, llama-server for first_token and kv_warm_reuse), so each estimate predicts the number that is observed.
 
-import { SCENARIO_UNITS, type HardwareProfile, type ModelProfile, type Prediction, type ScenarioId, type ScenarioPrediction, type Workload } from '../types.js'
+import { type HardwareProfile } from '../contracts/hardware.js'
+import { type Prediction, type ScenarioPrediction } from '../contracts/prediction.js'
+import { type ModelProfile } from '../contracts/profile.js'
+import { SCENARIO_UNITS, type ScenarioId } from '../contracts/scenarios.js'
+import { type Workload } from '../contracts/workload.js'
 import { kvCells, modelGeometry } from './geometry.js'
 import { memoryFit } from './memory.js'
 import { kvKey, resolveRates } from './rates.js'

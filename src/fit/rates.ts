@@ -1,7 +1,7 @@
 // The hardware facts the estimator uses, resolved from a HardwareProfile with explicit fallbacks for facts a probe
 // could not measure (an older profile, a part that failed, a weight type the probe did not cover). Pure.
 
-import type { HardwareProfile, MeasuredFact } from '../types.js'
+import type { HardwareProfile, MeasuredFact } from '../contracts/hardware.js'
 import { paramsPerByte } from './geometry.js'
 
 /** The KV key of a workload: the cache type, "+fa" with flash attention (different kernels, different costs). */

@@ -2,7 +2,9 @@
 // predicted speeds. Each workload names the context it needs, the speeds that make it pleasant, and how much memory,
 // context and speed weigh; the score is 0–100. Pure.
 
-import type { ModelProfile, Prediction, ScenarioId } from '../types.js'
+import type { Prediction } from '../contracts/prediction.js'
+import type { ModelProfile } from '../contracts/profile.js'
+import type { ScenarioId } from '../contracts/scenarios.js'
 
 export const WORKLOADS = ['chat', 'coding', 'tool_use', 'long_context', 'summarization', 'embedding', 'reranker'] as const
 export type WorkloadName = (typeof WORKLOADS)[number]

@@ -1,4 +1,6 @@
-import type { BaselineComparison, Report, ScenarioId, ShardProvenance, Thresholds } from '../types.js'
+import type { Thresholds } from '../contracts/gate.js'
+import type { BaselineComparison, Report, ShardProvenance } from '../contracts/report.js'
+import type { ScenarioId } from '../contracts/scenarios.js'
 import { applyGate } from './apply.js'
 import { DEFAULT_THRESHOLDS } from './defaults.js'
 import { InputError } from '../util/errors.js'

@@ -1,4 +1,7 @@
-import type { Report, ScenarioId, ScenarioResult, Thresholds } from '../types.js'
+import type { Thresholds } from '../contracts/gate.js'
+import type { Report } from '../contracts/report.js'
+import type { ScenarioId } from '../contracts/scenarios.js'
+import type { ScenarioResult } from '../contracts/verdict.js'
 import { absErrorPct, speedRatio, verdictFor } from '../compare/compare.js'
 import { baselineComparison, keepMatchingRows, type BaselineSource } from '../compare/baseline.js'
 import { GATED_VERDICTS, gate } from './gate.js'

@@ -1,4 +1,4 @@
-import type { Thresholds } from '../types.js'
+import type { Thresholds } from '../contracts/gate.js'
 
 /**
  * The limits in the repository's thresholds.yml, built in so the bundled action and CLI gate without a file.

@@ -1,14 +1,8 @@
-import { SCENARIO_IDS } from '../types.js'
-import type {
-  GateFailure,
-  GateResult,
-  ModelReport,
-  ScenarioId,
-  ScenarioResult,
-  ScenarioSummary,
-  Thresholds,
-  Verdict
-} from '../types.js'
+import { SCENARIO_IDS } from '../contracts/scenarios.js'
+import type { GateFailure, GateResult, ScenarioSummary, Thresholds } from '../contracts/gate.js'
+import type { ModelReport } from '../contracts/report.js'
+import type { ScenarioId, Verdict } from '../contracts/scenarios.js'
+import type { ScenarioResult } from '../contracts/verdict.js'
 import type { BaselineRow } from '../compare/baseline.js'
 import { formatLimit, formatNumber, formatPct } from '../util/format.js'
 import { median } from '../util/stats.js'

@@ -4,7 +4,7 @@
 // 150k tokenizer strings only await when the window runs dry.
 
 import { InputError } from '../util/errors.js'
-import type { ByteSource } from '../types.js'
+import type { ByteSource } from '../contracts/edges.js'
 
 /** First fetch; later fetches double up to MAX_READ_CHUNK_BYTES. */
 export const MIN_READ_CHUNK_BYTES = 1 << 20

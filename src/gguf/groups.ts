@@ -3,7 +3,7 @@
 // experts; recurrent/SSM mixers (`ssm_*`, RWKV `time_mix_*`, LFM2 `shortconv.*`) are their own group; and the
 // embedding/output names are anchored so `token_embd_norm` and `blk.N.attn_output` land where they belong.
 
-import type { TensorGroup } from '../types.js'
+import type { TensorGroup } from '../contracts/profile.js'
 import { ggmlType } from './ggml-types.js'
 import type { GgufTensorInfo } from './format.js'
 

@@ -1,7 +1,7 @@
 // The gguf folder's API. profileFile is the edge the CLI uses: it opens every shard of a local model.
 
 import { stat } from 'node:fs/promises'
-import type { ModelProfile } from '../types.js'
+import type { ModelProfile } from '../contracts/profile.js'
 import { InputError } from '../util/errors.js'
 import type { GgufHeader } from './format.js'
 import { buildProfile } from './profile.js'

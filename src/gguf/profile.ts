@@ -2,7 +2,7 @@
 // Pure: headers in, data out.
 
 import { InputError } from '../util/errors.js'
-import { TENSOR_GROUPS, type ModelClass, type ModelProfile, type TensorGroup } from '../types.js'
+import { TENSOR_GROUPS, type ModelClass, type ModelProfile, type TensorGroup } from '../contracts/profile.js'
 import type { GgufHeader, GgufTensorInfo } from './format.js'
 import { ggmlTypeByName, ggmlTypeName } from './ggml-types.js'
 import { tensorDataBytes, tensorElements, tensorGroup, tensorRowBytes } from './groups.js'

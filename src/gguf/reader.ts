@@ -6,7 +6,7 @@
 // handling, and our InputError naming the file and the key or tensor. It fits in a few hundred lines.
 
 import { InputError } from '../util/errors.js'
-import type { ByteSource } from '../types.js'
+import type { ByteSource } from '../contracts/edges.js'
 import { HeaderCursor } from './cursor.js'
 import { ggmlType } from './ggml-types.js'
 import {

@@ -3,7 +3,7 @@
 
 import { open } from 'node:fs/promises'
 import type { FileHandle } from 'node:fs/promises'
-import type { ByteSource } from '../types.js'
+import type { ByteSource } from '../contracts/edges.js'
 
 export interface ClosableByteSource extends ByteSource {
   close(): Promise<void>

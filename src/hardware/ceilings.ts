@@ -13,7 +13,7 @@ import { mkdir, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { Worker } from 'node:worker_threads'
 import { execa } from 'execa'
-import type { CacheSweepPoint, MeasuredFact } from '../types.js'
+import type { CacheSweepPoint, MeasuredFact } from '../contracts/hardware.js'
 import { factWithValue, roundSig } from './facts.js'
 
 /** The memory-read buffer is at least this many times the reported caches, so nearly every byte comes from memory. */

@@ -1,6 +1,6 @@
 // Turning probe samples into MeasuredFacts. Pure: numbers in, facts out.
 
-import type { MeasuredFact } from '../types.js'
+import type { MeasuredFact } from '../contracts/hardware.js'
 import { median, spread } from '../util/stats.js'
 
 /** Digits kept in stored facts: far below the noise, and keeps hardware.json readable and byte-stable. */

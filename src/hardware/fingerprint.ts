@@ -2,7 +2,7 @@
 // and backend, the same thread count. Pure.
 
 import { createHash } from 'node:crypto'
-import type { GpuInfo } from '../types.js'
+import type { GpuInfo } from '../contracts/hardware.js'
 import { stableStringify } from '../util/json.js'
 
 /** RAM is rounded to this many bytes: the kernel's reserved memory wobbles between boots, the device does not. */

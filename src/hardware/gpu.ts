@@ -2,7 +2,7 @@
 // system_profiler (JSON); detectGpus() runs whichever tools exist through an injected command runner. A tool that
 // is absent or prints something unexpected contributes no GPUs: a CPU-only machine has an empty list.
 
-import type { GpuInfo } from '../types.js'
+import type { GpuInfo } from '../contracts/hardware.js'
 
 const MIB = 1024 * 1024
 

@@ -7,7 +7,7 @@ import { parseLlamaBenchJson, steadyNs, type LlamaBenchTest } from '../bench/lla
 import { readLogTail } from '../bench/logs.js'
 import { describeOutcome, runProcess } from '../bench/processes.js'
 import { llamaWorkloadFlags } from '../bench/workload.js'
-import type { Workload } from '../types.js'
+import type { Workload } from '../contracts/workload.js'
 
 /** A probe run of a tiny model takes a second; a large one on a slow machine a minute. */
 export const PROBE_BENCH_TIMEOUT_SEC = 300

@@ -4,7 +4,7 @@
 // them for people).
 
 import { standInType } from '../fit/rates.js'
-import type { ProbeFailure } from '../types.js'
+import type { ProbeFailure } from '../contracts/hardware.js'
 import type { Measured, ProbeObservations } from './probe-obs.js'
 import type { PlanOmission } from './probe-models.js'
 

@@ -4,7 +4,7 @@
 import { ratesFromFacts } from '../fit/rates.js'
 import { kvCells, type ModelGeometry } from '../fit/geometry.js'
 import { decodeEstimate } from '../fit/speed.js'
-import type { KvDepthCoefficients, MeasuredFact } from '../types.js'
+import type { KvDepthCoefficients, MeasuredFact } from '../contracts/hardware.js'
 import { factWithValue, nonNegativeLeastSquares } from './facts.js'
 import {
   at,

@@ -12,7 +12,7 @@
 import { kvCells } from '../fit/geometry.js'
 import { kvKey, ratesFromFacts } from '../fit/rates.js'
 import { decodeEstimate, prefillEstimate, prefillKeptTokens } from '../fit/speed.js'
-import type { MeasuredFact } from '../types.js'
+import type { MeasuredFact } from '../contracts/hardware.js'
 import { factWithValue, makeFact, nonNegativeLeastSquares } from './facts.js'
 import { fitDecode, fitKvDepth, fitPrefillAttention } from './probe-fit-decode.js'
 import { AGGREGATE, at, geometryOf, MS_PER_S, NS_PER_MS, remainder, roundsOf, solveRounds, type Measured, type ProbeObservations, type ProbeProfiles } from './probe-obs.js'

@@ -6,7 +6,8 @@
 // round gives the samples whose spread is the fact's noise.
 
 import { kvCells, modelGeometry, attendedPositions, type ModelGeometry } from '../fit/geometry.js'
-import type { HardwareProfile, ModelProfile } from '../types.js'
+import type { HardwareProfile } from '../contracts/hardware.js'
+import type { ModelProfile } from '../contracts/profile.js'
 import { median } from '../util/stats.js'
 
 export const NS_PER_MS = 1e6

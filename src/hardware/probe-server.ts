@@ -5,7 +5,7 @@
 import { join } from 'node:path'
 import { measureFirstToken, measureWarmReuse } from '../bench/server-scenarios.js'
 import { startServer } from '../bench/server.js'
-import type { Workload } from '../types.js'
+import type { Workload } from '../contracts/workload.js'
 import type { ServerObservation } from './probe-fit.js'
 import { findTiming, runProbeBench } from './probe-bench.js'
 

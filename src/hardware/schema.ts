@@ -2,7 +2,7 @@
 // refused with the JSON path of the offending field instead of silently feeding wrong facts to the estimator.
 
 import { readFile } from 'node:fs/promises'
-import type { HardwareProfile } from '../types.js'
+import type { HardwareProfile } from '../contracts/hardware.js'
 import { InputError, errorMessage } from '../util/errors.js'
 import { writeFileAtomic } from '../util/fs.js'
 import { stableStringify } from '../util/json.js'

@@ -1,4 +1,4 @@
-import type { ByteSource } from '../types.js'
+import type { ByteSource } from '../contracts/edges.js'
 import {
   DEFAULT_RETRY,
   HttpStatusError,

@@ -1,5 +1,5 @@
 import { isAbsolute, resolve } from 'node:path'
-import type { ModelRef } from '../types.js'
+import type { ModelRef } from '../contracts/models.js'
 import { InputError } from '../util/errors.js'
 
 /** A model given as an http(s) URL to a .gguf file (CLI arguments only; manifests list Hub refs and paths). */

@@ -1,7 +1,7 @@
 import { buildProfile } from '../gguf/profile.js'
 import { readGgufHeader } from '../gguf/reader.js'
 import type { GgufHeader } from '../gguf/reader.js'
-import type { ModelProfile } from '../types.js'
+import type { ModelProfile } from '../contracts/profile.js'
 import { hfToken, hubEndpoint } from './hub-env.js'
 import { parseResolveUrl, resolveUrl } from './hub-api.js'
 import { HttpByteSource } from './http-source.js'

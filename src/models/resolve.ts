@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto'
 import { basename, join } from 'node:path'
-import type { ResolvedModel } from '../types.js'
+import type { ResolvedModel } from '../contracts/models.js'
 import { InputError, errorMessage } from '../util/errors.js'
 import { blobLockPath, blobPath, fileSize, isCommitHash, linkSnapshot, listSnapshot, readRef, repoCacheDir, snapshotPath, writeRef } from './cache.js'
 import { downloadVerified } from './download.js'

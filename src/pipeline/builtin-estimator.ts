@@ -1,5 +1,5 @@
 import { predict } from '../fit/index.js'
-import type { Prediction } from '../types.js'
+import type { Prediction } from '../contracts/prediction.js'
 import type { Estimator } from './estimator.js'
 
 /** Our own estimator: pure, from the GGUF profile and the measured hardware facts only. */

@@ -3,9 +3,10 @@ import { aggregateReports } from '../gate/aggregate.js'
 import { renderMarkdown } from '../report/index.js'
 import { readReport } from './report-files.js'
 import { applyGate, parseThresholds } from '../gate/index.js'
-import type { Report, ScenarioId } from '../types.js'
+import type { Report } from '../contracts/report.js'
+import type { ScenarioId } from '../contracts/scenarios.js'
 import { InputError } from '../util/errors.js'
-import { SCENARIO_IDS } from '../types.js'
+import { SCENARIO_IDS } from '../contracts/scenarios.js'
 import { SUMMARY_MAX_BYTES } from './config.js'
 
 /** `check`: one report, or several shard reports aggregated, gated again against (possibly other) thresholds. */

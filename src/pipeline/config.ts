@@ -1,5 +1,5 @@
-import type { ScenarioId } from '../types.js'
-import { SCENARIO_IDS } from '../types.js'
+import type { ScenarioId } from '../contracts/scenarios.js'
+import { SCENARIO_IDS } from '../contracts/scenarios.js'
 import { InputError } from '../util/errors.js'
 
 /** The job summary cap is 1 MiB; leave room for what other steps write. */

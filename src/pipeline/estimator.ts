@@ -1,4 +1,8 @@
-import type { HardwareProfile, ModelProfile, Prediction, ScenarioId, Workload } from '../types.js'
+import type { HardwareProfile } from '../contracts/hardware.js'
+import type { Prediction } from '../contracts/prediction.js'
+import type { ModelProfile } from '../contracts/profile.js'
+import type { ScenarioId } from '../contracts/scenarios.js'
+import type { Workload } from '../contracts/workload.js'
 
 export interface EstimatorInput {
   ref: string

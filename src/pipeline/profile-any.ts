@@ -1,6 +1,6 @@
 import { profileFile } from '../gguf/index.js'
 import { parseModelArg, profileRemote } from '../models/index.js'
-import type { ModelProfile } from '../types.js'
+import type { ModelProfile } from '../contracts/profile.js'
 
 /** A MODEL argument → its profile: a local file is read from disk, a Hub ref or URL by ranged reads of its header. */
 export async function loadModelProfile(

@@ -1,5 +1,5 @@
 import { readFile } from 'node:fs/promises'
-import type { Report } from '../types.js'
+import type { Report } from '../contracts/report.js'
 import { InputError, errorMessage } from '../util/errors.js'
 import { writeFileAtomic } from '../util/fs.js'
 import { parseReport, serializeReport } from '../report/validate.js'

@@ -1,16 +1,11 @@
-import type {
-  HardwareProfile,
-  ModelProfile,
-  ModelReport,
-  ModelRun,
-  Observation,
-  Prediction,
-  Provenance,
-  Report,
-  ScenarioId,
-  Thresholds,
-  Workload
-} from '../types.js'
+import type { Thresholds } from '../contracts/gate.js'
+import type { HardwareProfile } from '../contracts/hardware.js'
+import type { ModelRun, Observation } from '../contracts/observation.js'
+import type { Prediction } from '../contracts/prediction.js'
+import type { ModelProfile } from '../contracts/profile.js'
+import type { ModelReport, Provenance, Report } from '../contracts/report.js'
+import type { ScenarioId } from '../contracts/scenarios.js'
+import type { Workload } from '../contracts/workload.js'
 import { failedObservation } from '../bench/observation.js'
 import { compareModel } from '../compare/index.js'
 import { formatDeltaPct } from '../util/format.js'

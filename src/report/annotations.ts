@@ -1,4 +1,5 @@
-import type { Report, ScenarioResult } from '../types.js'
+import type { Report } from '../contracts/report.js'
+import type { ScenarioResult } from '../contracts/verdict.js'
 import { formatNumber } from '../util/format.js'
 import { failingRowKeys, formatErrorPct, modelFails } from './view.js'
 

@@ -1,6 +1,8 @@
 // One SVG scatter chart per scenario: predicted (x) against observed (y) on log axes, the y = x line, the tolerance
 // band around it, points coloured by verdict with a <title> naming the model. Pure string building.
-import type { ModelReport, ScenarioId, ScenarioResult, ScenarioUnit, Verdict } from '../types.js'
+import type { ModelReport } from '../contracts/report.js'
+import type { ScenarioId, ScenarioUnit, Verdict } from '../contracts/scenarios.js'
+import type { ScenarioResult } from '../contracts/verdict.js'
 import { formatLimit, formatNumber } from '../util/format.js'
 import { escapeHtml as esc } from './escape.js'
 import { aboveLineMeans, formatErrorPct } from './view.js'

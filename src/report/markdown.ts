@@ -1,4 +1,5 @@
-import type { Report, ScenarioId } from '../types.js'
+import type { Report } from '../contracts/report.js'
+import type { ScenarioId } from '../contracts/scenarios.js'
 import { formatLimit } from '../util/format.js'
 import { escapeHtml, escapeMarkdown as md } from './escape.js'
 import {

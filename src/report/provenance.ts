@@ -1,4 +1,5 @@
-import type { ProbeFailure, Report } from '../types.js'
+import type { ProbeFailure } from '../contracts/hardware.js'
+import type { Report } from '../contracts/report.js'
 import { formatNumber } from '../util/format.js'
 
 /** One line for logs and reports: "pf-Q8_0 (run: …): Q4_0's measured prefill rate …". */

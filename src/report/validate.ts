@@ -1,4 +1,4 @@
-import type { Report } from '../types.js'
+import type { Report } from '../contracts/report.js'
 import { stableStringify } from '../util/json.js'
 import { parseJsonText, strictAjv, validateJsonDocument, type JsonDocumentSpec } from '../util/json-schema.js'
 import thresholdsSchema from '../gate/thresholds.schema.json' with { type: 'json' }

@@ -1,7 +1,9 @@
 // Shared reading of a report for the renderers (Markdown, HTML, annotations, comment): which rows failed, in which
 // order they are shown, and how values, profiles and breakdowns are spelled. Pure.
-import { SCENARIO_IDS } from '../types.js'
-import type { BaselineRow, BaselineSkipReason, ModelReport, Report, ScenarioId, ScenarioResult, ScenarioUnit, Verdict } from '../types.js'
+import { SCENARIO_IDS } from '../contracts/scenarios.js'
+import type { BaselineRow, BaselineSkipReason, ModelReport, Report } from '../contracts/report.js'
+import type { ScenarioId, ScenarioUnit, Verdict } from '../contracts/scenarios.js'
+import type { ScenarioResult } from '../contracts/verdict.js'
 import { formatDeltaPct, formatNumber, formatPct } from '../util/format.js'
 import { baselineStatus, rowKey, type BaselineStatus } from '../compare/baseline.js'
 

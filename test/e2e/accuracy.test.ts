@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { runAccuracyBenchmark, type AccuracyResult } from '../../src/accuracy/index.js'
 import { liveProcesses } from '../../src/bench/processes.js'
-import { SCENARIO_IDS } from '../../src/types.js'
+import { SCENARIO_IDS } from '../../src/contracts/scenarios.js'
 import { llamaBinDir } from '../helpers/llama.js'
 
 const TIMEOUT_MS = 900_000

@@ -8,7 +8,7 @@ import { syntheticModel } from '../helpers/synthetic.js'
 import { makeHardware } from '../helpers/report-fixture.js'
 import { validateReport } from '../../src/report/index.js'
 import { serializeHardwareProfile } from '../../src/hardware/index.js'
-import type { Report } from '../../src/types.js'
+import type { Report } from '../../src/contracts/report.js'
 
 // A broken model costs its own rows, never the run: one model whose llama-bench hangs, one whose real llama-server
 // is killed in the middle of its first_token scenario, one healthy model. The run must finish, mark exactly those rows

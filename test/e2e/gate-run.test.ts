@@ -5,7 +5,7 @@ import { execa } from 'execa'
 import { beforeAll, describe, expect, it } from '@jest/globals'
 import { llamaBinDir } from '../helpers/llama.js'
 import { validateReport } from '../../src/report/index.js'
-import type { Report } from '../../src/types.js'
+import type { Report } from '../../src/contracts/report.js'
 
 // The whole gate on the synthetic demo corpus with real llama.cpp, through the committed bundles exactly as users run
 // them: the CLI (`node dist/cli.js`) and the action (`node dist/index.js` with INPUT_* variables).

@@ -8,7 +8,7 @@ import { makeHardware } from '../helpers/report-fixture.js'
 import { aggregateReports } from '../../src/gate/aggregate.js'
 import { validateReport } from '../../src/report/index.js'
 import { serializeHardwareProfile } from '../../src/hardware/index.js'
-import type { Report } from '../../src/types.js'
+import type { Report } from '../../src/contracts/report.js'
 
 // Matrix shards and an external estimator, on the synthetic demo corpus with real llama.cpp (steady_decode only, to
 // keep CI short). The hardware file is a fixed one: these tests are about splitting and gating, not the estimate.

@@ -8,7 +8,7 @@ import { join } from 'node:path'
 import { liveProcesses } from '../../src/bench/processes.js'
 import { resolveRates } from '../../src/fit/rates.js'
 import { cachedProfilePath, parseHardwareProfile, probeHardware } from '../../src/hardware/index.js'
-import type { HardwareProfile } from '../../src/types.js'
+import type { HardwareProfile } from '../../src/contracts/hardware.js'
 import { llamaBinDir } from '../helpers/llama.js'
 
 const PROBE_TIMEOUT_MS = 600_000

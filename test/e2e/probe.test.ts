@@ -9,7 +9,7 @@ import { liveProcesses } from '../../src/bench/processes.js'
 import { profileFile } from '../../src/gguf/index.js'
 import { cachedProfilePath, observationsPath, parseHardwareProfile, probeHardware } from '../../src/hardware/index.js'
 import { fitProbeFacts, type ProbeProfiles } from '../../src/hardware/probe-fit.js'
-import type { HardwareProfile } from '../../src/types.js'
+import type { HardwareProfile } from '../../src/contracts/hardware.js'
 import { llamaBinDir } from '../helpers/llama.js'
 
 const PROBE_TIMEOUT_MS = 600_000

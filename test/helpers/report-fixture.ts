@@ -1,17 +1,14 @@
 // Builds complete, schema-valid Report objects from plain rows ("predicted 100 tok/s, observed 70"), running the
 // real compare and gate code, so tests state expectations in the user's terms.
-import { SCENARIO_UNITS } from '../../src/types.js'
-import type {
-  HardwareProfile,
-  ModelProfile,
-  ModelReport,
-  Observation,
-  Report,
-  ScenarioId,
-  ScenarioPrediction,
-  Thresholds,
-  Workload
-} from '../../src/types.js'
+import { SCENARIO_UNITS } from '../../src/contracts/scenarios.js'
+import type { Thresholds } from '../../src/contracts/gate.js'
+import type { HardwareProfile } from '../../src/contracts/hardware.js'
+import type { Observation } from '../../src/contracts/observation.js'
+import type { ScenarioPrediction } from '../../src/contracts/prediction.js'
+import type { ModelProfile } from '../../src/contracts/profile.js'
+import type { ModelReport, Report } from '../../src/contracts/report.js'
+import type { ScenarioId } from '../../src/contracts/scenarios.js'
+import type { Workload } from '../../src/contracts/workload.js'
 import { compareScenario } from '../../src/compare/compare.js'
 import { applyGate } from '../../src/gate/apply.js'
 import { compareSettingsFrom } from '../../src/gate/thresholds.js'

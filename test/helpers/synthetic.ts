@@ -8,7 +8,7 @@ import { writeSyntheticGguf, syntheticLayout, type SyntheticModelSpec } from '..
 import type { SyntheticTensor } from '../../src/gguf/synthetic-layout.js'
 import { encodeGgufHeader } from '../../src/gguf/encode.js'
 import type { GgufKv } from '../../src/gguf/format.js'
-import type { ByteSource } from '../../src/types.js'
+import type { ByteSource } from '../../src/contracts/edges.js'
 import { stableStringify } from '../../src/util/json.js'
 import { llamaBinDir } from './llama.js'
 

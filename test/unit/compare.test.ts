@@ -1,8 +1,11 @@
 import { describe, expect, test } from '@jest/globals'
 import { compareScenario, verdictFor } from '../../src/compare/compare.js'
 import { compareModel } from '../../src/compare/model.js'
-import type { CompareSettings, Observation, Prediction, ScenarioId, ScenarioPrediction } from '../../src/types.js'
-import { SCENARIO_UNITS } from '../../src/types.js'
+import type { Observation } from '../../src/contracts/observation.js'
+import type { Prediction, ScenarioPrediction } from '../../src/contracts/prediction.js'
+import type { ScenarioId } from '../../src/contracts/scenarios.js'
+import type { CompareSettings } from '../../src/contracts/verdict.js'
+import { SCENARIO_UNITS } from '../../src/contracts/scenarios.js'
 
 const settings: CompareSettings = { tolerance: 0.1, maxSpread: 0.1 }
 

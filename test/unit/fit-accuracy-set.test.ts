@@ -3,7 +3,8 @@
 import { describe, expect, test } from '@jest/globals'
 import { ACCURACY_MODELS, accuracyRow, renderAccuracy, summarizeAccuracy, summarizeMemory } from '../../src/accuracy/index.js'
 import { probePlan } from '../../src/hardware/probe-models.js'
-import type { ModelRun, Observation, Prediction } from '../../src/types.js'
+import type { ModelRun, Observation } from '../../src/contracts/observation.js'
+import type { Prediction } from '../../src/contracts/prediction.js'
 
 const MiB = 1024 * 1024
 

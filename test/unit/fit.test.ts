@@ -8,7 +8,10 @@ import { cacheHitShare, predict, scoreWorkloads } from '../../src/fit/index.js'
 import { defaultWorkload } from '../../src/bench/workload.js'
 import { modelGeometry } from '../../src/fit/geometry.js'
 import { prefillKeptTokens } from '../../src/fit/speed.js'
-import type { HardwareProfile, MeasuredFact, ModelProfile, Prediction, ScenarioId } from '../../src/types.js'
+import type { HardwareProfile, MeasuredFact } from '../../src/contracts/hardware.js'
+import type { Prediction } from '../../src/contracts/prediction.js'
+import type { ModelProfile } from '../../src/contracts/profile.js'
+import type { ScenarioId } from '../../src/contracts/scenarios.js'
 import { syntheticHeaderSource, type HeaderFixtureOptions } from '../helpers/synthetic.js'
 
 const GiB = 1024 ** 3

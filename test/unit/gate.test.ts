@@ -2,7 +2,7 @@ import { describe, expect, test } from '@jest/globals'
 import { gate } from '../../src/gate/gate.js'
 import { applyGate } from '../../src/gate/apply.js'
 import { DEFAULT_THRESHOLDS } from '../../src/gate/defaults.js'
-import type { Thresholds } from '../../src/types.js'
+import type { Thresholds } from '../../src/contracts/gate.js'
 import { makeReport, type ModelSpec } from '../helpers/report-fixture.js'
 
 const STRICT: Thresholds = {

@@ -4,7 +4,7 @@ import { buildProfile, kvBytesPerToken } from '../../src/gguf/profile.js'
 import { GgufValueType, type GgufHeader, type GgufKv } from '../../src/gguf/format.js'
 import type { SyntheticModelSpec } from '../../src/gguf/writer.js'
 import type { SyntheticTensor } from '../../src/gguf/synthetic-layout.js'
-import { TENSOR_GROUPS } from '../../src/types.js'
+import { TENSOR_GROUPS } from '../../src/contracts/profile.js'
 import { InputError } from '../../src/util/errors.js'
 import { syntheticHeaderSource, type HeaderFixtureOptions } from '../helpers/synthetic.js'
 

@@ -11,7 +11,7 @@ import { fitProbeFacts, type DepthPair, type ProbeObservations, type ProbeProfil
 import { mergeObservations } from '../../src/hardware/probe-obs.js'
 import { PROBE_WEIGHT_TYPES, probePlan } from '../../src/hardware/probe-models.js'
 import { parseHardwareProfile, serializeHardwareProfile, validateHardwareProfile } from '../../src/hardware/schema.js'
-import type { HardwareProfile, MeasuredFact } from '../../src/types.js'
+import type { HardwareProfile, MeasuredFact } from '../../src/contracts/hardware.js'
 import { InputError } from '../../src/util/errors.js'
 import { syntheticHeaderSource } from '../helpers/synthetic.js'
 

@@ -5,7 +5,7 @@ import { fileURLToPath } from 'node:url'
 import { dirname } from 'node:path'
 import { corpusPath } from '../../src/models/corpora.js'
 import { parseManifest } from '../../src/models/manifest.js'
-import type { ModelRef } from '../../src/types.js'
+import type { ModelRef } from '../../src/contracts/models.js'
 
 const ROOT = dirname(dirname(dirname(fileURLToPath(import.meta.url))))
 

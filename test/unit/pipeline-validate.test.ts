@@ -8,7 +8,10 @@ import { DEFAULT_THRESHOLDS, compareSettingsFrom } from '../../src/gate/index.js
 import { builtinEstimator } from '../../src/pipeline/builtin-estimator.js'
 import { validate, type ProfiledModel, type ScenarioRunner, type ValidateParams } from '../../src/pipeline/validate.js'
 import { validateReport } from '../../src/report/index.js'
-import { SCENARIO_IDS, type HardwareProfile, type ModelRun, type Workload } from '../../src/types.js'
+import { type HardwareProfile } from '../../src/contracts/hardware.js'
+import { type ModelRun } from '../../src/contracts/observation.js'
+import { SCENARIO_IDS } from '../../src/contracts/scenarios.js'
+import { type Workload } from '../../src/contracts/workload.js'
 import { stableStringify } from '../../src/util/json.js'
 
 interface Recorded {

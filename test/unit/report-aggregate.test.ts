@@ -1,6 +1,7 @@
 import { describe, expect, test } from '@jest/globals'
 import { aggregateReports } from '../../src/gate/aggregate.js'
-import type { Report, Thresholds } from '../../src/types.js'
+import type { Thresholds } from '../../src/contracts/gate.js'
+import type { Report } from '../../src/contracts/report.js'
 import { DEFAULT_THRESHOLDS } from '../../src/gate/defaults.js'
 import { makeReport, type ModelSpec } from '../helpers/report-fixture.js'
 

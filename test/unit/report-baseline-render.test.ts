@@ -5,7 +5,8 @@ import { renderMarkdown } from '../../src/report/markdown.js'
 import { renderHtml } from '../../src/report/html.js'
 import { serializeReport } from '../../src/report/validate.js'
 import { DEFAULT_THRESHOLDS } from '../../src/gate/defaults.js'
-import type { Report, Thresholds } from '../../src/types.js'
+import type { Thresholds } from '../../src/contracts/gate.js'
+import type { Report } from '../../src/contracts/report.js'
 import { makeReport, type ModelSpec, type ReportOptions } from '../helpers/report-fixture.js'
 
 const bytes = (s: string): number => Buffer.byteLength(s, 'utf8')

@@ -1,7 +1,7 @@
 import { describe, expect, test } from '@jest/globals'
 import { baselineComparison, baselineStatus } from '../../src/compare/baseline.js'
 import { parseReport, serializeReport } from '../../src/report/validate.js'
-import type { BaselineRow, Report } from '../../src/types.js'
+import type { BaselineRow, Report } from '../../src/contracts/report.js'
 import { applyGate } from '../../src/gate/apply.js'
 import { DEFAULT_THRESHOLDS } from '../../src/gate/defaults.js'
 import { makeReport } from '../helpers/report-fixture.js'

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { parseReport, serializeReport, validateReport } from '../../src/report/validate.js'
 import { readReport, writeReport } from '../../src/pipeline/report-files.js'
-import type { Report } from '../../src/types.js'
+import type { Report } from '../../src/contracts/report.js'
 import { showcaseReport } from '../helpers/report-fixture.js'
 
 function errorOf(fn: () => unknown): string {

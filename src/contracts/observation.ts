@@ -1,0 +1,37 @@
+// The bench → Observation: what llama.cpp did, with its repeats, spread, logs and logged buffers.
+
+import type { ScenarioId, ScenarioUnit } from './scenarios.js'
+
+export interface Observation {
+  scenario: ScenarioId
+  unit: ScenarioUnit
+  /** Median of the kept samples; null when the run failed. */
+  observed: number | null
+  samples: number[]
+  /** Samples dropped by the single-outlier rule. */
+  droppedSamples: number[]
+  spread: number | null
+  /** Measured breakdown (e.g. prefill_ms, first_decode_ms, unattributed_ms, cache_n). */
+  breakdown: Record<string, number>
+  error: { reason: string; logTail: string[] } | null
+  /** Paths of the llama.cpp logs of this observation, relative to the artifacts dir. */
+  logs: string[]
+  repeats: number
+}
+
+/** Everything one model's scenarios produced: the observations, and what llama-server logged when it loaded. */
+export interface ModelRun {
+  observations: Observation[]
+  /** llama.cpp's buffer sizes from the server's load (null without a server scenario, or a server that logged none). */
+  llamaMemory: LlamaBufferSizes | null
+}
+
+/** llama.cpp's own account of its memory at load, bytes summed over devices per kind (null: not in the log). */
+export interface LlamaBufferSizes {
+  modelBytes: number | null
+  kvBytes: number | null
+  computeBytes: number | null
+  outputBytes: number | null
+  /** Each parsed line's device and kind, for display. */
+  buffers: { device: string; kind: 'model' | 'kv' | 'compute' | 'output'; bytes: number }[]
+}

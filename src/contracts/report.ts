@@ -1,0 +1,104 @@
+// Everything above → Report (report.json): provenance, models, summary, gate, shards, baseline.
+
+import type { GateResult, ScenarioSummary, Thresholds } from './gate.js'
+import type { HardwareProfile } from './hardware.js'
+import type { MemoryFit } from './prediction.js'
+import type { ModelProfile } from './profile.js'
+import type { ScenarioId, ScenarioUnit } from './scenarios.js'
+import type { LlamaMemoryCheck, ScenarioResult } from './verdict.js'
+import type { Workload } from './workload.js'
+
+export interface Provenance {
+  llama_cpp_commit: string
+  llama_cpp_build: number | null
+  node_llama_cpp_version: string | null
+  backend: string
+  device: string
+  driver: string | null
+  threads: number
+  runner_os: string
+  wall_time_s: number
+  shard: string | null
+  runner_name: string | null
+}
+
+export interface ModelReport {
+  ref: string
+  path: string
+  profile: ModelProfile | null
+  fit: MemoryFit | null
+  error: string | null
+  scenarios: ScenarioResult[]
+  /** Memory estimate vs llama.cpp's logged buffers, when a llama-server of this model logged them. */
+  llama_memory?: LlamaMemoryCheck
+}
+
+/** One shard's part of an aggregated report (report/aggregate.ts). */
+export interface ShardProvenance {
+  shard: string | null
+  runner_name: string | null
+  runner_os: string
+  device: string
+  backend: string
+  llama_cpp_commit: string
+  hardware_fingerprint: string
+  wall_time_s: number
+  models: string[]
+  /** The shard's own gate, as it was written. */
+  passed: boolean
+  failures: number
+}
+
+/** One model × scenario observed in both this run and the baseline run (report/baseline.ts). */
+export interface BaselineRow {
+  ref: string
+  scenario: ScenarioId
+  unit: ScenarioUnit
+  observed: number
+  baseline_observed: number
+  /** Speed change in %, in the ratio's direction: +20 is 20 % faster than the baseline, −20 is 20 % slower. */
+  delta_pct: number
+  /** The wider of the two runs' spreads ((max − min) / median), in %: a change inside it may be noise. */
+  noise_band_pct: number
+  /** false when neither run has two samples of this row: its noise is unknown, so it is never called a change. */
+  noise_measured: boolean
+  /** Slower than the baseline by more than the noise band. */
+  regressed: boolean
+  /** Faster than the baseline by more than the noise band. */
+  improved: boolean
+}
+
+/** Why a model × scenario of this run has no BaselineRow. */
+export type BaselineSkipReason = 'not-in-baseline' | 'no-observation' | 'no-baseline-observation' | 'unit-differs'
+
+/** Report.baseline: the run this one was compared with, and the comparison. */
+export interface BaselineComparison {
+  /** The baseline report's generated_at, llama.cpp commit, backend, device and hardware fingerprint. */
+  generated_at: string
+  llama_cpp_commit: string
+  backend: string
+  device: string
+  hardware_fingerprint: string
+  rows: BaselineRow[]
+  /** This run's rows that could not be compared (models only in the baseline are not listed: shards). */
+  not_compared: Array<{ ref: string; scenario: ScenarioId; reason: BaselineSkipReason }>
+}
+
+export interface Report {
+  schema_version: 1
+  generated_at: string
+  tool: { name: string; version: string }
+  provenance: Provenance
+  hardware: HardwareProfile
+  workload: Workload
+  estimator: { name: string; command: string | null }
+  models: ModelReport[]
+  summary: Partial<Record<ScenarioId, ScenarioSummary>>
+  gate: GateResult
+  /** The limits `gate` was judged with (set by gate/applyGate); renderers show them next to the numbers. */
+  thresholds?: Thresholds
+  /** Set on an aggregate of shard reports: each shard's runner and result. */
+  shards?: ShardProvenance[]
+  /** Set when the run was compared with a baseline report (`--baseline`): Δ % per model and scenario. */
+  baseline?: BaselineComparison
+}
