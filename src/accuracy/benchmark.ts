@@ -91,7 +91,7 @@ export async function runAccuracyBenchmark(opts: AccuracyOptions): Promise<Accur
         binDir: opts.binDir,
         logsDir: join(opts.workDir, 'logs', `pass-${pass}`),
         runTimeoutSec: DEFAULT_RUN_TIMEOUT_SEC,
-        vocabSize: m.profile.vocabSize,
+        vocabSize: m.profile.vocab_size,
         log: progress
       })
       observed.set(m.ref, [...(observed.get(m.ref) ?? []), run])
@@ -109,7 +109,7 @@ export async function runAccuracyBenchmark(opts: AccuracyOptions): Promise<Accur
     hardware = await probeHardware({ ...probeOpts, refresh: true, interleave: { passes, between: (pass) => runPass(pass, workload) } })
   }
   const rows: AccuracyRow[] = models.map((m) =>
-    accuracyRow(m.ref, m.profile.fileBytes, predict(m.profile, hardware, workload), observed.get(m.ref) ?? [])
+    accuracyRow(m.ref, m.profile.file_bytes, predict(m.profile, hardware, workload), observed.get(m.ref) ?? [])
   )
   const summary = summarizeAccuracy(rows)
   const memory = summarizeMemory(rows)

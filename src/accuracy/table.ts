@@ -10,11 +10,11 @@ import { type LlamaMemoryCheck } from '../contracts/verdict.js'
 import { median, spread } from '../util/stats.js'
 
 /** Targets from the issue: median and worst |error| % per scenario. */
-export const ACCURACY_TARGETS: Readonly<Record<ScenarioId, { medianPct: number; maxPct: number }>> = {
-  steady_decode: { medianPct: 5, maxPct: 12 },
-  prefill: { medianPct: 10, maxPct: 20 },
-  first_token: { medianPct: 10, maxPct: 20 },
-  kv_warm_reuse: { medianPct: 10, maxPct: 20 }
+export const ACCURACY_TARGETS: Readonly<Record<ScenarioId, { median_pct: number; max_pct: number }>> = {
+  steady_decode: { median_pct: 5, max_pct: 12 },
+  prefill: { median_pct: 10, max_pct: 20 },
+  first_token: { median_pct: 10, max_pct: 20 },
+  kv_warm_reuse: { median_pct: 10, max_pct: 20 }
 }
 
 export interface AccuracyCell {
@@ -24,19 +24,19 @@ export interface AccuracyCell {
   /** Each pass's observation (null where that pass failed), in pass order. */
   passes: (number | null)[]
   /** (max − min) / median of the passes, %: how far the same run moves between passes minutes apart. */
-  passDeltaPct: number | null
+  pass_delta_pct: number | null
   /** The largest within-run spread of the passes. */
   spread: number | null
-  errorPct: number | null
+  error_pct: number | null
   /** The least-disturbed sample (fastest) and its error: on a shared machine, the noise-free side of the picture. */
   best: number | null
-  bestErrorPct: number | null
+  best_error_pct: number | null
   note: string | null
 }
 
 export interface AccuracyRow {
   ref: string
-  sizeBytes: number
+  size_bytes: number
   cells: Record<ScenarioId, AccuracyCell>
   /** The memory estimate beside the buffers llama-server logged for this model, when it logged them. */
   memory: LlamaMemoryCheck | null
@@ -46,29 +46,29 @@ export interface AccuracyRow {
 export interface MemoryAccuracy {
   buffer: 'model' | 'kv' | 'compute'
   models: number
-  medianPct: number | null
-  maxPct: number | null
+  median_pct: number | null
+  max_pct: number | null
 }
 
 export interface ScenarioAccuracy {
   scenario: ScenarioId
   models: number
-  medianPct: number | null
-  maxPct: number | null
+  median_pct: number | null
+  max_pct: number | null
   /** The same over the best samples (diagnostic). */
-  bestMedianPct: number | null
+  best_median_pct: number | null
   /**
-   * Median over the models of the pass-to-pass difference (passDeltaPct): the machine's own run-to-run noise. Errors
+   * Median over the models of the pass-to-pass difference (pass_delta_pct): the machine's own run-to-run noise. Errors
    * much below it cannot be told apart from noise on this machine.
    */
-  runToRunPct: number | null
+  run_to_run_pct: number | null
   /**
    * The score of an oracle that predicts each pass with another pass's observation of the same model (median and max
    * |error| over the models, averaged over the ordered pairs of passes): what a perfect estimator, measured minutes
    * away from the observation, would score on this machine. Null with fewer than two passes.
    */
-  otherPass: { medianPct: number; maxPct: number } | null
-  meetsTarget: boolean
+  other_pass: { median_pct: number; max_pct: number } | null
+  meets_target: boolean
 }
 
 function medianOrNull(xs: readonly number[]): number | null {
@@ -85,27 +85,27 @@ export function accuracyRow(ref: string, sizeBytes: number, prediction: Predicti
     const got = values.filter((v): v is number => v !== null)
     const observed = medianOrNull(got)
     const predicted = p?.predicted ?? null
-    const all = os.flatMap((o) => (o ? [...o.samples, ...o.droppedSamples] : []))
+    const all = os.flatMap((o) => (o ? [...o.samples, ...o.dropped_samples] : []))
     const best = all.length === 0 ? null : SCENARIO_UNITS[s] === 'ms' ? Math.min(...all) : Math.max(...all)
     const spreads = os.map((o) => o?.spread ?? null).filter((x): x is number => x !== null)
     cells[s] = {
       predicted,
       observed,
       passes: values,
-      passDeltaPct: got.length >= 2 ? 100 * spread(got) : null,
+      pass_delta_pct: got.length >= 2 ? 100 * spread(got) : null,
       spread: spreads.length > 0 ? Math.max(...spreads) : null,
-      errorPct: predicted !== null && observed !== null ? absErrorPct(predicted, observed) : null,
+      error_pct: predicted !== null && observed !== null ? absErrorPct(predicted, observed) : null,
       best,
-      bestErrorPct: predicted !== null && best !== null ? absErrorPct(predicted, best) : null,
-      note: os.find((o) => o?.error)?.error?.reason ?? prediction.notPredicted[s] ?? null
+      best_error_pct: predicted !== null && best !== null ? absErrorPct(predicted, best) : null,
+      note: os.find((o) => o?.error)?.error?.reason ?? prediction.not_predicted[s] ?? null
     }
   }
-  const logged = passes.find((run) => run.llamaMemory)?.llamaMemory
-  return { ref, sizeBytes, cells, memory: logged ? llamaMemoryCheck(prediction.fit, logged) : null }
+  const logged = passes.find((run) => run.llama_memory)?.llama_memory
+  return { ref, size_bytes: sizeBytes, cells, memory: logged ? llamaMemoryCheck(prediction.fit, logged) : null }
 }
 
-/** ScenarioAccuracy.otherPass of one scenario. */
-function otherPassScore(rows: readonly AccuracyRow[], s: ScenarioId): { medianPct: number; maxPct: number } | null {
+/** ScenarioAccuracy.other_pass of one scenario. */
+function otherPassScore(rows: readonly AccuracyRow[], s: ScenarioId): { median_pct: number; max_pct: number } | null {
   const passes = Math.max(0, ...rows.map((r) => r.cells[s].passes.length))
   const medians: number[] = []
   const maxima: number[] = []
@@ -124,26 +124,26 @@ function otherPassScore(rows: readonly AccuracyRow[], s: ScenarioId): { medianPc
   }
   if (medians.length === 0) return null
   const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length
-  return { medianPct: mean(medians), maxPct: mean(maxima) }
+  return { median_pct: mean(medians), max_pct: mean(maxima) }
 }
 
 export function summarizeAccuracy(rows: readonly AccuracyRow[]): ScenarioAccuracy[] {
   return SCENARIO_IDS.map((s) => {
-    const errs = rows.map((r) => r.cells[s].errorPct).filter((e): e is number => e !== null)
+    const errs = rows.map((r) => r.cells[s].error_pct).filter((e): e is number => e !== null)
     const med = medianOrNull(errs)
     const max = errs.length > 0 ? Math.max(...errs) : null
     const t = ACCURACY_TARGETS[s]
-    const bestErrs = rows.map((r) => r.cells[s].bestErrorPct).filter((e): e is number => e !== null)
-    const deltas = rows.map((r) => r.cells[s].passDeltaPct).filter((e): e is number => e !== null)
+    const bestErrs = rows.map((r) => r.cells[s].best_error_pct).filter((e): e is number => e !== null)
+    const deltas = rows.map((r) => r.cells[s].pass_delta_pct).filter((e): e is number => e !== null)
     return {
       scenario: s,
       models: errs.length,
-      medianPct: med,
-      maxPct: max,
-      bestMedianPct: medianOrNull(bestErrs),
-      runToRunPct: medianOrNull(deltas),
-      otherPass: otherPassScore(rows, s),
-      meetsTarget: med !== null && max !== null && med <= t.medianPct && max <= t.maxPct
+      median_pct: med,
+      max_pct: max,
+      best_median_pct: medianOrNull(bestErrs),
+      run_to_run_pct: medianOrNull(deltas),
+      other_pass: otherPassScore(rows, s),
+      meets_target: med !== null && max !== null && med <= t.median_pct && max <= t.max_pct
     }
   })
 }
@@ -151,7 +151,7 @@ export function summarizeAccuracy(rows: readonly AccuracyRow[]): ScenarioAccurac
 export function summarizeMemory(rows: readonly AccuracyRow[]): MemoryAccuracy[] {
   return (['model', 'kv', 'compute'] as const).map((buffer) => {
     const errs = rows.map((r) => r.memory?.error_pct[buffer] ?? null).filter((e): e is number => e !== null).map(Math.abs)
-    return { buffer, models: errs.length, medianPct: medianOrNull(errs), maxPct: errs.length > 0 ? Math.max(...errs) : null }
+    return { buffer, models: errs.length, median_pct: medianOrNull(errs), max_pct: errs.length > 0 ? Math.max(...errs) : null }
   })
 }
 
@@ -173,22 +173,22 @@ export function renderAccuracy(rows: readonly AccuracyRow[], summary: readonly S
   for (const r of rows) {
     const cells = SCENARIO_IDS.map((s) => {
       const c = r.cells[s]
-      const text = c.errorPct === null ? (c.note ? 'n/a' : '—') : `${fmt(c.predicted)}/${fmt(c.observed)} (${fmt(c.errorPct)}|${fmt(c.passDeltaPct)})`
+      const text = c.error_pct === null ? (c.note ? 'n/a' : '—') : `${fmt(c.predicted)}/${fmt(c.observed)} (${fmt(c.error_pct)}|${fmt(c.pass_delta_pct)})`
       return text.padStart(28)
     })
     const e = r.memory?.error_pct
     const mem = e ? `mem ${[e.model, e.kv, e.compute].map((x) => (x === null ? '—' : formatDeltaPct(x))).join(' / ')}` : ''
-    lines.push([shortRef(r.ref).padEnd(MODEL_COLUMN), (r.sizeBytes / 1024 ** 2).toFixed(0).padStart(6), ...cells, mem].join(' ').trimEnd())
+    lines.push([shortRef(r.ref).padEnd(MODEL_COLUMN), (r.size_bytes / 1024 ** 2).toFixed(0).padStart(6), ...cells, mem].join(' ').trimEnd())
   }
   lines.push('')
   for (const s of summary) {
     const t = ACCURACY_TARGETS[s.scenario]
     lines.push(
-      `${s.scenario.padEnd(14)} models ${String(s.models).padStart(2)}  median |error| ${fmt(s.medianPct)} % (target ≤ ${t.medianPct})  max ${fmt(s.maxPct)} % (target ≤ ${t.maxPct})  ${s.meetsTarget ? 'MEETS' : 'MISSES'}  (vs best samples: median ${fmt(s.bestMedianPct)} %; pass to pass: median ${fmt(s.runToRunPct)} %${s.otherPass ? `; another pass as the prediction: median ${fmt(s.otherPass.medianPct)} % max ${fmt(s.otherPass.maxPct)} %` : ''})`
+      `${s.scenario.padEnd(14)} models ${String(s.models).padStart(2)}  median |error| ${fmt(s.median_pct)} % (target ≤ ${t.median_pct})  max ${fmt(s.max_pct)} % (target ≤ ${t.max_pct})  ${s.meets_target ? 'MEETS' : 'MISSES'}  (vs best samples: median ${fmt(s.best_median_pct)} %; pass to pass: median ${fmt(s.run_to_run_pct)} %${s.other_pass ? `; another pass as the prediction: median ${fmt(s.other_pass.median_pct)} % max ${fmt(s.other_pass.max_pct)} %` : ''})`
     )
   }
   for (const m of memory) {
-    lines.push(`memory ${m.buffer.padEnd(7)} models ${String(m.models).padStart(2)}  median |error| ${fmt(m.medianPct)} %  max ${fmt(m.maxPct)} %  (estimate vs llama.cpp's logged buffer)`)
+    lines.push(`memory ${m.buffer.padEnd(7)} models ${String(m.models).padStart(2)}  median |error| ${fmt(m.median_pct)} %  max ${fmt(m.max_pct)} %  (estimate vs llama.cpp's logged buffer)`)
   }
   return lines.join('\n')
 }

@@ -25,8 +25,8 @@ export const LLAMA_BENCH_REPETITIONS = 2
 export function llamaBenchArgs(modelPath: string, scenario: BenchScenario, w: Workload): string[] {
   const shape =
     scenario === 'steady_decode'
-      ? ['-p', '0', '-n', String(w.decodeTokens), '-d', String(w.decodeDepth)]
-      : ['-p', String(w.prefillTokens), '-n', '0', '-d', '0']
+      ? ['-p', '0', '-n', String(w.decode_tokens), '-d', String(w.decode_depth)]
+      : ['-p', String(w.prefill_tokens), '-n', '0', '-d', '0']
   return [
     '-m', modelPath,
     ...shape,
@@ -74,9 +74,9 @@ export async function measureWithLlamaBench(
     throw new RunFailure(err instanceof Error ? err.message : String(err), await readLogTail(paths.stderrPath))
   }
   const t = tests[0]
-  const wantPrompt = scenario === 'prefill' ? w.prefillTokens : 0
-  const wantGen = scenario === 'steady_decode' ? w.decodeTokens : 0
-  const wantDepth = scenario === 'steady_decode' ? w.decodeDepth : 0
+  const wantPrompt = scenario === 'prefill' ? w.prefill_tokens : 0
+  const wantGen = scenario === 'steady_decode' ? w.decode_tokens : 0
+  const wantDepth = scenario === 'steady_decode' ? w.decode_depth : 0
   if (tests.length !== 1 || !t || t.nPrompt !== wantPrompt || t.nGen !== wantGen || t.nDepth !== wantDepth) {
     const got = tests.map((x) => `p${x.nPrompt}/n${x.nGen}/d${x.nDepth}`).join(', ')
     throw new RunFailure(`${paths.stdoutPath}: expected one test p${wantPrompt}/n${wantGen}/d${wantDepth}, got ${got}`, [])

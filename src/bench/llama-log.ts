@@ -36,7 +36,7 @@ export function parseLlamaBufferSizes(text: string): LlamaBufferSizes {
     const b = buffers.filter((x) => x.kind === kind)
     return b.length === 0 ? null : b.reduce((s, x) => s + x.bytes, 0)
   }
-  return { modelBytes: sum('model'), kvBytes: sum('kv'), computeBytes: sum('compute'), outputBytes: sum('output'), buffers }
+  return { model_bytes: sum('model'), kv_bytes: sum('kv'), compute_bytes: sum('compute'), output_bytes: sum('output'), buffers }
 }
 
 /** Whether a log held any buffer line at all (a server that died before loading, or a log without -lv 4, has none). */

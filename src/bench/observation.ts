@@ -42,10 +42,10 @@ export function failedObservation(scenario: ScenarioId, reason: string, logTail:
     unit: SCENARIO_UNITS[scenario],
     observed: null,
     samples: [],
-    droppedSamples: [],
+    dropped_samples: [],
     spread: null,
     breakdown: {},
-    error: { reason, logTail },
+    error: { reason, log_tail: logTail },
     logs,
     repeats: 0
   }
@@ -53,7 +53,7 @@ export function failedObservation(scenario: ScenarioId, reason: string, logTail:
 
 /**
  * The Observation of a finished repeat loop: kept samples (measurement order) in `samples`, the outlier in
- * `droppedSamples`, observed = their median, spread = their spread. A runtime failure keeps the samples measured
+ * `dropped_samples`, observed = their median, spread = their spread. A runtime failure keeps the samples measured
  * before it but reports observed: null.
  */
 export function toObservation(scenario: ScenarioId, outcome: RepeatOutcome, logs: string[]): Observation {
@@ -66,10 +66,10 @@ export function toObservation(scenario: ScenarioId, outcome: RepeatOutcome, logs
       unit,
       observed: null,
       samples: outcome.samples,
-      droppedSamples: [],
+      dropped_samples: [],
       spread: null,
       breakdown: outcome.breakdown,
-      error: { reason: err.message, logTail: logTailOf(err) },
+      error: { reason: err.message, log_tail: logTailOf(err) },
       logs,
       repeats: outcome.samples.length
     }
@@ -81,7 +81,7 @@ export function toObservation(scenario: ScenarioId, outcome: RepeatOutcome, logs
     unit,
     observed: summary.observed,
     samples: summary.kept,
-    droppedSamples: summary.dropped,
+    dropped_samples: summary.dropped,
     spread: summary.spread,
     breakdown: outcome.breakdown,
     error: null,

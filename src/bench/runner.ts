@@ -69,7 +69,7 @@ async function repeatScenario(
   const obs = toObservation(scenario, outcome, logs)
   if (obs.error) opts.log(`${scenario}: failed: ${obs.error.reason}`)
   else {
-    const dropped = obs.droppedSamples.length > 0 ? `, dropped ${obs.droppedSamples.map((v) => v.toFixed(2)).join(', ')}` : ''
+    const dropped = obs.dropped_samples.length > 0 ? `, dropped ${obs.dropped_samples.map((v) => v.toFixed(2)).join(', ')}` : ''
     opts.log(
       `${scenario}: ${formatValue(obs.observed as number, scenario)} (median of ${obs.samples.length}, spread ` +
         `${((obs.spread as number) * 100).toFixed(1)}%${dropped}; ${outcome.stopReason})`
@@ -133,7 +133,7 @@ async function runServerScenarios(
   }
   // The buffers the (last) server logged at load: the report sets them beside the memory estimate.
   const logged = parseLlamaBufferSizes(await readFile(logPath, 'utf8').catch(() => ''))
-  return { observations: out, llamaMemory: hasBufferSizes(logged) ? logged : null }
+  return { observations: out, llama_memory: hasBufferSizes(logged) ? logged : null }
 }
 
 /**
@@ -156,13 +156,13 @@ export async function runModel(modelPath: string, scenarios: readonly ScenarioId
     if (BENCH_SCENARIOS.includes(s)) byScenario.set(s, await runBenchScenario(modelPath, s as BenchScenario, workload, opts))
   }
   const serverScenarios = scenarios.filter((s): s is ServerScenario => !BENCH_SCENARIOS.includes(s))
-  let llamaMemory: ModelRun['llamaMemory'] = null
+  let llamaMemory: ModelRun['llama_memory'] = null
   if (serverScenarios.length > 0) {
     const served = await runServerScenarios(modelPath, serverScenarios, workload, opts)
     served.observations.forEach((o) => byScenario.set(o.scenario, o))
-    llamaMemory = served.llamaMemory
+    llamaMemory = served.llama_memory
   }
-  return { observations: scenarios.map((s) => byScenario.get(s) as Observation), llamaMemory }
+  return { observations: scenarios.map((s) => byScenario.get(s) as Observation), llama_memory: llamaMemory }
 }
 
 /** The observations of runModel alone, in the order asked. */

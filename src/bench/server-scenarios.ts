@@ -74,7 +74,7 @@ async function guarded<T>(ctx: ServerRunContext, scenario: ServerScenario, what:
  * comes from the prompt's logits, so no decode step is inside the client's time).
  */
 export async function measureFirstToken(ctx: ServerRunContext, run: { index: number }): Promise<Measurement> {
-  const prompt = promptTokens(ctx.workload.firstTokenPromptTokens, ctx.vocabSize, promptSeed(SEED_SALT.first_token, run.index))
+  const prompt = promptTokens(ctx.workload.first_token_prompt_tokens, ctx.vocabSize, promptSeed(SEED_SALT.first_token, run.index))
   const r = await guarded(ctx, 'first_token', () =>
     streamCompletion(ctx.server.baseUrl, firstTokenRequest(prompt), ctx.timeoutSec * 1000)
   )
@@ -97,19 +97,19 @@ export async function measureFirstToken(ctx: ServerRunContext, run: { index: num
  */
 export async function measureWarmReuse(ctx: ServerRunContext, run: { index: number }): Promise<Measurement> {
   const w = ctx.workload
-  const prefix = promptTokens(w.warmPrefixTokens, ctx.vocabSize, promptSeed(SEED_SALT.kv_warm_reuse, run.index, 0))
-  const suffix = promptTokens(w.warmSuffixTokens, ctx.vocabSize, promptSeed(SEED_SALT.kv_warm_reuse, run.index, 1))
+  const prefix = promptTokens(w.warm_prefix_tokens, ctx.vocabSize, promptSeed(SEED_SALT.kv_warm_reuse, run.index, 0))
+  const suffix = promptTokens(w.warm_suffix_tokens, ctx.vocabSize, promptSeed(SEED_SALT.kv_warm_reuse, run.index, 1))
   const timeoutMs = ctx.timeoutSec * 1000
   await guarded(ctx, 'kv_warm_reuse', () => postCompletion(ctx.server.baseUrl, primeRequest(prefix), timeoutMs))
   const res = await guarded(ctx, 'kv_warm_reuse', () =>
-    postCompletion(ctx.server.baseUrl, reuseRequest(prefix, suffix, w.warmDecodeTokens), timeoutMs)
+    postCompletion(ctx.server.baseUrl, reuseRequest(prefix, suffix, w.warm_decode_tokens), timeoutMs)
   )
   const t = res.timings
   if (!t) throw new RunFailure('kv_warm_reuse: the reused request returned no timings', [])
-  const minCached = w.warmPrefixTokens - REUSE_TOLERANCE_TOKENS
+  const minCached = w.warm_prefix_tokens - REUSE_TOLERANCE_TOKENS
   if (t.cacheN < minCached) {
     throw new RunFailure(
-      `prefix not reused: cache_n=${t.cacheN} (expected ≥ ${minCached} of the ${w.warmPrefixTokens}-token prefix)`,
+      `prefix not reused: cache_n=${t.cacheN} (expected ≥ ${minCached} of the ${w.warm_prefix_tokens}-token prefix)`,
       await readLogTail(ctx.server.logPath)
     )
   }

@@ -64,7 +64,7 @@ export function serverArgs(modelPath: string, w: Workload, port: number): string
     '-m', modelPath,
     '--host', SERVER_HOST,
     '--port', String(port),
-    '-c', String(w.contextTokens),
+    '-c', String(w.context_tokens),
     ...llamaWorkloadFlags(w),
     '-np', '1',
     '--cache-ram', '0',

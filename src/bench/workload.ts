@@ -21,24 +21,24 @@ export const FIRST_TOKEN_PREDICT = 2
  * - prefill 512 = one ubatch: the batch shape llama-bench and the estimator both use by default.
  * - first_token 256-token prompt: a chat-turn-sized prompt that keeps the first token under a second on CPU.
  * - warm reuse 512 cached + 64 new tokens, 32 decoded: a follow-up turn on a cached conversation.
- * - threads = the cores Node may use; gpuLayers 99 = everything on the GPU when there is one.
+ * - threads = the cores Node may use; gpu_layers 99 = everything on the GPU when there is one.
  */
 export function defaultWorkload(overrides: Partial<Workload> = {}): Workload {
   const w: Workload = {
-    contextTokens: 4096,
-    kvType: 'f16',
-    decodeDepth: 0,
-    decodeTokens: 64,
-    prefillTokens: 512,
-    firstTokenPromptTokens: 256,
-    warmPrefixTokens: 512,
-    warmSuffixTokens: 64,
-    warmDecodeTokens: 32,
+    context_tokens: 4096,
+    kv_type: 'f16',
+    decode_depth: 0,
+    decode_tokens: 64,
+    prefill_tokens: 512,
+    first_token_prompt_tokens: 256,
+    warm_prefix_tokens: 512,
+    warm_suffix_tokens: 64,
+    warm_decode_tokens: 32,
     ubatch: 512,
     batch: 2048,
     threads: availableParallelism(),
-    gpuLayers: 99,
-    flashAttention: false,
+    gpu_layers: 99,
+    flash_attention: false,
     ...overrides
   }
   validateWorkload(w)
@@ -52,43 +52,43 @@ export function defaultWorkload(overrides: Partial<Workload> = {}): Workload {
 export function llamaWorkloadFlags(w: Workload): string[] {
   return [
     '-t', String(w.threads),
-    '-ngl', String(w.gpuLayers),
+    '-ngl', String(w.gpu_layers),
     '-b', String(w.batch),
     '-ub', String(w.ubatch),
-    '-ctk', w.kvType,
-    '-ctv', w.kvType,
-    '-fa', w.flashAttention ? 'on' : 'off'
+    '-ctk', w.kv_type,
+    '-ctv', w.kv_type,
+    '-fa', w.flash_attention ? 'on' : 'off'
   ]
 }
 
 /** Throws InputError('workload', field, …) for a workload llama.cpp cannot run as the scenarios need. */
 export function validateWorkload(w: Workload, source = 'workload'): void {
-  const positive = ['contextTokens', 'decodeTokens', 'prefillTokens', 'firstTokenPromptTokens', 'warmPrefixTokens',
-    'warmSuffixTokens', 'warmDecodeTokens', 'ubatch', 'batch', 'threads'] as const
+  const positive = ['context_tokens', 'decode_tokens', 'prefill_tokens', 'first_token_prompt_tokens', 'warm_prefix_tokens',
+    'warm_suffix_tokens', 'warm_decode_tokens', 'ubatch', 'batch', 'threads'] as const
   for (const k of positive) {
     if (!Number.isInteger(w[k]) || w[k] < 1) throw new InputError(source, k, `must be an integer ≥ 1, got ${w[k]}`)
   }
-  if (!Number.isInteger(w.decodeDepth) || w.decodeDepth < 0) {
-    throw new InputError(source, 'decodeDepth', `must be an integer ≥ 0, got ${w.decodeDepth}`)
+  if (!Number.isInteger(w.decode_depth) || w.decode_depth < 0) {
+    throw new InputError(source, 'decode_depth', `must be an integer ≥ 0, got ${w.decode_depth}`)
   }
-  if (!Number.isInteger(w.gpuLayers) || w.gpuLayers < 0) {
-    throw new InputError(source, 'gpuLayers', `must be an integer ≥ 0, got ${w.gpuLayers}`)
+  if (!Number.isInteger(w.gpu_layers) || w.gpu_layers < 0) {
+    throw new InputError(source, 'gpu_layers', `must be an integer ≥ 0, got ${w.gpu_layers}`)
   }
-  if (!(KV_CACHE_TYPES as readonly string[]).includes(w.kvType)) {
-    throw new InputError(source, 'kvType', `unknown KV cache type "${w.kvType}" (expected one of ${KV_CACHE_TYPES.join(', ')})`)
+  if (!(KV_CACHE_TYPES as readonly string[]).includes(w.kv_type)) {
+    throw new InputError(source, 'kv_type', `unknown KV cache type "${w.kv_type}" (expected one of ${KV_CACHE_TYPES.join(', ')})`)
   }
-  if (w.warmDecodeTokens < 2) {
+  if (w.warm_decode_tokens < 2) {
     // The server's decode rate counts steps after the first token (which comes from the prompt's logits).
-    throw new InputError(source, 'warmDecodeTokens', `must be ≥ 2 so at least one decode step is timed, got ${w.warmDecodeTokens}`)
+    throw new InputError(source, 'warm_decode_tokens', `must be ≥ 2 so at least one decode step is timed, got ${w.warm_decode_tokens}`)
   }
   if (w.ubatch > w.batch) throw new InputError(source, 'ubatch', `${w.ubatch} exceeds batch ${w.batch}`)
   const fits = (field: keyof Workload, tokens: number) => {
-    if (tokens > w.contextTokens) {
-      throw new InputError(source, field, `needs ${tokens} tokens of context, more than contextTokens ${w.contextTokens}`)
+    if (tokens > w.context_tokens) {
+      throw new InputError(source, field, `needs ${tokens} tokens of context, more than context_tokens ${w.context_tokens}`)
     }
   }
-  fits('decodeDepth', w.decodeDepth + w.decodeTokens)
-  fits('prefillTokens', w.prefillTokens)
-  fits('firstTokenPromptTokens', w.firstTokenPromptTokens + FIRST_TOKEN_PREDICT + SERVER_CONTEXT_SLACK_TOKENS)
-  fits('warmPrefixTokens', w.warmPrefixTokens + w.warmSuffixTokens + w.warmDecodeTokens + SERVER_CONTEXT_SLACK_TOKENS)
+  fits('decode_depth', w.decode_depth + w.decode_tokens)
+  fits('prefill_tokens', w.prefill_tokens)
+  fits('first_token_prompt_tokens', w.first_token_prompt_tokens + FIRST_TOKEN_PREDICT + SERVER_CONTEXT_SLACK_TOKENS)
+  fits('warm_prefix_tokens', w.warm_prefix_tokens + w.warm_suffix_tokens + w.warm_decode_tokens + SERVER_CONTEXT_SLACK_TOKENS)
 }

@@ -59,15 +59,15 @@ async function hardwareFor(args: ParsedArgs): Promise<HardwareProfile> {
 function workloadFromFlags(args: ParsedArgs): Partial<Workload> {
   const ctx = intFlag(args.values.ctx, 'ctx')
   const depth = intFlag(args.values['decode-depth'], 'decode-depth', 0)
-  return { ...(ctx !== undefined ? { contextTokens: ctx } : {}), ...(depth !== undefined ? { decodeDepth: depth } : {}) }
+  return { ...(ctx !== undefined ? { context_tokens: ctx } : {}), ...(depth !== undefined ? { decode_depth: depth } : {}) }
 }
 
 const handlers: Record<string, Handler> = {
   async 'setup-llama'(args) {
     const build = await setupLlama({ dir: str(args.values.dir), source: str(args.values.source), log })
-    const from = build.source ? `source ${build.source}` : `node-llama-cpp ${build.nodeLlamaCppVersion}`
+    const from = build.source ? `source ${build.source}` : `node-llama-cpp ${build.node_llama_cpp_version}`
     log(`llama.cpp ${build.commit.slice(0, 7)} (${build.backend}, ${from})`)
-    out(build.binDir)
+    out(build.bin_dir)
     return EXIT_OK
   },
 

@@ -23,9 +23,9 @@ function num(x: number): string {
 }
 
 function profileLine(p: ModelProfile): string {
-  const moe = p.expertCount > 0 ? `, MoE ${p.expertUsedCount}/${p.expertCount} experts` : ''
-  const params = p.paramCount >= 1e9 ? `${(p.paramCount / 1e9).toFixed(2)} B` : `${(p.paramCount / 1e6).toFixed(1)} M`
-  return `${p.architecture} ${p.fileType ?? '?'} · ${params} params · ${bytes(p.tensorBytes)} · ${p.layers} layers × ${p.embeddingLength} · heads ${p.heads}/${p.kvHeads} · vocab ${p.vocabSize} · ctx ${p.contextLength}${moe} · ${p.modelClass}`
+  const moe = p.expert_count > 0 ? `, MoE ${p.expert_used_count}/${p.expert_count} experts` : ''
+  const params = p.param_count >= 1e9 ? `${(p.param_count / 1e9).toFixed(2)} B` : `${(p.param_count / 1e6).toFixed(1)} M`
+  return `${p.architecture} ${p.file_type ?? '?'} · ${params} params · ${bytes(p.tensor_bytes)} · ${p.layers} layers × ${p.embedding_length} · heads ${p.heads}/${p.kv_heads} · vocab ${p.vocab_size} · ctx ${p.context_length}${moe} · ${p.model_class}`
 }
 
 function pad(cells: string[], widths: number[]): string {
@@ -45,15 +45,15 @@ export function renderFitTable(rows: readonly FitRow[]): string {
     }
     const f = pred.fit
     out.push(`  memory: ${f.status} — ${f.reason}`)
-    if (f.gpuLayersThatFit !== null && f.status === 'does-not-fit') out.push(`  partial offload: ${f.gpuLayersThatFit} of ${row.profile.layers} layers fit on the GPU`)
+    if (f.gpu_layers_that_fit !== null && f.status === 'does-not-fit') out.push(`  partial offload: ${f.gpu_layers_that_fit} of ${row.profile.layers} layers fit on the GPU`)
     if (pred.scenarios.length > 0) {
       const widths = [15, 12, 24]
       out.push(`  ${pad(['scenario', 'predicted', 'range'], widths)}`)
       for (const s of pred.scenarios) {
-        out.push(`  ${pad([s.scenario, `${num(s.predicted)} ${s.unit}`, `${num(s.predictedRange[0])} – ${num(s.predictedRange[1])}`], widths)}`)
+        out.push(`  ${pad([s.scenario, `${num(s.predicted)} ${s.unit}`, `${num(s.predicted_range[0])} – ${num(s.predicted_range[1])}`], widths)}`)
       }
     }
-    for (const [scenario, why] of Object.entries(pred.notPredicted)) out.push(`  ${scenario}: not predicted (${why})`)
+    for (const [scenario, why] of Object.entries(pred.not_predicted)) out.push(`  ${scenario}: not predicted (${why})`)
     // Only the workloads this kind of model can serve (a chat model is not scored as a reranker).
     const scores = scoreWorkloads(row.profile, pred).filter((s) => !s.note.startsWith('needs a '))
     if (scores.length > 0) out.push(`  workloads: ${scores.map((s) => `${s.workload} ${s.score}${s.note ? ` (${s.note})` : ''}`).join(', ')}`)

@@ -121,7 +121,7 @@ export function compareScenario(
     scenario,
     unit,
     predicted: predictedOk ? prediction.predicted : null,
-    predicted_range: predictedOk ? [prediction.predictedRange[0], prediction.predictedRange[1]] : null,
+    predicted_range: predictedOk ? [prediction.predicted_range[0], prediction.predicted_range[1]] : null,
     observed: observedValue,
     samples: observation ? [...observation.samples] : [],
     spread: observation?.spread ?? null,
@@ -140,7 +140,7 @@ export function compareScenario(
     return {
       ...base,
       verdict: 'runtime-error',
-      detail: { ...base.detail, reason: observation.error.reason, log_tail: [...observation.error.logTail] }
+      detail: { ...base.detail, reason: observation.error.reason, log_tail: [...observation.error.log_tail] }
     }
   }
   if (!prediction) {
@@ -175,7 +175,7 @@ function detailOf(prediction: ScenarioPrediction | null, observation: Observatio
   if (prediction) detail.predicted_breakdown = { ...prediction.breakdown }
   if (observation) {
     detail.observed_breakdown = { ...observation.breakdown }
-    if (observation.droppedSamples.length > 0) detail.dropped_samples = [...observation.droppedSamples]
+    if (observation.dropped_samples.length > 0) detail.dropped_samples = [...observation.dropped_samples]
     if (observation.logs.length > 0) detail.logs = [...observation.logs]
     detail.repeats = observation.repeats
   }

@@ -9,9 +9,9 @@ import type { LlamaMemoryCheck } from '../contracts/verdict.js'
 export function memoryEstimateErrors(fit: MemoryFit, logged: LlamaBufferSizes): { weightsPct: number | null; kvPct: number | null; computePct: number | null } {
   const pct = (est: number, obs: number | null): number | null => (obs && obs > 0 ? (100 * (est - obs)) / obs : null)
   return {
-    weightsPct: pct(fit.weightsBytes, logged.modelBytes),
-    kvPct: pct(fit.kvCacheBytes, logged.kvBytes),
-    computePct: pct(fit.computeBytes, logged.computeBytes)
+    weightsPct: pct(fit.weights_bytes, logged.model_bytes),
+    kvPct: pct(fit.kv_cache_bytes, logged.kv_bytes),
+    computePct: pct(fit.compute_bytes, logged.compute_bytes)
   }
 }
 
@@ -20,8 +20,8 @@ export function llamaMemoryCheck(fit: MemoryFit, logged: LlamaBufferSizes): Llam
   const e = memoryEstimateErrors(fit, logged)
   const round1 = (x: number | null): number | null => (x === null ? null : Math.round(x * 10) / 10)
   return {
-    logged: { model_bytes: logged.modelBytes, kv_bytes: logged.kvBytes, compute_bytes: logged.computeBytes },
-    estimated: { model_bytes: fit.weightsBytes, kv_bytes: fit.kvCacheBytes, compute_bytes: fit.computeBytes },
+    logged: { model_bytes: logged.model_bytes, kv_bytes: logged.kv_bytes, compute_bytes: logged.compute_bytes },
+    estimated: { model_bytes: fit.weights_bytes, kv_bytes: fit.kv_cache_bytes, compute_bytes: fit.compute_bytes },
     error_pct: { model: round1(e.weightsPct), kv: round1(e.kvPct), compute: round1(e.computePct) }
   }
 }

@@ -19,7 +19,7 @@ export function compareModel(
   return SCENARIO_IDS.filter((id) => wanted.has(id)).map((id) => {
     const predicted = prediction?.scenarios.find((s) => s.scenario === id) ?? null
     const observed = observations.find((o) => o.scenario === id) ?? null
-    const reason = prediction ? prediction.notPredicted[id] : 'no prediction for this model'
+    const reason = prediction ? prediction.not_predicted[id] : 'no prediction for this model'
     if (!predicted && !observed) return emptyRow(id, prediction, reason)
     return compareScenario(predicted, observed, settings, {
       reason,

@@ -10,36 +10,36 @@ export interface MeasuredFact {
 
 export interface GpuInfo {
   name: string
-  memoryTotalBytes: number | null
-  memoryFreeBytes: number | null
+  memory_total_bytes: number | null
+  memory_free_bytes: number | null
   driver: string | null
-  computeCapability: string | null
+  compute_capability: string | null
 }
 
-/** See HardwareProfile.measured.kvDepthCoefficients. */
+/** See HardwareProfile.measured.kv_depth_coefficients. */
 export interface KvDepthCoefficients {
   /** ns per query element (heads × key length) per KV position per layer: the QK^T and AV arithmetic. */
-  nsPerQueryElementToken: MeasuredFact
+  ns_per_query_element_token: MeasuredFact
   /** ns per byte of one position's K and V row per layer: reading the cache. */
-  nsPerKvByteToken: MeasuredFact
+  ns_per_kv_byte_token: MeasuredFact
 }
 
-/** See HardwareProfile.measured.prefillAttentionCoefficients: per prompt token, per KV position, per layer. */
+/** See HardwareProfile.measured.prefill_attention_coefficients: per prompt token, per KV position, per layer. */
 export interface PrefillAttentionCoefficients {
   /** ns per query head (softmax, masking: work per score). */
-  nsPerHeadTokenPosition: MeasuredFact
+  ns_per_head_token_position: MeasuredFact
   /** ns per query element (heads × key length: the QK^T and AV products). */
-  nsPerQueryElementTokenPosition: MeasuredFact
+  ns_per_query_element_token_position: MeasuredFact
 }
 
 export interface LlamaBuildInfo {
   commit: string
-  buildNumber: number | null
+  build_number: number | null
   /** Backend llama.cpp reports in use ("CPU", "CUDA", "Metal", …). */
   backend: string
   /** node-llama-cpp package version whose bundle was built (the upstream release number is not in it). */
-  nodeLlamaCppVersion: string | null
-  binDir: string
+  node_llama_cpp_version: string | null
+  bin_dir: string
 }
 
 /** A probe part that failed: the probe goes on without it, and every report that uses the profile names it. */
@@ -50,108 +50,108 @@ export interface ProbeFailure {
   stage: 'write' | 'quantize' | 'run' | 'budget'
   /** llama.cpp's or the system's own words, shortened. */
   reason: string
-  /** The facts it would have measured (hardware.json paths, e.g. "measured.prefillFlopsByType.Q8_0"). */
+  /** The facts it would have measured (hardware.json paths, e.g. "measured.prefill_flops_by_type.Q8_0"). */
   facts: string[]
   /** What the estimator uses instead, in words (e.g. "Q4_0's measured rate"). */
-  standIn: string
+  stand_in: string
 }
 
 /** One size of the cache sweep: all threads reading a buffer of `bytes` again and again. */
 export interface CacheSweepPoint {
   bytes: number
-  readBytesPerSec: number
+  read_bytes_per_sec: number
 }
 
 export interface HardwareProfile {
-  schema_version: 1
+  schema_version: 2
   fingerprint: string
   system: {
     os: string
     arch: string
-    cpuModel: string
+    cpu_model: string
     cores: number
     threads: number
-    ramTotalBytes: number
-    ramAvailableBytes: number
+    ram_total_bytes: number
+    ram_available_bytes: number
     /**
-     * The cache a weight stream can use, bytes: the measured knee of the read sweep (ceilings.cacheSweep), bounded by
-     * the reported size; the reported size when no knee was measured (cacheSource says which). The estimator's cache
+     * The cache a weight stream can use, bytes: the measured knee of the read sweep (ceilings.cache_sweep), bounded by
+     * the reported size; the reported size when no knee was measured (cache_source says which). The estimator's cache
      * rule and the probe's model sizes use it. Absent in old profiles.
      */
-    cacheBytes?: number
+    cache_bytes?: number
     /** Data-cache bytes of all levels as the OS reports them, each shared instance once; 0 when unknown. */
-    cacheReportedBytes?: number
-    /** Where cacheBytes came from: the sweep's knee, the OS's report, or a default (neither known). */
-    cacheSource?: 'measured' | 'reported' | 'default'
+    cache_reported_bytes?: number
+    /** Where cache_bytes came from: the sweep's knee, the OS's report, or a default (neither known). */
+    cache_source?: 'measured' | 'reported' | 'default'
     gpus: GpuInfo[]
   }
   llama: LlamaBuildInfo
   /** Facts measured through llama.cpp. Keys of maps are GGML type names. */
   measured: {
-    decodeBandwidthBytesPerSec: MeasuredFact
-    decodeBandwidthByType: Record<string, MeasuredFact>
+    decode_bandwidth_bytes_per_sec: MeasuredFact
+    decode_bandwidth_by_type: Record<string, MeasuredFact>
     /** Decode bandwidth of a probe model whose weights fit in the caches (small models stream from cache). */
-    decodeCachedBandwidthBytesPerSec?: MeasuredFact | null
+    decode_cached_bandwidth_bytes_per_sec?: MeasuredFact | null
     /** The same per weight type: compute-bound types gain less from the caches than F16 does. */
-    decodeCachedBandwidthByType?: Record<string, MeasuredFact>
-    prefillFlopsPerSec: MeasuredFact
-    prefillFlopsByType: Record<string, MeasuredFact>
+    decode_cached_bandwidth_by_type?: Record<string, MeasuredFact>
+    prefill_flops_per_sec: MeasuredFact
+    prefill_flops_by_type: Record<string, MeasuredFact>
     /**
      * Prefill cost per matrix row per prompt token beyond its FLOPs (the row-wise kernels' per-dot work), ns, per
      * weight type: wide models prefill at a higher FLOP rate than narrow ones.
      */
-    prefillNsPerRowTokenByType?: Record<string, MeasuredFact>
-    fixedDecodeMs: MeasuredFact | null
-    perLayerDecodeMs: MeasuredFact | null
+    prefill_ns_per_row_token_by_type?: Record<string, MeasuredFact>
+    fixed_decode_ms: MeasuredFact | null
+    per_layer_decode_ms: MeasuredFact | null
     /**
      * Cost of one matrix row in a decode step beyond its bytes (the dot product's setup and reduction), ns, per
      * weight type: why wide models stream their weights faster than narrow ones of the same size.
      */
-    decodeNsPerRowByType?: Record<string, MeasuredFact>
+    decode_ns_per_row_by_type?: Record<string, MeasuredFact>
     /** Decode slowdown per token of context per layer, in ms, by KV cache type ("f16", "q8_0"). */
-    kvDepthMsPerTokenPerLayer: Record<string, MeasuredFact>
+    kv_depth_ms_per_token_per_layer: Record<string, MeasuredFact>
     /**
-     * The attention-at-depth cost of decode as a law over geometry, per KV key (as kvDepthMsPerTokenPerLayer): per
+     * The attention-at-depth cost of decode as a law over geometry, per KV key (as kv_depth_ms_per_token_per_layer): per
      * KV position and per layer, ns per query element (heads × key length) + ns per byte of K and V.
      */
-    kvDepthCoefficients?: Record<string, KvDepthCoefficients>
+    kv_depth_coefficients?: Record<string, KvDepthCoefficients>
     /** Prefill slowdown with prompt length: extra ms per token per token of prompt, per layer. */
-    prefillDepthMsPerTokenPerLayer: MeasuredFact | null
+    prefill_depth_ms_per_token_per_layer: MeasuredFact | null
     /** Attention cost inside a prefill ubatch as a law over geometry (fitted on two probe geometries). */
-    prefillAttentionCoefficients?: PrefillAttentionCoefficients | null
+    prefill_attention_coefficients?: PrefillAttentionCoefficients | null
     /** Extra decode ms per MoE layer over a dense layer reading the same bytes (router, top-k, gathers). */
-    moeDecodeExtraPerLayerMs?: MeasuredFact | null
+    moe_decode_extra_per_layer_ms?: MeasuredFact | null
     /**
      * Prefill rate of expert matmuls (llama.cpp's mul_mat_id) relative to the dense rate of the same weight type:
      * the kernels differ (dense F16 and Q8_0 use tiled GEMMs, expert products row-wise dot products), so it is
      * measured per type.
      */
-    moePrefillEfficiencyByType?: Record<string, MeasuredFact>
+    moe_prefill_efficiency_by_type?: Record<string, MeasuredFact>
     /** Extra per-token cost of the server path over llama-bench's (HTTP, sampling), ms. */
-    serverDecodeOverheadMs: MeasuredFact | null
+    server_decode_overhead_ms: MeasuredFact | null
     /** The vocabulary-proportional part of the server's per-token cost (sampling over the logits), ns per entry. */
-    serverSamplerNsPerVocabEntry?: MeasuredFact | null
+    server_sampler_ns_per_vocab_entry?: MeasuredFact | null
     /** Extra ms of the server's prompt_ms over llama-bench's prefill of the same prompt (first-token sampling…). */
-    serverPromptOverheadMs?: MeasuredFact | null
+    server_prompt_overhead_ms?: MeasuredFact | null
     /** Extra time on the server path between end of prefill and first token, ms. */
-    serverFirstTokenOverheadMs: MeasuredFact | null
+    server_first_token_overhead_ms: MeasuredFact | null
   }
   /** Physical ceilings, for context only (the estimator uses `measured`). */
   ceilings: {
-    memoryReadBytesPerSec: MeasuredFact | null
-    peakFlopsPerSec: MeasuredFact | null
+    memory_read_bytes_per_sec: MeasuredFact | null
+    peak_flops_per_sec: MeasuredFact | null
     /** All-thread read rate by buffer size, from inside the caches to the memory-rate buffer. */
-    cacheSweep?: CacheSweepPoint[]
+    cache_sweep?: CacheSweepPoint[]
     /** Smallest swept size from which the read rate stays at the memory rate; null when the sweep shows none. */
-    cacheKneeBytes?: number | null
+    cache_knee_bytes?: number | null
   }
   /**
    * Probe models that could not be written, quantized, loaded or timed: the facts they would have given and what the
    * estimator uses instead. Absent or empty when every part measured.
    */
-  probeFailures?: ProbeFailure[]
+  probe_failures?: ProbeFailure[]
   /** Seconds each probe part took, for the log and report. */
-  probeSeconds: Record<string, number>
+  probe_seconds: Record<string, number>
   /** ISO time the probe ran; passed in as data. */
-  measuredAt: string
+  measured_at: string
 }

@@ -9,11 +9,11 @@ export interface Observation {
   observed: number | null
   samples: number[]
   /** Samples dropped by the single-outlier rule. */
-  droppedSamples: number[]
+  dropped_samples: number[]
   spread: number | null
   /** Measured breakdown (e.g. prefill_ms, first_decode_ms, unattributed_ms, cache_n). */
   breakdown: Record<string, number>
-  error: { reason: string; logTail: string[] } | null
+  error: { reason: string; log_tail: string[] } | null
   /** Paths of the llama.cpp logs of this observation, relative to the artifacts dir. */
   logs: string[]
   repeats: number
@@ -23,15 +23,15 @@ export interface Observation {
 export interface ModelRun {
   observations: Observation[]
   /** llama.cpp's buffer sizes from the server's load (null without a server scenario, or a server that logged none). */
-  llamaMemory: LlamaBufferSizes | null
+  llama_memory: LlamaBufferSizes | null
 }
 
 /** llama.cpp's own account of its memory at load, bytes summed over devices per kind (null: not in the log). */
 export interface LlamaBufferSizes {
-  modelBytes: number | null
-  kvBytes: number | null
-  computeBytes: number | null
-  outputBytes: number | null
+  model_bytes: number | null
+  kv_bytes: number | null
+  compute_bytes: number | null
+  output_bytes: number | null
   /** Each parsed line's device and kind, for display. */
   buffers: { device: string; kind: 'model' | 'kv' | 'compute' | 'output'; bytes: number }[]
 }

@@ -6,16 +6,16 @@ export type FitStatus = 'fits' | 'fits-with-warning' | 'does-not-fit'
 
 export interface MemoryFit {
   status: FitStatus
-  weightsBytes: number
-  kvCacheBytes: number
-  computeBytes: number
-  overheadBytes: number
-  totalBytes: number
-  usableBytes: number
+  weights_bytes: number
+  kv_cache_bytes: number
+  compute_bytes: number
+  overhead_bytes: number
+  total_bytes: number
+  usable_bytes: number
   /** Layers that fit on the GPU when the whole model does not (partial offload); null on CPU-only. */
-  gpuLayersThatFit: number | null
+  gpu_layers_that_fit: number | null
   /** Machines of this kind a layer split would need. */
-  machinesForSplit: number
+  machines_for_split: number
   reason: string
 }
 
@@ -23,7 +23,7 @@ export interface ScenarioPrediction {
   scenario: ScenarioId
   unit: ScenarioUnit
   predicted: number
-  predictedRange: [number, number]
+  predicted_range: [number, number]
   /** Named parts of the estimate (ms or tok/s), shown next to the observed breakdown. */
   breakdown: Record<string, number>
 }
@@ -32,5 +32,5 @@ export interface Prediction {
   fit: MemoryFit
   scenarios: ScenarioPrediction[]
   /** Why a scenario is not predicted (embedding model, does not fit). */
-  notPredicted: Partial<Record<ScenarioId, string>>
+  not_predicted: Partial<Record<ScenarioId, string>>
 }

@@ -17,39 +17,39 @@ export type ModelClass = 'causal-lm' | 'embedding' | 'reranker'
 
 export interface ModelProfile {
   architecture: string
-  modelClass: ModelClass
+  model_class: ModelClass
   /** general.file_type as a name (e.g. "Q4_K_M"), or null when absent. */
-  fileType: string | null
+  file_type: string | null
   shards: number
-  fileBytes: number
-  tensorBytes: number
-  tensorCount: number
-  paramCount: number
+  file_bytes: number
+  tensor_bytes: number
+  tensor_count: number
+  param_count: number
   layers: number
-  embeddingLength: number
-  feedForwardLength: number
+  embedding_length: number
+  feed_forward_length: number
   /** Per-expert FFN width for MoE models (expert_feed_forward_length), else 0. */
-  expertFeedForwardLength: number
+  expert_feed_forward_length: number
   heads: number
-  kvHeads: number
-  keyLength: number
-  valueLength: number
-  expertCount: number
-  expertUsedCount: number
-  sharedExpertCount: number
-  vocabSize: number
-  contextLength: number
-  bytesByGroup: Record<TensorGroup, number>
+  kv_heads: number
+  key_length: number
+  value_length: number
+  expert_count: number
+  expert_used_count: number
+  shared_expert_count: number
+  vocab_size: number
+  context_length: number
+  bytes_by_group: Record<TensorGroup, number>
   /** GGML type name → bytes of tensors of that type. Keys sorted. */
-  bytesByType: Record<string, number>
+  bytes_by_type: Record<string, number>
   /** Bytes read from weights per decoded token: routed experts scaled by used/total, one embedding row. */
-  activeBytesPerToken: number
+  active_bytes_per_token: number
   /** The same, split by GGML type name. Keys sorted. */
-  activeBytesByType: Record<string, number>
+  active_bytes_by_type: Record<string, number>
   /** Matmul FLOPs per token over weights (2 × active matmul parameters), without attention scores. */
-  flopsPerToken: number
+  flops_per_token: number
   /** Attention FLOPs per token per token of context (QK^T and AV over all layers). */
-  attentionFlopsPerTokenPerDepth: number
+  attention_flops_per_token_per_depth: number
   /** KV cache bytes per token of context at F16 K and V (use kvBytesPerToken() for other types). */
-  kvBytesPerTokenF16: number
+  kv_bytes_per_token_f16: number
 }

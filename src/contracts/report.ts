@@ -85,7 +85,7 @@ export interface BaselineComparison {
 }
 
 export interface Report {
-  schema_version: 1
+  schema_version: 2
   generated_at: string
   tool: { name: string; version: string }
   provenance: Provenance

@@ -3,21 +3,21 @@
 /** What the scenarios run: the same workload is handed to the estimator and the bench. */
 export interface Workload {
   /** Context size the model is loaded with (KV cache size). */
-  contextTokens: number
-  kvType: string
+  context_tokens: number
+  kv_type: string
   /** Depth at which steady decode is measured (llama-bench -d). */
-  decodeDepth: number
-  decodeTokens: number
-  prefillTokens: number
+  decode_depth: number
+  decode_tokens: number
+  prefill_tokens: number
   /** Prompt length for first_token. */
-  firstTokenPromptTokens: number
+  first_token_prompt_tokens: number
   /** kv_warm_reuse: cached prefix length and new suffix length. */
-  warmPrefixTokens: number
-  warmSuffixTokens: number
-  warmDecodeTokens: number
+  warm_prefix_tokens: number
+  warm_suffix_tokens: number
+  warm_decode_tokens: number
   ubatch: number
   batch: number
   threads: number
-  gpuLayers: number
-  flashAttention: boolean
+  gpu_layers: number
+  flash_attention: boolean
 }

@@ -67,16 +67,16 @@ function paramsOf(typeName: string, bytes: number): number {
 }
 
 export function modelGeometry(p: ModelProfile): ModelGeometry {
-  const vocab = p.vocabSize
-  const outputParams = p.modelClass === 'causal-lm' ? vocab * p.embeddingLength : 0
+  const vocab = p.vocab_size
+  const outputParams = p.model_class === 'causal-lm' ? vocab * p.embedding_length : 0
   // The output head is output.weight, or token_embd itself when tied (then group "embedding" holds it).
-  const outputBytes = p.bytesByGroup.output > 0 ? p.bytesByGroup.output : outputParams > 0 ? p.bytesByGroup.embedding : 0
+  const outputBytes = p.bytes_by_group.output > 0 ? p.bytes_by_group.output : outputParams > 0 ? p.bytes_by_group.embedding : 0
   const outputBytesPerParam = outputParams > 0 ? outputBytes / outputParams : 2
 
   // Active bytes of the output head belong to one type; remove its parameters from that type's body share.
   const bodyParamsByType: Record<string, number> = {}
   let outputLeft = outputParams
-  for (const [type, bytes] of Object.entries(p.activeBytesByType)) {
+  for (const [type, bytes] of Object.entries(p.active_bytes_by_type)) {
     let params = paramsOf(type, bytes)
     const ppb = paramsPerByte(type)
     if (outputLeft > 0 && ppb !== null && Math.abs(1 / ppb - outputBytesPerParam) < 1e-6 && params >= outputLeft) {
@@ -85,27 +85,27 @@ export function modelGeometry(p: ModelProfile): ModelGeometry {
     }
     bodyParamsByType[type] = params
   }
-  const expertShare = p.expertCount > 0 && p.expertUsedCount > 0 ? p.expertUsedCount / p.expertCount : 0
-  const expertActiveBytes = p.bytesByGroup.ffn_expert * expertShare
-  const expertParamShare = p.activeBytesPerToken > 0 ? Math.min(1, expertActiveBytes / p.activeBytesPerToken) : 0
-  const ffnActiveBytes = p.bytesByGroup.ffn_dense + expertActiveBytes + p.bytesByGroup.ffn_shared_expert
-  const bodyActiveBytes = ffnActiveBytes + p.bytesByGroup.attention
+  const expertShare = p.expert_count > 0 && p.expert_used_count > 0 ? p.expert_used_count / p.expert_count : 0
+  const expertActiveBytes = p.bytes_by_group.ffn_expert * expertShare
+  const expertParamShare = p.active_bytes_per_token > 0 ? Math.min(1, expertActiveBytes / p.active_bytes_per_token) : 0
+  const ffnActiveBytes = p.bytes_by_group.ffn_dense + expertActiveBytes + p.bytes_by_group.ffn_shared_expert
+  const bodyActiveBytes = ffnActiveBytes + p.bytes_by_group.attention
   const ffnParamShare = bodyActiveBytes > 0 ? ffnActiveBytes / bodyActiveBytes : 0
   const ffnActiveWidth =
-    p.expertCount > 0 ? p.expertUsedCount * (p.expertFeedForwardLength || p.feedForwardLength) : p.feedForwardLength
-  const attentionLayers = p.kvBytesPerTokenF16 > 0 ? p.layers : 0
+    p.expert_count > 0 ? p.expert_used_count * (p.expert_feed_forward_length || p.feed_forward_length) : p.feed_forward_length
+  const attentionLayers = p.kv_bytes_per_token_f16 > 0 ? p.layers : 0
   const outputType =
-    Object.keys(p.activeBytesByType).find((t) => {
+    Object.keys(p.active_bytes_by_type).find((t) => {
       const ppb = paramsPerByte(t)
       return ppb !== null && Math.abs(1 / ppb - outputBytesPerParam) < 1e-6
     }) ?? 'F16'
   // An untied token table is read one row per token; a tied one is the output head and streams whole.
-  const tokenTableIdle = p.bytesByGroup.output > 0 ? p.bytesByGroup.embedding : 0
-  const q = p.heads * p.keyLength
-  const kvRows = p.kvHeads * (p.keyLength + p.valueLength)
+  const tokenTableIdle = p.bytes_by_group.output > 0 ? p.bytes_by_group.embedding : 0
+  const q = p.heads * p.key_length
+  const kvRows = p.kv_heads * (p.key_length + p.value_length)
   // Gate and up have one row per FFN unit, down one per embedding unit; MoE adds the router (one row per expert).
-  const ffnRows = p.expertCount > 0 ? p.expertUsedCount * (2 * (p.expertFeedForwardLength || p.feedForwardLength) + p.embeddingLength) + p.expertCount : 2 * p.feedForwardLength + p.embeddingLength
-  const layerRows = q + kvRows + p.embeddingLength + ffnRows
+  const ffnRows = p.expert_count > 0 ? p.expert_used_count * (2 * (p.expert_feed_forward_length || p.feed_forward_length) + p.embedding_length) + p.expert_count : 2 * p.feed_forward_length + p.embedding_length
+  const layerRows = q + kvRows + p.embedding_length + ffnRows
   const bodyRows = p.layers * layerRows
   const matrixRowsPerToken = bodyRows + (outputParams > 0 ? vocab : 0)
   const bodyParamsTotal = Object.values(bodyParamsByType).reduce((a, b) => a + b, 0)
@@ -119,28 +119,28 @@ export function modelGeometry(p: ModelProfile): ModelGeometry {
     attentionLayers,
     matrixRowsPerToken,
     matrixRowsByType,
-    embedding: p.embeddingLength,
+    embedding: p.embedding_length,
     heads: p.heads,
-    kvHeads: p.kvHeads,
-    keyLength: p.keyLength,
-    valueLength: p.valueLength,
+    kvHeads: p.kv_heads,
+    keyLength: p.key_length,
+    valueLength: p.value_length,
     vocab,
     ffnActiveWidth,
-    activeBytesByType: p.activeBytesByType,
-    activeBytes: p.activeBytesPerToken,
+    activeBytesByType: p.active_bytes_by_type,
+    activeBytes: p.active_bytes_per_token,
     bodyParamsByType,
     outputParams,
     outputBytesPerParam,
     outputType,
     outputBytes,
-    workingSetBytes: Math.max(0, p.tensorBytes - tokenTableIdle),
-    tensorBytes: p.tensorBytes,
+    workingSetBytes: Math.max(0, p.tensor_bytes - tokenTableIdle),
+    tensorBytes: p.tensor_bytes,
     expertParamShare,
     ffnParamShare,
     ffnRowShare: layerRows > 0 ? ffnRows / layerRows : 0,
-    expertCount: p.expertCount,
-    expertUsed: p.expertUsedCount,
-    queryElements: p.heads * p.keyLength,
+    expertCount: p.expert_count,
+    expertUsed: p.expert_used_count,
+    queryElements: p.heads * p.key_length,
     kvBytesPerPositionPerLayer: (kvType) => (attentionLayers > 0 ? kvBytesPerToken(p, kvType) / attentionLayers : 0),
     kvBytesPerPosition: (kvType) => kvBytesPerToken(p, kvType)
   }

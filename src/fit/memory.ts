@@ -64,17 +64,17 @@ export interface MemoryBudget {
 }
 
 /** The GPU with the most free memory (total when free is unknown), or undefined when none reports a size. */
-export function largestGpu<G extends { memoryFreeBytes: number | null; memoryTotalBytes: number | null }>(gpus: readonly G[]): G | undefined {
-  const known = gpus.filter((g) => g.memoryFreeBytes !== null || g.memoryTotalBytes !== null)
-  return [...known].sort((a, b) => (b.memoryFreeBytes ?? b.memoryTotalBytes ?? 0) - (a.memoryFreeBytes ?? a.memoryTotalBytes ?? 0))[0]
+export function largestGpu<G extends { memory_free_bytes: number | null; memory_total_bytes: number | null }>(gpus: readonly G[]): G | undefined {
+  const known = gpus.filter((g) => g.memory_free_bytes !== null || g.memory_total_bytes !== null)
+  return [...known].sort((a, b) => (b.memory_free_bytes ?? b.memory_total_bytes ?? 0) - (a.memory_free_bytes ?? a.memory_total_bytes ?? 0))[0]
 }
 
 /** Usable memory: free VRAM of the largest GPU when layers go to a GPU, else available RAM. */
 export function memoryBudget(hw: HardwareProfile, w: Workload): MemoryBudget {
   const best = largestGpu(hw.system.gpus)
-  const cpuOnly = hw.llama.backend.toUpperCase() === 'CPU' || w.gpuLayers === 0 || !best
-  if (cpuOnly) return { usableBytes: hw.system.ramAvailableBytes, gpuBytes: null, where: 'available RAM' }
-  const bytes = best.memoryFreeBytes ?? best.memoryTotalBytes ?? 0
+  const cpuOnly = hw.llama.backend.toUpperCase() === 'CPU' || w.gpu_layers === 0 || !best
+  if (cpuOnly) return { usableBytes: hw.system.ram_available_bytes, gpuBytes: null, where: 'available RAM' }
+  const bytes = best.memory_free_bytes ?? best.memory_total_bytes ?? 0
   return { usableBytes: bytes, gpuBytes: bytes, where: `free memory of ${best.name}` }
 }
 
@@ -85,9 +85,9 @@ function gib(bytes: number): string {
 /** The memory fit of `profile` for workload `w` on `hw` (server shape: one slot, one logits row). */
 export function memoryFit(profile: ModelProfile, hw: HardwareProfile, w: Workload): MemoryFit {
   const g = modelGeometry(profile)
-  const weightsBytes = profile.tensorBytes
-  const kvCacheBytes = g.kvBytesPerPosition(w.kvType) * kvCells(w.contextTokens)
-  const computeBytes = computeBufferBytes(g, { contextTokens: w.contextTokens, ubatch: w.ubatch, flashAttention: w.flashAttention, outputRows: 1 })
+  const weightsBytes = profile.tensor_bytes
+  const kvCacheBytes = g.kvBytesPerPosition(w.kv_type) * kvCells(w.context_tokens)
+  const computeBytes = computeBufferBytes(g, { contextTokens: w.context_tokens, ubatch: w.ubatch, flashAttention: w.flash_attention, outputRows: 1 })
   const overheadBytes = runtimeOverheadBytes(g) + g.vocab * F32_BYTES
   const totalBytes = weightsBytes + kvCacheBytes + computeBytes + overheadBytes
   const budget = memoryBudget(hw, w)
@@ -100,8 +100,8 @@ export function memoryFit(profile: ModelProfile, hw: HardwareProfile, w: Workloa
     // Per layer: its share of the body weights and of the KV cache; the rest (token table, output head, compute
     // buffer, runtime) must fit first.
     const layers = Math.max(1, profile.layers)
-    const nonLayer = profile.bytesByGroup.embedding + profile.bytesByGroup.output + computeBytes + overheadBytes
-    const perLayer = (weightsBytes - profile.bytesByGroup.embedding - profile.bytesByGroup.output + kvCacheBytes) / layers
+    const nonLayer = profile.bytes_by_group.embedding + profile.bytes_by_group.output + computeBytes + overheadBytes
+    const perLayer = (weightsBytes - profile.bytes_by_group.embedding - profile.bytes_by_group.output + kvCacheBytes) / layers
     gpuLayersThatFit = Math.max(0, Math.min(layers, Math.floor((limit - nonLayer) / Math.max(1, perLayer))))
   }
 
@@ -111,5 +111,5 @@ export function memoryFit(profile: ModelProfile, hw: HardwareProfile, w: Workloa
     status === 'does-not-fit'
       ? `${parts} exceeds ${gib(limit)} (${budget.where} less a ${MEMORY_SAFETY_MARGIN * 100} % margin); a layer split needs ${machinesForSplit} machines like this one`
       : `${parts} is ${pct} % of ${gib(limit)} (${budget.where} less a ${MEMORY_SAFETY_MARGIN * 100} % margin)`
-  return { status, weightsBytes, kvCacheBytes, computeBytes, overheadBytes, totalBytes, usableBytes: budget.usableBytes, gpuLayersThatFit, machinesForSplit, reason }
+  return { status, weights_bytes: weightsBytes, kv_cache_bytes: kvCacheBytes, compute_bytes: computeBytes, overhead_bytes: overheadBytes, total_bytes: totalBytes, usable_bytes: budget.usableBytes, gpu_layers_that_fit: gpuLayersThatFit, machines_for_split: machinesForSplit, reason }
 }

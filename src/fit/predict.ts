@@ -42,7 +42,7 @@ function tokPerSec(name: ScenarioId, msPerToken: number, spread: number, breakdo
     scenario: name,
     unit: SCENARIO_UNITS[name],
     predicted: round(1000 / msPerToken),
-    predictedRange: [round(1000 / hi), round(1000 / lo)],
+    predicted_range: [round(1000 / hi), round(1000 / lo)],
     breakdown: Object.fromEntries(Object.entries(breakdown).map(([k, v]) => [k, round(v)]))
   }
 }
@@ -53,29 +53,29 @@ function milliseconds(name: ScenarioId, ms: number, spread: number, breakdown: R
     scenario: name,
     unit: SCENARIO_UNITS[name],
     predicted: round(ms),
-    predictedRange: [round(lo), round(hi)],
+    predicted_range: [round(lo), round(hi)],
     breakdown: Object.fromEntries(Object.entries(breakdown).map(([k, v]) => [k, round(v)]))
   }
 }
 
 export function predict(profile: ModelProfile, hardware: HardwareProfile, workload: Workload): Prediction {
   const fit = memoryFit(profile, hardware, workload)
-  const notPredicted: Prediction['notPredicted'] = {}
+  const notPredicted: Prediction['not_predicted'] = {}
   if (fit.status === 'does-not-fit') {
     for (const s of ['steady_decode', 'prefill', 'first_token', 'kv_warm_reuse'] as const) notPredicted[s] = `does not fit: ${fit.reason}`
-    return { fit, scenarios: [], notPredicted }
+    return { fit, scenarios: [], not_predicted: notPredicted }
   }
   const g = modelGeometry(profile)
   const r = resolveRates(hardware)
   const w = workload
-  const key = kvKey(w.kvType, w.flashAttention)
+  const key = kvKey(w.kv_type, w.flash_attention)
   const scenarios: ScenarioPrediction[] = []
-  const generates = profile.modelClass === 'causal-lm'
+  const generates = profile.model_class === 'causal-lm'
 
   // prefill: llama-bench -p P (context P, cells padded), logits for the last row.
-  const benchPrefill = prefillEstimate(g, r, { startPos: 0, tokens: w.prefillTokens, ubatch: w.ubatch, cells: kvCells(w.prefillTokens), outputs: PROMPT_OUTPUT_ROWS })
+  const benchPrefill = prefillEstimate(g, r, { startPos: 0, tokens: w.prefill_tokens, ubatch: w.ubatch, cells: kvCells(w.prefill_tokens), outputs: PROMPT_OUTPUT_ROWS })
   scenarios.push(
-    tokPerSec('prefill', benchPrefill.totalMs / w.prefillTokens, benchPrefill.spread, {
+    tokPerSec('prefill', benchPrefill.totalMs / w.prefill_tokens, benchPrefill.spread, {
       prefill_ms: benchPrefill.totalMs,
       matmul_ms: benchPrefill.matmulMs,
       attention_ms: benchPrefill.attentionMs,
@@ -85,32 +85,32 @@ export function predict(profile: ModelProfile, hardware: HardwareProfile, worklo
   )
 
   if (!generates) {
-    const why = `${profile.modelClass} model: llama.cpp does not generate tokens with it`
+    const why = `${profile.model_class} model: llama.cpp does not generate tokens with it`
     notPredicted.steady_decode = why
     notPredicted.first_token = why
     notPredicted.kv_warm_reuse = why
   } else {
     // steady_decode: llama-bench -n N -d D (context D + N).
-    const steady = decodeEstimate(g, r, { startPos: w.decodeDepth, tokens: w.decodeTokens, cells: kvCells(w.decodeDepth + w.decodeTokens), kvKey: key, kvType: w.kvType })
+    const steady = decodeEstimate(g, r, { startPos: w.decode_depth, tokens: w.decode_tokens, cells: kvCells(w.decode_depth + w.decode_tokens), kvKey: key, kvType: w.kv_type })
     scenarios.push(
       tokPerSec('steady_decode', steady.totalMs, steady.spread, {
         ms_per_token: steady.totalMs,
         weights_ms: steady.weightsMs,
         attention_ms: steady.attentionMs,
         overhead_ms: steady.overheadMs,
-        depth_tokens: w.decodeDepth
+        depth_tokens: w.decode_depth
       })
     )
 
-    const serverCells = kvCells(w.contextTokens)
+    const serverCells = kvCells(w.context_tokens)
     const perToken = serverTokenOverheadMs(g, r)
     const sampler = samplerMs(g, r)
 
     // first_token: the server's prompt_ms (prefill, then sampling the first token) + the client-side rest.
-    const ftPrefill = prefillEstimate(g, r, { startPos: 0, tokens: w.firstTokenPromptTokens, ubatch: w.ubatch, cells: serverCells, outputs: PROMPT_OUTPUT_ROWS })
+    const ftPrefill = prefillEstimate(g, r, { startPos: 0, tokens: w.first_token_prompt_tokens, ubatch: w.ubatch, cells: serverCells, outputs: PROMPT_OUTPUT_ROWS })
     const promptMs = ftPrefill.totalMs + r.serverPromptOverheadMs.value + sampler
     const unattributed = r.serverFirstTokenOverheadMs.value
-    const firstDecode = decodeEstimate(g, r, { startPos: w.firstTokenPromptTokens, tokens: 1, cells: serverCells, kvKey: key, kvType: w.kvType })
+    const firstDecode = decodeEstimate(g, r, { startPos: w.first_token_prompt_tokens, tokens: 1, cells: serverCells, kvKey: key, kvType: w.kv_type })
     const ftTotal = promptMs + unattributed
     const ftSpread = (ftPrefill.spread * ftPrefill.totalMs + r.serverFirstTokenOverheadMs.spread * unattributed + r.serverPromptOverheadMs.spread * r.serverPromptOverheadMs.value) / ftTotal
     scenarios.push(
@@ -125,10 +125,10 @@ export function predict(profile: ModelProfile, hardware: HardwareProfile, worklo
 
     // kv_warm_reuse: the reused request's decode rate; its first token comes from the prompt, so the timed steps
     // evaluate positions P+S … P+S+D−2 (D−1 of them).
-    const reusePos = w.warmPrefixTokens + w.warmSuffixTokens
-    const steps = Math.max(1, w.warmDecodeTokens - 1)
-    const reuse = decodeEstimate(g, r, { startPos: reusePos, tokens: steps, cells: serverCells, kvKey: key, kvType: w.kvType })
-    const suffix = prefillEstimate(g, r, { startPos: w.warmPrefixTokens, tokens: w.warmSuffixTokens, ubatch: w.ubatch, cells: serverCells, outputs: PROMPT_OUTPUT_ROWS })
+    const reusePos = w.warm_prefix_tokens + w.warm_suffix_tokens
+    const steps = Math.max(1, w.warm_decode_tokens - 1)
+    const reuse = decodeEstimate(g, r, { startPos: reusePos, tokens: steps, cells: serverCells, kvKey: key, kvType: w.kv_type })
+    const suffix = prefillEstimate(g, r, { startPos: w.warm_prefix_tokens, tokens: w.warm_suffix_tokens, ubatch: w.ubatch, cells: serverCells, outputs: PROMPT_OUTPUT_ROWS })
     const reuseMs = reuse.totalMs + perToken.ms
     scenarios.push(
       tokPerSec('kv_warm_reuse', reuseMs, (reuse.spread * reuse.totalMs + perToken.spread * perToken.ms) / reuseMs, {
@@ -143,5 +143,5 @@ export function predict(profile: ModelProfile, hardware: HardwareProfile, worklo
     )
   }
   scenarios.sort((a, b) => ['steady_decode', 'prefill', 'first_token', 'kv_warm_reuse'].indexOf(a.scenario) - ['steady_decode', 'prefill', 'first_token', 'kv_warm_reuse'].indexOf(b.scenario))
-  return { fit, scenarios, notPredicted }
+  return { fit, scenarios, not_predicted: notPredicted }
 }

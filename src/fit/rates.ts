@@ -75,17 +75,17 @@ const scalar = (f: MeasuredFact | null | undefined, fallback = 0): Scalar =>
  * attention defaults to the decode KV law (same products, no batching gain), the server costs default to zero.
  */
 export function resolveRates(hw: HardwareProfile): Rates {
-  return ratesFromFacts(hw.measured, hw.system.cacheBytes ?? 0)
+  return ratesFromFacts(hw.measured, hw.system.cache_bytes ?? 0)
 }
 
 /** The same from the measured facts alone (the probe's fit resolves the facts it has solved so far). */
 export function ratesFromFacts(m: HardwareProfile['measured'], cacheBytes: number): Rates {
-  const kvCoefs = m.kvDepthCoefficients ?? {}
-  const cachedByType = m.decodeCachedBandwidthByType ?? {}
+  const kvCoefs = m.kv_depth_coefficients ?? {}
+  const cachedByType = m.decode_cached_bandwidth_by_type ?? {}
   const cachedTypes = Object.keys(cachedByType)
   const kvKeys = Object.keys(kvCoefs).sort()
   const kvFallbackKey = kvKeys.find((k) => k === 'f16') ?? kvKeys[0] ?? null
-  const pa = m.prefillAttentionCoefficients
+  const pa = m.prefill_attention_coefficients
   const fallbackKv = kvFallbackKey ? kvCoefs[kvFallbackKey] : undefined
   // The fact of `type` in a per-type map: its own, else its stand-in's (standInType), else undefined.
   const byStandIn = (byType: Record<string, MeasuredFact> | undefined, type: string): MeasuredFact | undefined => {
@@ -94,7 +94,7 @@ export function ratesFromFacts(m: HardwareProfile['measured'], cacheBytes: numbe
     return t ? map[t] : undefined
   }
   const decodeBandwidth = (type: string): { value: number; fact: MeasuredFact } => {
-    const fact = byStandIn(m.decodeBandwidthByType, type) ?? m.decodeBandwidthBytesPerSec
+    const fact = byStandIn(m.decode_bandwidth_by_type, type) ?? m.decode_bandwidth_bytes_per_sec
     return { value: fact.value, fact }
   }
   return {
@@ -104,38 +104,38 @@ export function ratesFromFacts(m: HardwareProfile['measured'], cacheBytes: numbe
       // type's memory rate, applied to this type's memory rate. Rows are included (see speed.ts weightStreamMs).
       const memory = decodeBandwidth(type)
       const t = standInType(type, cachedTypes)
-      const fact = t ? cachedByType[t] : (m.decodeCachedBandwidthBytesPerSec ?? undefined)
-      const base = t ? m.decodeBandwidthByType[t] : (m.decodeBandwidthByType.F16 ?? m.decodeBandwidthBytesPerSec)
+      const fact = t ? cachedByType[t] : (m.decode_cached_bandwidth_bytes_per_sec ?? undefined)
+      const base = t ? m.decode_bandwidth_by_type[t] : (m.decode_bandwidth_by_type.F16 ?? m.decode_bandwidth_bytes_per_sec)
       if (!fact || !base || !(base.value > 0)) return memory
       return { value: t === type ? fact.value : memory.value * (fact.value / base.value), fact }
     },
     cacheBytes,
     prefillFlops(type) {
-      const fact = byStandIn(m.prefillFlopsByType, type) ?? m.prefillFlopsPerSec
+      const fact = byStandIn(m.prefill_flops_by_type, type) ?? m.prefill_flops_per_sec
       return { value: fact.value, fact }
     },
-    fixedDecodeMs: scalar(m.fixedDecodeMs),
-    perLayerDecodeMs: scalar(m.perLayerDecodeMs),
-    prefillNsPerRowToken: (type) => scalar(byStandIn(m.prefillNsPerRowTokenByType, type)),
-    nsPerRow: (type) => scalar(byStandIn(m.decodeNsPerRowByType, type)),
+    fixedDecodeMs: scalar(m.fixed_decode_ms),
+    perLayerDecodeMs: scalar(m.per_layer_decode_ms),
+    prefillNsPerRowToken: (type) => scalar(byStandIn(m.prefill_ns_per_row_token_by_type, type)),
+    nsPerRow: (type) => scalar(byStandIn(m.decode_ns_per_row_by_type, type)),
     kvDepth(key) {
       // A KV key the probe did not cover borrows the plain type's law, else f16's (scaled by bytes in the caller).
       const c = kvCoefs[key] ?? kvCoefs[key.replace('+fa', '')] ?? fallbackKv
       if (!c) return { perQueryElementNs: 0, perKvByteNs: 0, facts: [] }
-      return { perQueryElementNs: c.nsPerQueryElementToken.value, perKvByteNs: c.nsPerKvByteToken.value, facts: [c.nsPerQueryElementToken, c.nsPerKvByteToken] }
+      return { perQueryElementNs: c.ns_per_query_element_token.value, perKvByteNs: c.ns_per_kv_byte_token.value, facts: [c.ns_per_query_element_token, c.ns_per_kv_byte_token] }
     },
     prefillAttention: pa
-      ? { perHeadNs: pa.nsPerHeadTokenPosition.value, perQueryElementNs: pa.nsPerQueryElementTokenPosition.value, facts: [pa.nsPerHeadTokenPosition, pa.nsPerQueryElementTokenPosition] }
-      : { perHeadNs: 0, perQueryElementNs: fallbackKv?.nsPerQueryElementToken.value ?? 0, facts: [] },
-    moeDecodeExtraPerLayerMs: scalar(m.moeDecodeExtraPerLayerMs),
+      ? { perHeadNs: pa.ns_per_head_token_position.value, perQueryElementNs: pa.ns_per_query_element_token_position.value, facts: [pa.ns_per_head_token_position, pa.ns_per_query_element_token_position] }
+      : { perHeadNs: 0, perQueryElementNs: fallbackKv?.ns_per_query_element_token.value ?? 0, facts: [] },
+    moeDecodeExtraPerLayerMs: scalar(m.moe_decode_extra_per_layer_ms),
     moePrefillEfficiency(type) {
-      const f = byStandIn(m.moePrefillEfficiencyByType, type)
+      const f = byStandIn(m.moe_prefill_efficiency_by_type, type)
       return f && f.value > 0 ? { value: Math.min(1, f.value), spread: f.spread } : { value: 1, spread: 0 }
     },
-    serverDecodeOverheadMs: scalar(m.serverDecodeOverheadMs),
-    serverSamplerNsPerVocabEntry: scalar(m.serverSamplerNsPerVocabEntry),
-    serverPromptOverheadMs: scalar(m.serverPromptOverheadMs),
-    serverFirstTokenOverheadMs: scalar(m.serverFirstTokenOverheadMs)
+    serverDecodeOverheadMs: scalar(m.server_decode_overhead_ms),
+    serverSamplerNsPerVocabEntry: scalar(m.server_sampler_ns_per_vocab_entry),
+    serverPromptOverheadMs: scalar(m.server_prompt_overhead_ms),
+    serverFirstTokenOverheadMs: scalar(m.server_first_token_overhead_ms)
   }
 }
 

@@ -53,11 +53,11 @@ function speedScore(scenario: ScenarioId, predicted: number, target: number): nu
 export function scoreWorkloads(profile: ModelProfile, prediction: Prediction): WorkloadScore[] {
   return WORKLOADS.map((name) => {
     const spec = WORKLOAD_SPECS[name]
-    if (profile.modelClass !== spec.modelClass) {
+    if (profile.model_class !== spec.modelClass) {
       return { workload: name, score: 0, memory: 0, context: 0, speed: 0, note: `needs a ${spec.modelClass} model` }
     }
     const memory = MEMORY_SCORE[prediction.fit.status]
-    const context = profile.contextLength > 0 ? Math.min(1, profile.contextLength / spec.contextTokens) : 0
+    const context = profile.context_length > 0 ? Math.min(1, profile.context_length / spec.contextTokens) : 0
     const parts: number[] = []
     for (const [scenario, target] of Object.entries(spec.targets) as [ScenarioId, number][]) {
       const p = prediction.scenarios.find((s) => s.scenario === scenario)
@@ -69,9 +69,9 @@ export function scoreWorkloads(profile: ModelProfile, prediction: Prediction): W
     const score = memory === 0 ? 0 : Math.round(100 * (w.memory * memory + w.context * context + w.speed * speed))
     const note =
       prediction.fit.status === 'does-not-fit'
-        ? `split across ${prediction.fit.machinesForSplit} machines (layer split) to run it`
+        ? `split across ${prediction.fit.machines_for_split} machines (layer split) to run it`
         : context < 1
-          ? `context ${profile.contextLength} < ${spec.contextTokens} needed`
+          ? `context ${profile.context_length} < ${spec.contextTokens} needed`
           : ''
     return { workload: name, score, memory, context: Number(context.toFixed(3)), speed: Number(speed.toFixed(3)), note }
   })

@@ -120,34 +120,34 @@ export function buildProfile(headers: readonly GgufHeader[], fileBytes: number, 
   const tokenEmbd = tensors.find((t) => t.name === 'token_embd.weight')
   return {
     architecture: hp.architecture,
-    modelClass: cls,
-    fileType: hp.fileType,
+    model_class: cls,
+    file_type: hp.fileType,
     shards: shards.length,
-    fileBytes,
-    tensorBytes,
-    tensorCount: tensors.length,
-    paramCount,
+    file_bytes: fileBytes,
+    tensor_bytes: tensorBytes,
+    tensor_count: tensors.length,
+    param_count: paramCount,
     layers: hp.layers,
-    embeddingLength: hp.embeddingLength,
-    feedForwardLength: hp.feedForwardLength,
-    expertFeedForwardLength: hp.expertFeedForwardLength,
+    embedding_length: hp.embeddingLength,
+    feed_forward_length: hp.feedForwardLength,
+    expert_feed_forward_length: hp.expertFeedForwardLength,
     heads: Math.max(0, ...hp.headsPerLayer),
     // Per-layer kv head arrays are summarised by their maximum here; kvBytesPerTokenF16 sums them per layer.
-    kvHeads: Math.max(0, ...hp.kvHeadsPerLayer),
-    keyLength: hp.keyLength,
-    valueLength: hp.valueLength,
-    expertCount: hp.expertCount,
-    expertUsedCount: hp.expertUsedCount,
-    sharedExpertCount: hp.sharedExpertCount ?? (hasSharedExpertTensors ? 1 : 0),
-    vocabSize: hp.vocabSize ?? tokenEmbd?.dims[1] ?? 0,
-    contextLength: hp.contextLength,
-    bytesByGroup: sortedRecord(byGroup) as Record<TensorGroup, number>,
-    bytesByType: sortedRecord(byType),
-    activeBytesPerToken: activeBytes,
-    activeBytesByType: sortedRecord(activeByType),
-    flopsPerToken: 2 * matmulParams,
-    attentionFlopsPerTokenPerDepth: attentionFlops,
-    kvBytesPerTokenF16: kvElements * F16_BYTES
+    kv_heads: Math.max(0, ...hp.kvHeadsPerLayer),
+    key_length: hp.keyLength,
+    value_length: hp.valueLength,
+    expert_count: hp.expertCount,
+    expert_used_count: hp.expertUsedCount,
+    shared_expert_count: hp.sharedExpertCount ?? (hasSharedExpertTensors ? 1 : 0),
+    vocab_size: hp.vocabSize ?? tokenEmbd?.dims[1] ?? 0,
+    context_length: hp.contextLength,
+    bytes_by_group: sortedRecord(byGroup) as Record<TensorGroup, number>,
+    bytes_by_type: sortedRecord(byType),
+    active_bytes_per_token: activeBytes,
+    active_bytes_by_type: sortedRecord(activeByType),
+    flops_per_token: 2 * matmulParams,
+    attention_flops_per_token_per_depth: attentionFlops,
+    kv_bytes_per_token_f16: kvElements * F16_BYTES
   }
 }
 
@@ -160,6 +160,6 @@ export function kvBytesPerToken(profile: ModelProfile, kvType: string): number {
   const lower = kvType.toLowerCase()
   const info = (KV_CACHE_TYPES as readonly string[]).includes(lower) ? ggmlTypeByName(lower) : undefined
   if (!info) throw new InputError('kv cache type', null, `"${kvType}" is not one of ${KV_CACHE_TYPES.join(', ')}`)
-  const elements = profile.kvBytesPerTokenF16 / F16_BYTES
+  const elements = profile.kv_bytes_per_token_f16 / F16_BYTES
   return (elements * info.typeSize) / info.blockSize
 }

@@ -156,7 +156,7 @@ export function parseCeilingOutput(text: string): { readBytesPerSec: number[]; f
     if (!(sec > 0)) continue
     ;(m[1] === 'read' ? readBytesPerSec : flopsPerSec).push(amount / sec)
   }
-  const sweep = [...best.entries()].sort((a, b) => a[0] - b[0]).map(([bytes, rate]) => ({ bytes, readBytesPerSec: roundSig(rate) }))
+  const sweep = [...best.entries()].sort((a, b) => a[0] - b[0]).map(([bytes, rate]) => ({ bytes, read_bytes_per_sec: roundSig(rate) }))
   return { readBytesPerSec, flopsPerSec, sweep }
 }
 
@@ -191,11 +191,11 @@ export interface CacheKnee {
  */
 export function cacheKnee(sweep: readonly CacheSweepPoint[], memoryBytesPerSec?: number | null): CacheKnee {
   const points = [...sweep].sort((a, b) => a.bytes - b.bytes)
-  const memory = memoryBytesPerSec ?? points.at(-1)?.readBytesPerSec ?? null
+  const memory = memoryBytesPerSec ?? points.at(-1)?.read_bytes_per_sec ?? null
   if (!memory || points.length === 0) return { kneeBytes: null, memoryBytesPerSec: memory }
   let knee: number | null = null
   for (let i = points.length - 1; i >= 0; i--) {
-    if ((points[i] as CacheSweepPoint).readBytesPerSec > (1 + KNEE_MARGIN) * memory) break
+    if ((points[i] as CacheSweepPoint).read_bytes_per_sec > (1 + KNEE_MARGIN) * memory) break
     knee = (points[i] as CacheSweepPoint).bytes
   }
   // A knee at the very last size means nothing smaller was seen at the memory rate: the caches may reach beyond it.

@@ -34,7 +34,7 @@ export function deviceFingerprint(f: FingerprintInput): string {
     cpuModel: f.cpuModel,
     cores: f.cores,
     ramGiB: Math.round(f.ramTotalBytes / RAM_ROUNDING_BYTES),
-    gpus: f.gpus.map((g) => ({ name: g.name, memoryTotalBytes: g.memoryTotalBytes })),
+    gpus: f.gpus.map((g) => ({ name: g.name, memoryTotalBytes: g.memory_total_bytes })),
     llamaCommit: f.llamaCommit,
     backend: f.backend,
     threads: f.threads

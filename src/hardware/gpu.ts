@@ -36,10 +36,10 @@ export function parseNvidiaSmiCsv(text: string): GpuInfo[] {
     const free = numberOrNull(cols[2])
     gpus.push({
       name: cols[0],
-      memoryTotalBytes: total === null ? null : total * MIB,
-      memoryFreeBytes: free === null ? null : free * MIB,
+      memory_total_bytes: total === null ? null : total * MIB,
+      memory_free_bytes: free === null ? null : free * MIB,
       driver: textOrNull(cols[3]),
-      computeCapability: textOrNull(cols[4])
+      compute_capability: textOrNull(cols[4])
     })
   }
   return gpus
@@ -78,10 +78,10 @@ export function parseRocmSmiJson(text: string): GpuInfo[] {
     const used = numberOrNull(findKey(card, /vram total used memory/i))
     gpus.push({
       name,
-      memoryTotalBytes: total,
-      memoryFreeBytes: total !== null && used !== null ? total - used : null,
+      memory_total_bytes: total,
+      memory_free_bytes: total !== null && used !== null ? total - used : null,
       driver: textOrNull(findKey(card, /driver version/i)) ?? driver,
-      computeCapability: textOrNull(findKey(card, /gfx version/i))
+      compute_capability: textOrNull(findKey(card, /gfx version/i))
     })
   }
   return gpus
@@ -110,10 +110,10 @@ export function parseSystemProfilerJson(text: string): GpuInfo[] {
     if (!name) continue
     gpus.push({
       name,
-      memoryTotalBytes: parseSizeWords(findKey(d, /^spdisplays_vram/)),
-      memoryFreeBytes: null,
+      memory_total_bytes: parseSizeWords(findKey(d, /^spdisplays_vram/)),
+      memory_free_bytes: null,
       driver: textOrNull(findKey(d, /^spdisplays_metal(family)?$|^sppci_metal/)),
-      computeCapability: null
+      compute_capability: null
     })
   }
   return gpus

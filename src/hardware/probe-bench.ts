@@ -38,7 +38,7 @@ export function probeBenchArgs(modelPath: string, req: BenchRequest, w: Workload
     '-n', list(req.gen, '0'),
     '-d', list(req.depth, '0'),
     '-r', String(req.reps),
-    ...llamaWorkloadFlags({ ...w, kvType: req.kvType ?? w.kvType, flashAttention: req.flashAttention ?? w.flashAttention }),
+    ...llamaWorkloadFlags({ ...w, kv_type: req.kvType ?? w.kv_type, flash_attention: req.flashAttention ?? w.flash_attention }),
     '-o', 'json'
   ]
 }

@@ -27,16 +27,16 @@ export function dropFailed(obs: ProbeObservations, failed: ReadonlySet<string>):
     ...obs,
     bandwidth,
     // A narrow series is only read beside its wide one.
-    ...(obs.bandwidthNarrow ? { bandwidthNarrow: Object.fromEntries(Object.entries(typed('bwn', obs.bandwidthNarrow)!).filter(([t]) => t in bandwidth)) } : {}),
+    ...(obs.bandwidth_narrow ? { bandwidth_narrow: Object.fromEntries(Object.entries(typed('bwn', obs.bandwidth_narrow)!).filter(([t]) => t in bandwidth)) } : {}),
     prefill,
-    ...(obs.prefillWide ? { prefillWide: Object.fromEntries(Object.entries(typed('pfw', obs.prefillWide)!).filter(([t]) => t in prefill)) } : {}),
+    ...(obs.prefill_wide ? { prefill_wide: Object.fromEntries(Object.entries(typed('pfw', obs.prefill_wide)!).filter(([t]) => t in prefill)) } : {}),
     cached: typed('cached', obs.cached)!,
-    overhead: failed.has(obs.overhead.shortId) || failed.has(obs.overhead.longId) ? { ...obs.overhead, shortMs: [], longMs: [] } : obs.overhead,
-    kvDecode: failed.has('kv-a') || failed.has('kv-b') ? {} : obs.kvDecode,
-    kvPrefill: failed.has('kv-a') || failed.has('kv-b') ? null : obs.kvPrefill,
+    overhead: failed.has(obs.overhead.short_id) || failed.has(obs.overhead.long_id) ? { ...obs.overhead, short_ms: [], long_ms: [] } : obs.overhead,
+    kv_decode: failed.has('kv-a') || failed.has('kv-b') ? {} : obs.kv_decode,
+    kv_prefill: failed.has('kv-a') || failed.has('kv-b') ? null : obs.kv_prefill,
     moe: obs.moe && {
-      decodeMs: failed.has('moe-F16') ? [] : obs.moe.decodeMs,
-      prefillMsByType: typed('moe', obs.moe.prefillMsByType)!
+      decode_ms: failed.has('moe-F16') ? [] : obs.moe.decode_ms,
+      prefill_ms_by_type: typed('moe', obs.moe.prefill_ms_by_type)!
     },
     server: obs.server.filter((s) => !s.id || !failed.has(s.id))
   }
@@ -44,7 +44,7 @@ export function dropFailed(obs: ProbeObservations, failed: ReadonlySet<string>):
 }
 
 /** What a failed (or planned-out) model would have measured, and what stands in for it, given the facts that were solved. */
-export function failureCost(id: string, measured: Measured): { facts: string[]; standIn: string } {
+export function failureCost(id: string, measured: Measured): { facts: string[]; stand_in: string } {
   const [family, type = ''] = id.includes('-') ? [id.slice(0, id.indexOf('-')), id.slice(id.indexOf('-') + 1)] : [id, '']
   const nearest = (rec: Record<string, unknown> | undefined, what: string): string => {
     const t = standInType(type, Object.keys(rec ?? {}).filter((k) => k !== type))
@@ -52,32 +52,32 @@ export function failureCost(id: string, measured: Measured): { facts: string[]; 
   }
   switch (family) {
     case 'bw':
-      return { facts: [`measured.decodeBandwidthByType.${type}`, `measured.decodeNsPerRowByType.${type}`], standIn: nearest(measured.decodeBandwidthByType, 'decode rate') }
+      return { facts: [`measured.decode_bandwidth_by_type.${type}`, `measured.decode_ns_per_row_by_type.${type}`], stand_in: nearest(measured.decode_bandwidth_by_type, 'decode rate') }
     case 'bwn':
-      return { facts: [`measured.decodeNsPerRowByType.${type}`], standIn: `no per-row cost: ${type}'s rate is the wide model's plain streaming rate` }
+      return { facts: [`measured.decode_ns_per_row_by_type.${type}`], stand_in: `no per-row cost: ${type}'s rate is the wide model's plain streaming rate` }
     case 'cached':
-      return { facts: [`measured.decodeCachedBandwidthByType.${type}`], standIn: nearest(measured.decodeCachedBandwidthByType, 'in-cache rate') }
+      return { facts: [`measured.decode_cached_bandwidth_by_type.${type}`], stand_in: nearest(measured.decode_cached_bandwidth_by_type, 'in-cache rate') }
     case 'pf':
-      return { facts: [`measured.prefillFlopsByType.${type}`, `measured.prefillNsPerRowTokenByType.${type}`], standIn: nearest(measured.prefillFlopsByType, 'prefill rate') }
+      return { facts: [`measured.prefill_flops_by_type.${type}`, `measured.prefill_ns_per_row_token_by_type.${type}`], stand_in: nearest(measured.prefill_flops_by_type, 'prefill rate') }
     case 'pfw':
-      return { facts: [`measured.prefillNsPerRowTokenByType.${type}`], standIn: `no per-row cost: ${type}'s prefill rate comes from the narrow model alone` }
+      return { facts: [`measured.prefill_ns_per_row_token_by_type.${type}`], stand_in: `no per-row cost: ${type}'s prefill rate comes from the narrow model alone` }
     case 'moe':
       return {
-        facts: [`measured.moePrefillEfficiencyByType.${type}`, ...(type === 'F16' ? ['measured.moeDecodeExtraPerLayerMs'] : [])],
-        standIn: nearest(measured.moePrefillEfficiencyByType, 'expert-matmul efficiency')
+        facts: [`measured.moe_prefill_efficiency_by_type.${type}`, ...(type === 'F16' ? ['measured.moe_decode_extra_per_layer_ms'] : [])],
+        stand_in: nearest(measured.moe_prefill_efficiency_by_type, 'expert-matmul efficiency')
       }
     case 'ovh':
-      return { facts: ['measured.fixedDecodeMs', 'measured.perLayerDecodeMs'], standIn: 'no fixed or per-layer decode overhead (0 ms): decode is predicted too fast for small models' }
+      return { facts: ['measured.fixed_decode_ms', 'measured.per_layer_decode_ms'], stand_in: 'no fixed or per-layer decode overhead (0 ms): decode is predicted too fast for small models' }
     case 'kv':
-      return { facts: ['measured.kvDepthCoefficients', 'measured.prefillAttentionCoefficients'], standIn: 'no attention cost at depth (0): decode and prefill at depth are predicted too fast' }
+      return { facts: ['measured.kv_depth_coefficients', 'measured.prefill_attention_coefficients'], stand_in: 'no attention cost at depth (0): decode and prefill at depth are predicted too fast' }
     case 'srv':
-      return { facts: ['measured.serverDecodeOverheadMs', 'measured.serverSamplerNsPerVocabEntry', 'measured.serverPromptOverheadMs'], standIn: 'no server overhead (0 ms): first_token and kv_warm_reuse are predicted too fast' }
+      return { facts: ['measured.server_decode_overhead_ms', 'measured.server_sampler_ns_per_vocab_entry', 'measured.server_prompt_overhead_ms'], stand_in: 'no server overhead (0 ms): first_token and kv_warm_reuse are predicted too fast' }
     default:
-      return { facts: [], standIn: 'none' }
+      return { facts: [], stand_in: 'none' }
   }
 }
 
-/** hardware.json's probeFailures: every failed part and every type the plan left out, with its cost and stand-in. */
+/** hardware.json's probe_failures: every failed part and every type the plan left out, with its cost and stand-in. */
 export function describeFailures(failures: readonly PartFailure[], omitted: readonly PlanOmission[], measured: Measured): ProbeFailure[] {
   const out: ProbeFailure[] = []
   for (const f of failures) {

@@ -34,8 +34,8 @@ function fact2(sol: { value: number[] | null; samples: number[][] }, index: numb
 
 /** Δms / (layers × Δpositions) of a pair at a round, ns: the attention cost per attended position per layer. */
 function slopeNs(p: DepthPair, g: ModelGeometry, round: number, positions: (depth: number, tokens: number) => number): number {
-  const dPos = positions(p.deepDepth, p.tokens) - positions(p.shallowDepth, p.tokens)
-  return ((at(p.deepMs, round) - at(p.shallowMs, round)) * NS_PER_MS) / (g.attentionLayers * dPos)
+  const dPos = positions(p.deep_depth, p.tokens) - positions(p.shallow_depth, p.tokens)
+  return ((at(p.deep_ms, round) - at(p.shallow_ms, round)) * NS_PER_MS) / (g.attentionLayers * dPos)
 }
 
 /**
@@ -50,7 +50,7 @@ function fitDepthLaw(
   positions: (depth: number, tokens: number) => number,
   units: [string, string]
 ): [MeasuredFact, MeasuredFact] | null {
-  const n = roundsOf(pairs.a.shallowMs, pairs.a.deepMs, pairs.b.shallowMs, pairs.b.deepMs)
+  const n = roundsOf(pairs.a.shallow_ms, pairs.a.deep_ms, pairs.b.shallow_ms, pairs.b.deep_ms)
   const sol = solveRounds(n, (i) => nonNegativeLeastSquares([columns(ga), columns(gb)], [slopeNs(pairs.a, ga, i, positions), slopeNs(pairs.b, gb, i, positions)]))
   const first = fact2(sol, 0, units[0])
   const second = fact2(sol, 1, units[1])
@@ -63,16 +63,16 @@ export function fitKvDepth(pairs: { a: DepthPair; b: DepthPair }, ga: ModelGeome
     'ns/(query element·position·layer)',
     'ns/(KV byte·position·layer)'
   ])
-  return law ? { nsPerQueryElementToken: law[0], nsPerKvByteToken: law[1] } : null
+  return law ? { ns_per_query_element_token: law[0], ns_per_kv_byte_token: law[1] } : null
 }
 
 /** Prefill attention law: per prompt token per position per layer = heads·a + q·b, from two geometries. */
-export function fitPrefillAttention(pairs: { a: DepthPair; b: DepthPair }, ga: ModelGeometry, gb: ModelGeometry): Measured['prefillAttentionCoefficients'] {
+export function fitPrefillAttention(pairs: { a: DepthPair; b: DepthPair }, ga: ModelGeometry, gb: ModelGeometry): Measured['prefill_attention_coefficients'] {
   const law = fitDepthLaw(pairs, ga, gb, (g) => [g.heads, g.queryElements], prefillPositions, [
     'ns/(head·token·position·layer)',
     'ns/(query element·token·position·layer)'
   ])
-  return law ? { nsPerHeadTokenPosition: law[0], nsPerQueryElementTokenPosition: law[1] } : null
+  return law ? { ns_per_head_token_position: law[0], ns_per_query_element_token_position: law[1] } : null
 }
 
 export interface DecodeFitContext {
@@ -90,16 +90,16 @@ export interface DecodeFitContext {
  * The attention at depth 0 is subtracted first (its law must be in `measured`). Mutates `measured`.
  */
 export function fitDecode(obs: ProbeObservations, geo: (id: string) => ModelGeometry, measured: Measured, ctx: DecodeFitContext): void {
-  const shape = { startPos: 0, tokens: obs.decodeTokens, cells: kvCells(obs.decodeTokens), kvKey: ctx.kvKey, kvType: ctx.kvType }
+  const shape = { startPos: 0, tokens: obs.decode_tokens, cells: kvCells(obs.decode_tokens), kvKey: ctx.kvKey, kvType: ctx.kvType }
   const r0 = ratesFromFacts(measured, ctx.cacheBytes)
   const attention = (g: ModelGeometry) => decodeEstimate(g, r0, shape).attentionMs
   // Without the overhead pair (a failed ovh model) there is no overhead term; without cached-F16, the pair alone
   // gives the fixed and per-layer terms (its in-cache bytes then count as overhead: an upper bound).
-  if (obs.overhead.shortMs.length > 0 && obs.overhead.longMs.length > 0) {
+  if (obs.overhead.short_ms.length > 0 && obs.overhead.long_ms.length > 0) {
     const cachedF16 = obs.cached.F16 ?? []
     const models = [
-      { g: geo(obs.overhead.shortId), ms: obs.overhead.shortMs },
-      { g: geo(obs.overhead.longId), ms: obs.overhead.longMs },
+      { g: geo(obs.overhead.short_id), ms: obs.overhead.short_ms },
+      { g: geo(obs.overhead.long_id), ms: obs.overhead.long_ms },
       ...(cachedF16.length > 0 ? [{ g: geo('cached-F16'), ms: cachedF16 }] : [])
     ].map((m) => ({ ...m, attention: attention(m.g) }))
     const columns = (g: ModelGeometry) => (models.length === 3 ? [1, g.layers, g.activeBytes] : [1, g.layers])
@@ -109,8 +109,8 @@ export function fitDecode(obs: ProbeObservations, geo: (id: string) => ModelGeom
         models.map((m) => remainder(at(m.ms, i), m.attention))
       )
     )
-    measured.fixedDecodeMs = fact2(base, 0, 'ms')
-    measured.perLayerDecodeMs = fact2(base, 1, 'ms/layer')
+    measured.fixed_decode_ms = fact2(base, 0, 'ms')
+    measured.per_layer_decode_ms = fact2(base, 1, 'ms/layer')
   }
 
   const r = ratesFromFacts(measured, ctx.cacheBytes)
@@ -125,7 +125,7 @@ export function fitDecode(obs: ProbeObservations, geo: (id: string) => ModelGeom
   let bestEffective: MeasuredFact | null = null
   for (const [type, wide] of Object.entries(obs.bandwidth)) {
     const gw = geo(`bw-${type}`)
-    const narrow = obs.bandwidthNarrow?.[type]
+    const narrow = obs.bandwidth_narrow?.[type]
     const gn = narrow ? geo(`bwn-${type}`) : null
     const restW = rest(gw)
     const restN = gn ? rest(gn) : 0
@@ -149,11 +149,11 @@ export function fitDecode(obs: ProbeObservations, geo: (id: string) => ModelGeom
     })
     if (!sol.value) continue
     const bw = (x: number[]) => MS_PER_S / (x[0] as number)
-    measured.decodeBandwidthByType[type] = factWithValue(bw(sol.value), sol.samples.map(bw), 'B/s')
+    measured.decode_bandwidth_by_type[type] = factWithValue(bw(sol.value), sol.samples.map(bw), 'B/s')
     rowNs[type] = fact2(sol, 1, 'ns/row', NS_PER_MS)!
   }
-  measured.decodeNsPerRowByType = rowNs
-  if (bestEffective) measured.decodeBandwidthBytesPerSec = bestEffective
+  measured.decode_ns_per_row_by_type = rowNs
+  if (bestEffective) measured.decode_bandwidth_bytes_per_sec = bestEffective
 
   // In-cache rates include the rows: what remains after overhead and attention, per byte.
   const cachedByType: Record<string, MeasuredFact> = {}
@@ -163,6 +163,6 @@ export function fitDecode(obs: ProbeObservations, geo: (id: string) => ModelGeom
     const sol = solveRounds(series.length, (i) => (g.activeBytes / remainder(at(series, i), restC)) * MS_PER_S)
     if (sol.value !== null) cachedByType[type] = factWithValue(sol.value, sol.samples, 'B/s')
   }
-  measured.decodeCachedBandwidthByType = cachedByType
-  measured.decodeCachedBandwidthBytesPerSec = cachedByType.F16 ?? null
+  measured.decode_cached_bandwidth_by_type = cachedByType
+  measured.decode_cached_bandwidth_bytes_per_sec = cachedByType.F16 ?? null
 }

@@ -31,25 +31,25 @@ export interface FitContext {
  */
 function emptyMeasured(seed: MeasuredFact): Measured {
   return {
-    decodeBandwidthBytesPerSec: seed,
-    decodeBandwidthByType: { F16: seed },
-    decodeCachedBandwidthBytesPerSec: null,
-    decodeCachedBandwidthByType: {},
-    prefillFlopsPerSec: seed,
-    prefillFlopsByType: {},
-    fixedDecodeMs: null,
-    perLayerDecodeMs: null,
-    decodeNsPerRowByType: {},
-    kvDepthMsPerTokenPerLayer: {},
-    kvDepthCoefficients: {},
-    prefillDepthMsPerTokenPerLayer: null,
-    prefillAttentionCoefficients: null,
-    moeDecodeExtraPerLayerMs: null,
-    moePrefillEfficiencyByType: {},
-    serverDecodeOverheadMs: null,
-    serverSamplerNsPerVocabEntry: null,
-    serverPromptOverheadMs: null,
-    serverFirstTokenOverheadMs: null
+    decode_bandwidth_bytes_per_sec: seed,
+    decode_bandwidth_by_type: { F16: seed },
+    decode_cached_bandwidth_bytes_per_sec: null,
+    decode_cached_bandwidth_by_type: {},
+    prefill_flops_per_sec: seed,
+    prefill_flops_by_type: {},
+    fixed_decode_ms: null,
+    per_layer_decode_ms: null,
+    decode_ns_per_row_by_type: {},
+    kv_depth_ms_per_token_per_layer: {},
+    kv_depth_coefficients: {},
+    prefill_depth_ms_per_token_per_layer: null,
+    prefill_attention_coefficients: null,
+    moe_decode_extra_per_layer_ms: null,
+    moe_prefill_efficiency_by_type: {},
+    server_decode_overhead_ms: null,
+    server_sampler_ns_per_vocab_entry: null,
+    server_prompt_overhead_ms: null,
+    server_first_token_overhead_ms: null
   }
 }
 
@@ -74,31 +74,31 @@ export function fitProbeFacts(obs: ProbeObservations, profiles: ProbeProfiles, c
   const seedType = ['F16', ...Object.keys(obs.bandwidth).sort()].find((t) => (obs.bandwidth[t]?.length ?? 0) > 0)
   if (!seedType) throw new Error('probe fit: no decode bandwidth was measured (every bw-<type> probe model failed)')
   const measured = emptyMeasured(makeFact([(geo(`bw-${seedType}`).activeBytes / at(obs.bandwidth[seedType]!, AGGREGATE)) * MS_PER_S], 'B/s'))
-  if (seedType !== 'F16') measured.decodeBandwidthByType = { [seedType]: measured.decodeBandwidthBytesPerSec }
+  if (seedType !== 'F16') measured.decode_bandwidth_by_type = { [seedType]: measured.decode_bandwidth_bytes_per_sec }
 
   // 1. Attention at depth (absent when a kv probe model failed: its observations are dropped).
-  const kvMeasured = Object.keys(obs.kvDecode).length > 0 || obs.kvPrefill !== null
+  const kvMeasured = Object.keys(obs.kv_decode).length > 0 || obs.kv_prefill !== null
   const ga = kvMeasured ? geo('kv-a') : null
   const gb = kvMeasured ? geo('kv-b') : null
-  for (const [k, pairs] of ga && gb ? Object.entries(obs.kvDecode) : []) {
+  for (const [k, pairs] of ga && gb ? Object.entries(obs.kv_decode) : []) {
     const kvType = k.replace('+fa', '')
     const c = fitKvDepth(pairs, ga!, gb!, kvType)
     if (!c) continue
-    measured.kvDepthCoefficients![k] = c
+    measured.kv_depth_coefficients![k] = c
     // For people: ms per position per layer of the first geometry under this law, with its per-round noise.
-    measured.kvDepthMsPerTokenPerLayer[k] = lawAt(
-      [ga!.queryElements, c.nsPerQueryElementToken],
-      [ga!.kvBytesPerPositionPerLayer(kvType), c.nsPerKvByteToken],
+    measured.kv_depth_ms_per_token_per_layer[k] = lawAt(
+      [ga!.queryElements, c.ns_per_query_element_token],
+      [ga!.kvBytesPerPositionPerLayer(kvType), c.ns_per_kv_byte_token],
       'ms/(position·layer), probe geometry kv-a'
     )
   }
-  if (obs.kvPrefill && ga && gb) {
-    const pa = fitPrefillAttention(obs.kvPrefill, ga, gb)
-    measured.prefillAttentionCoefficients = pa
+  if (obs.kv_prefill && ga && gb) {
+    const pa = fitPrefillAttention(obs.kv_prefill, ga, gb)
+    measured.prefill_attention_coefficients = pa
     if (pa) {
-      measured.prefillDepthMsPerTokenPerLayer = lawAt(
-        [ga.heads, pa.nsPerHeadTokenPosition],
-        [ga.queryElements, pa.nsPerQueryElementTokenPosition],
+      measured.prefill_depth_ms_per_token_per_layer = lawAt(
+        [ga.heads, pa.ns_per_head_token_position],
+        [ga.queryElements, pa.ns_per_query_element_token_position],
         'ms/(token·position·layer), probe geometry kv-a'
       )
     }
@@ -106,8 +106,8 @@ export function fitProbeFacts(obs: ProbeObservations, profiles: ProbeProfiles, c
 
   // 2–3. Overhead, streaming rates, row costs, in-cache rates.
   fitDecode(obs, geo, measured, { kvKey: key, kvType: ctx.kvType, cacheBytes: ctx.cacheBytes })
-  const decodeShape = { startPos: 0, tokens: obs.decodeTokens, cells: kvCells(obs.decodeTokens), kvKey: key, kvType: ctx.kvType }
-  const prefillShape = { startPos: 0, tokens: obs.prefillTokens, ubatch: obs.prefillTokens, cells: kvCells(obs.prefillTokens), outputs: 1 }
+  const decodeShape = { startPos: 0, tokens: obs.decode_tokens, cells: kvCells(obs.decode_tokens), kvKey: key, kvType: ctx.kvType }
+  const prefillShape = { startPos: 0, tokens: obs.prefill_tokens, ubatch: obs.prefill_tokens, cells: kvCells(obs.prefill_tokens), outputs: 1 }
 
   // 4. Prefill per type: of a 512-token ubatch, what remains after attention, output row and overhead is the
   // matmuls' time = FLOPs / rate + rows × tokens × row cost; the narrow and the wide model give both unknowns.
@@ -115,18 +115,18 @@ export function fitProbeFacts(obs: ProbeObservations, profiles: ProbeProfiles, c
   const rowCosts: Record<string, MeasuredFact> = {}
   for (const [type, series] of Object.entries(obs.prefill)) {
     const models = [{ g: geo(`pf-${type}`), series }]
-    const wide = obs.prefillWide?.[type]
+    const wide = obs.prefill_wide?.[type]
     if (wide && profiles[`pfw-${type}`]) models.push({ g: geo(`pfw-${type}`), series: wide })
     const terms = models.map(({ g, series: ms }) => {
       const est = prefillEstimate(g, rDecode, prefillShape)
       // The same counts as the estimate's (speed.ts): FLOPs and dot products of the body, with one output row.
-      const keep = prefillKeptTokens(g, obs.prefillTokens, 1, g.ffnParamShare)
-      const keepRows = prefillKeptTokens(g, obs.prefillTokens, 1, g.ffnRowShare)
+      const keep = prefillKeptTokens(g, obs.prefill_tokens, 1, g.ffnParamShare)
+      const keepRows = prefillKeptTokens(g, obs.prefill_tokens, 1, g.ffnRowShare)
       const bodyRows = g.matrixRowsPerToken - (g.outputParams > 0 ? g.vocab : 0)
       return { ms, rest: est.attentionMs + est.outputMs + est.overheadMs, flops: 2 * Object.values(g.bodyParamsByType).reduce((a, b) => a + b, 0) * keep, rowTokens: bodyRows * keepRows }
     })
     const sol = solveRounds(roundsOf(...terms.map((t) => t.ms)), (i) => {
-      const y = terms.map((t) => remainder(at(t.ms, i) * obs.prefillTokens, t.rest))
+      const y = terms.map((t) => remainder(at(t.ms, i) * obs.prefill_tokens, t.rest))
       const plain = [Math.max(1e-18, (y[0] as number) / terms[0]!.flops), 0]
       if (terms.length < 2) return plain
       const split = nonNegativeLeastSquares(terms.map((t) => [t.flops, t.rowTokens]), y)
@@ -135,64 +135,64 @@ export function fitProbeFacts(obs: ProbeObservations, profiles: ProbeProfiles, c
     })
     if (!sol.value) continue
     const rate = (x: number[]) => MS_PER_S / (x[0] as number)
-    measured.prefillFlopsByType[type] = factWithValue(rate(sol.value), sol.samples.map(rate), 'FLOP/s')
+    measured.prefill_flops_by_type[type] = factWithValue(rate(sol.value), sol.samples.map(rate), 'FLOP/s')
     rowCosts[type] = factWithValue((sol.value[1] as number) * NS_PER_MS, sol.samples.map((x) => (x[1] as number) * NS_PER_MS), 'ns/(row·token)')
   }
-  measured.prefillNsPerRowTokenByType = rowCosts
-  const bestPrefill = Object.values(measured.prefillFlopsByType).sort((x, y) => y.value - x.value)[0]
+  measured.prefill_ns_per_row_token_by_type = rowCosts
+  const bestPrefill = Object.values(measured.prefill_flops_by_type).sort((x, y) => y.value - x.value)[0]
   // No stand-in figure may reach hardware.json: without one solved prefill rate there is no profile.
   if (!bestPrefill) throw new Error('probe fit: no prefill rate could be solved (every pf-<type> probe model failed or gave no usable time)')
-  measured.prefillFlopsPerSec = bestPrefill
+  measured.prefill_flops_per_sec = bestPrefill
 
   // 5. MoE: decode beyond the dense law per layer (F16 model); per type, the expert matmuls' prefill rate relative
   // to the dense rate, from what remains after attention, output row, overhead and the dense matmuls.
   if (obs.moe) {
     // The MoE facts are not set yet: r is the dense law.
     const r = ratesFromFacts(measured, ctx.cacheBytes)
-    if (profiles['moe-F16'] && obs.moe.decodeMs.length > 0) {
+    if (profiles['moe-F16'] && obs.moe.decode_ms.length > 0) {
       const g = geo('moe-F16')
       const dense = decodeEstimate(g, r, decodeShape).totalMs
-      const sol = solveRounds(obs.moe.decodeMs.length, (i) => Math.max(0, (at(obs.moe!.decodeMs, i) - dense) / g.layers))
-      if (sol.value !== null) measured.moeDecodeExtraPerLayerMs = factWithValue(sol.value, sol.samples, 'ms/layer')
+      const sol = solveRounds(obs.moe.decode_ms.length, (i) => Math.max(0, (at(obs.moe!.decode_ms, i) - dense) / g.layers))
+      if (sol.value !== null) measured.moe_decode_extra_per_layer_ms = factWithValue(sol.value, sol.samples, 'ms/layer')
     }
     const eff: Record<string, MeasuredFact> = {}
-    for (const [type, series] of Object.entries(obs.moe.prefillMsByType)) {
+    for (const [type, series] of Object.entries(obs.moe.prefill_ms_by_type)) {
       const g = geo(`moe-${type}`)
       const pre = prefillEstimate(g, r, prefillShape)
       const rest = pre.attentionMs + pre.outputMs + pre.overheadMs
       const denseMs = pre.matmulMs * (1 - g.expertParamShare)
       const expertAtDenseRateMs = pre.matmulMs * g.expertParamShare
       const sol = solveRounds(series.length, (i) => {
-        const expertMs = remainder(at(series, i) * obs.prefillTokens, rest + denseMs)
+        const expertMs = remainder(at(series, i) * obs.prefill_tokens, rest + denseMs)
         return Math.min(1, expertAtDenseRateMs / expertMs)
       })
       if (sol.value !== null) eff[type] = factWithValue(sol.value, sol.samples, 'ratio to the dense rate')
     }
-    measured.moePrefillEfficiencyByType = eff
+    measured.moe_prefill_efficiency_by_type = eff
   }
 
   // 6. Server overheads: per model, server minus llama-bench; the vocabulary term from the two vocabularies.
   if (obs.server.length > 0) {
-    const rounds = Math.min(...obs.server.map((s) => roundsOf(s.serverDecodeMs, s.benchDecodeMs)))
+    const rounds = Math.min(...obs.server.map((s) => roundsOf(s.server_decode_ms, s.bench_decode_ms)))
     const sol = solveRounds(rounds, (i) =>
       nonNegativeLeastSquares(
         obs.server.map((s) => [1, s.vocab]),
-        obs.server.map((s) => at(s.serverDecodeMs, i) - at(s.benchDecodeMs, i))
+        obs.server.map((s) => at(s.server_decode_ms, i) - at(s.bench_decode_ms, i))
       )
     )
     if (sol.value) {
-      measured.serverDecodeOverheadMs = factWithValue(sol.value[0] as number, sol.samples.map((s) => s[0] as number), 'ms/token')
+      measured.server_decode_overhead_ms = factWithValue(sol.value[0] as number, sol.samples.map((s) => s[0] as number), 'ms/token')
       const nsPerEntry = (sol.value[1] as number) * NS_PER_MS
-      measured.serverSamplerNsPerVocabEntry = factWithValue(nsPerEntry, sol.samples.map((s) => (s[1] as number) * NS_PER_MS), 'ns/(vocab entry·token)')
-      const promptRounds = Math.min(...obs.server.map((s) => roundsOf(s.serverPromptMs, s.benchPromptMs)))
+      measured.server_sampler_ns_per_vocab_entry = factWithValue(nsPerEntry, sol.samples.map((s) => (s[1] as number) * NS_PER_MS), 'ns/(vocab entry·token)')
+      const promptRounds = Math.min(...obs.server.map((s) => roundsOf(s.server_prompt_ms, s.bench_prompt_ms)))
       const prompt = solveRounds(promptRounds, (i) => {
-        const extra = obs.server.map((s) => at(s.serverPromptMs, i) - at(s.benchPromptMs, i) - (s.vocab * nsPerEntry) / NS_PER_MS)
+        const extra = obs.server.map((s) => at(s.server_prompt_ms, i) - at(s.bench_prompt_ms, i) - (s.vocab * nsPerEntry) / NS_PER_MS)
         return Math.max(0, extra.reduce((a, b) => a + b, 0) / extra.length)
       })
-      if (prompt.value !== null) measured.serverPromptOverheadMs = factWithValue(prompt.value, prompt.samples, 'ms')
+      if (prompt.value !== null) measured.server_prompt_overhead_ms = factWithValue(prompt.value, prompt.samples, 'ms')
     }
-    const unattributed = obs.server.flatMap((s) => s.unattributedMs).map((x) => Math.max(0, x))
-    if (unattributed.length > 0) measured.serverFirstTokenOverheadMs = makeFact(unattributed, 'ms')
+    const unattributed = obs.server.flatMap((s) => s.unattributed_ms).map((x) => Math.max(0, x))
+    if (unattributed.length > 0) measured.server_first_token_overhead_ms = makeFact(unattributed, 'ms')
   }
   return measured
 }

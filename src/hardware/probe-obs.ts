@@ -15,11 +15,11 @@ export const MS_PER_S = 1e3
 
 /** One model's timings at two depths (ms per token per round). */
 export interface DepthPair {
-  shallowDepth: number
-  deepDepth: number
+  shallow_depth: number
+  deep_depth: number
   tokens: number
-  shallowMs: number[]
-  deepMs: number[]
+  shallow_ms: number[]
+  deep_ms: number[]
 }
 
 export interface ServerObservation {
@@ -27,35 +27,35 @@ export interface ServerObservation {
   id?: string
   vocab: number
   /** Server ms per decoded token of the reused request, and llama-bench's at the same positions. */
-  serverDecodeMs: number[]
-  benchDecodeMs: number[]
+  server_decode_ms: number[]
+  bench_decode_ms: number[]
   /** Server prompt_ms of the first_token prompt, and llama-bench's prefill of the same length (ms, whole prompt). */
-  serverPromptMs: number[]
-  benchPromptMs: number[]
+  server_prompt_ms: number[]
+  bench_prompt_ms: number[]
   /** Client ms to the first token minus prompt_ms. */
-  unattributedMs: number[]
+  unattributed_ms: number[]
 }
 
 export interface ProbeObservations {
   /** Decode ms per token at depth 0, `decodeTokens` tokens, per weight type, per round (wide bandwidth models). */
-  decodeTokens: number
+  decode_tokens: number
   bandwidth: Record<string, number[]>
   /** The same bytes in narrow layers (4× the rows), per weight type, per round. */
-  bandwidthNarrow?: Record<string, number[]>
+  bandwidth_narrow?: Record<string, number[]>
   /** Prefill ms per prompt token at `prefillTokens`, per weight type, per round. */
-  prefillTokens: number
+  prefill_tokens: number
   prefill: Record<string, number[]>
   /** The same on the one-layer wide model, per weight type, per round. */
-  prefillWide?: Record<string, number[]>
-  overhead: { shortId: string; longId: string; shortMs: number[]; longMs: number[] }
+  prefill_wide?: Record<string, number[]>
+  overhead: { short_id: string; long_id: string; short_ms: number[]; long_ms: number[] }
   /** Decode ms per token of the cache-resident probe model, per weight type, per round. */
   cached: Record<string, number[]>
   /** Decode at two depths for the two KV geometries, per KV key. */
-  kvDecode: Record<string, { a: DepthPair; b: DepthPair }>
+  kv_decode: Record<string, { a: DepthPair; b: DepthPair }>
   /** Prefill (ms per prompt token) at two depths for the two KV geometries. */
-  kvPrefill: { a: DepthPair; b: DepthPair } | null
+  kv_prefill: { a: DepthPair; b: DepthPair } | null
   /** The MoE probe: decode ms per token of the F16 model, prefill ms per prompt token per type, per round. */
-  moe: { decodeMs: number[]; prefillMsByType: Record<string, number[]> } | null
+  moe: { decode_ms: number[]; prefill_ms_by_type: Record<string, number[]> } | null
   server: ServerObservation[]
 }
 

@@ -26,20 +26,20 @@ export async function observeServer(opts: {
   label: string
 }): Promise<ServerObservation> {
   const w = opts.workload
-  const reusePos = w.warmPrefixTokens + w.warmSuffixTokens
-  const steps = Math.max(1, w.warmDecodeTokens - 1)
-  const obs: ServerObservation = { vocab: opts.vocab, serverDecodeMs: [], benchDecodeMs: [], serverPromptMs: [], benchPromptMs: [], unattributedMs: [] }
+  const reusePos = w.warm_prefix_tokens + w.warm_suffix_tokens
+  const steps = Math.max(1, w.warm_decode_tokens - 1)
+  const obs: ServerObservation = { vocab: opts.vocab, server_decode_ms: [], bench_decode_ms: [], server_prompt_ms: [], bench_prompt_ms: [], unattributed_ms: [] }
   for (let round = 0; round < opts.rounds; round++) {
     const bench = await runProbeBench(
       opts.binDir,
       opts.modelPath,
-      { prompt: [w.firstTokenPromptTokens], gen: [steps], depth: [0, reusePos], reps: opts.benchReps },
+      { prompt: [w.first_token_prompt_tokens], gen: [steps], depth: [0, reusePos], reps: opts.benchReps },
       w,
       opts.logDir,
       `${opts.label}-bench-r${round}`
     )
-    obs.benchDecodeMs.push(findTiming(bench.timings, { nGen: steps, nDepth: reusePos }).msPerToken)
-    obs.benchPromptMs.push(findTiming(bench.timings, { nPrompt: w.firstTokenPromptTokens, nDepth: 0 }).msPerToken * w.firstTokenPromptTokens)
+    obs.bench_decode_ms.push(findTiming(bench.timings, { nGen: steps, nDepth: reusePos }).msPerToken)
+    obs.bench_prompt_ms.push(findTiming(bench.timings, { nPrompt: w.first_token_prompt_tokens, nDepth: 0 }).msPerToken * w.first_token_prompt_tokens)
   }
   const server = await startServer({
     binDir: opts.binDir,
@@ -61,11 +61,11 @@ export async function observeServer(opts: {
       const ft = await measureFirstToken(ctx, { index: idx })
       const prompt = ft.breakdown?.prefill_ms
       if (typeof prompt === 'number') {
-        obs.serverPromptMs.push(prompt)
-        obs.unattributedMs.push(ft.value - prompt)
+        obs.server_prompt_ms.push(prompt)
+        obs.unattributed_ms.push(ft.value - prompt)
       }
       const reuse = await measureWarmReuse(ctx, { index: idx })
-      obs.serverDecodeMs.push(1000 / reuse.value)
+      obs.server_decode_ms.push(1000 / reuse.value)
     }
   } finally {
     await server.stop()

@@ -109,7 +109,7 @@ function prefixed<T>(prefix: string, rec: Record<string, T>): Record<string, T> 
 
 /** One part of a probe pass: its rounds, the series that decide on extra ones, and one round's measuring. */
 interface ProbePart {
-  /** The name in probeSeconds and the log. */
+  /** The name in probe_seconds and the log. */
   name: string
   /** Rounds always run. */
   rounds: number
@@ -153,7 +153,7 @@ export async function probeHardware(opts: ProbeOptions): Promise<HardwareProfile
   const previous = existsSync(cachePath) ? await readHardwareProfile(cachePath).catch((err: unknown) => errorMessage(err)) : null
   if (!opts.refresh && !opts.interleave && previous !== null) {
     if (typeof previous !== 'string') {
-      opts.log(`probe: using the cached hardware profile ${cachePath} (measured ${previous.measuredAt}; --refresh re-measures)`)
+      opts.log(`probe: using the cached hardware profile ${cachePath} (measured ${previous.measured_at}; --refresh re-measures)`)
       return previous
     }
     opts.log(`probe: the cached profile is unusable, re-measuring: ${previous}`)
@@ -170,7 +170,7 @@ export async function probeHardware(opts: ProbeOptions): Promise<HardwareProfile
   const ceilings = await measureCeilings({ workDir: join(opts.cacheDir, 'ceilings'), threads, cacheBytes: reportedCache, availableBytes: sys.ramAvailableBytes, log: opts.log })
   const sweptKnee = cacheKnee(ceilings.cacheSweep, ceilings.memoryReadBytesPerSec?.value).kneeBytes
   // hardware.json keeps the sweep as measured and the knee as planned with.
-  const kneeBytes = stableKnee(sweptKnee, typeof previous === 'string' ? null : previous?.ceilings.cacheKneeBytes)
+  const kneeBytes = stableKnee(sweptKnee, typeof previous === 'string' ? null : previous?.ceilings.cache_knee_bytes)
   if (kneeBytes !== sweptKnee) opts.log(`probe: the sweep's knee ${mib(sweptKnee!)} is within an octave of the cached profile's; keeping ${mib(kneeBytes!)}`)
   const cache = effectiveCacheBytes(kneeBytes, reportedCache, DEFAULT_CACHE_BYTES)
   opts.log(
@@ -180,7 +180,7 @@ export async function probeHardware(opts: ProbeOptions): Promise<HardwareProfile
 
   // The GPU the memory fit budgets with (fit/memory.ts), so the probe's models are sized to the same device.
   const gpu = build.backend !== 'CPU' ? largestGpu(gpus) : undefined
-  const gpuFree = gpu ? (gpu.memoryFreeBytes ?? gpu.memoryTotalBytes) : null
+  const gpuFree = gpu ? (gpu.memory_free_bytes ?? gpu.memory_total_bytes) : null
   // A quick probe's plan differs: its files live apart, so neither plan's clean-up removes the other's.
   const modelDir = join(opts.cacheDir, opts.quick ? 'probe-models-quick' : 'probe-models')
   const disk = await statfs(opts.cacheDir).catch(() => null)
@@ -244,15 +244,15 @@ export async function probeHardware(opts: ProbeOptions): Promise<HardwareProfile
     if (value !== undefined) (into[key] ??= []).push(value)
   }
   const emptyObservations = (): ProbeObservations => ({
-    decodeTokens: DECODE_TOKENS,
+    decode_tokens: DECODE_TOKENS,
     bandwidth: {},
-    prefillTokens: PREFILL_TOKENS,
+    prefill_tokens: PREFILL_TOKENS,
     prefill: {},
-    overhead: { shortId: plan.overheadIds[0], longId: plan.overheadIds[1], shortMs: [], longMs: [] },
+    overhead: { short_id: plan.overheadIds[0], long_id: plan.overheadIds[1], short_ms: [], long_ms: [] },
     cached: {},
-    kvDecode: {},
-    kvPrefill: null,
-    moe: { decodeMs: [], prefillMsByType: {} },
+    kv_decode: {},
+    kv_prefill: null,
+    moe: { decode_ms: [], prefill_ms_by_type: {} },
     server: []
   })
 
@@ -273,13 +273,13 @@ export async function probeHardware(opts: ProbeOptions): Promise<HardwareProfile
     const decodeRound = async (round: number): Promise<void> => {
       for (const type of plan.bandwidthTypes) {
         push(obs.bandwidth, type, await decodeMs(`bw-${type}`, round))
-        push((obs.bandwidthNarrow ??= {}), type, await decodeMs(`bwn-${type}`, round))
+        push((obs.bandwidth_narrow ??= {}), type, await decodeMs(`bwn-${type}`, round))
       }
-      const short = await decodeMs(obs.overhead.shortId, round)
-      const long = await decodeMs(obs.overhead.longId, round)
+      const short = await decodeMs(obs.overhead.short_id, round)
+      const long = await decodeMs(obs.overhead.long_id, round)
       if (short !== undefined && long !== undefined) {
-        obs.overhead.shortMs.push(short)
-        obs.overhead.longMs.push(long)
+        obs.overhead.short_ms.push(short)
+        obs.overhead.long_ms.push(long)
       }
       for (const type of plan.types) push(obs.cached, type, await decodeMs(`cached-${type}`, round))
     }
@@ -287,14 +287,14 @@ export async function probeHardware(opts: ProbeOptions): Promise<HardwareProfile
     // Attention at depth: decode and prefill at depth 0 and KV_PROBE_DEPTH for the two KV geometries, at the workload's
     // KV type; and decode again with a quantized KV cache (flash attention, which llama.cpp requires for it), so the
     // depth cost is a fact per KV type. Interleaved by round like the decode part.
-    const kvKeyDefault = kvKey(workload.kvType, workload.flashAttention)
-    const pair = (): DepthPair => ({ shallowDepth: 0, deepDepth: KV_PROBE_DEPTH, tokens: KV_PROBE_TOKENS, shallowMs: [], deepMs: [] })
+    const kvKeyDefault = kvKey(workload.kv_type, workload.flash_attention)
+    const pair = (): DepthPair => ({ shallow_depth: 0, deep_depth: KV_PROBE_DEPTH, tokens: KV_PROBE_TOKENS, shallow_ms: [], deep_ms: [] })
     const kvDecode = { a: pair(), b: pair() }
     const kvPrefill = { a: { ...pair(), tokens: PREFILL_TOKENS }, b: { ...pair(), tokens: PREFILL_TOKENS } }
     const kvQuant = !opts.quick && QUANTIZED_KV_KEY !== kvKeyDefault ? { a: pair(), b: pair() } : null
-    obs.kvDecode[kvKeyDefault] = kvDecode
-    if (kvQuant) obs.kvDecode[QUANTIZED_KV_KEY] = kvQuant
-    obs.kvPrefill = kvPrefill
+    obs.kv_decode[kvKeyDefault] = kvDecode
+    if (kvQuant) obs.kv_decode[QUANTIZED_KV_KEY] = kvQuant
+    obs.kv_prefill = kvPrefill
     const kvRound = async (round: number): Promise<void> => {
       for (const which of ['a', 'b'] as const) {
         const id = `kv-${which}`
@@ -305,13 +305,13 @@ export async function probeHardware(opts: ProbeOptions): Promise<HardwareProfile
           return { timings, q }
         })
         if (!m) continue
-        kvDecode[which].shallowMs.push(findTiming(m.timings, { nGen: KV_PROBE_TOKENS }).msPerToken)
-        kvDecode[which].deepMs.push(findTiming(m.timings, { nGen: KV_PROBE_TOKENS, nDepth: KV_PROBE_DEPTH }).msPerToken)
-        kvPrefill[which].shallowMs.push(findTiming(m.timings, { nPrompt: PREFILL_TOKENS }).msPerToken)
-        kvPrefill[which].deepMs.push(findTiming(m.timings, { nPrompt: PREFILL_TOKENS, nDepth: KV_PROBE_DEPTH }).msPerToken)
+        kvDecode[which].shallow_ms.push(findTiming(m.timings, { nGen: KV_PROBE_TOKENS }).msPerToken)
+        kvDecode[which].deep_ms.push(findTiming(m.timings, { nGen: KV_PROBE_TOKENS, nDepth: KV_PROBE_DEPTH }).msPerToken)
+        kvPrefill[which].shallow_ms.push(findTiming(m.timings, { nPrompt: PREFILL_TOKENS }).msPerToken)
+        kvPrefill[which].deep_ms.push(findTiming(m.timings, { nPrompt: PREFILL_TOKENS, nDepth: KV_PROBE_DEPTH }).msPerToken)
         if (kvQuant && m.q) {
-          kvQuant[which].shallowMs.push(findTiming(m.q, { nGen: KV_PROBE_TOKENS }).msPerToken)
-          kvQuant[which].deepMs.push(findTiming(m.q, { nGen: KV_PROBE_TOKENS, nDepth: KV_PROBE_DEPTH }).msPerToken)
+          kvQuant[which].shallow_ms.push(findTiming(m.q, { nGen: KV_PROBE_TOKENS }).msPerToken)
+          kvQuant[which].deep_ms.push(findTiming(m.q, { nGen: KV_PROBE_TOKENS, nDepth: KV_PROBE_DEPTH }).msPerToken)
         }
       }
     }
@@ -319,7 +319,7 @@ export async function probeHardware(opts: ProbeOptions): Promise<HardwareProfile
     // Prefill per type and the MoE model.
     const prefillRound = async (round: number): Promise<void> => {
       for (const type of plan.types) {
-        for (const [id, into] of [[`pf-${type}`, obs.prefill], [`pfw-${type}`, (obs.prefillWide ??= {})]] as const) {
+        for (const [id, into] of [[`pf-${type}`, obs.prefill], [`pfw-${type}`, (obs.prefill_wide ??= {})]] as const) {
           push(into, type, await attempt(id, async () => findTiming((await bench(id, { prompt: [PREFILL_TOKENS], reps }, round)).timings, { nPrompt: PREFILL_TOKENS }).msPerToken))
         }
       }
@@ -332,8 +332,8 @@ export async function probeHardware(opts: ProbeOptions): Promise<HardwareProfile
           return { decode: type === 'F16' ? findTiming(timings, { nGen: DECODE_TOKENS }).msPerToken : null, prefill: findTiming(timings, { nPrompt: PREFILL_TOKENS }).msPerToken }
         })
         if (!m) continue
-        if (m.decode !== null) obs.moe!.decodeMs.push(m.decode)
-        push(obs.moe!.prefillMsByType, type, m.prefill)
+        if (m.decode !== null) obs.moe!.decode_ms.push(m.decode)
+        push(obs.moe!.prefill_ms_by_type, type, m.prefill)
       }
     }
 
@@ -344,7 +344,7 @@ export async function probeHardware(opts: ProbeOptions): Promise<HardwareProfile
           observeServer({
             binDir: opts.binDir,
             modelPath: path(id),
-            vocab: profiles[id]!.vocabSize,
+            vocab: profiles[id]!.vocab_size,
             workload,
             rounds: opts.quick ? 1 : SERVER_ROUNDS,
             benchReps: reps,
@@ -363,21 +363,21 @@ export async function probeHardware(opts: ProbeOptions): Promise<HardwareProfile
         name: 'decode',
         rounds,
         deadlineSec: EXTRA_ROUND_DEADLINES_SEC.decode,
-        series: () => [...Object.values(obs.bandwidth), ...Object.values(obs.bandwidthNarrow ?? {}), ...Object.values(obs.cached), obs.overhead.longMs],
+        series: () => [...Object.values(obs.bandwidth), ...Object.values(obs.bandwidth_narrow ?? {}), ...Object.values(obs.cached), obs.overhead.long_ms],
         round: decodeRound
       },
       {
         name: 'kv_depth',
         rounds,
         deadlineSec: EXTRA_ROUND_DEADLINES_SEC.kv,
-        series: () => [kvDecode.a.deepMs, kvDecode.b.deepMs, kvDecode.a.shallowMs, kvDecode.b.shallowMs, kvPrefill.a.deepMs, kvPrefill.b.deepMs],
+        series: () => [kvDecode.a.deep_ms, kvDecode.b.deep_ms, kvDecode.a.shallow_ms, kvDecode.b.shallow_ms, kvPrefill.a.deep_ms, kvPrefill.b.deep_ms],
         round: kvRound
       },
       {
         name: 'prefill',
         rounds,
         deadlineSec: EXTRA_ROUND_DEADLINES_SEC.prefill,
-        series: () => [...Object.values(obs.prefill), ...Object.values(obs.prefillWide ?? {}), ...Object.values(obs.moe!.prefillMsByType)],
+        series: () => [...Object.values(obs.prefill), ...Object.values(obs.prefill_wide ?? {}), ...Object.values(obs.moe!.prefill_ms_by_type)],
         round: prefillRound
       },
       { name: 'server', rounds: 1, deadlineSec: null, series: () => [], round: serverRound }
@@ -406,7 +406,7 @@ export async function probeHardware(opts: ProbeOptions): Promise<HardwareProfile
 
   let measured: HardwareProfile['measured']
   try {
-    measured = fitProbeFacts(obs, profiles, { kvType: workload.kvType, flashAttention: workload.flashAttention, cacheBytes: plan.cacheBytes })
+    measured = fitProbeFacts(obs, profiles, { kvType: workload.kv_type, flashAttention: workload.flash_attention, cacheBytes: plan.cacheBytes })
   } catch (err) {
     // Only a probe that measured nothing usable stops the run: say which parts failed and why.
     const parts = failures.map((f) => `${f.id} (${f.stage}: ${f.reason.split('\n')[0]})`).join('; ')
@@ -414,7 +414,7 @@ export async function probeHardware(opts: ProbeOptions): Promise<HardwareProfile
   }
   const probeFailures = describeFailures(failures, plan.omitted, measured)
   for (const f of probeFailures) opts.log(`probe: stand-in: ${failureLine(f)}`)
-  const noisy = Object.entries({ ...measured.decodeBandwidthByType, ...prefixed('prefill ', measured.prefillFlopsByType) })
+  const noisy = Object.entries({ ...measured.decode_bandwidth_by_type, ...prefixed('prefill ', measured.prefill_flops_by_type) })
     .filter(([, f]) => f.spread > PROBE_WARN_SPREAD)
     .map(([k, f]) => `${k} ±${(100 * f.spread).toFixed(0)} %`)
   if (noisy.length > 0) {
@@ -422,32 +422,32 @@ export async function probeHardware(opts: ProbeOptions): Promise<HardwareProfile
   }
   seconds.total = Number(((performance.now() - t0 - pausedMs) / 1000).toFixed(2))
   const profile: HardwareProfile = {
-    schema_version: 1,
+    schema_version: 2,
     fingerprint,
     system: {
       os: sys.os,
       arch: sys.arch,
-      cpuModel: sys.cpuModel,
+      cpu_model: sys.cpuModel,
       cores: sys.cores,
       threads,
-      ramTotalBytes: sys.ramTotalBytes,
-      ramAvailableBytes: sys.ramAvailableBytes,
-      cacheBytes: plan.cacheBytes,
-      cacheReportedBytes: reportedCache,
-      cacheSource: cache.source,
+      ram_total_bytes: sys.ramTotalBytes,
+      ram_available_bytes: sys.ramAvailableBytes,
+      cache_bytes: plan.cacheBytes,
+      cache_reported_bytes: reportedCache,
+      cache_source: cache.source,
       gpus
     },
-    llama: { commit: build.commit, buildNumber: build.buildNumber, backend: build.backend, nodeLlamaCppVersion: null, binDir: opts.binDir },
+    llama: { commit: build.commit, build_number: build.buildNumber, backend: build.backend, node_llama_cpp_version: null, bin_dir: opts.binDir },
     measured,
     ceilings: {
-      memoryReadBytesPerSec: ceilings.memoryReadBytesPerSec,
-      peakFlopsPerSec: ceilings.peakFlopsPerSec,
-      cacheSweep: ceilings.cacheSweep,
-      cacheKneeBytes: kneeBytes
+      memory_read_bytes_per_sec: ceilings.memoryReadBytesPerSec,
+      peak_flops_per_sec: ceilings.peakFlopsPerSec,
+      cache_sweep: ceilings.cacheSweep,
+      cache_knee_bytes: kneeBytes
     },
-    ...(probeFailures.length > 0 ? { probeFailures } : {}),
-    probeSeconds: seconds,
-    measuredAt: opts.now()
+    ...(probeFailures.length > 0 ? { probe_failures: probeFailures } : {}),
+    probe_seconds: seconds,
+    measured_at: opts.now()
   }
   await writeHardwareProfile(cachePath, profile)
   await writeFileAtomic(observationsPath(cachePath), stableStringify({ observations: obs, probe_models: Object.fromEntries(files) }))

@@ -6,16 +6,17 @@ import type { HardwareProfile } from '../contracts/hardware.js'
 import { InputError, errorMessage } from '../util/errors.js'
 import { writeFileAtomic } from '../util/fs.js'
 import { stableStringify } from '../util/json.js'
-import { parseJsonText, strictAjv, validateJsonDocument, type JsonDocumentSpec } from '../util/json-schema.js'
+import { parseJsonText, strictAjv, upgradeToSnakeKeys, validateJsonDocument, type JsonDocumentSpec } from '../util/json-schema.js'
 import schema from './hardware.schema.json' with { type: 'json' }
 
 /** The hardware.json format this build reads and writes. */
-export const HARDWARE_SCHEMA_VERSION = 1
+export const HARDWARE_SCHEMA_VERSION = 2
 
 const spec: JsonDocumentSpec<HardwareProfile> = {
   validate: strictAjv().compile<HardwareProfile>(schema),
   what: 'hardware profile',
   version: HARDWARE_SCHEMA_VERSION,
+  upgrades: { 1: upgradeToSnakeKeys },
   versionHint: `(this build reads ${HARDWARE_SCHEMA_VERSION}); run \`probe --refresh\``
 }
 

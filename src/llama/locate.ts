@@ -43,5 +43,5 @@ export async function locateLlama(
   const path = onPath(env)
   if (path && missingTools(path).length === 0) return { binDir: path, source: 'path', build: null }
   const build = await setupLlama({ dir: opts.cacheDir, log: opts.log })
-  return { binDir: build.binDir, source: 'setup-llama', build }
+  return { binDir: build.bin_dir, source: 'setup-llama', build }
 }

@@ -28,14 +28,14 @@ const LOCK_WAIT_RETRIES = 2_000
 const PROGRESS_EVERY_MS = 10_000
 
 export interface LlamaBuild {
-  binDir: string
+  bin_dir: string
   commit: string
   backend: LlamaBackend
   /** null when built from a local source tree (`--source`). */
-  nodeLlamaCppVersion: string | null
+  node_llama_cpp_version: string | null
   /** The local source tree it was built from; null for node-llama-cpp's bundled source. */
   source: string | null
-  cmakeFlags: string[]
+  cmake_flags: string[]
 }
 
 /** `--dir`, else MODEL_FIT_GATE_CACHE, else $XDG_CACHE_HOME/model-fit-gate, else ~/.cache/model-fit-gate. */
@@ -48,7 +48,7 @@ export function cacheRoot(dir?: string, env: NodeJS.ProcessEnv = process.env): s
 async function readBuildInfo(path: string): Promise<LlamaBuild | null> {
   try {
     const info = JSON.parse(await readFile(path, 'utf8')) as LlamaBuild
-    return LLAMA_TOOLS.every((t) => existsSync(join(info.binDir, t))) ? info : null
+    return LLAMA_TOOLS.every((t) => existsSync(join(info.bin_dir, t))) ? info : null
   } catch {
     return null
   }
@@ -234,15 +234,15 @@ export async function setupLlama(
     if (backend === 'cuda' && !buildEnv.CUDACXX && existsSync('/usr/local/cuda/bin/nvcc')) buildEnv.CUDACXX = '/usr/local/cuda/bin/nvcc'
     await cmakeBuild(srcDir, buildDir, flags, buildEnv, log)
     const info: LlamaBuild = {
-      binDir: join(buildDir, 'bin'),
+      bin_dir: join(buildDir, 'bin'),
       commit,
       backend,
-      nodeLlamaCppVersion: local ? null : NODE_LLAMA_CPP_VERSION,
+      node_llama_cpp_version: local ? null : NODE_LLAMA_CPP_VERSION,
       source: local ? local.dir : null,
-      cmakeFlags: flags
+      cmake_flags: flags
     }
     for (const t of LLAMA_TOOLS) {
-      if (!existsSync(join(info.binDir, t))) throw new Error(`setup-llama: ${t} missing in ${info.binDir} after the build`)
+      if (!existsSync(join(info.bin_dir, t))) throw new Error(`setup-llama: ${t} missing in ${info.bin_dir} after the build`)
     }
     await writeFileAtomic(pointer, stableStringify(info))
     log(`setup-llama: built llama.cpp ${commit.slice(0, 7)} (${backend})`)

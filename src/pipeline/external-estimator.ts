@@ -76,7 +76,7 @@ export function externalEstimator(command: string): Estimator {
       for (const m of models) {
         const own = predict(m.profile, hardware, workload)
         const scenarioPreds: ScenarioPrediction[] = []
-        const notPredicted: Prediction['notPredicted'] = {}
+        const notPredicted: Prediction['not_predicted'] = {}
         for (const s of scenarios) {
           const p = preds.find((x) => x.ref === m.ref && x.scenario === s)
           if (!p) {
@@ -87,11 +87,11 @@ export function externalEstimator(command: string): Estimator {
             scenario: s,
             unit: SCENARIO_UNITS[s],
             predicted: p.predicted,
-            predictedRange: p.predicted_range ?? [p.predicted, p.predicted],
+            predicted_range: p.predicted_range ?? [p.predicted, p.predicted],
             breakdown: p.breakdown ?? {}
           })
         }
-        out.set(m.ref, { fit: own.fit, scenarios: scenarioPreds, notPredicted })
+        out.set(m.ref, { fit: own.fit, scenarios: scenarioPreds, not_predicted: notPredicted })
       }
       return out
     }

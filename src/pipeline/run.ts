@@ -132,7 +132,7 @@ export async function runGate(cfg: GateRunConfig, hooks: RunHooks): Promise<Gate
       log: hooks.log,
       now: () => hooks.now().toISOString()
     }))
-  if (build && !hardware.llama.nodeLlamaCppVersion) hardware.llama.nodeLlamaCppVersion = build.nodeLlamaCppVersion
+  if (build && !hardware.llama.node_llama_cpp_version) hardware.llama.node_llama_cpp_version = build.node_llama_cpp_version
 
   const workload = defaultWorkload({ threads: hardware.system.threads, ...cfg.workload })
   const estimator: Estimator = cfg.estimatorCommand ? externalEstimator(cfg.estimatorCommand) : builtinEstimator()
@@ -151,7 +151,7 @@ export async function runGate(cfg: GateRunConfig, hooks: RunHooks): Promise<Gate
         logsDir,
         artifactsDir: outDir,
         runTimeoutSec: cfg.runTimeoutSec,
-        vocabSize: model.profile.vocabSize,
+        vocabSize: model.profile.vocab_size,
         log: hooks.log
       }),
     log: hooks.log,

@@ -60,7 +60,7 @@ function plan(prediction: Prediction | undefined, scenarios: ScenarioId[]): { ru
   }
   const run: ScenarioId[] = []
   for (const s of scenarios) {
-    const why = prediction.notPredicted[s]
+    const why = prediction.not_predicted[s]
     const predicted = prediction.scenarios.some((p) => p.scenario === s)
     // A scenario the estimator declines (an embedding model is not decoded) is not run either.
     if (why && !predicted) notRun.set(s, why)
@@ -72,20 +72,20 @@ function plan(prediction: Prediction | undefined, scenarios: ScenarioId[]): { ru
 async function validateModel(p: ValidateParams, model: ProfiledModel, prediction: Prediction | undefined): Promise<ModelReport> {
   const { run, notRun } = plan(prediction, p.scenarios)
   let observations: Observation[] = []
-  let logged: ModelRun['llamaMemory'] = null
+  let logged: ModelRun['llama_memory'] = null
   if (run.length > 0) {
     try {
       const done = await p.runScenarios(model, run, p.workload)
       observations = done.observations
-      logged = done.llamaMemory
+      logged = done.llama_memory
     } catch (err) {
       // A runner bug must still cost only this model's rows.
       observations = run.map((s) => failedObservation(s, `scenario runner failed: ${errorMessage(err)}`, [], []))
     }
   }
   const settings = compareSettingsFrom(p.thresholds)
-  // Rows not run keep the plan's reason (does not fit, not predicted) through the prediction's notPredicted.
-  const reasons = prediction ? { ...prediction, notPredicted: { ...prediction.notPredicted, ...Object.fromEntries(notRun) } } : null
+  // Rows not run keep the plan's reason (does not fit, not predicted) through the prediction's not_predicted.
+  const reasons = prediction ? { ...prediction, notPredicted: { ...prediction.not_predicted, ...Object.fromEntries(notRun) } } : null
   const scenarios = compareModel(reasons, observations, settings, p.scenarios)
   for (const r of scenarios) {
     const err = r.abs_error_pct === null ? '' : ` |error| ${r.abs_error_pct.toFixed(1)} %`
@@ -118,10 +118,10 @@ export async function validate(p: ValidateParams): Promise<Report> {
   const gpu = p.hardware.system.gpus[0]
   const provenance: Provenance = {
     llama_cpp_commit: p.hardware.llama.commit,
-    llama_cpp_build: p.hardware.llama.buildNumber,
-    node_llama_cpp_version: p.hardware.llama.nodeLlamaCppVersion,
+    llama_cpp_build: p.hardware.llama.build_number,
+    node_llama_cpp_version: p.hardware.llama.node_llama_cpp_version,
     backend: p.hardware.llama.backend,
-    device: gpu ? gpu.name : p.hardware.system.cpuModel,
+    device: gpu ? gpu.name : p.hardware.system.cpu_model,
     driver: gpu ? gpu.driver : null,
     threads: p.workload.threads,
     runner_os: p.runnerOs,
@@ -130,7 +130,7 @@ export async function validate(p: ValidateParams): Promise<Report> {
     runner_name: p.runnerName
   }
   const report: Report = {
-    schema_version: 1,
+    schema_version: 2,
     generated_at: finished.toISOString(),
     tool: { name: TOOL_NAME, version: p.toolVersion },
     provenance,

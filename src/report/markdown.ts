@@ -145,7 +145,7 @@ function verdictSection(report: Report, h: string): string {
     md(p.device),
     md(report.generated_at)
   ]
-  const standIns = report.hardware.probeFailures?.length ?? 0
+  const standIns = report.hardware.probe_failures?.length ?? 0
   const warning =
     standIns > 0
       ? `⚠️ ${standIns} probe part${standIns === 1 ? '' : 's'} not measured on this machine: the estimate uses stand-ins for ${standIns === 1 ? 'its facts' : 'their facts'} (listed under Provenance).\n\n`

@@ -4,7 +4,7 @@ import { formatNumber } from '../util/format.js'
 
 /** One line for logs and reports: "pf-Q8_0 (run: …): Q4_0's measured prefill rate …". */
 export function failureLine(f: ProbeFailure): string {
-  return `${f.part} (${f.stage}: ${f.reason.split('\n')[0]}) → ${f.standIn}`
+  return `${f.part} (${f.stage}: ${f.reason.split('\n')[0]}) → ${f.stand_in}`
 }
 
 /** Stand-ins named one by one; more are counted. */
@@ -15,24 +15,24 @@ const MAX_NAMED_STAND_INS = 8
  * left out), each with what stands in for it: every renderer names them, so no estimate hides a stand-in.
  */
 export function standInLines(report: Report): string[] {
-  const failures = report.hardware.probeFailures ?? []
+  const failures = report.hardware.probe_failures ?? []
   const lines = failures.slice(0, MAX_NAMED_STAND_INS).map(failureLine)
-  if (failures.length > MAX_NAMED_STAND_INS) lines.push(`and ${failures.length - MAX_NAMED_STAND_INS} more in hardware.json (probeFailures)`)
+  if (failures.length > MAX_NAMED_STAND_INS) lines.push(`and ${failures.length - MAX_NAMED_STAND_INS} more in hardware.json (probe_failures)`)
   return lines
 }
 
 /** The cache the estimator counted with, and where that number came from. */
 function cacheLine(report: Report): string | null {
   const s = report.hardware.system
-  if (s.cacheBytes === undefined) return null
+  if (s.cache_bytes === undefined) return null
   const mib = (b: number) => `${formatNumber(b / 1024 ** 2)} MiB`
-  const knee = report.hardware.ceilings.cacheKneeBytes
+  const knee = report.hardware.ceilings.cache_knee_bytes
   const detail = [
-    s.cacheSource ? `${s.cacheSource}` : null,
+    s.cache_source ? `${s.cache_source}` : null,
     knee ? `read-sweep knee ${mib(knee)}` : null,
-    s.cacheReportedBytes ? `reported ${mib(s.cacheReportedBytes)}` : null
+    s.cache_reported_bytes ? `reported ${mib(s.cache_reported_bytes)}` : null
   ].filter((x) => x !== null)
-  return `${mib(s.cacheBytes)} usable${detail.length > 0 ? ` (${detail.join(', ')})` : ''}`
+  return `${mib(s.cache_bytes)} usable${detail.length > 0 ? ` (${detail.join(', ')})` : ''}`
 }
 
 /** Label/value pairs describing where and how the numbers were produced, for every renderer. */
@@ -55,9 +55,9 @@ export function provenanceLines(report: Report): [string, string][] {
     ['wall time', `${formatNumber(p.wall_time_s)} s`],
     [
       'workload',
-      `ctx ${w.contextTokens}, kv ${w.kvType}, decode ${w.decodeTokens} tok at depth ${w.decodeDepth}, prefill ${w.prefillTokens}, ` +
-        `first token prompt ${w.firstTokenPromptTokens}, warm ${w.warmPrefixTokens}+${w.warmSuffixTokens}, ` +
-        `ubatch ${w.ubatch}, batch ${w.batch}, gpu layers ${w.gpuLayers}, flash attention ${w.flashAttention ? 'on' : 'off'}`
+      `ctx ${w.context_tokens}, kv ${w.kv_type}, decode ${w.decode_tokens} tok at depth ${w.decode_depth}, prefill ${w.prefill_tokens}, ` +
+        `first token prompt ${w.first_token_prompt_tokens}, warm ${w.warm_prefix_tokens}+${w.warm_suffix_tokens}, ` +
+        `ubatch ${w.ubatch}, batch ${w.batch}, gpu layers ${w.gpu_layers}, flash attention ${w.flash_attention ? 'on' : 'off'}`
     ]
   ]
   if (p.shard) lines.push(['shard', p.shard])

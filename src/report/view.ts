@@ -135,8 +135,8 @@ function trim(s: string): string {
 export function profileLine(model: ModelReport): string {
   const p = model.profile
   if (!p) return model.error ? `no profile: ${model.error}` : 'no profile'
-  const parts = [p.architecture, `${formatParams(p.paramCount)} params`, p.fileType ?? 'unknown type', formatBytes(p.fileBytes)]
-  if (p.modelClass !== 'causal-lm') parts.push(p.modelClass)
+  const parts = [p.architecture, `${formatParams(p.param_count)} params`, p.file_type ?? 'unknown type', formatBytes(p.file_bytes)]
+  if (p.model_class !== 'causal-lm') parts.push(p.model_class)
   if (model.fit) parts.push(`fit: ${model.fit.status}`)
   return parts.join(' · ')
 }

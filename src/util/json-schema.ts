@@ -39,10 +39,39 @@ export interface JsonDocumentSpec<T> {
   version: number
   /** Follows "<what> schema_version N is not supported": which version this build reads, and what to do. */
   versionHint: string
+  /** Older versions this build still reads: version → the function that turns such a document into the next version. */
+  upgrades?: Readonly<Record<number, (doc: Record<string, unknown>) => Record<string, unknown>>>
+}
+
+/** camelCase → snake_case ("decodeBandwidthByType" → "decode_bandwidth_by_type"); other names are kept. */
+export function snakeCase(key: string): string {
+  return /^[a-z][a-zA-Z0-9]*$/.test(key) ? key.replace(/([a-z0-9])([A-Z])/g, '$1_$2').toLowerCase() : key
+}
+
+/**
+ * Version 1 → 2 of report.json and hardware.json: version 2 applies one rule to every key, snake_case, where version 1
+ * kept the camelCase of the stage contracts it embedded (profile, fit, hardware, workload). Data keys (GGML type
+ * names, probe part ids, refs) never were camelCase words, so renaming every camelCase key is exact. The hardware
+ * profile a report embeds is upgraded with it.
+ */
+export function upgradeToSnakeKeys(doc: Record<string, unknown>): Record<string, unknown> {
+  const walk = (v: unknown): unknown => {
+    if (Array.isArray(v)) return v.map(walk)
+    if (v === null || typeof v !== 'object') return v
+    return Object.fromEntries(Object.entries(v).map(([k, x]) => [snakeCase(k), k === 'schema_version' && x === 1 ? 2 : walk(x)]))
+  }
+  return walk(doc) as Record<string, unknown>
 }
 
 /** Checks an object against the document's schema; a mismatch is an InputError naming `source` and the field path. */
-export function validateJsonDocument<T>(spec: JsonDocumentSpec<T>, obj: unknown, source: string): T {
+export function validateJsonDocument<T>(spec: JsonDocumentSpec<T>, doc: unknown, source: string): T {
+  let obj = doc
+  for (;;) {
+    const v = (obj as { schema_version?: unknown } | null)?.schema_version
+    const upgrade = typeof v === 'number' ? spec.upgrades?.[v] : undefined
+    if (!upgrade || obj === null || typeof obj !== 'object' || Array.isArray(obj)) break
+    obj = upgrade(obj as Record<string, unknown>)
+  }
   const version = (obj as { schema_version?: unknown } | null)?.schema_version
   if (obj !== null && typeof obj === 'object' && version !== undefined && version !== spec.version) {
     throw new InputError(source, 'schema_version', `${spec.what} schema_version ${JSON.stringify(version)} is not supported ${spec.versionHint}`)

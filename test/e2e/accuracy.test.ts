@@ -32,11 +32,11 @@ describe('runAccuracyBenchmark', () => {
       const c = row.cells[s]
       expect(c.predicted).toBeGreaterThan(0)
       expect(c.observed).toBeGreaterThan(0)
-      expect(c.errorPct).toBeGreaterThanOrEqual(0)
+      expect(c.error_pct).toBeGreaterThanOrEqual(0)
       // Two passes, each observed; the pass-to-pass difference is reported.
       expect(c.passes).toHaveLength(2)
       for (const v of c.passes) expect(v).toBeGreaterThan(0)
-      expect(c.passDeltaPct).toBeGreaterThanOrEqual(0)
+      expect(c.pass_delta_pct).toBeGreaterThanOrEqual(0)
     }
     expect(result.summary.map((s) => s.scenario)).toEqual([...SCENARIO_IDS])
     expect(liveProcesses()).toEqual([])

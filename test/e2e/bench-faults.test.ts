@@ -11,13 +11,13 @@ import { defaultWorkload } from '../../src/bench/workload.js'
 import { llamaBinDir } from '../helpers/llama.js'
 
 const workload = defaultWorkload({
-  contextTokens: 256,
-  decodeTokens: 8,
-  prefillTokens: 32,
-  firstTokenPromptTokens: 16,
-  warmPrefixTokens: 32,
-  warmSuffixTokens: 4,
-  warmDecodeTokens: 4,
+  context_tokens: 256,
+  decode_tokens: 8,
+  prefill_tokens: 32,
+  first_token_prompt_tokens: 16,
+  warm_prefix_tokens: 32,
+  warm_suffix_tokens: 4,
+  warm_decode_tokens: 4,
   ubatch: 32,
   batch: 64,
   threads: 1
@@ -71,7 +71,7 @@ describe('a hanging llama-bench', () => {
     const tookSec = (performance.now() - t0) / 1000
     expect(obs?.observed).toBeNull()
     expect(obs?.error?.reason).toBe('llama-bench timed out after 2 s')
-    expect(obs?.error?.logTail).toContain('fake llama-bench: hanging')
+    expect(obs?.error?.log_tail).toContain('fake llama-bench: hanging')
     expect(tookSec).toBeLessThan(15)
     expect(await processesMentioning(`sleep ${marker}`)).toEqual([])
     expect(await processesMentioning(join(dir, 'hang'))).toEqual([])
@@ -100,7 +100,7 @@ http.createServer((req, res) => {
       expect(o?.scenario).toBe(scenario)
       expect(o?.observed).toBeNull()
       expect(o?.error?.reason).toMatch(new RegExp(`^llama-server was killed by SIGKILL \\(out of memory\\?\\) during ${scenario}: POST /completion failed`))
-      expect(o?.error?.logTail.at(-1)).toBe('fake llama-server: crashing on /completion')
+      expect(o?.error?.log_tail.at(-1)).toBe('fake llama-server: crashing on /completion')
       expect(o?.logs).toEqual([expect.stringMatching(/^logs\/model-[0-9a-f]{8}\/server\/llama-server\.log$/)])
     }
     expect(await processesMentioning(join(dir, 'crash'))).toEqual([])
@@ -114,7 +114,7 @@ describe('llama.cpp that cannot run the model', () => {
     await writeFile(bad, 'this is not a GGUF file\n')
     const [obs] = await runScenarios(bad, ['prefill'], workload, options(llamaBinDir(), 'badmodel'))
     expect(obs?.error?.reason).toBe('llama-bench exited with code 1')
-    expect(obs?.error?.logTail.join('\n')).toContain('failed to load model')
+    expect(obs?.error?.log_tail.join('\n')).toContain('failed to load model')
     expect(obs?.repeats).toBe(0)
   }, 60_000)
 
@@ -124,7 +124,7 @@ describe('llama.cpp that cannot run the model', () => {
     const obs = await runScenarios(bad, ['first_token', 'kv_warm_reuse'], workload, options(llamaBinDir(), 'badserver'))
     for (const o of obs) {
       expect(o.error?.reason).toBe('llama-server exited with code 1 before it was ready')
-      expect(o.error?.logTail.length).toBeGreaterThan(0)
+      expect(o.error?.log_tail.length).toBeGreaterThan(0)
     }
     expect(liveProcesses()).toEqual([])
   }, 120_000)

@@ -31,13 +31,13 @@ const spec: SyntheticModelSpec = {
 }
 // Small shapes and one thread: the machine is shared, and the point is the plumbing, not the speed.
 const workload = defaultWorkload({
-  contextTokens: 512,
-  decodeTokens: 16,
-  prefillTokens: 64,
-  firstTokenPromptTokens: 48,
-  warmPrefixTokens: 96,
-  warmSuffixTokens: 8,
-  warmDecodeTokens: 8,
+  context_tokens: 512,
+  decode_tokens: 16,
+  prefill_tokens: 64,
+  first_token_prompt_tokens: 48,
+  warm_prefix_tokens: 96,
+  warm_suffix_tokens: 8,
+  warm_decode_tokens: 8,
   ubatch: 64,
   batch: 256,
   threads: 1
@@ -87,9 +87,9 @@ describe('runScenarios on a tiny model', () => {
     expect(o.error).toBeNull()
     expect(o.repeats).toBeGreaterThanOrEqual(3)
     expect(o.repeats).toBeLessThanOrEqual(4)
-    expect(o.samples.length + o.droppedSamples.length).toBe(o.repeats)
-    expect(o.droppedSamples.length).toBeLessThanOrEqual(1)
-    for (const v of [...o.samples, ...o.droppedSamples]) expect(v).toBeGreaterThan(0)
+    expect(o.samples.length + o.dropped_samples.length).toBe(o.repeats)
+    expect(o.dropped_samples.length).toBeLessThanOrEqual(1)
+    for (const v of [...o.samples, ...o.dropped_samples]) expect(v).toBeGreaterThan(0)
     expect(o.observed).toBe(median(o.samples))
     expect(o.spread).toBeCloseTo(spread(o.samples), 12)
     expect(o.logs.length).toBeGreaterThan(0)
@@ -129,16 +129,16 @@ describe('runScenarios on a tiny model', () => {
 
   test("the model's run carries llama.cpp's logged buffers: weights as in the file, KV as the context needs", async () => {
     const { profile } = await profileFile(modelPath)
-    const logged = run.llamaMemory!
+    const logged = run.llama_memory!
     expect(logged.buffers.map((b) => b.kind)).toEqual(expect.arrayContaining(['model', 'kv', 'compute']))
     // llama.cpp prints MiB with two decimals: 0.005 MiB of rounding.
     const tol = 0.006 * 1024 ** 2
-    expect(Math.abs(logged.modelBytes! - profile.tensorBytes)).toBeLessThan(tol)
-    expect(Math.abs(logged.kvBytes! - kvBytesPerToken(profile, workload.kvType) * kvCells(workload.contextTokens))).toBeLessThan(tol)
-    expect(logged.computeBytes).toBeGreaterThan(0)
+    expect(Math.abs(logged.model_bytes! - profile.tensor_bytes)).toBeLessThan(tol)
+    expect(Math.abs(logged.kv_bytes! - kvBytesPerToken(profile, workload.kv_type) * kvCells(workload.context_tokens))).toBeLessThan(tol)
+    expect(logged.compute_bytes).toBeGreaterThan(0)
     // A run of llama-bench scenarios alone reports none (llama-bench's context is not the workload's).
     const benchOnly = await runModel(modelPath, ['prefill'], workload, { ...opts, repeat: { min: 1, max: 1, targetSpread: 0.1, budgetSec: 60 } })
-    expect(benchOnly.llamaMemory).toBeNull()
+    expect(benchOnly.llama_memory).toBeNull()
   })
 
   test('a second run into the same logs dir starts its logs afresh', async () => {

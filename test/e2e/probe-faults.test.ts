@@ -40,22 +40,22 @@ describe('a probe whose Q8_0 prefill crashes', () => {
   test('still writes a schema-valid profile, with the crashed parts, their facts and stand-ins named', async () => {
     const text = await readFile(cachedProfilePath(join(dir, 'cache'), hw.fingerprint, true), 'utf8')
     const saved = parseHardwareProfile(text, 'hardware.json')
-    const parts = (saved.probeFailures ?? []).map((f) => f.part).sort()
+    const parts = (saved.probe_failures ?? []).map((f) => f.part).sort()
     // The dense prefill pair and the MoE model's prefill run Q8_0 prompts alone; decode runs are untouched.
     expect(parts).toEqual(['moe-Q8_0', 'pf-Q8_0', 'pfw-Q8_0'])
-    const pf = saved.probeFailures!.find((f) => f.part === 'pf-Q8_0')!
+    const pf = saved.probe_failures!.find((f) => f.part === 'pf-Q8_0')!
     expect(pf.stage).toBe('run')
     expect(pf.reason).toMatch(/SIGSEGV/)
-    expect(pf.facts).toContain('measured.prefillFlopsByType.Q8_0')
-    expect(pf.standIn).toMatch(/^F16's measured prefill rate/)
+    expect(pf.facts).toContain('measured.prefill_flops_by_type.Q8_0')
+    expect(pf.stand_in).toMatch(/^F16's measured prefill rate/)
     expect(lines.some((l) => /WARNING: pf-Q8_0 failed/.test(l))).toBe(true)
     expect(liveProcesses()).toEqual([])
   })
 
   test('the other facts are measured, and the estimator resolves Q8_0 prefill to the named stand-in', () => {
-    expect(hw.measured.prefillFlopsByType.Q8_0).toBeUndefined()
-    expect(hw.measured.prefillFlopsByType.F16!.value).toBeGreaterThan(1e8)
-    expect(hw.measured.decodeBandwidthByType.Q8_0!.value).toBeGreaterThan(1e8)
-    expect(resolveRates(hw).prefillFlops('Q8_0').fact).toEqual(hw.measured.prefillFlopsByType.F16)
+    expect(hw.measured.prefill_flops_by_type.Q8_0).toBeUndefined()
+    expect(hw.measured.prefill_flops_by_type.F16!.value).toBeGreaterThan(1e8)
+    expect(hw.measured.decode_bandwidth_by_type.Q8_0!.value).toBeGreaterThan(1e8)
+    expect(resolveRates(hw).prefillFlops('Q8_0').fact).toEqual(hw.measured.prefill_flops_by_type.F16)
   })
 })

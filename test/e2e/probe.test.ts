@@ -33,28 +33,28 @@ describe('probeHardware on real llama.cpp', () => {
   test('measures the facts the estimator uses, all positive and finite', () => {
     const m = first.measured
     for (const t of ['F16', 'Q8_0']) {
-      expect(m.decodeBandwidthByType[t]!.value).toBeGreaterThan(1e8)
-      expect(m.prefillFlopsByType[t]!.value).toBeGreaterThan(1e8)
-      expect(m.decodeCachedBandwidthByType![t]!.value).toBeGreaterThan(1e8)
+      expect(m.decode_bandwidth_by_type[t]!.value).toBeGreaterThan(1e8)
+      expect(m.prefill_flops_by_type[t]!.value).toBeGreaterThan(1e8)
+      expect(m.decode_cached_bandwidth_by_type![t]!.value).toBeGreaterThan(1e8)
     }
     // The fit keeps each overhead term ≥ 0, so one of them may be 0 on a quick probe; together they must be positive.
-    expect(m.perLayerDecodeMs!.value).toBeGreaterThanOrEqual(0)
-    expect(m.fixedDecodeMs!.value + m.perLayerDecodeMs!.value).toBeGreaterThan(0)
-    expect(m.kvDepthCoefficients!.f16).toBeDefined()
-    expect(m.prefillAttentionCoefficients).not.toBeNull()
-    expect(m.serverFirstTokenOverheadMs!.value).toBeGreaterThan(0)
+    expect(m.per_layer_decode_ms!.value).toBeGreaterThanOrEqual(0)
+    expect(m.fixed_decode_ms!.value + m.per_layer_decode_ms!.value).toBeGreaterThan(0)
+    expect(m.kv_depth_coefficients!.f16).toBeDefined()
+    expect(m.prefill_attention_coefficients).not.toBeNull()
+    expect(m.server_first_token_overhead_ms!.value).toBeGreaterThan(0)
     expect(first.llama.commit).toMatch(/^[0-9a-f]{7,}$/)
     expect(first.system.cores).toBeGreaterThanOrEqual(1)
-    expect(first.probeSeconds.total).toBeGreaterThan(0)
-    expect(Object.keys(first.probeSeconds)).toEqual(expect.arrayContaining(['models', 'decode', 'kv_depth', 'prefill', 'server']))
-    expect(first.measuredAt).toBe('2026-01-02T03:04:05.000Z')
+    expect(first.probe_seconds.total).toBeGreaterThan(0)
+    expect(Object.keys(first.probe_seconds)).toEqual(expect.arrayContaining(['models', 'decode', 'kv_depth', 'prefill', 'server']))
+    expect(first.measured_at).toBe('2026-01-02T03:04:05.000Z')
     expect(liveProcesses()).toEqual([])
   })
 
   test('the decode bandwidth is of the order of a plain memory read', () => {
-    const read = first.ceilings.memoryReadBytesPerSec
+    const read = first.ceilings.memory_read_bytes_per_sec
     expect(read).not.toBeNull()
-    const ratio = first.measured.decodeBandwidthBytesPerSec.value / read!.value
+    const ratio = first.measured.decode_bandwidth_bytes_per_sec.value / read!.value
     // Generous bounds: the quick probe's models are small and the runner may be busy.
     expect(ratio).toBeGreaterThan(0.1)
     expect(ratio).toBeLessThan(4)
@@ -74,7 +74,7 @@ describe('probeHardware on real llama.cpp', () => {
     const saved = JSON.parse(await readFile(observationsPath(cachedProfilePath(dir, first.fingerprint, true)), 'utf8'))
     const profiles: ProbeProfiles = {}
     for (const [id, path] of Object.entries(saved.probe_models as Record<string, string>)) profiles[id] = (await profileFile(path)).profile
-    const refit = fitProbeFacts(saved.observations, profiles, { kvType: 'f16', flashAttention: false, cacheBytes: first.system.cacheBytes ?? 0 })
+    const refit = fitProbeFacts(saved.observations, profiles, { kvType: 'f16', flashAttention: false, cacheBytes: first.system.cache_bytes ?? 0 })
     expect(JSON.parse(JSON.stringify(refit))).toEqual(first.measured)
   })
 })

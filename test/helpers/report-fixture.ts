@@ -76,7 +76,7 @@ export function makeReport(models: ModelSpec[], opts: ReportOptions = {}): Repor
     }
   })
   const report: Report = {
-    schema_version: 1,
+    schema_version: 2,
     generated_at: opts.generatedAt ?? '2026-10-01T12:00:00.000Z',
     tool: { name: 'model-fit-gate', version: '0.1.0' },
     provenance: {
@@ -108,7 +108,7 @@ function prediction(r: RowSpec): ScenarioPrediction | null {
     scenario: r.scenario,
     unit: SCENARIO_UNITS[r.scenario],
     predicted: r.predicted,
-    predictedRange: r.range ?? [r.predicted * 0.75, r.predicted * 1.3],
+    predicted_range: r.range ?? [r.predicted * 0.75, r.predicted * 1.3],
     breakdown: r.predictedBreakdown ?? defaultBreakdown(r.scenario, r.predicted)
   }
 }
@@ -122,10 +122,10 @@ function observation(r: RowSpec): Observation | null {
       unit,
       observed: null,
       samples: [],
-      droppedSamples: [],
+      dropped_samples: [],
       spread: null,
       breakdown: {},
-      error: { reason: r.error, logTail: r.logTail ?? ['llama_model_load: error loading model'] },
+      error: { reason: r.error, log_tail: r.logTail ?? ['llama_model_load: error loading model'] },
       logs: [`logs/${r.scenario}.log`],
       repeats: 3
     }
@@ -137,7 +137,7 @@ function observation(r: RowSpec): Observation | null {
     unit,
     observed,
     samples: r.singleSample ? [observed] : [observed * (1 - spread / 2), observed, observed * (1 + spread / 2)],
-    droppedSamples: [],
+    dropped_samples: [],
     spread: r.singleSample ? 0 : spread,
     breakdown: r.observedBreakdown ?? defaultBreakdown(r.scenario, observed),
     error: null,
@@ -162,14 +162,14 @@ function makeFit(m: ModelSpec): ModelReport['fit'] {
   const total = weights + 600_000_000
   return {
     status: m.doesNotFit ? 'does-not-fit' : 'fits',
-    weightsBytes: weights,
-    kvCacheBytes: 50_000_000,
-    computeBytes: 536_870_912,
-    overheadBytes: 268_435_456,
-    totalBytes: total,
-    usableBytes: m.doesNotFit ? total / 2 : 6_000_000_000,
-    gpuLayersThatFit: null,
-    machinesForSplit: m.doesNotFit ? 2 : 1,
+    weights_bytes: weights,
+    kv_cache_bytes: 50_000_000,
+    compute_bytes: 536_870_912,
+    overhead_bytes: 268_435_456,
+    total_bytes: total,
+    usable_bytes: m.doesNotFit ? total / 2 : 6_000_000_000,
+    gpu_layers_that_fit: null,
+    machines_for_split: m.doesNotFit ? 2 : 1,
     reason: m.doesNotFit ? 'needs 1.5 GiB, 0.7 GiB usable' : 'fits in RAM'
   }
 }
@@ -179,86 +179,86 @@ export function makeProfile(m: Pick<ModelSpec, 'architecture' | 'paramCount' | '
   const zeroGroups = { attention: 0, ffn_dense: 0, ffn_expert: 0, ffn_shared_expert: 0, embedding: 0, output: 0, norm: 0, ssm: 0, other: 0 }
   return {
     architecture: m.architecture ?? 'llama',
-    modelClass: 'causal-lm',
-    fileType: m.fileType ?? 'Q8_0',
+    model_class: 'causal-lm',
+    file_type: m.fileType ?? 'Q8_0',
     shards: 1,
-    fileBytes,
-    tensorBytes: fileBytes - 1_000_000,
-    tensorCount: 272,
-    paramCount: m.paramCount ?? 134_515_008,
+    file_bytes: fileBytes,
+    tensor_bytes: fileBytes - 1_000_000,
+    tensor_count: 272,
+    param_count: m.paramCount ?? 134_515_008,
     layers: 30,
-    embeddingLength: 576,
-    feedForwardLength: 1536,
-    expertFeedForwardLength: 0,
+    embedding_length: 576,
+    feed_forward_length: 1536,
+    expert_feed_forward_length: 0,
     heads: 9,
-    kvHeads: 3,
-    keyLength: 64,
-    valueLength: 64,
-    expertCount: 0,
-    expertUsedCount: 0,
-    sharedExpertCount: 0,
-    vocabSize: 49152,
-    contextLength: 8192,
-    bytesByGroup: { ...zeroGroups, attention: fileBytes / 4, ffn_dense: fileBytes / 2, embedding: fileBytes / 4 },
-    bytesByType: { Q8_0: fileBytes },
-    activeBytesPerToken: fileBytes * 0.8,
-    activeBytesByType: { Q8_0: fileBytes * 0.8 },
-    flopsPerToken: 2 * (m.paramCount ?? 134_515_008),
-    attentionFlopsPerTokenPerDepth: 4 * 30 * 576,
-    kvBytesPerTokenF16: 2 * 30 * 3 * 64 * 2
+    kv_heads: 3,
+    key_length: 64,
+    value_length: 64,
+    expert_count: 0,
+    expert_used_count: 0,
+    shared_expert_count: 0,
+    vocab_size: 49152,
+    context_length: 8192,
+    bytes_by_group: { ...zeroGroups, attention: fileBytes / 4, ffn_dense: fileBytes / 2, embedding: fileBytes / 4 },
+    bytes_by_type: { Q8_0: fileBytes },
+    active_bytes_per_token: fileBytes * 0.8,
+    active_bytes_by_type: { Q8_0: fileBytes * 0.8 },
+    flops_per_token: 2 * (m.paramCount ?? 134_515_008),
+    attention_flops_per_token_per_depth: 4 * 30 * 576,
+    kv_bytes_per_token_f16: 2 * 30 * 3 * 64 * 2
   }
 }
 
 export function makeHardware(device: string): HardwareProfile {
   const fact = (value: number, unit: string) => ({ value, unit, samples: [value], spread: 0 })
   return {
-    schema_version: 1,
+    schema_version: 2,
     fingerprint: `cpu-${device.toLowerCase().replace(/[^a-z0-9]+/g, '-')}-de3ff81`,
     system: {
       os: 'linux',
       arch: 'x64',
-      cpuModel: device,
+      cpu_model: device,
       cores: 2,
       threads: 2,
-      ramTotalBytes: 8_000_000_000,
-      ramAvailableBytes: 6_000_000_000,
+      ram_total_bytes: 8_000_000_000,
+      ram_available_bytes: 6_000_000_000,
       gpus: []
     },
-    llama: { commit: 'de3ff81', buildNumber: 1, backend: 'CPU', nodeLlamaCppVersion: '3.22.1', binDir: '/tmp/llb/src/build/bin' },
+    llama: { commit: 'de3ff81', build_number: 1, backend: 'CPU', node_llama_cpp_version: '3.22.1', bin_dir: '/tmp/llb/src/build/bin' },
     measured: {
-      decodeBandwidthBytesPerSec: fact(30e9, 'B/s'),
-      decodeBandwidthByType: {},
-      prefillFlopsPerSec: fact(1.2e11, 'FLOP/s'),
-      prefillFlopsByType: {},
-      fixedDecodeMs: fact(0.4, 'ms'),
-      perLayerDecodeMs: null,
-      kvDepthMsPerTokenPerLayer: {},
-      prefillDepthMsPerTokenPerLayer: null,
-      serverDecodeOverheadMs: null,
-      serverFirstTokenOverheadMs: null
+      decode_bandwidth_bytes_per_sec: fact(30e9, 'B/s'),
+      decode_bandwidth_by_type: {},
+      prefill_flops_per_sec: fact(1.2e11, 'FLOP/s'),
+      prefill_flops_by_type: {},
+      fixed_decode_ms: fact(0.4, 'ms'),
+      per_layer_decode_ms: null,
+      kv_depth_ms_per_token_per_layer: {},
+      prefill_depth_ms_per_token_per_layer: null,
+      server_decode_overhead_ms: null,
+      server_first_token_overhead_ms: null
     },
-    ceilings: { memoryReadBytesPerSec: fact(37e9, 'B/s'), peakFlopsPerSec: null },
-    probeSeconds: { decode: 12.5 },
-    measuredAt: '2026-10-01T11:00:00.000Z'
+    ceilings: { memory_read_bytes_per_sec: fact(37e9, 'B/s'), peak_flops_per_sec: null },
+    probe_seconds: { decode: 12.5 },
+    measured_at: '2026-10-01T11:00:00.000Z'
   }
 }
 
 export function makeWorkload(): Workload {
   return {
-    contextTokens: 4096,
-    kvType: 'f16',
-    decodeDepth: 0,
-    decodeTokens: 64,
-    prefillTokens: 512,
-    firstTokenPromptTokens: 256,
-    warmPrefixTokens: 1024,
-    warmSuffixTokens: 32,
-    warmDecodeTokens: 32,
+    context_tokens: 4096,
+    kv_type: 'f16',
+    decode_depth: 0,
+    decode_tokens: 64,
+    prefill_tokens: 512,
+    first_token_prompt_tokens: 256,
+    warm_prefix_tokens: 1024,
+    warm_suffix_tokens: 32,
+    warm_decode_tokens: 32,
     ubatch: 512,
     batch: 2048,
     threads: 2,
-    gpuLayers: 0,
-    flashAttention: false
+    gpu_layers: 0,
+    flash_attention: false
   }
 }
 

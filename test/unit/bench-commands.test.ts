@@ -6,7 +6,7 @@ import { serverArgs } from '../../src/bench/server.js'
 import { firstTokenRequest, primeRequest, reuseRequest } from '../../src/bench/server-scenarios.js'
 import { defaultWorkload } from '../../src/bench/workload.js'
 
-const w = defaultWorkload({ threads: 3, decodeDepth: 128, kvType: 'q8_0', flashAttention: true })
+const w = defaultWorkload({ threads: 3, decode_depth: 128, kv_type: 'q8_0', flash_attention: true })
 
 /** Flag → value pairs of a command line (flags without a value map to true). */
 function flags(args: string[]): Record<string, string | true> {

@@ -51,22 +51,22 @@ describe('defaultWorkload', () => {
   it('has the CPU-demo defaults and takes overrides', () => {
     const w = defaultWorkload({ threads: 2 })
     expect(w).toEqual({
-      contextTokens: 4096,
-      kvType: 'f16',
-      decodeDepth: 0,
-      decodeTokens: 64,
-      prefillTokens: 512,
-      firstTokenPromptTokens: 256,
-      warmPrefixTokens: 512,
-      warmSuffixTokens: 64,
-      warmDecodeTokens: 32,
+      context_tokens: 4096,
+      kv_type: 'f16',
+      decode_depth: 0,
+      decode_tokens: 64,
+      prefill_tokens: 512,
+      first_token_prompt_tokens: 256,
+      warm_prefix_tokens: 512,
+      warm_suffix_tokens: 64,
+      warm_decode_tokens: 32,
       ubatch: 512,
       batch: 2048,
       threads: 2,
-      gpuLayers: 99,
-      flashAttention: false
+      gpu_layers: 99,
+      flash_attention: false
     })
-    expect(defaultWorkload({ decodeDepth: 2048, kvType: 'q8_0' })).toMatchObject({ decodeDepth: 2048, kvType: 'q8_0' })
+    expect(defaultWorkload({ decode_depth: 2048, kv_type: 'q8_0' })).toMatchObject({ decode_depth: 2048, kv_type: 'q8_0' })
   })
 
   it('uses the cores Node may use by default', () => {
@@ -75,13 +75,13 @@ describe('defaultWorkload', () => {
 
   it('rejects workloads the scenarios cannot run, naming the field', () => {
     const bad = (o: object) => () => defaultWorkload({ threads: 2, ...o })
-    expect(bad({ decodeTokens: 0 })).toThrow(new InputError('workload', 'decodeTokens', 'must be an integer ≥ 1, got 0'))
-    expect(bad({ kvType: 'q3_k' })).toThrow(/workload: kvType: unknown KV cache type "q3_k"/)
-    expect(bad({ decodeDepth: 4090 })).toThrow('workload: decodeDepth: needs 4154 tokens of context, more than contextTokens 4096')
-    expect(bad({ warmPrefixTokens: 4000 })).toThrow('workload: warmPrefixTokens: needs 4097 tokens')
+    expect(bad({ decode_tokens: 0 })).toThrow(new InputError('workload', 'decode_tokens', 'must be an integer ≥ 1, got 0'))
+    expect(bad({ kv_type: 'q3_k' })).toThrow(/workload: kv_type: unknown KV cache type "q3_k"/)
+    expect(bad({ decode_depth: 4090 })).toThrow('workload: decode_depth: needs 4154 tokens of context, more than context_tokens 4096')
+    expect(bad({ warm_prefix_tokens: 4000 })).toThrow('workload: warm_prefix_tokens: needs 4097 tokens')
     expect(bad({ ubatch: 4096 })).toThrow('workload: ubatch: 4096 exceeds batch 2048')
-    expect(bad({ warmDecodeTokens: 1 })).toThrow('warmDecodeTokens: must be ≥ 2')
-    expect(bad({ gpuLayers: -1 })).toThrow('gpuLayers')
+    expect(bad({ warm_decode_tokens: 1 })).toThrow('warm_decode_tokens: must be ≥ 2')
+    expect(bad({ gpu_layers: -1 })).toThrow('gpu_layers')
   })
 
   it('names the source given to validateWorkload', () => {

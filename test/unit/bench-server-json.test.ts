@@ -94,7 +94,7 @@ describe('observations', () => {
       unit: 'tok/s',
       observed: 10.5,
       samples: [10, 11],
-      droppedSamples: [30],
+      dropped_samples: [30],
       spread: 1 / 10.5,
       breakdown: { ms: 5 },
       error: null,
@@ -110,7 +110,7 @@ describe('observations', () => {
       observed: null,
       samples: [10],
       spread: null,
-      error: { reason: 'llama-bench exited with code 1', logTail: ['oom'] },
+      error: { reason: 'llama-bench exited with code 1', log_tail: ['oom'] },
       repeats: 1
     })
   })
@@ -125,7 +125,7 @@ describe('observations', () => {
       observed: null,
       repeats: 0,
       samples: [],
-      error: { reason: 'llama-server exited with code 1 before it was ready', logTail: ['x'] }
+      error: { reason: 'llama-server exited with code 1 before it was ready', log_tail: ['x'] }
     })
   })
 })

@@ -14,7 +14,7 @@ function predicted(scenario: ScenarioId, value: number, range?: [number, number]
     scenario,
     unit: SCENARIO_UNITS[scenario],
     predicted: value,
-    predictedRange: range ?? [value * 0.7, value * 1.4],
+    predicted_range: range ?? [value * 0.7, value * 1.4],
     breakdown: { bandwidth_ms: 10, fixed_ms: 1 }
   }
 }
@@ -27,7 +27,7 @@ function observed(scenario: ScenarioId, samples: number[], extra: Partial<Observ
     unit: SCENARIO_UNITS[scenario],
     observed: median,
     samples,
-    droppedSamples: [],
+    dropped_samples: [],
     spread: (Math.max(...samples) - Math.min(...samples)) / median,
     breakdown: { decode_ms: 14 },
     error: null,
@@ -95,7 +95,7 @@ describe('compareScenario', () => {
       observed: null,
       samples: [],
       spread: null,
-      error: { reason: 'llama-bench exited with code 1', logTail: ['ggml_abort', 'out of memory'] }
+      error: { reason: 'llama-bench exited with code 1', log_tail: ['ggml_abort', 'out of memory'] }
     })
     const r = compareScenario(predicted('prefill', 100), obs, settings)
     expect(r.verdict).toBe('runtime-error')
@@ -123,7 +123,7 @@ describe('compareScenario', () => {
   })
 
   test('both breakdowns, dropped samples, logs and repeats are kept in detail', () => {
-    const obs = observed('steady_decode', [99, 100, 101], { droppedSamples: [150] })
+    const obs = observed('steady_decode', [99, 100, 101], { dropped_samples: [150] })
     const r = compareScenario(predicted('steady_decode', 100), obs, settings)
     expect(r.detail).toEqual({
       predicted_breakdown: { bandwidth_ms: 10, fixed_ms: 1 },
@@ -150,18 +150,18 @@ describe('compareModel', () => {
     const prediction: Prediction = {
       fit: {
         status: 'fits',
-        weightsBytes: 1,
-        kvCacheBytes: 1,
-        computeBytes: 1,
-        overheadBytes: 1,
-        totalBytes: 4,
-        usableBytes: 10,
-        gpuLayersThatFit: null,
-        machinesForSplit: 1,
+        weights_bytes: 1,
+        kv_cache_bytes: 1,
+        compute_bytes: 1,
+        overhead_bytes: 1,
+        total_bytes: 4,
+        usable_bytes: 10,
+        gpu_layers_that_fit: null,
+        machines_for_split: 1,
         reason: 'fits'
       },
       scenarios: [predicted('prefill', 200), predicted('steady_decode', 20)],
-      notPredicted: { first_token: 'server path not modelled' }
+      not_predicted: { first_token: 'server path not modelled' }
     }
     const rows = compareModel(prediction, [observed('steady_decode', [20, 20, 20])], settings)
     expect(rows.map((r) => [r.scenario, r.verdict])).toEqual([

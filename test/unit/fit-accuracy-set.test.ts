@@ -50,34 +50,34 @@ describe('accuracy geometries', () => {
 
 describe('accuracy table', () => {
   const prediction: Prediction = {
-    fit: { status: 'fits', weightsBytes: 1, kvCacheBytes: 1, computeBytes: 1, overheadBytes: 1, totalBytes: 4, usableBytes: 100, gpuLayersThatFit: null, machinesForSplit: 1, reason: '' },
+    fit: { status: 'fits', weights_bytes: 1, kv_cache_bytes: 1, compute_bytes: 1, overhead_bytes: 1, total_bytes: 4, usable_bytes: 100, gpu_layers_that_fit: null, machines_for_split: 1, reason: '' },
     scenarios: [
-      { scenario: 'steady_decode', unit: 'tok/s', predicted: 100, predictedRange: [90, 110], breakdown: {} },
-      { scenario: 'first_token', unit: 'ms', predicted: 50, predictedRange: [45, 55], breakdown: {} }
+      { scenario: 'steady_decode', unit: 'tok/s', predicted: 100, predicted_range: [90, 110], breakdown: {} },
+      { scenario: 'first_token', unit: 'ms', predicted: 50, predicted_range: [45, 55], breakdown: {} }
     ],
-    notPredicted: { prefill: 'embedding model' }
+    not_predicted: { prefill: 'embedding model' }
   }
-  const run = (observations: Observation[], llamaMemory: ModelRun['llamaMemory'] = null): ModelRun => ({ observations, llamaMemory })
+  const run = (observations: Observation[], llamaMemory: ModelRun['llama_memory'] = null): ModelRun => ({ observations, llama_memory: llamaMemory })
   const obs = (scenario: Observation['scenario'], unit: Observation['unit'], samples: number[], observed: number): Observation => ({
-    scenario, unit, observed, samples, droppedSamples: [], spread: 0.1, breakdown: {}, error: null, logs: [], repeats: samples.length
+    scenario, unit, observed, samples, dropped_samples: [], spread: 0.1, breakdown: {}, error: null, logs: [], repeats: samples.length
   })
 
   test('errors are relative to the prediction; the best sample is the fastest; missing cells stay empty', () => {
     const row = accuracyRow('m', 10 * MiB, prediction, [run([obs('steady_decode', 'tok/s', [90, 95, 92], 92), obs('first_token', 'ms', [60, 55, 58], 58)])])
-    expect(row.cells.steady_decode.errorPct).toBeCloseTo(8, 6)
+    expect(row.cells.steady_decode.error_pct).toBeCloseTo(8, 6)
     expect(row.cells.steady_decode.best).toBe(95)
-    expect(row.cells.first_token.errorPct).toBeCloseTo(16, 6)
+    expect(row.cells.first_token.error_pct).toBeCloseTo(16, 6)
     expect(row.cells.first_token.best).toBe(55)
-    expect(row.cells.prefill.errorPct).toBeNull()
+    expect(row.cells.prefill.error_pct).toBeNull()
     expect(row.cells.prefill.note).toBe('embedding model')
     const summary = summarizeAccuracy([row])
-    expect(summary.find((s) => s.scenario === 'steady_decode')).toMatchObject({ models: 1, medianPct: 8, maxPct: 8, meetsTarget: false })
+    expect(summary.find((s) => s.scenario === 'steady_decode')).toMatchObject({ models: 1, median_pct: 8, max_pct: 8, meets_target: false })
     expect(renderAccuracy([row], summary)).toMatch(/steady_decode +models +1 +median \|error\| 8\.0 %/)
   })
 
   test("a row carries the memory estimate against the server's logged buffers; the summary takes |error| per buffer", () => {
-    const llamaMemory = { modelBytes: 10 * MiB, kvBytes: 4 * MiB, computeBytes: null, outputBytes: null, buffers: [{ device: 'CPU', kind: 'model' as const, bytes: 10 * MiB }] }
-    const fit = { ...prediction.fit, weightsBytes: 11 * MiB, kvCacheBytes: 3 * MiB, computeBytes: 5 * MiB }
+    const llamaMemory = { model_bytes: 10 * MiB, kv_bytes: 4 * MiB, compute_bytes: null, output_bytes: null, buffers: [{ device: 'CPU', kind: 'model' as const, bytes: 10 * MiB }] }
+    const fit = { ...prediction.fit, weights_bytes: 11 * MiB, kv_cache_bytes: 3 * MiB, compute_bytes: 5 * MiB }
     const rows = [
       accuracyRow('a', MiB, { ...prediction, fit }, [run([obs('first_token', 'ms', [60], 60)], llamaMemory)]),
       accuracyRow('b', MiB, prediction, [run([obs('first_token', 'ms', [60], 60)])])
@@ -86,9 +86,9 @@ describe('accuracy table', () => {
     expect(rows[1]!.memory).toBeNull()
     const memory = summarizeMemory(rows)
     expect(memory).toEqual([
-      { buffer: 'model', models: 1, medianPct: 10, maxPct: 10 },
-      { buffer: 'kv', models: 1, medianPct: 25, maxPct: 25 },
-      { buffer: 'compute', models: 0, medianPct: null, maxPct: null }
+      { buffer: 'model', models: 1, median_pct: 10, max_pct: 10 },
+      { buffer: 'kv', models: 1, median_pct: 25, max_pct: 25 },
+      { buffer: 'compute', models: 0, median_pct: null, max_pct: null }
     ])
     expect(renderAccuracy(rows, summarizeAccuracy(rows), memory)).toMatch(/memory kv +models +1 +median \|error\| 25\.0 %/)
   })
@@ -98,18 +98,18 @@ describe('accuracy table', () => {
     const row = accuracyRow('m', MiB, prediction, [pass(80), pass(100), pass(90)])
     expect(row.cells.steady_decode.passes).toEqual([80, 100, 90])
     expect(row.cells.steady_decode.observed).toBe(90)
-    expect(row.cells.steady_decode.passDeltaPct).toBeCloseTo((100 * 20) / 90, 9)
-    expect(row.cells.steady_decode.errorPct).toBeCloseTo(10, 9)
+    expect(row.cells.steady_decode.pass_delta_pct).toBeCloseTo((100 * 20) / 90, 9)
+    expect(row.cells.steady_decode.error_pct).toBeCloseTo(10, 9)
     // One pass shows no run-to-run noise; a failed pass counts as missing, not as zero.
     const single = accuracyRow('m', MiB, prediction, [pass(90)])
-    expect(single.cells.steady_decode.passDeltaPct).toBeNull()
-    const failed = { ...obs('steady_decode', 'tok/s', [], 0), observed: null, error: { reason: 'llama-bench exited with code 1', logTail: [] } }
+    expect(single.cells.steady_decode.pass_delta_pct).toBeNull()
+    const failed = { ...obs('steady_decode', 'tok/s', [], 0), observed: null, error: { reason: 'llama-bench exited with code 1', log_tail: [] } }
     const partial = accuracyRow('m', MiB, prediction, [pass(90), run([failed])])
     expect(partial.cells.steady_decode.passes).toEqual([90, null])
     expect(partial.cells.steady_decode.observed).toBe(90)
     expect(partial.cells.steady_decode.note).toBe('llama-bench exited with code 1')
     const summary = summarizeAccuracy([row, single])
-    expect(summary.find((s) => s.scenario === 'steady_decode')!.runToRunPct).toBeCloseTo((100 * 20) / 90, 9)
+    expect(summary.find((s) => s.scenario === 'steady_decode')!.run_to_run_pct).toBeCloseTo((100 * 20) / 90, 9)
     expect(renderAccuracy([row], summary)).toMatch(/pass to pass: median 22\.2 %/)
   })
 
@@ -117,12 +117,12 @@ describe('accuracy table', () => {
     const pass = (v: number) => run([obs('steady_decode', 'tok/s', [v], v)])
     // Model a moves 80 → 100 between its passes, model b not at all.
     const rows = [accuracyRow('a', MiB, prediction, [pass(80), pass(100)]), accuracyRow('b', MiB, prediction, [pass(50), pass(50)])]
-    const floor = summarizeAccuracy(rows).find((s) => s.scenario === 'steady_decode')!.otherPass!
+    const floor = summarizeAccuracy(rows).find((s) => s.scenario === 'steady_decode')!.other_pass!
     // Pass 1 predicting pass 2: |100 − 80| / 80 = 25 % for a, 0 for b; pass 2 predicting pass 1: 20 % and 0.
-    expect(floor.maxPct).toBeCloseTo((25 + 20) / 2, 9)
-    expect(floor.medianPct).toBeCloseTo((12.5 + 10) / 2, 9)
+    expect(floor.max_pct).toBeCloseTo((25 + 20) / 2, 9)
+    expect(floor.median_pct).toBeCloseTo((12.5 + 10) / 2, 9)
     expect(renderAccuracy(rows, summarizeAccuracy(rows))).toMatch(/another pass as the prediction: median 11\.3 % max 22\.5 %/)
     // One pass has no other pass to predict it.
-    expect(summarizeAccuracy([accuracyRow('a', MiB, prediction, [pass(80)])])[0]!.otherPass).toBeNull()
+    expect(summarizeAccuracy([accuracyRow('a', MiB, prediction, [pass(80)])])[0]!.other_pass).toBeNull()
   })
 })

@@ -61,23 +61,23 @@ describe('parseLlamaBufferSizes', () => {
 
   test('sums devices per kind and ignores the teardown line', () => {
     const s = parseLlamaBufferSizes(server + '\n~llama_context:        CPU compute buffer size is 147.0100 MiB, matches expectation of 147.0100 MiB\n')
-    expect(s.modelBytes).toBe(Math.round(102.04 * MiB) + 10 * MiB)
-    expect(s.kvBytes).toBe(16 * MiB)
-    expect(s.computeBytes).toBe(Math.round(147.01 * MiB))
-    expect(s.outputBytes).toBe(Math.round(0.02 * MiB))
+    expect(s.model_bytes).toBe(Math.round(102.04 * MiB) + 10 * MiB)
+    expect(s.kv_bytes).toBe(16 * MiB)
+    expect(s.compute_bytes).toBe(Math.round(147.01 * MiB))
+    expect(s.output_bytes).toBe(Math.round(0.02 * MiB))
     expect(s.buffers).toHaveLength(5)
   })
 
   test('keeps only the last load of a log and reports nulls for missing lines', () => {
     const s = parseLlamaBufferSizes(`${server}\n${server.replace('102.04', '50.00')}`)
-    expect(s.modelBytes).toBe(50 * MiB + 10 * MiB)
+    expect(s.model_bytes).toBe(50 * MiB + 10 * MiB)
     const empty = parseLlamaBufferSizes('nothing here')
-    expect(empty).toEqual({ modelBytes: null, kvBytes: null, computeBytes: null, outputBytes: null, buffers: [] })
+    expect(empty).toEqual({ model_bytes: null, kv_bytes: null, compute_bytes: null, output_bytes: null, buffers: [] })
   })
 
   test('memory estimate errors against the logged numbers', () => {
     const logged = parseLlamaBufferSizes(server)
-    const fit = { status: 'fits', weightsBytes: 112.04 * MiB, kvCacheBytes: 16 * MiB, computeBytes: 150 * MiB, overheadBytes: 0, totalBytes: 0, usableBytes: 0, gpuLayersThatFit: null, machinesForSplit: 1, reason: '' } as const
+    const fit = { status: 'fits', weights_bytes: 112.04 * MiB, kv_cache_bytes: 16 * MiB, compute_bytes: 150 * MiB, overhead_bytes: 0, total_bytes: 0, usable_bytes: 0, gpu_layers_that_fit: null, machines_for_split: 1, reason: '' } as const
     const e = memoryEstimateErrors(fit, logged)
     expect(e.kvPct).toBeCloseTo(0, 6)
     expect(e.computePct).toBeCloseTo((100 * (150 - 147.01)) / 147.01, 1)
@@ -86,7 +86,7 @@ describe('parseLlamaBufferSizes', () => {
 
   test("the report's check: estimate beside logged bytes, errors signed and rounded, a missing buffer null", () => {
     const logged = parseLlamaBufferSizes(server.split('\n').filter((l) => !l.includes('compute')).join('\n'))
-    const fit = { status: 'fits', weightsBytes: 100 * MiB, kvCacheBytes: 17 * MiB, computeBytes: 150 * MiB, overheadBytes: 0, totalBytes: 0, usableBytes: 0, gpuLayersThatFit: null, machinesForSplit: 1, reason: '' } as const
+    const fit = { status: 'fits', weights_bytes: 100 * MiB, kv_cache_bytes: 17 * MiB, compute_bytes: 150 * MiB, overhead_bytes: 0, total_bytes: 0, usable_bytes: 0, gpu_layers_that_fit: null, machines_for_split: 1, reason: '' } as const
     const check = llamaMemoryCheck(fit, logged)
     expect(check.logged).toEqual({ model_bytes: Math.round(102.04 * MiB) + 10 * MiB, kv_bytes: 16 * MiB, compute_bytes: null })
     expect(check.estimated).toEqual({ model_bytes: 100 * MiB, kv_bytes: 17 * MiB, compute_bytes: 150 * MiB })

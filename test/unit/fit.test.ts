@@ -20,37 +20,37 @@ const fact = (value: number, unit: string, spread = 0.04): MeasuredFact => ({ va
 /** A machine like the 2-core CI runner, with facts of the magnitudes the probe measures there. */
 export function fixtureHardware(over: { ramAvailableBytes?: number } = {}): HardwareProfile {
   return {
-    schema_version: 1,
+    schema_version: 2,
     fingerprint: 'fixture',
-    system: { os: 'linux', arch: 'x64', cpuModel: 'Test CPU', cores: 2, threads: 2, ramTotalBytes: 24 * GiB, ramAvailableBytes: over.ramAvailableBytes ?? 22 * GiB, cacheBytes: 34 * 1024 ** 2, gpus: [] },
-    llama: { commit: 'de3ff81', buildNumber: 1, backend: 'CPU', nodeLlamaCppVersion: null, binDir: '/bin' },
+    system: { os: 'linux', arch: 'x64', cpu_model: 'Test CPU', cores: 2, threads: 2, ram_total_bytes: 24 * GiB, ram_available_bytes: over.ramAvailableBytes ?? 22 * GiB, cache_bytes: 34 * 1024 ** 2, gpus: [] },
+    llama: { commit: 'de3ff81', build_number: 1, backend: 'CPU', node_llama_cpp_version: null, bin_dir: '/bin' },
     measured: {
-      decodeBandwidthBytesPerSec: fact(31e9, 'B/s'),
-      decodeBandwidthByType: {
+      decode_bandwidth_bytes_per_sec: fact(31e9, 'B/s'),
+      decode_bandwidth_by_type: {
         F16: fact(31e9, 'B/s'), Q8_0: fact(26e9, 'B/s'), Q4_0: fact(28e9, 'B/s'), Q4_K: fact(28e9, 'B/s'), Q5_K: fact(21e9, 'B/s'), Q6_K: fact(25e9, 'B/s')
       },
-      decodeCachedBandwidthBytesPerSec: fact(55e9, 'B/s'),
-      prefillFlopsPerSec: fact(2.9e11, 'FLOP/s'),
-      prefillFlopsByType: {
+      decode_cached_bandwidth_bytes_per_sec: fact(55e9, 'B/s'),
+      prefill_flops_per_sec: fact(2.9e11, 'FLOP/s'),
+      prefill_flops_by_type: {
         F16: fact(2e11, 'FLOP/s'), Q8_0: fact(2.2e11, 'FLOP/s'), Q4_0: fact(2.9e11, 'FLOP/s'), Q4_K: fact(2.9e11, 'FLOP/s'), Q5_K: fact(1e11, 'FLOP/s'), Q6_K: fact(1.5e11, 'FLOP/s')
       },
-      fixedDecodeMs: fact(0.01, 'ms'),
-      perLayerDecodeMs: fact(0.0095, 'ms/layer'),
-      decodeNsPerRowByType: { F16: fact(12, 'ns/row'), Q8_0: fact(10, 'ns/row'), Q4_K: fact(8, 'ns/row') },
-      kvDepthMsPerTokenPerLayer: { f16: fact(0.00014, 'ms') },
-      kvDepthCoefficients: { f16: { nsPerQueryElementToken: fact(0.098, 'ns'), nsPerKvByteToken: fact(0.043, 'ns') } },
-      prefillDepthMsPerTokenPerLayer: fact(0.00004, 'ms'),
-      prefillAttentionCoefficients: { nsPerHeadTokenPosition: fact(3, 'ns'), nsPerQueryElementTokenPosition: fact(0.02, 'ns') },
-      moeDecodeExtraPerLayerMs: fact(0.002, 'ms'),
-      moePrefillEfficiencyByType: { F16: fact(0.3, 'ratio'), Q4_K: fact(0.3, 'ratio'), Q8_0: fact(0.5, 'ratio') },
-      serverDecodeOverheadMs: fact(0.04, 'ms'),
-      serverSamplerNsPerVocabEntry: fact(6, 'ns'),
-      serverPromptOverheadMs: fact(1, 'ms'),
-      serverFirstTokenOverheadMs: fact(1.8, 'ms')
+      fixed_decode_ms: fact(0.01, 'ms'),
+      per_layer_decode_ms: fact(0.0095, 'ms/layer'),
+      decode_ns_per_row_by_type: { F16: fact(12, 'ns/row'), Q8_0: fact(10, 'ns/row'), Q4_K: fact(8, 'ns/row') },
+      kv_depth_ms_per_token_per_layer: { f16: fact(0.00014, 'ms') },
+      kv_depth_coefficients: { f16: { ns_per_query_element_token: fact(0.098, 'ns'), ns_per_kv_byte_token: fact(0.043, 'ns') } },
+      prefill_depth_ms_per_token_per_layer: fact(0.00004, 'ms'),
+      prefill_attention_coefficients: { ns_per_head_token_position: fact(3, 'ns'), ns_per_query_element_token_position: fact(0.02, 'ns') },
+      moe_decode_extra_per_layer_ms: fact(0.002, 'ms'),
+      moe_prefill_efficiency_by_type: { F16: fact(0.3, 'ratio'), Q4_K: fact(0.3, 'ratio'), Q8_0: fact(0.5, 'ratio') },
+      server_decode_overhead_ms: fact(0.04, 'ms'),
+      server_sampler_ns_per_vocab_entry: fact(6, 'ns'),
+      server_prompt_overhead_ms: fact(1, 'ms'),
+      server_first_token_overhead_ms: fact(1.8, 'ms')
     },
-    ceilings: { memoryReadBytesPerSec: fact(45e9, 'B/s'), peakFlopsPerSec: null },
-    probeSeconds: { total: 90 },
-    measuredAt: '2026-01-01T00:00:00.000Z'
+    ceilings: { memory_read_bytes_per_sec: fact(45e9, 'B/s'), peak_flops_per_sec: null },
+    probe_seconds: { total: 90 },
+    measured_at: '2026-01-01T00:00:00.000Z'
   }
 }
 
@@ -105,17 +105,17 @@ describe('decode', () => {
     const eight = predict(await profileOf(moe(8)), hw, workload)
     expect(value(two, 'steady_decode')).toBeGreaterThan(1.5 * value(eight, 'steady_decode'))
     // Same total size (every expert is stored): the memory fit does not care how many are used.
-    expect(two.fit.weightsBytes).toBe(eight.fit.weightsBytes)
+    expect(two.fit.weights_bytes).toBe(eight.fit.weights_bytes)
   })
 
   test('decode at depth is slower than at depth 0, and more so for a wider KV cache', async () => {
     const hw = fixtureHardware()
     const p = await profileOf(dense)
     const shallow = value(predict(p, hw, workload), 'steady_decode')
-    const deep = value(predict(p, hw, { ...workload, decodeDepth: 2048 }), 'steady_decode')
+    const deep = value(predict(p, hw, { ...workload, decode_depth: 2048 }), 'steady_decode')
     expect(deep).toBeLessThan(shallow)
     const mha = await profileOf({ ...dense, kvHeads: 16 })
-    const deepMha = value(predict(mha, hw, { ...workload, decodeDepth: 2048 }), 'steady_decode')
+    const deepMha = value(predict(mha, hw, { ...workload, decode_depth: 2048 }), 'steady_decode')
     expect(deepMha).toBeLessThan(deep)
   })
 
@@ -142,7 +142,7 @@ describe('prefill and first token', () => {
     const p = await profileOf(dense)
     const pred = predict(p, hw, workload)
     expect(value(pred, 'prefill')).toBeGreaterThan(0)
-    const longer = predict(p, hw, { ...workload, firstTokenPromptTokens: 1024 })
+    const longer = predict(p, hw, { ...workload, first_token_prompt_tokens: 1024 })
     expect(value(longer, 'first_token')).toBeGreaterThan(2 * value(pred, 'first_token'))
     const ft = pred.scenarios.find((s) => s.scenario === 'first_token')!
     expect(Object.keys(ft.breakdown).sort()).toEqual(['first_decode_ms', 'prefill_ms', 'unattributed_ms'])
@@ -163,14 +163,14 @@ describe('prefill work counts', () => {
     // One layer, so the saving is the whole feed-forward: 512 tokens through the attention projections, 1 through the FFN.
     const p = await profileOf({ ...dense, layers: 1 })
     const g = modelGeometry(p)
-    const q = p.heads * p.keyLength
-    const attnRows = q + p.kvHeads * (p.keyLength + p.valueLength) + p.embeddingLength
-    const ffnRows = 2 * p.feedForwardLength + p.embeddingLength
+    const q = p.heads * p.key_length
+    const attnRows = q + p.kv_heads * (p.key_length + p.value_length) + p.embedding_length
+    const ffnRows = 2 * p.feed_forward_length + p.embedding_length
     const bodyRows = g.matrixRowsPerToken - g.vocab
     expect(bodyRows).toBe(attnRows + ffnRows)
     expect(bodyRows * prefillKeptTokens(g, 512, 1, g.ffnRowShare)).toBeCloseTo(attnRows * 512 + ffnRows * 1, 6)
-    const attnParams = p.embeddingLength * (q + p.kvHeads * (p.keyLength + p.valueLength)) + q * p.embeddingLength
-    const ffnParams = 3 * p.embeddingLength * p.feedForwardLength
+    const attnParams = p.embedding_length * (q + p.kv_heads * (p.key_length + p.value_length)) + q * p.embedding_length
+    const ffnParams = 3 * p.embedding_length * p.feed_forward_length
     expect((attnParams + ffnParams) * prefillKeptTokens(g, 512, 1, g.ffnParamShare)).toBeCloseTo(attnParams * 512 + ffnParams, -3)
     // Every row needs logits (an embedding pass): nothing is saved.
     expect(prefillKeptTokens(g, 512, 512, g.ffnRowShare)).toBe(512)
@@ -183,9 +183,9 @@ describe('memory fit', () => {
     const p = await profileOf(dense)
     const pred = predict(p, hw, workload)
     expect(pred.fit.status).toBe('does-not-fit')
-    expect(pred.fit.machinesForSplit).toBeGreaterThanOrEqual(2)
+    expect(pred.fit.machines_for_split).toBeGreaterThanOrEqual(2)
     expect(pred.scenarios).toEqual([])
-    expect(pred.notPredicted.steady_decode).toMatch(/does not fit/)
+    expect(pred.not_predicted.steady_decode).toMatch(/does not fit/)
     expect(pred.fit.reason).toMatch(/needs \d+ machines/)
     const chat = scoreWorkloads(p, pred).find((s) => s.workload === 'chat')!
     expect(chat.score).toBe(0)
@@ -196,15 +196,15 @@ describe('memory fit', () => {
     const hw = fixtureHardware()
     const p = await profileOf(dense)
     const a = predict(p, hw, workload).fit
-    const b = predict(p, hw, { ...workload, contextTokens: 8192 }).fit
-    expect(b.kvCacheBytes).toBe(2 * a.kvCacheBytes)
-    expect(a.totalBytes).toBe(a.weightsBytes + a.kvCacheBytes + a.computeBytes + a.overheadBytes)
+    const b = predict(p, hw, { ...workload, context_tokens: 8192 }).fit
+    expect(b.kv_cache_bytes).toBe(2 * a.kv_cache_bytes)
+    expect(a.total_bytes).toBe(a.weights_bytes + a.kv_cache_bytes + a.compute_bytes + a.overhead_bytes)
     expect(a.status).toBe('fits')
   })
 
   test('close to the limit the fit warns', async () => {
     const p = await profileOf(dense)
-    const need = predict(p, fixtureHardware(), workload).fit.totalBytes
+    const need = predict(p, fixtureHardware(), workload).fit.total_bytes
     // total at 95 % of the margin-reduced limit
     const warn = predict(p, fixtureHardware({ ramAvailableBytes: need / 0.95 / 0.9 }), workload).fit
     expect(warn.status).toBe('fits-with-warning')
@@ -216,9 +216,9 @@ describe('ranges, determinism, model classes', () => {
     const hw = fixtureHardware()
     for (const spec of [dense, moe(2)]) {
       for (const s of predict(await profileOf(spec), hw, workload).scenarios) {
-        expect(s.predictedRange[0]).toBeLessThanOrEqual(s.predicted)
-        expect(s.predictedRange[1]).toBeGreaterThanOrEqual(s.predicted)
-        expect(s.predictedRange[0]).toBeGreaterThan(0)
+        expect(s.predicted_range[0]).toBeLessThanOrEqual(s.predicted)
+        expect(s.predicted_range[1]).toBeGreaterThanOrEqual(s.predicted)
+        expect(s.predicted_range[0]).toBeGreaterThan(0)
       }
     }
   })
@@ -227,12 +227,12 @@ describe('ranges, determinism, model classes', () => {
     const p = await profileOf(dense)
     const quiet = predict(p, fixtureHardware(), workload).scenarios.find((x) => x.scenario === 'steady_decode')!
     const busyHw = fixtureHardware()
-    for (const f of Object.values(busyHw.measured.decodeBandwidthByType)) f.spread = 3
+    for (const f of Object.values(busyHw.measured.decode_bandwidth_by_type)) f.spread = 3
     const busy = predict(p, busyHw, workload).scenarios.find((x) => x.scenario === 'steady_decode')!
-    expect(busy.predictedRange[1] - busy.predictedRange[0]).toBeGreaterThan(quiet.predictedRange[1] - quiet.predictedRange[0])
+    expect(busy.predicted_range[1] - busy.predicted_range[0]).toBeGreaterThan(quiet.predicted_range[1] - quiet.predicted_range[0])
     // (values are rounded to six significant digits)
-    expect(busy.predictedRange[0]).toBeGreaterThanOrEqual((busy.predicted / 1.5) * (1 - 1e-4))
-    expect(busy.predictedRange[1]).toBeLessThanOrEqual((busy.predicted / 0.5) * (1 + 1e-4))
+    expect(busy.predicted_range[0]).toBeGreaterThanOrEqual((busy.predicted / 1.5) * (1 - 1e-4))
+    expect(busy.predicted_range[1]).toBeLessThanOrEqual((busy.predicted / 0.5) * (1 + 1e-4))
   })
 
   test('the same input gives byte-identical output', async () => {
@@ -245,10 +245,10 @@ describe('ranges, determinism, model classes', () => {
   })
 
   test('an embedding model is not decoded, with a reason', async () => {
-    const p = { ...(await profileOf(dense)), modelClass: 'embedding' as const }
+    const p = { ...(await profileOf(dense)), model_class: 'embedding' as const }
     const pred = predict(p, fixtureHardware(), workload)
     expect(pred.scenarios.map((s) => s.scenario)).toEqual(['prefill'])
-    expect(pred.notPredicted.steady_decode).toMatch(/embedding/)
-    expect(pred.notPredicted.kv_warm_reuse).toMatch(/embedding/)
+    expect(pred.not_predicted.steady_decode).toMatch(/embedding/)
+    expect(pred.not_predicted.kv_warm_reuse).toMatch(/embedding/)
   })
 })

@@ -62,64 +62,64 @@ describe('ModelProfile of a dense model', () => {
     const perLayerMatrices = E * E + 2 * E * (2 * D) + E * E + 3 * E * F
     const perLayerParams = perLayerMatrices + 2 * E
     expect(p.architecture).toBe('llama')
-    expect(p.modelClass).toBe('causal-lm')
-    expect(p.fileType).toBe('F16')
-    expect(p.tensorCount).toBe(3 + 2 * 9)
-    expect(p.paramCount).toBe(2 * E * V + E + 2 * perLayerParams)
-    expect(p.tensorBytes).toBe(2 * (2 * E * V + 2 * perLayerMatrices) + 4 * (E + 2 * 2 * E))
-    expect(p.bytesByType).toEqual({ F16: 2 * (2 * E * V + 2 * perLayerMatrices), F32: 4 * (E + 4 * E) })
-    expect(Object.keys(p.bytesByGroup)).toEqual([...TENSOR_GROUPS].sort())
-    expect(p.bytesByGroup.embedding).toBe(2 * E * V)
-    expect(p.bytesByGroup.output).toBe(2 * E * V)
-    expect(p.bytesByGroup.ffn_dense).toBe(2 * 2 * 3 * E * F)
-    expect(p.bytesByGroup.ffn_expert).toBe(0)
-    expect(Object.values(p.bytesByGroup).reduce((a, b) => a + b, 0)).toBe(p.tensorBytes)
-    expect([p.layers, p.embeddingLength, p.feedForwardLength, p.heads, p.kvHeads, p.keyLength, p.valueLength]).toEqual([2, E, F, 4, 2, D, D])
-    expect([p.vocabSize, p.contextLength, p.expertCount, p.expertUsedCount, p.sharedExpertCount]).toEqual([V, 4096, 0, 0, 0])
-    expect(p.fileBytes).toBeGreaterThan(p.tensorBytes)
+    expect(p.model_class).toBe('causal-lm')
+    expect(p.file_type).toBe('F16')
+    expect(p.tensor_count).toBe(3 + 2 * 9)
+    expect(p.param_count).toBe(2 * E * V + E + 2 * perLayerParams)
+    expect(p.tensor_bytes).toBe(2 * (2 * E * V + 2 * perLayerMatrices) + 4 * (E + 2 * 2 * E))
+    expect(p.bytes_by_type).toEqual({ F16: 2 * (2 * E * V + 2 * perLayerMatrices), F32: 4 * (E + 4 * E) })
+    expect(Object.keys(p.bytes_by_group)).toEqual([...TENSOR_GROUPS].sort())
+    expect(p.bytes_by_group.embedding).toBe(2 * E * V)
+    expect(p.bytes_by_group.output).toBe(2 * E * V)
+    expect(p.bytes_by_group.ffn_dense).toBe(2 * 2 * 3 * E * F)
+    expect(p.bytes_by_group.ffn_expert).toBe(0)
+    expect(Object.values(p.bytes_by_group).reduce((a, b) => a + b, 0)).toBe(p.tensor_bytes)
+    expect([p.layers, p.embedding_length, p.feed_forward_length, p.heads, p.kv_heads, p.key_length, p.value_length]).toEqual([2, E, F, 4, 2, D, D])
+    expect([p.vocab_size, p.context_length, p.expert_count, p.expert_used_count, p.shared_expert_count]).toEqual([V, 4096, 0, 0, 0])
+    expect(p.file_bytes).toBeGreaterThan(p.tensor_bytes)
   })
 
   test('a decoded token reads one embedding row, the whole output head and every layer', async () => {
     const p = await profileOf(dense)
     const embeddingRow = 2 * E
-    expect(p.activeBytesPerToken).toBe(p.tensorBytes - p.bytesByGroup.embedding + embeddingRow)
-    expect(p.activeBytesByType.F16! + p.activeBytesByType.F32!).toBe(p.activeBytesPerToken)
+    expect(p.active_bytes_per_token).toBe(p.tensor_bytes - p.bytes_by_group.embedding + embeddingRow)
+    expect(p.active_bytes_by_type.F16! + p.active_bytes_by_type.F32!).toBe(p.active_bytes_per_token)
     const D = E / 4
     const matmulParams = E * V + 2 * (E * E + 2 * E * (2 * D) + E * E + 3 * E * F)
-    expect(p.flopsPerToken).toBe(2 * matmulParams)
-    expect(p.attentionFlopsPerTokenPerDepth).toBe(4 * 4 * D * 2)
-    expect(p.kvBytesPerTokenF16).toBe(2 * 2 * (D + D) * 2)
+    expect(p.flops_per_token).toBe(2 * matmulParams)
+    expect(p.attention_flops_per_token_per_depth).toBe(4 * 4 * D * 2)
+    expect(p.kv_bytes_per_token_f16).toBe(2 * 2 * (D + D) * 2)
   })
 
   test('tied embeddings: no output tensor, and the whole token table is read once per token as the output head', async () => {
     const untied = await profileOf(dense)
     const tied = await profileOf({ ...dense, tiedEmbeddings: true })
-    expect(tied.bytesByGroup.output).toBe(0)
-    expect(tied.tensorBytes).toBe(untied.tensorBytes - 2 * E * V)
-    expect(tied.activeBytesPerToken).toBe(untied.activeBytesPerToken - 2 * E)
-    expect(tied.flopsPerToken).toBe(untied.flopsPerToken)
+    expect(tied.bytes_by_group.output).toBe(0)
+    expect(tied.tensor_bytes).toBe(untied.tensor_bytes - 2 * E * V)
+    expect(tied.active_bytes_per_token).toBe(untied.active_bytes_per_token - 2 * E)
+    expect(tied.flops_per_token).toBe(untied.flops_per_token)
   })
 
   test('a Q4_K_M model reads fewer bytes per token than its F16 twin, with the same parameters and FLOPs', async () => {
     const f16 = await profileOf(dense)
     const q = await profileOf(dense, { retype: q4km, kvs: [u32('general.file_type', 15)] })
-    expect(q.fileType).toBe('Q4_K_M')
-    expect(q.activeBytesPerToken).toBeLessThan(f16.activeBytesPerToken / 2.5)
-    expect(q.paramCount).toBe(f16.paramCount)
-    expect(q.flopsPerToken).toBe(f16.flopsPerToken)
-    expect(Object.keys(q.bytesByType)).toEqual(['F32', 'Q4_K', 'Q6_K'])
+    expect(q.file_type).toBe('Q4_K_M')
+    expect(q.active_bytes_per_token).toBeLessThan(f16.active_bytes_per_token / 2.5)
+    expect(q.param_count).toBe(f16.param_count)
+    expect(q.flops_per_token).toBe(f16.flops_per_token)
+    expect(Object.keys(q.bytes_by_type)).toEqual(['F32', 'Q4_K', 'Q6_K'])
     // Q4_K: 144 bytes per 256 weights.
-    expect(q.bytesByGroup.attention).toBe(2 * ((2 * E * E + E * 2 * 64) * 144 / 256 + E * 2 * 64 * 210 / 256))
+    expect(q.bytes_by_group.attention).toBe(2 * ((2 * E * E + E * 2 * 64) * 144 / 256 + E * 2 * 64 * 210 / 256))
   })
 
   test('vocab size falls back to the tokenizer token count when there is no vocab_size key', async () => {
     const p = await profileOf(dense, { dropKeys: ['llama.vocab_size'] })
-    expect(p.vocabSize).toBe(V)
+    expect(p.vocab_size).toBe(V)
   })
 
   test('key and value length default to embedding_length / head_count', async () => {
     const p = await profileOf({ ...dense, heads: 8, kvHeads: 8 }, { dropKeys: ['llama.attention.key_length', 'llama.attention.value_length'] })
-    expect([p.keyLength, p.valueLength]).toEqual([E / 8, E / 8])
+    expect([p.key_length, p.value_length]).toEqual([E / 8, E / 8])
   })
 
   test('a model without general.architecture is an input error naming the key', async () => {
@@ -132,20 +132,20 @@ describe('ModelProfile of a MoE model', () => {
   test('active bytes = everything shared + routed experts × used / total', async () => {
     const p = await profileOf(moe)
     const expertBytes = 2 * 3 * (E * 128 * 8) * 2
-    expect(p.bytesByGroup.ffn_expert).toBe(expertBytes)
-    const shared = p.tensorBytes - expertBytes - p.bytesByGroup.embedding + 2 * E
-    expect(p.activeBytesPerToken).toBe(shared + (expertBytes * 2) / 8)
-    expect([p.expertCount, p.expertUsedCount, p.expertFeedForwardLength]).toEqual([8, 2, 128])
+    expect(p.bytes_by_group.ffn_expert).toBe(expertBytes)
+    const shared = p.tensor_bytes - expertBytes - p.bytes_by_group.embedding + 2 * E
+    expect(p.active_bytes_per_token).toBe(shared + (expertBytes * 2) / 8)
+    expect([p.expert_count, p.expert_used_count, p.expert_feed_forward_length]).toEqual([8, 2, 128])
     // The router is a dense matmul every token reads in full.
-    expect(p.bytesByGroup.ffn_dense).toBe(2 * E * 8 * 2)
-    expect(p.bytesByGroup.norm).toBe(4 * (E + 2 * (2 * E + 2 * 64)))
+    expect(p.bytes_by_group.ffn_dense).toBe(2 * E * 8 * 2)
+    expect(p.bytes_by_group.norm).toBe(4 * (E + 2 * (2 * E + 2 * 64)))
   })
 
   test('FLOPs count only the routed experts a token uses', async () => {
     const p = await profileOf(moe)
     const attention = E * 256 + 2 * E * 128 + 256 * E
     const perLayer = attention + E * 8 + (3 * E * 128 * 8 * 2) / 8
-    expect(p.flopsPerToken).toBe(2 * (E * V + 2 * perLayer))
+    expect(p.flops_per_token).toBe(2 * (E * V + 2 * perLayer))
   })
 })
 
@@ -155,7 +155,7 @@ describe('KV cache bytes per token', () => {
     const mha = await profileOf({ ...dense, heads: 8, kvHeads: 8, headDim: 64 })
     expect(kvBytesPerToken(gqa, 'f16')).toBe(2 * 2 * 2 * 64 * 2)
     expect(kvBytesPerToken(mha, 'f16')).toBe(4 * kvBytesPerToken(gqa, 'f16'))
-    expect(kvBytesPerToken(mha, 'f16')).toBe(mha.kvBytesPerTokenF16)
+    expect(kvBytesPerToken(mha, 'f16')).toBe(mha.kv_bytes_per_token_f16)
   })
 
   test('quantized KV types scale by their bytes per element', async () => {
@@ -175,24 +175,24 @@ describe('KV cache bytes per token', () => {
   test('per-layer kv head counts: the profile shows the largest, KV bytes sum the layers (0 = recurrent layer)', async () => {
     const kvs: GgufKv[] = [{ key: 'llama.attention.head_count_kv', type: GgufValueType.ARRAY, itemType: GgufValueType.UINT32, value: [2, 0] }]
     const p = await profileOf(dense, { kvs })
-    expect(p.kvHeads).toBe(2)
-    expect(p.kvBytesPerTokenF16).toBe(2 * (64 + 64) * 2)
-    expect(p.attentionFlopsPerTokenPerDepth).toBe(2 * 4 * (64 + 64))
+    expect(p.kv_heads).toBe(2)
+    expect(p.kv_bytes_per_token_f16).toBe(2 * (64 + 64) * 2)
+    expect(p.attention_flops_per_token_per_depth).toBe(2 * 4 * (64 + 64))
   })
 })
 
 describe('model class', () => {
   const pooling = (v: number): GgufKv => ({ key: 'llama.pooling_type', type: GgufValueType.UINT32, value: v })
   test('a pooling type makes an embedding model; rank pooling makes a reranker', async () => {
-    expect((await profileOf(dense, { kvs: [pooling(1)] })).modelClass).toBe('embedding')
-    expect((await profileOf(dense, { kvs: [pooling(4)] })).modelClass).toBe('reranker')
+    expect((await profileOf(dense, { kvs: [pooling(1)] })).model_class).toBe('embedding')
+    expect((await profileOf(dense, { kvs: [pooling(4)] })).model_class).toBe('reranker')
   })
   test('no output head and non-causal attention is an embedding model', async () => {
     const kvs: GgufKv[] = [{ key: 'llama.attention.causal', type: GgufValueType.BOOL, value: false }]
     const p = await profileOf({ ...dense, tiedEmbeddings: true }, { kvs })
-    expect(p.modelClass).toBe('embedding')
+    expect(p.model_class).toBe('embedding')
     // An encoder does not multiply with the token table: only one row per token is read.
-    expect(p.activeBytesPerToken).toBe(p.tensorBytes - p.bytesByGroup.embedding + 2 * E)
+    expect(p.active_bytes_per_token).toBe(p.tensor_bytes - p.bytes_by_group.embedding + 2 * E)
   })
 })
 

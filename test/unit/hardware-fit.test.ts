@@ -21,35 +21,35 @@ const f = (value: number, unit = 'x'): MeasuredFact => ({ value, unit, samples: 
 /** The "true" machine the synthetic observations are generated from. */
 function truth(cacheBytes: number): HardwareProfile {
   return {
-    schema_version: 1,
+    schema_version: 2,
     fingerprint: 'truth',
-    system: { os: 'linux', arch: 'x64', cpuModel: 'CPU', cores: 2, threads: 2, ramTotalBytes: 1, ramAvailableBytes: 1, cacheBytes, gpus: [] },
-    llama: { commit: 'c', buildNumber: 1, backend: 'CPU', nodeLlamaCppVersion: null, binDir: '/' },
+    system: { os: 'linux', arch: 'x64', cpu_model: 'CPU', cores: 2, threads: 2, ram_total_bytes: 1, ram_available_bytes: 1, cache_bytes: cacheBytes, gpus: [] },
+    llama: { commit: 'c', build_number: 1, backend: 'CPU', node_llama_cpp_version: null, bin_dir: '/' },
     measured: {
-      decodeBandwidthBytesPerSec: f(31e9),
-      decodeBandwidthByType: { F16: f(31e9), Q8_0: f(26e9), Q4_0: f(28e9), Q4_K: f(27e9), Q5_K: f(21e9), Q6_K: f(25e9), Q5_0: f(20e9), Q5_1: f(19e9) },
-      decodeCachedBandwidthBytesPerSec: f(55e9),
-      decodeCachedBandwidthByType: { F16: f(55e9), Q8_0: f(32e9), Q4_0: f(29e9), Q4_K: f(30e9), Q5_K: f(22e9), Q6_K: f(28e9), Q5_0: f(24e9), Q5_1: f(23e9) },
-      prefillFlopsPerSec: f(2.9e11),
-      prefillNsPerRowTokenByType: { F16: f(0.2), Q8_0: f(0.3), Q4_0: f(0.25), Q4_K: f(0.25), Q5_K: f(0.5), Q6_K: f(0.4), Q5_0: f(0.3), Q5_1: f(0.5) },
-      prefillFlopsByType: { F16: f(2e11), Q8_0: f(2.2e11), Q4_0: f(2.9e11), Q4_K: f(2.8e11), Q5_K: f(1e11), Q6_K: f(1.5e11), Q5_0: f(1.2e11), Q5_1: f(1.1e11) },
-      fixedDecodeMs: f(0.01),
-      perLayerDecodeMs: f(0.0095),
-      decodeNsPerRowByType: { F16: f(12), Q8_0: f(10), Q4_0: f(6), Q4_K: f(8), Q5_K: f(9), Q6_K: f(9), Q5_0: f(11), Q5_1: f(11) },
-      kvDepthMsPerTokenPerLayer: {},
-      kvDepthCoefficients: { f16: { nsPerQueryElementToken: f(0.098), nsPerKvByteToken: f(0.043) } },
-      prefillDepthMsPerTokenPerLayer: null,
-      prefillAttentionCoefficients: { nsPerHeadTokenPosition: f(3), nsPerQueryElementTokenPosition: f(0.02) },
-      moeDecodeExtraPerLayerMs: f(0.004),
-      moePrefillEfficiencyByType: { F16: f(0.3), Q8_0: f(0.5), Q4_0: f(0.4), Q4_K: f(0.3), Q5_K: f(0.45), Q6_K: f(0.45), Q5_0: f(0.6), Q5_1: f(0.6) },
-      serverDecodeOverheadMs: f(0.04),
-      serverSamplerNsPerVocabEntry: f(6),
-      serverPromptOverheadMs: f(1),
-      serverFirstTokenOverheadMs: f(1.8)
+      decode_bandwidth_bytes_per_sec: f(31e9),
+      decode_bandwidth_by_type: { F16: f(31e9), Q8_0: f(26e9), Q4_0: f(28e9), Q4_K: f(27e9), Q5_K: f(21e9), Q6_K: f(25e9), Q5_0: f(20e9), Q5_1: f(19e9) },
+      decode_cached_bandwidth_bytes_per_sec: f(55e9),
+      decode_cached_bandwidth_by_type: { F16: f(55e9), Q8_0: f(32e9), Q4_0: f(29e9), Q4_K: f(30e9), Q5_K: f(22e9), Q6_K: f(28e9), Q5_0: f(24e9), Q5_1: f(23e9) },
+      prefill_flops_per_sec: f(2.9e11),
+      prefill_ns_per_row_token_by_type: { F16: f(0.2), Q8_0: f(0.3), Q4_0: f(0.25), Q4_K: f(0.25), Q5_K: f(0.5), Q6_K: f(0.4), Q5_0: f(0.3), Q5_1: f(0.5) },
+      prefill_flops_by_type: { F16: f(2e11), Q8_0: f(2.2e11), Q4_0: f(2.9e11), Q4_K: f(2.8e11), Q5_K: f(1e11), Q6_K: f(1.5e11), Q5_0: f(1.2e11), Q5_1: f(1.1e11) },
+      fixed_decode_ms: f(0.01),
+      per_layer_decode_ms: f(0.0095),
+      decode_ns_per_row_by_type: { F16: f(12), Q8_0: f(10), Q4_0: f(6), Q4_K: f(8), Q5_K: f(9), Q6_K: f(9), Q5_0: f(11), Q5_1: f(11) },
+      kv_depth_ms_per_token_per_layer: {},
+      kv_depth_coefficients: { f16: { ns_per_query_element_token: f(0.098), ns_per_kv_byte_token: f(0.043) } },
+      prefill_depth_ms_per_token_per_layer: null,
+      prefill_attention_coefficients: { ns_per_head_token_position: f(3), ns_per_query_element_token_position: f(0.02) },
+      moe_decode_extra_per_layer_ms: f(0.004),
+      moe_prefill_efficiency_by_type: { F16: f(0.3), Q8_0: f(0.5), Q4_0: f(0.4), Q4_K: f(0.3), Q5_K: f(0.45), Q6_K: f(0.45), Q5_0: f(0.6), Q5_1: f(0.6) },
+      server_decode_overhead_ms: f(0.04),
+      server_sampler_ns_per_vocab_entry: f(6),
+      server_prompt_overhead_ms: f(1),
+      server_first_token_overhead_ms: f(1.8)
     },
-    ceilings: { memoryReadBytesPerSec: null, peakFlopsPerSec: null },
-    probeSeconds: {},
-    measuredAt: '2026-01-01T00:00:00Z'
+    ceilings: { memory_read_bytes_per_sec: null, peak_flops_per_sec: null },
+    probe_seconds: {},
+    measured_at: '2026-01-01T00:00:00Z'
   }
 }
 
@@ -80,32 +80,32 @@ function observe(hw: HardwareProfile, profiles: ProbeProfiles): ProbeObservation
     decodeEstimate(g(id), r, { startPos: depth, tokens, cells: kvCells(depth + tokens), kvKey: 'f16', kvType: 'f16' }).totalMs
   const prefill = (id: string, depth: number, tokens: number) =>
     prefillEstimate(g(id), r, { startPos: depth, tokens, ubatch: 512, cells: kvCells(depth + tokens), outputs: 1 }).totalMs / tokens
-  const pair = (fn: (d: number) => number, tokens: number): DepthPair => ({ shallowDepth: 0, deepDepth: 1536, tokens, shallowMs: twice(fn(0)), deepMs: twice(fn(1536)) })
+  const pair = (fn: (d: number) => number, tokens: number): DepthPair => ({ shallow_depth: 0, deep_depth: 1536, tokens, shallow_ms: twice(fn(0)), deep_ms: twice(fn(1536)) })
   const server = ['srv-v2k', 'srv-v64k'].map((id) => {
     const geo = g(id)
     const bench = decodeEstimate(geo, r, { startPos: 576, tokens: 31, cells: kvCells(576 + 31), kvKey: 'f16', kvType: 'f16' }).totalMs
     const benchPrompt = prefill(id, 0, 256) * 256
     return {
       vocab: geo.vocab,
-      serverDecodeMs: twice(bench + serverTokenOverheadMs(geo, r).ms),
-      benchDecodeMs: twice(bench),
-      serverPromptMs: twice(benchPrompt + 1 + samplerMs(geo, r)),
-      benchPromptMs: twice(benchPrompt),
-      unattributedMs: [1.8, 1.8]
+      server_decode_ms: twice(bench + serverTokenOverheadMs(geo, r).ms),
+      bench_decode_ms: twice(bench),
+      server_prompt_ms: twice(benchPrompt + 1 + samplerMs(geo, r)),
+      bench_prompt_ms: twice(benchPrompt),
+      unattributed_ms: [1.8, 1.8]
     }
   })
   return {
-    decodeTokens: 32,
+    decode_tokens: 32,
     bandwidth: Object.fromEntries(PROBE_WEIGHT_TYPES.map((t) => [t, twice(decode(`bw-${t}`, 0, 32))])),
-    bandwidthNarrow: Object.fromEntries(PROBE_WEIGHT_TYPES.map((t) => [t, twice(decode(`bwn-${t}`, 0, 32))])),
-    prefillTokens: 512,
+    bandwidth_narrow: Object.fromEntries(PROBE_WEIGHT_TYPES.map((t) => [t, twice(decode(`bwn-${t}`, 0, 32))])),
+    prefill_tokens: 512,
     prefill: Object.fromEntries(PROBE_WEIGHT_TYPES.map((t) => [t, twice(prefill(`pf-${t}`, 0, 512))])),
-    prefillWide: Object.fromEntries(PROBE_WEIGHT_TYPES.map((t) => [t, twice(prefill(`pfw-${t}`, 0, 512))])),
-    overhead: { shortId: ovh.short, longId: ovh.long, shortMs: twice(decode(ovh.short, 0, 32)), longMs: twice(decode(ovh.long, 0, 32)) },
+    prefill_wide: Object.fromEntries(PROBE_WEIGHT_TYPES.map((t) => [t, twice(prefill(`pfw-${t}`, 0, 512))])),
+    overhead: { short_id: ovh.short, long_id: ovh.long, short_ms: twice(decode(ovh.short, 0, 32)), long_ms: twice(decode(ovh.long, 0, 32)) },
     cached: Object.fromEntries(PROBE_WEIGHT_TYPES.map((t) => [t, twice(decode(`cached-${t}`, 0, 32))])),
-    kvDecode: { f16: { a: pair((d) => decode('kv-a', d, 16), 16), b: pair((d) => decode('kv-b', d, 16), 16) } },
-    kvPrefill: { a: pair((d) => prefill('kv-a', d, 512), 512), b: pair((d) => prefill('kv-b', d, 512), 512) },
-    moe: { decodeMs: twice(decode('moe-F16', 0, 32)), prefillMsByType: Object.fromEntries(PROBE_WEIGHT_TYPES.map((t) => [t, twice(prefill(`moe-${t}`, 0, 512))])) },
+    kv_decode: { f16: { a: pair((d) => decode('kv-a', d, 16), 16), b: pair((d) => decode('kv-b', d, 16), 16) } },
+    kv_prefill: { a: pair((d) => prefill('kv-a', d, 512), 512), b: pair((d) => prefill('kv-b', d, 512), 512) },
+    moe: { decode_ms: twice(decode('moe-F16', 0, 32)), prefill_ms_by_type: Object.fromEntries(PROBE_WEIGHT_TYPES.map((t) => [t, twice(prefill(`moe-${t}`, 0, 512))])) },
     server
   }
 }
@@ -118,30 +118,30 @@ describe('probe facts from observations', () => {
     const m = fitProbeFacts(observe(hw, profiles), profiles, { kvType: 'f16', flashAttention: false, cacheBytes: cache })
     const near = (got: number | undefined, want: number, tol = 0.03) => expect(Math.abs((got ?? NaN) / want - 1)).toBeLessThan(tol)
     for (const t of PROBE_WEIGHT_TYPES) {
-      near(m.decodeBandwidthByType[t]?.value, hw.measured.decodeBandwidthByType[t]!.value)
-      near(m.prefillFlopsByType[t]?.value, hw.measured.prefillFlopsByType[t]!.value)
-      near(m.prefillNsPerRowTokenByType?.[t]?.value, hw.measured.prefillNsPerRowTokenByType![t]!.value, 0.05)
-      near(m.decodeCachedBandwidthByType?.[t]?.value, hw.measured.decodeCachedBandwidthByType![t]!.value)
+      near(m.decode_bandwidth_by_type[t]?.value, hw.measured.decode_bandwidth_by_type[t]!.value)
+      near(m.prefill_flops_by_type[t]?.value, hw.measured.prefill_flops_by_type[t]!.value)
+      near(m.prefill_ns_per_row_token_by_type?.[t]?.value, hw.measured.prefill_ns_per_row_token_by_type![t]!.value, 0.05)
+      near(m.decode_cached_bandwidth_by_type?.[t]?.value, hw.measured.decode_cached_bandwidth_by_type![t]!.value)
     }
     // The headline rate is effective (rows included): below the best streaming rate, of its order.
-    expect(m.decodeBandwidthBytesPerSec.value).toBeLessThan(31e9)
-    expect(m.decodeBandwidthBytesPerSec.value).toBeGreaterThan(0.7 * 31e9)
-    near(m.decodeCachedBandwidthBytesPerSec?.value, 55e9)
-    near(m.perLayerDecodeMs?.value, 0.0095, 0.05)
-    near(m.fixedDecodeMs?.value, 0.01, 0.1)
-    for (const t of PROBE_WEIGHT_TYPES) near(m.decodeNsPerRowByType?.[t]?.value, hw.measured.decodeNsPerRowByType![t]!.value, 0.05)
-    near(m.kvDepthCoefficients?.f16?.nsPerQueryElementToken.value, 0.098)
-    near(m.kvDepthCoefficients?.f16?.nsPerKvByteToken.value, 0.043)
-    near(m.prefillAttentionCoefficients?.nsPerHeadTokenPosition.value, 3)
-    near(m.prefillAttentionCoefficients?.nsPerQueryElementTokenPosition.value, 0.02)
-    near(m.moeDecodeExtraPerLayerMs?.value, 0.004, 0.1)
-    for (const t of PROBE_WEIGHT_TYPES) near(m.moePrefillEfficiencyByType?.[t]?.value, hw.measured.moePrefillEfficiencyByType![t]!.value, 0.05)
-    near(m.serverDecodeOverheadMs?.value, 0.04, 0.05)
-    near(m.serverSamplerNsPerVocabEntry?.value, 6, 0.05)
-    near(m.serverPromptOverheadMs?.value, 1, 0.1)
-    near(m.serverFirstTokenOverheadMs?.value, 1.8)
+    expect(m.decode_bandwidth_bytes_per_sec.value).toBeLessThan(31e9)
+    expect(m.decode_bandwidth_bytes_per_sec.value).toBeGreaterThan(0.7 * 31e9)
+    near(m.decode_cached_bandwidth_bytes_per_sec?.value, 55e9)
+    near(m.per_layer_decode_ms?.value, 0.0095, 0.05)
+    near(m.fixed_decode_ms?.value, 0.01, 0.1)
+    for (const t of PROBE_WEIGHT_TYPES) near(m.decode_ns_per_row_by_type?.[t]?.value, hw.measured.decode_ns_per_row_by_type![t]!.value, 0.05)
+    near(m.kv_depth_coefficients?.f16?.ns_per_query_element_token.value, 0.098)
+    near(m.kv_depth_coefficients?.f16?.ns_per_kv_byte_token.value, 0.043)
+    near(m.prefill_attention_coefficients?.ns_per_head_token_position.value, 3)
+    near(m.prefill_attention_coefficients?.ns_per_query_element_token_position.value, 0.02)
+    near(m.moe_decode_extra_per_layer_ms?.value, 0.004, 0.1)
+    for (const t of PROBE_WEIGHT_TYPES) near(m.moe_prefill_efficiency_by_type?.[t]?.value, hw.measured.moe_prefill_efficiency_by_type![t]!.value, 0.05)
+    near(m.server_decode_overhead_ms?.value, 0.04, 0.05)
+    near(m.server_sampler_ns_per_vocab_entry?.value, 6, 0.05)
+    near(m.server_prompt_overhead_ms?.value, 1, 0.1)
+    near(m.server_first_token_overhead_ms?.value, 1.8)
     // The round-to-round noise shows up as the facts' spread.
-    expect(m.decodeBandwidthByType.F16!.spread).toBeGreaterThan(0.01)
+    expect(m.decode_bandwidth_by_type.F16!.spread).toBeGreaterThan(0.01)
   })
 })
 
@@ -165,30 +165,30 @@ describe('probe passes merged (the accuracy benchmark probes before every pass)'
     // The second pass ran in a stretch where the machine was 20 % slower at everything.
     const merged = mergeObservations(fast, slower(fast, 1.2))
     expect(merged.bandwidth.F16).toHaveLength(4)
-    expect(merged.kvDecode.f16!.a.deepMs).toHaveLength(4)
-    expect(merged.server[1]!.serverDecodeMs).toHaveLength(4)
+    expect(merged.kv_decode.f16!.a.deep_ms).toHaveLength(4)
+    expect(merged.server[1]!.server_decode_ms).toHaveLength(4)
     expect(merged.server.map((s) => s.vocab)).toEqual(fast.server.map((s) => s.vocab))
     const m = fitProbeFacts(merged, profiles, ctx)
     // Median of 0.99, 1.01, 1.188, 1.212 × the true time: 1.1 × it, so every rate is the truth / 1.1.
     for (const t of ['F16', 'Q8_0', 'Q4_K']) {
-      expect(m.decodeBandwidthByType[t]!.value / (hw.measured.decodeBandwidthByType[t]!.value / 1.1)).toBeCloseTo(1, 1)
-      expect(m.prefillFlopsByType[t]!.value / (hw.measured.prefillFlopsByType[t]!.value / 1.1)).toBeCloseTo(1, 1)
+      expect(m.decode_bandwidth_by_type[t]!.value / (hw.measured.decode_bandwidth_by_type[t]!.value / 1.1)).toBeCloseTo(1, 1)
+      expect(m.prefill_flops_by_type[t]!.value / (hw.measured.prefill_flops_by_type[t]!.value / 1.1)).toBeCloseTo(1, 1)
       // A spread across both passes (the single pass's is 2 %).
-      expect(m.decodeBandwidthByType[t]!.spread).toBeGreaterThan(0.15)
+      expect(m.decode_bandwidth_by_type[t]!.spread).toBeGreaterThan(0.15)
     }
-    expect(fitProbeFacts(fast, profiles, ctx).decodeBandwidthByType.F16!.spread).toBeLessThan(0.05)
+    expect(fitProbeFacts(fast, profiles, ctx).decode_bandwidth_by_type.F16!.spread).toBeLessThan(0.05)
     // The per-position attention figures shown to people carry the same per-round noise as the law behind them.
-    expect(m.kvDepthMsPerTokenPerLayer.f16!.samples).toHaveLength(4)
-    expect(m.kvDepthMsPerTokenPerLayer.f16!.spread).toBeGreaterThan(0.15)
-    expect(m.prefillDepthMsPerTokenPerLayer!.spread).toBeGreaterThan(0.15)
+    expect(m.kv_depth_ms_per_token_per_layer.f16!.samples).toHaveLength(4)
+    expect(m.kv_depth_ms_per_token_per_layer.f16!.spread).toBeGreaterThan(0.15)
+    expect(m.prefill_depth_ms_per_token_per_layer!.spread).toBeGreaterThan(0.15)
   })
 
   test('passes that measured different plans are refused, not mixed', async () => {
     const cache = 34 * MiB
     const obs = observe(truth(cache), await probeProfiles(cache))
-    expect(() => mergeObservations(obs, { ...obs, overhead: { ...obs.overhead, longId: 'ovh-L99' } })).toThrow(/different plans \(at observations\.overhead\.longId\)/)
-    const kv = obs.kvDecode.f16!
-    expect(() => mergeObservations(obs, { ...obs, kvDecode: { f16: { ...kv, a: { ...kv.a, deepDepth: 1024 } } } })).toThrow(/different plans \(at observations\.kvDecode\.f16\.a\.deepDepth\)/)
+    expect(() => mergeObservations(obs, { ...obs, overhead: { ...obs.overhead, long_id: 'ovh-L99' } })).toThrow(/different plans \(at observations\.overhead\.long_id\)/)
+    const kv = obs.kv_decode.f16!
+    expect(() => mergeObservations(obs, { ...obs, kv_decode: { f16: { ...kv, a: { ...kv.a, deep_depth: 1024 } } } })).toThrow(/different plans \(at observations\.kv_decode\.f16\.a\.deep_depth\)/)
   })
 })
 
@@ -200,13 +200,13 @@ describe('probe facts from disturbed observations', () => {
     const obs = observe(hw, profiles)
     // The wide F16 model ran impossibly fast: less time than its overhead and attention alone.
     obs.bandwidth.F16 = [0.01, 0.01]
-    obs.bandwidthNarrow!.F16 = [0.01, 0.01]
+    obs.bandwidth_narrow!.F16 = [0.01, 0.01]
     const m = fitProbeFacts(obs, profiles, { kvType: 'f16', flashAttention: false, cacheBytes: cache })
     const bytes = modelGeometry(profiles['bw-F16']!).activeBytes
     // Of the order of the bytes over a quarter of the measured time (MIN_REMAINDER_SHARE); the row split may move up
     // to half of that time to the rows (MAX_ROW_SHARE_OF_WIDE), hence the factor 2.
-    expect(m.decodeBandwidthByType.F16!.value).toBeLessThanOrEqual((2 * bytes) / (0.25 * 0.01) * 1000)
-    expect(Number.isFinite(m.decodeBandwidthBytesPerSec.value)).toBe(true)
+    expect(m.decode_bandwidth_by_type.F16!.value).toBeLessThanOrEqual((2 * bytes) / (0.25 * 0.01) * 1000)
+    expect(Number.isFinite(m.decode_bandwidth_bytes_per_sec.value)).toBe(true)
   })
 })
 
@@ -218,7 +218,7 @@ describe('probe facts from incomplete observations', () => {
     const noPrefill = { ...observe(truth(cache), profiles), prefill: {}, prefillWide: {} }
     expect(() => fitProbeFacts(noPrefill, profiles, ctx)).toThrow(/no prefill rate could be solved/)
     const obs = observe(truth(cache), profiles)
-    expect(() => fitProbeFacts({ ...obs, bandwidth: {}, bandwidthNarrow: {} }, profiles, ctx)).toThrow(/no decode bandwidth was measured/)
+    expect(() => fitProbeFacts({ ...obs, bandwidth: {}, bandwidth_narrow: {} }, profiles, ctx)).toThrow(/no decode bandwidth was measured/)
   })
 
   test('a failed probe model costs its own facts: the others are still solved, and the stand-in is named', async () => {
@@ -230,29 +230,29 @@ describe('probe facts from incomplete observations', () => {
     const obs = dropFailed({ ...observe(hw, profiles), server: observe(hw, profiles).server.map((s, i) => ({ ...s, id: i === 0 ? 'srv-v2k' : 'srv-v64k' })) }, failed)
     expect(obs.prefill.Q8_0).toBeUndefined()
     expect(obs.bandwidth.F16).toBeUndefined()
-    expect(obs.bandwidthNarrow?.F16).toBeUndefined()
+    expect(obs.bandwidth_narrow?.F16).toBeUndefined()
     const m = fitProbeFacts(obs, profiles, ctx)
-    expect(m.prefillFlopsByType.Q8_0).toBeUndefined()
-    expect(m.decodeBandwidthByType.F16).toBeUndefined()
+    expect(m.prefill_flops_by_type.Q8_0).toBeUndefined()
+    expect(m.decode_bandwidth_by_type.F16).toBeUndefined()
     // Every other type's facts are still those of the machine.
-    expect(m.prefillFlopsByType.Q4_0!.value).toBeCloseTo(hw.measured.prefillFlopsByType.Q4_0!.value, -Math.log10(hw.measured.prefillFlopsByType.Q4_0!.value) + 2)
-    expect(m.decodeBandwidthByType.Q8_0!.value / hw.measured.decodeBandwidthByType.Q8_0!.value).toBeGreaterThan(0.95)
-    expect(m.decodeBandwidthByType.Q8_0!.value / hw.measured.decodeBandwidthByType.Q8_0!.value).toBeLessThan(1.05)
+    expect(m.prefill_flops_by_type.Q4_0!.value).toBeCloseTo(hw.measured.prefill_flops_by_type.Q4_0!.value, -Math.log10(hw.measured.prefill_flops_by_type.Q4_0!.value) + 2)
+    expect(m.decode_bandwidth_by_type.Q8_0!.value / hw.measured.decode_bandwidth_by_type.Q8_0!.value).toBeGreaterThan(0.95)
+    expect(m.decode_bandwidth_by_type.Q8_0!.value / hw.measured.decode_bandwidth_by_type.Q8_0!.value).toBeLessThan(1.05)
     const described = describeFailures(
       [...failed].map((id) => ({ id, stage: 'run' as const, reason: 'llama-bench was killed by SIGSEGV' })),
       [],
       m
     )
     const pf = described.find((f) => f.part === 'pf-Q8_0')!
-    expect(pf.facts).toContain('measured.prefillFlopsByType.Q8_0')
-    expect(pf.standIn).toMatch(/^Q\d_\d's measured prefill rate/)
-    expect(described.find((f) => f.part === 'bw-F16')!.standIn).toMatch(/measured decode rate/)
+    expect(pf.facts).toContain('measured.prefill_flops_by_type.Q8_0')
+    expect(pf.stand_in).toMatch(/^Q\d_\d's measured prefill rate/)
+    expect(described.find((f) => f.part === 'bw-F16')!.stand_in).toMatch(/measured decode rate/)
     expect(failureLine(pf)).toMatch(/^pf-Q8_0 \(run: llama-bench was killed by SIGSEGV\) → /)
   })
 })
 
 describe('hardware.json schema', () => {
-  const valid = (): HardwareProfile => ({ ...truth(34 * MiB), measuredAt: '2026-01-01T00:00:00.000Z' })
+  const valid = (): HardwareProfile => ({ ...truth(34 * MiB), measured_at: '2026-01-01T00:00:00.000Z' })
 
   test('a valid profile round-trips to stable bytes', () => {
     const text = serializeHardwareProfile(valid())
@@ -260,10 +260,10 @@ describe('hardware.json schema', () => {
   })
 
   test('a wrong field is refused with its JSON path', () => {
-    const bad = valid() as unknown as { measured: { decodeBandwidthByType: { Q4_K: { value: unknown } } } }
-    bad.measured.decodeBandwidthByType.Q4_K.value = 'fast'
+    const bad = valid() as unknown as { measured: { decode_bandwidth_by_type: { Q4_K: { value: unknown } } } }
+    bad.measured.decode_bandwidth_by_type.Q4_K.value = 'fast'
     expect(() => validateHardwareProfile(bad, 'hw.json')).toThrow(InputError)
-    expect(() => validateHardwareProfile(bad, 'hw.json')).toThrow(/hw\.json: measured\.decodeBandwidthByType\.Q4_K\.value: must be number/)
+    expect(() => validateHardwareProfile(bad, 'hw.json')).toThrow(/hw\.json: measured\.decode_bandwidth_by_type\.Q4_K\.value: must be number/)
   })
 
   test('an unknown or missing field, a wrong version and bad JSON are refused', () => {
@@ -271,10 +271,19 @@ describe('hardware.json schema', () => {
     expect(() => validateHardwareProfile(extra, 'hw.json')).toThrow(/bandwidth: is not a known field/)
     const { fingerprint: _fp, ...missing } = valid()
     expect(() => validateHardwareProfile(missing, 'hw.json')).toThrow(/fingerprint: is required/)
-    expect(() => validateHardwareProfile({ ...valid(), schema_version: 2 }, 'hw.json')).toThrow(/schema_version/)
+    expect(() => validateHardwareProfile({ ...valid(), schema_version: 3 }, 'hw.json')).toThrow(/schema_version/)
     expect(() => parseHardwareProfile('{', 'hw.json')).toThrow(/not valid JSON/)
-    const nullFact = valid() as unknown as { measured: { fixedDecodeMs: unknown } }
-    nullFact.measured.fixedDecodeMs = { value: 1 }
-    expect(() => validateHardwareProfile(nullFact, 'hw.json')).toThrow(/measured\.fixedDecodeMs/)
+    const nullFact = valid() as unknown as { measured: { fixed_decode_ms: unknown } }
+    nullFact.measured.fixed_decode_ms = { value: 1 }
+    expect(() => validateHardwareProfile(nullFact, 'hw.json')).toThrow(/measured\.fixed_decode_ms/)
+  })
+
+  test('a version 1 profile (camelCase keys) is read as version 2, so a cached or hand-kept hardware.json still works', () => {
+    const v2 = valid()
+    const camel = (v: unknown): unknown =>
+      Array.isArray(v) ? v.map(camel) : v !== null && typeof v === 'object' ? Object.fromEntries(Object.entries(v).map(([k, x]) => [k.replace(/_([a-z])/g, (_m, c: string) => c.toUpperCase()), camel(x)])) : v
+    const v1 = { ...(camel(v2) as object), schema_version: 1 }
+    expect(JSON.stringify(v1)).toContain('"decodeBandwidthByType"')
+    expect(parseHardwareProfile(JSON.stringify(v1), 'old.json')).toEqual(v2)
   })
 })

@@ -12,8 +12,8 @@ describe('GPU tool output', () => {
   test('nvidia-smi CSV: one GPU per line, MiB → bytes, [N/A] → null', () => {
     const text = 'NVIDIA GeForce RTX 5080, 16303, 15741, 575.51.02, 12.0\nTesla T4, 15360, 14930, 535.104.05, [N/A]\n'
     expect(parseNvidiaSmiCsv(text)).toEqual([
-      { name: 'NVIDIA GeForce RTX 5080', memoryTotalBytes: 16303 * MiB, memoryFreeBytes: 15741 * MiB, driver: '575.51.02', computeCapability: '12.0' },
-      { name: 'Tesla T4', memoryTotalBytes: 15360 * MiB, memoryFreeBytes: 14930 * MiB, driver: '535.104.05', computeCapability: null }
+      { name: 'NVIDIA GeForce RTX 5080', memory_total_bytes: 16303 * MiB, memory_free_bytes: 15741 * MiB, driver: '575.51.02', compute_capability: '12.0' },
+      { name: 'Tesla T4', memory_total_bytes: 15360 * MiB, memory_free_bytes: 14930 * MiB, driver: '535.104.05', compute_capability: null }
     ])
     expect(parseNvidiaSmiCsv('')).toEqual([])
   })
@@ -24,16 +24,16 @@ describe('GPU tool output', () => {
       system: { 'Driver version': '6.7.0' }
     })
     expect(parseRocmSmiJson(text)).toEqual([
-      { name: 'AMD Instinct MI210', memoryTotalBytes: 68702699520, memoryFreeBytes: 68702699520 - 10485760, driver: '6.7.0', computeCapability: 'gfx90a' }
+      { name: 'AMD Instinct MI210', memory_total_bytes: 68702699520, memory_free_bytes: 68702699520 - 10485760, driver: '6.7.0', compute_capability: 'gfx90a' }
     ])
     expect(parseRocmSmiJson('not json')).toEqual([])
   })
 
   test('system_profiler JSON: Apple silicon has no VRAM of its own', () => {
     const text = JSON.stringify({ SPDisplaysDataType: [{ _name: 'Apple M1 Ultra', sppci_model: 'Apple M1 Ultra', sppci_cores: '64', spdisplays_mtlgpufamilysupport: 'spdisplays_metal3' }] })
-    expect(parseSystemProfilerJson(text)).toEqual([{ name: 'Apple M1 Ultra', memoryTotalBytes: null, memoryFreeBytes: null, driver: null, computeCapability: null }])
+    expect(parseSystemProfilerJson(text)).toEqual([{ name: 'Apple M1 Ultra', memory_total_bytes: null, memory_free_bytes: null, driver: null, compute_capability: null }])
     const intel = JSON.stringify({ SPDisplaysDataType: [{ sppci_model: 'AMD Radeon Pro 5500M', spdisplays_vram: '8 GB' }] })
-    expect(parseSystemProfilerJson(intel)[0]?.memoryTotalBytes).toBe(8 * 1024 ** 3)
+    expect(parseSystemProfilerJson(intel)[0]?.memory_total_bytes).toBe(8 * 1024 ** 3)
   })
 
   test('no vendor tool → no GPUs', async () => {
@@ -126,8 +126,8 @@ describe('ceilings', () => {
         'read 0.010000 400000000\nread 0.020000 400000000\nflops 0.5 1e11\njunk\n'
     )
     expect(r.sweep).toEqual([
-      { bytes: 1048576, readBytesPerSec: 1.04858e11 }, // six significant digits, as every stored fact
-      { bytes: 2097152, readBytesPerSec: 2.62144e10 }
+      { bytes: 1048576, read_bytes_per_sec: 1.04858e11 }, // six significant digits, as every stored fact
+      { bytes: 2097152, read_bytes_per_sec: 2.62144e10 }
     ])
     expect(r.readBytesPerSec).toEqual([4e10, 2e10])
     expect(r.flopsPerSec).toEqual([2e11])
@@ -144,7 +144,7 @@ describe('ceilings', () => {
   })
 
   // Read rates (GB/s) by size (MiB) as the sweep measured them on the two machines our developers get.
-  const sweepOf = (points: [number, number][]) => points.map(([mib, gbs]) => ({ bytes: mib * MiB, readBytesPerSec: gbs * 1e9 }))
+  const sweepOf = (points: [number, number][]) => points.map(([mib, gbs]) => ({ bytes: mib * MiB, read_bytes_per_sec: gbs * 1e9 }))
   const epyc = sweepOf([[1, 248], [8, 187], [16, 178], [22.6, 131], [32, 97], [45.3, 71], [64, 62.8], [90.5, 56.6], [128, 54.3], [256, 51.8], [1024, 50.4]])
   const xeon = sweepOf([[1, 107], [16, 57], [32, 57], [64, 57], [90.5, 38], [128, 27], [256, 24], [512, 24], [1920, 24]])
 
@@ -185,7 +185,7 @@ describe('fingerprint', () => {
     expect(deviceFingerprint({ ...base, ramTotalBytes: base.ramTotalBytes + 50 * MiB })).toBe(fp)
     expect(deviceFingerprint({ ...base, threads: 1 })).not.toBe(fp)
     expect(deviceFingerprint({ ...base, llamaCommit: 'abcdef0' })).not.toBe(fp)
-    expect(deviceFingerprint({ ...base, gpus: [{ name: 'GPU', memoryTotalBytes: 1, memoryFreeBytes: 1, driver: null, computeCapability: null }] })).not.toBe(fp)
+    expect(deviceFingerprint({ ...base, gpus: [{ name: 'GPU', memory_total_bytes: 1, memory_free_bytes: 1, driver: null, compute_capability: null }] })).not.toBe(fp)
   })
 })
 

@@ -136,8 +136,8 @@ describe('profileRemote', () => {
     expect((await stat(join(dir, 'big-F16.gguf'))).size).toBeGreaterThan(10e9)
     const before = hub.requests.length
     const { profile, bytesRead } = await profileRemote(parseModelArg('test-org/Big-GGUF:F16', dir) as never, { endpoint: hub.url })
-    expect(profile).toMatchObject({ architecture: 'llama', layers: 32, embeddingLength: 4096, heads: 32, kvHeads: 8, vocabSize: 32000, shards: 1, fileBytes: bigBytes })
-    expect(profile.paramCount).toBeGreaterThan(7e9)
+    expect(profile).toMatchObject({ architecture: 'llama', layers: 32, embedding_length: 4096, heads: 32, kv_heads: 8, vocab_size: 32000, shards: 1, file_bytes: bigBytes })
+    expect(profile.param_count).toBeGreaterThan(7e9)
     expect(bytesRead).toBeLessThan(MAX_HEADER_READ_BYTES)
     // Every byte request was ranged: nothing streamed the file.
     const byteGets = hub.requests.slice(before).filter((r) => r.method === 'GET' && r.path.startsWith('/cdn/'))
@@ -149,7 +149,7 @@ describe('profileRemote', () => {
     const single = await profileRemote(parseModelArg('test-org/Big-GGUF:F16', dir) as never, { endpoint: hub.url })
     const split = await profileRemote(parseModelArg('test-org/Split-GGUF:F16', dir) as never, { endpoint: hub.url })
     expect(split.profile.shards).toBe(2)
-    expect({ ...split.profile, shards: 1, fileBytes: 0 }).toEqual({ ...single.profile, fileBytes: 0 })
+    expect({ ...split.profile, shards: 1, file_bytes: 0 }).toEqual({ ...single.profile, file_bytes: 0 })
     expect(split.bytesRead).toBeLessThan(2 * MAX_HEADER_READ_BYTES)
   })
 

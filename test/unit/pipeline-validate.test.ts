@@ -59,11 +59,11 @@ describe('validate, replaying a recorded run', () => {
         const obs = recorded.models[i]!.run.observations.find((o) => o.scenario === row.scenario)!
         expect(row.observed).toBe(obs.observed)
         expect(row.samples).toEqual(obs.samples)
-        const again = compareScenario({ scenario: row.scenario, unit: row.unit, predicted: row.predicted!, predictedRange: row.predicted_range!, breakdown: {} }, obs, settings)
+        const again = compareScenario({ scenario: row.scenario, unit: row.unit, predicted: row.predicted!, predicted_range: row.predicted_range!, breakdown: {} }, obs, settings)
         expect(row.verdict).toBe(again.verdict)
       }
       // The memory estimate sits beside the buffers the recorded server logged.
-      expect(m.llama_memory?.logged.kv_bytes).toBe(recorded.models[i]!.run.llamaMemory!.kvBytes)
+      expect(m.llama_memory?.logged.kv_bytes).toBe(recorded.models[i]!.run.llama_memory!.kv_bytes)
     }
     // The gate's verdict follows from its failures, each naming a recorded model or a scenario limit.
     expect(report.gate.passed).toBe(report.gate.failures.length === 0)

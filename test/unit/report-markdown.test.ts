@@ -107,15 +107,15 @@ describe('renderMarkdown', () => {
     expect(renderMarkdown(report)).not.toContain('stand-in')
     report.hardware = {
       ...report.hardware,
-      system: { ...report.hardware.system, cacheBytes: 128 * 1024 ** 2, cacheReportedBytes: 482 * 1024 ** 2, cacheSource: 'measured' },
-      ceilings: { ...report.hardware.ceilings, cacheKneeBytes: 128 * 1024 ** 2 },
-      probeFailures: [
+      system: { ...report.hardware.system, cache_bytes: 128 * 1024 ** 2, cache_reported_bytes: 482 * 1024 ** 2, cache_source: 'measured' },
+      ceilings: { ...report.hardware.ceilings, cache_knee_bytes: 128 * 1024 ** 2 },
+      probe_failures: [
         {
           part: 'pf-Q8_0',
           stage: 'run',
           reason: 'llama-bench was killed by SIGSEGV\nmore log',
-          facts: ['measured.prefillFlopsByType.Q8_0'],
-          standIn: "Q4_0's measured prefill rate (the nearest measured type)"
+          facts: ['measured.prefill_flops_by_type.Q8_0'],
+          stand_in: "Q4_0's measured prefill rate (the nearest measured type)"
         }
       ]
     }

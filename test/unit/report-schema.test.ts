@@ -73,9 +73,24 @@ describe('report schema', () => {
     expect(errorOf(() => serializeReport(report, 'out.json'))).toBe('out.json: models[0].scenarios[0].abs_error_pct: must be number or null, got NaN')
   })
 
+  test('a version 1 report (camelCase keys in its profile, fit, hardware and workload) is read as version 2', () => {
+    const report = showcaseReport()
+    const camel = (v: unknown): unknown =>
+      Array.isArray(v) ? v.map(camel) : v !== null && typeof v === 'object' ? Object.fromEntries(Object.entries(v).map(([k, x]) => [k.replace(/_([a-z])/g, (_m, c: string) => c.toUpperCase()), camel(x)])) : v
+    const v1 = {
+      ...report,
+      schema_version: 1,
+      hardware: { ...(camel(report.hardware) as object), schema_version: 1 },
+      workload: camel(report.workload),
+      models: report.models.map((m) => ({ ...m, profile: camel(m.profile), fit: camel(m.fit) }))
+    }
+    expect(JSON.stringify(v1)).toContain('"activeBytesPerToken"')
+    expect(validateReport(JSON.parse(JSON.stringify(v1)), 'v1.json')).toEqual(report)
+  })
+
   test('another schema_version and non-JSON are clear input errors', () => {
-    expect(errorOf(() => validateReport(mutate((r) => ((r as { schema_version: number }).schema_version = 2)), 'old.json'))).toMatch(
-      /^old\.json: schema_version: report schema_version 2 is not supported .* \(it reads 1\)/
+    expect(errorOf(() => validateReport(mutate((r) => ((r as { schema_version: number }).schema_version = 3)), 'new.json'))).toMatch(
+      /^new\.json: schema_version: report schema_version 3 is not supported .* \(it reads 2\)/
     )
     expect(errorOf(() => parseReport('{"schema', 'x.json'))).toMatch(/^x\.json: not valid JSON/)
     expect(errorOf(() => validateReport(mutate((r) => (r.generated_at = 'yesterday')), 'r.json'))).toMatch(
