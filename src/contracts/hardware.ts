@@ -3,14 +3,18 @@
 /** A measured quantity with the samples it came from. spread = (max − min) / median. */
 export interface MeasuredFact {
   value: number
+  /** @minLength 1 */
   unit: string
   samples: number[]
+  /** @minimum 0 */
   spread: number
 }
 
 export interface GpuInfo {
   name: string
+  /** @minimum 0 */
   memory_total_bytes: number | null
+  /** @minimum 0 */
   memory_free_bytes: number | null
   driver: string | null
   compute_capability: string | null
@@ -33,9 +37,13 @@ export interface PrefillAttentionCoefficients {
 }
 
 export interface LlamaBuildInfo {
+  /** @minLength 1 */
   commit: string
   build_number: number | null
-  /** Backend llama.cpp reports in use ("CPU", "CUDA", "Metal", …). */
+  /**
+   * Backend llama.cpp reports in use ("CPU", "CUDA", "Metal", …).
+   * @minLength 1
+   */
   backend: string
   /** node-llama-cpp package version whose bundle was built (the upstream release number is not in it). */
   node_llama_cpp_version: string | null
@@ -44,7 +52,10 @@ export interface LlamaBuildInfo {
 
 /** A probe part that failed: the probe goes on without it, and every report that uses the profile names it. */
 export interface ProbeFailure {
-  /** The probe model id (e.g. "pf-Q8_0"). */
+  /**
+   * The probe model id (e.g. "pf-Q8_0").
+   * @minLength 1
+   */
   part: string
   /** Where it failed; 'budget': the plan left it out (disk or time), nothing failed. */
   stage: 'write' | 'quantize' | 'run' | 'budget'
@@ -58,28 +69,45 @@ export interface ProbeFailure {
 
 /** One size of the cache sweep: all threads reading a buffer of `bytes` again and again. */
 export interface CacheSweepPoint {
+  /** @exclusiveMinimum 0 */
   bytes: number
+  /** @exclusiveMinimum 0 */
   read_bytes_per_sec: number
 }
 
 export interface HardwareProfile {
   schema_version: 2
+  /** @minLength 1 */
   fingerprint: string
   system: {
     os: string
     arch: string
     cpu_model: string
+    /**
+     * @asType integer
+     * @minimum 1
+     */
     cores: number
+    /**
+     * @asType integer
+     * @minimum 1
+     */
     threads: number
+    /** @minimum 0 */
     ram_total_bytes: number
+    /** @minimum 0 */
     ram_available_bytes: number
     /**
      * The cache a weight stream can use, bytes: the measured knee of the read sweep (ceilings.cache_sweep), bounded by
      * the reported size; the reported size when no knee was measured (cache_source says which). The estimator's cache
      * rule and the probe's model sizes use it. Absent in old profiles.
+     * @minimum 0
      */
     cache_bytes?: number
-    /** Data-cache bytes of all levels as the OS reports them, each shared instance once; 0 when unknown. */
+    /**
+     * Data-cache bytes of all levels as the OS reports them, each shared instance once; 0 when unknown.
+     * @minimum 0
+     */
     cache_reported_bytes?: number
     /** Where cache_bytes came from: the sweep's knee, the OS's report, or a default (neither known). */
     cache_source?: 'measured' | 'reported' | 'default'
@@ -89,16 +117,22 @@ export interface HardwareProfile {
   /** Facts measured through llama.cpp. Keys of maps are GGML type names. */
   measured: {
     decode_bandwidth_bytes_per_sec: MeasuredFact
+    /** @propertyNames {"pattern": "^[A-Za-z0-9_+.-]+$"} */
     decode_bandwidth_by_type: Record<string, MeasuredFact>
     /** Decode bandwidth of a probe model whose weights fit in the caches (small models stream from cache). */
     decode_cached_bandwidth_bytes_per_sec?: MeasuredFact | null
-    /** The same per weight type: compute-bound types gain less from the caches than F16 does. */
+    /**
+     * The same per weight type: compute-bound types gain less from the caches than F16 does.
+     * @propertyNames {"pattern": "^[A-Za-z0-9_+.-]+$"}
+     */
     decode_cached_bandwidth_by_type?: Record<string, MeasuredFact>
     prefill_flops_per_sec: MeasuredFact
+    /** @propertyNames {"pattern": "^[A-Za-z0-9_+.-]+$"} */
     prefill_flops_by_type: Record<string, MeasuredFact>
     /**
      * Prefill cost per matrix row per prompt token beyond its FLOPs (the row-wise kernels' per-dot work), ns, per
      * weight type: wide models prefill at a higher FLOP rate than narrow ones.
+     * @propertyNames {"pattern": "^[A-Za-z0-9_+.-]+$"}
      */
     prefill_ns_per_row_token_by_type?: Record<string, MeasuredFact>
     fixed_decode_ms: MeasuredFact | null
@@ -106,9 +140,13 @@ export interface HardwareProfile {
     /**
      * Cost of one matrix row in a decode step beyond its bytes (the dot product's setup and reduction), ns, per
      * weight type: why wide models stream their weights faster than narrow ones of the same size.
+     * @propertyNames {"pattern": "^[A-Za-z0-9_+.-]+$"}
      */
     decode_ns_per_row_by_type?: Record<string, MeasuredFact>
-    /** Decode slowdown per token of context per layer, in ms, by KV cache type ("f16", "q8_0"). */
+    /**
+     * Decode slowdown per token of context per layer, in ms, by KV cache type ("f16", "q8_0").
+     * @propertyNames {"pattern": "^[A-Za-z0-9_+.-]+$"}
+     */
     kv_depth_ms_per_token_per_layer: Record<string, MeasuredFact>
     /**
      * The attention-at-depth cost of decode as a law over geometry, per KV key (as kv_depth_ms_per_token_per_layer): per
@@ -125,6 +163,7 @@ export interface HardwareProfile {
      * Prefill rate of expert matmuls (llama.cpp's mul_mat_id) relative to the dense rate of the same weight type:
      * the kernels differ (dense F16 and Q8_0 use tiled GEMMs, expert products row-wise dot products), so it is
      * measured per type.
+     * @propertyNames {"pattern": "^[A-Za-z0-9_+.-]+$"}
      */
     moe_prefill_efficiency_by_type?: Record<string, MeasuredFact>
     /** Extra per-token cost of the server path over llama-bench's (HTTP, sampling), ms. */
@@ -142,7 +181,10 @@ export interface HardwareProfile {
     peak_flops_per_sec: MeasuredFact | null
     /** All-thread read rate by buffer size, from inside the caches to the memory-rate buffer. */
     cache_sweep?: CacheSweepPoint[]
-    /** Smallest swept size from which the read rate stays at the memory rate; null when the sweep shows none. */
+    /**
+     * Smallest swept size from which the read rate stays at the memory rate; null when the sweep shows none.
+     * @exclusiveMinimum 0
+     */
     cache_knee_bytes?: number | null
   }
   /**
@@ -152,6 +194,9 @@ export interface HardwareProfile {
   probe_failures?: ProbeFailure[]
   /** Seconds each probe part took, for the log and report. */
   probe_seconds: Record<string, number>
-  /** ISO time the probe ran; passed in as data. */
+  /**
+   * ISO time the probe ran; passed in as data.
+   * @format date-time
+   */
   measured_at: string
 }

@@ -21,9 +21,11 @@ export interface ModelProfile {
   /** general.file_type as a name (e.g. "Q4_K_M"), or null when absent. */
   file_type: string | null
   shards: number
+  /** @minimum 0 */
   file_bytes: number
   tensor_bytes: number
   tensor_count: number
+  /** @minimum 0 */
   param_count: number
   layers: number
   embedding_length: number

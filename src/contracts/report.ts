@@ -15,14 +15,20 @@ export interface Provenance {
   backend: string
   device: string
   driver: string | null
+  /**
+   * @asType integer
+   * @minimum 0
+   */
   threads: number
   runner_os: string
+  /** @minimum 0 */
   wall_time_s: number
   shard: string | null
   runner_name: string | null
 }
 
 export interface ModelReport {
+  /** @minLength 1 */
   ref: string
   path: string
   profile: ModelProfile | null
@@ -42,10 +48,15 @@ export interface ShardProvenance {
   backend: string
   llama_cpp_commit: string
   hardware_fingerprint: string
+  /** @minimum 0 */
   wall_time_s: number
   models: string[]
   /** The shard's own gate, as it was written. */
   passed: boolean
+  /**
+   * @asType integer
+   * @minimum 0
+   */
   failures: number
 }
 
@@ -58,7 +69,10 @@ export interface BaselineRow {
   baseline_observed: number
   /** Speed change in %, in the ratio's direction: +20 is 20 % faster than the baseline, −20 is 20 % slower. */
   delta_pct: number
-  /** The wider of the two runs' spreads ((max − min) / median), in %: a change inside it may be noise. */
+  /**
+   * The wider of the two runs' spreads ((max − min) / median), in %: a change inside it may be noise.
+   * @minimum 0
+   */
   noise_band_pct: number
   /** false when neither run has two samples of this row: its noise is unknown, so it is never called a change. */
   noise_measured: boolean
@@ -73,7 +87,10 @@ export type BaselineSkipReason = 'not-in-baseline' | 'no-observation' | 'no-base
 
 /** Report.baseline: the run this one was compared with, and the comparison. */
 export interface BaselineComparison {
-  /** The baseline report's generated_at, llama.cpp commit, backend, device and hardware fingerprint. */
+  /**
+   * The baseline report's generated_at, llama.cpp commit, backend, device and hardware fingerprint.
+   * @format date-time
+   */
   generated_at: string
   llama_cpp_commit: string
   backend: string
@@ -86,8 +103,14 @@ export interface BaselineComparison {
 
 export interface Report {
   schema_version: 2
+  /** @format date-time */
   generated_at: string
-  tool: { name: string; version: string }
+  tool: {
+    /** @minLength 1 */
+    name: string
+    /** @minLength 1 */
+    version: string
+  }
   provenance: Provenance
   hardware: HardwareProfile
   workload: Workload

@@ -2,10 +2,30 @@
 
 import type { ScenarioId, ScenarioUnit, Verdict } from './scenarios.js'
 
+/** The buffer sizes llama.cpp logged, bytes (null: not in the log). */
+export interface LlamaMemoryBytes {
+  /** @minimum 0 */
+  model_bytes: number | null
+  /** @minimum 0 */
+  kv_bytes: number | null
+  /** @minimum 0 */
+  compute_bytes: number | null
+}
+
+/** The memory estimate's parts that llama.cpp logs a buffer for, bytes. */
+export interface LlamaMemoryEstimate {
+  /** @minimum 0 */
+  model_bytes: number
+  /** @minimum 0 */
+  kv_bytes: number
+  /** @minimum 0 */
+  compute_bytes: number
+}
+
 /** The memory estimate beside what llama.cpp logged for the same model and context (report: llama_memory). */
 export interface LlamaMemoryCheck {
-  logged: { model_bytes: number | null; kv_bytes: number | null; compute_bytes: number | null }
-  estimated: { model_bytes: number; kv_bytes: number; compute_bytes: number }
+  logged: LlamaMemoryBytes
+  estimated: LlamaMemoryEstimate
   /** (estimate − logged) / logged, %; null where the log lacks the buffer. */
   error_pct: { model: number | null; kv: number | null; compute: number | null }
 }
@@ -13,13 +33,20 @@ export interface LlamaMemoryCheck {
 export interface ScenarioResult {
   scenario: ScenarioId
   unit: ScenarioUnit
+  /** @exclusiveMinimum 0 */
   predicted: number | null
   predicted_range: [number, number] | null
+  /** @exclusiveMinimum 0 */
   observed: number | null
   samples: number[]
+  /** @minimum 0 */
   spread: number | null
-  /** observed / predicted for tok/s; for first_token (ms) predicted / observed, so > 1 always means faster. */
+  /**
+   * observed / predicted for tok/s; for first_token (ms) predicted / observed, so > 1 always means faster.
+   * @exclusiveMinimum 0
+   */
   ratio: number | null
+  /** @minimum 0 */
   abs_error_pct: number | null
   verdict: Verdict
   detail: {
@@ -29,6 +56,10 @@ export interface ScenarioResult {
     dropped_samples?: number[]
     log_tail?: string[]
     logs?: string[]
+    /**
+     * @asType integer
+     * @minimum 0
+     */
     repeats?: number
   }
 }

@@ -2,22 +2,70 @@
 
 /** What the scenarios run: the same workload is handed to the estimator and the bench. */
 export interface Workload {
-  /** Context size the model is loaded with (KV cache size). */
+  /**
+   * Context size the model is loaded with (KV cache size).
+   * @asType integer
+   * @minimum 0
+   */
   context_tokens: number
   kv_type: string
-  /** Depth at which steady decode is measured (llama-bench -d). */
+  /**
+   * Depth at which steady decode is measured (llama-bench -d).
+   * @asType integer
+   * @minimum 0
+   */
   decode_depth: number
+  /**
+   * @asType integer
+   * @minimum 0
+   */
   decode_tokens: number
+  /**
+   * @asType integer
+   * @minimum 0
+   */
   prefill_tokens: number
-  /** Prompt length for first_token. */
+  /**
+   * Prompt length for first_token.
+   * @asType integer
+   * @minimum 0
+   */
   first_token_prompt_tokens: number
-  /** kv_warm_reuse: cached prefix length and new suffix length. */
+  /**
+   * kv_warm_reuse: cached prefix length and new suffix length.
+   * @asType integer
+   * @minimum 0
+   */
   warm_prefix_tokens: number
+  /**
+   * @asType integer
+   * @minimum 0
+   */
   warm_suffix_tokens: number
+  /**
+   * @asType integer
+   * @minimum 0
+   */
   warm_decode_tokens: number
+  /**
+   * @asType integer
+   * @minimum 0
+   */
   ubatch: number
+  /**
+   * @asType integer
+   * @minimum 0
+   */
   batch: number
+  /**
+   * @asType integer
+   * @minimum 0
+   */
   threads: number
+  /**
+   * @asType integer
+   * @minimum 0
+   */
   gpu_layers: number
   flash_attention: boolean
 }

@@ -73,7 +73,7 @@ function describeError(
 /** Top-level keys, or the scenario keys, the schema allows at a path (for "valid keys here" in messages). */
 function validKeysAt(path: PathSegment[]): string[] {
   if (path.length === 0) return Object.keys(schema.properties)
-  if (path.length === 2 && path[0] === 'scenarios') return Object.keys(schema.definitions.scenario.properties)
+  if (path.length === 2 && path[0] === 'scenarios') return Object.keys(schema.definitions.ScenarioThresholds.properties)
   return []
 }
 

@@ -3,8 +3,8 @@ import { join } from 'node:path'
 import { Ajv } from 'ajv'
 import { execa, parseCommandString } from 'execa'
 import { predict } from '../fit/index.js'
+import type { EstimatorInput, EstimatorOutput, EstimatorPrediction } from '../contracts/estimator.js'
 import type { Prediction, ScenarioPrediction } from '../contracts/prediction.js'
-import type { ScenarioId } from '../contracts/scenarios.js'
 import { SCENARIO_UNITS } from '../contracts/scenarios.js'
 import { InputError } from '../util/errors.js'
 import { stableStringify } from '../util/json.js'
@@ -14,14 +14,6 @@ import { packageRoot } from './paths.js'
 export const ESTIMATOR_TIMEOUT_MS = 300_000
 const SOURCE = '--estimator-command'
 
-interface ExternalPrediction {
-  ref: string
-  scenario: ScenarioId
-  predicted: number
-  predicted_range?: [number, number]
-  breakdown?: Record<string, number>
-}
-
 let validateOutput: ReturnType<Ajv['compile']> | null = null
 function outputValidator(): ReturnType<Ajv['compile']> {
   // The published schema (schemas/) is the one we check against, read from the package so they cannot drift.
@@ -30,7 +22,7 @@ function outputValidator(): ReturnType<Ajv['compile']> {
 }
 
 /** Checks the command's stdout; an error names the JSON path of the first offending value. */
-export function parseEstimatorOutput(stdout: string, command: string): ExternalPrediction[] {
+export function parseEstimatorOutput(stdout: string, command: string): EstimatorPrediction[] {
   let data: unknown
   try {
     data = JSON.parse(stdout)
@@ -44,7 +36,7 @@ export function parseEstimatorOutput(stdout: string, command: string): ExternalP
     const extra = e.keyword === 'additionalProperties' ? ` "${(e.params as { additionalProperty: string }).additionalProperty}"` : ''
     throw new InputError(`${SOURCE} ${command}`, path, `${e.message ?? 'invalid'}${extra}`)
   }
-  const preds = (data as { predictions: ExternalPrediction[] }).predictions
+  const preds = (data as EstimatorOutput).predictions
   preds.forEach((p, i) => {
     const r = p.predicted_range
     if (r && !(r[0] <= p.predicted && p.predicted <= r[1])) {
@@ -65,7 +57,8 @@ export function externalEstimator(command: string): Estimator {
     name: 'external',
     command,
     async predict(models, hardware, workload, scenarios) {
-      const input = stableStringify({ hardware, models, scenarios, workload })
+      const message: EstimatorInput = { hardware, models: models.map((m) => ({ ref: m.ref, profile: m.profile })), scenarios: [...scenarios], workload }
+      const input = stableStringify(message)
       const r = await execa(argv[0] as string, argv.slice(1), { input, reject: false, timeout: ESTIMATOR_TIMEOUT_MS, all: false })
       if (r.exitCode !== 0 || r.timedOut) {
         const why = r.timedOut ? `timed out after ${ESTIMATOR_TIMEOUT_MS / 1000} s` : `exited with ${r.exitCode ?? r.signal}`
