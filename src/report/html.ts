@@ -6,6 +6,7 @@ import { VERDICTS } from '../contracts/scenarios.js'
 import { VERDICT_COLOR, renderChart } from './chart.js'
 import { escapeHtml as esc } from './escape.js'
 import { provenanceLines } from './provenance.js'
+import { SECTIONS_SHOWN, type SectionId } from './sections.js'
 import {
   BASELINE_STATUS_TEXT,
   baselineContext,
@@ -71,26 +72,29 @@ tr.bl-regressed td { background: #fdecec; } tr.bl-improved td { background: #e9f
 `
 
 /**
- * The report as one self-contained HTML page: no scripts, fonts, images or styles loaded from anywhere. Verdict
+ * The report as one self-contained HTML page (every section of sections.ts, no byte budget): no scripts, fonts, images or styles loaded from anywhere. Verdict
  * and failures, per-scenario charts and statistics, the comparison with a baseline run, every row (failing first), per-model details with both
  * breakdowns, provenance. All report text is escaped (model refs and log lines are user input). Deterministic.
  */
 export function renderHtml(report: Report): string {
   const tolerance = (report.thresholds ?? DEFAULT_THRESHOLDS).tolerance_pct / 100
   const title = `model-fit-gate ${report.gate.passed ? 'passed' : 'failed'}`
+  const sections: Record<SectionId, () => string> = {
+    verdict: () => verdictBlock(report),
+    charts: () => chartsBlock(report, tolerance),
+    scenarios: () => scenarioTable(report),
+    baseline: () => baselineBlock(report),
+    rows: () => rowsTable(report),
+    models: () => modelsBlock(report),
+    provenance: () => provenanceBlock(report)
+  }
   return (
     '<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8">' +
     '<meta name="viewport" content="width=device-width, initial-scale=1">' +
     // Forbid every external load: the page must read the same offline and from an artifact.
     `<meta http-equiv="Content-Security-Policy" content="default-src 'none'; style-src 'unsafe-inline'; img-src data:">` +
     `<title>${esc(title)}</title><style>${STYLE}${report.baseline ? BASELINE_STYLE : ''}</style></head><body>\n` +
-    verdictBlock(report) +
-    chartsBlock(report, tolerance) +
-    scenarioTable(report) +
-    baselineBlock(report) +
-    rowsTable(report) +
-    modelsBlock(report) +
-    provenanceBlock(report) +
+    SECTIONS_SHOWN.html.map((id) => sections[id]()).join('') +
     '</body></html>\n'
   )
 }

@@ -26,6 +26,7 @@ import {
   type ShownBaselineRow
 } from './view.js'
 import { provenanceLines } from './provenance.js'
+import { SECTIONS_SHOWN, fitToBudget, type BudgetPart, type SectionId } from './sections.js'
 
 /** GitHub's job summary cap (1 MiB per step). */
 export const JOB_SUMMARY_MAX_BYTES = 1024 * 1024
@@ -37,6 +38,15 @@ const MAX_LISTED_FAILURES = 50
 const NOTE_RESERVE_BYTES = 400
 /** More room when the baseline section adds its two truncation notes. */
 const BASELINE_NOTE_RESERVE_BYTES = 200
+/**
+ * What a small budget keeps, most important first: the changes against the baseline beyond noise, every row (failing
+ * first), the baseline rows within noise, the per-model blocks. The verdict, scenario table, the baseline's counts and
+ * notes, and provenance are always whole.
+ */
+const CHANGES_PRIORITY = 1
+const ROWS_PRIORITY = 2
+const QUIET_PRIORITY = 3
+const MODELS_PRIORITY = 4
 /** Rows the baseline could not be compared on, named per reason before "+N more". */
 const MAX_NAMED_NOT_COMPARED = 5
 
@@ -58,74 +68,38 @@ export function renderMarkdown(report: Report, opts: MarkdownOptions = {}): stri
   const maxBytes = opts.maxBytes ?? JOB_SUMMARY_MAX_BYTES
   if (maxBytes < MIN_MARKDOWN_BYTES) throw new Error(`renderMarkdown: maxBytes ${maxBytes} < ${MIN_MARKDOWN_BYTES}`)
   const h = '#'.repeat(opts.headingLevel ?? 2)
-  const top = verdictSection(report, h) + scenarioSection(report, h)
-  const bottom = `${h}# Provenance\n\n${provenanceLines(report)
-    .map(([k, v]) => `- **${k}:** ${md(v)}`)
-    .join('\n')}\n`
-  const base = baselineParts(report, h)
-  const baseReserve = base.head === '' ? 0 : BASELINE_NOTE_RESERVE_BYTES
-  let budget = maxBytes - bytes(top) - bytes(bottom) - NOTE_RESERVE_BYTES - baseReserve - bytes(base.head) - bytes(base.tail)
-
-  // Budget goes in order of importance (changes beyond noise, every row, rows within noise, model blocks); the
-  // parts are shown in reading order.
-  let changesPart = ''
-  if (base.changes.lines.length > 0) {
-    const taken = takeLines(base.changes.header, base.changes.lines, budget)
-    budget -= taken.used
-    changesPart = `${taken.text}${taken.left > 0 ? `\n_${taken.left} more changes not shown (size limit); see the JSON or HTML report._\n` : ''}\n`
+  const sections: Record<SectionId, BudgetPart[]> = {
+    verdict: [{ header: verdictSection(report, h) }],
+    charts: [],
+    scenarios: [{ header: scenarioSection(report, h) }],
+    baseline: baselineParts(report, h),
+    rows: [rowsPart(report, h)],
+    models: [modelsPart(report, h)],
+    provenance: [{ header: `${h}# Provenance\n\n${provenanceLines(report).map(([k, v]) => `- **${k}:** ${md(v)}`).join('\n')}\n` }]
   }
-
-  const rowLines = rowsTable(report)
-  const rows = takeLines(`${h}# Rows, failing first\n\n${rowLines.header}`, rowLines.lines, budget)
-  budget -= rows.used
-  let rowsPart = rows.text
-  if (rows.left > 0) {
-    rowsPart += `\n_${rows.left} more rows not shown (size limit); see the JSON or HTML report._\n`
-  }
-  rowsPart += '\n'
-
-  let quietPart = ''
-  if (base.quiet.lines.length > 0) {
-    const closing = '\n</details>\n\n'
-    const taken = takeLines(base.quiet.header, base.quiet.lines, budget - bytes(closing))
-    if (taken.shown > 0) {
-      budget -= taken.used + bytes(closing)
-      const note = taken.left > 0 ? `\n_${taken.left} more rows not shown (size limit); see the JSON or HTML report._\n` : ''
-      quietPart = `${taken.text}${note}${closing}`
-    } else {
-      quietPart = `_${base.quiet.lines.length} rows without a change beyond noise not shown (size limit); see the JSON or HTML report._\n\n`
-    }
-  }
-
-  let modelsPart = `${h}# Models\n\n`
-  budget -= bytes(modelsPart)
-  const blocks = modelBlocks(report)
-  let shownModels = 0
-  for (const block of blocks) {
-    if (bytes(block) > budget) break
-    modelsPart += block
-    budget -= bytes(block)
-    shownModels++
-  }
-  if (shownModels < blocks.length) {
-    modelsPart += `_${blocks.length - shownModels} of ${blocks.length} model blocks not shown (size limit); see the JSON or HTML report._\n\n`
-  }
-  const baselinePart = base.head + changesPart + quietPart + base.tail
-  return clampToBytes(top + baselinePart + rowsPart + modelsPart + bottom, maxBytes)
+  const parts = SECTIONS_SHOWN.markdown.flatMap((id) => sections[id])
+  return clampToBytes(fitToBudget(parts, maxBytes - NOTE_RESERVE_BYTES).join(''), maxBytes)
 }
 
-/** A header and as many whole lines as fit in `budget` bytes (the header itself counted). */
-function takeLines(header: string, lines: readonly string[], budget: number): { text: string; used: number; shown: number; left: number } {
-  let text = header
-  let used = bytes(header)
-  let shown = 0
-  for (const line of lines) {
-    if (used + bytes(line) > budget) break
-    text += line
-    used += bytes(line)
-    shown++
+const notShown =
+  (what: string) =>
+  (left: number): string =>
+    `\n_${left} more ${what} not shown (size limit); see the JSON or HTML report._\n`
+
+/** Every row, failing first: kept after the changes beyond noise, before anything else that may drop. */
+function rowsPart(report: Report, h: string): BudgetPart {
+  const table = rowsTable(report)
+  return { priority: ROWS_PRIORITY, header: `${h}# Rows, failing first\n\n${table.header}`, items: table.lines, note: notShown('rows'), after: '\n' }
+}
+
+/** A collapsible block per model: the first to go. */
+function modelsPart(report: Report, h: string): BudgetPart {
+  return {
+    priority: MODELS_PRIORITY,
+    header: `${h}# Models\n\n`,
+    items: modelBlocks(report),
+    note: (left, total) => `_${left} of ${total} model blocks not shown (size limit); see the JSON or HTML report._\n\n`
   }
-  return { text, used, shown, left: lines.length - shown }
 }
 
 function verdictSection(report: Report, h: string): string {
@@ -185,21 +159,13 @@ function scenarioSection(report: Report, h: string): string {
   )
 }
 
-interface BaselineParts {
-  /** Title, counts, which run, warnings; always shown when the report has a baseline. */
-  head: string
-  /** Rows beyond noise (and gate failures): a table, budgeted first. */
-  changes: { header: string; lines: string[] }
-  /** Rows within noise or with unmeasured noise: collapsed, budgeted after every report row. */
-  quiet: { header: string; lines: string[] }
-  /** Not-compared rows and how to read the numbers. */
-  tail: string
-}
-
-/** The "Against the baseline" section in parts, so the caller can drop rows to fit; all empty without a baseline. */
-function baselineParts(report: Report, h: string): BaselineParts {
-  const empty = { head: '', changes: { header: '', lines: [] }, quiet: { header: '', lines: [] }, tail: '' }
-  if (!report.baseline) return empty
+/**
+ * The "Against the baseline" section as parts: its counts and run (whole), the changes beyond noise (kept first), the
+ * rows within noise (collapsed, kept after every report row), the not-compared rows and how to read it (whole). None
+ * without a baseline.
+ */
+function baselineParts(report: Report, h: string): BudgetPart[] {
+  if (!report.baseline) return []
   const counts = baselineCounts(report)
   const shown = orderedBaselineRows(report)
   const changes = shown.filter((r) => r.failing || r.status === 'regressed' || r.status === 'improved')
@@ -240,20 +206,25 @@ function baselineParts(report: Report, h: string): BaselineParts {
     (notCompared.length > 0 ? `Not compared: ${notCompared.map((l) => md(l)).join(' · ')}\n\n` : '') +
     'Δ speed: + is faster than the baseline, − slower (first\\_token: baseline ms / observed ms). ' +
     `A change counts only beyond the noise band, the wider sample spread of the two runs. ${gateNote}\n\n`
-  return {
-    head,
-    changes: {
-      header: '| | model | scenario | baseline | observed | Δ speed | noise band | change |\n|---|---|---|--:|--:|--:|--:|---|\n',
-      lines: changeLines
-    },
-    quiet: {
-      header:
-        `<details><summary>〰️ ${quietSummary}</summary>\n\n` +
-        '| model | scenario | baseline | observed | Δ speed | noise band | change |\n|---|---|--:|--:|--:|--:|---|\n',
-      lines: quietLines
-    },
-    tail
+  const changesHeader = '| | model | scenario | baseline | observed | Δ speed | noise band | change |\n|---|---|---|--:|--:|--:|--:|---|\n'
+  const quietHeader =
+    `<details><summary>〰️ ${quietSummary}</summary>\n\n` +
+    '| model | scenario | baseline | observed | Δ speed | noise band | change |\n|---|---|--:|--:|--:|--:|---|\n'
+  const changesPart: BudgetPart = { priority: CHANGES_PRIORITY, header: changesHeader, items: changeLines, note: notShown('changes'), after: '\n' }
+  const quietPart: BudgetPart = {
+    priority: QUIET_PRIORITY,
+    header: quietHeader,
+    items: quietLines,
+    closing: '\n</details>\n\n',
+    note: notShown('rows'),
+    whenNoneFit: (n) => `_${n} rows without a change beyond noise not shown (size limit); see the JSON or HTML report._\n\n`
   }
+  return [
+    { header: head, reserve: BASELINE_NOTE_RESERVE_BYTES },
+    ...(changeLines.length > 0 ? [changesPart] : []),
+    ...(quietLines.length > 0 ? [quietPart] : []),
+    { header: tail }
+  ]
 }
 
 function rowsTable(report: Report): { header: string; lines: string[] } {
