@@ -24214,7 +24214,7 @@ function cacheRoot(dir, env = process.env) {
 async function readBuildInfo(path10) {
   try {
     const info = JSON.parse(await readFile(path10, "utf8"));
-    return LLAMA_TOOLS.every((t) => existsSync2(join3(info.binDir, t))) ? info : null;
+    return LLAMA_TOOLS.every((t) => existsSync2(join3(info.bin_dir, t))) ? info : null;
   } catch {
     return null;
   }
@@ -24365,15 +24365,15 @@ async function setupLlama(opts = {}) {
     if (backend === "cuda" && !buildEnv.CUDACXX && existsSync2("/usr/local/cuda/bin/nvcc")) buildEnv.CUDACXX = "/usr/local/cuda/bin/nvcc";
     await cmakeBuild(srcDir, buildDir, flags, buildEnv, log2);
     const info = {
-      binDir: join3(buildDir, "bin"),
+      bin_dir: join3(buildDir, "bin"),
       commit: commit2,
       backend,
-      nodeLlamaCppVersion: local ? null : NODE_LLAMA_CPP_VERSION,
+      node_llama_cpp_version: local ? null : NODE_LLAMA_CPP_VERSION,
       source: local ? local.dir : null,
-      cmakeFlags: flags
+      cmake_flags: flags
     };
     for (const t of LLAMA_TOOLS) {
-      if (!existsSync2(join3(info.binDir, t))) throw new Error(`setup-llama: ${t} missing in ${info.binDir} after the build`);
+      if (!existsSync2(join3(info.bin_dir, t))) throw new Error(`setup-llama: ${t} missing in ${info.bin_dir} after the build`);
     }
     await writeFileAtomic(pointer, stableStringify(info));
     log2(`setup-llama: built llama.cpp ${commit2.slice(0, 7)} (${backend})`);
@@ -24410,7 +24410,7 @@ async function locateLlama(opts = {}) {
   const path10 = onPath(env);
   if (path10 && missingTools(path10).length === 0) return { binDir: path10, source: "path", build: null };
   const build = await setupLlama({ dir: opts.cacheDir, log: opts.log });
-  return { binDir: build.binDir, source: "setup-llama", build };
+  return { binDir: build.bin_dir, source: "setup-llama", build };
 }
 
 // src/synth/spec.ts
@@ -24909,13 +24909,13 @@ function byteLevelChars() {
   return chars;
 }
 function syntheticVocab(vocabSize) {
-  const bytes3 = byteLevelChars();
-  const tokens = [...bytes3, END_OF_TEXT];
-  const types = [...bytes3.map(() => TOKEN_TYPE_NORMAL), TOKEN_TYPE_CONTROL];
+  const bytes4 = byteLevelChars();
+  const tokens = [...bytes4, END_OF_TEXT];
+  const types = [...bytes4.map(() => TOKEN_TYPE_NORMAL), TOKEN_TYPE_CONTROL];
   const merges = [];
   const pairs = [];
-  outer: for (const a2 of bytes3) {
-    for (const b of bytes3) {
+  outer: for (const a2 of bytes4) {
+    for (const b of bytes4) {
       if (tokens.length >= vocabSize) break outer;
       tokens.push(a2 + b);
       types.push(TOKEN_TYPE_NORMAL);
@@ -24924,14 +24924,14 @@ function syntheticVocab(vocabSize) {
     }
   }
   outer3: for (const p of pairs) {
-    for (const c3 of bytes3) {
+    for (const c3 of bytes4) {
       if (tokens.length >= vocabSize) break outer3;
       tokens.push(p + c3);
       types.push(TOKEN_TYPE_NORMAL);
       merges.push(`${p} ${c3}`);
     }
   }
-  return { tokens, types, merges, eos: bytes3.length };
+  return { tokens, types, merges, eos: bytes4.length };
 }
 function syntheticLayout(spec4) {
   check(spec4);
@@ -25046,16 +25046,16 @@ var ChunkedWriter = class {
   stage = new Uint8Array(WRITE_CHUNK_BYTES);
   used = 0;
   written = 0;
-  async write(bytes3) {
-    this.written += bytes3.length;
-    if (bytes3.length >= this.stage.length) {
+  async write(bytes4) {
+    this.written += bytes4.length;
+    if (bytes4.length >= this.stage.length) {
       await this.flush();
-      await this.writeAll(bytes3);
+      await this.writeAll(bytes4);
       return;
     }
-    if (this.used + bytes3.length > this.stage.length) await this.flush();
-    this.stage.set(bytes3, this.used);
-    this.used += bytes3.length;
+    if (this.used + bytes4.length > this.stage.length) await this.flush();
+    this.stage.set(bytes4, this.used);
+    this.used += bytes4.length;
   }
   async zeros(n2) {
     if (n2 > 0) await this.write(new Uint8Array(n2));
@@ -25065,10 +25065,10 @@ var ChunkedWriter = class {
     await this.writeAll(this.stage.subarray(0, this.used));
     this.used = 0;
   }
-  async writeAll(bytes3) {
+  async writeAll(bytes4) {
     let off = 0;
-    while (off < bytes3.length) {
-      const { bytesWritten } = await this.fh.write(bytes3, off, bytes3.length - off);
+    while (off < bytes4.length) {
+      const { bytesWritten } = await this.fh.write(bytes4, off, bytes4.length - off);
       off += bytesWritten;
     }
   }
@@ -25212,7 +25212,7 @@ async function synthesize(spec4, outDir, binDir, log2) {
 // src/cli/main.ts
 init_paths();
 
-// src/types.ts
+// src/contracts/scenarios.ts
 var SCENARIO_IDS = ["steady_decode", "prefill", "first_token", "kv_warm_reuse"];
 var SCENARIO_UNITS = {
   steady_decode: "tok/s",
@@ -25228,17 +25228,6 @@ var VERDICTS = [
   "runtime-error",
   "skipped",
   "does-not-fit"
-];
-var TENSOR_GROUPS = [
-  "attention",
-  "ffn_dense",
-  "ffn_expert",
-  "ffn_shared_expert",
-  "embedding",
-  "output",
-  "norm",
-  "ssm",
-  "other"
 ];
 
 // src/bench/runner.ts
@@ -25268,7 +25257,7 @@ function parseLlamaBufferSizes(text) {
     const b = buffers.filter((x) => x.kind === kind);
     return b.length === 0 ? null : b.reduce((s, x) => s + x.bytes, 0);
   };
-  return { modelBytes: sum("model"), kvBytes: sum("kv"), computeBytes: sum("compute"), outputBytes: sum("output"), buffers };
+  return { model_bytes: sum("model"), kv_bytes: sum("kv"), compute_bytes: sum("compute"), output_bytes: sum("output"), buffers };
 }
 function hasBufferSizes(s) {
   return s.buffers.length > 0;
@@ -25281,20 +25270,20 @@ var SERVER_CONTEXT_SLACK_TOKENS = 1;
 var FIRST_TOKEN_PREDICT = 2;
 function defaultWorkload(overrides = {}) {
   const w = {
-    contextTokens: 4096,
-    kvType: "f16",
-    decodeDepth: 0,
-    decodeTokens: 64,
-    prefillTokens: 512,
-    firstTokenPromptTokens: 256,
-    warmPrefixTokens: 512,
-    warmSuffixTokens: 64,
-    warmDecodeTokens: 32,
+    context_tokens: 4096,
+    kv_type: "f16",
+    decode_depth: 0,
+    decode_tokens: 64,
+    prefill_tokens: 512,
+    first_token_prompt_tokens: 256,
+    warm_prefix_tokens: 512,
+    warm_suffix_tokens: 64,
+    warm_decode_tokens: 32,
     ubatch: 512,
     batch: 2048,
     threads: availableParallelism2(),
-    gpuLayers: 99,
-    flashAttention: false,
+    gpu_layers: 99,
+    flash_attention: false,
     ...overrides
   };
   validateWorkload(w);
@@ -25305,28 +25294,28 @@ function llamaWorkloadFlags(w) {
     "-t",
     String(w.threads),
     "-ngl",
-    String(w.gpuLayers),
+    String(w.gpu_layers),
     "-b",
     String(w.batch),
     "-ub",
     String(w.ubatch),
     "-ctk",
-    w.kvType,
+    w.kv_type,
     "-ctv",
-    w.kvType,
+    w.kv_type,
     "-fa",
-    w.flashAttention ? "on" : "off"
+    w.flash_attention ? "on" : "off"
   ];
 }
 function validateWorkload(w, source = "workload") {
   const positive = [
-    "contextTokens",
-    "decodeTokens",
-    "prefillTokens",
-    "firstTokenPromptTokens",
-    "warmPrefixTokens",
-    "warmSuffixTokens",
-    "warmDecodeTokens",
+    "context_tokens",
+    "decode_tokens",
+    "prefill_tokens",
+    "first_token_prompt_tokens",
+    "warm_prefix_tokens",
+    "warm_suffix_tokens",
+    "warm_decode_tokens",
     "ubatch",
     "batch",
     "threads"
@@ -25334,28 +25323,28 @@ function validateWorkload(w, source = "workload") {
   for (const k of positive) {
     if (!Number.isInteger(w[k]) || w[k] < 1) throw new InputError(source, k, `must be an integer \u2265 1, got ${w[k]}`);
   }
-  if (!Number.isInteger(w.decodeDepth) || w.decodeDepth < 0) {
-    throw new InputError(source, "decodeDepth", `must be an integer \u2265 0, got ${w.decodeDepth}`);
+  if (!Number.isInteger(w.decode_depth) || w.decode_depth < 0) {
+    throw new InputError(source, "decode_depth", `must be an integer \u2265 0, got ${w.decode_depth}`);
   }
-  if (!Number.isInteger(w.gpuLayers) || w.gpuLayers < 0) {
-    throw new InputError(source, "gpuLayers", `must be an integer \u2265 0, got ${w.gpuLayers}`);
+  if (!Number.isInteger(w.gpu_layers) || w.gpu_layers < 0) {
+    throw new InputError(source, "gpu_layers", `must be an integer \u2265 0, got ${w.gpu_layers}`);
   }
-  if (!KV_CACHE_TYPES.includes(w.kvType)) {
-    throw new InputError(source, "kvType", `unknown KV cache type "${w.kvType}" (expected one of ${KV_CACHE_TYPES.join(", ")})`);
+  if (!KV_CACHE_TYPES.includes(w.kv_type)) {
+    throw new InputError(source, "kv_type", `unknown KV cache type "${w.kv_type}" (expected one of ${KV_CACHE_TYPES.join(", ")})`);
   }
-  if (w.warmDecodeTokens < 2) {
-    throw new InputError(source, "warmDecodeTokens", `must be \u2265 2 so at least one decode step is timed, got ${w.warmDecodeTokens}`);
+  if (w.warm_decode_tokens < 2) {
+    throw new InputError(source, "warm_decode_tokens", `must be \u2265 2 so at least one decode step is timed, got ${w.warm_decode_tokens}`);
   }
   if (w.ubatch > w.batch) throw new InputError(source, "ubatch", `${w.ubatch} exceeds batch ${w.batch}`);
   const fits = (field2, tokens) => {
-    if (tokens > w.contextTokens) {
-      throw new InputError(source, field2, `needs ${tokens} tokens of context, more than contextTokens ${w.contextTokens}`);
+    if (tokens > w.context_tokens) {
+      throw new InputError(source, field2, `needs ${tokens} tokens of context, more than context_tokens ${w.context_tokens}`);
     }
   };
-  fits("decodeDepth", w.decodeDepth + w.decodeTokens);
-  fits("prefillTokens", w.prefillTokens);
-  fits("firstTokenPromptTokens", w.firstTokenPromptTokens + FIRST_TOKEN_PREDICT + SERVER_CONTEXT_SLACK_TOKENS);
-  fits("warmPrefixTokens", w.warmPrefixTokens + w.warmSuffixTokens + w.warmDecodeTokens + SERVER_CONTEXT_SLACK_TOKENS);
+  fits("decode_depth", w.decode_depth + w.decode_tokens);
+  fits("prefill_tokens", w.prefill_tokens);
+  fits("first_token_prompt_tokens", w.first_token_prompt_tokens + FIRST_TOKEN_PREDICT + SERVER_CONTEXT_SLACK_TOKENS);
+  fits("warm_prefix_tokens", w.warm_prefix_tokens + w.warm_suffix_tokens + w.warm_decode_tokens + SERVER_CONTEXT_SLACK_TOKENS);
 }
 
 // src/bench/bench-scenarios.ts
@@ -25813,7 +25802,7 @@ function serverArgs(modelPath, w, port) {
     "--port",
     String(port),
     "-c",
-    String(w.contextTokens),
+    String(w.context_tokens),
     ...llamaWorkloadFlags(w),
     "-np",
     "1",
@@ -25920,10 +25909,10 @@ function failedObservation(scenario, reason, logTail, logs) {
     unit: SCENARIO_UNITS[scenario],
     observed: null,
     samples: [],
-    droppedSamples: [],
+    dropped_samples: [],
     spread: null,
     breakdown: {},
-    error: { reason, logTail },
+    error: { reason, log_tail: logTail },
     logs,
     repeats: 0
   };
@@ -25938,10 +25927,10 @@ function toObservation(scenario, outcome, logs) {
       unit,
       observed: null,
       samples: outcome.samples,
-      droppedSamples: [],
+      dropped_samples: [],
       spread: null,
       breakdown: outcome.breakdown,
-      error: { reason: err.message, logTail: logTailOf(err) },
+      error: { reason: err.message, log_tail: logTailOf(err) },
       logs,
       repeats: outcome.samples.length
     };
@@ -25953,7 +25942,7 @@ function toObservation(scenario, outcome, logs) {
     unit,
     observed: summary.observed,
     samples: summary.kept,
-    droppedSamples: summary.dropped,
+    dropped_samples: summary.dropped,
     spread: summary.spread,
     breakdown: outcome.breakdown,
     error: null,
@@ -25965,7 +25954,7 @@ function toObservation(scenario, outcome, logs) {
 // src/bench/bench-scenarios.ts
 var LLAMA_BENCH_REPETITIONS = 2;
 function llamaBenchArgs(modelPath, scenario, w) {
-  const shape = scenario === "steady_decode" ? ["-p", "0", "-n", String(w.decodeTokens), "-d", String(w.decodeDepth)] : ["-p", String(w.prefillTokens), "-n", "0", "-d", "0"];
+  const shape = scenario === "steady_decode" ? ["-p", "0", "-n", String(w.decode_tokens), "-d", String(w.decode_depth)] : ["-p", String(w.prefill_tokens), "-n", "0", "-d", "0"];
   return [
     "-m",
     modelPath,
@@ -26000,9 +25989,9 @@ async function measureWithLlamaBench(binDir, modelPath, scenario, w, paths, time
     throw new RunFailure(err instanceof Error ? err.message : String(err), await readLogTail(paths.stderrPath));
   }
   const t = tests[0];
-  const wantPrompt = scenario === "prefill" ? w.prefillTokens : 0;
-  const wantGen = scenario === "steady_decode" ? w.decodeTokens : 0;
-  const wantDepth = scenario === "steady_decode" ? w.decodeDepth : 0;
+  const wantPrompt = scenario === "prefill" ? w.prefill_tokens : 0;
+  const wantGen = scenario === "steady_decode" ? w.decode_tokens : 0;
+  const wantDepth = scenario === "steady_decode" ? w.decode_depth : 0;
   if (tests.length !== 1 || !t || t.nPrompt !== wantPrompt || t.nGen !== wantGen || t.nDepth !== wantDepth) {
     const got = tests.map((x) => `p${x.nPrompt}/n${x.nGen}/d${x.nDepth}`).join(", ");
     throw new RunFailure(`${paths.stdoutPath}: expected one test p${wantPrompt}/n${wantGen}/d${wantDepth}, got ${got}`, []);
@@ -26152,7 +26141,7 @@ async function guarded(ctx2, scenario, what) {
   }
 }
 async function measureFirstToken(ctx2, run2) {
-  const prompt = promptTokens(ctx2.workload.firstTokenPromptTokens, ctx2.vocabSize, promptSeed(SEED_SALT.first_token, run2.index));
+  const prompt = promptTokens(ctx2.workload.first_token_prompt_tokens, ctx2.vocabSize, promptSeed(SEED_SALT.first_token, run2.index));
   const r = await guarded(
     ctx2,
     "first_token",
@@ -26170,21 +26159,21 @@ async function measureFirstToken(ctx2, run2) {
 }
 async function measureWarmReuse(ctx2, run2) {
   const w = ctx2.workload;
-  const prefix = promptTokens(w.warmPrefixTokens, ctx2.vocabSize, promptSeed(SEED_SALT.kv_warm_reuse, run2.index, 0));
-  const suffix = promptTokens(w.warmSuffixTokens, ctx2.vocabSize, promptSeed(SEED_SALT.kv_warm_reuse, run2.index, 1));
+  const prefix = promptTokens(w.warm_prefix_tokens, ctx2.vocabSize, promptSeed(SEED_SALT.kv_warm_reuse, run2.index, 0));
+  const suffix = promptTokens(w.warm_suffix_tokens, ctx2.vocabSize, promptSeed(SEED_SALT.kv_warm_reuse, run2.index, 1));
   const timeoutMs = ctx2.timeoutSec * 1e3;
   await guarded(ctx2, "kv_warm_reuse", () => postCompletion(ctx2.server.baseUrl, primeRequest(prefix), timeoutMs));
   const res = await guarded(
     ctx2,
     "kv_warm_reuse",
-    () => postCompletion(ctx2.server.baseUrl, reuseRequest(prefix, suffix, w.warmDecodeTokens), timeoutMs)
+    () => postCompletion(ctx2.server.baseUrl, reuseRequest(prefix, suffix, w.warm_decode_tokens), timeoutMs)
   );
   const t = res.timings;
   if (!t) throw new RunFailure("kv_warm_reuse: the reused request returned no timings", []);
-  const minCached = w.warmPrefixTokens - REUSE_TOLERANCE_TOKENS;
+  const minCached = w.warm_prefix_tokens - REUSE_TOLERANCE_TOKENS;
   if (t.cacheN < minCached) {
     throw new RunFailure(
-      `prefix not reused: cache_n=${t.cacheN} (expected \u2265 ${minCached} of the ${w.warmPrefixTokens}-token prefix)`,
+      `prefix not reused: cache_n=${t.cacheN} (expected \u2265 ${minCached} of the ${w.warm_prefix_tokens}-token prefix)`,
       await readLogTail(ctx2.server.logPath)
     );
   }
@@ -26228,7 +26217,7 @@ async function repeatScenario(scenario, measure, logs, opts) {
   const obs = toObservation(scenario, outcome, logs);
   if (obs.error) opts.log(`${scenario}: failed: ${obs.error.reason}`);
   else {
-    const dropped = obs.droppedSamples.length > 0 ? `, dropped ${obs.droppedSamples.map((v) => v.toFixed(2)).join(", ")}` : "";
+    const dropped = obs.dropped_samples.length > 0 ? `, dropped ${obs.dropped_samples.map((v) => v.toFixed(2)).join(", ")}` : "";
     opts.log(
       `${scenario}: ${formatValue(obs.observed, scenario)} (median of ${obs.samples.length}, spread ${(obs.spread * 100).toFixed(1)}%${dropped}; ${outcome.stopReason})`
     );
@@ -26281,7 +26270,7 @@ async function runServerScenarios(modelPath, scenarios, w, opts) {
     if (server) await server.stop();
   }
   const logged = parseLlamaBufferSizes(await readFile4(logPath, "utf8").catch(() => ""));
-  return { observations: out2, llamaMemory: hasBufferSizes(logged) ? logged : null };
+  return { observations: out2, llama_memory: hasBufferSizes(logged) ? logged : null };
 }
 async function runModel(modelPath, scenarios, workload, opts) {
   for (const s of scenarios) {
@@ -26301,9 +26290,9 @@ async function runModel(modelPath, scenarios, workload, opts) {
   if (serverScenarios.length > 0) {
     const served = await runServerScenarios(modelPath, serverScenarios, workload, opts);
     served.observations.forEach((o2) => byScenario.set(o2.scenario, o2));
-    llamaMemory = served.llamaMemory;
+    llamaMemory = served.llama_memory;
   }
-  return { observations: scenarios.map((s) => byScenario.get(s)), llamaMemory };
+  return { observations: scenarios.map((s) => byScenario.get(s)), llama_memory: llamaMemory };
 }
 
 // src/pipeline/config.ts
@@ -26515,7 +26504,7 @@ function compareScenario(prediction, observation, settings, context) {
     scenario,
     unit,
     predicted: predictedOk ? prediction.predicted : null,
-    predicted_range: predictedOk ? [prediction.predictedRange[0], prediction.predictedRange[1]] : null,
+    predicted_range: predictedOk ? [prediction.predicted_range[0], prediction.predicted_range[1]] : null,
     observed: observedValue,
     samples: observation ? [...observation.samples] : [],
     spread: observation?.spread ?? null,
@@ -26533,7 +26522,7 @@ function compareScenario(prediction, observation, settings, context) {
     return {
       ...base,
       verdict: "runtime-error",
-      detail: { ...base.detail, reason: observation.error.reason, log_tail: [...observation.error.logTail] }
+      detail: { ...base.detail, reason: observation.error.reason, log_tail: [...observation.error.log_tail] }
     };
   }
   if (!prediction) {
@@ -26567,7 +26556,7 @@ function detailOf(prediction, observation) {
   if (prediction) detail.predicted_breakdown = { ...prediction.breakdown };
   if (observation) {
     detail.observed_breakdown = { ...observation.breakdown };
-    if (observation.droppedSamples.length > 0) detail.dropped_samples = [...observation.droppedSamples];
+    if (observation.dropped_samples.length > 0) detail.dropped_samples = [...observation.dropped_samples];
     if (observation.logs.length > 0) detail.logs = [...observation.logs];
     detail.repeats = observation.repeats;
   }
@@ -26718,7 +26707,25 @@ function mostUsefulError(errors) {
   const specific = errors.filter((e) => e.keyword !== "anyOf");
   return [...specific].sort((a2, b) => b.instancePath.length - a2.instancePath.length)[0] ?? errors[0];
 }
-function validateJsonDocument(spec4, obj, source) {
+function snakeCase(key) {
+  return /^[a-z][a-zA-Z0-9]*$/.test(key) ? key.replace(/([a-z0-9])([A-Z])/g, "$1_$2").toLowerCase() : key;
+}
+function upgradeToSnakeKeys(doc) {
+  const walk2 = (v) => {
+    if (Array.isArray(v)) return v.map(walk2);
+    if (v === null || typeof v !== "object") return v;
+    return Object.fromEntries(Object.entries(v).map(([k, x]) => [snakeCase(k), k === "schema_version" && x === 1 ? 2 : walk2(x)]));
+  };
+  return walk2(doc);
+}
+function validateJsonDocument(spec4, doc, source) {
+  let obj = doc;
+  for (; ; ) {
+    const v = obj?.schema_version;
+    const upgrade = typeof v === "number" ? spec4.upgrades?.[v] : void 0;
+    if (!upgrade || obj === null || typeof obj !== "object" || Array.isArray(obj)) break;
+    obj = upgrade(obj);
+  }
   const version = obj?.schema_version;
   if (obj !== null && typeof obj === "object" && version !== void 0 && version !== spec4.version) {
     throw new InputError(source, "schema_version", `${spec4.what} schema_version ${JSON.stringify(version)} is not supported ${spec4.versionHint}`);
@@ -26739,72 +26746,90 @@ function parseJsonText(text, source) {
 // src/gate/thresholds.schema.json
 var thresholds_schema_default = {
   $schema: "http://json-schema.org/draft-07/schema#",
-  $id: "https://model-fit-gate.local/thresholds.schema.json",
+  $id: "https://model-fit-gate/thresholds.schema.json",
   title: "model-fit-gate thresholds",
-  description: "Gate limits. Percentages are plain numbers (10 means 10 %). |error| is |observed - predicted| / predicted x 100 in the scenario's unit.",
+  description: "Gate limits (thresholds.yml). Percentages are plain numbers (10 means 10 %). |error| is |observed \u2212 predicted| / predicted \xD7 100 in the scenario's unit.",
   type: "object",
-  additionalProperties: false,
-  required: ["tolerance_pct", "max_spread_pct", "min_models", "max_runtime_errors", "scenarios"],
   properties: {
     tolerance_pct: {
-      description: "A row whose |error| is at or under this (and inside the predicted range) is a match.",
       type: "number",
+      description: "A row whose |error| is at or under this (and inside the predicted range) is a match.",
       minimum: 0
     },
     max_spread_pct: {
-      description: "A row whose samples spread ((max - min) / median) more than this is inconclusive-noisy.",
       type: "number",
+      description: "A row whose samples spread ((max - min) / median) more than this is inconclusive-noisy.",
       minimum: 0
     },
     min_models: {
-      description: "At least this many models must have a gated (comparable) row.",
       type: "integer",
+      description: "At least this many models must have a gated (comparable) row.",
       minimum: 0
     },
     max_runtime_errors: {
-      description: "Runtime-error rows plus models that failed before any scenario ran.",
       type: "integer",
+      description: "Runtime-error rows plus models that failed before any scenario ran.",
       minimum: 0
     },
     max_regression_pct: {
-      description: "With a baseline report: fail a row that got slower than the baseline by more than this, beyond the measured noise.",
       type: "number",
+      description: "With a baseline report: fail a row that got slower than the baseline by more than this, beyond the measured noise.",
       minimum: 0
     },
     scenarios: {
-      description: "Per-scenario limits; a scenario left out is reported but not gated.",
       type: "object",
-      additionalProperties: false,
       properties: {
-        steady_decode: { $ref: "#/definitions/scenario" },
-        prefill: { $ref: "#/definitions/scenario" },
-        first_token: { $ref: "#/definitions/scenario" },
-        kv_warm_reuse: { $ref: "#/definitions/scenario" }
-      }
+        steady_decode: {
+          $ref: "#/definitions/ScenarioThresholds"
+        },
+        prefill: {
+          $ref: "#/definitions/ScenarioThresholds"
+        },
+        first_token: {
+          $ref: "#/definitions/ScenarioThresholds"
+        },
+        kv_warm_reuse: {
+          $ref: "#/definitions/ScenarioThresholds"
+        }
+      },
+      additionalProperties: false,
+      description: "Per-scenario limits; a scenario left out is reported but not gated."
     }
   },
+  required: [
+    "tolerance_pct",
+    "max_spread_pct",
+    "min_models",
+    "max_runtime_errors",
+    "scenarios"
+  ],
+  additionalProperties: false,
   definitions: {
-    scenario: {
+    ScenarioThresholds: {
       type: "object",
-      additionalProperties: false,
-      required: ["max_median_abs_error_pct", "max_abs_error_pct", "max_noisy"],
       properties: {
         max_median_abs_error_pct: {
-          description: "Median |error| over the gated rows (match, slower-than-fit, faster-than-fit).",
           type: "number",
+          description: "Median |error| over the gated rows (match, slower-than-fit, faster-than-fit).",
           minimum: 0
         },
         max_abs_error_pct: {
-          description: "Largest |error| any single gated row may have.",
           type: "number",
+          description: "Largest |error| any single gated row may have.",
           minimum: 0
         },
         max_noisy: {
-          description: "How many inconclusive-noisy rows are tolerated (they are left out of the error statistics).",
           type: "integer",
+          description: "How many inconclusive-noisy rows are tolerated (they are left out of the error statistics).",
           minimum: 0
         }
-      }
+      },
+      required: [
+        "max_median_abs_error_pct",
+        "max_abs_error_pct",
+        "max_noisy"
+      ],
+      additionalProperties: false
     }
   }
 };
@@ -26855,7 +26880,7 @@ function describeError(error, doc, lineCounter, fileName, root) {
 }
 function validKeysAt(path10) {
   if (path10.length === 0) return Object.keys(thresholds_schema_default.properties);
-  if (path10.length === 2 && path10[0] === "scenarios") return Object.keys(thresholds_schema_default.definitions.scenario.properties);
+  if (path10.length === 2 && path10[0] === "scenarios") return Object.keys(thresholds_schema_default.definitions.ScenarioThresholds.properties);
   return [];
 }
 function lineOf(doc, lineCounter, path10, keyLine) {
@@ -27201,8 +27226,8 @@ function formatProgress(doneBytes, totalBytes, bytesPerSec) {
   const eta = bytesPerSec > 0 ? formatDuration((totalBytes - doneBytes) / bytesPerSec) : "?";
   return `${pct2}% of ${formatMb(totalBytes)} MB, ${rate}, ETA ${eta}`;
 }
-function formatMb(bytes3) {
-  const mb = bytes3 / MB;
+function formatMb(bytes4) {
+  const mb = bytes4 / MB;
   return mb < 10 ? mb.toFixed(2) : Math.round(mb).toLocaleString("en-US");
 }
 function formatDuration(seconds) {
@@ -27283,10 +27308,10 @@ async function downloadVerified(req) {
     }
     const partial = req.dest + INCOMPLETE_SUFFIX;
     for (let pass = 1; ; pass++) {
-      const { bytes: bytes3, sha256: sha2562 } = await fetchToPartial(req, partial, () => compromised);
+      const { bytes: bytes4, sha256: sha2562 } = await fetchToPartial(req, partial, () => compromised);
       if (req.expectedSha256 === null || sha2562 === req.expectedSha256) {
         await rename5(partial, req.dest);
-        return { path: req.dest, bytes: bytes3, downloaded: true };
+        return { path: req.dest, bytes: bytes4, downloaded: true };
       }
       await rm7(partial, { force: true });
       const err = new ChecksumError(req.label, req.expectedSha256, sha2562);
@@ -28432,22 +28457,22 @@ function encodeUTF8(str4) {
   if (typeof TextEncoder !== "undefined") {
     return new TextEncoder().encode(str4);
   }
-  const bytes3 = [];
+  const bytes4 = [];
   for (let i2 = 0; i2 < str4.length; i2++) {
     let c3 = str4.charCodeAt(i2);
     if (c3 < 128) {
-      bytes3.push(c3);
+      bytes4.push(c3);
     } else if (c3 < 2048) {
-      bytes3.push(192 | c3 >> 6, 128 | c3 & 63);
+      bytes4.push(192 | c3 >> 6, 128 | c3 & 63);
     } else if (c3 < 55296 || c3 >= 57344) {
-      bytes3.push(224 | c3 >> 12, 128 | c3 >> 6 & 63, 128 | c3 & 63);
+      bytes4.push(224 | c3 >> 12, 128 | c3 >> 6 & 63, 128 | c3 & 63);
     } else {
       i2++;
       c3 = 65536 + ((c3 & 1023) << 10 | str4.charCodeAt(i2) & 1023);
-      bytes3.push(240 | c3 >> 18, 128 | c3 >> 12 & 63, 128 | c3 >> 6 & 63, 128 | c3 & 63);
+      bytes4.push(240 | c3 >> 18, 128 | c3 >> 12 & 63, 128 | c3 >> 6 & 63, 128 | c3 & 63);
     }
   }
-  return new Uint8Array(bytes3);
+  return new Uint8Array(bytes4);
 }
 var CTZ32_TABLE = new Uint8Array([
   0,
@@ -28853,7 +28878,7 @@ function toLebU32Padded5(n2) {
   ];
 }
 function toSignedLeb128_i32(n2) {
-  const bytes3 = [];
+  const bytes4 = [];
   let value = n2 | 0;
   let more = true;
   while (more) {
@@ -28864,9 +28889,9 @@ function toSignedLeb128_i32(n2) {
     } else {
       byte |= 128;
     }
-    bytes3.push(byte);
+    bytes4.push(byte);
   }
-  return bytes3;
+  return bytes4;
 }
 var MSG_ACCESS_ORDER = [
   // Round 1: 0,1,2,3,4,5,6,7,8,9,10,11,12,13,14,15
@@ -28991,8 +29016,8 @@ var MSG_ACCESS_ORDER = [
 ];
 function generateWasmBytes() {
   const code = [];
-  function put(bytes3) {
-    code.push(...bytes3);
+  function put(bytes4) {
+    code.push(...bytes4);
   }
   put([0, 97, 115, 109]);
   put([1, 0, 0, 0]);
@@ -29197,8 +29222,8 @@ function generateWasmBytes() {
 }
 function generateCompressChunks4xBody() {
   const code = [];
-  function put(bytes3) {
-    code.push(...bytes3);
+  function put(bytes4) {
+    code.push(...bytes4);
   }
   put([2]);
   put([32, 123]);
@@ -29358,8 +29383,8 @@ function generateCompressChunks4xBody() {
 }
 function generateCompressParentBody() {
   const code = [];
-  function put(bytes3) {
-    code.push(...bytes3);
+  function put(bytes4) {
+    code.push(...bytes4);
   }
   put([1]);
   put([32, 127]);
@@ -30440,6 +30465,19 @@ async function downloadPlainUrl(url, ref, ctx2) {
   return paths;
 }
 
+// src/contracts/profile.ts
+var TENSOR_GROUPS = [
+  "attention",
+  "ffn_dense",
+  "ffn_expert",
+  "ffn_shared_expert",
+  "embedding",
+  "output",
+  "norm",
+  "ssm",
+  "other"
+];
+
 // src/gguf/groups.ts
 var RULES = [
   // Lookup tables: one row is read per token.
@@ -30617,16 +30655,16 @@ function modelClass(hp, names) {
   return "causal-lm";
 }
 function activeWeights(t, group, expertShare, tiedOutput) {
-  const bytes3 = tensorDataBytes(t);
+  const bytes4 = tensorDataBytes(t);
   const elements = tensorElements(t);
   const isMatrix = t.dims.length >= 2 && (t.dims[1] ?? 1) > 1;
   if (group === "embedding") {
-    if (tiedOutput && t.name === "token_embd.weight") return { byteShare: 1, bytes: bytes3, matmulParams: elements };
+    if (tiedOutput && t.name === "token_embd.weight") return { byteShare: 1, bytes: bytes4, matmulParams: elements };
     const row = tensorRowBytes(t);
-    return { byteShare: bytes3 === 0 ? 0 : row / bytes3, bytes: row, matmulParams: 0 };
+    return { byteShare: bytes4 === 0 ? 0 : row / bytes4, bytes: row, matmulParams: 0 };
   }
   const share = group === "ffn_expert" ? expertShare : 1;
-  return { byteShare: share, bytes: bytes3 * share, matmulParams: isMatrix && group !== "norm" ? elements * share : 0 };
+  return { byteShare: share, bytes: bytes4 * share, matmulParams: isMatrix && group !== "norm" ? elements * share : 0 };
 }
 function orderedShards(headers, source) {
   if (headers.length === 0) throw new InputError(source, null, "no GGUF headers");
@@ -30657,12 +30695,12 @@ function buildProfile(headers, fileBytes, source = "<gguf>") {
   let hasSharedExpertTensors = false;
   for (const t of tensors) {
     const group = tensorGroup(t.name);
-    const bytes3 = tensorDataBytes(t);
+    const bytes4 = tensorDataBytes(t);
     const typeName = ggmlTypeName(t.type);
-    tensorBytes2 += bytes3;
+    tensorBytes2 += bytes4;
     paramCount += tensorElements(t);
-    add(byGroup, group, bytes3);
-    add(byType, typeName, bytes3);
+    add(byGroup, group, bytes4);
+    add(byType, typeName, bytes4);
     if (group === "ffn_shared_expert") hasSharedExpertTensors = true;
     const a2 = activeWeights(t, group, expertShare, tiedOutput);
     activeBytes += a2.bytes;
@@ -30681,41 +30719,41 @@ function buildProfile(headers, fileBytes, source = "<gguf>") {
   const tokenEmbd = tensors.find((t) => t.name === "token_embd.weight");
   return {
     architecture: hp.architecture,
-    modelClass: cls,
-    fileType: hp.fileType,
+    model_class: cls,
+    file_type: hp.fileType,
     shards: shards.length,
-    fileBytes,
-    tensorBytes: tensorBytes2,
-    tensorCount: tensors.length,
-    paramCount,
+    file_bytes: fileBytes,
+    tensor_bytes: tensorBytes2,
+    tensor_count: tensors.length,
+    param_count: paramCount,
     layers: hp.layers,
-    embeddingLength: hp.embeddingLength,
-    feedForwardLength: hp.feedForwardLength,
-    expertFeedForwardLength: hp.expertFeedForwardLength,
+    embedding_length: hp.embeddingLength,
+    feed_forward_length: hp.feedForwardLength,
+    expert_feed_forward_length: hp.expertFeedForwardLength,
     heads: Math.max(0, ...hp.headsPerLayer),
     // Per-layer kv head arrays are summarised by their maximum here; kvBytesPerTokenF16 sums them per layer.
-    kvHeads: Math.max(0, ...hp.kvHeadsPerLayer),
-    keyLength: hp.keyLength,
-    valueLength: hp.valueLength,
-    expertCount: hp.expertCount,
-    expertUsedCount: hp.expertUsedCount,
-    sharedExpertCount: hp.sharedExpertCount ?? (hasSharedExpertTensors ? 1 : 0),
-    vocabSize: hp.vocabSize ?? tokenEmbd?.dims[1] ?? 0,
-    contextLength: hp.contextLength,
-    bytesByGroup: sortedRecord(byGroup),
-    bytesByType: sortedRecord(byType),
-    activeBytesPerToken: activeBytes,
-    activeBytesByType: sortedRecord(activeByType),
-    flopsPerToken: 2 * matmulParams,
-    attentionFlopsPerTokenPerDepth: attentionFlops,
-    kvBytesPerTokenF16: kvElements * F16_BYTES
+    kv_heads: Math.max(0, ...hp.kvHeadsPerLayer),
+    key_length: hp.keyLength,
+    value_length: hp.valueLength,
+    expert_count: hp.expertCount,
+    expert_used_count: hp.expertUsedCount,
+    shared_expert_count: hp.sharedExpertCount ?? (hasSharedExpertTensors ? 1 : 0),
+    vocab_size: hp.vocabSize ?? tokenEmbd?.dims[1] ?? 0,
+    context_length: hp.contextLength,
+    bytes_by_group: sortedRecord(byGroup),
+    bytes_by_type: sortedRecord(byType),
+    active_bytes_per_token: activeBytes,
+    active_bytes_by_type: sortedRecord(activeByType),
+    flops_per_token: 2 * matmulParams,
+    attention_flops_per_token_per_depth: attentionFlops,
+    kv_bytes_per_token_f16: kvElements * F16_BYTES
   };
 }
 function kvBytesPerToken(profile, kvType) {
   const lower = kvType.toLowerCase();
   const info = KV_CACHE_TYPES2.includes(lower) ? ggmlTypeByName(lower) : void 0;
   if (!info) throw new InputError("kv cache type", null, `"${kvType}" is not one of ${KV_CACHE_TYPES2.join(", ")}`);
-  const elements = profile.kvBytesPerTokenF16 / F16_BYTES;
+  const elements = profile.kv_bytes_per_token_f16 / F16_BYTES;
   return elements * info.typeSize / info.blockSize;
 }
 
@@ -31050,10 +31088,10 @@ async function readGgufHeader(src) {
   for (const t of tensors) {
     const info = ggmlType(t.type);
     const rows = t.dims.slice(1).reduce((a2, b) => a2 * b, 1);
-    const bytes3 = (t.dims[0] ?? 1) / info.blockSize * info.typeSize * rows;
-    const end = dataOffset + t.offset + bytes3;
+    const bytes4 = (t.dims[0] ?? 1) / info.blockSize * info.typeSize * rows;
+    const end = dataOffset + t.offset + bytes4;
     if (!Number.isSafeInteger(end) || end > fileSize2) {
-      p.fail(`tensor ${t.name}`, `data (${bytes3} bytes at ${dataOffset + t.offset}) extends beyond the end of the file (${fileSize2} bytes)`);
+      p.fail(`tensor ${t.name}`, `data (${bytes4} bytes at ${dataOffset + t.offset}) extends beyond the end of the file (${fileSize2} bytes)`);
     }
   }
   return { version, metadata, tensors, alignment, dataOffset, fileSize: fileSize2 };
@@ -31142,11 +31180,11 @@ var HttpByteSource = class {
       while (end + 1 <= last && !this.blocks.has(end + 1)) end++;
       const start = b * this.blockBytes;
       const stop = (end + 1) * this.blockBytes;
-      const bytes3 = await this.withRetry(() => this.fetchRange(start, stop));
+      const bytes4 = await this.withRetry(() => this.fetchRange(start, stop));
       for (let k = b; k <= end; k++) {
         const s = (k - b) * this.blockBytes;
-        if (s >= bytes3.length) break;
-        this.blocks.set(k, bytes3.subarray(s, Math.min(bytes3.length, s + this.blockBytes)));
+        if (s >= bytes4.length) break;
+        this.blocks.set(k, bytes4.subarray(s, Math.min(bytes4.length, s + this.blockBytes)));
       }
       b = end + 1;
     }
@@ -31391,18 +31429,18 @@ function paramsPerByte(typeName) {
   const t = ggmlTypeByName(typeName);
   return t ? t.blockSize / t.typeSize : null;
 }
-function paramsOf(typeName, bytes3) {
-  return bytes3 * (paramsPerByte(typeName) ?? 0.5);
+function paramsOf(typeName, bytes4) {
+  return bytes4 * (paramsPerByte(typeName) ?? 0.5);
 }
 function modelGeometry(p) {
-  const vocab = p.vocabSize;
-  const outputParams = p.modelClass === "causal-lm" ? vocab * p.embeddingLength : 0;
-  const outputBytes = p.bytesByGroup.output > 0 ? p.bytesByGroup.output : outputParams > 0 ? p.bytesByGroup.embedding : 0;
+  const vocab = p.vocab_size;
+  const outputParams = p.model_class === "causal-lm" ? vocab * p.embedding_length : 0;
+  const outputBytes = p.bytes_by_group.output > 0 ? p.bytes_by_group.output : outputParams > 0 ? p.bytes_by_group.embedding : 0;
   const outputBytesPerParam = outputParams > 0 ? outputBytes / outputParams : 2;
   const bodyParamsByType = {};
   let outputLeft = outputParams;
-  for (const [type, bytes3] of Object.entries(p.activeBytesByType)) {
-    let params = paramsOf(type, bytes3);
+  for (const [type, bytes4] of Object.entries(p.active_bytes_by_type)) {
+    let params = paramsOf(type, bytes4);
     const ppb = paramsPerByte(type);
     if (outputLeft > 0 && ppb !== null && Math.abs(1 / ppb - outputBytesPerParam) < 1e-6 && params >= outputLeft) {
       params -= outputLeft;
@@ -31410,23 +31448,23 @@ function modelGeometry(p) {
     }
     bodyParamsByType[type] = params;
   }
-  const expertShare = p.expertCount > 0 && p.expertUsedCount > 0 ? p.expertUsedCount / p.expertCount : 0;
-  const expertActiveBytes = p.bytesByGroup.ffn_expert * expertShare;
-  const expertParamShare = p.activeBytesPerToken > 0 ? Math.min(1, expertActiveBytes / p.activeBytesPerToken) : 0;
-  const ffnActiveBytes = p.bytesByGroup.ffn_dense + expertActiveBytes + p.bytesByGroup.ffn_shared_expert;
-  const bodyActiveBytes = ffnActiveBytes + p.bytesByGroup.attention;
+  const expertShare = p.expert_count > 0 && p.expert_used_count > 0 ? p.expert_used_count / p.expert_count : 0;
+  const expertActiveBytes = p.bytes_by_group.ffn_expert * expertShare;
+  const expertParamShare = p.active_bytes_per_token > 0 ? Math.min(1, expertActiveBytes / p.active_bytes_per_token) : 0;
+  const ffnActiveBytes = p.bytes_by_group.ffn_dense + expertActiveBytes + p.bytes_by_group.ffn_shared_expert;
+  const bodyActiveBytes = ffnActiveBytes + p.bytes_by_group.attention;
   const ffnParamShare = bodyActiveBytes > 0 ? ffnActiveBytes / bodyActiveBytes : 0;
-  const ffnActiveWidth = p.expertCount > 0 ? p.expertUsedCount * (p.expertFeedForwardLength || p.feedForwardLength) : p.feedForwardLength;
-  const attentionLayers = p.kvBytesPerTokenF16 > 0 ? p.layers : 0;
-  const outputType = Object.keys(p.activeBytesByType).find((t) => {
+  const ffnActiveWidth = p.expert_count > 0 ? p.expert_used_count * (p.expert_feed_forward_length || p.feed_forward_length) : p.feed_forward_length;
+  const attentionLayers = p.kv_bytes_per_token_f16 > 0 ? p.layers : 0;
+  const outputType = Object.keys(p.active_bytes_by_type).find((t) => {
     const ppb = paramsPerByte(t);
     return ppb !== null && Math.abs(1 / ppb - outputBytesPerParam) < 1e-6;
   }) ?? "F16";
-  const tokenTableIdle = p.bytesByGroup.output > 0 ? p.bytesByGroup.embedding : 0;
-  const q = p.heads * p.keyLength;
-  const kvRows = p.kvHeads * (p.keyLength + p.valueLength);
-  const ffnRows = p.expertCount > 0 ? p.expertUsedCount * (2 * (p.expertFeedForwardLength || p.feedForwardLength) + p.embeddingLength) + p.expertCount : 2 * p.feedForwardLength + p.embeddingLength;
-  const layerRows = q + kvRows + p.embeddingLength + ffnRows;
+  const tokenTableIdle = p.bytes_by_group.output > 0 ? p.bytes_by_group.embedding : 0;
+  const q = p.heads * p.key_length;
+  const kvRows = p.kv_heads * (p.key_length + p.value_length);
+  const ffnRows = p.expert_count > 0 ? p.expert_used_count * (2 * (p.expert_feed_forward_length || p.feed_forward_length) + p.embedding_length) + p.expert_count : 2 * p.feed_forward_length + p.embedding_length;
+  const layerRows = q + kvRows + p.embedding_length + ffnRows;
   const bodyRows = p.layers * layerRows;
   const matrixRowsPerToken = bodyRows + (outputParams > 0 ? vocab : 0);
   const bodyParamsTotal = Object.values(bodyParamsByType).reduce((a2, b) => a2 + b, 0);
@@ -31440,28 +31478,28 @@ function modelGeometry(p) {
     attentionLayers,
     matrixRowsPerToken,
     matrixRowsByType,
-    embedding: p.embeddingLength,
+    embedding: p.embedding_length,
     heads: p.heads,
-    kvHeads: p.kvHeads,
-    keyLength: p.keyLength,
-    valueLength: p.valueLength,
+    kvHeads: p.kv_heads,
+    keyLength: p.key_length,
+    valueLength: p.value_length,
     vocab,
     ffnActiveWidth,
-    activeBytesByType: p.activeBytesByType,
-    activeBytes: p.activeBytesPerToken,
+    activeBytesByType: p.active_bytes_by_type,
+    activeBytes: p.active_bytes_per_token,
     bodyParamsByType,
     outputParams,
     outputBytesPerParam,
     outputType,
     outputBytes,
-    workingSetBytes: Math.max(0, p.tensorBytes - tokenTableIdle),
-    tensorBytes: p.tensorBytes,
+    workingSetBytes: Math.max(0, p.tensor_bytes - tokenTableIdle),
+    tensorBytes: p.tensor_bytes,
     expertParamShare,
     ffnParamShare,
     ffnRowShare: layerRows > 0 ? ffnRows / layerRows : 0,
-    expertCount: p.expertCount,
-    expertUsed: p.expertUsedCount,
-    queryElements: p.heads * p.keyLength,
+    expertCount: p.expert_count,
+    expertUsed: p.expert_used_count,
+    queryElements: p.heads * p.key_length,
     kvBytesPerPositionPerLayer: (kvType) => attentionLayers > 0 ? kvBytesPerToken(p, kvType) / attentionLayers : 0,
     kvBytesPerPosition: (kvType) => kvBytesPerToken(p, kvType)
   };
@@ -31497,24 +31535,24 @@ function runtimeOverheadBytes(g) {
   return RUNTIME_BASE_BYTES + g.vocab * RUNTIME_BYTES_PER_VOCAB_ENTRY;
 }
 function largestGpu(gpus) {
-  const known = gpus.filter((g) => g.memoryFreeBytes !== null || g.memoryTotalBytes !== null);
-  return [...known].sort((a2, b) => (b.memoryFreeBytes ?? b.memoryTotalBytes ?? 0) - (a2.memoryFreeBytes ?? a2.memoryTotalBytes ?? 0))[0];
+  const known = gpus.filter((g) => g.memory_free_bytes !== null || g.memory_total_bytes !== null);
+  return [...known].sort((a2, b) => (b.memory_free_bytes ?? b.memory_total_bytes ?? 0) - (a2.memory_free_bytes ?? a2.memory_total_bytes ?? 0))[0];
 }
 function memoryBudget(hw, w) {
   const best = largestGpu(hw.system.gpus);
-  const cpuOnly = hw.llama.backend.toUpperCase() === "CPU" || w.gpuLayers === 0 || !best;
-  if (cpuOnly) return { usableBytes: hw.system.ramAvailableBytes, gpuBytes: null, where: "available RAM" };
-  const bytes3 = best.memoryFreeBytes ?? best.memoryTotalBytes ?? 0;
-  return { usableBytes: bytes3, gpuBytes: bytes3, where: `free memory of ${best.name}` };
+  const cpuOnly = hw.llama.backend.toUpperCase() === "CPU" || w.gpu_layers === 0 || !best;
+  if (cpuOnly) return { usableBytes: hw.system.ram_available_bytes, gpuBytes: null, where: "available RAM" };
+  const bytes4 = best.memory_free_bytes ?? best.memory_total_bytes ?? 0;
+  return { usableBytes: bytes4, gpuBytes: bytes4, where: `free memory of ${best.name}` };
 }
-function gib(bytes3) {
-  return `${(bytes3 / 1024 ** 3).toFixed(2)} GiB`;
+function gib(bytes4) {
+  return `${(bytes4 / 1024 ** 3).toFixed(2)} GiB`;
 }
 function memoryFit(profile, hw, w) {
   const g = modelGeometry(profile);
-  const weightsBytes = profile.tensorBytes;
-  const kvCacheBytes = g.kvBytesPerPosition(w.kvType) * kvCells(w.contextTokens);
-  const computeBytes = computeBufferBytes(g, { contextTokens: w.contextTokens, ubatch: w.ubatch, flashAttention: w.flashAttention, outputRows: 1 });
+  const weightsBytes = profile.tensor_bytes;
+  const kvCacheBytes = g.kvBytesPerPosition(w.kv_type) * kvCells(w.context_tokens);
+  const computeBytes = computeBufferBytes(g, { contextTokens: w.context_tokens, ubatch: w.ubatch, flashAttention: w.flash_attention, outputRows: 1 });
   const overheadBytes = runtimeOverheadBytes(g) + g.vocab * F32_BYTES;
   const totalBytes = weightsBytes + kvCacheBytes + computeBytes + overheadBytes;
   const budget = memoryBudget(hw, w);
@@ -31524,14 +31562,14 @@ function memoryFit(profile, hw, w) {
   let gpuLayersThatFit = null;
   if (budget.gpuBytes !== null) {
     const layers = Math.max(1, profile.layers);
-    const nonLayer = profile.bytesByGroup.embedding + profile.bytesByGroup.output + computeBytes + overheadBytes;
-    const perLayer = (weightsBytes - profile.bytesByGroup.embedding - profile.bytesByGroup.output + kvCacheBytes) / layers;
+    const nonLayer = profile.bytes_by_group.embedding + profile.bytes_by_group.output + computeBytes + overheadBytes;
+    const perLayer = (weightsBytes - profile.bytes_by_group.embedding - profile.bytes_by_group.output + kvCacheBytes) / layers;
     gpuLayersThatFit = Math.max(0, Math.min(layers, Math.floor((limit - nonLayer) / Math.max(1, perLayer))));
   }
   const pct2 = (100 * totalBytes / Math.max(1, limit)).toFixed(0);
   const parts = `weights ${gib(weightsBytes)} + KV ${gib(kvCacheBytes)} + compute ${gib(computeBytes)} + overhead ${gib(overheadBytes)} = ${gib(totalBytes)}`;
   const reason = status === "does-not-fit" ? `${parts} exceeds ${gib(limit)} (${budget.where} less a ${MEMORY_SAFETY_MARGIN * 100} % margin); a layer split needs ${machinesForSplit} machines like this one` : `${parts} is ${pct2} % of ${gib(limit)} (${budget.where} less a ${MEMORY_SAFETY_MARGIN * 100} % margin)`;
-  return { status, weightsBytes, kvCacheBytes, computeBytes, overheadBytes, totalBytes, usableBytes: budget.usableBytes, gpuLayersThatFit, machinesForSplit, reason };
+  return { status, weights_bytes: weightsBytes, kv_cache_bytes: kvCacheBytes, compute_bytes: computeBytes, overhead_bytes: overheadBytes, total_bytes: totalBytes, usable_bytes: budget.usableBytes, gpu_layers_that_fit: gpuLayersThatFit, machines_for_split: machinesForSplit, reason };
 }
 
 // src/fit/rates.ts
@@ -31583,15 +31621,15 @@ function standInType(type, measured) {
 }
 var scalar = (f, fallback = 0) => f && Number.isFinite(f.value) ? { value: f.value, spread: f.spread } : { value: fallback, spread: 0 };
 function resolveRates(hw) {
-  return ratesFromFacts(hw.measured, hw.system.cacheBytes ?? 0);
+  return ratesFromFacts(hw.measured, hw.system.cache_bytes ?? 0);
 }
 function ratesFromFacts(m2, cacheBytes) {
-  const kvCoefs = m2.kvDepthCoefficients ?? {};
-  const cachedByType = m2.decodeCachedBandwidthByType ?? {};
+  const kvCoefs = m2.kv_depth_coefficients ?? {};
+  const cachedByType = m2.decode_cached_bandwidth_by_type ?? {};
   const cachedTypes = Object.keys(cachedByType);
   const kvKeys = Object.keys(kvCoefs).sort();
   const kvFallbackKey = kvKeys.find((k) => k === "f16") ?? kvKeys[0] ?? null;
-  const pa = m2.prefillAttentionCoefficients;
+  const pa = m2.prefill_attention_coefficients;
   const fallbackKv = kvFallbackKey ? kvCoefs[kvFallbackKey] : void 0;
   const byStandIn = (byType, type) => {
     const map = byType ?? {};
@@ -31599,7 +31637,7 @@ function ratesFromFacts(m2, cacheBytes) {
     return t ? map[t] : void 0;
   };
   const decodeBandwidth = (type) => {
-    const fact = byStandIn(m2.decodeBandwidthByType, type) ?? m2.decodeBandwidthBytesPerSec;
+    const fact = byStandIn(m2.decode_bandwidth_by_type, type) ?? m2.decode_bandwidth_bytes_per_sec;
     return { value: fact.value, fact };
   };
   return {
@@ -31607,35 +31645,35 @@ function ratesFromFacts(m2, cacheBytes) {
     cachedBandwidth(type) {
       const memory = decodeBandwidth(type);
       const t = standInType(type, cachedTypes);
-      const fact = t ? cachedByType[t] : m2.decodeCachedBandwidthBytesPerSec ?? void 0;
-      const base = t ? m2.decodeBandwidthByType[t] : m2.decodeBandwidthByType.F16 ?? m2.decodeBandwidthBytesPerSec;
+      const fact = t ? cachedByType[t] : m2.decode_cached_bandwidth_bytes_per_sec ?? void 0;
+      const base = t ? m2.decode_bandwidth_by_type[t] : m2.decode_bandwidth_by_type.F16 ?? m2.decode_bandwidth_bytes_per_sec;
       if (!fact || !base || !(base.value > 0)) return memory;
       return { value: t === type ? fact.value : memory.value * (fact.value / base.value), fact };
     },
     cacheBytes,
     prefillFlops(type) {
-      const fact = byStandIn(m2.prefillFlopsByType, type) ?? m2.prefillFlopsPerSec;
+      const fact = byStandIn(m2.prefill_flops_by_type, type) ?? m2.prefill_flops_per_sec;
       return { value: fact.value, fact };
     },
-    fixedDecodeMs: scalar(m2.fixedDecodeMs),
-    perLayerDecodeMs: scalar(m2.perLayerDecodeMs),
-    prefillNsPerRowToken: (type) => scalar(byStandIn(m2.prefillNsPerRowTokenByType, type)),
-    nsPerRow: (type) => scalar(byStandIn(m2.decodeNsPerRowByType, type)),
+    fixedDecodeMs: scalar(m2.fixed_decode_ms),
+    perLayerDecodeMs: scalar(m2.per_layer_decode_ms),
+    prefillNsPerRowToken: (type) => scalar(byStandIn(m2.prefill_ns_per_row_token_by_type, type)),
+    nsPerRow: (type) => scalar(byStandIn(m2.decode_ns_per_row_by_type, type)),
     kvDepth(key) {
       const c3 = kvCoefs[key] ?? kvCoefs[key.replace("+fa", "")] ?? fallbackKv;
       if (!c3) return { perQueryElementNs: 0, perKvByteNs: 0, facts: [] };
-      return { perQueryElementNs: c3.nsPerQueryElementToken.value, perKvByteNs: c3.nsPerKvByteToken.value, facts: [c3.nsPerQueryElementToken, c3.nsPerKvByteToken] };
+      return { perQueryElementNs: c3.ns_per_query_element_token.value, perKvByteNs: c3.ns_per_kv_byte_token.value, facts: [c3.ns_per_query_element_token, c3.ns_per_kv_byte_token] };
     },
-    prefillAttention: pa ? { perHeadNs: pa.nsPerHeadTokenPosition.value, perQueryElementNs: pa.nsPerQueryElementTokenPosition.value, facts: [pa.nsPerHeadTokenPosition, pa.nsPerQueryElementTokenPosition] } : { perHeadNs: 0, perQueryElementNs: fallbackKv?.nsPerQueryElementToken.value ?? 0, facts: [] },
-    moeDecodeExtraPerLayerMs: scalar(m2.moeDecodeExtraPerLayerMs),
+    prefillAttention: pa ? { perHeadNs: pa.ns_per_head_token_position.value, perQueryElementNs: pa.ns_per_query_element_token_position.value, facts: [pa.ns_per_head_token_position, pa.ns_per_query_element_token_position] } : { perHeadNs: 0, perQueryElementNs: fallbackKv?.ns_per_query_element_token.value ?? 0, facts: [] },
+    moeDecodeExtraPerLayerMs: scalar(m2.moe_decode_extra_per_layer_ms),
     moePrefillEfficiency(type) {
-      const f = byStandIn(m2.moePrefillEfficiencyByType, type);
+      const f = byStandIn(m2.moe_prefill_efficiency_by_type, type);
       return f && f.value > 0 ? { value: Math.min(1, f.value), spread: f.spread } : { value: 1, spread: 0 };
     },
-    serverDecodeOverheadMs: scalar(m2.serverDecodeOverheadMs),
-    serverSamplerNsPerVocabEntry: scalar(m2.serverSamplerNsPerVocabEntry),
-    serverPromptOverheadMs: scalar(m2.serverPromptOverheadMs),
-    serverFirstTokenOverheadMs: scalar(m2.serverFirstTokenOverheadMs)
+    serverDecodeOverheadMs: scalar(m2.server_decode_overhead_ms),
+    serverSamplerNsPerVocabEntry: scalar(m2.server_sampler_ns_per_vocab_entry),
+    serverPromptOverheadMs: scalar(m2.server_prompt_overhead_ms),
+    serverFirstTokenOverheadMs: scalar(m2.server_first_token_overhead_ms)
   };
 }
 
@@ -31822,7 +31860,7 @@ function parseCeilingOutput(text) {
     if (!(sec > 0)) continue;
     (m2[1] === "read" ? readBytesPerSec : flopsPerSec).push(amount / sec);
   }
-  const sweep = [...best.entries()].sort((a2, b) => a2[0] - b[0]).map(([bytes3, rate]) => ({ bytes: bytes3, readBytesPerSec: roundSig(rate) }));
+  const sweep = [...best.entries()].sort((a2, b) => a2[0] - b[0]).map(([bytes4, rate]) => ({ bytes: bytes4, read_bytes_per_sec: roundSig(rate) }));
   return { readBytesPerSec, flopsPerSec, sweep };
 }
 function memreadBytes(cacheBytes, availableBytes) {
@@ -31837,11 +31875,11 @@ function sweepSizes(memreadBufferBytes) {
 }
 function cacheKnee(sweep, memoryBytesPerSec) {
   const points = [...sweep].sort((a2, b) => a2.bytes - b.bytes);
-  const memory = memoryBytesPerSec ?? points.at(-1)?.readBytesPerSec ?? null;
+  const memory = memoryBytesPerSec ?? points.at(-1)?.read_bytes_per_sec ?? null;
   if (!memory || points.length === 0) return { kneeBytes: null, memoryBytesPerSec: memory };
   let knee = null;
   for (let i2 = points.length - 1; i2 >= 0; i2--) {
-    if (points[i2].readBytesPerSec > (1 + KNEE_MARGIN) * memory) break;
+    if (points[i2].read_bytes_per_sec > (1 + KNEE_MARGIN) * memory) break;
     knee = points[i2].bytes;
   }
   if (knee !== null && knee === points.at(-1).bytes && points.length > 1) return { kneeBytes: null, memoryBytesPerSec: memory };
@@ -31890,8 +31928,8 @@ parentPort.on('message', () => {
 })
 parentPort.postMessage({ ready: true })
 `;
-async function nodeMemread(bytes3, threads) {
-  const words = Math.floor(bytes3 / 8 / threads);
+async function nodeMemread(bytes4, threads) {
+  const words = Math.floor(bytes4 / 8 / threads);
   const workers = Array.from({ length: threads }, () => new Worker2(WORKER_SOURCE, { eval: true, workerData: { words } }));
   try {
     await Promise.all(workers.map((w) => new Promise((r) => w.once("message", r))));
@@ -31914,10 +31952,10 @@ async function nodeMemread(bytes3, threads) {
   }
 }
 async function measureCeilings(opts) {
-  const bytes3 = memreadBytes(opts.cacheBytes, opts.availableBytes);
+  const bytes4 = memreadBytes(opts.cacheBytes, opts.availableBytes);
   const exe = await compileProbe(opts.workDir).catch(() => null);
   if (exe) {
-    const args = [sweepSizes(bytes3).join(","), String(opts.threads), String(MEMREAD_PASSES), String(FLOPS_ITERATIONS), String(SWEEP_TRIALS), String(SWEEP_TRIAL_BYTES)];
+    const args = [sweepSizes(bytes4).join(","), String(opts.threads), String(MEMREAD_PASSES), String(FLOPS_ITERATIONS), String(SWEEP_TRIALS), String(SWEEP_TRIAL_BYTES)];
     const r = await execa(exe, args, { reject: false, timeout: RUN_TIMEOUT_MS }).catch(() => null);
     if (r && r.exitCode === 0) {
       const parsed = parseCeilingOutput(String(r.stdout));
@@ -31930,7 +31968,7 @@ async function measureCeilings(opts) {
     }
     opts.log(`probe: the compiled memory-read program failed (${r ? `exit ${r.exitCode}` : "not started"}); using Node workers, without a cache sweep`);
   }
-  const rates = await nodeMemread(bytes3, opts.threads).catch(() => []);
+  const rates = await nodeMemread(bytes4, opts.threads).catch(() => []);
   return { memoryReadBytesPerSec: ceilingFact(rates, "B/s"), peakFlopsPerSec: null, cacheSweep: [], method: "node-workers" };
 }
 
@@ -31948,7 +31986,7 @@ function deviceFingerprint(f) {
     cpuModel: f.cpuModel,
     cores: f.cores,
     ramGiB: Math.round(f.ramTotalBytes / RAM_ROUNDING_BYTES),
-    gpus: f.gpus.map((g) => ({ name: g.name, memoryTotalBytes: g.memoryTotalBytes })),
+    gpus: f.gpus.map((g) => ({ name: g.name, memoryTotalBytes: g.memory_total_bytes })),
     llamaCommit: f.llamaCommit,
     backend: f.backend,
     threads: f.threads
@@ -31983,10 +32021,10 @@ function parseNvidiaSmiCsv(text) {
     const free = numberOrNull(cols[2]);
     gpus.push({
       name: cols[0],
-      memoryTotalBytes: total === null ? null : total * MIB,
-      memoryFreeBytes: free === null ? null : free * MIB,
+      memory_total_bytes: total === null ? null : total * MIB,
+      memory_free_bytes: free === null ? null : free * MIB,
       driver: textOrNull(cols[3]),
-      computeCapability: textOrNull(cols[4])
+      compute_capability: textOrNull(cols[4])
     });
   }
   return gpus;
@@ -32017,10 +32055,10 @@ function parseRocmSmiJson(text) {
     const used = numberOrNull(findKey(card, /vram total used memory/i));
     gpus.push({
       name,
-      memoryTotalBytes: total,
-      memoryFreeBytes: total !== null && used !== null ? total - used : null,
+      memory_total_bytes: total,
+      memory_free_bytes: total !== null && used !== null ? total - used : null,
       driver: textOrNull(findKey(card, /driver version/i)) ?? driver,
-      computeCapability: textOrNull(findKey(card, /gfx version/i))
+      compute_capability: textOrNull(findKey(card, /gfx version/i))
     });
   }
   return gpus;
@@ -32042,10 +32080,10 @@ function parseSystemProfilerJson(text) {
     if (!name) continue;
     gpus.push({
       name,
-      memoryTotalBytes: parseSizeWords(findKey(d, /^spdisplays_vram/)),
-      memoryFreeBytes: null,
+      memory_total_bytes: parseSizeWords(findKey(d, /^spdisplays_vram/)),
+      memory_free_bytes: null,
       driver: textOrNull(findKey(d, /^spdisplays_metal(family)?$|^sppci_metal/)),
-      computeCapability: null
+      compute_capability: null
     });
   }
   return gpus;
@@ -32085,7 +32123,7 @@ function probeBenchArgs(modelPath, req, w) {
     list(req.depth, "0"),
     "-r",
     String(req.reps),
-    ...llamaWorkloadFlags({ ...w, kvType: req.kvType ?? w.kvType, flashAttention: req.flashAttention ?? w.flashAttention }),
+    ...llamaWorkloadFlags({ ...w, kv_type: req.kvType ?? w.kv_type, flash_attention: req.flashAttention ?? w.flash_attention }),
     "-o",
     "json"
   ];
@@ -32248,15 +32286,15 @@ function sumSpread(terms) {
 function weightStreamMs(g, r) {
   const hit = cacheHitShare(g.workingSetBytes, r.cacheBytes);
   const terms = [];
-  for (const [type, bytes3] of Object.entries(g.activeBytesByType)) {
-    if (bytes3 <= 0) continue;
+  for (const [type, bytes4] of Object.entries(g.activeBytesByType)) {
+    if (bytes4 <= 0) continue;
     const bw = r.decodeBandwidth(type);
     if (!(bw.value > 0)) continue;
     const rows = g.matrixRowsByType[type] ?? 0;
     const row = r.nsPerRow(type);
-    const memoryMs = bytes3 / bw.value * MS_PER_S + rows * row.value / NS_PER_MS;
+    const memoryMs = bytes4 / bw.value * MS_PER_S + rows * row.value / NS_PER_MS;
     const cached2 = hit > 0 ? r.cachedBandwidth(type) : bw;
-    const cachedMs = hit > 0 ? bytes3 / cached2.value * MS_PER_S : 0;
+    const cachedMs = hit > 0 ? bytes4 / cached2.value * MS_PER_S : 0;
     terms.push({ ms: hit * cachedMs + (1 - hit) * memoryMs, spread: hit * cached2.fact.spread + (1 - hit) * Math.max(bw.fact.spread, row.spread) });
   }
   return sumSpread(terms);
@@ -32418,11 +32456,11 @@ function fact2(sol, index, unit, scale = 1) {
   return factWithValue(sol.value[index] * scale, sol.samples.map((s) => s[index] * scale), unit);
 }
 function slopeNs(p, g, round2, positions) {
-  const dPos = positions(p.deepDepth, p.tokens) - positions(p.shallowDepth, p.tokens);
-  return (at(p.deepMs, round2) - at(p.shallowMs, round2)) * NS_PER_MS2 / (g.attentionLayers * dPos);
+  const dPos = positions(p.deep_depth, p.tokens) - positions(p.shallow_depth, p.tokens);
+  return (at(p.deep_ms, round2) - at(p.shallow_ms, round2)) * NS_PER_MS2 / (g.attentionLayers * dPos);
 }
 function fitDepthLaw(pairs, ga, gb, columns, positions, units) {
-  const n2 = roundsOf(pairs.a.shallowMs, pairs.a.deepMs, pairs.b.shallowMs, pairs.b.deepMs);
+  const n2 = roundsOf(pairs.a.shallow_ms, pairs.a.deep_ms, pairs.b.shallow_ms, pairs.b.deep_ms);
   const sol = solveRounds(n2, (i2) => nonNegativeLeastSquares([columns(ga), columns(gb)], [slopeNs(pairs.a, ga, i2, positions), slopeNs(pairs.b, gb, i2, positions)]));
   const first = fact2(sol, 0, units[0]);
   const second = fact2(sol, 1, units[1]);
@@ -32433,24 +32471,24 @@ function fitKvDepth(pairs, ga, gb, kvType) {
     "ns/(query element\xB7position\xB7layer)",
     "ns/(KV byte\xB7position\xB7layer)"
   ]);
-  return law ? { nsPerQueryElementToken: law[0], nsPerKvByteToken: law[1] } : null;
+  return law ? { ns_per_query_element_token: law[0], ns_per_kv_byte_token: law[1] } : null;
 }
 function fitPrefillAttention(pairs, ga, gb) {
   const law = fitDepthLaw(pairs, ga, gb, (g) => [g.heads, g.queryElements], prefillPositions, [
     "ns/(head\xB7token\xB7position\xB7layer)",
     "ns/(query element\xB7token\xB7position\xB7layer)"
   ]);
-  return law ? { nsPerHeadTokenPosition: law[0], nsPerQueryElementTokenPosition: law[1] } : null;
+  return law ? { ns_per_head_token_position: law[0], ns_per_query_element_token_position: law[1] } : null;
 }
 function fitDecode(obs, geo, measured, ctx2) {
-  const shape = { startPos: 0, tokens: obs.decodeTokens, cells: kvCells(obs.decodeTokens), kvKey: ctx2.kvKey, kvType: ctx2.kvType };
+  const shape = { startPos: 0, tokens: obs.decode_tokens, cells: kvCells(obs.decode_tokens), kvKey: ctx2.kvKey, kvType: ctx2.kvType };
   const r0 = ratesFromFacts(measured, ctx2.cacheBytes);
   const attention = (g) => decodeEstimate(g, r0, shape).attentionMs;
-  if (obs.overhead.shortMs.length > 0 && obs.overhead.longMs.length > 0) {
+  if (obs.overhead.short_ms.length > 0 && obs.overhead.long_ms.length > 0) {
     const cachedF16 = obs.cached.F16 ?? [];
     const models = [
-      { g: geo(obs.overhead.shortId), ms: obs.overhead.shortMs },
-      { g: geo(obs.overhead.longId), ms: obs.overhead.longMs },
+      { g: geo(obs.overhead.short_id), ms: obs.overhead.short_ms },
+      { g: geo(obs.overhead.long_id), ms: obs.overhead.long_ms },
       ...cachedF16.length > 0 ? [{ g: geo("cached-F16"), ms: cachedF16 }] : []
     ].map((m2) => ({ ...m2, attention: attention(m2.g) }));
     const columns = (g) => models.length === 3 ? [1, g.layers, g.activeBytes] : [1, g.layers];
@@ -32461,8 +32499,8 @@ function fitDecode(obs, geo, measured, ctx2) {
         models.map((m2) => remainder(at(m2.ms, i2), m2.attention))
       )
     );
-    measured.fixedDecodeMs = fact2(base, 0, "ms");
-    measured.perLayerDecodeMs = fact2(base, 1, "ms/layer");
+    measured.fixed_decode_ms = fact2(base, 0, "ms");
+    measured.per_layer_decode_ms = fact2(base, 1, "ms/layer");
   }
   const r = ratesFromFacts(measured, ctx2.cacheBytes);
   const rest = (g) => {
@@ -32473,7 +32511,7 @@ function fitDecode(obs, geo, measured, ctx2) {
   let bestEffective = null;
   for (const [type, wide] of Object.entries(obs.bandwidth)) {
     const gw = geo(`bw-${type}`);
-    const narrow = obs.bandwidthNarrow?.[type];
+    const narrow = obs.bandwidth_narrow?.[type];
     const gn = narrow ? geo(`bwn-${type}`) : null;
     const restW = rest(gw);
     const restN = gn ? rest(gn) : 0;
@@ -32497,11 +32535,11 @@ function fitDecode(obs, geo, measured, ctx2) {
     });
     if (!sol.value) continue;
     const bw = (x) => MS_PER_S2 / x[0];
-    measured.decodeBandwidthByType[type] = factWithValue(bw(sol.value), sol.samples.map(bw), "B/s");
+    measured.decode_bandwidth_by_type[type] = factWithValue(bw(sol.value), sol.samples.map(bw), "B/s");
     rowNs[type] = fact2(sol, 1, "ns/row", NS_PER_MS2);
   }
-  measured.decodeNsPerRowByType = rowNs;
-  if (bestEffective) measured.decodeBandwidthBytesPerSec = bestEffective;
+  measured.decode_ns_per_row_by_type = rowNs;
+  if (bestEffective) measured.decode_bandwidth_bytes_per_sec = bestEffective;
   const cachedByType = {};
   for (const [type, series] of Object.entries(obs.cached)) {
     const g = geo(`cached-${type}`);
@@ -32509,32 +32547,32 @@ function fitDecode(obs, geo, measured, ctx2) {
     const sol = solveRounds(series.length, (i2) => g.activeBytes / remainder(at(series, i2), restC) * MS_PER_S2);
     if (sol.value !== null) cachedByType[type] = factWithValue(sol.value, sol.samples, "B/s");
   }
-  measured.decodeCachedBandwidthByType = cachedByType;
-  measured.decodeCachedBandwidthBytesPerSec = cachedByType.F16 ?? null;
+  measured.decode_cached_bandwidth_by_type = cachedByType;
+  measured.decode_cached_bandwidth_bytes_per_sec = cachedByType.F16 ?? null;
 }
 
 // src/hardware/probe-fit.ts
 function emptyMeasured(seed) {
   return {
-    decodeBandwidthBytesPerSec: seed,
-    decodeBandwidthByType: { F16: seed },
-    decodeCachedBandwidthBytesPerSec: null,
-    decodeCachedBandwidthByType: {},
-    prefillFlopsPerSec: seed,
-    prefillFlopsByType: {},
-    fixedDecodeMs: null,
-    perLayerDecodeMs: null,
-    decodeNsPerRowByType: {},
-    kvDepthMsPerTokenPerLayer: {},
-    kvDepthCoefficients: {},
-    prefillDepthMsPerTokenPerLayer: null,
-    prefillAttentionCoefficients: null,
-    moeDecodeExtraPerLayerMs: null,
-    moePrefillEfficiencyByType: {},
-    serverDecodeOverheadMs: null,
-    serverSamplerNsPerVocabEntry: null,
-    serverPromptOverheadMs: null,
-    serverFirstTokenOverheadMs: null
+    decode_bandwidth_bytes_per_sec: seed,
+    decode_bandwidth_by_type: { F16: seed },
+    decode_cached_bandwidth_bytes_per_sec: null,
+    decode_cached_bandwidth_by_type: {},
+    prefill_flops_per_sec: seed,
+    prefill_flops_by_type: {},
+    fixed_decode_ms: null,
+    per_layer_decode_ms: null,
+    decode_ns_per_row_by_type: {},
+    kv_depth_ms_per_token_per_layer: {},
+    kv_depth_coefficients: {},
+    prefill_depth_ms_per_token_per_layer: null,
+    prefill_attention_coefficients: null,
+    moe_decode_extra_per_layer_ms: null,
+    moe_prefill_efficiency_by_type: {},
+    server_decode_overhead_ms: null,
+    server_sampler_ns_per_vocab_entry: null,
+    server_prompt_overhead_ms: null,
+    server_first_token_overhead_ms: null
   };
 }
 function lawAt([x, a2], [y, b], unit) {
@@ -32549,50 +32587,50 @@ function fitProbeFacts(obs, profiles, ctx2) {
   const seedType = ["F16", ...Object.keys(obs.bandwidth).sort()].find((t) => (obs.bandwidth[t]?.length ?? 0) > 0);
   if (!seedType) throw new Error("probe fit: no decode bandwidth was measured (every bw-<type> probe model failed)");
   const measured = emptyMeasured(makeFact([geo(`bw-${seedType}`).activeBytes / at(obs.bandwidth[seedType], AGGREGATE) * MS_PER_S2], "B/s"));
-  if (seedType !== "F16") measured.decodeBandwidthByType = { [seedType]: measured.decodeBandwidthBytesPerSec };
-  const kvMeasured = Object.keys(obs.kvDecode).length > 0 || obs.kvPrefill !== null;
+  if (seedType !== "F16") measured.decode_bandwidth_by_type = { [seedType]: measured.decode_bandwidth_bytes_per_sec };
+  const kvMeasured = Object.keys(obs.kv_decode).length > 0 || obs.kv_prefill !== null;
   const ga = kvMeasured ? geo("kv-a") : null;
   const gb = kvMeasured ? geo("kv-b") : null;
-  for (const [k, pairs] of ga && gb ? Object.entries(obs.kvDecode) : []) {
+  for (const [k, pairs] of ga && gb ? Object.entries(obs.kv_decode) : []) {
     const kvType = k.replace("+fa", "");
     const c3 = fitKvDepth(pairs, ga, gb, kvType);
     if (!c3) continue;
-    measured.kvDepthCoefficients[k] = c3;
-    measured.kvDepthMsPerTokenPerLayer[k] = lawAt(
-      [ga.queryElements, c3.nsPerQueryElementToken],
-      [ga.kvBytesPerPositionPerLayer(kvType), c3.nsPerKvByteToken],
+    measured.kv_depth_coefficients[k] = c3;
+    measured.kv_depth_ms_per_token_per_layer[k] = lawAt(
+      [ga.queryElements, c3.ns_per_query_element_token],
+      [ga.kvBytesPerPositionPerLayer(kvType), c3.ns_per_kv_byte_token],
       "ms/(position\xB7layer), probe geometry kv-a"
     );
   }
-  if (obs.kvPrefill && ga && gb) {
-    const pa = fitPrefillAttention(obs.kvPrefill, ga, gb);
-    measured.prefillAttentionCoefficients = pa;
+  if (obs.kv_prefill && ga && gb) {
+    const pa = fitPrefillAttention(obs.kv_prefill, ga, gb);
+    measured.prefill_attention_coefficients = pa;
     if (pa) {
-      measured.prefillDepthMsPerTokenPerLayer = lawAt(
-        [ga.heads, pa.nsPerHeadTokenPosition],
-        [ga.queryElements, pa.nsPerQueryElementTokenPosition],
+      measured.prefill_depth_ms_per_token_per_layer = lawAt(
+        [ga.heads, pa.ns_per_head_token_position],
+        [ga.queryElements, pa.ns_per_query_element_token_position],
         "ms/(token\xB7position\xB7layer), probe geometry kv-a"
       );
     }
   }
   fitDecode(obs, geo, measured, { kvKey: key, kvType: ctx2.kvType, cacheBytes: ctx2.cacheBytes });
-  const decodeShape = { startPos: 0, tokens: obs.decodeTokens, cells: kvCells(obs.decodeTokens), kvKey: key, kvType: ctx2.kvType };
-  const prefillShape = { startPos: 0, tokens: obs.prefillTokens, ubatch: obs.prefillTokens, cells: kvCells(obs.prefillTokens), outputs: 1 };
+  const decodeShape = { startPos: 0, tokens: obs.decode_tokens, cells: kvCells(obs.decode_tokens), kvKey: key, kvType: ctx2.kvType };
+  const prefillShape = { startPos: 0, tokens: obs.prefill_tokens, ubatch: obs.prefill_tokens, cells: kvCells(obs.prefill_tokens), outputs: 1 };
   const rDecode = ratesFromFacts(measured, ctx2.cacheBytes);
   const rowCosts = {};
   for (const [type, series] of Object.entries(obs.prefill)) {
     const models = [{ g: geo(`pf-${type}`), series }];
-    const wide = obs.prefillWide?.[type];
+    const wide = obs.prefill_wide?.[type];
     if (wide && profiles[`pfw-${type}`]) models.push({ g: geo(`pfw-${type}`), series: wide });
     const terms = models.map(({ g, series: ms }) => {
       const est = prefillEstimate(g, rDecode, prefillShape);
-      const keep = prefillKeptTokens(g, obs.prefillTokens, 1, g.ffnParamShare);
-      const keepRows = prefillKeptTokens(g, obs.prefillTokens, 1, g.ffnRowShare);
+      const keep = prefillKeptTokens(g, obs.prefill_tokens, 1, g.ffnParamShare);
+      const keepRows = prefillKeptTokens(g, obs.prefill_tokens, 1, g.ffnRowShare);
       const bodyRows = g.matrixRowsPerToken - (g.outputParams > 0 ? g.vocab : 0);
       return { ms, rest: est.attentionMs + est.outputMs + est.overheadMs, flops: 2 * Object.values(g.bodyParamsByType).reduce((a2, b) => a2 + b, 0) * keep, rowTokens: bodyRows * keepRows };
     });
     const sol = solveRounds(roundsOf(...terms.map((t) => t.ms)), (i2) => {
-      const y = terms.map((t) => remainder(at(t.ms, i2) * obs.prefillTokens, t.rest));
+      const y = terms.map((t) => remainder(at(t.ms, i2) * obs.prefill_tokens, t.rest));
       const plain = [Math.max(1e-18, y[0] / terms[0].flops), 0];
       if (terms.length < 2) return plain;
       const split = nonNegativeLeastSquares(terms.map((t) => [t.flops, t.rowTokens]), y);
@@ -32601,84 +32639,84 @@ function fitProbeFacts(obs, profiles, ctx2) {
     });
     if (!sol.value) continue;
     const rate = (x) => MS_PER_S2 / x[0];
-    measured.prefillFlopsByType[type] = factWithValue(rate(sol.value), sol.samples.map(rate), "FLOP/s");
+    measured.prefill_flops_by_type[type] = factWithValue(rate(sol.value), sol.samples.map(rate), "FLOP/s");
     rowCosts[type] = factWithValue(sol.value[1] * NS_PER_MS2, sol.samples.map((x) => x[1] * NS_PER_MS2), "ns/(row\xB7token)");
   }
-  measured.prefillNsPerRowTokenByType = rowCosts;
-  const bestPrefill = Object.values(measured.prefillFlopsByType).sort((x, y) => y.value - x.value)[0];
+  measured.prefill_ns_per_row_token_by_type = rowCosts;
+  const bestPrefill = Object.values(measured.prefill_flops_by_type).sort((x, y) => y.value - x.value)[0];
   if (!bestPrefill) throw new Error("probe fit: no prefill rate could be solved (every pf-<type> probe model failed or gave no usable time)");
-  measured.prefillFlopsPerSec = bestPrefill;
+  measured.prefill_flops_per_sec = bestPrefill;
   if (obs.moe) {
     const r = ratesFromFacts(measured, ctx2.cacheBytes);
-    if (profiles["moe-F16"] && obs.moe.decodeMs.length > 0) {
+    if (profiles["moe-F16"] && obs.moe.decode_ms.length > 0) {
       const g = geo("moe-F16");
       const dense = decodeEstimate(g, r, decodeShape).totalMs;
-      const sol = solveRounds(obs.moe.decodeMs.length, (i2) => Math.max(0, (at(obs.moe.decodeMs, i2) - dense) / g.layers));
-      if (sol.value !== null) measured.moeDecodeExtraPerLayerMs = factWithValue(sol.value, sol.samples, "ms/layer");
+      const sol = solveRounds(obs.moe.decode_ms.length, (i2) => Math.max(0, (at(obs.moe.decode_ms, i2) - dense) / g.layers));
+      if (sol.value !== null) measured.moe_decode_extra_per_layer_ms = factWithValue(sol.value, sol.samples, "ms/layer");
     }
     const eff = {};
-    for (const [type, series] of Object.entries(obs.moe.prefillMsByType)) {
+    for (const [type, series] of Object.entries(obs.moe.prefill_ms_by_type)) {
       const g = geo(`moe-${type}`);
       const pre = prefillEstimate(g, r, prefillShape);
       const rest = pre.attentionMs + pre.outputMs + pre.overheadMs;
       const denseMs = pre.matmulMs * (1 - g.expertParamShare);
       const expertAtDenseRateMs = pre.matmulMs * g.expertParamShare;
       const sol = solveRounds(series.length, (i2) => {
-        const expertMs = remainder(at(series, i2) * obs.prefillTokens, rest + denseMs);
+        const expertMs = remainder(at(series, i2) * obs.prefill_tokens, rest + denseMs);
         return Math.min(1, expertAtDenseRateMs / expertMs);
       });
       if (sol.value !== null) eff[type] = factWithValue(sol.value, sol.samples, "ratio to the dense rate");
     }
-    measured.moePrefillEfficiencyByType = eff;
+    measured.moe_prefill_efficiency_by_type = eff;
   }
   if (obs.server.length > 0) {
-    const rounds = Math.min(...obs.server.map((s) => roundsOf(s.serverDecodeMs, s.benchDecodeMs)));
+    const rounds = Math.min(...obs.server.map((s) => roundsOf(s.server_decode_ms, s.bench_decode_ms)));
     const sol = solveRounds(
       rounds,
       (i2) => nonNegativeLeastSquares(
         obs.server.map((s) => [1, s.vocab]),
-        obs.server.map((s) => at(s.serverDecodeMs, i2) - at(s.benchDecodeMs, i2))
+        obs.server.map((s) => at(s.server_decode_ms, i2) - at(s.bench_decode_ms, i2))
       )
     );
     if (sol.value) {
-      measured.serverDecodeOverheadMs = factWithValue(sol.value[0], sol.samples.map((s) => s[0]), "ms/token");
+      measured.server_decode_overhead_ms = factWithValue(sol.value[0], sol.samples.map((s) => s[0]), "ms/token");
       const nsPerEntry = sol.value[1] * NS_PER_MS2;
-      measured.serverSamplerNsPerVocabEntry = factWithValue(nsPerEntry, sol.samples.map((s) => s[1] * NS_PER_MS2), "ns/(vocab entry\xB7token)");
-      const promptRounds = Math.min(...obs.server.map((s) => roundsOf(s.serverPromptMs, s.benchPromptMs)));
+      measured.server_sampler_ns_per_vocab_entry = factWithValue(nsPerEntry, sol.samples.map((s) => s[1] * NS_PER_MS2), "ns/(vocab entry\xB7token)");
+      const promptRounds = Math.min(...obs.server.map((s) => roundsOf(s.server_prompt_ms, s.bench_prompt_ms)));
       const prompt = solveRounds(promptRounds, (i2) => {
-        const extra = obs.server.map((s) => at(s.serverPromptMs, i2) - at(s.benchPromptMs, i2) - s.vocab * nsPerEntry / NS_PER_MS2);
+        const extra = obs.server.map((s) => at(s.server_prompt_ms, i2) - at(s.bench_prompt_ms, i2) - s.vocab * nsPerEntry / NS_PER_MS2);
         return Math.max(0, extra.reduce((a2, b) => a2 + b, 0) / extra.length);
       });
-      if (prompt.value !== null) measured.serverPromptOverheadMs = factWithValue(prompt.value, prompt.samples, "ms");
+      if (prompt.value !== null) measured.server_prompt_overhead_ms = factWithValue(prompt.value, prompt.samples, "ms");
     }
-    const unattributed = obs.server.flatMap((s) => s.unattributedMs).map((x) => Math.max(0, x));
-    if (unattributed.length > 0) measured.serverFirstTokenOverheadMs = makeFact(unattributed, "ms");
+    const unattributed = obs.server.flatMap((s) => s.unattributed_ms).map((x) => Math.max(0, x));
+    if (unattributed.length > 0) measured.server_first_token_overhead_ms = makeFact(unattributed, "ms");
   }
   return measured;
 }
 
 // src/report/provenance.ts
 function failureLine(f) {
-  return `${f.part} (${f.stage}: ${f.reason.split("\n")[0]}) \u2192 ${f.standIn}`;
+  return `${f.part} (${f.stage}: ${f.reason.split("\n")[0]}) \u2192 ${f.stand_in}`;
 }
 var MAX_NAMED_STAND_INS = 8;
 function standInLines(report) {
-  const failures = report.hardware.probeFailures ?? [];
+  const failures = report.hardware.probe_failures ?? [];
   const lines = failures.slice(0, MAX_NAMED_STAND_INS).map(failureLine);
-  if (failures.length > MAX_NAMED_STAND_INS) lines.push(`and ${failures.length - MAX_NAMED_STAND_INS} more in hardware.json (probeFailures)`);
+  if (failures.length > MAX_NAMED_STAND_INS) lines.push(`and ${failures.length - MAX_NAMED_STAND_INS} more in hardware.json (probe_failures)`);
   return lines;
 }
 function cacheLine(report) {
   const s = report.hardware.system;
-  if (s.cacheBytes === void 0) return null;
+  if (s.cache_bytes === void 0) return null;
   const mib = (b) => `${formatNumber(b / 1024 ** 2)} MiB`;
-  const knee = report.hardware.ceilings.cacheKneeBytes;
+  const knee = report.hardware.ceilings.cache_knee_bytes;
   const detail = [
-    s.cacheSource ? `${s.cacheSource}` : null,
+    s.cache_source ? `${s.cache_source}` : null,
     knee ? `read-sweep knee ${mib(knee)}` : null,
-    s.cacheReportedBytes ? `reported ${mib(s.cacheReportedBytes)}` : null
+    s.cache_reported_bytes ? `reported ${mib(s.cache_reported_bytes)}` : null
   ].filter((x) => x !== null);
-  return `${mib(s.cacheBytes)} usable${detail.length > 0 ? ` (${detail.join(", ")})` : ""}`;
+  return `${mib(s.cache_bytes)} usable${detail.length > 0 ? ` (${detail.join(", ")})` : ""}`;
 }
 function provenanceLines(report) {
   const p = report.provenance;
@@ -32699,7 +32737,7 @@ function provenanceLines(report) {
     ["wall time", `${formatNumber(p.wall_time_s)} s`],
     [
       "workload",
-      `ctx ${w.contextTokens}, kv ${w.kvType}, decode ${w.decodeTokens} tok at depth ${w.decodeDepth}, prefill ${w.prefillTokens}, first token prompt ${w.firstTokenPromptTokens}, warm ${w.warmPrefixTokens}+${w.warmSuffixTokens}, ubatch ${w.ubatch}, batch ${w.batch}, gpu layers ${w.gpuLayers}, flash attention ${w.flashAttention ? "on" : "off"}`
+      `ctx ${w.context_tokens}, kv ${w.kv_type}, decode ${w.decode_tokens} tok at depth ${w.decode_depth}, prefill ${w.prefill_tokens}, first token prompt ${w.first_token_prompt_tokens}, warm ${w.warm_prefix_tokens}+${w.warm_suffix_tokens}, ubatch ${w.ubatch}, batch ${w.batch}, gpu layers ${w.gpu_layers}, flash attention ${w.flash_attention ? "on" : "off"}`
     ]
   ];
   if (p.shard) lines.push(["shard", p.shard]);
@@ -32725,16 +32763,16 @@ function dropFailed(obs, failed) {
     ...obs,
     bandwidth,
     // A narrow series is only read beside its wide one.
-    ...obs.bandwidthNarrow ? { bandwidthNarrow: Object.fromEntries(Object.entries(typed("bwn", obs.bandwidthNarrow)).filter(([t]) => t in bandwidth)) } : {},
+    ...obs.bandwidth_narrow ? { bandwidth_narrow: Object.fromEntries(Object.entries(typed("bwn", obs.bandwidth_narrow)).filter(([t]) => t in bandwidth)) } : {},
     prefill,
-    ...obs.prefillWide ? { prefillWide: Object.fromEntries(Object.entries(typed("pfw", obs.prefillWide)).filter(([t]) => t in prefill)) } : {},
+    ...obs.prefill_wide ? { prefill_wide: Object.fromEntries(Object.entries(typed("pfw", obs.prefill_wide)).filter(([t]) => t in prefill)) } : {},
     cached: typed("cached", obs.cached),
-    overhead: failed.has(obs.overhead.shortId) || failed.has(obs.overhead.longId) ? { ...obs.overhead, shortMs: [], longMs: [] } : obs.overhead,
-    kvDecode: failed.has("kv-a") || failed.has("kv-b") ? {} : obs.kvDecode,
-    kvPrefill: failed.has("kv-a") || failed.has("kv-b") ? null : obs.kvPrefill,
+    overhead: failed.has(obs.overhead.short_id) || failed.has(obs.overhead.long_id) ? { ...obs.overhead, short_ms: [], long_ms: [] } : obs.overhead,
+    kv_decode: failed.has("kv-a") || failed.has("kv-b") ? {} : obs.kv_decode,
+    kv_prefill: failed.has("kv-a") || failed.has("kv-b") ? null : obs.kv_prefill,
     moe: obs.moe && {
-      decodeMs: failed.has("moe-F16") ? [] : obs.moe.decodeMs,
-      prefillMsByType: typed("moe", obs.moe.prefillMsByType)
+      decode_ms: failed.has("moe-F16") ? [] : obs.moe.decode_ms,
+      prefill_ms_by_type: typed("moe", obs.moe.prefill_ms_by_type)
     },
     server: obs.server.filter((s) => !s.id || !failed.has(s.id))
   };
@@ -32748,28 +32786,28 @@ function failureCost(id, measured) {
   };
   switch (family) {
     case "bw":
-      return { facts: [`measured.decodeBandwidthByType.${type}`, `measured.decodeNsPerRowByType.${type}`], standIn: nearest(measured.decodeBandwidthByType, "decode rate") };
+      return { facts: [`measured.decode_bandwidth_by_type.${type}`, `measured.decode_ns_per_row_by_type.${type}`], stand_in: nearest(measured.decode_bandwidth_by_type, "decode rate") };
     case "bwn":
-      return { facts: [`measured.decodeNsPerRowByType.${type}`], standIn: `no per-row cost: ${type}'s rate is the wide model's plain streaming rate` };
+      return { facts: [`measured.decode_ns_per_row_by_type.${type}`], stand_in: `no per-row cost: ${type}'s rate is the wide model's plain streaming rate` };
     case "cached":
-      return { facts: [`measured.decodeCachedBandwidthByType.${type}`], standIn: nearest(measured.decodeCachedBandwidthByType, "in-cache rate") };
+      return { facts: [`measured.decode_cached_bandwidth_by_type.${type}`], stand_in: nearest(measured.decode_cached_bandwidth_by_type, "in-cache rate") };
     case "pf":
-      return { facts: [`measured.prefillFlopsByType.${type}`, `measured.prefillNsPerRowTokenByType.${type}`], standIn: nearest(measured.prefillFlopsByType, "prefill rate") };
+      return { facts: [`measured.prefill_flops_by_type.${type}`, `measured.prefill_ns_per_row_token_by_type.${type}`], stand_in: nearest(measured.prefill_flops_by_type, "prefill rate") };
     case "pfw":
-      return { facts: [`measured.prefillNsPerRowTokenByType.${type}`], standIn: `no per-row cost: ${type}'s prefill rate comes from the narrow model alone` };
+      return { facts: [`measured.prefill_ns_per_row_token_by_type.${type}`], stand_in: `no per-row cost: ${type}'s prefill rate comes from the narrow model alone` };
     case "moe":
       return {
-        facts: [`measured.moePrefillEfficiencyByType.${type}`, ...type === "F16" ? ["measured.moeDecodeExtraPerLayerMs"] : []],
-        standIn: nearest(measured.moePrefillEfficiencyByType, "expert-matmul efficiency")
+        facts: [`measured.moe_prefill_efficiency_by_type.${type}`, ...type === "F16" ? ["measured.moe_decode_extra_per_layer_ms"] : []],
+        stand_in: nearest(measured.moe_prefill_efficiency_by_type, "expert-matmul efficiency")
       };
     case "ovh":
-      return { facts: ["measured.fixedDecodeMs", "measured.perLayerDecodeMs"], standIn: "no fixed or per-layer decode overhead (0 ms): decode is predicted too fast for small models" };
+      return { facts: ["measured.fixed_decode_ms", "measured.per_layer_decode_ms"], stand_in: "no fixed or per-layer decode overhead (0 ms): decode is predicted too fast for small models" };
     case "kv":
-      return { facts: ["measured.kvDepthCoefficients", "measured.prefillAttentionCoefficients"], standIn: "no attention cost at depth (0): decode and prefill at depth are predicted too fast" };
+      return { facts: ["measured.kv_depth_coefficients", "measured.prefill_attention_coefficients"], stand_in: "no attention cost at depth (0): decode and prefill at depth are predicted too fast" };
     case "srv":
-      return { facts: ["measured.serverDecodeOverheadMs", "measured.serverSamplerNsPerVocabEntry", "measured.serverPromptOverheadMs"], standIn: "no server overhead (0 ms): first_token and kv_warm_reuse are predicted too fast" };
+      return { facts: ["measured.server_decode_overhead_ms", "measured.server_sampler_ns_per_vocab_entry", "measured.server_prompt_overhead_ms"], stand_in: "no server overhead (0 ms): first_token and kv_warm_reuse are predicted too fast" };
     default:
-      return { facts: [], standIn: "none" };
+      return { facts: [], stand_in: "none" };
   }
 }
 function describeFailures(failures, omitted, measured) {
@@ -32998,8 +33036,8 @@ function planCost(plan2, rates, schedule, made = () => false) {
       quantizeSec += f16Bytes / (QUANTIZE_F16_BYTES_PER_SEC_PER_CORE[m2.type] * rates.cores);
     }
     if (!/^bwn?-/.test(m2.id)) continue;
-    const bytes3 = modelBytes(m2);
-    bandwidthDecodeSec += schedule.rounds * (bytes3 / LOAD_BYTES_PER_SEC + schedule.runsPerRound * schedule.tokens * bytes3 / rates.streamBytesPerSec);
+    const bytes4 = modelBytes(m2);
+    bandwidthDecodeSec += schedule.rounds * (bytes4 / LOAD_BYTES_PER_SEC + schedule.runsPerRound * schedule.tokens * bytes4 / rates.streamBytesPerSec);
   }
   const filesSec = writeBytes / (WRITE_BYTES_PER_SEC * parallelWrites(rates.cores)) + quantizeSec;
   return { diskBytes: planDiskBytes(plan2.models), filesSec, bandwidthDecodeSec };
@@ -33012,20 +33050,20 @@ var REQUEST_TIMEOUT_SEC = 60;
 var SERVER_WARMUP_REQUESTS = 1;
 async function observeServer(opts) {
   const w = opts.workload;
-  const reusePos = w.warmPrefixTokens + w.warmSuffixTokens;
-  const steps = Math.max(1, w.warmDecodeTokens - 1);
-  const obs = { vocab: opts.vocab, serverDecodeMs: [], benchDecodeMs: [], serverPromptMs: [], benchPromptMs: [], unattributedMs: [] };
+  const reusePos = w.warm_prefix_tokens + w.warm_suffix_tokens;
+  const steps = Math.max(1, w.warm_decode_tokens - 1);
+  const obs = { vocab: opts.vocab, server_decode_ms: [], bench_decode_ms: [], server_prompt_ms: [], bench_prompt_ms: [], unattributed_ms: [] };
   for (let round2 = 0; round2 < opts.rounds; round2++) {
     const bench = await runProbeBench(
       opts.binDir,
       opts.modelPath,
-      { prompt: [w.firstTokenPromptTokens], gen: [steps], depth: [0, reusePos], reps: opts.benchReps },
+      { prompt: [w.first_token_prompt_tokens], gen: [steps], depth: [0, reusePos], reps: opts.benchReps },
       w,
       opts.logDir,
       `${opts.label}-bench-r${round2}`
     );
-    obs.benchDecodeMs.push(findTiming(bench.timings, { nGen: steps, nDepth: reusePos }).msPerToken);
-    obs.benchPromptMs.push(findTiming(bench.timings, { nPrompt: w.firstTokenPromptTokens, nDepth: 0 }).msPerToken * w.firstTokenPromptTokens);
+    obs.bench_decode_ms.push(findTiming(bench.timings, { nGen: steps, nDepth: reusePos }).msPerToken);
+    obs.bench_prompt_ms.push(findTiming(bench.timings, { nPrompt: w.first_token_prompt_tokens, nDepth: 0 }).msPerToken * w.first_token_prompt_tokens);
   }
   const server = await startServer({
     binDir: opts.binDir,
@@ -33046,11 +33084,11 @@ async function observeServer(opts) {
       const ft = await measureFirstToken(ctx2, { index: idx });
       const prompt = ft.breakdown?.prefill_ms;
       if (typeof prompt === "number") {
-        obs.serverPromptMs.push(prompt);
-        obs.unattributedMs.push(ft.value - prompt);
+        obs.server_prompt_ms.push(prompt);
+        obs.unattributed_ms.push(ft.value - prompt);
       }
       const reuse = await measureWarmReuse(ctx2, { index: idx });
-      obs.serverDecodeMs.push(1e3 / reuse.value);
+      obs.server_decode_ms.push(1e3 / reuse.value);
     }
   } finally {
     await server.stop();
@@ -33066,17 +33104,454 @@ var hardware_schema_default = {
   $schema: "http://json-schema.org/draft-07/schema#",
   $id: "https://model-fit-gate/hardware.schema.json",
   title: "model-fit-gate HardwareProfile",
-  description: "What `model-fit-gate probe` measured about one machine and llama.cpp build (src/hardware). Version 1.",
-  $defs: {
-    measuredFact: {
+  description: "hardware.json: what `model-fit-gate probe` measured about one machine and llama.cpp build (src/contracts/hardware.ts). Keys are snake_case. Version 2.",
+  type: "object",
+  properties: {
+    schema_version: {
+      type: "number",
+      const: 2
+    },
+    fingerprint: {
+      type: "string",
+      minLength: 1
+    },
+    system: {
       type: "object",
-      additionalProperties: false,
+      properties: {
+        os: {
+          type: "string"
+        },
+        arch: {
+          type: "string"
+        },
+        cpu_model: {
+          type: "string"
+        },
+        cores: {
+          type: "integer",
+          minimum: 1
+        },
+        threads: {
+          type: "integer",
+          minimum: 1
+        },
+        ram_total_bytes: {
+          type: "number",
+          minimum: 0
+        },
+        ram_available_bytes: {
+          type: "number",
+          minimum: 0
+        },
+        cache_bytes: {
+          type: "number",
+          description: "The cache a weight stream can use, bytes: the measured knee of the read sweep (ceilings.cache_sweep), bounded by the reported size; the reported size when no knee was measured (cache_source says which). The estimator's cache rule and the probe's model sizes use it. Absent in old profiles.",
+          minimum: 0
+        },
+        cache_reported_bytes: {
+          type: "number",
+          description: "Data-cache bytes of all levels as the OS reports them, each shared instance once; 0 when unknown.",
+          minimum: 0
+        },
+        cache_source: {
+          type: "string",
+          enum: [
+            "measured",
+            "reported",
+            "default"
+          ],
+          description: "Where cache_bytes came from: the sweep's knee, the OS's report, or a default (neither known)."
+        },
+        gpus: {
+          type: "array",
+          items: {
+            $ref: "#/definitions/GpuInfo"
+          }
+        }
+      },
       required: [
-        "value",
-        "unit",
-        "samples",
-        "spread"
+        "os",
+        "arch",
+        "cpu_model",
+        "cores",
+        "threads",
+        "ram_total_bytes",
+        "ram_available_bytes",
+        "gpus"
       ],
+      additionalProperties: false
+    },
+    llama: {
+      $ref: "#/definitions/LlamaBuildInfo"
+    },
+    measured: {
+      type: "object",
+      properties: {
+        decode_bandwidth_bytes_per_sec: {
+          $ref: "#/definitions/MeasuredFact"
+        },
+        decode_bandwidth_by_type: {
+          type: "object",
+          additionalProperties: {
+            $ref: "#/definitions/MeasuredFact"
+          },
+          propertyNames: {
+            pattern: "^[A-Za-z0-9_+.-]+$"
+          }
+        },
+        decode_cached_bandwidth_bytes_per_sec: {
+          anyOf: [
+            {
+              $ref: "#/definitions/MeasuredFact"
+            },
+            {
+              type: "null"
+            }
+          ],
+          description: "Decode bandwidth of a probe model whose weights fit in the caches (small models stream from cache)."
+        },
+        decode_cached_bandwidth_by_type: {
+          type: "object",
+          additionalProperties: {
+            $ref: "#/definitions/MeasuredFact"
+          },
+          description: "The same per weight type: compute-bound types gain less from the caches than F16 does.",
+          propertyNames: {
+            pattern: "^[A-Za-z0-9_+.-]+$"
+          }
+        },
+        prefill_flops_per_sec: {
+          $ref: "#/definitions/MeasuredFact"
+        },
+        prefill_flops_by_type: {
+          type: "object",
+          additionalProperties: {
+            $ref: "#/definitions/MeasuredFact"
+          },
+          propertyNames: {
+            pattern: "^[A-Za-z0-9_+.-]+$"
+          }
+        },
+        prefill_ns_per_row_token_by_type: {
+          type: "object",
+          additionalProperties: {
+            $ref: "#/definitions/MeasuredFact"
+          },
+          description: "Prefill cost per matrix row per prompt token beyond its FLOPs (the row-wise kernels' per-dot work), ns, per weight type: wide models prefill at a higher FLOP rate than narrow ones.",
+          propertyNames: {
+            pattern: "^[A-Za-z0-9_+.-]+$"
+          }
+        },
+        fixed_decode_ms: {
+          anyOf: [
+            {
+              $ref: "#/definitions/MeasuredFact"
+            },
+            {
+              type: "null"
+            }
+          ]
+        },
+        per_layer_decode_ms: {
+          anyOf: [
+            {
+              $ref: "#/definitions/MeasuredFact"
+            },
+            {
+              type: "null"
+            }
+          ]
+        },
+        decode_ns_per_row_by_type: {
+          type: "object",
+          additionalProperties: {
+            $ref: "#/definitions/MeasuredFact"
+          },
+          description: "Cost of one matrix row in a decode step beyond its bytes (the dot product's setup and reduction), ns, per weight type: why wide models stream their weights faster than narrow ones of the same size.",
+          propertyNames: {
+            pattern: "^[A-Za-z0-9_+.-]+$"
+          }
+        },
+        kv_depth_ms_per_token_per_layer: {
+          type: "object",
+          additionalProperties: {
+            $ref: "#/definitions/MeasuredFact"
+          },
+          description: 'Decode slowdown per token of context per layer, in ms, by KV cache type ("f16", "q8_0").',
+          propertyNames: {
+            pattern: "^[A-Za-z0-9_+.-]+$"
+          }
+        },
+        kv_depth_coefficients: {
+          type: "object",
+          additionalProperties: {
+            $ref: "#/definitions/KvDepthCoefficients"
+          },
+          description: "The attention-at-depth cost of decode as a law over geometry, per KV key (as kv_depth_ms_per_token_per_layer): per KV position and per layer, ns per query element (heads \xD7 key length) + ns per byte of K and V."
+        },
+        prefill_depth_ms_per_token_per_layer: {
+          anyOf: [
+            {
+              $ref: "#/definitions/MeasuredFact"
+            },
+            {
+              type: "null"
+            }
+          ],
+          description: "Prefill slowdown with prompt length: extra ms per token per token of prompt, per layer."
+        },
+        prefill_attention_coefficients: {
+          anyOf: [
+            {
+              $ref: "#/definitions/PrefillAttentionCoefficients"
+            },
+            {
+              type: "null"
+            }
+          ],
+          description: "Attention cost inside a prefill ubatch as a law over geometry (fitted on two probe geometries)."
+        },
+        moe_decode_extra_per_layer_ms: {
+          anyOf: [
+            {
+              $ref: "#/definitions/MeasuredFact"
+            },
+            {
+              type: "null"
+            }
+          ],
+          description: "Extra decode ms per MoE layer over a dense layer reading the same bytes (router, top-k, gathers)."
+        },
+        moe_prefill_efficiency_by_type: {
+          type: "object",
+          additionalProperties: {
+            $ref: "#/definitions/MeasuredFact"
+          },
+          description: "Prefill rate of expert matmuls (llama.cpp's mul_mat_id) relative to the dense rate of the same weight type: the kernels differ (dense F16 and Q8_0 use tiled GEMMs, expert products row-wise dot products), so it is measured per type.",
+          propertyNames: {
+            pattern: "^[A-Za-z0-9_+.-]+$"
+          }
+        },
+        server_decode_overhead_ms: {
+          anyOf: [
+            {
+              $ref: "#/definitions/MeasuredFact"
+            },
+            {
+              type: "null"
+            }
+          ],
+          description: "Extra per-token cost of the server path over llama-bench's (HTTP, sampling), ms."
+        },
+        server_sampler_ns_per_vocab_entry: {
+          anyOf: [
+            {
+              $ref: "#/definitions/MeasuredFact"
+            },
+            {
+              type: "null"
+            }
+          ],
+          description: "The vocabulary-proportional part of the server's per-token cost (sampling over the logits), ns per entry."
+        },
+        server_prompt_overhead_ms: {
+          anyOf: [
+            {
+              $ref: "#/definitions/MeasuredFact"
+            },
+            {
+              type: "null"
+            }
+          ],
+          description: "Extra ms of the server's prompt_ms over llama-bench's prefill of the same prompt (first-token sampling\u2026)."
+        },
+        server_first_token_overhead_ms: {
+          anyOf: [
+            {
+              $ref: "#/definitions/MeasuredFact"
+            },
+            {
+              type: "null"
+            }
+          ],
+          description: "Extra time on the server path between end of prefill and first token, ms."
+        }
+      },
+      required: [
+        "decode_bandwidth_bytes_per_sec",
+        "decode_bandwidth_by_type",
+        "prefill_flops_per_sec",
+        "prefill_flops_by_type",
+        "fixed_decode_ms",
+        "per_layer_decode_ms",
+        "kv_depth_ms_per_token_per_layer",
+        "prefill_depth_ms_per_token_per_layer",
+        "server_decode_overhead_ms",
+        "server_first_token_overhead_ms"
+      ],
+      additionalProperties: false,
+      description: "Facts measured through llama.cpp. Keys of maps are GGML type names."
+    },
+    ceilings: {
+      type: "object",
+      properties: {
+        memory_read_bytes_per_sec: {
+          anyOf: [
+            {
+              $ref: "#/definitions/MeasuredFact"
+            },
+            {
+              type: "null"
+            }
+          ]
+        },
+        peak_flops_per_sec: {
+          anyOf: [
+            {
+              $ref: "#/definitions/MeasuredFact"
+            },
+            {
+              type: "null"
+            }
+          ]
+        },
+        cache_sweep: {
+          type: "array",
+          items: {
+            $ref: "#/definitions/CacheSweepPoint"
+          },
+          description: "All-thread read rate by buffer size, from inside the caches to the memory-rate buffer."
+        },
+        cache_knee_bytes: {
+          type: [
+            "number",
+            "null"
+          ],
+          description: "Smallest swept size from which the read rate stays at the memory rate; null when the sweep shows none.",
+          exclusiveMinimum: 0
+        }
+      },
+      required: [
+        "memory_read_bytes_per_sec",
+        "peak_flops_per_sec"
+      ],
+      additionalProperties: false,
+      description: "Physical ceilings, for context only (the estimator uses `measured`)."
+    },
+    probe_failures: {
+      type: "array",
+      items: {
+        $ref: "#/definitions/ProbeFailure"
+      },
+      description: "Probe models that could not be written, quantized, loaded or timed: the facts they would have given and what the estimator uses instead. Absent or empty when every part measured."
+    },
+    probe_seconds: {
+      type: "object",
+      additionalProperties: {
+        type: "number"
+      },
+      description: "Seconds each probe part took, for the log and report."
+    },
+    measured_at: {
+      type: "string",
+      description: "ISO time the probe ran; passed in as data.",
+      format: "date-time"
+    }
+  },
+  required: [
+    "schema_version",
+    "fingerprint",
+    "system",
+    "llama",
+    "measured",
+    "ceilings",
+    "probe_seconds",
+    "measured_at"
+  ],
+  additionalProperties: false,
+  definitions: {
+    GpuInfo: {
+      type: "object",
+      properties: {
+        name: {
+          type: "string"
+        },
+        memory_total_bytes: {
+          type: [
+            "number",
+            "null"
+          ],
+          minimum: 0
+        },
+        memory_free_bytes: {
+          type: [
+            "number",
+            "null"
+          ],
+          minimum: 0
+        },
+        driver: {
+          type: [
+            "string",
+            "null"
+          ]
+        },
+        compute_capability: {
+          type: [
+            "string",
+            "null"
+          ]
+        }
+      },
+      required: [
+        "name",
+        "memory_total_bytes",
+        "memory_free_bytes",
+        "driver",
+        "compute_capability"
+      ],
+      additionalProperties: false
+    },
+    LlamaBuildInfo: {
+      type: "object",
+      properties: {
+        commit: {
+          type: "string",
+          minLength: 1
+        },
+        build_number: {
+          type: [
+            "number",
+            "null"
+          ]
+        },
+        backend: {
+          type: "string",
+          description: 'Backend llama.cpp reports in use ("CPU", "CUDA", "Metal", \u2026).',
+          minLength: 1
+        },
+        node_llama_cpp_version: {
+          type: [
+            "string",
+            "null"
+          ],
+          description: "node-llama-cpp package version whose bundle was built (the upstream release number is not in it)."
+        },
+        bin_dir: {
+          type: "string"
+        }
+      },
+      required: [
+        "commit",
+        "build_number",
+        "backend",
+        "node_llama_cpp_version",
+        "bin_dir"
+      ],
+      additionalProperties: false
+    },
+    MeasuredFact: {
+      type: "object",
       properties: {
         value: {
           type: "number"
@@ -33095,512 +33570,127 @@ var hardware_schema_default = {
           type: "number",
           minimum: 0
         }
-      }
-    },
-    gpu: {
-      type: "object",
-      additionalProperties: false,
+      },
       required: [
-        "name",
-        "memoryTotalBytes",
-        "memoryFreeBytes",
-        "driver",
-        "computeCapability"
+        "value",
+        "unit",
+        "samples",
+        "spread"
       ],
+      additionalProperties: false,
+      description: "A measured quantity with the samples it came from. spread = (max \u2212 min) / median."
+    },
+    KvDepthCoefficients: {
+      type: "object",
       properties: {
-        name: {
-          type: "string"
+        ns_per_query_element_token: {
+          $ref: "#/definitions/MeasuredFact",
+          description: "ns per query element (heads \xD7 key length) per KV position per layer: the QK^T and AV arithmetic."
         },
-        memoryTotalBytes: {
-          type: [
-            "number",
-            "null"
-          ],
-          minimum: 0
-        },
-        memoryFreeBytes: {
-          type: [
-            "number",
-            "null"
-          ],
-          minimum: 0
-        },
-        driver: {
-          type: [
-            "string",
-            "null"
-          ]
-        },
-        computeCapability: {
-          type: [
-            "string",
-            "null"
-          ]
+        ns_per_kv_byte_token: {
+          $ref: "#/definitions/MeasuredFact",
+          description: "ns per byte of one position's K and V row per layer: reading the cache."
         }
-      }
-    },
-    kvDepthCoefficients: {
-      type: "object",
-      additionalProperties: false,
+      },
       required: [
-        "nsPerQueryElementToken",
-        "nsPerKvByteToken"
+        "ns_per_query_element_token",
+        "ns_per_kv_byte_token"
       ],
+      additionalProperties: false,
+      description: "See HardwareProfile.measured.kv_depth_coefficients."
+    },
+    PrefillAttentionCoefficients: {
+      type: "object",
       properties: {
-        nsPerQueryElementToken: {
-          $ref: "#/$defs/measuredFact"
+        ns_per_head_token_position: {
+          $ref: "#/definitions/MeasuredFact",
+          description: "ns per query head (softmax, masking: work per score)."
         },
-        nsPerKvByteToken: {
-          $ref: "#/$defs/measuredFact"
+        ns_per_query_element_token_position: {
+          $ref: "#/definitions/MeasuredFact",
+          description: "ns per query element (heads \xD7 key length: the QK^T and AV products)."
         }
-      }
-    },
-    prefillAttentionCoefficients: {
-      type: "object",
-      additionalProperties: false,
+      },
       required: [
-        "nsPerHeadTokenPosition",
-        "nsPerQueryElementTokenPosition"
+        "ns_per_head_token_position",
+        "ns_per_query_element_token_position"
       ],
-      properties: {
-        nsPerHeadTokenPosition: {
-          $ref: "#/$defs/measuredFact"
-        },
-        nsPerQueryElementTokenPosition: {
-          $ref: "#/$defs/measuredFact"
-        }
-      }
-    }
-  },
-  type: "object",
-  additionalProperties: false,
-  required: [
-    "schema_version",
-    "fingerprint",
-    "system",
-    "llama",
-    "measured",
-    "ceilings",
-    "probeSeconds",
-    "measuredAt"
-  ],
-  properties: {
-    schema_version: {
-      const: 1
-    },
-    fingerprint: {
-      type: "string",
-      minLength: 1
-    },
-    system: {
-      type: "object",
       additionalProperties: false,
-      required: [
-        "os",
-        "arch",
-        "cpuModel",
-        "cores",
-        "threads",
-        "ramTotalBytes",
-        "ramAvailableBytes",
-        "gpus"
-      ],
+      description: "See HardwareProfile.measured.prefill_attention_coefficients: per prompt token, per KV position, per layer."
+    },
+    CacheSweepPoint: {
+      type: "object",
       properties: {
-        os: {
-          type: "string"
-        },
-        arch: {
-          type: "string"
-        },
-        cpuModel: {
-          type: "string"
-        },
-        cores: {
-          type: "integer",
-          minimum: 1
-        },
-        threads: {
-          type: "integer",
-          minimum: 1
-        },
-        ramTotalBytes: {
+        bytes: {
           type: "number",
-          minimum: 0
+          exclusiveMinimum: 0
         },
-        ramAvailableBytes: {
+        read_bytes_per_sec: {
           type: "number",
-          minimum: 0
-        },
-        cacheBytes: {
-          type: "number",
-          minimum: 0
-        },
-        gpus: {
-          type: "array",
-          items: {
-            $ref: "#/$defs/gpu"
-          }
-        },
-        cacheReportedBytes: {
-          type: "number",
-          minimum: 0
-        },
-        cacheSource: {
-          enum: [
-            "measured",
-            "reported",
-            "default"
-          ]
-        }
-      }
-    },
-    llama: {
-      type: "object",
-      additionalProperties: false,
-      required: [
-        "commit",
-        "buildNumber",
-        "backend",
-        "nodeLlamaCppVersion",
-        "binDir"
-      ],
-      properties: {
-        commit: {
-          type: "string",
-          minLength: 1
-        },
-        buildNumber: {
-          type: [
-            "integer",
-            "null"
-          ]
-        },
-        backend: {
-          type: "string",
-          minLength: 1
-        },
-        nodeLlamaCppVersion: {
-          type: [
-            "string",
-            "null"
-          ]
-        },
-        binDir: {
-          type: "string"
-        }
-      }
-    },
-    measured: {
-      type: "object",
-      additionalProperties: false,
-      required: [
-        "decodeBandwidthBytesPerSec",
-        "decodeBandwidthByType",
-        "prefillFlopsPerSec",
-        "prefillFlopsByType",
-        "fixedDecodeMs",
-        "perLayerDecodeMs",
-        "kvDepthMsPerTokenPerLayer",
-        "prefillDepthMsPerTokenPerLayer",
-        "serverDecodeOverheadMs",
-        "serverFirstTokenOverheadMs"
-      ],
-      properties: {
-        decodeBandwidthBytesPerSec: {
-          $ref: "#/$defs/measuredFact"
-        },
-        decodeBandwidthByType: {
-          type: "object",
-          propertyNames: {
-            pattern: "^[A-Za-z0-9_+.-]+$"
-          },
-          additionalProperties: {
-            $ref: "#/$defs/measuredFact"
-          }
-        },
-        decodeCachedBandwidthBytesPerSec: {
-          anyOf: [
-            {
-              $ref: "#/$defs/measuredFact"
-            },
-            {
-              type: "null"
-            }
-          ]
-        },
-        prefillFlopsPerSec: {
-          $ref: "#/$defs/measuredFact"
-        },
-        prefillFlopsByType: {
-          type: "object",
-          propertyNames: {
-            pattern: "^[A-Za-z0-9_+.-]+$"
-          },
-          additionalProperties: {
-            $ref: "#/$defs/measuredFact"
-          }
-        },
-        fixedDecodeMs: {
-          anyOf: [
-            {
-              $ref: "#/$defs/measuredFact"
-            },
-            {
-              type: "null"
-            }
-          ]
-        },
-        perLayerDecodeMs: {
-          anyOf: [
-            {
-              $ref: "#/$defs/measuredFact"
-            },
-            {
-              type: "null"
-            }
-          ]
-        },
-        kvDepthMsPerTokenPerLayer: {
-          type: "object",
-          propertyNames: {
-            pattern: "^[A-Za-z0-9_+.-]+$"
-          },
-          additionalProperties: {
-            $ref: "#/$defs/measuredFact"
-          }
-        },
-        kvDepthCoefficients: {
-          type: "object",
-          additionalProperties: {
-            $ref: "#/$defs/kvDepthCoefficients"
-          }
-        },
-        prefillDepthMsPerTokenPerLayer: {
-          anyOf: [
-            {
-              $ref: "#/$defs/measuredFact"
-            },
-            {
-              type: "null"
-            }
-          ]
-        },
-        serverDecodeOverheadMs: {
-          anyOf: [
-            {
-              $ref: "#/$defs/measuredFact"
-            },
-            {
-              type: "null"
-            }
-          ]
-        },
-        serverSamplerNsPerVocabEntry: {
-          anyOf: [
-            {
-              $ref: "#/$defs/measuredFact"
-            },
-            {
-              type: "null"
-            }
-          ]
-        },
-        serverPromptOverheadMs: {
-          anyOf: [
-            {
-              $ref: "#/$defs/measuredFact"
-            },
-            {
-              type: "null"
-            }
-          ]
-        },
-        serverFirstTokenOverheadMs: {
-          anyOf: [
-            {
-              $ref: "#/$defs/measuredFact"
-            },
-            {
-              type: "null"
-            }
-          ]
-        },
-        prefillAttentionCoefficients: {
-          anyOf: [
-            {
-              $ref: "#/$defs/prefillAttentionCoefficients"
-            },
-            {
-              type: "null"
-            }
-          ]
-        },
-        moeDecodeExtraPerLayerMs: {
-          anyOf: [
-            {
-              $ref: "#/$defs/measuredFact"
-            },
-            {
-              type: "null"
-            }
-          ]
-        },
-        decodeCachedBandwidthByType: {
-          type: "object",
-          propertyNames: {
-            pattern: "^[A-Za-z0-9_+.-]+$"
-          },
-          additionalProperties: {
-            $ref: "#/$defs/measuredFact"
-          }
-        },
-        moePrefillEfficiencyByType: {
-          type: "object",
-          propertyNames: {
-            pattern: "^[A-Za-z0-9_+.-]+$"
-          },
-          additionalProperties: {
-            $ref: "#/$defs/measuredFact"
-          }
-        },
-        decodeNsPerRowByType: {
-          type: "object",
-          propertyNames: {
-            pattern: "^[A-Za-z0-9_+.-]+$"
-          },
-          additionalProperties: {
-            $ref: "#/$defs/measuredFact"
-          }
-        },
-        prefillNsPerRowTokenByType: {
-          type: "object",
-          propertyNames: {
-            pattern: "^[A-Za-z0-9_+.-]+$"
-          },
-          additionalProperties: {
-            $ref: "#/$defs/measuredFact"
-          }
-        }
-      }
-    },
-    ceilings: {
-      type: "object",
-      additionalProperties: false,
-      required: [
-        "memoryReadBytesPerSec",
-        "peakFlopsPerSec"
-      ],
-      properties: {
-        memoryReadBytesPerSec: {
-          anyOf: [
-            {
-              $ref: "#/$defs/measuredFact"
-            },
-            {
-              type: "null"
-            }
-          ]
-        },
-        peakFlopsPerSec: {
-          anyOf: [
-            {
-              $ref: "#/$defs/measuredFact"
-            },
-            {
-              type: "null"
-            }
-          ]
-        },
-        cacheSweep: {
-          type: "array",
-          items: {
-            type: "object",
-            additionalProperties: false,
-            required: [
-              "bytes",
-              "readBytesPerSec"
-            ],
-            properties: {
-              bytes: {
-                type: "number",
-                exclusiveMinimum: 0
-              },
-              readBytesPerSec: {
-                type: "number",
-                exclusiveMinimum: 0
-              }
-            }
-          }
-        },
-        cacheKneeBytes: {
-          type: [
-            "number",
-            "null"
-          ],
           exclusiveMinimum: 0
         }
-      }
+      },
+      required: [
+        "bytes",
+        "read_bytes_per_sec"
+      ],
+      additionalProperties: false,
+      description: "One size of the cache sweep: all threads reading a buffer of `bytes` again and again."
     },
-    probeSeconds: {
+    ProbeFailure: {
       type: "object",
-      additionalProperties: {
-        type: "number",
-        minimum: 0
-      }
-    },
-    measuredAt: {
-      type: "string",
-      format: "date-time"
-    },
-    probeFailures: {
-      type: "array",
-      items: {
-        type: "object",
-        additionalProperties: false,
-        required: [
-          "part",
-          "stage",
-          "reason",
-          "facts",
-          "standIn"
-        ],
-        properties: {
-          part: {
-            type: "string",
-            minLength: 1
-          },
-          stage: {
-            enum: [
-              "write",
-              "quantize",
-              "run",
-              "budget"
-            ]
-          },
-          reason: {
+      properties: {
+        part: {
+          type: "string",
+          description: 'The probe model id (e.g. "pf-Q8_0").',
+          minLength: 1
+        },
+        stage: {
+          type: "string",
+          enum: [
+            "write",
+            "quantize",
+            "run",
+            "budget"
+          ],
+          description: "Where it failed; 'budget': the plan left it out (disk or time), nothing failed."
+        },
+        reason: {
+          type: "string",
+          description: "llama.cpp's or the system's own words, shortened."
+        },
+        facts: {
+          type: "array",
+          items: {
             type: "string"
           },
-          facts: {
-            type: "array",
-            items: {
-              type: "string"
-            }
-          },
-          standIn: {
-            type: "string"
-          }
+          description: 'The facts it would have measured (hardware.json paths, e.g. "measured.prefill_flops_by_type.Q8_0").'
+        },
+        stand_in: {
+          type: "string",
+          description: `What the estimator uses instead, in words (e.g. "Q4_0's measured rate").`
         }
-      }
+      },
+      required: [
+        "part",
+        "stage",
+        "reason",
+        "facts",
+        "stand_in"
+      ],
+      additionalProperties: false,
+      description: "A probe part that failed: the probe goes on without it, and every report that uses the profile names it."
     }
   }
 };
 
 // src/hardware/schema.ts
-var HARDWARE_SCHEMA_VERSION = 1;
+var HARDWARE_SCHEMA_VERSION = 2;
 var spec2 = {
   validate: strictAjv().compile(hardware_schema_default),
   what: "hardware profile",
   version: HARDWARE_SCHEMA_VERSION,
+  upgrades: { 1: upgradeToSnakeKeys },
   versionHint: `(this build reads ${HARDWARE_SCHEMA_VERSION}); run \`probe --refresh\``
 };
 function validateHardwareProfile(obj, source) {
@@ -33675,12 +33765,12 @@ function parseLscpuCaches(text) {
     if ((m2[2] ?? "").toLowerCase() === "i") continue;
     const level = Number(m2[1]);
     const unit = (m2[4] ?? "K").toUpperCase();
-    const bytes3 = Math.round(Number(m2[3]) * (unit === "K" ? 1024 : unit === "M" ? 1024 ** 2 : 1024 ** 3));
-    totalBytes += bytes3;
+    const bytes4 = Math.round(Number(m2[3]) * (unit === "K" ? 1024 : unit === "M" ? 1024 ** 2 : 1024 ** 3));
+    totalBytes += bytes4;
     if (level > lastLevel) {
       lastLevel = level;
-      lastLevelBytes = bytes3;
-    } else if (level === lastLevel) lastLevelBytes += bytes3;
+      lastLevelBytes = bytes4;
+    } else if (level === lastLevel) lastLevelBytes += bytes4;
   }
   return { lastLevel, lastLevelBytes, totalBytes };
 }
@@ -33711,8 +33801,8 @@ function parseSysctlCaches(text) {
     if (m2) v.set(m2[1], Number(m2[2]));
   }
   const bytesByLevel = /* @__PURE__ */ new Map();
-  const add2 = (level, bytes3) => {
-    if (bytes3 > 0) bytesByLevel.set(level, (bytesByLevel.get(level) ?? 0) + bytes3);
+  const add2 = (level, bytes4) => {
+    if (bytes4 > 0) bytesByLevel.set(level, (bytesByLevel.get(level) ?? 0) + bytes4);
   };
   const levels = v.get("hw.nperflevels") ?? 0;
   if (levels > 0) {
@@ -33863,7 +33953,7 @@ async function probeHardware(opts) {
   const previous = existsSync8(cachePath) ? await readHardwareProfile(cachePath).catch((err) => errorMessage(err)) : null;
   if (!opts.refresh && !opts.interleave && previous !== null) {
     if (typeof previous !== "string") {
-      opts.log(`probe: using the cached hardware profile ${cachePath} (measured ${previous.measuredAt}; --refresh re-measures)`);
+      opts.log(`probe: using the cached hardware profile ${cachePath} (measured ${previous.measured_at}; --refresh re-measures)`);
       return previous;
     }
     opts.log(`probe: the cached profile is unusable, re-measuring: ${previous}`);
@@ -33877,7 +33967,7 @@ async function probeHardware(opts) {
   const reportedCache = sys.caches.totalBytes;
   const ceilings = await measureCeilings({ workDir: join22(opts.cacheDir, "ceilings"), threads, cacheBytes: reportedCache, availableBytes: sys.ramAvailableBytes, log: opts.log });
   const sweptKnee = cacheKnee(ceilings.cacheSweep, ceilings.memoryReadBytesPerSec?.value).kneeBytes;
-  const kneeBytes = stableKnee(sweptKnee, typeof previous === "string" ? null : previous?.ceilings.cacheKneeBytes);
+  const kneeBytes = stableKnee(sweptKnee, typeof previous === "string" ? null : previous?.ceilings.cache_knee_bytes);
   if (kneeBytes !== sweptKnee) opts.log(`probe: the sweep's knee ${mib(sweptKnee)} is within an octave of the cached profile's; keeping ${mib(kneeBytes)}`);
   const cache = effectiveCacheBytes(kneeBytes, reportedCache, DEFAULT_CACHE_BYTES);
   opts.log(
@@ -33885,7 +33975,7 @@ async function probeHardware(opts) {
   );
   lap("ceilings");
   const gpu = build.backend !== "CPU" ? largestGpu(gpus) : void 0;
-  const gpuFree = gpu ? gpu.memoryFreeBytes ?? gpu.memoryTotalBytes : null;
+  const gpuFree = gpu ? gpu.memory_free_bytes ?? gpu.memory_total_bytes : null;
   const modelDir = join22(opts.cacheDir, opts.quick ? "probe-models-quick" : "probe-models");
   const disk = await statfs(opts.cacheDir).catch(() => null);
   const plan2 = probePlan(
@@ -33942,15 +34032,15 @@ async function probeHardware(opts) {
     if (value !== void 0) (into[key] ??= []).push(value);
   };
   const emptyObservations = () => ({
-    decodeTokens: DECODE_TOKENS,
+    decode_tokens: DECODE_TOKENS,
     bandwidth: {},
-    prefillTokens: PREFILL_TOKENS,
+    prefill_tokens: PREFILL_TOKENS,
     prefill: {},
-    overhead: { shortId: plan2.overheadIds[0], longId: plan2.overheadIds[1], shortMs: [], longMs: [] },
+    overhead: { short_id: plan2.overheadIds[0], long_id: plan2.overheadIds[1], short_ms: [], long_ms: [] },
     cached: {},
-    kvDecode: {},
-    kvPrefill: null,
-    moe: { decodeMs: [], prefillMsByType: {} },
+    kv_decode: {},
+    kv_prefill: null,
+    moe: { decode_ms: [], prefill_ms_by_type: {} },
     server: []
   });
   const measurePass = async (pass) => {
@@ -33962,24 +34052,24 @@ async function probeHardware(opts) {
     const decodeRound = async (round2) => {
       for (const type of plan2.bandwidthTypes) {
         push(obs2.bandwidth, type, await decodeMs(`bw-${type}`, round2));
-        push(obs2.bandwidthNarrow ??= {}, type, await decodeMs(`bwn-${type}`, round2));
+        push(obs2.bandwidth_narrow ??= {}, type, await decodeMs(`bwn-${type}`, round2));
       }
-      const short = await decodeMs(obs2.overhead.shortId, round2);
-      const long = await decodeMs(obs2.overhead.longId, round2);
+      const short = await decodeMs(obs2.overhead.short_id, round2);
+      const long = await decodeMs(obs2.overhead.long_id, round2);
       if (short !== void 0 && long !== void 0) {
-        obs2.overhead.shortMs.push(short);
-        obs2.overhead.longMs.push(long);
+        obs2.overhead.short_ms.push(short);
+        obs2.overhead.long_ms.push(long);
       }
       for (const type of plan2.types) push(obs2.cached, type, await decodeMs(`cached-${type}`, round2));
     };
-    const kvKeyDefault = kvKey(workload.kvType, workload.flashAttention);
-    const pair = () => ({ shallowDepth: 0, deepDepth: KV_PROBE_DEPTH, tokens: KV_PROBE_TOKENS, shallowMs: [], deepMs: [] });
+    const kvKeyDefault = kvKey(workload.kv_type, workload.flash_attention);
+    const pair = () => ({ shallow_depth: 0, deep_depth: KV_PROBE_DEPTH, tokens: KV_PROBE_TOKENS, shallow_ms: [], deep_ms: [] });
     const kvDecode = { a: pair(), b: pair() };
     const kvPrefill = { a: { ...pair(), tokens: PREFILL_TOKENS }, b: { ...pair(), tokens: PREFILL_TOKENS } };
     const kvQuant = !opts.quick && QUANTIZED_KV_KEY !== kvKeyDefault ? { a: pair(), b: pair() } : null;
-    obs2.kvDecode[kvKeyDefault] = kvDecode;
-    if (kvQuant) obs2.kvDecode[QUANTIZED_KV_KEY] = kvQuant;
-    obs2.kvPrefill = kvPrefill;
+    obs2.kv_decode[kvKeyDefault] = kvDecode;
+    if (kvQuant) obs2.kv_decode[QUANTIZED_KV_KEY] = kvQuant;
+    obs2.kv_prefill = kvPrefill;
     const kvRound = async (round2) => {
       for (const which of ["a", "b"]) {
         const id = `kv-${which}`;
@@ -33989,19 +34079,19 @@ async function probeHardware(opts) {
           return { timings, q };
         });
         if (!m2) continue;
-        kvDecode[which].shallowMs.push(findTiming(m2.timings, { nGen: KV_PROBE_TOKENS }).msPerToken);
-        kvDecode[which].deepMs.push(findTiming(m2.timings, { nGen: KV_PROBE_TOKENS, nDepth: KV_PROBE_DEPTH }).msPerToken);
-        kvPrefill[which].shallowMs.push(findTiming(m2.timings, { nPrompt: PREFILL_TOKENS }).msPerToken);
-        kvPrefill[which].deepMs.push(findTiming(m2.timings, { nPrompt: PREFILL_TOKENS, nDepth: KV_PROBE_DEPTH }).msPerToken);
+        kvDecode[which].shallow_ms.push(findTiming(m2.timings, { nGen: KV_PROBE_TOKENS }).msPerToken);
+        kvDecode[which].deep_ms.push(findTiming(m2.timings, { nGen: KV_PROBE_TOKENS, nDepth: KV_PROBE_DEPTH }).msPerToken);
+        kvPrefill[which].shallow_ms.push(findTiming(m2.timings, { nPrompt: PREFILL_TOKENS }).msPerToken);
+        kvPrefill[which].deep_ms.push(findTiming(m2.timings, { nPrompt: PREFILL_TOKENS, nDepth: KV_PROBE_DEPTH }).msPerToken);
         if (kvQuant && m2.q) {
-          kvQuant[which].shallowMs.push(findTiming(m2.q, { nGen: KV_PROBE_TOKENS }).msPerToken);
-          kvQuant[which].deepMs.push(findTiming(m2.q, { nGen: KV_PROBE_TOKENS, nDepth: KV_PROBE_DEPTH }).msPerToken);
+          kvQuant[which].shallow_ms.push(findTiming(m2.q, { nGen: KV_PROBE_TOKENS }).msPerToken);
+          kvQuant[which].deep_ms.push(findTiming(m2.q, { nGen: KV_PROBE_TOKENS, nDepth: KV_PROBE_DEPTH }).msPerToken);
         }
       }
     };
     const prefillRound = async (round2) => {
       for (const type of plan2.types) {
-        for (const [id, into] of [[`pf-${type}`, obs2.prefill], [`pfw-${type}`, obs2.prefillWide ??= {}]]) {
+        for (const [id, into] of [[`pf-${type}`, obs2.prefill], [`pfw-${type}`, obs2.prefill_wide ??= {}]]) {
           push(into, type, await attempt(id, async () => findTiming((await bench(id, { prompt: [PREFILL_TOKENS], reps }, round2)).timings, { nPrompt: PREFILL_TOKENS }).msPerToken));
         }
       }
@@ -34013,8 +34103,8 @@ async function probeHardware(opts) {
           return { decode: type === "F16" ? findTiming(timings, { nGen: DECODE_TOKENS }).msPerToken : null, prefill: findTiming(timings, { nPrompt: PREFILL_TOKENS }).msPerToken };
         });
         if (!m2) continue;
-        if (m2.decode !== null) obs2.moe.decodeMs.push(m2.decode);
-        push(obs2.moe.prefillMsByType, type, m2.prefill);
+        if (m2.decode !== null) obs2.moe.decode_ms.push(m2.decode);
+        push(obs2.moe.prefill_ms_by_type, type, m2.prefill);
       }
     };
     const serverRound = async () => {
@@ -34024,7 +34114,7 @@ async function probeHardware(opts) {
           () => observeServer({
             binDir: opts.binDir,
             modelPath: path10(id),
-            vocab: profiles[id].vocabSize,
+            vocab: profiles[id].vocab_size,
             workload,
             rounds: opts.quick ? 1 : SERVER_ROUNDS,
             benchReps: reps,
@@ -34040,21 +34130,21 @@ async function probeHardware(opts) {
         name: "decode",
         rounds,
         deadlineSec: EXTRA_ROUND_DEADLINES_SEC.decode,
-        series: () => [...Object.values(obs2.bandwidth), ...Object.values(obs2.bandwidthNarrow ?? {}), ...Object.values(obs2.cached), obs2.overhead.longMs],
+        series: () => [...Object.values(obs2.bandwidth), ...Object.values(obs2.bandwidth_narrow ?? {}), ...Object.values(obs2.cached), obs2.overhead.long_ms],
         round: decodeRound
       },
       {
         name: "kv_depth",
         rounds,
         deadlineSec: EXTRA_ROUND_DEADLINES_SEC.kv,
-        series: () => [kvDecode.a.deepMs, kvDecode.b.deepMs, kvDecode.a.shallowMs, kvDecode.b.shallowMs, kvPrefill.a.deepMs, kvPrefill.b.deepMs],
+        series: () => [kvDecode.a.deep_ms, kvDecode.b.deep_ms, kvDecode.a.shallow_ms, kvDecode.b.shallow_ms, kvPrefill.a.deep_ms, kvPrefill.b.deep_ms],
         round: kvRound
       },
       {
         name: "prefill",
         rounds,
         deadlineSec: EXTRA_ROUND_DEADLINES_SEC.prefill,
-        series: () => [...Object.values(obs2.prefill), ...Object.values(obs2.prefillWide ?? {}), ...Object.values(obs2.moe.prefillMsByType)],
+        series: () => [...Object.values(obs2.prefill), ...Object.values(obs2.prefill_wide ?? {}), ...Object.values(obs2.moe.prefill_ms_by_type)],
         round: prefillRound
       },
       { name: "server", rounds: 1, deadlineSec: null, series: () => [], round: serverRound }
@@ -34076,45 +34166,45 @@ async function probeHardware(opts) {
   }
   let measured;
   try {
-    measured = fitProbeFacts(obs, profiles, { kvType: workload.kvType, flashAttention: workload.flashAttention, cacheBytes: plan2.cacheBytes });
+    measured = fitProbeFacts(obs, profiles, { kvType: workload.kv_type, flashAttention: workload.flash_attention, cacheBytes: plan2.cacheBytes });
   } catch (err) {
     const parts = failures.map((f) => `${f.id} (${f.stage}: ${f.reason.split("\n")[0]})`).join("; ");
     throw new Error(`${errorMessage(err)}${parts ? `; failed probe parts: ${parts}` : ""}`, { cause: err });
   }
   const probeFailures = describeFailures(failures, plan2.omitted, measured);
   for (const f of probeFailures) opts.log(`probe: stand-in: ${failureLine(f)}`);
-  const noisy = Object.entries({ ...measured.decodeBandwidthByType, ...prefixed("prefill ", measured.prefillFlopsByType) }).filter(([, f]) => f.spread > PROBE_WARN_SPREAD).map(([k, f]) => `${k} \xB1${(100 * f.spread).toFixed(0)} %`);
+  const noisy = Object.entries({ ...measured.decode_bandwidth_by_type, ...prefixed("prefill ", measured.prefill_flops_by_type) }).filter(([, f]) => f.spread > PROBE_WARN_SPREAD).map(([k, f]) => `${k} \xB1${(100 * f.spread).toFixed(0)} %`);
   if (noisy.length > 0) {
     opts.log(`probe: WARNING: noisy facts (${noisy.join(", ")}): the machine was busy; re-run \`probe --refresh\` when it is quiet`);
   }
   seconds.total = Number(((performance4.now() - t0 - pausedMs) / 1e3).toFixed(2));
   const profile = {
-    schema_version: 1,
+    schema_version: 2,
     fingerprint,
     system: {
       os: sys.os,
       arch: sys.arch,
-      cpuModel: sys.cpuModel,
+      cpu_model: sys.cpuModel,
       cores: sys.cores,
       threads,
-      ramTotalBytes: sys.ramTotalBytes,
-      ramAvailableBytes: sys.ramAvailableBytes,
-      cacheBytes: plan2.cacheBytes,
-      cacheReportedBytes: reportedCache,
-      cacheSource: cache.source,
+      ram_total_bytes: sys.ramTotalBytes,
+      ram_available_bytes: sys.ramAvailableBytes,
+      cache_bytes: plan2.cacheBytes,
+      cache_reported_bytes: reportedCache,
+      cache_source: cache.source,
       gpus
     },
-    llama: { commit: build.commit, buildNumber: build.buildNumber, backend: build.backend, nodeLlamaCppVersion: null, binDir: opts.binDir },
+    llama: { commit: build.commit, build_number: build.buildNumber, backend: build.backend, node_llama_cpp_version: null, bin_dir: opts.binDir },
     measured,
     ceilings: {
-      memoryReadBytesPerSec: ceilings.memoryReadBytesPerSec,
-      peakFlopsPerSec: ceilings.peakFlopsPerSec,
-      cacheSweep: ceilings.cacheSweep,
-      cacheKneeBytes: kneeBytes
+      memory_read_bytes_per_sec: ceilings.memoryReadBytesPerSec,
+      peak_flops_per_sec: ceilings.peakFlopsPerSec,
+      cache_sweep: ceilings.cacheSweep,
+      cache_knee_bytes: kneeBytes
     },
-    ...probeFailures.length > 0 ? { probeFailures } : {},
-    probeSeconds: seconds,
-    measuredAt: opts.now()
+    ...probeFailures.length > 0 ? { probe_failures: probeFailures } : {},
+    probe_seconds: seconds,
+    measured_at: opts.now()
   };
   await writeHardwareProfile(cachePath, profile);
   await writeFileAtomic(observationsPath(cachePath), stableStringify({ observations: obs, probe_models: Object.fromEntries(files) }));
@@ -34128,10 +34218,108 @@ async function probeHardware(opts) {
 // src/report/report.schema.json
 var report_schema_default = {
   $schema: "http://json-schema.org/draft-07/schema#",
-  $id: "https://model-fit-gate.local/report.schema.json",
+  $id: "https://model-fit-gate/report.schema.json",
   title: "model-fit-gate report",
-  description: "One validation run: model profiles, memory fit, per-scenario predictions against llama.cpp observations, verdicts, and the gate. Scenario ratios are speed ratios: > 1 means faster than the estimate for every unit (tok/s: observed / predicted; first_token in ms: predicted / observed). abs_error_pct is |observed - predicted| / predicted x 100 in the scenario's own unit.",
+  description: "report.json: one run of the gate (src/contracts/report.ts). Keys are snake_case. Version 2.",
   type: "object",
+  properties: {
+    schema_version: {
+      type: "number",
+      const: 2
+    },
+    generated_at: {
+      type: "string",
+      format: "date-time"
+    },
+    tool: {
+      type: "object",
+      properties: {
+        name: {
+          type: "string",
+          minLength: 1
+        },
+        version: {
+          type: "string",
+          minLength: 1
+        }
+      },
+      required: [
+        "name",
+        "version"
+      ],
+      additionalProperties: false
+    },
+    provenance: {
+      $ref: "#/definitions/Provenance"
+    },
+    hardware: {
+      $ref: "#/definitions/HardwareProfile"
+    },
+    workload: {
+      $ref: "#/definitions/Workload"
+    },
+    estimator: {
+      type: "object",
+      properties: {
+        name: {
+          type: "string"
+        },
+        command: {
+          type: [
+            "string",
+            "null"
+          ]
+        }
+      },
+      required: [
+        "name",
+        "command"
+      ],
+      additionalProperties: false
+    },
+    models: {
+      type: "array",
+      items: {
+        $ref: "#/definitions/ModelReport"
+      }
+    },
+    summary: {
+      type: "object",
+      properties: {
+        steady_decode: {
+          $ref: "#/definitions/ScenarioSummary"
+        },
+        prefill: {
+          $ref: "#/definitions/ScenarioSummary"
+        },
+        first_token: {
+          $ref: "#/definitions/ScenarioSummary"
+        },
+        kv_warm_reuse: {
+          $ref: "#/definitions/ScenarioSummary"
+        }
+      },
+      additionalProperties: false
+    },
+    gate: {
+      $ref: "#/definitions/GateResult"
+    },
+    thresholds: {
+      $ref: "#/definitions/Thresholds",
+      description: "The limits `gate` was judged with (set by gate/applyGate); renderers show them next to the numbers."
+    },
+    shards: {
+      type: "array",
+      items: {
+        $ref: "#/definitions/ShardProvenance"
+      },
+      description: "Set on an aggregate of shard reports: each shard's runner and result."
+    },
+    baseline: {
+      $ref: "#/definitions/BaselineComparison",
+      description: "Set when the run was compared with a baseline report (`--baseline`): \u0394 % per model and scenario."
+    }
+  },
   required: [
     "schema_version",
     "generated_at",
@@ -34144,278 +34332,17 @@ var report_schema_default = {
     "summary",
     "gate"
   ],
-  properties: {
-    schema_version: {
-      const: 1
-    },
-    generated_at: {
-      type: "string",
-      format: "date-time"
-    },
-    tool: {
-      type: "object",
-      required: [
-        "name",
-        "version"
-      ],
-      properties: {
-        name: {
-          type: "string",
-          minLength: 1
-        },
-        version: {
-          type: "string",
-          minLength: 1
-        }
-      }
-    },
-    provenance: {
-      $ref: "#/definitions/provenance"
-    },
-    hardware: {
-      description: "The HardwareProfile (its own schema lives with src/hardware); only its identifying parts are checked here.",
-      type: "object",
-      required: [
-        "schema_version",
-        "fingerprint",
-        "system",
-        "llama",
-        "measured"
-      ],
-      properties: {
-        schema_version: {
-          type: "integer"
-        },
-        fingerprint: {
-          type: "string"
-        },
-        system: {
-          type: "object"
-        },
-        llama: {
-          type: "object"
-        },
-        measured: {
-          type: "object"
-        }
-      }
-    },
-    workload: {
-      type: "object",
-      required: [
-        "contextTokens",
-        "kvType",
-        "decodeDepth",
-        "decodeTokens",
-        "prefillTokens",
-        "firstTokenPromptTokens",
-        "warmPrefixTokens",
-        "warmSuffixTokens",
-        "warmDecodeTokens",
-        "ubatch",
-        "batch",
-        "threads",
-        "gpuLayers",
-        "flashAttention"
-      ],
-      properties: {
-        contextTokens: {
-          type: "integer",
-          minimum: 0
-        },
-        decodeDepth: {
-          type: "integer",
-          minimum: 0
-        },
-        decodeTokens: {
-          type: "integer",
-          minimum: 0
-        },
-        prefillTokens: {
-          type: "integer",
-          minimum: 0
-        },
-        firstTokenPromptTokens: {
-          type: "integer",
-          minimum: 0
-        },
-        warmPrefixTokens: {
-          type: "integer",
-          minimum: 0
-        },
-        warmSuffixTokens: {
-          type: "integer",
-          minimum: 0
-        },
-        warmDecodeTokens: {
-          type: "integer",
-          minimum: 0
-        },
-        ubatch: {
-          type: "integer",
-          minimum: 0
-        },
-        batch: {
-          type: "integer",
-          minimum: 0
-        },
-        threads: {
-          type: "integer",
-          minimum: 0
-        },
-        kvType: {
-          type: "string"
-        },
-        gpuLayers: {
-          type: "integer"
-        },
-        flashAttention: {
-          type: "boolean"
-        }
-      }
-    },
-    estimator: {
-      type: "object",
-      required: [
-        "name",
-        "command"
-      ],
-      properties: {
-        name: {
-          type: "string"
-        },
-        command: {
-          type: [
-            "string",
-            "null"
-          ]
-        }
-      }
-    },
-    models: {
-      type: "array",
-      items: {
-        $ref: "#/definitions/model"
-      }
-    },
-    summary: {
-      type: "object",
-      propertyNames: {
-        $ref: "#/definitions/scenarioId"
-      },
-      additionalProperties: {
-        $ref: "#/definitions/scenarioSummary"
-      }
-    },
-    gate: {
-      type: "object",
-      additionalProperties: false,
-      required: [
-        "passed",
-        "failures"
-      ],
-      properties: {
-        passed: {
-          type: "boolean"
-        },
-        failures: {
-          type: "array",
-          items: {
-            type: "object",
-            additionalProperties: false,
-            required: [
-              "scenario",
-              "model",
-              "limit",
-              "value",
-              "message"
-            ],
-            properties: {
-              scenario: {
-                oneOf: [
-                  {
-                    type: "null"
-                  },
-                  {
-                    $ref: "#/definitions/scenarioId"
-                  }
-                ]
-              },
-              model: {
-                type: [
-                  "string",
-                  "null"
-                ]
-              },
-              limit: {
-                type: "string"
-              },
-              value: {
-                type: "number"
-              },
-              message: {
-                type: "string"
-              }
-            }
-          }
-        }
-      }
-    },
-    thresholds: {
-      $ref: "https://model-fit-gate.local/thresholds.schema.json"
-    },
-    shards: {
-      type: "array",
-      items: {
-        $ref: "#/definitions/shard"
-      }
-    },
-    baseline: {
-      $ref: "#/definitions/baseline"
-    }
-  },
+  additionalProperties: false,
   definitions: {
-    scenarioId: {
-      enum: [
-        "steady_decode",
-        "prefill",
-        "first_token",
-        "kv_warm_reuse"
-      ]
-    },
-    verdict: {
-      enum: [
-        "match",
-        "slower-than-fit",
-        "faster-than-fit",
-        "inconclusive-noisy",
-        "runtime-error",
-        "skipped",
-        "does-not-fit"
-      ]
-    },
-    provenance: {
+    Provenance: {
       type: "object",
-      required: [
-        "llama_cpp_commit",
-        "llama_cpp_build",
-        "node_llama_cpp_version",
-        "backend",
-        "device",
-        "driver",
-        "threads",
-        "runner_os",
-        "wall_time_s",
-        "shard",
-        "runner_name"
-      ],
       properties: {
         llama_cpp_commit: {
           type: "string"
         },
         llama_cpp_build: {
           type: [
-            "integer",
+            "number",
             "null"
           ]
         },
@@ -34460,18 +34387,682 @@ var report_schema_default = {
             "null"
           ]
         }
-      }
-    },
-    model: {
-      type: "object",
+      },
       required: [
-        "ref",
-        "path",
-        "profile",
-        "fit",
-        "error",
-        "scenarios"
+        "llama_cpp_commit",
+        "llama_cpp_build",
+        "node_llama_cpp_version",
+        "backend",
+        "device",
+        "driver",
+        "threads",
+        "runner_os",
+        "wall_time_s",
+        "shard",
+        "runner_name"
       ],
+      additionalProperties: false
+    },
+    HardwareProfile: {
+      type: "object",
+      properties: {
+        schema_version: {
+          type: "number",
+          const: 2
+        },
+        fingerprint: {
+          type: "string",
+          minLength: 1
+        },
+        system: {
+          type: "object",
+          properties: {
+            os: {
+              type: "string"
+            },
+            arch: {
+              type: "string"
+            },
+            cpu_model: {
+              type: "string"
+            },
+            cores: {
+              type: "integer",
+              minimum: 1
+            },
+            threads: {
+              type: "integer",
+              minimum: 1
+            },
+            ram_total_bytes: {
+              type: "number",
+              minimum: 0
+            },
+            ram_available_bytes: {
+              type: "number",
+              minimum: 0
+            },
+            cache_bytes: {
+              type: "number",
+              description: "The cache a weight stream can use, bytes: the measured knee of the read sweep (ceilings.cache_sweep), bounded by the reported size; the reported size when no knee was measured (cache_source says which). The estimator's cache rule and the probe's model sizes use it. Absent in old profiles.",
+              minimum: 0
+            },
+            cache_reported_bytes: {
+              type: "number",
+              description: "Data-cache bytes of all levels as the OS reports them, each shared instance once; 0 when unknown.",
+              minimum: 0
+            },
+            cache_source: {
+              type: "string",
+              enum: [
+                "measured",
+                "reported",
+                "default"
+              ],
+              description: "Where cache_bytes came from: the sweep's knee, the OS's report, or a default (neither known)."
+            },
+            gpus: {
+              type: "array",
+              items: {
+                $ref: "#/definitions/GpuInfo"
+              }
+            }
+          },
+          required: [
+            "os",
+            "arch",
+            "cpu_model",
+            "cores",
+            "threads",
+            "ram_total_bytes",
+            "ram_available_bytes",
+            "gpus"
+          ],
+          additionalProperties: false
+        },
+        llama: {
+          $ref: "#/definitions/LlamaBuildInfo"
+        },
+        measured: {
+          type: "object",
+          properties: {
+            decode_bandwidth_bytes_per_sec: {
+              $ref: "#/definitions/MeasuredFact"
+            },
+            decode_bandwidth_by_type: {
+              type: "object",
+              additionalProperties: {
+                $ref: "#/definitions/MeasuredFact"
+              },
+              propertyNames: {
+                pattern: "^[A-Za-z0-9_+.-]+$"
+              }
+            },
+            decode_cached_bandwidth_bytes_per_sec: {
+              anyOf: [
+                {
+                  $ref: "#/definitions/MeasuredFact"
+                },
+                {
+                  type: "null"
+                }
+              ],
+              description: "Decode bandwidth of a probe model whose weights fit in the caches (small models stream from cache)."
+            },
+            decode_cached_bandwidth_by_type: {
+              type: "object",
+              additionalProperties: {
+                $ref: "#/definitions/MeasuredFact"
+              },
+              description: "The same per weight type: compute-bound types gain less from the caches than F16 does.",
+              propertyNames: {
+                pattern: "^[A-Za-z0-9_+.-]+$"
+              }
+            },
+            prefill_flops_per_sec: {
+              $ref: "#/definitions/MeasuredFact"
+            },
+            prefill_flops_by_type: {
+              type: "object",
+              additionalProperties: {
+                $ref: "#/definitions/MeasuredFact"
+              },
+              propertyNames: {
+                pattern: "^[A-Za-z0-9_+.-]+$"
+              }
+            },
+            prefill_ns_per_row_token_by_type: {
+              type: "object",
+              additionalProperties: {
+                $ref: "#/definitions/MeasuredFact"
+              },
+              description: "Prefill cost per matrix row per prompt token beyond its FLOPs (the row-wise kernels' per-dot work), ns, per weight type: wide models prefill at a higher FLOP rate than narrow ones.",
+              propertyNames: {
+                pattern: "^[A-Za-z0-9_+.-]+$"
+              }
+            },
+            fixed_decode_ms: {
+              anyOf: [
+                {
+                  $ref: "#/definitions/MeasuredFact"
+                },
+                {
+                  type: "null"
+                }
+              ]
+            },
+            per_layer_decode_ms: {
+              anyOf: [
+                {
+                  $ref: "#/definitions/MeasuredFact"
+                },
+                {
+                  type: "null"
+                }
+              ]
+            },
+            decode_ns_per_row_by_type: {
+              type: "object",
+              additionalProperties: {
+                $ref: "#/definitions/MeasuredFact"
+              },
+              description: "Cost of one matrix row in a decode step beyond its bytes (the dot product's setup and reduction), ns, per weight type: why wide models stream their weights faster than narrow ones of the same size.",
+              propertyNames: {
+                pattern: "^[A-Za-z0-9_+.-]+$"
+              }
+            },
+            kv_depth_ms_per_token_per_layer: {
+              type: "object",
+              additionalProperties: {
+                $ref: "#/definitions/MeasuredFact"
+              },
+              description: 'Decode slowdown per token of context per layer, in ms, by KV cache type ("f16", "q8_0").',
+              propertyNames: {
+                pattern: "^[A-Za-z0-9_+.-]+$"
+              }
+            },
+            kv_depth_coefficients: {
+              type: "object",
+              additionalProperties: {
+                $ref: "#/definitions/KvDepthCoefficients"
+              },
+              description: "The attention-at-depth cost of decode as a law over geometry, per KV key (as kv_depth_ms_per_token_per_layer): per KV position and per layer, ns per query element (heads \xD7 key length) + ns per byte of K and V."
+            },
+            prefill_depth_ms_per_token_per_layer: {
+              anyOf: [
+                {
+                  $ref: "#/definitions/MeasuredFact"
+                },
+                {
+                  type: "null"
+                }
+              ],
+              description: "Prefill slowdown with prompt length: extra ms per token per token of prompt, per layer."
+            },
+            prefill_attention_coefficients: {
+              anyOf: [
+                {
+                  $ref: "#/definitions/PrefillAttentionCoefficients"
+                },
+                {
+                  type: "null"
+                }
+              ],
+              description: "Attention cost inside a prefill ubatch as a law over geometry (fitted on two probe geometries)."
+            },
+            moe_decode_extra_per_layer_ms: {
+              anyOf: [
+                {
+                  $ref: "#/definitions/MeasuredFact"
+                },
+                {
+                  type: "null"
+                }
+              ],
+              description: "Extra decode ms per MoE layer over a dense layer reading the same bytes (router, top-k, gathers)."
+            },
+            moe_prefill_efficiency_by_type: {
+              type: "object",
+              additionalProperties: {
+                $ref: "#/definitions/MeasuredFact"
+              },
+              description: "Prefill rate of expert matmuls (llama.cpp's mul_mat_id) relative to the dense rate of the same weight type: the kernels differ (dense F16 and Q8_0 use tiled GEMMs, expert products row-wise dot products), so it is measured per type.",
+              propertyNames: {
+                pattern: "^[A-Za-z0-9_+.-]+$"
+              }
+            },
+            server_decode_overhead_ms: {
+              anyOf: [
+                {
+                  $ref: "#/definitions/MeasuredFact"
+                },
+                {
+                  type: "null"
+                }
+              ],
+              description: "Extra per-token cost of the server path over llama-bench's (HTTP, sampling), ms."
+            },
+            server_sampler_ns_per_vocab_entry: {
+              anyOf: [
+                {
+                  $ref: "#/definitions/MeasuredFact"
+                },
+                {
+                  type: "null"
+                }
+              ],
+              description: "The vocabulary-proportional part of the server's per-token cost (sampling over the logits), ns per entry."
+            },
+            server_prompt_overhead_ms: {
+              anyOf: [
+                {
+                  $ref: "#/definitions/MeasuredFact"
+                },
+                {
+                  type: "null"
+                }
+              ],
+              description: "Extra ms of the server's prompt_ms over llama-bench's prefill of the same prompt (first-token sampling\u2026)."
+            },
+            server_first_token_overhead_ms: {
+              anyOf: [
+                {
+                  $ref: "#/definitions/MeasuredFact"
+                },
+                {
+                  type: "null"
+                }
+              ],
+              description: "Extra time on the server path between end of prefill and first token, ms."
+            }
+          },
+          required: [
+            "decode_bandwidth_bytes_per_sec",
+            "decode_bandwidth_by_type",
+            "prefill_flops_per_sec",
+            "prefill_flops_by_type",
+            "fixed_decode_ms",
+            "per_layer_decode_ms",
+            "kv_depth_ms_per_token_per_layer",
+            "prefill_depth_ms_per_token_per_layer",
+            "server_decode_overhead_ms",
+            "server_first_token_overhead_ms"
+          ],
+          additionalProperties: false,
+          description: "Facts measured through llama.cpp. Keys of maps are GGML type names."
+        },
+        ceilings: {
+          type: "object",
+          properties: {
+            memory_read_bytes_per_sec: {
+              anyOf: [
+                {
+                  $ref: "#/definitions/MeasuredFact"
+                },
+                {
+                  type: "null"
+                }
+              ]
+            },
+            peak_flops_per_sec: {
+              anyOf: [
+                {
+                  $ref: "#/definitions/MeasuredFact"
+                },
+                {
+                  type: "null"
+                }
+              ]
+            },
+            cache_sweep: {
+              type: "array",
+              items: {
+                $ref: "#/definitions/CacheSweepPoint"
+              },
+              description: "All-thread read rate by buffer size, from inside the caches to the memory-rate buffer."
+            },
+            cache_knee_bytes: {
+              type: [
+                "number",
+                "null"
+              ],
+              description: "Smallest swept size from which the read rate stays at the memory rate; null when the sweep shows none.",
+              exclusiveMinimum: 0
+            }
+          },
+          required: [
+            "memory_read_bytes_per_sec",
+            "peak_flops_per_sec"
+          ],
+          additionalProperties: false,
+          description: "Physical ceilings, for context only (the estimator uses `measured`)."
+        },
+        probe_failures: {
+          type: "array",
+          items: {
+            $ref: "#/definitions/ProbeFailure"
+          },
+          description: "Probe models that could not be written, quantized, loaded or timed: the facts they would have given and what the estimator uses instead. Absent or empty when every part measured."
+        },
+        probe_seconds: {
+          type: "object",
+          additionalProperties: {
+            type: "number"
+          },
+          description: "Seconds each probe part took, for the log and report."
+        },
+        measured_at: {
+          type: "string",
+          description: "ISO time the probe ran; passed in as data.",
+          format: "date-time"
+        }
+      },
+      required: [
+        "schema_version",
+        "fingerprint",
+        "system",
+        "llama",
+        "measured",
+        "ceilings",
+        "probe_seconds",
+        "measured_at"
+      ],
+      additionalProperties: false
+    },
+    GpuInfo: {
+      type: "object",
+      properties: {
+        name: {
+          type: "string"
+        },
+        memory_total_bytes: {
+          type: [
+            "number",
+            "null"
+          ],
+          minimum: 0
+        },
+        memory_free_bytes: {
+          type: [
+            "number",
+            "null"
+          ],
+          minimum: 0
+        },
+        driver: {
+          type: [
+            "string",
+            "null"
+          ]
+        },
+        compute_capability: {
+          type: [
+            "string",
+            "null"
+          ]
+        }
+      },
+      required: [
+        "name",
+        "memory_total_bytes",
+        "memory_free_bytes",
+        "driver",
+        "compute_capability"
+      ],
+      additionalProperties: false
+    },
+    LlamaBuildInfo: {
+      type: "object",
+      properties: {
+        commit: {
+          type: "string",
+          minLength: 1
+        },
+        build_number: {
+          type: [
+            "number",
+            "null"
+          ]
+        },
+        backend: {
+          type: "string",
+          description: 'Backend llama.cpp reports in use ("CPU", "CUDA", "Metal", \u2026).',
+          minLength: 1
+        },
+        node_llama_cpp_version: {
+          type: [
+            "string",
+            "null"
+          ],
+          description: "node-llama-cpp package version whose bundle was built (the upstream release number is not in it)."
+        },
+        bin_dir: {
+          type: "string"
+        }
+      },
+      required: [
+        "commit",
+        "build_number",
+        "backend",
+        "node_llama_cpp_version",
+        "bin_dir"
+      ],
+      additionalProperties: false
+    },
+    MeasuredFact: {
+      type: "object",
+      properties: {
+        value: {
+          type: "number"
+        },
+        unit: {
+          type: "string",
+          minLength: 1
+        },
+        samples: {
+          type: "array",
+          items: {
+            type: "number"
+          }
+        },
+        spread: {
+          type: "number",
+          minimum: 0
+        }
+      },
+      required: [
+        "value",
+        "unit",
+        "samples",
+        "spread"
+      ],
+      additionalProperties: false,
+      description: "A measured quantity with the samples it came from. spread = (max \u2212 min) / median."
+    },
+    KvDepthCoefficients: {
+      type: "object",
+      properties: {
+        ns_per_query_element_token: {
+          $ref: "#/definitions/MeasuredFact",
+          description: "ns per query element (heads \xD7 key length) per KV position per layer: the QK^T and AV arithmetic."
+        },
+        ns_per_kv_byte_token: {
+          $ref: "#/definitions/MeasuredFact",
+          description: "ns per byte of one position's K and V row per layer: reading the cache."
+        }
+      },
+      required: [
+        "ns_per_query_element_token",
+        "ns_per_kv_byte_token"
+      ],
+      additionalProperties: false,
+      description: "See HardwareProfile.measured.kv_depth_coefficients."
+    },
+    PrefillAttentionCoefficients: {
+      type: "object",
+      properties: {
+        ns_per_head_token_position: {
+          $ref: "#/definitions/MeasuredFact",
+          description: "ns per query head (softmax, masking: work per score)."
+        },
+        ns_per_query_element_token_position: {
+          $ref: "#/definitions/MeasuredFact",
+          description: "ns per query element (heads \xD7 key length: the QK^T and AV products)."
+        }
+      },
+      required: [
+        "ns_per_head_token_position",
+        "ns_per_query_element_token_position"
+      ],
+      additionalProperties: false,
+      description: "See HardwareProfile.measured.prefill_attention_coefficients: per prompt token, per KV position, per layer."
+    },
+    CacheSweepPoint: {
+      type: "object",
+      properties: {
+        bytes: {
+          type: "number",
+          exclusiveMinimum: 0
+        },
+        read_bytes_per_sec: {
+          type: "number",
+          exclusiveMinimum: 0
+        }
+      },
+      required: [
+        "bytes",
+        "read_bytes_per_sec"
+      ],
+      additionalProperties: false,
+      description: "One size of the cache sweep: all threads reading a buffer of `bytes` again and again."
+    },
+    ProbeFailure: {
+      type: "object",
+      properties: {
+        part: {
+          type: "string",
+          description: 'The probe model id (e.g. "pf-Q8_0").',
+          minLength: 1
+        },
+        stage: {
+          type: "string",
+          enum: [
+            "write",
+            "quantize",
+            "run",
+            "budget"
+          ],
+          description: "Where it failed; 'budget': the plan left it out (disk or time), nothing failed."
+        },
+        reason: {
+          type: "string",
+          description: "llama.cpp's or the system's own words, shortened."
+        },
+        facts: {
+          type: "array",
+          items: {
+            type: "string"
+          },
+          description: 'The facts it would have measured (hardware.json paths, e.g. "measured.prefill_flops_by_type.Q8_0").'
+        },
+        stand_in: {
+          type: "string",
+          description: `What the estimator uses instead, in words (e.g. "Q4_0's measured rate").`
+        }
+      },
+      required: [
+        "part",
+        "stage",
+        "reason",
+        "facts",
+        "stand_in"
+      ],
+      additionalProperties: false,
+      description: "A probe part that failed: the probe goes on without it, and every report that uses the profile names it."
+    },
+    Workload: {
+      type: "object",
+      properties: {
+        context_tokens: {
+          type: "integer",
+          description: "Context size the model is loaded with (KV cache size).",
+          minimum: 0
+        },
+        kv_type: {
+          type: "string"
+        },
+        decode_depth: {
+          type: "integer",
+          description: "Depth at which steady decode is measured (llama-bench -d).",
+          minimum: 0
+        },
+        decode_tokens: {
+          type: "integer",
+          minimum: 0
+        },
+        prefill_tokens: {
+          type: "integer",
+          minimum: 0
+        },
+        first_token_prompt_tokens: {
+          type: "integer",
+          description: "Prompt length for first_token.",
+          minimum: 0
+        },
+        warm_prefix_tokens: {
+          type: "integer",
+          description: "kv_warm_reuse: cached prefix length and new suffix length.",
+          minimum: 0
+        },
+        warm_suffix_tokens: {
+          type: "integer",
+          minimum: 0
+        },
+        warm_decode_tokens: {
+          type: "integer",
+          minimum: 0
+        },
+        ubatch: {
+          type: "integer",
+          minimum: 0
+        },
+        batch: {
+          type: "integer",
+          minimum: 0
+        },
+        threads: {
+          type: "integer",
+          minimum: 0
+        },
+        gpu_layers: {
+          type: "integer",
+          minimum: 0
+        },
+        flash_attention: {
+          type: "boolean"
+        }
+      },
+      required: [
+        "context_tokens",
+        "kv_type",
+        "decode_depth",
+        "decode_tokens",
+        "prefill_tokens",
+        "first_token_prompt_tokens",
+        "warm_prefix_tokens",
+        "warm_suffix_tokens",
+        "warm_decode_tokens",
+        "ubatch",
+        "batch",
+        "threads",
+        "gpu_layers",
+        "flash_attention"
+      ],
+      additionalProperties: false,
+      description: "What the scenarios run: the same workload is handed to the estimator and the bench."
+    },
+    ModelReport: {
+      type: "object",
       properties: {
         ref: {
           type: "string",
@@ -34481,75 +35072,22 @@ var report_schema_default = {
           type: "string"
         },
         profile: {
-          oneOf: [
+          anyOf: [
             {
-              type: "null"
+              $ref: "#/definitions/ModelProfile"
             },
             {
-              type: "object",
-              required: [
-                "architecture",
-                "modelClass",
-                "fileType",
-                "fileBytes",
-                "paramCount"
-              ],
-              properties: {
-                architecture: {
-                  type: "string"
-                },
-                modelClass: {
-                  type: "string"
-                },
-                fileType: {
-                  type: [
-                    "string",
-                    "null"
-                  ]
-                },
-                fileBytes: {
-                  type: "number",
-                  minimum: 0
-                },
-                paramCount: {
-                  type: "number",
-                  minimum: 0
-                }
-              }
+              type: "null"
             }
           ]
         },
         fit: {
-          oneOf: [
+          anyOf: [
             {
-              type: "null"
+              $ref: "#/definitions/MemoryFit"
             },
             {
-              type: "object",
-              required: [
-                "status",
-                "reason",
-                "totalBytes",
-                "usableBytes"
-              ],
-              properties: {
-                status: {
-                  enum: [
-                    "fits",
-                    "fits-with-warning",
-                    "does-not-fit"
-                  ]
-                },
-                reason: {
-                  type: "string"
-                },
-                totalBytes: {
-                  type: "number"
-                },
-                usableBytes: {
-                  type: "number"
-                }
-              }
+              type: "null"
             }
           ]
         },
@@ -34562,147 +35100,291 @@ var report_schema_default = {
         scenarios: {
           type: "array",
           items: {
-            $ref: "#/definitions/scenarioResult"
+            $ref: "#/definitions/ScenarioResult"
           }
         },
         llama_memory: {
-          description: "The memory estimate beside the buffers llama.cpp logged when llama-server loaded this model at the workload's context; error_pct = (estimate - logged) / logged x 100.",
-          type: "object",
-          required: [
-            "logged",
-            "estimated",
-            "error_pct"
-          ],
-          additionalProperties: false,
-          properties: {
-            logged: {
-              type: "object",
-              required: [
-                "model_bytes",
-                "kv_bytes",
-                "compute_bytes"
-              ],
-              additionalProperties: false,
-              properties: {
-                model_bytes: {
-                  type: [
-                    "number",
-                    "null"
-                  ],
-                  minimum: 0
-                },
-                kv_bytes: {
-                  type: [
-                    "number",
-                    "null"
-                  ],
-                  minimum: 0
-                },
-                compute_bytes: {
-                  type: [
-                    "number",
-                    "null"
-                  ],
-                  minimum: 0
-                }
-              }
-            },
-            estimated: {
-              type: "object",
-              required: [
-                "model_bytes",
-                "kv_bytes",
-                "compute_bytes"
-              ],
-              additionalProperties: false,
-              properties: {
-                model_bytes: {
-                  type: "number",
-                  minimum: 0
-                },
-                kv_bytes: {
-                  type: "number",
-                  minimum: 0
-                },
-                compute_bytes: {
-                  type: "number",
-                  minimum: 0
-                }
-              }
-            },
-            error_pct: {
-              type: "object",
-              required: [
-                "model",
-                "kv",
-                "compute"
-              ],
-              additionalProperties: false,
-              properties: {
-                model: {
-                  type: [
-                    "number",
-                    "null"
-                  ]
-                },
-                kv: {
-                  type: [
-                    "number",
-                    "null"
-                  ]
-                },
-                compute: {
-                  type: [
-                    "number",
-                    "null"
-                  ]
-                }
-              }
-            }
-          }
+          $ref: "#/definitions/LlamaMemoryCheck",
+          description: "Memory estimate vs llama.cpp's logged buffers, when a llama-server of this model logged them."
         }
-      }
-    },
-    scenarioResult: {
-      type: "object",
-      additionalProperties: false,
+      },
       required: [
-        "scenario",
-        "unit",
-        "predicted",
-        "predicted_range",
-        "observed",
-        "samples",
-        "spread",
-        "ratio",
-        "abs_error_pct",
-        "verdict",
-        "detail"
+        "ref",
+        "path",
+        "profile",
+        "fit",
+        "error",
+        "scenarios"
       ],
+      additionalProperties: false
+    },
+    ModelProfile: {
+      type: "object",
+      properties: {
+        architecture: {
+          type: "string"
+        },
+        model_class: {
+          $ref: "#/definitions/ModelClass"
+        },
+        file_type: {
+          type: [
+            "string",
+            "null"
+          ],
+          description: 'general.file_type as a name (e.g. "Q4_K_M"), or null when absent.'
+        },
+        shards: {
+          type: "number"
+        },
+        file_bytes: {
+          type: "number",
+          minimum: 0
+        },
+        tensor_bytes: {
+          type: "number"
+        },
+        tensor_count: {
+          type: "number"
+        },
+        param_count: {
+          type: "number",
+          minimum: 0
+        },
+        layers: {
+          type: "number"
+        },
+        embedding_length: {
+          type: "number"
+        },
+        feed_forward_length: {
+          type: "number"
+        },
+        expert_feed_forward_length: {
+          type: "number",
+          description: "Per-expert FFN width for MoE models (expert_feed_forward_length), else 0."
+        },
+        heads: {
+          type: "number"
+        },
+        kv_heads: {
+          type: "number"
+        },
+        key_length: {
+          type: "number"
+        },
+        value_length: {
+          type: "number"
+        },
+        expert_count: {
+          type: "number"
+        },
+        expert_used_count: {
+          type: "number"
+        },
+        shared_expert_count: {
+          type: "number"
+        },
+        vocab_size: {
+          type: "number"
+        },
+        context_length: {
+          type: "number"
+        },
+        bytes_by_group: {
+          type: "object",
+          properties: {
+            attention: {
+              type: "number"
+            },
+            ffn_dense: {
+              type: "number"
+            },
+            ffn_expert: {
+              type: "number"
+            },
+            ffn_shared_expert: {
+              type: "number"
+            },
+            embedding: {
+              type: "number"
+            },
+            output: {
+              type: "number"
+            },
+            norm: {
+              type: "number"
+            },
+            ssm: {
+              type: "number"
+            },
+            other: {
+              type: "number"
+            }
+          },
+          required: [
+            "attention",
+            "ffn_dense",
+            "ffn_expert",
+            "ffn_shared_expert",
+            "embedding",
+            "output",
+            "norm",
+            "ssm",
+            "other"
+          ],
+          additionalProperties: false
+        },
+        bytes_by_type: {
+          type: "object",
+          additionalProperties: {
+            type: "number"
+          },
+          description: "GGML type name \u2192 bytes of tensors of that type. Keys sorted."
+        },
+        active_bytes_per_token: {
+          type: "number",
+          description: "Bytes read from weights per decoded token: routed experts scaled by used/total, one embedding row."
+        },
+        active_bytes_by_type: {
+          type: "object",
+          additionalProperties: {
+            type: "number"
+          },
+          description: "The same, split by GGML type name. Keys sorted."
+        },
+        flops_per_token: {
+          type: "number",
+          description: "Matmul FLOPs per token over weights (2 \xD7 active matmul parameters), without attention scores."
+        },
+        attention_flops_per_token_per_depth: {
+          type: "number",
+          description: "Attention FLOPs per token per token of context (QK^T and AV over all layers)."
+        },
+        kv_bytes_per_token_f16: {
+          type: "number",
+          description: "KV cache bytes per token of context at F16 K and V (use kvBytesPerToken() for other types)."
+        }
+      },
+      required: [
+        "architecture",
+        "model_class",
+        "file_type",
+        "shards",
+        "file_bytes",
+        "tensor_bytes",
+        "tensor_count",
+        "param_count",
+        "layers",
+        "embedding_length",
+        "feed_forward_length",
+        "expert_feed_forward_length",
+        "heads",
+        "kv_heads",
+        "key_length",
+        "value_length",
+        "expert_count",
+        "expert_used_count",
+        "shared_expert_count",
+        "vocab_size",
+        "context_length",
+        "bytes_by_group",
+        "bytes_by_type",
+        "active_bytes_per_token",
+        "active_bytes_by_type",
+        "flops_per_token",
+        "attention_flops_per_token_per_depth",
+        "kv_bytes_per_token_f16"
+      ],
+      additionalProperties: false
+    },
+    ModelClass: {
+      type: "string",
+      enum: [
+        "causal-lm",
+        "embedding",
+        "reranker"
+      ]
+    },
+    MemoryFit: {
+      type: "object",
+      properties: {
+        status: {
+          $ref: "#/definitions/FitStatus"
+        },
+        weights_bytes: {
+          type: "number"
+        },
+        kv_cache_bytes: {
+          type: "number"
+        },
+        compute_bytes: {
+          type: "number"
+        },
+        overhead_bytes: {
+          type: "number"
+        },
+        total_bytes: {
+          type: "number"
+        },
+        usable_bytes: {
+          type: "number"
+        },
+        gpu_layers_that_fit: {
+          type: [
+            "number",
+            "null"
+          ],
+          description: "Layers that fit on the GPU when the whole model does not (partial offload); null on CPU-only."
+        },
+        machines_for_split: {
+          type: "number",
+          description: "Machines of this kind a layer split would need."
+        },
+        reason: {
+          type: "string"
+        }
+      },
+      required: [
+        "status",
+        "weights_bytes",
+        "kv_cache_bytes",
+        "compute_bytes",
+        "overhead_bytes",
+        "total_bytes",
+        "usable_bytes",
+        "gpu_layers_that_fit",
+        "machines_for_split",
+        "reason"
+      ],
+      additionalProperties: false
+    },
+    FitStatus: {
+      type: "string",
+      enum: [
+        "fits",
+        "fits-with-warning",
+        "does-not-fit"
+      ]
+    },
+    ScenarioResult: {
+      type: "object",
       properties: {
         scenario: {
-          $ref: "#/definitions/scenarioId"
+          $ref: "#/definitions/ScenarioId"
         },
         unit: {
-          enum: [
-            "tok/s",
-            "ms"
-          ],
-          description: "tok/s for steady_decode, prefill and kv_warm_reuse; ms for first_token."
+          $ref: "#/definitions/ScenarioUnit"
         },
         predicted: {
           type: [
             "number",
             "null"
           ],
-          exclusiveMinimum: 0,
-          description: "The estimate, in unit; null when not predicted."
+          exclusiveMinimum: 0
         },
         predicted_range: {
-          oneOf: [
-            {
-              type: "null"
-            },
+          anyOf: [
             {
               type: "array",
               items: {
@@ -34710,17 +35392,18 @@ var report_schema_default = {
               },
               minItems: 2,
               maxItems: 2
+            },
+            {
+              type: "null"
             }
-          ],
-          description: "[lo, hi] the estimator claims, in unit."
+          ]
         },
         observed: {
           type: [
             "number",
             "null"
           ],
-          exclusiveMinimum: 0,
-          description: "Median of the kept samples, in unit; null when the run failed or did not happen."
+          exclusiveMinimum: 0
         },
         samples: {
           type: "array",
@@ -34733,31 +35416,28 @@ var report_schema_default = {
             "number",
             "null"
           ],
-          minimum: 0,
-          description: "(max - min) / median of the samples, a fraction."
+          minimum: 0
         },
         ratio: {
           type: [
             "number",
             "null"
           ],
-          exclusiveMinimum: 0,
-          description: "Speed ratio; > 1 always means faster than the estimate. tok/s: observed / predicted. ms (first_token, lower is better): predicted / observed."
+          description: "observed / predicted for tok/s; for first_token (ms) predicted / observed, so > 1 always means faster.",
+          exclusiveMinimum: 0
         },
         abs_error_pct: {
           type: [
             "number",
             "null"
           ],
-          minimum: 0,
-          description: "|observed - predicted| / predicted x 100 in the scenario's own unit (for ms this is the time error relative to the predicted time, not |ratio - 1|)."
+          minimum: 0
         },
         verdict: {
-          $ref: "#/definitions/verdict"
+          $ref: "#/definitions/Verdict"
         },
         detail: {
           type: "object",
-          additionalProperties: false,
           properties: {
             reason: {
               type: "string"
@@ -34796,9 +35476,24 @@ var report_schema_default = {
               type: "integer",
               minimum: 0
             }
-          }
+          },
+          additionalProperties: false
         }
       },
+      required: [
+        "scenario",
+        "unit",
+        "predicted",
+        "predicted_range",
+        "observed",
+        "samples",
+        "spread",
+        "ratio",
+        "abs_error_pct",
+        "verdict",
+        "detail"
+      ],
+      additionalProperties: false,
       allOf: [
         {
           if: {
@@ -34825,17 +35520,141 @@ var report_schema_default = {
         }
       ]
     },
-    scenarioSummary: {
+    ScenarioId: {
+      type: "string",
+      enum: [
+        "steady_decode",
+        "prefill",
+        "first_token",
+        "kv_warm_reuse"
+      ]
+    },
+    ScenarioUnit: {
+      type: "string",
+      enum: [
+        "tok/s",
+        "ms"
+      ]
+    },
+    Verdict: {
+      type: "string",
+      enum: [
+        "match",
+        "slower-than-fit",
+        "faster-than-fit",
+        "inconclusive-noisy",
+        "runtime-error",
+        "skipped",
+        "does-not-fit"
+      ]
+    },
+    LlamaMemoryCheck: {
       type: "object",
-      additionalProperties: false,
+      properties: {
+        logged: {
+          $ref: "#/definitions/LlamaMemoryBytes"
+        },
+        estimated: {
+          $ref: "#/definitions/LlamaMemoryEstimate"
+        },
+        error_pct: {
+          type: "object",
+          properties: {
+            model: {
+              type: [
+                "number",
+                "null"
+              ]
+            },
+            kv: {
+              type: [
+                "number",
+                "null"
+              ]
+            },
+            compute: {
+              type: [
+                "number",
+                "null"
+              ]
+            }
+          },
+          required: [
+            "model",
+            "kv",
+            "compute"
+          ],
+          additionalProperties: false,
+          description: "(estimate \u2212 logged) / logged, %; null where the log lacks the buffer."
+        }
+      },
       required: [
-        "samples",
-        "gated",
-        "noisy",
-        "runtime_errors",
-        "median_abs_error_pct",
-        "max_abs_error_pct"
+        "logged",
+        "estimated",
+        "error_pct"
       ],
+      additionalProperties: false,
+      description: "The memory estimate beside what llama.cpp logged for the same model and context (report: llama_memory)."
+    },
+    LlamaMemoryBytes: {
+      type: "object",
+      properties: {
+        model_bytes: {
+          type: [
+            "number",
+            "null"
+          ],
+          minimum: 0
+        },
+        kv_bytes: {
+          type: [
+            "number",
+            "null"
+          ],
+          minimum: 0
+        },
+        compute_bytes: {
+          type: [
+            "number",
+            "null"
+          ],
+          minimum: 0
+        }
+      },
+      required: [
+        "model_bytes",
+        "kv_bytes",
+        "compute_bytes"
+      ],
+      additionalProperties: false,
+      description: "The buffer sizes llama.cpp logged, bytes (null: not in the log)."
+    },
+    LlamaMemoryEstimate: {
+      type: "object",
+      properties: {
+        model_bytes: {
+          type: "number",
+          minimum: 0
+        },
+        kv_bytes: {
+          type: "number",
+          minimum: 0
+        },
+        compute_bytes: {
+          type: "number",
+          minimum: 0
+        }
+      },
+      required: [
+        "model_bytes",
+        "kv_bytes",
+        "compute_bytes"
+      ],
+      additionalProperties: false,
+      description: "The memory estimate's parts that llama.cpp logs a buffer for, bytes."
+    },
+    ScenarioSummary: {
+      type: "object",
       properties: {
         samples: {
           type: "integer",
@@ -34867,24 +35686,160 @@ var report_schema_default = {
           ],
           minimum: 0
         }
-      }
-    },
-    shard: {
-      type: "object",
-      additionalProperties: false,
+      },
       required: [
-        "shard",
-        "runner_name",
-        "runner_os",
-        "device",
-        "backend",
-        "llama_cpp_commit",
-        "hardware_fingerprint",
-        "wall_time_s",
-        "models",
+        "samples",
+        "gated",
+        "noisy",
+        "runtime_errors",
+        "median_abs_error_pct",
+        "max_abs_error_pct"
+      ],
+      additionalProperties: false
+    },
+    GateResult: {
+      type: "object",
+      properties: {
+        passed: {
+          type: "boolean"
+        },
+        failures: {
+          type: "array",
+          items: {
+            $ref: "#/definitions/GateFailure"
+          }
+        }
+      },
+      required: [
         "passed",
         "failures"
       ],
+      additionalProperties: false
+    },
+    GateFailure: {
+      type: "object",
+      properties: {
+        scenario: {
+          anyOf: [
+            {
+              $ref: "#/definitions/ScenarioId"
+            },
+            {
+              type: "null"
+            }
+          ]
+        },
+        model: {
+          type: [
+            "string",
+            "null"
+          ]
+        },
+        limit: {
+          type: "string"
+        },
+        value: {
+          type: "number"
+        },
+        message: {
+          type: "string"
+        }
+      },
+      required: [
+        "scenario",
+        "model",
+        "limit",
+        "value",
+        "message"
+      ],
+      additionalProperties: false
+    },
+    Thresholds: {
+      type: "object",
+      properties: {
+        tolerance_pct: {
+          type: "number",
+          description: "A row whose |error| is at or under this (and inside the predicted range) is a match.",
+          minimum: 0
+        },
+        max_spread_pct: {
+          type: "number",
+          description: "A row whose samples spread ((max - min) / median) more than this is inconclusive-noisy.",
+          minimum: 0
+        },
+        min_models: {
+          type: "integer",
+          description: "At least this many models must have a gated (comparable) row.",
+          minimum: 0
+        },
+        max_runtime_errors: {
+          type: "integer",
+          description: "Runtime-error rows plus models that failed before any scenario ran.",
+          minimum: 0
+        },
+        max_regression_pct: {
+          type: "number",
+          description: "With a baseline report: fail a row that got slower than the baseline by more than this, beyond the measured noise.",
+          minimum: 0
+        },
+        scenarios: {
+          type: "object",
+          properties: {
+            steady_decode: {
+              $ref: "#/definitions/ScenarioThresholds"
+            },
+            prefill: {
+              $ref: "#/definitions/ScenarioThresholds"
+            },
+            first_token: {
+              $ref: "#/definitions/ScenarioThresholds"
+            },
+            kv_warm_reuse: {
+              $ref: "#/definitions/ScenarioThresholds"
+            }
+          },
+          additionalProperties: false,
+          description: "Per-scenario limits; a scenario left out is reported but not gated."
+        }
+      },
+      required: [
+        "tolerance_pct",
+        "max_spread_pct",
+        "min_models",
+        "max_runtime_errors",
+        "scenarios"
+      ],
+      additionalProperties: false,
+      description: "Gate limits (thresholds.yml). Percentages are plain numbers (10 means 10 %). |error| is |observed \u2212 predicted| / predicted \xD7 100 in the scenario's unit."
+    },
+    ScenarioThresholds: {
+      type: "object",
+      properties: {
+        max_median_abs_error_pct: {
+          type: "number",
+          description: "Median |error| over the gated rows (match, slower-than-fit, faster-than-fit).",
+          minimum: 0
+        },
+        max_abs_error_pct: {
+          type: "number",
+          description: "Largest |error| any single gated row may have.",
+          minimum: 0
+        },
+        max_noisy: {
+          type: "integer",
+          description: "How many inconclusive-noisy rows are tolerated (they are left out of the error statistics).",
+          minimum: 0
+        }
+      },
+      required: [
+        "max_median_abs_error_pct",
+        "max_abs_error_pct",
+        "max_noisy"
+      ],
+      additionalProperties: false
+    },
+    ShardProvenance: {
+      type: "object",
       properties: {
         shard: {
           type: [
@@ -34924,30 +35879,36 @@ var report_schema_default = {
           }
         },
         passed: {
-          type: "boolean"
+          type: "boolean",
+          description: "The shard's own gate, as it was written."
         },
         failures: {
           type: "integer",
           minimum: 0
         }
-      }
-    },
-    baseline: {
-      description: "The baseline report this run was compared with (--baseline) and the comparison. delta_pct is the speed change in %: negative is slower for every unit (first_token in ms: baseline ms / observed ms - 1). A row is regressed or improved only beyond noise_band_pct, the wider sample spread of the two runs.",
-      type: "object",
-      additionalProperties: false,
+      },
       required: [
-        "generated_at",
-        "llama_cpp_commit",
-        "backend",
+        "shard",
+        "runner_name",
+        "runner_os",
         "device",
+        "backend",
+        "llama_cpp_commit",
         "hardware_fingerprint",
-        "rows",
-        "not_compared"
+        "wall_time_s",
+        "models",
+        "passed",
+        "failures"
       ],
+      additionalProperties: false,
+      description: "One shard's part of an aggregated report (report/aggregate.ts)."
+    },
+    BaselineComparison: {
+      type: "object",
       properties: {
         generated_at: {
           type: "string",
+          description: "The baseline report's generated_at, llama.cpp commit, backend, device and hardware fingerprint.",
           format: "date-time"
         },
         llama_cpp_commit: {
@@ -34965,42 +35926,86 @@ var report_schema_default = {
         rows: {
           type: "array",
           items: {
-            $ref: "#/definitions/baselineRow"
+            $ref: "#/definitions/BaselineRow"
           }
         },
         not_compared: {
           type: "array",
           items: {
             type: "object",
-            additionalProperties: false,
-            required: [
-              "ref",
-              "scenario",
-              "reason"
-            ],
             properties: {
               ref: {
                 type: "string"
               },
               scenario: {
-                $ref: "#/definitions/scenarioId"
+                $ref: "#/definitions/ScenarioId"
               },
               reason: {
-                enum: [
-                  "not-in-baseline",
-                  "no-observation",
-                  "no-baseline-observation",
-                  "unit-differs"
-                ]
+                $ref: "#/definitions/BaselineSkipReason"
               }
-            }
-          }
+            },
+            required: [
+              "ref",
+              "scenario",
+              "reason"
+            ],
+            additionalProperties: false
+          },
+          description: "This run's rows that could not be compared (models only in the baseline are not listed: shards)."
         }
-      }
-    },
-    baselineRow: {
-      type: "object",
+      },
+      required: [
+        "generated_at",
+        "llama_cpp_commit",
+        "backend",
+        "device",
+        "hardware_fingerprint",
+        "rows",
+        "not_compared"
+      ],
       additionalProperties: false,
+      description: "Report.baseline: the run this one was compared with, and the comparison."
+    },
+    BaselineRow: {
+      type: "object",
+      properties: {
+        ref: {
+          type: "string"
+        },
+        scenario: {
+          $ref: "#/definitions/ScenarioId"
+        },
+        unit: {
+          $ref: "#/definitions/ScenarioUnit"
+        },
+        observed: {
+          type: "number"
+        },
+        baseline_observed: {
+          type: "number"
+        },
+        delta_pct: {
+          type: "number",
+          description: "Speed change in %, in the ratio's direction: +20 is 20 % faster than the baseline, \u221220 is 20 % slower."
+        },
+        noise_band_pct: {
+          type: "number",
+          description: "The wider of the two runs' spreads ((max \u2212 min) / median), in %: a change inside it may be noise.",
+          minimum: 0
+        },
+        noise_measured: {
+          type: "boolean",
+          description: "false when neither run has two samples of this row: its noise is unknown, so it is never called a change."
+        },
+        regressed: {
+          type: "boolean",
+          description: "Slower than the baseline by more than the noise band."
+        },
+        improved: {
+          type: "boolean",
+          description: "Faster than the baseline by more than the noise band."
+        }
+      },
       required: [
         "ref",
         "scenario",
@@ -35013,52 +36018,29 @@ var report_schema_default = {
         "regressed",
         "improved"
       ],
-      properties: {
-        ref: {
-          type: "string"
-        },
-        scenario: {
-          $ref: "#/definitions/scenarioId"
-        },
-        unit: {
-          enum: [
-            "tok/s",
-            "ms"
-          ]
-        },
-        observed: {
-          type: "number"
-        },
-        baseline_observed: {
-          type: "number"
-        },
-        delta_pct: {
-          type: "number"
-        },
-        noise_band_pct: {
-          type: "number",
-          minimum: 0
-        },
-        noise_measured: {
-          type: "boolean"
-        },
-        regressed: {
-          type: "boolean"
-        },
-        improved: {
-          type: "boolean"
-        }
-      }
+      additionalProperties: false,
+      description: "One model \xD7 scenario observed in both this run and the baseline run (report/baseline.ts)."
+    },
+    BaselineSkipReason: {
+      type: "string",
+      enum: [
+        "not-in-baseline",
+        "no-observation",
+        "no-baseline-observation",
+        "unit-differs"
+      ],
+      description: "Why a model \xD7 scenario of this run has no BaselineRow."
     }
   }
 };
 
 // src/report/validate.ts
-var REPORT_SCHEMA_VERSION = 1;
+var REPORT_SCHEMA_VERSION = 2;
 var spec3 = {
-  validate: strictAjv([thresholds_schema_default]).compile(report_schema_default),
+  validate: strictAjv().compile(report_schema_default),
   what: "report",
   version: REPORT_SCHEMA_VERSION,
+  upgrades: { 1: upgradeToSnakeKeys },
   versionHint: `by this version of model-fit-gate (it reads ${REPORT_SCHEMA_VERSION})`
 };
 function validateReport(obj, source) {
@@ -35141,8 +36123,8 @@ function formatSpread(spread2) {
   return spread2 === null ? "\u2014" : `${formatPct(spread2 * 100)} %`;
 }
 var BINARY_UNITS = ["B", "KiB", "MiB", "GiB", "TiB"];
-function formatBytes(bytes3) {
-  let v = bytes3;
+function formatBytes(bytes4) {
+  let v = bytes4;
   let i2 = 0;
   while (Math.abs(v) >= 1024 && i2 < BINARY_UNITS.length - 1) {
     v /= 1024;
@@ -35162,8 +36144,8 @@ function trim(s) {
 function profileLine(model) {
   const p = model.profile;
   if (!p) return model.error ? `no profile: ${model.error}` : "no profile";
-  const parts = [p.architecture, `${formatParams(p.paramCount)} params`, p.fileType ?? "unknown type", formatBytes(p.fileBytes)];
-  if (p.modelClass !== "causal-lm") parts.push(p.modelClass);
+  const parts = [p.architecture, `${formatParams(p.param_count)} params`, p.file_type ?? "unknown type", formatBytes(p.file_bytes)];
+  if (p.model_class !== "causal-lm") parts.push(p.model_class);
   if (model.fit) parts.push(`fit: ${model.fit.status}`);
   return parts.join(" \xB7 ");
 }
@@ -35243,94 +36225,93 @@ function notComparedLines(report, maxNamed) {
   });
 }
 
+// src/report/sections.ts
+var SECTION_IDS = ["verdict", "charts", "scenarios", "baseline", "rows", "models", "provenance"];
+var SECTIONS_SHOWN = {
+  markdown: SECTION_IDS.filter((s) => s !== "charts"),
+  html: SECTION_IDS
+};
+var bytes = (s) => Buffer.byteLength(s, "utf8");
+function fitToBudget(parts, budget) {
+  let left = budget;
+  for (const p of parts) left -= (p.priority === void 0 ? bytes(p.header) : 0) + (p.reserve ?? 0);
+  const texts = parts.map((p) => p.priority === void 0 ? p.header : "");
+  const order = parts.map((p, i2) => ({ p, i: i2 })).filter(({ p }) => p.priority !== void 0);
+  order.sort((a2, b) => a2.p.priority - b.p.priority || a2.i - b.i);
+  for (const { p, i: i2 } of order) {
+    const closing = p.closing ?? "";
+    let used = bytes(p.header);
+    let shown = 0;
+    let text = p.header;
+    const items = p.items ?? [];
+    for (const item of items) {
+      if (used + bytes(item) > left - bytes(closing)) break;
+      text += item;
+      used += bytes(item);
+      shown++;
+    }
+    const rest = items.length - shown;
+    if (shown === 0 && p.whenNoneFit && items.length > 0) {
+      texts[i2] = p.whenNoneFit(items.length);
+      continue;
+    }
+    left -= used + (shown > 0 ? bytes(closing) : 0);
+    texts[i2] = text + (rest > 0 && p.note ? p.note(rest, items.length) : "") + (shown > 0 ? closing : "") + (p.after ?? "");
+  }
+  return texts;
+}
+
 // src/report/markdown.ts
 var JOB_SUMMARY_MAX_BYTES = 1024 * 1024;
 var MIN_MARKDOWN_BYTES = 2048;
 var MAX_LISTED_FAILURES = 50;
 var NOTE_RESERVE_BYTES = 400;
 var BASELINE_NOTE_RESERVE_BYTES = 200;
+var CHANGES_PRIORITY = 1;
+var ROWS_PRIORITY = 2;
+var QUIET_PRIORITY = 3;
+var MODELS_PRIORITY = 4;
 var MAX_NAMED_NOT_COMPARED = 5;
-var bytes = (s) => Buffer.byteLength(s, "utf8");
+var bytes2 = (s) => Buffer.byteLength(s, "utf8");
 function renderMarkdown(report, opts = {}) {
   const maxBytes = opts.maxBytes ?? JOB_SUMMARY_MAX_BYTES;
   if (maxBytes < MIN_MARKDOWN_BYTES) throw new Error(`renderMarkdown: maxBytes ${maxBytes} < ${MIN_MARKDOWN_BYTES}`);
   const h2 = "#".repeat(opts.headingLevel ?? 2);
-  const top = verdictSection(report, h2) + scenarioSection(report, h2);
-  const bottom = `${h2}# Provenance
+  const sections = {
+    verdict: [{ header: verdictSection(report, h2) }],
+    charts: [],
+    scenarios: [{ header: scenarioSection(report, h2) }],
+    baseline: baselineParts(report, h2),
+    rows: [rowsPart(report, h2)],
+    models: [modelsPart(report, h2)],
+    provenance: [{ header: `${h2}# Provenance
 
 ${provenanceLines(report).map(([k, v]) => `- **${k}:** ${escapeMarkdown(v)}`).join("\n")}
-`;
-  const base = baselineParts(report, h2);
-  const baseReserve = base.head === "" ? 0 : BASELINE_NOTE_RESERVE_BYTES;
-  let budget = maxBytes - bytes(top) - bytes(bottom) - NOTE_RESERVE_BYTES - baseReserve - bytes(base.head) - bytes(base.tail);
-  let changesPart = "";
-  if (base.changes.lines.length > 0) {
-    const taken = takeLines(base.changes.header, base.changes.lines, budget);
-    budget -= taken.used;
-    changesPart = `${taken.text}${taken.left > 0 ? `
-_${taken.left} more changes not shown (size limit); see the JSON or HTML report._
-` : ""}
-`;
-  }
-  const rowLines = rowsTable(report);
-  const rows = takeLines(`${h2}# Rows, failing first
-
-${rowLines.header}`, rowLines.lines, budget);
-  budget -= rows.used;
-  let rowsPart = rows.text;
-  if (rows.left > 0) {
-    rowsPart += `
-_${rows.left} more rows not shown (size limit); see the JSON or HTML report._
-`;
-  }
-  rowsPart += "\n";
-  let quietPart = "";
-  if (base.quiet.lines.length > 0) {
-    const closing = "\n</details>\n\n";
-    const taken = takeLines(base.quiet.header, base.quiet.lines, budget - bytes(closing));
-    if (taken.shown > 0) {
-      budget -= taken.used + bytes(closing);
-      const note = taken.left > 0 ? `
-_${taken.left} more rows not shown (size limit); see the JSON or HTML report._
-` : "";
-      quietPart = `${taken.text}${note}${closing}`;
-    } else {
-      quietPart = `_${base.quiet.lines.length} rows without a change beyond noise not shown (size limit); see the JSON or HTML report._
-
-`;
-    }
-  }
-  let modelsPart = `${h2}# Models
-
-`;
-  budget -= bytes(modelsPart);
-  const blocks = modelBlocks(report);
-  let shownModels = 0;
-  for (const block of blocks) {
-    if (bytes(block) > budget) break;
-    modelsPart += block;
-    budget -= bytes(block);
-    shownModels++;
-  }
-  if (shownModels < blocks.length) {
-    modelsPart += `_${blocks.length - shownModels} of ${blocks.length} model blocks not shown (size limit); see the JSON or HTML report._
-
-`;
-  }
-  const baselinePart = base.head + changesPart + quietPart + base.tail;
-  return clampToBytes(top + baselinePart + rowsPart + modelsPart + bottom, maxBytes);
+` }]
+  };
+  const parts = SECTIONS_SHOWN.markdown.flatMap((id) => sections[id]);
+  return clampToBytes(fitToBudget(parts, maxBytes - NOTE_RESERVE_BYTES).join(""), maxBytes);
 }
-function takeLines(header, lines, budget) {
-  let text = header;
-  let used = bytes(header);
-  let shown = 0;
-  for (const line of lines) {
-    if (used + bytes(line) > budget) break;
-    text += line;
-    used += bytes(line);
-    shown++;
-  }
-  return { text, used, shown, left: lines.length - shown };
+var notShown = (what) => (left) => `
+_${left} more ${what} not shown (size limit); see the JSON or HTML report._
+`;
+function rowsPart(report, h2) {
+  const table = rowsTable(report);
+  return { priority: ROWS_PRIORITY, header: `${h2}# Rows, failing first
+
+${table.header}`, items: table.lines, note: notShown("rows"), after: "\n" };
+}
+function modelsPart(report, h2) {
+  return {
+    priority: MODELS_PRIORITY,
+    header: `${h2}# Models
+
+`,
+    items: modelBlocks(report),
+    note: (left, total) => `_${left} of ${total} model blocks not shown (size limit); see the JSON or HTML report._
+
+`
+  };
 }
 function verdictSection(report, h2) {
   const n2 = report.gate.failures.length;
@@ -35347,7 +36328,7 @@ function verdictSection(report, h2) {
     escapeMarkdown(p.device),
     escapeMarkdown(report.generated_at)
   ];
-  const standIns = report.hardware.probeFailures?.length ?? 0;
+  const standIns = report.hardware.probe_failures?.length ?? 0;
   const warning = standIns > 0 ? `\u26A0\uFE0F ${standIns} probe part${standIns === 1 ? "" : "s"} not measured on this machine: the estimate uses stand-ins for ${standIns === 1 ? "its facts" : "their facts"} (listed under Provenance).
 
 ` : "";
@@ -35388,8 +36369,7 @@ ratio > 1 means faster than predicted (first_token: predicted ms / observed ms).
 `;
 }
 function baselineParts(report, h2) {
-  const empty = { head: "", changes: { header: "", lines: [] }, quiet: { header: "", lines: [] }, tail: "" };
-  if (!report.baseline) return empty;
+  if (!report.baseline) return [];
   const counts = baselineCounts(report);
   const shown = orderedBaselineRows(report);
   const changes = shown.filter((r) => r.failing || r.status === "regressed" || r.status === "improved");
@@ -35431,22 +36411,29 @@ ${escapeMarkdown(identity3)}
 ` : "") + `\u0394 speed: + is faster than the baseline, \u2212 slower (first\\_token: baseline ms / observed ms). A change counts only beyond the noise band, the wider sample spread of the two runs. ${gateNote}
 
 `;
-  return {
-    head,
-    changes: {
-      header: "| | model | scenario | baseline | observed | \u0394 speed | noise band | change |\n|---|---|---|--:|--:|--:|--:|---|\n",
-      lines: changeLines
-    },
-    quiet: {
-      header: `<details><summary>\u3030\uFE0F ${quietSummary}</summary>
+  const changesHeader = "| | model | scenario | baseline | observed | \u0394 speed | noise band | change |\n|---|---|---|--:|--:|--:|--:|---|\n";
+  const quietHeader = `<details><summary>\u3030\uFE0F ${quietSummary}</summary>
 
 | model | scenario | baseline | observed | \u0394 speed | noise band | change |
 |---|---|--:|--:|--:|--:|---|
-`,
-      lines: quietLines
-    },
-    tail
+`;
+  const changesPart = { priority: CHANGES_PRIORITY, header: changesHeader, items: changeLines, note: notShown("changes"), after: "\n" };
+  const quietPart = {
+    priority: QUIET_PRIORITY,
+    header: quietHeader,
+    items: quietLines,
+    closing: "\n</details>\n\n",
+    note: notShown("rows"),
+    whenNoneFit: (n2) => `_${n2} rows without a change beyond noise not shown (size limit); see the JSON or HTML report._
+
+`
   };
+  return [
+    { header: head, reserve: BASELINE_NOTE_RESERVE_BYTES },
+    ...changeLines.length > 0 ? [changesPart] : [],
+    ...quietLines.length > 0 ? [quietPart] : [],
+    { header: tail }
+  ];
 }
 function rowsTable(report) {
   const header = "| | model | scenario | predicted | observed | ratio | \\|error\\| | verdict |\n|---|---|---|--:|--:|--:|--:|---|\n";
@@ -35496,9 +36483,9 @@ ${error}${table}${notes.length > 0 ? `${notes.join("\n")}
   });
 }
 function clampToBytes(text, maxBytes) {
-  if (bytes(text) <= maxBytes) return text;
+  if (bytes2(text) <= maxBytes) return text;
   const note = "\n_\u2026cut to fit the size limit._\n";
-  const buf = Buffer.from(text, "utf8").subarray(0, maxBytes - bytes(note));
+  const buf = Buffer.from(text, "utf8").subarray(0, maxBytes - bytes2(note));
   const cut = buf.toString("utf8").replace(/\uFFFD$/, "");
   return cut.slice(0, Math.max(0, cut.lastIndexOf("\n"))) + note;
 }
@@ -35632,9 +36619,18 @@ tr.bl-regressed td { background: #fdecec; } tr.bl-improved td { background: #e9f
 function renderHtml(report) {
   const tolerance = (report.thresholds ?? DEFAULT_THRESHOLDS).tolerance_pct / 100;
   const title = `model-fit-gate ${report.gate.passed ? "passed" : "failed"}`;
+  const sections = {
+    verdict: () => verdictBlock(report),
+    charts: () => chartsBlock(report, tolerance),
+    scenarios: () => scenarioTable(report),
+    baseline: () => baselineBlock(report),
+    rows: () => rowsTable2(report),
+    models: () => modelsBlock(report),
+    provenance: () => provenanceBlock(report)
+  };
   return `<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1"><meta http-equiv="Content-Security-Policy" content="default-src 'none'; style-src 'unsafe-inline'; img-src data:"><title>${escapeHtml(title)}</title><style>${STYLE}${report.baseline ? BASELINE_STYLE : ""}</style></head><body>
-` + verdictBlock(report) + chartsBlock(report, tolerance) + scenarioTable(report) + baselineBlock(report) + rowsTable2(report) + modelsBlock(report) + provenanceBlock(report) + "</body></html>\n";
+` + SECTIONS_SHOWN.html.map((id) => sections[id]()).join("") + "</body></html>\n";
 }
 function verdictBlock(report) {
   const n2 = report.gate.failures.length;
@@ -35790,7 +36786,7 @@ function tokPerSec(name, msPerToken, spread2, breakdown) {
     scenario: name,
     unit: SCENARIO_UNITS[name],
     predicted: round(1e3 / msPerToken),
-    predictedRange: [round(1e3 / hi), round(1e3 / lo)],
+    predicted_range: [round(1e3 / hi), round(1e3 / lo)],
     breakdown: Object.fromEntries(Object.entries(breakdown).map(([k, v]) => [k, round(v)]))
   };
 }
@@ -35800,7 +36796,7 @@ function milliseconds(name, ms, spread2, breakdown) {
     scenario: name,
     unit: SCENARIO_UNITS[name],
     predicted: round(ms),
-    predictedRange: [round(lo), round(hi)],
+    predicted_range: [round(lo), round(hi)],
     breakdown: Object.fromEntries(Object.entries(breakdown).map(([k, v]) => [k, round(v)]))
   };
 }
@@ -35809,17 +36805,17 @@ function predict(profile, hardware2, workload) {
   const notPredicted = {};
   if (fit.status === "does-not-fit") {
     for (const s of ["steady_decode", "prefill", "first_token", "kv_warm_reuse"]) notPredicted[s] = `does not fit: ${fit.reason}`;
-    return { fit, scenarios: [], notPredicted };
+    return { fit, scenarios: [], not_predicted: notPredicted };
   }
   const g = modelGeometry(profile);
   const r = resolveRates(hardware2);
   const w = workload;
-  const key = kvKey(w.kvType, w.flashAttention);
+  const key = kvKey(w.kv_type, w.flash_attention);
   const scenarios = [];
-  const generates = profile.modelClass === "causal-lm";
-  const benchPrefill = prefillEstimate(g, r, { startPos: 0, tokens: w.prefillTokens, ubatch: w.ubatch, cells: kvCells(w.prefillTokens), outputs: PROMPT_OUTPUT_ROWS });
+  const generates = profile.model_class === "causal-lm";
+  const benchPrefill = prefillEstimate(g, r, { startPos: 0, tokens: w.prefill_tokens, ubatch: w.ubatch, cells: kvCells(w.prefill_tokens), outputs: PROMPT_OUTPUT_ROWS });
   scenarios.push(
-    tokPerSec("prefill", benchPrefill.totalMs / w.prefillTokens, benchPrefill.spread, {
+    tokPerSec("prefill", benchPrefill.totalMs / w.prefill_tokens, benchPrefill.spread, {
       prefill_ms: benchPrefill.totalMs,
       matmul_ms: benchPrefill.matmulMs,
       attention_ms: benchPrefill.attentionMs,
@@ -35828,28 +36824,28 @@ function predict(profile, hardware2, workload) {
     })
   );
   if (!generates) {
-    const why = `${profile.modelClass} model: llama.cpp does not generate tokens with it`;
+    const why = `${profile.model_class} model: llama.cpp does not generate tokens with it`;
     notPredicted.steady_decode = why;
     notPredicted.first_token = why;
     notPredicted.kv_warm_reuse = why;
   } else {
-    const steady = decodeEstimate(g, r, { startPos: w.decodeDepth, tokens: w.decodeTokens, cells: kvCells(w.decodeDepth + w.decodeTokens), kvKey: key, kvType: w.kvType });
+    const steady = decodeEstimate(g, r, { startPos: w.decode_depth, tokens: w.decode_tokens, cells: kvCells(w.decode_depth + w.decode_tokens), kvKey: key, kvType: w.kv_type });
     scenarios.push(
       tokPerSec("steady_decode", steady.totalMs, steady.spread, {
         ms_per_token: steady.totalMs,
         weights_ms: steady.weightsMs,
         attention_ms: steady.attentionMs,
         overhead_ms: steady.overheadMs,
-        depth_tokens: w.decodeDepth
+        depth_tokens: w.decode_depth
       })
     );
-    const serverCells = kvCells(w.contextTokens);
+    const serverCells = kvCells(w.context_tokens);
     const perToken = serverTokenOverheadMs(g, r);
     const sampler = samplerMs(g, r);
-    const ftPrefill = prefillEstimate(g, r, { startPos: 0, tokens: w.firstTokenPromptTokens, ubatch: w.ubatch, cells: serverCells, outputs: PROMPT_OUTPUT_ROWS });
+    const ftPrefill = prefillEstimate(g, r, { startPos: 0, tokens: w.first_token_prompt_tokens, ubatch: w.ubatch, cells: serverCells, outputs: PROMPT_OUTPUT_ROWS });
     const promptMs = ftPrefill.totalMs + r.serverPromptOverheadMs.value + sampler;
     const unattributed = r.serverFirstTokenOverheadMs.value;
-    const firstDecode = decodeEstimate(g, r, { startPos: w.firstTokenPromptTokens, tokens: 1, cells: serverCells, kvKey: key, kvType: w.kvType });
+    const firstDecode = decodeEstimate(g, r, { startPos: w.first_token_prompt_tokens, tokens: 1, cells: serverCells, kvKey: key, kvType: w.kv_type });
     const ftTotal = promptMs + unattributed;
     const ftSpread = (ftPrefill.spread * ftPrefill.totalMs + r.serverFirstTokenOverheadMs.spread * unattributed + r.serverPromptOverheadMs.spread * r.serverPromptOverheadMs.value) / ftTotal;
     scenarios.push(
@@ -35861,10 +36857,10 @@ function predict(profile, hardware2, workload) {
         first_decode_ms: firstDecode.totalMs + perToken.ms
       })
     );
-    const reusePos = w.warmPrefixTokens + w.warmSuffixTokens;
-    const steps = Math.max(1, w.warmDecodeTokens - 1);
-    const reuse = decodeEstimate(g, r, { startPos: reusePos, tokens: steps, cells: serverCells, kvKey: key, kvType: w.kvType });
-    const suffix = prefillEstimate(g, r, { startPos: w.warmPrefixTokens, tokens: w.warmSuffixTokens, ubatch: w.ubatch, cells: serverCells, outputs: PROMPT_OUTPUT_ROWS });
+    const reusePos = w.warm_prefix_tokens + w.warm_suffix_tokens;
+    const steps = Math.max(1, w.warm_decode_tokens - 1);
+    const reuse = decodeEstimate(g, r, { startPos: reusePos, tokens: steps, cells: serverCells, kvKey: key, kvType: w.kv_type });
+    const suffix = prefillEstimate(g, r, { startPos: w.warm_prefix_tokens, tokens: w.warm_suffix_tokens, ubatch: w.ubatch, cells: serverCells, outputs: PROMPT_OUTPUT_ROWS });
     const reuseMs = reuse.totalMs + perToken.ms;
     scenarios.push(
       tokPerSec("kv_warm_reuse", reuseMs, (reuse.spread * reuse.totalMs + perToken.spread * perToken.ms) / reuseMs, {
@@ -35879,7 +36875,7 @@ function predict(profile, hardware2, workload) {
     );
   }
   scenarios.sort((a2, b) => ["steady_decode", "prefill", "first_token", "kv_warm_reuse"].indexOf(a2.scenario) - ["steady_decode", "prefill", "first_token", "kv_warm_reuse"].indexOf(b.scenario));
-  return { fit, scenarios, notPredicted };
+  return { fit, scenarios, not_predicted: notPredicted };
 }
 
 // src/fit/score.ts
@@ -35901,11 +36897,11 @@ function speedScore(scenario, predicted, target) {
 function scoreWorkloads(profile, prediction) {
   return WORKLOADS.map((name) => {
     const spec4 = WORKLOAD_SPECS[name];
-    if (profile.modelClass !== spec4.modelClass) {
+    if (profile.model_class !== spec4.modelClass) {
       return { workload: name, score: 0, memory: 0, context: 0, speed: 0, note: `needs a ${spec4.modelClass} model` };
     }
     const memory = MEMORY_SCORE[prediction.fit.status];
-    const context = profile.contextLength > 0 ? Math.min(1, profile.contextLength / spec4.contextTokens) : 0;
+    const context = profile.context_length > 0 ? Math.min(1, profile.context_length / spec4.contextTokens) : 0;
     const parts = [];
     for (const [scenario, target] of Object.entries(spec4.targets)) {
       const p = prediction.scenarios.find((s) => s.scenario === scenario);
@@ -35914,7 +36910,7 @@ function scoreWorkloads(profile, prediction) {
     const speed = parts.length > 0 ? parts.reduce((a2, b) => a2 + b, 0) / parts.length : 0;
     const w = spec4.weights;
     const score = memory === 0 ? 0 : Math.round(100 * (w.memory * memory + w.context * context + w.speed * speed));
-    const note = prediction.fit.status === "does-not-fit" ? `split across ${prediction.fit.machinesForSplit} machines (layer split) to run it` : context < 1 ? `context ${profile.contextLength} < ${spec4.contextTokens} needed` : "";
+    const note = prediction.fit.status === "does-not-fit" ? `split across ${prediction.fit.machines_for_split} machines (layer split) to run it` : context < 1 ? `context ${profile.context_length} < ${spec4.contextTokens} needed` : "";
     return { workload: name, score, memory, context: Number(context.toFixed(3)), speed: Number(speed.toFixed(3)), note };
   });
 }
@@ -35974,7 +36970,8 @@ function externalEstimator(command) {
     name: "external",
     command,
     async predict(models, hardware2, workload, scenarios) {
-      const input = stableStringify({ hardware: hardware2, models, scenarios, workload });
+      const message = { hardware: hardware2, models: models.map((m2) => ({ ref: m2.ref, profile: m2.profile })), scenarios: [...scenarios], workload };
+      const input = stableStringify(message);
       const r = await execa(argv[0], argv.slice(1), { input, reject: false, timeout: ESTIMATOR_TIMEOUT_MS, all: false });
       if (r.exitCode !== 0 || r.timedOut) {
         const why = r.timedOut ? `timed out after ${ESTIMATOR_TIMEOUT_MS / 1e3} s` : `exited with ${r.exitCode ?? r.signal}`;
@@ -35996,11 +36993,11 @@ function externalEstimator(command) {
             scenario: s,
             unit: SCENARIO_UNITS[s],
             predicted: p.predicted,
-            predictedRange: p.predicted_range ?? [p.predicted, p.predicted],
+            predicted_range: p.predicted_range ?? [p.predicted, p.predicted],
             breakdown: p.breakdown ?? {}
           });
         }
-        out2.set(m2.ref, { fit: own.fit, scenarios: scenarioPreds, notPredicted });
+        out2.set(m2.ref, { fit: own.fit, scenarios: scenarioPreds, not_predicted: notPredicted });
       }
       return out2;
     }
@@ -36016,7 +37013,7 @@ function compareModel(prediction, observations, settings, scenarios = SCENARIO_I
   return SCENARIO_IDS.filter((id) => wanted.has(id)).map((id) => {
     const predicted = prediction?.scenarios.find((s) => s.scenario === id) ?? null;
     const observed = observations.find((o2) => o2.scenario === id) ?? null;
-    const reason = prediction ? prediction.notPredicted[id] : "no prediction for this model";
+    const reason = prediction ? prediction.not_predicted[id] : "no prediction for this model";
     if (!predicted && !observed) return emptyRow(id, prediction, reason);
     return compareScenario(predicted, observed, settings, {
       reason,
@@ -36047,17 +37044,17 @@ function emptyRow(id, prediction, reason) {
 function memoryEstimateErrors(fit, logged) {
   const pct2 = (est, obs) => obs && obs > 0 ? 100 * (est - obs) / obs : null;
   return {
-    weightsPct: pct2(fit.weightsBytes, logged.modelBytes),
-    kvPct: pct2(fit.kvCacheBytes, logged.kvBytes),
-    computePct: pct2(fit.computeBytes, logged.computeBytes)
+    weightsPct: pct2(fit.weights_bytes, logged.model_bytes),
+    kvPct: pct2(fit.kv_cache_bytes, logged.kv_bytes),
+    computePct: pct2(fit.compute_bytes, logged.compute_bytes)
   };
 }
 function llamaMemoryCheck(fit, logged) {
   const e = memoryEstimateErrors(fit, logged);
   const round1 = (x) => x === null ? null : Math.round(x * 10) / 10;
   return {
-    logged: { model_bytes: logged.modelBytes, kv_bytes: logged.kvBytes, compute_bytes: logged.computeBytes },
-    estimated: { model_bytes: fit.weightsBytes, kv_bytes: fit.kvCacheBytes, compute_bytes: fit.computeBytes },
+    logged: { model_bytes: logged.model_bytes, kv_bytes: logged.kv_bytes, compute_bytes: logged.compute_bytes },
+    estimated: { model_bytes: fit.weights_bytes, kv_bytes: fit.kv_cache_bytes, compute_bytes: fit.compute_bytes },
     error_pct: { model: round1(e.weightsPct), kv: round1(e.kvPct), compute: round1(e.computePct) }
   };
 }
@@ -36076,7 +37073,7 @@ function plan(prediction, scenarios) {
   }
   const run2 = [];
   for (const s of scenarios) {
-    const why = prediction.notPredicted[s];
+    const why = prediction.not_predicted[s];
     const predicted = prediction.scenarios.some((p) => p.scenario === s);
     if (why && !predicted) notRun.set(s, why);
     else run2.push(s);
@@ -36091,13 +37088,13 @@ async function validateModel(p, model, prediction) {
     try {
       const done = await p.runScenarios(model, run2, p.workload);
       observations = done.observations;
-      logged = done.llamaMemory;
+      logged = done.llama_memory;
     } catch (err) {
       observations = run2.map((s) => failedObservation(s, `scenario runner failed: ${errorMessage(err)}`, [], []));
     }
   }
   const settings = compareSettingsFrom(p.thresholds);
-  const reasons = prediction ? { ...prediction, notPredicted: { ...prediction.notPredicted, ...Object.fromEntries(notRun) } } : null;
+  const reasons = prediction ? { ...prediction, notPredicted: { ...prediction.not_predicted, ...Object.fromEntries(notRun) } } : null;
   const scenarios = compareModel(reasons, observations, settings, p.scenarios);
   for (const r of scenarios) {
     const err = r.abs_error_pct === null ? "" : ` |error| ${r.abs_error_pct.toFixed(1)} %`;
@@ -36128,10 +37125,10 @@ async function validate3(p) {
   const gpu = p.hardware.system.gpus[0];
   const provenance = {
     llama_cpp_commit: p.hardware.llama.commit,
-    llama_cpp_build: p.hardware.llama.buildNumber,
-    node_llama_cpp_version: p.hardware.llama.nodeLlamaCppVersion,
+    llama_cpp_build: p.hardware.llama.build_number,
+    node_llama_cpp_version: p.hardware.llama.node_llama_cpp_version,
     backend: p.hardware.llama.backend,
-    device: gpu ? gpu.name : p.hardware.system.cpuModel,
+    device: gpu ? gpu.name : p.hardware.system.cpu_model,
     driver: gpu ? gpu.driver : null,
     threads: p.workload.threads,
     runner_os: p.runnerOs,
@@ -36140,7 +37137,7 @@ async function validate3(p) {
     runner_name: p.runnerName
   };
   const report = {
-    schema_version: 1,
+    schema_version: 2,
     generated_at: finished7.toISOString(),
     tool: { name: TOOL_NAME, version: p.toolVersion },
     provenance,
@@ -36213,7 +37210,7 @@ async function runGate(cfg, hooks) {
     log: hooks.log,
     now: () => hooks.now().toISOString()
   });
-  if (build && !hardware2.llama.nodeLlamaCppVersion) hardware2.llama.nodeLlamaCppVersion = build.nodeLlamaCppVersion;
+  if (build && !hardware2.llama.node_llama_cpp_version) hardware2.llama.node_llama_cpp_version = build.node_llama_cpp_version;
   const workload = defaultWorkload({ threads: hardware2.system.threads, ...cfg.workload });
   const estimator = cfg.estimatorCommand ? externalEstimator(cfg.estimatorCommand) : builtinEstimator();
   const outDir = dirname8(resolve4(cfg.reportPath));
@@ -36230,7 +37227,7 @@ async function runGate(cfg, hooks) {
       logsDir,
       artifactsDir: outDir,
       runTimeoutSec: cfg.runTimeoutSec,
-      vocabSize: model.profile.vocabSize,
+      vocabSize: model.profile.vocab_size,
       log: hooks.log
     }),
     log: hooks.log,
@@ -36380,16 +37377,16 @@ async function gateReports(paths, opts) {
 // src/cli/render-fit.ts
 var MIB2 = 1024 * 1024;
 var GIB = 1024 * MIB2;
-function bytes2(n2) {
+function bytes3(n2) {
   return n2 >= GIB ? `${(n2 / GIB).toFixed(2)} GiB` : `${(n2 / MIB2).toFixed(1)} MiB`;
 }
 function num2(x) {
   return x >= 100 ? x.toFixed(0) : x >= 10 ? x.toFixed(1) : x.toFixed(2);
 }
 function profileLine2(p) {
-  const moe = p.expertCount > 0 ? `, MoE ${p.expertUsedCount}/${p.expertCount} experts` : "";
-  const params = p.paramCount >= 1e9 ? `${(p.paramCount / 1e9).toFixed(2)} B` : `${(p.paramCount / 1e6).toFixed(1)} M`;
-  return `${p.architecture} ${p.fileType ?? "?"} \xB7 ${params} params \xB7 ${bytes2(p.tensorBytes)} \xB7 ${p.layers} layers \xD7 ${p.embeddingLength} \xB7 heads ${p.heads}/${p.kvHeads} \xB7 vocab ${p.vocabSize} \xB7 ctx ${p.contextLength}${moe} \xB7 ${p.modelClass}`;
+  const moe = p.expert_count > 0 ? `, MoE ${p.expert_used_count}/${p.expert_count} experts` : "";
+  const params = p.param_count >= 1e9 ? `${(p.param_count / 1e9).toFixed(2)} B` : `${(p.param_count / 1e6).toFixed(1)} M`;
+  return `${p.architecture} ${p.file_type ?? "?"} \xB7 ${params} params \xB7 ${bytes3(p.tensor_bytes)} \xB7 ${p.layers} layers \xD7 ${p.embedding_length} \xB7 heads ${p.heads}/${p.kv_heads} \xB7 vocab ${p.vocab_size} \xB7 ctx ${p.context_length}${moe} \xB7 ${p.model_class}`;
 }
 function pad(cells, widths) {
   return cells.map((c3, i2) => i2 === 0 ? c3.padEnd(widths[i2] ?? 0) : c3.padStart(widths[i2] ?? 0)).join("  ");
@@ -36406,15 +37403,15 @@ function renderFitTable(rows) {
     }
     const f = pred.fit;
     out2.push(`  memory: ${f.status} \u2014 ${f.reason}`);
-    if (f.gpuLayersThatFit !== null && f.status === "does-not-fit") out2.push(`  partial offload: ${f.gpuLayersThatFit} of ${row.profile.layers} layers fit on the GPU`);
+    if (f.gpu_layers_that_fit !== null && f.status === "does-not-fit") out2.push(`  partial offload: ${f.gpu_layers_that_fit} of ${row.profile.layers} layers fit on the GPU`);
     if (pred.scenarios.length > 0) {
       const widths = [15, 12, 24];
       out2.push(`  ${pad(["scenario", "predicted", "range"], widths)}`);
       for (const s of pred.scenarios) {
-        out2.push(`  ${pad([s.scenario, `${num2(s.predicted)} ${s.unit}`, `${num2(s.predictedRange[0])} \u2013 ${num2(s.predictedRange[1])}`], widths)}`);
+        out2.push(`  ${pad([s.scenario, `${num2(s.predicted)} ${s.unit}`, `${num2(s.predicted_range[0])} \u2013 ${num2(s.predicted_range[1])}`], widths)}`);
       }
     }
-    for (const [scenario, why] of Object.entries(pred.notPredicted)) out2.push(`  ${scenario}: not predicted (${why})`);
+    for (const [scenario, why] of Object.entries(pred.not_predicted)) out2.push(`  ${scenario}: not predicted (${why})`);
     const scores = scoreWorkloads(row.profile, pred).filter((s) => !s.note.startsWith("needs a "));
     if (scores.length > 0) out2.push(`  workloads: ${scores.map((s) => `${s.workload} ${s.score}${s.note ? ` (${s.note})` : ""}`).join(", ")}`);
     out2.push("");
@@ -36448,10 +37445,10 @@ function accuracySpec() {
 
 // src/accuracy/table.ts
 var ACCURACY_TARGETS = {
-  steady_decode: { medianPct: 5, maxPct: 12 },
-  prefill: { medianPct: 10, maxPct: 20 },
-  first_token: { medianPct: 10, maxPct: 20 },
-  kv_warm_reuse: { medianPct: 10, maxPct: 20 }
+  steady_decode: { median_pct: 5, max_pct: 12 },
+  prefill: { median_pct: 10, max_pct: 20 },
+  first_token: { median_pct: 10, max_pct: 20 },
+  kv_warm_reuse: { median_pct: 10, max_pct: 20 }
 };
 function medianOrNull(xs) {
   return xs.length > 0 ? median(xs) : null;
@@ -36465,23 +37462,23 @@ function accuracyRow(ref, sizeBytes, prediction, passes) {
     const got = values.filter((v) => v !== null);
     const observed = medianOrNull(got);
     const predicted = p?.predicted ?? null;
-    const all = os.flatMap((o2) => o2 ? [...o2.samples, ...o2.droppedSamples] : []);
+    const all = os.flatMap((o2) => o2 ? [...o2.samples, ...o2.dropped_samples] : []);
     const best = all.length === 0 ? null : SCENARIO_UNITS[s] === "ms" ? Math.min(...all) : Math.max(...all);
     const spreads = os.map((o2) => o2?.spread ?? null).filter((x) => x !== null);
     cells[s] = {
       predicted,
       observed,
       passes: values,
-      passDeltaPct: got.length >= 2 ? 100 * spread(got) : null,
+      pass_delta_pct: got.length >= 2 ? 100 * spread(got) : null,
       spread: spreads.length > 0 ? Math.max(...spreads) : null,
-      errorPct: predicted !== null && observed !== null ? absErrorPct(predicted, observed) : null,
+      error_pct: predicted !== null && observed !== null ? absErrorPct(predicted, observed) : null,
       best,
-      bestErrorPct: predicted !== null && best !== null ? absErrorPct(predicted, best) : null,
-      note: os.find((o2) => o2?.error)?.error?.reason ?? prediction.notPredicted[s] ?? null
+      best_error_pct: predicted !== null && best !== null ? absErrorPct(predicted, best) : null,
+      note: os.find((o2) => o2?.error)?.error?.reason ?? prediction.not_predicted[s] ?? null
     };
   }
-  const logged = passes.find((run2) => run2.llamaMemory)?.llamaMemory;
-  return { ref, sizeBytes, cells, memory: logged ? llamaMemoryCheck(prediction.fit, logged) : null };
+  const logged = passes.find((run2) => run2.llama_memory)?.llama_memory;
+  return { ref, size_bytes: sizeBytes, cells, memory: logged ? llamaMemoryCheck(prediction.fit, logged) : null };
 }
 function otherPassScore(rows, s) {
   const passes = Math.max(0, ...rows.map((r) => r.cells[s].passes.length));
@@ -36502,32 +37499,32 @@ function otherPassScore(rows, s) {
   }
   if (medians.length === 0) return null;
   const mean = (xs) => xs.reduce((a2, b) => a2 + b, 0) / xs.length;
-  return { medianPct: mean(medians), maxPct: mean(maxima) };
+  return { median_pct: mean(medians), max_pct: mean(maxima) };
 }
 function summarizeAccuracy(rows) {
   return SCENARIO_IDS.map((s) => {
-    const errs = rows.map((r) => r.cells[s].errorPct).filter((e) => e !== null);
+    const errs = rows.map((r) => r.cells[s].error_pct).filter((e) => e !== null);
     const med = medianOrNull(errs);
     const max = errs.length > 0 ? Math.max(...errs) : null;
     const t = ACCURACY_TARGETS[s];
-    const bestErrs = rows.map((r) => r.cells[s].bestErrorPct).filter((e) => e !== null);
-    const deltas = rows.map((r) => r.cells[s].passDeltaPct).filter((e) => e !== null);
+    const bestErrs = rows.map((r) => r.cells[s].best_error_pct).filter((e) => e !== null);
+    const deltas = rows.map((r) => r.cells[s].pass_delta_pct).filter((e) => e !== null);
     return {
       scenario: s,
       models: errs.length,
-      medianPct: med,
-      maxPct: max,
-      bestMedianPct: medianOrNull(bestErrs),
-      runToRunPct: medianOrNull(deltas),
-      otherPass: otherPassScore(rows, s),
-      meetsTarget: med !== null && max !== null && med <= t.medianPct && max <= t.maxPct
+      median_pct: med,
+      max_pct: max,
+      best_median_pct: medianOrNull(bestErrs),
+      run_to_run_pct: medianOrNull(deltas),
+      other_pass: otherPassScore(rows, s),
+      meets_target: med !== null && max !== null && med <= t.median_pct && max <= t.max_pct
     };
   });
 }
 function summarizeMemory(rows) {
   return ["model", "kv", "compute"].map((buffer) => {
     const errs = rows.map((r) => r.memory?.error_pct[buffer] ?? null).filter((e) => e !== null).map(Math.abs);
-    return { buffer, models: errs.length, medianPct: medianOrNull(errs), maxPct: errs.length > 0 ? Math.max(...errs) : null };
+    return { buffer, models: errs.length, median_pct: medianOrNull(errs), max_pct: errs.length > 0 ? Math.max(...errs) : null };
   });
 }
 function fmt(x, digits = 1) {
@@ -36542,22 +37539,22 @@ function renderAccuracy(rows, summary, memory = []) {
   for (const r of rows) {
     const cells = SCENARIO_IDS.map((s) => {
       const c3 = r.cells[s];
-      const text = c3.errorPct === null ? c3.note ? "n/a" : "\u2014" : `${fmt(c3.predicted)}/${fmt(c3.observed)} (${fmt(c3.errorPct)}|${fmt(c3.passDeltaPct)})`;
+      const text = c3.error_pct === null ? c3.note ? "n/a" : "\u2014" : `${fmt(c3.predicted)}/${fmt(c3.observed)} (${fmt(c3.error_pct)}|${fmt(c3.pass_delta_pct)})`;
       return text.padStart(28);
     });
     const e = r.memory?.error_pct;
     const mem = e ? `mem ${[e.model, e.kv, e.compute].map((x) => x === null ? "\u2014" : formatDeltaPct(x)).join(" / ")}` : "";
-    lines.push([shortRef(r.ref).padEnd(MODEL_COLUMN), (r.sizeBytes / 1024 ** 2).toFixed(0).padStart(6), ...cells, mem].join(" ").trimEnd());
+    lines.push([shortRef(r.ref).padEnd(MODEL_COLUMN), (r.size_bytes / 1024 ** 2).toFixed(0).padStart(6), ...cells, mem].join(" ").trimEnd());
   }
   lines.push("");
   for (const s of summary) {
     const t = ACCURACY_TARGETS[s.scenario];
     lines.push(
-      `${s.scenario.padEnd(14)} models ${String(s.models).padStart(2)}  median |error| ${fmt(s.medianPct)} % (target \u2264 ${t.medianPct})  max ${fmt(s.maxPct)} % (target \u2264 ${t.maxPct})  ${s.meetsTarget ? "MEETS" : "MISSES"}  (vs best samples: median ${fmt(s.bestMedianPct)} %; pass to pass: median ${fmt(s.runToRunPct)} %${s.otherPass ? `; another pass as the prediction: median ${fmt(s.otherPass.medianPct)} % max ${fmt(s.otherPass.maxPct)} %` : ""})`
+      `${s.scenario.padEnd(14)} models ${String(s.models).padStart(2)}  median |error| ${fmt(s.median_pct)} % (target \u2264 ${t.median_pct})  max ${fmt(s.max_pct)} % (target \u2264 ${t.max_pct})  ${s.meets_target ? "MEETS" : "MISSES"}  (vs best samples: median ${fmt(s.best_median_pct)} %; pass to pass: median ${fmt(s.run_to_run_pct)} %${s.other_pass ? `; another pass as the prediction: median ${fmt(s.other_pass.median_pct)} % max ${fmt(s.other_pass.max_pct)} %` : ""})`
     );
   }
   for (const m2 of memory) {
-    lines.push(`memory ${m2.buffer.padEnd(7)} models ${String(m2.models).padStart(2)}  median |error| ${fmt(m2.medianPct)} %  max ${fmt(m2.maxPct)} %  (estimate vs llama.cpp's logged buffer)`);
+    lines.push(`memory ${m2.buffer.padEnd(7)} models ${String(m2.models).padStart(2)}  median |error| ${fmt(m2.median_pct)} %  max ${fmt(m2.max_pct)} %  (estimate vs llama.cpp's logged buffer)`);
   }
   return lines.join("\n");
 }
@@ -36590,7 +37587,7 @@ async function runAccuracyBenchmark(opts) {
         binDir: opts.binDir,
         logsDir: join25(opts.workDir, "logs", `pass-${pass}`),
         runTimeoutSec: DEFAULT_RUN_TIMEOUT_SEC,
-        vocabSize: m2.profile.vocabSize,
+        vocabSize: m2.profile.vocab_size,
         log: progress
       });
       observed.set(m2.ref, [...observed.get(m2.ref) ?? [], run2]);
@@ -36607,7 +37604,7 @@ async function runAccuracyBenchmark(opts) {
     hardware2 = await probeHardware({ ...probeOpts, refresh: true, interleave: { passes, between: (pass) => runPass(pass, workload) } });
   }
   const rows = models.map(
-    (m2) => accuracyRow(m2.ref, m2.profile.fileBytes, predict(m2.profile, hardware2, workload), observed.get(m2.ref) ?? [])
+    (m2) => accuracyRow(m2.ref, m2.profile.file_bytes, predict(m2.profile, hardware2, workload), observed.get(m2.ref) ?? [])
   );
   const summary = summarizeAccuracy(rows);
   const memory = summarizeMemory(rows);
@@ -36828,14 +37825,14 @@ async function hardwareFor(args) {
 function workloadFromFlags(args) {
   const ctx2 = intFlag(args.values.ctx, "ctx");
   const depth = intFlag(args.values["decode-depth"], "decode-depth", 0);
-  return { ...ctx2 !== void 0 ? { contextTokens: ctx2 } : {}, ...depth !== void 0 ? { decodeDepth: depth } : {} };
+  return { ...ctx2 !== void 0 ? { context_tokens: ctx2 } : {}, ...depth !== void 0 ? { decode_depth: depth } : {} };
 }
 var handlers = {
   async "setup-llama"(args) {
     const build = await setupLlama({ dir: str3(args.values.dir), source: str3(args.values.source), log });
-    const from = build.source ? `source ${build.source}` : `node-llama-cpp ${build.nodeLlamaCppVersion}`;
+    const from = build.source ? `source ${build.source}` : `node-llama-cpp ${build.node_llama_cpp_version}`;
     log(`llama.cpp ${build.commit.slice(0, 7)} (${build.backend}, ${from})`);
-    out(build.binDir);
+    out(build.bin_dir);
     return EXIT_OK;
   },
   async synth(args) {

@@ -8,23 +8,15 @@ import { LlamaBenchOutputError } from './llama-bench-json.js'
 import type { RepeatOutcome } from './repeats.js'
 import { RequestError } from './server-client.js'
 import { ServerResponseError } from './server-json.js'
-import { ServerError } from './server.js'
+import { RunFailure } from './failure.js'
 
-/** A llama.cpp run that did not produce a measurement, with the log lines that say why. */
-export class RunFailure extends Error {
-  readonly logTail: string[]
-  constructor(reason: string, logTail: string[]) {
-    super(reason)
-    this.name = 'RunFailure'
-    this.logTail = logTail
-  }
-}
+export { RunFailure }
+
 
 /** Failures caused by llama.cpp or its output (the caller's `runtime-error`), as opposed to bugs. */
 export function isRuntimeFailure(err: unknown): err is Error {
   return (
     err instanceof RunFailure ||
-    err instanceof ServerError ||
     err instanceof RequestError ||
     err instanceof ServerResponseError ||
     err instanceof LlamaBenchOutputError
@@ -32,7 +24,7 @@ export function isRuntimeFailure(err: unknown): err is Error {
 }
 
 function logTailOf(err: Error): string[] {
-  return err instanceof RunFailure || err instanceof ServerError ? err.logTail : []
+  return err instanceof RunFailure ? err.logTail : []
 }
 
 /** An Observation for a scenario that could not run at all (e.g. the server did not start). */

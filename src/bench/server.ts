@@ -5,6 +5,7 @@ import { llamaWorkloadFlags } from './workload.js'
 import { createServer } from 'node:net'
 import { join } from 'node:path'
 import type { Workload } from '../contracts/workload.js'
+import { RunFailure } from './failure.js'
 import { readLogTail } from './logs.js'
 import { describeOutcome, startProcess, type LiveProcess, type ProcessOutcome } from './processes.js'
 
@@ -24,12 +25,10 @@ export const SERVER_LOG_VERBOSITY = 4
 const BIND_FAILURE_TEXT = "couldn't bind HTTP server socket"
 
 /** A server that could not start or became unusable; carries the log tail for the Observation. */
-export class ServerError extends Error {
-  readonly logTail: string[]
+export class ServerError extends RunFailure {
   constructor(message: string, logTail: string[]) {
-    super(message)
+    super(message, logTail)
     this.name = 'ServerError'
-    this.logTail = logTail
   }
 }
 

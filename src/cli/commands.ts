@@ -5,11 +5,16 @@ const cacheDir = { type: 'string', value: 'DIR', help: 'cache dir (else MODEL_FI
 const hardware = { type: 'string', value: 'FILE', help: 'hardware.json from `probe` (else the cached probe, measured if absent)' } as const
 const hfToken = { type: 'string', value: 'TOKEN', help: 'Hugging Face token (else HF_TOKEN)' } as const
 const ctx = { type: 'string', value: 'N', help: 'context size the model is loaded with' } as const
+/** The flags of every command that runs llama.cpp, and of those that also read models (the Hub token). */
+const llamaFlags = { 'llama-bin': llamaBin, 'cache-dir': cacheDir } as const
+const modelFlags = { ...llamaFlags, 'hf-token': hfToken } as const
+const decodeDepth = (help: string) => ({ type: 'string', value: 'N', help }) as const
+const NO_POSITIONALS = { min: 0, max: 0, name: '' } as const
+const models = (min: number) => ({ min, max: Infinity, name: 'MODEL' }) as const
 
-/** Every command's flags, named once; `--help` text and parsing both come from here. */
-export const COMMANDS: Record<string, CommandSpec> = {
+/** Every command's flags, named once; `--help` text and parsing both come from here. The key is the command's name. */
+const TABLE: Record<string, Omit<CommandSpec, 'name'>> = {
   'setup-llama': {
-    name: 'setup-llama',
     usage: 'model-fit-gate setup-llama [--dir D] [--source DIR]',
     summary:
       'Build llama-bench, llama-server and llama-quantize (CUDA when nvcc and an NVIDIA GPU are present, Metal on macOS, else CPU) ' +
@@ -23,56 +28,47 @@ export const COMMANDS: Record<string, CommandSpec> = {
         help: 'build this llama.cpp source tree (else MODEL_FIT_GATE_LLAMA_SOURCE); its commit from git, else from DIR/.llama-commit'
       }
     },
-    positionals: { min: 0, max: 0, name: '' }
+    positionals: NO_POSITIONALS
   },
   synth: {
-    name: 'synth',
     usage: 'model-fit-gate synth --spec corpora/synthetic.yml --out DIR',
     summary: 'Write the synthetic corpus (F16 by our GGUF writer, other types by llama-quantize) and DIR/manifest.txt. Files made from the same spec are reused.',
     flags: {
       spec: { type: 'string', value: 'FILE', help: 'corpus spec (default: the bundled corpora/synthetic.yml)' },
       out: { type: 'string', value: 'DIR', help: 'output dir (required)' },
-      'llama-bin': llamaBin,
-      'cache-dir': cacheDir
+      ...llamaFlags
     },
-    positionals: { min: 0, max: 0, name: '' }
+    positionals: NO_POSITIONALS
   },
   profile: {
-    name: 'profile',
     usage: 'model-fit-gate profile MODEL [--json]',
     summary: 'GGUF header → ModelProfile. MODEL: a local path, owner/repo:QUANT (header read by HTTP ranges, no download), or an http(s) URL.',
     flags: { json: { type: 'boolean', help: 'print the profile as JSON' }, 'hf-token': hfToken },
     positionals: { min: 1, max: 1, name: 'MODEL' }
   },
   probe: {
-    name: 'probe',
     usage: 'model-fit-gate probe [--out hardware.json] [--refresh]',
     summary: 'Measure the HardwareProfile through llama.cpp itself (cached per device, llama.cpp build, backend and threads).',
     flags: {
       out: { type: 'string', value: 'FILE', help: 'write hardware.json here (default: print it)' },
       refresh: { type: 'boolean', help: 're-measure even when a cached profile exists' },
-      'llama-bin': llamaBin,
-      'cache-dir': cacheDir
+      ...llamaFlags
     },
-    positionals: { min: 0, max: 0, name: '' }
+    positionals: NO_POSITIONALS
   },
   fit: {
-    name: 'fit',
     usage: 'model-fit-gate fit MODEL… [--hardware F] [--ctx N] [--json]',
     summary: 'Predictions (memory fit and the four scenarios) without running any model.',
     flags: {
       hardware,
       ctx,
-      'decode-depth': { type: 'string', value: 'N', help: 'predict steady decode at this context depth (default 0)' },
+      'decode-depth': decodeDepth('predict steady decode at this context depth (default 0)'),
       json: { type: 'boolean', help: 'print JSON' },
-      'llama-bin': llamaBin,
-      'cache-dir': cacheDir,
-      'hf-token': hfToken
+      ...modelFlags
     },
-    positionals: { min: 1, max: Infinity, name: 'MODEL' }
+    positionals: models(1)
   },
   validate: {
-    name: 'validate',
     usage: 'model-fit-gate validate [MODEL…] [--models-file F] [--corpus smoke|deep|synthetic] [--hardware F] [--scenarios a,b] [--out report.json]',
     summary: 'Profile, predict, run the scenarios with real llama.cpp, and write the report (JSON, Markdown, HTML). Exit 1 when the gate fails.',
     flags: {
@@ -83,20 +79,17 @@ export const COMMANDS: Record<string, CommandSpec> = {
       out: { type: 'string', value: 'FILE', help: 'report path (default: ./model-fit-gate-report/report.json)' },
       thresholds: { type: 'string', value: 'FILE', help: 'gate limits (default: the bundled thresholds.yml)' },
       ctx,
-      'decode-depth': { type: 'string', value: 'N', help: 'judge steady decode at this context depth (llama-bench -d; default 0)' },
+      'decode-depth': decodeDepth('judge steady decode at this context depth (llama-bench -d; default 0)'),
       'run-timeout': { type: 'string', value: 'SECONDS', help: 'kill a llama.cpp run after this long (default 600)' },
       shard: { type: 'string', value: 'K/N', help: 'run only shard K of N of the models' },
       'estimator-command': { type: 'string', value: 'CMD', help: 'gate an external estimator (JSON on stdin/stdout)' },
       baseline: { type: 'string', value: 'FILE', help: 'a previous report to compare observed figures with' },
       refresh: { type: 'boolean', help: 're-measure the hardware profile' },
-      'llama-bin': llamaBin,
-      'cache-dir': cacheDir,
-      'hf-token': hfToken
+      ...modelFlags
     },
-    positionals: { min: 0, max: Infinity, name: 'MODEL' }
+    positionals: models(0)
   },
   check: {
-    name: 'check',
     usage: 'model-fit-gate check REPORT… [--thresholds F] [--scenario S|all] [--markdown-out F]',
     summary: 'Gate one report, or several shard reports as one. Exit 0 when the gate passes, 1 when it fails.',
     flags: {
@@ -107,7 +100,6 @@ export const COMMANDS: Record<string, CommandSpec> = {
     positionals: { min: 1, max: Infinity, name: 'REPORT' }
   },
   report: {
-    name: 'report',
     usage: 'model-fit-gate report REPORT [--markdown F] [--html F]',
     summary: 'Render a report as Markdown and/or a self-contained HTML page with charts.',
     flags: {
@@ -117,7 +109,6 @@ export const COMMANDS: Record<string, CommandSpec> = {
     positionals: { min: 1, max: 1, name: 'REPORT' }
   },
   'bench-accuracy': {
-    name: 'bench-accuracy',
     usage: 'model-fit-gate bench-accuracy [--out DIR] [--passes N] [--cached-probe [--refresh]]',
     summary: 'Accuracy benchmark: synthesize ≥ 10 geometries, probe, run all four scenarios, print each row and the median and max |error|.',
     flags: {
@@ -125,12 +116,13 @@ export const COMMANDS: Record<string, CommandSpec> = {
       passes: { type: 'string', value: 'N', help: 'passes over all models, each after a probe pass; observed = the median of the passes, facts fitted from every probe pass (default 3)' },
       'cached-probe': { type: 'boolean', help: 'use the cached hardware profile instead of probing before every pass (quicker; facts from other minutes)' },
       refresh: { type: 'boolean', help: 'with --cached-probe: re-measure the cached profile first' },
-      'llama-bin': llamaBin,
-      'cache-dir': cacheDir
+      ...llamaFlags
     },
-    positionals: { min: 0, max: 0, name: '' }
+    positionals: NO_POSITIONALS
   }
 }
+
+export const COMMANDS: Record<string, CommandSpec> = Object.fromEntries(Object.entries(TABLE).map(([name, spec]) => [name, { name, ...spec }]))
 
 export function topLevelHelp(): string {
   const rows = Object.values(COMMANDS).map((c) => `  ${c.name.padEnd(16)} ${c.summary.split('. ')[0]}`)

@@ -17,9 +17,9 @@ export interface ModelGeometry {
   vocab: number
   /** Dense FFN width, or used experts × expert width for MoE (what one token multiplies with). */
   ffnActiveWidth: number
-  /** Bytes read per decoded token, by GGML type (routed experts at their used share). */
-  activeBytesByType: Record<string, number>
+  /** Bytes read per decoded token (routed experts at their used share), in all and by GGML type. */
   activeBytes: number
+  activeBytesByType: Record<string, number>
   /** Matmul parameters per token by GGML type, output head excluded (prefill computes it for one row only). */
   bodyParamsByType: Record<string, number>
   /** Output-head parameters (vocab × embedding) and the bytes/parameter of its type. */

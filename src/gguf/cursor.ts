@@ -86,46 +86,20 @@ export class HeaderCursor {
   i8(): number {
     return this.view.getInt8(this.off++)
   }
-  u16(): number {
-    const v = this.view.getUint16(this.off, true)
-    this.off += 2
+  /** Reads a little-endian value of `n` bytes at the cursor and moves past it. */
+  private take<T>(n: number, get: (offset: number) => T): T {
+    const v = get(this.off)
+    this.off += n
     return v
   }
-  i16(): number {
-    const v = this.view.getInt16(this.off, true)
-    this.off += 2
-    return v
-  }
-  u32(): number {
-    const v = this.view.getUint32(this.off, true)
-    this.off += 4
-    return v
-  }
-  i32(): number {
-    const v = this.view.getInt32(this.off, true)
-    this.off += 4
-    return v
-  }
-  f32(): number {
-    const v = this.view.getFloat32(this.off, true)
-    this.off += 4
-    return v
-  }
-  f64(): number {
-    const v = this.view.getFloat64(this.off, true)
-    this.off += 8
-    return v
-  }
-  u64(): bigint {
-    const v = this.view.getBigUint64(this.off, true)
-    this.off += 8
-    return v
-  }
-  i64(): bigint {
-    const v = this.view.getBigInt64(this.off, true)
-    this.off += 8
-    return v
-  }
+  readonly u16 = (): number => this.take(2, (o) => this.view.getUint16(o, true))
+  readonly i16 = (): number => this.take(2, (o) => this.view.getInt16(o, true))
+  readonly u32 = (): number => this.take(4, (o) => this.view.getUint32(o, true))
+  readonly i32 = (): number => this.take(4, (o) => this.view.getInt32(o, true))
+  readonly f32 = (): number => this.take(4, (o) => this.view.getFloat32(o, true))
+  readonly f64 = (): number => this.take(8, (o) => this.view.getFloat64(o, true))
+  readonly u64 = (): bigint => this.take(8, (o) => this.view.getBigUint64(o, true))
+  readonly i64 = (): bigint => this.take(8, (o) => this.view.getBigInt64(o, true))
   /** Decodes n bytes (already made available) as UTF-8; invalid sequences become U+FFFD, as in llama.cpp logs. */
   utf8(n: number): string {
     const s = this.decoder.decode(this.buf.subarray(this.off, this.off + n))

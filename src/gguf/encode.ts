@@ -7,6 +7,24 @@ import { alignUp, GGUF_MAGIC, GgufValueType, type GgufKv, type GgufScalar, type 
 
 const INITIAL_CAPACITY = 64 * 1024
 
+const int64 = (v: GgufScalar): number | bigint => (typeof v === 'bigint' ? v : Number(v))
+
+/** How each GGUF scalar type is written. */
+const SCALAR_WRITERS: Partial<Record<GgufValueType, (b: ByteBuilder, v: GgufScalar) => void>> = {
+  [GgufValueType.UINT8]: (b, v) => b.u8(Number(v)),
+  [GgufValueType.INT8]: (b, v) => b.i8(Number(v)),
+  [GgufValueType.UINT16]: (b, v) => b.u16(Number(v)),
+  [GgufValueType.INT16]: (b, v) => b.i16(Number(v)),
+  [GgufValueType.UINT32]: (b, v) => b.u32(Number(v)),
+  [GgufValueType.INT32]: (b, v) => b.i32(Number(v)),
+  [GgufValueType.FLOAT32]: (b, v) => b.f32(Number(v)),
+  [GgufValueType.BOOL]: (b, v) => b.u8(v ? 1 : 0),
+  [GgufValueType.STRING]: (b, v) => b.str(String(v)),
+  [GgufValueType.UINT64]: (b, v) => b.u64(int64(v)),
+  [GgufValueType.INT64]: (b, v) => b.i64(int64(v)),
+  [GgufValueType.FLOAT64]: (b, v) => b.f64(Number(v))
+}
+
 /** A growable little-endian byte buffer. */
 export class ByteBuilder {
   private buf = new Uint8Array(INITIAL_CAPACITY)
@@ -34,48 +52,20 @@ export class ByteBuilder {
     this.len += 1
     return this
   }
-  i8(v: number): this {
-    this.reserve(1)
-    this.view.setInt8(this.len, v)
-    this.len += 1
+  /** Writes a value of `n` bytes at the end (growing the buffer) and moves past it. */
+  private put(n: number, set: (offset: number) => void): this {
+    this.reserve(n)
+    set(this.len)
+    this.len += n
     return this
   }
-  u16(v: number): this {
-    this.reserve(2)
-    this.view.setUint16(this.len, v, true)
-    this.len += 2
-    return this
-  }
-  i16(v: number): this {
-    this.reserve(2)
-    this.view.setInt16(this.len, v, true)
-    this.len += 2
-    return this
-  }
-  u32(v: number): this {
-    this.reserve(4)
-    this.view.setUint32(this.len, v, true)
-    this.len += 4
-    return this
-  }
-  i32(v: number): this {
-    this.reserve(4)
-    this.view.setInt32(this.len, v, true)
-    this.len += 4
-    return this
-  }
-  f32(v: number): this {
-    this.reserve(4)
-    this.view.setFloat32(this.len, v, true)
-    this.len += 4
-    return this
-  }
-  f64(v: number): this {
-    this.reserve(8)
-    this.view.setFloat64(this.len, v, true)
-    this.len += 8
-    return this
-  }
+  readonly i8 = (v: number): this => this.put(1, (o) => this.view.setInt8(o, v))
+  readonly u16 = (v: number): this => this.put(2, (o) => this.view.setUint16(o, v, true))
+  readonly i16 = (v: number): this => this.put(2, (o) => this.view.setInt16(o, v, true))
+  readonly u32 = (v: number): this => this.put(4, (o) => this.view.setUint32(o, v, true))
+  readonly i32 = (v: number): this => this.put(4, (o) => this.view.setInt32(o, v, true))
+  readonly f32 = (v: number): this => this.put(4, (o) => this.view.setFloat32(o, v, true))
+  readonly f64 = (v: number): this => this.put(8, (o) => this.view.setFloat64(o, v, true))
   u64(v: number | bigint): this {
     this.reserve(8)
     this.view.setBigUint64(this.len, BigInt(v), true)
@@ -107,34 +97,10 @@ export class ByteBuilder {
     return this
   }
   scalar(type: GgufValueType, v: GgufScalar): this {
-    switch (type) {
-      case GgufValueType.UINT8:
-        return this.u8(Number(v))
-      case GgufValueType.INT8:
-        return this.i8(Number(v))
-      case GgufValueType.UINT16:
-        return this.u16(Number(v))
-      case GgufValueType.INT16:
-        return this.i16(Number(v))
-      case GgufValueType.UINT32:
-        return this.u32(Number(v))
-      case GgufValueType.INT32:
-        return this.i32(Number(v))
-      case GgufValueType.FLOAT32:
-        return this.f32(Number(v))
-      case GgufValueType.BOOL:
-        return this.u8(v ? 1 : 0)
-      case GgufValueType.STRING:
-        return this.str(String(v))
-      case GgufValueType.UINT64:
-        return this.u64(typeof v === 'bigint' ? v : Number(v))
-      case GgufValueType.INT64:
-        return this.i64(typeof v === 'bigint' ? v : Number(v))
-      case GgufValueType.FLOAT64:
-        return this.f64(Number(v))
-      default:
-        throw new RangeError(`cannot encode a scalar of GGUF type ${type}`)
-    }
+    const write = SCALAR_WRITERS[type]
+    if (!write) throw new RangeError(`cannot encode a scalar of GGUF type ${type}`)
+    write(this, v)
+    return this
   }
   kv(entry: GgufKv): this {
     this.str(entry.key).u32(entry.type)

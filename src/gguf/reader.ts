@@ -58,6 +58,24 @@ function toSafeNumber(v: bigint, fail: (msg: string) => never, what: string): nu
   return Number(v)
 }
 
+/** A 64-bit integer as a number when it is exact, else as a bigint. */
+const exactInteger = (v: bigint): number | bigint => (v <= BigInt(Number.MAX_SAFE_INTEGER) && v >= BigInt(Number.MIN_SAFE_INTEGER) ? Number(v) : v)
+
+/** How each fixed-size GGUF value type is read. */
+const SCALAR_READERS: Partial<Record<number, (c: HeaderCursor) => GgufScalar>> = {
+  [GgufValueType.UINT8]: (c) => c.u8(),
+  [GgufValueType.INT8]: (c) => c.i8(),
+  [GgufValueType.UINT16]: (c) => c.u16(),
+  [GgufValueType.INT16]: (c) => c.i16(),
+  [GgufValueType.UINT32]: (c) => c.u32(),
+  [GgufValueType.INT32]: (c) => c.i32(),
+  [GgufValueType.FLOAT32]: (c) => c.f32(),
+  [GgufValueType.BOOL]: (c) => c.u8() !== 0,
+  [GgufValueType.FLOAT64]: (c) => c.f64(),
+  [GgufValueType.UINT64]: (c) => exactInteger(c.u64()),
+  [GgufValueType.INT64]: (c) => exactInteger(c.i64())
+}
+
 class Parser {
   constructor(
     private readonly cur: HeaderCursor,
@@ -83,35 +101,9 @@ class Parser {
   }
 
   private scalar(type: number): GgufScalar {
-    const c = this.cur
-    switch (type) {
-      case GgufValueType.UINT8:
-        return c.u8()
-      case GgufValueType.INT8:
-        return c.i8()
-      case GgufValueType.UINT16:
-        return c.u16()
-      case GgufValueType.INT16:
-        return c.i16()
-      case GgufValueType.UINT32:
-        return c.u32()
-      case GgufValueType.INT32:
-        return c.i32()
-      case GgufValueType.FLOAT32:
-        return c.f32()
-      case GgufValueType.BOOL:
-        return c.u8() !== 0
-      case GgufValueType.FLOAT64:
-        return c.f64()
-      case GgufValueType.UINT64:
-      case GgufValueType.INT64: {
-        const v = type === GgufValueType.UINT64 ? c.u64() : c.i64()
-        const safe = v <= BigInt(Number.MAX_SAFE_INTEGER) && v >= BigInt(Number.MIN_SAFE_INTEGER)
-        return safe ? Number(v) : v
-      }
-      default:
-        throw new RangeError(`not a fixed-size GGUF type: ${type}`)
-    }
+    const read = SCALAR_READERS[type]
+    if (!read) throw new RangeError(`not a fixed-size GGUF type: ${type}`)
+    return read(this.cur)
   }
 
   async value(type: number, where: string): Promise<GgufValue> {

@@ -115,24 +115,21 @@ export function syntheticVocab(vocabSize: number): { tokens: string[]; types: nu
   const tokens = [...bytes, END_OF_TEXT]
   const types = [...bytes.map(() => TOKEN_TYPE_NORMAL), TOKEN_TYPE_CONTROL]
   const merges: string[] = []
-  const pairs: string[] = []
-  outer: for (const a of bytes) {
-    for (const b of bytes) {
-      if (tokens.length >= vocabSize) break outer
-      tokens.push(a + b)
-      types.push(TOKEN_TYPE_NORMAL)
-      merges.push(`${a} ${b}`)
-      pairs.push(a + b)
+  /** Adds left + right for every pair, with its merge, while the vocabulary has room; returns the tokens added. */
+  const combine = (lefts: readonly string[], rights: readonly string[]): string[] => {
+    const added: string[] = []
+    for (const a of lefts) {
+      for (const b of rights) {
+        if (tokens.length >= vocabSize) return added
+        tokens.push(a + b)
+        types.push(TOKEN_TYPE_NORMAL)
+        merges.push(`${a} ${b}`)
+        added.push(a + b)
+      }
     }
+    return added
   }
-  outer3: for (const p of pairs) {
-    for (const c of bytes) {
-      if (tokens.length >= vocabSize) break outer3
-      tokens.push(p + c)
-      types.push(TOKEN_TYPE_NORMAL)
-      merges.push(`${p} ${c}`)
-    }
-  }
+  combine(combine(bytes, bytes), bytes)
   return { tokens, types, merges, eos: bytes.length }
 }
 

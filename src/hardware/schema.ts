@@ -5,30 +5,24 @@ import { readFile } from 'node:fs/promises'
 import type { HardwareProfile } from '../contracts/hardware.js'
 import { InputError, errorMessage } from '../util/errors.js'
 import { writeFileAtomic } from '../util/fs.js'
-import { stableStringify } from '../util/json.js'
-import { parseJsonText, strictAjv, upgradeToSnakeKeys, validateJsonDocument, type JsonDocumentSpec } from '../util/json-schema.js'
+import { jsonDocument, upgradeToSnakeKeys } from '../util/json-schema.js'
 import schema from './hardware.schema.json' with { type: 'json' }
 
 /** The hardware.json format this build reads and writes. */
 export const HARDWARE_SCHEMA_VERSION = 2
 
-const spec: JsonDocumentSpec<HardwareProfile> = {
-  validate: strictAjv().compile<HardwareProfile>(schema),
+const hardwareDocument = jsonDocument<HardwareProfile>(schema, {
   what: 'hardware profile',
   version: HARDWARE_SCHEMA_VERSION,
   upgrades: { 1: upgradeToSnakeKeys },
   versionHint: `(this build reads ${HARDWARE_SCHEMA_VERSION}); run \`probe --refresh\``
-}
+})
 
 /** Checks an object against hardware.schema.json; a mismatch is an InputError naming `source` and the field path. */
-export function validateHardwareProfile(obj: unknown, source: string): HardwareProfile {
-  return validateJsonDocument(spec, obj, source)
-}
+export const validateHardwareProfile = (obj: unknown, source: string): HardwareProfile => hardwareDocument.validate(obj, source)
 
 /** Parses hardware.json text and validates it. */
-export function parseHardwareProfile(text: string, source: string): HardwareProfile {
-  return validateHardwareProfile(parseJsonText(text, source), source)
-}
+export const parseHardwareProfile = (text: string, source: string): HardwareProfile => hardwareDocument.parse(text, source)
 
 /** Reads and validates a hardware.json (from `probe --out`, or written by hand). */
 export async function readHardwareProfile(path: string): Promise<HardwareProfile> {
@@ -42,10 +36,7 @@ export async function readHardwareProfile(path: string): Promise<HardwareProfile
 }
 
 /** Validated, deterministic bytes of a profile (sorted keys, trailing newline). */
-export function serializeHardwareProfile(profile: HardwareProfile, source = 'hardware profile'): string {
-  validateHardwareProfile(profile, source)
-  return stableStringify(profile)
-}
+export const serializeHardwareProfile = (profile: HardwareProfile, source = 'hardware profile'): string => hardwareDocument.serialize(profile, source)
 
 /** Validates, then writes atomically. */
 export async function writeHardwareProfile(path: string, profile: HardwareProfile): Promise<void> {

@@ -1,15 +1,5 @@
 import type { ByteSource } from '../contracts/edges.js'
-import {
-  DEFAULT_RETRY,
-  HttpStatusError,
-  authHeaders,
-  backoffMs,
-  isNetworkError,
-  redactUrl,
-  sleep,
-  type Fetch,
-  type RetryPolicy
-} from './http.js'
+import * as http from './http.js'
 
 /** Reads are rounded out to blocks of this size, so a header parsed field by field costs a few requests. */
 export const RANGE_BLOCK_BYTES = 512 * 1024
@@ -17,11 +7,11 @@ export const RANGE_BLOCK_BYTES = 512 * 1024
 export const MAX_CACHED_BLOCKS = 16
 
 export interface HttpByteSourceOptions {
-  fetch?: Fetch
+  fetch?: http.Fetch
   /** Sent only to the URL's own origin, never to a CDN it redirects to. */
   token?: string
   blockBytes?: number
-  retry?: RetryPolicy
+  retry?: http.RetryPolicy
 }
 
 /**
@@ -31,11 +21,11 @@ export interface HttpByteSourceOptions {
 export class HttpByteSource implements ByteSource {
   readonly name: string
   private readonly url: string
-  private readonly fetchFn: Fetch
+  private readonly fetchFn: http.Fetch
   private readonly token: string | undefined
   private readonly tokenOrigin: string
   private readonly blockBytes: number
-  private readonly retry: RetryPolicy
+  private readonly retry: http.RetryPolicy
   private readonly blocks = new Map<number, Uint8Array>()
   private knownSize: number | null = null
   private fetched = 0
@@ -45,12 +35,12 @@ export class HttpByteSource implements ByteSource {
   constructor(url: string, opts: HttpByteSourceOptions = {}) {
     this.url = url
     this.readUrl = url
-    this.name = redactUrl(url)
+    this.name = http.redactUrl(url)
     this.fetchFn = opts.fetch ?? globalThis.fetch
     this.token = opts.token
     this.tokenOrigin = new URL(url).origin
     this.blockBytes = opts.blockBytes ?? RANGE_BLOCK_BYTES
-    this.retry = opts.retry ?? DEFAULT_RETRY
+    this.retry = opts.retry ?? http.DEFAULT_RETRY
   }
 
   bytesRead(): number {
@@ -61,8 +51,8 @@ export class HttpByteSource implements ByteSource {
   async size(): Promise<number> {
     if (this.knownSize !== null) return this.knownSize
     const res = await this.withRetry(async () => {
-      const r = await this.fetchFn(this.url, { method: 'HEAD', headers: authHeaders(this.url, this.token, this.tokenOrigin) })
-      if (!r.ok) throw new HttpStatusError(this.url, r.status, `cannot read the size of ${this.name}`)
+      const r = await this.fetchFn(this.url, { method: 'HEAD', headers: http.authHeaders(this.url, this.token, this.tokenOrigin) })
+      if (!r.ok) throw new http.HttpStatusError(this.url, r.status, `cannot read the size of ${this.name}`)
       return r
     })
     // The Hub's first hop carries X-Linked-Size; the CDN answer a plain Content-Length.
@@ -142,7 +132,7 @@ export class HttpByteSource implements ByteSource {
     if (!res.ok) {
       await res.body?.cancel()
       if (res.status === 416) this.learnSize(res.headers.get('content-range'))
-      throw new HttpStatusError(this.readUrl, res.status, `cannot read ${this.name}`)
+      throw new http.HttpStatusError(this.readUrl, res.status, `cannot read ${this.name}`)
     }
     if (res.redirected) this.readUrl = res.url
     if (res.status === 206) this.learnSize(res.headers.get('content-range'))
@@ -176,7 +166,7 @@ export class HttpByteSource implements ByteSource {
 
   private get(url: string, start: number, stop: number): Promise<Response> {
     return this.fetchFn(url, {
-      headers: { ...authHeaders(url, this.token, this.tokenOrigin), range: `bytes=${start}-${stop - 1}` }
+      headers: { ...http.authHeaders(url, this.token, this.tokenOrigin), range: `bytes=${start}-${stop - 1}` }
     })
   }
 
@@ -198,8 +188,8 @@ export class HttpByteSource implements ByteSource {
       try {
         return await op()
       } catch (err) {
-        if (!isNetworkError(err) || attempt > this.retry.maxRetries) throw err
-        await sleep(backoffMs(this.retry, attempt))
+        if (!http.isNetworkError(err) || attempt > this.retry.maxRetries) throw err
+        await http.sleep(http.backoffMs(this.retry, attempt))
       }
     }
   }

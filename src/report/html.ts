@@ -7,27 +7,7 @@ import { VERDICT_COLOR, renderChart } from './chart.js'
 import { escapeHtml as esc } from './escape.js'
 import { provenanceLines } from './provenance.js'
 import { SECTIONS_SHOWN, type SectionId } from './sections.js'
-import {
-  BASELINE_STATUS_TEXT,
-  baselineContext,
-  baselineCounts,
-  breakdownText,
-  failingRowKeys,
-  formatDeltaPct,
-  formatErrorPct,
-  formatNoiseBand,
-  formatRatio,
-  formatSpread,
-  formatValue,
-  modelFails,
-  notComparedLines,
-  orderedBaselineRows,
-  orderedRows,
-  memoryCheckLine,
-  profileLine,
-  scenariosIn,
-  type ShownBaselineRow
-} from './view.js'
+import * as view from './view.js'
 
 /** Rows the baseline could not be compared on, named per reason before "+N more" (the JSON has them all). */
 const MAX_NAMED_NOT_COMPARED = 20
@@ -109,10 +89,10 @@ function verdictBlock(report: Report): string {
 
 function chartsBlock(report: Report, tolerance: number): string {
   const legend = VERDICTS.map((v) => `<span><span class="dot" style="background:${VERDICT_COLOR[v]}"></span>${v}</span>`).join('')
-  const figures = scenariosIn(report)
+  const figures = view.scenariosIn(report)
     .map((id) => {
       const s = report.summary[id]
-      const stats = s ? ` <span class="note">· ${s.gated} gated · median |error| ${formatErrorPct(s.median_abs_error_pct)}</span>` : ''
+      const stats = s ? ` <span class="note">· ${s.gated} gated · median |error| ${view.formatErrorPct(s.median_abs_error_pct)}</span>` : ''
       return `<figure><figcaption>${id}${stats}</figcaption>${renderChart(report.models, id, SCENARIO_UNITS[id], tolerance)}</figure>`
     })
     .join('\n')
@@ -125,21 +105,16 @@ function chartsBlock(report: Report, tolerance: number): string {
 }
 
 function scenarioTable(report: Report): string {
-  const rows = scenariosIn(report)
+  const rows = view.scenariosIn(report)
     .map((id) => {
       const s = report.summary[id]
       if (!s) return ''
-      const lim = report.thresholds?.scenarios[id]
-      const limits = lim
-        ? `${formatLimit(lim.max_median_abs_error_pct)} % / ${formatLimit(lim.max_abs_error_pct)} % / ${lim.max_noisy}`
-        : report.thresholds
-          ? 'not gated'
-          : '—'
+      const limits = view.limitsText(report, id)
       const failed = report.gate.failures.some((f) => f.scenario === id)
       return (
         `<tr${failed ? ' class="failing"' : ''}><td>${id}</td><td>${SCENARIO_UNITS[id]}</td><td class="num">${s.samples}</td>` +
         `<td class="num">${s.gated}</td><td class="num">${s.noisy}</td><td class="num">${s.runtime_errors}</td>` +
-        `<td class="num">${formatErrorPct(s.median_abs_error_pct)}</td><td class="num">${formatErrorPct(s.max_abs_error_pct)}</td><td>${limits}</td></tr>`
+        `<td class="num">${view.formatErrorPct(s.median_abs_error_pct)}</td><td class="num">${view.formatErrorPct(s.max_abs_error_pct)}</td><td>${limits}</td></tr>`
       )
     })
     .join('')
@@ -164,8 +139,8 @@ function pill(verdict: string): string {
 /** Rows beyond noise in a coloured table, rows within noise collapsed under it; nothing without a baseline. */
 function baselineBlock(report: Report): string {
   if (!report.baseline) return ''
-  const counts = baselineCounts(report)
-  const shown = orderedBaselineRows(report)
+  const counts = view.baselineCounts(report)
+  const shown = view.orderedBaselineRows(report)
   const changes = shown.filter((r) => r.failing || r.status === 'regressed' || r.status === 'improved')
   const quiet = shown.filter((r) => !changes.includes(r))
   const limit = report.thresholds?.max_regression_pct
@@ -176,14 +151,14 @@ function baselineBlock(report: Report): string {
     ...(counts['noise-unknown'] > 0 ? [`${counts['noise-unknown']} with noise not measured`] : []),
     ...(counts.not_compared > 0 ? [`${counts.not_compared} not compared`] : [])
   ].join(' · ')
-  const { identity, warnings } = baselineContext(report)
-  const row = (r: ShownBaselineRow, withMark: boolean): string => {
+  const { identity, warnings } = view.baselineContext(report)
+  const row = (r: view.ShownBaselineRow, withMark: boolean): string => {
     const over = r.failing && limit !== undefined ? `, over the ${formatLimit(limit)} % limit` : ''
     return (
       `<tr class="bl-${r.status}${r.failing ? ' failing' : ''}">${withMark ? `<td>${r.failing ? mark(false) : ''}</td>` : ''}` +
-      `<td>${esc(r.row.ref)}</td><td>${r.row.scenario}</td><td class="num">${formatValue(r.row.baseline_observed, r.row.unit)}</td>` +
-      `<td class="num">${formatValue(r.row.observed, r.row.unit)}</td><td class="num bl-status ${r.status}">${formatDeltaPct(r.row.delta_pct)}</td>` +
-      `<td class="num">${formatNoiseBand(r.row)}</td><td><span class="bl-status ${r.status}">${BASELINE_STATUS_TEXT[r.status]}</span>${over}</td></tr>`
+      `<td>${esc(r.row.ref)}</td><td>${r.row.scenario}</td><td class="num">${view.formatValue(r.row.baseline_observed, r.row.unit)}</td>` +
+      `<td class="num">${view.formatValue(r.row.observed, r.row.unit)}</td><td class="num bl-status ${r.status}">${view.formatDeltaPct(r.row.delta_pct)}</td>` +
+      `<td class="num">${view.formatNoiseBand(r.row)}</td><td><span class="bl-status ${r.status}">${view.BASELINE_STATUS_TEXT[r.status]}</span>${over}</td></tr>`
     )
   }
   const head = (withMark: boolean): string =>
@@ -200,7 +175,7 @@ function baselineBlock(report: Report): string {
     quiet.length > 0
       ? `<details><summary>${quietSummary}</summary><table class="baseline">${head(false)}<tbody>${quiet.map((r) => row(r, false)).join('')}</tbody></table></details>`
       : ''
-  const notCompared = notComparedLines(report, MAX_NAMED_NOT_COMPARED)
+  const notCompared = view.notComparedLines(report, MAX_NAMED_NOT_COMPARED)
   const gateNote =
     limit !== undefined
       ? `A regression beyond noise by more than max_regression_pct (${formatLimit(limit)} %) fails the gate.`
@@ -217,12 +192,12 @@ function baselineBlock(report: Report): string {
 }
 
 function rowsTable(report: Report): string {
-  const rows = orderedRows(report)
+  const rows = view.orderedRows(report)
     .map(
       ({ model, row, failing }) =>
         `<tr${failing ? ' class="failing"' : ''}><td>${failing ? mark(false) : ''}</td><td>${esc(model.ref)}</td><td>${row.scenario}</td>` +
-        `<td class="num">${formatValue(row.predicted, row.unit)}</td><td class="num">${formatValue(row.observed, row.unit)}</td>` +
-        `<td class="num">${formatRatio(row.ratio)}</td><td class="num">${formatErrorPct(row.abs_error_pct)}</td><td>${pill(row.verdict)}</td></tr>`
+        `<td class="num">${view.formatValue(row.predicted, row.unit)}</td><td class="num">${view.formatValue(row.observed, row.unit)}</td>` +
+        `<td class="num">${view.formatRatio(row.ratio)}</td><td class="num">${view.formatErrorPct(row.abs_error_pct)}</td><td>${pill(row.verdict)}</td></tr>`
     )
     .join('')
   return (
@@ -232,34 +207,34 @@ function rowsTable(report: Report): string {
 }
 
 function modelsBlock(report: Report): string {
-  const failing = failingRowKeys(report)
+  const failing = view.failingRowKeys(report)
   const blocks = report.models.map((model) => {
     const rows = model.scenarios
       .map((r) => {
         const parts = [
-          breakdownText(r.detail.predicted_breakdown) ? `predicted: ${breakdownText(r.detail.predicted_breakdown)}` : '',
-          breakdownText(r.detail.observed_breakdown) ? `observed: ${breakdownText(r.detail.observed_breakdown)}` : '',
+          view.breakdownText(r.detail.predicted_breakdown) ? `predicted: ${view.breakdownText(r.detail.predicted_breakdown)}` : '',
+          view.breakdownText(r.detail.observed_breakdown) ? `observed: ${view.breakdownText(r.detail.observed_breakdown)}` : '',
           r.detail.reason ? `reason: ${r.detail.reason}` : ''
         ].filter((p) => p !== '')
         const logTail = r.detail.log_tail?.length ? `<pre>${esc(r.detail.log_tail.join('\n'))}</pre>` : ''
-        const range = r.predicted_range ? `${formatValue(r.predicted_range[0], r.unit)} – ${formatValue(r.predicted_range[1], r.unit)}` : '—'
+        const range = r.predicted_range ? `${view.formatValue(r.predicted_range[0], r.unit)} – ${view.formatValue(r.predicted_range[1], r.unit)}` : '—'
         return (
-          `<tr><td>${r.scenario}</td><td class="num">${formatValue(r.predicted, r.unit)}</td><td class="num">${range}</td>` +
-          `<td class="num">${formatValue(r.observed, r.unit)}</td><td class="num">${r.samples.length}</td><td class="num">${formatSpread(r.spread)}</td>` +
-          `<td class="num">${formatRatio(r.ratio)}</td><td class="num">${formatErrorPct(r.abs_error_pct)}</td><td>${pill(r.verdict)}</td>` +
+          `<tr><td>${r.scenario}</td><td class="num">${view.formatValue(r.predicted, r.unit)}</td><td class="num">${range}</td>` +
+          `<td class="num">${view.formatValue(r.observed, r.unit)}</td><td class="num">${r.samples.length}</td><td class="num">${view.formatSpread(r.spread)}</td>` +
+          `<td class="num">${view.formatRatio(r.ratio)}</td><td class="num">${view.formatErrorPct(r.abs_error_pct)}</td><td>${pill(r.verdict)}</td>` +
           `<td class="breakdown">${parts.map((p) => esc(p)).join('<br>')}${logTail}</td></tr>`
         )
       })
       .join('')
-    const fails = modelFails(model, failing)
+    const fails = view.modelFails(model, failing)
     const error = model.error ? `<p><strong>error:</strong> ${esc(model.error)}</p>` : ''
     const table = model.scenarios.length
       ? '<table><thead><tr><th>scenario</th><th>predicted</th><th>range</th><th>observed</th><th>samples</th><th>spread</th>' +
         `<th>ratio</th><th>|error|</th><th>verdict</th><th>breakdown</th></tr></thead><tbody>${rows}</tbody></table>`
       : ''
-    const memoryLine = memoryCheckLine(model)
+    const memoryLine = view.memoryCheckLine(model)
     return (
-      `<details${fails ? ' open' : ''}><summary>${mark(!fails)} <strong>${esc(model.ref)}</strong> — ${esc(profileLine(model))}</summary>` +
+      `<details${fails ? ' open' : ''}><summary>${mark(!fails)} <strong>${esc(model.ref)}</strong> — ${esc(view.profileLine(model))}</summary>` +
       `<p class="note">path: <code>${esc(model.path)}</code></p>${error}${table}` +
       `${memoryLine ? `<p class="note">${esc(memoryLine)}</p>` : ''}</details>`
     )

@@ -16,6 +16,7 @@ import {
   formatRatio,
   formatSpread,
   formatValue,
+  limitsText,
   modelFails,
   notComparedLines,
   orderedBaselineRows,
@@ -137,12 +138,7 @@ function scenarioSection(report: Report, h: string): string {
     const s = report.summary[id]
     if (!s) return ''
     const unit = report.models.flatMap((m) => m.scenarios).find((r) => r.scenario === id)?.unit ?? ''
-    const lim = report.thresholds?.scenarios[id]
-    const limits = lim
-      ? `${formatLimit(lim.max_median_abs_error_pct)} % / ${formatLimit(lim.max_abs_error_pct)} % / ${lim.max_noisy}`
-      : report.thresholds
-        ? 'not gated'
-        : '—'
+    const limits = limitsText(report, id)
     return (
       `| ${id} | ${unit} | ${s.samples} | ${s.gated} | ${s.noisy}${mark(id, 'max_noisy')} | ${s.runtime_errors} | ` +
       `${formatErrorPct(s.median_abs_error_pct)}${mark(id, 'max_median_abs_error_pct')} | ` +

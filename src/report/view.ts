@@ -4,7 +4,7 @@ import { SCENARIO_IDS } from '../contracts/scenarios.js'
 import type { BaselineRow, BaselineSkipReason, ModelReport, Report } from '../contracts/report.js'
 import type { ScenarioId, ScenarioUnit, Verdict } from '../contracts/scenarios.js'
 import type { ScenarioResult } from '../contracts/verdict.js'
-import { formatDeltaPct, formatNumber, formatPct } from '../util/format.js'
+import { formatDeltaPct, formatLimit, formatNumber, formatPct } from '../util/format.js'
 import { baselineStatus, rowKey, type BaselineStatus } from '../compare/baseline.js'
 
 export { formatDeltaPct }
@@ -267,4 +267,11 @@ export function notComparedLines(report: Report, maxNamed: number): string[] {
     const more = names.length > maxNamed ? `; +${names.length - maxNamed} more` : ''
     return `${SKIP_REASON_TEXT[reason]}: ${names.slice(0, maxNamed).join('; ')}${more}`
   })
+}
+
+/** A scenario's gate limits as shown beside its statistics: median / max |error| / noisy rows, or why there are none. */
+export function limitsText(report: Report, id: ScenarioId): string {
+  const lim = report.thresholds?.scenarios[id]
+  if (lim) return `${formatLimit(lim.max_median_abs_error_pct)} % / ${formatLimit(lim.max_abs_error_pct)} % / ${lim.max_noisy}`
+  return report.thresholds ? 'not gated' : '—'
 }

@@ -6,6 +6,7 @@ import { Ajv, type AnySchema, type ErrorObject, type ValidateFunction } from 'aj
 import addFormatsModule from 'ajv-formats'
 import { InputError, errorMessage } from './errors.js'
 import { describeSchemaError } from './json-path.js'
+import { stableStringify } from './json.js'
 
 // ajv-formats is CommonJS: Node's ESM loader hands over the plugin itself, TypeScript sees it as `.default`.
 type FormatsPlugin = typeof addFormatsModule.default
@@ -88,5 +89,28 @@ export function parseJsonText(text: string, source: string): unknown {
     return JSON.parse(text)
   } catch (err) {
     throw new InputError(source, null, `not valid JSON: ${errorMessage(err)}`)
+  }
+}
+
+/** A JSON document type's three operations, from its schema: check an object, parse text, serialise deterministically. */
+export interface JsonDocument<T> {
+  /** Checks an object; a mismatch is an InputError naming `source` and the field's JSON path. */
+  validate(obj: unknown, source: string): T
+  /** Parses JSON text and validates it. */
+  parse(text: string, source: string): T
+  /** Validated, deterministic bytes (sorted keys, trailing newline). */
+  serialize(value: T, source: string): string
+}
+
+export function jsonDocument<T>(schema: AnySchema, spec: Omit<JsonDocumentSpec<T>, 'validate'>): JsonDocument<T> {
+  const full: JsonDocumentSpec<T> = { ...spec, validate: strictAjv().compile<T>(schema) }
+  const validate = (obj: unknown, source: string): T => validateJsonDocument(full, obj, source)
+  return {
+    validate,
+    parse: (text, source) => validate(parseJsonText(text, source), source),
+    serialize: (value, source) => {
+      validate(value, source)
+      return stableStringify(value)
+    }
   }
 }

@@ -76,7 +76,7 @@ describe('a Hub model end to end', () => {
 
     // 1. Header-only profile: a few ranged reads, nothing downloaded.
     const remote = await profileRemote(refs[0] as never, { endpoint: hub.url })
-    expect(remote.profile).toMatchObject({ architecture: 'llama', fileType: 'Q8_0', layers: 4, embeddingLength: 512, vocabSize: 8192, fileBytes })
+    expect(remote.profile).toMatchObject({ architecture: 'llama', file_type: 'Q8_0', layers: 4, embedding_length: 512, vocab_size: 8192, file_bytes: fileBytes })
     expect(remote.bytesRead).toBeLessThan(MAX_HEADER_READ_BYTES)
 
     // 2. Download with one dropped connection: resumed with a Range request, verified, linked into the cache.
@@ -171,7 +171,7 @@ describe('the CLI with a Hub ref', () => {
     const fullGetsBefore = fullGets()
     const profile = await execa('node', ['dist/cli.js', 'profile', `${REPO}:Q8_0`, '--json'], { cwd: ROOT, env, reject: false })
     expect(profile.exitCode).toBe(0)
-    expect(JSON.parse(String(profile.stdout))).toMatchObject({ architecture: 'llama', fileType: 'Q8_0', layers: 4 })
+    expect(JSON.parse(String(profile.stdout))).toMatchObject({ architecture: 'llama', file_type: 'Q8_0', layers: 4 })
     const mib = /profiled from (\d+\.\d+) MiB of header \(no download\)/.exec(String(profile.stderr))?.[1]
     expect(Number(mib)).toBeLessThan(MAX_HEADER_READ_BYTES / 2 ** 20)
     expect(fullGets()).toBe(fullGetsBefore)

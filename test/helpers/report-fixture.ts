@@ -13,6 +13,7 @@ import { compareScenario } from '../../src/compare/compare.js'
 import { applyGate } from '../../src/gate/apply.js'
 import { compareSettingsFrom } from '../../src/gate/thresholds.js'
 import { DEFAULT_THRESHOLDS } from '../../src/gate/defaults.js'
+import { defaultWorkload } from '../../src/bench/workload.js'
 
 export interface RowSpec {
   scenario: ScenarioId
@@ -244,22 +245,7 @@ export function makeHardware(device: string): HardwareProfile {
 }
 
 export function makeWorkload(): Workload {
-  return {
-    context_tokens: 4096,
-    kv_type: 'f16',
-    decode_depth: 0,
-    decode_tokens: 64,
-    prefill_tokens: 512,
-    first_token_prompt_tokens: 256,
-    warm_prefix_tokens: 1024,
-    warm_suffix_tokens: 32,
-    warm_decode_tokens: 32,
-    ubatch: 512,
-    batch: 2048,
-    threads: 2,
-    gpu_layers: 0,
-    flash_attention: false
-  }
+  return defaultWorkload({ threads: 2, warm_prefix_tokens: 1024, warm_suffix_tokens: 32, gpu_layers: 0 })
 }
 
 /**
