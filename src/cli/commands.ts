@@ -9,17 +9,17 @@ const ctx = { type: 'string', value: 'N', help: 'context size the model is loade
 const llamaFlags = { 'llama-bin': llamaBin, 'cache-dir': cacheDir } as const
 const modelFlags = { ...llamaFlags, 'hf-token': hfToken } as const
 const decodeDepth = (help: string) => ({ type: 'string', value: 'N', help }) as const
+/** A command's usage line, summary (`--help`) and positional arguments. */
+const about = (usage: string, summary: string, positionals: CommandSpec['positionals']) => ({ usage, summary, positionals })
 const NO_POSITIONALS = { min: 0, max: 0, name: '' } as const
 const models = (min: number) => ({ min, max: Infinity, name: 'MODEL' }) as const
 
 /** Every command's flags, named once; `--help` text and parsing both come from here. The key is the command's name. */
 const TABLE: Record<string, Omit<CommandSpec, 'name'>> = {
   'setup-llama': {
-    usage: 'model-fit-gate setup-llama [--dir D] [--source DIR]',
-    summary:
-      'Build llama-bench, llama-server and llama-quantize (CUDA when nvcc and an NVIDIA GPU are present, Metal on macOS, else CPU) ' +
+    ...about('model-fit-gate setup-llama [--dir D] [--source DIR]', 'Build llama-bench, llama-server and llama-quantize (CUDA when nvcc and an NVIDIA GPU are present, Metal on macOS, else CPU) ' +
       'from the llama.cpp source bundled in the pinned node-llama-cpp, or from a local source tree with --source (no registry access needed). ' +
-      'Cached by commit, backend and cmake flags; prints the bin dir last.',
+      'Cached by commit, backend and cmake flags; prints the bin dir last.', NO_POSITIONALS),
     flags: {
       dir: { type: 'string', value: 'DIR', help: 'cache dir (else MODEL_FIT_GATE_CACHE, else the XDG cache)' },
       source: {
@@ -27,50 +27,40 @@ const TABLE: Record<string, Omit<CommandSpec, 'name'>> = {
         value: 'DIR',
         help: 'build this llama.cpp source tree (else MODEL_FIT_GATE_LLAMA_SOURCE); its commit from git, else from DIR/.llama-commit'
       }
-    },
-    positionals: NO_POSITIONALS
+    }
   },
   synth: {
-    usage: 'model-fit-gate synth --spec corpora/synthetic.yml --out DIR',
-    summary: 'Write the synthetic corpus (F16 by our GGUF writer, other types by llama-quantize) and DIR/manifest.txt. Files made from the same spec are reused.',
+    ...about('model-fit-gate synth --spec corpora/synthetic.yml --out DIR', 'Write the synthetic corpus (F16 by our GGUF writer, other types by llama-quantize) and DIR/manifest.txt. Files made from the same spec are reused.', NO_POSITIONALS),
     flags: {
       spec: { type: 'string', value: 'FILE', help: 'corpus spec (default: the bundled corpora/synthetic.yml)' },
       out: { type: 'string', value: 'DIR', help: 'output dir (required)' },
       ...llamaFlags
-    },
-    positionals: NO_POSITIONALS
+    }
   },
   profile: {
-    usage: 'model-fit-gate profile MODEL [--json]',
-    summary: 'GGUF header → ModelProfile. MODEL: a local path, owner/repo:QUANT (header read by HTTP ranges, no download), or an http(s) URL.',
-    flags: { json: { type: 'boolean', help: 'print the profile as JSON' }, 'hf-token': hfToken },
-    positionals: { min: 1, max: 1, name: 'MODEL' }
+    ...about('model-fit-gate profile MODEL [--json]', 'GGUF header → ModelProfile. MODEL: a local path, owner/repo:QUANT (header read by HTTP ranges, no download), or an http(s) URL.', { min: 1, max: 1, name: 'MODEL' }),
+    flags: { json: { type: 'boolean', help: 'print the profile as JSON' }, 'hf-token': hfToken }
   },
   probe: {
-    usage: 'model-fit-gate probe [--out hardware.json] [--refresh]',
-    summary: 'Measure the HardwareProfile through llama.cpp itself (cached per device, llama.cpp build, backend and threads).',
+    ...about('model-fit-gate probe [--out hardware.json] [--refresh]', 'Measure the HardwareProfile through llama.cpp itself (cached per device, llama.cpp build, backend and threads).', NO_POSITIONALS),
     flags: {
       out: { type: 'string', value: 'FILE', help: 'write hardware.json here (default: print it)' },
       refresh: { type: 'boolean', help: 're-measure even when a cached profile exists' },
       ...llamaFlags
-    },
-    positionals: NO_POSITIONALS
+    }
   },
   fit: {
-    usage: 'model-fit-gate fit MODEL… [--hardware F] [--ctx N] [--json]',
-    summary: 'Predictions (memory fit and the four scenarios) without running any model.',
+    ...about('model-fit-gate fit MODEL… [--hardware F] [--ctx N] [--json]', 'Predictions (memory fit and the four scenarios) without running any model.', models(1)),
     flags: {
       hardware,
       ctx,
       'decode-depth': decodeDepth('predict steady decode at this context depth (default 0)'),
       json: { type: 'boolean', help: 'print JSON' },
       ...modelFlags
-    },
-    positionals: models(1)
+    }
   },
   validate: {
-    usage: 'model-fit-gate validate [MODEL…] [--models-file F] [--corpus smoke|deep|synthetic] [--hardware F] [--scenarios a,b] [--out report.json]',
-    summary: 'Profile, predict, run the scenarios with real llama.cpp, and write the report (JSON, Markdown, HTML). Exit 1 when the gate fails.',
+    ...about('model-fit-gate validate [MODEL…] [--models-file F] [--corpus smoke|deep|synthetic] [--hardware F] [--scenarios a,b] [--out report.json]', 'Profile, predict, run the scenarios with real llama.cpp, and write the report (JSON, Markdown, HTML). Exit 1 when the gate fails.', models(0)),
     flags: {
       'models-file': { type: 'string', value: 'FILE', help: 'manifest: one model per line' },
       corpus: { type: 'string', value: 'NAME', help: 'smoke, deep or synthetic' },
@@ -86,39 +76,32 @@ const TABLE: Record<string, Omit<CommandSpec, 'name'>> = {
       baseline: { type: 'string', value: 'FILE', help: 'a previous report to compare observed figures with' },
       refresh: { type: 'boolean', help: 're-measure the hardware profile' },
       ...modelFlags
-    },
-    positionals: models(0)
+    }
   },
   check: {
-    usage: 'model-fit-gate check REPORT… [--thresholds F] [--scenario S|all] [--markdown-out F]',
-    summary: 'Gate one report, or several shard reports as one. Exit 0 when the gate passes, 1 when it fails.',
+    ...about('model-fit-gate check REPORT… [--thresholds F] [--scenario S|all] [--markdown-out F]', 'Gate one report, or several shard reports as one. Exit 0 when the gate passes, 1 when it fails.', { min: 1, max: Infinity, name: 'REPORT' }),
     flags: {
       thresholds: { type: 'string', value: 'FILE', help: 'gate limits (default: the bundled thresholds.yml)' },
       scenario: { type: 'string', value: 'S', help: 'gate one scenario, or all (default)' },
       'markdown-out': { type: 'string', value: 'FILE', help: 'write the gated summary as Markdown' }
-    },
-    positionals: { min: 1, max: Infinity, name: 'REPORT' }
+    }
   },
   report: {
-    usage: 'model-fit-gate report REPORT [--markdown F] [--html F]',
-    summary: 'Render a report as Markdown and/or a self-contained HTML page with charts.',
+    ...about('model-fit-gate report REPORT [--markdown F] [--html F]', 'Render a report as Markdown and/or a self-contained HTML page with charts.', { min: 1, max: 1, name: 'REPORT' }),
     flags: {
       markdown: { type: 'string', value: 'FILE', help: 'write Markdown here' },
       html: { type: 'string', value: 'FILE', help: 'write HTML here' }
-    },
-    positionals: { min: 1, max: 1, name: 'REPORT' }
+    }
   },
   'bench-accuracy': {
-    usage: 'model-fit-gate bench-accuracy [--out DIR] [--passes N] [--cached-probe [--refresh]]',
-    summary: 'Accuracy benchmark: synthesize ≥ 10 geometries, probe, run all four scenarios, print each row and the median and max |error|.',
+    ...about('model-fit-gate bench-accuracy [--out DIR] [--passes N] [--cached-probe [--refresh]]', 'Accuracy benchmark: synthesize ≥ 10 geometries, probe, run all four scenarios, print each row and the median and max |error|.', NO_POSITIONALS),
     flags: {
       out: { type: 'string', value: 'DIR', help: 'work dir for models and results' },
       passes: { type: 'string', value: 'N', help: 'passes over all models, each after a probe pass; observed = the median of the passes, facts fitted from every probe pass (default 3)' },
       'cached-probe': { type: 'boolean', help: 'use the cached hardware profile instead of probing before every pass (quicker; facts from other minutes)' },
       refresh: { type: 'boolean', help: 'with --cached-probe: re-measure the cached profile first' },
       ...llamaFlags
-    },
-    positionals: NO_POSITIONALS
+    }
   }
 }
 

@@ -5,21 +5,31 @@ import { ggmlTypeByName } from '../gguf/ggml-types.js'
 import { kvBytesPerToken } from '../gguf/profile.js'
 import type { ModelProfile } from '../contracts/profile.js'
 
-export interface ModelGeometry {
-  layers: number
+/**
+ * The profile's own dimensions, under the profile's names (tensor_bytes: every byte of every tensor, what a prefill
+ * ubatch may touch; active_bytes_*: bytes read per decoded token, routed experts at their used share).
+ */
+const PROFILE_DIMENSIONS = [
+  'layers',
+  'embedding_length',
+  'heads',
+  'kv_heads',
+  'key_length',
+  'value_length',
+  'vocab_size',
+  'active_bytes_per_token',
+  'active_bytes_by_type',
+  'tensor_bytes',
+  'expert_count',
+  'expert_used_count'
+] as const
+
+/** The profile's dimensions, and what the speed and memory terms derive from them. */
+export interface ModelGeometry extends Pick<ModelProfile, (typeof PROFILE_DIMENSIONS)[number]> {
   /** Layers with attention (all of them for the architectures we bench; hybrids have fewer). */
   attentionLayers: number
-  embedding: number
-  heads: number
-  kvHeads: number
-  keyLength: number
-  valueLength: number
-  vocab: number
   /** Dense FFN width, or used experts × expert width for MoE (what one token multiplies with). */
   ffnActiveWidth: number
-  /** Bytes read per decoded token (routed experts at their used share), in all and by GGML type. */
-  activeBytes: number
-  activeBytesByType: Record<string, number>
   /** Matmul parameters per token by GGML type, output head excluded (prefill computes it for one row only). */
   bodyParamsByType: Record<string, number>
   /** Output-head parameters (vocab × embedding) and the bytes/parameter of its type. */
@@ -30,8 +40,6 @@ export interface ModelGeometry {
   outputBytes: number
   /** Bytes a run streams through repeatedly: all weights but the token table's unused rows (what caches must hold). */
   workingSetBytes: number
-  /** Every byte of every tensor (all experts): what a prefill ubatch may touch. */
-  tensorBytes: number
   /** Share of the body's matmul parameters that are routed experts (0 for dense models). */
   expertParamShare: number
   /**
@@ -41,8 +49,6 @@ export interface ModelGeometry {
   ffnParamShare: number
   /** The same share of a layer's matrix rows (dot products per token): FFN rows are longer than attention rows. */
   ffnRowShare: number
-  expertCount: number
-  expertUsed: number
   /** Matrix rows a decode step multiplies with (each a dot product): projections, FFN (used experts), output head. */
   matrixRowsPerToken: number
   /** The same by GGML type: body rows shared in proportion to the type's parameters, the output head's to its type. */
@@ -115,31 +121,20 @@ export function modelGeometry(p: ModelProfile): ModelGeometry {
   }
   if (outputParams > 0) matrixRowsByType[outputType] = (matrixRowsByType[outputType] ?? 0) + vocab
   return {
-    layers: p.layers,
+    ...(Object.fromEntries(PROFILE_DIMENSIONS.map((k) => [k, p[k]])) as Pick<ModelProfile, (typeof PROFILE_DIMENSIONS)[number]>),
     attentionLayers,
     matrixRowsPerToken,
     matrixRowsByType,
-    embedding: p.embedding_length,
-    heads: p.heads,
-    kvHeads: p.kv_heads,
-    keyLength: p.key_length,
-    valueLength: p.value_length,
-    vocab,
     ffnActiveWidth,
-    activeBytesByType: p.active_bytes_by_type,
-    activeBytes: p.active_bytes_per_token,
     bodyParamsByType,
     outputParams,
     outputBytesPerParam,
     outputType,
     outputBytes,
     workingSetBytes: Math.max(0, p.tensor_bytes - tokenTableIdle),
-    tensorBytes: p.tensor_bytes,
     expertParamShare,
     ffnParamShare,
     ffnRowShare: layerRows > 0 ? ffnRows / layerRows : 0,
-    expertCount: p.expert_count,
-    expertUsed: p.expert_used_count,
     queryElements: p.heads * p.key_length,
     kvBytesPerPositionPerLayer: (kvType) => (attentionLayers > 0 ? kvBytesPerToken(p, kvType) / attentionLayers : 0),
     kvBytesPerPosition: (kvType) => kvBytesPerToken(p, kvType)

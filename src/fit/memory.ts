@@ -38,21 +38,21 @@ export interface ComputeBufferShape {
 export function computeBufferBytes(g: ModelGeometry, s: ComputeBufferShape): number {
   const ctx = kvCells(s.contextTokens)
   const tokens = Math.min(s.ubatch, ctx)
-  const q = g.heads * g.keyLength
-  const kv = g.kvHeads * (g.keyLength + g.valueLength) / 2
-  const ffn = 3 * g.ffnActiveWidth + 4 * g.embedding
+  const q = g.heads * g.key_length
+  const kv = g.kv_heads * (g.key_length + g.value_length) / 2
+  const ffn = 3 * g.ffnActiveWidth + 4 * g.embedding_length
   const attention = s.flashAttention
-    ? 3 * g.embedding + 2 * q + 2 * kv
-    : ctx * g.heads + ctx + 3 * g.embedding + 2 * q + 2 * kv
+    ? 3 * g.embedding_length + 2 * q + 2 * kv
+    : ctx * g.heads + ctx + 3 * g.embedding_length + 2 * q + 2 * kv
   const mask = s.flashAttention ? ctx / 2 : 2 * ctx
   const perToken = Math.max(attention, ffn + mask)
-  const logits = g.vocab * s.outputRows + ctx * tokens
-  return Math.max(perToken * tokens, logits + g.embedding * tokens) * F32_BYTES
+  const logits = g.vocab_size * s.outputRows + ctx * tokens
+  return Math.max(perToken * tokens, logits + g.embedding_length * tokens) * F32_BYTES
 }
 
 /** Memory the runtime needs besides buffers: a process baseline plus the vocabulary's tables. */
 export function runtimeOverheadBytes(g: ModelGeometry): number {
-  return RUNTIME_BASE_BYTES + g.vocab * RUNTIME_BYTES_PER_VOCAB_ENTRY
+  return RUNTIME_BASE_BYTES + g.vocab_size * RUNTIME_BYTES_PER_VOCAB_ENTRY
 }
 
 export interface MemoryBudget {
@@ -88,7 +88,7 @@ export function memoryFit(profile: ModelProfile, hw: HardwareProfile, w: Workloa
   const weightsBytes = profile.tensor_bytes
   const kvCacheBytes = g.kvBytesPerPosition(w.kv_type) * kvCells(w.context_tokens)
   const computeBytes = computeBufferBytes(g, { contextTokens: w.context_tokens, ubatch: w.ubatch, flashAttention: w.flash_attention, outputRows: 1 })
-  const overheadBytes = runtimeOverheadBytes(g) + g.vocab * F32_BYTES
+  const overheadBytes = runtimeOverheadBytes(g) + g.vocab_size * F32_BYTES
   const totalBytes = weightsBytes + kvCacheBytes + computeBytes + overheadBytes
   const budget = memoryBudget(hw, w)
   const limit = budget.usableBytes * (1 - MEMORY_SAFETY_MARGIN)

@@ -52,7 +52,7 @@ function sumSpread(terms: readonly Term[]): Term {
 export function weightStreamMs(g: ModelGeometry, r: Rates): Term {
   const hit = cacheHitShare(g.workingSetBytes, r.cacheBytes)
   const terms: Term[] = []
-  for (const [type, bytes] of Object.entries(g.activeBytesByType)) {
+  for (const [type, bytes] of Object.entries(g.active_bytes_by_type)) {
     if (bytes <= 0) continue
     const bw = r.decodeBandwidth(type)
     if (!(bw.value > 0)) continue
@@ -68,7 +68,7 @@ export function weightStreamMs(g: ModelGeometry, r: Rates): Term {
 
 /** Graph overhead of one forward pass: fixed + per layer (+ the MoE routing ops per layer). */
 export function graphOverheadMs(g: ModelGeometry, r: Rates): Term {
-  const moe = g.expertCount > 0 ? g.layers * r.moeDecodeExtraPerLayerMs.value : 0
+  const moe = g.expert_count > 0 ? g.layers * r.moeDecodeExtraPerLayerMs.value : 0
   return sumSpread([
     { ms: r.fixedDecodeMs.value, spread: r.fixedDecodeMs.spread },
     { ms: g.layers * r.perLayerDecodeMs.value, spread: r.perLayerDecodeMs.spread },
@@ -149,7 +149,7 @@ export function prefillKeptTokens(g: ModelGeometry, n: number, outputs: number, 
 function ubatchMatmulMs(g: ModelGeometry, r: Rates, n: number, outputs: number, stream: Term): Term {
   const keep = prefillKeptTokens(g, n, outputs, g.ffnParamShare)
   const keepRows = prefillKeptTokens(g, n, outputs, g.ffnRowShare)
-  const experts = g.expertCount > 0 && g.expertUsed > 0
+  const experts = g.expert_count > 0 && g.expert_used_count > 0
   const terms: Term[] = []
   for (const [type, params] of Object.entries(g.bodyParamsByType)) {
     if (params <= 0) continue
@@ -161,7 +161,7 @@ function ubatchMatmulMs(g: ModelGeometry, r: Rates, n: number, outputs: number, 
     const eff = experts ? r.moePrefillEfficiency(type) : { value: 1, spread: 0 }
     const rowCost = r.prefillNsPerRowToken(type)
     // Body rows of this type (the output head's rows are the output term's).
-    const rows = (g.matrixRowsByType[type] ?? 0) - (type === g.outputType && g.outputParams > 0 ? g.vocab : 0)
+    const rows = (g.matrixRowsByType[type] ?? 0) - (type === g.outputType && g.outputParams > 0 ? g.vocab_size : 0)
     const flopMs = ((flops * (1 - share)) / rate.value + (flops * share) / (rate.value * eff.value)) * MS_PER_S
     const rowMs = (Math.max(0, rows) * keepRows * rowCost.value) / NS_PER_MS
     terms.push({ ms: flopMs + rowMs, spread: Math.max(rate.fact.spread, rowCost.spread, share > 0 ? eff.spread : 0) })
@@ -169,7 +169,7 @@ function ubatchMatmulMs(g: ModelGeometry, r: Rates, n: number, outputs: number, 
   const compute = sumSpread(terms)
   // A ubatch reads every weight it multiplies with once: the dense part, and of the experts those its tokens route
   // to (all of them once n·used ≥ experts) — relative to one token's active expert bytes, touched/used times more.
-  const expertScale = experts ? (Math.min(1, (n * g.expertUsed) / g.expertCount) * g.expertCount) / g.expertUsed : 1
+  const expertScale = experts ? (Math.min(1, (n * g.expert_used_count) / g.expert_count) * g.expert_count) / g.expert_used_count : 1
   const memMs = stream.ms * (1 - g.expertParamShare + g.expertParamShare * expertScale)
   return memMs > compute.ms ? { ms: memMs, spread: stream.spread } : compute
 }
@@ -199,7 +199,7 @@ export function prefillEstimate(g: ModelGeometry, r: Rates, s: PrefillShape): Pr
   const out = r.decodeBandwidth(g.outputType)
   const outRow = r.nsPerRow(g.outputType)
   const outputMs =
-    g.outputParams > 0 && out.value > 0 ? s.outputs * ((g.outputBytes * MS_PER_S) / out.value + (g.vocab * outRow.value) / NS_PER_MS) : 0
+    g.outputParams > 0 && out.value > 0 ? s.outputs * ((g.outputBytes * MS_PER_S) / out.value + (g.vocab_size * outRow.value) / NS_PER_MS) : 0
   const parts = [sumSpread(matmul), sumSpread(attention), { ms: outputMs, spread: out.fact.spread }, sumSpread(overhead)]
   const total = sumSpread(parts)
   return {
@@ -222,5 +222,5 @@ export function serverTokenOverheadMs(g: ModelGeometry, r: Rates): Term {
 
 /** The sampler's cost for one token (part of the server's prompt_ms when it samples the first token). */
 export function samplerMs(g: ModelGeometry, r: Rates): number {
-  return (g.vocab * r.serverSamplerNsPerVocabEntry.value) / NS_PER_MS
+  return (g.vocab_size * r.serverSamplerNsPerVocabEntry.value) / NS_PER_MS
 }

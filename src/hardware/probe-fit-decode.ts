@@ -102,7 +102,7 @@ export function fitDecode(obs: ProbeObservations, geo: (id: string) => ModelGeom
       { g: geo(obs.overhead.long_id), ms: obs.overhead.long_ms },
       ...(cachedF16.length > 0 ? [{ g: geo('cached-F16'), ms: cachedF16 }] : [])
     ].map((m) => ({ ...m, attention: attention(m.g) }))
-    const columns = (g: ModelGeometry) => (models.length === 3 ? [1, g.layers, g.activeBytes] : [1, g.layers])
+    const columns = (g: ModelGeometry) => (models.length === 3 ? [1, g.layers, g.active_bytes_per_token] : [1, g.layers])
     const base = solveRounds(roundsOf(...models.map((m) => m.ms)), (i) =>
       nonNegativeLeastSquares(
         models.map((m) => columns(m.g)),
@@ -129,18 +129,18 @@ export function fitDecode(obs: ProbeObservations, geo: (id: string) => ModelGeom
     const gn = narrow ? geo(`bwn-${type}`) : null
     const restW = rest(gw)
     const restN = gn ? rest(gn) : 0
-    const effective = solveRounds(wide.length, (i) => (gw.activeBytes / remainder(at(wide, i), restW)) * MS_PER_S)
+    const effective = solveRounds(wide.length, (i) => (gw.active_bytes_per_token / remainder(at(wide, i), restW)) * MS_PER_S)
     if (effective.value !== null && (!bestEffective || effective.value > bestEffective.value)) {
       bestEffective = factWithValue(effective.value, effective.samples, 'B/s')
     }
     const sol = solveRounds(gn && narrow ? roundsOf(wide, narrow) : wide.length, (i) => {
       const yw = remainder(at(wide, i), restW)
-      const plain = [Math.max(1e-15, yw / gw.activeBytes), 0]
+      const plain = [Math.max(1e-15, yw / gw.active_bytes_per_token), 0]
       if (!gn || !narrow) return plain
       const split = nonNegativeLeastSquares(
         [
-          [gw.activeBytes, gw.matrixRowsPerToken],
-          [gn.activeBytes, gn.matrixRowsPerToken]
+          [gw.active_bytes_per_token, gw.matrixRowsPerToken],
+          [gn.active_bytes_per_token, gn.matrixRowsPerToken]
         ],
         [yw, remainder(at(narrow, i), restN)]
       )
@@ -160,7 +160,7 @@ export function fitDecode(obs: ProbeObservations, geo: (id: string) => ModelGeom
   for (const [type, series] of Object.entries(obs.cached)) {
     const g = geo(`cached-${type}`)
     const restC = rest(g)
-    const sol = solveRounds(series.length, (i) => (g.activeBytes / remainder(at(series, i), restC)) * MS_PER_S)
+    const sol = solveRounds(series.length, (i) => (g.active_bytes_per_token / remainder(at(series, i), restC)) * MS_PER_S)
     if (sol.value !== null) cachedByType[type] = factWithValue(sol.value, sol.samples, 'B/s')
   }
   measured.decode_cached_bandwidth_by_type = cachedByType

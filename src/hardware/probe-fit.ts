@@ -73,7 +73,7 @@ export function fitProbeFacts(obs: ProbeObservations, profiles: ProbeProfiles, c
   // The seed is F16's raw rate, else the first measured type's (a failed bw-F16 costs its own facts only).
   const seedType = ['F16', ...Object.keys(obs.bandwidth).sort()].find((t) => (obs.bandwidth[t]?.length ?? 0) > 0)
   if (!seedType) throw new Error('probe fit: no decode bandwidth was measured (every bw-<type> probe model failed)')
-  const measured = emptyMeasured(makeFact([(geo(`bw-${seedType}`).activeBytes / at(obs.bandwidth[seedType]!, AGGREGATE)) * MS_PER_S], 'B/s'))
+  const measured = emptyMeasured(makeFact([(geo(`bw-${seedType}`).active_bytes_per_token / at(obs.bandwidth[seedType]!, AGGREGATE)) * MS_PER_S], 'B/s'))
   if (seedType !== 'F16') measured.decode_bandwidth_by_type = { [seedType]: measured.decode_bandwidth_bytes_per_sec }
 
   // 1. Attention at depth (absent when a kv probe model failed: its observations are dropped).
@@ -122,7 +122,7 @@ export function fitProbeFacts(obs: ProbeObservations, profiles: ProbeProfiles, c
       // The same counts as the estimate's (speed.ts): FLOPs and dot products of the body, with one output row.
       const keep = prefillKeptTokens(g, obs.prefill_tokens, 1, g.ffnParamShare)
       const keepRows = prefillKeptTokens(g, obs.prefill_tokens, 1, g.ffnRowShare)
-      const bodyRows = g.matrixRowsPerToken - (g.outputParams > 0 ? g.vocab : 0)
+      const bodyRows = g.matrixRowsPerToken - (g.outputParams > 0 ? g.vocab_size : 0)
       return { ms, rest: est.attentionMs + est.outputMs + est.overheadMs, flops: 2 * Object.values(g.bodyParamsByType).reduce((a, b) => a + b, 0) * keep, rowTokens: bodyRows * keepRows }
     })
     const sol = solveRounds(roundsOf(...terms.map((t) => t.ms)), (i) => {

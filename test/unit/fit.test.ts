@@ -166,7 +166,7 @@ describe('prefill work counts', () => {
     const q = p.heads * p.key_length
     const attnRows = q + p.kv_heads * (p.key_length + p.value_length) + p.embedding_length
     const ffnRows = 2 * p.feed_forward_length + p.embedding_length
-    const bodyRows = g.matrixRowsPerToken - g.vocab
+    const bodyRows = g.matrixRowsPerToken - g.vocab_size
     expect(bodyRows).toBe(attnRows + ffnRows)
     expect(bodyRows * prefillKeptTokens(g, 512, 1, g.ffnRowShare)).toBeCloseTo(attnRows * 512 + ffnRows * 1, 6)
     const attnParams = p.embedding_length * (q + p.kv_heads * (p.key_length + p.value_length)) + q * p.embedding_length

@@ -86,7 +86,7 @@ function observe(hw: HardwareProfile, profiles: ProbeProfiles): ProbeObservation
     const bench = decodeEstimate(geo, r, { startPos: 576, tokens: 31, cells: kvCells(576 + 31), kvKey: 'f16', kvType: 'f16' }).totalMs
     const benchPrompt = prefill(id, 0, 256) * 256
     return {
-      vocab: geo.vocab,
+      vocab: geo.vocab_size,
       server_decode_ms: twice(bench + serverTokenOverheadMs(geo, r).ms),
       bench_decode_ms: twice(bench),
       server_prompt_ms: twice(benchPrompt + 1 + samplerMs(geo, r)),
@@ -202,7 +202,7 @@ describe('probe facts from disturbed observations', () => {
     obs.bandwidth.F16 = [0.01, 0.01]
     obs.bandwidth_narrow!.F16 = [0.01, 0.01]
     const m = fitProbeFacts(obs, profiles, { kvType: 'f16', flashAttention: false, cacheBytes: cache })
-    const bytes = modelGeometry(profiles['bw-F16']!).activeBytes
+    const bytes = modelGeometry(profiles['bw-F16']!).active_bytes_per_token
     // Of the order of the bytes over a quarter of the measured time (MIN_REMAINDER_SHARE); the row split may move up
     // to half of that time to the rows (MAX_ROW_SHARE_OF_WIDE), hence the factor 2.
     expect(m.decode_bandwidth_by_type.F16!.value).toBeLessThanOrEqual((2 * bytes) / (0.25 * 0.01) * 1000)
