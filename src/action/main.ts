@@ -15,7 +15,6 @@ import type { Report } from '../contracts/report.js'
 import { Inputs, Outputs, readActionConfig, type ActionConfig } from './inputs.js'
 import { actionsArtifactSink, actionsSummarySink, filesUnder } from './sinks.js'
 
-const COMMENT_MARKER = '<!-- model-fit-gate -->'
 
 async function findReports(dir: string): Promise<string[]> {
   const out: string[] = []
@@ -65,7 +64,7 @@ async function postComment(cfg: ActionConfig, report: Report): Promise<void> {
   if (headRepo && headRepo !== `${owner}/${repo}`) return core.notice('pr-comment: fork pull request (read-only token); comment skipped')
   if (!cfg.githubToken) return core.notice(`pr-comment: no ${Inputs.GithubToken}; comment skipped`)
   const octokit = github.getOctokit(cfg.githubToken)
-  const r = await upsertStickyComment(octokit, { owner, repo, issueNumber: pr.number, body: renderComment(report, COMMENT_MARKER), marker: COMMENT_MARKER })
+  const r = await upsertStickyComment(octokit, { owner, repo, issueNumber: pr.number, body: renderComment(report) })
   if (r.skipped) core.notice(`pr-comment: skipped (${r.reason})`)
 }
 

@@ -1,8 +1,7 @@
-import { readFile } from 'node:fs/promises'
 import { join, resolve } from 'node:path'
 import { InputError } from '../util/errors.js'
 import { stableStringify } from '../util/json.js'
-import { writeFileAtomic } from '../util/fs.js'
+import { readInputText, writeFileAtomic } from '../util/fs.js'
 import { setupLlama, cacheRoot } from '../llama/setup.js'
 import { locateLlama } from '../llama/locate.js'
 import { parseSynthSpec } from '../synth/spec.js'
@@ -75,9 +74,7 @@ const handlers: Record<string, Handler> = {
     const outDir = str(args.values.out)
     if (!outDir) throw new InputError('synth', '--out', 'is required')
     const specPath = resolve(str(args.values.spec) ?? syntheticSpecPath())
-    const spec = parseSynthSpec(await readFile(specPath, 'utf8').catch(() => {
-      throw new InputError(specPath, null, 'cannot read the spec')
-    }), specPath)
+    const spec = parseSynthSpec(await readInputText(specPath, 'the spec'), specPath)
     const { binDir } = await locateLlama({ binDir: str(args.values['llama-bin']), cacheDir: str(args.values['cache-dir']), log })
     const result = await synthesize(spec, resolve(outDir), binDir, log)
     for (const m of result.models) log(`${m.written ? 'wrote ' : 'cached'} ${m.ref} → ${m.path}`)

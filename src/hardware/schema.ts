@@ -1,10 +1,8 @@
 // hardware.json: validated against hardware.schema.json on every write and read, so a hand-edited or stale file is
 // refused with the JSON path of the offending field instead of silently feeding wrong facts to the estimator.
 
-import { readFile } from 'node:fs/promises'
 import type { HardwareProfile } from '../contracts/hardware.js'
-import { InputError, errorMessage } from '../util/errors.js'
-import { writeFileAtomic } from '../util/fs.js'
+import { readInputText, writeFileAtomic } from '../util/fs.js'
 import { jsonDocument, upgradeToSnakeKeys } from '../util/json-schema.js'
 import schema from './hardware.schema.json' with { type: 'json' }
 
@@ -26,13 +24,7 @@ export const parseHardwareProfile = (text: string, source: string): HardwareProf
 
 /** Reads and validates a hardware.json (from `probe --out`, or written by hand). */
 export async function readHardwareProfile(path: string): Promise<HardwareProfile> {
-  let text: string
-  try {
-    text = await readFile(path, 'utf8')
-  } catch (err) {
-    throw new InputError(path, null, `cannot read the hardware profile: ${errorMessage(err)}`)
-  }
-  return parseHardwareProfile(text, path)
+  return parseHardwareProfile(await readInputText(path, 'the hardware profile'), path)
 }
 
 /** Validated, deterministic bytes of a profile (sorted keys, trailing newline). */

@@ -1,4 +1,4 @@
-import { readFile } from 'node:fs/promises'
+import { readInputText } from '../util/fs.js'
 import { aggregateReports } from '../gate/aggregate.js'
 import { renderMarkdown } from '../report/index.js'
 import { readReport } from './report-files.js'
@@ -17,9 +17,7 @@ export async function gateReports(
   if (opts.scenario !== 'all' && !(SCENARIO_IDS as readonly string[]).includes(opts.scenario)) {
     throw new InputError('--scenario', null, `expected all or one of ${SCENARIO_IDS.join(', ')}, got "${opts.scenario}"`)
   }
-  const text = await readFile(opts.thresholdsPath, 'utf8').catch(() => {
-    throw new InputError(opts.thresholdsPath, null, 'cannot read the thresholds')
-  })
+  const text = await readInputText(opts.thresholdsPath, 'the thresholds')
   const thresholds = parseThresholds(text, opts.thresholdsPath)
   const reports = await Promise.all(paths.map((p) => readReport(p)))
   const scenario = opts.scenario as ScenarioId | 'all'

@@ -6,7 +6,7 @@ import { InputError } from '../util/errors.js'
 export const SUMMARY_MAX_BYTES = 900 * 1024
 export { DEFAULT_RUN_TIMEOUT_SEC } from '../bench/runner.js'
 
-export type CorpusName = 'smoke' | 'deep' | 'synthetic'
+export type { CorpusName } from '../models/corpora.js'
 
 /** `a,b` → scenario ids, each checked; empty means all of them. */
 export function parseScenarioList(text: string | undefined, source: string): ScenarioId[] {

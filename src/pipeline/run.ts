@@ -17,7 +17,7 @@ import { defaultWorkload, runModel } from '../bench/index.js'
 import { renderMarkdown, renderHtml } from '../report/index.js'
 import { selectShard } from '../models/shard.js'
 import { readReport, writeReport } from './report-files.js'
-import { writeFileAtomic } from '../util/fs.js'
+import { readInputText, writeFileAtomic } from '../util/fs.js'
 import { parseSynthSpec } from '../synth/spec.js'
 import { synthesize } from '../synth/synth.js'
 import { SUMMARY_MAX_BYTES, type CorpusName } from './config.js'
@@ -67,14 +67,6 @@ export interface RunHooks {
   now: () => Date
 }
 
-async function readText(path: string, what: string): Promise<string> {
-  try {
-    return await readFile(path, 'utf8')
-  } catch (err) {
-    throw new InputError(path, null, `cannot read ${what}: ${(err as NodeJS.ErrnoException).code ?? String(err)}`)
-  }
-}
-
 /** Collects the model refs from every source the config names; bad lines fail here, before anything runs. */
 async function collectRefs(cfg: GateRunConfig, binDir: () => Promise<string>, hooks: RunHooks): Promise<ModelRef[]> {
   const refs: ModelRef[] = []
@@ -82,18 +74,18 @@ async function collectRefs(cfg: GateRunConfig, binDir: () => Promise<string>, ho
   if (cfg.modelsText && cfg.modelsText.trim()) refs.push(...parseManifest(cfg.modelsText, 'input models', process.cwd()))
   if (cfg.modelsFile) {
     const file = resolve(cfg.modelsFile)
-    refs.push(...parseManifest(await readText(file, 'the models file'), file, dirname(file)))
+    refs.push(...parseManifest(await readInputText(file, 'the models file'), file, dirname(file)))
   }
   if (cfg.corpus === 'synthetic') {
     const specPath = syntheticSpecPath()
-    const spec = parseSynthSpec(await readText(specPath, 'the synthetic corpus spec'), specPath)
+    const spec = parseSynthSpec(await readInputText(specPath, 'the synthetic corpus spec'), specPath)
     const out = join(cacheRoot(cfg.cacheDir), 'synthetic')
     const { manifestPath } = await synthesize(spec, out, await binDir(), hooks.log)
     refs.push(...parseManifest(await readFile(manifestPath, 'utf8'), manifestPath, out))
   } else if (cfg.corpus) {
     const file = corpusPath(cfg.corpus, packageRoot())
     if (!file) throw new InputError('corpus', null, `unknown corpus "${cfg.corpus}"`)
-    refs.push(...parseManifest(await readText(file, 'the corpus'), file, dirname(file)))
+    refs.push(...parseManifest(await readInputText(file, 'the corpus'), file, dirname(file)))
   }
   if (refs.length === 0) throw new InputError('models', null, 'no models given (MODEL arguments, --models-file, or a corpus)')
   const seen = new Set<string>()
@@ -106,7 +98,7 @@ async function collectRefs(cfg: GateRunConfig, binDir: () => Promise<string>, ho
 
 /** The whole gate run shared by the CLI's `validate` and the action: inputs are checked before any benchmark. */
 export async function runGate(cfg: GateRunConfig, hooks: RunHooks): Promise<GateRunResult> {
-  const thresholds = parseThresholds(await readText(cfg.thresholdsPath, 'the thresholds'), cfg.thresholdsPath)
+  const thresholds = parseThresholds(await readInputText(cfg.thresholdsPath, 'the thresholds'), cfg.thresholdsPath)
   let located: Awaited<ReturnType<typeof locateLlama>> | null = null
   const llama = async () => (located ??= await locateLlama({ binDir: cfg.llamaBin, cacheDir: cfg.cacheDir, log: hooks.log }))
   const allRefs = await collectRefs(cfg, async () => (await llama()).binDir, hooks)

@@ -1,4 +1,4 @@
-export { validateReport, parseReport, serializeReport, REPORT_SCHEMA_VERSION } from './validate.js'
+export { validateReport, parseReport, serializeReport, REPORT_SCHEMA_VERSION } from './schema.js'
 export { renderMarkdown, JOB_SUMMARY_MAX_BYTES, MIN_MARKDOWN_BYTES } from './markdown.js'
 export type { MarkdownOptions } from './markdown.js'
 export { renderHtml } from './html.js'

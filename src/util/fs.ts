@@ -1,5 +1,6 @@
-import { mkdir, rename, rm, writeFile } from 'node:fs/promises'
+import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises'
 import { dirname, basename, join } from 'node:path'
+import { InputError, errorMessage } from './errors.js'
 
 /** Writes a file so that readers never see half of it: write a temp file beside it, then rename. */
 export async function writeFileAtomic(path: string, data: string | Uint8Array): Promise<void> {
@@ -11,5 +12,14 @@ export async function writeFileAtomic(path: string, data: string | Uint8Array): 
   } catch (err) {
     await rm(tmp, { force: true })
     throw err
+  }
+}
+
+/** Reads a file the user named (`what`: "the thresholds"); a file that cannot be read is an InputError naming it. */
+export async function readInputText(path: string, what: string): Promise<string> {
+  try {
+    return await readFile(path, 'utf8')
+  } catch (err) {
+    throw new InputError(path, null, `cannot read ${what}: ${(err as NodeJS.ErrnoException).code ?? errorMessage(err)}`)
   }
 }

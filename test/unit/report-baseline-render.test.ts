@@ -3,7 +3,7 @@
 import { describe, expect, test } from '@jest/globals'
 import { renderMarkdown } from '../../src/report/markdown.js'
 import { renderHtml } from '../../src/report/html.js'
-import { serializeReport } from '../../src/report/validate.js'
+import { serializeReport } from '../../src/report/schema.js'
 import { DEFAULT_THRESHOLDS } from '../../src/gate/defaults.js'
 import type { Thresholds } from '../../src/contracts/gate.js'
 import type { Report } from '../../src/contracts/report.js'

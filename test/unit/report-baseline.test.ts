@@ -1,6 +1,6 @@
 import { describe, expect, test } from '@jest/globals'
 import { baselineComparison, baselineStatus } from '../../src/compare/baseline.js'
-import { parseReport, serializeReport } from '../../src/report/validate.js'
+import { parseReport, serializeReport } from '../../src/report/schema.js'
 import type { BaselineRow, Report } from '../../src/contracts/report.js'
 import { applyGate } from '../../src/gate/apply.js'
 import { DEFAULT_THRESHOLDS } from '../../src/gate/defaults.js'
