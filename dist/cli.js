@@ -540,8 +540,8 @@ var require_graceful_fs = __commonJS({
       fs3.createReadStream = createReadStream3;
       fs3.createWriteStream = createWriteStream2;
       var fs$readFile = fs3.readFile;
-      fs3.readFile = readFile13;
-      function readFile13(path10, options, cb) {
+      fs3.readFile = readFile10;
+      function readFile10(path10, options, cb) {
         if (typeof options === "function")
           cb = options, options = null;
         return go$readFile(path10, options, cb);
@@ -16224,7 +16224,6 @@ var init_chunk_FFYIGW52 = __esm({
 });
 
 // src/cli/main.ts
-import { readFile as readFile12 } from "node:fs/promises";
 import { join as join26, resolve as resolve5 } from "node:path";
 
 // src/util/errors.ts
@@ -16260,7 +16259,7 @@ function stableStringify(value) {
 }
 
 // src/util/fs.ts
-import { mkdir, rename, rm, writeFile } from "node:fs/promises";
+import { mkdir, readFile, rename, rm, writeFile } from "node:fs/promises";
 import { dirname, basename, join } from "node:path";
 async function writeFileAtomic(path10, data) {
   await mkdir(dirname(path10), { recursive: true });
@@ -16273,10 +16272,17 @@ async function writeFileAtomic(path10, data) {
     throw err;
   }
 }
+async function readInputText(path10, what) {
+  try {
+    return await readFile(path10, "utf8");
+  } catch (err) {
+    throw new InputError(path10, null, `cannot read ${what}: ${err.code ?? errorMessage(err)}`);
+  }
+}
 
 // src/llama/setup.ts
 import { existsSync as existsSync2 } from "node:fs";
-import { mkdir as mkdir2, mkdtemp, readFile, realpath, rm as rm2 } from "node:fs/promises";
+import { mkdir as mkdir2, mkdtemp, readFile as readFile2, realpath, rm as rm2 } from "node:fs/promises";
 import { availableParallelism, homedir, tmpdir } from "node:os";
 import { join as join3, resolve } from "node:path";
 
@@ -24213,7 +24219,7 @@ function cacheRoot(dir, env = process.env) {
 }
 async function readBuildInfo(path10) {
   try {
-    const info = JSON.parse(await readFile(path10, "utf8"));
+    const info = JSON.parse(await readFile2(path10, "utf8"));
     return LLAMA_TOOLS.every((t) => existsSync2(join3(info.bin_dir, t))) ? info : null;
   } catch {
     return null;
@@ -24257,7 +24263,7 @@ async function readSourceCommit(dir, name = "--source") {
     throw new InputError(name, null, `${dir} has no commit: it is not a git checkout and has no ${COMMIT_FILE} file (one line: the commit)`);
   }
   try {
-    return { commit: parseCommitFile(await readFile(file, "utf8"), dir), fromFile: true };
+    return { commit: parseCommitFile(await readFile2(file, "utf8"), dir), fromFile: true };
   } catch (err) {
     throw new InputError(name, null, err.message);
   }
@@ -24272,7 +24278,7 @@ async function hasNinja() {
 async function clearStaleBuildDir(srcDir, buildDir, generator, log2) {
   let cacheText;
   try {
-    cacheText = await readFile(join3(buildDir, "CMakeCache.txt"), "utf8");
+    cacheText = await readFile2(join3(buildDir, "CMakeCache.txt"), "utf8");
   } catch {
     return;
   }
@@ -24505,7 +24511,7 @@ function synthFileName(name, type) {
 // src/synth/synth.ts
 import { createHash as createHash2 } from "node:crypto";
 import { existsSync as existsSync4 } from "node:fs";
-import { mkdir as mkdir4, readFile as readFile2, rename as rename3, rm as rm4 } from "node:fs/promises";
+import { mkdir as mkdir4, readFile as readFile3, rename as rename3, rm as rm4 } from "node:fs/promises";
 import { join as join6 } from "node:path";
 
 // src/gguf/writer.ts
@@ -24693,6 +24699,21 @@ function alignUp(n2, alignment) {
 
 // src/gguf/encode.ts
 var INITIAL_CAPACITY = 64 * 1024;
+var int64 = (v) => typeof v === "bigint" ? v : Number(v);
+var SCALAR_WRITERS = {
+  [GgufValueType.UINT8]: (b, v) => b.u8(Number(v)),
+  [GgufValueType.INT8]: (b, v) => b.i8(Number(v)),
+  [GgufValueType.UINT16]: (b, v) => b.u16(Number(v)),
+  [GgufValueType.INT16]: (b, v) => b.i16(Number(v)),
+  [GgufValueType.UINT32]: (b, v) => b.u32(Number(v)),
+  [GgufValueType.INT32]: (b, v) => b.i32(Number(v)),
+  [GgufValueType.FLOAT32]: (b, v) => b.f32(Number(v)),
+  [GgufValueType.BOOL]: (b, v) => b.u8(v ? 1 : 0),
+  [GgufValueType.STRING]: (b, v) => b.str(String(v)),
+  [GgufValueType.UINT64]: (b, v) => b.u64(int64(v)),
+  [GgufValueType.INT64]: (b, v) => b.i64(int64(v)),
+  [GgufValueType.FLOAT64]: (b, v) => b.f64(Number(v))
+};
 var ByteBuilder = class {
   buf = new Uint8Array(INITIAL_CAPACITY);
   view = new DataView(this.buf.buffer);
@@ -24716,48 +24737,20 @@ var ByteBuilder = class {
     this.len += 1;
     return this;
   }
-  i8(v) {
-    this.reserve(1);
-    this.view.setInt8(this.len, v);
-    this.len += 1;
+  /** Writes a value of `n` bytes at the end (growing the buffer) and moves past it. */
+  put(n2, set) {
+    this.reserve(n2);
+    set(this.len);
+    this.len += n2;
     return this;
   }
-  u16(v) {
-    this.reserve(2);
-    this.view.setUint16(this.len, v, true);
-    this.len += 2;
-    return this;
-  }
-  i16(v) {
-    this.reserve(2);
-    this.view.setInt16(this.len, v, true);
-    this.len += 2;
-    return this;
-  }
-  u32(v) {
-    this.reserve(4);
-    this.view.setUint32(this.len, v, true);
-    this.len += 4;
-    return this;
-  }
-  i32(v) {
-    this.reserve(4);
-    this.view.setInt32(this.len, v, true);
-    this.len += 4;
-    return this;
-  }
-  f32(v) {
-    this.reserve(4);
-    this.view.setFloat32(this.len, v, true);
-    this.len += 4;
-    return this;
-  }
-  f64(v) {
-    this.reserve(8);
-    this.view.setFloat64(this.len, v, true);
-    this.len += 8;
-    return this;
-  }
+  i8 = (v) => this.put(1, (o2) => this.view.setInt8(o2, v));
+  u16 = (v) => this.put(2, (o2) => this.view.setUint16(o2, v, true));
+  i16 = (v) => this.put(2, (o2) => this.view.setInt16(o2, v, true));
+  u32 = (v) => this.put(4, (o2) => this.view.setUint32(o2, v, true));
+  i32 = (v) => this.put(4, (o2) => this.view.setInt32(o2, v, true));
+  f32 = (v) => this.put(4, (o2) => this.view.setFloat32(o2, v, true));
+  f64 = (v) => this.put(8, (o2) => this.view.setFloat64(o2, v, true));
   u64(v) {
     this.reserve(8);
     this.view.setBigUint64(this.len, BigInt(v), true);
@@ -24789,34 +24782,10 @@ var ByteBuilder = class {
     return this;
   }
   scalar(type, v) {
-    switch (type) {
-      case GgufValueType.UINT8:
-        return this.u8(Number(v));
-      case GgufValueType.INT8:
-        return this.i8(Number(v));
-      case GgufValueType.UINT16:
-        return this.u16(Number(v));
-      case GgufValueType.INT16:
-        return this.i16(Number(v));
-      case GgufValueType.UINT32:
-        return this.u32(Number(v));
-      case GgufValueType.INT32:
-        return this.i32(Number(v));
-      case GgufValueType.FLOAT32:
-        return this.f32(Number(v));
-      case GgufValueType.BOOL:
-        return this.u8(v ? 1 : 0);
-      case GgufValueType.STRING:
-        return this.str(String(v));
-      case GgufValueType.UINT64:
-        return this.u64(typeof v === "bigint" ? v : Number(v));
-      case GgufValueType.INT64:
-        return this.i64(typeof v === "bigint" ? v : Number(v));
-      case GgufValueType.FLOAT64:
-        return this.f64(Number(v));
-      default:
-        throw new RangeError(`cannot encode a scalar of GGUF type ${type}`);
-    }
+    const write = SCALAR_WRITERS[type];
+    if (!write) throw new RangeError(`cannot encode a scalar of GGUF type ${type}`);
+    write(this, v);
+    return this;
   }
   kv(entry) {
     this.str(entry.key).u32(entry.type);
@@ -24864,7 +24833,7 @@ var TOKEN_TYPE_CONTROL = 3;
 var u32 = (key, value) => ({ key, type: GgufValueType.UINT32, value });
 var f32 = (key, value) => ({ key, type: GgufValueType.FLOAT32, value });
 var str = (key, value) => ({ key, type: GgufValueType.STRING, value });
-function check(spec4) {
+function check(spec2) {
   const fail = (field2, msg) => {
     throw new InputError("synthetic spec", field2, msg);
   };
@@ -24878,26 +24847,26 @@ function check(spec4) {
     "contextLength"
   ];
   for (const k of positiveInts) {
-    const v = spec4[k];
+    const v = spec2[k];
     if (typeof v !== "number" || !Number.isInteger(v) || v <= 0) fail(k, `must be a positive integer, got ${String(v)}`);
   }
-  if (spec4.layers > MAX_SYNTHETIC_LAYERS) fail("layers", `at most ${MAX_SYNTHETIC_LAYERS}`);
-  if (spec4.heads % spec4.kvHeads !== 0) fail("kvHeads", `heads (${spec4.heads}) must be a multiple of kvHeads (${spec4.kvHeads})`);
-  const headDim = spec4.headDim ?? spec4.embeddingLength / spec4.heads;
+  if (spec2.layers > MAX_SYNTHETIC_LAYERS) fail("layers", `at most ${MAX_SYNTHETIC_LAYERS}`);
+  if (spec2.heads % spec2.kvHeads !== 0) fail("kvHeads", `heads (${spec2.heads}) must be a multiple of kvHeads (${spec2.kvHeads})`);
+  const headDim = spec2.headDim ?? spec2.embeddingLength / spec2.heads;
   if (!Number.isInteger(headDim) || headDim <= 0 || headDim % 2 !== 0) fail("headDim", `must be a positive even integer, got ${headDim}`);
-  if (spec4.vocabSize < MIN_SYNTHETIC_VOCAB) fail("vocabSize", `must be at least ${MIN_SYNTHETIC_VOCAB}`);
-  const experts = spec4.expertCount ?? 0;
-  const used = spec4.expertUsedCount ?? 0;
-  if (spec4.architecture === "qwen3moe" && experts === 0) fail("expertCount", "qwen3moe needs experts");
+  if (spec2.vocabSize < MIN_SYNTHETIC_VOCAB) fail("vocabSize", `must be at least ${MIN_SYNTHETIC_VOCAB}`);
+  const experts = spec2.expertCount ?? 0;
+  const used = spec2.expertUsedCount ?? 0;
+  if (spec2.architecture === "qwen3moe" && experts === 0) fail("expertCount", "qwen3moe needs experts");
   if (experts > MAX_SYNTHETIC_EXPERTS) fail("expertCount", `at most ${MAX_SYNTHETIC_EXPERTS}`);
   if (experts > 0 && (!Number.isInteger(used) || used <= 0 || used > experts)) {
     fail("expertUsedCount", `must be in 1..expertCount (${experts}), got ${used}`);
   }
   if (experts === 0 && used !== 0) fail("expertUsedCount", "set without expertCount");
-  if (spec4.architecture === "llama" && spec4.expertFeedForwardLength !== void 0) {
+  if (spec2.architecture === "llama" && spec2.expertFeedForwardLength !== void 0) {
     fail("expertFeedForwardLength", "llama sizes experts by feedForwardLength; use qwen3moe for a separate width");
   }
-  if (!Number.isInteger(spec4.seed)) fail("seed", "must be an integer");
+  if (!Number.isInteger(spec2.seed)) fail("seed", "must be an integer");
 }
 function byteLevelChars() {
   const chars = [];
@@ -24913,49 +24882,45 @@ function syntheticVocab(vocabSize) {
   const tokens = [...bytes4, END_OF_TEXT];
   const types = [...bytes4.map(() => TOKEN_TYPE_NORMAL), TOKEN_TYPE_CONTROL];
   const merges = [];
-  const pairs = [];
-  outer: for (const a2 of bytes4) {
-    for (const b of bytes4) {
-      if (tokens.length >= vocabSize) break outer;
-      tokens.push(a2 + b);
-      types.push(TOKEN_TYPE_NORMAL);
-      merges.push(`${a2} ${b}`);
-      pairs.push(a2 + b);
+  const combine = (lefts, rights) => {
+    const added = [];
+    for (const a2 of lefts) {
+      for (const b of rights) {
+        if (tokens.length >= vocabSize) return added;
+        tokens.push(a2 + b);
+        types.push(TOKEN_TYPE_NORMAL);
+        merges.push(`${a2} ${b}`);
+        added.push(a2 + b);
+      }
     }
-  }
-  outer3: for (const p of pairs) {
-    for (const c3 of bytes4) {
-      if (tokens.length >= vocabSize) break outer3;
-      tokens.push(p + c3);
-      types.push(TOKEN_TYPE_NORMAL);
-      merges.push(`${p} ${c3}`);
-    }
-  }
+    return added;
+  };
+  combine(combine(bytes4, bytes4), bytes4);
   return { tokens, types, merges, eos: bytes4.length };
 }
-function syntheticLayout(spec4) {
-  check(spec4);
-  const arch2 = spec4.architecture;
-  const E = spec4.embeddingLength;
-  const D = spec4.headDim ?? E / spec4.heads;
-  const Q = spec4.heads * D;
-  const KV = spec4.kvHeads * D;
-  const V = spec4.vocabSize;
-  const experts = spec4.expertCount ?? 0;
-  const used = spec4.expertUsedCount ?? 0;
-  const expertFf = arch2 === "qwen3moe" ? spec4.expertFeedForwardLength ?? spec4.feedForwardLength : spec4.feedForwardLength;
+function syntheticLayout(spec2) {
+  check(spec2);
+  const arch2 = spec2.architecture;
+  const E = spec2.embeddingLength;
+  const D = spec2.headDim ?? E / spec2.heads;
+  const Q = spec2.heads * D;
+  const KV = spec2.kvHeads * D;
+  const V = spec2.vocabSize;
+  const experts = spec2.expertCount ?? 0;
+  const used = spec2.expertUsedCount ?? 0;
+  const expertFf = arch2 === "qwen3moe" ? spec2.expertFeedForwardLength ?? spec2.feedForwardLength : spec2.feedForwardLength;
   const vocab = syntheticVocab(V);
   const metadata = [
     str("general.architecture", arch2),
     str("general.name", "synthetic"),
     u32("general.file_type", FILE_TYPE_MOSTLY_F16),
     u32("general.alignment", GGUF_DEFAULT_ALIGNMENT),
-    u32(`${arch2}.context_length`, spec4.contextLength),
+    u32(`${arch2}.context_length`, spec2.contextLength),
     u32(`${arch2}.embedding_length`, E),
-    u32(`${arch2}.block_count`, spec4.layers),
-    u32(`${arch2}.feed_forward_length`, spec4.feedForwardLength),
-    u32(`${arch2}.attention.head_count`, spec4.heads),
-    u32(`${arch2}.attention.head_count_kv`, spec4.kvHeads),
+    u32(`${arch2}.block_count`, spec2.layers),
+    u32(`${arch2}.feed_forward_length`, spec2.feedForwardLength),
+    u32(`${arch2}.attention.head_count`, spec2.heads),
+    u32(`${arch2}.attention.head_count_kv`, spec2.kvHeads),
     u32(`${arch2}.attention.key_length`, D),
     u32(`${arch2}.attention.value_length`, D),
     u32(`${arch2}.rope.dimension_count`, D),
@@ -24986,8 +24951,8 @@ function syntheticLayout(spec4) {
   };
   w("token_embd.weight", [E, V]);
   norm("output_norm.weight", E);
-  if (!spec4.tiedEmbeddings) w("output.weight", [E, V]);
-  for (let i2 = 0; i2 < spec4.layers; i2++) {
+  if (!spec2.tiedEmbeddings) w("output.weight", [E, V]);
+  for (let i2 = 0; i2 < spec2.layers; i2++) {
     const p = `blk.${i2}.`;
     norm(`${p}attn_norm.weight`, E);
     w(`${p}attn_q.weight`, [E, Q]);
@@ -25005,9 +24970,9 @@ function syntheticLayout(spec4) {
       w(`${p}ffn_down_exps.weight`, [expertFf, E, experts]);
       w(`${p}ffn_up_exps.weight`, [E, expertFf, experts]);
     } else {
-      w(`${p}ffn_gate.weight`, [E, spec4.feedForwardLength]);
-      w(`${p}ffn_down.weight`, [spec4.feedForwardLength, E]);
-      w(`${p}ffn_up.weight`, [E, spec4.feedForwardLength]);
+      w(`${p}ffn_gate.weight`, [E, spec2.feedForwardLength]);
+      w(`${p}ffn_down.weight`, [spec2.feedForwardLength, E]);
+      w(`${p}ffn_up.weight`, [E, spec2.feedForwardLength]);
     }
   }
   return { metadata, tensors, alignment: GGUF_DEFAULT_ALIGNMENT };
@@ -25089,10 +25054,10 @@ async function writeTensorData(out2, t, pool, next) {
     pos = 0;
   }
 }
-async function writeSyntheticGguf(spec4, outPath) {
-  const layout = syntheticLayout(spec4);
+async function writeSyntheticGguf(spec2, outPath) {
+  const layout = syntheticLayout(spec2);
   const header = encodeGgufHeader(layout.metadata, layout.tensors, layout.alignment);
-  const next = prng(spec4.seed);
+  const next = prng(spec2.seed);
   const pool = randomF16Pool(next);
   await mkdir3(dirname2(outPath), { recursive: true });
   const tmp = join5(dirname2(outPath), `.${basename2(outPath)}.${process.pid}.${Math.random().toString(36).slice(2)}.tmp`);
@@ -25145,7 +25110,7 @@ function fileKey(m2, type) {
 }
 async function readState(dir) {
   try {
-    return JSON.parse(await readFile2(join6(dir, STATE_FILE), "utf8"));
+    return JSON.parse(await readFile3(join6(dir, STATE_FILE), "utf8"));
   } catch {
     return {};
   }
@@ -25161,11 +25126,11 @@ ${tail}`);
   }
   await rename3(tmp, dst);
 }
-async function synthesize(spec4, outDir, binDir, log2) {
+async function synthesize(spec2, outDir, binDir, log2) {
   await mkdir4(outDir, { recursive: true });
   const state = await readState(outDir);
   const result = { manifestPath: join6(outDir, "manifest.txt"), models: [] };
-  for (const m2 of spec4.models) {
+  for (const m2 of spec2.models) {
     const f16Key = fileKey(m2, "F16");
     const f16Name = synthFileName(m2.name, "F16");
     const f16Path = join6(outDir, f16Name);
@@ -25231,7 +25196,7 @@ var VERDICTS = [
 ];
 
 // src/bench/runner.ts
-import { readFile as readFile4, rm as rm5 } from "node:fs/promises";
+import { readFile as readFile5, rm as rm5 } from "node:fs/promises";
 import { dirname as dirname5, join as join11 } from "node:path";
 import { performance as performance3 } from "node:perf_hooks";
 
@@ -25348,8 +25313,8 @@ function validateWorkload(w, source = "workload") {
 }
 
 // src/bench/bench-scenarios.ts
-import { readFile as readFile3 } from "node:fs/promises";
-import { join as join10 } from "node:path";
+import { readFile as readFile4 } from "node:fs/promises";
+import { join as join9 } from "node:path";
 
 // src/util/stats.ts
 function median(values) {
@@ -25638,257 +25603,7 @@ async function streamCompletion(baseUrl, body, timeoutMs) {
   return { firstEventMs: first.ms, firstEventTokens: first.tokens, firstEventTimings: first.timings, final };
 }
 
-// src/bench/server.ts
-import { createServer } from "node:net";
-import { join as join9 } from "node:path";
-
-// src/bench/processes.ts
-import { closeSync as closeSync2, mkdirSync, openSync as openSync2 } from "node:fs";
-import { constants as osConstants } from "node:os";
-import { dirname as dirname4 } from "node:path";
-import { performance as performance2 } from "node:perf_hooks";
-var KILL_GRACE_MS = 3e3;
-var SIGNAL_CLEANUP_GRACE_MS = 2e3;
-var GROUP_GONE_AFTER_KILL_MS = 5e3;
-var GROUP_POLL_MS = 25;
-var liveGroups = /* @__PURE__ */ new Map();
-function groupExists(pgid) {
-  try {
-    process.kill(-pgid, 0);
-    return true;
-  } catch (err) {
-    return err.code === "EPERM";
-  }
-}
-function signalGroup(pgid, signal) {
-  try {
-    process.kill(-pgid, signal);
-  } catch {
-  }
-}
-async function waitGroupGone(pgid, ms) {
-  const until = performance2.now() + ms;
-  while (groupExists(pgid)) {
-    if (performance2.now() >= until) return false;
-    await new Promise((r) => setTimeout(r, GROUP_POLL_MS));
-  }
-  return true;
-}
-async function killGroup(pgid, graceMs = KILL_GRACE_MS) {
-  if (!groupExists(pgid)) return;
-  signalGroup(pgid, "SIGTERM");
-  if (await waitGroupGone(pgid, graceMs)) return;
-  signalGroup(pgid, "SIGKILL");
-  await waitGroupGone(pgid, GROUP_GONE_AFTER_KILL_MS);
-}
-function childEnv() {
-  const env = {};
-  for (const [k, v] of Object.entries(process.env)) {
-    if (v !== void 0 && !k.startsWith("LLAMA_ARG_")) env[k] = v;
-  }
-  return env;
-}
-function startProcess(spec4) {
-  const label = spec4.label ?? spec4.file;
-  mkdirSync(dirname4(spec4.stdoutPath), { recursive: true });
-  mkdirSync(dirname4(spec4.stderrPath), { recursive: true });
-  const flags = spec4.append ? "a" : "w";
-  const outFd = openSync2(spec4.stdoutPath, flags);
-  const errFd = spec4.stderrPath === spec4.stdoutPath ? outFd : openSync2(spec4.stderrPath, flags);
-  const t0 = performance2.now();
-  let timedOut = false;
-  let result = null;
-  const sub = execa(spec4.file, [...spec4.args], {
-    detached: true,
-    cleanup: false,
-    stdin: "ignore",
-    stdout: outFd,
-    stderr: errFd,
-    reject: false,
-    env: childEnv(),
-    extendEnv: false,
-    forceKillAfterDelay: false
-  });
-  const pid = typeof sub.pid === "number" ? sub.pid : null;
-  if (pid !== null) liveGroups.set(pid, label);
-  const timer = pid !== null && spec4.timeoutSec !== void 0 ? setTimeout(() => {
-    timedOut = true;
-    void killGroup(pid);
-  }, spec4.timeoutSec * 1e3) : null;
-  const done = (async () => {
-    const r = await sub;
-    if (timer) clearTimeout(timer);
-    if (pid !== null) {
-      await killGroup(pid);
-      liveGroups.delete(pid);
-    }
-    closeSync2(outFd);
-    if (errFd !== outFd) closeSync2(errFd);
-    const exitCode = typeof r.exitCode === "number" ? r.exitCode : null;
-    const signal = typeof r.signal === "string" ? r.signal : null;
-    const notStarted = pid === null || r.failed && exitCode === null && signal === null;
-    const spawnError = notStarted ? r.originalMessage || r.shortMessage || "spawn failed" : null;
-    const outcome = { exitCode, signal, timedOut, spawnError, durationMs: performance2.now() - t0 };
-    result = outcome;
-    return outcome;
-  })();
-  return {
-    pid,
-    label,
-    done,
-    outcome: () => result,
-    stop: async (graceMs = KILL_GRACE_MS) => {
-      if (timer) clearTimeout(timer);
-      if (pid !== null && result === null) await killGroup(pid, graceMs);
-      return done;
-    }
-  };
-}
-function runProcess(spec4) {
-  return startProcess(spec4).done;
-}
-function describeOutcome(label, o2, timeoutSec) {
-  if (o2.spawnError) return `${label} could not be started: ${o2.spawnError}`;
-  if (o2.timedOut) return `${label} timed out after ${timeoutSec ?? "?"} s`;
-  if (o2.signal) return `${label} was killed by ${o2.signal}${o2.signal === "SIGKILL" ? " (out of memory?)" : ""}`;
-  return `${label} exited with code ${o2.exitCode}`;
-}
-async function killAll(graceMs = KILL_GRACE_MS) {
-  await Promise.all([...liveGroups.keys()].map((pgid) => killGroup(pgid, graceMs)));
-}
-function killAllNow() {
-  for (const pgid of liveGroups.keys()) signalGroup(pgid, "SIGKILL");
-}
-var uninstall = null;
-function installSignalCleanup(exit = (code) => process.exit(code)) {
-  if (uninstall) return uninstall;
-  const onSignal = (signal) => {
-    const code = 128 + (osConstants.signals[signal] ?? 0);
-    void killAll(SIGNAL_CLEANUP_GRACE_MS).finally(() => exit(code));
-  };
-  process.on("SIGINT", onSignal);
-  process.on("SIGTERM", onSignal);
-  process.on("exit", killAllNow);
-  uninstall = () => {
-    process.off("SIGINT", onSignal);
-    process.off("SIGTERM", onSignal);
-    process.off("exit", killAllNow);
-    uninstall = null;
-  };
-  return uninstall;
-}
-
-// src/bench/server.ts
-var SERVER_HOST = "127.0.0.1";
-var HEALTH_POLL_MS = 100;
-var HEALTH_REQUEST_TIMEOUT_MS = 2e3;
-var BIND_ATTEMPTS = 3;
-var SERVER_LOG_VERBOSITY = 4;
-var BIND_FAILURE_TEXT = "couldn't bind HTTP server socket";
-var ServerError = class extends Error {
-  logTail;
-  constructor(message, logTail) {
-    super(message);
-    this.name = "ServerError";
-    this.logTail = logTail;
-  }
-};
-function serverArgs(modelPath, w, port) {
-  return [
-    "-m",
-    modelPath,
-    "--host",
-    SERVER_HOST,
-    "--port",
-    String(port),
-    "-c",
-    String(w.context_tokens),
-    ...llamaWorkloadFlags(w),
-    "-np",
-    "1",
-    "--cache-ram",
-    "0",
-    "--metrics",
-    "--slots",
-    "--no-webui",
-    "-lv",
-    String(SERVER_LOG_VERBOSITY)
-  ];
-}
-function freePort(host = SERVER_HOST) {
-  return new Promise((resolve6, reject) => {
-    const srv = createServer();
-    srv.unref();
-    srv.on("error", reject);
-    srv.listen(0, host, () => {
-      const addr = srv.address();
-      const port = typeof addr === "object" && addr ? addr.port : 0;
-      srv.close(() => port > 0 ? resolve6(port) : reject(new Error("could not get a free port")));
-    });
-  });
-}
-async function health(baseUrl) {
-  try {
-    const res = await fetch(`${baseUrl}/health`, { signal: AbortSignal.timeout(HEALTH_REQUEST_TIMEOUT_MS) });
-    await res.arrayBuffer();
-    return res.status === 200 ? "ready" : "loading";
-  } catch {
-    return "down";
-  }
-}
-function sleep(ms) {
-  return new Promise((r) => setTimeout(r, ms));
-}
-async function waitReady(proc, baseUrl, opts) {
-  const deadline = Date.now() + opts.readyTimeoutSec * 1e3;
-  for (; ; ) {
-    const state = await health(baseUrl);
-    if (state === "ready") return;
-    const ended = proc.outcome();
-    if (ended) {
-      throw new ServerError(`${describeOutcome("llama-server", ended)} before it was ready`, await readLogTail(opts.logPath));
-    }
-    if (Date.now() >= deadline) {
-      const what = state === "loading" ? "still loading (503)" : "not answering";
-      throw new ServerError(`llama-server ${what} after ${opts.readyTimeoutSec} s`, await readLogTail(opts.logPath));
-    }
-    await Promise.race([sleep(HEALTH_POLL_MS), proc.done]);
-  }
-}
-async function startServer(opts) {
-  for (let attempt = 1; ; attempt++) {
-    const port = await freePort();
-    const baseUrl = `http://${SERVER_HOST}:${port}`;
-    const proc = startProcess({
-      file: join9(opts.binDir, "llama-server"),
-      args: serverArgs(opts.modelPath, opts.workload, port),
-      stdoutPath: opts.logPath,
-      stderrPath: opts.logPath,
-      append: true,
-      label: "llama-server"
-    });
-    try {
-      await waitReady(proc, baseUrl, opts);
-    } catch (err) {
-      await proc.stop();
-      const bindFailed = (await readLogTail(opts.logPath)).some((l) => l.includes(BIND_FAILURE_TEXT));
-      if (bindFailed && attempt < BIND_ATTEMPTS) continue;
-      throw err;
-    }
-    return {
-      baseUrl,
-      port,
-      logPath: opts.logPath,
-      process: proc,
-      exited: () => proc.outcome(),
-      stop: async () => {
-        await proc.stop();
-      }
-    };
-  }
-}
-
-// src/bench/observation.ts
+// src/bench/failure.ts
 var RunFailure = class extends Error {
   logTail;
   constructor(reason, logTail) {
@@ -25897,11 +25612,13 @@ var RunFailure = class extends Error {
     this.logTail = logTail;
   }
 };
+
+// src/bench/observation.ts
 function isRuntimeFailure(err) {
-  return err instanceof RunFailure || err instanceof ServerError || err instanceof RequestError || err instanceof ServerResponseError || err instanceof LlamaBenchOutputError;
+  return err instanceof RunFailure || err instanceof RequestError || err instanceof ServerResponseError || err instanceof LlamaBenchOutputError;
 }
 function logTailOf(err) {
-  return err instanceof RunFailure || err instanceof ServerError ? err.logTail : [];
+  return err instanceof RunFailure ? err.logTail : [];
 }
 function failedObservation(scenario, reason, logTail, logs) {
   return {
@@ -25951,6 +25668,142 @@ function toObservation(scenario, outcome, logs) {
   };
 }
 
+// src/bench/processes.ts
+import { closeSync as closeSync2, mkdirSync, openSync as openSync2 } from "node:fs";
+import { constants as osConstants } from "node:os";
+import { dirname as dirname4 } from "node:path";
+import { performance as performance2 } from "node:perf_hooks";
+var KILL_GRACE_MS = 3e3;
+var SIGNAL_CLEANUP_GRACE_MS = 2e3;
+var GROUP_GONE_AFTER_KILL_MS = 5e3;
+var GROUP_POLL_MS = 25;
+var liveGroups = /* @__PURE__ */ new Map();
+function groupExists(pgid) {
+  try {
+    process.kill(-pgid, 0);
+    return true;
+  } catch (err) {
+    return err.code === "EPERM";
+  }
+}
+function signalGroup(pgid, signal) {
+  try {
+    process.kill(-pgid, signal);
+  } catch {
+  }
+}
+async function waitGroupGone(pgid, ms) {
+  const until = performance2.now() + ms;
+  while (groupExists(pgid)) {
+    if (performance2.now() >= until) return false;
+    await new Promise((r) => setTimeout(r, GROUP_POLL_MS));
+  }
+  return true;
+}
+async function killGroup(pgid, graceMs = KILL_GRACE_MS) {
+  if (!groupExists(pgid)) return;
+  signalGroup(pgid, "SIGTERM");
+  if (await waitGroupGone(pgid, graceMs)) return;
+  signalGroup(pgid, "SIGKILL");
+  await waitGroupGone(pgid, GROUP_GONE_AFTER_KILL_MS);
+}
+function childEnv() {
+  const env = {};
+  for (const [k, v] of Object.entries(process.env)) {
+    if (v !== void 0 && !k.startsWith("LLAMA_ARG_")) env[k] = v;
+  }
+  return env;
+}
+function startProcess(spec2) {
+  const label = spec2.label ?? spec2.file;
+  mkdirSync(dirname4(spec2.stdoutPath), { recursive: true });
+  mkdirSync(dirname4(spec2.stderrPath), { recursive: true });
+  const flags = spec2.append ? "a" : "w";
+  const outFd = openSync2(spec2.stdoutPath, flags);
+  const errFd = spec2.stderrPath === spec2.stdoutPath ? outFd : openSync2(spec2.stderrPath, flags);
+  const t0 = performance2.now();
+  let timedOut = false;
+  let result = null;
+  const sub = execa(spec2.file, [...spec2.args], {
+    detached: true,
+    cleanup: false,
+    stdin: "ignore",
+    stdout: outFd,
+    stderr: errFd,
+    reject: false,
+    env: childEnv(),
+    extendEnv: false,
+    forceKillAfterDelay: false
+  });
+  const pid = typeof sub.pid === "number" ? sub.pid : null;
+  if (pid !== null) liveGroups.set(pid, label);
+  const timer = pid !== null && spec2.timeoutSec !== void 0 ? setTimeout(() => {
+    timedOut = true;
+    void killGroup(pid);
+  }, spec2.timeoutSec * 1e3) : null;
+  const done = (async () => {
+    const r = await sub;
+    if (timer) clearTimeout(timer);
+    if (pid !== null) {
+      await killGroup(pid);
+      liveGroups.delete(pid);
+    }
+    closeSync2(outFd);
+    if (errFd !== outFd) closeSync2(errFd);
+    const exitCode = typeof r.exitCode === "number" ? r.exitCode : null;
+    const signal = typeof r.signal === "string" ? r.signal : null;
+    const notStarted = pid === null || r.failed && exitCode === null && signal === null;
+    const spawnError = notStarted ? r.originalMessage || r.shortMessage || "spawn failed" : null;
+    const outcome = { exitCode, signal, timedOut, spawnError, durationMs: performance2.now() - t0 };
+    result = outcome;
+    return outcome;
+  })();
+  return {
+    pid,
+    label,
+    done,
+    outcome: () => result,
+    stop: async (graceMs = KILL_GRACE_MS) => {
+      if (timer) clearTimeout(timer);
+      if (pid !== null && result === null) await killGroup(pid, graceMs);
+      return done;
+    }
+  };
+}
+function runProcess(spec2) {
+  return startProcess(spec2).done;
+}
+function describeOutcome(label, o2, timeoutSec) {
+  if (o2.spawnError) return `${label} could not be started: ${o2.spawnError}`;
+  if (o2.timedOut) return `${label} timed out after ${timeoutSec ?? "?"} s`;
+  if (o2.signal) return `${label} was killed by ${o2.signal}${o2.signal === "SIGKILL" ? " (out of memory?)" : ""}`;
+  return `${label} exited with code ${o2.exitCode}`;
+}
+async function killAll(graceMs = KILL_GRACE_MS) {
+  await Promise.all([...liveGroups.keys()].map((pgid) => killGroup(pgid, graceMs)));
+}
+function killAllNow() {
+  for (const pgid of liveGroups.keys()) signalGroup(pgid, "SIGKILL");
+}
+var uninstall = null;
+function installSignalCleanup(exit = (code) => process.exit(code)) {
+  if (uninstall) return uninstall;
+  const onSignal = (signal) => {
+    const code = 128 + (osConstants.signals[signal] ?? 0);
+    void killAll(SIGNAL_CLEANUP_GRACE_MS).finally(() => exit(code));
+  };
+  process.on("SIGINT", onSignal);
+  process.on("SIGTERM", onSignal);
+  process.on("exit", killAllNow);
+  uninstall = () => {
+    process.off("SIGINT", onSignal);
+    process.off("SIGTERM", onSignal);
+    process.off("exit", killAllNow);
+    uninstall = null;
+  };
+  return uninstall;
+}
+
 // src/bench/bench-scenarios.ts
 var LLAMA_BENCH_REPETITIONS = 2;
 function llamaBenchArgs(modelPath, scenario, w) {
@@ -25968,11 +25821,11 @@ function llamaBenchArgs(modelPath, scenario, w) {
 }
 function benchRunPaths(scenarioLogDir, run2) {
   const name = run2.warmup ? `warmup-${run2.number}` : `run-${String(run2.number).padStart(2, "0")}`;
-  return { stdoutPath: join10(scenarioLogDir, `${name}.json`), stderrPath: join10(scenarioLogDir, `${name}.log`) };
+  return { stdoutPath: join9(scenarioLogDir, `${name}.json`), stderrPath: join9(scenarioLogDir, `${name}.log`) };
 }
 async function measureWithLlamaBench(binDir, modelPath, scenario, w, paths, timeoutSec) {
   const outcome = await runProcess({
-    file: join10(binDir, "llama-bench"),
+    file: join9(binDir, "llama-bench"),
     args: llamaBenchArgs(modelPath, scenario, w),
     stdoutPath: paths.stdoutPath,
     stderrPath: paths.stderrPath,
@@ -25984,7 +25837,7 @@ async function measureWithLlamaBench(binDir, modelPath, scenario, w, paths, time
   }
   let tests;
   try {
-    tests = parseLlamaBenchJson(await readFile3(paths.stdoutPath, "utf8"), paths.stdoutPath);
+    tests = parseLlamaBenchJson(await readFile4(paths.stdoutPath, "utf8"), paths.stdoutPath);
   } catch (err) {
     throw new RunFailure(err instanceof Error ? err.message : String(err), await readLogTail(paths.stderrPath));
   }
@@ -26191,6 +26044,116 @@ async function measureWarmReuse(ctx2, run2) {
   };
 }
 
+// src/bench/server.ts
+import { createServer } from "node:net";
+import { join as join10 } from "node:path";
+var SERVER_HOST = "127.0.0.1";
+var HEALTH_POLL_MS = 100;
+var HEALTH_REQUEST_TIMEOUT_MS = 2e3;
+var BIND_ATTEMPTS = 3;
+var SERVER_LOG_VERBOSITY = 4;
+var BIND_FAILURE_TEXT = "couldn't bind HTTP server socket";
+var ServerError = class extends RunFailure {
+  constructor(message, logTail) {
+    super(message, logTail);
+    this.name = "ServerError";
+  }
+};
+function serverArgs(modelPath, w, port) {
+  return [
+    "-m",
+    modelPath,
+    "--host",
+    SERVER_HOST,
+    "--port",
+    String(port),
+    "-c",
+    String(w.context_tokens),
+    ...llamaWorkloadFlags(w),
+    "-np",
+    "1",
+    "--cache-ram",
+    "0",
+    "--metrics",
+    "--slots",
+    "--no-webui",
+    "-lv",
+    String(SERVER_LOG_VERBOSITY)
+  ];
+}
+function freePort(host = SERVER_HOST) {
+  return new Promise((resolve6, reject) => {
+    const srv = createServer();
+    srv.unref();
+    srv.on("error", reject);
+    srv.listen(0, host, () => {
+      const addr = srv.address();
+      const port = typeof addr === "object" && addr ? addr.port : 0;
+      srv.close(() => port > 0 ? resolve6(port) : reject(new Error("could not get a free port")));
+    });
+  });
+}
+async function health(baseUrl) {
+  try {
+    const res = await fetch(`${baseUrl}/health`, { signal: AbortSignal.timeout(HEALTH_REQUEST_TIMEOUT_MS) });
+    await res.arrayBuffer();
+    return res.status === 200 ? "ready" : "loading";
+  } catch {
+    return "down";
+  }
+}
+function sleep(ms) {
+  return new Promise((r) => setTimeout(r, ms));
+}
+async function waitReady(proc, baseUrl, opts) {
+  const deadline = Date.now() + opts.readyTimeoutSec * 1e3;
+  for (; ; ) {
+    const state = await health(baseUrl);
+    if (state === "ready") return;
+    const ended = proc.outcome();
+    if (ended) {
+      throw new ServerError(`${describeOutcome("llama-server", ended)} before it was ready`, await readLogTail(opts.logPath));
+    }
+    if (Date.now() >= deadline) {
+      const what = state === "loading" ? "still loading (503)" : "not answering";
+      throw new ServerError(`llama-server ${what} after ${opts.readyTimeoutSec} s`, await readLogTail(opts.logPath));
+    }
+    await Promise.race([sleep(HEALTH_POLL_MS), proc.done]);
+  }
+}
+async function startServer(opts) {
+  for (let attempt = 1; ; attempt++) {
+    const port = await freePort();
+    const baseUrl = `http://${SERVER_HOST}:${port}`;
+    const proc = startProcess({
+      file: join10(opts.binDir, "llama-server"),
+      args: serverArgs(opts.modelPath, opts.workload, port),
+      stdoutPath: opts.logPath,
+      stderrPath: opts.logPath,
+      append: true,
+      label: "llama-server"
+    });
+    try {
+      await waitReady(proc, baseUrl, opts);
+    } catch (err) {
+      await proc.stop();
+      const bindFailed = (await readLogTail(opts.logPath)).some((l) => l.includes(BIND_FAILURE_TEXT));
+      if (bindFailed && attempt < BIND_ATTEMPTS) continue;
+      throw err;
+    }
+    return {
+      baseUrl,
+      port,
+      logPath: opts.logPath,
+      process: proc,
+      exited: () => proc.outcome(),
+      stop: async () => {
+        await proc.stop();
+      }
+    };
+  }
+}
+
 // src/bench/runner.ts
 var DEFAULT_RUN_TIMEOUT_SEC = 600;
 var BENCH_SCENARIOS = ["steady_decode", "prefill"];
@@ -26269,7 +26232,7 @@ async function runServerScenarios(modelPath, scenarios, w, opts) {
   } finally {
     if (server) await server.stop();
   }
-  const logged = parseLlamaBufferSizes(await readFile4(logPath, "utf8").catch(() => ""));
+  const logged = parseLlamaBufferSizes(await readFile5(logPath, "utf8").catch(() => ""));
   return { observations: out2, llama_memory: hasBufferSizes(logged) ? logged : null };
 }
 async function runModel(modelPath, scenarios, workload, opts) {
@@ -26310,7 +26273,7 @@ function parseScenarioList(text, source) {
 }
 
 // src/pipeline/run.ts
-import { readFile as readFile10 } from "node:fs/promises";
+import { readFile as readFile9 } from "node:fs/promises";
 import { dirname as dirname8, join as join24, resolve as resolve4 } from "node:path";
 import { platform as platform4, release as release2 } from "node:os";
 
@@ -26344,19 +26307,19 @@ var GATED_VERDICTS = ["match", "slower-than-fit", "faster-than-fit"];
 var LIMIT_EPSILON = 1e-9;
 var MAX_NAMED_IN_MESSAGE = 3;
 var MAX_REASON_CHARS = 160;
-function gate(models, thresholds, opts = {}) {
+function gate(models2, thresholds, opts = {}) {
   const selected = opts.scenario === void 0 || opts.scenario === "all" ? SCENARIO_IDS : [opts.scenario];
   const summary = {};
   const scenarioFailures = [];
   const gatedModels = /* @__PURE__ */ new Set();
   const runtimeErrors = [];
-  for (const model of models) {
+  for (const model of models2) {
     const erroredRows = model.scenarios.filter((s) => selected.includes(s.scenario) && s.verdict === "runtime-error");
     for (const r of erroredRows) runtimeErrors.push(`${model.ref} ${r.scenario}${r.detail.reason ? `: ${clip(r.detail.reason)}` : ""}`);
     if (model.error !== null && erroredRows.length === 0) runtimeErrors.push(`${model.ref}: ${clip(model.error)}`);
   }
   for (const scenario of selected) {
-    const rows = models.flatMap(
+    const rows = models2.flatMap(
       (m2) => m2.scenarios.filter((s) => s.scenario === scenario).map((row) => ({ ref: m2.ref, row }))
     );
     if (rows.length === 0) continue;
@@ -26581,9 +26544,9 @@ function baselineComparison(report, baseline) {
     not_compared: notCompared
   };
 }
-function keepMatchingRows(stored, models) {
+function keepMatchingRows(stored, models2) {
   const now = /* @__PURE__ */ new Map();
-  for (const m2 of models) for (const r of m2.scenarios) now.set(rowKey(m2.ref, r.scenario), r);
+  for (const m2 of models2) for (const r of m2.scenarios) now.set(rowKey(m2.ref, r.scenario), r);
   return {
     ...stored,
     rows: stored.rows.filter((r) => now.get(rowKey(r.ref, r.scenario))?.observed === r.observed),
@@ -26718,21 +26681,21 @@ function upgradeToSnakeKeys(doc) {
   };
   return walk2(doc);
 }
-function validateJsonDocument(spec4, doc, source) {
+function validateJsonDocument(spec2, doc, source) {
   let obj = doc;
   for (; ; ) {
     const v = obj?.schema_version;
-    const upgrade = typeof v === "number" ? spec4.upgrades?.[v] : void 0;
+    const upgrade = typeof v === "number" ? spec2.upgrades?.[v] : void 0;
     if (!upgrade || obj === null || typeof obj !== "object" || Array.isArray(obj)) break;
     obj = upgrade(obj);
   }
   const version = obj?.schema_version;
-  if (obj !== null && typeof obj === "object" && version !== void 0 && version !== spec4.version) {
-    throw new InputError(source, "schema_version", `${spec4.what} schema_version ${JSON.stringify(version)} is not supported ${spec4.versionHint}`);
+  if (obj !== null && typeof obj === "object" && version !== void 0 && version !== spec2.version) {
+    throw new InputError(source, "schema_version", `${spec2.what} schema_version ${JSON.stringify(version)} is not supported ${spec2.versionHint}`);
   }
-  if (spec4.validate(obj)) return obj;
-  const error = mostUsefulError(spec4.validate.errors ?? []);
-  if (!error) throw new InputError(source, null, `does not match the ${spec4.what} schema`);
+  if (spec2.validate(obj)) return obj;
+  const error = mostUsefulError(spec2.validate.errors ?? []);
+  if (!error) throw new InputError(source, null, `does not match the ${spec2.what} schema`);
   throw describeSchemaError(error, obj, source);
 }
 function parseJsonText(text, source) {
@@ -26741,6 +26704,18 @@ function parseJsonText(text, source) {
   } catch (err) {
     throw new InputError(source, null, `not valid JSON: ${errorMessage(err)}`);
   }
+}
+function jsonDocument(schema, spec2) {
+  const full = { ...spec2, validate: strictAjv().compile(schema) };
+  const validate4 = (obj, source) => validateJsonDocument(full, obj, source);
+  return {
+    validate: validate4,
+    parse: (text, source) => validate4(parseJsonText(text, source), source),
+    serialize: (value, source) => {
+      validate4(value, source);
+      return stableStringify(value);
+    }
+  };
 }
 
 // src/gate/thresholds.schema.json
@@ -26916,10 +26891,10 @@ function firstLine(message) {
 // src/gate/apply.ts
 function applyGate(report, thresholds, opts = {}) {
   const settings = compareSettingsFrom(thresholds);
-  const models = report.models.map((m2) => ({ ...m2, scenarios: m2.scenarios.map((row) => reverdict(row, settings)) }));
-  const baseline = opts.baseline ? baselineComparison({ models }, opts.baseline) : report.baseline ? keepMatchingRows(report.baseline, models) : void 0;
-  const { result, summary } = gate(models, thresholds, { scenario: opts.scenario, regressions: baseline?.rows });
-  return { ...report, models, thresholds, summary, gate: result, ...baseline ? { baseline } : {} };
+  const models2 = report.models.map((m2) => ({ ...m2, scenarios: m2.scenarios.map((row) => reverdict(row, settings)) }));
+  const baseline = opts.baseline ? baselineComparison({ models: models2 }, opts.baseline) : report.baseline ? keepMatchingRows(report.baseline, models2) : void 0;
+  const { result, summary } = gate(models2, thresholds, { scenario: opts.scenario, regressions: baseline?.rows });
+  return { ...report, models: models2, thresholds, summary, gate: result, ...baseline ? { baseline } : {} };
 }
 var REVERDICTABLE = /* @__PURE__ */ new Set([...GATED_VERDICTS, "inconclusive-noisy"]);
 function reverdict(row, settings) {
@@ -27052,7 +27027,7 @@ import { createHash as createHash5 } from "node:crypto";
 import { basename as basename4, join as join14 } from "node:path";
 
 // src/models/cache.ts
-import { lstat, mkdir as mkdir5, readdir, readFile as readFile5, rename as rename4, rm as rm6, stat, symlink, copyFile } from "node:fs/promises";
+import { lstat, mkdir as mkdir5, readdir, readFile as readFile6, rename as rename4, rm as rm6, stat, symlink, copyFile } from "node:fs/promises";
 import { dirname as dirname6, join as join12, relative as relative2, sep as sep2, posix } from "node:path";
 var REPO_FOLDER_PREFIX = "models--";
 var REPO_ID_SEPARATOR = "--";
@@ -27119,7 +27094,7 @@ async function writeRef(repoDir, revision, commit2) {
   const path10 = join12(repoDir, "refs", ...revision.split("/"));
   let current = null;
   try {
-    current = (await readFile5(path10, "utf8")).trim();
+    current = (await readFile6(path10, "utf8")).trim();
   } catch {
   }
   if (current !== commit2) await writeFileAtomic(path10, commit2);
@@ -27127,7 +27102,7 @@ async function writeRef(repoDir, revision, commit2) {
 async function readRef(repoDir, revision) {
   if (isCommitHash(revision)) return revision;
   try {
-    const commit2 = (await readFile5(join12(repoDir, "refs", ...revision.split("/")), "utf8")).trim();
+    const commit2 = (await readFile6(join12(repoDir, "refs", ...revision.split("/")), "utf8")).trim();
     return isCommitHash(commit2) ? commit2 : null;
   } catch {
     return null;
@@ -30829,46 +30804,20 @@ var HeaderCursor = class {
   i8() {
     return this.view.getInt8(this.off++);
   }
-  u16() {
-    const v = this.view.getUint16(this.off, true);
-    this.off += 2;
+  /** Reads a little-endian value of `n` bytes at the cursor and moves past it. */
+  take(n2, get) {
+    const v = get(this.off);
+    this.off += n2;
     return v;
   }
-  i16() {
-    const v = this.view.getInt16(this.off, true);
-    this.off += 2;
-    return v;
-  }
-  u32() {
-    const v = this.view.getUint32(this.off, true);
-    this.off += 4;
-    return v;
-  }
-  i32() {
-    const v = this.view.getInt32(this.off, true);
-    this.off += 4;
-    return v;
-  }
-  f32() {
-    const v = this.view.getFloat32(this.off, true);
-    this.off += 4;
-    return v;
-  }
-  f64() {
-    const v = this.view.getFloat64(this.off, true);
-    this.off += 8;
-    return v;
-  }
-  u64() {
-    const v = this.view.getBigUint64(this.off, true);
-    this.off += 8;
-    return v;
-  }
-  i64() {
-    const v = this.view.getBigInt64(this.off, true);
-    this.off += 8;
-    return v;
-  }
+  u16 = () => this.take(2, (o2) => this.view.getUint16(o2, true));
+  i16 = () => this.take(2, (o2) => this.view.getInt16(o2, true));
+  u32 = () => this.take(4, (o2) => this.view.getUint32(o2, true));
+  i32 = () => this.take(4, (o2) => this.view.getInt32(o2, true));
+  f32 = () => this.take(4, (o2) => this.view.getFloat32(o2, true));
+  f64 = () => this.take(8, (o2) => this.view.getFloat64(o2, true));
+  u64 = () => this.take(8, (o2) => this.view.getBigUint64(o2, true));
+  i64 = () => this.take(8, (o2) => this.view.getBigInt64(o2, true));
   /** Decodes n bytes (already made available) as UTF-8; invalid sequences become U+FFFD, as in llama.cpp logs. */
   utf8(n2) {
     const s = this.decoder.decode(this.buf.subarray(this.off, this.off + n2));
@@ -30900,6 +30849,20 @@ function toSafeNumber(v, fail, what) {
   if (v > BigInt(Number.MAX_SAFE_INTEGER)) fail(`${what} ${v} is larger than 2^53`);
   return Number(v);
 }
+var exactInteger = (v) => v <= BigInt(Number.MAX_SAFE_INTEGER) && v >= BigInt(Number.MIN_SAFE_INTEGER) ? Number(v) : v;
+var SCALAR_READERS = {
+  [GgufValueType.UINT8]: (c3) => c3.u8(),
+  [GgufValueType.INT8]: (c3) => c3.i8(),
+  [GgufValueType.UINT16]: (c3) => c3.u16(),
+  [GgufValueType.INT16]: (c3) => c3.i16(),
+  [GgufValueType.UINT32]: (c3) => c3.u32(),
+  [GgufValueType.INT32]: (c3) => c3.i32(),
+  [GgufValueType.FLOAT32]: (c3) => c3.f32(),
+  [GgufValueType.BOOL]: (c3) => c3.u8() !== 0,
+  [GgufValueType.FLOAT64]: (c3) => c3.f64(),
+  [GgufValueType.UINT64]: (c3) => exactInteger(c3.u64()),
+  [GgufValueType.INT64]: (c3) => exactInteger(c3.i64())
+};
 var Parser = class {
   constructor(cur, name) {
     this.cur = cur;
@@ -30923,35 +30886,9 @@ var Parser = class {
     return this.cur.utf8(n2);
   }
   scalar(type) {
-    const c3 = this.cur;
-    switch (type) {
-      case GgufValueType.UINT8:
-        return c3.u8();
-      case GgufValueType.INT8:
-        return c3.i8();
-      case GgufValueType.UINT16:
-        return c3.u16();
-      case GgufValueType.INT16:
-        return c3.i16();
-      case GgufValueType.UINT32:
-        return c3.u32();
-      case GgufValueType.INT32:
-        return c3.i32();
-      case GgufValueType.FLOAT32:
-        return c3.f32();
-      case GgufValueType.BOOL:
-        return c3.u8() !== 0;
-      case GgufValueType.FLOAT64:
-        return c3.f64();
-      case GgufValueType.UINT64:
-      case GgufValueType.INT64: {
-        const v = type === GgufValueType.UINT64 ? c3.u64() : c3.i64();
-        const safe = v <= BigInt(Number.MAX_SAFE_INTEGER) && v >= BigInt(Number.MIN_SAFE_INTEGER);
-        return safe ? Number(v) : v;
-      }
-      default:
-        throw new RangeError(`not a fixed-size GGUF type: ${type}`);
-    }
+    const read = SCALAR_READERS[type];
+    if (!read) throw new RangeError(`not a fixed-size GGUF type: ${type}`);
+    return read(this.cur);
   }
   async value(type, where) {
     if (type === GgufValueType.STRING) return this.string(where);
@@ -31425,6 +31362,20 @@ async function readBuildInfo2(binDir) {
 }
 
 // src/fit/geometry.ts
+var PROFILE_DIMENSIONS = [
+  "layers",
+  "embedding_length",
+  "heads",
+  "kv_heads",
+  "key_length",
+  "value_length",
+  "vocab_size",
+  "active_bytes_per_token",
+  "active_bytes_by_type",
+  "tensor_bytes",
+  "expert_count",
+  "expert_used_count"
+];
 function paramsPerByte(typeName) {
   const t = ggmlTypeByName(typeName);
   return t ? t.blockSize / t.typeSize : null;
@@ -31474,31 +31425,20 @@ function modelGeometry(p) {
   }
   if (outputParams > 0) matrixRowsByType[outputType] = (matrixRowsByType[outputType] ?? 0) + vocab;
   return {
-    layers: p.layers,
+    ...Object.fromEntries(PROFILE_DIMENSIONS.map((k) => [k, p[k]])),
     attentionLayers,
     matrixRowsPerToken,
     matrixRowsByType,
-    embedding: p.embedding_length,
-    heads: p.heads,
-    kvHeads: p.kv_heads,
-    keyLength: p.key_length,
-    valueLength: p.value_length,
-    vocab,
     ffnActiveWidth,
-    activeBytesByType: p.active_bytes_by_type,
-    activeBytes: p.active_bytes_per_token,
     bodyParamsByType,
     outputParams,
     outputBytesPerParam,
     outputType,
     outputBytes,
     workingSetBytes: Math.max(0, p.tensor_bytes - tokenTableIdle),
-    tensorBytes: p.tensor_bytes,
     expertParamShare,
     ffnParamShare,
     ffnRowShare: layerRows > 0 ? ffnRows / layerRows : 0,
-    expertCount: p.expert_count,
-    expertUsed: p.expert_used_count,
     queryElements: p.heads * p.key_length,
     kvBytesPerPositionPerLayer: (kvType) => attentionLayers > 0 ? kvBytesPerToken(p, kvType) / attentionLayers : 0,
     kvBytesPerPosition: (kvType) => kvBytesPerToken(p, kvType)
@@ -31522,17 +31462,17 @@ var RUNTIME_BYTES_PER_VOCAB_ENTRY = 64;
 function computeBufferBytes(g, s) {
   const ctx2 = kvCells(s.contextTokens);
   const tokens = Math.min(s.ubatch, ctx2);
-  const q = g.heads * g.keyLength;
-  const kv = g.kvHeads * (g.keyLength + g.valueLength) / 2;
-  const ffn = 3 * g.ffnActiveWidth + 4 * g.embedding;
-  const attention = s.flashAttention ? 3 * g.embedding + 2 * q + 2 * kv : ctx2 * g.heads + ctx2 + 3 * g.embedding + 2 * q + 2 * kv;
+  const q = g.heads * g.key_length;
+  const kv = g.kv_heads * (g.key_length + g.value_length) / 2;
+  const ffn = 3 * g.ffnActiveWidth + 4 * g.embedding_length;
+  const attention = s.flashAttention ? 3 * g.embedding_length + 2 * q + 2 * kv : ctx2 * g.heads + ctx2 + 3 * g.embedding_length + 2 * q + 2 * kv;
   const mask = s.flashAttention ? ctx2 / 2 : 2 * ctx2;
   const perToken = Math.max(attention, ffn + mask);
-  const logits = g.vocab * s.outputRows + ctx2 * tokens;
-  return Math.max(perToken * tokens, logits + g.embedding * tokens) * F32_BYTES;
+  const logits = g.vocab_size * s.outputRows + ctx2 * tokens;
+  return Math.max(perToken * tokens, logits + g.embedding_length * tokens) * F32_BYTES;
 }
 function runtimeOverheadBytes(g) {
-  return RUNTIME_BASE_BYTES + g.vocab * RUNTIME_BYTES_PER_VOCAB_ENTRY;
+  return RUNTIME_BASE_BYTES + g.vocab_size * RUNTIME_BYTES_PER_VOCAB_ENTRY;
 }
 function largestGpu(gpus) {
   const known = gpus.filter((g) => g.memory_free_bytes !== null || g.memory_total_bytes !== null);
@@ -31553,7 +31493,7 @@ function memoryFit(profile, hw, w) {
   const weightsBytes = profile.tensor_bytes;
   const kvCacheBytes = g.kvBytesPerPosition(w.kv_type) * kvCells(w.context_tokens);
   const computeBytes = computeBufferBytes(g, { contextTokens: w.context_tokens, ubatch: w.ubatch, flashAttention: w.flash_attention, outputRows: 1 });
-  const overheadBytes = runtimeOverheadBytes(g) + g.vocab * F32_BYTES;
+  const overheadBytes = runtimeOverheadBytes(g) + g.vocab_size * F32_BYTES;
   const totalBytes = weightsBytes + kvCacheBytes + computeBytes + overheadBytes;
   const budget = memoryBudget(hw, w);
   const limit = budget.usableBytes * (1 - MEMORY_SAFETY_MARGIN);
@@ -32108,7 +32048,7 @@ async function detectGpus(run2, os) {
 
 // src/hardware/probe-bench.ts
 import { join as join18 } from "node:path";
-import { readFile as readFile6 } from "node:fs/promises";
+import { readFile as readFile7 } from "node:fs/promises";
 var PROBE_BENCH_TIMEOUT_SEC = 300;
 function probeBenchArgs(modelPath, req, w) {
   const list = (xs, dflt) => xs && xs.length > 0 ? xs.join(",") : dflt;
@@ -32151,7 +32091,7 @@ async function runProbeBench(binDir, modelPath, req, w, logDir, label) {
     throw new Error(`probe ${label}: ${describeOutcome("llama-bench", outcome, PROBE_BENCH_TIMEOUT_SEC)}
 ${(await readLogTail(stderrPath)).join("\n")}`);
   }
-  const tests = parseLlamaBenchJson(await readFile6(stdoutPath, "utf8"), stdoutPath);
+  const tests = parseLlamaBenchJson(await readFile7(stdoutPath, "utf8"), stdoutPath);
   return { timings: benchTimings(tests), tests };
 }
 
@@ -32203,12 +32143,12 @@ async function inParallel(items, n2, work) {
   };
   await Promise.all(Array.from({ length: Math.max(1, Math.min(n2, items.length)) }, worker));
 }
-async function ensureProbeFiles(models, opts) {
+async function ensureProbeFiles(models2, opts) {
   await mkdir8(opts.dir, { recursive: true });
   const logDir = join19(opts.dir, "logs");
   await mkdir8(logDir, { recursive: true });
   const sourcePath = (m2) => probeSourcePath(opts.dir, m2);
-  const sources = [...new Map(models.map((m2) => [sourcePath(m2), m2])).entries()];
+  const sources = [...new Map(models2.map((m2) => [sourcePath(m2), m2])).entries()];
   const badSources = /* @__PURE__ */ new Map();
   await inParallel(sources, opts.writers ?? 1, async ([path10, m2]) => {
     if (existsSync7(path10)) return;
@@ -32222,7 +32162,7 @@ async function ensureProbeFiles(models, opts) {
   });
   const paths = /* @__PURE__ */ new Map();
   const failures = [];
-  for (const m2 of models) {
+  for (const m2 of models2) {
     const srcPath = sourcePath(m2);
     const bad = badSources.get(srcPath);
     if (bad !== void 0) {
@@ -32286,7 +32226,7 @@ function sumSpread(terms) {
 function weightStreamMs(g, r) {
   const hit = cacheHitShare(g.workingSetBytes, r.cacheBytes);
   const terms = [];
-  for (const [type, bytes4] of Object.entries(g.activeBytesByType)) {
+  for (const [type, bytes4] of Object.entries(g.active_bytes_by_type)) {
     if (bytes4 <= 0) continue;
     const bw = r.decodeBandwidth(type);
     if (!(bw.value > 0)) continue;
@@ -32300,7 +32240,7 @@ function weightStreamMs(g, r) {
   return sumSpread(terms);
 }
 function graphOverheadMs(g, r) {
-  const moe = g.expertCount > 0 ? g.layers * r.moeDecodeExtraPerLayerMs.value : 0;
+  const moe = g.expert_count > 0 ? g.layers * r.moeDecodeExtraPerLayerMs.value : 0;
   return sumSpread([
     { ms: r.fixedDecodeMs.value, spread: r.fixedDecodeMs.spread },
     { ms: g.layers * r.perLayerDecodeMs.value, spread: r.perLayerDecodeMs.spread },
@@ -32328,7 +32268,7 @@ function prefillKeptTokens(g, n2, outputs, share) {
 function ubatchMatmulMs(g, r, n2, outputs, stream) {
   const keep = prefillKeptTokens(g, n2, outputs, g.ffnParamShare);
   const keepRows = prefillKeptTokens(g, n2, outputs, g.ffnRowShare);
-  const experts = g.expertCount > 0 && g.expertUsed > 0;
+  const experts = g.expert_count > 0 && g.expert_used_count > 0;
   const terms = [];
   for (const [type, params] of Object.entries(g.bodyParamsByType)) {
     if (params <= 0) continue;
@@ -32338,13 +32278,13 @@ function ubatchMatmulMs(g, r, n2, outputs, stream) {
     const share = experts ? g.expertParamShare : 0;
     const eff = experts ? r.moePrefillEfficiency(type) : { value: 1, spread: 0 };
     const rowCost = r.prefillNsPerRowToken(type);
-    const rows = (g.matrixRowsByType[type] ?? 0) - (type === g.outputType && g.outputParams > 0 ? g.vocab : 0);
+    const rows = (g.matrixRowsByType[type] ?? 0) - (type === g.outputType && g.outputParams > 0 ? g.vocab_size : 0);
     const flopMs = (flops * (1 - share) / rate.value + flops * share / (rate.value * eff.value)) * MS_PER_S;
     const rowMs = Math.max(0, rows) * keepRows * rowCost.value / NS_PER_MS;
     terms.push({ ms: flopMs + rowMs, spread: Math.max(rate.fact.spread, rowCost.spread, share > 0 ? eff.spread : 0) });
   }
   const compute = sumSpread(terms);
-  const expertScale = experts ? Math.min(1, n2 * g.expertUsed / g.expertCount) * g.expertCount / g.expertUsed : 1;
+  const expertScale = experts ? Math.min(1, n2 * g.expert_used_count / g.expert_count) * g.expert_count / g.expert_used_count : 1;
   const memMs = stream.ms * (1 - g.expertParamShare + g.expertParamShare * expertScale);
   return memMs > compute.ms ? { ms: memMs, spread: stream.spread } : compute;
 }
@@ -32368,7 +32308,7 @@ function prefillEstimate(g, r, s) {
   }
   const out2 = r.decodeBandwidth(g.outputType);
   const outRow = r.nsPerRow(g.outputType);
-  const outputMs = g.outputParams > 0 && out2.value > 0 ? s.outputs * (g.outputBytes * MS_PER_S / out2.value + g.vocab * outRow.value / NS_PER_MS) : 0;
+  const outputMs = g.outputParams > 0 && out2.value > 0 ? s.outputs * (g.outputBytes * MS_PER_S / out2.value + g.vocab_size * outRow.value / NS_PER_MS) : 0;
   const parts = [sumSpread(matmul), sumSpread(attention), { ms: outputMs, spread: out2.fact.spread }, sumSpread(overhead)];
   const total = sumSpread(parts);
   return {
@@ -32387,7 +32327,7 @@ function serverTokenOverheadMs(g, r) {
   ]);
 }
 function samplerMs(g, r) {
-  return g.vocab * r.serverSamplerNsPerVocabEntry.value / NS_PER_MS;
+  return g.vocab_size * r.serverSamplerNsPerVocabEntry.value / NS_PER_MS;
 }
 
 // src/hardware/probe-obs.ts
@@ -32486,17 +32426,17 @@ function fitDecode(obs, geo, measured, ctx2) {
   const attention = (g) => decodeEstimate(g, r0, shape).attentionMs;
   if (obs.overhead.short_ms.length > 0 && obs.overhead.long_ms.length > 0) {
     const cachedF16 = obs.cached.F16 ?? [];
-    const models = [
+    const models2 = [
       { g: geo(obs.overhead.short_id), ms: obs.overhead.short_ms },
       { g: geo(obs.overhead.long_id), ms: obs.overhead.long_ms },
       ...cachedF16.length > 0 ? [{ g: geo("cached-F16"), ms: cachedF16 }] : []
     ].map((m2) => ({ ...m2, attention: attention(m2.g) }));
-    const columns = (g) => models.length === 3 ? [1, g.layers, g.activeBytes] : [1, g.layers];
+    const columns = (g) => models2.length === 3 ? [1, g.layers, g.active_bytes_per_token] : [1, g.layers];
     const base = solveRounds(
-      roundsOf(...models.map((m2) => m2.ms)),
+      roundsOf(...models2.map((m2) => m2.ms)),
       (i2) => nonNegativeLeastSquares(
-        models.map((m2) => columns(m2.g)),
-        models.map((m2) => remainder(at(m2.ms, i2), m2.attention))
+        models2.map((m2) => columns(m2.g)),
+        models2.map((m2) => remainder(at(m2.ms, i2), m2.attention))
       )
     );
     measured.fixed_decode_ms = fact2(base, 0, "ms");
@@ -32515,18 +32455,18 @@ function fitDecode(obs, geo, measured, ctx2) {
     const gn = narrow ? geo(`bwn-${type}`) : null;
     const restW = rest(gw);
     const restN = gn ? rest(gn) : 0;
-    const effective = solveRounds(wide.length, (i2) => gw.activeBytes / remainder(at(wide, i2), restW) * MS_PER_S2);
+    const effective = solveRounds(wide.length, (i2) => gw.active_bytes_per_token / remainder(at(wide, i2), restW) * MS_PER_S2);
     if (effective.value !== null && (!bestEffective || effective.value > bestEffective.value)) {
       bestEffective = factWithValue(effective.value, effective.samples, "B/s");
     }
     const sol = solveRounds(gn && narrow ? roundsOf(wide, narrow) : wide.length, (i2) => {
       const yw = remainder(at(wide, i2), restW);
-      const plain = [Math.max(1e-15, yw / gw.activeBytes), 0];
+      const plain = [Math.max(1e-15, yw / gw.active_bytes_per_token), 0];
       if (!gn || !narrow) return plain;
       const split = nonNegativeLeastSquares(
         [
-          [gw.activeBytes, gw.matrixRowsPerToken],
-          [gn.activeBytes, gn.matrixRowsPerToken]
+          [gw.active_bytes_per_token, gw.matrixRowsPerToken],
+          [gn.active_bytes_per_token, gn.matrixRowsPerToken]
         ],
         [yw, remainder(at(narrow, i2), restN)]
       );
@@ -32544,7 +32484,7 @@ function fitDecode(obs, geo, measured, ctx2) {
   for (const [type, series] of Object.entries(obs.cached)) {
     const g = geo(`cached-${type}`);
     const restC = rest(g);
-    const sol = solveRounds(series.length, (i2) => g.activeBytes / remainder(at(series, i2), restC) * MS_PER_S2);
+    const sol = solveRounds(series.length, (i2) => g.active_bytes_per_token / remainder(at(series, i2), restC) * MS_PER_S2);
     if (sol.value !== null) cachedByType[type] = factWithValue(sol.value, sol.samples, "B/s");
   }
   measured.decode_cached_bandwidth_by_type = cachedByType;
@@ -32586,7 +32526,7 @@ function fitProbeFacts(obs, profiles, ctx2) {
   const key = kvKey(ctx2.kvType, ctx2.flashAttention);
   const seedType = ["F16", ...Object.keys(obs.bandwidth).sort()].find((t) => (obs.bandwidth[t]?.length ?? 0) > 0);
   if (!seedType) throw new Error("probe fit: no decode bandwidth was measured (every bw-<type> probe model failed)");
-  const measured = emptyMeasured(makeFact([geo(`bw-${seedType}`).activeBytes / at(obs.bandwidth[seedType], AGGREGATE) * MS_PER_S2], "B/s"));
+  const measured = emptyMeasured(makeFact([geo(`bw-${seedType}`).active_bytes_per_token / at(obs.bandwidth[seedType], AGGREGATE) * MS_PER_S2], "B/s"));
   if (seedType !== "F16") measured.decode_bandwidth_by_type = { [seedType]: measured.decode_bandwidth_bytes_per_sec };
   const kvMeasured = Object.keys(obs.kv_decode).length > 0 || obs.kv_prefill !== null;
   const ga = kvMeasured ? geo("kv-a") : null;
@@ -32619,14 +32559,14 @@ function fitProbeFacts(obs, profiles, ctx2) {
   const rDecode = ratesFromFacts(measured, ctx2.cacheBytes);
   const rowCosts = {};
   for (const [type, series] of Object.entries(obs.prefill)) {
-    const models = [{ g: geo(`pf-${type}`), series }];
+    const models2 = [{ g: geo(`pf-${type}`), series }];
     const wide = obs.prefill_wide?.[type];
-    if (wide && profiles[`pfw-${type}`]) models.push({ g: geo(`pfw-${type}`), series: wide });
-    const terms = models.map(({ g, series: ms }) => {
+    if (wide && profiles[`pfw-${type}`]) models2.push({ g: geo(`pfw-${type}`), series: wide });
+    const terms = models2.map(({ g, series: ms }) => {
       const est = prefillEstimate(g, rDecode, prefillShape);
       const keep = prefillKeptTokens(g, obs.prefill_tokens, 1, g.ffnParamShare);
       const keepRows = prefillKeptTokens(g, obs.prefill_tokens, 1, g.ffnRowShare);
-      const bodyRows = g.matrixRowsPerToken - (g.outputParams > 0 ? g.vocab : 0);
+      const bodyRows = g.matrixRowsPerToken - (g.outputParams > 0 ? g.vocab_size : 0);
       return { ms, rest: est.attentionMs + est.outputMs + est.overheadMs, flops: 2 * Object.values(g.bodyParamsByType).reduce((a2, b) => a2 + b, 0) * keep, rowTokens: bodyRows * keepRows };
     });
     const sol = solveRounds(roundsOf(...terms.map((t) => t.ms)), (i2) => {
@@ -32910,9 +32850,9 @@ function moeLayerParams(s) {
   const attn = llamaLayerParams({ ...s, feedForwardLength: 0 });
   return attn + 3 * s.embeddingLength * (s.expertFeedForwardLength ?? s.feedForwardLength) * (s.expertCount ?? 1) + s.embeddingLength * (s.expertCount ?? 1);
 }
-function planDiskBytes(models) {
+function planDiskBytes(models2) {
   const files = /* @__PURE__ */ new Map();
-  for (const m2 of models) {
+  for (const m2 of models2) {
     files.set(JSON.stringify(m2.source), modelBytes({ source: m2.source, type: "F16" }));
     if (m2.type !== "F16" || m2.pruneToLayers !== void 0) files.set(`${JSON.stringify(m2.source)}/${m2.pruneToLayers}/${m2.type}`, modelBytes(m2));
   }
@@ -32934,10 +32874,10 @@ function probePlan(d, opts = {}) {
     return [...bandwidthFamily("bw", wide, target, bwTypes, ramCap), ...bandwidthFamily("bwn", narrow, target, bwTypes, ramCap)];
   };
   const stream = d.streamBytesPerSec ?? null;
-  const over = (models2) => {
-    if (planDiskBytes(models2) > diskBudgetBytes) return `the bandwidth models would pass the probe's disk budget (${(diskBudgetBytes / 1024 ** 3).toFixed(1)} GiB)`;
+  const over = (models3) => {
+    if (planDiskBytes(models3) > diskBudgetBytes) return `the bandwidth models would pass the probe's disk budget (${(diskBudgetBytes / 1024 ** 3).toFixed(1)} GiB)`;
     if (opts.schedule) {
-      const c3 = planCost({ models: models2 }, { cores: d.cores ?? 1, streamBytesPerSec: stream ?? Infinity }, opts.schedule, opts.made);
+      const c3 = planCost({ models: models3 }, { cores: d.cores ?? 1, streamBytesPerSec: stream ?? Infinity }, opts.schedule, opts.made);
       if (c3.filesSec + c3.bandwidthDecodeSec > PLAN_TIME_BUDGET_SEC) {
         return `the bandwidth models would pass the probe's time budget (${PLAN_TIME_BUDGET_SEC} s${stream ? ` at ${(stream / 1e9).toFixed(0)} GB/s` : ""})`;
       }
@@ -32960,9 +32900,9 @@ function probePlan(d, opts = {}) {
   }
   bandwidthTypes = types.filter((t) => bandwidthTypes.includes(t));
   const omitted = types.filter((t) => !bandwidthTypes.includes(t)).map((type) => ({ type, families: ["bw", "bwn"], reason: reasons.get(type) }));
-  const models = [...bandwidthModels(bandwidthTypes), ...fixed];
+  const models2 = [...bandwidthModels(bandwidthTypes), ...fixed];
   return {
-    models,
+    models: models2,
     types,
     bandwidthTypes,
     omitted,
@@ -32984,29 +32924,29 @@ function overheadIdsOf(cacheBytes) {
   return [`ovh-L${a2}`, `ovh-L${b}`];
 }
 function fixedModels(types, cacheBytes) {
-  const models = [];
+  const models2 = [];
   const pfSource = spec({ ...PREFILL_GEOMETRY, layers: PREFILL_LAYERS });
   const pfwSource = spec({ ...PREFILL_WIDE_GEOMETRY, layers: PREFILL_WIDE_LAYERS });
   for (const type of types) {
-    models.push({ id: `pf-${type}`, source: pfSource, type });
-    models.push({ id: `pfw-${type}`, source: pfwSource, type });
+    models2.push({ id: `pf-${type}`, source: pfSource, type });
+    models2.push({ id: `pfw-${type}`, source: pfwSource, type });
   }
   const ovh = overheadLayers(cacheBytes);
   const ovhSource = spec({ ...OVH_GEOMETRY, layers: ovh[1] });
   for (const layers of ovh) {
-    models.push({ id: `ovh-L${layers}`, source: ovhSource, type: "F16", ...layers < ovhSource.layers ? { pruneToLayers: layers } : {} });
+    models2.push({ id: `ovh-L${layers}`, source: ovhSource, type: "F16", ...layers < ovhSource.layers ? { pruneToLayers: layers } : {} });
   }
   const cachedLayerBytes = llamaLayerParams(CACHED_GEOMETRY) * 2;
   const cachedLayers = Math.min(PROBE_MAX_LAYERS, Math.max(1, Math.floor(cacheBytes * CACHED_SHARE / cachedLayerBytes)));
   const cachedSource = spec({ ...CACHED_GEOMETRY, layers: cachedLayers });
-  for (const type of types) models.push({ id: `cached-${type}`, source: cachedSource, type });
-  models.push({ id: "kv-a", source: spec({ layers: 8, embeddingLength: 512, feedForwardLength: 1024, heads: 8, kvHeads: 8, headDim: 64, vocabSize: 2048 }), type: "F16" });
-  models.push({ id: "kv-b", source: spec({ layers: 8, embeddingLength: 512, feedForwardLength: 1024, heads: 16, kvHeads: 2, headDim: 128, vocabSize: 2048 }), type: "F16" });
+  for (const type of types) models2.push({ id: `cached-${type}`, source: cachedSource, type });
+  models2.push({ id: "kv-a", source: spec({ layers: 8, embeddingLength: 512, feedForwardLength: 1024, heads: 8, kvHeads: 8, headDim: 64, vocabSize: 2048 }), type: "F16" });
+  models2.push({ id: "kv-b", source: spec({ layers: 8, embeddingLength: 512, feedForwardLength: 1024, heads: 16, kvHeads: 2, headDim: 128, vocabSize: 2048 }), type: "F16" });
   const moeSource = spec({ architecture: "qwen3moe", layers: 3, embeddingLength: 512, feedForwardLength: 1024, heads: 8, kvHeads: 2, vocabSize: 2048, expertCount: 16, expertUsedCount: 2, expertFeedForwardLength: 512 });
-  for (const type of types) models.push({ id: `moe-${type}`, source: moeSource, type });
-  models.push({ id: "srv-v2k", source: spec({ layers: 2, embeddingLength: 256, feedForwardLength: 768, heads: 4, kvHeads: 2, vocabSize: 2048 }), type: "F16" });
-  models.push({ id: "srv-v64k", source: spec({ layers: 2, embeddingLength: 256, feedForwardLength: 768, heads: 4, kvHeads: 2, vocabSize: 65536 }), type: "F16" });
-  return models;
+  for (const type of types) models2.push({ id: `moe-${type}`, source: moeSource, type });
+  models2.push({ id: "srv-v2k", source: spec({ layers: 2, embeddingLength: 256, feedForwardLength: 768, heads: 4, kvHeads: 2, vocabSize: 2048 }), type: "F16" });
+  models2.push({ id: "srv-v64k", source: spec({ layers: 2, embeddingLength: 256, feedForwardLength: 768, heads: 4, kvHeads: 2, vocabSize: 65536 }), type: "F16" });
+  return models2;
 }
 var QUANTIZE_F16_BYTES_PER_SEC_PER_CORE = {
   F16: Infinity,
@@ -33095,9 +33035,6 @@ async function observeServer(opts) {
   }
   return obs;
 }
-
-// src/hardware/schema.ts
-import { readFile as readFile7 } from "node:fs/promises";
 
 // src/hardware/hardware.schema.json
 var hardware_schema_default = {
@@ -33686,32 +33623,17 @@ var hardware_schema_default = {
 
 // src/hardware/schema.ts
 var HARDWARE_SCHEMA_VERSION = 2;
-var spec2 = {
-  validate: strictAjv().compile(hardware_schema_default),
+var hardwareDocument = jsonDocument(hardware_schema_default, {
   what: "hardware profile",
   version: HARDWARE_SCHEMA_VERSION,
   upgrades: { 1: upgradeToSnakeKeys },
   versionHint: `(this build reads ${HARDWARE_SCHEMA_VERSION}); run \`probe --refresh\``
-};
-function validateHardwareProfile(obj, source) {
-  return validateJsonDocument(spec2, obj, source);
-}
-function parseHardwareProfile(text, source) {
-  return validateHardwareProfile(parseJsonText(text, source), source);
-}
+});
+var parseHardwareProfile = (text, source) => hardwareDocument.parse(text, source);
 async function readHardwareProfile(path10) {
-  let text;
-  try {
-    text = await readFile7(path10, "utf8");
-  } catch (err) {
-    throw new InputError(path10, null, `cannot read the hardware profile: ${errorMessage(err)}`);
-  }
-  return parseHardwareProfile(text, path10);
+  return parseHardwareProfile(await readInputText(path10, "the hardware profile"), path10);
 }
-function serializeHardwareProfile(profile, source = "hardware profile") {
-  validateHardwareProfile(profile, source);
-  return stableStringify(profile);
-}
+var serializeHardwareProfile = (profile, source = "hardware profile") => hardwareDocument.serialize(profile, source);
 async function writeHardwareProfile(path10, profile) {
   await writeFileAtomic(path10, serializeHardwareProfile(profile, path10));
 }
@@ -36034,25 +35956,16 @@ var report_schema_default = {
   }
 };
 
-// src/report/validate.ts
+// src/report/schema.ts
 var REPORT_SCHEMA_VERSION = 2;
-var spec3 = {
-  validate: strictAjv().compile(report_schema_default),
+var reportDocument = jsonDocument(report_schema_default, {
   what: "report",
   version: REPORT_SCHEMA_VERSION,
   upgrades: { 1: upgradeToSnakeKeys },
   versionHint: `by this version of model-fit-gate (it reads ${REPORT_SCHEMA_VERSION})`
-};
-function validateReport(obj, source) {
-  return validateJsonDocument(spec3, obj, source);
-}
-function parseReport(text, source) {
-  return validateReport(parseJsonText(text, source), source);
-}
-function serializeReport(report, source = "report") {
-  validateReport(report, source);
-  return stableStringify(report);
-}
+});
+var parseReport = (text, source) => reportDocument.parse(text, source);
+var serializeReport = (report, source = "report") => reportDocument.serialize(report, source);
 
 // src/report/escape.ts
 function escapeHtml(text) {
@@ -36224,6 +36137,11 @@ function notComparedLines(report, maxNamed) {
     return `${SKIP_REASON_TEXT[reason]}: ${names.slice(0, maxNamed).join("; ")}${more}`;
   });
 }
+function limitsText(report, id) {
+  const lim = report.thresholds?.scenarios[id];
+  if (lim) return `${formatLimit(lim.max_median_abs_error_pct)} % / ${formatLimit(lim.max_abs_error_pct)} % / ${lim.max_noisy}`;
+  return report.thresholds ? "not gated" : "\u2014";
+}
 
 // src/report/sections.ts
 var SECTION_IDS = ["verdict", "charts", "scenarios", "baseline", "rows", "models", "provenance"];
@@ -36354,8 +36272,7 @@ _No scenario rows._
     const s = report.summary[id];
     if (!s) return "";
     const unit = report.models.flatMap((m2) => m2.scenarios).find((r) => r.scenario === id)?.unit ?? "";
-    const lim = report.thresholds?.scenarios[id];
-    const limits = lim ? `${formatLimit(lim.max_median_abs_error_pct)} % / ${formatLimit(lim.max_abs_error_pct)} % / ${lim.max_noisy}` : report.thresholds ? "not gated" : "\u2014";
+    const limits = limitsText(report, id);
     return `| ${id} | ${unit} | ${s.samples} | ${s.gated} | ${s.noisy}${mark2(id, "max_noisy")} | ${s.runtime_errors} | ${formatErrorPct(s.median_abs_error_pct)}${mark2(id, "max_median_abs_error_pct")} | ${formatErrorPct(s.max_abs_error_pct)}${mark2(id, "max_abs_error_pct")} | ${limits} |`;
   });
   return `${h2}# Scenarios
@@ -36508,13 +36425,13 @@ var MAX_LABELLED_POINTS = 12;
 var MAX_LABEL_CHARS = 22;
 var LABEL_FLIP_FRACTION = 0.6;
 var TICK_MANTISSAS = [1, 2, 5];
-function pointsOf(models, scenario) {
-  return models.flatMap(
+function pointsOf(models2, scenario) {
+  return models2.flatMap(
     (m2) => m2.scenarios.filter((r) => r.scenario === scenario && r.predicted !== null && r.observed !== null).map((row) => ({ ref: m2.ref, row }))
   );
 }
-function renderChart(models, scenario, unit, tolerance) {
-  const points = pointsOf(models, scenario);
+function renderChart(models2, scenario, unit, tolerance) {
+  const points = pointsOf(models2, scenario);
   const plotW = WIDTH - MARGIN.left - MARGIN.right;
   const plotH = HEIGHT - MARGIN.top - MARGIN.bottom;
   const values = points.flatMap((p) => [p.row.predicted, p.row.observed, ...p.row.samples.filter((s) => s > 0)]);
@@ -36654,8 +36571,7 @@ function scenarioTable(report) {
   const rows = scenariosIn(report).map((id) => {
     const s = report.summary[id];
     if (!s) return "";
-    const lim = report.thresholds?.scenarios[id];
-    const limits = lim ? `${formatLimit(lim.max_median_abs_error_pct)} % / ${formatLimit(lim.max_abs_error_pct)} % / ${lim.max_noisy}` : report.thresholds ? "not gated" : "\u2014";
+    const limits = limitsText(report, id);
     const failed = report.gate.failures.some((f) => f.scenario === id);
     return `<tr${failed ? ' class="failing"' : ""}><td>${id}</td><td>${SCENARIO_UNITS[id]}</td><td class="num">${s.samples}</td><td class="num">${s.gated}</td><td class="num">${s.noisy}</td><td class="num">${s.runtime_errors}</td><td class="num">${formatErrorPct(s.median_abs_error_pct)}</td><td class="num">${formatErrorPct(s.max_abs_error_pct)}</td><td>${limits}</td></tr>`;
   }).join("");
@@ -36736,9 +36652,9 @@ function provenanceBlock(report) {
 
 // src/models/shard.ts
 var MAX_SHARDS = 256;
-function parseShard(spec4, source = "shard") {
-  const m2 = /^\s*(\d+)\s*\/\s*(\d+)\s*$/.exec(spec4);
-  if (!m2) throw new InputError(source, null, `expected k/n such as 2/3, got ${JSON.stringify(spec4)}`);
+function parseShard(spec2, source = "shard") {
+  const m2 = /^\s*(\d+)\s*\/\s*(\d+)\s*$/.exec(spec2);
+  if (!m2) throw new InputError(source, null, `expected k/n such as 2/3, got ${JSON.stringify(spec2)}`);
   const index = Number(m2[1]);
   const count2 = Number(m2[2]);
   if (count2 < 1 || count2 > MAX_SHARDS) throw new InputError(source, null, `shard count must be 1 to ${MAX_SHARDS}, got ${count2}`);
@@ -36753,15 +36669,8 @@ function selectShard(items, shard, source = "shard") {
 }
 
 // src/pipeline/report-files.ts
-import { readFile as readFile9 } from "node:fs/promises";
 async function readReport(path10) {
-  let text;
-  try {
-    text = await readFile9(path10, "utf8");
-  } catch (err) {
-    throw new InputError(path10, null, `cannot read the report: ${errorMessage(err)}`);
-  }
-  return parseReport(text, path10);
+  return parseReport(await readInputText(path10, "the report"), path10);
 }
 async function writeReport(path10, report) {
   await writeFileAtomic(path10, serializeReport(report, path10));
@@ -36896,21 +36805,21 @@ function speedScore(scenario, predicted, target) {
 }
 function scoreWorkloads(profile, prediction) {
   return WORKLOADS.map((name) => {
-    const spec4 = WORKLOAD_SPECS[name];
-    if (profile.model_class !== spec4.modelClass) {
-      return { workload: name, score: 0, memory: 0, context: 0, speed: 0, note: `needs a ${spec4.modelClass} model` };
+    const spec2 = WORKLOAD_SPECS[name];
+    if (profile.model_class !== spec2.modelClass) {
+      return { workload: name, score: 0, memory: 0, context: 0, speed: 0, note: `needs a ${spec2.modelClass} model` };
     }
     const memory = MEMORY_SCORE[prediction.fit.status];
-    const context = profile.context_length > 0 ? Math.min(1, profile.context_length / spec4.contextTokens) : 0;
+    const context = profile.context_length > 0 ? Math.min(1, profile.context_length / spec2.contextTokens) : 0;
     const parts = [];
-    for (const [scenario, target] of Object.entries(spec4.targets)) {
+    for (const [scenario, target] of Object.entries(spec2.targets)) {
       const p = prediction.scenarios.find((s) => s.scenario === scenario);
       parts.push(p ? speedScore(scenario, p.predicted, target) : 0);
     }
     const speed = parts.length > 0 ? parts.reduce((a2, b) => a2 + b, 0) / parts.length : 0;
-    const w = spec4.weights;
+    const w = spec2.weights;
     const score = memory === 0 ? 0 : Math.round(100 * (w.memory * memory + w.context * context + w.speed * speed));
-    const note = prediction.fit.status === "does-not-fit" ? `split across ${prediction.fit.machines_for_split} machines (layer split) to run it` : context < 1 ? `context ${profile.context_length} < ${spec4.contextTokens} needed` : "";
+    const note = prediction.fit.status === "does-not-fit" ? `split across ${prediction.fit.machines_for_split} machines (layer split) to run it` : context < 1 ? `context ${profile.context_length} < ${spec2.contextTokens} needed` : "";
     return { workload: name, score, memory, context: Number(context.toFixed(3)), speed: Number(speed.toFixed(3)), note };
   });
 }
@@ -36920,9 +36829,9 @@ function builtinEstimator() {
   return {
     name: "model-fit-gate",
     command: null,
-    async predict(models, hardware2, workload) {
+    async predict(models2, hardware2, workload) {
       const out2 = /* @__PURE__ */ new Map();
-      for (const m2 of models) out2.set(m2.ref, predict(m2.profile, hardware2, workload));
+      for (const m2 of models2) out2.set(m2.ref, predict(m2.profile, hardware2, workload));
       return out2;
     }
   };
@@ -36969,8 +36878,8 @@ function externalEstimator(command) {
   return {
     name: "external",
     command,
-    async predict(models, hardware2, workload, scenarios) {
-      const message = { hardware: hardware2, models: models.map((m2) => ({ ref: m2.ref, profile: m2.profile })), scenarios: [...scenarios], workload };
+    async predict(models2, hardware2, workload, scenarios) {
+      const message = { hardware: hardware2, models: models2.map((m2) => ({ ref: m2.ref, profile: m2.profile })), scenarios: [...scenarios], workload };
       const input = stableStringify(message);
       const r = await execa(argv[0], argv.slice(1), { input, reject: false, timeout: ESTIMATOR_TIMEOUT_MS, all: false });
       if (r.exitCode !== 0 || r.timedOut) {
@@ -36979,7 +36888,7 @@ function externalEstimator(command) {
       }
       const preds = parseEstimatorOutput(String(r.stdout), command);
       const out2 = /* @__PURE__ */ new Map();
-      for (const m2 of models) {
+      for (const m2 of models2) {
         const own = predict(m2.profile, hardware2, workload);
         const scenarioPreds = [];
         const notPredicted = {};
@@ -37117,9 +37026,9 @@ async function validate3(p) {
     p.workload,
     p.scenarios
   );
-  const models = [];
+  const models2 = [];
   for (const model of p.models) {
-    models.push(await p.group(model.ref, () => validateModel(p, model, predictions.get(model.ref))));
+    models2.push(await p.group(model.ref, () => validateModel(p, model, predictions.get(model.ref))));
   }
   const finished7 = p.now();
   const gpu = p.hardware.system.gpus[0];
@@ -37144,7 +37053,7 @@ async function validate3(p) {
     hardware: p.hardware,
     workload: p.workload,
     estimator: { name: p.estimator.name, command: p.estimator.command },
-    models,
+    models: models2,
     thresholds: p.thresholds,
     summary: {},
     gate: { passed: false, failures: [] }
@@ -37153,31 +37062,24 @@ async function validate3(p) {
 }
 
 // src/pipeline/run.ts
-async function readText2(path10, what) {
-  try {
-    return await readFile10(path10, "utf8");
-  } catch (err) {
-    throw new InputError(path10, null, `cannot read ${what}: ${err.code ?? String(err)}`);
-  }
-}
 async function collectRefs(cfg, binDir, hooks) {
   const refs = [];
   for (const arg of cfg.modelArgs) refs.push(parseModelArg(arg, process.cwd()));
   if (cfg.modelsText && cfg.modelsText.trim()) refs.push(...parseManifest(cfg.modelsText, "input models", process.cwd()));
   if (cfg.modelsFile) {
     const file = resolve4(cfg.modelsFile);
-    refs.push(...parseManifest(await readText2(file, "the models file"), file, dirname8(file)));
+    refs.push(...parseManifest(await readInputText(file, "the models file"), file, dirname8(file)));
   }
   if (cfg.corpus === "synthetic") {
     const specPath = syntheticSpecPath();
-    const spec4 = parseSynthSpec(await readText2(specPath, "the synthetic corpus spec"), specPath);
+    const spec2 = parseSynthSpec(await readInputText(specPath, "the synthetic corpus spec"), specPath);
     const out2 = join24(cacheRoot(cfg.cacheDir), "synthetic");
-    const { manifestPath } = await synthesize(spec4, out2, await binDir(), hooks.log);
-    refs.push(...parseManifest(await readFile10(manifestPath, "utf8"), manifestPath, out2));
+    const { manifestPath } = await synthesize(spec2, out2, await binDir(), hooks.log);
+    refs.push(...parseManifest(await readFile9(manifestPath, "utf8"), manifestPath, out2));
   } else if (cfg.corpus) {
     const file = corpusPath(cfg.corpus, packageRoot());
     if (!file) throw new InputError("corpus", null, `unknown corpus "${cfg.corpus}"`);
-    refs.push(...parseManifest(await readText2(file, "the corpus"), file, dirname8(file)));
+    refs.push(...parseManifest(await readInputText(file, "the corpus"), file, dirname8(file)));
   }
   if (refs.length === 0) throw new InputError("models", null, "no models given (MODEL arguments, --models-file, or a corpus)");
   const seen = /* @__PURE__ */ new Set();
@@ -37188,7 +37090,7 @@ async function collectRefs(cfg, binDir, hooks) {
   return refs;
 }
 async function runGate(cfg, hooks) {
-  const thresholds = parseThresholds(await readText2(cfg.thresholdsPath, "the thresholds"), cfg.thresholdsPath);
+  const thresholds = parseThresholds(await readInputText(cfg.thresholdsPath, "the thresholds"), cfg.thresholdsPath);
   let located = null;
   const llama = async () => located ??= await locateLlama({ binDir: cfg.llamaBin, cacheDir: cfg.cacheDir, log: hooks.log });
   const allRefs = await collectRefs(cfg, async () => (await llama()).binDir, hooks);
@@ -37198,10 +37100,10 @@ async function runGate(cfg, hooks) {
   const hardwareFromFile = cfg.hardwarePath ? await readHardwareProfile(cfg.hardwarePath) : null;
   const { binDir, build } = await llama();
   const resolved = await resolveModels(refs, { cacheDir: void 0, token: cfg.hfToken ?? void 0, log: hooks.log });
-  const models = [];
+  const models2 = [];
   for (const r of resolved) {
     const { profile } = await profileFile(r.paths[0]);
-    models.push({ ref: r.ref, path: r.paths[0], profile });
+    models2.push({ ref: r.ref, path: r.paths[0], profile });
   }
   const hardware2 = hardwareFromFile ?? await probeHardware({
     binDir,
@@ -37216,7 +37118,7 @@ async function runGate(cfg, hooks) {
   const outDir = dirname8(resolve4(cfg.reportPath));
   const logsDir = join24(outDir, "logs");
   const report = await validate3({
-    models,
+    models: models2,
     scenarios: cfg.scenarios,
     workload,
     thresholds,
@@ -37263,9 +37165,6 @@ async function loadModelProfile(arg, opts) {
   opts.log(`${ref.ref}: profiled from ${(bytesRead / 1024 / 1024).toFixed(2)} MiB of header (no download)`);
   return { profile, source: ref.ref, bytesRead };
 }
-
-// src/pipeline/check.ts
-import { readFile as readFile11 } from "node:fs/promises";
 
 // src/gate/aggregate.ts
 function aggregateReports(reports, opts = {}) {
@@ -37347,10 +37246,10 @@ function agreedThresholds(reports) {
   return all[0];
 }
 function shardIndex(report) {
-  const spec4 = report.provenance.shard;
-  if (!spec4) return Number.MAX_SAFE_INTEGER;
+  const spec2 = report.provenance.shard;
+  if (!spec2) return Number.MAX_SAFE_INTEGER;
   try {
-    return parseShard(spec4).index;
+    return parseShard(spec2).index;
   } catch {
     return Number.MAX_SAFE_INTEGER;
   }
@@ -37364,9 +37263,7 @@ async function gateReports(paths, opts) {
   if (opts.scenario !== "all" && !SCENARIO_IDS.includes(opts.scenario)) {
     throw new InputError("--scenario", null, `expected all or one of ${SCENARIO_IDS.join(", ")}, got "${opts.scenario}"`);
   }
-  const text = await readFile11(opts.thresholdsPath, "utf8").catch(() => {
-    throw new InputError(opts.thresholdsPath, null, "cannot read the thresholds");
-  });
+  const text = await readInputText(opts.thresholdsPath, "the thresholds");
   const thresholds = parseThresholds(text, opts.thresholdsPath);
   const reports = await Promise.all(paths.map((p) => readReport(p)));
   const scenario = opts.scenario;
@@ -37573,15 +37470,15 @@ async function runAccuracyBenchmark(opts) {
   const passes = opts.passes ?? DEFAULT_PASSES;
   if (!Number.isInteger(passes) || passes < 1) throw new Error(`passes must be an integer \u2265 1, got ${passes}`);
   const now = opts.now ?? (() => (/* @__PURE__ */ new Date()).toISOString());
-  const spec4 = accuracySpec();
-  if (opts.only) spec4.models = spec4.models.filter((m2) => opts.only.includes(m2.name));
+  const spec2 = accuracySpec();
+  if (opts.only) spec2.models = spec2.models.filter((m2) => opts.only.includes(m2.name));
   const progress = (line) => opts.log(`accuracy: ${line}`);
-  const synth = await synthesize(spec4, join25(opts.workDir, "models"), opts.binDir, progress);
-  const models = [];
-  for (const m2 of synth.models) models.push({ ref: m2.ref, path: m2.path, profile: (await profileFile(m2.path)).profile });
+  const synth = await synthesize(spec2, join25(opts.workDir, "models"), opts.binDir, progress);
+  const models2 = [];
+  for (const m2 of synth.models) models2.push({ ref: m2.ref, path: m2.path, profile: (await profileFile(m2.path)).profile });
   const observed = /* @__PURE__ */ new Map();
   const runPass = async (pass, workload2) => {
-    for (const m2 of models) {
+    for (const m2 of models2) {
       progress(`pass ${pass}/${passes}: ${m2.ref}: running ${SCENARIO_IDS.join(", ")}`);
       const run2 = await runModel(m2.path, SCENARIO_IDS, workload2, {
         binDir: opts.binDir,
@@ -37603,7 +37500,7 @@ async function runAccuracyBenchmark(opts) {
   } else {
     hardware2 = await probeHardware({ ...probeOpts, refresh: true, interleave: { passes, between: (pass) => runPass(pass, workload) } });
   }
-  const rows = models.map(
+  const rows = models2.map(
     (m2) => accuracyRow(m2.ref, m2.profile.file_bytes, predict(m2.profile, hardware2, workload), observed.get(m2.ref) ?? [])
   );
   const summary = summarizeAccuracy(rows);
@@ -37621,11 +37518,15 @@ var cacheDir = { type: "string", value: "DIR", help: "cache dir (else MODEL_FIT_
 var hardware = { type: "string", value: "FILE", help: "hardware.json from `probe` (else the cached probe, measured if absent)" };
 var hfToken2 = { type: "string", value: "TOKEN", help: "Hugging Face token (else HF_TOKEN)" };
 var ctx = { type: "string", value: "N", help: "context size the model is loaded with" };
-var COMMANDS = {
+var llamaFlags = { "llama-bin": llamaBin, "cache-dir": cacheDir };
+var modelFlags = { ...llamaFlags, "hf-token": hfToken2 };
+var decodeDepth = (help) => ({ type: "string", value: "N", help });
+var about = (usage, summary, positionals) => ({ usage, summary, positionals });
+var NO_POSITIONALS = { min: 0, max: 0, name: "" };
+var models = (min) => ({ min, max: Infinity, name: "MODEL" });
+var TABLE = {
   "setup-llama": {
-    name: "setup-llama",
-    usage: "model-fit-gate setup-llama [--dir D] [--source DIR]",
-    summary: "Build llama-bench, llama-server and llama-quantize (CUDA when nvcc and an NVIDIA GPU are present, Metal on macOS, else CPU) from the llama.cpp source bundled in the pinned node-llama-cpp, or from a local source tree with --source (no registry access needed). Cached by commit, backend and cmake flags; prints the bin dir last.",
+    ...about("model-fit-gate setup-llama [--dir D] [--source DIR]", "Build llama-bench, llama-server and llama-quantize (CUDA when nvcc and an NVIDIA GPU are present, Metal on macOS, else CPU) from the llama.cpp source bundled in the pinned node-llama-cpp, or from a local source tree with --source (no registry access needed). Cached by commit, backend and cmake flags; prints the bin dir last.", NO_POSITIONALS),
     flags: {
       dir: { type: "string", value: "DIR", help: "cache dir (else MODEL_FIT_GATE_CACHE, else the XDG cache)" },
       source: {
@@ -37633,59 +37534,40 @@ var COMMANDS = {
         value: "DIR",
         help: "build this llama.cpp source tree (else MODEL_FIT_GATE_LLAMA_SOURCE); its commit from git, else from DIR/.llama-commit"
       }
-    },
-    positionals: { min: 0, max: 0, name: "" }
+    }
   },
   synth: {
-    name: "synth",
-    usage: "model-fit-gate synth --spec corpora/synthetic.yml --out DIR",
-    summary: "Write the synthetic corpus (F16 by our GGUF writer, other types by llama-quantize) and DIR/manifest.txt. Files made from the same spec are reused.",
+    ...about("model-fit-gate synth --spec corpora/synthetic.yml --out DIR", "Write the synthetic corpus (F16 by our GGUF writer, other types by llama-quantize) and DIR/manifest.txt. Files made from the same spec are reused.", NO_POSITIONALS),
     flags: {
       spec: { type: "string", value: "FILE", help: "corpus spec (default: the bundled corpora/synthetic.yml)" },
       out: { type: "string", value: "DIR", help: "output dir (required)" },
-      "llama-bin": llamaBin,
-      "cache-dir": cacheDir
-    },
-    positionals: { min: 0, max: 0, name: "" }
+      ...llamaFlags
+    }
   },
   profile: {
-    name: "profile",
-    usage: "model-fit-gate profile MODEL [--json]",
-    summary: "GGUF header \u2192 ModelProfile. MODEL: a local path, owner/repo:QUANT (header read by HTTP ranges, no download), or an http(s) URL.",
-    flags: { json: { type: "boolean", help: "print the profile as JSON" }, "hf-token": hfToken2 },
-    positionals: { min: 1, max: 1, name: "MODEL" }
+    ...about("model-fit-gate profile MODEL [--json]", "GGUF header \u2192 ModelProfile. MODEL: a local path, owner/repo:QUANT (header read by HTTP ranges, no download), or an http(s) URL.", { min: 1, max: 1, name: "MODEL" }),
+    flags: { json: { type: "boolean", help: "print the profile as JSON" }, "hf-token": hfToken2 }
   },
   probe: {
-    name: "probe",
-    usage: "model-fit-gate probe [--out hardware.json] [--refresh]",
-    summary: "Measure the HardwareProfile through llama.cpp itself (cached per device, llama.cpp build, backend and threads).",
+    ...about("model-fit-gate probe [--out hardware.json] [--refresh]", "Measure the HardwareProfile through llama.cpp itself (cached per device, llama.cpp build, backend and threads).", NO_POSITIONALS),
     flags: {
       out: { type: "string", value: "FILE", help: "write hardware.json here (default: print it)" },
       refresh: { type: "boolean", help: "re-measure even when a cached profile exists" },
-      "llama-bin": llamaBin,
-      "cache-dir": cacheDir
-    },
-    positionals: { min: 0, max: 0, name: "" }
+      ...llamaFlags
+    }
   },
   fit: {
-    name: "fit",
-    usage: "model-fit-gate fit MODEL\u2026 [--hardware F] [--ctx N] [--json]",
-    summary: "Predictions (memory fit and the four scenarios) without running any model.",
+    ...about("model-fit-gate fit MODEL\u2026 [--hardware F] [--ctx N] [--json]", "Predictions (memory fit and the four scenarios) without running any model.", models(1)),
     flags: {
       hardware,
       ctx,
-      "decode-depth": { type: "string", value: "N", help: "predict steady decode at this context depth (default 0)" },
+      "decode-depth": decodeDepth("predict steady decode at this context depth (default 0)"),
       json: { type: "boolean", help: "print JSON" },
-      "llama-bin": llamaBin,
-      "cache-dir": cacheDir,
-      "hf-token": hfToken2
-    },
-    positionals: { min: 1, max: Infinity, name: "MODEL" }
+      ...modelFlags
+    }
   },
   validate: {
-    name: "validate",
-    usage: "model-fit-gate validate [MODEL\u2026] [--models-file F] [--corpus smoke|deep|synthetic] [--hardware F] [--scenarios a,b] [--out report.json]",
-    summary: "Profile, predict, run the scenarios with real llama.cpp, and write the report (JSON, Markdown, HTML). Exit 1 when the gate fails.",
+    ...about("model-fit-gate validate [MODEL\u2026] [--models-file F] [--corpus smoke|deep|synthetic] [--hardware F] [--scenarios a,b] [--out report.json]", "Profile, predict, run the scenarios with real llama.cpp, and write the report (JSON, Markdown, HTML). Exit 1 when the gate fails.", models(0)),
     flags: {
       "models-file": { type: "string", value: "FILE", help: "manifest: one model per line" },
       corpus: { type: "string", value: "NAME", help: "smoke, deep or synthetic" },
@@ -37694,54 +37576,42 @@ var COMMANDS = {
       out: { type: "string", value: "FILE", help: "report path (default: ./model-fit-gate-report/report.json)" },
       thresholds: { type: "string", value: "FILE", help: "gate limits (default: the bundled thresholds.yml)" },
       ctx,
-      "decode-depth": { type: "string", value: "N", help: "judge steady decode at this context depth (llama-bench -d; default 0)" },
+      "decode-depth": decodeDepth("judge steady decode at this context depth (llama-bench -d; default 0)"),
       "run-timeout": { type: "string", value: "SECONDS", help: "kill a llama.cpp run after this long (default 600)" },
       shard: { type: "string", value: "K/N", help: "run only shard K of N of the models" },
       "estimator-command": { type: "string", value: "CMD", help: "gate an external estimator (JSON on stdin/stdout)" },
       baseline: { type: "string", value: "FILE", help: "a previous report to compare observed figures with" },
       refresh: { type: "boolean", help: "re-measure the hardware profile" },
-      "llama-bin": llamaBin,
-      "cache-dir": cacheDir,
-      "hf-token": hfToken2
-    },
-    positionals: { min: 0, max: Infinity, name: "MODEL" }
+      ...modelFlags
+    }
   },
   check: {
-    name: "check",
-    usage: "model-fit-gate check REPORT\u2026 [--thresholds F] [--scenario S|all] [--markdown-out F]",
-    summary: "Gate one report, or several shard reports as one. Exit 0 when the gate passes, 1 when it fails.",
+    ...about("model-fit-gate check REPORT\u2026 [--thresholds F] [--scenario S|all] [--markdown-out F]", "Gate one report, or several shard reports as one. Exit 0 when the gate passes, 1 when it fails.", { min: 1, max: Infinity, name: "REPORT" }),
     flags: {
       thresholds: { type: "string", value: "FILE", help: "gate limits (default: the bundled thresholds.yml)" },
       scenario: { type: "string", value: "S", help: "gate one scenario, or all (default)" },
       "markdown-out": { type: "string", value: "FILE", help: "write the gated summary as Markdown" }
-    },
-    positionals: { min: 1, max: Infinity, name: "REPORT" }
+    }
   },
   report: {
-    name: "report",
-    usage: "model-fit-gate report REPORT [--markdown F] [--html F]",
-    summary: "Render a report as Markdown and/or a self-contained HTML page with charts.",
+    ...about("model-fit-gate report REPORT [--markdown F] [--html F]", "Render a report as Markdown and/or a self-contained HTML page with charts.", { min: 1, max: 1, name: "REPORT" }),
     flags: {
       markdown: { type: "string", value: "FILE", help: "write Markdown here" },
       html: { type: "string", value: "FILE", help: "write HTML here" }
-    },
-    positionals: { min: 1, max: 1, name: "REPORT" }
+    }
   },
   "bench-accuracy": {
-    name: "bench-accuracy",
-    usage: "model-fit-gate bench-accuracy [--out DIR] [--passes N] [--cached-probe [--refresh]]",
-    summary: "Accuracy benchmark: synthesize \u2265 10 geometries, probe, run all four scenarios, print each row and the median and max |error|.",
+    ...about("model-fit-gate bench-accuracy [--out DIR] [--passes N] [--cached-probe [--refresh]]", "Accuracy benchmark: synthesize \u2265 10 geometries, probe, run all four scenarios, print each row and the median and max |error|.", NO_POSITIONALS),
     flags: {
       out: { type: "string", value: "DIR", help: "work dir for models and results" },
       passes: { type: "string", value: "N", help: "passes over all models, each after a probe pass; observed = the median of the passes, facts fitted from every probe pass (default 3)" },
       "cached-probe": { type: "boolean", help: "use the cached hardware profile instead of probing before every pass (quicker; facts from other minutes)" },
       refresh: { type: "boolean", help: "with --cached-probe: re-measure the cached profile first" },
-      "llama-bin": llamaBin,
-      "cache-dir": cacheDir
-    },
-    positionals: { min: 0, max: 0, name: "" }
+      ...llamaFlags
+    }
   }
 };
+var COMMANDS = Object.fromEntries(Object.entries(TABLE).map(([name, spec2]) => [name, { name, ...spec2 }]));
 function topLevelHelp() {
   const rows = Object.values(COMMANDS).map((c3) => `  ${c3.name.padEnd(16)} ${c3.summary.split(". ")[0]}`);
   return [
@@ -37758,32 +37628,32 @@ function topLevelHelp() {
 
 // src/cli/args.ts
 import { parseArgs } from "node:util";
-function parseCommandArgs(spec4, argv) {
+function parseCommandArgs(spec2, argv) {
   const options = { help: { type: "boolean" } };
-  for (const [name, f] of Object.entries(spec4.flags)) options[name] = { type: f.type, ...f.multiple ? { multiple: true } : {} };
+  for (const [name, f] of Object.entries(spec2.flags)) options[name] = { type: f.type, ...f.multiple ? { multiple: true } : {} };
   let parsed;
   try {
     parsed = parseArgs({ args: argv, options, allowPositionals: true, strict: true });
   } catch (err) {
-    throw new InputError(spec4.name, null, `${err.message}
-usage: ${spec4.usage}`);
+    throw new InputError(spec2.name, null, `${err.message}
+usage: ${spec2.usage}`);
   }
   const values = parsed.values;
   if (values.help) return { values, positionals: parsed.positionals };
   const n2 = parsed.positionals.length;
-  if (n2 < spec4.positionals.min || n2 > spec4.positionals.max) {
-    const want = spec4.positionals.max === Infinity ? `at least ${spec4.positionals.min}` : `${spec4.positionals.min}\u2013${spec4.positionals.max}`;
-    throw new InputError(spec4.name, null, `expected ${want} ${spec4.positionals.name} argument(s), got ${n2}
-usage: ${spec4.usage}`);
+  if (n2 < spec2.positionals.min || n2 > spec2.positionals.max) {
+    const want = spec2.positionals.max === Infinity ? `at least ${spec2.positionals.min}` : `${spec2.positionals.min}\u2013${spec2.positionals.max}`;
+    throw new InputError(spec2.name, null, `expected ${want} ${spec2.positionals.name} argument(s), got ${n2}
+usage: ${spec2.usage}`);
   }
   return { values, positionals: parsed.positionals };
 }
-function helpText(spec4) {
-  const rows = Object.entries(spec4.flags).map(([name, f]) => {
+function helpText(spec2) {
+  const rows = Object.entries(spec2.flags).map(([name, f]) => {
     const left = `  --${name}${f.type === "string" ? ` ${f.value ?? "VALUE"}` : ""}`;
     return `${left.padEnd(34)} ${f.help}`;
   });
-  return [`usage: ${spec4.usage}`, "", spec4.summary, "", "options:", ...rows, `${"  --help".padEnd(34)} show this help`, ""].join("\n");
+  return [`usage: ${spec2.usage}`, "", spec2.summary, "", "options:", ...rows, `${"  --help".padEnd(34)} show this help`, ""].join("\n");
 }
 function intFlag(value, flag, min = 1) {
   if (value === void 0) return void 0;
@@ -37839,11 +37709,9 @@ var handlers = {
     const outDir = str3(args.values.out);
     if (!outDir) throw new InputError("synth", "--out", "is required");
     const specPath = resolve5(str3(args.values.spec) ?? syntheticSpecPath());
-    const spec4 = parseSynthSpec(await readFile12(specPath, "utf8").catch(() => {
-      throw new InputError(specPath, null, "cannot read the spec");
-    }), specPath);
+    const spec2 = parseSynthSpec(await readInputText(specPath, "the spec"), specPath);
     const { binDir } = await locateLlama({ binDir: str3(args.values["llama-bin"]), cacheDir: str3(args.values["cache-dir"]), log });
-    const result = await synthesize(spec4, resolve5(outDir), binDir, log);
+    const result = await synthesize(spec2, resolve5(outDir), binDir, log);
     for (const m2 of result.models) log(`${m2.written ? "wrote " : "cached"} ${m2.ref} \u2192 ${m2.path}`);
     out(result.manifestPath);
     return EXIT_OK;
@@ -37865,14 +37733,14 @@ var handlers = {
   },
   async fit(args) {
     const workloadFlags = workloadFromFlags(args);
-    const models = [];
+    const models2 = [];
     for (const m2 of args.positionals) {
       const { profile, source } = await loadModelProfile(m2, { token: str3(args.values["hf-token"]), log });
-      models.push({ ref: source, profile });
+      models2.push({ ref: source, profile });
     }
     const hardware2 = await hardwareFor(args);
     const workload = defaultWorkload({ threads: hardware2.system.threads, ...workloadFlags });
-    const rows = models.map((m2) => ({ ...m2, prediction: predict(m2.profile, hardware2, workload) }));
+    const rows = models2.map((m2) => ({ ...m2, prediction: predict(m2.profile, hardware2, workload) }));
     out(args.values.json ? stableStringify({ workload, models: rows }) : renderFitTable(rows));
     return EXIT_OK;
   },
@@ -37961,9 +37829,9 @@ async function main(argv) {
     out(toolVersion2());
     return EXIT_OK;
   }
-  const spec4 = COMMANDS[command];
+  const spec2 = COMMANDS[command];
   const handler = handlers[command];
-  if (!spec4 || !handler) {
+  if (!spec2 || !handler) {
     log(`model-fit-gate: unknown command "${command}"
 `);
     log(topLevelHelp());
@@ -37971,9 +37839,9 @@ async function main(argv) {
   }
   installSignalCleanup();
   try {
-    const args = parseCommandArgs(spec4, rest);
+    const args = parseCommandArgs(spec2, rest);
     if (args.values.help) {
-      out(helpText(spec4));
+      out(helpText(spec2));
       return EXIT_OK;
     }
     return await handler(args);
