@@ -10,7 +10,7 @@ import { llamaWorkloadFlags } from './workload.js'
 import { readFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import type { Workload } from '../contracts/workload.js'
-import { parseLlamaBenchJson, steadyNs } from './llama-bench-json.js'
+import { parseLlamaBenchOutput, steadyNs } from './llama-bench-json.js'
 import { readLogTail } from './logs.js'
 import { RunFailure } from './observation.js'
 import { describeOutcome, runProcess } from './processes.js'
@@ -32,7 +32,7 @@ export function llamaBenchArgs(modelPath: string, scenario: BenchScenario, w: Wo
     ...shape,
     '-r', String(LLAMA_BENCH_REPETITIONS),
     ...llamaWorkloadFlags(w),
-    '-o', 'json'
+    '-o', 'jsonl'
   ]
 }
 
@@ -69,7 +69,7 @@ export async function measureWithLlamaBench(
   }
   let tests
   try {
-    tests = parseLlamaBenchJson(await readFile(paths.stdoutPath, 'utf8'), paths.stdoutPath)
+    tests = parseLlamaBenchOutput(await readFile(paths.stdoutPath, 'utf8'), paths.stdoutPath)
   } catch (err) {
     throw new RunFailure(err instanceof Error ? err.message : String(err), await readLogTail(paths.stderrPath))
   }

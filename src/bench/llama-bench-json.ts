@@ -1,7 +1,9 @@
-// Pure parser for `llama-bench -o json` output (tools/llama-bench/llama-bench.cpp, json_printer).
-//
-// The output is a JSON array with one object per test (model × parameter combination). Fields read here, and
-// nothing else (unknown fields are ignored, so newer llama-bench builds that add fields still parse):
+// Pure parser for `llama-bench -o jsonl` output (tools/llama-bench/llama-bench.cpp, jsonl_printer): one JSON object
+// per line, one line per test (model × parameter combination). JSON lines rather than `-o json`'s single array,
+// because a backend or driver that prints to stdout (some do, at load) breaks a whole-document parse; here such lines
+// are skipped, and a test is any line that is a JSON object. An array (`-o json`) is still read whole.
+// Fields read here, and nothing else (unknown fields are ignored, so newer llama-bench builds that add fields still
+// parse):
 //   build_commit  string   short commit hash of the llama.cpp build ("de3ff81")
 //   build_number  integer  llama.cpp build number (1 for the node-llama-cpp bundle)
 //   backends      string   backends in use, comma-separated ("CPU", "CUDA", "Metal")
@@ -89,21 +91,40 @@ function nums(obj: Obj, key: string, source: string, where: string): number[] {
   })
 }
 
-/**
- * Parses the stdout of `llama-bench -o json`. `source` names where the text came from (a log path) for errors.
- * Throws LlamaBenchOutputError on anything that is not a complete, well-formed result (a crash mid-run leaves
- * only "[" on stdout, which is reported as "no complete JSON").
- */
-export function parseLlamaBenchJson(text: string, source: string): LlamaBenchTest[] {
-  if (text.trim() === '') throw new LlamaBenchOutputError(source, null, 'empty output (llama-bench printed no results)')
-  let parsed: unknown
-  try {
-    parsed = JSON.parse(text)
-  } catch (err) {
-    throw new LlamaBenchOutputError(source, null, `no complete JSON (llama-bench stopped before finishing?): ${errorMessage(err)}`)
+/** The test objects in llama-bench's stdout: a JSON array (`-o json`), else every line that is a JSON object. */
+function testObjects(text: string, source: string): unknown[] {
+  const trimmed = text.trim()
+  if (trimmed.startsWith('[')) {
+    try {
+      const parsed: unknown = JSON.parse(trimmed)
+      if (Array.isArray(parsed)) return parsed
+    } catch (err) {
+      throw new LlamaBenchOutputError(source, null, `no complete JSON (llama-bench stopped before finishing?): ${errorMessage(err)}`)
+    }
   }
-  if (!Array.isArray(parsed)) throw new LlamaBenchOutputError(source, null, 'expected a JSON array of tests')
-  if (parsed.length === 0) throw new LlamaBenchOutputError(source, null, 'no tests in the output')
+  const tests: unknown[] = []
+  for (const line of trimmed.split('\n')) {
+    const s = line.trim()
+    if (!s.startsWith('{')) continue
+    try {
+      const parsed: unknown = JSON.parse(s)
+      if (parsed !== null && typeof parsed === 'object' && !Array.isArray(parsed)) tests.push(parsed)
+    } catch {
+      // A line that only looks like JSON (a backend's message, a line cut by a crash): not a test.
+    }
+  }
+  return tests
+}
+
+/**
+ * Parses the stdout of `llama-bench -o jsonl` (or `-o json`). `source` names where the text came from (a log path)
+ * for errors. Lines that are not JSON objects are skipped; no test at all is a LlamaBenchOutputError (a crash before
+ * the first result, or output that is not llama-bench's).
+ */
+export function parseLlamaBenchOutput(text: string, source: string): LlamaBenchTest[] {
+  if (text.trim() === '') throw new LlamaBenchOutputError(source, null, 'empty output (llama-bench printed no results)')
+  const parsed = testObjects(text, source)
+  if (parsed.length === 0) throw new LlamaBenchOutputError(source, null, 'no test results on stdout (llama-bench stopped before finishing?)')
   return parsed.map((t, i) => {
     const where = `[${i}]`
     if (typeof t !== 'object' || t === null || Array.isArray(t)) {

@@ -3,7 +3,7 @@
 
 import { join } from 'node:path'
 import { readFile } from 'node:fs/promises'
-import { parseLlamaBenchJson, steadyNs, type LlamaBenchTest } from '../bench/llama-bench-json.js'
+import { parseLlamaBenchOutput, steadyNs, type LlamaBenchTest } from '../bench/llama-bench-json.js'
 import { readLogTail } from '../bench/logs.js'
 import { describeOutcome, runProcess } from '../bench/processes.js'
 import { llamaWorkloadFlags } from '../bench/workload.js'
@@ -39,7 +39,7 @@ export function probeBenchArgs(modelPath: string, req: BenchRequest, w: Workload
     '-d', list(req.depth, '0'),
     '-r', String(req.reps),
     ...llamaWorkloadFlags({ ...w, kv_type: req.kvType ?? w.kv_type, flash_attention: req.flashAttention ?? w.flash_attention }),
-    '-o', 'json'
+    '-o', 'jsonl'
   ]
 }
 
@@ -81,6 +81,6 @@ export async function runProbeBench(
   if (outcome.spawnError || outcome.timedOut || outcome.signal || outcome.exitCode !== 0) {
     throw new Error(`probe ${label}: ${describeOutcome('llama-bench', outcome, PROBE_BENCH_TIMEOUT_SEC)}\n${(await readLogTail(stderrPath)).join('\n')}`)
   }
-  const tests = parseLlamaBenchJson(await readFile(stdoutPath, 'utf8'), stdoutPath)
+  const tests = parseLlamaBenchOutput(await readFile(stdoutPath, 'utf8'), stdoutPath)
   return { timings: benchTimings(tests), tests }
 }

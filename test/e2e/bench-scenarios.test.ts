@@ -5,7 +5,7 @@ import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { readBuildInfo } from '../../src/bench/build-info.js'
-import { parseLlamaBenchJson } from '../../src/bench/llama-bench-json.js'
+import { parseLlamaBenchOutput } from '../../src/bench/llama-bench-json.js'
 import { liveProcesses } from '../../src/bench/processes.js'
 import { runModel, runScenarios, type RunScenarioOptions } from '../../src/bench/runner.js'
 import { defaultWorkload } from '../../src/bench/workload.js'
@@ -104,7 +104,7 @@ describe('runScenarios on a tiny model', () => {
     expect(pp.breakdown.prefill_ms).toBeGreaterThan(0)
     // The llama-bench JSON of each run is kept as a log and parses.
     const json = pp.logs.find((l) => l.endsWith('run-01.json')) as string
-    const [t] = parseLlamaBenchJson(readFileSync(join(dir, 'out', json), 'utf8'), json)
+    const [t] = parseLlamaBenchOutput(readFileSync(join(dir, 'out', json), 'utf8'), json)
     expect(t).toMatchObject({ nPrompt: 64, nGen: 0, nThreads: 1, nUbatch: 64 })
   })
 
@@ -155,7 +155,7 @@ describe('runScenarios on a tiny model', () => {
   test('readBuildInfo names the build llama-bench reported in its JSON', async () => {
     const sd = observations.find((o) => o.scenario === 'steady_decode') as Observation
     const json = sd.logs.find((l) => l.endsWith('.json')) as string
-    const [t] = parseLlamaBenchJson(readFileSync(join(dir, 'out', json), 'utf8'), json)
+    const [t] = parseLlamaBenchOutput(readFileSync(join(dir, 'out', json), 'utf8'), json)
     const info = await readBuildInfo(llamaBinDir())
     expect(info.commit).toBe(t?.buildCommit)
     expect(info.buildNumber).toBe(t?.buildNumber)

@@ -37,7 +37,7 @@ describe('llama-bench command lines', () => {
       '-ctk': 'q8_0',
       '-ctv': 'q8_0',
       '-fa': 'on',
-      '-o': 'json'
+      '-o': 'jsonl'
     })
   })
 
