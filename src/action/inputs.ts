@@ -1,7 +1,7 @@
 import { resolve } from 'node:path'
 import type { ScenarioId } from '../contracts/scenarios.js'
 import { InputError } from '../util/errors.js'
-import { parseScenarioList, type CorpusName, DEFAULT_RUN_TIMEOUT_SEC } from '../pipeline/config.js'
+import { parseEstimatorEnv, parseScenarioList, type CorpusName, DEFAULT_RUN_TIMEOUT_SEC } from '../pipeline/config.js'
 
 /** Every action input, named once (action.yml declares the same names; a unit test keeps them in step). */
 export const Inputs = {
@@ -22,6 +22,7 @@ export const Inputs = {
   Mode: 'mode',
   Reports: 'reports',
   EstimatorCommand: 'estimator-command',
+  EstimatorEnv: 'estimator-env',
   Baseline: 'baseline',
   FailOnError: 'fail-on-error',
   RunTimeout: 'run-timeout',
@@ -54,6 +55,7 @@ export interface ActionConfig {
   shard: string | null
   reportsDir: string | null
   estimatorCommand: string | null
+  estimatorEnv: string[]
   baselinePath: string | null
   failOnError: boolean
   runTimeoutSec: number
@@ -99,6 +101,7 @@ export function readActionConfig(get: (name: string) => string, workspace: strin
     shard: opt(get, Inputs.Shard),
     reportsDir: opt(get, Inputs.Reports),
     estimatorCommand: opt(get, Inputs.EstimatorCommand),
+    estimatorEnv: parseEstimatorEnv(get(Inputs.EstimatorEnv), `input ${Inputs.EstimatorEnv}`),
     baselinePath: opt(get, Inputs.Baseline),
     failOnError: bool(get, Inputs.FailOnError, true),
     runTimeoutSec,

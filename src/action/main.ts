@@ -48,6 +48,7 @@ async function produce(cfg: ActionConfig): Promise<GateRunResult> {
       runTimeoutSec: cfg.runTimeoutSec,
       shard: cfg.shard,
       estimatorCommand: cfg.estimatorCommand,
+      estimatorEnv: cfg.estimatorEnv,
       baselinePath: cfg.baselinePath,
       workload: {},
       runnerName: process.env.RUNNER_NAME ?? null

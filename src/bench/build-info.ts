@@ -7,6 +7,7 @@
 import { join } from 'node:path'
 import { execa } from 'execa'
 import { InputError } from '../util/errors.js'
+import { childEnv } from '../util/child-env.js'
 
 /** These two commands print and exit; anything slower is a broken binary. */
 const VERSION_TIMEOUT_MS = 30_000
@@ -43,7 +44,7 @@ export function parseDeviceBackends(text: string): string {
 
 async function llamaBench(binDir: string, args: string[]): Promise<string> {
   const file = join(binDir, 'llama-bench')
-  const r = await execa(file, args, { reject: false, all: true, timeout: VERSION_TIMEOUT_MS, stdin: 'ignore' })
+  const r = await execa(file, args, { reject: false, all: true, timeout: VERSION_TIMEOUT_MS, stdin: 'ignore', env: childEnv('llama'), extendEnv: false })
   if (r.failed) {
     throw new InputError('llama-bin', binDir, `\`llama-bench ${args.join(' ')}\` failed: ${r.shortMessage}`)
   }

@@ -8,6 +8,7 @@ import { constants as osConstants } from 'node:os'
 import { dirname } from 'node:path'
 import { performance } from 'node:perf_hooks'
 import { execa } from 'execa'
+import { childEnv } from '../util/child-env.js'
 
 /** Time a group gets between SIGTERM and SIGKILL. */
 export const KILL_GRACE_MS = 3000
@@ -90,15 +91,6 @@ export async function killGroup(pgid: number, graceMs = KILL_GRACE_MS): Promise<
   await waitGroupGone(pgid, GROUP_GONE_AFTER_KILL_MS)
 }
 
-/** The environment for llama.cpp: ours without LLAMA_ARG_* variables, which would silently change its flags. */
-function childEnv(): Record<string, string> {
-  const env: Record<string, string> = {}
-  for (const [k, v] of Object.entries(process.env)) {
-    if (v !== undefined && !k.startsWith('LLAMA_ARG_')) env[k] = v
-  }
-  return env
-}
-
 /** Starts `spec` detached in its own process group, its output going to the log files. */
 export function startProcess(spec: ProcessSpec): LiveProcess {
   const label = spec.label ?? spec.file
@@ -120,7 +112,7 @@ export function startProcess(spec: ProcessSpec): LiveProcess {
     stdout: outFd as 3,
     stderr: errFd as 3,
     reject: false,
-    env: childEnv(),
+    env: childEnv('llama'),
     extendEnv: false,
     forceKillAfterDelay: false
   })

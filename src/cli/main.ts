@@ -7,7 +7,7 @@ import { locateLlama } from '../llama/locate.js'
 import { parseSynthSpec } from '../synth/spec.js'
 import { synthesize } from '../synth/synth.js'
 import { syntheticSpecPath, defaultThresholdsPath } from '../pipeline/paths.js'
-import { DEFAULT_RUN_TIMEOUT_SEC, parseScenarioList, type CorpusName } from '../pipeline/config.js'
+import { DEFAULT_RUN_TIMEOUT_SEC, parseEstimatorEnv, parseScenarioList, type CorpusName } from '../pipeline/config.js'
 import { runGate } from '../pipeline/run.js'
 import { loadModelProfile } from '../pipeline/profile-any.js'
 import { gateReports } from '../pipeline/check.js'
@@ -136,6 +136,7 @@ const handlers: Record<string, Handler> = {
         runTimeoutSec: intFlag(args.values['run-timeout'], 'run-timeout') ?? DEFAULT_RUN_TIMEOUT_SEC,
         shard: str(args.values.shard) ?? null,
         estimatorCommand: str(args.values['estimator-command']) ?? null,
+        estimatorEnv: parseEstimatorEnv(str(args.values['estimator-env']), '--estimator-env'),
         baselinePath: str(args.values.baseline) ?? null,
         workload: workloadFromFlags(args),
         runnerName: process.env.RUNNER_NAME ?? null

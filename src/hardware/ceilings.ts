@@ -15,6 +15,7 @@ import { Worker } from 'node:worker_threads'
 import { execa } from 'execa'
 import type { CacheSweepPoint, MeasuredFact } from '../contracts/hardware.js'
 import { factWithValue, roundSig } from './facts.js'
+import { childEnv } from '../util/child-env.js'
 
 /** The memory-read buffer is at least this many times the reported caches, so nearly every byte comes from memory. */
 export const MEMREAD_CACHE_MULTIPLE = 4
@@ -241,10 +242,10 @@ async function compileProbe(workDir: string): Promise<string | null> {
   await writeFile(src, C_SOURCE)
   for (const cc of ['cc', 'gcc', 'clang']) {
     const flags = ['-O3', '-march=native', '-pthread', '-o', exe, src]
-    const r = await execa(cc, flags, { reject: false, timeout: COMPILE_TIMEOUT_MS }).catch(() => null)
+    const r = await execa(cc, flags, { reject: false, timeout: COMPILE_TIMEOUT_MS, env: childEnv('build'), extendEnv: false }).catch(() => null)
     if (r && r.exitCode === 0 && existsSync(exe)) return exe
     // -march=native is unknown to some compilers (Apple clang on arm64 before 15); retry without it.
-    const r2 = await execa(cc, flags.filter((f) => f !== '-march=native'), { reject: false, timeout: COMPILE_TIMEOUT_MS }).catch(() => null)
+    const r2 = await execa(cc, flags.filter((f) => f !== '-march=native'), { reject: false, timeout: COMPILE_TIMEOUT_MS, env: childEnv('build'), extendEnv: false }).catch(() => null)
     if (r2 && r2.exitCode === 0 && existsSync(exe)) return exe
   }
   return null
@@ -305,7 +306,7 @@ export async function measureCeilings(opts: {
   const exe = await compileProbe(opts.workDir).catch(() => null)
   if (exe) {
     const args = [sweepSizes(bytes).join(','), String(opts.threads), String(MEMREAD_PASSES), String(FLOPS_ITERATIONS), String(SWEEP_TRIALS), String(SWEEP_TRIAL_BYTES)]
-    const r = await execa(exe, args, { reject: false, timeout: RUN_TIMEOUT_MS }).catch(() => null)
+    const r = await execa(exe, args, { reject: false, timeout: RUN_TIMEOUT_MS, env: childEnv('llama'), extendEnv: false }).catch(() => null)
     if (r && r.exitCode === 0) {
       const parsed = parseCeilingOutput(String(r.stdout))
       return {

@@ -31,6 +31,7 @@ import { DEFAULT_CACHE_BYTES, parallelWrites, probePlan } from './probe-models.j
 import { observeServer } from './probe-server.js'
 import { readHardwareProfile, writeHardwareProfile } from './schema.js'
 import { readSystemFacts } from './system.js'
+import { childEnv } from '../util/child-env.js'
 
 /** Measuring rounds: each fact gets one sample per round, so its spread shows the run-to-run noise. */
 export const PROBE_ROUNDS = 2
@@ -83,7 +84,7 @@ export interface ProbeOptions {
 
 const runTool: CommandRunner = async (file, args) => {
   try {
-    const r = await execa(file, [...args], { reject: false, timeout: TOOL_TIMEOUT_MS, stdin: 'ignore' })
+    const r = await execa(file, [...args], { reject: false, timeout: TOOL_TIMEOUT_MS, stdin: 'ignore', env: childEnv('llama'), extendEnv: false })
     return r.exitCode === 0 ? String(r.stdout) : null
   } catch {
     return null

@@ -1,5 +1,6 @@
 import { existsSync } from 'node:fs'
 import { execa } from 'execa'
+import { childEnv } from '../util/child-env.js'
 
 export type LlamaBackend = 'cpu' | 'cuda' | 'metal'
 export const LLAMA_BACKENDS: readonly LlamaBackend[] = ['cpu', 'cuda', 'metal']
@@ -61,7 +62,7 @@ export function chooseBackend(probe: BackendProbe, override?: string): { backend
 
 async function succeeds(cmd: string, args: string[]): Promise<string | null> {
   try {
-    const r = await execa(cmd, args, { timeout: 20_000, reject: false })
+    const r = await execa(cmd, args, { timeout: 20_000, reject: false, env: childEnv('build'), extendEnv: false })
     return r.exitCode === 0 ? String(r.stdout) : null
   } catch {
     return null

@@ -18,6 +18,7 @@ import {
   staleBuildDirReason,
   type LlamaOrigin
 } from './build-plan.js'
+import { childEnv } from '../util/child-env.js'
 
 /** The node-llama-cpp release whose bundled llama.cpp source we build (llama.cpp commit de3ff81). */
 export const NODE_LLAMA_CPP_VERSION = '3.22.1'
@@ -55,7 +56,7 @@ async function readBuildInfo(path: string): Promise<LlamaBuild | null> {
 }
 
 async function run(cmd: string, args: string[], opts: { cwd?: string; env?: NodeJS.ProcessEnv } = {}): Promise<string> {
-  const r = await execa(cmd, args, { cwd: opts.cwd, env: opts.env, reject: false, all: true })
+  const r = await execa(cmd, args, { cwd: opts.cwd, env: childEnv('build', { env: opts.env }), extendEnv: false, reject: false, all: true })
   if (r.exitCode !== 0) {
     const tail = String(r.all ?? '').split('\n').slice(-30).join('\n')
     throw new Error(`setup-llama: \`${cmd} ${args.join(' ')}\` failed (exit ${r.exitCode}):\n${tail}`)
@@ -92,7 +93,7 @@ async function fetchSource(srcDir: string, log: (l: string) => void): Promise<st
 export async function readSourceCommit(dir: string, name = '--source'): Promise<{ commit: string; fromFile: boolean }> {
   if (!existsSync(join(dir, 'CMakeLists.txt'))) throw new InputError(name, null, `${dir} is not a llama.cpp source tree (no CMakeLists.txt)`)
   if (existsSync(join(dir, '.git'))) {
-    const r = await execa('git', ['-C', dir, 'rev-parse', 'HEAD'], { reject: false })
+    const r = await execa('git', ['-C', dir, 'rev-parse', 'HEAD'], { reject: false, env: childEnv('build'), extendEnv: false })
     if (r.exitCode !== 0) throw new InputError(name, null, `${dir}: \`git rev-parse HEAD\` failed: ${String(r.stderr).trim()}`)
     return { commit: String(r.stdout).trim(), fromFile: false }
   }
@@ -109,7 +110,7 @@ export async function readSourceCommit(dir: string, name = '--source'): Promise<
 
 async function hasNinja(): Promise<boolean> {
   try {
-    return (await execa('ninja', ['--version'], { reject: false, timeout: 10_000 })).exitCode === 0
+    return (await execa('ninja', ['--version'], { reject: false, timeout: 10_000, env: childEnv('build'), extendEnv: false })).exitCode === 0
   } catch {
     return false
   }
@@ -144,7 +145,8 @@ async function cmakeBuild(
   const jobs = String(Math.max(1, availableParallelism()))
   log(`setup-llama: building with ${jobs} jobs${generator.length ? ` (${generator[1]})` : ''}`)
   const child = execa('cmake', ['--build', buildDir, '--config', 'Release', '-j', jobs, '--target', ...LLAMA_TOOLS], {
-    env,
+    env: childEnv('build', { env }),
+    extendEnv: false,
     reject: false,
     all: true,
     buffer: { all: true, stdout: false, stderr: false }

@@ -10,6 +10,7 @@ import { InputError } from '../util/errors.js'
 import { stableStringify } from '../util/json.js'
 import type { Estimator } from './estimator.js'
 import { packageRoot } from './paths.js'
+import { childEnv } from '../util/child-env.js'
 
 export const ESTIMATOR_TIMEOUT_MS = 300_000
 const SOURCE = '--estimator-command'
@@ -50,7 +51,7 @@ export function parseEstimatorOutput(stdout: string, command: string): Estimator
  * A team's own estimator, run as a command without a shell. It gets hardware, profiles, scenarios and workload on
  * stdin and answers predictions on stdout. Memory fit stays ours: it only decides whether a model is run at all.
  */
-export function externalEstimator(command: string): Estimator {
+export function externalEstimator(command: string, opts: { env?: readonly string[] } = {}): Estimator {
   const argv = parseCommandString(command)
   if (argv.length === 0) throw new InputError(SOURCE, null, 'empty command')
   return {
@@ -59,7 +60,15 @@ export function externalEstimator(command: string): Estimator {
     async predict(models, hardware, workload, scenarios) {
       const message: EstimatorInput = { hardware, models: models.map((m) => ({ ref: m.ref, profile: m.profile })), scenarios: [...scenarios], workload }
       const input = stableStringify(message)
-      const r = await execa(argv[0] as string, argv.slice(1), { input, reject: false, timeout: ESTIMATOR_TIMEOUT_MS, all: false })
+      const r = await execa(argv[0] as string, argv.slice(1), {
+        input,
+        reject: false,
+        timeout: ESTIMATOR_TIMEOUT_MS,
+        all: false,
+        // The allow-listed environment: the estimator is the code under test and never sees a token.
+        env: childEnv('estimator', { extra: opts.env }),
+        extendEnv: false
+      })
       if (r.exitCode !== 0 || r.timedOut) {
         const why = r.timedOut ? `timed out after ${ESTIMATOR_TIMEOUT_MS / 1000} s` : `exited with ${r.exitCode ?? r.signal}`
         throw new InputError(`${SOURCE} ${command}`, null, `${why}: ${String(r.stderr).split('\n').slice(-5).join(' | ')}`)

@@ -46,6 +46,8 @@ export interface GateRunConfig {
   runTimeoutSec: number
   shard: string | null
   estimatorCommand: string | null
+  /** Environment variables the external estimator may see beyond the allow-list (util/child-env.ts). */
+  estimatorEnv: string[]
   /** A previous report: observed figures are compared with it (Δ % against the measured noise). */
   baselinePath: string | null
   workload: Partial<Workload>
@@ -127,7 +129,7 @@ export async function runGate(cfg: GateRunConfig, hooks: RunHooks): Promise<Gate
   if (build && !hardware.llama.node_llama_cpp_version) hardware.llama.node_llama_cpp_version = build.node_llama_cpp_version
 
   const workload = defaultWorkload({ threads: hardware.system.threads, ...cfg.workload })
-  const estimator: Estimator = cfg.estimatorCommand ? externalEstimator(cfg.estimatorCommand) : builtinEstimator()
+  const estimator: Estimator = cfg.estimatorCommand ? externalEstimator(cfg.estimatorCommand, { env: cfg.estimatorEnv }) : builtinEstimator()
   const outDir = dirname(resolve(cfg.reportPath))
   const logsDir = join(outDir, 'logs')
   const report = await validate({

@@ -85,7 +85,7 @@ async function validateModel(p: ValidateParams, model: ProfiledModel, prediction
   }
   const settings = compareSettingsFrom(p.thresholds)
   // Rows not run keep the plan's reason (does not fit, not predicted) through the prediction's not_predicted.
-  const reasons = prediction ? { ...prediction, notPredicted: { ...prediction.not_predicted, ...Object.fromEntries(notRun) } } : null
+  const reasons = prediction ? { ...prediction, not_predicted: { ...prediction.not_predicted, ...Object.fromEntries(notRun) } } : null
   const scenarios = compareModel(reasons, observations, settings, p.scenarios)
   for (const r of scenarios) {
     const err = r.abs_error_pct === null ? '' : ` |error| ${r.abs_error_pct.toFixed(1)} %`

@@ -7,6 +7,7 @@ import { writeSyntheticGguf, type SyntheticModelSpec } from '../gguf/writer.js'
 import { writeFileAtomic } from '../util/fs.js'
 import { stableStringify } from '../util/json.js'
 import { synthFileName, synthRef, type SynthModelEntry, type SynthSpec, type SynthType } from './spec.js'
+import { childEnv } from '../util/child-env.js'
 
 /** Bump when the writer's output for the same spec changes, so cached files are rewritten. */
 const SYNTH_FORMAT = 1
@@ -52,7 +53,7 @@ async function readState(dir: string): Promise<Record<string, string>> {
 
 async function quantize(binDir: string, src: string, dst: string, type: SynthType): Promise<void> {
   const tmp = `${dst}.partial`
-  const r = await execa(join(binDir, 'llama-quantize'), [src, tmp, type], { reject: false, all: true, timeout: QUANTIZE_TIMEOUT_MS })
+  const r = await execa(join(binDir, 'llama-quantize'), [src, tmp, type], { reject: false, all: true, timeout: QUANTIZE_TIMEOUT_MS, env: childEnv('llama'), extendEnv: false })
   if (r.exitCode !== 0) {
     await rm(tmp, { force: true })
     const tail = String(r.all ?? '').split('\n').slice(-15).join('\n')

@@ -92,4 +92,16 @@ describe('validate, replaying a recorded run', () => {
     expect(report.gate.passed).toBe(false)
     expect(report.gate.failures.some((f) => f.message.includes('runtime'))).toBe(true)
   })
+
+  test('a model that does not fit is not run, and each of its rows says why', async () => {
+    const small: HardwareProfile = { ...recorded.hardware, system: { ...recorded.hardware.system, ram_available_bytes: 1024 * 1024 } }
+    const ran: string[] = []
+    const report = await validate(params({ hardware: small, runScenarios: async (m, s, w) => (ran.push(m.ref), replay(m, s, w)) }))
+    expect(ran).toEqual([])
+    for (const m of report.models) {
+      expect(m.scenarios.map((r) => r.verdict)).toEqual(SCENARIO_IDS.map(() => 'does-not-fit'))
+      for (const r of m.scenarios) expect(r.detail.reason).toMatch(/exceeds .* GiB \(available RAM/)
+    }
+  })
 })
+
