@@ -49,7 +49,8 @@ export interface ActionConfig {
   hfToken: string | null
   cacheDir: string | undefined
   uploadArtifacts: boolean
-  artifactName: string
+  /** The artifact-name input; null: defaultArtifactName(). */
+  artifactName: string | null
   prComment: boolean
   githubToken: string | null
   shard: string | null
@@ -71,6 +72,19 @@ function bool(get: (n: string) => string, name: string, dflt: boolean): boolean 
 }
 
 const opt = (get: (n: string) => string, name: string): string | null => get(name).trim() || null
+
+/**
+ * The artifact's name when the input is not set: unique per job, shard, runner and attempt, so two shards, two jobs
+ * or a re-run of one workflow run never upload under one name (upload-artifact v4 refuses the second).
+ */
+export function defaultArtifactName(cfg: Pick<ActionConfig, 'shard'>, env: NodeJS.ProcessEnv): string {
+  const parts = ['model-fit-gate', env.GITHUB_JOB, cfg.shard ? `shard-${cfg.shard.replace('/', '-of-')}` : null, env.RUNNER_NAME, env.GITHUB_RUN_ATTEMPT ? `attempt-${env.GITHUB_RUN_ATTEMPT}` : null]
+  // GitHub refuses " : < > | * ? \ / and line breaks in artifact names.
+  return parts
+    .filter((p): p is string => Boolean(p))
+    .map((p) => p.replace(/["':<>|*?\\/\r\n\s]+/g, '-'))
+    .join('-')
+}
 
 /** Turns the raw inputs into one validated config; every error names the input. Pure: `get` reads an input. */
 export function readActionConfig(get: (name: string) => string, workspace: string): ActionConfig {
@@ -95,7 +109,7 @@ export function readActionConfig(get: (name: string) => string, workspace: strin
     hfToken: opt(get, Inputs.HfToken),
     cacheDir: opt(get, Inputs.CacheDir) ?? undefined,
     uploadArtifacts: bool(get, Inputs.UploadArtifacts, true),
-    artifactName: opt(get, Inputs.ArtifactName) ?? 'model-fit-gate',
+    artifactName: opt(get, Inputs.ArtifactName),
     prComment: bool(get, Inputs.PrComment, false),
     githubToken: opt(get, Inputs.GithubToken),
     shard: opt(get, Inputs.Shard),

@@ -1,5 +1,5 @@
-import { readdir } from 'node:fs/promises'
-import { join, resolve } from 'node:path'
+import { readFile, readdir } from 'node:fs/promises'
+import { isAbsolute, join, relative, resolve, sep } from 'node:path'
 import * as core from '@actions/core'
 import * as github from '@actions/github'
 import { InputError, errorMessage } from '../util/errors.js'
@@ -8,12 +8,13 @@ import { runGate, writeOutputs, type GateRunResult } from '../pipeline/run.js'
 import { gateReports } from '../pipeline/check.js'
 import { defaultThresholdsPath } from '../pipeline/paths.js'
 import { installSignalCleanup } from '../bench/index.js'
-import { annotationsFor } from '../report/index.js'
+import { MAX_ANNOTATIONS, annotationsFor } from '../report/index.js'
+import { limitLine } from '../gate/thresholds.js'
 import { renderComment, upsertStickyComment } from './pr-comment.js'
 import type { ArtifactSink, SummarySink } from '../contracts/edges.js'
-import type { Report } from '../contracts/report.js'
-import { Inputs, Outputs, readActionConfig, type ActionConfig } from './inputs.js'
-import { actionsArtifactSink, actionsSummarySink, filesUnder } from './sinks.js'
+import type { ManifestLine, Report } from '../contracts/report.js'
+import { Inputs, Outputs, defaultArtifactName, readActionConfig, type ActionConfig } from './inputs.js'
+import { ArtifactNameTakenError, actionsArtifactSink, actionsSummarySink, filesUnder } from './sinks.js'
 
 
 async function findReports(dir: string): Promise<string[]> {
@@ -71,7 +72,9 @@ async function postComment(cfg: ActionConfig, report: Report): Promise<void> {
 
 /** What the action talks to: GitHub (inputs, outputs, log, summary, artifacts, PR comment) and the pipeline. */
 export interface ActionDeps {
-  core: Pick<typeof core, 'getInput' | 'setOutput' | 'setFailed' | 'setSecret' | 'info' | 'notice' | 'warning' | 'error'>
+  core: Pick<typeof core, 'getInput' | 'setOutput' | 'setSecret' | 'info' | 'notice' | 'warning' | 'error'>
+  /** Fails the step with one error annotation (core.setFailed, with a position). */
+  fail: (message: string, props?: core.AnnotationProperties) => void
   summary: SummarySink & { available: boolean }
   artifacts: ArtifactSink
   /** Runs the gate (or the aggregate) for a config: the pipeline. */
@@ -82,7 +85,11 @@ export interface ActionDeps {
 
 /** The real ones, as the action's entry uses them. */
 export function defaultActionDeps(env: NodeJS.ProcessEnv = process.env): ActionDeps {
-  return { core, summary: actionsSummarySink(env), artifacts: actionsArtifactSink(env), produce, postComment, env }
+  const fail = (message: string, props?: core.AnnotationProperties): void => {
+    core.error(message, props)
+    process.exitCode = core.ExitCode.Failure
+  }
+  return { core, fail, summary: actionsSummarySink(env), artifacts: actionsArtifactSink(env), produce, postComment, env }
 }
 
 /** The action: read inputs, run the gate, then always write the summary, upload artifacts and set outputs. */
@@ -92,10 +99,12 @@ export async function run(deps: ActionDeps = defaultActionDeps()): Promise<void>
   let cfg: ActionConfig | null = null
   let result: GateRunResult | null = null
   let failure: string | null = null
+  // Every token we may read is masked before anything can log it, also when the inputs then turn out invalid.
+  for (const token of [core.getInput(Inputs.HfToken), core.getInput(Inputs.GithubToken), env.HF_TOKEN, env.HUGGING_FACE_HUB_TOKEN, env.GITHUB_TOKEN]) {
+    if (token?.trim()) core.setSecret(token.trim())
+  }
   try {
     cfg = readActionConfig((n) => core.getInput(n), env.GITHUB_WORKSPACE ?? process.cwd())
-    if (cfg.hfToken) core.setSecret(cfg.hfToken)
-    if (env.HF_TOKEN) core.setSecret(env.HF_TOKEN)
     result = await deps.produce(cfg)
   } catch (err) {
     failure = err instanceof InputError ? `invalid input: ${err.message}` : `model-fit-gate failed: ${errorMessage(err)}`
@@ -112,36 +121,68 @@ export async function run(deps: ActionDeps = defaultActionDeps()): Promise<void>
 
   const outputDir = cfg?.outputDir ?? resolve(env.GITHUB_WORKSPACE ?? process.cwd(), 'model-fit-gate-report')
   if (!result) await writeFileAtomic(join(outputDir, 'error.md'), markdown).catch(() => undefined)
+
+  // Annotations: GitHub keeps 10 errors per step and drops the rest silently, so the gate's own failure comes first
+  // (at the thresholds.yml line of the limit it broke), then at most 9 models (at their manifest lines).
+  const passed = Boolean(result?.report.gate.passed)
+  const why = failure ?? (passed ? null : `gate failed: ${result!.report.gate.failures.length} failure(s) — ${result!.report.gate.failures.map((f) => f.message).join('; ')}`)
+  const workspace = env.GITHUB_WORKSPACE ?? process.cwd()
+  let left = MAX_ANNOTATIONS
+  if (why) {
+    const props = result ? await limitAnnotation(result.report, cfg, workspace) : { title: 'model-fit-gate could not run' }
+    if (cfg && !cfg.failOnError) core.warning(`${why} (not failing the step: ${Inputs.FailOnError} is false)`, props)
+    else {
+      deps.fail(why, props)
+      left--
+    }
+  }
   if (result) {
-    for (const a of annotationsFor(result.report)) {
-      if (a.level === 'error') core.error(a.message, { title: a.title })
-      else core.warning(a.message, { title: a.title })
+    for (const a of annotationsFor(result.report).slice(0, left)) {
+      const props = { title: a.title, ...inWorkspace(a.source, workspace) }
+      if (a.level === 'error') core.error(a.message, props)
+      else core.warning(a.message, props)
     }
     if (cfg?.prComment) await deps.postComment(cfg, result.report).catch((err) => core.notice(`pr-comment: skipped (${errorMessage(err)})`))
   }
+
   if (cfg?.uploadArtifacts ?? true) {
+    const name = cfg?.artifactName ?? defaultArtifactName({ shard: cfg?.shard ?? null }, env)
     try {
       const files = await filesUnder(outputDir)
-      const r = files.length
-        ? await deps.artifacts.upload(cfg?.artifactName ?? 'model-fit-gate', files, outputDir)
-        : { uploaded: false, message: 'artifact upload skipped: nothing was written' }
+      const r = files.length ? await deps.artifacts.upload(name, files, outputDir) : { uploaded: false, message: 'artifact upload skipped: nothing was written' }
       if (r.uploaded) core.info(r.message)
       else core.notice(r.message)
     } catch (err) {
-      core.warning(`artifact upload failed: ${errorMessage(err)}`)
+      // A name already used in this workflow run is the user's to fix; the report must not go missing in silence.
+      if (err instanceof ArtifactNameTakenError) {
+        deps.fail(`artifact "${name}" already exists in this workflow run (another job, shard or attempt uploaded it): set ${Inputs.ArtifactName} to a name unique to this job`, {
+          title: 'model-fit-gate: artifact not uploaded'
+        })
+      } else core.warning(`artifact upload failed: ${errorMessage(err)}`)
     }
   } else core.notice(`artifact upload skipped (${Inputs.UploadArtifacts}: false)`)
 
-  const passed = Boolean(result?.report.gate.passed)
   core.setOutput(Outputs.Passed, String(passed))
   core.setOutput(Outputs.Report, result?.reportPath ?? '')
   core.setOutput(Outputs.Markdown, result?.markdownPath ?? '')
   core.setOutput(Outputs.Html, result?.htmlPath ?? '')
   core.setOutput(Outputs.Failures, JSON.stringify(result ? result.report.gate.failures.map((f) => f.message) : [failure]))
+}
 
-  const why = failure ?? (passed ? null : `gate failed: ${result!.report.gate.failures.length} failure(s) — ${result!.report.gate.failures.map((f) => f.message).join('; ')}`)
-  if (why) {
-    if (cfg && !cfg.failOnError) core.warning(`${why} (not failing the step: ${Inputs.FailOnError} is false)`)
-    else core.setFailed(why)
-  }
+/** A workspace file's annotation position; nothing for a file outside the workspace (GitHub could not show it). */
+function inWorkspace(source: ManifestLine | undefined, workspace: string): { file?: string; startLine?: number } {
+  if (!source) return {}
+  const rel = isAbsolute(source.file) ? relative(workspace, source.file) : source.file
+  if (rel.startsWith('..') || isAbsolute(rel)) return {}
+  return { file: rel.split(sep).join('/'), startLine: source.line }
+}
+
+/** The gate failure's annotation: at the thresholds.yml line of the first limit it broke, when that file is the workspace's. */
+async function limitAnnotation(report: Report, cfg: ActionConfig | null, workspace: string): Promise<core.AnnotationProperties> {
+  const title = 'model-fit-gate: gate failed'
+  const first = report.gate.failures[0]
+  if (!first || !cfg?.thresholdsPath) return { title }
+  const file = resolve(workspace, cfg.thresholdsPath)
+  const line = await readFile(file, 'utf8').then((text) => limitLine(text, first), () => null)
+  return { title, ...inWorkspace({ file, line: line ?? 1 }, workspace) }
 }

@@ -5,6 +5,19 @@ import * as core from '@actions/core'
 import { DefaultArtifactClient } from '@actions/artifact'
 import type { ArtifactSink, SummarySink } from '../contracts/edges.js'
 
+/** The artifact service refused the name: another job, shard or attempt of this workflow run already used it. */
+export class ArtifactNameTakenError extends Error {
+  constructor(message: string) {
+    super(message)
+    this.name = 'ArtifactNameTakenError'
+  }
+}
+
+/** upload-artifact v4's answer to a name taken in the same run (HTTP 409 from CreateArtifact). */
+export function isNameTaken(err: unknown): boolean {
+  return /\b409\b|Conflict|already exists/i.test(err instanceof Error ? err.message : String(err))
+}
+
 /** Uploads through @actions/artifact; outside Actions (no runtime token) it says so and skips. */
 export function actionsArtifactSink(env: NodeJS.ProcessEnv = process.env): ArtifactSink {
   return {
@@ -13,7 +26,9 @@ export function actionsArtifactSink(env: NodeJS.ProcessEnv = process.env): Artif
         return { uploaded: false, message: 'artifact upload skipped: not running inside GitHub Actions (no ACTIONS_RUNTIME_TOKEN)' }
       }
       const client = new DefaultArtifactClient()
-      const r = await client.uploadArtifact(name, files, rootDir)
+      const r = await client.uploadArtifact(name, files, rootDir).catch((err: unknown) => {
+        throw isNameTaken(err) ? new ArtifactNameTakenError(err instanceof Error ? err.message : String(err)) : err
+      })
       return { uploaded: true, message: `uploaded artifact ${name} (${files.length} files, id ${r.id ?? '?'}, ${r.size ?? '?'} bytes)` }
     }
   }

@@ -15,6 +15,7 @@ import { readLogTail } from './logs.js'
 import { RunFailure } from './observation.js'
 import { describeOutcome, runProcess } from './processes.js'
 import type { Measurement, RunId } from './repeats.js'
+import { childEnv } from '../util/child-env.js'
 
 export type BenchScenario = 'steady_decode' | 'prefill'
 
@@ -57,6 +58,7 @@ export async function measureWithLlamaBench(
   timeoutSec: number
 ): Promise<Measurement> {
   const outcome = await runProcess({
+    env: childEnv('llama'),
     file: join(binDir, 'llama-bench'),
     args: llamaBenchArgs(modelPath, scenario, w),
     stdoutPath: paths.stdoutPath,

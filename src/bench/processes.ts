@@ -8,7 +8,6 @@ import { constants as osConstants } from 'node:os'
 import { dirname } from 'node:path'
 import { performance } from 'node:perf_hooks'
 import { execa } from 'execa'
-import { childEnv } from '../util/child-env.js'
 
 /** Time a group gets between SIGTERM and SIGKILL. */
 export const KILL_GRACE_MS = 3000
@@ -31,6 +30,11 @@ export interface ProcessSpec {
   timeoutSec?: number
   /** A short name for logs and the registry ("llama-bench steady_decode r2"). */
   label?: string
+  /**
+   * The child's whole environment (nothing of ours is inherited): the callers pass util/child-env's allow-list, so no
+   * token reaches llama.cpp. (Taken as data, not imported: this file has no relative imports, see the cancel test.)
+   */
+  env: Record<string, string>
 }
 
 export interface ProcessOutcome {
@@ -112,7 +116,7 @@ export function startProcess(spec: ProcessSpec): LiveProcess {
     stdout: outFd as 3,
     stderr: errFd as 3,
     reject: false,
-    env: childEnv('llama'),
+    env: spec.env,
     extendEnv: false,
     forceKillAfterDelay: false
   })

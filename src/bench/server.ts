@@ -8,6 +8,7 @@ import type { Workload } from '../contracts/workload.js'
 import { RunFailure } from './failure.js'
 import { readLogTail } from './logs.js'
 import { describeOutcome, startProcess, type LiveProcess, type ProcessOutcome } from './processes.js'
+import { childEnv } from '../util/child-env.js'
 
 export const SERVER_HOST = '127.0.0.1'
 /** Poll interval of /health while the model loads. */
@@ -128,6 +129,7 @@ export async function startServer(opts: ServerStartOptions): Promise<LlamaServer
     const port = await freePort()
     const baseUrl = `http://${SERVER_HOST}:${port}`
     const proc = startProcess({
+      env: childEnv('llama'),
       file: join(opts.binDir, 'llama-server'),
       args: serverArgs(opts.modelPath, opts.workload, port),
       stdoutPath: opts.logPath,

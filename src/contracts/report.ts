@@ -27,10 +27,23 @@ export interface Provenance {
   runner_name: string | null
 }
 
+/** A line of a manifest file, relative to the directory the run started in (GitHub: the workspace). */
+export interface ManifestLine {
+  /** @minLength 1 */
+  file: string
+  /**
+   * @asType integer
+   * @minimum 1
+   */
+  line: number
+}
+
 export interface ModelReport {
   /** @minLength 1 */
   ref: string
   path: string
+  /** The manifest line the model came from; absent for MODEL arguments and the `models` input. */
+  source?: ManifestLine
   profile: ModelProfile | null
   fit: MemoryFit | null
   error: string | null

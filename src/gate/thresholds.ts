@@ -34,6 +34,21 @@ export function parseThresholds(text: string, fileName: string): Thresholds {
   throw describeError(error, doc, lineCounter, fileName, value)
 }
 
+/** Limits set per scenario (under `scenarios.<id>`); the others are set once for the run. */
+const SCENARIO_LIMITS = new Set(['max_median_abs_error_pct', 'max_abs_error_pct', 'max_noisy'])
+
+/**
+ * The line of a thresholds file that sets the limit a gate failure is about (annotations point at it): the key's
+ * line, else the nearest enclosing key's; null when the text is not YAML.
+ */
+export function limitLine(text: string, failure: { scenario: string | null; limit: string }): number | null {
+  const lineCounter = new LineCounter()
+  const doc = parseDocument(text, { lineCounter, prettyErrors: false })
+  if (doc.errors.length > 0 || !isMap(doc.contents)) return null
+  const path = failure.scenario !== null && SCENARIO_LIMITS.has(failure.limit) ? ['scenarios', failure.scenario, failure.limit] : [failure.limit]
+  return lineOf(doc, lineCounter, path, true)
+}
+
 /** The verdict settings a thresholds file implies (percentages → fractions). */
 export function compareSettingsFrom(thresholds: Thresholds): CompareSettings {
   return { tolerance: thresholds.tolerance_pct / 100, maxSpread: thresholds.max_spread_pct / 100 }

@@ -8,6 +8,7 @@ import { readLogTail } from '../bench/logs.js'
 import { describeOutcome, runProcess } from '../bench/processes.js'
 import { llamaWorkloadFlags } from '../bench/workload.js'
 import type { Workload } from '../contracts/workload.js'
+import { childEnv } from '../util/child-env.js'
 
 /** A probe run of a tiny model takes a second; a large one on a slow machine a minute. */
 export const PROBE_BENCH_TIMEOUT_SEC = 300
@@ -71,6 +72,7 @@ export async function runProbeBench(
   const stdoutPath = join(logDir, `${label}.json`)
   const stderrPath = join(logDir, `${label}.log`)
   const outcome = await runProcess({
+    env: childEnv('llama'),
     file: join(binDir, 'llama-bench'),
     args: probeBenchArgs(modelPath, req, w),
     stdoutPath,

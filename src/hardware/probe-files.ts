@@ -15,6 +15,7 @@ import { readLogTail } from '../bench/logs.js'
 import { errorMessage } from '../util/errors.js'
 import { stableStringify } from '../util/json.js'
 import type { ProbeModelSpec } from './probe-models.js'
+import { childEnv } from '../util/child-env.js'
 
 /** Bumped when the files made from the same spec would differ (writer or quantize flags changed). */
 const PROBE_FILE_FORMAT = 2
@@ -31,6 +32,7 @@ async function quantizeTool(binDir: string, flags: string[], input: string, type
   const tmp = `${dst}.partial`
   const log = join(logDir, `${label}.log`)
   const outcome = await runProcess({
+    env: childEnv('llama'),
     file: join(binDir, 'llama-quantize'),
     args: [...flags, input, tmp, type],
     stdoutPath: log,

@@ -1,5 +1,5 @@
 import { readFile } from 'node:fs/promises'
-import { dirname, join, resolve } from 'node:path'
+import { dirname, isAbsolute, join, relative, resolve, sep } from 'node:path'
 import { platform, release } from 'node:os'
 import type { HardwareProfile } from '../contracts/hardware.js'
 import type { ModelRef } from '../contracts/models.js'
@@ -112,9 +112,12 @@ export async function runGate(cfg: GateRunConfig, hooks: RunHooks): Promise<Gate
   const { binDir, build } = await llama()
   const resolved = await resolveModels(refs, { cacheDir: undefined, token: cfg.hfToken ?? undefined, log: hooks.log })
   const models: ProfiledModel[] = []
-  for (const r of resolved) {
+  for (const [i, r] of resolved.entries()) {
     const { profile } = await profileFile(r.paths[0] as string)
-    models.push({ ref: r.ref, path: r.paths[0] as string, profile })
+    const from = refs[i]!
+    // Models from a manifest file keep its line (annotations point at it), as a path relative to where the run started.
+    const source = isAbsolute(from.file) ? { file: relative(process.cwd(), from.file).split(sep).join('/'), line: from.line } : undefined
+    models.push({ ref: r.ref, path: r.paths[0] as string, profile, ...(source ? { source } : {}) })
   }
 
   const hardware =

@@ -3,7 +3,7 @@ import type { HardwareProfile } from '../contracts/hardware.js'
 import type { ModelRun, Observation } from '../contracts/observation.js'
 import type { Prediction } from '../contracts/prediction.js'
 import type { ModelProfile } from '../contracts/profile.js'
-import type { ModelReport, Provenance, Report } from '../contracts/report.js'
+import type { ManifestLine, ModelReport, Provenance, Report } from '../contracts/report.js'
 import type { ScenarioId } from '../contracts/scenarios.js'
 import type { Workload } from '../contracts/workload.js'
 import { failedObservation } from '../bench/observation.js'
@@ -21,6 +21,8 @@ export interface ProfiledModel {
   /** First shard; the one llama.cpp is given. */
   path: string
   profile: ModelProfile
+  /** The manifest line it came from, for annotations. */
+  source?: ManifestLine
 }
 
 /** Runs the scenarios of one model in fresh llama.cpp processes; faults come back as observations with an error. */
@@ -91,7 +93,7 @@ async function validateModel(p: ValidateParams, model: ProfiledModel, prediction
     const err = r.abs_error_pct === null ? '' : ` |error| ${r.abs_error_pct.toFixed(1)} %`
     p.log(`${model.ref} ${r.scenario}: ${r.verdict}${err}${r.detail.reason ? ` (${r.detail.reason})` : ''}`)
   }
-  const report: ModelReport = { ref: model.ref, path: model.path, profile: model.profile, fit: prediction?.fit ?? null, error: null, scenarios }
+  const report: ModelReport = { ref: model.ref, path: model.path, ...(model.source ? { source: model.source } : {}), profile: model.profile, fit: prediction?.fit ?? null, error: null, scenarios }
   if (prediction && logged) {
     report.llama_memory = llamaMemoryCheck(prediction.fit, logged)
     const e = report.llama_memory.error_pct

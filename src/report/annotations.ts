@@ -1,4 +1,4 @@
-import type { Report } from '../contracts/report.js'
+import type { ManifestLine, Report } from '../contracts/report.js'
 import type { ScenarioResult } from '../contracts/verdict.js'
 import { formatNumber } from '../util/format.js'
 import { failingRowKeys, formatErrorPct, modelFails } from './view.js'
@@ -12,6 +12,8 @@ export interface Annotation {
   level: 'error' | 'warning'
   title: string
   message: string
+  /** The manifest line of the model, when it came from a manifest file. */
+  source?: ManifestLine
 }
 
 /**
@@ -36,7 +38,8 @@ export function annotationsFor(report: Report): Annotation[] {
         annotation: {
           level: fails ? ('error' as const) : ('warning' as const),
           title: `model-fit-gate: ${model.ref}`,
-          message: clip(parts.join('; '))
+          message: clip(parts.join('; ')),
+          ...(model.source ? { source: model.source } : {})
         }
       }
     ]

@@ -146,7 +146,7 @@ describe('cancellation', () => {
       script,
       `const { installSignalCleanup, startProcess } = await import(process.argv[2])
 installSignalCleanup()
-const p = startProcess({ file: 'sh', args: ['-c', 'sleep ${marker} & sleep ${marker}'], stdoutPath: '${join(dir, 'cancel.log')}', stderrPath: '${join(dir, 'cancel.log')}' })
+const p = startProcess({ file: 'sh', args: ['-c', 'sleep ${marker} & sleep ${marker}'], stdoutPath: '${join(dir, 'cancel.log')}', stderrPath: '${join(dir, 'cancel.log')}', env: { PATH: process.env.PATH } })
 console.log(String(p.pid))
 setInterval(() => {}, 1000)
 `
