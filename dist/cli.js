@@ -1,5 +1,6 @@
 #!/usr/bin/env node
 import { createRequire as __mfgCreateRequire } from 'node:module'; const require = __mfgCreateRequire(import.meta.url);
+/*! model-fit-gate v0.1.0 | MIT | third-party licenses: dist/cli.licenses.txt */
 var __create = Object.create;
 var __defProp = Object.defineProperty;
 var __getOwnPropDesc = Object.getOwnPropertyDescriptor;
@@ -5503,50 +5504,50 @@ var require_fast_uri = __commonJS({
       schemelessOptions.skipEscape = true;
       return serialize2(resolved, schemelessOptions);
     }
-    function resolveComponent(base, relative3, options, skipNormalization) {
+    function resolveComponent(base, relative4, options, skipNormalization) {
       const target = {};
       if (!skipNormalization) {
         base = parse(serialize2(base, options), options);
-        relative3 = parse(serialize2(relative3, options), options);
+        relative4 = parse(serialize2(relative4, options), options);
       }
       options = options || {};
-      if (!options.tolerant && relative3.scheme) {
-        target.scheme = relative3.scheme;
-        target.userinfo = relative3.userinfo;
-        target.host = relative3.host;
-        target.port = relative3.port;
-        target.path = removeDotSegments(relative3.path || "");
-        target.query = relative3.query;
+      if (!options.tolerant && relative4.scheme) {
+        target.scheme = relative4.scheme;
+        target.userinfo = relative4.userinfo;
+        target.host = relative4.host;
+        target.port = relative4.port;
+        target.path = removeDotSegments(relative4.path || "");
+        target.query = relative4.query;
       } else {
-        if (relative3.userinfo !== void 0 || relative3.host !== void 0 || relative3.port !== void 0) {
-          target.userinfo = relative3.userinfo;
-          target.host = relative3.host;
-          target.port = relative3.port;
-          target.path = removeDotSegments(relative3.path || "");
-          target.query = relative3.query;
+        if (relative4.userinfo !== void 0 || relative4.host !== void 0 || relative4.port !== void 0) {
+          target.userinfo = relative4.userinfo;
+          target.host = relative4.host;
+          target.port = relative4.port;
+          target.path = removeDotSegments(relative4.path || "");
+          target.query = relative4.query;
         } else {
-          if (!relative3.path) {
+          if (!relative4.path) {
             target.path = base.path;
-            if (relative3.query !== void 0) {
-              target.query = relative3.query;
+            if (relative4.query !== void 0) {
+              target.query = relative4.query;
             } else {
               target.query = base.query;
             }
           } else {
-            if (relative3.path[0] === "/") {
-              target.path = removeDotSegments(relative3.path);
+            if (relative4.path[0] === "/") {
+              target.path = removeDotSegments(relative4.path);
             } else {
               const baseHasAuthority = base.userinfo !== void 0 || base.host !== void 0 || base.port !== void 0;
               if (baseHasAuthority && !base.path) {
-                target.path = "/" + relative3.path;
+                target.path = "/" + relative4.path;
               } else if (!base.path) {
-                target.path = relative3.path;
+                target.path = relative4.path;
               } else {
-                target.path = base.path.slice(0, base.path.lastIndexOf("/") + 1) + relative3.path;
+                target.path = base.path.slice(0, base.path.lastIndexOf("/") + 1) + relative4.path;
               }
               target.path = base.scheme === void 0 && !baseHasAuthority && target.path[0] !== "/" ? removeDotSegmentsRelative(target.path) : removeDotSegments(target.path);
             }
-            target.query = relative3.query;
+            target.query = relative4.query;
           }
           target.userinfo = base.userinfo;
           target.host = base.host;
@@ -5554,7 +5555,7 @@ var require_fast_uri = __commonJS({
         }
         target.scheme = base.scheme;
       }
-      target.fragment = relative3.fragment;
+      target.fragment = relative4.fragment;
       return target;
     }
     function equal(uriA, uriB, options) {
@@ -12493,10 +12494,10 @@ var require_resolve_block_map = __commonJS({
       let offset = bm.offset;
       let commentEnd = null;
       for (const collItem of bm.items) {
-        const { start, key, sep: sep3, value } = collItem;
+        const { start, key, sep: sep4, value } = collItem;
         const keyProps = resolveProps.resolveProps(start, {
           indicator: "explicit-key-ind",
-          next: key ?? sep3?.[0],
+          next: key ?? sep4?.[0],
           offset,
           onError,
           parentIndent: bm.indent,
@@ -12510,7 +12511,7 @@ var require_resolve_block_map = __commonJS({
             else if ("indent" in key && key.indent !== bm.indent)
               onError(offset, "BAD_INDENT", startColMsg);
           }
-          if (!keyProps.anchor && !keyProps.tag && !sep3) {
+          if (!keyProps.anchor && !keyProps.tag && !sep4) {
             commentEnd = keyProps.end;
             if (keyProps.comment) {
               if (map.comment)
@@ -12534,7 +12535,7 @@ var require_resolve_block_map = __commonJS({
         ctx2.atKey = false;
         if (utilMapIncludes.mapIncludes(ctx2, map.items, keyNode))
           onError(keyStart, "DUPLICATE_KEY", "Map keys must be unique");
-        const valueProps = resolveProps.resolveProps(sep3 ?? [], {
+        const valueProps = resolveProps.resolveProps(sep4 ?? [], {
           indicator: "map-value-ind",
           next: value,
           offset: keyNode.range[2],
@@ -12550,7 +12551,7 @@ var require_resolve_block_map = __commonJS({
             if (ctx2.options.strict && keyProps.start < valueProps.found.offset - 1024)
               onError(keyNode.range, "KEY_OVER_1024_CHARS", "The : indicator must be at most 1024 chars after the start of an implicit block mapping key");
           }
-          const valueNode = value ? composeNode(ctx2, value, valueProps, onError) : composeEmptyNode(ctx2, offset, sep3, null, valueProps, onError);
+          const valueNode = value ? composeNode(ctx2, value, valueProps, onError) : composeEmptyNode(ctx2, offset, sep4, null, valueProps, onError);
           if (ctx2.schema.compat)
             utilFlowIndentCheck.flowIndentCheck(bm.indent, value, onError);
           offset = valueNode.range[2];
@@ -12641,7 +12642,7 @@ var require_resolve_end = __commonJS({
       let comment = "";
       if (end) {
         let hasSpace = false;
-        let sep3 = "";
+        let sep4 = "";
         for (const token of end) {
           const { source, type } = token;
           switch (type) {
@@ -12655,13 +12656,13 @@ var require_resolve_end = __commonJS({
               if (!comment)
                 comment = cb;
               else
-                comment += sep3 + cb;
-              sep3 = "";
+                comment += sep4 + cb;
+              sep4 = "";
               break;
             }
             case "newline":
               if (comment)
-                sep3 += source;
+                sep4 += source;
               hasSpace = true;
               break;
             default:
@@ -12704,18 +12705,18 @@ var require_resolve_flow_collection = __commonJS({
       let offset = fc.offset + fc.start.source.length;
       for (let i2 = 0; i2 < fc.items.length; ++i2) {
         const collItem = fc.items[i2];
-        const { start, key, sep: sep3, value } = collItem;
+        const { start, key, sep: sep4, value } = collItem;
         const props = resolveProps.resolveProps(start, {
           flow: fcName,
           indicator: "explicit-key-ind",
-          next: key ?? sep3?.[0],
+          next: key ?? sep4?.[0],
           offset,
           onError,
           parentIndent: fc.indent,
           startOnNewline: false
         });
         if (!props.found) {
-          if (!props.anchor && !props.tag && !sep3 && !value) {
+          if (!props.anchor && !props.tag && !sep4 && !value) {
             if (i2 === 0 && props.comma)
               onError(props.comma, "UNEXPECTED_TOKEN", `Unexpected , in ${fcName}`);
             else if (i2 < fc.items.length - 1)
@@ -12769,8 +12770,8 @@ var require_resolve_flow_collection = __commonJS({
             }
           }
         }
-        if (!isMap3 && !sep3 && !props.found) {
-          const valueNode = value ? composeNode(ctx2, value, props, onError) : composeEmptyNode(ctx2, props.end, sep3, null, props, onError);
+        if (!isMap3 && !sep4 && !props.found) {
+          const valueNode = value ? composeNode(ctx2, value, props, onError) : composeEmptyNode(ctx2, props.end, sep4, null, props, onError);
           coll.items.push(valueNode);
           offset = valueNode.range[2];
           if (isBlock(value))
@@ -12782,7 +12783,7 @@ var require_resolve_flow_collection = __commonJS({
           if (isBlock(key))
             onError(keyNode.range, "BLOCK_IN_FLOW", blockMsg);
           ctx2.atKey = false;
-          const valueProps = resolveProps.resolveProps(sep3 ?? [], {
+          const valueProps = resolveProps.resolveProps(sep4 ?? [], {
             flow: fcName,
             indicator: "map-value-ind",
             next: value,
@@ -12793,8 +12794,8 @@ var require_resolve_flow_collection = __commonJS({
           });
           if (valueProps.found) {
             if (!isMap3 && !props.found && ctx2.options.strict) {
-              if (sep3)
-                for (const st of sep3) {
+              if (sep4)
+                for (const st of sep4) {
                   if (st === valueProps.found)
                     break;
                   if (st.type === "newline") {
@@ -12811,7 +12812,7 @@ var require_resolve_flow_collection = __commonJS({
             else
               onError(valueProps.start, "MISSING_CHAR", `Missing , or : between ${fcName} items`);
           }
-          const valueNode = value ? composeNode(ctx2, value, valueProps, onError) : valueProps.found ? composeEmptyNode(ctx2, valueProps.end, sep3, null, valueProps, onError) : null;
+          const valueNode = value ? composeNode(ctx2, value, valueProps, onError) : valueProps.found ? composeEmptyNode(ctx2, valueProps.end, sep4, null, valueProps, onError) : null;
           if (valueNode) {
             if (isBlock(value))
               onError(valueNode.range, "BLOCK_IN_FLOW", blockMsg);
@@ -12991,7 +12992,7 @@ var require_resolve_block_scalar = __commonJS({
           chompStart = i2 + 1;
       }
       let value = "";
-      let sep3 = "";
+      let sep4 = "";
       let prevMoreIndented = false;
       for (let i2 = 0; i2 < contentStart; ++i2)
         value += lines[i2][0].slice(trimIndent) + "\n";
@@ -13008,24 +13009,24 @@ var require_resolve_block_scalar = __commonJS({
           indent = "";
         }
         if (type === Scalar.Scalar.BLOCK_LITERAL) {
-          value += sep3 + indent.slice(trimIndent) + content;
-          sep3 = "\n";
+          value += sep4 + indent.slice(trimIndent) + content;
+          sep4 = "\n";
         } else if (indent.length > trimIndent || content[0] === "	") {
-          if (sep3 === " ")
-            sep3 = "\n";
-          else if (!prevMoreIndented && sep3 === "\n")
-            sep3 = "\n\n";
-          value += sep3 + indent.slice(trimIndent) + content;
-          sep3 = "\n";
+          if (sep4 === " ")
+            sep4 = "\n";
+          else if (!prevMoreIndented && sep4 === "\n")
+            sep4 = "\n\n";
+          value += sep4 + indent.slice(trimIndent) + content;
+          sep4 = "\n";
           prevMoreIndented = true;
         } else if (content === "") {
-          if (sep3 === "\n")
+          if (sep4 === "\n")
             value += "\n";
           else
-            sep3 = "\n";
+            sep4 = "\n";
         } else {
-          value += sep3 + content;
-          sep3 = " ";
+          value += sep4 + content;
+          sep4 = " ";
           prevMoreIndented = false;
         }
       }
@@ -13208,25 +13209,25 @@ var require_resolve_flow_scalar = __commonJS({
         trimBoth = /^[ \t]+|[ \t]+$/g;
       }
       let res = match[1].replace(trimEnd, "");
-      let sep3 = " ";
+      let sep4 = " ";
       let pos = line.lastIndex;
       while (match = line.exec(source)) {
         const lm = match[1].replace(trimBoth, "");
         if (lm === "") {
-          if (sep3 === "\n")
-            res += sep3;
+          if (sep4 === "\n")
+            res += sep4;
           else
-            sep3 = "\n";
+            sep4 = "\n";
         } else {
-          res += sep3 + lm;
-          sep3 = " ";
+          res += sep4 + lm;
+          sep4 = " ";
         }
         pos = line.lastIndex;
       }
       const last = /[ \t]*(.*)/sy;
       last.lastIndex = pos;
       match = last.exec(source);
-      return res + sep3 + (match?.[1] ?? "");
+      return res + sep4 + (match?.[1] ?? "");
     }
     function doubleQuotedValue(source, onError) {
       let res = "";
@@ -14036,14 +14037,14 @@ var require_cst_stringify = __commonJS({
         }
       }
     }
-    function stringifyItem({ start, key, sep: sep3, value }) {
+    function stringifyItem({ start, key, sep: sep4, value }) {
       let res = "";
       for (const st of start)
         res += st.source;
       if (key)
         res += stringifyToken(key);
-      if (sep3)
-        for (const st of sep3)
+      if (sep4)
+        for (const st of sep4)
           res += st.source;
       if (value)
         res += stringifyToken(value);
@@ -15210,18 +15211,18 @@ var require_parser = __commonJS({
         if (this.type === "map-value-ind") {
           const prev = getPrevProps(this.peek(2));
           const start = getFirstKeyStartProps(prev);
-          let sep3;
+          let sep4;
           if (scalar2.end) {
-            sep3 = scalar2.end;
-            sep3.push(this.sourceToken);
+            sep4 = scalar2.end;
+            sep4.push(this.sourceToken);
             delete scalar2.end;
           } else
-            sep3 = [this.sourceToken];
+            sep4 = [this.sourceToken];
           const map = {
             type: "block-map",
             offset: scalar2.offset,
             indent: scalar2.indent,
-            items: [{ start, key: scalar2, sep: sep3 }]
+            items: [{ start, key: scalar2, sep: sep4 }]
           };
           this.onKeyLine = true;
           this.stack[this.stack.length - 1] = map;
@@ -15374,15 +15375,15 @@ var require_parser = __commonJS({
                 } else if (isFlowToken(it.key) && !includesToken(it.sep, "newline")) {
                   const start2 = getFirstKeyStartProps(it.start);
                   const key = it.key;
-                  const sep3 = it.sep;
-                  sep3.push(this.sourceToken);
+                  const sep4 = it.sep;
+                  sep4.push(this.sourceToken);
                   delete it.key;
                   delete it.sep;
                   this.stack.push({
                     type: "block-map",
                     offset: this.offset,
                     indent: this.indent,
-                    items: [{ start: start2, key, sep: sep3 }]
+                    items: [{ start: start2, key, sep: sep4 }]
                   });
                 } else if (start.length > 0) {
                   it.sep = it.sep.concat(start, this.sourceToken);
@@ -15576,13 +15577,13 @@ var require_parser = __commonJS({
             const prev = getPrevProps(parent);
             const start = getFirstKeyStartProps(prev);
             fixFlowSeqItems(fc);
-            const sep3 = fc.end.splice(1, fc.end.length);
-            sep3.push(this.sourceToken);
+            const sep4 = fc.end.splice(1, fc.end.length);
+            sep4.push(this.sourceToken);
             const map = {
               type: "block-map",
               offset: fc.offset,
               indent: fc.indent,
-              items: [{ start, key: fc, sep: sep3 }]
+              items: [{ start, key: fc, sep: sep4 }]
             };
             this.onKeyLine = true;
             this.stack[this.stack.length - 1] = map;
@@ -24110,6 +24111,89 @@ var import_proper_lockfile = __toESM(require_proper_lockfile(), 1);
 
 // src/llama/backend.ts
 import { existsSync } from "node:fs";
+
+// src/util/child-env.ts
+var COMMON_NAMES = /* @__PURE__ */ new Set([
+  "PATH",
+  "HOME",
+  "USER",
+  "LOGNAME",
+  "SHELL",
+  "LANG",
+  "LANGUAGE",
+  "TZ",
+  "TERM",
+  "TMPDIR",
+  "TMP",
+  "TEMP",
+  "LD_LIBRARY_PATH",
+  "DYLD_LIBRARY_PATH",
+  "DYLD_FALLBACK_LIBRARY_PATH",
+  "XDG_RUNTIME_DIR",
+  // Windows needs these to start any process.
+  "SYSTEMROOT",
+  "SYSTEMDRIVE",
+  "WINDIR",
+  "COMSPEC",
+  "PATHEXT",
+  "USERPROFILE",
+  "APPDATA",
+  "LOCALAPPDATA",
+  "PROGRAMDATA"
+]);
+var RUNTIME_PREFIXES = [
+  "LC_",
+  "CUDA_",
+  "NVIDIA_",
+  "CUDNN_",
+  "NCCL_",
+  "HIP_",
+  "ROCM_",
+  "ROCR_",
+  "HSA_",
+  "GPU_",
+  "MTL_",
+  "METAL_",
+  "VK_",
+  "VULKAN_",
+  "SYCL_",
+  "ONEAPI_",
+  "ZE_",
+  "GGML_",
+  "OMP_",
+  "KMP_",
+  "GOMP_",
+  "OPENBLAS_",
+  "MKL_",
+  "BLIS_"
+];
+var BUILD_NAMES = /* @__PURE__ */ new Set(["CC", "CXX", "CFLAGS", "CXXFLAGS", "CPPFLAGS", "LDFLAGS", "MAKEFLAGS", "CUDACXX", "CUDAHOSTCXX", "SDKROOT", "DEVELOPER_DIR", "MACOSX_DEPLOYMENT_TARGET"]);
+var BUILD_PREFIXES = ["CMAKE_", "PKG_CONFIG", "NVCC_", "CCACHE_", "NINJA_", "npm_config_", "NPM_CONFIG_"];
+var NETWORK_NAMES = /* @__PURE__ */ new Set(["GIT_SSL_CAINFO", "HTTP_PROXY", "HTTPS_PROXY", "NO_PROXY", "http_proxy", "https_proxy", "no_proxy", "NODE_EXTRA_CA_CERTS", "SSL_CERT_FILE", "SSL_CERT_DIR"]);
+var SECRET_NAME = /TOKEN|SECRET|PASSWORD|PASSWD|CREDENTIAL|API_?KEY|PRIVATE_?KEY|ACCESS_?KEY|AUTH/i;
+var RUNNER_NAME = /^(ACTIONS_|INPUT_|GITHUB_TOKEN$|RUNNER_TOKEN|HF_|HUGGING_?FACE)/i;
+var CHANGES_LLAMA = /^LLAMA_ARG_/;
+function forbiddenReason(name) {
+  if (RUNNER_NAME.test(name)) return "the runner and the Hub token are not passed to child processes";
+  if (SECRET_NAME.test(name)) return "it looks like a secret (token, key, password); secrets are not passed to child processes";
+  return null;
+}
+function allowed(name, kind, extra) {
+  if (forbiddenReason(name) !== null || CHANGES_LLAMA.test(name)) return false;
+  if (COMMON_NAMES.has(name) || RUNTIME_PREFIXES.some((p) => name.startsWith(p))) return true;
+  if (kind === "build" && (BUILD_NAMES.has(name) || NETWORK_NAMES.has(name) || BUILD_PREFIXES.some((p) => name.startsWith(p)))) return true;
+  return kind === "estimator" && extra.has(name);
+}
+function childEnv(kind, opts = {}) {
+  const extra = new Set(opts.extra ?? []);
+  const out2 = {};
+  for (const [k, v] of Object.entries(opts.env ?? process.env)) {
+    if (v !== void 0 && allowed(k, kind, extra)) out2[k] = v;
+  }
+  return out2;
+}
+
+// src/llama/backend.ts
 var LLAMA_BACKENDS = ["cpu", "cuda", "metal"];
 var NO_AMX_FLAGS = "-mno-amx-tile -mno-amx-int8 -mno-amx-bf16";
 function cmakeFlagsFor(backend, arch2) {
@@ -24150,7 +24234,7 @@ function chooseBackend(probe, override) {
 }
 async function succeeds(cmd, args) {
   try {
-    const r = await execa(cmd, args, { timeout: 2e4, reject: false });
+    const r = await execa(cmd, args, { timeout: 2e4, reject: false, env: childEnv("build"), extendEnv: false });
     return r.exitCode === 0 ? String(r.stdout) : null;
   } catch {
     return null;
@@ -24226,7 +24310,7 @@ async function readBuildInfo(path10) {
   }
 }
 async function run(cmd, args, opts = {}) {
-  const r = await execa(cmd, args, { cwd: opts.cwd, env: opts.env, reject: false, all: true });
+  const r = await execa(cmd, args, { cwd: opts.cwd, env: childEnv("build", { env: opts.env }), extendEnv: false, reject: false, all: true });
   if (r.exitCode !== 0) {
     const tail = String(r.all ?? "").split("\n").slice(-30).join("\n");
     throw new Error(`setup-llama: \`${cmd} ${args.join(" ")}\` failed (exit ${r.exitCode}):
@@ -24254,7 +24338,7 @@ async function fetchSource(srcDir, log2) {
 async function readSourceCommit(dir, name = "--source") {
   if (!existsSync2(join3(dir, "CMakeLists.txt"))) throw new InputError(name, null, `${dir} is not a llama.cpp source tree (no CMakeLists.txt)`);
   if (existsSync2(join3(dir, ".git"))) {
-    const r = await execa("git", ["-C", dir, "rev-parse", "HEAD"], { reject: false });
+    const r = await execa("git", ["-C", dir, "rev-parse", "HEAD"], { reject: false, env: childEnv("build"), extendEnv: false });
     if (r.exitCode !== 0) throw new InputError(name, null, `${dir}: \`git rev-parse HEAD\` failed: ${String(r.stderr).trim()}`);
     return { commit: String(r.stdout).trim(), fromFile: false };
   }
@@ -24270,7 +24354,7 @@ async function readSourceCommit(dir, name = "--source") {
 }
 async function hasNinja() {
   try {
-    return (await execa("ninja", ["--version"], { reject: false, timeout: 1e4 })).exitCode === 0;
+    return (await execa("ninja", ["--version"], { reject: false, timeout: 1e4, env: childEnv("build"), extendEnv: false })).exitCode === 0;
   } catch {
     return false;
   }
@@ -24295,7 +24379,8 @@ async function cmakeBuild(srcDir, buildDir, flags, env, log2) {
   const jobs = String(Math.max(1, availableParallelism()));
   log2(`setup-llama: building with ${jobs} jobs${generator.length ? ` (${generator[1]})` : ""}`);
   const child = execa("cmake", ["--build", buildDir, "--config", "Release", "-j", jobs, "--target", ...LLAMA_TOOLS], {
-    env,
+    env: childEnv("build", { env }),
+    extendEnv: false,
     reject: false,
     all: true,
     buffer: { all: true, stdout: false, stderr: false }
@@ -25117,7 +25202,7 @@ async function readState(dir) {
 }
 async function quantize(binDir, src, dst, type) {
   const tmp = `${dst}.partial`;
-  const r = await execa(join6(binDir, "llama-quantize"), [src, tmp, type], { reject: false, all: true, timeout: QUANTIZE_TIMEOUT_MS });
+  const r = await execa(join6(binDir, "llama-quantize"), [src, tmp, type], { reject: false, all: true, timeout: QUANTIZE_TIMEOUT_MS, env: childEnv("llama"), extendEnv: false });
   if (r.exitCode !== 0) {
     await rm4(tmp, { force: true });
     const tail = String(r.all ?? "").split("\n").slice(-15).join("\n");
@@ -25370,16 +25455,32 @@ function nums(obj, key, source, where) {
     return x;
   });
 }
-function parseLlamaBenchJson(text, source) {
-  if (text.trim() === "") throw new LlamaBenchOutputError(source, null, "empty output (llama-bench printed no results)");
-  let parsed;
-  try {
-    parsed = JSON.parse(text);
-  } catch (err) {
-    throw new LlamaBenchOutputError(source, null, `no complete JSON (llama-bench stopped before finishing?): ${errorMessage(err)}`);
+function testObjects(text, source) {
+  const trimmed = text.trim();
+  if (trimmed.startsWith("[")) {
+    try {
+      const parsed = JSON.parse(trimmed);
+      if (Array.isArray(parsed)) return parsed;
+    } catch (err) {
+      throw new LlamaBenchOutputError(source, null, `no complete JSON (llama-bench stopped before finishing?): ${errorMessage(err)}`);
+    }
   }
-  if (!Array.isArray(parsed)) throw new LlamaBenchOutputError(source, null, "expected a JSON array of tests");
-  if (parsed.length === 0) throw new LlamaBenchOutputError(source, null, "no tests in the output");
+  const tests = [];
+  for (const line of trimmed.split("\n")) {
+    const s = line.trim();
+    if (!s.startsWith("{")) continue;
+    try {
+      const parsed = JSON.parse(s);
+      if (parsed !== null && typeof parsed === "object" && !Array.isArray(parsed)) tests.push(parsed);
+    } catch {
+    }
+  }
+  return tests;
+}
+function parseLlamaBenchOutput(text, source) {
+  if (text.trim() === "") throw new LlamaBenchOutputError(source, null, "empty output (llama-bench printed no results)");
+  const parsed = testObjects(text, source);
+  if (parsed.length === 0) throw new LlamaBenchOutputError(source, null, "no test results on stdout (llama-bench stopped before finishing?)");
   return parsed.map((t, i2) => {
     const where = `[${i2}]`;
     if (typeof t !== "object" || t === null || Array.isArray(t)) {
@@ -25707,13 +25808,6 @@ async function killGroup(pgid, graceMs = KILL_GRACE_MS) {
   signalGroup(pgid, "SIGKILL");
   await waitGroupGone(pgid, GROUP_GONE_AFTER_KILL_MS);
 }
-function childEnv() {
-  const env = {};
-  for (const [k, v] of Object.entries(process.env)) {
-    if (v !== void 0 && !k.startsWith("LLAMA_ARG_")) env[k] = v;
-  }
-  return env;
-}
 function startProcess(spec2) {
   const label = spec2.label ?? spec2.file;
   mkdirSync(dirname4(spec2.stdoutPath), { recursive: true });
@@ -25731,7 +25825,7 @@ function startProcess(spec2) {
     stdout: outFd,
     stderr: errFd,
     reject: false,
-    env: childEnv(),
+    env: spec2.env,
     extendEnv: false,
     forceKillAfterDelay: false
   });
@@ -25816,7 +25910,7 @@ function llamaBenchArgs(modelPath, scenario, w) {
     String(LLAMA_BENCH_REPETITIONS),
     ...llamaWorkloadFlags(w),
     "-o",
-    "json"
+    "jsonl"
   ];
 }
 function benchRunPaths(scenarioLogDir, run2) {
@@ -25825,6 +25919,7 @@ function benchRunPaths(scenarioLogDir, run2) {
 }
 async function measureWithLlamaBench(binDir, modelPath, scenario, w, paths, timeoutSec) {
   const outcome = await runProcess({
+    env: childEnv("llama"),
     file: join9(binDir, "llama-bench"),
     args: llamaBenchArgs(modelPath, scenario, w),
     stdoutPath: paths.stdoutPath,
@@ -25837,7 +25932,7 @@ async function measureWithLlamaBench(binDir, modelPath, scenario, w, paths, time
   }
   let tests;
   try {
-    tests = parseLlamaBenchJson(await readFile4(paths.stdoutPath, "utf8"), paths.stdoutPath);
+    tests = parseLlamaBenchOutput(await readFile4(paths.stdoutPath, "utf8"), paths.stdoutPath);
   } catch (err) {
     throw new RunFailure(err instanceof Error ? err.message : String(err), await readLogTail(paths.stderrPath));
   }
@@ -26126,6 +26221,7 @@ async function startServer(opts) {
     const port = await freePort();
     const baseUrl = `http://${SERVER_HOST}:${port}`;
     const proc = startProcess({
+      env: childEnv("llama"),
       file: join10(opts.binDir, "llama-server"),
       args: serverArgs(opts.modelPath, opts.workload, port),
       stdoutPath: opts.logPath,
@@ -26260,6 +26356,15 @@ async function runModel(modelPath, scenarios, workload, opts) {
 
 // src/pipeline/config.ts
 var SUMMARY_MAX_BYTES = 900 * 1024;
+function parseEstimatorEnv(text, source) {
+  const names = (text ?? "").split(/[\s,]+/).filter(Boolean);
+  for (const name of names) {
+    if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(name)) throw new InputError(source, null, `"${name.slice(0, 100)}" is not an environment variable name`);
+    const why = forbiddenReason(name);
+    if (why) throw new InputError(source, name, `not passed to the estimator: ${why}`);
+  }
+  return [...new Set(names)];
+}
 function parseScenarioList(text, source) {
   if (!text || !text.trim() || text.trim() === "all") return [...SCENARIO_IDS];
   const out2 = [];
@@ -26274,7 +26379,7 @@ function parseScenarioList(text, source) {
 
 // src/pipeline/run.ts
 import { readFile as readFile9 } from "node:fs/promises";
-import { dirname as dirname8, join as join24, resolve as resolve4 } from "node:path";
+import { dirname as dirname8, isAbsolute as isAbsolute2, join as join24, relative as relative3, resolve as resolve4, sep as sep3 } from "node:path";
 import { platform as platform4, release as release2 } from "node:os";
 
 // src/util/format.ts
@@ -31345,7 +31450,7 @@ function parseDeviceBackends(text) {
 }
 async function llamaBench(binDir, args) {
   const file = join16(binDir, "llama-bench");
-  const r = await execa(file, args, { reject: false, all: true, timeout: VERSION_TIMEOUT_MS, stdin: "ignore" });
+  const r = await execa(file, args, { reject: false, all: true, timeout: VERSION_TIMEOUT_MS, stdin: "ignore", env: childEnv("llama"), extendEnv: false });
   if (r.failed) {
     throw new InputError("llama-bin", binDir, `\`llama-bench ${args.join(" ")}\` failed: ${r.shortMessage}`);
   }
@@ -31847,9 +31952,9 @@ async function compileProbe(workDir) {
   await writeFile2(src, C_SOURCE);
   for (const cc of ["cc", "gcc", "clang"]) {
     const flags = ["-O3", "-march=native", "-pthread", "-o", exe, src];
-    const r = await execa(cc, flags, { reject: false, timeout: COMPILE_TIMEOUT_MS }).catch(() => null);
+    const r = await execa(cc, flags, { reject: false, timeout: COMPILE_TIMEOUT_MS, env: childEnv("build"), extendEnv: false }).catch(() => null);
     if (r && r.exitCode === 0 && existsSync6(exe)) return exe;
-    const r2 = await execa(cc, flags.filter((f) => f !== "-march=native"), { reject: false, timeout: COMPILE_TIMEOUT_MS }).catch(() => null);
+    const r2 = await execa(cc, flags.filter((f) => f !== "-march=native"), { reject: false, timeout: COMPILE_TIMEOUT_MS, env: childEnv("build"), extendEnv: false }).catch(() => null);
     if (r2 && r2.exitCode === 0 && existsSync6(exe)) return exe;
   }
   return null;
@@ -31896,7 +32001,7 @@ async function measureCeilings(opts) {
   const exe = await compileProbe(opts.workDir).catch(() => null);
   if (exe) {
     const args = [sweepSizes(bytes4).join(","), String(opts.threads), String(MEMREAD_PASSES), String(FLOPS_ITERATIONS), String(SWEEP_TRIALS), String(SWEEP_TRIAL_BYTES)];
-    const r = await execa(exe, args, { reject: false, timeout: RUN_TIMEOUT_MS }).catch(() => null);
+    const r = await execa(exe, args, { reject: false, timeout: RUN_TIMEOUT_MS, env: childEnv("llama"), extendEnv: false }).catch(() => null);
     if (r && r.exitCode === 0) {
       const parsed = parseCeilingOutput(String(r.stdout));
       return {
@@ -32065,7 +32170,7 @@ function probeBenchArgs(modelPath, req, w) {
     String(req.reps),
     ...llamaWorkloadFlags({ ...w, kv_type: req.kvType ?? w.kv_type, flash_attention: req.flashAttention ?? w.flash_attention }),
     "-o",
-    "json"
+    "jsonl"
   ];
 }
 function benchTimings(tests) {
@@ -32080,6 +32185,7 @@ async function runProbeBench(binDir, modelPath, req, w, logDir, label) {
   const stdoutPath = join18(logDir, `${label}.json`);
   const stderrPath = join18(logDir, `${label}.log`);
   const outcome = await runProcess({
+    env: childEnv("llama"),
     file: join18(binDir, "llama-bench"),
     args: probeBenchArgs(modelPath, req, w),
     stdoutPath,
@@ -32091,7 +32197,7 @@ async function runProbeBench(binDir, modelPath, req, w, logDir, label) {
     throw new Error(`probe ${label}: ${describeOutcome("llama-bench", outcome, PROBE_BENCH_TIMEOUT_SEC)}
 ${(await readLogTail(stderrPath)).join("\n")}`);
   }
-  const tests = parseLlamaBenchJson(await readFile7(stdoutPath, "utf8"), stdoutPath);
+  const tests = parseLlamaBenchOutput(await readFile7(stdoutPath, "utf8"), stdoutPath);
   return { timings: benchTimings(tests), tests };
 }
 
@@ -32110,6 +32216,7 @@ async function quantizeTool(binDir, flags, input, type, dst, logDir, label) {
   const tmp = `${dst}.partial`;
   const log2 = join19(logDir, `${label}.log`);
   const outcome = await runProcess({
+    env: childEnv("llama"),
     file: join19(binDir, "llama-quantize"),
     args: [...flags, input, tmp, type],
     stdoutPath: log2,
@@ -33832,7 +33939,7 @@ var QUICK_TYPES = ["F16", "Q8_0"];
 var QUICK_CACHE_MULTIPLE = 1;
 var runTool = async (file, args) => {
   try {
-    const r = await execa(file, [...args], { reject: false, timeout: TOOL_TIMEOUT_MS, stdin: "ignore" });
+    const r = await execa(file, [...args], { reject: false, timeout: TOOL_TIMEOUT_MS, stdin: "ignore", env: childEnv("llama"), extendEnv: false });
     return r.exitCode === 0 ? String(r.stdout) : null;
   } catch {
     return null;
@@ -34993,6 +35100,10 @@ var report_schema_default = {
         path: {
           type: "string"
         },
+        source: {
+          $ref: "#/definitions/ManifestLine",
+          description: "The manifest line the model came from; absent for MODEL arguments and the `models` input."
+        },
         profile: {
           anyOf: [
             {
@@ -35039,6 +35150,25 @@ var report_schema_default = {
         "scenarios"
       ],
       additionalProperties: false
+    },
+    ManifestLine: {
+      type: "object",
+      properties: {
+        file: {
+          type: "string",
+          minLength: 1
+        },
+        line: {
+          type: "integer",
+          minimum: 1
+        }
+      },
+      required: [
+        "file",
+        "line"
+      ],
+      additionalProperties: false,
+      description: "A line of a manifest file, relative to the directory the run started in (GitHub: the workspace)."
     },
     ModelProfile: {
       type: "object",
@@ -36872,7 +37002,7 @@ function parseEstimatorOutput(stdout, command) {
   });
   return preds;
 }
-function externalEstimator(command) {
+function externalEstimator(command, opts = {}) {
   const argv = parseCommandString(command);
   if (argv.length === 0) throw new InputError(SOURCE, null, "empty command");
   return {
@@ -36881,7 +37011,15 @@ function externalEstimator(command) {
     async predict(models2, hardware2, workload, scenarios) {
       const message = { hardware: hardware2, models: models2.map((m2) => ({ ref: m2.ref, profile: m2.profile })), scenarios: [...scenarios], workload };
       const input = stableStringify(message);
-      const r = await execa(argv[0], argv.slice(1), { input, reject: false, timeout: ESTIMATOR_TIMEOUT_MS, all: false });
+      const r = await execa(argv[0], argv.slice(1), {
+        input,
+        reject: false,
+        timeout: ESTIMATOR_TIMEOUT_MS,
+        all: false,
+        // The allow-listed environment: the estimator is the code under test and never sees a token.
+        env: childEnv("estimator", { extra: opts.env }),
+        extendEnv: false
+      });
       if (r.exitCode !== 0 || r.timedOut) {
         const why = r.timedOut ? `timed out after ${ESTIMATOR_TIMEOUT_MS / 1e3} s` : `exited with ${r.exitCode ?? r.signal}`;
         throw new InputError(`${SOURCE} ${command}`, null, `${why}: ${String(r.stderr).split("\n").slice(-5).join(" | ")}`);
@@ -37003,13 +37141,13 @@ async function validateModel(p, model, prediction) {
     }
   }
   const settings = compareSettingsFrom(p.thresholds);
-  const reasons = prediction ? { ...prediction, notPredicted: { ...prediction.not_predicted, ...Object.fromEntries(notRun) } } : null;
+  const reasons = prediction ? { ...prediction, not_predicted: { ...prediction.not_predicted, ...Object.fromEntries(notRun) } } : null;
   const scenarios = compareModel(reasons, observations, settings, p.scenarios);
   for (const r of scenarios) {
     const err = r.abs_error_pct === null ? "" : ` |error| ${r.abs_error_pct.toFixed(1)} %`;
     p.log(`${model.ref} ${r.scenario}: ${r.verdict}${err}${r.detail.reason ? ` (${r.detail.reason})` : ""}`);
   }
-  const report = { ref: model.ref, path: model.path, profile: model.profile, fit: prediction?.fit ?? null, error: null, scenarios };
+  const report = { ref: model.ref, path: model.path, ...model.source ? { source: model.source } : {}, profile: model.profile, fit: prediction?.fit ?? null, error: null, scenarios };
   if (prediction && logged) {
     report.llama_memory = llamaMemoryCheck(prediction.fit, logged);
     const e = report.llama_memory.error_pct;
@@ -37101,9 +37239,11 @@ async function runGate(cfg, hooks) {
   const { binDir, build } = await llama();
   const resolved = await resolveModels(refs, { cacheDir: void 0, token: cfg.hfToken ?? void 0, log: hooks.log });
   const models2 = [];
-  for (const r of resolved) {
+  for (const [i2, r] of resolved.entries()) {
     const { profile } = await profileFile(r.paths[0]);
-    models2.push({ ref: r.ref, path: r.paths[0], profile });
+    const from = refs[i2];
+    const source = isAbsolute2(from.file) ? { file: relative3(process.cwd(), from.file).split(sep3).join("/"), line: from.line } : void 0;
+    models2.push({ ref: r.ref, path: r.paths[0], profile, ...source ? { source } : {} });
   }
   const hardware2 = hardwareFromFile ?? await probeHardware({
     binDir,
@@ -37114,7 +37254,7 @@ async function runGate(cfg, hooks) {
   });
   if (build && !hardware2.llama.node_llama_cpp_version) hardware2.llama.node_llama_cpp_version = build.node_llama_cpp_version;
   const workload = defaultWorkload({ threads: hardware2.system.threads, ...cfg.workload });
-  const estimator = cfg.estimatorCommand ? externalEstimator(cfg.estimatorCommand) : builtinEstimator();
+  const estimator = cfg.estimatorCommand ? externalEstimator(cfg.estimatorCommand, { env: cfg.estimatorEnv }) : builtinEstimator();
   const outDir = dirname8(resolve4(cfg.reportPath));
   const logsDir = join24(outDir, "logs");
   const report = await validate3({
@@ -37580,6 +37720,7 @@ var TABLE = {
       "run-timeout": { type: "string", value: "SECONDS", help: "kill a llama.cpp run after this long (default 600)" },
       shard: { type: "string", value: "K/N", help: "run only shard K of N of the models" },
       "estimator-command": { type: "string", value: "CMD", help: "gate an external estimator (JSON on stdin/stdout)" },
+      "estimator-env": { type: "string", value: "NAMES", help: "environment variables the estimator may see beyond PATH, HOME, locale and GPU runtimes (never a token)" },
       baseline: { type: "string", value: "FILE", help: "a previous report to compare observed figures with" },
       refresh: { type: "boolean", help: "re-measure the hardware profile" },
       ...modelFlags
@@ -37767,6 +37908,7 @@ var handlers = {
         runTimeoutSec: intFlag(args.values["run-timeout"], "run-timeout") ?? DEFAULT_RUN_TIMEOUT_SEC,
         shard: str3(args.values.shard) ?? null,
         estimatorCommand: str3(args.values["estimator-command"]) ?? null,
+        estimatorEnv: parseEstimatorEnv(str3(args.values["estimator-env"]), "--estimator-env"),
         baselinePath: str3(args.values.baseline) ?? null,
         workload: workloadFromFlags(args),
         runnerName: process.env.RUNNER_NAME ?? null
