@@ -1,10 +1,11 @@
-import { existsSync } from 'node:fs'
+import { createHash } from 'node:crypto'
+import { createReadStream, existsSync } from 'node:fs'
 import { mkdir, mkdtemp, readFile, realpath, rm } from 'node:fs/promises'
 import { availableParallelism, homedir, tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
 import { execa } from 'execa'
 import lockfile from 'proper-lockfile'
-import { InputError } from '../util/errors.js'
+import { InputError, errorMessage } from '../util/errors.js'
 import { writeFileAtomic } from '../util/fs.js'
 import { stableStringify } from '../util/json.js'
 import { chooseBackend, cmakeFlagsFor, probeBackend, type LlamaBackend } from './backend.js'
@@ -22,6 +23,8 @@ import { childEnv } from '../util/child-env.js'
 
 /** The node-llama-cpp release whose bundled llama.cpp source we build (llama.cpp commit de3ff81). */
 export const NODE_LLAMA_CPP_VERSION = '3.22.1'
+/** The llama.cpp commit that release bundles: a cached source at another commit, or with changes, is fetched again. */
+export const NODE_LLAMA_CPP_COMMIT = 'de3ff815ea7d559ee917f063901b8986f038abc6'
 export const LLAMA_TOOLS = ['llama-bench', 'llama-server', 'llama-quantize'] as const
 /** A build holds the lock for minutes; a holder that stopped refreshing it for this long is dead. */
 const LOCK_STALE_MS = 120_000
@@ -37,6 +40,45 @@ export interface LlamaBuild {
   /** The local source tree it was built from; null for node-llama-cpp's bundled source. */
   source: string | null
   cmake_flags: string[]
+  /**
+   * SHA-256 of each tool as it was built, and of the inputs that made it (commit, backend, flags, source): checked
+   * before every use, so a binary changed in the cache (a fork's job on a shared self-hosted runner) is rebuilt.
+   */
+  binaries_sha256: Record<string, string>
+  inputs_sha256: string
+}
+
+/** SHA-256 of a file, streamed. */
+async function fileSha256(path: string): Promise<string> {
+  const hash = createHash('sha256')
+  for await (const chunk of createReadStream(path)) hash.update(chunk as Buffer)
+  return hash.digest('hex')
+}
+
+/** The hash of what a build is made from; its binaries are a function of these (and the toolchain). */
+export function buildInputsSha256(info: Pick<LlamaBuild, 'commit' | 'backend' | 'cmake_flags' | 'source' | 'node_llama_cpp_version'>): string {
+  const inputs = { commit: info.commit, backend: info.backend, cmake_flags: info.cmake_flags, source: info.source, node_llama_cpp_version: info.node_llama_cpp_version }
+  return createHash('sha256').update(stableStringify(inputs)).digest('hex')
+}
+
+async function binariesSha256(binDir: string): Promise<Record<string, string>> {
+  const out: Record<string, string> = {}
+  for (const t of LLAMA_TOOLS) out[t] = await fileSha256(join(binDir, t))
+  return out
+}
+
+/** Why a cached build may not be used (null: it is what was built). */
+export async function buildMismatch(info: LlamaBuild): Promise<string | null> {
+  if (typeof info.inputs_sha256 !== 'string' || typeof info.binaries_sha256 !== 'object' || info.binaries_sha256 === null) {
+    return 'it records no hashes of its binaries (made by an older version)'
+  }
+  if (buildInputsSha256(info) !== info.inputs_sha256) return 'its recorded inputs do not match their hash'
+  for (const t of LLAMA_TOOLS) {
+    const path = join(info.bin_dir, t)
+    if (!existsSync(path)) return `${t} is missing`
+    if ((await fileSha256(path)) !== info.binaries_sha256[t]) return `${t} differs from the binary that was built`
+  }
+  return null
 }
 
 /** `--dir`, else MODEL_FIT_GATE_CACHE, else $XDG_CACHE_HOME/model-fit-gate, else ~/.cache/model-fit-gate. */
@@ -46,13 +88,22 @@ export function cacheRoot(dir?: string, env: NodeJS.ProcessEnv = process.env): s
   return join(env.XDG_CACHE_HOME || join(homedir(), '.cache'), 'model-fit-gate')
 }
 
-async function readBuildInfo(path: string): Promise<LlamaBuild | null> {
+/**
+ * The cached build a pointer names, when its binaries and inputs are what was built; otherwise null, and the
+ * pointer is removed (the caller rebuilds, into a fresh build dir).
+ */
+async function readBuildInfo(path: string, log: (l: string) => void): Promise<{ info: LlamaBuild | null; tampered: boolean }> {
+  let info: LlamaBuild
   try {
-    const info = JSON.parse(await readFile(path, 'utf8')) as LlamaBuild
-    return LLAMA_TOOLS.every((t) => existsSync(join(info.bin_dir, t))) ? info : null
+    info = JSON.parse(await readFile(path, 'utf8')) as LlamaBuild
   } catch {
-    return null
+    return { info: null, tampered: false }
   }
+  const why = await buildMismatch(info).catch((err: unknown) => `it cannot be checked (${errorMessage(err)})`)
+  if (!why) return { info, tampered: false }
+  log(`setup-llama: not using the cached build: ${why}; rebuilding from the source`)
+  await rm(path, { force: true })
+  return { info: null, tampered: true }
 }
 
 async function run(cmd: string, args: string[], opts: { cwd?: string; env?: NodeJS.ProcessEnv } = {}): Promise<string> {
@@ -65,8 +116,21 @@ async function run(cmd: string, args: string[], opts: { cwd?: string; env?: Node
 }
 
 /** npm pack the pinned node-llama-cpp and clone its bundled llama.cpp source into `srcDir`; returns the commit. */
+/** Why a cached source tree may not be built (null: the pinned commit, unchanged). */
+async function sourceMismatch(srcDir: string): Promise<string | null> {
+  const head = (await run('git', ['-C', srcDir, 'rev-parse', 'HEAD'])).trim()
+  if (head !== NODE_LLAMA_CPP_COMMIT) return `it is at ${head.slice(0, 12)}, not the pinned ${NODE_LLAMA_CPP_COMMIT.slice(0, 12)}`
+  const changes = (await run('git', ['-C', srcDir, 'status', '--porcelain', '--untracked-files=all'])).trim()
+  return changes ? `it has changes (${changes.split('\n').length} files differ from the commit)` : null
+}
+
 async function fetchSource(srcDir: string, log: (l: string) => void): Promise<string> {
-  if (existsSync(join(srcDir, '.git'))) return (await run('git', ['-C', srcDir, 'rev-parse', 'HEAD'])).trim()
+  if (existsSync(join(srcDir, '.git'))) {
+    const why = await sourceMismatch(srcDir).catch((err: unknown) => `it cannot be read (${errorMessage(err)})`)
+    if (!why) return NODE_LLAMA_CPP_COMMIT
+    log(`setup-llama: not using the cached source in ${srcDir}: ${why}; fetching it again`)
+    await rm(srcDir, { recursive: true, force: true })
+  }
   const tmp = await mkdtemp(join(tmpdir(), 'mfg-nlc-'))
   try {
     log(`setup-llama: npm pack node-llama-cpp@${NODE_LLAMA_CPP_VERSION}`)
@@ -83,7 +147,9 @@ async function fetchSource(srcDir: string, log: (l: string) => void): Promise<st
   } finally {
     await rm(tmp, { recursive: true, force: true })
   }
-  return (await run('git', ['-C', srcDir, 'rev-parse', 'HEAD'])).trim()
+  const why = await sourceMismatch(srcDir)
+  if (why) throw new Error(`setup-llama: node-llama-cpp@${NODE_LLAMA_CPP_VERSION}'s bundled source is not what this version pins: ${why}`)
+  return NODE_LLAMA_CPP_COMMIT
 }
 
 /**
@@ -207,8 +273,8 @@ export async function setupLlama(
   const origin: LlamaOrigin = local ? { kind: 'source', commit: local.commit } : { kind: 'node-llama-cpp', version: NODE_LLAMA_CPP_VERSION }
   const flags = [...cmakeFlagsFor(backend, process.arch), ...(local?.fromFile ? commitFileFlags(local.commit) : [])]
   const pointer = pointerPath(root, origin, backend, flags)
-  const cached = await readBuildInfo(pointer)
-  if (cached) return cached
+  const cached = await readBuildInfo(pointer, log)
+  if (cached.info) return cached.info
 
   if (await lockfile.check(root, { stale: LOCK_STALE_MS })) log('setup-llama: another run is building llama.cpp here; waiting for it')
   const release = await lockfile.lock(root, {
@@ -218,8 +284,9 @@ export async function setupLlama(
     onCompromised: (err) => log(`setup-llama: lock compromised: ${err.message}`)
   })
   try {
-    const again = await readBuildInfo(pointer)
-    if (again) return again
+    const again = await readBuildInfo(pointer, log)
+    if (again.info) return again.info
+    const rebuild = cached.tampered || again.tampered
     log(`setup-llama: backend ${backend} (${why})`)
     let srcDir: string
     let commit: string
@@ -232,10 +299,12 @@ export async function setupLlama(
       commit = await fetchSource(srcDir, log)
     }
     const buildDir = buildDirPath(root, origin, commit, backend, flags)
+    // A build that did not match its record is not trusted in part either: objects and all are made again.
+    if (rebuild) await rm(buildDir, { recursive: true, force: true })
     const buildEnv = { ...env }
     if (backend === 'cuda' && !buildEnv.CUDACXX && existsSync('/usr/local/cuda/bin/nvcc')) buildEnv.CUDACXX = '/usr/local/cuda/bin/nvcc'
     await cmakeBuild(srcDir, buildDir, flags, buildEnv, log)
-    const info: LlamaBuild = {
+    const made = {
       bin_dir: join(buildDir, 'bin'),
       commit,
       backend,
@@ -244,8 +313,9 @@ export async function setupLlama(
       cmake_flags: flags
     }
     for (const t of LLAMA_TOOLS) {
-      if (!existsSync(join(info.bin_dir, t))) throw new Error(`setup-llama: ${t} missing in ${info.bin_dir} after the build`)
+      if (!existsSync(join(made.bin_dir, t))) throw new Error(`setup-llama: ${t} missing in ${made.bin_dir} after the build`)
     }
+    const info: LlamaBuild = { ...made, binaries_sha256: await binariesSha256(made.bin_dir), inputs_sha256: buildInputsSha256(made) }
     await writeFileAtomic(pointer, stableStringify(info))
     log(`setup-llama: built llama.cpp ${commit.slice(0, 7)} (${backend})`)
     return info
