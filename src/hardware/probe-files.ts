@@ -2,17 +2,19 @@
 // a machine with cores to spare), then per model `llama-quantize --prune-layers … COPY` of the F16 source where it is
 // shallower, and `llama-quantize --pure` of that to its type. Pruning the F16 first keeps a big quantize output from
 // being written only to be cut. Files are named by a hash of what they contain, written to a temp name and renamed,
-// so a cached file is complete. A model that cannot be made is a failure of that part, returned beside the others:
+// so a cached file is complete; each has a sidecar with its SHA-256, checked before the file is used, so a file
+// changed in the cache (a shared self-hosted runner) is made again rather than run by llama.cpp. A model that cannot be made is a failure of that part, returned beside the others:
 // the probe goes on without it.
 
 import { createHash } from 'node:crypto'
-import { existsSync } from 'node:fs'
-import { mkdir, readdir, rename, rm } from 'node:fs/promises'
+import { createReadStream, existsSync } from 'node:fs'
+import { mkdir, readFile, readdir, rename, rm } from 'node:fs/promises'
 import { basename, join } from 'node:path'
 import { writeSyntheticGguf } from '../gguf/writer.js'
 import { describeOutcome, runProcess } from '../bench/processes.js'
 import { readLogTail } from '../bench/logs.js'
 import { errorMessage } from '../util/errors.js'
+import { writeFileAtomic } from '../util/fs.js'
 import { stableStringify } from '../util/json.js'
 import type { ProbeModelSpec } from './probe-models.js'
 import { childEnv } from '../util/child-env.js'
@@ -25,6 +27,32 @@ const HASH_CHARS = 16
 
 function hashOf(value: unknown): string {
   return createHash('sha256').update(stableStringify({ value, format: PROBE_FILE_FORMAT })).digest('hex').slice(0, HASH_CHARS)
+}
+
+async function fileSha256(path: string): Promise<string> {
+  const hash = createHash('sha256')
+  for await (const chunk of createReadStream(path)) hash.update(chunk as Buffer)
+  return hash.digest('hex')
+}
+
+const sidecar = (path: string): string => `${path}.sha256`
+
+/** Records a file's SHA-256 beside it, once the file is complete. */
+async function recordSha256(path: string): Promise<void> {
+  await writeFileAtomic(sidecar(path), `${await fileSha256(path)}\n`)
+}
+
+/**
+ * Whether a cached file is the one we made: present, with its recorded SHA-256. One that is not is removed (with its
+ * record), so it is made again.
+ */
+async function intact(path: string): Promise<boolean> {
+  if (!existsSync(path)) return false
+  const recorded = await readFile(sidecar(path), 'utf8').then((s) => s.trim(), () => null)
+  if (recorded !== null && recorded === (await fileSha256(path))) return true
+  await rm(path, { force: true })
+  await rm(sidecar(path), { force: true })
+  return false
 }
 
 /** `llama-quantize [flags…] input <dst> type`, written to a temp name and renamed once complete. */
@@ -45,6 +73,7 @@ async function quantizeTool(binDir: string, flags: string[], input: string, type
     throw new Error(`${describeOutcome('llama-quantize', outcome, QUANTIZE_TIMEOUT_SEC)} (${label}):\n${(await readLogTail(log)).join('\n')}`)
   }
   await rename(tmp, dst)
+  await recordSha256(dst)
 }
 
 /** A probe model that could not be made, and at which step. */
@@ -90,15 +119,19 @@ export async function ensureProbeFiles(
   const logDir = join(opts.dir, 'logs')
   await mkdir(logDir, { recursive: true })
   const sourcePath = (m: ProbeModelSpec) => probeSourcePath(opts.dir, m)
+  // Each cached file is hashed once per call.
+  const verified = new Set<string>()
+  const ok = async (path: string): Promise<boolean> => verified.has(path) || ((await intact(path)) && Boolean(verified.add(path)))
 
   // 1. Every distinct F16 source, several writers at once.
   const sources = [...new Map(models.map((m) => [sourcePath(m), m])).entries()]
   const badSources = new Map<string, string>()
   await inParallel(sources, opts.writers ?? 1, async ([path, m]) => {
-    if (existsSync(path)) return
+    if (await ok(path)) return
     opts.log(`probe: writing probe model source ${m.id} (${m.source.layers} layers × ${m.source.embeddingLength})`)
     try {
       await writeSyntheticGguf(m.source, path)
+      await recordSha256(path)
     } catch (err) {
       badSources.set(path, errorMessage(err))
       opts.log(`probe: WARNING: could not write the source of ${m.id}: ${errorMessage(err)}`)
@@ -122,7 +155,7 @@ export async function ensureProbeFiles(
       const layers = m.pruneToLayers ?? m.source.layers
       if (layers < m.source.layers) {
         const pruned = probeModelPath(opts.dir, { ...m, type: 'F16' })
-        if (!existsSync(final) && !existsSync(pruned)) {
+        if (!(await ok(final)) && !(await ok(pruned))) {
           const drop = Array.from({ length: m.source.layers - layers }, (_, i) => String(layers + i)).join(',')
           await quantizeTool(opts.binDir, ['--prune-layers', drop], path, 'COPY', pruned, logDir, `prune-${srcHash}-L${layers}`)
         }
@@ -130,12 +163,15 @@ export async function ensureProbeFiles(
       }
       if (m.type !== 'F16') {
         const typed = final
-        if (!existsSync(typed)) {
+        if (!(await ok(typed))) {
           opts.log(`probe: llama-quantize --pure ${m.type} for ${m.id}`)
           await quantizeTool(opts.binDir, ['--pure'], path, m.type, typed, logDir, `quantize-${m.id}`)
         }
         // A pruned F16 copy made only as this quantize's input is not kept (the disk budget counts final files).
-        if (path !== srcPath && ![...paths.values()].includes(path)) await rm(path, { force: true })
+        if (path !== srcPath && ![...paths.values()].includes(path)) {
+          await rm(path, { force: true })
+          await rm(sidecar(path), { force: true })
+        }
         path = typed
       }
       paths.set(m.id, path)
@@ -148,7 +184,8 @@ export async function ensureProbeFiles(
   // this plan's files, so they go (only files this function names, never anything else in the directory).
   const keep = new Set([...paths.values(), ...sources.map(([path]) => path)].map((p) => basename(p)))
   for (const name of await readdir(opts.dir)) {
-    if (/^(src|p|q)-[0-9a-f]{16}(-[A-Z0-9_]+)?\.gguf$/.test(name) && !keep.has(name)) await rm(join(opts.dir, name), { force: true })
+    const file = name.replace(/\.sha256$/, '')
+    if (/^(src|p|q)-[0-9a-f]{16}(-[A-Z0-9_]+)?\.gguf$/.test(file) && !keep.has(file)) await rm(join(opts.dir, name), { force: true })
   }
   return { paths, failures }
 }

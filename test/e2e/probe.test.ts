@@ -1,7 +1,8 @@
 // The hardware probe on the real llama.cpp binaries: a quick probe (two weight types, small models, one round)
 // measures every fact the estimator uses, writes a schema-valid profile, and a second call returns it from the cache.
 import { afterAll, beforeAll, describe, expect, test } from '@jest/globals'
-import { mkdtemp, readFile, rm } from 'node:fs/promises'
+import { appendFile, mkdtemp, readFile, readdir, rm } from 'node:fs/promises'
+import { createHash } from 'node:crypto'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { performance } from 'node:perf_hooks'
@@ -77,4 +78,19 @@ describe('probeHardware on real llama.cpp', () => {
     const refit = fitProbeFacts(saved.observations, profiles, { kvType: 'f16', flashAttention: false, cacheBytes: first.system.cache_bytes ?? 0 })
     expect(JSON.parse(JSON.stringify(refit))).toEqual(first.measured)
   })
+
+  test('a probe model changed in the cache is made again before llama.cpp runs it', async () => {
+    const modelDir = join(dir, 'probe-models-quick')
+    const name = (await readdir(modelDir)).find((f) => /^q-[0-9a-f]{16}-Q8_0\.gguf$/.test(f))!
+    const path = join(modelDir, name)
+    const sha = async (): Promise<string> => createHash('sha256').update(await readFile(path)).digest('hex')
+    const recorded = (await readFile(`${path}.sha256`, 'utf8')).trim()
+    expect(await sha()).toBe(recorded)
+    await appendFile(path, Buffer.alloc(4096, 1))
+    const again: string[] = []
+    await probeHardware({ binDir: llamaBinDir(), cacheDir: dir, refresh: true, quick: true, log: (l) => again.push(l), now: () => '2026-01-02T04:00:00.000Z' })
+    expect(again.some((l) => /llama-quantize --pure Q8_0/.test(l))).toBe(true)
+    expect(await sha()).toBe((await readFile(`${path}.sha256`, 'utf8')).trim())
+    expect(liveProcesses()).toEqual([])
+  }, PROBE_TIMEOUT_MS)
 })
