@@ -538,11 +538,11 @@ var require_graceful_fs = __commonJS({
     function patch(fs3) {
       polyfills(fs3);
       fs3.gracefulify = patch;
-      fs3.createReadStream = createReadStream3;
+      fs3.createReadStream = createReadStream5;
       fs3.createWriteStream = createWriteStream2;
       var fs$readFile = fs3.readFile;
-      fs3.readFile = readFile10;
-      function readFile10(path10, options, cb) {
+      fs3.readFile = readFile11;
+      function readFile11(path10, options, cb) {
         if (typeof options === "function")
           cb = options, options = null;
         return go$readFile(path10, options, cb);
@@ -748,7 +748,7 @@ var require_graceful_fs = __commonJS({
           }
         });
       }
-      function createReadStream3(path10, options) {
+      function createReadStream5(path10, options) {
         return new fs3.ReadStream(path10, options);
       }
       function createWriteStream2(path10, options) {
@@ -16282,7 +16282,8 @@ async function readInputText(path10, what) {
 }
 
 // src/llama/setup.ts
-import { existsSync as existsSync2 } from "node:fs";
+import { createHash as createHash2 } from "node:crypto";
+import { createReadStream as createReadStream2, existsSync as existsSync2 } from "node:fs";
 import { mkdir as mkdir2, mkdtemp, readFile as readFile2, realpath, rm as rm2 } from "node:fs/promises";
 import { availableParallelism, homedir, tmpdir } from "node:os";
 import { join as join3, resolve } from "node:path";
@@ -24292,22 +24293,54 @@ function staleBuildDirReason(cacheText, srcDir, generator) {
 
 // src/llama/setup.ts
 var NODE_LLAMA_CPP_VERSION = "3.22.1";
+var NODE_LLAMA_CPP_COMMIT = "de3ff815ea7d559ee917f063901b8986f038abc6";
 var LLAMA_TOOLS = ["llama-bench", "llama-server", "llama-quantize"];
 var LOCK_STALE_MS = 12e4;
 var LOCK_WAIT_RETRIES = 2e3;
 var PROGRESS_EVERY_MS = 1e4;
+async function fileSha256(path10) {
+  const hash2 = createHash2("sha256");
+  for await (const chunk of createReadStream2(path10)) hash2.update(chunk);
+  return hash2.digest("hex");
+}
+function buildInputsSha256(info) {
+  const inputs = { commit: info.commit, backend: info.backend, cmake_flags: info.cmake_flags, source: info.source, node_llama_cpp_version: info.node_llama_cpp_version };
+  return createHash2("sha256").update(stableStringify(inputs)).digest("hex");
+}
+async function binariesSha256(binDir) {
+  const out2 = {};
+  for (const t of LLAMA_TOOLS) out2[t] = await fileSha256(join3(binDir, t));
+  return out2;
+}
+async function buildMismatch(info) {
+  if (typeof info.inputs_sha256 !== "string" || typeof info.binaries_sha256 !== "object" || info.binaries_sha256 === null) {
+    return "it records no hashes of its binaries (made by an older version)";
+  }
+  if (buildInputsSha256(info) !== info.inputs_sha256) return "its recorded inputs do not match their hash";
+  for (const t of LLAMA_TOOLS) {
+    const path10 = join3(info.bin_dir, t);
+    if (!existsSync2(path10)) return `${t} is missing`;
+    if (await fileSha256(path10) !== info.binaries_sha256[t]) return `${t} differs from the binary that was built`;
+  }
+  return null;
+}
 function cacheRoot(dir, env = process.env) {
   if (dir) return dir;
   if (env.MODEL_FIT_GATE_CACHE) return env.MODEL_FIT_GATE_CACHE;
   return join3(env.XDG_CACHE_HOME || join3(homedir(), ".cache"), "model-fit-gate");
 }
-async function readBuildInfo(path10) {
+async function readBuildInfo(path10, log2) {
+  let info;
   try {
-    const info = JSON.parse(await readFile2(path10, "utf8"));
-    return LLAMA_TOOLS.every((t) => existsSync2(join3(info.bin_dir, t))) ? info : null;
+    info = JSON.parse(await readFile2(path10, "utf8"));
   } catch {
-    return null;
+    return { info: null, tampered: false };
   }
+  const why = await buildMismatch(info).catch((err) => `it cannot be checked (${errorMessage(err)})`);
+  if (!why) return { info, tampered: false };
+  log2(`setup-llama: not using the cached build: ${why}; rebuilding from the source`);
+  await rm2(path10, { force: true });
+  return { info: null, tampered: true };
 }
 async function run(cmd, args, opts = {}) {
   const r = await execa(cmd, args, { cwd: opts.cwd, env: childEnv("build", { env: opts.env }), extendEnv: false, reject: false, all: true });
@@ -24318,8 +24351,19 @@ ${tail}`);
   }
   return String(r.stdout);
 }
+async function sourceMismatch(srcDir) {
+  const head = (await run("git", ["-C", srcDir, "rev-parse", "HEAD"])).trim();
+  if (head !== NODE_LLAMA_CPP_COMMIT) return `it is at ${head.slice(0, 12)}, not the pinned ${NODE_LLAMA_CPP_COMMIT.slice(0, 12)}`;
+  const changes = (await run("git", ["-C", srcDir, "status", "--porcelain", "--untracked-files=all"])).trim();
+  return changes ? `it has changes (${changes.split("\n").length} files differ from the commit)` : null;
+}
 async function fetchSource(srcDir, log2) {
-  if (existsSync2(join3(srcDir, ".git"))) return (await run("git", ["-C", srcDir, "rev-parse", "HEAD"])).trim();
+  if (existsSync2(join3(srcDir, ".git"))) {
+    const why2 = await sourceMismatch(srcDir).catch((err) => `it cannot be read (${errorMessage(err)})`);
+    if (!why2) return NODE_LLAMA_CPP_COMMIT;
+    log2(`setup-llama: not using the cached source in ${srcDir}: ${why2}; fetching it again`);
+    await rm2(srcDir, { recursive: true, force: true });
+  }
   const tmp = await mkdtemp(join3(tmpdir(), "mfg-nlc-"));
   try {
     log2(`setup-llama: npm pack node-llama-cpp@${NODE_LLAMA_CPP_VERSION}`);
@@ -24333,7 +24377,9 @@ async function fetchSource(srcDir, log2) {
   } finally {
     await rm2(tmp, { recursive: true, force: true });
   }
-  return (await run("git", ["-C", srcDir, "rev-parse", "HEAD"])).trim();
+  const why = await sourceMismatch(srcDir);
+  if (why) throw new Error(`setup-llama: node-llama-cpp@${NODE_LLAMA_CPP_VERSION}'s bundled source is not what this version pins: ${why}`);
+  return NODE_LLAMA_CPP_COMMIT;
 }
 async function readSourceCommit(dir, name = "--source") {
   if (!existsSync2(join3(dir, "CMakeLists.txt"))) throw new InputError(name, null, `${dir} is not a llama.cpp source tree (no CMakeLists.txt)`);
@@ -24428,8 +24474,8 @@ async function setupLlama(opts = {}) {
   const origin = local ? { kind: "source", commit: local.commit } : { kind: "node-llama-cpp", version: NODE_LLAMA_CPP_VERSION };
   const flags = [...cmakeFlagsFor(backend, process.arch), ...local?.fromFile ? commitFileFlags(local.commit) : []];
   const pointer = pointerPath(root, origin, backend, flags);
-  const cached2 = await readBuildInfo(pointer);
-  if (cached2) return cached2;
+  const cached2 = await readBuildInfo(pointer, log2);
+  if (cached2.info) return cached2.info;
   if (await import_proper_lockfile.default.check(root, { stale: LOCK_STALE_MS })) log2("setup-llama: another run is building llama.cpp here; waiting for it");
   const release3 = await import_proper_lockfile.default.lock(root, {
     stale: LOCK_STALE_MS,
@@ -24438,8 +24484,9 @@ async function setupLlama(opts = {}) {
     onCompromised: (err) => log2(`setup-llama: lock compromised: ${err.message}`)
   });
   try {
-    const again = await readBuildInfo(pointer);
-    if (again) return again;
+    const again = await readBuildInfo(pointer, log2);
+    if (again.info) return again.info;
+    const rebuild = cached2.tampered || again.tampered;
     log2(`setup-llama: backend ${backend} (${why})`);
     let srcDir;
     let commit2;
@@ -24452,10 +24499,11 @@ async function setupLlama(opts = {}) {
       commit2 = await fetchSource(srcDir, log2);
     }
     const buildDir = buildDirPath(root, origin, commit2, backend, flags);
+    if (rebuild) await rm2(buildDir, { recursive: true, force: true });
     const buildEnv = { ...env };
     if (backend === "cuda" && !buildEnv.CUDACXX && existsSync2("/usr/local/cuda/bin/nvcc")) buildEnv.CUDACXX = "/usr/local/cuda/bin/nvcc";
     await cmakeBuild(srcDir, buildDir, flags, buildEnv, log2);
-    const info = {
+    const made = {
       bin_dir: join3(buildDir, "bin"),
       commit: commit2,
       backend,
@@ -24464,8 +24512,9 @@ async function setupLlama(opts = {}) {
       cmake_flags: flags
     };
     for (const t of LLAMA_TOOLS) {
-      if (!existsSync2(join3(info.bin_dir, t))) throw new Error(`setup-llama: ${t} missing in ${info.bin_dir} after the build`);
+      if (!existsSync2(join3(made.bin_dir, t))) throw new Error(`setup-llama: ${t} missing in ${made.bin_dir} after the build`);
     }
+    const info = { ...made, binaries_sha256: await binariesSha256(made.bin_dir), inputs_sha256: buildInputsSha256(made) };
     await writeFileAtomic(pointer, stableStringify(info));
     log2(`setup-llama: built llama.cpp ${commit2.slice(0, 7)} (${backend})`);
     return info;
@@ -24594,7 +24643,7 @@ function synthFileName(name, type) {
 }
 
 // src/synth/synth.ts
-import { createHash as createHash2 } from "node:crypto";
+import { createHash as createHash3 } from "node:crypto";
 import { existsSync as existsSync4 } from "node:fs";
 import { mkdir as mkdir4, readFile as readFile3, rename as rename3, rm as rm4 } from "node:fs/promises";
 import { join as join6 } from "node:path";
@@ -25191,7 +25240,7 @@ function writerSpec(m2) {
 }
 function fileKey(m2, type) {
   const { types: _types, ...geometry } = m2;
-  return createHash2("sha256").update(stableStringify({ geometry, type, format: SYNTH_FORMAT })).digest("hex");
+  return createHash3("sha256").update(stableStringify({ geometry, type, format: SYNTH_FORMAT })).digest("hex");
 }
 async function readState(dir) {
   try {
@@ -25519,7 +25568,7 @@ function steadyNs(t) {
 }
 
 // src/bench/logs.ts
-import { createHash as createHash3 } from "node:crypto";
+import { createHash as createHash4 } from "node:crypto";
 import { open as open2 } from "node:fs/promises";
 import { basename as basename3, join as join8, relative, sep } from "node:path";
 var LOG_TAIL_LINES = 20;
@@ -25527,7 +25576,7 @@ var LOG_TAIL_BYTES = 64 * 1024;
 var MODEL_SLUG_MAX_CHARS = 60;
 function modelLogDirName(modelPath) {
   const slug = basename3(modelPath).replace(/\.gguf$/i, "").replace(/[^A-Za-z0-9._-]+/g, "_").slice(0, MODEL_SLUG_MAX_CHARS);
-  const hash2 = createHash3("sha256").update(modelPath).digest("hex").slice(0, 8);
+  const hash2 = createHash4("sha256").update(modelPath).digest("hex").slice(0, 8);
   return `${slug || "model"}-${hash2}`;
 }
 function scenarioLogPath(logsDir, modelPath, scenario, name) {
@@ -26378,7 +26427,7 @@ function parseScenarioList(text, source) {
 }
 
 // src/pipeline/run.ts
-import { readFile as readFile9 } from "node:fs/promises";
+import { readFile as readFile10 } from "node:fs/promises";
 import { dirname as dirname8, isAbsolute as isAbsolute2, join as join24, relative as relative3, resolve as resolve4, sep as sep3 } from "node:path";
 import { platform as platform4, release as release2 } from "node:os";
 
@@ -27128,7 +27177,7 @@ function resolvePath2(baseDir, path10) {
 }
 
 // src/models/resolve.ts
-import { createHash as createHash5 } from "node:crypto";
+import { createHash as createHash6 } from "node:crypto";
 import { basename as basename4, join as join14 } from "node:path";
 
 // src/models/cache.ts
@@ -27241,8 +27290,8 @@ async function listSnapshot(repoDir, commit2) {
 
 // src/models/download.ts
 var import_proper_lockfile2 = __toESM(require_proper_lockfile(), 1);
-import { createHash as createHash4 } from "node:crypto";
-import { createReadStream as createReadStream2 } from "node:fs";
+import { createHash as createHash5 } from "node:crypto";
+import { createReadStream as createReadStream3 } from "node:fs";
 import { mkdir as mkdir6, open as open3, rename as rename5, rm as rm7, truncate } from "node:fs/promises";
 import { dirname as dirname7 } from "node:path";
 
@@ -27403,14 +27452,14 @@ async function downloadVerified(req) {
   }
 }
 async function hashFile(path10, hash2) {
-  for await (const chunk of createReadStream2(path10)) hash2.update(chunk);
+  for await (const chunk of createReadStream3(path10)) hash2.update(chunk);
 }
 async function fetchToPartial(req, partial, lockLost) {
   const doFetch = req.fetch ?? globalThis.fetch;
   const retry = req.retry ?? DEFAULT_RETRY;
   const stallMs = req.stallTimeoutMs ?? STALL_TIMEOUT_MS;
   const tokenOrigin = new URL(req.url).origin;
-  let hash2 = createHash4("sha256");
+  let hash2 = createHash5("sha256");
   let offset = await fileSize(partial) ?? 0;
   if (req.expectedSize !== null && offset > req.expectedSize) {
     await truncate(partial, 0);
@@ -27445,7 +27494,7 @@ async function fetchToPartial(req, partial, lockLost) {
           if (res.status === 416 && offset > 0) {
             await fh.truncate(0);
             offset = 0;
-            hash2 = createHash4("sha256");
+            hash2 = createHash5("sha256");
             continue;
           }
           throw new HttpStatusError(req.url, res.status, `cannot download ${req.label}`);
@@ -27453,7 +27502,7 @@ async function fetchToPartial(req, partial, lockLost) {
         if (offset > 0 && res.status !== 206) {
           await fh.truncate(0);
           offset = 0;
-          hash2 = createHash4("sha256");
+          hash2 = createHash5("sha256");
         }
         if (total === null) total = responseTotal(res, offset);
         if (!res.body) throw new Error(`${req.label}: empty response from ${redactUrl(req.url)}`);
@@ -30521,7 +30570,7 @@ async function cachedPaths(target, repoDir, commit2) {
   }
 }
 async function downloadPlainUrl(url, ref, ctx2) {
-  const key = createHash5("sha256").update(url).digest("hex").slice(0, URL_KEY_HEX_CHARS);
+  const key = createHash6("sha256").update(url).digest("hex").slice(0, URL_KEY_HEX_CHARS);
   const dir = join14(ctx2.cacheDir, URL_DOWNLOADS_DIR, key);
   const u2 = new URL(url);
   const paths = [];
@@ -31723,7 +31772,7 @@ function ratesFromFacts(m2, cacheBytes) {
 }
 
 // src/hardware/ceilings.ts
-import { createHash as createHash6 } from "node:crypto";
+import { createHash as createHash7 } from "node:crypto";
 import { existsSync as existsSync6 } from "node:fs";
 import { mkdir as mkdir7, writeFile as writeFile2 } from "node:fs/promises";
 import { join as join17 } from "node:path";
@@ -31944,7 +31993,7 @@ function ceilingFact(values, unit) {
   return factWithValue(Math.max(...values), values, unit);
 }
 async function compileProbe(workDir) {
-  const hash2 = createHash6("sha256").update(C_SOURCE).digest("hex").slice(0, 12);
+  const hash2 = createHash7("sha256").update(C_SOURCE).digest("hex").slice(0, 12);
   const exe = join17(workDir, `memread-${hash2}`);
   if (existsSync6(exe)) return exe;
   await mkdir7(workDir, { recursive: true });
@@ -32018,7 +32067,7 @@ async function measureCeilings(opts) {
 }
 
 // src/hardware/fingerprint.ts
-import { createHash as createHash7 } from "node:crypto";
+import { createHash as createHash8 } from "node:crypto";
 var RAM_ROUNDING_BYTES = 1024 ** 3;
 var FINGERPRINT_HEX_CHARS = 16;
 var PROBE_METHOD_VERSION = 2;
@@ -32036,7 +32085,7 @@ function deviceFingerprint(f) {
     backend: f.backend,
     threads: f.threads
   };
-  return createHash7("sha256").update(stableStringify(key)).digest("hex").slice(0, FINGERPRINT_HEX_CHARS);
+  return createHash8("sha256").update(stableStringify(key)).digest("hex").slice(0, FINGERPRINT_HEX_CHARS);
 }
 
 // src/hardware/gpu.ts
@@ -32202,15 +32251,33 @@ ${(await readLogTail(stderrPath)).join("\n")}`);
 }
 
 // src/hardware/probe-files.ts
-import { createHash as createHash8 } from "node:crypto";
-import { existsSync as existsSync7 } from "node:fs";
-import { mkdir as mkdir8, readdir as readdir2, rename as rename6, rm as rm8 } from "node:fs/promises";
+import { createHash as createHash9 } from "node:crypto";
+import { createReadStream as createReadStream4, existsSync as existsSync7 } from "node:fs";
+import { mkdir as mkdir8, readFile as readFile8, readdir as readdir2, rename as rename6, rm as rm8 } from "node:fs/promises";
 import { basename as basename5, join as join19 } from "node:path";
 var PROBE_FILE_FORMAT = 2;
 var QUANTIZE_TIMEOUT_SEC = 900;
 var HASH_CHARS = 16;
 function hashOf(value) {
-  return createHash8("sha256").update(stableStringify({ value, format: PROBE_FILE_FORMAT })).digest("hex").slice(0, HASH_CHARS);
+  return createHash9("sha256").update(stableStringify({ value, format: PROBE_FILE_FORMAT })).digest("hex").slice(0, HASH_CHARS);
+}
+async function fileSha2562(path10) {
+  const hash2 = createHash9("sha256");
+  for await (const chunk of createReadStream4(path10)) hash2.update(chunk);
+  return hash2.digest("hex");
+}
+var sidecar = (path10) => `${path10}.sha256`;
+async function recordSha256(path10) {
+  await writeFileAtomic(sidecar(path10), `${await fileSha2562(path10)}
+`);
+}
+async function intact(path10) {
+  if (!existsSync7(path10)) return false;
+  const recorded = await readFile8(sidecar(path10), "utf8").then((s) => s.trim(), () => null);
+  if (recorded !== null && recorded === await fileSha2562(path10)) return true;
+  await rm8(path10, { force: true });
+  await rm8(sidecar(path10), { force: true });
+  return false;
 }
 async function quantizeTool(binDir, flags, input, type, dst, logDir, label) {
   const tmp = `${dst}.partial`;
@@ -32230,6 +32297,7 @@ async function quantizeTool(binDir, flags, input, type, dst, logDir, label) {
 ${(await readLogTail(log2)).join("\n")}`);
   }
   await rename6(tmp, dst);
+  await recordSha256(dst);
 }
 function probeSourcePath(dir, m2) {
   return join19(dir, `src-${hashOf(m2.source)}.gguf`);
@@ -32255,13 +32323,16 @@ async function ensureProbeFiles(models2, opts) {
   const logDir = join19(opts.dir, "logs");
   await mkdir8(logDir, { recursive: true });
   const sourcePath = (m2) => probeSourcePath(opts.dir, m2);
+  const verified = /* @__PURE__ */ new Set();
+  const ok = async (path10) => verified.has(path10) || await intact(path10) && Boolean(verified.add(path10));
   const sources = [...new Map(models2.map((m2) => [sourcePath(m2), m2])).entries()];
   const badSources = /* @__PURE__ */ new Map();
   await inParallel(sources, opts.writers ?? 1, async ([path10, m2]) => {
-    if (existsSync7(path10)) return;
+    if (await ok(path10)) return;
     opts.log(`probe: writing probe model source ${m2.id} (${m2.source.layers} layers \xD7 ${m2.source.embeddingLength})`);
     try {
       await writeSyntheticGguf(m2.source, path10);
+      await recordSha256(path10);
     } catch (err) {
       badSources.set(path10, errorMessage(err));
       opts.log(`probe: WARNING: could not write the source of ${m2.id}: ${errorMessage(err)}`);
@@ -32283,7 +32354,7 @@ async function ensureProbeFiles(models2, opts) {
       const layers = m2.pruneToLayers ?? m2.source.layers;
       if (layers < m2.source.layers) {
         const pruned = probeModelPath(opts.dir, { ...m2, type: "F16" });
-        if (!existsSync7(final) && !existsSync7(pruned)) {
+        if (!await ok(final) && !await ok(pruned)) {
           const drop = Array.from({ length: m2.source.layers - layers }, (_, i2) => String(layers + i2)).join(",");
           await quantizeTool(opts.binDir, ["--prune-layers", drop], path10, "COPY", pruned, logDir, `prune-${srcHash}-L${layers}`);
         }
@@ -32291,11 +32362,14 @@ async function ensureProbeFiles(models2, opts) {
       }
       if (m2.type !== "F16") {
         const typed = final;
-        if (!existsSync7(typed)) {
+        if (!await ok(typed)) {
           opts.log(`probe: llama-quantize --pure ${m2.type} for ${m2.id}`);
           await quantizeTool(opts.binDir, ["--pure"], path10, m2.type, typed, logDir, `quantize-${m2.id}`);
         }
-        if (path10 !== srcPath && ![...paths.values()].includes(path10)) await rm8(path10, { force: true });
+        if (path10 !== srcPath && ![...paths.values()].includes(path10)) {
+          await rm8(path10, { force: true });
+          await rm8(sidecar(path10), { force: true });
+        }
         path10 = typed;
       }
       paths.set(m2.id, path10);
@@ -32306,7 +32380,8 @@ async function ensureProbeFiles(models2, opts) {
   }
   const keep = new Set([...paths.values(), ...sources.map(([path10]) => path10)].map((p) => basename5(p)));
   for (const name of await readdir2(opts.dir)) {
-    if (/^(src|p|q)-[0-9a-f]{16}(-[A-Z0-9_]+)?\.gguf$/.test(name) && !keep.has(name)) await rm8(join19(opts.dir, name), { force: true });
+    const file = name.replace(/\.sha256$/, "");
+    if (/^(src|p|q)-[0-9a-f]{16}(-[A-Z0-9_]+)?\.gguf$/.test(file) && !keep.has(file)) await rm8(join19(opts.dir, name), { force: true });
   }
   return { paths, failures };
 }
@@ -33746,7 +33821,7 @@ async function writeHardwareProfile(path10, profile) {
 }
 
 // src/hardware/system.ts
-import { readdir as readdir3, readFile as readFile8 } from "node:fs/promises";
+import { readdir as readdir3, readFile as readFile9 } from "node:fs/promises";
 import { arch, availableParallelism as availableParallelism3, cpus, freemem, platform as platform2, release, totalmem } from "node:os";
 import { join as join21 } from "node:path";
 function parseCacheSize(text) {
@@ -33859,7 +33934,7 @@ function parseCpuinfoModel(text) {
 }
 async function readText(path10) {
   try {
-    return await readFile8(path10, "utf8");
+    return await readFile9(path10, "utf8");
   } catch {
     return null;
   }
@@ -37213,7 +37288,7 @@ async function collectRefs(cfg, binDir, hooks) {
     const spec2 = parseSynthSpec(await readInputText(specPath, "the synthetic corpus spec"), specPath);
     const out2 = join24(cacheRoot(cfg.cacheDir), "synthetic");
     const { manifestPath } = await synthesize(spec2, out2, await binDir(), hooks.log);
-    refs.push(...parseManifest(await readFile9(manifestPath, "utf8"), manifestPath, out2));
+    refs.push(...parseManifest(await readFile10(manifestPath, "utf8"), manifestPath, out2));
   } else if (cfg.corpus) {
     const file = corpusPath(cfg.corpus, packageRoot());
     if (!file) throw new InputError("corpus", null, `unknown corpus "${cfg.corpus}"`);
