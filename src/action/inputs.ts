@@ -1,7 +1,7 @@
 import { resolve } from 'node:path'
 import type { ScenarioId } from '../contracts/scenarios.js'
 import { InputError } from '../util/errors.js'
-import { parseEstimatorEnv, parseScenarioList, type CorpusName, DEFAULT_RUN_TIMEOUT_SEC } from '../pipeline/config.js'
+import { parseByteSize, parseEstimatorEnv, parseScenarioList, parseSeconds, type CorpusName, DEFAULT_RUN_TIMEOUT_SEC } from '../pipeline/config.js'
 
 /** Every action input, named once (action.yml declares the same names; a unit test keeps them in step). */
 export const Inputs = {
@@ -26,7 +26,10 @@ export const Inputs = {
   Baseline: 'baseline',
   FailOnError: 'fail-on-error',
   RunTimeout: 'run-timeout',
-  OutputDir: 'output-dir'
+  OutputDir: 'output-dir',
+  DiskBudget: 'disk-budget',
+  TimeBudget: 'time-budget',
+  Resume: 'resume'
 } as const
 
 export const Outputs = {
@@ -61,6 +64,9 @@ export interface ActionConfig {
   failOnError: boolean
   runTimeoutSec: number
   outputDir: string
+  diskBudgetBytes: number | null
+  timeBudgetSec: number | null
+  resume: boolean
 }
 
 function bool(get: (n: string) => string, name: string, dflt: boolean): boolean {
@@ -119,7 +125,10 @@ export function readActionConfig(get: (name: string) => string, workspace: strin
     baselinePath: opt(get, Inputs.Baseline),
     failOnError: bool(get, Inputs.FailOnError, true),
     runTimeoutSec,
-    outputDir: resolve(workspace, opt(get, Inputs.OutputDir) ?? 'model-fit-gate-report')
+    outputDir: resolve(workspace, opt(get, Inputs.OutputDir) ?? 'model-fit-gate-report'),
+    diskBudgetBytes: parseByteSize(get(Inputs.DiskBudget), `input ${Inputs.DiskBudget}`),
+    timeBudgetSec: parseSeconds(get(Inputs.TimeBudget), `input ${Inputs.TimeBudget}`),
+    resume: bool(get, Inputs.Resume, false)
   }
   if (cfg.mode === 'aggregate' && !cfg.reportsDir) throw new InputError(`input ${Inputs.Reports}`, null, 'is required with mode: aggregate')
   if (cfg.mode === 'validate' && !cfg.models && !cfg.modelsFile && !cfg.corpus) {

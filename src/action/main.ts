@@ -50,6 +50,9 @@ async function produce(cfg: ActionConfig): Promise<GateRunResult> {
       shard: cfg.shard,
       estimatorCommand: cfg.estimatorCommand,
       estimatorEnv: cfg.estimatorEnv,
+      diskBudgetBytes: cfg.diskBudgetBytes,
+      timeBudgetSec: cfg.timeBudgetSec,
+      resume: cfg.resume,
       baselinePath: cfg.baselinePath,
       workload: {},
       runnerName: process.env.RUNNER_NAME ?? null

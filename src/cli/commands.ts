@@ -76,6 +76,9 @@ const TABLE: Record<string, Omit<CommandSpec, 'name'>> = {
       'estimator-env': { type: 'string', value: 'NAMES', help: 'environment variables the estimator may see beyond PATH, HOME, locale and GPU runtimes (never a token)' },
       baseline: { type: 'string', value: 'FILE', help: 'a previous report to compare observed figures with' },
       refresh: { type: 'boolean', help: 're-measure the hardware profile' },
+      'disk-budget': { type: 'string', value: 'SIZE', help: 'hold at most this much of downloads at once (50G): each model is fetched before its run and removed after' },
+      'time-budget': { type: 'string', value: 'SECONDS', help: 'start no model after this long; the rest are skipped with the reason' },
+      resume: { type: 'boolean', help: 'reuse the rows an interrupted run with the same --out, machine, build and workload finished' },
       ...modelFlags
     }
   },

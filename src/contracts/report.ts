@@ -25,6 +25,11 @@ export interface Provenance {
   wall_time_s: number
   shard: string | null
   runner_name: string | null
+  /**
+   * A digest of the whole corpus the run was a shard of (every ref, before sharding): shard reports of one corpus
+   * carry the same one, and the aggregate refuses to mix corpora.
+   */
+  corpus_digest?: string
 }
 
 /** A line of a manifest file, relative to the directory the run started in (GitHub: the workspace). */
@@ -135,6 +140,11 @@ export interface Report {
   thresholds?: Thresholds
   /** Set on an aggregate of shard reports: each shard's runner and result. */
   shards?: ShardProvenance[]
+  /**
+   * Models whose rows were read from the checkpoint of an earlier, interrupted run (`--resume`) with the same machine,
+   * llama.cpp build, workload and estimator, instead of being measured again.
+   */
+  resumed?: string[]
   /** Set when the run was compared with a baseline report (`--baseline`): Δ % per model and scenario. */
   baseline?: BaselineComparison
 }

@@ -1,4 +1,4 @@
-import type { Thresholds } from '../contracts/gate.js'
+import type { GateFailure, Thresholds } from '../contracts/gate.js'
 import type { BaselineComparison, Report, ShardProvenance } from '../contracts/report.js'
 import type { ScenarioId } from '../contracts/scenarios.js'
 import { applyGate } from './apply.js'
@@ -34,6 +34,7 @@ export function aggregateReports(reports: readonly Report[], opts: AggregateOpti
   }
 
   named.sort((a, b) => shardIndex(a.report) - shardIndex(b.report) || compareText(a.name, b.name) || a.i - b.i)
+  const incomplete = shardGaps(named)
 
   // The same model on two machines (a CUDA box and a Mac in one matrix) is two rows, each named with its runner;
   // the same model twice on one machine means the shards overlap.
@@ -68,7 +69,42 @@ export function aggregateReports(reports: readonly Report[], opts: AggregateOpti
     shards: named.map((n) => shardOf(n.report)),
     ...mergedBaseline(named.map((n) => n.report), rowName)
   }
-  return applyGate(merged, thresholds, { scenario: opts.scenario })
+  const gated = applyGate(merged, thresholds, { scenario: opts.scenario })
+  if (incomplete.length === 0) return gated
+  return { ...gated, gate: { passed: false, failures: [...incomplete, ...gated.gate.failures] } }
+}
+
+/**
+ * A sharded run is judged whole or not at all: every shard k of n must have its report (a shard that crashed wrote
+ * none) once per machine, and all of them must be of one corpus (Provenance.corpus_digest). Mixed corpora are an
+ * input error; a missing or doubled shard fails the gate, named.
+ */
+function shardGaps(named: ReadonlyArray<{ report: Report; name: string }>): GateFailure[] {
+  const sharded = named.filter((n) => n.report.provenance.shard)
+  if (sharded.length === 0) return []
+  const digests = new Set(sharded.map((n) => n.report.provenance.corpus_digest).filter((d): d is string => d !== undefined))
+  if (digests.size > 1) {
+    const list = sharded.map((n) => `${n.report.provenance.corpus_digest ?? '?'} (${n.name})`)
+    throw new InputError('reports', 'corpus_digest', `shard reports are of different corpora: ${list.join(', ')}; aggregate the shards of one run`)
+  }
+  const specs = sharded.map((n) => ({ ...parseShard(n.report.provenance.shard as string), machine: n.report.hardware.fingerprint, name: n.name }))
+  const counts = new Set(specs.map((s) => s.count))
+  if (counts.size > 1) throw new InputError('reports', 'shard', `shard reports split the corpus differently (${sharded.map((n) => `${n.report.provenance.shard} in ${n.name}`).join(', ')})`)
+  const n = specs[0]!.count
+  const failures: GateFailure[] = []
+  for (const machine of new Set(specs.map((s) => s.machine))) {
+    const here = specs.filter((s) => s.machine === machine)
+    const label = new Set(specs.map((s) => s.machine)).size > 1 ? ` on ${machine.slice(0, 12)}` : ''
+    for (let k = 1; k <= n; k++) {
+      const got = here.filter((s) => s.index === k)
+      if (got.length === 0) {
+        failures.push({ scenario: null, model: null, limit: 'complete_shards', value: k, message: `shard ${k}/${n}${label} has no report (it crashed or was not uploaded): the corpus was not judged whole` })
+      } else if (got.length > 1) {
+        failures.push({ scenario: null, model: null, limit: 'complete_shards', value: k, message: `shard ${k}/${n}${label} has ${got.length} reports (${got.map((g) => g.name).join(', ')})` })
+      }
+    }
+  }
+  return failures
 }
 
 /** Each shard compared its own models with the baseline; the whole run keeps all of their rows. */

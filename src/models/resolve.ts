@@ -22,6 +22,8 @@ export interface ResolveOptions {
   fetch?: Fetch
   retry?: RetryPolicy
   now?: () => number
+  /** Told of every file this call downloaded (not of those it found cached): the caller may remove them later. */
+  onDownloaded?: (file: { paths: string[]; bytes: number }) => void
 }
 
 /** Folder (inside the cache dir) for models given as plain URLs, which have no repo to file them under. */
@@ -122,10 +124,12 @@ async function fetchShard(target: HubTarget, listing: RepoListing, file: HubFile
       now: opts.now
     })
     if (!result.downloaded) opts.log(`${label}: blob already cached`)
+    const link = await linkSnapshot(repoDir, listing.commit, file.path, file.blobId)
+    if (result.downloaded) opts.onDownloaded?.({ paths: [link, result.path], bytes: result.bytes })
+    return link
   } catch (err) {
     throw hubRefError(target, err, opts.token !== undefined)
   }
-  return linkSnapshot(repoDir, listing.commit, file.path, file.blobId)
 }
 
 /** Paths from a cached snapshot when it holds every file the target selects; null otherwise. */
@@ -166,6 +170,7 @@ async function downloadPlainUrl(url: string, ref: string, ctx: Context): Promise
       retry: ctx.opts.retry,
       now: ctx.opts.now
     })
+    if (result.downloaded) ctx.opts.onDownloaded?.({ paths: [result.path], bytes: result.bytes })
     paths.push(result.path)
   }
   return paths

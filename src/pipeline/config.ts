@@ -24,6 +24,27 @@ export function parseEstimatorEnv(text: string | undefined, source: string): str
   return [...new Set(names)]
 }
 
+/** `50G`, `512M`, `1.5T` or plain bytes (binary units) → bytes; empty → null. */
+export function parseByteSize(text: string | undefined, source: string): number | null {
+  const v = (text ?? '').trim()
+  if (v === '') return null
+  const m = /^(\d+(?:\.\d+)?)\s*([KMGT]i?B?|B)?$/i.exec(v)
+  if (!m) throw new InputError(source, null, `expected a size such as 50G, 512M or a number of bytes, got "${v.slice(0, 100)}"`)
+  const unit = (m[2] ?? 'B').toUpperCase()[0] as 'B' | 'K' | 'M' | 'G' | 'T'
+  const bytes = Number(m[1]) * 1024 ** { B: 0, K: 1, M: 2, G: 3, T: 4 }[unit]
+  if (!(bytes >= 1)) throw new InputError(source, null, `must be at least 1 byte, got "${v}"`)
+  return Math.floor(bytes)
+}
+
+/** Whole seconds ≥ 1, at most a week; empty → null. */
+export function parseSeconds(text: string | undefined, source: string): number | null {
+  const v = (text ?? '').trim()
+  if (v === '') return null
+  const n = Number(v)
+  if (!Number.isInteger(n) || n < 1 || n > 7 * 24 * 3600) throw new InputError(source, null, `expected whole seconds from 1 to 604800, got "${v.slice(0, 100)}"`)
+  return n
+}
+
 /** `a,b` → scenario ids, each checked; empty means all of them. */
 export function parseScenarioList(text: string | undefined, source: string): ScenarioId[] {
   if (!text || !text.trim() || text.trim() === 'all') return [...SCENARIO_IDS]

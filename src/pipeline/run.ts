@@ -1,17 +1,17 @@
+import { createHash } from 'node:crypto'
 import { readFile } from 'node:fs/promises'
-import { dirname, isAbsolute, join, relative, resolve, sep } from 'node:path'
+import { dirname, join, resolve } from 'node:path'
 import { platform, release } from 'node:os'
 import type { HardwareProfile } from '../contracts/hardware.js'
 import type { ModelRef } from '../contracts/models.js'
-import type { Report } from '../contracts/report.js'
+import type { ModelReport, Report } from '../contracts/report.js'
 import type { ScenarioId } from '../contracts/scenarios.js'
 import type { Workload } from '../contracts/workload.js'
 import { InputError } from '../util/errors.js'
 import { locateLlama } from '../llama/locate.js'
 import { cacheRoot } from '../llama/setup.js'
 import { parseThresholds } from '../gate/index.js'
-import { parseManifest, parseModelArg, resolveModels, corpusPath } from '../models/index.js'
-import { profileFile } from '../gguf/index.js'
+import { parseManifest, parseModelArg, corpusPath } from '../models/index.js'
 import { probeHardware, readHardwareProfile } from '../hardware/index.js'
 import { defaultWorkload, runModel } from '../bench/index.js'
 import { renderMarkdown, renderHtml } from '../report/index.js'
@@ -26,6 +26,8 @@ import { externalEstimator } from './external-estimator.js'
 import type { Estimator } from './estimator.js'
 import { packageRoot, syntheticSpecPath, toolVersion } from './paths.js'
 import { validate, type ProfiledModel } from './validate.js'
+import { modelFetcher, profileRef } from './model-files.js'
+import { checkpointStore } from './checkpoint.js'
 
 export interface GateRunConfig {
   /** MODEL arguments of the CLI: local paths, `owner/repo:QUANT`, URLs. */
@@ -52,6 +54,12 @@ export interface GateRunConfig {
   baselinePath: string | null
   workload: Partial<Workload>
   runnerName: string | null
+  /** Bytes of downloads the run may hold at once (each model removed after its run); null: no budget. */
+  diskBudgetBytes?: number | null
+  /** Seconds after which no model starts (its rows are skipped); null: no budget. */
+  timeBudgetSec?: number | null
+  /** Reuse the rows of models an interrupted run with the same machine, build, workload and estimator finished. */
+  resume?: boolean
 }
 
 export interface GateRunResult {
@@ -109,16 +117,13 @@ export async function runGate(cfg: GateRunConfig, hooks: RunHooks): Promise<Gate
 
   const baseline = cfg.baselinePath ? await readReport(resolve(cfg.baselinePath)) : null
   const hardwareFromFile: HardwareProfile | null = cfg.hardwarePath ? await readHardwareProfile(cfg.hardwarePath) : null
+  const started = hooks.now()
   const { binDir, build } = await llama()
-  const resolved = await resolveModels(refs, { cacheDir: undefined, token: cfg.hfToken ?? undefined, log: hooks.log })
+  // Every model is profiled from its header first (nothing downloaded); a model's own fault becomes its rows.
+  const fileOpts = { token: cfg.hfToken ?? undefined, log: hooks.log, diskBudgetBytes: cfg.diskBudgetBytes ?? null }
   const models: ProfiledModel[] = []
-  for (const [i, r] of resolved.entries()) {
-    const { profile } = await profileFile(r.paths[0] as string)
-    const from = refs[i]!
-    // Models from a manifest file keep its line (annotations point at it), as a path relative to where the run started.
-    const source = isAbsolute(from.file) ? { file: relative(process.cwd(), from.file).split(sep).join('/'), line: from.line } : undefined
-    models.push({ ref: r.ref, path: r.paths[0] as string, profile, ...(source ? { source } : {}) })
-  }
+  for (const ref of refs) models.push(await profileRef(ref, fileOpts))
+  const fetcher = modelFetcher(refs, fileOpts)
 
   const hardware =
     hardwareFromFile ??
@@ -135,6 +140,10 @@ export async function runGate(cfg: GateRunConfig, hooks: RunHooks): Promise<Gate
   const estimator: Estimator = cfg.estimatorCommand ? externalEstimator(cfg.estimatorCommand, { env: cfg.estimatorEnv }) : builtinEstimator()
   const outDir = dirname(resolve(cfg.reportPath))
   const logsDir = join(outDir, 'logs')
+  const checkpoint = checkpointStore(join(outDir, 'checkpoint'), { hardware, workload, estimator, scenarios: cfg.scenarios })
+  const resumed = cfg.resume ? await checkpoint.load(models.map((m) => m.ref)) : new Map<string, ModelReport>()
+  if (cfg.resume) hooks.log(`resume: ${resumed.size} of ${models.length} models already measured by an earlier run`)
+  else await checkpoint.clear()
   const report = await validate({
     models,
     scenarios: cfg.scenarios,
@@ -148,7 +157,7 @@ export async function runGate(cfg: GateRunConfig, hooks: RunHooks): Promise<Gate
         logsDir,
         artifactsDir: outDir,
         runTimeoutSec: cfg.runTimeoutSec,
-        vocabSize: model.profile.vocab_size,
+        vocabSize: model.profile?.vocab_size ?? 0,
         log: hooks.log
       }),
     log: hooks.log,
@@ -157,9 +166,16 @@ export async function runGate(cfg: GateRunConfig, hooks: RunHooks): Promise<Gate
     toolVersion: toolVersion(),
     runnerOs: `${platform()} ${release()}`,
     shard: cfg.shard,
+    corpusDigest: createHash('sha256').update(allRefs.map((r) => r.ref).join('\n')).digest('hex').slice(0, 16),
     runnerName: cfg.runnerName,
-    baseline
+    baseline,
+    fetchModel: fetcher.fetch,
+    deadline: cfg.timeBudgetSec ? { at: new Date(started.getTime() + cfg.timeBudgetSec * 1000), budgetSec: cfg.timeBudgetSec } : null,
+    resumed,
+    onModelDone: (m) => checkpoint.save(m)
   })
+  if (resumed.size > 0) report.resumed = [...resumed.keys()]
+  if (cfg.diskBudgetBytes != null) hooks.log(`disk: at most ${(fetcher.highWaterBytes() / 1024 ** 3).toFixed(2)} GiB of downloads held at once (budget ${(cfg.diskBudgetBytes / 1024 ** 3).toFixed(2)} GiB)`)
   return writeOutputs(report, resolve(cfg.reportPath), logsDir)
 }
 

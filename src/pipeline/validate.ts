@@ -16,17 +16,29 @@ import type { Estimator } from './estimator.js'
 
 export const TOOL_NAME = 'model-fit-gate'
 
+/** Where a model failed before any scenario ran. */
+export type ModelStage = 'resolve' | 'profile' | 'download'
+
 export interface ProfiledModel {
   ref: string
-  /** First shard; the one llama.cpp is given. */
-  path: string
-  profile: ModelProfile
+  /** First shard, the one llama.cpp is given; null until fetched (a Hub model profiled from its header). */
+  path: string | null
+  /** null when the model failed before it was profiled (then `failure` says why). */
+  profile: ModelProfile | null
   /** The manifest line it came from, for annotations. */
   source?: ManifestLine
+  /** Set when the model could not be resolved or profiled: it gets rows naming the stage and the reason. */
+  failure?: { stage: ModelStage; reason: string }
+}
+
+/** A model ready to run: its file on disk, and how to give the disk back afterwards. */
+export interface FetchedModel {
+  path: string
+  release: () => Promise<void>
 }
 
 /** Runs the scenarios of one model in fresh llama.cpp processes; faults come back as observations with an error. */
-export type ScenarioRunner = (model: ProfiledModel, scenarios: ScenarioId[], workload: Workload) => Promise<ModelRun>
+export type ScenarioRunner = (model: ProfiledModel & { path: string }, scenarios: ScenarioId[], workload: Workload) => Promise<ModelRun>
 
 export interface ValidateParams {
   models: ProfiledModel[]
@@ -44,9 +56,24 @@ export interface ValidateParams {
   toolVersion: string
   runnerOs: string
   shard: string | null
+  /** See Provenance.corpus_digest. */
+  corpusDigest?: string
   runnerName: string | null
   /** A previous report: regressions beyond noise are gated when thresholds set max_regression_pct. */
   baseline: Report | null
+  /** Brings a model's file right before it runs (a Hub download); absent: every model has its path. */
+  fetchModel?: (model: ProfiledModel) => Promise<FetchedModel>
+  /** No model starts after this time (the run's time budget); its rows are skipped with the reason. */
+  deadline?: { at: Date; budgetSec: number } | null
+  /** Rows of models an interrupted run already measured (same machine, build, workload, estimator): reused as they are. */
+  resumed?: ReadonlyMap<string, ModelReport>
+  /** Told of each model's rows as soon as they are final (the checkpoint of a resumable run). */
+  onModelDone?: (report: ModelReport) => Promise<void>
+}
+
+/** A reason the run, not the model, skipped it (disk budget, free disk): its rows are `skipped`, not errors. */
+export function isRunSkip(err: unknown): boolean {
+  return err instanceof Error && err.name === 'ModelSkip'
 }
 
 /** Which scenarios this model can be judged on, and why not for the rest. */
@@ -71,18 +98,43 @@ function plan(prediction: Prediction | undefined, scenarios: ScenarioId[]): { ru
   return { run, notRun }
 }
 
+/** The rows of a model that failed before it could be profiled: one runtime-error per scenario, naming the stage. */
+function failedModel(p: ValidateParams, model: ProfiledModel & { failure: NonNullable<ProfiledModel['failure']> }): ModelReport {
+  const reason = `${model.failure.stage}: ${model.failure.reason}`
+  p.log(`${model.ref}: ${reason}`)
+  const scenarios = compareModel(null, p.scenarios.map((s) => failedObservation(s, reason, [], [])), compareSettingsFrom(p.thresholds), p.scenarios)
+  return { ref: model.ref, path: model.path ?? '', ...(model.source ? { source: model.source } : {}), profile: null, fit: null, error: reason, scenarios }
+}
+
 async function validateModel(p: ValidateParams, model: ProfiledModel, prediction: Prediction | undefined): Promise<ModelReport> {
   const { run, notRun } = plan(prediction, p.scenarios)
   let observations: Observation[] = []
   let logged: ModelRun['llama_memory'] = null
+  let path = model.path
+  if (run.length > 0 && p.deadline && p.now().getTime() >= p.deadline.at.getTime()) {
+    for (const s of run.splice(0)) notRun.set(s, `not started: the run's time budget of ${p.deadline.budgetSec} s was spent`)
+  }
   if (run.length > 0) {
+    let fetched: FetchedModel | null = null
     try {
-      const done = await p.runScenarios(model, run, p.workload)
-      observations = done.observations
-      logged = done.llama_memory
+      fetched = p.fetchModel ? await p.fetchModel(model) : { path: model.path as string, release: async () => {} }
+      path = fetched.path
     } catch (err) {
-      // A runner bug must still cost only this model's rows.
-      observations = run.map((s) => failedObservation(s, `scenario runner failed: ${errorMessage(err)}`, [], []))
+      if (isRunSkip(err)) {
+        for (const s of run.splice(0)) notRun.set(s, `not run: ${errorMessage(err)}`)
+      } else observations = run.map((s) => failedObservation(s, `download: ${errorMessage(err)}`, [], []))
+    }
+    if (fetched) {
+      try {
+        const done = await p.runScenarios({ ...model, path: fetched.path }, run, p.workload)
+        observations = done.observations
+        logged = done.llama_memory
+      } catch (err) {
+        // A runner bug must still cost only this model's rows.
+        observations = run.map((s) => failedObservation(s, `scenario runner failed: ${errorMessage(err)}`, [], []))
+      } finally {
+        await fetched.release()
+      }
     }
   }
   const settings = compareSettingsFrom(p.thresholds)
@@ -93,7 +145,7 @@ async function validateModel(p: ValidateParams, model: ProfiledModel, prediction
     const err = r.abs_error_pct === null ? '' : ` |error| ${r.abs_error_pct.toFixed(1)} %`
     p.log(`${model.ref} ${r.scenario}: ${r.verdict}${err}${r.detail.reason ? ` (${r.detail.reason})` : ''}`)
   }
-  const report: ModelReport = { ref: model.ref, path: model.path, ...(model.source ? { source: model.source } : {}), profile: model.profile, fit: prediction?.fit ?? null, error: null, scenarios }
+  const report: ModelReport = { ref: model.ref, path: path ?? '', ...(model.source ? { source: model.source } : {}), profile: model.profile, fit: prediction?.fit ?? null, error: null, scenarios }
   if (prediction && logged) {
     report.llama_memory = llamaMemoryCheck(prediction.fit, logged)
     const e = report.llama_memory.error_pct
@@ -106,15 +158,26 @@ async function validateModel(p: ValidateParams, model: ProfiledModel, prediction
 /** profile → prediction → observation → verdict → gate → report, for every model; one model's fault is its own row. */
 export async function validate(p: ValidateParams): Promise<Report> {
   const started = p.now()
+  const profiled = p.models.filter((m): m is ProfiledModel & { profile: ModelProfile } => m.profile !== null)
   const predictions = await p.estimator.predict(
-    p.models.map((m) => ({ ref: m.ref, profile: m.profile })),
+    profiled.map((m) => ({ ref: m.ref, profile: m.profile })),
     p.hardware,
     p.workload,
     p.scenarios
   )
   const models: ModelReport[] = []
   for (const model of p.models) {
-    models.push(await p.group(model.ref, () => validateModel(p, model, predictions.get(model.ref))))
+    const resumed = p.resumed?.get(model.ref)
+    if (resumed) {
+      p.log(`${model.ref}: rows from the checkpoint of an earlier run`)
+      models.push(resumed)
+      continue
+    }
+    const done = model.failure
+      ? failedModel(p, model as ProfiledModel & { failure: NonNullable<ProfiledModel['failure']> })
+      : await p.group(model.ref, () => validateModel(p, model, predictions.get(model.ref)))
+    await p.onModelDone?.(done)
+    models.push(done)
   }
   const finished = p.now()
   const gpu = p.hardware.system.gpus[0]
@@ -129,7 +192,8 @@ export async function validate(p: ValidateParams): Promise<Report> {
     runner_os: p.runnerOs,
     wall_time_s: Math.round((finished.getTime() - started.getTime()) / 100) / 10,
     shard: p.shard,
-    runner_name: p.runnerName
+    runner_name: p.runnerName,
+    ...(p.corpusDigest ? { corpus_digest: p.corpusDigest } : {})
   }
   const report: Report = {
     schema_version: 2,

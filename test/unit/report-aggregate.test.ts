@@ -81,4 +81,20 @@ describe('aggregateReports', () => {
     expect(() => aggregateReports([shard1, other])).toThrow(/different thresholds/)
     expect(() => aggregateReports([])).toThrow('reports: no shard reports to aggregate')
   })
+
+  test('a shard without a report fails the gate, named; shards of different corpora are refused', () => {
+    const of3 = (k: number, refs: string[], digest = 'c0ffee0123456789'): Report => {
+      const r = makeReport(refs.map((ref) => model(ref, 97)), { thresholds: { ...thresholds, min_models: 1 }, shard: `${k}/3`, runnerName: `linux-${k}` })
+      return { ...r, provenance: { ...r.provenance, corpus_digest: digest } }
+    }
+    const complete = aggregateReports([of3(1, ['a']), of3(2, ['b']), of3(3, ['c'])])
+    expect(complete.gate).toEqual({ passed: true, failures: [] })
+    const missing = aggregateReports([of3(1, ['a']), of3(3, ['c'])], { sources: ['s1.json', 's3.json'] })
+    expect(missing.gate.passed).toBe(false)
+    expect(missing.gate.failures[0]).toMatchObject({ limit: 'complete_shards', value: 2, message: expect.stringMatching(/^shard 2\/3 has no report \(it crashed or was not uploaded\)/) })
+    expect(() => aggregateReports([of3(1, ['a']), of3(2, ['b'], 'another0corpus00')], { sources: ['s1.json', 's2.json'] })).toThrow(
+      /reports: corpus_digest: shard reports are of different corpora: c0ffee0123456789 \(s1.json\), another0corpus00 \(s2.json\)/
+    )
+  })
 })
+

@@ -1,0 +1,130 @@
+// A corpus run's models, one at a time: every model is profiled first from its header (a local file's, or a Hub
+// model's over HTTP ranges — nothing downloaded), so a fault there costs that model only; then, right before it runs,
+// its file is fetched, and with a disk budget it is removed again after its run (only files this run downloaded:
+// never a file that was in the cache before), so the disk holds one model at a time.
+
+import { existsSync } from 'node:fs'
+import { rm, statfs } from 'node:fs/promises'
+import { dirname, isAbsolute, relative, sep } from 'node:path'
+import type { ModelRef } from '../contracts/models.js'
+import { profileFile } from '../gguf/index.js'
+import { hubCacheDir, profileRemote, resolveModels } from '../models/index.js'
+import { errorMessage } from '../util/errors.js'
+import type { FetchedModel, ModelStage, ProfiledModel } from './validate.js'
+
+/** Free space kept beside a download, so the run never fills the disk to its last byte. */
+const FREE_DISK_MARGIN_BYTES = 1024 ** 3
+
+export interface ModelFileOptions {
+  token: string | undefined
+  log: (line: string) => void
+  /** Bytes the run may keep downloaded at once; null: no budget (downloads stay in the cache). */
+  diskBudgetBytes: number | null
+}
+
+/** Where a model came from, relative to the run's directory (annotations point at it); only for manifest files. */
+function sourceOf(ref: ModelRef): ProfiledModel['source'] {
+  return isAbsolute(ref.file) ? { file: relative(process.cwd(), ref.file).split(sep).join('/'), line: ref.line } : undefined
+}
+
+const failed = (ref: ModelRef, stage: ModelStage, err: unknown): ProfiledModel => ({
+  ref: ref.ref,
+  path: null,
+  profile: null,
+  ...(sourceOf(ref) ? { source: sourceOf(ref) } : {}),
+  failure: { stage, reason: errorMessage(err) }
+})
+
+/**
+ * Profiles one model without downloading it; never throws for the model's own faults (a missing file, a 404, a
+ * gated repo, a GGUF that does not parse): those become its failure, named by stage.
+ */
+export async function profileRef(ref: ModelRef, opts: ModelFileOptions): Promise<ProfiledModel> {
+  const source = sourceOf(ref)
+  const base = { ref: ref.ref, ...(source ? { source } : {}) }
+  if (ref.kind === 'local') {
+    let path: string
+    try {
+      path = (await resolveModels([ref], { token: opts.token, log: opts.log }))[0]!.paths[0]!
+    } catch (err) {
+      return failed(ref, 'resolve', err)
+    }
+    try {
+      return { ...base, path, profile: (await profileFile(path)).profile }
+    } catch (err) {
+      return failed(ref, 'profile', err)
+    }
+  }
+  try {
+    const { profile } = await profileRemote(ref, { token: opts.token, log: opts.log })
+    return { ...base, path: null, profile }
+  } catch (remoteErr) {
+    // The Hub unreachable but the model cached (an offline runner): its file is as good as its header.
+    try {
+      const [r] = await resolveModels([ref], { token: opts.token, log: () => {} })
+      const path = r!.paths[0]!
+      return { ...base, path, profile: (await profileFile(path)).profile }
+    } catch {
+      return failed(ref, 'resolve', remoteErr)
+    }
+  }
+}
+
+/** Fetches each model right before it runs, within the disk budget; records the most it held at once. */
+export function modelFetcher(refs: readonly ModelRef[], opts: ModelFileOptions): { fetch: (m: ProfiledModel) => Promise<FetchedModel>; highWaterBytes: () => number } {
+  let held = 0
+  let highWater = 0
+  const byRef = new Map(refs.map((r) => [r.ref, r]))
+  const fetch = async (m: ProfiledModel): Promise<FetchedModel> => {
+    if (m.path !== null) return { path: m.path, release: async () => {} }
+    const ref = byRef.get(m.ref)!
+    const size = m.profile?.file_bytes ?? 0
+    if (opts.diskBudgetBytes !== null && size > opts.diskBudgetBytes) {
+      throw new ModelSkip(`its ${gib(size)} GiB do not fit the disk budget of ${gib(opts.diskBudgetBytes)} GiB`)
+    }
+    const cacheDir = hubCacheDir()
+    const free = await statfs(existingDir(cacheDir)).then((s) => s.bavail * s.bsize, () => null)
+    if (free !== null && free < size + FREE_DISK_MARGIN_BYTES) {
+      throw new ModelSkip(`${gib(free)} GiB free in ${cacheDir}, and it needs ${gib(size)} GiB (plus ${gib(FREE_DISK_MARGIN_BYTES)} GiB kept free)`)
+    }
+    const downloaded: string[][] = []
+    let bytes = 0
+    const [r] = await resolveModels([ref], {
+      token: opts.token,
+      log: opts.log,
+      onDownloaded: (f) => {
+        downloaded.push(f.paths)
+        bytes += f.bytes
+      }
+    })
+    held += bytes
+    highWater = Math.max(highWater, held)
+    return {
+      path: r!.paths[0]!,
+      release: async () => {
+        if (opts.diskBudgetBytes === null) return
+        for (const paths of downloaded) for (const p of paths) await rm(p, { force: true })
+        held -= bytes
+        if (bytes > 0) opts.log(`${m.ref}: removed its ${gib(bytes)} GiB download (disk budget ${gib(opts.diskBudgetBytes)} GiB)`)
+      }
+    }
+  }
+  return { fetch, highWaterBytes: () => highWater }
+}
+
+/** A model not run for a reason of the run (disk, time), not a fault of the model: its rows are skipped. */
+export class ModelSkip extends Error {
+  constructor(message: string) {
+    super(message)
+    this.name = 'ModelSkip'
+  }
+}
+
+const gib = (bytes: number): string => (bytes / 1024 ** 3).toFixed(2)
+
+/** The nearest existing directory of a path (statfs needs one; the cache may not exist yet). */
+function existingDir(path: string): string {
+  let dir = path
+  while (!existsSync(dir) && dirname(dir) !== dir) dir = dirname(dir)
+  return dir
+}
