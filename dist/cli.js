@@ -541,8 +541,8 @@ var require_graceful_fs = __commonJS({
       fs3.createReadStream = createReadStream5;
       fs3.createWriteStream = createWriteStream2;
       var fs$readFile = fs3.readFile;
-      fs3.readFile = readFile11;
-      function readFile11(path10, options, cb) {
+      fs3.readFile = readFile12;
+      function readFile12(path10, options, cb) {
         if (typeof options === "function")
           cb = options, options = null;
         return go$readFile(path10, options, cb);
@@ -16225,7 +16225,7 @@ var init_chunk_FFYIGW52 = __esm({
 });
 
 // src/cli/main.ts
-import { join as join26, resolve as resolve5 } from "node:path";
+import { join as join27, resolve as resolve5 } from "node:path";
 
 // src/util/errors.ts
 var InputError = class extends Error {
@@ -16237,6 +16237,8 @@ var InputError = class extends Error {
     this.source = source;
     this.where = where;
   }
+};
+var GgufError = class extends InputError {
 };
 function errorMessage(err) {
   return err instanceof Error ? err.message : String(err);
@@ -17103,18 +17105,18 @@ var defaultVerboseFunction = ({
   timestamp,
   piped,
   commandId,
-  result: { failed = false } = {},
+  result: { failed: failed2 = false } = {},
   options: { reject = true }
 }) => {
   const timestampString = serializeTimestamp(timestamp);
-  const icon = ICONS[type]({ failed, reject, piped });
+  const icon = ICONS[type]({ failed: failed2, reject, piped });
   const color = COLORS[type]({ reject });
   return `${gray2(`[${timestampString}]`)} ${gray2(`[${commandId}]`)} ${color(icon)} ${color(message)}`;
 };
 var serializeTimestamp = (timestamp) => `${padField(timestamp.getHours(), 2)}:${padField(timestamp.getMinutes(), 2)}:${padField(timestamp.getSeconds(), 2)}.${padField(timestamp.getMilliseconds(), 3)}`;
 var padField = (field2, padding) => String(field2).padStart(padding, "0");
-var getFinalIcon = ({ failed, reject }) => {
-  if (!failed) {
+var getFinalIcon = ({ failed: failed2, reject }) => {
+  if (!failed2) {
     return figures_default.tick;
   }
   return reject ? figures_default.cross : figures_default.warning;
@@ -26414,6 +26416,23 @@ function parseEstimatorEnv(text, source) {
   }
   return [...new Set(names)];
 }
+function parseByteSize(text, source) {
+  const v = (text ?? "").trim();
+  if (v === "") return null;
+  const m2 = /^(\d+(?:\.\d+)?)\s*([KMGT]i?B?|B)?$/i.exec(v);
+  if (!m2) throw new InputError(source, null, `expected a size such as 50G, 512M or a number of bytes, got "${v.slice(0, 100)}"`);
+  const unit = (m2[2] ?? "B").toUpperCase()[0];
+  const bytes4 = Number(m2[1]) * 1024 ** { B: 0, K: 1, M: 2, G: 3, T: 4 }[unit];
+  if (!(bytes4 >= 1)) throw new InputError(source, null, `must be at least 1 byte, got "${v}"`);
+  return Math.floor(bytes4);
+}
+function parseSeconds(text, source) {
+  const v = (text ?? "").trim();
+  if (v === "") return null;
+  const n2 = Number(v);
+  if (!Number.isInteger(n2) || n2 < 1 || n2 > 7 * 24 * 3600) throw new InputError(source, null, `expected whole seconds from 1 to 604800, got "${v.slice(0, 100)}"`);
+  return n2;
+}
 function parseScenarioList(text, source) {
   if (!text || !text.trim() || text.trim() === "all") return [...SCENARIO_IDS];
   const out2 = [];
@@ -26427,8 +26446,9 @@ function parseScenarioList(text, source) {
 }
 
 // src/pipeline/run.ts
-import { readFile as readFile10 } from "node:fs/promises";
-import { dirname as dirname8, isAbsolute as isAbsolute2, join as join24, relative as relative3, resolve as resolve4, sep as sep3 } from "node:path";
+import { createHash as createHash11 } from "node:crypto";
+import { readFile as readFile11 } from "node:fs/promises";
+import { dirname as dirname9, join as join25, resolve as resolve4 } from "node:path";
 import { platform as platform4, release as release2 } from "node:os";
 
 // src/util/format.ts
@@ -30496,6 +30516,17 @@ async function resolveModels(refs, opts) {
   }
   return out2;
 }
+async function cachedModel(ref, opts = {}) {
+  const endpoint = (opts.endpoint ?? hubEndpoint()).replace(/\/+$/, "");
+  const target = ref.kind === "hf" ? { ...ref, revision: ref.revision ?? DEFAULT_REVISION2, want: ref.quant ? { quant: ref.quant } : {} } : (() => {
+    const hub = parseResolveUrl(ref.url, endpoint);
+    return hub ? { ...hub, want: { path: hub.path }, ref: ref.ref, file: ref.file, line: ref.line } : null;
+  })();
+  if (!target) return null;
+  const repoDir = repoCacheDir(opts.cacheDir ?? hubCacheDir(), target.repo);
+  const commit2 = isCommitHash(target.revision) ? target.revision : await readRef(repoDir, target.revision);
+  return commit2 ? cachedPaths(target, repoDir, commit2) : null;
+}
 async function checkLocal(path10, file, line) {
   const paths = expectedShardPaths(path10);
   for (const p of paths) {
@@ -30549,10 +30580,12 @@ async function fetchShard(target, listing, file, repoDir, ctx2) {
       now: opts.now
     });
     if (!result.downloaded) opts.log(`${label}: blob already cached`);
+    const link = await linkSnapshot(repoDir, listing.commit, file.path, file.blobId);
+    if (result.downloaded) opts.onDownloaded?.({ paths: [link, result.path], bytes: result.bytes });
+    return link;
   } catch (err) {
     throw hubRefError(target, err, opts.token !== void 0);
   }
-  return linkSnapshot(repoDir, listing.commit, file.path, file.blobId);
 }
 async function cachedPaths(target, repoDir, commit2) {
   const files = await listSnapshot(repoDir, commit2);
@@ -30589,6 +30622,7 @@ async function downloadPlainUrl(url, ref, ctx2) {
       retry: ctx2.opts.retry,
       now: ctx2.opts.now
     });
+    if (result.downloaded) ctx2.opts.onDownloaded?.({ paths: [result.path], bytes: result.bytes });
     paths.push(result.path);
   }
   return paths;
@@ -30667,18 +30701,18 @@ function numbers(v) {
 function readHparams(meta, source) {
   const archValue = meta["general.architecture"];
   if (typeof archValue !== "string" || archValue === "") {
-    throw new InputError(source, "key general.architecture", "missing or not a string");
+    throw new GgufError(source, "key general.architecture", "missing or not a string");
   }
   const arch2 = archValue;
   const key = (k) => `${arch2}.${k}`;
   const nonNegative = (k, v) => {
-    if (!Number.isSafeInteger(v) || v < 0) throw new InputError(source, `key ${k}`, `must be a non-negative integer, got ${v}`);
+    if (!Number.isSafeInteger(v) || v < 0) throw new GgufError(source, `key ${k}`, `must be a non-negative integer, got ${v}`);
     return v;
   };
   const max = (k, fallback) => {
     const vs = numbers(meta[k]);
     if (!vs || vs.length === 0) {
-      if (fallback === null) throw new InputError(source, `key ${k}`, "missing");
+      if (fallback === null) throw new GgufError(source, `key ${k}`, "missing");
       return fallback;
     }
     return nonNegative(k, Math.max(...vs));
@@ -30687,7 +30721,7 @@ function readHparams(meta, source) {
     const vs = numbers(meta[k]);
     if (!vs || vs.length === 0) return fallback;
     if (vs.length === 1) return new Array(layers2).fill(nonNegative(k, vs[0]));
-    if (vs.length !== layers2) throw new InputError(source, `key ${k}`, `has ${vs.length} entries for ${layers2} layers`);
+    if (vs.length !== layers2) throw new GgufError(source, `key ${k}`, `has ${vs.length} entries for ${layers2} layers`);
     return vs.map((v) => nonNegative(k, v));
   };
   const layers = max(key("block_count"), null);
@@ -30746,7 +30780,7 @@ function formatSplitName(prefix, index, count2) {
 function shardPaths(firstPath) {
   const s = parseSplitName(firstPath);
   if (!s) return [firstPath];
-  if (s.index !== 1) throw new InputError(firstPath, null, `is shard ${s.index} of ${s.count}: pass the first shard (-00001-of-\u2026)`);
+  if (s.index !== 1) throw new GgufError(firstPath, null, `is shard ${s.index} of ${s.count}: pass the first shard (-00001-of-\u2026)`);
   const out2 = [];
   for (let i2 = 1; i2 <= s.count; i2++) out2.push(formatSplitName(s.prefix, i2, s.count));
   return out2;
@@ -30755,11 +30789,11 @@ function splitInfo2(header, source) {
   const no = header.metadata[SPLIT_KEY_NO];
   const count2 = header.metadata[SPLIT_KEY_COUNT];
   if (no === void 0 && count2 === void 0) return { no: 0, count: 1 };
-  if (typeof no !== "number" || !Number.isInteger(no) || no < 0) throw new InputError(source, `key ${SPLIT_KEY_NO}`, "must be a non-negative integer");
+  if (typeof no !== "number" || !Number.isInteger(no) || no < 0) throw new GgufError(source, `key ${SPLIT_KEY_NO}`, "must be a non-negative integer");
   if (typeof count2 !== "number" || !Number.isInteger(count2) || count2 < 1 || count2 > MAX_SPLIT_COUNT) {
-    throw new InputError(source, `key ${SPLIT_KEY_COUNT}`, `must be an integer in 1..${MAX_SPLIT_COUNT}`);
+    throw new GgufError(source, `key ${SPLIT_KEY_COUNT}`, `must be an integer in 1..${MAX_SPLIT_COUNT}`);
   }
-  if (no >= count2) throw new InputError(source, `key ${SPLIT_KEY_NO}`, `${no} is not below split.count ${count2}`);
+  if (no >= count2) throw new GgufError(source, `key ${SPLIT_KEY_NO}`, `${no} is not below split.count ${count2}`);
   return { no, count: count2 };
 }
 
@@ -30796,13 +30830,13 @@ function activeWeights(t, group, expertShare, tiedOutput) {
   return { byteShare: share, bytes: bytes4 * share, matmulParams: isMatrix && group !== "norm" ? elements * share : 0 };
 }
 function orderedShards(headers, source) {
-  if (headers.length === 0) throw new InputError(source, null, "no GGUF headers");
+  if (headers.length === 0) throw new GgufError(source, null, "no GGUF headers");
   const withNo = headers.map((h2, i2) => ({ h: h2, ...splitInfo2(h2, headers.length > 1 ? `${source} shard ${i2 + 1}` : source) }));
   withNo.sort((a2, b) => a2.no - b.no);
   const count2 = withNo[0].count;
-  if (count2 !== headers.length) throw new InputError(source, "key split.count", `says ${count2} shards, got ${headers.length}`);
+  if (count2 !== headers.length) throw new GgufError(source, "key split.count", `says ${count2} shards, got ${headers.length}`);
   withNo.forEach((s, i2) => {
-    if (s.no !== i2) throw new InputError(source, "key split.no", `shard ${i2} is missing (got split.no ${s.no})`);
+    if (s.no !== i2) throw new GgufError(source, "key split.no", `shard ${i2} is missing (got split.no ${s.no})`);
   });
   return withNo.map((s) => s.h);
 }
@@ -30881,7 +30915,7 @@ function buildProfile(headers, fileBytes, source = "<gguf>") {
 function kvBytesPerToken(profile, kvType) {
   const lower = kvType.toLowerCase();
   const info = KV_CACHE_TYPES2.includes(lower) ? ggmlTypeByName(lower) : void 0;
-  if (!info) throw new InputError("kv cache type", null, `"${kvType}" is not one of ${KV_CACHE_TYPES2.join(", ")}`);
+  if (!info) throw new GgufError("kv cache type", null, `"${kvType}" is not one of ${KV_CACHE_TYPES2.join(", ")}`);
   const elements = profile.kv_bytes_per_token_f16 / F16_BYTES;
   return elements * info.typeSize / info.blockSize;
 }
@@ -30921,10 +30955,10 @@ var HeaderCursor = class {
     if (this.has(n2)) return;
     const end = this.position + n2;
     if (end > this.fileSize) {
-      throw new InputError(this.src.name, where, `file is truncated: needs ${end} bytes, has ${this.fileSize}`);
+      throw new GgufError(this.src.name, where, `file is truncated: needs ${end} bytes, has ${this.fileSize}`);
     }
     if (end > MAX_HEADER_BYTES) {
-      throw new InputError(this.src.name, where, `header is larger than MAX_HEADER_BYTES (${MAX_HEADER_BYTES})`);
+      throw new GgufError(this.src.name, where, `header is larger than MAX_HEADER_BYTES (${MAX_HEADER_BYTES})`);
     }
     const have = this.buf.length - this.off;
     const fetchFrom = this.bufStart + this.buf.length;
@@ -30933,7 +30967,7 @@ var HeaderCursor = class {
     this.chunk = Math.min(this.chunk * 2, MAX_READ_CHUNK_BYTES);
     const got = await this.src.read(fetchFrom, fetchLen);
     if (have + got.length < n2) {
-      throw new InputError(this.src.name, where, `file is truncated: read ${got.length} of ${fetchLen} bytes at ${fetchFrom}`);
+      throw new GgufError(this.src.name, where, `file is truncated: read ${got.length} of ${fetchLen} bytes at ${fetchFrom}`);
     }
     const next = new Uint8Array(have + got.length);
     next.set(this.buf.subarray(this.off));
@@ -31025,7 +31059,7 @@ var Parser = class {
   cur;
   name;
   fail(where, msg) {
-    throw new InputError(this.name, where, msg);
+    throw new GgufError(this.name, where, msg);
   }
   /** u64 length prefix, checked against a limit and against the bytes left in the file before any allocation. */
   async length(where, limit, limitName) {
@@ -31117,10 +31151,10 @@ function alignmentOf(name, metadata, types) {
   const v = metadata[GGUF_KEY_ALIGNMENT];
   if (v === void 0) return GGUF_DEFAULT_ALIGNMENT;
   const where = `key ${GGUF_KEY_ALIGNMENT}`;
-  if (types.get(GGUF_KEY_ALIGNMENT) !== GgufValueType.UINT32) throw new InputError(name, where, "must be a uint32");
+  if (types.get(GGUF_KEY_ALIGNMENT) !== GgufValueType.UINT32) throw new GgufError(name, where, "must be a uint32");
   const a2 = v;
   if (a2 === 0 || (a2 & a2 - 1) !== 0 || a2 > MAX_ALIGNMENT) {
-    throw new InputError(name, where, `alignment ${a2} is not a power of two up to MAX_ALIGNMENT (${MAX_ALIGNMENT})`);
+    throw new GgufError(name, where, `alignment ${a2} is not a power of two up to MAX_ALIGNMENT (${MAX_ALIGNMENT})`);
   }
   return a2;
 }
@@ -31399,77 +31433,6 @@ function corpusPath(name, repoRoot) {
   return join15(repoRoot, "corpora", `${name}.txt`);
 }
 
-// src/gguf/index.ts
-import { stat as stat2 } from "node:fs/promises";
-
-// src/gguf/source.ts
-import { open as open4 } from "node:fs/promises";
-function checkRange(name, offset, length) {
-  if (!Number.isSafeInteger(offset) || !Number.isSafeInteger(length) || offset < 0 || length < 0) {
-    throw new RangeError(`${name}: invalid read of ${length} bytes at ${offset}`);
-  }
-}
-function fileSource(path10) {
-  let handle = null;
-  let fetched = 0;
-  let sizeCache = null;
-  const fh = () => handle ??= open4(path10, "r");
-  return {
-    name: path10,
-    async size() {
-      sizeCache ??= (await (await fh()).stat()).size;
-      return sizeCache;
-    },
-    async read(offset, length) {
-      checkRange(path10, offset, length);
-      const f = await fh();
-      const buf = new Uint8Array(length);
-      let got = 0;
-      while (got < length) {
-        const { bytesRead } = await f.read(buf, got, length - got, offset + got);
-        if (bytesRead === 0) break;
-        got += bytesRead;
-      }
-      fetched += got;
-      return got === length ? buf : buf.subarray(0, got);
-    },
-    bytesRead: () => fetched,
-    async close() {
-      if (handle) {
-        const f = handle;
-        handle = null;
-        await (await f).close();
-      }
-    }
-  };
-}
-
-// src/gguf/index.ts
-async function readShardHeaders(path10) {
-  const paths = shardPaths(path10);
-  const headers = [];
-  let fileBytes = 0;
-  for (const p of paths) {
-    try {
-      fileBytes += (await stat2(p)).size;
-    } catch (err) {
-      const code = err.code ?? "error";
-      throw new InputError(p, null, `cannot read the model file (${code})`);
-    }
-    const src = fileSource(p);
-    try {
-      headers.push(await readGgufHeader(src));
-    } finally {
-      await src.close();
-    }
-  }
-  return { paths, headers, fileBytes };
-}
-async function profileFile(path10) {
-  const { headers, fileBytes } = await readShardHeaders(path10);
-  return { header: headers[0], profile: buildProfile(headers, fileBytes, path10) };
-}
-
 // src/hardware/probe.ts
 import { existsSync as existsSync8 } from "node:fs";
 import { mkdir as mkdir9, rm as rm9, statfs } from "node:fs/promises";
@@ -31704,13 +31667,13 @@ function bitsPerWeight(type) {
   const ppb = paramsPerByte(type);
   return ppb ? 8 / ppb : 16;
 }
-function standInType(type, measured) {
-  if (measured.includes(type)) return type;
-  if (measured.length === 0) return null;
+function standInType(type, measured2) {
+  if (measured2.includes(type)) return type;
+  if (measured2.length === 0) return null;
   const bits = bitsPerWeight(type);
   const family = FAMILY[type];
-  const pool = measured.filter((m2) => family !== void 0 && FAMILY[m2] === family);
-  const candidates = pool.length > 0 ? pool : measured;
+  const pool = measured2.filter((m2) => family !== void 0 && FAMILY[m2] === family);
+  const candidates = pool.length > 0 ? pool : measured2;
   return [...candidates].sort((a2, b) => Math.abs(bitsPerWeight(a2) - bits) - Math.abs(bitsPerWeight(b) - bits) || a2.localeCompare(b))[0] ?? null;
 }
 var scalar = (f, fallback = 0) => f && Number.isFinite(f.value) ? { value: f.value, spread: f.spread } : { value: fallback, spread: 0 };
@@ -31769,6 +31732,77 @@ function ratesFromFacts(m2, cacheBytes) {
     serverPromptOverheadMs: scalar(m2.server_prompt_overhead_ms),
     serverFirstTokenOverheadMs: scalar(m2.server_first_token_overhead_ms)
   };
+}
+
+// src/gguf/index.ts
+import { stat as stat2 } from "node:fs/promises";
+
+// src/gguf/source.ts
+import { open as open4 } from "node:fs/promises";
+function checkRange(name, offset, length) {
+  if (!Number.isSafeInteger(offset) || !Number.isSafeInteger(length) || offset < 0 || length < 0) {
+    throw new RangeError(`${name}: invalid read of ${length} bytes at ${offset}`);
+  }
+}
+function fileSource(path10) {
+  let handle = null;
+  let fetched = 0;
+  let sizeCache = null;
+  const fh = () => handle ??= open4(path10, "r");
+  return {
+    name: path10,
+    async size() {
+      sizeCache ??= (await (await fh()).stat()).size;
+      return sizeCache;
+    },
+    async read(offset, length) {
+      checkRange(path10, offset, length);
+      const f = await fh();
+      const buf = new Uint8Array(length);
+      let got = 0;
+      while (got < length) {
+        const { bytesRead } = await f.read(buf, got, length - got, offset + got);
+        if (bytesRead === 0) break;
+        got += bytesRead;
+      }
+      fetched += got;
+      return got === length ? buf : buf.subarray(0, got);
+    },
+    bytesRead: () => fetched,
+    async close() {
+      if (handle) {
+        const f = handle;
+        handle = null;
+        await (await f).close();
+      }
+    }
+  };
+}
+
+// src/gguf/index.ts
+async function readShardHeaders(path10) {
+  const paths = shardPaths(path10);
+  const headers = [];
+  let fileBytes = 0;
+  for (const p of paths) {
+    try {
+      fileBytes += (await stat2(p)).size;
+    } catch (err) {
+      const code = err.code ?? "error";
+      throw new InputError(p, null, `cannot read the model file (${code})`);
+    }
+    const src = fileSource(p);
+    try {
+      headers.push(await readGgufHeader(src));
+    } finally {
+      await src.close();
+    }
+  }
+  return { paths, headers, fileBytes };
+}
+async function profileFile(path10) {
+  const { headers, fileBytes } = await readShardHeaders(path10);
+  return { header: headers[0], profile: buildProfile(headers, fileBytes, path10) };
 }
 
 // src/hardware/ceilings.ts
@@ -32602,9 +32636,9 @@ function fitPrefillAttention(pairs, ga, gb) {
   ]);
   return law ? { ns_per_head_token_position: law[0], ns_per_query_element_token_position: law[1] } : null;
 }
-function fitDecode(obs, geo, measured, ctx2) {
+function fitDecode(obs, geo, measured2, ctx2) {
   const shape = { startPos: 0, tokens: obs.decode_tokens, cells: kvCells(obs.decode_tokens), kvKey: ctx2.kvKey, kvType: ctx2.kvType };
-  const r0 = ratesFromFacts(measured, ctx2.cacheBytes);
+  const r0 = ratesFromFacts(measured2, ctx2.cacheBytes);
   const attention = (g) => decodeEstimate(g, r0, shape).attentionMs;
   if (obs.overhead.short_ms.length > 0 && obs.overhead.long_ms.length > 0) {
     const cachedF16 = obs.cached.F16 ?? [];
@@ -32621,10 +32655,10 @@ function fitDecode(obs, geo, measured, ctx2) {
         models2.map((m2) => remainder(at(m2.ms, i2), m2.attention))
       )
     );
-    measured.fixed_decode_ms = fact2(base, 0, "ms");
-    measured.per_layer_decode_ms = fact2(base, 1, "ms/layer");
+    measured2.fixed_decode_ms = fact2(base, 0, "ms");
+    measured2.per_layer_decode_ms = fact2(base, 1, "ms/layer");
   }
-  const r = ratesFromFacts(measured, ctx2.cacheBytes);
+  const r = ratesFromFacts(measured2, ctx2.cacheBytes);
   const rest = (g) => {
     const e = decodeEstimate(g, r, shape);
     return e.overheadMs + e.attentionMs;
@@ -32657,11 +32691,11 @@ function fitDecode(obs, geo, measured, ctx2) {
     });
     if (!sol.value) continue;
     const bw = (x) => MS_PER_S2 / x[0];
-    measured.decode_bandwidth_by_type[type] = factWithValue(bw(sol.value), sol.samples.map(bw), "B/s");
+    measured2.decode_bandwidth_by_type[type] = factWithValue(bw(sol.value), sol.samples.map(bw), "B/s");
     rowNs[type] = fact2(sol, 1, "ns/row", NS_PER_MS2);
   }
-  measured.decode_ns_per_row_by_type = rowNs;
-  if (bestEffective) measured.decode_bandwidth_bytes_per_sec = bestEffective;
+  measured2.decode_ns_per_row_by_type = rowNs;
+  if (bestEffective) measured2.decode_bandwidth_bytes_per_sec = bestEffective;
   const cachedByType = {};
   for (const [type, series] of Object.entries(obs.cached)) {
     const g = geo(`cached-${type}`);
@@ -32669,8 +32703,8 @@ function fitDecode(obs, geo, measured, ctx2) {
     const sol = solveRounds(series.length, (i2) => g.active_bytes_per_token / remainder(at(series, i2), restC) * MS_PER_S2);
     if (sol.value !== null) cachedByType[type] = factWithValue(sol.value, sol.samples, "B/s");
   }
-  measured.decode_cached_bandwidth_by_type = cachedByType;
-  measured.decode_cached_bandwidth_bytes_per_sec = cachedByType.F16 ?? null;
+  measured2.decode_cached_bandwidth_by_type = cachedByType;
+  measured2.decode_cached_bandwidth_bytes_per_sec = cachedByType.F16 ?? null;
 }
 
 // src/hardware/probe-fit.ts
@@ -32708,8 +32742,8 @@ function fitProbeFacts(obs, profiles, ctx2) {
   const key = kvKey(ctx2.kvType, ctx2.flashAttention);
   const seedType = ["F16", ...Object.keys(obs.bandwidth).sort()].find((t) => (obs.bandwidth[t]?.length ?? 0) > 0);
   if (!seedType) throw new Error("probe fit: no decode bandwidth was measured (every bw-<type> probe model failed)");
-  const measured = emptyMeasured(makeFact([geo(`bw-${seedType}`).active_bytes_per_token / at(obs.bandwidth[seedType], AGGREGATE) * MS_PER_S2], "B/s"));
-  if (seedType !== "F16") measured.decode_bandwidth_by_type = { [seedType]: measured.decode_bandwidth_bytes_per_sec };
+  const measured2 = emptyMeasured(makeFact([geo(`bw-${seedType}`).active_bytes_per_token / at(obs.bandwidth[seedType], AGGREGATE) * MS_PER_S2], "B/s"));
+  if (seedType !== "F16") measured2.decode_bandwidth_by_type = { [seedType]: measured2.decode_bandwidth_bytes_per_sec };
   const kvMeasured = Object.keys(obs.kv_decode).length > 0 || obs.kv_prefill !== null;
   const ga = kvMeasured ? geo("kv-a") : null;
   const gb = kvMeasured ? geo("kv-b") : null;
@@ -32717,8 +32751,8 @@ function fitProbeFacts(obs, profiles, ctx2) {
     const kvType = k.replace("+fa", "");
     const c3 = fitKvDepth(pairs, ga, gb, kvType);
     if (!c3) continue;
-    measured.kv_depth_coefficients[k] = c3;
-    measured.kv_depth_ms_per_token_per_layer[k] = lawAt(
+    measured2.kv_depth_coefficients[k] = c3;
+    measured2.kv_depth_ms_per_token_per_layer[k] = lawAt(
       [ga.queryElements, c3.ns_per_query_element_token],
       [ga.kvBytesPerPositionPerLayer(kvType), c3.ns_per_kv_byte_token],
       "ms/(position\xB7layer), probe geometry kv-a"
@@ -32726,19 +32760,19 @@ function fitProbeFacts(obs, profiles, ctx2) {
   }
   if (obs.kv_prefill && ga && gb) {
     const pa = fitPrefillAttention(obs.kv_prefill, ga, gb);
-    measured.prefill_attention_coefficients = pa;
+    measured2.prefill_attention_coefficients = pa;
     if (pa) {
-      measured.prefill_depth_ms_per_token_per_layer = lawAt(
+      measured2.prefill_depth_ms_per_token_per_layer = lawAt(
         [ga.heads, pa.ns_per_head_token_position],
         [ga.queryElements, pa.ns_per_query_element_token_position],
         "ms/(token\xB7position\xB7layer), probe geometry kv-a"
       );
     }
   }
-  fitDecode(obs, geo, measured, { kvKey: key, kvType: ctx2.kvType, cacheBytes: ctx2.cacheBytes });
+  fitDecode(obs, geo, measured2, { kvKey: key, kvType: ctx2.kvType, cacheBytes: ctx2.cacheBytes });
   const decodeShape = { startPos: 0, tokens: obs.decode_tokens, cells: kvCells(obs.decode_tokens), kvKey: key, kvType: ctx2.kvType };
   const prefillShape = { startPos: 0, tokens: obs.prefill_tokens, ubatch: obs.prefill_tokens, cells: kvCells(obs.prefill_tokens), outputs: 1 };
-  const rDecode = ratesFromFacts(measured, ctx2.cacheBytes);
+  const rDecode = ratesFromFacts(measured2, ctx2.cacheBytes);
   const rowCosts = {};
   for (const [type, series] of Object.entries(obs.prefill)) {
     const models2 = [{ g: geo(`pf-${type}`), series }];
@@ -32761,20 +32795,20 @@ function fitProbeFacts(obs, profiles, ctx2) {
     });
     if (!sol.value) continue;
     const rate = (x) => MS_PER_S2 / x[0];
-    measured.prefill_flops_by_type[type] = factWithValue(rate(sol.value), sol.samples.map(rate), "FLOP/s");
+    measured2.prefill_flops_by_type[type] = factWithValue(rate(sol.value), sol.samples.map(rate), "FLOP/s");
     rowCosts[type] = factWithValue(sol.value[1] * NS_PER_MS2, sol.samples.map((x) => x[1] * NS_PER_MS2), "ns/(row\xB7token)");
   }
-  measured.prefill_ns_per_row_token_by_type = rowCosts;
-  const bestPrefill = Object.values(measured.prefill_flops_by_type).sort((x, y) => y.value - x.value)[0];
+  measured2.prefill_ns_per_row_token_by_type = rowCosts;
+  const bestPrefill = Object.values(measured2.prefill_flops_by_type).sort((x, y) => y.value - x.value)[0];
   if (!bestPrefill) throw new Error("probe fit: no prefill rate could be solved (every pf-<type> probe model failed or gave no usable time)");
-  measured.prefill_flops_per_sec = bestPrefill;
+  measured2.prefill_flops_per_sec = bestPrefill;
   if (obs.moe) {
-    const r = ratesFromFacts(measured, ctx2.cacheBytes);
+    const r = ratesFromFacts(measured2, ctx2.cacheBytes);
     if (profiles["moe-F16"] && obs.moe.decode_ms.length > 0) {
       const g = geo("moe-F16");
       const dense = decodeEstimate(g, r, decodeShape).totalMs;
       const sol = solveRounds(obs.moe.decode_ms.length, (i2) => Math.max(0, (at(obs.moe.decode_ms, i2) - dense) / g.layers));
-      if (sol.value !== null) measured.moe_decode_extra_per_layer_ms = factWithValue(sol.value, sol.samples, "ms/layer");
+      if (sol.value !== null) measured2.moe_decode_extra_per_layer_ms = factWithValue(sol.value, sol.samples, "ms/layer");
     }
     const eff = {};
     for (const [type, series] of Object.entries(obs.moe.prefill_ms_by_type)) {
@@ -32789,7 +32823,7 @@ function fitProbeFacts(obs, profiles, ctx2) {
       });
       if (sol.value !== null) eff[type] = factWithValue(sol.value, sol.samples, "ratio to the dense rate");
     }
-    measured.moe_prefill_efficiency_by_type = eff;
+    measured2.moe_prefill_efficiency_by_type = eff;
   }
   if (obs.server.length > 0) {
     const rounds = Math.min(...obs.server.map((s) => roundsOf(s.server_decode_ms, s.bench_decode_ms)));
@@ -32801,20 +32835,20 @@ function fitProbeFacts(obs, profiles, ctx2) {
       )
     );
     if (sol.value) {
-      measured.server_decode_overhead_ms = factWithValue(sol.value[0], sol.samples.map((s) => s[0]), "ms/token");
+      measured2.server_decode_overhead_ms = factWithValue(sol.value[0], sol.samples.map((s) => s[0]), "ms/token");
       const nsPerEntry = sol.value[1] * NS_PER_MS2;
-      measured.server_sampler_ns_per_vocab_entry = factWithValue(nsPerEntry, sol.samples.map((s) => s[1] * NS_PER_MS2), "ns/(vocab entry\xB7token)");
+      measured2.server_sampler_ns_per_vocab_entry = factWithValue(nsPerEntry, sol.samples.map((s) => s[1] * NS_PER_MS2), "ns/(vocab entry\xB7token)");
       const promptRounds = Math.min(...obs.server.map((s) => roundsOf(s.server_prompt_ms, s.bench_prompt_ms)));
       const prompt = solveRounds(promptRounds, (i2) => {
         const extra = obs.server.map((s) => at(s.server_prompt_ms, i2) - at(s.bench_prompt_ms, i2) - s.vocab * nsPerEntry / NS_PER_MS2);
         return Math.max(0, extra.reduce((a2, b) => a2 + b, 0) / extra.length);
       });
-      if (prompt.value !== null) measured.server_prompt_overhead_ms = factWithValue(prompt.value, prompt.samples, "ms");
+      if (prompt.value !== null) measured2.server_prompt_overhead_ms = factWithValue(prompt.value, prompt.samples, "ms");
     }
     const unattributed = obs.server.flatMap((s) => s.unattributed_ms).map((x) => Math.max(0, x));
-    if (unattributed.length > 0) measured.server_first_token_overhead_ms = makeFact(unattributed, "ms");
+    if (unattributed.length > 0) measured2.server_first_token_overhead_ms = makeFact(unattributed, "ms");
   }
-  return measured;
+  return measured2;
 }
 
 // src/report/provenance.ts
@@ -32877,8 +32911,8 @@ function provenanceLines(report) {
 
 // src/hardware/probe-failures.ts
 var MAX_REASON_CHARS2 = 400;
-function dropFailed(obs, failed) {
-  const typed = (prefix, rec) => rec && Object.fromEntries(Object.entries(rec).filter(([t]) => !failed.has(`${prefix}-${t}`)));
+function dropFailed(obs, failed2) {
+  const typed = (prefix, rec) => rec && Object.fromEntries(Object.entries(rec).filter(([t]) => !failed2.has(`${prefix}-${t}`)));
   const bandwidth = typed("bw", obs.bandwidth);
   const prefill = typed("pf", obs.prefill);
   const out2 = {
@@ -32889,18 +32923,18 @@ function dropFailed(obs, failed) {
     prefill,
     ...obs.prefill_wide ? { prefill_wide: Object.fromEntries(Object.entries(typed("pfw", obs.prefill_wide)).filter(([t]) => t in prefill)) } : {},
     cached: typed("cached", obs.cached),
-    overhead: failed.has(obs.overhead.short_id) || failed.has(obs.overhead.long_id) ? { ...obs.overhead, short_ms: [], long_ms: [] } : obs.overhead,
-    kv_decode: failed.has("kv-a") || failed.has("kv-b") ? {} : obs.kv_decode,
-    kv_prefill: failed.has("kv-a") || failed.has("kv-b") ? null : obs.kv_prefill,
+    overhead: failed2.has(obs.overhead.short_id) || failed2.has(obs.overhead.long_id) ? { ...obs.overhead, short_ms: [], long_ms: [] } : obs.overhead,
+    kv_decode: failed2.has("kv-a") || failed2.has("kv-b") ? {} : obs.kv_decode,
+    kv_prefill: failed2.has("kv-a") || failed2.has("kv-b") ? null : obs.kv_prefill,
     moe: obs.moe && {
-      decode_ms: failed.has("moe-F16") ? [] : obs.moe.decode_ms,
+      decode_ms: failed2.has("moe-F16") ? [] : obs.moe.decode_ms,
       prefill_ms_by_type: typed("moe", obs.moe.prefill_ms_by_type)
     },
-    server: obs.server.filter((s) => !s.id || !failed.has(s.id))
+    server: obs.server.filter((s) => !s.id || !failed2.has(s.id))
   };
   return out2;
 }
-function failureCost(id, measured) {
+function failureCost(id, measured2) {
   const [family, type = ""] = id.includes("-") ? [id.slice(0, id.indexOf("-")), id.slice(id.indexOf("-") + 1)] : [id, ""];
   const nearest = (rec, what) => {
     const t = standInType(type, Object.keys(rec ?? {}).filter((k) => k !== type));
@@ -32908,19 +32942,19 @@ function failureCost(id, measured) {
   };
   switch (family) {
     case "bw":
-      return { facts: [`measured.decode_bandwidth_by_type.${type}`, `measured.decode_ns_per_row_by_type.${type}`], stand_in: nearest(measured.decode_bandwidth_by_type, "decode rate") };
+      return { facts: [`measured.decode_bandwidth_by_type.${type}`, `measured.decode_ns_per_row_by_type.${type}`], stand_in: nearest(measured2.decode_bandwidth_by_type, "decode rate") };
     case "bwn":
       return { facts: [`measured.decode_ns_per_row_by_type.${type}`], stand_in: `no per-row cost: ${type}'s rate is the wide model's plain streaming rate` };
     case "cached":
-      return { facts: [`measured.decode_cached_bandwidth_by_type.${type}`], stand_in: nearest(measured.decode_cached_bandwidth_by_type, "in-cache rate") };
+      return { facts: [`measured.decode_cached_bandwidth_by_type.${type}`], stand_in: nearest(measured2.decode_cached_bandwidth_by_type, "in-cache rate") };
     case "pf":
-      return { facts: [`measured.prefill_flops_by_type.${type}`, `measured.prefill_ns_per_row_token_by_type.${type}`], stand_in: nearest(measured.prefill_flops_by_type, "prefill rate") };
+      return { facts: [`measured.prefill_flops_by_type.${type}`, `measured.prefill_ns_per_row_token_by_type.${type}`], stand_in: nearest(measured2.prefill_flops_by_type, "prefill rate") };
     case "pfw":
       return { facts: [`measured.prefill_ns_per_row_token_by_type.${type}`], stand_in: `no per-row cost: ${type}'s prefill rate comes from the narrow model alone` };
     case "moe":
       return {
         facts: [`measured.moe_prefill_efficiency_by_type.${type}`, ...type === "F16" ? ["measured.moe_decode_extra_per_layer_ms"] : []],
-        stand_in: nearest(measured.moe_prefill_efficiency_by_type, "expert-matmul efficiency")
+        stand_in: nearest(measured2.moe_prefill_efficiency_by_type, "expert-matmul efficiency")
       };
     case "ovh":
       return { facts: ["measured.fixed_decode_ms", "measured.per_layer_decode_ms"], stand_in: "no fixed or per-layer decode overhead (0 ms): decode is predicted too fast for small models" };
@@ -32932,14 +32966,14 @@ function failureCost(id, measured) {
       return { facts: [], stand_in: "none" };
   }
 }
-function describeFailures(failures, omitted, measured) {
+function describeFailures(failures, omitted, measured2) {
   const out2 = [];
   for (const f of failures) {
     const reason = f.reason.length > MAX_REASON_CHARS2 ? `${f.reason.slice(0, MAX_REASON_CHARS2)}\u2026` : f.reason;
-    out2.push({ part: f.id, stage: f.stage, reason, ...failureCost(f.id, measured) });
+    out2.push({ part: f.id, stage: f.stage, reason, ...failureCost(f.id, measured2) });
   }
   for (const o2 of omitted) {
-    for (const family of o2.families) out2.push({ part: `${family}-${o2.type}`, stage: "budget", reason: o2.reason, ...failureCost(`${family}-${o2.type}`, measured) });
+    for (const family of o2.families) out2.push({ part: `${family}-${o2.type}`, stage: "budget", reason: o2.reason, ...failureCost(`${family}-${o2.type}`, measured2) });
   }
   return out2;
 }
@@ -34120,13 +34154,13 @@ async function probeHardware(opts) {
     if (!p) throw new Error(`probe: probe model ${id} was not made`);
     return p;
   };
-  const failed = new Set(failures.map((f) => f.id));
+  const failed2 = new Set(failures.map((f) => f.id));
   const attempt = async (id, run2) => {
-    if (failed.has(id)) return void 0;
+    if (failed2.has(id)) return void 0;
     try {
       return await run2();
     } catch (err) {
-      failed.add(id);
+      failed2.add(id);
       failures.push({ id, stage: "run", reason: errorMessage(err) });
       opts.log(`probe: WARNING: ${id} failed; the probe goes on without its facts: ${errorMessage(err).split("\n")[0]}`);
       return void 0;
@@ -34258,7 +34292,7 @@ async function probeHardware(opts) {
       for (let round2 = 0; more(round2); round2++) await part.round(round2);
       lap(part.name);
     }
-    return dropFailed(obs2, failed);
+    return dropFailed(obs2, failed2);
   };
   let obs = await measurePass(1);
   for (let pass = 1; opts.interleave && pass <= passes; pass++) {
@@ -34266,18 +34300,18 @@ async function probeHardware(opts) {
     await opts.interleave.between(pass);
     mark2 = performance4.now();
     pausedMs += mark2 - before;
-    if (pass < passes) obs = mergeObservations(dropFailed(obs, failed), await measurePass(pass + 1));
+    if (pass < passes) obs = mergeObservations(dropFailed(obs, failed2), await measurePass(pass + 1));
   }
-  let measured;
+  let measured2;
   try {
-    measured = fitProbeFacts(obs, profiles, { kvType: workload.kv_type, flashAttention: workload.flash_attention, cacheBytes: plan2.cacheBytes });
+    measured2 = fitProbeFacts(obs, profiles, { kvType: workload.kv_type, flashAttention: workload.flash_attention, cacheBytes: plan2.cacheBytes });
   } catch (err) {
     const parts = failures.map((f) => `${f.id} (${f.stage}: ${f.reason.split("\n")[0]})`).join("; ");
     throw new Error(`${errorMessage(err)}${parts ? `; failed probe parts: ${parts}` : ""}`, { cause: err });
   }
-  const probeFailures = describeFailures(failures, plan2.omitted, measured);
+  const probeFailures = describeFailures(failures, plan2.omitted, measured2);
   for (const f of probeFailures) opts.log(`probe: stand-in: ${failureLine(f)}`);
-  const noisy = Object.entries({ ...measured.decode_bandwidth_by_type, ...prefixed("prefill ", measured.prefill_flops_by_type) }).filter(([, f]) => f.spread > PROBE_WARN_SPREAD).map(([k, f]) => `${k} \xB1${(100 * f.spread).toFixed(0)} %`);
+  const noisy = Object.entries({ ...measured2.decode_bandwidth_by_type, ...prefixed("prefill ", measured2.prefill_flops_by_type) }).filter(([, f]) => f.spread > PROBE_WARN_SPREAD).map(([k, f]) => `${k} \xB1${(100 * f.spread).toFixed(0)} %`);
   if (noisy.length > 0) {
     opts.log(`probe: WARNING: noisy facts (${noisy.join(", ")}): the machine was busy; re-run \`probe --refresh\` when it is quiet`);
   }
@@ -34299,7 +34333,7 @@ async function probeHardware(opts) {
       gpus
     },
     llama: { commit: build.commit, build_number: build.buildNumber, backend: build.backend, node_llama_cpp_version: null, bin_dir: opts.binDir },
-    measured,
+    measured: measured2,
     ceilings: {
       memory_read_bytes_per_sec: ceilings.memoryReadBytesPerSec,
       peak_flops_per_sec: ceilings.peakFlopsPerSec,
@@ -34419,6 +34453,13 @@ var report_schema_default = {
       },
       description: "Set on an aggregate of shard reports: each shard's runner and result."
     },
+    resumed: {
+      type: "array",
+      items: {
+        type: "string"
+      },
+      description: "Models whose rows were read from the checkpoint of an earlier, interrupted run (`--resume`) with the same machine, llama.cpp build, workload and estimator, instead of being measured again."
+    },
     baseline: {
       $ref: "#/definitions/BaselineComparison",
       description: "Set when the run was compared with a baseline report (`--baseline`): \u0394 % per model and scenario."
@@ -34490,6 +34531,10 @@ var report_schema_default = {
             "string",
             "null"
           ]
+        },
+        corpus_digest: {
+          type: "string",
+          description: "A digest of the whole corpus the run was a shard of (every ref, before sharding): shard reports of one corpus carry the same one, and the aggregate refuses to mix corpora."
         }
       },
       required: [
@@ -36777,8 +36822,8 @@ function scenarioTable(report) {
     const s = report.summary[id];
     if (!s) return "";
     const limits = limitsText(report, id);
-    const failed = report.gate.failures.some((f) => f.scenario === id);
-    return `<tr${failed ? ' class="failing"' : ""}><td>${id}</td><td>${SCENARIO_UNITS[id]}</td><td class="num">${s.samples}</td><td class="num">${s.gated}</td><td class="num">${s.noisy}</td><td class="num">${s.runtime_errors}</td><td class="num">${formatErrorPct(s.median_abs_error_pct)}</td><td class="num">${formatErrorPct(s.max_abs_error_pct)}</td><td>${limits}</td></tr>`;
+    const failed2 = report.gate.failures.some((f) => f.scenario === id);
+    return `<tr${failed2 ? ' class="failing"' : ""}><td>${id}</td><td>${SCENARIO_UNITS[id]}</td><td class="num">${s.samples}</td><td class="num">${s.gated}</td><td class="num">${s.noisy}</td><td class="num">${s.runtime_errors}</td><td class="num">${formatErrorPct(s.median_abs_error_pct)}</td><td class="num">${formatErrorPct(s.max_abs_error_pct)}</td><td>${limits}</td></tr>`;
   }).join("");
   return `<h2>Scenarios</h2><table><thead><tr><th>scenario</th><th>unit</th><th>rows</th><th>gated</th><th>noisy</th><th>runtime errors</th><th>median |error|</th><th>max |error|</th><th>limits: median / max / noisy</th></tr></thead><tbody>${rows}</tbody></table><p class="note">ratio &gt; 1 means faster than predicted (first_token: predicted ms / observed ms). |error| = |observed \u2212 predicted| / predicted.</p>
 `;
@@ -37183,6 +37228,9 @@ function llamaMemoryCheck(fit, logged) {
 
 // src/pipeline/validate.ts
 var TOOL_NAME = "model-fit-gate";
+function isRunSkip(err) {
+  return err instanceof Error && err.name === "ModelSkip";
+}
 function plan(prediction, scenarios) {
   const notRun = /* @__PURE__ */ new Map();
   if (!prediction) {
@@ -37202,17 +37250,41 @@ function plan(prediction, scenarios) {
   }
   return { run: run2, notRun };
 }
+function failedModel(p, model) {
+  const reason = `${model.failure.stage}: ${model.failure.reason}`;
+  p.log(`${model.ref}: ${reason}`);
+  const scenarios = compareModel(null, p.scenarios.map((s) => failedObservation(s, reason, [], [])), compareSettingsFrom(p.thresholds), p.scenarios);
+  return { ref: model.ref, path: model.path ?? "", ...model.source ? { source: model.source } : {}, profile: null, fit: null, error: reason, scenarios };
+}
 async function validateModel(p, model, prediction) {
   const { run: run2, notRun } = plan(prediction, p.scenarios);
   let observations = [];
   let logged = null;
+  let path10 = model.path;
+  if (run2.length > 0 && p.deadline && p.now().getTime() >= p.deadline.at.getTime()) {
+    for (const s of run2.splice(0)) notRun.set(s, `not started: the run's time budget of ${p.deadline.budgetSec} s was spent`);
+  }
   if (run2.length > 0) {
+    let fetched = null;
     try {
-      const done = await p.runScenarios(model, run2, p.workload);
-      observations = done.observations;
-      logged = done.llama_memory;
+      fetched = p.fetchModel ? await p.fetchModel(model) : { path: model.path, release: async () => {
+      } };
+      path10 = fetched.path;
     } catch (err) {
-      observations = run2.map((s) => failedObservation(s, `scenario runner failed: ${errorMessage(err)}`, [], []));
+      if (isRunSkip(err)) {
+        for (const s of run2.splice(0)) notRun.set(s, `not run: ${errorMessage(err)}`);
+      } else observations = run2.map((s) => failedObservation(s, `download: ${errorMessage(err)}`, [], []));
+    }
+    if (fetched) {
+      try {
+        const done = await p.runScenarios({ ...model, path: fetched.path }, run2, p.workload);
+        observations = done.observations;
+        logged = done.llama_memory;
+      } catch (err) {
+        observations = run2.map((s) => failedObservation(s, `scenario runner failed: ${errorMessage(err)}`, [], []));
+      } finally {
+        await fetched.release();
+      }
     }
   }
   const settings = compareSettingsFrom(p.thresholds);
@@ -37222,7 +37294,7 @@ async function validateModel(p, model, prediction) {
     const err = r.abs_error_pct === null ? "" : ` |error| ${r.abs_error_pct.toFixed(1)} %`;
     p.log(`${model.ref} ${r.scenario}: ${r.verdict}${err}${r.detail.reason ? ` (${r.detail.reason})` : ""}`);
   }
-  const report = { ref: model.ref, path: model.path, ...model.source ? { source: model.source } : {}, profile: model.profile, fit: prediction?.fit ?? null, error: null, scenarios };
+  const report = { ref: model.ref, path: path10 ?? "", ...model.source ? { source: model.source } : {}, profile: model.profile, fit: prediction?.fit ?? null, error: null, scenarios };
   if (prediction && logged) {
     report.llama_memory = llamaMemoryCheck(prediction.fit, logged);
     const e = report.llama_memory.error_pct;
@@ -37233,15 +37305,24 @@ async function validateModel(p, model, prediction) {
 }
 async function validate3(p) {
   const started = p.now();
+  const profiled = p.models.filter((m2) => m2.profile !== null);
   const predictions = await p.estimator.predict(
-    p.models.map((m2) => ({ ref: m2.ref, profile: m2.profile })),
+    profiled.map((m2) => ({ ref: m2.ref, profile: m2.profile })),
     p.hardware,
     p.workload,
     p.scenarios
   );
   const models2 = [];
   for (const model of p.models) {
-    models2.push(await p.group(model.ref, () => validateModel(p, model, predictions.get(model.ref))));
+    const resumed = p.resumed?.get(model.ref);
+    if (resumed) {
+      p.log(`${model.ref}: rows from the checkpoint of an earlier run`);
+      models2.push(resumed);
+      continue;
+    }
+    const done = model.failure ? failedModel(p, model) : await p.group(model.ref, () => validateModel(p, model, predictions.get(model.ref)));
+    await p.onModelDone?.(done);
+    models2.push(done);
   }
   const finished7 = p.now();
   const gpu = p.hardware.system.gpus[0];
@@ -37256,7 +37337,8 @@ async function validate3(p) {
     runner_os: p.runnerOs,
     wall_time_s: Math.round((finished7.getTime() - started.getTime()) / 100) / 10,
     shard: p.shard,
-    runner_name: p.runnerName
+    runner_name: p.runnerName,
+    ...p.corpusDigest ? { corpus_digest: p.corpusDigest } : {}
   };
   const report = {
     schema_version: 2,
@@ -37274,6 +37356,147 @@ async function validate3(p) {
   return applyGate(report, p.thresholds, { baseline: p.baseline });
 }
 
+// src/pipeline/model-files.ts
+import { existsSync as existsSync9 } from "node:fs";
+import { rm as rm10, statfs as statfs2 } from "node:fs/promises";
+import { dirname as dirname8, isAbsolute as isAbsolute2, relative as relative3, sep as sep3 } from "node:path";
+var FREE_DISK_MARGIN_BYTES = 1024 ** 3;
+function sourceOf(ref) {
+  return isAbsolute2(ref.file) ? { file: relative3(process.cwd(), ref.file).split(sep3).join("/"), line: ref.line } : void 0;
+}
+var failed = (ref, stage, err) => ({
+  ref: ref.ref,
+  path: null,
+  profile: null,
+  ...sourceOf(ref) ? { source: sourceOf(ref) } : {},
+  failure: { stage, reason: errorMessage(err) }
+});
+async function profileRef(ref, opts) {
+  const source = sourceOf(ref);
+  const base = { ref: ref.ref, ...source ? { source } : {} };
+  if (ref.kind === "local") {
+    let path10;
+    try {
+      path10 = (await resolveModels([ref], { token: opts.token, log: opts.log }))[0].paths[0];
+    } catch (err) {
+      return failed(ref, "resolve", err);
+    }
+    try {
+      return { ...base, path: path10, profile: (await profileFile(path10)).profile };
+    } catch (err) {
+      return failed(ref, "profile", err);
+    }
+  }
+  try {
+    const { profile } = await profileRemote(ref, { token: opts.token, log: opts.log });
+    return { ...base, path: null, profile };
+  } catch (remoteErr) {
+    if (remoteErr instanceof GgufError) return failed(ref, "profile", remoteErr);
+    const cached2 = await cachedModel(ref).catch(() => null);
+    if (!cached2) return failed(ref, "resolve", remoteErr);
+    opts.log(`${ref.ref}: the Hub did not answer (${errorMessage(remoteErr)}); profiling the cached file`);
+    try {
+      return { ...base, path: cached2[0], profile: (await profileFile(cached2[0])).profile };
+    } catch (err) {
+      return failed(ref, "profile", err);
+    }
+  }
+}
+function modelFetcher(refs, opts) {
+  let held = 0;
+  let highWater = 0;
+  const byRef = new Map(refs.map((r) => [r.ref, r]));
+  const fetch2 = async (m2) => {
+    if (m2.path !== null) return { path: m2.path, release: async () => {
+    } };
+    const ref = byRef.get(m2.ref);
+    const size = m2.profile?.file_bytes ?? 0;
+    if (opts.diskBudgetBytes !== null && size > opts.diskBudgetBytes) {
+      throw new ModelSkip(`its ${gib2(size)} GiB do not fit the disk budget of ${gib2(opts.diskBudgetBytes)} GiB`);
+    }
+    const cacheDir2 = hubCacheDir();
+    const free = await statfs2(existingDir(cacheDir2)).then((s) => s.bavail * s.bsize, () => null);
+    if (free !== null && free < size + FREE_DISK_MARGIN_BYTES) {
+      throw new ModelSkip(`${gib2(free)} GiB free in ${cacheDir2}, and it needs ${gib2(size)} GiB (plus ${gib2(FREE_DISK_MARGIN_BYTES)} GiB kept free)`);
+    }
+    const downloaded = [];
+    let bytes4 = 0;
+    const [r] = await resolveModels([ref], {
+      token: opts.token,
+      log: opts.log,
+      onDownloaded: (f) => {
+        downloaded.push(f.paths);
+        bytes4 += f.bytes;
+      }
+    });
+    held += bytes4;
+    highWater = Math.max(highWater, held);
+    return {
+      path: r.paths[0],
+      release: async () => {
+        if (opts.diskBudgetBytes === null) return;
+        for (const paths of downloaded) for (const p of paths) await rm10(p, { force: true });
+        held -= bytes4;
+        if (bytes4 > 0) opts.log(`${m2.ref}: removed its ${gib2(bytes4)} GiB download (disk budget ${gib2(opts.diskBudgetBytes)} GiB)`);
+      }
+    };
+  };
+  return { fetch: fetch2, highWaterBytes: () => highWater };
+}
+var ModelSkip = class extends Error {
+  constructor(message) {
+    super(message);
+    this.name = "ModelSkip";
+  }
+};
+var gib2 = (bytes4) => (bytes4 / 1024 ** 3).toFixed(2);
+function existingDir(path10) {
+  let dir = path10;
+  while (!existsSync9(dir) && dirname8(dir) !== dir) dir = dirname8(dir);
+  return dir;
+}
+
+// src/pipeline/checkpoint.ts
+import { createHash as createHash10 } from "node:crypto";
+import { readFile as readFile10, rm as rm11 } from "node:fs/promises";
+import { join as join24 } from "node:path";
+var sha = (text) => createHash10("sha256").update(text).digest("hex");
+function measured(m2) {
+  if (m2.error !== null) return false;
+  return !m2.scenarios.some((r) => /^(download|resolve|profile): |^not (started|run): /.test(r.detail.reason ?? ""));
+}
+function checkpointStore(dir, what) {
+  const identity3 = sha(
+    stableStringify({
+      fingerprint: what.hardware.fingerprint,
+      llama: { commit: what.hardware.llama.commit, backend: what.hardware.llama.backend },
+      workload: what.workload,
+      estimator: { name: what.estimator.name, command: what.estimator.command },
+      scenarios: [...what.scenarios]
+    })
+  );
+  const fileOf = (ref) => join24(dir, `${sha(ref).slice(0, 16)}.json`);
+  return {
+    async save(model) {
+      if (measured(model)) await writeFileAtomic(fileOf(model.ref), stableStringify({ identity: identity3, model }));
+    },
+    async load(refs) {
+      const out2 = /* @__PURE__ */ new Map();
+      for (const ref of refs) {
+        const saved = await readFile10(fileOf(ref), "utf8").then(
+          (text) => JSON.parse(text),
+          () => null
+        );
+        if (saved?.identity === identity3 && saved.model?.ref === ref && Array.isArray(saved.model.scenarios) && measured(saved.model)) out2.set(ref, saved.model);
+      }
+      return out2;
+    },
+    async clear() {
+      await rm11(dir, { recursive: true, force: true });
+    }
+  };
+}
+
 // src/pipeline/run.ts
 async function collectRefs(cfg, binDir, hooks) {
   const refs = [];
@@ -37281,18 +37504,18 @@ async function collectRefs(cfg, binDir, hooks) {
   if (cfg.modelsText && cfg.modelsText.trim()) refs.push(...parseManifest(cfg.modelsText, "input models", process.cwd()));
   if (cfg.modelsFile) {
     const file = resolve4(cfg.modelsFile);
-    refs.push(...parseManifest(await readInputText(file, "the models file"), file, dirname8(file)));
+    refs.push(...parseManifest(await readInputText(file, "the models file"), file, dirname9(file)));
   }
   if (cfg.corpus === "synthetic") {
     const specPath = syntheticSpecPath();
     const spec2 = parseSynthSpec(await readInputText(specPath, "the synthetic corpus spec"), specPath);
-    const out2 = join24(cacheRoot(cfg.cacheDir), "synthetic");
+    const out2 = join25(cacheRoot(cfg.cacheDir), "synthetic");
     const { manifestPath } = await synthesize(spec2, out2, await binDir(), hooks.log);
-    refs.push(...parseManifest(await readFile10(manifestPath, "utf8"), manifestPath, out2));
+    refs.push(...parseManifest(await readFile11(manifestPath, "utf8"), manifestPath, out2));
   } else if (cfg.corpus) {
     const file = corpusPath(cfg.corpus, packageRoot());
     if (!file) throw new InputError("corpus", null, `unknown corpus "${cfg.corpus}"`);
-    refs.push(...parseManifest(await readInputText(file, "the corpus"), file, dirname8(file)));
+    refs.push(...parseManifest(await readInputText(file, "the corpus"), file, dirname9(file)));
   }
   if (refs.length === 0) throw new InputError("models", null, "no models given (MODEL arguments, --models-file, or a corpus)");
   const seen = /* @__PURE__ */ new Set();
@@ -37311,18 +37534,15 @@ async function runGate(cfg, hooks) {
   hooks.log(`models: ${refs.length}${cfg.shard ? ` (shard ${cfg.shard} of ${allRefs.length})` : ""}`);
   const baseline = cfg.baselinePath ? await readReport(resolve4(cfg.baselinePath)) : null;
   const hardwareFromFile = cfg.hardwarePath ? await readHardwareProfile(cfg.hardwarePath) : null;
+  const started = hooks.now();
   const { binDir, build } = await llama();
-  const resolved = await resolveModels(refs, { cacheDir: void 0, token: cfg.hfToken ?? void 0, log: hooks.log });
+  const fileOpts = { token: cfg.hfToken ?? void 0, log: hooks.log, diskBudgetBytes: cfg.diskBudgetBytes ?? null };
   const models2 = [];
-  for (const [i2, r] of resolved.entries()) {
-    const { profile } = await profileFile(r.paths[0]);
-    const from = refs[i2];
-    const source = isAbsolute2(from.file) ? { file: relative3(process.cwd(), from.file).split(sep3).join("/"), line: from.line } : void 0;
-    models2.push({ ref: r.ref, path: r.paths[0], profile, ...source ? { source } : {} });
-  }
+  for (const ref of refs) models2.push(await profileRef(ref, fileOpts));
+  const fetcher = modelFetcher(refs, fileOpts);
   const hardware2 = hardwareFromFile ?? await probeHardware({
     binDir,
-    cacheDir: join24(cacheRoot(cfg.cacheDir), "hardware"),
+    cacheDir: join25(cacheRoot(cfg.cacheDir), "hardware"),
     refresh: cfg.refreshHardware,
     log: hooks.log,
     now: () => hooks.now().toISOString()
@@ -37330,8 +37550,12 @@ async function runGate(cfg, hooks) {
   if (build && !hardware2.llama.node_llama_cpp_version) hardware2.llama.node_llama_cpp_version = build.node_llama_cpp_version;
   const workload = defaultWorkload({ threads: hardware2.system.threads, ...cfg.workload });
   const estimator = cfg.estimatorCommand ? externalEstimator(cfg.estimatorCommand, { env: cfg.estimatorEnv }) : builtinEstimator();
-  const outDir = dirname8(resolve4(cfg.reportPath));
-  const logsDir = join24(outDir, "logs");
+  const outDir = dirname9(resolve4(cfg.reportPath));
+  const logsDir = join25(outDir, "logs");
+  const checkpoint = checkpointStore(join25(outDir, "checkpoint"), { hardware: hardware2, workload, estimator, scenarios: cfg.scenarios });
+  const resumed = cfg.resume ? await checkpoint.load(models2.map((m2) => m2.ref)) : /* @__PURE__ */ new Map();
+  if (cfg.resume) hooks.log(`resume: ${resumed.size} of ${models2.length} models already measured by an earlier run`);
+  else await checkpoint.clear();
   const report = await validate3({
     models: models2,
     scenarios: cfg.scenarios,
@@ -37344,7 +37568,7 @@ async function runGate(cfg, hooks) {
       logsDir,
       artifactsDir: outDir,
       runTimeoutSec: cfg.runTimeoutSec,
-      vocabSize: model.profile.vocab_size,
+      vocabSize: model.profile?.vocab_size ?? 0,
       log: hooks.log
     }),
     log: hooks.log,
@@ -37353,9 +37577,16 @@ async function runGate(cfg, hooks) {
     toolVersion: toolVersion(),
     runnerOs: `${platform4()} ${release2()}`,
     shard: cfg.shard,
+    corpusDigest: createHash11("sha256").update(allRefs.map((r) => r.ref).join("\n")).digest("hex").slice(0, 16),
     runnerName: cfg.runnerName,
-    baseline
+    baseline,
+    fetchModel: fetcher.fetch,
+    deadline: cfg.timeBudgetSec ? { at: new Date(started.getTime() + cfg.timeBudgetSec * 1e3), budgetSec: cfg.timeBudgetSec } : null,
+    resumed,
+    onModelDone: (m2) => checkpoint.save(m2)
   });
+  if (resumed.size > 0) report.resumed = [...resumed.keys()];
+  if (cfg.diskBudgetBytes != null) hooks.log(`disk: at most ${(fetcher.highWaterBytes() / 2 ** 20).toFixed(1)} MiB of downloads held at once (budget ${(cfg.diskBudgetBytes / 2 ** 20).toFixed(1)} MiB)`);
   return writeOutputs(report, resolve4(cfg.reportPath), logsDir);
 }
 async function writeOutputs(report, reportPath, logsDir) {
@@ -37392,6 +37623,7 @@ function aggregateReports(reports, opts = {}) {
     throw new InputError(source, "schema_version", `shard reports disagree: ${list.join(", ")}; produce them with one model-fit-gate version`);
   }
   named.sort((a2, b) => shardIndex(a2.report) - shardIndex(b.report) || compareText2(a2.name, b.name) || a2.i - b.i);
+  const incomplete = shardGaps(named);
   const owner = /* @__PURE__ */ new Map();
   const devices = /* @__PURE__ */ new Map();
   for (const { report, name } of named) {
@@ -37421,7 +37653,36 @@ function aggregateReports(reports, opts = {}) {
     shards: named.map((n2) => shardOf(n2.report)),
     ...mergedBaseline(named.map((n2) => n2.report), rowName)
   };
-  return applyGate(merged, thresholds, { scenario: opts.scenario });
+  const gated = applyGate(merged, thresholds, { scenario: opts.scenario });
+  if (incomplete.length === 0) return gated;
+  return { ...gated, gate: { passed: false, failures: [...incomplete, ...gated.gate.failures] } };
+}
+function shardGaps(named) {
+  const sharded = named.filter((n3) => n3.report.provenance.shard);
+  if (sharded.length === 0) return [];
+  const digests = new Set(sharded.map((n3) => n3.report.provenance.corpus_digest).filter((d) => d !== void 0));
+  if (digests.size > 1) {
+    const list = sharded.map((n3) => `${n3.report.provenance.corpus_digest ?? "?"} (${n3.name})`);
+    throw new InputError("reports", "corpus_digest", `shard reports are of different corpora: ${list.join(", ")}; aggregate the shards of one run`);
+  }
+  const specs = sharded.map((n3) => ({ ...parseShard(n3.report.provenance.shard), machine: n3.report.hardware.fingerprint, name: n3.name }));
+  const counts = new Set(specs.map((s) => s.count));
+  if (counts.size > 1) throw new InputError("reports", "shard", `shard reports split the corpus differently (${sharded.map((n3) => `${n3.report.provenance.shard} in ${n3.name}`).join(", ")})`);
+  const n2 = specs[0].count;
+  const failures = [];
+  for (const machine of new Set(specs.map((s) => s.machine))) {
+    const here = specs.filter((s) => s.machine === machine);
+    const label = new Set(specs.map((s) => s.machine)).size > 1 ? ` on ${machine.slice(0, 12)}` : "";
+    for (let k = 1; k <= n2; k++) {
+      const got = here.filter((s) => s.index === k);
+      if (got.length === 0) {
+        failures.push({ scenario: null, model: null, limit: "complete_shards", value: k, message: `shard ${k}/${n2}${label} has no report (it crashed or was not uploaded): the corpus was not judged whole` });
+      } else if (got.length > 1) {
+        failures.push({ scenario: null, model: null, limit: "complete_shards", value: k, message: `shard ${k}/${n2}${label} has ${got.length} reports (${got.map((g) => g.name).join(", ")})` });
+      }
+    }
+  }
+  return failures;
 }
 function mergedBaseline(reports, rowName) {
   const compared = reports.filter((r) => r.baseline !== void 0);
@@ -37482,7 +37743,10 @@ async function gateReports(paths, opts) {
   const thresholds = parseThresholds(text, opts.thresholdsPath);
   const reports = await Promise.all(paths.map((p) => readReport(p)));
   const scenario = opts.scenario;
-  const report = reports.length === 1 ? applyGate(reports[0], thresholds, { scenario }) : aggregateReports(reports, { thresholds, scenario, sources: paths });
+  const report = (
+    // One report is gated as it is, unless it is a shard: a shard alone is an incomplete corpus, which aggregating says.
+    reports.length === 1 && !reports[0].provenance.shard ? applyGate(reports[0], thresholds, { scenario }) : aggregateReports(reports, { thresholds, scenario, sources: paths })
+  );
   return { report, markdown: renderMarkdown(report, { maxBytes: SUMMARY_MAX_BYTES }) };
 }
 
@@ -37532,7 +37796,7 @@ function renderFitTable(rows) {
 }
 
 // src/accuracy/benchmark.ts
-import { join as join25 } from "node:path";
+import { join as join26 } from "node:path";
 
 // src/accuracy/geometries.ts
 var CONTEXT2 = 8192;
@@ -37688,7 +37952,7 @@ async function runAccuracyBenchmark(opts) {
   const spec2 = accuracySpec();
   if (opts.only) spec2.models = spec2.models.filter((m2) => opts.only.includes(m2.name));
   const progress = (line) => opts.log(`accuracy: ${line}`);
-  const synth = await synthesize(spec2, join25(opts.workDir, "models"), opts.binDir, progress);
+  const synth = await synthesize(spec2, join26(opts.workDir, "models"), opts.binDir, progress);
   const models2 = [];
   for (const m2 of synth.models) models2.push({ ref: m2.ref, path: m2.path, profile: (await profileFile(m2.path)).profile });
   const observed = /* @__PURE__ */ new Map();
@@ -37697,7 +37961,7 @@ async function runAccuracyBenchmark(opts) {
       progress(`pass ${pass}/${passes}: ${m2.ref}: running ${SCENARIO_IDS.join(", ")}`);
       const run2 = await runModel(m2.path, SCENARIO_IDS, workload2, {
         binDir: opts.binDir,
-        logsDir: join25(opts.workDir, "logs", `pass-${pass}`),
+        logsDir: join26(opts.workDir, "logs", `pass-${pass}`),
         runTimeoutSec: DEFAULT_RUN_TIMEOUT_SEC,
         vocabSize: m2.profile.vocab_size,
         log: progress
@@ -37707,7 +37971,7 @@ async function runAccuracyBenchmark(opts) {
     }
   };
   const workload = defaultWorkload();
-  const probeOpts = { binDir: opts.binDir, cacheDir: join25(opts.workDir, "hardware"), threads: workload.threads, log: progress, now, quick: Boolean(opts.quickProbe) };
+  const probeOpts = { binDir: opts.binDir, cacheDir: join26(opts.workDir, "hardware"), threads: workload.threads, log: progress, now, quick: Boolean(opts.quickProbe) };
   let hardware2;
   if (opts.cachedProbe) {
     hardware2 = await probeHardware({ ...probeOpts, refresh: Boolean(opts.refreshHardware) });
@@ -37721,7 +37985,7 @@ async function runAccuracyBenchmark(opts) {
   const summary = summarizeAccuracy(rows);
   const memory = summarizeMemory(rows);
   opts.log(renderAccuracy(rows, summary, memory));
-  const resultsPath = join25(opts.workDir, "accuracy.json");
+  const resultsPath = join26(opts.workDir, "accuracy.json");
   await writeFileAtomic(resultsPath, stableStringify({ generated_at: now(), hardware_fingerprint: hardware2.fingerprint, workload, passes, rows, summary, memory }));
   opts.log(`accuracy: results \u2192 ${resultsPath}`);
   return { rows, summary, memory, resultsPath };
@@ -37798,6 +38062,9 @@ var TABLE = {
       "estimator-env": { type: "string", value: "NAMES", help: "environment variables the estimator may see beyond PATH, HOME, locale and GPU runtimes (never a token)" },
       baseline: { type: "string", value: "FILE", help: "a previous report to compare observed figures with" },
       refresh: { type: "boolean", help: "re-measure the hardware profile" },
+      "disk-budget": { type: "string", value: "SIZE", help: "hold at most this much of downloads at once (50G): each model is fetched before its run and removed after" },
+      "time-budget": { type: "string", value: "SECONDS", help: "start no model after this long; the rest are skipped with the reason" },
+      resume: { type: "boolean", help: "reuse the rows an interrupted run with the same --out, machine, build and workload finished" },
       ...modelFlags
     }
   },
@@ -37902,7 +38169,7 @@ async function hardwareFor(args) {
   const { binDir } = await locateLlama({ binDir: str3(args.values["llama-bin"]), cacheDir: str3(args.values["cache-dir"]), log });
   return probeHardware({
     binDir,
-    cacheDir: join26(cacheRoot(str3(args.values["cache-dir"])), "hardware"),
+    cacheDir: join27(cacheRoot(str3(args.values["cache-dir"])), "hardware"),
     refresh: Boolean(args.values.refresh),
     log,
     now: () => (/* @__PURE__ */ new Date()).toISOString()
@@ -37965,7 +38232,7 @@ var handlers = {
     if (corpus && !["smoke", "deep", "synthetic"].includes(corpus)) {
       throw new InputError("--corpus", null, `expected smoke, deep or synthetic, got "${corpus}"`);
     }
-    const reportPath = resolve5(str3(args.values.out) ?? join26("model-fit-gate-report", "report.json"));
+    const reportPath = resolve5(str3(args.values.out) ?? join27("model-fit-gate-report", "report.json"));
     const result = await runGate(
       {
         modelArgs: args.positionals,
@@ -37984,6 +38251,9 @@ var handlers = {
         shard: str3(args.values.shard) ?? null,
         estimatorCommand: str3(args.values["estimator-command"]) ?? null,
         estimatorEnv: parseEstimatorEnv(str3(args.values["estimator-env"]), "--estimator-env"),
+        diskBudgetBytes: parseByteSize(str3(args.values["disk-budget"]), "--disk-budget"),
+        timeBudgetSec: parseSeconds(str3(args.values["time-budget"]), "--time-budget"),
+        resume: Boolean(args.values.resume),
         baselinePath: str3(args.values.baseline) ?? null,
         workload: workloadFromFlags(args),
         runnerName: process.env.RUNNER_NAME ?? null
@@ -38027,7 +38297,7 @@ var handlers = {
   },
   async "bench-accuracy"(args) {
     const { binDir } = await locateLlama({ binDir: str3(args.values["llama-bin"]), cacheDir: str3(args.values["cache-dir"]), log });
-    const workDir = resolve5(str3(args.values.out) ?? join26(cacheRoot(str3(args.values["cache-dir"])), "accuracy"));
+    const workDir = resolve5(str3(args.values.out) ?? join27(cacheRoot(str3(args.values["cache-dir"])), "accuracy"));
     const passes = intFlag(args.values.passes, "passes");
     const cachedProbe = args.values["cached-probe"] === true;
     if (args.values.refresh === true && !cachedProbe) throw new InputError("bench-accuracy", "--refresh", "goes with --cached-probe (without it every pass probes anew)");

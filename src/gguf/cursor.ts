@@ -3,7 +3,7 @@
 // whatever the file size. Reads are synchronous once `need()` has made the bytes available, so tight loops over
 // 150k tokenizer strings only await when the window runs dry.
 
-import { InputError } from '../util/errors.js'
+import { GgufError } from '../util/errors.js'
 import type { ByteSource } from '../contracts/edges.js'
 
 /** First fetch; later fetches double up to MAX_READ_CHUNK_BYTES. */
@@ -47,10 +47,10 @@ export class HeaderCursor {
     if (this.has(n)) return
     const end = this.position + n
     if (end > this.fileSize) {
-      throw new InputError(this.src.name, where, `file is truncated: needs ${end} bytes, has ${this.fileSize}`)
+      throw new GgufError(this.src.name, where, `file is truncated: needs ${end} bytes, has ${this.fileSize}`)
     }
     if (end > MAX_HEADER_BYTES) {
-      throw new InputError(this.src.name, where, `header is larger than MAX_HEADER_BYTES (${MAX_HEADER_BYTES})`)
+      throw new GgufError(this.src.name, where, `header is larger than MAX_HEADER_BYTES (${MAX_HEADER_BYTES})`)
     }
     const have = this.buf.length - this.off
     const fetchFrom = this.bufStart + this.buf.length
@@ -59,7 +59,7 @@ export class HeaderCursor {
     this.chunk = Math.min(this.chunk * 2, MAX_READ_CHUNK_BYTES)
     const got = await this.src.read(fetchFrom, fetchLen)
     if (have + got.length < n) {
-      throw new InputError(this.src.name, where, `file is truncated: read ${got.length} of ${fetchLen} bytes at ${fetchFrom}`)
+      throw new GgufError(this.src.name, where, `file is truncated: read ${got.length} of ${fetchLen} bytes at ${fetchFrom}`)
     }
     const next = new Uint8Array(have + got.length)
     next.set(this.buf.subarray(this.off))

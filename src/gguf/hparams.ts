@@ -2,7 +2,7 @@
 // head_count_kv defaults to head_count, key/value length to embedding_length / head_count. Per-layer arrays
 // (head_count, head_count_kv, feed_forward_length can be arrays) are kept per layer for KV and attention sums.
 
-import { InputError } from '../util/errors.js'
+import { GgufError } from '../util/errors.js'
 import { isGgufArray, type GgufValue } from './format.js'
 import { llamaFileTypeName } from './ggml-types.js'
 
@@ -62,19 +62,19 @@ function numbers(v: GgufValue | undefined): number[] | null {
 export function readHparams(meta: Meta, source: string): Hparams {
   const archValue = meta['general.architecture']
   if (typeof archValue !== 'string' || archValue === '') {
-    throw new InputError(source, 'key general.architecture', 'missing or not a string')
+    throw new GgufError(source, 'key general.architecture', 'missing or not a string')
   }
   const arch = archValue
   const key = (k: string): string => `${arch}.${k}`
   const nonNegative = (k: string, v: number): number => {
-    if (!Number.isSafeInteger(v) || v < 0) throw new InputError(source, `key ${k}`, `must be a non-negative integer, got ${v}`)
+    if (!Number.isSafeInteger(v) || v < 0) throw new GgufError(source, `key ${k}`, `must be a non-negative integer, got ${v}`)
     return v
   }
   /** Largest value of a scalar or per-layer array key (per-layer arrays: a model's widest layer). */
   const max = (k: string, fallback: number | null): number => {
     const vs = numbers(meta[k])
     if (!vs || vs.length === 0) {
-      if (fallback === null) throw new InputError(source, `key ${k}`, 'missing')
+      if (fallback === null) throw new GgufError(source, `key ${k}`, 'missing')
       return fallback
     }
     return nonNegative(k, Math.max(...vs))
@@ -83,7 +83,7 @@ export function readHparams(meta: Meta, source: string): Hparams {
     const vs = numbers(meta[k])
     if (!vs || vs.length === 0) return fallback
     if (vs.length === 1) return new Array<number>(layers).fill(nonNegative(k, vs[0]!))
-    if (vs.length !== layers) throw new InputError(source, `key ${k}`, `has ${vs.length} entries for ${layers} layers`)
+    if (vs.length !== layers) throw new GgufError(source, `key ${k}`, `has ${vs.length} entries for ${layers} layers`)
     return vs.map((v) => nonNegative(k, v))
   }
 

@@ -1,7 +1,7 @@
 // GGUF headers → ModelProfile: the facts an estimator needs, computed exactly from tensor dims and types.
 // Pure: headers in, data out.
 
-import { InputError } from '../util/errors.js'
+import { GgufError } from '../util/errors.js'
 import { TENSOR_GROUPS, type ModelClass, type ModelProfile, type TensorGroup } from '../contracts/profile.js'
 import type { GgufHeader, GgufTensorInfo } from './format.js'
 import { ggmlTypeByName, ggmlTypeName } from './ggml-types.js'
@@ -59,13 +59,13 @@ function activeWeights(t: GgufTensorInfo, group: TensorGroup, expertShare: numbe
 
 /** Headers sorted by split.no, checked to be one complete set. */
 function orderedShards(headers: readonly GgufHeader[], source: string): GgufHeader[] {
-  if (headers.length === 0) throw new InputError(source, null, 'no GGUF headers')
+  if (headers.length === 0) throw new GgufError(source, null, 'no GGUF headers')
   const withNo = headers.map((h, i) => ({ h, ...splitInfo(h, headers.length > 1 ? `${source} shard ${i + 1}` : source) }))
   withNo.sort((a, b) => a.no - b.no)
   const count = withNo[0]!.count
-  if (count !== headers.length) throw new InputError(source, 'key split.count', `says ${count} shards, got ${headers.length}`)
+  if (count !== headers.length) throw new GgufError(source, 'key split.count', `says ${count} shards, got ${headers.length}`)
   withNo.forEach((s, i) => {
-    if (s.no !== i) throw new InputError(source, 'key split.no', `shard ${i} is missing (got split.no ${s.no})`)
+    if (s.no !== i) throw new GgufError(source, 'key split.no', `shard ${i} is missing (got split.no ${s.no})`)
   })
   return withNo.map((s) => s.h)
 }
@@ -159,7 +159,7 @@ export function buildProfile(headers: readonly GgufHeader[], fileBytes: number, 
 export function kvBytesPerToken(profile: ModelProfile, kvType: string): number {
   const lower = kvType.toLowerCase()
   const info = (KV_CACHE_TYPES as readonly string[]).includes(lower) ? ggmlTypeByName(lower) : undefined
-  if (!info) throw new InputError('kv cache type', null, `"${kvType}" is not one of ${KV_CACHE_TYPES.join(', ')}`)
+  if (!info) throw new GgufError('kv cache type', null, `"${kvType}" is not one of ${KV_CACHE_TYPES.join(', ')}`)
   const elements = profile.kv_bytes_per_token_f16 / F16_BYTES
   return (elements * info.typeSize) / info.blockSize
 }

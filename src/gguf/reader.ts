@@ -5,7 +5,7 @@
 // (local file / HTTP Range / buffer) with byte accounting so a remote header costs only its own size, split-shard
 // handling, and our InputError naming the file and the key or tensor. It fits in a few hundred lines.
 
-import { InputError } from '../util/errors.js'
+import { GgufError } from '../util/errors.js'
 import type { ByteSource } from '../contracts/edges.js'
 import { HeaderCursor } from './cursor.js'
 import { ggmlType } from './ggml-types.js'
@@ -83,7 +83,7 @@ class Parser {
   ) {}
 
   fail(where: string, msg: string): never {
-    throw new InputError(this.name, where, msg)
+    throw new GgufError(this.name, where, msg)
   }
 
   /** u64 length prefix, checked against a limit and against the bytes left in the file before any allocation. */
@@ -184,10 +184,10 @@ function alignmentOf(name: string, metadata: Record<string, GgufValue>, types: M
   const v = metadata[GGUF_KEY_ALIGNMENT]
   if (v === undefined) return GGUF_DEFAULT_ALIGNMENT
   const where = `key ${GGUF_KEY_ALIGNMENT}`
-  if (types.get(GGUF_KEY_ALIGNMENT) !== GgufValueType.UINT32) throw new InputError(name, where, 'must be a uint32')
+  if (types.get(GGUF_KEY_ALIGNMENT) !== GgufValueType.UINT32) throw new GgufError(name, where, 'must be a uint32')
   const a = v as number
   if (a === 0 || (a & (a - 1)) !== 0 || a > MAX_ALIGNMENT) {
-    throw new InputError(name, where, `alignment ${a} is not a power of two up to MAX_ALIGNMENT (${MAX_ALIGNMENT})`)
+    throw new GgufError(name, where, `alignment ${a} is not a power of two up to MAX_ALIGNMENT (${MAX_ALIGNMENT})`)
   }
   return a
 }

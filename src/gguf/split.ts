@@ -1,7 +1,7 @@
 // Split GGUF shards as llama.cpp's gguf-split writes them: "<prefix>-00001-of-00003.gguf", with split.no
 // (0-based), split.count and split.tensors.count in each shard's metadata (llama.cpp llama_split_path).
 
-import { InputError } from '../util/errors.js'
+import { GgufError } from '../util/errors.js'
 import type { GgufHeader } from './format.js'
 
 export const SPLIT_KEY_NO = 'split.no'
@@ -40,7 +40,7 @@ export function formatSplitName(prefix: string, index: number, count: number): s
 export function shardPaths(firstPath: string): string[] {
   const s = parseSplitName(firstPath)
   if (!s) return [firstPath]
-  if (s.index !== 1) throw new InputError(firstPath, null, `is shard ${s.index} of ${s.count}: pass the first shard (-00001-of-…)`)
+  if (s.index !== 1) throw new GgufError(firstPath, null, `is shard ${s.index} of ${s.count}: pass the first shard (-00001-of-…)`)
   const out: string[] = []
   for (let i = 1; i <= s.count; i++) out.push(formatSplitName(s.prefix, i, s.count))
   return out
@@ -51,10 +51,10 @@ export function splitInfo(header: GgufHeader, source: string): { no: number; cou
   const no = header.metadata[SPLIT_KEY_NO]
   const count = header.metadata[SPLIT_KEY_COUNT]
   if (no === undefined && count === undefined) return { no: 0, count: 1 }
-  if (typeof no !== 'number' || !Number.isInteger(no) || no < 0) throw new InputError(source, `key ${SPLIT_KEY_NO}`, 'must be a non-negative integer')
+  if (typeof no !== 'number' || !Number.isInteger(no) || no < 0) throw new GgufError(source, `key ${SPLIT_KEY_NO}`, 'must be a non-negative integer')
   if (typeof count !== 'number' || !Number.isInteger(count) || count < 1 || count > MAX_SPLIT_COUNT) {
-    throw new InputError(source, `key ${SPLIT_KEY_COUNT}`, `must be an integer in 1..${MAX_SPLIT_COUNT}`)
+    throw new GgufError(source, `key ${SPLIT_KEY_COUNT}`, `must be an integer in 1..${MAX_SPLIT_COUNT}`)
   }
-  if (no >= count) throw new InputError(source, `key ${SPLIT_KEY_NO}`, `${no} is not below split.count ${count}`)
+  if (no >= count) throw new GgufError(source, `key ${SPLIT_KEY_NO}`, `${no} is not below split.count ${count}`)
   return { no, count }
 }

@@ -66,6 +66,25 @@ export async function resolveModels(refs: readonly ModelArg[], opts: ResolveOpti
   return out
 }
 
+/**
+ * A Hub model's files from the cache alone, without asking the Hub (null when the cache lacks them): what a run on a
+ * runner that cannot reach the Hub still has.
+ */
+export async function cachedModel(ref: Exclude<ModelArg, { kind: 'local' }>, opts: { cacheDir?: string; endpoint?: string } = {}): Promise<string[] | null> {
+  const endpoint = (opts.endpoint ?? hubEndpoint()).replace(/\/+$/, '')
+  const target: HubTarget | null =
+    ref.kind === 'hf'
+      ? { ...ref, revision: ref.revision ?? DEFAULT_REVISION, want: ref.quant ? { quant: ref.quant } : {} }
+      : (() => {
+          const hub = parseResolveUrl(ref.url, endpoint)
+          return hub ? { ...hub, want: { path: hub.path }, ref: ref.ref, file: ref.file, line: ref.line } : null
+        })()
+  if (!target) return null
+  const repoDir = repoCacheDir(opts.cacheDir ?? hubCacheDir(), target.repo)
+  const commit = isCommitHash(target.revision) ? target.revision : await readRef(repoDir, target.revision)
+  return commit ? cachedPaths(target, repoDir, commit) : null
+}
+
 async function checkLocal(path: string, file: string, line: number): Promise<string[]> {
   const paths = expectedShardPaths(path)
   for (const p of paths) {

@@ -22,7 +22,8 @@ export async function gateReports(
   const reports = await Promise.all(paths.map((p) => readReport(p)))
   const scenario = opts.scenario as ScenarioId | 'all'
   const report =
-    reports.length === 1
+    // One report is gated as it is, unless it is a shard: a shard alone is an incomplete corpus, which aggregating says.
+    reports.length === 1 && !reports[0]!.provenance.shard
       ? applyGate(reports[0] as Report, thresholds, { scenario })
       : aggregateReports(reports, { thresholds, scenario, sources: paths })
   return { report, markdown: renderMarkdown(report, { maxBytes: SUMMARY_MAX_BYTES }) }

@@ -8,8 +8,8 @@ import { rm, statfs } from 'node:fs/promises'
 import { dirname, isAbsolute, relative, sep } from 'node:path'
 import type { ModelRef } from '../contracts/models.js'
 import { profileFile } from '../gguf/index.js'
-import { hubCacheDir, profileRemote, resolveModels } from '../models/index.js'
-import { errorMessage } from '../util/errors.js'
+import { cachedModel, hubCacheDir, profileRemote, resolveModels } from '../models/index.js'
+import { GgufError, errorMessage } from '../util/errors.js'
 import type { FetchedModel, ModelStage, ProfiledModel } from './validate.js'
 
 /** Free space kept beside a download, so the run never fills the disk to its last byte. */
@@ -59,13 +59,15 @@ export async function profileRef(ref: ModelRef, opts: ModelFileOptions): Promise
     const { profile } = await profileRemote(ref, { token: opts.token, log: opts.log })
     return { ...base, path: null, profile }
   } catch (remoteErr) {
-    // The Hub unreachable but the model cached (an offline runner): its file is as good as its header.
+    if (remoteErr instanceof GgufError) return failed(ref, 'profile', remoteErr)
+    // The Hub unreachable but the model cached (an offline runner): its cached file is as good as its header.
+    const cached = await cachedModel(ref).catch(() => null)
+    if (!cached) return failed(ref, 'resolve', remoteErr)
+    opts.log(`${ref.ref}: the Hub did not answer (${errorMessage(remoteErr)}); profiling the cached file`)
     try {
-      const [r] = await resolveModels([ref], { token: opts.token, log: () => {} })
-      const path = r!.paths[0]!
-      return { ...base, path, profile: (await profileFile(path)).profile }
-    } catch {
-      return failed(ref, 'resolve', remoteErr)
+      return { ...base, path: cached[0]!, profile: (await profileFile(cached[0]!)).profile }
+    } catch (err) {
+      return failed(ref, 'profile', err)
     }
   }
 }

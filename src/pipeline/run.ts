@@ -175,7 +175,7 @@ export async function runGate(cfg: GateRunConfig, hooks: RunHooks): Promise<Gate
     onModelDone: (m) => checkpoint.save(m)
   })
   if (resumed.size > 0) report.resumed = [...resumed.keys()]
-  if (cfg.diskBudgetBytes != null) hooks.log(`disk: at most ${(fetcher.highWaterBytes() / 1024 ** 3).toFixed(2)} GiB of downloads held at once (budget ${(cfg.diskBudgetBytes / 1024 ** 3).toFixed(2)} GiB)`)
+  if (cfg.diskBudgetBytes != null) hooks.log(`disk: at most ${(fetcher.highWaterBytes() / 2 ** 20).toFixed(1)} MiB of downloads held at once (budget ${(cfg.diskBudgetBytes / 2 ** 20).toFixed(1)} MiB)`)
   return writeOutputs(report, resolve(cfg.reportPath), logsDir)
 }
 

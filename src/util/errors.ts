@@ -14,6 +14,9 @@ export class InputError extends Error {
   }
 }
 
+/** A GGUF file that is not what its header says (bad magic, counts past the file, missing keys): the model's fault. */
+export class GgufError extends InputError {}
+
 /** A feature this build does not implement yet; also exit code 2. */
 export class NotSupportedError extends InputError {
   constructor(what: string, detail = 'is not supported yet') {

@@ -103,5 +103,47 @@ describe('validate, replaying a recorded run', () => {
       for (const r of m.scenarios) expect(r.detail.reason).toMatch(/exceeds .* GiB \(available RAM/)
     }
   })
+
+  test('a time budget spent before a model starts skips its rows with the reason; the run still ends with a report', async () => {
+    const ran: string[] = []
+    const report = await validate(
+      params({
+        deadline: { at: new Date('2026-12-02T17:00:00.000Z'), budgetSec: 60 },
+        runScenarios: async (m, s, w) => (ran.push(m.ref), replay(m, s, w))
+      })
+    )
+    expect(ran).toEqual([])
+    for (const m of report.models) for (const r of m.scenarios) expect(r).toMatchObject({ verdict: 'skipped', detail: { reason: "not started: the run's time budget of 60 s was spent" } })
+  })
+
+  test('a model that failed before profiling, or whose download fails, costs its own rows; a disk skip is not an error', async () => {
+    const [a, b, c] = recorded.models
+    const models = [
+      { ref: 'org/missing:Q8_0', path: null, profile: null, failure: { stage: 'resolve' as const, reason: 'HTTP 404' } },
+      { ref: a!.ref, path: null, profile: a!.profile },
+      { ref: b!.ref, path: null, profile: b!.profile },
+      { ref: c!.ref, path: c!.path, profile: c!.profile }
+    ]
+    const released: string[] = []
+    const report = await validate(
+      params({
+        models,
+        fetchModel: async (m) => {
+          if (m.ref === a!.ref) throw new Error('connection reset, 3 retries')
+          if (m.ref === b!.ref) throw Object.assign(new Error('its 9.00 GiB do not fit the disk budget of 1.00 GiB'), { name: 'ModelSkip' })
+          return { path: m.path!, release: async () => void released.push(m.ref) }
+        }
+      })
+    )
+    const [missing, failedDownload, skipped, ran] = report.models
+    expect(missing!.error).toBe('resolve: HTTP 404')
+    expect(missing!.scenarios.every((r) => r.verdict === 'runtime-error' && r.detail.reason === 'resolve: HTTP 404')).toBe(true)
+    expect(failedDownload!.scenarios.filter((r) => r.verdict === 'runtime-error').map((r) => r.detail.reason)).toContain('download: connection reset, 3 retries')
+    expect(skipped!.scenarios.every((r) => r.verdict === 'skipped' || r.verdict === 'does-not-fit')).toBe(true)
+    expect(skipped!.scenarios.some((r) => r.detail.reason === 'not run: its 9.00 GiB do not fit the disk budget of 1.00 GiB')).toBe(true)
+    expect(ran!.scenarios.some((r) => r.observed !== null)).toBe(true)
+    expect(released).toEqual([c!.ref])
+    expect(report.gate.failures.some((f) => f.limit === 'max_runtime_errors')).toBe(true)
+  })
 })
 
