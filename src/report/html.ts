@@ -83,7 +83,8 @@ function verdictBlock(report: Report): string {
   const n = report.gate.failures.length
   const heading = report.gate.passed ? `${mark(true)} model-fit-gate passed` : `${mark(false)} model-fit-gate failed: ${n} failure${n === 1 ? '' : 's'}`
   const list = n > 0 ? `<ul>${report.gate.failures.map((f) => `<li>${esc(f.message)}</li>`).join('')}</ul>` : ''
-  const facts = `${report.models.length} models · estimator ${esc(report.estimator.name)} · llama.cpp ${esc(report.provenance.llama_cpp_commit)} (${esc(report.provenance.backend)}) · ${esc(report.provenance.device)} · ${esc(report.generated_at)}`
+  const resumed = report.resumed?.length ? ` · ${report.resumed.length} resumed from an interrupted run's checkpoint` : ''
+  const facts = `${report.models.length} models${resumed} · estimator ${esc(report.estimator.name)} · llama.cpp ${esc(report.provenance.llama_cpp_commit)} (${esc(report.provenance.backend)}) · ${esc(report.provenance.device)} · ${esc(report.generated_at)}`
   return `<h1>model-fit-gate report</h1><div class="verdict ${report.gate.passed ? 'passed' : 'failed'}"><strong>${heading}</strong>${list}</div><p class="facts">${facts}</p>\n`
 }
 

@@ -115,6 +115,7 @@ function verdictSection(report: Report, h: string): string {
   const facts = [
     `${report.models.length} model${report.models.length === 1 ? '' : 's'}`,
     `${rows} scenario rows`,
+    ...(report.resumed?.length ? [`${report.resumed.length} resumed from an interrupted run's checkpoint`] : []),
     `estimator ${md(report.estimator.name)}`,
     `llama.cpp ${md(p.llama_cpp_commit)} (${md(p.backend)})`,
     md(p.device),

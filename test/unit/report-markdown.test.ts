@@ -130,4 +130,12 @@ describe('renderMarkdown', () => {
   test('is deterministic', () => {
     expect(renderMarkdown(showcaseReport())).toBe(renderMarkdown(showcaseReport()))
   })
+
+  test('says how many models were resumed from a checkpoint, and nothing when none were', () => {
+    const report = showcaseReport()
+    expect(renderMarkdown(report)).not.toMatch(/resumed/)
+    report.resumed = [report.models[0]!.ref, report.models[1]!.ref]
+    expect(renderMarkdown(report)).toContain(" · 2 resumed from an interrupted run's checkpoint · ")
+  })
 })
+
