@@ -538,7 +538,7 @@ var require_graceful_fs = __commonJS({
     function patch(fs3) {
       polyfills(fs3);
       fs3.gracefulify = patch;
-      fs3.createReadStream = createReadStream5;
+      fs3.createReadStream = createReadStream4;
       fs3.createWriteStream = createWriteStream2;
       var fs$readFile = fs3.readFile;
       fs3.readFile = readFile12;
@@ -748,7 +748,7 @@ var require_graceful_fs = __commonJS({
           }
         });
       }
-      function createReadStream5(path10, options) {
+      function createReadStream4(path10, options) {
         return new fs3.ReadStream(path10, options);
       }
       function createWriteStream2(path10, options) {
@@ -16262,6 +16262,8 @@ function stableStringify(value) {
 }
 
 // src/util/fs.ts
+import { createHash } from "node:crypto";
+import { createReadStream } from "node:fs";
 import { mkdir, readFile, rename, rm, writeFile } from "node:fs/promises";
 import { dirname, basename, join } from "node:path";
 async function writeFileAtomic(path10, data) {
@@ -16282,10 +16284,15 @@ async function readInputText(path10, what) {
     throw new InputError(path10, null, `cannot read ${what}: ${err.code ?? errorMessage(err)}`);
   }
 }
+async function fileSha256(path10) {
+  const hash2 = createHash("sha256");
+  for await (const chunk of createReadStream(path10)) hash2.update(chunk);
+  return hash2.digest("hex");
+}
 
 // src/llama/setup.ts
-import { createHash as createHash2 } from "node:crypto";
-import { createReadStream as createReadStream2, existsSync as existsSync2 } from "node:fs";
+import { createHash as createHash3 } from "node:crypto";
+import { existsSync as existsSync2 } from "node:fs";
 import { mkdir as mkdir2, mkdtemp, readFile as readFile2, realpath, rm as rm2 } from "node:fs/promises";
 import { availableParallelism, homedir, tmpdir } from "node:os";
 import { join as join3, resolve } from "node:path";
@@ -21806,7 +21813,7 @@ var handleDummyPromise = async ({ error, command, escapedCommand, fileDescriptor
 };
 
 // node_modules/execa/lib/stdio/handle-async.js
-import { createReadStream, createWriteStream } from "node:fs";
+import { createReadStream as createReadStream2, createWriteStream } from "node:fs";
 import { Buffer as Buffer7 } from "node:buffer";
 import { Readable as Readable2, Writable as Writable2, Duplex as Duplex2 } from "node:stream";
 var handleStdioAsync = (options, verboseInfo) => handleStdio(addPropertiesAsync, options, verboseInfo, false);
@@ -21853,8 +21860,8 @@ var addPropertiesAsync = {
     ...addProperties2,
     generator: generatorToInputStream,
     asyncGenerator: generatorToInputStream,
-    fileUrl: ({ value }) => ({ stream: createReadStream(value) }),
-    filePath: ({ value: { file } }) => ({ stream: createReadStream(file) }),
+    fileUrl: ({ value }) => ({ stream: createReadStream2(value) }),
+    filePath: ({ value: { file } }) => ({ stream: createReadStream2(file) }),
     webStream: ({ value }, options, objectMode) => ({ stream: Readable2.fromWeb(value, { objectMode }) }),
     iterable: ({ value, optionName }, options, objectMode) => ({ stream: Readable2.from(objectMode ? value : validateIterable(value, optionName)) }),
     asyncIterable: ({ value, optionName }, options, objectMode) => ({ stream: Readable2.from(objectMode ? value : validateAsyncIterable(value, optionName)) }),
@@ -24250,14 +24257,14 @@ async function probeBackend() {
 }
 
 // src/llama/build-plan.ts
-import { createHash } from "node:crypto";
+import { createHash as createHash2 } from "node:crypto";
 import { join as join2 } from "node:path";
 var FLAGS_HASH_CHARS = 8;
 var COMMIT_CHARS_IN_NAMES = 12;
 var SHORT_COMMIT_CHARS = 7;
 var COMMIT_FILE = ".llama-commit";
 function flagsHash(flags) {
-  return createHash("sha256").update(flags.join("\n")).digest("hex").slice(0, FLAGS_HASH_CHARS);
+  return createHash2("sha256").update(flags.join("\n")).digest("hex").slice(0, FLAGS_HASH_CHARS);
 }
 function pointerPath(root, origin, backend, flags) {
   const what = origin.kind === "node-llama-cpp" ? `node-llama-cpp-${origin.version}` : `source-${origin.commit.slice(0, COMMIT_CHARS_IN_NAMES)}`;
@@ -24300,14 +24307,9 @@ var LLAMA_TOOLS = ["llama-bench", "llama-server", "llama-quantize"];
 var LOCK_STALE_MS = 12e4;
 var LOCK_WAIT_RETRIES = 2e3;
 var PROGRESS_EVERY_MS = 1e4;
-async function fileSha256(path10) {
-  const hash2 = createHash2("sha256");
-  for await (const chunk of createReadStream2(path10)) hash2.update(chunk);
-  return hash2.digest("hex");
-}
 function buildInputsSha256(info) {
   const inputs = { commit: info.commit, backend: info.backend, cmake_flags: info.cmake_flags, source: info.source, node_llama_cpp_version: info.node_llama_cpp_version };
-  return createHash2("sha256").update(stableStringify(inputs)).digest("hex");
+  return createHash3("sha256").update(stableStringify(inputs)).digest("hex");
 }
 async function binariesSha256(binDir) {
   const out2 = {};
@@ -24645,7 +24647,7 @@ function synthFileName(name, type) {
 }
 
 // src/synth/synth.ts
-import { createHash as createHash3 } from "node:crypto";
+import { createHash as createHash4 } from "node:crypto";
 import { existsSync as existsSync4 } from "node:fs";
 import { mkdir as mkdir4, readFile as readFile3, rename as rename3, rm as rm4 } from "node:fs/promises";
 import { join as join6 } from "node:path";
@@ -25242,7 +25244,7 @@ function writerSpec(m2) {
 }
 function fileKey(m2, type) {
   const { types: _types, ...geometry } = m2;
-  return createHash3("sha256").update(stableStringify({ geometry, type, format: SYNTH_FORMAT })).digest("hex");
+  return createHash4("sha256").update(stableStringify({ geometry, type, format: SYNTH_FORMAT })).digest("hex");
 }
 async function readState(dir) {
   try {
@@ -25570,7 +25572,7 @@ function steadyNs(t) {
 }
 
 // src/bench/logs.ts
-import { createHash as createHash4 } from "node:crypto";
+import { createHash as createHash5 } from "node:crypto";
 import { open as open2 } from "node:fs/promises";
 import { basename as basename3, join as join8, relative, sep } from "node:path";
 var LOG_TAIL_LINES = 20;
@@ -25578,7 +25580,7 @@ var LOG_TAIL_BYTES = 64 * 1024;
 var MODEL_SLUG_MAX_CHARS = 60;
 function modelLogDirName(modelPath) {
   const slug = basename3(modelPath).replace(/\.gguf$/i, "").replace(/[^A-Za-z0-9._-]+/g, "_").slice(0, MODEL_SLUG_MAX_CHARS);
-  const hash2 = createHash4("sha256").update(modelPath).digest("hex").slice(0, 8);
+  const hash2 = createHash5("sha256").update(modelPath).digest("hex").slice(0, 8);
   return `${slug || "model"}-${hash2}`;
 }
 function scenarioLogPath(logsDir, modelPath, scenario, name) {
@@ -26446,7 +26448,7 @@ function parseScenarioList(text, source) {
 }
 
 // src/pipeline/run.ts
-import { createHash as createHash11 } from "node:crypto";
+import { createHash as createHash12 } from "node:crypto";
 import { readFile as readFile11 } from "node:fs/promises";
 import { dirname as dirname9, join as join25, resolve as resolve4 } from "node:path";
 import { platform as platform4, release as release2 } from "node:os";
@@ -27197,7 +27199,7 @@ function resolvePath2(baseDir, path10) {
 }
 
 // src/models/resolve.ts
-import { createHash as createHash6 } from "node:crypto";
+import { createHash as createHash7 } from "node:crypto";
 import { basename as basename4, join as join14 } from "node:path";
 
 // src/models/cache.ts
@@ -27310,7 +27312,7 @@ async function listSnapshot(repoDir, commit2) {
 
 // src/models/download.ts
 var import_proper_lockfile2 = __toESM(require_proper_lockfile(), 1);
-import { createHash as createHash5 } from "node:crypto";
+import { createHash as createHash6 } from "node:crypto";
 import { createReadStream as createReadStream3 } from "node:fs";
 import { mkdir as mkdir6, open as open3, rename as rename5, rm as rm7, truncate } from "node:fs/promises";
 import { dirname as dirname7 } from "node:path";
@@ -27479,7 +27481,7 @@ async function fetchToPartial(req, partial, lockLost) {
   const retry = req.retry ?? DEFAULT_RETRY;
   const stallMs = req.stallTimeoutMs ?? STALL_TIMEOUT_MS;
   const tokenOrigin = new URL(req.url).origin;
-  let hash2 = createHash5("sha256");
+  let hash2 = createHash6("sha256");
   let offset = await fileSize(partial) ?? 0;
   if (req.expectedSize !== null && offset > req.expectedSize) {
     await truncate(partial, 0);
@@ -27514,7 +27516,7 @@ async function fetchToPartial(req, partial, lockLost) {
           if (res.status === 416 && offset > 0) {
             await fh.truncate(0);
             offset = 0;
-            hash2 = createHash5("sha256");
+            hash2 = createHash6("sha256");
             continue;
           }
           throw new HttpStatusError(req.url, res.status, `cannot download ${req.label}`);
@@ -27522,7 +27524,7 @@ async function fetchToPartial(req, partial, lockLost) {
         if (offset > 0 && res.status !== 206) {
           await fh.truncate(0);
           offset = 0;
-          hash2 = createHash5("sha256");
+          hash2 = createHash6("sha256");
         }
         if (total === null) total = responseTotal(res, offset);
         if (!res.body) throw new Error(`${req.label}: empty response from ${redactUrl(req.url)}`);
@@ -30603,7 +30605,7 @@ async function cachedPaths(target, repoDir, commit2) {
   }
 }
 async function downloadPlainUrl(url, ref, ctx2) {
-  const key = createHash6("sha256").update(url).digest("hex").slice(0, URL_KEY_HEX_CHARS);
+  const key = createHash7("sha256").update(url).digest("hex").slice(0, URL_KEY_HEX_CHARS);
   const dir = join14(ctx2.cacheDir, URL_DOWNLOADS_DIR, key);
   const u2 = new URL(url);
   const paths = [];
@@ -31806,7 +31808,7 @@ async function profileFile(path10) {
 }
 
 // src/hardware/ceilings.ts
-import { createHash as createHash7 } from "node:crypto";
+import { createHash as createHash8 } from "node:crypto";
 import { existsSync as existsSync6 } from "node:fs";
 import { mkdir as mkdir7, writeFile as writeFile2 } from "node:fs/promises";
 import { join as join17 } from "node:path";
@@ -32027,7 +32029,7 @@ function ceilingFact(values, unit) {
   return factWithValue(Math.max(...values), values, unit);
 }
 async function compileProbe(workDir) {
-  const hash2 = createHash7("sha256").update(C_SOURCE).digest("hex").slice(0, 12);
+  const hash2 = createHash8("sha256").update(C_SOURCE).digest("hex").slice(0, 12);
   const exe = join17(workDir, `memread-${hash2}`);
   if (existsSync6(exe)) return exe;
   await mkdir7(workDir, { recursive: true });
@@ -32101,7 +32103,7 @@ async function measureCeilings(opts) {
 }
 
 // src/hardware/fingerprint.ts
-import { createHash as createHash8 } from "node:crypto";
+import { createHash as createHash9 } from "node:crypto";
 var RAM_ROUNDING_BYTES = 1024 ** 3;
 var FINGERPRINT_HEX_CHARS = 16;
 var PROBE_METHOD_VERSION = 2;
@@ -32119,7 +32121,7 @@ function deviceFingerprint(f) {
     backend: f.backend,
     threads: f.threads
   };
-  return createHash8("sha256").update(stableStringify(key)).digest("hex").slice(0, FINGERPRINT_HEX_CHARS);
+  return createHash9("sha256").update(stableStringify(key)).digest("hex").slice(0, FINGERPRINT_HEX_CHARS);
 }
 
 // src/hardware/gpu.ts
@@ -32285,30 +32287,25 @@ ${(await readLogTail(stderrPath)).join("\n")}`);
 }
 
 // src/hardware/probe-files.ts
-import { createHash as createHash9 } from "node:crypto";
-import { createReadStream as createReadStream4, existsSync as existsSync7 } from "node:fs";
+import { createHash as createHash10 } from "node:crypto";
+import { existsSync as existsSync7 } from "node:fs";
 import { mkdir as mkdir8, readFile as readFile8, readdir as readdir2, rename as rename6, rm as rm8 } from "node:fs/promises";
 import { basename as basename5, join as join19 } from "node:path";
 var PROBE_FILE_FORMAT = 2;
 var QUANTIZE_TIMEOUT_SEC = 900;
 var HASH_CHARS = 16;
 function hashOf(value) {
-  return createHash9("sha256").update(stableStringify({ value, format: PROBE_FILE_FORMAT })).digest("hex").slice(0, HASH_CHARS);
-}
-async function fileSha2562(path10) {
-  const hash2 = createHash9("sha256");
-  for await (const chunk of createReadStream4(path10)) hash2.update(chunk);
-  return hash2.digest("hex");
+  return createHash10("sha256").update(stableStringify({ value, format: PROBE_FILE_FORMAT })).digest("hex").slice(0, HASH_CHARS);
 }
 var sidecar = (path10) => `${path10}.sha256`;
 async function recordSha256(path10) {
-  await writeFileAtomic(sidecar(path10), `${await fileSha2562(path10)}
+  await writeFileAtomic(sidecar(path10), `${await fileSha256(path10)}
 `);
 }
 async function intact(path10) {
   if (!existsSync7(path10)) return false;
   const recorded = await readFile8(sidecar(path10), "utf8").then((s) => s.trim(), () => null);
-  if (recorded !== null && recorded === await fileSha2562(path10)) return true;
+  if (recorded !== null && recorded === await fileSha256(path10)) return true;
   await rm8(path10, { force: true });
   await rm8(sidecar(path10), { force: true });
   return false;
@@ -36491,6 +36488,7 @@ function verdictSection(report, h2) {
   const facts = [
     `${report.models.length} model${report.models.length === 1 ? "" : "s"}`,
     `${rows} scenario rows`,
+    ...report.resumed?.length ? [`${report.resumed.length} resumed from an interrupted run's checkpoint`] : [],
     `estimator ${escapeMarkdown(report.estimator.name)}`,
     `llama.cpp ${escapeMarkdown(p.llama_cpp_commit)} (${escapeMarkdown(p.backend)})`,
     escapeMarkdown(p.device),
@@ -36803,7 +36801,8 @@ function verdictBlock(report) {
   const n2 = report.gate.failures.length;
   const heading = report.gate.passed ? `${mark(true)} model-fit-gate passed` : `${mark(false)} model-fit-gate failed: ${n2} failure${n2 === 1 ? "" : "s"}`;
   const list = n2 > 0 ? `<ul>${report.gate.failures.map((f) => `<li>${escapeHtml(f.message)}</li>`).join("")}</ul>` : "";
-  const facts = `${report.models.length} models \xB7 estimator ${escapeHtml(report.estimator.name)} \xB7 llama.cpp ${escapeHtml(report.provenance.llama_cpp_commit)} (${escapeHtml(report.provenance.backend)}) \xB7 ${escapeHtml(report.provenance.device)} \xB7 ${escapeHtml(report.generated_at)}`;
+  const resumed = report.resumed?.length ? ` \xB7 ${report.resumed.length} resumed from an interrupted run's checkpoint` : "";
+  const facts = `${report.models.length} models${resumed} \xB7 estimator ${escapeHtml(report.estimator.name)} \xB7 llama.cpp ${escapeHtml(report.provenance.llama_cpp_commit)} (${escapeHtml(report.provenance.backend)}) \xB7 ${escapeHtml(report.provenance.device)} \xB7 ${escapeHtml(report.generated_at)}`;
   return `<h1>model-fit-gate report</h1><div class="verdict ${report.gate.passed ? "passed" : "failed"}"><strong>${heading}</strong>${list}</div><p class="facts">${facts}</p>
 `;
 }
@@ -37457,10 +37456,10 @@ function existingDir(path10) {
 }
 
 // src/pipeline/checkpoint.ts
-import { createHash as createHash10 } from "node:crypto";
+import { createHash as createHash11 } from "node:crypto";
 import { readFile as readFile10, rm as rm11 } from "node:fs/promises";
 import { join as join24 } from "node:path";
-var sha = (text) => createHash10("sha256").update(text).digest("hex");
+var sha = (text) => createHash11("sha256").update(text).digest("hex");
 function measured(m2) {
   if (m2.error !== null) return false;
   return !m2.scenarios.some((r) => /^(download|resolve|profile): |^not (started|run): /.test(r.detail.reason ?? ""));
@@ -37577,7 +37576,7 @@ async function runGate(cfg, hooks) {
     toolVersion: toolVersion(),
     runnerOs: `${platform4()} ${release2()}`,
     shard: cfg.shard,
-    corpusDigest: createHash11("sha256").update(allRefs.map((r) => r.ref).join("\n")).digest("hex").slice(0, 16),
+    corpusDigest: createHash12("sha256").update(allRefs.map((r) => r.ref).join("\n")).digest("hex").slice(0, 16),
     runnerName: cfg.runnerName,
     baseline,
     fetchModel: fetcher.fetch,

@@ -7,14 +7,14 @@
 // the probe goes on without it.
 
 import { createHash } from 'node:crypto'
-import { createReadStream, existsSync } from 'node:fs'
+import { existsSync } from 'node:fs'
 import { mkdir, readFile, readdir, rename, rm } from 'node:fs/promises'
 import { basename, join } from 'node:path'
 import { writeSyntheticGguf } from '../gguf/writer.js'
 import { describeOutcome, runProcess } from '../bench/processes.js'
 import { readLogTail } from '../bench/logs.js'
 import { errorMessage } from '../util/errors.js'
-import { writeFileAtomic } from '../util/fs.js'
+import { fileSha256, writeFileAtomic } from '../util/fs.js'
 import { stableStringify } from '../util/json.js'
 import type { ProbeModelSpec } from './probe-models.js'
 import { childEnv } from '../util/child-env.js'
@@ -27,12 +27,6 @@ const HASH_CHARS = 16
 
 function hashOf(value: unknown): string {
   return createHash('sha256').update(stableStringify({ value, format: PROBE_FILE_FORMAT })).digest('hex').slice(0, HASH_CHARS)
-}
-
-async function fileSha256(path: string): Promise<string> {
-  const hash = createHash('sha256')
-  for await (const chunk of createReadStream(path)) hash.update(chunk as Buffer)
-  return hash.digest('hex')
 }
 
 const sidecar = (path: string): string => `${path}.sha256`

@@ -1,12 +1,12 @@
 import { createHash } from 'node:crypto'
-import { createReadStream, existsSync } from 'node:fs'
+import { existsSync } from 'node:fs'
 import { mkdir, mkdtemp, readFile, realpath, rm } from 'node:fs/promises'
 import { availableParallelism, homedir, tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
 import { execa } from 'execa'
 import lockfile from 'proper-lockfile'
 import { InputError, errorMessage } from '../util/errors.js'
-import { writeFileAtomic } from '../util/fs.js'
+import { fileSha256, writeFileAtomic } from '../util/fs.js'
 import { stableStringify } from '../util/json.js'
 import { chooseBackend, cmakeFlagsFor, probeBackend, type LlamaBackend } from './backend.js'
 import {
@@ -46,13 +46,6 @@ export interface LlamaBuild {
    */
   binaries_sha256: Record<string, string>
   inputs_sha256: string
-}
-
-/** SHA-256 of a file, streamed. */
-async function fileSha256(path: string): Promise<string> {
-  const hash = createHash('sha256')
-  for await (const chunk of createReadStream(path)) hash.update(chunk as Buffer)
-  return hash.digest('hex')
 }
 
 /** The hash of what a build is made from; its binaries are a function of these (and the toolchain). */

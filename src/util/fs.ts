@@ -1,3 +1,5 @@
+import { createHash } from 'node:crypto'
+import { createReadStream } from 'node:fs'
 import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises'
 import { dirname, basename, join } from 'node:path'
 import { InputError, errorMessage } from './errors.js'
@@ -22,4 +24,11 @@ export async function readInputText(path: string, what: string): Promise<string>
   } catch (err) {
     throw new InputError(path, null, `cannot read ${what}: ${(err as NodeJS.ErrnoException).code ?? errorMessage(err)}`)
   }
+}
+
+/** SHA-256 of a file, streamed (hex). */
+export async function fileSha256(path: string): Promise<string> {
+  const hash = createHash('sha256')
+  for await (const chunk of createReadStream(path)) hash.update(chunk as Buffer)
+  return hash.digest('hex')
 }
