@@ -59,6 +59,17 @@ function numbers(v: GgufValue | undefined): number[] | null {
   return null
 }
 
+/** llama.cpp's own limits (src/llama-hparams.h): a file past them does not load. */
+const LLAMA_MAX_LAYERS = 512
+const LLAMA_MAX_EXPERTS = 1024
+/**
+ * Bounds of physical sense, far above any real model (the widest have embeddings of ~16k, contexts of ~10M tokens,
+ * vocabularies of ~260k): a header past them is corrupt or hostile, and sizing anything by it would exhaust memory.
+ */
+const MAX_WIDTH = 1 << 20
+const MAX_CONTEXT = 1 << 27
+const MAX_VOCAB = 1 << 24
+
 export function readHparams(meta: Meta, source: string): Hparams {
   const archValue = meta['general.architecture']
   if (typeof archValue !== 'string' || archValue === '') {
@@ -87,8 +98,12 @@ export function readHparams(meta: Meta, source: string): Hparams {
     return vs.map((v) => nonNegative(k, v))
   }
 
-  const layers = max(key('block_count'), null)
-  const embeddingLength = max(key('embedding_length'), null)
+  const within = (k: string, v: number, lo: number, hi: number, why: string): number => {
+    if (v < lo || v > hi) throw new GgufError(source, `key ${k}`, `${v} is outside ${lo}..${hi} (${why})`)
+    return v
+  }
+  const layers = within(key('block_count'), max(key('block_count'), null), 1, LLAMA_MAX_LAYERS, "llama.cpp's LLAMA_MAX_LAYERS")
+  const embeddingLength = within(key('embedding_length'), max(key('embedding_length'), null), 1, MAX_WIDTH, 'no model is that wide')
   const headsPerLayer = perLayer(key('attention.head_count'), layers, new Array<number>(layers).fill(0))
   // head_count_kv defaults to head_count layer by layer; it may be an array with 0 for recurrent layers.
   const kvHeadsPerLayer = perLayer(key('attention.head_count_kv'), layers, headsPerLayer)
@@ -101,22 +116,30 @@ export function readHparams(meta: Meta, source: string): Hparams {
   const causal = meta[key('attention.causal')]
   const shared = numbers(meta[key('expert_shared_count')])
 
+  const contextLength = within(key('context_length'), max(key('context_length'), 0), 0, MAX_CONTEXT, 'no model has that context')
+  const feedForwardLength = within(key('feed_forward_length'), max(key('feed_forward_length'), 0), 0, 8 * MAX_WIDTH, 'no model is that wide')
+  const expertCount = within(key('expert_count'), max(key('expert_count'), 0), 0, LLAMA_MAX_EXPERTS, "llama.cpp's LLAMA_MAX_EXPERTS")
+  const expertUsedCount = within(key('expert_used_count'), max(key('expert_used_count'), 0), 0, Math.max(expertCount, 0), 'more used experts than experts')
+  within(key('attention.head_count'), heads, 0, MAX_WIDTH, 'more heads than any model has')
+  const vocabSize = explicitVocab?.[0] ?? (isGgufArray(tokens) ? tokens.length : null)
+  if (vocabSize !== null) within(key('vocab_size'), vocabSize, 1, MAX_VOCAB, 'no vocabulary is that large')
+
   return {
     architecture: arch,
     fileType: fileType && fileType.length > 0 ? llamaFileTypeName(fileType[0]!) : null,
     layers,
-    contextLength: max(key('context_length'), 0),
+    contextLength,
     embeddingLength,
-    feedForwardLength: max(key('feed_forward_length'), 0),
+    feedForwardLength,
     expertFeedForwardLength: max(key('expert_feed_forward_length'), 0),
     headsPerLayer,
     kvHeadsPerLayer,
-    keyLength: max(key('attention.key_length'), defaultHeadDim),
-    valueLength: max(key('attention.value_length'), defaultHeadDim),
-    expertCount: max(key('expert_count'), 0),
-    expertUsedCount: max(key('expert_used_count'), 0),
+    keyLength: within(key('attention.key_length'), max(key('attention.key_length'), defaultHeadDim), 0, MAX_WIDTH, 'no head is that wide'),
+    valueLength: within(key('attention.value_length'), max(key('attention.value_length'), defaultHeadDim), 0, MAX_WIDTH, 'no head is that wide'),
+    expertCount,
+    expertUsedCount,
     sharedExpertCount: shared && shared.length > 0 ? nonNegative(key('expert_shared_count'), shared[0]!) : null,
-    vocabSize: explicitVocab?.[0] ?? (isGgufArray(tokens) ? tokens.length : null),
+    vocabSize,
     poolingType: pooling?.[0] ?? null,
     causalAttention: typeof causal === 'boolean' ? causal : null,
     hasClassifierLabels: meta[key('classifier.output_labels')] !== undefined
