@@ -3,7 +3,7 @@ import { LineCounter, isMap, isScalar, isSeq, parseDocument, type Document, type
 import { SCENARIO_IDS } from '../contracts/scenarios.js'
 import type { Thresholds } from '../contracts/gate.js'
 import type { CompareSettings } from '../contracts/verdict.js'
-import { InputError } from '../util/errors.js'
+import { InputError, clipQuoted, yamlToJs } from '../util/errors.js'
 import { jsonPath, pointerToPath, valueAt, type PathSegment } from '../util/json-path.js'
 import { mostUsefulError, strictAjv } from '../util/json-schema.js'
 import schema from './thresholds.schema.json' with { type: 'json' }
@@ -24,7 +24,7 @@ export function parseThresholds(text: string, fileName: string): Thresholds {
     const line = lineCounter.linePos(yamlError.pos[0]).line
     throw new InputError(fileName, `line ${line}`, `invalid YAML: ${firstLine(yamlError.message)}`)
   }
-  const value: unknown = doc.toJS()
+  const value: unknown = yamlToJs(() => doc.toJS({ maxAliasCount: 100 }), fileName)
   if (value === null || value === undefined) {
     throw new InputError(fileName, 'line 1', 'the file is empty; expected a mapping of thresholds (see thresholds.yml)')
   }
@@ -67,7 +67,7 @@ function describeError(
 
   switch (error.keyword) {
     case 'additionalProperties': {
-      const key = String((error.params as { additionalProperty: string }).additionalProperty)
+      const key = clipQuoted(String((error.params as { additionalProperty: string }).additionalProperty))
       const full = [...path, key]
       if (path.length === 1 && path[0] === 'scenarios') {
         return at(full, `unknown scenario "${key}"; valid scenario ids: ${SCENARIO_IDS.join(', ')}`, true)
@@ -120,7 +120,7 @@ function describe(value: unknown): string {
   if (value === null) return 'null'
   if (Array.isArray(value)) return 'a list'
   if (typeof value === 'object') return 'a mapping'
-  if (typeof value === 'string') return `string ${JSON.stringify(value)}`
+  if (typeof value === 'string') return `string ${clipQuoted(JSON.stringify(value))}`
   return `${typeof value} ${String(value)}`
 }
 

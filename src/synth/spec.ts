@@ -1,6 +1,6 @@
 import { Ajv } from 'ajv'
 import { isMap, isSeq, LineCounter, parseDocument, type Node } from 'yaml'
-import { InputError } from '../util/errors.js'
+import { InputError, yamlToJs } from '../util/errors.js'
 
 /** GGML file types `synth` can produce: F16 is written directly, the rest through llama-quantize. */
 export const SYNTH_TYPES = ['F16', 'Q8_0', 'Q4_0', 'Q4_K_M', 'Q5_K_M', 'Q6_K'] as const
@@ -88,7 +88,7 @@ export function parseSynthSpec(text: string, fileName: string): SynthSpec {
     const e = doc.errors[0]!
     throw new InputError(fileName, `line ${e.linePos?.[0]?.line ?? '?'}`, e.message)
   }
-  const data: unknown = doc.toJS()
+  const data: unknown = yamlToJs(() => doc.toJS({ maxAliasCount: 100 }), fileName)
   if (!validate(data)) {
     const err = validate.errors![0]!
     const line = lineOfPointer(doc.contents, err.instancePath, counter)

@@ -14,6 +14,29 @@ export class InputError extends Error {
   }
 }
 
+/** Longest piece of user input a message quotes: a 50 MB value must not be echoed into a log or a summary. */
+export const MAX_QUOTED_CHARS = 200
+
+/** Text quoted into a message, cut to MAX_QUOTED_CHARS with the full length said. */
+export function clipQuoted(text: string): string {
+  return text.length <= MAX_QUOTED_CHARS ? text : `${text.slice(0, MAX_QUOTED_CHARS - 1)}… (${text.length} characters)`
+}
+
+/**
+ * YAML text to a value, refusing alias expansion past the yaml library's limit (a "billion laughs" file) as an input
+ * error of `fileName`, not a crash.
+ */
+export function yamlToJs(toJs: () => unknown, fileName: string): unknown {
+  try {
+    return toJs()
+  } catch (err) {
+    if (err instanceof ReferenceError || /alias/i.test(errorMessage(err))) {
+      throw new InputError(fileName, null, `YAML aliases expand too far (${clipQuoted(errorMessage(err))}); write the values out`)
+    }
+    throw err
+  }
+}
+
 /** A GGUF file that is not what its header says (bad magic, counts past the file, missing keys): the model's fault. */
 export class GgufError extends InputError {}
 

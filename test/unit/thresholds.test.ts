@@ -80,3 +80,22 @@ describe('parseThresholds', () => {
     expect(errorOf('- 1\n').message).toMatch(/^thresholds\.yml: \(top level\) \(line 1\): must be object, got a list/)
   })
 })
+
+describe('hostile thresholds files', () => {
+  test('a YAML alias bomb is an input error naming the file, not a crash', () => {
+    const bomb = ['a: &a [x, x, x, x, x, x, x, x, x]', ...'bcdefghi'.split('').map((k, i) => `${k}: &${k} [${Array(9).fill(`*${'abcdefghi'[i]}`).join(', ')}]`), 'tolerance_pct: *i', ''].join('\n')
+    expect(() => parseThresholds(bomb, 'bomb.yml')).toThrow(/^bomb\.yml: YAML aliases expand too far/)
+  })
+
+  test('a huge value is quoted short, with its length', () => {
+    const text = `tolerance_pct: "${'x'.repeat(5_000_000)}"\nmax_spread_pct: 25\nmin_models: 1\nmax_runtime_errors: 0\nscenarios: {}\n`
+    let message = ''
+    try {
+      parseThresholds(text, 'big.yml')
+    } catch (err) {
+      message = (err as Error).message
+    }
+    expect(message).toMatch(/^big\.yml: tolerance_pct \(line 1\): must be number, got string "x{100,}… \(5000002 characters\)$/)
+    expect(message.length).toBeLessThan(400)
+  })
+})
