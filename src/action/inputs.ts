@@ -23,6 +23,7 @@ export const Inputs = {
   Reports: 'reports',
   EstimatorCommand: 'estimator-command',
   EstimatorEnv: 'estimator-env',
+  EstimatorTimeout: 'estimator-timeout',
   Baseline: 'baseline',
   FailOnError: 'fail-on-error',
   RunTimeout: 'run-timeout',
@@ -60,6 +61,7 @@ export interface ActionConfig {
   reportsDir: string | null
   estimatorCommand: string | null
   estimatorEnv: string[]
+  estimatorTimeoutSec: number | null
   baselinePath: string | null
   failOnError: boolean
   runTimeoutSec: number
@@ -101,8 +103,7 @@ export function readActionConfig(get: (name: string) => string, workspace: strin
     throw new InputError(`input ${Inputs.Corpus}`, null, `expected smoke, deep or synthetic, got "${corpus}"`)
   }
   const timeout = opt(get, Inputs.RunTimeout)
-  const runTimeoutSec = timeout === null ? DEFAULT_RUN_TIMEOUT_SEC : Number(timeout)
-  if (!Number.isInteger(runTimeoutSec) || runTimeoutSec < 1) throw new InputError(`input ${Inputs.RunTimeout}`, null, `expected whole seconds ≥ 1, got "${timeout}"`)
+  const runTimeoutSec = parseSeconds(timeout ?? undefined, `input ${Inputs.RunTimeout}`) ?? DEFAULT_RUN_TIMEOUT_SEC
   const cfg: ActionConfig = {
     mode,
     models: opt(get, Inputs.Models),
@@ -122,6 +123,7 @@ export function readActionConfig(get: (name: string) => string, workspace: strin
     reportsDir: opt(get, Inputs.Reports),
     estimatorCommand: opt(get, Inputs.EstimatorCommand),
     estimatorEnv: parseEstimatorEnv(get(Inputs.EstimatorEnv), `input ${Inputs.EstimatorEnv}`),
+    estimatorTimeoutSec: parseSeconds(get(Inputs.EstimatorTimeout), `input ${Inputs.EstimatorTimeout}`),
     baselinePath: opt(get, Inputs.Baseline),
     failOnError: bool(get, Inputs.FailOnError, true),
     runTimeoutSec,

@@ -50,6 +50,7 @@ async function produce(cfg: ActionConfig): Promise<GateRunResult> {
       shard: cfg.shard,
       estimatorCommand: cfg.estimatorCommand,
       estimatorEnv: cfg.estimatorEnv,
+      estimatorTimeoutSec: cfg.estimatorTimeoutSec,
       diskBudgetBytes: cfg.diskBudgetBytes,
       timeBudgetSec: cfg.timeBudgetSec,
       resume: cfg.resume,

@@ -73,6 +73,7 @@ const TABLE: Record<string, Omit<CommandSpec, 'name'>> = {
       'run-timeout': { type: 'string', value: 'SECONDS', help: 'kill a llama.cpp run after this long (default 600)' },
       shard: { type: 'string', value: 'K/N', help: 'run only shard K of N of the models' },
       'estimator-command': { type: 'string', value: 'CMD', help: 'gate an external estimator (JSON on stdin/stdout)' },
+      'estimator-timeout': { type: 'string', value: 'SECONDS', help: 'kill the estimator (and every process it started) after this long (default 300)' },
       'estimator-env': { type: 'string', value: 'NAMES', help: 'environment variables the estimator may see beyond PATH, HOME, locale and GPU runtimes (never a token)' },
       baseline: { type: 'string', value: 'FILE', help: 'a previous report to compare observed figures with' },
       refresh: { type: 'boolean', help: 're-measure the hardware profile' },

@@ -25,12 +25,16 @@ export async function readShardHeaders(path: string): Promise<{ paths: string[];
   const headers: GgufHeader[] = []
   let fileBytes = 0
   for (const p of paths) {
+    let info: Awaited<ReturnType<typeof stat>>
     try {
-      fileBytes += (await stat(p)).size
+      info = await stat(p)
     } catch (err) {
       const code = (err as NodeJS.ErrnoException).code ?? 'error'
       throw new InputError(p, null, `cannot read the model file (${code})`)
     }
+    // A FIFO or a device named *.gguf would block or never end; a directory is not a model.
+    if (!info.isFile()) throw new InputError(p, null, `is not a regular file (${info.isDirectory() ? 'a directory' : 'a FIFO, socket or device'}); give a GGUF file`)
+    fileBytes += info.size
     const src = fileSource(p)
     try {
       headers.push(await readGgufHeader(src))

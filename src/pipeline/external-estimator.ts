@@ -6,13 +6,19 @@ import { predict } from '../fit/index.js'
 import type { EstimatorInput, EstimatorOutput, EstimatorPrediction } from '../contracts/estimator.js'
 import type { Prediction, ScenarioPrediction } from '../contracts/prediction.js'
 import { SCENARIO_UNITS } from '../contracts/scenarios.js'
-import { InputError } from '../util/errors.js'
+import { InputError, clipQuoted } from '../util/errors.js'
+import { killGroup } from '../bench/processes.js'
 import { stableStringify } from '../util/json.js'
 import type { Estimator } from './estimator.js'
 import { packageRoot } from './paths.js'
 import { childEnv } from '../util/child-env.js'
 
 export const ESTIMATOR_TIMEOUT_MS = 300_000
+/** Predictions for a thousand models take about a megabyte; more than this on stdout is not an answer. */
+const MAX_STDOUT_BYTES = 16 * 1024 * 1024
+/** Only the end of stderr is shown, and the bytes held are bounded too. */
+const MAX_STDERR_BYTES = 1024 * 1024
+const STDERR_LINES_SHOWN = 5
 const SOURCE = '--estimator-command'
 
 let validateOutput: ReturnType<Ajv['compile']> | null = null
@@ -51,7 +57,8 @@ export function parseEstimatorOutput(stdout: string, command: string): Estimator
  * A team's own estimator, run as a command without a shell. It gets hardware, profiles, scenarios and workload on
  * stdin and answers predictions on stdout. Memory fit stays ours: it only decides whether a model is run at all.
  */
-export function externalEstimator(command: string, opts: { env?: readonly string[] } = {}): Estimator {
+export function externalEstimator(command: string, opts: { env?: readonly string[]; timeoutMs?: number } = {}): Estimator {
+  const timeoutMs = opts.timeoutMs ?? ESTIMATOR_TIMEOUT_MS
   const argv = parseCommandString(command)
   if (argv.length === 0) throw new InputError(SOURCE, null, 'empty command')
   return {
@@ -60,20 +67,51 @@ export function externalEstimator(command: string, opts: { env?: readonly string
     async predict(models, hardware, workload, scenarios) {
       const message: EstimatorInput = { hardware, models: models.map((m) => ({ ref: m.ref, profile: m.profile })), scenarios: [...scenarios], workload }
       const input = stableStringify(message)
-      const r = await execa(argv[0] as string, argv.slice(1), {
+      // Its own process group: a wrapper (npm run, uv run, a shell script) leaves grandchildren holding stdout open,
+      // and a timeout must end them all, not only the direct child.
+      const child = execa(argv[0] as string, argv.slice(1), {
         input,
         reject: false,
-        timeout: ESTIMATOR_TIMEOUT_MS,
         all: false,
+        detached: true,
+        cleanup: true,
+        maxBuffer: { stdout: MAX_STDOUT_BYTES, stderr: MAX_STDERR_BYTES },
         // The allow-listed environment: the estimator is the code under test and never sees a token.
         env: childEnv('estimator', { extra: opts.env }),
         extendEnv: false
       })
-      if (r.exitCode !== 0 || r.timedOut) {
-        const why = r.timedOut ? `timed out after ${ESTIMATOR_TIMEOUT_MS / 1000} s` : `exited with ${r.exitCode ?? r.signal}`
-        throw new InputError(`${SOURCE} ${command}`, null, `${why}: ${String(r.stderr).split('\n').slice(-5).join(' | ')}`)
+      let timedOut = false
+      const timer = setTimeout(() => {
+        timedOut = true
+        if (child.pid) void killGroup(child.pid)
+      }, timeoutMs)
+      const r = await child.finally(() => clearTimeout(timer))
+      if (child.pid) await killGroup(child.pid)
+      const tail = String(r.stderr ?? '')
+        .split('\n')
+        .filter((l) => l.trim())
+        .slice(-STDERR_LINES_SHOWN)
+        .map(clipQuoted)
+        .join(' | ')
+      if (r.isMaxBuffer) {
+        throw new InputError(`${SOURCE} ${command}`, null, `printed more than ${MAX_STDOUT_BYTES / 2 ** 20} MiB on stdout (or ${MAX_STDERR_BYTES / 2 ** 20} MiB on stderr): not a predictions document`)
+      }
+      if (r.exitCode !== 0 || timedOut) {
+        const why = timedOut ? `timed out after ${timeoutMs / 1000} s (its process group was killed)` : `exited with ${r.exitCode ?? r.signal}`
+        throw new InputError(`${SOURCE} ${command}`, null, `${why}${tail ? `: ${tail}` : ''}`)
       }
       const preds = parseEstimatorOutput(String(r.stdout), command)
+      // A prediction for a model or scenario it was not asked about, or two for one row, is a bug in the estimator
+      // that would otherwise pass unseen.
+      const asked = new Set(models.map((m) => m.ref))
+      const seen = new Set<string>()
+      preds.forEach((p, i) => {
+        if (!asked.has(p.ref)) throw new InputError(`${SOURCE} ${command}`, `$.predictions[${i}].ref`, `"${clipQuoted(p.ref)}" is not a model it was asked about`)
+        if (!scenarios.includes(p.scenario)) throw new InputError(`${SOURCE} ${command}`, `$.predictions[${i}].scenario`, `${p.scenario} was not asked for`)
+        const key = `${p.ref}\u0000${p.scenario}`
+        if (seen.has(key)) throw new InputError(`${SOURCE} ${command}`, `$.predictions[${i}]`, `a second prediction for ${clipQuoted(p.ref)} ${p.scenario}`)
+        seen.add(key)
+      })
       const out = new Map<string, Prediction>()
       for (const m of models) {
         const own = predict(m.profile, hardware, workload)

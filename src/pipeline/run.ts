@@ -50,6 +50,8 @@ export interface GateRunConfig {
   estimatorCommand: string | null
   /** Environment variables the external estimator may see beyond the allow-list (util/child-env.ts). */
   estimatorEnv: string[]
+  /** Seconds the external estimator may take (its whole process group is killed after); null: the default. */
+  estimatorTimeoutSec?: number | null
   /** A previous report: observed figures are compared with it (Δ % against the measured noise). */
   baselinePath: string | null
   workload: Partial<Workload>
@@ -137,7 +139,7 @@ export async function runGate(cfg: GateRunConfig, hooks: RunHooks): Promise<Gate
   if (build && !hardware.llama.node_llama_cpp_version) hardware.llama.node_llama_cpp_version = build.node_llama_cpp_version
 
   const workload = defaultWorkload({ threads: hardware.system.threads, ...cfg.workload })
-  const estimator: Estimator = cfg.estimatorCommand ? externalEstimator(cfg.estimatorCommand, { env: cfg.estimatorEnv }) : builtinEstimator()
+  const estimator: Estimator = cfg.estimatorCommand ? externalEstimator(cfg.estimatorCommand, { env: cfg.estimatorEnv, ...(cfg.estimatorTimeoutSec ? { timeoutMs: cfg.estimatorTimeoutSec * 1000 } : {}) }) : builtinEstimator()
   const outDir = dirname(resolve(cfg.reportPath))
   const logsDir = join(outDir, 'logs')
   const checkpoint = checkpointStore(join(outDir, 'checkpoint'), { hardware, workload, estimator, scenarios: cfg.scenarios })
