@@ -10,6 +10,12 @@ export interface MeasuredFact {
   spread: number
 }
 
+/** A measured rate (bytes/s, FLOP/s, an efficiency ratio): a rate of zero or less is no measurement at all. */
+export interface RateFact extends MeasuredFact {
+  /** @exclusiveMinimum 0 */
+  value: number
+}
+
 export interface GpuInfo {
   name: string
   /** @minimum 0 */
@@ -116,19 +122,19 @@ export interface HardwareProfile {
   llama: LlamaBuildInfo
   /** Facts measured through llama.cpp. Keys of maps are GGML type names. */
   measured: {
-    decode_bandwidth_bytes_per_sec: MeasuredFact
+    decode_bandwidth_bytes_per_sec: RateFact
     /** @propertyNames {"pattern": "^[A-Za-z0-9_+.-]+$"} */
-    decode_bandwidth_by_type: Record<string, MeasuredFact>
+    decode_bandwidth_by_type: Record<string, RateFact>
     /** Decode bandwidth of a probe model whose weights fit in the caches (small models stream from cache). */
-    decode_cached_bandwidth_bytes_per_sec?: MeasuredFact | null
+    decode_cached_bandwidth_bytes_per_sec?: RateFact | null
     /**
      * The same per weight type: compute-bound types gain less from the caches than F16 does.
      * @propertyNames {"pattern": "^[A-Za-z0-9_+.-]+$"}
      */
-    decode_cached_bandwidth_by_type?: Record<string, MeasuredFact>
-    prefill_flops_per_sec: MeasuredFact
+    decode_cached_bandwidth_by_type?: Record<string, RateFact>
+    prefill_flops_per_sec: RateFact
     /** @propertyNames {"pattern": "^[A-Za-z0-9_+.-]+$"} */
-    prefill_flops_by_type: Record<string, MeasuredFact>
+    prefill_flops_by_type: Record<string, RateFact>
     /**
      * Prefill cost per matrix row per prompt token beyond its FLOPs (the row-wise kernels' per-dot work), ns, per
      * weight type: wide models prefill at a higher FLOP rate than narrow ones.
@@ -165,7 +171,7 @@ export interface HardwareProfile {
      * measured per type.
      * @propertyNames {"pattern": "^[A-Za-z0-9_+.-]+$"}
      */
-    moe_prefill_efficiency_by_type?: Record<string, MeasuredFact>
+    moe_prefill_efficiency_by_type?: Record<string, RateFact>
     /** Extra per-token cost of the server path over llama-bench's (HTTP, sampling), ms. */
     server_decode_overhead_ms: MeasuredFact | null
     /** The vocabulary-proportional part of the server's per-token cost (sampling over the logits), ns per entry. */

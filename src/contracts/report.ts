@@ -23,6 +23,10 @@ export interface Provenance {
   runner_os: string
   /** @minimum 0 */
   wall_time_s: number
+  /**
+   * "k/n" when the run was shard k of n.
+   * @pattern ^[1-9][0-9]{0,3}/[1-9][0-9]{0,3}$
+   */
   shard: string | null
   runner_name: string | null
   /**

@@ -33,8 +33,8 @@ export function aggregateReports(reports: readonly Report[], opts: AggregateOpti
     throw new InputError(source, 'schema_version', `shard reports disagree: ${list.join(', ')}; produce them with one model-fit-gate version`)
   }
 
-  named.sort((a, b) => shardIndex(a.report) - shardIndex(b.report) || compareText(a.name, b.name) || a.i - b.i)
   const incomplete = shardGaps(named)
+  named.sort((a, b) => shardIndex(a.report) - shardIndex(b.report) || compareText(a.name, b.name) || a.i - b.i)
 
   // The same model on two machines (a CUDA box and a Mac in one matrix) is two rows, each named with its runner;
   // the same model twice on one machine means the shards overlap.
@@ -87,7 +87,7 @@ function shardGaps(named: ReadonlyArray<{ report: Report; name: string }>): Gate
     const list = sharded.map((n) => `${n.report.provenance.corpus_digest ?? '?'} (${n.name})`)
     throw new InputError('reports', 'corpus_digest', `shard reports are of different corpora: ${list.join(', ')}; aggregate the shards of one run`)
   }
-  const specs = sharded.map((n) => ({ ...parseShard(n.report.provenance.shard as string), machine: n.report.hardware.fingerprint, name: n.name }))
+  const specs = sharded.map((n) => ({ ...parseShard(n.report.provenance.shard as string, `${n.name}: provenance.shard`), machine: n.report.hardware.fingerprint, name: n.name }))
   const counts = new Set(specs.map((s) => s.count))
   if (counts.size > 1) throw new InputError('reports', 'shard', `shard reports split the corpus differently (${sharded.map((n) => `${n.report.provenance.shard} in ${n.name}`).join(', ')})`)
   const n = specs[0]!.count

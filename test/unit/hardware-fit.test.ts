@@ -278,6 +278,15 @@ describe('hardware.json schema', () => {
     expect(() => validateHardwareProfile(nullFact, 'hw.json')).toThrow(/measured\.fixed_decode_ms/)
   })
 
+  test('a rate of zero or less is no measurement: refused with its path', () => {
+    const bad = valid() as unknown as { measured: { decode_bandwidth_by_type: { Q4_K: { value: number } }; prefill_flops_per_sec: { value: number } } }
+    bad.measured.decode_bandwidth_by_type.Q4_K.value = -3e10
+    expect(() => validateHardwareProfile(bad, 'hw.json')).toThrow(/hw\.json: measured\.decode_bandwidth_by_type\.Q4_K\.value: must be > 0, got -30000000000/)
+    const zero = valid() as unknown as { measured: { prefill_flops_per_sec: { value: number } } }
+    zero.measured.prefill_flops_per_sec.value = 0
+    expect(() => validateHardwareProfile(zero, 'hw.json')).toThrow(/measured\.prefill_flops_per_sec\.value: must be > 0/)
+  })
+
   test('a version 1 profile (camelCase keys) is read as version 2, so a cached or hand-kept hardware.json still works', () => {
     const v2 = valid()
     const camel = (v: unknown): unknown =>

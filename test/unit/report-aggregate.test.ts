@@ -96,5 +96,11 @@ describe('aggregateReports', () => {
       /reports: corpus_digest: shard reports are of different corpora: c0ffee0123456789 \(s1.json\), another0corpus00 \(s2.json\)/
     )
   })
+
+  test('a shard spec past its count inside a report is refused, naming the file', () => {
+    const bad = makeReport([model('a', 97)], { thresholds, shard: '1/2' })
+    const broken = { ...bad, provenance: { ...bad.provenance, shard: '3/2' } }
+    expect(() => aggregateReports([broken, shard2], { sources: ['bad.json', 's2.json'] })).toThrow(/^bad\.json: provenance\.shard: shard index must be 1 to 2, got 3$/)
+  })
 })
 
