@@ -112,6 +112,8 @@ export async function run(deps: ActionDeps = defaultActionDeps()): Promise<void>
     result = await deps.produce(cfg)
   } catch (err) {
     failure = err instanceof InputError ? `invalid input: ${err.message}` : `model-fit-gate failed: ${errorMessage(err)}`
+    // GitHub caps the summary and each output at 1 MiB: an error carrying a child's whole output must not pass it.
+    if (failure.length > MAX_FAILURE_CHARS) failure = `${failure.slice(0, MAX_FAILURE_CHARS)}… (${failure.length} characters; cut)`
   }
 
   const summary = deps.summary
@@ -170,7 +172,28 @@ export async function run(deps: ActionDeps = defaultActionDeps()): Promise<void>
   core.setOutput(Outputs.Report, result?.reportPath ?? '')
   core.setOutput(Outputs.Markdown, result?.markdownPath ?? '')
   core.setOutput(Outputs.Html, result?.htmlPath ?? '')
-  core.setOutput(Outputs.Failures, JSON.stringify(result ? result.report.gate.failures.map((f) => f.message) : [failure]))
+  core.setOutput(Outputs.Failures, failuresOutput(result ? result.report.gate.failures.map((f) => f.message) : [failure ?? '']))
+}
+
+/** Longest error text put in the summary, error.md and the failures output. */
+const MAX_FAILURE_CHARS = 64 * 1024
+/** The failures output stays well under GitHub's 1 MiB per output. */
+const MAX_FAILURES_OUTPUT_CHARS = 512 * 1024
+
+/** The `failures` output: a JSON list of the messages, as many whole ones as fit, then a count of the rest. */
+export function failuresOutput(messages: readonly string[]): string {
+  const kept: string[] = []
+  let size = 2
+  for (const [i, m] of messages.entries()) {
+    const item = m.length > 1000 ? `${m.slice(0, 999)}…` : m
+    if (size + JSON.stringify(item).length + 1 > MAX_FAILURES_OUTPUT_CHARS - 100) {
+      kept.push(`+${messages.length - i} more failures in the report`)
+      break
+    }
+    kept.push(item)
+    size += JSON.stringify(item).length + 1
+  }
+  return JSON.stringify(kept)
 }
 
 /** A workspace file's annotation position; nothing for a file outside the workspace (GitHub could not show it). */

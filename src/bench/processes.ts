@@ -169,8 +169,12 @@ export function runProcess(spec: ProcessSpec): Promise<ProcessOutcome> {
 }
 
 /** A one-line account of how a process ended, for error reasons. */
+/** The signal that is stopping this process (SIGTERM from a cancelled job, SIGINT): its children die of it, not of OOM. */
+let stoppingBy: NodeJS.Signals | null = null
+
 export function describeOutcome(label: string, o: ProcessOutcome, timeoutSec?: number): string {
   if (o.spawnError) return `${label} could not be started: ${o.spawnError}`
+  if (stoppingBy && o.signal) return `${label} was stopped: model-fit-gate received ${stoppingBy} (the run was cancelled)`
   if (o.timedOut) return `${label} timed out after ${timeoutSec ?? '?'} s`
   if (o.signal) return `${label} was killed by ${o.signal}${o.signal === 'SIGKILL' ? ' (out of memory?)' : ''}`
   return `${label} exited with code ${o.exitCode}`
@@ -200,6 +204,7 @@ let uninstall: (() => void) | null = null
 export function installSignalCleanup(exit: (code: number) => void = (code) => process.exit(code)): () => void {
   if (uninstall) return uninstall
   const onSignal = (signal: NodeJS.Signals) => {
+    stoppingBy = signal
     const code = 128 + (osConstants.signals[signal] ?? 0)
     void killAll(SIGNAL_CLEANUP_GRACE_MS).finally(() => exit(code))
   }

@@ -1,7 +1,7 @@
 import { join, resolve } from 'node:path'
-import { InputError } from '../util/errors.js'
+import { InputError, errorMessage, isEnvironmentError } from '../util/errors.js'
 import { stableStringify } from '../util/json.js'
-import { readInputText, writeFileAtomic } from '../util/fs.js'
+import { readInputText, writeFileAtomic, checkOutputFile } from '../util/fs.js'
 import { setupLlama, cacheRoot } from '../llama/setup.js'
 import { locateLlama } from '../llama/locate.js'
 import { parseSynthSpec } from '../synth/spec.js'
@@ -22,6 +22,7 @@ import type { HardwareProfile } from '../contracts/hardware.js'
 import type { Workload } from '../contracts/workload.js'
 import { COMMANDS, topLevelHelp } from './commands.js'
 import { helpText, intFlag, parseCommandArgs, str, type ParsedArgs } from './args.js'
+import { hfToken } from '../models/index.js'
 
 export const EXIT_OK = 0
 export const EXIT_GATE_FAILED = 1
@@ -83,15 +84,16 @@ const handlers: Record<string, Handler> = {
   },
 
   async profile(args) {
-    const { profile, source } = await loadModelProfile(args.positionals[0] as string, { token: str(args.values['hf-token']), log })
+    const { profile, source } = await loadModelProfile(args.positionals[0] as string, { token: hfToken(str(args.values['hf-token'])), log })
     if (args.values.json) out(stableStringify(profile))
     else out(renderFitTable([{ ref: source, profile, prediction: null }]))
     return EXIT_OK
   },
 
   async probe(args) {
-    const hw = await hardwareFor(args)
     const file = str(args.values.out)
+    if (file) await checkOutputFile(file, '--out')
+    const hw = await hardwareFor(args)
     if (file) {
       await writeFileAtomic(resolve(file), stableStringify(hw))
       out(resolve(file))
@@ -103,7 +105,7 @@ const handlers: Record<string, Handler> = {
     const workloadFlags = workloadFromFlags(args)
     const models = []
     for (const m of args.positionals) {
-      const { profile, source } = await loadModelProfile(m, { token: str(args.values['hf-token']), log })
+      const { profile, source } = await loadModelProfile(m, { token: hfToken(str(args.values['hf-token'])), log })
       models.push({ ref: source, profile })
     }
     const hardware = await hardwareFor(args)
@@ -158,6 +160,8 @@ const handlers: Record<string, Handler> = {
 
   async check(args) {
     const scenario = str(args.values.scenario)
+    const mdOut = str(args.values['markdown-out'])
+    if (mdOut) await checkOutputFile(mdOut, '--markdown-out')
     const result = await gateReports(args.positionals.map((p) => resolve(p)), {
       thresholdsPath: resolve(str(args.values.thresholds) ?? defaultThresholdsPath()),
       scenario: scenario ?? 'all'
@@ -174,6 +178,8 @@ const handlers: Record<string, Handler> = {
     const md = str(args.values.markdown)
     const html = str(args.values.html)
     if (!md && !html) throw new InputError('report', null, 'give --markdown FILE and/or --html FILE')
+    if (md) await checkOutputFile(md, '--markdown')
+    if (html) await checkOutputFile(html, '--html')
     if (md) {
       await writeFileAtomic(resolve(md), renderMarkdown(report))
       out(resolve(md))
@@ -226,6 +232,11 @@ export async function main(argv: string[]): Promise<number> {
   } catch (err) {
     if (err instanceof InputError) {
       log(`model-fit-gate ${command}: ${err.message}`)
+      return EXIT_INPUT
+    }
+    // The network, the disk or a permission: the environment's to fix, not our bug.
+    if (isEnvironmentError(err)) {
+      log(`model-fit-gate ${command}: ${errorMessage(err)} (a fault of the environment: the network, the disk or a permission)`)
       return EXIT_INPUT
     }
     log(`model-fit-gate ${command}: internal error (a bug): ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`)

@@ -6,6 +6,7 @@ import lockfile from 'proper-lockfile'
 import { INCOMPLETE_SUFFIX, fileSize } from './cache.js'
 import {
   DEFAULT_RETRY,
+  boundedFetch,
   HttpStatusError,
   StalledError,
   authHeaders,
@@ -117,7 +118,7 @@ async function fetchToPartial(
   partial: string,
   lockLost: () => Error | null
 ): Promise<{ bytes: number; sha256: string }> {
-  const doFetch = req.fetch ?? globalThis.fetch
+  const doFetch = req.fetch ?? boundedFetch()
   const retry = req.retry ?? DEFAULT_RETRY
   const stallMs = req.stallTimeoutMs ?? STALL_TIMEOUT_MS
   const tokenOrigin = new URL(req.url).origin

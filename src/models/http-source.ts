@@ -36,7 +36,7 @@ export class HttpByteSource implements ByteSource {
     this.url = url
     this.readUrl = url
     this.name = http.redactUrl(url)
-    this.fetchFn = opts.fetch ?? globalThis.fetch
+    this.fetchFn = opts.fetch ?? http.boundedFetch()
     this.token = opts.token
     this.tokenOrigin = new URL(url).origin
     this.blockBytes = opts.blockBytes ?? RANGE_BLOCK_BYTES

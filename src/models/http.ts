@@ -2,6 +2,44 @@
 
 export type Fetch = typeof globalThis.fetch
 
+/** How long a server may take to answer a request (its headers; a body's stalls are the downloader's to catch). */
+export const HTTP_ANSWER_TIMEOUT_MS = 60_000
+
+/**
+ * fetch with a bound on the wait for an answer, and errors that name the host: a Hub that accepts the connection and
+ * never answers costs a minute, not the run, and "fetch failed" says where. The errors keep the names the retry logic
+ * knows (TimeoutError, TypeError), so a retry still happens.
+ */
+export function boundedFetch(base: Fetch = globalThis.fetch, timeoutMs = HTTP_ANSWER_TIMEOUT_MS): Fetch {
+  return async (input, init) => {
+    const url = typeof input === 'string' ? input : input instanceof URL ? input.href : input.url
+    const host = (() => {
+      try {
+        return new URL(url).host
+      } catch {
+        return url
+      }
+    })()
+    const answered = new AbortController()
+    const timer = setTimeout(() => answered.abort(), timeoutMs)
+    const signal = init?.signal ? AbortSignal.any([init.signal, answered.signal]) : answered.signal
+    try {
+      return await base(input, { ...init, signal })
+    } catch (err) {
+      if (answered.signal.aborted && !init?.signal?.aborted) {
+        throw Object.assign(new Error(`no answer from ${host} within ${timeoutMs / 1000} s`), { name: 'TimeoutError' })
+      }
+      if (err instanceof TypeError) {
+        const cause = (err as { cause?: { code?: string; message?: string } }).cause
+        throw Object.assign(new TypeError(`cannot reach ${host}: ${cause?.code ?? cause?.message ?? err.message}`), { cause })
+      }
+      throw err
+    } finally {
+      clearTimeout(timer)
+    }
+  }
+}
+
 /** How often and how patiently a failed request is retried (exponential backoff, capped). */
 export interface RetryPolicy {
   /** Retries in a row without progress before giving up (an attempt that moved bytes resets the count). */

@@ -1,5 +1,5 @@
 import { HubApiError, listFiles, modelInfo } from '@huggingface/hub'
-import { HttpStatusError, type Fetch } from './http.js'
+import { HttpStatusError, boundedFetch, type Fetch } from './http.js'
 import type { HubFile } from './select.js'
 
 export interface HubClientOptions {
@@ -27,7 +27,7 @@ const SHA256_RE = /^[0-9a-f]{64}$/
 export async function listRepo(repo: string, revision: string, opts: HubClientOptions): Promise<RepoListing> {
   const common = {
     hubUrl: opts.endpoint,
-    ...(opts.fetch ? { fetch: opts.fetch } : {}),
+    fetch: opts.fetch ?? boundedFetch(),
     ...(opts.token ? { accessToken: opts.token } : {})
   }
   try {

@@ -11,13 +11,13 @@ import { InputError } from '../util/errors.js'
 import { locateLlama } from '../llama/locate.js'
 import { cacheRoot } from '../llama/setup.js'
 import { parseThresholds } from '../gate/index.js'
-import { parseManifest, parseModelArg, corpusPath } from '../models/index.js'
+import { parseManifest, parseModelArg, corpusPath, hfToken } from '../models/index.js'
 import { probeHardware, readHardwareProfile } from '../hardware/index.js'
 import { defaultWorkload, runModel } from '../bench/index.js'
 import { renderMarkdown, renderHtml } from '../report/index.js'
 import { selectShard } from '../models/shard.js'
-import { readReport, writeReport } from './report-files.js'
-import { readInputText, writeFileAtomic } from '../util/fs.js'
+import { MAX_LOG_BYTES, boundLogs, readReport, writeReport } from './report-files.js'
+import { checkOutputFile, readInputText, writeFileAtomic } from '../util/fs.js'
 import { parseSynthSpec } from '../synth/spec.js'
 import { synthesize } from '../synth/synth.js'
 import { SUMMARY_MAX_BYTES, type CorpusName } from './config.js'
@@ -110,6 +110,8 @@ async function collectRefs(cfg: GateRunConfig, binDir: () => Promise<string>, ho
 
 /** The whole gate run shared by the CLI's `validate` and the action: inputs are checked before any benchmark. */
 export async function runGate(cfg: GateRunConfig, hooks: RunHooks): Promise<GateRunResult> {
+  // Where the report goes is checked first: a path that cannot be written must not cost a whole run.
+  await checkOutputFile(cfg.reportPath, 'report path (--out, output-dir)')
   const thresholds = parseThresholds(await readInputText(cfg.thresholdsPath, 'the thresholds'), cfg.thresholdsPath)
   let located: Awaited<ReturnType<typeof locateLlama>> | null = null
   const llama = async () => (located ??= await locateLlama({ binDir: cfg.llamaBin, cacheDir: cfg.cacheDir, log: hooks.log }))
@@ -122,7 +124,8 @@ export async function runGate(cfg: GateRunConfig, hooks: RunHooks): Promise<Gate
   const started = hooks.now()
   const { binDir, build } = await llama()
   // Every model is profiled from its header first (nothing downloaded); a model's own fault becomes its rows.
-  const fileOpts = { token: cfg.hfToken ?? undefined, log: hooks.log, diskBudgetBytes: cfg.diskBudgetBytes ?? null }
+  // The explicit token (hf-token), else HF_TOKEN or HUGGING_FACE_HUB_TOKEN from the environment.
+  const fileOpts = { token: hfToken(cfg.hfToken), log: hooks.log, diskBudgetBytes: cfg.diskBudgetBytes ?? null }
   const models: ProfiledModel[] = []
   for (const ref of refs) models.push(await profileRef(ref, fileOpts))
   const fetcher = modelFetcher(refs, fileOpts)
@@ -178,6 +181,7 @@ export async function runGate(cfg: GateRunConfig, hooks: RunHooks): Promise<Gate
   })
   if (resumed.size > 0) report.resumed = [...resumed.keys()]
   if (cfg.diskBudgetBytes != null) hooks.log(`disk: at most ${(fetcher.highWaterBytes() / 2 ** 20).toFixed(1)} MiB of downloads held at once (budget ${(cfg.diskBudgetBytes / 2 ** 20).toFixed(1)} MiB)`)
+  for (const f of await boundLogs(logsDir)) hooks.log(`logs: ${f} was cut to its first and last MiBs (over ${MAX_LOG_BYTES / 2 ** 20} MiB)`)
   return writeOutputs(report, resolve(cfg.reportPath), logsDir)
 }
 

@@ -8,6 +8,7 @@ import { writeFileAtomic } from '../util/fs.js'
 import { stableStringify } from '../util/json.js'
 import { synthFileName, synthRef, type SynthModelEntry, type SynthSpec, type SynthType } from './spec.js'
 import { childEnv } from '../util/child-env.js'
+import { EnvironmentError } from '../util/errors.js'
 
 /** Bump when the writer's output for the same spec changes, so cached files are rewritten. */
 const SYNTH_FORMAT = 1
@@ -57,7 +58,7 @@ async function quantize(binDir: string, src: string, dst: string, type: SynthTyp
   if (r.exitCode !== 0) {
     await rm(tmp, { force: true })
     const tail = String(r.all ?? '').split('\n').slice(-15).join('\n')
-    throw new Error(`llama-quantize ${type} of ${src} failed (exit ${r.exitCode}):\n${tail}`)
+    throw new EnvironmentError(`llama-quantize ${type} of ${src} failed (${r.timedOut ? 'timed out' : `exit ${r.exitCode}`}); check the llama.cpp build (setup-llama) and the free disk:\n${tail}`)
   }
   await rename(tmp, dst)
 }

@@ -51,3 +51,20 @@ export class NotSupportedError extends InputError {
 export function errorMessage(err: unknown): string {
   return err instanceof Error ? err.message : String(err)
 }
+
+/** A tool of the machine failed (llama-quantize, a compiler): the environment's to fix, with what was tried. */
+export class EnvironmentError extends Error {
+  constructor(message: string) {
+    super(message)
+    this.name = 'EnvironmentError'
+  }
+}
+
+/** Faults of the machine or the network, not of our code: no space, no permission, no route, no answer. */
+export function isEnvironmentError(err: unknown): boolean {
+  if (typeof err !== 'object' || err === null) return false
+  const { name, code } = err as { name?: unknown; code?: unknown }
+  if (name === 'EnvironmentError' || name === 'TimeoutError' || name === 'HttpStatusError' || name === 'StalledError') return true
+  if (name === 'TypeError' && /^cannot reach /.test(errorMessage(err))) return true
+  return typeof code === 'string' && ['ENOSPC', 'EDQUOT', 'EACCES', 'EPERM', 'EROFS', 'EMFILE', 'ENFILE', 'ECONNREFUSED', 'ECONNRESET', 'ENOTFOUND', 'EAI_AGAIN', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENETUNREACH'].includes(code)
+}

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto'
 import { createReadStream } from 'node:fs'
-import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises'
-import { dirname, basename, join } from 'node:path'
+import { access, constants, mkdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises'
+import { dirname, basename, join, resolve } from 'node:path'
 import { InputError, errorMessage } from './errors.js'
 
 /** Writes a file so that readers never see half of it: write a temp file beside it, then rename. */
@@ -19,6 +19,9 @@ export async function writeFileAtomic(path: string, data: string | Uint8Array): 
 
 /** Reads a file the user named (`what`: "the thresholds"); a file that cannot be read is an InputError naming it. */
 export async function readInputText(path: string, what: string): Promise<string> {
+  // Regular files only: reading a FIFO or a device would block or never end.
+  const info = await stat(path).catch(() => null)
+  if (info && !info.isFile()) throw new InputError(path, null, `cannot read ${what}: not a regular file (${info.isDirectory() ? 'a directory' : 'a FIFO, socket or device'})`)
   try {
     return await readFile(path, 'utf8')
   } catch (err) {
@@ -31,4 +34,28 @@ export async function fileSha256(path: string): Promise<string> {
   const hash = createHash('sha256')
   for await (const chunk of createReadStream(path)) hash.update(chunk as Buffer)
   return hash.digest('hex')
+}
+
+/** Kernel and device trees: writing a report there hangs or does harm, never makes a file. */
+const SPECIAL_TREES = ['/proc', '/sys', '/dev']
+
+/**
+ * Checks, before any benchmark, that a file can be written at `path` (`what`: the flag or input naming it): not a
+ * directory, not under /proc, /sys or /dev, its directory creatable and writable. The error says which and why.
+ */
+export async function checkOutputFile(path: string, what: string): Promise<void> {
+  const full = resolve(path)
+  if (SPECIAL_TREES.some((tree) => full === tree || full.startsWith(`${tree}/`))) {
+    throw new InputError(what, null, `${full} is under ${SPECIAL_TREES.find((tree) => full === tree || full.startsWith(`${tree}/`))}, which holds no ordinary files; choose a path in a normal directory`)
+  }
+  const existing = await stat(full).catch(() => null)
+  if (existing?.isDirectory()) throw new InputError(what, null, `${full} is a directory; give a file path in it, such as ${join(full, 'report.json')}`)
+  if (existing && !existing.isFile()) throw new InputError(what, null, `${full} is not a regular file`)
+  const dir = dirname(full)
+  try {
+    await mkdir(dir, { recursive: true })
+    await access(dir, constants.W_OK)
+  } catch (err) {
+    throw new InputError(what, null, `cannot write in ${dir}: ${(err as NodeJS.ErrnoException).code ?? errorMessage(err)}`)
+  }
 }
