@@ -52,7 +52,7 @@ var __toESM = (mod, isNodeMode, target) => (target = mod != null ? __create(__ge
 // node_modules/graceful-fs/polyfills.js
 var require_polyfills = __commonJS({
   "node_modules/graceful-fs/polyfills.js"(exports, module) {
-    var constants4 = __require("constants");
+    var constants5 = __require("constants");
     var origCwd = process.cwd;
     var cwd = null;
     var platform5 = process.env.GRACEFUL_FS_PLATFORM || process.platform;
@@ -76,7 +76,7 @@ var require_polyfills = __commonJS({
     var chdir;
     module.exports = patch;
     function patch(fs2) {
-      if (constants4.hasOwnProperty("O_SYMLINK") && process.version.match(/^v0\.6\.[0-2]|^v0\.5\./)) {
+      if (constants5.hasOwnProperty("O_SYMLINK") && process.version.match(/^v0\.6\.[0-2]|^v0\.5\./)) {
         patchLchmod(fs2);
       }
       if (!fs2.lutimes) {
@@ -178,7 +178,7 @@ var require_polyfills = __commonJS({
         fs3.lchmod = function(path10, mode, callback) {
           fs3.open(
             path10,
-            constants4.O_WRONLY | constants4.O_SYMLINK,
+            constants5.O_WRONLY | constants5.O_SYMLINK,
             mode,
             function(err, fd) {
               if (err) {
@@ -194,7 +194,7 @@ var require_polyfills = __commonJS({
           );
         };
         fs3.lchmodSync = function(path10, mode) {
-          var fd = fs3.openSync(path10, constants4.O_WRONLY | constants4.O_SYMLINK, mode);
+          var fd = fs3.openSync(path10, constants5.O_WRONLY | constants5.O_SYMLINK, mode);
           var threw = true;
           var ret;
           try {
@@ -214,9 +214,9 @@ var require_polyfills = __commonJS({
         };
       }
       function patchLutimes(fs3) {
-        if (constants4.hasOwnProperty("O_SYMLINK") && fs3.futimes) {
+        if (constants5.hasOwnProperty("O_SYMLINK") && fs3.futimes) {
           fs3.lutimes = function(path10, at2, mt, cb) {
-            fs3.open(path10, constants4.O_SYMLINK, function(er, fd) {
+            fs3.open(path10, constants5.O_SYMLINK, function(er, fd) {
               if (er) {
                 if (cb) cb(er);
                 return;
@@ -229,7 +229,7 @@ var require_polyfills = __commonJS({
             });
           };
           fs3.lutimesSync = function(path10, at2, mt) {
-            var fd = fs3.openSync(path10, constants4.O_SYMLINK);
+            var fd = fs3.openSync(path10, constants5.O_SYMLINK);
             var ret;
             var threw = true;
             try {
@@ -613,9 +613,9 @@ var require_graceful_fs = __commonJS({
         }
       }
       var fs$readdir = fs3.readdir;
-      fs3.readdir = readdir4;
+      fs3.readdir = readdir5;
       var noReaddirOptionVersions = /^v[0-5]\./;
-      function readdir4(path10, options, cb) {
+      function readdir5(path10, options, cb) {
         if (typeof options === "function")
           cb = options, options = null;
         var go$readdir = noReaddirOptionVersions.test(process.version) ? function go$readdir2(path11, options2, cb2, startTime) {
@@ -718,7 +718,7 @@ var require_graceful_fs = __commonJS({
       }
       function ReadStream$open() {
         var that = this;
-        open5(that.path, that.flags, that.mode, function(err, fd) {
+        open6(that.path, that.flags, that.mode, function(err, fd) {
           if (err) {
             if (that.autoClose)
               that.destroy();
@@ -738,7 +738,7 @@ var require_graceful_fs = __commonJS({
       }
       function WriteStream$open() {
         var that = this;
-        open5(that.path, that.flags, that.mode, function(err, fd) {
+        open6(that.path, that.flags, that.mode, function(err, fd) {
           if (err) {
             that.destroy();
             that.emit("error", err);
@@ -755,8 +755,8 @@ var require_graceful_fs = __commonJS({
         return new fs3.WriteStream(path10, options);
       }
       var fs$open = fs3.open;
-      fs3.open = open5;
-      function open5(path10, flags, mode, cb) {
+      fs3.open = open6;
+      function open6(path10, flags, mode, cb) {
         if (typeof mode === "function")
           cb = mode, mode = null;
         return go$open(path10, flags, mode, cb);
@@ -1254,11 +1254,11 @@ var require_mtime_precision = __commonJS({
     function probe(file, fs2, callback) {
       const cachedPrecision = fs2[cacheSymbol];
       if (cachedPrecision) {
-        return fs2.stat(file, (err, stat3) => {
+        return fs2.stat(file, (err, stat5) => {
           if (err) {
             return callback(err);
           }
-          callback(null, stat3.mtime, cachedPrecision);
+          callback(null, stat5.mtime, cachedPrecision);
         });
       }
       const mtime = new Date(Math.ceil(Date.now() / 1e3) * 1e3 + 5);
@@ -1266,13 +1266,13 @@ var require_mtime_precision = __commonJS({
         if (err) {
           return callback(err);
         }
-        fs2.stat(file, (err2, stat3) => {
+        fs2.stat(file, (err2, stat5) => {
           if (err2) {
             return callback(err2);
           }
-          const precision = stat3.mtime.getTime() % 1e3 === 0 ? "s" : "ms";
+          const precision = stat5.mtime.getTime() % 1e3 === 0 ? "s" : "ms";
           Object.defineProperty(fs2, cacheSymbol, { value: precision });
-          callback(null, stat3.mtime, precision);
+          callback(null, stat5.mtime, precision);
         });
       });
     }
@@ -1326,14 +1326,14 @@ var require_lockfile = __commonJS({
         if (options.stale <= 0) {
           return callback(Object.assign(new Error("Lock file is already being held"), { code: "ELOCKED", file }));
         }
-        options.fs.stat(lockfilePath, (err2, stat3) => {
+        options.fs.stat(lockfilePath, (err2, stat5) => {
           if (err2) {
             if (err2.code === "ENOENT") {
               return acquireLock(file, { ...options, stale: 0 }, callback);
             }
             return callback(err2);
           }
-          if (!isLockStale(stat3, options)) {
+          if (!isLockStale(stat5, options)) {
             return callback(Object.assign(new Error("Lock file is already being held"), { code: "ELOCKED", file }));
           }
           removeLock(file, options, (err3) => {
@@ -1345,8 +1345,8 @@ var require_lockfile = __commonJS({
         });
       });
     }
-    function isLockStale(stat3, options) {
-      return stat3.mtime.getTime() < Date.now() - options.stale;
+    function isLockStale(stat5, options) {
+      return stat5.mtime.getTime() < Date.now() - options.stale;
     }
     function removeLock(file, options, callback) {
       options.fs.rmdir(getLockFile(file, options), (err) => {
@@ -1364,7 +1364,7 @@ var require_lockfile = __commonJS({
       lock2.updateDelay = lock2.updateDelay || options.update;
       lock2.updateTimeout = setTimeout(() => {
         lock2.updateTimeout = null;
-        options.fs.stat(lock2.lockfilePath, (err, stat3) => {
+        options.fs.stat(lock2.lockfilePath, (err, stat5) => {
           const isOverThreshold = lock2.lastUpdate + options.stale < Date.now();
           if (err) {
             if (err.code === "ENOENT" || isOverThreshold) {
@@ -1373,7 +1373,7 @@ var require_lockfile = __commonJS({
             lock2.updateDelay = 1e3;
             return updateLock(file, options);
           }
-          const isMtimeOurs = lock2.mtime.getTime() === stat3.mtime.getTime();
+          const isMtimeOurs = lock2.mtime.getTime() === stat5.mtime.getTime();
           if (!isMtimeOurs) {
             return setLockAsCompromised(
               file,
@@ -1498,11 +1498,11 @@ var require_lockfile = __commonJS({
         if (err) {
           return callback(err);
         }
-        options.fs.stat(getLockFile(file2, options), (err2, stat3) => {
+        options.fs.stat(getLockFile(file2, options), (err2, stat5) => {
           if (err2) {
             return err2.code === "ENOENT" ? callback(null, false) : callback(err2);
           }
-          return callback(null, !isLockStale(stat3, options));
+          return callback(null, !isLockStale(stat5, options));
         });
       });
     }
@@ -1548,12 +1548,12 @@ var require_adapter = __commonJS({
       return newFs;
     }
     function toPromise(method) {
-      return (...args) => new Promise((resolve6, reject) => {
+      return (...args) => new Promise((resolve7, reject) => {
         args.push((err, result) => {
           if (err) {
             reject(err);
           } else {
-            resolve6(result);
+            resolve7(result);
           }
         });
         method(...args);
@@ -2003,11 +2003,11 @@ var require_codegen = __commonJS({
         const rhs = this.rhs === void 0 ? "" : ` = ${this.rhs}`;
         return `${varKind} ${this.name}${rhs};` + _n;
       }
-      optimizeNames(names, constants4) {
+      optimizeNames(names, constants5) {
         if (!names[this.name.str])
           return;
         if (this.rhs)
-          this.rhs = optimizeExpr(this.rhs, names, constants4);
+          this.rhs = optimizeExpr(this.rhs, names, constants5);
         return this;
       }
       get names() {
@@ -2024,10 +2024,10 @@ var require_codegen = __commonJS({
       render({ _n }) {
         return `${this.lhs} = ${this.rhs};` + _n;
       }
-      optimizeNames(names, constants4) {
+      optimizeNames(names, constants5) {
         if (this.lhs instanceof code_1.Name && !names[this.lhs.str] && !this.sideEffects)
           return;
-        this.rhs = optimizeExpr(this.rhs, names, constants4);
+        this.rhs = optimizeExpr(this.rhs, names, constants5);
         return this;
       }
       get names() {
@@ -2088,8 +2088,8 @@ var require_codegen = __commonJS({
       optimizeNodes() {
         return `${this.code}` ? this : void 0;
       }
-      optimizeNames(names, constants4) {
-        this.code = optimizeExpr(this.code, names, constants4);
+      optimizeNames(names, constants5) {
+        this.code = optimizeExpr(this.code, names, constants5);
         return this;
       }
       get names() {
@@ -2118,12 +2118,12 @@ var require_codegen = __commonJS({
         }
         return nodes.length > 0 ? this : void 0;
       }
-      optimizeNames(names, constants4) {
+      optimizeNames(names, constants5) {
         const { nodes } = this;
         let i2 = nodes.length;
         while (i2--) {
           const n2 = nodes[i2];
-          if (n2.optimizeNames(names, constants4))
+          if (n2.optimizeNames(names, constants5))
             continue;
           subtractNames(names, n2.names);
           nodes.splice(i2, 1);
@@ -2176,12 +2176,12 @@ var require_codegen = __commonJS({
           return void 0;
         return this;
       }
-      optimizeNames(names, constants4) {
+      optimizeNames(names, constants5) {
         var _a;
-        this.else = (_a = this.else) === null || _a === void 0 ? void 0 : _a.optimizeNames(names, constants4);
-        if (!(super.optimizeNames(names, constants4) || this.else))
+        this.else = (_a = this.else) === null || _a === void 0 ? void 0 : _a.optimizeNames(names, constants5);
+        if (!(super.optimizeNames(names, constants5) || this.else))
           return;
-        this.condition = optimizeExpr(this.condition, names, constants4);
+        this.condition = optimizeExpr(this.condition, names, constants5);
         return this;
       }
       get names() {
@@ -2204,10 +2204,10 @@ var require_codegen = __commonJS({
       render(opts) {
         return `for(${this.iteration})` + super.render(opts);
       }
-      optimizeNames(names, constants4) {
-        if (!super.optimizeNames(names, constants4))
+      optimizeNames(names, constants5) {
+        if (!super.optimizeNames(names, constants5))
           return;
-        this.iteration = optimizeExpr(this.iteration, names, constants4);
+        this.iteration = optimizeExpr(this.iteration, names, constants5);
         return this;
       }
       get names() {
@@ -2243,10 +2243,10 @@ var require_codegen = __commonJS({
       render(opts) {
         return `for(${this.varKind} ${this.name} ${this.loop} ${this.iterable})` + super.render(opts);
       }
-      optimizeNames(names, constants4) {
-        if (!super.optimizeNames(names, constants4))
+      optimizeNames(names, constants5) {
+        if (!super.optimizeNames(names, constants5))
           return;
-        this.iterable = optimizeExpr(this.iterable, names, constants4);
+        this.iterable = optimizeExpr(this.iterable, names, constants5);
         return this;
       }
       get names() {
@@ -2288,11 +2288,11 @@ var require_codegen = __commonJS({
         (_b = this.finally) === null || _b === void 0 ? void 0 : _b.optimizeNodes();
         return this;
       }
-      optimizeNames(names, constants4) {
+      optimizeNames(names, constants5) {
         var _a, _b;
-        super.optimizeNames(names, constants4);
-        (_a = this.catch) === null || _a === void 0 ? void 0 : _a.optimizeNames(names, constants4);
-        (_b = this.finally) === null || _b === void 0 ? void 0 : _b.optimizeNames(names, constants4);
+        super.optimizeNames(names, constants5);
+        (_a = this.catch) === null || _a === void 0 ? void 0 : _a.optimizeNames(names, constants5);
+        (_b = this.finally) === null || _b === void 0 ? void 0 : _b.optimizeNames(names, constants5);
         return this;
       }
       get names() {
@@ -2593,7 +2593,7 @@ var require_codegen = __commonJS({
     function addExprNames(names, from) {
       return from instanceof code_1._CodeOrName ? addNames(names, from.names) : names;
     }
-    function optimizeExpr(expr, names, constants4) {
+    function optimizeExpr(expr, names, constants5) {
       if (expr instanceof code_1.Name)
         return replaceName(expr);
       if (!canOptimize(expr))
@@ -2608,14 +2608,14 @@ var require_codegen = __commonJS({
         return items;
       }, []));
       function replaceName(n2) {
-        const c3 = constants4[n2.str];
+        const c3 = constants5[n2.str];
         if (c3 === void 0 || names[n2.str] !== 1)
           return n2;
         delete names[n2.str];
         return c3;
       }
       function canOptimize(e) {
-        return e instanceof code_1._Code && e._items.some((c3) => c3 instanceof code_1.Name && names[c3.str] === 1 && constants4[c3.str] !== void 0);
+        return e instanceof code_1._Code && e._items.some((c3) => c3 instanceof code_1.Name && names[c3.str] === 1 && constants5[c3.str] !== void 0);
       }
     }
     function subtractNames(names, from) {
@@ -4577,7 +4577,7 @@ var require_compile = __commonJS({
       const schOrFunc = root.refs[ref];
       if (schOrFunc)
         return schOrFunc;
-      let _sch = resolve6.call(this, root, ref);
+      let _sch = resolve7.call(this, root, ref);
       if (_sch === void 0) {
         const schema = (_a = root.localRefs) === null || _a === void 0 ? void 0 : _a[ref];
         const { schemaId } = this.opts;
@@ -4604,7 +4604,7 @@ var require_compile = __commonJS({
     function sameSchemaEnv(s1, s2) {
       return s1.schema === s2.schema && s1.root === s2.root && s1.baseId === s2.baseId;
     }
-    function resolve6(root, ref) {
+    function resolve7(root, ref) {
       let sch;
       while (typeof (sch = this.refs[ref]) == "string")
         ref = sch;
@@ -5468,7 +5468,7 @@ var require_fast_uri = __commonJS({
       }
       return uri;
     }
-    function resolve6(baseURI, relativeURI, options) {
+    function resolve7(baseURI, relativeURI, options) {
       const schemelessOptions = options ? Object.assign({ scheme: "null" }, options) : { scheme: "null" };
       const {
         parsed: baseParsed,
@@ -5859,7 +5859,7 @@ var require_fast_uri = __commonJS({
     var fastUri = {
       SCHEMES,
       normalize,
-      resolve: resolve6,
+      resolve: resolve7,
       resolveComponent,
       equal,
       serialize: serialize2,
@@ -16225,7 +16225,7 @@ var init_chunk_FFYIGW52 = __esm({
 });
 
 // src/cli/main.ts
-import { join as join27, resolve as resolve5 } from "node:path";
+import { join as join28, resolve as resolve6 } from "node:path";
 
 // src/util/errors.ts
 var InputError = class extends Error {
@@ -16238,10 +16238,37 @@ var InputError = class extends Error {
     this.where = where;
   }
 };
+var MAX_QUOTED_CHARS = 200;
+function clipQuoted(text) {
+  return text.length <= MAX_QUOTED_CHARS ? text : `${text.slice(0, MAX_QUOTED_CHARS - 1)}\u2026 (${text.length} characters)`;
+}
+function yamlToJs(toJs, fileName) {
+  try {
+    return toJs();
+  } catch (err) {
+    if (err instanceof ReferenceError || /alias/i.test(errorMessage(err))) {
+      throw new InputError(fileName, null, `YAML aliases expand too far (${clipQuoted(errorMessage(err))}); write the values out`);
+    }
+    throw err;
+  }
+}
 var GgufError = class extends InputError {
 };
 function errorMessage(err) {
   return err instanceof Error ? err.message : String(err);
+}
+var EnvironmentError = class extends Error {
+  constructor(message) {
+    super(message);
+    this.name = "EnvironmentError";
+  }
+};
+function isEnvironmentError(err) {
+  if (typeof err !== "object" || err === null) return false;
+  const { name, code } = err;
+  if (name === "EnvironmentError" || name === "TimeoutError" || name === "HttpStatusError" || name === "StalledError") return true;
+  if (name === "TypeError" && /^cannot reach /.test(errorMessage(err))) return true;
+  return typeof code === "string" && ["ENOSPC", "EDQUOT", "EACCES", "EPERM", "EROFS", "EMFILE", "ENFILE", "ECONNREFUSED", "ECONNRESET", "ENOTFOUND", "EAI_AGAIN", "ETIMEDOUT", "EHOSTUNREACH", "ENETUNREACH"].includes(code);
 }
 
 // src/util/json.ts
@@ -16264,8 +16291,8 @@ function stableStringify(value) {
 // src/util/fs.ts
 import { createHash } from "node:crypto";
 import { createReadStream } from "node:fs";
-import { mkdir, readFile, rename, rm, writeFile } from "node:fs/promises";
-import { dirname, basename, join } from "node:path";
+import { access, constants, mkdir, readFile, rename, rm, stat, writeFile } from "node:fs/promises";
+import { dirname, basename, join, resolve } from "node:path";
 async function writeFileAtomic(path10, data) {
   await mkdir(dirname(path10), { recursive: true });
   const tmp = join(dirname(path10), `.${basename(path10)}.${process.pid}.${Math.random().toString(36).slice(2)}.tmp`);
@@ -16277,7 +16304,11 @@ async function writeFileAtomic(path10, data) {
     throw err;
   }
 }
-async function readInputText(path10, what) {
+var DEFAULT_MAX_INPUT_BYTES = 16 * 1024 * 1024;
+async function readInputText(path10, what, maxBytes = DEFAULT_MAX_INPUT_BYTES) {
+  const info = await stat(path10).catch(() => null);
+  if (info && !info.isFile()) throw new InputError(path10, null, `cannot read ${what}: not a regular file (${info.isDirectory() ? "a directory" : "a FIFO, socket or device"})`);
+  if (info && info.size > maxBytes) throw new InputError(path10, null, `${what} is ${info.size} bytes, more than the ${maxBytes} any real one needs`);
   try {
     return await readFile(path10, "utf8");
   } catch (err) {
@@ -16289,13 +16320,30 @@ async function fileSha256(path10) {
   for await (const chunk of createReadStream(path10)) hash2.update(chunk);
   return hash2.digest("hex");
 }
+var SPECIAL_TREES = ["/proc", "/sys", "/dev"];
+async function checkOutputFile(path10, what) {
+  const full = resolve(path10);
+  if (SPECIAL_TREES.some((tree) => full === tree || full.startsWith(`${tree}/`))) {
+    throw new InputError(what, null, `${full} is under ${SPECIAL_TREES.find((tree) => full === tree || full.startsWith(`${tree}/`))}, which holds no ordinary files; choose a path in a normal directory`);
+  }
+  const existing = await stat(full).catch(() => null);
+  if (existing?.isDirectory()) throw new InputError(what, null, `${full} is a directory; give a file path in it, such as ${join(full, "report.json")}`);
+  if (existing && !existing.isFile()) throw new InputError(what, null, `${full} is not a regular file`);
+  const dir = dirname(full);
+  try {
+    await mkdir(dir, { recursive: true });
+    await access(dir, constants.W_OK);
+  } catch (err) {
+    throw new InputError(what, null, `cannot write in ${dir}: ${err.code ?? errorMessage(err)}`);
+  }
+}
 
 // src/llama/setup.ts
 import { createHash as createHash3 } from "node:crypto";
 import { existsSync as existsSync2 } from "node:fs";
 import { mkdir as mkdir2, mkdtemp, readFile as readFile2, realpath, rm as rm2 } from "node:fs/promises";
 import { availableParallelism, homedir, tmpdir } from "node:os";
-import { join as join3, resolve } from "node:path";
+import { join as join3, resolve as resolve2 } from "node:path";
 
 // node_modules/is-plain-obj/index.js
 function isPlainObject(value) {
@@ -17011,11 +17059,11 @@ var replacements = Object.entries(specialMainSymbols);
 // node_modules/yoctocolors/base.js
 import tty from "node:tty";
 var hasColors = tty?.WriteStream?.prototype?.hasColors?.() ?? false;
-var format = (open5, close) => {
+var format = (open6, close) => {
   if (!hasColors) {
     return (input) => input;
   }
-  const openCode = `\x1B[${open5}m`;
+  const openCode = `\x1B[${open6}m`;
   const closeCode = `\x1B[${close}m`;
   return (input) => {
     const string = input + "";
@@ -17341,10 +17389,10 @@ var npmRunPathEnv = ({ env = process5.env, ...options } = {}) => {
 import { setTimeout as setTimeout3 } from "node:timers/promises";
 
 // node_modules/execa/lib/terminate/signal.js
-import { constants as constants3 } from "node:os";
+import { constants as constants4 } from "node:os";
 
 // node_modules/human-signals/build/src/main.js
-import { constants as constants2 } from "node:os";
+import { constants as constants3 } from "node:os";
 
 // node_modules/human-signals/build/src/realtime.js
 var getRealtimeSignals = () => {
@@ -17362,7 +17410,7 @@ var SIGRTMIN = 34;
 var SIGRTMAX = 64;
 
 // node_modules/human-signals/build/src/signals.js
-import { constants } from "node:os";
+import { constants as constants2 } from "node:os";
 
 // node_modules/human-signals/build/src/core.js
 var SIGNALS = [
@@ -17653,7 +17701,7 @@ var normalizeSignal = ({
 }) => {
   const {
     signals: { [name]: constantSignal }
-  } = constants;
+  } = constants2;
   const supported = constantSignal !== void 0;
   const number = supported ? constantSignal : defaultNumber;
   return { name, number, description, supported, action, forced, standard };
@@ -17702,7 +17750,7 @@ var getSignalByNumber = (number, signals2) => {
   };
 };
 var findSignalByNumber = (number, signals2) => {
-  const signal = signals2.find(({ name }) => constants2.signals[name] === number);
+  const signal = signals2.find(({ name }) => constants3.signals[name] === number);
   if (signal !== void 0) {
     return signal;
   }
@@ -17736,13 +17784,13 @@ var normalizeSignalInteger = (signalInteger, optionName) => {
   throw new TypeError(`Invalid ${optionName} ${signalInteger}: this signal integer does not exist.
 ${getAvailableSignals()}`);
 };
-var getSignalsIntegerToName = () => new Map(Object.entries(constants3.signals).reverse().map(([signalName, signalInteger]) => [signalInteger, signalName]));
+var getSignalsIntegerToName = () => new Map(Object.entries(constants4.signals).reverse().map(([signalName, signalInteger]) => [signalInteger, signalName]));
 var signalsIntegerToName = getSignalsIntegerToName();
 var normalizeSignalName = (signalName, optionName) => {
-  if (signalName in constants3.signals) {
+  if (signalName in constants4.signals) {
     return signalName;
   }
-  if (signalName.toUpperCase() in constants3.signals) {
+  if (signalName.toUpperCase() in constants4.signals) {
     throw new TypeError(`Invalid ${optionName} '${signalName}': please rename it to '${signalName.toUpperCase()}'.`);
   }
   throw new TypeError(`Invalid ${optionName} '${signalName}': this signal name does not exist.
@@ -17750,8 +17798,8 @@ ${getAvailableSignals()}`);
 };
 var getAvailableSignals = () => `Available signal names: ${getAvailableSignalNames()}.
 Available signal numbers: ${getAvailableSignalIntegers()}.`;
-var getAvailableSignalNames = () => Object.keys(constants3.signals).sort().map((signalName) => `'${signalName}'`).join(", ");
-var getAvailableSignalIntegers = () => [...new Set(Object.values(constants3.signals).sort((signalInteger, signalIntegerTwo) => signalInteger - signalIntegerTwo))].join(", ");
+var getAvailableSignalNames = () => Object.keys(constants4.signals).sort().map((signalName) => `'${signalName}'`).join(", ");
+var getAvailableSignalIntegers = () => [...new Set(Object.values(constants4.signals).sort((signalInteger, signalIntegerTwo) => signalInteger - signalIntegerTwo))].join(", ");
 var getSignalDescription = (signal) => signalsByName[signal].description;
 
 // node_modules/execa/lib/terminate/timeout.js
@@ -17959,8 +18007,8 @@ var disconnect = (anyProcess) => {
 // node_modules/execa/lib/utils/deferred.js
 var createDeferred = () => {
   const methods = {};
-  const promise = new Promise((resolve6, reject) => {
-    Object.assign(methods, { resolve: resolve6, reject });
+  const promise = new Promise((resolve7, reject) => {
+    Object.assign(methods, { resolve: resolve7, reject });
   });
   return Object.assign(promise, methods);
 };
@@ -22524,11 +22572,11 @@ var addConcurrentStream = (concurrentStreams, stream, waitName) => {
   const promises = weakMap.get(stream);
   const promise = createDeferred();
   promises.push(promise);
-  const resolve6 = promise.resolve.bind(promise);
-  return { resolve: resolve6, promises };
+  const resolve7 = promise.resolve.bind(promise);
+  return { resolve: resolve7, promises };
 };
-var waitForConcurrentStreams = async ({ resolve: resolve6, promises }, subprocess) => {
-  resolve6();
+var waitForConcurrentStreams = async ({ resolve: resolve7, promises }, subprocess) => {
+  resolve7();
   const [isSubprocessExit] = await Promise.race([
     Promise.allSettled([true, subprocess]),
     Promise.all([false, ...promises])
@@ -24463,7 +24511,7 @@ function sourceOption(source, env) {
 }
 async function localSource(option) {
   if (!option) return null;
-  const dir = await realpath(resolve(option.dir)).catch(() => {
+  const dir = await realpath(resolve2(option.dir)).catch(() => {
     throw new InputError(option.name, null, `${option.dir} does not exist`);
   });
   return { dir, ...await readSourceCommit(dir, option.name) };
@@ -24615,7 +24663,7 @@ function parseSynthSpec(text, fileName) {
     const e = doc.errors[0];
     throw new InputError(fileName, `line ${e.linePos?.[0]?.line ?? "?"}`, e.message);
   }
-  const data = doc.toJS();
+  const data = yamlToJs(() => doc.toJS({ maxAliasCount: 100 }), fileName);
   if (!validate(data)) {
     const err = validate.errors[0];
     const line = lineOfPointer(doc.contents, err.instancePath, counter);
@@ -25259,7 +25307,7 @@ async function quantize(binDir, src, dst, type) {
   if (r.exitCode !== 0) {
     await rm4(tmp, { force: true });
     const tail = String(r.all ?? "").split("\n").slice(-15).join("\n");
-    throw new Error(`llama-quantize ${type} of ${src} failed (exit ${r.exitCode}):
+    throw new EnvironmentError(`llama-quantize ${type} of ${src} failed (${r.timedOut ? "timed out" : `exit ${r.exitCode}`}); check the llama.cpp build (setup-llama) and the free disk:
 ${tail}`);
   }
   await rename3(tmp, dst);
@@ -25920,8 +25968,10 @@ function startProcess(spec2) {
 function runProcess(spec2) {
   return startProcess(spec2).done;
 }
+var stoppingBy = null;
 function describeOutcome(label, o2, timeoutSec) {
   if (o2.spawnError) return `${label} could not be started: ${o2.spawnError}`;
+  if (stoppingBy && o2.signal) return `${label} was stopped: model-fit-gate received ${stoppingBy} (the run was cancelled)`;
   if (o2.timedOut) return `${label} timed out after ${timeoutSec ?? "?"} s`;
   if (o2.signal) return `${label} was killed by ${o2.signal}${o2.signal === "SIGKILL" ? " (out of memory?)" : ""}`;
   return `${label} exited with code ${o2.exitCode}`;
@@ -25936,6 +25986,7 @@ var uninstall = null;
 function installSignalCleanup(exit = (code) => process.exit(code)) {
   if (uninstall) return uninstall;
   const onSignal = (signal) => {
+    stoppingBy = signal;
     const code = 128 + (osConstants.signals[signal] ?? 0);
     void killAll(SIGNAL_CLEANUP_GRACE_MS).finally(() => exit(code));
   };
@@ -26230,14 +26281,14 @@ function serverArgs(modelPath, w, port) {
   ];
 }
 function freePort(host = SERVER_HOST) {
-  return new Promise((resolve6, reject) => {
+  return new Promise((resolve7, reject) => {
     const srv = createServer();
     srv.unref();
     srv.on("error", reject);
     srv.listen(0, host, () => {
       const addr = srv.address();
       const port = typeof addr === "object" && addr ? addr.port : 0;
-      srv.close(() => port > 0 ? resolve6(port) : reject(new Error("could not get a free port")));
+      srv.close(() => port > 0 ? resolve7(port) : reject(new Error("could not get a free port")));
     });
   });
 }
@@ -26450,7 +26501,7 @@ function parseScenarioList(text, source) {
 // src/pipeline/run.ts
 import { createHash as createHash12 } from "node:crypto";
 import { readFile as readFile11 } from "node:fs/promises";
-import { dirname as dirname9, join as join25, resolve as resolve4 } from "node:path";
+import { dirname as dirname9, join as join26, resolve as resolve5 } from "node:path";
 import { platform as platform4, release as release2 } from "node:os";
 
 // src/util/format.ts
@@ -26995,7 +27046,7 @@ function parseThresholds(text, fileName) {
     const line = lineCounter.linePos(yamlError.pos[0]).line;
     throw new InputError(fileName, `line ${line}`, `invalid YAML: ${firstLine(yamlError.message)}`);
   }
-  const value = doc.toJS();
+  const value = yamlToJs(() => doc.toJS({ maxAliasCount: 100 }), fileName);
   if (value === null || value === void 0) {
     throw new InputError(fileName, "line 1", "the file is empty; expected a mapping of thresholds (see thresholds.yml)");
   }
@@ -27004,6 +27055,7 @@ function parseThresholds(text, fileName) {
   if (!error) throw new InputError(fileName, null, "does not match the thresholds schema");
   throw describeError(error, doc, lineCounter, fileName, value);
 }
+var MAX_THRESHOLDS_BYTES = 1024 * 1024;
 function compareSettingsFrom(thresholds) {
   return { tolerance: thresholds.tolerance_pct / 100, maxSpread: thresholds.max_spread_pct / 100 };
 }
@@ -27012,7 +27064,7 @@ function describeError(error, doc, lineCounter, fileName, root) {
   const at2 = (p, message, keyLine = false) => new InputError(fileName, `${jsonPath(p)} (line ${lineOf(doc, lineCounter, p, keyLine)})`, message);
   switch (error.keyword) {
     case "additionalProperties": {
-      const key = String(error.params.additionalProperty);
+      const key = clipQuoted(String(error.params.additionalProperty));
       const full = [...path10, key];
       if (path10.length === 1 && path10[0] === "scenarios") {
         return at2(full, `unknown scenario "${key}"; valid scenario ids: ${SCENARIO_IDS.join(", ")}`, true);
@@ -27057,7 +27109,7 @@ function describe(value) {
   if (value === null) return "null";
   if (Array.isArray(value)) return "a list";
   if (typeof value === "object") return "a mapping";
-  if (typeof value === "string") return `string ${JSON.stringify(value)}`;
+  if (typeof value === "string") return `string ${clipQuoted(JSON.stringify(value))}`;
   return `${typeof value} ${String(value)}`;
 }
 function firstLine(message) {
@@ -27104,7 +27156,7 @@ var DEFAULT_THRESHOLDS = {
 };
 
 // src/models/manifest.ts
-import { isAbsolute, resolve as resolve2 } from "node:path";
+import { isAbsolute, resolve as resolve3 } from "node:path";
 var INLINE_SOURCE = "<input>";
 var REPO_PART = "[A-Za-z0-9][A-Za-z0-9._-]*";
 var QUANT_TAG = "[A-Za-z0-9][A-Za-z0-9._-]*";
@@ -27195,7 +27247,7 @@ function stripComment(raw) {
   return (hash2 < 0 ? trimmed : trimmed.slice(0, hash2)).trim();
 }
 function resolvePath2(baseDir, path10) {
-  return isAbsolute(path10) ? path10 : resolve2(baseDir, path10);
+  return isAbsolute(path10) ? path10 : resolve3(baseDir, path10);
 }
 
 // src/models/resolve.ts
@@ -27203,7 +27255,7 @@ import { createHash as createHash7 } from "node:crypto";
 import { basename as basename4, join as join14 } from "node:path";
 
 // src/models/cache.ts
-import { lstat, mkdir as mkdir5, readdir, readFile as readFile6, rename as rename4, rm as rm6, stat, symlink, copyFile } from "node:fs/promises";
+import { lstat, mkdir as mkdir5, readdir, readFile as readFile6, rename as rename4, rm as rm6, stat as stat2, symlink, copyFile } from "node:fs/promises";
 import { dirname as dirname6, join as join12, relative as relative2, sep as sep2, posix } from "node:path";
 var REPO_FOLDER_PREFIX = "models--";
 var REPO_ID_SEPARATOR = "--";
@@ -27239,7 +27291,7 @@ function safeRepoPath(repoPath) {
 }
 async function fileSize(path10) {
   try {
-    const s = await stat(path10);
+    const s = await stat2(path10);
     return s.isFile() ? s.size : null;
   } catch {
     return null;
@@ -27318,12 +27370,42 @@ import { mkdir as mkdir6, open as open3, rename as rename5, rm as rm7, truncate 
 import { dirname as dirname7 } from "node:path";
 
 // src/models/http.ts
+var HTTP_ANSWER_TIMEOUT_MS = Number(process.env.MODEL_FIT_GATE_HTTP_TIMEOUT_SEC) > 0 ? Number(process.env.MODEL_FIT_GATE_HTTP_TIMEOUT_SEC) * 1e3 : 6e4;
+function boundedFetch(base = globalThis.fetch, timeoutMs = HTTP_ANSWER_TIMEOUT_MS) {
+  return async (input, init) => {
+    const url = typeof input === "string" ? input : input instanceof URL ? input.href : input.url;
+    const host = (() => {
+      try {
+        return new URL(url).host;
+      } catch {
+        return url;
+      }
+    })();
+    const answered = new AbortController();
+    const timer = setTimeout(() => answered.abort(), timeoutMs);
+    const signal = init?.signal ? AbortSignal.any([init.signal, answered.signal]) : answered.signal;
+    try {
+      return await base(input, { ...init, signal });
+    } catch (err) {
+      if (answered.signal.aborted && !init?.signal?.aborted) {
+        throw Object.assign(new Error(`no answer from ${host} within ${timeoutMs / 1e3} s`), { name: "TimeoutError" });
+      }
+      if (err instanceof TypeError) {
+        const cause = err.cause;
+        throw Object.assign(new TypeError(`cannot reach ${host}: ${cause?.code ?? cause?.message ?? err.message}`), { cause });
+      }
+      throw err;
+    } finally {
+      clearTimeout(timer);
+    }
+  };
+}
 var DEFAULT_RETRY = { maxRetries: 6, baseDelayMs: 1e3, maxDelayMs: 3e4 };
 function backoffMs(policy, attempt) {
   return Math.min(policy.maxDelayMs, policy.baseDelayMs * 2 ** Math.max(0, attempt - 1));
 }
 function sleep2(ms) {
-  return new Promise((resolve6) => setTimeout(resolve6, ms));
+  return new Promise((resolve7) => setTimeout(resolve7, ms));
 }
 var HttpStatusError = class extends Error {
   status;
@@ -27477,7 +27559,7 @@ async function hashFile(path10, hash2) {
   for await (const chunk of createReadStream3(path10)) hash2.update(chunk);
 }
 async function fetchToPartial(req, partial, lockLost) {
-  const doFetch = req.fetch ?? globalThis.fetch;
+  const doFetch = req.fetch ?? boundedFetch();
   const retry = req.retry ?? DEFAULT_RETRY;
   const stallMs = req.stallTimeoutMs ?? STALL_TIMEOUT_MS;
   const tokenOrigin = new URL(req.url).origin;
@@ -30104,9 +30186,9 @@ var isBrowser = typeof window !== "undefined" && typeof window.document !== "und
 var isWebWorker = typeof self === "object" && self.constructor && self.constructor.name === "DedicatedWorkerGlobalScope";
 var isBackend = !isBrowser && !isWebWorker;
 var isFrontend = !isBackend;
-var resolve3;
+var resolve4;
 var waitPromise = new Promise((r) => {
-  resolve3 = r;
+  resolve4 = r;
 });
 var hashSize = 1 << 16;
 var mlBits = 4;
@@ -30342,7 +30424,7 @@ var SHA256_RE = /^[0-9a-f]{64}$/;
 async function listRepo(repo, revision, opts) {
   const common2 = {
     hubUrl: opts.endpoint,
-    ...opts.fetch ? { fetch: opts.fetch } : {},
+    fetch: opts.fetch ?? boundedFetch(),
     ...opts.token ? { accessToken: opts.token } : {}
   };
   try {
@@ -30700,6 +30782,11 @@ function numbers(v) {
   if (typeof v === "boolean") return [v ? 1 : 0];
   return null;
 }
+var LLAMA_MAX_LAYERS = 512;
+var LLAMA_MAX_EXPERTS = 1024;
+var MAX_WIDTH = 1 << 20;
+var MAX_CONTEXT = 1 << 27;
+var MAX_VOCAB = 1 << 24;
 function readHparams(meta, source) {
   const archValue = meta["general.architecture"];
   if (typeof archValue !== "string" || archValue === "") {
@@ -30726,8 +30813,12 @@ function readHparams(meta, source) {
     if (vs.length !== layers2) throw new GgufError(source, `key ${k}`, `has ${vs.length} entries for ${layers2} layers`);
     return vs.map((v) => nonNegative(k, v));
   };
-  const layers = max(key("block_count"), null);
-  const embeddingLength = max(key("embedding_length"), null);
+  const within = (k, v, lo, hi, why) => {
+    if (v < lo || v > hi) throw new GgufError(source, `key ${k}`, `${v} is outside ${lo}..${hi} (${why})`);
+    return v;
+  };
+  const layers = within(key("block_count"), max(key("block_count"), null), 1, LLAMA_MAX_LAYERS, "llama.cpp's LLAMA_MAX_LAYERS");
+  const embeddingLength = within(key("embedding_length"), max(key("embedding_length"), null), 1, MAX_WIDTH, "no model is that wide");
   const headsPerLayer = perLayer(key("attention.head_count"), layers, new Array(layers).fill(0));
   const kvHeadsPerLayer = perLayer(key("attention.head_count_kv"), layers, headsPerLayer);
   const heads = Math.max(0, ...headsPerLayer);
@@ -30738,22 +30829,29 @@ function readHparams(meta, source) {
   const pooling = numbers(meta[key("pooling_type")]);
   const causal = meta[key("attention.causal")];
   const shared = numbers(meta[key("expert_shared_count")]);
+  const contextLength = meta[key("context_length")] === void 0 ? 0 : within(key("context_length"), max(key("context_length"), 0), 1, MAX_CONTEXT, "no model has that context");
+  const feedForwardLength = within(key("feed_forward_length"), max(key("feed_forward_length"), 0), 0, 8 * MAX_WIDTH, "no model is that wide");
+  const expertCount = within(key("expert_count"), max(key("expert_count"), 0), 0, LLAMA_MAX_EXPERTS, "llama.cpp's LLAMA_MAX_EXPERTS");
+  const expertUsedCount = within(key("expert_used_count"), max(key("expert_used_count"), 0), 0, Math.max(expertCount, 0), "more used experts than experts");
+  within(key("attention.head_count"), heads, 0, MAX_WIDTH, "more heads than any model has");
+  const vocabSize = explicitVocab?.[0] ?? (isGgufArray(tokens) ? tokens.length : null);
+  if (vocabSize !== null) within(key("vocab_size"), vocabSize, 1, MAX_VOCAB, "no vocabulary is that large");
   return {
     architecture: arch2,
     fileType: fileType && fileType.length > 0 ? llamaFileTypeName(fileType[0]) : null,
     layers,
-    contextLength: max(key("context_length"), 0),
+    contextLength,
     embeddingLength,
-    feedForwardLength: max(key("feed_forward_length"), 0),
+    feedForwardLength,
     expertFeedForwardLength: max(key("expert_feed_forward_length"), 0),
     headsPerLayer,
     kvHeadsPerLayer,
-    keyLength: max(key("attention.key_length"), defaultHeadDim),
-    valueLength: max(key("attention.value_length"), defaultHeadDim),
-    expertCount: max(key("expert_count"), 0),
-    expertUsedCount: max(key("expert_used_count"), 0),
+    keyLength: within(key("attention.key_length"), max(key("attention.key_length"), defaultHeadDim), 0, MAX_WIDTH, "no head is that wide"),
+    valueLength: within(key("attention.value_length"), max(key("attention.value_length"), defaultHeadDim), 0, MAX_WIDTH, "no head is that wide"),
+    expertCount,
+    expertUsedCount,
     sharedExpertCount: shared && shared.length > 0 ? nonNegative(key("expert_shared_count"), shared[0]) : null,
-    vocabSize: explicitVocab?.[0] ?? (isGgufArray(tokens) ? tokens.length : null),
+    vocabSize,
     poolingType: pooling?.[0] ?? null,
     causalAttention: typeof causal === "boolean" ? causal : null,
     hasClassifierLabels: meta[key("classifier.output_labels")] !== void 0
@@ -31244,7 +31342,7 @@ var HttpByteSource = class {
     this.url = url;
     this.readUrl = url;
     this.name = redactUrl(url);
-    this.fetchFn = opts.fetch ?? globalThis.fetch;
+    this.fetchFn = opts.fetch ?? boundedFetch();
     this.token = opts.token;
     this.tokenOrigin = new URL(url).origin;
     this.blockBytes = opts.blockBytes ?? RANGE_BLOCK_BYTES;
@@ -31737,7 +31835,7 @@ function ratesFromFacts(m2, cacheBytes) {
 }
 
 // src/gguf/index.ts
-import { stat as stat2 } from "node:fs/promises";
+import { stat as stat3 } from "node:fs/promises";
 
 // src/gguf/source.ts
 import { open as open4 } from "node:fs/promises";
@@ -31787,12 +31885,15 @@ async function readShardHeaders(path10) {
   const headers = [];
   let fileBytes = 0;
   for (const p of paths) {
+    let info;
     try {
-      fileBytes += (await stat2(p)).size;
+      info = await stat3(p);
     } catch (err) {
       const code = err.code ?? "error";
       throw new InputError(p, null, `cannot read the model file (${code})`);
     }
+    if (!info.isFile()) throw new InputError(p, null, `is not a regular file (${info.isDirectory() ? "a directory" : "a FIFO, socket or device"}); give a GGUF file`);
+    fileBytes += info.size;
     const src = fileSource(p);
     try {
       headers.push(await readGgufHeader(src));
@@ -33338,12 +33439,12 @@ var hardware_schema_default = {
       type: "object",
       properties: {
         decode_bandwidth_bytes_per_sec: {
-          $ref: "#/definitions/MeasuredFact"
+          $ref: "#/definitions/RateFact"
         },
         decode_bandwidth_by_type: {
           type: "object",
           additionalProperties: {
-            $ref: "#/definitions/MeasuredFact"
+            $ref: "#/definitions/RateFact"
           },
           propertyNames: {
             pattern: "^[A-Za-z0-9_+.-]+$"
@@ -33352,7 +33453,7 @@ var hardware_schema_default = {
         decode_cached_bandwidth_bytes_per_sec: {
           anyOf: [
             {
-              $ref: "#/definitions/MeasuredFact"
+              $ref: "#/definitions/RateFact"
             },
             {
               type: "null"
@@ -33363,7 +33464,7 @@ var hardware_schema_default = {
         decode_cached_bandwidth_by_type: {
           type: "object",
           additionalProperties: {
-            $ref: "#/definitions/MeasuredFact"
+            $ref: "#/definitions/RateFact"
           },
           description: "The same per weight type: compute-bound types gain less from the caches than F16 does.",
           propertyNames: {
@@ -33371,12 +33472,12 @@ var hardware_schema_default = {
           }
         },
         prefill_flops_per_sec: {
-          $ref: "#/definitions/MeasuredFact"
+          $ref: "#/definitions/RateFact"
         },
         prefill_flops_by_type: {
           type: "object",
           additionalProperties: {
-            $ref: "#/definitions/MeasuredFact"
+            $ref: "#/definitions/RateFact"
           },
           propertyNames: {
             pattern: "^[A-Za-z0-9_+.-]+$"
@@ -33395,7 +33496,7 @@ var hardware_schema_default = {
         fixed_decode_ms: {
           anyOf: [
             {
-              $ref: "#/definitions/MeasuredFact"
+              $ref: "#/definitions/CostFact"
             },
             {
               type: "null"
@@ -33405,7 +33506,7 @@ var hardware_schema_default = {
         per_layer_decode_ms: {
           anyOf: [
             {
-              $ref: "#/definitions/MeasuredFact"
+              $ref: "#/definitions/CostFact"
             },
             {
               type: "null"
@@ -33464,7 +33565,7 @@ var hardware_schema_default = {
         moe_decode_extra_per_layer_ms: {
           anyOf: [
             {
-              $ref: "#/definitions/MeasuredFact"
+              $ref: "#/definitions/CostFact"
             },
             {
               type: "null"
@@ -33475,7 +33576,7 @@ var hardware_schema_default = {
         moe_prefill_efficiency_by_type: {
           type: "object",
           additionalProperties: {
-            $ref: "#/definitions/MeasuredFact"
+            $ref: "#/definitions/RateFact"
           },
           description: "Prefill rate of expert matmuls (llama.cpp's mul_mat_id) relative to the dense rate of the same weight type: the kernels differ (dense F16 and Q8_0 use tiled GEMMs, expert products row-wise dot products), so it is measured per type.",
           propertyNames: {
@@ -33485,7 +33586,7 @@ var hardware_schema_default = {
         server_decode_overhead_ms: {
           anyOf: [
             {
-              $ref: "#/definitions/MeasuredFact"
+              $ref: "#/definitions/CostFact"
             },
             {
               type: "null"
@@ -33496,7 +33597,7 @@ var hardware_schema_default = {
         server_sampler_ns_per_vocab_entry: {
           anyOf: [
             {
-              $ref: "#/definitions/MeasuredFact"
+              $ref: "#/definitions/CostFact"
             },
             {
               type: "null"
@@ -33507,7 +33608,7 @@ var hardware_schema_default = {
         server_prompt_overhead_ms: {
           anyOf: [
             {
-              $ref: "#/definitions/MeasuredFact"
+              $ref: "#/definitions/CostFact"
             },
             {
               type: "null"
@@ -33518,7 +33619,7 @@ var hardware_schema_default = {
         server_first_token_overhead_ms: {
           anyOf: [
             {
-              $ref: "#/definitions/MeasuredFact"
+              $ref: "#/definitions/CostFact"
             },
             {
               type: "null"
@@ -33700,6 +33801,37 @@ var hardware_schema_default = {
       ],
       additionalProperties: false
     },
+    RateFact: {
+      type: "object",
+      properties: {
+        value: {
+          type: "number",
+          exclusiveMinimum: 0
+        },
+        unit: {
+          type: "string",
+          minLength: 1
+        },
+        samples: {
+          type: "array",
+          items: {
+            type: "number"
+          }
+        },
+        spread: {
+          type: "number",
+          minimum: 0
+        }
+      },
+      required: [
+        "samples",
+        "spread",
+        "unit",
+        "value"
+      ],
+      additionalProperties: false,
+      description: "A measured rate (bytes/s, FLOP/s, an efficiency ratio): a rate of zero or less is no measurement at all."
+    },
     MeasuredFact: {
       type: "object",
       properties: {
@@ -33729,6 +33861,37 @@ var hardware_schema_default = {
       ],
       additionalProperties: false,
       description: "A measured quantity with the samples it came from. spread = (max \u2212 min) / median."
+    },
+    CostFact: {
+      type: "object",
+      properties: {
+        value: {
+          type: "number",
+          minimum: 0
+        },
+        unit: {
+          type: "string",
+          minLength: 1
+        },
+        samples: {
+          type: "array",
+          items: {
+            type: "number"
+          }
+        },
+        spread: {
+          type: "number",
+          minimum: 0
+        }
+      },
+      required: [
+        "samples",
+        "spread",
+        "unit",
+        "value"
+      ],
+      additionalProperties: false,
+      description: "A measured cost beyond the rates (ms, ns per unit): the probe fits these non-negative; a negative one is corrupt."
     },
     KvDepthCoefficients: {
       type: "object",
@@ -34521,7 +34684,9 @@ var report_schema_default = {
           type: [
             "string",
             "null"
-          ]
+          ],
+          description: '"k/n" when the run was shard k of n.',
+          pattern: "^[1-9][0-9]{0,3}/[1-9][0-9]{0,3}$"
         },
         runner_name: {
           type: [
@@ -34633,12 +34798,12 @@ var report_schema_default = {
           type: "object",
           properties: {
             decode_bandwidth_bytes_per_sec: {
-              $ref: "#/definitions/MeasuredFact"
+              $ref: "#/definitions/RateFact"
             },
             decode_bandwidth_by_type: {
               type: "object",
               additionalProperties: {
-                $ref: "#/definitions/MeasuredFact"
+                $ref: "#/definitions/RateFact"
               },
               propertyNames: {
                 pattern: "^[A-Za-z0-9_+.-]+$"
@@ -34647,7 +34812,7 @@ var report_schema_default = {
             decode_cached_bandwidth_bytes_per_sec: {
               anyOf: [
                 {
-                  $ref: "#/definitions/MeasuredFact"
+                  $ref: "#/definitions/RateFact"
                 },
                 {
                   type: "null"
@@ -34658,7 +34823,7 @@ var report_schema_default = {
             decode_cached_bandwidth_by_type: {
               type: "object",
               additionalProperties: {
-                $ref: "#/definitions/MeasuredFact"
+                $ref: "#/definitions/RateFact"
               },
               description: "The same per weight type: compute-bound types gain less from the caches than F16 does.",
               propertyNames: {
@@ -34666,12 +34831,12 @@ var report_schema_default = {
               }
             },
             prefill_flops_per_sec: {
-              $ref: "#/definitions/MeasuredFact"
+              $ref: "#/definitions/RateFact"
             },
             prefill_flops_by_type: {
               type: "object",
               additionalProperties: {
-                $ref: "#/definitions/MeasuredFact"
+                $ref: "#/definitions/RateFact"
               },
               propertyNames: {
                 pattern: "^[A-Za-z0-9_+.-]+$"
@@ -34690,7 +34855,7 @@ var report_schema_default = {
             fixed_decode_ms: {
               anyOf: [
                 {
-                  $ref: "#/definitions/MeasuredFact"
+                  $ref: "#/definitions/CostFact"
                 },
                 {
                   type: "null"
@@ -34700,7 +34865,7 @@ var report_schema_default = {
             per_layer_decode_ms: {
               anyOf: [
                 {
-                  $ref: "#/definitions/MeasuredFact"
+                  $ref: "#/definitions/CostFact"
                 },
                 {
                   type: "null"
@@ -34759,7 +34924,7 @@ var report_schema_default = {
             moe_decode_extra_per_layer_ms: {
               anyOf: [
                 {
-                  $ref: "#/definitions/MeasuredFact"
+                  $ref: "#/definitions/CostFact"
                 },
                 {
                   type: "null"
@@ -34770,7 +34935,7 @@ var report_schema_default = {
             moe_prefill_efficiency_by_type: {
               type: "object",
               additionalProperties: {
-                $ref: "#/definitions/MeasuredFact"
+                $ref: "#/definitions/RateFact"
               },
               description: "Prefill rate of expert matmuls (llama.cpp's mul_mat_id) relative to the dense rate of the same weight type: the kernels differ (dense F16 and Q8_0 use tiled GEMMs, expert products row-wise dot products), so it is measured per type.",
               propertyNames: {
@@ -34780,7 +34945,7 @@ var report_schema_default = {
             server_decode_overhead_ms: {
               anyOf: [
                 {
-                  $ref: "#/definitions/MeasuredFact"
+                  $ref: "#/definitions/CostFact"
                 },
                 {
                   type: "null"
@@ -34791,7 +34956,7 @@ var report_schema_default = {
             server_sampler_ns_per_vocab_entry: {
               anyOf: [
                 {
-                  $ref: "#/definitions/MeasuredFact"
+                  $ref: "#/definitions/CostFact"
                 },
                 {
                   type: "null"
@@ -34802,7 +34967,7 @@ var report_schema_default = {
             server_prompt_overhead_ms: {
               anyOf: [
                 {
-                  $ref: "#/definitions/MeasuredFact"
+                  $ref: "#/definitions/CostFact"
                 },
                 {
                   type: "null"
@@ -34813,7 +34978,7 @@ var report_schema_default = {
             server_first_token_overhead_ms: {
               anyOf: [
                 {
-                  $ref: "#/definitions/MeasuredFact"
+                  $ref: "#/definitions/CostFact"
                 },
                 {
                   type: "null"
@@ -34995,6 +35160,37 @@ var report_schema_default = {
       ],
       additionalProperties: false
     },
+    RateFact: {
+      type: "object",
+      properties: {
+        value: {
+          type: "number",
+          exclusiveMinimum: 0
+        },
+        unit: {
+          type: "string",
+          minLength: 1
+        },
+        samples: {
+          type: "array",
+          items: {
+            type: "number"
+          }
+        },
+        spread: {
+          type: "number",
+          minimum: 0
+        }
+      },
+      required: [
+        "samples",
+        "spread",
+        "unit",
+        "value"
+      ],
+      additionalProperties: false,
+      description: "A measured rate (bytes/s, FLOP/s, an efficiency ratio): a rate of zero or less is no measurement at all."
+    },
     MeasuredFact: {
       type: "object",
       properties: {
@@ -35024,6 +35220,37 @@ var report_schema_default = {
       ],
       additionalProperties: false,
       description: "A measured quantity with the samples it came from. spread = (max \u2212 min) / median."
+    },
+    CostFact: {
+      type: "object",
+      properties: {
+        value: {
+          type: "number",
+          minimum: 0
+        },
+        unit: {
+          type: "string",
+          minLength: 1
+        },
+        samples: {
+          type: "array",
+          items: {
+            type: "number"
+          }
+        },
+        spread: {
+          type: "number",
+          minimum: 0
+        }
+      },
+      required: [
+        "samples",
+        "spread",
+        "unit",
+        "value"
+      ],
+      additionalProperties: false,
+      description: "A measured cost beyond the rates (ms, ns per unit): the probe fits these non-negative; a negative one is corrupt."
     },
     KvDepthCoefficients: {
       type: "object",
@@ -36918,11 +37145,45 @@ function selectShard(items, shard, source = "shard") {
 }
 
 // src/pipeline/report-files.ts
+import { existsSync as existsSync9 } from "node:fs";
+import { open as open5, readdir as readdir4, stat as stat4 } from "node:fs/promises";
+import { join as join23 } from "node:path";
+var MAX_REPORT_BYTES = 64 * 1024 * 1024;
 async function readReport(path10) {
-  return parseReport(await readInputText(path10, "the report"), path10);
+  return parseReport(await readInputText(path10, "the report", MAX_REPORT_BYTES), path10);
 }
 async function writeReport(path10, report) {
   await writeFileAtomic(path10, serializeReport(report, path10));
+}
+var MAX_LOG_BYTES = 8 * 1024 * 1024;
+var LOG_HEAD_BYTES = 1024 * 1024;
+var LOG_TAIL_BYTES2 = 4 * 1024 * 1024;
+async function boundLogs(dir, maxBytes = MAX_LOG_BYTES) {
+  if (!existsSync9(dir)) return [];
+  const cut = [];
+  for (const entry of await readdir4(dir, { withFileTypes: true, recursive: true })) {
+    if (!entry.isFile()) continue;
+    const path10 = join23(entry.parentPath, entry.name);
+    const size = (await stat4(path10)).size;
+    if (size <= maxBytes) continue;
+    const f = await open5(path10, "r");
+    let head;
+    let tail;
+    try {
+      head = Buffer.alloc(LOG_HEAD_BYTES);
+      await f.read(head, 0, LOG_HEAD_BYTES, 0);
+      tail = Buffer.alloc(LOG_TAIL_BYTES2);
+      await f.read(tail, 0, LOG_TAIL_BYTES2, size - LOG_TAIL_BYTES2);
+    } finally {
+      await f.close();
+    }
+    const note = `
+[\u2026 model-fit-gate cut ${size - LOG_HEAD_BYTES - LOG_TAIL_BYTES2} bytes of this ${size}-byte log; the first and last bytes are kept \u2026]
+`;
+    await writeFileAtomic(path10, Buffer.concat([head, Buffer.from(note), tail]));
+    cut.push(path10);
+  }
+  return cut;
 }
 
 // src/fit/predict.ts
@@ -37089,13 +37350,16 @@ function builtinEstimator() {
 // src/pipeline/external-estimator.ts
 var import_ajv3 = __toESM(require_ajv(), 1);
 import { readFileSync as readFileSync4 } from "node:fs";
-import { join as join23 } from "node:path";
+import { join as join24 } from "node:path";
 init_paths();
 var ESTIMATOR_TIMEOUT_MS = 3e5;
+var MAX_STDOUT_BYTES = 16 * 1024 * 1024;
+var MAX_STDERR_BYTES = 1024 * 1024;
+var STDERR_LINES_SHOWN = 5;
 var SOURCE = "--estimator-command";
 var validateOutput = null;
 function outputValidator() {
-  const schema = JSON.parse(readFileSync4(join23(packageRoot(), "schemas", "estimator-output.schema.json"), "utf8"));
+  const schema = JSON.parse(readFileSync4(join24(packageRoot(), "schemas", "estimator-output.schema.json"), "utf8"));
   return validateOutput ??= new import_ajv3.Ajv({ allErrors: false }).compile(schema);
 }
 function parseEstimatorOutput(stdout, command) {
@@ -37122,6 +37386,7 @@ function parseEstimatorOutput(stdout, command) {
   return preds;
 }
 function externalEstimator(command, opts = {}) {
+  const timeoutMs = opts.timeoutMs ?? ESTIMATOR_TIMEOUT_MS;
   const argv = parseCommandString(command);
   if (argv.length === 0) throw new InputError(SOURCE, null, "empty command");
   return {
@@ -37130,20 +37395,42 @@ function externalEstimator(command, opts = {}) {
     async predict(models2, hardware2, workload, scenarios) {
       const message = { hardware: hardware2, models: models2.map((m2) => ({ ref: m2.ref, profile: m2.profile })), scenarios: [...scenarios], workload };
       const input = stableStringify(message);
-      const r = await execa(argv[0], argv.slice(1), {
+      const child = execa(argv[0], argv.slice(1), {
         input,
         reject: false,
-        timeout: ESTIMATOR_TIMEOUT_MS,
         all: false,
+        detached: true,
+        cleanup: true,
+        maxBuffer: { stdout: MAX_STDOUT_BYTES, stderr: MAX_STDERR_BYTES },
         // The allow-listed environment: the estimator is the code under test and never sees a token.
         env: childEnv("estimator", { extra: opts.env }),
         extendEnv: false
       });
-      if (r.exitCode !== 0 || r.timedOut) {
-        const why = r.timedOut ? `timed out after ${ESTIMATOR_TIMEOUT_MS / 1e3} s` : `exited with ${r.exitCode ?? r.signal}`;
-        throw new InputError(`${SOURCE} ${command}`, null, `${why}: ${String(r.stderr).split("\n").slice(-5).join(" | ")}`);
+      let timedOut = false;
+      const timer = setTimeout(() => {
+        timedOut = true;
+        if (child.pid) void killGroup(child.pid);
+      }, timeoutMs);
+      const r = await child.finally(() => clearTimeout(timer));
+      if (child.pid) await killGroup(child.pid);
+      const tail = String(r.stderr ?? "").split("\n").filter((l) => l.trim()).slice(-STDERR_LINES_SHOWN).map(clipQuoted).join(" | ");
+      if (r.isMaxBuffer) {
+        throw new InputError(`${SOURCE} ${command}`, null, `printed more than ${MAX_STDOUT_BYTES / 2 ** 20} MiB on stdout (or ${MAX_STDERR_BYTES / 2 ** 20} MiB on stderr): not a predictions document`);
+      }
+      if (r.exitCode !== 0 || timedOut) {
+        const why = timedOut ? `timed out after ${timeoutMs / 1e3} s (its process group was killed)` : `exited with ${r.exitCode ?? r.signal}`;
+        throw new InputError(`${SOURCE} ${command}`, null, `${why}${tail ? `: ${tail}` : ""}`);
       }
       const preds = parseEstimatorOutput(String(r.stdout), command);
+      const asked = new Set(models2.map((m2) => m2.ref));
+      const seen = /* @__PURE__ */ new Set();
+      preds.forEach((p, i2) => {
+        if (!asked.has(p.ref)) throw new InputError(`${SOURCE} ${command}`, `$.predictions[${i2}].ref`, `"${clipQuoted(p.ref)}" is not a model it was asked about`);
+        if (!scenarios.includes(p.scenario)) throw new InputError(`${SOURCE} ${command}`, `$.predictions[${i2}].scenario`, `${p.scenario} was not asked for`);
+        const key = `${p.ref}\0${p.scenario}`;
+        if (seen.has(key)) throw new InputError(`${SOURCE} ${command}`, `$.predictions[${i2}]`, `a second prediction for ${clipQuoted(p.ref)} ${p.scenario}`);
+        seen.add(key);
+      });
       const out2 = /* @__PURE__ */ new Map();
       for (const m2 of models2) {
         const own = predict(m2.profile, hardware2, workload);
@@ -37356,7 +37643,7 @@ async function validate3(p) {
 }
 
 // src/pipeline/model-files.ts
-import { existsSync as existsSync9 } from "node:fs";
+import { existsSync as existsSync10 } from "node:fs";
 import { rm as rm10, statfs as statfs2 } from "node:fs/promises";
 import { dirname as dirname8, isAbsolute as isAbsolute2, relative as relative3, sep as sep3 } from "node:path";
 var FREE_DISK_MARGIN_BYTES = 1024 ** 3;
@@ -37451,14 +37738,14 @@ var ModelSkip = class extends Error {
 var gib2 = (bytes4) => (bytes4 / 1024 ** 3).toFixed(2);
 function existingDir(path10) {
   let dir = path10;
-  while (!existsSync9(dir) && dirname8(dir) !== dir) dir = dirname8(dir);
+  while (!existsSync10(dir) && dirname8(dir) !== dir) dir = dirname8(dir);
   return dir;
 }
 
 // src/pipeline/checkpoint.ts
 import { createHash as createHash11 } from "node:crypto";
 import { readFile as readFile10, rm as rm11 } from "node:fs/promises";
-import { join as join24 } from "node:path";
+import { join as join25 } from "node:path";
 var sha = (text) => createHash11("sha256").update(text).digest("hex");
 function measured(m2) {
   if (m2.error !== null) return false;
@@ -37474,7 +37761,7 @@ function checkpointStore(dir, what) {
       scenarios: [...what.scenarios]
     })
   );
-  const fileOf = (ref) => join24(dir, `${sha(ref).slice(0, 16)}.json`);
+  const fileOf = (ref) => join25(dir, `${sha(ref).slice(0, 16)}.json`);
   return {
     async save(model) {
       if (measured(model)) await writeFileAtomic(fileOf(model.ref), stableStringify({ identity: identity3, model }));
@@ -37502,13 +37789,13 @@ async function collectRefs(cfg, binDir, hooks) {
   for (const arg of cfg.modelArgs) refs.push(parseModelArg(arg, process.cwd()));
   if (cfg.modelsText && cfg.modelsText.trim()) refs.push(...parseManifest(cfg.modelsText, "input models", process.cwd()));
   if (cfg.modelsFile) {
-    const file = resolve4(cfg.modelsFile);
+    const file = resolve5(cfg.modelsFile);
     refs.push(...parseManifest(await readInputText(file, "the models file"), file, dirname9(file)));
   }
   if (cfg.corpus === "synthetic") {
     const specPath = syntheticSpecPath();
-    const spec2 = parseSynthSpec(await readInputText(specPath, "the synthetic corpus spec"), specPath);
-    const out2 = join25(cacheRoot(cfg.cacheDir), "synthetic");
+    const spec2 = parseSynthSpec(await readInputText(specPath, "the synthetic corpus spec", MAX_THRESHOLDS_BYTES), specPath);
+    const out2 = join26(cacheRoot(cfg.cacheDir), "synthetic");
     const { manifestPath } = await synthesize(spec2, out2, await binDir(), hooks.log);
     refs.push(...parseManifest(await readFile11(manifestPath, "utf8"), manifestPath, out2));
   } else if (cfg.corpus) {
@@ -37525,33 +37812,34 @@ async function collectRefs(cfg, binDir, hooks) {
   return refs;
 }
 async function runGate(cfg, hooks) {
-  const thresholds = parseThresholds(await readInputText(cfg.thresholdsPath, "the thresholds"), cfg.thresholdsPath);
+  await checkOutputFile(cfg.reportPath, "report path (--out, output-dir)");
+  const thresholds = parseThresholds(await readInputText(cfg.thresholdsPath, "the thresholds", MAX_THRESHOLDS_BYTES), cfg.thresholdsPath);
   let located = null;
   const llama = async () => located ??= await locateLlama({ binDir: cfg.llamaBin, cacheDir: cfg.cacheDir, log: hooks.log });
   const allRefs = await collectRefs(cfg, async () => (await llama()).binDir, hooks);
   const refs = cfg.shard ? selectShard(allRefs, cfg.shard) : allRefs;
   hooks.log(`models: ${refs.length}${cfg.shard ? ` (shard ${cfg.shard} of ${allRefs.length})` : ""}`);
-  const baseline = cfg.baselinePath ? await readReport(resolve4(cfg.baselinePath)) : null;
+  const baseline = cfg.baselinePath ? await readReport(resolve5(cfg.baselinePath)) : null;
   const hardwareFromFile = cfg.hardwarePath ? await readHardwareProfile(cfg.hardwarePath) : null;
   const started = hooks.now();
   const { binDir, build } = await llama();
-  const fileOpts = { token: cfg.hfToken ?? void 0, log: hooks.log, diskBudgetBytes: cfg.diskBudgetBytes ?? null };
+  const fileOpts = { token: hfToken(cfg.hfToken), log: hooks.log, diskBudgetBytes: cfg.diskBudgetBytes ?? null };
   const models2 = [];
   for (const ref of refs) models2.push(await profileRef(ref, fileOpts));
   const fetcher = modelFetcher(refs, fileOpts);
   const hardware2 = hardwareFromFile ?? await probeHardware({
     binDir,
-    cacheDir: join25(cacheRoot(cfg.cacheDir), "hardware"),
+    cacheDir: join26(cacheRoot(cfg.cacheDir), "hardware"),
     refresh: cfg.refreshHardware,
     log: hooks.log,
     now: () => hooks.now().toISOString()
   });
   if (build && !hardware2.llama.node_llama_cpp_version) hardware2.llama.node_llama_cpp_version = build.node_llama_cpp_version;
   const workload = defaultWorkload({ threads: hardware2.system.threads, ...cfg.workload });
-  const estimator = cfg.estimatorCommand ? externalEstimator(cfg.estimatorCommand, { env: cfg.estimatorEnv }) : builtinEstimator();
-  const outDir = dirname9(resolve4(cfg.reportPath));
-  const logsDir = join25(outDir, "logs");
-  const checkpoint = checkpointStore(join25(outDir, "checkpoint"), { hardware: hardware2, workload, estimator, scenarios: cfg.scenarios });
+  const estimator = cfg.estimatorCommand ? externalEstimator(cfg.estimatorCommand, { env: cfg.estimatorEnv, ...cfg.estimatorTimeoutSec ? { timeoutMs: cfg.estimatorTimeoutSec * 1e3 } : {} }) : builtinEstimator();
+  const outDir = dirname9(resolve5(cfg.reportPath));
+  const logsDir = join26(outDir, "logs");
+  const checkpoint = checkpointStore(join26(outDir, "checkpoint"), { hardware: hardware2, workload, estimator, scenarios: cfg.scenarios });
   const resumed = cfg.resume ? await checkpoint.load(models2.map((m2) => m2.ref)) : /* @__PURE__ */ new Map();
   if (cfg.resume) hooks.log(`resume: ${resumed.size} of ${models2.length} models already measured by an earlier run`);
   else await checkpoint.clear();
@@ -37586,7 +37874,8 @@ async function runGate(cfg, hooks) {
   });
   if (resumed.size > 0) report.resumed = [...resumed.keys()];
   if (cfg.diskBudgetBytes != null) hooks.log(`disk: at most ${(fetcher.highWaterBytes() / 2 ** 20).toFixed(1)} MiB of downloads held at once (budget ${(cfg.diskBudgetBytes / 2 ** 20).toFixed(1)} MiB)`);
-  return writeOutputs(report, resolve4(cfg.reportPath), logsDir);
+  for (const f of await boundLogs(logsDir)) hooks.log(`logs: ${f} was cut to its first and last MiBs (over ${MAX_LOG_BYTES / 2 ** 20} MiB)`);
+  return writeOutputs(report, resolve5(cfg.reportPath), logsDir);
 }
 async function writeOutputs(report, reportPath, logsDir) {
   const base = reportPath.replace(/\.json$/i, "");
@@ -37621,8 +37910,8 @@ function aggregateReports(reports, opts = {}) {
     const list = named.map((r) => `${JSON.stringify(r.report.schema_version)} (${r.name})`);
     throw new InputError(source, "schema_version", `shard reports disagree: ${list.join(", ")}; produce them with one model-fit-gate version`);
   }
-  named.sort((a2, b) => shardIndex(a2.report) - shardIndex(b.report) || compareText2(a2.name, b.name) || a2.i - b.i);
   const incomplete = shardGaps(named);
+  named.sort((a2, b) => shardIndex(a2.report) - shardIndex(b.report) || compareText2(a2.name, b.name) || a2.i - b.i);
   const owner = /* @__PURE__ */ new Map();
   const devices = /* @__PURE__ */ new Map();
   for (const { report, name } of named) {
@@ -37664,7 +37953,7 @@ function shardGaps(named) {
     const list = sharded.map((n3) => `${n3.report.provenance.corpus_digest ?? "?"} (${n3.name})`);
     throw new InputError("reports", "corpus_digest", `shard reports are of different corpora: ${list.join(", ")}; aggregate the shards of one run`);
   }
-  const specs = sharded.map((n3) => ({ ...parseShard(n3.report.provenance.shard), machine: n3.report.hardware.fingerprint, name: n3.name }));
+  const specs = sharded.map((n3) => ({ ...parseShard(n3.report.provenance.shard, `${n3.name}: provenance.shard`), machine: n3.report.hardware.fingerprint, name: n3.name }));
   const counts = new Set(specs.map((s) => s.count));
   if (counts.size > 1) throw new InputError("reports", "shard", `shard reports split the corpus differently (${sharded.map((n3) => `${n3.report.provenance.shard} in ${n3.name}`).join(", ")})`);
   const n2 = specs[0].count;
@@ -37738,7 +38027,7 @@ async function gateReports(paths, opts) {
   if (opts.scenario !== "all" && !SCENARIO_IDS.includes(opts.scenario)) {
     throw new InputError("--scenario", null, `expected all or one of ${SCENARIO_IDS.join(", ")}, got "${opts.scenario}"`);
   }
-  const text = await readInputText(opts.thresholdsPath, "the thresholds");
+  const text = await readInputText(opts.thresholdsPath, "the thresholds", MAX_THRESHOLDS_BYTES);
   const thresholds = parseThresholds(text, opts.thresholdsPath);
   const reports = await Promise.all(paths.map((p) => readReport(p)));
   const scenario = opts.scenario;
@@ -37795,7 +38084,7 @@ function renderFitTable(rows) {
 }
 
 // src/accuracy/benchmark.ts
-import { join as join26 } from "node:path";
+import { join as join27 } from "node:path";
 
 // src/accuracy/geometries.ts
 var CONTEXT2 = 8192;
@@ -37951,7 +38240,7 @@ async function runAccuracyBenchmark(opts) {
   const spec2 = accuracySpec();
   if (opts.only) spec2.models = spec2.models.filter((m2) => opts.only.includes(m2.name));
   const progress = (line) => opts.log(`accuracy: ${line}`);
-  const synth = await synthesize(spec2, join26(opts.workDir, "models"), opts.binDir, progress);
+  const synth = await synthesize(spec2, join27(opts.workDir, "models"), opts.binDir, progress);
   const models2 = [];
   for (const m2 of synth.models) models2.push({ ref: m2.ref, path: m2.path, profile: (await profileFile(m2.path)).profile });
   const observed = /* @__PURE__ */ new Map();
@@ -37960,7 +38249,7 @@ async function runAccuracyBenchmark(opts) {
       progress(`pass ${pass}/${passes}: ${m2.ref}: running ${SCENARIO_IDS.join(", ")}`);
       const run2 = await runModel(m2.path, SCENARIO_IDS, workload2, {
         binDir: opts.binDir,
-        logsDir: join26(opts.workDir, "logs", `pass-${pass}`),
+        logsDir: join27(opts.workDir, "logs", `pass-${pass}`),
         runTimeoutSec: DEFAULT_RUN_TIMEOUT_SEC,
         vocabSize: m2.profile.vocab_size,
         log: progress
@@ -37970,7 +38259,7 @@ async function runAccuracyBenchmark(opts) {
     }
   };
   const workload = defaultWorkload();
-  const probeOpts = { binDir: opts.binDir, cacheDir: join26(opts.workDir, "hardware"), threads: workload.threads, log: progress, now, quick: Boolean(opts.quickProbe) };
+  const probeOpts = { binDir: opts.binDir, cacheDir: join27(opts.workDir, "hardware"), threads: workload.threads, log: progress, now, quick: Boolean(opts.quickProbe) };
   let hardware2;
   if (opts.cachedProbe) {
     hardware2 = await probeHardware({ ...probeOpts, refresh: Boolean(opts.refreshHardware) });
@@ -37984,7 +38273,7 @@ async function runAccuracyBenchmark(opts) {
   const summary = summarizeAccuracy(rows);
   const memory = summarizeMemory(rows);
   opts.log(renderAccuracy(rows, summary, memory));
-  const resultsPath = join26(opts.workDir, "accuracy.json");
+  const resultsPath = join27(opts.workDir, "accuracy.json");
   await writeFileAtomic(resultsPath, stableStringify({ generated_at: now(), hardware_fingerprint: hardware2.fingerprint, workload, passes, rows, summary, memory }));
   opts.log(`accuracy: results \u2192 ${resultsPath}`);
   return { rows, summary, memory, resultsPath };
@@ -38058,6 +38347,7 @@ var TABLE = {
       "run-timeout": { type: "string", value: "SECONDS", help: "kill a llama.cpp run after this long (default 600)" },
       shard: { type: "string", value: "K/N", help: "run only shard K of N of the models" },
       "estimator-command": { type: "string", value: "CMD", help: "gate an external estimator (JSON on stdin/stdout)" },
+      "estimator-timeout": { type: "string", value: "SECONDS", help: "kill the estimator (and every process it started) after this long (default 300)" },
       "estimator-env": { type: "string", value: "NAMES", help: "environment variables the estimator may see beyond PATH, HOME, locale and GPU runtimes (never a token)" },
       baseline: { type: "string", value: "FILE", help: "a previous report to compare observed figures with" },
       refresh: { type: "boolean", help: "re-measure the hardware profile" },
@@ -38168,7 +38458,7 @@ async function hardwareFor(args) {
   const { binDir } = await locateLlama({ binDir: str3(args.values["llama-bin"]), cacheDir: str3(args.values["cache-dir"]), log });
   return probeHardware({
     binDir,
-    cacheDir: join27(cacheRoot(str3(args.values["cache-dir"])), "hardware"),
+    cacheDir: join28(cacheRoot(str3(args.values["cache-dir"])), "hardware"),
     refresh: Boolean(args.values.refresh),
     log,
     now: () => (/* @__PURE__ */ new Date()).toISOString()
@@ -38190,26 +38480,27 @@ var handlers = {
   async synth(args) {
     const outDir = str3(args.values.out);
     if (!outDir) throw new InputError("synth", "--out", "is required");
-    const specPath = resolve5(str3(args.values.spec) ?? syntheticSpecPath());
-    const spec2 = parseSynthSpec(await readInputText(specPath, "the spec"), specPath);
+    const specPath = resolve6(str3(args.values.spec) ?? syntheticSpecPath());
+    const spec2 = parseSynthSpec(await readInputText(specPath, "the spec", MAX_THRESHOLDS_BYTES), specPath);
     const { binDir } = await locateLlama({ binDir: str3(args.values["llama-bin"]), cacheDir: str3(args.values["cache-dir"]), log });
-    const result = await synthesize(spec2, resolve5(outDir), binDir, log);
+    const result = await synthesize(spec2, resolve6(outDir), binDir, log);
     for (const m2 of result.models) log(`${m2.written ? "wrote " : "cached"} ${m2.ref} \u2192 ${m2.path}`);
     out(result.manifestPath);
     return EXIT_OK;
   },
   async profile(args) {
-    const { profile, source } = await loadModelProfile(args.positionals[0], { token: str3(args.values["hf-token"]), log });
+    const { profile, source } = await loadModelProfile(args.positionals[0], { token: hfToken(str3(args.values["hf-token"])), log });
     if (args.values.json) out(stableStringify(profile));
     else out(renderFitTable([{ ref: source, profile, prediction: null }]));
     return EXIT_OK;
   },
   async probe(args) {
-    const hw = await hardwareFor(args);
     const file = str3(args.values.out);
+    if (file) await checkOutputFile(file, "--out");
+    const hw = await hardwareFor(args);
     if (file) {
-      await writeFileAtomic(resolve5(file), stableStringify(hw));
-      out(resolve5(file));
+      await writeFileAtomic(resolve6(file), stableStringify(hw));
+      out(resolve6(file));
     } else out(stableStringify(hw));
     return EXIT_OK;
   },
@@ -38217,7 +38508,7 @@ var handlers = {
     const workloadFlags = workloadFromFlags(args);
     const models2 = [];
     for (const m2 of args.positionals) {
-      const { profile, source } = await loadModelProfile(m2, { token: str3(args.values["hf-token"]), log });
+      const { profile, source } = await loadModelProfile(m2, { token: hfToken(str3(args.values["hf-token"])), log });
       models2.push({ ref: source, profile });
     }
     const hardware2 = await hardwareFor(args);
@@ -38231,7 +38522,7 @@ var handlers = {
     if (corpus && !["smoke", "deep", "synthetic"].includes(corpus)) {
       throw new InputError("--corpus", null, `expected smoke, deep or synthetic, got "${corpus}"`);
     }
-    const reportPath = resolve5(str3(args.values.out) ?? join27("model-fit-gate-report", "report.json"));
+    const reportPath = resolve6(str3(args.values.out) ?? join28("model-fit-gate-report", "report.json"));
     const result = await runGate(
       {
         modelArgs: args.positionals,
@@ -38239,14 +38530,15 @@ var handlers = {
         modelsFile: str3(args.values["models-file"]) ?? null,
         corpus: corpus ?? null,
         scenarios: parseScenarioList(str3(args.values.scenarios), "--scenarios"),
-        thresholdsPath: resolve5(str3(args.values.thresholds) ?? defaultThresholdsPath()),
+        thresholdsPath: resolve6(str3(args.values.thresholds) ?? defaultThresholdsPath()),
         llamaBin: str3(args.values["llama-bin"]),
         hardwarePath: str3(args.values.hardware) ?? null,
         refreshHardware: Boolean(args.values.refresh),
         hfToken: str3(args.values["hf-token"]) ?? process.env.HF_TOKEN ?? null,
         cacheDir: str3(args.values["cache-dir"]),
         reportPath,
-        runTimeoutSec: intFlag(args.values["run-timeout"], "run-timeout") ?? DEFAULT_RUN_TIMEOUT_SEC,
+        runTimeoutSec: parseSeconds(str3(args.values["run-timeout"]), "--run-timeout") ?? DEFAULT_RUN_TIMEOUT_SEC,
+        estimatorTimeoutSec: parseSeconds(str3(args.values["estimator-timeout"]), "--estimator-timeout"),
         shard: str3(args.values.shard) ?? null,
         estimatorCommand: str3(args.values["estimator-command"]) ?? null,
         estimatorEnv: parseEstimatorEnv(str3(args.values["estimator-env"]), "--estimator-env"),
@@ -38269,34 +38561,38 @@ var handlers = {
   },
   async check(args) {
     const scenario = str3(args.values.scenario);
-    const result = await gateReports(args.positionals.map((p) => resolve5(p)), {
-      thresholdsPath: resolve5(str3(args.values.thresholds) ?? defaultThresholdsPath()),
+    const mdOut = str3(args.values["markdown-out"]);
+    if (mdOut) await checkOutputFile(mdOut, "--markdown-out");
+    const result = await gateReports(args.positionals.map((p) => resolve6(p)), {
+      thresholdsPath: resolve6(str3(args.values.thresholds) ?? defaultThresholdsPath()),
       scenario: scenario ?? "all"
     });
     const md = str3(args.values["markdown-out"]);
-    if (md) await writeFileAtomic(resolve5(md), result.markdown);
+    if (md) await writeFileAtomic(resolve6(md), result.markdown);
     out(result.report.gate.passed ? "gate: passed" : `gate: FAILED`);
     for (const f of result.report.gate.failures) out(`  - ${f.message}`);
     return result.report.gate.passed ? EXIT_OK : EXIT_GATE_FAILED;
   },
   async report(args) {
-    const report = await readReport(resolve5(args.positionals[0]));
+    const report = await readReport(resolve6(args.positionals[0]));
     const md = str3(args.values.markdown);
     const html = str3(args.values.html);
     if (!md && !html) throw new InputError("report", null, "give --markdown FILE and/or --html FILE");
+    if (md) await checkOutputFile(md, "--markdown");
+    if (html) await checkOutputFile(html, "--html");
     if (md) {
-      await writeFileAtomic(resolve5(md), renderMarkdown(report));
-      out(resolve5(md));
+      await writeFileAtomic(resolve6(md), renderMarkdown(report));
+      out(resolve6(md));
     }
     if (html) {
-      await writeFileAtomic(resolve5(html), renderHtml(report));
-      out(resolve5(html));
+      await writeFileAtomic(resolve6(html), renderHtml(report));
+      out(resolve6(html));
     }
     return EXIT_OK;
   },
   async "bench-accuracy"(args) {
     const { binDir } = await locateLlama({ binDir: str3(args.values["llama-bin"]), cacheDir: str3(args.values["cache-dir"]), log });
-    const workDir = resolve5(str3(args.values.out) ?? join27(cacheRoot(str3(args.values["cache-dir"])), "accuracy"));
+    const workDir = resolve6(str3(args.values.out) ?? join28(cacheRoot(str3(args.values["cache-dir"])), "accuracy"));
     const passes = intFlag(args.values.passes, "passes");
     const cachedProbe = args.values["cached-probe"] === true;
     if (args.values.refresh === true && !cachedProbe) throw new InputError("bench-accuracy", "--refresh", "goes with --cached-probe (without it every pass probes anew)");
@@ -38334,6 +38630,10 @@ async function main(argv) {
   } catch (err) {
     if (err instanceof InputError) {
       log(`model-fit-gate ${command}: ${err.message}`);
+      return EXIT_INPUT;
+    }
+    if (isEnvironmentError(err)) {
+      log(`model-fit-gate ${command}: ${errorMessage(err)} (a fault of the environment: the network, the disk or a permission)`);
       return EXIT_INPUT;
     }
     log(`model-fit-gate ${command}: internal error (a bug): ${err instanceof Error ? err.stack ?? err.message : String(err)}`);

@@ -23,6 +23,7 @@ import type { Workload } from '../contracts/workload.js'
 import { COMMANDS, topLevelHelp } from './commands.js'
 import { helpText, intFlag, parseCommandArgs, str, type ParsedArgs } from './args.js'
 import { hfToken } from '../models/index.js'
+import { MAX_THRESHOLDS_BYTES } from '../gate/thresholds.js'
 
 export const EXIT_OK = 0
 export const EXIT_GATE_FAILED = 1
@@ -75,7 +76,7 @@ const handlers: Record<string, Handler> = {
     const outDir = str(args.values.out)
     if (!outDir) throw new InputError('synth', '--out', 'is required')
     const specPath = resolve(str(args.values.spec) ?? syntheticSpecPath())
-    const spec = parseSynthSpec(await readInputText(specPath, 'the spec'), specPath)
+    const spec = parseSynthSpec(await readInputText(specPath, 'the spec', MAX_THRESHOLDS_BYTES), specPath)
     const { binDir } = await locateLlama({ binDir: str(args.values['llama-bin']), cacheDir: str(args.values['cache-dir']), log })
     const result = await synthesize(spec, resolve(outDir), binDir, log)
     for (const m of result.models) log(`${m.written ? 'wrote ' : 'cached'} ${m.ref} → ${m.path}`)

@@ -16,6 +16,12 @@ export interface RateFact extends MeasuredFact {
   value: number
 }
 
+/** A measured cost beyond the rates (ms, ns per unit): the probe fits these non-negative; a negative one is corrupt. */
+export interface CostFact extends MeasuredFact {
+  /** @minimum 0 */
+  value: number
+}
+
 export interface GpuInfo {
   name: string
   /** @minimum 0 */
@@ -141,8 +147,8 @@ export interface HardwareProfile {
      * @propertyNames {"pattern": "^[A-Za-z0-9_+.-]+$"}
      */
     prefill_ns_per_row_token_by_type?: Record<string, MeasuredFact>
-    fixed_decode_ms: MeasuredFact | null
-    per_layer_decode_ms: MeasuredFact | null
+    fixed_decode_ms: CostFact | null
+    per_layer_decode_ms: CostFact | null
     /**
      * Cost of one matrix row in a decode step beyond its bytes (the dot product's setup and reduction), ns, per
      * weight type: why wide models stream their weights faster than narrow ones of the same size.
@@ -164,7 +170,7 @@ export interface HardwareProfile {
     /** Attention cost inside a prefill ubatch as a law over geometry (fitted on two probe geometries). */
     prefill_attention_coefficients?: PrefillAttentionCoefficients | null
     /** Extra decode ms per MoE layer over a dense layer reading the same bytes (router, top-k, gathers). */
-    moe_decode_extra_per_layer_ms?: MeasuredFact | null
+    moe_decode_extra_per_layer_ms?: CostFact | null
     /**
      * Prefill rate of expert matmuls (llama.cpp's mul_mat_id) relative to the dense rate of the same weight type:
      * the kernels differ (dense F16 and Q8_0 use tiled GEMMs, expert products row-wise dot products), so it is
@@ -173,13 +179,13 @@ export interface HardwareProfile {
      */
     moe_prefill_efficiency_by_type?: Record<string, RateFact>
     /** Extra per-token cost of the server path over llama-bench's (HTTP, sampling), ms. */
-    server_decode_overhead_ms: MeasuredFact | null
+    server_decode_overhead_ms: CostFact | null
     /** The vocabulary-proportional part of the server's per-token cost (sampling over the logits), ns per entry. */
-    server_sampler_ns_per_vocab_entry?: MeasuredFact | null
+    server_sampler_ns_per_vocab_entry?: CostFact | null
     /** Extra ms of the server's prompt_ms over llama-bench's prefill of the same prompt (first-token sampling…). */
-    server_prompt_overhead_ms?: MeasuredFact | null
+    server_prompt_overhead_ms?: CostFact | null
     /** Extra time on the server path between end of prefill and first token, ms. */
-    server_first_token_overhead_ms: MeasuredFact | null
+    server_first_token_overhead_ms: CostFact | null
   }
   /** Physical ceilings, for context only (the estimator uses `measured`). */
   ceilings: {

@@ -34,6 +34,9 @@ export function parseThresholds(text: string, fileName: string): Thresholds {
   throw describeError(error, doc, lineCounter, fileName, value)
 }
 
+/** A thresholds file (or corpus spec) is a few hundred bytes; past a mebibyte it is not one. */
+export const MAX_THRESHOLDS_BYTES = 1024 * 1024
+
 /** Limits set per scenario (under `scenarios.<id>`); the others are set once for the run. */
 const SCENARIO_LIMITS = new Set(['max_median_abs_error_pct', 'max_abs_error_pct', 'max_noisy'])
 

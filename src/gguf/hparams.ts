@@ -116,7 +116,8 @@ export function readHparams(meta: Meta, source: string): Hparams {
   const causal = meta[key('attention.causal')]
   const shared = numbers(meta[key('expert_shared_count')])
 
-  const contextLength = within(key('context_length'), max(key('context_length'), 0), 0, MAX_CONTEXT, 'no model has that context')
+  // Absent, the context is unknown (0: the workload's context is used); present, it must be a context.
+  const contextLength = meta[key('context_length')] === undefined ? 0 : within(key('context_length'), max(key('context_length'), 0), 1, MAX_CONTEXT, 'no model has that context')
   const feedForwardLength = within(key('feed_forward_length'), max(key('feed_forward_length'), 0), 0, 8 * MAX_WIDTH, 'no model is that wide')
   const expertCount = within(key('expert_count'), max(key('expert_count'), 0), 0, LLAMA_MAX_EXPERTS, "llama.cpp's LLAMA_MAX_EXPERTS")
   const expertUsedCount = within(key('expert_used_count'), max(key('expert_used_count'), 0), 0, Math.max(expertCount, 0), 'more used experts than experts')

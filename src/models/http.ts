@@ -2,8 +2,11 @@
 
 export type Fetch = typeof globalThis.fetch
 
-/** How long a server may take to answer a request (its headers; a body's stalls are the downloader's to catch). */
-export const HTTP_ANSWER_TIMEOUT_MS = 60_000
+/**
+ * How long a server may take to answer a request (its headers; a body's stalls are the downloader's to catch);
+ * MODEL_FIT_GATE_HTTP_TIMEOUT_SEC overrides it (a slow mirror, or the tests' silent server).
+ */
+export const HTTP_ANSWER_TIMEOUT_MS = Number(process.env.MODEL_FIT_GATE_HTTP_TIMEOUT_SEC) > 0 ? Number(process.env.MODEL_FIT_GATE_HTTP_TIMEOUT_SEC) * 1000 : 60_000
 
 /**
  * fetch with a bound on the wait for an answer, and errors that name the host: a Hub that accepts the connection and

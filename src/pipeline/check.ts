@@ -1,4 +1,5 @@
 import { readInputText } from '../util/fs.js'
+import { MAX_THRESHOLDS_BYTES } from '../gate/thresholds.js'
 import { aggregateReports } from '../gate/aggregate.js'
 import { renderMarkdown } from '../report/index.js'
 import { readReport } from './report-files.js'
@@ -17,7 +18,7 @@ export async function gateReports(
   if (opts.scenario !== 'all' && !(SCENARIO_IDS as readonly string[]).includes(opts.scenario)) {
     throw new InputError('--scenario', null, `expected all or one of ${SCENARIO_IDS.join(', ')}, got "${opts.scenario}"`)
   }
-  const text = await readInputText(opts.thresholdsPath, 'the thresholds')
+  const text = await readInputText(opts.thresholdsPath, 'the thresholds', MAX_THRESHOLDS_BYTES)
   const thresholds = parseThresholds(text, opts.thresholdsPath)
   const reports = await Promise.all(paths.map((p) => readReport(p)))
   const scenario = opts.scenario as ScenarioId | 'all'

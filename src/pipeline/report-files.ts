@@ -5,9 +5,12 @@ import type { Report } from '../contracts/report.js'
 import { readInputText, writeFileAtomic } from '../util/fs.js'
 import { parseReport, serializeReport } from '../report/schema.js'
 
+/** A report of a thousand models is a few MB; one past this is not a report we wrote. */
+export const MAX_REPORT_BYTES = 64 * 1024 * 1024
+
 /** Reads and validates a report file (edge). */
 export async function readReport(path: string): Promise<Report> {
-  return parseReport(await readInputText(path, 'the report'), path)
+  return parseReport(await readInputText(path, 'the report', MAX_REPORT_BYTES), path)
 }
 
 /** Validates and writes a report atomically (edge); an invalid report is never written. */

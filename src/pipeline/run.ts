@@ -11,6 +11,7 @@ import { InputError } from '../util/errors.js'
 import { locateLlama } from '../llama/locate.js'
 import { cacheRoot } from '../llama/setup.js'
 import { parseThresholds } from '../gate/index.js'
+import { MAX_THRESHOLDS_BYTES } from '../gate/thresholds.js'
 import { parseManifest, parseModelArg, corpusPath, hfToken } from '../models/index.js'
 import { probeHardware, readHardwareProfile } from '../hardware/index.js'
 import { defaultWorkload, runModel } from '../bench/index.js'
@@ -90,7 +91,7 @@ async function collectRefs(cfg: GateRunConfig, binDir: () => Promise<string>, ho
   }
   if (cfg.corpus === 'synthetic') {
     const specPath = syntheticSpecPath()
-    const spec = parseSynthSpec(await readInputText(specPath, 'the synthetic corpus spec'), specPath)
+    const spec = parseSynthSpec(await readInputText(specPath, 'the synthetic corpus spec', MAX_THRESHOLDS_BYTES), specPath)
     const out = join(cacheRoot(cfg.cacheDir), 'synthetic')
     const { manifestPath } = await synthesize(spec, out, await binDir(), hooks.log)
     refs.push(...parseManifest(await readFile(manifestPath, 'utf8'), manifestPath, out))
@@ -112,7 +113,7 @@ async function collectRefs(cfg: GateRunConfig, binDir: () => Promise<string>, ho
 export async function runGate(cfg: GateRunConfig, hooks: RunHooks): Promise<GateRunResult> {
   // Where the report goes is checked first: a path that cannot be written must not cost a whole run.
   await checkOutputFile(cfg.reportPath, 'report path (--out, output-dir)')
-  const thresholds = parseThresholds(await readInputText(cfg.thresholdsPath, 'the thresholds'), cfg.thresholdsPath)
+  const thresholds = parseThresholds(await readInputText(cfg.thresholdsPath, 'the thresholds', MAX_THRESHOLDS_BYTES), cfg.thresholdsPath)
   let located: Awaited<ReturnType<typeof locateLlama>> | null = null
   const llama = async () => (located ??= await locateLlama({ binDir: cfg.llamaBin, cacheDir: cfg.cacheDir, log: hooks.log }))
   const allRefs = await collectRefs(cfg, async () => (await llama()).binDir, hooks)

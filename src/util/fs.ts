@@ -17,11 +17,16 @@ export async function writeFileAtomic(path: string, data: string | Uint8Array): 
   }
 }
 
+/** Manifests, hardware profiles: a megabyte is a large one. */
+export const DEFAULT_MAX_INPUT_BYTES = 16 * 1024 * 1024
+
 /** Reads a file the user named (`what`: "the thresholds"); a file that cannot be read is an InputError naming it. */
-export async function readInputText(path: string, what: string): Promise<string> {
+export async function readInputText(path: string, what: string, maxBytes = DEFAULT_MAX_INPUT_BYTES): Promise<string> {
   // Regular files only: reading a FIFO or a device would block or never end.
   const info = await stat(path).catch(() => null)
   if (info && !info.isFile()) throw new InputError(path, null, `cannot read ${what}: not a regular file (${info.isDirectory() ? 'a directory' : 'a FIFO, socket or device'})`)
+  // Parsing holds several copies of a text: a size no real input has is refused before it is read.
+  if (info && info.size > maxBytes) throw new InputError(path, null, `${what} is ${info.size} bytes, more than the ${maxBytes} any real one needs`)
   try {
     return await readFile(path, 'utf8')
   } catch (err) {

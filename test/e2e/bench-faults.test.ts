@@ -144,15 +144,15 @@ describe('cancellation', () => {
     // processes.ts has no relative imports, so Node can load it directly (type stripping).
     await writeFile(
       script,
-      `const { installSignalCleanup, startProcess } = await import(process.argv[2])
-installSignalCleanup()
+      `const { describeOutcome, installSignalCleanup, startProcess } = await import(process.argv[2])
+installSignalCleanup((code) => void p.done.then((o) => { console.error('reason: ' + describeOutcome('llama-bench', o)); process.exit(code) }))
 const p = startProcess({ file: 'sh', args: ['-c', 'sleep ${marker} & sleep ${marker}'], stdoutPath: '${join(dir, 'cancel.log')}', stderrPath: '${join(dir, 'cancel.log')}', env: { PATH: process.env.PATH } })
 console.log(String(p.pid))
 setInterval(() => {}, 1000)
 `
     )
     const processesTs = join(import.meta.dirname, '..', '..', 'src', 'bench', 'processes.ts')
-    const child = execa(process.execPath, [script, processesTs], { reject: false, stderr: 'inherit' })
+    const child = execa(process.execPath, [script, processesTs], { reject: false })
     const pgid = await new Promise<number>((resolve, reject) => {
       child.stdout?.once('data', (d: Buffer) => resolve(Number(d.toString().trim())))
       void child.then((r) => reject(new Error(`child exited early: ${r.exitCode}`)))
@@ -163,5 +163,7 @@ setInterval(() => {}, 1000)
     const r = await child
     expect(r.exitCode).toBe(143)
     expect(await processesMentioning(`sleep ${marker}`)).toEqual([])
+    // Its children died of the cancel, and say so: not "killed by SIGKILL (out of memory?)".
+    expect(String(r.stderr)).toMatch(/reason: llama-bench was stopped: model-fit-gate received SIGTERM \(the run was cancelled\)/)
   }, 60_000)
 })

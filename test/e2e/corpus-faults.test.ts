@@ -136,4 +136,16 @@ describe('a corpus run in the real world', () => {
     expect(check.exitCode).toBe(1)
     expect(String(check.stdout) + String(check.stderr)).toMatch(/shard 2\/2 has no report/)
   }, 600_000)
+
+  test('profile reads HF_TOKEN from the environment, as its help says (a gated repo)', async () => {
+    const run = (token?: string) =>
+      execa('node', ['dist/cli.js', 'profile', 'e2e/gated:Q8_0', '--json'], { cwd: ROOT, env: { ...env, HF_HUB_CACHE: join(dir, 'hub-profile'), ...(token ? { HF_TOKEN: token } : {}) }, reject: false })
+    const without = await run()
+    expect(without.exitCode).toBe(2)
+    expect(String(without.stderr)).toMatch(/401/)
+    const withToken = await run('hf_e2e')
+    expect(withToken.exitCode).toBe(0)
+    expect(JSON.parse(String(withToken.stdout))).toMatchObject({ architecture: 'llama', file_type: 'Q8_0' })
+  }, 120_000)
 })
+

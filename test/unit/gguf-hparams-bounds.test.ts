@@ -32,7 +32,8 @@ describe('header values out of range', () => {
     [{ 'llama.block_count': 0 }, /key llama\.block_count: 0 is outside 1\.\.512/],
     [{ 'llama.embedding_length': 2 ** 32 - 1 }, /key llama\.embedding_length: 4294967295 is outside 1\.\.1048576/],
     [{ 'llama.embedding_length': 0 }, /key llama\.embedding_length: 0 is outside/],
-    [{ 'llama.context_length': 2 ** 40 }, /key llama\.context_length: .* is outside 0\.\.134217728/],
+    [{ 'llama.context_length': 2 ** 40 }, /key llama\.context_length: .* is outside 1\.\.134217728/],
+    [{ 'llama.context_length': 0 }, /key llama\.context_length: 0 is outside 1\.\.134217728/],
     [{ 'llama.expert_count': 4096 }, /key llama\.expert_count: 4096 is outside 0\.\.1024/],
     [{ 'llama.expert_count': 8, 'llama.expert_used_count': 9 }, /key llama\.expert_used_count: 9 is outside 0\.\.8 \(more used experts than experts\)/],
     [{ 'llama.attention.key_length': 2 ** 31 }, /key llama\.attention\.key_length: .* is outside/]

@@ -287,6 +287,12 @@ describe('hardware.json schema', () => {
     expect(() => validateHardwareProfile(zero, 'hw.json')).toThrow(/measured\.prefill_flops_per_sec\.value: must be > 0/)
   })
 
+  test('a negative fixed cost is refused: the probe fits costs non-negative', () => {
+    const bad = valid() as unknown as { measured: { fixed_decode_ms: { value: number } } }
+    bad.measured.fixed_decode_ms.value = -0.5
+    expect(() => validateHardwareProfile(bad, 'hw.json')).toThrow(/hw\.json: measured\.fixed_decode_ms\.value: must be >= 0, got -0\.5/)
+  })
+
   test('a version 1 profile (camelCase keys) is read as version 2, so a cached or hand-kept hardware.json still works', () => {
     const v2 = valid()
     const camel = (v: unknown): unknown =>

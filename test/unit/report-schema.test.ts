@@ -126,3 +126,36 @@ describe('report schema', () => {
     }
   })
 })
+
+describe('bounded outputs', () => {
+  test('a llama.cpp log over the limit keeps its head and tail, with a note; smaller logs are untouched', async () => {
+    const { boundLogs } = await import('../../src/pipeline/report-files.js')
+    const { mkdtemp: mk, writeFile: wf, readFile: rf, rm: rmr, mkdir: md } = await import('node:fs/promises')
+    const { tmpdir: td } = await import('node:os')
+    const { join: j } = await import('node:path')
+    const dir = await mk(j(td(), 'mfg-logs-'))
+    try {
+      await md(j(dir, 'm'), { recursive: true })
+      const big = j(dir, 'm', 'server.log')
+      await wf(big, Buffer.concat([Buffer.from('LOAD '), Buffer.alloc(12 * 1024 * 1024, 0x2e), Buffer.from(' CRASH')]))
+      await wf(j(dir, 'small.log'), 'fine\n')
+      expect(await boundLogs(dir)).toEqual([big])
+      const kept = await rf(big, 'utf8')
+      expect(kept.length).toBeLessThan(6 * 1024 * 1024)
+      expect(kept.startsWith('LOAD ')).toBe(true)
+      expect(kept.endsWith(' CRASH')).toBe(true)
+      expect(kept).toMatch(/\[… model-fit-gate cut \d+ bytes of this 12582923-byte log/)
+      expect(await rf(j(dir, 'small.log'), 'utf8')).toBe('fine\n')
+    } finally {
+      await rmr(dir, { recursive: true, force: true })
+    }
+  })
+
+  test('the failures output stays under 1 MiB whatever the failures', async () => {
+    const { failuresOutput } = await import('../../src/action/main.js')
+    const out = failuresOutput(Array.from({ length: 5000 }, (_, i) => `failure ${i}: ${'x'.repeat(5000)}`))
+    expect(out.length).toBeLessThan(1024 * 1024)
+    const list = JSON.parse(out) as string[]
+    expect(list.at(-1)).toMatch(/^\+\d+ more failures in the report$/)
+  })
+})
