@@ -50,22 +50,12 @@ describe('promptTokens', () => {
 describe('defaultWorkload', () => {
   it('has the CPU-demo defaults and takes overrides', () => {
     const w = defaultWorkload({ threads: 2 })
-    expect(w).toEqual({
-      context_tokens: 4096,
-      kv_type: 'f16',
-      decode_depth: 0,
-      decode_tokens: 64,
-      prefill_tokens: 512,
-      first_token_prompt_tokens: 256,
-      warm_prefix_tokens: 512,
-      warm_suffix_tokens: 64,
-      warm_decode_tokens: 32,
-      ubatch: 512,
-      batch: 2048,
-      threads: 2,
-      gpu_layers: 99,
-      flash_attention: false
-    })
+    // The defaults the docs state: a 4k context with f16 KV, 64 decoded tokens at depth 0, one 512-token ubatch of prefill,
+    // a 256-token first-token prompt, 512 + 64 tokens of warm reuse decoding 32, all layers on a GPU when there is one.
+    const tokens = [w.context_tokens, w.decode_depth, w.decode_tokens, w.prefill_tokens, w.first_token_prompt_tokens, w.warm_prefix_tokens, w.warm_suffix_tokens, w.warm_decode_tokens]
+    expect(tokens).toEqual([4096, 0, 64, 512, 256, 512, 64, 32])
+    expect([w.kv_type, w.flash_attention, w.ubatch, w.batch, w.threads, w.gpu_layers]).toEqual(['f16', false, 512, 2048, 2, 99])
+    expect(Object.keys(w)).toHaveLength(14)
     expect(defaultWorkload({ decode_depth: 2048, kv_type: 'q8_0' })).toMatchObject({ decode_depth: 2048, kv_type: 'q8_0' })
   })
 
