@@ -12494,10 +12494,10 @@ var require_resolve_block_map = __commonJS({
       let offset = bm.offset;
       let commentEnd = null;
       for (const collItem of bm.items) {
-        const { start, key, sep: sep4, value } = collItem;
+        const { start, key, sep: sep5, value } = collItem;
         const keyProps = resolveProps.resolveProps(start, {
           indicator: "explicit-key-ind",
-          next: key ?? sep4?.[0],
+          next: key ?? sep5?.[0],
           offset,
           onError,
           parentIndent: bm.indent,
@@ -12511,7 +12511,7 @@ var require_resolve_block_map = __commonJS({
             else if ("indent" in key && key.indent !== bm.indent)
               onError(offset, "BAD_INDENT", startColMsg);
           }
-          if (!keyProps.anchor && !keyProps.tag && !sep4) {
+          if (!keyProps.anchor && !keyProps.tag && !sep5) {
             commentEnd = keyProps.end;
             if (keyProps.comment) {
               if (map.comment)
@@ -12535,7 +12535,7 @@ var require_resolve_block_map = __commonJS({
         ctx2.atKey = false;
         if (utilMapIncludes.mapIncludes(ctx2, map.items, keyNode))
           onError(keyStart, "DUPLICATE_KEY", "Map keys must be unique");
-        const valueProps = resolveProps.resolveProps(sep4 ?? [], {
+        const valueProps = resolveProps.resolveProps(sep5 ?? [], {
           indicator: "map-value-ind",
           next: value,
           offset: keyNode.range[2],
@@ -12551,7 +12551,7 @@ var require_resolve_block_map = __commonJS({
             if (ctx2.options.strict && keyProps.start < valueProps.found.offset - 1024)
               onError(keyNode.range, "KEY_OVER_1024_CHARS", "The : indicator must be at most 1024 chars after the start of an implicit block mapping key");
           }
-          const valueNode = value ? composeNode(ctx2, value, valueProps, onError) : composeEmptyNode(ctx2, offset, sep4, null, valueProps, onError);
+          const valueNode = value ? composeNode(ctx2, value, valueProps, onError) : composeEmptyNode(ctx2, offset, sep5, null, valueProps, onError);
           if (ctx2.schema.compat)
             utilFlowIndentCheck.flowIndentCheck(bm.indent, value, onError);
           offset = valueNode.range[2];
@@ -12642,7 +12642,7 @@ var require_resolve_end = __commonJS({
       let comment = "";
       if (end) {
         let hasSpace = false;
-        let sep4 = "";
+        let sep5 = "";
         for (const token of end) {
           const { source, type } = token;
           switch (type) {
@@ -12656,13 +12656,13 @@ var require_resolve_end = __commonJS({
               if (!comment)
                 comment = cb;
               else
-                comment += sep4 + cb;
-              sep4 = "";
+                comment += sep5 + cb;
+              sep5 = "";
               break;
             }
             case "newline":
               if (comment)
-                sep4 += source;
+                sep5 += source;
               hasSpace = true;
               break;
             default:
@@ -12705,18 +12705,18 @@ var require_resolve_flow_collection = __commonJS({
       let offset = fc.offset + fc.start.source.length;
       for (let i2 = 0; i2 < fc.items.length; ++i2) {
         const collItem = fc.items[i2];
-        const { start, key, sep: sep4, value } = collItem;
+        const { start, key, sep: sep5, value } = collItem;
         const props = resolveProps.resolveProps(start, {
           flow: fcName,
           indicator: "explicit-key-ind",
-          next: key ?? sep4?.[0],
+          next: key ?? sep5?.[0],
           offset,
           onError,
           parentIndent: fc.indent,
           startOnNewline: false
         });
         if (!props.found) {
-          if (!props.anchor && !props.tag && !sep4 && !value) {
+          if (!props.anchor && !props.tag && !sep5 && !value) {
             if (i2 === 0 && props.comma)
               onError(props.comma, "UNEXPECTED_TOKEN", `Unexpected , in ${fcName}`);
             else if (i2 < fc.items.length - 1)
@@ -12770,8 +12770,8 @@ var require_resolve_flow_collection = __commonJS({
             }
           }
         }
-        if (!isMap3 && !sep4 && !props.found) {
-          const valueNode = value ? composeNode(ctx2, value, props, onError) : composeEmptyNode(ctx2, props.end, sep4, null, props, onError);
+        if (!isMap3 && !sep5 && !props.found) {
+          const valueNode = value ? composeNode(ctx2, value, props, onError) : composeEmptyNode(ctx2, props.end, sep5, null, props, onError);
           coll.items.push(valueNode);
           offset = valueNode.range[2];
           if (isBlock(value))
@@ -12783,7 +12783,7 @@ var require_resolve_flow_collection = __commonJS({
           if (isBlock(key))
             onError(keyNode.range, "BLOCK_IN_FLOW", blockMsg);
           ctx2.atKey = false;
-          const valueProps = resolveProps.resolveProps(sep4 ?? [], {
+          const valueProps = resolveProps.resolveProps(sep5 ?? [], {
             flow: fcName,
             indicator: "map-value-ind",
             next: value,
@@ -12794,8 +12794,8 @@ var require_resolve_flow_collection = __commonJS({
           });
           if (valueProps.found) {
             if (!isMap3 && !props.found && ctx2.options.strict) {
-              if (sep4)
-                for (const st of sep4) {
+              if (sep5)
+                for (const st of sep5) {
                   if (st === valueProps.found)
                     break;
                   if (st.type === "newline") {
@@ -12812,7 +12812,7 @@ var require_resolve_flow_collection = __commonJS({
             else
               onError(valueProps.start, "MISSING_CHAR", `Missing , or : between ${fcName} items`);
           }
-          const valueNode = value ? composeNode(ctx2, value, valueProps, onError) : valueProps.found ? composeEmptyNode(ctx2, valueProps.end, sep4, null, valueProps, onError) : null;
+          const valueNode = value ? composeNode(ctx2, value, valueProps, onError) : valueProps.found ? composeEmptyNode(ctx2, valueProps.end, sep5, null, valueProps, onError) : null;
           if (valueNode) {
             if (isBlock(value))
               onError(valueNode.range, "BLOCK_IN_FLOW", blockMsg);
@@ -12992,7 +12992,7 @@ var require_resolve_block_scalar = __commonJS({
           chompStart = i2 + 1;
       }
       let value = "";
-      let sep4 = "";
+      let sep5 = "";
       let prevMoreIndented = false;
       for (let i2 = 0; i2 < contentStart; ++i2)
         value += lines[i2][0].slice(trimIndent) + "\n";
@@ -13009,24 +13009,24 @@ var require_resolve_block_scalar = __commonJS({
           indent = "";
         }
         if (type === Scalar.Scalar.BLOCK_LITERAL) {
-          value += sep4 + indent.slice(trimIndent) + content;
-          sep4 = "\n";
+          value += sep5 + indent.slice(trimIndent) + content;
+          sep5 = "\n";
         } else if (indent.length > trimIndent || content[0] === "	") {
-          if (sep4 === " ")
-            sep4 = "\n";
-          else if (!prevMoreIndented && sep4 === "\n")
-            sep4 = "\n\n";
-          value += sep4 + indent.slice(trimIndent) + content;
-          sep4 = "\n";
+          if (sep5 === " ")
+            sep5 = "\n";
+          else if (!prevMoreIndented && sep5 === "\n")
+            sep5 = "\n\n";
+          value += sep5 + indent.slice(trimIndent) + content;
+          sep5 = "\n";
           prevMoreIndented = true;
         } else if (content === "") {
-          if (sep4 === "\n")
+          if (sep5 === "\n")
             value += "\n";
           else
-            sep4 = "\n";
+            sep5 = "\n";
         } else {
-          value += sep4 + content;
-          sep4 = " ";
+          value += sep5 + content;
+          sep5 = " ";
           prevMoreIndented = false;
         }
       }
@@ -13209,25 +13209,25 @@ var require_resolve_flow_scalar = __commonJS({
         trimBoth = /^[ \t]+|[ \t]+$/g;
       }
       let res = match[1].replace(trimEnd, "");
-      let sep4 = " ";
+      let sep5 = " ";
       let pos = line.lastIndex;
       while (match = line.exec(source)) {
         const lm = match[1].replace(trimBoth, "");
         if (lm === "") {
-          if (sep4 === "\n")
-            res += sep4;
+          if (sep5 === "\n")
+            res += sep5;
           else
-            sep4 = "\n";
+            sep5 = "\n";
         } else {
-          res += sep4 + lm;
-          sep4 = " ";
+          res += sep5 + lm;
+          sep5 = " ";
         }
         pos = line.lastIndex;
       }
       const last = /[ \t]*(.*)/sy;
       last.lastIndex = pos;
       match = last.exec(source);
-      return res + sep4 + (match?.[1] ?? "");
+      return res + sep5 + (match?.[1] ?? "");
     }
     function doubleQuotedValue(source, onError) {
       let res = "";
@@ -14037,14 +14037,14 @@ var require_cst_stringify = __commonJS({
         }
       }
     }
-    function stringifyItem({ start, key, sep: sep4, value }) {
+    function stringifyItem({ start, key, sep: sep5, value }) {
       let res = "";
       for (const st of start)
         res += st.source;
       if (key)
         res += stringifyToken(key);
-      if (sep4)
-        for (const st of sep4)
+      if (sep5)
+        for (const st of sep5)
           res += st.source;
       if (value)
         res += stringifyToken(value);
@@ -15211,18 +15211,18 @@ var require_parser = __commonJS({
         if (this.type === "map-value-ind") {
           const prev = getPrevProps(this.peek(2));
           const start = getFirstKeyStartProps(prev);
-          let sep4;
+          let sep5;
           if (scalar2.end) {
-            sep4 = scalar2.end;
-            sep4.push(this.sourceToken);
+            sep5 = scalar2.end;
+            sep5.push(this.sourceToken);
             delete scalar2.end;
           } else
-            sep4 = [this.sourceToken];
+            sep5 = [this.sourceToken];
           const map = {
             type: "block-map",
             offset: scalar2.offset,
             indent: scalar2.indent,
-            items: [{ start, key: scalar2, sep: sep4 }]
+            items: [{ start, key: scalar2, sep: sep5 }]
           };
           this.onKeyLine = true;
           this.stack[this.stack.length - 1] = map;
@@ -15375,15 +15375,15 @@ var require_parser = __commonJS({
                 } else if (isFlowToken(it.key) && !includesToken(it.sep, "newline")) {
                   const start2 = getFirstKeyStartProps(it.start);
                   const key = it.key;
-                  const sep4 = it.sep;
-                  sep4.push(this.sourceToken);
+                  const sep5 = it.sep;
+                  sep5.push(this.sourceToken);
                   delete it.key;
                   delete it.sep;
                   this.stack.push({
                     type: "block-map",
                     offset: this.offset,
                     indent: this.indent,
-                    items: [{ start: start2, key, sep: sep4 }]
+                    items: [{ start: start2, key, sep: sep5 }]
                   });
                 } else if (start.length > 0) {
                   it.sep = it.sep.concat(start, this.sourceToken);
@@ -15577,13 +15577,13 @@ var require_parser = __commonJS({
             const prev = getPrevProps(parent);
             const start = getFirstKeyStartProps(prev);
             fixFlowSeqItems(fc);
-            const sep4 = fc.end.splice(1, fc.end.length);
-            sep4.push(this.sourceToken);
+            const sep5 = fc.end.splice(1, fc.end.length);
+            sep5.push(this.sourceToken);
             const map = {
               type: "block-map",
               offset: fc.offset,
               indent: fc.indent,
-              items: [{ start, key: fc, sep: sep4 }]
+              items: [{ start, key: fc, sep: sep5 }]
             };
             this.onKeyLine = true;
             this.stack[this.stack.length - 1] = map;
@@ -15870,11 +15870,11 @@ __export(paths_exports, {
   toolVersion: () => toolVersion
 });
 import { existsSync as existsSync5, readFileSync as readFileSync3 } from "node:fs";
-import { dirname as dirname3, join as join7 } from "node:path";
+import { dirname as dirname4, join as join7 } from "node:path";
 import { fileURLToPath as fileURLToPath4 } from "node:url";
 function packageRoot() {
   if (cachedRoot) return cachedRoot;
-  let dir = dirname3(fileURLToPath4(import.meta.url));
+  let dir = dirname4(fileURLToPath4(import.meta.url));
   for (; ; ) {
     const pkg = join7(dir, "package.json");
     if (existsSync5(pkg)) {
@@ -15883,7 +15883,7 @@ function packageRoot() {
       } catch {
       }
     }
-    const up = dirname3(dir);
+    const up = dirname4(dir);
     if (up === dir) throw new Error("model-fit-gate: cannot find the package root (package.json) above " + fileURLToPath4(import.meta.url));
     dir = up;
   }
@@ -16343,7 +16343,7 @@ import { createHash as createHash3 } from "node:crypto";
 import { existsSync as existsSync2 } from "node:fs";
 import { mkdir as mkdir2, mkdtemp, readFile as readFile2, realpath, rm as rm2 } from "node:fs/promises";
 import { availableParallelism, homedir, tmpdir } from "node:os";
-import { join as join3, resolve as resolve2 } from "node:path";
+import { dirname as dirname2, join as join3, resolve as resolve2, sep } from "node:path";
 
 // node_modules/is-plain-obj/index.js
 function isPlainObject(value) {
@@ -24184,6 +24184,8 @@ var COMMON_NAMES = /* @__PURE__ */ new Set([
   "TMPDIR",
   "TMP",
   "TEMP",
+  // The runner finds and ends a job's leftover processes by this mark.
+  "RUNNER_TRACKING_ID",
   "LD_LIBRARY_PATH",
   "DYLD_LIBRARY_PATH",
   "DYLD_FALLBACK_LIBRARY_PATH",
@@ -24236,11 +24238,12 @@ function forbiddenReason(name) {
   if (SECRET_NAME.test(name)) return "it looks like a secret (token, key, password); secrets are not passed to child processes";
   return null;
 }
-function allowed(name, kind, extra) {
+function allowed(rawName, kind, extra) {
+  const name = process.platform === "win32" ? rawName.toUpperCase() : rawName;
   if (forbiddenReason(name) !== null || CHANGES_LLAMA.test(name)) return false;
   if (COMMON_NAMES.has(name) || RUNTIME_PREFIXES.some((p) => name.startsWith(p))) return true;
   if (kind === "build" && (BUILD_NAMES.has(name) || NETWORK_NAMES.has(name) || BUILD_PREFIXES.some((p) => name.startsWith(p)))) return true;
-  return kind === "estimator" && extra.has(name);
+  return kind === "estimator" && extra.has(rawName);
 }
 function childEnv(kind, opts = {}) {
   const extra = new Set(opts.extra ?? []);
@@ -24388,7 +24391,8 @@ async function readBuildInfo(path10, log2) {
   } catch {
     return { info: null, tampered: false };
   }
-  const why = await buildMismatch(info).catch((err) => `it cannot be checked (${errorMessage(err)})`);
+  const inCache = typeof info.bin_dir === "string" && resolve2(info.bin_dir).startsWith(`${resolve2(dirname2(path10))}${sep}`);
+  const why = !inCache ? "its binaries are not in this cache" : await buildMismatch(info).catch((err) => `it cannot be checked (${errorMessage(err)})`);
   if (!why) return { info, tampered: false };
   log2(`setup-llama: not using the cached build: ${why}; rebuilding from the source`);
   await rm2(path10, { force: true });
@@ -24702,7 +24706,7 @@ import { join as join6 } from "node:path";
 
 // src/gguf/writer.ts
 import { open, mkdir as mkdir3, rename as rename2, rm as rm3 } from "node:fs/promises";
-import { dirname as dirname2, basename as basename2, join as join5 } from "node:path";
+import { dirname as dirname3, basename as basename2, join as join5 } from "node:path";
 
 // src/gguf/ggml-types.ts
 var TYPES = [
@@ -25245,8 +25249,8 @@ async function writeSyntheticGguf(spec2, outPath) {
   const header = encodeGgufHeader(layout.metadata, layout.tensors, layout.alignment);
   const next = prng(spec2.seed);
   const pool = randomF16Pool(next);
-  await mkdir3(dirname2(outPath), { recursive: true });
-  const tmp = join5(dirname2(outPath), `.${basename2(outPath)}.${process.pid}.${Math.random().toString(36).slice(2)}.tmp`);
+  await mkdir3(dirname3(outPath), { recursive: true });
+  const tmp = join5(dirname3(outPath), `.${basename2(outPath)}.${process.pid}.${Math.random().toString(36).slice(2)}.tmp`);
   const fh = await open(tmp, "w");
   try {
     const out2 = new ChunkedWriter(fh);
@@ -25383,7 +25387,7 @@ var VERDICTS = [
 
 // src/bench/runner.ts
 import { readFile as readFile5, rm as rm5 } from "node:fs/promises";
-import { dirname as dirname5, join as join11 } from "node:path";
+import { dirname as dirname6, join as join11 } from "node:path";
 import { performance as performance3 } from "node:perf_hooks";
 
 // src/bench/llama-log.ts
@@ -25622,7 +25626,7 @@ function steadyNs(t) {
 // src/bench/logs.ts
 import { createHash as createHash5 } from "node:crypto";
 import { open as open2 } from "node:fs/promises";
-import { basename as basename3, join as join8, relative, sep } from "node:path";
+import { basename as basename3, join as join8, relative, sep as sep2 } from "node:path";
 var LOG_TAIL_LINES = 20;
 var LOG_TAIL_BYTES = 64 * 1024;
 var MODEL_SLUG_MAX_CHARS = 60;
@@ -25635,7 +25639,7 @@ function scenarioLogPath(logsDir, modelPath, scenario, name) {
   return join8(logsDir, modelLogDirName(modelPath), scenario, name);
 }
 function artifactRelative(artifactsDir, path10) {
-  return relative(artifactsDir, path10).split(sep).join("/");
+  return relative(artifactsDir, path10).split(sep2).join("/");
 }
 async function readLogTail(path10, lines = LOG_TAIL_LINES) {
   let fh;
@@ -25873,7 +25877,7 @@ function toObservation(scenario, outcome, logs) {
 // src/bench/processes.ts
 import { closeSync as closeSync2, mkdirSync, openSync as openSync2 } from "node:fs";
 import { constants as osConstants } from "node:os";
-import { dirname as dirname4 } from "node:path";
+import { dirname as dirname5 } from "node:path";
 import { performance as performance2 } from "node:perf_hooks";
 var KILL_GRACE_MS = 3e3;
 var SIGNAL_CLEANUP_GRACE_MS = 2e3;
@@ -25911,8 +25915,8 @@ async function killGroup(pgid, graceMs = KILL_GRACE_MS) {
 }
 function startProcess(spec2) {
   const label = spec2.label ?? spec2.file;
-  mkdirSync(dirname4(spec2.stdoutPath), { recursive: true });
-  mkdirSync(dirname4(spec2.stderrPath), { recursive: true });
+  mkdirSync(dirname5(spec2.stdoutPath), { recursive: true });
+  mkdirSync(dirname5(spec2.stderrPath), { recursive: true });
   const flags = spec2.append ? "a" : "w";
   const outFd = openSync2(spec2.stdoutPath, flags);
   const errFd = spec2.stderrPath === spec2.stdoutPath ? outFd : openSync2(spec2.stderrPath, flags);
@@ -25975,6 +25979,10 @@ function describeOutcome(label, o2, timeoutSec) {
   if (o2.timedOut) return `${label} timed out after ${timeoutSec ?? "?"} s`;
   if (o2.signal) return `${label} was killed by ${o2.signal}${o2.signal === "SIGKILL" ? " (out of memory?)" : ""}`;
   return `${label} exited with code ${o2.exitCode}`;
+}
+function trackGroup(pgid, label) {
+  liveGroups.set(pgid, label);
+  return () => void liveGroups.delete(pgid);
 }
 async function killAll(graceMs = KILL_GRACE_MS) {
   await Promise.all([...liveGroups.keys()].map((pgid) => killGroup(pgid, graceMs)));
@@ -26389,7 +26397,7 @@ async function repeatScenario(scenario, measure, logs, opts) {
 }
 function runBenchScenario(modelPath, scenario, w, opts) {
   const dir = join11(opts.logsDir, modelLogDirName(modelPath), scenario);
-  const artifactsDir = opts.artifactsDir ?? dirname5(opts.logsDir);
+  const artifactsDir = opts.artifactsDir ?? dirname6(opts.logsDir);
   const logs = [];
   return repeatScenario(
     scenario,
@@ -26404,7 +26412,7 @@ function runBenchScenario(modelPath, scenario, w, opts) {
 }
 async function runServerScenarios(modelPath, scenarios, w, opts) {
   const logPath = scenarioLogPath(opts.logsDir, modelPath, "server", "llama-server.log");
-  const logs = [artifactRelative(opts.artifactsDir ?? dirname5(opts.logsDir), logPath)];
+  const logs = [artifactRelative(opts.artifactsDir ?? dirname6(opts.logsDir), logPath)];
   await rm5(logPath, { force: true });
   let server = null;
   const out2 = [];
@@ -26501,7 +26509,7 @@ function parseScenarioList(text, source) {
 // src/pipeline/run.ts
 import { createHash as createHash12 } from "node:crypto";
 import { readFile as readFile11 } from "node:fs/promises";
-import { dirname as dirname9, join as join26, resolve as resolve5 } from "node:path";
+import { dirname as dirname10, join as join26, resolve as resolve5 } from "node:path";
 import { platform as platform4, release as release2 } from "node:os";
 
 // src/util/format.ts
@@ -27256,7 +27264,7 @@ import { basename as basename4, join as join14 } from "node:path";
 
 // src/models/cache.ts
 import { lstat, mkdir as mkdir5, readdir, readFile as readFile6, rename as rename4, rm as rm6, stat as stat2, symlink, copyFile } from "node:fs/promises";
-import { dirname as dirname6, join as join12, relative as relative2, sep as sep2, posix } from "node:path";
+import { dirname as dirname7, join as join12, relative as relative2, sep as sep3, posix } from "node:path";
 var REPO_FOLDER_PREFIX = "models--";
 var REPO_ID_SEPARATOR = "--";
 var INCOMPLETE_SUFFIX = ".incomplete";
@@ -27300,9 +27308,9 @@ async function fileSize(path10) {
 async function linkSnapshot(repoDir, commit2, repoPath, blobId) {
   const pointer = snapshotPath(repoDir, commit2, repoPath);
   const blob = blobPath(repoDir, blobId);
-  await mkdir5(dirname6(pointer), { recursive: true });
+  await mkdir5(dirname7(pointer), { recursive: true });
   const tmp = `${pointer}.${process.pid}.${Math.random().toString(36).slice(2)}.tmp`;
-  const target = relative2(dirname6(pointer), blob).split(sep2).join(posix.sep);
+  const target = relative2(dirname7(pointer), blob).split(sep3).join(posix.sep);
   try {
     await symlink(target, tmp);
   } catch (err) {
@@ -27367,7 +27375,7 @@ var import_proper_lockfile2 = __toESM(require_proper_lockfile(), 1);
 import { createHash as createHash6 } from "node:crypto";
 import { createReadStream as createReadStream3 } from "node:fs";
 import { mkdir as mkdir6, open as open3, rename as rename5, rm as rm7, truncate } from "node:fs/promises";
-import { dirname as dirname7 } from "node:path";
+import { dirname as dirname8 } from "node:path";
 
 // src/models/http.ts
 var HTTP_ANSWER_TIMEOUT_MS = Number(process.env.MODEL_FIT_GATE_HTTP_TIMEOUT_SEC) > 0 ? Number(process.env.MODEL_FIT_GATE_HTTP_TIMEOUT_SEC) * 1e3 : 6e4;
@@ -27516,14 +27524,14 @@ var ChecksumError = class extends Error {
   }
 };
 async function downloadVerified(req) {
-  await mkdir6(dirname7(req.dest), { recursive: true });
+  await mkdir6(dirname8(req.dest), { recursive: true });
   const existing = await fileSize(req.dest);
   if (existing !== null && (req.expectedSize === null || existing === req.expectedSize)) {
     return { path: req.dest, bytes: existing, downloaded: false };
   }
   let compromised = null;
   const lockOptions = { realpath: false, stale: LOCK_STALE_MS2, lockfilePath: req.lockPath ?? `${req.dest}.lock` };
-  await mkdir6(dirname7(lockOptions.lockfilePath), { recursive: true });
+  await mkdir6(dirname8(lockOptions.lockfilePath), { recursive: true });
   if (await import_proper_lockfile2.default.check(req.dest, lockOptions)) {
     req.log(`${req.label}: another process is downloading it, waiting`);
   }
@@ -37406,6 +37414,8 @@ function externalEstimator(command, opts = {}) {
         env: childEnv("estimator", { extra: opts.env }),
         extendEnv: false
       });
+      const untrack = child.pid ? trackGroup(child.pid, "external estimator") : () => {
+      };
       let timedOut = false;
       const timer = setTimeout(() => {
         timedOut = true;
@@ -37413,12 +37423,13 @@ function externalEstimator(command, opts = {}) {
       }, timeoutMs);
       const r = await child.finally(() => clearTimeout(timer));
       if (child.pid) await killGroup(child.pid);
+      untrack();
       const tail = String(r.stderr ?? "").split("\n").filter((l) => l.trim()).slice(-STDERR_LINES_SHOWN).map(clipQuoted).join(" | ");
       if (r.isMaxBuffer) {
         throw new InputError(`${SOURCE} ${command}`, null, `printed more than ${MAX_STDOUT_BYTES / 2 ** 20} MiB on stdout (or ${MAX_STDERR_BYTES / 2 ** 20} MiB on stderr): not a predictions document`);
       }
       if (r.exitCode !== 0 || timedOut) {
-        const why = timedOut ? `timed out after ${timeoutMs / 1e3} s (its process group was killed)` : `exited with ${r.exitCode ?? r.signal}`;
+        const why = timedOut ? `timed out after ${timeoutMs / 1e3} s (its process group was killed)` : r.exitCode === void 0 && r.signal === void 0 ? `could not be started: ${clipQuoted(r.originalMessage ?? r.shortMessage ?? "unknown error")}` : `exited with ${r.exitCode ?? r.signal}`;
         throw new InputError(`${SOURCE} ${command}`, null, `${why}${tail ? `: ${tail}` : ""}`);
       }
       const preds = parseEstimatorOutput(String(r.stdout), command);
@@ -37569,7 +37580,7 @@ async function validateModel(p, model, prediction) {
       } catch (err) {
         observations = run2.map((s) => failedObservation(s, `scenario runner failed: ${errorMessage(err)}`, [], []));
       } finally {
-        await fetched.release();
+        await fetched.release().catch((err) => p.log(`${model.ref}: WARNING: could not remove its download: ${errorMessage(err)}`));
       }
     }
   }
@@ -37607,7 +37618,7 @@ async function validate3(p) {
       continue;
     }
     const done = model.failure ? failedModel(p, model) : await p.group(model.ref, () => validateModel(p, model, predictions.get(model.ref)));
-    await p.onModelDone?.(done);
+    await p.onModelDone?.(done)?.catch((err) => p.log(`${model.ref}: WARNING: could not write its checkpoint: ${errorMessage(err)}`));
     models2.push(done);
   }
   const finished7 = p.now();
@@ -37645,10 +37656,10 @@ async function validate3(p) {
 // src/pipeline/model-files.ts
 import { existsSync as existsSync10 } from "node:fs";
 import { rm as rm10, statfs as statfs2 } from "node:fs/promises";
-import { dirname as dirname8, isAbsolute as isAbsolute2, relative as relative3, sep as sep3 } from "node:path";
+import { dirname as dirname9, isAbsolute as isAbsolute2, relative as relative3, sep as sep4 } from "node:path";
 var FREE_DISK_MARGIN_BYTES = 1024 ** 3;
 function sourceOf(ref) {
-  return isAbsolute2(ref.file) ? { file: relative3(process.cwd(), ref.file).split(sep3).join("/"), line: ref.line } : void 0;
+  return isAbsolute2(ref.file) ? { file: relative3(process.cwd(), ref.file).split(sep4).join("/"), line: ref.line } : void 0;
 }
 var failed = (ref, stage, err) => ({
   ref: ref.ref,
@@ -37707,21 +37718,32 @@ function modelFetcher(refs, opts) {
     }
     const downloaded = [];
     let bytes4 = 0;
-    const [r] = await resolveModels([ref], {
-      token: opts.token,
-      log: opts.log,
-      onDownloaded: (f) => {
-        downloaded.push(f.paths);
-        bytes4 += f.bytes;
-      }
-    });
+    const removeDownloads = async () => {
+      if (opts.diskBudgetBytes === null) return;
+      for (const paths of downloaded) for (const p of paths) await rm10(p, { force: true });
+    };
+    let r;
+    try {
+      ;
+      [r] = await resolveModels([ref], {
+        token: opts.token,
+        log: opts.log,
+        onDownloaded: (f) => {
+          downloaded.push(f.paths);
+          bytes4 += f.bytes;
+        }
+      });
+    } catch (err) {
+      await removeDownloads();
+      throw err;
+    }
     held += bytes4;
     highWater = Math.max(highWater, held);
     return {
       path: r.paths[0],
       release: async () => {
         if (opts.diskBudgetBytes === null) return;
-        for (const paths of downloaded) for (const p of paths) await rm10(p, { force: true });
+        await removeDownloads();
         held -= bytes4;
         if (bytes4 > 0) opts.log(`${m2.ref}: removed its ${gib2(bytes4)} GiB download (disk budget ${gib2(opts.diskBudgetBytes)} GiB)`);
       }
@@ -37738,7 +37760,7 @@ var ModelSkip = class extends Error {
 var gib2 = (bytes4) => (bytes4 / 1024 ** 3).toFixed(2);
 function existingDir(path10) {
   let dir = path10;
-  while (!existsSync10(dir) && dirname8(dir) !== dir) dir = dirname8(dir);
+  while (!existsSync10(dir) && dirname9(dir) !== dir) dir = dirname9(dir);
   return dir;
 }
 
@@ -37749,7 +37771,7 @@ import { join as join25 } from "node:path";
 var sha = (text) => createHash11("sha256").update(text).digest("hex");
 function measured(m2) {
   if (m2.error !== null) return false;
-  return !m2.scenarios.some((r) => /^(download|resolve|profile): |^not (started|run): /.test(r.detail.reason ?? ""));
+  return !m2.scenarios.some((r) => /^(download|resolve|profile): |^not (started|run): |\(the run was cancelled\)$/.test(r.detail.reason ?? ""));
 }
 function checkpointStore(dir, what) {
   const identity3 = sha(
@@ -37758,7 +37780,8 @@ function checkpointStore(dir, what) {
       llama: { commit: what.hardware.llama.commit, backend: what.hardware.llama.backend },
       workload: what.workload,
       estimator: { name: what.estimator.name, command: what.estimator.command },
-      scenarios: [...what.scenarios]
+      scenarios: [...what.scenarios],
+      tool: what.toolVersion
     })
   );
   const fileOf = (ref) => join25(dir, `${sha(ref).slice(0, 16)}.json`);
@@ -37769,11 +37792,14 @@ function checkpointStore(dir, what) {
     async load(refs) {
       const out2 = /* @__PURE__ */ new Map();
       for (const ref of refs) {
-        const saved = await readFile10(fileOf(ref), "utf8").then(
-          (text) => JSON.parse(text),
-          () => null
-        );
-        if (saved?.identity === identity3 && saved.model?.ref === ref && Array.isArray(saved.model.scenarios) && measured(saved.model)) out2.set(ref, saved.model);
+        try {
+          const saved = JSON.parse(await readFile10(fileOf(ref), "utf8"));
+          const rows = saved?.model?.scenarios;
+          if (saved?.identity === identity3 && saved.model?.ref === ref && Array.isArray(rows) && rows.every((r) => typeof r?.verdict === "string") && measured(saved.model)) {
+            out2.set(ref, saved.model);
+          }
+        } catch {
+        }
       }
       return out2;
     },
@@ -37790,7 +37816,7 @@ async function collectRefs(cfg, binDir, hooks) {
   if (cfg.modelsText && cfg.modelsText.trim()) refs.push(...parseManifest(cfg.modelsText, "input models", process.cwd()));
   if (cfg.modelsFile) {
     const file = resolve5(cfg.modelsFile);
-    refs.push(...parseManifest(await readInputText(file, "the models file"), file, dirname9(file)));
+    refs.push(...parseManifest(await readInputText(file, "the models file"), file, dirname10(file)));
   }
   if (cfg.corpus === "synthetic") {
     const specPath = syntheticSpecPath();
@@ -37801,7 +37827,7 @@ async function collectRefs(cfg, binDir, hooks) {
   } else if (cfg.corpus) {
     const file = corpusPath(cfg.corpus, packageRoot());
     if (!file) throw new InputError("corpus", null, `unknown corpus "${cfg.corpus}"`);
-    refs.push(...parseManifest(await readInputText(file, "the corpus"), file, dirname9(file)));
+    refs.push(...parseManifest(await readInputText(file, "the corpus"), file, dirname10(file)));
   }
   if (refs.length === 0) throw new InputError("models", null, "no models given (MODEL arguments, --models-file, or a corpus)");
   const seen = /* @__PURE__ */ new Set();
@@ -37837,9 +37863,9 @@ async function runGate(cfg, hooks) {
   if (build && !hardware2.llama.node_llama_cpp_version) hardware2.llama.node_llama_cpp_version = build.node_llama_cpp_version;
   const workload = defaultWorkload({ threads: hardware2.system.threads, ...cfg.workload });
   const estimator = cfg.estimatorCommand ? externalEstimator(cfg.estimatorCommand, { env: cfg.estimatorEnv, ...cfg.estimatorTimeoutSec ? { timeoutMs: cfg.estimatorTimeoutSec * 1e3 } : {} }) : builtinEstimator();
-  const outDir = dirname9(resolve5(cfg.reportPath));
+  const outDir = dirname10(resolve5(cfg.reportPath));
   const logsDir = join26(outDir, "logs");
-  const checkpoint = checkpointStore(join26(outDir, "checkpoint"), { hardware: hardware2, workload, estimator, scenarios: cfg.scenarios });
+  const checkpoint = checkpointStore(join26(outDir, "checkpoint"), { hardware: hardware2, workload, estimator, scenarios: cfg.scenarios, toolVersion: toolVersion() });
   const resumed = cfg.resume ? await checkpoint.load(models2.map((m2) => m2.ref)) : /* @__PURE__ */ new Map();
   if (cfg.resume) hooks.log(`resume: ${resumed.size} of ${models2.length} models already measured by an earlier run`);
   else await checkpoint.clear();

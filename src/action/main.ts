@@ -131,7 +131,8 @@ export async function run(deps: ActionDeps = defaultActionDeps()): Promise<void>
   // Annotations: GitHub keeps 10 errors per step and drops the rest silently, so the gate's own failure comes first
   // (at the thresholds.yml line of the limit it broke), then at most 9 models (at their manifest lines).
   const passed = Boolean(result?.report.gate.passed)
-  const why = failure ?? (passed ? null : `gate failed: ${result!.report.gate.failures.length} failure(s) — ${result!.report.gate.failures.map((f) => f.message).join('; ')}`)
+  const gateWhy = !result || passed ? null : `gate failed: ${result.report.gate.failures.length} failure(s) — ${result.report.gate.failures.map((f) => f.message).join('; ')}`
+  const why = failure ?? (gateWhy && gateWhy.length > MAX_FAILURE_CHARS ? `${gateWhy.slice(0, MAX_FAILURE_CHARS)}… (all in the report)` : gateWhy)
   const workspace = env.GITHUB_WORKSPACE ?? process.cwd()
   let left = MAX_ANNOTATIONS
   if (why) {
@@ -142,15 +143,7 @@ export async function run(deps: ActionDeps = defaultActionDeps()): Promise<void>
       left--
     }
   }
-  if (result) {
-    for (const a of annotationsFor(result.report).slice(0, left)) {
-      const props = { title: a.title, ...inWorkspace(a.source, workspace) }
-      if (a.level === 'error') core.error(a.message, props)
-      else core.warning(a.message, props)
-    }
-    if (cfg?.prComment) await deps.postComment(cfg, result.report).catch((err) => core.notice(`pr-comment: skipped (${errorMessage(err)})`))
-  }
-
+  // The artifact comes before the models' annotations: a name collision's error must not be the one GitHub drops.
   if (cfg?.uploadArtifacts ?? true) {
     const name = cfg?.artifactName ?? defaultArtifactName({ shard: cfg?.shard ?? null }, env)
     try {
@@ -161,12 +154,22 @@ export async function run(deps: ActionDeps = defaultActionDeps()): Promise<void>
     } catch (err) {
       // A name already used in this workflow run is the user's to fix; the report must not go missing in silence.
       if (err instanceof ArtifactNameTakenError) {
+        left--
         deps.fail(`artifact "${name}" already exists in this workflow run (another job, shard or attempt uploaded it): set ${Inputs.ArtifactName} to a name unique to this job`, {
           title: 'model-fit-gate: artifact not uploaded'
         })
       } else core.warning(`artifact upload failed: ${errorMessage(err)}`)
     }
   } else core.notice(`artifact upload skipped (${Inputs.UploadArtifacts}: false)`)
+
+  if (result) {
+    for (const a of annotationsFor(result.report).slice(0, left)) {
+      const props = { title: a.title, ...inWorkspace(a.source, workspace) }
+      if (a.level === 'error') core.error(a.message, props)
+      else core.warning(a.message, props)
+    }
+    if (cfg?.prComment) await deps.postComment(cfg, result.report).catch((err) => core.notice(`pr-comment: skipped (${errorMessage(err)})`))
+  }
 
   core.setOutput(Outputs.Passed, String(passed))
   core.setOutput(Outputs.Report, result?.reportPath ?? '')

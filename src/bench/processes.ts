@@ -180,6 +180,15 @@ export function describeOutcome(label: string, o: ProcessOutcome, timeoutSec?: n
   return `${label} exited with code ${o.exitCode}`
 }
 
+/**
+ * Tracks a process group started elsewhere (the external estimator, spawned detached), so a cancelled run kills it
+ * too; the returned function stops tracking it.
+ */
+export function trackGroup(pgid: number, label: string): () => void {
+  liveGroups.set(pgid, label)
+  return () => void liveGroups.delete(pgid)
+}
+
 /** Process groups started here that are still alive, for diagnostics and tests. */
 export function liveProcesses(): { pid: number; label: string }[] {
   return [...liveGroups.entries()].map(([pid, label]) => ({ pid, label }))

@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto'
 import { existsSync } from 'node:fs'
 import { mkdir, mkdtemp, readFile, realpath, rm } from 'node:fs/promises'
 import { availableParallelism, homedir, tmpdir } from 'node:os'
-import { join, resolve } from 'node:path'
+import { dirname, join, resolve, sep } from 'node:path'
 import { execa } from 'execa'
 import lockfile from 'proper-lockfile'
 import { InputError, errorMessage } from '../util/errors.js'
@@ -92,7 +92,10 @@ async function readBuildInfo(path: string, log: (l: string) => void): Promise<{ 
   } catch {
     return { info: null, tampered: false }
   }
-  const why = await buildMismatch(info).catch((err: unknown) => `it cannot be checked (${errorMessage(err)})`)
+  // An integrity check of the cache (an accidental or a careless change), not a signature: the record sits beside
+  // what it describes. Its binaries must at least be where this cache builds them.
+  const inCache = typeof info.bin_dir === 'string' && resolve(info.bin_dir).startsWith(`${resolve(dirname(path))}${sep}`)
+  const why = !inCache ? 'its binaries are not in this cache' : await buildMismatch(info).catch((err: unknown) => `it cannot be checked (${errorMessage(err)})`)
   if (!why) return { info, tampered: false }
   log(`setup-llama: not using the cached build: ${why}; rebuilding from the source`)
   await rm(path, { force: true })

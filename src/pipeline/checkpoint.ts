@@ -22,7 +22,7 @@ const sha = (text: string): string => createHash('sha256').update(text).digest('
  */
 export function measured(m: ModelReport): boolean {
   if (m.error !== null) return false
-  return !m.scenarios.some((r) => /^(download|resolve|profile): |^not (started|run): /.test(r.detail.reason ?? ''))
+  return !m.scenarios.some((r) => /^(download|resolve|profile): |^not (started|run): |\(the run was cancelled\)$/.test(r.detail.reason ?? ''))
 }
 
 export interface CheckpointStore {
@@ -34,7 +34,7 @@ export interface CheckpointStore {
 
 export function checkpointStore(
   dir: string,
-  what: { hardware: HardwareProfile; workload: Workload; estimator: Estimator; scenarios: readonly ScenarioId[] }
+  what: { hardware: HardwareProfile; workload: Workload; estimator: Estimator; scenarios: readonly ScenarioId[]; toolVersion: string }
 ): CheckpointStore {
   const identity = sha(
     stableStringify({
@@ -42,7 +42,8 @@ export function checkpointStore(
       llama: { commit: what.hardware.llama.commit, backend: what.hardware.llama.backend },
       workload: what.workload,
       estimator: { name: what.estimator.name, command: what.estimator.command },
-      scenarios: [...what.scenarios]
+      scenarios: [...what.scenarios],
+      tool: what.toolVersion
     })
   )
   const fileOf = (ref: string): string => join(dir, `${sha(ref).slice(0, 16)}.json`)
@@ -53,12 +54,17 @@ export function checkpointStore(
     async load(refs) {
       const out = new Map<string, ModelReport>()
       for (const ref of refs) {
-        const saved = await readFile(fileOf(ref), 'utf8').then(
-          (text) => JSON.parse(text) as { identity?: unknown; model?: ModelReport },
-          () => null
-        )
-        // Another machine, build, workload or estimator, or a file that is not ours: measured again.
-        if (saved?.identity === identity && saved.model?.ref === ref && Array.isArray(saved.model.scenarios) && measured(saved.model)) out.set(ref, saved.model)
+        // Another machine, build, workload, estimator or tool version, or a file that is not ours or is cut short:
+        // the model is measured again.
+        try {
+          const saved = JSON.parse(await readFile(fileOf(ref), 'utf8')) as { identity?: unknown; model?: ModelReport }
+          const rows = saved?.model?.scenarios
+          if (saved?.identity === identity && saved.model?.ref === ref && Array.isArray(rows) && rows.every((r) => typeof r?.verdict === 'string') && measured(saved.model)) {
+            out.set(ref, saved.model)
+          }
+        } catch {
+          // No checkpoint for this model (or an unreadable one).
+        }
       }
       return out
     },

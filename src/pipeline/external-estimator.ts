@@ -7,7 +7,7 @@ import type { EstimatorInput, EstimatorOutput, EstimatorPrediction } from '../co
 import type { Prediction, ScenarioPrediction } from '../contracts/prediction.js'
 import { SCENARIO_UNITS } from '../contracts/scenarios.js'
 import { InputError, clipQuoted } from '../util/errors.js'
-import { killGroup } from '../bench/processes.js'
+import { killGroup, trackGroup } from '../bench/processes.js'
 import { stableStringify } from '../util/json.js'
 import type { Estimator } from './estimator.js'
 import { packageRoot } from './paths.js'
@@ -80,6 +80,7 @@ export function externalEstimator(command: string, opts: { env?: readonly string
         env: childEnv('estimator', { extra: opts.env }),
         extendEnv: false
       })
+      const untrack = child.pid ? trackGroup(child.pid, 'external estimator') : () => {}
       let timedOut = false
       const timer = setTimeout(() => {
         timedOut = true
@@ -87,6 +88,7 @@ export function externalEstimator(command: string, opts: { env?: readonly string
       }, timeoutMs)
       const r = await child.finally(() => clearTimeout(timer))
       if (child.pid) await killGroup(child.pid)
+      untrack()
       const tail = String(r.stderr ?? '')
         .split('\n')
         .filter((l) => l.trim())
@@ -97,7 +99,11 @@ export function externalEstimator(command: string, opts: { env?: readonly string
         throw new InputError(`${SOURCE} ${command}`, null, `printed more than ${MAX_STDOUT_BYTES / 2 ** 20} MiB on stdout (or ${MAX_STDERR_BYTES / 2 ** 20} MiB on stderr): not a predictions document`)
       }
       if (r.exitCode !== 0 || timedOut) {
-        const why = timedOut ? `timed out after ${timeoutMs / 1000} s (its process group was killed)` : `exited with ${r.exitCode ?? r.signal}`
+        const why = timedOut
+          ? `timed out after ${timeoutMs / 1000} s (its process group was killed)`
+          : r.exitCode === undefined && r.signal === undefined
+            ? `could not be started: ${clipQuoted(r.originalMessage ?? r.shortMessage ?? 'unknown error')}`
+            : `exited with ${r.exitCode ?? r.signal}`
         throw new InputError(`${SOURCE} ${command}`, null, `${why}${tail ? `: ${tail}` : ''}`)
       }
       const preds = parseEstimatorOutput(String(r.stdout), command)

@@ -91,21 +91,32 @@ export function modelFetcher(refs: readonly ModelRef[], opts: ModelFileOptions):
     }
     const downloaded: string[][] = []
     let bytes = 0
-    const [r] = await resolveModels([ref], {
-      token: opts.token,
-      log: opts.log,
-      onDownloaded: (f) => {
-        downloaded.push(f.paths)
-        bytes += f.bytes
-      }
-    })
+    const removeDownloads = async (): Promise<void> => {
+      if (opts.diskBudgetBytes === null) return
+      for (const paths of downloaded) for (const p of paths) await rm(p, { force: true })
+    }
+    let r: Awaited<ReturnType<typeof resolveModels>>[number] | undefined
+    try {
+      ;[r] = await resolveModels([ref], {
+        token: opts.token,
+        log: opts.log,
+        onDownloaded: (f) => {
+          downloaded.push(f.paths)
+          bytes += f.bytes
+        }
+      })
+    } catch (err) {
+      // Shards fetched before the failure would hold the budget's disk for nothing.
+      await removeDownloads()
+      throw err
+    }
     held += bytes
     highWater = Math.max(highWater, held)
     return {
       path: r!.paths[0]!,
       release: async () => {
         if (opts.diskBudgetBytes === null) return
-        for (const paths of downloaded) for (const p of paths) await rm(p, { force: true })
+        await removeDownloads()
         held -= bytes
         if (bytes > 0) opts.log(`${m.ref}: removed its ${gib(bytes)} GiB download (disk budget ${gib(opts.diskBudgetBytes)} GiB)`)
       }

@@ -146,7 +146,7 @@ export async function runGate(cfg: GateRunConfig, hooks: RunHooks): Promise<Gate
   const estimator: Estimator = cfg.estimatorCommand ? externalEstimator(cfg.estimatorCommand, { env: cfg.estimatorEnv, ...(cfg.estimatorTimeoutSec ? { timeoutMs: cfg.estimatorTimeoutSec * 1000 } : {}) }) : builtinEstimator()
   const outDir = dirname(resolve(cfg.reportPath))
   const logsDir = join(outDir, 'logs')
-  const checkpoint = checkpointStore(join(outDir, 'checkpoint'), { hardware, workload, estimator, scenarios: cfg.scenarios })
+  const checkpoint = checkpointStore(join(outDir, 'checkpoint'), { hardware, workload, estimator, scenarios: cfg.scenarios, toolVersion: toolVersion() })
   const resumed = cfg.resume ? await checkpoint.load(models.map((m) => m.ref)) : new Map<string, ModelReport>()
   if (cfg.resume) hooks.log(`resume: ${resumed.size} of ${models.length} models already measured by an earlier run`)
   else await checkpoint.clear()

@@ -133,7 +133,8 @@ async function validateModel(p: ValidateParams, model: ProfiledModel, prediction
         // A runner bug must still cost only this model's rows.
         observations = run.map((s) => failedObservation(s, `scenario runner failed: ${errorMessage(err)}`, [], []))
       } finally {
-        await fetched.release()
+        // Giving the disk back is housekeeping: its failure is logged, never the run's.
+        await fetched.release().catch((err: unknown) => p.log(`${model.ref}: WARNING: could not remove its download: ${errorMessage(err)}`))
       }
     }
   }
@@ -176,7 +177,7 @@ export async function validate(p: ValidateParams): Promise<Report> {
     const done = model.failure
       ? failedModel(p, model as ProfiledModel & { failure: NonNullable<ProfiledModel['failure']> })
       : await p.group(model.ref, () => validateModel(p, model, predictions.get(model.ref)))
-    await p.onModelDone?.(done)
+    await p.onModelDone?.(done)?.catch((err: unknown) => p.log(`${model.ref}: WARNING: could not write its checkpoint: ${errorMessage(err)}`))
     models.push(done)
   }
   const finished = p.now()

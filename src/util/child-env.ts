@@ -15,6 +15,8 @@ export type ChildKind =
 
 const COMMON_NAMES = new Set([
   'PATH', 'HOME', 'USER', 'LOGNAME', 'SHELL', 'LANG', 'LANGUAGE', 'TZ', 'TERM', 'TMPDIR', 'TMP', 'TEMP',
+  // The runner finds and ends a job's leftover processes by this mark.
+  'RUNNER_TRACKING_ID',
   'LD_LIBRARY_PATH', 'DYLD_LIBRARY_PATH', 'DYLD_FALLBACK_LIBRARY_PATH', 'XDG_RUNTIME_DIR',
   // Windows needs these to start any process.
   'SYSTEMROOT', 'SYSTEMDRIVE', 'WINDIR', 'COMSPEC', 'PATHEXT', 'USERPROFILE', 'APPDATA', 'LOCALAPPDATA', 'PROGRAMDATA'
@@ -42,11 +44,13 @@ export function forbiddenReason(name: string): string | null {
   return null
 }
 
-function allowed(name: string, kind: ChildKind, extra: ReadonlySet<string>): boolean {
+function allowed(rawName: string, kind: ChildKind, extra: ReadonlySet<string>): boolean {
+  // Windows spells its variables as it likes (Path, SystemRoot, windir) and matches them case-insensitively.
+  const name = process.platform === 'win32' ? rawName.toUpperCase() : rawName
   if (forbiddenReason(name) !== null || CHANGES_LLAMA.test(name)) return false
   if (COMMON_NAMES.has(name) || RUNTIME_PREFIXES.some((p) => name.startsWith(p))) return true
   if (kind === 'build' && (BUILD_NAMES.has(name) || NETWORK_NAMES.has(name) || BUILD_PREFIXES.some((p) => name.startsWith(p)))) return true
-  return kind === 'estimator' && extra.has(name)
+  return kind === 'estimator' && extra.has(rawName)
 }
 
 /**
