@@ -30454,6 +30454,9 @@ async function listRepo(repo, revision, opts) {
     return { repo, revision, commit: commit2, files };
   } catch (err) {
     if (err instanceof HubApiError) throw new HttpStatusError(err.url, err.statusCode, `${repo}@${revision}`);
+    if (err instanceof SyntaxError) {
+      throw new EnvironmentError(`${repo}@${revision}: ${new URL(opts.endpoint).host} did not answer like a Hugging Face Hub (not JSON: ${clipQuoted(err.message)}); check HF_ENDPOINT and any proxy`);
+    }
     throw err;
   }
 }

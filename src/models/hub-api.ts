@@ -1,5 +1,6 @@
 import { HubApiError, listFiles, modelInfo } from '@huggingface/hub'
 import { HttpStatusError, boundedFetch, type Fetch } from './http.js'
+import { EnvironmentError, clipQuoted } from '../util/errors.js'
 import type { HubFile } from './select.js'
 
 export interface HubClientOptions {
@@ -49,6 +50,10 @@ export async function listRepo(repo: string, revision: string, opts: HubClientOp
     return { repo, revision, commit, files }
   } catch (err) {
     if (err instanceof HubApiError) throw new HttpStatusError(err.url, err.statusCode, `${repo}@${revision}`)
+    // A proxy's login page or a wrong HF_ENDPOINT answers 200 with HTML: the environment's to fix, named.
+    if (err instanceof SyntaxError) {
+      throw new EnvironmentError(`${repo}@${revision}: ${new URL(opts.endpoint).host} did not answer like a Hugging Face Hub (not JSON: ${clipQuoted(err.message)}); check HF_ENDPOINT and any proxy`)
+    }
     throw err
   }
 }

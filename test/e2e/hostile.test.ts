@@ -4,6 +4,7 @@
 import { afterAll, beforeAll, describe, expect, test } from '@jest/globals'
 import { execa } from 'execa'
 import { createServer, type Server } from 'node:net'
+import { createServer as createHttpServer, type Server as HttpServer } from 'node:http'
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -34,6 +35,8 @@ interface Case {
 let dir: string
 let silent: Server
 let silentPort = 0
+let html: HttpServer
+let htmlPort = 0
 const results: { kind: string; name: string; exit: number | undefined; ms: number; rssKb: number }[] = []
 
 function gguf(kvs: Record<string, number | string>): Uint8Array {
@@ -75,10 +78,15 @@ beforeAll(async () => {
   silent = createServer(() => {}) // accepts connections, never answers
   await new Promise<void>((res) => silent.listen(0, '127.0.0.1', () => res()))
   silentPort = (silent.address() as { port: number }).port
+  // A proxy's login page where the Hub should be: 200, HTML.
+  html = createHttpServer((_req, res) => res.writeHead(200, { 'content-type': 'application/json' }).end('<html>sign in</html>'))
+  await new Promise<void>((res) => html.listen(0, '127.0.0.1', () => res()))
+  htmlPort = (html.address() as { port: number }).port
 }, 120_000)
 
 afterAll(async () => {
   silent?.close()
+  html?.close()
   await rm(dir, { recursive: true, force: true })
   const kinds = [...new Set(results.map((r) => r.kind))]
   const lines = kinds.map((k) => `${k}: ${results.filter((r) => r.kind === k).length}`)
@@ -113,6 +121,7 @@ const CASES: Case[] = [
   { kind: 'exit code', name: 'a report path that is a directory', args: () => ['validate', p('dir.gguf'), '--out', p('out-dir')], message: /out-dir is a directory/ },
   { kind: 'exit code', name: 'an HTML path that is a directory', args: () => ['report', p('good-report.json'), '--html', p('out-dir')], message: /--html: .*out-dir is a directory/ },
   { kind: 'exit code', name: 'a report that is not JSON', args: () => ['check', p('not-json.json')], message: /not-json\.json: not valid JSON/ },
+  { kind: 'exit code', name: 'a Hub that answers HTML', args: () => ['profile', 'org/repo:Q8_0'], env: () => ({ HF_ENDPOINT: `http://127.0.0.1:${htmlPort}` }), message: /127\.0\.0\.1:\d+ did not answer like a Hugging Face Hub \(not JSON/ },
   { kind: 'exit code', name: 'a Hub port that refuses', args: () => ['profile', 'org/repo:Q8_0'], env: () => ({ HF_ENDPOINT: 'http://127.0.0.1:9', MODEL_FIT_GATE_HTTP_TIMEOUT_SEC: '2' }), message: /127\.0\.0\.1:9/ },
   // Numbers out of range
   { kind: 'range', name: 'a run timeout past Node\'s timers', args: () => ['validate', p('dir.gguf'), '--run-timeout', '2147484'], message: /--run-timeout: expected whole seconds from 1 to 604800, got "2147484"/ },
