@@ -30845,6 +30845,8 @@ function readHparams(meta, source) {
   const expertCount = within(key("expert_count"), max(key("expert_count"), 0), 0, LLAMA_MAX_EXPERTS, "llama.cpp's LLAMA_MAX_EXPERTS");
   const expertUsedCount = within(key("expert_used_count"), max(key("expert_used_count"), 0), 0, Math.max(expertCount, 0), "more used experts than experts");
   within(key("attention.head_count"), heads, 0, MAX_WIDTH, "more heads than any model has");
+  const recurrent = Object.keys(meta).some((k) => ["ssm.", "wkv.", "shortconv.", "time_mix"].some((p) => k.startsWith(`${arch2}.${p}`)));
+  if (heads === 0 && !recurrent) throw new GgufError(source, `key ${key("attention.head_count")}`, "is 0 (or missing) in a model without recurrent layers");
   const vocabSize = explicitVocab?.[0] ?? (isGgufArray(tokens) ? tokens.length : null);
   if (vocabSize !== null) within(key("vocab_size"), vocabSize, 1, MAX_VOCAB, "no vocabulary is that large");
   return {

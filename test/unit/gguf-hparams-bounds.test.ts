@@ -36,8 +36,14 @@ describe('header values out of range', () => {
     [{ 'llama.context_length': 0 }, /key llama\.context_length: 0 is outside 1\.\.134217728/],
     [{ 'llama.expert_count': 4096 }, /key llama\.expert_count: 4096 is outside 0\.\.1024/],
     [{ 'llama.expert_count': 8, 'llama.expert_used_count': 9 }, /key llama\.expert_used_count: 9 is outside 0\.\.8 \(more used experts than experts\)/],
-    [{ 'llama.attention.key_length': 2 ** 31 }, /key llama\.attention\.key_length: .* is outside/]
+    [{ 'llama.attention.key_length': 2 ** 31 }, /key llama\.attention\.key_length: .* is outside/],
+    [{ 'llama.attention.head_count': 0 }, /key llama\.attention\.head_count: is 0 \(or missing\) in a model without recurrent layers/]
   ])('%j is refused, naming the key', (over, message) => {
     expect(errorOf(over)).toMatch(message)
   })
+
+  test('zero heads is a recurrent model, not an error, when the header has recurrent keys', () => {
+    expect(readHparams({ ...base, 'general.architecture': 'mamba', 'mamba.block_count': 4, 'mamba.embedding_length': 256, 'mamba.ssm.state_size': 16 }, 'm.gguf').layers).toBe(4)
+  })
 })
+
