@@ -1,4 +1,3 @@
-import { createHash } from 'node:crypto'
 import { existsSync } from 'node:fs'
 import { mkdir, mkdtemp, readFile, realpath, rm } from 'node:fs/promises'
 import { availableParallelism, homedir, tmpdir } from 'node:os'
@@ -41,18 +40,14 @@ export interface LlamaBuild {
   source: string | null
   cmake_flags: string[]
   /**
-   * SHA-256 of each tool as it was built, and of the inputs that made it (commit, backend, flags, source): checked
-   * before every use, so a binary changed in the cache (a fork's job on a shared self-hosted runner) is rebuilt.
+   * SHA-256 of each tool as it was built: checked before every use, so a binary changed in the cache (a fork's job on
+   * a shared self-hosted runner) is rebuilt.
    */
   binaries_sha256: Record<string, string>
-  inputs_sha256: string
 }
 
-/** The hash of what a build is made from; its binaries are a function of these (and the toolchain). */
-export function buildInputsSha256(info: Pick<LlamaBuild, 'commit' | 'backend' | 'cmake_flags' | 'source' | 'node_llama_cpp_version'>): string {
-  const inputs = { commit: info.commit, backend: info.backend, cmake_flags: info.cmake_flags, source: info.source, node_llama_cpp_version: info.node_llama_cpp_version }
-  return createHash('sha256').update(stableStringify(inputs)).digest('hex')
-}
+/** What a build is made from; its binaries are a function of these (and the toolchain). */
+type BuildInputs = Pick<LlamaBuild, 'commit' | 'backend' | 'cmake_flags' | 'source' | 'node_llama_cpp_version'>
 
 async function binariesSha256(binDir: string): Promise<Record<string, string>> {
   const out: Record<string, string> = {}
@@ -60,12 +55,12 @@ async function binariesSha256(binDir: string): Promise<Record<string, string>> {
   return out
 }
 
-/** Why a cached build may not be used (null: it is what was built). */
-export async function buildMismatch(info: LlamaBuild): Promise<string | null> {
-  if (typeof info.inputs_sha256 !== 'string' || typeof info.binaries_sha256 !== 'object' || info.binaries_sha256 === null) {
-    return 'it records no hashes of its binaries (made by an older version)'
+/** Why a cached build may not be used for `expected` inputs (null: it is what was built from them). */
+export async function buildMismatch(info: LlamaBuild, expected: BuildInputs): Promise<string | null> {
+  if (typeof info.binaries_sha256 !== 'object' || info.binaries_sha256 === null) return 'it records no hashes of its binaries (made by an older version)'
+  for (const k of ['commit', 'backend', 'cmake_flags', 'source', 'node_llama_cpp_version'] as const) {
+    if (stableStringify(info[k]) !== stableStringify(expected[k])) return `it was built with another ${k}`
   }
-  if (buildInputsSha256(info) !== info.inputs_sha256) return 'its recorded inputs do not match their hash'
   for (const t of LLAMA_TOOLS) {
     const path = join(info.bin_dir, t)
     if (!existsSync(path)) return `${t} is missing`
@@ -85,7 +80,7 @@ export function cacheRoot(dir?: string, env: NodeJS.ProcessEnv = process.env): s
  * The cached build a pointer names, when its binaries and inputs are what was built; otherwise null, and the
  * pointer is removed (the caller rebuilds, into a fresh build dir).
  */
-async function readBuildInfo(path: string, log: (l: string) => void): Promise<{ info: LlamaBuild | null; tampered: boolean }> {
+async function readBuildInfo(path: string, expected: BuildInputs, log: (l: string) => void): Promise<{ info: LlamaBuild | null; tampered: boolean }> {
   let info: LlamaBuild
   try {
     info = JSON.parse(await readFile(path, 'utf8')) as LlamaBuild
@@ -95,7 +90,7 @@ async function readBuildInfo(path: string, log: (l: string) => void): Promise<{ 
   // An integrity check of the cache (an accidental or a careless change), not a signature: the record sits beside
   // what it describes. Its binaries must at least be where this cache builds them.
   const inCache = typeof info.bin_dir === 'string' && resolve(info.bin_dir).startsWith(`${resolve(dirname(path))}${sep}`)
-  const why = !inCache ? 'its binaries are not in this cache' : await buildMismatch(info).catch((err: unknown) => `it cannot be checked (${errorMessage(err)})`)
+  const why = !inCache ? 'its binaries are not in this cache' : await buildMismatch(info, expected).catch((err: unknown) => `it cannot be checked (${errorMessage(err)})`)
   if (!why) return { info, tampered: false }
   log(`setup-llama: not using the cached build: ${why}; rebuilding from the source`)
   await rm(path, { force: true })
@@ -269,7 +264,15 @@ export async function setupLlama(
   const origin: LlamaOrigin = local ? { kind: 'source', commit: local.commit } : { kind: 'node-llama-cpp', version: NODE_LLAMA_CPP_VERSION }
   const flags = [...cmakeFlagsFor(backend, process.arch), ...(local?.fromFile ? commitFileFlags(local.commit) : [])]
   const pointer = pointerPath(root, origin, backend, flags)
-  const cached = await readBuildInfo(pointer, log)
+  // The bundled source's commit is pinned, a local tree's read from it: both known before anything is fetched.
+  const expected: BuildInputs = {
+    commit: local ? local.commit : NODE_LLAMA_CPP_COMMIT,
+    backend,
+    cmake_flags: flags,
+    source: local ? local.dir : null,
+    node_llama_cpp_version: local ? null : NODE_LLAMA_CPP_VERSION
+  }
+  const cached = await readBuildInfo(pointer, expected, log)
   if (cached.info) return cached.info
 
   if (await lockfile.check(root, { stale: LOCK_STALE_MS })) log('setup-llama: another run is building llama.cpp here; waiting for it')
@@ -280,7 +283,7 @@ export async function setupLlama(
     onCompromised: (err) => log(`setup-llama: lock compromised: ${err.message}`)
   })
   try {
-    const again = await readBuildInfo(pointer, log)
+    const again = await readBuildInfo(pointer, expected, log)
     if (again.info) return again.info
     const rebuild = cached.tampered || again.tampered
     log(`setup-llama: backend ${backend} (${why})`)
@@ -311,7 +314,7 @@ export async function setupLlama(
     for (const t of LLAMA_TOOLS) {
       if (!existsSync(join(made.bin_dir, t))) throw new Error(`setup-llama: ${t} missing in ${made.bin_dir} after the build`)
     }
-    const info: LlamaBuild = { ...made, binaries_sha256: await binariesSha256(made.bin_dir), inputs_sha256: buildInputsSha256(made) }
+    const info: LlamaBuild = { ...made, binaries_sha256: await binariesSha256(made.bin_dir) }
     await writeFileAtomic(pointer, stableStringify(info))
     log(`setup-llama: built llama.cpp ${commit.slice(0, 7)} (${backend})`)
     return info

@@ -2,7 +2,7 @@
 // shared self-hosted runner) is not run; the build is made again. Built here from a tiny stand-in source tree
 // (`--source`), three C programs named like llama.cpp's tools, so the test takes seconds, not a llama.cpp build.
 import { afterAll, beforeAll, describe, expect, test } from '@jest/globals'
-import { appendFile, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises'
+import { appendFile, mkdir, mkdtemp, readFile, readdir, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { execa } from 'execa'
@@ -53,5 +53,14 @@ describe('the llama.cpp build cache', () => {
     expect(await readFile(server)).toEqual(built)
     expect(again.binaries_sha256).toEqual(first.binaries_sha256)
     expect((await execa(server)).stdout).toBe('stand-in llama.cpp tool')
+
+    // A record that claims inputs other than this setup's (here: other cmake flags) is not trusted either.
+    const pointer = (await readdir(join(dir, 'cache', 'llama.cpp'))).find((f) => f.endsWith('.json'))!
+    const recordPath = join(dir, 'cache', 'llama.cpp', pointer)
+    const record = JSON.parse(await readFile(recordPath, 'utf8')) as { cmake_flags: string[] }
+    await writeFile(recordPath, JSON.stringify({ ...record, cmake_flags: [...record.cmake_flags, '-DGGML_NATIVE=OFF'] }))
+    lines.length = 0
+    await setupLlama(opts)
+    expect(lines).toContainEqual(expect.stringMatching(/not using the cached build: it was built with another cmake_flags; rebuilding/))
   }, 120_000)
 })
