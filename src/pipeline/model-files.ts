@@ -10,7 +10,8 @@ import type { ModelRef } from '../contracts/models.js'
 import { profileFile } from '../gguf/index.js'
 import { cachedModel, hubCacheDir, profileRemote, resolveModels } from '../models/index.js'
 import { GgufError, errorMessage } from '../util/errors.js'
-import type { FetchedModel, ModelStage, ProfiledModel } from './validate.js'
+import { ModelSkip, type FetchedModel, type ModelStage, type ProfiledModel } from './validate.js'
+import { formatBytes } from '../util/format.js'
 
 /** Free space kept beside a download, so the run never fills the disk to its last byte. */
 const FREE_DISK_MARGIN_BYTES = 1024 ** 3
@@ -27,14 +28,6 @@ function sourceOf(ref: ModelRef): ProfiledModel['source'] {
   return isAbsolute(ref.file) ? { file: relative(process.cwd(), ref.file).split(sep).join('/'), line: ref.line } : undefined
 }
 
-const failed = (ref: ModelRef, stage: ModelStage, err: unknown): ProfiledModel => ({
-  ref: ref.ref,
-  path: null,
-  profile: null,
-  ...(sourceOf(ref) ? { source: sourceOf(ref) } : {}),
-  failure: { stage, reason: errorMessage(err) }
-})
-
 /**
  * Profiles one model without downloading it; never throws for the model's own faults (a missing file, a 404, a
  * gated repo, a GGUF that does not parse): those become its failure, named by stage.
@@ -42,32 +35,33 @@ const failed = (ref: ModelRef, stage: ModelStage, err: unknown): ProfiledModel =
 export async function profileRef(ref: ModelRef, opts: ModelFileOptions): Promise<ProfiledModel> {
   const source = sourceOf(ref)
   const base = { ref: ref.ref, ...(source ? { source } : {}) }
+  const failed = (stage: ModelStage, err: unknown): ProfiledModel => ({ ...base, path: null, profile: null, failure: { stage, reason: errorMessage(err) } })
   if (ref.kind === 'local') {
     let path: string
     try {
       path = (await resolveModels([ref], { token: opts.token, log: opts.log }))[0]!.paths[0]!
     } catch (err) {
-      return failed(ref, 'resolve', err)
+      return failed('resolve', err)
     }
     try {
       return { ...base, path, profile: (await profileFile(path)).profile }
     } catch (err) {
-      return failed(ref, 'profile', err)
+      return failed('profile', err)
     }
   }
   try {
     const { profile } = await profileRemote(ref, { token: opts.token, log: opts.log })
     return { ...base, path: null, profile }
   } catch (remoteErr) {
-    if (remoteErr instanceof GgufError) return failed(ref, 'profile', remoteErr)
+    if (remoteErr instanceof GgufError) return failed('profile', remoteErr)
     // The Hub unreachable but the model cached (an offline runner): its cached file is as good as its header.
     const cached = await cachedModel(ref).catch(() => null)
-    if (!cached) return failed(ref, 'resolve', remoteErr)
+    if (!cached) return failed('resolve', remoteErr)
     opts.log(`${ref.ref}: the Hub did not answer (${errorMessage(remoteErr)}); profiling the cached file`)
     try {
       return { ...base, path: cached[0]!, profile: (await profileFile(cached[0]!)).profile }
     } catch (err) {
-      return failed(ref, 'profile', err)
+      return failed('profile', err)
     }
   }
 }
@@ -82,12 +76,12 @@ export function modelFetcher(refs: readonly ModelRef[], opts: ModelFileOptions):
     const ref = byRef.get(m.ref)!
     const size = m.profile?.file_bytes ?? 0
     if (opts.diskBudgetBytes !== null && size > opts.diskBudgetBytes) {
-      throw new ModelSkip(`its ${gib(size)} GiB do not fit the disk budget of ${gib(opts.diskBudgetBytes)} GiB`)
+      throw new ModelSkip(`its ${formatBytes(size)} do not fit the disk budget of ${formatBytes(opts.diskBudgetBytes)}`)
     }
     const cacheDir = hubCacheDir()
     const free = await statfs(existingDir(cacheDir)).then((s) => s.bavail * s.bsize, () => null)
     if (free !== null && free < size + FREE_DISK_MARGIN_BYTES) {
-      throw new ModelSkip(`${gib(free)} GiB free in ${cacheDir}, and it needs ${gib(size)} GiB (plus ${gib(FREE_DISK_MARGIN_BYTES)} GiB kept free)`)
+      throw new ModelSkip(`${formatBytes(free)} free in ${cacheDir}, and it needs ${formatBytes(size)} (plus ${formatBytes(FREE_DISK_MARGIN_BYTES)} kept free)`)
     }
     const downloaded: string[][] = []
     let bytes = 0
@@ -95,21 +89,15 @@ export function modelFetcher(refs: readonly ModelRef[], opts: ModelFileOptions):
       if (opts.diskBudgetBytes === null) return
       for (const paths of downloaded) for (const p of paths) await rm(p, { force: true })
     }
-    let r: Awaited<ReturnType<typeof resolveModels>>[number] | undefined
-    try {
-      ;[r] = await resolveModels([ref], {
-        token: opts.token,
-        log: opts.log,
-        onDownloaded: (f) => {
-          downloaded.push(f.paths)
-          bytes += f.bytes
-        }
-      })
-    } catch (err) {
+    const onDownloaded = (f: { paths: string[]; bytes: number }): void => {
+      downloaded.push(f.paths)
+      bytes += f.bytes
+    }
+    const [r] = await resolveModels([ref], { token: opts.token, log: opts.log, onDownloaded }).catch(async (err: unknown) => {
       // Shards fetched before the failure would hold the budget's disk for nothing.
       await removeDownloads()
       throw err
-    }
+    })
     held += bytes
     highWater = Math.max(highWater, held)
     return {
@@ -118,22 +106,13 @@ export function modelFetcher(refs: readonly ModelRef[], opts: ModelFileOptions):
         if (opts.diskBudgetBytes === null) return
         await removeDownloads()
         held -= bytes
-        if (bytes > 0) opts.log(`${m.ref}: removed its ${gib(bytes)} GiB download (disk budget ${gib(opts.diskBudgetBytes)} GiB)`)
+        if (bytes > 0) opts.log(`${m.ref}: removed its ${formatBytes(bytes)} download (disk budget ${formatBytes(opts.diskBudgetBytes)})`)
       }
     }
   }
   return { fetch, highWaterBytes: () => highWater }
 }
 
-/** A model not run for a reason of the run (disk, time), not a fault of the model: its rows are skipped. */
-export class ModelSkip extends Error {
-  constructor(message: string) {
-    super(message)
-    this.name = 'ModelSkip'
-  }
-}
-
-const gib = (bytes: number): string => (bytes / 1024 ** 3).toFixed(2)
 
 /** The nearest existing directory of a path (statfs needs one; the cache may not exist yet). */
 function existingDir(path: string): string {

@@ -71,9 +71,12 @@ export interface ValidateParams {
   onModelDone?: (report: ModelReport) => Promise<void>
 }
 
-/** A reason the run, not the model, skipped it (disk budget, free disk): its rows are `skipped`, not errors. */
-export function isRunSkip(err: unknown): boolean {
-  return err instanceof Error && err.name === 'ModelSkip'
+/** A model not run for a reason of the run (disk budget, free disk), not a fault of the model: its rows are skipped. */
+export class ModelSkip extends Error {
+  constructor(message: string) {
+    super(message)
+    this.name = 'ModelSkip'
+  }
 }
 
 /** Which scenarios this model can be judged on, and why not for the rest. */
@@ -99,8 +102,8 @@ function plan(prediction: Prediction | undefined, scenarios: ScenarioId[]): { ru
 }
 
 /** The rows of a model that failed before it could be profiled: one runtime-error per scenario, naming the stage. */
-function failedModel(p: ValidateParams, model: ProfiledModel & { failure: NonNullable<ProfiledModel['failure']> }): ModelReport {
-  const reason = `${model.failure.stage}: ${model.failure.reason}`
+function failedModel(p: ValidateParams, model: ProfiledModel, failure: NonNullable<ProfiledModel['failure']>): ModelReport {
+  const reason = `${failure.stage}: ${failure.reason}`
   p.log(`${model.ref}: ${reason}`)
   const scenarios = compareModel(null, p.scenarios.map((s) => failedObservation(s, reason, [], [])), compareSettingsFrom(p.thresholds), p.scenarios)
   return { ref: model.ref, path: model.path ?? '', ...(model.source ? { source: model.source } : {}), profile: null, fit: null, error: reason, scenarios }
@@ -120,7 +123,7 @@ async function validateModel(p: ValidateParams, model: ProfiledModel, prediction
       fetched = p.fetchModel ? await p.fetchModel(model) : { path: model.path as string, release: async () => {} }
       path = fetched.path
     } catch (err) {
-      if (isRunSkip(err)) {
+      if (err instanceof ModelSkip) {
         for (const s of run.splice(0)) notRun.set(s, `not run: ${errorMessage(err)}`)
       } else observations = run.map((s) => failedObservation(s, `download: ${errorMessage(err)}`, [], []))
     }
@@ -175,7 +178,7 @@ export async function validate(p: ValidateParams): Promise<Report> {
       continue
     }
     const done = model.failure
-      ? failedModel(p, model as ProfiledModel & { failure: NonNullable<ProfiledModel['failure']> })
+      ? failedModel(p, model, model.failure)
       : await p.group(model.ref, () => validateModel(p, model, predictions.get(model.ref)))
     await p.onModelDone?.(done)?.catch((err: unknown) => p.log(`${model.ref}: WARNING: could not write its checkpoint: ${errorMessage(err)}`))
     models.push(done)

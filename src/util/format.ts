@@ -34,3 +34,10 @@ export function formatLimit(n: number): string {
 function trimZeros(s: string): string {
   return s.includes('.') ? s.replace(/\.?0+$/, '') : s
 }
+
+/** Bytes in the largest binary unit that keeps a whole part: "812 KiB", "4.3 MiB", "12.50 GiB". */
+export function formatBytes(bytes: number): string {
+  if (bytes >= 1024 ** 3) return `${(bytes / 1024 ** 3).toFixed(2)} GiB`
+  if (bytes >= 1024 ** 2) return `${(bytes / 1024 ** 2).toFixed(1)} MiB`
+  return `${Math.round(bytes / 1024)} KiB`
+}

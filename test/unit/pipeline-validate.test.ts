@@ -6,7 +6,7 @@ import { join } from 'node:path'
 import { compareScenario } from '../../src/compare/index.js'
 import { DEFAULT_THRESHOLDS, compareSettingsFrom } from '../../src/gate/index.js'
 import { builtinEstimator } from '../../src/pipeline/builtin-estimator.js'
-import { validate, type ProfiledModel, type ScenarioRunner, type ValidateParams } from '../../src/pipeline/validate.js'
+import { ModelSkip, validate, type ProfiledModel, type ScenarioRunner, type ValidateParams } from '../../src/pipeline/validate.js'
 import { validateReport } from '../../src/report/index.js'
 import { type HardwareProfile } from '../../src/contracts/hardware.js'
 import { type ModelRun } from '../../src/contracts/observation.js'
@@ -130,7 +130,7 @@ describe('validate, replaying a recorded run', () => {
         models,
         fetchModel: async (m) => {
           if (m.ref === a!.ref) throw new Error('connection reset, 3 retries')
-          if (m.ref === b!.ref) throw Object.assign(new Error('its 9.00 GiB do not fit the disk budget of 1.00 GiB'), { name: 'ModelSkip' })
+          if (m.ref === b!.ref) throw new ModelSkip('its 9.00 GiB do not fit the disk budget of 1.00 GiB')
           return { path: m.path!, release: async () => void released.push(m.ref) }
         }
       })
