@@ -43,7 +43,7 @@ async function produce(cfg: ActionConfig): Promise<GateRunResult> {
       llamaBin: cfg.llamaCpp,
       hardwarePath: cfg.hardwarePath,
       refreshHardware: false,
-      hfToken: cfg.hfToken ?? process.env.HF_TOKEN ?? null,
+      hfToken: cfg.hfToken,
       cacheDir: cfg.cacheDir,
       reportPath: join(cfg.outputDir, 'report.json'),
       runTimeoutSec: cfg.runTimeoutSec,

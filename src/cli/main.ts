@@ -133,7 +133,7 @@ const handlers: Record<string, Handler> = {
         llamaBin: str(args.values['llama-bin']),
         hardwarePath: str(args.values.hardware) ?? null,
         refreshHardware: Boolean(args.values.refresh),
-        hfToken: str(args.values['hf-token']) ?? process.env.HF_TOKEN ?? null,
+        hfToken: str(args.values['hf-token']) ?? null,
         cacheDir: str(args.values['cache-dir']),
         reportPath,
         runTimeoutSec: parseSeconds(str(args.values['run-timeout']), '--run-timeout') ?? DEFAULT_RUN_TIMEOUT_SEC,

@@ -42,6 +42,7 @@ export interface GateRunConfig {
   llamaBin: string | undefined
   hardwarePath: string | null
   refreshHardware: boolean
+  /** The hf-token input or flag; null: HF_TOKEN or HUGGING_FACE_HUB_TOKEN from the environment (models/hub-env.ts). */
   hfToken: string | null
   cacheDir: string | undefined
   /** Report JSON path; markdown, HTML and logs go beside it. */
