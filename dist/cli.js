@@ -16339,7 +16339,6 @@ async function checkOutputFile(path10, what) {
 }
 
 // src/llama/setup.ts
-import { createHash as createHash3 } from "node:crypto";
 import { existsSync as existsSync2 } from "node:fs";
 import { mkdir as mkdir2, mkdtemp, readFile as readFile2, realpath, rm as rm2 } from "node:fs/promises";
 import { availableParallelism, homedir, tmpdir } from "node:os";
@@ -17160,18 +17159,18 @@ var defaultVerboseFunction = ({
   timestamp,
   piped,
   commandId,
-  result: { failed: failed2 = false } = {},
+  result: { failed = false } = {},
   options: { reject = true }
 }) => {
   const timestampString = serializeTimestamp(timestamp);
-  const icon = ICONS[type]({ failed: failed2, reject, piped });
+  const icon = ICONS[type]({ failed, reject, piped });
   const color = COLORS[type]({ reject });
   return `${gray2(`[${timestampString}]`)} ${gray2(`[${commandId}]`)} ${color(icon)} ${color(message)}`;
 };
 var serializeTimestamp = (timestamp) => `${padField(timestamp.getHours(), 2)}:${padField(timestamp.getMinutes(), 2)}:${padField(timestamp.getSeconds(), 2)}.${padField(timestamp.getMilliseconds(), 3)}`;
 var padField = (field2, padding) => String(field2).padStart(padding, "0");
-var getFinalIcon = ({ failed: failed2, reject }) => {
-  if (!failed2) {
+var getFinalIcon = ({ failed, reject }) => {
+  if (!failed) {
     return figures_default.tick;
   }
   return reject ? figures_default.cross : figures_default.warning;
@@ -24358,20 +24357,16 @@ var LLAMA_TOOLS = ["llama-bench", "llama-server", "llama-quantize"];
 var LOCK_STALE_MS = 12e4;
 var LOCK_WAIT_RETRIES = 2e3;
 var PROGRESS_EVERY_MS = 1e4;
-function buildInputsSha256(info) {
-  const inputs = { commit: info.commit, backend: info.backend, cmake_flags: info.cmake_flags, source: info.source, node_llama_cpp_version: info.node_llama_cpp_version };
-  return createHash3("sha256").update(stableStringify(inputs)).digest("hex");
-}
 async function binariesSha256(binDir) {
   const out2 = {};
   for (const t of LLAMA_TOOLS) out2[t] = await fileSha256(join3(binDir, t));
   return out2;
 }
-async function buildMismatch(info) {
-  if (typeof info.inputs_sha256 !== "string" || typeof info.binaries_sha256 !== "object" || info.binaries_sha256 === null) {
-    return "it records no hashes of its binaries (made by an older version)";
+async function buildMismatch(info, expected) {
+  if (typeof info.binaries_sha256 !== "object" || info.binaries_sha256 === null) return "it records no hashes of its binaries (made by an older version)";
+  for (const k of ["commit", "backend", "cmake_flags", "source", "node_llama_cpp_version"]) {
+    if (stableStringify(info[k]) !== stableStringify(expected[k])) return `it was built with another ${k}`;
   }
-  if (buildInputsSha256(info) !== info.inputs_sha256) return "its recorded inputs do not match their hash";
   for (const t of LLAMA_TOOLS) {
     const path10 = join3(info.bin_dir, t);
     if (!existsSync2(path10)) return `${t} is missing`;
@@ -24384,7 +24379,7 @@ function cacheRoot(dir, env = process.env) {
   if (env.MODEL_FIT_GATE_CACHE) return env.MODEL_FIT_GATE_CACHE;
   return join3(env.XDG_CACHE_HOME || join3(homedir(), ".cache"), "model-fit-gate");
 }
-async function readBuildInfo(path10, log2) {
+async function readBuildInfo(path10, expected, log2) {
   let info;
   try {
     info = JSON.parse(await readFile2(path10, "utf8"));
@@ -24392,7 +24387,7 @@ async function readBuildInfo(path10, log2) {
     return { info: null, tampered: false };
   }
   const inCache = typeof info.bin_dir === "string" && resolve2(info.bin_dir).startsWith(`${resolve2(dirname2(path10))}${sep}`);
-  const why = !inCache ? "its binaries are not in this cache" : await buildMismatch(info).catch((err) => `it cannot be checked (${errorMessage(err)})`);
+  const why = !inCache ? "its binaries are not in this cache" : await buildMismatch(info, expected).catch((err) => `it cannot be checked (${errorMessage(err)})`);
   if (!why) return { info, tampered: false };
   log2(`setup-llama: not using the cached build: ${why}; rebuilding from the source`);
   await rm2(path10, { force: true });
@@ -24530,7 +24525,14 @@ async function setupLlama(opts = {}) {
   const origin = local ? { kind: "source", commit: local.commit } : { kind: "node-llama-cpp", version: NODE_LLAMA_CPP_VERSION };
   const flags = [...cmakeFlagsFor(backend, process.arch), ...local?.fromFile ? commitFileFlags(local.commit) : []];
   const pointer = pointerPath(root, origin, backend, flags);
-  const cached2 = await readBuildInfo(pointer, log2);
+  const expected = {
+    commit: local ? local.commit : NODE_LLAMA_CPP_COMMIT,
+    backend,
+    cmake_flags: flags,
+    source: local ? local.dir : null,
+    node_llama_cpp_version: local ? null : NODE_LLAMA_CPP_VERSION
+  };
+  const cached2 = await readBuildInfo(pointer, expected, log2);
   if (cached2.info) return cached2.info;
   if (await import_proper_lockfile.default.check(root, { stale: LOCK_STALE_MS })) log2("setup-llama: another run is building llama.cpp here; waiting for it");
   const release3 = await import_proper_lockfile.default.lock(root, {
@@ -24540,7 +24542,7 @@ async function setupLlama(opts = {}) {
     onCompromised: (err) => log2(`setup-llama: lock compromised: ${err.message}`)
   });
   try {
-    const again = await readBuildInfo(pointer, log2);
+    const again = await readBuildInfo(pointer, expected, log2);
     if (again.info) return again.info;
     const rebuild = cached2.tampered || again.tampered;
     log2(`setup-llama: backend ${backend} (${why})`);
@@ -24570,7 +24572,7 @@ async function setupLlama(opts = {}) {
     for (const t of LLAMA_TOOLS) {
       if (!existsSync2(join3(made.bin_dir, t))) throw new Error(`setup-llama: ${t} missing in ${made.bin_dir} after the build`);
     }
-    const info = { ...made, binaries_sha256: await binariesSha256(made.bin_dir), inputs_sha256: buildInputsSha256(made) };
+    const info = { ...made, binaries_sha256: await binariesSha256(made.bin_dir) };
     await writeFileAtomic(pointer, stableStringify(info));
     log2(`setup-llama: built llama.cpp ${commit2.slice(0, 7)} (${backend})`);
     return info;
@@ -24699,7 +24701,7 @@ function synthFileName(name, type) {
 }
 
 // src/synth/synth.ts
-import { createHash as createHash4 } from "node:crypto";
+import { createHash as createHash3 } from "node:crypto";
 import { existsSync as existsSync4 } from "node:fs";
 import { mkdir as mkdir4, readFile as readFile3, rename as rename3, rm as rm4 } from "node:fs/promises";
 import { join as join6 } from "node:path";
@@ -25296,7 +25298,7 @@ function writerSpec(m2) {
 }
 function fileKey(m2, type) {
   const { types: _types, ...geometry } = m2;
-  return createHash4("sha256").update(stableStringify({ geometry, type, format: SYNTH_FORMAT })).digest("hex");
+  return createHash3("sha256").update(stableStringify({ geometry, type, format: SYNTH_FORMAT })).digest("hex");
 }
 async function readState(dir) {
   try {
@@ -25624,7 +25626,7 @@ function steadyNs(t) {
 }
 
 // src/bench/logs.ts
-import { createHash as createHash5 } from "node:crypto";
+import { createHash as createHash4 } from "node:crypto";
 import { open as open2 } from "node:fs/promises";
 import { basename as basename3, join as join8, relative, sep as sep2 } from "node:path";
 var LOG_TAIL_LINES = 20;
@@ -25632,7 +25634,7 @@ var LOG_TAIL_BYTES = 64 * 1024;
 var MODEL_SLUG_MAX_CHARS = 60;
 function modelLogDirName(modelPath) {
   const slug = basename3(modelPath).replace(/\.gguf$/i, "").replace(/[^A-Za-z0-9._-]+/g, "_").slice(0, MODEL_SLUG_MAX_CHARS);
-  const hash2 = createHash5("sha256").update(modelPath).digest("hex").slice(0, 8);
+  const hash2 = createHash4("sha256").update(modelPath).digest("hex").slice(0, 8);
   return `${slug || "model"}-${hash2}`;
 }
 function scenarioLogPath(logsDir, modelPath, scenario, name) {
@@ -26507,7 +26509,7 @@ function parseScenarioList(text, source) {
 }
 
 // src/pipeline/run.ts
-import { createHash as createHash12 } from "node:crypto";
+import { createHash as createHash11 } from "node:crypto";
 import { readFile as readFile11 } from "node:fs/promises";
 import { dirname as dirname10, join as join26, resolve as resolve5 } from "node:path";
 import { platform as platform4, release as release2 } from "node:os";
@@ -26535,6 +26537,11 @@ function formatLimit(n2) {
 }
 function trimZeros(s) {
   return s.includes(".") ? s.replace(/\.?0+$/, "") : s;
+}
+function formatBytes(bytes4) {
+  if (bytes4 >= 1024 ** 3) return `${(bytes4 / 1024 ** 3).toFixed(2)} GiB`;
+  if (bytes4 >= 1024 ** 2) return `${(bytes4 / 1024 ** 2).toFixed(1)} MiB`;
+  return `${Math.round(bytes4 / 1024)} KiB`;
 }
 
 // src/gate/gate.ts
@@ -27259,7 +27266,7 @@ function resolvePath2(baseDir, path10) {
 }
 
 // src/models/resolve.ts
-import { createHash as createHash7 } from "node:crypto";
+import { createHash as createHash6 } from "node:crypto";
 import { basename as basename4, join as join14 } from "node:path";
 
 // src/models/cache.ts
@@ -27372,7 +27379,7 @@ async function listSnapshot(repoDir, commit2) {
 
 // src/models/download.ts
 var import_proper_lockfile2 = __toESM(require_proper_lockfile(), 1);
-import { createHash as createHash6 } from "node:crypto";
+import { createHash as createHash5 } from "node:crypto";
 import { createReadStream as createReadStream3 } from "node:fs";
 import { mkdir as mkdir6, open as open3, rename as rename5, rm as rm7, truncate } from "node:fs/promises";
 import { dirname as dirname8 } from "node:path";
@@ -27571,7 +27578,7 @@ async function fetchToPartial(req, partial, lockLost) {
   const retry = req.retry ?? DEFAULT_RETRY;
   const stallMs = req.stallTimeoutMs ?? STALL_TIMEOUT_MS;
   const tokenOrigin = new URL(req.url).origin;
-  let hash2 = createHash6("sha256");
+  let hash2 = createHash5("sha256");
   let offset = await fileSize(partial) ?? 0;
   if (req.expectedSize !== null && offset > req.expectedSize) {
     await truncate(partial, 0);
@@ -27606,7 +27613,7 @@ async function fetchToPartial(req, partial, lockLost) {
           if (res.status === 416 && offset > 0) {
             await fh.truncate(0);
             offset = 0;
-            hash2 = createHash6("sha256");
+            hash2 = createHash5("sha256");
             continue;
           }
           throw new HttpStatusError(req.url, res.status, `cannot download ${req.label}`);
@@ -27614,7 +27621,7 @@ async function fetchToPartial(req, partial, lockLost) {
         if (offset > 0 && res.status !== 206) {
           await fh.truncate(0);
           offset = 0;
-          hash2 = createHash6("sha256");
+          hash2 = createHash5("sha256");
         }
         if (total === null) total = responseTotal(res, offset);
         if (!res.body) throw new Error(`${req.label}: empty response from ${redactUrl(req.url)}`);
@@ -30698,7 +30705,7 @@ async function cachedPaths(target, repoDir, commit2) {
   }
 }
 async function downloadPlainUrl(url, ref, ctx2) {
-  const key = createHash7("sha256").update(url).digest("hex").slice(0, URL_KEY_HEX_CHARS);
+  const key = createHash6("sha256").update(url).digest("hex").slice(0, URL_KEY_HEX_CHARS);
   const dir = join14(ctx2.cacheDir, URL_DOWNLOADS_DIR, key);
   const u2 = new URL(url);
   const paths = [];
@@ -31922,7 +31929,7 @@ async function profileFile(path10) {
 }
 
 // src/hardware/ceilings.ts
-import { createHash as createHash8 } from "node:crypto";
+import { createHash as createHash7 } from "node:crypto";
 import { existsSync as existsSync6 } from "node:fs";
 import { mkdir as mkdir7, writeFile as writeFile2 } from "node:fs/promises";
 import { join as join17 } from "node:path";
@@ -32143,7 +32150,7 @@ function ceilingFact(values, unit) {
   return factWithValue(Math.max(...values), values, unit);
 }
 async function compileProbe(workDir) {
-  const hash2 = createHash8("sha256").update(C_SOURCE).digest("hex").slice(0, 12);
+  const hash2 = createHash7("sha256").update(C_SOURCE).digest("hex").slice(0, 12);
   const exe = join17(workDir, `memread-${hash2}`);
   if (existsSync6(exe)) return exe;
   await mkdir7(workDir, { recursive: true });
@@ -32217,7 +32224,7 @@ async function measureCeilings(opts) {
 }
 
 // src/hardware/fingerprint.ts
-import { createHash as createHash9 } from "node:crypto";
+import { createHash as createHash8 } from "node:crypto";
 var RAM_ROUNDING_BYTES = 1024 ** 3;
 var FINGERPRINT_HEX_CHARS = 16;
 var PROBE_METHOD_VERSION = 2;
@@ -32235,7 +32242,7 @@ function deviceFingerprint(f) {
     backend: f.backend,
     threads: f.threads
   };
-  return createHash9("sha256").update(stableStringify(key)).digest("hex").slice(0, FINGERPRINT_HEX_CHARS);
+  return createHash8("sha256").update(stableStringify(key)).digest("hex").slice(0, FINGERPRINT_HEX_CHARS);
 }
 
 // src/hardware/gpu.ts
@@ -32401,7 +32408,7 @@ ${(await readLogTail(stderrPath)).join("\n")}`);
 }
 
 // src/hardware/probe-files.ts
-import { createHash as createHash10 } from "node:crypto";
+import { createHash as createHash9 } from "node:crypto";
 import { existsSync as existsSync7 } from "node:fs";
 import { mkdir as mkdir8, readFile as readFile8, readdir as readdir2, rename as rename6, rm as rm8 } from "node:fs/promises";
 import { basename as basename5, join as join19 } from "node:path";
@@ -32409,7 +32416,7 @@ var PROBE_FILE_FORMAT = 2;
 var QUANTIZE_TIMEOUT_SEC = 900;
 var HASH_CHARS = 16;
 function hashOf(value) {
-  return createHash10("sha256").update(stableStringify({ value, format: PROBE_FILE_FORMAT })).digest("hex").slice(0, HASH_CHARS);
+  return createHash9("sha256").update(stableStringify({ value, format: PROBE_FILE_FORMAT })).digest("hex").slice(0, HASH_CHARS);
 }
 var sidecar = (path10) => `${path10}.sha256`;
 async function recordSha256(path10) {
@@ -33022,8 +33029,8 @@ function provenanceLines(report) {
 
 // src/hardware/probe-failures.ts
 var MAX_REASON_CHARS2 = 400;
-function dropFailed(obs, failed2) {
-  const typed = (prefix, rec) => rec && Object.fromEntries(Object.entries(rec).filter(([t]) => !failed2.has(`${prefix}-${t}`)));
+function dropFailed(obs, failed) {
+  const typed = (prefix, rec) => rec && Object.fromEntries(Object.entries(rec).filter(([t]) => !failed.has(`${prefix}-${t}`)));
   const bandwidth = typed("bw", obs.bandwidth);
   const prefill = typed("pf", obs.prefill);
   const out2 = {
@@ -33034,14 +33041,14 @@ function dropFailed(obs, failed2) {
     prefill,
     ...obs.prefill_wide ? { prefill_wide: Object.fromEntries(Object.entries(typed("pfw", obs.prefill_wide)).filter(([t]) => t in prefill)) } : {},
     cached: typed("cached", obs.cached),
-    overhead: failed2.has(obs.overhead.short_id) || failed2.has(obs.overhead.long_id) ? { ...obs.overhead, short_ms: [], long_ms: [] } : obs.overhead,
-    kv_decode: failed2.has("kv-a") || failed2.has("kv-b") ? {} : obs.kv_decode,
-    kv_prefill: failed2.has("kv-a") || failed2.has("kv-b") ? null : obs.kv_prefill,
+    overhead: failed.has(obs.overhead.short_id) || failed.has(obs.overhead.long_id) ? { ...obs.overhead, short_ms: [], long_ms: [] } : obs.overhead,
+    kv_decode: failed.has("kv-a") || failed.has("kv-b") ? {} : obs.kv_decode,
+    kv_prefill: failed.has("kv-a") || failed.has("kv-b") ? null : obs.kv_prefill,
     moe: obs.moe && {
-      decode_ms: failed2.has("moe-F16") ? [] : obs.moe.decode_ms,
+      decode_ms: failed.has("moe-F16") ? [] : obs.moe.decode_ms,
       prefill_ms_by_type: typed("moe", obs.moe.prefill_ms_by_type)
     },
-    server: obs.server.filter((s) => !s.id || !failed2.has(s.id))
+    server: obs.server.filter((s) => !s.id || !failed.has(s.id))
   };
   return out2;
 }
@@ -34327,13 +34334,13 @@ async function probeHardware(opts) {
     if (!p) throw new Error(`probe: probe model ${id} was not made`);
     return p;
   };
-  const failed2 = new Set(failures.map((f) => f.id));
+  const failed = new Set(failures.map((f) => f.id));
   const attempt = async (id, run2) => {
-    if (failed2.has(id)) return void 0;
+    if (failed.has(id)) return void 0;
     try {
       return await run2();
     } catch (err) {
-      failed2.add(id);
+      failed.add(id);
       failures.push({ id, stage: "run", reason: errorMessage(err) });
       opts.log(`probe: WARNING: ${id} failed; the probe goes on without its facts: ${errorMessage(err).split("\n")[0]}`);
       return void 0;
@@ -34465,7 +34472,7 @@ async function probeHardware(opts) {
       for (let round2 = 0; more(round2); round2++) await part.round(round2);
       lap(part.name);
     }
-    return dropFailed(obs2, failed2);
+    return dropFailed(obs2, failed);
   };
   let obs = await measurePass(1);
   for (let pass = 1; opts.interleave && pass <= passes; pass++) {
@@ -34473,7 +34480,7 @@ async function probeHardware(opts) {
     await opts.interleave.between(pass);
     mark2 = performance4.now();
     pausedMs += mark2 - before;
-    if (pass < passes) obs = mergeObservations(dropFailed(obs, failed2), await measurePass(pass + 1));
+    if (pass < passes) obs = mergeObservations(dropFailed(obs, failed), await measurePass(pass + 1));
   }
   let measured2;
   try {
@@ -36523,7 +36530,7 @@ function formatSpread(spread2) {
   return spread2 === null ? "\u2014" : `${formatPct(spread2 * 100)} %`;
 }
 var BINARY_UNITS = ["B", "KiB", "MiB", "GiB", "TiB"];
-function formatBytes(bytes4) {
+function formatBytes2(bytes4) {
   let v = bytes4;
   let i2 = 0;
   while (Math.abs(v) >= 1024 && i2 < BINARY_UNITS.length - 1) {
@@ -36544,7 +36551,7 @@ function trim(s) {
 function profileLine(model) {
   const p = model.profile;
   if (!p) return model.error ? `no profile: ${model.error}` : "no profile";
-  const parts = [p.architecture, `${formatParams(p.param_count)} params`, p.file_type ?? "unknown type", formatBytes(p.file_bytes)];
+  const parts = [p.architecture, `${formatParams(p.param_count)} params`, p.file_type ?? "unknown type", formatBytes2(p.file_bytes)];
   if (p.model_class !== "causal-lm") parts.push(p.model_class);
   if (model.fit) parts.push(`fit: ${model.fit.status}`);
   return parts.join(" \xB7 ");
@@ -36552,7 +36559,7 @@ function profileLine(model) {
 function memoryCheckLine(model) {
   const m2 = model.llama_memory;
   if (!m2) return "";
-  const part = (name, est, logged, pct2) => logged === null ? `${name} ${formatBytes(est)} / not logged` : `${name} ${formatBytes(est)} / ${formatBytes(logged)} (${pct2 === null ? "n/a" : formatDeltaPct(pct2)})`;
+  const part = (name, est, logged, pct2) => logged === null ? `${name} ${formatBytes2(est)} / not logged` : `${name} ${formatBytes2(est)} / ${formatBytes2(logged)} (${pct2 === null ? "n/a" : formatDeltaPct(pct2)})`;
   return "memory estimate / llama.cpp buffers: " + [
     part("model", m2.estimated.model_bytes, m2.logged.model_bytes, m2.error_pct.model),
     part("KV", m2.estimated.kv_bytes, m2.logged.kv_bytes, m2.error_pct.kv),
@@ -37061,8 +37068,8 @@ function scenarioTable(report) {
     const s = report.summary[id];
     if (!s) return "";
     const limits = limitsText(report, id);
-    const failed2 = report.gate.failures.some((f) => f.scenario === id);
-    return `<tr${failed2 ? ' class="failing"' : ""}><td>${id}</td><td>${SCENARIO_UNITS[id]}</td><td class="num">${s.samples}</td><td class="num">${s.gated}</td><td class="num">${s.noisy}</td><td class="num">${s.runtime_errors}</td><td class="num">${formatErrorPct(s.median_abs_error_pct)}</td><td class="num">${formatErrorPct(s.max_abs_error_pct)}</td><td>${limits}</td></tr>`;
+    const failed = report.gate.failures.some((f) => f.scenario === id);
+    return `<tr${failed ? ' class="failing"' : ""}><td>${id}</td><td>${SCENARIO_UNITS[id]}</td><td class="num">${s.samples}</td><td class="num">${s.gated}</td><td class="num">${s.noisy}</td><td class="num">${s.runtime_errors}</td><td class="num">${formatErrorPct(s.median_abs_error_pct)}</td><td class="num">${formatErrorPct(s.max_abs_error_pct)}</td><td>${limits}</td></tr>`;
   }).join("");
   return `<h2>Scenarios</h2><table><thead><tr><th>scenario</th><th>unit</th><th>rows</th><th>gated</th><th>noisy</th><th>runtime errors</th><th>median |error|</th><th>max |error|</th><th>limits: median / max / noisy</th></tr></thead><tbody>${rows}</tbody></table><p class="note">ratio &gt; 1 means faster than predicted (first_token: predicted ms / observed ms). |error| = |observed \u2212 predicted| / predicted.</p>
 `;
@@ -37530,9 +37537,12 @@ function llamaMemoryCheck(fit, logged) {
 
 // src/pipeline/validate.ts
 var TOOL_NAME = "model-fit-gate";
-function isRunSkip(err) {
-  return err instanceof Error && err.name === "ModelSkip";
-}
+var ModelSkip = class extends Error {
+  constructor(message) {
+    super(message);
+    this.name = "ModelSkip";
+  }
+};
 function plan(prediction, scenarios) {
   const notRun = /* @__PURE__ */ new Map();
   if (!prediction) {
@@ -37552,8 +37562,8 @@ function plan(prediction, scenarios) {
   }
   return { run: run2, notRun };
 }
-function failedModel(p, model) {
-  const reason = `${model.failure.stage}: ${model.failure.reason}`;
+function failedModel(p, model, failure) {
+  const reason = `${failure.stage}: ${failure.reason}`;
   p.log(`${model.ref}: ${reason}`);
   const scenarios = compareModel(null, p.scenarios.map((s) => failedObservation(s, reason, [], [])), compareSettingsFrom(p.thresholds), p.scenarios);
   return { ref: model.ref, path: model.path ?? "", ...model.source ? { source: model.source } : {}, profile: null, fit: null, error: reason, scenarios };
@@ -37573,7 +37583,7 @@ async function validateModel(p, model, prediction) {
       } };
       path10 = fetched.path;
     } catch (err) {
-      if (isRunSkip(err)) {
+      if (err instanceof ModelSkip) {
         for (const s of run2.splice(0)) notRun.set(s, `not run: ${errorMessage(err)}`);
       } else observations = run2.map((s) => failedObservation(s, `download: ${errorMessage(err)}`, [], []));
     }
@@ -37622,7 +37632,7 @@ async function validate3(p) {
       models2.push(resumed);
       continue;
     }
-    const done = model.failure ? failedModel(p, model) : await p.group(model.ref, () => validateModel(p, model, predictions.get(model.ref)));
+    const done = model.failure ? failedModel(p, model, model.failure) : await p.group(model.ref, () => validateModel(p, model, predictions.get(model.ref)));
     await p.onModelDone?.(done)?.catch((err) => p.log(`${model.ref}: WARNING: could not write its checkpoint: ${errorMessage(err)}`));
     models2.push(done);
   }
@@ -37666,41 +37676,35 @@ var FREE_DISK_MARGIN_BYTES = 1024 ** 3;
 function sourceOf(ref) {
   return isAbsolute2(ref.file) ? { file: relative3(process.cwd(), ref.file).split(sep4).join("/"), line: ref.line } : void 0;
 }
-var failed = (ref, stage, err) => ({
-  ref: ref.ref,
-  path: null,
-  profile: null,
-  ...sourceOf(ref) ? { source: sourceOf(ref) } : {},
-  failure: { stage, reason: errorMessage(err) }
-});
 async function profileRef(ref, opts) {
   const source = sourceOf(ref);
   const base = { ref: ref.ref, ...source ? { source } : {} };
+  const failed = (stage, err) => ({ ...base, path: null, profile: null, failure: { stage, reason: errorMessage(err) } });
   if (ref.kind === "local") {
     let path10;
     try {
       path10 = (await resolveModels([ref], { token: opts.token, log: opts.log }))[0].paths[0];
     } catch (err) {
-      return failed(ref, "resolve", err);
+      return failed("resolve", err);
     }
     try {
       return { ...base, path: path10, profile: (await profileFile(path10)).profile };
     } catch (err) {
-      return failed(ref, "profile", err);
+      return failed("profile", err);
     }
   }
   try {
     const { profile } = await profileRemote(ref, { token: opts.token, log: opts.log });
     return { ...base, path: null, profile };
   } catch (remoteErr) {
-    if (remoteErr instanceof GgufError) return failed(ref, "profile", remoteErr);
+    if (remoteErr instanceof GgufError) return failed("profile", remoteErr);
     const cached2 = await cachedModel(ref).catch(() => null);
-    if (!cached2) return failed(ref, "resolve", remoteErr);
+    if (!cached2) return failed("resolve", remoteErr);
     opts.log(`${ref.ref}: the Hub did not answer (${errorMessage(remoteErr)}); profiling the cached file`);
     try {
       return { ...base, path: cached2[0], profile: (await profileFile(cached2[0])).profile };
     } catch (err) {
-      return failed(ref, "profile", err);
+      return failed("profile", err);
     }
   }
 }
@@ -37714,12 +37718,12 @@ function modelFetcher(refs, opts) {
     const ref = byRef.get(m2.ref);
     const size = m2.profile?.file_bytes ?? 0;
     if (opts.diskBudgetBytes !== null && size > opts.diskBudgetBytes) {
-      throw new ModelSkip(`its ${gib2(size)} GiB do not fit the disk budget of ${gib2(opts.diskBudgetBytes)} GiB`);
+      throw new ModelSkip(`its ${formatBytes(size)} do not fit the disk budget of ${formatBytes(opts.diskBudgetBytes)}`);
     }
     const cacheDir2 = hubCacheDir();
     const free = await statfs2(existingDir(cacheDir2)).then((s) => s.bavail * s.bsize, () => null);
     if (free !== null && free < size + FREE_DISK_MARGIN_BYTES) {
-      throw new ModelSkip(`${gib2(free)} GiB free in ${cacheDir2}, and it needs ${gib2(size)} GiB (plus ${gib2(FREE_DISK_MARGIN_BYTES)} GiB kept free)`);
+      throw new ModelSkip(`${formatBytes(free)} free in ${cacheDir2}, and it needs ${formatBytes(size)} (plus ${formatBytes(FREE_DISK_MARGIN_BYTES)} kept free)`);
     }
     const downloaded = [];
     let bytes4 = 0;
@@ -37727,21 +37731,14 @@ function modelFetcher(refs, opts) {
       if (opts.diskBudgetBytes === null) return;
       for (const paths of downloaded) for (const p of paths) await rm10(p, { force: true });
     };
-    let r;
-    try {
-      ;
-      [r] = await resolveModels([ref], {
-        token: opts.token,
-        log: opts.log,
-        onDownloaded: (f) => {
-          downloaded.push(f.paths);
-          bytes4 += f.bytes;
-        }
-      });
-    } catch (err) {
+    const onDownloaded = (f) => {
+      downloaded.push(f.paths);
+      bytes4 += f.bytes;
+    };
+    const [r] = await resolveModels([ref], { token: opts.token, log: opts.log, onDownloaded }).catch(async (err) => {
       await removeDownloads();
       throw err;
-    }
+    });
     held += bytes4;
     highWater = Math.max(highWater, held);
     return {
@@ -37750,19 +37747,12 @@ function modelFetcher(refs, opts) {
         if (opts.diskBudgetBytes === null) return;
         await removeDownloads();
         held -= bytes4;
-        if (bytes4 > 0) opts.log(`${m2.ref}: removed its ${gib2(bytes4)} GiB download (disk budget ${gib2(opts.diskBudgetBytes)} GiB)`);
+        if (bytes4 > 0) opts.log(`${m2.ref}: removed its ${formatBytes(bytes4)} download (disk budget ${formatBytes(opts.diskBudgetBytes)})`);
       }
     };
   };
   return { fetch: fetch2, highWaterBytes: () => highWater };
 }
-var ModelSkip = class extends Error {
-  constructor(message) {
-    super(message);
-    this.name = "ModelSkip";
-  }
-};
-var gib2 = (bytes4) => (bytes4 / 1024 ** 3).toFixed(2);
 function existingDir(path10) {
   let dir = path10;
   while (!existsSync10(dir) && dirname9(dir) !== dir) dir = dirname9(dir);
@@ -37770,10 +37760,10 @@ function existingDir(path10) {
 }
 
 // src/pipeline/checkpoint.ts
-import { createHash as createHash11 } from "node:crypto";
+import { createHash as createHash10 } from "node:crypto";
 import { readFile as readFile10, rm as rm11 } from "node:fs/promises";
 import { join as join25 } from "node:path";
-var sha = (text) => createHash11("sha256").update(text).digest("hex");
+var sha = (text) => createHash10("sha256").update(text).digest("hex");
 function measured(m2) {
   if (m2.error !== null) return false;
   return !m2.scenarios.some((r) => /^(download|resolve|profile): |^not (started|run): |\(the run was cancelled\)$/.test(r.detail.reason ?? ""));
@@ -37895,7 +37885,7 @@ async function runGate(cfg, hooks) {
     toolVersion: toolVersion(),
     runnerOs: `${platform4()} ${release2()}`,
     shard: cfg.shard,
-    corpusDigest: createHash12("sha256").update(allRefs.map((r) => r.ref).join("\n")).digest("hex").slice(0, 16),
+    corpusDigest: createHash11("sha256").update(allRefs.map((r) => r.ref).join("\n")).digest("hex").slice(0, 16),
     runnerName: cfg.runnerName,
     baseline,
     fetchModel: fetcher.fetch,
@@ -38565,7 +38555,7 @@ var handlers = {
         llamaBin: str3(args.values["llama-bin"]),
         hardwarePath: str3(args.values.hardware) ?? null,
         refreshHardware: Boolean(args.values.refresh),
-        hfToken: str3(args.values["hf-token"]) ?? process.env.HF_TOKEN ?? null,
+        hfToken: str3(args.values["hf-token"]) ?? null,
         cacheDir: str3(args.values["cache-dir"]),
         reportPath,
         runTimeoutSec: parseSeconds(str3(args.values["run-timeout"]), "--run-timeout") ?? DEFAULT_RUN_TIMEOUT_SEC,
