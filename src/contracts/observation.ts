@@ -28,10 +28,21 @@ export interface ModelRun {
 
 /** llama.cpp's own account of its memory at load, bytes summed over devices per kind (null: not in the log). */
 export interface LlamaBufferSizes {
+  /** The weights where they are loaded (mapped, host or device buffers): each tensor once. */
   model_bytes: number | null
+  /**
+   * Copies of some weights in another layout, beside the loaded ones: the CPU's repacked matrices (CPU_REPACK)
+   * and Intel AMX tiles (AMX). llama.cpp logs them as model buffers too; counting them as weights would count
+   * those tensors twice.
+   */
+  repacked_model_bytes: number | null
   kv_bytes: number | null
+  /** The recurrent state (RS buffer) of recurrent and hybrid models. */
+  rs_bytes: number | null
   compute_bytes: number | null
   output_bytes: number | null
   /** Each parsed line's device and kind, for display. */
-  buffers: { device: string; kind: 'model' | 'kv' | 'compute' | 'output'; bytes: number }[]
+  buffers: { device: string; kind: LlamaBufferKind; bytes: number }[]
 }
+
+export type LlamaBufferKind = 'model' | 'repacked_model' | 'kv' | 'rs' | 'compute' | 'output'

@@ -7,7 +7,10 @@ export type FitStatus = 'fits' | 'fits-with-warning' | 'does-not-fit'
 export interface MemoryFit {
   status: FitStatus
   weights_bytes: number
+  /** llama.cpp's KV caches: the full-attention layers' and the sliding layers' (SWA cache). */
   kv_cache_bytes: number
+  /** Recurrent state (llama.cpp's RS buffer: conv and SSM states of the recurrent layers), one sequence. */
+  recurrent_state_bytes: number
   compute_bytes: number
   overhead_bytes: number
   total_bytes: number

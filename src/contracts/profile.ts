@@ -15,6 +15,45 @@ export type TensorGroup = (typeof TENSOR_GROUPS)[number]
 
 export type ModelClass = 'causal-lm' | 'embedding' | 'reranker'
 
+/**
+ * What llama.cpp builds layer by layer, as its loader derives it from the header: which layers attend the whole
+ * context, which only a sliding window, which carry a recurrent state, and what each caches per position.
+ */
+export interface LayerPlan {
+  /** Layers whose attention spans the whole context (llama.cpp's base KV cache). */
+  full_attention_layers: number
+  /** Layers that attend only the last `sliding_window` positions (llama.cpp's SWA cache). */
+  sliding_attention_layers: number
+  /** Window of the sliding layers, tokens; 0 without sliding layers. */
+  sliding_window: number
+  /** Layers with a recurrent state (Mamba's conv and SSM states, RWKV's token shift and WKV state, short convolutions). */
+  recurrent_layers: number
+  /** K elements cached per position, summed over the full-attention layers. */
+  full_k_elements: number
+  /** V elements cached per position, summed over the full-attention layers (0 for MLA, which caches only K). */
+  full_v_elements: number
+  /** K elements cached per position, summed over the sliding layers. */
+  sliding_k_elements: number
+  /** V elements cached per position, summed over the sliding layers. */
+  sliding_v_elements: number
+  /** Widest V row of one attention layer: without flash attention llama.cpp gives every layer's V cache this width. */
+  v_elements_max: number
+  /** Query heads × key length, summed over the full-attention layers: the attention products per position. */
+  full_query_elements: number
+  /** The same over the sliding layers. */
+  sliding_query_elements: number
+  /** Attention FLOPs of one token per attended position (QKᵀ and AV) over the full-attention layers. */
+  full_attention_flops_per_position: number
+  /** The same over the sliding layers. */
+  sliding_attention_flops_per_position: number
+  /** f32 elements of one sequence's recurrent state over all recurrent layers (llama.cpp's R and S buffers). */
+  recurrent_state_elements: number
+  /** The latent MLA caches per position (kv_lora_rank); 0 without MLA. */
+  mla_kv_lora_rank: number
+  /** What could not be read from the header and was assumed (an architecture the plan does not know). */
+  assumptions: string[]
+}
+
 export interface ModelProfile {
   architecture: string
   model_class: ModelClass
@@ -39,6 +78,8 @@ export interface ModelProfile {
   expert_count: number
   expert_used_count: number
   shared_expert_count: number
+  /** FFN width of a layer's shared experts together (its ffn_up_shexp rows), 0 without; read every token. */
+  shared_expert_feed_forward_length: number
   vocab_size: number
   context_length: number
   bytes_by_group: Record<TensorGroup, number>
@@ -50,8 +91,12 @@ export interface ModelProfile {
   active_bytes_by_type: Record<string, number>
   /** Matmul FLOPs per token over weights (2 × active matmul parameters), without attention scores. */
   flops_per_token: number
-  /** Attention FLOPs per token per token of context (QK^T and AV over all layers). */
+  /** Attention FLOPs per token per token of context (QK^T and AV over the full-attention layers). */
   attention_flops_per_token_per_depth: number
-  /** KV cache bytes per token of context at F16 K and V (use kvBytesPerToken() for other types). */
+  /**
+   * KV cache bytes per token of context at F16 K and V over the full-attention layers (use kvBytesPerToken() for
+   * other types). Sliding layers cache only their window and recurrent layers a fixed state: see layer_plan.
+   */
   kv_bytes_per_token_f16: number
+  layer_plan: LayerPlan
 }

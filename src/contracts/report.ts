@@ -124,7 +124,7 @@ export interface BaselineComparison {
 }
 
 export interface Report {
-  schema_version: 2
+  schema_version: 3
   /** @format date-time */
   generated_at: string
   tool: {

@@ -8,8 +8,18 @@ export interface LlamaMemoryBytes {
   model_bytes: number | null
   /** @minimum 0 */
   kv_bytes: number | null
+  /**
+   * The recurrent state (RS buffer).
+   * @minimum 0
+   */
+  rs_bytes: number | null
   /** @minimum 0 */
   compute_bytes: number | null
+  /**
+   * Second copies of some weights in another layout (CPU_REPACK, AMX): shown, not compared.
+   * @minimum 0
+   */
+  repacked_model_bytes: number | null
 }
 
 /** The memory estimate's parts that llama.cpp logs a buffer for, bytes. */
@@ -19,6 +29,8 @@ export interface LlamaMemoryEstimate {
   /** @minimum 0 */
   kv_bytes: number
   /** @minimum 0 */
+  rs_bytes: number
+  /** @minimum 0 */
   compute_bytes: number
 }
 
@@ -27,7 +39,7 @@ export interface LlamaMemoryCheck {
   logged: LlamaMemoryBytes
   estimated: LlamaMemoryEstimate
   /** (estimate − logged) / logged, %; null where the log lacks the buffer. */
-  error_pct: { model: number | null; kv: number | null; compute: number | null }
+  error_pct: { model: number | null; kv: number | null; state: number | null; compute: number | null }
 }
 
 export interface ScenarioResult {

@@ -2,7 +2,7 @@
 // Only the profile (GGUF metadata and tensor types/sizes) goes in: no names, no per-model constants.
 
 import { ggmlTypeByName } from '../gguf/ggml-types.js'
-import { kvBytesPerToken } from '../gguf/profile.js'
+import { kvBytesPerToken, kvElementBytes } from '../gguf/profile.js'
 import type { ModelProfile } from '../contracts/profile.js'
 
 /**
@@ -26,8 +26,17 @@ const PROFILE_DIMENSIONS = [
 
 /** The profile's dimensions, and what the speed and memory terms derive from them. */
 export interface ModelGeometry extends Pick<ModelProfile, (typeof PROFILE_DIMENSIONS)[number]> {
-  /** Layers with attention (all of them for the architectures we bench; hybrids have fewer). */
+  /** Layers whose attention spans the whole context (sliding and recurrent layers are counted apart). */
   attentionLayers: number
+  /** Layers that attend only a window of positions, and the window. */
+  slidingLayers: number
+  slidingWindow: number
+  /** Query elements of one sliding layer, and its K+V bytes per cached position at a cache type. */
+  slidingQueryElements: number
+  slidingKvBytesPerPositionPerLayer: (kvType: string) => number
+  /** f32 bytes of one sequence's recurrent state over all recurrent layers, and the count of those layers. */
+  recurrentStateBytes: number
+  recurrentLayers: number
   /** Dense FFN width, or used experts × expert width for MoE (what one token multiplies with). */
   ffnActiveWidth: number
   /** Matmul parameters per token by GGML type, output head excluded (prefill computes it for one row only). */
@@ -53,13 +62,15 @@ export interface ModelGeometry extends Pick<ModelProfile, (typeof PROFILE_DIMENS
   matrixRowsPerToken: number
   /** The same by GGML type: body rows shared in proportion to the type's parameters, the output head's to its type. */
   matrixRowsByType: Record<string, number>
-  /** Query elements per layer (heads × key length): the size of the attention products per position. */
+  /** Query elements per full-attention layer (heads × key length): the size of the attention products per position. */
   queryElements: number
-  /** K+V bytes of one position in one layer at a cache type. */
+  /** K+V bytes of one position in one full-attention layer at a cache type. */
   kvBytesPerPositionPerLayer: (kvType: string) => number
-  /** K+V bytes of one position over all layers. */
+  /** K+V bytes of one position over the full-attention layers. */
   kvBytesPerPosition: (kvType: string) => number
 }
+
+const F32_BYTES = 4
 
 /** Parameters per byte of a GGML type (block elements / block bytes); null for an unknown name. */
 export function paramsPerByte(typeName: string): number | null {
@@ -97,9 +108,11 @@ export function modelGeometry(p: ModelProfile): ModelGeometry {
   const ffnActiveBytes = p.bytes_by_group.ffn_dense + expertActiveBytes + p.bytes_by_group.ffn_shared_expert
   const bodyActiveBytes = ffnActiveBytes + p.bytes_by_group.attention
   const ffnParamShare = bodyActiveBytes > 0 ? ffnActiveBytes / bodyActiveBytes : 0
+  const shared = p.shared_expert_feed_forward_length
   const ffnActiveWidth =
-    p.expert_count > 0 ? p.expert_used_count * (p.expert_feed_forward_length || p.feed_forward_length) : p.feed_forward_length
-  const attentionLayers = p.kv_bytes_per_token_f16 > 0 ? p.layers : 0
+    p.expert_count > 0 ? p.expert_used_count * (p.expert_feed_forward_length || p.feed_forward_length) + shared : p.feed_forward_length
+  const plan = p.layer_plan
+  const attentionLayers = plan.full_attention_layers
   const outputType =
     Object.keys(p.active_bytes_by_type).find((t) => {
       const ppb = paramsPerByte(t)
@@ -110,7 +123,9 @@ export function modelGeometry(p: ModelProfile): ModelGeometry {
   const q = p.heads * p.key_length
   const kvRows = p.kv_heads * (p.key_length + p.value_length)
   // Gate and up have one row per FFN unit, down one per embedding unit; MoE adds the router (one row per expert).
-  const ffnRows = p.expert_count > 0 ? p.expert_used_count * (2 * (p.expert_feed_forward_length || p.feed_forward_length) + p.embedding_length) + p.expert_count : 2 * p.feed_forward_length + p.embedding_length
+  // Shared experts add their own gate, up and down rows, read every token.
+  const sharedRows = shared > 0 ? 2 * shared + p.embedding_length : 0
+  const ffnRows = p.expert_count > 0 ? p.expert_used_count * (2 * (p.expert_feed_forward_length || p.feed_forward_length) + p.embedding_length) + p.expert_count + sharedRows : 2 * p.feed_forward_length + p.embedding_length
   const layerRows = q + kvRows + p.embedding_length + ffnRows
   const bodyRows = p.layers * layerRows
   const matrixRowsPerToken = bodyRows + (outputParams > 0 ? vocab : 0)
@@ -135,8 +150,15 @@ export function modelGeometry(p: ModelProfile): ModelGeometry {
     expertParamShare,
     ffnParamShare,
     ffnRowShare: layerRows > 0 ? ffnRows / layerRows : 0,
-    queryElements: p.heads * p.key_length,
+    queryElements: attentionLayers > 0 ? plan.full_query_elements / attentionLayers : p.heads * p.key_length,
     kvBytesPerPositionPerLayer: (kvType) => (attentionLayers > 0 ? kvBytesPerToken(p, kvType) / attentionLayers : 0),
+    slidingLayers: plan.sliding_attention_layers,
+    slidingWindow: plan.sliding_window,
+    slidingQueryElements: plan.sliding_attention_layers > 0 ? plan.sliding_query_elements / plan.sliding_attention_layers : 0,
+    slidingKvBytesPerPositionPerLayer: (kvType) =>
+      plan.sliding_attention_layers > 0 ? kvElementBytes(plan.sliding_k_elements + plan.sliding_v_elements, kvType) / plan.sliding_attention_layers : 0,
+    recurrentStateBytes: plan.recurrent_state_elements * F32_BYTES,
+    recurrentLayers: plan.recurrent_layers,
     kvBytesPerPosition: (kvType) => kvBytesPerToken(p, kvType)
   }
 }
@@ -157,4 +179,32 @@ export function kvCells(contextTokens: number): number {
 export function attendedPositions(lastPos: number, cells: number): number {
   const used = Math.ceil((lastPos + 1) / KV_PAD_CELLS) * KV_PAD_CELLS
   return Math.min(cells, Math.max(KV_PAD_CELLS, used))
+}
+
+/**
+ * Cells of the SWA cache (llama_kv_cache_iswa): the window for each sequence (one unless the cache is unified) plus
+ * one ubatch, padded to 256, at most the base cache; the whole base cache with --swa-full.
+ */
+export function slidingCells(contextTokens: number, window: number, ubatch: number, sequences = 1): number {
+  const base = kvCells(contextTokens)
+  return Math.ceil(Math.min(base, window * sequences + ubatch) / KV_PAD_CELLS) * KV_PAD_CELLS
+}
+
+export interface KvShape {
+  contextTokens: number
+  kvType: string
+  /** Without flash attention llama.cpp stores V transposed and pads every layer's V to the widest (v_trans). */
+  flashAttention: boolean
+  /** The ubatch llama.cpp runs (n_ubatch, at most n_batch and the context). */
+  ubatch: number
+}
+
+/** Bytes of llama.cpp's KV caches for one sequence: the base cache of the full layers and the SWA cache. */
+export function kvCacheBytes(p: ModelProfile, s: KvShape): { full: number; sliding: number } {
+  const plan = p.layer_plan
+  const v = (layers: number, elements: number): number => kvElementBytes(s.flashAttention ? elements : layers * plan.v_elements_max, s.kvType)
+  const full = kvCells(s.contextTokens) * (kvElementBytes(plan.full_k_elements, s.kvType) + v(plan.full_attention_layers, plan.full_v_elements))
+  const slidingPerCell = kvElementBytes(plan.sliding_k_elements, s.kvType) + v(plan.sliding_attention_layers, plan.sliding_v_elements)
+  const sliding = plan.sliding_attention_layers > 0 ? slidingCells(s.contextTokens, plan.sliding_window, s.ubatch) * slidingPerCell : 0
+  return { full, sliding }
 }

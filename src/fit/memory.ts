@@ -14,7 +14,7 @@ import type { HardwareProfile } from '../contracts/hardware.js'
 import type { MemoryFit } from '../contracts/prediction.js'
 import type { ModelProfile } from '../contracts/profile.js'
 import type { Workload } from '../contracts/workload.js'
-import { kvCells, modelGeometry, type ModelGeometry } from './geometry.js'
+import { kvCacheBytes, kvCells, modelGeometry, type ModelGeometry } from './geometry.js'
 
 const F32_BYTES = 4
 /** Fraction of usable memory kept free: page cache, the OS, other processes, allocator slack. */
@@ -86,10 +86,14 @@ function gib(bytes: number): string {
 export function memoryFit(profile: ModelProfile, hw: HardwareProfile, w: Workload): MemoryFit {
   const g = modelGeometry(profile)
   const weightsBytes = profile.tensor_bytes
-  const kvCacheBytes = g.kvBytesPerPosition(w.kv_type) * kvCells(w.context_tokens)
+  const ubatch = Math.min(w.ubatch, w.batch, w.context_tokens)
+  const kv = kvCacheBytes(profile, { contextTokens: w.context_tokens, kvType: w.kv_type, flashAttention: w.flash_attention, ubatch })
+  const kvBytes = kv.full + kv.sliding
+  // One sequence (the server runs one slot): llama.cpp keeps max(1, n_seq_max) recurrent states.
+  const stateBytes = g.recurrentStateBytes
   const computeBytes = computeBufferBytes(g, { contextTokens: w.context_tokens, ubatch: w.ubatch, flashAttention: w.flash_attention, outputRows: 1 })
   const overheadBytes = runtimeOverheadBytes(g) + g.vocab_size * F32_BYTES
-  const totalBytes = weightsBytes + kvCacheBytes + computeBytes + overheadBytes
+  const totalBytes = weightsBytes + kvBytes + stateBytes + computeBytes + overheadBytes
   const budget = memoryBudget(hw, w)
   const limit = budget.usableBytes * (1 - MEMORY_SAFETY_MARGIN)
   const status = totalBytes > limit ? 'does-not-fit' : totalBytes > limit * MEMORY_WARNING_SHARE ? 'fits-with-warning' : 'fits'
@@ -101,15 +105,16 @@ export function memoryFit(profile: ModelProfile, hw: HardwareProfile, w: Workloa
     // buffer, runtime) must fit first.
     const layers = Math.max(1, profile.layers)
     const nonLayer = profile.bytes_by_group.embedding + profile.bytes_by_group.output + computeBytes + overheadBytes
-    const perLayer = (weightsBytes - profile.bytes_by_group.embedding - profile.bytes_by_group.output + kvCacheBytes) / layers
+    const perLayer = (weightsBytes - profile.bytes_by_group.embedding - profile.bytes_by_group.output + kvBytes + stateBytes) / layers
     gpuLayersThatFit = Math.max(0, Math.min(layers, Math.floor((limit - nonLayer) / Math.max(1, perLayer))))
   }
 
   const pct = ((100 * totalBytes) / Math.max(1, limit)).toFixed(0)
-  const parts = `weights ${gib(weightsBytes)} + KV ${gib(kvCacheBytes)} + compute ${gib(computeBytes)} + overhead ${gib(overheadBytes)} = ${gib(totalBytes)}`
+  const state = stateBytes > 0 ? ` + state ${gib(stateBytes)}` : ''
+  const parts = `weights ${gib(weightsBytes)} + KV ${gib(kvBytes)}${state} + compute ${gib(computeBytes)} + overhead ${gib(overheadBytes)} = ${gib(totalBytes)}`
   const reason =
     status === 'does-not-fit'
       ? `${parts} exceeds ${gib(limit)} (${budget.where} less a ${MEMORY_SAFETY_MARGIN * 100} % margin); a layer split needs ${machinesForSplit} machines like this one`
       : `${parts} is ${pct} % of ${gib(limit)} (${budget.where} less a ${MEMORY_SAFETY_MARGIN * 100} % margin)`
-  return { status, weights_bytes: weightsBytes, kv_cache_bytes: kvCacheBytes, compute_bytes: computeBytes, overhead_bytes: overheadBytes, total_bytes: totalBytes, usable_bytes: budget.usableBytes, gpu_layers_that_fit: gpuLayersThatFit, machines_for_split: machinesForSplit, reason }
+  return { status, weights_bytes: weightsBytes, kv_cache_bytes: kvBytes, recurrent_state_bytes: stateBytes, compute_bytes: computeBytes, overhead_bytes: overheadBytes, total_bytes: totalBytes, usable_bytes: budget.usableBytes, gpu_layers_that_fit: gpuLayersThatFit, machines_for_split: machinesForSplit, reason }
 }

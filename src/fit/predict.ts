@@ -7,7 +7,7 @@ import { type Prediction, type ScenarioPrediction } from '../contracts/predictio
 import { type ModelProfile } from '../contracts/profile.js'
 import { SCENARIO_UNITS, type ScenarioId } from '../contracts/scenarios.js'
 import { type Workload } from '../contracts/workload.js'
-import { kvCells, modelGeometry } from './geometry.js'
+import { kvCells, modelGeometry, slidingCells } from './geometry.js'
 import { memoryFit } from './memory.js'
 import { kvKey, resolveRates } from './rates.js'
 import { decodeEstimate, prefillEstimate, samplerMs, serverTokenOverheadMs } from './speed.js'
@@ -71,9 +71,11 @@ export function predict(profile: ModelProfile, hardware: HardwareProfile, worklo
   const key = kvKey(w.kv_type, w.flash_attention)
   const scenarios: ScenarioPrediction[] = []
   const generates = profile.model_class === 'causal-lm'
+  // The sliding layers' window cache at a context (llama.cpp's n_ubatch is at most n_batch and the context).
+  const swa = (context: number): number => slidingCells(context, g.slidingWindow, Math.min(w.ubatch, w.batch, context))
 
   // prefill: llama-bench -p P (context P, cells padded), logits for the last row.
-  const benchPrefill = prefillEstimate(g, r, { startPos: 0, tokens: w.prefill_tokens, ubatch: w.ubatch, cells: kvCells(w.prefill_tokens), outputs: PROMPT_OUTPUT_ROWS })
+  const benchPrefill = prefillEstimate(g, r, { startPos: 0, tokens: w.prefill_tokens, ubatch: w.ubatch, cells: kvCells(w.prefill_tokens), slidingCells: swa(w.prefill_tokens), outputs: PROMPT_OUTPUT_ROWS })
   scenarios.push(
     tokPerSec('prefill', benchPrefill.totalMs / w.prefill_tokens, benchPrefill.spread, {
       prefill_ms: benchPrefill.totalMs,
@@ -91,7 +93,7 @@ export function predict(profile: ModelProfile, hardware: HardwareProfile, worklo
     notPredicted.kv_warm_reuse = why
   } else {
     // steady_decode: llama-bench -n N -d D (context D + N).
-    const steady = decodeEstimate(g, r, { startPos: w.decode_depth, tokens: w.decode_tokens, cells: kvCells(w.decode_depth + w.decode_tokens), kvKey: key, kvType: w.kv_type })
+    const steady = decodeEstimate(g, r, { startPos: w.decode_depth, tokens: w.decode_tokens, cells: kvCells(w.decode_depth + w.decode_tokens), slidingCells: swa(w.decode_depth + w.decode_tokens), kvKey: key, kvType: w.kv_type })
     scenarios.push(
       tokPerSec('steady_decode', steady.totalMs, steady.spread, {
         ms_per_token: steady.totalMs,
@@ -103,14 +105,15 @@ export function predict(profile: ModelProfile, hardware: HardwareProfile, worklo
     )
 
     const serverCells = kvCells(w.context_tokens)
+    const serverSliding = swa(w.context_tokens)
     const perToken = serverTokenOverheadMs(g, r)
     const sampler = samplerMs(g, r)
 
     // first_token: the server's prompt_ms (prefill, then sampling the first token) + the client-side rest.
-    const ftPrefill = prefillEstimate(g, r, { startPos: 0, tokens: w.first_token_prompt_tokens, ubatch: w.ubatch, cells: serverCells, outputs: PROMPT_OUTPUT_ROWS })
+    const ftPrefill = prefillEstimate(g, r, { startPos: 0, tokens: w.first_token_prompt_tokens, ubatch: w.ubatch, cells: serverCells, slidingCells: serverSliding, outputs: PROMPT_OUTPUT_ROWS })
     const promptMs = ftPrefill.totalMs + r.serverPromptOverheadMs.value + sampler
     const unattributed = r.serverFirstTokenOverheadMs.value
-    const firstDecode = decodeEstimate(g, r, { startPos: w.first_token_prompt_tokens, tokens: 1, cells: serverCells, kvKey: key, kvType: w.kv_type })
+    const firstDecode = decodeEstimate(g, r, { startPos: w.first_token_prompt_tokens, tokens: 1, cells: serverCells, slidingCells: serverSliding, kvKey: key, kvType: w.kv_type })
     const ftTotal = promptMs + unattributed
     const ftSpread = (ftPrefill.spread * ftPrefill.totalMs + r.serverFirstTokenOverheadMs.spread * unattributed + r.serverPromptOverheadMs.spread * r.serverPromptOverheadMs.value) / ftTotal
     scenarios.push(
@@ -127,8 +130,8 @@ export function predict(profile: ModelProfile, hardware: HardwareProfile, worklo
     // evaluate positions P+S … P+S+D−2 (D−1 of them).
     const reusePos = w.warm_prefix_tokens + w.warm_suffix_tokens
     const steps = Math.max(1, w.warm_decode_tokens - 1)
-    const reuse = decodeEstimate(g, r, { startPos: reusePos, tokens: steps, cells: serverCells, kvKey: key, kvType: w.kv_type })
-    const suffix = prefillEstimate(g, r, { startPos: w.warm_prefix_tokens, tokens: w.warm_suffix_tokens, ubatch: w.ubatch, cells: serverCells, outputs: PROMPT_OUTPUT_ROWS })
+    const reuse = decodeEstimate(g, r, { startPos: reusePos, tokens: steps, cells: serverCells, slidingCells: serverSliding, kvKey: key, kvType: w.kv_type })
+    const suffix = prefillEstimate(g, r, { startPos: w.warm_prefix_tokens, tokens: w.warm_suffix_tokens, ubatch: w.ubatch, cells: serverCells, slidingCells: serverSliding, outputs: PROMPT_OUTPUT_ROWS })
     const reuseMs = reuse.totalMs + perToken.ms
     scenarios.push(
       tokPerSec('kv_warm_reuse', reuseMs, (reuse.spread * reuse.totalMs + perToken.spread * perToken.ms) / reuseMs, {

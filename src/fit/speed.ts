@@ -76,12 +76,32 @@ export function graphOverheadMs(g: ModelGeometry, r: Rates): Term {
   ])
 }
 
-/** Attention of one decoded token over `positions` KV positions, all layers. */
-export function decodeAttentionMs(g: ModelGeometry, r: Rates, positions: number, kvKey: string, kvType: string): Term {
+/**
+ * Attention of one decoded token: the full-attention layers over `positions` KV positions, the sliding layers over
+ * `slidingPositions` (the cells of their window cache in use). Recurrent layers attend nothing; their matrices are
+ * weights like any other, their state update is their own term.
+ */
+export function decodeAttentionMs(g: ModelGeometry, r: Rates, positions: number, kvKey: string, kvType: string, slidingPositions = 0): Term {
   const k = r.kvDepth(kvKey)
   const perPositionNs = g.queryElements * k.perQueryElementNs + g.kvBytesPerPositionPerLayer(kvType) * k.perKvByteNs
+  const slidingPerPositionNs = g.slidingQueryElements * k.perQueryElementNs + g.slidingKvBytesPerPositionPerLayer(kvType) * k.perKvByteNs
   const spread = Math.max(0, ...k.facts.map((f) => f.spread))
-  return { ms: (g.attentionLayers * positions * perPositionNs) / NS_PER_MS, spread }
+  return { ms: (g.attentionLayers * positions * perPositionNs + g.slidingLayers * slidingPositions * slidingPerPositionNs) / NS_PER_MS, spread }
+}
+
+/**
+ * The recurrent layers' state update of one token: each reads and writes its state once (f32), at the measured
+ * memory bandwidth. It has no depth: a recurrent layer costs the same at any position.
+ */
+export function recurrentStateMs(g: ModelGeometry, r: Rates): Term {
+  if (g.recurrentStateBytes <= 0) return { ms: 0, spread: 0 }
+  const bw = r.decodeBandwidth('F32')
+  return bw.value > 0 ? { ms: ((2 * g.recurrentStateBytes) / bw.value) * MS_PER_S, spread: bw.fact.spread } : { ms: 0, spread: 0 }
+}
+
+/** Positions a sliding layer attends when the full layers attend `positions`: no more than its cache's cells. */
+function slidingPositionsOf(g: ModelGeometry, positions: number, slidingCells: number | undefined): number {
+  return g.slidingLayers > 0 ? Math.min(positions, slidingCells ?? positions) : 0
 }
 
 export interface DecodeEstimate {
@@ -99,6 +119,8 @@ export interface DecodeShape {
   tokens: number
   /** KV cache cells of the context. */
   cells: number
+  /** Cells of the sliding layers' window cache (slidingCells); absent, they attend as far as the full layers. */
+  slidingCells?: number
   kvKey: string
   kvType: string
 }
@@ -108,8 +130,14 @@ export function decodeEstimate(g: ModelGeometry, r: Rates, s: DecodeShape): Deco
   const weights = weightStreamMs(g, r)
   const overhead = graphOverheadMs(g, r)
   let positions = 0
-  for (let i = 0; i < s.tokens; i++) positions += attendedPositions(s.startPos + i, s.cells)
-  const attention = decodeAttentionMs(g, r, s.tokens > 0 ? positions / s.tokens : 0, s.kvKey, s.kvType)
+  let sliding = 0
+  for (let i = 0; i < s.tokens; i++) {
+    const p = attendedPositions(s.startPos + i, s.cells)
+    positions += p
+    sliding += slidingPositionsOf(g, p, s.slidingCells)
+  }
+  const steps = Math.max(1, s.tokens)
+  const attention = sumSpread([decodeAttentionMs(g, r, s.tokens > 0 ? positions / steps : 0, s.kvKey, s.kvType, sliding / steps), recurrentStateMs(g, r)])
   const total = sumSpread([weights, overhead, attention])
   return { totalMs: total.ms, weightsMs: weights.ms, overheadMs: overhead.ms, attentionMs: attention.ms, spread: total.spread }
 }
@@ -119,6 +147,8 @@ export interface PrefillShape {
   tokens: number
   ubatch: number
   cells: number
+  /** Cells of the sliding layers' window cache; absent, they attend as far as the full layers. */
+  slidingCells?: number
   /** Rows whose logits are computed (1: only the last prompt token's, as llama-bench and the server do). */
   outputs: number
 }
@@ -191,7 +221,9 @@ export function prefillEstimate(g: ModelGeometry, r: Rates, s: PrefillShape): Pr
     // Logits are computed for the prompt's last rows, which sit in the last ubatch.
     const outputsHere = done + n >= s.tokens ? s.outputs : 0
     matmul.push(ubatchMatmulMs(g, r, n, outputsHere, stream))
-    attention.push({ ms: (g.attentionLayers * n * positions * perPositionNs) / NS_PER_MS, spread: paSpread })
+    const slidingPerPositionNs = g.heads * pa.perHeadNs + g.slidingQueryElements * pa.perQueryElementNs
+    const slidingMs = g.slidingLayers * n * slidingPositionsOf(g, positions, s.slidingCells) * slidingPerPositionNs
+    attention.push({ ms: (g.attentionLayers * n * positions * perPositionNs + slidingMs) / NS_PER_MS, spread: paSpread })
     overhead.push(perUbatchOverhead)
     done += n
   }

@@ -47,7 +47,8 @@ export interface Hparams {
 
 type Meta = Record<string, GgufValue>
 
-function numbers(v: GgufValue | undefined): number[] | null {
+/** A scalar or array metadata value as numbers (booleans as 0/1), or null when absent or not numeric. */
+export function numbers(v: GgufValue | undefined): number[] | null {
   if (v === undefined) return null
   if (isGgufArray(v)) {
     if (!v.values) return null

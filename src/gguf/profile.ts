@@ -7,6 +7,7 @@ import type { GgufHeader, GgufTensorInfo } from './format.js'
 import { ggmlTypeByName, ggmlTypeName } from './ggml-types.js'
 import { tensorDataBytes, tensorElements, tensorGroup, tensorRowBytes } from './groups.js'
 import { ENCODER_ARCHITECTURES, POOLING_RANK, readHparams, type Hparams } from './hparams.js'
+import { layerPlan } from './layers.js'
 import { splitInfo } from './split.js'
 
 /** KV cache types llama.cpp accepts for --cache-type-k/-v. */
@@ -91,6 +92,8 @@ export function buildProfile(headers: readonly GgufHeader[], fileBytes: number, 
   let activeBytes = 0
   let matmulParams = 0
   let hasSharedExpertTensors = false
+  /** Widest shared-expert up projection of a layer: the shared experts' FFN width (all of them, one tensor). */
+  let sharedExpertWidth = 0
   for (const t of tensors) {
     const group = tensorGroup(t.name)
     const bytes = tensorDataBytes(t)
@@ -99,23 +102,17 @@ export function buildProfile(headers: readonly GgufHeader[], fileBytes: number, 
     paramCount += tensorElements(t)
     add(byGroup, group, bytes)
     add(byType, typeName, bytes)
-    if (group === 'ffn_shared_expert') hasSharedExpertTensors = true
+    if (group === 'ffn_shared_expert') {
+      hasSharedExpertTensors = true
+      if (/\.ffn_up_shexp\.weight$/.test(t.name)) sharedExpertWidth = Math.max(sharedExpertWidth, t.dims[1] ?? 0)
+    }
     const a = activeWeights(t, group, expertShare, tiedOutput)
     activeBytes += a.bytes
     add(activeByType, typeName, a.bytes)
     matmulParams += a.matmulParams
   }
 
-  let attentionFlops = 0
-  let kvElements = 0
-  for (let l = 0; l < hp.layers; l++) {
-    const heads = hp.headsPerLayer[l] ?? 0
-    const kvHeads = hp.kvHeadsPerLayer[l] ?? 0
-    // A layer without KV heads is recurrent (hybrid models): no attention over the context, no KV cache.
-    if (kvHeads === 0) continue
-    attentionFlops += 2 * heads * (hp.keyLength + hp.valueLength)
-    kvElements += kvHeads * (hp.keyLength + hp.valueLength)
-  }
+  const plan = layerPlan(shards[0]!.metadata, hp)
 
   const tokenEmbd = tensors.find((t) => t.name === 'token_embd.weight')
   return {
@@ -139,6 +136,7 @@ export function buildProfile(headers: readonly GgufHeader[], fileBytes: number, 
     expert_count: hp.expertCount,
     expert_used_count: hp.expertUsedCount,
     shared_expert_count: hp.sharedExpertCount ?? (hasSharedExpertTensors ? 1 : 0),
+    shared_expert_feed_forward_length: sharedExpertWidth,
     vocab_size: hp.vocabSize ?? tokenEmbd?.dims[1] ?? 0,
     context_length: hp.contextLength,
     bytes_by_group: sortedRecord(byGroup) as Record<TensorGroup, number>,
@@ -146,20 +144,24 @@ export function buildProfile(headers: readonly GgufHeader[], fileBytes: number, 
     active_bytes_per_token: activeBytes,
     active_bytes_by_type: sortedRecord(activeByType),
     flops_per_token: 2 * matmulParams,
-    attention_flops_per_token_per_depth: attentionFlops,
-    kv_bytes_per_token_f16: kvElements * F16_BYTES
+    attention_flops_per_token_per_depth: plan.full_attention_flops_per_position,
+    kv_bytes_per_token_f16: (plan.full_k_elements + plan.full_v_elements) * F16_BYTES,
+    layer_plan: plan
   }
 }
 
-/**
- * KV cache bytes per token of context at a cache type ("f16", "q8_0", …): the F16 figure rescaled by the
- * type's bytes per element. K/V rows (kvHeads × key/value length) are whole blocks in real models, so this
- * equals summing rowBytes(K) + rowBytes(V) per layer.
- */
-export function kvBytesPerToken(profile: ModelProfile, kvType: string): number {
+/** Bytes of `elements` cached K or V elements at a cache type ("f16", "q8_0", …); rows are whole blocks in real models. */
+export function kvElementBytes(elements: number, kvType: string): number {
   const lower = kvType.toLowerCase()
   const info = (KV_CACHE_TYPES as readonly string[]).includes(lower) ? ggmlTypeByName(lower) : undefined
   if (!info) throw new GgufError('kv cache type', null, `"${kvType}" is not one of ${KV_CACHE_TYPES.join(', ')}`)
-  const elements = profile.kv_bytes_per_token_f16 / F16_BYTES
   return (elements * info.typeSize) / info.blockSize
+}
+
+/**
+ * KV cache bytes per token of context over the full-attention layers at a cache type: the F16 figure rescaled by
+ * the type's bytes per element (equal to summing rowBytes(K) + rowBytes(V) per layer).
+ */
+export function kvBytesPerToken(profile: ModelProfile, kvType: string): number {
+  return kvElementBytes(profile.kv_bytes_per_token_f16 / F16_BYTES, kvType)
 }

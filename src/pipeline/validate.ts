@@ -154,7 +154,7 @@ async function validateModel(p: ValidateParams, model: ProfiledModel, prediction
     report.llama_memory = llamaMemoryCheck(prediction.fit, logged)
     const e = report.llama_memory.error_pct
     const f = (x: number | null): string => (x === null ? 'n/a' : formatDeltaPct(x))
-    p.log(`${model.ref} memory vs llama.cpp's buffers: model ${f(e.model)}, KV ${f(e.kv)}, compute ${f(e.compute)}`)
+    p.log(`${model.ref} memory vs llama.cpp's buffers: model ${f(e.model)}, KV ${f(e.kv)}, state ${f(e.state)}, compute ${f(e.compute)}`)
   }
   return report
 }
@@ -200,7 +200,7 @@ export async function validate(p: ValidateParams): Promise<Report> {
     ...(p.corpusDigest ? { corpus_digest: p.corpusDigest } : {})
   }
   const report: Report = {
-    schema_version: 2,
+    schema_version: 3,
     generated_at: finished.toISOString(),
     tool: { name: TOOL_NAME, version: p.toolVersion },
     provenance,

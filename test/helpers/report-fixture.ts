@@ -77,7 +77,7 @@ export function makeReport(models: ModelSpec[], opts: ReportOptions = {}): Repor
     }
   })
   const report: Report = {
-    schema_version: 2,
+    schema_version: 3,
     generated_at: opts.generatedAt ?? '2026-10-01T12:00:00.000Z',
     tool: { name: 'model-fit-gate', version: '0.1.0' },
     provenance: {
@@ -165,6 +165,7 @@ function makeFit(m: ModelSpec): ModelReport['fit'] {
     status: m.doesNotFit ? 'does-not-fit' : 'fits',
     weights_bytes: weights,
     kv_cache_bytes: 50_000_000,
+    recurrent_state_bytes: 0,
     compute_bytes: 536_870_912,
     overhead_bytes: 268_435_456,
     total_bytes: total,
@@ -198,6 +199,7 @@ export function makeProfile(m: Pick<ModelSpec, 'architecture' | 'paramCount' | '
     expert_count: 0,
     expert_used_count: 0,
     shared_expert_count: 0,
+    shared_expert_feed_forward_length: 0,
     vocab_size: 49152,
     context_length: 8192,
     bytes_by_group: { ...zeroGroups, attention: fileBytes / 4, ffn_dense: fileBytes / 2, embedding: fileBytes / 4 },
@@ -206,7 +208,25 @@ export function makeProfile(m: Pick<ModelSpec, 'architecture' | 'paramCount' | '
     active_bytes_by_type: { Q8_0: fileBytes * 0.8 },
     flops_per_token: 2 * (m.paramCount ?? 134_515_008),
     attention_flops_per_token_per_depth: 4 * 30 * 576,
-    kv_bytes_per_token_f16: 2 * 30 * 3 * 64 * 2
+    kv_bytes_per_token_f16: 2 * 30 * 3 * 64 * 2,
+    layer_plan: {
+      full_attention_layers: 30,
+      sliding_attention_layers: 0,
+      sliding_window: 0,
+      recurrent_layers: 0,
+      full_k_elements: 30 * 3 * 64,
+      full_v_elements: 30 * 3 * 64,
+      sliding_k_elements: 0,
+      sliding_v_elements: 0,
+      v_elements_max: 3 * 64,
+      full_query_elements: 30 * 9 * 64,
+      sliding_query_elements: 0,
+      full_attention_flops_per_position: 4 * 30 * 576,
+      sliding_attention_flops_per_position: 0,
+      recurrent_state_elements: 0,
+      mla_kv_lora_rank: 0,
+      assumptions: []
+    }
   }
 }
 

@@ -152,6 +152,7 @@ describe('compareModel', () => {
         status: 'fits',
         weights_bytes: 1,
         kv_cache_bytes: 1,
+        recurrent_state_bytes: 0,
         compute_bytes: 1,
         overhead_bytes: 1,
         total_bytes: 4,

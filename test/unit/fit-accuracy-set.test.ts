@@ -50,7 +50,7 @@ describe('accuracy geometries', () => {
 
 describe('accuracy table', () => {
   const prediction: Prediction = {
-    fit: { status: 'fits', weights_bytes: 1, kv_cache_bytes: 1, compute_bytes: 1, overhead_bytes: 1, total_bytes: 4, usable_bytes: 100, gpu_layers_that_fit: null, machines_for_split: 1, reason: '' },
+    fit: { status: 'fits', weights_bytes: 1, kv_cache_bytes: 1, recurrent_state_bytes: 0, compute_bytes: 1, overhead_bytes: 1, total_bytes: 4, usable_bytes: 100, gpu_layers_that_fit: null, machines_for_split: 1, reason: '' },
     scenarios: [
       { scenario: 'steady_decode', unit: 'tok/s', predicted: 100, predicted_range: [90, 110], breakdown: {} },
       { scenario: 'first_token', unit: 'ms', predicted: 50, predicted_range: [45, 55], breakdown: {} }
@@ -76,13 +76,13 @@ describe('accuracy table', () => {
   })
 
   test("a row carries the memory estimate against the server's logged buffers; the summary takes |error| per buffer", () => {
-    const llamaMemory = { model_bytes: 10 * MiB, kv_bytes: 4 * MiB, compute_bytes: null, output_bytes: null, buffers: [{ device: 'CPU', kind: 'model' as const, bytes: 10 * MiB }] }
+    const llamaMemory = { model_bytes: 10 * MiB, repacked_model_bytes: null, kv_bytes: 4 * MiB, rs_bytes: null, compute_bytes: null, output_bytes: null, buffers: [{ device: 'CPU', kind: 'model' as const, bytes: 10 * MiB }] }
     const fit = { ...prediction.fit, weights_bytes: 11 * MiB, kv_cache_bytes: 3 * MiB, compute_bytes: 5 * MiB }
     const rows = [
       accuracyRow('a', MiB, { ...prediction, fit }, [run([obs('first_token', 'ms', [60], 60)], llamaMemory)]),
       accuracyRow('b', MiB, prediction, [run([obs('first_token', 'ms', [60], 60)])])
     ]
-    expect(rows[0]!.memory?.error_pct).toEqual({ model: 10, kv: -25, compute: null })
+    expect(rows[0]!.memory?.error_pct).toEqual({ model: 10, kv: -25, state: null, compute: null })
     expect(rows[1]!.memory).toBeNull()
     const memory = summarizeMemory(rows)
     expect(memory).toEqual([

@@ -59,9 +59,12 @@ describe('parseLlamaBufferSizes', () => {
     '0.00.074.405 I sched_reserve:        CPU compute buffer size =   147.01 MiB'
   ].join('\n')
 
-  test('sums devices per kind and ignores the teardown line', () => {
+  test('sums devices per kind, keeps repacked copies of weights apart, and ignores the teardown line', () => {
     const s = parseLlamaBufferSizes(server + '\n~llama_context:        CPU compute buffer size is 147.0100 MiB, matches expectation of 147.0100 MiB\n')
-    expect(s.model_bytes).toBe(Math.round(102.04 * MiB) + 10 * MiB)
+    // The mapped buffer spans every tensor; CPU_REPACK is a second layout of some of them.
+    expect(s.model_bytes).toBe(Math.round(102.04 * MiB))
+    expect(s.repacked_model_bytes).toBe(10 * MiB)
+    expect(s.rs_bytes).toBeNull()
     expect(s.kv_bytes).toBe(16 * MiB)
     expect(s.compute_bytes).toBe(Math.round(147.01 * MiB))
     expect(s.output_bytes).toBe(Math.round(0.02 * MiB))
@@ -70,26 +73,47 @@ describe('parseLlamaBufferSizes', () => {
 
   test('keeps only the last load of a log and reports nulls for missing lines', () => {
     const s = parseLlamaBufferSizes(`${server}\n${server.replace('102.04', '50.00')}`)
-    expect(s.model_bytes).toBe(50 * MiB + 10 * MiB)
+    expect(s.model_bytes).toBe(50 * MiB)
     const empty = parseLlamaBufferSizes('nothing here')
-    expect(empty).toEqual({ model_bytes: null, kv_bytes: null, compute_bytes: null, output_bytes: null, buffers: [] })
+    expect(empty).toEqual({ model_bytes: null, repacked_model_bytes: null, kv_bytes: null, rs_bytes: null, compute_bytes: null, output_bytes: null, buffers: [] })
+  })
+
+  test("reads a recurrent model's RS buffer, device buffers summed with the host's, and AMX copies apart", () => {
+    const log = [
+      'load_tensors:        CUDA0 model buffer size =   900.00 MiB',
+      'load_tensors:   CPU_Mapped model buffer size =    50.00 MiB',
+      'load_tensors:          AMX model buffer size =    30.00 MiB',
+      'llama_memory_recurrent:      CUDA0 RS buffer size =     1.50 MiB',
+      'llama_kv_cache:      CUDA0 KV buffer size =     8.00 MiB',
+      'sched_reserve:      CUDA0 compute buffer size =    20.00 MiB'
+    ].join('\n')
+    const s = parseLlamaBufferSizes(log)
+    expect(s.model_bytes).toBe(950 * MiB)
+    expect(s.repacked_model_bytes).toBe(30 * MiB)
+    expect(s.rs_bytes).toBe(1.5 * MiB)
+    expect(s.kv_bytes).toBe(8 * MiB)
+    expect(s.buffers.map((b) => b.kind)).toEqual(['model', 'model', 'repacked_model', 'rs', 'kv', 'compute'])
   })
 
   test('memory estimate errors against the logged numbers', () => {
     const logged = parseLlamaBufferSizes(server)
-    const fit = { status: 'fits', weights_bytes: 112.04 * MiB, kv_cache_bytes: 16 * MiB, compute_bytes: 150 * MiB, overhead_bytes: 0, total_bytes: 0, usable_bytes: 0, gpu_layers_that_fit: null, machines_for_split: 1, reason: '' } as const
+    const fit = { status: 'fits', weights_bytes: 102.04 * MiB, kv_cache_bytes: 16 * MiB, recurrent_state_bytes: 0, compute_bytes: 150 * MiB, overhead_bytes: 0, total_bytes: 0, usable_bytes: 0, gpu_layers_that_fit: null, machines_for_split: 1, reason: '' } as const
     const e = memoryEstimateErrors(fit, logged)
     expect(e.kvPct).toBeCloseTo(0, 6)
     expect(e.computePct).toBeCloseTo((100 * (150 - 147.01)) / 147.01, 1)
+    expect(e.weightsPct).toBeCloseTo(0, 4)
+    expect(e.statePct).toBeNull()
     expect(memoryEstimateErrors(fit, parseLlamaBufferSizes('')).weightsPct).toBeNull()
+    // A state estimated where llama.cpp logged none is wrong, not unknown.
+    expect(memoryEstimateErrors({ ...fit, recurrent_state_bytes: MiB }, logged).statePct).toBe(100)
   })
 
   test("the report's check: estimate beside logged bytes, errors signed and rounded, a missing buffer null", () => {
     const logged = parseLlamaBufferSizes(server.split('\n').filter((l) => !l.includes('compute')).join('\n'))
-    const fit = { status: 'fits', weights_bytes: 100 * MiB, kv_cache_bytes: 17 * MiB, compute_bytes: 150 * MiB, overhead_bytes: 0, total_bytes: 0, usable_bytes: 0, gpu_layers_that_fit: null, machines_for_split: 1, reason: '' } as const
+    const fit = { status: 'fits', weights_bytes: 100 * MiB, kv_cache_bytes: 17 * MiB, recurrent_state_bytes: 0, compute_bytes: 150 * MiB, overhead_bytes: 0, total_bytes: 0, usable_bytes: 0, gpu_layers_that_fit: null, machines_for_split: 1, reason: '' } as const
     const check = llamaMemoryCheck(fit, logged)
-    expect(check.logged).toEqual({ model_bytes: Math.round(102.04 * MiB) + 10 * MiB, kv_bytes: 16 * MiB, compute_bytes: null })
-    expect(check.estimated).toEqual({ model_bytes: 100 * MiB, kv_bytes: 17 * MiB, compute_bytes: 150 * MiB })
-    expect(check.error_pct).toEqual({ model: -10.7, kv: 6.3, compute: null })
+    expect(check.logged).toEqual({ model_bytes: Math.round(102.04 * MiB), kv_bytes: 16 * MiB, rs_bytes: null, compute_bytes: null, repacked_model_bytes: 10 * MiB })
+    expect(check.estimated).toEqual({ model_bytes: 100 * MiB, kv_bytes: 17 * MiB, rs_bytes: 0, compute_bytes: 150 * MiB })
+    expect(check.error_pct).toEqual({ model: -2, kv: 6.3, state: null, compute: null })
   })
 })

@@ -70,9 +70,9 @@ describe('aggregateReports', () => {
   })
 
   test('refuses reports of different schema versions, overlapping shards, or different thresholds', () => {
-    const future = { ...shard2, schema_version: 3 } as unknown as Report
+    const future = { ...shard2, schema_version: 4 } as unknown as Report
     expect(() => aggregateReports([shard1, future], { sources: ['s1.json', 's2.json'] })).toThrow(
-      'reports: schema_version: shard reports disagree: 2 (s1.json), 3 (s2.json); produce them with one model-fit-gate version'
+      'reports: schema_version: shard reports disagree: 3 (s1.json), 4 (s2.json); produce them with one model-fit-gate version'
     )
     expect(() => aggregateReports([shard1, shard1], { sources: ['x.json', 'y.json'] })).toThrow(
       'reports: models: model "a" is in more than one shard report of one machine (x.json, y.json); shards must be disjoint'

@@ -36,9 +36,9 @@ describe('renderHtml', () => {
   test("shows the memory estimate beside llama.cpp's buffers in the model's block, only where a server logged them", () => {
     const report = showcaseReport()
     report.models[1]!.llama_memory = {
-      logged: { model_bytes: 100 * 1024 ** 2, kv_bytes: 64 * 1024 ** 2, compute_bytes: 300 * 1024 ** 2 },
-      estimated: { model_bytes: 100 * 1024 ** 2, kv_bytes: 64 * 1024 ** 2, compute_bytes: 330 * 1024 ** 2 },
-      error_pct: { model: 0, kv: 0, compute: 10 }
+      logged: { model_bytes: 100 * 1024 ** 2, kv_bytes: 64 * 1024 ** 2, rs_bytes: null, compute_bytes: 300 * 1024 ** 2, repacked_model_bytes: null },
+      estimated: { model_bytes: 100 * 1024 ** 2, kv_bytes: 64 * 1024 ** 2, rs_bytes: 0, compute_bytes: 330 * 1024 ** 2 },
+      error_pct: { model: 0, kv: 0, state: null, compute: 10 }
     }
     const html = renderHtml(report)
     expect(html.match(/memory estimate \/ llama\.cpp buffers/g)).toHaveLength(1)

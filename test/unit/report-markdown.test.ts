@@ -66,9 +66,9 @@ describe('renderMarkdown', () => {
   test("sets the memory estimate beside the buffers llama.cpp logged, in the model's block", () => {
     const report = showcaseReport()
     report.models[0]!.llama_memory = {
-      logged: { model_bytes: 138 * 1024 ** 2, kv_bytes: 90 * 1024 ** 2, compute_bytes: null },
-      estimated: { model_bytes: 138 * 1024 ** 2, kv_bytes: 96 * 1024 ** 2, compute_bytes: 300 * 1024 ** 2 },
-      error_pct: { model: 0, kv: 6.7, compute: null }
+      logged: { model_bytes: 138 * 1024 ** 2, kv_bytes: 90 * 1024 ** 2, rs_bytes: null, compute_bytes: null, repacked_model_bytes: null },
+      estimated: { model_bytes: 138 * 1024 ** 2, kv_bytes: 96 * 1024 ** 2, rs_bytes: 0, compute_bytes: 300 * 1024 ** 2 },
+      error_pct: { model: 0, kv: 6.7, state: null, compute: null }
     }
     const md = renderMarkdown(report)
     expect(md).toContain("memory estimate / llama.cpp buffers: model 138 MiB / 138 MiB (±0.0 %) · KV 96.0 MiB / 90.0 MiB (+6.7 %) · compute 300 MiB / not logged")

@@ -16,6 +16,25 @@ function errorOf(fn: () => unknown): string {
   throw new Error('expected an error')
 }
 
+/** A current report as versions 1 and 2 wrote it: no layer plan, no shared-expert width, no recurrent state. */
+function stripV3<T extends { models: readonly { profile: unknown; fit: unknown }[] }>(r: T): T {
+  return {
+    ...r,
+    models: r.models.map((m) => {
+      const drop = (o: unknown, keys: readonly string[]): unknown => (o && typeof o === 'object' ? Object.fromEntries(Object.entries(o).filter(([k]) => !keys.includes(k))) : o)
+      const profile = drop(m.profile, ['layerPlan', 'layer_plan', 'shared_expert_feed_forward_length', 'sharedExpertFeedForwardLength'])
+      const fit = drop(m.fit, ['recurrentStateBytes', 'recurrent_state_bytes'])
+      return { ...m, profile, fit }
+    })
+  }
+}
+
+/** The report as an older version reads back: the fixture's plans say they were rebuilt. */
+function withRebuiltPlan(r: Report): Report {
+  const note = 'read from a schema_version 2 report: every layer costed as full attention, as that version did'
+  return { ...r, models: r.models.map((m) => (m.profile ? { ...m, profile: { ...m.profile, layer_plan: { ...m.profile.layer_plan, assumptions: [note] } } } : m)) }
+}
+
 function mutate(f: (r: Record<string, unknown> & Report) => void): unknown {
   const copy = JSON.parse(JSON.stringify(showcaseReport())) as Record<string, unknown> & Report
   f(copy)
@@ -34,7 +53,7 @@ describe('report schema', () => {
   })
 
   test("a model's llama_memory check validates; a negative logged size is refused with its path", () => {
-    const check = { logged: { model_bytes: 10, kv_bytes: null, compute_bytes: 5 }, estimated: { model_bytes: 11, kv_bytes: 2, compute_bytes: 5 }, error_pct: { model: 10, kv: null, compute: 0 } }
+    const check = { logged: { model_bytes: 10, kv_bytes: null, rs_bytes: null, compute_bytes: 5, repacked_model_bytes: null }, estimated: { model_bytes: 11, kv_bytes: 2, rs_bytes: 0, compute_bytes: 5 }, error_pct: { model: 10, kv: null, state: null, compute: 0 } }
     expect(() => validateReport(mutate((r) => (r.models[0]!.llama_memory = check)), 'report.json')).not.toThrow()
     const bad = { ...check, logged: { ...check.logged, model_bytes: -1 } }
     expect(errorOf(() => validateReport(mutate((r) => (r.models[0]!.llama_memory = bad)), 'report.json'))).toContain('models[0].llama_memory.logged.model_bytes: must be >= 0')
@@ -73,7 +92,7 @@ describe('report schema', () => {
     expect(errorOf(() => serializeReport(report, 'out.json'))).toBe('out.json: models[0].scenarios[0].abs_error_pct: must be number or null, got NaN')
   })
 
-  test('a version 1 report (camelCase keys in its profile, fit, hardware and workload) is read as version 2', () => {
+  test('a version 1 report (camelCase keys in its profile, fit, hardware and workload) is read as the current version', () => {
     const report = showcaseReport()
     const camel = (v: unknown): unknown =>
       Array.isArray(v) ? v.map(camel) : v !== null && typeof v === 'object' ? Object.fromEntries(Object.entries(v).map(([k, x]) => [k.replace(/_([a-z])/g, (_m, c: string) => c.toUpperCase()), camel(x)])) : v
@@ -85,12 +104,22 @@ describe('report schema', () => {
       models: report.models.map((m) => ({ ...m, profile: camel(m.profile), fit: camel(m.fit) }))
     }
     expect(JSON.stringify(v1)).toContain('"activeBytesPerToken"')
-    expect(validateReport(JSON.parse(JSON.stringify(v1)), 'v1.json')).toEqual(report)
+    // Versions 1 and 2 had no layer plan: it is rebuilt from the profile's own fields, and says so.
+    const read = validateReport(JSON.parse(JSON.stringify(stripV3(v1))), 'v1.json')
+    expect(read).toEqual(withRebuiltPlan(report))
+  })
+
+  test('a version 2 report is read with its layer plan rebuilt as the full attention that version costed, no state, no shared experts', () => {
+    const report = showcaseReport()
+    const read = validateReport(JSON.parse(JSON.stringify(stripV3({ ...report, schema_version: 2 }))), 'v2.json')
+    expect(read).toEqual(withRebuiltPlan(report))
+    expect(read.models[0]!.profile!.layer_plan.full_attention_layers).toBe(report.models[0]!.profile!.layers)
+    expect(read.models[0]!.fit!.recurrent_state_bytes).toBe(0)
   })
 
   test('another schema_version and non-JSON are clear input errors', () => {
-    expect(errorOf(() => validateReport(mutate((r) => ((r as { schema_version: number }).schema_version = 3)), 'new.json'))).toMatch(
-      /^new\.json: schema_version: report schema_version 3 is not supported .* \(it reads 2\)/
+    expect(errorOf(() => validateReport(mutate((r) => ((r as { schema_version: number }).schema_version = 4)), 'new.json'))).toMatch(
+      /^new\.json: schema_version: report schema_version 4 is not supported .* \(it reads 3\)/
     )
     expect(errorOf(() => parseReport('{"schema', 'x.json'))).toMatch(/^x\.json: not valid JSON/)
     expect(errorOf(() => validateReport(mutate((r) => (r.generated_at = 'yesterday')), 'r.json'))).toMatch(
