@@ -1,44 +1,23 @@
-// What a synthetic model contains: the metadata keys and tensors llama.cpp's loader requires for the `llama` and
-// `qwen3moe` architectures (src/models/llama.cpp, src/models/qwen3moe.cpp, llama_model_base::load_hparams), plus a
-// byte-level BPE tokenizer llama-vocab.cpp accepts. Pure: spec in, layout out; writer.ts puts it on disk.
+// What a synthetic model contains: the metadata keys and tensors llama.cpp's loader requires for each architecture
+// in SYNTHETIC_ARCHITECTURES (one function per family in synthetic-architectures.ts; common keys from
+// llama_model_base::load_hparams in src/llama-model.cpp), plus a byte-level BPE tokenizer llama-vocab.cpp accepts.
+// Pure: spec in, layout out; writer.ts puts it on disk.
 
 import { InputError } from '../util/errors.js'
-import { GGML_TYPE } from './ggml-types.js'
 import { GGUF_DEFAULT_ALIGNMENT, GgufValueType, type GgufKv } from './format.js'
-import type { TensorSpec } from './encode.js'
+import { ARCHITECTURE_LAYOUTS, LayoutBuilder } from './synthetic-architectures.js'
+import { SYNTHETIC_ARCHITECTURES, ssmGeometry, type SyntheticArchitecture, type SyntheticLayout, type SyntheticModelSpec } from './synthetic-spec.js'
 
-export interface SyntheticModelSpec {
-  architecture: 'llama' | 'qwen3moe'
-  layers: number
-  embeddingLength: number
-  feedForwardLength: number
-  heads: number
-  kvHeads: number
-  /** Defaults to embeddingLength / heads. */
-  headDim?: number
-  vocabSize: number
-  contextLength: number
-  expertCount?: number
-  expertUsedCount?: number
-  /** Per-expert FFN width (qwen3moe); defaults to feedForwardLength. */
-  expertFeedForwardLength?: number
-  /** No output.weight: llama.cpp reuses token_embd as the output head. */
-  tiedEmbeddings?: boolean
-  seed: number
-}
-
-/** How the writer fills a tensor: random small F16 values, or F32 ones (norm weights). */
-export type TensorFill = 'random-f16' | 'ones-f32'
-
-export interface SyntheticTensor extends TensorSpec {
-  fill: TensorFill
-}
-
-export interface SyntheticLayout {
-  metadata: GgufKv[]
-  tensors: SyntheticTensor[]
-  alignment: number
-}
+export {
+  SYNTHETIC_ARCHITECTURES,
+  ssmGeometry,
+  type SsmGeometry,
+  type SyntheticArchitecture,
+  type SyntheticLayout,
+  type SyntheticModelSpec,
+  type SyntheticTensor,
+  type TensorFill
+} from './synthetic-spec.js'
 
 /** 256 byte tokens + the end-of-text token: the smallest vocabulary that can encode any text. */
 export const MIN_SYNTHETIC_VOCAB = 257
@@ -48,51 +27,173 @@ export const MAX_SYNTHETIC_LAYERS = 512
 export const MAX_SYNTHETIC_EXPERTS = 512
 /** general.file_type for "mostly F16" (llama_ftype LLAMA_FTYPE_MOSTLY_F16). */
 const FILE_TYPE_MOSTLY_F16 = 1
-const RMS_EPS = 1e-6
-const ROPE_FREQ_BASE = 1_000_000
 const END_OF_TEXT = '<|endoftext|>'
 /** llama_token_type values stored in tokenizer.ggml.token_type. */
 const TOKEN_TYPE_NORMAL = 1
 const TOKEN_TYPE_CONTROL = 3
 
 const u32 = (key: string, value: number): GgufKv => ({ key, type: GgufValueType.UINT32, value })
-const f32 = (key: string, value: number): GgufKv => ({ key, type: GgufValueType.FLOAT32, value })
 const str = (key: string, value: string): GgufKv => ({ key, type: GgufValueType.STRING, value })
 
-function check(spec: SyntheticModelSpec): void {
-  const fail = (field: string, msg: string): never => {
-    throw new InputError('synthetic spec', field, msg)
+type Field = keyof SyntheticModelSpec
+type OptionalField = Exclude<Field, 'architecture' | 'layers' | 'embeddingLength' | 'feedForwardLength' | 'heads' | 'kvHeads' | 'vocabSize' | 'contextLength' | 'seed'>
+
+const SSM_FIELDS: OptionalField[] = ['ssmConvKernel', 'ssmInnerSize', 'ssmStateSize', 'ssmTimeStepRank', 'ssmGroupCount']
+/** The optional fields each family reads; any other one set is refused rather than silently ignored. */
+const FAMILY_FIELDS: Record<SyntheticArchitecture, OptionalField[]> = {
+  llama: ['headDim', 'expertCount', 'expertUsedCount', 'tiedEmbeddings'],
+  qwen3moe: ['headDim', 'expertCount', 'expertUsedCount', 'expertFeedForwardLength', 'tiedEmbeddings'],
+  qwen2: ['headDim', 'tiedEmbeddings'],
+  qwen2moe: ['headDim', 'expertCount', 'expertUsedCount', 'expertFeedForwardLength', 'sharedExpertFeedForwardLength'],
+  gemma3: ['headDim', 'tiedEmbeddings', 'slidingWindow'],
+  'gpt-oss': ['headDim', 'expertCount', 'expertUsedCount', 'expertFeedForwardLength', 'slidingWindow'],
+  deepseek2: ['headDim', 'expertCount', 'expertUsedCount', 'expertFeedForwardLength', 'tiedEmbeddings', 'sharedExpertCount', 'leadingDenseLayers', 'kvLoraRank', 'ropeDims', 'nopeDims'],
+  mamba2: ['tiedEmbeddings', ...SSM_FIELDS],
+  granitehybrid: ['tiedEmbeddings', 'attentionLayers', ...SSM_FIELDS]
+}
+/** Families whose expert FFN has no MoE without experts (their loaders throw "n_expert must be > 0"). */
+const NEEDS_EXPERTS: readonly SyntheticArchitecture[] = ['qwen3moe', 'qwen2moe', 'gpt-oss', 'deepseek2']
+/** Families whose loaders size attn_q by n_embd, not n_head × head size (src/models/qwen2.cpp, qwen2moe.cpp). */
+const Q_IS_EMBEDDING: readonly SyntheticArchitecture[] = ['qwen2', 'qwen2moe']
+/** Families whose loaders require output.weight (flag 0 in load_arch_tensors): no tied embeddings. */
+const NEEDS_OUTPUT: readonly SyntheticArchitecture[] = ['qwen2moe', 'gpt-oss']
+
+/** What is wrong with a spec: the field (a SyntheticModelSpec key) and why. */
+export interface SyntheticSpecProblem {
+  field: string
+  message: string
+}
+
+class SpecProblem extends Error implements SyntheticSpecProblem {
+  constructor(
+    readonly field: string,
+    message: string
+  ) {
+    super(message)
   }
-  const positiveInts: (keyof SyntheticModelSpec)[] = [
-    'layers',
-    'embeddingLength',
-    'feedForwardLength',
-    'heads',
-    'kvHeads',
-    'vocabSize',
-    'contextLength'
-  ]
+}
+
+/** The first problem of a spec, or null when the writer can lay it out (the corpus spec parser reports it too). */
+export function syntheticSpecProblem(spec: SyntheticModelSpec): SyntheticSpecProblem | null {
+  try {
+    checkSpec(spec)
+    return null
+  } catch (err) {
+    if (err instanceof SpecProblem) return { field: err.field, message: err.message }
+    throw err
+  }
+}
+
+function check(spec: SyntheticModelSpec): void {
+  const problem = syntheticSpecProblem(spec)
+  if (problem) throw new InputError('synthetic spec', problem.field, problem.message)
+}
+
+function checkSpec(spec: SyntheticModelSpec): void {
+  const fail = (field: string, msg: string): never => {
+    throw new SpecProblem(field, msg)
+  }
+  const arch = spec.architecture
+  if (!SYNTHETIC_ARCHITECTURES.includes(arch)) fail('architecture', `must be one of ${SYNTHETIC_ARCHITECTURES.join(', ')}, got ${String(arch)}`)
+  const isInt = (v: unknown): v is number => typeof v === 'number' && Number.isInteger(v)
+  const attention = arch !== 'mamba2'
+  const positiveInts: Field[] = ['layers', 'embeddingLength', 'vocabSize', 'contextLength', ...(attention ? (['feedForwardLength', 'heads', 'kvHeads'] as Field[]) : [])]
   for (const k of positiveInts) {
     const v = spec[k]
-    if (typeof v !== 'number' || !Number.isInteger(v) || v <= 0) fail(k, `must be a positive integer, got ${String(v)}`)
+    if (!isInt(v) || v <= 0) fail(k, `must be a positive integer, got ${String(v)}`)
+  }
+  if (!attention) {
+    // Mamba2Model.set_gguf_parameters writes head_count 0 and feed_forward_length 0: no attention, no FFN.
+    for (const k of ['heads', 'kvHeads', 'feedForwardLength'] as const) if (spec[k] !== 0) fail(k, `mamba2 has none: must be 0, got ${String(spec[k])}`)
+  }
+  for (const k of Object.keys(spec) as Field[]) {
+    if (spec[k] === undefined || !(k in OPTIONAL_FIELD_CHECKS)) continue
+    if (arch === 'llama' && k === 'expertFeedForwardLength') {
+      fail(k, 'llama sizes experts by feedForwardLength; use qwen3moe for a separate width')
+    }
+    if (!FAMILY_FIELDS[arch].includes(k as OptionalField)) fail(k, `${arch} does not use it (only ${FAMILY_FIELDS[arch].join(', ')})`)
+    const msg = OPTIONAL_FIELD_CHECKS[k as OptionalField](spec[k])
+    if (msg) fail(k, msg)
   }
   if (spec.layers > MAX_SYNTHETIC_LAYERS) fail('layers', `at most ${MAX_SYNTHETIC_LAYERS}`)
-  if (spec.heads % spec.kvHeads !== 0) fail('kvHeads', `heads (${spec.heads}) must be a multiple of kvHeads (${spec.kvHeads})`)
-  const headDim = spec.headDim ?? spec.embeddingLength / spec.heads
-  if (!Number.isInteger(headDim) || headDim <= 0 || headDim % 2 !== 0) fail('headDim', `must be a positive even integer, got ${headDim}`)
+  if (attention && spec.heads % spec.kvHeads !== 0) fail('kvHeads', `heads (${spec.heads}) must be a multiple of kvHeads (${spec.kvHeads})`)
+  if (attention && arch !== 'deepseek2') {
+    const headDim = spec.headDim ?? spec.embeddingLength / spec.heads
+    if (!Number.isInteger(headDim) || headDim <= 0 || headDim % 2 !== 0) fail('headDim', `must be a positive even integer, got ${headDim}`)
+    if (Q_IS_EMBEDDING.includes(arch) && headDim * spec.heads !== spec.embeddingLength) {
+      fail('headDim', `${arch} sizes attn_q by embeddingLength: heads × headDim must be ${spec.embeddingLength}, got ${headDim * spec.heads}`)
+    }
+  }
   if (spec.vocabSize < MIN_SYNTHETIC_VOCAB) fail('vocabSize', `must be at least ${MIN_SYNTHETIC_VOCAB}`)
   const experts = spec.expertCount ?? 0
   const used = spec.expertUsedCount ?? 0
-  if (spec.architecture === 'qwen3moe' && experts === 0) fail('expertCount', 'qwen3moe needs experts')
+  if (NEEDS_EXPERTS.includes(arch) && experts === 0) fail('expertCount', `${arch} needs experts`)
   if (experts > MAX_SYNTHETIC_EXPERTS) fail('expertCount', `at most ${MAX_SYNTHETIC_EXPERTS}`)
   if (experts > 0 && (!Number.isInteger(used) || used <= 0 || used > experts)) {
     fail('expertUsedCount', `must be in 1..expertCount (${experts}), got ${used}`)
   }
   if (experts === 0 && used !== 0) fail('expertUsedCount', 'set without expertCount')
-  if (spec.architecture === 'llama' && spec.expertFeedForwardLength !== undefined) {
-    fail('expertFeedForwardLength', 'llama sizes experts by feedForwardLength; use qwen3moe for a separate width')
-  }
+  if (NEEDS_OUTPUT.includes(arch) && spec.tiedEmbeddings) fail('tiedEmbeddings', `${arch} requires output.weight`)
+  if (arch === 'gpt-oss' && spec.slidingWindow === undefined) fail('slidingWindow', 'gpt-oss needs it (llama_model_openai_moe::load_arch_hparams reads it as required)')
+  if (arch === 'deepseek2') checkMla(spec, fail)
+  if (arch === 'mamba2' || arch === 'granitehybrid') checkSsm(spec, fail)
+  if (arch === 'granitehybrid') checkHybrid(spec, fail)
   if (!Number.isInteger(spec.seed)) fail('seed', 'must be an integer')
+}
+
+const positive = (v: unknown): string | null => (typeof v === 'number' && Number.isInteger(v) && v > 0 ? null : `must be a positive integer, got ${String(v)}`)
+const nonNegative = (v: unknown): string | null => (typeof v === 'number' && Number.isInteger(v) && v >= 0 ? null : `must be a non-negative integer, got ${String(v)}`)
+/** The type check of each optional field when set; relations between fields come after. */
+const OPTIONAL_FIELD_CHECKS: Record<OptionalField, (v: unknown) => string | null> = {
+  headDim: positive,
+  expertCount: nonNegative,
+  expertUsedCount: nonNegative,
+  expertFeedForwardLength: positive,
+  tiedEmbeddings: (v) => (typeof v === 'boolean' ? null : 'must be true or false'),
+  slidingWindow: positive,
+  sharedExpertCount: positive,
+  sharedExpertFeedForwardLength: positive,
+  leadingDenseLayers: nonNegative,
+  kvLoraRank: positive,
+  ropeDims: (v) => positive(v) ?? ((v as number) % 2 === 0 ? null : `must be even (RoPE rotates pairs), got ${String(v)}`),
+  nopeDims: positive,
+  ssmConvKernel: (v) => positive(v) ?? ((v as number) >= 2 ? null : `must be at least 2, got ${String(v)}`),
+  ssmInnerSize: positive,
+  ssmStateSize: positive,
+  ssmTimeStepRank: positive,
+  ssmGroupCount: positive,
+  attentionLayers: (v) => (Array.isArray(v) && v.length > 0 && v.every((i) => Number.isInteger(i) && i >= 0) ? null : 'must be a non-empty list of layer indices')
+}
+
+type Fail = (field: string, msg: string) => never
+
+/** src/models/deepseek2.cpp load_arch_hparams / load_arch_tensors, as DeepseekV2Model (conversion/deepseek.py) writes MLA. */
+function checkMla(spec: SyntheticModelSpec, fail: Fail): void {
+  for (const k of ['kvLoraRank', 'ropeDims', 'nopeDims', 'sharedExpertCount'] as const) {
+    if (spec[k] === undefined) fail(k, 'deepseek2 needs it')
+  }
+  if (spec.kvHeads !== 1) fail('kvHeads', `deepseek2 stores MLA as MQA (DeepseekV2Model writes head_count_kv 1): must be 1, got ${spec.kvHeads}`)
+  if ((spec.leadingDenseLayers ?? 0) > spec.layers) fail('leadingDenseLayers', `at most layers (${spec.layers})`)
+}
+
+/** src/models/mamba2.cpp and granite-hybrid.cpp load_arch_tensors, mamba-base.cpp build_mamba2_layer asserts. */
+function checkSsm(spec: SyntheticModelSpec, fail: Fail): void {
+  const g = ssmGeometry(spec)
+  if (g.innerSize % g.timeStepRank !== 0) fail('ssmTimeStepRank', `must divide ssmInnerSize (${g.innerSize}), got ${g.timeStepRank}`)
+  if (g.innerSize % g.groupCount !== 0) fail('ssmGroupCount', `must divide ssmInnerSize (${g.innerSize}), got ${g.groupCount}`)
+  if (g.timeStepRank % g.groupCount !== 0) fail('ssmGroupCount', `must divide ssmTimeStepRank (${g.timeStepRank}), got ${g.groupCount}`)
+}
+
+/** granite-hybrid.cpp: GGML_ASSERT(2 * n_embd == d_inner); a layer is recurrent iff its head_count_kv is 0. */
+function checkHybrid(spec: SyntheticModelSpec, fail: Fail): void {
+  const attn = spec.attentionLayers
+  if (!attn) return fail('attentionLayers', 'granitehybrid needs the indices of its attention layers')
+  if (attn.some((i) => i >= spec.layers)) fail('attentionLayers', `indices must be below layers (${spec.layers})`)
+  if (new Set(attn).size !== attn.length) fail('attentionLayers', 'indices must be unique')
+  if (attn.length === spec.layers) fail('attentionLayers', 'at least one layer must be a Mamba-2 layer (GraniteHybridModel converts an all-attention model to granite)')
+  if (ssmGeometry(spec).innerSize !== 2 * spec.embeddingLength) {
+    fail('ssmInnerSize', `granitehybrid supports only 2 × embeddingLength (${2 * spec.embeddingLength}), got ${String(spec.ssmInnerSize)}`)
+  }
 }
 
 /** GPT-2's byte→unicode table: printable bytes map to themselves, the rest to U+0100 upwards. */
@@ -136,41 +237,18 @@ export function syntheticVocab(vocabSize: number): { tokens: string[]; types: nu
 export function syntheticLayout(spec: SyntheticModelSpec): SyntheticLayout {
   check(spec)
   const arch = spec.architecture
-  const E = spec.embeddingLength
-  const D = spec.headDim ?? E / spec.heads
-  const Q = spec.heads * D
-  const KV = spec.kvHeads * D
-  const V = spec.vocabSize
-  const experts = spec.expertCount ?? 0
-  const used = spec.expertUsedCount ?? 0
-  // llama's MoE variant (Mixtral) sizes experts by feed_forward_length; qwen3moe has its own key.
-  const expertFf = arch === 'qwen3moe' ? (spec.expertFeedForwardLength ?? spec.feedForwardLength) : spec.feedForwardLength
-  const vocab = syntheticVocab(V)
+  const vocab = syntheticVocab(spec.vocabSize)
 
   // general.name is deliberately uninformative: an estimator must read geometry from the arch keys and tensors.
-  const metadata: GgufKv[] = [
+  const out = new LayoutBuilder(arch)
+  out.metadata.push(
     str('general.architecture', arch),
     str('general.name', 'synthetic'),
     u32('general.file_type', FILE_TYPE_MOSTLY_F16),
-    u32('general.alignment', GGUF_DEFAULT_ALIGNMENT),
-    u32(`${arch}.context_length`, spec.contextLength),
-    u32(`${arch}.embedding_length`, E),
-    u32(`${arch}.block_count`, spec.layers),
-    u32(`${arch}.feed_forward_length`, spec.feedForwardLength),
-    u32(`${arch}.attention.head_count`, spec.heads),
-    u32(`${arch}.attention.head_count_kv`, spec.kvHeads),
-    u32(`${arch}.attention.key_length`, D),
-    u32(`${arch}.attention.value_length`, D),
-    u32(`${arch}.rope.dimension_count`, D),
-    f32(`${arch}.rope.freq_base`, ROPE_FREQ_BASE),
-    f32(`${arch}.attention.layer_norm_rms_epsilon`, RMS_EPS),
-    u32(`${arch}.vocab_size`, V)
-  ]
-  if (experts > 0) {
-    metadata.push(u32(`${arch}.expert_count`, experts), u32(`${arch}.expert_used_count`, used))
-    if (arch === 'qwen3moe') metadata.push(u32(`${arch}.expert_feed_forward_length`, expertFf))
-  }
-  metadata.push(
+    u32('general.alignment', GGUF_DEFAULT_ALIGNMENT)
+  )
+  ARCHITECTURE_LAYOUTS[arch](spec, out)
+  out.metadata.push(
     str('tokenizer.ggml.model', 'gpt2'),
     str('tokenizer.ggml.pre', 'default'),
     { key: 'tokenizer.ggml.tokens', type: GgufValueType.ARRAY, itemType: GgufValueType.STRING, value: vocab.tokens },
@@ -180,39 +258,5 @@ export function syntheticLayout(spec: SyntheticModelSpec): SyntheticLayout {
     u32('tokenizer.ggml.eos_token_id', vocab.eos),
     { key: 'tokenizer.ggml.add_bos_token', type: GgufValueType.BOOL, value: false }
   )
-
-  const tensors: SyntheticTensor[] = []
-  const w = (name: string, dims: number[]): void => {
-    tensors.push({ name, dims, type: GGML_TYPE.F16, fill: 'random-f16' })
-  }
-  const norm = (name: string, n: number): void => {
-    tensors.push({ name, dims: [n], type: GGML_TYPE.F32, fill: 'ones-f32' })
-  }
-  w('token_embd.weight', [E, V])
-  norm('output_norm.weight', E)
-  if (!spec.tiedEmbeddings) w('output.weight', [E, V])
-  for (let i = 0; i < spec.layers; i++) {
-    const p = `blk.${i}.`
-    norm(`${p}attn_norm.weight`, E)
-    w(`${p}attn_q.weight`, [E, Q])
-    w(`${p}attn_k.weight`, [E, KV])
-    w(`${p}attn_v.weight`, [E, KV])
-    w(`${p}attn_output.weight`, [Q, E])
-    if (arch === 'qwen3moe') {
-      norm(`${p}attn_q_norm.weight`, D)
-      norm(`${p}attn_k_norm.weight`, D)
-    }
-    norm(`${p}ffn_norm.weight`, E)
-    if (experts > 0) {
-      w(`${p}ffn_gate_inp.weight`, [E, experts])
-      w(`${p}ffn_gate_exps.weight`, [E, expertFf, experts])
-      w(`${p}ffn_down_exps.weight`, [expertFf, E, experts])
-      w(`${p}ffn_up_exps.weight`, [E, expertFf, experts])
-    } else {
-      w(`${p}ffn_gate.weight`, [E, spec.feedForwardLength])
-      w(`${p}ffn_down.weight`, [spec.feedForwardLength, E])
-      w(`${p}ffn_up.weight`, [E, spec.feedForwardLength])
-    }
-  }
-  return { metadata, tensors, alignment: GGUF_DEFAULT_ALIGNMENT }
+  return { metadata: out.metadata, tensors: out.tensors, alignment: GGUF_DEFAULT_ALIGNMENT }
 }

@@ -1,6 +1,7 @@
 // Writes synthetic GGUF models llama.cpp can load, bench and quantize. Edge module: it touches the filesystem.
 // Speed matters (hundreds of MB per model in CI), so tensor data is streamed as slices of one pool of random
-// F16 values generated once per seed, through a large staging buffer, into a temp file renamed at the end.
+// F16 values generated once per seed, through a large staging buffer, into a temp file renamed at the end. The few
+// small F32 tensors (biases, routers, conv kernels) are drawn value by value.
 
 import { open, mkdir, rename, rm } from 'node:fs/promises'
 import type { FileHandle } from 'node:fs/promises'
@@ -19,6 +20,8 @@ export const WRITE_CHUNK_BYTES = 8 << 20
 /** F16 exponent field range of the random values: 2^-10 … 2^-4 times 1.x, i.e. |v| < 0.125, never NaN/Inf. */
 const F16_EXP_MIN = 5
 const F16_EXP_SPAN = 7
+/** Bound of the random F32 values, the same scale as the F16 ones. */
+const F32_RANDOM_RANGE = 0.125
 
 /** xorshift32: tiny, fast, deterministic across platforms. */
 function prng(seed: number): () => number {
@@ -85,9 +88,16 @@ class ChunkedWriter {
 
 async function writeTensorData(out: ChunkedWriter, t: SyntheticTensor, pool: Uint8Array, next: () => number): Promise<void> {
   const n = tensorBytes(t.type, t.dims)
-  if (t.fill === 'ones-f32') {
-    const ones = new Float32Array(n / 4).fill(1)
+  if (t.fill === 'ones-f32' || t.fill === 'minus-ones-f32') {
+    const ones = new Float32Array(n / 4).fill(t.fill === 'ones-f32' ? 1 : -1)
     await out.write(new Uint8Array(ones.buffer))
+    return
+  }
+  if (t.fill === 'random-f32') {
+    // Small F32 tensors (biases, routers, conv kernels): uniform in ±F32_RANDOM_RANGE, one draw per value.
+    const values = new Float32Array(n / 4)
+    for (let i = 0; i < values.length; i++) values[i] = (next() / 0x1_0000_0000 - 0.5) * 2 * F32_RANDOM_RANGE
+    await out.write(new Uint8Array(values.buffer))
     return
   }
   // Start each tensor at a different (even) pool offset so tensors differ from one another.
@@ -102,7 +112,7 @@ async function writeTensorData(out: ChunkedWriter, t: SyntheticTensor, pool: Uin
 }
 
 /**
- * Writes a complete GGUF v3 model for `spec` (F16 weights, F32 norms, byte-level BPE tokenizer) to `outPath`,
+ * Writes a complete GGUF v3 model for `spec` (F16 weights, F32 norms and biases, byte-level BPE tokenizer) to `outPath`,
  * atomically: readers never see a half-written file. Same spec → byte-identical file.
  */
 export async function writeSyntheticGguf(spec: SyntheticModelSpec, outPath: string): Promise<{ bytes: number }> {

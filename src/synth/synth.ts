@@ -3,10 +3,10 @@ import { existsSync } from 'node:fs'
 import { mkdir, readFile, rename, rm } from 'node:fs/promises'
 import { join } from 'node:path'
 import { execa } from 'execa'
-import { writeSyntheticGguf, type SyntheticModelSpec } from '../gguf/writer.js'
+import { writeSyntheticGguf } from '../gguf/writer.js'
 import { writeFileAtomic } from '../util/fs.js'
 import { stableStringify } from '../util/json.js'
-import { synthFileName, synthRef, type SynthModelEntry, type SynthSpec, type SynthType } from './spec.js'
+import { synthFileName, synthRef, writerSpec, type SynthModelEntry, type SynthSpec, type SynthType } from './spec.js'
 import { childEnv } from '../util/child-env.js'
 import { EnvironmentError } from '../util/errors.js'
 
@@ -15,27 +15,11 @@ const SYNTH_FORMAT = 1
 const STATE_FILE = '.synth-state.json'
 const QUANTIZE_TIMEOUT_MS = 30 * 60_000
 
+export { writerSpec } from './spec.js'
+
 export interface SynthResult {
   manifestPath: string
   models: Array<{ ref: string; path: string; written: boolean }>
-}
-
-export function writerSpec(m: SynthModelEntry): SyntheticModelSpec {
-  return {
-    architecture: m.architecture,
-    layers: m.layers,
-    embeddingLength: m.embedding_length,
-    feedForwardLength: m.feed_forward_length,
-    heads: m.heads,
-    kvHeads: m.kv_heads,
-    ...(m.head_dim ? { headDim: m.head_dim } : {}),
-    vocabSize: m.vocab_size,
-    contextLength: m.context_length,
-    ...(m.expert_count ? { expertCount: m.expert_count } : {}),
-    ...(m.expert_used_count ? { expertUsedCount: m.expert_used_count } : {}),
-    ...(m.expert_feed_forward_length ? { expertFeedForwardLength: m.expert_feed_forward_length } : {}),
-    seed: m.seed ?? 1
-  }
 }
 
 /** A file is reused only when it was made from exactly this geometry, type and writer format. */
