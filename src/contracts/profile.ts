@@ -48,6 +48,12 @@ export interface LayerPlan {
   sliding_attention_flops_per_position: number
   /** f32 elements of one sequence's recurrent state over all recurrent layers (llama.cpp's R and S buffers). */
   recurrent_state_elements: number
+  /** Mamba layers' inner width (ssm.inner_size), 0 without. */
+  ssm_inner_size: number
+  /** Channels of a Mamba layer's convolution (inner + 2 × groups × state: x, B and C), 0 without. */
+  ssm_conv_channels: number
+  /** Layers with a dense feed-forward (a `blk.N.ffn_down` tensor): all of a dense model, the leading ones of some MoE. */
+  dense_ffn_layers: number
   /** The latent MLA caches per position (kv_lora_rank); 0 without MLA. */
   mla_kv_lora_rank: number
   /** What could not be read from the header and was assumed (an architecture the plan does not know). */

@@ -37,8 +37,16 @@ export interface ModelGeometry extends Pick<ModelProfile, (typeof PROFILE_DIMENS
   /** f32 bytes of one sequence's recurrent state over all recurrent layers, and the count of those layers. */
   recurrentStateBytes: number
   recurrentLayers: number
-  /** Dense FFN width, or used experts × expert width for MoE (what one token multiplies with). */
+  /** Mamba layers' inner width and convolution channels (0 without Mamba layers). */
+  ssmInnerSize: number
+  ssmConvChannels: number
+  /** Dense FFN width, or used experts × expert width (+ the shared experts' width) for MoE: what one token multiplies with. */
   ffnActiveWidth: number
+  /**
+   * The widest feed-forward llama.cpp computes at one time: a dense layer's, the used experts' together, or the shared
+   * experts' (run after the routed ones are summed). What the compute buffer's feed-forward phase holds per token.
+   */
+  ffnPhaseWidth: number
   /** Matmul parameters per token by GGML type, output head excluded (prefill computes it for one row only). */
   bodyParamsByType: Record<string, number>
   /** Output-head parameters (vocab × embedding) and the bytes/parameter of its type. */
@@ -111,6 +119,9 @@ export function modelGeometry(p: ModelProfile): ModelGeometry {
   const shared = p.shared_expert_feed_forward_length
   const ffnActiveWidth =
     p.expert_count > 0 ? p.expert_used_count * (p.expert_feed_forward_length || p.feed_forward_length) + shared : p.feed_forward_length
+  const routedWidth = p.expert_count > 0 ? p.expert_used_count * (p.expert_feed_forward_length || p.feed_forward_length) : 0
+  const denseWidth = p.expert_count === 0 || p.layer_plan.dense_ffn_layers > 0 ? p.feed_forward_length : 0
+  const ffnPhaseWidth = Math.max(denseWidth, routedWidth, shared)
   const plan = p.layer_plan
   const attentionLayers = plan.full_attention_layers
   const outputType =
@@ -141,6 +152,7 @@ export function modelGeometry(p: ModelProfile): ModelGeometry {
     matrixRowsPerToken,
     matrixRowsByType,
     ffnActiveWidth,
+    ffnPhaseWidth,
     bodyParamsByType,
     outputParams,
     outputBytesPerParam,
@@ -159,6 +171,8 @@ export function modelGeometry(p: ModelProfile): ModelGeometry {
       plan.sliding_attention_layers > 0 ? kvElementBytes(plan.sliding_k_elements + plan.sliding_v_elements, kvType) / plan.sliding_attention_layers : 0,
     recurrentStateBytes: plan.recurrent_state_elements * F32_BYTES,
     recurrentLayers: plan.recurrent_layers,
+    ssmInnerSize: plan.ssm_inner_size,
+    ssmConvChannels: plan.ssm_conv_channels,
     kvBytesPerPosition: (kvType) => kvBytesPerToken(p, kvType)
   }
 }

@@ -5,10 +5,14 @@
 // one point of the graph. Measured on the pinned build (server and llama-bench logs, many geometries), per ubatch
 // token, in f32 elements, the peak is the larger of
 //   attention, no flash attention:  n_ctx·heads (KQ scores) + n_ctx (mask) + 3·embd + 2·q + 2·kv
-//   feed-forward:                   3·ffn (gate, up, product) + 4·embd (+ 2·n_ctx mask without flash attention)
+//   feed-forward:                   3·ffn (gate, up, product) + 4·embd + the mask (n_ctx f32 without flash attention)
 //   attention, flash attention:     3·embd + 2·q + 2·kv (the scores are never materialised)
+//   a Mamba layer:                  3·conv + 2·inner + 3·embd (+ the attention mask of a hybrid, alive throughout)
 // plus the f16 mask (n_ctx/2 elements) with flash attention, and logits for the rows that need them (llama-bench
-// reserves a whole ubatch of logits, the server one row per slot).
+// reserves a whole ubatch of logits, the server one row per slot). The Mamba phase (conv = inner + 2·groups·state
+// channels: the projection's x, B and C through the convolution, the scan's output, the gate) was fitted on six
+// Mamba-2 geometries (inner 512–2048, state 16–128, 1–4 groups) at ubatches of 64–1024, within 4 %, plus one
+// layer's state.
 
 import type { HardwareProfile } from '../contracts/hardware.js'
 import type { MemoryFit } from '../contracts/prediction.js'
@@ -37,17 +41,21 @@ export interface ComputeBufferShape {
 /** llama.cpp's CPU compute buffer for a model and shape, bytes (see the file comment). */
 export function computeBufferBytes(g: ModelGeometry, s: ComputeBufferShape): number {
   const ctx = kvCells(s.contextTokens)
-  const tokens = Math.min(s.ubatch, ctx)
+  // llama.cpp's n_ubatch is at most n_batch, which is at most the (unpadded) context.
+  const tokens = Math.min(s.ubatch, s.contextTokens)
   const q = g.heads * g.key_length
   const kv = g.kv_heads * (g.key_length + g.value_length) / 2
-  const ffn = 3 * g.ffnActiveWidth + 4 * g.embedding_length
+  const ffn = 3 * g.ffnPhaseWidth + 4 * g.embedding_length
   const attention = s.flashAttention
     ? 3 * g.embedding_length + 2 * q + 2 * kv
     : ctx * g.heads + ctx + 3 * g.embedding_length + 2 * q + 2 * kv
-  const mask = s.flashAttention ? ctx / 2 : 2 * ctx
-  const perToken = Math.max(attention, ffn + mask)
+  const hasAttention = g.attentionLayers + g.slidingLayers > 0
+  const mask = !hasAttention ? 0 : s.flashAttention ? ctx / 2 : ctx
+  const mamba = g.ssmConvChannels > 0 ? 3 * g.ssmConvChannels + 2 * g.ssmInnerSize + 3 * g.embedding_length + mask : 0
+  const perToken = Math.max(hasAttention ? attention : 0, ffn + mask, mamba)
+  const stateRow = g.recurrentLayers > 0 ? g.recurrentStateBytes / g.recurrentLayers / F32_BYTES : 0
   const logits = g.vocab_size * s.outputRows + ctx * tokens
-  return Math.max(perToken * tokens, logits + g.embedding_length * tokens) * F32_BYTES
+  return (Math.max(perToken * tokens, logits + g.embedding_length * tokens) + stateRow) * F32_BYTES
 }
 
 /** Memory the runtime needs besides buffers: a process baseline plus the vocabulary's tables. */
@@ -91,7 +99,7 @@ export function memoryFit(profile: ModelProfile, hw: HardwareProfile, w: Workloa
   const kvBytes = kv.full + kv.sliding
   // One sequence (the server runs one slot): llama.cpp keeps max(1, n_seq_max) recurrent states.
   const stateBytes = g.recurrentStateBytes
-  const computeBytes = computeBufferBytes(g, { contextTokens: w.context_tokens, ubatch: w.ubatch, flashAttention: w.flash_attention, outputRows: 1 })
+  const computeBytes = computeBufferBytes(g, { contextTokens: w.context_tokens, ubatch, flashAttention: w.flash_attention, outputRows: 1 })
   const overheadBytes = runtimeOverheadBytes(g) + g.vocab_size * F32_BYTES
   const totalBytes = weightsBytes + kvBytes + stateBytes + computeBytes + overheadBytes
   const budget = memoryBudget(hw, w)

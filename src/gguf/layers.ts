@@ -126,7 +126,8 @@ const UNMODELLED: Readonly<Record<string, string>> = {
   'minimax-01': 'its linear-attention state sized by the Mamba formula'
 }
 
-export function layerPlan(meta: Meta, hp: Hparams): LayerPlan {
+/** `tensorNames`: the model's tensor names (dense feed-forward layers are counted from them). */
+export function layerPlan(meta: Meta, hp: Hparams, tensorNames: Iterable<string> = []): LayerPlan {
   const arch = hp.architecture
   const key = (k: string): string => `${arch}.${k}`
   const scalar = (k: string): number | null => numbers(meta[key(k)])?.[0] ?? null
@@ -216,6 +217,9 @@ export function layerPlan(meta: Meta, hp: Hparams): LayerPlan {
     full_attention_flops_per_position: 0,
     sliding_attention_flops_per_position: 0,
     recurrent_state_elements: 0,
+    ssm_inner_size: 0,
+    ssm_conv_channels: 0,
+    dense_ffn_layers: 0,
     mla_kv_lora_rank: mla ? (scalar('attention.kv_lora_rank') ?? 0) : 0,
     assumptions
   }
@@ -246,7 +250,18 @@ export function layerPlan(meta: Meta, hp: Hparams): LayerPlan {
     }
   }
   if (plan.sliding_attention_layers > 0) plan.sliding_window = window
+  const denseLayers = new Set<string>()
+  for (const name of tensorNames) {
+    const m = /^blk\.(\d+)\.ffn_down\.weight$/.exec(name)
+    if (m) denseLayers.add(m[1]!)
+  }
+  plan.dense_ffn_layers = denseLayers.size
   plan.recurrent_state_elements = plan.recurrent_layers * recurrentStatePerLayer(hp, scalar)
+  const inner = scalar('ssm.inner_size') ?? 0
+  if (plan.recurrent_layers > 0 && inner > 0) {
+    plan.ssm_inner_size = inner
+    plan.ssm_conv_channels = inner + 2 * (scalar('ssm.group_count') ?? 0) * (scalar('ssm.state_size') ?? 0)
+  }
   return plan
 }
 

@@ -112,7 +112,7 @@ export function buildProfile(headers: readonly GgufHeader[], fileBytes: number, 
     matmulParams += a.matmulParams
   }
 
-  const plan = layerPlan(shards[0]!.metadata, hp)
+  const plan = layerPlan(shards[0]!.metadata, hp, names)
 
   const tokenEmbd = tensors.find((t) => t.name === 'token_embd.weight')
   return {

@@ -41,6 +41,10 @@ export function upgradeLayerPlan(doc: Doc): Doc {
           full_attention_flops_per_position: num('attention_flops_per_token_per_depth'),
           sliding_attention_flops_per_position: 0,
           recurrent_state_elements: 0,
+          ssm_inner_size: 0,
+          ssm_conv_channels: 0,
+          // Version 2 costed every model's feed-forward as dense (MoE: its used experts).
+          dense_ffn_layers: num('expert_count') > 0 ? 0 : num('layers'),
           mla_kv_lora_rank: 0,
           assumptions: ['read from a schema_version 2 report: every layer costed as full attention, as that version did']
         }

@@ -224,6 +224,9 @@ export function makeProfile(m: Pick<ModelSpec, 'architecture' | 'paramCount' | '
       full_attention_flops_per_position: 4 * 30 * 576,
       sliding_attention_flops_per_position: 0,
       recurrent_state_elements: 0,
+      ssm_inner_size: 0,
+      ssm_conv_channels: 0,
+      dense_ffn_layers: 30,
       mla_kv_lora_rank: 0,
       assumptions: []
     }
