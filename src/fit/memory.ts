@@ -4,11 +4,12 @@
 // ubatch is allocated once, and ggml-alloc reuses memory, so its size is the largest set of f32 tensors alive at
 // one point of the graph. Measured on the pinned build (server and llama-bench logs, many geometries), per ubatch
 // token, in f32 elements, the peak is the larger of
-//   attention, no flash attention:  n_ctx·heads (KQ scores) + n_ctx (mask) + 3·embd + 2·q + 2·kv
-//   feed-forward:                   3·ffn (gate, up, product) + 4·embd + the mask (n_ctx f32 without flash attention)
+//   attention, no flash attention:  n_ctx·heads (KQ scores) + the masks + 3·embd + 2·q + 2·kv
+//   feed-forward:                   3·ffn (gate, up, product) + 4·embd + the masks
 //   attention, flash attention:     3·embd + 2·q + 2·kv (the scores are never materialised)
 //   a Mamba layer:                  3·conv + 2·inner + 3·embd (+ the attention mask of a hybrid, alive throughout)
-// plus the f16 mask (n_ctx/2 elements) with flash attention, and logits for the rows that need them (llama-bench
+// where the masks are a row per cell of each KV cache (n_ctx, plus the SWA cache's cells with sliding layers), f32
+// without flash attention and f16 (half an f32 element) with it; plus logits for the rows that need them (llama-bench
 // reserves a whole ubatch of logits, the server one row per slot). The Mamba phase (conv = inner + 2·groups·state
 // channels: the projection's x, B and C through the convolution, the scan's output, the gate) was fitted on six
 // Mamba-2 geometries (inner 512–2048, state 16–128, 1–4 groups) at ubatches of 64–1024, within 4 %, plus one
@@ -18,7 +19,7 @@ import type { HardwareProfile } from '../contracts/hardware.js'
 import type { MemoryFit } from '../contracts/prediction.js'
 import type { ModelProfile } from '../contracts/profile.js'
 import type { Workload } from '../contracts/workload.js'
-import { kvCacheBytes, kvCells, modelGeometry, type ModelGeometry } from './geometry.js'
+import { kvCacheBytes, kvCells, modelGeometry, slidingCells, type ModelGeometry } from './geometry.js'
 
 const F32_BYTES = 4
 /** Fraction of usable memory kept free: page cache, the OS, other processes, allocator slack. */
@@ -36,6 +37,8 @@ export interface ComputeBufferShape {
   flashAttention: boolean
   /** Rows of logits reserved per ubatch: 1 per slot on the server, the whole ubatch in llama-bench. */
   outputRows: number
+  /** Cells of the sliding layers' window cache (slidingCells); 0 or absent without sliding layers. */
+  slidingCells?: number
 }
 
 /** llama.cpp's CPU compute buffer for a model and shape, bytes (see the file comment). */
@@ -46,11 +49,13 @@ export function computeBufferBytes(g: ModelGeometry, s: ComputeBufferShape): num
   const q = g.heads * g.key_length
   const kv = g.kv_heads * (g.key_length + g.value_length) / 2
   const ffn = 3 * g.ffnPhaseWidth + 4 * g.embedding_length
+  const hasAttention = g.attentionLayers + g.slidingLayers > 0
+  // One mask per KV cache, a row per cell: f32 without flash attention, f16 with it. Sliding layers have their own.
+  const maskCells = ctx + (g.slidingLayers > 0 ? (s.slidingCells ?? 0) : 0)
   const attention = s.flashAttention
     ? 3 * g.embedding_length + 2 * q + 2 * kv
-    : ctx * g.heads + ctx + 3 * g.embedding_length + 2 * q + 2 * kv
-  const hasAttention = g.attentionLayers + g.slidingLayers > 0
-  const mask = !hasAttention ? 0 : s.flashAttention ? ctx / 2 : ctx
+    : ctx * g.heads + maskCells + 3 * g.embedding_length + 2 * q + 2 * kv
+  const mask = !hasAttention ? 0 : s.flashAttention ? maskCells / 2 : maskCells
   const mamba = g.ssmConvChannels > 0 ? 3 * g.ssmConvChannels + 2 * g.ssmInnerSize + 3 * g.embedding_length + mask : 0
   const perToken = Math.max(hasAttention ? attention : 0, ffn + mask, mamba)
   const stateRow = g.recurrentLayers > 0 ? g.recurrentStateBytes / g.recurrentLayers / F32_BYTES : 0
@@ -99,7 +104,13 @@ export function memoryFit(profile: ModelProfile, hw: HardwareProfile, w: Workloa
   const kvBytes = kv.full + kv.sliding
   // One sequence (the server runs one slot): llama.cpp keeps max(1, n_seq_max) recurrent states.
   const stateBytes = g.recurrentStateBytes
-  const computeBytes = computeBufferBytes(g, { contextTokens: w.context_tokens, ubatch, flashAttention: w.flash_attention, outputRows: 1 })
+  const computeBytes = computeBufferBytes(g, {
+    contextTokens: w.context_tokens,
+    ubatch,
+    flashAttention: w.flash_attention,
+    outputRows: 1,
+    slidingCells: slidingCells(w.context_tokens, g.slidingWindow, ubatch)
+  })
   const overheadBytes = runtimeOverheadBytes(g) + g.vocab_size * F32_BYTES
   const totalBytes = weightsBytes + kvBytes + stateBytes + computeBytes + overheadBytes
   const budget = memoryBudget(hw, w)

@@ -4,18 +4,16 @@
 import { afterAll, beforeAll, describe, expect, test } from '@jest/globals'
 import { readFileSync } from 'node:fs'
 import { mkdtemp, readFile, rm } from 'node:fs/promises'
-import { createServer } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { execa } from 'execa'
 import { writeSyntheticGguf } from '../../src/gguf/writer.js'
 import { parseSynthSpec, writerSpec, type SynthModelEntry } from '../../src/synth/spec.js'
-import { llamaBinDir } from '../helpers/llama.js'
+import { withLlamaServer } from '../helpers/llama-server.js'
 
 const CORPUS = 'corpora/architectures.yml'
 const CONTEXT = 8192
 const N_PREDICT = 8
-const READY_TIMEOUT_MS = 60_000
+const COMPLETION_TIMEOUT_MS = 60_000
 const TEST_TIMEOUT_MS = 90_000
 
 /** KV cache buffers (one per cache: SWA models have a full and a windowed one) and whether an RS buffer exists. */
@@ -27,31 +25,6 @@ const MEMORY: Record<string, { kvBuffers: number; recurrent: boolean }> = {
   qwen2: { kvBuffers: 1, recurrent: false },
   mamba2: { kvBuffers: 0, recurrent: true },
   granitehybrid: { kvBuffers: 1, recurrent: true }
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = createServer()
-    srv.on('error', reject)
-    srv.listen(0, '127.0.0.1', () => {
-      const addr = srv.address()
-      srv.close(() => (typeof addr === 'object' && addr ? resolve(addr.port) : reject(new Error('no port'))))
-    })
-  })
-}
-
-async function waitReady(base: string, exited: () => boolean): Promise<void> {
-  const deadline = Date.now() + READY_TIMEOUT_MS
-  while (Date.now() < deadline) {
-    if (exited()) throw new Error('llama-server exited before it was ready')
-    const ok = await fetch(`${base}/health`, { signal: AbortSignal.timeout(2000) }).then(
-      (r) => r.status === 200,
-      () => false
-    )
-    if (ok) return
-    await new Promise((r) => setTimeout(r, 100))
-  }
-  throw new Error('llama-server not ready in time')
 }
 
 const models: SynthModelEntry[] = parseSynthSpec(readFileSync(CORPUS, 'utf8'), CORPUS).models.filter((m) => m.types.includes('F16'))
@@ -76,27 +49,18 @@ describe('every architecture of corpora/architectures.yml loads and decodes in l
         const modelPath = join(dir, `${m.name}.gguf`)
         await writeSyntheticGguf(writerSpec(m), modelPath)
         const logPath = join(dir, `${m.name}.log`)
-        const port = await freePort()
-        const base = `http://127.0.0.1:${port}`
-        const args = ['-m', modelPath, '-c', String(CONTEXT), '-np', '1', '-fa', 'off', '-t', '2', '--host', '127.0.0.1', '--port', String(port), '-lv', '4', '--no-webui']
-        const server = execa(join(llamaBinDir(), 'llama-server'), args, { reject: false, stdout: { file: logPath, append: true }, stderr: { file: logPath, append: true } })
-        let exited = false
-        void server.then(() => (exited = true))
-        try {
-          await waitReady(base, () => exited)
+        const args = (port: number): string[] => ['-m', modelPath, '-c', String(CONTEXT), '-np', '1', '-fa', 'off', '-t', '2', '--host', '127.0.0.1', '--port', String(port), '-lv', '4', '--no-webui']
+        await withLlamaServer(args, logPath, async ({ base }) => {
           const res = await fetch(`${base}/completion`, {
             method: 'POST',
             headers: { 'content-type': 'application/json' },
             body: JSON.stringify({ prompt: 'The quick brown fox jumps over the lazy dog', n_predict: N_PREDICT, ignore_eos: true, seed: 1 }),
-            signal: AbortSignal.timeout(READY_TIMEOUT_MS)
+            signal: AbortSignal.timeout(COMPLETION_TIMEOUT_MS)
           })
           expect(res.status).toBe(200)
           const body = (await res.json()) as { tokens_predicted: number; content: string }
           expect(body.tokens_predicted).toBe(N_PREDICT)
-        } finally {
-          server.kill('SIGTERM')
-          await server
-        }
+        })
         const log = await readFile(logPath, 'utf8')
         expect(log).toContain(`arch                  = ${m.architecture}`)
         expect(log).toMatch(/model buffer size =/)
