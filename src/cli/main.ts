@@ -17,7 +17,7 @@ import { predict } from '../fit/index.js'
 import { readReport } from '../pipeline/report-files.js'
 import { renderHtml, renderMarkdown } from '../report/index.js'
 import { renderFitTable } from './render-fit.js'
-import { runAccuracyBenchmark } from '../accuracy/index.js'
+import { ACCURACY_MODELS, runAccuracyBenchmark } from '../accuracy/index.js'
 import type { HardwareProfile } from '../contracts/hardware.js'
 import type { Workload } from '../contracts/workload.js'
 import { COMMANDS, topLevelHelp } from './commands.js'
@@ -198,7 +198,11 @@ const handlers: Record<string, Handler> = {
     const passes = intFlag(args.values.passes, 'passes')
     const cachedProbe = args.values['cached-probe'] === true
     if (args.values.refresh === true && !cachedProbe) throw new InputError('bench-accuracy', '--refresh', 'goes with --cached-probe (without it every pass probes anew)')
-    await runAccuracyBenchmark({ binDir, workDir, log: out, cachedProbe, refreshHardware: args.values.refresh === true, ...(passes ? { passes } : {}) })
+    const only = str(args.values.models)?.split(',').map((x) => x.trim()).filter(Boolean)
+    const known = new Set(ACCURACY_MODELS.map((m) => m.name))
+    const unknown = only?.find((n) => !known.has(n))
+    if (unknown) throw new InputError('bench-accuracy', '--models', `"${unknown}" is not a benchmark model (${[...known].join(', ')})`)
+    await runAccuracyBenchmark({ binDir, workDir, log: out, cachedProbe, refreshHardware: args.values.refresh === true, ...(passes ? { passes } : {}), ...(only ? { only } : {}) })
     return EXIT_OK
   }
 }

@@ -21,7 +21,8 @@ describe('accuracy geometries', () => {
   test('span width 256–2048, depth 2–32, GQA 1–8, vocab 4k–128k, MoE 8–64 experts / 2–8 used, every type, one ≥ 0.7 GB', () => {
     const widths = ACCURACY_MODELS.map((m) => m.embedding_length)
     const layers = ACCURACY_MODELS.map((m) => m.layers)
-    const gqa = ACCURACY_MODELS.map((m) => m.heads / m.kv_heads)
+    // Grouped-query ratios of the attention models (Mamba has no heads).
+    const gqa = ACCURACY_MODELS.filter((m) => m.kv_heads > 0).map((m) => m.heads / m.kv_heads)
     const vocab = ACCURACY_MODELS.map((m) => m.vocab_size)
     expect(ACCURACY_MODELS.length).toBeGreaterThanOrEqual(10)
     expect([Math.min(...widths), Math.max(...widths)]).toEqual([256, 2048])
@@ -35,7 +36,12 @@ describe('accuracy geometries', () => {
     expect(Math.min(...moe.map((m) => m.expert_used_count!))).toBe(2)
     expect(Math.max(...moe.map((m) => m.expert_used_count!))).toBe(8)
     expect(new Set(ACCURACY_MODELS.flatMap((m) => m.types))).toEqual(new Set(['F16', 'Q8_0', 'Q4_0', 'Q4_K_M', 'Q5_K_M', 'Q6_K']))
-    expect(Math.max(...ACCURACY_MODELS.map(approxBytes))).toBeGreaterThanOrEqual(0.7e9)
+    expect(Math.max(...ACCURACY_MODELS.filter((m) => m.architecture === 'llama').map(approxBytes))).toBeGreaterThanOrEqual(0.7e9)
+  })
+
+  test('one model of each architecture corpora/architectures.yml writes', () => {
+    const archs = new Set(ACCURACY_MODELS.map((m) => m.architecture))
+    for (const a of ['gemma3', 'gpt-oss', 'deepseek2', 'qwen2moe', 'mamba2', 'granitehybrid', 'qwen2']) expect(archs.has(a as never)).toBe(true)
   })
 
   test('no accuracy geometry equals a probe geometry', () => {
