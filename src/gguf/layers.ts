@@ -16,6 +16,7 @@
 import type { LayerPlan } from '../contracts/profile.js'
 import type { GgufValue } from './format.js'
 import { numbers, type Hparams } from './hparams.js'
+import { LLAMA_ARCHITECTURES } from './llama-architectures.js'
 
 type Meta = Record<string, GgufValue>
 
@@ -117,10 +118,10 @@ const UNMODELLED: Readonly<Record<string, string>> = {
   gemma4: 'layers that reuse an earlier layer\'s KV cache counted as caching their own',
   deepseek4: 'its compressed and indexer caches costed as a plain KV cache',
   deepseek32: 'its indexer key cache left out',
-  glm_dsa: 'its indexer key cache left out',
+  'glm-dsa': 'its indexer key cache left out',
   dots3note: 'its indexer key cache left out',
   'minimax-m3': 'its indexer key cache left out',
-  'hy-v4': 'its indexer key cache left out',
+  hy_v4: 'its indexer key cache left out',
   'kimi-linear': 'its delta-attention state sized by the Mamba formula',
   'kimi-k3': 'its delta-attention state sized by the Mamba formula',
   'minimax-01': 'its linear-attention state sized by the Mamba formula'
@@ -193,6 +194,9 @@ export function layerPlan(meta: Meta, hp: Hparams, tensorNames: Iterable<string>
   if (NO_MEMORY_ARCHITECTURES.has(arch)) attends.fill(false)
   for (let il = trunk; il < n; il++) attends[il] = false
   if (UNMODELLED[arch]) assumptions.push(`${arch}: ${UNMODELLED[arch]}`)
+  if (!LLAMA_ARCHITECTURES.has(arch)) {
+    assumptions.push(`${arch}: not an architecture the pinned llama.cpp loads; its layers costed as attention over the whole context with the feed-forward its tensors have`)
+  }
 
   // Cached widths per layer.
   const heads0 = hp.headsPerLayer[0] ?? 0

@@ -40,6 +40,7 @@ svg .axis { font-size: 12px; fill: var(--fg); } svg .label { fill: var(--fg); fo
 details { border: 1px solid var(--line); border-radius: 6px; padding: 6px 10px; margin: 6px 0; }
 summary { cursor: pointer; } .breakdown { color: var(--muted); font-size: 12px; } code { font-size: 12px; }
 .note { color: var(--muted); font-size: 13px; }
+.warning { background: #fff6e0; border-left: 3px solid #e0a800; padding: 4px 8px; font-size: 13px; }
 .mark { font-weight: 700; } .mark.ok { color: #2e7d32; } .mark.bad { color: #c62828; }
 `
 
@@ -85,7 +86,11 @@ function verdictBlock(report: Report): string {
   const list = n > 0 ? `<ul>${report.gate.failures.map((f) => `<li>${esc(f.message)}</li>`).join('')}</ul>` : ''
   const resumed = report.resumed?.length ? ` · ${report.resumed.length} resumed from an interrupted run's checkpoint` : ''
   const facts = `${report.models.length} models${resumed} · estimator ${esc(report.estimator.name)} · llama.cpp ${esc(report.provenance.llama_cpp_commit)} (${esc(report.provenance.backend)}) · ${esc(report.provenance.device)} · ${esc(report.generated_at)}`
-  return `<h1>model-fit-gate report</h1><div class="verdict ${report.gate.passed ? 'passed' : 'failed'}"><strong>${heading}</strong>${list}</div><p class="facts">${facts}</p>\n`
+  const assumed = view.assumptionsWarning(report)
+  return (
+    `<h1>model-fit-gate report</h1><div class="verdict ${report.gate.passed ? 'passed' : 'failed'}"><strong>${heading}</strong>${list}</div><p class="facts">${facts}</p>` +
+    `${assumed ? `<p class="warning">${esc(assumed)}</p>` : ''}\n`
+  )
 }
 
 function chartsBlock(report: Report, tolerance: number): string {
@@ -234,9 +239,10 @@ function modelsBlock(report: Report): string {
         `<th>ratio</th><th>|error|</th><th>verdict</th><th>breakdown</th></tr></thead><tbody>${rows}</tbody></table>`
       : ''
     const memoryLine = view.memoryCheckLine(model)
+    const assumedLine = view.assumptionsLine(model)
     return (
       `<details${fails ? ' open' : ''}><summary>${mark(!fails)} <strong>${esc(model.ref)}</strong> — ${esc(view.profileLine(model))}</summary>` +
-      `<p class="note">path: <code>${esc(model.path)}</code></p>${error}${table}` +
+      `<p class="note">path: <code>${esc(model.path)}</code></p>${error}${assumedLine ? `<p class="warning">${esc(assumedLine)}</p>` : ''}${table}` +
       `${memoryLine ? `<p class="note">${esc(memoryLine)}</p>` : ''}</details>`
     )
   })

@@ -22,6 +22,8 @@ import {
   orderedBaselineRows,
   orderedRows,
   memoryCheckLine,
+  assumptionsLine,
+  assumptionsWarning,
   profileLine,
   scenariosIn,
   type ShownBaselineRow
@@ -126,7 +128,8 @@ function verdictSection(report: Report, h: string): string {
     standIns > 0
       ? `⚠️ ${standIns} probe part${standIns === 1 ? '' : 's'} not measured on this machine: the estimate uses stand-ins for ${standIns === 1 ? 'its facts' : 'their facts'} (listed under Provenance).\n\n`
       : ''
-  return `${title}\n\n${listed.length > 0 ? `${listed.join('\n')}\n\n` : ''}${facts.join(' · ')}\n\n${warning}`
+  const assumed = assumptionsWarning(report)
+  return `${title}\n\n${listed.length > 0 ? `${listed.join('\n')}\n\n` : ''}${facts.join(' · ')}\n\n${warning}${assumed ? `${md(assumed)}\n\n` : ''}`
 }
 
 function scenarioSection(report: Report, h: string): string {
@@ -266,7 +269,9 @@ function modelBlocks(report: Report): string[] {
     const error = model.error ? `**error:** ${md(model.error)}\n\n` : ''
     const memoryLine = memoryCheckLine(model)
     const memory = memoryLine ? `${md(memoryLine)}\n\n` : ''
-    return `<details><summary>${summary}</summary>\n\n${error}${table}${notes.length > 0 ? `${notes.join('\n')}\n\n` : ''}${memory}</details>\n\n`
+    const assumedLine = assumptionsLine(model)
+    const assumed = assumedLine ? `${md(assumedLine)}\n\n` : ''
+    return `<details><summary>${summary}</summary>\n\n${error}${assumed}${table}${notes.length > 0 ? `${notes.join('\n')}\n\n` : ''}${memory}</details>\n\n`
   })
 }
 

@@ -163,6 +163,24 @@ export function memoryCheckLine(model: ModelReport): string {
   )
 }
 
+/** "assumed: …" for a model whose layer plan rests on assumptions (an architecture the estimate does not know), else ''. */
+export function assumptionsLine(model: ModelReport): string {
+  const a = model.profile?.layer_plan.assumptions ?? []
+  return a.length > 0 ? `⚠️ assumed: ${a.join('; ')}` : ''
+}
+
+/**
+ * "⚠️ 2 models rest on assumed architecture rules (newarch, foo): their memory and speed are estimates of a known
+ * layout, not of theirs; see Models.", or '' when every model's architecture is known.
+ */
+export function assumptionsWarning(report: Report): string {
+  const assumed = report.models.filter((m) => (m.profile?.layer_plan.assumptions.length ?? 0) > 0)
+  if (assumed.length === 0) return ''
+  const archs = [...new Set(assumed.map((m) => m.profile!.architecture))].sort()
+  const n = assumed.length
+  return `⚠️ ${n} model${n === 1 ? '' : 's'} rest${n === 1 ? 's' : ''} on assumed architecture rules (${archs.join(', ')}): what could not be read was assumed, as each model's block says.`
+}
+
 /** "bandwidth_ms 10.0 · fixed_ms 1.00", keys sorted. */
 export function breakdownText(breakdown: Record<string, number> | undefined): string {
   if (!breakdown || Object.keys(breakdown).length === 0) return ''

@@ -119,6 +119,34 @@ describe('decode', () => {
     expect(deepMha).toBeLessThan(deep)
   })
 
+  test('sliding-window layers attend no deeper than their window: at depth, a gemma3 pays attention for its global layer', async () => {
+    const hw = fixtureHardware()
+    const gemma = { architecture: 'gemma3', layers: 6, embeddingLength: 512, feedForwardLength: 1536, heads: 4, kvHeads: 1, headDim: 256, vocabSize: 4096, contextLength: 32768, seed: 5 } as const
+    const swa = await profileOf({ ...gemma, slidingWindow: 512 })
+    const full = await profileOf(gemma)
+    const w = { ...workload, context_tokens: 16384, decode_depth: 8192 }
+    const attention = (p: ModelProfile): number => predict(p, hw, w).scenarios.find((x) => x.scenario === 'steady_decode')!.breakdown.attention_ms!
+    // 1 global layer over ~8.4k positions + 5 sliding layers over their 1024-cell cache, against 6 global layers.
+    const ratio = attention(swa) / attention(full)
+    expect(ratio).toBeGreaterThan(0.2)
+    expect(ratio).toBeLessThan(0.3)
+    // Same weights: only the attention differs.
+    expect(predict(swa, hw, w).fit.weights_bytes).toBe(predict(full, hw, w).fit.weights_bytes)
+    expect(predict(swa, hw, w).fit.kv_cache_bytes).toBeLessThan(predict(full, hw, w).fit.kv_cache_bytes / 4)
+  })
+
+  test('a Mamba model costs no attention at depth, only its state update, and its state is in the fit', async () => {
+    const hw = fixtureHardware()
+    const mamba = await profileOf({ architecture: 'mamba2', layers: 4, embeddingLength: 512, feedForwardLength: 0, heads: 0, kvHeads: 0, vocabSize: 4096, contextLength: 32768, seed: 6 })
+    const at = (depth: number) => predict(mamba, hw, { ...workload, context_tokens: 16384, decode_depth: depth })
+    const steady = (p: Prediction) => p.scenarios.find((x) => x.scenario === 'steady_decode')!
+    expect(steady(at(8192)).predicted).toBeCloseTo(steady(at(0)).predicted, 6)
+    expect(steady(at(0)).breakdown.attention_ms).toBeGreaterThan(0)
+    expect(at(0).fit.kv_cache_bytes).toBe(0)
+    // 4 layers × ((4 − 1) · (1024 + 2 · 128) + 128 · 1024) f32.
+    expect(at(0).fit.recurrent_state_bytes).toBe(4 * (3 * 1280 + 128 * 1024) * 4)
+  })
+
   test('the server decode (kv_warm_reuse) costs more per token with a larger vocabulary', async () => {
     const hw = fixtureHardware()
     const small = predict(await profileOf({ ...dense, vocabSize: 4096 }), hw, workload)

@@ -56,7 +56,12 @@ describe('layer plan: sliding-window layers as llama.cpp derives them', () => {
     expect(phi3.assumptions).toEqual([])
     const unknown = plan('newarch', { block_count: 4, 'attention.head_count': 8, 'attention.sliding_window': 1024 })
     expect(unknown.full_attention_layers).toBe(4)
-    expect(unknown.assumptions.join()).toMatch(/newarch: has a sliding_window of 1024 but its layer pattern is not known here; every layer costed as full attention/)
+    expect(unknown.assumptions).toEqual([
+      'newarch: has a sliding_window of 1024 but its layer pattern is not known here; every layer costed as full attention (an upper bound)',
+      'newarch: not an architecture the pinned llama.cpp loads; its layers costed as attention over the whole context with the feed-forward its tensors have'
+    ])
+    // A known architecture whose caches follow rules the plan does not model says which.
+    expect(plan('gemma3n', { block_count: 5, 'attention.head_count': 8, 'attention.sliding_window': 512 }).assumptions.join()).toMatch(/gemma3n: layers that reuse an earlier layer's KV cache/)
   })
 })
 

@@ -137,5 +137,21 @@ describe('renderMarkdown', () => {
     report.resumed = [report.models[0]!.ref, report.models[1]!.ref]
     expect(renderMarkdown(report)).toContain(" · 2 resumed from an interrupted run's checkpoint · ")
   })
-})
 
+  test("warns at the top when a model's architecture rules were assumed, and says what in its block (Markdown and HTML)", () => {
+    const report = showcaseReport()
+    expect(renderMarkdown(report)).not.toMatch(/assumed/)
+    const profile = report.models[0]!.profile!
+    profile.architecture = 'newarch'
+    profile.layer_plan.assumptions = ['newarch: not an architecture the pinned llama.cpp loads; its layers costed as attention over the whole context']
+    const md = renderMarkdown(report)
+    expect(md).toContain('⚠️ 1 model rests on assumed architecture rules (newarch)')
+    expect(md).toContain('⚠️ assumed: newarch: not an architecture the pinned llama.cpp loads')
+    // Above the model's table, where a reader looks first.
+    const block = md.slice(md.indexOf('⚠️ assumed'))
+    expect(block.indexOf('⚠️ assumed')).toBeLessThan(block.indexOf('| scenario |'))
+    const html = renderHtml(report)
+    expect(html).toContain('<p class="warning">⚠️ 1 model rests on assumed architecture rules (newarch)')
+    expect(html).toContain('<p class="warning">⚠️ assumed: newarch: not an architecture')
+  })
+})
