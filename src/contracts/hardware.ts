@@ -169,6 +169,11 @@ export interface HardwareProfile {
     prefill_depth_ms_per_token_per_layer: MeasuredFact | null
     /** Attention cost inside a prefill ubatch as a law over geometry (fitted on two probe geometries). */
     prefill_attention_coefficients?: PrefillAttentionCoefficients | null
+    /**
+     * Prefill cost of a recurrent layer's scan (Mamba's ssm_scan, the state updated token by token), ns per element of
+     * the recurrent state and prompt token; measured on the probe's Mamba-2 model. Absent in profiles made before it.
+     */
+    ssm_scan_ns_per_state_element_token?: CostFact | null
     /** Extra decode ms per MoE layer over a dense layer reading the same bytes (router, top-k, gathers). */
     moe_decode_extra_per_layer_ms?: CostFact | null
     /**

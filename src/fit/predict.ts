@@ -82,7 +82,8 @@ export function predict(profile: ModelProfile, hardware: HardwareProfile, worklo
       matmul_ms: benchPrefill.matmulMs,
       attention_ms: benchPrefill.attentionMs,
       output_ms: benchPrefill.outputMs,
-      overhead_ms: benchPrefill.overheadMs
+      overhead_ms: benchPrefill.overheadMs,
+      ...(benchPrefill.stateMs > 0 ? { state_ms: benchPrefill.stateMs } : {})
     })
   )
 

@@ -52,6 +52,11 @@ export interface Rates {
   /** ns per query element and per KV byte, per attended position and layer, for a KV key. */
   kvDepth(key: string): { perQueryElementNs: number; perKvByteNs: number; facts: MeasuredFact[] }
   prefillAttention: { perHeadNs: number; perQueryElementNs: number; facts: MeasuredFact[] }
+  /**
+   * The recurrent scan's prefill cost per state element and token (ns); without the probe's fact, the state read and
+   * written once per token at the F32 decode rate, as a decode step does.
+   */
+  ssmScanNsPerStateElement: Scalar
   moeDecodeExtraPerLayerMs: Scalar
   /** Expert-matmul prefill rate relative to the type's dense rate (1 when unmeasured). */
   moePrefillEfficiency(type: string): Scalar
@@ -66,6 +71,9 @@ export interface Scalar {
   value: number
   spread: number
 }
+
+/** Bytes of one element of a recurrent state (llama.cpp keeps it in f32). */
+const F32_STATE_BYTES = 4
 
 const scalar = (f: MeasuredFact | null | undefined, fallback = 0): Scalar =>
   f && Number.isFinite(f.value) ? { value: f.value, spread: f.spread } : { value: fallback, spread: 0 }
@@ -127,6 +135,9 @@ export function ratesFromFacts(m: HardwareProfile['measured'], cacheBytes: numbe
     prefillAttention: pa
       ? { perHeadNs: pa.ns_per_head_token_position.value, perQueryElementNs: pa.ns_per_query_element_token_position.value, facts: [pa.ns_per_head_token_position, pa.ns_per_query_element_token_position] }
       : { perHeadNs: 0, perQueryElementNs: fallbackKv?.ns_per_query_element_token.value ?? 0, facts: [] },
+    ssmScanNsPerStateElement: m.ssm_scan_ns_per_state_element_token
+      ? scalar(m.ssm_scan_ns_per_state_element_token)
+      : { value: (2 * F32_STATE_BYTES * 1e9) / decodeBandwidth('F32').value, spread: decodeBandwidth('F32').fact.spread },
     moeDecodeExtraPerLayerMs: scalar(m.moe_decode_extra_per_layer_ms),
     moePrefillEfficiency(type) {
       const f = byStandIn(m.moe_prefill_efficiency_by_type, type)

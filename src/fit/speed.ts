@@ -14,6 +14,8 @@ export interface Term {
 
 const NS_PER_MS = 1e6
 const MS_PER_S = 1e3
+/** Bytes of an element of a recurrent state (f32). */
+const F32_BYTES = 4
 
 /**
  * Working sets up to this share of the caches are served from them: the probe measures its in-cache rates there
@@ -90,7 +92,7 @@ export function decodeAttentionMs(g: ModelGeometry, r: Rates, positions: number,
 }
 
 /**
- * The recurrent layers' state update of one token: each reads and writes its state once (f32), at the measured
+ * The recurrent layers' state update of one decoded token: each reads and writes its state once (f32), at the measured
  * memory bandwidth. It has no depth: a recurrent layer costs the same at any position.
  */
 export function recurrentStateMs(g: ModelGeometry, r: Rates): Term {
@@ -157,6 +159,8 @@ export interface PrefillEstimate {
   totalMs: number
   matmulMs: number
   attentionMs: number
+  /** The recurrent layers' scan: every prompt token updates every state element (0 without recurrent layers). */
+  stateMs: number
   outputMs: number
   overheadMs: number
   spread: number
@@ -232,12 +236,15 @@ export function prefillEstimate(g: ModelGeometry, r: Rates, s: PrefillShape): Pr
   const outRow = r.nsPerRow(g.outputType)
   const outputMs =
     g.outputParams > 0 && out.value > 0 ? s.outputs * ((g.outputBytes * MS_PER_S) / out.value + (g.vocab_size * outRow.value) / NS_PER_MS) : 0
-  const parts = [sumSpread(matmul), sumSpread(attention), { ms: outputMs, spread: out.fact.spread }, sumSpread(overhead)]
+  const scan = r.ssmScanNsPerStateElement
+  const state = { ms: (s.tokens * (g.recurrentStateBytes / F32_BYTES) * scan.value) / NS_PER_MS, spread: scan.spread }
+  const parts = [sumSpread(matmul), sumSpread(attention), { ms: outputMs, spread: out.fact.spread }, sumSpread(overhead), state]
   const total = sumSpread(parts)
   return {
     totalMs: total.ms,
     matmulMs: parts[0]!.ms,
     attentionMs: parts[1]!.ms,
+    stateMs: state.ms,
     outputMs,
     overheadMs: parts[3]!.ms,
     spread: total.spread

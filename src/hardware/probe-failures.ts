@@ -38,6 +38,7 @@ export function dropFailed(obs: ProbeObservations, failed: ReadonlySet<string>):
       decode_ms: failed.has('moe-F16') ? [] : obs.moe.decode_ms,
       prefill_ms_by_type: typed('moe', obs.moe.prefill_ms_by_type)!
     },
+    ...(obs.ssm !== undefined ? { ssm: obs.ssm && (failed.has('ssm-F16') ? { prefill_ms: [] } : obs.ssm) } : {}),
     server: obs.server.filter((s) => !s.id || !failed.has(s.id))
   }
   return out
@@ -70,6 +71,11 @@ export function failureCost(id: string, measured: Measured): { facts: string[]; 
       return { facts: ['measured.fixed_decode_ms', 'measured.per_layer_decode_ms'], stand_in: 'no fixed or per-layer decode overhead (0 ms): decode is predicted too fast for small models' }
     case 'kv':
       return { facts: ['measured.kv_depth_coefficients', 'measured.prefill_attention_coefficients'], stand_in: 'no attention cost at depth (0): decode and prefill at depth are predicted too fast' }
+    case 'ssm':
+      return {
+        facts: ['measured.ssm_scan_ns_per_state_element_token'],
+        stand_in: 'the recurrent state read and written once per prompt token at the F32 decode rate (no scan cost of its own)'
+      }
     case 'srv':
       return { facts: ['measured.server_decode_overhead_ms', 'measured.server_sampler_ns_per_vocab_entry', 'measured.server_prompt_overhead_ms'], stand_in: 'no server overhead (0 ms): first_token and kv_warm_reuse are predicted too fast' }
     default:

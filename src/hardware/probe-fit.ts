@@ -6,7 +6,8 @@
 //   3. per-type streaming rate and per-row cost (two widths, same bytes), in-cache rates (probe-fit-decode.ts);
 //   4. prefill rate per type: what remains of a 512-token ubatch after attention, output row and overhead;
 //   5. MoE routing overhead and expert-matmul efficiency: what a MoE model costs beyond the dense law;
-//   6. server overheads: server timings minus llama-bench timings of the same model and positions.
+//   6. server overheads: server timings minus llama-bench timings of the same model and positions;
+//   7. the recurrent scan: what remains of the Mamba-2 model's prefill after its matmuls, output row and overhead.
 // Each value is solved from the median of every series, its samples from each round alone (probe-obs.ts).
 
 import { kvCells } from '../fit/geometry.js'
@@ -46,6 +47,7 @@ function emptyMeasured(seed: MeasuredFact): Measured {
     prefill_attention_coefficients: null,
     moe_decode_extra_per_layer_ms: null,
     moe_prefill_efficiency_by_type: {},
+    ssm_scan_ns_per_state_element_token: null,
     server_decode_overhead_ms: null,
     server_sampler_ns_per_vocab_entry: null,
     server_prompt_overhead_ms: null,
@@ -62,6 +64,9 @@ function lawAt([x, a]: [number, MeasuredFact], [y, b]: [number, MeasuredFact], u
   const samples = Array.from({ length: rounds }, (_, i) => (x * (a.samples[i] as number) + y * (b.samples[i] as number)) / NS_PER_MS)
   return factWithValue((x * a.value + y * b.value) / NS_PER_MS, samples, unit)
 }
+
+/** Bytes of a recurrent state's element (f32). */
+const F32_BYTES = 4
 
 /** The per-row split is kept only if rows explain at most this share of the narrow model's matmul time. */
 const MAX_ROW_SHARE = 0.5
@@ -193,6 +198,18 @@ export function fitProbeFacts(obs: ProbeObservations, profiles: ProbeProfiles, c
     }
     const unattributed = obs.server.flatMap((s) => s.unattributed_ms).map((x) => Math.max(0, x))
     if (unattributed.length > 0) measured.server_first_token_overhead_ms = makeFact(unattributed, 'ms')
+  }
+
+  // 7. The recurrent scan, per state element and prompt token: the Mamba-2 model's prefill less everything the law
+  // already costs (its matmuls at F16's rate, output row, overhead), over its state elements.
+  const ssm = obs.ssm
+  if (ssm && ssm.prefill_ms.length > 0 && profiles['ssm-F16']) {
+    const g = geo('ssm-F16')
+    const pre = prefillEstimate(g, ratesFromFacts(measured, ctx.cacheBytes), prefillShape)
+    const known = pre.totalMs - pre.stateMs
+    const elements = g.recurrentStateBytes / F32_BYTES
+    const sol = solveRounds(ssm.prefill_ms.length, (i) => (remainder(at(ssm.prefill_ms, i) * obs.prefill_tokens, known) * NS_PER_MS) / (obs.prefill_tokens * elements))
+    if (sol.value !== null && elements > 0) measured.ssm_scan_ns_per_state_element_token = factWithValue(sol.value, sol.samples, 'ns/(state element·token)')
   }
   return measured
 }

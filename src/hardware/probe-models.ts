@@ -15,6 +15,7 @@
 //   kv-a, kv-b  attention cost at depth: two head geometries that separate per-query-element and per-KV-byte costs
 //   moe-<TYPE>  qwen3moe: routing overhead in decode (F16) and expert-matmul efficiency in prefill per type
 //   srv-v<n>    server overheads: the same small model at two vocabulary sizes (sampling cost ∝ vocabulary)
+//   ssm-F16     mamba2: the recurrent scan's prefill cost per state element (the state updated token by token)
 //
 // The bandwidth families grow with the device. Their width is chosen from a ladder so that no model has more than
 // PROBE_MAX_LAYERS layers (llama.cpp refuses more than LLAMA_MAX_LAYERS) and no tensor more than
@@ -249,9 +250,16 @@ function bandwidthFamily(prefix: string, width: number, target: number, types: r
 
 /** Bytes of a model in a type (weights; the header is a rounding error at these sizes). */
 export function modelBytes(m: Pick<ProbeModelSpec, 'source' | 'type' | 'pruneToLayers'>): number {
-  const perLayer = m.source.architecture === 'qwen3moe' ? moeLayerParams(m.source) : llamaLayerParams(m.source)
+  const perLayer = m.source.architecture === 'qwen3moe' ? moeLayerParams(m.source) : m.source.architecture === 'mamba2' ? mambaLayerParams(m.source) : llamaLayerParams(m.source)
   const embed = m.source.embeddingLength * m.source.vocabSize * (m.source.tiedEmbeddings ? 1 : 2)
   return (((m.pruneToLayers ?? m.source.layers) * perLayer + embed) * bitsPerWeight(m.type)) / 8
+}
+
+/** A Mamba-2 layer's parameters, near enough for disk and time: the in and out projections (the rest is vectors). */
+function mambaLayerParams(s: SyntheticModelSpec): number {
+  const inner = s.ssmInnerSize ?? 2 * s.embeddingLength
+  const state = s.ssmStateSize ?? 128
+  return s.embeddingLength * (2 * inner + 2 * state + inner / 64) + inner * s.embeddingLength
 }
 
 function moeLayerParams(s: SyntheticModelSpec): number {
@@ -374,6 +382,8 @@ function fixedModels(types: readonly ProbeWeightType[], cacheBytes: number): Pro
   models.push({ id: 'kv-b', source: spec({ layers: 8, embeddingLength: 512, feedForwardLength: 1024, heads: 16, kvHeads: 2, headDim: 128, vocabSize: 2048 }), type: 'F16' })
   const moeSource = spec({ architecture: 'qwen3moe', layers: 3, embeddingLength: 512, feedForwardLength: 1024, heads: 8, kvHeads: 2, vocabSize: 2048, expertCount: 16, expertUsedCount: 2, expertFeedForwardLength: 512 })
   for (const type of types) models.push({ id: `moe-${type}`, source: moeSource, type })
+  // State-heavy on purpose (4 × 128 × 1024 elements against 1.7M weights): the scan is most of its prefill.
+  models.push({ id: 'ssm-F16', source: spec({ architecture: 'mamba2', layers: 4, embeddingLength: 512, feedForwardLength: 0, heads: 0, kvHeads: 0, vocabSize: 2048, ssmInnerSize: 1024, ssmStateSize: 128 }), type: 'F16' })
   models.push({ id: 'srv-v2k', source: spec({ layers: 2, embeddingLength: 256, feedForwardLength: 768, heads: 4, kvHeads: 2, vocabSize: 2048 }), type: 'F16' })
   models.push({ id: 'srv-v64k', source: spec({ layers: 2, embeddingLength: 256, feedForwardLength: 768, heads: 4, kvHeads: 2, vocabSize: 65536 }), type: 'F16' })
   return models

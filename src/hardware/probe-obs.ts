@@ -56,6 +56,8 @@ export interface ProbeObservations {
   kv_prefill: { a: DepthPair; b: DepthPair } | null
   /** The MoE probe: decode ms per token of the F16 model, prefill ms per prompt token per type, per round. */
   moe: { decode_ms: number[]; prefill_ms_by_type: Record<string, number[]> } | null
+  /** The Mamba-2 probe: prefill ms per prompt token, per round (absent in observations made before it). */
+  ssm?: { prefill_ms: number[] } | null
   server: ServerObservation[]
 }
 

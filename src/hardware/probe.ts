@@ -254,6 +254,7 @@ export async function probeHardware(opts: ProbeOptions): Promise<HardwareProfile
     kv_decode: {},
     kv_prefill: null,
     moe: { decode_ms: [], prefill_ms_by_type: {} },
+    ssm: { prefill_ms: [] },
     server: []
   })
 
@@ -336,6 +337,9 @@ export async function probeHardware(opts: ProbeOptions): Promise<HardwareProfile
         if (m.decode !== null) obs.moe!.decode_ms.push(m.decode)
         push(obs.moe!.prefill_ms_by_type, type, m.prefill)
       }
+      // The recurrent scan: prefill of the Mamba-2 model.
+      const ssm = await attempt('ssm-F16', async () => findTiming((await bench('ssm-F16', { prompt: [PREFILL_TOKENS], reps }, round)).timings, { nPrompt: PREFILL_TOKENS }).msPerToken)
+      if (ssm !== undefined) obs.ssm!.prefill_ms.push(ssm)
     }
 
     // Server overheads at two vocabulary sizes (the server repeats its own requests: one round).
@@ -378,7 +382,7 @@ export async function probeHardware(opts: ProbeOptions): Promise<HardwareProfile
         name: 'prefill',
         rounds,
         deadlineSec: EXTRA_ROUND_DEADLINES_SEC.prefill,
-        series: () => [...Object.values(obs.prefill), ...Object.values(obs.prefill_wide ?? {}), ...Object.values(obs.moe!.prefill_ms_by_type)],
+        series: () => [...Object.values(obs.prefill), ...Object.values(obs.prefill_wide ?? {}), ...Object.values(obs.moe!.prefill_ms_by_type), obs.ssm!.prefill_ms],
         round: prefillRound
       },
       { name: 'server', rounds: 1, deadlineSec: null, series: () => [], round: serverRound }

@@ -4,6 +4,7 @@ import { SCENARIO_IDS } from '../contracts/scenarios.js'
 import type { BaselineRow, BaselineSkipReason, ModelReport, Report } from '../contracts/report.js'
 import type { ScenarioId, ScenarioUnit, Verdict } from '../contracts/scenarios.js'
 import type { ScenarioResult } from '../contracts/verdict.js'
+import type { LayerPlan } from '../contracts/profile.js'
 import { formatDeltaPct, formatLimit, formatNumber, formatPct } from '../util/format.js'
 import { baselineStatus, rowKey, type BaselineStatus } from '../compare/baseline.js'
 
@@ -131,12 +132,29 @@ function trim(s: string): string {
   return s.replace(/\.0$/, '')
 }
 
+/**
+ * "1 full + 5 sliding (512) layers", "2 attention + 4 recurrent layers", "MLA (latent 512)": the layer plan when it is
+ * more than full attention on every layer, else ''.
+ */
+export function layerPlanText(plan: LayerPlan): string {
+  const parts: string[] = []
+  const attention = plan.full_attention_layers + plan.sliding_attention_layers
+  if (plan.sliding_attention_layers > 0) parts.push(`${plan.full_attention_layers} full + ${plan.sliding_attention_layers} sliding (${plan.sliding_window})`)
+  else if (plan.recurrent_layers > 0 && attention > 0) parts.push(`${attention} attention`)
+  if (plan.recurrent_layers > 0) parts.push(`${plan.recurrent_layers} recurrent`)
+  const text = parts.length > 0 ? `${parts.join(' + ')} layers` : ''
+  const mla = plan.mla_kv_lora_rank > 0 ? `MLA (latent ${plan.mla_kv_lora_rank})` : ''
+  return [text, mla].filter(Boolean).join(', ')
+}
+
 /** "llama · 135M params · Q8_0 · 143 MiB", or why there is no profile. */
 export function profileLine(model: ModelReport): string {
   const p = model.profile
   if (!p) return model.error ? `no profile: ${model.error}` : 'no profile'
   const parts = [p.architecture, `${formatParams(p.param_count)} params`, p.file_type ?? 'unknown type', formatBytes(p.file_bytes)]
   if (p.model_class !== 'causal-lm') parts.push(p.model_class)
+  const layers = layerPlanText(p.layer_plan)
+  if (layers) parts.push(layers)
   if (model.fit) parts.push(`fit: ${model.fit.status}`)
   return parts.join(' · ')
 }

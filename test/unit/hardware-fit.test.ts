@@ -42,6 +42,7 @@ function truth(cacheBytes: number): HardwareProfile {
       prefill_attention_coefficients: { ns_per_head_token_position: f(3), ns_per_query_element_token_position: f(0.02) },
       moe_decode_extra_per_layer_ms: f(0.004),
       moe_prefill_efficiency_by_type: { F16: f(0.3), Q8_0: f(0.5), Q4_0: f(0.4), Q4_K: f(0.3), Q5_K: f(0.45), Q6_K: f(0.45), Q5_0: f(0.6), Q5_1: f(0.6) },
+      ssm_scan_ns_per_state_element_token: f(0.09),
       server_decode_overhead_ms: f(0.04),
       server_sampler_ns_per_vocab_entry: f(6),
       server_prompt_overhead_ms: f(1),
@@ -106,6 +107,7 @@ function observe(hw: HardwareProfile, profiles: ProbeProfiles): ProbeObservation
     kv_decode: { f16: { a: pair((d) => decode('kv-a', d, 16), 16), b: pair((d) => decode('kv-b', d, 16), 16) } },
     kv_prefill: { a: pair((d) => prefill('kv-a', d, 512), 512), b: pair((d) => prefill('kv-b', d, 512), 512) },
     moe: { decode_ms: twice(decode('moe-F16', 0, 32)), prefill_ms_by_type: Object.fromEntries(PROBE_WEIGHT_TYPES.map((t) => [t, twice(prefill(`moe-${t}`, 0, 512))])) },
+    ssm: { prefill_ms: twice(prefill('ssm-F16', 0, 512)) },
     server
   }
 }
@@ -136,6 +138,7 @@ describe('probe facts from observations', () => {
     near(m.prefill_attention_coefficients?.ns_per_query_element_token_position.value, 0.02)
     near(m.moe_decode_extra_per_layer_ms?.value, 0.004, 0.1)
     for (const t of PROBE_WEIGHT_TYPES) near(m.moe_prefill_efficiency_by_type?.[t]?.value, hw.measured.moe_prefill_efficiency_by_type![t]!.value, 0.05)
+    near(m.ssm_scan_ns_per_state_element_token?.value, 0.09, 0.05)
     near(m.server_decode_overhead_ms?.value, 0.04, 0.05)
     near(m.server_sampler_ns_per_vocab_entry?.value, 6, 0.05)
     near(m.server_prompt_overhead_ms?.value, 1, 0.1)

@@ -1,6 +1,7 @@
 import { describe, expect, test } from '@jest/globals'
 import { renderHtml } from '../../src/report/html.js'
 import { renderMarkdown, JOB_SUMMARY_MAX_BYTES } from '../../src/report/markdown.js'
+import { layerPlanText } from '../../src/report/view.js'
 import { makeReport, showcaseReport, type ModelSpec } from '../helpers/report-fixture.js'
 
 const bytes = (s: string): number => Buffer.byteLength(s, 'utf8')
@@ -153,5 +154,17 @@ describe('renderMarkdown', () => {
     const html = renderHtml(report)
     expect(html).toContain('<p class="warning">⚠️ 1 model rests on assumed architecture rules (newarch)')
     expect(html).toContain('<p class="warning">⚠️ assumed: newarch: not an architecture')
+  })
+
+  test("a model's profile line says how its layers attend when it is more than full attention everywhere", () => {
+    const report = showcaseReport()
+    const plan = report.models[0]!.profile!.layer_plan
+    expect(layerPlanText(plan)).toBe('')
+    expect(layerPlanText({ ...plan, full_attention_layers: 1, sliding_attention_layers: 5, sliding_window: 512 })).toBe('1 full + 5 sliding (512) layers')
+    expect(layerPlanText({ ...plan, full_attention_layers: 2, recurrent_layers: 4 })).toBe('2 attention + 4 recurrent layers')
+    expect(layerPlanText({ ...plan, full_attention_layers: 0, recurrent_layers: 4 })).toBe('4 recurrent layers')
+    expect(layerPlanText({ ...plan, mla_kv_lora_rank: 512 })).toBe('MLA (latent 512)')
+    report.models[0]!.profile!.layer_plan = { ...plan, full_attention_layers: 1, sliding_attention_layers: 5, sliding_window: 512 }
+    expect(renderMarkdown(report)).toContain(' · 1 full + 5 sliding (512) layers · fit: ')
   })
 })
