@@ -54,6 +54,11 @@ export interface LayerPlan {
   ssm_conv_channels: number
   /** Layers with a dense feed-forward (a `blk.N.ffn_down` tensor): all of a dense model, the leading ones of some MoE. */
   dense_ffn_layers: number
+  /**
+   * Layers with attention sinks (`blk.N.attn_sinks`, gpt-oss): a learned per-head logit added to every softmax. Their
+   * bytes are in the weights; the compute is llama.cpp's soft_max with sinks, costed like any softmax.
+   */
+  attention_sink_layers: number
   /** The latent MLA caches per position (kv_lora_rank); 0 without MLA. */
   mla_kv_lora_rank: number
   /** What could not be read from the header and was assumed (an architecture the plan does not know). */

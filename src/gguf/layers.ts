@@ -224,6 +224,7 @@ export function layerPlan(meta: Meta, hp: Hparams, tensorNames: Iterable<string>
     ssm_inner_size: 0,
     ssm_conv_channels: 0,
     dense_ffn_layers: 0,
+    attention_sink_layers: 0,
     mla_kv_lora_rank: mla ? (scalar('attention.kv_lora_rank') ?? 0) : 0,
     assumptions
   }
@@ -255,11 +256,13 @@ export function layerPlan(meta: Meta, hp: Hparams, tensorNames: Iterable<string>
   }
   if (plan.sliding_attention_layers > 0) plan.sliding_window = window
   const denseLayers = new Set<string>()
+  const sinkLayers = new Set<string>()
   for (const name of tensorNames) {
-    const m = /^blk\.(\d+)\.ffn_down\.weight$/.exec(name)
-    if (m) denseLayers.add(m[1]!)
+    const m = /^blk\.(\d+)\.(ffn_down|attn_sinks)\.weight$/.exec(name)
+    if (m) (m[2] === 'attn_sinks' ? sinkLayers : denseLayers).add(m[1]!)
   }
   plan.dense_ffn_layers = denseLayers.size
+  plan.attention_sink_layers = sinkLayers.size
   plan.recurrent_state_elements = plan.recurrent_layers * recurrentStatePerLayer(hp, scalar)
   const inner = scalar('ssm.inner_size') ?? 0
   if (plan.recurrent_layers > 0 && inner > 0) {

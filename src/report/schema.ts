@@ -43,6 +43,7 @@ export function upgradeLayerPlan(doc: Doc): Doc {
           recurrent_state_elements: 0,
           ssm_inner_size: 0,
           ssm_conv_channels: 0,
+          attention_sink_layers: 0,
           // Version 2 costed every model's feed-forward as dense (MoE: its used experts).
           dense_ffn_layers: num('expert_count') > 0 ? 0 : num('layers'),
           mla_kv_lora_rank: 0,

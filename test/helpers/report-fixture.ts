@@ -227,6 +227,7 @@ export function makeProfile(m: Pick<ModelSpec, 'architecture' | 'paramCount' | '
       ssm_inner_size: 0,
       ssm_conv_channels: 0,
       dense_ffn_layers: 30,
+      attention_sink_layers: 0,
       mla_kv_lora_rank: 0,
       assumptions: []
     }

@@ -5,6 +5,10 @@ import { readHparams } from '../../src/gguf/hparams.js'
 import { layerPlan } from '../../src/gguf/layers.js'
 import { kvCacheBytes, slidingCells } from '../../src/fit/geometry.js'
 import type { ModelProfile } from '../../src/contracts/profile.js'
+import { readGgufHeader } from '../../src/gguf/reader.js'
+import { buildProfile } from '../../src/gguf/profile.js'
+import type { SyntheticModelSpec } from '../../src/gguf/writer.js'
+import { syntheticHeaderSource } from '../helpers/synthetic.js'
 
 type Meta = Record<string, GgufValue>
 
@@ -151,5 +155,22 @@ describe("KV caches as llama.cpp allocates them", () => {
     const noFa = kvCacheBytes(profile, { contextTokens: 8192, kvType: 'f16', flashAttention: false, ubatch: 512 })
     expect(noFa.sliding).toBe(1024 * (512 + 2 * 512) * 2)
     expect(kvCacheBytes(profile, { contextTokens: 8192, kvType: 'q8_0', flashAttention: true, ubatch: 512 }).full).toBe((8192 * 1024 * 34) / 32)
+  })
+})
+
+describe('layer plan from whole synthetic headers', () => {
+  const profileOf = async (spec: SyntheticModelSpec) => {
+    const h = await readGgufHeader(syntheticHeaderSource(spec))
+    return buildProfile([h], h.fileSize, 'model.gguf')
+  }
+
+  test("gpt-oss: sinks on every layer, alternating windows, no dense feed-forward; deepseek2: its leading dense layer and shared experts", async () => {
+    const oss = await profileOf({ architecture: 'gpt-oss', layers: 4, embeddingLength: 256, feedForwardLength: 256, expertFeedForwardLength: 256, expertCount: 4, expertUsedCount: 2, heads: 4, kvHeads: 2, headDim: 64, slidingWindow: 128, vocabSize: 1024, contextLength: 4096, seed: 1 })
+    expect(oss.layer_plan).toMatchObject({ attention_sink_layers: 4, dense_ffn_layers: 0, sliding_attention_layers: 2, full_attention_layers: 2, sliding_window: 128 })
+    const ds = await profileOf({ architecture: 'deepseek2', layers: 3, embeddingLength: 256, feedForwardLength: 768, heads: 4, kvHeads: 1, kvLoraRank: 128, ropeDims: 32, nopeDims: 64, headDim: 64, leadingDenseLayers: 1, expertCount: 4, expertUsedCount: 2, expertFeedForwardLength: 128, sharedExpertCount: 2, vocabSize: 1024, contextLength: 4096, seed: 2 })
+    expect(ds.layer_plan).toMatchObject({ dense_ffn_layers: 1, mla_kv_lora_rank: 128, full_k_elements: 3 * (128 + 32), full_v_elements: 0, attention_sink_layers: 0 })
+    // Two shared experts of 128 read every token, beside the routed ones.
+    expect(ds.shared_expert_feed_forward_length).toBe(256)
+    expect(ds.layer_plan.assumptions).toEqual([])
   })
 })
