@@ -945,11 +945,11 @@ var require_retry_operation = __commonJS({
       for (var i2 = 0; i2 < this._errors.length; i2++) {
         var error = this._errors[i2];
         var message = error.message;
-        var count2 = (counts[message] || 0) + 1;
-        counts[message] = count2;
-        if (count2 >= mainErrorCount) {
+        var count3 = (counts[message] || 0) + 1;
+        counts[message] = count3;
+        if (count3 >= mainErrorCount) {
           mainError = error;
-          mainErrorCount = count2;
+          mainErrorCount = count3;
         }
       }
       return mainError;
@@ -3813,20 +3813,20 @@ var require_resolve = __commonJS({
       return false;
     }
     function countKeys(schema) {
-      let count2 = 0;
+      let count3 = 0;
       for (const key in schema) {
         if (key === "$ref")
           return Infinity;
-        count2++;
+        count3++;
         if (SIMPLE_INLINED.has(key))
           continue;
         if (typeof schema[key] == "object") {
-          (0, util_1.eachItem)(schema[key], (sch) => count2 += countKeys(sch));
+          (0, util_1.eachItem)(schema[key], (sch) => count3 += countKeys(sch));
         }
-        if (count2 === Infinity)
+        if (count3 === Infinity)
           return Infinity;
       }
-      return count2;
+      return count3;
     }
     function getFullPath(resolver, id = "", normalize) {
       if (normalize !== false)
@@ -7364,8 +7364,8 @@ var require_contains = __commonJS({
         cxt.result(valid, () => cxt.reset());
         function validateItemsWithCount() {
           const schValid = gen.name("_valid");
-          const count2 = gen.let("count", 0);
-          validateItems(schValid, () => gen.if(schValid, () => checkLimits(count2)));
+          const count3 = gen.let("count", 0);
+          validateItems(schValid, () => gen.if(schValid, () => checkLimits(count3)));
         }
         function validateItems(_valid, block) {
           gen.forRange("i", 0, len, (i2) => {
@@ -7378,16 +7378,16 @@ var require_contains = __commonJS({
             block();
           });
         }
-        function checkLimits(count2) {
-          gen.code((0, codegen_1._)`${count2}++`);
+        function checkLimits(count3) {
+          gen.code((0, codegen_1._)`${count3}++`);
           if (max === void 0) {
-            gen.if((0, codegen_1._)`${count2} >= ${min}`, () => gen.assign(valid, true).break());
+            gen.if((0, codegen_1._)`${count3} >= ${min}`, () => gen.assign(valid, true).break());
           } else {
-            gen.if((0, codegen_1._)`${count2} > ${max}`, () => gen.assign(valid, false).break());
+            gen.if((0, codegen_1._)`${count3} > ${max}`, () => gen.assign(valid, false).break());
             if (min === 1)
               gen.assign(valid, true);
             else
-              gen.if((0, codegen_1._)`${count2} >= ${min}`, () => gen.assign(valid, true));
+              gen.if((0, codegen_1._)`${count3} >= ${min}`, () => gen.assign(valid, true));
           }
         }
       }
@@ -9099,8 +9099,8 @@ var require_Node = __commonJS({
         };
         const res = toJS.toJS(this, "", ctx2);
         if (typeof onAnchor === "function")
-          for (const { count: count2, res: res2 } of ctx2.anchors.values())
-            onAnchor(res2, count2);
+          for (const { count: count3, res: res2 } of ctx2.anchors.values())
+            onAnchor(res2, count3);
         return typeof reviver === "function" ? applyReviver.applyReviver(reviver, { "": res }, "", res) : res;
       }
     };
@@ -9208,13 +9208,13 @@ var require_Alias = __commonJS({
         const anchor = anchors2 && source && anchors2.get(source);
         return anchor ? anchor.count * anchor.aliasCount : 0;
       } else if (identity3.isCollection(node)) {
-        let count2 = 0;
+        let count3 = 0;
         for (const item of node.items) {
           const c3 = getAliasCount(doc, item, anchors2);
-          if (c3 > count2)
-            count2 = c3;
+          if (c3 > count3)
+            count3 = c3;
         }
-        return count2;
+        return count3;
       } else if (identity3.isPair(node)) {
         const kc = getAliasCount(doc, node.key, anchors2);
         const vc = getAliasCount(doc, node.value, anchors2);
@@ -12167,8 +12167,8 @@ var require_Document = __commonJS({
         };
         const res = toJS.toJS(this.contents, jsonArg ?? "", ctx2);
         if (typeof onAnchor === "function")
-          for (const { count: count2, res: res2 } of ctx2.anchors.values())
-            onAnchor(res2, count2);
+          for (const { count: count3, res: res2 } of ctx2.anchors.values())
+            onAnchor(res2, count3);
         return typeof reviver === "function" ? applyReviver.applyReviver(reviver, { "": res }, "", res) : res;
       }
       /**
@@ -12245,12 +12245,12 @@ var require_errors2 = __commonJS({
         lineStr = prev + lineStr;
       }
       if (/[^ ]/.test(lineStr)) {
-        let count2 = 1;
+        let count3 = 1;
         const end = error.linePos[1];
         if (end?.line === line && end.col > col) {
-          count2 = Math.max(1, Math.min(end.col - col, 80 - ci));
+          count3 = Math.max(1, Math.min(end.col - col, 80 - ci));
         }
-        const pointer = " ".repeat(ci) + "^".repeat(count2);
+        const pointer = " ".repeat(ci) + "^".repeat(count3);
         error.message += `:
 
 ${lineStr}
@@ -19893,7 +19893,7 @@ function parseMilliseconds(milliseconds2) {
 
 // node_modules/pretty-ms/index.js
 var isZero = (value) => value === 0 || value === 0n;
-var pluralize = (word, count2) => count2 === 1 || count2 === 1n ? word : `${word}s`;
+var pluralize = (word, count3) => count3 === 1 || count3 === 1n ? word : `${word}s`;
 var SECOND_ROUNDING_EPSILON = 1e-7;
 var ONE_DAY_IN_MILLISECONDS = 24n * 60n * 60n * 1000n;
 function prettyMilliseconds(milliseconds2, options) {
@@ -22418,12 +22418,12 @@ var SignalExit = class extends SignalExitBase {
     for (const sig of signals) {
       this.#sigListeners[sig] = () => {
         const listeners = this.#process.listeners(sig);
-        let { count: count2 } = this.#emitter;
+        let { count: count3 } = this.#emitter;
         const p = process14;
         if (typeof p.__signal_exit_emitter__ === "object" && typeof p.__signal_exit_emitter__.count === "number") {
-          count2 += p.__signal_exit_emitter__.count;
+          count3 += p.__signal_exit_emitter__.count;
         }
-        if (listeners.length === count2) {
+        if (listeners.length === count3) {
           this.unload();
           const ret = this.#emitter.emit("exit", null, sig);
           const s = sig === "SIGHUP" ? this.#hupSig : sig;
@@ -24614,101 +24614,61 @@ async function locateLlama(opts = {}) {
 // src/synth/spec.ts
 var import_ajv = __toESM(require_ajv(), 1);
 var import_yaml = __toESM(require_dist(), 1);
-var SYNTH_TYPES = ["F16", "Q8_0", "Q4_0", "Q4_K_M", "Q5_K_M", "Q6_K"];
-var positiveInt = { type: "integer", minimum: 1 };
-var SCHEMA = {
-  type: "object",
-  additionalProperties: false,
-  required: ["version", "models"],
-  properties: {
-    version: { const: 1 },
-    models: {
-      type: "array",
-      minItems: 1,
-      items: {
-        type: "object",
-        additionalProperties: false,
-        required: ["name", "architecture", "layers", "embedding_length", "feed_forward_length", "heads", "kv_heads", "vocab_size", "context_length", "types"],
-        properties: {
-          name: { type: "string", pattern: "^[A-Za-z0-9][A-Za-z0-9._-]*$" },
-          architecture: { enum: ["llama", "qwen3moe"] },
-          layers: positiveInt,
-          embedding_length: positiveInt,
-          feed_forward_length: positiveInt,
-          heads: positiveInt,
-          kv_heads: positiveInt,
-          head_dim: positiveInt,
-          vocab_size: { type: "integer", minimum: 256 },
-          context_length: positiveInt,
-          expert_count: positiveInt,
-          expert_used_count: positiveInt,
-          expert_feed_forward_length: positiveInt,
-          seed: { type: "integer", minimum: 0 },
-          types: { type: "array", minItems: 1, uniqueItems: true, items: { enum: [...SYNTH_TYPES] } }
-        }
-      }
-    }
-  }
+
+// src/gguf/format.ts
+var GGUF_MAGIC = 1179993927;
+var GGUF_DEFAULT_ALIGNMENT = 32;
+var GGUF_KEY_ALIGNMENT = "general.alignment";
+var GgufValueType = {
+  UINT8: 0,
+  INT8: 1,
+  UINT16: 2,
+  INT16: 3,
+  UINT32: 4,
+  INT32: 5,
+  FLOAT32: 6,
+  BOOL: 7,
+  STRING: 8,
+  ARRAY: 9,
+  UINT64: 10,
+  INT64: 11,
+  FLOAT64: 12
 };
-var ajv = new import_ajv.Ajv({ allErrors: false });
-var validate = ajv.compile(SCHEMA);
-function lineOfPointer(root, pointer, counter) {
-  let node = root;
-  for (const part of pointer.split("/").filter(Boolean)) {
-    if ((0, import_yaml.isMap)(node)) node = node.get(part, true);
-    else if ((0, import_yaml.isSeq)(node)) node = node.get(Number(part), true);
-    else break;
-  }
-  const range = node?.range;
-  return range ? counter.linePos(range[0]).line : null;
+var GGUF_FIXED_SIZE = {
+  0: 1,
+  1: 1,
+  2: 2,
+  3: 2,
+  4: 4,
+  5: 4,
+  6: 4,
+  7: 1,
+  10: 8,
+  11: 8,
+  12: 8
+};
+var GGUF_TYPE_NAMES = {
+  0: "uint8",
+  1: "int8",
+  2: "uint16",
+  3: "int16",
+  4: "uint32",
+  5: "int32",
+  6: "float32",
+  7: "bool",
+  8: "string",
+  9: "array",
+  10: "uint64",
+  11: "int64",
+  12: "float64"
+};
+function isGgufArray(v) {
+  return typeof v === "object" && v !== null;
 }
-function parseSynthSpec(text, fileName) {
-  const counter = new import_yaml.LineCounter();
-  const doc = (0, import_yaml.parseDocument)(text, { lineCounter: counter });
-  if (doc.errors.length) {
-    const e = doc.errors[0];
-    throw new InputError(fileName, `line ${e.linePos?.[0]?.line ?? "?"}`, e.message);
-  }
-  const data = yamlToJs(() => doc.toJS({ maxAliasCount: 100 }), fileName);
-  if (!validate(data)) {
-    const err = validate.errors[0];
-    const line = lineOfPointer(doc.contents, err.instancePath, counter);
-    const key = err.instancePath.split("/").filter(Boolean).join(".") || "(top level)";
-    const extra = err.keyword === "additionalProperties" ? ` "${err.params.additionalProperty}"` : "";
-    throw new InputError(fileName, `${key}${line ? ` (line ${line})` : ""}`, `${err.message ?? "invalid"}${extra}`);
-  }
-  const names = /* @__PURE__ */ new Set();
-  data.models.forEach((m2, i2) => {
-    const where = `models.${i2}`;
-    if (names.has(m2.name)) throw new InputError(fileName, `${where}.name`, `duplicate name "${m2.name}"`);
-    names.add(m2.name);
-    if (m2.heads % m2.kv_heads !== 0) throw new InputError(fileName, `${where}.kv_heads`, "heads must be a multiple of kv_heads");
-    const moe = m2.architecture === "qwen3moe";
-    if (moe && !(m2.expert_count && m2.expert_used_count && m2.expert_feed_forward_length)) {
-      throw new InputError(fileName, where, "qwen3moe needs expert_count, expert_used_count and expert_feed_forward_length");
-    }
-    if (moe && m2.expert_used_count > m2.expert_count) {
-      throw new InputError(fileName, `${where}.expert_used_count`, "must not exceed expert_count");
-    }
-  });
-  return data;
+function alignUp(n2, alignment) {
+  const r = n2 % alignment;
+  return r === 0 ? n2 : n2 + alignment - r;
 }
-function synthRef(name, type) {
-  return `synthetic/${name}:${type}`;
-}
-function synthFileName(name, type) {
-  return `${name}-${type}.gguf`;
-}
-
-// src/synth/synth.ts
-import { createHash as createHash3 } from "node:crypto";
-import { existsSync as existsSync4 } from "node:fs";
-import { mkdir as mkdir4, readFile as readFile3, rename as rename3, rm as rm4 } from "node:fs/promises";
-import { join as join6 } from "node:path";
-
-// src/gguf/writer.ts
-import { open, mkdir as mkdir3, rename as rename2, rm as rm3 } from "node:fs/promises";
-import { dirname as dirname3, basename as basename2, join as join5 } from "node:path";
 
 // src/gguf/ggml-types.ts
 var TYPES = [
@@ -24834,60 +24794,717 @@ function llamaFileTypeName(id) {
   return FILE_TYPES2.get(id) ?? `FTYPE_${id}`;
 }
 
-// src/gguf/format.ts
-var GGUF_MAGIC = 1179993927;
-var GGUF_DEFAULT_ALIGNMENT = 32;
-var GGUF_KEY_ALIGNMENT = "general.alignment";
-var GgufValueType = {
-  UINT8: 0,
-  INT8: 1,
-  UINT16: 2,
-  INT16: 3,
-  UINT32: 4,
-  INT32: 5,
-  FLOAT32: 6,
-  BOOL: 7,
-  STRING: 8,
-  ARRAY: 9,
-  UINT64: 10,
-  INT64: 11,
-  FLOAT64: 12
-};
-var GGUF_FIXED_SIZE = {
-  0: 1,
-  1: 1,
-  2: 2,
-  3: 2,
-  4: 4,
-  5: 4,
-  6: 4,
-  7: 1,
-  10: 8,
-  11: 8,
-  12: 8
-};
-var GGUF_TYPE_NAMES = {
-  0: "uint8",
-  1: "int8",
-  2: "uint16",
-  3: "int16",
-  4: "uint32",
-  5: "int32",
-  6: "float32",
-  7: "bool",
-  8: "string",
-  9: "array",
-  10: "uint64",
-  11: "int64",
-  12: "float64"
-};
-function isGgufArray(v) {
-  return typeof v === "object" && v !== null;
+// src/gguf/synthetic-spec.ts
+var SYNTHETIC_ARCHITECTURES = ["llama", "qwen3moe", "qwen2", "qwen2moe", "gemma3", "gpt-oss", "deepseek2", "mamba2", "granitehybrid"];
+var SSM_DEFAULT_CONV_KERNEL = 4;
+var SSM_DEFAULT_STATE_SIZE = 128;
+var SSM_DEFAULT_HEAD_DIM = 64;
+function ssmGeometry(spec2) {
+  const innerSize = spec2.ssmInnerSize ?? 2 * spec2.embeddingLength;
+  return {
+    convKernel: spec2.ssmConvKernel ?? SSM_DEFAULT_CONV_KERNEL,
+    innerSize,
+    stateSize: spec2.ssmStateSize ?? SSM_DEFAULT_STATE_SIZE,
+    timeStepRank: spec2.ssmTimeStepRank ?? Math.max(1, Math.floor(innerSize / SSM_DEFAULT_HEAD_DIM)),
+    groupCount: spec2.ssmGroupCount ?? 1
+  };
 }
-function alignUp(n2, alignment) {
-  const r = n2 % alignment;
-  return r === 0 ? n2 : n2 + alignment - r;
+
+// src/gguf/synthetic-architectures.ts
+var RMS_EPS = 1e-6;
+var SSM_RMS_EPS = 1e-5;
+var ROPE_FREQ_BASE = 1e6;
+var GEMMA3_ROPE_FREQ_BASE_SWA = 1e4;
+var GPT_OSS_ROPE_FREQ_BASE = 15e4;
+var DEEPSEEK2_ROPE_FREQ_BASE = 1e4;
+var GATING_SOFTMAX = 1;
+var GRANITE_EMBEDDING_SCALE = 12;
+var GRANITE_RESIDUAL_SCALE = 0.22;
+var GRANITE_LOGIT_SCALE = 8;
+var LayoutBuilder = class {
+  constructor(arch2) {
+    this.arch = arch2;
+  }
+  arch;
+  metadata = [];
+  tensors = [];
+  u32(key, value) {
+    this.metadata.push({ key: `${this.arch}.${key}`, type: GgufValueType.UINT32, value });
+  }
+  f32(key, value) {
+    this.metadata.push({ key: `${this.arch}.${key}`, type: GgufValueType.FLOAT32, value });
+  }
+  bool(key, value) {
+    this.metadata.push({ key: `${this.arch}.${key}`, type: GgufValueType.BOOL, value });
+  }
+  /** A per-layer array, INT32 as gguf-py writes a Python int list (GGUFValueType.get_type). */
+  i32s(key, values) {
+    this.metadata.push({ key: `${this.arch}.${key}`, type: GgufValueType.ARRAY, itemType: GgufValueType.INT32, value: values });
+  }
+  /** A weight matrix: random F16. */
+  weight(name, dims) {
+    this.tensors.push({ name, dims, type: GGML_TYPE.F16, fill: "random-f16" });
+  }
+  /** A bias, router, sink or conv kernel: random F32. */
+  f32Tensor(name, dims) {
+    this.tensors.push({ name, dims, type: GGML_TYPE.F32, fill: "random-f32" });
+  }
+  /** A norm weight (ones) or another constant F32 tensor. */
+  constant(name, dims, fill = "ones-f32") {
+    this.tensors.push({ name, dims, type: GGML_TYPE.F32, fill });
+  }
+};
+var blk = (i2) => `blk.${i2}.`;
+var headDimOf = (s) => s.headDim ?? s.embeddingLength / s.heads;
+function baseKeys(out2, s) {
+  out2.u32("context_length", s.contextLength);
+  out2.u32("embedding_length", s.embeddingLength);
+  out2.u32("block_count", s.layers);
+  out2.u32("feed_forward_length", s.feedForwardLength);
 }
+function embeddings(out2, s, tied) {
+  out2.weight("token_embd.weight", [s.embeddingLength, s.vocabSize]);
+  out2.constant("output_norm.weight", [s.embeddingLength]);
+  if (!tied) out2.weight("output.weight", [s.embeddingLength, s.vocabSize]);
+}
+function qkv(out2, p, E, q, kv, bias) {
+  out2.weight(`${p}attn_q.weight`, [E, q]);
+  if (bias) out2.f32Tensor(`${p}attn_q.bias`, [q]);
+  out2.weight(`${p}attn_k.weight`, [E, kv]);
+  if (bias) out2.f32Tensor(`${p}attn_k.bias`, [kv]);
+  out2.weight(`${p}attn_v.weight`, [E, kv]);
+  if (bias) out2.f32Tensor(`${p}attn_v.bias`, [kv]);
+}
+function denseFfn(out2, p, E, ff) {
+  out2.weight(`${p}ffn_gate.weight`, [E, ff]);
+  out2.weight(`${p}ffn_down.weight`, [ff, E]);
+  out2.weight(`${p}ffn_up.weight`, [E, ff]);
+}
+function expertFfn(out2, p, E, ff, experts, router) {
+  if (router === "f16") out2.weight(`${p}ffn_gate_inp.weight`, [E, experts]);
+  else out2.f32Tensor(`${p}ffn_gate_inp.weight`, [E, experts]);
+  out2.weight(`${p}ffn_gate_exps.weight`, [E, ff, experts]);
+  out2.weight(`${p}ffn_down_exps.weight`, [ff, E, experts]);
+  out2.weight(`${p}ffn_up_exps.weight`, [E, ff, experts]);
+}
+function sharedFfn(out2, p, E, ff) {
+  out2.weight(`${p}ffn_gate_shexp.weight`, [E, ff]);
+  out2.weight(`${p}ffn_down_shexp.weight`, [ff, E]);
+  out2.weight(`${p}ffn_up_shexp.weight`, [E, ff]);
+}
+function mamba2Mixer(out2, p, s) {
+  const g = ssmGeometry(s);
+  const convDim = g.innerSize + 2 * g.groupCount * g.stateSize;
+  out2.weight(`${p}ssm_in.weight`, [s.embeddingLength, g.innerSize + convDim + g.timeStepRank]);
+  out2.f32Tensor(`${p}ssm_conv1d.weight`, [g.convKernel, convDim]);
+  out2.f32Tensor(`${p}ssm_conv1d.bias`, [convDim]);
+  out2.f32Tensor(`${p}ssm_dt.bias`, [g.timeStepRank]);
+  out2.constant(`${p}ssm_a`, [1, g.timeStepRank], "minus-ones-f32");
+  out2.constant(`${p}ssm_d`, [1, g.timeStepRank]);
+  out2.constant(`${p}ssm_norm.weight`, [g.innerSize / g.groupCount, g.groupCount]);
+  out2.weight(`${p}ssm_out.weight`, [g.innerSize, s.embeddingLength]);
+}
+function ssmKeys(out2, s) {
+  const g = ssmGeometry(s);
+  out2.u32("ssm.conv_kernel", g.convKernel);
+  out2.u32("ssm.inner_size", g.innerSize);
+  out2.u32("ssm.state_size", g.stateSize);
+  out2.u32("ssm.time_step_rank", g.timeStepRank);
+  out2.u32("ssm.group_count", g.groupCount);
+}
+function llamaLike(s, out2) {
+  const moe3 = s.architecture === "qwen3moe";
+  const E = s.embeddingLength;
+  const D = headDimOf(s);
+  const experts = s.expertCount ?? 0;
+  const expertFf = moe3 ? s.expertFeedForwardLength ?? s.feedForwardLength : s.feedForwardLength;
+  baseKeys(out2, s);
+  out2.u32("attention.head_count", s.heads);
+  out2.u32("attention.head_count_kv", s.kvHeads);
+  out2.u32("attention.key_length", D);
+  out2.u32("attention.value_length", D);
+  out2.u32("rope.dimension_count", D);
+  out2.f32("rope.freq_base", ROPE_FREQ_BASE);
+  out2.f32("attention.layer_norm_rms_epsilon", RMS_EPS);
+  out2.u32("vocab_size", s.vocabSize);
+  if (experts > 0) {
+    out2.u32("expert_count", experts);
+    out2.u32("expert_used_count", s.expertUsedCount ?? 0);
+    if (moe3) out2.u32("expert_feed_forward_length", expertFf);
+  }
+  embeddings(out2, s, s.tiedEmbeddings ?? false);
+  for (let i2 = 0; i2 < s.layers; i2++) {
+    const p = blk(i2);
+    out2.constant(`${p}attn_norm.weight`, [E]);
+    qkv(out2, p, E, s.heads * D, s.kvHeads * D, false);
+    out2.weight(`${p}attn_output.weight`, [s.heads * D, E]);
+    if (moe3) {
+      out2.constant(`${p}attn_q_norm.weight`, [D]);
+      out2.constant(`${p}attn_k_norm.weight`, [D]);
+    }
+    out2.constant(`${p}ffn_norm.weight`, [E]);
+    if (experts > 0) expertFfn(out2, p, E, expertFf, experts, "f16");
+    else denseFfn(out2, p, E, s.feedForwardLength);
+  }
+}
+function qwen2(s, out2) {
+  const moe = s.architecture === "qwen2moe";
+  const E = s.embeddingLength;
+  const KV = s.kvHeads * headDimOf(s);
+  const experts = s.expertCount ?? 0;
+  const expertFf = s.expertFeedForwardLength ?? s.feedForwardLength;
+  const sharedFf = s.sharedExpertFeedForwardLength ?? s.feedForwardLength;
+  baseKeys(out2, s);
+  out2.u32("attention.head_count", s.heads);
+  out2.u32("attention.head_count_kv", s.kvHeads);
+  out2.f32("rope.freq_base", ROPE_FREQ_BASE);
+  out2.f32("attention.layer_norm_rms_epsilon", RMS_EPS);
+  out2.u32("vocab_size", s.vocabSize);
+  if (moe) {
+    out2.u32("expert_count", experts);
+    out2.u32("expert_used_count", s.expertUsedCount ?? 0);
+    out2.u32("expert_feed_forward_length", expertFf);
+    out2.u32("expert_shared_feed_forward_length", sharedFf);
+  }
+  embeddings(out2, s, moe ? false : s.tiedEmbeddings ?? false);
+  for (let i2 = 0; i2 < s.layers; i2++) {
+    const p = blk(i2);
+    out2.constant(`${p}attn_norm.weight`, [E]);
+    qkv(out2, p, E, E, KV, true);
+    out2.weight(`${p}attn_output.weight`, [E, E]);
+    out2.constant(`${p}ffn_norm.weight`, [E]);
+    if (!moe) {
+      denseFfn(out2, p, E, s.feedForwardLength);
+      continue;
+    }
+    expertFfn(out2, p, E, expertFf, experts, "f32");
+    out2.f32Tensor(`${p}ffn_gate_inp_shexp.weight`, [E]);
+    sharedFfn(out2, p, E, sharedFf);
+  }
+}
+function gemma3(s, out2) {
+  const E = s.embeddingLength;
+  const D = headDimOf(s);
+  baseKeys(out2, s);
+  out2.u32("attention.head_count", s.heads);
+  out2.u32("attention.head_count_kv", s.kvHeads);
+  out2.u32("attention.key_length", D);
+  out2.u32("attention.value_length", D);
+  out2.f32("rope.freq_base", ROPE_FREQ_BASE);
+  if (s.slidingWindow !== void 0) {
+    out2.f32("rope.freq_base_swa", GEMMA3_ROPE_FREQ_BASE_SWA);
+    out2.u32("attention.sliding_window", s.slidingWindow);
+  }
+  out2.f32("attention.layer_norm_rms_epsilon", RMS_EPS);
+  out2.u32("vocab_size", s.vocabSize);
+  embeddings(out2, s, s.tiedEmbeddings ?? true);
+  for (let i2 = 0; i2 < s.layers; i2++) {
+    const p = blk(i2);
+    out2.constant(`${p}attn_norm.weight`, [E]);
+    qkv(out2, p, E, s.heads * D, s.kvHeads * D, false);
+    out2.weight(`${p}attn_output.weight`, [s.heads * D, E]);
+    out2.constant(`${p}post_attention_norm.weight`, [E]);
+    out2.constant(`${p}attn_k_norm.weight`, [D]);
+    out2.constant(`${p}attn_q_norm.weight`, [D]);
+    out2.constant(`${p}ffn_norm.weight`, [E]);
+    out2.weight(`${p}ffn_gate.weight`, [E, s.feedForwardLength]);
+    out2.weight(`${p}ffn_up.weight`, [E, s.feedForwardLength]);
+    out2.weight(`${p}ffn_down.weight`, [s.feedForwardLength, E]);
+    out2.constant(`${p}post_ffw_norm.weight`, [E]);
+  }
+}
+function gptOss(s, out2) {
+  const E = s.embeddingLength;
+  const D = headDimOf(s);
+  const X = s.expertCount ?? 0;
+  const ff = s.expertFeedForwardLength ?? s.feedForwardLength;
+  baseKeys(out2, s);
+  out2.u32("attention.head_count", s.heads);
+  out2.u32("attention.head_count_kv", s.kvHeads);
+  out2.u32("attention.key_length", D);
+  out2.u32("attention.value_length", D);
+  out2.f32("rope.freq_base", GPT_OSS_ROPE_FREQ_BASE);
+  out2.f32("attention.layer_norm_rms_epsilon", RMS_EPS);
+  out2.u32("attention.sliding_window", s.slidingWindow ?? 0);
+  out2.u32("expert_count", X);
+  out2.u32("expert_used_count", s.expertUsedCount ?? 0);
+  out2.u32("expert_feed_forward_length", ff);
+  out2.u32("vocab_size", s.vocabSize);
+  embeddings(out2, s, false);
+  for (let i2 = 0; i2 < s.layers; i2++) {
+    const p = blk(i2);
+    out2.constant(`${p}attn_norm.weight`, [E]);
+    out2.constant(`${p}post_attention_norm.weight`, [E]);
+    qkv(out2, p, E, s.heads * D, s.kvHeads * D, true);
+    out2.weight(`${p}attn_output.weight`, [s.heads * D, E]);
+    out2.f32Tensor(`${p}attn_output.bias`, [E]);
+    out2.f32Tensor(`${p}attn_sinks.weight`, [s.heads]);
+    expertFfn(out2, p, E, ff, X, "f32");
+    out2.f32Tensor(`${p}ffn_gate_inp.bias`, [X]);
+    out2.f32Tensor(`${p}ffn_gate_exps.bias`, [ff, X]);
+    out2.f32Tensor(`${p}ffn_down_exps.bias`, [E, X]);
+    out2.f32Tensor(`${p}ffn_up_exps.bias`, [ff, X]);
+  }
+}
+function deepseek2(s, out2) {
+  const E = s.embeddingLength;
+  const H = s.heads;
+  const kvLora = s.kvLoraRank ?? 0;
+  const rope = s.ropeDims ?? 0;
+  const nope = s.nopeDims ?? 0;
+  const vDim = s.headDim ?? nope;
+  const X = s.expertCount ?? 0;
+  const ff = s.expertFeedForwardLength ?? s.feedForwardLength;
+  const shared = s.sharedExpertCount ?? 0;
+  const dense = s.leadingDenseLayers ?? 0;
+  baseKeys(out2, s);
+  out2.u32("attention.head_count", H);
+  out2.u32("attention.head_count_kv", 1);
+  out2.f32("rope.freq_base", DEEPSEEK2_ROPE_FREQ_BASE);
+  out2.f32("attention.layer_norm_rms_epsilon", RMS_EPS);
+  out2.u32("expert_count", X);
+  out2.u32("expert_used_count", s.expertUsedCount ?? 0);
+  out2.u32("expert_gating_func", GATING_SOFTMAX);
+  out2.u32("leading_dense_block_count", dense);
+  out2.u32("vocab_size", s.vocabSize);
+  out2.u32("attention.q_lora_rank", 0);
+  out2.u32("attention.kv_lora_rank", kvLora);
+  out2.u32("attention.key_length", kvLora + rope);
+  out2.u32("attention.value_length", kvLora);
+  out2.u32("attention.key_length_mla", nope + rope);
+  out2.u32("attention.value_length_mla", vDim);
+  out2.u32("expert_feed_forward_length", ff);
+  out2.u32("expert_shared_count", shared);
+  out2.f32("expert_weights_scale", 1);
+  out2.u32("rope.dimension_count", rope);
+  embeddings(out2, s, s.tiedEmbeddings ?? false);
+  for (let i2 = 0; i2 < s.layers; i2++) {
+    const p = blk(i2);
+    out2.constant(`${p}attn_norm.weight`, [E]);
+    out2.constant(`${p}attn_kv_a_norm.weight`, [kvLora]);
+    out2.weight(`${p}attn_q.weight`, [E, H * (nope + rope)]);
+    out2.weight(`${p}attn_kv_a_mqa.weight`, [E, kvLora + rope]);
+    out2.weight(`${p}attn_k_b.weight`, [nope, kvLora, H]);
+    out2.weight(`${p}attn_v_b.weight`, [kvLora, vDim, H]);
+    out2.weight(`${p}attn_output.weight`, [H * vDim, E]);
+    out2.constant(`${p}ffn_norm.weight`, [E]);
+    if (i2 < dense) {
+      denseFfn(out2, p, E, s.feedForwardLength);
+      continue;
+    }
+    expertFfn(out2, p, E, ff, X, "f32");
+    sharedFfn(out2, p, E, ff * shared);
+  }
+}
+function mamba2(s, out2) {
+  baseKeys(out2, s);
+  out2.u32("attention.head_count", 0);
+  ssmKeys(out2, s);
+  out2.f32("attention.layer_norm_rms_epsilon", SSM_RMS_EPS);
+  out2.u32("vocab_size", s.vocabSize);
+  embeddings(out2, s, s.tiedEmbeddings ?? true);
+  for (let i2 = 0; i2 < s.layers; i2++) {
+    const p = blk(i2);
+    out2.constant(`${p}attn_norm.weight`, [s.embeddingLength]);
+    mamba2Mixer(out2, p, s);
+  }
+}
+function graniteHybrid(s, out2) {
+  const E = s.embeddingLength;
+  const D = headDimOf(s);
+  const attn = new Set(s.attentionLayers ?? []);
+  baseKeys(out2, s);
+  out2.u32("attention.head_count", s.heads);
+  out2.i32s("attention.head_count_kv", Array.from({ length: s.layers }, (_, i2) => attn.has(i2) ? s.kvHeads : 0));
+  out2.f32("attention.layer_norm_rms_epsilon", SSM_RMS_EPS);
+  out2.u32("vocab_size", s.vocabSize);
+  out2.f32("attention.scale", 1 / D);
+  out2.f32("embedding_scale", GRANITE_EMBEDDING_SCALE);
+  out2.f32("residual_scale", GRANITE_RESIDUAL_SCALE);
+  out2.f32("logit_scale", GRANITE_LOGIT_SCALE);
+  ssmKeys(out2, s);
+  out2.bool("rope.scaling.finetuned", false);
+  embeddings(out2, s, s.tiedEmbeddings ?? true);
+  for (let i2 = 0; i2 < s.layers; i2++) {
+    const p = blk(i2);
+    out2.constant(`${p}attn_norm.weight`, [E]);
+    if (attn.has(i2)) {
+      qkv(out2, p, E, s.heads * D, s.kvHeads * D, false);
+      out2.weight(`${p}attn_output.weight`, [s.heads * D, E]);
+    } else {
+      mamba2Mixer(out2, p, s);
+    }
+    out2.constant(`${p}ffn_norm.weight`, [E]);
+    denseFfn(out2, p, E, s.feedForwardLength);
+  }
+}
+var ARCHITECTURE_LAYOUTS = {
+  llama: llamaLike,
+  qwen3moe: llamaLike,
+  qwen2,
+  qwen2moe: qwen2,
+  gemma3,
+  "gpt-oss": gptOss,
+  deepseek2,
+  mamba2,
+  granitehybrid: graniteHybrid
+};
+
+// src/gguf/synthetic-layout.ts
+var MIN_SYNTHETIC_VOCAB = 257;
+var MAX_SYNTHETIC_LAYERS = 512;
+var MAX_SYNTHETIC_EXPERTS = 512;
+var FILE_TYPE_MOSTLY_F16 = 1;
+var END_OF_TEXT = "<|endoftext|>";
+var TOKEN_TYPE_NORMAL = 1;
+var TOKEN_TYPE_CONTROL = 3;
+var u32 = (key, value) => ({ key, type: GgufValueType.UINT32, value });
+var str = (key, value) => ({ key, type: GgufValueType.STRING, value });
+var SSM_FIELDS = ["ssmConvKernel", "ssmInnerSize", "ssmStateSize", "ssmTimeStepRank", "ssmGroupCount"];
+var FAMILY_FIELDS = {
+  llama: ["headDim", "expertCount", "expertUsedCount", "tiedEmbeddings"],
+  qwen3moe: ["headDim", "expertCount", "expertUsedCount", "expertFeedForwardLength", "tiedEmbeddings"],
+  qwen2: ["headDim", "tiedEmbeddings"],
+  qwen2moe: ["headDim", "expertCount", "expertUsedCount", "expertFeedForwardLength", "sharedExpertFeedForwardLength"],
+  gemma3: ["headDim", "tiedEmbeddings", "slidingWindow"],
+  "gpt-oss": ["headDim", "expertCount", "expertUsedCount", "expertFeedForwardLength", "slidingWindow"],
+  deepseek2: ["headDim", "expertCount", "expertUsedCount", "expertFeedForwardLength", "tiedEmbeddings", "sharedExpertCount", "leadingDenseLayers", "kvLoraRank", "ropeDims", "nopeDims"],
+  mamba2: ["tiedEmbeddings", ...SSM_FIELDS],
+  granitehybrid: ["tiedEmbeddings", "attentionLayers", ...SSM_FIELDS]
+};
+var NEEDS_EXPERTS = ["qwen3moe", "qwen2moe", "gpt-oss", "deepseek2"];
+var Q_IS_EMBEDDING = ["qwen2", "qwen2moe"];
+var NEEDS_OUTPUT = ["qwen2moe", "gpt-oss"];
+var SpecProblem = class extends Error {
+  constructor(field2, message) {
+    super(message);
+    this.field = field2;
+  }
+  field;
+};
+function syntheticSpecProblem(spec2) {
+  try {
+    checkSpec(spec2);
+    return null;
+  } catch (err) {
+    if (err instanceof SpecProblem) return { field: err.field, message: err.message };
+    throw err;
+  }
+}
+function check(spec2) {
+  const problem = syntheticSpecProblem(spec2);
+  if (problem) throw new InputError("synthetic spec", problem.field, problem.message);
+}
+function checkSpec(spec2) {
+  const fail = (field2, msg) => {
+    throw new SpecProblem(field2, msg);
+  };
+  const arch2 = spec2.architecture;
+  if (!SYNTHETIC_ARCHITECTURES.includes(arch2)) fail("architecture", `must be one of ${SYNTHETIC_ARCHITECTURES.join(", ")}, got ${String(arch2)}`);
+  const isInt = (v) => typeof v === "number" && Number.isInteger(v);
+  const attention = arch2 !== "mamba2";
+  const positiveInts = ["layers", "embeddingLength", "vocabSize", "contextLength", ...attention ? ["feedForwardLength", "heads", "kvHeads"] : []];
+  for (const k of positiveInts) {
+    const v = spec2[k];
+    if (!isInt(v) || v <= 0) fail(k, `must be a positive integer, got ${String(v)}`);
+  }
+  if (!attention) {
+    for (const k of ["heads", "kvHeads", "feedForwardLength"]) if (spec2[k] !== 0) fail(k, `mamba2 has none: must be 0, got ${String(spec2[k])}`);
+  }
+  for (const k of Object.keys(spec2)) {
+    if (spec2[k] === void 0 || !(k in OPTIONAL_FIELD_CHECKS)) continue;
+    if (arch2 === "llama" && k === "expertFeedForwardLength") {
+      fail(k, "llama sizes experts by feedForwardLength; use qwen3moe for a separate width");
+    }
+    if (!FAMILY_FIELDS[arch2].includes(k)) fail(k, `${arch2} does not use it (only ${FAMILY_FIELDS[arch2].join(", ")})`);
+    const msg = OPTIONAL_FIELD_CHECKS[k](spec2[k]);
+    if (msg) fail(k, msg);
+  }
+  if (spec2.layers > MAX_SYNTHETIC_LAYERS) fail("layers", `at most ${MAX_SYNTHETIC_LAYERS}`);
+  if (attention && spec2.heads % spec2.kvHeads !== 0) fail("kvHeads", `heads (${spec2.heads}) must be a multiple of kvHeads (${spec2.kvHeads})`);
+  if (attention && arch2 !== "deepseek2") {
+    const headDim = spec2.headDim ?? spec2.embeddingLength / spec2.heads;
+    if (!Number.isInteger(headDim) || headDim <= 0 || headDim % 2 !== 0) fail("headDim", `must be a positive even integer, got ${headDim}`);
+    if (Q_IS_EMBEDDING.includes(arch2) && headDim * spec2.heads !== spec2.embeddingLength) {
+      fail("headDim", `${arch2} sizes attn_q by embeddingLength: heads \xD7 headDim must be ${spec2.embeddingLength}, got ${headDim * spec2.heads}`);
+    }
+  }
+  if (spec2.vocabSize < MIN_SYNTHETIC_VOCAB) fail("vocabSize", `must be at least ${MIN_SYNTHETIC_VOCAB}`);
+  const experts = spec2.expertCount ?? 0;
+  const used = spec2.expertUsedCount ?? 0;
+  if (NEEDS_EXPERTS.includes(arch2) && experts === 0) fail("expertCount", `${arch2} needs experts`);
+  if (experts > MAX_SYNTHETIC_EXPERTS) fail("expertCount", `at most ${MAX_SYNTHETIC_EXPERTS}`);
+  if (experts > 0 && (!Number.isInteger(used) || used <= 0 || used > experts)) {
+    fail("expertUsedCount", `must be in 1..expertCount (${experts}), got ${used}`);
+  }
+  if (experts === 0 && used !== 0) fail("expertUsedCount", "set without expertCount");
+  if (NEEDS_OUTPUT.includes(arch2) && spec2.tiedEmbeddings) fail("tiedEmbeddings", `${arch2} requires output.weight`);
+  if (arch2 === "gpt-oss" && spec2.slidingWindow === void 0) fail("slidingWindow", "gpt-oss needs it (llama_model_openai_moe::load_arch_hparams reads it as required)");
+  if (arch2 === "deepseek2") checkMla(spec2, fail);
+  if (arch2 === "mamba2" || arch2 === "granitehybrid") checkSsm(spec2, fail);
+  if (arch2 === "granitehybrid") checkHybrid(spec2, fail);
+  if (!Number.isInteger(spec2.seed)) fail("seed", "must be an integer");
+}
+var positive = (v) => typeof v === "number" && Number.isInteger(v) && v > 0 ? null : `must be a positive integer, got ${String(v)}`;
+var nonNegative = (v) => typeof v === "number" && Number.isInteger(v) && v >= 0 ? null : `must be a non-negative integer, got ${String(v)}`;
+var OPTIONAL_FIELD_CHECKS = {
+  headDim: positive,
+  expertCount: nonNegative,
+  expertUsedCount: nonNegative,
+  expertFeedForwardLength: positive,
+  tiedEmbeddings: (v) => typeof v === "boolean" ? null : "must be true or false",
+  slidingWindow: positive,
+  sharedExpertCount: positive,
+  sharedExpertFeedForwardLength: positive,
+  leadingDenseLayers: nonNegative,
+  kvLoraRank: positive,
+  ropeDims: (v) => positive(v) ?? (v % 2 === 0 ? null : `must be even (RoPE rotates pairs), got ${String(v)}`),
+  nopeDims: positive,
+  ssmConvKernel: (v) => positive(v) ?? (v >= 2 ? null : `must be at least 2, got ${String(v)}`),
+  ssmInnerSize: positive,
+  ssmStateSize: positive,
+  ssmTimeStepRank: positive,
+  ssmGroupCount: positive,
+  attentionLayers: (v) => Array.isArray(v) && v.length > 0 && v.every((i2) => Number.isInteger(i2) && i2 >= 0) ? null : "must be a non-empty list of layer indices"
+};
+function checkMla(spec2, fail) {
+  for (const k of ["kvLoraRank", "ropeDims", "nopeDims", "sharedExpertCount"]) {
+    if (spec2[k] === void 0) fail(k, "deepseek2 needs it");
+  }
+  if (spec2.kvHeads !== 1) fail("kvHeads", `deepseek2 stores MLA as MQA (DeepseekV2Model writes head_count_kv 1): must be 1, got ${spec2.kvHeads}`);
+  if ((spec2.leadingDenseLayers ?? 0) > spec2.layers) fail("leadingDenseLayers", `at most layers (${spec2.layers})`);
+}
+function checkSsm(spec2, fail) {
+  const g = ssmGeometry(spec2);
+  if (g.innerSize % g.timeStepRank !== 0) fail("ssmTimeStepRank", `must divide ssmInnerSize (${g.innerSize}), got ${g.timeStepRank}`);
+  if (g.innerSize % g.groupCount !== 0) fail("ssmGroupCount", `must divide ssmInnerSize (${g.innerSize}), got ${g.groupCount}`);
+  if (g.timeStepRank % g.groupCount !== 0) fail("ssmGroupCount", `must divide ssmTimeStepRank (${g.timeStepRank}), got ${g.groupCount}`);
+}
+function checkHybrid(spec2, fail) {
+  const attn = spec2.attentionLayers;
+  if (!attn) return fail("attentionLayers", "granitehybrid needs the indices of its attention layers");
+  if (attn.some((i2) => i2 >= spec2.layers)) fail("attentionLayers", `indices must be below layers (${spec2.layers})`);
+  if (new Set(attn).size !== attn.length) fail("attentionLayers", "indices must be unique");
+  if (attn.length === spec2.layers) fail("attentionLayers", "at least one layer must be a Mamba-2 layer (GraniteHybridModel converts an all-attention model to granite)");
+  if (ssmGeometry(spec2).innerSize !== 2 * spec2.embeddingLength) {
+    fail("ssmInnerSize", `granitehybrid supports only 2 \xD7 embeddingLength (${2 * spec2.embeddingLength}), got ${String(spec2.ssmInnerSize)}`);
+  }
+}
+function byteLevelChars() {
+  const chars = [];
+  let extra = 0;
+  for (let b = 0; b < 256; b++) {
+    const printable = b >= 33 && b <= 126 || b >= 161 && b <= 172 || b >= 174 && b <= 255;
+    chars.push(String.fromCodePoint(printable ? b : 256 + extra++));
+  }
+  return chars;
+}
+function syntheticVocab(vocabSize) {
+  const bytes4 = byteLevelChars();
+  const tokens = [...bytes4, END_OF_TEXT];
+  const types = [...bytes4.map(() => TOKEN_TYPE_NORMAL), TOKEN_TYPE_CONTROL];
+  const merges = [];
+  const combine = (lefts, rights) => {
+    const added = [];
+    for (const a2 of lefts) {
+      for (const b of rights) {
+        if (tokens.length >= vocabSize) return added;
+        tokens.push(a2 + b);
+        types.push(TOKEN_TYPE_NORMAL);
+        merges.push(`${a2} ${b}`);
+        added.push(a2 + b);
+      }
+    }
+    return added;
+  };
+  combine(combine(bytes4, bytes4), bytes4);
+  return { tokens, types, merges, eos: bytes4.length };
+}
+function syntheticLayout(spec2) {
+  check(spec2);
+  const arch2 = spec2.architecture;
+  const vocab = syntheticVocab(spec2.vocabSize);
+  const out2 = new LayoutBuilder(arch2);
+  out2.metadata.push(
+    str("general.architecture", arch2),
+    str("general.name", "synthetic"),
+    u32("general.file_type", FILE_TYPE_MOSTLY_F16),
+    u32("general.alignment", GGUF_DEFAULT_ALIGNMENT)
+  );
+  ARCHITECTURE_LAYOUTS[arch2](spec2, out2);
+  out2.metadata.push(
+    str("tokenizer.ggml.model", "gpt2"),
+    str("tokenizer.ggml.pre", "default"),
+    { key: "tokenizer.ggml.tokens", type: GgufValueType.ARRAY, itemType: GgufValueType.STRING, value: vocab.tokens },
+    { key: "tokenizer.ggml.token_type", type: GgufValueType.ARRAY, itemType: GgufValueType.INT32, value: vocab.types },
+    { key: "tokenizer.ggml.merges", type: GgufValueType.ARRAY, itemType: GgufValueType.STRING, value: vocab.merges },
+    u32("tokenizer.ggml.bos_token_id", vocab.eos),
+    u32("tokenizer.ggml.eos_token_id", vocab.eos),
+    { key: "tokenizer.ggml.add_bos_token", type: GgufValueType.BOOL, value: false }
+  );
+  return { metadata: out2.metadata, tensors: out2.tensors, alignment: GGUF_DEFAULT_ALIGNMENT };
+}
+
+// src/synth/spec.ts
+var SYNTH_TYPES = ["F16", "Q8_0", "Q4_0", "Q4_K_M", "Q5_K_M", "Q6_K"];
+var positiveInt = { type: "integer", minimum: 1 };
+var count2 = { type: "integer", minimum: 0 };
+var SCHEMA = {
+  type: "object",
+  additionalProperties: false,
+  required: ["version", "models"],
+  properties: {
+    version: { const: 1 },
+    models: {
+      type: "array",
+      minItems: 1,
+      items: {
+        type: "object",
+        additionalProperties: false,
+        required: ["name", "architecture", "layers", "embedding_length", "feed_forward_length", "heads", "kv_heads", "vocab_size", "context_length", "types"],
+        properties: {
+          name: { type: "string", pattern: "^[A-Za-z0-9][A-Za-z0-9._-]*$" },
+          architecture: { enum: [...SYNTHETIC_ARCHITECTURES] },
+          layers: positiveInt,
+          embedding_length: positiveInt,
+          // 0 only for mamba2; the writer's check says so per architecture.
+          feed_forward_length: count2,
+          heads: count2,
+          kv_heads: count2,
+          head_dim: positiveInt,
+          vocab_size: { type: "integer", minimum: 256 },
+          context_length: positiveInt,
+          expert_count: positiveInt,
+          expert_used_count: positiveInt,
+          expert_feed_forward_length: positiveInt,
+          tied_embeddings: { type: "boolean" },
+          sliding_window: positiveInt,
+          shared_expert_count: positiveInt,
+          shared_expert_feed_forward_length: positiveInt,
+          leading_dense_layers: count2,
+          kv_lora_rank: positiveInt,
+          rope_dims: positiveInt,
+          nope_dims: positiveInt,
+          ssm_conv_kernel: positiveInt,
+          ssm_inner_size: positiveInt,
+          ssm_state_size: positiveInt,
+          ssm_time_step_rank: positiveInt,
+          ssm_group_count: positiveInt,
+          attention_layers: { type: "array", minItems: 1, uniqueItems: true, items: count2 },
+          seed: { type: "integer", minimum: 0 },
+          types: { type: "array", minItems: 1, uniqueItems: true, items: { enum: [...SYNTH_TYPES] } }
+        }
+      }
+    }
+  }
+};
+var ajv = new import_ajv.Ajv({ allErrors: false });
+var validate = ajv.compile(SCHEMA);
+function lineOfPointer(root, pointer, counter) {
+  let node = root;
+  for (const part of pointer.split("/").filter(Boolean)) {
+    if ((0, import_yaml.isMap)(node)) node = node.get(part, true);
+    else if ((0, import_yaml.isSeq)(node)) node = node.get(Number(part), true);
+    else break;
+  }
+  const range = node?.range;
+  return range ? counter.linePos(range[0]).line : null;
+}
+function parseSynthSpec(text, fileName) {
+  const counter = new import_yaml.LineCounter();
+  const doc = (0, import_yaml.parseDocument)(text, { lineCounter: counter });
+  if (doc.errors.length) {
+    const e = doc.errors[0];
+    throw new InputError(fileName, `line ${e.linePos?.[0]?.line ?? "?"}`, e.message);
+  }
+  const data = yamlToJs(() => doc.toJS({ maxAliasCount: 100 }), fileName);
+  if (!validate(data)) {
+    const err = validate.errors[0];
+    const line = lineOfPointer(doc.contents, err.instancePath, counter);
+    const key = err.instancePath.split("/").filter(Boolean).join(".") || "(top level)";
+    const extra = err.keyword === "additionalProperties" ? ` "${err.params.additionalProperty}"` : "";
+    throw new InputError(fileName, `${key}${line ? ` (line ${line})` : ""}`, `${err.message ?? "invalid"}${extra}`);
+  }
+  const names = /* @__PURE__ */ new Set();
+  data.models.forEach((m2, i2) => {
+    const where = `models.${i2}`;
+    const at2 = (key) => {
+      const line = lineOfPointer(doc.contents, `/models/${i2}/${key}`, counter) ?? lineOfPointer(doc.contents, `/models/${i2}`, counter);
+      return `${where}.${key}${line ? ` (line ${line})` : ""}`;
+    };
+    if (names.has(m2.name)) throw new InputError(fileName, at2("name"), `duplicate name "${m2.name}"`);
+    names.add(m2.name);
+    if (m2.kv_heads > 0 && m2.heads % m2.kv_heads !== 0) throw new InputError(fileName, at2("kv_heads"), "heads must be a multiple of kv_heads");
+    const moe = m2.architecture === "qwen3moe";
+    if (moe && !(m2.expert_count && m2.expert_used_count && m2.expert_feed_forward_length)) {
+      throw new InputError(fileName, where, "qwen3moe needs expert_count, expert_used_count and expert_feed_forward_length");
+    }
+    if (moe && m2.expert_used_count > m2.expert_count) {
+      throw new InputError(fileName, at2("expert_used_count"), "must not exceed expert_count");
+    }
+    const problem = syntheticSpecProblem(writerSpec(m2));
+    if (problem) throw new InputError(fileName, at2(snakeCase(problem.field)), problem.message.replace(/\b[a-z]+(?:[A-Z][a-z]*)+\b/g, (w) => SPEC_FIELDS.has(w) ? snakeCase(w) : w));
+  });
+  return data;
+}
+var FIELD_KEYS = {
+  headDim: "head_dim",
+  expertCount: "expert_count",
+  expertUsedCount: "expert_used_count",
+  expertFeedForwardLength: "expert_feed_forward_length",
+  tiedEmbeddings: "tied_embeddings",
+  slidingWindow: "sliding_window",
+  sharedExpertCount: "shared_expert_count",
+  sharedExpertFeedForwardLength: "shared_expert_feed_forward_length",
+  leadingDenseLayers: "leading_dense_layers",
+  kvLoraRank: "kv_lora_rank",
+  ropeDims: "rope_dims",
+  nopeDims: "nope_dims",
+  ssmConvKernel: "ssm_conv_kernel",
+  ssmInnerSize: "ssm_inner_size",
+  ssmStateSize: "ssm_state_size",
+  ssmTimeStepRank: "ssm_time_step_rank",
+  ssmGroupCount: "ssm_group_count",
+  attentionLayers: "attention_layers"
+};
+var SPEC_FIELDS = /* @__PURE__ */ new Set(["embeddingLength", "feedForwardLength", "kvHeads", "vocabSize", "contextLength", ...Object.keys(FIELD_KEYS)]);
+function snakeCase(field2) {
+  return field2.replace(/[A-Z]/g, (c3) => `_${c3.toLowerCase()}`);
+}
+function writerSpec(m2) {
+  const spec2 = {
+    architecture: m2.architecture,
+    layers: m2.layers,
+    embeddingLength: m2.embedding_length,
+    feedForwardLength: m2.feed_forward_length,
+    heads: m2.heads,
+    kvHeads: m2.kv_heads,
+    vocabSize: m2.vocab_size,
+    contextLength: m2.context_length,
+    seed: m2.seed ?? 1
+  };
+  for (const [field2, key] of Object.entries(FIELD_KEYS)) {
+    const v = m2[key];
+    if (v !== void 0) spec2[field2] = v;
+  }
+  return spec2;
+}
+function synthRef(name, type) {
+  return `synthetic/${name}:${type}`;
+}
+function synthFileName(name, type) {
+  return `${name}-${type}.gguf`;
+}
+
+// src/synth/synth.ts
+import { createHash as createHash3 } from "node:crypto";
+import { existsSync as existsSync4 } from "node:fs";
+import { mkdir as mkdir4, readFile as readFile3, rename as rename3, rm as rm4 } from "node:fs/promises";
+import { join as join6 } from "node:path";
+
+// src/gguf/writer.ts
+import { open, mkdir as mkdir3, rename as rename2, rm as rm3 } from "node:fs/promises";
+import { dirname as dirname3, basename as basename2, join as join5 } from "node:path";
 
 // src/gguf/encode.ts
 var INITIAL_CAPACITY = 64 * 1024;
@@ -25012,169 +25629,12 @@ function encodeGgufHeader(metadata, tensorSpecs, alignment) {
   return { bytes: b.toBytes(), tensors, dataBytes: offset };
 }
 
-// src/gguf/synthetic-layout.ts
-var MIN_SYNTHETIC_VOCAB = 257;
-var MAX_SYNTHETIC_LAYERS = 512;
-var MAX_SYNTHETIC_EXPERTS = 512;
-var FILE_TYPE_MOSTLY_F16 = 1;
-var RMS_EPS = 1e-6;
-var ROPE_FREQ_BASE = 1e6;
-var END_OF_TEXT = "<|endoftext|>";
-var TOKEN_TYPE_NORMAL = 1;
-var TOKEN_TYPE_CONTROL = 3;
-var u32 = (key, value) => ({ key, type: GgufValueType.UINT32, value });
-var f32 = (key, value) => ({ key, type: GgufValueType.FLOAT32, value });
-var str = (key, value) => ({ key, type: GgufValueType.STRING, value });
-function check(spec2) {
-  const fail = (field2, msg) => {
-    throw new InputError("synthetic spec", field2, msg);
-  };
-  const positiveInts = [
-    "layers",
-    "embeddingLength",
-    "feedForwardLength",
-    "heads",
-    "kvHeads",
-    "vocabSize",
-    "contextLength"
-  ];
-  for (const k of positiveInts) {
-    const v = spec2[k];
-    if (typeof v !== "number" || !Number.isInteger(v) || v <= 0) fail(k, `must be a positive integer, got ${String(v)}`);
-  }
-  if (spec2.layers > MAX_SYNTHETIC_LAYERS) fail("layers", `at most ${MAX_SYNTHETIC_LAYERS}`);
-  if (spec2.heads % spec2.kvHeads !== 0) fail("kvHeads", `heads (${spec2.heads}) must be a multiple of kvHeads (${spec2.kvHeads})`);
-  const headDim = spec2.headDim ?? spec2.embeddingLength / spec2.heads;
-  if (!Number.isInteger(headDim) || headDim <= 0 || headDim % 2 !== 0) fail("headDim", `must be a positive even integer, got ${headDim}`);
-  if (spec2.vocabSize < MIN_SYNTHETIC_VOCAB) fail("vocabSize", `must be at least ${MIN_SYNTHETIC_VOCAB}`);
-  const experts = spec2.expertCount ?? 0;
-  const used = spec2.expertUsedCount ?? 0;
-  if (spec2.architecture === "qwen3moe" && experts === 0) fail("expertCount", "qwen3moe needs experts");
-  if (experts > MAX_SYNTHETIC_EXPERTS) fail("expertCount", `at most ${MAX_SYNTHETIC_EXPERTS}`);
-  if (experts > 0 && (!Number.isInteger(used) || used <= 0 || used > experts)) {
-    fail("expertUsedCount", `must be in 1..expertCount (${experts}), got ${used}`);
-  }
-  if (experts === 0 && used !== 0) fail("expertUsedCount", "set without expertCount");
-  if (spec2.architecture === "llama" && spec2.expertFeedForwardLength !== void 0) {
-    fail("expertFeedForwardLength", "llama sizes experts by feedForwardLength; use qwen3moe for a separate width");
-  }
-  if (!Number.isInteger(spec2.seed)) fail("seed", "must be an integer");
-}
-function byteLevelChars() {
-  const chars = [];
-  let extra = 0;
-  for (let b = 0; b < 256; b++) {
-    const printable = b >= 33 && b <= 126 || b >= 161 && b <= 172 || b >= 174 && b <= 255;
-    chars.push(String.fromCodePoint(printable ? b : 256 + extra++));
-  }
-  return chars;
-}
-function syntheticVocab(vocabSize) {
-  const bytes4 = byteLevelChars();
-  const tokens = [...bytes4, END_OF_TEXT];
-  const types = [...bytes4.map(() => TOKEN_TYPE_NORMAL), TOKEN_TYPE_CONTROL];
-  const merges = [];
-  const combine = (lefts, rights) => {
-    const added = [];
-    for (const a2 of lefts) {
-      for (const b of rights) {
-        if (tokens.length >= vocabSize) return added;
-        tokens.push(a2 + b);
-        types.push(TOKEN_TYPE_NORMAL);
-        merges.push(`${a2} ${b}`);
-        added.push(a2 + b);
-      }
-    }
-    return added;
-  };
-  combine(combine(bytes4, bytes4), bytes4);
-  return { tokens, types, merges, eos: bytes4.length };
-}
-function syntheticLayout(spec2) {
-  check(spec2);
-  const arch2 = spec2.architecture;
-  const E = spec2.embeddingLength;
-  const D = spec2.headDim ?? E / spec2.heads;
-  const Q = spec2.heads * D;
-  const KV = spec2.kvHeads * D;
-  const V = spec2.vocabSize;
-  const experts = spec2.expertCount ?? 0;
-  const used = spec2.expertUsedCount ?? 0;
-  const expertFf = arch2 === "qwen3moe" ? spec2.expertFeedForwardLength ?? spec2.feedForwardLength : spec2.feedForwardLength;
-  const vocab = syntheticVocab(V);
-  const metadata = [
-    str("general.architecture", arch2),
-    str("general.name", "synthetic"),
-    u32("general.file_type", FILE_TYPE_MOSTLY_F16),
-    u32("general.alignment", GGUF_DEFAULT_ALIGNMENT),
-    u32(`${arch2}.context_length`, spec2.contextLength),
-    u32(`${arch2}.embedding_length`, E),
-    u32(`${arch2}.block_count`, spec2.layers),
-    u32(`${arch2}.feed_forward_length`, spec2.feedForwardLength),
-    u32(`${arch2}.attention.head_count`, spec2.heads),
-    u32(`${arch2}.attention.head_count_kv`, spec2.kvHeads),
-    u32(`${arch2}.attention.key_length`, D),
-    u32(`${arch2}.attention.value_length`, D),
-    u32(`${arch2}.rope.dimension_count`, D),
-    f32(`${arch2}.rope.freq_base`, ROPE_FREQ_BASE),
-    f32(`${arch2}.attention.layer_norm_rms_epsilon`, RMS_EPS),
-    u32(`${arch2}.vocab_size`, V)
-  ];
-  if (experts > 0) {
-    metadata.push(u32(`${arch2}.expert_count`, experts), u32(`${arch2}.expert_used_count`, used));
-    if (arch2 === "qwen3moe") metadata.push(u32(`${arch2}.expert_feed_forward_length`, expertFf));
-  }
-  metadata.push(
-    str("tokenizer.ggml.model", "gpt2"),
-    str("tokenizer.ggml.pre", "default"),
-    { key: "tokenizer.ggml.tokens", type: GgufValueType.ARRAY, itemType: GgufValueType.STRING, value: vocab.tokens },
-    { key: "tokenizer.ggml.token_type", type: GgufValueType.ARRAY, itemType: GgufValueType.INT32, value: vocab.types },
-    { key: "tokenizer.ggml.merges", type: GgufValueType.ARRAY, itemType: GgufValueType.STRING, value: vocab.merges },
-    u32("tokenizer.ggml.bos_token_id", vocab.eos),
-    u32("tokenizer.ggml.eos_token_id", vocab.eos),
-    { key: "tokenizer.ggml.add_bos_token", type: GgufValueType.BOOL, value: false }
-  );
-  const tensors = [];
-  const w = (name, dims) => {
-    tensors.push({ name, dims, type: GGML_TYPE.F16, fill: "random-f16" });
-  };
-  const norm = (name, n2) => {
-    tensors.push({ name, dims: [n2], type: GGML_TYPE.F32, fill: "ones-f32" });
-  };
-  w("token_embd.weight", [E, V]);
-  norm("output_norm.weight", E);
-  if (!spec2.tiedEmbeddings) w("output.weight", [E, V]);
-  for (let i2 = 0; i2 < spec2.layers; i2++) {
-    const p = `blk.${i2}.`;
-    norm(`${p}attn_norm.weight`, E);
-    w(`${p}attn_q.weight`, [E, Q]);
-    w(`${p}attn_k.weight`, [E, KV]);
-    w(`${p}attn_v.weight`, [E, KV]);
-    w(`${p}attn_output.weight`, [Q, E]);
-    if (arch2 === "qwen3moe") {
-      norm(`${p}attn_q_norm.weight`, D);
-      norm(`${p}attn_k_norm.weight`, D);
-    }
-    norm(`${p}ffn_norm.weight`, E);
-    if (experts > 0) {
-      w(`${p}ffn_gate_inp.weight`, [E, experts]);
-      w(`${p}ffn_gate_exps.weight`, [E, expertFf, experts]);
-      w(`${p}ffn_down_exps.weight`, [expertFf, E, experts]);
-      w(`${p}ffn_up_exps.weight`, [E, expertFf, experts]);
-    } else {
-      w(`${p}ffn_gate.weight`, [E, spec2.feedForwardLength]);
-      w(`${p}ffn_down.weight`, [spec2.feedForwardLength, E]);
-      w(`${p}ffn_up.weight`, [E, spec2.feedForwardLength]);
-    }
-  }
-  return { metadata, tensors, alignment: GGUF_DEFAULT_ALIGNMENT };
-}
-
 // src/gguf/writer.ts
 var RANDOM_POOL_VALUES = 1 << 22;
 var WRITE_CHUNK_BYTES = 8 << 20;
 var F16_EXP_MIN = 5;
 var F16_EXP_SPAN = 7;
+var F32_RANDOM_RANGE = 0.125;
 function prng(seed) {
   let x = (Math.imul(seed ^ 2654435769, 2246822507) ^ 625341585) >>> 0 || 1;
   return () => {
@@ -25232,9 +25692,15 @@ var ChunkedWriter = class {
 };
 async function writeTensorData(out2, t, pool, next) {
   const n2 = tensorBytes(t.type, t.dims);
-  if (t.fill === "ones-f32") {
-    const ones = new Float32Array(n2 / 4).fill(1);
+  if (t.fill === "ones-f32" || t.fill === "minus-ones-f32") {
+    const ones = new Float32Array(n2 / 4).fill(t.fill === "ones-f32" ? 1 : -1);
     await out2.write(new Uint8Array(ones.buffer));
+    return;
+  }
+  if (t.fill === "random-f32") {
+    const values = new Float32Array(n2 / 4);
+    for (let i2 = 0; i2 < values.length; i2++) values[i2] = (next() / 4294967296 - 0.5) * 2 * F32_RANDOM_RANGE;
+    await out2.write(new Uint8Array(values.buffer));
     return;
   }
   let pos = next() % RANDOM_POOL_VALUES * 2;
@@ -25279,23 +25745,6 @@ async function writeSyntheticGguf(spec2, outPath) {
 var SYNTH_FORMAT = 1;
 var STATE_FILE = ".synth-state.json";
 var QUANTIZE_TIMEOUT_MS = 30 * 6e4;
-function writerSpec(m2) {
-  return {
-    architecture: m2.architecture,
-    layers: m2.layers,
-    embeddingLength: m2.embedding_length,
-    feedForwardLength: m2.feed_forward_length,
-    heads: m2.heads,
-    kvHeads: m2.kv_heads,
-    ...m2.head_dim ? { headDim: m2.head_dim } : {},
-    vocabSize: m2.vocab_size,
-    contextLength: m2.context_length,
-    ...m2.expert_count ? { expertCount: m2.expert_count } : {},
-    ...m2.expert_used_count ? { expertUsedCount: m2.expert_used_count } : {},
-    ...m2.expert_feed_forward_length ? { expertFeedForwardLength: m2.expert_feed_forward_length } : {},
-    seed: m2.seed ?? 1
-  };
-}
 function fileKey(m2, type) {
   const { types: _types, ...geometry } = m2;
   return createHash3("sha256").update(stableStringify({ geometry, type, format: SYNTH_FORMAT })).digest("hex");
@@ -25394,7 +25843,8 @@ import { performance as performance3 } from "node:perf_hooks";
 
 // src/bench/llama-log.ts
 var UNIT = { B: 1, KiB: 1024, MiB: 1024 ** 2, GiB: 1024 ** 3 };
-var LINE = /\b([A-Za-z0-9_]+)\s+(model|KV|compute|output) buffer size\s*=\s*([\d.]+)\s*(B|KiB|MiB|GiB)\b/;
+var LINE = /\b([A-Za-z0-9_]+)\s+(model|KV|RS|compute|output) buffer size\s*=\s*([\d.]+)\s*(B|KiB|MiB|GiB)\b/;
+var EXTRA_MODEL_BUFFER = /^(CPU_REPACK|AMX|CPU_AMX|CPU_KLEIDIAI|KLEIDIAI)$/i;
 function parseLlamaBufferSizes(text) {
   let buffers = [];
   let sawCompute = false;
@@ -25402,19 +25852,29 @@ function parseLlamaBufferSizes(text) {
     if (/buffer size is/.test(line)) continue;
     const m2 = LINE.exec(line);
     if (!m2) continue;
-    const kind = { model: "model", KV: "kv", compute: "compute", output: "output" }[m2[2]];
+    const device = m2[1];
+    const base = { model: "model", KV: "kv", RS: "rs", compute: "compute", output: "output" }[m2[2]];
+    const kind = base === "model" && EXTRA_MODEL_BUFFER.test(device) ? "repacked_model" : base;
     if (kind === "model" && sawCompute) {
       buffers = [];
       sawCompute = false;
     }
     if (kind === "compute") sawCompute = true;
-    buffers.push({ device: m2[1], kind, bytes: Math.round(Number(m2[3]) * (UNIT[m2[4]] ?? 1)) });
+    buffers.push({ device, kind, bytes: Math.round(Number(m2[3]) * (UNIT[m2[4]] ?? 1)) });
   }
   const sum = (kind) => {
     const b = buffers.filter((x) => x.kind === kind);
     return b.length === 0 ? null : b.reduce((s, x) => s + x.bytes, 0);
   };
-  return { model_bytes: sum("model"), kv_bytes: sum("kv"), compute_bytes: sum("compute"), output_bytes: sum("output"), buffers };
+  return {
+    model_bytes: sum("model"),
+    repacked_model_bytes: sum("repacked_model"),
+    kv_bytes: sum("kv"),
+    rs_bytes: sum("rs"),
+    compute_bytes: sum("compute"),
+    output_bytes: sum("output"),
+    buffers
+  };
 }
 function hasBufferSizes(s) {
   return s.buffers.length > 0;
@@ -25465,7 +25925,7 @@ function llamaWorkloadFlags(w) {
   ];
 }
 function validateWorkload(w, source = "workload") {
-  const positive = [
+  const positive2 = [
     "context_tokens",
     "decode_tokens",
     "prefill_tokens",
@@ -25477,7 +25937,7 @@ function validateWorkload(w, source = "workload") {
     "batch",
     "threads"
   ];
-  for (const k of positive) {
+  for (const k of positive2) {
     if (!Number.isInteger(w[k]) || w[k] < 1) throw new InputError(source, k, `must be an integer \u2265 1, got ${w[k]}`);
   }
   if (!Number.isInteger(w.decode_depth) || w.decode_depth < 0) {
@@ -26912,14 +27372,14 @@ function mostUsefulError(errors) {
   const specific = errors.filter((e) => e.keyword !== "anyOf");
   return [...specific].sort((a2, b) => b.instancePath.length - a2.instancePath.length)[0] ?? errors[0];
 }
-function snakeCase(key) {
+function snakeCase2(key) {
   return /^[a-z][a-zA-Z0-9]*$/.test(key) ? key.replace(/([a-z0-9])([A-Z])/g, "$1_$2").toLowerCase() : key;
 }
 function upgradeToSnakeKeys(doc) {
   const walk2 = (v) => {
     if (Array.isArray(v)) return v.map(walk2);
     if (v === null || typeof v !== "object") return v;
-    return Object.fromEntries(Object.entries(v).map(([k, x]) => [snakeCase(k), k === "schema_version" && x === 1 ? 2 : walk2(x)]));
+    return Object.fromEntries(Object.entries(v).map(([k, x]) => [snakeCase2(k), k === "schema_version" && x === 1 ? 2 : walk2(x)]));
   };
   return walk2(doc);
 }
@@ -30495,15 +30955,15 @@ function splitInfo(path10) {
   if (!path10.endsWith(GGUF_SUFFIX)) return null;
   let prefix = path10.slice(0, -GGUF_SUFFIX.length);
   let index = 1;
-  let count2 = 1;
+  let count3 = 1;
   const split = SPLIT_RE.exec(prefix);
   if (split) {
     prefix = split[1];
     index = Number(split[2]);
-    count2 = Number(split[3]);
+    count3 = Number(split[3]);
   }
   const tag = TAG_RE.exec(prefix);
-  return { prefix, tag: tag ? tag[1].toUpperCase() : "", index, count: count2 };
+  return { prefix, tag: tag ? tag[1].toUpperCase() : "", index, count: count3 };
 }
 function isModelGguf(path10) {
   if (!path10.endsWith(GGUF_SUFFIX)) return false;
@@ -30812,7 +31272,7 @@ function readHparams(meta, source) {
   }
   const arch2 = archValue;
   const key = (k) => `${arch2}.${k}`;
-  const nonNegative = (k, v) => {
+  const nonNegative2 = (k, v) => {
     if (!Number.isSafeInteger(v) || v < 0) throw new GgufError(source, `key ${k}`, `must be a non-negative integer, got ${v}`);
     return v;
   };
@@ -30822,14 +31282,14 @@ function readHparams(meta, source) {
       if (fallback === null) throw new GgufError(source, `key ${k}`, "missing");
       return fallback;
     }
-    return nonNegative(k, Math.max(...vs));
+    return nonNegative2(k, Math.max(...vs));
   };
   const perLayer = (k, layers2, fallback) => {
     const vs = numbers(meta[k]);
     if (!vs || vs.length === 0) return fallback;
-    if (vs.length === 1) return new Array(layers2).fill(nonNegative(k, vs[0]));
+    if (vs.length === 1) return new Array(layers2).fill(nonNegative2(k, vs[0]));
     if (vs.length !== layers2) throw new GgufError(source, `key ${k}`, `has ${vs.length} entries for ${layers2} layers`);
-    return vs.map((v) => nonNegative(k, v));
+    return vs.map((v) => nonNegative2(k, v));
   };
   const within = (k, v, lo, hi, why) => {
     if (v < lo || v > hi) throw new GgufError(source, `key ${k}`, `${v} is outside ${lo}..${hi} (${why})`);
@@ -30870,12 +31330,396 @@ function readHparams(meta, source) {
     valueLength: within(key("attention.value_length"), max(key("attention.value_length"), defaultHeadDim), 0, MAX_WIDTH, "no head is that wide"),
     expertCount,
     expertUsedCount,
-    sharedExpertCount: shared && shared.length > 0 ? nonNegative(key("expert_shared_count"), shared[0]) : null,
+    sharedExpertCount: shared && shared.length > 0 ? nonNegative2(key("expert_shared_count"), shared[0]) : null,
     vocabSize,
     poolingType: pooling?.[0] ?? null,
     causalAttention: typeof causal === "boolean" ? causal : null,
     hasClassifierLabels: meta[key("classifier.output_labels")] !== void 0
   };
+}
+
+// src/gguf/llama-architectures.ts
+var LLAMA_ARCHITECTURES = /* @__PURE__ */ new Set([
+  "llama",
+  "llama4",
+  "deci",
+  "falcon",
+  "grok",
+  "gpt2",
+  "gptj",
+  "gptneox",
+  "mpt",
+  "baichuan",
+  "starcoder",
+  "refact",
+  "bert",
+  "modern-bert",
+  "nomic-bert",
+  "nomic-bert-moe",
+  "neo-bert",
+  "jina-bert-v2",
+  "jina-bert-v3",
+  "eurobert",
+  "bloom",
+  "stablelm",
+  "qwen",
+  "qwen2",
+  "qwen2moe",
+  "qwen2vl",
+  "qwen3",
+  "qwen3moe",
+  "qwen3next",
+  "qwen3vl",
+  "qwen3vlmoe",
+  "qwen35",
+  "qwen35moe",
+  "qwen4exp",
+  "phi2",
+  "phi3",
+  "phimoe",
+  "plamo",
+  "plamo2",
+  "plamo3",
+  "codeshell",
+  "orion",
+  "internlm2",
+  "minicpm",
+  "minicpm3",
+  "gemma",
+  "gemma2",
+  "gemma3",
+  "gemma3n",
+  "gemma4",
+  "gemma4-assistant",
+  "gemma-embedding",
+  "starcoder2",
+  "mamba",
+  "mamba2",
+  "maple",
+  "jamba",
+  "falcon-h1",
+  "xverse",
+  "command-r",
+  "cohere2",
+  "cohere2moe",
+  "dbrx",
+  "olmo",
+  "olmo2",
+  "olmoe",
+  "muse-glimmer",
+  "openelm",
+  "arctic",
+  "deepseek",
+  "deepseek2",
+  "deepseek2-ocr",
+  "deepseek32",
+  "deepseek4",
+  "chatglm",
+  "glm4",
+  "glm4moe",
+  "glm-dsa",
+  "bitnet",
+  "t5",
+  "t5encoder",
+  "jais",
+  "jais2",
+  "nemotron",
+  "nemotron_h",
+  "nemotron_h_moe",
+  "exaone",
+  "exaone4",
+  "exaone-moe",
+  "rwkv6",
+  "rwkv6qwen2",
+  "rwkv7",
+  "arwkv7",
+  "granite",
+  "granitemoe",
+  "granitehybrid",
+  "graniteswitch",
+  "granite_swa",
+  "chameleon",
+  "wavtokenizer-dec",
+  "plm",
+  "bailingmoe",
+  "bailingmoe2",
+  "bailingmoe3",
+  "dots1",
+  "dots3note",
+  "arcee",
+  "afmoe",
+  "laguna",
+  "ernie4_5",
+  "ernie4_5-moe",
+  "hunyuan-moe",
+  "hunyuan-dense",
+  "hunyuan_vl",
+  "hy_v3",
+  "hy_v4",
+  "smollm3",
+  "gpt-oss",
+  "lfm2",
+  "lfm2moe",
+  "dream",
+  "smallthinker",
+  "llada",
+  "llada-moe",
+  "seed_oss",
+  "grovemoe",
+  "apertus",
+  "minimax-01",
+  "hrm_text",
+  "minimax-m2",
+  "minimax-m3",
+  "cogvlm",
+  "rnd1",
+  "pangu-embedded",
+  "mistral3",
+  "eagle3",
+  "dflash",
+  "mistral4",
+  "paddleocr",
+  "mimo2",
+  "step35",
+  "spark2_5",
+  "llama-embed",
+  "maincoder",
+  "kimi-linear",
+  "kimi-k3",
+  "talkie",
+  "mellum",
+  "nanbeige",
+  "qwen3tts",
+  "pockettts"
+]);
+
+// src/gguf/layers.ts
+var always = () => true;
+var keyPositive = (w) => w !== null && w > 0;
+var SWA_RULES = {
+  gemma2: { period: 2, active: always, defaultWindow: 4096 },
+  gemma3: { period: 6, active: keyPositive },
+  gemma3n: { period: 5, active: always },
+  "gemma-embedding": { period: 6, active: always },
+  cohere2: { period: 4, active: always },
+  cohere2moe: { period: 4, denseFirst: true, active: always },
+  "gpt-oss": { period: 2, active: always },
+  olmo2: { period: 4, active: keyPositive },
+  // A window key of 0 turns llama4's chunked attention off; without the key chunks are 8192 tokens.
+  llama4: { period: 4, active: (w) => w !== 0, defaultWindow: 8192 },
+  afmoe: { period: 4, active: keyPositive },
+  mellum: { period: 4, active: keyPositive },
+  plamo3: { period: 8, active: keyPositive },
+  smallthinker: { period: 4, denseFirst: true, active: keyPositive, fixedWindow: 4096 },
+  laguna: { period: 4, denseFirst: true, active: keyPositive },
+  "muse-glimmer": { period: 4, active: always },
+  // LFM2 makes every attention layer sliding when it has a window.
+  lfm2: { period: 0, active: keyPositive },
+  "exaone-moe": { period: 4, active: always, defaultWindow: 128 },
+  // llama.cpp turns sliding layers on for exaone4 only at 64 layers (its 32B).
+  exaone4: { period: 4, active: (_w, layers) => layers === 64, defaultWindow: 4096 },
+  gemma4: { period: null, active: always },
+  granite_swa: { period: null, active: always },
+  mimo2: { period: null, active: always },
+  step35: { period: null, active: always },
+  maple: { period: null, active: always },
+  spark2_5: { period: null, active: always }
+};
+var SWA_IGNORED = /* @__PURE__ */ new Set(["phi3"]);
+var RECURRENT_ARCHITECTURES = /* @__PURE__ */ new Set(["mamba", "mamba2", "rwkv6", "rwkv6qwen2", "rwkv7", "arwkv7"]);
+var HYBRID_RULES = {
+  jamba: "kv-zero",
+  plamo2: "kv-zero",
+  granitehybrid: "kv-zero",
+  lfm2: "kv-zero",
+  lfm2moe: "kv-zero",
+  "kimi-linear": "kv-zero",
+  bailingmoe3: "kv-zero",
+  // Layers with a feed-forward width are plain MLP layers: neither attention nor state.
+  nemotron_h: "nemotron",
+  nemotron_h_moe: "nemotron",
+  // Every layer runs attention and an SSM side by side.
+  "falcon-h1": "both",
+  qwen3next: "interval",
+  qwen35: "interval",
+  qwen35moe: "interval",
+  qwen4exp: "interval",
+  "minimax-01": "interval"
+};
+var NO_MEMORY_ARCHITECTURES = /* @__PURE__ */ new Set([
+  "bert",
+  "jina-bert-v2",
+  "jina-bert-v3",
+  "nomic-bert",
+  "nomic-bert-moe",
+  "neo-bert",
+  "eurobert",
+  "wavtokenizer-dec",
+  "modern-bert",
+  "gemma-embedding",
+  "dream",
+  "llada",
+  "llada-moe",
+  "rnd1"
+]);
+var UNMODELLED = {
+  gemma3n: "layers that reuse an earlier layer's KV cache counted as caching their own",
+  gemma4: "layers that reuse an earlier layer's KV cache counted as caching their own",
+  deepseek4: "its compressed and indexer caches costed as a plain KV cache",
+  deepseek32: "its indexer key cache left out",
+  "glm-dsa": "its indexer key cache left out",
+  dots3note: "its indexer key cache left out",
+  "minimax-m3": "its indexer key cache left out",
+  hy_v4: "its indexer key cache left out",
+  "kimi-linear": "its delta-attention state sized by the Mamba formula",
+  "kimi-k3": "its delta-attention state sized by the Mamba formula",
+  "minimax-01": "its linear-attention state sized by the Mamba formula"
+};
+function layerPlan(meta, hp, tensorNames = []) {
+  const arch2 = hp.architecture;
+  const key = (k) => `${arch2}.${k}`;
+  const scalar2 = (k) => numbers(meta[key(k)])?.[0] ?? null;
+  const assumptions = [];
+  const n2 = hp.layers;
+  const trunk = Math.max(0, n2 - (scalar2("nextn_predict_layers") ?? 0));
+  const windowKey = scalar2("attention.sliding_window");
+  const rule = SWA_RULES[arch2];
+  let window2 = 0;
+  const sliding = new Array(n2).fill(false);
+  if (rule && rule.active(windowKey, trunk)) {
+    window2 = rule.fixedWindow ?? windowKey ?? rule.defaultWindow ?? 0;
+    const explicit = numbers(meta[key("attention.sliding_window_pattern")]);
+    if (explicit && explicit.length === n2) explicit.forEach((v, i2) => sliding[i2] = v !== 0);
+    else {
+      const period = explicit?.length === 1 ? explicit[0] : rule.period;
+      if (period === null) assumptions.push(`${arch2}: no per-layer sliding_window_pattern in the header; every layer costed as full attention`);
+      else for (let il = 0; il < n2; il++) sliding[il] = period === 0 || (rule.denseFirst ? il % period !== 0 : il % period < period - 1);
+    }
+    if (window2 === 0) sliding.fill(false);
+  } else if (!rule && windowKey !== null && windowKey > 0 && !SWA_IGNORED.has(arch2)) {
+    assumptions.push(`${arch2}: has a sliding_window of ${windowKey} but its layer pattern is not known here; every layer costed as full attention (an upper bound)`);
+  }
+  const ff = numbers(meta[key("feed_forward_length")]);
+  const ffAt = (il) => ff && ff.length === n2 ? ff[il] : ff?.[0] ?? 0;
+  const recurrent = new Array(n2).fill(false);
+  const attends = new Array(n2).fill(true);
+  const hybrid = HYBRID_RULES[arch2];
+  if (RECURRENT_ARCHITECTURES.has(arch2)) {
+    recurrent.fill(true);
+    attends.fill(false);
+  } else if (hybrid === "kv-zero") {
+    for (let il = 0; il < n2; il++) {
+      recurrent[il] = (hp.kvHeadsPerLayer[il] ?? 0) === 0;
+      attends[il] = !recurrent[il];
+    }
+  } else if (hybrid === "nemotron") {
+    for (let il = 0; il < n2; il++) {
+      const mlp = ffAt(il) !== 0;
+      recurrent[il] = il < trunk && (hp.kvHeadsPerLayer[il] ?? 0) === 0 && !mlp;
+      attends[il] = !recurrent[il] && !mlp;
+    }
+  } else if (hybrid === "both") {
+    recurrent.fill(true);
+  } else if (hybrid === "interval") {
+    const listed = numbers(meta[key("attention.recurrent_layers")]);
+    const interval = scalar2("full_attention_interval") ?? 4;
+    for (let il = 0; il < n2; il++) {
+      recurrent[il] = listed && listed.length === n2 ? listed[il] !== 0 : listed?.length === 1 ? listed[0] !== 0 : il < trunk && (il + 1) % interval !== 0;
+      attends[il] = !recurrent[il];
+    }
+  } else if (hp.headsPerLayer.every((h2) => h2 === 0)) {
+    recurrent.fill(true);
+    attends.fill(false);
+    assumptions.push(`${arch2}: not a recurrent architecture known here; every layer costed as a Mamba-style recurrent layer`);
+  }
+  if (NO_MEMORY_ARCHITECTURES.has(arch2)) attends.fill(false);
+  for (let il = trunk; il < n2; il++) attends[il] = false;
+  if (UNMODELLED[arch2]) assumptions.push(`${arch2}: ${UNMODELLED[arch2]}`);
+  if (!LLAMA_ARCHITECTURES.has(arch2)) {
+    assumptions.push(`${arch2}: not an architecture the pinned llama.cpp loads; its layers costed as attention over the whole context with the feed-forward its tensors have`);
+  }
+  const heads0 = hp.headsPerLayer[0] ?? 0;
+  const defaultHead = heads0 > 0 ? Math.floor(hp.embeddingLength / heads0) : 0;
+  const keyFull = scalar2("attention.key_length") ?? defaultHead;
+  const valueFull = scalar2("attention.value_length") ?? defaultHead;
+  const keySwa = scalar2("attention.key_length_swa") ?? keyFull;
+  const valueSwa = scalar2("attention.value_length_swa") ?? valueFull;
+  const mla = (scalar2("attention.key_length_mla") ?? 0) > 0 && (scalar2("attention.value_length_mla") ?? 0) > 0;
+  const plan2 = {
+    full_attention_layers: 0,
+    sliding_attention_layers: 0,
+    sliding_window: 0,
+    recurrent_layers: recurrent.filter(Boolean).length,
+    full_k_elements: 0,
+    full_v_elements: 0,
+    sliding_k_elements: 0,
+    sliding_v_elements: 0,
+    v_elements_max: 0,
+    full_query_elements: 0,
+    sliding_query_elements: 0,
+    full_attention_flops_per_position: 0,
+    sliding_attention_flops_per_position: 0,
+    recurrent_state_elements: 0,
+    ssm_inner_size: 0,
+    ssm_conv_channels: 0,
+    dense_ffn_layers: 0,
+    attention_sink_layers: 0,
+    mla_kv_lora_rank: mla ? scalar2("attention.kv_lora_rank") ?? 0 : 0,
+    assumptions
+  };
+  for (let il = 0; il < n2; il++) {
+    const kvHeads = hp.kvHeadsPerLayer[il] ?? 0;
+    const swa = sliding[il];
+    const k = kvHeads * (swa ? keySwa : keyFull);
+    const v = mla ? 0 : kvHeads * (swa ? valueSwa : valueFull);
+    plan2.v_elements_max = Math.max(plan2.v_elements_max, v);
+    if (!attends[il] || kvHeads === 0) continue;
+    const heads = hp.headsPerLayer[il] ?? 0;
+    const q = heads * (swa ? keySwa : keyFull);
+    const flops = 2 * (q + heads * (mla ? plan2.mla_kv_lora_rank : v / Math.max(1, kvHeads)));
+    if (swa) {
+      plan2.sliding_attention_flops_per_position += flops;
+      plan2.sliding_attention_layers++;
+      plan2.sliding_k_elements += k;
+      plan2.sliding_v_elements += v;
+      plan2.sliding_query_elements += q;
+    } else {
+      plan2.full_attention_layers++;
+      plan2.full_attention_flops_per_position += flops;
+      plan2.full_k_elements += k;
+      plan2.full_v_elements += v;
+      plan2.full_query_elements += q;
+    }
+  }
+  if (plan2.sliding_attention_layers > 0) plan2.sliding_window = window2;
+  const denseLayers = /* @__PURE__ */ new Set();
+  const sinkLayers = /* @__PURE__ */ new Set();
+  for (const name of tensorNames) {
+    const m2 = /^blk\.(\d+)\.(ffn_down|attn_sinks)\.weight$/.exec(name);
+    if (m2) (m2[2] === "attn_sinks" ? sinkLayers : denseLayers).add(m2[1]);
+  }
+  plan2.dense_ffn_layers = denseLayers.size;
+  plan2.attention_sink_layers = sinkLayers.size;
+  plan2.recurrent_state_elements = plan2.recurrent_layers * recurrentStatePerLayer(hp, scalar2);
+  const inner = scalar2("ssm.inner_size") ?? 0;
+  if (plan2.recurrent_layers > 0 && inner > 0) {
+    plan2.ssm_inner_size = inner;
+    plan2.ssm_conv_channels = inner + 2 * (scalar2("ssm.group_count") ?? 0) * (scalar2("ssm.state_size") ?? 0);
+  }
+  return plan2;
+}
+function recurrentStatePerLayer(hp, scalar2) {
+  const embd = hp.embeddingLength;
+  const wkvHead = scalar2("wkv.head_size") ?? 0;
+  if (wkvHead > 0) return (scalar2("token_shift_count") ?? 2) * embd + embd * wkvHead;
+  const dState = scalar2("ssm.state_size") ?? 0;
+  const dInner = scalar2("ssm.inner_size") ?? 0;
+  const s = dState * dInner;
+  const lCache = scalar2("shortconv.l_cache") ?? 0;
+  if (lCache > 0) return embd * (lCache - 1) + s;
+  const dConv = scalar2("ssm.conv_kernel") ?? 0;
+  const groups = scalar2("ssm.group_count") ?? 0;
+  return (dConv > 0 ? dConv - 1 : 0) * (dInner + 2 * groups * dState) + s;
 }
 
 // src/gguf/split.ts
@@ -30887,15 +31731,15 @@ function parseSplitName(path10) {
   const m2 = SPLIT_RE2.exec(path10);
   if (!m2) return null;
   const index = Number(m2[2]);
-  const count2 = Number(m2[3]);
-  if (count2 < 1 || index < 1 || index > count2) return null;
-  return { prefix: m2[1], index, count: count2 };
+  const count3 = Number(m2[3]);
+  if (count3 < 1 || index < 1 || index > count3) return null;
+  return { prefix: m2[1], index, count: count3 };
 }
-function formatSplitName(prefix, index, count2) {
-  if (!Number.isInteger(count2) || count2 < 1 || count2 > MAX_SPLIT_COUNT) throw new RangeError(`invalid split count ${count2}`);
-  if (!Number.isInteger(index) || index < 1 || index > count2) throw new RangeError(`invalid split index ${index} of ${count2}`);
+function formatSplitName(prefix, index, count3) {
+  if (!Number.isInteger(count3) || count3 < 1 || count3 > MAX_SPLIT_COUNT) throw new RangeError(`invalid split count ${count3}`);
+  if (!Number.isInteger(index) || index < 1 || index > count3) throw new RangeError(`invalid split index ${index} of ${count3}`);
   const pad2 = (n2) => String(n2).padStart(5, "0");
-  return `${prefix}-${pad2(index)}-of-${pad2(count2)}.gguf`;
+  return `${prefix}-${pad2(index)}-of-${pad2(count3)}.gguf`;
 }
 function shardPaths(firstPath) {
   const s = parseSplitName(firstPath);
@@ -30907,14 +31751,14 @@ function shardPaths(firstPath) {
 }
 function splitInfo2(header, source) {
   const no = header.metadata[SPLIT_KEY_NO];
-  const count2 = header.metadata[SPLIT_KEY_COUNT];
-  if (no === void 0 && count2 === void 0) return { no: 0, count: 1 };
+  const count3 = header.metadata[SPLIT_KEY_COUNT];
+  if (no === void 0 && count3 === void 0) return { no: 0, count: 1 };
   if (typeof no !== "number" || !Number.isInteger(no) || no < 0) throw new GgufError(source, `key ${SPLIT_KEY_NO}`, "must be a non-negative integer");
-  if (typeof count2 !== "number" || !Number.isInteger(count2) || count2 < 1 || count2 > MAX_SPLIT_COUNT) {
+  if (typeof count3 !== "number" || !Number.isInteger(count3) || count3 < 1 || count3 > MAX_SPLIT_COUNT) {
     throw new GgufError(source, `key ${SPLIT_KEY_COUNT}`, `must be an integer in 1..${MAX_SPLIT_COUNT}`);
   }
-  if (no >= count2) throw new GgufError(source, `key ${SPLIT_KEY_NO}`, `${no} is not below split.count ${count2}`);
-  return { no, count: count2 };
+  if (no >= count3) throw new GgufError(source, `key ${SPLIT_KEY_NO}`, `${no} is not below split.count ${count3}`);
+  return { no, count: count3 };
 }
 
 // src/gguf/profile.ts
@@ -30953,8 +31797,8 @@ function orderedShards(headers, source) {
   if (headers.length === 0) throw new GgufError(source, null, "no GGUF headers");
   const withNo = headers.map((h2, i2) => ({ h: h2, ...splitInfo2(h2, headers.length > 1 ? `${source} shard ${i2 + 1}` : source) }));
   withNo.sort((a2, b) => a2.no - b.no);
-  const count2 = withNo[0].count;
-  if (count2 !== headers.length) throw new GgufError(source, "key split.count", `says ${count2} shards, got ${headers.length}`);
+  const count3 = withNo[0].count;
+  if (count3 !== headers.length) throw new GgufError(source, "key split.count", `says ${count3} shards, got ${headers.length}`);
   withNo.forEach((s, i2) => {
     if (s.no !== i2) throw new GgufError(source, "key split.no", `shard ${i2} is missing (got split.no ${s.no})`);
   });
@@ -30976,6 +31820,7 @@ function buildProfile(headers, fileBytes, source = "<gguf>") {
   let activeBytes = 0;
   let matmulParams = 0;
   let hasSharedExpertTensors = false;
+  let sharedExpertWidth = 0;
   for (const t of tensors) {
     const group = tensorGroup(t.name);
     const bytes4 = tensorDataBytes(t);
@@ -30984,21 +31829,16 @@ function buildProfile(headers, fileBytes, source = "<gguf>") {
     paramCount += tensorElements(t);
     add(byGroup, group, bytes4);
     add(byType, typeName, bytes4);
-    if (group === "ffn_shared_expert") hasSharedExpertTensors = true;
+    if (group === "ffn_shared_expert") {
+      hasSharedExpertTensors = true;
+      if (/\.ffn_up_shexp\.weight$/.test(t.name)) sharedExpertWidth = Math.max(sharedExpertWidth, t.dims[1] ?? 0);
+    }
     const a2 = activeWeights(t, group, expertShare, tiedOutput);
     activeBytes += a2.bytes;
     add(activeByType, typeName, a2.bytes);
     matmulParams += a2.matmulParams;
   }
-  let attentionFlops = 0;
-  let kvElements = 0;
-  for (let l = 0; l < hp.layers; l++) {
-    const heads = hp.headsPerLayer[l] ?? 0;
-    const kvHeads = hp.kvHeadsPerLayer[l] ?? 0;
-    if (kvHeads === 0) continue;
-    attentionFlops += 2 * heads * (hp.keyLength + hp.valueLength);
-    kvElements += kvHeads * (hp.keyLength + hp.valueLength);
-  }
+  const plan2 = layerPlan(shards[0].metadata, hp, names);
   const tokenEmbd = tensors.find((t) => t.name === "token_embd.weight");
   return {
     architecture: hp.architecture,
@@ -31021,6 +31861,7 @@ function buildProfile(headers, fileBytes, source = "<gguf>") {
     expert_count: hp.expertCount,
     expert_used_count: hp.expertUsedCount,
     shared_expert_count: hp.sharedExpertCount ?? (hasSharedExpertTensors ? 1 : 0),
+    shared_expert_feed_forward_length: sharedExpertWidth,
     vocab_size: hp.vocabSize ?? tokenEmbd?.dims[1] ?? 0,
     context_length: hp.contextLength,
     bytes_by_group: sortedRecord(byGroup),
@@ -31028,16 +31869,19 @@ function buildProfile(headers, fileBytes, source = "<gguf>") {
     active_bytes_per_token: activeBytes,
     active_bytes_by_type: sortedRecord(activeByType),
     flops_per_token: 2 * matmulParams,
-    attention_flops_per_token_per_depth: attentionFlops,
-    kv_bytes_per_token_f16: kvElements * F16_BYTES
+    attention_flops_per_token_per_depth: plan2.full_attention_flops_per_position,
+    kv_bytes_per_token_f16: (plan2.full_k_elements + plan2.full_v_elements) * F16_BYTES,
+    layer_plan: plan2
   };
 }
-function kvBytesPerToken(profile, kvType) {
+function kvElementBytes(elements, kvType) {
   const lower = kvType.toLowerCase();
   const info = KV_CACHE_TYPES2.includes(lower) ? ggmlTypeByName(lower) : void 0;
   if (!info) throw new GgufError("kv cache type", null, `"${kvType}" is not one of ${KV_CACHE_TYPES2.join(", ")}`);
-  const elements = profile.kv_bytes_per_token_f16 / F16_BYTES;
   return elements * info.typeSize / info.blockSize;
+}
+function kvBytesPerToken(profile, kvType) {
+  return kvElementBytes(profile.kv_bytes_per_token_f16 / F16_BYTES, kvType);
 }
 
 // src/gguf/cursor.ts
@@ -31613,6 +32457,7 @@ var PROFILE_DIMENSIONS = [
   "expert_count",
   "expert_used_count"
 ];
+var F32_BYTES = 4;
 function paramsPerByte(typeName) {
   const t = ggmlTypeByName(typeName);
   return t ? t.blockSize / t.typeSize : null;
@@ -31642,8 +32487,13 @@ function modelGeometry(p) {
   const ffnActiveBytes = p.bytes_by_group.ffn_dense + expertActiveBytes + p.bytes_by_group.ffn_shared_expert;
   const bodyActiveBytes = ffnActiveBytes + p.bytes_by_group.attention;
   const ffnParamShare = bodyActiveBytes > 0 ? ffnActiveBytes / bodyActiveBytes : 0;
-  const ffnActiveWidth = p.expert_count > 0 ? p.expert_used_count * (p.expert_feed_forward_length || p.feed_forward_length) : p.feed_forward_length;
-  const attentionLayers = p.kv_bytes_per_token_f16 > 0 ? p.layers : 0;
+  const shared = p.shared_expert_feed_forward_length;
+  const ffnActiveWidth = p.expert_count > 0 ? p.expert_used_count * (p.expert_feed_forward_length || p.feed_forward_length) + shared : p.feed_forward_length;
+  const routedWidth = p.expert_count > 0 ? p.expert_used_count * (p.expert_feed_forward_length || p.feed_forward_length) : 0;
+  const denseWidth = p.expert_count === 0 || p.layer_plan.dense_ffn_layers > 0 ? p.feed_forward_length : 0;
+  const ffnPhaseWidth = Math.max(denseWidth, routedWidth, shared);
+  const plan2 = p.layer_plan;
+  const attentionLayers = plan2.full_attention_layers;
   const outputType = Object.keys(p.active_bytes_by_type).find((t) => {
     const ppb = paramsPerByte(t);
     return ppb !== null && Math.abs(1 / ppb - outputBytesPerParam) < 1e-6;
@@ -31651,7 +32501,8 @@ function modelGeometry(p) {
   const tokenTableIdle = p.bytes_by_group.output > 0 ? p.bytes_by_group.embedding : 0;
   const q = p.heads * p.key_length;
   const kvRows = p.kv_heads * (p.key_length + p.value_length);
-  const ffnRows = p.expert_count > 0 ? p.expert_used_count * (2 * (p.expert_feed_forward_length || p.feed_forward_length) + p.embedding_length) + p.expert_count : 2 * p.feed_forward_length + p.embedding_length;
+  const sharedRows = shared > 0 ? 2 * shared + p.embedding_length : 0;
+  const ffnRows = p.expert_count > 0 ? p.expert_used_count * (2 * (p.expert_feed_forward_length || p.feed_forward_length) + p.embedding_length) + p.expert_count + sharedRows : 2 * p.feed_forward_length + p.embedding_length;
   const layerRows = q + kvRows + p.embedding_length + ffnRows;
   const bodyRows = p.layers * layerRows;
   const matrixRowsPerToken = bodyRows + (outputParams > 0 ? vocab : 0);
@@ -31667,6 +32518,7 @@ function modelGeometry(p) {
     matrixRowsPerToken,
     matrixRowsByType,
     ffnActiveWidth,
+    ffnPhaseWidth,
     bodyParamsByType,
     outputParams,
     outputBytesPerParam,
@@ -31676,8 +32528,16 @@ function modelGeometry(p) {
     expertParamShare,
     ffnParamShare,
     ffnRowShare: layerRows > 0 ? ffnRows / layerRows : 0,
-    queryElements: p.heads * p.key_length,
+    queryElements: attentionLayers > 0 ? plan2.full_query_elements / attentionLayers : p.heads * p.key_length,
     kvBytesPerPositionPerLayer: (kvType) => attentionLayers > 0 ? kvBytesPerToken(p, kvType) / attentionLayers : 0,
+    slidingLayers: plan2.sliding_attention_layers,
+    slidingWindow: plan2.sliding_window,
+    slidingQueryElements: plan2.sliding_attention_layers > 0 ? plan2.sliding_query_elements / plan2.sliding_attention_layers : 0,
+    slidingKvBytesPerPositionPerLayer: (kvType) => plan2.sliding_attention_layers > 0 ? kvElementBytes(plan2.sliding_k_elements + plan2.sliding_v_elements, kvType) / plan2.sliding_attention_layers : 0,
+    recurrentStateBytes: plan2.recurrent_state_elements * F32_BYTES,
+    recurrentLayers: plan2.recurrent_layers,
+    ssmInnerSize: plan2.ssm_inner_size,
+    ssmConvChannels: plan2.ssm_conv_channels,
     kvBytesPerPosition: (kvType) => kvBytesPerToken(p, kvType)
   };
 }
@@ -31689,24 +32549,40 @@ function attendedPositions(lastPos, cells) {
   const used = Math.ceil((lastPos + 1) / KV_PAD_CELLS) * KV_PAD_CELLS;
   return Math.min(cells, Math.max(KV_PAD_CELLS, used));
 }
+function slidingCells(contextTokens, window2, ubatch, sequences = 1) {
+  const base = kvCells(contextTokens);
+  return Math.ceil(Math.min(base, window2 * sequences + ubatch) / KV_PAD_CELLS) * KV_PAD_CELLS;
+}
+function kvCacheBytes(p, s) {
+  const plan2 = p.layer_plan;
+  const v = (layers, elements) => kvElementBytes(s.flashAttention ? elements : layers * plan2.v_elements_max, s.kvType);
+  const full = kvCells(s.contextTokens) * (kvElementBytes(plan2.full_k_elements, s.kvType) + v(plan2.full_attention_layers, plan2.full_v_elements));
+  const slidingPerCell = kvElementBytes(plan2.sliding_k_elements, s.kvType) + v(plan2.sliding_attention_layers, plan2.sliding_v_elements);
+  const sliding = plan2.sliding_attention_layers > 0 ? slidingCells(s.contextTokens, plan2.sliding_window, s.ubatch) * slidingPerCell : 0;
+  return { full, sliding };
+}
 
 // src/fit/memory.ts
-var F32_BYTES = 4;
+var F32_BYTES2 = 4;
 var MEMORY_SAFETY_MARGIN = 0.1;
 var MEMORY_WARNING_SHARE = 0.9;
 var RUNTIME_BASE_BYTES = 48 * 1024 * 1024;
 var RUNTIME_BYTES_PER_VOCAB_ENTRY = 64;
 function computeBufferBytes(g, s) {
   const ctx2 = kvCells(s.contextTokens);
-  const tokens = Math.min(s.ubatch, ctx2);
+  const tokens = Math.min(s.ubatch, s.contextTokens);
   const q = g.heads * g.key_length;
   const kv = g.kv_heads * (g.key_length + g.value_length) / 2;
-  const ffn = 3 * g.ffnActiveWidth + 4 * g.embedding_length;
-  const attention = s.flashAttention ? 3 * g.embedding_length + 2 * q + 2 * kv : ctx2 * g.heads + ctx2 + 3 * g.embedding_length + 2 * q + 2 * kv;
-  const mask = s.flashAttention ? ctx2 / 2 : 2 * ctx2;
-  const perToken = Math.max(attention, ffn + mask);
+  const ffn = 3 * g.ffnPhaseWidth + 4 * g.embedding_length;
+  const hasAttention = g.attentionLayers + g.slidingLayers > 0;
+  const maskCells = ctx2 + (g.slidingLayers > 0 ? s.slidingCells ?? 0 : 0);
+  const attention = s.flashAttention ? 3 * g.embedding_length + 2 * q + 2 * kv : ctx2 * g.heads + maskCells + 3 * g.embedding_length + 2 * q + 2 * kv;
+  const mask = !hasAttention ? 0 : s.flashAttention ? maskCells / 2 : maskCells;
+  const mamba = g.ssmConvChannels > 0 ? 3 * g.ssmConvChannels + 2 * g.ssmInnerSize + 3 * g.embedding_length + mask : 0;
+  const perToken = Math.max(hasAttention ? attention : 0, ffn + mask, mamba);
+  const stateRow = g.recurrentLayers > 0 ? g.recurrentStateBytes / g.recurrentLayers / F32_BYTES2 : 0;
   const logits = g.vocab_size * s.outputRows + ctx2 * tokens;
-  return Math.max(perToken * tokens, logits + g.embedding_length * tokens) * F32_BYTES;
+  return (Math.max(perToken * tokens, logits + g.embedding_length * tokens) + stateRow) * F32_BYTES2;
 }
 function runtimeOverheadBytes(g) {
   return RUNTIME_BASE_BYTES + g.vocab_size * RUNTIME_BYTES_PER_VOCAB_ENTRY;
@@ -31728,10 +32604,19 @@ function gib(bytes4) {
 function memoryFit(profile, hw, w) {
   const g = modelGeometry(profile);
   const weightsBytes = profile.tensor_bytes;
-  const kvCacheBytes = g.kvBytesPerPosition(w.kv_type) * kvCells(w.context_tokens);
-  const computeBytes = computeBufferBytes(g, { contextTokens: w.context_tokens, ubatch: w.ubatch, flashAttention: w.flash_attention, outputRows: 1 });
-  const overheadBytes = runtimeOverheadBytes(g) + g.vocab_size * F32_BYTES;
-  const totalBytes = weightsBytes + kvCacheBytes + computeBytes + overheadBytes;
+  const ubatch = Math.min(w.ubatch, w.batch, w.context_tokens);
+  const kv = kvCacheBytes(profile, { contextTokens: w.context_tokens, kvType: w.kv_type, flashAttention: w.flash_attention, ubatch });
+  const kvBytes = kv.full + kv.sliding;
+  const stateBytes = g.recurrentStateBytes;
+  const computeBytes = computeBufferBytes(g, {
+    contextTokens: w.context_tokens,
+    ubatch,
+    flashAttention: w.flash_attention,
+    outputRows: 1,
+    slidingCells: slidingCells(w.context_tokens, g.slidingWindow, ubatch)
+  });
+  const overheadBytes = runtimeOverheadBytes(g) + g.vocab_size * F32_BYTES2;
+  const totalBytes = weightsBytes + kvBytes + stateBytes + computeBytes + overheadBytes;
   const budget = memoryBudget(hw, w);
   const limit = budget.usableBytes * (1 - MEMORY_SAFETY_MARGIN);
   const status = totalBytes > limit ? "does-not-fit" : totalBytes > limit * MEMORY_WARNING_SHARE ? "fits-with-warning" : "fits";
@@ -31740,13 +32625,14 @@ function memoryFit(profile, hw, w) {
   if (budget.gpuBytes !== null) {
     const layers = Math.max(1, profile.layers);
     const nonLayer = profile.bytes_by_group.embedding + profile.bytes_by_group.output + computeBytes + overheadBytes;
-    const perLayer = (weightsBytes - profile.bytes_by_group.embedding - profile.bytes_by_group.output + kvCacheBytes) / layers;
+    const perLayer = (weightsBytes - profile.bytes_by_group.embedding - profile.bytes_by_group.output + kvBytes + stateBytes) / layers;
     gpuLayersThatFit = Math.max(0, Math.min(layers, Math.floor((limit - nonLayer) / Math.max(1, perLayer))));
   }
   const pct2 = (100 * totalBytes / Math.max(1, limit)).toFixed(0);
-  const parts = `weights ${gib(weightsBytes)} + KV ${gib(kvCacheBytes)} + compute ${gib(computeBytes)} + overhead ${gib(overheadBytes)} = ${gib(totalBytes)}`;
+  const state = stateBytes > 0 ? ` + state ${gib(stateBytes)}` : "";
+  const parts = `weights ${gib(weightsBytes)} + KV ${gib(kvBytes)}${state} + compute ${gib(computeBytes)} + overhead ${gib(overheadBytes)} = ${gib(totalBytes)}`;
   const reason = status === "does-not-fit" ? `${parts} exceeds ${gib(limit)} (${budget.where} less a ${MEMORY_SAFETY_MARGIN * 100} % margin); a layer split needs ${machinesForSplit} machines like this one` : `${parts} is ${pct2} % of ${gib(limit)} (${budget.where} less a ${MEMORY_SAFETY_MARGIN * 100} % margin)`;
-  return { status, weights_bytes: weightsBytes, kv_cache_bytes: kvCacheBytes, compute_bytes: computeBytes, overhead_bytes: overheadBytes, total_bytes: totalBytes, usable_bytes: budget.usableBytes, gpu_layers_that_fit: gpuLayersThatFit, machines_for_split: machinesForSplit, reason };
+  return { status, weights_bytes: weightsBytes, kv_cache_bytes: kvBytes, recurrent_state_bytes: stateBytes, compute_bytes: computeBytes, overhead_bytes: overheadBytes, total_bytes: totalBytes, usable_bytes: budget.usableBytes, gpu_layers_that_fit: gpuLayersThatFit, machines_for_split: machinesForSplit, reason };
 }
 
 // src/fit/rates.ts
@@ -31796,6 +32682,7 @@ function standInType(type, measured2) {
   const candidates = pool.length > 0 ? pool : measured2;
   return [...candidates].sort((a2, b) => Math.abs(bitsPerWeight(a2) - bits) - Math.abs(bitsPerWeight(b) - bits) || a2.localeCompare(b))[0] ?? null;
 }
+var F32_STATE_BYTES = 4;
 var scalar = (f, fallback = 0) => f && Number.isFinite(f.value) ? { value: f.value, spread: f.spread } : { value: fallback, spread: 0 };
 function resolveRates(hw) {
   return ratesFromFacts(hw.measured, hw.system.cache_bytes ?? 0);
@@ -31842,6 +32729,7 @@ function ratesFromFacts(m2, cacheBytes) {
       return { perQueryElementNs: c3.ns_per_query_element_token.value, perKvByteNs: c3.ns_per_kv_byte_token.value, facts: [c3.ns_per_query_element_token, c3.ns_per_kv_byte_token] };
     },
     prefillAttention: pa ? { perHeadNs: pa.ns_per_head_token_position.value, perQueryElementNs: pa.ns_per_query_element_token_position.value, facts: [pa.ns_per_head_token_position, pa.ns_per_query_element_token_position] } : { perHeadNs: 0, perQueryElementNs: fallbackKv?.ns_per_query_element_token.value ?? 0, facts: [] },
+    ssmScanNsPerStateElement: m2.ssm_scan_ns_per_state_element_token ? scalar(m2.ssm_scan_ns_per_state_element_token) : { value: 2 * F32_STATE_BYTES * 1e9 / decodeBandwidth("F32").value, spread: decodeBandwidth("F32").fact.spread },
     moeDecodeExtraPerLayerMs: scalar(m2.moe_decode_extra_per_layer_ms),
     moePrefillEfficiency(type) {
       const f = byStandIn(m2.moe_prefill_efficiency_by_type, type);
@@ -32541,6 +33429,7 @@ async function ensureProbeFiles(models2, opts) {
 // src/fit/speed.ts
 var NS_PER_MS = 1e6;
 var MS_PER_S = 1e3;
+var F32_BYTES3 = 4;
 var CACHE_FULL_HIT_SHARE = 0.5;
 function cacheHitShare(workingSetBytes, cacheBytes) {
   if (cacheBytes <= 0 || workingSetBytes <= 0) return 0;
@@ -32581,18 +33470,33 @@ function graphOverheadMs(g, r) {
     { ms: moe, spread: r.moeDecodeExtraPerLayerMs.spread }
   ]);
 }
-function decodeAttentionMs(g, r, positions, kvKey2, kvType) {
+function decodeAttentionMs(g, r, positions, kvKey2, kvType, slidingPositions = 0) {
   const k = r.kvDepth(kvKey2);
   const perPositionNs = g.queryElements * k.perQueryElementNs + g.kvBytesPerPositionPerLayer(kvType) * k.perKvByteNs;
+  const slidingPerPositionNs = g.slidingQueryElements * k.perQueryElementNs + g.slidingKvBytesPerPositionPerLayer(kvType) * k.perKvByteNs;
   const spread2 = Math.max(0, ...k.facts.map((f) => f.spread));
-  return { ms: g.attentionLayers * positions * perPositionNs / NS_PER_MS, spread: spread2 };
+  return { ms: (g.attentionLayers * positions * perPositionNs + g.slidingLayers * slidingPositions * slidingPerPositionNs) / NS_PER_MS, spread: spread2 };
+}
+function recurrentStateMs(g, r) {
+  if (g.recurrentStateBytes <= 0) return { ms: 0, spread: 0 };
+  const bw = r.decodeBandwidth("F32");
+  return bw.value > 0 ? { ms: 2 * g.recurrentStateBytes / bw.value * MS_PER_S, spread: bw.fact.spread } : { ms: 0, spread: 0 };
+}
+function slidingPositionsOf(g, positions, slidingCells2) {
+  return g.slidingLayers > 0 ? Math.min(positions, slidingCells2 ?? positions) : 0;
 }
 function decodeEstimate(g, r, s) {
   const weights = weightStreamMs(g, r);
   const overhead = graphOverheadMs(g, r);
   let positions = 0;
-  for (let i2 = 0; i2 < s.tokens; i2++) positions += attendedPositions(s.startPos + i2, s.cells);
-  const attention = decodeAttentionMs(g, r, s.tokens > 0 ? positions / s.tokens : 0, s.kvKey, s.kvType);
+  let sliding = 0;
+  for (let i2 = 0; i2 < s.tokens; i2++) {
+    const p = attendedPositions(s.startPos + i2, s.cells);
+    positions += p;
+    sliding += slidingPositionsOf(g, p, s.slidingCells);
+  }
+  const steps = Math.max(1, s.tokens);
+  const attention = sumSpread([decodeAttentionMs(g, r, s.tokens > 0 ? positions / steps : 0, s.kvKey, s.kvType, sliding / steps), recurrentStateMs(g, r)]);
   const total = sumSpread([weights, overhead, attention]);
   return { totalMs: total.ms, weightsMs: weights.ms, overheadMs: overhead.ms, attentionMs: attention.ms, spread: total.spread };
 }
@@ -32636,19 +33540,24 @@ function prefillEstimate(g, r, s) {
     const positions = attendedPositions(s.startPos + done + n2 - 1, s.cells);
     const outputsHere = done + n2 >= s.tokens ? s.outputs : 0;
     matmul.push(ubatchMatmulMs(g, r, n2, outputsHere, stream));
-    attention.push({ ms: g.attentionLayers * n2 * positions * perPositionNs / NS_PER_MS, spread: paSpread });
+    const slidingPerPositionNs = g.heads * pa.perHeadNs + g.slidingQueryElements * pa.perQueryElementNs;
+    const slidingMs = g.slidingLayers * n2 * slidingPositionsOf(g, positions, s.slidingCells) * slidingPerPositionNs;
+    attention.push({ ms: (g.attentionLayers * n2 * positions * perPositionNs + slidingMs) / NS_PER_MS, spread: paSpread });
     overhead.push(perUbatchOverhead);
     done += n2;
   }
   const out2 = r.decodeBandwidth(g.outputType);
   const outRow = r.nsPerRow(g.outputType);
   const outputMs = g.outputParams > 0 && out2.value > 0 ? s.outputs * (g.outputBytes * MS_PER_S / out2.value + g.vocab_size * outRow.value / NS_PER_MS) : 0;
-  const parts = [sumSpread(matmul), sumSpread(attention), { ms: outputMs, spread: out2.fact.spread }, sumSpread(overhead)];
+  const scan = r.ssmScanNsPerStateElement;
+  const state = { ms: s.tokens * (g.recurrentStateBytes / F32_BYTES3) * scan.value / NS_PER_MS, spread: scan.spread };
+  const parts = [sumSpread(matmul), sumSpread(attention), { ms: outputMs, spread: out2.fact.spread }, sumSpread(overhead), state];
   const total = sumSpread(parts);
   return {
     totalMs: total.ms,
     matmulMs: parts[0].ms,
     attentionMs: parts[1].ms,
+    stateMs: state.ms,
     outputMs,
     overheadMs: parts[3].ms,
     spread: total.spread
@@ -32843,6 +33752,7 @@ function emptyMeasured(seed) {
     prefill_attention_coefficients: null,
     moe_decode_extra_per_layer_ms: null,
     moe_prefill_efficiency_by_type: {},
+    ssm_scan_ns_per_state_element_token: null,
     server_decode_overhead_ms: null,
     server_sampler_ns_per_vocab_entry: null,
     server_prompt_overhead_ms: null,
@@ -32854,6 +33764,7 @@ function lawAt([x, a2], [y, b], unit) {
   const samples = Array.from({ length: rounds }, (_, i2) => (x * a2.samples[i2] + y * b.samples[i2]) / NS_PER_MS2);
   return factWithValue((x * a2.value + y * b.value) / NS_PER_MS2, samples, unit);
 }
+var F32_BYTES4 = 4;
 var MAX_ROW_SHARE = 0.5;
 function fitProbeFacts(obs, profiles, ctx2) {
   const geo = geometryOf(profiles);
@@ -32966,6 +33877,15 @@ function fitProbeFacts(obs, profiles, ctx2) {
     const unattributed = obs.server.flatMap((s) => s.unattributed_ms).map((x) => Math.max(0, x));
     if (unattributed.length > 0) measured2.server_first_token_overhead_ms = makeFact(unattributed, "ms");
   }
+  const ssm = obs.ssm;
+  if (ssm && ssm.prefill_ms.length > 0 && profiles["ssm-F16"]) {
+    const g = geo("ssm-F16");
+    const pre = prefillEstimate(g, ratesFromFacts(measured2, ctx2.cacheBytes), prefillShape);
+    const known = pre.totalMs - pre.stateMs;
+    const elements = g.recurrentStateBytes / F32_BYTES4;
+    const sol = solveRounds(ssm.prefill_ms.length, (i2) => remainder(at(ssm.prefill_ms, i2) * obs.prefill_tokens, known) * NS_PER_MS2 / (obs.prefill_tokens * elements));
+    if (sol.value !== null && elements > 0) measured2.ssm_scan_ns_per_state_element_token = factWithValue(sol.value, sol.samples, "ns/(state element\xB7token)");
+  }
   return measured2;
 }
 
@@ -33048,6 +33968,7 @@ function dropFailed(obs, failed) {
       decode_ms: failed.has("moe-F16") ? [] : obs.moe.decode_ms,
       prefill_ms_by_type: typed("moe", obs.moe.prefill_ms_by_type)
     },
+    ...obs.ssm !== void 0 ? { ssm: obs.ssm && (failed.has("ssm-F16") ? { prefill_ms: [] } : obs.ssm) } : {},
     server: obs.server.filter((s) => !s.id || !failed.has(s.id))
   };
   return out2;
@@ -33078,6 +33999,11 @@ function failureCost(id, measured2) {
       return { facts: ["measured.fixed_decode_ms", "measured.per_layer_decode_ms"], stand_in: "no fixed or per-layer decode overhead (0 ms): decode is predicted too fast for small models" };
     case "kv":
       return { facts: ["measured.kv_depth_coefficients", "measured.prefill_attention_coefficients"], stand_in: "no attention cost at depth (0): decode and prefill at depth are predicted too fast" };
+    case "ssm":
+      return {
+        facts: ["measured.ssm_scan_ns_per_state_element_token"],
+        stand_in: "the recurrent state read and written once per prompt token at the F32 decode rate (no scan cost of its own)"
+      };
     case "srv":
       return { facts: ["measured.server_decode_overhead_ms", "measured.server_sampler_ns_per_vocab_entry", "measured.server_prompt_overhead_ms"], stand_in: "no server overhead (0 ms): first_token and kv_warm_reuse are predicted too fast" };
     default:
@@ -33176,9 +34102,14 @@ function bandwidthFamily(prefix, width, target, types, ramCap) {
   });
 }
 function modelBytes(m2) {
-  const perLayer = m2.source.architecture === "qwen3moe" ? moeLayerParams(m2.source) : llamaLayerParams(m2.source);
+  const perLayer = m2.source.architecture === "qwen3moe" ? moeLayerParams(m2.source) : m2.source.architecture === "mamba2" ? mambaLayerParams(m2.source) : llamaLayerParams(m2.source);
   const embed = m2.source.embeddingLength * m2.source.vocabSize * (m2.source.tiedEmbeddings ? 1 : 2);
   return ((m2.pruneToLayers ?? m2.source.layers) * perLayer + embed) * bitsPerWeight(m2.type) / 8;
+}
+function mambaLayerParams(s) {
+  const inner = s.ssmInnerSize ?? 2 * s.embeddingLength;
+  const state = s.ssmStateSize ?? 128;
+  return s.embeddingLength * (2 * inner + 2 * state + inner / 64) + inner * s.embeddingLength;
 }
 function moeLayerParams(s) {
   const attn = llamaLayerParams({ ...s, feedForwardLength: 0 });
@@ -33278,6 +34209,7 @@ function fixedModels(types, cacheBytes) {
   models2.push({ id: "kv-b", source: spec({ layers: 8, embeddingLength: 512, feedForwardLength: 1024, heads: 16, kvHeads: 2, headDim: 128, vocabSize: 2048 }), type: "F16" });
   const moeSource = spec({ architecture: "qwen3moe", layers: 3, embeddingLength: 512, feedForwardLength: 1024, heads: 8, kvHeads: 2, vocabSize: 2048, expertCount: 16, expertUsedCount: 2, expertFeedForwardLength: 512 });
   for (const type of types) models2.push({ id: `moe-${type}`, source: moeSource, type });
+  models2.push({ id: "ssm-F16", source: spec({ architecture: "mamba2", layers: 4, embeddingLength: 512, feedForwardLength: 0, heads: 0, kvHeads: 0, vocabSize: 2048, ssmInnerSize: 1024, ssmStateSize: 128 }), type: "F16" });
   models2.push({ id: "srv-v2k", source: spec({ layers: 2, embeddingLength: 256, feedForwardLength: 768, heads: 4, kvHeads: 2, vocabSize: 2048 }), type: "F16" });
   models2.push({ id: "srv-v64k", source: spec({ layers: 2, embeddingLength: 256, feedForwardLength: 768, heads: 4, kvHeads: 2, vocabSize: 65536 }), type: "F16" });
   return models2;
@@ -33581,6 +34513,17 @@ var hardware_schema_default = {
             }
           ],
           description: "Attention cost inside a prefill ubatch as a law over geometry (fitted on two probe geometries)."
+        },
+        ssm_scan_ns_per_state_element_token: {
+          anyOf: [
+            {
+              $ref: "#/definitions/CostFact"
+            },
+            {
+              type: "null"
+            }
+          ],
+          description: "Prefill cost of a recurrent layer's scan (Mamba's ssm_scan, the state updated token by token), ns per element of the recurrent state and prompt token; measured on the probe's Mamba-2 model. Absent in profiles made before it."
         },
         moe_decode_extra_per_layer_ms: {
           anyOf: [
@@ -34359,6 +35302,7 @@ async function probeHardware(opts) {
     kv_decode: {},
     kv_prefill: null,
     moe: { decode_ms: [], prefill_ms_by_type: {} },
+    ssm: { prefill_ms: [] },
     server: []
   });
   const measurePass = async (pass) => {
@@ -34424,6 +35368,8 @@ async function probeHardware(opts) {
         if (m2.decode !== null) obs2.moe.decode_ms.push(m2.decode);
         push(obs2.moe.prefill_ms_by_type, type, m2.prefill);
       }
+      const ssm = await attempt("ssm-F16", async () => findTiming((await bench("ssm-F16", { prompt: [PREFILL_TOKENS], reps }, round2)).timings, { nPrompt: PREFILL_TOKENS }).msPerToken);
+      if (ssm !== void 0) obs2.ssm.prefill_ms.push(ssm);
     };
     const serverRound = async () => {
       for (const id of ["srv-v2k", "srv-v64k"]) {
@@ -34462,7 +35408,7 @@ async function probeHardware(opts) {
         name: "prefill",
         rounds,
         deadlineSec: EXTRA_ROUND_DEADLINES_SEC.prefill,
-        series: () => [...Object.values(obs2.prefill), ...Object.values(obs2.prefill_wide ?? {}), ...Object.values(obs2.moe.prefill_ms_by_type)],
+        series: () => [...Object.values(obs2.prefill), ...Object.values(obs2.prefill_wide ?? {}), ...Object.values(obs2.moe.prefill_ms_by_type), obs2.ssm.prefill_ms],
         round: prefillRound
       },
       { name: "server", rounds: 1, deadlineSec: null, series: () => [], round: serverRound }
@@ -34543,7 +35489,7 @@ var report_schema_default = {
   properties: {
     schema_version: {
       type: "number",
-      const: 2
+      const: 3
     },
     generated_at: {
       type: "string",
@@ -34940,6 +35886,17 @@ var report_schema_default = {
                 }
               ],
               description: "Attention cost inside a prefill ubatch as a law over geometry (fitted on two probe geometries)."
+            },
+            ssm_scan_ns_per_state_element_token: {
+              anyOf: [
+                {
+                  $ref: "#/definitions/CostFact"
+                },
+                {
+                  type: "null"
+                }
+              ],
+              description: "Prefill cost of a recurrent layer's scan (Mamba's ssm_scan, the state updated token by token), ns per element of the recurrent state and prompt token; measured on the probe's Mamba-2 model. Absent in profiles made before it."
             },
             moe_decode_extra_per_layer_ms: {
               anyOf: [
@@ -35601,6 +36558,10 @@ var report_schema_default = {
         shared_expert_count: {
           type: "number"
         },
+        shared_expert_feed_forward_length: {
+          type: "number",
+          description: "FFN width of a layer's shared experts together (its ffn_up_shexp rows), 0 without; read every token."
+        },
         vocab_size: {
           type: "number"
         },
@@ -35675,11 +36636,14 @@ var report_schema_default = {
         },
         attention_flops_per_token_per_depth: {
           type: "number",
-          description: "Attention FLOPs per token per token of context (QK^T and AV over all layers)."
+          description: "Attention FLOPs per token per token of context (QK^T and AV over the full-attention layers)."
         },
         kv_bytes_per_token_f16: {
           type: "number",
-          description: "KV cache bytes per token of context at F16 K and V (use kvBytesPerToken() for other types)."
+          description: "KV cache bytes per token of context at F16 K and V over the full-attention layers (use kvBytesPerToken() for other types). Sliding layers cache only their window and recurrent layers a fixed state: see layer_plan."
+        },
+        layer_plan: {
+          $ref: "#/definitions/LayerPlan"
         }
       },
       required: [
@@ -35702,6 +36666,7 @@ var report_schema_default = {
         "expert_count",
         "expert_used_count",
         "shared_expert_count",
+        "shared_expert_feed_forward_length",
         "vocab_size",
         "context_length",
         "bytes_by_group",
@@ -35710,7 +36675,8 @@ var report_schema_default = {
         "active_bytes_by_type",
         "flops_per_token",
         "attention_flops_per_token_per_depth",
-        "kv_bytes_per_token_f16"
+        "kv_bytes_per_token_f16",
+        "layer_plan"
       ],
       additionalProperties: false
     },
@@ -35722,6 +36688,118 @@ var report_schema_default = {
         "reranker"
       ]
     },
+    LayerPlan: {
+      type: "object",
+      properties: {
+        full_attention_layers: {
+          type: "number",
+          description: "Layers whose attention spans the whole context (llama.cpp's base KV cache)."
+        },
+        sliding_attention_layers: {
+          type: "number",
+          description: "Layers that attend only the last `sliding_window` positions (llama.cpp's SWA cache)."
+        },
+        sliding_window: {
+          type: "number",
+          description: "Window of the sliding layers, tokens; 0 without sliding layers."
+        },
+        recurrent_layers: {
+          type: "number",
+          description: "Layers with a recurrent state (Mamba's conv and SSM states, RWKV's token shift and WKV state, short convolutions)."
+        },
+        full_k_elements: {
+          type: "number",
+          description: "K elements cached per position, summed over the full-attention layers."
+        },
+        full_v_elements: {
+          type: "number",
+          description: "V elements cached per position, summed over the full-attention layers (0 for MLA, which caches only K)."
+        },
+        sliding_k_elements: {
+          type: "number",
+          description: "K elements cached per position, summed over the sliding layers."
+        },
+        sliding_v_elements: {
+          type: "number",
+          description: "V elements cached per position, summed over the sliding layers."
+        },
+        v_elements_max: {
+          type: "number",
+          description: "Widest V row of one attention layer: without flash attention llama.cpp gives every layer's V cache this width."
+        },
+        full_query_elements: {
+          type: "number",
+          description: "Query heads \xD7 key length, summed over the full-attention layers: the attention products per position."
+        },
+        sliding_query_elements: {
+          type: "number",
+          description: "The same over the sliding layers."
+        },
+        full_attention_flops_per_position: {
+          type: "number",
+          description: "Attention FLOPs of one token per attended position (QK\u1D40 and AV) over the full-attention layers."
+        },
+        sliding_attention_flops_per_position: {
+          type: "number",
+          description: "The same over the sliding layers."
+        },
+        recurrent_state_elements: {
+          type: "number",
+          description: "f32 elements of one sequence's recurrent state over all recurrent layers (llama.cpp's R and S buffers)."
+        },
+        ssm_inner_size: {
+          type: "number",
+          description: "Mamba layers' inner width (ssm.inner_size), 0 without."
+        },
+        ssm_conv_channels: {
+          type: "number",
+          description: "Channels of a Mamba layer's convolution (inner + 2 \xD7 groups \xD7 state: x, B and C), 0 without."
+        },
+        dense_ffn_layers: {
+          type: "number",
+          description: "Layers with a dense feed-forward (a `blk.N.ffn_down` tensor): all of a dense model, the leading ones of some MoE."
+        },
+        attention_sink_layers: {
+          type: "number",
+          description: "Layers with attention sinks (`blk.N.attn_sinks`, gpt-oss): a learned per-head logit added to every softmax. Their bytes are in the weights; the compute is llama.cpp's soft_max with sinks, costed like any softmax."
+        },
+        mla_kv_lora_rank: {
+          type: "number",
+          description: "The latent MLA caches per position (kv_lora_rank); 0 without MLA."
+        },
+        assumptions: {
+          type: "array",
+          items: {
+            type: "string"
+          },
+          description: "What could not be read from the header and was assumed (an architecture the plan does not know)."
+        }
+      },
+      required: [
+        "full_attention_layers",
+        "sliding_attention_layers",
+        "sliding_window",
+        "recurrent_layers",
+        "full_k_elements",
+        "full_v_elements",
+        "sliding_k_elements",
+        "sliding_v_elements",
+        "v_elements_max",
+        "full_query_elements",
+        "sliding_query_elements",
+        "full_attention_flops_per_position",
+        "sliding_attention_flops_per_position",
+        "recurrent_state_elements",
+        "ssm_inner_size",
+        "ssm_conv_channels",
+        "dense_ffn_layers",
+        "attention_sink_layers",
+        "mla_kv_lora_rank",
+        "assumptions"
+      ],
+      additionalProperties: false,
+      description: "What llama.cpp builds layer by layer, as its loader derives it from the header: which layers attend the whole context, which only a sliding window, which carry a recurrent state, and what each caches per position."
+    },
     MemoryFit: {
       type: "object",
       properties: {
@@ -35732,7 +36810,12 @@ var report_schema_default = {
           type: "number"
         },
         kv_cache_bytes: {
-          type: "number"
+          type: "number",
+          description: "llama.cpp's KV caches: the full-attention layers' and the sliding layers' (SWA cache)."
+        },
+        recurrent_state_bytes: {
+          type: "number",
+          description: "Recurrent state (llama.cpp's RS buffer: conv and SSM states of the recurrent layers), one sequence."
         },
         compute_bytes: {
           type: "number"
@@ -35765,6 +36848,7 @@ var report_schema_default = {
         "status",
         "weights_bytes",
         "kv_cache_bytes",
+        "recurrent_state_bytes",
         "compute_bytes",
         "overhead_bytes",
         "total_bytes",
@@ -35988,6 +37072,12 @@ var report_schema_default = {
                 "null"
               ]
             },
+            state: {
+              type: [
+                "number",
+                "null"
+              ]
+            },
             compute: {
               type: [
                 "number",
@@ -35998,6 +37088,7 @@ var report_schema_default = {
           required: [
             "model",
             "kv",
+            "state",
             "compute"
           ],
           additionalProperties: false,
@@ -36029,18 +37120,36 @@ var report_schema_default = {
           ],
           minimum: 0
         },
+        rs_bytes: {
+          type: [
+            "number",
+            "null"
+          ],
+          description: "The recurrent state (RS buffer).",
+          minimum: 0
+        },
         compute_bytes: {
           type: [
             "number",
             "null"
           ],
           minimum: 0
+        },
+        repacked_model_bytes: {
+          type: [
+            "number",
+            "null"
+          ],
+          description: "Second copies of some weights in another layout (CPU_REPACK, AMX): shown, not compared.",
+          minimum: 0
         }
       },
       required: [
         "model_bytes",
         "kv_bytes",
-        "compute_bytes"
+        "rs_bytes",
+        "compute_bytes",
+        "repacked_model_bytes"
       ],
       additionalProperties: false,
       description: "The buffer sizes llama.cpp logged, bytes (null: not in the log)."
@@ -36056,6 +37165,10 @@ var report_schema_default = {
           type: "number",
           minimum: 0
         },
+        rs_bytes: {
+          type: "number",
+          minimum: 0
+        },
         compute_bytes: {
           type: "number",
           minimum: 0
@@ -36064,6 +37177,7 @@ var report_schema_default = {
       required: [
         "model_bytes",
         "kv_bytes",
+        "rs_bytes",
         "compute_bytes"
       ],
       additionalProperties: false,
@@ -36451,11 +37565,66 @@ var report_schema_default = {
 };
 
 // src/report/schema.ts
-var REPORT_SCHEMA_VERSION = 2;
+function upgradeLayerPlan(doc) {
+  const models2 = Array.isArray(doc.models) ? doc.models : [];
+  const upgraded = models2.map((m2) => {
+    const p = m2.profile;
+    const f = m2.fit;
+    const out2 = { ...m2 };
+    if (p && typeof p === "object") {
+      const num3 = (k) => typeof p[k] === "number" ? p[k] : 0;
+      const kvElements = num3("kv_bytes_per_token_f16") / 2;
+      const kWidth = num3("key_length");
+      const vWidth = num3("value_length");
+      const kShare = kWidth + vWidth > 0 ? kWidth / (kWidth + vWidth) : 0.5;
+      const layers = kvElements > 0 ? num3("layers") : 0;
+      out2.profile = {
+        ...p,
+        shared_expert_feed_forward_length: 0,
+        layer_plan: {
+          full_attention_layers: layers,
+          sliding_attention_layers: 0,
+          sliding_window: 0,
+          recurrent_layers: 0,
+          full_k_elements: kvElements * kShare,
+          full_v_elements: kvElements * (1 - kShare),
+          sliding_k_elements: 0,
+          sliding_v_elements: 0,
+          v_elements_max: num3("kv_heads") * vWidth,
+          full_query_elements: layers * num3("heads") * kWidth,
+          sliding_query_elements: 0,
+          full_attention_flops_per_position: num3("attention_flops_per_token_per_depth"),
+          sliding_attention_flops_per_position: 0,
+          recurrent_state_elements: 0,
+          ssm_inner_size: 0,
+          ssm_conv_channels: 0,
+          attention_sink_layers: 0,
+          // Version 2 costed every model's feed-forward as dense (MoE: its used experts).
+          dense_ffn_layers: num3("expert_count") > 0 ? 0 : num3("layers"),
+          mla_kv_lora_rank: 0,
+          assumptions: ["read from a schema_version 2 report: every layer costed as full attention, as that version did"]
+        }
+      };
+    }
+    if (f && typeof f === "object") out2.fit = { recurrent_state_bytes: 0, ...f };
+    const mem = m2.llama_memory;
+    if (mem && typeof mem === "object") {
+      out2.llama_memory = {
+        ...mem,
+        logged: { rs_bytes: null, repacked_model_bytes: null, ...mem.logged },
+        estimated: { rs_bytes: 0, ...mem.estimated },
+        error_pct: { state: null, ...mem.error_pct }
+      };
+    }
+    return out2;
+  });
+  return { ...doc, schema_version: 3, models: upgraded };
+}
+var REPORT_SCHEMA_VERSION = 3;
 var reportDocument = jsonDocument(report_schema_default, {
   what: "report",
   version: REPORT_SCHEMA_VERSION,
-  upgrades: { 1: upgradeToSnakeKeys },
+  upgrades: { 1: upgradeToSnakeKeys, 2: upgradeLayerPlan },
   versionHint: `by this version of model-fit-gate (it reads ${REPORT_SCHEMA_VERSION})`
 });
 var parseReport = (text, source) => reportDocument.parse(text, source);
@@ -36539,20 +37708,32 @@ function formatBytes2(bytes4) {
   }
   return `${formatNumber(v)} ${BINARY_UNITS[i2]}`;
 }
-function formatParams(count2) {
-  if (count2 >= 1e9) return `${trim((count2 / 1e9).toFixed(1))}B`;
-  if (count2 >= 1e6) return `${Math.round(count2 / 1e6)}M`;
-  if (count2 >= 1e3) return `${Math.round(count2 / 1e3)}K`;
-  return String(count2);
+function formatParams(count3) {
+  if (count3 >= 1e9) return `${trim((count3 / 1e9).toFixed(1))}B`;
+  if (count3 >= 1e6) return `${Math.round(count3 / 1e6)}M`;
+  if (count3 >= 1e3) return `${Math.round(count3 / 1e3)}K`;
+  return String(count3);
 }
 function trim(s) {
   return s.replace(/\.0$/, "");
+}
+function layerPlanText(plan2) {
+  const parts = [];
+  const attention = plan2.full_attention_layers + plan2.sliding_attention_layers;
+  if (plan2.sliding_attention_layers > 0) parts.push(`${plan2.full_attention_layers} full + ${plan2.sliding_attention_layers} sliding (${plan2.sliding_window})`);
+  else if (plan2.recurrent_layers > 0 && attention > 0) parts.push(`${attention} attention`);
+  if (plan2.recurrent_layers > 0) parts.push(`${plan2.recurrent_layers} recurrent`);
+  const text = parts.length > 0 ? `${parts.join(" + ")} layers` : "";
+  const mla = plan2.mla_kv_lora_rank > 0 ? `MLA (latent ${plan2.mla_kv_lora_rank})` : "";
+  return [text, mla].filter(Boolean).join(", ");
 }
 function profileLine(model) {
   const p = model.profile;
   if (!p) return model.error ? `no profile: ${model.error}` : "no profile";
   const parts = [p.architecture, `${formatParams(p.param_count)} params`, p.file_type ?? "unknown type", formatBytes2(p.file_bytes)];
   if (p.model_class !== "causal-lm") parts.push(p.model_class);
+  const layers = layerPlanText(p.layer_plan);
+  if (layers) parts.push(layers);
   if (model.fit) parts.push(`fit: ${model.fit.status}`);
   return parts.join(" \xB7 ");
 }
@@ -36563,8 +37744,22 @@ function memoryCheckLine(model) {
   return "memory estimate / llama.cpp buffers: " + [
     part("model", m2.estimated.model_bytes, m2.logged.model_bytes, m2.error_pct.model),
     part("KV", m2.estimated.kv_bytes, m2.logged.kv_bytes, m2.error_pct.kv),
-    part("compute", m2.estimated.compute_bytes, m2.logged.compute_bytes, m2.error_pct.compute)
+    // A state only where either side has one: attention-only models show no "state" part.
+    ...m2.estimated.rs_bytes > 0 || m2.logged.rs_bytes !== null ? [part("state", m2.estimated.rs_bytes, m2.logged.rs_bytes, m2.error_pct.state)] : [],
+    part("compute", m2.estimated.compute_bytes, m2.logged.compute_bytes, m2.error_pct.compute),
+    ...m2.logged.repacked_model_bytes !== null ? [`repacked weights (not compared) ${formatBytes2(m2.logged.repacked_model_bytes)}`] : []
   ].join(" \xB7 ");
+}
+function assumptionsLine(model) {
+  const a2 = model.profile?.layer_plan.assumptions ?? [];
+  return a2.length > 0 ? `\u26A0\uFE0F assumed: ${a2.join("; ")}` : "";
+}
+function assumptionsWarning(report) {
+  const assumed = report.models.filter((m2) => (m2.profile?.layer_plan.assumptions.length ?? 0) > 0);
+  if (assumed.length === 0) return "";
+  const archs = [...new Set(assumed.map((m2) => m2.profile.architecture))].sort();
+  const n2 = assumed.length;
+  return `\u26A0\uFE0F ${n2} model${n2 === 1 ? "" : "s"} rest${n2 === 1 ? "s" : ""} on assumed architecture rules (${archs.join(", ")}): what could not be read was assumed, as each model's block says.`;
 }
 function breakdownText(breakdown) {
   if (!breakdown || Object.keys(breakdown).length === 0) return "";
@@ -36745,13 +37940,16 @@ function verdictSection(report, h2) {
   const warning = standIns > 0 ? `\u26A0\uFE0F ${standIns} probe part${standIns === 1 ? "" : "s"} not measured on this machine: the estimate uses stand-ins for ${standIns === 1 ? "its facts" : "their facts"} (listed under Provenance).
 
 ` : "";
+  const assumed = assumptionsWarning(report);
   return `${title}
 
 ${listed.length > 0 ? `${listed.join("\n")}
 
 ` : ""}${facts.join(" \xB7 ")}
 
-${warning}`;
+${warning}${assumed ? `${escapeMarkdown(assumed)}
+
+` : ""}`;
 }
 function scenarioSection(report, h2) {
   const ids = Object.keys(report.summary);
@@ -36885,9 +38083,13 @@ ${rows.join("\n")}
     const memory = memoryLine ? `${escapeMarkdown(memoryLine)}
 
 ` : "";
+    const assumedLine = assumptionsLine(model);
+    const assumed = assumedLine ? `${escapeMarkdown(assumedLine)}
+
+` : "";
     return `<details><summary>${summary}</summary>
 
-${error}${table}${notes.length > 0 ? `${notes.join("\n")}
+${error}${assumed}${table}${notes.length > 0 ? `${notes.join("\n")}
 
 ` : ""}${memory}</details>
 
@@ -37020,6 +38222,7 @@ svg .axis { font-size: 12px; fill: var(--fg); } svg .label { fill: var(--fg); fo
 details { border: 1px solid var(--line); border-radius: 6px; padding: 6px 10px; margin: 6px 0; }
 summary { cursor: pointer; } .breakdown { color: var(--muted); font-size: 12px; } code { font-size: 12px; }
 .note { color: var(--muted); font-size: 13px; }
+.warning { background: #fff6e0; border-left: 3px solid #e0a800; padding: 4px 8px; font-size: 13px; }
 .mark { font-weight: 700; } .mark.ok { color: #2e7d32; } .mark.bad { color: #c62828; }
 `;
 var BASELINE_STYLE = `
@@ -37050,7 +38253,8 @@ function verdictBlock(report) {
   const list = n2 > 0 ? `<ul>${report.gate.failures.map((f) => `<li>${escapeHtml(f.message)}</li>`).join("")}</ul>` : "";
   const resumed = report.resumed?.length ? ` \xB7 ${report.resumed.length} resumed from an interrupted run's checkpoint` : "";
   const facts = `${report.models.length} models${resumed} \xB7 estimator ${escapeHtml(report.estimator.name)} \xB7 llama.cpp ${escapeHtml(report.provenance.llama_cpp_commit)} (${escapeHtml(report.provenance.backend)}) \xB7 ${escapeHtml(report.provenance.device)} \xB7 ${escapeHtml(report.generated_at)}`;
-  return `<h1>model-fit-gate report</h1><div class="verdict ${report.gate.passed ? "passed" : "failed"}"><strong>${heading}</strong>${list}</div><p class="facts">${facts}</p>
+  const assumed = assumptionsWarning(report);
+  return `<h1>model-fit-gate report</h1><div class="verdict ${report.gate.passed ? "passed" : "failed"}"><strong>${heading}</strong>${list}</div><p class="facts">${facts}</p>${assumed ? `<p class="warning">${escapeHtml(assumed)}</p>` : ""}
 `;
 }
 function chartsBlock(report, tolerance) {
@@ -37135,7 +38339,8 @@ function modelsBlock(report) {
     const error = model.error ? `<p><strong>error:</strong> ${escapeHtml(model.error)}</p>` : "";
     const table = model.scenarios.length ? `<table><thead><tr><th>scenario</th><th>predicted</th><th>range</th><th>observed</th><th>samples</th><th>spread</th><th>ratio</th><th>|error|</th><th>verdict</th><th>breakdown</th></tr></thead><tbody>${rows}</tbody></table>` : "";
     const memoryLine = memoryCheckLine(model);
-    return `<details${fails ? " open" : ""}><summary>${mark(!fails)} <strong>${escapeHtml(model.ref)}</strong> \u2014 ${escapeHtml(profileLine(model))}</summary><p class="note">path: <code>${escapeHtml(model.path)}</code></p>${error}${table}${memoryLine ? `<p class="note">${escapeHtml(memoryLine)}</p>` : ""}</details>`;
+    const assumedLine = assumptionsLine(model);
+    return `<details${fails ? " open" : ""}><summary>${mark(!fails)} <strong>${escapeHtml(model.ref)}</strong> \u2014 ${escapeHtml(profileLine(model))}</summary><p class="note">path: <code>${escapeHtml(model.path)}</code></p>${error}${assumedLine ? `<p class="warning">${escapeHtml(assumedLine)}</p>` : ""}${table}${memoryLine ? `<p class="note">${escapeHtml(memoryLine)}</p>` : ""}</details>`;
   });
   return `<h2>Models</h2>${blocks.join("\n")}
 `;
@@ -37152,15 +38357,15 @@ function parseShard(spec2, source = "shard") {
   const m2 = /^\s*(\d+)\s*\/\s*(\d+)\s*$/.exec(spec2);
   if (!m2) throw new InputError(source, null, `expected k/n such as 2/3, got ${JSON.stringify(spec2)}`);
   const index = Number(m2[1]);
-  const count2 = Number(m2[2]);
-  if (count2 < 1 || count2 > MAX_SHARDS) throw new InputError(source, null, `shard count must be 1 to ${MAX_SHARDS}, got ${count2}`);
-  if (index < 1 || index > count2) throw new InputError(source, null, `shard index must be 1 to ${count2}, got ${index}`);
-  return { index, count: count2 };
+  const count3 = Number(m2[2]);
+  if (count3 < 1 || count3 > MAX_SHARDS) throw new InputError(source, null, `shard count must be 1 to ${MAX_SHARDS}, got ${count3}`);
+  if (index < 1 || index > count3) throw new InputError(source, null, `shard index must be 1 to ${count3}, got ${index}`);
+  return { index, count: count3 };
 }
 function selectShard(items, shard, source = "shard") {
-  const { index, count: count2 } = typeof shard === "string" ? parseShard(shard, source) : shard;
+  const { index, count: count3 } = typeof shard === "string" ? parseShard(shard, source) : shard;
   const refs = [...new Set(items.map((i2) => i2.ref))].sort((a2, b) => a2 < b ? -1 : a2 > b ? 1 : 0);
-  const mine = new Set(refs.filter((_, i2) => i2 % count2 === index - 1));
+  const mine = new Set(refs.filter((_, i2) => i2 % count3 === index - 1));
   return items.filter((i2) => mine.has(i2.ref));
 }
 
@@ -37252,14 +38457,16 @@ function predict(profile, hardware2, workload) {
   const key = kvKey(w.kv_type, w.flash_attention);
   const scenarios = [];
   const generates = profile.model_class === "causal-lm";
-  const benchPrefill = prefillEstimate(g, r, { startPos: 0, tokens: w.prefill_tokens, ubatch: w.ubatch, cells: kvCells(w.prefill_tokens), outputs: PROMPT_OUTPUT_ROWS });
+  const swa = (context) => slidingCells(context, g.slidingWindow, Math.min(w.ubatch, w.batch, context));
+  const benchPrefill = prefillEstimate(g, r, { startPos: 0, tokens: w.prefill_tokens, ubatch: w.ubatch, cells: kvCells(w.prefill_tokens), slidingCells: swa(w.prefill_tokens), outputs: PROMPT_OUTPUT_ROWS });
   scenarios.push(
     tokPerSec("prefill", benchPrefill.totalMs / w.prefill_tokens, benchPrefill.spread, {
       prefill_ms: benchPrefill.totalMs,
       matmul_ms: benchPrefill.matmulMs,
       attention_ms: benchPrefill.attentionMs,
       output_ms: benchPrefill.outputMs,
-      overhead_ms: benchPrefill.overheadMs
+      overhead_ms: benchPrefill.overheadMs,
+      ...benchPrefill.stateMs > 0 ? { state_ms: benchPrefill.stateMs } : {}
     })
   );
   if (!generates) {
@@ -37268,7 +38475,7 @@ function predict(profile, hardware2, workload) {
     notPredicted.first_token = why;
     notPredicted.kv_warm_reuse = why;
   } else {
-    const steady = decodeEstimate(g, r, { startPos: w.decode_depth, tokens: w.decode_tokens, cells: kvCells(w.decode_depth + w.decode_tokens), kvKey: key, kvType: w.kv_type });
+    const steady = decodeEstimate(g, r, { startPos: w.decode_depth, tokens: w.decode_tokens, cells: kvCells(w.decode_depth + w.decode_tokens), slidingCells: swa(w.decode_depth + w.decode_tokens), kvKey: key, kvType: w.kv_type });
     scenarios.push(
       tokPerSec("steady_decode", steady.totalMs, steady.spread, {
         ms_per_token: steady.totalMs,
@@ -37279,12 +38486,13 @@ function predict(profile, hardware2, workload) {
       })
     );
     const serverCells = kvCells(w.context_tokens);
+    const serverSliding = swa(w.context_tokens);
     const perToken = serverTokenOverheadMs(g, r);
     const sampler = samplerMs(g, r);
-    const ftPrefill = prefillEstimate(g, r, { startPos: 0, tokens: w.first_token_prompt_tokens, ubatch: w.ubatch, cells: serverCells, outputs: PROMPT_OUTPUT_ROWS });
+    const ftPrefill = prefillEstimate(g, r, { startPos: 0, tokens: w.first_token_prompt_tokens, ubatch: w.ubatch, cells: serverCells, slidingCells: serverSliding, outputs: PROMPT_OUTPUT_ROWS });
     const promptMs = ftPrefill.totalMs + r.serverPromptOverheadMs.value + sampler;
     const unattributed = r.serverFirstTokenOverheadMs.value;
-    const firstDecode = decodeEstimate(g, r, { startPos: w.first_token_prompt_tokens, tokens: 1, cells: serverCells, kvKey: key, kvType: w.kv_type });
+    const firstDecode = decodeEstimate(g, r, { startPos: w.first_token_prompt_tokens, tokens: 1, cells: serverCells, slidingCells: serverSliding, kvKey: key, kvType: w.kv_type });
     const ftTotal = promptMs + unattributed;
     const ftSpread = (ftPrefill.spread * ftPrefill.totalMs + r.serverFirstTokenOverheadMs.spread * unattributed + r.serverPromptOverheadMs.spread * r.serverPromptOverheadMs.value) / ftTotal;
     scenarios.push(
@@ -37298,8 +38506,8 @@ function predict(profile, hardware2, workload) {
     );
     const reusePos = w.warm_prefix_tokens + w.warm_suffix_tokens;
     const steps = Math.max(1, w.warm_decode_tokens - 1);
-    const reuse = decodeEstimate(g, r, { startPos: reusePos, tokens: steps, cells: serverCells, kvKey: key, kvType: w.kv_type });
-    const suffix = prefillEstimate(g, r, { startPos: w.warm_prefix_tokens, tokens: w.warm_suffix_tokens, ubatch: w.ubatch, cells: serverCells, outputs: PROMPT_OUTPUT_ROWS });
+    const reuse = decodeEstimate(g, r, { startPos: reusePos, tokens: steps, cells: serverCells, slidingCells: serverSliding, kvKey: key, kvType: w.kv_type });
+    const suffix = prefillEstimate(g, r, { startPos: w.warm_prefix_tokens, tokens: w.warm_suffix_tokens, ubatch: w.ubatch, cells: serverCells, slidingCells: serverSliding, outputs: PROMPT_OUTPUT_ROWS });
     const reuseMs = reuse.totalMs + perToken.ms;
     scenarios.push(
       tokPerSec("kv_warm_reuse", reuseMs, (reuse.spread * reuse.totalMs + perToken.spread * perToken.ms) / reuseMs, {
@@ -37519,9 +38727,13 @@ function emptyRow(id, prediction, reason) {
 // src/compare/memory-check.ts
 function memoryEstimateErrors(fit, logged) {
   const pct2 = (est, obs) => obs && obs > 0 ? 100 * (est - obs) / obs : null;
+  const pctOrAbsent = (est, obs) => obs === null && est > 0 ? 100 : pct2(est, obs);
+  const mapped = logged.model_bytes;
+  const weightsLogged = mapped !== null && logged.repacked_model_bytes !== null ? Math.min(Math.max(fit.weights_bytes, mapped), mapped + logged.repacked_model_bytes) : mapped;
   return {
-    weightsPct: pct2(fit.weights_bytes, logged.model_bytes),
-    kvPct: pct2(fit.kv_cache_bytes, logged.kv_bytes),
+    weightsPct: pct2(fit.weights_bytes, weightsLogged),
+    kvPct: pctOrAbsent(fit.kv_cache_bytes, logged.kv_bytes),
+    statePct: pctOrAbsent(fit.recurrent_state_bytes, logged.rs_bytes),
     computePct: pct2(fit.compute_bytes, logged.compute_bytes)
   };
 }
@@ -37529,9 +38741,15 @@ function llamaMemoryCheck(fit, logged) {
   const e = memoryEstimateErrors(fit, logged);
   const round1 = (x) => x === null ? null : Math.round(x * 10) / 10;
   return {
-    logged: { model_bytes: logged.model_bytes, kv_bytes: logged.kv_bytes, compute_bytes: logged.compute_bytes },
-    estimated: { model_bytes: fit.weights_bytes, kv_bytes: fit.kv_cache_bytes, compute_bytes: fit.compute_bytes },
-    error_pct: { model: round1(e.weightsPct), kv: round1(e.kvPct), compute: round1(e.computePct) }
+    logged: {
+      model_bytes: logged.model_bytes,
+      kv_bytes: logged.kv_bytes,
+      rs_bytes: logged.rs_bytes,
+      compute_bytes: logged.compute_bytes,
+      repacked_model_bytes: logged.repacked_model_bytes
+    },
+    estimated: { model_bytes: fit.weights_bytes, kv_bytes: fit.kv_cache_bytes, rs_bytes: fit.recurrent_state_bytes, compute_bytes: fit.compute_bytes },
+    error_pct: { model: round1(e.weightsPct), kv: round1(e.kvPct), state: round1(e.statePct), compute: round1(e.computePct) }
   };
 }
 
@@ -37611,7 +38829,7 @@ async function validateModel(p, model, prediction) {
     report.llama_memory = llamaMemoryCheck(prediction.fit, logged);
     const e = report.llama_memory.error_pct;
     const f = (x) => x === null ? "n/a" : formatDeltaPct(x);
-    p.log(`${model.ref} memory vs llama.cpp's buffers: model ${f(e.model)}, KV ${f(e.kv)}, compute ${f(e.compute)}`);
+    p.log(`${model.ref} memory vs llama.cpp's buffers: model ${f(e.model)}, KV ${f(e.kv)}, state ${f(e.state)}, compute ${f(e.compute)}`);
   }
   return report;
 }
@@ -37653,7 +38871,7 @@ async function validate3(p) {
     ...p.corpusDigest ? { corpus_digest: p.corpusDigest } : {}
   };
   const report = {
-    schema_version: 2,
+    schema_version: 3,
     generated_at: finished7.toISOString(),
     tool: { name: TOOL_NAME, version: p.toolVersion },
     provenance,
@@ -38122,7 +39340,17 @@ var ACCURACY_MODELS = [
   m({ name: "acc-w1280-l3", architecture: "llama", layers: 3, embedding_length: 1280, feed_forward_length: 3456, heads: 20, kv_heads: 5, vocab_size: 24576, types: ["F16"] }),
   m({ name: "acc-moe-e8k2", architecture: "qwen3moe", layers: 4, embedding_length: 640, feed_forward_length: 1536, heads: 10, kv_heads: 2, expert_count: 8, expert_used_count: 2, expert_feed_forward_length: 896, vocab_size: 16384, types: ["Q8_0"] }),
   m({ name: "acc-moe-e64k8", architecture: "qwen3moe", layers: 8, embedding_length: 768, feed_forward_length: 2048, heads: 12, kv_heads: 4, expert_count: 64, expert_used_count: 8, expert_feed_forward_length: 256, vocab_size: 32768, types: ["Q4_K_M"] }),
-  m({ name: "acc-moe-e32k4", architecture: "qwen3moe", layers: 12, embedding_length: 1024, feed_forward_length: 2816, heads: 16, kv_heads: 2, head_dim: 128, expert_count: 32, expert_used_count: 4, expert_feed_forward_length: 512, vocab_size: 65536, types: ["Q5_K_M"] })
+  m({ name: "acc-moe-e32k4", architecture: "qwen3moe", layers: 12, embedding_length: 1024, feed_forward_length: 2816, heads: 16, kv_heads: 2, head_dim: 128, expert_count: 32, expert_used_count: 4, expert_feed_forward_length: 512, vocab_size: 65536, types: ["Q5_K_M"] }),
+  // Architectures the probe never measures: their layers reuse the probe's facts (attention at depth, weights,
+  // expert routing), so these rows test whether the layer plan carries them over (sliding layers over their window,
+  // MLA over its latent, recurrent layers at their state's cost).
+  m({ name: "acc-gemma3-swa256", architecture: "gemma3", layers: 12, embedding_length: 768, feed_forward_length: 2048, heads: 4, kv_heads: 1, head_dim: 256, sliding_window: 256, vocab_size: 16384, types: ["Q8_0"] }),
+  m({ name: "acc-gptoss-swa128", architecture: "gpt-oss", layers: 6, embedding_length: 640, feed_forward_length: 640, expert_feed_forward_length: 640, expert_count: 16, expert_used_count: 4, heads: 10, kv_heads: 2, head_dim: 64, sliding_window: 128, vocab_size: 8192, types: ["F16"] }),
+  m({ name: "acc-deepseek2-mla", architecture: "deepseek2", layers: 6, embedding_length: 768, feed_forward_length: 2048, heads: 8, kv_heads: 1, kv_lora_rank: 256, rope_dims: 64, nope_dims: 128, head_dim: 128, leading_dense_layers: 1, expert_count: 16, expert_used_count: 4, expert_feed_forward_length: 384, shared_expert_count: 1, vocab_size: 16384, types: ["Q8_0"] }),
+  m({ name: "acc-qwen2moe-shexp", architecture: "qwen2moe", layers: 6, embedding_length: 768, feed_forward_length: 2048, expert_feed_forward_length: 384, shared_expert_feed_forward_length: 1536, expert_count: 16, expert_used_count: 4, heads: 12, kv_heads: 4, vocab_size: 16384, types: ["Q8_0"] }),
+  m({ name: "acc-mamba2", architecture: "mamba2", layers: 8, embedding_length: 768, feed_forward_length: 0, heads: 0, kv_heads: 0, ssm_inner_size: 1536, ssm_state_size: 128, ssm_group_count: 1, vocab_size: 8192, types: ["F16"] }),
+  m({ name: "acc-granitehybrid", architecture: "granitehybrid", layers: 8, embedding_length: 768, feed_forward_length: 2048, heads: 12, kv_heads: 4, attention_layers: [3, 7], ssm_inner_size: 1536, ssm_state_size: 128, ssm_group_count: 1, vocab_size: 16384, types: ["Q8_0"] }),
+  m({ name: "acc-qwen2-bias", architecture: "qwen2", layers: 8, embedding_length: 896, feed_forward_length: 2432, heads: 14, kv_heads: 2, vocab_size: 32768, types: ["Q4_K_M"] })
 ];
 function accuracySpec() {
   return { version: 1, models: [...ACCURACY_MODELS] };
@@ -38394,12 +39622,13 @@ var TABLE = {
     }
   },
   "bench-accuracy": {
-    ...about("model-fit-gate bench-accuracy [--out DIR] [--passes N] [--cached-probe [--refresh]]", "Accuracy benchmark: synthesize \u2265 10 geometries, probe, run all four scenarios, print each row and the median and max |error|.", NO_POSITIONALS),
+    ...about("model-fit-gate bench-accuracy [--out DIR] [--passes N] [--cached-probe [--refresh]] [--models A,B]", "Accuracy benchmark: synthesize \u2265 10 geometries, probe, run all four scenarios, print each row and the median and max |error|.", NO_POSITIONALS),
     flags: {
       out: { type: "string", value: "DIR", help: "work dir for models and results" },
       passes: { type: "string", value: "N", help: "passes over all models, each after a probe pass; observed = the median of the passes, facts fitted from every probe pass (default 3)" },
       "cached-probe": { type: "boolean", help: "use the cached hardware profile instead of probing before every pass (quicker; facts from other minutes)" },
       refresh: { type: "boolean", help: "with --cached-probe: re-measure the cached profile first" },
+      models: { type: "string", value: "A,B", help: "only these benchmark models, by name (a quick partial run)" },
       ...llamaFlags
     }
   }
@@ -38617,7 +39846,11 @@ var handlers = {
     const passes = intFlag(args.values.passes, "passes");
     const cachedProbe = args.values["cached-probe"] === true;
     if (args.values.refresh === true && !cachedProbe) throw new InputError("bench-accuracy", "--refresh", "goes with --cached-probe (without it every pass probes anew)");
-    await runAccuracyBenchmark({ binDir, workDir, log: out, cachedProbe, refreshHardware: args.values.refresh === true, ...passes ? { passes } : {} });
+    const only = str3(args.values.models)?.split(",").map((x) => x.trim()).filter(Boolean);
+    const known = new Set(ACCURACY_MODELS.map((m2) => m2.name));
+    const unknown = only?.find((n2) => !known.has(n2));
+    if (unknown) throw new InputError("bench-accuracy", "--models", `"${unknown}" is not a benchmark model (${[...known].join(", ")})`);
+    await runAccuracyBenchmark({ binDir, workDir, log: out, cachedProbe, refreshHardware: args.values.refresh === true, ...passes ? { passes } : {}, ...only ? { only } : {} });
     return EXIT_OK;
   }
 };
