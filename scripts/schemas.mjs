@@ -22,7 +22,7 @@ export const SCHEMA_DOCUMENTS = [
     out: 'src/report/report.schema.json',
     id: 'https://model-fit-gate/report.schema.json',
     title: 'model-fit-gate report',
-    description: 'report.json: one run of the gate (src/contracts/report.ts). Keys are snake_case. Version 2.'
+    description: 'report.json: one run of the gate (src/contracts/report.ts). Keys are snake_case. Version 3.'
   },
   {
     type: 'HardwareProfile',

@@ -6,9 +6,9 @@
 //   sched_reserve:        CPU compute buffer size =   147.01 MiB
 //   llama_context:        CPU  output buffer size =     0.02 MiB
 // (the server prefixes a timestamp and level, "0.00.055.236 I "). Buffers on several devices (CPU_Mapped + CUDA0,
-// CUDA0 + CUDA_Host) are summed per kind. The CPU's extra buffer types hold copies: the mapped buffer still spans
-// every tensor of the file while CPU_REPACK (repacked quants, MXFP4) and AMX (F16 and quants in AMX tiles) hold a
-// second layout of some of them (ggml-cpu's extra_buffer_types), so they are summed apart. Pure: text in, numbers out; compare/memory-check.ts sets the
+// CUDA0 + CUDA_Host) are summed per kind. The CPU's extra buffer types hold copies: CPU_REPACK (repacked quants,
+// MXFP4) and AMX (F16 and quants in AMX tiles) hold a second layout of some tensors (ggml-cpu's extra_buffer_types)
+// while the mapped buffer spans the file's range around them, so they are summed apart. Pure: text in, numbers out; compare/memory-check.ts sets the
 // memory estimate beside them.
 
 import type { LlamaBufferKind, LlamaBufferSizes } from '../contracts/observation.js'

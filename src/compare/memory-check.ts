@@ -14,12 +14,10 @@ export function memoryEstimateErrors(
   // A model without KV cache or state logs no buffer for it: an estimate of 0 then matches; one above 0 does not.
   const pctOrAbsent = (est: number, obs: number | null): number | null => (obs === null && est > 0 ? 100 : pct(est, obs))
   // With repacked copies llama.cpp's mapped buffer spans only the range of the tensors it still serves, which may
-  // leave repacked ones at either end out: the weights lie between the mapped bytes and mapped + repacked.
-  const mapped = logged.model_bytes
-  const weightsLogged =
-    mapped !== null && logged.repacked_model_bytes !== null ? Math.min(Math.max(fit.weights_bytes, mapped), mapped + logged.repacked_model_bytes) : mapped
+  // leave repacked ones at either end out, and which ones it repacks is the CPU's choice: no logged figure is the
+  // file's weights, so they are shown, not compared.
   return {
-    weightsPct: pct(fit.weights_bytes, weightsLogged),
+    weightsPct: logged.repacked_model_bytes !== null ? null : pct(fit.weights_bytes, logged.model_bytes),
     kvPct: pctOrAbsent(fit.kv_cache_bytes, logged.kv_bytes),
     statePct: pctOrAbsent(fit.recurrent_state_bytes, logged.rs_bytes),
     computePct: pct(fit.compute_bytes, logged.compute_bytes)

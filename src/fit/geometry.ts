@@ -36,6 +36,7 @@ export interface ModelGeometry extends Pick<ModelProfile, (typeof PROFILE_DIMENS
   slidingKvBytesPerPositionPerLayer: (kvType: string) => number
   /** f32 bytes of one sequence's recurrent state over all recurrent layers, and the count of those layers. */
   recurrentStateBytes: number
+  recurrentStateElements: number
   recurrentLayers: number
   /** Mamba layers' inner width and convolution channels (0 without Mamba layers). */
   ssmInnerSize: number
@@ -78,7 +79,8 @@ export interface ModelGeometry extends Pick<ModelProfile, (typeof PROFILE_DIMENS
   kvBytesPerPosition: (kvType: string) => number
 }
 
-const F32_BYTES = 4
+/** Bytes of an f32 element: llama.cpp's activations, recurrent states and logits. */
+export const F32_BYTES = 4
 
 /** Parameters per byte of a GGML type (block elements / block bytes); null for an unknown name. */
 export function paramsPerByte(typeName: string): number | null {
@@ -170,6 +172,7 @@ export function modelGeometry(p: ModelProfile): ModelGeometry {
     slidingKvBytesPerPositionPerLayer: (kvType) =>
       plan.sliding_attention_layers > 0 ? kvElementBytes(plan.sliding_k_elements + plan.sliding_v_elements, kvType) / plan.sliding_attention_layers : 0,
     recurrentStateBytes: plan.recurrent_state_elements * F32_BYTES,
+    recurrentStateElements: plan.recurrent_state_elements,
     recurrentLayers: plan.recurrent_layers,
     ssmInnerSize: plan.ssm_inner_size,
     ssmConvChannels: plan.ssm_conv_channels,
@@ -193,6 +196,11 @@ export function kvCells(contextTokens: number): number {
 export function attendedPositions(lastPos: number, cells: number): number {
   const used = Math.ceil((lastPos + 1) / KV_PAD_CELLS) * KV_PAD_CELLS
   return Math.min(cells, Math.max(KV_PAD_CELLS, used))
+}
+
+/** The ubatch llama.cpp runs: n_ubatch, at most n_batch, which is at most the (unpadded) context (llama_context). */
+export function llamaUbatch(ubatch: number, batch: number, contextTokens: number): number {
+  return Math.min(ubatch, batch, contextTokens)
 }
 
 /**

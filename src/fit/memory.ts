@@ -19,9 +19,8 @@ import type { HardwareProfile } from '../contracts/hardware.js'
 import type { MemoryFit } from '../contracts/prediction.js'
 import type { ModelProfile } from '../contracts/profile.js'
 import type { Workload } from '../contracts/workload.js'
-import { kvCacheBytes, kvCells, modelGeometry, slidingCells, type ModelGeometry } from './geometry.js'
+import { F32_BYTES, kvCacheBytes, kvCells, llamaUbatch, modelGeometry, slidingCells, type ModelGeometry } from './geometry.js'
 
-const F32_BYTES = 4
 /** Fraction of usable memory kept free: page cache, the OS, other processes, allocator slack. */
 export const MEMORY_SAFETY_MARGIN = 0.1
 /** Above this share of the (margin-reduced) limit the fit is flagged: it runs, but little else will. */
@@ -44,8 +43,7 @@ export interface ComputeBufferShape {
 /** llama.cpp's CPU compute buffer for a model and shape, bytes (see the file comment). */
 export function computeBufferBytes(g: ModelGeometry, s: ComputeBufferShape): number {
   const ctx = kvCells(s.contextTokens)
-  // llama.cpp's n_ubatch is at most n_batch, which is at most the (unpadded) context.
-  const tokens = Math.min(s.ubatch, s.contextTokens)
+  const tokens = llamaUbatch(s.ubatch, s.ubatch, s.contextTokens)
   const q = g.heads * g.key_length
   const kv = g.kv_heads * (g.key_length + g.value_length) / 2
   const ffn = 3 * g.ffnPhaseWidth + 4 * g.embedding_length
@@ -58,7 +56,7 @@ export function computeBufferBytes(g: ModelGeometry, s: ComputeBufferShape): num
   const mask = !hasAttention ? 0 : s.flashAttention ? maskCells / 2 : maskCells
   const mamba = g.ssmConvChannels > 0 ? 3 * g.ssmConvChannels + 2 * g.ssmInnerSize + 3 * g.embedding_length + mask : 0
   const perToken = Math.max(hasAttention ? attention : 0, ffn + mask, mamba)
-  const stateRow = g.recurrentLayers > 0 ? g.recurrentStateBytes / g.recurrentLayers / F32_BYTES : 0
+  const stateRow = g.recurrentLayers > 0 ? g.recurrentStateElements / g.recurrentLayers : 0
   const logits = g.vocab_size * s.outputRows + ctx * tokens
   return (Math.max(perToken * tokens, logits + g.embedding_length * tokens) + stateRow) * F32_BYTES
 }
@@ -99,7 +97,7 @@ function gib(bytes: number): string {
 export function memoryFit(profile: ModelProfile, hw: HardwareProfile, w: Workload): MemoryFit {
   const g = modelGeometry(profile)
   const weightsBytes = profile.tensor_bytes
-  const ubatch = Math.min(w.ubatch, w.batch, w.context_tokens)
+  const ubatch = llamaUbatch(w.ubatch, w.batch, w.context_tokens)
   const kv = kvCacheBytes(profile, { contextTokens: w.context_tokens, kvType: w.kv_type, flashAttention: w.flash_attention, ubatch })
   const kvBytes = kv.full + kv.sliding
   // One sequence (the server runs one slot): llama.cpp keeps max(1, n_seq_max) recurrent states.

@@ -7,7 +7,7 @@ import { type Prediction, type ScenarioPrediction } from '../contracts/predictio
 import { type ModelProfile } from '../contracts/profile.js'
 import { SCENARIO_UNITS, type ScenarioId } from '../contracts/scenarios.js'
 import { type Workload } from '../contracts/workload.js'
-import { kvCells, modelGeometry, slidingCells } from './geometry.js'
+import { kvCells, llamaUbatch, modelGeometry, slidingCells } from './geometry.js'
 import { memoryFit } from './memory.js'
 import { kvKey, resolveRates } from './rates.js'
 import { decodeEstimate, prefillEstimate, samplerMs, serverTokenOverheadMs } from './speed.js'
@@ -72,7 +72,7 @@ export function predict(profile: ModelProfile, hardware: HardwareProfile, worklo
   const scenarios: ScenarioPrediction[] = []
   const generates = profile.model_class === 'causal-lm'
   // The sliding layers' window cache at a context (llama.cpp's n_ubatch is at most n_batch and the context).
-  const swa = (context: number): number => slidingCells(context, g.slidingWindow, Math.min(w.ubatch, w.batch, context))
+  const swa = (context: number): number => slidingCells(context, g.slidingWindow, llamaUbatch(w.ubatch, w.batch, context))
 
   // prefill: llama-bench -p P (context P, cells padded), logits for the last row.
   const benchPrefill = prefillEstimate(g, r, { startPos: 0, tokens: w.prefill_tokens, ubatch: w.ubatch, cells: kvCells(w.prefill_tokens), slidingCells: swa(w.prefill_tokens), outputs: PROMPT_OUTPUT_ROWS })

@@ -2,7 +2,7 @@
 // could not measure (an older profile, a part that failed, a weight type the probe did not cover). Pure.
 
 import type { HardwareProfile, MeasuredFact } from '../contracts/hardware.js'
-import { paramsPerByte } from './geometry.js'
+import { F32_BYTES, paramsPerByte } from './geometry.js'
 
 /** The KV key of a workload: the cache type, "+fa" with flash attention (different kernels, different costs). */
 export function kvKey(kvType: string, flashAttention: boolean): string {
@@ -72,8 +72,9 @@ export interface Scalar {
   spread: number
 }
 
-/** Bytes of one element of a recurrent state (llama.cpp keeps it in f32). */
-const F32_STATE_BYTES = 4
+/** ns per state element when a token reads and writes it once at a bandwidth (none without a positive rate). */
+const stateTraffic = (bw: { value: number; fact: MeasuredFact }): Scalar =>
+  bw.value > 0 ? { value: (2 * F32_BYTES * 1e9) / bw.value, spread: bw.fact.spread } : { value: 0, spread: 0 }
 
 const scalar = (f: MeasuredFact | null | undefined, fallback = 0): Scalar =>
   f && Number.isFinite(f.value) ? { value: f.value, spread: f.spread } : { value: fallback, spread: 0 }
@@ -137,7 +138,7 @@ export function ratesFromFacts(m: HardwareProfile['measured'], cacheBytes: numbe
       : { perHeadNs: 0, perQueryElementNs: fallbackKv?.ns_per_query_element_token.value ?? 0, facts: [] },
     ssmScanNsPerStateElement: m.ssm_scan_ns_per_state_element_token
       ? scalar(m.ssm_scan_ns_per_state_element_token)
-      : { value: (2 * F32_STATE_BYTES * 1e9) / decodeBandwidth('F32').value, spread: decodeBandwidth('F32').fact.spread },
+      : stateTraffic(decodeBandwidth('F32')),
     moeDecodeExtraPerLayerMs: scalar(m.moe_decode_extra_per_layer_ms),
     moePrefillEfficiency(type) {
       const f = byStandIn(m.moe_prefill_efficiency_by_type, type)

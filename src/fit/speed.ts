@@ -14,8 +14,6 @@ export interface Term {
 
 const NS_PER_MS = 1e6
 const MS_PER_S = 1e3
-/** Bytes of an element of a recurrent state (f32). */
-const F32_BYTES = 4
 
 /**
  * Working sets up to this share of the caches are served from them: the probe measures its in-cache rates there
@@ -237,7 +235,7 @@ export function prefillEstimate(g: ModelGeometry, r: Rates, s: PrefillShape): Pr
   const outputMs =
     g.outputParams > 0 && out.value > 0 ? s.outputs * ((g.outputBytes * MS_PER_S) / out.value + (g.vocab_size * outRow.value) / NS_PER_MS) : 0
   const scan = r.ssmScanNsPerStateElement
-  const state = { ms: (s.tokens * (g.recurrentStateBytes / F32_BYTES) * scan.value) / NS_PER_MS, spread: scan.spread }
+  const state = { ms: (s.tokens * g.recurrentStateElements * scan.value) / NS_PER_MS, spread: scan.spread }
   const parts = [sumSpread(matmul), sumSpread(attention), { ms: outputMs, spread: out.fact.spread }, sumSpread(overhead), state]
   const total = sumSpread(parts)
   return {

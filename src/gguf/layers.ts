@@ -45,8 +45,8 @@ const SWA_RULES: Readonly<Record<string, SwaRule>> = {
   cohere2moe: { period: 4, denseFirst: true, active: always },
   'gpt-oss': { period: 2, active: always },
   olmo2: { period: 4, active: keyPositive },
-  // A window key of 0 turns llama4's chunked attention off; without the key chunks are 8192 tokens.
-  llama4: { period: 4, active: (w) => w !== 0, defaultWindow: 8192 },
+  // A window key of 0 turns llama4's chunked attention off; otherwise chunks are 8192 tokens whatever the key says.
+  llama4: { period: 4, active: (w) => w !== 0, fixedWindow: 8192 },
   afmoe: { period: 4, active: keyPositive },
   mellum: { period: 4, active: keyPositive },
   plamo3: { period: 8, active: keyPositive },
@@ -66,8 +66,11 @@ const SWA_RULES: Readonly<Record<string, SwaRule>> = {
   spark2_5: { period: null, active: always }
 }
 
-/** llama.cpp ignores phi3's sliding_window key ("Phi SWA is currently disabled"): every layer attends the context. */
-const SWA_IGNORED: ReadonlySet<string> = new Set(['phi3'])
+/**
+ * Architectures whose converters write a sliding_window key that llama.cpp ignores: phi3 ("Phi SWA is currently
+ * disabled"), deepseek2-ocr (its decoder attends the whole context). Every layer attends the context.
+ */
+const SWA_IGNORED: ReadonlySet<string> = new Set(['phi3', 'deepseek2-ocr'])
 
 /** llm_arch_is_recurrent: every layer is recurrent. */
 const RECURRENT_ARCHITECTURES: ReadonlySet<string> = new Set(['mamba', 'mamba2', 'rwkv6', 'rwkv6qwen2', 'rwkv7', 'arwkv7'])
@@ -81,6 +84,7 @@ const HYBRID_RULES: Readonly<Record<string, HybridRule>> = {
   lfm2: 'kv-zero',
   lfm2moe: 'kv-zero',
   'kimi-linear': 'kv-zero',
+  'kimi-k3': 'kv-zero',
   bailingmoe3: 'kv-zero',
   // Layers with a feed-forward width are plain MLP layers: neither attention nor state.
   nemotron_h: 'nemotron',
@@ -112,6 +116,9 @@ const NO_MEMORY_ARCHITECTURES: ReadonlySet<string> = new Set([
   'rnd1'
 ])
 
+/** full_attention_interval when the header has none (models/<arch>.cpp): every 4th layer attends, minimax-01's every 8th. */
+const DEFAULT_FULL_ATTENTION_INTERVAL: Readonly<Record<string, number>> = { 'minimax-01': 8 }
+
 /** Architectures whose caches llama.cpp builds by rules this plan does not model (shared KV layers, own caches). */
 const UNMODELLED: Readonly<Record<string, string>> = {
   gemma3n: 'layers that reuse an earlier layer\'s KV cache counted as caching their own',
@@ -122,9 +129,34 @@ const UNMODELLED: Readonly<Record<string, string>> = {
   dots3note: 'its indexer key cache left out',
   'minimax-m3': 'its indexer key cache left out',
   hy_v4: 'its indexer key cache left out',
-  'kimi-linear': 'its delta-attention state sized by the Mamba formula',
-  'kimi-k3': 'its delta-attention state sized by the Mamba formula',
-  'minimax-01': 'its linear-attention state sized by the Mamba formula'
+  nanbeige: 'its looped layers (num_loops) counted once, though llama.cpp caches every loop',
+  dflash: 'its draft stages\' caches costed as plain attention'
+}
+
+/** A plan with no layers of any kind: the base the plan is built on (and an upgraded report's plan). */
+export function emptyLayerPlan(): LayerPlan {
+  return {
+    full_attention_layers: 0,
+    sliding_attention_layers: 0,
+    sliding_window: 0,
+    recurrent_layers: 0,
+    full_k_elements: 0,
+    full_v_elements: 0,
+    sliding_k_elements: 0,
+    sliding_v_elements: 0,
+    v_elements_max: 0,
+    full_query_elements: 0,
+    sliding_query_elements: 0,
+    full_attention_flops_per_position: 0,
+    sliding_attention_flops_per_position: 0,
+    recurrent_state_elements: 0,
+    ssm_inner_size: 0,
+    ssm_conv_channels: 0,
+    dense_ffn_layers: 0,
+    attention_sink_layers: 0,
+    mla_kv_lora_rank: 0,
+    assumptions: []
+  }
 }
 
 /** `tensorNames`: the model's tensor names (dense feed-forward layers are counted from them). */
@@ -152,7 +184,7 @@ export function layerPlan(meta: Meta, hp: Hparams, tensorNames: Iterable<string>
       else for (let il = 0; il < n; il++) sliding[il] = period === 0 || (rule.denseFirst ? il % period !== 0 : il % period < period - 1)
     }
     if (window === 0) sliding.fill(false)
-  } else if (!rule && windowKey !== null && windowKey > 0 && !SWA_IGNORED.has(arch)) {
+  } else if (!rule && windowKey !== null && windowKey > 0 && !SWA_IGNORED.has(arch) && !NO_MEMORY_ARCHITECTURES.has(arch) && !UNMODELLED[arch]) {
     assumptions.push(`${arch}: has a sliding_window of ${windowKey} but its layer pattern is not known here; every layer costed as full attention (an upper bound)`)
   }
 
@@ -180,10 +212,12 @@ export function layerPlan(meta: Meta, hp: Hparams, tensorNames: Iterable<string>
     recurrent.fill(true)
   } else if (hybrid === 'interval') {
     const listed = numbers(meta[key('attention.recurrent_layers')])
-    const interval = scalar('full_attention_interval') ?? 4
+    const interval = scalar('full_attention_interval') ?? DEFAULT_FULL_ATTENTION_INTERVAL[arch] ?? 4
     for (let il = 0; il < n; il++) {
-      recurrent[il] = listed && listed.length === n ? listed[il] !== 0 : listed?.length === 1 ? listed[0] !== 0 : il < trunk && (il + 1) % interval !== 0
-      attends[il] = !recurrent[il]
+      const marked = listed && listed.length === n ? listed[il] !== 0 : listed?.length === 1 ? listed[0] !== 0 : (il + 1) % interval !== 0
+      // These architectures' caches take trunk layers only (create_memory's filters: il < n_layer()).
+      recurrent[il] = il < trunk && marked
+      attends[il] = !marked
     }
   } else if (hp.headsPerLayer.every((h) => h === 0)) {
     // An architecture this plan does not know, with recurrent keys and no attention heads (readHparams checked).
@@ -192,7 +226,9 @@ export function layerPlan(meta: Meta, hp: Hparams, tensorNames: Iterable<string>
     assumptions.push(`${arch}: not a recurrent architecture known here; every layer costed as a Mamba-style recurrent layer`)
   }
   if (NO_MEMORY_ARCHITECTURES.has(arch)) attends.fill(false)
-  for (let il = trunk; il < n; il++) attends[il] = false
+  // MTP layers: outside the caches of plain models and of the interval hybrids (il < n_layer() filters); the other
+  // hybrids' attention filter (!is_recr) keeps them.
+  if (!hybrid || hybrid === 'interval') for (let il = trunk; il < n; il++) attends[il] = false
   if (UNMODELLED[arch]) assumptions.push(`${arch}: ${UNMODELLED[arch]}`)
   if (!LLAMA_ARCHITECTURES.has(arch)) {
     assumptions.push(`${arch}: not an architecture the pinned llama.cpp loads; its layers costed as attention over the whole context with the feed-forward its tensors have`)
@@ -207,24 +243,8 @@ export function layerPlan(meta: Meta, hp: Hparams, tensorNames: Iterable<string>
   const valueSwa = scalar('attention.value_length_swa') ?? valueFull
   const mla = (scalar('attention.key_length_mla') ?? 0) > 0 && (scalar('attention.value_length_mla') ?? 0) > 0
   const plan: LayerPlan = {
-    full_attention_layers: 0,
-    sliding_attention_layers: 0,
-    sliding_window: 0,
+    ...emptyLayerPlan(),
     recurrent_layers: recurrent.filter(Boolean).length,
-    full_k_elements: 0,
-    full_v_elements: 0,
-    sliding_k_elements: 0,
-    sliding_v_elements: 0,
-    v_elements_max: 0,
-    full_query_elements: 0,
-    sliding_query_elements: 0,
-    full_attention_flops_per_position: 0,
-    sliding_attention_flops_per_position: 0,
-    recurrent_state_elements: 0,
-    ssm_inner_size: 0,
-    ssm_conv_channels: 0,
-    dense_ffn_layers: 0,
-    attention_sink_layers: 0,
     mla_kv_lora_rank: mla ? (scalar('attention.kv_lora_rank') ?? 0) : 0,
     assumptions
   }
@@ -263,18 +283,30 @@ export function layerPlan(meta: Meta, hp: Hparams, tensorNames: Iterable<string>
   }
   plan.dense_ffn_layers = denseLayers.size
   plan.attention_sink_layers = sinkLayers.size
-  plan.recurrent_state_elements = plan.recurrent_layers * recurrentStatePerLayer(hp, scalar)
+  plan.recurrent_state_elements = plan.recurrent_layers * recurrentStatePerLayer(arch, hp, scalar, heads0, keyFull)
   const inner = scalar('ssm.inner_size') ?? 0
   if (plan.recurrent_layers > 0 && inner > 0) {
     plan.ssm_inner_size = inner
-    plan.ssm_conv_channels = inner + 2 * (scalar('ssm.group_count') ?? 0) * (scalar('ssm.state_size') ?? 0)
+    plan.ssm_conv_channels = convChannels(inner, scalar('ssm.group_count') ?? 0, scalar('ssm.state_size') ?? 0)
+  } else if (plan.recurrent_layers > 0) {
+    // The probe measures Mamba-2's scan; another recurrent kind's prefill is costed at that rate per state element.
+    assumptions.push(`${arch}: its recurrent layers' prefill costed at the Mamba-2 scan's measured rate per state element`)
   }
   return plan
 }
 
 /** n_embd_r() + n_embd_s() of llama_hparams: f32 elements of one layer's recurrent state for one sequence. */
-function recurrentStatePerLayer(hp: Hparams, scalar: (k: string) => number | null): number {
+function recurrentStatePerLayer(arch: string, hp: Hparams, scalar: (k: string) => number | null, heads: number, keyLength: number): number {
   const embd = hp.embeddingLength
+  // Kimi's delta attention (KDA): conv states of Q, K and V over d_conv − 1 positions (3 without a kernel key), and a
+  // head_dim² state per head.
+  const kda = scalar('kda.head_dim') ?? 0
+  if (kda > 0) {
+    const dConv = scalar('ssm.conv_kernel') ?? 0
+    return 3 * (dConv > 0 ? dConv - 1 : 3) * heads * kda + kda * kda * heads
+  }
+  // MiniMax-01's lightning attention: a key_length² state per head (n_embd_head_la), no convolution.
+  if (arch === 'minimax-01') return keyLength * keyLength * heads
   const wkvHead = scalar('wkv.head_size') ?? 0
   // RWKV: token shift (token_shift_count × embd, default 2) and the WKV state (embd × head size).
   if (wkvHead > 0) return (scalar('token_shift_count') ?? 2) * embd + embd * wkvHead
@@ -287,5 +319,10 @@ function recurrentStatePerLayer(hp: Hparams, scalar: (k: string) => number | nul
   // Mamba (1 and 2): the conv state of the kernel's last d_conv − 1 inputs (x, B and C per group), and the SSM state.
   const dConv = scalar('ssm.conv_kernel') ?? 0
   const groups = scalar('ssm.group_count') ?? 0
-  return (dConv > 0 ? dConv - 1 : 0) * (dInner + 2 * groups * dState) + s
+  return (dConv > 0 ? dConv - 1 : 0) * convChannels(dInner, groups, dState) + s
+}
+
+/** A Mamba layer's convolution channels: x (inner) and B and C (state per group). */
+function convChannels(inner: number, groups: number, state: number): number {
+  return inner + 2 * groups * state
 }

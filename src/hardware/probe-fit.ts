@@ -65,9 +65,6 @@ function lawAt([x, a]: [number, MeasuredFact], [y, b]: [number, MeasuredFact], u
   return factWithValue((x * a.value + y * b.value) / NS_PER_MS, samples, unit)
 }
 
-/** Bytes of a recurrent state's element (f32). */
-const F32_BYTES = 4
-
 /** The per-row split is kept only if rows explain at most this share of the narrow model's matmul time. */
 const MAX_ROW_SHARE = 0.5
 
@@ -207,9 +204,9 @@ export function fitProbeFacts(obs: ProbeObservations, profiles: ProbeProfiles, c
     const g = geo('ssm-F16')
     const pre = prefillEstimate(g, ratesFromFacts(measured, ctx.cacheBytes), prefillShape)
     const known = pre.totalMs - pre.stateMs
-    const elements = g.recurrentStateBytes / F32_BYTES
-    const sol = solveRounds(ssm.prefill_ms.length, (i) => (remainder(at(ssm.prefill_ms, i) * obs.prefill_tokens, known) * NS_PER_MS) / (obs.prefill_tokens * elements))
-    if (sol.value !== null && elements > 0) measured.ssm_scan_ns_per_state_element_token = factWithValue(sol.value, sol.samples, 'ns/(state element·token)')
+    const elements = g.recurrentStateElements
+    const sol = elements > 0 ? solveRounds(ssm.prefill_ms.length, (i) => (remainder(at(ssm.prefill_ms, i) * obs.prefill_tokens, known) * NS_PER_MS) / (obs.prefill_tokens * elements)) : null
+    if (sol && sol.value !== null) measured.ssm_scan_ns_per_state_element_token = factWithValue(sol.value, sol.samples, 'ns/(state element·token)')
   }
   return measured
 }

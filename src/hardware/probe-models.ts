@@ -25,6 +25,7 @@
 import { bitsPerWeight } from '../fit/rates.js'
 import { CACHE_FULL_HIT_SHARE } from '../fit/speed.js'
 import type { SyntheticModelSpec } from '../gguf/writer.js'
+import { ssmGeometry } from '../gguf/synthetic-spec.js'
 
 /**
  * Weight types whose decode bandwidth and prefill rate are measured, in priority order (the disk budget drops
@@ -257,9 +258,8 @@ export function modelBytes(m: Pick<ProbeModelSpec, 'source' | 'type' | 'pruneToL
 
 /** A Mamba-2 layer's parameters, near enough for disk and time: the in and out projections (the rest is vectors). */
 function mambaLayerParams(s: SyntheticModelSpec): number {
-  const inner = s.ssmInnerSize ?? 2 * s.embeddingLength
-  const state = s.ssmStateSize ?? 128
-  return s.embeddingLength * (2 * inner + 2 * state + inner / 64) + inner * s.embeddingLength
+  const g = ssmGeometry(s)
+  return s.embeddingLength * (2 * g.innerSize + 2 * g.groupCount * g.stateSize + g.timeStepRank) + g.innerSize * s.embeddingLength
 }
 
 function moeLayerParams(s: SyntheticModelSpec): number {

@@ -1,4 +1,5 @@
 import type { Report } from '../contracts/report.js'
+import { emptyLayerPlan } from '../gguf/layers.js'
 import { jsonDocument, upgradeToSnakeKeys } from '../util/json-schema.js'
 import reportSchema from './report.schema.json' with { type: 'json' }
 
@@ -27,26 +28,15 @@ export function upgradeLayerPlan(doc: Doc): Doc {
         ...p,
         shared_expert_feed_forward_length: 0,
         layer_plan: {
+          ...emptyLayerPlan(),
           full_attention_layers: layers,
-          sliding_attention_layers: 0,
-          sliding_window: 0,
-          recurrent_layers: 0,
           full_k_elements: kvElements * kShare,
           full_v_elements: kvElements * (1 - kShare),
-          sliding_k_elements: 0,
-          sliding_v_elements: 0,
           v_elements_max: num('kv_heads') * vWidth,
           full_query_elements: layers * num('heads') * kWidth,
-          sliding_query_elements: 0,
           full_attention_flops_per_position: num('attention_flops_per_token_per_depth'),
-          sliding_attention_flops_per_position: 0,
-          recurrent_state_elements: 0,
-          ssm_inner_size: 0,
-          ssm_conv_channels: 0,
-          attention_sink_layers: 0,
           // Version 2 costed every model's feed-forward as dense (MoE: its used experts).
           dense_ffn_layers: num('expert_count') > 0 ? 0 : num('layers'),
-          mla_kv_lora_rank: 0,
           assumptions: ['read from a schema_version 2 report: every layer costed as full attention, as that version did']
         }
       }

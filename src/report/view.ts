@@ -176,7 +176,7 @@ export function memoryCheckLine(model: ModelReport): string {
       // A state only where either side has one: attention-only models show no "state" part.
       ...(m.estimated.rs_bytes > 0 || m.logged.rs_bytes !== null ? [part('state', m.estimated.rs_bytes, m.logged.rs_bytes, m.error_pct.state)] : []),
       part('compute', m.estimated.compute_bytes, m.logged.compute_bytes, m.error_pct.compute),
-      ...(m.logged.repacked_model_bytes !== null ? [`repacked weights (not compared) ${formatBytes(m.logged.repacked_model_bytes)}`] : [])
+      ...(m.logged.repacked_model_bytes !== null ? [`+ repacked copies ${formatBytes(m.logged.repacked_model_bytes)} (weights not compared: the CPU chose what to repack)`] : [])
     ].join(' · ')
   )
 }

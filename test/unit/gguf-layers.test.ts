@@ -129,6 +129,33 @@ describe('layer plan: MLA, recurrent and hybrid layers', () => {
   })
 })
 
+describe('layer plan: the rules of the less common hybrids, chunked attention and MTP layers', () => {
+  test('minimax-01 attends every 8th layer by default; its lightning-attention state is key_length² per head', () => {
+    const p = plan('minimax-01', { block_count: 16, 'attention.head_count': 4, 'attention.head_count_kv': 4, 'attention.key_length': 64, 'attention.value_length': 64 })
+    expect([p.full_attention_layers, p.recurrent_layers]).toEqual([2, 14])
+    expect(p.recurrent_state_elements).toBe(14 * 64 * 64 * 4)
+  })
+
+  test("kimi's delta attention (KDA) keeps Q/K/V conv states and head_dim² per head; kimi-k3 marks its KDA layers like kimi-linear", () => {
+    const keys = { block_count: 4, 'attention.head_count': 8, 'attention.head_count_kv': [0, 0, 0, 2], 'kda.head_dim': 32, 'ssm.conv_kernel': 4 }
+    for (const arch of ['kimi-linear', 'kimi-k3']) {
+      const p = plan(arch, keys)
+      expect([p.full_attention_layers, p.recurrent_layers]).toEqual([1, 3])
+      expect(p.recurrent_state_elements).toBe(3 * (3 * 3 * 8 * 32 + 32 * 32 * 8))
+    }
+  })
+
+  test("llama4's chunks are 8192 tokens whatever its window key says, and a window of 0 turns them off", () => {
+    expect(plan('llama4', { block_count: 8, 'attention.head_count': 8, 'attention.sliding_window': 4096 })).toMatchObject({ sliding_window: 8192, sliding_attention_layers: 6 })
+    expect(plan('llama4', { block_count: 8, 'attention.head_count': 8, 'attention.sliding_window': 0 }).sliding_attention_layers).toBe(0)
+  })
+
+  test('MTP layers stay out of a plain model\'s KV cache, and in a kv-zero hybrid\'s (its attention filter keeps them)', () => {
+    expect(plan('glm4moe', { block_count: 5, nextn_predict_layers: 1, 'attention.head_count': 8 }).full_attention_layers).toBe(4)
+    expect(plan('bailingmoe3', { block_count: 5, nextn_predict_layers: 1, 'attention.head_count': 8, 'attention.head_count_kv': [0, 0, 2, 0, 2], 'kda.head_dim': 16 }).full_attention_layers).toBe(2)
+  })
+})
+
 describe("KV caches as llama.cpp allocates them", () => {
   test('the SWA cache holds the window plus one ubatch, padded to 256, never more than the base cache', () => {
     expect(slidingCells(8192, 512, 512)).toBe(1024)

@@ -1,4 +1,5 @@
 import { describe, expect, test } from '@jest/globals'
+import type { LlamaMemoryCheck } from '../../src/contracts/verdict.js'
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -111,7 +112,19 @@ describe('report schema', () => {
 
   test('a version 2 report is read with its layer plan rebuilt as the full attention that version costed, no state, no shared experts', () => {
     const report = showcaseReport()
-    const read = validateReport(JSON.parse(JSON.stringify(stripV3({ ...report, schema_version: 2 }))), 'v2.json')
+    // A version 2 memory check had no state and no repacked copies.
+    report.models[0]!.llama_memory = {
+      logged: { model_bytes: 10, kv_bytes: 4, rs_bytes: null, compute_bytes: 5, repacked_model_bytes: null },
+      estimated: { model_bytes: 10, kv_bytes: 4, rs_bytes: 0, compute_bytes: 5 },
+      error_pct: { model: 0, kv: 0, state: null, compute: 0 }
+    }
+    const v2 = stripV3({ ...report, schema_version: 2 })
+    v2.models[0]!.llama_memory = {
+      logged: { model_bytes: 10, kv_bytes: 4, compute_bytes: 5 },
+      estimated: { model_bytes: 10, kv_bytes: 4, compute_bytes: 5 },
+      error_pct: { model: 0, kv: 0, compute: 0 }
+    } as unknown as LlamaMemoryCheck
+    const read = validateReport(JSON.parse(JSON.stringify(v2)), 'v2.json')
     expect(read).toEqual(withRebuiltPlan(report))
     expect(read.models[0]!.profile!.layer_plan.full_attention_layers).toBe(report.models[0]!.profile!.layers)
     expect(read.models[0]!.fit!.recurrent_state_bytes).toBe(0)
