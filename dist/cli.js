@@ -31505,8 +31505,8 @@ var SWA_RULES = {
   cohere2moe: { period: 4, denseFirst: true, active: always },
   "gpt-oss": { period: 2, active: always },
   olmo2: { period: 4, active: keyPositive },
-  // A window key of 0 turns llama4's chunked attention off; without the key chunks are 8192 tokens.
-  llama4: { period: 4, active: (w) => w !== 0, defaultWindow: 8192 },
+  // A window key of 0 turns llama4's chunked attention off; otherwise chunks are 8192 tokens whatever the key says.
+  llama4: { period: 4, active: (w) => w !== 0, fixedWindow: 8192 },
   afmoe: { period: 4, active: keyPositive },
   mellum: { period: 4, active: keyPositive },
   plamo3: { period: 8, active: keyPositive },
@@ -31525,7 +31525,7 @@ var SWA_RULES = {
   maple: { period: null, active: always },
   spark2_5: { period: null, active: always }
 };
-var SWA_IGNORED = /* @__PURE__ */ new Set(["phi3"]);
+var SWA_IGNORED = /* @__PURE__ */ new Set(["phi3", "deepseek2-ocr"]);
 var RECURRENT_ARCHITECTURES = /* @__PURE__ */ new Set(["mamba", "mamba2", "rwkv6", "rwkv6qwen2", "rwkv7", "arwkv7"]);
 var HYBRID_RULES = {
   jamba: "kv-zero",
@@ -31534,6 +31534,7 @@ var HYBRID_RULES = {
   lfm2: "kv-zero",
   lfm2moe: "kv-zero",
   "kimi-linear": "kv-zero",
+  "kimi-k3": "kv-zero",
   bailingmoe3: "kv-zero",
   // Layers with a feed-forward width are plain MLP layers: neither attention nor state.
   nemotron_h: "nemotron",
@@ -31562,6 +31563,7 @@ var NO_MEMORY_ARCHITECTURES = /* @__PURE__ */ new Set([
   "llada-moe",
   "rnd1"
 ]);
+var DEFAULT_FULL_ATTENTION_INTERVAL = { "minimax-01": 8 };
 var UNMODELLED = {
   gemma3n: "layers that reuse an earlier layer's KV cache counted as caching their own",
   gemma4: "layers that reuse an earlier layer's KV cache counted as caching their own",
@@ -31571,10 +31573,33 @@ var UNMODELLED = {
   dots3note: "its indexer key cache left out",
   "minimax-m3": "its indexer key cache left out",
   hy_v4: "its indexer key cache left out",
-  "kimi-linear": "its delta-attention state sized by the Mamba formula",
-  "kimi-k3": "its delta-attention state sized by the Mamba formula",
-  "minimax-01": "its linear-attention state sized by the Mamba formula"
+  nanbeige: "its looped layers (num_loops) counted once, though llama.cpp caches every loop",
+  dflash: "its draft stages' caches costed as plain attention"
 };
+function emptyLayerPlan() {
+  return {
+    full_attention_layers: 0,
+    sliding_attention_layers: 0,
+    sliding_window: 0,
+    recurrent_layers: 0,
+    full_k_elements: 0,
+    full_v_elements: 0,
+    sliding_k_elements: 0,
+    sliding_v_elements: 0,
+    v_elements_max: 0,
+    full_query_elements: 0,
+    sliding_query_elements: 0,
+    full_attention_flops_per_position: 0,
+    sliding_attention_flops_per_position: 0,
+    recurrent_state_elements: 0,
+    ssm_inner_size: 0,
+    ssm_conv_channels: 0,
+    dense_ffn_layers: 0,
+    attention_sink_layers: 0,
+    mla_kv_lora_rank: 0,
+    assumptions: []
+  };
+}
 function layerPlan(meta, hp, tensorNames = []) {
   const arch2 = hp.architecture;
   const key = (k) => `${arch2}.${k}`;
@@ -31596,7 +31621,7 @@ function layerPlan(meta, hp, tensorNames = []) {
       else for (let il = 0; il < n2; il++) sliding[il] = period === 0 || (rule.denseFirst ? il % period !== 0 : il % period < period - 1);
     }
     if (window2 === 0) sliding.fill(false);
-  } else if (!rule && windowKey !== null && windowKey > 0 && !SWA_IGNORED.has(arch2)) {
+  } else if (!rule && windowKey !== null && windowKey > 0 && !SWA_IGNORED.has(arch2) && !NO_MEMORY_ARCHITECTURES.has(arch2) && !UNMODELLED[arch2]) {
     assumptions.push(`${arch2}: has a sliding_window of ${windowKey} but its layer pattern is not known here; every layer costed as full attention (an upper bound)`);
   }
   const ff = numbers(meta[key("feed_forward_length")]);
@@ -31622,10 +31647,11 @@ function layerPlan(meta, hp, tensorNames = []) {
     recurrent.fill(true);
   } else if (hybrid === "interval") {
     const listed = numbers(meta[key("attention.recurrent_layers")]);
-    const interval = scalar2("full_attention_interval") ?? 4;
+    const interval = scalar2("full_attention_interval") ?? DEFAULT_FULL_ATTENTION_INTERVAL[arch2] ?? 4;
     for (let il = 0; il < n2; il++) {
-      recurrent[il] = listed && listed.length === n2 ? listed[il] !== 0 : listed?.length === 1 ? listed[0] !== 0 : il < trunk && (il + 1) % interval !== 0;
-      attends[il] = !recurrent[il];
+      const marked = listed && listed.length === n2 ? listed[il] !== 0 : listed?.length === 1 ? listed[0] !== 0 : (il + 1) % interval !== 0;
+      recurrent[il] = il < trunk && marked;
+      attends[il] = !marked;
     }
   } else if (hp.headsPerLayer.every((h2) => h2 === 0)) {
     recurrent.fill(true);
@@ -31633,7 +31659,7 @@ function layerPlan(meta, hp, tensorNames = []) {
     assumptions.push(`${arch2}: not a recurrent architecture known here; every layer costed as a Mamba-style recurrent layer`);
   }
   if (NO_MEMORY_ARCHITECTURES.has(arch2)) attends.fill(false);
-  for (let il = trunk; il < n2; il++) attends[il] = false;
+  if (!hybrid || hybrid === "interval") for (let il = trunk; il < n2; il++) attends[il] = false;
   if (UNMODELLED[arch2]) assumptions.push(`${arch2}: ${UNMODELLED[arch2]}`);
   if (!LLAMA_ARCHITECTURES.has(arch2)) {
     assumptions.push(`${arch2}: not an architecture the pinned llama.cpp loads; its layers costed as attention over the whole context with the feed-forward its tensors have`);
@@ -31646,24 +31672,8 @@ function layerPlan(meta, hp, tensorNames = []) {
   const valueSwa = scalar2("attention.value_length_swa") ?? valueFull;
   const mla = (scalar2("attention.key_length_mla") ?? 0) > 0 && (scalar2("attention.value_length_mla") ?? 0) > 0;
   const plan2 = {
-    full_attention_layers: 0,
-    sliding_attention_layers: 0,
-    sliding_window: 0,
+    ...emptyLayerPlan(),
     recurrent_layers: recurrent.filter(Boolean).length,
-    full_k_elements: 0,
-    full_v_elements: 0,
-    sliding_k_elements: 0,
-    sliding_v_elements: 0,
-    v_elements_max: 0,
-    full_query_elements: 0,
-    sliding_query_elements: 0,
-    full_attention_flops_per_position: 0,
-    sliding_attention_flops_per_position: 0,
-    recurrent_state_elements: 0,
-    ssm_inner_size: 0,
-    ssm_conv_channels: 0,
-    dense_ffn_layers: 0,
-    attention_sink_layers: 0,
     mla_kv_lora_rank: mla ? scalar2("attention.kv_lora_rank") ?? 0 : 0,
     assumptions
   };
@@ -31700,16 +31710,24 @@ function layerPlan(meta, hp, tensorNames = []) {
   }
   plan2.dense_ffn_layers = denseLayers.size;
   plan2.attention_sink_layers = sinkLayers.size;
-  plan2.recurrent_state_elements = plan2.recurrent_layers * recurrentStatePerLayer(hp, scalar2);
+  plan2.recurrent_state_elements = plan2.recurrent_layers * recurrentStatePerLayer(arch2, hp, scalar2, heads0, keyFull);
   const inner = scalar2("ssm.inner_size") ?? 0;
   if (plan2.recurrent_layers > 0 && inner > 0) {
     plan2.ssm_inner_size = inner;
-    plan2.ssm_conv_channels = inner + 2 * (scalar2("ssm.group_count") ?? 0) * (scalar2("ssm.state_size") ?? 0);
+    plan2.ssm_conv_channels = convChannels(inner, scalar2("ssm.group_count") ?? 0, scalar2("ssm.state_size") ?? 0);
+  } else if (plan2.recurrent_layers > 0) {
+    assumptions.push(`${arch2}: its recurrent layers' prefill costed at the Mamba-2 scan's measured rate per state element`);
   }
   return plan2;
 }
-function recurrentStatePerLayer(hp, scalar2) {
+function recurrentStatePerLayer(arch2, hp, scalar2, heads, keyLength) {
   const embd = hp.embeddingLength;
+  const kda = scalar2("kda.head_dim") ?? 0;
+  if (kda > 0) {
+    const dConv2 = scalar2("ssm.conv_kernel") ?? 0;
+    return 3 * (dConv2 > 0 ? dConv2 - 1 : 3) * heads * kda + kda * kda * heads;
+  }
+  if (arch2 === "minimax-01") return keyLength * keyLength * heads;
   const wkvHead = scalar2("wkv.head_size") ?? 0;
   if (wkvHead > 0) return (scalar2("token_shift_count") ?? 2) * embd + embd * wkvHead;
   const dState = scalar2("ssm.state_size") ?? 0;
@@ -31719,7 +31737,10 @@ function recurrentStatePerLayer(hp, scalar2) {
   if (lCache > 0) return embd * (lCache - 1) + s;
   const dConv = scalar2("ssm.conv_kernel") ?? 0;
   const groups = scalar2("ssm.group_count") ?? 0;
-  return (dConv > 0 ? dConv - 1 : 0) * (dInner + 2 * groups * dState) + s;
+  return (dConv > 0 ? dConv - 1 : 0) * convChannels(dInner, groups, dState) + s;
+}
+function convChannels(inner, groups, state) {
+  return inner + 2 * groups * state;
 }
 
 // src/gguf/split.ts
@@ -32535,6 +32556,7 @@ function modelGeometry(p) {
     slidingQueryElements: plan2.sliding_attention_layers > 0 ? plan2.sliding_query_elements / plan2.sliding_attention_layers : 0,
     slidingKvBytesPerPositionPerLayer: (kvType) => plan2.sliding_attention_layers > 0 ? kvElementBytes(plan2.sliding_k_elements + plan2.sliding_v_elements, kvType) / plan2.sliding_attention_layers : 0,
     recurrentStateBytes: plan2.recurrent_state_elements * F32_BYTES,
+    recurrentStateElements: plan2.recurrent_state_elements,
     recurrentLayers: plan2.recurrent_layers,
     ssmInnerSize: plan2.ssm_inner_size,
     ssmConvChannels: plan2.ssm_conv_channels,
@@ -32548,6 +32570,9 @@ function kvCells(contextTokens) {
 function attendedPositions(lastPos, cells) {
   const used = Math.ceil((lastPos + 1) / KV_PAD_CELLS) * KV_PAD_CELLS;
   return Math.min(cells, Math.max(KV_PAD_CELLS, used));
+}
+function llamaUbatch(ubatch, batch, contextTokens) {
+  return Math.min(ubatch, batch, contextTokens);
 }
 function slidingCells(contextTokens, window2, ubatch, sequences = 1) {
   const base = kvCells(contextTokens);
@@ -32563,14 +32588,13 @@ function kvCacheBytes(p, s) {
 }
 
 // src/fit/memory.ts
-var F32_BYTES2 = 4;
 var MEMORY_SAFETY_MARGIN = 0.1;
 var MEMORY_WARNING_SHARE = 0.9;
 var RUNTIME_BASE_BYTES = 48 * 1024 * 1024;
 var RUNTIME_BYTES_PER_VOCAB_ENTRY = 64;
 function computeBufferBytes(g, s) {
   const ctx2 = kvCells(s.contextTokens);
-  const tokens = Math.min(s.ubatch, s.contextTokens);
+  const tokens = llamaUbatch(s.ubatch, s.ubatch, s.contextTokens);
   const q = g.heads * g.key_length;
   const kv = g.kv_heads * (g.key_length + g.value_length) / 2;
   const ffn = 3 * g.ffnPhaseWidth + 4 * g.embedding_length;
@@ -32580,9 +32604,9 @@ function computeBufferBytes(g, s) {
   const mask = !hasAttention ? 0 : s.flashAttention ? maskCells / 2 : maskCells;
   const mamba = g.ssmConvChannels > 0 ? 3 * g.ssmConvChannels + 2 * g.ssmInnerSize + 3 * g.embedding_length + mask : 0;
   const perToken = Math.max(hasAttention ? attention : 0, ffn + mask, mamba);
-  const stateRow = g.recurrentLayers > 0 ? g.recurrentStateBytes / g.recurrentLayers / F32_BYTES2 : 0;
+  const stateRow = g.recurrentLayers > 0 ? g.recurrentStateElements / g.recurrentLayers : 0;
   const logits = g.vocab_size * s.outputRows + ctx2 * tokens;
-  return (Math.max(perToken * tokens, logits + g.embedding_length * tokens) + stateRow) * F32_BYTES2;
+  return (Math.max(perToken * tokens, logits + g.embedding_length * tokens) + stateRow) * F32_BYTES;
 }
 function runtimeOverheadBytes(g) {
   return RUNTIME_BASE_BYTES + g.vocab_size * RUNTIME_BYTES_PER_VOCAB_ENTRY;
@@ -32604,7 +32628,7 @@ function gib(bytes4) {
 function memoryFit(profile, hw, w) {
   const g = modelGeometry(profile);
   const weightsBytes = profile.tensor_bytes;
-  const ubatch = Math.min(w.ubatch, w.batch, w.context_tokens);
+  const ubatch = llamaUbatch(w.ubatch, w.batch, w.context_tokens);
   const kv = kvCacheBytes(profile, { contextTokens: w.context_tokens, kvType: w.kv_type, flashAttention: w.flash_attention, ubatch });
   const kvBytes = kv.full + kv.sliding;
   const stateBytes = g.recurrentStateBytes;
@@ -32615,7 +32639,7 @@ function memoryFit(profile, hw, w) {
     outputRows: 1,
     slidingCells: slidingCells(w.context_tokens, g.slidingWindow, ubatch)
   });
-  const overheadBytes = runtimeOverheadBytes(g) + g.vocab_size * F32_BYTES2;
+  const overheadBytes = runtimeOverheadBytes(g) + g.vocab_size * F32_BYTES;
   const totalBytes = weightsBytes + kvBytes + stateBytes + computeBytes + overheadBytes;
   const budget = memoryBudget(hw, w);
   const limit = budget.usableBytes * (1 - MEMORY_SAFETY_MARGIN);
@@ -32682,7 +32706,7 @@ function standInType(type, measured2) {
   const candidates = pool.length > 0 ? pool : measured2;
   return [...candidates].sort((a2, b) => Math.abs(bitsPerWeight(a2) - bits) - Math.abs(bitsPerWeight(b) - bits) || a2.localeCompare(b))[0] ?? null;
 }
-var F32_STATE_BYTES = 4;
+var stateTraffic = (bw) => bw.value > 0 ? { value: 2 * F32_BYTES * 1e9 / bw.value, spread: bw.fact.spread } : { value: 0, spread: 0 };
 var scalar = (f, fallback = 0) => f && Number.isFinite(f.value) ? { value: f.value, spread: f.spread } : { value: fallback, spread: 0 };
 function resolveRates(hw) {
   return ratesFromFacts(hw.measured, hw.system.cache_bytes ?? 0);
@@ -32729,7 +32753,7 @@ function ratesFromFacts(m2, cacheBytes) {
       return { perQueryElementNs: c3.ns_per_query_element_token.value, perKvByteNs: c3.ns_per_kv_byte_token.value, facts: [c3.ns_per_query_element_token, c3.ns_per_kv_byte_token] };
     },
     prefillAttention: pa ? { perHeadNs: pa.ns_per_head_token_position.value, perQueryElementNs: pa.ns_per_query_element_token_position.value, facts: [pa.ns_per_head_token_position, pa.ns_per_query_element_token_position] } : { perHeadNs: 0, perQueryElementNs: fallbackKv?.ns_per_query_element_token.value ?? 0, facts: [] },
-    ssmScanNsPerStateElement: m2.ssm_scan_ns_per_state_element_token ? scalar(m2.ssm_scan_ns_per_state_element_token) : { value: 2 * F32_STATE_BYTES * 1e9 / decodeBandwidth("F32").value, spread: decodeBandwidth("F32").fact.spread },
+    ssmScanNsPerStateElement: m2.ssm_scan_ns_per_state_element_token ? scalar(m2.ssm_scan_ns_per_state_element_token) : stateTraffic(decodeBandwidth("F32")),
     moeDecodeExtraPerLayerMs: scalar(m2.moe_decode_extra_per_layer_ms),
     moePrefillEfficiency(type) {
       const f = byStandIn(m2.moe_prefill_efficiency_by_type, type);
@@ -33429,7 +33453,6 @@ async function ensureProbeFiles(models2, opts) {
 // src/fit/speed.ts
 var NS_PER_MS = 1e6;
 var MS_PER_S = 1e3;
-var F32_BYTES3 = 4;
 var CACHE_FULL_HIT_SHARE = 0.5;
 function cacheHitShare(workingSetBytes, cacheBytes) {
   if (cacheBytes <= 0 || workingSetBytes <= 0) return 0;
@@ -33550,7 +33573,7 @@ function prefillEstimate(g, r, s) {
   const outRow = r.nsPerRow(g.outputType);
   const outputMs = g.outputParams > 0 && out2.value > 0 ? s.outputs * (g.outputBytes * MS_PER_S / out2.value + g.vocab_size * outRow.value / NS_PER_MS) : 0;
   const scan = r.ssmScanNsPerStateElement;
-  const state = { ms: s.tokens * (g.recurrentStateBytes / F32_BYTES3) * scan.value / NS_PER_MS, spread: scan.spread };
+  const state = { ms: s.tokens * g.recurrentStateElements * scan.value / NS_PER_MS, spread: scan.spread };
   const parts = [sumSpread(matmul), sumSpread(attention), { ms: outputMs, spread: out2.fact.spread }, sumSpread(overhead), state];
   const total = sumSpread(parts);
   return {
@@ -33764,7 +33787,6 @@ function lawAt([x, a2], [y, b], unit) {
   const samples = Array.from({ length: rounds }, (_, i2) => (x * a2.samples[i2] + y * b.samples[i2]) / NS_PER_MS2);
   return factWithValue((x * a2.value + y * b.value) / NS_PER_MS2, samples, unit);
 }
-var F32_BYTES4 = 4;
 var MAX_ROW_SHARE = 0.5;
 function fitProbeFacts(obs, profiles, ctx2) {
   const geo = geometryOf(profiles);
@@ -33882,9 +33904,9 @@ function fitProbeFacts(obs, profiles, ctx2) {
     const g = geo("ssm-F16");
     const pre = prefillEstimate(g, ratesFromFacts(measured2, ctx2.cacheBytes), prefillShape);
     const known = pre.totalMs - pre.stateMs;
-    const elements = g.recurrentStateBytes / F32_BYTES4;
-    const sol = solveRounds(ssm.prefill_ms.length, (i2) => remainder(at(ssm.prefill_ms, i2) * obs.prefill_tokens, known) * NS_PER_MS2 / (obs.prefill_tokens * elements));
-    if (sol.value !== null && elements > 0) measured2.ssm_scan_ns_per_state_element_token = factWithValue(sol.value, sol.samples, "ns/(state element\xB7token)");
+    const elements = g.recurrentStateElements;
+    const sol = elements > 0 ? solveRounds(ssm.prefill_ms.length, (i2) => remainder(at(ssm.prefill_ms, i2) * obs.prefill_tokens, known) * NS_PER_MS2 / (obs.prefill_tokens * elements)) : null;
+    if (sol && sol.value !== null) measured2.ssm_scan_ns_per_state_element_token = factWithValue(sol.value, sol.samples, "ns/(state element\xB7token)");
   }
   return measured2;
 }
@@ -34107,9 +34129,8 @@ function modelBytes(m2) {
   return ((m2.pruneToLayers ?? m2.source.layers) * perLayer + embed) * bitsPerWeight(m2.type) / 8;
 }
 function mambaLayerParams(s) {
-  const inner = s.ssmInnerSize ?? 2 * s.embeddingLength;
-  const state = s.ssmStateSize ?? 128;
-  return s.embeddingLength * (2 * inner + 2 * state + inner / 64) + inner * s.embeddingLength;
+  const g = ssmGeometry(s);
+  return s.embeddingLength * (2 * g.innerSize + 2 * g.groupCount * g.stateSize + g.timeStepRank) + g.innerSize * s.embeddingLength;
 }
 function moeLayerParams(s) {
   const attn = llamaLayerParams({ ...s, feedForwardLength: 0 });
@@ -35484,7 +35505,7 @@ var report_schema_default = {
   $schema: "http://json-schema.org/draft-07/schema#",
   $id: "https://model-fit-gate/report.schema.json",
   title: "model-fit-gate report",
-  description: "report.json: one run of the gate (src/contracts/report.ts). Keys are snake_case. Version 2.",
+  description: "report.json: one run of the gate (src/contracts/report.ts). Keys are snake_case. Version 3.",
   type: "object",
   properties: {
     schema_version: {
@@ -37582,26 +37603,15 @@ function upgradeLayerPlan(doc) {
         ...p,
         shared_expert_feed_forward_length: 0,
         layer_plan: {
+          ...emptyLayerPlan(),
           full_attention_layers: layers,
-          sliding_attention_layers: 0,
-          sliding_window: 0,
-          recurrent_layers: 0,
           full_k_elements: kvElements * kShare,
           full_v_elements: kvElements * (1 - kShare),
-          sliding_k_elements: 0,
-          sliding_v_elements: 0,
           v_elements_max: num3("kv_heads") * vWidth,
           full_query_elements: layers * num3("heads") * kWidth,
-          sliding_query_elements: 0,
           full_attention_flops_per_position: num3("attention_flops_per_token_per_depth"),
-          sliding_attention_flops_per_position: 0,
-          recurrent_state_elements: 0,
-          ssm_inner_size: 0,
-          ssm_conv_channels: 0,
-          attention_sink_layers: 0,
           // Version 2 costed every model's feed-forward as dense (MoE: its used experts).
           dense_ffn_layers: num3("expert_count") > 0 ? 0 : num3("layers"),
-          mla_kv_lora_rank: 0,
           assumptions: ["read from a schema_version 2 report: every layer costed as full attention, as that version did"]
         }
       };
@@ -37747,7 +37757,7 @@ function memoryCheckLine(model) {
     // A state only where either side has one: attention-only models show no "state" part.
     ...m2.estimated.rs_bytes > 0 || m2.logged.rs_bytes !== null ? [part("state", m2.estimated.rs_bytes, m2.logged.rs_bytes, m2.error_pct.state)] : [],
     part("compute", m2.estimated.compute_bytes, m2.logged.compute_bytes, m2.error_pct.compute),
-    ...m2.logged.repacked_model_bytes !== null ? [`repacked weights (not compared) ${formatBytes2(m2.logged.repacked_model_bytes)}`] : []
+    ...m2.logged.repacked_model_bytes !== null ? [`+ repacked copies ${formatBytes2(m2.logged.repacked_model_bytes)} (weights not compared: the CPU chose what to repack)`] : []
   ].join(" \xB7 ");
 }
 function assumptionsLine(model) {
@@ -38457,7 +38467,7 @@ function predict(profile, hardware2, workload) {
   const key = kvKey(w.kv_type, w.flash_attention);
   const scenarios = [];
   const generates = profile.model_class === "causal-lm";
-  const swa = (context) => slidingCells(context, g.slidingWindow, Math.min(w.ubatch, w.batch, context));
+  const swa = (context) => slidingCells(context, g.slidingWindow, llamaUbatch(w.ubatch, w.batch, context));
   const benchPrefill = prefillEstimate(g, r, { startPos: 0, tokens: w.prefill_tokens, ubatch: w.ubatch, cells: kvCells(w.prefill_tokens), slidingCells: swa(w.prefill_tokens), outputs: PROMPT_OUTPUT_ROWS });
   scenarios.push(
     tokPerSec("prefill", benchPrefill.totalMs / w.prefill_tokens, benchPrefill.spread, {
@@ -38728,10 +38738,8 @@ function emptyRow(id, prediction, reason) {
 function memoryEstimateErrors(fit, logged) {
   const pct2 = (est, obs) => obs && obs > 0 ? 100 * (est - obs) / obs : null;
   const pctOrAbsent = (est, obs) => obs === null && est > 0 ? 100 : pct2(est, obs);
-  const mapped = logged.model_bytes;
-  const weightsLogged = mapped !== null && logged.repacked_model_bytes !== null ? Math.min(Math.max(fit.weights_bytes, mapped), mapped + logged.repacked_model_bytes) : mapped;
   return {
-    weightsPct: pct2(fit.weights_bytes, weightsLogged),
+    weightsPct: logged.repacked_model_bytes !== null ? null : pct2(fit.weights_bytes, logged.model_bytes),
     kvPct: pctOrAbsent(fit.kv_cache_bytes, logged.kv_bytes),
     statePct: pctOrAbsent(fit.recurrent_state_bytes, logged.rs_bytes),
     computePct: pct2(fit.compute_bytes, logged.compute_bytes)
