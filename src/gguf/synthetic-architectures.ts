@@ -64,6 +64,14 @@ type Spec = SyntheticModelSpec
 const blk = (i: number): string => `blk.${i}.`
 const headDimOf = (s: Spec): number => s.headDim ?? s.embeddingLength / s.heads
 
+/** Query and KV head counts and one head width for keys and values (llama_model_base::load_hparams reads them). */
+function headKeys(out: LayoutBuilder, s: Spec, headDim: number): void {
+  out.u32('attention.head_count', s.heads)
+  out.u32('attention.head_count_kv', s.kvHeads)
+  out.u32('attention.key_length', headDim)
+  out.u32('attention.value_length', headDim)
+}
+
 /** llama_model_base::load_hparams: context_length, embedding_length, block_count (required), feed_forward_length. */
 function baseKeys(out: LayoutBuilder, s: Spec): void {
   out.u32('context_length', s.contextLength)
@@ -150,10 +158,7 @@ function llamaLike(s: Spec, out: LayoutBuilder): void {
   const experts = s.expertCount ?? 0
   const expertFf = moe3 ? (s.expertFeedForwardLength ?? s.feedForwardLength) : s.feedForwardLength
   baseKeys(out, s)
-  out.u32('attention.head_count', s.heads)
-  out.u32('attention.head_count_kv', s.kvHeads)
-  out.u32('attention.key_length', D)
-  out.u32('attention.value_length', D)
+  headKeys(out, s, D)
   out.u32('rope.dimension_count', D)
   out.f32('rope.freq_base', ROPE_FREQ_BASE)
   out.f32('attention.layer_norm_rms_epsilon', RMS_EPS)
@@ -231,10 +236,7 @@ function gemma3(s: Spec, out: LayoutBuilder): void {
   const E = s.embeddingLength
   const D = headDimOf(s)
   baseKeys(out, s)
-  out.u32('attention.head_count', s.heads)
-  out.u32('attention.head_count_kv', s.kvHeads)
-  out.u32('attention.key_length', D)
-  out.u32('attention.value_length', D)
+  headKeys(out, s, D)
   out.f32('rope.freq_base', ROPE_FREQ_BASE)
   if (s.slidingWindow !== undefined) {
     out.f32('rope.freq_base_swa', GEMMA3_ROPE_FREQ_BASE_SWA)
@@ -272,10 +274,7 @@ function gptOss(s: Spec, out: LayoutBuilder): void {
   const X = s.expertCount ?? 0
   const ff = s.expertFeedForwardLength ?? s.feedForwardLength
   baseKeys(out, s)
-  out.u32('attention.head_count', s.heads)
-  out.u32('attention.head_count_kv', s.kvHeads)
-  out.u32('attention.key_length', D)
-  out.u32('attention.value_length', D)
+  headKeys(out, s, D)
   out.f32('rope.freq_base', GPT_OSS_ROPE_FREQ_BASE)
   out.f32('attention.layer_norm_rms_epsilon', RMS_EPS)
   out.u32('attention.sliding_window', s.slidingWindow ?? 0)

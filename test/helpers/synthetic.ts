@@ -7,6 +7,7 @@ import { execa } from 'execa'
 import { writeSyntheticGguf, syntheticLayout, type SyntheticModelSpec } from '../../src/gguf/writer.js'
 import type { SyntheticTensor } from '../../src/gguf/synthetic-layout.js'
 import { encodeGgufHeader } from '../../src/gguf/encode.js'
+import { InputError } from '../../src/util/errors.js'
 import type { GgufKv } from '../../src/gguf/format.js'
 import type { ByteSource } from '../../src/contracts/edges.js'
 import { stableStringify } from '../../src/util/json.js'
@@ -95,4 +96,15 @@ export function zeroTailSource(name: string, head: Uint8Array, size: number): By
     },
     bytesRead: () => fetched
   }
+}
+
+/** The field a spec error names (InputError.where), or null when syntheticLayout accepts the spec. */
+export function specErrorField(spec: SyntheticModelSpec): string | null {
+  try {
+    syntheticLayout(spec)
+  } catch (err) {
+    if (err instanceof InputError) return err.where
+    throw err
+  }
+  return null
 }

@@ -2,6 +2,7 @@ import { describe, expect, test } from '@jest/globals'
 import { syntheticLayout, syntheticVocab, type SyntheticModelSpec } from '../../src/gguf/writer.js'
 import { profileFile } from '../../src/gguf/index.js'
 import { InputError } from '../../src/util/errors.js'
+import { specErrorField } from '../helpers/synthetic.js'
 
 const base: SyntheticModelSpec = {
   architecture: 'llama',
@@ -15,15 +16,7 @@ const base: SyntheticModelSpec = {
   seed: 1
 }
 
-function fieldOf(spec: SyntheticModelSpec): string | null {
-  try {
-    syntheticLayout(spec)
-  } catch (err) {
-    if (err instanceof InputError) return err.where
-    throw err
-  }
-  return null
-}
+const fieldOf = specErrorField
 
 describe('synthetic model specs', () => {
   test('impossible geometry is refused naming the field', () => {

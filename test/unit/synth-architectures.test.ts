@@ -11,7 +11,7 @@ import { readGgufHeader } from '../../src/gguf/reader.js'
 import { bufferSource } from '../../src/gguf/source.js'
 import { GGML_TYPE } from '../../src/gguf/ggml-types.js'
 import { parseSynthSpec, writerSpec } from '../../src/synth/spec.js'
-import { InputError } from '../../src/util/errors.js'
+import { specErrorField } from '../helpers/synthetic.js'
 
 /** One small spec per family, as corpora/architectures.yml has them but narrower. */
 const SPECS: Record<Exclude<SyntheticArchitecture, 'llama' | 'qwen3moe'>, SyntheticModelSpec> = {
@@ -91,15 +91,7 @@ function layer(l: SyntheticLayout, i: number): Record<string, number[]> {
 }
 const typeOf = (l: SyntheticLayout, name: string): number | undefined => l.tensors.find((t) => t.name === name)?.type
 
-function fieldOf(spec: SyntheticModelSpec): string | null {
-  try {
-    syntheticLayout(spec)
-  } catch (err) {
-    if (err instanceof InputError) return err.where
-    throw err
-  }
-  return null
-}
+const fieldOf = specErrorField
 
 describe('synthetic layouts per architecture (the tensors src/models/<arch>.cpp load_arch_tensors creates)', () => {
   test('every family lays out, keeps general.name uninformative and the arch keys under its own prefix', () => {
