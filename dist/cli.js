@@ -24856,6 +24856,12 @@ var LayoutBuilder = class {
 };
 var blk = (i2) => `blk.${i2}.`;
 var headDimOf = (s) => s.headDim ?? s.embeddingLength / s.heads;
+function headKeys(out2, s, headDim) {
+  out2.u32("attention.head_count", s.heads);
+  out2.u32("attention.head_count_kv", s.kvHeads);
+  out2.u32("attention.key_length", headDim);
+  out2.u32("attention.value_length", headDim);
+}
 function baseKeys(out2, s) {
   out2.u32("context_length", s.contextLength);
   out2.u32("embedding_length", s.embeddingLength);
@@ -24919,10 +24925,7 @@ function llamaLike(s, out2) {
   const experts = s.expertCount ?? 0;
   const expertFf = moe3 ? s.expertFeedForwardLength ?? s.feedForwardLength : s.feedForwardLength;
   baseKeys(out2, s);
-  out2.u32("attention.head_count", s.heads);
-  out2.u32("attention.head_count_kv", s.kvHeads);
-  out2.u32("attention.key_length", D);
-  out2.u32("attention.value_length", D);
+  headKeys(out2, s, D);
   out2.u32("rope.dimension_count", D);
   out2.f32("rope.freq_base", ROPE_FREQ_BASE);
   out2.f32("attention.layer_norm_rms_epsilon", RMS_EPS);
@@ -24986,10 +24989,7 @@ function gemma3(s, out2) {
   const E = s.embeddingLength;
   const D = headDimOf(s);
   baseKeys(out2, s);
-  out2.u32("attention.head_count", s.heads);
-  out2.u32("attention.head_count_kv", s.kvHeads);
-  out2.u32("attention.key_length", D);
-  out2.u32("attention.value_length", D);
+  headKeys(out2, s, D);
   out2.f32("rope.freq_base", ROPE_FREQ_BASE);
   if (s.slidingWindow !== void 0) {
     out2.f32("rope.freq_base_swa", GEMMA3_ROPE_FREQ_BASE_SWA);
@@ -25019,10 +25019,7 @@ function gptOss(s, out2) {
   const X = s.expertCount ?? 0;
   const ff = s.expertFeedForwardLength ?? s.feedForwardLength;
   baseKeys(out2, s);
-  out2.u32("attention.head_count", s.heads);
-  out2.u32("attention.head_count_kv", s.kvHeads);
-  out2.u32("attention.key_length", D);
-  out2.u32("attention.value_length", D);
+  headKeys(out2, s, D);
   out2.f32("rope.freq_base", GPT_OSS_ROPE_FREQ_BASE);
   out2.f32("attention.layer_norm_rms_epsilon", RMS_EPS);
   out2.u32("attention.sliding_window", s.slidingWindow ?? 0);
