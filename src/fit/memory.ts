@@ -43,7 +43,8 @@ export interface ComputeBufferShape {
 /** llama.cpp's CPU compute buffer for a model and shape, bytes (see the file comment). */
 export function computeBufferBytes(g: ModelGeometry, s: ComputeBufferShape): number {
   const ctx = kvCells(s.contextTokens)
-  const tokens = llamaUbatch(s.ubatch, s.ubatch, s.contextTokens)
+  // At most the (unpadded) context: llama.cpp caps n_batch, and with it n_ubatch, by it.
+  const tokens = Math.min(s.ubatch, s.contextTokens)
   const q = g.heads * g.key_length
   const kv = g.kv_heads * (g.key_length + g.value_length) / 2
   const ffn = 3 * g.ffnPhaseWidth + 4 * g.embedding_length

@@ -101,6 +101,7 @@ export function predict(profile: ModelProfile, hardware: HardwareProfile, worklo
         weights_ms: steady.weightsMs,
         attention_ms: steady.attentionMs,
         overhead_ms: steady.overheadMs,
+        ...(steady.stateMs > 0 ? { state_ms: steady.stateMs } : {}),
         depth_tokens: w.decode_depth
       })
     )

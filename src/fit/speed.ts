@@ -110,6 +110,8 @@ export interface DecodeEstimate {
   weightsMs: number
   overheadMs: number
   attentionMs: number
+  /** The recurrent layers' state update (0 without recurrent layers). */
+  stateMs: number
   spread: number
 }
 
@@ -137,9 +139,10 @@ export function decodeEstimate(g: ModelGeometry, r: Rates, s: DecodeShape): Deco
     sliding += slidingPositionsOf(g, p, s.slidingCells)
   }
   const steps = Math.max(1, s.tokens)
-  const attention = sumSpread([decodeAttentionMs(g, r, s.tokens > 0 ? positions / steps : 0, s.kvKey, s.kvType, sliding / steps), recurrentStateMs(g, r)])
-  const total = sumSpread([weights, overhead, attention])
-  return { totalMs: total.ms, weightsMs: weights.ms, overheadMs: overhead.ms, attentionMs: attention.ms, spread: total.spread }
+  const attention = decodeAttentionMs(g, r, s.tokens > 0 ? positions / steps : 0, s.kvKey, s.kvType, sliding / steps)
+  const state = recurrentStateMs(g, r)
+  const total = sumSpread([weights, overhead, attention, state])
+  return { totalMs: total.ms, weightsMs: weights.ms, overheadMs: overhead.ms, attentionMs: attention.ms, stateMs: state.ms, spread: total.spread }
 }
 
 export interface PrefillShape {

@@ -141,7 +141,9 @@ describe('decode', () => {
     const at = (depth: number) => predict(mamba, hw, { ...workload, context_tokens: 16384, decode_depth: depth })
     const steady = (p: Prediction) => p.scenarios.find((x) => x.scenario === 'steady_decode')!
     expect(steady(at(8192)).predicted).toBeCloseTo(steady(at(0)).predicted, 6)
-    expect(steady(at(0)).breakdown.attention_ms).toBeGreaterThan(0)
+    // No attention at all: the step's depth-free part beside the weights is the state update.
+    expect(steady(at(0)).breakdown.attention_ms).toBe(0)
+    expect(steady(at(0)).breakdown.state_ms).toBeGreaterThan(0)
     expect(at(0).fit.kv_cache_bytes).toBe(0)
     // 4 layers × ((4 − 1) · (1024 + 2 · 128) + 128 · 1024) f32.
     expect(at(0).fit.recurrent_state_bytes).toBe(4 * (3 * 1280 + 128 * 1024) * 4)
