@@ -32591,7 +32591,7 @@ var RUNTIME_BASE_BYTES = 48 * 1024 * 1024;
 var RUNTIME_BYTES_PER_VOCAB_ENTRY = 64;
 function computeBufferBytes(g, s) {
   const ctx2 = kvCells(s.contextTokens);
-  const tokens = llamaUbatch(s.ubatch, s.ubatch, s.contextTokens);
+  const tokens = Math.min(s.ubatch, s.contextTokens);
   const q = g.heads * g.key_length;
   const kv = g.kv_heads * (g.key_length + g.value_length) / 2;
   const ffn = 3 * g.ffnPhaseWidth + 4 * g.embedding_length;
@@ -33516,9 +33516,10 @@ function decodeEstimate(g, r, s) {
     sliding += slidingPositionsOf(g, p, s.slidingCells);
   }
   const steps = Math.max(1, s.tokens);
-  const attention = sumSpread([decodeAttentionMs(g, r, s.tokens > 0 ? positions / steps : 0, s.kvKey, s.kvType, sliding / steps), recurrentStateMs(g, r)]);
-  const total = sumSpread([weights, overhead, attention]);
-  return { totalMs: total.ms, weightsMs: weights.ms, overheadMs: overhead.ms, attentionMs: attention.ms, spread: total.spread };
+  const attention = decodeAttentionMs(g, r, s.tokens > 0 ? positions / steps : 0, s.kvKey, s.kvType, sliding / steps);
+  const state = recurrentStateMs(g, r);
+  const total = sumSpread([weights, overhead, attention, state]);
+  return { totalMs: total.ms, weightsMs: weights.ms, overheadMs: overhead.ms, attentionMs: attention.ms, stateMs: state.ms, spread: total.spread };
 }
 function prefillKeptTokens(g, n2, outputs, share) {
   return g.layers > 0 && n2 > 0 ? n2 * (1 - share * (1 - Math.min(n2, outputs) / n2) / g.layers) : n2;
@@ -38489,6 +38490,7 @@ function predict(profile, hardware2, workload) {
         weights_ms: steady.weightsMs,
         attention_ms: steady.attentionMs,
         overhead_ms: steady.overheadMs,
+        ...steady.stateMs > 0 ? { state_ms: steady.stateMs } : {},
         depth_tokens: w.decode_depth
       })
     );
