@@ -24,7 +24,10 @@ import { childEnv } from '../util/child-env.js'
 export const NODE_LLAMA_CPP_VERSION = '3.22.1'
 /** The llama.cpp commit that release bundles: a cached source at another commit, or with changes, is fetched again. */
 export const NODE_LLAMA_CPP_COMMIT = 'de3ff815ea7d559ee917f063901b8986f038abc6'
+/** The tools a run needs: a bin dir of one's own (`--llama-bin`) must hold these. */
 export const LLAMA_TOOLS = ['llama-bench', 'llama-server', 'llama-quantize'] as const
+/** What setup-llama builds: the tools a run needs, and llama-fit-params (llama.cpp's own memory projection). */
+export const BUILT_TOOLS = [...LLAMA_TOOLS, 'llama-fit-params'] as const
 /** A build holds the lock for minutes; a holder that stopped refreshing it for this long is dead. */
 const LOCK_STALE_MS = 120_000
 const LOCK_WAIT_RETRIES = 2_000
@@ -51,7 +54,7 @@ type BuildInputs = Pick<LlamaBuild, 'commit' | 'backend' | 'cmake_flags' | 'sour
 
 async function binariesSha256(binDir: string): Promise<Record<string, string>> {
   const out: Record<string, string> = {}
-  for (const t of LLAMA_TOOLS) out[t] = await fileSha256(join(binDir, t))
+  for (const t of BUILT_TOOLS) out[t] = await fileSha256(join(binDir, t))
   return out
 }
 
@@ -61,7 +64,7 @@ export async function buildMismatch(info: LlamaBuild, expected: BuildInputs): Pr
   for (const k of ['commit', 'backend', 'cmake_flags', 'source', 'node_llama_cpp_version'] as const) {
     if (stableStringify(info[k]) !== stableStringify(expected[k])) return `it was built with another ${k}`
   }
-  for (const t of LLAMA_TOOLS) {
+  for (const t of BUILT_TOOLS) {
     const path = join(info.bin_dir, t)
     if (!existsSync(path)) return `${t} is missing`
     if ((await fileSha256(path)) !== info.binaries_sha256[t]) return `${t} differs from the binary that was built`
@@ -201,7 +204,7 @@ async function cmakeBuild(
   // Every core the process may use (cgroup and affinity limits included); the build is CPU-bound.
   const jobs = String(Math.max(1, availableParallelism()))
   log(`setup-llama: building with ${jobs} jobs${generator.length ? ` (${generator[1]})` : ''}`)
-  const child = execa('cmake', ['--build', buildDir, '--config', 'Release', '-j', jobs, '--target', ...LLAMA_TOOLS], {
+  const child = execa('cmake', ['--build', buildDir, '--config', 'Release', '-j', jobs, '--target', ...BUILT_TOOLS], {
     env: childEnv('build', { env }),
     extendEnv: false,
     reject: false,
@@ -247,7 +250,7 @@ async function localSource(option: { dir: string; name: string } | null): Promis
 }
 
 /**
- * Builds llama-bench, llama-server and llama-quantize from the pinned llama.cpp source (node-llama-cpp's bundled
+ * Builds llama-bench, llama-server, llama-quantize and llama-fit-params from the pinned llama.cpp source (node-llama-cpp's bundled
  * one, or a local tree given by `source` / MODEL_FIT_GATE_LLAMA_SOURCE), cached by commit, backend and cmake flags.
  * Two runs that start at once serialize on a lock; the second finds the first one's build.
  */
@@ -311,7 +314,7 @@ export async function setupLlama(
       source: local ? local.dir : null,
       cmake_flags: flags
     }
-    for (const t of LLAMA_TOOLS) {
+    for (const t of BUILT_TOOLS) {
       if (!existsSync(join(made.bin_dir, t))) throw new Error(`setup-llama: ${t} missing in ${made.bin_dir} after the build`)
     }
     const info: LlamaBuild = { ...made, binaries_sha256: await binariesSha256(made.bin_dir) }

@@ -1,6 +1,6 @@
 // The llama.cpp build cache is checked before each use: a binary changed after the build (say, by a fork's job on a
 // shared self-hosted runner) is not run; the build is made again. Built here from a tiny stand-in source tree
-// (`--source`), three C programs named like llama.cpp's tools, so the test takes seconds, not a llama.cpp build.
+// (`--source`), four C programs named like llama.cpp's tools, so the test takes seconds, not a llama.cpp build.
 import { afterAll, beforeAll, describe, expect, test } from '@jest/globals'
 import { appendFile, mkdir, mkdtemp, readFile, readdir, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
@@ -21,7 +21,7 @@ beforeAll(async () => {
     [
       'cmake_minimum_required(VERSION 3.10)',
       'project(standin C)',
-      'foreach(t llama-bench llama-server llama-quantize)',
+      'foreach(t llama-bench llama-server llama-quantize llama-fit-params)',
       '  add_executable(${t} tool.c)',
       '  set_target_properties(${t} PROPERTIES RUNTIME_OUTPUT_DIRECTORY ${CMAKE_BINARY_DIR}/bin)',
       'endforeach()',
@@ -38,7 +38,7 @@ describe('the llama.cpp build cache', () => {
     const lines: string[] = []
     const opts = { dir: join(dir, 'cache'), source, backend: 'cpu', log: (l: string) => lines.push(l) }
     const first = await setupLlama(opts)
-    expect(Object.keys(first.binaries_sha256).sort()).toEqual(['llama-bench', 'llama-quantize', 'llama-server'])
+    expect(Object.keys(first.binaries_sha256).sort()).toEqual(['llama-bench', 'llama-fit-params', 'llama-quantize', 'llama-server'])
     const server = join(first.bin_dir, 'llama-server')
     const built = await readFile(server)
 
