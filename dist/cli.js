@@ -24354,12 +24354,13 @@ function staleBuildDirReason(cacheText, srcDir, generator) {
 var NODE_LLAMA_CPP_VERSION = "3.22.1";
 var NODE_LLAMA_CPP_COMMIT = "de3ff815ea7d559ee917f063901b8986f038abc6";
 var LLAMA_TOOLS = ["llama-bench", "llama-server", "llama-quantize"];
+var BUILT_TOOLS = [...LLAMA_TOOLS, "llama-fit-params"];
 var LOCK_STALE_MS = 12e4;
 var LOCK_WAIT_RETRIES = 2e3;
 var PROGRESS_EVERY_MS = 1e4;
 async function binariesSha256(binDir) {
   const out2 = {};
-  for (const t of LLAMA_TOOLS) out2[t] = await fileSha256(join3(binDir, t));
+  for (const t of BUILT_TOOLS) out2[t] = await fileSha256(join3(binDir, t));
   return out2;
 }
 async function buildMismatch(info, expected) {
@@ -24367,7 +24368,7 @@ async function buildMismatch(info, expected) {
   for (const k of ["commit", "backend", "cmake_flags", "source", "node_llama_cpp_version"]) {
     if (stableStringify(info[k]) !== stableStringify(expected[k])) return `it was built with another ${k}`;
   }
-  for (const t of LLAMA_TOOLS) {
+  for (const t of BUILT_TOOLS) {
     const path10 = join3(info.bin_dir, t);
     if (!existsSync2(path10)) return `${t} is missing`;
     if (await fileSha256(path10) !== info.binaries_sha256[t]) return `${t} differs from the binary that was built`;
@@ -24475,7 +24476,7 @@ async function cmakeBuild(srcDir, buildDir, flags, env, log2) {
   await run("cmake", ["-S", srcDir, "-B", buildDir, ...generator, ...flags], { env });
   const jobs = String(Math.max(1, availableParallelism()));
   log2(`setup-llama: building with ${jobs} jobs${generator.length ? ` (${generator[1]})` : ""}`);
-  const child = execa("cmake", ["--build", buildDir, "--config", "Release", "-j", jobs, "--target", ...LLAMA_TOOLS], {
+  const child = execa("cmake", ["--build", buildDir, "--config", "Release", "-j", jobs, "--target", ...BUILT_TOOLS], {
     env: childEnv("build", { env }),
     extendEnv: false,
     reject: false,
@@ -24569,7 +24570,7 @@ async function setupLlama(opts = {}) {
       source: local ? local.dir : null,
       cmake_flags: flags
     };
-    for (const t of LLAMA_TOOLS) {
+    for (const t of BUILT_TOOLS) {
       if (!existsSync2(join3(made.bin_dir, t))) throw new Error(`setup-llama: ${t} missing in ${made.bin_dir} after the build`);
     }
     const info = { ...made, binaries_sha256: await binariesSha256(made.bin_dir) };
