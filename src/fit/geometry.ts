@@ -204,12 +204,13 @@ export function llamaUbatch(ubatch: number, batch: number, contextTokens: number
 }
 
 /**
- * Cells of the SWA cache (llama_kv_cache_iswa): the window for each sequence (one unless the cache is unified) plus
- * one ubatch, padded to 256, at most the base cache; the whole base cache with --swa-full.
+ * Cells of the SWA cache (llama_kv_cache_iswa) for one sequence, as the bench's server and llama-bench run: the
+ * window plus one ubatch, padded to 256, at most the base cache. (A unified cache of n sequences holds n windows;
+ * --swa-full the whole base cache: neither is a workload we run.)
  */
-export function slidingCells(contextTokens: number, window: number, ubatch: number, sequences = 1): number {
+export function slidingCells(contextTokens: number, window: number, ubatch: number): number {
   const base = kvCells(contextTokens)
-  return Math.ceil(Math.min(base, window * sequences + ubatch) / KV_PAD_CELLS) * KV_PAD_CELLS
+  return Math.ceil(Math.min(base, window + ubatch) / KV_PAD_CELLS) * KV_PAD_CELLS
 }
 
 export interface KvShape {

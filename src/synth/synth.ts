@@ -15,8 +15,6 @@ const SYNTH_FORMAT = 1
 const STATE_FILE = '.synth-state.json'
 const QUANTIZE_TIMEOUT_MS = 30 * 60_000
 
-export { writerSpec } from './spec.js'
-
 export interface SynthResult {
   manifestPath: string
   models: Array<{ ref: string; path: string; written: boolean }>
