@@ -32572,9 +32572,9 @@ function attendedPositions(lastPos, cells) {
 function llamaUbatch(ubatch, batch, contextTokens) {
   return Math.min(ubatch, batch, contextTokens);
 }
-function slidingCells(contextTokens, window2, ubatch, sequences = 1) {
+function slidingCells(contextTokens, window2, ubatch) {
   const base = kvCells(contextTokens);
-  return Math.ceil(Math.min(base, window2 * sequences + ubatch) / KV_PAD_CELLS) * KV_PAD_CELLS;
+  return Math.ceil(Math.min(base, window2 + ubatch) / KV_PAD_CELLS) * KV_PAD_CELLS;
 }
 function kvCacheBytes(p, s) {
   const plan2 = p.layer_plan;
