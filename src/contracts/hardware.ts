@@ -48,6 +48,26 @@ export interface PrefillAttentionCoefficients {
   ns_per_query_element_token_position: MeasuredFact
 }
 
+/** A device as llama.cpp lists it, in its order (the order its loader splits layers in). */
+export interface LlamaDevice {
+  /**
+   * llama.cpp's name for it ("CUDA0", "MTL0", "Vulkan0"): the name its memory projection prints.
+   * @minLength 1
+   */
+  name: string
+  description: string
+  /**
+   * Memory, bytes, as llama.cpp reads it (whole MiB): for Metal the recommended working-set size, not the RAM.
+   * @minimum 0
+   */
+  total_bytes: number
+  /**
+   * Free memory, bytes, when the run started (Metal: the working-set size less what is allocated).
+   * @minimum 0
+   */
+  free_bytes: number
+}
+
 export interface LlamaBuildInfo {
   /** @minLength 1 */
   commit: string
@@ -124,10 +144,19 @@ export interface HardwareProfile {
     /** Where cache_bytes came from: the sweep's knee, the OS's report, or a default (neither known). */
     cache_source?: 'measured' | 'reported' | 'default'
     gpus: GpuInfo[]
+    /**
+     * The devices llama.cpp itself lists (`--list-devices`), with the memory it reads for them, taken when the run
+     * starts (not when the probe ran): the budgets of the memory fit and the layer split. Absent in a probe's own
+     * profile and on a llama.cpp without the tool.
+     */
+    llama_devices?: LlamaDevice[]
   }
   llama: LlamaBuildInfo
-  /** Facts measured through llama.cpp. Keys of maps are GGML type names. */
-  measured: {
+  /**
+   * Facts measured through llama.cpp. Keys of maps are GGML type names. Absent in a memory-only run's profile (the
+   * system and llama.cpp's devices, no speed measured): then no speed is predicted.
+   */
+  measured?: {
     decode_bandwidth_bytes_per_sec: RateFact
     /** @propertyNames {"pattern": "^[A-Za-z0-9_+.-]+$"} */
     decode_bandwidth_by_type: Record<string, RateFact>
@@ -217,3 +246,6 @@ export interface HardwareProfile {
    */
   measured_at: string
 }
+
+/** The probe's measured facts (HardwareProfile.measured of a probed profile). */
+export type MeasuredFacts = NonNullable<HardwareProfile['measured']>

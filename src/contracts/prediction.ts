@@ -4,6 +4,33 @@ import type { ScenarioId, ScenarioUnit } from './scenarios.js'
 
 export type FitStatus = 'fits' | 'fits-with-warning' | 'does-not-fit'
 
+/** One device's share of a model's memory, as llama.cpp places the buffers (src/fit/devices.ts). */
+export interface DeviceMemory {
+  /** llama.cpp's name: "Host" for host memory (the CPU's buffers), else the device ("CUDA0", "MTL0"). */
+  device: string
+  /** @minimum 0 */
+  weights_bytes: number
+  /**
+   * KV caches and recurrent state.
+   * @minimum 0
+   */
+  context_bytes: number
+  /** @minimum 0 */
+  compute_bytes: number
+  /**
+   * What the device may use, bytes: free memory read when the run started (Metal: the working-set limit; the host:
+   * available RAM); null when unknown.
+   * @minimum 0
+   */
+  budget_bytes: number | null
+  /**
+   * Repeating layers it holds (the output layer counted as one more); absent from an external estimator.
+   * @asType integer
+   * @minimum 0
+   */
+  layers?: number
+}
+
 export interface MemoryFit {
   status: FitStatus
   weights_bytes: number
@@ -20,6 +47,11 @@ export interface MemoryFit {
   /** Machines of this kind a layer split would need. */
   machines_for_split: number
   reason: string
+  /**
+   * The same memory per device, Host last, in the shape llama.cpp's own projection prints (llama-fit-params). Absent
+   * in reports made before it, and from an external estimator that answers no memory.
+   */
+  devices?: DeviceMemory[]
 }
 
 export interface ScenarioPrediction {
@@ -31,8 +63,27 @@ export interface ScenarioPrediction {
   breakdown: Record<string, number>
 }
 
+/** The memory estimate judged against llama.cpp's projection: the estimator's own (ours from MemoryFit). */
+export interface EstimatedMemory {
+  status: FitStatus
+  /** @minimum 0 */
+  weights_bytes: number
+  /**
+   * KV caches and recurrent state.
+   * @minimum 0
+   */
+  context_bytes: number
+  /** @minimum 0 */
+  compute_bytes: number
+  /** Per device, Host last, as llama.cpp's projection prints them; absent: only the totals are judged. */
+  devices?: DeviceMemory[]
+}
+
 export interface Prediction {
+  /** Our memory fit: it decides which models run (a does-not-fit model's scenarios are not run). */
   fit: MemoryFit
+  /** The estimator's memory estimate, judged against llama.cpp's projection; absent: it gave none. */
+  memory?: EstimatedMemory
   scenarios: ScenarioPrediction[]
   /** Why a scenario is not predicted (embedding model, does not fit). */
   not_predicted: Partial<Record<ScenarioId, string>>

@@ -59,6 +59,12 @@ export interface LayerPlan {
    * bytes are in the weights; the compute is llama.cpp's soft_max with sinks, costed like any softmax.
    */
   attention_sink_layers: number
+  /**
+   * One character per layer, in order: F full attention, S sliding, R recurrent, B recurrent and full attention (falcon-h1), - nothing cached (an MTP layer, an
+   * MLP-only layer). Where each layer's cache lives when llama.cpp splits layers between devices. Absent in profiles
+   * made before it.
+   */
+  layer_kinds?: string
   /** The latent MLA caches per position (kv_lora_rank); 0 without MLA. */
   mla_kv_lora_rank: number
   /** What could not be read from the header and was assumed (an architecture the plan does not know). */
@@ -110,4 +116,9 @@ export interface ModelProfile {
    */
   kv_bytes_per_token_f16: number
   layer_plan: LayerPlan
+  /**
+   * Weight bytes of each repeating layer (the `blk.N.` tensors), N = 0 … layers − 1: what each device holds when
+   * llama.cpp splits layers between devices. Absent in profiles made before it (the body is then split evenly).
+   */
+  layer_bytes?: number[]
 }

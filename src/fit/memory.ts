@@ -16,9 +16,10 @@
 // layer's state.
 
 import type { HardwareProfile } from '../contracts/hardware.js'
-import type { MemoryFit } from '../contracts/prediction.js'
+import type { EstimatedMemory, MemoryFit } from '../contracts/prediction.js'
 import type { ModelProfile } from '../contracts/profile.js'
 import type { Workload } from '../contracts/workload.js'
+import { HOST, deviceMemory, deviceTotal } from './devices.js'
 import { F32_BYTES, kvCacheBytes, kvCells, llamaUbatch, modelGeometry, slidingCells, type ModelGeometry } from './geometry.js'
 
 /** Fraction of usable memory kept free: page cache, the OS, other processes, allocator slack. */
@@ -113,9 +114,18 @@ export function memoryFit(profile: ModelProfile, hw: HardwareProfile, w: Workloa
   const overheadBytes = runtimeOverheadBytes(g) + g.vocab_size * F32_BYTES
   const totalBytes = weightsBytes + kvBytes + stateBytes + computeBytes + overheadBytes
   const budget = memoryBudget(hw, w)
-  const limit = budget.usableBytes * (1 - MEMORY_SAFETY_MARGIN)
-  const status = totalBytes > limit ? 'does-not-fit' : totalBytes > limit * MEMORY_WARNING_SHARE ? 'fits-with-warning' : 'fits'
-  const machinesForSplit = Math.max(1, Math.ceil(totalBytes / Math.max(1, limit)))
+  const devices = deviceMemory(profile, hw, w, { kvFullBytes: kv.full, kvSlidingBytes: kv.sliding, stateBytes, computeBytes, overheadBytes, ubatch })
+  // Each device against its own budget less the margin: the fullest one decides.
+  const judged = devices
+    .filter((d) => d.budget_bytes !== null && deviceTotal(d, overheadBytes) > 0)
+    .map((d) => ({ d, need: deviceTotal(d, overheadBytes), limit: (d.budget_bytes as number) * (1 - MEMORY_SAFETY_MARGIN) }))
+    .sort((x, y) => y.need / Math.max(1, y.limit) - x.need / Math.max(1, x.limit))
+  const worst = judged[0]
+  const limit = worst ? worst.limit : budget.usableBytes * (1 - MEMORY_SAFETY_MARGIN)
+  const need = worst ? worst.need : totalBytes
+  const status = need > limit ? 'does-not-fit' : need > limit * MEMORY_WARNING_SHARE ? 'fits-with-warning' : 'fits'
+  const singleLimit = budget.usableBytes * (1 - MEMORY_SAFETY_MARGIN)
+  const machinesForSplit = Math.max(1, Math.ceil(totalBytes / Math.max(1, singleLimit)))
 
   let gpuLayersThatFit: number | null = null
   if (budget.gpuBytes !== null) {
@@ -124,15 +134,28 @@ export function memoryFit(profile: ModelProfile, hw: HardwareProfile, w: Workloa
     const layers = Math.max(1, profile.layers)
     const nonLayer = profile.bytes_by_group.embedding + profile.bytes_by_group.output + computeBytes + overheadBytes
     const perLayer = (weightsBytes - profile.bytes_by_group.embedding - profile.bytes_by_group.output + kvBytes + stateBytes) / layers
-    gpuLayersThatFit = Math.max(0, Math.min(layers, Math.floor((limit - nonLayer) / Math.max(1, perLayer))))
+    gpuLayersThatFit = Math.max(0, Math.min(layers, Math.floor((singleLimit - nonLayer) / Math.max(1, perLayer))))
   }
 
-  const pct = ((100 * totalBytes) / Math.max(1, limit)).toFixed(0)
+  const pct = ((100 * need) / Math.max(1, limit)).toFixed(0)
   const state = stateBytes > 0 ? ` + state ${gib(stateBytes)}` : ''
   const parts = `weights ${gib(weightsBytes)} + KV ${gib(kvBytes)}${state} + compute ${gib(computeBytes)} + overhead ${gib(overheadBytes)} = ${gib(totalBytes)}`
+  const where = worst && (devices.length > 1 || worst.d.device !== HOST) ? `${worst.d.device}: ${gib(worst.need)} of its ` : ''
+  const what = worst && worst.d.device !== HOST ? `free memory of ${worst.d.device}` : budget.where
   const reason =
     status === 'does-not-fit'
-      ? `${parts} exceeds ${gib(limit)} (${budget.where} less a ${MEMORY_SAFETY_MARGIN * 100} % margin); a layer split needs ${machinesForSplit} machines like this one`
-      : `${parts} is ${pct} % of ${gib(limit)} (${budget.where} less a ${MEMORY_SAFETY_MARGIN * 100} % margin)`
-  return { status, weights_bytes: weightsBytes, kv_cache_bytes: kvBytes, recurrent_state_bytes: stateBytes, compute_bytes: computeBytes, overhead_bytes: overheadBytes, total_bytes: totalBytes, usable_bytes: budget.usableBytes, gpu_layers_that_fit: gpuLayersThatFit, machines_for_split: machinesForSplit, reason }
+      ? `${parts}; ${where}${where ? '' : 'it '}exceeds ${gib(limit)} (${what} less a ${MEMORY_SAFETY_MARGIN * 100} % margin); a layer split needs ${machinesForSplit} machines like this one`
+      : `${parts}; ${where}${pct} % of ${gib(limit)} (${what} less a ${MEMORY_SAFETY_MARGIN * 100} % margin)`
+  return { status, weights_bytes: weightsBytes, kv_cache_bytes: kvBytes, recurrent_state_bytes: stateBytes, compute_bytes: computeBytes, overhead_bytes: overheadBytes, total_bytes: totalBytes, usable_bytes: budget.usableBytes, gpu_layers_that_fit: gpuLayersThatFit, machines_for_split: machinesForSplit, reason, devices }
+}
+
+/** A MemoryFit as the memory estimate judged against llama.cpp's projection. */
+export function estimatedMemory(fit: MemoryFit): EstimatedMemory {
+  return {
+    status: fit.status,
+    weights_bytes: fit.weights_bytes,
+    context_bytes: fit.kv_cache_bytes + fit.recurrent_state_bytes,
+    compute_bytes: fit.compute_bytes,
+    ...(fit.devices ? { devices: fit.devices } : {})
+  }
 }

@@ -8,7 +8,7 @@ import { type ModelProfile } from '../contracts/profile.js'
 import { SCENARIO_UNITS, type ScenarioId } from '../contracts/scenarios.js'
 import { type Workload } from '../contracts/workload.js'
 import { kvCells, llamaUbatch, modelGeometry, slidingCells } from './geometry.js'
-import { memoryFit } from './memory.js'
+import { estimatedMemory, memoryFit } from './memory.js'
 import { kvKey, resolveRates } from './rates.js'
 import { decodeEstimate, prefillEstimate, samplerMs, serverTokenOverheadMs } from './speed.js'
 
@@ -60,10 +60,15 @@ function milliseconds(name: ScenarioId, ms: number, spread: number, breakdown: R
 
 export function predict(profile: ModelProfile, hardware: HardwareProfile, workload: Workload): Prediction {
   const fit = memoryFit(profile, hardware, workload)
+  const memory = estimatedMemory(fit)
   const notPredicted: Prediction['not_predicted'] = {}
   if (fit.status === 'does-not-fit') {
     for (const s of ['steady_decode', 'prefill', 'first_token', 'kv_warm_reuse'] as const) notPredicted[s] = `does not fit: ${fit.reason}`
-    return { fit, scenarios: [], not_predicted: notPredicted }
+    return { fit, memory, scenarios: [], not_predicted: notPredicted }
+  }
+  if (!hardware.measured) {
+    for (const s of ['steady_decode', 'prefill', 'first_token', 'kv_warm_reuse'] as const) notPredicted[s] = 'no speed facts: a memory-only run measures none'
+    return { fit, memory, scenarios: [], not_predicted: notPredicted }
   }
   const g = modelGeometry(profile)
   const r = resolveRates(hardware)
@@ -148,5 +153,5 @@ export function predict(profile: ModelProfile, hardware: HardwareProfile, worklo
     )
   }
   scenarios.sort((a, b) => ['steady_decode', 'prefill', 'first_token', 'kv_warm_reuse'].indexOf(a.scenario) - ['steady_decode', 'prefill', 'first_token', 'kv_warm_reuse'].indexOf(b.scenario))
-  return { fit, scenarios, not_predicted: notPredicted }
+  return { fit, memory, scenarios, not_predicted: notPredicted }
 }

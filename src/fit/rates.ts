@@ -1,7 +1,7 @@
 // The hardware facts the estimator uses, resolved from a HardwareProfile with explicit fallbacks for facts a probe
 // could not measure (an older profile, a part that failed, a weight type the probe did not cover). Pure.
 
-import type { HardwareProfile, MeasuredFact } from '../contracts/hardware.js'
+import type { HardwareProfile, MeasuredFact, MeasuredFacts } from '../contracts/hardware.js'
 import { F32_BYTES, paramsPerByte } from './geometry.js'
 
 /** The KV key of a workload: the cache type, "+fa" with flash attention (different kernels, different costs). */
@@ -84,11 +84,12 @@ const scalar = (f: MeasuredFact | null | undefined, fallback = 0): Scalar =>
  * attention defaults to the decode KV law (same products, no batching gain), the server costs default to zero.
  */
 export function resolveRates(hw: HardwareProfile): Rates {
+  if (!hw.measured) throw new Error(`hardware profile ${hw.fingerprint} has no measured facts (a memory-only profile): no speed can be estimated from it`)
   return ratesFromFacts(hw.measured, hw.system.cache_bytes ?? 0)
 }
 
 /** The same from the measured facts alone (the probe's fit resolves the facts it has solved so far). */
-export function ratesFromFacts(m: HardwareProfile['measured'], cacheBytes: number): Rates {
+export function ratesFromFacts(m: MeasuredFacts, cacheBytes: number): Rates {
   const kvCoefs = m.kv_depth_coefficients ?? {}
   const cachedByType = m.decode_cached_bandwidth_by_type ?? {}
   const cachedTypes = Object.keys(cachedByType)

@@ -274,6 +274,11 @@ export function layerPlan(meta: Meta, hp: Hparams, tensorNames: Iterable<string>
       plan.full_query_elements += q
     }
   }
+  plan.layer_kinds = Array.from({ length: n }, (_, il) => {
+    const cached = attends[il] && (hp.kvHeadsPerLayer[il] ?? 0) > 0
+    if (recurrent[il]) return cached ? 'B' : 'R'
+    return !cached ? '-' : sliding[il] ? 'S' : 'F'
+  }).join('')
   if (plan.sliding_attention_layers > 0) plan.sliding_window = window
   const denseLayers = new Set<string>()
   const sinkLayers = new Set<string>()

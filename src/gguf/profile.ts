@@ -85,6 +85,7 @@ export function buildProfile(headers: readonly GgufHeader[], fileBytes: number, 
   const expertShare = hp.expertCount > 0 && hp.expertUsedCount > 0 ? Math.min(1, hp.expertUsedCount / hp.expertCount) : 1
 
   const byGroup = new Map<string, number>(TENSOR_GROUPS.map((g) => [g, 0]))
+  const layerBytes = new Array<number>(Math.max(0, hp.layers)).fill(0)
   const byType = new Map<string, number>()
   const activeByType = new Map<string, number>()
   let tensorBytes = 0
@@ -101,6 +102,8 @@ export function buildProfile(headers: readonly GgufHeader[], fileBytes: number, 
     tensorBytes += bytes
     paramCount += tensorElements(t)
     add(byGroup, group, bytes)
+    const blk = /^blk\.(\d+)\./.exec(t.name)
+    if (blk && Number(blk[1]) < layerBytes.length) layerBytes[Number(blk[1])]! += bytes
     add(byType, typeName, bytes)
     if (group === 'ffn_shared_expert') {
       hasSharedExpertTensors = true
@@ -146,7 +149,8 @@ export function buildProfile(headers: readonly GgufHeader[], fileBytes: number, 
     flops_per_token: 2 * matmulParams,
     attention_flops_per_token_per_depth: plan.full_attention_flops_per_position,
     kv_bytes_per_token_f16: (plan.full_k_elements + plan.full_v_elements) * F16_BYTES,
-    layer_plan: plan
+    layer_plan: plan,
+    layer_bytes: layerBytes
   }
 }
 

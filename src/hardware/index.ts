@@ -1,5 +1,5 @@
 // The hardware folder's API: the probe (edge) and the hardware.json format.
-export { probeHardware, cachedProfilePath, observationsPath, type ProbeOptions } from './probe.js'
+export { probeHardware, runTool, systemProfile, cachedProfilePath, observationsPath, type ProbeOptions } from './probe.js'
 export {
   readHardwareProfile,
   writeHardwareProfile,
@@ -11,3 +11,4 @@ export {
 export { deviceFingerprint } from './fingerprint.js'
 export { parseNvidiaSmiCsv, parseRocmSmiJson, parseSystemProfilerJson, detectGpus } from './gpu.js'
 export { probePlan, PROBE_WEIGHT_TYPES } from './probe-models.js'
+export { parseListDevices, readRuntimeMemory, withRuntimeMemory, type RuntimeMemory } from './runtime-memory.js'

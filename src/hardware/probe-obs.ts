@@ -6,7 +6,7 @@
 // round gives the samples whose spread is the fact's noise.
 
 import { kvCells, modelGeometry, attendedPositions, type ModelGeometry } from '../fit/geometry.js'
-import type { HardwareProfile } from '../contracts/hardware.js'
+import type { MeasuredFacts } from '../contracts/hardware.js'
 import type { ModelProfile } from '../contracts/profile.js'
 import { median } from '../util/stats.js'
 
@@ -62,7 +62,7 @@ export interface ProbeObservations {
 }
 
 export type ProbeProfiles = Record<string, ModelProfile>
-export type Measured = HardwareProfile['measured']
+export type Measured = MeasuredFacts
 
 /** The round index that means "the median of every series". */
 export const AGGREGATE = -1

@@ -12,7 +12,7 @@ import { defaultWorkload } from '../bench/workload.js'
 import { largestGpu } from '../fit/memory.js'
 import { kvKey } from '../fit/rates.js'
 import { profileFile } from '../gguf/index.js'
-import type { HardwareProfile } from '../contracts/hardware.js'
+import type { HardwareProfile, MeasuredFacts } from '../contracts/hardware.js'
 import type { Workload } from '../contracts/workload.js'
 import { errorMessage } from '../util/errors.js'
 import { writeFileAtomic } from '../util/fs.js'
@@ -82,7 +82,7 @@ export interface ProbeOptions {
   interleave?: { passes: number; between: (pass: number) => Promise<void> }
 }
 
-const runTool: CommandRunner = async (file, args) => {
+export const runTool: CommandRunner = async (file, args) => {
   try {
     const r = await execa(file, [...args], { reject: false, timeout: TOOL_TIMEOUT_MS, stdin: 'ignore', env: childEnv('llama'), extendEnv: false })
     return r.exitCode === 0 ? String(r.stdout) : null
@@ -409,7 +409,7 @@ export async function probeHardware(opts: ProbeOptions): Promise<HardwareProfile
     if (pass < passes) obs = mergeObservations(dropFailed(obs, failed), await measurePass(pass + 1))
   }
 
-  let measured: HardwareProfile['measured']
+  let measured: MeasuredFacts
   try {
     measured = fitProbeFacts(obs, profiles, { kvType: workload.kv_type, flashAttention: workload.flash_attention, cacheBytes: plan.cacheBytes })
   } catch (err) {
@@ -461,4 +461,43 @@ export async function probeHardware(opts: ProbeOptions): Promise<HardwareProfile
     opts.log(`probe: took longer than its ${PROBE_BUDGET_SEC} s budget${passes > 1 ? ' per pass' : ''} (a busy machine makes every run slower)`)
   }
   return profile
+}
+
+/**
+ * The machine without a benchmark: system facts, GPUs and the llama.cpp build, no speed facts (`measured` absent).
+ * What a memory-only run needs (seconds, on any runner); a cached probe of the same machine is used instead when
+ * there is one, so its speed facts come along for the estimator that wants them.
+ */
+export async function systemProfile(opts: { binDir: string; cacheDir: string; threads?: number; now: () => string; log: (line: string) => void }): Promise<HardwareProfile> {
+  const sys = await readSystemFacts(runTool)
+  const gpus = await detectGpus(runTool, platform())
+  const build = await readBuildInfo(opts.binDir)
+  const threads = opts.threads ?? sys.cores
+  const fingerprint = deviceFingerprint({ ...sys, gpus, llamaCommit: build.commit, backend: build.backend, threads })
+  const cachePath = cachedProfilePath(opts.cacheDir, fingerprint)
+  const cached = existsSync(cachePath) ? await readHardwareProfile(cachePath).catch(() => null) : null
+  if (cached) {
+    opts.log(`memory-only: using the cached hardware profile ${cachePath} (measured ${cached.measured_at})`)
+    return cached
+  }
+  opts.log('memory-only: no cached hardware profile of this machine; no speed facts, none needed')
+  return {
+    schema_version: 2,
+    fingerprint,
+    system: {
+      os: sys.os,
+      arch: sys.arch,
+      cpu_model: sys.cpuModel,
+      cores: sys.cores,
+      threads,
+      ram_total_bytes: sys.ramTotalBytes,
+      ram_available_bytes: sys.ramAvailableBytes,
+      cache_reported_bytes: sys.caches.totalBytes,
+      gpus
+    },
+    llama: { commit: build.commit, build_number: build.buildNumber, backend: build.backend, node_llama_cpp_version: null, bin_dir: opts.binDir },
+    ceilings: { memory_read_bytes_per_sec: null, peak_flops_per_sec: null },
+    probe_seconds: {},
+    measured_at: opts.now()
+  }
 }

@@ -53,9 +53,9 @@ describe('a probe whose Q8_0 prefill crashes', () => {
   })
 
   test('the other facts are measured, and the estimator resolves Q8_0 prefill to the named stand-in', () => {
-    expect(hw.measured.prefill_flops_by_type.Q8_0).toBeUndefined()
-    expect(hw.measured.prefill_flops_by_type.F16!.value).toBeGreaterThan(1e8)
-    expect(hw.measured.decode_bandwidth_by_type.Q8_0!.value).toBeGreaterThan(1e8)
-    expect(resolveRates(hw).prefillFlops('Q8_0').fact).toEqual(hw.measured.prefill_flops_by_type.F16)
+    expect(hw.measured!.prefill_flops_by_type.Q8_0).toBeUndefined()
+    expect(hw.measured!.prefill_flops_by_type.F16!.value).toBeGreaterThan(1e8)
+    expect(hw.measured!.decode_bandwidth_by_type.Q8_0!.value).toBeGreaterThan(1e8)
+    expect(resolveRates(hw).prefillFlops('Q8_0').fact).toEqual(hw.measured!.prefill_flops_by_type.F16)
   })
 })

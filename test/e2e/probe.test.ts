@@ -32,7 +32,7 @@ afterAll(async () => {
 
 describe('probeHardware on real llama.cpp', () => {
   test('measures the facts the estimator uses, all positive and finite', () => {
-    const m = first.measured
+    const m = first.measured!
     for (const t of ['F16', 'Q8_0']) {
       expect(m.decode_bandwidth_by_type[t]!.value).toBeGreaterThan(1e8)
       expect(m.prefill_flops_by_type[t]!.value).toBeGreaterThan(1e8)
@@ -55,7 +55,7 @@ describe('probeHardware on real llama.cpp', () => {
   test('the decode bandwidth is of the order of a plain memory read', () => {
     const read = first.ceilings.memory_read_bytes_per_sec
     expect(read).not.toBeNull()
-    const ratio = first.measured.decode_bandwidth_bytes_per_sec.value / read!.value
+    const ratio = first.measured!.decode_bandwidth_bytes_per_sec.value / read!.value
     // Generous bounds: the quick probe's models are small and the runner may be busy.
     expect(ratio).toBeGreaterThan(0.1)
     expect(ratio).toBeLessThan(4)

@@ -257,7 +257,7 @@ describe('ranges, determinism, model classes', () => {
     const p = await profileOf(dense)
     const quiet = predict(p, fixtureHardware(), workload).scenarios.find((x) => x.scenario === 'steady_decode')!
     const busyHw = fixtureHardware()
-    for (const f of Object.values(busyHw.measured.decode_bandwidth_by_type)) f.spread = 3
+    for (const f of Object.values(busyHw.measured!.decode_bandwidth_by_type)) f.spread = 3
     const busy = predict(p, busyHw, workload).scenarios.find((x) => x.scenario === 'steady_decode')!
     expect(busy.predicted_range[1] - busy.predicted_range[0]).toBeGreaterThan(quiet.predicted_range[1] - quiet.predicted_range[0])
     // (values are rounded to six significant digits)

@@ -120,10 +120,10 @@ describe('probe facts from observations', () => {
     const m = fitProbeFacts(observe(hw, profiles), profiles, { kvType: 'f16', flashAttention: false, cacheBytes: cache })
     const near = (got: number | undefined, want: number, tol = 0.03) => expect(Math.abs((got ?? NaN) / want - 1)).toBeLessThan(tol)
     for (const t of PROBE_WEIGHT_TYPES) {
-      near(m.decode_bandwidth_by_type[t]?.value, hw.measured.decode_bandwidth_by_type[t]!.value)
-      near(m.prefill_flops_by_type[t]?.value, hw.measured.prefill_flops_by_type[t]!.value)
-      near(m.prefill_ns_per_row_token_by_type?.[t]?.value, hw.measured.prefill_ns_per_row_token_by_type![t]!.value, 0.05)
-      near(m.decode_cached_bandwidth_by_type?.[t]?.value, hw.measured.decode_cached_bandwidth_by_type![t]!.value)
+      near(m.decode_bandwidth_by_type[t]?.value, hw.measured!.decode_bandwidth_by_type[t]!.value)
+      near(m.prefill_flops_by_type[t]?.value, hw.measured!.prefill_flops_by_type[t]!.value)
+      near(m.prefill_ns_per_row_token_by_type?.[t]?.value, hw.measured!.prefill_ns_per_row_token_by_type![t]!.value, 0.05)
+      near(m.decode_cached_bandwidth_by_type?.[t]?.value, hw.measured!.decode_cached_bandwidth_by_type![t]!.value)
     }
     // The headline rate is effective (rows included): below the best streaming rate, of its order.
     expect(m.decode_bandwidth_bytes_per_sec.value).toBeLessThan(31e9)
@@ -131,13 +131,13 @@ describe('probe facts from observations', () => {
     near(m.decode_cached_bandwidth_bytes_per_sec?.value, 55e9)
     near(m.per_layer_decode_ms?.value, 0.0095, 0.05)
     near(m.fixed_decode_ms?.value, 0.01, 0.1)
-    for (const t of PROBE_WEIGHT_TYPES) near(m.decode_ns_per_row_by_type?.[t]?.value, hw.measured.decode_ns_per_row_by_type![t]!.value, 0.05)
+    for (const t of PROBE_WEIGHT_TYPES) near(m.decode_ns_per_row_by_type?.[t]?.value, hw.measured!.decode_ns_per_row_by_type![t]!.value, 0.05)
     near(m.kv_depth_coefficients?.f16?.ns_per_query_element_token.value, 0.098)
     near(m.kv_depth_coefficients?.f16?.ns_per_kv_byte_token.value, 0.043)
     near(m.prefill_attention_coefficients?.ns_per_head_token_position.value, 3)
     near(m.prefill_attention_coefficients?.ns_per_query_element_token_position.value, 0.02)
     near(m.moe_decode_extra_per_layer_ms?.value, 0.004, 0.1)
-    for (const t of PROBE_WEIGHT_TYPES) near(m.moe_prefill_efficiency_by_type?.[t]?.value, hw.measured.moe_prefill_efficiency_by_type![t]!.value, 0.05)
+    for (const t of PROBE_WEIGHT_TYPES) near(m.moe_prefill_efficiency_by_type?.[t]?.value, hw.measured!.moe_prefill_efficiency_by_type![t]!.value, 0.05)
     near(m.ssm_scan_ns_per_state_element_token?.value, 0.09, 0.05)
     near(m.server_decode_overhead_ms?.value, 0.04, 0.05)
     near(m.server_sampler_ns_per_vocab_entry?.value, 6, 0.05)
@@ -174,8 +174,8 @@ describe('probe passes merged (the accuracy benchmark probes before every pass)'
     const m = fitProbeFacts(merged, profiles, ctx)
     // Median of 0.99, 1.01, 1.188, 1.212 × the true time: 1.1 × it, so every rate is the truth / 1.1.
     for (const t of ['F16', 'Q8_0', 'Q4_K']) {
-      expect(m.decode_bandwidth_by_type[t]!.value / (hw.measured.decode_bandwidth_by_type[t]!.value / 1.1)).toBeCloseTo(1, 1)
-      expect(m.prefill_flops_by_type[t]!.value / (hw.measured.prefill_flops_by_type[t]!.value / 1.1)).toBeCloseTo(1, 1)
+      expect(m.decode_bandwidth_by_type[t]!.value / (hw.measured!.decode_bandwidth_by_type[t]!.value / 1.1)).toBeCloseTo(1, 1)
+      expect(m.prefill_flops_by_type[t]!.value / (hw.measured!.prefill_flops_by_type[t]!.value / 1.1)).toBeCloseTo(1, 1)
       // A spread across both passes (the single pass's is 2 %).
       expect(m.decode_bandwidth_by_type[t]!.spread).toBeGreaterThan(0.15)
     }
@@ -238,9 +238,9 @@ describe('probe facts from incomplete observations', () => {
     expect(m.prefill_flops_by_type.Q8_0).toBeUndefined()
     expect(m.decode_bandwidth_by_type.F16).toBeUndefined()
     // Every other type's facts are still those of the machine.
-    expect(m.prefill_flops_by_type.Q4_0!.value).toBeCloseTo(hw.measured.prefill_flops_by_type.Q4_0!.value, -Math.log10(hw.measured.prefill_flops_by_type.Q4_0!.value) + 2)
-    expect(m.decode_bandwidth_by_type.Q8_0!.value / hw.measured.decode_bandwidth_by_type.Q8_0!.value).toBeGreaterThan(0.95)
-    expect(m.decode_bandwidth_by_type.Q8_0!.value / hw.measured.decode_bandwidth_by_type.Q8_0!.value).toBeLessThan(1.05)
+    expect(m.prefill_flops_by_type.Q4_0!.value).toBeCloseTo(hw.measured!.prefill_flops_by_type.Q4_0!.value, -Math.log10(hw.measured!.prefill_flops_by_type.Q4_0!.value) + 2)
+    expect(m.decode_bandwidth_by_type.Q8_0!.value / hw.measured!.decode_bandwidth_by_type.Q8_0!.value).toBeGreaterThan(0.95)
+    expect(m.decode_bandwidth_by_type.Q8_0!.value / hw.measured!.decode_bandwidth_by_type.Q8_0!.value).toBeLessThan(1.05)
     const described = describeFailures(
       [...failed].map((id) => ({ id, stage: 'run' as const, reason: 'llama-bench was killed by SIGSEGV' })),
       [],
