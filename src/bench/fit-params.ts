@@ -6,6 +6,7 @@
 
 import { readFile } from 'node:fs/promises'
 import { join } from 'node:path'
+import type { ProjectedBytes, ProjectedDevice } from '../contracts/verdict.js'
 import type { Workload } from '../contracts/workload.js'
 import { childEnv } from '../util/child-env.js'
 import { readLogTail } from './logs.js'
@@ -37,13 +38,62 @@ export function parseFitPrint(text: string, source = 'llama-fit-params'): Projec
   return out
 }
 
+/** 0.01 MiB, as llama.cpp's log prints sizes (%.2f): a printed value is within half of it. */
+const LOG_STEP = MIB / 100
+
+/**
+ * The projection as intervals, refined from llama-fit-params' verbose log where it says more than the whole MiB of
+ * --fit-print:
+ * - the memory breakdown table lists host-side buffer types apart from "Host" that the print leaves out (CPU_REPACK,
+ *   AMX: weights llama.cpp copied into a layout of its own, still in RAM): added to the host, a floored MiB each;
+ * - the compute buffers (sched_reserve, one line per buffer type, 0.01 MiB): a device's own name is that device, any
+ *   other (CPU, CUDA_Host) the host;
+ * - the KV caches and recurrent state ("size = … MiB" per cache, 0.01 MiB) when one device holds all the context.
+ */
+export function projectionIntervals(print: readonly ProjectedBuffers[], log: string): Omit<ProjectedDevice, 'free_bytes'>[] {
+  const floored = (b: number): ProjectedBytes => [b, b + MIB]
+  const out = print.map((d) => ({ device: d.device, weights_bytes: floored(d.model_bytes), context_bytes: floored(d.context_bytes), compute_bytes: floored(d.compute_bytes) }))
+  const host = out.find((d) => d.device === 'Host')!
+  const names = new Set(print.map((d) => d.device))
+  for (const m of log.matchAll(/\|\s+- (\S+)\s+\|\s+\d+\s+=\s+(\d+)\s+\+\s+(\d+)\s+\+\s+(\d+)\s+\|/g)) {
+    if (names.has(m[1]!)) continue
+    const add = (r: ProjectedBytes, mib: number): ProjectedBytes => (mib > 0 ? [r[0] + mib * MIB, r[1] + mib * MIB + MIB] : r)
+    host.weights_bytes = add(host.weights_bytes, Number(m[2]))
+    host.context_bytes = add(host.context_bytes, Number(m[3]))
+    host.compute_bytes = add(host.compute_bytes, Number(m[4]))
+  }
+  const compute = new Map<string, { bytes: number; lines: number }>()
+  for (const m of log.matchAll(/sched_reserve:\s+(\S+) compute buffer size =\s+([\d.]+) MiB/g)) {
+    const device = names.has(m[1]!) ? m[1]! : 'Host'
+    const c = compute.get(device) ?? { bytes: 0, lines: 0 }
+    compute.set(device, { bytes: c.bytes + Number(m[2]) * MIB, lines: c.lines + 1 })
+  }
+  for (const d of out) {
+    const c = compute.get(d.device)
+    // Only a refinement: the log's figure must agree with the printed MiB, or the print stands.
+    if (c && c.bytes >= d.compute_bytes[0] - c.lines * LOG_STEP && c.bytes < d.compute_bytes[1] + c.lines * LOG_STEP) {
+      d.compute_bytes = [c.bytes - (c.lines * LOG_STEP) / 2, c.bytes + (c.lines * LOG_STEP) / 2]
+    }
+  }
+  const withContext = out.filter((d) => d.context_bytes[0] > 0 || print.find((p) => p.device === d.device)!.context_bytes > 0)
+  const sizes = [...log.matchAll(/(?:llama_kv_cache|llama_memory_recurrent): size =\s+([\d.]+) MiB/g)].map((m) => Number(m[1]) * MIB)
+  const only = withContext.length === 1 ? withContext[0]! : out.length === 1 ? out[0]! : null
+  if (only && sizes.length > 0) {
+    const sum = sizes.reduce((a, b) => a + b, 0)
+    const half = (sizes.length * LOG_STEP) / 2
+    if (sum + half >= only.context_bytes[0] && sum - half < only.context_bytes[1]) only.context_bytes = [sum - half, sum + half]
+  }
+  return out
+}
+
 /** llama-fit-params' arguments: the workload's flags, one sequence as the bench's server runs, the print mode. */
 export function fitParamsArgs(modelPath: string, w: Workload): string[] {
-  return ['-m', modelPath, '-c', String(w.context_tokens), ...llamaWorkloadFlags(w), '-np', '1', '--fit-print', 'on']
+  // -v: the per-buffer lines projectionIntervals refines the print with are debug messages during the projection.
+  return ['-m', modelPath, '-c', String(w.context_tokens), ...llamaWorkloadFlags(w), '-np', '1', '--fit-print', 'on', '-v']
 }
 
 /** Runs llama-fit-params for a model and workload; throws with its log tail when it fails. */
-export async function projectMemory(binDir: string, modelPath: string, w: Workload, logDir: string, label: string): Promise<ProjectedBuffers[]> {
+export async function projectMemory(binDir: string, modelPath: string, w: Workload, logDir: string, label: string): Promise<Omit<ProjectedDevice, 'free_bytes'>[]> {
   const stdoutPath = join(logDir, `${label}.fit.txt`)
   const stderrPath = join(logDir, `${label}.fit.log`)
   const outcome = await runProcess({
@@ -58,5 +108,6 @@ export async function projectMemory(binDir: string, modelPath: string, w: Worklo
   if (outcome.spawnError || outcome.timedOut || outcome.signal || outcome.exitCode !== 0) {
     throw new Error(`${label}: ${describeOutcome('llama-fit-params', outcome, FIT_PARAMS_TIMEOUT_SEC)}\n${(await readLogTail(stderrPath)).join('\n')}`)
   }
-  return parseFitPrint(await readFile(stdoutPath, 'utf8'), stdoutPath)
+  const print = parseFitPrint(await readFile(stdoutPath, 'utf8'), stdoutPath)
+  return projectionIntervals(print, await readFile(stderrPath, 'utf8'))
 }

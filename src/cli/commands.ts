@@ -65,7 +65,7 @@ const TABLE: Record<string, Omit<CommandSpec, 'name'>> = {
       'models-file': { type: 'string', value: 'FILE', help: 'manifest: one model per line' },
       corpus: { type: 'string', value: 'NAME', help: 'smoke, deep or synthetic' },
       hardware,
-      scenarios: { type: 'string', value: 'LIST', help: 'comma-separated scenario ids (default: all)' },
+      scenarios: { type: 'string', value: 'LIST', help: "comma-separated scenario ids (default: all), or memory: every model's memory judged against llama.cpp's projection from its header, nothing benchmarked or downloaded" },
       out: { type: 'string', value: 'FILE', help: 'report path (default: ./model-fit-gate-report/report.json)' },
       thresholds: { type: 'string', value: 'FILE', help: 'gate limits (default: the bundled thresholds.yml)' },
       ctx,

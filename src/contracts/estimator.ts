@@ -43,7 +43,35 @@ export interface EstimatorPrediction {
   breakdown?: Record<string, number>
 }
 
+/** One device's share of a model's memory ("Host" for the host's buffers; other names as llama.cpp's devices). */
+export interface EstimatorDeviceMemory {
+  /** @minLength 1 */
+  device: string
+  weights_bytes: NonNegative
+  context_bytes: NonNegative
+  compute_bytes: NonNegative
+}
+
+/**
+ * The estimator's memory estimate of one model, judged against llama.cpp's own projection for the workload: the
+ * weights, the context (KV caches and recurrent state) and the compute buffer, bytes, and whether it fits the free
+ * memory of hardware.system.llama_devices (and the host's available RAM). Optional: a model without one has its
+ * memory row skipped.
+ */
+export interface EstimatorMemory {
+  /** @minLength 1 */
+  ref: string
+  status: 'fits' | 'fits-with-warning' | 'does-not-fit'
+  weights_bytes: NonNegative
+  context_bytes: NonNegative
+  compute_bytes: NonNegative
+  /** Per device, as llama.cpp places the buffers; absent: the totals are judged. */
+  devices?: EstimatorDeviceMemory[]
+}
+
 /** What `estimator-command` writes on stdout. */
 export interface EstimatorOutput {
   predictions: EstimatorPrediction[]
+  /** Memory estimates, at most one per model. */
+  memory?: EstimatorMemory[]
 }

@@ -21,6 +21,30 @@ export interface ScenarioThresholds {
   max_noisy: number
 }
 
+/** Limits on one buffer's memory error against llama.cpp's projection. */
+export interface BufferThresholds {
+  /**
+   * Median |error| over the models whose memory was judged.
+   * @minimum 0
+   */
+  max_median_abs_error_pct: number
+  /**
+   * Largest |error| any single model may have.
+   * @minimum 0
+   */
+  max_abs_error_pct: number
+}
+
+/** The memory gate: the estimate against llama.cpp's own projection (llama-fit-params), per buffer. */
+export interface MemoryThresholds {
+  weights: BufferThresholds
+  /** KV caches and recurrent state. */
+  context: BufferThresholds
+  compute: BufferThresholds
+  /** Fail a model whose fits / does-not-fit verdict llama.cpp's projection contradicts. */
+  check_fit: boolean
+}
+
 /**
  * Gate limits (thresholds.yml). Percentages are plain numbers (10 means 10 %). |error| is |observed − predicted| /
  * predicted × 100 in the scenario's unit.
@@ -55,10 +79,13 @@ export interface Thresholds {
   max_regression_pct?: number
   /** Per-scenario limits; a scenario left out is reported but not gated. */
   scenarios: Partial<Record<ScenarioId, ScenarioThresholds>>
+  /** The memory gate; left out, memory is judged against llama.cpp's projection and reported but not gated. */
+  memory?: MemoryThresholds
 }
 
 export interface GateFailure {
-  scenario: ScenarioId | null
+  /** The scenario, 'memory' for the memory gate, null for a run-wide limit. */
+  scenario: ScenarioId | 'memory' | null
   model: string | null
   limit: string
   value: number
@@ -95,4 +122,30 @@ export interface ScenarioSummary {
   median_abs_error_pct: number | null
   /** @minimum 0 */
   max_abs_error_pct: number | null
+}
+
+/** The memory rows of a run: per buffer over the models judged (match, off, wrong-fit). */
+export interface MemorySummary {
+  /**
+   * @asType integer
+   * @minimum 0
+   */
+  samples: number
+  /**
+   * @asType integer
+   * @minimum 0
+   */
+  gated: number
+  /**
+   * @asType integer
+   * @minimum 0
+   */
+  runtime_errors: number
+  /**
+   * Models whose fit verdict llama.cpp's projection contradicts.
+   * @asType integer
+   * @minimum 0
+   */
+  wrong_fit: number
+  buffers: Record<'weights' | 'context' | 'compute', { median_abs_error_pct: number | null; max_abs_error_pct: number | null }>
 }

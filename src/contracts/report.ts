@@ -1,11 +1,11 @@
 // Everything above → Report (report.json): provenance, models, summary, gate, shards, baseline.
 
-import type { GateResult, ScenarioSummary, Thresholds } from './gate.js'
+import type { GateResult, MemorySummary, ScenarioSummary, Thresholds } from './gate.js'
 import type { HardwareProfile } from './hardware.js'
 import type { MemoryFit } from './prediction.js'
 import type { ModelProfile } from './profile.js'
 import type { ScenarioId, ScenarioUnit } from './scenarios.js'
-import type { LlamaMemoryCheck, ScenarioResult } from './verdict.js'
+import type { LlamaMemoryCheck, MemoryCheck, ScenarioResult } from './verdict.js'
 import type { Workload } from './workload.js'
 
 export interface Provenance {
@@ -59,6 +59,8 @@ export interface ModelReport {
   scenarios: ScenarioResult[]
   /** Memory estimate vs llama.cpp's logged buffers, when a llama-server of this model logged them. */
   llama_memory?: LlamaMemoryCheck
+  /** The memory estimate against llama.cpp's own projection (absent in reports made before it). */
+  memory?: MemoryCheck
 }
 
 /** One shard's part of an aggregated report (report/aggregate.ts). */
@@ -139,6 +141,8 @@ export interface Report {
   estimator: { name: string; command: string | null }
   models: ModelReport[]
   summary: Partial<Record<ScenarioId, ScenarioSummary>>
+  /** The memory gate's figures; absent when no model's memory was judged against llama.cpp's projection. */
+  memory_summary?: MemorySummary
   gate: GateResult
   /** The limits `gate` was judged with (set by gate/applyGate); renderers show them next to the numbers. */
   thresholds?: Thresholds

@@ -1,5 +1,6 @@
 // Prediction × Observation → one row of verdicts (ScenarioResult), and the memory estimate beside llama.cpp's buffers.
 
+import type { DeviceMemory, FitStatus } from './prediction.js'
 import type { ScenarioId, ScenarioUnit, Verdict } from './scenarios.js'
 
 /** The buffer sizes llama.cpp logged, bytes (null: not in the log). */
@@ -81,4 +82,55 @@ export interface CompareSettings {
   tolerance: number
   /** spread above this (fraction) is inconclusive-noisy. */
   maxSpread: number
+}
+
+/** Bytes llama.cpp projects for one buffer, as an interval: it prints whole MiB rounded down, its log 0.01 MiB. */
+export type ProjectedBytes = [number, number]
+
+/** One device's line of llama.cpp's memory projection (llama-fit-params), "Host" for the host's buffers. */
+export interface ProjectedDevice {
+  device: string
+  weights_bytes: ProjectedBytes
+  /** KV caches and recurrent state. */
+  context_bytes: ProjectedBytes
+  compute_bytes: ProjectedBytes
+  /**
+   * Free memory of the device when the run started (the host: available RAM); null when unknown.
+   * @minimum 0
+   */
+  free_bytes: number | null
+}
+
+/** The verdict of a model's memory estimate against llama.cpp's projection. */
+export type MemoryVerdict = 'match' | 'off' | 'wrong-fit' | 'runtime-error' | 'skipped'
+
+/** Memory error per buffer, %: signed, and counting memory estimated on the wrong device as error. */
+export interface MemoryErrorPct {
+  weights: number | null
+  context: number | null
+  compute: number | null
+}
+
+/**
+ * A model's memory estimate judged against llama.cpp's own projection (src/compare/memory-projection.ts): the
+ * engine's allocator run on the model's header with the workload's flags, nothing allocated.
+ */
+export interface MemoryCheck {
+  verdict: MemoryVerdict
+  /** What llama.cpp read: the model file, or a sparse copy that holds only its header at its real size. */
+  source: 'file' | 'header' | null
+  projected: ProjectedDevice[]
+  /** The estimator's memory per device (null: it gave none). */
+  estimated: DeviceMemory[] | null
+  error_pct: MemoryErrorPct
+  fit: {
+    /** The estimator's fit. */
+    estimated: FitStatus | null
+    /** llama.cpp's: every device's projected buffers within its free memory. */
+    llama: 'fits' | 'does-not-fit' | null
+    /** false: a wrong fit verdict (see docs/estimator.md for the margin zone counted as agreeing). */
+    agrees: boolean | null
+  }
+  /** Why it was not judged, or what went wrong. */
+  reason: string | null
 }

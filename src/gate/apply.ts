@@ -6,6 +6,7 @@ import { absErrorPct, speedRatio, verdictFor } from '../compare/compare.js'
 import { baselineComparison, keepMatchingRows, type BaselineSource } from '../compare/baseline.js'
 import { GATED_VERDICTS, gate } from './gate.js'
 import { compareSettingsFrom } from './thresholds.js'
+import { memorySettingsFrom, reverdictMemory } from './memory.js'
 
 export interface ApplyGateOptions {
   scenario?: ScenarioId | 'all'
@@ -25,14 +26,20 @@ export interface ApplyGateOptions {
  */
 export function applyGate(report: Report, thresholds: Thresholds, opts: ApplyGateOptions = {}): Report {
   const settings = compareSettingsFrom(thresholds)
-  const models = report.models.map((m) => ({ ...m, scenarios: m.scenarios.map((row) => reverdict(row, settings)) }))
+  const memorySettings = memorySettingsFrom(thresholds)
+  const models = report.models.map((m) => ({
+    ...m,
+    scenarios: m.scenarios.map((row) => reverdict(row, settings)),
+    ...(m.memory ? { memory: reverdictMemory(m.memory, memorySettings) } : {})
+  }))
   const baseline = opts.baseline
     ? baselineComparison({ models }, opts.baseline)
     : report.baseline
       ? keepMatchingRows(report.baseline, models)
       : undefined
-  const { result, summary } = gate(models, thresholds, { scenario: opts.scenario, regressions: baseline?.rows })
-  return { ...report, models, thresholds, summary, gate: result, ...(baseline ? { baseline } : {}) }
+  const { result, summary, memorySummary } = gate(models, thresholds, { scenario: opts.scenario, regressions: baseline?.rows })
+  const { memory_summary: _old, ...rest } = report
+  return { ...rest, models, thresholds, summary, ...(memorySummary ? { memory_summary: memorySummary } : {}), gate: result, ...(baseline ? { baseline } : {}) }
 }
 
 const REVERDICTABLE = new Set([...GATED_VERDICTS, 'inconclusive-noisy'])

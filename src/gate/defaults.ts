@@ -14,5 +14,11 @@ export const DEFAULT_THRESHOLDS: Thresholds = {
     prefill: { max_median_abs_error_pct: 15, max_abs_error_pct: 30, max_noisy: 1 },
     first_token: { max_median_abs_error_pct: 15, max_abs_error_pct: 30, max_noisy: 1 },
     kv_warm_reuse: { max_median_abs_error_pct: 15, max_abs_error_pct: 30, max_noisy: 1 }
+  },
+  memory: {
+    weights: { max_median_abs_error_pct: 1, max_abs_error_pct: 2 },
+    context: { max_median_abs_error_pct: 1, max_abs_error_pct: 5 },
+    compute: { max_median_abs_error_pct: 5, max_abs_error_pct: 15 },
+    check_fit: true
   }
 }

@@ -1,5 +1,6 @@
 import { SCENARIO_IDS } from '../contracts/scenarios.js'
-import type { GateFailure, GateResult, ScenarioSummary, Thresholds } from '../contracts/gate.js'
+import type { GateFailure, GateResult, MemorySummary, ScenarioSummary, Thresholds } from '../contracts/gate.js'
+import { gateMemory } from './memory.js'
 import type { ModelReport } from '../contracts/report.js'
 import type { ScenarioId, Verdict } from '../contracts/scenarios.js'
 import type { ScenarioResult } from '../contracts/verdict.js'
@@ -27,6 +28,8 @@ export interface GateOptions {
 export interface GateOutput {
   result: GateResult
   summary: Partial<Record<ScenarioId, ScenarioSummary>>
+  /** null: no model's memory was judged against llama.cpp's projection. */
+  memorySummary: MemorySummary | null
 }
 
 interface Row {
@@ -113,6 +116,12 @@ export function gate(models: readonly ModelReport[], thresholds: Thresholds, opt
     scenarioFailures.push(...regressionFailures(scenario, thresholds, opts.regressions ?? []))
   }
 
+  // Memory rows are judged whatever scenario is selected: they are a model's, not a scenario's.
+  const memory = gateMemory(models, thresholds)
+  runtimeErrors.push(...memory.runtimeErrors)
+  for (const ref of memory.gatedModels) gatedModels.add(ref)
+  scenarioFailures.push(...memory.failures)
+
   const failures: GateFailure[] = []
   if (exceeds(runtimeErrors.length, thresholds.max_runtime_errors)) {
     failures.push({
@@ -133,7 +142,7 @@ export function gate(models: readonly ModelReport[], thresholds: Thresholds, opt
     })
   }
   failures.push(...scenarioFailures)
-  return { result: { passed: failures.length === 0, failures }, summary }
+  return { result: { passed: failures.length === 0, failures }, summary, memorySummary: memory.summary }
 }
 
 function regressionFailures(scenario: ScenarioId, thresholds: Thresholds, rows: readonly BaselineRow[]): GateFailure[] {

@@ -48,7 +48,12 @@ export function limitLine(text: string, failure: { scenario: string | null; limi
   const lineCounter = new LineCounter()
   const doc = parseDocument(text, { lineCounter, prettyErrors: false })
   if (doc.errors.length > 0 || !isMap(doc.contents)) return null
-  const path = failure.scenario !== null && SCENARIO_LIMITS.has(failure.limit) ? ['scenarios', failure.scenario, failure.limit] : [failure.limit]
+  const path =
+    failure.scenario === 'memory'
+      ? ['memory', ...failure.limit.split('.')]
+      : failure.scenario !== null && SCENARIO_LIMITS.has(failure.limit)
+        ? ['scenarios', failure.scenario, failure.limit]
+        : [failure.limit]
   return lineOf(doc, lineCounter, path, true)
 }
 

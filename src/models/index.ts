@@ -5,3 +5,4 @@ export { profileRemote, type ProfileRemoteOptions, type RemoteProfile } from './
 export { hfToken, hubCacheDir, hubEndpoint, DEFAULT_HF_ENDPOINT } from './hub-env.js'
 export { corpusPath, CORPUS_NAMES, type CorpusName } from './corpora.js'
 export { HttpByteSource } from './http-source.js'
+export { writeHeaderOnlyCopy, keepsSparseFiles } from './header-copy.js'

@@ -1,4 +1,6 @@
+import { basename } from 'node:path'
 import { buildProfile } from '../gguf/profile.js'
+import { splitInfo } from '../gguf/split.js'
 import { readGgufHeader } from '../gguf/reader.js'
 import type { GgufHeader } from '../gguf/reader.js'
 import type { ModelProfile } from '../contracts/profile.js'
@@ -17,8 +19,18 @@ export interface ProfileRemoteOptions {
   log?: (line: string) => void
 }
 
+/** One shard's header bytes (everything before its tensor data) and its file's name and size. */
+export interface RemoteHeader {
+  /** The shard's file name (llama.cpp finds a split model's other shards by their names). */
+  name: string
+  header: Uint8Array
+  fileBytes: number
+}
+
 export interface RemoteProfile {
   profile: ModelProfile
+  /** Each shard's header, first shard first: enough for llama.cpp to project the model's memory (a sparse copy). */
+  headers: RemoteHeader[]
   /** Bytes fetched over the network for the headers (all shards), whatever the model's size. */
   bytesRead: number
 }
@@ -36,13 +48,21 @@ export async function profileRemote(ref: Exclude<ModelArg, { kind: 'local' }>, o
     const urls = target ? await hubShardUrls(target, endpoint, opts) : plainShardUrls((ref as UrlModelRef).url)
     const sources = urls.map((u) => new HttpByteSource(u.url, { fetch: opts.fetch, token: u.withToken ? opts.token : undefined }))
     const headers: GgufHeader[] = []
+    const raw: RemoteHeader[] = []
     let fileBytes = 0
-    for (const src of sources) {
-      headers.push(await readGgufHeader(src))
-      fileBytes += await src.size()
+    for (const [i, src] of sources.entries()) {
+      const h = await readGgufHeader(src)
+      headers.push(h)
+      const size = await src.size()
+      fileBytes += size
+      // The header's bytes again: the source's blocks hold them (a header past its block cache is read once more).
+      raw.push({ name: basename(new URL(urls[i]!.url).pathname), header: await src.read(0, h.dataOffset), fileBytes: size })
     }
     const bytesRead = sources.reduce((sum, s) => sum + s.bytesRead(), 0)
-    return { profile: buildProfile(headers, fileBytes, ref.ref), bytesRead }
+    const profile = buildProfile(headers, fileBytes, ref.ref)
+    // The shards in split order (their headers' split.no), as llama.cpp is given the first.
+    const order = headers.map((h, i) => ({ i, no: splitInfo(h, ref.ref).no })).sort((a, b) => a.no - b.no)
+    return { profile, headers: order.map((o) => raw[o.i]!), bytesRead }
   } catch (err) {
     throw target ? hubRefError(target, err, opts.token !== undefined) : err
   }

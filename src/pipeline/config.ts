@@ -45,13 +45,21 @@ export function parseSeconds(text: string | undefined, source: string): number |
   return n
 }
 
-/** `a,b` → scenario ids, each checked; empty means all of them. */
+/** The value of `scenarios` that runs no scenario: the memory-only run. */
+export const MEMORY_ONLY = 'memory'
+
+/**
+ * `a,b` → scenario ids, each checked; empty means all of them. `memory` alone → none: the memory-only run (every
+ * run checks memory; this one benchmarks nothing).
+ */
 export function parseScenarioList(text: string | undefined, source: string): ScenarioId[] {
   if (!text || !text.trim() || text.trim() === 'all') return [...SCENARIO_IDS]
+  if (text.trim() === MEMORY_ONLY) return []
   const out: ScenarioId[] = []
   for (const raw of text.split(',').map((s) => s.trim()).filter(Boolean)) {
+    if (raw === MEMORY_ONLY) throw new InputError(source, raw, 'memory runs alone (`memory`: the memory-only run); every other run checks memory as well')
     if (!(SCENARIO_IDS as readonly string[]).includes(raw)) {
-      throw new InputError(source, raw, `unknown scenario (expected one of ${SCENARIO_IDS.join(', ')})`)
+      throw new InputError(source, raw, `unknown scenario (expected one of ${SCENARIO_IDS.join(', ')}, or memory alone)`)
     }
     if (!out.includes(raw as ScenarioId)) out.push(raw as ScenarioId)
   }

@@ -3,8 +3,8 @@ import { join } from 'node:path'
 import { Ajv } from 'ajv'
 import { execa, parseCommandString } from 'execa'
 import { predict } from '../fit/index.js'
-import type { EstimatorInput, EstimatorOutput, EstimatorPrediction } from '../contracts/estimator.js'
-import type { Prediction, ScenarioPrediction } from '../contracts/prediction.js'
+import type { EstimatorInput, EstimatorMemory, EstimatorOutput } from '../contracts/estimator.js'
+import type { EstimatedMemory, Prediction, ScenarioPrediction } from '../contracts/prediction.js'
 import { SCENARIO_UNITS } from '../contracts/scenarios.js'
 import { InputError, clipQuoted } from '../util/errors.js'
 import { killGroup, trackGroup } from '../bench/processes.js'
@@ -29,7 +29,7 @@ function outputValidator(): ReturnType<Ajv['compile']> {
 }
 
 /** Checks the command's stdout; an error names the JSON path of the first offending value. */
-export function parseEstimatorOutput(stdout: string, command: string): EstimatorPrediction[] {
+export function parseEstimatorOutput(stdout: string, command: string): EstimatorOutput {
   let data: unknown
   try {
     data = JSON.parse(stdout)
@@ -43,19 +43,31 @@ export function parseEstimatorOutput(stdout: string, command: string): Estimator
     const extra = e.keyword === 'additionalProperties' ? ` "${(e.params as { additionalProperty: string }).additionalProperty}"` : ''
     throw new InputError(`${SOURCE} ${command}`, path, `${e.message ?? 'invalid'}${extra}`)
   }
-  const preds = (data as EstimatorOutput).predictions
-  preds.forEach((p, i) => {
+  const out = data as EstimatorOutput
+  out.predictions.forEach((p, i) => {
     const r = p.predicted_range
     if (r && !(r[0] <= p.predicted && p.predicted <= r[1])) {
       throw new InputError(`${SOURCE} ${command}`, `$.predictions[${i}].predicted_range`, 'must contain predicted ([lo, hi] with lo ≤ predicted ≤ hi)')
     }
   })
-  return preds
+  return out
+}
+
+/** An answered memory estimate as the memory check reads it. */
+function estimatedFrom(m: EstimatorMemory): EstimatedMemory {
+  return {
+    status: m.status,
+    weights_bytes: m.weights_bytes,
+    context_bytes: m.context_bytes,
+    compute_bytes: m.compute_bytes,
+    ...(m.devices ? { devices: m.devices.map((d) => ({ ...d, budget_bytes: null })) } : {})
+  }
 }
 
 /**
  * A team's own estimator, run as a command without a shell. It gets hardware, profiles, scenarios and workload on
- * stdin and answers predictions on stdout. Memory fit stays ours: it only decides whether a model is run at all.
+ * stdin and answers predictions (and, optionally, memory estimates) on stdout. Our memory fit still decides whether a
+ * model is run at all; the estimator's memory estimate is what the memory gate judges against llama.cpp's projection.
  */
 export function externalEstimator(command: string, opts: { env?: readonly string[]; timeoutMs?: number } = {}): Estimator {
   const timeoutMs = opts.timeoutMs ?? ESTIMATOR_TIMEOUT_MS
@@ -106,7 +118,8 @@ export function externalEstimator(command: string, opts: { env?: readonly string
             : `exited with ${r.exitCode ?? r.signal}`
         throw new InputError(`${SOURCE} ${command}`, null, `${why}${tail ? `: ${tail}` : ''}`)
       }
-      const preds = parseEstimatorOutput(String(r.stdout), command)
+      const answer = parseEstimatorOutput(String(r.stdout), command)
+      const preds = answer.predictions
       // A prediction for a model or scenario it was not asked about, or two for one row, is a bug in the estimator
       // that would otherwise pass unseen.
       const asked = new Set(models.map((m) => m.ref))
@@ -117,6 +130,12 @@ export function externalEstimator(command: string, opts: { env?: readonly string
         const key = `${p.ref}\u0000${p.scenario}`
         if (seen.has(key)) throw new InputError(`${SOURCE} ${command}`, `$.predictions[${i}]`, `a second prediction for ${clipQuoted(p.ref)} ${p.scenario}`)
         seen.add(key)
+      })
+      const memory = new Map<string, EstimatedMemory>()
+      ;(answer.memory ?? []).forEach((m, i) => {
+        if (!asked.has(m.ref)) throw new InputError(`${SOURCE} ${command}`, `$.memory[${i}].ref`, `"${clipQuoted(m.ref)}" is not a model it was asked about`)
+        if (memory.has(m.ref)) throw new InputError(`${SOURCE} ${command}`, `$.memory[${i}]`, `a second memory estimate for ${clipQuoted(m.ref)}`)
+        memory.set(m.ref, estimatedFrom(m))
       })
       const out = new Map<string, Prediction>()
       for (const m of models) {
@@ -137,7 +156,9 @@ export function externalEstimator(command: string, opts: { env?: readonly string
             breakdown: p.breakdown ?? {}
           })
         }
-        out.set(m.ref, { fit: own.fit, scenarios: scenarioPreds, not_predicted: notPredicted })
+        // Our fit still decides what runs; the estimator's own memory (if it gave one) is what the memory gate judges.
+        const est = memory.get(m.ref)
+        out.set(m.ref, { fit: own.fit, ...(est ? { memory: est } : {}), scenarios: scenarioPreds, not_predicted: notPredicted })
       }
       return out
     }

@@ -5,10 +5,11 @@
 
 import { existsSync } from 'node:fs'
 import { rm, statfs } from 'node:fs/promises'
-import { dirname, isAbsolute, relative, sep } from 'node:path'
+import { createHash } from 'node:crypto'
+import { dirname, isAbsolute, join, relative, sep } from 'node:path'
 import type { ModelRef } from '../contracts/models.js'
 import { profileFile } from '../gguf/index.js'
-import { cachedModel, hubCacheDir, profileRemote, resolveModels } from '../models/index.js'
+import { cachedModel, hubCacheDir, profileRemote, resolveModels, writeHeaderOnlyCopy } from '../models/index.js'
 import { GgufError, errorMessage } from '../util/errors.js'
 import { ModelSkip, type FetchedModel, type ModelStage, type ProfiledModel } from './validate.js'
 import { formatBytes } from '../util/format.js'
@@ -21,6 +22,8 @@ export interface ModelFileOptions {
   log: (line: string) => void
   /** Bytes the run may keep downloaded at once; null: no budget (downloads stay in the cache). */
   diskBudgetBytes: number | null
+  /** Where a Hub model's header-only copy goes (its memory projected without a download); absent: none made. */
+  headerDir?: string | null
 }
 
 /** Where a model came from, relative to the run's directory (annotations point at it); only for manifest files. */
@@ -50,8 +53,15 @@ export async function profileRef(ref: ModelRef, opts: ModelFileOptions): Promise
     }
   }
   try {
-    const { profile } = await profileRemote(ref, { token: opts.token, log: opts.log })
-    return { ...base, path: null, profile }
+    const { profile, headers } = await profileRemote(ref, { token: opts.token, log: opts.log })
+    if (!opts.headerDir) return { ...base, path: null, profile }
+    // The header-only copy is for the memory projection alone: its failure costs that check, not the model.
+    const dir = join(opts.headerDir, createHash('sha256').update(ref.ref).digest('hex').slice(0, 16))
+    const header = await writeHeaderOnlyCopy(dir, headers).then(
+      (path) => ({ headerPath: path }),
+      (err: unknown) => ({ headerError: errorMessage(err) })
+    )
+    return { ...base, path: null, profile, ...header }
   } catch (remoteErr) {
     if (remoteErr instanceof GgufError) return failed('profile', remoteErr)
     // The Hub unreachable but the model cached (an offline runner): its cached file is as good as its header.

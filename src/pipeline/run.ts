@@ -1,7 +1,8 @@
 import { createHash } from 'node:crypto'
-import { readFile } from 'node:fs/promises'
+import { existsSync } from 'node:fs'
+import { mkdir, mkdtemp, readFile, rm } from 'node:fs/promises'
+import { platform, release, tmpdir } from 'node:os'
 import { dirname, join, resolve } from 'node:path'
-import { platform, release } from 'node:os'
 import type { HardwareProfile } from '../contracts/hardware.js'
 import type { ModelRef } from '../contracts/models.js'
 import type { ModelReport, Report } from '../contracts/report.js'
@@ -13,7 +14,10 @@ import { cacheRoot } from '../llama/setup.js'
 import { parseThresholds } from '../gate/index.js'
 import { MAX_THRESHOLDS_BYTES } from '../gate/thresholds.js'
 import { parseManifest, parseModelArg, corpusPath, hfToken } from '../models/index.js'
-import { probeHardware, readHardwareProfile } from '../hardware/index.js'
+import { probeHardware, readHardwareProfile, readRuntimeMemory, runTool, systemProfile, withRuntimeMemory } from '../hardware/index.js'
+import { projectMemory } from '../bench/fit-params.js'
+import { modelLogDirName } from '../bench/logs.js'
+import { HOST } from '../fit/devices.js'
 import { defaultWorkload, runModel } from '../bench/index.js'
 import { renderMarkdown, renderHtml } from '../report/index.js'
 import { selectShard } from '../models/shard.js'
@@ -26,7 +30,7 @@ import { builtinEstimator } from './builtin-estimator.js'
 import { externalEstimator } from './external-estimator.js'
 import type { Estimator } from './estimator.js'
 import { packageRoot, syntheticSpecPath, toolVersion } from './paths.js'
-import { validate, type ProfiledModel } from './validate.js'
+import { validate, type MemoryProjector, type ProfiledModel } from './validate.js'
 import { modelFetcher, profileRef } from './model-files.js'
 import { checkpointStore } from './checkpoint.js'
 
@@ -123,68 +127,105 @@ export async function runGate(cfg: GateRunConfig, hooks: RunHooks): Promise<Gate
 
   const baseline = cfg.baselinePath ? await readReport(resolve(cfg.baselinePath)) : null
   const hardwareFromFile: HardwareProfile | null = cfg.hardwarePath ? await readHardwareProfile(cfg.hardwarePath) : null
+  // No scenario: the memory-only run (`--scenarios memory`): every model judged against llama.cpp's projection from
+  // its header, nothing benchmarked or downloaded.
+  const memoryOnly = cfg.scenarios.length === 0
   const started = hooks.now()
   const { binDir, build } = await llama()
-  // Every model is profiled from its header first (nothing downloaded); a model's own fault becomes its rows.
-  // The explicit token (hf-token), else HF_TOKEN or HUGGING_FACE_HUB_TOKEN from the environment.
-  const fileOpts = { token: hfToken(cfg.hfToken), log: hooks.log, diskBudgetBytes: cfg.diskBudgetBytes ?? null }
-  const models: ProfiledModel[] = []
-  for (const ref of refs) models.push(await profileRef(ref, fileOpts))
-  const fetcher = modelFetcher(refs, fileOpts)
+  const canProject = existsSync(join(binDir, 'llama-fit-params'))
+  if (!canProject) hooks.log(`memory: llama-fit-params is not in ${binDir}: memory is not checked against llama.cpp's projection (setup-llama builds it)`)
+  if (memoryOnly && !canProject) throw new InputError('scenarios', 'memory', `the memory-only run needs llama-fit-params, which is not in ${binDir}`)
+  // Hub models' header-only copies (sparse files of the real size): outside the output directory, which is uploaded.
+  const headerDir = canProject ? await mkdtemp(join(tmpdir(), 'model-fit-gate-headers-')) : null
+  try {
+    return await runWithHeaders()
+  } finally {
+    if (headerDir) await rm(headerDir, { recursive: true, force: true })
+  }
 
-  const hardware =
-    hardwareFromFile ??
-    (await probeHardware({
-      binDir,
-      cacheDir: join(cacheRoot(cfg.cacheDir), 'hardware'),
-      refresh: cfg.refreshHardware,
+  async function runWithHeaders(): Promise<GateRunResult> {
+    // Every model is profiled from its header first (nothing downloaded); a model's own fault becomes its rows.
+    // The explicit token (hf-token), else HF_TOKEN or HUGGING_FACE_HUB_TOKEN from the environment.
+    const fileOpts = { token: hfToken(cfg.hfToken), log: hooks.log, diskBudgetBytes: cfg.diskBudgetBytes ?? null, headerDir }
+    const models: ProfiledModel[] = []
+    for (const ref of refs) models.push(await profileRef(ref, fileOpts))
+    const fetcher = modelFetcher(refs, fileOpts)
+
+    const hardwareDir = join(cacheRoot(cfg.cacheDir), 'hardware')
+    const probed =
+      hardwareFromFile ??
+      (memoryOnly
+        ? await systemProfile({ binDir, cacheDir: hardwareDir, threads: cfg.workload.threads, now: () => hooks.now().toISOString(), log: hooks.log })
+        : await probeHardware({
+            binDir,
+            cacheDir: hardwareDir,
+            refresh: cfg.refreshHardware,
+            log: hooks.log,
+            now: () => hooks.now().toISOString()
+          }))
+    // Free memory as it is now, not when the probe ran: the budgets of the memory fit.
+    const hardware = withRuntimeMemory(probed, await readRuntimeMemory(binDir, runTool))
+    hooks.log(`memory: ${(hardware.system.ram_available_bytes / 2 ** 30).toFixed(1)} GiB of RAM available${(hardware.system.llama_devices ?? []).map((d) => `, ${d.name} ${(d.free_bytes / 2 ** 30).toFixed(1)} of ${(d.total_bytes / 2 ** 30).toFixed(1)} GiB free`).join('')}`)
+    if (build && !hardware.llama.node_llama_cpp_version) hardware.llama.node_llama_cpp_version = build.node_llama_cpp_version
+
+    const workload = defaultWorkload({ threads: hardware.system.threads, ...cfg.workload })
+    const estimator: Estimator = cfg.estimatorCommand ? externalEstimator(cfg.estimatorCommand, { env: cfg.estimatorEnv, ...(cfg.estimatorTimeoutSec ? { timeoutMs: cfg.estimatorTimeoutSec * 1000 } : {}) }) : builtinEstimator()
+    const outDir = dirname(resolve(cfg.reportPath))
+    const logsDir = join(outDir, 'logs')
+    const checkpoint = checkpointStore(join(outDir, 'checkpoint'), { hardware, workload, estimator, scenarios: cfg.scenarios, toolVersion: toolVersion() })
+    const resumed = cfg.resume ? await checkpoint.load(models.map((m) => m.ref)) : new Map<string, ModelReport>()
+    if (cfg.resume) hooks.log(`resume: ${resumed.size} of ${models.length} models already measured by an earlier run`)
+    else await checkpoint.clear()
+    const report = await validate({
+      models,
+      scenarios: cfg.scenarios,
+      workload,
+      thresholds,
+      hardware,
+      estimator,
+      runScenarios: (model, scenarios, wl) =>
+        runModel(model.path, scenarios, wl, {
+          binDir,
+          logsDir,
+          artifactsDir: outDir,
+          runTimeoutSec: cfg.runTimeoutSec,
+          vocabSize: model.profile?.vocab_size ?? 0,
+          log: hooks.log
+        }),
       log: hooks.log,
-      now: () => hooks.now().toISOString()
-    }))
-  if (build && !hardware.llama.node_llama_cpp_version) hardware.llama.node_llama_cpp_version = build.node_llama_cpp_version
+      group: hooks.group,
+      now: hooks.now,
+      toolVersion: toolVersion(),
+      runnerOs: `${platform()} ${release()}`,
+      shard: cfg.shard,
+      corpusDigest: createHash('sha256').update(allRefs.map((r) => r.ref).join('\n')).digest('hex').slice(0, 16),
+      runnerName: cfg.runnerName,
+      baseline,
+      fetchModel: fetcher.fetch,
+      deadline: cfg.timeBudgetSec ? { at: new Date(started.getTime() + cfg.timeBudgetSec * 1000), budgetSec: cfg.timeBudgetSec } : null,
+      resumed,
+      onModelDone: (m) => checkpoint.save(m),
+      ...(canProject ? { projectMemory: memoryProjector(binDir, workload, logsDir, hardware) } : {})
+    })
+    if (resumed.size > 0) report.resumed = [...resumed.keys()]
+    if (cfg.diskBudgetBytes != null) hooks.log(`disk: at most ${(fetcher.highWaterBytes() / 2 ** 20).toFixed(1)} MiB of downloads held at once (budget ${(cfg.diskBudgetBytes / 2 ** 20).toFixed(1)} MiB)`)
+    for (const f of await boundLogs(logsDir)) hooks.log(`logs: ${f} was cut to its first and last MiBs (over ${MAX_LOG_BYTES / 2 ** 20} MiB)`)
+    return writeOutputs(report, resolve(cfg.reportPath), logsDir)
+  }
+}
 
-  const workload = defaultWorkload({ threads: hardware.system.threads, ...cfg.workload })
-  const estimator: Estimator = cfg.estimatorCommand ? externalEstimator(cfg.estimatorCommand, { env: cfg.estimatorEnv, ...(cfg.estimatorTimeoutSec ? { timeoutMs: cfg.estimatorTimeoutSec * 1000 } : {}) }) : builtinEstimator()
-  const outDir = dirname(resolve(cfg.reportPath))
-  const logsDir = join(outDir, 'logs')
-  const checkpoint = checkpointStore(join(outDir, 'checkpoint'), { hardware, workload, estimator, scenarios: cfg.scenarios, toolVersion: toolVersion() })
-  const resumed = cfg.resume ? await checkpoint.load(models.map((m) => m.ref)) : new Map<string, ModelReport>()
-  if (cfg.resume) hooks.log(`resume: ${resumed.size} of ${models.length} models already measured by an earlier run`)
-  else await checkpoint.clear()
-  const report = await validate({
-    models,
-    scenarios: cfg.scenarios,
-    workload,
-    thresholds,
-    hardware,
-    estimator,
-    runScenarios: (model, scenarios, wl) =>
-      runModel(model.path, scenarios, wl, {
-        binDir,
-        logsDir,
-        artifactsDir: outDir,
-        runTimeoutSec: cfg.runTimeoutSec,
-        vocabSize: model.profile?.vocab_size ?? 0,
-        log: hooks.log
-      }),
-    log: hooks.log,
-    group: hooks.group,
-    now: hooks.now,
-    toolVersion: toolVersion(),
-    runnerOs: `${platform()} ${release()}`,
-    shard: cfg.shard,
-    corpusDigest: createHash('sha256').update(allRefs.map((r) => r.ref).join('\n')).digest('hex').slice(0, 16),
-    runnerName: cfg.runnerName,
-    baseline,
-    fetchModel: fetcher.fetch,
-    deadline: cfg.timeBudgetSec ? { at: new Date(started.getTime() + cfg.timeBudgetSec * 1000), budgetSec: cfg.timeBudgetSec } : null,
-    resumed,
-    onModelDone: (m) => checkpoint.save(m)
-  })
-  if (resumed.size > 0) report.resumed = [...resumed.keys()]
-  if (cfg.diskBudgetBytes != null) hooks.log(`disk: at most ${(fetcher.highWaterBytes() / 2 ** 20).toFixed(1)} MiB of downloads held at once (budget ${(cfg.diskBudgetBytes / 2 ** 20).toFixed(1)} MiB)`)
-  for (const f of await boundLogs(logsDir)) hooks.log(`logs: ${f} was cut to its first and last MiBs (over ${MAX_LOG_BYTES / 2 ** 20} MiB)`)
-  return writeOutputs(report, resolve(cfg.reportPath), logsDir)
+/** llama.cpp's projection of each model: from its file when it is on disk, else from its header-only copy. */
+function memoryProjector(binDir: string, workload: Workload, logsDir: string, hardware: HardwareProfile): MemoryProjector {
+  return async (model) => {
+    const path = model.path ?? model.headerPath ?? null
+    if (!path) return { skip: `no header-only copy to project from: ${model.headerError ?? 'none was made'}` }
+    const dir = join(logsDir, modelLogDirName(path))
+    await mkdir(dir, { recursive: true })
+    const devices = await projectMemory(binDir, path, workload, dir, 'memory')
+    const free = (name: string): number | null =>
+      name === HOST ? hardware.system.ram_available_bytes : (hardware.system.llama_devices?.find((d) => d.name === name)?.free_bytes ?? null)
+    return { projected: devices.map((d) => ({ ...d, free_bytes: free(d.device) })), source: model.path ? 'file' : 'header' }
+  }
 }
 
 /** Report JSON (schema-checked), Markdown and HTML beside it; each written atomically. */

@@ -10,6 +10,9 @@ import { failedObservation } from '../bench/observation.js'
 import { compareModel } from '../compare/index.js'
 import { formatDeltaPct } from '../util/format.js'
 import { llamaMemoryCheck } from '../compare/memory-check.js'
+import { failedMemoryCheck, memoryCheck } from '../compare/memory-projection.js'
+import { memorySettingsFrom } from '../gate/memory.js'
+import type { MemoryCheck, ProjectedDevice } from '../contracts/verdict.js'
 import { applyGate, compareSettingsFrom } from '../gate/index.js'
 import { errorMessage } from '../util/errors.js'
 import type { Estimator } from './estimator.js'
@@ -29,6 +32,10 @@ export interface ProfiledModel {
   source?: ManifestLine
   /** Set when the model could not be resolved or profiled: it gets rows naming the stage and the reason. */
   failure?: { stage: ModelStage; reason: string }
+  /** A Hub model's header-only copy (its memory is projected from it, nothing downloaded). */
+  headerPath?: string
+  /** Why no header-only copy could be made. */
+  headerError?: string
 }
 
 /** A model ready to run: its file on disk, and how to give the disk back afterwards. */
@@ -36,6 +43,9 @@ export interface FetchedModel {
   path: string
   release: () => Promise<void>
 }
+
+/** llama.cpp's memory projection of a model: its devices' buffers, or why there is none (`skip`). Throws when it fails. */
+export type MemoryProjector = (model: ProfiledModel & { profile: ModelProfile }) => Promise<{ projected: ProjectedDevice[]; source: 'file' | 'header' } | { skip: string }>
 
 /** Runs the scenarios of one model in fresh llama.cpp processes; faults come back as observations with an error. */
 export type ScenarioRunner = (model: ProfiledModel & { path: string }, scenarios: ScenarioId[], workload: Workload) => Promise<ModelRun>
@@ -67,6 +77,8 @@ export interface ValidateParams {
   deadline?: { at: Date; budgetSec: number } | null
   /** Rows of models an interrupted run already measured (same machine, build, workload, estimator): reused as they are. */
   resumed?: ReadonlyMap<string, ModelReport>
+  /** llama.cpp's memory projection, judged against the estimator's memory; absent: memory is not checked. */
+  projectMemory?: MemoryProjector
   /** Told of each model's rows as soon as they are final (the checkpoint of a resumable run). */
   onModelDone?: (report: ModelReport) => Promise<void>
 }
@@ -109,7 +121,27 @@ function failedModel(p: ValidateParams, model: ProfiledModel, failure: NonNullab
   return { ref: model.ref, path: model.path ?? '', ...(model.source ? { source: model.source } : {}), profile: null, fit: null, error: reason, scenarios }
 }
 
+/** The model's memory check against llama.cpp's projection; a failed projection is this check's runtime error. */
+async function checkMemory(p: ValidateParams, model: ProfiledModel, prediction: Prediction | undefined): Promise<MemoryCheck | null> {
+  if (!p.projectMemory || !model.profile) return null
+  const settings = memorySettingsFrom(p.thresholds)
+  let check: MemoryCheck
+  try {
+    const r = await p.projectMemory({ ...model, profile: model.profile })
+    if ('skip' in r) check = { ...failedMemoryCheck(r.skip, null), verdict: 'skipped' }
+    else check = memoryCheck(prediction?.memory ?? null, r.projected, r.source, settings)
+  } catch (err) {
+    check = failedMemoryCheck(`llama-fit-params: ${errorMessage(err)}`, model.path ? 'file' : 'header')
+  }
+  const e = check.error_pct
+  const f = (x: number | null): string => (x === null ? 'n/a' : formatDeltaPct(x))
+  const errors = check.verdict === 'match' || check.verdict === 'off' || check.verdict === 'wrong-fit' ? `: weights ${f(e.weights)}, context ${f(e.context)}, compute ${f(e.compute)}` : ''
+  p.log(`${model.ref} memory vs llama.cpp's projection (${check.source ?? 'none'}): ${check.verdict}${errors}${check.reason ? ` (${check.reason})` : ''}`)
+  return check
+}
+
 async function validateModel(p: ValidateParams, model: ProfiledModel, prediction: Prediction | undefined): Promise<ModelReport> {
+  const memory = await checkMemory(p, model, prediction)
   const { run, notRun } = plan(prediction, p.scenarios)
   let observations: Observation[] = []
   let logged: ModelRun['llama_memory'] = null
@@ -150,6 +182,7 @@ async function validateModel(p: ValidateParams, model: ProfiledModel, prediction
     p.log(`${model.ref} ${r.scenario}: ${r.verdict}${err}${r.detail.reason ? ` (${r.detail.reason})` : ''}`)
   }
   const report: ModelReport = { ref: model.ref, path: path ?? '', ...(model.source ? { source: model.source } : {}), profile: model.profile, fit: prediction?.fit ?? null, error: null, scenarios }
+  if (memory) report.memory = memory
   if (prediction && logged) {
     report.llama_memory = llamaMemoryCheck(prediction.fit, logged)
     const e = report.llama_memory.error_pct

@@ -64,6 +64,7 @@ export function renderHtml(report: Report): string {
     verdict: () => verdictBlock(report),
     charts: () => chartsBlock(report, tolerance),
     scenarios: () => scenarioTable(report),
+    memory: () => memoryBlock(report),
     baseline: () => baselineBlock(report),
     rows: () => rowsTable(report),
     models: () => modelsBlock(report),
@@ -130,6 +131,44 @@ function scenarioTable(report: Report): string {
     `<tbody>${rows}</tbody></table>` +
     '<p class="note">ratio &gt; 1 means faster than predicted (first_token: predicted ms / observed ms). ' +
     '|error| = |observed − predicted| / predicted.</p>\n'
+  )
+}
+
+/** The memory gate: per buffer over the models, then one row per model, failing first; nothing without a check. */
+function memoryBlock(report: Report): string {
+  const s = report.memory_summary
+  const rows = view.memoryRows(report)
+  if (!s || rows.length === 0) return ''
+  const limits = report.thresholds?.memory
+  const failed = new Set(report.gate.failures.filter((f) => f.scenario === 'memory').map((f) => f.limit))
+  const buffers = (['weights', 'context', 'compute'] as const)
+    .map((b) => {
+      const x = s.buffers[b]
+      const l = limits?.[b]
+      const bad = failed.has(`${b}.max_median_abs_error_pct`) || failed.has(`${b}.max_abs_error_pct`)
+      return (
+        `<tr${bad ? ' class="failing"' : ''}><td>${b}</td><td class="num">${view.formatErrorPct(x.median_abs_error_pct)}</td>` +
+        `<td class="num">${view.formatErrorPct(x.max_abs_error_pct)}</td><td>${l ? `${formatLimit(l.max_median_abs_error_pct)} % / ${formatLimit(l.max_abs_error_pct)} %` : 'not gated'}</td></tr>`
+      )
+    })
+    .join('')
+  const models = rows
+    .map(
+      (r) =>
+        `<tr${r.failing ? ' class="failing"' : ''}><td>${mark(!r.failing)}</td><td>${esc(r.ref)}</td><td class="num">${esc(view.memoryCell(r.buffers.weights))}</td>` +
+        `<td class="num">${esc(view.memoryCell(r.buffers.context))}</td><td class="num">${esc(view.memoryCell(r.buffers.compute))}</td>` +
+        `<td>${esc(view.memoryFitCell(r.check))}</td><td>${pill(r.check.verdict)}${r.check.reason && r.check.verdict !== 'match' ? ` ${esc(r.check.reason)}` : ''}</td></tr>`
+    )
+    .join('')
+  return (
+    "<h2>Memory against llama.cpp's projection</h2>" +
+    `<p>${s.gated} of ${s.samples} models judged · ${s.wrong_fit} wrong fit verdict${s.wrong_fit === 1 ? '' : 's'} · ${s.runtime_errors} projection error${s.runtime_errors === 1 ? '' : 's'}</p>` +
+    '<table><thead><tr><th>buffer</th><th>median |error|</th><th>max |error|</th><th>limits: median / max</th></tr></thead>' +
+    `<tbody>${buffers}</tbody></table>` +
+    '<table><thead><tr><th></th><th>model</th><th>weights</th><th>context</th><th>compute</th><th>fit: estimate / llama.cpp</th><th>verdict</th></tr></thead>' +
+    `<tbody>${models}</tbody></table>` +
+    "<p class=\"note\">Each buffer: estimate / llama.cpp's projection (error). Context is the KV caches and recurrent state. " +
+    "llama.cpp's projection runs its own allocator on the model's header with the workload's flags (llama-fit-params).</p>\n"
   )
 }
 
@@ -238,7 +277,7 @@ function modelsBlock(report: Report): string {
       ? '<table><thead><tr><th>scenario</th><th>predicted</th><th>range</th><th>observed</th><th>samples</th><th>spread</th>' +
         `<th>ratio</th><th>|error|</th><th>verdict</th><th>breakdown</th></tr></thead><tbody>${rows}</tbody></table>`
       : ''
-    const memoryLine = view.memoryCheckLine(model)
+    const memoryLine = [view.memoryCheckLine(model), view.memoryDevicesLine(model)].filter((l) => l !== '').join(' · ')
     const assumedLine = view.assumptionsLine(model)
     return (
       `<details${fails ? ' open' : ''}><summary>${mark(!fails)} <strong>${esc(model.ref)}</strong> — ${esc(view.profileLine(model))}</summary>` +

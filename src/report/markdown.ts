@@ -22,6 +22,11 @@ import {
   orderedBaselineRows,
   orderedRows,
   memoryCheckLine,
+  memoryCell,
+  memoryDevicesLine,
+  memoryFitCell,
+  memoryRows,
+  MEMORY_VERDICT_ICON,
   assumptionsLine,
   assumptionsWarning,
   profileLine,
@@ -75,6 +80,7 @@ export function renderMarkdown(report: Report, opts: MarkdownOptions = {}): stri
     verdict: [{ header: verdictSection(report, h) }],
     charts: [],
     scenarios: [{ header: scenarioSection(report, h) }],
+    memory: memoryParts(report, h),
     baseline: baselineParts(report, h),
     rows: [rowsPart(report, h)],
     models: [modelsPart(report, h)],
@@ -88,6 +94,44 @@ const notShown =
   (what: string) =>
   (left: number): string =>
     `\n_${left} more ${what} not shown (size limit); see the JSON or HTML report._\n`
+
+/**
+ * The memory gate: per buffer over the models (whole), then one row per model, failing first, kept with the scenario
+ * rows. None when no model's memory was judged.
+ */
+function memoryParts(report: Report, h: string): BudgetPart[] {
+  const s = report.memory_summary
+  const rows = memoryRows(report)
+  if (!s || rows.length === 0) return []
+  const failed = new Set(report.gate.failures.filter((f) => f.scenario === 'memory').map((f) => f.limit))
+  const limits = report.thresholds?.memory
+  const line = (b: 'weights' | 'context' | 'compute'): string => {
+    const x = s.buffers[b]
+    const l = limits?.[b]
+    return (
+      `| ${b} | ${formatErrorPct(x.median_abs_error_pct)}${failed.has(`${b}.max_median_abs_error_pct`) ? ' ❌' : ''} | ` +
+      `${formatErrorPct(x.max_abs_error_pct)}${failed.has(`${b}.max_abs_error_pct`) ? ' ❌' : ''} | ${l ? `${formatLimit(l.max_median_abs_error_pct)} % / ${formatLimit(l.max_abs_error_pct)} %` : 'not gated'} |`
+    )
+  }
+  const fitNote = `${s.wrong_fit} wrong fit verdict${s.wrong_fit === 1 ? '' : 's'}${limits ? (limits.check_fit ? ' (checked)' : ' (not checked)') : ''}`
+  const header =
+    `${h}# Memory against llama.cpp's projection
+
+` +
+    `${s.gated} of ${s.samples} models judged · ${fitNote} · ${s.runtime_errors} projection error${s.runtime_errors === 1 ? '' : 's'}
+
+` +
+    '| buffer | median \\|error\\| | max \\|error\\| | limits: median / max |\n|---|--:|--:|---|\n' +
+    `${(['weights', 'context', 'compute'] as const).map(line).join('\n')}\n\n` +
+    "Each buffer: estimate / llama.cpp's projection (error). Context is the KV caches and recurrent state.\n\n" +
+    '| | model | weights | context | compute | fit: estimate / llama.cpp | verdict |\n|---|---|--:|--:|--:|---|---|\n'
+  const items = rows.map(
+    (r) =>
+      `| ${r.failing ? '❌' : MEMORY_VERDICT_ICON[r.check.verdict]} | ${md(r.ref)} | ${memoryCell(r.buffers.weights)} | ${memoryCell(r.buffers.context)} | ` +
+      `${memoryCell(r.buffers.compute)} | ${memoryFitCell(r.check)} | ${r.check.verdict}${r.check.reason && r.check.verdict !== 'match' ? `: ${md(r.check.reason)}` : ''} |\n`
+  )
+  return [{ priority: ROWS_PRIORITY, header, items, note: notShown('memory rows'), after: '\n' }]
+}
 
 /** Every row, failing first: kept after the changes beyond noise, before anything else that may drop. */
 function rowsPart(report: Report, h: string): BudgetPart {
@@ -267,8 +311,8 @@ function modelBlocks(report: Report): string[] {
           `${rows.join('\n')}\n\n`
         : ''
     const error = model.error ? `**error:** ${md(model.error)}\n\n` : ''
-    const memoryLine = memoryCheckLine(model)
-    const memory = memoryLine ? `${md(memoryLine)}\n\n` : ''
+    const memoryLine = [memoryCheckLine(model), memoryDevicesLine(model)].filter((l) => l !== '')
+    const memory = memoryLine.length > 0 ? `${memoryLine.map((l) => md(l)).join('\n\n')}\n\n` : ''
     const assumedLine = assumptionsLine(model)
     const assumed = assumedLine ? `${md(assumedLine)}\n\n` : ''
     return `<details><summary>${summary}</summary>\n\n${error}${assumed}${table}${notes.length > 0 ? `${notes.join('\n')}\n\n` : ''}${memory}</details>\n\n`

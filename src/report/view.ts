@@ -3,7 +3,7 @@
 import { SCENARIO_IDS } from '../contracts/scenarios.js'
 import type { BaselineRow, BaselineSkipReason, ModelReport, Report } from '../contracts/report.js'
 import type { ScenarioId, ScenarioUnit, Verdict } from '../contracts/scenarios.js'
-import type { ScenarioResult } from '../contracts/verdict.js'
+import type { MemoryCheck, MemoryVerdict, ScenarioResult } from '../contracts/verdict.js'
 import type { LayerPlan } from '../contracts/profile.js'
 import { formatDeltaPct, formatLimit, formatNumber, formatPct } from '../util/format.js'
 import { baselineStatus, rowKey, type BaselineStatus } from '../compare/baseline.js'
@@ -49,7 +49,8 @@ export function failingRowKeys(report: Report): Set<string> {
   const keys = new Set<string>()
   const runtimeFailed = report.gate.failures.some((f) => f.limit === 'max_runtime_errors')
   const noisyFailed = new Set(report.gate.failures.filter((f) => f.limit === 'max_noisy').map((f) => f.scenario))
-  for (const f of report.gate.failures) if (f.model !== null && f.scenario !== null) keys.add(rowKey(f.model, f.scenario))
+  // A memory failure marks the model's memory row (key "memory\0ref"), not a scenario row.
+  for (const f of report.gate.failures) if (f.model !== null && f.scenario !== null) keys.add(f.scenario === 'memory' ? `memory\u0000${f.model}` : rowKey(f.model, f.scenario))
   for (const m of report.models) {
     for (const r of m.scenarios) {
       if ((runtimeFailed && r.verdict === 'runtime-error') || (r.verdict === 'inconclusive-noisy' && noisyFailed.has(r.scenario))) {
@@ -64,7 +65,82 @@ export function failingRowKeys(report: Report): Set<string> {
 export function modelFails(model: ModelReport, failing: Set<string>): boolean {
   return (
     model.error !== null ||
-    model.scenarios.some((r) => r.verdict === 'runtime-error' || failing.has(rowKey(model.ref, r.scenario)))
+    model.scenarios.some((r) => r.verdict === 'runtime-error' || failing.has(rowKey(model.ref, r.scenario))) ||
+    model.memory?.verdict === 'runtime-error' ||
+    failing.has(`memory\u0000${model.ref}`)
+  )
+}
+
+export const MEMORY_VERDICT_ICON: Record<MemoryVerdict, string> = {
+  match: '✅',
+  off: '🔻',
+  'wrong-fit': '🚫',
+  'runtime-error': '💥',
+  skipped: '⏭️'
+}
+
+/** One model's memory check as the tables show it: estimate / llama.cpp (midpoint) and the error, per buffer. */
+export interface MemoryRow {
+  ref: string
+  check: MemoryCheck
+  failing: boolean
+  /** projected: the sum of the devices' intervals (llama.cpp prints whole MiB rounded down; its log 0.01 MiB). */
+  buffers: Record<'weights' | 'context' | 'compute', { estimated: number | null; projected: [number, number] | null; error: number | null }>
+}
+
+/** The models with a memory check, failing first (in report order otherwise). */
+export function memoryRows(report: Report): MemoryRow[] {
+  const failing = new Set(report.gate.failures.filter((f) => f.scenario === 'memory' && f.model !== null).map((f) => f.model as string))
+  const rows = report.models.flatMap((m) => {
+    const c = m.memory
+    if (!c) return []
+    const est = m.memory?.estimated ?? null
+    const buffer = (b: 'weights' | 'context' | 'compute') => {
+      const k = `${b}_bytes` as const
+      const projected: [number, number] | null =
+        c.projected.length > 0 ? [c.projected.reduce((sum, d) => sum + d[k][0], 0), c.projected.reduce((sum, d) => sum + d[k][1], 0)] : null
+      // Per device when the estimator gave devices, else its totals from the model's fit.
+      const total = est ? est.reduce((sum, d) => sum + d[k], 0) : m.fit ? (b === 'weights' ? m.fit.weights_bytes : b === 'context' ? m.fit.kv_cache_bytes + m.fit.recurrent_state_bytes : m.fit.compute_bytes) : null
+      return { estimated: c.fit.estimated === null ? null : total, projected, error: c.error_pct[b] }
+    }
+    return [{ ref: m.ref, check: c, failing: failing.has(m.ref) || c.verdict === 'runtime-error', buffers: { weights: buffer('weights'), context: buffer('context'), compute: buffer('compute') } }]
+  })
+  return [...rows.filter((r) => r.failing), ...rows.filter((r) => !r.failing)]
+}
+
+/** "estimate / llama.cpp (error)" of one buffer. */
+export function memoryCell(b: MemoryRow['buffers']['weights']): string {
+  if (b.projected === null) return '—'
+  const est = b.estimated === null ? '—' : formatBytes(b.estimated)
+  return `${est} / ${formatProjected(b.projected)}${b.error === null ? '' : ` (${formatDeltaPct(b.error)})`}`
+}
+
+/** llama.cpp's figure: "68–69 MiB" where it printed whole MiB, the value where its log said 0.01 MiB. */
+export function formatProjected([lo, hi]: [number, number]): string {
+  const MiB = 1024 * 1024
+  if (hi - lo < MiB / 4) return formatBytes((lo + hi) / 2)
+  return lo < 1024 * MiB ? `${Math.round(lo / MiB)}–${Math.round(hi / MiB)} MiB` : `${formatBytes(lo)}–${formatBytes(hi)}`
+}
+
+/** "fits / fits", "does-not-fit / fits ✗": the estimator's fit against llama.cpp's. */
+export function memoryFitCell(c: MemoryCheck): string {
+  if (c.fit.estimated === null && c.fit.llama === null) return '—'
+  return `${c.fit.estimated ?? '—'} / ${c.fit.llama ?? 'free memory unknown'}`
+}
+
+/** Per device, for a model split between devices: "CUDA0: weights 9.1 GiB / 9.1 GiB, context …; Host: …". */
+export function memoryDevicesLine(model: ModelReport): string {
+  const c = model.memory
+  if (!c || c.projected.length < 2) return ''
+  return (
+    "memory per device, estimate / llama.cpp's projection: " +
+    c.projected
+      .map((d) => {
+        const e = c.estimated?.find((x) => x.device === d.device)
+        const part = (name: string, est: number | undefined, proj: [number, number]) => `${name} ${est === undefined ? '—' : formatBytes(est)} / ${formatProjected(proj)}`
+        return `${d.device}: ${[part('weights', e?.weights_bytes, d.weights_bytes), part('context', e?.context_bytes, d.context_bytes), part('compute', e?.compute_bytes, d.compute_bytes)].join(', ')}${d.free_bytes === null ? '' : ` of ${formatBytes(d.free_bytes)} free`}`
+      })
+      .join('; ')
   )
 }
 

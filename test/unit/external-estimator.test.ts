@@ -7,7 +7,13 @@ describe("an external estimator's output", () => {
       JSON.stringify({ predictions: [{ ref: 'a', scenario: 'prefill', predicted: 120, predicted_range: [100, 140] }] }),
       'est'
     )
-    expect(out).toEqual([{ ref: 'a', scenario: 'prefill', predicted: 120, predicted_range: [100, 140] }])
+    expect(out).toEqual({ predictions: [{ ref: 'a', scenario: 'prefill', predicted: 120, predicted_range: [100, 140] }] })
+  })
+  it('reads memory estimates, and refuses one that is not bytes or not a fit verdict, naming the path', () => {
+    const memory = { ref: 'a', status: 'fits', weights_bytes: 1e9, context_bytes: 2e8, compute_bytes: 3e8, devices: [{ device: 'CUDA0', weights_bytes: 1e9, context_bytes: 2e8, compute_bytes: 3e8 }] }
+    expect(parseEstimatorOutput(JSON.stringify({ predictions: [], memory: [memory] }), 'est').memory).toEqual([memory])
+    expect(() => parseEstimatorOutput(JSON.stringify({ predictions: [], memory: [{ ...memory, context_bytes: -1 }] }), 'est')).toThrow(/\$\.memory\[0\]\.context_bytes: must be >= 0/)
+    expect(() => parseEstimatorOutput(JSON.stringify({ predictions: [], memory: [{ ...memory, status: 'maybe' }] }), 'est')).toThrow(/\$\.memory\[0\]\.status/)
   })
   it('is refused with the JSON path of the offending value', () => {
     const bad = (v: unknown) => () => parseEstimatorOutput(JSON.stringify(v), 'est --x')
