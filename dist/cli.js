@@ -34,9 +34,9 @@ var __export = (target, all) => {
 };
 var __copyProps = (to, from, except, desc) => {
   if (from && typeof from === "object" || typeof from === "function") {
-    for (let key of __getOwnPropNames(from))
-      if (!__hasOwnProp.call(to, key) && key !== except)
-        __defProp(to, key, { get: () => from[key], enumerable: !(desc = __getOwnPropDesc(from, key)) || desc.enumerable });
+    for (let key2 of __getOwnPropNames(from))
+      if (!__hasOwnProp.call(to, key2) && key2 !== except)
+        __defProp(to, key2, { get: () => from[key2], enumerable: !(desc = __getOwnPropDesc(from, key2)) || desc.enumerable });
   }
   return to;
 };
@@ -361,8 +361,8 @@ var require_legacy_streams = __commonJS({
         options = options || {};
         var keys = Object.keys(options);
         for (var index = 0, length = keys.length; index < length; index++) {
-          var key = keys[index];
-          this[key] = options[key];
+          var key2 = keys[index];
+          this[key2] = options[key2];
         }
         if (this.encoding) this.setEncoding(this.encoding);
         if (this.start !== void 0) {
@@ -409,8 +409,8 @@ var require_legacy_streams = __commonJS({
         options = options || {};
         var keys = Object.keys(options);
         for (var index = 0, length = keys.length; index < length; index++) {
-          var key = keys[index];
-          this[key] = options[key];
+          var key2 = keys[index];
+          this[key2] = options[key2];
         }
         if (this.start !== void 0) {
           if ("number" !== typeof this.start) {
@@ -448,8 +448,8 @@ var require_clone = __commonJS({
         var copy = { __proto__: getPrototypeOf(obj) };
       else
         var copy = /* @__PURE__ */ Object.create(null);
-      Object.getOwnPropertyNames(obj).forEach(function(key) {
-        Object.defineProperty(copy, key, Object.getOwnPropertyDescriptor(obj, key));
+      Object.getOwnPropertyNames(obj).forEach(function(key2) {
+        Object.defineProperty(copy, key2, Object.getOwnPropertyDescriptor(obj, key2));
       });
       return copy;
     }
@@ -541,8 +541,8 @@ var require_graceful_fs = __commonJS({
       fs3.createReadStream = createReadStream4;
       fs3.createWriteStream = createWriteStream2;
       var fs$readFile = fs3.readFile;
-      fs3.readFile = readFile12;
-      function readFile12(path10, options, cb) {
+      fs3.readFile = readFile13;
+      function readFile13(path10, options, cb) {
         if (typeof options === "function")
           cb = options, options = null;
         return go$readFile(path10, options, cb);
@@ -558,8 +558,8 @@ var require_graceful_fs = __commonJS({
         }
       }
       var fs$writeFile = fs3.writeFile;
-      fs3.writeFile = writeFile3;
-      function writeFile3(path10, data, options, cb) {
+      fs3.writeFile = writeFile4;
+      function writeFile4(path10, data, options, cb) {
         if (typeof options === "function")
           cb = options, options = null;
         return go$writeFile(path10, data, options, cb);
@@ -980,8 +980,8 @@ var require_retry = __commonJS({
         maxTimeout: Infinity,
         randomize: false
       };
-      for (var key in options) {
-        opts[key] = options[key];
+      for (var key2 in options) {
+        opts[key2] = options[key2];
       }
       if (opts.minTimeout > opts.maxTimeout) {
         throw new Error("minTimeout is greater than maxTimeout");
@@ -1011,9 +1011,9 @@ var require_retry = __commonJS({
       }
       if (!methods) {
         methods = [];
-        for (var key in obj) {
-          if (typeof obj[key] === "function") {
-            methods.push(key);
+        for (var key2 in obj) {
+          if (typeof obj[key2] === "function") {
+            methods.push(key2);
           }
         }
       }
@@ -1254,11 +1254,11 @@ var require_mtime_precision = __commonJS({
     function probe(file, fs2, callback) {
       const cachedPrecision = fs2[cacheSymbol];
       if (cachedPrecision) {
-        return fs2.stat(file, (err, stat5) => {
+        return fs2.stat(file, (err, stat6) => {
           if (err) {
             return callback(err);
           }
-          callback(null, stat5.mtime, cachedPrecision);
+          callback(null, stat6.mtime, cachedPrecision);
         });
       }
       const mtime = new Date(Math.ceil(Date.now() / 1e3) * 1e3 + 5);
@@ -1266,13 +1266,13 @@ var require_mtime_precision = __commonJS({
         if (err) {
           return callback(err);
         }
-        fs2.stat(file, (err2, stat5) => {
+        fs2.stat(file, (err2, stat6) => {
           if (err2) {
             return callback(err2);
           }
-          const precision = stat5.mtime.getTime() % 1e3 === 0 ? "s" : "ms";
+          const precision = stat6.mtime.getTime() % 1e3 === 0 ? "s" : "ms";
           Object.defineProperty(fs2, cacheSymbol, { value: precision });
-          callback(null, stat5.mtime, precision);
+          callback(null, stat6.mtime, precision);
         });
       });
     }
@@ -1326,14 +1326,14 @@ var require_lockfile = __commonJS({
         if (options.stale <= 0) {
           return callback(Object.assign(new Error("Lock file is already being held"), { code: "ELOCKED", file }));
         }
-        options.fs.stat(lockfilePath, (err2, stat5) => {
+        options.fs.stat(lockfilePath, (err2, stat6) => {
           if (err2) {
             if (err2.code === "ENOENT") {
               return acquireLock(file, { ...options, stale: 0 }, callback);
             }
             return callback(err2);
           }
-          if (!isLockStale(stat5, options)) {
+          if (!isLockStale(stat6, options)) {
             return callback(Object.assign(new Error("Lock file is already being held"), { code: "ELOCKED", file }));
           }
           removeLock(file, options, (err3) => {
@@ -1345,8 +1345,8 @@ var require_lockfile = __commonJS({
         });
       });
     }
-    function isLockStale(stat5, options) {
-      return stat5.mtime.getTime() < Date.now() - options.stale;
+    function isLockStale(stat6, options) {
+      return stat6.mtime.getTime() < Date.now() - options.stale;
     }
     function removeLock(file, options, callback) {
       options.fs.rmdir(getLockFile(file, options), (err) => {
@@ -1364,7 +1364,7 @@ var require_lockfile = __commonJS({
       lock2.updateDelay = lock2.updateDelay || options.update;
       lock2.updateTimeout = setTimeout(() => {
         lock2.updateTimeout = null;
-        options.fs.stat(lock2.lockfilePath, (err, stat5) => {
+        options.fs.stat(lock2.lockfilePath, (err, stat6) => {
           const isOverThreshold = lock2.lastUpdate + options.stale < Date.now();
           if (err) {
             if (err.code === "ENOENT" || isOverThreshold) {
@@ -1373,7 +1373,7 @@ var require_lockfile = __commonJS({
             lock2.updateDelay = 1e3;
             return updateLock(file, options);
           }
-          const isMtimeOurs = lock2.mtime.getTime() === stat5.mtime.getTime();
+          const isMtimeOurs = lock2.mtime.getTime() === stat6.mtime.getTime();
           if (!isMtimeOurs) {
             return setLockAsCompromised(
               file,
@@ -1498,11 +1498,11 @@ var require_lockfile = __commonJS({
         if (err) {
           return callback(err);
         }
-        options.fs.stat(getLockFile(file2, options), (err2, stat5) => {
+        options.fs.stat(getLockFile(file2, options), (err2, stat6) => {
           if (err2) {
             return err2.code === "ENOENT" ? callback(null, false) : callback(err2);
           }
-          return callback(null, !isLockStale(stat5, options));
+          return callback(null, !isLockStale(stat6, options));
         });
       });
     }
@@ -1762,15 +1762,15 @@ var require_code = __commonJS({
       return JSON.stringify(x).replace(/\u2028/g, "\\u2028").replace(/\u2029/g, "\\u2029");
     }
     exports.safeStringify = safeStringify;
-    function getProperty(key) {
-      return typeof key == "string" && exports.IDENTIFIER.test(key) ? new _Code(`.${key}`) : _`[${key}]`;
+    function getProperty(key2) {
+      return typeof key2 == "string" && exports.IDENTIFIER.test(key2) ? new _Code(`.${key2}`) : _`[${key2}]`;
     }
     exports.getProperty = getProperty;
-    function getEsmExportName(key) {
-      if (typeof key == "string" && exports.IDENTIFIER.test(key)) {
-        return new _Code(`${key}`);
+    function getEsmExportName(key2) {
+      if (typeof key2 == "string" && exports.IDENTIFIER.test(key2)) {
+        return new _Code(`${key2}`);
       }
-      throw new Error(`CodeGen: invalid export name: ${key}, use explicit $id name mapping`);
+      throw new Error(`CodeGen: invalid export name: ${key2}, use explicit $id name mapping`);
     }
     exports.getEsmExportName = getEsmExportName;
     function regexpCode(rx) {
@@ -2397,11 +2397,11 @@ var require_codegen = __commonJS({
       // returns code for object literal for the passed argument list of key-value pairs
       object(...keyValues) {
         const code = ["{"];
-        for (const [key, value] of keyValues) {
+        for (const [key2, value] of keyValues) {
           if (code.length > 1)
             code.push(",");
-          code.push(key);
-          if (key !== value || this.opts.es5) {
+          code.push(key2);
+          if (key2 !== value || this.opts.es5) {
             code.push(":");
             (0, code_1.addCodeArg)(code, value);
           }
@@ -2676,17 +2676,17 @@ var require_util = __commonJS({
       if (typeof schema === "boolean")
         return;
       const rules = self2.RULES.keywords;
-      for (const key in schema) {
-        if (!rules[key])
-          checkStrictMode(it, `unknown keyword: "${key}"`);
+      for (const key2 in schema) {
+        if (!rules[key2])
+          checkStrictMode(it, `unknown keyword: "${key2}"`);
       }
     }
     exports.checkUnknownRules = checkUnknownRules;
     function schemaHasRules(schema, rules) {
       if (typeof schema == "boolean")
         return !schema;
-      for (const key in schema)
-        if (rules[key])
+      for (const key2 in schema)
+        if (rules[key2])
           return true;
       return false;
     }
@@ -2694,8 +2694,8 @@ var require_util = __commonJS({
     function schemaHasRulesButRef(schema, RULES2) {
       if (typeof schema == "boolean")
         return !schema;
-      for (const key in schema)
-        if (key !== "$ref" && RULES2.all[key])
+      for (const key2 in schema)
+        if (key2 !== "$ref" && RULES2.all[key2])
           return true;
       return false;
     }
@@ -3273,8 +3273,8 @@ var require_defaults = __commonJS({
     function assignDefaults(it, ty) {
       const { properties, items } = it.schema;
       if (ty === "object" && properties) {
-        for (const key in properties) {
-          assignDefault(it, key, properties[key].default);
+        for (const key2 in properties) {
+          assignDefault(it, key2, properties[key2].default);
         }
       } else if (ty === "array" && Array.isArray(items)) {
         items.forEach((sch, i2) => assignDefault(it, i2, sch.default));
@@ -3658,8 +3658,8 @@ var require_fast_deep_equal = __commonJS({
         for (i2 = length; i2-- !== 0; )
           if (!Object.prototype.hasOwnProperty.call(b, keys[i2])) return false;
         for (i2 = length; i2-- !== 0; ) {
-          var key = keys[i2];
-          if (!equal(a2[key], b[key])) return false;
+          var key2 = keys[i2];
+          if (!equal(a2[key2], b[key2])) return false;
         }
         return true;
       }
@@ -3731,20 +3731,20 @@ var require_json_schema_traverse = __commonJS({
     function _traverse(opts, pre, post2, schema, jsonPtr, rootSchema, parentJsonPtr, parentKeyword, parentSchema, keyIndex) {
       if (schema && typeof schema == "object" && !Array.isArray(schema)) {
         pre(schema, jsonPtr, rootSchema, parentJsonPtr, parentKeyword, parentSchema, keyIndex);
-        for (var key in schema) {
-          var sch = schema[key];
+        for (var key2 in schema) {
+          var sch = schema[key2];
           if (Array.isArray(sch)) {
-            if (key in traverse.arrayKeywords) {
+            if (key2 in traverse.arrayKeywords) {
               for (var i2 = 0; i2 < sch.length; i2++)
-                _traverse(opts, pre, post2, sch[i2], jsonPtr + "/" + key + "/" + i2, rootSchema, jsonPtr, key, schema, i2);
+                _traverse(opts, pre, post2, sch[i2], jsonPtr + "/" + key2 + "/" + i2, rootSchema, jsonPtr, key2, schema, i2);
             }
-          } else if (key in traverse.propsKeywords) {
+          } else if (key2 in traverse.propsKeywords) {
             if (sch && typeof sch == "object") {
               for (var prop in sch)
-                _traverse(opts, pre, post2, sch[prop], jsonPtr + "/" + key + "/" + escapeJsonPtr(prop), rootSchema, jsonPtr, key, schema, prop);
+                _traverse(opts, pre, post2, sch[prop], jsonPtr + "/" + key2 + "/" + escapeJsonPtr(prop), rootSchema, jsonPtr, key2, schema, prop);
             }
-          } else if (key in traverse.keywords || opts.allKeys && !(key in traverse.skipKeywords)) {
-            _traverse(opts, pre, post2, sch, jsonPtr + "/" + key, rootSchema, jsonPtr, key, schema);
+          } else if (key2 in traverse.keywords || opts.allKeys && !(key2 in traverse.skipKeywords)) {
+            _traverse(opts, pre, post2, sch, jsonPtr + "/" + key2, rootSchema, jsonPtr, key2, schema);
           }
         }
         post2(schema, jsonPtr, rootSchema, parentJsonPtr, parentKeyword, parentSchema, keyIndex);
@@ -3801,10 +3801,10 @@ var require_resolve = __commonJS({
       "$dynamicAnchor"
     ]);
     function hasRef(schema) {
-      for (const key in schema) {
-        if (REF_KEYWORDS.has(key))
+      for (const key2 in schema) {
+        if (REF_KEYWORDS.has(key2))
           return true;
-        const sch = schema[key];
+        const sch = schema[key2];
         if (Array.isArray(sch) && sch.some(hasRef))
           return true;
         if (typeof sch == "object" && hasRef(sch))
@@ -3814,14 +3814,14 @@ var require_resolve = __commonJS({
     }
     function countKeys(schema) {
       let count3 = 0;
-      for (const key in schema) {
-        if (key === "$ref")
+      for (const key2 in schema) {
+        if (key2 === "$ref")
           return Infinity;
         count3++;
-        if (SIMPLE_INLINED.has(key))
+        if (SIMPLE_INLINED.has(key2))
           continue;
-        if (typeof schema[key] == "object") {
-          (0, util_1.eachItem)(schema[key], (sch) => count3 += countKeys(sch));
+        if (typeof schema[key2] == "object") {
+          (0, util_1.eachItem)(schema[key2], (sch) => count3 += countKeys(sch));
         }
         if (count3 === Infinity)
           return Infinity;
@@ -4010,8 +4010,8 @@ var require_validate = __commonJS({
     function schemaCxtHasRules({ schema, self: self2 }) {
       if (typeof schema == "boolean")
         return !schema;
-      for (const key in schema)
-        if (self2.RULES.all[key])
+      for (const key2 in schema)
+        if (self2.RULES.all[key2])
           return true;
       return false;
     }
@@ -6106,7 +6106,7 @@ var require_core = __commonJS({
         }
       }
       // Adds schema to the instance
-      addSchema(schema, key, _meta, _validateSchema = this.opts.validateSchema) {
+      addSchema(schema, key2, _meta, _validateSchema = this.opts.validateSchema) {
         if (Array.isArray(schema)) {
           for (const sch of schema)
             this.addSchema(sch, void 0, _meta, _validateSchema);
@@ -6120,15 +6120,15 @@ var require_core = __commonJS({
             throw new Error(`schema ${schemaId} must be string`);
           }
         }
-        key = (0, resolve_1.normalizeId)(key || id);
-        this._checkUnique(key);
-        this.schemas[key] = this._addSchema(schema, _meta, key, _validateSchema, true);
+        key2 = (0, resolve_1.normalizeId)(key2 || id);
+        this._checkUnique(key2);
+        this.schemas[key2] = this._addSchema(schema, _meta, key2, _validateSchema, true);
         return this;
       }
       // Add schema that will be used to validate other schemas
       // options in META_IGNORE_OPTIONS are alway set to false
-      addMetaSchema(schema, key, _validateSchema = this.opts.validateSchema) {
-        this.addSchema(schema, key, true, _validateSchema);
+      addMetaSchema(schema, key2, _validateSchema = this.opts.validateSchema) {
+        this.addSchema(schema, key2, true, _validateSchema);
         return this;
       }
       //  Validate schema against its meta-schema
@@ -6284,14 +6284,14 @@ var require_core = __commonJS({
           let keywords = metaSchema;
           for (const seg of segments)
             keywords = keywords[seg];
-          for (const key in rules) {
-            const rule = rules[key];
+          for (const key2 in rules) {
+            const rule = rules[key2];
             if (typeof rule != "object")
               continue;
             const { $data } = rule.definition;
-            const schema = keywords[key];
+            const schema = keywords[key2];
             if ($data && schema)
-              keywords[key] = schemaOrData(schema);
+              keywords[key2] = schemaOrData(schema);
           }
         }
         return metaSchema;
@@ -6364,10 +6364,10 @@ var require_core = __commonJS({
     Ajv4.MissingRefError = ref_error_1.default;
     exports.default = Ajv4;
     function checkOptions(checkOpts, options, msg, log2 = "error") {
-      for (const key in checkOpts) {
-        const opt = key;
+      for (const key2 in checkOpts) {
+        const opt = key2;
         if (opt in options)
-          this.logger[log2](`${msg}: option ${key}. ${checkOpts[opt]}`);
+          this.logger[log2](`${msg}: option ${key2}. ${checkOpts[opt]}`);
       }
     }
     function getSchEnv(keyRef) {
@@ -6381,8 +6381,8 @@ var require_core = __commonJS({
       if (Array.isArray(optsSchemas))
         this.addSchema(optsSchemas);
       else
-        for (const key in optsSchemas)
-          this.addSchema(optsSchemas[key], key);
+        for (const key2 in optsSchemas)
+          this.addSchema(optsSchemas[key2], key2);
     }
     function addInitialFormats() {
       for (const name in this.opts.formats) {
@@ -7430,11 +7430,11 @@ var require_dependencies = __commonJS({
     function splitDependencies({ schema }) {
       const propertyDeps = {};
       const schemaDeps = {};
-      for (const key in schema) {
-        if (key === "__proto__")
+      for (const key2 in schema) {
+        if (key2 === "__proto__")
           continue;
-        const deps = Array.isArray(schema[key]) ? propertyDeps : schemaDeps;
-        deps[key] = schema[key];
+        const deps = Array.isArray(schema[key2]) ? propertyDeps : schemaDeps;
+        deps[key2] = schema[key2];
       }
       return [propertyDeps, schemaDeps];
     }
@@ -7511,13 +7511,13 @@ var require_propertyNames = __commonJS({
         if ((0, util_1.alwaysValidSchema)(it, schema))
           return;
         const valid = gen.name("valid");
-        gen.forIn("key", data, (key) => {
-          cxt.setParams({ propertyName: key });
+        gen.forIn("key", data, (key2) => {
+          cxt.setParams({ propertyName: key2 });
           cxt.subschema({
             keyword: "propertyNames",
-            data: key,
+            data: key2,
             dataTypes: ["string"],
-            propertyName: key,
+            propertyName: key2,
             compositeRule: true
           }, valid);
           gen.if((0, codegen_1.not)(valid), () => {
@@ -7566,38 +7566,38 @@ var require_additionalProperties = __commonJS({
         checkAdditionalProperties();
         cxt.ok((0, codegen_1._)`${errsCount} === ${names_1.default.errors}`);
         function checkAdditionalProperties() {
-          gen.forIn("key", data, (key) => {
+          gen.forIn("key", data, (key2) => {
             if (!props.length && !patProps.length)
-              additionalPropertyCode(key);
+              additionalPropertyCode(key2);
             else
-              gen.if(isAdditional(key), () => additionalPropertyCode(key));
+              gen.if(isAdditional(key2), () => additionalPropertyCode(key2));
           });
         }
-        function isAdditional(key) {
+        function isAdditional(key2) {
           let definedProp;
           if (props.length > 8) {
             const propsSchema = (0, util_1.schemaRefOrVal)(it, parentSchema.properties, "properties");
-            definedProp = (0, code_1.isOwnProperty)(gen, propsSchema, key);
+            definedProp = (0, code_1.isOwnProperty)(gen, propsSchema, key2);
           } else if (props.length) {
-            definedProp = (0, codegen_1.or)(...props.map((p) => (0, codegen_1._)`${key} === ${p}`));
+            definedProp = (0, codegen_1.or)(...props.map((p) => (0, codegen_1._)`${key2} === ${p}`));
           } else {
             definedProp = codegen_1.nil;
           }
           if (patProps.length) {
-            definedProp = (0, codegen_1.or)(definedProp, ...patProps.map((p) => (0, codegen_1._)`${(0, code_1.usePattern)(cxt, p)}.test(${key})`));
+            definedProp = (0, codegen_1.or)(definedProp, ...patProps.map((p) => (0, codegen_1._)`${(0, code_1.usePattern)(cxt, p)}.test(${key2})`));
           }
           return (0, codegen_1.not)(definedProp);
         }
-        function deleteAdditional(key) {
-          gen.code((0, codegen_1._)`delete ${data}[${key}]`);
+        function deleteAdditional(key2) {
+          gen.code((0, codegen_1._)`delete ${data}[${key2}]`);
         }
-        function additionalPropertyCode(key) {
+        function additionalPropertyCode(key2) {
           if (opts.removeAdditional === "all" || opts.removeAdditional && schema === false) {
-            deleteAdditional(key);
+            deleteAdditional(key2);
             return;
           }
           if (schema === false) {
-            cxt.setParams({ additionalProperty: key });
+            cxt.setParams({ additionalProperty: key2 });
             cxt.error();
             if (!allErrors)
               gen.break();
@@ -7606,22 +7606,22 @@ var require_additionalProperties = __commonJS({
           if (typeof schema == "object" && !(0, util_1.alwaysValidSchema)(it, schema)) {
             const valid = gen.name("valid");
             if (opts.removeAdditional === "failing") {
-              applyAdditionalSchema(key, valid, false);
+              applyAdditionalSchema(key2, valid, false);
               gen.if((0, codegen_1.not)(valid), () => {
                 cxt.reset();
-                deleteAdditional(key);
+                deleteAdditional(key2);
               });
             } else {
-              applyAdditionalSchema(key, valid);
+              applyAdditionalSchema(key2, valid);
               if (!allErrors)
                 gen.if((0, codegen_1.not)(valid), () => gen.break());
             }
           }
         }
-        function applyAdditionalSchema(key, valid, errors) {
+        function applyAdditionalSchema(key2, valid, errors) {
           const subschema = {
             keyword: "additionalProperties",
-            dataProp: key,
+            dataProp: key2,
             dataPropType: util_1.Type.Str
           };
           if (errors === false) {
@@ -7746,19 +7746,19 @@ var require_patternProperties = __commonJS({
           }
         }
         function validateProperties(pat) {
-          gen.forIn("key", data, (key) => {
-            gen.if((0, codegen_1._)`${(0, code_1.usePattern)(cxt, pat)}.test(${key})`, () => {
+          gen.forIn("key", data, (key2) => {
+            gen.if((0, codegen_1._)`${(0, code_1.usePattern)(cxt, pat)}.test(${key2})`, () => {
               const alwaysValid = alwaysValidPatterns.includes(pat);
               if (!alwaysValid) {
                 cxt.subschema({
                   keyword: "patternProperties",
                   schemaProp: pat,
-                  dataProp: key,
+                  dataProp: key2,
                   dataPropType: util_2.Type.Str
                 }, valid);
               }
               if (it.opts.unevaluated && props !== true) {
-                gen.assign((0, codegen_1._)`${props}[${key}]`, true);
+                gen.assign((0, codegen_1._)`${props}[${key2}]`, true);
               } else if (!alwaysValid && !it.allErrors) {
                 gen.if((0, codegen_1.not)(valid), () => gen.break());
               }
@@ -8608,11 +8608,11 @@ var require_visit = __commonJS({
     visit.BREAK = BREAK;
     visit.SKIP = SKIP;
     visit.REMOVE = REMOVE;
-    function visit_(key, node, visitor, path10) {
-      const ctrl = callVisitor(key, node, visitor, path10);
+    function visit_(key2, node, visitor, path10) {
+      const ctrl = callVisitor(key2, node, visitor, path10);
       if (identity3.isNode(ctrl) || identity3.isPair(ctrl)) {
-        replaceNode(key, path10, ctrl);
-        return visit_(key, ctrl, visitor, path10);
+        replaceNode(key2, path10, ctrl);
+        return visit_(key2, ctrl, visitor, path10);
       }
       if (typeof ctrl !== "symbol") {
         if (identity3.isCollection(node)) {
@@ -8656,11 +8656,11 @@ var require_visit = __commonJS({
     visitAsync.BREAK = BREAK;
     visitAsync.SKIP = SKIP;
     visitAsync.REMOVE = REMOVE;
-    async function visitAsync_(key, node, visitor, path10) {
-      const ctrl = await callVisitor(key, node, visitor, path10);
+    async function visitAsync_(key2, node, visitor, path10) {
+      const ctrl = await callVisitor(key2, node, visitor, path10);
       if (identity3.isNode(ctrl) || identity3.isPair(ctrl)) {
-        replaceNode(key, path10, ctrl);
-        return visitAsync_(key, ctrl, visitor, path10);
+        replaceNode(key2, path10, ctrl);
+        return visitAsync_(key2, ctrl, visitor, path10);
       }
       if (typeof ctrl !== "symbol") {
         if (identity3.isCollection(node)) {
@@ -8710,27 +8710,27 @@ var require_visit = __commonJS({
       }
       return visitor;
     }
-    function callVisitor(key, node, visitor, path10) {
+    function callVisitor(key2, node, visitor, path10) {
       if (typeof visitor === "function")
-        return visitor(key, node, path10);
+        return visitor(key2, node, path10);
       if (identity3.isMap(node))
-        return visitor.Map?.(key, node, path10);
+        return visitor.Map?.(key2, node, path10);
       if (identity3.isSeq(node))
-        return visitor.Seq?.(key, node, path10);
+        return visitor.Seq?.(key2, node, path10);
       if (identity3.isPair(node))
-        return visitor.Pair?.(key, node, path10);
+        return visitor.Pair?.(key2, node, path10);
       if (identity3.isScalar(node))
-        return visitor.Scalar?.(key, node, path10);
+        return visitor.Scalar?.(key2, node, path10);
       if (identity3.isAlias(node))
-        return visitor.Alias?.(key, node, path10);
+        return visitor.Alias?.(key2, node, path10);
       return void 0;
     }
-    function replaceNode(key, path10, node) {
+    function replaceNode(key2, path10, node) {
       const parent = path10[path10.length - 1];
       if (identity3.isCollection(parent)) {
-        parent.items[key] = node;
+        parent.items[key2] = node;
       } else if (identity3.isPair(parent)) {
-        if (key === "key")
+        if (key2 === "key")
           parent.key = node;
         else
           parent.value = node;
@@ -8991,7 +8991,7 @@ var require_anchors = __commonJS({
 var require_applyReviver = __commonJS({
   "node_modules/yaml/dist/doc/applyReviver.js"(exports) {
     "use strict";
-    function applyReviver(reviver, obj, key, val) {
+    function applyReviver(reviver, obj, key2, val) {
       if (val && typeof val === "object") {
         if (Array.isArray(val)) {
           for (let i2 = 0, len = val.length; i2 < len; ++i2) {
@@ -9031,7 +9031,7 @@ var require_applyReviver = __commonJS({
           }
         }
       }
-      return reviver.call(obj, key, val);
+      return reviver.call(obj, key2, val);
     }
     exports.applyReviver = applyReviver;
   }
@@ -9394,14 +9394,14 @@ var require_Collection = __commonJS({
         if (isEmptyPath(path10))
           this.add(value);
         else {
-          const [key, ...rest] = path10;
-          const node = this.get(key, true);
+          const [key2, ...rest] = path10;
+          const node = this.get(key2, true);
           if (identity3.isCollection(node))
             node.addIn(rest, value);
           else if (node === void 0 && this.schema)
-            this.set(key, collectionFromPath(this.schema, rest, value));
+            this.set(key2, collectionFromPath(this.schema, rest, value));
           else
-            throw new Error(`Expected YAML collection at ${key}. Remaining path: ${rest}`);
+            throw new Error(`Expected YAML collection at ${key2}. Remaining path: ${rest}`);
         }
       }
       /**
@@ -9409,14 +9409,14 @@ var require_Collection = __commonJS({
        * @returns `true` if the item was found and removed.
        */
       deleteIn(path10) {
-        const [key, ...rest] = path10;
+        const [key2, ...rest] = path10;
         if (rest.length === 0)
-          return this.delete(key);
-        const node = this.get(key, true);
+          return this.delete(key2);
+        const node = this.get(key2, true);
         if (identity3.isCollection(node))
           return node.deleteIn(rest);
         else
-          throw new Error(`Expected YAML collection at ${key}. Remaining path: ${rest}`);
+          throw new Error(`Expected YAML collection at ${key2}. Remaining path: ${rest}`);
       }
       /**
        * Returns item at `key`, or `undefined` if not found. By default unwraps
@@ -9424,8 +9424,8 @@ var require_Collection = __commonJS({
        * `true` (collections are always returned intact).
        */
       getIn(path10, keepScalar) {
-        const [key, ...rest] = path10;
-        const node = this.get(key, true);
+        const [key2, ...rest] = path10;
+        const node = this.get(key2, true);
         if (rest.length === 0)
           return !keepScalar && identity3.isScalar(node) ? node.value : node;
         else
@@ -9443,10 +9443,10 @@ var require_Collection = __commonJS({
        * Checks if the collection includes a value with the key `key`.
        */
       hasIn(path10) {
-        const [key, ...rest] = path10;
+        const [key2, ...rest] = path10;
         if (rest.length === 0)
-          return this.has(key);
-        const node = this.get(key, true);
+          return this.has(key2);
+        const node = this.get(key2, true);
         return identity3.isCollection(node) ? node.hasIn(rest) : false;
       }
       /**
@@ -9454,17 +9454,17 @@ var require_Collection = __commonJS({
        * boolean to add/remove the item from the set.
        */
       setIn(path10, value) {
-        const [key, ...rest] = path10;
+        const [key2, ...rest] = path10;
         if (rest.length === 0) {
-          this.set(key, value);
+          this.set(key2, value);
         } else {
-          const node = this.get(key, true);
+          const node = this.get(key2, true);
           if (identity3.isCollection(node))
             node.setIn(rest, value);
           else if (node === void 0 && this.schema)
-            this.set(key, collectionFromPath(this.schema, rest, value));
+            this.set(key2, collectionFromPath(this.schema, rest, value));
           else
-            throw new Error(`Expected YAML collection at ${key}. Remaining path: ${rest}`);
+            throw new Error(`Expected YAML collection at ${key2}. Remaining path: ${rest}`);
         }
       }
     };
@@ -10042,19 +10042,19 @@ var require_stringifyPair = __commonJS({
     var Scalar = require_Scalar();
     var stringify = require_stringify();
     var stringifyComment = require_stringifyComment();
-    function stringifyPair({ key, value }, ctx2, onComment, onChompKeep) {
+    function stringifyPair({ key: key2, value }, ctx2, onComment, onChompKeep) {
       const { allNullValues, doc, indent, indentStep, options: { commentString, indentSeq, simpleKeys } } = ctx2;
-      let keyComment = identity3.isNode(key) && key.comment || null;
+      let keyComment = identity3.isNode(key2) && key2.comment || null;
       if (simpleKeys) {
         if (keyComment) {
           throw new Error("With simple keys, key nodes cannot have comments");
         }
-        if (identity3.isCollection(key) || !identity3.isNode(key) && typeof key === "object") {
+        if (identity3.isCollection(key2) || !identity3.isNode(key2) && typeof key2 === "object") {
           const msg = "With simple keys, collection cannot be used as a key value";
           throw new Error(msg);
         }
       }
-      let explicitKey = !simpleKeys && (!key || keyComment && value == null && !ctx2.inFlow || identity3.isCollection(key) || (identity3.isScalar(key) ? key.type === Scalar.Scalar.BLOCK_FOLDED || key.type === Scalar.Scalar.BLOCK_LITERAL : typeof key === "object"));
+      let explicitKey = !simpleKeys && (!key2 || keyComment && value == null && !ctx2.inFlow || identity3.isCollection(key2) || (identity3.isScalar(key2) ? key2.type === Scalar.Scalar.BLOCK_FOLDED || key2.type === Scalar.Scalar.BLOCK_LITERAL : typeof key2 === "object"));
       ctx2 = Object.assign({}, ctx2, {
         allNullValues: false,
         implicitKey: !explicitKey && (simpleKeys || !allNullValues),
@@ -10062,7 +10062,7 @@ var require_stringifyPair = __commonJS({
       });
       let keyCommentDone = false;
       let chompKeep = false;
-      let str4 = stringify.stringify(key, ctx2, () => keyCommentDone = true, () => chompKeep = true);
+      let str4 = stringify.stringify(key2, ctx2, () => keyCommentDone = true, () => chompKeep = true);
       if (!explicitKey && !ctx2.inFlow && str4.length > 1024) {
         if (simpleKeys)
           throw new Error("With simple keys, single line scalar must not span more than 1024 characters");
@@ -10206,7 +10206,7 @@ var require_merge = __commonJS({
       }),
       stringify: () => MERGE_KEY
     };
-    var isMergeKey = (ctx2, key) => (merge.identify(key) || identity3.isScalar(key) && (!key.type || key.type === Scalar.Scalar.PLAIN) && merge.identify(key.value)) && ctx2?.doc.schema.tags.some((tag) => tag.tag === merge.tag && tag.default);
+    var isMergeKey = (ctx2, key2) => (merge.identify(key2) || identity3.isScalar(key2) && (!key2.type || key2.type === Scalar.Scalar.PLAIN) && merge.identify(key2.value)) && ctx2?.doc.schema.tags.some((tag) => tag.tag === merge.tag && tag.default);
     function addMergeToJSMap(ctx2, map, value) {
       const source = resolveAliasValue(ctx2, value);
       if (identity3.isSeq(source))
@@ -10223,14 +10223,14 @@ var require_merge = __commonJS({
       if (!identity3.isMap(source))
         throw new Error("Merge sources must be maps or map aliases");
       const srcMap = source.toJSON(null, ctx2, Map);
-      for (const [key, value2] of srcMap) {
+      for (const [key2, value2] of srcMap) {
         if (map instanceof Map) {
-          if (!map.has(key))
-            map.set(key, value2);
+          if (!map.has(key2))
+            map.set(key2, value2);
         } else if (map instanceof Set) {
-          map.add(key);
-        } else if (!Object.prototype.hasOwnProperty.call(map, key)) {
-          Object.defineProperty(map, key, {
+          map.add(key2);
+        } else if (!Object.prototype.hasOwnProperty.call(map, key2)) {
+          Object.defineProperty(map, key2, {
             value: value2,
             writable: true,
             enumerable: true,
@@ -10258,19 +10258,19 @@ var require_addPairToJSMap = __commonJS({
     var stringify = require_stringify();
     var identity3 = require_identity();
     var toJS = require_toJS();
-    function addPairToJSMap(ctx2, map, { key, value }) {
-      if (identity3.isNode(key) && key.addToJSMap)
-        key.addToJSMap(ctx2, map, value);
-      else if (merge.isMergeKey(ctx2, key))
+    function addPairToJSMap(ctx2, map, { key: key2, value }) {
+      if (identity3.isNode(key2) && key2.addToJSMap)
+        key2.addToJSMap(ctx2, map, value);
+      else if (merge.isMergeKey(ctx2, key2))
         merge.addMergeToJSMap(ctx2, map, value);
       else {
-        const jsKey = toJS.toJS(key, "", ctx2);
+        const jsKey = toJS.toJS(key2, "", ctx2);
         if (map instanceof Map) {
           map.set(jsKey, toJS.toJS(value, jsKey, ctx2));
         } else if (map instanceof Set) {
           map.add(jsKey);
         } else {
-          const stringKey = stringifyKey(key, jsKey, ctx2);
+          const stringKey = stringifyKey(key2, jsKey, ctx2);
           const jsValue = toJS.toJS(value, stringKey, ctx2);
           if (stringKey in map)
             Object.defineProperty(map, stringKey, {
@@ -10285,19 +10285,19 @@ var require_addPairToJSMap = __commonJS({
       }
       return map;
     }
-    function stringifyKey(key, jsKey, ctx2) {
+    function stringifyKey(key2, jsKey, ctx2) {
       if (jsKey === null)
         return "";
       if (typeof jsKey !== "object")
         return String(jsKey);
-      if (identity3.isNode(key) && ctx2?.doc) {
+      if (identity3.isNode(key2) && ctx2?.doc) {
         const strCtx = stringify.createStringifyContext(ctx2.doc, {});
         strCtx.anchors = /* @__PURE__ */ new Set();
         for (const node of ctx2.anchors.keys())
           strCtx.anchors.add(node.anchor);
         strCtx.inFlow = true;
         strCtx.inStringifyKey = true;
-        const strKey = key.toString(strCtx);
+        const strKey = key2.toString(strCtx);
         if (!ctx2.mapKeyWarned) {
           let jsonStr = JSON.stringify(strKey);
           if (jsonStr.length > 40)
@@ -10321,24 +10321,24 @@ var require_Pair = __commonJS({
     var stringifyPair = require_stringifyPair();
     var addPairToJSMap = require_addPairToJSMap();
     var identity3 = require_identity();
-    function createPair(key, value, ctx2) {
-      const k = createNode.createNode(key, void 0, ctx2);
+    function createPair(key2, value, ctx2) {
+      const k = createNode.createNode(key2, void 0, ctx2);
       const v = createNode.createNode(value, void 0, ctx2);
       return new Pair(k, v);
     }
     var Pair = class _Pair {
-      constructor(key, value = null) {
+      constructor(key2, value = null) {
         Object.defineProperty(this, identity3.NODE_TYPE, { value: identity3.PAIR });
-        this.key = key;
+        this.key = key2;
         this.value = value;
       }
       clone(schema) {
-        let { key, value } = this;
-        if (identity3.isNode(key))
-          key = key.clone(schema);
+        let { key: key2, value } = this;
+        if (identity3.isNode(key2))
+          key2 = key2.clone(schema);
         if (identity3.isNode(value))
           value = value.clone(schema);
-        return new _Pair(key, value);
+        return new _Pair(key2, value);
       }
       toJSON(_, ctx2) {
         const pair = ctx2?.mapAsMap ? /* @__PURE__ */ new Map() : {};
@@ -10514,11 +10514,11 @@ var require_YAMLMap = __commonJS({
     var identity3 = require_identity();
     var Pair = require_Pair();
     var Scalar = require_Scalar();
-    function findPair(items, key) {
-      const k = identity3.isScalar(key) ? key.value : key;
+    function findPair(items, key2) {
+      const k = identity3.isScalar(key2) ? key2.value : key2;
       for (const it of items) {
         if (identity3.isPair(it)) {
-          if (it.key === key || it.key === k)
+          if (it.key === key2 || it.key === k)
             return it;
           if (identity3.isScalar(it.key) && it.key.value === k)
             return it;
@@ -10541,20 +10541,20 @@ var require_YAMLMap = __commonJS({
       static from(schema, obj, ctx2) {
         const { keepUndefined, replacer } = ctx2;
         const map = new this(schema);
-        const add2 = (key, value) => {
+        const add2 = (key2, value) => {
           if (typeof replacer === "function")
-            value = replacer.call(obj, key, value);
-          else if (Array.isArray(replacer) && !replacer.includes(key))
+            value = replacer.call(obj, key2, value);
+          else if (Array.isArray(replacer) && !replacer.includes(key2))
             return;
           if (value !== void 0 || keepUndefined)
-            map.items.push(Pair.createPair(key, value, ctx2));
+            map.items.push(Pair.createPair(key2, value, ctx2));
         };
         if (obj instanceof Map) {
-          for (const [key, value] of obj)
-            add2(key, value);
+          for (const [key2, value] of obj)
+            add2(key2, value);
         } else if (obj && typeof obj === "object") {
-          for (const key of Object.keys(obj))
-            add2(key, obj[key]);
+          for (const key2 of Object.keys(obj))
+            add2(key2, obj[key2]);
         }
         if (typeof schema.sortMapEntries === "function") {
           map.items.sort(schema.sortMapEntries);
@@ -10594,23 +10594,23 @@ var require_YAMLMap = __commonJS({
           this.items.push(_pair);
         }
       }
-      delete(key) {
-        const it = findPair(this.items, key);
+      delete(key2) {
+        const it = findPair(this.items, key2);
         if (!it)
           return false;
         const del = this.items.splice(this.items.indexOf(it), 1);
         return del.length > 0;
       }
-      get(key, keepScalar) {
-        const it = findPair(this.items, key);
+      get(key2, keepScalar) {
+        const it = findPair(this.items, key2);
         const node = it?.value;
         return (!keepScalar && identity3.isScalar(node) ? node.value : node) ?? void 0;
       }
-      has(key) {
-        return !!findPair(this.items, key);
+      has(key2) {
+        return !!findPair(this.items, key2);
       }
-      set(key, value) {
-        this.add(new Pair.Pair(key, value), true);
+      set(key2, value) {
+        this.add(new Pair.Pair(key2, value), true);
       }
       /**
        * @param ctx - Conversion context, originally set in Document#toJS()
@@ -10699,15 +10699,15 @@ var require_YAMLSeq = __commonJS({
        *
        * @returns `true` if the item was found and removed.
        */
-      delete(key) {
-        const idx = asItemIndex(key);
+      delete(key2) {
+        const idx = asItemIndex(key2);
         if (typeof idx !== "number")
           return false;
         const del = this.items.splice(idx, 1);
         return del.length > 0;
       }
-      get(key, keepScalar) {
-        const idx = asItemIndex(key);
+      get(key2, keepScalar) {
+        const idx = asItemIndex(key2);
         if (typeof idx !== "number")
           return void 0;
         const it = this.items[idx];
@@ -10719,8 +10719,8 @@ var require_YAMLSeq = __commonJS({
        * `key` must contain a representation of an integer for this to succeed.
        * It may be wrapped in a `Scalar`.
        */
-      has(key) {
-        const idx = asItemIndex(key);
+      has(key2) {
+        const idx = asItemIndex(key2);
         return typeof idx === "number" && idx < this.items.length;
       }
       /**
@@ -10730,10 +10730,10 @@ var require_YAMLSeq = __commonJS({
        * If `key` does not contain a representation of an integer, this will throw.
        * It may be wrapped in a `Scalar`.
        */
-      set(key, value) {
-        const idx = asItemIndex(key);
+      set(key2, value) {
+        const idx = asItemIndex(key2);
         if (typeof idx !== "number")
-          throw new Error(`Expected a valid index, not ${key}.`);
+          throw new Error(`Expected a valid index, not ${key2}.`);
         const prev = this.items[idx];
         if (identity3.isScalar(prev) && Scalar.isScalarValue(value))
           prev.value = value;
@@ -10767,8 +10767,8 @@ var require_YAMLSeq = __commonJS({
           let i2 = 0;
           for (let it of obj) {
             if (typeof replacer === "function") {
-              const key = obj instanceof Set ? it : String(i2++);
-              it = replacer.call(obj, key, it);
+              const key2 = obj instanceof Set ? it : String(i2++);
+              it = replacer.call(obj, key2, it);
             }
             seq.items.push(createNode.createNode(it, void 0, ctx2));
           }
@@ -10776,8 +10776,8 @@ var require_YAMLSeq = __commonJS({
         return seq;
       }
     };
-    function asItemIndex(key) {
-      let idx = identity3.isScalar(key) ? key.value : key;
+    function asItemIndex(key2) {
+      let idx = identity3.isScalar(key2) ? key2.value : key2;
       if (idx && typeof idx === "string")
         idx = Number(idx);
       return typeof idx === "number" && Number.isInteger(idx) && idx >= 0 ? idx : null;
@@ -11191,25 +11191,25 @@ ${cn.comment}` : item.comment;
         for (let it of iterable) {
           if (typeof replacer === "function")
             it = replacer.call(iterable, String(i2++), it);
-          let key, value;
+          let key2, value;
           if (Array.isArray(it)) {
             if (it.length === 2) {
-              key = it[0];
+              key2 = it[0];
               value = it[1];
             } else
               throw new TypeError(`Expected [key, value] tuple: ${it}`);
           } else if (it && it instanceof Object) {
             const keys = Object.keys(it);
             if (keys.length === 1) {
-              key = keys[0];
-              value = it[key];
+              key2 = keys[0];
+              value = it[key2];
             } else {
               throw new TypeError(`Expected tuple with one key, not ${keys.length} keys`);
             }
           } else {
-            key = it;
+            key2 = it;
           }
-          pairs2.items.push(Pair.createPair(key, value, ctx2));
+          pairs2.items.push(Pair.createPair(key2, value, ctx2));
         }
       return pairs2;
     }
@@ -11256,16 +11256,16 @@ var require_omap = __commonJS({
         if (ctx2?.onCreate)
           ctx2.onCreate(map);
         for (const pair of this.items) {
-          let key, value;
+          let key2, value;
           if (identity3.isPair(pair)) {
-            key = toJS.toJS(pair.key, "", ctx2);
-            value = toJS.toJS(pair.value, key, ctx2);
+            key2 = toJS.toJS(pair.key, "", ctx2);
+            value = toJS.toJS(pair.value, key2, ctx2);
           } else {
-            key = toJS.toJS(pair, "", ctx2);
+            key2 = toJS.toJS(pair, "", ctx2);
           }
-          if (map.has(key))
+          if (map.has(key2))
             throw new Error("Ordered maps must not include duplicate keys");
-          map.set(key, value);
+          map.set(key2, value);
         }
         return map;
       }
@@ -11286,12 +11286,12 @@ var require_omap = __commonJS({
       resolve(seq, onError) {
         const pairs$1 = pairs.resolvePairs(seq, onError);
         const seenKeys = [];
-        for (const { key } of pairs$1.items) {
-          if (identity3.isScalar(key)) {
-            if (seenKeys.includes(key.value)) {
-              onError(`Ordered maps must not include duplicate keys: ${key.value}`);
+        for (const { key: key2 } of pairs$1.items) {
+          if (identity3.isScalar(key2)) {
+            if (seenKeys.includes(key2.value)) {
+              onError(`Ordered maps must not include duplicate keys: ${key2.value}`);
             } else {
-              seenKeys.push(key.value);
+              seenKeys.push(key2.value);
             }
           }
         }
@@ -11476,14 +11476,14 @@ var require_set = __commonJS({
         super(schema);
         this.tag = _YAMLSet.tag;
       }
-      add(key) {
+      add(key2) {
         let pair;
-        if (identity3.isPair(key))
-          pair = key;
-        else if (key && typeof key === "object" && "key" in key && "value" in key && key.value === null)
-          pair = new Pair.Pair(key.key, null);
+        if (identity3.isPair(key2))
+          pair = key2;
+        else if (key2 && typeof key2 === "object" && "key" in key2 && "value" in key2 && key2.value === null)
+          pair = new Pair.Pair(key2.key, null);
         else
-          pair = new Pair.Pair(key, null);
+          pair = new Pair.Pair(key2, null);
         const prev = YAMLMap.findPair(this.items, pair.key);
         if (!prev)
           this.items.push(pair);
@@ -11492,18 +11492,18 @@ var require_set = __commonJS({
        * If `keepPair` is `true`, returns the Pair matching `key`.
        * Otherwise, returns the value of that Pair's key.
        */
-      get(key, keepPair) {
-        const pair = YAMLMap.findPair(this.items, key);
+      get(key2, keepPair) {
+        const pair = YAMLMap.findPair(this.items, key2);
         return !keepPair && identity3.isPair(pair) ? identity3.isScalar(pair.key) ? pair.key.value : pair.key : pair;
       }
-      set(key, value) {
+      set(key2, value) {
         if (typeof value !== "boolean")
           throw new Error(`Expected boolean value for set(key, value) in a YAML set, not ${typeof value}`);
-        const prev = YAMLMap.findPair(this.items, key);
+        const prev = YAMLMap.findPair(this.items, key2);
         if (prev && !value) {
           this.items.splice(this.items.indexOf(prev), 1);
         } else if (!prev && value) {
-          this.items.push(new Pair.Pair(key));
+          this.items.push(new Pair.Pair(key2));
         }
       }
       toJSON(_, ctx2) {
@@ -11750,7 +11750,7 @@ var require_tags = __commonJS({
         if (Array.isArray(customTags))
           tags = [];
         else {
-          const keys = Array.from(schemas.keys()).filter((key) => key !== "yaml11").map((key) => JSON.stringify(key)).join(", ");
+          const keys = Array.from(schemas.keys()).filter((key2) => key2 !== "yaml11").map((key2) => JSON.stringify(key2)).join(", ");
           throw new Error(`Unknown schema "${schemaName}"; use one of ${keys} or define customTags array`);
         }
       }
@@ -11766,7 +11766,7 @@ var require_tags = __commonJS({
         const tagObj = typeof tag === "string" ? tagsByName[tag] : tag;
         if (!tagObj) {
           const tagName = JSON.stringify(tag);
-          const keys = Object.keys(tagsByName).map((key) => JSON.stringify(key)).join(", ");
+          const keys = Object.keys(tagsByName).map((key2) => JSON.stringify(key2)).join(", ");
           throw new Error(`Unknown custom tag ${tagName}; use one of ${keys}`);
         }
         if (!tags2.includes(tagObj))
@@ -12030,8 +12030,8 @@ var require_Document = __commonJS({
        * Convert a key and a value into a `Pair` using the current schema,
        * recursively wrapping all values as `Scalar` or `Collection` nodes.
        */
-      createPair(key, value, options = {}) {
-        const k = this.createNode(key, null, options);
+      createPair(key2, value, options = {}) {
+        const k = this.createNode(key2, null, options);
         const v = this.createNode(value, null, options);
         return new Pair.Pair(k, v);
       }
@@ -12039,8 +12039,8 @@ var require_Document = __commonJS({
        * Removes a value from the document.
        * @returns `true` if the item was found and removed.
        */
-      delete(key) {
-        return assertCollection(this.contents) ? this.contents.delete(key) : false;
+      delete(key2) {
+        return assertCollection(this.contents) ? this.contents.delete(key2) : false;
       }
       /**
        * Removes a value from the document.
@@ -12060,8 +12060,8 @@ var require_Document = __commonJS({
        * scalar values from their surrounding node; to disable set `keepScalar` to
        * `true` (collections are always returned intact).
        */
-      get(key, keepScalar) {
-        return identity3.isCollection(this.contents) ? this.contents.get(key, keepScalar) : void 0;
+      get(key2, keepScalar) {
+        return identity3.isCollection(this.contents) ? this.contents.get(key2, keepScalar) : void 0;
       }
       /**
        * Returns item at `path`, or `undefined` if not found. By default unwraps
@@ -12076,8 +12076,8 @@ var require_Document = __commonJS({
       /**
        * Checks if the document includes a value with the key `key`.
        */
-      has(key) {
-        return identity3.isCollection(this.contents) ? this.contents.has(key) : false;
+      has(key2) {
+        return identity3.isCollection(this.contents) ? this.contents.has(key2) : false;
       }
       /**
        * Checks if the document includes a value at `path`.
@@ -12091,11 +12091,11 @@ var require_Document = __commonJS({
        * Sets a value in this document. For `!!set`, `value` needs to be a
        * boolean to add/remove the item from the set.
        */
-      set(key, value) {
+      set(key2, value) {
         if (this.contents == null) {
-          this.contents = Collection.collectionFromPath(this.schema, [key], value);
+          this.contents = Collection.collectionFromPath(this.schema, [key2], value);
         } else if (assertCollection(this.contents)) {
-          this.contents.set(key, value);
+          this.contents.set(key2, value);
         }
       }
       /**
@@ -12403,24 +12403,24 @@ var require_resolve_props = __commonJS({
 var require_util_contains_newline = __commonJS({
   "node_modules/yaml/dist/compose/util-contains-newline.js"(exports) {
     "use strict";
-    function containsNewline(key) {
-      if (!key)
+    function containsNewline(key2) {
+      if (!key2)
         return null;
-      switch (key.type) {
+      switch (key2.type) {
         case "alias":
         case "scalar":
         case "double-quoted-scalar":
         case "single-quoted-scalar":
-          if (key.source.includes("\n"))
+          if (key2.source.includes("\n"))
             return true;
-          if (key.end) {
-            for (const st of key.end)
+          if (key2.end) {
+            for (const st of key2.end)
               if (st.type === "newline")
                 return true;
           }
           return false;
         case "flow-collection":
-          for (const it of key.items) {
+          for (const it of key2.items) {
             for (const st of it.start)
               if (st.type === "newline")
                 return true;
@@ -12494,10 +12494,10 @@ var require_resolve_block_map = __commonJS({
       let offset = bm.offset;
       let commentEnd = null;
       for (const collItem of bm.items) {
-        const { start, key, sep: sep5, value } = collItem;
+        const { start, key: key2, sep: sep5, value } = collItem;
         const keyProps = resolveProps.resolveProps(start, {
           indicator: "explicit-key-ind",
-          next: key ?? sep5?.[0],
+          next: key2 ?? sep5?.[0],
           offset,
           onError,
           parentIndent: bm.indent,
@@ -12505,10 +12505,10 @@ var require_resolve_block_map = __commonJS({
         });
         const implicitKey = !keyProps.found;
         if (implicitKey) {
-          if (key) {
-            if (key.type === "block-seq")
+          if (key2) {
+            if (key2.type === "block-seq")
               onError(offset, "BLOCK_AS_IMPLICIT_KEY", "A block sequence may not be used as an implicit map key");
-            else if ("indent" in key && key.indent !== bm.indent)
+            else if ("indent" in key2 && key2.indent !== bm.indent)
               onError(offset, "BAD_INDENT", startColMsg);
           }
           if (!keyProps.anchor && !keyProps.tag && !sep5) {
@@ -12521,17 +12521,17 @@ var require_resolve_block_map = __commonJS({
             }
             continue;
           }
-          if (keyProps.newlineAfterProp || utilContainsNewline.containsNewline(key)) {
-            onError(key ?? start[start.length - 1], "MULTILINE_IMPLICIT_KEY", "Implicit keys need to be on a single line");
+          if (keyProps.newlineAfterProp || utilContainsNewline.containsNewline(key2)) {
+            onError(key2 ?? start[start.length - 1], "MULTILINE_IMPLICIT_KEY", "Implicit keys need to be on a single line");
           }
         } else if (keyProps.found?.indent !== bm.indent) {
           onError(offset, "BAD_INDENT", startColMsg);
         }
         ctx2.atKey = true;
         const keyStart = keyProps.end;
-        const keyNode = key ? composeNode(ctx2, key, keyProps, onError) : composeEmptyNode(ctx2, keyStart, start, null, keyProps, onError);
+        const keyNode = key2 ? composeNode(ctx2, key2, keyProps, onError) : composeEmptyNode(ctx2, keyStart, start, null, keyProps, onError);
         if (ctx2.schema.compat)
-          utilFlowIndentCheck.flowIndentCheck(bm.indent, key, onError);
+          utilFlowIndentCheck.flowIndentCheck(bm.indent, key2, onError);
         ctx2.atKey = false;
         if (utilMapIncludes.mapIncludes(ctx2, map.items, keyNode))
           onError(keyStart, "DUPLICATE_KEY", "Map keys must be unique");
@@ -12541,7 +12541,7 @@ var require_resolve_block_map = __commonJS({
           offset: keyNode.range[2],
           onError,
           parentIndent: bm.indent,
-          startOnNewline: !key || key.type === "block-scalar"
+          startOnNewline: !key2 || key2.type === "block-scalar"
         });
         offset = valueProps.end;
         if (valueProps.found) {
@@ -12705,11 +12705,11 @@ var require_resolve_flow_collection = __commonJS({
       let offset = fc.offset + fc.start.source.length;
       for (let i2 = 0; i2 < fc.items.length; ++i2) {
         const collItem = fc.items[i2];
-        const { start, key, sep: sep5, value } = collItem;
+        const { start, key: key2, sep: sep5, value } = collItem;
         const props = resolveProps.resolveProps(start, {
           flow: fcName,
           indicator: "explicit-key-ind",
-          next: key ?? sep5?.[0],
+          next: key2 ?? sep5?.[0],
           offset,
           onError,
           parentIndent: fc.indent,
@@ -12730,9 +12730,9 @@ var require_resolve_flow_collection = __commonJS({
             offset = props.end;
             continue;
           }
-          if (!isMap3 && ctx2.options.strict && utilContainsNewline.containsNewline(key))
+          if (!isMap3 && ctx2.options.strict && utilContainsNewline.containsNewline(key2))
             onError(
-              key,
+              key2,
               // checked by containsNewline()
               "MULTILINE_IMPLICIT_KEY",
               "Implicit keys of flow sequence pairs need to be on a single line"
@@ -12779,8 +12779,8 @@ var require_resolve_flow_collection = __commonJS({
         } else {
           ctx2.atKey = true;
           const keyStart = props.end;
-          const keyNode = key ? composeNode(ctx2, key, props, onError) : composeEmptyNode(ctx2, keyStart, start, null, props, onError);
-          if (isBlock(key))
+          const keyNode = key2 ? composeNode(ctx2, key2, props, onError) : composeEmptyNode(ctx2, keyStart, start, null, props, onError);
+          if (isBlock(key2))
             onError(keyNode.range, "BLOCK_IN_FLOW", blockMsg);
           ctx2.atKey = false;
           const valueProps = resolveProps.resolveProps(sep5 ?? [], {
@@ -13930,9 +13930,9 @@ var require_cst_scalar = __commonJS({
         ];
         if (!addEndtoBlockProps(props, "end" in token ? token.end : void 0))
           props.push({ type: "newline", offset: -1, indent, source: "\n" });
-        for (const key of Object.keys(token))
-          if (key !== "type" && key !== "offset")
-            delete token[key];
+        for (const key2 of Object.keys(token))
+          if (key2 !== "type" && key2 !== "offset")
+            delete token[key2];
         Object.assign(token, { type: "block-scalar", indent, props, source: body });
       }
     }
@@ -13980,9 +13980,9 @@ var require_cst_scalar = __commonJS({
         default: {
           const indent = "indent" in token ? token.indent : -1;
           const end = "end" in token && Array.isArray(token.end) ? token.end.filter((st) => st.type === "space" || st.type === "comment" || st.type === "newline") : [];
-          for (const key of Object.keys(token))
-            if (key !== "type" && key !== "offset")
-              delete token[key];
+          for (const key2 of Object.keys(token))
+            if (key2 !== "type" && key2 !== "offset")
+              delete token[key2];
           Object.assign(token, { type, indent, source, end });
         }
       }
@@ -14037,12 +14037,12 @@ var require_cst_stringify = __commonJS({
         }
       }
     }
-    function stringifyItem({ start, key, sep: sep5, value }) {
+    function stringifyItem({ start, key: key2, sep: sep5, value }) {
       let res = "";
       for (const st of start)
         res += st.source;
-      if (key)
-        res += stringifyToken(key);
+      if (key2)
+        res += stringifyToken(key2);
       if (sep5)
         for (const st of sep5)
           res += st.source;
@@ -14819,11 +14819,11 @@ var require_line_counter = __commonJS({
           let low = 0;
           let high = this.lineStarts.length;
           while (low < high) {
-            const mid = low + high >> 1;
-            if (this.lineStarts[mid] < offset)
-              low = mid + 1;
+            const mid2 = low + high >> 1;
+            if (this.lineStarts[mid2] < offset)
+              low = mid2 + 1;
             else
-              high = mid;
+              high = mid2;
           }
           if (this.lineStarts[low] === offset)
             return { line: low + 1, col: 1 };
@@ -15374,7 +15374,7 @@ var require_parser = __commonJS({
                   });
                 } else if (isFlowToken(it.key) && !includesToken(it.sep, "newline")) {
                   const start2 = getFirstKeyStartProps(it.start);
-                  const key = it.key;
+                  const key2 = it.key;
                   const sep5 = it.sep;
                   sep5.push(this.sourceToken);
                   delete it.key;
@@ -15383,7 +15383,7 @@ var require_parser = __commonJS({
                     type: "block-map",
                     offset: this.offset,
                     indent: this.indent,
-                    items: [{ start: start2, key, sep: sep5 }]
+                    items: [{ start: start2, key: key2, sep: sep5 }]
                   });
                 } else if (start.length > 0) {
                   it.sep = it.sep.concat(start, this.sourceToken);
@@ -16225,7 +16225,7 @@ var init_chunk_FFYIGW52 = __esm({
 });
 
 // src/cli/main.ts
-import { join as join28, resolve as resolve6 } from "node:path";
+import { join as join32, resolve as resolve6 } from "node:path";
 
 // src/util/errors.ts
 var InputError = class extends Error {
@@ -16276,9 +16276,9 @@ function sortKeys(value) {
   if (Array.isArray(value)) return value.map((v) => sortKeys(v));
   if (value !== null && typeof value === "object") {
     const out2 = {};
-    for (const key of Object.keys(value).sort()) {
-      const v = value[key];
-      if (v !== void 0) out2[key] = sortKeys(v);
+    for (const key2 of Object.keys(value).sort()) {
+      const v = value[key2];
+      if (v !== void 0) out2[key2] = sortKeys(v);
     }
     return out2;
   }
@@ -17316,7 +17316,7 @@ function pathKey(options = {}) {
   if (platform5 !== "win32") {
     return "PATH";
   }
-  return Object.keys(env).reverse().find((key) => key.toUpperCase() === "PATH") || "Path";
+  return Object.keys(env).reverse().find((key2) => key2.toUpperCase() === "PATH") || "Path";
 }
 
 // node_modules/unicorn-magic/node.js
@@ -18775,7 +18775,7 @@ var resolvePathDirectories = (file, { cwd, path: searchPath, pathExt }) => {
   }
 };
 var getWindowsEnvironmentValue = (environment, name) => {
-  const environmentKey = Object.keys(environment).sort().find((key) => key.toUpperCase() === name);
+  const environmentKey = Object.keys(environment).sort().find((key2) => key2.toUpperCase() === name);
   return environmentKey === void 0 ? void 0 : environment[environmentKey];
 };
 var SHEBANG_BYTE_LENGTH = 150;
@@ -20128,10 +20128,10 @@ var isSyncGenerator = (value) => Object.prototype.toString.call(value) === "[obj
 var isTransformOptions = (value) => isPlainObject(value) && (value.transform !== void 0 || value.final !== void 0);
 var isUrl = (value) => Object.prototype.toString.call(value) === "[object URL]";
 var isRegularUrl = (value) => isUrl(value) && value.protocol !== "file:";
-var isFilePathObject = (value) => isPlainObject(value) && Object.keys(value).length > 0 && Object.keys(value).every((key) => FILE_PATH_KEYS.has(key)) && isFilePathString(value.file);
+var isFilePathObject = (value) => isPlainObject(value) && Object.keys(value).length > 0 && Object.keys(value).every((key2) => FILE_PATH_KEYS.has(key2)) && isFilePathString(value.file);
 var FILE_PATH_KEYS = /* @__PURE__ */ new Set(["file", "append"]);
 var isFilePathString = (file) => typeof file === "string";
-var isStdioValueObject = (value) => isPlainObject(value) && Object.keys(value).length > 0 && Object.keys(value).every((key) => STDIO_VALUE_KEYS.has(key)) && "value" in value;
+var isStdioValueObject = (value) => isPlainObject(value) && Object.keys(value).length > 0 && Object.keys(value).every((key2) => STDIO_VALUE_KEYS.has(key2)) && "value" in value;
 var STDIO_VALUE_KEYS = /* @__PURE__ */ new Set(["value", "input"]);
 var isUnknownStdioString = (type, value) => type === "native" && typeof value === "string" && !KNOWN_STDIO_STRINGS.has(value);
 var KNOWN_STDIO_STRINGS = /* @__PURE__ */ new Set(["ipc", "ignore", "inherit", "overlapped", "pipe"]);
@@ -23112,11 +23112,11 @@ var addMergeSource = (mergedStream, sourceStream) => {
   addToSetMap(MERGE_SOURCES, mergedStream, sourceStream);
   addToSetMap(SOURCE_MERGES, sourceStream, mergedStream);
 };
-var addToSetMap = (map, key, value) => {
-  if (!map.has(key)) {
-    map.set(key, /* @__PURE__ */ new Set());
+var addToSetMap = (map, key2, value) => {
+  if (!map.has(key2)) {
+    map.set(key2, /* @__PURE__ */ new Set());
   }
-  map.get(key).add(value);
+  map.get(key2).add(value);
 };
 var unpipeSubprocessStream = async (mergedStream, sourceStream) => {
   MERGE_SOURCES.get(mergedStream)?.delete(sourceStream);
@@ -24339,8 +24339,8 @@ function generatorArgs(hasNinja2, env) {
   return hasNinja2 ? ["-G", "Ninja"] : [];
 }
 function staleBuildDirReason(cacheText, srcDir, generator) {
-  const value = (key) => {
-    const m2 = new RegExp(`^${key}:[A-Z]+=(.*)$`, "m").exec(cacheText);
+  const value = (key2) => {
+    const m2 = new RegExp(`^${key2}:[A-Z]+=(.*)$`, "m").exec(cacheText);
     return m2 ? m2[1].trim() : null;
   };
   const home = value("CMAKE_HOME_DIRECTORY");
@@ -24829,18 +24829,18 @@ var LayoutBuilder = class {
   arch;
   metadata = [];
   tensors = [];
-  u32(key, value) {
-    this.metadata.push({ key: `${this.arch}.${key}`, type: GgufValueType.UINT32, value });
+  u32(key2, value) {
+    this.metadata.push({ key: `${this.arch}.${key2}`, type: GgufValueType.UINT32, value });
   }
-  f32(key, value) {
-    this.metadata.push({ key: `${this.arch}.${key}`, type: GgufValueType.FLOAT32, value });
+  f32(key2, value) {
+    this.metadata.push({ key: `${this.arch}.${key2}`, type: GgufValueType.FLOAT32, value });
   }
-  bool(key, value) {
-    this.metadata.push({ key: `${this.arch}.${key}`, type: GgufValueType.BOOL, value });
+  bool(key2, value) {
+    this.metadata.push({ key: `${this.arch}.${key2}`, type: GgufValueType.BOOL, value });
   }
   /** A per-layer array, INT32 as gguf-py writes a Python int list (GGUFValueType.get_type). */
-  i32s(key, values) {
-    this.metadata.push({ key: `${this.arch}.${key}`, type: GgufValueType.ARRAY, itemType: GgufValueType.INT32, value: values });
+  i32s(key2, values) {
+    this.metadata.push({ key: `${this.arch}.${key2}`, type: GgufValueType.ARRAY, itemType: GgufValueType.INT32, value: values });
   }
   /** A weight matrix: random F16. */
   weight(name, dims) {
@@ -25156,8 +25156,8 @@ var FILE_TYPE_MOSTLY_F16 = 1;
 var END_OF_TEXT = "<|endoftext|>";
 var TOKEN_TYPE_NORMAL = 1;
 var TOKEN_TYPE_CONTROL = 3;
-var u32 = (key, value) => ({ key, type: GgufValueType.UINT32, value });
-var str = (key, value) => ({ key, type: GgufValueType.STRING, value });
+var u32 = (key2, value) => ({ key: key2, type: GgufValueType.UINT32, value });
+var str = (key2, value) => ({ key: key2, type: GgufValueType.STRING, value });
 var SSM_FIELDS = ["ssmConvKernel", "ssmInnerSize", "ssmStateSize", "ssmTimeStepRank", "ssmGroupCount"];
 var FAMILY_FIELDS = {
   llama: ["headDim", "expertCount", "expertUsedCount", "tiedEmbeddings"],
@@ -25419,16 +25419,16 @@ function parseSynthSpec(text, fileName) {
   if (!validate(data)) {
     const err = validate.errors[0];
     const line = lineOfPointer(doc.contents, err.instancePath, counter);
-    const key = err.instancePath.split("/").filter(Boolean).join(".") || "(top level)";
+    const key2 = err.instancePath.split("/").filter(Boolean).join(".") || "(top level)";
     const extra = err.keyword === "additionalProperties" ? ` "${err.params.additionalProperty}"` : "";
-    throw new InputError(fileName, `${key}${line ? ` (line ${line})` : ""}`, `${err.message ?? "invalid"}${extra}`);
+    throw new InputError(fileName, `${key2}${line ? ` (line ${line})` : ""}`, `${err.message ?? "invalid"}${extra}`);
   }
   const names = /* @__PURE__ */ new Set();
   data.models.forEach((m2, i2) => {
     const where = `models.${i2}`;
-    const at2 = (key) => {
-      const line = lineOfPointer(doc.contents, `/models/${i2}/${key}`, counter) ?? lineOfPointer(doc.contents, `/models/${i2}`, counter);
-      return `${where}.${key}${line ? ` (line ${line})` : ""}`;
+    const at2 = (key2) => {
+      const line = lineOfPointer(doc.contents, `/models/${i2}/${key2}`, counter) ?? lineOfPointer(doc.contents, `/models/${i2}`, counter);
+      return `${where}.${key2}${line ? ` (line ${line})` : ""}`;
     };
     if (names.has(m2.name)) throw new InputError(fileName, at2("name"), `duplicate name "${m2.name}"`);
     names.add(m2.name);
@@ -25481,8 +25481,8 @@ function writerSpec(m2) {
     contextLength: m2.context_length,
     seed: m2.seed ?? 1
   };
-  for (const [field2, key] of Object.entries(FIELD_KEYS)) {
-    const v = m2[key];
+  for (const [field2, key2] of Object.entries(FIELD_KEYS)) {
+    const v = m2[key2];
     if (v !== void 0) spec2[field2] = v;
   }
   return spec2;
@@ -25785,15 +25785,15 @@ async function synthesize(spec2, outDir, binDir, log2) {
     for (const type of m2.types) {
       const name = synthFileName(m2.name, type);
       const path10 = join6(outDir, name);
-      const key = fileKey(m2, type);
-      const cached2 = existsSync4(path10) && state[name] === key;
+      const key2 = fileKey(m2, type);
+      const cached2 = existsSync4(path10) && state[name] === key2;
       if (!cached2) {
         if (type === "F16") await ensureF16();
         else {
           await ensureF16();
           log2(`synth: llama-quantize ${f16Name} \u2192 ${name}`);
           await quantize(binDir, f16Path, path10, type);
-          state[name] = key;
+          state[name] = key2;
           await writeFileAtomic(join6(outDir, STATE_FILE), stableStringify(state));
         }
       }
@@ -25970,8 +25970,8 @@ import { join as join9 } from "node:path";
 function median(values) {
   if (values.length === 0) throw new Error("median of an empty list");
   const s = [...values].sort((a2, b) => a2 - b);
-  const mid = Math.floor(s.length / 2);
-  return s.length % 2 === 1 ? s[mid] : (s[mid - 1] + s[mid]) / 2;
+  const mid2 = Math.floor(s.length / 2);
+  return s.length % 2 === 1 ? s[mid2] : (s[mid2 - 1] + s[mid2]) / 2;
 }
 function spread(values) {
   if (values.length < 2) return 0;
@@ -25987,35 +25987,35 @@ var LlamaBenchOutputError = class extends Error {
     this.name = "LlamaBenchOutputError";
   }
 };
-function field(obj, key, source, where) {
-  if (!(key in obj)) throw new LlamaBenchOutputError(source, `${where}.${key}`, "missing");
-  return obj[key];
+function field(obj, key2, source, where) {
+  if (!(key2 in obj)) throw new LlamaBenchOutputError(source, `${where}.${key2}`, "missing");
+  return obj[key2];
 }
-function str2(obj, key, source, where) {
-  const v = field(obj, key, source, where);
-  if (typeof v !== "string") throw new LlamaBenchOutputError(source, `${where}.${key}`, `expected a string, got ${JSON.stringify(v)}`);
+function str2(obj, key2, source, where) {
+  const v = field(obj, key2, source, where);
+  if (typeof v !== "string") throw new LlamaBenchOutputError(source, `${where}.${key2}`, `expected a string, got ${JSON.stringify(v)}`);
   return v;
 }
-function int(obj, key, source, where) {
-  const v = field(obj, key, source, where);
+function int(obj, key2, source, where) {
+  const v = field(obj, key2, source, where);
   if (typeof v !== "number" || !Number.isInteger(v)) {
-    throw new LlamaBenchOutputError(source, `${where}.${key}`, `expected an integer, got ${JSON.stringify(v)}`);
+    throw new LlamaBenchOutputError(source, `${where}.${key2}`, `expected an integer, got ${JSON.stringify(v)}`);
   }
   return v;
 }
-function num(obj, key, source, where) {
-  const v = field(obj, key, source, where);
+function num(obj, key2, source, where) {
+  const v = field(obj, key2, source, where);
   if (typeof v !== "number" || !Number.isFinite(v)) {
-    throw new LlamaBenchOutputError(source, `${where}.${key}`, `expected a finite number, got ${JSON.stringify(v)}`);
+    throw new LlamaBenchOutputError(source, `${where}.${key2}`, `expected a finite number, got ${JSON.stringify(v)}`);
   }
   return v;
 }
-function nums(obj, key, source, where) {
-  const v = field(obj, key, source, where);
-  if (!Array.isArray(v)) throw new LlamaBenchOutputError(source, `${where}.${key}`, "expected an array of numbers");
+function nums(obj, key2, source, where) {
+  const v = field(obj, key2, source, where);
+  if (!Array.isArray(v)) throw new LlamaBenchOutputError(source, `${where}.${key2}`, "expected an array of numbers");
   return v.map((x, i2) => {
     if (typeof x !== "number" || !Number.isFinite(x)) {
-      throw new LlamaBenchOutputError(source, `${where}.${key}[${i2}]`, `expected a finite number, got ${JSON.stringify(x)}`);
+      throw new LlamaBenchOutputError(source, `${where}.${key2}[${i2}]`, `expected a finite number, got ${JSON.stringify(x)}`);
     }
     return x;
   });
@@ -26134,10 +26134,10 @@ var ServerResponseError = class extends Error {
 function isObj(v) {
   return typeof v === "object" && v !== null && !Array.isArray(v);
 }
-function numberAt(o2, key, where) {
-  const v = o2[key];
+function numberAt(o2, key2, where) {
+  const v = o2[key2];
   if (typeof v !== "number" || !Number.isFinite(v)) {
-    throw new ServerResponseError(where, `${key}: expected a number, got ${JSON.stringify(v)}`);
+    throw new ServerResponseError(where, `${key2}: expected a number, got ${JSON.stringify(v)}`);
   }
   return v;
 }
@@ -26954,12 +26954,15 @@ function parseSeconds(text, source) {
   if (!Number.isInteger(n2) || n2 < 1 || n2 > 7 * 24 * 3600) throw new InputError(source, null, `expected whole seconds from 1 to 604800, got "${v.slice(0, 100)}"`);
   return n2;
 }
+var MEMORY_ONLY = "memory";
 function parseScenarioList(text, source) {
   if (!text || !text.trim() || text.trim() === "all") return [...SCENARIO_IDS];
+  if (text.trim() === MEMORY_ONLY) return [];
   const out2 = [];
   for (const raw of text.split(",").map((s) => s.trim()).filter(Boolean)) {
+    if (raw === MEMORY_ONLY) throw new InputError(source, raw, "memory runs alone (`memory`: the memory-only run); every other run checks memory as well");
     if (!SCENARIO_IDS.includes(raw)) {
-      throw new InputError(source, raw, `unknown scenario (expected one of ${SCENARIO_IDS.join(", ")})`);
+      throw new InputError(source, raw, `unknown scenario (expected one of ${SCENARIO_IDS.join(", ")}, or memory alone)`);
     }
     if (!out2.includes(raw)) out2.push(raw);
   }
@@ -26967,10 +26970,1126 @@ function parseScenarioList(text, source) {
 }
 
 // src/pipeline/run.ts
-import { createHash as createHash11 } from "node:crypto";
-import { readFile as readFile11 } from "node:fs/promises";
-import { dirname as dirname10, join as join26, resolve as resolve5 } from "node:path";
-import { platform as platform4, release as release2 } from "node:os";
+import { createHash as createHash12 } from "node:crypto";
+import { existsSync as existsSync11 } from "node:fs";
+import { mkdir as mkdir11, mkdtemp as mkdtemp2, readFile as readFile12, rm as rm13 } from "node:fs/promises";
+import { platform as platform4, release as release2, tmpdir as tmpdir2 } from "node:os";
+import { dirname as dirname10, join as join30, resolve as resolve5 } from "node:path";
+
+// src/compare/memory-projection.ts
+var MEMORY_BUFFERS = ["weights", "context", "compute"];
+var key = (b) => `${b}_bytes`;
+function distance(est, [lo, hi]) {
+  return est < lo ? est - lo : est > hi ? est - hi : 0;
+}
+var mid = ([lo, hi]) => (lo + hi) / 2;
+function projectionErrors(est, projected) {
+  const out2 = { weights: null, context: null, compute: null };
+  for (const b of MEMORY_BUFFERS) {
+    const k = key(b);
+    const total = projected.reduce((s, d) => s + mid(d[k]), 0);
+    let abs = 0;
+    let signed = 0;
+    if (est.devices && est.devices.length > 0) {
+      const names = /* @__PURE__ */ new Set([...projected.map((d) => d.device), ...est.devices.map((d) => d.device)]);
+      for (const name of names) {
+        const e = est.devices.find((d) => d.device === name)?.[k] ?? 0;
+        const p = projected.find((d) => d.device === name)?.[k] ?? [0, 0];
+        const dist = distance(e, p);
+        abs += Math.abs(dist);
+        signed += dist;
+      }
+    } else {
+      const lo = projected.reduce((s, d) => s + d[k][0], 0);
+      const hi = projected.reduce((s, d) => s + d[k][1], 0);
+      signed = distance(est[k], [lo, hi]);
+      abs = Math.abs(signed);
+    }
+    if (total <= 0) out2[b] = abs === 0 ? 0 : null;
+    else out2[b] = Math.round((signed < 0 ? -1 : 1) * abs * 1e3 / total) / 10;
+  }
+  return out2;
+}
+function projectedFit(projected) {
+  const known = projected.filter((d) => d.free_bytes !== null);
+  if (known.length === 0) return null;
+  return known.every((d) => mid(d.weights_bytes) + mid(d.context_bytes) + mid(d.compute_bytes) <= d.free_bytes) ? "fits" : "does-not-fit";
+}
+function fitAgrees(status, projected, margin) {
+  const known = projected.filter((d) => d.free_bytes !== null);
+  if (known.length === 0) return null;
+  const need = (d) => mid(d.weights_bytes) + mid(d.context_bytes) + mid(d.compute_bytes);
+  const fitsAtAll = known.every((d) => need(d) <= d.free_bytes);
+  const fitsWithMargin = known.every((d) => need(d) <= d.free_bytes * (1 - margin));
+  return status === "does-not-fit" ? !fitsWithMargin : fitsAtAll;
+}
+function memoryCheck(est, projected, source, s) {
+  const llama = projectedFit(projected);
+  if (!est) {
+    return { verdict: "skipped", source, projected, estimated: null, error_pct: { weights: null, context: null, compute: null }, fit: { estimated: null, llama, agrees: null }, reason: "the estimator gave no memory estimate" };
+  }
+  const error = projectionErrors(est, projected);
+  const agrees = fitAgrees(est.status, projected, s.margin);
+  const over = MEMORY_BUFFERS.filter((b) => error[b] !== null && Math.abs(error[b]) > s.maxAbsErrorPct[b]);
+  const verdict = s.checkFit && agrees === false ? "wrong-fit" : over.length > 0 ? "off" : "match";
+  const reason = verdict === "wrong-fit" ? `estimated ${est.status}, llama.cpp's projection ${llama === "fits" ? "fits" : "does not fit"} the devices' free memory` : verdict === "off" ? over.map((b) => `${b} ${error[b] > 0 ? "+" : ""}${error[b]} %`).join(", ") : null;
+  return { verdict, source, projected, estimated: est.devices ?? null, error_pct: error, fit: { estimated: est.status, llama, agrees }, reason };
+}
+function failedMemoryCheck(reason, source) {
+  return { verdict: "runtime-error", source, projected: [], estimated: null, error_pct: { weights: null, context: null, compute: null }, fit: { estimated: null, llama: null, agrees: null }, reason };
+}
+
+// src/contracts/profile.ts
+var TENSOR_GROUPS = [
+  "attention",
+  "ffn_dense",
+  "ffn_expert",
+  "ffn_shared_expert",
+  "embedding",
+  "output",
+  "norm",
+  "ssm",
+  "other"
+];
+
+// src/gguf/groups.ts
+var RULES = [
+  // Lookup tables: one row is read per token.
+  ["embedding", /^(token_embd|per_layer_token_embd|position_embd|token_types)\.weight$/],
+  // LM head and classifier heads (rerankers: cls.weight / cls.output.weight).
+  ["output", /^(output|lm_head|cls|cls\.output)\.(weight|bias)$/],
+  ["norm", /norm/],
+  ["ffn_shared_expert", /_shexp|shared_expert/],
+  ["ffn_expert", /_exps\.|_chexps\./],
+  ["ssm", /(^|\.)(ssm_|time_mix_|shortconv\.)/],
+  ["attention", /attn/],
+  ["ffn_dense", /ffn|channel_mix_/],
+  ["other", /$/]
+];
+function tensorGroup(name) {
+  for (const [group, re] of RULES) if (re.test(name)) return group;
+  return "other";
+}
+function tensorElements(t) {
+  return t.dims.reduce((a2, b) => a2 * b, 1);
+}
+function tensorDataBytes(t) {
+  const info = ggmlType(t.type);
+  if (!info) throw new RangeError(`unknown GGML type ${t.type}`);
+  const rows = t.dims.slice(1).reduce((a2, b) => a2 * b, 1);
+  return (t.dims[0] ?? 1) / info.blockSize * info.typeSize * rows;
+}
+function tensorRowBytes(t) {
+  const info = ggmlType(t.type);
+  if (!info) throw new RangeError(`unknown GGML type ${t.type}`);
+  return (t.dims[0] ?? 1) / info.blockSize * info.typeSize;
+}
+
+// src/gguf/hparams.ts
+var POOLING_RANK = 4;
+var ENCODER_ARCHITECTURES = /* @__PURE__ */ new Set([
+  "bert",
+  "nomic-bert",
+  "nomic-bert-moe",
+  "jina-bert-v2",
+  "jina-bert-v3",
+  "modern-bert",
+  "neo-bert",
+  "eurobert",
+  "t5encoder"
+]);
+function numbers(v) {
+  if (v === void 0) return null;
+  if (isGgufArray(v)) {
+    if (!v.values) return null;
+    return v.values.map((x) => Number(x)).filter((x) => Number.isFinite(x));
+  }
+  if (typeof v === "number") return [v];
+  if (typeof v === "bigint") return [Number(v)];
+  if (typeof v === "boolean") return [v ? 1 : 0];
+  return null;
+}
+var LLAMA_MAX_LAYERS = 512;
+var LLAMA_MAX_EXPERTS = 1024;
+var MAX_WIDTH = 1 << 20;
+var MAX_CONTEXT = 1 << 27;
+var MAX_VOCAB = 1 << 24;
+function readHparams(meta, source) {
+  const archValue = meta["general.architecture"];
+  if (typeof archValue !== "string" || archValue === "") {
+    throw new GgufError(source, "key general.architecture", "missing or not a string");
+  }
+  const arch2 = archValue;
+  const key2 = (k) => `${arch2}.${k}`;
+  const nonNegative2 = (k, v) => {
+    if (!Number.isSafeInteger(v) || v < 0) throw new GgufError(source, `key ${k}`, `must be a non-negative integer, got ${v}`);
+    return v;
+  };
+  const max = (k, fallback) => {
+    const vs = numbers(meta[k]);
+    if (!vs || vs.length === 0) {
+      if (fallback === null) throw new GgufError(source, `key ${k}`, "missing");
+      return fallback;
+    }
+    return nonNegative2(k, Math.max(...vs));
+  };
+  const perLayer = (k, layers2, fallback) => {
+    const vs = numbers(meta[k]);
+    if (!vs || vs.length === 0) return fallback;
+    if (vs.length === 1) return new Array(layers2).fill(nonNegative2(k, vs[0]));
+    if (vs.length !== layers2) throw new GgufError(source, `key ${k}`, `has ${vs.length} entries for ${layers2} layers`);
+    return vs.map((v) => nonNegative2(k, v));
+  };
+  const within = (k, v, lo, hi, why) => {
+    if (v < lo || v > hi) throw new GgufError(source, `key ${k}`, `${v} is outside ${lo}..${hi} (${why})`);
+    return v;
+  };
+  const layers = within(key2("block_count"), max(key2("block_count"), null), 1, LLAMA_MAX_LAYERS, "llama.cpp's LLAMA_MAX_LAYERS");
+  const embeddingLength = within(key2("embedding_length"), max(key2("embedding_length"), null), 1, MAX_WIDTH, "no model is that wide");
+  const headsPerLayer = perLayer(key2("attention.head_count"), layers, new Array(layers).fill(0));
+  const kvHeadsPerLayer = perLayer(key2("attention.head_count_kv"), layers, headsPerLayer);
+  const heads = Math.max(0, ...headsPerLayer);
+  const defaultHeadDim = heads > 0 ? Math.floor(embeddingLength / heads) : 0;
+  const tokens = meta["tokenizer.ggml.tokens"];
+  const explicitVocab = numbers(meta[key2("vocab_size")]);
+  const fileType = numbers(meta["general.file_type"]);
+  const pooling = numbers(meta[key2("pooling_type")]);
+  const causal = meta[key2("attention.causal")];
+  const shared = numbers(meta[key2("expert_shared_count")]);
+  const contextLength = meta[key2("context_length")] === void 0 ? 0 : within(key2("context_length"), max(key2("context_length"), 0), 1, MAX_CONTEXT, "no model has that context");
+  const feedForwardLength = within(key2("feed_forward_length"), max(key2("feed_forward_length"), 0), 0, 8 * MAX_WIDTH, "no model is that wide");
+  const expertCount = within(key2("expert_count"), max(key2("expert_count"), 0), 0, LLAMA_MAX_EXPERTS, "llama.cpp's LLAMA_MAX_EXPERTS");
+  const expertUsedCount = within(key2("expert_used_count"), max(key2("expert_used_count"), 0), 0, Math.max(expertCount, 0), "more used experts than experts");
+  within(key2("attention.head_count"), heads, 0, MAX_WIDTH, "more heads than any model has");
+  const recurrent = Object.keys(meta).some((k) => ["ssm.", "wkv.", "shortconv.", "time_mix"].some((p) => k.startsWith(`${arch2}.${p}`)));
+  if (heads === 0 && !recurrent) throw new GgufError(source, `key ${key2("attention.head_count")}`, "is 0 (or missing) in a model without recurrent layers");
+  const vocabSize = explicitVocab?.[0] ?? (isGgufArray(tokens) ? tokens.length : null);
+  if (vocabSize !== null) within(key2("vocab_size"), vocabSize, 1, MAX_VOCAB, "no vocabulary is that large");
+  return {
+    architecture: arch2,
+    fileType: fileType && fileType.length > 0 ? llamaFileTypeName(fileType[0]) : null,
+    layers,
+    contextLength,
+    embeddingLength,
+    feedForwardLength,
+    expertFeedForwardLength: max(key2("expert_feed_forward_length"), 0),
+    headsPerLayer,
+    kvHeadsPerLayer,
+    keyLength: within(key2("attention.key_length"), max(key2("attention.key_length"), defaultHeadDim), 0, MAX_WIDTH, "no head is that wide"),
+    valueLength: within(key2("attention.value_length"), max(key2("attention.value_length"), defaultHeadDim), 0, MAX_WIDTH, "no head is that wide"),
+    expertCount,
+    expertUsedCount,
+    sharedExpertCount: shared && shared.length > 0 ? nonNegative2(key2("expert_shared_count"), shared[0]) : null,
+    vocabSize,
+    poolingType: pooling?.[0] ?? null,
+    causalAttention: typeof causal === "boolean" ? causal : null,
+    hasClassifierLabels: meta[key2("classifier.output_labels")] !== void 0
+  };
+}
+
+// src/gguf/llama-architectures.ts
+var LLAMA_ARCHITECTURES = /* @__PURE__ */ new Set([
+  "llama",
+  "llama4",
+  "deci",
+  "falcon",
+  "grok",
+  "gpt2",
+  "gptj",
+  "gptneox",
+  "mpt",
+  "baichuan",
+  "starcoder",
+  "refact",
+  "bert",
+  "modern-bert",
+  "nomic-bert",
+  "nomic-bert-moe",
+  "neo-bert",
+  "jina-bert-v2",
+  "jina-bert-v3",
+  "eurobert",
+  "bloom",
+  "stablelm",
+  "qwen",
+  "qwen2",
+  "qwen2moe",
+  "qwen2vl",
+  "qwen3",
+  "qwen3moe",
+  "qwen3next",
+  "qwen3vl",
+  "qwen3vlmoe",
+  "qwen35",
+  "qwen35moe",
+  "qwen4exp",
+  "phi2",
+  "phi3",
+  "phimoe",
+  "plamo",
+  "plamo2",
+  "plamo3",
+  "codeshell",
+  "orion",
+  "internlm2",
+  "minicpm",
+  "minicpm3",
+  "gemma",
+  "gemma2",
+  "gemma3",
+  "gemma3n",
+  "gemma4",
+  "gemma4-assistant",
+  "gemma-embedding",
+  "starcoder2",
+  "mamba",
+  "mamba2",
+  "maple",
+  "jamba",
+  "falcon-h1",
+  "xverse",
+  "command-r",
+  "cohere2",
+  "cohere2moe",
+  "dbrx",
+  "olmo",
+  "olmo2",
+  "olmoe",
+  "muse-glimmer",
+  "openelm",
+  "arctic",
+  "deepseek",
+  "deepseek2",
+  "deepseek2-ocr",
+  "deepseek32",
+  "deepseek4",
+  "chatglm",
+  "glm4",
+  "glm4moe",
+  "glm-dsa",
+  "bitnet",
+  "t5",
+  "t5encoder",
+  "jais",
+  "jais2",
+  "nemotron",
+  "nemotron_h",
+  "nemotron_h_moe",
+  "exaone",
+  "exaone4",
+  "exaone-moe",
+  "rwkv6",
+  "rwkv6qwen2",
+  "rwkv7",
+  "arwkv7",
+  "granite",
+  "granitemoe",
+  "granitehybrid",
+  "graniteswitch",
+  "granite_swa",
+  "chameleon",
+  "wavtokenizer-dec",
+  "plm",
+  "bailingmoe",
+  "bailingmoe2",
+  "bailingmoe3",
+  "dots1",
+  "dots3note",
+  "arcee",
+  "afmoe",
+  "laguna",
+  "ernie4_5",
+  "ernie4_5-moe",
+  "hunyuan-moe",
+  "hunyuan-dense",
+  "hunyuan_vl",
+  "hy_v3",
+  "hy_v4",
+  "smollm3",
+  "gpt-oss",
+  "lfm2",
+  "lfm2moe",
+  "dream",
+  "smallthinker",
+  "llada",
+  "llada-moe",
+  "seed_oss",
+  "grovemoe",
+  "apertus",
+  "minimax-01",
+  "hrm_text",
+  "minimax-m2",
+  "minimax-m3",
+  "cogvlm",
+  "rnd1",
+  "pangu-embedded",
+  "mistral3",
+  "eagle3",
+  "dflash",
+  "mistral4",
+  "paddleocr",
+  "mimo2",
+  "step35",
+  "spark2_5",
+  "llama-embed",
+  "maincoder",
+  "kimi-linear",
+  "kimi-k3",
+  "talkie",
+  "mellum",
+  "nanbeige",
+  "qwen3tts",
+  "pockettts"
+]);
+
+// src/gguf/layers.ts
+var always = () => true;
+var keyPositive = (w) => w !== null && w > 0;
+var SWA_RULES = {
+  gemma2: { period: 2, active: always, defaultWindow: 4096 },
+  gemma3: { period: 6, active: keyPositive },
+  gemma3n: { period: 5, active: always },
+  "gemma-embedding": { period: 6, active: always },
+  cohere2: { period: 4, active: always },
+  cohere2moe: { period: 4, denseFirst: true, active: always },
+  "gpt-oss": { period: 2, active: always },
+  olmo2: { period: 4, active: keyPositive },
+  // A window key of 0 turns llama4's chunked attention off; otherwise chunks are 8192 tokens whatever the key says.
+  llama4: { period: 4, active: (w) => w !== 0, fixedWindow: 8192 },
+  afmoe: { period: 4, active: keyPositive },
+  mellum: { period: 4, active: keyPositive },
+  plamo3: { period: 8, active: keyPositive },
+  smallthinker: { period: 4, denseFirst: true, active: keyPositive, fixedWindow: 4096 },
+  laguna: { period: 4, denseFirst: true, active: keyPositive },
+  "muse-glimmer": { period: 4, active: always },
+  // LFM2 makes every attention layer sliding when it has a window.
+  lfm2: { period: 0, active: keyPositive },
+  "exaone-moe": { period: 4, active: always, defaultWindow: 128 },
+  // llama.cpp turns sliding layers on for exaone4 only at 64 layers (its 32B).
+  exaone4: { period: 4, active: (_w, layers) => layers === 64, defaultWindow: 4096 },
+  gemma4: { period: null, active: always },
+  granite_swa: { period: null, active: always },
+  mimo2: { period: null, active: always },
+  step35: { period: null, active: always },
+  maple: { period: null, active: always },
+  spark2_5: { period: null, active: always }
+};
+var SWA_IGNORED = /* @__PURE__ */ new Set(["phi3", "deepseek2-ocr"]);
+var RECURRENT_ARCHITECTURES = /* @__PURE__ */ new Set(["mamba", "mamba2", "rwkv6", "rwkv6qwen2", "rwkv7", "arwkv7"]);
+var HYBRID_RULES = {
+  jamba: "kv-zero",
+  plamo2: "kv-zero",
+  granitehybrid: "kv-zero",
+  lfm2: "kv-zero",
+  lfm2moe: "kv-zero",
+  "kimi-linear": "kv-zero",
+  "kimi-k3": "kv-zero",
+  bailingmoe3: "kv-zero",
+  // Layers with a feed-forward width are plain MLP layers: neither attention nor state.
+  nemotron_h: "nemotron",
+  nemotron_h_moe: "nemotron",
+  // Every layer runs attention and an SSM side by side.
+  "falcon-h1": "both",
+  qwen3next: "interval",
+  qwen35: "interval",
+  qwen35moe: "interval",
+  qwen4exp: "interval",
+  "minimax-01": "interval"
+};
+var NO_MEMORY_ARCHITECTURES = /* @__PURE__ */ new Set([
+  "bert",
+  "jina-bert-v2",
+  "jina-bert-v3",
+  "nomic-bert",
+  "nomic-bert-moe",
+  "neo-bert",
+  "eurobert",
+  "wavtokenizer-dec",
+  "modern-bert",
+  "gemma-embedding",
+  "dream",
+  "llada",
+  "llada-moe",
+  "rnd1"
+]);
+var DEFAULT_FULL_ATTENTION_INTERVAL = { "minimax-01": 8 };
+var UNMODELLED = {
+  gemma3n: "layers that reuse an earlier layer's KV cache counted as caching their own",
+  gemma4: "layers that reuse an earlier layer's KV cache counted as caching their own",
+  deepseek4: "its compressed and indexer caches costed as a plain KV cache",
+  deepseek32: "its indexer key cache left out",
+  "glm-dsa": "its indexer key cache left out",
+  dots3note: "its indexer key cache left out",
+  "minimax-m3": "its indexer key cache left out",
+  hy_v4: "its indexer key cache left out",
+  nanbeige: "its looped layers (num_loops) counted once, though llama.cpp caches every loop",
+  dflash: "its draft stages' caches costed as plain attention"
+};
+function emptyLayerPlan() {
+  return {
+    full_attention_layers: 0,
+    sliding_attention_layers: 0,
+    sliding_window: 0,
+    recurrent_layers: 0,
+    full_k_elements: 0,
+    full_v_elements: 0,
+    sliding_k_elements: 0,
+    sliding_v_elements: 0,
+    v_elements_max: 0,
+    full_query_elements: 0,
+    sliding_query_elements: 0,
+    full_attention_flops_per_position: 0,
+    sliding_attention_flops_per_position: 0,
+    recurrent_state_elements: 0,
+    ssm_inner_size: 0,
+    ssm_conv_channels: 0,
+    dense_ffn_layers: 0,
+    attention_sink_layers: 0,
+    mla_kv_lora_rank: 0,
+    assumptions: []
+  };
+}
+function layerPlan(meta, hp, tensorNames = []) {
+  const arch2 = hp.architecture;
+  const key2 = (k) => `${arch2}.${k}`;
+  const scalar2 = (k) => numbers(meta[key2(k)])?.[0] ?? null;
+  const assumptions = [];
+  const n2 = hp.layers;
+  const trunk = Math.max(0, n2 - (scalar2("nextn_predict_layers") ?? 0));
+  const windowKey = scalar2("attention.sliding_window");
+  const rule = SWA_RULES[arch2];
+  let window2 = 0;
+  const sliding = new Array(n2).fill(false);
+  if (rule && rule.active(windowKey, trunk)) {
+    window2 = rule.fixedWindow ?? windowKey ?? rule.defaultWindow ?? 0;
+    const explicit = numbers(meta[key2("attention.sliding_window_pattern")]);
+    if (explicit && explicit.length === n2) explicit.forEach((v, i2) => sliding[i2] = v !== 0);
+    else {
+      const period = explicit?.length === 1 ? explicit[0] : rule.period;
+      if (period === null) assumptions.push(`${arch2}: no per-layer sliding_window_pattern in the header; every layer costed as full attention`);
+      else for (let il = 0; il < n2; il++) sliding[il] = period === 0 || (rule.denseFirst ? il % period !== 0 : il % period < period - 1);
+    }
+    if (window2 === 0) sliding.fill(false);
+  } else if (!rule && windowKey !== null && windowKey > 0 && !SWA_IGNORED.has(arch2) && !NO_MEMORY_ARCHITECTURES.has(arch2) && !UNMODELLED[arch2]) {
+    assumptions.push(`${arch2}: has a sliding_window of ${windowKey} but its layer pattern is not known here; every layer costed as full attention (an upper bound)`);
+  }
+  const ff = numbers(meta[key2("feed_forward_length")]);
+  const ffAt = (il) => ff && ff.length === n2 ? ff[il] : ff?.[0] ?? 0;
+  const recurrent = new Array(n2).fill(false);
+  const attends = new Array(n2).fill(true);
+  const hybrid = HYBRID_RULES[arch2];
+  if (RECURRENT_ARCHITECTURES.has(arch2)) {
+    recurrent.fill(true);
+    attends.fill(false);
+  } else if (hybrid === "kv-zero") {
+    for (let il = 0; il < n2; il++) {
+      recurrent[il] = (hp.kvHeadsPerLayer[il] ?? 0) === 0;
+      attends[il] = !recurrent[il];
+    }
+  } else if (hybrid === "nemotron") {
+    for (let il = 0; il < n2; il++) {
+      const mlp = ffAt(il) !== 0;
+      recurrent[il] = il < trunk && (hp.kvHeadsPerLayer[il] ?? 0) === 0 && !mlp;
+      attends[il] = !recurrent[il] && !mlp;
+    }
+  } else if (hybrid === "both") {
+    recurrent.fill(true);
+  } else if (hybrid === "interval") {
+    const listed = numbers(meta[key2("attention.recurrent_layers")]);
+    const interval = scalar2("full_attention_interval") ?? DEFAULT_FULL_ATTENTION_INTERVAL[arch2] ?? 4;
+    for (let il = 0; il < n2; il++) {
+      const marked = listed && listed.length === n2 ? listed[il] !== 0 : listed?.length === 1 ? listed[0] !== 0 : (il + 1) % interval !== 0;
+      recurrent[il] = il < trunk && marked;
+      attends[il] = !marked;
+    }
+  } else if (hp.headsPerLayer.every((h2) => h2 === 0)) {
+    recurrent.fill(true);
+    attends.fill(false);
+    assumptions.push(`${arch2}: not a recurrent architecture known here; every layer costed as a Mamba-style recurrent layer`);
+  }
+  if (NO_MEMORY_ARCHITECTURES.has(arch2)) attends.fill(false);
+  if (!hybrid || hybrid === "interval") for (let il = trunk; il < n2; il++) attends[il] = false;
+  if (UNMODELLED[arch2]) assumptions.push(`${arch2}: ${UNMODELLED[arch2]}`);
+  if (!LLAMA_ARCHITECTURES.has(arch2)) {
+    assumptions.push(`${arch2}: not an architecture the pinned llama.cpp loads; its layers costed as attention over the whole context with the feed-forward its tensors have`);
+  }
+  const heads0 = hp.headsPerLayer[0] ?? 0;
+  const defaultHead = heads0 > 0 ? Math.floor(hp.embeddingLength / heads0) : 0;
+  const keyFull = scalar2("attention.key_length") ?? defaultHead;
+  const valueFull = scalar2("attention.value_length") ?? defaultHead;
+  const keySwa = scalar2("attention.key_length_swa") ?? keyFull;
+  const valueSwa = scalar2("attention.value_length_swa") ?? valueFull;
+  const mla = (scalar2("attention.key_length_mla") ?? 0) > 0 && (scalar2("attention.value_length_mla") ?? 0) > 0;
+  const plan2 = {
+    ...emptyLayerPlan(),
+    recurrent_layers: recurrent.filter(Boolean).length,
+    mla_kv_lora_rank: mla ? scalar2("attention.kv_lora_rank") ?? 0 : 0,
+    assumptions
+  };
+  for (let il = 0; il < n2; il++) {
+    const kvHeads = hp.kvHeadsPerLayer[il] ?? 0;
+    const swa = sliding[il];
+    const k = kvHeads * (swa ? keySwa : keyFull);
+    const v = mla ? 0 : kvHeads * (swa ? valueSwa : valueFull);
+    plan2.v_elements_max = Math.max(plan2.v_elements_max, v);
+    if (!attends[il] || kvHeads === 0) continue;
+    const heads = hp.headsPerLayer[il] ?? 0;
+    const q = heads * (swa ? keySwa : keyFull);
+    const flops = 2 * (q + heads * (mla ? plan2.mla_kv_lora_rank : v / Math.max(1, kvHeads)));
+    if (swa) {
+      plan2.sliding_attention_flops_per_position += flops;
+      plan2.sliding_attention_layers++;
+      plan2.sliding_k_elements += k;
+      plan2.sliding_v_elements += v;
+      plan2.sliding_query_elements += q;
+    } else {
+      plan2.full_attention_layers++;
+      plan2.full_attention_flops_per_position += flops;
+      plan2.full_k_elements += k;
+      plan2.full_v_elements += v;
+      plan2.full_query_elements += q;
+    }
+  }
+  plan2.layer_kinds = Array.from({ length: n2 }, (_, il) => {
+    const cached2 = attends[il] && (hp.kvHeadsPerLayer[il] ?? 0) > 0;
+    if (recurrent[il]) return cached2 ? "B" : "R";
+    return !cached2 ? "-" : sliding[il] ? "S" : "F";
+  }).join("");
+  if (plan2.sliding_attention_layers > 0) plan2.sliding_window = window2;
+  const denseLayers = /* @__PURE__ */ new Set();
+  const sinkLayers = /* @__PURE__ */ new Set();
+  for (const name of tensorNames) {
+    const m2 = /^blk\.(\d+)\.(ffn_down|attn_sinks)\.weight$/.exec(name);
+    if (m2) (m2[2] === "attn_sinks" ? sinkLayers : denseLayers).add(m2[1]);
+  }
+  plan2.dense_ffn_layers = denseLayers.size;
+  plan2.attention_sink_layers = sinkLayers.size;
+  plan2.recurrent_state_elements = plan2.recurrent_layers * recurrentStatePerLayer(arch2, hp, scalar2, heads0, keyFull);
+  const inner = scalar2("ssm.inner_size") ?? 0;
+  if (plan2.recurrent_layers > 0 && inner > 0) {
+    plan2.ssm_inner_size = inner;
+    plan2.ssm_conv_channels = convChannels(inner, scalar2("ssm.group_count") ?? 0, scalar2("ssm.state_size") ?? 0);
+  } else if (plan2.recurrent_layers > 0) {
+    assumptions.push(`${arch2}: its recurrent layers' prefill costed at the Mamba-2 scan's measured rate per state element`);
+  }
+  return plan2;
+}
+function recurrentStatePerLayer(arch2, hp, scalar2, heads, keyLength) {
+  const embd = hp.embeddingLength;
+  const kda = scalar2("kda.head_dim") ?? 0;
+  if (kda > 0) {
+    const dConv2 = scalar2("ssm.conv_kernel") ?? 0;
+    return 3 * (dConv2 > 0 ? dConv2 - 1 : 3) * heads * kda + kda * kda * heads;
+  }
+  if (arch2 === "minimax-01") return keyLength * keyLength * heads;
+  const wkvHead = scalar2("wkv.head_size") ?? 0;
+  if (wkvHead > 0) return (scalar2("token_shift_count") ?? 2) * embd + embd * wkvHead;
+  const dState = scalar2("ssm.state_size") ?? 0;
+  const dInner = scalar2("ssm.inner_size") ?? 0;
+  const s = dState * dInner;
+  const lCache = scalar2("shortconv.l_cache") ?? 0;
+  if (lCache > 0) return embd * (lCache - 1) + s;
+  const dConv = scalar2("ssm.conv_kernel") ?? 0;
+  const groups = scalar2("ssm.group_count") ?? 0;
+  return (dConv > 0 ? dConv - 1 : 0) * convChannels(dInner, groups, dState) + s;
+}
+function convChannels(inner, groups, state) {
+  return inner + 2 * groups * state;
+}
+
+// src/gguf/split.ts
+var SPLIT_KEY_NO = "split.no";
+var SPLIT_KEY_COUNT = "split.count";
+var MAX_SPLIT_COUNT = 99999;
+var SPLIT_RE = /^(.*)-(\d{5})-of-(\d{5})\.gguf$/;
+function parseSplitName(path10) {
+  const m2 = SPLIT_RE.exec(path10);
+  if (!m2) return null;
+  const index = Number(m2[2]);
+  const count3 = Number(m2[3]);
+  if (count3 < 1 || index < 1 || index > count3) return null;
+  return { prefix: m2[1], index, count: count3 };
+}
+function formatSplitName(prefix, index, count3) {
+  if (!Number.isInteger(count3) || count3 < 1 || count3 > MAX_SPLIT_COUNT) throw new RangeError(`invalid split count ${count3}`);
+  if (!Number.isInteger(index) || index < 1 || index > count3) throw new RangeError(`invalid split index ${index} of ${count3}`);
+  const pad2 = (n2) => String(n2).padStart(5, "0");
+  return `${prefix}-${pad2(index)}-of-${pad2(count3)}.gguf`;
+}
+function shardPaths(firstPath) {
+  const s = parseSplitName(firstPath);
+  if (!s) return [firstPath];
+  if (s.index !== 1) throw new GgufError(firstPath, null, `is shard ${s.index} of ${s.count}: pass the first shard (-00001-of-\u2026)`);
+  const out2 = [];
+  for (let i2 = 1; i2 <= s.count; i2++) out2.push(formatSplitName(s.prefix, i2, s.count));
+  return out2;
+}
+function splitInfo(header, source) {
+  const no = header.metadata[SPLIT_KEY_NO];
+  const count3 = header.metadata[SPLIT_KEY_COUNT];
+  if (no === void 0 && count3 === void 0) return { no: 0, count: 1 };
+  if (typeof no !== "number" || !Number.isInteger(no) || no < 0) throw new GgufError(source, `key ${SPLIT_KEY_NO}`, "must be a non-negative integer");
+  if (typeof count3 !== "number" || !Number.isInteger(count3) || count3 < 1 || count3 > MAX_SPLIT_COUNT) {
+    throw new GgufError(source, `key ${SPLIT_KEY_COUNT}`, `must be an integer in 1..${MAX_SPLIT_COUNT}`);
+  }
+  if (no >= count3) throw new GgufError(source, `key ${SPLIT_KEY_NO}`, `${no} is not below split.count ${count3}`);
+  return { no, count: count3 };
+}
+
+// src/gguf/profile.ts
+var KV_CACHE_TYPES2 = ["f32", "f16", "bf16", "q8_0", "q4_0", "q4_1", "q5_0", "q5_1", "iq4_nl"];
+var F16_BYTES = 2;
+function sortedRecord(entries) {
+  const out2 = {};
+  for (const k of [...entries.keys()].sort()) out2[k] = entries.get(k);
+  return out2;
+}
+function add(m2, k, v) {
+  m2.set(k, (m2.get(k) ?? 0) + v);
+}
+function modelClass(hp, names) {
+  const hasClsHead = names.has("cls.weight") || names.has("cls.output.weight");
+  if (hp.poolingType === POOLING_RANK || hasClsHead || hp.hasClassifierLabels) return "reranker";
+  if (hp.poolingType !== null && hp.poolingType > 0) return "embedding";
+  if (ENCODER_ARCHITECTURES.has(hp.architecture)) return "embedding";
+  const hasOutputHead = names.has("output.weight") || names.has("lm_head.weight");
+  if (!hasOutputHead && hp.causalAttention === false) return "embedding";
+  return "causal-lm";
+}
+function activeWeights(t, group, expertShare, tiedOutput) {
+  const bytes4 = tensorDataBytes(t);
+  const elements = tensorElements(t);
+  const isMatrix = t.dims.length >= 2 && (t.dims[1] ?? 1) > 1;
+  if (group === "embedding") {
+    if (tiedOutput && t.name === "token_embd.weight") return { byteShare: 1, bytes: bytes4, matmulParams: elements };
+    const row = tensorRowBytes(t);
+    return { byteShare: bytes4 === 0 ? 0 : row / bytes4, bytes: row, matmulParams: 0 };
+  }
+  const share = group === "ffn_expert" ? expertShare : 1;
+  return { byteShare: share, bytes: bytes4 * share, matmulParams: isMatrix && group !== "norm" ? elements * share : 0 };
+}
+function orderedShards(headers, source) {
+  if (headers.length === 0) throw new GgufError(source, null, "no GGUF headers");
+  const withNo = headers.map((h2, i2) => ({ h: h2, ...splitInfo(h2, headers.length > 1 ? `${source} shard ${i2 + 1}` : source) }));
+  withNo.sort((a2, b) => a2.no - b.no);
+  const count3 = withNo[0].count;
+  if (count3 !== headers.length) throw new GgufError(source, "key split.count", `says ${count3} shards, got ${headers.length}`);
+  withNo.forEach((s, i2) => {
+    if (s.no !== i2) throw new GgufError(source, "key split.no", `shard ${i2} is missing (got split.no ${s.no})`);
+  });
+  return withNo.map((s) => s.h);
+}
+function buildProfile(headers, fileBytes, source = "<gguf>") {
+  const shards = orderedShards(headers, source);
+  const hp = readHparams(shards[0].metadata, source);
+  const tensors = shards.flatMap((h2) => h2.tensors);
+  const names = new Set(tensors.map((t) => t.name));
+  const cls = modelClass(hp, names);
+  const tiedOutput = cls === "causal-lm" && !names.has("output.weight") && !names.has("lm_head.weight") && names.has("token_embd.weight");
+  const expertShare = hp.expertCount > 0 && hp.expertUsedCount > 0 ? Math.min(1, hp.expertUsedCount / hp.expertCount) : 1;
+  const byGroup = new Map(TENSOR_GROUPS.map((g) => [g, 0]));
+  const layerBytes2 = new Array(Math.max(0, hp.layers)).fill(0);
+  const byType = /* @__PURE__ */ new Map();
+  const activeByType = /* @__PURE__ */ new Map();
+  let tensorBytes2 = 0;
+  let paramCount = 0;
+  let activeBytes = 0;
+  let matmulParams = 0;
+  let hasSharedExpertTensors = false;
+  let sharedExpertWidth = 0;
+  for (const t of tensors) {
+    const group = tensorGroup(t.name);
+    const bytes4 = tensorDataBytes(t);
+    const typeName = ggmlTypeName(t.type);
+    tensorBytes2 += bytes4;
+    paramCount += tensorElements(t);
+    add(byGroup, group, bytes4);
+    const blk2 = /^blk\.(\d+)\./.exec(t.name);
+    if (blk2 && Number(blk2[1]) < layerBytes2.length) layerBytes2[Number(blk2[1])] += bytes4;
+    add(byType, typeName, bytes4);
+    if (group === "ffn_shared_expert") {
+      hasSharedExpertTensors = true;
+      if (/\.ffn_up_shexp\.weight$/.test(t.name)) sharedExpertWidth = Math.max(sharedExpertWidth, t.dims[1] ?? 0);
+    }
+    const a2 = activeWeights(t, group, expertShare, tiedOutput);
+    activeBytes += a2.bytes;
+    add(activeByType, typeName, a2.bytes);
+    matmulParams += a2.matmulParams;
+  }
+  const plan2 = layerPlan(shards[0].metadata, hp, names);
+  const tokenEmbd = tensors.find((t) => t.name === "token_embd.weight");
+  return {
+    architecture: hp.architecture,
+    model_class: cls,
+    file_type: hp.fileType,
+    shards: shards.length,
+    file_bytes: fileBytes,
+    tensor_bytes: tensorBytes2,
+    tensor_count: tensors.length,
+    param_count: paramCount,
+    layers: hp.layers,
+    embedding_length: hp.embeddingLength,
+    feed_forward_length: hp.feedForwardLength,
+    expert_feed_forward_length: hp.expertFeedForwardLength,
+    heads: Math.max(0, ...hp.headsPerLayer),
+    // Per-layer kv head arrays are summarised by their maximum here; kvBytesPerTokenF16 sums them per layer.
+    kv_heads: Math.max(0, ...hp.kvHeadsPerLayer),
+    key_length: hp.keyLength,
+    value_length: hp.valueLength,
+    expert_count: hp.expertCount,
+    expert_used_count: hp.expertUsedCount,
+    shared_expert_count: hp.sharedExpertCount ?? (hasSharedExpertTensors ? 1 : 0),
+    shared_expert_feed_forward_length: sharedExpertWidth,
+    vocab_size: hp.vocabSize ?? tokenEmbd?.dims[1] ?? 0,
+    context_length: hp.contextLength,
+    bytes_by_group: sortedRecord(byGroup),
+    bytes_by_type: sortedRecord(byType),
+    active_bytes_per_token: activeBytes,
+    active_bytes_by_type: sortedRecord(activeByType),
+    flops_per_token: 2 * matmulParams,
+    attention_flops_per_token_per_depth: plan2.full_attention_flops_per_position,
+    kv_bytes_per_token_f16: (plan2.full_k_elements + plan2.full_v_elements) * F16_BYTES,
+    layer_plan: plan2,
+    layer_bytes: layerBytes2
+  };
+}
+function kvElementBytes(elements, kvType) {
+  const lower = kvType.toLowerCase();
+  const info = KV_CACHE_TYPES2.includes(lower) ? ggmlTypeByName(lower) : void 0;
+  if (!info) throw new GgufError("kv cache type", null, `"${kvType}" is not one of ${KV_CACHE_TYPES2.join(", ")}`);
+  return elements * info.typeSize / info.blockSize;
+}
+function kvBytesPerToken(profile, kvType) {
+  return kvElementBytes(profile.kv_bytes_per_token_f16 / F16_BYTES, kvType);
+}
+
+// src/fit/geometry.ts
+var PROFILE_DIMENSIONS = [
+  "layers",
+  "embedding_length",
+  "heads",
+  "kv_heads",
+  "key_length",
+  "value_length",
+  "vocab_size",
+  "active_bytes_per_token",
+  "active_bytes_by_type",
+  "tensor_bytes",
+  "expert_count",
+  "expert_used_count"
+];
+var F32_BYTES = 4;
+function paramsPerByte(typeName) {
+  const t = ggmlTypeByName(typeName);
+  return t ? t.blockSize / t.typeSize : null;
+}
+function paramsOf(typeName, bytes4) {
+  return bytes4 * (paramsPerByte(typeName) ?? 0.5);
+}
+function modelGeometry(p) {
+  const vocab = p.vocab_size;
+  const outputParams = p.model_class === "causal-lm" ? vocab * p.embedding_length : 0;
+  const outputBytes = p.bytes_by_group.output > 0 ? p.bytes_by_group.output : outputParams > 0 ? p.bytes_by_group.embedding : 0;
+  const outputBytesPerParam = outputParams > 0 ? outputBytes / outputParams : 2;
+  const bodyParamsByType = {};
+  let outputLeft = outputParams;
+  for (const [type, bytes4] of Object.entries(p.active_bytes_by_type)) {
+    let params = paramsOf(type, bytes4);
+    const ppb = paramsPerByte(type);
+    if (outputLeft > 0 && ppb !== null && Math.abs(1 / ppb - outputBytesPerParam) < 1e-6 && params >= outputLeft) {
+      params -= outputLeft;
+      outputLeft = 0;
+    }
+    bodyParamsByType[type] = params;
+  }
+  const expertShare = p.expert_count > 0 && p.expert_used_count > 0 ? p.expert_used_count / p.expert_count : 0;
+  const expertActiveBytes = p.bytes_by_group.ffn_expert * expertShare;
+  const expertParamShare = p.active_bytes_per_token > 0 ? Math.min(1, expertActiveBytes / p.active_bytes_per_token) : 0;
+  const ffnActiveBytes = p.bytes_by_group.ffn_dense + expertActiveBytes + p.bytes_by_group.ffn_shared_expert;
+  const bodyActiveBytes = ffnActiveBytes + p.bytes_by_group.attention;
+  const ffnParamShare = bodyActiveBytes > 0 ? ffnActiveBytes / bodyActiveBytes : 0;
+  const shared = p.shared_expert_feed_forward_length;
+  const ffnActiveWidth = p.expert_count > 0 ? p.expert_used_count * (p.expert_feed_forward_length || p.feed_forward_length) + shared : p.feed_forward_length;
+  const routedWidth = p.expert_count > 0 ? p.expert_used_count * (p.expert_feed_forward_length || p.feed_forward_length) : 0;
+  const denseWidth = p.expert_count === 0 || p.layer_plan.dense_ffn_layers > 0 ? p.feed_forward_length : 0;
+  const ffnPhaseWidth = Math.max(denseWidth, routedWidth, shared);
+  const plan2 = p.layer_plan;
+  const attentionLayers = plan2.full_attention_layers;
+  const outputType = Object.keys(p.active_bytes_by_type).find((t) => {
+    const ppb = paramsPerByte(t);
+    return ppb !== null && Math.abs(1 / ppb - outputBytesPerParam) < 1e-6;
+  }) ?? "F16";
+  const tokenTableIdle = p.bytes_by_group.output > 0 ? p.bytes_by_group.embedding : 0;
+  const q = p.heads * p.key_length;
+  const kvRows = p.kv_heads * (p.key_length + p.value_length);
+  const sharedRows = shared > 0 ? 2 * shared + p.embedding_length : 0;
+  const ffnRows = p.expert_count > 0 ? p.expert_used_count * (2 * (p.expert_feed_forward_length || p.feed_forward_length) + p.embedding_length) + p.expert_count + sharedRows : 2 * p.feed_forward_length + p.embedding_length;
+  const layerRows = q + kvRows + p.embedding_length + ffnRows;
+  const bodyRows = p.layers * layerRows;
+  const matrixRowsPerToken = bodyRows + (outputParams > 0 ? vocab : 0);
+  const bodyParamsTotal = Object.values(bodyParamsByType).reduce((a2, b) => a2 + b, 0);
+  const matrixRowsByType = {};
+  for (const [type, params] of Object.entries(bodyParamsByType)) {
+    if (params > 0 && bodyParamsTotal > 0) matrixRowsByType[type] = bodyRows * params / bodyParamsTotal;
+  }
+  if (outputParams > 0) matrixRowsByType[outputType] = (matrixRowsByType[outputType] ?? 0) + vocab;
+  return {
+    ...Object.fromEntries(PROFILE_DIMENSIONS.map((k) => [k, p[k]])),
+    attentionLayers,
+    matrixRowsPerToken,
+    matrixRowsByType,
+    ffnActiveWidth,
+    ffnPhaseWidth,
+    bodyParamsByType,
+    outputParams,
+    outputBytesPerParam,
+    outputType,
+    outputBytes,
+    workingSetBytes: Math.max(0, p.tensor_bytes - tokenTableIdle),
+    expertParamShare,
+    ffnParamShare,
+    ffnRowShare: layerRows > 0 ? ffnRows / layerRows : 0,
+    queryElements: attentionLayers > 0 ? plan2.full_query_elements / attentionLayers : p.heads * p.key_length,
+    kvBytesPerPositionPerLayer: (kvType) => attentionLayers > 0 ? kvBytesPerToken(p, kvType) / attentionLayers : 0,
+    slidingLayers: plan2.sliding_attention_layers,
+    slidingWindow: plan2.sliding_window,
+    slidingQueryElements: plan2.sliding_attention_layers > 0 ? plan2.sliding_query_elements / plan2.sliding_attention_layers : 0,
+    slidingKvBytesPerPositionPerLayer: (kvType) => plan2.sliding_attention_layers > 0 ? kvElementBytes(plan2.sliding_k_elements + plan2.sliding_v_elements, kvType) / plan2.sliding_attention_layers : 0,
+    recurrentStateBytes: plan2.recurrent_state_elements * F32_BYTES,
+    recurrentStateElements: plan2.recurrent_state_elements,
+    recurrentLayers: plan2.recurrent_layers,
+    ssmInnerSize: plan2.ssm_inner_size,
+    ssmConvChannels: plan2.ssm_conv_channels,
+    kvBytesPerPosition: (kvType) => kvBytesPerToken(p, kvType)
+  };
+}
+var KV_PAD_CELLS = 256;
+function kvCells(contextTokens) {
+  return Math.ceil(contextTokens / KV_PAD_CELLS) * KV_PAD_CELLS;
+}
+function attendedPositions(lastPos, cells) {
+  const used = Math.ceil((lastPos + 1) / KV_PAD_CELLS) * KV_PAD_CELLS;
+  return Math.min(cells, Math.max(KV_PAD_CELLS, used));
+}
+function llamaUbatch(ubatch, batch, contextTokens) {
+  return Math.min(ubatch, batch, contextTokens);
+}
+function slidingCells(contextTokens, window2, ubatch) {
+  const base = kvCells(contextTokens);
+  return Math.ceil(Math.min(base, window2 + ubatch) / KV_PAD_CELLS) * KV_PAD_CELLS;
+}
+function kvCacheBytes(p, s) {
+  const plan2 = p.layer_plan;
+  const v = (layers, elements) => kvElementBytes(s.flashAttention ? elements : layers * plan2.v_elements_max, s.kvType);
+  const full = kvCells(s.contextTokens) * (kvElementBytes(plan2.full_k_elements, s.kvType) + v(plan2.full_attention_layers, plan2.full_v_elements));
+  const slidingPerCell = kvElementBytes(plan2.sliding_k_elements, s.kvType) + v(plan2.sliding_attention_layers, plan2.sliding_v_elements);
+  const sliding = plan2.sliding_attention_layers > 0 ? slidingCells(s.contextTokens, plan2.sliding_window, s.ubatch) * slidingPerCell : 0;
+  return { full, sliding };
+}
+
+// src/fit/offload.ts
+var f32 = Math.fround;
+function splitPoints(r) {
+  const n2 = r.devices.length;
+  const given = r.tensorSplit && r.tensorSplit.slice(0, n2).some((x) => x !== 0) ? r.tensorSplit : null;
+  const shares = r.devices.map((d, i2) => {
+    if (given) return f32(given[i2] ?? 0);
+    const free = d.freeBytes === 0 && d.totalBytes === 0 ? r.host.freeBytes : d.freeBytes;
+    return f32(free);
+  });
+  let sum = f32(0);
+  const points = shares.map((s) => sum = f32(sum + s));
+  return points.map((p) => f32(p / sum));
+}
+function assignLayers(r) {
+  const n2 = r.devices.length;
+  const ngl = r.gpuLayers >= 0 ? r.gpuLayers : r.layers + 1;
+  const first = Math.max(r.layers + 1 - ngl, 0);
+  const active = n2 === 0 ? 0 : Math.min(ngl, r.layers + 1);
+  const points = n2 > 0 ? splitPoints(r) : [];
+  const deviceOf = (il) => {
+    if (il < first || il - first >= active) return -1;
+    const x = f32(f32(il - first) / active);
+    const i2 = points.findIndex((p) => p > x);
+    return i2 === -1 ? n2 - 1 : i2;
+  };
+  const layers = Array.from({ length: r.layers }, (_, il) => deviceOf(il));
+  const output = deviceOf(r.layers);
+  const layersPerDevice = new Array(n2).fill(0);
+  for (const d of [...layers, output]) if (d >= 0) layersPerDevice[d]++;
+  return { layers, output, layersPerDevice };
+}
+
+// src/fit/devices.ts
+var HOST = "Host";
+function deviceName(backend, i2) {
+  const b = backend.toUpperCase();
+  if (b.startsWith("METAL")) return `MTL${i2}`;
+  if (b.startsWith("CUDA")) return `CUDA${i2}`;
+  if (b.startsWith("VULKAN")) return `Vulkan${i2}`;
+  if (b.startsWith("HIP") || b.startsWith("ROCM")) return `ROCm${i2}`;
+  return `${backend}${i2}`;
+}
+function offloadDevices(hw) {
+  if (hw.llama.backend.toUpperCase() === "CPU") return [];
+  if (hw.system.llama_devices) {
+    return hw.system.llama_devices.map((d) => ({ name: d.name, freeBytes: d.free_bytes, totalBytes: d.total_bytes, budgetBytes: d.free_bytes }));
+  }
+  return hw.system.gpus.map((g, i2) => {
+    const free = g.memory_free_bytes ?? g.memory_total_bytes;
+    return { name: deviceName(hw.llama.backend, i2), freeBytes: free ?? 0, totalBytes: g.memory_total_bytes ?? 0, budgetBytes: free };
+  });
+}
+function kindShares(kinds, layerDevice, devices, match) {
+  const count3 = new Array(devices + 1).fill(0);
+  let total = 0;
+  layerDevice.forEach((d, il) => {
+    if (kinds !== void 0 && !match(kinds[il] ?? "-")) return;
+    count3[d + 1]++;
+    total++;
+  });
+  return count3.map((c3) => total > 0 ? c3 / total : 0);
+}
+function deviceMemory(profile, hw, w, parts) {
+  const gpus = offloadDevices(hw);
+  const hostBudget = hw.system.ram_available_bytes;
+  const context = parts.kvFullBytes + parts.kvSlidingBytes + parts.stateBytes;
+  const usable = gpus.filter((g) => g.freeBytes > 0 || g.totalBytes > 0);
+  if (usable.length === 0 || w.gpu_layers === 0) {
+    return [{ device: HOST, weights_bytes: profile.tensor_bytes, context_bytes: context, compute_bytes: parts.computeBytes, budget_bytes: hostBudget, layers: profile.layers + 1 }];
+  }
+  const a2 = assignLayers({
+    layers: profile.layers,
+    gpuLayers: w.gpu_layers,
+    devices: usable,
+    host: { freeBytes: hw.system.ram_available_bytes, totalBytes: hw.system.ram_total_bytes }
+  });
+  const n2 = usable.length;
+  const weights = new Array(n2 + 1).fill(0);
+  const layerBytes2 = profile.layer_bytes && profile.layer_bytes.length === profile.layers ? profile.layer_bytes : null;
+  const embedding = profile.bytes_by_group.embedding;
+  const output = profile.bytes_by_group.output;
+  const body = layerBytes2 ? layerBytes2.reduce((s, b) => s + b, 0) : profile.tensor_bytes - embedding - output;
+  a2.layers.forEach((d, il) => weights[d + 1] += layerBytes2 ? layerBytes2[il] : body / Math.max(1, profile.layers));
+  weights[0] += profile.tensor_bytes - body - output;
+  const tied = output === 0 && profile.model_class === "causal-lm";
+  weights[a2.output + 1] += tied && a2.output >= 0 ? embedding : output;
+  const kinds = profile.layer_plan.layer_kinds;
+  const full = kindShares(kinds, a2.layers, n2, (k) => k === "F" || k === "B");
+  const sliding = kindShares(kinds, a2.layers, n2, (k) => k === "S");
+  const state = kindShares(kinds, a2.layers, n2, (k) => k === "R" || k === "B");
+  const held = new Array(n2 + 1).fill(0);
+  for (const d of [...a2.layers, a2.output]) held[d + 1]++;
+  const inputRows = parts.ubatch * profile.embedding_length * F32_BYTES;
+  const out2 = usable.map((g, i2) => ({
+    device: g.name,
+    weights_bytes: weights[i2 + 1],
+    context_bytes: full[i2 + 1] * parts.kvFullBytes + sliding[i2 + 1] * parts.kvSlidingBytes + state[i2 + 1] * parts.stateBytes,
+    compute_bytes: held[i2 + 1] > 0 ? parts.computeBytes : 0,
+    budget_bytes: g.budgetBytes,
+    layers: held[i2 + 1]
+  }));
+  out2.push({
+    device: HOST,
+    weights_bytes: weights[0],
+    context_bytes: full[0] * parts.kvFullBytes + sliding[0] * parts.kvSlidingBytes + state[0] * parts.stateBytes,
+    compute_bytes: held[0] > 0 ? parts.computeBytes : inputRows,
+    budget_bytes: hostBudget,
+    layers: held[0]
+  });
+  return out2;
+}
+function deviceTotal(d, overheadBytes) {
+  return d.weights_bytes + d.context_bytes + d.compute_bytes + (d.device === HOST ? overheadBytes : 0);
+}
+
+// src/fit/memory.ts
+var MEMORY_SAFETY_MARGIN = 0.1;
+var MEMORY_WARNING_SHARE = 0.9;
+var RUNTIME_BASE_BYTES = 48 * 1024 * 1024;
+var RUNTIME_BYTES_PER_VOCAB_ENTRY = 64;
+function computeBufferBytes(g, s) {
+  const ctx2 = kvCells(s.contextTokens);
+  const tokens = Math.min(s.ubatch, s.contextTokens);
+  const q = g.heads * g.key_length;
+  const kv = g.kv_heads * (g.key_length + g.value_length) / 2;
+  const ffn = 3 * g.ffnPhaseWidth + 4 * g.embedding_length;
+  const hasAttention = g.attentionLayers + g.slidingLayers > 0;
+  const maskCells = ctx2 + (g.slidingLayers > 0 ? s.slidingCells ?? 0 : 0);
+  const attention = s.flashAttention ? 3 * g.embedding_length + 2 * q + 2 * kv : ctx2 * g.heads + maskCells + 3 * g.embedding_length + 2 * q + 2 * kv;
+  const mask = !hasAttention ? 0 : s.flashAttention ? maskCells / 2 : maskCells;
+  const mamba = g.ssmConvChannels > 0 ? 3 * g.ssmConvChannels + 2 * g.ssmInnerSize + 3 * g.embedding_length + mask : 0;
+  const perToken = Math.max(hasAttention ? attention : 0, ffn + mask, mamba);
+  const stateRow = g.recurrentLayers > 0 ? g.recurrentStateElements / g.recurrentLayers : 0;
+  const logits = g.vocab_size * s.outputRows + ctx2 * tokens;
+  return (Math.max(perToken * tokens, logits + g.embedding_length * tokens) + stateRow) * F32_BYTES;
+}
+function runtimeOverheadBytes(g) {
+  return RUNTIME_BASE_BYTES + g.vocab_size * RUNTIME_BYTES_PER_VOCAB_ENTRY;
+}
+function largestGpu(gpus) {
+  const known = gpus.filter((g) => g.memory_free_bytes !== null || g.memory_total_bytes !== null);
+  return [...known].sort((a2, b) => (b.memory_free_bytes ?? b.memory_total_bytes ?? 0) - (a2.memory_free_bytes ?? a2.memory_total_bytes ?? 0))[0];
+}
+function memoryBudget(hw, w) {
+  const best = largestGpu(hw.system.gpus);
+  const cpuOnly = hw.llama.backend.toUpperCase() === "CPU" || w.gpu_layers === 0 || !best;
+  if (cpuOnly) return { usableBytes: hw.system.ram_available_bytes, gpuBytes: null, where: "available RAM" };
+  const bytes4 = best.memory_free_bytes ?? best.memory_total_bytes ?? 0;
+  return { usableBytes: bytes4, gpuBytes: bytes4, where: `free memory of ${best.name}` };
+}
+function gib(bytes4) {
+  return `${(bytes4 / 1024 ** 3).toFixed(2)} GiB`;
+}
+function memoryFit(profile, hw, w) {
+  const g = modelGeometry(profile);
+  const weightsBytes = profile.tensor_bytes;
+  const ubatch = llamaUbatch(w.ubatch, w.batch, w.context_tokens);
+  const kv = kvCacheBytes(profile, { contextTokens: w.context_tokens, kvType: w.kv_type, flashAttention: w.flash_attention, ubatch });
+  const kvBytes = kv.full + kv.sliding;
+  const stateBytes = g.recurrentStateBytes;
+  const computeBytes = computeBufferBytes(g, {
+    contextTokens: w.context_tokens,
+    ubatch,
+    flashAttention: w.flash_attention,
+    outputRows: 1,
+    slidingCells: slidingCells(w.context_tokens, g.slidingWindow, ubatch)
+  });
+  const overheadBytes = runtimeOverheadBytes(g) + g.vocab_size * F32_BYTES;
+  const totalBytes = weightsBytes + kvBytes + stateBytes + computeBytes + overheadBytes;
+  const budget = memoryBudget(hw, w);
+  const devices = deviceMemory(profile, hw, w, { kvFullBytes: kv.full, kvSlidingBytes: kv.sliding, stateBytes, computeBytes, overheadBytes, ubatch });
+  const judged = devices.filter((d) => d.budget_bytes !== null && deviceTotal(d, overheadBytes) > 0).map((d) => ({ d, need: deviceTotal(d, overheadBytes), limit: d.budget_bytes * (1 - MEMORY_SAFETY_MARGIN) })).sort((x, y) => y.need / Math.max(1, y.limit) - x.need / Math.max(1, x.limit));
+  const worst = judged[0];
+  const limit = worst ? worst.limit : budget.usableBytes * (1 - MEMORY_SAFETY_MARGIN);
+  const need = worst ? worst.need : totalBytes;
+  const status = need > limit ? "does-not-fit" : need > limit * MEMORY_WARNING_SHARE ? "fits-with-warning" : "fits";
+  const singleLimit = budget.usableBytes * (1 - MEMORY_SAFETY_MARGIN);
+  const machinesForSplit = Math.max(1, Math.ceil(totalBytes / Math.max(1, singleLimit)));
+  let gpuLayersThatFit = null;
+  if (budget.gpuBytes !== null) {
+    const layers = Math.max(1, profile.layers);
+    const nonLayer = profile.bytes_by_group.embedding + profile.bytes_by_group.output + computeBytes + overheadBytes;
+    const perLayer = (weightsBytes - profile.bytes_by_group.embedding - profile.bytes_by_group.output + kvBytes + stateBytes) / layers;
+    gpuLayersThatFit = Math.max(0, Math.min(layers, Math.floor((singleLimit - nonLayer) / Math.max(1, perLayer))));
+  }
+  const pct2 = (100 * need / Math.max(1, limit)).toFixed(0);
+  const state = stateBytes > 0 ? ` + state ${gib(stateBytes)}` : "";
+  const parts = `weights ${gib(weightsBytes)} + KV ${gib(kvBytes)}${state} + compute ${gib(computeBytes)} + overhead ${gib(overheadBytes)} = ${gib(totalBytes)}`;
+  const where = worst && (devices.length > 1 || worst.d.device !== HOST) ? `${worst.d.device}: ${gib(worst.need)} of its ` : "";
+  const what = worst && worst.d.device !== HOST ? `free memory of ${worst.d.device}` : budget.where;
+  const reason = status === "does-not-fit" ? `${parts}; ${where}${where ? "" : "it "}exceeds ${gib(limit)} (${what} less a ${MEMORY_SAFETY_MARGIN * 100} % margin); a layer split needs ${machinesForSplit} machines like this one` : `${parts}; ${where}${pct2} % of ${gib(limit)} (${what} less a ${MEMORY_SAFETY_MARGIN * 100} % margin)`;
+  return { status, weights_bytes: weightsBytes, kv_cache_bytes: kvBytes, recurrent_state_bytes: stateBytes, compute_bytes: computeBytes, overhead_bytes: overheadBytes, total_bytes: totalBytes, usable_bytes: budget.usableBytes, gpu_layers_that_fit: gpuLayersThatFit, machines_for_split: machinesForSplit, reason, devices };
+}
+function estimatedMemory(fit) {
+  return {
+    status: fit.status,
+    weights_bytes: fit.weights_bytes,
+    context_bytes: fit.kv_cache_bytes + fit.recurrent_state_bytes,
+    compute_bytes: fit.compute_bytes,
+    ...fit.devices ? { devices: fit.devices } : {}
+  };
+}
 
 // src/util/format.ts
 function formatNumber(n2) {
@@ -27000,6 +28119,63 @@ function formatBytes(bytes4) {
   if (bytes4 >= 1024 ** 3) return `${(bytes4 / 1024 ** 3).toFixed(2)} GiB`;
   if (bytes4 >= 1024 ** 2) return `${(bytes4 / 1024 ** 2).toFixed(1)} MiB`;
   return `${Math.round(bytes4 / 1024)} KiB`;
+}
+
+// src/gate/memory.ts
+var JUDGED = /* @__PURE__ */ new Set(["match", "off", "wrong-fit"]);
+var EPSILON = 1e-9;
+function memorySettingsFrom(t) {
+  const m2 = t.memory;
+  return {
+    maxAbsErrorPct: {
+      weights: m2 ? m2.weights.max_abs_error_pct : t.tolerance_pct,
+      context: m2 ? m2.context.max_abs_error_pct : t.tolerance_pct,
+      compute: m2 ? m2.compute.max_abs_error_pct : t.tolerance_pct
+    },
+    checkFit: m2 ? m2.check_fit : true,
+    margin: MEMORY_SAFETY_MARGIN
+  };
+}
+function reverdictMemory(c3, s) {
+  if (!JUDGED.has(c3.verdict)) return c3;
+  const over = MEMORY_BUFFERS.filter((b) => c3.error_pct[b] !== null && Math.abs(c3.error_pct[b]) > s.maxAbsErrorPct[b]);
+  const verdict = s.checkFit && c3.fit.agrees === false ? "wrong-fit" : over.length > 0 ? "off" : "match";
+  const reason = verdict === "wrong-fit" ? `estimated ${c3.fit.estimated}, llama.cpp's projection ${c3.fit.llama === "fits" ? "fits" : "does not fit"} the devices' free memory` : verdict === "off" ? over.map((b) => `${b} ${c3.error_pct[b] > 0 ? "+" : ""}${c3.error_pct[b]} %`).join(", ") : null;
+  return { ...c3, verdict, reason };
+}
+function gateMemory(models2, t) {
+  const rows = models2.filter((m2) => m2.memory !== void 0);
+  if (rows.length === 0) return { summary: null, failures: [], gatedModels: [], runtimeErrors: [] };
+  const judged = rows.filter((m2) => JUDGED.has(m2.memory.verdict));
+  const buffers = {};
+  const failures = [];
+  for (const b of MEMORY_BUFFERS) {
+    const errors = judged.flatMap((m2) => m2.memory.error_pct[b] === null ? [] : [{ ref: m2.ref, abs: Math.abs(m2.memory.error_pct[b]), signed: m2.memory.error_pct[b] }]);
+    const med = errors.length > 0 ? median(errors.map((e) => e.abs)) : null;
+    const max = errors.length > 0 ? Math.max(...errors.map((e) => e.abs)) : null;
+    buffers[b] = { median_abs_error_pct: med, max_abs_error_pct: max };
+    const limits = t.memory?.[b];
+    if (!limits) continue;
+    if (med !== null && med > limits.max_median_abs_error_pct + EPSILON) {
+      failures.push({ scenario: "memory", model: null, limit: `${b}.max_median_abs_error_pct`, value: med, message: `memory ${b}: median |error| ${formatPct(med)} % against llama.cpp's projection > ${formatLimit(limits.max_median_abs_error_pct)} % limit` });
+    }
+    for (const e of errors.filter((x) => x.abs > limits.max_abs_error_pct + EPSILON).sort((x, y) => y.abs - x.abs || (x.ref < y.ref ? -1 : 1))) {
+      failures.push({ scenario: "memory", model: e.ref, limit: `${b}.max_abs_error_pct`, value: e.abs, message: `memory ${b}: ${e.ref} ${e.signed > 0 ? "+" : ""}${formatPct(e.signed)} % against llama.cpp's projection > ${formatLimit(limits.max_abs_error_pct)} % limit` });
+    }
+  }
+  const wrong = judged.filter((m2) => m2.memory.verdict === "wrong-fit");
+  if (t.memory?.check_fit) {
+    for (const m2 of wrong) {
+      failures.push({ scenario: "memory", model: m2.ref, limit: "check_fit", value: 1, message: `memory fit: ${m2.ref} ${m2.memory.reason ?? "wrong fit verdict"}` });
+    }
+  }
+  const errored = rows.filter((m2) => m2.memory.verdict === "runtime-error");
+  return {
+    summary: { samples: rows.length, gated: judged.length, runtime_errors: errored.length, wrong_fit: wrong.length, buffers },
+    failures,
+    gatedModels: t.memory ? judged.map((m2) => m2.ref) : [],
+    runtimeErrors: errored.map((m2) => `${m2.ref} memory: ${m2.memory.reason ?? "projection failed"}`)
+  };
 }
 
 // src/gate/gate.ts
@@ -27071,6 +28247,10 @@ function gate(models2, thresholds, opts = {}) {
     }
     scenarioFailures.push(...regressionFailures(scenario, thresholds, opts.regressions ?? []));
   }
+  const memory = gateMemory(models2, thresholds);
+  runtimeErrors.push(...memory.runtimeErrors);
+  for (const ref of memory.gatedModels) gatedModels.add(ref);
+  scenarioFailures.push(...memory.failures);
   const failures = [];
   if (exceeds(runtimeErrors.length, thresholds.max_runtime_errors)) {
     failures.push({
@@ -27091,7 +28271,7 @@ function gate(models2, thresholds, opts = {}) {
     });
   }
   failures.push(...scenarioFailures);
-  return { result: { passed: failures.length === 0, failures }, summary };
+  return { result: { passed: failures.length === 0, failures }, summary, memorySummary: memory.summary };
 }
 function regressionFailures(scenario, thresholds, rows) {
   const limit = thresholds.max_regression_pct;
@@ -27370,8 +28550,8 @@ function mostUsefulError(errors) {
   const specific = errors.filter((e) => e.keyword !== "anyOf");
   return [...specific].sort((a2, b) => b.instancePath.length - a2.instancePath.length)[0] ?? errors[0];
 }
-function snakeCase2(key) {
-  return /^[a-z][a-zA-Z0-9]*$/.test(key) ? key.replace(/([a-z0-9])([A-Z])/g, "$1_$2").toLowerCase() : key;
+function snakeCase2(key2) {
+  return /^[a-z][a-zA-Z0-9]*$/.test(key2) ? key2.replace(/([a-z0-9])([A-Z])/g, "$1_$2").toLowerCase() : key2;
 }
 function upgradeToSnakeKeys(doc) {
   const walk2 = (v) => {
@@ -27469,6 +28649,10 @@ var thresholds_schema_default = {
       },
       additionalProperties: false,
       description: "Per-scenario limits; a scenario left out is reported but not gated."
+    },
+    memory: {
+      $ref: "#/definitions/MemoryThresholds",
+      description: "The memory gate; left out, memory is judged against llama.cpp's projection and reported but not gated."
     }
   },
   required: [
@@ -27505,6 +28689,54 @@ var thresholds_schema_default = {
         "max_noisy"
       ],
       additionalProperties: false
+    },
+    MemoryThresholds: {
+      type: "object",
+      properties: {
+        weights: {
+          $ref: "#/definitions/BufferThresholds"
+        },
+        context: {
+          $ref: "#/definitions/BufferThresholds",
+          description: "KV caches and recurrent state."
+        },
+        compute: {
+          $ref: "#/definitions/BufferThresholds"
+        },
+        check_fit: {
+          type: "boolean",
+          description: "Fail a model whose fits / does-not-fit verdict llama.cpp's projection contradicts."
+        }
+      },
+      required: [
+        "weights",
+        "context",
+        "compute",
+        "check_fit"
+      ],
+      additionalProperties: false,
+      description: "The memory gate: the estimate against llama.cpp's own projection (llama-fit-params), per buffer."
+    },
+    BufferThresholds: {
+      type: "object",
+      properties: {
+        max_median_abs_error_pct: {
+          type: "number",
+          description: "Median |error| over the models whose memory was judged.",
+          minimum: 0
+        },
+        max_abs_error_pct: {
+          type: "number",
+          description: "Largest |error| any single model may have.",
+          minimum: 0
+        }
+      },
+      required: [
+        "max_median_abs_error_pct",
+        "max_abs_error_pct"
+      ],
+      additionalProperties: false,
+      description: "Limits on one buffer's memory error against llama.cpp's projection."
     }
   }
 };
@@ -27537,16 +28769,16 @@ function describeError(error, doc, lineCounter, fileName, root) {
   const at2 = (p, message, keyLine = false) => new InputError(fileName, `${jsonPath(p)} (line ${lineOf(doc, lineCounter, p, keyLine)})`, message);
   switch (error.keyword) {
     case "additionalProperties": {
-      const key = clipQuoted(String(error.params.additionalProperty));
-      const full = [...path10, key];
+      const key2 = clipQuoted(String(error.params.additionalProperty));
+      const full = [...path10, key2];
       if (path10.length === 1 && path10[0] === "scenarios") {
-        return at2(full, `unknown scenario "${key}"; valid scenario ids: ${SCENARIO_IDS.join(", ")}`, true);
+        return at2(full, `unknown scenario "${key2}"; valid scenario ids: ${SCENARIO_IDS.join(", ")}`, true);
       }
-      return at2(full, `unknown key "${key}"; valid keys here: ${validKeysAt(path10).join(", ")}`, true);
+      return at2(full, `unknown key "${key2}"; valid keys here: ${validKeysAt(path10).join(", ")}`, true);
     }
     case "required": {
-      const key = String(error.params.missingProperty);
-      return at2([...path10, key], `missing required key "${key}"`, true);
+      const key2 = String(error.params.missingProperty);
+      return at2([...path10, key2], `missing required key "${key2}"`, true);
     }
     case "type":
       return at2(path10, `must be ${String(error.params.type)}, got ${describe(valueAt(root, path10))}`);
@@ -27562,16 +28794,16 @@ function validKeysAt(path10) {
 function lineOf(doc, lineCounter, path10, keyLine) {
   for (let n2 = path10.length; n2 > 0; n2--) {
     const parent = n2 === 1 ? doc.contents : doc.getIn(path10.slice(0, n2 - 1), true);
-    const key = path10[n2 - 1];
+    const key2 = path10[n2 - 1];
     if ((0, import_yaml2.isMap)(parent)) {
-      const pair = parent.items.find((p) => (0, import_yaml2.isScalar)(p.key) && String(p.key.value) === String(key));
+      const pair = parent.items.find((p) => (0, import_yaml2.isScalar)(p.key) && String(p.key.value) === String(key2));
       if (pair) {
         const node = keyLine || !pair.value ? pair.key : pair.value;
         const offset2 = node?.range?.[0];
         if (offset2 !== void 0) return lineCounter.linePos(offset2).line;
       }
-    } else if ((0, import_yaml2.isSeq)(parent) && typeof key === "number") {
-      const offset2 = parent.items[key]?.range?.[0];
+    } else if ((0, import_yaml2.isSeq)(parent) && typeof key2 === "number") {
+      const offset2 = parent.items[key2]?.range?.[0];
       if (offset2 !== void 0) return lineCounter.linePos(offset2).line;
     }
   }
@@ -27592,10 +28824,16 @@ function firstLine(message) {
 // src/gate/apply.ts
 function applyGate(report, thresholds, opts = {}) {
   const settings = compareSettingsFrom(thresholds);
-  const models2 = report.models.map((m2) => ({ ...m2, scenarios: m2.scenarios.map((row) => reverdict(row, settings)) }));
+  const memorySettings = memorySettingsFrom(thresholds);
+  const models2 = report.models.map((m2) => ({
+    ...m2,
+    scenarios: m2.scenarios.map((row) => reverdict(row, settings)),
+    ...m2.memory ? { memory: reverdictMemory(m2.memory, memorySettings) } : {}
+  }));
   const baseline = opts.baseline ? baselineComparison({ models: models2 }, opts.baseline) : report.baseline ? keepMatchingRows(report.baseline, models2) : void 0;
-  const { result, summary } = gate(models2, thresholds, { scenario: opts.scenario, regressions: baseline?.rows });
-  return { ...report, models: models2, thresholds, summary, gate: result, ...baseline ? { baseline } : {} };
+  const { result, summary, memorySummary } = gate(models2, thresholds, { scenario: opts.scenario, regressions: baseline?.rows });
+  const { memory_summary: _old, ...rest } = report;
+  return { ...rest, models: models2, thresholds, summary, ...memorySummary ? { memory_summary: memorySummary } : {}, gate: result, ...baseline ? { baseline } : {} };
 }
 var REVERDICTABLE = /* @__PURE__ */ new Set([...GATED_VERDICTS, "inconclusive-noisy"]);
 function reverdict(row, settings) {
@@ -27625,6 +28863,12 @@ var DEFAULT_THRESHOLDS = {
     prefill: { max_median_abs_error_pct: 15, max_abs_error_pct: 30, max_noisy: 1 },
     first_token: { max_median_abs_error_pct: 15, max_abs_error_pct: 30, max_noisy: 1 },
     kv_warm_reuse: { max_median_abs_error_pct: 15, max_abs_error_pct: 30, max_noisy: 1 }
+  },
+  memory: {
+    weights: { max_median_abs_error_pct: 1, max_abs_error_pct: 2 },
+    context: { max_median_abs_error_pct: 1, max_abs_error_pct: 5 },
+    compute: { max_median_abs_error_pct: 5, max_abs_error_pct: 15 },
+    check_fit: true
   }
 };
 
@@ -27695,12 +28939,12 @@ function parseNamedLocal(entry, file, line, baseDir) {
   const fields = {};
   for (const part of entry.split(",")) {
     const eq = part.indexOf("=");
-    const key = (eq < 0 ? part : part.slice(0, eq)).trim();
+    const key2 = (eq < 0 ? part : part.slice(0, eq)).trim();
     const value = eq < 0 ? "" : part.slice(eq + 1).trim();
-    if (!NAMED_KEYS.includes(key)) {
-      throw new InputError(file, `line ${line}`, `unknown key "${key}" (expected ref=NAME,path=PATH)`);
+    if (!NAMED_KEYS.includes(key2)) {
+      throw new InputError(file, `line ${line}`, `unknown key "${key2}" (expected ref=NAME,path=PATH)`);
     }
-    const k = key;
+    const k = key2;
     if (fields[k] !== void 0) throw new InputError(file, `line ${line}`, `"${k}" is given twice`);
     if (value === "") throw new InputError(file, `line ${line}`, `"${k}" is empty`);
     fields[k] = value;
@@ -29409,18 +30653,18 @@ var Hasher = class _Hasher {
    *
    * @param key - 32-byte key
    */
-  static newKeyed(key) {
-    if (key.length !== KEY_LEN) {
-      throw new Error(`Key must be ${KEY_LEN} bytes, got ${key.length}`);
+  static newKeyed(key2) {
+    if (key2.length !== KEY_LEN) {
+      throw new Error(`Key must be ${KEY_LEN} bytes, got ${key2.length}`);
     }
     const keyWords = new Uint32Array(8);
     if (IS_LITTLE_ENDIAN) {
-      const view = new Uint32Array(key.buffer, key.byteOffset, 8);
+      const view = new Uint32Array(key2.buffer, key2.byteOffset, 8);
       keyWords.set(view);
     } else {
       for (let i2 = 0; i2 < 8; i2++) {
         const off = i2 * 4;
-        keyWords[i2] = key[off] | key[off + 1] << 8 | key[off + 2] << 16 | key[off + 3] << 24;
+        keyWords[i2] = key2[off] | key2[off + 1] << 8 | key2[off + 2] << 16 | key2[off + 3] << 24;
       }
     }
     return new _Hasher(keyWords, KEYED_HASH);
@@ -30702,7 +31946,7 @@ function withHttp1(base) {
 var cached;
 async function getHttp1Dispatcher() {
   const globals = globalThis;
-  const find = () => GLOBAL_DISPATCHER_KEYS.map((key) => globals[key]).find((d) => typeof d?.dispatch === "function");
+  const find = () => GLOBAL_DISPATCHER_KEYS.map((key2) => globals[key2]).find((d) => typeof d?.dispatch === "function");
   let base = find();
   if (base === void 0) {
     await (await fetch("data:,")).arrayBuffer();
@@ -30946,15 +32190,15 @@ function parseResolveUrl(url, endpoint) {
 // src/models/select.ts
 var DEFAULT_QUANT_TAGS = ["Q4_K_M", "Q8_0"];
 var COMPANION_MARKERS = ["mmproj", "imatrix", "mtp-", "eagle3-", "dflash-", "dspark-"];
-var SPLIT_RE = /^(.+)-([0-9]{5})-of-([0-9]{5})$/i;
+var SPLIT_RE2 = /^(.+)-([0-9]{5})-of-([0-9]{5})$/i;
 var TAG_RE = /[-.]([A-Z0-9_]+)$/i;
 var GGUF_SUFFIX = ".gguf";
-function splitInfo(path10) {
+function splitInfo2(path10) {
   if (!path10.endsWith(GGUF_SUFFIX)) return null;
   let prefix = path10.slice(0, -GGUF_SUFFIX.length);
   let index = 1;
   let count3 = 1;
-  const split = SPLIT_RE.exec(prefix);
+  const split = SPLIT_RE2.exec(prefix);
   if (split) {
     prefix = split[1];
     index = Number(split[2]);
@@ -30969,7 +32213,7 @@ function isModelGguf(path10) {
   return COMPANION_MARKERS.every((marker) => !name.includes(marker));
 }
 function isLaterShard(path10) {
-  const info = splitInfo(path10);
+  const info = splitInfo2(path10);
   return info !== null && info.count > 1 && info.index !== 1;
 }
 function findBestModel(files, tag) {
@@ -30983,13 +32227,13 @@ function findBestModel(files, tag) {
   return null;
 }
 function splitFiles(files, primary) {
-  const info = splitInfo(primary.path);
+  const info = splitInfo2(primary.path);
   if (!info || info.count <= 1) return [primary];
-  const shards = files.map((f) => ({ f, s: splitInfo(f.path) })).filter(({ s }) => s !== null && s.count === info.count && s.prefix === info.prefix).sort((a2, b) => a2.s.index - b.s.index).map(({ f }) => f);
+  const shards = files.map((f) => ({ f, s: splitInfo2(f.path) })).filter(({ s }) => s !== null && s.count === info.count && s.prefix === info.prefix).sort((a2, b) => a2.s.index - b.s.index).map(({ f }) => f);
   return shards;
 }
 function expectedShardPaths(primaryPath) {
-  const info = splitInfo(primaryPath);
+  const info = splitInfo2(primaryPath);
   if (!info || info.count <= 1) return [primaryPath];
   const pad2 = (n2) => String(n2).padStart(5, "0");
   return Array.from({ length: info.count }, (_, i2) => `${info.prefix}-${pad2(i2 + 1)}-of-${pad2(info.count)}${GGUF_SUFFIX}`);
@@ -30998,7 +32242,7 @@ function availableTags(files) {
   const tags = /* @__PURE__ */ new Set();
   for (const f of files) {
     if (!isModelGguf(f.path) || isLaterShard(f.path)) continue;
-    const tag = splitInfo(f.path)?.tag;
+    const tag = splitInfo2(f.path)?.tag;
     if (tag) tags.add(tag);
   }
   return [...tags].sort();
@@ -31163,8 +32407,8 @@ async function cachedPaths(target, repoDir, commit2) {
   }
 }
 async function downloadPlainUrl(url, ref, ctx2) {
-  const key = createHash6("sha256").update(url).digest("hex").slice(0, URL_KEY_HEX_CHARS);
-  const dir = join14(ctx2.cacheDir, URL_DOWNLOADS_DIR, key);
+  const key2 = createHash6("sha256").update(url).digest("hex").slice(0, URL_KEY_HEX_CHARS);
+  const dir = join14(ctx2.cacheDir, URL_DOWNLOADS_DIR, key2);
   const u2 = new URL(url);
   const paths = [];
   for (const partPath of expectedShardPaths(u2.pathname)) {
@@ -31188,720 +32432,8 @@ async function downloadPlainUrl(url, ref, ctx2) {
   return paths;
 }
 
-// src/contracts/profile.ts
-var TENSOR_GROUPS = [
-  "attention",
-  "ffn_dense",
-  "ffn_expert",
-  "ffn_shared_expert",
-  "embedding",
-  "output",
-  "norm",
-  "ssm",
-  "other"
-];
-
-// src/gguf/groups.ts
-var RULES = [
-  // Lookup tables: one row is read per token.
-  ["embedding", /^(token_embd|per_layer_token_embd|position_embd|token_types)\.weight$/],
-  // LM head and classifier heads (rerankers: cls.weight / cls.output.weight).
-  ["output", /^(output|lm_head|cls|cls\.output)\.(weight|bias)$/],
-  ["norm", /norm/],
-  ["ffn_shared_expert", /_shexp|shared_expert/],
-  ["ffn_expert", /_exps\.|_chexps\./],
-  ["ssm", /(^|\.)(ssm_|time_mix_|shortconv\.)/],
-  ["attention", /attn/],
-  ["ffn_dense", /ffn|channel_mix_/],
-  ["other", /$/]
-];
-function tensorGroup(name) {
-  for (const [group, re] of RULES) if (re.test(name)) return group;
-  return "other";
-}
-function tensorElements(t) {
-  return t.dims.reduce((a2, b) => a2 * b, 1);
-}
-function tensorDataBytes(t) {
-  const info = ggmlType(t.type);
-  if (!info) throw new RangeError(`unknown GGML type ${t.type}`);
-  const rows = t.dims.slice(1).reduce((a2, b) => a2 * b, 1);
-  return (t.dims[0] ?? 1) / info.blockSize * info.typeSize * rows;
-}
-function tensorRowBytes(t) {
-  const info = ggmlType(t.type);
-  if (!info) throw new RangeError(`unknown GGML type ${t.type}`);
-  return (t.dims[0] ?? 1) / info.blockSize * info.typeSize;
-}
-
-// src/gguf/hparams.ts
-var POOLING_RANK = 4;
-var ENCODER_ARCHITECTURES = /* @__PURE__ */ new Set([
-  "bert",
-  "nomic-bert",
-  "nomic-bert-moe",
-  "jina-bert-v2",
-  "jina-bert-v3",
-  "modern-bert",
-  "neo-bert",
-  "eurobert",
-  "t5encoder"
-]);
-function numbers(v) {
-  if (v === void 0) return null;
-  if (isGgufArray(v)) {
-    if (!v.values) return null;
-    return v.values.map((x) => Number(x)).filter((x) => Number.isFinite(x));
-  }
-  if (typeof v === "number") return [v];
-  if (typeof v === "bigint") return [Number(v)];
-  if (typeof v === "boolean") return [v ? 1 : 0];
-  return null;
-}
-var LLAMA_MAX_LAYERS = 512;
-var LLAMA_MAX_EXPERTS = 1024;
-var MAX_WIDTH = 1 << 20;
-var MAX_CONTEXT = 1 << 27;
-var MAX_VOCAB = 1 << 24;
-function readHparams(meta, source) {
-  const archValue = meta["general.architecture"];
-  if (typeof archValue !== "string" || archValue === "") {
-    throw new GgufError(source, "key general.architecture", "missing or not a string");
-  }
-  const arch2 = archValue;
-  const key = (k) => `${arch2}.${k}`;
-  const nonNegative2 = (k, v) => {
-    if (!Number.isSafeInteger(v) || v < 0) throw new GgufError(source, `key ${k}`, `must be a non-negative integer, got ${v}`);
-    return v;
-  };
-  const max = (k, fallback) => {
-    const vs = numbers(meta[k]);
-    if (!vs || vs.length === 0) {
-      if (fallback === null) throw new GgufError(source, `key ${k}`, "missing");
-      return fallback;
-    }
-    return nonNegative2(k, Math.max(...vs));
-  };
-  const perLayer = (k, layers2, fallback) => {
-    const vs = numbers(meta[k]);
-    if (!vs || vs.length === 0) return fallback;
-    if (vs.length === 1) return new Array(layers2).fill(nonNegative2(k, vs[0]));
-    if (vs.length !== layers2) throw new GgufError(source, `key ${k}`, `has ${vs.length} entries for ${layers2} layers`);
-    return vs.map((v) => nonNegative2(k, v));
-  };
-  const within = (k, v, lo, hi, why) => {
-    if (v < lo || v > hi) throw new GgufError(source, `key ${k}`, `${v} is outside ${lo}..${hi} (${why})`);
-    return v;
-  };
-  const layers = within(key("block_count"), max(key("block_count"), null), 1, LLAMA_MAX_LAYERS, "llama.cpp's LLAMA_MAX_LAYERS");
-  const embeddingLength = within(key("embedding_length"), max(key("embedding_length"), null), 1, MAX_WIDTH, "no model is that wide");
-  const headsPerLayer = perLayer(key("attention.head_count"), layers, new Array(layers).fill(0));
-  const kvHeadsPerLayer = perLayer(key("attention.head_count_kv"), layers, headsPerLayer);
-  const heads = Math.max(0, ...headsPerLayer);
-  const defaultHeadDim = heads > 0 ? Math.floor(embeddingLength / heads) : 0;
-  const tokens = meta["tokenizer.ggml.tokens"];
-  const explicitVocab = numbers(meta[key("vocab_size")]);
-  const fileType = numbers(meta["general.file_type"]);
-  const pooling = numbers(meta[key("pooling_type")]);
-  const causal = meta[key("attention.causal")];
-  const shared = numbers(meta[key("expert_shared_count")]);
-  const contextLength = meta[key("context_length")] === void 0 ? 0 : within(key("context_length"), max(key("context_length"), 0), 1, MAX_CONTEXT, "no model has that context");
-  const feedForwardLength = within(key("feed_forward_length"), max(key("feed_forward_length"), 0), 0, 8 * MAX_WIDTH, "no model is that wide");
-  const expertCount = within(key("expert_count"), max(key("expert_count"), 0), 0, LLAMA_MAX_EXPERTS, "llama.cpp's LLAMA_MAX_EXPERTS");
-  const expertUsedCount = within(key("expert_used_count"), max(key("expert_used_count"), 0), 0, Math.max(expertCount, 0), "more used experts than experts");
-  within(key("attention.head_count"), heads, 0, MAX_WIDTH, "more heads than any model has");
-  const recurrent = Object.keys(meta).some((k) => ["ssm.", "wkv.", "shortconv.", "time_mix"].some((p) => k.startsWith(`${arch2}.${p}`)));
-  if (heads === 0 && !recurrent) throw new GgufError(source, `key ${key("attention.head_count")}`, "is 0 (or missing) in a model without recurrent layers");
-  const vocabSize = explicitVocab?.[0] ?? (isGgufArray(tokens) ? tokens.length : null);
-  if (vocabSize !== null) within(key("vocab_size"), vocabSize, 1, MAX_VOCAB, "no vocabulary is that large");
-  return {
-    architecture: arch2,
-    fileType: fileType && fileType.length > 0 ? llamaFileTypeName(fileType[0]) : null,
-    layers,
-    contextLength,
-    embeddingLength,
-    feedForwardLength,
-    expertFeedForwardLength: max(key("expert_feed_forward_length"), 0),
-    headsPerLayer,
-    kvHeadsPerLayer,
-    keyLength: within(key("attention.key_length"), max(key("attention.key_length"), defaultHeadDim), 0, MAX_WIDTH, "no head is that wide"),
-    valueLength: within(key("attention.value_length"), max(key("attention.value_length"), defaultHeadDim), 0, MAX_WIDTH, "no head is that wide"),
-    expertCount,
-    expertUsedCount,
-    sharedExpertCount: shared && shared.length > 0 ? nonNegative2(key("expert_shared_count"), shared[0]) : null,
-    vocabSize,
-    poolingType: pooling?.[0] ?? null,
-    causalAttention: typeof causal === "boolean" ? causal : null,
-    hasClassifierLabels: meta[key("classifier.output_labels")] !== void 0
-  };
-}
-
-// src/gguf/llama-architectures.ts
-var LLAMA_ARCHITECTURES = /* @__PURE__ */ new Set([
-  "llama",
-  "llama4",
-  "deci",
-  "falcon",
-  "grok",
-  "gpt2",
-  "gptj",
-  "gptneox",
-  "mpt",
-  "baichuan",
-  "starcoder",
-  "refact",
-  "bert",
-  "modern-bert",
-  "nomic-bert",
-  "nomic-bert-moe",
-  "neo-bert",
-  "jina-bert-v2",
-  "jina-bert-v3",
-  "eurobert",
-  "bloom",
-  "stablelm",
-  "qwen",
-  "qwen2",
-  "qwen2moe",
-  "qwen2vl",
-  "qwen3",
-  "qwen3moe",
-  "qwen3next",
-  "qwen3vl",
-  "qwen3vlmoe",
-  "qwen35",
-  "qwen35moe",
-  "qwen4exp",
-  "phi2",
-  "phi3",
-  "phimoe",
-  "plamo",
-  "plamo2",
-  "plamo3",
-  "codeshell",
-  "orion",
-  "internlm2",
-  "minicpm",
-  "minicpm3",
-  "gemma",
-  "gemma2",
-  "gemma3",
-  "gemma3n",
-  "gemma4",
-  "gemma4-assistant",
-  "gemma-embedding",
-  "starcoder2",
-  "mamba",
-  "mamba2",
-  "maple",
-  "jamba",
-  "falcon-h1",
-  "xverse",
-  "command-r",
-  "cohere2",
-  "cohere2moe",
-  "dbrx",
-  "olmo",
-  "olmo2",
-  "olmoe",
-  "muse-glimmer",
-  "openelm",
-  "arctic",
-  "deepseek",
-  "deepseek2",
-  "deepseek2-ocr",
-  "deepseek32",
-  "deepseek4",
-  "chatglm",
-  "glm4",
-  "glm4moe",
-  "glm-dsa",
-  "bitnet",
-  "t5",
-  "t5encoder",
-  "jais",
-  "jais2",
-  "nemotron",
-  "nemotron_h",
-  "nemotron_h_moe",
-  "exaone",
-  "exaone4",
-  "exaone-moe",
-  "rwkv6",
-  "rwkv6qwen2",
-  "rwkv7",
-  "arwkv7",
-  "granite",
-  "granitemoe",
-  "granitehybrid",
-  "graniteswitch",
-  "granite_swa",
-  "chameleon",
-  "wavtokenizer-dec",
-  "plm",
-  "bailingmoe",
-  "bailingmoe2",
-  "bailingmoe3",
-  "dots1",
-  "dots3note",
-  "arcee",
-  "afmoe",
-  "laguna",
-  "ernie4_5",
-  "ernie4_5-moe",
-  "hunyuan-moe",
-  "hunyuan-dense",
-  "hunyuan_vl",
-  "hy_v3",
-  "hy_v4",
-  "smollm3",
-  "gpt-oss",
-  "lfm2",
-  "lfm2moe",
-  "dream",
-  "smallthinker",
-  "llada",
-  "llada-moe",
-  "seed_oss",
-  "grovemoe",
-  "apertus",
-  "minimax-01",
-  "hrm_text",
-  "minimax-m2",
-  "minimax-m3",
-  "cogvlm",
-  "rnd1",
-  "pangu-embedded",
-  "mistral3",
-  "eagle3",
-  "dflash",
-  "mistral4",
-  "paddleocr",
-  "mimo2",
-  "step35",
-  "spark2_5",
-  "llama-embed",
-  "maincoder",
-  "kimi-linear",
-  "kimi-k3",
-  "talkie",
-  "mellum",
-  "nanbeige",
-  "qwen3tts",
-  "pockettts"
-]);
-
-// src/gguf/layers.ts
-var always = () => true;
-var keyPositive = (w) => w !== null && w > 0;
-var SWA_RULES = {
-  gemma2: { period: 2, active: always, defaultWindow: 4096 },
-  gemma3: { period: 6, active: keyPositive },
-  gemma3n: { period: 5, active: always },
-  "gemma-embedding": { period: 6, active: always },
-  cohere2: { period: 4, active: always },
-  cohere2moe: { period: 4, denseFirst: true, active: always },
-  "gpt-oss": { period: 2, active: always },
-  olmo2: { period: 4, active: keyPositive },
-  // A window key of 0 turns llama4's chunked attention off; otherwise chunks are 8192 tokens whatever the key says.
-  llama4: { period: 4, active: (w) => w !== 0, fixedWindow: 8192 },
-  afmoe: { period: 4, active: keyPositive },
-  mellum: { period: 4, active: keyPositive },
-  plamo3: { period: 8, active: keyPositive },
-  smallthinker: { period: 4, denseFirst: true, active: keyPositive, fixedWindow: 4096 },
-  laguna: { period: 4, denseFirst: true, active: keyPositive },
-  "muse-glimmer": { period: 4, active: always },
-  // LFM2 makes every attention layer sliding when it has a window.
-  lfm2: { period: 0, active: keyPositive },
-  "exaone-moe": { period: 4, active: always, defaultWindow: 128 },
-  // llama.cpp turns sliding layers on for exaone4 only at 64 layers (its 32B).
-  exaone4: { period: 4, active: (_w, layers) => layers === 64, defaultWindow: 4096 },
-  gemma4: { period: null, active: always },
-  granite_swa: { period: null, active: always },
-  mimo2: { period: null, active: always },
-  step35: { period: null, active: always },
-  maple: { period: null, active: always },
-  spark2_5: { period: null, active: always }
-};
-var SWA_IGNORED = /* @__PURE__ */ new Set(["phi3", "deepseek2-ocr"]);
-var RECURRENT_ARCHITECTURES = /* @__PURE__ */ new Set(["mamba", "mamba2", "rwkv6", "rwkv6qwen2", "rwkv7", "arwkv7"]);
-var HYBRID_RULES = {
-  jamba: "kv-zero",
-  plamo2: "kv-zero",
-  granitehybrid: "kv-zero",
-  lfm2: "kv-zero",
-  lfm2moe: "kv-zero",
-  "kimi-linear": "kv-zero",
-  "kimi-k3": "kv-zero",
-  bailingmoe3: "kv-zero",
-  // Layers with a feed-forward width are plain MLP layers: neither attention nor state.
-  nemotron_h: "nemotron",
-  nemotron_h_moe: "nemotron",
-  // Every layer runs attention and an SSM side by side.
-  "falcon-h1": "both",
-  qwen3next: "interval",
-  qwen35: "interval",
-  qwen35moe: "interval",
-  qwen4exp: "interval",
-  "minimax-01": "interval"
-};
-var NO_MEMORY_ARCHITECTURES = /* @__PURE__ */ new Set([
-  "bert",
-  "jina-bert-v2",
-  "jina-bert-v3",
-  "nomic-bert",
-  "nomic-bert-moe",
-  "neo-bert",
-  "eurobert",
-  "wavtokenizer-dec",
-  "modern-bert",
-  "gemma-embedding",
-  "dream",
-  "llada",
-  "llada-moe",
-  "rnd1"
-]);
-var DEFAULT_FULL_ATTENTION_INTERVAL = { "minimax-01": 8 };
-var UNMODELLED = {
-  gemma3n: "layers that reuse an earlier layer's KV cache counted as caching their own",
-  gemma4: "layers that reuse an earlier layer's KV cache counted as caching their own",
-  deepseek4: "its compressed and indexer caches costed as a plain KV cache",
-  deepseek32: "its indexer key cache left out",
-  "glm-dsa": "its indexer key cache left out",
-  dots3note: "its indexer key cache left out",
-  "minimax-m3": "its indexer key cache left out",
-  hy_v4: "its indexer key cache left out",
-  nanbeige: "its looped layers (num_loops) counted once, though llama.cpp caches every loop",
-  dflash: "its draft stages' caches costed as plain attention"
-};
-function emptyLayerPlan() {
-  return {
-    full_attention_layers: 0,
-    sliding_attention_layers: 0,
-    sliding_window: 0,
-    recurrent_layers: 0,
-    full_k_elements: 0,
-    full_v_elements: 0,
-    sliding_k_elements: 0,
-    sliding_v_elements: 0,
-    v_elements_max: 0,
-    full_query_elements: 0,
-    sliding_query_elements: 0,
-    full_attention_flops_per_position: 0,
-    sliding_attention_flops_per_position: 0,
-    recurrent_state_elements: 0,
-    ssm_inner_size: 0,
-    ssm_conv_channels: 0,
-    dense_ffn_layers: 0,
-    attention_sink_layers: 0,
-    mla_kv_lora_rank: 0,
-    assumptions: []
-  };
-}
-function layerPlan(meta, hp, tensorNames = []) {
-  const arch2 = hp.architecture;
-  const key = (k) => `${arch2}.${k}`;
-  const scalar2 = (k) => numbers(meta[key(k)])?.[0] ?? null;
-  const assumptions = [];
-  const n2 = hp.layers;
-  const trunk = Math.max(0, n2 - (scalar2("nextn_predict_layers") ?? 0));
-  const windowKey = scalar2("attention.sliding_window");
-  const rule = SWA_RULES[arch2];
-  let window2 = 0;
-  const sliding = new Array(n2).fill(false);
-  if (rule && rule.active(windowKey, trunk)) {
-    window2 = rule.fixedWindow ?? windowKey ?? rule.defaultWindow ?? 0;
-    const explicit = numbers(meta[key("attention.sliding_window_pattern")]);
-    if (explicit && explicit.length === n2) explicit.forEach((v, i2) => sliding[i2] = v !== 0);
-    else {
-      const period = explicit?.length === 1 ? explicit[0] : rule.period;
-      if (period === null) assumptions.push(`${arch2}: no per-layer sliding_window_pattern in the header; every layer costed as full attention`);
-      else for (let il = 0; il < n2; il++) sliding[il] = period === 0 || (rule.denseFirst ? il % period !== 0 : il % period < period - 1);
-    }
-    if (window2 === 0) sliding.fill(false);
-  } else if (!rule && windowKey !== null && windowKey > 0 && !SWA_IGNORED.has(arch2) && !NO_MEMORY_ARCHITECTURES.has(arch2) && !UNMODELLED[arch2]) {
-    assumptions.push(`${arch2}: has a sliding_window of ${windowKey} but its layer pattern is not known here; every layer costed as full attention (an upper bound)`);
-  }
-  const ff = numbers(meta[key("feed_forward_length")]);
-  const ffAt = (il) => ff && ff.length === n2 ? ff[il] : ff?.[0] ?? 0;
-  const recurrent = new Array(n2).fill(false);
-  const attends = new Array(n2).fill(true);
-  const hybrid = HYBRID_RULES[arch2];
-  if (RECURRENT_ARCHITECTURES.has(arch2)) {
-    recurrent.fill(true);
-    attends.fill(false);
-  } else if (hybrid === "kv-zero") {
-    for (let il = 0; il < n2; il++) {
-      recurrent[il] = (hp.kvHeadsPerLayer[il] ?? 0) === 0;
-      attends[il] = !recurrent[il];
-    }
-  } else if (hybrid === "nemotron") {
-    for (let il = 0; il < n2; il++) {
-      const mlp = ffAt(il) !== 0;
-      recurrent[il] = il < trunk && (hp.kvHeadsPerLayer[il] ?? 0) === 0 && !mlp;
-      attends[il] = !recurrent[il] && !mlp;
-    }
-  } else if (hybrid === "both") {
-    recurrent.fill(true);
-  } else if (hybrid === "interval") {
-    const listed = numbers(meta[key("attention.recurrent_layers")]);
-    const interval = scalar2("full_attention_interval") ?? DEFAULT_FULL_ATTENTION_INTERVAL[arch2] ?? 4;
-    for (let il = 0; il < n2; il++) {
-      const marked = listed && listed.length === n2 ? listed[il] !== 0 : listed?.length === 1 ? listed[0] !== 0 : (il + 1) % interval !== 0;
-      recurrent[il] = il < trunk && marked;
-      attends[il] = !marked;
-    }
-  } else if (hp.headsPerLayer.every((h2) => h2 === 0)) {
-    recurrent.fill(true);
-    attends.fill(false);
-    assumptions.push(`${arch2}: not a recurrent architecture known here; every layer costed as a Mamba-style recurrent layer`);
-  }
-  if (NO_MEMORY_ARCHITECTURES.has(arch2)) attends.fill(false);
-  if (!hybrid || hybrid === "interval") for (let il = trunk; il < n2; il++) attends[il] = false;
-  if (UNMODELLED[arch2]) assumptions.push(`${arch2}: ${UNMODELLED[arch2]}`);
-  if (!LLAMA_ARCHITECTURES.has(arch2)) {
-    assumptions.push(`${arch2}: not an architecture the pinned llama.cpp loads; its layers costed as attention over the whole context with the feed-forward its tensors have`);
-  }
-  const heads0 = hp.headsPerLayer[0] ?? 0;
-  const defaultHead = heads0 > 0 ? Math.floor(hp.embeddingLength / heads0) : 0;
-  const keyFull = scalar2("attention.key_length") ?? defaultHead;
-  const valueFull = scalar2("attention.value_length") ?? defaultHead;
-  const keySwa = scalar2("attention.key_length_swa") ?? keyFull;
-  const valueSwa = scalar2("attention.value_length_swa") ?? valueFull;
-  const mla = (scalar2("attention.key_length_mla") ?? 0) > 0 && (scalar2("attention.value_length_mla") ?? 0) > 0;
-  const plan2 = {
-    ...emptyLayerPlan(),
-    recurrent_layers: recurrent.filter(Boolean).length,
-    mla_kv_lora_rank: mla ? scalar2("attention.kv_lora_rank") ?? 0 : 0,
-    assumptions
-  };
-  for (let il = 0; il < n2; il++) {
-    const kvHeads = hp.kvHeadsPerLayer[il] ?? 0;
-    const swa = sliding[il];
-    const k = kvHeads * (swa ? keySwa : keyFull);
-    const v = mla ? 0 : kvHeads * (swa ? valueSwa : valueFull);
-    plan2.v_elements_max = Math.max(plan2.v_elements_max, v);
-    if (!attends[il] || kvHeads === 0) continue;
-    const heads = hp.headsPerLayer[il] ?? 0;
-    const q = heads * (swa ? keySwa : keyFull);
-    const flops = 2 * (q + heads * (mla ? plan2.mla_kv_lora_rank : v / Math.max(1, kvHeads)));
-    if (swa) {
-      plan2.sliding_attention_flops_per_position += flops;
-      plan2.sliding_attention_layers++;
-      plan2.sliding_k_elements += k;
-      plan2.sliding_v_elements += v;
-      plan2.sliding_query_elements += q;
-    } else {
-      plan2.full_attention_layers++;
-      plan2.full_attention_flops_per_position += flops;
-      plan2.full_k_elements += k;
-      plan2.full_v_elements += v;
-      plan2.full_query_elements += q;
-    }
-  }
-  if (plan2.sliding_attention_layers > 0) plan2.sliding_window = window2;
-  const denseLayers = /* @__PURE__ */ new Set();
-  const sinkLayers = /* @__PURE__ */ new Set();
-  for (const name of tensorNames) {
-    const m2 = /^blk\.(\d+)\.(ffn_down|attn_sinks)\.weight$/.exec(name);
-    if (m2) (m2[2] === "attn_sinks" ? sinkLayers : denseLayers).add(m2[1]);
-  }
-  plan2.dense_ffn_layers = denseLayers.size;
-  plan2.attention_sink_layers = sinkLayers.size;
-  plan2.recurrent_state_elements = plan2.recurrent_layers * recurrentStatePerLayer(arch2, hp, scalar2, heads0, keyFull);
-  const inner = scalar2("ssm.inner_size") ?? 0;
-  if (plan2.recurrent_layers > 0 && inner > 0) {
-    plan2.ssm_inner_size = inner;
-    plan2.ssm_conv_channels = convChannels(inner, scalar2("ssm.group_count") ?? 0, scalar2("ssm.state_size") ?? 0);
-  } else if (plan2.recurrent_layers > 0) {
-    assumptions.push(`${arch2}: its recurrent layers' prefill costed at the Mamba-2 scan's measured rate per state element`);
-  }
-  return plan2;
-}
-function recurrentStatePerLayer(arch2, hp, scalar2, heads, keyLength) {
-  const embd = hp.embeddingLength;
-  const kda = scalar2("kda.head_dim") ?? 0;
-  if (kda > 0) {
-    const dConv2 = scalar2("ssm.conv_kernel") ?? 0;
-    return 3 * (dConv2 > 0 ? dConv2 - 1 : 3) * heads * kda + kda * kda * heads;
-  }
-  if (arch2 === "minimax-01") return keyLength * keyLength * heads;
-  const wkvHead = scalar2("wkv.head_size") ?? 0;
-  if (wkvHead > 0) return (scalar2("token_shift_count") ?? 2) * embd + embd * wkvHead;
-  const dState = scalar2("ssm.state_size") ?? 0;
-  const dInner = scalar2("ssm.inner_size") ?? 0;
-  const s = dState * dInner;
-  const lCache = scalar2("shortconv.l_cache") ?? 0;
-  if (lCache > 0) return embd * (lCache - 1) + s;
-  const dConv = scalar2("ssm.conv_kernel") ?? 0;
-  const groups = scalar2("ssm.group_count") ?? 0;
-  return (dConv > 0 ? dConv - 1 : 0) * convChannels(dInner, groups, dState) + s;
-}
-function convChannels(inner, groups, state) {
-  return inner + 2 * groups * state;
-}
-
-// src/gguf/split.ts
-var SPLIT_KEY_NO = "split.no";
-var SPLIT_KEY_COUNT = "split.count";
-var MAX_SPLIT_COUNT = 99999;
-var SPLIT_RE2 = /^(.*)-(\d{5})-of-(\d{5})\.gguf$/;
-function parseSplitName(path10) {
-  const m2 = SPLIT_RE2.exec(path10);
-  if (!m2) return null;
-  const index = Number(m2[2]);
-  const count3 = Number(m2[3]);
-  if (count3 < 1 || index < 1 || index > count3) return null;
-  return { prefix: m2[1], index, count: count3 };
-}
-function formatSplitName(prefix, index, count3) {
-  if (!Number.isInteger(count3) || count3 < 1 || count3 > MAX_SPLIT_COUNT) throw new RangeError(`invalid split count ${count3}`);
-  if (!Number.isInteger(index) || index < 1 || index > count3) throw new RangeError(`invalid split index ${index} of ${count3}`);
-  const pad2 = (n2) => String(n2).padStart(5, "0");
-  return `${prefix}-${pad2(index)}-of-${pad2(count3)}.gguf`;
-}
-function shardPaths(firstPath) {
-  const s = parseSplitName(firstPath);
-  if (!s) return [firstPath];
-  if (s.index !== 1) throw new GgufError(firstPath, null, `is shard ${s.index} of ${s.count}: pass the first shard (-00001-of-\u2026)`);
-  const out2 = [];
-  for (let i2 = 1; i2 <= s.count; i2++) out2.push(formatSplitName(s.prefix, i2, s.count));
-  return out2;
-}
-function splitInfo2(header, source) {
-  const no = header.metadata[SPLIT_KEY_NO];
-  const count3 = header.metadata[SPLIT_KEY_COUNT];
-  if (no === void 0 && count3 === void 0) return { no: 0, count: 1 };
-  if (typeof no !== "number" || !Number.isInteger(no) || no < 0) throw new GgufError(source, `key ${SPLIT_KEY_NO}`, "must be a non-negative integer");
-  if (typeof count3 !== "number" || !Number.isInteger(count3) || count3 < 1 || count3 > MAX_SPLIT_COUNT) {
-    throw new GgufError(source, `key ${SPLIT_KEY_COUNT}`, `must be an integer in 1..${MAX_SPLIT_COUNT}`);
-  }
-  if (no >= count3) throw new GgufError(source, `key ${SPLIT_KEY_NO}`, `${no} is not below split.count ${count3}`);
-  return { no, count: count3 };
-}
-
-// src/gguf/profile.ts
-var KV_CACHE_TYPES2 = ["f32", "f16", "bf16", "q8_0", "q4_0", "q4_1", "q5_0", "q5_1", "iq4_nl"];
-var F16_BYTES = 2;
-function sortedRecord(entries) {
-  const out2 = {};
-  for (const k of [...entries.keys()].sort()) out2[k] = entries.get(k);
-  return out2;
-}
-function add(m2, k, v) {
-  m2.set(k, (m2.get(k) ?? 0) + v);
-}
-function modelClass(hp, names) {
-  const hasClsHead = names.has("cls.weight") || names.has("cls.output.weight");
-  if (hp.poolingType === POOLING_RANK || hasClsHead || hp.hasClassifierLabels) return "reranker";
-  if (hp.poolingType !== null && hp.poolingType > 0) return "embedding";
-  if (ENCODER_ARCHITECTURES.has(hp.architecture)) return "embedding";
-  const hasOutputHead = names.has("output.weight") || names.has("lm_head.weight");
-  if (!hasOutputHead && hp.causalAttention === false) return "embedding";
-  return "causal-lm";
-}
-function activeWeights(t, group, expertShare, tiedOutput) {
-  const bytes4 = tensorDataBytes(t);
-  const elements = tensorElements(t);
-  const isMatrix = t.dims.length >= 2 && (t.dims[1] ?? 1) > 1;
-  if (group === "embedding") {
-    if (tiedOutput && t.name === "token_embd.weight") return { byteShare: 1, bytes: bytes4, matmulParams: elements };
-    const row = tensorRowBytes(t);
-    return { byteShare: bytes4 === 0 ? 0 : row / bytes4, bytes: row, matmulParams: 0 };
-  }
-  const share = group === "ffn_expert" ? expertShare : 1;
-  return { byteShare: share, bytes: bytes4 * share, matmulParams: isMatrix && group !== "norm" ? elements * share : 0 };
-}
-function orderedShards(headers, source) {
-  if (headers.length === 0) throw new GgufError(source, null, "no GGUF headers");
-  const withNo = headers.map((h2, i2) => ({ h: h2, ...splitInfo2(h2, headers.length > 1 ? `${source} shard ${i2 + 1}` : source) }));
-  withNo.sort((a2, b) => a2.no - b.no);
-  const count3 = withNo[0].count;
-  if (count3 !== headers.length) throw new GgufError(source, "key split.count", `says ${count3} shards, got ${headers.length}`);
-  withNo.forEach((s, i2) => {
-    if (s.no !== i2) throw new GgufError(source, "key split.no", `shard ${i2} is missing (got split.no ${s.no})`);
-  });
-  return withNo.map((s) => s.h);
-}
-function buildProfile(headers, fileBytes, source = "<gguf>") {
-  const shards = orderedShards(headers, source);
-  const hp = readHparams(shards[0].metadata, source);
-  const tensors = shards.flatMap((h2) => h2.tensors);
-  const names = new Set(tensors.map((t) => t.name));
-  const cls = modelClass(hp, names);
-  const tiedOutput = cls === "causal-lm" && !names.has("output.weight") && !names.has("lm_head.weight") && names.has("token_embd.weight");
-  const expertShare = hp.expertCount > 0 && hp.expertUsedCount > 0 ? Math.min(1, hp.expertUsedCount / hp.expertCount) : 1;
-  const byGroup = new Map(TENSOR_GROUPS.map((g) => [g, 0]));
-  const byType = /* @__PURE__ */ new Map();
-  const activeByType = /* @__PURE__ */ new Map();
-  let tensorBytes2 = 0;
-  let paramCount = 0;
-  let activeBytes = 0;
-  let matmulParams = 0;
-  let hasSharedExpertTensors = false;
-  let sharedExpertWidth = 0;
-  for (const t of tensors) {
-    const group = tensorGroup(t.name);
-    const bytes4 = tensorDataBytes(t);
-    const typeName = ggmlTypeName(t.type);
-    tensorBytes2 += bytes4;
-    paramCount += tensorElements(t);
-    add(byGroup, group, bytes4);
-    add(byType, typeName, bytes4);
-    if (group === "ffn_shared_expert") {
-      hasSharedExpertTensors = true;
-      if (/\.ffn_up_shexp\.weight$/.test(t.name)) sharedExpertWidth = Math.max(sharedExpertWidth, t.dims[1] ?? 0);
-    }
-    const a2 = activeWeights(t, group, expertShare, tiedOutput);
-    activeBytes += a2.bytes;
-    add(activeByType, typeName, a2.bytes);
-    matmulParams += a2.matmulParams;
-  }
-  const plan2 = layerPlan(shards[0].metadata, hp, names);
-  const tokenEmbd = tensors.find((t) => t.name === "token_embd.weight");
-  return {
-    architecture: hp.architecture,
-    model_class: cls,
-    file_type: hp.fileType,
-    shards: shards.length,
-    file_bytes: fileBytes,
-    tensor_bytes: tensorBytes2,
-    tensor_count: tensors.length,
-    param_count: paramCount,
-    layers: hp.layers,
-    embedding_length: hp.embeddingLength,
-    feed_forward_length: hp.feedForwardLength,
-    expert_feed_forward_length: hp.expertFeedForwardLength,
-    heads: Math.max(0, ...hp.headsPerLayer),
-    // Per-layer kv head arrays are summarised by their maximum here; kvBytesPerTokenF16 sums them per layer.
-    kv_heads: Math.max(0, ...hp.kvHeadsPerLayer),
-    key_length: hp.keyLength,
-    value_length: hp.valueLength,
-    expert_count: hp.expertCount,
-    expert_used_count: hp.expertUsedCount,
-    shared_expert_count: hp.sharedExpertCount ?? (hasSharedExpertTensors ? 1 : 0),
-    shared_expert_feed_forward_length: sharedExpertWidth,
-    vocab_size: hp.vocabSize ?? tokenEmbd?.dims[1] ?? 0,
-    context_length: hp.contextLength,
-    bytes_by_group: sortedRecord(byGroup),
-    bytes_by_type: sortedRecord(byType),
-    active_bytes_per_token: activeBytes,
-    active_bytes_by_type: sortedRecord(activeByType),
-    flops_per_token: 2 * matmulParams,
-    attention_flops_per_token_per_depth: plan2.full_attention_flops_per_position,
-    kv_bytes_per_token_f16: (plan2.full_k_elements + plan2.full_v_elements) * F16_BYTES,
-    layer_plan: plan2
-  };
-}
-function kvElementBytes(elements, kvType) {
-  const lower = kvType.toLowerCase();
-  const info = KV_CACHE_TYPES2.includes(lower) ? ggmlTypeByName(lower) : void 0;
-  if (!info) throw new GgufError("kv cache type", null, `"${kvType}" is not one of ${KV_CACHE_TYPES2.join(", ")}`);
-  return elements * info.typeSize / info.blockSize;
-}
-function kvBytesPerToken(profile, kvType) {
-  return kvElementBytes(profile.kv_bytes_per_token_f16 / F16_BYTES, kvType);
-}
+// src/models/remote-profile.ts
+import { basename as basename5 } from "node:path";
 
 // src/gguf/cursor.ts
 var MIN_READ_CHUNK_BYTES = 1 << 20;
@@ -32174,14 +32706,14 @@ async function readGgufHeader(src) {
   const metadata = {};
   const types = /* @__PURE__ */ new Map();
   for (let i2 = 0; i2 < kvCount; i2++) {
-    const key = await p.string(`key #${i2}`, MAX_KEY_LENGTH, "MAX_KEY_LENGTH");
-    const where = `key ${key}`;
-    if (types.has(key)) p.fail(where, "duplicate key");
+    const key2 = await p.string(`key #${i2}`, MAX_KEY_LENGTH, "MAX_KEY_LENGTH");
+    const where = `key ${key2}`;
+    if (types.has(key2)) p.fail(where, "duplicate key");
     await cur.need(4, where);
     const type = cur.u32();
     if (GGUF_TYPE_NAMES[type] === void 0) p.fail(where, `unknown value type ${type}`);
-    metadata[key] = await p.value(type, where);
-    types.set(key, type);
+    metadata[key2] = await p.value(type, where);
+    types.set(key2, type);
   }
   const alignment = alignmentOf(src.name, metadata, types);
   const tensors = [];
@@ -32352,9 +32884,9 @@ var HttpByteSource = class {
   }
   evict(keepAtLeast) {
     const limit = Math.max(MAX_CACHED_BLOCKS, keepAtLeast);
-    for (const key of this.blocks.keys()) {
+    for (const key2 of this.blocks.keys()) {
       if (this.blocks.size <= limit) break;
-      this.blocks.delete(key);
+      this.blocks.delete(key2);
     }
   }
   async withRetry(op) {
@@ -32379,13 +32911,19 @@ async function profileRemote(ref, opts = {}) {
     const urls = target ? await hubShardUrls(target, endpoint, opts) : plainShardUrls(ref.url);
     const sources = urls.map((u2) => new HttpByteSource(u2.url, { fetch: opts.fetch, token: u2.withToken ? opts.token : void 0 }));
     const headers = [];
+    const raw = [];
     let fileBytes = 0;
-    for (const src of sources) {
-      headers.push(await readGgufHeader(src));
-      fileBytes += await src.size();
+    for (const [i2, src] of sources.entries()) {
+      const h2 = await readGgufHeader(src);
+      headers.push(h2);
+      const size = await src.size();
+      fileBytes += size;
+      raw.push({ name: basename5(new URL(urls[i2].url).pathname), header: await src.read(0, h2.dataOffset), fileBytes: size });
     }
     const bytesRead = sources.reduce((sum, s) => sum + s.bytesRead(), 0);
-    return { profile: buildProfile(headers, fileBytes, ref.ref), bytesRead };
+    const profile = buildProfile(headers, fileBytes, ref.ref);
+    const order = headers.map((h2, i2) => ({ i: i2, no: splitInfo(h2, ref.ref).no })).sort((a2, b) => a2.no - b.no);
+    return { profile, headers: order.map((o2) => raw[o2.i]), bytesRead };
   } catch (err) {
     throw target ? hubRefError(target, err, opts.token !== void 0) : err;
   }
@@ -32416,15 +32954,54 @@ function corpusPath(name, repoRoot) {
   return join15(repoRoot, "corpora", `${name}.txt`);
 }
 
+// src/models/header-copy.ts
+import { mkdir as mkdir7, rm as rm8, stat as stat3, truncate as truncate2, writeFile as writeFile2 } from "node:fs/promises";
+import { join as join16 } from "node:path";
+var PROBE_HOLE_BYTES = 64 * 1024 * 1024;
+var checked = /* @__PURE__ */ new Map();
+function keepsSparseFiles(dir) {
+  let p = checked.get(dir);
+  if (!p) {
+    p = (async () => {
+      await mkdir7(dir, { recursive: true });
+      const probe = join16(dir, ".sparse-probe");
+      try {
+        await writeFile2(probe, "x");
+        await truncate2(probe, PROBE_HOLE_BYTES);
+        return (await stat3(probe)).blocks * 512 < 1024 * 1024;
+      } finally {
+        await rm8(probe, { force: true });
+      }
+    })();
+    checked.set(dir, p);
+  }
+  return p;
+}
+async function writeHeaderOnlyCopy(dir, headers) {
+  if (headers.length === 0) throw new Error("no shard headers to copy");
+  if (!await keepsSparseFiles(dir)) {
+    throw new Error(`the filesystem of ${dir} does not keep sparse files: a header-only copy would take the model's whole size on disk`);
+  }
+  const paths = [];
+  for (const h2 of headers) {
+    if (!/^[\w.+-]+$/.test(h2.name)) throw new Error(`shard file name ${JSON.stringify(h2.name)} is not a plain file name`);
+    const path10 = join16(dir, h2.name);
+    await writeFile2(path10, h2.header);
+    await truncate2(path10, h2.fileBytes);
+    paths.push(path10);
+  }
+  return paths[0];
+}
+
 // src/hardware/probe.ts
 import { existsSync as existsSync8 } from "node:fs";
-import { mkdir as mkdir9, rm as rm9, statfs } from "node:fs/promises";
+import { mkdir as mkdir10, rm as rm10, statfs } from "node:fs/promises";
 import { platform as platform3 } from "node:os";
-import { join as join22 } from "node:path";
+import { join as join23 } from "node:path";
 import { performance as performance4 } from "node:perf_hooks";
 
 // src/bench/build-info.ts
-import { join as join16 } from "node:path";
+import { join as join17 } from "node:path";
 var VERSION_TIMEOUT_MS = 3e4;
 function parseVersionText(text) {
   const m2 = /build (\d+), commit ([0-9A-Za-z]+)\)/.exec(text);
@@ -32444,7 +33021,7 @@ function parseDeviceBackends(text) {
   return names.length === 0 ? "CPU" : names.join(",");
 }
 async function llamaBench(binDir, args) {
-  const file = join16(binDir, "llama-bench");
+  const file = join17(binDir, "llama-bench");
   const r = await execa(file, args, { reject: false, all: true, timeout: VERSION_TIMEOUT_MS, stdin: "ignore", env: childEnv("llama"), extendEnv: false });
   if (r.failed) {
     throw new InputError("llama-bin", binDir, `\`llama-bench ${args.join(" ")}\` failed: ${r.shortMessage}`);
@@ -32459,202 +33036,6 @@ async function readBuildInfo2(binDir) {
   }
   const backend = parseDeviceBackends(await llamaBench(binDir, ["--list-devices"]));
   return { ...version, backend };
-}
-
-// src/fit/geometry.ts
-var PROFILE_DIMENSIONS = [
-  "layers",
-  "embedding_length",
-  "heads",
-  "kv_heads",
-  "key_length",
-  "value_length",
-  "vocab_size",
-  "active_bytes_per_token",
-  "active_bytes_by_type",
-  "tensor_bytes",
-  "expert_count",
-  "expert_used_count"
-];
-var F32_BYTES = 4;
-function paramsPerByte(typeName) {
-  const t = ggmlTypeByName(typeName);
-  return t ? t.blockSize / t.typeSize : null;
-}
-function paramsOf(typeName, bytes4) {
-  return bytes4 * (paramsPerByte(typeName) ?? 0.5);
-}
-function modelGeometry(p) {
-  const vocab = p.vocab_size;
-  const outputParams = p.model_class === "causal-lm" ? vocab * p.embedding_length : 0;
-  const outputBytes = p.bytes_by_group.output > 0 ? p.bytes_by_group.output : outputParams > 0 ? p.bytes_by_group.embedding : 0;
-  const outputBytesPerParam = outputParams > 0 ? outputBytes / outputParams : 2;
-  const bodyParamsByType = {};
-  let outputLeft = outputParams;
-  for (const [type, bytes4] of Object.entries(p.active_bytes_by_type)) {
-    let params = paramsOf(type, bytes4);
-    const ppb = paramsPerByte(type);
-    if (outputLeft > 0 && ppb !== null && Math.abs(1 / ppb - outputBytesPerParam) < 1e-6 && params >= outputLeft) {
-      params -= outputLeft;
-      outputLeft = 0;
-    }
-    bodyParamsByType[type] = params;
-  }
-  const expertShare = p.expert_count > 0 && p.expert_used_count > 0 ? p.expert_used_count / p.expert_count : 0;
-  const expertActiveBytes = p.bytes_by_group.ffn_expert * expertShare;
-  const expertParamShare = p.active_bytes_per_token > 0 ? Math.min(1, expertActiveBytes / p.active_bytes_per_token) : 0;
-  const ffnActiveBytes = p.bytes_by_group.ffn_dense + expertActiveBytes + p.bytes_by_group.ffn_shared_expert;
-  const bodyActiveBytes = ffnActiveBytes + p.bytes_by_group.attention;
-  const ffnParamShare = bodyActiveBytes > 0 ? ffnActiveBytes / bodyActiveBytes : 0;
-  const shared = p.shared_expert_feed_forward_length;
-  const ffnActiveWidth = p.expert_count > 0 ? p.expert_used_count * (p.expert_feed_forward_length || p.feed_forward_length) + shared : p.feed_forward_length;
-  const routedWidth = p.expert_count > 0 ? p.expert_used_count * (p.expert_feed_forward_length || p.feed_forward_length) : 0;
-  const denseWidth = p.expert_count === 0 || p.layer_plan.dense_ffn_layers > 0 ? p.feed_forward_length : 0;
-  const ffnPhaseWidth = Math.max(denseWidth, routedWidth, shared);
-  const plan2 = p.layer_plan;
-  const attentionLayers = plan2.full_attention_layers;
-  const outputType = Object.keys(p.active_bytes_by_type).find((t) => {
-    const ppb = paramsPerByte(t);
-    return ppb !== null && Math.abs(1 / ppb - outputBytesPerParam) < 1e-6;
-  }) ?? "F16";
-  const tokenTableIdle = p.bytes_by_group.output > 0 ? p.bytes_by_group.embedding : 0;
-  const q = p.heads * p.key_length;
-  const kvRows = p.kv_heads * (p.key_length + p.value_length);
-  const sharedRows = shared > 0 ? 2 * shared + p.embedding_length : 0;
-  const ffnRows = p.expert_count > 0 ? p.expert_used_count * (2 * (p.expert_feed_forward_length || p.feed_forward_length) + p.embedding_length) + p.expert_count + sharedRows : 2 * p.feed_forward_length + p.embedding_length;
-  const layerRows = q + kvRows + p.embedding_length + ffnRows;
-  const bodyRows = p.layers * layerRows;
-  const matrixRowsPerToken = bodyRows + (outputParams > 0 ? vocab : 0);
-  const bodyParamsTotal = Object.values(bodyParamsByType).reduce((a2, b) => a2 + b, 0);
-  const matrixRowsByType = {};
-  for (const [type, params] of Object.entries(bodyParamsByType)) {
-    if (params > 0 && bodyParamsTotal > 0) matrixRowsByType[type] = bodyRows * params / bodyParamsTotal;
-  }
-  if (outputParams > 0) matrixRowsByType[outputType] = (matrixRowsByType[outputType] ?? 0) + vocab;
-  return {
-    ...Object.fromEntries(PROFILE_DIMENSIONS.map((k) => [k, p[k]])),
-    attentionLayers,
-    matrixRowsPerToken,
-    matrixRowsByType,
-    ffnActiveWidth,
-    ffnPhaseWidth,
-    bodyParamsByType,
-    outputParams,
-    outputBytesPerParam,
-    outputType,
-    outputBytes,
-    workingSetBytes: Math.max(0, p.tensor_bytes - tokenTableIdle),
-    expertParamShare,
-    ffnParamShare,
-    ffnRowShare: layerRows > 0 ? ffnRows / layerRows : 0,
-    queryElements: attentionLayers > 0 ? plan2.full_query_elements / attentionLayers : p.heads * p.key_length,
-    kvBytesPerPositionPerLayer: (kvType) => attentionLayers > 0 ? kvBytesPerToken(p, kvType) / attentionLayers : 0,
-    slidingLayers: plan2.sliding_attention_layers,
-    slidingWindow: plan2.sliding_window,
-    slidingQueryElements: plan2.sliding_attention_layers > 0 ? plan2.sliding_query_elements / plan2.sliding_attention_layers : 0,
-    slidingKvBytesPerPositionPerLayer: (kvType) => plan2.sliding_attention_layers > 0 ? kvElementBytes(plan2.sliding_k_elements + plan2.sliding_v_elements, kvType) / plan2.sliding_attention_layers : 0,
-    recurrentStateBytes: plan2.recurrent_state_elements * F32_BYTES,
-    recurrentStateElements: plan2.recurrent_state_elements,
-    recurrentLayers: plan2.recurrent_layers,
-    ssmInnerSize: plan2.ssm_inner_size,
-    ssmConvChannels: plan2.ssm_conv_channels,
-    kvBytesPerPosition: (kvType) => kvBytesPerToken(p, kvType)
-  };
-}
-var KV_PAD_CELLS = 256;
-function kvCells(contextTokens) {
-  return Math.ceil(contextTokens / KV_PAD_CELLS) * KV_PAD_CELLS;
-}
-function attendedPositions(lastPos, cells) {
-  const used = Math.ceil((lastPos + 1) / KV_PAD_CELLS) * KV_PAD_CELLS;
-  return Math.min(cells, Math.max(KV_PAD_CELLS, used));
-}
-function llamaUbatch(ubatch, batch, contextTokens) {
-  return Math.min(ubatch, batch, contextTokens);
-}
-function slidingCells(contextTokens, window2, ubatch) {
-  const base = kvCells(contextTokens);
-  return Math.ceil(Math.min(base, window2 + ubatch) / KV_PAD_CELLS) * KV_PAD_CELLS;
-}
-function kvCacheBytes(p, s) {
-  const plan2 = p.layer_plan;
-  const v = (layers, elements) => kvElementBytes(s.flashAttention ? elements : layers * plan2.v_elements_max, s.kvType);
-  const full = kvCells(s.contextTokens) * (kvElementBytes(plan2.full_k_elements, s.kvType) + v(plan2.full_attention_layers, plan2.full_v_elements));
-  const slidingPerCell = kvElementBytes(plan2.sliding_k_elements, s.kvType) + v(plan2.sliding_attention_layers, plan2.sliding_v_elements);
-  const sliding = plan2.sliding_attention_layers > 0 ? slidingCells(s.contextTokens, plan2.sliding_window, s.ubatch) * slidingPerCell : 0;
-  return { full, sliding };
-}
-
-// src/fit/memory.ts
-var MEMORY_SAFETY_MARGIN = 0.1;
-var MEMORY_WARNING_SHARE = 0.9;
-var RUNTIME_BASE_BYTES = 48 * 1024 * 1024;
-var RUNTIME_BYTES_PER_VOCAB_ENTRY = 64;
-function computeBufferBytes(g, s) {
-  const ctx2 = kvCells(s.contextTokens);
-  const tokens = Math.min(s.ubatch, s.contextTokens);
-  const q = g.heads * g.key_length;
-  const kv = g.kv_heads * (g.key_length + g.value_length) / 2;
-  const ffn = 3 * g.ffnPhaseWidth + 4 * g.embedding_length;
-  const hasAttention = g.attentionLayers + g.slidingLayers > 0;
-  const maskCells = ctx2 + (g.slidingLayers > 0 ? s.slidingCells ?? 0 : 0);
-  const attention = s.flashAttention ? 3 * g.embedding_length + 2 * q + 2 * kv : ctx2 * g.heads + maskCells + 3 * g.embedding_length + 2 * q + 2 * kv;
-  const mask = !hasAttention ? 0 : s.flashAttention ? maskCells / 2 : maskCells;
-  const mamba = g.ssmConvChannels > 0 ? 3 * g.ssmConvChannels + 2 * g.ssmInnerSize + 3 * g.embedding_length + mask : 0;
-  const perToken = Math.max(hasAttention ? attention : 0, ffn + mask, mamba);
-  const stateRow = g.recurrentLayers > 0 ? g.recurrentStateElements / g.recurrentLayers : 0;
-  const logits = g.vocab_size * s.outputRows + ctx2 * tokens;
-  return (Math.max(perToken * tokens, logits + g.embedding_length * tokens) + stateRow) * F32_BYTES;
-}
-function runtimeOverheadBytes(g) {
-  return RUNTIME_BASE_BYTES + g.vocab_size * RUNTIME_BYTES_PER_VOCAB_ENTRY;
-}
-function largestGpu(gpus) {
-  const known = gpus.filter((g) => g.memory_free_bytes !== null || g.memory_total_bytes !== null);
-  return [...known].sort((a2, b) => (b.memory_free_bytes ?? b.memory_total_bytes ?? 0) - (a2.memory_free_bytes ?? a2.memory_total_bytes ?? 0))[0];
-}
-function memoryBudget(hw, w) {
-  const best = largestGpu(hw.system.gpus);
-  const cpuOnly = hw.llama.backend.toUpperCase() === "CPU" || w.gpu_layers === 0 || !best;
-  if (cpuOnly) return { usableBytes: hw.system.ram_available_bytes, gpuBytes: null, where: "available RAM" };
-  const bytes4 = best.memory_free_bytes ?? best.memory_total_bytes ?? 0;
-  return { usableBytes: bytes4, gpuBytes: bytes4, where: `free memory of ${best.name}` };
-}
-function gib(bytes4) {
-  return `${(bytes4 / 1024 ** 3).toFixed(2)} GiB`;
-}
-function memoryFit(profile, hw, w) {
-  const g = modelGeometry(profile);
-  const weightsBytes = profile.tensor_bytes;
-  const ubatch = llamaUbatch(w.ubatch, w.batch, w.context_tokens);
-  const kv = kvCacheBytes(profile, { contextTokens: w.context_tokens, kvType: w.kv_type, flashAttention: w.flash_attention, ubatch });
-  const kvBytes = kv.full + kv.sliding;
-  const stateBytes = g.recurrentStateBytes;
-  const computeBytes = computeBufferBytes(g, {
-    contextTokens: w.context_tokens,
-    ubatch,
-    flashAttention: w.flash_attention,
-    outputRows: 1,
-    slidingCells: slidingCells(w.context_tokens, g.slidingWindow, ubatch)
-  });
-  const overheadBytes = runtimeOverheadBytes(g) + g.vocab_size * F32_BYTES;
-  const totalBytes = weightsBytes + kvBytes + stateBytes + computeBytes + overheadBytes;
-  const budget = memoryBudget(hw, w);
-  const limit = budget.usableBytes * (1 - MEMORY_SAFETY_MARGIN);
-  const status = totalBytes > limit ? "does-not-fit" : totalBytes > limit * MEMORY_WARNING_SHARE ? "fits-with-warning" : "fits";
-  const machinesForSplit = Math.max(1, Math.ceil(totalBytes / Math.max(1, limit)));
-  let gpuLayersThatFit = null;
-  if (budget.gpuBytes !== null) {
-    const layers = Math.max(1, profile.layers);
-    const nonLayer = profile.bytes_by_group.embedding + profile.bytes_by_group.output + computeBytes + overheadBytes;
-    const perLayer = (weightsBytes - profile.bytes_by_group.embedding - profile.bytes_by_group.output + kvBytes + stateBytes) / layers;
-    gpuLayersThatFit = Math.max(0, Math.min(layers, Math.floor((limit - nonLayer) / Math.max(1, perLayer))));
-  }
-  const pct2 = (100 * totalBytes / Math.max(1, limit)).toFixed(0);
-  const state = stateBytes > 0 ? ` + state ${gib(stateBytes)}` : "";
-  const parts = `weights ${gib(weightsBytes)} + KV ${gib(kvBytes)}${state} + compute ${gib(computeBytes)} + overhead ${gib(overheadBytes)} = ${gib(totalBytes)}`;
-  const reason = status === "does-not-fit" ? `${parts} exceeds ${gib(limit)} (${budget.where} less a ${MEMORY_SAFETY_MARGIN * 100} % margin); a layer split needs ${machinesForSplit} machines like this one` : `${parts} is ${pct2} % of ${gib(limit)} (${budget.where} less a ${MEMORY_SAFETY_MARGIN * 100} % margin)`;
-  return { status, weights_bytes: weightsBytes, kv_cache_bytes: kvBytes, recurrent_state_bytes: stateBytes, compute_bytes: computeBytes, overhead_bytes: overheadBytes, total_bytes: totalBytes, usable_bytes: budget.usableBytes, gpu_layers_that_fit: gpuLayersThatFit, machines_for_split: machinesForSplit, reason };
 }
 
 // src/fit/rates.ts
@@ -32707,6 +33088,7 @@ function standInType(type, measured2) {
 var stateTraffic = (bw) => bw.value > 0 ? { value: 2 * F32_BYTES * 1e9 / bw.value, spread: bw.fact.spread } : { value: 0, spread: 0 };
 var scalar = (f, fallback = 0) => f && Number.isFinite(f.value) ? { value: f.value, spread: f.spread } : { value: fallback, spread: 0 };
 function resolveRates(hw) {
+  if (!hw.measured) throw new Error(`hardware profile ${hw.fingerprint} has no measured facts (a memory-only profile): no speed can be estimated from it`);
   return ratesFromFacts(hw.measured, hw.system.cache_bytes ?? 0);
 }
 function ratesFromFacts(m2, cacheBytes) {
@@ -32745,8 +33127,8 @@ function ratesFromFacts(m2, cacheBytes) {
     perLayerDecodeMs: scalar(m2.per_layer_decode_ms),
     prefillNsPerRowToken: (type) => scalar(byStandIn(m2.prefill_ns_per_row_token_by_type, type)),
     nsPerRow: (type) => scalar(byStandIn(m2.decode_ns_per_row_by_type, type)),
-    kvDepth(key) {
-      const c3 = kvCoefs[key] ?? kvCoefs[key.replace("+fa", "")] ?? fallbackKv;
+    kvDepth(key2) {
+      const c3 = kvCoefs[key2] ?? kvCoefs[key2.replace("+fa", "")] ?? fallbackKv;
       if (!c3) return { perQueryElementNs: 0, perKvByteNs: 0, facts: [] };
       return { perQueryElementNs: c3.ns_per_query_element_token.value, perKvByteNs: c3.ns_per_kv_byte_token.value, facts: [c3.ns_per_query_element_token, c3.ns_per_kv_byte_token] };
     },
@@ -32765,7 +33147,7 @@ function ratesFromFacts(m2, cacheBytes) {
 }
 
 // src/gguf/index.ts
-import { stat as stat3 } from "node:fs/promises";
+import { stat as stat4 } from "node:fs/promises";
 
 // src/gguf/source.ts
 import { open as open4 } from "node:fs/promises";
@@ -32817,7 +33199,7 @@ async function readShardHeaders(path10) {
   for (const p of paths) {
     let info;
     try {
-      info = await stat3(p);
+      info = await stat4(p);
     } catch (err) {
       const code = err.code ?? "error";
       throw new InputError(p, null, `cannot read the model file (${code})`);
@@ -32841,8 +33223,8 @@ async function profileFile(path10) {
 // src/hardware/ceilings.ts
 import { createHash as createHash7 } from "node:crypto";
 import { existsSync as existsSync6 } from "node:fs";
-import { mkdir as mkdir7, writeFile as writeFile2 } from "node:fs/promises";
-import { join as join17 } from "node:path";
+import { mkdir as mkdir8, writeFile as writeFile3 } from "node:fs/promises";
+import { join as join18 } from "node:path";
 import { Worker as Worker2 } from "node:worker_threads";
 
 // src/hardware/facts.ts
@@ -33061,11 +33443,11 @@ function ceilingFact(values, unit) {
 }
 async function compileProbe(workDir) {
   const hash2 = createHash7("sha256").update(C_SOURCE).digest("hex").slice(0, 12);
-  const exe = join17(workDir, `memread-${hash2}`);
+  const exe = join18(workDir, `memread-${hash2}`);
   if (existsSync6(exe)) return exe;
-  await mkdir7(workDir, { recursive: true });
-  const src = join17(workDir, `memread-${hash2}.c`);
-  await writeFile2(src, C_SOURCE);
+  await mkdir8(workDir, { recursive: true });
+  const src = join18(workDir, `memread-${hash2}.c`);
+  await writeFile3(src, C_SOURCE);
   for (const cc of ["cc", "gcc", "clang"]) {
     const flags = ["-O3", "-march=native", "-pthread", "-o", exe, src];
     const r = await execa(cc, flags, { reject: false, timeout: COMPILE_TIMEOUT_MS, env: childEnv("build"), extendEnv: false }).catch(() => null);
@@ -33139,7 +33521,7 @@ var RAM_ROUNDING_BYTES = 1024 ** 3;
 var FINGERPRINT_HEX_CHARS = 16;
 var PROBE_METHOD_VERSION = 2;
 function deviceFingerprint(f) {
-  const key = {
+  const key2 = {
     method: PROBE_METHOD_VERSION,
     // The OS kernel release changes with updates; only the platform name identifies the device class.
     os: f.os.split(" ")[0],
@@ -33152,7 +33534,7 @@ function deviceFingerprint(f) {
     backend: f.backend,
     threads: f.threads
   };
-  return createHash8("sha256").update(stableStringify(key)).digest("hex").slice(0, FINGERPRINT_HEX_CHARS);
+  return createHash8("sha256").update(stableStringify(key2)).digest("hex").slice(0, FINGERPRINT_HEX_CHARS);
 }
 
 // src/hardware/gpu.ts
@@ -33208,10 +33590,10 @@ function parseRocmSmiJson(text) {
   const system = isObj2(parsed.system) ? parsed.system : {};
   const driver = textOrNull(findKey(system, /driver version/i));
   const gpus = [];
-  for (const key of Object.keys(parsed).filter((k) => /^card\d+$/.test(k)).sort()) {
-    const card = parsed[key];
+  for (const key2 of Object.keys(parsed).filter((k) => /^card\d+$/.test(k)).sort()) {
+    const card = parsed[key2];
     if (!isObj2(card)) continue;
-    const name = textOrNull(findKey(card, /card series|card model|product name/i)) ?? key;
+    const name = textOrNull(findKey(card, /card series|card model|product name/i)) ?? key2;
     const total = numberOrNull(findKey(card, /vram total memory/i));
     const used = numberOrNull(findKey(card, /vram total used memory/i));
     gpus.push({
@@ -33268,7 +33650,7 @@ async function detectGpus(run2, os) {
 }
 
 // src/hardware/probe-bench.ts
-import { join as join18 } from "node:path";
+import { join as join19 } from "node:path";
 import { readFile as readFile7 } from "node:fs/promises";
 var PROBE_BENCH_TIMEOUT_SEC = 300;
 function probeBenchArgs(modelPath, req, w) {
@@ -33298,11 +33680,11 @@ function findTiming(timings, want) {
   return t;
 }
 async function runProbeBench(binDir, modelPath, req, w, logDir, label) {
-  const stdoutPath = join18(logDir, `${label}.json`);
-  const stderrPath = join18(logDir, `${label}.log`);
+  const stdoutPath = join19(logDir, `${label}.json`);
+  const stderrPath = join19(logDir, `${label}.log`);
   const outcome = await runProcess({
     env: childEnv("llama"),
-    file: join18(binDir, "llama-bench"),
+    file: join19(binDir, "llama-bench"),
     args: probeBenchArgs(modelPath, req, w),
     stdoutPath,
     stderrPath,
@@ -33320,8 +33702,8 @@ ${(await readLogTail(stderrPath)).join("\n")}`);
 // src/hardware/probe-files.ts
 import { createHash as createHash9 } from "node:crypto";
 import { existsSync as existsSync7 } from "node:fs";
-import { mkdir as mkdir8, readFile as readFile8, readdir as readdir2, rename as rename6, rm as rm8 } from "node:fs/promises";
-import { basename as basename5, join as join19 } from "node:path";
+import { mkdir as mkdir9, readFile as readFile8, readdir as readdir2, rename as rename6, rm as rm9 } from "node:fs/promises";
+import { basename as basename6, join as join20 } from "node:path";
 var PROBE_FILE_FORMAT = 2;
 var QUANTIZE_TIMEOUT_SEC = 900;
 var HASH_CHARS = 16;
@@ -33337,16 +33719,16 @@ async function intact(path10) {
   if (!existsSync7(path10)) return false;
   const recorded = await readFile8(sidecar(path10), "utf8").then((s) => s.trim(), () => null);
   if (recorded !== null && recorded === await fileSha256(path10)) return true;
-  await rm8(path10, { force: true });
-  await rm8(sidecar(path10), { force: true });
+  await rm9(path10, { force: true });
+  await rm9(sidecar(path10), { force: true });
   return false;
 }
 async function quantizeTool(binDir, flags, input, type, dst, logDir, label) {
   const tmp = `${dst}.partial`;
-  const log2 = join19(logDir, `${label}.log`);
+  const log2 = join20(logDir, `${label}.log`);
   const outcome = await runProcess({
     env: childEnv("llama"),
-    file: join19(binDir, "llama-quantize"),
+    file: join20(binDir, "llama-quantize"),
     args: [...flags, input, tmp, type],
     stdoutPath: log2,
     stderrPath: log2,
@@ -33354,7 +33736,7 @@ async function quantizeTool(binDir, flags, input, type, dst, logDir, label) {
     label
   });
   if (outcome.exitCode !== 0 || !existsSync7(tmp)) {
-    await rm8(tmp, { force: true });
+    await rm9(tmp, { force: true });
     throw new Error(`${describeOutcome("llama-quantize", outcome, QUANTIZE_TIMEOUT_SEC)} (${label}):
 ${(await readLogTail(log2)).join("\n")}`);
   }
@@ -33362,13 +33744,13 @@ ${(await readLogTail(log2)).join("\n")}`);
   await recordSha256(dst);
 }
 function probeSourcePath(dir, m2) {
-  return join19(dir, `src-${hashOf(m2.source)}.gguf`);
+  return join20(dir, `src-${hashOf(m2.source)}.gguf`);
 }
 function probeModelPath(dir, m2) {
   const srcHash = hashOf(m2.source);
   const layers = m2.pruneToLayers ?? m2.source.layers;
-  if (m2.type !== "F16") return join19(dir, `q-${hashOf({ srcHash, layers })}-${m2.type}.gguf`);
-  return layers < m2.source.layers ? join19(dir, `p-${hashOf({ srcHash, layers })}.gguf`) : probeSourcePath(dir, m2);
+  if (m2.type !== "F16") return join20(dir, `q-${hashOf({ srcHash, layers })}-${m2.type}.gguf`);
+  return layers < m2.source.layers ? join20(dir, `p-${hashOf({ srcHash, layers })}.gguf`) : probeSourcePath(dir, m2);
 }
 function probeModelMade(dir) {
   return (m2) => existsSync7(probeModelPath(dir, m2));
@@ -33381,9 +33763,9 @@ async function inParallel(items, n2, work) {
   await Promise.all(Array.from({ length: Math.max(1, Math.min(n2, items.length)) }, worker));
 }
 async function ensureProbeFiles(models2, opts) {
-  await mkdir8(opts.dir, { recursive: true });
-  const logDir = join19(opts.dir, "logs");
-  await mkdir8(logDir, { recursive: true });
+  await mkdir9(opts.dir, { recursive: true });
+  const logDir = join20(opts.dir, "logs");
+  await mkdir9(logDir, { recursive: true });
   const sourcePath = (m2) => probeSourcePath(opts.dir, m2);
   const verified = /* @__PURE__ */ new Set();
   const ok = async (path10) => verified.has(path10) || await intact(path10) && Boolean(verified.add(path10));
@@ -33429,8 +33811,8 @@ async function ensureProbeFiles(models2, opts) {
           await quantizeTool(opts.binDir, ["--pure"], path10, m2.type, typed, logDir, `quantize-${m2.id}`);
         }
         if (path10 !== srcPath && ![...paths.values()].includes(path10)) {
-          await rm8(path10, { force: true });
-          await rm8(sidecar(path10), { force: true });
+          await rm9(path10, { force: true });
+          await rm9(sidecar(path10), { force: true });
         }
         path10 = typed;
       }
@@ -33440,10 +33822,10 @@ async function ensureProbeFiles(models2, opts) {
       opts.log(`probe: WARNING: could not make ${m2.id}: ${errorMessage(err).split("\n")[0]}`);
     }
   }
-  const keep = new Set([...paths.values(), ...sources.map(([path10]) => path10)].map((p) => basename5(p)));
+  const keep = new Set([...paths.values(), ...sources.map(([path10]) => path10)].map((p) => basename6(p)));
   for (const name of await readdir2(opts.dir)) {
     const file = name.replace(/\.sha256$/, "");
-    if (/^(src|p|q)-[0-9a-f]{16}(-[A-Z0-9_]+)?\.gguf$/.test(file) && !keep.has(file)) await rm8(join19(opts.dir, name), { force: true });
+    if (/^(src|p|q)-[0-9a-f]{16}(-[A-Z0-9_]+)?\.gguf$/.test(file) && !keep.has(file)) await rm9(join20(opts.dir, name), { force: true });
   }
   return { paths, failures };
 }
@@ -33789,7 +34171,7 @@ function lawAt([x, a2], [y, b], unit) {
 var MAX_ROW_SHARE = 0.5;
 function fitProbeFacts(obs, profiles, ctx2) {
   const geo = geometryOf(profiles);
-  const key = kvKey(ctx2.kvType, ctx2.flashAttention);
+  const key2 = kvKey(ctx2.kvType, ctx2.flashAttention);
   const seedType = ["F16", ...Object.keys(obs.bandwidth).sort()].find((t) => (obs.bandwidth[t]?.length ?? 0) > 0);
   if (!seedType) throw new Error("probe fit: no decode bandwidth was measured (every bw-<type> probe model failed)");
   const measured2 = emptyMeasured(makeFact([geo(`bw-${seedType}`).active_bytes_per_token / at(obs.bandwidth[seedType], AGGREGATE) * MS_PER_S2], "B/s"));
@@ -33819,8 +34201,8 @@ function fitProbeFacts(obs, profiles, ctx2) {
       );
     }
   }
-  fitDecode(obs, geo, measured2, { kvKey: key, kvType: ctx2.kvType, cacheBytes: ctx2.cacheBytes });
-  const decodeShape = { startPos: 0, tokens: obs.decode_tokens, cells: kvCells(obs.decode_tokens), kvKey: key, kvType: ctx2.kvType };
+  fitDecode(obs, geo, measured2, { kvKey: key2, kvType: ctx2.kvType, cacheBytes: ctx2.cacheBytes });
+  const decodeShape = { startPos: 0, tokens: obs.decode_tokens, cells: kvCells(obs.decode_tokens), kvKey: key2, kvType: ctx2.kvType };
   const prefillShape = { startPos: 0, tokens: obs.prefill_tokens, ubatch: obs.prefill_tokens, cells: kvCells(obs.prefill_tokens), outputs: 1 };
   const rDecode = ratesFromFacts(measured2, ctx2.cacheBytes);
   const rowCosts = {};
@@ -34253,10 +34635,10 @@ function planCost(plan2, rates, schedule, made = () => false) {
   let quantizeSec = 0;
   const written = /* @__PURE__ */ new Set();
   for (const m2 of plan2.models) {
-    const key = JSON.stringify(m2.source);
+    const key2 = JSON.stringify(m2.source);
     if (!made(m2)) {
-      if (!written.has(key)) writeBytes += modelBytes({ source: m2.source, type: "F16" });
-      written.add(key);
+      if (!written.has(key2)) writeBytes += modelBytes({ source: m2.source, type: "F16" });
+      written.add(key2);
       const f16Bytes = modelBytes({ ...m2, type: "F16" });
       if (m2.pruneToLayers !== void 0) quantizeSec += f16Bytes / COPY_BYTES_PER_SEC;
       quantizeSec += f16Bytes / (QUANTIZE_F16_BYTES_PER_SEC_PER_CORE[m2.type] * rates.cores);
@@ -34270,7 +34652,7 @@ function planCost(plan2, rates, schedule, made = () => false) {
 }
 
 // src/hardware/probe-server.ts
-import { join as join20 } from "node:path";
+import { join as join21 } from "node:path";
 var SERVER_READY_TIMEOUT_SEC = 60;
 var REQUEST_TIMEOUT_SEC = 60;
 var SERVER_WARMUP_REQUESTS = 1;
@@ -34295,7 +34677,7 @@ async function observeServer(opts) {
     binDir: opts.binDir,
     modelPath: opts.modelPath,
     workload: w,
-    logPath: join20(opts.logDir, `${opts.label}-server.log`),
+    logPath: join21(opts.logDir, `${opts.label}-server.log`),
     readyTimeoutSec: SERVER_READY_TIMEOUT_SEC
   });
   try {
@@ -34390,6 +34772,13 @@ var hardware_schema_default = {
           items: {
             $ref: "#/definitions/GpuInfo"
           }
+        },
+        llama_devices: {
+          type: "array",
+          items: {
+            $ref: "#/definitions/LlamaDevice"
+          },
+          description: "The devices llama.cpp itself lists (`--list-devices`), with the memory it reads for them, taken when the run starts (not when the probe ran): the budgets of the memory fit and the layer split. Absent in a probe's own profile and on a llama.cpp without the tool."
         }
       },
       required: [
@@ -34624,7 +35013,7 @@ var hardware_schema_default = {
         "server_first_token_overhead_ms"
       ],
       additionalProperties: false,
-      description: "Facts measured through llama.cpp. Keys of maps are GGML type names."
+      description: "Facts measured through llama.cpp. Keys of maps are GGML type names. Absent in a memory-only run's profile (the system and llama.cpp's devices, no speed measured): then no speed is predicted."
     },
     ceilings: {
       type: "object",
@@ -34697,7 +35086,6 @@ var hardware_schema_default = {
     "fingerprint",
     "system",
     "llama",
-    "measured",
     "ceilings",
     "probe_seconds",
     "measured_at"
@@ -34745,6 +35133,37 @@ var hardware_schema_default = {
         "compute_capability"
       ],
       additionalProperties: false
+    },
+    LlamaDevice: {
+      type: "object",
+      properties: {
+        name: {
+          type: "string",
+          description: `llama.cpp's name for it ("CUDA0", "MTL0", "Vulkan0"): the name its memory projection prints.`,
+          minLength: 1
+        },
+        description: {
+          type: "string"
+        },
+        total_bytes: {
+          type: "number",
+          description: "Memory, bytes, as llama.cpp reads it (whole MiB): for Metal the recommended working-set size, not the RAM.",
+          minimum: 0
+        },
+        free_bytes: {
+          type: "number",
+          description: "Free memory, bytes, when the run started (Metal: the working-set size less what is allocated).",
+          minimum: 0
+        }
+      },
+      required: [
+        "name",
+        "description",
+        "total_bytes",
+        "free_bytes"
+      ],
+      additionalProperties: false,
+      description: "A device as llama.cpp lists it, in its order (the order its loader splits layers in)."
     },
     LlamaBuildInfo: {
       type: "object",
@@ -35000,7 +35419,7 @@ async function writeHardwareProfile(path10, profile) {
 // src/hardware/system.ts
 import { readdir as readdir3, readFile as readFile9 } from "node:fs/promises";
 import { arch, availableParallelism as availableParallelism3, cpus, freemem, platform as platform2, release, totalmem } from "node:os";
-import { join as join21 } from "node:path";
+import { join as join22 } from "node:path";
 function parseCacheSize(text) {
   const m2 = /^\s*(\d+)\s*([KMG]?)i?B?\s*$/i.exec(text);
   if (!m2) return null;
@@ -35026,9 +35445,9 @@ function summarizeCaches(caches) {
   const bytesByLevel = /* @__PURE__ */ new Map();
   for (const c3 of caches) {
     if (c3.type.toLowerCase() === "instruction") continue;
-    const key = `${c3.level}/${c3.type}/${parseCpuList(c3.sharedCpuList).join(",")}`;
-    if (seen.has(key)) continue;
-    seen.add(key);
+    const key2 = `${c3.level}/${c3.type}/${parseCpuList(c3.sharedCpuList).join(",")}`;
+    if (seen.has(key2)) continue;
+    seen.add(key2);
     lastLevel = Math.max(lastLevel, c3.level);
     bytesByLevel.set(c3.level, (bytesByLevel.get(c3.level) ?? 0) + c3.sizeBytes);
   }
@@ -35056,8 +35475,8 @@ function parseLscpuCaches(text) {
   return { lastLevel, lastLevelBytes, totalBytes };
 }
 function parseMeminfo(text) {
-  const kb = (key) => {
-    const m2 = new RegExp(`^${key}:\\s+(\\d+)\\s*kB`, "m").exec(text);
+  const kb = (key2) => {
+    const m2 = new RegExp(`^${key2}:\\s+(\\d+)\\s*kB`, "m").exec(text);
     return m2 ? Number(m2[1]) * 1024 : null;
   };
   const total = kb("MemTotal");
@@ -35127,14 +35546,14 @@ async function readSysfsCaches(root = "/sys/devices/system/cpu") {
   for (const cpu of cpuDirs) {
     let indexes;
     try {
-      indexes = (await readdir3(join21(root, cpu, "cache"))).filter((d) => /^index\d+$/.test(d));
+      indexes = (await readdir3(join22(root, cpu, "cache"))).filter((d) => /^index\d+$/.test(d));
     } catch {
       continue;
     }
     for (const idx of indexes) {
-      const dir = join21(root, cpu, "cache", idx);
+      const dir = join22(root, cpu, "cache", idx);
       const [level, type, size, shared] = await Promise.all(
-        ["level", "type", "size", "shared_cpu_list"].map((f) => readText(join21(dir, f)))
+        ["level", "type", "size", "shared_cpu_list"].map((f) => readText(join22(dir, f)))
       );
       const sizeBytes = size ? parseCacheSize(size) : null;
       if (!level || !type || sizeBytes === null) continue;
@@ -35198,7 +35617,7 @@ var runTool = async (file, args) => {
   }
 };
 function cachedProfilePath(cacheDir2, fingerprint, quick = false) {
-  return join22(cacheDir2, `hardware-${fingerprint}${quick ? "-quick" : ""}.json`);
+  return join23(cacheDir2, `hardware-${fingerprint}${quick ? "-quick" : ""}.json`);
 }
 function observationsPath(profilePath) {
   return profilePath.replace(/\.json$/, ".observations.json");
@@ -35244,9 +35663,9 @@ async function probeHardware(opts) {
   const mib = (b) => `${(b / 1024 ** 2).toFixed(0)} MiB`;
   const rounds = opts.quick ? 1 : PROBE_ROUNDS;
   const reps = opts.quick ? 1 : PROBE_BENCH_REPS;
-  await mkdir9(opts.cacheDir, { recursive: true });
+  await mkdir10(opts.cacheDir, { recursive: true });
   const reportedCache = sys.caches.totalBytes;
-  const ceilings = await measureCeilings({ workDir: join22(opts.cacheDir, "ceilings"), threads, cacheBytes: reportedCache, availableBytes: sys.ramAvailableBytes, log: opts.log });
+  const ceilings = await measureCeilings({ workDir: join23(opts.cacheDir, "ceilings"), threads, cacheBytes: reportedCache, availableBytes: sys.ramAvailableBytes, log: opts.log });
   const sweptKnee = cacheKnee(ceilings.cacheSweep, ceilings.memoryReadBytesPerSec?.value).kneeBytes;
   const kneeBytes = stableKnee(sweptKnee, typeof previous === "string" ? null : previous?.ceilings.cache_knee_bytes);
   if (kneeBytes !== sweptKnee) opts.log(`probe: the sweep's knee ${mib(sweptKnee)} is within an octave of the cached profile's; keeping ${mib(kneeBytes)}`);
@@ -35257,7 +35676,7 @@ async function probeHardware(opts) {
   lap("ceilings");
   const gpu = build.backend !== "CPU" ? largestGpu(gpus) : void 0;
   const gpuFree = gpu ? gpu.memory_free_bytes ?? gpu.memory_total_bytes : null;
-  const modelDir = join22(opts.cacheDir, opts.quick ? "probe-models-quick" : "probe-models");
+  const modelDir = join23(opts.cacheDir, opts.quick ? "probe-models-quick" : "probe-models");
   const disk = await statfs(opts.cacheDir).catch(() => null);
   const plan2 = probePlan(
     {
@@ -35289,9 +35708,9 @@ async function probeHardware(opts) {
   const profiles = {};
   for (const [id, path11] of files) profiles[id] = (await profileFile(path11)).profile;
   lap("models");
-  const logDir = join22(opts.cacheDir, "probe-logs");
-  await rm9(logDir, { recursive: true, force: true });
-  await mkdir9(logDir, { recursive: true });
+  const logDir = join23(opts.cacheDir, "probe-logs");
+  await rm10(logDir, { recursive: true, force: true });
+  await mkdir10(logDir, { recursive: true });
   const path10 = (id) => {
     const p = files.get(id);
     if (!p) throw new Error(`probe: probe model ${id} was not made`);
@@ -35309,8 +35728,8 @@ async function probeHardware(opts) {
       return void 0;
     }
   };
-  const push = (into, key, value) => {
-    if (value !== void 0) (into[key] ??= []).push(value);
+  const push = (into, key2, value) => {
+    if (value !== void 0) (into[key2] ??= []).push(value);
   };
   const emptyObservations = () => ({
     decode_tokens: DECODE_TOKENS,
@@ -35498,6 +35917,136 @@ async function probeHardware(opts) {
   }
   return profile;
 }
+async function systemProfile(opts) {
+  const sys = await readSystemFacts(runTool);
+  const gpus = await detectGpus(runTool, platform3());
+  const build = await readBuildInfo2(opts.binDir);
+  const threads = opts.threads ?? sys.cores;
+  const fingerprint = deviceFingerprint({ ...sys, gpus, llamaCommit: build.commit, backend: build.backend, threads });
+  const cachePath = cachedProfilePath(opts.cacheDir, fingerprint);
+  const cached2 = existsSync8(cachePath) ? await readHardwareProfile(cachePath).catch(() => null) : null;
+  if (cached2) {
+    opts.log(`memory-only: using the cached hardware profile ${cachePath} (measured ${cached2.measured_at})`);
+    return cached2;
+  }
+  opts.log("memory-only: no cached hardware profile of this machine; no speed facts, none needed");
+  return {
+    schema_version: 2,
+    fingerprint,
+    system: {
+      os: sys.os,
+      arch: sys.arch,
+      cpu_model: sys.cpuModel,
+      cores: sys.cores,
+      threads,
+      ram_total_bytes: sys.ramTotalBytes,
+      ram_available_bytes: sys.ramAvailableBytes,
+      cache_reported_bytes: sys.caches.totalBytes,
+      gpus
+    },
+    llama: { commit: build.commit, build_number: build.buildNumber, backend: build.backend, node_llama_cpp_version: null, bin_dir: opts.binDir },
+    ceilings: { memory_read_bytes_per_sec: null, peak_flops_per_sec: null },
+    probe_seconds: {},
+    measured_at: opts.now()
+  };
+}
+
+// src/hardware/runtime-memory.ts
+import { join as join24 } from "node:path";
+var MIB2 = 1024 * 1024;
+function parseListDevices(text) {
+  const lines = text.split(/\r?\n/);
+  const start = lines.findIndex((l) => l.trim() === "Available devices:");
+  if (start === -1) return null;
+  const out2 = [];
+  for (const line of lines.slice(start + 1)) {
+    const m2 = /^\s+([^\s:]+): (.*) \((\d+) MiB, (\d+) MiB free\)\s*$/.exec(line);
+    if (m2) out2.push({ name: m2[1], description: m2[2], total_bytes: Number(m2[3]) * MIB2, free_bytes: Number(m2[4]) * MIB2 });
+  }
+  return out2;
+}
+async function readRuntimeMemory(binDir, run2) {
+  const listed = await run2(join24(binDir, "llama-fit-params"), ["--list-devices"]);
+  const sys = await readSystemFacts(run2);
+  return { llamaDevices: listed === null ? null : parseListDevices(listed), ramAvailableBytes: sys.ramAvailableBytes };
+}
+function withRuntimeMemory(hw, rt) {
+  const system = { ...hw.system, ram_available_bytes: rt.ramAvailableBytes };
+  if (rt.llamaDevices !== null) system.llama_devices = rt.llamaDevices;
+  return { ...hw, system };
+}
+
+// src/bench/fit-params.ts
+import { readFile as readFile10 } from "node:fs/promises";
+import { join as join25 } from "node:path";
+var FIT_PARAMS_TIMEOUT_SEC = 60;
+var MIB3 = 1024 * 1024;
+function parseFitPrint(text, source = "llama-fit-params") {
+  const out2 = [];
+  for (const line of text.split(/\r?\n/)) {
+    const m2 = /^(\S+) (\d+) (\d+) (\d+)\s*$/.exec(line);
+    if (m2) out2.push({ device: m2[1], model_bytes: Number(m2[2]) * MIB3, context_bytes: Number(m2[3]) * MIB3, compute_bytes: Number(m2[4]) * MIB3 });
+  }
+  if (!out2.some((d) => d.device === "Host")) throw new Error(`${source}: no "Host" line in its projection`);
+  return out2;
+}
+var LOG_STEP = MIB3 / 100;
+function projectionIntervals(print, log2) {
+  const floored = (b) => [b, b + MIB3];
+  const out2 = print.map((d) => ({ device: d.device, weights_bytes: floored(d.model_bytes), context_bytes: floored(d.context_bytes), compute_bytes: floored(d.compute_bytes) }));
+  const host = out2.find((d) => d.device === "Host");
+  const names = new Set(print.map((d) => d.device));
+  for (const m2 of log2.matchAll(/\|\s+- (\S+)\s+\|\s+\d+\s+=\s+(\d+)\s+\+\s+(\d+)\s+\+\s+(\d+)\s+\|/g)) {
+    if (names.has(m2[1])) continue;
+    const add2 = (r, mib) => mib > 0 ? [r[0] + mib * MIB3, r[1] + mib * MIB3 + MIB3] : r;
+    host.weights_bytes = add2(host.weights_bytes, Number(m2[2]));
+    host.context_bytes = add2(host.context_bytes, Number(m2[3]));
+    host.compute_bytes = add2(host.compute_bytes, Number(m2[4]));
+  }
+  const compute = /* @__PURE__ */ new Map();
+  for (const m2 of log2.matchAll(/sched_reserve:\s+(\S+) compute buffer size =\s+([\d.]+) MiB/g)) {
+    const device = names.has(m2[1]) ? m2[1] : "Host";
+    const c3 = compute.get(device) ?? { bytes: 0, lines: 0 };
+    compute.set(device, { bytes: c3.bytes + Number(m2[2]) * MIB3, lines: c3.lines + 1 });
+  }
+  for (const d of out2) {
+    const c3 = compute.get(d.device);
+    if (c3 && c3.bytes >= d.compute_bytes[0] - c3.lines * LOG_STEP && c3.bytes < d.compute_bytes[1] + c3.lines * LOG_STEP) {
+      d.compute_bytes = [c3.bytes - c3.lines * LOG_STEP / 2, c3.bytes + c3.lines * LOG_STEP / 2];
+    }
+  }
+  const withContext = out2.filter((d) => d.context_bytes[0] > 0 || print.find((p) => p.device === d.device).context_bytes > 0);
+  const sizes = [...log2.matchAll(/(?:llama_kv_cache|llama_memory_recurrent): size =\s+([\d.]+) MiB/g)].map((m2) => Number(m2[1]) * MIB3);
+  const only = withContext.length === 1 ? withContext[0] : out2.length === 1 ? out2[0] : null;
+  if (only && sizes.length > 0) {
+    const sum = sizes.reduce((a2, b) => a2 + b, 0);
+    const half = sizes.length * LOG_STEP / 2;
+    if (sum + half >= only.context_bytes[0] && sum - half < only.context_bytes[1]) only.context_bytes = [sum - half, sum + half];
+  }
+  return out2;
+}
+function fitParamsArgs(modelPath, w) {
+  return ["-m", modelPath, "-c", String(w.context_tokens), ...llamaWorkloadFlags(w), "-np", "1", "--fit-print", "on", "-v"];
+}
+async function projectMemory(binDir, modelPath, w, logDir, label) {
+  const stdoutPath = join25(logDir, `${label}.fit.txt`);
+  const stderrPath = join25(logDir, `${label}.fit.log`);
+  const outcome = await runProcess({
+    env: childEnv("llama"),
+    file: join25(binDir, "llama-fit-params"),
+    args: fitParamsArgs(modelPath, w),
+    stdoutPath,
+    stderrPath,
+    timeoutSec: FIT_PARAMS_TIMEOUT_SEC,
+    label: `llama-fit-params ${label}`
+  });
+  if (outcome.spawnError || outcome.timedOut || outcome.signal || outcome.exitCode !== 0) {
+    throw new Error(`${label}: ${describeOutcome("llama-fit-params", outcome, FIT_PARAMS_TIMEOUT_SEC)}
+${(await readLogTail(stderrPath)).join("\n")}`);
+  }
+  const print = parseFitPrint(await readFile10(stdoutPath, "utf8"), stdoutPath);
+  return projectionIntervals(print, await readFile10(stderrPath, "utf8"));
+}
 
 // src/report/report.schema.json
 var report_schema_default = {
@@ -35584,6 +36133,10 @@ var report_schema_default = {
         }
       },
       additionalProperties: false
+    },
+    memory_summary: {
+      $ref: "#/definitions/MemorySummary",
+      description: "The memory gate's figures; absent when no model's memory was judged against llama.cpp's projection."
     },
     gate: {
       $ref: "#/definitions/GateResult"
@@ -35763,6 +36316,13 @@ var report_schema_default = {
               items: {
                 $ref: "#/definitions/GpuInfo"
               }
+            },
+            llama_devices: {
+              type: "array",
+              items: {
+                $ref: "#/definitions/LlamaDevice"
+              },
+              description: "The devices llama.cpp itself lists (`--list-devices`), with the memory it reads for them, taken when the run starts (not when the probe ran): the budgets of the memory fit and the layer split. Absent in a probe's own profile and on a llama.cpp without the tool."
             }
           },
           required: [
@@ -35997,7 +36557,7 @@ var report_schema_default = {
             "server_first_token_overhead_ms"
           ],
           additionalProperties: false,
-          description: "Facts measured through llama.cpp. Keys of maps are GGML type names."
+          description: "Facts measured through llama.cpp. Keys of maps are GGML type names. Absent in a memory-only run's profile (the system and llama.cpp's devices, no speed measured): then no speed is predicted."
         },
         ceilings: {
           type: "object",
@@ -36070,7 +36630,6 @@ var report_schema_default = {
         "fingerprint",
         "system",
         "llama",
-        "measured",
         "ceilings",
         "probe_seconds",
         "measured_at"
@@ -36118,6 +36677,37 @@ var report_schema_default = {
         "compute_capability"
       ],
       additionalProperties: false
+    },
+    LlamaDevice: {
+      type: "object",
+      properties: {
+        name: {
+          type: "string",
+          description: `llama.cpp's name for it ("CUDA0", "MTL0", "Vulkan0"): the name its memory projection prints.`,
+          minLength: 1
+        },
+        description: {
+          type: "string"
+        },
+        total_bytes: {
+          type: "number",
+          description: "Memory, bytes, as llama.cpp reads it (whole MiB): for Metal the recommended working-set size, not the RAM.",
+          minimum: 0
+        },
+        free_bytes: {
+          type: "number",
+          description: "Free memory, bytes, when the run started (Metal: the working-set size less what is allocated).",
+          minimum: 0
+        }
+      },
+      required: [
+        "name",
+        "description",
+        "total_bytes",
+        "free_bytes"
+      ],
+      additionalProperties: false,
+      description: "A device as llama.cpp lists it, in its order (the order its loader splits layers in)."
     },
     LlamaBuildInfo: {
       type: "object",
@@ -36480,6 +37070,10 @@ var report_schema_default = {
         llama_memory: {
           $ref: "#/definitions/LlamaMemoryCheck",
           description: "Memory estimate vs llama.cpp's logged buffers, when a llama-server of this model logged them."
+        },
+        memory: {
+          $ref: "#/definitions/MemoryCheck",
+          description: "The memory estimate against llama.cpp's own projection (absent in reports made before it)."
         }
       },
       required: [
@@ -36664,6 +37258,13 @@ var report_schema_default = {
         },
         layer_plan: {
           $ref: "#/definitions/LayerPlan"
+        },
+        layer_bytes: {
+          type: "array",
+          items: {
+            type: "number"
+          },
+          description: "Weight bytes of each repeating layer (the `blk.N.` tensors), N = 0 \u2026 layers \u2212 1: what each device holds when llama.cpp splits layers between devices. Absent in profiles made before it (the body is then split evenly)."
         }
       },
       required: [
@@ -36783,6 +37384,10 @@ var report_schema_default = {
           type: "number",
           description: "Layers with attention sinks (`blk.N.attn_sinks`, gpt-oss): a learned per-head logit added to every softmax. Their bytes are in the weights; the compute is llama.cpp's soft_max with sinks, costed like any softmax."
         },
+        layer_kinds: {
+          type: "string",
+          description: "One character per layer, in order: F full attention, S sliding, R recurrent, B recurrent and full attention (falcon-h1), - nothing cached (an MTP layer, an MLP-only layer). Where each layer's cache lives when llama.cpp splits layers between devices. Absent in profiles made before it."
+        },
         mla_kv_lora_rank: {
           type: "number",
           description: "The latent MLA caches per position (kv_lora_rank); 0 without MLA."
@@ -36862,6 +37467,13 @@ var report_schema_default = {
         },
         reason: {
           type: "string"
+        },
+        devices: {
+          type: "array",
+          items: {
+            $ref: "#/definitions/DeviceMemory"
+          },
+          description: "The same memory per device, Host last, in the shape llama.cpp's own projection prints (llama-fit-params). Absent in reports made before it, and from an external estimator that answers no memory."
         }
       },
       required: [
@@ -36886,6 +37498,50 @@ var report_schema_default = {
         "fits-with-warning",
         "does-not-fit"
       ]
+    },
+    DeviceMemory: {
+      type: "object",
+      properties: {
+        device: {
+          type: "string",
+          description: `llama.cpp's name: "Host" for host memory (the CPU's buffers), else the device ("CUDA0", "MTL0").`
+        },
+        weights_bytes: {
+          type: "number",
+          minimum: 0
+        },
+        context_bytes: {
+          type: "number",
+          description: "KV caches and recurrent state.",
+          minimum: 0
+        },
+        compute_bytes: {
+          type: "number",
+          minimum: 0
+        },
+        budget_bytes: {
+          type: [
+            "number",
+            "null"
+          ],
+          description: "What the device may use, bytes: free memory read when the run started (Metal: the working-set limit; the host: available RAM); null when unknown.",
+          minimum: 0
+        },
+        layers: {
+          type: "integer",
+          description: "Repeating layers it holds (the output layer counted as one more); absent from an external estimator.",
+          minimum: 0
+        }
+      },
+      required: [
+        "device",
+        "weights_bytes",
+        "context_bytes",
+        "compute_bytes",
+        "budget_bytes"
+      ],
+      additionalProperties: false,
+      description: "One device's share of a model's memory, as llama.cpp places the buffers (src/fit/devices.ts)."
     },
     ScenarioResult: {
       type: "object",
@@ -37203,6 +37859,193 @@ var report_schema_default = {
       additionalProperties: false,
       description: "The memory estimate's parts that llama.cpp logs a buffer for, bytes."
     },
+    MemoryCheck: {
+      type: "object",
+      properties: {
+        verdict: {
+          $ref: "#/definitions/MemoryVerdict"
+        },
+        source: {
+          type: [
+            "string",
+            "null"
+          ],
+          enum: [
+            "file",
+            "header",
+            null
+          ],
+          description: "What llama.cpp read: the model file, or a sparse copy that holds only its header at its real size."
+        },
+        projected: {
+          type: "array",
+          items: {
+            $ref: "#/definitions/ProjectedDevice"
+          }
+        },
+        estimated: {
+          anyOf: [
+            {
+              type: "array",
+              items: {
+                $ref: "#/definitions/DeviceMemory"
+              }
+            },
+            {
+              type: "null"
+            }
+          ],
+          description: "The estimator's memory per device (null: it gave none)."
+        },
+        error_pct: {
+          $ref: "#/definitions/MemoryErrorPct"
+        },
+        fit: {
+          type: "object",
+          properties: {
+            estimated: {
+              anyOf: [
+                {
+                  $ref: "#/definitions/FitStatus"
+                },
+                {
+                  type: "null"
+                }
+              ],
+              description: "The estimator's fit."
+            },
+            llama: {
+              type: [
+                "string",
+                "null"
+              ],
+              enum: [
+                "fits",
+                "does-not-fit",
+                null
+              ],
+              description: "llama.cpp's: every device's projected buffers within its free memory."
+            },
+            agrees: {
+              type: [
+                "boolean",
+                "null"
+              ],
+              description: "false: a wrong fit verdict (see docs/estimator.md for the margin zone counted as agreeing)."
+            }
+          },
+          required: [
+            "estimated",
+            "llama",
+            "agrees"
+          ],
+          additionalProperties: false
+        },
+        reason: {
+          type: [
+            "string",
+            "null"
+          ],
+          description: "Why it was not judged, or what went wrong."
+        }
+      },
+      required: [
+        "verdict",
+        "source",
+        "projected",
+        "estimated",
+        "error_pct",
+        "fit",
+        "reason"
+      ],
+      additionalProperties: false,
+      description: "A model's memory estimate judged against llama.cpp's own projection (src/compare/memory-projection.ts): the engine's allocator run on the model's header with the workload's flags, nothing allocated."
+    },
+    MemoryVerdict: {
+      type: "string",
+      enum: [
+        "match",
+        "off",
+        "wrong-fit",
+        "runtime-error",
+        "skipped"
+      ],
+      description: "The verdict of a model's memory estimate against llama.cpp's projection."
+    },
+    ProjectedDevice: {
+      type: "object",
+      properties: {
+        device: {
+          type: "string"
+        },
+        weights_bytes: {
+          $ref: "#/definitions/ProjectedBytes"
+        },
+        context_bytes: {
+          $ref: "#/definitions/ProjectedBytes",
+          description: "KV caches and recurrent state."
+        },
+        compute_bytes: {
+          $ref: "#/definitions/ProjectedBytes"
+        },
+        free_bytes: {
+          type: [
+            "number",
+            "null"
+          ],
+          description: "Free memory of the device when the run started (the host: available RAM); null when unknown.",
+          minimum: 0
+        }
+      },
+      required: [
+        "device",
+        "weights_bytes",
+        "context_bytes",
+        "compute_bytes",
+        "free_bytes"
+      ],
+      additionalProperties: false,
+      description: `One device's line of llama.cpp's memory projection (llama-fit-params), "Host" for the host's buffers.`
+    },
+    ProjectedBytes: {
+      type: "array",
+      items: {
+        type: "number"
+      },
+      minItems: 2,
+      maxItems: 2,
+      description: "Bytes llama.cpp projects for one buffer, as an interval: it prints whole MiB rounded down, its log 0.01 MiB."
+    },
+    MemoryErrorPct: {
+      type: "object",
+      properties: {
+        weights: {
+          type: [
+            "number",
+            "null"
+          ]
+        },
+        context: {
+          type: [
+            "number",
+            "null"
+          ]
+        },
+        compute: {
+          type: [
+            "number",
+            "null"
+          ]
+        }
+      },
+      required: [
+        "weights",
+        "context",
+        "compute"
+      ],
+      additionalProperties: false,
+      description: "Memory error per buffer, %: signed, and counting memory estimated on the wrong device as error."
+    },
     ScenarioSummary: {
       type: "object",
       properties: {
@@ -37247,6 +38090,114 @@ var report_schema_default = {
       ],
       additionalProperties: false
     },
+    MemorySummary: {
+      type: "object",
+      properties: {
+        samples: {
+          type: "integer",
+          minimum: 0
+        },
+        gated: {
+          type: "integer",
+          minimum: 0
+        },
+        runtime_errors: {
+          type: "integer",
+          minimum: 0
+        },
+        wrong_fit: {
+          type: "integer",
+          description: "Models whose fit verdict llama.cpp's projection contradicts.",
+          minimum: 0
+        },
+        buffers: {
+          type: "object",
+          properties: {
+            weights: {
+              type: "object",
+              properties: {
+                median_abs_error_pct: {
+                  type: [
+                    "number",
+                    "null"
+                  ]
+                },
+                max_abs_error_pct: {
+                  type: [
+                    "number",
+                    "null"
+                  ]
+                }
+              },
+              required: [
+                "median_abs_error_pct",
+                "max_abs_error_pct"
+              ],
+              additionalProperties: false
+            },
+            context: {
+              type: "object",
+              properties: {
+                median_abs_error_pct: {
+                  type: [
+                    "number",
+                    "null"
+                  ]
+                },
+                max_abs_error_pct: {
+                  type: [
+                    "number",
+                    "null"
+                  ]
+                }
+              },
+              required: [
+                "median_abs_error_pct",
+                "max_abs_error_pct"
+              ],
+              additionalProperties: false
+            },
+            compute: {
+              type: "object",
+              properties: {
+                median_abs_error_pct: {
+                  type: [
+                    "number",
+                    "null"
+                  ]
+                },
+                max_abs_error_pct: {
+                  type: [
+                    "number",
+                    "null"
+                  ]
+                }
+              },
+              required: [
+                "median_abs_error_pct",
+                "max_abs_error_pct"
+              ],
+              additionalProperties: false
+            }
+          },
+          required: [
+            "weights",
+            "context",
+            "compute"
+          ],
+          additionalProperties: false
+        }
+      },
+      required: [
+        "samples",
+        "gated",
+        "runtime_errors",
+        "wrong_fit",
+        "buffers"
+      ],
+      additionalProperties: false,
+      description: "The memory rows of a run: per buffer over the models judged (match, off, wrong-fit)."
+    },
     GateResult: {
       type: "object",
       properties: {
@@ -37275,9 +38226,14 @@ var report_schema_default = {
               $ref: "#/definitions/ScenarioId"
             },
             {
+              type: "string",
+              const: "memory"
+            },
+            {
               type: "null"
             }
-          ]
+          ],
+          description: "The scenario, 'memory' for the memory gate, null for a run-wide limit."
         },
         model: {
           type: [
@@ -37350,6 +38306,10 @@ var report_schema_default = {
           },
           additionalProperties: false,
           description: "Per-scenario limits; a scenario left out is reported but not gated."
+        },
+        memory: {
+          $ref: "#/definitions/MemoryThresholds",
+          description: "The memory gate; left out, memory is judged against llama.cpp's projection and reported but not gated."
         }
       },
       required: [
@@ -37387,6 +38347,54 @@ var report_schema_default = {
         "max_noisy"
       ],
       additionalProperties: false
+    },
+    MemoryThresholds: {
+      type: "object",
+      properties: {
+        weights: {
+          $ref: "#/definitions/BufferThresholds"
+        },
+        context: {
+          $ref: "#/definitions/BufferThresholds",
+          description: "KV caches and recurrent state."
+        },
+        compute: {
+          $ref: "#/definitions/BufferThresholds"
+        },
+        check_fit: {
+          type: "boolean",
+          description: "Fail a model whose fits / does-not-fit verdict llama.cpp's projection contradicts."
+        }
+      },
+      required: [
+        "weights",
+        "context",
+        "compute",
+        "check_fit"
+      ],
+      additionalProperties: false,
+      description: "The memory gate: the estimate against llama.cpp's own projection (llama-fit-params), per buffer."
+    },
+    BufferThresholds: {
+      type: "object",
+      properties: {
+        max_median_abs_error_pct: {
+          type: "number",
+          description: "Median |error| over the models whose memory was judged.",
+          minimum: 0
+        },
+        max_abs_error_pct: {
+          type: "number",
+          description: "Largest |error| any single model may have.",
+          minimum: 0
+        }
+      },
+      required: [
+        "max_median_abs_error_pct",
+        "max_abs_error_pct"
+      ],
+      additionalProperties: false,
+      description: "Limits on one buffer's memory error against llama.cpp's projection."
     },
     ShardProvenance: {
       type: "object",
@@ -37670,7 +38678,7 @@ function failingRowKeys(report) {
   const keys = /* @__PURE__ */ new Set();
   const runtimeFailed = report.gate.failures.some((f) => f.limit === "max_runtime_errors");
   const noisyFailed = new Set(report.gate.failures.filter((f) => f.limit === "max_noisy").map((f) => f.scenario));
-  for (const f of report.gate.failures) if (f.model !== null && f.scenario !== null) keys.add(rowKey(f.model, f.scenario));
+  for (const f of report.gate.failures) if (f.model !== null && f.scenario !== null) keys.add(f.scenario === "memory" ? `memory\0${f.model}` : rowKey(f.model, f.scenario));
   for (const m2 of report.models) {
     for (const r of m2.scenarios) {
       if (runtimeFailed && r.verdict === "runtime-error" || r.verdict === "inconclusive-noisy" && noisyFailed.has(r.scenario)) {
@@ -37681,7 +38689,53 @@ function failingRowKeys(report) {
   return keys;
 }
 function modelFails(model, failing) {
-  return model.error !== null || model.scenarios.some((r) => r.verdict === "runtime-error" || failing.has(rowKey(model.ref, r.scenario)));
+  return model.error !== null || model.scenarios.some((r) => r.verdict === "runtime-error" || failing.has(rowKey(model.ref, r.scenario))) || model.memory?.verdict === "runtime-error" || failing.has(`memory\0${model.ref}`);
+}
+var MEMORY_VERDICT_ICON = {
+  match: "\u2705",
+  off: "\u{1F53B}",
+  "wrong-fit": "\u{1F6AB}",
+  "runtime-error": "\u{1F4A5}",
+  skipped: "\u23ED\uFE0F"
+};
+function memoryRows(report) {
+  const failing = new Set(report.gate.failures.filter((f) => f.scenario === "memory" && f.model !== null).map((f) => f.model));
+  const rows = report.models.flatMap((m2) => {
+    const c3 = m2.memory;
+    if (!c3) return [];
+    const est = m2.memory?.estimated ?? null;
+    const buffer = (b) => {
+      const k = `${b}_bytes`;
+      const projected = c3.projected.length > 0 ? [c3.projected.reduce((sum, d) => sum + d[k][0], 0), c3.projected.reduce((sum, d) => sum + d[k][1], 0)] : null;
+      const total = est ? est.reduce((sum, d) => sum + d[k], 0) : m2.fit ? b === "weights" ? m2.fit.weights_bytes : b === "context" ? m2.fit.kv_cache_bytes + m2.fit.recurrent_state_bytes : m2.fit.compute_bytes : null;
+      return { estimated: c3.fit.estimated === null ? null : total, projected, error: c3.error_pct[b] };
+    };
+    return [{ ref: m2.ref, check: c3, failing: failing.has(m2.ref) || c3.verdict === "runtime-error", buffers: { weights: buffer("weights"), context: buffer("context"), compute: buffer("compute") } }];
+  });
+  return [...rows.filter((r) => r.failing), ...rows.filter((r) => !r.failing)];
+}
+function memoryCell(b) {
+  if (b.projected === null) return "\u2014";
+  const est = b.estimated === null ? "\u2014" : formatBytes2(b.estimated);
+  return `${est} / ${formatProjected(b.projected)}${b.error === null ? "" : ` (${formatDeltaPct(b.error)})`}`;
+}
+function formatProjected([lo, hi]) {
+  const MiB = 1024 * 1024;
+  if (hi - lo < MiB / 4) return formatBytes2((lo + hi) / 2);
+  return lo < 1024 * MiB ? `${Math.round(lo / MiB)}\u2013${Math.round(hi / MiB)} MiB` : `${formatBytes2(lo)}\u2013${formatBytes2(hi)}`;
+}
+function memoryFitCell(c3) {
+  if (c3.fit.estimated === null && c3.fit.llama === null) return "\u2014";
+  return `${c3.fit.estimated ?? "\u2014"} / ${c3.fit.llama ?? "free memory unknown"}`;
+}
+function memoryDevicesLine(model) {
+  const c3 = model.memory;
+  if (!c3 || c3.projected.length < 2) return "";
+  return "memory per device, estimate / llama.cpp's projection: " + c3.projected.map((d) => {
+    const e = c3.estimated?.find((x) => x.device === d.device);
+    const part = (name, est, proj) => `${name} ${est === void 0 ? "\u2014" : formatBytes2(est)} / ${formatProjected(proj)}`;
+    return `${d.device}: ${[part("weights", e?.weights_bytes, d.weights_bytes), part("context", e?.context_bytes, d.context_bytes), part("compute", e?.compute_bytes, d.compute_bytes)].join(", ")}${d.free_bytes === null ? "" : ` of ${formatBytes2(d.free_bytes)} free`}`;
+  }).join("; ");
 }
 function orderedRows(report) {
   const failing = failingRowKeys(report);
@@ -37842,7 +38896,7 @@ function limitsText(report, id) {
 }
 
 // src/report/sections.ts
-var SECTION_IDS = ["verdict", "charts", "scenarios", "baseline", "rows", "models", "provenance"];
+var SECTION_IDS = ["verdict", "charts", "scenarios", "memory", "baseline", "rows", "models", "provenance"];
 var SECTIONS_SHOWN = {
   markdown: SECTION_IDS.filter((s) => s !== "charts"),
   html: SECTION_IDS
@@ -37897,6 +38951,7 @@ function renderMarkdown(report, opts = {}) {
     verdict: [{ header: verdictSection(report, h2) }],
     charts: [],
     scenarios: [{ header: scenarioSection(report, h2) }],
+    memory: memoryParts(report, h2),
     baseline: baselineParts(report, h2),
     rows: [rowsPart(report, h2)],
     models: [modelsPart(report, h2)],
@@ -37911,6 +38966,37 @@ ${provenanceLines(report).map(([k, v]) => `- **${k}:** ${escapeMarkdown(v)}`).jo
 var notShown = (what) => (left) => `
 _${left} more ${what} not shown (size limit); see the JSON or HTML report._
 `;
+function memoryParts(report, h2) {
+  const s = report.memory_summary;
+  const rows = memoryRows(report);
+  if (!s || rows.length === 0) return [];
+  const failed = new Set(report.gate.failures.filter((f) => f.scenario === "memory").map((f) => f.limit));
+  const limits = report.thresholds?.memory;
+  const line = (b) => {
+    const x = s.buffers[b];
+    const l = limits?.[b];
+    return `| ${b} | ${formatErrorPct(x.median_abs_error_pct)}${failed.has(`${b}.max_median_abs_error_pct`) ? " \u274C" : ""} | ${formatErrorPct(x.max_abs_error_pct)}${failed.has(`${b}.max_abs_error_pct`) ? " \u274C" : ""} | ${l ? `${formatLimit(l.max_median_abs_error_pct)} % / ${formatLimit(l.max_abs_error_pct)} %` : "not gated"} |`;
+  };
+  const fitNote = `${s.wrong_fit} wrong fit verdict${s.wrong_fit === 1 ? "" : "s"}${limits ? limits.check_fit ? " (checked)" : " (not checked)" : ""}`;
+  const header = `${h2}# Memory against llama.cpp's projection
+
+${s.gated} of ${s.samples} models judged \xB7 ${fitNote} \xB7 ${s.runtime_errors} projection error${s.runtime_errors === 1 ? "" : "s"}
+
+| buffer | median \\|error\\| | max \\|error\\| | limits: median / max |
+|---|--:|--:|---|
+${["weights", "context", "compute"].map(line).join("\n")}
+
+Each buffer: estimate / llama.cpp's projection (error). Context is the KV caches and recurrent state.
+
+| | model | weights | context | compute | fit: estimate / llama.cpp | verdict |
+|---|---|--:|--:|--:|---|---|
+`;
+  const items = rows.map(
+    (r) => `| ${r.failing ? "\u274C" : MEMORY_VERDICT_ICON[r.check.verdict]} | ${escapeMarkdown(r.ref)} | ${memoryCell(r.buffers.weights)} | ${memoryCell(r.buffers.context)} | ${memoryCell(r.buffers.compute)} | ${memoryFitCell(r.check)} | ${r.check.verdict}${r.check.reason && r.check.verdict !== "match" ? `: ${escapeMarkdown(r.check.reason)}` : ""} |
+`
+  );
+  return [{ priority: ROWS_PRIORITY, header, items, note: notShown("memory rows"), after: "\n" }];
+}
 function rowsPart(report, h2) {
   const table = rowsTable(report);
   return { priority: ROWS_PRIORITY, header: `${h2}# Rows, failing first
@@ -38088,8 +39174,8 @@ ${rows.join("\n")}
     const error = model.error ? `**error:** ${escapeMarkdown(model.error)}
 
 ` : "";
-    const memoryLine = memoryCheckLine(model);
-    const memory = memoryLine ? `${escapeMarkdown(memoryLine)}
+    const memoryLine = [memoryCheckLine(model), memoryDevicesLine(model)].filter((l) => l !== "");
+    const memory = memoryLine.length > 0 ? `${memoryLine.map((l) => escapeMarkdown(l)).join("\n\n")}
 
 ` : "";
     const assumedLine = assumptionsLine(model);
@@ -38177,9 +39263,9 @@ function domain(values) {
   let lo = Math.min(...finite) / DOMAIN_PAD;
   let hi = Math.max(...finite) * DOMAIN_PAD;
   if (hi / lo < 10) {
-    const mid = Math.sqrt(lo * hi);
-    lo = mid / Math.sqrt(10);
-    hi = mid * Math.sqrt(10);
+    const mid2 = Math.sqrt(lo * hi);
+    lo = mid2 / Math.sqrt(10);
+    hi = mid2 * Math.sqrt(10);
   }
   return [lo, hi];
 }
@@ -38247,6 +39333,7 @@ function renderHtml(report) {
     verdict: () => verdictBlock(report),
     charts: () => chartsBlock(report, tolerance),
     scenarios: () => scenarioTable(report),
+    memory: () => memoryBlock(report),
     baseline: () => baselineBlock(report),
     rows: () => rowsTable2(report),
     models: () => modelsBlock(report),
@@ -38285,6 +39372,24 @@ function scenarioTable(report) {
     return `<tr${failed ? ' class="failing"' : ""}><td>${id}</td><td>${SCENARIO_UNITS[id]}</td><td class="num">${s.samples}</td><td class="num">${s.gated}</td><td class="num">${s.noisy}</td><td class="num">${s.runtime_errors}</td><td class="num">${formatErrorPct(s.median_abs_error_pct)}</td><td class="num">${formatErrorPct(s.max_abs_error_pct)}</td><td>${limits}</td></tr>`;
   }).join("");
   return `<h2>Scenarios</h2><table><thead><tr><th>scenario</th><th>unit</th><th>rows</th><th>gated</th><th>noisy</th><th>runtime errors</th><th>median |error|</th><th>max |error|</th><th>limits: median / max / noisy</th></tr></thead><tbody>${rows}</tbody></table><p class="note">ratio &gt; 1 means faster than predicted (first_token: predicted ms / observed ms). |error| = |observed \u2212 predicted| / predicted.</p>
+`;
+}
+function memoryBlock(report) {
+  const s = report.memory_summary;
+  const rows = memoryRows(report);
+  if (!s || rows.length === 0) return "";
+  const limits = report.thresholds?.memory;
+  const failed = new Set(report.gate.failures.filter((f) => f.scenario === "memory").map((f) => f.limit));
+  const buffers = ["weights", "context", "compute"].map((b) => {
+    const x = s.buffers[b];
+    const l = limits?.[b];
+    const bad = failed.has(`${b}.max_median_abs_error_pct`) || failed.has(`${b}.max_abs_error_pct`);
+    return `<tr${bad ? ' class="failing"' : ""}><td>${b}</td><td class="num">${formatErrorPct(x.median_abs_error_pct)}</td><td class="num">${formatErrorPct(x.max_abs_error_pct)}</td><td>${l ? `${formatLimit(l.max_median_abs_error_pct)} % / ${formatLimit(l.max_abs_error_pct)} %` : "not gated"}</td></tr>`;
+  }).join("");
+  const models2 = rows.map(
+    (r) => `<tr${r.failing ? ' class="failing"' : ""}><td>${mark(!r.failing)}</td><td>${escapeHtml(r.ref)}</td><td class="num">${escapeHtml(memoryCell(r.buffers.weights))}</td><td class="num">${escapeHtml(memoryCell(r.buffers.context))}</td><td class="num">${escapeHtml(memoryCell(r.buffers.compute))}</td><td>${escapeHtml(memoryFitCell(r.check))}</td><td>${pill(r.check.verdict)}${r.check.reason && r.check.verdict !== "match" ? ` ${escapeHtml(r.check.reason)}` : ""}</td></tr>`
+  ).join("");
+  return `<h2>Memory against llama.cpp's projection</h2><p>${s.gated} of ${s.samples} models judged \xB7 ${s.wrong_fit} wrong fit verdict${s.wrong_fit === 1 ? "" : "s"} \xB7 ${s.runtime_errors} projection error${s.runtime_errors === 1 ? "" : "s"}</p><table><thead><tr><th>buffer</th><th>median |error|</th><th>max |error|</th><th>limits: median / max</th></tr></thead><tbody>${buffers}</tbody></table><table><thead><tr><th></th><th>model</th><th>weights</th><th>context</th><th>compute</th><th>fit: estimate / llama.cpp</th><th>verdict</th></tr></thead><tbody>${models2}</tbody></table><p class="note">Each buffer: estimate / llama.cpp's projection (error). Context is the KV caches and recurrent state. llama.cpp's projection runs its own allocator on the model's header with the workload's flags (llama-fit-params).</p>
 `;
 }
 function mark(ok) {
@@ -38347,7 +39452,7 @@ function modelsBlock(report) {
     const fails = modelFails(model, failing);
     const error = model.error ? `<p><strong>error:</strong> ${escapeHtml(model.error)}</p>` : "";
     const table = model.scenarios.length ? `<table><thead><tr><th>scenario</th><th>predicted</th><th>range</th><th>observed</th><th>samples</th><th>spread</th><th>ratio</th><th>|error|</th><th>verdict</th><th>breakdown</th></tr></thead><tbody>${rows}</tbody></table>` : "";
-    const memoryLine = memoryCheckLine(model);
+    const memoryLine = [memoryCheckLine(model), memoryDevicesLine(model)].filter((l) => l !== "").join(" \xB7 ");
     const assumedLine = assumptionsLine(model);
     return `<details${fails ? " open" : ""}><summary>${mark(!fails)} <strong>${escapeHtml(model.ref)}</strong> \u2014 ${escapeHtml(profileLine(model))}</summary><p class="note">path: <code>${escapeHtml(model.path)}</code></p>${error}${assumedLine ? `<p class="warning">${escapeHtml(assumedLine)}</p>` : ""}${table}${memoryLine ? `<p class="note">${escapeHtml(memoryLine)}</p>` : ""}</details>`;
   });
@@ -38380,8 +39485,8 @@ function selectShard(items, shard, source = "shard") {
 
 // src/pipeline/report-files.ts
 import { existsSync as existsSync9 } from "node:fs";
-import { open as open5, readdir as readdir4, stat as stat4 } from "node:fs/promises";
-import { join as join23 } from "node:path";
+import { open as open5, readdir as readdir4, stat as stat5 } from "node:fs/promises";
+import { join as join26 } from "node:path";
 var MAX_REPORT_BYTES = 64 * 1024 * 1024;
 async function readReport(path10) {
   return parseReport(await readInputText(path10, "the report", MAX_REPORT_BYTES), path10);
@@ -38397,8 +39502,8 @@ async function boundLogs(dir, maxBytes = MAX_LOG_BYTES) {
   const cut = [];
   for (const entry of await readdir4(dir, { withFileTypes: true, recursive: true })) {
     if (!entry.isFile()) continue;
-    const path10 = join23(entry.parentPath, entry.name);
-    const size = (await stat4(path10)).size;
+    const path10 = join26(entry.parentPath, entry.name);
+    const size = (await stat5(path10)).size;
     if (size <= maxBytes) continue;
     const f = await open5(path10, "r");
     let head;
@@ -38455,15 +39560,20 @@ function milliseconds(name, ms, spread2, breakdown) {
 }
 function predict(profile, hardware2, workload) {
   const fit = memoryFit(profile, hardware2, workload);
+  const memory = estimatedMemory(fit);
   const notPredicted = {};
   if (fit.status === "does-not-fit") {
     for (const s of ["steady_decode", "prefill", "first_token", "kv_warm_reuse"]) notPredicted[s] = `does not fit: ${fit.reason}`;
-    return { fit, scenarios: [], not_predicted: notPredicted };
+    return { fit, memory, scenarios: [], not_predicted: notPredicted };
+  }
+  if (!hardware2.measured) {
+    for (const s of ["steady_decode", "prefill", "first_token", "kv_warm_reuse"]) notPredicted[s] = "no speed facts: a memory-only run measures none";
+    return { fit, memory, scenarios: [], not_predicted: notPredicted };
   }
   const g = modelGeometry(profile);
   const r = resolveRates(hardware2);
   const w = workload;
-  const key = kvKey(w.kv_type, w.flash_attention);
+  const key2 = kvKey(w.kv_type, w.flash_attention);
   const scenarios = [];
   const generates = profile.model_class === "causal-lm";
   const swa = (context) => slidingCells(context, g.slidingWindow, llamaUbatch(w.ubatch, w.batch, context));
@@ -38484,7 +39594,7 @@ function predict(profile, hardware2, workload) {
     notPredicted.first_token = why;
     notPredicted.kv_warm_reuse = why;
   } else {
-    const steady = decodeEstimate(g, r, { startPos: w.decode_depth, tokens: w.decode_tokens, cells: kvCells(w.decode_depth + w.decode_tokens), slidingCells: swa(w.decode_depth + w.decode_tokens), kvKey: key, kvType: w.kv_type });
+    const steady = decodeEstimate(g, r, { startPos: w.decode_depth, tokens: w.decode_tokens, cells: kvCells(w.decode_depth + w.decode_tokens), slidingCells: swa(w.decode_depth + w.decode_tokens), kvKey: key2, kvType: w.kv_type });
     scenarios.push(
       tokPerSec("steady_decode", steady.totalMs, steady.spread, {
         ms_per_token: steady.totalMs,
@@ -38502,7 +39612,7 @@ function predict(profile, hardware2, workload) {
     const ftPrefill = prefillEstimate(g, r, { startPos: 0, tokens: w.first_token_prompt_tokens, ubatch: w.ubatch, cells: serverCells, slidingCells: serverSliding, outputs: PROMPT_OUTPUT_ROWS });
     const promptMs = ftPrefill.totalMs + r.serverPromptOverheadMs.value + sampler;
     const unattributed = r.serverFirstTokenOverheadMs.value;
-    const firstDecode = decodeEstimate(g, r, { startPos: w.first_token_prompt_tokens, tokens: 1, cells: serverCells, slidingCells: serverSliding, kvKey: key, kvType: w.kv_type });
+    const firstDecode = decodeEstimate(g, r, { startPos: w.first_token_prompt_tokens, tokens: 1, cells: serverCells, slidingCells: serverSliding, kvKey: key2, kvType: w.kv_type });
     const ftTotal = promptMs + unattributed;
     const ftSpread = (ftPrefill.spread * ftPrefill.totalMs + r.serverFirstTokenOverheadMs.spread * unattributed + r.serverPromptOverheadMs.spread * r.serverPromptOverheadMs.value) / ftTotal;
     scenarios.push(
@@ -38516,7 +39626,7 @@ function predict(profile, hardware2, workload) {
     );
     const reusePos = w.warm_prefix_tokens + w.warm_suffix_tokens;
     const steps = Math.max(1, w.warm_decode_tokens - 1);
-    const reuse = decodeEstimate(g, r, { startPos: reusePos, tokens: steps, cells: serverCells, slidingCells: serverSliding, kvKey: key, kvType: w.kv_type });
+    const reuse = decodeEstimate(g, r, { startPos: reusePos, tokens: steps, cells: serverCells, slidingCells: serverSliding, kvKey: key2, kvType: w.kv_type });
     const suffix = prefillEstimate(g, r, { startPos: w.warm_prefix_tokens, tokens: w.warm_suffix_tokens, ubatch: w.ubatch, cells: serverCells, slidingCells: serverSliding, outputs: PROMPT_OUTPUT_ROWS });
     const reuseMs = reuse.totalMs + perToken.ms;
     scenarios.push(
@@ -38532,7 +39642,7 @@ function predict(profile, hardware2, workload) {
     );
   }
   scenarios.sort((a2, b) => ["steady_decode", "prefill", "first_token", "kv_warm_reuse"].indexOf(a2.scenario) - ["steady_decode", "prefill", "first_token", "kv_warm_reuse"].indexOf(b.scenario));
-  return { fit, scenarios, not_predicted: notPredicted };
+  return { fit, memory, scenarios, not_predicted: notPredicted };
 }
 
 // src/fit/score.ts
@@ -38588,7 +39698,7 @@ function builtinEstimator() {
 // src/pipeline/external-estimator.ts
 var import_ajv3 = __toESM(require_ajv(), 1);
 import { readFileSync as readFileSync4 } from "node:fs";
-import { join as join24 } from "node:path";
+import { join as join27 } from "node:path";
 init_paths();
 var ESTIMATOR_TIMEOUT_MS = 3e5;
 var MAX_STDOUT_BYTES = 16 * 1024 * 1024;
@@ -38597,7 +39707,7 @@ var STDERR_LINES_SHOWN = 5;
 var SOURCE = "--estimator-command";
 var validateOutput = null;
 function outputValidator() {
-  const schema = JSON.parse(readFileSync4(join24(packageRoot(), "schemas", "estimator-output.schema.json"), "utf8"));
+  const schema = JSON.parse(readFileSync4(join27(packageRoot(), "schemas", "estimator-output.schema.json"), "utf8"));
   return validateOutput ??= new import_ajv3.Ajv({ allErrors: false }).compile(schema);
 }
 function parseEstimatorOutput(stdout, command) {
@@ -38614,14 +39724,23 @@ function parseEstimatorOutput(stdout, command) {
     const extra = e.keyword === "additionalProperties" ? ` "${e.params.additionalProperty}"` : "";
     throw new InputError(`${SOURCE} ${command}`, path10, `${e.message ?? "invalid"}${extra}`);
   }
-  const preds = data.predictions;
-  preds.forEach((p, i2) => {
+  const out2 = data;
+  out2.predictions.forEach((p, i2) => {
     const r = p.predicted_range;
     if (r && !(r[0] <= p.predicted && p.predicted <= r[1])) {
       throw new InputError(`${SOURCE} ${command}`, `$.predictions[${i2}].predicted_range`, "must contain predicted ([lo, hi] with lo \u2264 predicted \u2264 hi)");
     }
   });
-  return preds;
+  return out2;
+}
+function estimatedFrom(m2) {
+  return {
+    status: m2.status,
+    weights_bytes: m2.weights_bytes,
+    context_bytes: m2.context_bytes,
+    compute_bytes: m2.compute_bytes,
+    ...m2.devices ? { devices: m2.devices.map((d) => ({ ...d, budget_bytes: null })) } : {}
+  };
 }
 function externalEstimator(command, opts = {}) {
   const timeoutMs = opts.timeoutMs ?? ESTIMATOR_TIMEOUT_MS;
@@ -38662,15 +39781,22 @@ function externalEstimator(command, opts = {}) {
         const why = timedOut ? `timed out after ${timeoutMs / 1e3} s (its process group was killed)` : r.exitCode === void 0 && r.signal === void 0 ? `could not be started: ${clipQuoted(r.originalMessage ?? r.shortMessage ?? "unknown error")}` : `exited with ${r.exitCode ?? r.signal}`;
         throw new InputError(`${SOURCE} ${command}`, null, `${why}${tail ? `: ${tail}` : ""}`);
       }
-      const preds = parseEstimatorOutput(String(r.stdout), command);
+      const answer = parseEstimatorOutput(String(r.stdout), command);
+      const preds = answer.predictions;
       const asked = new Set(models2.map((m2) => m2.ref));
       const seen = /* @__PURE__ */ new Set();
       preds.forEach((p, i2) => {
         if (!asked.has(p.ref)) throw new InputError(`${SOURCE} ${command}`, `$.predictions[${i2}].ref`, `"${clipQuoted(p.ref)}" is not a model it was asked about`);
         if (!scenarios.includes(p.scenario)) throw new InputError(`${SOURCE} ${command}`, `$.predictions[${i2}].scenario`, `${p.scenario} was not asked for`);
-        const key = `${p.ref}\0${p.scenario}`;
-        if (seen.has(key)) throw new InputError(`${SOURCE} ${command}`, `$.predictions[${i2}]`, `a second prediction for ${clipQuoted(p.ref)} ${p.scenario}`);
-        seen.add(key);
+        const key2 = `${p.ref}\0${p.scenario}`;
+        if (seen.has(key2)) throw new InputError(`${SOURCE} ${command}`, `$.predictions[${i2}]`, `a second prediction for ${clipQuoted(p.ref)} ${p.scenario}`);
+        seen.add(key2);
+      });
+      const memory = /* @__PURE__ */ new Map();
+      (answer.memory ?? []).forEach((m2, i2) => {
+        if (!asked.has(m2.ref)) throw new InputError(`${SOURCE} ${command}`, `$.memory[${i2}].ref`, `"${clipQuoted(m2.ref)}" is not a model it was asked about`);
+        if (memory.has(m2.ref)) throw new InputError(`${SOURCE} ${command}`, `$.memory[${i2}]`, `a second memory estimate for ${clipQuoted(m2.ref)}`);
+        memory.set(m2.ref, estimatedFrom(m2));
       });
       const out2 = /* @__PURE__ */ new Map();
       for (const m2 of models2) {
@@ -38691,7 +39817,8 @@ function externalEstimator(command, opts = {}) {
             breakdown: p.breakdown ?? {}
           });
         }
-        out2.set(m2.ref, { fit: own.fit, scenarios: scenarioPreds, not_predicted: notPredicted });
+        const est = memory.get(m2.ref);
+        out2.set(m2.ref, { fit: own.fit, ...est ? { memory: est } : {}, scenarios: scenarioPreds, not_predicted: notPredicted });
       }
       return out2;
     }
@@ -38794,7 +39921,25 @@ function failedModel(p, model, failure) {
   const scenarios = compareModel(null, p.scenarios.map((s) => failedObservation(s, reason, [], [])), compareSettingsFrom(p.thresholds), p.scenarios);
   return { ref: model.ref, path: model.path ?? "", ...model.source ? { source: model.source } : {}, profile: null, fit: null, error: reason, scenarios };
 }
+async function checkMemory(p, model, prediction) {
+  if (!p.projectMemory || !model.profile) return null;
+  const settings = memorySettingsFrom(p.thresholds);
+  let check2;
+  try {
+    const r = await p.projectMemory({ ...model, profile: model.profile });
+    if ("skip" in r) check2 = { ...failedMemoryCheck(r.skip, null), verdict: "skipped" };
+    else check2 = memoryCheck(prediction?.memory ?? null, r.projected, r.source, settings);
+  } catch (err) {
+    check2 = failedMemoryCheck(`llama-fit-params: ${errorMessage(err)}`, model.path ? "file" : "header");
+  }
+  const e = check2.error_pct;
+  const f = (x) => x === null ? "n/a" : formatDeltaPct(x);
+  const errors = check2.verdict === "match" || check2.verdict === "off" || check2.verdict === "wrong-fit" ? `: weights ${f(e.weights)}, context ${f(e.context)}, compute ${f(e.compute)}` : "";
+  p.log(`${model.ref} memory vs llama.cpp's projection (${check2.source ?? "none"}): ${check2.verdict}${errors}${check2.reason ? ` (${check2.reason})` : ""}`);
+  return check2;
+}
 async function validateModel(p, model, prediction) {
+  const memory = await checkMemory(p, model, prediction);
   const { run: run2, notRun } = plan(prediction, p.scenarios);
   let observations = [];
   let logged = null;
@@ -38833,6 +39978,7 @@ async function validateModel(p, model, prediction) {
     p.log(`${model.ref} ${r.scenario}: ${r.verdict}${err}${r.detail.reason ? ` (${r.detail.reason})` : ""}`);
   }
   const report = { ref: model.ref, path: path10 ?? "", ...model.source ? { source: model.source } : {}, profile: model.profile, fit: prediction?.fit ?? null, error: null, scenarios };
+  if (memory) report.memory = memory;
   if (prediction && logged) {
     report.llama_memory = llamaMemoryCheck(prediction.fit, logged);
     const e = report.llama_memory.error_pct;
@@ -38896,8 +40042,9 @@ async function validate3(p) {
 
 // src/pipeline/model-files.ts
 import { existsSync as existsSync10 } from "node:fs";
-import { rm as rm10, statfs as statfs2 } from "node:fs/promises";
-import { dirname as dirname9, isAbsolute as isAbsolute2, relative as relative3, sep as sep4 } from "node:path";
+import { rm as rm11, statfs as statfs2 } from "node:fs/promises";
+import { createHash as createHash10 } from "node:crypto";
+import { dirname as dirname9, isAbsolute as isAbsolute2, join as join28, relative as relative3, sep as sep4 } from "node:path";
 var FREE_DISK_MARGIN_BYTES = 1024 ** 3;
 function sourceOf(ref) {
   return isAbsolute2(ref.file) ? { file: relative3(process.cwd(), ref.file).split(sep4).join("/"), line: ref.line } : void 0;
@@ -38920,8 +40067,14 @@ async function profileRef(ref, opts) {
     }
   }
   try {
-    const { profile } = await profileRemote(ref, { token: opts.token, log: opts.log });
-    return { ...base, path: null, profile };
+    const { profile, headers } = await profileRemote(ref, { token: opts.token, log: opts.log });
+    if (!opts.headerDir) return { ...base, path: null, profile };
+    const dir = join28(opts.headerDir, createHash10("sha256").update(ref.ref).digest("hex").slice(0, 16));
+    const header = await writeHeaderOnlyCopy(dir, headers).then(
+      (path10) => ({ headerPath: path10 }),
+      (err) => ({ headerError: errorMessage(err) })
+    );
+    return { ...base, path: null, profile, ...header };
   } catch (remoteErr) {
     if (remoteErr instanceof GgufError) return failed("profile", remoteErr);
     const cached2 = await cachedModel(ref).catch(() => null);
@@ -38955,7 +40108,7 @@ function modelFetcher(refs, opts) {
     let bytes4 = 0;
     const removeDownloads = async () => {
       if (opts.diskBudgetBytes === null) return;
-      for (const paths of downloaded) for (const p of paths) await rm10(p, { force: true });
+      for (const paths of downloaded) for (const p of paths) await rm11(p, { force: true });
     };
     const onDownloaded = (f) => {
       downloaded.push(f.paths);
@@ -38986,10 +40139,10 @@ function existingDir(path10) {
 }
 
 // src/pipeline/checkpoint.ts
-import { createHash as createHash10 } from "node:crypto";
-import { readFile as readFile10, rm as rm11 } from "node:fs/promises";
-import { join as join25 } from "node:path";
-var sha = (text) => createHash10("sha256").update(text).digest("hex");
+import { createHash as createHash11 } from "node:crypto";
+import { readFile as readFile11, rm as rm12 } from "node:fs/promises";
+import { join as join29 } from "node:path";
+var sha = (text) => createHash11("sha256").update(text).digest("hex");
 function measured(m2) {
   if (m2.error !== null) return false;
   return !m2.scenarios.some((r) => /^(download|resolve|profile): |^not (started|run): |\(the run was cancelled\)$/.test(r.detail.reason ?? ""));
@@ -39005,7 +40158,7 @@ function checkpointStore(dir, what) {
       tool: what.toolVersion
     })
   );
-  const fileOf = (ref) => join25(dir, `${sha(ref).slice(0, 16)}.json`);
+  const fileOf = (ref) => join29(dir, `${sha(ref).slice(0, 16)}.json`);
   return {
     async save(model) {
       if (measured(model)) await writeFileAtomic(fileOf(model.ref), stableStringify({ identity: identity3, model }));
@@ -39014,7 +40167,7 @@ function checkpointStore(dir, what) {
       const out2 = /* @__PURE__ */ new Map();
       for (const ref of refs) {
         try {
-          const saved = JSON.parse(await readFile10(fileOf(ref), "utf8"));
+          const saved = JSON.parse(await readFile11(fileOf(ref), "utf8"));
           const rows = saved?.model?.scenarios;
           if (saved?.identity === identity3 && saved.model?.ref === ref && Array.isArray(rows) && rows.every((r) => typeof r?.verdict === "string") && measured(saved.model)) {
             out2.set(ref, saved.model);
@@ -39025,7 +40178,7 @@ function checkpointStore(dir, what) {
       return out2;
     },
     async clear() {
-      await rm11(dir, { recursive: true, force: true });
+      await rm12(dir, { recursive: true, force: true });
     }
   };
 }
@@ -39042,9 +40195,9 @@ async function collectRefs(cfg, binDir, hooks) {
   if (cfg.corpus === "synthetic") {
     const specPath = syntheticSpecPath();
     const spec2 = parseSynthSpec(await readInputText(specPath, "the synthetic corpus spec", MAX_THRESHOLDS_BYTES), specPath);
-    const out2 = join26(cacheRoot(cfg.cacheDir), "synthetic");
+    const out2 = join30(cacheRoot(cfg.cacheDir), "synthetic");
     const { manifestPath } = await synthesize(spec2, out2, await binDir(), hooks.log);
-    refs.push(...parseManifest(await readFile11(manifestPath, "utf8"), manifestPath, out2));
+    refs.push(...parseManifest(await readFile12(manifestPath, "utf8"), manifestPath, out2));
   } else if (cfg.corpus) {
     const file = corpusPath(cfg.corpus, packageRoot());
     if (!file) throw new InputError("corpus", null, `unknown corpus "${cfg.corpus}"`);
@@ -39068,61 +40221,88 @@ async function runGate(cfg, hooks) {
   hooks.log(`models: ${refs.length}${cfg.shard ? ` (shard ${cfg.shard} of ${allRefs.length})` : ""}`);
   const baseline = cfg.baselinePath ? await readReport(resolve5(cfg.baselinePath)) : null;
   const hardwareFromFile = cfg.hardwarePath ? await readHardwareProfile(cfg.hardwarePath) : null;
+  const memoryOnly = cfg.scenarios.length === 0;
   const started = hooks.now();
   const { binDir, build } = await llama();
-  const fileOpts = { token: hfToken(cfg.hfToken), log: hooks.log, diskBudgetBytes: cfg.diskBudgetBytes ?? null };
-  const models2 = [];
-  for (const ref of refs) models2.push(await profileRef(ref, fileOpts));
-  const fetcher = modelFetcher(refs, fileOpts);
-  const hardware2 = hardwareFromFile ?? await probeHardware({
-    binDir,
-    cacheDir: join26(cacheRoot(cfg.cacheDir), "hardware"),
-    refresh: cfg.refreshHardware,
-    log: hooks.log,
-    now: () => hooks.now().toISOString()
-  });
-  if (build && !hardware2.llama.node_llama_cpp_version) hardware2.llama.node_llama_cpp_version = build.node_llama_cpp_version;
-  const workload = defaultWorkload({ threads: hardware2.system.threads, ...cfg.workload });
-  const estimator = cfg.estimatorCommand ? externalEstimator(cfg.estimatorCommand, { env: cfg.estimatorEnv, ...cfg.estimatorTimeoutSec ? { timeoutMs: cfg.estimatorTimeoutSec * 1e3 } : {} }) : builtinEstimator();
-  const outDir = dirname10(resolve5(cfg.reportPath));
-  const logsDir = join26(outDir, "logs");
-  const checkpoint = checkpointStore(join26(outDir, "checkpoint"), { hardware: hardware2, workload, estimator, scenarios: cfg.scenarios, toolVersion: toolVersion() });
-  const resumed = cfg.resume ? await checkpoint.load(models2.map((m2) => m2.ref)) : /* @__PURE__ */ new Map();
-  if (cfg.resume) hooks.log(`resume: ${resumed.size} of ${models2.length} models already measured by an earlier run`);
-  else await checkpoint.clear();
-  const report = await validate3({
-    models: models2,
-    scenarios: cfg.scenarios,
-    workload,
-    thresholds,
-    hardware: hardware2,
-    estimator,
-    runScenarios: (model, scenarios, wl) => runModel(model.path, scenarios, wl, {
+  const canProject = existsSync11(join30(binDir, "llama-fit-params"));
+  if (!canProject) hooks.log(`memory: llama-fit-params is not in ${binDir}: memory is not checked against llama.cpp's projection (setup-llama builds it)`);
+  if (memoryOnly && !canProject) throw new InputError("scenarios", "memory", `the memory-only run needs llama-fit-params, which is not in ${binDir}`);
+  const headerDir = canProject ? await mkdtemp2(join30(tmpdir2(), "model-fit-gate-headers-")) : null;
+  try {
+    return await runWithHeaders();
+  } finally {
+    if (headerDir) await rm13(headerDir, { recursive: true, force: true });
+  }
+  async function runWithHeaders() {
+    const fileOpts = { token: hfToken(cfg.hfToken), log: hooks.log, diskBudgetBytes: cfg.diskBudgetBytes ?? null, headerDir };
+    const models2 = [];
+    for (const ref of refs) models2.push(await profileRef(ref, fileOpts));
+    const fetcher = modelFetcher(refs, fileOpts);
+    const hardwareDir = join30(cacheRoot(cfg.cacheDir), "hardware");
+    const probed = hardwareFromFile ?? (memoryOnly ? await systemProfile({ binDir, cacheDir: hardwareDir, threads: cfg.workload.threads, now: () => hooks.now().toISOString(), log: hooks.log }) : await probeHardware({
       binDir,
-      logsDir,
-      artifactsDir: outDir,
-      runTimeoutSec: cfg.runTimeoutSec,
-      vocabSize: model.profile?.vocab_size ?? 0,
-      log: hooks.log
-    }),
-    log: hooks.log,
-    group: hooks.group,
-    now: hooks.now,
-    toolVersion: toolVersion(),
-    runnerOs: `${platform4()} ${release2()}`,
-    shard: cfg.shard,
-    corpusDigest: createHash11("sha256").update(allRefs.map((r) => r.ref).join("\n")).digest("hex").slice(0, 16),
-    runnerName: cfg.runnerName,
-    baseline,
-    fetchModel: fetcher.fetch,
-    deadline: cfg.timeBudgetSec ? { at: new Date(started.getTime() + cfg.timeBudgetSec * 1e3), budgetSec: cfg.timeBudgetSec } : null,
-    resumed,
-    onModelDone: (m2) => checkpoint.save(m2)
-  });
-  if (resumed.size > 0) report.resumed = [...resumed.keys()];
-  if (cfg.diskBudgetBytes != null) hooks.log(`disk: at most ${(fetcher.highWaterBytes() / 2 ** 20).toFixed(1)} MiB of downloads held at once (budget ${(cfg.diskBudgetBytes / 2 ** 20).toFixed(1)} MiB)`);
-  for (const f of await boundLogs(logsDir)) hooks.log(`logs: ${f} was cut to its first and last MiBs (over ${MAX_LOG_BYTES / 2 ** 20} MiB)`);
-  return writeOutputs(report, resolve5(cfg.reportPath), logsDir);
+      cacheDir: hardwareDir,
+      refresh: cfg.refreshHardware,
+      log: hooks.log,
+      now: () => hooks.now().toISOString()
+    }));
+    const hardware2 = withRuntimeMemory(probed, await readRuntimeMemory(binDir, runTool));
+    hooks.log(`memory: ${(hardware2.system.ram_available_bytes / 2 ** 30).toFixed(1)} GiB of RAM available${(hardware2.system.llama_devices ?? []).map((d) => `, ${d.name} ${(d.free_bytes / 2 ** 30).toFixed(1)} of ${(d.total_bytes / 2 ** 30).toFixed(1)} GiB free`).join("")}`);
+    if (build && !hardware2.llama.node_llama_cpp_version) hardware2.llama.node_llama_cpp_version = build.node_llama_cpp_version;
+    const workload = defaultWorkload({ threads: hardware2.system.threads, ...cfg.workload });
+    const estimator = cfg.estimatorCommand ? externalEstimator(cfg.estimatorCommand, { env: cfg.estimatorEnv, ...cfg.estimatorTimeoutSec ? { timeoutMs: cfg.estimatorTimeoutSec * 1e3 } : {} }) : builtinEstimator();
+    const outDir = dirname10(resolve5(cfg.reportPath));
+    const logsDir = join30(outDir, "logs");
+    const checkpoint = checkpointStore(join30(outDir, "checkpoint"), { hardware: hardware2, workload, estimator, scenarios: cfg.scenarios, toolVersion: toolVersion() });
+    const resumed = cfg.resume ? await checkpoint.load(models2.map((m2) => m2.ref)) : /* @__PURE__ */ new Map();
+    if (cfg.resume) hooks.log(`resume: ${resumed.size} of ${models2.length} models already measured by an earlier run`);
+    else await checkpoint.clear();
+    const report = await validate3({
+      models: models2,
+      scenarios: cfg.scenarios,
+      workload,
+      thresholds,
+      hardware: hardware2,
+      estimator,
+      runScenarios: (model, scenarios, wl) => runModel(model.path, scenarios, wl, {
+        binDir,
+        logsDir,
+        artifactsDir: outDir,
+        runTimeoutSec: cfg.runTimeoutSec,
+        vocabSize: model.profile?.vocab_size ?? 0,
+        log: hooks.log
+      }),
+      log: hooks.log,
+      group: hooks.group,
+      now: hooks.now,
+      toolVersion: toolVersion(),
+      runnerOs: `${platform4()} ${release2()}`,
+      shard: cfg.shard,
+      corpusDigest: createHash12("sha256").update(allRefs.map((r) => r.ref).join("\n")).digest("hex").slice(0, 16),
+      runnerName: cfg.runnerName,
+      baseline,
+      fetchModel: fetcher.fetch,
+      deadline: cfg.timeBudgetSec ? { at: new Date(started.getTime() + cfg.timeBudgetSec * 1e3), budgetSec: cfg.timeBudgetSec } : null,
+      resumed,
+      onModelDone: (m2) => checkpoint.save(m2),
+      ...canProject ? { projectMemory: memoryProjector(binDir, workload, logsDir, hardware2) } : {}
+    });
+    if (resumed.size > 0) report.resumed = [...resumed.keys()];
+    if (cfg.diskBudgetBytes != null) hooks.log(`disk: at most ${(fetcher.highWaterBytes() / 2 ** 20).toFixed(1)} MiB of downloads held at once (budget ${(cfg.diskBudgetBytes / 2 ** 20).toFixed(1)} MiB)`);
+    for (const f of await boundLogs(logsDir)) hooks.log(`logs: ${f} was cut to its first and last MiBs (over ${MAX_LOG_BYTES / 2 ** 20} MiB)`);
+    return writeOutputs(report, resolve5(cfg.reportPath), logsDir);
+  }
+}
+function memoryProjector(binDir, workload, logsDir, hardware2) {
+  return async (model) => {
+    const path10 = model.path ?? model.headerPath ?? null;
+    if (!path10) return { skip: `no header-only copy to project from: ${model.headerError ?? "none was made"}` };
+    const dir = join30(logsDir, modelLogDirName(path10));
+    await mkdir11(dir, { recursive: true });
+    const devices = await projectMemory(binDir, path10, workload, dir, "memory");
+    const free = (name) => name === HOST ? hardware2.system.ram_available_bytes : hardware2.system.llama_devices?.find((d) => d.name === name)?.free_bytes ?? null;
+    return { projected: devices.map((d) => ({ ...d, free_bytes: free(d.device) })), source: model.path ? "file" : "header" };
+  };
 }
 async function writeOutputs(report, reportPath, logsDir) {
   const base = reportPath.replace(/\.json$/i, "");
@@ -39286,10 +40466,10 @@ async function gateReports(paths, opts) {
 }
 
 // src/cli/render-fit.ts
-var MIB2 = 1024 * 1024;
-var GIB = 1024 * MIB2;
+var MIB4 = 1024 * 1024;
+var GIB = 1024 * MIB4;
 function bytes3(n2) {
-  return n2 >= GIB ? `${(n2 / GIB).toFixed(2)} GiB` : `${(n2 / MIB2).toFixed(1)} MiB`;
+  return n2 >= GIB ? `${(n2 / GIB).toFixed(2)} GiB` : `${(n2 / MIB4).toFixed(1)} MiB`;
 }
 function num2(x) {
   return x >= 100 ? x.toFixed(0) : x >= 10 ? x.toFixed(1) : x.toFixed(2);
@@ -39331,7 +40511,7 @@ function renderFitTable(rows) {
 }
 
 // src/accuracy/benchmark.ts
-import { join as join27 } from "node:path";
+import { join as join31 } from "node:path";
 
 // src/accuracy/geometries.ts
 var CONTEXT2 = 8192;
@@ -39497,7 +40677,7 @@ async function runAccuracyBenchmark(opts) {
   const spec2 = accuracySpec();
   if (opts.only) spec2.models = spec2.models.filter((m2) => opts.only.includes(m2.name));
   const progress = (line) => opts.log(`accuracy: ${line}`);
-  const synth = await synthesize(spec2, join27(opts.workDir, "models"), opts.binDir, progress);
+  const synth = await synthesize(spec2, join31(opts.workDir, "models"), opts.binDir, progress);
   const models2 = [];
   for (const m2 of synth.models) models2.push({ ref: m2.ref, path: m2.path, profile: (await profileFile(m2.path)).profile });
   const observed = /* @__PURE__ */ new Map();
@@ -39506,7 +40686,7 @@ async function runAccuracyBenchmark(opts) {
       progress(`pass ${pass}/${passes}: ${m2.ref}: running ${SCENARIO_IDS.join(", ")}`);
       const run2 = await runModel(m2.path, SCENARIO_IDS, workload2, {
         binDir: opts.binDir,
-        logsDir: join27(opts.workDir, "logs", `pass-${pass}`),
+        logsDir: join31(opts.workDir, "logs", `pass-${pass}`),
         runTimeoutSec: DEFAULT_RUN_TIMEOUT_SEC,
         vocabSize: m2.profile.vocab_size,
         log: progress
@@ -39516,7 +40696,7 @@ async function runAccuracyBenchmark(opts) {
     }
   };
   const workload = defaultWorkload();
-  const probeOpts = { binDir: opts.binDir, cacheDir: join27(opts.workDir, "hardware"), threads: workload.threads, log: progress, now, quick: Boolean(opts.quickProbe) };
+  const probeOpts = { binDir: opts.binDir, cacheDir: join31(opts.workDir, "hardware"), threads: workload.threads, log: progress, now, quick: Boolean(opts.quickProbe) };
   let hardware2;
   if (opts.cachedProbe) {
     hardware2 = await probeHardware({ ...probeOpts, refresh: Boolean(opts.refreshHardware) });
@@ -39530,7 +40710,7 @@ async function runAccuracyBenchmark(opts) {
   const summary = summarizeAccuracy(rows);
   const memory = summarizeMemory(rows);
   opts.log(renderAccuracy(rows, summary, memory));
-  const resultsPath = join27(opts.workDir, "accuracy.json");
+  const resultsPath = join31(opts.workDir, "accuracy.json");
   await writeFileAtomic(resultsPath, stableStringify({ generated_at: now(), hardware_fingerprint: hardware2.fingerprint, workload, passes, rows, summary, memory }));
   opts.log(`accuracy: results \u2192 ${resultsPath}`);
   return { rows, summary, memory, resultsPath };
@@ -39596,7 +40776,7 @@ var TABLE = {
       "models-file": { type: "string", value: "FILE", help: "manifest: one model per line" },
       corpus: { type: "string", value: "NAME", help: "smoke, deep or synthetic" },
       hardware,
-      scenarios: { type: "string", value: "LIST", help: "comma-separated scenario ids (default: all)" },
+      scenarios: { type: "string", value: "LIST", help: "comma-separated scenario ids (default: all), or memory: every model's memory judged against llama.cpp's projection from its header, nothing benchmarked or downloaded" },
       out: { type: "string", value: "FILE", help: "report path (default: ./model-fit-gate-report/report.json)" },
       thresholds: { type: "string", value: "FILE", help: "gate limits (default: the bundled thresholds.yml)" },
       ctx,
@@ -39716,7 +40896,7 @@ async function hardwareFor(args) {
   const { binDir } = await locateLlama({ binDir: str3(args.values["llama-bin"]), cacheDir: str3(args.values["cache-dir"]), log });
   return probeHardware({
     binDir,
-    cacheDir: join28(cacheRoot(str3(args.values["cache-dir"])), "hardware"),
+    cacheDir: join32(cacheRoot(str3(args.values["cache-dir"])), "hardware"),
     refresh: Boolean(args.values.refresh),
     log,
     now: () => (/* @__PURE__ */ new Date()).toISOString()
@@ -39780,7 +40960,7 @@ var handlers = {
     if (corpus && !["smoke", "deep", "synthetic"].includes(corpus)) {
       throw new InputError("--corpus", null, `expected smoke, deep or synthetic, got "${corpus}"`);
     }
-    const reportPath = resolve6(str3(args.values.out) ?? join28("model-fit-gate-report", "report.json"));
+    const reportPath = resolve6(str3(args.values.out) ?? join32("model-fit-gate-report", "report.json"));
     const result = await runGate(
       {
         modelArgs: args.positionals,
@@ -39850,7 +41030,7 @@ var handlers = {
   },
   async "bench-accuracy"(args) {
     const { binDir } = await locateLlama({ binDir: str3(args.values["llama-bin"]), cacheDir: str3(args.values["cache-dir"]), log });
-    const workDir = resolve6(str3(args.values.out) ?? join28(cacheRoot(str3(args.values["cache-dir"])), "accuracy"));
+    const workDir = resolve6(str3(args.values.out) ?? join32(cacheRoot(str3(args.values["cache-dir"])), "accuracy"));
     const passes = intFlag(args.values.passes, "passes");
     const cachedProbe = args.values["cached-probe"] === true;
     if (args.values.refresh === true && !cachedProbe) throw new InputError("bench-accuracy", "--refresh", "goes with --cached-probe (without it every pass probes anew)");
