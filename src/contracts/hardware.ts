@@ -79,6 +79,13 @@ export interface LlamaBuildInfo {
   backend: string
   /** node-llama-cpp package version whose bundle was built (the upstream release number is not in it). */
   node_llama_cpp_version: string | null
+  /**
+   * Weight types this build's CPU backend repacks on this CPU into its own layout (a CPU_REPACK buffer), measured
+   * when the run starts: a header-only model per type through llama.cpp's projection. Where the output head is tied
+   * to the token table and of such a type, the CPU keeps a repacked copy of it beside the mapped table. Absent:
+   * not measured.
+   */
+  repacked_types?: string[]
   bin_dir: string
 }
 

@@ -121,4 +121,9 @@ export interface ModelProfile {
    * llama.cpp splits layers between devices. Absent in profiles made before it (the body is then split evenly).
    */
   layer_bytes?: number[]
+  /**
+   * GGML type of the output head's weights (output.weight, or token_embd.weight when the output is tied to it);
+   * null without a head. Absent in profiles made before it.
+   */
+  output_type?: string | null
 }

@@ -52,6 +52,18 @@ export function offloadDevices(hw: HardwareProfile): (OffloadDevice & { budgetBy
   })
 }
 
+/**
+ * The copy the CPU keeps of a tied output head: the head is the token table (TENSOR_DUPLICATED), and where the CPU
+ * backend repacks its type (hardware.llama.repacked_types, measured) the head's matmuls get a repacked copy while
+ * the table itself stays mapped for the embedding lookups. 0 otherwise.
+ */
+export function tiedRepackBytes(profile: ModelProfile, hw: HardwareProfile): number {
+  const tied = profile.model_class === 'causal-lm' && profile.bytes_by_group.output === 0
+  const type = profile.output_type
+  if (!tied || !type || !hw.llama.repacked_types?.includes(type) || profile.vocab_size % 8 !== 0) return 0
+  return profile.bytes_by_group.embedding
+}
+
 /** The share of each device in a kind of layer (F, S, R, B of layer_kinds), by index; all on one device → 1. */
 function kindShares(kinds: string | undefined, layerDevice: readonly number[], devices: number, match: (k: string) => boolean): number[] {
   const count = new Array<number>(devices + 1).fill(0)
@@ -75,7 +87,7 @@ export function deviceMemory(profile: ModelProfile, hw: HardwareProfile, w: Work
   const context = parts.kvFullBytes + parts.kvSlidingBytes + parts.stateBytes
   const usable = gpus.filter((g) => g.freeBytes > 0 || g.totalBytes > 0)
   if (usable.length === 0 || w.gpu_layers === 0) {
-    return [{ device: HOST, weights_bytes: profile.tensor_bytes, context_bytes: context, compute_bytes: parts.computeBytes, budget_bytes: hostBudget, layers: profile.layers + 1 }]
+    return [{ device: HOST, weights_bytes: profile.tensor_bytes + tiedRepackBytes(profile, hw), context_bytes: context, compute_bytes: parts.computeBytes, budget_bytes: hostBudget, layers: profile.layers + 1 }]
   }
   const a = assignLayers({
     layers: profile.layers,
@@ -96,6 +108,7 @@ export function deviceMemory(profile: ModelProfile, hw: HardwareProfile, w: Work
   weights[0]! += profile.tensor_bytes - body - output
   const tied = output === 0 && profile.model_class === 'causal-lm'
   weights[a.output + 1]! += tied && a.output >= 0 ? embedding : output
+  if (a.output < 0) weights[0]! += tiedRepackBytes(profile, hw)
 
   const kinds = profile.layer_plan.layer_kinds
   const full = kindShares(kinds, a.layers, n, (k) => k === 'F' || k === 'B')

@@ -95,10 +95,9 @@ function gib(bytes: number): string {
   return `${(bytes / 1024 ** 3).toFixed(2)} GiB`
 }
 
-/** The memory fit of `profile` for workload `w` on `hw` (server shape: one slot, one logits row). */
+/** The memory fit of `profile` for workload `w` on `hw`: one sequence, a whole ubatch of logits (see computeBufferBytes' call). */
 export function memoryFit(profile: ModelProfile, hw: HardwareProfile, w: Workload): MemoryFit {
   const g = modelGeometry(profile)
-  const weightsBytes = profile.tensor_bytes
   const ubatch = llamaUbatch(w.ubatch, w.batch, w.context_tokens)
   const kv = kvCacheBytes(profile, { contextTokens: w.context_tokens, kvType: w.kv_type, flashAttention: w.flash_attention, ubatch })
   const kvBytes = kv.full + kv.sliding
@@ -108,13 +107,19 @@ export function memoryFit(profile: ModelProfile, hw: HardwareProfile, w: Workloa
     contextTokens: w.context_tokens,
     ubatch,
     flashAttention: w.flash_attention,
-    outputRows: 1,
+    // Logits for a whole ubatch, as llama.cpp's common tools reserve them (n_outputs_max = n_batch: llama-cli,
+    // llama-bench, and its own projection llama-fit-params); llama-server reserves one row per slot, so its logged
+    // compute buffer is smaller by up to (ubatch − 1) × vocab × 4 bytes.
+    outputRows: Math.min(ubatch, w.context_tokens),
     slidingCells: slidingCells(w.context_tokens, g.slidingWindow, ubatch)
   })
   const overheadBytes = runtimeOverheadBytes(g) + g.vocab_size * F32_BYTES
-  const totalBytes = weightsBytes + kvBytes + stateBytes + computeBytes + overheadBytes
   const budget = memoryBudget(hw, w)
   const devices = deviceMemory(profile, hw, w, { kvFullBytes: kv.full, kvSlidingBytes: kv.sliding, stateBytes, computeBytes, overheadBytes, ubatch })
+  // The weights in memory: the file's tensors, and the copies llama.cpp keeps of a tied output head (on the GPU
+  // that computes it, or repacked on the CPU).
+  const weightsBytes = devices.reduce((sum, d) => sum + d.weights_bytes, 0)
+  const totalBytes = weightsBytes + kvBytes + stateBytes + computeBytes + overheadBytes
   // Each device against its own budget less the margin: the fullest one decides.
   const judged = devices
     .filter((d) => d.budget_bytes !== null && deviceTotal(d, overheadBytes) > 0)

@@ -71,6 +71,12 @@ function orderedShards(headers: readonly GgufHeader[], source: string): GgufHead
   return withNo.map((s) => s.h)
 }
 
+/** The output head's weight type: output.weight (lm_head), else the token table it is tied to; null without either. */
+function outputTypeOf(tensors: readonly { name: string; type: number }[]): string | null {
+  const head = tensors.find((t) => t.name === 'output.weight' || t.name === 'lm_head.weight') ?? tensors.find((t) => t.name === 'token_embd.weight')
+  return head ? ggmlTypeName(head.type) : null
+}
+
 /**
  * Builds the profile of a model from the headers of all its shards (any order) and the total file bytes.
  * `source` names the model in errors.
@@ -150,7 +156,8 @@ export function buildProfile(headers: readonly GgufHeader[], fileBytes: number, 
     attention_flops_per_token_per_depth: plan.full_attention_flops_per_position,
     kv_bytes_per_token_f16: (plan.full_k_elements + plan.full_v_elements) * F16_BYTES,
     layer_plan: plan,
-    layer_bytes: layerBytes
+    layer_bytes: layerBytes,
+    output_type: outputTypeOf(tensors)
   }
 }
 

@@ -3,10 +3,22 @@
 // --list-devices`: for Metal the recommended working-set size, which is what Metal lets a process keep resident, not
 // the RAM), and the host's available RAM. The memory fit budgets by these, and the layer split follows them.
 
+import { execa } from 'execa'
+import { mkdtemp, rm, truncate, writeFile } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import type { HardwareProfile, LlamaDevice } from '../contracts/hardware.js'
+import { encodeGgufHeader } from '../gguf/encode.js'
+import { ggmlTypeByName } from '../gguf/ggml-types.js'
+import { syntheticLayout } from '../gguf/writer.js'
 import { readSystemFacts } from './system.js'
 import type { CommandRunner } from './gpu.js'
+import { childEnv } from '../util/child-env.js'
+
+const REPACK_CHECK_TIMEOUT_MS = 30_000
+
+/** The weight types llama.cpp's CPU backend has repacked layouts for (ggml-cpu/repack.cpp); which it uses depends on the CPU. */
+export const REPACK_CANDIDATES = ['Q4_0', 'Q4_K', 'Q5_K', 'Q6_K', 'Q2_K', 'IQ4_NL', 'MXFP4', 'Q8_0'] as const
 
 const MIB = 1024 * 1024
 
@@ -30,18 +42,59 @@ export interface RuntimeMemory {
   /** null when llama-fit-params is missing or did not answer: the probe's GPU figures stay. */
   llamaDevices: LlamaDevice[] | null
   ramAvailableBytes: number
+  /** null: not measured (no llama-fit-params). */
+  repackedTypes: string[] | null
 }
 
-/** Reads llama.cpp's device list and the available RAM now. */
+/** Reads llama.cpp's device list, the weight types its CPU backend repacks, and the available RAM now. */
 export async function readRuntimeMemory(binDir: string, run: CommandRunner): Promise<RuntimeMemory> {
   const listed = await run(join(binDir, 'llama-fit-params'), ['--list-devices'])
   const sys = await readSystemFacts(run)
-  return { llamaDevices: listed === null ? null : parseListDevices(listed), ramAvailableBytes: sys.ramAvailableBytes }
+  const repackedTypes = listed === null ? null : await measureRepackedTypes(binDir)
+  return { llamaDevices: listed === null ? null : parseListDevices(listed), ramAvailableBytes: sys.ramAvailableBytes, repackedTypes }
+}
+
+/** MiB of CPU_REPACK weights in llama-fit-params' verbose memory breakdown, 0 without the row. */
+export function repackedMiB(log: string): number {
+  const m = /\|\s+- CPU_REPACK\s+\|\s+\d+\s+=\s+(\d+)\s+\+/.exec(log)
+  return m ? Number(m[1]) : 0
+}
+
+/**
+ * Which weight types llama.cpp repacks here: per candidate type, a one-layer model whose matrices are of that type
+ * (header only, a sparse file: nothing is written but the header) projected on the CPU; a CPU_REPACK buffer in the
+ * breakdown means the type is repacked. About a tenth of a second per type.
+ */
+export async function measureRepackedTypes(binDir: string): Promise<string[]> {
+  const dir = await mkdtemp(join(tmpdir(), 'model-fit-gate-repack-'))
+  try {
+    const out: string[] = []
+    for (const name of REPACK_CANDIDATES) {
+      const type = ggmlTypeByName(name)
+      if (!type) continue
+      // 2048 × 8192 matrices: megabytes in every type, rows a multiple of 8 as the repacked layouts need.
+      const layout = syntheticLayout({ architecture: 'llama', layers: 1, embeddingLength: 2048, feedForwardLength: 8192, heads: 16, kvHeads: 16, vocabSize: 4096, contextLength: 512, seed: 1 })
+      const tensors = layout.tensors.map((t) => ({ name: t.name, dims: t.dims, type: t.dims.length >= 2 ? type.id : t.type }))
+      const enc = encodeGgufHeader(layout.metadata, tensors, layout.alignment)
+      const path = join(dir, `${name}.gguf`)
+      await writeFile(path, enc.bytes)
+      await truncate(path, enc.bytes.length + enc.dataBytes)
+      // The breakdown is on stderr: the runner's stdout is not where it is.
+      const r = await execa(join(binDir, 'llama-fit-params'), ['-m', path, '-c', '512', '-ngl', '0', '-t', '1', '--fit-print', 'on', '-v'], {
+        reject: false, timeout: REPACK_CHECK_TIMEOUT_MS, stdin: 'ignore', env: childEnv('llama'), extendEnv: false
+      })
+      if (r.exitCode === 0 && repackedMiB(String(r.stderr)) > 0) out.push(name)
+    }
+    return out
+  } finally {
+    await rm(dir, { recursive: true, force: true })
+  }
 }
 
 /** The profile with the run's memory: available RAM replaced, llama.cpp's devices added. Pure. */
 export function withRuntimeMemory(hw: HardwareProfile, rt: RuntimeMemory): HardwareProfile {
   const system = { ...hw.system, ram_available_bytes: rt.ramAvailableBytes }
   if (rt.llamaDevices !== null) system.llama_devices = rt.llamaDevices
-  return { ...hw, system }
+  const llama = rt.repackedTypes === null ? hw.llama : { ...hw.llama, repacked_types: rt.repackedTypes }
+  return { ...hw, system, llama }
 }

@@ -8,7 +8,7 @@ import type { SyntheticModelSpec } from '../../src/gguf/writer.js'
 import type { HardwareProfile, LlamaDevice } from '../../src/contracts/hardware.js'
 import type { ModelProfile } from '../../src/contracts/profile.js'
 import { defaultWorkload } from '../../src/bench/workload.js'
-import { HOST, deviceMemory, offloadDevices } from '../../src/fit/devices.js'
+import { HOST, deviceMemory, offloadDevices, tiedRepackBytes } from '../../src/fit/devices.js'
 import { memoryFit } from '../../src/fit/memory.js'
 import { syntheticHeaderSource } from '../helpers/synthetic.js'
 
@@ -104,5 +104,20 @@ describe('memory per device', () => {
     expect(two.status).not.toBe('does-not-fit')
     expect(two.devices!.map((d) => d.layers)).toEqual([5, 4, 0])
     expect(memoryFit(p, hw('CUDA', [{ ...mb(budget), name: 'CUDA0' }]), w).reason).toContain('CUDA0')
+  })
+
+  test("a tied output head of a type the CPU repacks: the CPU keeps a repacked copy of the token table beside it", async () => {
+    const p = await profileOf(llama(4, true))
+    const retyped = { ...p, output_type: 'Q4_K' }
+    const cpu = (types: string[]) => ({ ...hw('CPU', []), llama: { backend: 'CPU', repacked_types: types } }) as unknown as HardwareProfile
+    expect(tiedRepackBytes(retyped, cpu(['Q4_0', 'Q4_K']))).toBe(p.bytes_by_group.embedding)
+    expect(tiedRepackBytes(retyped, cpu(['Q4_0']))).toBe(0)
+    // Not measured: no copy assumed.
+    expect(tiedRepackBytes(retyped, hw('CPU', []))).toBe(0)
+    const [host] = deviceMemory(retyped, cpu(['Q4_K']), defaultWorkload(), parts)
+    expect(host!.weights_bytes).toBe(p.tensor_bytes + p.bytes_by_group.embedding)
+    // An untied head is moved into the repacked buffer, not copied.
+    const untied = await profileOf(llama(4, false))
+    expect(tiedRepackBytes({ ...untied, output_type: 'Q4_K' }, cpu(['Q4_K']))).toBe(0)
   })
 })

@@ -3,7 +3,7 @@
 // own lines (llama-fit-params --fit-print on -v, de3ff81 CPU).
 import { describe, expect, test } from '@jest/globals'
 import { parseFitPrint, projectionIntervals } from '../../src/bench/fit-params.js'
-import { parseListDevices } from '../../src/hardware/runtime-memory.js'
+import { parseListDevices, repackedMiB } from '../../src/hardware/runtime-memory.js'
 import { fitAgrees, memoryCheck, projectionErrors } from '../../src/compare/memory-projection.js'
 import { gate } from '../../src/gate/gate.js'
 import { DEFAULT_THRESHOLDS } from '../../src/gate/defaults.js'
@@ -53,6 +53,11 @@ D sched_reserve:  CUDA_Host compute buffer size =    16.01 MiB`
     expect(gpu!.compute_bytes[0]).toBeCloseTo(258.5 * MiB - MiB / 200)
     expect(host!.compute_bytes[0]).toBeCloseTo(16.01 * MiB - MiB / 200)
     expect(gpu!.weights_bytes).toEqual([4437 * MiB, 4438 * MiB])
+  })
+
+  test('the repack check reads the CPU_REPACK row of the breakdown', () => {
+    expect(repackedMiB(Q4K_LOG)).toBe(12)
+    expect(repackedMiB(Q4K_LOG.replace(/.*CPU_REPACK.*\n/g, ''))).toBe(0)
   })
 
   test("llama.cpp's device list: names, totals and free memory; a CPU build lists none", () => {
