@@ -2,8 +2,9 @@
 # The whole pipeline on a lent GPU machine (no Node, no network): unpack the Node binary and the llama.cpp source that
 # scripts/gpu-pack.sh put in .gpu-carry/, build llama.cpp through our own CLI (setup-llama --source: CUDA when nvcc
 # and a GPU are there, else CPU), probe the hardware, run `validate --corpus synthetic`, and leave at most 8 files in
-# OUTDIR (one level, none nested): summary.txt, nvidia-smi.txt, hardware.json, report.json, report.md, report.html and
-# llama-logs.tar.gz (every llama.cpp and step log). A failed gate (validate exit 1) is a result, not an error.
+# OUTDIR (one level, none nested): summary.txt, nvidia-smi.txt, hardware.json, report.json, report.md, report.html,
+# memory.json (the memory-only run: per-device estimate against llama.cpp's projection) and llama-logs.tar.gz (every
+# llama.cpp and step log). A failed gate (validate exit 1) is a result, not an error.
 # Run from the repository root (dist/ must be built). See docs/gpu-check.md.
 #
 # Usage: scripts/gpu-check.sh OUTDIR
@@ -175,4 +176,13 @@ case "$rc" in
   *) gate="not decided (validate exit $rc)"; status=failed; show_failure validate ;;
 esac
 latest_log validate | grep -E '^(gate:|  - )' | head -n 20 | tee -a "$summary" || true
+
+# 5. The memory gate on the GPU: every synthetic model's memory per device (CUDA0 and the host) against llama.cpp's
+# own projection, nothing run. Its report comes back as memory.json (the 8th file).
+rm -rf "$work/memory"
+rc=0
+step memory node dist/cli.js validate --corpus synthetic --scenarios memory --hardware "$out/hardware.json" \
+  --out "$work/memory/report.json" --llama-bin "$bin" --cache-dir "$work/cache" || rc=$?
+[ -f "$work/memory/report.json" ] && cp "$work/memory/report.json" "$out/memory.json"
+latest_log memory | grep -E "(memory vs llama.cpp's projection|^gate:|^  - )" | head -n 20 | tee -a "$summary" || true
 exit 0

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Packs what scripts/gpu-check.sh needs on a GPU machine that has no Node and no network, into .gpu-carry/
 # (or OUTDIR): node.xz (this machine's Node 24 binary, xz -9) and llama.cpp-src.tar.xz (the pinned llama.cpp
-# source trimmed to what building llama-bench, llama-server and llama-quantize for CPU or CUDA needs, with the
+# source trimmed to what building llama-bench, llama-server, llama-quantize and llama-fit-params for CPU or CUDA needs, with the
 # commit in .llama-commit). The trimmed tree is checked by configuring it with our own cmake flags (configure and
 # a ninja dry run only, no build), and the carried files plus the repository's files must stay under 64 MiB.
 # Run it from anywhere, after `npm run build` (gpu-check runs dist/cli.js) and after setup-llama has cloned the
@@ -74,7 +74,7 @@ echo "$commit" >"$tree/.llama-commit"
 echo "gpu-pack: llama.cpp ${commit:0:12}: $(mib "$full_bytes") → $(mib "$(du -sb "$tree" | cut -f1)") after trimming"
 
 # Configure the trimmed tree for CPU with the flags setup-llama uses (read from src/llama/backend.ts, so they stay
-# in one place), then a ninja dry run of the three targets: it fails on any source file the trim took away.
+# in one place), then a ninja dry run of the four targets: it fails on any source file the trim took away.
 # CUDA cannot be configured here without nvcc; ggml-cuda is kept whole.
 mapfile -t flags < <("$node_bin" --no-warnings -e "
   import('$root/src/llama/backend.ts').then((m) => { for (const f of m.cmakeFlagsFor('cpu', process.arch)) console.log(f) })")
@@ -88,8 +88,8 @@ if ! "${lowprio[@]}" cmake -S "$tree" -B "$tmp/build" "${gen[@]}" "${flags[@]}" 
   die "cmake could not configure the trimmed source"
 fi
 if [ "${#gen[@]}" -gt 0 ]; then
-  ninja -C "$tmp/build" -n llama-bench llama-server llama-quantize >"$tmp/dryrun.log" 2>&1 || { tail -n 20 "$tmp/dryrun.log" >&2; die "ninja dry run failed: the trim removed a file the build needs"; }
-  echo "gpu-pack: configure ok; ninja dry run of llama-bench, llama-server, llama-quantize: $(grep -c '^\[' "$tmp/dryrun.log") steps, no missing input"
+  ninja -C "$tmp/build" -n llama-bench llama-server llama-quantize llama-fit-params >"$tmp/dryrun.log" 2>&1 || { tail -n 20 "$tmp/dryrun.log" >&2; die "ninja dry run failed: the trim removed a file the build needs"; }
+  echo "gpu-pack: configure ok; ninja dry run of llama-bench, llama-server, llama-quantize, llama-fit-params: $(grep -c '^\[' "$tmp/dryrun.log") steps, no missing input"
 else
   echo "gpu-pack: configure ok (no ninja here: the dry run of the build was skipped)"
 fi

@@ -20,7 +20,8 @@ export function memoryEstimateErrors(
     weightsPct: logged.repacked_model_bytes !== null ? null : pct(fit.weights_bytes, logged.model_bytes),
     kvPct: pctOrAbsent(fit.kv_cache_bytes, logged.kv_bytes),
     statePct: pctOrAbsent(fit.recurrent_state_bytes, logged.rs_bytes),
-    computePct: pct(fit.compute_bytes, logged.compute_bytes)
+    // The server reserves one logits row per slot: its own shape is what its log is compared with.
+    computePct: pct(fit.server_compute_bytes ?? fit.compute_bytes, logged.compute_bytes)
   }
 }
 
@@ -36,7 +37,7 @@ export function llamaMemoryCheck(fit: MemoryFit, logged: LlamaBufferSizes): Llam
       compute_bytes: logged.compute_bytes,
       repacked_model_bytes: logged.repacked_model_bytes
     },
-    estimated: { model_bytes: fit.weights_bytes, kv_bytes: fit.kv_cache_bytes, rs_bytes: fit.recurrent_state_bytes, compute_bytes: fit.compute_bytes },
+    estimated: { model_bytes: fit.weights_bytes, kv_bytes: fit.kv_cache_bytes, rs_bytes: fit.recurrent_state_bytes, compute_bytes: fit.server_compute_bytes ?? fit.compute_bytes },
     error_pct: { model: round1(e.weightsPct), kv: round1(e.kvPct), state: round1(e.statePct), compute: round1(e.computePct) }
   }
 }

@@ -38,7 +38,13 @@ export interface MemoryFit {
   kv_cache_bytes: number
   /** Recurrent state (llama.cpp's RS buffer: conv and SSM states of the recurrent layers), one sequence. */
   recurrent_state_bytes: number
+  /** llama.cpp's compute buffer as its projection and llama-bench reserve it: logits for a whole ubatch. */
   compute_bytes: number
+  /**
+   * The compute buffer llama-server reserves (one logits row per slot): what its log is compared with. Absent in
+   * reports made before it.
+   */
+  server_compute_bytes?: number
   overhead_bytes: number
   total_bytes: number
   usable_bytes: number

@@ -113,6 +113,13 @@ export function memoryFit(profile: ModelProfile, hw: HardwareProfile, w: Workloa
     outputRows: Math.min(ubatch, w.context_tokens),
     slidingCells: slidingCells(w.context_tokens, g.slidingWindow, ubatch)
   })
+  const serverComputeBytes = computeBufferBytes(g, {
+    contextTokens: w.context_tokens,
+    ubatch,
+    flashAttention: w.flash_attention,
+    outputRows: 1,
+    slidingCells: slidingCells(w.context_tokens, g.slidingWindow, ubatch)
+  })
   const overheadBytes = runtimeOverheadBytes(g) + g.vocab_size * F32_BYTES
   const budget = memoryBudget(hw, w)
   const devices = deviceMemory(profile, hw, w, { kvFullBytes: kv.full, kvSlidingBytes: kv.sliding, stateBytes, computeBytes, overheadBytes, ubatch })
@@ -151,7 +158,7 @@ export function memoryFit(profile: ModelProfile, hw: HardwareProfile, w: Workloa
     status === 'does-not-fit'
       ? `${parts}; ${where}${where ? '' : 'it '}exceeds ${gib(limit)} (${what} less a ${MEMORY_SAFETY_MARGIN * 100} % margin); a layer split needs ${machinesForSplit} machines like this one`
       : `${parts}; ${where}${pct} % of ${gib(limit)} (${what} less a ${MEMORY_SAFETY_MARGIN * 100} % margin)`
-  return { status, weights_bytes: weightsBytes, kv_cache_bytes: kvBytes, recurrent_state_bytes: stateBytes, compute_bytes: computeBytes, overhead_bytes: overheadBytes, total_bytes: totalBytes, usable_bytes: budget.usableBytes, gpu_layers_that_fit: gpuLayersThatFit, machines_for_split: machinesForSplit, reason, devices }
+  return { status, weights_bytes: weightsBytes, kv_cache_bytes: kvBytes, recurrent_state_bytes: stateBytes, compute_bytes: computeBytes, server_compute_bytes: serverComputeBytes, overhead_bytes: overheadBytes, total_bytes: totalBytes, usable_bytes: budget.usableBytes, gpu_layers_that_fit: gpuLayersThatFit, machines_for_split: machinesForSplit, reason, devices }
 }
 
 /** A MemoryFit as the memory estimate judged against llama.cpp's projection. */

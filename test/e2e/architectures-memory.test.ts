@@ -62,7 +62,7 @@ describe("the memory estimate of every architecture against llama.cpp's logged b
             const f = (est: number, got: number | null): string => `${(est / MiB).toFixed(2)} / ${got === null ? '–' : (got / MiB).toFixed(2)}`
             table.push(
               `${m.name} · ${context} · ${flash ? 'on' : 'off'} | ${f(fit.weights_bytes, logged.model_bytes)} | ${f(fit.kv_cache_bytes, logged.kv_bytes)} | ` +
-                `${f(fit.recurrent_state_bytes, logged.rs_bytes)} | ${f(fit.compute_bytes, logged.compute_bytes)}`
+                `${f(fit.recurrent_state_bytes, logged.rs_bytes)} | ${f(fit.server_compute_bytes!, logged.compute_bytes)}`
             )
             const where = `${m.name} at ${context} tokens, flash attention ${flash ? 'on' : 'off'}`
             expect({ where, weights: Math.abs(e.weightsPct ?? Infinity) <= 1 }).toEqual({ where, weights: true })
