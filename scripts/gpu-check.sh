@@ -70,6 +70,7 @@ collect() {
   set +e
   local items=(logs)
   [ -d "$work/report/logs" ] && items+=(report/logs)
+  [ -f "$work/memory-partial/report.json" ] && items+=(memory-partial/report.json)
   [ -d "$work/cache/hardware/probe-logs" ] && items+=(cache/hardware/probe-logs)
   for f in "$work"/cache/llama.cpp/*.json "$work"/cache/llama.cpp/build-*/CMakeCache.txt; do
     [ -f "$f" ] && items+=("${f#"$work"/}")
@@ -185,4 +186,10 @@ step memory node dist/cli.js validate --corpus synthetic --scenarios memory --ha
   --out "$work/memory/report.json" --llama-bin "$bin" --cache-dir "$work/cache" || rc=$?
 [ -f "$work/memory/report.json" ] && cp "$work/memory/report.json" "$out/memory.json"
 latest_log memory | grep -E "(memory vs llama.cpp's projection|^gate:|^  - )" | head -n 20 | tee -a "$summary" || true
+# The same with a partial offload (4 layers on the GPU, the rest and the token table on the CPU): its report goes into
+# llama-logs.tar.gz (memory-partial/report.json).
+rm -rf "$work/memory-partial"
+step memory-partial node dist/cli.js validate --corpus synthetic --scenarios memory --gpu-layers 4 --hardware "$out/hardware.json" \
+  --out "$work/memory-partial/report.json" --llama-bin "$bin" --cache-dir "$work/cache" || true
+latest_log memory-partial | grep -E "(memory vs llama.cpp's projection|^gate:|^  - )" | head -n 20 | tee -a "$summary" || true
 exit 0

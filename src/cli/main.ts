@@ -56,11 +56,16 @@ async function hardwareFor(args: ParsedArgs): Promise<HardwareProfile> {
   })
 }
 
-/** --ctx and --decode-depth as workload overrides; the bench checks the combination (depth must fit the context). */
+/** --ctx, --decode-depth and --gpu-layers as workload overrides; the bench checks the combination (depth must fit the context). */
 function workloadFromFlags(args: ParsedArgs): Partial<Workload> {
   const ctx = intFlag(args.values.ctx, 'ctx')
   const depth = intFlag(args.values['decode-depth'], 'decode-depth', 0)
-  return { ...(ctx !== undefined ? { context_tokens: ctx } : {}), ...(depth !== undefined ? { decode_depth: depth } : {}) }
+  const ngl = intFlag(args.values['gpu-layers'], 'gpu-layers', 0)
+  return {
+    ...(ctx !== undefined ? { context_tokens: ctx } : {}),
+    ...(depth !== undefined ? { decode_depth: depth } : {}),
+    ...(ngl !== undefined ? { gpu_layers: ngl } : {})
+  }
 }
 
 const handlers: Record<string, Handler> = {
