@@ -2,9 +2,10 @@
 // llama.cpp loader requires, as its load_arch_hparams / load_arch_tensors (src/models/<arch>.cpp) read them and as
 // the real converter (conversion/<family>.py) writes them for real models of the family. Optional tensors appear only
 // where the converter writes them for real models. Types follow the converter's choice for F16 output
-// (ModelBase.prepare_tensors in conversion/base.py): 1-D tensors, norms, biases, routers (ffn_gate_inp*) and
-// ssm_conv1d stay F32, the rest is F16. Exception: llama and qwen3moe keep their F16 router as the writer always
-// wrote it, so cached corpora stay byte-identical. The caller (synthetic-layout.ts) has checked the spec.
+// (ModelBase.prepare_tensors in conversion/base.py): 1-D tensors, norms, biases, routers (ffn_gate_inp*),
+// ssm_conv1d and BERT's position_embd / token_types stay F32, the rest is F16. Exception: llama and qwen3moe keep
+// their F16 router as the writer always wrote it, so cached corpora stay byte-identical. The caller
+// (synthetic-layout.ts) has checked the spec.
 
 import { GGML_TYPE } from './ggml-types.js'
 import { GgufValueType, type GgufKv } from './format.js'
@@ -22,15 +23,41 @@ const GPT_OSS_ROPE_FREQ_BASE = 150_000
 const DEEPSEEK2_ROPE_FREQ_BASE = 10_000
 /** LLAMA_EXPERT_GATING_FUNC_TYPE_SOFTMAX (src/llama-hparams.h): DeepSeek-V2's scoring_func "softmax". */
 const GATING_SOFTMAX = 1
+/** Qwen3's rope_theta. */
+const QWEN3_ROPE_FREQ_BASE = 1_000_000
+/** EXAONE 4.0's rope_theta and rms_norm_eps. */
+const EXAONE4_ROPE_FREQ_BASE = 1_000_000
+const EXAONE4_RMS_EPS = 1e-5
+/** llama_model_exaone4::load_arch_hparams turns sliding layers on only for this layer count (its 32B). */
+export const EXAONE4_SWA_LAYERS = 64
+/** EXAONE 4.0-32B's layer_types: 3 sliding layers, then a global one (LLLG). */
+const EXAONE4_SWA_PERIOD = 4
+/** nomic-embed-text-v1.5's rotary_emb_base and layer_norm_epsilon. */
+const NOMIC_ROPE_FREQ_BASE = 1000
+const NOMIC_NORM_EPS = 1e-12
+/** XLM-RoBERTa's layer_norm_eps (bge-m3, bge-reranker-v2-m3). */
+const XLMR_NORM_EPS = 1e-5
+/** llama_pooling_type (include/llama.h): MEAN, as nomic's 1_Pooling config; RANK, the reranker's pooling. */
+const POOLING_MEAN = 1
+const POOLING_RANK = 4
+/** type_vocab_size: 2 for nomic-bert (BERT's segment A/B), 1 for XLM-RoBERTa. */
+const NOMIC_TOKEN_TYPES = 2
+const XLMR_TOKEN_TYPES = 1
+/** bge-reranker-v2-m3's id2label: one relevance logit (BertModel writes classifier.output_labels, n_cls_out 1). */
+const RERANKER_LABELS = ['LABEL_0']
 /** Granite 4.0-H's multipliers (GraniteModel.set_gguf_parameters writes them as the *_scale keys). */
 const GRANITE_EMBEDDING_SCALE = 12
 const GRANITE_RESIDUAL_SCALE = 0.22
 const GRANITE_LOGIT_SCALE = 8
 
-/** Collects one model's metadata and tensors; keys given without the `{arch}.` prefix get it. */
+/**
+ * Collects one model's metadata and tensors; keys given without the `{arch}.` prefix get it. `tokenizerMetadata`
+ * holds family-specific `tokenizer.ggml.*` keys, written after the common tokenizer keys (synthetic-layout.ts).
+ */
 export class LayoutBuilder {
   readonly metadata: GgufKv[] = []
   readonly tensors: SyntheticTensor[] = []
+  readonly tokenizerMetadata: GgufKv[] = []
   constructor(readonly arch: SyntheticArchitecture) {}
 
   u32(key: string, value: number): void {
@@ -45,6 +72,17 @@ export class LayoutBuilder {
   /** A per-layer array, INT32 as gguf-py writes a Python int list (GGUFValueType.get_type). */
   i32s(key: string, values: number[]): void {
     this.metadata.push({ key: `${this.arch}.${key}`, type: GgufValueType.ARRAY, itemType: GgufValueType.INT32, value: values })
+  }
+  /** A per-layer array of BOOL, as gguf-py writes a Python bool list. */
+  bools(key: string, values: boolean[]): void {
+    this.metadata.push({ key: `${this.arch}.${key}`, type: GgufValueType.ARRAY, itemType: GgufValueType.BOOL, value: values })
+  }
+  strs(key: string, values: string[]): void {
+    this.metadata.push({ key: `${this.arch}.${key}`, type: GgufValueType.ARRAY, itemType: GgufValueType.STRING, value: values })
+  }
+  /** `tokenizer.ggml.token_type_count` (type_vocab_size): BERT-family loaders throw without it. */
+  tokenTypeCount(n: number): void {
+    this.tokenizerMetadata.push({ key: 'tokenizer.ggml.token_type_count', type: GgufValueType.UINT32, value: n })
   }
   /** A weight matrix: random F16. */
   weight(name: string, dims: number[]): void {
@@ -415,6 +453,158 @@ function graniteHybrid(s: Spec, out: LayoutBuilder): void {
   }
 }
 
+/**
+ * qwen3, dense (src/models/qwen3.cpp): llama's layout plus per-layer q/k norms [head_dim] (as qwen3moe); attn_q is
+ * heads × head_dim wide, which Qwen3's head_dim (128 in every size) makes wider than n_embd in the small ones.
+ * key_length / value_length from head_dim (TextModel.set_gguf_parameters); Qwen3Model writes no
+ * rope.dimension_count (the graph asserts n_rot == head_dim, the default). output.weight is optional: Qwen3-0.6B to
+ * 4B tie it, 8B and up do not; untied by default.
+ */
+function qwen3(s: Spec, out: LayoutBuilder): void {
+  const E = s.embeddingLength
+  const D = headDimOf(s)
+  baseKeys(out, s)
+  headKeys(out, s, D)
+  out.f32('rope.freq_base', QWEN3_ROPE_FREQ_BASE)
+  out.f32('attention.layer_norm_rms_epsilon', RMS_EPS)
+  out.u32('vocab_size', s.vocabSize)
+  embeddings(out, s, s.tiedEmbeddings ?? false)
+  for (let i = 0; i < s.layers; i++) {
+    const p = blk(i)
+    out.constant(`${p}attn_norm.weight`, [E])
+    qkv(out, p, E, s.heads * D, s.kvHeads * D, false)
+    out.weight(`${p}attn_output.weight`, [s.heads * D, E])
+    out.constant(`${p}attn_q_norm.weight`, [D])
+    out.constant(`${p}attn_k_norm.weight`, [D])
+    out.constant(`${p}ffn_norm.weight`, [E])
+    denseFfn(out, p, E, s.feedForwardLength)
+  }
+}
+
+/**
+ * exaone4 (src/models/exaone4.cpp, EXAONE 4.0): no pre-norms; the attention and FFN outputs are normed
+ * (post_attention_norm, post_ffw_norm: LLM_TENSOR_ATTN_POST_NORM / FFN_POST_NORM) before the residual add; q/k norms
+ * [head_dim]; attn_output is n_embd × n_embd, so heads × head_dim = n_embd. Both EXAONE 4.0 models use llama3 RoPE
+ * scaling, for which Exaone4Model.generate_extra_tensors writes one rope_freqs.weight [head_dim / 2] (F32; written
+ * as ones, plain RoPE: the loader checks only its shape). Exaone4Model.set_gguf_parameters writes vocab_size and,
+ * when the config has a window, sliding_window and a per-layer sliding_window_pattern (from layer_types, LLLG in the
+ * 32B). llama.cpp builds sliding layers only for 64-layer models (load_arch_hparams: swa_type, n_swa and
+ * load_swa_pattern(ml, 4) only when n_layer == 64), so the spec's window is refused at any other depth
+ * (synthetic-layout.ts); the global layers then skip RoPE.
+ */
+function exaone4(s: Spec, out: LayoutBuilder): void {
+  const E = s.embeddingLength
+  const D = headDimOf(s)
+  baseKeys(out, s)
+  headKeys(out, s, D)
+  out.f32('rope.freq_base', EXAONE4_ROPE_FREQ_BASE)
+  out.f32('attention.layer_norm_rms_epsilon', EXAONE4_RMS_EPS)
+  out.u32('vocab_size', s.vocabSize)
+  if (s.slidingWindow !== undefined) {
+    out.u32('attention.sliding_window', s.slidingWindow)
+    out.bools('attention.sliding_window_pattern', Array.from({ length: s.layers }, (_, i) => i % EXAONE4_SWA_PERIOD < EXAONE4_SWA_PERIOD - 1))
+  }
+  embeddings(out, s, s.tiedEmbeddings ?? false)
+  out.constant('rope_freqs.weight', [D / 2])
+  for (let i = 0; i < s.layers; i++) {
+    const p = blk(i)
+    qkv(out, p, E, s.heads * D, s.kvHeads * D, false)
+    out.weight(`${p}attn_output.weight`, [E, E])
+    out.constant(`${p}post_attention_norm.weight`, [E])
+    out.constant(`${p}attn_q_norm.weight`, [D])
+    out.constant(`${p}attn_k_norm.weight`, [D])
+    denseFfn(out, p, E, s.feedForwardLength)
+    out.constant(`${p}post_ffw_norm.weight`, [E])
+  }
+}
+
+/**
+ * The keys both BERT-family encoders share: BertModel.set_gguf_parameters writes attention.causal false (the
+ * encoder attends both ways; llama.cpp builds it without a KV cache, create_memory), layer_norm_epsilon (read as
+ * required by their load_arch_hparams) and the pooling type; head_count only (no head_count_kv: no GQA, llama.cpp
+ * defaults it to head_count). BertModel.set_vocab writes token_type_count (type_vocab_size), which their
+ * load_arch_tensors require ("model needs to define token type count").
+ */
+function encoderKeys(out: LayoutBuilder, s: Spec, normEps: number, pooling: number, tokenTypes: number): void {
+  baseKeys(out, s)
+  out.u32('attention.head_count', s.heads)
+  out.f32('attention.layer_norm_epsilon', normEps)
+  out.bool('attention.causal', false)
+  out.u32('pooling_type', pooling)
+  out.tokenTypeCount(tokenTypes)
+}
+
+/** A LayerNorm with bias (BERT's norms): weight ones, bias random F32; the BERT-family loaders require both. */
+function layerNorm(out: LayoutBuilder, name: string, E: number): void {
+  out.constant(`${name}.weight`, [E])
+  out.f32Tensor(`${name}.bias`, [E])
+}
+
+/**
+ * nomic-bert (src/models/nomic-bert.cpp, nomic-embed-text-v1.5): an encoder with RoPE (rope.freq_base from
+ * rotary_emb_base; no position table), post-LayerNorms with biases (attn_output_norm, layer_output_norm),
+ * token_types [n_embd, 2], a fused attn_qkv [n_embd, 3·n_embd] (Wqkv; NomicBertModel asserts qkv_proj_bias false)
+ * and a SwiGLU FFN without biases (fc11 → ffn_up, fc12 → ffn_gate, fc2 → ffn_down). No output head (an embedding
+ * model: no output_norm, no output). Pooling MEAN, as its sentence-transformers 1_Pooling config.
+ */
+function nomicBert(s: Spec, out: LayoutBuilder): void {
+  const E = s.embeddingLength
+  encoderKeys(out, s, NOMIC_NORM_EPS, POOLING_MEAN, NOMIC_TOKEN_TYPES)
+  out.f32('rope.freq_base', NOMIC_ROPE_FREQ_BASE)
+  out.u32('vocab_size', s.vocabSize)
+  out.weight('token_embd.weight', [E, s.vocabSize])
+  out.f32Tensor('token_types.weight', [E, NOMIC_TOKEN_TYPES])
+  layerNorm(out, 'token_embd_norm', E)
+  for (let i = 0; i < s.layers; i++) {
+    const p = blk(i)
+    out.weight(`${p}attn_qkv.weight`, [E, 3 * E])
+    out.weight(`${p}attn_output.weight`, [E, E])
+    layerNorm(out, `${p}attn_output_norm`, E)
+    out.weight(`${p}ffn_up.weight`, [E, s.feedForwardLength])
+    out.weight(`${p}ffn_gate.weight`, [E, s.feedForwardLength])
+    out.weight(`${p}ffn_down.weight`, [s.feedForwardLength, E])
+    layerNorm(out, `${p}layer_output_norm`, E)
+  }
+}
+
+/**
+ * bert as XLM-RoBERTa rerankers ship (src/models/bert.cpp; XLMRobertaModel in conversion/bert.py, bge-reranker-v2-m3):
+ * learned position_embd [n_embd, n_ctx_train] (required; XLMRobertaModel drops the pad offset rows so it is
+ * context_length long) and token_types [n_embd, 1] (both F32: prepare_tensors keeps POS_EMBD / TOKEN_TYPES in F32),
+ * separate q/k/v and attn_output with biases, post-LayerNorms with biases, a GELU FFN with biases and no gate. The
+ * classification head of XLMRobertaForSequenceClassification: classifier.dense → cls [n_embd, n_embd] + bias,
+ * classifier.out_proj → cls.output [n_embd, n_cls_out] + bias, with n_cls_out from classifier.output_labels
+ * (id2label, one label). pooling_type RANK: the pooling llama.cpp's reranking runs (build_pooling: cls → tanh →
+ * cls.output); the converter itself writes a pooling type only from a sentence-transformers Pooling module.
+ */
+function bert(s: Spec, out: LayoutBuilder): void {
+  const E = s.embeddingLength
+  const ff = s.feedForwardLength
+  encoderKeys(out, s, XLMR_NORM_EPS, POOLING_RANK, XLMR_TOKEN_TYPES)
+  out.strs('classifier.output_labels', RERANKER_LABELS)
+  out.u32('vocab_size', s.vocabSize)
+  out.weight('token_embd.weight', [E, s.vocabSize])
+  out.f32Tensor('position_embd.weight', [E, s.contextLength])
+  out.f32Tensor('token_types.weight', [E, XLMR_TOKEN_TYPES])
+  layerNorm(out, 'token_embd_norm', E)
+  for (let i = 0; i < s.layers; i++) {
+    const p = blk(i)
+    qkv(out, p, E, E, E, true)
+    out.weight(`${p}attn_output.weight`, [E, E])
+    out.f32Tensor(`${p}attn_output.bias`, [E])
+    layerNorm(out, `${p}attn_output_norm`, E)
+    out.weight(`${p}ffn_up.weight`, [E, ff])
+    out.f32Tensor(`${p}ffn_up.bias`, [ff])
+    out.weight(`${p}ffn_down.weight`, [ff, E])
+    out.f32Tensor(`${p}ffn_down.bias`, [E])
+    layerNorm(out, `${p}layer_output_norm`, E)
+  }
+  out.weight('cls.weight', [E, E])
+  out.f32Tensor('cls.bias', [E])
+  out.weight('cls.output.weight', [E, RERANKER_LABELS.length])
+  out.f32Tensor('cls.output.bias', [RERANKER_LABELS.length])
+}
+
 export const ARCHITECTURE_LAYOUTS: Record<SyntheticArchitecture, (spec: Spec, out: LayoutBuilder) => void> = {
   llama: llamaLike,
   qwen3moe: llamaLike,
@@ -424,5 +614,9 @@ export const ARCHITECTURE_LAYOUTS: Record<SyntheticArchitecture, (spec: Spec, ou
   'gpt-oss': gptOss,
   deepseek2,
   mamba2,
-  granitehybrid: graniteHybrid
+  granitehybrid: graniteHybrid,
+  qwen3,
+  exaone4,
+  'nomic-bert': nomicBert,
+  bert
 }

@@ -1,11 +1,14 @@
 // What a synthetic model contains: the metadata keys and tensors llama.cpp's loader requires for each architecture
 // in SYNTHETIC_ARCHITECTURES (one function per family in synthetic-architectures.ts; common keys from
 // llama_model_base::load_hparams in src/llama-model.cpp), plus a byte-level BPE tokenizer llama-vocab.cpp accepts.
+// The tokenizer is the same for every family, the BERT-family encoders included (their real files carry WordPiece
+// "bert" or XLM-R's Unigram "t5" vocabularies): llama_vocab::load reads the tokenizer independently of the
+// architecture, so only the token count and token_type_count (added by those families' layouts) matter to loading.
 // Pure: spec in, layout out; writer.ts puts it on disk.
 
 import { InputError } from '../util/errors.js'
 import { GGUF_DEFAULT_ALIGNMENT, GgufValueType, type GgufKv } from './format.js'
-import { ARCHITECTURE_LAYOUTS, LayoutBuilder } from './synthetic-architectures.js'
+import { ARCHITECTURE_LAYOUTS, EXAONE4_SWA_LAYERS, LayoutBuilder } from './synthetic-architectures.js'
 import { SYNTHETIC_ARCHITECTURES, ssmGeometry, type SyntheticArchitecture, type SyntheticLayout, type SyntheticModelSpec } from './synthetic-spec.js'
 
 export {
@@ -49,12 +52,21 @@ const FAMILY_FIELDS: Record<SyntheticArchitecture, OptionalField[]> = {
   'gpt-oss': ['headDim', 'expertCount', 'expertUsedCount', 'expertFeedForwardLength', 'slidingWindow'],
   deepseek2: ['headDim', 'expertCount', 'expertUsedCount', 'expertFeedForwardLength', 'tiedEmbeddings', 'sharedExpertCount', 'leadingDenseLayers', 'kvLoraRank', 'ropeDims', 'nopeDims'],
   mamba2: ['tiedEmbeddings', ...SSM_FIELDS],
-  granitehybrid: ['tiedEmbeddings', 'attentionLayers', ...SSM_FIELDS]
+  granitehybrid: ['tiedEmbeddings', 'attentionLayers', ...SSM_FIELDS],
+  qwen3: ['headDim', 'tiedEmbeddings'],
+  exaone4: ['headDim', 'tiedEmbeddings', 'slidingWindow'],
+  'nomic-bert': [],
+  bert: []
 }
 /** Families whose expert FFN has no MoE without experts (their loaders throw "n_expert must be > 0"). */
 const NEEDS_EXPERTS: readonly SyntheticArchitecture[] = ['qwen3moe', 'qwen2moe', 'gpt-oss', 'deepseek2']
-/** Families whose loaders size attn_q by n_embd, not n_head × head size (src/models/qwen2.cpp, qwen2moe.cpp). */
-const Q_IS_EMBEDDING: readonly SyntheticArchitecture[] = ['qwen2', 'qwen2moe']
+/**
+ * Families whose loaders size attention by n_embd, not n_head × head size: attn_q (src/models/qwen2.cpp,
+ * qwen2moe.cpp, bert.cpp, nomic-bert.cpp) or attn_output (exaone4.cpp: {n_embd, n_embd}).
+ */
+const Q_IS_EMBEDDING: readonly SyntheticArchitecture[] = ['qwen2', 'qwen2moe', 'exaone4', 'nomic-bert', 'bert']
+/** BERT-family encoders: no GQA (their converters write no head_count_kv; llama.cpp defaults it to head_count). */
+const NO_GQA: readonly SyntheticArchitecture[] = ['nomic-bert', 'bert']
 /** Families whose loaders require output.weight (flag 0 in load_arch_tensors): no tied embeddings. */
 const NEEDS_OUTPUT: readonly SyntheticArchitecture[] = ['qwen2moe', 'gpt-oss']
 
@@ -111,17 +123,20 @@ function checkSpec(spec: SyntheticModelSpec): void {
     if (arch === 'llama' && k === 'expertFeedForwardLength') {
       fail(k, 'llama sizes experts by feedForwardLength; use qwen3moe for a separate width')
     }
-    if (!FAMILY_FIELDS[arch].includes(k as OptionalField)) fail(k, `${arch} does not use it (only ${FAMILY_FIELDS[arch].join(', ')})`)
+    if (!FAMILY_FIELDS[arch].includes(k as OptionalField)) {
+      fail(k, `${arch} does not use it (${FAMILY_FIELDS[arch].length ? `only ${FAMILY_FIELDS[arch].join(', ')}` : 'it takes no optional field'})`)
+    }
     const msg = OPTIONAL_FIELD_CHECKS[k as OptionalField](spec[k])
     if (msg) fail(k, msg)
   }
   if (spec.layers > MAX_SYNTHETIC_LAYERS) fail('layers', `at most ${MAX_SYNTHETIC_LAYERS}`)
   if (attention && spec.heads % spec.kvHeads !== 0) fail('kvHeads', `heads (${spec.heads}) must be a multiple of kvHeads (${spec.kvHeads})`)
+  if (NO_GQA.includes(arch) && spec.kvHeads !== spec.heads) fail('kvHeads', `${arch} has no GQA: must equal heads (${spec.heads}), got ${spec.kvHeads}`)
   if (attention && arch !== 'deepseek2') {
     const headDim = spec.headDim ?? spec.embeddingLength / spec.heads
     if (!Number.isInteger(headDim) || headDim <= 0 || headDim % 2 !== 0) fail('headDim', `must be a positive even integer, got ${headDim}`)
     if (Q_IS_EMBEDDING.includes(arch) && headDim * spec.heads !== spec.embeddingLength) {
-      fail('headDim', `${arch} sizes attn_q by embeddingLength: heads × headDim must be ${spec.embeddingLength}, got ${headDim * spec.heads}`)
+      fail('headDim', `${arch} sizes its attention by embeddingLength: heads × headDim must be ${spec.embeddingLength}, got ${headDim * spec.heads}`)
     }
   }
   if (spec.vocabSize < MIN_SYNTHETIC_VOCAB) fail('vocabSize', `must be at least ${MIN_SYNTHETIC_VOCAB}`)
@@ -135,6 +150,9 @@ function checkSpec(spec: SyntheticModelSpec): void {
   if (experts === 0 && used !== 0) fail('expertUsedCount', 'set without expertCount')
   if (NEEDS_OUTPUT.includes(arch) && spec.tiedEmbeddings) fail('tiedEmbeddings', `${arch} requires output.weight`)
   if (arch === 'gpt-oss' && spec.slidingWindow === undefined) fail('slidingWindow', 'gpt-oss needs it (llama_model_openai_moe::load_arch_hparams reads it as required)')
+  if (arch === 'exaone4' && spec.slidingWindow !== undefined && spec.layers !== EXAONE4_SWA_LAYERS) {
+    fail('slidingWindow', `exaone4 has sliding layers only at ${EXAONE4_SWA_LAYERS} layers (llama_model_exaone4::load_arch_hparams), got ${spec.layers}`)
+  }
   if (arch === 'deepseek2') checkMla(spec, fail)
   if (arch === 'mamba2' || arch === 'granitehybrid') checkSsm(spec, fail)
   if (arch === 'granitehybrid') checkHybrid(spec, fail)
@@ -256,7 +274,8 @@ export function syntheticLayout(spec: SyntheticModelSpec): SyntheticLayout {
     { key: 'tokenizer.ggml.merges', type: GgufValueType.ARRAY, itemType: GgufValueType.STRING, value: vocab.merges },
     u32('tokenizer.ggml.bos_token_id', vocab.eos),
     u32('tokenizer.ggml.eos_token_id', vocab.eos),
-    { key: 'tokenizer.ggml.add_bos_token', type: GgufValueType.BOOL, value: false }
+    { key: 'tokenizer.ggml.add_bos_token', type: GgufValueType.BOOL, value: false },
+    ...out.tokenizerMetadata
   )
   return { metadata: out.metadata, tensors: out.tensors, alignment: GGUF_DEFAULT_ALIGNMENT }
 }

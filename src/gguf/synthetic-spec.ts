@@ -6,7 +6,21 @@ import type { TensorSpec } from './encode.js'
 import type { GgufKv } from './format.js'
 
 /** `general.architecture` values the writer knows, spelled as llama.cpp's LLM_ARCH_NAMES (src/llama-arch.cpp). */
-export const SYNTHETIC_ARCHITECTURES = ['llama', 'qwen3moe', 'qwen2', 'qwen2moe', 'gemma3', 'gpt-oss', 'deepseek2', 'mamba2', 'granitehybrid'] as const
+export const SYNTHETIC_ARCHITECTURES = [
+  'llama',
+  'qwen3moe',
+  'qwen2',
+  'qwen2moe',
+  'gemma3',
+  'gpt-oss',
+  'deepseek2',
+  'mamba2',
+  'granitehybrid',
+  'qwen3',
+  'exaone4',
+  'nomic-bert',
+  'bert'
+] as const
 export type SyntheticArchitecture = (typeof SYNTHETIC_ARCHITECTURES)[number]
 
 export interface SyntheticModelSpec {
@@ -17,11 +31,15 @@ export interface SyntheticModelSpec {
   feedForwardLength: number
   /** Attention heads; 0 for mamba2. */
   heads: number
-  /** KV heads; 0 for mamba2; of the attention layers only for granitehybrid; 1 for deepseek2 (MLA is stored as MQA). */
+  /**
+   * KV heads; 0 for mamba2; of the attention layers only for granitehybrid; 1 for deepseek2 (MLA is stored as MQA);
+   * equal to heads for bert and nomic-bert (no GQA: their converters write no head_count_kv).
+   */
   kvHeads: number
   /** Defaults to embeddingLength / heads. deepseek2: the value head width (v_head_dim), default nopeDims. */
   headDim?: number
   vocabSize: number
+  /** Training context (`context_length`); bert: also the rows of its learned position_embd table. */
   contextLength: number
   expertCount?: number
   expertUsedCount?: number
@@ -29,7 +47,7 @@ export interface SyntheticModelSpec {
   expertFeedForwardLength?: number
   /** No output.weight: llama.cpp reuses token_embd as the output head. Default: as the family's real models. */
   tiedEmbeddings?: boolean
-  /** Sliding-window width in tokens (gemma3: optional, gpt-oss: required). */
+  /** Sliding-window width in tokens (gemma3: optional, gpt-oss: required, exaone4: only at 64 layers). */
   slidingWindow?: number
   /** Shared experts per MoE layer (deepseek2); the shared FFN is expertFeedForwardLength × this wide. */
   sharedExpertCount?: number

@@ -7,9 +7,11 @@ import { describe, expect, test } from '@jest/globals'
 import { syntheticLayout, writeSyntheticGguf, type SyntheticModelSpec } from '../../src/gguf/writer.js'
 import { SYNTHETIC_ARCHITECTURES, type SyntheticArchitecture, type SyntheticLayout } from '../../src/gguf/synthetic-layout.js'
 import { encodeGgufHeader } from '../../src/gguf/encode.js'
+import { GgufValueType } from '../../src/gguf/format.js'
 import { readGgufHeader } from '../../src/gguf/reader.js'
 import { bufferSource } from '../../src/gguf/source.js'
 import { GGML_TYPE } from '../../src/gguf/ggml-types.js'
+import { buildProfile } from '../../src/gguf/profile.js'
 import { parseSynthSpec, writerSpec } from '../../src/synth/spec.js'
 import { specErrorField } from '../helpers/synthetic.js'
 
@@ -80,7 +82,12 @@ const SPECS: Record<Exclude<SyntheticArchitecture, 'llama' | 'qwen3moe'>, Synthe
     contextLength: 32768,
     seed: 1
   },
-  qwen2: { architecture: 'qwen2', layers: 2, embeddingLength: 256, feedForwardLength: 768, heads: 4, kvHeads: 2, vocabSize: 1024, contextLength: 32768, seed: 1 }
+  qwen2: { architecture: 'qwen2', layers: 2, embeddingLength: 256, feedForwardLength: 768, heads: 4, kvHeads: 2, vocabSize: 1024, contextLength: 32768, seed: 1 },
+  // Qwen3-0.6B's shape narrowed: head_dim 128 makes attn_q (4 × 128) wider than n_embd.
+  qwen3: { architecture: 'qwen3', layers: 2, embeddingLength: 256, feedForwardLength: 768, heads: 4, kvHeads: 2, headDim: 128, vocabSize: 1024, contextLength: 40960, seed: 1 },
+  exaone4: { architecture: 'exaone4', layers: 2, embeddingLength: 256, feedForwardLength: 512, heads: 4, kvHeads: 2, vocabSize: 1024, contextLength: 65536, seed: 1 },
+  'nomic-bert': { architecture: 'nomic-bert', layers: 2, embeddingLength: 256, feedForwardLength: 512, heads: 4, kvHeads: 4, vocabSize: 1024, contextLength: 2048, seed: 1 },
+  bert: { architecture: 'bert', layers: 2, embeddingLength: 256, feedForwardLength: 1024, heads: 4, kvHeads: 4, vocabSize: 1024, contextLength: 8192, seed: 1 }
 }
 
 const meta = (l: SyntheticLayout, key: string): unknown => l.metadata.find((kv) => kv.key === key)?.value
@@ -103,7 +110,7 @@ describe('synthetic layouts per architecture (the tensors src/models/<arch>.cpp 
       expect(new Set(l.tensors.map((t) => t.name)).size).toBe(l.tensors.length)
       expect(meta(l, `${spec.architecture}.block_count`)).toBe(spec.layers)
     }
-    expect([...SYNTHETIC_ARCHITECTURES].sort()).toEqual(['deepseek2', 'gemma3', 'gpt-oss', 'granitehybrid', 'llama', 'mamba2', 'qwen2', 'qwen2moe', 'qwen3moe'])
+    expect([...SYNTHETIC_ARCHITECTURES].sort()).toEqual(['bert', 'deepseek2', 'exaone4', 'gemma3', 'gpt-oss', 'granitehybrid', 'llama', 'mamba2', 'nomic-bert', 'qwen2', 'qwen2moe', 'qwen3', 'qwen3moe'])
   })
 
   test('gemma3: q/k norms, post norms, tied embeddings, a sliding window and no pattern key (llama.cpp derives 5 SWA : 1 global)', () => {
@@ -273,6 +280,147 @@ describe('synthetic layouts per architecture (the tensors src/models/<arch>.cpp 
     })
   })
 
+  test('qwen3: llama plus q/k norms of head_dim, key_length from head_dim, no rope.dimension_count, output unless tied', () => {
+    const l = syntheticLayout(SPECS.qwen3)
+    expect(layer(l, 0)).toEqual({
+      'attn_norm.weight': [256],
+      'attn_q.weight': [256, 512],
+      'attn_k.weight': [256, 256],
+      'attn_v.weight': [256, 256],
+      'attn_output.weight': [512, 256],
+      'attn_q_norm.weight': [128],
+      'attn_k_norm.weight': [128],
+      'ffn_norm.weight': [256],
+      'ffn_gate.weight': [256, 768],
+      'ffn_down.weight': [768, 256],
+      'ffn_up.weight': [256, 768]
+    })
+    expect(meta(l, 'qwen3.attention.key_length')).toBe(128)
+    expect(meta(l, 'qwen3.attention.value_length')).toBe(128)
+    expect(meta(l, 'qwen3.rope.dimension_count')).toBeUndefined()
+    expect(l.tensors.map((t) => t.name)).toContain('output.weight')
+    expect(syntheticLayout({ ...SPECS.qwen3, tiedEmbeddings: true }).tensors.map((t) => t.name)).not.toContain('output.weight')
+    expect(typeOf(l, 'blk.0.attn_q_norm.weight')).toBe(GGML_TYPE.F32)
+  })
+
+  test('exaone4: post norms in place of pre-norms, q/k norms, rope_freqs, a sliding window only at 64 layers (LLLG)', () => {
+    const l = syntheticLayout(SPECS.exaone4)
+    expect(layer(l, 1)).toEqual({
+      'attn_q.weight': [256, 256],
+      'attn_k.weight': [256, 128],
+      'attn_v.weight': [256, 128],
+      'attn_output.weight': [256, 256],
+      'post_attention_norm.weight': [256],
+      'attn_q_norm.weight': [64],
+      'attn_k_norm.weight': [64],
+      'ffn_gate.weight': [256, 512],
+      'ffn_down.weight': [512, 256],
+      'ffn_up.weight': [256, 512],
+      'post_ffw_norm.weight': [256]
+    })
+    expect(l.tensors.find((t) => t.name === 'rope_freqs.weight')).toMatchObject({ dims: [32], type: GGML_TYPE.F32, fill: 'ones-f32' })
+    expect(l.tensors.map((t) => t.name)).toContain('output.weight')
+    expect(meta(l, 'exaone4.attention.key_length')).toBe(64)
+    expect(meta(l, 'exaone4.vocab_size')).toBe(1024)
+    expect(l.metadata.filter((kv) => kv.key.includes('sliding'))).toEqual([])
+    const swa = syntheticLayout({ ...SPECS.exaone4, layers: 64, slidingWindow: 4096 })
+    expect(meta(swa, 'exaone4.attention.sliding_window')).toBe(4096)
+    const pattern = swa.metadata.find((kv) => kv.key === 'exaone4.attention.sliding_window_pattern')
+    expect(pattern).toMatchObject({ type: GgufValueType.ARRAY, itemType: GgufValueType.BOOL })
+    expect((pattern?.value as boolean[]).slice(0, 8)).toEqual([true, true, true, false, true, true, true, false])
+    expect((pattern?.value as boolean[]).filter((v) => !v)).toHaveLength(16)
+  })
+
+  test('nomic-bert: an encoder with fused attn_qkv, SwiGLU, LayerNorms with biases, token types, mean pooling, no output head', () => {
+    const l = syntheticLayout(SPECS['nomic-bert'])
+    expect(layer(l, 0)).toEqual({
+      'attn_qkv.weight': [256, 768],
+      'attn_output.weight': [256, 256],
+      'attn_output_norm.weight': [256],
+      'attn_output_norm.bias': [256],
+      'ffn_up.weight': [256, 512],
+      'ffn_gate.weight': [256, 512],
+      'ffn_down.weight': [512, 256],
+      'layer_output_norm.weight': [256],
+      'layer_output_norm.bias': [256]
+    })
+    const top = l.tensors.filter((t) => !t.name.startsWith('blk.')).map((t) => [t.name, t.dims, t.type])
+    expect(top).toEqual([
+      ['token_embd.weight', [256, 1024], GGML_TYPE.F16],
+      ['token_types.weight', [256, 2], GGML_TYPE.F32],
+      ['token_embd_norm.weight', [256], GGML_TYPE.F32],
+      ['token_embd_norm.bias', [256], GGML_TYPE.F32]
+    ])
+    expect(meta(l, 'nomic-bert.attention.causal')).toBe(false)
+    expect(meta(l, 'nomic-bert.pooling_type')).toBe(1)
+    expect(meta(l, 'nomic-bert.attention.layer_norm_epsilon')).toBeCloseTo(1e-12)
+    expect(meta(l, 'nomic-bert.rope.freq_base')).toBe(1000)
+    expect(meta(l, 'nomic-bert.attention.head_count_kv')).toBeUndefined()
+    expect(meta(l, 'tokenizer.ggml.token_type_count')).toBe(2)
+  })
+
+  test('bert (XLM-RoBERTa reranker): position and token-type tables in F32, biases everywhere, GELU FFN, the cls head, RANK pooling', () => {
+    const l = syntheticLayout(SPECS.bert)
+    expect(layer(l, 1)).toEqual({
+      'attn_q.weight': [256, 256],
+      'attn_q.bias': [256],
+      'attn_k.weight': [256, 256],
+      'attn_k.bias': [256],
+      'attn_v.weight': [256, 256],
+      'attn_v.bias': [256],
+      'attn_output.weight': [256, 256],
+      'attn_output.bias': [256],
+      'attn_output_norm.weight': [256],
+      'attn_output_norm.bias': [256],
+      'ffn_up.weight': [256, 1024],
+      'ffn_up.bias': [1024],
+      'ffn_down.weight': [1024, 256],
+      'ffn_down.bias': [256],
+      'layer_output_norm.weight': [256],
+      'layer_output_norm.bias': [256]
+    })
+    const top = l.tensors.filter((t) => !t.name.startsWith('blk.')).map((t) => [t.name, t.dims, t.type])
+    expect(top).toEqual([
+      ['token_embd.weight', [256, 1024], GGML_TYPE.F16],
+      ['position_embd.weight', [256, 8192], GGML_TYPE.F32],
+      ['token_types.weight', [256, 1], GGML_TYPE.F32],
+      ['token_embd_norm.weight', [256], GGML_TYPE.F32],
+      ['token_embd_norm.bias', [256], GGML_TYPE.F32],
+      ['cls.weight', [256, 256], GGML_TYPE.F16],
+      ['cls.bias', [256], GGML_TYPE.F32],
+      ['cls.output.weight', [256, 1], GGML_TYPE.F16],
+      ['cls.output.bias', [1], GGML_TYPE.F32]
+    ])
+    expect(meta(l, 'bert.attention.causal')).toBe(false)
+    expect(meta(l, 'bert.pooling_type')).toBe(4)
+    expect(meta(l, 'bert.classifier.output_labels')).toEqual(['LABEL_0'])
+    expect(meta(l, 'bert.attention.layer_norm_epsilon')).toBeCloseTo(1e-5)
+    expect(meta(l, 'tokenizer.ggml.token_type_count')).toBe(1)
+  })
+
+  test('the encoders profile as an embedding model and a reranker without a KV cache; qwen3 / exaone4 as causal LMs', async () => {
+    const profile = async (spec: SyntheticModelSpec) => {
+      const l = syntheticLayout(spec)
+      const enc = encodeGgufHeader(l.metadata, l.tensors, l.alignment)
+      // The header alone, sized as the whole file (the reader checks tensor data against the size, reads none).
+      const fileBytes = enc.bytes.length + enc.dataBytes
+      const h = await readGgufHeader({ ...bufferSource('m.gguf', enc.bytes), size: () => Promise.resolve(fileBytes) })
+      return buildProfile([h], fileBytes)
+    }
+    const nomic = await profile(SPECS['nomic-bert'])
+    const rerank = await profile(SPECS.bert)
+    expect([nomic.model_class, rerank.model_class]).toEqual(['embedding', 'reranker'])
+    for (const p of [nomic, rerank]) {
+      expect(p.layer_plan.layer_kinds).toBe('--')
+      expect(p.kv_bytes_per_token_f16).toBe(0)
+    }
+    const q3 = await profile(SPECS.qwen3)
+    expect([q3.model_class, q3.layer_plan.layer_kinds, q3.kv_bytes_per_token_f16]).toEqual(['causal-lm', 'FF', 2 * 2 * 2 * 128 * 2])
+    const ex = await profile({ ...SPECS.exaone4, layers: 64, slidingWindow: 128 })
+    expect(ex.layer_plan.layer_kinds).toBe('SSSF'.repeat(16))
+    expect(ex.layer_plan.sliding_window).toBe(128)
+  })
+
   test('llama and qwen3moe headers are byte-identical to the first writer (cached corpora stay valid)', () => {
     const sha = (spec: SyntheticModelSpec): string => {
       const l = syntheticLayout(spec)
@@ -308,6 +456,16 @@ describe('synthetic spec errors name the field', () => {
     expect(fieldOf({ ...granitehybrid, ssmInnerSize: 768 })).toBe('ssmInnerSize')
     expect(fieldOf({ ...granitehybrid, heads: 0 })).toBe('heads')
     expect(fieldOf({ ...qwen2, architecture: 'falcon' as SyntheticArchitecture })).toBe('architecture')
+    const { qwen3, exaone4, bert } = SPECS
+    const nomic = SPECS['nomic-bert']
+    expect(fieldOf({ ...qwen3, slidingWindow: 64 })).toBe('slidingWindow')
+    // llama.cpp builds exaone4's sliding layers only at 64 layers; attn_output is n_embd × n_embd.
+    expect(fieldOf({ ...exaone4, slidingWindow: 4096 })).toBe('slidingWindow')
+    expect(fieldOf({ ...exaone4, headDim: 128 })).toBe('headDim')
+    expect(fieldOf({ ...nomic, kvHeads: 2 })).toBe('kvHeads')
+    expect(fieldOf({ ...nomic, headDim: 64 })).toBe('headDim')
+    expect(fieldOf({ ...bert, tiedEmbeddings: true })).toBe('tiedEmbeddings')
+    expect(fieldOf({ ...bert, heads: 3, kvHeads: 3 })).toBe('headDim')
   })
 })
 
