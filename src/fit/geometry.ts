@@ -28,6 +28,11 @@ const PROFILE_DIMENSIONS = [
 export interface ModelGeometry extends Pick<ModelProfile, (typeof PROFILE_DIMENSIONS)[number]> {
   /** Layers whose attention spans the whole context (sliding and recurrent layers are counted apart). */
   attentionLayers: number
+  /**
+   * An encoder (BERT and kin): heads, but no cache and no state. llama.cpp gives it no memory, so each ubatch attends
+   * only its own tokens, and its graph ends in pooled embeddings or a classifier head, never vocabulary logits.
+   */
+  encoder: boolean
   /** Layers that attend only a window of positions, and the window. */
   slidingLayers: number
   slidingWindow: number
@@ -151,6 +156,7 @@ export function modelGeometry(p: ModelProfile): ModelGeometry {
   return {
     ...(Object.fromEntries(PROFILE_DIMENSIONS.map((k) => [k, p[k]])) as Pick<ModelProfile, (typeof PROFILE_DIMENSIONS)[number]>),
     attentionLayers,
+    encoder: attentionLayers + plan.sliding_attention_layers + plan.recurrent_layers === 0 && p.heads > 0,
     matrixRowsPerToken,
     matrixRowsByType,
     ffnActiveWidth,

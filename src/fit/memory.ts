@@ -43,13 +43,14 @@ export interface ComputeBufferShape {
 
 /** llama.cpp's CPU compute buffer for a model and shape, bytes (see the file comment). */
 export function computeBufferBytes(g: ModelGeometry, s: ComputeBufferShape): number {
-  const ctx = kvCells(s.contextTokens)
   // At most the (unpadded) context: llama.cpp caps n_batch, and with it n_ubatch, by it.
   const tokens = Math.min(s.ubatch, s.contextTokens)
+  // An encoder has no KV cache: a ubatch attends only its own tokens.
+  const ctx = g.encoder ? tokens : kvCells(s.contextTokens)
   const q = g.heads * g.key_length
   const kv = g.kv_heads * (g.key_length + g.value_length) / 2
   const ffn = 3 * g.ffnPhaseWidth + 4 * g.embedding_length
-  const hasAttention = g.attentionLayers + g.slidingLayers > 0
+  const hasAttention = g.attentionLayers + g.slidingLayers > 0 || g.encoder
   // One mask per KV cache, a row per cell: f32 without flash attention, f16 with it. Sliding layers have their own.
   const maskCells = ctx + (g.slidingLayers > 0 ? (s.slidingCells ?? 0) : 0)
   const attention = s.flashAttention
@@ -59,7 +60,8 @@ export function computeBufferBytes(g: ModelGeometry, s: ComputeBufferShape): num
   const mamba = g.ssmConvChannels > 0 ? 3 * g.ssmConvChannels + 2 * g.ssmInnerSize + 3 * g.embedding_length + mask : 0
   const perToken = Math.max(hasAttention ? attention : 0, ffn + mask, mamba)
   const stateRow = g.recurrentLayers > 0 ? g.recurrentStateElements / g.recurrentLayers : 0
-  const logits = g.vocab_size * s.outputRows + ctx * tokens
+  // An encoder's graph ends in pooled embeddings or a classifier: no vocabulary logits.
+  const logits = (g.encoder ? 0 : g.vocab_size * s.outputRows) + ctx * tokens
   return (Math.max(perToken * tokens, logits + g.embedding_length * tokens) + stateRow) * F32_BYTES
 }
 
