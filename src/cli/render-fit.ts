@@ -45,6 +45,13 @@ export function renderFitTable(rows: readonly FitRow[]): string {
     }
     const f = pred.fit
     out.push(`  memory: ${f.status} — ${f.reason}`)
+    // Split between devices: each one's share, as llama.cpp places the buffers.
+    if (f.devices && f.devices.length > 1) {
+      for (const d of f.devices) {
+        const budget = d.budget_bytes === null ? '' : ` of ${bytes(d.budget_bytes)}`
+        out.push(`    ${d.device}: ${d.layers ?? 0} layers · weights ${bytes(d.weights_bytes)} + context ${bytes(d.context_bytes)} + compute ${bytes(d.compute_bytes)}${budget}`)
+      }
+    }
     if (f.gpu_layers_that_fit !== null && f.status === 'does-not-fit') out.push(`  partial offload: ${f.gpu_layers_that_fit} of ${row.profile.layers} layers fit on the GPU`)
     if (pred.scenarios.length > 0) {
       const widths = [15, 12, 24]

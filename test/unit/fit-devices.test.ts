@@ -11,6 +11,7 @@ import { defaultWorkload } from '../../src/bench/workload.js'
 import { HOST, deviceMemory, offloadDevices, tiedRepackBytes } from '../../src/fit/devices.js'
 import { memoryFit } from '../../src/fit/memory.js'
 import { syntheticHeaderSource } from '../helpers/synthetic.js'
+import { renderFitTable } from '../../src/cli/render-fit.js'
 
 const GiB = 1024 ** 3
 const MiB = 1024 ** 2
@@ -120,4 +121,15 @@ describe('memory per device', () => {
     const untied = await profileOf(llama(4, false))
     expect(tiedRepackBytes({ ...untied, output_type: 'Q4_K' }, cpu(['Q4_K']))).toBe(0)
   })
+
+  test('`fit` prints each device’s share when the model is split', async () => {
+    const p = await profileOf(llama(8))
+    const h = hw('CUDA', [dev('CUDA0', 40), dev('CUDA1', 20)])
+    const fit = memoryFit(p, h, defaultWorkload())
+    const text = renderFitTable([{ ref: 'm', profile: p, prediction: { fit, scenarios: [], not_predicted: {} } }])
+    expect(text).toMatch(/\n {4}CUDA0: 6 layers · weights .* of 40\.00 GiB\n {4}CUDA1: 3 layers · .* of 20\.00 GiB\n {4}Host: 0 layers · /)
+    // One device (a CPU build): no per-device lines.
+    expect(renderFitTable([{ ref: 'm', profile: p, prediction: { fit: memoryFit(p, hw('CPU', []), defaultWorkload()), scenarios: [], not_predicted: {} } }])).not.toMatch(/Host:/)
+  })
 })
+
