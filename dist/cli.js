@@ -558,8 +558,8 @@ var require_graceful_fs = __commonJS({
         }
       }
       var fs$writeFile = fs3.writeFile;
-      fs3.writeFile = writeFile4;
-      function writeFile4(path10, data, options, cb) {
+      fs3.writeFile = writeFile5;
+      function writeFile5(path10, data, options, cb) {
         if (typeof options === "function")
           cb = options, options = null;
         return go$writeFile(path10, data, options, cb);
@@ -24796,7 +24796,21 @@ function llamaFileTypeName(id) {
 }
 
 // src/gguf/synthetic-spec.ts
-var SYNTHETIC_ARCHITECTURES = ["llama", "qwen3moe", "qwen2", "qwen2moe", "gemma3", "gpt-oss", "deepseek2", "mamba2", "granitehybrid"];
+var SYNTHETIC_ARCHITECTURES = [
+  "llama",
+  "qwen3moe",
+  "qwen2",
+  "qwen2moe",
+  "gemma3",
+  "gpt-oss",
+  "deepseek2",
+  "mamba2",
+  "granitehybrid",
+  "qwen3",
+  "exaone4",
+  "nomic-bert",
+  "bert"
+];
 var SSM_DEFAULT_CONV_KERNEL = 4;
 var SSM_DEFAULT_STATE_SIZE = 128;
 var SSM_DEFAULT_HEAD_DIM = 64;
@@ -24819,6 +24833,19 @@ var GEMMA3_ROPE_FREQ_BASE_SWA = 1e4;
 var GPT_OSS_ROPE_FREQ_BASE = 15e4;
 var DEEPSEEK2_ROPE_FREQ_BASE = 1e4;
 var GATING_SOFTMAX = 1;
+var QWEN3_ROPE_FREQ_BASE = 1e6;
+var EXAONE4_ROPE_FREQ_BASE = 1e6;
+var EXAONE4_RMS_EPS = 1e-5;
+var EXAONE4_SWA_LAYERS = 64;
+var EXAONE4_SWA_PERIOD = 4;
+var NOMIC_ROPE_FREQ_BASE = 1e3;
+var NOMIC_NORM_EPS = 1e-12;
+var XLMR_NORM_EPS = 1e-5;
+var POOLING_MEAN = 1;
+var POOLING_RANK = 4;
+var NOMIC_TOKEN_TYPES = 2;
+var XLMR_TOKEN_TYPES = 1;
+var RERANKER_LABELS = ["LABEL_0"];
 var GRANITE_EMBEDDING_SCALE = 12;
 var GRANITE_RESIDUAL_SCALE = 0.22;
 var GRANITE_LOGIT_SCALE = 8;
@@ -24829,6 +24856,7 @@ var LayoutBuilder = class {
   arch;
   metadata = [];
   tensors = [];
+  tokenizerMetadata = [];
   u32(key2, value) {
     this.metadata.push({ key: `${this.arch}.${key2}`, type: GgufValueType.UINT32, value });
   }
@@ -24841,6 +24869,17 @@ var LayoutBuilder = class {
   /** A per-layer array, INT32 as gguf-py writes a Python int list (GGUFValueType.get_type). */
   i32s(key2, values) {
     this.metadata.push({ key: `${this.arch}.${key2}`, type: GgufValueType.ARRAY, itemType: GgufValueType.INT32, value: values });
+  }
+  /** A per-layer array of BOOL, as gguf-py writes a Python bool list. */
+  bools(key2, values) {
+    this.metadata.push({ key: `${this.arch}.${key2}`, type: GgufValueType.ARRAY, itemType: GgufValueType.BOOL, value: values });
+  }
+  strs(key2, values) {
+    this.metadata.push({ key: `${this.arch}.${key2}`, type: GgufValueType.ARRAY, itemType: GgufValueType.STRING, value: values });
+  }
+  /** `tokenizer.ggml.token_type_count` (type_vocab_size): BERT-family loaders throw without it. */
+  tokenTypeCount(n2) {
+    this.tokenizerMetadata.push({ key: "tokenizer.ggml.token_type_count", type: GgufValueType.UINT32, value: n2 });
   }
   /** A weight matrix: random F16. */
   weight(name, dims) {
@@ -25136,6 +25175,109 @@ function graniteHybrid(s, out2) {
     denseFfn(out2, p, E, s.feedForwardLength);
   }
 }
+function qwen3(s, out2) {
+  const E = s.embeddingLength;
+  const D = headDimOf(s);
+  baseKeys(out2, s);
+  headKeys(out2, s, D);
+  out2.f32("rope.freq_base", QWEN3_ROPE_FREQ_BASE);
+  out2.f32("attention.layer_norm_rms_epsilon", RMS_EPS);
+  out2.u32("vocab_size", s.vocabSize);
+  embeddings(out2, s, s.tiedEmbeddings ?? false);
+  for (let i2 = 0; i2 < s.layers; i2++) {
+    const p = blk(i2);
+    out2.constant(`${p}attn_norm.weight`, [E]);
+    qkv(out2, p, E, s.heads * D, s.kvHeads * D, false);
+    out2.weight(`${p}attn_output.weight`, [s.heads * D, E]);
+    out2.constant(`${p}attn_q_norm.weight`, [D]);
+    out2.constant(`${p}attn_k_norm.weight`, [D]);
+    out2.constant(`${p}ffn_norm.weight`, [E]);
+    denseFfn(out2, p, E, s.feedForwardLength);
+  }
+}
+function exaone4(s, out2) {
+  const E = s.embeddingLength;
+  const D = headDimOf(s);
+  baseKeys(out2, s);
+  headKeys(out2, s, D);
+  out2.f32("rope.freq_base", EXAONE4_ROPE_FREQ_BASE);
+  out2.f32("attention.layer_norm_rms_epsilon", EXAONE4_RMS_EPS);
+  out2.u32("vocab_size", s.vocabSize);
+  if (s.slidingWindow !== void 0) {
+    out2.u32("attention.sliding_window", s.slidingWindow);
+    out2.bools("attention.sliding_window_pattern", Array.from({ length: s.layers }, (_, i2) => i2 % EXAONE4_SWA_PERIOD < EXAONE4_SWA_PERIOD - 1));
+  }
+  embeddings(out2, s, s.tiedEmbeddings ?? false);
+  out2.constant("rope_freqs.weight", [D / 2]);
+  for (let i2 = 0; i2 < s.layers; i2++) {
+    const p = blk(i2);
+    qkv(out2, p, E, s.heads * D, s.kvHeads * D, false);
+    out2.weight(`${p}attn_output.weight`, [E, E]);
+    out2.constant(`${p}post_attention_norm.weight`, [E]);
+    out2.constant(`${p}attn_q_norm.weight`, [D]);
+    out2.constant(`${p}attn_k_norm.weight`, [D]);
+    denseFfn(out2, p, E, s.feedForwardLength);
+    out2.constant(`${p}post_ffw_norm.weight`, [E]);
+  }
+}
+function encoderKeys(out2, s, normEps, pooling, tokenTypes) {
+  baseKeys(out2, s);
+  out2.u32("attention.head_count", s.heads);
+  out2.f32("attention.layer_norm_epsilon", normEps);
+  out2.bool("attention.causal", false);
+  out2.u32("pooling_type", pooling);
+  out2.tokenTypeCount(tokenTypes);
+}
+function layerNorm(out2, name, E) {
+  out2.constant(`${name}.weight`, [E]);
+  out2.f32Tensor(`${name}.bias`, [E]);
+}
+function nomicBert(s, out2) {
+  const E = s.embeddingLength;
+  encoderKeys(out2, s, NOMIC_NORM_EPS, POOLING_MEAN, NOMIC_TOKEN_TYPES);
+  out2.f32("rope.freq_base", NOMIC_ROPE_FREQ_BASE);
+  out2.u32("vocab_size", s.vocabSize);
+  out2.weight("token_embd.weight", [E, s.vocabSize]);
+  out2.f32Tensor("token_types.weight", [E, NOMIC_TOKEN_TYPES]);
+  layerNorm(out2, "token_embd_norm", E);
+  for (let i2 = 0; i2 < s.layers; i2++) {
+    const p = blk(i2);
+    out2.weight(`${p}attn_qkv.weight`, [E, 3 * E]);
+    out2.weight(`${p}attn_output.weight`, [E, E]);
+    layerNorm(out2, `${p}attn_output_norm`, E);
+    out2.weight(`${p}ffn_up.weight`, [E, s.feedForwardLength]);
+    out2.weight(`${p}ffn_gate.weight`, [E, s.feedForwardLength]);
+    out2.weight(`${p}ffn_down.weight`, [s.feedForwardLength, E]);
+    layerNorm(out2, `${p}layer_output_norm`, E);
+  }
+}
+function bert(s, out2) {
+  const E = s.embeddingLength;
+  const ff = s.feedForwardLength;
+  encoderKeys(out2, s, XLMR_NORM_EPS, POOLING_RANK, XLMR_TOKEN_TYPES);
+  out2.strs("classifier.output_labels", RERANKER_LABELS);
+  out2.u32("vocab_size", s.vocabSize);
+  out2.weight("token_embd.weight", [E, s.vocabSize]);
+  out2.f32Tensor("position_embd.weight", [E, s.contextLength]);
+  out2.f32Tensor("token_types.weight", [E, XLMR_TOKEN_TYPES]);
+  layerNorm(out2, "token_embd_norm", E);
+  for (let i2 = 0; i2 < s.layers; i2++) {
+    const p = blk(i2);
+    qkv(out2, p, E, E, E, true);
+    out2.weight(`${p}attn_output.weight`, [E, E]);
+    out2.f32Tensor(`${p}attn_output.bias`, [E]);
+    layerNorm(out2, `${p}attn_output_norm`, E);
+    out2.weight(`${p}ffn_up.weight`, [E, ff]);
+    out2.f32Tensor(`${p}ffn_up.bias`, [ff]);
+    out2.weight(`${p}ffn_down.weight`, [ff, E]);
+    out2.f32Tensor(`${p}ffn_down.bias`, [E]);
+    layerNorm(out2, `${p}layer_output_norm`, E);
+  }
+  out2.weight("cls.weight", [E, E]);
+  out2.f32Tensor("cls.bias", [E]);
+  out2.weight("cls.output.weight", [E, RERANKER_LABELS.length]);
+  out2.f32Tensor("cls.output.bias", [RERANKER_LABELS.length]);
+}
 var ARCHITECTURE_LAYOUTS = {
   llama: llamaLike,
   qwen3moe: llamaLike,
@@ -25145,7 +25287,11 @@ var ARCHITECTURE_LAYOUTS = {
   "gpt-oss": gptOss,
   deepseek2,
   mamba2,
-  granitehybrid: graniteHybrid
+  granitehybrid: graniteHybrid,
+  qwen3,
+  exaone4,
+  "nomic-bert": nomicBert,
+  bert
 };
 
 // src/gguf/synthetic-layout.ts
@@ -25168,10 +25314,15 @@ var FAMILY_FIELDS = {
   "gpt-oss": ["headDim", "expertCount", "expertUsedCount", "expertFeedForwardLength", "slidingWindow"],
   deepseek2: ["headDim", "expertCount", "expertUsedCount", "expertFeedForwardLength", "tiedEmbeddings", "sharedExpertCount", "leadingDenseLayers", "kvLoraRank", "ropeDims", "nopeDims"],
   mamba2: ["tiedEmbeddings", ...SSM_FIELDS],
-  granitehybrid: ["tiedEmbeddings", "attentionLayers", ...SSM_FIELDS]
+  granitehybrid: ["tiedEmbeddings", "attentionLayers", ...SSM_FIELDS],
+  qwen3: ["headDim", "tiedEmbeddings"],
+  exaone4: ["headDim", "tiedEmbeddings", "slidingWindow"],
+  "nomic-bert": [],
+  bert: []
 };
 var NEEDS_EXPERTS = ["qwen3moe", "qwen2moe", "gpt-oss", "deepseek2"];
-var Q_IS_EMBEDDING = ["qwen2", "qwen2moe"];
+var Q_IS_EMBEDDING = ["qwen2", "qwen2moe", "exaone4", "nomic-bert", "bert"];
+var NO_GQA = ["nomic-bert", "bert"];
 var NEEDS_OUTPUT = ["qwen2moe", "gpt-oss"];
 var SpecProblem = class extends Error {
   constructor(field2, message) {
@@ -25214,17 +25365,20 @@ function checkSpec(spec2) {
     if (arch2 === "llama" && k === "expertFeedForwardLength") {
       fail(k, "llama sizes experts by feedForwardLength; use qwen3moe for a separate width");
     }
-    if (!FAMILY_FIELDS[arch2].includes(k)) fail(k, `${arch2} does not use it (only ${FAMILY_FIELDS[arch2].join(", ")})`);
+    if (!FAMILY_FIELDS[arch2].includes(k)) {
+      fail(k, `${arch2} does not use it (${FAMILY_FIELDS[arch2].length ? `only ${FAMILY_FIELDS[arch2].join(", ")}` : "it takes no optional field"})`);
+    }
     const msg = OPTIONAL_FIELD_CHECKS[k](spec2[k]);
     if (msg) fail(k, msg);
   }
   if (spec2.layers > MAX_SYNTHETIC_LAYERS) fail("layers", `at most ${MAX_SYNTHETIC_LAYERS}`);
   if (attention && spec2.heads % spec2.kvHeads !== 0) fail("kvHeads", `heads (${spec2.heads}) must be a multiple of kvHeads (${spec2.kvHeads})`);
+  if (NO_GQA.includes(arch2) && spec2.kvHeads !== spec2.heads) fail("kvHeads", `${arch2} has no GQA: must equal heads (${spec2.heads}), got ${spec2.kvHeads}`);
   if (attention && arch2 !== "deepseek2") {
     const headDim = spec2.headDim ?? spec2.embeddingLength / spec2.heads;
     if (!Number.isInteger(headDim) || headDim <= 0 || headDim % 2 !== 0) fail("headDim", `must be a positive even integer, got ${headDim}`);
     if (Q_IS_EMBEDDING.includes(arch2) && headDim * spec2.heads !== spec2.embeddingLength) {
-      fail("headDim", `${arch2} sizes attn_q by embeddingLength: heads \xD7 headDim must be ${spec2.embeddingLength}, got ${headDim * spec2.heads}`);
+      fail("headDim", `${arch2} sizes its attention by embeddingLength: heads \xD7 headDim must be ${spec2.embeddingLength}, got ${headDim * spec2.heads}`);
     }
   }
   if (spec2.vocabSize < MIN_SYNTHETIC_VOCAB) fail("vocabSize", `must be at least ${MIN_SYNTHETIC_VOCAB}`);
@@ -25238,6 +25392,9 @@ function checkSpec(spec2) {
   if (experts === 0 && used !== 0) fail("expertUsedCount", "set without expertCount");
   if (NEEDS_OUTPUT.includes(arch2) && spec2.tiedEmbeddings) fail("tiedEmbeddings", `${arch2} requires output.weight`);
   if (arch2 === "gpt-oss" && spec2.slidingWindow === void 0) fail("slidingWindow", "gpt-oss needs it (llama_model_openai_moe::load_arch_hparams reads it as required)");
+  if (arch2 === "exaone4" && spec2.slidingWindow !== void 0 && spec2.layers !== EXAONE4_SWA_LAYERS) {
+    fail("slidingWindow", `exaone4 has sliding layers only at ${EXAONE4_SWA_LAYERS} layers (llama_model_exaone4::load_arch_hparams), got ${spec2.layers}`);
+  }
   if (arch2 === "deepseek2") checkMla(spec2, fail);
   if (arch2 === "mamba2" || arch2 === "granitehybrid") checkSsm(spec2, fail);
   if (arch2 === "granitehybrid") checkHybrid(spec2, fail);
@@ -25338,7 +25495,8 @@ function syntheticLayout(spec2) {
     { key: "tokenizer.ggml.merges", type: GgufValueType.ARRAY, itemType: GgufValueType.STRING, value: vocab.merges },
     u32("tokenizer.ggml.bos_token_id", vocab.eos),
     u32("tokenizer.ggml.eos_token_id", vocab.eos),
-    { key: "tokenizer.ggml.add_bos_token", type: GgufValueType.BOOL, value: false }
+    { key: "tokenizer.ggml.add_bos_token", type: GgufValueType.BOOL, value: false },
+    ...out2.tokenizerMetadata
   );
   return { metadata: out2.metadata, tensors: out2.tensors, alignment: GGUF_DEFAULT_ALIGNMENT };
 }
@@ -26972,8 +27130,8 @@ function parseScenarioList(text, source) {
 // src/pipeline/run.ts
 import { createHash as createHash12 } from "node:crypto";
 import { existsSync as existsSync11 } from "node:fs";
-import { mkdir as mkdir11, mkdtemp as mkdtemp2, readFile as readFile12, rm as rm13 } from "node:fs/promises";
-import { platform as platform4, release as release2, tmpdir as tmpdir2 } from "node:os";
+import { mkdir as mkdir11, mkdtemp as mkdtemp3, readFile as readFile12, rm as rm14 } from "node:fs/promises";
+import { platform as platform4, release as release2, tmpdir as tmpdir3 } from "node:os";
 import { dirname as dirname10, join as join30, resolve as resolve5 } from "node:path";
 
 // src/compare/memory-projection.ts
@@ -27086,7 +27244,7 @@ function tensorRowBytes(t) {
 }
 
 // src/gguf/hparams.ts
-var POOLING_RANK = 4;
+var POOLING_RANK2 = 4;
 var ENCODER_ARCHITECTURES = /* @__PURE__ */ new Set([
   "bert",
   "nomic-bert",
@@ -27649,7 +27807,7 @@ function add(m2, k, v) {
 }
 function modelClass(hp, names) {
   const hasClsHead = names.has("cls.weight") || names.has("cls.output.weight");
-  if (hp.poolingType === POOLING_RANK || hasClsHead || hp.hasClassifierLabels) return "reranker";
+  if (hp.poolingType === POOLING_RANK2 || hasClsHead || hp.hasClassifierLabels) return "reranker";
   if (hp.poolingType !== null && hp.poolingType > 0) return "embedding";
   if (ENCODER_ARCHITECTURES.has(hp.architecture)) return "embedding";
   const hasOutputHead = names.has("output.weight") || names.has("lm_head.weight");
@@ -27678,6 +27836,10 @@ function orderedShards(headers, source) {
     if (s.no !== i2) throw new GgufError(source, "key split.no", `shard ${i2} is missing (got split.no ${s.no})`);
   });
   return withNo.map((s) => s.h);
+}
+function outputTypeOf(tensors) {
+  const head = tensors.find((t) => t.name === "output.weight" || t.name === "lm_head.weight") ?? tensors.find((t) => t.name === "token_embd.weight");
+  return head ? ggmlTypeName(head.type) : null;
 }
 function buildProfile(headers, fileBytes, source = "<gguf>") {
   const shards = orderedShards(headers, source);
@@ -27750,7 +27912,8 @@ function buildProfile(headers, fileBytes, source = "<gguf>") {
     attention_flops_per_token_per_depth: plan2.full_attention_flops_per_position,
     kv_bytes_per_token_f16: (plan2.full_k_elements + plan2.full_v_elements) * F16_BYTES,
     layer_plan: plan2,
-    layer_bytes: layerBytes2
+    layer_bytes: layerBytes2,
+    output_type: outputTypeOf(tensors)
   };
 }
 function kvElementBytes(elements, kvType) {
@@ -27836,6 +27999,7 @@ function modelGeometry(p) {
   return {
     ...Object.fromEntries(PROFILE_DIMENSIONS.map((k) => [k, p[k]])),
     attentionLayers,
+    encoder: attentionLayers + plan2.sliding_attention_layers + plan2.recurrent_layers === 0 && p.heads > 0,
     matrixRowsPerToken,
     matrixRowsByType,
     ffnActiveWidth,
@@ -27940,6 +28104,12 @@ function offloadDevices(hw) {
     return { name: deviceName(hw.llama.backend, i2), freeBytes: free ?? 0, totalBytes: g.memory_total_bytes ?? 0, budgetBytes: free };
   });
 }
+function tiedRepackBytes(profile, hw) {
+  const tied = profile.model_class === "causal-lm" && profile.bytes_by_group.output === 0;
+  const type = profile.output_type;
+  if (!tied || !type || !hw.llama.repacked_types?.includes(type) || profile.vocab_size % 8 !== 0) return 0;
+  return profile.bytes_by_group.embedding;
+}
 function kindShares(kinds, layerDevice, devices, match) {
   const count3 = new Array(devices + 1).fill(0);
   let total = 0;
@@ -27956,7 +28126,7 @@ function deviceMemory(profile, hw, w, parts) {
   const context = parts.kvFullBytes + parts.kvSlidingBytes + parts.stateBytes;
   const usable = gpus.filter((g) => g.freeBytes > 0 || g.totalBytes > 0);
   if (usable.length === 0 || w.gpu_layers === 0) {
-    return [{ device: HOST, weights_bytes: profile.tensor_bytes, context_bytes: context, compute_bytes: parts.computeBytes, budget_bytes: hostBudget, layers: profile.layers + 1 }];
+    return [{ device: HOST, weights_bytes: profile.tensor_bytes + tiedRepackBytes(profile, hw), context_bytes: context, compute_bytes: parts.computeBytes, budget_bytes: hostBudget, layers: profile.layers + 1 }];
   }
   const a2 = assignLayers({
     layers: profile.layers,
@@ -27974,6 +28144,7 @@ function deviceMemory(profile, hw, w, parts) {
   weights[0] += profile.tensor_bytes - body - output;
   const tied = output === 0 && profile.model_class === "causal-lm";
   weights[a2.output + 1] += tied && a2.output >= 0 ? embedding : output;
+  if (a2.output < 0) weights[0] += tiedRepackBytes(profile, hw);
   const kinds = profile.layer_plan.layer_kinds;
   const full = kindShares(kinds, a2.layers, n2, (k) => k === "F" || k === "B");
   const sliding = kindShares(kinds, a2.layers, n2, (k) => k === "S");
@@ -28009,19 +28180,19 @@ var MEMORY_WARNING_SHARE = 0.9;
 var RUNTIME_BASE_BYTES = 48 * 1024 * 1024;
 var RUNTIME_BYTES_PER_VOCAB_ENTRY = 64;
 function computeBufferBytes(g, s) {
-  const ctx2 = kvCells(s.contextTokens);
   const tokens = Math.min(s.ubatch, s.contextTokens);
+  const ctx2 = g.encoder ? tokens : kvCells(s.contextTokens);
   const q = g.heads * g.key_length;
   const kv = g.kv_heads * (g.key_length + g.value_length) / 2;
   const ffn = 3 * g.ffnPhaseWidth + 4 * g.embedding_length;
-  const hasAttention = g.attentionLayers + g.slidingLayers > 0;
+  const hasAttention = g.attentionLayers + g.slidingLayers > 0 || g.encoder;
   const maskCells = ctx2 + (g.slidingLayers > 0 ? s.slidingCells ?? 0 : 0);
   const attention = s.flashAttention ? 3 * g.embedding_length + 2 * q + 2 * kv : ctx2 * g.heads + maskCells + 3 * g.embedding_length + 2 * q + 2 * kv;
   const mask = !hasAttention ? 0 : s.flashAttention ? maskCells / 2 : maskCells;
   const mamba = g.ssmConvChannels > 0 ? 3 * g.ssmConvChannels + 2 * g.ssmInnerSize + 3 * g.embedding_length + mask : 0;
   const perToken = Math.max(hasAttention ? attention : 0, ffn + mask, mamba);
   const stateRow = g.recurrentLayers > 0 ? g.recurrentStateElements / g.recurrentLayers : 0;
-  const logits = g.vocab_size * s.outputRows + ctx2 * tokens;
+  const logits = (g.encoder ? 0 : g.vocab_size * s.outputRows) + ctx2 * tokens;
   return (Math.max(perToken * tokens, logits + g.embedding_length * tokens) + stateRow) * F32_BYTES;
 }
 function runtimeOverheadBytes(g) {
@@ -28043,7 +28214,6 @@ function gib(bytes4) {
 }
 function memoryFit(profile, hw, w) {
   const g = modelGeometry(profile);
-  const weightsBytes = profile.tensor_bytes;
   const ubatch = llamaUbatch(w.ubatch, w.batch, w.context_tokens);
   const kv = kvCacheBytes(profile, { contextTokens: w.context_tokens, kvType: w.kv_type, flashAttention: w.flash_attention, ubatch });
   const kvBytes = kv.full + kv.sliding;
@@ -28052,13 +28222,24 @@ function memoryFit(profile, hw, w) {
     contextTokens: w.context_tokens,
     ubatch,
     flashAttention: w.flash_attention,
+    // Logits for a whole ubatch, as llama.cpp's common tools reserve them (n_outputs_max = n_batch: llama-cli,
+    // llama-bench, and its own projection llama-fit-params); llama-server reserves one row per slot, so its logged
+    // compute buffer is smaller by up to (ubatch − 1) × vocab × 4 bytes.
+    outputRows: Math.min(ubatch, w.context_tokens),
+    slidingCells: slidingCells(w.context_tokens, g.slidingWindow, ubatch)
+  });
+  const serverComputeBytes = computeBufferBytes(g, {
+    contextTokens: w.context_tokens,
+    ubatch,
+    flashAttention: w.flash_attention,
     outputRows: 1,
     slidingCells: slidingCells(w.context_tokens, g.slidingWindow, ubatch)
   });
   const overheadBytes = runtimeOverheadBytes(g) + g.vocab_size * F32_BYTES;
-  const totalBytes = weightsBytes + kvBytes + stateBytes + computeBytes + overheadBytes;
   const budget = memoryBudget(hw, w);
   const devices = deviceMemory(profile, hw, w, { kvFullBytes: kv.full, kvSlidingBytes: kv.sliding, stateBytes, computeBytes, overheadBytes, ubatch });
+  const weightsBytes = devices.reduce((sum, d) => sum + d.weights_bytes, 0);
+  const totalBytes = weightsBytes + kvBytes + stateBytes + computeBytes + overheadBytes;
   const judged = devices.filter((d) => d.budget_bytes !== null && deviceTotal(d, overheadBytes) > 0).map((d) => ({ d, need: deviceTotal(d, overheadBytes), limit: d.budget_bytes * (1 - MEMORY_SAFETY_MARGIN) })).sort((x, y) => y.need / Math.max(1, y.limit) - x.need / Math.max(1, x.limit));
   const worst = judged[0];
   const limit = worst ? worst.limit : budget.usableBytes * (1 - MEMORY_SAFETY_MARGIN);
@@ -28079,7 +28260,7 @@ function memoryFit(profile, hw, w) {
   const where = worst && (devices.length > 1 || worst.d.device !== HOST) ? `${worst.d.device}: ${gib(worst.need)} of its ` : "";
   const what = worst && worst.d.device !== HOST ? `free memory of ${worst.d.device}` : budget.where;
   const reason = status === "does-not-fit" ? `${parts}; ${where}${where ? "" : "it "}exceeds ${gib(limit)} (${what} less a ${MEMORY_SAFETY_MARGIN * 100} % margin); a layer split needs ${machinesForSplit} machines like this one` : `${parts}; ${where}${pct2} % of ${gib(limit)} (${what} less a ${MEMORY_SAFETY_MARGIN * 100} % margin)`;
-  return { status, weights_bytes: weightsBytes, kv_cache_bytes: kvBytes, recurrent_state_bytes: stateBytes, compute_bytes: computeBytes, overhead_bytes: overheadBytes, total_bytes: totalBytes, usable_bytes: budget.usableBytes, gpu_layers_that_fit: gpuLayersThatFit, machines_for_split: machinesForSplit, reason, devices };
+  return { status, weights_bytes: weightsBytes, kv_cache_bytes: kvBytes, recurrent_state_bytes: stateBytes, compute_bytes: computeBytes, server_compute_bytes: serverComputeBytes, overhead_bytes: overheadBytes, total_bytes: totalBytes, usable_bytes: budget.usableBytes, gpu_layers_that_fit: gpuLayersThatFit, machines_for_split: machinesForSplit, reason, devices };
 }
 function estimatedMemory(fit) {
   return {
@@ -35190,6 +35371,13 @@ var hardware_schema_default = {
           ],
           description: "node-llama-cpp package version whose bundle was built (the upstream release number is not in it)."
         },
+        repacked_types: {
+          type: "array",
+          items: {
+            type: "string"
+          },
+          description: "Weight types this build's CPU backend repacks on this CPU into its own layout (a CPU_REPACK buffer), measured when the run starts: a header-only model per type through llama.cpp's projection. Where the output head is tied to the token table and of such a type, the CPU keeps a repacked copy of it beside the mapped table. Absent: not measured."
+        },
         bin_dir: {
           type: "string"
         }
@@ -35952,7 +36140,11 @@ async function systemProfile(opts) {
 }
 
 // src/hardware/runtime-memory.ts
+import { mkdtemp as mkdtemp2, rm as rm11, truncate as truncate3, writeFile as writeFile4 } from "node:fs/promises";
+import { tmpdir as tmpdir2 } from "node:os";
 import { join as join24 } from "node:path";
+var REPACK_CHECK_TIMEOUT_MS = 3e4;
+var REPACK_CANDIDATES = ["Q4_0", "Q4_K", "Q5_K", "Q6_K", "Q2_K", "IQ4_NL", "MXFP4", "Q8_0"];
 var MIB2 = 1024 * 1024;
 function parseListDevices(text) {
   const lines = text.split(/\r?\n/);
@@ -35968,12 +36160,45 @@ function parseListDevices(text) {
 async function readRuntimeMemory(binDir, run2) {
   const listed = await run2(join24(binDir, "llama-fit-params"), ["--list-devices"]);
   const sys = await readSystemFacts(run2);
-  return { llamaDevices: listed === null ? null : parseListDevices(listed), ramAvailableBytes: sys.ramAvailableBytes };
+  const repackedTypes = listed === null ? null : await measureRepackedTypes(binDir);
+  return { llamaDevices: listed === null ? null : parseListDevices(listed), ramAvailableBytes: sys.ramAvailableBytes, repackedTypes };
+}
+function repackedMiB(log2) {
+  const m2 = /\|\s+- CPU_REPACK\s+\|\s+\d+\s+=\s+(\d+)\s+\+/.exec(log2);
+  return m2 ? Number(m2[1]) : 0;
+}
+async function measureRepackedTypes(binDir) {
+  const dir = await mkdtemp2(join24(tmpdir2(), "model-fit-gate-repack-"));
+  try {
+    const out2 = [];
+    for (const name of REPACK_CANDIDATES) {
+      const type = ggmlTypeByName(name);
+      if (!type) continue;
+      const layout = syntheticLayout({ architecture: "llama", layers: 1, embeddingLength: 2048, feedForwardLength: 8192, heads: 16, kvHeads: 16, vocabSize: 4096, contextLength: 512, seed: 1 });
+      const tensors = layout.tensors.map((t) => ({ name: t.name, dims: t.dims, type: t.dims.length >= 2 ? type.id : t.type }));
+      const enc = encodeGgufHeader(layout.metadata, tensors, layout.alignment);
+      const path10 = join24(dir, `${name}.gguf`);
+      await writeFile4(path10, enc.bytes);
+      await truncate3(path10, enc.bytes.length + enc.dataBytes);
+      const r = await execa(join24(binDir, "llama-fit-params"), ["-m", path10, "-c", "512", "-ngl", "0", "-t", "1", "--fit-print", "on", "-v"], {
+        reject: false,
+        timeout: REPACK_CHECK_TIMEOUT_MS,
+        stdin: "ignore",
+        env: childEnv("llama"),
+        extendEnv: false
+      });
+      if (r.exitCode === 0 && repackedMiB(String(r.stderr)) > 0) out2.push(name);
+    }
+    return out2;
+  } finally {
+    await rm11(dir, { recursive: true, force: true });
+  }
 }
 function withRuntimeMemory(hw, rt) {
   const system = { ...hw.system, ram_available_bytes: rt.ramAvailableBytes };
   if (rt.llamaDevices !== null) system.llama_devices = rt.llamaDevices;
-  return { ...hw, system };
+  const llama = rt.repackedTypes === null ? hw.llama : { ...hw.llama, repacked_types: rt.repackedTypes };
+  return { ...hw, system, llama };
 }
 
 // src/bench/fit-params.ts
@@ -36734,6 +36959,13 @@ var report_schema_default = {
           ],
           description: "node-llama-cpp package version whose bundle was built (the upstream release number is not in it)."
         },
+        repacked_types: {
+          type: "array",
+          items: {
+            type: "string"
+          },
+          description: "Weight types this build's CPU backend repacks on this CPU into its own layout (a CPU_REPACK buffer), measured when the run starts: a header-only model per type through llama.cpp's projection. Where the output head is tied to the token table and of such a type, the CPU keeps a repacked copy of it beside the mapped table. Absent: not measured."
+        },
         bin_dir: {
           type: "string"
         }
@@ -37265,6 +37497,13 @@ var report_schema_default = {
             type: "number"
           },
           description: "Weight bytes of each repeating layer (the `blk.N.` tensors), N = 0 \u2026 layers \u2212 1: what each device holds when llama.cpp splits layers between devices. Absent in profiles made before it (the body is then split evenly)."
+        },
+        output_type: {
+          type: [
+            "string",
+            "null"
+          ],
+          description: "GGML type of the output head's weights (output.weight, or token_embd.weight when the output is tied to it); null without a head. Absent in profiles made before it."
         }
       },
       required: [
@@ -37443,7 +37682,12 @@ var report_schema_default = {
           description: "Recurrent state (llama.cpp's RS buffer: conv and SSM states of the recurrent layers), one sequence."
         },
         compute_bytes: {
-          type: "number"
+          type: "number",
+          description: "llama.cpp's compute buffer as its projection and llama-bench reserve it: logits for a whole ubatch."
+        },
+        server_compute_bytes: {
+          type: "number",
+          description: "The compute buffer llama-server reserves (one logits row per slot): what its log is compared with. Absent in reports made before it."
         },
         overhead_bytes: {
           type: "number"
@@ -39869,7 +40113,8 @@ function memoryEstimateErrors(fit, logged) {
     weightsPct: logged.repacked_model_bytes !== null ? null : pct2(fit.weights_bytes, logged.model_bytes),
     kvPct: pctOrAbsent(fit.kv_cache_bytes, logged.kv_bytes),
     statePct: pctOrAbsent(fit.recurrent_state_bytes, logged.rs_bytes),
-    computePct: pct2(fit.compute_bytes, logged.compute_bytes)
+    // The server reserves one logits row per slot: its own shape is what its log is compared with.
+    computePct: pct2(fit.server_compute_bytes ?? fit.compute_bytes, logged.compute_bytes)
   };
 }
 function llamaMemoryCheck(fit, logged) {
@@ -39883,7 +40128,7 @@ function llamaMemoryCheck(fit, logged) {
       compute_bytes: logged.compute_bytes,
       repacked_model_bytes: logged.repacked_model_bytes
     },
-    estimated: { model_bytes: fit.weights_bytes, kv_bytes: fit.kv_cache_bytes, rs_bytes: fit.recurrent_state_bytes, compute_bytes: fit.compute_bytes },
+    estimated: { model_bytes: fit.weights_bytes, kv_bytes: fit.kv_cache_bytes, rs_bytes: fit.recurrent_state_bytes, compute_bytes: fit.server_compute_bytes ?? fit.compute_bytes },
     error_pct: { model: round1(e.weightsPct), kv: round1(e.kvPct), state: round1(e.statePct), compute: round1(e.computePct) }
   };
 }
@@ -40042,7 +40287,7 @@ async function validate3(p) {
 
 // src/pipeline/model-files.ts
 import { existsSync as existsSync10 } from "node:fs";
-import { rm as rm11, statfs as statfs2 } from "node:fs/promises";
+import { rm as rm12, statfs as statfs2 } from "node:fs/promises";
 import { createHash as createHash10 } from "node:crypto";
 import { dirname as dirname9, isAbsolute as isAbsolute2, join as join28, relative as relative3, sep as sep4 } from "node:path";
 var FREE_DISK_MARGIN_BYTES = 1024 ** 3;
@@ -40108,7 +40353,7 @@ function modelFetcher(refs, opts) {
     let bytes4 = 0;
     const removeDownloads = async () => {
       if (opts.diskBudgetBytes === null) return;
-      for (const paths of downloaded) for (const p of paths) await rm11(p, { force: true });
+      for (const paths of downloaded) for (const p of paths) await rm12(p, { force: true });
     };
     const onDownloaded = (f) => {
       downloaded.push(f.paths);
@@ -40140,7 +40385,7 @@ function existingDir(path10) {
 
 // src/pipeline/checkpoint.ts
 import { createHash as createHash11 } from "node:crypto";
-import { readFile as readFile11, rm as rm12 } from "node:fs/promises";
+import { readFile as readFile11, rm as rm13 } from "node:fs/promises";
 import { join as join29 } from "node:path";
 var sha = (text) => createHash11("sha256").update(text).digest("hex");
 function measured(m2) {
@@ -40178,7 +40423,7 @@ function checkpointStore(dir, what) {
       return out2;
     },
     async clear() {
-      await rm12(dir, { recursive: true, force: true });
+      await rm13(dir, { recursive: true, force: true });
     }
   };
 }
@@ -40227,11 +40472,11 @@ async function runGate(cfg, hooks) {
   const canProject = existsSync11(join30(binDir, "llama-fit-params"));
   if (!canProject) hooks.log(`memory: llama-fit-params is not in ${binDir}: memory is not checked against llama.cpp's projection (setup-llama builds it)`);
   if (memoryOnly && !canProject) throw new InputError("scenarios", "memory", `the memory-only run needs llama-fit-params, which is not in ${binDir}`);
-  const headerDir = canProject ? await mkdtemp2(join30(tmpdir2(), "model-fit-gate-headers-")) : null;
+  const headerDir = canProject ? await mkdtemp3(join30(tmpdir3(), "model-fit-gate-headers-")) : null;
   try {
     return await runWithHeaders();
   } finally {
-    if (headerDir) await rm13(headerDir, { recursive: true, force: true });
+    if (headerDir) await rm14(headerDir, { recursive: true, force: true });
   }
   async function runWithHeaders() {
     const fileOpts = { token: hfToken(cfg.hfToken), log: hooks.log, diskBudgetBytes: cfg.diskBudgetBytes ?? null, headerDir };
@@ -40494,6 +40739,12 @@ function renderFitTable(rows) {
     }
     const f = pred.fit;
     out2.push(`  memory: ${f.status} \u2014 ${f.reason}`);
+    if (f.devices && f.devices.length > 1) {
+      for (const d of f.devices) {
+        const budget = d.budget_bytes === null ? "" : ` of ${bytes3(d.budget_bytes)}`;
+        out2.push(`    ${d.device}: ${d.layers ?? 0} layers \xB7 weights ${bytes3(d.weights_bytes)} + context ${bytes3(d.context_bytes)} + compute ${bytes3(d.compute_bytes)}${budget}`);
+      }
+    }
     if (f.gpu_layers_that_fit !== null && f.status === "does-not-fit") out2.push(`  partial offload: ${f.gpu_layers_that_fit} of ${row.profile.layers} layers fit on the GPU`);
     if (pred.scenarios.length > 0) {
       const widths = [15, 12, 24];
@@ -40722,6 +40973,7 @@ var cacheDir = { type: "string", value: "DIR", help: "cache dir (else MODEL_FIT_
 var hardware = { type: "string", value: "FILE", help: "hardware.json from `probe` (else the cached probe, measured if absent)" };
 var hfToken2 = { type: "string", value: "TOKEN", help: "Hugging Face token (else HF_TOKEN)" };
 var ctx = { type: "string", value: "N", help: "context size the model is loaded with" };
+var gpuLayers = { type: "string", value: "N", help: "layers offloaded to the GPUs (llama.cpp -ngl; default 99: all); fewer is a partial offload" };
 var llamaFlags = { "llama-bin": llamaBin, "cache-dir": cacheDir };
 var modelFlags = { ...llamaFlags, "hf-token": hfToken2 };
 var decodeDepth = (help) => ({ type: "string", value: "N", help });
@@ -40765,6 +41017,7 @@ var TABLE = {
     flags: {
       hardware,
       ctx,
+      "gpu-layers": gpuLayers,
       "decode-depth": decodeDepth("predict steady decode at this context depth (default 0)"),
       json: { type: "boolean", help: "print JSON" },
       ...modelFlags
@@ -40780,6 +41033,7 @@ var TABLE = {
       out: { type: "string", value: "FILE", help: "report path (default: ./model-fit-gate-report/report.json)" },
       thresholds: { type: "string", value: "FILE", help: "gate limits (default: the bundled thresholds.yml)" },
       ctx,
+      "gpu-layers": gpuLayers,
       "decode-depth": decodeDepth("judge steady decode at this context depth (llama-bench -d; default 0)"),
       "run-timeout": { type: "string", value: "SECONDS", help: "kill a llama.cpp run after this long (default 600)" },
       shard: { type: "string", value: "K/N", help: "run only shard K of N of the models" },
@@ -40905,7 +41159,12 @@ async function hardwareFor(args) {
 function workloadFromFlags(args) {
   const ctx2 = intFlag(args.values.ctx, "ctx");
   const depth = intFlag(args.values["decode-depth"], "decode-depth", 0);
-  return { ...ctx2 !== void 0 ? { context_tokens: ctx2 } : {}, ...depth !== void 0 ? { decode_depth: depth } : {} };
+  const ngl = intFlag(args.values["gpu-layers"], "gpu-layers", 0);
+  return {
+    ...ctx2 !== void 0 ? { context_tokens: ctx2 } : {},
+    ...depth !== void 0 ? { decode_depth: depth } : {},
+    ...ngl !== void 0 ? { gpu_layers: ngl } : {}
+  };
 }
 var handlers = {
   async "setup-llama"(args) {
