@@ -96,7 +96,7 @@ export function memoryCheck(est: EstimatedMemory | null, projected: ProjectedDev
       : verdict === 'off'
         ? over.map((b) => `${b} ${error[b]! > 0 ? '+' : ''}${error[b]} %`).join(', ')
         : null
-  return { verdict, source, projected, estimated: est.devices ?? null, error_pct: error, fit: { estimated: est.status, llama, agrees }, reason }
+  return { verdict, source, projected, estimated: est, error_pct: error, fit: { estimated: est.status, llama, agrees }, reason }
 }
 
 /** The failed projection of a model: its memory row is a runtime error naming llama.cpp's words. */

@@ -1,6 +1,6 @@
 // Prediction × Observation → one row of verdicts (ScenarioResult), and the memory estimate beside llama.cpp's buffers.
 
-import type { DeviceMemory, FitStatus } from './prediction.js'
+import type { EstimatedMemory, FitStatus } from './prediction.js'
 import type { ScenarioId, ScenarioUnit, Verdict } from './scenarios.js'
 
 /** The buffer sizes llama.cpp logged, bytes (null: not in the log). */
@@ -120,8 +120,8 @@ export interface MemoryCheck {
   /** What llama.cpp read: the model file, or a sparse copy that holds only its header at its real size. */
   source: 'file' | 'header' | null
   projected: ProjectedDevice[]
-  /** The estimator's memory per device (null: it gave none). */
-  estimated: DeviceMemory[] | null
+  /** The estimator's memory estimate: totals, fit, and per device where it gave them (null: it gave none). */
+  estimated: EstimatedMemory | null
   error_pct: MemoryErrorPct
   fit: {
     /** The estimator's fit. */

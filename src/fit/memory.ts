@@ -84,13 +84,20 @@ export function largestGpu<G extends { memory_free_bytes: number | null; memory_
   return [...known].sort((a, b) => (b.memory_free_bytes ?? b.memory_total_bytes ?? 0) - (a.memory_free_bytes ?? a.memory_total_bytes ?? 0))[0]
 }
 
-/** Usable memory: free VRAM of the largest GPU when layers go to a GPU, else available RAM. */
+/**
+ * Usable memory of one device: the free memory of the largest GPU when layers go to a GPU (llama.cpp's own device
+ * list read at run start where there is one, else the probe's), else available RAM. What a single-device figure
+ * (machines for a split, layers that fit one GPU) is measured against; the fit itself is per device (devices.ts).
+ */
 export function memoryBudget(hw: HardwareProfile, w: Workload): MemoryBudget {
+  const listed = hw.llama.backend.toUpperCase() === 'CPU' ? [] : (hw.system.llama_devices ?? [])
+  const fromLlama = [...listed].sort((a, b) => b.free_bytes - a.free_bytes)[0]
   const best = largestGpu(hw.system.gpus)
-  const cpuOnly = hw.llama.backend.toUpperCase() === 'CPU' || w.gpu_layers === 0 || !best
+  const cpuOnly = hw.llama.backend.toUpperCase() === 'CPU' || w.gpu_layers === 0 || (!best && !fromLlama)
   if (cpuOnly) return { usableBytes: hw.system.ram_available_bytes, gpuBytes: null, where: 'available RAM' }
-  const bytes = best.memory_free_bytes ?? best.memory_total_bytes ?? 0
-  return { usableBytes: bytes, gpuBytes: bytes, where: `free memory of ${best.name}` }
+  if (fromLlama) return { usableBytes: fromLlama.free_bytes, gpuBytes: fromLlama.free_bytes, where: `free memory of ${fromLlama.name}` }
+  const bytes = best!.memory_free_bytes ?? best!.memory_total_bytes ?? 0
+  return { usableBytes: bytes, gpuBytes: bytes, where: `free memory of ${best!.name}` }
 }
 
 function gib(bytes: number): string {

@@ -94,14 +94,12 @@ export function memoryRows(report: Report): MemoryRow[] {
   const rows = report.models.flatMap((m) => {
     const c = m.memory
     if (!c) return []
-    const est = m.memory?.estimated ?? null
+    const est = c.estimated
     const buffer = (b: 'weights' | 'context' | 'compute') => {
       const k = `${b}_bytes` as const
       const projected: [number, number] | null =
         c.projected.length > 0 ? [c.projected.reduce((sum, d) => sum + d[k][0], 0), c.projected.reduce((sum, d) => sum + d[k][1], 0)] : null
-      // Per device when the estimator gave devices, else its totals from the model's fit.
-      const total = est ? est.reduce((sum, d) => sum + d[k], 0) : m.fit ? (b === 'weights' ? m.fit.weights_bytes : b === 'context' ? m.fit.kv_cache_bytes + m.fit.recurrent_state_bytes : m.fit.compute_bytes) : null
-      return { estimated: c.fit.estimated === null ? null : total, projected, error: c.error_pct[b] }
+      return { estimated: est ? est[k] : null, projected, error: c.error_pct[b] }
     }
     return [{ ref: m.ref, check: c, failing: failing.has(m.ref) || c.verdict === 'runtime-error', buffers: { weights: buffer('weights'), context: buffer('context'), compute: buffer('compute') } }]
   })
@@ -118,7 +116,8 @@ export function memoryCell(b: MemoryRow['buffers']['weights']): string {
 /** llama.cpp's figure: "68–69 MiB" where it printed whole MiB, the value where its log said 0.01 MiB. */
 export function formatProjected([lo, hi]: [number, number]): string {
   const MiB = 1024 * 1024
-  if (hi - lo < MiB / 4) return formatBytes((lo + hi) / 2)
+  // Within a quarter MiB, or at GiB scale (where a MiB is below the digits shown): one figure.
+  if (hi - lo < MiB / 4 || lo >= 1024 * MiB) return formatBytes((lo + hi) / 2)
   return lo < 1024 * MiB ? `${Math.round(lo / MiB)}–${Math.round(hi / MiB)} MiB` : `${formatBytes(lo)}–${formatBytes(hi)}`
 }
 
@@ -136,7 +135,7 @@ export function memoryDevicesLine(model: ModelReport): string {
     "memory per device, estimate / llama.cpp's projection: " +
     c.projected
       .map((d) => {
-        const e = c.estimated?.find((x) => x.device === d.device)
+        const e = c.estimated?.devices?.find((x) => x.device === d.device)
         const part = (name: string, est: number | undefined, proj: [number, number]) => `${name} ${est === undefined ? '—' : formatBytes(est)} / ${formatProjected(proj)}`
         return `${d.device}: ${[part('weights', e?.weights_bytes, d.weights_bytes), part('context', e?.context_bytes, d.context_bytes), part('compute', e?.compute_bytes, d.compute_bytes)].join(', ')}${d.free_bytes === null ? '' : ` of ${formatBytes(d.free_bytes)} free`}`
       })
