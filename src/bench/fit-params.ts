@@ -38,6 +38,35 @@ export function parseFitPrint(text: string, source = 'llama-fit-params'): Projec
   return out
 }
 
+/** One row of llama.cpp's memory breakdown, whole MiB: a device, the host, or another buffer type (CPU_REPACK, AMX). */
+export interface BreakdownRow {
+  name: string
+  model: number
+  context: number
+  compute: number
+}
+
+/**
+ * The memory breakdown llama-fit-params logs last: the `fit_memory_breakdown` record of its JSON log (--log-jsonl),
+ * else the rows of the table it prints in a text log. null when the log has neither (it was cut off before it).
+ */
+export function breakdownRows(log: string): BreakdownRow[] | null {
+  for (const line of log.split('\n').reverse()) {
+    if (!line.includes('"fit_memory_breakdown"')) continue
+    try {
+      const record = JSON.parse(line) as { type?: string; data?: { rows?: { name?: unknown; model?: unknown; context?: unknown; compute?: unknown }[] } }
+      if (record.type !== 'fit_memory_breakdown' || !Array.isArray(record.data?.rows)) continue
+      return record.data.rows.map((r) => ({ name: String(r.name), model: Number(r.model) || 0, context: Number(r.context) || 0, compute: Number(r.compute) || 0 }))
+    } catch {
+      continue
+    }
+  }
+  // A JSON log without its record was cut off: the table's rows before the cut are not the whole table.
+  if (/^\{"type":/m.test(log)) return null
+  const rows = [...log.matchAll(/\|\s+- (\S+)\s+\|\s+\d+\s+=\s+(\d+)\s+\+\s+(\d+)\s+\+\s+(\d+)\s+\|/g)]
+  return rows.length > 0 ? rows.map((m) => ({ name: m[1]!, model: Number(m[2]), context: Number(m[3]), compute: Number(m[4]) })) : null
+}
+
 /** 0.01 MiB, as llama.cpp's log prints sizes (%.2f): a printed value is within half of it. */
 const LOG_STEP = MIB / 100
 
@@ -55,12 +84,12 @@ export function projectionIntervals(print: readonly ProjectedBuffers[], log: str
   const out = print.map((d) => ({ device: d.device, weights_bytes: floored(d.model_bytes), context_bytes: floored(d.context_bytes), compute_bytes: floored(d.compute_bytes) }))
   const host = out.find((d) => d.device === 'Host')!
   const names = new Set(print.map((d) => d.device))
-  for (const m of log.matchAll(/\|\s+- (\S+)\s+\|\s+\d+\s+=\s+(\d+)\s+\+\s+(\d+)\s+\+\s+(\d+)\s+\|/g)) {
-    if (names.has(m[1]!)) continue
+  for (const row of breakdownRows(log) ?? []) {
+    if (row.name === 'Host' || names.has(row.name)) continue
     const add = (r: ProjectedBytes, mib: number): ProjectedBytes => (mib > 0 ? [r[0] + mib * MIB, r[1] + mib * MIB + MIB] : r)
-    host.weights_bytes = add(host.weights_bytes, Number(m[2]))
-    host.context_bytes = add(host.context_bytes, Number(m[3]))
-    host.compute_bytes = add(host.compute_bytes, Number(m[4]))
+    host.weights_bytes = add(host.weights_bytes, row.model)
+    host.context_bytes = add(host.context_bytes, row.context)
+    host.compute_bytes = add(host.compute_bytes, row.compute)
   }
   const compute = new Map<string, { bytes: number; lines: number }>()
   for (const m of log.matchAll(/sched_reserve:\s+(\S+) compute buffer size =\s+([\d.]+) MiB/g)) {
@@ -89,25 +118,55 @@ export function projectionIntervals(print: readonly ProjectedBuffers[], log: str
 /** llama-fit-params' arguments: the workload's flags, one sequence as the bench's server runs, the print mode. */
 export function fitParamsArgs(modelPath: string, w: Workload): string[] {
   // -v: the per-buffer lines projectionIntervals refines the print with are debug messages during the projection.
-  return ['-m', modelPath, '-c', String(w.context_tokens), ...llamaWorkloadFlags(w), '-np', '1', '--fit-print', 'on', '-v']
+  // --log-jsonl: the log goes to stdout as JSON lines and ends in the breakdown record (see FIT_PARAMS_ATTEMPTS).
+  return ['-m', modelPath, '-c', String(w.context_tokens), ...llamaWorkloadFlags(w), '-np', '1', '--fit-print', 'on', '-v', '--log-jsonl']
 }
 
-/** Runs llama-fit-params for a model and workload; throws with its log tail when it fails. */
+/**
+ * llama.cpp logs through a worker thread that is not flushed at exit (upstream issue 22142), and llama-fit-params
+ * returns right after the projection, so the end of its log — the memory breakdown the refinement needs — is
+ * sometimes lost: 4 of 15 runs of one model here. With --log-jsonl the log ends in one `fit_memory_breakdown` record;
+ * a run without it is run again, at most this many times in all (a quarter of runs lost → 1 in 4000 fails six times).
+ */
+export const FIT_PARAMS_ATTEMPTS = 6
+
+/** Whether llama-fit-params' log reached its memory breakdown (the last thing it logs). */
+export function logComplete(log: string): boolean {
+  return breakdownRows(log) !== null
+}
+
+/**
+ * Runs llama-fit-params for a model and workload until its log is complete (FIT_PARAMS_ATTEMPTS); throws with its log
+ * tail when it fails, or when no run's log was complete (the repacked copies would be unknown).
+ */
 export async function projectMemory(binDir: string, modelPath: string, w: Workload, logDir: string, label: string): Promise<Omit<ProjectedDevice, 'free_bytes'>[]> {
-  const stdoutPath = join(logDir, `${label}.fit.txt`)
+  // The JSON log and the print share stdout.
+  const stdoutPath = join(logDir, `${label}.fit.jsonl`)
   const stderrPath = join(logDir, `${label}.fit.log`)
-  const outcome = await runProcess({
-    env: childEnv('llama'),
-    file: join(binDir, 'llama-fit-params'),
-    args: fitParamsArgs(modelPath, w),
-    stdoutPath,
-    stderrPath,
-    timeoutSec: FIT_PARAMS_TIMEOUT_SEC,
-    label: `llama-fit-params ${label}`
-  })
-  if (outcome.spawnError || outcome.timedOut || outcome.signal || outcome.exitCode !== 0) {
-    throw new Error(`${label}: ${describeOutcome('llama-fit-params', outcome, FIT_PARAMS_TIMEOUT_SEC)}\n${(await readLogTail(stderrPath)).join('\n')}`)
+  for (let attempt = 1; attempt <= FIT_PARAMS_ATTEMPTS; attempt++) {
+    const outcome = await runProcess({
+      env: childEnv('llama'),
+      file: join(binDir, 'llama-fit-params'),
+      args: fitParamsArgs(modelPath, w),
+      stdoutPath,
+      stderrPath,
+      timeoutSec: FIT_PARAMS_TIMEOUT_SEC,
+      label: `llama-fit-params ${label}`
+    })
+    if (outcome.spawnError || outcome.timedOut || outcome.signal || outcome.exitCode !== 0) {
+      const tail = [...(await readLogTail(stdoutPath)), ...(await readLogTail(stderrPath))].slice(-12)
+      throw new Error(`${label}: ${describeOutcome('llama-fit-params', outcome, FIT_PARAMS_TIMEOUT_SEC)}\n${tail.join('\n')}`)
+    }
+    const out = await readFile(stdoutPath, 'utf8')
+    // The logger thread writes to the same stdout as the print: a line of one cut by the other is a lost run too.
+    if (!logComplete(out)) continue
+    let print: ProjectedBuffers[]
+    try {
+      print = parseFitPrint(out, stdoutPath)
+    } catch {
+      continue
+    }
+    return projectionIntervals(print, out)
   }
-  const print = parseFitPrint(await readFile(stdoutPath, 'utf8'), stdoutPath)
-  return projectionIntervals(print, await readFile(stderrPath, 'utf8'))
+  throw new Error(`${label}: llama-fit-params' log ended before its memory breakdown in ${FIT_PARAMS_ATTEMPTS} runs (its logger is cut off at exit): the repacked copies are unknown`)
 }

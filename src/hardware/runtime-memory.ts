@@ -14,6 +14,7 @@ import { syntheticLayout } from '../gguf/writer.js'
 import { readSystemFacts } from './system.js'
 import type { CommandRunner } from './gpu.js'
 import { childEnv } from '../util/child-env.js'
+import { FIT_PARAMS_ATTEMPTS, breakdownRows } from '../bench/fit-params.js'
 
 const REPACK_CHECK_TIMEOUT_MS = 30_000
 
@@ -42,22 +43,28 @@ export interface RuntimeMemory {
   /** null when llama-fit-params is missing or did not answer: the probe's GPU figures stay. */
   llamaDevices: LlamaDevice[] | null
   ramAvailableBytes: number
-  /** null: not measured (no llama-fit-params). */
+  /** null: not measured (no llama-fit-params, or it failed: `warnings` says why). */
   repackedTypes: string[] | null
+  warnings: string[]
 }
 
 /** Reads llama.cpp's device list, the weight types its CPU backend repacks, and the available RAM now. */
 export async function readRuntimeMemory(binDir: string, run: CommandRunner): Promise<RuntimeMemory> {
   const listed = await run(join(binDir, 'llama-fit-params'), ['--list-devices'])
   const sys = await readSystemFacts(run)
-  const repackedTypes = listed === null ? null : await measureRepackedTypes(binDir)
-  return { llamaDevices: listed === null ? null : parseListDevices(listed), ramAvailableBytes: sys.ramAvailableBytes, repackedTypes }
+  const warnings: string[] = []
+  if (listed === null) warnings.push(`${join(binDir, 'llama-fit-params')} --list-devices did not answer: the probe's GPU figures stand in for llama.cpp's devices`)
+  const repackedTypes = await measureRepackedTypes(binDir).catch((err: unknown) => {
+    warnings.push(`which weight types the CPU repacks could not be measured (a tied output head's repacked copy is left out of the estimate): ${err instanceof Error ? err.message : String(err)}`)
+    return null
+  })
+  return { llamaDevices: listed === null ? null : parseListDevices(listed), ramAvailableBytes: sys.ramAvailableBytes, repackedTypes, warnings }
 }
 
-/** MiB of CPU_REPACK weights in llama-fit-params' verbose memory breakdown, 0 without the row. */
-export function repackedMiB(log: string): number {
-  const m = /\|\s+- CPU_REPACK\s+\|\s+\d+\s+=\s+(\d+)\s+\+/.exec(log)
-  return m ? Number(m[1]) : 0
+/** MiB of CPU_REPACK weights in llama-fit-params' memory breakdown, 0 without the row (null: no breakdown at all). */
+export function repackedMiB(log: string): number | null {
+  const rows = breakdownRows(log)
+  return rows === null ? null : (rows.find((r) => r.name === 'CPU_REPACK')?.model ?? 0)
 }
 
 /**
@@ -69,6 +76,7 @@ export async function measureRepackedTypes(binDir: string): Promise<string[]> {
   const dir = await mkdtemp(join(tmpdir(), 'model-fit-gate-repack-'))
   try {
     const out: string[] = []
+    const unknown: string[] = []
     for (const name of REPACK_CANDIDATES) {
       const type = ggmlTypeByName(name)
       if (!type) continue
@@ -79,12 +87,23 @@ export async function measureRepackedTypes(binDir: string): Promise<string[]> {
       const path = join(dir, `${name}.gguf`)
       await writeFile(path, enc.bytes)
       await truncate(path, enc.bytes.length + enc.dataBytes)
-      // The breakdown is on stderr: the runner's stdout is not where it is.
-      const r = await execa(join(binDir, 'llama-fit-params'), ['-m', path, '-c', '512', '-ngl', '0', '-t', '1', '--fit-print', 'on', '-v'], {
-        reject: false, timeout: REPACK_CHECK_TIMEOUT_MS, stdin: 'ignore', env: childEnv('llama'), extendEnv: false
-      })
-      if (r.exitCode === 0 && repackedMiB(String(r.stderr)) > 0) out.push(name)
+      let done = false
+      // llama.cpp's logger may be cut off at exit before the breakdown (bench/fit-params.ts): a run without it says
+      // nothing and is run again.
+      for (let attempt = 1; attempt <= FIT_PARAMS_ATTEMPTS; attempt++) {
+        const r = await execa(join(binDir, 'llama-fit-params'), ['-m', path, '-c', '512', '-ngl', '0', '-t', '1', '--fit-print', 'on', '-v', '--log-jsonl'], {
+          reject: false, timeout: REPACK_CHECK_TIMEOUT_MS, stdin: 'ignore', env: childEnv('llama'), extendEnv: false
+        })
+        if (r.exitCode !== 0) throw new Error(`llama-fit-params exited with ${r.exitCode ?? r.signal} on a ${name} model: ${String(r.stderr).trim().split('\n').slice(-2).join(' | ')}`)
+        const rows = breakdownRows(String(r.stdout))
+        if (rows === null) continue
+        if (rows.some((row) => row.name === 'CPU_REPACK' && row.model > 0)) out.push(name)
+        done = true
+        break
+      }
+      if (!done) unknown.push(name)
     }
+    if (unknown.length > 0) throw new Error(`llama-fit-params' log never reached its memory breakdown for ${unknown.join(', ')} in ${FIT_PARAMS_ATTEMPTS} runs each`)
     return out
   } finally {
     await rm(dir, { recursive: true, force: true })

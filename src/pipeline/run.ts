@@ -164,8 +164,10 @@ export async function runGate(cfg: GateRunConfig, hooks: RunHooks): Promise<Gate
             now: () => hooks.now().toISOString()
           }))
     // Free memory as it is now, not when the probe ran: the budgets of the memory fit.
-    const hardware = withRuntimeMemory(probed, await readRuntimeMemory(binDir, runTool))
-    hooks.log(`memory: ${(hardware.system.ram_available_bytes / 2 ** 30).toFixed(1)} GiB of RAM available${(hardware.system.llama_devices ?? []).map((d) => `, ${d.name} ${(d.free_bytes / 2 ** 30).toFixed(1)} of ${(d.total_bytes / 2 ** 30).toFixed(1)} GiB free`).join('')}`)
+    const runtime = await readRuntimeMemory(binDir, runTool)
+    for (const w of runtime.warnings) hooks.log(`memory: WARNING: ${w}`)
+    const hardware = withRuntimeMemory(probed, runtime)
+    hooks.log(`memory: ${(hardware.system.ram_available_bytes / 2 ** 30).toFixed(1)} GiB of RAM available; the CPU repacks ${hardware.llama.repacked_types?.join(', ') || 'no type'}${(hardware.system.llama_devices ?? []).map((d) => `, ${d.name} ${(d.free_bytes / 2 ** 30).toFixed(1)} of ${(d.total_bytes / 2 ** 30).toFixed(1)} GiB free`).join('')}`)
     if (build && !hardware.llama.node_llama_cpp_version) hardware.llama.node_llama_cpp_version = build.node_llama_cpp_version
 
     const workload = defaultWorkload({ threads: hardware.system.threads, ...cfg.workload })

@@ -23,6 +23,6 @@ describe("llama-fit-params' projection", () => {
     const args = fitParamsArgs('/m.gguf', w)
     expect(args.slice(0, 4)).toEqual(['-m', '/m.gguf', '-c', '8192'])
     expect(args.join(' ')).toContain('-ctk q8_0 -ctv q8_0 -fa on')
-    expect(args.slice(-5)).toEqual(['-np', '1', '--fit-print', 'on', '-v'])
+    expect(args.slice(-6)).toEqual(['-np', '1', '--fit-print', 'on', '-v', '--log-jsonl'])
   })
 })

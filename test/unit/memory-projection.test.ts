@@ -2,7 +2,7 @@
 // it (compare/memory-projection.ts), and the memory gate (gate/memory.ts). The log excerpts are the pinned build's
 // own lines (llama-fit-params --fit-print on -v, de3ff81 CPU).
 import { describe, expect, test } from '@jest/globals'
-import { parseFitPrint, projectionIntervals } from '../../src/bench/fit-params.js'
+import { breakdownRows, logComplete, parseFitPrint, projectionIntervals } from '../../src/bench/fit-params.js'
 import { parseListDevices, repackedMiB } from '../../src/hardware/runtime-memory.js'
 import { fitAgrees, memoryCheck, projectionErrors } from '../../src/compare/memory-projection.js'
 import { gate } from '../../src/gate/gate.js'
@@ -55,9 +55,26 @@ D sched_reserve:  CUDA_Host compute buffer size =    16.01 MiB`
     expect(gpu!.weights_bytes).toEqual([4437 * MiB, 4438 * MiB])
   })
 
-  test('the repack check reads the CPU_REPACK row of the breakdown', () => {
+  test('the repack check reads the CPU_REPACK row of the breakdown; a log cut off before it says nothing', () => {
     expect(repackedMiB(Q4K_LOG)).toBe(12)
     expect(repackedMiB(Q4K_LOG.replace(/.*CPU_REPACK.*\n/g, ''))).toBe(0)
+    expect(repackedMiB(Q4K_LOG.replace(/.*common_memory_breakdown_print.*\n/g, ''))).toBeNull()
+  })
+
+  test("the JSON log's last record is the breakdown: read from it, and a log without it is not complete", () => {
+    const jsonl = [
+      '{"type":"log","time":8,"level":"debug","msg":"sched_reserve:        CPU compute buffer size =    79.01 MiB\\n"}',
+      '{"type":"log","time":9,"level":"info","msg":"common_memory_breakdown_print: |   - Host               |                  151 =     8 +      64 +      79                |\\n"}',
+      '{"type":"fit_memory_breakdown","data":{"unit":"MiB","rows":[{"kind":"host","name":"Host","self":151,"model":8,"context":64,"compute":79},{"kind":"buffer_type","name":"CPU_REPACK","self":12,"model":12,"context":0,"compute":0}]}}',
+      'Host 8 64 79 '
+    ].join('\n')
+    expect(breakdownRows(jsonl)).toEqual([{ name: 'Host', model: 8, context: 64, compute: 79 }, { name: 'CPU_REPACK', model: 12, context: 0, compute: 0 }])
+    const [host] = projectionIntervals(parseFitPrint(jsonl), jsonl)
+    expect(host!.weights_bytes).toEqual([20 * MiB, 22 * MiB])
+    expect(host!.compute_bytes[0]).toBeCloseTo(79.01 * MiB - MiB / 200)
+    // Cut off after the table's first row: without the record the rows seen are not the whole table.
+    expect(logComplete(jsonl.split('\n').slice(0, 2).join('\n'))).toBe(false)
+    expect(logComplete(jsonl)).toBe(true)
   })
 
   test("llama.cpp's device list: names, totals and free memory; a CPU build lists none", () => {
