@@ -27191,7 +27191,7 @@ function memoryCheck(est, projected, source, s) {
   const over = MEMORY_BUFFERS.filter((b) => error[b] !== null && Math.abs(error[b]) > s.maxAbsErrorPct[b]);
   const verdict = s.checkFit && agrees === false ? "wrong-fit" : over.length > 0 ? "off" : "match";
   const reason = verdict === "wrong-fit" ? `estimated ${est.status}, llama.cpp's projection ${llama === "fits" ? "fits" : "does not fit"} the devices' free memory` : verdict === "off" ? over.map((b) => `${b} ${error[b] > 0 ? "+" : ""}${error[b]} %`).join(", ") : null;
-  return { verdict, source, projected, estimated: est.devices ?? null, error_pct: error, fit: { estimated: est.status, llama, agrees }, reason };
+  return { verdict, source, projected, estimated: est, error_pct: error, fit: { estimated: est.status, llama, agrees }, reason };
 }
 function failedMemoryCheck(reason, source) {
   return { verdict: "runtime-error", source, projected: [], estimated: null, error_pct: { weights: null, context: null, compute: null }, fit: { estimated: null, llama: null, agrees: null }, reason };
@@ -28203,9 +28203,12 @@ function largestGpu(gpus) {
   return [...known].sort((a2, b) => (b.memory_free_bytes ?? b.memory_total_bytes ?? 0) - (a2.memory_free_bytes ?? a2.memory_total_bytes ?? 0))[0];
 }
 function memoryBudget(hw, w) {
+  const listed = hw.llama.backend.toUpperCase() === "CPU" ? [] : hw.system.llama_devices ?? [];
+  const fromLlama = [...listed].sort((a2, b) => b.free_bytes - a2.free_bytes)[0];
   const best = largestGpu(hw.system.gpus);
-  const cpuOnly = hw.llama.backend.toUpperCase() === "CPU" || w.gpu_layers === 0 || !best;
+  const cpuOnly = hw.llama.backend.toUpperCase() === "CPU" || w.gpu_layers === 0 || !best && !fromLlama;
   if (cpuOnly) return { usableBytes: hw.system.ram_available_bytes, gpuBytes: null, where: "available RAM" };
+  if (fromLlama) return { usableBytes: fromLlama.free_bytes, gpuBytes: fromLlama.free_bytes, where: `free memory of ${fromLlama.name}` };
   const bytes4 = best.memory_free_bytes ?? best.memory_total_bytes ?? 0;
   return { usableBytes: bytes4, gpuBytes: bytes4, where: `free memory of ${best.name}` };
 }
@@ -36142,10 +36145,114 @@ async function systemProfile(opts) {
 // src/hardware/runtime-memory.ts
 import { mkdtemp as mkdtemp2, rm as rm11, truncate as truncate3, writeFile as writeFile4 } from "node:fs/promises";
 import { tmpdir as tmpdir2 } from "node:os";
+import { join as join25 } from "node:path";
+
+// src/bench/fit-params.ts
+import { readFile as readFile10 } from "node:fs/promises";
 import { join as join24 } from "node:path";
+var FIT_PARAMS_TIMEOUT_SEC = 60;
+var MIB2 = 1024 * 1024;
+function parseFitPrint(text, source = "llama-fit-params") {
+  const out2 = [];
+  for (const line of text.split(/\r?\n/)) {
+    const m2 = /^(\S+) (\d+) (\d+) (\d+)\s*$/.exec(line);
+    if (m2) out2.push({ device: m2[1], model_bytes: Number(m2[2]) * MIB2, context_bytes: Number(m2[3]) * MIB2, compute_bytes: Number(m2[4]) * MIB2 });
+  }
+  if (!out2.some((d) => d.device === "Host")) throw new Error(`${source}: no "Host" line in its projection`);
+  return out2;
+}
+function breakdownRows(log2) {
+  for (const line of log2.split("\n").reverse()) {
+    if (!line.includes('"fit_memory_breakdown"')) continue;
+    try {
+      const record = JSON.parse(line);
+      if (record.type !== "fit_memory_breakdown" || !Array.isArray(record.data?.rows)) continue;
+      return record.data.rows.map((r) => ({ name: String(r.name), model: Number(r.model) || 0, context: Number(r.context) || 0, compute: Number(r.compute) || 0 }));
+    } catch {
+      continue;
+    }
+  }
+  if (/^\{"type":/m.test(log2)) return null;
+  const rows = [...log2.matchAll(/\|\s+- (\S+)\s+\|\s+\d+\s+=\s+(\d+)\s+\+\s+(\d+)\s+\+\s+(\d+)\s+\|/g)];
+  return rows.length > 0 ? rows.map((m2) => ({ name: m2[1], model: Number(m2[2]), context: Number(m2[3]), compute: Number(m2[4]) })) : null;
+}
+var LOG_STEP = MIB2 / 100;
+function projectionIntervals(print, log2) {
+  const floored = (b) => [b, b + MIB2];
+  const out2 = print.map((d) => ({ device: d.device, weights_bytes: floored(d.model_bytes), context_bytes: floored(d.context_bytes), compute_bytes: floored(d.compute_bytes) }));
+  const host = out2.find((d) => d.device === "Host");
+  const names = new Set(print.map((d) => d.device));
+  for (const row of breakdownRows(log2) ?? []) {
+    if (row.name === "Host" || names.has(row.name)) continue;
+    const add2 = (r, mib) => mib > 0 ? [r[0] + mib * MIB2, r[1] + mib * MIB2 + MIB2] : r;
+    host.weights_bytes = add2(host.weights_bytes, row.model);
+    host.context_bytes = add2(host.context_bytes, row.context);
+    host.compute_bytes = add2(host.compute_bytes, row.compute);
+  }
+  const compute = /* @__PURE__ */ new Map();
+  for (const m2 of log2.matchAll(/sched_reserve:\s+(\S+) compute buffer size =\s+([\d.]+) MiB/g)) {
+    const device = names.has(m2[1]) ? m2[1] : "Host";
+    const c3 = compute.get(device) ?? { bytes: 0, lines: 0 };
+    compute.set(device, { bytes: c3.bytes + Number(m2[2]) * MIB2, lines: c3.lines + 1 });
+  }
+  for (const d of out2) {
+    const c3 = compute.get(d.device);
+    if (c3 && c3.bytes >= d.compute_bytes[0] - c3.lines * LOG_STEP && c3.bytes < d.compute_bytes[1] + c3.lines * LOG_STEP) {
+      d.compute_bytes = [c3.bytes - c3.lines * LOG_STEP / 2, c3.bytes + c3.lines * LOG_STEP / 2];
+    }
+  }
+  const withContext = out2.filter((d) => d.context_bytes[0] > 0 || print.find((p) => p.device === d.device).context_bytes > 0);
+  const sizes = [...log2.matchAll(/(?:llama_kv_cache|llama_memory_recurrent): size =\s+([\d.]+) MiB/g)].map((m2) => Number(m2[1]) * MIB2);
+  const only = withContext.length === 1 ? withContext[0] : out2.length === 1 ? out2[0] : null;
+  if (only && sizes.length > 0) {
+    const sum = sizes.reduce((a2, b) => a2 + b, 0);
+    const half = sizes.length * LOG_STEP / 2;
+    if (sum + half >= only.context_bytes[0] && sum - half < only.context_bytes[1]) only.context_bytes = [sum - half, sum + half];
+  }
+  return out2;
+}
+function fitParamsArgs(modelPath, w) {
+  return ["-m", modelPath, "-c", String(w.context_tokens), ...llamaWorkloadFlags(w), "-np", "1", "--fit-print", "on", "-v", "--log-jsonl"];
+}
+var FIT_PARAMS_ATTEMPTS = 6;
+function logComplete(log2) {
+  return breakdownRows(log2) !== null;
+}
+async function projectMemory(binDir, modelPath, w, logDir, label) {
+  const stdoutPath = join24(logDir, `${label}.fit.jsonl`);
+  const stderrPath = join24(logDir, `${label}.fit.log`);
+  for (let attempt = 1; attempt <= FIT_PARAMS_ATTEMPTS; attempt++) {
+    const outcome = await runProcess({
+      env: childEnv("llama"),
+      file: join24(binDir, "llama-fit-params"),
+      args: fitParamsArgs(modelPath, w),
+      stdoutPath,
+      stderrPath,
+      timeoutSec: FIT_PARAMS_TIMEOUT_SEC,
+      label: `llama-fit-params ${label}`
+    });
+    if (outcome.spawnError || outcome.timedOut || outcome.signal || outcome.exitCode !== 0) {
+      const tail = [...await readLogTail(stdoutPath), ...await readLogTail(stderrPath)].slice(-12);
+      throw new Error(`${label}: ${describeOutcome("llama-fit-params", outcome, FIT_PARAMS_TIMEOUT_SEC)}
+${tail.join("\n")}`);
+    }
+    const out2 = await readFile10(stdoutPath, "utf8");
+    if (!logComplete(out2)) continue;
+    let print;
+    try {
+      print = parseFitPrint(out2, stdoutPath);
+    } catch {
+      continue;
+    }
+    return projectionIntervals(print, out2);
+  }
+  throw new Error(`${label}: llama-fit-params' log ended before its memory breakdown in ${FIT_PARAMS_ATTEMPTS} runs (its logger is cut off at exit): the repacked copies are unknown`);
+}
+
+// src/hardware/runtime-memory.ts
 var REPACK_CHECK_TIMEOUT_MS = 3e4;
 var REPACK_CANDIDATES = ["Q4_0", "Q4_K", "Q5_K", "Q6_K", "Q2_K", "IQ4_NL", "MXFP4", "Q8_0"];
-var MIB2 = 1024 * 1024;
+var MIB3 = 1024 * 1024;
 function parseListDevices(text) {
   const lines = text.split(/\r?\n/);
   const start = lines.findIndex((l) => l.trim() === "Available devices:");
@@ -36153,42 +36260,54 @@ function parseListDevices(text) {
   const out2 = [];
   for (const line of lines.slice(start + 1)) {
     const m2 = /^\s+([^\s:]+): (.*) \((\d+) MiB, (\d+) MiB free\)\s*$/.exec(line);
-    if (m2) out2.push({ name: m2[1], description: m2[2], total_bytes: Number(m2[3]) * MIB2, free_bytes: Number(m2[4]) * MIB2 });
+    if (m2) out2.push({ name: m2[1], description: m2[2], total_bytes: Number(m2[3]) * MIB3, free_bytes: Number(m2[4]) * MIB3 });
   }
   return out2;
 }
 async function readRuntimeMemory(binDir, run2) {
-  const listed = await run2(join24(binDir, "llama-fit-params"), ["--list-devices"]);
+  const listed = await run2(join25(binDir, "llama-fit-params"), ["--list-devices"]);
   const sys = await readSystemFacts(run2);
-  const repackedTypes = listed === null ? null : await measureRepackedTypes(binDir);
-  return { llamaDevices: listed === null ? null : parseListDevices(listed), ramAvailableBytes: sys.ramAvailableBytes, repackedTypes };
-}
-function repackedMiB(log2) {
-  const m2 = /\|\s+- CPU_REPACK\s+\|\s+\d+\s+=\s+(\d+)\s+\+/.exec(log2);
-  return m2 ? Number(m2[1]) : 0;
+  const warnings = [];
+  if (listed === null) warnings.push(`${join25(binDir, "llama-fit-params")} --list-devices did not answer: the probe's GPU figures stand in for llama.cpp's devices`);
+  const repackedTypes = await measureRepackedTypes(binDir).catch((err) => {
+    warnings.push(`which weight types the CPU repacks could not be measured (a tied output head's repacked copy is left out of the estimate): ${err instanceof Error ? err.message : String(err)}`);
+    return null;
+  });
+  return { llamaDevices: listed === null ? null : parseListDevices(listed), ramAvailableBytes: sys.ramAvailableBytes, repackedTypes, warnings };
 }
 async function measureRepackedTypes(binDir) {
-  const dir = await mkdtemp2(join24(tmpdir2(), "model-fit-gate-repack-"));
+  const dir = await mkdtemp2(join25(tmpdir2(), "model-fit-gate-repack-"));
   try {
     const out2 = [];
+    const unknown = [];
     for (const name of REPACK_CANDIDATES) {
       const type = ggmlTypeByName(name);
       if (!type) continue;
       const layout = syntheticLayout({ architecture: "llama", layers: 1, embeddingLength: 2048, feedForwardLength: 8192, heads: 16, kvHeads: 16, vocabSize: 4096, contextLength: 512, seed: 1 });
       const tensors = layout.tensors.map((t) => ({ name: t.name, dims: t.dims, type: t.dims.length >= 2 ? type.id : t.type }));
       const enc = encodeGgufHeader(layout.metadata, tensors, layout.alignment);
-      const path10 = join24(dir, `${name}.gguf`);
+      const path10 = join25(dir, `${name}.gguf`);
       await writeFile4(path10, enc.bytes);
       await truncate3(path10, enc.bytes.length + enc.dataBytes);
-      const r = await execa(join24(binDir, "llama-fit-params"), ["-m", path10, "-c", "512", "-ngl", "0", "-t", "1", "--fit-print", "on", "-v"], {
-        reject: false,
-        timeout: REPACK_CHECK_TIMEOUT_MS,
-        stdin: "ignore",
-        env: childEnv("llama"),
-        extendEnv: false
-      });
-      if (r.exitCode === 0 && repackedMiB(String(r.stderr)) > 0) out2.push(name);
+      let done = false;
+      for (let attempt = 1; attempt <= FIT_PARAMS_ATTEMPTS; attempt++) {
+        const r = await execa(join25(binDir, "llama-fit-params"), ["-m", path10, "-c", "512", "-ngl", "0", "-t", "1", "--fit-print", "on", "-v", "--log-jsonl"], {
+          reject: false,
+          timeout: REPACK_CHECK_TIMEOUT_MS,
+          stdin: "ignore",
+          env: childEnv("llama"),
+          extendEnv: false
+        });
+        if (r.exitCode !== 0) throw new Error(`llama-fit-params exited with ${r.exitCode ?? r.signal} on a ${name} model: ${String(r.stderr).trim().split("\n").slice(-2).join(" | ")}`);
+        const rows = breakdownRows(String(r.stdout));
+        if (rows === null) continue;
+        if (rows.some((row) => row.name === "CPU_REPACK" && row.model > 0)) out2.push(name);
+        done = true;
+        break;
+      }
+      if (!done) unknown.push(name);
     }
+    if (unknown.length > 0) throw new Error(`llama-fit-params' log never reached its memory breakdown for ${unknown.join(", ")} in ${FIT_PARAMS_ATTEMPTS} runs each`);
     return out2;
   } finally {
     await rm11(dir, { recursive: true, force: true });
@@ -36199,78 +36318,6 @@ function withRuntimeMemory(hw, rt) {
   if (rt.llamaDevices !== null) system.llama_devices = rt.llamaDevices;
   const llama = rt.repackedTypes === null ? hw.llama : { ...hw.llama, repacked_types: rt.repackedTypes };
   return { ...hw, system, llama };
-}
-
-// src/bench/fit-params.ts
-import { readFile as readFile10 } from "node:fs/promises";
-import { join as join25 } from "node:path";
-var FIT_PARAMS_TIMEOUT_SEC = 60;
-var MIB3 = 1024 * 1024;
-function parseFitPrint(text, source = "llama-fit-params") {
-  const out2 = [];
-  for (const line of text.split(/\r?\n/)) {
-    const m2 = /^(\S+) (\d+) (\d+) (\d+)\s*$/.exec(line);
-    if (m2) out2.push({ device: m2[1], model_bytes: Number(m2[2]) * MIB3, context_bytes: Number(m2[3]) * MIB3, compute_bytes: Number(m2[4]) * MIB3 });
-  }
-  if (!out2.some((d) => d.device === "Host")) throw new Error(`${source}: no "Host" line in its projection`);
-  return out2;
-}
-var LOG_STEP = MIB3 / 100;
-function projectionIntervals(print, log2) {
-  const floored = (b) => [b, b + MIB3];
-  const out2 = print.map((d) => ({ device: d.device, weights_bytes: floored(d.model_bytes), context_bytes: floored(d.context_bytes), compute_bytes: floored(d.compute_bytes) }));
-  const host = out2.find((d) => d.device === "Host");
-  const names = new Set(print.map((d) => d.device));
-  for (const m2 of log2.matchAll(/\|\s+- (\S+)\s+\|\s+\d+\s+=\s+(\d+)\s+\+\s+(\d+)\s+\+\s+(\d+)\s+\|/g)) {
-    if (names.has(m2[1])) continue;
-    const add2 = (r, mib) => mib > 0 ? [r[0] + mib * MIB3, r[1] + mib * MIB3 + MIB3] : r;
-    host.weights_bytes = add2(host.weights_bytes, Number(m2[2]));
-    host.context_bytes = add2(host.context_bytes, Number(m2[3]));
-    host.compute_bytes = add2(host.compute_bytes, Number(m2[4]));
-  }
-  const compute = /* @__PURE__ */ new Map();
-  for (const m2 of log2.matchAll(/sched_reserve:\s+(\S+) compute buffer size =\s+([\d.]+) MiB/g)) {
-    const device = names.has(m2[1]) ? m2[1] : "Host";
-    const c3 = compute.get(device) ?? { bytes: 0, lines: 0 };
-    compute.set(device, { bytes: c3.bytes + Number(m2[2]) * MIB3, lines: c3.lines + 1 });
-  }
-  for (const d of out2) {
-    const c3 = compute.get(d.device);
-    if (c3 && c3.bytes >= d.compute_bytes[0] - c3.lines * LOG_STEP && c3.bytes < d.compute_bytes[1] + c3.lines * LOG_STEP) {
-      d.compute_bytes = [c3.bytes - c3.lines * LOG_STEP / 2, c3.bytes + c3.lines * LOG_STEP / 2];
-    }
-  }
-  const withContext = out2.filter((d) => d.context_bytes[0] > 0 || print.find((p) => p.device === d.device).context_bytes > 0);
-  const sizes = [...log2.matchAll(/(?:llama_kv_cache|llama_memory_recurrent): size =\s+([\d.]+) MiB/g)].map((m2) => Number(m2[1]) * MIB3);
-  const only = withContext.length === 1 ? withContext[0] : out2.length === 1 ? out2[0] : null;
-  if (only && sizes.length > 0) {
-    const sum = sizes.reduce((a2, b) => a2 + b, 0);
-    const half = sizes.length * LOG_STEP / 2;
-    if (sum + half >= only.context_bytes[0] && sum - half < only.context_bytes[1]) only.context_bytes = [sum - half, sum + half];
-  }
-  return out2;
-}
-function fitParamsArgs(modelPath, w) {
-  return ["-m", modelPath, "-c", String(w.context_tokens), ...llamaWorkloadFlags(w), "-np", "1", "--fit-print", "on", "-v"];
-}
-async function projectMemory(binDir, modelPath, w, logDir, label) {
-  const stdoutPath = join25(logDir, `${label}.fit.txt`);
-  const stderrPath = join25(logDir, `${label}.fit.log`);
-  const outcome = await runProcess({
-    env: childEnv("llama"),
-    file: join25(binDir, "llama-fit-params"),
-    args: fitParamsArgs(modelPath, w),
-    stdoutPath,
-    stderrPath,
-    timeoutSec: FIT_PARAMS_TIMEOUT_SEC,
-    label: `llama-fit-params ${label}`
-  });
-  if (outcome.spawnError || outcome.timedOut || outcome.signal || outcome.exitCode !== 0) {
-    throw new Error(`${label}: ${describeOutcome("llama-fit-params", outcome, FIT_PARAMS_TIMEOUT_SEC)}
-${(await readLogTail(stderrPath)).join("\n")}`);
-  }
-  const print = parseFitPrint(await readFile10(stdoutPath, "utf8"), stdoutPath);
-  return projectionIntervals(print, await readFile10(stderrPath, "utf8"));
 }
 
 // src/report/report.schema.json
@@ -38130,16 +38177,13 @@ var report_schema_default = {
         estimated: {
           anyOf: [
             {
-              type: "array",
-              items: {
-                $ref: "#/definitions/DeviceMemory"
-              }
+              $ref: "#/definitions/EstimatedMemory"
             },
             {
               type: "null"
             }
           ],
-          description: "The estimator's memory per device (null: it gave none)."
+          description: "The estimator's memory estimate: totals, fit, and per device where it gave them (null: it gave none)."
         },
         error_pct: {
           $ref: "#/definitions/MemoryErrorPct"
@@ -38259,6 +38303,42 @@ var report_schema_default = {
       minItems: 2,
       maxItems: 2,
       description: "Bytes llama.cpp projects for one buffer, as an interval: it prints whole MiB rounded down, its log 0.01 MiB."
+    },
+    EstimatedMemory: {
+      type: "object",
+      properties: {
+        status: {
+          $ref: "#/definitions/FitStatus"
+        },
+        weights_bytes: {
+          type: "number",
+          minimum: 0
+        },
+        context_bytes: {
+          type: "number",
+          description: "KV caches and recurrent state.",
+          minimum: 0
+        },
+        compute_bytes: {
+          type: "number",
+          minimum: 0
+        },
+        devices: {
+          type: "array",
+          items: {
+            $ref: "#/definitions/DeviceMemory"
+          },
+          description: "Per device, Host last, as llama.cpp's projection prints them; absent: only the totals are judged."
+        }
+      },
+      required: [
+        "status",
+        "weights_bytes",
+        "context_bytes",
+        "compute_bytes"
+      ],
+      additionalProperties: false,
+      description: "The memory estimate judged against llama.cpp's projection: the estimator's own (ours from MemoryFit)."
     },
     MemoryErrorPct: {
       type: "object",
@@ -38947,12 +39027,11 @@ function memoryRows(report) {
   const rows = report.models.flatMap((m2) => {
     const c3 = m2.memory;
     if (!c3) return [];
-    const est = m2.memory?.estimated ?? null;
+    const est = c3.estimated;
     const buffer = (b) => {
       const k = `${b}_bytes`;
       const projected = c3.projected.length > 0 ? [c3.projected.reduce((sum, d) => sum + d[k][0], 0), c3.projected.reduce((sum, d) => sum + d[k][1], 0)] : null;
-      const total = est ? est.reduce((sum, d) => sum + d[k], 0) : m2.fit ? b === "weights" ? m2.fit.weights_bytes : b === "context" ? m2.fit.kv_cache_bytes + m2.fit.recurrent_state_bytes : m2.fit.compute_bytes : null;
-      return { estimated: c3.fit.estimated === null ? null : total, projected, error: c3.error_pct[b] };
+      return { estimated: est ? est[k] : null, projected, error: c3.error_pct[b] };
     };
     return [{ ref: m2.ref, check: c3, failing: failing.has(m2.ref) || c3.verdict === "runtime-error", buffers: { weights: buffer("weights"), context: buffer("context"), compute: buffer("compute") } }];
   });
@@ -38965,7 +39044,7 @@ function memoryCell(b) {
 }
 function formatProjected([lo, hi]) {
   const MiB = 1024 * 1024;
-  if (hi - lo < MiB / 4) return formatBytes2((lo + hi) / 2);
+  if (hi - lo < MiB / 4 || lo >= 1024 * MiB) return formatBytes2((lo + hi) / 2);
   return lo < 1024 * MiB ? `${Math.round(lo / MiB)}\u2013${Math.round(hi / MiB)} MiB` : `${formatBytes2(lo)}\u2013${formatBytes2(hi)}`;
 }
 function memoryFitCell(c3) {
@@ -38976,7 +39055,7 @@ function memoryDevicesLine(model) {
   const c3 = model.memory;
   if (!c3 || c3.projected.length < 2) return "";
   return "memory per device, estimate / llama.cpp's projection: " + c3.projected.map((d) => {
-    const e = c3.estimated?.find((x) => x.device === d.device);
+    const e = c3.estimated?.devices?.find((x) => x.device === d.device);
     const part = (name, est, proj) => `${name} ${est === void 0 ? "\u2014" : formatBytes2(est)} / ${formatProjected(proj)}`;
     return `${d.device}: ${[part("weights", e?.weights_bytes, d.weights_bytes), part("context", e?.context_bytes, d.context_bytes), part("compute", e?.compute_bytes, d.compute_bytes)].join(", ")}${d.free_bytes === null ? "" : ` of ${formatBytes2(d.free_bytes)} free`}`;
   }).join("; ");
@@ -40491,8 +40570,10 @@ async function runGate(cfg, hooks) {
       log: hooks.log,
       now: () => hooks.now().toISOString()
     }));
-    const hardware2 = withRuntimeMemory(probed, await readRuntimeMemory(binDir, runTool));
-    hooks.log(`memory: ${(hardware2.system.ram_available_bytes / 2 ** 30).toFixed(1)} GiB of RAM available${(hardware2.system.llama_devices ?? []).map((d) => `, ${d.name} ${(d.free_bytes / 2 ** 30).toFixed(1)} of ${(d.total_bytes / 2 ** 30).toFixed(1)} GiB free`).join("")}`);
+    const runtime = await readRuntimeMemory(binDir, runTool);
+    for (const w of runtime.warnings) hooks.log(`memory: WARNING: ${w}`);
+    const hardware2 = withRuntimeMemory(probed, runtime);
+    hooks.log(`memory: ${(hardware2.system.ram_available_bytes / 2 ** 30).toFixed(1)} GiB of RAM available; the CPU repacks ${hardware2.llama.repacked_types?.join(", ") || "no type"}${(hardware2.system.llama_devices ?? []).map((d) => `, ${d.name} ${(d.free_bytes / 2 ** 30).toFixed(1)} of ${(d.total_bytes / 2 ** 30).toFixed(1)} GiB free`).join("")}`);
     if (build && !hardware2.llama.node_llama_cpp_version) hardware2.llama.node_llama_cpp_version = build.node_llama_cpp_version;
     const workload = defaultWorkload({ threads: hardware2.system.threads, ...cfg.workload });
     const estimator = cfg.estimatorCommand ? externalEstimator(cfg.estimatorCommand, { env: cfg.estimatorEnv, ...cfg.estimatorTimeoutSec ? { timeoutMs: cfg.estimatorTimeoutSec * 1e3 } : {} }) : builtinEstimator();
