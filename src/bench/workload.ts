@@ -57,7 +57,8 @@ export function llamaWorkloadFlags(w: Workload): string[] {
     '-ub', String(w.ubatch),
     '-ctk', w.kv_type,
     '-ctv', w.kv_type,
-    '-fa', w.flash_attention ? 'on' : 'off'
+    '-fa', w.flash_attention ? 'on' : 'off',
+    ...(w.tensor_split ? ['-ts', w.tensor_split.join(',')] : [])
   ]
 }
 
@@ -73,6 +74,9 @@ export function validateWorkload(w: Workload, source = 'workload'): void {
   }
   if (!Number.isInteger(w.gpu_layers) || w.gpu_layers < 0) {
     throw new InputError(source, 'gpu_layers', `must be an integer ≥ 0, got ${w.gpu_layers}`)
+  }
+  if (w.tensor_split && (w.tensor_split.length === 0 || !w.tensor_split.every((x) => Number.isFinite(x) && x >= 0) || !w.tensor_split.some((x) => x > 0))) {
+    throw new InputError(source, 'tensor_split', `must be shares ≥ 0 per GPU, at least one above 0, got ${JSON.stringify(w.tensor_split)}`)
   }
   if (!(KV_CACHE_TYPES as readonly string[]).includes(w.kv_type)) {
     throw new InputError(source, 'kv_type', `unknown KV cache type "${w.kv_type}" (expected one of ${KV_CACHE_TYPES.join(', ')})`)

@@ -6,6 +6,7 @@ const hardware = { type: 'string', value: 'FILE', help: 'hardware.json from `pro
 const hfToken = { type: 'string', value: 'TOKEN', help: 'Hugging Face token (else HF_TOKEN)' } as const
 const ctx = { type: 'string', value: 'N', help: 'context size the model is loaded with' } as const
 const gpuLayers = { type: 'string', value: 'N', help: 'layers offloaded to the GPUs (llama.cpp -ngl; default 99: all); fewer is a partial offload' } as const
+const tensorSplit = { type: 'string', value: 'A,B,…', help: 'each GPU\'s share of the offloaded layers (llama.cpp -ts); default: by free memory' } as const
 /** The flags of every command that runs llama.cpp, and of those that also read models (the Hub token). */
 const llamaFlags = { 'llama-bin': llamaBin, 'cache-dir': cacheDir } as const
 const modelFlags = { ...llamaFlags, 'hf-token': hfToken } as const
@@ -56,6 +57,7 @@ const TABLE: Record<string, Omit<CommandSpec, 'name'>> = {
       hardware,
       ctx,
       'gpu-layers': gpuLayers,
+      'tensor-split': tensorSplit,
       'decode-depth': decodeDepth('predict steady decode at this context depth (default 0)'),
       json: { type: 'boolean', help: 'print JSON' },
       ...modelFlags
@@ -72,6 +74,7 @@ const TABLE: Record<string, Omit<CommandSpec, 'name'>> = {
       thresholds: { type: 'string', value: 'FILE', help: 'gate limits (default: the bundled thresholds.yml)' },
       ctx,
       'gpu-layers': gpuLayers,
+      'tensor-split': tensorSplit,
       'decode-depth': decodeDepth('judge steady decode at this context depth (llama-bench -d; default 0)'),
       'run-timeout': { type: 'string', value: 'SECONDS', help: 'kill a llama.cpp run after this long (default 600)' },
       shard: { type: 'string', value: 'K/N', help: 'run only shard K of N of the models' },

@@ -61,7 +61,11 @@ function workloadFromFlags(args: ParsedArgs): Partial<Workload> {
   const ctx = intFlag(args.values.ctx, 'ctx')
   const depth = intFlag(args.values['decode-depth'], 'decode-depth', 0)
   const ngl = intFlag(args.values['gpu-layers'], 'gpu-layers', 0)
+  const ts = str(args.values['tensor-split'])
+  const split = ts === undefined ? undefined : ts.split(',').map((x) => Number(x.trim()))
+  if (split && split.some((x) => !Number.isFinite(x) || x < 0)) throw new InputError('--tensor-split', null, `expected shares per GPU such as 3,1, got "${(ts ?? "").slice(0, 100)}"`)
   return {
+    ...(split ? { tensor_split: split } : {}),
     ...(ctx !== undefined ? { context_tokens: ctx } : {}),
     ...(depth !== undefined ? { decode_depth: depth } : {}),
     ...(ngl !== undefined ? { gpu_layers: ngl } : {})

@@ -68,4 +68,9 @@ export interface Workload {
    */
   gpu_layers: number
   flash_attention: boolean
+  /**
+   * llama.cpp's -ts: each GPU's share of the offloaded layers, in its device order; absent: split by free memory.
+   * @minItems 1
+   */
+  tensor_split?: number[]
 }

@@ -93,6 +93,7 @@ export function deviceMemory(profile: ModelProfile, hw: HardwareProfile, w: Work
     layers: profile.layers,
     gpuLayers: w.gpu_layers,
     devices: usable,
+    ...(w.tensor_split ? { tensorSplit: w.tensor_split } : {}),
     host: { freeBytes: hw.system.ram_available_bytes, totalBytes: hw.system.ram_total_bytes }
   })
   const n = usable.length

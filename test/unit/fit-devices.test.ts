@@ -7,7 +7,7 @@ import { buildProfile } from '../../src/gguf/profile.js'
 import type { SyntheticModelSpec } from '../../src/gguf/writer.js'
 import type { HardwareProfile, LlamaDevice } from '../../src/contracts/hardware.js'
 import type { ModelProfile } from '../../src/contracts/profile.js'
-import { defaultWorkload } from '../../src/bench/workload.js'
+import { defaultWorkload, llamaWorkloadFlags, validateWorkload } from '../../src/bench/workload.js'
 import { HOST, deviceMemory, offloadDevices, tiedRepackBytes } from '../../src/fit/devices.js'
 import { memoryFit } from '../../src/fit/memory.js'
 import { syntheticHeaderSource } from '../helpers/synthetic.js'
@@ -130,6 +130,17 @@ describe('memory per device', () => {
     expect(text).toMatch(/\n {4}CUDA0: 6 layers · weights .* of 40\.00 GiB\n {4}CUDA1: 3 layers · .* of 20\.00 GiB\n {4}Host: 0 layers · /)
     // One device (a CPU build): no per-device lines.
     expect(renderFitTable([{ ref: 'm', profile: p, prediction: { fit: memoryFit(p, hw('CPU', []), defaultWorkload()), scenarios: [], not_predicted: {} } }])).not.toMatch(/Host:/)
+  })
+
+  test('a tensor split (-ts 1,2) overrides free memory, and the bench passes it to llama.cpp', async () => {
+    const p = await profileOf(llama(8))
+    const w = defaultWorkload({ tensor_split: [1, 2] })
+    const d = deviceMemory(p, hw('CUDA', [dev('CUDA0', 40), dev('CUDA1', 20)]), w, parts)
+    // Points 1/3, 1 over 9 offloaded layers: il/9 < 1/3 for il 0–2 → 3 on CUDA0, 6 (5 layers + output) on CUDA1.
+    expect(d.map((x) => [x.device, x.layers])).toEqual([['CUDA0', 3], ['CUDA1', 6], [HOST, 0]])
+    expect(llamaWorkloadFlags(w).join(' ')).toContain('-ts 1,2')
+    expect(llamaWorkloadFlags(defaultWorkload()).join(' ')).not.toContain('-ts')
+    expect(() => validateWorkload(defaultWorkload({ tensor_split: [0, 0] }))).toThrow(/tensor_split: must be shares ≥ 0 per GPU, at least one above 0/)
   })
 })
 
