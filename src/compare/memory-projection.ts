@@ -68,16 +68,25 @@ export function projectedFit(projected: readonly ProjectedDevice[]): 'fits' | 'd
 }
 
 /**
- * Whether an estimator's fit agrees with llama.cpp's. Between "fits within the margin" and "fits at all" both answers
- * stand: an estimator that keeps a margin free says does-not-fit there, one that keeps none says fits.
+ * What a device needs beyond the buffers llama.cpp projects (the process around them: code, tokenizer tables, the
+ * runtime's own allocations): llama.cpp's own `--fit` keeps this much free per device (common_params'
+ * fit_params_target, 1024 MiB), and so does the zone where both fit answers stand.
+ */
+export const FIT_ZONE_SLACK_BYTES = 1024 * 1024 * 1024
+
+/**
+ * Whether an estimator's fit agrees with llama.cpp's. `does-not-fit` is wrong where the projection fits with room to
+ * spare on every device — within the estimator's margin and a further FIT_ZONE_SLACK_BYTES; `fits` (or
+ * `fits-with-warning`) is wrong where the projection does not fit at all. Between the two both answers stand: an
+ * estimator that keeps memory free says does-not-fit there, one that keeps none says fits.
  */
 export function fitAgrees(status: FitStatus, projected: readonly ProjectedDevice[], margin: number): boolean | null {
   const known = projected.filter((d) => d.free_bytes !== null)
   if (known.length === 0) return null
   const need = (d: ProjectedDevice): number => mid(d.weights_bytes) + mid(d.context_bytes) + mid(d.compute_bytes)
   const fitsAtAll = known.every((d) => need(d) <= (d.free_bytes as number))
-  const fitsWithMargin = known.every((d) => need(d) <= (d.free_bytes as number) * (1 - margin))
-  return status === 'does-not-fit' ? !fitsWithMargin : fitsAtAll
+  const fitsWithRoom = known.every((d) => need(d) <= (d.free_bytes as number) * (1 - margin) - FIT_ZONE_SLACK_BYTES)
+  return status === 'does-not-fit' ? !fitsWithRoom : fitsAtAll
 }
 
 /** The memory check of one model: the estimate (null: the estimator gave none) against the projection. */
