@@ -26077,7 +26077,8 @@ function llamaWorkloadFlags(w) {
     "-ctv",
     w.kv_type,
     "-fa",
-    w.flash_attention ? "on" : "off"
+    w.flash_attention ? "on" : "off",
+    ...w.tensor_split ? ["-ts", w.tensor_split.join(",")] : []
   ];
 }
 function validateWorkload(w, source = "workload") {
@@ -26101,6 +26102,9 @@ function validateWorkload(w, source = "workload") {
   }
   if (!Number.isInteger(w.gpu_layers) || w.gpu_layers < 0) {
     throw new InputError(source, "gpu_layers", `must be an integer \u2265 0, got ${w.gpu_layers}`);
+  }
+  if (w.tensor_split && (w.tensor_split.length === 0 || !w.tensor_split.every((x) => Number.isFinite(x) && x >= 0) || !w.tensor_split.some((x) => x > 0))) {
+    throw new InputError(source, "tensor_split", `must be shares \u2265 0 per GPU, at least one above 0, got ${JSON.stringify(w.tensor_split)}`);
   }
   if (!KV_CACHE_TYPES.includes(w.kv_type)) {
     throw new InputError(source, "kv_type", `unknown KV cache type "${w.kv_type}" (expected one of ${KV_CACHE_TYPES.join(", ")})`);
@@ -27173,13 +27177,14 @@ function projectedFit(projected) {
   if (known.length === 0) return null;
   return known.every((d) => mid(d.weights_bytes) + mid(d.context_bytes) + mid(d.compute_bytes) <= d.free_bytes) ? "fits" : "does-not-fit";
 }
+var FIT_ZONE_SLACK_BYTES = 1024 * 1024 * 1024;
 function fitAgrees(status, projected, margin) {
   const known = projected.filter((d) => d.free_bytes !== null);
   if (known.length === 0) return null;
   const need = (d) => mid(d.weights_bytes) + mid(d.context_bytes) + mid(d.compute_bytes);
   const fitsAtAll = known.every((d) => need(d) <= d.free_bytes);
-  const fitsWithMargin = known.every((d) => need(d) <= d.free_bytes * (1 - margin));
-  return status === "does-not-fit" ? !fitsWithMargin : fitsAtAll;
+  const fitsWithRoom = known.every((d) => need(d) <= d.free_bytes * (1 - margin) - FIT_ZONE_SLACK_BYTES);
+  return status === "does-not-fit" ? !fitsWithRoom : fitsAtAll;
 }
 function memoryCheck(est, projected, source, s) {
   const llama = projectedFit(projected);
@@ -28132,6 +28137,7 @@ function deviceMemory(profile, hw, w, parts) {
     layers: profile.layers,
     gpuLayers: w.gpu_layers,
     devices: usable,
+    ...w.tensor_split ? { tensorSplit: w.tensor_split } : {},
     host: { freeBytes: hw.system.ram_available_bytes, totalBytes: hw.system.ram_total_bytes }
   });
   const n2 = usable.length;
@@ -37279,6 +37285,14 @@ var report_schema_default = {
         },
         flash_attention: {
           type: "boolean"
+        },
+        tensor_split: {
+          type: "array",
+          items: {
+            type: "number"
+          },
+          description: "llama.cpp's -ts: each GPU's share of the offloaded layers, in its device order; absent: split by free memory.",
+          minItems: 1
         }
       },
       required: [
@@ -41055,6 +41069,7 @@ var hardware = { type: "string", value: "FILE", help: "hardware.json from `probe
 var hfToken2 = { type: "string", value: "TOKEN", help: "Hugging Face token (else HF_TOKEN)" };
 var ctx = { type: "string", value: "N", help: "context size the model is loaded with" };
 var gpuLayers = { type: "string", value: "N", help: "layers offloaded to the GPUs (llama.cpp -ngl; default 99: all); fewer is a partial offload" };
+var tensorSplit = { type: "string", value: "A,B,\u2026", help: "each GPU's share of the offloaded layers (llama.cpp -ts); default: by free memory" };
 var llamaFlags = { "llama-bin": llamaBin, "cache-dir": cacheDir };
 var modelFlags = { ...llamaFlags, "hf-token": hfToken2 };
 var decodeDepth = (help) => ({ type: "string", value: "N", help });
@@ -41099,6 +41114,7 @@ var TABLE = {
       hardware,
       ctx,
       "gpu-layers": gpuLayers,
+      "tensor-split": tensorSplit,
       "decode-depth": decodeDepth("predict steady decode at this context depth (default 0)"),
       json: { type: "boolean", help: "print JSON" },
       ...modelFlags
@@ -41115,6 +41131,7 @@ var TABLE = {
       thresholds: { type: "string", value: "FILE", help: "gate limits (default: the bundled thresholds.yml)" },
       ctx,
       "gpu-layers": gpuLayers,
+      "tensor-split": tensorSplit,
       "decode-depth": decodeDepth("judge steady decode at this context depth (llama-bench -d; default 0)"),
       "run-timeout": { type: "string", value: "SECONDS", help: "kill a llama.cpp run after this long (default 600)" },
       shard: { type: "string", value: "K/N", help: "run only shard K of N of the models" },
@@ -41241,7 +41258,11 @@ function workloadFromFlags(args) {
   const ctx2 = intFlag(args.values.ctx, "ctx");
   const depth = intFlag(args.values["decode-depth"], "decode-depth", 0);
   const ngl = intFlag(args.values["gpu-layers"], "gpu-layers", 0);
+  const ts = str3(args.values["tensor-split"]);
+  const split = ts === void 0 ? void 0 : ts.split(",").map((x) => Number(x.trim()));
+  if (split && split.some((x) => !Number.isFinite(x) || x < 0)) throw new InputError("--tensor-split", null, `expected shares per GPU such as 3,1, got "${(ts ?? "").slice(0, 100)}"`);
   return {
+    ...split ? { tensor_split: split } : {},
     ...ctx2 !== void 0 ? { context_tokens: ctx2 } : {},
     ...depth !== void 0 ? { decode_depth: depth } : {},
     ...ngl !== void 0 ? { gpu_layers: ngl } : {}
