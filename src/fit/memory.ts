@@ -61,7 +61,8 @@ export function computeBufferBytes(g: ModelGeometry, s: ComputeBufferShape): num
   const perToken = Math.max(hasAttention ? attention : 0, ffn + mask, mamba)
   const stateRow = g.recurrentLayers > 0 ? g.recurrentStateElements / g.recurrentLayers : 0
   // An encoder's graph ends in pooled embeddings or a classifier: no vocabulary logits.
-  const logits = (g.encoder ? 0 : g.vocab_size * s.outputRows) + ctx * tokens
+  // The attention mask stays alive to the end; a model without attention has none.
+  const logits = (g.encoder ? 0 : g.vocab_size * s.outputRows) + (hasAttention ? ctx * tokens : 0)
   return (Math.max(perToken * tokens, logits + g.embedding_length * tokens) + stateRow) * F32_BYTES
 }
 

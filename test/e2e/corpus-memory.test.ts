@@ -5,9 +5,9 @@
 // and exactly as given passes it.
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals'
 import { execa } from 'execa'
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises'
+import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
-import { basename, join } from 'node:path'
+import { basename, dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import type { Report } from '../../src/contracts/report.js'
 import type { HardwareProfile } from '../../src/contracts/hardware.js'
@@ -16,7 +16,8 @@ import { memoryFit } from '../../src/fit/memory.js'
 import { profileFile } from '../../src/gguf/index.js'
 import { parseManifest } from '../../src/models/index.js'
 import { validateReport } from '../../src/report/index.js'
-import type { SyntheticModelSpec } from '../../src/gguf/writer.js'
+import { writeSyntheticGguf, type SyntheticModelSpec } from '../../src/gguf/writer.js'
+import { parseSynthSpec, writerSpec } from '../../src/synth/spec.js'
 import { startHubServer, type HubRepoSpec, type HubServer } from '../helpers/hub-server.js'
 import { llamaBinDir } from '../helpers/llama.js'
 import { REAL_MODELS, writeRealModel } from '../helpers/real-models.js'
@@ -88,6 +89,29 @@ describe('the memory-only run over the real corpora, from headers', () => {
       expect(r.exitCode).toBe(0)
     }, RUN_TIMEOUT_MS)
   }
+})
+
+describe('the memory-only run over the synthetic and architecture corpora', () => {
+  it("every model's weights, context and compute within the gate's limits of llama.cpp's projection", async () => {
+    // The architecture corpus at F16, written here; the synthetic corpus from the cache the other e2e tests share.
+    const arch = parseSynthSpec(await readFile(join(ROOT, 'corpora', 'architectures.yml'), 'utf8'), 'architectures.yml').models
+    const paths: string[] = []
+    for (const m of arch) {
+      const path = join(dir, 'arch', `${m.name}.gguf`)
+      await mkdir(dirname(path), { recursive: true })
+      await writeSyntheticGguf(writerSpec(m), path)
+      paths.push(path)
+    }
+    const cache = process.env.MODEL_FIT_GATE_CACHE ?? join(tmpdir(), 'mfg-e2e-cache')
+    for (const args of [paths, ['--corpus', 'synthetic']]) {
+      const out = join(dir, args[0] === '--corpus' ? 'synthetic' : 'arch', 'report.json')
+      const r = await execa('node', ['dist/cli.js', 'validate', ...args, '--scenarios', 'memory', '--out', out], { cwd: ROOT, env: { ...env, MODEL_FIT_GATE_CACHE: cache }, reject: false, timeout: RUN_TIMEOUT_MS })
+      const report = JSON.parse(await readFile(out, 'utf8')) as Report
+      console.log(`${args[0] === '--corpus' ? 'synthetic' : 'architectures'}: ${report.models.length} models, per buffer ${JSON.stringify(report.memory_summary?.buffers)}`)
+      expect(report.models.every((m) => m.memory?.verdict === 'match')).toBe(true)
+      expect(r.exitCode).toBe(0)
+    }
+  }, RUN_TIMEOUT_MS)
 })
 
 const SPECS: SyntheticModelSpec[] = [
