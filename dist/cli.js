@@ -28198,7 +28198,7 @@ function computeBufferBytes(g, s) {
   const mamba = g.ssmConvChannels > 0 ? 3 * g.ssmConvChannels + 2 * g.ssmInnerSize + 3 * g.embedding_length + mask : 0;
   const perToken = Math.max(hasAttention ? attention : 0, ffn + mask, mamba);
   const stateRow = g.recurrentLayers > 0 ? g.recurrentStateElements / g.recurrentLayers : 0;
-  const logits = (g.encoder ? 0 : g.vocab_size * s.outputRows) + ctx2 * tokens;
+  const logits = (g.encoder ? 0 : g.vocab_size * s.outputRows) + (hasAttention ? ctx2 * tokens : 0);
   return (Math.max(perToken * tokens, logits + g.embedding_length * tokens) + stateRow) * F32_BYTES;
 }
 function runtimeOverheadBytes(g) {
