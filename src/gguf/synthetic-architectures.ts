@@ -188,17 +188,25 @@ function ssmKeys(out: LayoutBuilder, s: Spec): void {
  * llama (src/models/llama.cpp; Mixtral-style experts sized by feed_forward_length) and qwen3moe
  * (src/models/qwen3moe.cpp: q/k norms, expert_feed_forward_length). Key and tensor order kept as the writer's first
  * version, so their files stay byte-identical.
+ *
+ * Also qwen3, dense (src/models/qwen3.cpp): llama's layout plus per-layer q/k norms [head_dim] (as qwen3moe); attn_q is
+ * heads × head_dim wide, which Qwen3's head_dim (128 in every size) makes wider than n_embd in the small ones.
+ * key_length / value_length from head_dim (TextModel.set_gguf_parameters); Qwen3Model writes no
+ * rope.dimension_count (the graph asserts n_rot == head_dim, the default). output.weight is optional: Qwen3-0.6B to
+ * 4B tie it, 8B and up do not; untied by default.
  */
 function llamaLike(s: Spec, out: LayoutBuilder): void {
   const moe3 = s.architecture === 'qwen3moe'
+  const qwen3 = s.architecture === 'qwen3'
+  const qkNorm = moe3 || qwen3
   const E = s.embeddingLength
   const D = headDimOf(s)
   const experts = s.expertCount ?? 0
   const expertFf = moe3 ? (s.expertFeedForwardLength ?? s.feedForwardLength) : s.feedForwardLength
   baseKeys(out, s)
   headKeys(out, s, D)
-  out.u32('rope.dimension_count', D)
-  out.f32('rope.freq_base', ROPE_FREQ_BASE)
+  if (!qwen3) out.u32('rope.dimension_count', D)
+  out.f32('rope.freq_base', qwen3 ? QWEN3_ROPE_FREQ_BASE : ROPE_FREQ_BASE)
   out.f32('attention.layer_norm_rms_epsilon', RMS_EPS)
   out.u32('vocab_size', s.vocabSize)
   if (experts > 0) {
@@ -212,7 +220,7 @@ function llamaLike(s: Spec, out: LayoutBuilder): void {
     out.constant(`${p}attn_norm.weight`, [E])
     qkv(out, p, E, s.heads * D, s.kvHeads * D, false)
     out.weight(`${p}attn_output.weight`, [s.heads * D, E])
-    if (moe3) {
+    if (qkNorm) {
       out.constant(`${p}attn_q_norm.weight`, [D])
       out.constant(`${p}attn_k_norm.weight`, [D])
     }
@@ -454,34 +462,6 @@ function graniteHybrid(s: Spec, out: LayoutBuilder): void {
 }
 
 /**
- * qwen3, dense (src/models/qwen3.cpp): llama's layout plus per-layer q/k norms [head_dim] (as qwen3moe); attn_q is
- * heads × head_dim wide, which Qwen3's head_dim (128 in every size) makes wider than n_embd in the small ones.
- * key_length / value_length from head_dim (TextModel.set_gguf_parameters); Qwen3Model writes no
- * rope.dimension_count (the graph asserts n_rot == head_dim, the default). output.weight is optional: Qwen3-0.6B to
- * 4B tie it, 8B and up do not; untied by default.
- */
-function qwen3(s: Spec, out: LayoutBuilder): void {
-  const E = s.embeddingLength
-  const D = headDimOf(s)
-  baseKeys(out, s)
-  headKeys(out, s, D)
-  out.f32('rope.freq_base', QWEN3_ROPE_FREQ_BASE)
-  out.f32('attention.layer_norm_rms_epsilon', RMS_EPS)
-  out.u32('vocab_size', s.vocabSize)
-  embeddings(out, s, s.tiedEmbeddings ?? false)
-  for (let i = 0; i < s.layers; i++) {
-    const p = blk(i)
-    out.constant(`${p}attn_norm.weight`, [E])
-    qkv(out, p, E, s.heads * D, s.kvHeads * D, false)
-    out.weight(`${p}attn_output.weight`, [s.heads * D, E])
-    out.constant(`${p}attn_q_norm.weight`, [D])
-    out.constant(`${p}attn_k_norm.weight`, [D])
-    out.constant(`${p}ffn_norm.weight`, [E])
-    denseFfn(out, p, E, s.feedForwardLength)
-  }
-}
-
-/**
  * exaone4 (src/models/exaone4.cpp, EXAONE 4.0): no pre-norms; the attention and FFN outputs are normed
  * (post_attention_norm, post_ffw_norm: LLM_TENSOR_ATTN_POST_NORM / FFN_POST_NORM) before the residual add; q/k norms
  * [head_dim]; attn_output is n_embd × n_embd, so heads × head_dim = n_embd. Both EXAONE 4.0 models use llama3 RoPE
@@ -615,7 +595,7 @@ export const ARCHITECTURE_LAYOUTS: Record<SyntheticArchitecture, (spec: Spec, ou
   deepseek2,
   mamba2,
   granitehybrid: graniteHybrid,
-  qwen3,
+  qwen3: llamaLike,
   exaone4,
   'nomic-bert': nomicBert,
   bert

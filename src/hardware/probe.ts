@@ -142,11 +142,7 @@ export async function probeHardware(opts: ProbeOptions): Promise<HardwareProfile
     mark = now
   }
 
-  const sys = await readSystemFacts(runTool)
-  const gpus = await detectGpus(runTool, platform())
-  const build = await readBuildInfo(opts.binDir)
-  const threads = opts.threads ?? sys.cores
-  const fingerprint = deviceFingerprint({ ...sys, gpus, llamaCommit: build.commit, backend: build.backend, threads })
+  const { sys, gpus, build, threads, fingerprint } = await readMachine(opts.binDir, opts.threads)
   const cachePath = cachedProfilePath(opts.cacheDir, fingerprint, opts.quick)
   const passes = opts.interleave?.passes ?? 1
   if (!Number.isInteger(passes) || passes < 1) throw new Error(`probe: passes must be an integer ≥ 1, got ${passes}`)
@@ -430,13 +426,7 @@ export async function probeHardware(opts: ProbeOptions): Promise<HardwareProfile
     schema_version: 2,
     fingerprint,
     system: {
-      os: sys.os,
-      arch: sys.arch,
-      cpu_model: sys.cpuModel,
-      cores: sys.cores,
-      threads,
-      ram_total_bytes: sys.ramTotalBytes,
-      ram_available_bytes: sys.ramAvailableBytes,
+      ...systemSection(sys, threads),
       cache_bytes: plan.cacheBytes,
       cache_reported_bytes: reportedCache,
       cache_source: cache.source,
@@ -463,17 +453,36 @@ export async function probeHardware(opts: ProbeOptions): Promise<HardwareProfile
   return profile
 }
 
+/** The machine as the probe identifies it: system facts, GPUs, the llama.cpp build, threads and the fingerprint. */
+async function readMachine(binDir: string, threadsOpt: number | undefined) {
+  const sys = await readSystemFacts(runTool)
+  const gpus = await detectGpus(runTool, platform())
+  const build = await readBuildInfo(binDir)
+  const threads = threadsOpt ?? sys.cores
+  const fingerprint = deviceFingerprint({ ...sys, gpus, llamaCommit: build.commit, backend: build.backend, threads })
+  return { sys, gpus, build, threads, fingerprint }
+}
+
+/** hardware.json's system facts every profile has. */
+function systemSection(sys: Awaited<ReturnType<typeof readSystemFacts>>, threads: number) {
+  return {
+    os: sys.os,
+    arch: sys.arch,
+    cpu_model: sys.cpuModel,
+    cores: sys.cores,
+    threads,
+    ram_total_bytes: sys.ramTotalBytes,
+    ram_available_bytes: sys.ramAvailableBytes
+  }
+}
+
 /**
  * The machine without a benchmark: system facts, GPUs and the llama.cpp build, no speed facts (`measured` absent).
  * What a memory-only run needs (seconds, on any runner); a cached probe of the same machine is used instead when
  * there is one, so its speed facts come along for the estimator that wants them.
  */
 export async function systemProfile(opts: { binDir: string; cacheDir: string; threads?: number; now: () => string; log: (line: string) => void }): Promise<HardwareProfile> {
-  const sys = await readSystemFacts(runTool)
-  const gpus = await detectGpus(runTool, platform())
-  const build = await readBuildInfo(opts.binDir)
-  const threads = opts.threads ?? sys.cores
-  const fingerprint = deviceFingerprint({ ...sys, gpus, llamaCommit: build.commit, backend: build.backend, threads })
+  const { sys, gpus, build, threads, fingerprint } = await readMachine(opts.binDir, opts.threads)
   const cachePath = cachedProfilePath(opts.cacheDir, fingerprint)
   const cached = existsSync(cachePath) ? await readHardwareProfile(cachePath).catch(() => null) : null
   if (cached) {
@@ -485,13 +494,7 @@ export async function systemProfile(opts: { binDir: string; cacheDir: string; th
     schema_version: 2,
     fingerprint,
     system: {
-      os: sys.os,
-      arch: sys.arch,
-      cpu_model: sys.cpuModel,
-      cores: sys.cores,
-      threads,
-      ram_total_bytes: sys.ramTotalBytes,
-      ram_available_bytes: sys.ramAvailableBytes,
+      ...systemSection(sys, threads),
       cache_reported_bytes: sys.caches.totalBytes,
       gpus
     },
