@@ -24960,14 +24960,16 @@ function ssmKeys(out2, s) {
 }
 function llamaLike(s, out2) {
   const moe3 = s.architecture === "qwen3moe";
+  const qwen3 = s.architecture === "qwen3";
+  const qkNorm = moe3 || qwen3;
   const E = s.embeddingLength;
   const D = headDimOf(s);
   const experts = s.expertCount ?? 0;
   const expertFf = moe3 ? s.expertFeedForwardLength ?? s.feedForwardLength : s.feedForwardLength;
   baseKeys(out2, s);
   headKeys(out2, s, D);
-  out2.u32("rope.dimension_count", D);
-  out2.f32("rope.freq_base", ROPE_FREQ_BASE);
+  if (!qwen3) out2.u32("rope.dimension_count", D);
+  out2.f32("rope.freq_base", qwen3 ? QWEN3_ROPE_FREQ_BASE : ROPE_FREQ_BASE);
   out2.f32("attention.layer_norm_rms_epsilon", RMS_EPS);
   out2.u32("vocab_size", s.vocabSize);
   if (experts > 0) {
@@ -24981,7 +24983,7 @@ function llamaLike(s, out2) {
     out2.constant(`${p}attn_norm.weight`, [E]);
     qkv(out2, p, E, s.heads * D, s.kvHeads * D, false);
     out2.weight(`${p}attn_output.weight`, [s.heads * D, E]);
-    if (moe3) {
+    if (qkNorm) {
       out2.constant(`${p}attn_q_norm.weight`, [D]);
       out2.constant(`${p}attn_k_norm.weight`, [D]);
     }
@@ -25175,26 +25177,6 @@ function graniteHybrid(s, out2) {
     denseFfn(out2, p, E, s.feedForwardLength);
   }
 }
-function qwen3(s, out2) {
-  const E = s.embeddingLength;
-  const D = headDimOf(s);
-  baseKeys(out2, s);
-  headKeys(out2, s, D);
-  out2.f32("rope.freq_base", QWEN3_ROPE_FREQ_BASE);
-  out2.f32("attention.layer_norm_rms_epsilon", RMS_EPS);
-  out2.u32("vocab_size", s.vocabSize);
-  embeddings(out2, s, s.tiedEmbeddings ?? false);
-  for (let i2 = 0; i2 < s.layers; i2++) {
-    const p = blk(i2);
-    out2.constant(`${p}attn_norm.weight`, [E]);
-    qkv(out2, p, E, s.heads * D, s.kvHeads * D, false);
-    out2.weight(`${p}attn_output.weight`, [s.heads * D, E]);
-    out2.constant(`${p}attn_q_norm.weight`, [D]);
-    out2.constant(`${p}attn_k_norm.weight`, [D]);
-    out2.constant(`${p}ffn_norm.weight`, [E]);
-    denseFfn(out2, p, E, s.feedForwardLength);
-  }
-}
 function exaone4(s, out2) {
   const E = s.embeddingLength;
   const D = headDimOf(s);
@@ -25288,7 +25270,7 @@ var ARCHITECTURE_LAYOUTS = {
   deepseek2,
   mamba2,
   granitehybrid: graniteHybrid,
-  qwen3,
+  qwen3: llamaLike,
   exaone4,
   "nomic-bert": nomicBert,
   bert
@@ -35839,11 +35821,7 @@ async function probeHardware(opts) {
     opts.log(`probe: ${name} took ${sec.toFixed(2)} s`);
     mark2 = now;
   };
-  const sys = await readSystemFacts(runTool);
-  const gpus = await detectGpus(runTool, platform3());
-  const build = await readBuildInfo2(opts.binDir);
-  const threads = opts.threads ?? sys.cores;
-  const fingerprint = deviceFingerprint({ ...sys, gpus, llamaCommit: build.commit, backend: build.backend, threads });
+  const { sys, gpus, build, threads, fingerprint } = await readMachine(opts.binDir, opts.threads);
   const cachePath = cachedProfilePath(opts.cacheDir, fingerprint, opts.quick);
   const passes = opts.interleave?.passes ?? 1;
   if (!Number.isInteger(passes) || passes < 1) throw new Error(`probe: passes must be an integer \u2265 1, got ${passes}`);
@@ -36082,13 +36060,7 @@ async function probeHardware(opts) {
     schema_version: 2,
     fingerprint,
     system: {
-      os: sys.os,
-      arch: sys.arch,
-      cpu_model: sys.cpuModel,
-      cores: sys.cores,
-      threads,
-      ram_total_bytes: sys.ramTotalBytes,
-      ram_available_bytes: sys.ramAvailableBytes,
+      ...systemSection(sys, threads),
       cache_bytes: plan2.cacheBytes,
       cache_reported_bytes: reportedCache,
       cache_source: cache.source,
@@ -36114,12 +36086,27 @@ async function probeHardware(opts) {
   }
   return profile;
 }
-async function systemProfile(opts) {
+async function readMachine(binDir, threadsOpt) {
   const sys = await readSystemFacts(runTool);
   const gpus = await detectGpus(runTool, platform3());
-  const build = await readBuildInfo2(opts.binDir);
-  const threads = opts.threads ?? sys.cores;
+  const build = await readBuildInfo2(binDir);
+  const threads = threadsOpt ?? sys.cores;
   const fingerprint = deviceFingerprint({ ...sys, gpus, llamaCommit: build.commit, backend: build.backend, threads });
+  return { sys, gpus, build, threads, fingerprint };
+}
+function systemSection(sys, threads) {
+  return {
+    os: sys.os,
+    arch: sys.arch,
+    cpu_model: sys.cpuModel,
+    cores: sys.cores,
+    threads,
+    ram_total_bytes: sys.ramTotalBytes,
+    ram_available_bytes: sys.ramAvailableBytes
+  };
+}
+async function systemProfile(opts) {
+  const { sys, gpus, build, threads, fingerprint } = await readMachine(opts.binDir, opts.threads);
   const cachePath = cachedProfilePath(opts.cacheDir, fingerprint);
   const cached2 = existsSync8(cachePath) ? await readHardwareProfile(cachePath).catch(() => null) : null;
   if (cached2) {
@@ -36131,13 +36118,7 @@ async function systemProfile(opts) {
     schema_version: 2,
     fingerprint,
     system: {
-      os: sys.os,
-      arch: sys.arch,
-      cpu_model: sys.cpuModel,
-      cores: sys.cores,
-      threads,
-      ram_total_bytes: sys.ramTotalBytes,
-      ram_available_bytes: sys.ramAvailableBytes,
+      ...systemSection(sys, threads),
       cache_reported_bytes: sys.caches.totalBytes,
       gpus
     },
