@@ -114,6 +114,42 @@ describe('the memory-only run over the synthetic and architecture corpora', () =
   }, RUN_TIMEOUT_MS)
 })
 
+describe('the action in memory-only mode', () => {
+  it('`scenarios: memory` writes the job summary with the memory section and passes the step', async () => {
+    const work = join(dir, 'action')
+    await mkdir(work, { recursive: true })
+    const summary = join(work, 'summary.md')
+    const outputs = join(work, 'outputs.txt')
+    await writeFile(summary, '')
+    await writeFile(outputs, '')
+    const r = await execa('node', ['dist/index.js'], {
+      cwd: ROOT,
+      env: {
+        ...env,
+        MODEL_FIT_GATE_CACHE: process.env.MODEL_FIT_GATE_CACHE ?? join(tmpdir(), 'mfg-e2e-cache'),
+        GITHUB_WORKSPACE: work,
+        GITHUB_STEP_SUMMARY: summary,
+        GITHUB_OUTPUT: outputs,
+        INPUT_CORPUS: 'synthetic',
+        INPUT_SCENARIOS: 'memory',
+        'INPUT_OUTPUT-DIR': 'report',
+        'INPUT_LLAMA-CPP': 'auto',
+        'INPUT_UPLOAD-ARTIFACTS': 'false',
+        'INPUT_FAIL-ON-ERROR': 'true',
+        'INPUT_PR-COMMENT': 'false'
+      },
+      reject: false,
+      timeout: RUN_TIMEOUT_MS
+    })
+    expect(await readFile(summary, 'utf8')).toContain("### Memory against llama.cpp's projection")
+    expect(await readFile(outputs, 'utf8')).toMatch(/passed<<[^\n]+\ntrue/)
+    const report = JSON.parse(await readFile(join(work, 'report', 'report.json'), 'utf8')) as Report
+    expect(report.models.length).toBeGreaterThan(0)
+    expect(report.models.every((m) => m.scenarios.length === 0 && m.memory?.verdict === 'match')).toBe(true)
+    expect(r.exitCode).toBe(0)
+  }, RUN_TIMEOUT_MS)
+})
+
 const SPECS: SyntheticModelSpec[] = [
   { architecture: 'llama', layers: 4, embeddingLength: 512, feedForwardLength: 1024, heads: 8, kvHeads: 4, vocabSize: 4096, contextLength: 8192, seed: 3 },
   { architecture: 'qwen2', layers: 3, embeddingLength: 512, feedForwardLength: 1536, heads: 8, kvHeads: 2, vocabSize: 4096, contextLength: 8192, seed: 4 }
