@@ -89,6 +89,16 @@ export function fitAgrees(status: FitStatus, projected: readonly ProjectedDevice
   return status === 'does-not-fit' ? !fitsWithRoom : fitsAtAll
 }
 
+/** The verdict of judged errors and fit: a wrong fit first (when checked), then any buffer beyond its limit. */
+export function memoryVerdict(error: MemoryErrorPct, fit: MemoryCheck['fit'], s: MemoryCheckSettings): { verdict: 'match' | 'off' | 'wrong-fit'; reason: string | null } {
+  if (s.checkFit && fit.agrees === false) {
+    return { verdict: 'wrong-fit', reason: `estimated ${fit.estimated}, llama.cpp's projection ${fit.llama === 'fits' ? 'fits' : 'does not fit'} the devices' free memory` }
+  }
+  const over = MEMORY_BUFFERS.filter((b) => error[b] !== null && Math.abs(error[b] as number) > s.maxAbsErrorPct[b])
+  if (over.length === 0) return { verdict: 'match', reason: null }
+  return { verdict: 'off', reason: over.map((b) => `${b} ${(error[b] as number) > 0 ? '+' : ''}${error[b]} %`).join(', ') }
+}
+
 /** The memory check of one model: the estimate (null: the estimator gave none) against the projection. */
 export function memoryCheck(est: EstimatedMemory | null, projected: ProjectedDevice[], source: 'file' | 'header', s: MemoryCheckSettings): MemoryCheck {
   const llama = projectedFit(projected)
@@ -96,16 +106,9 @@ export function memoryCheck(est: EstimatedMemory | null, projected: ProjectedDev
     return { verdict: 'skipped', source, projected, estimated: null, error_pct: { weights: null, context: null, compute: null }, fit: { estimated: null, llama, agrees: null }, reason: 'the estimator gave no memory estimate' }
   }
   const error = projectionErrors(est, projected)
-  const agrees = fitAgrees(est.status, projected, s.margin)
-  const over = MEMORY_BUFFERS.filter((b) => error[b] !== null && Math.abs(error[b] as number) > s.maxAbsErrorPct[b])
-  const verdict = s.checkFit && agrees === false ? 'wrong-fit' : over.length > 0 ? 'off' : 'match'
-  const reason =
-    verdict === 'wrong-fit'
-      ? `estimated ${est.status}, llama.cpp's projection ${llama === 'fits' ? 'fits' : 'does not fit'} the devices' free memory`
-      : verdict === 'off'
-        ? over.map((b) => `${b} ${error[b]! > 0 ? '+' : ''}${error[b]} %`).join(', ')
-        : null
-  return { verdict, source, projected, estimated: est, error_pct: error, fit: { estimated: est.status, llama, agrees }, reason }
+  const fit = { estimated: est.status, llama, agrees: fitAgrees(est.status, projected, s.margin) }
+  const { verdict, reason } = memoryVerdict(error, fit, s)
+  return { verdict, source, projected, estimated: est, error_pct: error, fit, reason }
 }
 
 /** The failed projection of a model: its memory row is a runtime error naming llama.cpp's words. */

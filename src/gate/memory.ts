@@ -4,7 +4,7 @@
 import type { GateFailure, MemorySummary, Thresholds } from '../contracts/gate.js'
 import type { ModelReport } from '../contracts/report.js'
 import type { MemoryCheck } from '../contracts/verdict.js'
-import { MEMORY_BUFFERS, type MemoryCheckSettings } from '../compare/memory-projection.js'
+import { MEMORY_BUFFERS, memoryVerdict, type MemoryCheckSettings } from '../compare/memory-projection.js'
 import { MEMORY_SAFETY_MARGIN } from '../fit/memory.js'
 import { formatLimit, formatPct } from '../util/format.js'
 import { median } from '../util/stats.js'
@@ -29,15 +29,7 @@ export function memorySettingsFrom(t: Thresholds): MemoryCheckSettings {
 /** A stored memory check judged again with other thresholds (`check --thresholds`). */
 export function reverdictMemory(c: MemoryCheck, s: MemoryCheckSettings): MemoryCheck {
   if (!JUDGED.has(c.verdict)) return c
-  const over = MEMORY_BUFFERS.filter((b) => c.error_pct[b] !== null && Math.abs(c.error_pct[b] as number) > s.maxAbsErrorPct[b])
-  const verdict = s.checkFit && c.fit.agrees === false ? 'wrong-fit' : over.length > 0 ? 'off' : 'match'
-  const reason =
-    verdict === 'wrong-fit'
-      ? `estimated ${c.fit.estimated}, llama.cpp's projection ${c.fit.llama === 'fits' ? 'fits' : 'does not fit'} the devices' free memory`
-      : verdict === 'off'
-        ? over.map((b) => `${b} ${(c.error_pct[b] as number) > 0 ? '+' : ''}${c.error_pct[b]} %`).join(', ')
-        : null
-  return { ...c, verdict, reason }
+  return { ...c, ...memoryVerdict(c.error_pct, c.fit, s) }
 }
 
 /** The memory summary and failures of a run; no memory row at all: nothing. */
