@@ -27168,17 +27168,23 @@ function fitAgrees(status, projected, margin) {
   const fitsWithRoom = known.every((d) => need(d) <= d.free_bytes * (1 - margin) - FIT_ZONE_SLACK_BYTES);
   return status === "does-not-fit" ? !fitsWithRoom : fitsAtAll;
 }
+function memoryVerdict(error, fit, s) {
+  if (s.checkFit && fit.agrees === false) {
+    return { verdict: "wrong-fit", reason: `estimated ${fit.estimated}, llama.cpp's projection ${fit.llama === "fits" ? "fits" : "does not fit"} the devices' free memory` };
+  }
+  const over = MEMORY_BUFFERS.filter((b) => error[b] !== null && Math.abs(error[b]) > s.maxAbsErrorPct[b]);
+  if (over.length === 0) return { verdict: "match", reason: null };
+  return { verdict: "off", reason: over.map((b) => `${b} ${error[b] > 0 ? "+" : ""}${error[b]} %`).join(", ") };
+}
 function memoryCheck(est, projected, source, s) {
   const llama = projectedFit(projected);
   if (!est) {
     return { verdict: "skipped", source, projected, estimated: null, error_pct: { weights: null, context: null, compute: null }, fit: { estimated: null, llama, agrees: null }, reason: "the estimator gave no memory estimate" };
   }
   const error = projectionErrors(est, projected);
-  const agrees = fitAgrees(est.status, projected, s.margin);
-  const over = MEMORY_BUFFERS.filter((b) => error[b] !== null && Math.abs(error[b]) > s.maxAbsErrorPct[b]);
-  const verdict = s.checkFit && agrees === false ? "wrong-fit" : over.length > 0 ? "off" : "match";
-  const reason = verdict === "wrong-fit" ? `estimated ${est.status}, llama.cpp's projection ${llama === "fits" ? "fits" : "does not fit"} the devices' free memory` : verdict === "off" ? over.map((b) => `${b} ${error[b] > 0 ? "+" : ""}${error[b]} %`).join(", ") : null;
-  return { verdict, source, projected, estimated: est, error_pct: error, fit: { estimated: est.status, llama, agrees }, reason };
+  const fit = { estimated: est.status, llama, agrees: fitAgrees(est.status, projected, s.margin) };
+  const { verdict, reason } = memoryVerdict(error, fit, s);
+  return { verdict, source, projected, estimated: est, error_pct: error, fit, reason };
 }
 function failedMemoryCheck(reason, source) {
   return { verdict: "runtime-error", source, projected: [], estimated: null, error_pct: { weights: null, context: null, compute: null }, fit: { estimated: null, llama: null, agrees: null }, reason };
@@ -28310,10 +28316,7 @@ function memorySettingsFrom(t) {
 }
 function reverdictMemory(c3, s) {
   if (!JUDGED.has(c3.verdict)) return c3;
-  const over = MEMORY_BUFFERS.filter((b) => c3.error_pct[b] !== null && Math.abs(c3.error_pct[b]) > s.maxAbsErrorPct[b]);
-  const verdict = s.checkFit && c3.fit.agrees === false ? "wrong-fit" : over.length > 0 ? "off" : "match";
-  const reason = verdict === "wrong-fit" ? `estimated ${c3.fit.estimated}, llama.cpp's projection ${c3.fit.llama === "fits" ? "fits" : "does not fit"} the devices' free memory` : verdict === "off" ? over.map((b) => `${b} ${c3.error_pct[b] > 0 ? "+" : ""}${c3.error_pct[b]} %`).join(", ") : null;
-  return { ...c3, verdict, reason };
+  return { ...c3, ...memoryVerdict(c3.error_pct, c3.fit, s) };
 }
 function gateMemory(models2, t) {
   const rows = models2.filter((m2) => m2.memory !== void 0);
