@@ -32,12 +32,16 @@ export function keepsSparseFiles(dir: string): Promise<boolean> {
   return p
 }
 
-/** Writes the header-only copy of a model's shards into `dir` (their own names); returns the first shard's path. */
-export async function writeHeaderOnlyCopy(dir: string, headers: readonly RemoteHeader[]): Promise<string> {
+/**
+ * Writes the header-only copy of a model's shards into `dir` (their own names); returns the first shard's path.
+ * `checkDir`: where the sparse-file check runs (once per directory: the run's header directory, not each model's).
+ */
+export async function writeHeaderOnlyCopy(dir: string, headers: readonly RemoteHeader[], checkDir = dir): Promise<string> {
   if (headers.length === 0) throw new Error('no shard headers to copy')
-  if (!(await keepsSparseFiles(dir))) {
-    throw new Error(`the filesystem of ${dir} does not keep sparse files: a header-only copy would take the model's whole size on disk`)
+  if (!(await keepsSparseFiles(checkDir))) {
+    throw new Error(`the filesystem of ${checkDir} does not keep sparse files: a header-only copy would take the model's whole size on disk`)
   }
+  await mkdir(dir, { recursive: true })
   const paths: string[] = []
   for (const h of headers) {
     // A shard name is the Hub's file name; anything that could leave the directory is not one.

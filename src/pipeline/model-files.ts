@@ -57,7 +57,7 @@ export async function profileRef(ref: ModelRef, opts: ModelFileOptions): Promise
     if (!opts.headerDir) return { ...base, path: null, profile }
     // The header-only copy is for the memory projection alone: its failure costs that check, not the model.
     const dir = join(opts.headerDir, createHash('sha256').update(ref.ref).digest('hex').slice(0, 16))
-    const header = await writeHeaderOnlyCopy(dir, headers).then(
+    const header = await writeHeaderOnlyCopy(dir, headers, opts.headerDir).then(
       (path) => ({ headerPath: path }),
       (err: unknown) => ({ headerError: errorMessage(err) })
     )
