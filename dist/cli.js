@@ -33152,11 +33152,12 @@ function keepsSparseFiles(dir) {
   }
   return p;
 }
-async function writeHeaderOnlyCopy(dir, headers) {
+async function writeHeaderOnlyCopy(dir, headers, checkDir = dir) {
   if (headers.length === 0) throw new Error("no shard headers to copy");
-  if (!await keepsSparseFiles(dir)) {
-    throw new Error(`the filesystem of ${dir} does not keep sparse files: a header-only copy would take the model's whole size on disk`);
+  if (!await keepsSparseFiles(checkDir)) {
+    throw new Error(`the filesystem of ${checkDir} does not keep sparse files: a header-only copy would take the model's whole size on disk`);
   }
+  await mkdir7(dir, { recursive: true });
   const paths = [];
   for (const h2 of headers) {
     if (!/^[\w.+-]+$/.test(h2.name)) throw new Error(`shard file name ${JSON.stringify(h2.name)} is not a plain file name`);
@@ -40392,7 +40393,7 @@ async function profileRef(ref, opts) {
     const { profile, headers } = await profileRemote(ref, { token: opts.token, log: opts.log });
     if (!opts.headerDir) return { ...base, path: null, profile };
     const dir = join28(opts.headerDir, createHash10("sha256").update(ref.ref).digest("hex").slice(0, 16));
-    const header = await writeHeaderOnlyCopy(dir, headers).then(
+    const header = await writeHeaderOnlyCopy(dir, headers, opts.headerDir).then(
       (path10) => ({ headerPath: path10 }),
       (err) => ({ headerError: errorMessage(err) })
     );
