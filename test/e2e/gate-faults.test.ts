@@ -70,18 +70,19 @@ describe('faults during a gate run', () => {
       ],
       { reject: false, timeout: TIMEOUT_MS, env: { ...process.env, MODEL_FIT_GATE_CACHE: join(work, 'cache') } }
     )
-    // Kill the real llama-server of "dies" once its first_token scenario has started: a crash mid-scenario.
+    // From the moment the "dies" model starts, every llama-server of it is killed as soon as it appears: its
+    // first_token scenario (the only one of its two that starts a server) crashes mid-scenario on any machine. (Killing
+    // once its warm-up was logged lost the race on a busy CI host: the tiny model's scenario ended first.)
     let stderr = ''
-    let killed = false
+    let polling: ReturnType<typeof setInterval> | null = null
     child.stderr?.on('data', (chunk: Buffer) => {
       stderr += String(chunk)
-      const started = stderr.lastIndexOf('── dies')
-      if (!killed && started >= 0 && /first_token: (warm-up|run)/.test(stderr.slice(started))) {
-        killed = true
-        void execa('pkill', ['-KILL', '-f', `llama-server.*${work}/dies.gguf`], { reject: false })
+      if (!polling && stderr.includes('── dies')) {
+        polling = setInterval(() => void execa('pkill', ['-KILL', '-f', `llama-server.*${work}/dies.gguf`], { reject: false }), 25)
       }
     })
     const r = await child
+    if (polling) clearInterval(polling)
     result = { exitCode: r.exitCode, stderr }
     const path = join(work, 'out', 'report.json')
     report = validateReport(JSON.parse(readFileSync(path, 'utf8')), path) as Report
