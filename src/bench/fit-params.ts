@@ -104,7 +104,7 @@ export function projectionIntervals(print: readonly ProjectedBuffers[], log: str
       d.compute_bytes = [c.bytes - (c.lines * LOG_STEP) / 2, c.bytes + (c.lines * LOG_STEP) / 2]
     }
   }
-  const withContext = out.filter((d) => d.context_bytes[0] > 0 || print.find((p) => p.device === d.device)!.context_bytes > 0)
+  const withContext = out.filter((_, i) => print[i]!.context_bytes > 0)
   const sizes = [...log.matchAll(/(?:llama_kv_cache|llama_memory_recurrent): size =\s+([\d.]+) MiB/g)].map((m) => Number(m[1]) * MIB)
   const only = withContext.length === 1 ? withContext[0]! : out.length === 1 ? out[0]! : null
   if (only && sizes.length > 0) {
@@ -136,18 +136,19 @@ export function logComplete(log: string): boolean {
 }
 
 /**
- * Runs llama-fit-params for a model and workload until its log is complete (FIT_PARAMS_ATTEMPTS); throws with its log
- * tail when it fails, or when no run's log was complete (the repacked copies would be unknown).
+ * Runs llama-fit-params (`--fit-print on -v --log-jsonl` among `args`) until its output is complete — the breakdown
+ * record and the print's Host line both whole (the logger thread and the print share stdout, so a line of one cut by
+ * the other is a lost run too) — FIT_PARAMS_ATTEMPTS at most. Returns that stdout; throws with its log tail when a
+ * run fails, or when no run was complete (the repacked copies would be unknown).
  */
-export async function projectMemory(binDir: string, modelPath: string, w: Workload, logDir: string, label: string): Promise<Omit<ProjectedDevice, 'free_bytes'>[]> {
-  // The JSON log and the print share stdout.
+export async function runFitParams(binDir: string, args: string[], logDir: string, label: string): Promise<string> {
   const stdoutPath = join(logDir, `${label}.fit.jsonl`)
   const stderrPath = join(logDir, `${label}.fit.log`)
   for (let attempt = 1; attempt <= FIT_PARAMS_ATTEMPTS; attempt++) {
     const outcome = await runProcess({
       env: childEnv('llama'),
       file: join(binDir, 'llama-fit-params'),
-      args: fitParamsArgs(modelPath, w),
+      args,
       stdoutPath,
       stderrPath,
       timeoutSec: FIT_PARAMS_TIMEOUT_SEC,
@@ -158,15 +159,13 @@ export async function projectMemory(binDir: string, modelPath: string, w: Worklo
       throw new Error(`${label}: ${describeOutcome('llama-fit-params', outcome, FIT_PARAMS_TIMEOUT_SEC)}\n${tail.join('\n')}`)
     }
     const out = await readFile(stdoutPath, 'utf8')
-    // The logger thread writes to the same stdout as the print: a line of one cut by the other is a lost run too.
-    if (!logComplete(out)) continue
-    let print: ProjectedBuffers[]
-    try {
-      print = parseFitPrint(out, stdoutPath)
-    } catch {
-      continue
-    }
-    return projectionIntervals(print, out)
+    if (logComplete(out) && /^Host \d+ \d+ \d+\s*$/m.test(out)) return out
   }
   throw new Error(`${label}: llama-fit-params' log ended before its memory breakdown in ${FIT_PARAMS_ATTEMPTS} runs (its logger is cut off at exit): the repacked copies are unknown`)
+}
+
+/** llama.cpp's projection of a model for a workload, as intervals per device (Host last). */
+export async function projectMemory(binDir: string, modelPath: string, w: Workload, logDir: string, label: string): Promise<Omit<ProjectedDevice, 'free_bytes'>[]> {
+  const out = await runFitParams(binDir, fitParamsArgs(modelPath, w), logDir, label)
+  return projectionIntervals(parseFitPrint(out, join(logDir, `${label}.fit.jsonl`)), out)
 }

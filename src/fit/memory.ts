@@ -19,7 +19,7 @@ import type { HardwareProfile } from '../contracts/hardware.js'
 import type { EstimatedMemory, MemoryFit } from '../contracts/prediction.js'
 import type { ModelProfile } from '../contracts/profile.js'
 import type { Workload } from '../contracts/workload.js'
-import { HOST, deviceMemory, deviceTotal } from './devices.js'
+import { HOST, deviceMemory, deviceTotal, offloadDevices } from './devices.js'
 import { F32_BYTES, kvCacheBytes, kvCells, llamaUbatch, modelGeometry, slidingCells, type ModelGeometry } from './geometry.js'
 
 /** Fraction of usable memory kept free: page cache, the OS, other processes, allocator slack. */
@@ -86,19 +86,17 @@ export function largestGpu<G extends { memory_free_bytes: number | null; memory_
 }
 
 /**
- * Usable memory of one device: the free memory of the largest GPU when layers go to a GPU (llama.cpp's own device
- * list read at run start where there is one, else the probe's), else available RAM. What a single-device figure
- * (machines for a split, layers that fit one GPU) is measured against; the fit itself is per device (devices.ts).
+ * Usable memory of one device: the free memory of the GPU with the most (offloadDevices: llama.cpp's own device list
+ * read at run start where there is one, else the probe's) when layers go to a GPU, else available RAM. What a
+ * single-device figure (machines for a split, layers that fit one GPU) is measured against; the fit itself is per
+ * device (devices.ts).
  */
 export function memoryBudget(hw: HardwareProfile, w: Workload): MemoryBudget {
-  const listed = hw.llama.backend.toUpperCase() === 'CPU' ? [] : (hw.system.llama_devices ?? [])
-  const fromLlama = [...listed].sort((a, b) => b.free_bytes - a.free_bytes)[0]
-  const best = largestGpu(hw.system.gpus)
-  const cpuOnly = hw.llama.backend.toUpperCase() === 'CPU' || w.gpu_layers === 0 || (!best && !fromLlama)
-  if (cpuOnly) return { usableBytes: hw.system.ram_available_bytes, gpuBytes: null, where: 'available RAM' }
-  if (fromLlama) return { usableBytes: fromLlama.free_bytes, gpuBytes: fromLlama.free_bytes, where: `free memory of ${fromLlama.name}` }
-  const bytes = best!.memory_free_bytes ?? best!.memory_total_bytes ?? 0
-  return { usableBytes: bytes, gpuBytes: bytes, where: `free memory of ${best!.name}` }
+  const best = offloadDevices(hw)
+    .filter((d): d is typeof d & { budgetBytes: number } => d.budgetBytes !== null)
+    .sort((a, b) => b.budgetBytes - a.budgetBytes)[0]
+  if (w.gpu_layers === 0 || !best) return { usableBytes: hw.system.ram_available_bytes, gpuBytes: null, where: 'available RAM' }
+  return { usableBytes: best.budgetBytes, gpuBytes: best.budgetBytes, where: `free memory of ${best.name}` }
 }
 
 function gib(bytes: number): string {
@@ -113,23 +111,12 @@ export function memoryFit(profile: ModelProfile, hw: HardwareProfile, w: Workloa
   const kvBytes = kv.full + kv.sliding
   // One sequence (the server runs one slot): llama.cpp keeps max(1, n_seq_max) recurrent states.
   const stateBytes = g.recurrentStateBytes
-  const computeBytes = computeBufferBytes(g, {
-    contextTokens: w.context_tokens,
-    ubatch,
-    flashAttention: w.flash_attention,
-    // Logits for a whole ubatch, as llama.cpp's common tools reserve them (n_outputs_max = n_batch: llama-cli,
-    // llama-bench, and its own projection llama-fit-params); llama-server reserves one row per slot, so its logged
-    // compute buffer is smaller by up to (ubatch − 1) × vocab × 4 bytes.
-    outputRows: Math.min(ubatch, w.context_tokens),
-    slidingCells: slidingCells(w.context_tokens, g.slidingWindow, ubatch)
-  })
-  const serverComputeBytes = computeBufferBytes(g, {
-    contextTokens: w.context_tokens,
-    ubatch,
-    flashAttention: w.flash_attention,
-    outputRows: 1,
-    slidingCells: slidingCells(w.context_tokens, g.slidingWindow, ubatch)
-  })
+  const shape = { contextTokens: w.context_tokens, ubatch, flashAttention: w.flash_attention, slidingCells: slidingCells(w.context_tokens, g.slidingWindow, ubatch) }
+  // Logits for a whole ubatch, as llama.cpp's common tools reserve them (n_outputs_max = n_batch: llama-cli,
+  // llama-bench, and its own projection llama-fit-params); llama-server reserves one row per slot, so its logged
+  // compute buffer is smaller by up to (ubatch − 1) × vocab × 4 bytes.
+  const computeBytes = computeBufferBytes(g, { ...shape, outputRows: Math.min(ubatch, w.context_tokens) })
+  const serverComputeBytes = computeBufferBytes(g, { ...shape, outputRows: 1 })
   const overheadBytes = runtimeOverheadBytes(g) + g.vocab_size * F32_BYTES
   const budget = memoryBudget(hw, w)
   const devices = deviceMemory(profile, hw, w, { kvFullBytes: kv.full, kvSlidingBytes: kv.sliding, stateBytes, computeBytes, overheadBytes, ubatch })

@@ -3,8 +3,7 @@
 // --list-devices`: for Metal the recommended working-set size, which is what Metal lets a process keep resident, not
 // the RAM), and the host's available RAM. The memory fit budgets by these, and the layer split follows them.
 
-import { execa } from 'execa'
-import { mkdtemp, rm, truncate, writeFile } from 'node:fs/promises'
+import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import type { HardwareProfile, LlamaDevice } from '../contracts/hardware.js'
@@ -13,10 +12,8 @@ import { ggmlTypeByName } from '../gguf/ggml-types.js'
 import { syntheticLayout } from '../gguf/writer.js'
 import { readSystemFacts } from './system.js'
 import type { CommandRunner } from './gpu.js'
-import { childEnv } from '../util/child-env.js'
-import { FIT_PARAMS_ATTEMPTS, breakdownRows } from '../bench/fit-params.js'
-
-const REPACK_CHECK_TIMEOUT_MS = 30_000
+import { breakdownRows, runFitParams } from '../bench/fit-params.js'
+import { writeHeaderOnlyCopy } from '../models/header-copy.js'
 
 /** The weight types llama.cpp's CPU backend has repacked layouts for (ggml-cpu/repack.cpp); which it uses depends on the CPU. */
 export const REPACK_CANDIDATES = ['Q4_0', 'Q4_K', 'Q5_K', 'Q6_K', 'Q2_K', 'IQ4_NL', 'MXFP4', 'Q8_0'] as const
@@ -69,41 +66,23 @@ export function repackedMiB(log: string): number | null {
 
 /**
  * Which weight types llama.cpp repacks here: per candidate type, a one-layer model whose matrices are of that type
- * (header only, a sparse file: nothing is written but the header) projected on the CPU; a CPU_REPACK buffer in the
+ * (a header-only copy: nothing is written but the header) projected on the CPU; a CPU_REPACK buffer in the
  * breakdown means the type is repacked. About a tenth of a second per type.
  */
 export async function measureRepackedTypes(binDir: string): Promise<string[]> {
   const dir = await mkdtemp(join(tmpdir(), 'model-fit-gate-repack-'))
   try {
+    // 2048 × 8192 matrices: megabytes in every type, rows a multiple of 8 as the repacked layouts need.
+    const layout = syntheticLayout({ architecture: 'llama', layers: 1, embeddingLength: 2048, feedForwardLength: 8192, heads: 16, kvHeads: 16, vocabSize: 4096, contextLength: 512, seed: 1 })
     const out: string[] = []
-    const unknown: string[] = []
     for (const name of REPACK_CANDIDATES) {
-      const type = ggmlTypeByName(name)
-      if (!type) continue
-      // 2048 × 8192 matrices: megabytes in every type, rows a multiple of 8 as the repacked layouts need.
-      const layout = syntheticLayout({ architecture: 'llama', layers: 1, embeddingLength: 2048, feedForwardLength: 8192, heads: 16, kvHeads: 16, vocabSize: 4096, contextLength: 512, seed: 1 })
+      const type = ggmlTypeByName(name)!
       const tensors = layout.tensors.map((t) => ({ name: t.name, dims: t.dims, type: t.dims.length >= 2 ? type.id : t.type }))
       const enc = encodeGgufHeader(layout.metadata, tensors, layout.alignment)
-      const path = join(dir, `${name}.gguf`)
-      await writeFile(path, enc.bytes)
-      await truncate(path, enc.bytes.length + enc.dataBytes)
-      let done = false
-      // llama.cpp's logger may be cut off at exit before the breakdown (bench/fit-params.ts): a run without it says
-      // nothing and is run again.
-      for (let attempt = 1; attempt <= FIT_PARAMS_ATTEMPTS; attempt++) {
-        const r = await execa(join(binDir, 'llama-fit-params'), ['-m', path, '-c', '512', '-ngl', '0', '-t', '1', '--fit-print', 'on', '-v', '--log-jsonl'], {
-          reject: false, timeout: REPACK_CHECK_TIMEOUT_MS, stdin: 'ignore', env: childEnv('llama'), extendEnv: false
-        })
-        if (r.exitCode !== 0) throw new Error(`llama-fit-params exited with ${r.exitCode ?? r.signal} on a ${name} model: ${String(r.stderr).trim().split('\n').slice(-2).join(' | ')}`)
-        const rows = breakdownRows(String(r.stdout))
-        if (rows === null) continue
-        if (rows.some((row) => row.name === 'CPU_REPACK' && row.model > 0)) out.push(name)
-        done = true
-        break
-      }
-      if (!done) unknown.push(name)
+      const path = await writeHeaderOnlyCopy(dir, [{ name: `${name}.gguf`, header: enc.bytes, fileBytes: enc.bytes.length + enc.dataBytes }])
+      const log = await runFitParams(binDir, ['-m', path, '-c', '512', '-ngl', '0', '-t', '1', '--fit-print', 'on', '-v', '--log-jsonl'], dir, name)
+      if ((repackedMiB(log) ?? 0) > 0) out.push(name)
     }
-    if (unknown.length > 0) throw new Error(`llama-fit-params' log never reached its memory breakdown for ${unknown.join(', ')} in ${FIT_PARAMS_ATTEMPTS} runs each`)
     return out
   } finally {
     await rm(dir, { recursive: true, force: true })
