@@ -558,8 +558,8 @@ var require_graceful_fs = __commonJS({
         }
       }
       var fs$writeFile = fs3.writeFile;
-      fs3.writeFile = writeFile5;
-      function writeFile5(path10, data, options, cb) {
+      fs3.writeFile = writeFile4;
+      function writeFile4(path10, data, options, cb) {
         if (typeof options === "function")
           cb = options, options = null;
         return go$writeFile(path10, data, options, cb);
@@ -28197,14 +28197,9 @@ function largestGpu(gpus) {
   return [...known].sort((a2, b) => (b.memory_free_bytes ?? b.memory_total_bytes ?? 0) - (a2.memory_free_bytes ?? a2.memory_total_bytes ?? 0))[0];
 }
 function memoryBudget(hw, w) {
-  const listed = hw.llama.backend.toUpperCase() === "CPU" ? [] : hw.system.llama_devices ?? [];
-  const fromLlama = [...listed].sort((a2, b) => b.free_bytes - a2.free_bytes)[0];
-  const best = largestGpu(hw.system.gpus);
-  const cpuOnly = hw.llama.backend.toUpperCase() === "CPU" || w.gpu_layers === 0 || !best && !fromLlama;
-  if (cpuOnly) return { usableBytes: hw.system.ram_available_bytes, gpuBytes: null, where: "available RAM" };
-  if (fromLlama) return { usableBytes: fromLlama.free_bytes, gpuBytes: fromLlama.free_bytes, where: `free memory of ${fromLlama.name}` };
-  const bytes4 = best.memory_free_bytes ?? best.memory_total_bytes ?? 0;
-  return { usableBytes: bytes4, gpuBytes: bytes4, where: `free memory of ${best.name}` };
+  const best = offloadDevices(hw).filter((d) => d.budgetBytes !== null).sort((a2, b) => b.budgetBytes - a2.budgetBytes)[0];
+  if (w.gpu_layers === 0 || !best) return { usableBytes: hw.system.ram_available_bytes, gpuBytes: null, where: "available RAM" };
+  return { usableBytes: best.budgetBytes, gpuBytes: best.budgetBytes, where: `free memory of ${best.name}` };
 }
 function gib(bytes4) {
   return `${(bytes4 / 1024 ** 3).toFixed(2)} GiB`;
@@ -28215,23 +28210,9 @@ function memoryFit(profile, hw, w) {
   const kv = kvCacheBytes(profile, { contextTokens: w.context_tokens, kvType: w.kv_type, flashAttention: w.flash_attention, ubatch });
   const kvBytes = kv.full + kv.sliding;
   const stateBytes = g.recurrentStateBytes;
-  const computeBytes = computeBufferBytes(g, {
-    contextTokens: w.context_tokens,
-    ubatch,
-    flashAttention: w.flash_attention,
-    // Logits for a whole ubatch, as llama.cpp's common tools reserve them (n_outputs_max = n_batch: llama-cli,
-    // llama-bench, and its own projection llama-fit-params); llama-server reserves one row per slot, so its logged
-    // compute buffer is smaller by up to (ubatch − 1) × vocab × 4 bytes.
-    outputRows: Math.min(ubatch, w.context_tokens),
-    slidingCells: slidingCells(w.context_tokens, g.slidingWindow, ubatch)
-  });
-  const serverComputeBytes = computeBufferBytes(g, {
-    contextTokens: w.context_tokens,
-    ubatch,
-    flashAttention: w.flash_attention,
-    outputRows: 1,
-    slidingCells: slidingCells(w.context_tokens, g.slidingWindow, ubatch)
-  });
+  const shape = { contextTokens: w.context_tokens, ubatch, flashAttention: w.flash_attention, slidingCells: slidingCells(w.context_tokens, g.slidingWindow, ubatch) };
+  const computeBytes = computeBufferBytes(g, { ...shape, outputRows: Math.min(ubatch, w.context_tokens) });
+  const serverComputeBytes = computeBufferBytes(g, { ...shape, outputRows: 1 });
   const overheadBytes = runtimeOverheadBytes(g) + g.vocab_size * F32_BYTES;
   const budget = memoryBudget(hw, w);
   const devices = deviceMemory(profile, hw, w, { kvFullBytes: kv.full, kvSlidingBytes: kv.sliding, stateBytes, computeBytes, overheadBytes, ubatch });
@@ -36134,7 +36115,7 @@ async function systemProfile(opts) {
 }
 
 // src/hardware/runtime-memory.ts
-import { mkdtemp as mkdtemp2, rm as rm11, truncate as truncate3, writeFile as writeFile4 } from "node:fs/promises";
+import { mkdtemp as mkdtemp2, rm as rm11 } from "node:fs/promises";
 import { tmpdir as tmpdir2 } from "node:os";
 import { join as join25 } from "node:path";
 
@@ -36192,7 +36173,7 @@ function projectionIntervals(print, log2) {
       d.compute_bytes = [c3.bytes - c3.lines * LOG_STEP / 2, c3.bytes + c3.lines * LOG_STEP / 2];
     }
   }
-  const withContext = out2.filter((d) => d.context_bytes[0] > 0 || print.find((p) => p.device === d.device).context_bytes > 0);
+  const withContext = out2.filter((_, i2) => print[i2].context_bytes > 0);
   const sizes = [...log2.matchAll(/(?:llama_kv_cache|llama_memory_recurrent): size =\s+([\d.]+) MiB/g)].map((m2) => Number(m2[1]) * MIB2);
   const only = withContext.length === 1 ? withContext[0] : out2.length === 1 ? out2[0] : null;
   if (only && sizes.length > 0) {
@@ -36209,14 +36190,14 @@ var FIT_PARAMS_ATTEMPTS = 6;
 function logComplete(log2) {
   return breakdownRows(log2) !== null;
 }
-async function projectMemory(binDir, modelPath, w, logDir, label) {
+async function runFitParams(binDir, args, logDir, label) {
   const stdoutPath = join24(logDir, `${label}.fit.jsonl`);
   const stderrPath = join24(logDir, `${label}.fit.log`);
   for (let attempt = 1; attempt <= FIT_PARAMS_ATTEMPTS; attempt++) {
     const outcome = await runProcess({
       env: childEnv("llama"),
       file: join24(binDir, "llama-fit-params"),
-      args: fitParamsArgs(modelPath, w),
+      args,
       stdoutPath,
       stderrPath,
       timeoutSec: FIT_PARAMS_TIMEOUT_SEC,
@@ -36228,20 +36209,16 @@ async function projectMemory(binDir, modelPath, w, logDir, label) {
 ${tail.join("\n")}`);
     }
     const out2 = await readFile10(stdoutPath, "utf8");
-    if (!logComplete(out2)) continue;
-    let print;
-    try {
-      print = parseFitPrint(out2, stdoutPath);
-    } catch {
-      continue;
-    }
-    return projectionIntervals(print, out2);
+    if (logComplete(out2) && /^Host \d+ \d+ \d+\s*$/m.test(out2)) return out2;
   }
   throw new Error(`${label}: llama-fit-params' log ended before its memory breakdown in ${FIT_PARAMS_ATTEMPTS} runs (its logger is cut off at exit): the repacked copies are unknown`);
 }
+async function projectMemory(binDir, modelPath, w, logDir, label) {
+  const out2 = await runFitParams(binDir, fitParamsArgs(modelPath, w), logDir, label);
+  return projectionIntervals(parseFitPrint(out2, join24(logDir, `${label}.fit.jsonl`)), out2);
+}
 
 // src/hardware/runtime-memory.ts
-var REPACK_CHECK_TIMEOUT_MS = 3e4;
 var REPACK_CANDIDATES = ["Q4_0", "Q4_K", "Q5_K", "Q6_K", "Q2_K", "IQ4_NL", "MXFP4", "Q8_0"];
 var MIB3 = 1024 * 1024;
 function parseListDevices(text) {
@@ -36266,39 +36243,23 @@ async function readRuntimeMemory(binDir, run2) {
   });
   return { llamaDevices: listed === null ? null : parseListDevices(listed), ramAvailableBytes: sys.ramAvailableBytes, repackedTypes, warnings };
 }
+function repackedMiB(log2) {
+  const rows = breakdownRows(log2);
+  return rows === null ? null : rows.find((r) => r.name === "CPU_REPACK")?.model ?? 0;
+}
 async function measureRepackedTypes(binDir) {
   const dir = await mkdtemp2(join25(tmpdir2(), "model-fit-gate-repack-"));
   try {
+    const layout = syntheticLayout({ architecture: "llama", layers: 1, embeddingLength: 2048, feedForwardLength: 8192, heads: 16, kvHeads: 16, vocabSize: 4096, contextLength: 512, seed: 1 });
     const out2 = [];
-    const unknown = [];
     for (const name of REPACK_CANDIDATES) {
       const type = ggmlTypeByName(name);
-      if (!type) continue;
-      const layout = syntheticLayout({ architecture: "llama", layers: 1, embeddingLength: 2048, feedForwardLength: 8192, heads: 16, kvHeads: 16, vocabSize: 4096, contextLength: 512, seed: 1 });
       const tensors = layout.tensors.map((t) => ({ name: t.name, dims: t.dims, type: t.dims.length >= 2 ? type.id : t.type }));
       const enc = encodeGgufHeader(layout.metadata, tensors, layout.alignment);
-      const path10 = join25(dir, `${name}.gguf`);
-      await writeFile4(path10, enc.bytes);
-      await truncate3(path10, enc.bytes.length + enc.dataBytes);
-      let done = false;
-      for (let attempt = 1; attempt <= FIT_PARAMS_ATTEMPTS; attempt++) {
-        const r = await execa(join25(binDir, "llama-fit-params"), ["-m", path10, "-c", "512", "-ngl", "0", "-t", "1", "--fit-print", "on", "-v", "--log-jsonl"], {
-          reject: false,
-          timeout: REPACK_CHECK_TIMEOUT_MS,
-          stdin: "ignore",
-          env: childEnv("llama"),
-          extendEnv: false
-        });
-        if (r.exitCode !== 0) throw new Error(`llama-fit-params exited with ${r.exitCode ?? r.signal} on a ${name} model: ${String(r.stderr).trim().split("\n").slice(-2).join(" | ")}`);
-        const rows = breakdownRows(String(r.stdout));
-        if (rows === null) continue;
-        if (rows.some((row) => row.name === "CPU_REPACK" && row.model > 0)) out2.push(name);
-        done = true;
-        break;
-      }
-      if (!done) unknown.push(name);
+      const path10 = await writeHeaderOnlyCopy(dir, [{ name: `${name}.gguf`, header: enc.bytes, fileBytes: enc.bytes.length + enc.dataBytes }]);
+      const log2 = await runFitParams(binDir, ["-m", path10, "-c", "512", "-ngl", "0", "-t", "1", "--fit-print", "on", "-v", "--log-jsonl"], dir, name);
+      if ((repackedMiB(log2) ?? 0) > 0) out2.push(name);
     }
-    if (unknown.length > 0) throw new Error(`llama-fit-params' log never reached its memory breakdown for ${unknown.join(", ")} in ${FIT_PARAMS_ATTEMPTS} runs each`);
     return out2;
   } finally {
     await rm11(dir, { recursive: true, force: true });
