@@ -3,6 +3,7 @@
 // --list-devices`: for Metal the recommended working-set size, which is what Metal lets a process keep resident, not
 // the RAM), and the host's available RAM. The memory fit budgets by these, and the layer split follows them.
 
+import { existsSync } from 'node:fs'
 import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -47,9 +48,11 @@ export interface RuntimeMemory {
 
 /** Reads llama.cpp's device list, the weight types its CPU backend repacks, and the available RAM now. */
 export async function readRuntimeMemory(binDir: string, run: CommandRunner): Promise<RuntimeMemory> {
-  const listed = await run(join(binDir, 'llama-fit-params'), ['--list-devices'])
   const sys = await readSystemFacts(run)
   const warnings: string[] = []
+  // A bin dir of one's own without the tool: the caller says so once; nothing here to ask llama.cpp.
+  if (!existsSync(join(binDir, 'llama-fit-params'))) return { llamaDevices: null, ramAvailableBytes: sys.ramAvailableBytes, repackedTypes: null, warnings }
+  const listed = await run(join(binDir, 'llama-fit-params'), ['--list-devices'])
   if (listed === null) warnings.push(`${join(binDir, 'llama-fit-params')} --list-devices did not answer: the probe's GPU figures stand in for llama.cpp's devices`)
   const repackedTypes = await measureRepackedTypes(binDir).catch((err: unknown) => {
     warnings.push(`which weight types the CPU repacks could not be measured (a tied output head's repacked copy is left out of the estimate): ${err instanceof Error ? err.message : String(err)}`)
