@@ -27115,7 +27115,7 @@ function parseScenarioList(text, source) {
 
 // src/pipeline/run.ts
 import { createHash as createHash12 } from "node:crypto";
-import { existsSync as existsSync11 } from "node:fs";
+import { existsSync as existsSync12 } from "node:fs";
 import { mkdir as mkdir11, mkdtemp as mkdtemp3, readFile as readFile12, rm as rm14 } from "node:fs/promises";
 import { platform as platform4, release as release2, tmpdir as tmpdir3 } from "node:os";
 import { dirname as dirname10, join as join30, resolve as resolve5 } from "node:path";
@@ -36115,6 +36115,7 @@ async function systemProfile(opts) {
 }
 
 // src/hardware/runtime-memory.ts
+import { existsSync as existsSync9 } from "node:fs";
 import { mkdtemp as mkdtemp2, rm as rm11 } from "node:fs/promises";
 import { tmpdir as tmpdir2 } from "node:os";
 import { join as join25 } from "node:path";
@@ -36233,9 +36234,10 @@ function parseListDevices(text) {
   return out2;
 }
 async function readRuntimeMemory(binDir, run2) {
-  const listed = await run2(join25(binDir, "llama-fit-params"), ["--list-devices"]);
   const sys = await readSystemFacts(run2);
   const warnings = [];
+  if (!existsSync9(join25(binDir, "llama-fit-params"))) return { llamaDevices: null, ramAvailableBytes: sys.ramAvailableBytes, repackedTypes: null, warnings };
+  const listed = await run2(join25(binDir, "llama-fit-params"), ["--list-devices"]);
   if (listed === null) warnings.push(`${join25(binDir, "llama-fit-params")} --list-devices did not answer: the probe's GPU figures stand in for llama.cpp's devices`);
   const repackedTypes = await measureRepackedTypes(binDir).catch((err) => {
     warnings.push(`which weight types the CPU repacks could not be measured (a tied output head's repacked copy is left out of the estimate): ${err instanceof Error ? err.message : String(err)}`);
@@ -39767,7 +39769,7 @@ function selectShard(items, shard, source = "shard") {
 }
 
 // src/pipeline/report-files.ts
-import { existsSync as existsSync9 } from "node:fs";
+import { existsSync as existsSync10 } from "node:fs";
 import { open as open5, readdir as readdir4, stat as stat5 } from "node:fs/promises";
 import { join as join26 } from "node:path";
 var MAX_REPORT_BYTES = 64 * 1024 * 1024;
@@ -39781,7 +39783,7 @@ var MAX_LOG_BYTES = 8 * 1024 * 1024;
 var LOG_HEAD_BYTES = 1024 * 1024;
 var LOG_TAIL_BYTES2 = 4 * 1024 * 1024;
 async function boundLogs(dir, maxBytes = MAX_LOG_BYTES) {
-  if (!existsSync9(dir)) return [];
+  if (!existsSync10(dir)) return [];
   const cut = [];
   for (const entry of await readdir4(dir, { withFileTypes: true, recursive: true })) {
     if (!entry.isFile()) continue;
@@ -40325,7 +40327,7 @@ async function validate3(p) {
 }
 
 // src/pipeline/model-files.ts
-import { existsSync as existsSync10 } from "node:fs";
+import { existsSync as existsSync11 } from "node:fs";
 import { rm as rm12, statfs as statfs2 } from "node:fs/promises";
 import { createHash as createHash10 } from "node:crypto";
 import { dirname as dirname9, isAbsolute as isAbsolute2, join as join28, relative as relative3, sep as sep4 } from "node:path";
@@ -40418,7 +40420,7 @@ function modelFetcher(refs, opts) {
 }
 function existingDir(path10) {
   let dir = path10;
-  while (!existsSync10(dir) && dirname9(dir) !== dir) dir = dirname9(dir);
+  while (!existsSync11(dir) && dirname9(dir) !== dir) dir = dirname9(dir);
   return dir;
 }
 
@@ -40508,7 +40510,7 @@ async function runGate(cfg, hooks) {
   const memoryOnly = cfg.scenarios.length === 0;
   const started = hooks.now();
   const { binDir, build } = await llama();
-  const canProject = existsSync11(join30(binDir, "llama-fit-params"));
+  const canProject = existsSync12(join30(binDir, "llama-fit-params"));
   if (!canProject) hooks.log(`memory: llama-fit-params is not in ${binDir}: memory is not checked against llama.cpp's projection (setup-llama builds it)`);
   if (memoryOnly && !canProject) throw new InputError("scenarios", "memory", `the memory-only run needs llama-fit-params, which is not in ${binDir}`);
   const headerDir = canProject ? await mkdtemp3(join30(tmpdir3(), "model-fit-gate-headers-")) : null;
