@@ -1,6 +1,7 @@
 import { SCENARIO_IDS } from '../contracts/scenarios.js'
 import type { GateFailure, GateResult, MemorySummary, ScenarioSummary, Thresholds } from '../contracts/gate.js'
 import { gateMemory } from './memory.js'
+import { exceeds } from './thresholds.js'
 import type { ModelReport } from '../contracts/report.js'
 import type { ScenarioId, Verdict } from '../contracts/scenarios.js'
 import type { ScenarioResult } from '../contracts/verdict.js'
@@ -11,8 +12,6 @@ import { median } from '../util/stats.js'
 /** Verdicts whose |error| is judged: the rows where prediction and a trustworthy observation meet. */
 export const GATED_VERDICTS: readonly Verdict[] = ['match', 'slower-than-fit', 'faster-than-fit']
 
-/** A limit is exceeded only by more than this, so a value printed equal to its limit passes. */
-const LIMIT_EPSILON = 1e-9
 /** How many models a runtime-error or noisy failure message names before "+N more". */
 const MAX_NAMED_IN_MESSAGE = 3
 /** A runtime error's reason is cut to this many characters in the failure message (the report keeps it whole). */
@@ -165,10 +164,6 @@ function regressionFailures(scenario: ScenarioId, thresholds: Thresholds, rows: 
 function clip(reason: string): string {
   const oneLine = reason.replace(/\s+/g, ' ').trim()
   return oneLine.length > MAX_REASON_CHARS ? `${oneLine.slice(0, MAX_REASON_CHARS - 1)}…` : oneLine
-}
-
-function exceeds(value: number, limit: number): boolean {
-  return value > limit + LIMIT_EPSILON
 }
 
 function nameSome(names: readonly string[]): string {

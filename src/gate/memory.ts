@@ -8,9 +8,9 @@ import { MEMORY_BUFFERS, memoryVerdict, type MemoryCheckSettings } from '../comp
 import { MEMORY_SAFETY_MARGIN } from '../fit/memory.js'
 import { formatLimit, formatPct } from '../util/format.js'
 import { median } from '../util/stats.js'
+import { exceeds } from './thresholds.js'
 
 const JUDGED = new Set(['match', 'off', 'wrong-fit'])
-const EPSILON = 1e-9
 
 /** The memory verdict settings thresholds imply: the memory section's limits, else tolerance_pct for every buffer. */
 export function memorySettingsFrom(t: Thresholds): MemoryCheckSettings {
@@ -46,10 +46,10 @@ export function gateMemory(models: readonly ModelReport[], t: Thresholds): { sum
     buffers[b] = { median_abs_error_pct: med, max_abs_error_pct: max }
     const limits = t.memory?.[b]
     if (!limits) continue
-    if (med !== null && med > limits.max_median_abs_error_pct + EPSILON) {
+    if (med !== null && exceeds(med, limits.max_median_abs_error_pct)) {
       failures.push({ scenario: 'memory', model: null, limit: `${b}.max_median_abs_error_pct`, value: med, message: `memory ${b}: median |error| ${formatPct(med)} % against llama.cpp's projection > ${formatLimit(limits.max_median_abs_error_pct)} % limit` })
     }
-    for (const e of errors.filter((x) => x.abs > limits.max_abs_error_pct + EPSILON).sort((x, y) => y.abs - x.abs || (x.ref < y.ref ? -1 : 1))) {
+    for (const e of errors.filter((x) => exceeds(x.abs, limits.max_abs_error_pct)).sort((x, y) => y.abs - x.abs || (x.ref < y.ref ? -1 : 1))) {
       failures.push({ scenario: 'memory', model: e.ref, limit: `${b}.max_abs_error_pct`, value: e.abs, message: `memory ${b}: ${e.ref} ${e.signed > 0 ? '+' : ''}${formatPct(e.signed)} % against llama.cpp's projection > ${formatLimit(limits.max_abs_error_pct)} % limit` })
     }
   }

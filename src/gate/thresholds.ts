@@ -34,6 +34,14 @@ export function parseThresholds(text: string, fileName: string): Thresholds {
   throw describeError(error, doc, lineCounter, fileName, value)
 }
 
+/** A limit is exceeded only by more than this, so a value printed equal to its limit passes. */
+const LIMIT_EPSILON = 1e-9
+
+/** Whether a value breaks a limit (more than the limit, beyond float noise): every gate rule uses this one. */
+export function exceeds(value: number, limit: number): boolean {
+  return value > limit + LIMIT_EPSILON
+}
+
 /** A thresholds file (or corpus spec) is a few hundred bytes; past a mebibyte it is not one. */
 export const MAX_THRESHOLDS_BYTES = 1024 * 1024
 
