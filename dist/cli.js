@@ -28280,376 +28280,6 @@ function formatBytes(bytes4) {
   return `${Math.round(bytes4 / 1024)} KiB`;
 }
 
-// src/gate/memory.ts
-var JUDGED = /* @__PURE__ */ new Set(["match", "off", "wrong-fit"]);
-var EPSILON = 1e-9;
-function memorySettingsFrom(t) {
-  const m2 = t.memory;
-  return {
-    maxAbsErrorPct: {
-      weights: m2 ? m2.weights.max_abs_error_pct : t.tolerance_pct,
-      context: m2 ? m2.context.max_abs_error_pct : t.tolerance_pct,
-      compute: m2 ? m2.compute.max_abs_error_pct : t.tolerance_pct
-    },
-    checkFit: m2 ? m2.check_fit : true,
-    margin: MEMORY_SAFETY_MARGIN
-  };
-}
-function reverdictMemory(c3, s) {
-  if (!JUDGED.has(c3.verdict)) return c3;
-  return { ...c3, ...memoryVerdict(c3.error_pct, c3.fit, s) };
-}
-function gateMemory(models2, t) {
-  const rows = models2.filter((m2) => m2.memory !== void 0);
-  if (rows.length === 0) return { summary: null, failures: [], gatedModels: [], runtimeErrors: [] };
-  const judged = rows.filter((m2) => JUDGED.has(m2.memory.verdict));
-  const buffers = {};
-  const failures = [];
-  for (const b of MEMORY_BUFFERS) {
-    const errors = judged.flatMap((m2) => m2.memory.error_pct[b] === null ? [] : [{ ref: m2.ref, abs: Math.abs(m2.memory.error_pct[b]), signed: m2.memory.error_pct[b] }]);
-    const med = errors.length > 0 ? median(errors.map((e) => e.abs)) : null;
-    const max = errors.length > 0 ? Math.max(...errors.map((e) => e.abs)) : null;
-    buffers[b] = { median_abs_error_pct: med, max_abs_error_pct: max };
-    const limits = t.memory?.[b];
-    if (!limits) continue;
-    if (med !== null && med > limits.max_median_abs_error_pct + EPSILON) {
-      failures.push({ scenario: "memory", model: null, limit: `${b}.max_median_abs_error_pct`, value: med, message: `memory ${b}: median |error| ${formatPct(med)} % against llama.cpp's projection > ${formatLimit(limits.max_median_abs_error_pct)} % limit` });
-    }
-    for (const e of errors.filter((x) => x.abs > limits.max_abs_error_pct + EPSILON).sort((x, y) => y.abs - x.abs || (x.ref < y.ref ? -1 : 1))) {
-      failures.push({ scenario: "memory", model: e.ref, limit: `${b}.max_abs_error_pct`, value: e.abs, message: `memory ${b}: ${e.ref} ${e.signed > 0 ? "+" : ""}${formatPct(e.signed)} % against llama.cpp's projection > ${formatLimit(limits.max_abs_error_pct)} % limit` });
-    }
-  }
-  const wrong = judged.filter((m2) => m2.memory.verdict === "wrong-fit");
-  if (t.memory?.check_fit) {
-    for (const m2 of wrong) {
-      failures.push({ scenario: "memory", model: m2.ref, limit: "check_fit", value: 1, message: `memory fit: ${m2.ref} ${m2.memory.reason ?? "wrong fit verdict"}` });
-    }
-  }
-  const errored = rows.filter((m2) => m2.memory.verdict === "runtime-error");
-  return {
-    summary: { samples: rows.length, gated: judged.length, runtime_errors: errored.length, wrong_fit: wrong.length, buffers },
-    failures,
-    gatedModels: t.memory ? judged.map((m2) => m2.ref) : [],
-    runtimeErrors: errored.map((m2) => `${m2.ref} memory: ${m2.memory.reason ?? "projection failed"}`)
-  };
-}
-
-// src/gate/gate.ts
-var GATED_VERDICTS = ["match", "slower-than-fit", "faster-than-fit"];
-var LIMIT_EPSILON = 1e-9;
-var MAX_NAMED_IN_MESSAGE = 3;
-var MAX_REASON_CHARS = 160;
-function gate(models2, thresholds, opts = {}) {
-  const selected = opts.scenario === void 0 || opts.scenario === "all" ? SCENARIO_IDS : [opts.scenario];
-  const summary = {};
-  const scenarioFailures = [];
-  const gatedModels = /* @__PURE__ */ new Set();
-  const runtimeErrors = [];
-  for (const model of models2) {
-    const erroredRows = model.scenarios.filter((s) => selected.includes(s.scenario) && s.verdict === "runtime-error");
-    for (const r of erroredRows) runtimeErrors.push(`${model.ref} ${r.scenario}${r.detail.reason ? `: ${clip(r.detail.reason)}` : ""}`);
-    if (model.error !== null && erroredRows.length === 0) runtimeErrors.push(`${model.ref}: ${clip(model.error)}`);
-  }
-  for (const scenario of selected) {
-    const rows = models2.flatMap(
-      (m2) => m2.scenarios.filter((s) => s.scenario === scenario).map((row) => ({ ref: m2.ref, row }))
-    );
-    if (rows.length === 0) continue;
-    const gated = rows.filter((r) => GATED_VERDICTS.includes(r.row.verdict) && r.row.abs_error_pct !== null);
-    const noisy = rows.filter((r) => r.row.verdict === "inconclusive-noisy");
-    const errors = gated.map((r) => r.row.abs_error_pct);
-    for (const r of gated) gatedModels.add(r.ref);
-    const medianError = errors.length > 0 ? median(errors) : null;
-    const maxError = errors.length > 0 ? Math.max(...errors) : null;
-    summary[scenario] = {
-      samples: rows.length,
-      gated: gated.length,
-      noisy: noisy.length,
-      runtime_errors: rows.filter((r) => r.row.verdict === "runtime-error").length,
-      median_abs_error_pct: medianError,
-      max_abs_error_pct: maxError
-    };
-    const limits = thresholds.scenarios[scenario];
-    if (limits) {
-      if (medianError !== null && exceeds(medianError, limits.max_median_abs_error_pct)) {
-        scenarioFailures.push({
-          scenario,
-          model: null,
-          limit: "max_median_abs_error_pct",
-          value: medianError,
-          message: `${scenario}: median |error| ${formatPct(medianError)} % > ${formatLimit(limits.max_median_abs_error_pct)} % limit`
-        });
-      }
-      const overLimit = gated.filter((r) => exceeds(r.row.abs_error_pct, limits.max_abs_error_pct)).sort((a2, b) => b.row.abs_error_pct - a2.row.abs_error_pct || compareText(a2.ref, b.ref));
-      for (const { ref, row } of overLimit) {
-        const error = row.abs_error_pct;
-        scenarioFailures.push({
-          scenario,
-          model: ref,
-          limit: "max_abs_error_pct",
-          value: error,
-          message: `${scenario}: ${ref} |error| ${formatPct(error)} % > ${formatLimit(limits.max_abs_error_pct)} % limit (${row.verdict}: observed ${formatNumber(row.observed)} ${row.unit}, predicted ${formatNumber(row.predicted)} ${row.unit})`
-        });
-      }
-      if (exceeds(noisy.length, limits.max_noisy)) {
-        scenarioFailures.push({
-          scenario,
-          model: null,
-          limit: "max_noisy",
-          value: noisy.length,
-          message: `${scenario}: ${noisy.length} inconclusive-noisy rows > ${limits.max_noisy} allowed (${nameSome(noisy.map((r) => r.ref).sort(compareText))})`
-        });
-      }
-    }
-    scenarioFailures.push(...regressionFailures(scenario, thresholds, opts.regressions ?? []));
-  }
-  const memory = gateMemory(models2, thresholds);
-  runtimeErrors.push(...memory.runtimeErrors);
-  for (const ref of memory.gatedModels) gatedModels.add(ref);
-  scenarioFailures.push(...memory.failures);
-  const failures = [];
-  if (exceeds(runtimeErrors.length, thresholds.max_runtime_errors)) {
-    failures.push({
-      scenario: null,
-      model: null,
-      limit: "max_runtime_errors",
-      value: runtimeErrors.length,
-      message: `${runtimeErrors.length} runtime error${runtimeErrors.length === 1 ? "" : "s"} > ${thresholds.max_runtime_errors} allowed (${nameSome(runtimeErrors)})`
-    });
-  }
-  if (gatedModels.size < thresholds.min_models) {
-    failures.push({
-      scenario: null,
-      model: null,
-      limit: "min_models",
-      value: gatedModels.size,
-      message: `${gatedModels.size} model${gatedModels.size === 1 ? "" : "s"} with a gated row < ${thresholds.min_models} required (a run where nothing could be compared does not pass)`
-    });
-  }
-  failures.push(...scenarioFailures);
-  return { result: { passed: failures.length === 0, failures }, summary, memorySummary: memory.summary };
-}
-function regressionFailures(scenario, thresholds, rows) {
-  const limit = thresholds.max_regression_pct;
-  if (limit === void 0) return [];
-  return rows.filter((r) => r.scenario === scenario && r.regressed && exceeds(-r.delta_pct, limit)).sort((a2, b) => a2.delta_pct - b.delta_pct || compareText(a2.ref, b.ref)).map((r) => ({
-    scenario,
-    model: r.ref,
-    limit: "max_regression_pct",
-    value: -r.delta_pct,
-    message: `${scenario}: ${r.ref} ${formatPct(-r.delta_pct)} % slower than the baseline > ${formatLimit(limit)} % limit (${formatNumber(r.observed)} vs ${formatNumber(r.baseline_observed)} ${r.unit}, noise band ${formatPct(r.noise_band_pct)} %)`
-  }));
-}
-function clip(reason) {
-  const oneLine = reason.replace(/\s+/g, " ").trim();
-  return oneLine.length > MAX_REASON_CHARS ? `${oneLine.slice(0, MAX_REASON_CHARS - 1)}\u2026` : oneLine;
-}
-function exceeds(value, limit) {
-  return value > limit + LIMIT_EPSILON;
-}
-function nameSome(names) {
-  const shown = names.slice(0, MAX_NAMED_IN_MESSAGE).join("; ");
-  return names.length > MAX_NAMED_IN_MESSAGE ? `${shown}; +${names.length - MAX_NAMED_IN_MESSAGE} more` : shown;
-}
-function compareText(a2, b) {
-  return a2 < b ? -1 : a2 > b ? 1 : 0;
-}
-
-// src/compare/compare.ts
-var COMPARE_EPSILON = 1e-9;
-var DOES_NOT_FIT_REASON = "the estimator predicts the model does not fit in memory";
-function speedRatio(unit, predicted, observed) {
-  return unit === "ms" ? predicted / observed : observed / predicted;
-}
-function absErrorPct(predicted, observed) {
-  return Math.abs(observed - predicted) / predicted * 100;
-}
-function verdictFor(row, settings) {
-  if (row.spread !== null && row.spread > settings.maxSpread + COMPARE_EPSILON) {
-    return {
-      verdict: "inconclusive-noisy",
-      reason: `spread ${formatPct(row.spread * 100)} % > ${pct(settings.maxSpread)} allowed`
-    };
-  }
-  const ratio = speedRatio(row.unit, row.predicted, row.observed);
-  const errorPct = absErrorPct(row.predicted, row.observed);
-  const withinTolerance = errorPct <= settings.tolerance * 100 + COMPARE_EPSILON;
-  const range = row.predicted_range;
-  const insideRange = range === null || row.observed >= range[0] * (1 - COMPARE_EPSILON) && row.observed <= range[1] * (1 + COMPARE_EPSILON);
-  if (withinTolerance && insideRange) return { verdict: "match" };
-  const verdict = ratio < 1 ? "slower-than-fit" : "faster-than-fit";
-  if (withinTolerance && range !== null) {
-    return {
-      verdict,
-      reason: `within the ${pct(settings.tolerance)} tolerance but outside the predicted range [${formatNumber(range[0])}, ${formatNumber(range[1])}]`
-    };
-  }
-  return { verdict };
-}
-function compareScenario(prediction, observation, settings, context) {
-  const ctx2 = typeof context === "string" ? { reason: context } : context ?? {};
-  const scenario = prediction?.scenario ?? observation?.scenario ?? ctx2.scenario;
-  if (scenario === void 0) throw new Error("compareScenario: no prediction, no observation and no context.scenario");
-  if (prediction && observation && prediction.scenario !== observation.scenario) {
-    throw new Error(`compareScenario: prediction is for ${prediction.scenario}, observation for ${observation.scenario}`);
-  }
-  if (prediction && observation && prediction.unit !== observation.unit) {
-    throw new Error(`compareScenario: ${scenario} predicted in ${prediction.unit}, observed in ${observation.unit}`);
-  }
-  const unit = SCENARIO_UNITS[scenario];
-  const predictedOk = prediction !== null && Number.isFinite(prediction.predicted) && prediction.predicted > 0;
-  const observedValue = observation && !observation.error && observation.observed !== null && Number.isFinite(observation.observed) && observation.observed > 0 ? observation.observed : null;
-  const base = {
-    scenario,
-    unit,
-    predicted: predictedOk ? prediction.predicted : null,
-    predicted_range: predictedOk ? [prediction.predicted_range[0], prediction.predicted_range[1]] : null,
-    observed: observedValue,
-    samples: observation ? [...observation.samples] : [],
-    spread: observation?.spread ?? null,
-    ratio: null,
-    abs_error_pct: null,
-    verdict: "skipped",
-    detail: detailOf(prediction, observation)
-  };
-  if (ctx2.doesNotFit) {
-    const ranAnyway = observedValue !== null ? ` (yet it ran: observed ${formatNumber(observedValue)} ${unit})` : "";
-    const reason2 = `${ctx2.fitReason ?? DOES_NOT_FIT_REASON}${ranAnyway}`;
-    return { ...base, verdict: "does-not-fit", detail: { ...base.detail, reason: reason2 } };
-  }
-  if (observation?.error) {
-    return {
-      ...base,
-      verdict: "runtime-error",
-      detail: { ...base.detail, reason: observation.error.reason, log_tail: [...observation.error.log_tail] }
-    };
-  }
-  if (!prediction) {
-    return { ...base, verdict: "skipped", detail: { ...base.detail, reason: ctx2.reason ?? "no prediction for this scenario" } };
-  }
-  if (!predictedOk) {
-    return { ...base, verdict: "skipped", detail: { ...base.detail, reason: `prediction is not a positive number (${prediction.predicted})` } };
-  }
-  if (!observation) {
-    return { ...base, verdict: "skipped", detail: { ...base.detail, reason: ctx2.reason ?? "not run" } };
-  }
-  if (observedValue === null) {
-    return {
-      ...base,
-      verdict: "runtime-error",
-      detail: { ...base.detail, reason: `the run produced no positive observed value (${String(observation.observed)})` }
-    };
-  }
-  const row = { unit, predicted: prediction.predicted, predicted_range: base.predicted_range, observed: observedValue, spread: base.spread };
-  const { verdict, reason } = verdictFor(row, settings);
-  return {
-    ...base,
-    ratio: speedRatio(unit, prediction.predicted, observedValue),
-    abs_error_pct: absErrorPct(prediction.predicted, observedValue),
-    verdict,
-    detail: reason ? { ...base.detail, reason } : base.detail
-  };
-}
-function detailOf(prediction, observation) {
-  const detail = {};
-  if (prediction) detail.predicted_breakdown = { ...prediction.breakdown };
-  if (observation) {
-    detail.observed_breakdown = { ...observation.breakdown };
-    if (observation.dropped_samples.length > 0) detail.dropped_samples = [...observation.dropped_samples];
-    if (observation.logs.length > 0) detail.logs = [...observation.logs];
-    detail.repeats = observation.repeats;
-  }
-  return detail;
-}
-function pct(fraction) {
-  return `${formatLimit(fraction * 100)} %`;
-}
-
-// src/compare/baseline.ts
-var MIN_SAMPLES_FOR_NOISE = 2;
-var NOISE_EPSILON_PCT = 1e-9;
-function baselineComparison(report, baseline) {
-  const { rows, notCompared } = walk(report, baseline);
-  return {
-    generated_at: baseline.generated_at,
-    llama_cpp_commit: baseline.provenance.llama_cpp_commit,
-    backend: baseline.provenance.backend,
-    device: baseline.provenance.device,
-    hardware_fingerprint: baseline.hardware.fingerprint,
-    rows,
-    not_compared: notCompared
-  };
-}
-function keepMatchingRows(stored, models2) {
-  const now = /* @__PURE__ */ new Map();
-  for (const m2 of models2) for (const r of m2.scenarios) now.set(rowKey(m2.ref, r.scenario), r);
-  return {
-    ...stored,
-    rows: stored.rows.filter((r) => now.get(rowKey(r.ref, r.scenario))?.observed === r.observed),
-    not_compared: stored.not_compared.filter((r) => now.has(rowKey(r.ref, r.scenario)))
-  };
-}
-function baselineStatus(row) {
-  if (row.regressed) return "regressed";
-  if (row.improved) return "improved";
-  return row.noise_measured ? "within-noise" : "noise-unknown";
-}
-function walk(report, baseline) {
-  const before = /* @__PURE__ */ new Map();
-  for (const model of baseline.models) {
-    for (const row of model.scenarios) before.set(rowKey(model.ref, row.scenario), row);
-  }
-  const rows = [];
-  const notCompared = [];
-  for (const model of report.models) {
-    for (const scenario of SCENARIO_IDS) {
-      const now = findRow(model, scenario);
-      if (!now) continue;
-      const then = before.get(rowKey(model.ref, scenario));
-      const reason = skipReason(now, then);
-      if (reason !== null || !then) {
-        notCompared.push({ ref: model.ref, scenario, reason: reason ?? "not-in-baseline" });
-        continue;
-      }
-      rows.push(compareRow(model.ref, now, then));
-    }
-  }
-  return { rows, notCompared };
-}
-function skipReason(now, then) {
-  if (!then) return "not-in-baseline";
-  if (now.observed === null) return "no-observation";
-  if (then.observed === null) return "no-baseline-observation";
-  if (now.unit !== then.unit) return "unit-differs";
-  return null;
-}
-function compareRow(ref, now, then) {
-  const observed = now.observed;
-  const baselineObserved = then.observed;
-  const deltaPct = (speedRatio(now.unit, baselineObserved, observed) - 1) * 100;
-  const spreads = [now, then].filter((r) => r.spread !== null && r.samples.length >= MIN_SAMPLES_FOR_NOISE).map((r) => r.spread);
-  const noiseMeasured = spreads.length > 0;
-  const noiseBandPct = noiseMeasured ? Math.max(...spreads) * 100 : 0;
-  return {
-    ref,
-    scenario: now.scenario,
-    unit: now.unit,
-    observed,
-    baseline_observed: baselineObserved,
-    delta_pct: deltaPct,
-    noise_band_pct: noiseBandPct,
-    noise_measured: noiseMeasured,
-    regressed: noiseMeasured && deltaPct < -noiseBandPct - NOISE_EPSILON_PCT,
-    improved: noiseMeasured && deltaPct > noiseBandPct + NOISE_EPSILON_PCT
-  };
-}
-function findRow(model, scenario) {
-  return model.scenarios.find((s) => s.scenario === scenario);
-}
-function rowKey(ref, scenario) {
-  return `${scenario}\0${ref}`;
-}
-
 // src/gate/thresholds.ts
 var import_yaml2 = __toESM(require_dist(), 1);
 
@@ -28916,6 +28546,10 @@ function parseThresholds(text, fileName) {
   if (!error) throw new InputError(fileName, null, "does not match the thresholds schema");
   throw describeError(error, doc, lineCounter, fileName, value);
 }
+var LIMIT_EPSILON = 1e-9;
+function exceeds(value, limit) {
+  return value > limit + LIMIT_EPSILON;
+}
 var MAX_THRESHOLDS_BYTES = 1024 * 1024;
 function compareSettingsFrom(thresholds) {
   return { tolerance: thresholds.tolerance_pct / 100, maxSpread: thresholds.max_spread_pct / 100 };
@@ -28975,6 +28609,371 @@ function describe(value) {
 }
 function firstLine(message) {
   return message.split("\n")[0] ?? message;
+}
+
+// src/gate/memory.ts
+var JUDGED = /* @__PURE__ */ new Set(["match", "off", "wrong-fit"]);
+function memorySettingsFrom(t) {
+  const m2 = t.memory;
+  return {
+    maxAbsErrorPct: {
+      weights: m2 ? m2.weights.max_abs_error_pct : t.tolerance_pct,
+      context: m2 ? m2.context.max_abs_error_pct : t.tolerance_pct,
+      compute: m2 ? m2.compute.max_abs_error_pct : t.tolerance_pct
+    },
+    checkFit: m2 ? m2.check_fit : true,
+    margin: MEMORY_SAFETY_MARGIN
+  };
+}
+function reverdictMemory(c3, s) {
+  if (!JUDGED.has(c3.verdict)) return c3;
+  return { ...c3, ...memoryVerdict(c3.error_pct, c3.fit, s) };
+}
+function gateMemory(models2, t) {
+  const rows = models2.filter((m2) => m2.memory !== void 0);
+  if (rows.length === 0) return { summary: null, failures: [], gatedModels: [], runtimeErrors: [] };
+  const judged = rows.filter((m2) => JUDGED.has(m2.memory.verdict));
+  const buffers = {};
+  const failures = [];
+  for (const b of MEMORY_BUFFERS) {
+    const errors = judged.flatMap((m2) => m2.memory.error_pct[b] === null ? [] : [{ ref: m2.ref, abs: Math.abs(m2.memory.error_pct[b]), signed: m2.memory.error_pct[b] }]);
+    const med = errors.length > 0 ? median(errors.map((e) => e.abs)) : null;
+    const max = errors.length > 0 ? Math.max(...errors.map((e) => e.abs)) : null;
+    buffers[b] = { median_abs_error_pct: med, max_abs_error_pct: max };
+    const limits = t.memory?.[b];
+    if (!limits) continue;
+    if (med !== null && exceeds(med, limits.max_median_abs_error_pct)) {
+      failures.push({ scenario: "memory", model: null, limit: `${b}.max_median_abs_error_pct`, value: med, message: `memory ${b}: median |error| ${formatPct(med)} % against llama.cpp's projection > ${formatLimit(limits.max_median_abs_error_pct)} % limit` });
+    }
+    for (const e of errors.filter((x) => exceeds(x.abs, limits.max_abs_error_pct)).sort((x, y) => y.abs - x.abs || (x.ref < y.ref ? -1 : 1))) {
+      failures.push({ scenario: "memory", model: e.ref, limit: `${b}.max_abs_error_pct`, value: e.abs, message: `memory ${b}: ${e.ref} ${e.signed > 0 ? "+" : ""}${formatPct(e.signed)} % against llama.cpp's projection > ${formatLimit(limits.max_abs_error_pct)} % limit` });
+    }
+  }
+  const wrong = judged.filter((m2) => m2.memory.verdict === "wrong-fit");
+  if (t.memory?.check_fit) {
+    for (const m2 of wrong) {
+      failures.push({ scenario: "memory", model: m2.ref, limit: "check_fit", value: 1, message: `memory fit: ${m2.ref} ${m2.memory.reason ?? "wrong fit verdict"}` });
+    }
+  }
+  const errored = rows.filter((m2) => m2.memory.verdict === "runtime-error");
+  return {
+    summary: { samples: rows.length, gated: judged.length, runtime_errors: errored.length, wrong_fit: wrong.length, buffers },
+    failures,
+    gatedModels: t.memory ? judged.map((m2) => m2.ref) : [],
+    runtimeErrors: errored.map((m2) => `${m2.ref} memory: ${m2.memory.reason ?? "projection failed"}`)
+  };
+}
+
+// src/gate/gate.ts
+var GATED_VERDICTS = ["match", "slower-than-fit", "faster-than-fit"];
+var MAX_NAMED_IN_MESSAGE = 3;
+var MAX_REASON_CHARS = 160;
+function gate(models2, thresholds, opts = {}) {
+  const selected = opts.scenario === void 0 || opts.scenario === "all" ? SCENARIO_IDS : [opts.scenario];
+  const summary = {};
+  const scenarioFailures = [];
+  const gatedModels = /* @__PURE__ */ new Set();
+  const runtimeErrors = [];
+  for (const model of models2) {
+    const erroredRows = model.scenarios.filter((s) => selected.includes(s.scenario) && s.verdict === "runtime-error");
+    for (const r of erroredRows) runtimeErrors.push(`${model.ref} ${r.scenario}${r.detail.reason ? `: ${clip(r.detail.reason)}` : ""}`);
+    if (model.error !== null && erroredRows.length === 0) runtimeErrors.push(`${model.ref}: ${clip(model.error)}`);
+  }
+  for (const scenario of selected) {
+    const rows = models2.flatMap(
+      (m2) => m2.scenarios.filter((s) => s.scenario === scenario).map((row) => ({ ref: m2.ref, row }))
+    );
+    if (rows.length === 0) continue;
+    const gated = rows.filter((r) => GATED_VERDICTS.includes(r.row.verdict) && r.row.abs_error_pct !== null);
+    const noisy = rows.filter((r) => r.row.verdict === "inconclusive-noisy");
+    const errors = gated.map((r) => r.row.abs_error_pct);
+    for (const r of gated) gatedModels.add(r.ref);
+    const medianError = errors.length > 0 ? median(errors) : null;
+    const maxError = errors.length > 0 ? Math.max(...errors) : null;
+    summary[scenario] = {
+      samples: rows.length,
+      gated: gated.length,
+      noisy: noisy.length,
+      runtime_errors: rows.filter((r) => r.row.verdict === "runtime-error").length,
+      median_abs_error_pct: medianError,
+      max_abs_error_pct: maxError
+    };
+    const limits = thresholds.scenarios[scenario];
+    if (limits) {
+      if (medianError !== null && exceeds(medianError, limits.max_median_abs_error_pct)) {
+        scenarioFailures.push({
+          scenario,
+          model: null,
+          limit: "max_median_abs_error_pct",
+          value: medianError,
+          message: `${scenario}: median |error| ${formatPct(medianError)} % > ${formatLimit(limits.max_median_abs_error_pct)} % limit`
+        });
+      }
+      const overLimit = gated.filter((r) => exceeds(r.row.abs_error_pct, limits.max_abs_error_pct)).sort((a2, b) => b.row.abs_error_pct - a2.row.abs_error_pct || compareText(a2.ref, b.ref));
+      for (const { ref, row } of overLimit) {
+        const error = row.abs_error_pct;
+        scenarioFailures.push({
+          scenario,
+          model: ref,
+          limit: "max_abs_error_pct",
+          value: error,
+          message: `${scenario}: ${ref} |error| ${formatPct(error)} % > ${formatLimit(limits.max_abs_error_pct)} % limit (${row.verdict}: observed ${formatNumber(row.observed)} ${row.unit}, predicted ${formatNumber(row.predicted)} ${row.unit})`
+        });
+      }
+      if (exceeds(noisy.length, limits.max_noisy)) {
+        scenarioFailures.push({
+          scenario,
+          model: null,
+          limit: "max_noisy",
+          value: noisy.length,
+          message: `${scenario}: ${noisy.length} inconclusive-noisy rows > ${limits.max_noisy} allowed (${nameSome(noisy.map((r) => r.ref).sort(compareText))})`
+        });
+      }
+    }
+    scenarioFailures.push(...regressionFailures(scenario, thresholds, opts.regressions ?? []));
+  }
+  const memory = gateMemory(models2, thresholds);
+  runtimeErrors.push(...memory.runtimeErrors);
+  for (const ref of memory.gatedModels) gatedModels.add(ref);
+  scenarioFailures.push(...memory.failures);
+  const failures = [];
+  if (exceeds(runtimeErrors.length, thresholds.max_runtime_errors)) {
+    failures.push({
+      scenario: null,
+      model: null,
+      limit: "max_runtime_errors",
+      value: runtimeErrors.length,
+      message: `${runtimeErrors.length} runtime error${runtimeErrors.length === 1 ? "" : "s"} > ${thresholds.max_runtime_errors} allowed (${nameSome(runtimeErrors)})`
+    });
+  }
+  if (gatedModels.size < thresholds.min_models) {
+    failures.push({
+      scenario: null,
+      model: null,
+      limit: "min_models",
+      value: gatedModels.size,
+      message: `${gatedModels.size} model${gatedModels.size === 1 ? "" : "s"} with a gated row < ${thresholds.min_models} required (a run where nothing could be compared does not pass)`
+    });
+  }
+  failures.push(...scenarioFailures);
+  return { result: { passed: failures.length === 0, failures }, summary, memorySummary: memory.summary };
+}
+function regressionFailures(scenario, thresholds, rows) {
+  const limit = thresholds.max_regression_pct;
+  if (limit === void 0) return [];
+  return rows.filter((r) => r.scenario === scenario && r.regressed && exceeds(-r.delta_pct, limit)).sort((a2, b) => a2.delta_pct - b.delta_pct || compareText(a2.ref, b.ref)).map((r) => ({
+    scenario,
+    model: r.ref,
+    limit: "max_regression_pct",
+    value: -r.delta_pct,
+    message: `${scenario}: ${r.ref} ${formatPct(-r.delta_pct)} % slower than the baseline > ${formatLimit(limit)} % limit (${formatNumber(r.observed)} vs ${formatNumber(r.baseline_observed)} ${r.unit}, noise band ${formatPct(r.noise_band_pct)} %)`
+  }));
+}
+function clip(reason) {
+  const oneLine = reason.replace(/\s+/g, " ").trim();
+  return oneLine.length > MAX_REASON_CHARS ? `${oneLine.slice(0, MAX_REASON_CHARS - 1)}\u2026` : oneLine;
+}
+function nameSome(names) {
+  const shown = names.slice(0, MAX_NAMED_IN_MESSAGE).join("; ");
+  return names.length > MAX_NAMED_IN_MESSAGE ? `${shown}; +${names.length - MAX_NAMED_IN_MESSAGE} more` : shown;
+}
+function compareText(a2, b) {
+  return a2 < b ? -1 : a2 > b ? 1 : 0;
+}
+
+// src/compare/compare.ts
+var COMPARE_EPSILON = 1e-9;
+var DOES_NOT_FIT_REASON = "the estimator predicts the model does not fit in memory";
+function speedRatio(unit, predicted, observed) {
+  return unit === "ms" ? predicted / observed : observed / predicted;
+}
+function absErrorPct(predicted, observed) {
+  return Math.abs(observed - predicted) / predicted * 100;
+}
+function verdictFor(row, settings) {
+  if (row.spread !== null && row.spread > settings.maxSpread + COMPARE_EPSILON) {
+    return {
+      verdict: "inconclusive-noisy",
+      reason: `spread ${formatPct(row.spread * 100)} % > ${pct(settings.maxSpread)} allowed`
+    };
+  }
+  const ratio = speedRatio(row.unit, row.predicted, row.observed);
+  const errorPct = absErrorPct(row.predicted, row.observed);
+  const withinTolerance = errorPct <= settings.tolerance * 100 + COMPARE_EPSILON;
+  const range = row.predicted_range;
+  const insideRange = range === null || row.observed >= range[0] * (1 - COMPARE_EPSILON) && row.observed <= range[1] * (1 + COMPARE_EPSILON);
+  if (withinTolerance && insideRange) return { verdict: "match" };
+  const verdict = ratio < 1 ? "slower-than-fit" : "faster-than-fit";
+  if (withinTolerance && range !== null) {
+    return {
+      verdict,
+      reason: `within the ${pct(settings.tolerance)} tolerance but outside the predicted range [${formatNumber(range[0])}, ${formatNumber(range[1])}]`
+    };
+  }
+  return { verdict };
+}
+function compareScenario(prediction, observation, settings, context) {
+  const ctx2 = typeof context === "string" ? { reason: context } : context ?? {};
+  const scenario = prediction?.scenario ?? observation?.scenario ?? ctx2.scenario;
+  if (scenario === void 0) throw new Error("compareScenario: no prediction, no observation and no context.scenario");
+  if (prediction && observation && prediction.scenario !== observation.scenario) {
+    throw new Error(`compareScenario: prediction is for ${prediction.scenario}, observation for ${observation.scenario}`);
+  }
+  if (prediction && observation && prediction.unit !== observation.unit) {
+    throw new Error(`compareScenario: ${scenario} predicted in ${prediction.unit}, observed in ${observation.unit}`);
+  }
+  const unit = SCENARIO_UNITS[scenario];
+  const predictedOk = prediction !== null && Number.isFinite(prediction.predicted) && prediction.predicted > 0;
+  const observedValue = observation && !observation.error && observation.observed !== null && Number.isFinite(observation.observed) && observation.observed > 0 ? observation.observed : null;
+  const base = {
+    scenario,
+    unit,
+    predicted: predictedOk ? prediction.predicted : null,
+    predicted_range: predictedOk ? [prediction.predicted_range[0], prediction.predicted_range[1]] : null,
+    observed: observedValue,
+    samples: observation ? [...observation.samples] : [],
+    spread: observation?.spread ?? null,
+    ratio: null,
+    abs_error_pct: null,
+    verdict: "skipped",
+    detail: detailOf(prediction, observation)
+  };
+  if (ctx2.doesNotFit) {
+    const ranAnyway = observedValue !== null ? ` (yet it ran: observed ${formatNumber(observedValue)} ${unit})` : "";
+    const reason2 = `${ctx2.fitReason ?? DOES_NOT_FIT_REASON}${ranAnyway}`;
+    return { ...base, verdict: "does-not-fit", detail: { ...base.detail, reason: reason2 } };
+  }
+  if (observation?.error) {
+    return {
+      ...base,
+      verdict: "runtime-error",
+      detail: { ...base.detail, reason: observation.error.reason, log_tail: [...observation.error.log_tail] }
+    };
+  }
+  if (!prediction) {
+    return { ...base, verdict: "skipped", detail: { ...base.detail, reason: ctx2.reason ?? "no prediction for this scenario" } };
+  }
+  if (!predictedOk) {
+    return { ...base, verdict: "skipped", detail: { ...base.detail, reason: `prediction is not a positive number (${prediction.predicted})` } };
+  }
+  if (!observation) {
+    return { ...base, verdict: "skipped", detail: { ...base.detail, reason: ctx2.reason ?? "not run" } };
+  }
+  if (observedValue === null) {
+    return {
+      ...base,
+      verdict: "runtime-error",
+      detail: { ...base.detail, reason: `the run produced no positive observed value (${String(observation.observed)})` }
+    };
+  }
+  const row = { unit, predicted: prediction.predicted, predicted_range: base.predicted_range, observed: observedValue, spread: base.spread };
+  const { verdict, reason } = verdictFor(row, settings);
+  return {
+    ...base,
+    ratio: speedRatio(unit, prediction.predicted, observedValue),
+    abs_error_pct: absErrorPct(prediction.predicted, observedValue),
+    verdict,
+    detail: reason ? { ...base.detail, reason } : base.detail
+  };
+}
+function detailOf(prediction, observation) {
+  const detail = {};
+  if (prediction) detail.predicted_breakdown = { ...prediction.breakdown };
+  if (observation) {
+    detail.observed_breakdown = { ...observation.breakdown };
+    if (observation.dropped_samples.length > 0) detail.dropped_samples = [...observation.dropped_samples];
+    if (observation.logs.length > 0) detail.logs = [...observation.logs];
+    detail.repeats = observation.repeats;
+  }
+  return detail;
+}
+function pct(fraction) {
+  return `${formatLimit(fraction * 100)} %`;
+}
+
+// src/compare/baseline.ts
+var MIN_SAMPLES_FOR_NOISE = 2;
+var NOISE_EPSILON_PCT = 1e-9;
+function baselineComparison(report, baseline) {
+  const { rows, notCompared } = walk(report, baseline);
+  return {
+    generated_at: baseline.generated_at,
+    llama_cpp_commit: baseline.provenance.llama_cpp_commit,
+    backend: baseline.provenance.backend,
+    device: baseline.provenance.device,
+    hardware_fingerprint: baseline.hardware.fingerprint,
+    rows,
+    not_compared: notCompared
+  };
+}
+function keepMatchingRows(stored, models2) {
+  const now = /* @__PURE__ */ new Map();
+  for (const m2 of models2) for (const r of m2.scenarios) now.set(rowKey(m2.ref, r.scenario), r);
+  return {
+    ...stored,
+    rows: stored.rows.filter((r) => now.get(rowKey(r.ref, r.scenario))?.observed === r.observed),
+    not_compared: stored.not_compared.filter((r) => now.has(rowKey(r.ref, r.scenario)))
+  };
+}
+function baselineStatus(row) {
+  if (row.regressed) return "regressed";
+  if (row.improved) return "improved";
+  return row.noise_measured ? "within-noise" : "noise-unknown";
+}
+function walk(report, baseline) {
+  const before = /* @__PURE__ */ new Map();
+  for (const model of baseline.models) {
+    for (const row of model.scenarios) before.set(rowKey(model.ref, row.scenario), row);
+  }
+  const rows = [];
+  const notCompared = [];
+  for (const model of report.models) {
+    for (const scenario of SCENARIO_IDS) {
+      const now = findRow(model, scenario);
+      if (!now) continue;
+      const then = before.get(rowKey(model.ref, scenario));
+      const reason = skipReason(now, then);
+      if (reason !== null || !then) {
+        notCompared.push({ ref: model.ref, scenario, reason: reason ?? "not-in-baseline" });
+        continue;
+      }
+      rows.push(compareRow(model.ref, now, then));
+    }
+  }
+  return { rows, notCompared };
+}
+function skipReason(now, then) {
+  if (!then) return "not-in-baseline";
+  if (now.observed === null) return "no-observation";
+  if (then.observed === null) return "no-baseline-observation";
+  if (now.unit !== then.unit) return "unit-differs";
+  return null;
+}
+function compareRow(ref, now, then) {
+  const observed = now.observed;
+  const baselineObserved = then.observed;
+  const deltaPct = (speedRatio(now.unit, baselineObserved, observed) - 1) * 100;
+  const spreads = [now, then].filter((r) => r.spread !== null && r.samples.length >= MIN_SAMPLES_FOR_NOISE).map((r) => r.spread);
+  const noiseMeasured = spreads.length > 0;
+  const noiseBandPct = noiseMeasured ? Math.max(...spreads) * 100 : 0;
+  return {
+    ref,
+    scenario: now.scenario,
+    unit: now.unit,
+    observed,
+    baseline_observed: baselineObserved,
+    delta_pct: deltaPct,
+    noise_band_pct: noiseBandPct,
+    noise_measured: noiseMeasured,
+    regressed: noiseMeasured && deltaPct < -noiseBandPct - NOISE_EPSILON_PCT,
+    improved: noiseMeasured && deltaPct > noiseBandPct + NOISE_EPSILON_PCT
+  };
+}
+function findRow(model, scenario) {
+  return model.scenarios.find((s) => s.scenario === scenario);
+}
+function rowKey(ref, scenario) {
+  return `${scenario}\0${ref}`;
 }
 
 // src/gate/apply.ts
