@@ -1,7 +1,7 @@
 import { resolve } from 'node:path'
 import type { ScenarioId } from '../contracts/scenarios.js'
 import { InputError } from '../util/errors.js'
-import { parseByteSize, parseEstimatorEnv, parseScenarioList, parseSeconds, type CorpusName, DEFAULT_RUN_TIMEOUT_SEC } from '../pipeline/config.js'
+import { parseByteSize, parseEstimatorEnv, parsePasses, parseScenarioList, parseSeconds, type CorpusName, DEFAULT_RUN_TIMEOUT_SEC } from '../pipeline/config.js'
 
 /** Every action input, named once (action.yml declares the same names; a unit test keeps them in step). */
 export const Inputs = {
@@ -30,7 +30,8 @@ export const Inputs = {
   OutputDir: 'output-dir',
   DiskBudget: 'disk-budget',
   TimeBudget: 'time-budget',
-  Resume: 'resume'
+  Resume: 'resume',
+  Passes: 'passes'
 } as const
 
 export const Outputs = {
@@ -69,6 +70,8 @@ export interface ActionConfig {
   diskBudgetBytes: number | null
   timeBudgetSec: number | null
   resume: boolean
+  /** Passes over the corpus; null: the default (pipeline/run.ts DEFAULT_PASSES). */
+  passes: number | null
 }
 
 function bool(get: (n: string) => string, name: string, dflt: boolean): boolean {
@@ -130,7 +133,8 @@ export function readActionConfig(get: (name: string) => string, workspace: strin
     outputDir: resolve(workspace, opt(get, Inputs.OutputDir) ?? 'model-fit-gate-report'),
     diskBudgetBytes: parseByteSize(get(Inputs.DiskBudget), `input ${Inputs.DiskBudget}`),
     timeBudgetSec: parseSeconds(get(Inputs.TimeBudget), `input ${Inputs.TimeBudget}`),
-    resume: bool(get, Inputs.Resume, false)
+    resume: bool(get, Inputs.Resume, false),
+    passes: parsePasses(get(Inputs.Passes), `input ${Inputs.Passes}`)
   }
   if (cfg.mode === 'aggregate' && !cfg.reportsDir) throw new InputError(`input ${Inputs.Reports}`, null, 'is required with mode: aggregate')
   if (cfg.mode === 'validate' && !cfg.models && !cfg.modelsFile && !cfg.corpus) {

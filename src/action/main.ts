@@ -54,6 +54,7 @@ async function produce(cfg: ActionConfig): Promise<GateRunResult> {
       diskBudgetBytes: cfg.diskBudgetBytes,
       timeBudgetSec: cfg.timeBudgetSec,
       resume: cfg.resume,
+      ...(cfg.passes !== null ? { passes: cfg.passes } : {}),
       baselinePath: cfg.baselinePath,
       workload: {},
       runnerName: process.env.RUNNER_NAME ?? null

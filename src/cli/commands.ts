@@ -86,6 +86,7 @@ const TABLE: Record<string, Omit<CommandSpec, 'name'>> = {
       'disk-budget': { type: 'string', value: 'SIZE', help: 'hold at most this much of downloads at once (50G): each model is fetched before its run and removed after' },
       'time-budget': { type: 'string', value: 'SECONDS', help: 'start no model after this long; the rest are skipped with the reason' },
       resume: { type: 'boolean', help: 'reuse the rows an interrupted run with the same --out, machine, build and workload finished' },
+      passes: { type: 'string', value: 'N', help: 'measure the corpus N times, interleaved (all models, then all again); each row is the median of its passes and its spread covers them all (default 2)' },
       ...modelFlags
     }
   },

@@ -7,7 +7,7 @@ import { locateLlama } from '../llama/locate.js'
 import { parseSynthSpec } from '../synth/spec.js'
 import { synthesize } from '../synth/synth.js'
 import { syntheticSpecPath, defaultThresholdsPath } from '../pipeline/paths.js'
-import { DEFAULT_RUN_TIMEOUT_SEC, parseByteSize, parseEstimatorEnv, parseScenarioList, parseSeconds, type CorpusName } from '../pipeline/config.js'
+import { DEFAULT_RUN_TIMEOUT_SEC, parseByteSize, parseEstimatorEnv, parsePasses, parseScenarioList, parseSeconds, type CorpusName } from '../pipeline/config.js'
 import { runGate } from '../pipeline/run.js'
 import { loadModelProfile } from '../pipeline/profile-any.js'
 import { gateReports } from '../pipeline/check.js'
@@ -153,6 +153,7 @@ const handlers: Record<string, Handler> = {
         diskBudgetBytes: parseByteSize(str(args.values['disk-budget']), '--disk-budget'),
         timeBudgetSec: parseSeconds(str(args.values['time-budget']), '--time-budget'),
         resume: Boolean(args.values.resume),
+        passes: parsePasses(str(args.values.passes), '--passes') ?? undefined,
         baselinePath: str(args.values.baseline) ?? null,
         workload: workloadFromFlags(args),
         runnerName: process.env.RUNNER_NAME ?? null

@@ -1,6 +1,6 @@
 import { SCENARIO_UNITS } from '../contracts/scenarios.js'
 import type { Observation } from '../contracts/observation.js'
-import type { ScenarioPrediction } from '../contracts/prediction.js'
+import type { FactNoise, ScenarioPrediction } from '../contracts/prediction.js'
 import type { ScenarioId, ScenarioUnit, Verdict } from '../contracts/scenarios.js'
 import type { CompareSettings, ScenarioResult } from '../contracts/verdict.js'
 import { formatLimit, formatNumber as fmt, formatPct } from '../util/format.js'
@@ -21,6 +21,8 @@ export interface CompareContext {
   doesNotFit?: boolean
   /** MemoryFit.reason, shown on does-not-fit rows. */
   fitReason?: string
+  /** The probe facts that moved since the probe beyond the tolerance (the run-start re-check), in words; null: none. */
+  machineMoved?: string | null
 }
 
 const DOES_NOT_FIT_REASON = 'the estimator predicts the model does not fit in memory'
@@ -51,24 +53,60 @@ export interface ComparableRow {
   predicted_range: [number, number] | null
   observed: number
   spread: number | null
+  /** The facts whose noise moves the estimate (ScenarioPrediction.fact_noise). */
+  fact_noise?: readonly FactNoise[] | null
+}
+
+/** The fact whose noise moves the estimate most, when it moves it beyond the tolerance. */
+export function noisiestFact(noise: readonly FactNoise[] | null | undefined, tolerance: number): FactNoise | null {
+  const worst = [...(noise ?? [])].sort((a, b) => b.effect - a.effect)[0]
+  return worst && worst.effect > tolerance + COMPARE_EPSILON ? worst : null
+}
+
+/**
+ * The estimator's range widened by a fact's noise: the estimate spread by the fact's effect (effect/2 each way, as an
+ * observation's spread spans its median), never narrower than the estimator's own.
+ */
+export function widenedRange(predicted: number, range: [number, number] | null, effect: number): [number, number] {
+  const lo = predicted * (1 - Math.min(0.99, effect / 2))
+  const hi = predicted * (1 + effect / 2)
+  return range ? [Math.min(range[0], lo), Math.max(range[1], hi)] : [lo, hi]
 }
 
 /**
  * The verdict of a row that has both a prediction and an observation:
- * 1. spread above maxSpread → inconclusive-noisy (the measurement cannot tell a 10 % miss from noise);
+ * 1. spread above maxSpread → inconclusive-noisy (the measurement cannot tell a 10 % miss from noise; with several
+ *    passes the spread covers every pass's samples, so passes that disagree count);
+ * 1b. a fact whose noise moves the estimate beyond the tolerance → inconclusive-noisy, the fact named (the estimate
+ *    cannot tell a 10 % miss from the probe's noise); `machineMoved` (the probe's facts re-measured at the start of
+ *    the run moved beyond the tolerance) → inconclusive-noisy, the facts named;
  * 2. |error| within the tolerance AND observed inside predicted_range → match. The range is the estimator's own
  *    claim about its uncertainty, so a row outside it is reported as a miss even when it is close (the reference
  *    system's rule). The tolerance is applied to abs_error_pct, so a "match" never has an |error| above it
  *    (for tok/s that is exactly |ratio − 1| ≤ tolerance);
  * 3. otherwise ratio < 1 → slower-than-fit, ratio ≥ 1 → faster-than-fit.
  */
-export function verdictFor(row: ComparableRow, settings: CompareSettings): { verdict: Verdict; reason?: string } {
+export function verdictFor(
+  row: ComparableRow,
+  settings: CompareSettings,
+  machineMoved: string | null = null
+): { verdict: Verdict; reason?: string } {
   if (row.spread !== null && row.spread > settings.maxSpread + COMPARE_EPSILON) {
     return {
       verdict: 'inconclusive-noisy',
       reason: `spread ${formatPct(row.spread * 100)} % > ${pct(settings.maxSpread)} allowed`
     }
   }
+  const noisy = noisiestFact(row.fact_noise, settings.tolerance)
+  if (noisy) {
+    return {
+      verdict: 'inconclusive-noisy',
+      reason:
+        `the estimate rests on ${noisy.fact}, whose probe rounds spread ${formatPct(noisy.spread * 100)} %: across them the ` +
+        `estimate moves ${formatPct(noisy.effect * 100)} % (> ${pct(settings.tolerance)} tolerance); re-probe on a quiet machine (--refresh)`
+    }
+  }
+  if (machineMoved) return { verdict: 'inconclusive-noisy', reason: machineMoved }
   const ratio = speedRatio(row.unit, row.predicted, row.observed)
   const errorPct = absErrorPct(row.predicted, row.observed)
   const withinTolerance = errorPct <= settings.tolerance * 100 + COMPARE_EPSILON
@@ -159,8 +197,20 @@ export function compareScenario(
       detail: { ...base.detail, reason: `the run produced no positive observed value (${String(observation.observed)})` }
     }
   }
-  const row: ComparableRow = { unit, predicted: prediction.predicted, predicted_range: base.predicted_range, observed: observedValue, spread: base.spread }
-  const { verdict, reason } = verdictFor(row, settings)
+  const row: ComparableRow = {
+    unit,
+    predicted: prediction.predicted,
+    predicted_range: base.predicted_range,
+    observed: observedValue,
+    spread: base.spread,
+    fact_noise: prediction.fact_noise ?? null
+  }
+  const { verdict, reason } = verdictFor(row, settings, ctx.machineMoved ?? null)
+  const noisy = noisiestFact(prediction.fact_noise, settings.tolerance)
+  if (noisy && base.predicted_range) {
+    base.detail.estimator_range = base.predicted_range
+    base.predicted_range = widenedRange(prediction.predicted, base.predicted_range, noisy.effect)
+  }
   return {
     ...base,
     ratio: speedRatio(unit, prediction.predicted, observedValue),
@@ -173,11 +223,13 @@ export function compareScenario(
 function detailOf(prediction: ScenarioPrediction | null, observation: Observation | null): ScenarioResult['detail'] {
   const detail: ScenarioResult['detail'] = {}
   if (prediction) detail.predicted_breakdown = { ...prediction.breakdown }
+  if (prediction?.fact_noise?.length) detail.fact_noise = prediction.fact_noise.map((f) => ({ ...f }))
   if (observation) {
     detail.observed_breakdown = { ...observation.breakdown }
     if (observation.dropped_samples.length > 0) detail.dropped_samples = [...observation.dropped_samples]
     if (observation.logs.length > 0) detail.logs = [...observation.logs]
     detail.repeats = observation.repeats
+    if (observation.passes) detail.passes = observation.passes.map((p) => ({ ...p, samples: [...p.samples] }))
   }
   return detail
 }

@@ -13,7 +13,9 @@ export function compareModel(
   prediction: Prediction | null,
   observations: readonly Observation[],
   settings: CompareSettings,
-  scenarios: readonly ScenarioId[] = SCENARIO_IDS
+  scenarios: readonly ScenarioId[] = SCENARIO_IDS,
+  /** The run-start re-check found the machine moved since the probe (in words): every judged row says so. */
+  machineMoved: string | null = null
 ): ScenarioResult[] {
   const wanted = new Set(scenarios)
   return SCENARIO_IDS.filter((id) => wanted.has(id)).map((id) => {
@@ -24,7 +26,8 @@ export function compareModel(
     return compareScenario(predicted, observed, settings, {
       reason,
       doesNotFit: prediction?.fit.status === 'does-not-fit',
-      fitReason: prediction?.fit.reason
+      fitReason: prediction?.fit.reason,
+      machineMoved
     })
   })
 }

@@ -89,6 +89,19 @@ export interface LlamaBuildInfo {
   bin_dir: string
 }
 
+/** A directly measured fact whose probe rounds disagreed beyond the target, even after its part was re-measured. */
+export interface NoisyFact {
+  /** Its path in hardware.json ("measured.prefill_flops_by_type.Q5_K"). */
+  fact: string
+  /** @minimum 0 */
+  spread: number
+  /**
+   * @asType integer
+   * @minimum 0
+   */
+  samples: number
+}
+
 /** A probe part that failed: the probe goes on without it, and every report that uses the profile names it. */
 export interface ProbeFailure {
   /**
@@ -245,6 +258,12 @@ export interface HardwareProfile {
    * estimator uses instead. Absent or empty when every part measured.
    */
   probe_failures?: ProbeFailure[]
+  /**
+   * Facts whose rounds disagreed beyond the probe's target (10 %) even after their part was re-measured: the machine
+   * was busy. Such a profile is not reused from the cache (the next run probes again); rows whose estimate these
+   * facts move beyond the tolerance are inconclusive-noisy. Absent: every directly measured fact is sound.
+   */
+  noisy_facts?: NoisyFact[]
   /** Seconds each probe part took, for the log and report. */
   probe_seconds: Record<string, number>
   /**

@@ -17,6 +17,18 @@ export interface Observation {
   /** Paths of the llama.cpp logs of this observation, relative to the artifacts dir. */
   logs: string[]
   repeats: number
+  /** With several passes (`passes`), what each pass observed, in pass order; the fields above merge them. */
+  passes?: PassObservation[]
+}
+
+/** One pass's observation of a scenario (src/bench/passes.ts). */
+export interface PassObservation {
+  observed: number | null
+  samples: number[]
+  /** @minimum 0 */
+  spread: number | null
+  /** Why this pass failed. */
+  error?: string
 }
 
 /** Everything one model's scenarios produced: the observations, and what llama-server logged when it loaded. */

@@ -67,6 +67,28 @@ export interface ScenarioPrediction {
   predicted_range: [number, number]
   /** Named parts of the estimate (ms or tok/s), shown next to the observed breakdown. */
   breakdown: Record<string, number>
+  /**
+   * The measured facts whose noise moves this estimate most, largest effect first (ours: those moving it by 1 % or
+   * more). A row whose estimate a fact moves by more than the tolerance is inconclusive-noisy, the fact named.
+   */
+  fact_noise?: FactNoise[]
+}
+
+/** How much one measured fact's noise moves an estimate. */
+export interface FactNoise {
+  /** The fact's path in hardware.json ("measured.prefill_flops_by_type.Q4_K"). */
+  fact: string
+  /**
+   * The fact's spread over the probe's rounds: (max − min) / median of its samples.
+   * @minimum 0
+   */
+  spread: number
+  /**
+   * The estimate's spread when the fact takes its lowest and its highest sample, the rest unchanged:
+   * |estimate(max) − estimate(min)| / estimate.
+   * @minimum 0
+   */
+  effect: number
 }
 
 /** The memory estimate judged against llama.cpp's projection: the estimator's own (ours from MemoryFit). */

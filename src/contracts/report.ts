@@ -155,4 +155,61 @@ export interface Report {
   resumed?: string[]
   /** Set when the run was compared with a baseline report (`--baseline`): Δ % per model and scenario. */
   baseline?: BaselineComparison
+  /**
+   * Passes over the corpus (`passes`): each row's observation is the median of its passes, its spread covers every
+   * pass's samples. Absent: one pass.
+   * @asType integer
+   * @minimum 1
+   */
+  passes?: number
+  /** The machine's drift during the run (the sentinel) and since the probe (the re-check). Absent in older reports. */
+  drift?: DriftRecord
+}
+
+/** One measurement of the sentinel: a short llama-bench decode of one probe model, at a moment of the run. */
+export interface SentinelPoint {
+  /** @format date-time */
+  at: string
+  /**
+   * The pass it was measured in (0: the start of the run, before any model).
+   * @asType integer
+   * @minimum 0
+   */
+  pass: number
+  /** The model measured just before it (null: the start). */
+  after: string | null
+  /** Decode rate, tok/s; null when the run failed (then `error`). */
+  value: number | null
+  error?: string
+}
+
+/** A probe fact measured again at the start of the run, the same way the probe measured it. */
+export interface RecheckedFact {
+  /** The fact in hardware.json it comes from. */
+  fact: string
+  /** What was run: the probe model and the test ("bw-Q8_0 decode 32 tokens"). */
+  test: string
+  unit: string
+  /** The probe's median over its rounds. */
+  probed: number
+  /** Now; null when the run failed. */
+  now: number | null
+  /** now / probed − 1 (null: not measured). */
+  change: number | null
+}
+
+/** How much the machine moved: since the probe (recheck), and during the run (the sentinel's series). */
+export interface DriftRecord {
+  /** The sentinel: the probe model and test; null when none could run (then `reason`). */
+  sentinel: { part: string; test: string; unit: string } | null
+  series: SentinelPoint[]
+  /**
+   * The series' spread, (max − min) / median; null with fewer than two values.
+   * @minimum 0
+   */
+  range: number | null
+  /** The cached probe's facts re-measured at the start; null when the probe ran in this run (or nothing to re-check). */
+  recheck: { probed_at: string; facts: RecheckedFact[] } | null
+  /** Why there is no sentinel or no re-check. */
+  reason: string | null
 }

@@ -1,6 +1,7 @@
 // Prediction × Observation → one row of verdicts (ScenarioResult), and the memory estimate beside llama.cpp's buffers.
 
-import type { EstimatedMemory, FitStatus } from './prediction.js'
+import type { PassObservation } from './observation.js'
+import type { EstimatedMemory, FactNoise, FitStatus } from './prediction.js'
 import type { ScenarioId, ScenarioUnit, Verdict } from './scenarios.js'
 
 /** The buffer sizes llama.cpp logged, bytes (null: not in the log). */
@@ -74,6 +75,12 @@ export interface ScenarioResult {
      * @minimum 0
      */
     repeats?: number
+    /** With several passes: each pass's observation, in pass order (observed and spread above merge them). */
+    passes?: PassObservation[]
+    /** The probe facts whose noise moves this prediction most (the estimator's own account, ScenarioPrediction). */
+    fact_noise?: FactNoise[]
+    /** The estimator's range, when the row's predicted_range was widened by a fact's noise beyond the tolerance. */
+    estimator_range?: [number, number]
   }
 }
 

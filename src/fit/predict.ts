@@ -11,6 +11,7 @@ import { kvCells, llamaUbatch, modelGeometry, slidingCells } from './geometry.js
 import { estimatedMemory, memoryFit } from './memory.js'
 import { kvKey, resolveRates } from './rates.js'
 import { decodeEstimate, prefillEstimate, samplerMs, serverTokenOverheadMs } from './speed.js'
+import { factNoise } from './fact-noise.js'
 
 /**
  * Model error on top of the facts' own noise, as a fraction each way: the part of the error the probe's spread
@@ -58,7 +59,18 @@ function milliseconds(name: ScenarioId, ms: number, spread: number, breakdown: R
   }
 }
 
+/**
+ * The memory fit and the scenario estimates, each estimate with the measured facts whose noise moves it most
+ * (fact-noise.ts): a row resting on a fact noisier than the tolerance is inconclusive, not judged.
+ */
 export function predict(profile: ModelProfile, hardware: HardwareProfile, workload: Workload): Prediction {
+  const base = estimate(profile, hardware, workload)
+  if (base.scenarios.length === 0) return base
+  const noise = factNoise(base, hardware, (hw) => estimate(profile, hw, workload))
+  return { ...base, scenarios: base.scenarios.map((s) => (noise.get(s.scenario)?.length ? { ...s, fact_noise: noise.get(s.scenario)! } : s)) }
+}
+
+function estimate(profile: ModelProfile, hardware: HardwareProfile, workload: Workload): Prediction {
   const fit = memoryFit(profile, hardware, workload)
   const memory = estimatedMemory(fit)
   const notPredicted: Prediction['not_predicted'] = {}

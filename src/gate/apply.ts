@@ -2,7 +2,8 @@ import type { Thresholds } from '../contracts/gate.js'
 import type { Report } from '../contracts/report.js'
 import type { ScenarioId } from '../contracts/scenarios.js'
 import type { ScenarioResult } from '../contracts/verdict.js'
-import { absErrorPct, speedRatio, verdictFor } from '../compare/compare.js'
+import { absErrorPct, noisiestFact, speedRatio, verdictFor, widenedRange } from '../compare/compare.js'
+import { machineMovedReason } from '../compare/drift.js'
 import { baselineComparison, keepMatchingRows, type BaselineSource } from '../compare/baseline.js'
 import { GATED_VERDICTS, gate } from './gate.js'
 import { compareSettingsFrom } from './thresholds.js'
@@ -27,9 +28,10 @@ export interface ApplyGateOptions {
 export function applyGate(report: Report, thresholds: Thresholds, opts: ApplyGateOptions = {}): Report {
   const settings = compareSettingsFrom(thresholds)
   const memorySettings = memorySettingsFrom(thresholds)
+  const moved = machineMovedReason(report.drift, settings.tolerance)
   const models = report.models.map((m) => ({
     ...m,
-    scenarios: m.scenarios.map((row) => reverdict(row, settings)),
+    scenarios: m.scenarios.map((row) => reverdict(row, settings, moved)),
     ...(m.memory ? { memory: reverdictMemory(m.memory, memorySettings) } : {})
   }))
   const baseline = opts.baseline
@@ -44,18 +46,23 @@ export function applyGate(report: Report, thresholds: Thresholds, opts: ApplyGat
 
 const REVERDICTABLE = new Set([...GATED_VERDICTS, 'inconclusive-noisy'])
 
-function reverdict(row: ScenarioResult, settings: ReturnType<typeof compareSettingsFrom>): ScenarioResult {
+function reverdict(row: ScenarioResult, settings: ReturnType<typeof compareSettingsFrom>, moved: string | null): ScenarioResult {
   if (!REVERDICTABLE.has(row.verdict) || row.predicted === null || row.observed === null) return row
+  // The estimator's own range: a range widened by a fact's noise under other limits is judged afresh.
+  const range = row.detail.estimator_range ?? row.predicted_range
   const { verdict, reason } = verdictFor(
-    { unit: row.unit, predicted: row.predicted, predicted_range: row.predicted_range, observed: row.observed, spread: row.spread },
-    settings
+    { unit: row.unit, predicted: row.predicted, predicted_range: range, observed: row.observed, spread: row.spread, fact_noise: row.detail.fact_noise ?? null },
+    settings,
+    moved
   )
-  const { reason: _old, ...detail } = row.detail
+  const { reason: _old, estimator_range: _range, ...detail } = row.detail
+  const noisy = noisiestFact(row.detail.fact_noise, settings.tolerance)
   return {
     ...row,
+    predicted_range: noisy && range ? widenedRange(row.predicted, range, noisy.effect) : range,
     ratio: speedRatio(row.unit, row.predicted, row.observed),
     abs_error_pct: absErrorPct(row.predicted, row.observed),
     verdict,
-    detail: reason ? { ...detail, reason } : detail
+    detail: { ...detail, ...(noisy && range ? { estimator_range: range } : {}), ...(reason ? { reason } : {}) }
   }
 }

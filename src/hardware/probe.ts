@@ -12,7 +12,7 @@ import { defaultWorkload } from '../bench/workload.js'
 import { largestGpu } from '../fit/memory.js'
 import { kvKey } from '../fit/rates.js'
 import { profileFile } from '../gguf/index.js'
-import type { HardwareProfile, MeasuredFacts } from '../contracts/hardware.js'
+import type { HardwareProfile, MeasuredFact, MeasuredFacts, NoisyFact } from '../contracts/hardware.js'
 import type { Workload } from '../contracts/workload.js'
 import { errorMessage } from '../util/errors.js'
 import { writeFileAtomic } from '../util/fs.js'
@@ -104,9 +104,6 @@ export function observationsPath(profilePath: string): string {
   return profilePath.replace(/\.json$/, '.observations.json')
 }
 
-function prefixed<T>(prefix: string, rec: Record<string, T>): Record<string, T> {
-  return Object.fromEntries(Object.entries(rec).map(([k, v]) => [`${prefix}${k}`, v]))
-}
 
 /** One part of a probe pass: its rounds, the series that decide on extra ones, and one round's measuring. */
 interface ProbePart {
@@ -117,7 +114,35 @@ interface ProbePart {
   /** Extra rounds start only before this many seconds into the pass; null: no extra rounds. */
   deadlineSec: number | null
   series: () => Iterable<readonly number[]>
+  /** Every array its rounds push to (emptied when the part is re-measured). */
+  arrays: () => number[][]
   round: (round: number) => Promise<void>
+}
+
+/**
+ * The directly measured facts (one probe model's rounds each, no fit between models) whose rounds disagree beyond
+ * PROBE_TARGET_SPREAD: what hardware.json warns of. Fitted small terms (per-row costs, fixed overheads) are left out:
+ * a difference of two rates near zero spreads hundreds of percent on a quiet machine too; how much any fact's noise
+ * moves an estimate is the estimator's own account (fit/fact-noise.ts).
+ */
+export function noisyFacts(m: MeasuredFacts): NoisyFact[] {
+  const maps: Array<[string, Record<string, MeasuredFact> | undefined]> = [
+    ['decode_bandwidth_by_type', m.decode_bandwidth_by_type],
+    ['decode_cached_bandwidth_by_type', m.decode_cached_bandwidth_by_type],
+    ['prefill_flops_by_type', m.prefill_flops_by_type],
+    ['moe_prefill_efficiency_by_type', m.moe_prefill_efficiency_by_type],
+    ['kv_depth_ms_per_token_per_layer', m.kv_depth_ms_per_token_per_layer]
+  ]
+  const out: NoisyFact[] = []
+  for (const [name, map] of maps) {
+    for (const k of Object.keys(map ?? {}).sort()) {
+      const f = map![k] as MeasuredFact
+      if (f.spread > PROBE_TARGET_SPREAD) out.push({ fact: `measured.${name}.${k}`, spread: Number(f.spread.toPrecision(4)), samples: f.samples.length })
+    }
+  }
+  const scan = m.ssm_scan_ns_per_state_element_token
+  if (scan && scan.spread > PROBE_TARGET_SPREAD) out.push({ fact: 'measured.ssm_scan_ns_per_state_element_token', spread: Number(scan.spread.toPrecision(4)), samples: scan.samples.length })
+  return out
 }
 
 /** Largest spread among sample series (each series: one value per round). */
@@ -149,11 +174,14 @@ export async function probeHardware(opts: ProbeOptions): Promise<HardwareProfile
   // The cached profile: returned as it is unless re-measuring; its knee keeps a refresh's plan stable.
   const previous = existsSync(cachePath) ? await readHardwareProfile(cachePath).catch((err: unknown) => errorMessage(err)) : null
   if (!opts.refresh && !opts.interleave && previous !== null) {
-    if (typeof previous !== 'string') {
+    if (typeof previous !== 'string' && !previous.noisy_facts?.length) {
       opts.log(`probe: using the cached hardware profile ${cachePath} (measured ${previous.measured_at}; --refresh re-measures)`)
       return previous
     }
-    opts.log(`probe: the cached profile is unusable, re-measuring: ${previous}`)
+    if (typeof previous !== 'string') {
+      const list = previous.noisy_facts!.map((f) => `${f.fact} ±${(100 * f.spread).toFixed(0)} %`).join(', ')
+      opts.log(`probe: the cached profile of ${previous.measured_at} was measured noisy (${list}): re-measuring`)
+    } else opts.log(`probe: the cached profile is unusable, re-measuring: ${previous}`)
   }
   lap('system')
 
@@ -365,6 +393,7 @@ export async function probeHardware(opts: ProbeOptions): Promise<HardwareProfile
         rounds,
         deadlineSec: EXTRA_ROUND_DEADLINES_SEC.decode,
         series: () => [...Object.values(obs.bandwidth), ...Object.values(obs.bandwidth_narrow ?? {}), ...Object.values(obs.cached), obs.overhead.long_ms],
+        arrays: () => [...Object.values(obs.bandwidth), ...Object.values(obs.bandwidth_narrow ?? {}), ...Object.values(obs.cached), obs.overhead.long_ms, obs.overhead.short_ms],
         round: decodeRound
       },
       {
@@ -372,6 +401,7 @@ export async function probeHardware(opts: ProbeOptions): Promise<HardwareProfile
         rounds,
         deadlineSec: EXTRA_ROUND_DEADLINES_SEC.kv,
         series: () => [kvDecode.a.deep_ms, kvDecode.b.deep_ms, kvDecode.a.shallow_ms, kvDecode.b.shallow_ms, kvPrefill.a.deep_ms, kvPrefill.b.deep_ms],
+        arrays: () => [kvDecode, kvPrefill, ...(kvQuant ? [kvQuant] : [])].flatMap((k) => [k.a.shallow_ms, k.a.deep_ms, k.b.shallow_ms, k.b.deep_ms]),
         round: kvRound
       },
       {
@@ -379,16 +409,30 @@ export async function probeHardware(opts: ProbeOptions): Promise<HardwareProfile
         rounds,
         deadlineSec: EXTRA_ROUND_DEADLINES_SEC.prefill,
         series: () => [...Object.values(obs.prefill), ...Object.values(obs.prefill_wide ?? {}), ...Object.values(obs.moe!.prefill_ms_by_type), obs.ssm!.prefill_ms],
+        arrays: () => [...Object.values(obs.prefill), ...Object.values(obs.prefill_wide ?? {}), ...Object.values(obs.moe!.prefill_ms_by_type), obs.moe!.decode_ms, obs.ssm!.prefill_ms],
         round: prefillRound
       },
-      { name: 'server', rounds: 1, deadlineSec: null, series: () => [], round: serverRound }
+      { name: 'server', rounds: 1, deadlineSec: null, series: () => [], arrays: () => [], round: serverRound }
     ]
-    for (const part of schedule) {
+    const runPart = async (part: ProbePart, deadline: boolean): Promise<void> => {
       const more = (round: number): boolean =>
         round < part.rounds ||
-        (!opts.quick && part.deadlineSec !== null && round < PROBE_MAX_ROUNDS && elapsedSec() < part.deadlineSec && worstSpread(part.series()) > PROBE_TARGET_SPREAD)
+        (!opts.quick && part.deadlineSec !== null && round < PROBE_MAX_ROUNDS && (!deadline || elapsedSec() < part.deadlineSec) && worstSpread(part.series()) > PROBE_TARGET_SPREAD)
       for (let round = 0; more(round); round++) await part.round(round)
+    }
+    for (const part of schedule) {
+      await runPart(part, true)
       lap(part.name)
+    }
+    // A part whose rounds still disagree beyond the warning level was measured in a busy stretch: its rounds are
+    // thrown away and it is measured again, once, without the deadline (a noisy fact costs more than the seconds).
+    for (const part of schedule) {
+      const worst = worstSpread(part.series())
+      if (opts.quick || part.deadlineSec === null || worst <= PROBE_WARN_SPREAD) continue
+      opts.log(`probe: re-measuring ${part.name}: its rounds disagree by ${(100 * worst).toFixed(0)} % (over ${(100 * PROBE_WARN_SPREAD).toFixed(0)} %)`)
+      for (const a of part.arrays()) a.length = 0
+      await runPart(part, false)
+      lap(`${part.name} again`)
     }
     // A model that failed in a later round loses its earlier rounds too: every series has one sample per round.
     return dropFailed(obs, failed)
@@ -415,11 +459,12 @@ export async function probeHardware(opts: ProbeOptions): Promise<HardwareProfile
   }
   const probeFailures = describeFailures(failures, plan.omitted, measured)
   for (const f of probeFailures) opts.log(`probe: stand-in: ${failureLine(f)}`)
-  const noisy = Object.entries({ ...measured.decode_bandwidth_by_type, ...prefixed('prefill ', measured.prefill_flops_by_type) })
-    .filter(([, f]) => f.spread > PROBE_WARN_SPREAD)
-    .map(([k, f]) => `${k} ±${(100 * f.spread).toFixed(0)} %`)
+  const noisy = noisyFacts(measured)
   if (noisy.length > 0) {
-    opts.log(`probe: WARNING: noisy facts (${noisy.join(', ')}): the machine was busy; re-run \`probe --refresh\` when it is quiet`)
+    opts.log(
+      `probe: WARNING: noisy facts after re-measuring (${noisy.map((f) => `${f.fact} ±${(100 * f.spread).toFixed(0)} %`).join(', ')}): ` +
+        `the machine was busy; this profile is not reused as sound (the next run probes again); rows resting on them are inconclusive`
+    )
   }
   seconds.total = Number(((performance.now() - t0 - pausedMs) / 1000).toFixed(2))
   const profile: HardwareProfile = {
@@ -441,6 +486,7 @@ export async function probeHardware(opts: ProbeOptions): Promise<HardwareProfile
       cache_knee_bytes: kneeBytes
     },
     ...(probeFailures.length > 0 ? { probe_failures: probeFailures } : {}),
+    ...(noisy.length > 0 ? { noisy_facts: noisy } : {}),
     probe_seconds: seconds,
     measured_at: opts.now()
   }

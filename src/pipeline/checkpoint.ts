@@ -34,7 +34,7 @@ export interface CheckpointStore {
 
 export function checkpointStore(
   dir: string,
-  what: { hardware: HardwareProfile; workload: Workload; estimator: Estimator; scenarios: readonly ScenarioId[]; toolVersion: string }
+  what: { hardware: HardwareProfile; workload: Workload; estimator: Estimator; scenarios: readonly ScenarioId[]; toolVersion: string; passes?: number }
 ): CheckpointStore {
   const identity = sha(
     stableStringify({
@@ -43,7 +43,9 @@ export function checkpointStore(
       workload: what.workload,
       estimator: { name: what.estimator.name, command: what.estimator.command },
       scenarios: [...what.scenarios],
-      tool: what.toolVersion
+      tool: what.toolVersion,
+      // Rows merged from another number of passes are not this run's rows (one pass: the identity of older runs).
+      ...(what.passes && what.passes > 1 ? { passes: what.passes } : {})
     })
   )
   const fileOf = (ref: string): string => join(dir, `${sha(ref).slice(0, 16)}.json`)

@@ -45,6 +45,16 @@ export function parseSeconds(text: string | undefined, source: string): number |
   return n
 }
 
+/** Passes over the corpus: 1 to MAX_PASSES (empty: null, the default). */
+export const MAX_PASSES = 10
+export function parsePasses(text: string | undefined, source: string): number | null {
+  const v = (text ?? '').trim()
+  if (v === '') return null
+  const n = Number(v)
+  if (!Number.isInteger(n) || n < 1 || n > MAX_PASSES) throw new InputError(source, null, `expected a whole number of passes from 1 to ${MAX_PASSES}, got "${v.slice(0, 100)}"`)
+  return n
+}
+
 /** The value of `scenarios` that runs no scenario: the memory-only run. */
 export const MEMORY_ONLY = 'memory'
 

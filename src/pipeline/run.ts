@@ -16,6 +16,7 @@ import { MAX_THRESHOLDS_BYTES } from '../gate/thresholds.js'
 import { parseManifest, parseModelArg, corpusPath, hfToken } from '../models/index.js'
 import { probeHardware, readHardwareProfile, readRuntimeMemory, runTool, systemProfile, withRuntimeMemory } from '../hardware/index.js'
 import { projectMemory } from '../bench/fit-params.js'
+import { openSentinel, type Sentinel } from '../hardware/sentinel.js'
 import { modelLogDirName } from '../bench/logs.js'
 import { HOST } from '../fit/devices.js'
 import { defaultWorkload, runModel } from '../bench/index.js'
@@ -68,7 +69,16 @@ export interface GateRunConfig {
   timeBudgetSec?: number | null
   /** Reuse the rows of models an interrupted run with the same machine, build, workload and estimator finished. */
   resume?: boolean
+  /** Passes over the corpus (interleaved: all models, then all again); default DEFAULT_PASSES. */
+  passes?: number
 }
+
+/**
+ * Two passes by default: the fewest that show the machine's minute-to-minute drift at all. Measured on our 2-core
+ * CI host: back-to-back repeats agree within 1–8 %, the same model measured again minutes later differs by 12–15 % at
+ * the median and up to 45 % (docs/design.md, "Noise across time"); one pass would call such rows match or miss.
+ */
+export const DEFAULT_PASSES = 2
 
 export interface GateRunResult {
   report: Report
@@ -174,7 +184,22 @@ export async function runGate(cfg: GateRunConfig, hooks: RunHooks): Promise<Gate
     const estimator: Estimator = cfg.estimatorCommand ? externalEstimator(cfg.estimatorCommand, { env: cfg.estimatorEnv, ...(cfg.estimatorTimeoutSec ? { timeoutMs: cfg.estimatorTimeoutSec * 1000 } : {}) }) : builtinEstimator()
     const outDir = dirname(resolve(cfg.reportPath))
     const logsDir = join(outDir, 'logs')
-    const checkpoint = checkpointStore(join(outDir, 'checkpoint'), { hardware, workload, estimator, scenarios: cfg.scenarios, toolVersion: toolVersion() })
+    // The machine's drift: the sentinel at the start (and the cached probe's facts re-checked), after every model.
+    const sentinel: Sentinel | null = memoryOnly
+      ? null
+      : await openSentinel({
+          binDir,
+          cacheDir: hardwareDir,
+          hardwarePath: cfg.hardwarePath,
+          hardware,
+          probedNow: !hardwareFromFile && (probed.measured_at ?? '') >= started.toISOString(),
+          logDir: join(logsDir, 'sentinel'),
+          now: hooks.now,
+          log: hooks.log
+        })
+    const passes = cfg.passes ?? DEFAULT_PASSES
+    if (!Number.isInteger(passes) || passes < 1) throw new InputError('passes', null, `expected an integer ≥ 1, got ${cfg.passes}`)
+    const checkpoint = checkpointStore(join(outDir, 'checkpoint'), { hardware, workload, estimator, scenarios: cfg.scenarios, toolVersion: toolVersion(), passes })
     const resumed = cfg.resume ? await checkpoint.load(models.map((m) => m.ref)) : new Map<string, ModelReport>()
     if (cfg.resume) hooks.log(`resume: ${resumed.size} of ${models.length} models already measured by an earlier run`)
     else await checkpoint.clear()
@@ -207,6 +232,8 @@ export async function runGate(cfg: GateRunConfig, hooks: RunHooks): Promise<Gate
       deadline: cfg.timeBudgetSec ? { at: new Date(started.getTime() + cfg.timeBudgetSec * 1000), budgetSec: cfg.timeBudgetSec } : null,
       resumed,
       onModelDone: (m) => checkpoint.save(m),
+      passes,
+      ...(sentinel ? { sentinel: (at) => sentinel.measure(at), drift: () => sentinel.record() } : {}),
       ...(canProject ? { projectMemory: memoryProjector(binDir, workload, logsDir, hardware) } : {})
     })
     if (resumed.size > 0) report.resumed = [...resumed.keys()]

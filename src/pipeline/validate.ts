@@ -3,10 +3,12 @@ import type { HardwareProfile } from '../contracts/hardware.js'
 import type { ModelRun, Observation } from '../contracts/observation.js'
 import type { Prediction } from '../contracts/prediction.js'
 import type { ModelProfile } from '../contracts/profile.js'
-import type { ManifestLine, ModelReport, Provenance, Report } from '../contracts/report.js'
+import type { DriftRecord, ManifestLine, ModelReport, Provenance, Report } from '../contracts/report.js'
 import type { ScenarioId } from '../contracts/scenarios.js'
 import type { Workload } from '../contracts/workload.js'
 import { failedObservation } from '../bench/observation.js'
+import { mergePasses } from '../bench/passes.js'
+import { machineMovedReason } from '../compare/drift.js'
 import { compareModel } from '../compare/index.js'
 import { formatDeltaPct } from '../util/format.js'
 import { llamaMemoryCheck } from '../compare/memory-check.js'
@@ -81,6 +83,15 @@ export interface ValidateParams {
   projectMemory?: MemoryProjector
   /** Told of each model's rows as soon as they are final (the checkpoint of a resumable run). */
   onModelDone?: (report: ModelReport) => Promise<void>
+  /**
+   * Passes over the corpus (default 1): every model's scenarios are run once per pass, all models in each pass
+   * before the next (interleaved, so the passes sample different minutes), and merged (bench/passes.ts).
+   */
+  passes?: number
+  /** Measures the sentinel after a model's runs (the machine's drift); the run's start point is the caller's. */
+  sentinel?: (at: { pass: number; after: string }) => Promise<void>
+  /** The drift record the report carries (sentinel series, re-check); read when the report is assembled. */
+  drift?: () => DriftRecord | null
 }
 
 /** A model not run for a reason of the run (disk budget, free disk), not a fault of the model: its rows are skipped. */
@@ -140,51 +151,78 @@ async function checkMemory(p: ValidateParams, model: ProfiledModel, prediction: 
   return check
 }
 
-async function validateModel(p: ValidateParams, model: ProfiledModel, prediction: Prediction | undefined): Promise<ModelReport> {
+/** A model between passes: what its plan runs, and what each pass observed. */
+interface ModelState {
+  model: ProfiledModel
+  prediction: Prediction | undefined
+  memory: MemoryCheck | null
+  run: ScenarioId[]
+  notRun: Map<ScenarioId, string>
+  /** Per pass, the observations (in `run` order). */
+  passes: Observation[][]
+  logged: ModelRun['llama_memory']
+  path: string | null
+}
+
+async function prepareModel(p: ValidateParams, model: ProfiledModel, prediction: Prediction | undefined): Promise<ModelState> {
   const memory = await checkMemory(p, model, prediction)
   const { run, notRun } = plan(prediction, p.scenarios)
-  let observations: Observation[] = []
-  let logged: ModelRun['llama_memory'] = null
-  let path = model.path
-  if (run.length > 0 && p.deadline && p.now().getTime() >= p.deadline.at.getTime()) {
-    for (const s of run.splice(0)) notRun.set(s, `not started: the run's time budget of ${p.deadline.budgetSec} s was spent`)
+  return { model, prediction, memory, run, notRun, passes: [], logged: null, path: model.path }
+}
+
+/** One pass of a model's scenarios: fetched, run, released; a fault becomes that pass's failed observations. */
+async function runPass(p: ValidateParams, st: ModelState, pass: number, passes: number): Promise<boolean> {
+  const { model, run, notRun } = st
+  if (run.length === 0) return false
+  if (p.deadline && p.now().getTime() >= p.deadline.at.getTime()) {
+    const why = `not started: the run's time budget of ${p.deadline.budgetSec} s was spent`
+    // A model measured in an earlier pass keeps those passes; one never measured is skipped.
+    if (st.passes.length === 0) for (const s of run.splice(0)) notRun.set(s, why)
+    else p.log(`${model.ref}: pass ${pass} of ${passes} ${why}; its rows merge ${st.passes.length} pass(es)`)
+    return false
   }
-  if (run.length > 0) {
-    let fetched: FetchedModel | null = null
-    try {
-      fetched = p.fetchModel ? await p.fetchModel(model) : { path: model.path as string, release: async () => {} }
-      path = fetched.path
-    } catch (err) {
-      if (err instanceof ModelSkip) {
-        for (const s of run.splice(0)) notRun.set(s, `not run: ${errorMessage(err)}`)
-      } else observations = run.map((s) => failedObservation(s, `download: ${errorMessage(err)}`, [], []))
+  let fetched: FetchedModel
+  try {
+    fetched = p.fetchModel ? await p.fetchModel(model) : { path: model.path as string, release: async () => {} }
+    st.path = fetched.path
+  } catch (err) {
+    if (err instanceof ModelSkip && st.passes.length === 0) {
+      for (const s of run.splice(0)) notRun.set(s, `not run: ${errorMessage(err)}`)
+      return false
     }
-    if (fetched) {
-      try {
-        const done = await p.runScenarios({ ...model, path: fetched.path }, run, p.workload)
-        observations = done.observations
-        logged = done.llama_memory
-      } catch (err) {
-        // A runner bug must still cost only this model's rows.
-        observations = run.map((s) => failedObservation(s, `scenario runner failed: ${errorMessage(err)}`, [], []))
-      } finally {
-        // Giving the disk back is housekeeping: its failure is logged, never the run's.
-        await fetched.release().catch((err: unknown) => p.log(`${model.ref}: WARNING: could not remove its download: ${errorMessage(err)}`))
-      }
-    }
+    st.passes.push(run.map((s) => failedObservation(s, `download: ${errorMessage(err)}`, [], [])))
+    return false
   }
+  try {
+    const done = await p.runScenarios({ ...model, path: fetched.path }, run, p.workload)
+    st.passes.push(done.observations)
+    st.logged ??= done.llama_memory
+  } catch (err) {
+    // A runner bug must still cost only this model's rows.
+    st.passes.push(run.map((s) => failedObservation(s, `scenario runner failed: ${errorMessage(err)}`, [], [])))
+  } finally {
+    // Giving the disk back is housekeeping: its failure is logged, never the run's.
+    await fetched.release().catch((err: unknown) => p.log(`${model.ref}: WARNING: could not remove its download: ${errorMessage(err)}`))
+  }
+  return true
+}
+
+function finishModel(p: ValidateParams, st: ModelState): ModelReport {
+  const { model, prediction, memory, run, notRun } = st
+  // Each scenario's observations of every pass, merged (median of the passes, spread over all their samples).
+  const observations: Observation[] = st.passes.length === 0 ? [] : run.map((s) => mergePasses(st.passes.map((obs) => obs.find((o) => o.scenario === s) as Observation)))
   const settings = compareSettingsFrom(p.thresholds)
   // Rows not run keep the plan's reason (does not fit, not predicted) through the prediction's not_predicted.
   const reasons = prediction ? { ...prediction, not_predicted: { ...prediction.not_predicted, ...Object.fromEntries(notRun) } } : null
-  const scenarios = compareModel(reasons, observations, settings, p.scenarios)
+  const scenarios = compareModel(reasons, observations, settings, p.scenarios, machineMovedReason(p.drift?.(), settings.tolerance))
   for (const r of scenarios) {
     const err = r.abs_error_pct === null ? '' : ` |error| ${r.abs_error_pct.toFixed(1)} %`
     p.log(`${model.ref} ${r.scenario}: ${r.verdict}${err}${r.detail.reason ? ` (${r.detail.reason})` : ''}`)
   }
-  const report: ModelReport = { ref: model.ref, path: path ?? '', ...(model.source ? { source: model.source } : {}), profile: model.profile, fit: prediction?.fit ?? null, error: null, scenarios }
+  const report: ModelReport = { ref: model.ref, path: st.path ?? '', ...(model.source ? { source: model.source } : {}), profile: model.profile, fit: prediction?.fit ?? null, error: null, scenarios }
   if (memory) report.memory = memory
-  if (prediction && logged) {
-    report.llama_memory = llamaMemoryCheck(prediction.fit, logged)
+  if (prediction && st.logged) {
+    report.llama_memory = llamaMemoryCheck(prediction.fit, st.logged)
     const e = report.llama_memory.error_pct
     const f = (x: number | null): string => (x === null ? 'n/a' : formatDeltaPct(x))
     p.log(`${model.ref} memory vs llama.cpp's buffers: model ${f(e.model)}, KV ${f(e.kv)}, state ${f(e.state)}, compute ${f(e.compute)}`)
@@ -202,20 +240,43 @@ export async function validate(p: ValidateParams): Promise<Report> {
     p.workload,
     p.scenarios
   )
-  const models: ModelReport[] = []
-  for (const model of p.models) {
-    const resumed = p.resumed?.get(model.ref)
-    if (resumed) {
-      p.log(`${model.ref}: rows from the checkpoint of an earlier run`)
-      models.push(resumed)
-      continue
-    }
-    const done = model.failure
-      ? failedModel(p, model, model.failure)
-      : await p.group(model.ref, () => validateModel(p, model, predictions.get(model.ref)))
-    await p.onModelDone?.(done)?.catch((err: unknown) => p.log(`${model.ref}: WARNING: could not write its checkpoint: ${errorMessage(err)}`))
-    models.push(done)
+  const passes = p.passes ?? 1
+  if (!Number.isInteger(passes) || passes < 1) throw new Error(`passes must be an integer ≥ 1, got ${passes}`)
+  const done = new Map<string, ModelReport>()
+  const states = new Map<string, ModelState>()
+  const finish = async (ref: string, report: ModelReport): Promise<void> => {
+    await p.onModelDone?.(report)?.catch((err: unknown) => p.log(`${ref}: WARNING: could not write its checkpoint: ${errorMessage(err)}`))
+    done.set(ref, report)
   }
+  for (let pass = 1; pass <= passes; pass++) {
+    for (const model of p.models) {
+      if (done.has(model.ref)) continue
+      const resumed = p.resumed?.get(model.ref)
+      if (resumed) {
+        p.log(`${model.ref}: rows from the checkpoint of an earlier run`)
+        done.set(model.ref, resumed)
+        continue
+      }
+      if (model.failure) {
+        await finish(model.ref, failedModel(p, model, model.failure))
+        continue
+      }
+      const label = passes > 1 ? `${model.ref} (pass ${pass} of ${passes})` : model.ref
+      const ran = await p.group(label, async () => {
+        let st = states.get(model.ref)
+        if (!st) {
+          st = await prepareModel(p, model, predictions.get(model.ref))
+          states.set(model.ref, st)
+        }
+        const ran = await runPass(p, st, pass, passes)
+        // A model with nothing more to run is final now; the rest after their last pass.
+        if (pass === passes || st.run.length === 0) await finish(model.ref, finishModel(p, st))
+        return ran
+      })
+      if (ran && p.sentinel) await p.sentinel({ pass, after: model.ref })
+    }
+  }
+  const models: ModelReport[] = p.models.map((m) => done.get(m.ref) as ModelReport)
   const finished = p.now()
   const gpu = p.hardware.system.gpus[0]
   const provenance: Provenance = {
@@ -245,5 +306,8 @@ export async function validate(p: ValidateParams): Promise<Report> {
     summary: {},
     gate: { passed: false, failures: [] }
   }
+  if (passes > 1) report.passes = passes
+  const drift = p.drift?.()
+  if (drift) report.drift = drift
   return applyGate(report, p.thresholds, { baseline: p.baseline })
 }

@@ -59,7 +59,11 @@ describe('validate, replaying a recorded run', () => {
         const obs = recorded.models[i]!.run.observations.find((o) => o.scenario === row.scenario)!
         expect(row.observed).toBe(obs.observed)
         expect(row.samples).toEqual(obs.samples)
-        const again = compareScenario({ scenario: row.scenario, unit: row.unit, predicted: row.predicted!, predicted_range: row.predicted_range!, breakdown: {} }, obs, settings)
+        // The estimator's own range and its fact noise (a row a noisy fact decides shows the widened range).
+        const range = row.detail.estimator_range ?? row.predicted_range!
+        const noise = row.detail.fact_noise ? { fact_noise: row.detail.fact_noise } : {}
+        const again = compareScenario({ scenario: row.scenario, unit: row.unit, predicted: row.predicted!, predicted_range: range, breakdown: {}, ...noise }, obs, settings)
+        expect(row.predicted_range).toEqual(again.predicted_range)
         expect(row.verdict).toBe(again.verdict)
       }
       // The memory estimate sits beside the buffers the recorded server logged.
