@@ -8,7 +8,9 @@ import { DEFAULT_RUN_TIMEOUT_SEC } from '../bench/runner.js'
 import { defaultWorkload } from '../bench/workload.js'
 import { predict } from '../fit/predict.js'
 import { profileFile } from '../gguf/index.js'
-import { probeHardware } from '../hardware/probe.js'
+import { cachedProfilePath, observationsPath, probeHardware } from '../hardware/probe.js'
+import { readFile } from 'node:fs/promises'
+import { existsSync } from 'node:fs'
 import { formatValue } from '../report/view.js'
 import { synthesize } from '../synth/synth.js'
 import { type HardwareProfile } from '../contracts/hardware.js'
@@ -41,6 +43,11 @@ export interface AccuracyOptions {
    * observation is the median of its passes, and the pass-to-pass difference is the machine's run-to-run noise.
    */
   passes?: number
+  /**
+   * Measure each model back to back with the probe model nearest in type and size (default true): the paired law error,
+   * the estimator's own error with the machine's drift between minutes cancelled. Doubles the benchmark's time.
+   */
+  paired?: boolean
   now?: () => string
 }
 
@@ -66,6 +73,40 @@ interface BenchModel {
   profile: ModelProfile
 }
 
+/** The type holding most of a model's weight bytes. */
+function mainType(p: ModelProfile): string {
+  return Object.entries(p.bytes_by_type).sort((a, b) => b[1] - a[1] || a[0].localeCompare(b[0]))[0]?.[0] ?? ''
+}
+
+/**
+ * The probe model nearest a benchmark model: a generating model of the same main weight type, then the nearest in
+ * file size (log ratio), then the id; null when the probe has none of that type.
+ */
+export function nearestProbeModel(model: ModelProfile, probe: readonly BenchModel[]): BenchModel | null {
+  const type = mainType(model)
+  const same = probe.filter((p) => p.profile.model_class === model.model_class && mainType(p.profile) === type && (model.expert_count > 0) === (p.profile.expert_count > 0))
+  const pool = same.length > 0 ? same : probe.filter((p) => p.profile.model_class === model.model_class && mainType(p.profile) === type)
+  const dist = (p: BenchModel): number => Math.abs(Math.log(p.profile.file_bytes / model.file_bytes))
+  return [...pool].sort((a, b) => dist(a) - dist(b) || a.ref.localeCompare(b.ref))[0] ?? null
+}
+
+/** The probe's models listed in observations.json beside a cached profile. */
+async function listedProbeModels(profilePath: string): Promise<Record<string, string>> {
+  const file = observationsPath(profilePath)
+  if (!existsSync(file)) return {}
+  return (JSON.parse(await readFile(file, 'utf8')) as { probe_models?: Record<string, string> }).probe_models ?? {}
+}
+
+/** The probe's models on disk, profiled (the server probes are not generating benchmarks of their own kind). */
+async function probeModels(listed: Record<string, string>): Promise<BenchModel[]> {
+  const out: BenchModel[] = []
+  for (const [id, path] of Object.entries(listed).sort()) {
+    if (!existsSync(path) || id.startsWith('srv-')) continue
+    out.push({ ref: id, path, profile: (await profileFile(path)).profile })
+  }
+  return out
+}
+
 /** What one pass observed of a model, for the progress log (the predictions come after the last pass). */
 function observedLine(ref: string, run: ModelRun): string {
   const parts = SCENARIO_IDS.map((s) => `${s} ${formatValue(run.observations.find((x) => x.scenario === s)?.observed ?? null, SCENARIO_UNITS[s])}`)
@@ -84,33 +125,62 @@ export async function runAccuracyBenchmark(opts: AccuracyOptions): Promise<Accur
   for (const m of synth.models) models.push({ ref: m.ref, path: m.path, profile: (await profileFile(m.path)).profile })
 
   const observed = new Map<string, ModelRun[]>()
-  const runPass = async (pass: number, workload: Workload): Promise<void> => {
-    for (const m of models) {
-      progress(`pass ${pass}/${passes}: ${m.ref}: running ${SCENARIO_IDS.join(', ')}`)
-      const run = await runModel(m.path, SCENARIO_IDS, workload, {
-        binDir: opts.binDir,
-        logsDir: join(opts.workDir, 'logs', `pass-${pass}`),
-        runTimeoutSec: DEFAULT_RUN_TIMEOUT_SEC,
-        vocabSize: m.profile.vocab_size,
-        log: progress
-      })
-      observed.set(m.ref, [...(observed.get(m.ref) ?? []), run])
-      progress(observedLine(m.ref, run))
-    }
-  }
+  // The pairs: each model's nearest probe model and its runs, made right after the model's in every pass.
+  const pairs = new Map<string, { model: BenchModel; runs: ModelRun[] }>()
+  const paired = opts.paired ?? true
+  const runOne = (m: BenchModel, pass: number, workload: Workload, sub: string): Promise<ModelRun> =>
+    runModel(m.path, SCENARIO_IDS, workload, {
+      binDir: opts.binDir,
+      logsDir: join(opts.workDir, 'logs', `pass-${pass}`, sub),
+      runTimeoutSec: DEFAULT_RUN_TIMEOUT_SEC,
+      vocabSize: m.profile.vocab_size,
+      log: progress
+    })
   // The scenarios and the probe run with the same thread count.
   const workload = defaultWorkload()
   const probeOpts = { binDir: opts.binDir, cacheDir: join(opts.workDir, 'hardware'), threads: workload.threads, log: progress, now, quick: Boolean(opts.quickProbe) }
+  let probed: BenchModel[] | null = null
+  const runPass = async (pass: number, workload: Workload, listed: Record<string, string>): Promise<void> => {
+    if (paired && probed === null) {
+      probed = await probeModels(listed)
+      for (const m of models) {
+        const p = nearestProbeModel(m.profile, probed)
+        if (p) pairs.set(m.ref, { model: p, runs: [] })
+        progress(`${m.ref}: paired with ${p ? p.ref : 'no probe model (none of its type)'}`)
+      }
+    }
+    for (const m of models) {
+      progress(`pass ${pass}/${passes}: ${m.ref}: running ${SCENARIO_IDS.join(', ')}`)
+      const run = await runOne(m, pass, workload, 'models')
+      observed.set(m.ref, [...(observed.get(m.ref) ?? []), run])
+      progress(observedLine(m.ref, run))
+      const pair = pairs.get(m.ref)
+      if (pair) {
+        progress(`pass ${pass}/${passes}: ${m.ref}: its pair ${pair.model.ref}, right after it`)
+        const prun = await runOne(pair.model, pass, workload, `pairs/${m.ref.replace(/[^A-Za-z0-9._-]+/g, '_')}`)
+        pair.runs.push(prun)
+        progress(observedLine(pair.model.ref, prun))
+      }
+    }
+  }
   let hardware: HardwareProfile
   if (opts.cachedProbe) {
     hardware = await probeHardware({ ...probeOpts, refresh: Boolean(opts.refreshHardware) })
-    for (let pass = 1; pass <= passes; pass++) await runPass(pass, workload)
+    const listed = await listedProbeModels(cachedProfilePath(probeOpts.cacheDir, hardware.fingerprint, probeOpts.quick))
+    for (let pass = 1; pass <= passes; pass++) await runPass(pass, workload, listed)
   } else {
-    hardware = await probeHardware({ ...probeOpts, refresh: true, interleave: { passes, between: (pass) => runPass(pass, workload) } })
+    hardware = await probeHardware({ ...probeOpts, refresh: true, interleave: { passes, between: (pass, listed) => runPass(pass, workload, listed) } })
   }
-  const rows: AccuracyRow[] = models.map((m) =>
-    accuracyRow(m.ref, m.profile.file_bytes, predict(m.profile, hardware, workload), observed.get(m.ref) ?? [])
-  )
+  const rows: AccuracyRow[] = models.map((m) => {
+    const pair = pairs.get(m.ref)
+    return accuracyRow(
+      m.ref,
+      m.profile.file_bytes,
+      predict(m.profile, hardware, workload),
+      observed.get(m.ref) ?? [],
+      pair ? { ref: pair.model.ref, prediction: predict(pair.model.profile, hardware, workload), passes: pair.runs } : null
+    )
+  })
   const summary = summarizeAccuracy(rows)
   const memory = summarizeMemory(rows)
   opts.log(renderAccuracy(rows, summary, memory))

@@ -31,12 +31,20 @@ export interface AccuracyCell {
   /** The least-disturbed sample (fastest) and its error: on a shared machine, the noise-free side of the picture. */
   best: number | null
   best_error_pct: number | null
+  /**
+   * The law error apart from drift: the model's observation over its pair's (the probe model nearest in type and
+   * size, measured right after it in the same pass), median over the passes, against the ratio of the two estimates;
+   * |observed ratio − predicted ratio| / predicted ratio, %. Null without a pair.
+   */
+  paired_error_pct: number | null
   note: string | null
 }
 
 export interface AccuracyRow {
   ref: string
   size_bytes: number
+  /** The probe model measured back to back with it (paired_error_pct); null: none. */
+  pair: string | null
   cells: Record<ScenarioId, AccuracyCell>
   /** The memory estimate beside the buffers llama-server logged for this model, when it logged them. */
   memory: LlamaMemoryCheck | null
@@ -68,6 +76,8 @@ export interface ScenarioAccuracy {
    * away from the observation, would score on this machine. Null with fewer than two passes.
    */
   other_pass: { median_pct: number; max_pct: number } | null
+  /** Median and max of the paired law error (AccuracyCell.paired_error_pct) over the models with a pair. */
+  paired: { models: number; median_pct: number; max_pct: number } | null
   meets_target: boolean
 }
 
@@ -75,8 +85,32 @@ function medianOrNull(xs: readonly number[]): number | null {
   return xs.length > 0 ? median(xs) : null
 }
 
+/** The probe model a benchmark model is paired with, its estimate, and its runs (one per pass, right after the model's). */
+export interface AccuracyPair {
+  ref: string
+  prediction: Prediction
+  passes: readonly ModelRun[]
+}
+
+/**
+ * The paired law error of one scenario: per pass, the model's observation over its pair's (measured back to back, so
+ * the machine's drift between minutes cancels); the median of those ratios against the ratio of the estimates.
+ */
+export function pairedErrorPct(s: ScenarioId, prediction: Prediction, passes: readonly ModelRun[], pair: AccuracyPair): number | null {
+  const pm = prediction.scenarios.find((x) => x.scenario === s)?.predicted
+  const pp = pair.prediction.scenarios.find((x) => x.scenario === s)?.predicted
+  if (!pm || !pp) return null
+  const ratios: number[] = []
+  for (let i = 0; i < Math.min(passes.length, pair.passes.length); i++) {
+    const om = passes[i]?.observations.find((x) => x.scenario === s)?.observed
+    const op = pair.passes[i]?.observations.find((x) => x.scenario === s)?.observed
+    if (om && op && om > 0 && op > 0) ratios.push(om / op)
+  }
+  return ratios.length > 0 ? absErrorPct(pm / pp, median(ratios)) : null
+}
+
 /** One model's cells from its prediction and each pass's run (passes run minutes apart). */
-export function accuracyRow(ref: string, sizeBytes: number, prediction: Prediction, passes: readonly ModelRun[]): AccuracyRow {
+export function accuracyRow(ref: string, sizeBytes: number, prediction: Prediction, passes: readonly ModelRun[], pair: AccuracyPair | null = null): AccuracyRow {
   const cells = {} as Record<ScenarioId, AccuracyCell>
   for (const s of SCENARIO_IDS) {
     const p = prediction.scenarios.find((x) => x.scenario === s) ?? null
@@ -97,11 +131,12 @@ export function accuracyRow(ref: string, sizeBytes: number, prediction: Predicti
       error_pct: predicted !== null && observed !== null ? absErrorPct(predicted, observed) : null,
       best,
       best_error_pct: predicted !== null && best !== null ? absErrorPct(predicted, best) : null,
+      paired_error_pct: pair ? pairedErrorPct(s, prediction, passes, pair) : null,
       note: os.find((o) => o?.error)?.error?.reason ?? prediction.not_predicted[s] ?? null
     }
   }
   const logged = passes.find((run) => run.llama_memory)?.llama_memory
-  return { ref, size_bytes: sizeBytes, cells, memory: logged ? llamaMemoryCheck(prediction.fit, logged) : null }
+  return { ref, size_bytes: sizeBytes, pair: pair?.ref ?? null, cells, memory: logged ? llamaMemoryCheck(prediction.fit, logged) : null }
 }
 
 /** ScenarioAccuracy.other_pass of one scenario. */
@@ -135,6 +170,7 @@ export function summarizeAccuracy(rows: readonly AccuracyRow[]): ScenarioAccurac
     const t = ACCURACY_TARGETS[s]
     const bestErrs = rows.map((r) => r.cells[s].best_error_pct).filter((e): e is number => e !== null)
     const deltas = rows.map((r) => r.cells[s].pass_delta_pct).filter((e): e is number => e !== null)
+    const paired = rows.map((r) => r.cells[s].paired_error_pct).filter((e): e is number => e !== null)
     return {
       scenario: s,
       models: errs.length,
@@ -143,6 +179,7 @@ export function summarizeAccuracy(rows: readonly AccuracyRow[]): ScenarioAccurac
       best_median_pct: medianOrNull(bestErrs),
       run_to_run_pct: medianOrNull(deltas),
       other_pass: otherPassScore(rows, s),
+      paired: paired.length > 0 ? { models: paired.length, median_pct: median(paired), max_pct: Math.max(...paired) } : null,
       meets_target: med !== null && max !== null && med <= t.median_pct && max <= t.max_pct
     }
   })
@@ -179,6 +216,21 @@ export function renderAccuracy(rows: readonly AccuracyRow[], summary: readonly S
     const e = r.memory?.error_pct
     const mem = e ? `mem ${[e.model, e.kv, e.compute].map((x) => (x === null ? '—' : formatDeltaPct(x))).join(' / ')}` : ''
     lines.push([shortRef(r.ref).padEnd(MODEL_COLUMN), (r.size_bytes / 1024 ** 2).toFixed(0).padStart(6), ...cells, mem].join(' ').trimEnd())
+  }
+  if (rows.some((r) => r.pair)) {
+    lines.push('')
+    lines.push(['paired with'.padEnd(MODEL_COLUMN), ''.padStart(6), ...SCENARIO_IDS.map((s) => `${SHORT[s]} paired err%`.padStart(28))].join(' '))
+    for (const r of rows) {
+      if (!r.pair) continue
+      const cells = SCENARIO_IDS.map((s) => fmt(r.cells[s].paired_error_pct).padStart(28))
+      lines.push([`${shortRef(r.ref).slice(0, 13)}~${r.pair}`.slice(0, MODEL_COLUMN).padEnd(MODEL_COLUMN), ''.padStart(6), ...cells].join(' ').trimEnd())
+    }
+  }
+  lines.push('')
+  lines.push(`${'scenario'.padEnd(14)} ${'|error| median / max'.padStart(22)} ${'noise floor median / max'.padStart(26)} ${'paired law error median / max'.padStart(31)}`)
+  for (const s of summary) {
+    const pair = (x: { median_pct: number; max_pct: number } | null): string => (x ? `${fmt(x.median_pct)} / ${fmt(x.max_pct)} %` : '—')
+    lines.push(`${s.scenario.padEnd(14)} ${`${fmt(s.median_pct)} / ${fmt(s.max_pct)} %`.padStart(22)} ${pair(s.other_pass).padStart(26)} ${pair(s.paired).padStart(31)}`)
   }
   lines.push('')
   for (const s of summary) {

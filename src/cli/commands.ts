@@ -106,13 +106,14 @@ const TABLE: Record<string, Omit<CommandSpec, 'name'>> = {
     }
   },
   'bench-accuracy': {
-    ...about('model-fit-gate bench-accuracy [--out DIR] [--passes N] [--cached-probe [--refresh]] [--models A,B]', 'Accuracy benchmark: synthesize ≥ 10 geometries, probe, run all four scenarios, print each row and the median and max |error|.', NO_POSITIONALS),
+    ...about('model-fit-gate bench-accuracy [--out DIR] [--passes N] [--cached-probe [--refresh]] [--models A,B] [--no-pairs]', 'Accuracy benchmark: synthesize ≥ 10 geometries, probe, run all four scenarios (each model back to back with its nearest probe model), print each row, the median and max |error|, the noise floor and the paired law error.', NO_POSITIONALS),
     flags: {
       out: { type: 'string', value: 'DIR', help: 'work dir for models and results' },
       passes: { type: 'string', value: 'N', help: 'passes over all models, each after a probe pass; observed = the median of the passes, facts fitted from every probe pass (default 3)' },
       'cached-probe': { type: 'boolean', help: 'use the cached hardware profile instead of probing before every pass (quicker; facts from other minutes)' },
       refresh: { type: 'boolean', help: 'with --cached-probe: re-measure the cached profile first' },
       models: { type: 'string', value: 'A,B', help: 'only these benchmark models, by name (a quick partial run)' },
+      'no-pairs': { type: 'boolean', help: 'do not measure each model back to back with its nearest probe model (no paired law error; half the time)' },
       ...llamaFlags
     }
   }

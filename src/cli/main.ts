@@ -212,7 +212,7 @@ const handlers: Record<string, Handler> = {
     const known = new Set(ACCURACY_MODELS.map((m) => m.name))
     const unknown = only?.find((n) => !known.has(n))
     if (unknown) throw new InputError('bench-accuracy', '--models', `"${unknown}" is not a benchmark model (${[...known].join(', ')})`)
-    await runAccuracyBenchmark({ binDir, workDir, log: out, cachedProbe, refreshHardware: args.values.refresh === true, ...(passes ? { passes } : {}), ...(only ? { only } : {}) })
+    await runAccuracyBenchmark({ binDir, workDir, log: out, cachedProbe, refreshHardware: args.values.refresh === true, paired: args.values['no-pairs'] !== true, ...(passes ? { passes } : {}), ...(only ? { only } : {}) })
     return EXIT_OK
   }
 }

@@ -79,7 +79,7 @@ export interface ProbeOptions {
    * the machine's drift as the observations they are compared with, not only the probe's own two minutes. Always
    * measures (a cached profile is not used) and caches the merged profile.
    */
-  interleave?: { passes: number; between: (pass: number) => Promise<void> }
+  interleave?: { passes: number; between: (pass: number, probeModels: Record<string, string>) => Promise<void> }
 }
 
 export const runTool: CommandRunner = async (file, args) => {
@@ -441,7 +441,7 @@ export async function probeHardware(opts: ProbeOptions): Promise<HardwareProfile
   let obs = await measurePass(1)
   for (let pass = 1; opts.interleave && pass <= passes; pass++) {
     const before = performance.now()
-    await opts.interleave.between(pass)
+    await opts.interleave.between(pass, Object.fromEntries(files))
     // The time spent between passes is not the probe's.
     mark = performance.now()
     pausedMs += mark - before

@@ -8,6 +8,7 @@ import { escapeHtml as esc } from './escape.js'
 import { provenanceLines } from './provenance.js'
 import { SECTIONS_SHOWN, type SectionId } from './sections.js'
 import * as view from './view.js'
+import { driftLines, driftTable, renderDriftChart } from './drift.js'
 
 /** Rows the baseline could not be compared on, named per reason before "+N more" (the JSON has them all). */
 const MAX_NAMED_NOT_COMPARED = 20
@@ -28,7 +29,7 @@ tr.failing td { background: #fff1f1; }
 .charts { display: flex; flex-wrap: wrap; gap: 16px; }
 figure { margin: 0; border: 1px solid var(--line); border-radius: 8px; padding: 8px; background: #fff; }
 figcaption { font-weight: 600; margin: 0 0 4px 4px; }
-svg.chart { display: block; max-width: 100%; height: auto; }
+svg.chart, svg.drift-chart { display: block; max-width: 100%; height: auto; }
 svg .plot { fill: #fcfcfd; stroke: var(--line); } svg .grid { stroke: #eceff2; stroke-width: 1; }
 svg .band { fill: #2e7d32; fill-opacity: 0.12; stroke: none; } svg .identity { stroke: #444; stroke-width: 1.2; stroke-dasharray: 5 4; }
 svg .point { stroke: #fff; stroke-width: 1.5; } svg .whisker { stroke-width: 2; stroke-opacity: 0.55; }
@@ -64,6 +65,7 @@ export function renderHtml(report: Report): string {
     verdict: () => verdictBlock(report),
     charts: () => chartsBlock(report, tolerance),
     scenarios: () => scenarioTable(report),
+    drift: () => driftBlock(report),
     memory: () => memoryBlock(report),
     baseline: () => baselineBlock(report),
     rows: () => rowsTable(report),
@@ -88,9 +90,10 @@ function verdictBlock(report: Report): string {
   const resumed = report.resumed?.length ? ` · ${report.resumed.length} resumed from an interrupted run's checkpoint` : ''
   const facts = `${report.models.length} models${resumed} · estimator ${esc(report.estimator.name)} · llama.cpp ${esc(report.provenance.llama_cpp_commit)} (${esc(report.provenance.backend)}) · ${esc(report.provenance.device)} · ${esc(report.generated_at)}`
   const assumed = view.assumptionsWarning(report)
+  const drift = driftLines(report).filter((l) => l.startsWith('⚠️')).map((l) => `<p class="warning">${esc(l)}</p>`).join('')
   return (
     `<h1>model-fit-gate report</h1><div class="verdict ${report.gate.passed ? 'passed' : 'failed'}"><strong>${heading}</strong>${list}</div><p class="facts">${facts}</p>` +
-    `${assumed ? `<p class="warning">${esc(assumed)}</p>` : ''}\n`
+    `${assumed ? `<p class="warning">${esc(assumed)}</p>` : ''}${drift}\n`
   )
 }
 
@@ -132,6 +135,31 @@ function scenarioTable(report: Report): string {
     '<p class="note">ratio &gt; 1 means faster than predicted (first_token: predicted ms / observed ms). ' +
     '|error| = |observed − predicted| / predicted.</p>\n'
   )
+}
+
+/** The machine over time: what moved, the sentinel's chart, the re-check and every sentinel point. */
+function driftBlock(report: Report): string {
+  const lines = driftLines(report)
+  if (lines.length === 0) return ''
+  const paragraphs = lines.map((l) => `<p class="${l.startsWith('⚠️') ? 'warning' : 'note'}">${esc(l)}</p>`).join('')
+  const chart = renderDriftChart(report)
+  // The same rows as the Markdown tables, as an HTML table.
+  const rows = driftTable(report, (s) => s.replaceAll('|', '/'))
+  const tables: string[] = []
+  let current: string[] = []
+  for (const l of [...rows, '']) {
+    if (l === '') {
+      if (current.length > 2) {
+        const cells = (line: string) => line.split('|').slice(1, -1).map((c) => c.trim())
+        const head = cells(current[0]!).map((c) => `<th>${esc(c)}</th>`).join('')
+        const body = current.slice(2).map((r) => `<tr>${cells(r).map((c) => `<td>${esc(c)}</td>`).join('')}</tr>`).join('')
+        tables.push(`<table><thead><tr>${head}</tr></thead><tbody>${body}</tbody></table>`)
+      }
+      current = []
+    } else current.push(l)
+  }
+  const chartBlock = chart ? `<figure><figcaption>Sentinel (${esc(report.drift!.sentinel!.test)}) over the run · shaded: ±tolerance around its median</figcaption>${chart}</figure>` : ''
+  return `<h2>The machine over time</h2>${paragraphs}${chartBlock}${tables.length > 0 ? `<details><summary>Re-check and sentinel points</summary>${tables.join('')}</details>` : ''}\n`
 }
 
 /** The memory gate: per buffer over the models, then one row per model, failing first; nothing without a check. */

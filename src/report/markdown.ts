@@ -34,6 +34,7 @@ import {
   type ShownBaselineRow
 } from './view.js'
 import { provenanceLines } from './provenance.js'
+import { driftLines, driftTable } from './drift.js'
 import { SECTIONS_SHOWN, fitToBudget, type BudgetPart, type SectionId } from './sections.js'
 
 /** GitHub's job summary cap (1 MiB per step). */
@@ -80,6 +81,7 @@ export function renderMarkdown(report: Report, opts: MarkdownOptions = {}): stri
     verdict: [{ header: verdictSection(report, h) }],
     charts: [],
     scenarios: [{ header: scenarioSection(report, h) }],
+    drift: driftParts(report, h),
     memory: memoryParts(report, h),
     baseline: baselineParts(report, h),
     rows: [rowsPart(report, h)],
@@ -133,6 +135,22 @@ function memoryParts(report: Report, h: string): BudgetPart[] {
   return [{ priority: ROWS_PRIORITY, header, items, note: notShown('memory rows'), after: '\n' }]
 }
 
+/** The machine over time: the lines (whole), then the re-check and the sentinel's points (dropped first). */
+function driftParts(report: Report, h: string): BudgetPart[] {
+  const lines = driftLines(report)
+  if (lines.length === 0) return []
+  const table = driftTable(report, md)
+  return [
+    {
+      priority: ROWS_PRIORITY,
+      header: `${h}# The machine over time\n\n${lines.map((l) => `${md(l)}\n\n`).join('')}`,
+      items: table.map((l) => `${l}\n`),
+      note: notShown('drift lines'),
+      after: '\n'
+    }
+  ]
+}
+
 /** Every row, failing first: kept after the changes beyond noise, before anything else that may drop. */
 function rowsPart(report: Report, h: string): BudgetPart {
   const table = rowsTable(report)
@@ -173,7 +191,10 @@ function verdictSection(report: Report, h: string): string {
       ? `⚠️ ${standIns} probe part${standIns === 1 ? '' : 's'} not measured on this machine: the estimate uses stand-ins for ${standIns === 1 ? 'its facts' : 'their facts'} (listed under Provenance).\n\n`
       : ''
   const assumed = assumptionsWarning(report)
-  return `${title}\n\n${listed.length > 0 ? `${listed.join('\n')}\n\n` : ''}${facts.join(' · ')}\n\n${warning}${assumed ? `${md(assumed)}\n\n` : ''}`
+  // The machine's drift, when it puts the verdicts in doubt: said at the top, where a reader decides to trust them.
+  const drift = driftLines(report).filter((l) => l.startsWith('⚠️')).map((l) => `${md(l)}\n\n`).join('')
+  if (report.passes && report.passes > 1) facts.splice(2, 0, `${report.passes} passes`)
+  return `${title}\n\n${listed.length > 0 ? `${listed.join('\n')}\n\n` : ''}${facts.join(' · ')}\n\n${warning}${assumed ? `${md(assumed)}\n\n` : ''}${drift}`
 }
 
 function scenarioSection(report: Report, h: string): string {

@@ -3,7 +3,7 @@
 // importance. One function, fitToBudget, spends the budget; the serializers only turn sections into text. Pure.
 
 /** The sections of every rendering, in reading order. */
-export const SECTION_IDS = ['verdict', 'charts', 'scenarios', 'memory', 'baseline', 'rows', 'models', 'provenance'] as const
+export const SECTION_IDS = ['verdict', 'charts', 'scenarios', 'drift', 'memory', 'baseline', 'rows', 'models', 'provenance'] as const
 export type SectionId = (typeof SECTION_IDS)[number]
 
 /** The sections each serializer shows: the charts are SVG, so only the HTML page has them. */

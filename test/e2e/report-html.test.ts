@@ -89,4 +89,43 @@ describe('the HTML report in a real browser', () => {
     expect(distinctColors(decodePng(png))).toBeGreaterThan(MIN_DISTINCT_COLORS)
     expect(png.length).toBeGreaterThan(blankPng.length * 10)
   }, 60_000)
+
+  test("the machine's drift: the sentinel's series as a chart, each point titled, the move beyond the tolerance said at the top", async () => {
+    const at = (min: number) => new Date(Date.UTC(2026, 11, 3, 10, min)).toISOString()
+    const values = [50, 49.2, 50.8, 49.5, 41, 50.1]
+    const report = {
+      ...showcaseReport(),
+      passes: 2,
+      drift: {
+        sentinel: { part: 'bw-Q8_0', test: 'bw-Q8_0 decode 32 tokens', unit: 'tok/s' },
+        series: values.map((value, i) => ({ at: at(i * 3), pass: i === 0 ? 0 : i < 3 ? 1 : 2, after: i === 0 ? null : `model-${i}`, value })),
+        range: (50.8 - 41) / 49.85,
+        recheck: { probed_at: '2026-12-03T08:16:46.366Z', facts: [{ fact: 'measured.decode_bandwidth_by_type.Q8_0', test: 'bw-Q8_0 decode 32 tokens', unit: 'tok/s', probed: 51, now: 50, change: -0.0196 }] },
+        reason: null
+      }
+    }
+    const file = join(dir, 'drift.html')
+    await writeFile(file, renderHtml(report))
+    const page = await browser.newPage({ viewport: { width: 1280, height: 900 } })
+    const problems: string[] = []
+    page.on('console', (m) => {
+      if (m.type() === 'error' || m.type() === 'warning') problems.push(`${m.type()}: ${m.text()}`)
+    })
+    page.on('pageerror', (e) => problems.push(`pageerror: ${e.message}`))
+    await page.goto(pathToFileURL(file).href, { waitUntil: 'load' })
+    expect(problems).toEqual([])
+    const chart = page.locator('svg.drift-chart')
+    expect(await chart.count()).toBe(1)
+    const box = await chart.boundingBox()
+    expect(box?.width).toBeGreaterThan(300)
+    expect(box?.height).toBeGreaterThan(100)
+    expect(await chart.locator('circle').count()).toBe(values.length)
+    // The one point beyond the tolerance is drawn apart, and says when it was and after which model.
+    expect(await chart.locator('circle[fill="#c62828"]').count()).toBe(1)
+    expect(await chart.locator('circle[fill="#c62828"] title').textContent()).toMatch(/^2026-12-03T10:12:00.000Z · pass 2, after model-4 · 41\.0 tok\/s \(−17\.6 % from the median\)/)
+    // Said at the top: the sentinel moved beyond the tolerance during the run; the re-check held.
+    expect(await page.locator('.verdict ~ p.warning').first().textContent()).toMatch(/Sentinel \(bw-Q8_0 decode 32 tokens\): 6 measurements over 15 min, 41\.0–50\.8 tok\/s, range 19\.7 %/)
+    expect(await page.getByText(/Re-check against the probe of 2026-12-03T08:16:46.366Z: measured.decode_bandwidth_by_type.Q8_0 −2\.0 %/).isVisible()).toBe(true)
+    await page.screenshot({ fullPage: true, path: '/tmp/mfg-drift.png' })
+  }, 60_000)
 })

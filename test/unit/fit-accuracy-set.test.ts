@@ -131,4 +131,25 @@ describe('accuracy table', () => {
     // One pass has no other pass to predict it.
     expect(summarizeAccuracy([accuracyRow('a', MiB, prediction, [pass(80)])])[0]!.other_pass).toBeNull()
   })
+
+  test('the paired law error: drift that moves a model and its pair alike cancels; a law error does not', () => {
+    const pass = (v: number) => run([obs('steady_decode', 'tok/s', [v], v)])
+    // The estimator says the model decodes at 100 and its pair at 200: a ratio of 0.5.
+    const pairPrediction: Prediction = { ...prediction, scenarios: prediction.scenarios.map((s) => ({ ...s, predicted: s.predicted * 2 })) }
+    // The machine slows by 30 % in pass 2: each observation alone moves, the ratio stays 0.45 (a 10 % law error).
+    const row = accuracyRow('m', MiB, prediction, [pass(90), pass(63)], { ref: 'bw-Q8_0', prediction: pairPrediction, passes: [pass(200), pass(140)] })
+    expect(row.pair).toBe('bw-Q8_0')
+    expect(row.cells.steady_decode.paired_error_pct).toBeCloseTo(10, 9)
+    expect(row.cells.steady_decode.pass_delta_pct).toBeGreaterThan(30)
+    // A pair whose pass failed counts only the passes both measured; no pair, no figure.
+    const failed = { ...obs('steady_decode', 'tok/s', [], 0), observed: null, error: { reason: 'crash', log_tail: [] } }
+    const partial = accuracyRow('m', MiB, prediction, [pass(90), pass(63)], { ref: 'bw-Q8_0', prediction: pairPrediction, passes: [run([failed]), pass(140)] })
+    expect(partial.cells.steady_decode.paired_error_pct).toBeCloseTo(10, 9)
+    expect(accuracyRow('m', MiB, prediction, [pass(90)]).cells.steady_decode.paired_error_pct).toBeNull()
+    const summary = summarizeAccuracy([row])
+    expect(summary.find((s) => s.scenario === 'steady_decode')!.paired).toEqual({ models: 1, median_pct: expect.closeTo(10, 9), max_pct: expect.closeTo(10, 9) })
+    const text = renderAccuracy([row], summary)
+    expect(text).toMatch(/m~bw-Q8_0 .* 10\.0/)
+    expect(text).toMatch(/steady_decode +[\d.—]+ \/ [\d.—]+ % +[\d.]+ \/ [\d.]+ % +10\.0 \/ 10\.0 %/)
+  })
 })
