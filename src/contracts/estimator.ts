@@ -41,6 +41,18 @@ export interface EstimatorPrediction {
   predicted_range?: [NonNegative, NonNegative]
   /** Named parts of the estimate (ms or tok/s), shown next to the observed breakdown. */
   breakdown?: Record<string, number>
+  /**
+   * The hardware facts whose noise moves this estimate, with how much (the estimate's spread when the fact takes its
+   * lowest and its highest sample). A row that a fact moves beyond the tolerance is inconclusive-noisy, the fact named.
+   */
+  fact_noise?: EstimatorFactNoise[]
+}
+
+export interface EstimatorFactNoise {
+  /** @minLength 1 */
+  fact: string
+  spread: NonNegative
+  effect: NonNegative
 }
 
 /** One device's share of a model's memory ("Host" for the host's buffers; other names as llama.cpp's devices). */

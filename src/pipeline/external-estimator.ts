@@ -153,7 +153,8 @@ export function externalEstimator(command: string, opts: { env?: readonly string
             unit: SCENARIO_UNITS[s],
             predicted: p.predicted,
             predicted_range: p.predicted_range ?? [p.predicted, p.predicted],
-            breakdown: p.breakdown ?? {}
+            breakdown: p.breakdown ?? {},
+            ...(p.fact_noise?.length ? { fact_noise: p.fact_noise.map((f) => ({ fact: f.fact, spread: f.spread, effect: f.effect })) } : {})
           })
         }
         // Our fit still decides what runs; the estimator's own memory (if it gave one) is what the memory gate judges.

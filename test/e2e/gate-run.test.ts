@@ -52,6 +52,39 @@ describe('the gate on the synthetic corpus', () => {
     expect(existsSync(reportPath.replace(/json$/, 'html'))).toBe(true)
   })
 
+  it('two interleaved passes by default: rows merge both, and a row is inconclusive-noisy exactly when its passes disagree beyond the limit (or its estimate rests on a noisy fact, or the machine moved since the probe)', () => {
+    const report = validateReport(JSON.parse(readFileSync(reportPath, 'utf8')), reportPath) as Report
+    expect(report.passes).toBe(2)
+    const limit = report.thresholds!.max_spread_pct / 100
+    let judged = 0
+    for (const m of report.models) {
+      for (const r of m.scenarios) {
+        if (r.observed === null || r.predicted === null) continue
+        judged++
+        expect(r.detail.passes).toHaveLength(2)
+        // The merged spread covers every sample of both passes.
+        const all = r.detail.passes!.flatMap((p) => p.samples)
+        expect(r.samples).toEqual(all)
+        const disagree = r.spread! > limit + 1e-9
+        if (disagree) expect(r.verdict).toBe('inconclusive-noisy')
+        if (r.verdict === 'inconclusive-noisy' && !disagree) expect(r.detail.reason).toMatch(/rests on measured\.|the machine moved since the probe/)
+      }
+    }
+    expect(judged).toBeGreaterThan(0)
+    // The sentinel: at the start and after every model of both passes, with timestamps, charted in the HTML.
+    const d = report.drift!
+    expect(d.sentinel?.part).toMatch(/^bw-/)
+    const ran = report.models.filter((m) => m.scenarios.some((s) => s.verdict !== 'skipped' && s.verdict !== 'does-not-fit')).length
+    expect(ran).toBeGreaterThanOrEqual(6)
+    expect(d.series.length).toBe(1 + 2 * ran)
+    expect(d.series[0]!.after).toBeNull()
+    expect(d.series.filter((p) => p.value !== null).length).toBe(d.series.length)
+    expect(d.range).toBeGreaterThanOrEqual(0)
+    const html = readFileSync(reportPath.replace(/json$/, 'html'), 'utf8')
+    expect(html).toContain('class="drift-chart"')
+    expect(readFileSync(reportPath.replace(/json$/, 'md'), 'utf8')).toMatch(/Sentinel \(bw-\S+ decode 32 tokens\): \d+ measurements/)
+  })
+
   it("every model that ran on llama-server has its memory estimate beside llama.cpp's logged buffers", () => {
     const report = validateReport(JSON.parse(readFileSync(reportPath, 'utf8')), reportPath) as Report
     const served = report.models.filter((m) => m.scenarios.some((s) => s.scenario === 'first_token' && s.verdict !== 'runtime-error' && s.verdict !== 'skipped'))
@@ -99,6 +132,7 @@ describe('the gate on the synthetic corpus', () => {
     const outputs = join(work, 'outputs.txt')
     writeFileSync(summary, '')
     writeFileSync(outputs, '')
+    const started = new Date().toISOString()
     const r = await execa('node', ['dist/index.js'], {
       env: env({
         GITHUB_WORKSPACE: work,
@@ -109,7 +143,8 @@ describe('the gate on the synthetic corpus', () => {
         'INPUT_LLAMA-CPP': 'auto',
         'INPUT_UPLOAD-ARTIFACTS': 'true',
         'INPUT_FAIL-ON-ERROR': 'true',
-        'INPUT_PR-COMMENT': 'false'
+        'INPUT_PR-COMMENT': 'false',
+        INPUT_PASSES: '1'
       }),
       reject: false,
       timeout: RUN_TIMEOUT_MS
@@ -128,5 +163,21 @@ describe('the gate on the synthetic corpus', () => {
     expect(String(r.stdout)).toMatch(/artifact upload skipped/)
     const check = await execa('node', ['dist/cli.js', 'check', reportFile], { env: env(), reject: false })
     expect(check.exitCode).toBe(report.gate.passed ? 0 : 1)
+    // passes: 1 from the input; one pass keeps the rows as they were measured.
+    expect(report.passes).toBeUndefined()
+    // The probe cached by the CLI run above is re-checked at the start: its decode and prefill, measured again.
+    const d = report.drift!
+    if (report.hardware.measured_at < started) {
+      expect(d.recheck!.probed_at).toBe(report.hardware.measured_at)
+      expect(d.recheck!.facts.map((f) => f.fact.replace(/\.[^.]+$/, ''))).toEqual(['measured.decode_bandwidth_by_type', 'measured.prefill_flops_by_type'])
+      for (const f of d.recheck!.facts) {
+        expect(f.probed).toBeGreaterThan(0)
+        expect(f.now).toBeGreaterThan(0)
+        expect(f.change).toBeCloseTo(f.now! / f.probed - 1, 4)
+      }
+    } else {
+      // A cached profile measured noisy is probed again (and then there is nothing to re-check).
+      expect(d.recheck).toBeNull()
+    }
   }, RUN_TIMEOUT_MS)
 })

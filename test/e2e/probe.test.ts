@@ -9,6 +9,7 @@ import { performance } from 'node:perf_hooks'
 import { liveProcesses } from '../../src/bench/processes.js'
 import { profileFile } from '../../src/gguf/index.js'
 import { cachedProfilePath, observationsPath, parseHardwareProfile, probeHardware } from '../../src/hardware/index.js'
+import { writeHardwareProfile } from '../../src/hardware/schema.js'
 import { fitProbeFacts, type ProbeProfiles } from '../../src/hardware/probe-fit.js'
 import type { HardwareProfile } from '../../src/contracts/hardware.js'
 import { llamaBinDir } from '../helpers/llama.js'
@@ -91,6 +92,19 @@ describe('probeHardware on real llama.cpp', () => {
     await probeHardware({ binDir: llamaBinDir(), cacheDir: dir, refresh: true, quick: true, log: (l) => again.push(l), now: () => '2026-01-02T04:00:00.000Z' })
     expect(again.some((l) => /llama-quantize --pure Q8_0/.test(l))).toBe(true)
     expect(await sha()).toBe((await readFile(`${path}.sha256`, 'utf8')).trim())
+    expect(liveProcesses()).toEqual([])
+  }, PROBE_TIMEOUT_MS)
+
+  test('a cached profile whose facts were noisy is not reused as sound: the next call measures again', async () => {
+    const path = cachedProfilePath(dir, first.fingerprint, true)
+    const cached = parseHardwareProfile(await readFile(path, 'utf8'), path)
+    await writeHardwareProfile(path, { ...cached, noisy_facts: [{ fact: 'measured.prefill_flops_by_type.Q8_0', spread: 1.2, samples: 2 }] })
+    const again: string[] = []
+    const fresh = await probeHardware({ binDir: llamaBinDir(), cacheDir: dir, refresh: false, quick: true, log: (l) => again.push(l), now: () => '2026-01-02T05:00:00.000Z' })
+    expect(again.some((l) => /was measured noisy \(measured\.prefill_flops_by_type\.Q8_0 ±120 %\): re-measuring/.test(l))).toBe(true)
+    expect(fresh.measured_at).toBe('2026-01-02T05:00:00.000Z')
+    // One round per part in a quick probe: nothing to disagree, nothing listed.
+    expect(fresh.noisy_facts).toBeUndefined()
     expect(liveProcesses()).toEqual([])
   }, PROBE_TIMEOUT_MS)
 })

@@ -293,3 +293,37 @@ describe('validate in passes', () => {
     for (const r of judged) expect(r.detail.reason).toContain('the machine moved since the probe')
   })
 })
+
+describe('the summary says what moved', () => {
+  // Imported here to keep the pure judging tests above free of the renderers.
+  const load = async () => ({ ...(await import('../../src/report/markdown.js')), ...(await import('../helpers/report-fixture.js')), ...(await import('../../src/report/drift.js')) })
+
+  test('a quiet run: the sentinel steady, the re-check within the tolerance, the passes named; no warning at the top', async () => {
+    const { renderMarkdown, showcaseReport, driftLines } = await load()
+    const report = { ...showcaseReport(), passes: 2, drift: drift([['measured.decode_bandwidth_by_type.Q8_0', 0.03]], [100, 101, 99, 100.5]) }
+    const lines = driftLines(report)
+    expect(lines.some((l) => l.startsWith('⚠️'))).toBe(false)
+    expect(lines).toContain('Sentinel (bw-Q8_0 decode 32 tokens): 4 measurements over 3 min, 99.0–101 tok/s, range 2 %: steady within ±10 %.')
+    const md = renderMarkdown(report)
+    expect(md).toContain('### The machine over time')
+    expect(md).toContain('Re-check against the probe of 2026-12-03T08:16:46.366Z: measured.decode\\_bandwidth\\_by\\_type.Q8\\_0 +3.0 %, within ±10 %.')
+    expect(md).toContain('| 2026-12-03T10:01:00.000Z | 1 | m1 | 101 | +0.7 % |')
+    expect(md.indexOf('⚠️ Sentinel')).toBe(-1)
+  })
+
+  test('a drifting run, a moved machine and a noisy probe: each a warning under the verdict', async () => {
+    const { renderMarkdown, showcaseReport } = await load()
+    const base = showcaseReport()
+    const report = {
+      ...base,
+      hardware: { ...base.hardware, noisy_facts: [{ fact: 'measured.prefill_flops_by_type.Q5_K', spread: 1.678, samples: 2 }] },
+      drift: drift([['measured.decode_bandwidth_by_type.Q8_0', -0.21]], [100, 80, 99])
+    }
+    const md = renderMarkdown(report)
+    const top = md.slice(0, md.indexOf('### '))
+    expect(top).toContain('⚠️ The probe')
+    expect(top).toContain('prefill\\_flops\\_by\\_type.Q5\\_K ±167.8 %')
+    expect(top).toContain('⚠️ The machine moved since the probe of 2026-12-03T08:16:46.366Z: measured.decode\\_bandwidth\\_by\\_type.Q8\\_0 −21.0 %')
+    expect(top).toMatch(/⚠️ Sentinel \(bw-Q8\\_0 decode 32 tokens\): 3 measurements over 2 min, 80\.0–100 tok\/s, range 20\.2 %: the machine drifted/)
+  })
+})
