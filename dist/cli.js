@@ -541,8 +541,8 @@ var require_graceful_fs = __commonJS({
       fs3.createReadStream = createReadStream4;
       fs3.createWriteStream = createWriteStream2;
       var fs$readFile = fs3.readFile;
-      fs3.readFile = readFile13;
-      function readFile13(path10, options, cb) {
+      fs3.readFile = readFile15;
+      function readFile15(path10, options, cb) {
         if (typeof options === "function")
           cb = options, options = null;
         return go$readFile(path10, options, cb);
@@ -24487,9 +24487,9 @@ async function cmakeBuild(srcDir, buildDir, flags, env, log2) {
   let lastPct = "";
   child.all?.on("data", (chunk) => {
     const text = String(chunk);
-    const pct2 = [...text.matchAll(/\[\s*(\d+)%\]/g)].pop();
+    const pct3 = [...text.matchAll(/\[\s*(\d+)%\]/g)].pop();
     const frac = [...text.matchAll(/\[(\d+)\/(\d+)\]/g)].pop();
-    if (pct2) lastPct = pct2[1];
+    if (pct3) lastPct = pct3[1];
     else if (frac) lastPct = String(Math.floor(100 * Number(frac[1]) / Math.max(1, Number(frac[2]))));
     const now = Date.now();
     if (lastPct && now - last >= PROGRESS_EVERY_MS) {
@@ -27098,6 +27098,14 @@ function parseSeconds(text, source) {
   if (!Number.isInteger(n2) || n2 < 1 || n2 > 7 * 24 * 3600) throw new InputError(source, null, `expected whole seconds from 1 to 604800, got "${v.slice(0, 100)}"`);
   return n2;
 }
+var MAX_PASSES = 10;
+function parsePasses(text, source) {
+  const v = (text ?? "").trim();
+  if (v === "") return null;
+  const n2 = Number(v);
+  if (!Number.isInteger(n2) || n2 < 1 || n2 > MAX_PASSES) throw new InputError(source, null, `expected a whole number of passes from 1 to ${MAX_PASSES}, got "${v.slice(0, 100)}"`);
+  return n2;
+}
 var MEMORY_ONLY = "memory";
 function parseScenarioList(text, source) {
   if (!text || !text.trim() || text.trim() === "all") return [...SCENARIO_IDS];
@@ -27115,8 +27123,8 @@ function parseScenarioList(text, source) {
 
 // src/pipeline/run.ts
 import { createHash as createHash12 } from "node:crypto";
-import { existsSync as existsSync12 } from "node:fs";
-import { mkdir as mkdir11, mkdtemp as mkdtemp3, readFile as readFile12, rm as rm14 } from "node:fs/promises";
+import { existsSync as existsSync13 } from "node:fs";
+import { mkdir as mkdir12, mkdtemp as mkdtemp3, readFile as readFile13, rm as rm14 } from "node:fs/promises";
 import { platform as platform4, release as release2, tmpdir as tmpdir3 } from "node:os";
 import { dirname as dirname10, join as join30, resolve as resolve5 } from "node:path";
 
@@ -28232,12 +28240,12 @@ function memoryFit(profile, hw, w) {
     const perLayer = (weightsBytes - profile.bytes_by_group.embedding - profile.bytes_by_group.output + kvBytes + stateBytes) / layers;
     gpuLayersThatFit = Math.max(0, Math.min(layers, Math.floor((singleLimit - nonLayer) / Math.max(1, perLayer))));
   }
-  const pct2 = (100 * need / Math.max(1, limit)).toFixed(0);
+  const pct3 = (100 * need / Math.max(1, limit)).toFixed(0);
   const state = stateBytes > 0 ? ` + state ${gib(stateBytes)}` : "";
   const parts = `weights ${gib(weightsBytes)} + KV ${gib(kvBytes)}${state} + compute ${gib(computeBytes)} + overhead ${gib(overheadBytes)} = ${gib(totalBytes)}`;
   const where = worst && (devices.length > 1 || worst.d.device !== HOST) ? `${worst.d.device}: ${gib(worst.need)} of its ` : "";
   const what = worst && worst.d.device !== HOST ? `free memory of ${worst.d.device}` : budget.where;
-  const reason = status === "does-not-fit" ? `${parts}; ${where}${where ? "" : "it "}exceeds ${gib(limit)} (${what} less a ${MEMORY_SAFETY_MARGIN * 100} % margin); a layer split needs ${machinesForSplit} machines like this one` : `${parts}; ${where}${pct2} % of ${gib(limit)} (${what} less a ${MEMORY_SAFETY_MARGIN * 100} % margin)`;
+  const reason = status === "does-not-fit" ? `${parts}; ${where}${where ? "" : "it "}exceeds ${gib(limit)} (${what} less a ${MEMORY_SAFETY_MARGIN * 100} % margin); a layer split needs ${machinesForSplit} machines like this one` : `${parts}; ${where}${pct3} % of ${gib(limit)} (${what} less a ${MEMORY_SAFETY_MARGIN * 100} % margin)`;
   return { status, weights_bytes: weightsBytes, kv_cache_bytes: kvBytes, recurrent_state_bytes: stateBytes, compute_bytes: computeBytes, server_compute_bytes: serverComputeBytes, overhead_bytes: overheadBytes, total_bytes: totalBytes, usable_bytes: budget.usableBytes, gpu_layers_that_fit: gpuLayersThatFit, machines_for_split: machinesForSplit, reason, devices };
 }
 function estimatedMemory(fit) {
@@ -28260,13 +28268,13 @@ function formatNumber(n2) {
   if (a2 === 0) return "0";
   return trimZeros(n2.toFixed(Math.min(20, 2 - Math.floor(Math.log10(a2)))));
 }
-function formatPct(pct2) {
-  return pct2.toFixed(1);
+function formatPct(pct3) {
+  return pct3.toFixed(1);
 }
-function formatDeltaPct(pct2) {
-  const text = formatPct(Math.abs(pct2));
+function formatDeltaPct(pct3) {
+  const text = formatPct(Math.abs(pct3));
   if (Number(text) === 0) return `\xB1${text} %`;
-  return `${pct2 > 0 ? "+" : "\u2212"}${text} %`;
+  return `${pct3 > 0 ? "+" : "\u2212"}${text} %`;
 }
 function formatLimit(n2) {
   return trimZeros(n2.toFixed(2));
@@ -28790,13 +28798,30 @@ function speedRatio(unit, predicted, observed) {
 function absErrorPct(predicted, observed) {
   return Math.abs(observed - predicted) / predicted * 100;
 }
-function verdictFor(row, settings) {
+function noisiestFact(noise, tolerance2) {
+  const worst = [...noise ?? []].sort((a2, b) => b.effect - a2.effect)[0];
+  return worst && worst.effect > tolerance2 + COMPARE_EPSILON ? worst : null;
+}
+function widenedRange(predicted, range, effect) {
+  const lo = predicted * (1 - Math.min(0.99, effect / 2));
+  const hi = predicted * (1 + effect / 2);
+  return range ? [Math.min(range[0], lo), Math.max(range[1], hi)] : [lo, hi];
+}
+function verdictFor(row, settings, machineMoved = null) {
   if (row.spread !== null && row.spread > settings.maxSpread + COMPARE_EPSILON) {
     return {
       verdict: "inconclusive-noisy",
       reason: `spread ${formatPct(row.spread * 100)} % > ${pct(settings.maxSpread)} allowed`
     };
   }
+  const noisy = noisiestFact(row.fact_noise, settings.tolerance);
+  if (noisy) {
+    return {
+      verdict: "inconclusive-noisy",
+      reason: `the estimate rests on ${noisy.fact}, whose probe rounds spread ${formatPct(noisy.spread * 100)} %: across them the estimate moves ${formatPct(noisy.effect * 100)} % (> ${pct(settings.tolerance)} tolerance); re-probe on a quiet machine (--refresh)`
+    };
+  }
+  if (machineMoved) return { verdict: "inconclusive-noisy", reason: machineMoved };
   const ratio = speedRatio(row.unit, row.predicted, row.observed);
   const errorPct = absErrorPct(row.predicted, row.observed);
   const withinTolerance = errorPct <= settings.tolerance * 100 + COMPARE_EPSILON;
@@ -28866,8 +28891,20 @@ function compareScenario(prediction, observation, settings, context) {
       detail: { ...base.detail, reason: `the run produced no positive observed value (${String(observation.observed)})` }
     };
   }
-  const row = { unit, predicted: prediction.predicted, predicted_range: base.predicted_range, observed: observedValue, spread: base.spread };
-  const { verdict, reason } = verdictFor(row, settings);
+  const row = {
+    unit,
+    predicted: prediction.predicted,
+    predicted_range: base.predicted_range,
+    observed: observedValue,
+    spread: base.spread,
+    fact_noise: prediction.fact_noise ?? null
+  };
+  const { verdict, reason } = verdictFor(row, settings, ctx2.machineMoved ?? null);
+  const noisy = noisiestFact(prediction.fact_noise, settings.tolerance);
+  if (noisy && base.predicted_range) {
+    base.detail.estimator_range = base.predicted_range;
+    base.predicted_range = widenedRange(prediction.predicted, base.predicted_range, noisy.effect);
+  }
   return {
     ...base,
     ratio: speedRatio(unit, prediction.predicted, observedValue),
@@ -28879,16 +28916,32 @@ function compareScenario(prediction, observation, settings, context) {
 function detailOf(prediction, observation) {
   const detail = {};
   if (prediction) detail.predicted_breakdown = { ...prediction.breakdown };
+  if (prediction?.fact_noise?.length) detail.fact_noise = prediction.fact_noise.map((f) => ({ ...f }));
   if (observation) {
     detail.observed_breakdown = { ...observation.breakdown };
     if (observation.dropped_samples.length > 0) detail.dropped_samples = [...observation.dropped_samples];
     if (observation.logs.length > 0) detail.logs = [...observation.logs];
     detail.repeats = observation.repeats;
+    if (observation.passes) detail.passes = observation.passes.map((p) => ({ ...p, samples: [...p.samples] }));
   }
   return detail;
 }
 function pct(fraction) {
   return `${formatLimit(fraction * 100)} %`;
+}
+
+// src/compare/drift.ts
+function movedFacts(drift, tolerance2) {
+  return (drift?.recheck?.facts ?? []).filter((f) => f.change !== null && Math.abs(f.change) > tolerance2 + COMPARE_EPSILON);
+}
+function machineMovedReason(drift, tolerance2) {
+  const moved = movedFacts(drift, tolerance2);
+  if (moved.length === 0 || !drift?.recheck) return null;
+  const facts = moved.map((f) => `${f.fact} ${formatDeltaPct(f.change * 100)} (${f.test})`).join(", ");
+  return `the machine moved since the probe of ${drift.recheck.probed_at}: ${facts}, beyond the ${Math.round(tolerance2 * 1e3) / 10} % tolerance; the estimate rests on facts that no longer hold (re-run with --refresh)`;
+}
+function sentinelMoved(drift, tolerance2) {
+  return drift?.range != null && drift.range > tolerance2 + COMPARE_EPSILON;
 }
 
 // src/compare/baseline.ts
@@ -28980,9 +29033,10 @@ function rowKey(ref, scenario) {
 function applyGate(report, thresholds, opts = {}) {
   const settings = compareSettingsFrom(thresholds);
   const memorySettings = memorySettingsFrom(thresholds);
+  const moved = machineMovedReason(report.drift, settings.tolerance);
   const models2 = report.models.map((m2) => ({
     ...m2,
-    scenarios: m2.scenarios.map((row) => reverdict(row, settings)),
+    scenarios: m2.scenarios.map((row) => reverdict(row, settings, moved)),
     ...m2.memory ? { memory: reverdictMemory(m2.memory, memorySettings) } : {}
   }));
   const baseline = opts.baseline ? baselineComparison({ models: models2 }, opts.baseline) : report.baseline ? keepMatchingRows(report.baseline, models2) : void 0;
@@ -28991,19 +29045,23 @@ function applyGate(report, thresholds, opts = {}) {
   return { ...rest, models: models2, thresholds, summary, ...memorySummary ? { memory_summary: memorySummary } : {}, gate: result, ...baseline ? { baseline } : {} };
 }
 var REVERDICTABLE = /* @__PURE__ */ new Set([...GATED_VERDICTS, "inconclusive-noisy"]);
-function reverdict(row, settings) {
+function reverdict(row, settings, moved) {
   if (!REVERDICTABLE.has(row.verdict) || row.predicted === null || row.observed === null) return row;
+  const range = row.detail.estimator_range ?? row.predicted_range;
   const { verdict, reason } = verdictFor(
-    { unit: row.unit, predicted: row.predicted, predicted_range: row.predicted_range, observed: row.observed, spread: row.spread },
-    settings
+    { unit: row.unit, predicted: row.predicted, predicted_range: range, observed: row.observed, spread: row.spread, fact_noise: row.detail.fact_noise ?? null },
+    settings,
+    moved
   );
-  const { reason: _old, ...detail } = row.detail;
+  const { reason: _old, estimator_range: _range, ...detail } = row.detail;
+  const noisy = noisiestFact(row.detail.fact_noise, settings.tolerance);
   return {
     ...row,
+    predicted_range: noisy && range ? widenedRange(row.predicted, range, noisy.effect) : range,
     ratio: speedRatio(row.unit, row.predicted, row.observed),
     abs_error_pct: absErrorPct(row.predicted, row.observed),
     verdict,
-    detail: reason ? { ...detail, reason } : detail
+    detail: { ...detail, ...noisy && range ? { estimator_range: range } : {}, ...reason ? { reason } : {} }
   };
 }
 
@@ -29325,11 +29383,11 @@ var StalledError = class extends Error {
 var PROGRESS_INTERVAL_MS = 5e3;
 var MB = 1e6;
 function formatProgress(doneBytes, totalBytes, bytesPerSec) {
-  const rate = `${(bytesPerSec / MB).toFixed(1)} MB/s`;
-  if (totalBytes === null || totalBytes <= 0) return `${formatMb(doneBytes)} MB, ${rate}`;
-  const pct2 = (100 * doneBytes / totalBytes).toFixed(1);
+  const rate2 = `${(bytesPerSec / MB).toFixed(1)} MB/s`;
+  if (totalBytes === null || totalBytes <= 0) return `${formatMb(doneBytes)} MB, ${rate2}`;
+  const pct3 = (100 * doneBytes / totalBytes).toFixed(1);
   const eta = bytesPerSec > 0 ? formatDuration((totalBytes - doneBytes) / bytesPerSec) : "?";
-  return `${pct2}% of ${formatMb(totalBytes)} MB, ${rate}, ETA ${eta}`;
+  return `${pct3}% of ${formatMb(totalBytes)} MB, ${rate2}, ETA ${eta}`;
 }
 function formatMb(bytes4) {
   const mb = bytes4 / MB;
@@ -31275,7 +31333,7 @@ function generateWasmBytes() {
     put([253, 80]);
     put([33, 16 + b]);
   }
-  for (let round2 = 0; round2 < 7; round2++) {
+  for (let round3 = 0; round3 < 7; round3++) {
     g(0, 4, 8, 12);
     g(1, 5, 9, 13);
     g(2, 6, 10, 14);
@@ -31453,7 +31511,7 @@ function generateCompressChunks4xBody() {
     put([253, 80]);
     put([33, 16 + b]);
   }
-  for (let round2 = 0; round2 < 7; round2++) {
+  for (let round3 = 0; round3 < 7; round3++) {
     g(0, 4, 8, 12);
     g(1, 5, 9, 13);
     g(2, 6, 10, 14);
@@ -31574,7 +31632,7 @@ function generateCompressParentBody() {
     put([33, sb]);
   }
   let msgIdx = 0;
-  for (let round2 = 0; round2 < 7; round2++) {
+  for (let round3 = 0; round3 < 7; round3++) {
     g(0, 4, 8, 12, MSG_ACCESS_ORDER[msgIdx], MSG_ACCESS_ORDER[msgIdx + 1]);
     msgIdx += 2;
     g(1, 5, 9, 13, MSG_ACCESS_ORDER[msgIdx], MSG_ACCESS_ORDER[msgIdx + 1]);
@@ -33559,7 +33617,7 @@ function parseCeilingOutput(text) {
     if (!(sec > 0)) continue;
     (m2[1] === "read" ? readBytesPerSec : flopsPerSec).push(amount / sec);
   }
-  const sweep = [...best.entries()].sort((a2, b) => a2[0] - b[0]).map(([bytes4, rate]) => ({ bytes: bytes4, read_bytes_per_sec: roundSig(rate) }));
+  const sweep = [...best.entries()].sort((a2, b) => a2[0] - b[0]).map(([bytes4, rate2]) => ({ bytes: bytes4, read_bytes_per_sec: roundSig(rate2) }));
   return { readBytesPerSec, flopsPerSec, sweep };
 }
 function memreadBytes(cacheBytes, availableBytes) {
@@ -34070,16 +34128,16 @@ function ubatchMatmulMs(g, r, n2, outputs, stream) {
   const terms = [];
   for (const [type, params] of Object.entries(g.bodyParamsByType)) {
     if (params <= 0) continue;
-    const rate = r.prefillFlops(type);
-    if (!(rate.value > 0)) continue;
+    const rate2 = r.prefillFlops(type);
+    if (!(rate2.value > 0)) continue;
     const flops = 2 * params * keep;
     const share = experts ? g.expertParamShare : 0;
     const eff = experts ? r.moePrefillEfficiency(type) : { value: 1, spread: 0 };
     const rowCost = r.prefillNsPerRowToken(type);
     const rows = (g.matrixRowsByType[type] ?? 0) - (type === g.outputType && g.outputParams > 0 ? g.vocab_size : 0);
-    const flopMs = (flops * (1 - share) / rate.value + flops * share / (rate.value * eff.value)) * MS_PER_S;
+    const flopMs = (flops * (1 - share) / rate2.value + flops * share / (rate2.value * eff.value)) * MS_PER_S;
     const rowMs = Math.max(0, rows) * keepRows * rowCost.value / NS_PER_MS;
-    terms.push({ ms: flopMs + rowMs, spread: Math.max(rate.fact.spread, rowCost.spread, share > 0 ? eff.spread : 0) });
+    terms.push({ ms: flopMs + rowMs, spread: Math.max(rate2.fact.spread, rowCost.spread, share > 0 ? eff.spread : 0) });
   }
   const compute = sumSpread(terms);
   const expertScale = experts ? Math.min(1, n2 * g.expert_used_count / g.expert_count) * g.expert_count / g.expert_used_count : 1;
@@ -34137,8 +34195,8 @@ function samplerMs(g, r) {
 var NS_PER_MS2 = 1e6;
 var MS_PER_S2 = 1e3;
 var AGGREGATE = -1;
-function at(series, round2) {
-  return round2 === AGGREGATE ? median(series) : series[round2];
+function at(series, round3) {
+  return round3 === AGGREGATE ? median(series) : series[round3];
 }
 var MIN_REMAINDER_SHARE = 0.25;
 function remainder(totalMs, knownMs) {
@@ -34198,9 +34256,9 @@ function fact2(sol, index, unit, scale = 1) {
   if (!sol.value) return null;
   return factWithValue(sol.value[index] * scale, sol.samples.map((s) => s[index] * scale), unit);
 }
-function slopeNs(p, g, round2, positions) {
+function slopeNs(p, g, round3, positions) {
   const dPos = positions(p.deep_depth, p.tokens) - positions(p.shallow_depth, p.tokens);
-  return (at(p.deep_ms, round2) - at(p.shallow_ms, round2)) * NS_PER_MS2 / (g.attentionLayers * dPos);
+  return (at(p.deep_ms, round3) - at(p.shallow_ms, round3)) * NS_PER_MS2 / (g.attentionLayers * dPos);
 }
 function fitDepthLaw(pairs, ga, gb, columns, positions, units) {
   const n2 = roundsOf(pairs.a.shallow_ms, pairs.a.deep_ms, pairs.b.shallow_ms, pairs.b.deep_ms);
@@ -34382,8 +34440,8 @@ function fitProbeFacts(obs, profiles, ctx2) {
       return plausible ? split : plain;
     });
     if (!sol.value) continue;
-    const rate = (x) => MS_PER_S2 / x[0];
-    measured2.prefill_flops_by_type[type] = factWithValue(rate(sol.value), sol.samples.map(rate), "FLOP/s");
+    const rate2 = (x) => MS_PER_S2 / x[0];
+    measured2.prefill_flops_by_type[type] = factWithValue(rate2(sol.value), sol.samples.map(rate2), "FLOP/s");
     rowCosts[type] = factWithValue(sol.value[1] * NS_PER_MS2, sol.samples.map((x) => x[1] * NS_PER_MS2), "ns/(row\xB7token)");
   }
   measured2.prefill_ns_per_row_token_by_type = rowCosts;
@@ -34817,14 +34875,14 @@ async function observeServer(opts) {
   const reusePos = w.warm_prefix_tokens + w.warm_suffix_tokens;
   const steps = Math.max(1, w.warm_decode_tokens - 1);
   const obs = { vocab: opts.vocab, server_decode_ms: [], bench_decode_ms: [], server_prompt_ms: [], bench_prompt_ms: [], unattributed_ms: [] };
-  for (let round2 = 0; round2 < opts.rounds; round2++) {
+  for (let round3 = 0; round3 < opts.rounds; round3++) {
     const bench = await runProbeBench(
       opts.binDir,
       opts.modelPath,
       { prompt: [w.first_token_prompt_tokens], gen: [steps], depth: [0, reusePos], reps: opts.benchReps },
       w,
       opts.logDir,
-      `${opts.label}-bench-r${round2}`
+      `${opts.label}-bench-r${round3}`
     );
     obs.bench_decode_ms.push(findTiming(bench.timings, { nGen: steps, nDepth: reusePos }).msPerToken);
     obs.bench_prompt_ms.push(findTiming(bench.timings, { nPrompt: w.first_token_prompt_tokens, nDepth: 0 }).msPerToken * w.first_token_prompt_tokens);
@@ -34843,8 +34901,8 @@ async function observeServer(opts) {
       await measureFirstToken(ctx2, { index: base + i2 });
       await measureWarmReuse(ctx2, { index: base + i2 });
     }
-    for (let round2 = 0; round2 < opts.rounds; round2++) {
-      const idx = base + SERVER_WARMUP_REQUESTS + round2;
+    for (let round3 = 0; round3 < opts.rounds; round3++) {
+      const idx = base + SERVER_WARMUP_REQUESTS + round3;
       const ft = await measureFirstToken(ctx2, { index: idx });
       const prompt = ft.breakdown?.prefill_ms;
       if (typeof prompt === "number") {
@@ -35224,6 +35282,13 @@ var hardware_schema_default = {
       },
       description: "Probe models that could not be written, quantized, loaded or timed: the facts they would have given and what the estimator uses instead. Absent or empty when every part measured."
     },
+    noisy_facts: {
+      type: "array",
+      items: {
+        $ref: "#/definitions/NoisyFact"
+      },
+      description: "Facts whose rounds disagreed beyond the probe's target (10 %) even after their part was re-measured: the machine was busy. Such a profile is not reused from the cache (the next run probes again); rows whose estimate these facts move beyond the tolerance are inconclusive-noisy. Absent: every directly measured fact is sound."
+    },
     probe_seconds: {
       type: "object",
       additionalProperties: {
@@ -35558,6 +35623,30 @@ var hardware_schema_default = {
       ],
       additionalProperties: false,
       description: "A probe part that failed: the probe goes on without it, and every report that uses the profile names it."
+    },
+    NoisyFact: {
+      type: "object",
+      properties: {
+        fact: {
+          type: "string",
+          description: 'Its path in hardware.json ("measured.prefill_flops_by_type.Q5_K").'
+        },
+        spread: {
+          type: "number",
+          minimum: 0
+        },
+        samples: {
+          type: "integer",
+          minimum: 0
+        }
+      },
+      required: [
+        "fact",
+        "spread",
+        "samples"
+      ],
+      additionalProperties: false,
+      description: "A directly measured fact whose probe rounds disagreed beyond the target, even after its part was re-measured."
     }
   }
 };
@@ -35785,8 +35874,24 @@ function cachedProfilePath(cacheDir2, fingerprint, quick = false) {
 function observationsPath(profilePath) {
   return profilePath.replace(/\.json$/, ".observations.json");
 }
-function prefixed(prefix, rec) {
-  return Object.fromEntries(Object.entries(rec).map(([k, v]) => [`${prefix}${k}`, v]));
+function noisyFacts(m2) {
+  const maps = [
+    ["decode_bandwidth_by_type", m2.decode_bandwidth_by_type],
+    ["decode_cached_bandwidth_by_type", m2.decode_cached_bandwidth_by_type],
+    ["prefill_flops_by_type", m2.prefill_flops_by_type],
+    ["moe_prefill_efficiency_by_type", m2.moe_prefill_efficiency_by_type],
+    ["kv_depth_ms_per_token_per_layer", m2.kv_depth_ms_per_token_per_layer]
+  ];
+  const out2 = [];
+  for (const [name, map] of maps) {
+    for (const k of Object.keys(map ?? {}).sort()) {
+      const f = map[k];
+      if (f.spread > PROBE_TARGET_SPREAD) out2.push({ fact: `measured.${name}.${k}`, spread: Number(f.spread.toPrecision(4)), samples: f.samples.length });
+    }
+  }
+  const scan = m2.ssm_scan_ns_per_state_element_token;
+  if (scan && scan.spread > PROBE_TARGET_SPREAD) out2.push({ fact: "measured.ssm_scan_ns_per_state_element_token", spread: Number(scan.spread.toPrecision(4)), samples: scan.samples.length });
+  return out2;
 }
 function worstSpread(series) {
   let worst = 0;
@@ -35811,11 +35916,14 @@ async function probeHardware(opts) {
   if (!Number.isInteger(passes) || passes < 1) throw new Error(`probe: passes must be an integer \u2265 1, got ${passes}`);
   const previous = existsSync8(cachePath) ? await readHardwareProfile(cachePath).catch((err) => errorMessage(err)) : null;
   if (!opts.refresh && !opts.interleave && previous !== null) {
-    if (typeof previous !== "string") {
+    if (typeof previous !== "string" && !previous.noisy_facts?.length) {
       opts.log(`probe: using the cached hardware profile ${cachePath} (measured ${previous.measured_at}; --refresh re-measures)`);
       return previous;
     }
-    opts.log(`probe: the cached profile is unusable, re-measuring: ${previous}`);
+    if (typeof previous !== "string") {
+      const list = previous.noisy_facts.map((f) => `${f.fact} \xB1${(100 * f.spread).toFixed(0)} %`).join(", ");
+      opts.log(`probe: the cached profile of ${previous.measured_at} was measured noisy (${list}): re-measuring`);
+    } else opts.log(`probe: the cached profile is unusable, re-measuring: ${previous}`);
   }
   lap("system");
   const workload = defaultWorkload({ threads });
@@ -35906,21 +36014,21 @@ async function probeHardware(opts) {
   const measurePass = async (pass) => {
     const obs2 = emptyObservations();
     const passStart = pass === 1 ? t0 : performance4.now();
-    const bench = (id, req, round2, variant = "") => runProbeBench(opts.binDir, path10(id), req, workload, logDir, `${id}${variant}${pass > 1 ? `-p${pass}` : ""}-r${round2}`);
-    const decodeMs = (id, round2) => attempt(id, async () => findTiming((await bench(id, { gen: [DECODE_TOKENS], reps }, round2)).timings, { nGen: DECODE_TOKENS }).msPerToken);
+    const bench = (id, req, round3, variant = "") => runProbeBench(opts.binDir, path10(id), req, workload, logDir, `${id}${variant}${pass > 1 ? `-p${pass}` : ""}-r${round3}`);
+    const decodeMs = (id, round3) => attempt(id, async () => findTiming((await bench(id, { gen: [DECODE_TOKENS], reps }, round3)).timings, { nGen: DECODE_TOKENS }).msPerToken);
     const elapsedSec = () => (performance4.now() - passStart) / 1e3;
-    const decodeRound = async (round2) => {
+    const decodeRound = async (round3) => {
       for (const type of plan2.bandwidthTypes) {
-        push(obs2.bandwidth, type, await decodeMs(`bw-${type}`, round2));
-        push(obs2.bandwidth_narrow ??= {}, type, await decodeMs(`bwn-${type}`, round2));
+        push(obs2.bandwidth, type, await decodeMs(`bw-${type}`, round3));
+        push(obs2.bandwidth_narrow ??= {}, type, await decodeMs(`bwn-${type}`, round3));
       }
-      const short = await decodeMs(obs2.overhead.short_id, round2);
-      const long = await decodeMs(obs2.overhead.long_id, round2);
+      const short = await decodeMs(obs2.overhead.short_id, round3);
+      const long = await decodeMs(obs2.overhead.long_id, round3);
       if (short !== void 0 && long !== void 0) {
         obs2.overhead.short_ms.push(short);
         obs2.overhead.long_ms.push(long);
       }
-      for (const type of plan2.types) push(obs2.cached, type, await decodeMs(`cached-${type}`, round2));
+      for (const type of plan2.types) push(obs2.cached, type, await decodeMs(`cached-${type}`, round3));
     };
     const kvKeyDefault = kvKey(workload.kv_type, workload.flash_attention);
     const pair = () => ({ shallow_depth: 0, deep_depth: KV_PROBE_DEPTH, tokens: KV_PROBE_TOKENS, shallow_ms: [], deep_ms: [] });
@@ -35930,12 +36038,12 @@ async function probeHardware(opts) {
     obs2.kv_decode[kvKeyDefault] = kvDecode;
     if (kvQuant) obs2.kv_decode[QUANTIZED_KV_KEY] = kvQuant;
     obs2.kv_prefill = kvPrefill;
-    const kvRound = async (round2) => {
+    const kvRound = async (round3) => {
       for (const which of ["a", "b"]) {
         const id = `kv-${which}`;
         const m2 = await attempt(id, async () => {
-          const { timings } = await bench(id, { gen: [KV_PROBE_TOKENS], prompt: [PREFILL_TOKENS], depth: [0, KV_PROBE_DEPTH], reps }, round2);
-          const q = kvQuant && round2 < rounds ? (await bench(id, { gen: [KV_PROBE_TOKENS], depth: [0, KV_PROBE_DEPTH], reps: Math.min(reps, 2), ...QUANTIZED_KV }, round2, "-q8")).timings : null;
+          const { timings } = await bench(id, { gen: [KV_PROBE_TOKENS], prompt: [PREFILL_TOKENS], depth: [0, KV_PROBE_DEPTH], reps }, round3);
+          const q = kvQuant && round3 < rounds ? (await bench(id, { gen: [KV_PROBE_TOKENS], depth: [0, KV_PROBE_DEPTH], reps: Math.min(reps, 2), ...QUANTIZED_KV }, round3, "-q8")).timings : null;
           return { timings, q };
         });
         if (!m2) continue;
@@ -35949,24 +36057,24 @@ async function probeHardware(opts) {
         }
       }
     };
-    const prefillRound = async (round2) => {
+    const prefillRound = async (round3) => {
       for (const type of plan2.types) {
         for (const [id, into] of [[`pf-${type}`, obs2.prefill], [`pfw-${type}`, obs2.prefill_wide ??= {}]]) {
-          push(into, type, await attempt(id, async () => findTiming((await bench(id, { prompt: [PREFILL_TOKENS], reps }, round2)).timings, { nPrompt: PREFILL_TOKENS }).msPerToken));
+          push(into, type, await attempt(id, async () => findTiming((await bench(id, { prompt: [PREFILL_TOKENS], reps }, round3)).timings, { nPrompt: PREFILL_TOKENS }).msPerToken));
         }
       }
       for (const type of plan2.types) {
         const id = `moe-${type}`;
         const gen = type === "F16" ? [DECODE_TOKENS] : [];
         const m2 = await attempt(id, async () => {
-          const { timings } = await bench(id, { gen, prompt: [PREFILL_TOKENS], reps }, round2);
+          const { timings } = await bench(id, { gen, prompt: [PREFILL_TOKENS], reps }, round3);
           return { decode: type === "F16" ? findTiming(timings, { nGen: DECODE_TOKENS }).msPerToken : null, prefill: findTiming(timings, { nPrompt: PREFILL_TOKENS }).msPerToken };
         });
         if (!m2) continue;
         if (m2.decode !== null) obs2.moe.decode_ms.push(m2.decode);
         push(obs2.moe.prefill_ms_by_type, type, m2.prefill);
       }
-      const ssm = await attempt("ssm-F16", async () => findTiming((await bench("ssm-F16", { prompt: [PREFILL_TOKENS], reps }, round2)).timings, { nPrompt: PREFILL_TOKENS }).msPerToken);
+      const ssm = await attempt("ssm-F16", async () => findTiming((await bench("ssm-F16", { prompt: [PREFILL_TOKENS], reps }, round3)).timings, { nPrompt: PREFILL_TOKENS }).msPerToken);
       if (ssm !== void 0) obs2.ssm.prefill_ms.push(ssm);
     };
     const serverRound = async () => {
@@ -35993,6 +36101,7 @@ async function probeHardware(opts) {
         rounds,
         deadlineSec: EXTRA_ROUND_DEADLINES_SEC.decode,
         series: () => [...Object.values(obs2.bandwidth), ...Object.values(obs2.bandwidth_narrow ?? {}), ...Object.values(obs2.cached), obs2.overhead.long_ms],
+        arrays: () => [...Object.values(obs2.bandwidth), ...Object.values(obs2.bandwidth_narrow ?? {}), ...Object.values(obs2.cached), obs2.overhead.long_ms, obs2.overhead.short_ms],
         round: decodeRound
       },
       {
@@ -36000,6 +36109,7 @@ async function probeHardware(opts) {
         rounds,
         deadlineSec: EXTRA_ROUND_DEADLINES_SEC.kv,
         series: () => [kvDecode.a.deep_ms, kvDecode.b.deep_ms, kvDecode.a.shallow_ms, kvDecode.b.shallow_ms, kvPrefill.a.deep_ms, kvPrefill.b.deep_ms],
+        arrays: () => [kvDecode, kvPrefill, ...kvQuant ? [kvQuant] : []].flatMap((k) => [k.a.shallow_ms, k.a.deep_ms, k.b.shallow_ms, k.b.deep_ms]),
         round: kvRound
       },
       {
@@ -36007,21 +36117,33 @@ async function probeHardware(opts) {
         rounds,
         deadlineSec: EXTRA_ROUND_DEADLINES_SEC.prefill,
         series: () => [...Object.values(obs2.prefill), ...Object.values(obs2.prefill_wide ?? {}), ...Object.values(obs2.moe.prefill_ms_by_type), obs2.ssm.prefill_ms],
+        arrays: () => [...Object.values(obs2.prefill), ...Object.values(obs2.prefill_wide ?? {}), ...Object.values(obs2.moe.prefill_ms_by_type), obs2.moe.decode_ms, obs2.ssm.prefill_ms],
         round: prefillRound
       },
-      { name: "server", rounds: 1, deadlineSec: null, series: () => [], round: serverRound }
+      { name: "server", rounds: 1, deadlineSec: null, series: () => [], arrays: () => [], round: serverRound }
     ];
+    const runPart = async (part, deadline) => {
+      const more = (round3) => round3 < part.rounds || !opts.quick && part.deadlineSec !== null && round3 < PROBE_MAX_ROUNDS && (!deadline || elapsedSec() < part.deadlineSec) && worstSpread(part.series()) > PROBE_TARGET_SPREAD;
+      for (let round3 = 0; more(round3); round3++) await part.round(round3);
+    };
     for (const part of schedule) {
-      const more = (round2) => round2 < part.rounds || !opts.quick && part.deadlineSec !== null && round2 < PROBE_MAX_ROUNDS && elapsedSec() < part.deadlineSec && worstSpread(part.series()) > PROBE_TARGET_SPREAD;
-      for (let round2 = 0; more(round2); round2++) await part.round(round2);
+      await runPart(part, true);
       lap(part.name);
+    }
+    for (const part of schedule) {
+      const worst = worstSpread(part.series());
+      if (opts.quick || part.deadlineSec === null || worst <= PROBE_WARN_SPREAD) continue;
+      opts.log(`probe: re-measuring ${part.name}: its rounds disagree by ${(100 * worst).toFixed(0)} % (over ${(100 * PROBE_WARN_SPREAD).toFixed(0)} %)`);
+      for (const a2 of part.arrays()) a2.length = 0;
+      await runPart(part, false);
+      lap(`${part.name} again`);
     }
     return dropFailed(obs2, failed);
   };
   let obs = await measurePass(1);
   for (let pass = 1; opts.interleave && pass <= passes; pass++) {
     const before = performance4.now();
-    await opts.interleave.between(pass);
+    await opts.interleave.between(pass, Object.fromEntries(files));
     mark2 = performance4.now();
     pausedMs += mark2 - before;
     if (pass < passes) obs = mergeObservations(dropFailed(obs, failed), await measurePass(pass + 1));
@@ -36035,9 +36157,11 @@ async function probeHardware(opts) {
   }
   const probeFailures = describeFailures(failures, plan2.omitted, measured2);
   for (const f of probeFailures) opts.log(`probe: stand-in: ${failureLine(f)}`);
-  const noisy = Object.entries({ ...measured2.decode_bandwidth_by_type, ...prefixed("prefill ", measured2.prefill_flops_by_type) }).filter(([, f]) => f.spread > PROBE_WARN_SPREAD).map(([k, f]) => `${k} \xB1${(100 * f.spread).toFixed(0)} %`);
+  const noisy = noisyFacts(measured2);
   if (noisy.length > 0) {
-    opts.log(`probe: WARNING: noisy facts (${noisy.join(", ")}): the machine was busy; re-run \`probe --refresh\` when it is quiet`);
+    opts.log(
+      `probe: WARNING: noisy facts after re-measuring (${noisy.map((f) => `${f.fact} \xB1${(100 * f.spread).toFixed(0)} %`).join(", ")}): the machine was busy; this profile is not reused as sound (the next run probes again); rows resting on them are inconclusive`
+    );
   }
   seconds.total = Number(((performance4.now() - t0 - pausedMs) / 1e3).toFixed(2));
   const profile = {
@@ -36059,6 +36183,7 @@ async function probeHardware(opts) {
       cache_knee_bytes: kneeBytes
     },
     ...probeFailures.length > 0 ? { probe_failures: probeFailures } : {},
+    ...noisy.length > 0 ? { noisy_facts: noisy } : {},
     probe_seconds: seconds,
     measured_at: opts.now()
   };
@@ -36273,6 +36398,110 @@ function withRuntimeMemory(hw, rt) {
   return { ...hw, system, llama };
 }
 
+// src/hardware/sentinel.ts
+import { existsSync as existsSync10 } from "node:fs";
+import { mkdir as mkdir11, readFile as readFile11 } from "node:fs/promises";
+var SENTINEL_TYPES = ["Q8_0", "Q4_K", "F16", "Q4_0"];
+async function readProbeRecord(paths) {
+  for (const p of paths) {
+    if (!existsSync10(p)) continue;
+    try {
+      const r = JSON.parse(await readFile11(p, "utf8"));
+      if (r && r.observations && r.probe_models) return r;
+      return `${p} holds no probe observations`;
+    } catch (err) {
+      return `${p}: ${errorMessage(err)}`;
+    }
+  }
+  return `the probe's observations are not on this machine (looked for ${paths.join(", ")})`;
+}
+var rate = (ms) => 1e3 / ms;
+async function openSentinel(opts) {
+  const fromCache = cachedProfilePath(opts.cacheDir, opts.hardware.fingerprint);
+  const candidates = [...opts.hardwarePath ? [observationsPath(opts.hardwarePath)] : [], observationsPath(fromCache)];
+  const probe = await readProbeRecord(candidates);
+  const series = [];
+  const unavailable = (reason) => {
+    opts.log(`drift: no sentinel: ${reason}`);
+    return { measure: async () => {
+    }, record: () => ({ sentinel: null, series: [], range: null, recheck: null, reason }) };
+  };
+  if (typeof probe === "string") return unavailable(probe);
+  const type = SENTINEL_TYPES.find((t) => probe.observations.bandwidth[t]?.length && existsSync10(probe.probe_models[`bw-${t}`] ?? "")) ?? Object.keys(probe.observations.bandwidth).sort().find((t) => existsSync10(probe.probe_models[`bw-${t}`] ?? ""));
+  if (!type) return unavailable(`none of the probe's bandwidth models is on this machine (${Object.keys(probe.probe_models).length} listed)`);
+  const part = `bw-${type}`;
+  const model = probe.probe_models[part];
+  const workload = defaultWorkload({ threads: opts.hardware.system.threads });
+  await mkdir11(opts.logDir, { recursive: true });
+  let runs = 0;
+  const decode = async () => {
+    const label = `sentinel-${String(++runs).padStart(3, "0")}`;
+    const { timings } = await runProbeBench(opts.binDir, model, { gen: [DECODE_TOKENS], reps: PROBE_BENCH_REPS }, workload, opts.logDir, label);
+    return rate(findTiming(timings, { nGen: DECODE_TOKENS }).msPerToken);
+  };
+  const test = `${part} decode ${DECODE_TOKENS} tokens`;
+  const measure = async (at2) => {
+    const when = opts.now().toISOString();
+    try {
+      const value = Number((await decode()).toPrecision(6));
+      series.push({ at: when, pass: at2.pass, after: at2.after, value });
+      opts.log(`drift: sentinel ${test}: ${value.toFixed(2)} tok/s${at2.after ? ` (after ${at2.after})` : " (start)"}`);
+      return value;
+    } catch (err) {
+      const error = errorMessage(err).split("\n")[0];
+      series.push({ at: when, pass: at2.pass, after: at2.after, value: null, error });
+      opts.log(`drift: WARNING: the sentinel failed: ${error}`);
+      return null;
+    }
+  };
+  let recheck = null;
+  const start = await measure({ pass: 0, after: null });
+  if (!opts.probedNow) {
+    const facts = [];
+    const probedDecode = probe.observations.bandwidth[type] ?? [];
+    if (probedDecode.length > 0) {
+      const then = rate(median(probedDecode));
+      facts.push({ fact: `measured.decode_bandwidth_by_type.${type}`, test, unit: "tok/s", probed: round(then), now: start === null ? null : start, change: start === null ? null : round(start / then - 1) });
+    }
+    const pf = probe.probe_models[`pf-${type}`];
+    const probedPrefill = probe.observations.prefill[type] ?? [];
+    if (pf && existsSync10(pf) && probedPrefill.length > 0) {
+      const then = rate(median(probedPrefill));
+      const ptest = `pf-${type} prefill ${PREFILL_TOKENS} tokens`;
+      let now = null;
+      try {
+        const { timings } = await runProbeBench(opts.binDir, pf, { prompt: [PREFILL_TOKENS], reps: PROBE_BENCH_REPS }, workload, opts.logDir, "recheck-prefill");
+        now = round(rate(findTiming(timings, { nPrompt: PREFILL_TOKENS }).msPerToken));
+      } catch (err) {
+        opts.log(`drift: WARNING: the prefill re-check failed: ${errorMessage(err).split("\n")[0]}`);
+      }
+      facts.push({ fact: `measured.prefill_flops_by_type.${type}`, test: ptest, unit: "tok/s", probed: round(then), now, change: now === null ? null : round(now / then - 1) });
+    }
+    for (const f of facts) {
+      opts.log(`drift: re-check ${f.test}: probed ${f.probed.toFixed(2)} ${f.unit}, now ${f.now === null ? "failed" : `${f.now.toFixed(2)} ${f.unit} (${f.change >= 0 ? "+" : ""}${(f.change * 100).toFixed(1)} %)`}`);
+    }
+    recheck = { probed_at: opts.hardware.measured_at ?? "unknown", facts };
+  }
+  return {
+    async measure(at2) {
+      await measure(at2);
+    },
+    record() {
+      const values = series.map((p) => p.value).filter((v) => v !== null);
+      return {
+        sentinel: { part, test, unit: "tok/s" },
+        series: series.map((p) => ({ ...p })),
+        range: values.length >= 2 ? round(spread(values)) : null,
+        recheck,
+        reason: opts.probedNow ? "the probe ran in this run: nothing to re-check" : null
+      };
+    }
+  };
+}
+function round(x) {
+  return Number(x.toPrecision(6));
+}
+
 // src/report/report.schema.json
 var report_schema_default = {
   $schema: "http://json-schema.org/draft-07/schema#",
@@ -36387,6 +36616,15 @@ var report_schema_default = {
     baseline: {
       $ref: "#/definitions/BaselineComparison",
       description: "Set when the run was compared with a baseline report (`--baseline`): \u0394 % per model and scenario."
+    },
+    passes: {
+      type: "integer",
+      description: "Passes over the corpus (`passes`): each row's observation is the median of its passes, its spread covers every pass's samples. Absent: one pass.",
+      minimum: 1
+    },
+    drift: {
+      $ref: "#/definitions/DriftRecord",
+      description: "The machine's drift during the run (the sentinel) and since the probe (the re-check). Absent in older reports."
     }
   },
   required: [
@@ -36837,6 +37075,13 @@ var report_schema_default = {
           },
           description: "Probe models that could not be written, quantized, loaded or timed: the facts they would have given and what the estimator uses instead. Absent or empty when every part measured."
         },
+        noisy_facts: {
+          type: "array",
+          items: {
+            $ref: "#/definitions/NoisyFact"
+          },
+          description: "Facts whose rounds disagreed beyond the probe's target (10 %) even after their part was re-measured: the machine was busy. Such a profile is not reused from the cache (the next run probes again); rows whose estimate these facts move beyond the tolerance are inconclusive-noisy. Absent: every directly measured fact is sound."
+        },
         probe_seconds: {
           type: "object",
           additionalProperties: {
@@ -37171,6 +37416,30 @@ var report_schema_default = {
       ],
       additionalProperties: false,
       description: "A probe part that failed: the probe goes on without it, and every report that uses the profile names it."
+    },
+    NoisyFact: {
+      type: "object",
+      properties: {
+        fact: {
+          type: "string",
+          description: 'Its path in hardware.json ("measured.prefill_flops_by_type.Q5_K").'
+        },
+        spread: {
+          type: "number",
+          minimum: 0
+        },
+        samples: {
+          type: "integer",
+          minimum: 0
+        }
+      },
+      required: [
+        "fact",
+        "spread",
+        "samples"
+      ],
+      additionalProperties: false,
+      description: "A directly measured fact whose probe rounds disagreed beyond the target, even after its part was re-measured."
     },
     Workload: {
       type: "object",
@@ -37903,6 +38172,29 @@ var report_schema_default = {
             repeats: {
               type: "integer",
               minimum: 0
+            },
+            passes: {
+              type: "array",
+              items: {
+                $ref: "#/definitions/PassObservation"
+              },
+              description: "With several passes: each pass's observation, in pass order (observed and spread above merge them)."
+            },
+            fact_noise: {
+              type: "array",
+              items: {
+                $ref: "#/definitions/FactNoise"
+              },
+              description: "The probe facts whose noise moves this prediction most (the estimator's own account, ScenarioPrediction)."
+            },
+            estimator_range: {
+              type: "array",
+              items: {
+                type: "number"
+              },
+              minItems: 2,
+              maxItems: 2,
+              description: "The estimator's range, when the row's predicted_range was widened by a fact's noise beyond the tolerance."
             }
           },
           additionalProperties: false
@@ -37975,6 +38267,67 @@ var report_schema_default = {
         "skipped",
         "does-not-fit"
       ]
+    },
+    PassObservation: {
+      type: "object",
+      properties: {
+        observed: {
+          type: [
+            "number",
+            "null"
+          ]
+        },
+        samples: {
+          type: "array",
+          items: {
+            type: "number"
+          }
+        },
+        spread: {
+          type: [
+            "number",
+            "null"
+          ],
+          minimum: 0
+        },
+        error: {
+          type: "string",
+          description: "Why this pass failed."
+        }
+      },
+      required: [
+        "observed",
+        "samples",
+        "spread"
+      ],
+      additionalProperties: false,
+      description: "One pass's observation of a scenario (src/bench/passes.ts)."
+    },
+    FactNoise: {
+      type: "object",
+      properties: {
+        fact: {
+          type: "string",
+          description: `The fact's path in hardware.json ("measured.prefill_flops_by_type.Q4_K").`
+        },
+        spread: {
+          type: "number",
+          description: "The fact's spread over the probe's rounds: (max \u2212 min) / median of its samples.",
+          minimum: 0
+        },
+        effect: {
+          type: "number",
+          description: "The estimate's spread when the fact takes its lowest and its highest sample, the rest unchanged: |estimate(max) \u2212 estimate(min)| / estimate.",
+          minimum: 0
+        }
+      },
+      required: [
+        "fact",
+        "spread",
+        "effect"
+      ],
+      additionalProperties: false,
+      description: "How much one measured fact's noise moves an estimate."
     },
     LlamaMemoryCheck: {
       type: "object",
@@ -38873,6 +39226,179 @@ var report_schema_default = {
         "unit-differs"
       ],
       description: "Why a model \xD7 scenario of this run has no BaselineRow."
+    },
+    DriftRecord: {
+      type: "object",
+      properties: {
+        sentinel: {
+          anyOf: [
+            {
+              type: "object",
+              properties: {
+                part: {
+                  type: "string"
+                },
+                test: {
+                  type: "string"
+                },
+                unit: {
+                  type: "string"
+                }
+              },
+              required: [
+                "part",
+                "test",
+                "unit"
+              ],
+              additionalProperties: false
+            },
+            {
+              type: "null"
+            }
+          ],
+          description: "The sentinel: the probe model and test; null when none could run (then `reason`)."
+        },
+        series: {
+          type: "array",
+          items: {
+            $ref: "#/definitions/SentinelPoint"
+          }
+        },
+        range: {
+          type: [
+            "number",
+            "null"
+          ],
+          description: "The series' spread, (max \u2212 min) / median; null with fewer than two values.",
+          minimum: 0
+        },
+        recheck: {
+          anyOf: [
+            {
+              type: "object",
+              properties: {
+                probed_at: {
+                  type: "string"
+                },
+                facts: {
+                  type: "array",
+                  items: {
+                    $ref: "#/definitions/RecheckedFact"
+                  }
+                }
+              },
+              required: [
+                "probed_at",
+                "facts"
+              ],
+              additionalProperties: false
+            },
+            {
+              type: "null"
+            }
+          ],
+          description: "The cached probe's facts re-measured at the start; null when the probe ran in this run (or nothing to re-check)."
+        },
+        reason: {
+          type: [
+            "string",
+            "null"
+          ],
+          description: "Why there is no sentinel or no re-check."
+        }
+      },
+      required: [
+        "sentinel",
+        "series",
+        "range",
+        "recheck",
+        "reason"
+      ],
+      additionalProperties: false,
+      description: "How much the machine moved: since the probe (recheck), and during the run (the sentinel's series)."
+    },
+    SentinelPoint: {
+      type: "object",
+      properties: {
+        at: {
+          type: "string",
+          format: "date-time"
+        },
+        pass: {
+          type: "integer",
+          description: "The pass it was measured in (0: the start of the run, before any model).",
+          minimum: 0
+        },
+        after: {
+          type: [
+            "string",
+            "null"
+          ],
+          description: "The model measured just before it (null: the start)."
+        },
+        value: {
+          type: [
+            "number",
+            "null"
+          ],
+          description: "Decode rate, tok/s; null when the run failed (then `error`)."
+        },
+        error: {
+          type: "string"
+        }
+      },
+      required: [
+        "at",
+        "pass",
+        "after",
+        "value"
+      ],
+      additionalProperties: false,
+      description: "One measurement of the sentinel: a short llama-bench decode of one probe model, at a moment of the run."
+    },
+    RecheckedFact: {
+      type: "object",
+      properties: {
+        fact: {
+          type: "string",
+          description: "The fact in hardware.json it comes from."
+        },
+        test: {
+          type: "string",
+          description: 'What was run: the probe model and the test ("bw-Q8_0 decode 32 tokens").'
+        },
+        unit: {
+          type: "string"
+        },
+        probed: {
+          type: "number",
+          description: "The probe's median over its rounds."
+        },
+        now: {
+          type: [
+            "number",
+            "null"
+          ],
+          description: "Now; null when the run failed."
+        },
+        change: {
+          type: [
+            "number",
+            "null"
+          ],
+          description: "now / probed \u2212 1 (null: not measured)."
+        }
+      },
+      required: [
+        "fact",
+        "test",
+        "unit",
+        "probed",
+        "now",
+        "change"
+      ],
+      additionalProperties: false,
+      description: "A probe fact measured again at the start of the run, the same way the probe measured it."
     }
   }
 };
@@ -39039,8 +39565,8 @@ function formatValue2(value, unit) {
 function formatRatio(ratio) {
   return ratio === null ? "\u2014" : `${ratio.toFixed(2)}\xD7`;
 }
-function formatErrorPct(pct2) {
-  return pct2 === null ? "\u2014" : `${formatPct(pct2)} %`;
+function formatErrorPct(pct3) {
+  return pct3 === null ? "\u2014" : `${formatPct(pct3)} %`;
 }
 function formatSpread(spread2) {
   return spread2 === null ? "\u2014" : `${formatPct(spread2 * 100)} %`;
@@ -39087,7 +39613,7 @@ function profileLine(model) {
 function memoryCheckLine(model) {
   const m2 = model.llama_memory;
   if (!m2) return "";
-  const part = (name, est, logged, pct2) => logged === null ? `${name} ${formatBytes2(est)} / not logged` : `${name} ${formatBytes2(est)} / ${formatBytes2(logged)} (${pct2 === null ? "n/a" : formatDeltaPct(pct2)})`;
+  const part = (name, est, logged, pct3) => logged === null ? `${name} ${formatBytes2(est)} / not logged` : `${name} ${formatBytes2(est)} / ${formatBytes2(logged)} (${pct3 === null ? "n/a" : formatDeltaPct(pct3)})`;
   return "memory estimate / llama.cpp buffers: " + [
     part("model", m2.estimated.model_bytes, m2.logged.model_bytes, m2.error_pct.model),
     part("KV", m2.estimated.kv_bytes, m2.logged.kv_bytes, m2.error_pct.kv),
@@ -39179,8 +39705,103 @@ function limitsText(report, id) {
   return report.thresholds ? "not gated" : "\u2014";
 }
 
+// src/report/drift.ts
+function tolerance(report) {
+  return (report.thresholds ?? DEFAULT_THRESHOLDS).tolerance_pct / 100;
+}
+var pct2 = (x) => `${formatLimit(Math.round(x * 1e3) / 10)} %`;
+function driftLines(report) {
+  const t = tolerance(report);
+  const warnings = [];
+  const facts = [];
+  const noisy = report.hardware.noisy_facts ?? [];
+  if (noisy.length > 0) {
+    warnings.push(
+      `\u26A0\uFE0F The probe's rounds disagreed even after re-measuring: ${noisy.map((f) => `${f.fact} \xB1${pct2(f.spread)}`).join(", ")}. The machine was busy when it was probed; rows whose estimate these facts move beyond the tolerance are inconclusive-noisy. Re-probe on a quiet machine (--refresh).`
+    );
+  }
+  const d = report.drift;
+  if (d?.recheck) {
+    const moved = movedFacts(d, t);
+    const list = d.recheck.facts.map((f) => `${f.fact} ${f.change === null ? "not measured" : formatDeltaPct(f.change * 100)}`).join(", ");
+    if (moved.length > 0) {
+      warnings.push(`\u26A0\uFE0F The machine moved since the probe of ${d.recheck.probed_at}: ${list} (tolerance \xB1${pct2(t)}). Every judged row is inconclusive-noisy; re-run with --refresh.`);
+    } else if (d.recheck.facts.length > 0) {
+      facts.push(`Re-check against the probe of ${d.recheck.probed_at}: ${list}, within \xB1${pct2(t)}.`);
+    }
+  }
+  if (d?.sentinel) {
+    const values = d.series.map((p) => p.value).filter((v) => v !== null);
+    const failed = d.series.length - values.length;
+    const span = spanMinutes(d.series);
+    const what = `Sentinel (${d.sentinel.test}): ${values.length} measurements${span !== null ? ` over ${formatLimit(span)} min` : ""}, ${values.length > 0 ? `${formatNumber(Math.min(...values))}\u2013${formatNumber(Math.max(...values))} ${d.sentinel.unit}` : "none succeeded"}${d.range !== null ? `, range ${pct2(d.range)}` : ""}${failed > 0 ? `, ${failed} failed` : ""}`;
+    if (sentinelMoved(d, t)) warnings.push(`\u26A0\uFE0F ${what}: the machine drifted by more than the \xB1${pct2(t)} tolerance during the run; rows measured minutes apart are not alike.`);
+    else facts.push(`${what}: steady within \xB1${pct2(t)}.`);
+  } else if (d?.reason) facts.push(`No sentinel: ${d.reason}.`);
+  if (report.passes && report.passes > 1) {
+    facts.push(`${report.passes} passes, interleaved: each row is the median of its passes; its spread covers every pass's samples.`);
+  }
+  return [...warnings, ...facts];
+}
+function spanMinutes(series) {
+  const times = series.map((p) => Date.parse(p.at)).filter((x) => Number.isFinite(x));
+  if (times.length < 2) return null;
+  return Math.round((Math.max(...times) - Math.min(...times)) / 6e3) / 10;
+}
+var WIDTH = 720;
+var HEIGHT = 260;
+var M = { left: 64, right: 16, top: 14, bottom: 44 };
+function renderDriftChart(report) {
+  const d = report.drift;
+  const pts = (d?.series ?? []).filter((p) => p.value !== null && Number.isFinite(Date.parse(p.at)));
+  if (!d?.sentinel || pts.length < 2) return "";
+  const t = tolerance(report);
+  const t0 = Date.parse(pts[0].at);
+  const minutes = pts.map((p) => (Date.parse(p.at) - t0) / 6e4);
+  const mid2 = median(pts.map((p) => p.value));
+  const lo = Math.min(mid2 * (1 - t), ...pts.map((p) => p.value)) * 0.97;
+  const hi = Math.max(mid2 * (1 + t), ...pts.map((p) => p.value)) * 1.03;
+  const xMax = Math.max(...minutes, 1e-6);
+  const plotW = WIDTH - M.left - M.right;
+  const plotH = HEIGHT - M.top - M.bottom;
+  const x = (m2) => M.left + m2 / xMax * plotW;
+  const y = (v) => M.top + plotH - (v - lo) / (hi - lo) * plotH;
+  const n2 = (v) => v.toFixed(1);
+  const yTicks = [lo, (lo + hi) / 2, hi].map((v) => `<text x="${M.left - 6}" y="${n2(y(v) + 4)}" text-anchor="end" class="tick">${escapeHtml(formatNumber(v))}</text>`).join("");
+  const xTicks = [0, xMax / 2, xMax].map((m2) => `<text x="${n2(x(m2))}" y="${HEIGHT - M.bottom + 16}" text-anchor="middle" class="tick">${escapeHtml(formatLimit(Math.round(m2 * 10) / 10))}</text>`).join("");
+  const band = `<rect x="${M.left}" y="${n2(y(mid2 * (1 + t)))}" width="${plotW}" height="${n2(y(mid2 * (1 - t)) - y(mid2 * (1 + t)))}" fill="#2e7d32" fill-opacity="0.12"/>`;
+  const medianLine = `<line x1="${M.left}" x2="${M.left + plotW}" y1="${n2(y(mid2))}" y2="${n2(y(mid2))}" stroke="#2e7d32" stroke-dasharray="4 3"/>`;
+  const path10 = `<polyline fill="none" stroke="#1565c0" stroke-width="1.5" points="${pts.map((p, i2) => `${n2(x(minutes[i2]))},${n2(y(p.value))}`).join(" ")}"/>`;
+  const dots = pts.map((p, i2) => {
+    const off = Math.abs(p.value / mid2 - 1) > t;
+    const title = `${p.at} \xB7 ${p.after ? `pass ${p.pass}, after ${p.after}` : "start of the run"} \xB7 ${formatNumber(p.value)} ${d.sentinel.unit} (${formatDeltaPct((p.value / mid2 - 1) * 100)} from the median)`;
+    return `<circle cx="${n2(x(minutes[i2]))}" cy="${n2(y(p.value))}" r="4" fill="${off ? "#c62828" : "#1565c0"}"><title>${escapeHtml(title)}</title></circle>`;
+  }).join("");
+  return `<svg class="drift-chart" role="img" aria-label="sentinel over the run" viewBox="0 0 ${WIDTH} ${HEIGHT}" width="${WIDTH}" height="${HEIGHT}" xmlns="http://www.w3.org/2000/svg"><rect x="${M.left}" y="${M.top}" width="${plotW}" height="${plotH}" fill="#fafafa" stroke="#ccc"/>${band}${medianLine}${path10}${dots}${yTicks}${xTicks}<text x="${M.left + plotW / 2}" y="${HEIGHT - 6}" text-anchor="middle" class="axis">minutes since the start of the run</text><text x="14" y="${M.top + plotH / 2}" text-anchor="middle" class="axis" transform="rotate(-90 14 ${M.top + plotH / 2})">${escapeHtml(d.sentinel.unit)}</text></svg>`;
+}
+function driftTable(report, cell) {
+  const d = report.drift;
+  if (!d) return [];
+  const lines = [];
+  if (d.recheck && d.recheck.facts.length > 0) {
+    lines.push("| re-checked fact | test | probed | now | change |", "|---|---|--:|--:|--:|");
+    for (const f of d.recheck.facts) {
+      lines.push(`| ${cell(f.fact)} | ${cell(f.test)} | ${formatNumber(f.probed)} ${f.unit} | ${f.now === null ? "failed" : `${formatNumber(f.now)} ${f.unit}`} | ${f.change === null ? "\u2014" : formatDeltaPct(f.change * 100)} |`);
+    }
+    lines.push("");
+  }
+  if (d.sentinel && d.series.length > 0) {
+    const mid2 = median(d.series.map((p) => p.value).filter((v) => v !== null).concat(d.series.every((p) => p.value === null) ? [1] : []));
+    lines.push(`| sentinel at | pass | after | ${d.sentinel.unit} | from the median |`, "|---|--:|---|--:|--:|");
+    for (const p of d.series) {
+      lines.push(`| ${p.at} | ${p.pass} | ${cell(p.after ?? "start")} | ${p.value === null ? `failed: ${cell(p.error ?? "")}` : formatNumber(p.value)} | ${p.value === null ? "\u2014" : formatDeltaPct((p.value / mid2 - 1) * 100)} |`);
+    }
+  }
+  return lines;
+}
+
 // src/report/sections.ts
-var SECTION_IDS = ["verdict", "charts", "scenarios", "memory", "baseline", "rows", "models", "provenance"];
+var SECTION_IDS = ["verdict", "charts", "scenarios", "drift", "memory", "baseline", "rows", "models", "provenance"];
 var SECTIONS_SHOWN = {
   markdown: SECTION_IDS.filter((s) => s !== "charts"),
   html: SECTION_IDS
@@ -39235,6 +39856,7 @@ function renderMarkdown(report, opts = {}) {
     verdict: [{ header: verdictSection(report, h2) }],
     charts: [],
     scenarios: [{ header: scenarioSection(report, h2) }],
+    drift: driftParts(report, h2),
     memory: memoryParts(report, h2),
     baseline: baselineParts(report, h2),
     rows: [rowsPart(report, h2)],
@@ -39281,6 +39903,25 @@ Each buffer: estimate / llama.cpp's projection (error). Context is the KV caches
   );
   return [{ priority: ROWS_PRIORITY, header, items, note: notShown("memory rows"), after: "\n" }];
 }
+function driftParts(report, h2) {
+  const lines = driftLines(report);
+  if (lines.length === 0) return [];
+  const table = driftTable(report, escapeMarkdown);
+  return [
+    {
+      priority: ROWS_PRIORITY,
+      header: `${h2}# The machine over time
+
+${lines.map((l) => `${escapeMarkdown(l)}
+
+`).join("")}`,
+      items: table.map((l) => `${l}
+`),
+      note: notShown("drift lines"),
+      after: "\n"
+    }
+  ];
+}
 function rowsPart(report, h2) {
   const table = rowsTable(report);
   return { priority: ROWS_PRIORITY, header: `${h2}# Rows, failing first
@@ -39320,6 +39961,10 @@ function verdictSection(report, h2) {
 
 ` : "";
   const assumed = assumptionsWarning(report);
+  const drift = driftLines(report).filter((l) => l.startsWith("\u26A0\uFE0F")).map((l) => `${escapeMarkdown(l)}
+
+`).join("");
+  if (report.passes && report.passes > 1) facts.splice(2, 0, `${report.passes} passes`);
   return `${title}
 
 ${listed.length > 0 ? `${listed.join("\n")}
@@ -39328,7 +39973,7 @@ ${listed.length > 0 ? `${listed.join("\n")}
 
 ${warning}${assumed ? `${escapeMarkdown(assumed)}
 
-` : ""}`;
+` : ""}${drift}`;
 }
 function scenarioSection(report, h2) {
   const ids = Object.keys(report.summary);
@@ -39493,8 +40138,8 @@ var VERDICT_COLOR = {
   skipped: "#9e9e9e",
   "does-not-fit": "#6d4c41"
 };
-var WIDTH = 560;
-var HEIGHT = 420;
+var WIDTH2 = 560;
+var HEIGHT2 = 420;
 var MARGIN = { left: 64, right: 20, top: 18, bottom: 52 };
 var DOMAIN_PAD = 1.25;
 var MAX_LABELLED_POINTS = 12;
@@ -39506,10 +40151,10 @@ function pointsOf(models2, scenario) {
     (m2) => m2.scenarios.filter((r) => r.scenario === scenario && r.predicted !== null && r.observed !== null).map((row) => ({ ref: m2.ref, row }))
   );
 }
-function renderChart(models2, scenario, unit, tolerance) {
+function renderChart(models2, scenario, unit, tolerance2) {
   const points = pointsOf(models2, scenario);
-  const plotW = WIDTH - MARGIN.left - MARGIN.right;
-  const plotH = HEIGHT - MARGIN.top - MARGIN.bottom;
+  const plotW = WIDTH2 - MARGIN.left - MARGIN.right;
+  const plotH = HEIGHT2 - MARGIN.top - MARGIN.bottom;
   const values = points.flatMap((p) => [p.row.predicted, p.row.observed, ...p.row.samples.filter((s) => s > 0)]);
   const [lo, hi] = domain(values);
   const logLo = Math.log10(lo);
@@ -39522,9 +40167,9 @@ function renderChart(models2, scenario, unit, tolerance) {
   const grid = ticks.map(
     (t) => `<line class="grid" x1="${n2(x(t))}" y1="${MARGIN.top}" x2="${n2(x(t))}" y2="${MARGIN.top + plotH}"/><line class="grid" x1="${MARGIN.left}" y1="${n2(y(t))}" x2="${MARGIN.left + plotW}" y2="${n2(y(t))}"/><text class="tick" x="${n2(x(t))}" y="${MARGIN.top + plotH + 16}" text-anchor="middle">${formatTick(t)}</text><text class="tick" x="${MARGIN.left - 6}" y="${n2(y(t) + 4)}" text-anchor="end">${formatTick(t)}</text>`
   ).join("");
-  const bandTop = (v) => y(v * (1 + tolerance));
-  const bandBottom = (v) => y(v * Math.max(1 - tolerance, Number.EPSILON));
-  const band = `<polygon class="band" clip-path="url(#${clipId})" points="${n2(x(lo))},${n2(bandTop(lo))} ${n2(x(hi))},${n2(bandTop(hi))} ${n2(x(hi))},${n2(bandBottom(hi))} ${n2(x(lo))},${n2(bandBottom(lo))}"><title>tolerance band: within ${formatLimit(tolerance * 100)} % of the prediction</title></polygon>`;
+  const bandTop = (v) => y(v * (1 + tolerance2));
+  const bandBottom = (v) => y(v * Math.max(1 - tolerance2, Number.EPSILON));
+  const band = `<polygon class="band" clip-path="url(#${clipId})" points="${n2(x(lo))},${n2(bandTop(lo))} ${n2(x(hi))},${n2(bandTop(hi))} ${n2(x(hi))},${n2(bandBottom(hi))} ${n2(x(lo))},${n2(bandBottom(lo))}"><title>tolerance band: within ${formatLimit(tolerance2 * 100)} % of the prediction</title></polygon>`;
   const identity3 = `<line class="identity" clip-path="url(#${clipId})" x1="${n2(x(lo))}" y1="${n2(y(lo))}" x2="${n2(x(hi))}" y2="${n2(y(hi))}"><title>y = x: observed equals predicted</title></line>`;
   const labelled = points.length <= MAX_LABELLED_POINTS;
   const marks = points.map(({ ref, row }) => {
@@ -39539,7 +40184,7 @@ function renderChart(models2, scenario, unit, tolerance) {
   }).join("");
   const empty = points.length === 0 ? `<text class="empty" x="${MARGIN.left + plotW / 2}" y="${MARGIN.top + plotH / 2}" text-anchor="middle">no row with both a prediction and an observation</text>` : "";
   const caption = `above the line: ${aboveLineMeans(unit)} than predicted`;
-  return `<svg class="chart" data-scenario="${scenario}" xmlns="http://www.w3.org/2000/svg" viewBox="0 0 ${WIDTH} ${HEIGHT}" width="${WIDTH}" height="${HEIGHT}" role="img" aria-label="${scenario}: predicted against observed ${unit}"><title>${scenario}: predicted against observed (${unit}), log axes</title><defs><clipPath id="${clipId}"><rect x="${MARGIN.left}" y="${MARGIN.top}" width="${plotW}" height="${plotH}"/></clipPath></defs><rect class="plot" x="${MARGIN.left}" y="${MARGIN.top}" width="${plotW}" height="${plotH}"/>` + grid + band + identity3 + marks + empty + `<text class="axis" x="${MARGIN.left + plotW / 2}" y="${HEIGHT - 22}" text-anchor="middle">predicted ${unit}</text><text class="axis" transform="translate(16 ${MARGIN.top + plotH / 2}) rotate(-90)" text-anchor="middle">observed ${unit}</text><text class="caption" x="${MARGIN.left + plotW / 2}" y="${HEIGHT - 6}" text-anchor="middle">${caption} \xB7 band \xB1${formatLimit(tolerance * 100)} %</text></svg>`;
+  return `<svg class="chart" data-scenario="${scenario}" xmlns="http://www.w3.org/2000/svg" viewBox="0 0 ${WIDTH2} ${HEIGHT2}" width="${WIDTH2}" height="${HEIGHT2}" role="img" aria-label="${scenario}: predicted against observed ${unit}"><title>${scenario}: predicted against observed (${unit}), log axes</title><defs><clipPath id="${clipId}"><rect x="${MARGIN.left}" y="${MARGIN.top}" width="${plotW}" height="${plotH}"/></clipPath></defs><rect class="plot" x="${MARGIN.left}" y="${MARGIN.top}" width="${plotW}" height="${plotH}"/>` + grid + band + identity3 + marks + empty + `<text class="axis" x="${MARGIN.left + plotW / 2}" y="${HEIGHT2 - 22}" text-anchor="middle">predicted ${unit}</text><text class="axis" transform="translate(16 ${MARGIN.top + plotH / 2}) rotate(-90)" text-anchor="middle">observed ${unit}</text><text class="caption" x="${MARGIN.left + plotW / 2}" y="${HEIGHT2 - 6}" text-anchor="middle">${caption} \xB7 band \xB1${formatLimit(tolerance2 * 100)} %</text></svg>`;
 }
 function domain(values) {
   const finite = values.filter((v) => Number.isFinite(v) && v > 0);
@@ -39589,7 +40234,7 @@ tr.failing td { background: #fff1f1; }
 .charts { display: flex; flex-wrap: wrap; gap: 16px; }
 figure { margin: 0; border: 1px solid var(--line); border-radius: 8px; padding: 8px; background: #fff; }
 figcaption { font-weight: 600; margin: 0 0 4px 4px; }
-svg.chart { display: block; max-width: 100%; height: auto; }
+svg.chart, svg.drift-chart { display: block; max-width: 100%; height: auto; }
 svg .plot { fill: #fcfcfd; stroke: var(--line); } svg .grid { stroke: #eceff2; stroke-width: 1; }
 svg .band { fill: #2e7d32; fill-opacity: 0.12; stroke: none; } svg .identity { stroke: #444; stroke-width: 1.2; stroke-dasharray: 5 4; }
 svg .point { stroke: #fff; stroke-width: 1.5; } svg .whisker { stroke-width: 2; stroke-opacity: 0.55; }
@@ -39611,12 +40256,13 @@ tr.bl-regressed td { background: #fdecec; } tr.bl-improved td { background: #e9f
 .warn { background: #fff8c5; border: 1px solid #d4a72c; border-radius: 6px; padding: 6px 10px; }
 `;
 function renderHtml(report) {
-  const tolerance = (report.thresholds ?? DEFAULT_THRESHOLDS).tolerance_pct / 100;
+  const tolerance2 = (report.thresholds ?? DEFAULT_THRESHOLDS).tolerance_pct / 100;
   const title = `model-fit-gate ${report.gate.passed ? "passed" : "failed"}`;
   const sections = {
     verdict: () => verdictBlock(report),
-    charts: () => chartsBlock(report, tolerance),
+    charts: () => chartsBlock(report, tolerance2),
     scenarios: () => scenarioTable(report),
+    drift: () => driftBlock(report),
     memory: () => memoryBlock(report),
     baseline: () => baselineBlock(report),
     rows: () => rowsTable2(report),
@@ -39634,17 +40280,18 @@ function verdictBlock(report) {
   const resumed = report.resumed?.length ? ` \xB7 ${report.resumed.length} resumed from an interrupted run's checkpoint` : "";
   const facts = `${report.models.length} models${resumed} \xB7 estimator ${escapeHtml(report.estimator.name)} \xB7 llama.cpp ${escapeHtml(report.provenance.llama_cpp_commit)} (${escapeHtml(report.provenance.backend)}) \xB7 ${escapeHtml(report.provenance.device)} \xB7 ${escapeHtml(report.generated_at)}`;
   const assumed = assumptionsWarning(report);
-  return `<h1>model-fit-gate report</h1><div class="verdict ${report.gate.passed ? "passed" : "failed"}"><strong>${heading}</strong>${list}</div><p class="facts">${facts}</p>${assumed ? `<p class="warning">${escapeHtml(assumed)}</p>` : ""}
+  const drift = driftLines(report).filter((l) => l.startsWith("\u26A0\uFE0F")).map((l) => `<p class="warning">${escapeHtml(l)}</p>`).join("");
+  return `<h1>model-fit-gate report</h1><div class="verdict ${report.gate.passed ? "passed" : "failed"}"><strong>${heading}</strong>${list}</div><p class="facts">${facts}</p>${assumed ? `<p class="warning">${escapeHtml(assumed)}</p>` : ""}${drift}
 `;
 }
-function chartsBlock(report, tolerance) {
+function chartsBlock(report, tolerance2) {
   const legend = VERDICTS.map((v) => `<span><span class="dot" style="background:${VERDICT_COLOR[v]}"></span>${v}</span>`).join("");
   const figures2 = scenariosIn(report).map((id) => {
     const s = report.summary[id];
     const stats = s ? ` <span class="note">\xB7 ${s.gated} gated \xB7 median |error| ${formatErrorPct(s.median_abs_error_pct)}</span>` : "";
-    return `<figure><figcaption>${id}${stats}</figcaption>${renderChart(report.models, id, SCENARIO_UNITS[id], tolerance)}</figure>`;
+    return `<figure><figcaption>${id}${stats}</figcaption>${renderChart(report.models, id, SCENARIO_UNITS[id], tolerance2)}</figure>`;
   }).join("\n");
-  return `<h2>Predicted against observed</h2><p class="note">Log axes. Dashed line: observed = predicted; shaded band: within \xB1${formatLimit(tolerance * 100)} %. Whiskers span the samples. Hover a point for its model.</p><div class="legend">${legend}</div><div class="charts">${figures2}</div>
+  return `<h2>Predicted against observed</h2><p class="note">Log axes. Dashed line: observed = predicted; shaded band: within \xB1${formatLimit(tolerance2 * 100)} %. Whiskers span the samples. Hover a point for its model.</p><div class="legend">${legend}</div><div class="charts">${figures2}</div>
 `;
 }
 function scenarioTable(report) {
@@ -39656,6 +40303,29 @@ function scenarioTable(report) {
     return `<tr${failed ? ' class="failing"' : ""}><td>${id}</td><td>${SCENARIO_UNITS[id]}</td><td class="num">${s.samples}</td><td class="num">${s.gated}</td><td class="num">${s.noisy}</td><td class="num">${s.runtime_errors}</td><td class="num">${formatErrorPct(s.median_abs_error_pct)}</td><td class="num">${formatErrorPct(s.max_abs_error_pct)}</td><td>${limits}</td></tr>`;
   }).join("");
   return `<h2>Scenarios</h2><table><thead><tr><th>scenario</th><th>unit</th><th>rows</th><th>gated</th><th>noisy</th><th>runtime errors</th><th>median |error|</th><th>max |error|</th><th>limits: median / max / noisy</th></tr></thead><tbody>${rows}</tbody></table><p class="note">ratio &gt; 1 means faster than predicted (first_token: predicted ms / observed ms). |error| = |observed \u2212 predicted| / predicted.</p>
+`;
+}
+function driftBlock(report) {
+  const lines = driftLines(report);
+  if (lines.length === 0) return "";
+  const paragraphs = lines.map((l) => `<p class="${l.startsWith("\u26A0\uFE0F") ? "warning" : "note"}">${escapeHtml(l)}</p>`).join("");
+  const chart = renderDriftChart(report);
+  const rows = driftTable(report, (s) => s.replaceAll("|", "/"));
+  const tables = [];
+  let current = [];
+  for (const l of [...rows, ""]) {
+    if (l === "") {
+      if (current.length > 2) {
+        const cells = (line) => line.split("|").slice(1, -1).map((c3) => c3.trim());
+        const head = cells(current[0]).map((c3) => `<th>${escapeHtml(c3)}</th>`).join("");
+        const body = current.slice(2).map((r) => `<tr>${cells(r).map((c3) => `<td>${escapeHtml(c3)}</td>`).join("")}</tr>`).join("");
+        tables.push(`<table><thead><tr>${head}</tr></thead><tbody>${body}</tbody></table>`);
+      }
+      current = [];
+    } else current.push(l);
+  }
+  const chartBlock = chart ? `<figure><figcaption>Sentinel (${escapeHtml(report.drift.sentinel.test)}) over the run \xB7 shaded: \xB1tolerance around its median</figcaption>${chart}</figure>` : "";
+  return `<h2>The machine over time</h2>${paragraphs}${chartBlock}${tables.length > 0 ? `<details><summary>Re-check and sentinel points</summary>${tables.join("")}</details>` : ""}
 `;
 }
 function memoryBlock(report) {
@@ -39768,7 +40438,7 @@ function selectShard(items, shard, source = "shard") {
 }
 
 // src/pipeline/report-files.ts
-import { existsSync as existsSync10 } from "node:fs";
+import { existsSync as existsSync11 } from "node:fs";
 import { open as open5, readdir as readdir4, stat as stat5 } from "node:fs/promises";
 import { join as join26 } from "node:path";
 var MAX_REPORT_BYTES = 64 * 1024 * 1024;
@@ -39782,7 +40452,7 @@ var MAX_LOG_BYTES = 8 * 1024 * 1024;
 var LOG_HEAD_BYTES = 1024 * 1024;
 var LOG_TAIL_BYTES2 = 4 * 1024 * 1024;
 async function boundLogs(dir, maxBytes = MAX_LOG_BYTES) {
-  if (!existsSync10(dir)) return [];
+  if (!existsSync11(dir)) return [];
   const cut = [];
   for (const entry of await readdir4(dir, { withFileTypes: true, recursive: true })) {
     if (!entry.isFile()) continue;
@@ -39809,11 +40479,60 @@ async function boundLogs(dir, maxBytes = MAX_LOG_BYTES) {
   return cut;
 }
 
+// src/fit/fact-noise.ts
+var FACT_NOISE_MIN_EFFECT = 0.01;
+var FACT_NOISE_MAX_LISTED = 3;
+function measuredFacts(hw) {
+  const out2 = [];
+  const walk2 = (node, path10) => {
+    if (node === null || typeof node !== "object" || Array.isArray(node)) return;
+    const o2 = node;
+    if (typeof o2.value === "number" && Array.isArray(o2.samples) && typeof o2.spread === "number") {
+      out2.push([path10, o2]);
+      return;
+    }
+    for (const k of Object.keys(o2).sort()) walk2(o2[k], [...path10, k]);
+  };
+  walk2(hw.measured, ["measured"]);
+  return out2;
+}
+function withValue(hw, path10, value) {
+  const set = (node, i2) => {
+    const key2 = path10[i2];
+    const child = node[key2];
+    return { ...node, [key2]: i2 === path10.length - 1 ? { ...child, value } : set(child, i2 + 1) };
+  };
+  return set(hw, 0);
+}
+function factNoise(base, hw, estimate2) {
+  const out2 = new Map(base.scenarios.map((s) => [s.scenario, []]));
+  if (base.scenarios.length === 0) return out2;
+  for (const [path10, fact] of measuredFacts(hw)) {
+    const samples = fact.samples.filter((v) => Number.isFinite(v));
+    if (samples.length < 2) continue;
+    const lo = Math.min(...samples);
+    const hi = Math.max(...samples);
+    if (!(hi > lo)) continue;
+    if (lo <= 0 && fact.value > 0 && path10.some((p) => /bandwidth|flops|efficiency/.test(p))) continue;
+    const low = estimate2(withValue(hw, path10, lo));
+    const high = estimate2(withValue(hw, path10, hi));
+    for (const s of base.scenarios) {
+      const a2 = low.scenarios.find((x) => x.scenario === s.scenario)?.predicted;
+      const b = high.scenarios.find((x) => x.scenario === s.scenario)?.predicted;
+      if (a2 === void 0 || b === void 0 || !(s.predicted > 0)) continue;
+      const effect = Math.abs(b - a2) / s.predicted;
+      if (effect >= FACT_NOISE_MIN_EFFECT) out2.get(s.scenario).push({ fact: path10.join("."), spread: fact.spread, effect: Number(effect.toPrecision(4)) });
+    }
+  }
+  for (const [k, list] of out2) out2.set(k, list.sort((x, y) => y.effect - x.effect || x.fact.localeCompare(y.fact)).slice(0, FACT_NOISE_MAX_LISTED));
+  return out2;
+}
+
 // src/fit/predict.ts
 var MODEL_ERROR_FRACTION = 0.05;
 var SERVER_SLACK_TOKENS = 1;
 var PROMPT_OUTPUT_ROWS = 1;
-function round(x, digits = 4) {
+function round2(x, digits = 4) {
   if (!Number.isFinite(x) || x === 0) return x;
   return Number(x.toPrecision(digits + 2));
 }
@@ -39827,9 +40546,9 @@ function tokPerSec(name, msPerToken, spread2, breakdown) {
   return {
     scenario: name,
     unit: SCENARIO_UNITS[name],
-    predicted: round(1e3 / msPerToken),
-    predicted_range: [round(1e3 / hi), round(1e3 / lo)],
-    breakdown: Object.fromEntries(Object.entries(breakdown).map(([k, v]) => [k, round(v)]))
+    predicted: round2(1e3 / msPerToken),
+    predicted_range: [round2(1e3 / hi), round2(1e3 / lo)],
+    breakdown: Object.fromEntries(Object.entries(breakdown).map(([k, v]) => [k, round2(v)]))
   };
 }
 function milliseconds(name, ms, spread2, breakdown) {
@@ -39837,12 +40556,18 @@ function milliseconds(name, ms, spread2, breakdown) {
   return {
     scenario: name,
     unit: SCENARIO_UNITS[name],
-    predicted: round(ms),
-    predicted_range: [round(lo), round(hi)],
-    breakdown: Object.fromEntries(Object.entries(breakdown).map(([k, v]) => [k, round(v)]))
+    predicted: round2(ms),
+    predicted_range: [round2(lo), round2(hi)],
+    breakdown: Object.fromEntries(Object.entries(breakdown).map(([k, v]) => [k, round2(v)]))
   };
 }
 function predict(profile, hardware2, workload) {
+  const base = estimate(profile, hardware2, workload);
+  if (base.scenarios.length === 0) return base;
+  const noise = factNoise(base, hardware2, (hw) => estimate(profile, hw, workload));
+  return { ...base, scenarios: base.scenarios.map((s) => noise.get(s.scenario)?.length ? { ...s, fact_noise: noise.get(s.scenario) } : s) };
+}
+function estimate(profile, hardware2, workload) {
   const fit = memoryFit(profile, hardware2, workload);
   const memory = estimatedMemory(fit);
   const notPredicted = {};
@@ -40098,7 +40823,8 @@ function externalEstimator(command, opts = {}) {
             unit: SCENARIO_UNITS[s],
             predicted: p.predicted,
             predicted_range: p.predicted_range ?? [p.predicted, p.predicted],
-            breakdown: p.breakdown ?? {}
+            breakdown: p.breakdown ?? {},
+            ...p.fact_noise?.length ? { fact_noise: p.fact_noise.map((f) => ({ fact: f.fact, spread: f.spread, effect: f.effect })) } : {}
           });
         }
         const est = memory.get(m2.ref);
@@ -40112,8 +40838,58 @@ function externalEstimator(command, opts = {}) {
 // src/pipeline/run.ts
 init_paths();
 
+// src/bench/passes.ts
+function passOf(o2) {
+  return { observed: o2.observed, spread: o2.spread, samples: [...o2.samples], ...o2.error ? { error: o2.error.reason } : {} };
+}
+function mergePasses(passes) {
+  if (passes.length === 0) throw new Error("mergePasses: no observations");
+  const first = passes[0];
+  if (passes.length === 1) return first;
+  for (const p of passes) {
+    if (p.scenario !== first.scenario) throw new Error(`mergePasses: ${p.scenario} merged with ${first.scenario}`);
+  }
+  const logs = passes.flatMap((p) => p.logs);
+  const repeats = passes.reduce((n2, p) => n2 + p.repeats, 0);
+  const record = passes.map(passOf);
+  const failed = passes.findIndex((p) => p.error !== null || p.observed === null);
+  if (failed >= 0) {
+    const f = passes[failed];
+    const reason = f.error ? f.error.reason : `no positive observed value (${String(f.observed)})`;
+    return {
+      ...f,
+      error: { reason: `pass ${failed + 1} of ${passes.length}: ${reason}`, log_tail: f.error ? [...f.error.log_tail] : [] },
+      observed: null,
+      spread: null,
+      logs,
+      repeats,
+      passes: record
+    };
+  }
+  const samples = passes.flatMap((p) => p.samples);
+  const keys = [...new Set(passes.flatMap((p) => Object.keys(p.breakdown)))].sort();
+  const breakdown = {};
+  for (const k of keys) {
+    const vals = passes.map((p) => p.breakdown[k]).filter((v) => typeof v === "number" && Number.isFinite(v));
+    if (vals.length > 0) breakdown[k] = median(vals);
+  }
+  return {
+    scenario: first.scenario,
+    unit: first.unit,
+    observed: median(passes.map((p) => p.observed)),
+    samples,
+    dropped_samples: passes.flatMap((p) => p.dropped_samples),
+    spread: spread(samples),
+    breakdown,
+    error: null,
+    logs,
+    repeats,
+    passes: record
+  };
+}
+
 // src/compare/model.ts
-function compareModel(prediction, observations, settings, scenarios = SCENARIO_IDS) {
+function compareModel(prediction, observations, settings, scenarios = SCENARIO_IDS, machineMoved = null) {
   const wanted = new Set(scenarios);
   return SCENARIO_IDS.filter((id) => wanted.has(id)).map((id) => {
     const predicted = prediction?.scenarios.find((s) => s.scenario === id) ?? null;
@@ -40123,7 +40899,8 @@ function compareModel(prediction, observations, settings, scenarios = SCENARIO_I
     return compareScenario(predicted, observed, settings, {
       reason,
       doesNotFit: prediction?.fit.status === "does-not-fit",
-      fitReason: prediction?.fit.reason
+      fitReason: prediction?.fit.reason,
+      machineMoved
     });
   });
 }
@@ -40147,14 +40924,14 @@ function emptyRow(id, prediction, reason) {
 
 // src/compare/memory-check.ts
 function memoryEstimateErrors(fit, logged) {
-  const pct2 = (est, obs) => obs && obs > 0 ? 100 * (est - obs) / obs : null;
-  const pctOrAbsent = (est, obs) => obs === null && est > 0 ? 100 : pct2(est, obs);
+  const pct3 = (est, obs) => obs && obs > 0 ? 100 * (est - obs) / obs : null;
+  const pctOrAbsent = (est, obs) => obs === null && est > 0 ? 100 : pct3(est, obs);
   return {
-    weightsPct: logged.repacked_model_bytes !== null ? null : pct2(fit.weights_bytes, logged.model_bytes),
+    weightsPct: logged.repacked_model_bytes !== null ? null : pct3(fit.weights_bytes, logged.model_bytes),
     kvPct: pctOrAbsent(fit.kv_cache_bytes, logged.kv_bytes),
     statePct: pctOrAbsent(fit.recurrent_state_bytes, logged.rs_bytes),
     // The server reserves one logits row per slot: its own shape is what its log is compared with.
-    computePct: pct2(fit.server_compute_bytes ?? fit.compute_bytes, logged.compute_bytes)
+    computePct: pct3(fit.server_compute_bytes ?? fit.compute_bytes, logged.compute_bytes)
   };
 }
 function llamaMemoryCheck(fit, logged) {
@@ -40223,49 +41000,58 @@ async function checkMemory(p, model, prediction) {
   p.log(`${model.ref} memory vs llama.cpp's projection (${check2.source ?? "none"}): ${check2.verdict}${errors}${check2.reason ? ` (${check2.reason})` : ""}`);
   return check2;
 }
-async function validateModel(p, model, prediction) {
+async function prepareModel(p, model, prediction) {
   const memory = await checkMemory(p, model, prediction);
   const { run: run2, notRun } = plan(prediction, p.scenarios);
-  let observations = [];
-  let logged = null;
-  let path10 = model.path;
-  if (run2.length > 0 && p.deadline && p.now().getTime() >= p.deadline.at.getTime()) {
-    for (const s of run2.splice(0)) notRun.set(s, `not started: the run's time budget of ${p.deadline.budgetSec} s was spent`);
+  return { model, prediction, memory, run: run2, notRun, passes: [], logged: null, path: model.path };
+}
+async function runPass(p, st, pass, passes) {
+  const { model, run: run2, notRun } = st;
+  if (run2.length === 0) return false;
+  if (p.deadline && p.now().getTime() >= p.deadline.at.getTime()) {
+    const why = `not started: the run's time budget of ${p.deadline.budgetSec} s was spent`;
+    if (st.passes.length === 0) for (const s of run2.splice(0)) notRun.set(s, why);
+    else p.log(`${model.ref}: pass ${pass} of ${passes} ${why}; its rows merge ${st.passes.length} pass(es)`);
+    return false;
   }
-  if (run2.length > 0) {
-    let fetched = null;
-    try {
-      fetched = p.fetchModel ? await p.fetchModel(model) : { path: model.path, release: async () => {
-      } };
-      path10 = fetched.path;
-    } catch (err) {
-      if (err instanceof ModelSkip) {
-        for (const s of run2.splice(0)) notRun.set(s, `not run: ${errorMessage(err)}`);
-      } else observations = run2.map((s) => failedObservation(s, `download: ${errorMessage(err)}`, [], []));
+  let fetched;
+  try {
+    fetched = p.fetchModel ? await p.fetchModel(model) : { path: model.path, release: async () => {
+    } };
+    st.path = fetched.path;
+  } catch (err) {
+    if (err instanceof ModelSkip && st.passes.length === 0) {
+      for (const s of run2.splice(0)) notRun.set(s, `not run: ${errorMessage(err)}`);
+      return false;
     }
-    if (fetched) {
-      try {
-        const done = await p.runScenarios({ ...model, path: fetched.path }, run2, p.workload);
-        observations = done.observations;
-        logged = done.llama_memory;
-      } catch (err) {
-        observations = run2.map((s) => failedObservation(s, `scenario runner failed: ${errorMessage(err)}`, [], []));
-      } finally {
-        await fetched.release().catch((err) => p.log(`${model.ref}: WARNING: could not remove its download: ${errorMessage(err)}`));
-      }
-    }
+    st.passes.push(run2.map((s) => failedObservation(s, `download: ${errorMessage(err)}`, [], [])));
+    return false;
   }
+  try {
+    const done = await p.runScenarios({ ...model, path: fetched.path }, run2, p.workload);
+    st.passes.push(done.observations);
+    st.logged ??= done.llama_memory;
+  } catch (err) {
+    st.passes.push(run2.map((s) => failedObservation(s, `scenario runner failed: ${errorMessage(err)}`, [], [])));
+  } finally {
+    await fetched.release().catch((err) => p.log(`${model.ref}: WARNING: could not remove its download: ${errorMessage(err)}`));
+  }
+  return true;
+}
+function finishModel(p, st) {
+  const { model, prediction, memory, run: run2, notRun } = st;
+  const observations = st.passes.length === 0 ? [] : run2.map((s) => mergePasses(st.passes.map((obs) => obs.find((o2) => o2.scenario === s))));
   const settings = compareSettingsFrom(p.thresholds);
   const reasons = prediction ? { ...prediction, not_predicted: { ...prediction.not_predicted, ...Object.fromEntries(notRun) } } : null;
-  const scenarios = compareModel(reasons, observations, settings, p.scenarios);
+  const scenarios = compareModel(reasons, observations, settings, p.scenarios, machineMovedReason(p.drift?.(), settings.tolerance));
   for (const r of scenarios) {
     const err = r.abs_error_pct === null ? "" : ` |error| ${r.abs_error_pct.toFixed(1)} %`;
     p.log(`${model.ref} ${r.scenario}: ${r.verdict}${err}${r.detail.reason ? ` (${r.detail.reason})` : ""}`);
   }
-  const report = { ref: model.ref, path: path10 ?? "", ...model.source ? { source: model.source } : {}, profile: model.profile, fit: prediction?.fit ?? null, error: null, scenarios };
+  const report = { ref: model.ref, path: st.path ?? "", ...model.source ? { source: model.source } : {}, profile: model.profile, fit: prediction?.fit ?? null, error: null, scenarios };
   if (memory) report.memory = memory;
-  if (prediction && logged) {
-    report.llama_memory = llamaMemoryCheck(prediction.fit, logged);
+  if (prediction && st.logged) {
+    report.llama_memory = llamaMemoryCheck(prediction.fit, st.logged);
     const e = report.llama_memory.error_pct;
     const f = (x) => x === null ? "n/a" : formatDeltaPct(x);
     p.log(`${model.ref} memory vs llama.cpp's buffers: model ${f(e.model)}, KV ${f(e.kv)}, state ${f(e.state)}, compute ${f(e.compute)}`);
@@ -40281,18 +41067,42 @@ async function validate3(p) {
     p.workload,
     p.scenarios
   );
-  const models2 = [];
-  for (const model of p.models) {
-    const resumed = p.resumed?.get(model.ref);
-    if (resumed) {
-      p.log(`${model.ref}: rows from the checkpoint of an earlier run`);
-      models2.push(resumed);
-      continue;
+  const passes = p.passes ?? 1;
+  if (!Number.isInteger(passes) || passes < 1) throw new Error(`passes must be an integer \u2265 1, got ${passes}`);
+  const done = /* @__PURE__ */ new Map();
+  const states = /* @__PURE__ */ new Map();
+  const finish = async (ref, report2) => {
+    await p.onModelDone?.(report2)?.catch((err) => p.log(`${ref}: WARNING: could not write its checkpoint: ${errorMessage(err)}`));
+    done.set(ref, report2);
+  };
+  for (let pass = 1; pass <= passes; pass++) {
+    for (const model of p.models) {
+      if (done.has(model.ref)) continue;
+      const resumed = p.resumed?.get(model.ref);
+      if (resumed) {
+        p.log(`${model.ref}: rows from the checkpoint of an earlier run`);
+        done.set(model.ref, resumed);
+        continue;
+      }
+      if (model.failure) {
+        await finish(model.ref, failedModel(p, model, model.failure));
+        continue;
+      }
+      const label = passes > 1 ? `${model.ref} (pass ${pass} of ${passes})` : model.ref;
+      const ran = await p.group(label, async () => {
+        let st = states.get(model.ref);
+        if (!st) {
+          st = await prepareModel(p, model, predictions.get(model.ref));
+          states.set(model.ref, st);
+        }
+        const ran2 = await runPass(p, st, pass, passes);
+        if (pass === passes || st.run.length === 0) await finish(model.ref, finishModel(p, st));
+        return ran2;
+      });
+      if (ran && p.sentinel) await p.sentinel({ pass, after: model.ref });
     }
-    const done = model.failure ? failedModel(p, model, model.failure) : await p.group(model.ref, () => validateModel(p, model, predictions.get(model.ref)));
-    await p.onModelDone?.(done)?.catch((err) => p.log(`${model.ref}: WARNING: could not write its checkpoint: ${errorMessage(err)}`));
-    models2.push(done);
   }
+  const models2 = p.models.map((m2) => done.get(m2.ref));
   const finished7 = p.now();
   const gpu = p.hardware.system.gpus[0];
   const provenance = {
@@ -40322,11 +41132,14 @@ async function validate3(p) {
     summary: {},
     gate: { passed: false, failures: [] }
   };
+  if (passes > 1) report.passes = passes;
+  const drift = p.drift?.();
+  if (drift) report.drift = drift;
   return applyGate(report, p.thresholds, { baseline: p.baseline });
 }
 
 // src/pipeline/model-files.ts
-import { existsSync as existsSync11 } from "node:fs";
+import { existsSync as existsSync12 } from "node:fs";
 import { rm as rm12, statfs as statfs2 } from "node:fs/promises";
 import { createHash as createHash10 } from "node:crypto";
 import { dirname as dirname9, isAbsolute as isAbsolute2, join as join28, relative as relative3, sep as sep4 } from "node:path";
@@ -40419,13 +41232,13 @@ function modelFetcher(refs, opts) {
 }
 function existingDir(path10) {
   let dir = path10;
-  while (!existsSync11(dir) && dirname9(dir) !== dir) dir = dirname9(dir);
+  while (!existsSync12(dir) && dirname9(dir) !== dir) dir = dirname9(dir);
   return dir;
 }
 
 // src/pipeline/checkpoint.ts
 import { createHash as createHash11 } from "node:crypto";
-import { readFile as readFile11, rm as rm13 } from "node:fs/promises";
+import { readFile as readFile12, rm as rm13 } from "node:fs/promises";
 import { join as join29 } from "node:path";
 var sha = (text) => createHash11("sha256").update(text).digest("hex");
 function measured(m2) {
@@ -40440,7 +41253,9 @@ function checkpointStore(dir, what) {
       workload: what.workload,
       estimator: { name: what.estimator.name, command: what.estimator.command },
       scenarios: [...what.scenarios],
-      tool: what.toolVersion
+      tool: what.toolVersion,
+      // Rows merged from another number of passes are not this run's rows (one pass: the identity of older runs).
+      ...what.passes && what.passes > 1 ? { passes: what.passes } : {}
     })
   );
   const fileOf = (ref) => join29(dir, `${sha(ref).slice(0, 16)}.json`);
@@ -40452,7 +41267,7 @@ function checkpointStore(dir, what) {
       const out2 = /* @__PURE__ */ new Map();
       for (const ref of refs) {
         try {
-          const saved = JSON.parse(await readFile11(fileOf(ref), "utf8"));
+          const saved = JSON.parse(await readFile12(fileOf(ref), "utf8"));
           const rows = saved?.model?.scenarios;
           if (saved?.identity === identity3 && saved.model?.ref === ref && Array.isArray(rows) && rows.every((r) => typeof r?.verdict === "string") && measured(saved.model)) {
             out2.set(ref, saved.model);
@@ -40469,6 +41284,7 @@ function checkpointStore(dir, what) {
 }
 
 // src/pipeline/run.ts
+var DEFAULT_PASSES = 2;
 async function collectRefs(cfg, binDir, hooks) {
   const refs = [];
   for (const arg of cfg.modelArgs) refs.push(parseModelArg(arg, process.cwd()));
@@ -40482,7 +41298,7 @@ async function collectRefs(cfg, binDir, hooks) {
     const spec2 = parseSynthSpec(await readInputText(specPath, "the synthetic corpus spec", MAX_THRESHOLDS_BYTES), specPath);
     const out2 = join30(cacheRoot(cfg.cacheDir), "synthetic");
     const { manifestPath } = await synthesize(spec2, out2, await binDir(), hooks.log);
-    refs.push(...parseManifest(await readFile12(manifestPath, "utf8"), manifestPath, out2));
+    refs.push(...parseManifest(await readFile13(manifestPath, "utf8"), manifestPath, out2));
   } else if (cfg.corpus) {
     const file = corpusPath(cfg.corpus, packageRoot());
     if (!file) throw new InputError("corpus", null, `unknown corpus "${cfg.corpus}"`);
@@ -40509,7 +41325,7 @@ async function runGate(cfg, hooks) {
   const memoryOnly = cfg.scenarios.length === 0;
   const started = hooks.now();
   const { binDir, build } = await llama();
-  const canProject = existsSync12(join30(binDir, "llama-fit-params"));
+  const canProject = existsSync13(join30(binDir, "llama-fit-params"));
   if (!canProject) hooks.log(`memory: llama-fit-params is not in ${binDir}: memory is not checked against llama.cpp's projection (setup-llama builds it)`);
   if (memoryOnly && !canProject) throw new InputError("scenarios", "memory", `the memory-only run needs llama-fit-params, which is not in ${binDir}`);
   const headerDir = canProject ? await mkdtemp3(join30(tmpdir3(), "model-fit-gate-headers-")) : null;
@@ -40540,7 +41356,19 @@ async function runGate(cfg, hooks) {
     const estimator = cfg.estimatorCommand ? externalEstimator(cfg.estimatorCommand, { env: cfg.estimatorEnv, ...cfg.estimatorTimeoutSec ? { timeoutMs: cfg.estimatorTimeoutSec * 1e3 } : {} }) : builtinEstimator();
     const outDir = dirname10(resolve5(cfg.reportPath));
     const logsDir = join30(outDir, "logs");
-    const checkpoint = checkpointStore(join30(outDir, "checkpoint"), { hardware: hardware2, workload, estimator, scenarios: cfg.scenarios, toolVersion: toolVersion() });
+    const sentinel = memoryOnly ? null : await openSentinel({
+      binDir,
+      cacheDir: hardwareDir,
+      hardwarePath: cfg.hardwarePath,
+      hardware: hardware2,
+      probedNow: !hardwareFromFile && (probed.measured_at ?? "") >= started.toISOString(),
+      logDir: join30(logsDir, "sentinel"),
+      now: hooks.now,
+      log: hooks.log
+    });
+    const passes = cfg.passes ?? DEFAULT_PASSES;
+    if (!Number.isInteger(passes) || passes < 1) throw new InputError("passes", null, `expected an integer \u2265 1, got ${cfg.passes}`);
+    const checkpoint = checkpointStore(join30(outDir, "checkpoint"), { hardware: hardware2, workload, estimator, scenarios: cfg.scenarios, toolVersion: toolVersion(), passes });
     const resumed = cfg.resume ? await checkpoint.load(models2.map((m2) => m2.ref)) : /* @__PURE__ */ new Map();
     if (cfg.resume) hooks.log(`resume: ${resumed.size} of ${models2.length} models already measured by an earlier run`);
     else await checkpoint.clear();
@@ -40572,6 +41400,8 @@ async function runGate(cfg, hooks) {
       deadline: cfg.timeBudgetSec ? { at: new Date(started.getTime() + cfg.timeBudgetSec * 1e3), budgetSec: cfg.timeBudgetSec } : null,
       resumed,
       onModelDone: (m2) => checkpoint.save(m2),
+      passes,
+      ...sentinel ? { sentinel: (at2) => sentinel.measure(at2), drift: () => sentinel.record() } : {},
       ...canProject ? { projectMemory: memoryProjector(binDir, workload, logsDir, hardware2) } : {}
     });
     if (resumed.size > 0) report.resumed = [...resumed.keys()];
@@ -40585,7 +41415,7 @@ function memoryProjector(binDir, workload, logsDir, hardware2) {
     const path10 = model.path ?? model.headerPath ?? null;
     if (!path10) return { skip: `no header-only copy to project from: ${model.headerError ?? "none was made"}` };
     const dir = join30(logsDir, modelLogDirName(path10));
-    await mkdir11(dir, { recursive: true });
+    await mkdir12(dir, { recursive: true });
     const devices = await projectMemory(binDir, path10, workload, dir, "memory");
     const free = (name) => name === HOST ? hardware2.system.ram_available_bytes : hardware2.system.llama_devices?.find((d) => d.name === name)?.free_bytes ?? null;
     return { projected: devices.map((d) => ({ ...d, free_bytes: free(d.device) })), source: model.path ? "file" : "header" };
@@ -40805,6 +41635,8 @@ function renderFitTable(rows) {
 
 // src/accuracy/benchmark.ts
 import { join as join31 } from "node:path";
+import { readFile as readFile14 } from "node:fs/promises";
+import { existsSync as existsSync14 } from "node:fs";
 
 // src/accuracy/geometries.ts
 var CONTEXT2 = 8192;
@@ -40847,7 +41679,19 @@ var ACCURACY_TARGETS = {
 function medianOrNull(xs) {
   return xs.length > 0 ? median(xs) : null;
 }
-function accuracyRow(ref, sizeBytes, prediction, passes) {
+function pairedErrorPct(s, prediction, passes, pair) {
+  const pm = prediction.scenarios.find((x) => x.scenario === s)?.predicted;
+  const pp = pair.prediction.scenarios.find((x) => x.scenario === s)?.predicted;
+  if (!pm || !pp) return null;
+  const ratios = [];
+  for (let i2 = 0; i2 < Math.min(passes.length, pair.passes.length); i2++) {
+    const om = passes[i2]?.observations.find((x) => x.scenario === s)?.observed;
+    const op = pair.passes[i2]?.observations.find((x) => x.scenario === s)?.observed;
+    if (om && op && om > 0 && op > 0) ratios.push(om / op);
+  }
+  return ratios.length > 0 ? absErrorPct(pm / pp, median(ratios)) : null;
+}
+function accuracyRow(ref, sizeBytes, prediction, passes, pair = null) {
   const cells = {};
   for (const s of SCENARIO_IDS) {
     const p = prediction.scenarios.find((x) => x.scenario === s) ?? null;
@@ -40868,11 +41712,12 @@ function accuracyRow(ref, sizeBytes, prediction, passes) {
       error_pct: predicted !== null && observed !== null ? absErrorPct(predicted, observed) : null,
       best,
       best_error_pct: predicted !== null && best !== null ? absErrorPct(predicted, best) : null,
+      paired_error_pct: pair ? pairedErrorPct(s, prediction, passes, pair) : null,
       note: os.find((o2) => o2?.error)?.error?.reason ?? prediction.not_predicted[s] ?? null
     };
   }
   const logged = passes.find((run2) => run2.llama_memory)?.llama_memory;
-  return { ref, size_bytes: sizeBytes, cells, memory: logged ? llamaMemoryCheck(prediction.fit, logged) : null };
+  return { ref, size_bytes: sizeBytes, pair: pair?.ref ?? null, cells, memory: logged ? llamaMemoryCheck(prediction.fit, logged) : null };
 }
 function otherPassScore(rows, s) {
   const passes = Math.max(0, ...rows.map((r) => r.cells[s].passes.length));
@@ -40903,6 +41748,7 @@ function summarizeAccuracy(rows) {
     const t = ACCURACY_TARGETS[s];
     const bestErrs = rows.map((r) => r.cells[s].best_error_pct).filter((e) => e !== null);
     const deltas = rows.map((r) => r.cells[s].pass_delta_pct).filter((e) => e !== null);
+    const paired = rows.map((r) => r.cells[s].paired_error_pct).filter((e) => e !== null);
     return {
       scenario: s,
       models: errs.length,
@@ -40911,6 +41757,7 @@ function summarizeAccuracy(rows) {
       best_median_pct: medianOrNull(bestErrs),
       run_to_run_pct: medianOrNull(deltas),
       other_pass: otherPassScore(rows, s),
+      paired: paired.length > 0 ? { models: paired.length, median_pct: median(paired), max_pct: Math.max(...paired) } : null,
       meets_target: med !== null && max !== null && med <= t.median_pct && max <= t.max_pct
     };
   });
@@ -40940,6 +41787,21 @@ function renderAccuracy(rows, summary, memory = []) {
     const mem = e ? `mem ${[e.model, e.kv, e.compute].map((x) => x === null ? "\u2014" : formatDeltaPct(x)).join(" / ")}` : "";
     lines.push([shortRef(r.ref).padEnd(MODEL_COLUMN), (r.size_bytes / 1024 ** 2).toFixed(0).padStart(6), ...cells, mem].join(" ").trimEnd());
   }
+  if (rows.some((r) => r.pair)) {
+    lines.push("");
+    lines.push(["paired with".padEnd(MODEL_COLUMN), "".padStart(6), ...SCENARIO_IDS.map((s) => `${SHORT[s]} paired err%`.padStart(28))].join(" "));
+    for (const r of rows) {
+      if (!r.pair) continue;
+      const cells = SCENARIO_IDS.map((s) => fmt(r.cells[s].paired_error_pct).padStart(28));
+      lines.push([`${shortRef(r.ref).slice(0, 13)}~${r.pair}`.slice(0, MODEL_COLUMN).padEnd(MODEL_COLUMN), "".padStart(6), ...cells].join(" ").trimEnd());
+    }
+  }
+  lines.push("");
+  lines.push(`${"scenario".padEnd(14)} ${"|error| median / max".padStart(22)} ${"noise floor median / max".padStart(26)} ${"paired law error median / max".padStart(31)}`);
+  for (const s of summary) {
+    const pair = (x) => x ? `${fmt(x.median_pct)} / ${fmt(x.max_pct)} %` : "\u2014";
+    lines.push(`${s.scenario.padEnd(14)} ${`${fmt(s.median_pct)} / ${fmt(s.max_pct)} %`.padStart(22)} ${pair(s.other_pass).padStart(26)} ${pair(s.paired).padStart(31)}`);
+  }
   lines.push("");
   for (const s of summary) {
     const t = ACCURACY_TARGETS[s.scenario];
@@ -40958,13 +41820,36 @@ function shortRef(ref) {
 }
 
 // src/accuracy/benchmark.ts
-var DEFAULT_PASSES = 3;
+var DEFAULT_PASSES2 = 3;
+function mainType(p) {
+  return Object.entries(p.bytes_by_type).sort((a2, b) => b[1] - a2[1] || a2[0].localeCompare(b[0]))[0]?.[0] ?? "";
+}
+function nearestProbeModel(model, probe) {
+  const type = mainType(model);
+  const same = probe.filter((p) => p.profile.model_class === model.model_class && mainType(p.profile) === type && model.expert_count > 0 === p.profile.expert_count > 0);
+  const pool = same.length > 0 ? same : probe.filter((p) => p.profile.model_class === model.model_class && mainType(p.profile) === type);
+  const dist = (p) => Math.abs(Math.log(p.profile.file_bytes / model.file_bytes));
+  return [...pool].sort((a2, b) => dist(a2) - dist(b) || a2.ref.localeCompare(b.ref))[0] ?? null;
+}
+async function listedProbeModels(profilePath) {
+  const file = observationsPath(profilePath);
+  if (!existsSync14(file)) return {};
+  return JSON.parse(await readFile14(file, "utf8")).probe_models ?? {};
+}
+async function probeModels(listed) {
+  const out2 = [];
+  for (const [id, path10] of Object.entries(listed).sort()) {
+    if (!existsSync14(path10) || id.startsWith("srv-")) continue;
+    out2.push({ ref: id, path: path10, profile: (await profileFile(path10)).profile });
+  }
+  return out2;
+}
 function observedLine(ref, run2) {
   const parts = SCENARIO_IDS.map((s) => `${s} ${formatValue2(run2.observations.find((x) => x.scenario === s)?.observed ?? null, SCENARIO_UNITS[s])}`);
   return `${ref}: observed ${parts.join(", ")}`;
 }
 async function runAccuracyBenchmark(opts) {
-  const passes = opts.passes ?? DEFAULT_PASSES;
+  const passes = opts.passes ?? DEFAULT_PASSES2;
   if (!Number.isInteger(passes) || passes < 1) throw new Error(`passes must be an integer \u2265 1, got ${passes}`);
   const now = opts.now ?? (() => (/* @__PURE__ */ new Date()).toISOString());
   const spec2 = accuracySpec();
@@ -40974,32 +41859,59 @@ async function runAccuracyBenchmark(opts) {
   const models2 = [];
   for (const m2 of synth.models) models2.push({ ref: m2.ref, path: m2.path, profile: (await profileFile(m2.path)).profile });
   const observed = /* @__PURE__ */ new Map();
-  const runPass = async (pass, workload2) => {
-    for (const m2 of models2) {
-      progress(`pass ${pass}/${passes}: ${m2.ref}: running ${SCENARIO_IDS.join(", ")}`);
-      const run2 = await runModel(m2.path, SCENARIO_IDS, workload2, {
-        binDir: opts.binDir,
-        logsDir: join31(opts.workDir, "logs", `pass-${pass}`),
-        runTimeoutSec: DEFAULT_RUN_TIMEOUT_SEC,
-        vocabSize: m2.profile.vocab_size,
-        log: progress
-      });
-      observed.set(m2.ref, [...observed.get(m2.ref) ?? [], run2]);
-      progress(observedLine(m2.ref, run2));
-    }
-  };
+  const pairs = /* @__PURE__ */ new Map();
+  const paired = opts.paired ?? true;
+  const runOne = (m2, pass, workload2, sub) => runModel(m2.path, SCENARIO_IDS, workload2, {
+    binDir: opts.binDir,
+    logsDir: join31(opts.workDir, "logs", `pass-${pass}`, sub),
+    runTimeoutSec: DEFAULT_RUN_TIMEOUT_SEC,
+    vocabSize: m2.profile.vocab_size,
+    log: progress
+  });
   const workload = defaultWorkload();
   const probeOpts = { binDir: opts.binDir, cacheDir: join31(opts.workDir, "hardware"), threads: workload.threads, log: progress, now, quick: Boolean(opts.quickProbe) };
+  let probed = null;
+  const runPass2 = async (pass, workload2, listed) => {
+    if (paired && probed === null) {
+      probed = await probeModels(listed);
+      for (const m2 of models2) {
+        const p = nearestProbeModel(m2.profile, probed);
+        if (p) pairs.set(m2.ref, { model: p, runs: [] });
+        progress(`${m2.ref}: paired with ${p ? p.ref : "no probe model (none of its type)"}`);
+      }
+    }
+    for (const m2 of models2) {
+      progress(`pass ${pass}/${passes}: ${m2.ref}: running ${SCENARIO_IDS.join(", ")}`);
+      const run2 = await runOne(m2, pass, workload2, "models");
+      observed.set(m2.ref, [...observed.get(m2.ref) ?? [], run2]);
+      progress(observedLine(m2.ref, run2));
+      const pair = pairs.get(m2.ref);
+      if (pair) {
+        progress(`pass ${pass}/${passes}: ${m2.ref}: its pair ${pair.model.ref}, right after it`);
+        const prun = await runOne(pair.model, pass, workload2, `pairs/${m2.ref.replace(/[^A-Za-z0-9._-]+/g, "_")}`);
+        pair.runs.push(prun);
+        progress(observedLine(pair.model.ref, prun));
+      }
+    }
+  };
   let hardware2;
   if (opts.cachedProbe) {
     hardware2 = await probeHardware({ ...probeOpts, refresh: Boolean(opts.refreshHardware) });
-    for (let pass = 1; pass <= passes; pass++) await runPass(pass, workload);
+    const listed = await listedProbeModels(cachedProfilePath(probeOpts.cacheDir, hardware2.fingerprint, probeOpts.quick));
+    for (let pass = 1; pass <= passes; pass++) await runPass2(pass, workload, listed);
   } else {
-    hardware2 = await probeHardware({ ...probeOpts, refresh: true, interleave: { passes, between: (pass) => runPass(pass, workload) } });
+    hardware2 = await probeHardware({ ...probeOpts, refresh: true, interleave: { passes, between: (pass, listed) => runPass2(pass, workload, listed) } });
   }
-  const rows = models2.map(
-    (m2) => accuracyRow(m2.ref, m2.profile.file_bytes, predict(m2.profile, hardware2, workload), observed.get(m2.ref) ?? [])
-  );
+  const rows = models2.map((m2) => {
+    const pair = pairs.get(m2.ref);
+    return accuracyRow(
+      m2.ref,
+      m2.profile.file_bytes,
+      predict(m2.profile, hardware2, workload),
+      observed.get(m2.ref) ?? [],
+      pair ? { ref: pair.model.ref, prediction: predict(pair.model.profile, hardware2, workload), passes: pair.runs } : null
+    );
+  });
   const summary = summarizeAccuracy(rows);
   const memory = summarizeMemory(rows);
   opts.log(renderAccuracy(rows, summary, memory));
@@ -41090,6 +42002,7 @@ var TABLE = {
       "disk-budget": { type: "string", value: "SIZE", help: "hold at most this much of downloads at once (50G): each model is fetched before its run and removed after" },
       "time-budget": { type: "string", value: "SECONDS", help: "start no model after this long; the rest are skipped with the reason" },
       resume: { type: "boolean", help: "reuse the rows an interrupted run with the same --out, machine, build and workload finished" },
+      passes: { type: "string", value: "N", help: "measure the corpus N times, interleaved (all models, then all again); each row is the median of its passes and its spread covers them all (default 2)" },
       ...modelFlags
     }
   },
@@ -41109,13 +42022,14 @@ var TABLE = {
     }
   },
   "bench-accuracy": {
-    ...about("model-fit-gate bench-accuracy [--out DIR] [--passes N] [--cached-probe [--refresh]] [--models A,B]", "Accuracy benchmark: synthesize \u2265 10 geometries, probe, run all four scenarios, print each row and the median and max |error|.", NO_POSITIONALS),
+    ...about("model-fit-gate bench-accuracy [--out DIR] [--passes N] [--cached-probe [--refresh]] [--models A,B] [--no-pairs]", "Accuracy benchmark: synthesize \u2265 10 geometries, probe, run all four scenarios (each model back to back with its nearest probe model), print each row, the median and max |error|, the noise floor and the paired law error.", NO_POSITIONALS),
     flags: {
       out: { type: "string", value: "DIR", help: "work dir for models and results" },
       passes: { type: "string", value: "N", help: "passes over all models, each after a probe pass; observed = the median of the passes, facts fitted from every probe pass (default 3)" },
       "cached-probe": { type: "boolean", help: "use the cached hardware profile instead of probing before every pass (quicker; facts from other minutes)" },
       refresh: { type: "boolean", help: "with --cached-probe: re-measure the cached profile first" },
       models: { type: "string", value: "A,B", help: "only these benchmark models, by name (a quick partial run)" },
+      "no-pairs": { type: "boolean", help: "do not measure each model back to back with its nearest probe model (no paired law error; half the time)" },
       ...llamaFlags
     }
   }
@@ -41291,6 +42205,7 @@ var handlers = {
         diskBudgetBytes: parseByteSize(str3(args.values["disk-budget"]), "--disk-budget"),
         timeBudgetSec: parseSeconds(str3(args.values["time-budget"]), "--time-budget"),
         resume: Boolean(args.values.resume),
+        passes: parsePasses(str3(args.values.passes), "--passes") ?? void 0,
         baselinePath: str3(args.values.baseline) ?? null,
         workload: workloadFromFlags(args),
         runnerName: process.env.RUNNER_NAME ?? null
@@ -41346,7 +42261,7 @@ var handlers = {
     const known = new Set(ACCURACY_MODELS.map((m2) => m2.name));
     const unknown = only?.find((n2) => !known.has(n2));
     if (unknown) throw new InputError("bench-accuracy", "--models", `"${unknown}" is not a benchmark model (${[...known].join(", ")})`);
-    await runAccuracyBenchmark({ binDir, workDir, log: out, cachedProbe, refreshHardware: args.values.refresh === true, ...passes ? { passes } : {}, ...only ? { only } : {} });
+    await runAccuracyBenchmark({ binDir, workDir, log: out, cachedProbe, refreshHardware: args.values.refresh === true, paired: args.values["no-pairs"] !== true, ...passes ? { passes } : {}, ...only ? { only } : {} });
     return EXIT_OK;
   }
 };
