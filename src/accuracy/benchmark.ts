@@ -79,13 +79,17 @@ function mainType(p: ModelProfile): string {
 }
 
 /**
- * The probe model nearest a benchmark model: a generating model of the same main weight type, then the nearest in
- * file size (log ratio), then the id; null when the probe has none of that type.
+ * The probe model nearest a benchmark model: of the same class and main weight type (and, where the probe has one,
+ * the same architecture and MoE-ness), the nearest in file size (log ratio), then the id; null when the probe has
+ * none of that type.
  */
 export function nearestProbeModel(model: ModelProfile, probe: readonly BenchModel[]): BenchModel | null {
   const type = mainType(model)
-  const same = probe.filter((p) => p.profile.model_class === model.model_class && mainType(p.profile) === type && (model.expert_count > 0) === (p.profile.expert_count > 0))
-  const pool = same.length > 0 ? same : probe.filter((p) => p.profile.model_class === model.model_class && mainType(p.profile) === type)
+  const alike = probe.filter((p) => p.profile.model_class === model.model_class && mainType(p.profile) === type)
+  // The same architecture and MoE-ness where the probe has one (a llama model is not paired with the Mamba probe).
+  const moe = alike.filter((p) => (model.expert_count > 0) === (p.profile.expert_count > 0))
+  const kin = moe.filter((p) => p.profile.architecture === model.architecture)
+  const pool = kin.length > 0 ? kin : moe.length > 0 ? moe : alike
   const dist = (p: BenchModel): number => Math.abs(Math.log(p.profile.file_bytes / model.file_bytes))
   return [...pool].sort((a, b) => dist(a) - dist(b) || a.ref.localeCompare(b.ref))[0] ?? null
 }

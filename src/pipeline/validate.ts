@@ -306,7 +306,8 @@ export async function validate(p: ValidateParams): Promise<Report> {
     summary: {},
     gate: { passed: false, failures: [] }
   }
-  if (passes > 1) report.passes = passes
+  // Passes are a property of measured rows: a memory-only run has none.
+  if (passes > 1 && p.scenarios.length > 0) report.passes = passes
   const drift = p.drift?.()
   if (drift) report.drift = drift
   return applyGate(report, p.thresholds, { baseline: p.baseline })

@@ -12,6 +12,9 @@ function tolerance(report: Report): number {
   return (report.thresholds ?? DEFAULT_THRESHOLDS).tolerance_pct / 100
 }
 
+/** Noisy probe facts named in the summary; the rest are counted. */
+const MAX_NAMED_FACTS = 4
+
 const pct = (x: number): string => `${formatLimit(Math.round(x * 1000) / 10)} %`
 
 /** One line each, warnings (⚠️) first: what the reader must know about noise across time before trusting a verdict. */
@@ -21,8 +24,12 @@ export function driftLines(report: Report): string[] {
   const facts: string[] = []
   const noisy = report.hardware.noisy_facts ?? []
   if (noisy.length > 0) {
+    // The noisiest few by name; all of them are in hardware.json.
+    const worst = [...noisy].sort((a, b) => b.spread - a.spread || a.fact.localeCompare(b.fact))
+    const named = worst.slice(0, MAX_NAMED_FACTS).map((f) => `${f.fact} ±${pct(f.spread)}`).join(', ')
+    const more = worst.length > MAX_NAMED_FACTS ? ` and ${worst.length - MAX_NAMED_FACTS} more (hardware.json, noisy_facts)` : ''
     warnings.push(
-      `⚠️ The probe's rounds disagreed even after re-measuring: ${noisy.map((f) => `${f.fact} ±${pct(f.spread)}`).join(', ')}. ` +
+      `⚠️ ${noisy.length} probe fact${noisy.length === 1 ? '' : 's'} disagreed across the rounds even after re-measuring: ${named}${more}. ` +
         'The machine was busy when it was probed; rows whose estimate these facts move beyond the tolerance are inconclusive-noisy. Re-probe on a quiet machine (--refresh).'
     )
   }
@@ -47,7 +54,7 @@ export function driftLines(report: Report): string[] {
     else facts.push(`${what}: steady within ±${pct(t)}.`)
   } else if (d?.reason) facts.push(`No sentinel: ${d.reason}.`)
   if (report.passes && report.passes > 1) {
-    facts.push(`${report.passes} passes, interleaved: each row is the median of its passes; its spread covers every pass's samples.`)
+    facts.push(`${report.passes} passes, interleaved: each row is the median of its passes, and its spread covers the samples of every pass.`)
   }
   return [...warnings, ...facts]
 }

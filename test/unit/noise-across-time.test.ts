@@ -321,7 +321,7 @@ describe('the summary says what moved', () => {
     }
     const md = renderMarkdown(report)
     const top = md.slice(0, md.indexOf('### '))
-    expect(top).toContain('⚠️ The probe')
+    expect(top).toContain('⚠️ 1 probe fact disagreed across the rounds even after re-measuring')
     expect(top).toContain('prefill\\_flops\\_by\\_type.Q5\\_K ±167.8 %')
     expect(top).toContain('⚠️ The machine moved since the probe of 2026-12-03T08:16:46.366Z: measured.decode\\_bandwidth\\_by\\_type.Q8\\_0 −21.0 %')
     expect(top).toMatch(/⚠️ Sentinel \(bw-Q8\\_0 decode 32 tokens\): 3 measurements over 2 min, 80\.0–100 tok\/s, range 20\.2 %: the machine drifted/)
