@@ -39709,6 +39709,7 @@ function limitsText(report, id) {
 function tolerance(report) {
   return (report.thresholds ?? DEFAULT_THRESHOLDS).tolerance_pct / 100;
 }
+var MAX_NAMED_FACTS = 4;
 var pct2 = (x) => `${formatLimit(Math.round(x * 1e3) / 10)} %`;
 function driftLines(report) {
   const t = tolerance(report);
@@ -39716,8 +39717,11 @@ function driftLines(report) {
   const facts = [];
   const noisy = report.hardware.noisy_facts ?? [];
   if (noisy.length > 0) {
+    const worst = [...noisy].sort((a2, b) => b.spread - a2.spread || a2.fact.localeCompare(b.fact));
+    const named = worst.slice(0, MAX_NAMED_FACTS).map((f) => `${f.fact} \xB1${pct2(f.spread)}`).join(", ");
+    const more = worst.length > MAX_NAMED_FACTS ? ` and ${worst.length - MAX_NAMED_FACTS} more (hardware.json, noisy_facts)` : "";
     warnings.push(
-      `\u26A0\uFE0F The probe's rounds disagreed even after re-measuring: ${noisy.map((f) => `${f.fact} \xB1${pct2(f.spread)}`).join(", ")}. The machine was busy when it was probed; rows whose estimate these facts move beyond the tolerance are inconclusive-noisy. Re-probe on a quiet machine (--refresh).`
+      `\u26A0\uFE0F ${noisy.length} probe fact${noisy.length === 1 ? "" : "s"} disagreed across the rounds even after re-measuring: ${named}${more}. The machine was busy when it was probed; rows whose estimate these facts move beyond the tolerance are inconclusive-noisy. Re-probe on a quiet machine (--refresh).`
     );
   }
   const d = report.drift;
@@ -39739,7 +39743,7 @@ function driftLines(report) {
     else facts.push(`${what}: steady within \xB1${pct2(t)}.`);
   } else if (d?.reason) facts.push(`No sentinel: ${d.reason}.`);
   if (report.passes && report.passes > 1) {
-    facts.push(`${report.passes} passes, interleaved: each row is the median of its passes; its spread covers every pass's samples.`);
+    facts.push(`${report.passes} passes, interleaved: each row is the median of its passes, and its spread covers the samples of every pass.`);
   }
   return [...warnings, ...facts];
 }
@@ -41132,7 +41136,7 @@ async function validate3(p) {
     summary: {},
     gate: { passed: false, failures: [] }
   };
-  if (passes > 1) report.passes = passes;
+  if (passes > 1 && p.scenarios.length > 0) report.passes = passes;
   const drift = p.drift?.();
   if (drift) report.drift = drift;
   return applyGate(report, p.thresholds, { baseline: p.baseline });
@@ -41826,8 +41830,10 @@ function mainType(p) {
 }
 function nearestProbeModel(model, probe) {
   const type = mainType(model);
-  const same = probe.filter((p) => p.profile.model_class === model.model_class && mainType(p.profile) === type && model.expert_count > 0 === p.profile.expert_count > 0);
-  const pool = same.length > 0 ? same : probe.filter((p) => p.profile.model_class === model.model_class && mainType(p.profile) === type);
+  const alike = probe.filter((p) => p.profile.model_class === model.model_class && mainType(p.profile) === type);
+  const moe = alike.filter((p) => model.expert_count > 0 === p.profile.expert_count > 0);
+  const kin = moe.filter((p) => p.profile.architecture === model.architecture);
+  const pool = kin.length > 0 ? kin : moe.length > 0 ? moe : alike;
   const dist = (p) => Math.abs(Math.log(p.profile.file_bytes / model.file_bytes));
   return [...pool].sort((a2, b) => dist(a2) - dist(b) || a2.ref.localeCompare(b.ref))[0] ?? null;
 }
