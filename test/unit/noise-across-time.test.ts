@@ -2,24 +2,20 @@
 // carried to the verdict, the machine's drift since the probe, and a validate run in interleaved passes (the recorded
 // run of three synthetic models replayed, with each pass's observations scaled as a drifting machine would give them).
 import { describe, expect, test } from '@jest/globals'
-import { readFileSync } from 'node:fs'
-import { join } from 'node:path'
 import { mergePasses, passSpread } from '../../src/bench/passes.js'
 import { compareScenario, verdictFor } from '../../src/compare/compare.js'
 import { machineMovedReason, movedFacts, sentinelMoved } from '../../src/compare/drift.js'
 import type { HardwareProfile } from '../../src/contracts/hardware.js'
-import type { ModelRun, Observation } from '../../src/contracts/observation.js'
+import type { Observation } from '../../src/contracts/observation.js'
 import type { DriftRecord } from '../../src/contracts/report.js'
-import { SCENARIO_IDS, SCENARIO_UNITS, type ScenarioId } from '../../src/contracts/scenarios.js'
-import type { Workload } from '../../src/contracts/workload.js'
+import { SCENARIO_UNITS, type ScenarioId } from '../../src/contracts/scenarios.js'
 import { factNoise, measuredFacts } from '../../src/fit/fact-noise.js'
 import { predict } from '../../src/fit/predict.js'
 import { DEFAULT_THRESHOLDS, applyGate, compareSettingsFrom } from '../../src/gate/index.js'
 import { noisyFacts } from '../../src/hardware/probe.js'
-import { builtinEstimator } from '../../src/pipeline/builtin-estimator.js'
-import { validate, type ProfiledModel, type ValidateParams } from '../../src/pipeline/validate.js'
+import { validate, type ValidateParams } from '../../src/pipeline/validate.js'
 import { validateReport } from '../../src/report/index.js'
-import type { ModelProfile } from '../../src/contracts/profile.js'
+import { recorded, recordedParams } from '../helpers/recorded-run.js'
 
 const settings = { tolerance: 0.1, maxSpread: 0.1 }
 
@@ -117,12 +113,6 @@ describe("a fact's noise reaches the verdict", () => {
     expect(strict.predicted_range).toEqual([69, 131])
   })
 })
-
-const recorded = JSON.parse(readFileSync(join(import.meta.dirname, '..', 'fixtures', 'pipeline', 'recorded-run.json'), 'utf8')) as {
-  hardware: HardwareProfile
-  workload: Workload
-  models: (ProfiledModel & { run: ModelRun; profile: ModelProfile })[]
-}
 
 /** The recorded hardware with every measured fact's samples set to its value (a probe whose rounds agreed). */
 function quietHardware(): HardwareProfile {
@@ -231,24 +221,7 @@ describe('validate in passes', () => {
     }
     return { calls, runner }
   }
-  const params = (over: Partial<ValidateParams>): ValidateParams => ({
-    models: recorded.models.map(({ ref, path, profile }) => ({ ref, path, profile })),
-    scenarios: [...SCENARIO_IDS],
-    workload: recorded.workload,
-    thresholds: DEFAULT_THRESHOLDS,
-    hardware: quietHardware(),
-    estimator: builtinEstimator(),
-    runScenarios: async () => ({ observations: [], llama_memory: null }),
-    log: () => {},
-    group: (_n, fn) => fn(),
-    now: () => new Date('2026-12-03T10:00:00.000Z'),
-    toolVersion: '0.1.0',
-    runnerOs: 'Linux',
-    shard: null,
-    runnerName: null,
-    baseline: null,
-    ...over
-  })
+  const params = (over: Partial<ValidateParams>): ValidateParams => recordedParams({ now: () => new Date('2026-12-03T10:00:00.000Z'), hardware: quietHardware(), ...over })
 
   test('interleaved: every model once, then every model again; the sentinel after each; rows keep both passes', async () => {
     const { calls, runner } = replay(() => 1)

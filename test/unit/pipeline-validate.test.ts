@@ -1,51 +1,16 @@
 // The pipeline itself, without llama.cpp: `validate` with a scenario runner that replays a recorded run (real
 // observations of three synthetic models on a 2-core EPYC, with the hardware profile measured there).
 import { describe, expect, test } from '@jest/globals'
-import { readFileSync } from 'node:fs'
-import { join } from 'node:path'
 import { compareScenario } from '../../src/compare/index.js'
 import { DEFAULT_THRESHOLDS, compareSettingsFrom } from '../../src/gate/index.js'
-import { builtinEstimator } from '../../src/pipeline/builtin-estimator.js'
-import { ModelSkip, validate, type ProfiledModel, type ScenarioRunner, type ValidateParams } from '../../src/pipeline/validate.js'
+import { ModelSkip, validate } from '../../src/pipeline/validate.js'
 import { validateReport } from '../../src/report/index.js'
 import { type HardwareProfile } from '../../src/contracts/hardware.js'
-import { type ModelRun } from '../../src/contracts/observation.js'
 import { SCENARIO_IDS } from '../../src/contracts/scenarios.js'
-import { type Workload } from '../../src/contracts/workload.js'
 import { stableStringify } from '../../src/util/json.js'
+import { recorded, recordedParams, replay } from '../helpers/recorded-run.js'
 
-interface Recorded {
-  hardware: HardwareProfile
-  workload: Workload
-  models: (ProfiledModel & { run: ModelRun })[]
-}
-const recorded = JSON.parse(readFileSync(join(import.meta.dirname, '..', 'fixtures', 'pipeline', 'recorded-run.json'), 'utf8')) as Recorded
-
-const replay: ScenarioRunner = async (model, scenarios) => {
-  const run = recorded.models.find((m) => m.ref === model.ref)!.run
-  return { ...run, observations: run.observations.filter((o) => scenarios.includes(o.scenario)) }
-}
-
-function params(over: Partial<ValidateParams> = {}): ValidateParams {
-  return {
-    models: recorded.models.map(({ ref, path, profile }) => ({ ref, path, profile })),
-    scenarios: [...SCENARIO_IDS],
-    workload: recorded.workload,
-    thresholds: DEFAULT_THRESHOLDS,
-    hardware: recorded.hardware,
-    estimator: builtinEstimator(),
-    runScenarios: replay,
-    log: () => {},
-    group: (_name, fn) => fn(),
-    now: () => new Date('2026-12-02T17:30:00.000Z'),
-    toolVersion: '0.1.0',
-    runnerOs: 'Linux',
-    shard: null,
-    runnerName: null,
-    baseline: null,
-    ...over
-  }
-}
+const params = recordedParams
 
 describe('validate, replaying a recorded run', () => {
   test('every model gets a row per scenario with the recorded observation, judged as compare/ judges it', async () => {
