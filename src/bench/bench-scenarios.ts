@@ -27,7 +27,7 @@ export function llamaBenchArgs(modelPath: string, scenario: BenchScenario, w: Wo
   const shape =
     scenario === 'steady_decode'
       ? ['-p', '0', '-n', String(w.decode_tokens), '-d', String(w.decode_depth)]
-      : ['-p', String(w.prefill_tokens), '-n', '0', '-d', '0']
+      : ['-p', String(w.prefill_tokens), '-n', '0', '-d', String(w.prefill_depth ?? 0)]
   return [
     '-m', modelPath,
     ...shape,
@@ -78,7 +78,7 @@ export async function measureWithLlamaBench(
   const t = tests[0]
   const wantPrompt = scenario === 'prefill' ? w.prefill_tokens : 0
   const wantGen = scenario === 'steady_decode' ? w.decode_tokens : 0
-  const wantDepth = scenario === 'steady_decode' ? w.decode_depth : 0
+  const wantDepth = scenario === 'steady_decode' ? w.decode_depth : (w.prefill_depth ?? 0)
   if (tests.length !== 1 || !t || t.nPrompt !== wantPrompt || t.nGen !== wantGen || t.nDepth !== wantDepth) {
     const got = tests.map((x) => `p${x.nPrompt}/n${x.nGen}/d${x.nDepth}`).join(', ')
     throw new RunFailure(`${paths.stdoutPath}: expected one test p${wantPrompt}/n${wantGen}/d${wantDepth}, got ${got}`, [])
@@ -87,7 +87,7 @@ export async function measureWithLlamaBench(
   const tokPerSec = ((wantPrompt + wantGen) * 1000) / ms
   const breakdown: Record<string, number> =
     scenario === 'prefill'
-      ? { prefill_ms: ms, ms_per_token: ms / wantPrompt }
+      ? { prefill_ms: ms, ms_per_token: ms / wantPrompt, depth_tokens: wantDepth }
       : { decode_ms: ms, ms_per_token: ms / wantGen, depth_tokens: wantDepth }
   return { value: tokPerSec, breakdown }
 }

@@ -9,6 +9,9 @@ import { InputError } from '../util/errors.js'
 /** KV cache types llama.cpp accepts for -ctk/-ctv (common/arg.cpp kv_cache_types). */
 export const KV_CACHE_TYPES = ['f32', 'f16', 'bf16', 'q8_0', 'q4_0', 'q4_1', 'iq4_nl', 'q5_0', 'q5_1'] as const
 
+/** KV cache types llama.cpp runs without flash attention (the rest are block-quantized). */
+const UNQUANTIZED_KV_TYPES: readonly string[] = ['f32', 'f16', 'bf16']
+
 /** Tokens the server needs beyond a request's prompt and predictions (the slot keeps the last sampled token). */
 export const SERVER_CONTEXT_SLACK_TOKENS = 1
 /** first_token predicts this many tokens: the first, then one decode step whose time is the first_decode_ms. */
@@ -30,6 +33,7 @@ export function defaultWorkload(overrides: Partial<Workload> = {}): Workload {
     decode_depth: 0,
     decode_tokens: 64,
     prefill_tokens: 512,
+    prefill_depth: 0,
     first_token_prompt_tokens: 256,
     warm_prefix_tokens: 512,
     warm_suffix_tokens: 64,
@@ -69,8 +73,9 @@ export function validateWorkload(w: Workload, source = 'workload'): void {
   for (const k of positive) {
     if (!Number.isInteger(w[k]) || w[k] < 1) throw new InputError(source, k, `must be an integer ≥ 1, got ${w[k]}`)
   }
-  if (!Number.isInteger(w.decode_depth) || w.decode_depth < 0) {
-    throw new InputError(source, 'decode_depth', `must be an integer ≥ 0, got ${w.decode_depth}`)
+  for (const k of ['decode_depth', 'prefill_depth'] as const) {
+    const v = w[k] ?? 0
+    if (!Number.isInteger(v) || v < 0) throw new InputError(source, k, `must be an integer ≥ 0, got ${v}`)
   }
   if (!Number.isInteger(w.gpu_layers) || w.gpu_layers < 0) {
     throw new InputError(source, 'gpu_layers', `must be an integer ≥ 0, got ${w.gpu_layers}`)
@@ -80,6 +85,10 @@ export function validateWorkload(w: Workload, source = 'workload'): void {
   }
   if (!(KV_CACHE_TYPES as readonly string[]).includes(w.kv_type)) {
     throw new InputError(source, 'kv_type', `unknown KV cache type "${w.kv_type}" (expected one of ${KV_CACHE_TYPES.join(', ')})`)
+  }
+  if (!UNQUANTIZED_KV_TYPES.includes(w.kv_type) && !w.flash_attention) {
+    // llama_init_from_model refuses a quantized V cache with flash attention off (src/llama-context.cpp).
+    throw new InputError(source, 'kv_type', `a quantized KV cache (${w.kv_type}) needs flash attention on (llama.cpp refuses it without)`)
   }
   if (w.warm_decode_tokens < 2) {
     // The server's decode rate counts steps after the first token (which comes from the prompt's logits).
@@ -92,7 +101,7 @@ export function validateWorkload(w: Workload, source = 'workload'): void {
     }
   }
   fits('decode_depth', w.decode_depth + w.decode_tokens)
-  fits('prefill_tokens', w.prefill_tokens)
+  fits('prefill_depth', (w.prefill_depth ?? 0) + w.prefill_tokens)
   fits('first_token_prompt_tokens', w.first_token_prompt_tokens + FIRST_TOKEN_PREDICT + SERVER_CONTEXT_SLACK_TOKENS)
   fits('warm_prefix_tokens', w.warm_prefix_tokens + w.warm_suffix_tokens + w.warm_decode_tokens + SERVER_CONTEXT_SLACK_TOKENS)
 }

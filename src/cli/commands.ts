@@ -11,6 +11,8 @@ const tensorSplit = { type: 'string', value: 'A,B,…', help: 'each GPU\'s share
 const llamaFlags = { 'llama-bin': llamaBin, 'cache-dir': cacheDir } as const
 const modelFlags = { ...llamaFlags, 'hf-token': hfToken } as const
 const decodeDepth = (help: string) => ({ type: 'string', value: 'N', help }) as const
+const kvType = { type: 'string', value: 'TYPE', help: 'KV cache type (llama.cpp -ctk/-ctv: f16, q8_0, q4_0…; default f16); quantized types need flash attention' } as const
+const flashAttention = { type: 'string', value: 'on|off', help: 'flash attention (llama.cpp -fa; default off)' } as const
 /** A command's usage line, summary (`--help`) and positional arguments. */
 const about = (usage: string, summary: string, positionals: CommandSpec['positionals']) => ({ usage, summary, positionals })
 const NO_POSITIONALS = { min: 0, max: 0, name: '' } as const
@@ -59,6 +61,9 @@ const TABLE: Record<string, Omit<CommandSpec, 'name'>> = {
       'gpu-layers': gpuLayers,
       'tensor-split': tensorSplit,
       'decode-depth': decodeDepth('predict steady decode at this context depth (default 0)'),
+      'prefill-depth': decodeDepth('predict prefill at this context depth (default 0)'),
+      'kv-type': kvType,
+      'flash-attention': flashAttention,
       json: { type: 'boolean', help: 'print JSON' },
       ...modelFlags
     }
@@ -76,6 +81,9 @@ const TABLE: Record<string, Omit<CommandSpec, 'name'>> = {
       'gpu-layers': gpuLayers,
       'tensor-split': tensorSplit,
       'decode-depth': decodeDepth('judge steady decode at this context depth (llama-bench -d; default 0)'),
+      'prefill-depth': decodeDepth('judge prefill at this context depth: the prompt appended to N cached tokens (llama-bench -d; default 0)'),
+      'kv-type': kvType,
+      'flash-attention': flashAttention,
       'run-timeout': { type: 'string', value: 'SECONDS', help: 'kill a llama.cpp run after this long (default 600)' },
       shard: { type: 'string', value: 'K/N', help: 'run only shard K of N of the models' },
       'estimator-command': { type: 'string', value: 'CMD', help: 'gate an external estimator (JSON on stdin/stdout)' },

@@ -56,10 +56,14 @@ async function hardwareFor(args: ParsedArgs): Promise<HardwareProfile> {
   })
 }
 
-/** --ctx, --decode-depth and --gpu-layers as workload overrides; the bench checks the combination (depth must fit the context). */
+/** --ctx, --decode-depth, --prefill-depth, --kv-type, --flash-attention, --gpu-layers and --tensor-split as workload overrides; the bench checks the combination (depth must fit the context). */
 function workloadFromFlags(args: ParsedArgs): Partial<Workload> {
   const ctx = intFlag(args.values.ctx, 'ctx')
   const depth = intFlag(args.values['decode-depth'], 'decode-depth', 0)
+  const prefillDepth = intFlag(args.values['prefill-depth'], 'prefill-depth', 0)
+  const kv = str(args.values['kv-type'])
+  const fa = str(args.values['flash-attention'])
+  if (fa !== undefined && fa !== 'on' && fa !== 'off') throw new InputError('--flash-attention', null, `expected on or off, got "${fa.slice(0, 100)}"`)
   const ngl = intFlag(args.values['gpu-layers'], 'gpu-layers', 0)
   const ts = str(args.values['tensor-split'])
   const split = ts === undefined ? undefined : ts.split(',').map((x) => Number(x.trim()))
@@ -68,6 +72,9 @@ function workloadFromFlags(args: ParsedArgs): Partial<Workload> {
     ...(split ? { tensor_split: split } : {}),
     ...(ctx !== undefined ? { context_tokens: ctx } : {}),
     ...(depth !== undefined ? { decode_depth: depth } : {}),
+    ...(prefillDepth !== undefined ? { prefill_depth: prefillDepth } : {}),
+    ...(kv !== undefined ? { kv_type: kv } : {}),
+    ...(fa !== undefined ? { flash_attention: fa === 'on' } : {}),
     ...(ngl !== undefined ? { gpu_layers: ngl } : {})
   }
 }

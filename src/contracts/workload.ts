@@ -26,6 +26,13 @@ export interface Workload {
    */
   prefill_tokens: number
   /**
+   * Depth at which prefill is measured (llama-bench -d): the prompt is appended to this many cached tokens, so its
+   * attention covers them (long context). Absent: 0.
+   * @asType integer
+   * @minimum 0
+   */
+  prefill_depth?: number
+  /**
    * Prompt length for first_token.
    * @asType integer
    * @minimum 0

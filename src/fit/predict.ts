@@ -91,8 +91,11 @@ function estimate(profile: ModelProfile, hardware: HardwareProfile, workload: Wo
   // The sliding layers' window cache at a context (llama.cpp's n_ubatch is at most n_batch and the context).
   const swa = (context: number): number => slidingCells(context, g.slidingWindow, llamaUbatch(w.ubatch, w.batch, context))
 
-  // prefill: llama-bench -p P (context P, cells padded), logits for the last row.
-  const benchPrefill = prefillEstimate(g, r, { startPos: 0, tokens: w.prefill_tokens, ubatch: w.ubatch, cells: kvCells(w.prefill_tokens), slidingCells: swa(w.prefill_tokens), outputs: PROMPT_OUTPUT_ROWS })
+  // prefill: llama-bench -p P -d D (context D + P, cells padded): the prompt appended to D cached tokens, logits for
+  // the last row.
+  const prefillDepth = w.prefill_depth ?? 0
+  const prefillContext = prefillDepth + w.prefill_tokens
+  const benchPrefill = prefillEstimate(g, r, { startPos: prefillDepth, tokens: w.prefill_tokens, ubatch: w.ubatch, cells: kvCells(prefillContext), slidingCells: swa(prefillContext), outputs: PROMPT_OUTPUT_ROWS })
   scenarios.push(
     tokPerSec('prefill', benchPrefill.totalMs / w.prefill_tokens, benchPrefill.spread, {
       prefill_ms: benchPrefill.totalMs,
@@ -100,7 +103,8 @@ function estimate(profile: ModelProfile, hardware: HardwareProfile, workload: Wo
       attention_ms: benchPrefill.attentionMs,
       output_ms: benchPrefill.outputMs,
       overhead_ms: benchPrefill.overheadMs,
-      ...(benchPrefill.stateMs > 0 ? { state_ms: benchPrefill.stateMs } : {})
+      ...(benchPrefill.stateMs > 0 ? { state_ms: benchPrefill.stateMs } : {}),
+      ...(prefillDepth > 0 ? { depth_tokens: prefillDepth } : {})
     })
   )
 

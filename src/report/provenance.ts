@@ -55,7 +55,7 @@ export function provenanceLines(report: Report): [string, string][] {
     ['wall time', `${formatNumber(p.wall_time_s)} s`],
     [
       'workload',
-      `ctx ${w.context_tokens}, kv ${w.kv_type}, decode ${w.decode_tokens} tok at depth ${w.decode_depth}, prefill ${w.prefill_tokens}, ` +
+      `ctx ${w.context_tokens}, kv ${w.kv_type}, decode ${w.decode_tokens} tok at depth ${w.decode_depth}, prefill ${w.prefill_tokens}${w.prefill_depth ? ` at depth ${w.prefill_depth}` : ''}, ` +
         `first token prompt ${w.first_token_prompt_tokens}, warm ${w.warm_prefix_tokens}+${w.warm_suffix_tokens}, ` +
         `ubatch ${w.ubatch}, batch ${w.batch}, gpu layers ${w.gpu_layers}, flash attention ${w.flash_attention ? 'on' : 'off'}`
     ]

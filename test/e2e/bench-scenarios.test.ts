@@ -108,6 +108,17 @@ describe('runScenarios on a tiny model', () => {
     expect(t).toMatchObject({ nPrompt: 64, nGen: 0, nThreads: 1, nUbatch: 64 })
   })
 
+  test('prefill at depth (long context): llama-bench appends the prompt to the cached tokens and times it alone', async () => {
+    const long = { ...workload, context_tokens: 1024, prefill_depth: 768, kv_type: 'q8_0', flash_attention: true }
+    const [pp] = await runScenarios(modelPath, ['prefill'], long, { ...opts, logsDir: join(dir, 'depth', 'logs'), artifactsDir: join(dir, 'depth') })
+    expect(pp!.error).toBeNull()
+    expect(pp!.observed).toBeGreaterThan(0)
+    expect(pp!.breakdown.depth_tokens).toBe(768)
+    const json = pp!.logs.find((l) => l.endsWith('run-01.json')) as string
+    const [t] = parseLlamaBenchOutput(readFileSync(join(dir, 'depth', json), 'utf8'), json)
+    expect(t).toMatchObject({ nPrompt: 64, nGen: 0, nDepth: 768 })
+  }, 300_000)
+
   test('first_token splits the client time into server prefill, and the rest', () => {
     const o = observations.find((x) => x.scenario === 'first_token') as Observation
     const b = o.breakdown

@@ -46,6 +46,11 @@ describe('llama-bench command lines', () => {
     expect([f['-p'], f['-n'], f['-d'], f['-fa']]).toEqual(['512', '0', '0', 'off'])
   })
 
+  it('prefill at depth appends the prompt to the cached tokens (long context)', () => {
+    const f = flags(llamaBenchArgs('/m/a.gguf', 'prefill', defaultWorkload({ threads: 2, context_tokens: 17000, prefill_depth: 16384, kv_type: 'q8_0', flash_attention: true })))
+    expect([f['-p'], f['-n'], f['-d'], f['-ctk'], f['-fa']]).toEqual(['512', '0', '16384', 'q8_0', 'on'])
+  })
+
   it('names log files per run, warm-ups apart', () => {
     expect(benchRunPaths('/l/m/prefill', { index: 0, warmup: true, number: 1 })).toEqual({
       stdoutPath: '/l/m/prefill/warmup-1.json',

@@ -55,8 +55,9 @@ describe('defaultWorkload', () => {
     const tokens = [w.context_tokens, w.decode_depth, w.decode_tokens, w.prefill_tokens, w.first_token_prompt_tokens, w.warm_prefix_tokens, w.warm_suffix_tokens, w.warm_decode_tokens]
     expect(tokens).toEqual([4096, 0, 64, 512, 256, 512, 64, 32])
     expect([w.kv_type, w.flash_attention, w.ubatch, w.batch, w.threads, w.gpu_layers]).toEqual(['f16', false, 512, 2048, 2, 99])
-    expect(Object.keys(w)).toHaveLength(14)
-    expect(defaultWorkload({ decode_depth: 2048, kv_type: 'q8_0' })).toMatchObject({ decode_depth: 2048, kv_type: 'q8_0' })
+    expect(w.prefill_depth).toBe(0)
+    expect(Object.keys(w)).toHaveLength(15)
+    expect(defaultWorkload({ decode_depth: 2048, kv_type: 'q8_0', flash_attention: true })).toMatchObject({ decode_depth: 2048, kv_type: 'q8_0' })
   })
 
   it('uses the cores Node may use by default', () => {
@@ -72,6 +73,13 @@ describe('defaultWorkload', () => {
     expect(bad({ ubatch: 4096 })).toThrow('workload: ubatch: 4096 exceeds batch 2048')
     expect(bad({ warm_decode_tokens: 1 })).toThrow('warm_decode_tokens: must be ≥ 2')
     expect(bad({ gpu_layers: -1 })).toThrow('gpu_layers')
+    // Long context: the prompt at depth must fit the context too.
+    expect(bad({ context_tokens: 16384, prefill_depth: 16000 })).toThrow('workload: prefill_depth: needs 16512 tokens of context, more than context_tokens 16384')
+    expect(bad({ prefill_depth: -1 })).toThrow('workload: prefill_depth: must be an integer ≥ 0, got -1')
+    expect(defaultWorkload({ threads: 2, context_tokens: 16896, prefill_depth: 16384 }).prefill_depth).toBe(16384)
+    // llama.cpp refuses a quantized V cache without flash attention: said before anything runs.
+    expect(bad({ kv_type: 'q8_0' })).toThrow('workload: kv_type: a quantized KV cache (q8_0) needs flash attention on')
+    expect(bad({ kv_type: 'bf16' })).not.toThrow()
   })
 
   it('names the source given to validateWorkload', () => {

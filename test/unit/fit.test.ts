@@ -119,6 +119,20 @@ describe('decode', () => {
     expect(deepMha).toBeLessThan(deep)
   })
 
+  test('prefill at depth attends the cached tokens too: slower, the depth in its breakdown', async () => {
+    const hw = fixtureHardware()
+    const p = await profileOf(dense)
+    const long = { ...workload, context_tokens: 16384 + 512 }
+    const at = (depth: number) => predict(p, hw, { ...long, prefill_depth: depth }).scenarios.find((s) => s.scenario === 'prefill')!
+    expect(at(8192).predicted).toBeLessThan(at(0).predicted)
+    expect(at(16384).predicted).toBeLessThan(at(8192).predicted)
+    // Only the attention term grows with depth; the matrices are the same.
+    expect(at(16384).breakdown.attention_ms!).toBeGreaterThan(at(0).breakdown.attention_ms!)
+    expect(at(16384).breakdown.matmul_ms).toBeCloseTo(at(0).breakdown.matmul_ms!, 6)
+    expect(at(16384).breakdown.depth_tokens).toBe(16384)
+    expect(at(0).breakdown.depth_tokens).toBeUndefined()
+  })
+
   test('sliding-window layers attend no deeper than their window: at depth, a gemma3 pays attention for its global layer', async () => {
     const hw = fixtureHardware()
     const gemma = { architecture: 'gemma3', layers: 6, embeddingLength: 512, feedForwardLength: 1536, heads: 4, kvHeads: 1, headDim: 256, vocabSize: 4096, contextLength: 32768, seed: 5 } as const
