@@ -61,8 +61,10 @@ export function computeBufferBytes(g: ModelGeometry, s: ComputeBufferShape): num
   const perToken = Math.max(hasAttention ? attention : 0, ffn + mask, mamba)
   const stateRow = g.recurrentLayers > 0 ? g.recurrentStateElements / g.recurrentLayers : 0
   // An encoder's graph ends in pooled embeddings or a classifier: no vocabulary logits.
-  // The attention mask stays alive to the end; a model without attention has none.
-  const logits = (g.encoder ? 0 : g.vocab_size * s.outputRows) + (hasAttention ? ctx * tokens : 0)
+  // Without flash attention the f32 mask stays alive to the end; with it the f16 mask is not alive beside the logits
+  // (llama-fit-params at 4k, 8k and 16.5k cells: the buffer grows by the f16 mask beside the feed-forward phase, and
+  // stays under logits + mask); a model without attention has none.
+  const logits = (g.encoder ? 0 : g.vocab_size * s.outputRows) + (hasAttention && !s.flashAttention ? ctx * tokens : 0)
   return (Math.max(perToken * tokens, logits + g.embedding_length * tokens) + stateRow) * F32_BYTES
 }
 

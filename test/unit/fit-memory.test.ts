@@ -43,6 +43,20 @@ describe("llama.cpp's compute buffer", () => {
     }
   )
 
+  // llama-fit-params -c CTX -ub 512 -b 2048 -fa on|off (the projection: a whole ubatch of logits), long contexts.
+  // At 4k with flash attention the output phase (16 MiB of logits) decides, and llama.cpp holds 1 MiB more there than
+  // the rule counts (−5.6 %): not explained yet, so its bound says so.
+  test.each([
+    [4096, true, 18.0, 0.06],
+    [8192, true, 21.01, 0.05],
+    [16896, true, 29.51, 0.05],
+    [16896, false, 304.01, 0.05]
+  ] as const)('long context: %i cells, flash attention %s, near the projected %f MiB', async (ctx, fa, mib, within) => {
+    const g = await geometry({ ...llama(8, 512, 1536, 8, 8, 8192, 64), contextLength: 32768 })
+    const est = computeBufferBytes(g, { contextTokens: ctx, ubatch: 512, flashAttention: fa, outputRows: 512 })
+    expect(Math.abs(est / (mib * MiB) - 1)).toBeLessThan(within)
+  })
+
   test('llama-bench reserves a whole ubatch of logits: a large vocabulary dominates (logged 257.50 MiB)', async () => {
     const g = await geometry(llama(1, 256, 768, 4, 2, 131072, 64))
     const est = computeBufferBytes(g, { contextTokens: 512, ubatch: 512, flashAttention: false, outputRows: 512 })
