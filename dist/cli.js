@@ -26021,6 +26021,7 @@ function hasBufferSizes(s) {
 // src/bench/workload.ts
 import { availableParallelism as availableParallelism2 } from "node:os";
 var KV_CACHE_TYPES = ["f32", "f16", "bf16", "q8_0", "q4_0", "q4_1", "iq4_nl", "q5_0", "q5_1"];
+var UNQUANTIZED_KV_TYPES = ["f32", "f16", "bf16"];
 var SERVER_CONTEXT_SLACK_TOKENS = 1;
 var FIRST_TOKEN_PREDICT = 2;
 function defaultWorkload(overrides = {}) {
@@ -26030,6 +26031,7 @@ function defaultWorkload(overrides = {}) {
     decode_depth: 0,
     decode_tokens: 64,
     prefill_tokens: 512,
+    prefill_depth: 0,
     first_token_prompt_tokens: 256,
     warm_prefix_tokens: 512,
     warm_suffix_tokens: 64,
@@ -26079,8 +26081,9 @@ function validateWorkload(w, source = "workload") {
   for (const k of positive2) {
     if (!Number.isInteger(w[k]) || w[k] < 1) throw new InputError(source, k, `must be an integer \u2265 1, got ${w[k]}`);
   }
-  if (!Number.isInteger(w.decode_depth) || w.decode_depth < 0) {
-    throw new InputError(source, "decode_depth", `must be an integer \u2265 0, got ${w.decode_depth}`);
+  for (const k of ["decode_depth", "prefill_depth"]) {
+    const v = w[k] ?? 0;
+    if (!Number.isInteger(v) || v < 0) throw new InputError(source, k, `must be an integer \u2265 0, got ${v}`);
   }
   if (!Number.isInteger(w.gpu_layers) || w.gpu_layers < 0) {
     throw new InputError(source, "gpu_layers", `must be an integer \u2265 0, got ${w.gpu_layers}`);
@@ -26090,6 +26093,9 @@ function validateWorkload(w, source = "workload") {
   }
   if (!KV_CACHE_TYPES.includes(w.kv_type)) {
     throw new InputError(source, "kv_type", `unknown KV cache type "${w.kv_type}" (expected one of ${KV_CACHE_TYPES.join(", ")})`);
+  }
+  if (!UNQUANTIZED_KV_TYPES.includes(w.kv_type) && !w.flash_attention) {
+    throw new InputError(source, "kv_type", `a quantized KV cache (${w.kv_type}) needs flash attention on (llama.cpp refuses it without)`);
   }
   if (w.warm_decode_tokens < 2) {
     throw new InputError(source, "warm_decode_tokens", `must be \u2265 2 so at least one decode step is timed, got ${w.warm_decode_tokens}`);
@@ -26101,7 +26107,7 @@ function validateWorkload(w, source = "workload") {
     }
   };
   fits("decode_depth", w.decode_depth + w.decode_tokens);
-  fits("prefill_tokens", w.prefill_tokens);
+  fits("prefill_depth", (w.prefill_depth ?? 0) + w.prefill_tokens);
   fits("first_token_prompt_tokens", w.first_token_prompt_tokens + FIRST_TOKEN_PREDICT + SERVER_CONTEXT_SLACK_TOKENS);
   fits("warm_prefix_tokens", w.warm_prefix_tokens + w.warm_suffix_tokens + w.warm_decode_tokens + SERVER_CONTEXT_SLACK_TOKENS);
 }
@@ -26617,7 +26623,7 @@ function installSignalCleanup(exit = (code) => process.exit(code)) {
 // src/bench/bench-scenarios.ts
 var LLAMA_BENCH_REPETITIONS = 2;
 function llamaBenchArgs(modelPath, scenario, w) {
-  const shape = scenario === "steady_decode" ? ["-p", "0", "-n", String(w.decode_tokens), "-d", String(w.decode_depth)] : ["-p", String(w.prefill_tokens), "-n", "0", "-d", "0"];
+  const shape = scenario === "steady_decode" ? ["-p", "0", "-n", String(w.decode_tokens), "-d", String(w.decode_depth)] : ["-p", String(w.prefill_tokens), "-n", "0", "-d", String(w.prefill_depth ?? 0)];
   return [
     "-m",
     modelPath,
@@ -26655,14 +26661,14 @@ async function measureWithLlamaBench(binDir, modelPath, scenario, w, paths, time
   const t = tests[0];
   const wantPrompt = scenario === "prefill" ? w.prefill_tokens : 0;
   const wantGen = scenario === "steady_decode" ? w.decode_tokens : 0;
-  const wantDepth = scenario === "steady_decode" ? w.decode_depth : 0;
+  const wantDepth = scenario === "steady_decode" ? w.decode_depth : w.prefill_depth ?? 0;
   if (tests.length !== 1 || !t || t.nPrompt !== wantPrompt || t.nGen !== wantGen || t.nDepth !== wantDepth) {
     const got = tests.map((x) => `p${x.nPrompt}/n${x.nGen}/d${x.nDepth}`).join(", ");
     throw new RunFailure(`${paths.stdoutPath}: expected one test p${wantPrompt}/n${wantGen}/d${wantDepth}, got ${got}`, []);
   }
   const ms = steadyNs(t) / 1e6;
   const tokPerSec2 = (wantPrompt + wantGen) * 1e3 / ms;
-  const breakdown = scenario === "prefill" ? { prefill_ms: ms, ms_per_token: ms / wantPrompt } : { decode_ms: ms, ms_per_token: ms / wantGen, depth_tokens: wantDepth };
+  const breakdown = scenario === "prefill" ? { prefill_ms: ms, ms_per_token: ms / wantPrompt, depth_tokens: wantDepth } : { decode_ms: ms, ms_per_token: ms / wantGen, depth_tokens: wantDepth };
   return { value: tokPerSec2, breakdown };
 }
 
@@ -27917,14 +27923,14 @@ function buildProfile(headers, fileBytes, source = "<gguf>") {
     output_type: outputTypeOf(tensors)
   };
 }
-function kvElementBytes(elements, kvType) {
-  const lower = kvType.toLowerCase();
+function kvElementBytes(elements, kvType2) {
+  const lower = kvType2.toLowerCase();
   const info = KV_CACHE_TYPES2.includes(lower) ? ggmlTypeByName(lower) : void 0;
-  if (!info) throw new GgufError("kv cache type", null, `"${kvType}" is not one of ${KV_CACHE_TYPES2.join(", ")}`);
+  if (!info) throw new GgufError("kv cache type", null, `"${kvType2}" is not one of ${KV_CACHE_TYPES2.join(", ")}`);
   return elements * info.typeSize / info.blockSize;
 }
-function kvBytesPerToken(profile, kvType) {
-  return kvElementBytes(profile.kv_bytes_per_token_f16 / F16_BYTES, kvType);
+function kvBytesPerToken(profile, kvType2) {
+  return kvElementBytes(profile.kv_bytes_per_token_f16 / F16_BYTES, kvType2);
 }
 
 // src/fit/geometry.ts
@@ -28015,17 +28021,17 @@ function modelGeometry(p) {
     ffnParamShare,
     ffnRowShare: layerRows > 0 ? ffnRows / layerRows : 0,
     queryElements: attentionLayers > 0 ? plan2.full_query_elements / attentionLayers : p.heads * p.key_length,
-    kvBytesPerPositionPerLayer: (kvType) => attentionLayers > 0 ? kvBytesPerToken(p, kvType) / attentionLayers : 0,
+    kvBytesPerPositionPerLayer: (kvType2) => attentionLayers > 0 ? kvBytesPerToken(p, kvType2) / attentionLayers : 0,
     slidingLayers: plan2.sliding_attention_layers,
     slidingWindow: plan2.sliding_window,
     slidingQueryElements: plan2.sliding_attention_layers > 0 ? plan2.sliding_query_elements / plan2.sliding_attention_layers : 0,
-    slidingKvBytesPerPositionPerLayer: (kvType) => plan2.sliding_attention_layers > 0 ? kvElementBytes(plan2.sliding_k_elements + plan2.sliding_v_elements, kvType) / plan2.sliding_attention_layers : 0,
+    slidingKvBytesPerPositionPerLayer: (kvType2) => plan2.sliding_attention_layers > 0 ? kvElementBytes(plan2.sliding_k_elements + plan2.sliding_v_elements, kvType2) / plan2.sliding_attention_layers : 0,
     recurrentStateBytes: plan2.recurrent_state_elements * F32_BYTES,
     recurrentStateElements: plan2.recurrent_state_elements,
     recurrentLayers: plan2.recurrent_layers,
     ssmInnerSize: plan2.ssm_inner_size,
     ssmConvChannels: plan2.ssm_conv_channels,
-    kvBytesPerPosition: (kvType) => kvBytesPerToken(p, kvType)
+    kvBytesPerPosition: (kvType2) => kvBytesPerToken(p, kvType2)
   };
 }
 var KV_PAD_CELLS = 256;
@@ -28194,7 +28200,7 @@ function computeBufferBytes(g, s) {
   const mamba = g.ssmConvChannels > 0 ? 3 * g.ssmConvChannels + 2 * g.ssmInnerSize + 3 * g.embedding_length + mask : 0;
   const perToken = Math.max(hasAttention ? attention : 0, ffn + mask, mamba);
   const stateRow = g.recurrentLayers > 0 ? g.recurrentStateElements / g.recurrentLayers : 0;
-  const logits = (g.encoder ? 0 : g.vocab_size * s.outputRows) + (hasAttention ? ctx2 * tokens : 0);
+  const logits = (g.encoder ? 0 : g.vocab_size * s.outputRows) + (hasAttention && !s.flashAttention ? ctx2 * tokens : 0);
   return (Math.max(perToken * tokens, logits + g.embedding_length * tokens) + stateRow) * F32_BYTES;
 }
 function runtimeOverheadBytes(g) {
@@ -33253,8 +33259,8 @@ async function readBuildInfo2(binDir) {
 }
 
 // src/fit/rates.ts
-function kvKey(kvType, flashAttention) {
-  return `${kvType.toLowerCase()}${flashAttention ? "+fa" : ""}`;
+function kvKey(kvType2, flashAttention2) {
+  return `${kvType2.toLowerCase()}${flashAttention2 ? "+fa" : ""}`;
 }
 var FAMILY = {
   F32: "float",
@@ -34087,10 +34093,10 @@ function graphOverheadMs(g, r) {
     { ms: moe, spread: r.moeDecodeExtraPerLayerMs.spread }
   ]);
 }
-function decodeAttentionMs(g, r, positions, kvKey2, kvType, slidingPositions = 0) {
+function decodeAttentionMs(g, r, positions, kvKey2, kvType2, slidingPositions = 0) {
   const k = r.kvDepth(kvKey2);
-  const perPositionNs = g.queryElements * k.perQueryElementNs + g.kvBytesPerPositionPerLayer(kvType) * k.perKvByteNs;
-  const slidingPerPositionNs = g.slidingQueryElements * k.perQueryElementNs + g.slidingKvBytesPerPositionPerLayer(kvType) * k.perKvByteNs;
+  const perPositionNs = g.queryElements * k.perQueryElementNs + g.kvBytesPerPositionPerLayer(kvType2) * k.perKvByteNs;
+  const slidingPerPositionNs = g.slidingQueryElements * k.perQueryElementNs + g.slidingKvBytesPerPositionPerLayer(kvType2) * k.perKvByteNs;
   const spread2 = Math.max(0, ...k.facts.map((f) => f.spread));
   return { ms: (g.attentionLayers * positions * perPositionNs + g.slidingLayers * slidingPositions * slidingPerPositionNs) / NS_PER_MS, spread: spread2 };
 }
@@ -34267,8 +34273,8 @@ function fitDepthLaw(pairs, ga, gb, columns, positions, units) {
   const second = fact2(sol, 1, units[1]);
   return first && second ? [first, second] : null;
 }
-function fitKvDepth(pairs, ga, gb, kvType) {
-  const law = fitDepthLaw(pairs, ga, gb, (g) => [g.queryElements, g.kvBytesPerPositionPerLayer(kvType)], meanDecodePositions, [
+function fitKvDepth(pairs, ga, gb, kvType2) {
+  const law = fitDepthLaw(pairs, ga, gb, (g) => [g.queryElements, g.kvBytesPerPositionPerLayer(kvType2)], meanDecodePositions, [
     "ns/(query element\xB7position\xB7layer)",
     "ns/(KV byte\xB7position\xB7layer)"
   ]);
@@ -34394,13 +34400,13 @@ function fitProbeFacts(obs, profiles, ctx2) {
   const ga = kvMeasured ? geo("kv-a") : null;
   const gb = kvMeasured ? geo("kv-b") : null;
   for (const [k, pairs] of ga && gb ? Object.entries(obs.kv_decode) : []) {
-    const kvType = k.replace("+fa", "");
-    const c3 = fitKvDepth(pairs, ga, gb, kvType);
+    const kvType2 = k.replace("+fa", "");
+    const c3 = fitKvDepth(pairs, ga, gb, kvType2);
     if (!c3) continue;
     measured2.kv_depth_coefficients[k] = c3;
     measured2.kv_depth_ms_per_token_per_layer[k] = lawAt(
       [ga.queryElements, c3.ns_per_query_element_token],
-      [ga.kvBytesPerPositionPerLayer(kvType), c3.ns_per_kv_byte_token],
+      [ga.kvBytesPerPositionPerLayer(kvType2), c3.ns_per_kv_byte_token],
       "ms/(position\xB7layer), probe geometry kv-a"
     );
   }
@@ -34548,7 +34554,7 @@ function provenanceLines(report) {
     ["wall time", `${formatNumber(p.wall_time_s)} s`],
     [
       "workload",
-      `ctx ${w.context_tokens}, kv ${w.kv_type}, decode ${w.decode_tokens} tok at depth ${w.decode_depth}, prefill ${w.prefill_tokens}, first token prompt ${w.first_token_prompt_tokens}, warm ${w.warm_prefix_tokens}+${w.warm_suffix_tokens}, ubatch ${w.ubatch}, batch ${w.batch}, gpu layers ${w.gpu_layers}, flash attention ${w.flash_attention ? "on" : "off"}`
+      `ctx ${w.context_tokens}, kv ${w.kv_type}, decode ${w.decode_tokens} tok at depth ${w.decode_depth}, prefill ${w.prefill_tokens}${w.prefill_depth ? ` at depth ${w.prefill_depth}` : ""}, first token prompt ${w.first_token_prompt_tokens}, warm ${w.warm_prefix_tokens}+${w.warm_suffix_tokens}, ubatch ${w.ubatch}, batch ${w.batch}, gpu layers ${w.gpu_layers}, flash attention ${w.flash_attention ? "on" : "off"}`
     ]
   ];
   if (p.shard) lines.push(["shard", p.shard]);
@@ -37463,6 +37469,11 @@ var report_schema_default = {
         },
         prefill_tokens: {
           type: "integer",
+          minimum: 0
+        },
+        prefill_depth: {
+          type: "integer",
+          description: "Depth at which prefill is measured (llama-bench -d): the prompt is appended to this many cached tokens, so its attention covers them (long context). Absent: 0.",
           minimum: 0
         },
         first_token_prompt_tokens: {
@@ -40590,7 +40601,9 @@ function estimate(profile, hardware2, workload) {
   const scenarios = [];
   const generates = profile.model_class === "causal-lm";
   const swa = (context) => slidingCells(context, g.slidingWindow, llamaUbatch(w.ubatch, w.batch, context));
-  const benchPrefill = prefillEstimate(g, r, { startPos: 0, tokens: w.prefill_tokens, ubatch: w.ubatch, cells: kvCells(w.prefill_tokens), slidingCells: swa(w.prefill_tokens), outputs: PROMPT_OUTPUT_ROWS });
+  const prefillDepth = w.prefill_depth ?? 0;
+  const prefillContext = prefillDepth + w.prefill_tokens;
+  const benchPrefill = prefillEstimate(g, r, { startPos: prefillDepth, tokens: w.prefill_tokens, ubatch: w.ubatch, cells: kvCells(prefillContext), slidingCells: swa(prefillContext), outputs: PROMPT_OUTPUT_ROWS });
   scenarios.push(
     tokPerSec("prefill", benchPrefill.totalMs / w.prefill_tokens, benchPrefill.spread, {
       prefill_ms: benchPrefill.totalMs,
@@ -40598,7 +40611,8 @@ function estimate(profile, hardware2, workload) {
       attention_ms: benchPrefill.attentionMs,
       output_ms: benchPrefill.outputMs,
       overhead_ms: benchPrefill.overheadMs,
-      ...benchPrefill.stateMs > 0 ? { state_ms: benchPrefill.stateMs } : {}
+      ...benchPrefill.stateMs > 0 ? { state_ms: benchPrefill.stateMs } : {},
+      ...prefillDepth > 0 ? { depth_tokens: prefillDepth } : {}
     })
   );
   if (!generates) {
@@ -41938,6 +41952,8 @@ var tensorSplit = { type: "string", value: "A,B,\u2026", help: "each GPU's share
 var llamaFlags = { "llama-bin": llamaBin, "cache-dir": cacheDir };
 var modelFlags = { ...llamaFlags, "hf-token": hfToken2 };
 var decodeDepth = (help) => ({ type: "string", value: "N", help });
+var kvType = { type: "string", value: "TYPE", help: "KV cache type (llama.cpp -ctk/-ctv: f16, q8_0, q4_0\u2026; default f16); quantized types need flash attention" };
+var flashAttention = { type: "string", value: "on|off", help: "flash attention (llama.cpp -fa; default off)" };
 var about = (usage, summary, positionals) => ({ usage, summary, positionals });
 var NO_POSITIONALS = { min: 0, max: 0, name: "" };
 var models = (min) => ({ min, max: Infinity, name: "MODEL" });
@@ -41981,6 +41997,9 @@ var TABLE = {
       "gpu-layers": gpuLayers,
       "tensor-split": tensorSplit,
       "decode-depth": decodeDepth("predict steady decode at this context depth (default 0)"),
+      "prefill-depth": decodeDepth("predict prefill at this context depth (default 0)"),
+      "kv-type": kvType,
+      "flash-attention": flashAttention,
       json: { type: "boolean", help: "print JSON" },
       ...modelFlags
     }
@@ -41998,6 +42017,9 @@ var TABLE = {
       "gpu-layers": gpuLayers,
       "tensor-split": tensorSplit,
       "decode-depth": decodeDepth("judge steady decode at this context depth (llama-bench -d; default 0)"),
+      "prefill-depth": decodeDepth("judge prefill at this context depth: the prompt appended to N cached tokens (llama-bench -d; default 0)"),
+      "kv-type": kvType,
+      "flash-attention": flashAttention,
       "run-timeout": { type: "string", value: "SECONDS", help: "kill a llama.cpp run after this long (default 600)" },
       shard: { type: "string", value: "K/N", help: "run only shard K of N of the models" },
       "estimator-command": { type: "string", value: "CMD", help: "gate an external estimator (JSON on stdin/stdout)" },
@@ -42124,6 +42146,10 @@ async function hardwareFor(args) {
 function workloadFromFlags(args) {
   const ctx2 = intFlag(args.values.ctx, "ctx");
   const depth = intFlag(args.values["decode-depth"], "decode-depth", 0);
+  const prefillDepth = intFlag(args.values["prefill-depth"], "prefill-depth", 0);
+  const kv = str3(args.values["kv-type"]);
+  const fa = str3(args.values["flash-attention"]);
+  if (fa !== void 0 && fa !== "on" && fa !== "off") throw new InputError("--flash-attention", null, `expected on or off, got "${fa.slice(0, 100)}"`);
   const ngl = intFlag(args.values["gpu-layers"], "gpu-layers", 0);
   const ts = str3(args.values["tensor-split"]);
   const split = ts === void 0 ? void 0 : ts.split(",").map((x) => Number(x.trim()));
@@ -42132,6 +42158,9 @@ function workloadFromFlags(args) {
     ...split ? { tensor_split: split } : {},
     ...ctx2 !== void 0 ? { context_tokens: ctx2 } : {},
     ...depth !== void 0 ? { decode_depth: depth } : {},
+    ...prefillDepth !== void 0 ? { prefill_depth: prefillDepth } : {},
+    ...kv !== void 0 ? { kv_type: kv } : {},
+    ...fa !== void 0 ? { flash_attention: fa === "on" } : {},
     ...ngl !== void 0 ? { gpu_layers: ngl } : {}
   };
 }
