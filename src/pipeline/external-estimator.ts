@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { Ajv } from 'ajv'
 import { execa, parseCommandString } from 'execa'
-import { predict } from '../fit/index.js'
+import { memoryFit } from '../fit/index.js'
 import type { EstimatorInput, EstimatorMemory, EstimatorOutput } from '../contracts/estimator.js'
 import type { EstimatedMemory, Prediction, ScenarioPrediction } from '../contracts/prediction.js'
 import { SCENARIO_UNITS } from '../contracts/scenarios.js'
@@ -139,7 +139,8 @@ export function externalEstimator(command: string, opts: { env?: readonly string
       })
       const out = new Map<string, Prediction>()
       for (const m of models) {
-        const own = predict(m.profile, hardware, workload)
+        // Our memory fit only: our speed estimates (and their fact-noise variations) are not this estimator's.
+        const fit = memoryFit(m.profile, hardware, workload)
         const scenarioPreds: ScenarioPrediction[] = []
         const notPredicted: Prediction['not_predicted'] = {}
         for (const s of scenarios) {
@@ -159,7 +160,7 @@ export function externalEstimator(command: string, opts: { env?: readonly string
         }
         // Our fit still decides what runs; the estimator's own memory (if it gave one) is what the memory gate judges.
         const est = memory.get(m.ref)
-        out.set(m.ref, { fit: own.fit, ...(est ? { memory: est } : {}), scenarios: scenarioPreds, not_predicted: notPredicted })
+        out.set(m.ref, { fit, ...(est ? { memory: est } : {}), scenarios: scenarioPreds, not_predicted: notPredicted })
       }
       return out
     }
