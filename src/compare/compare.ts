@@ -64,13 +64,22 @@ export function noisiestFact(noise: readonly FactNoise[] | null | undefined, tol
 }
 
 /**
- * The estimator's range widened by a fact's noise: the estimate spread by the fact's effect (effect/2 each way, as an
- * observation's spread spans its median), never narrower than the estimator's own.
+ * The range a row shows: the estimator's own, widened when a fact's noise moves the estimate beyond the tolerance —
+ * the estimate spread by the fact's effect (effect/2 each way, as an observation's spread spans its median), never
+ * narrower than the estimator's. `estimatorRange` is the estimator's own when it was widened (kept in the row so that
+ * another tolerance judges it afresh), else null. The one place both a fresh comparison and `check` widen a range.
  */
-export function widenedRange(predicted: number, range: [number, number] | null, effect: number): [number, number] {
-  const lo = predicted * (1 - Math.min(0.99, effect / 2))
-  const hi = predicted * (1 + effect / 2)
-  return range ? [Math.min(range[0], lo), Math.max(range[1], hi)] : [lo, hi]
+export function rangeUnderFactNoise(
+  predicted: number,
+  range: [number, number] | null,
+  noise: readonly FactNoise[] | null | undefined,
+  tolerance: number
+): { range: [number, number] | null; estimatorRange: [number, number] | null } {
+  const noisy = noisiestFact(noise, tolerance)
+  if (!noisy || !range) return { range, estimatorRange: null }
+  const lo = predicted * (1 - Math.min(0.99, noisy.effect / 2))
+  const hi = predicted * (1 + noisy.effect / 2)
+  return { range: [Math.min(range[0], lo), Math.max(range[1], hi)], estimatorRange: range }
 }
 
 /**
@@ -206,17 +215,14 @@ export function compareScenario(
     fact_noise: prediction.fact_noise ?? null
   }
   const { verdict, reason } = verdictFor(row, settings, ctx.machineMoved ?? null)
-  const noisy = noisiestFact(prediction.fact_noise, settings.tolerance)
-  if (noisy && base.predicted_range) {
-    base.detail.estimator_range = base.predicted_range
-    base.predicted_range = widenedRange(prediction.predicted, base.predicted_range, noisy.effect)
-  }
+  const shown = rangeUnderFactNoise(prediction.predicted, base.predicted_range, prediction.fact_noise, settings.tolerance)
   return {
     ...base,
+    predicted_range: shown.range,
     ratio: speedRatio(unit, prediction.predicted, observedValue),
     abs_error_pct: absErrorPct(prediction.predicted, observedValue),
     verdict,
-    detail: reason ? { ...base.detail, reason } : base.detail
+    detail: { ...base.detail, ...(shown.estimatorRange ? { estimator_range: shown.estimatorRange } : {}), ...(reason ? { reason } : {}) }
   }
 }
 

@@ -2,7 +2,7 @@ import type { Thresholds } from '../contracts/gate.js'
 import type { Report } from '../contracts/report.js'
 import type { ScenarioId } from '../contracts/scenarios.js'
 import type { ScenarioResult } from '../contracts/verdict.js'
-import { absErrorPct, noisiestFact, speedRatio, verdictFor, widenedRange } from '../compare/compare.js'
+import { absErrorPct, rangeUnderFactNoise, speedRatio, verdictFor } from '../compare/compare.js'
 import { machineMovedReason } from '../compare/drift.js'
 import { baselineComparison, keepMatchingRows, type BaselineSource } from '../compare/baseline.js'
 import { GATED_VERDICTS, gate } from './gate.js'
@@ -56,13 +56,13 @@ function reverdict(row: ScenarioResult, settings: ReturnType<typeof compareSetti
     moved
   )
   const { reason: _old, estimator_range: _range, ...detail } = row.detail
-  const noisy = noisiestFact(row.detail.fact_noise, settings.tolerance)
+  const shown = rangeUnderFactNoise(row.predicted, range, row.detail.fact_noise, settings.tolerance)
   return {
     ...row,
-    predicted_range: noisy && range ? widenedRange(row.predicted, range, noisy.effect) : range,
+    predicted_range: shown.range,
     ratio: speedRatio(row.unit, row.predicted, row.observed),
     abs_error_pct: absErrorPct(row.predicted, row.observed),
     verdict,
-    detail: { ...detail, ...(noisy && range ? { estimator_range: range } : {}), ...(reason ? { reason } : {}) }
+    detail: { ...detail, ...(shown.estimatorRange ? { estimator_range: shown.estimatorRange } : {}), ...(reason ? { reason } : {}) }
   }
 }
