@@ -8,8 +8,7 @@ import { DEFAULT_RUN_TIMEOUT_SEC } from '../bench/runner.js'
 import { defaultWorkload } from '../bench/workload.js'
 import { predict } from '../fit/predict.js'
 import { profileFile } from '../gguf/index.js'
-import { cachedProfilePath, observationsPath, probeHardware } from '../hardware/probe.js'
-import { readFile } from 'node:fs/promises'
+import { cachedProfilePath, probeHardware, readProbeRecord } from '../hardware/probe.js'
 import { existsSync } from 'node:fs'
 import { formatValue } from '../report/view.js'
 import { synthesize } from '../synth/synth.js'
@@ -94,13 +93,6 @@ export function nearestProbeModel(model: ModelProfile, probe: readonly BenchMode
   return [...pool].sort((a, b) => dist(a) - dist(b) || a.ref.localeCompare(b.ref))[0] ?? null
 }
 
-/** The probe's models listed in observations.json beside a cached profile. */
-async function listedProbeModels(profilePath: string): Promise<Record<string, string>> {
-  const file = observationsPath(profilePath)
-  if (!existsSync(file)) return {}
-  return (JSON.parse(await readFile(file, 'utf8')) as { probe_models?: Record<string, string> }).probe_models ?? {}
-}
-
 /** The probe's models on disk, profiled (the server probes are not generating benchmarks of their own kind). */
 async function probeModels(listed: Record<string, string>): Promise<BenchModel[]> {
   const out: BenchModel[] = []
@@ -170,7 +162,7 @@ export async function runAccuracyBenchmark(opts: AccuracyOptions): Promise<Accur
   let hardware: HardwareProfile
   if (opts.cachedProbe) {
     hardware = await probeHardware({ ...probeOpts, refresh: Boolean(opts.refreshHardware) })
-    const listed = await listedProbeModels(cachedProfilePath(probeOpts.cacheDir, hardware.fingerprint, probeOpts.quick))
+    const listed = (await readProbeRecord(cachedProfilePath(probeOpts.cacheDir, hardware.fingerprint, probeOpts.quick)))?.probe_models ?? {}
     for (let pass = 1; pass <= passes; pass++) await runPass(pass, workload, listed)
   } else {
     hardware = await probeHardware({ ...probeOpts, refresh: true, interleave: { passes, between: (pass, listed) => runPass(pass, workload, listed) } })

@@ -2,7 +2,7 @@
 // llama.cpp build, backend and thread count. The measuring runs the probe's own synthetic models only.
 
 import { existsSync } from 'node:fs'
-import { mkdir, rm, statfs } from 'node:fs/promises'
+import { mkdir, readFile, rm, statfs } from 'node:fs/promises'
 import { platform } from 'node:os'
 import { join } from 'node:path'
 import { performance } from 'node:perf_hooks'
@@ -17,6 +17,7 @@ import type { Workload } from '../contracts/workload.js'
 import { errorMessage } from '../util/errors.js'
 import { writeFileAtomic } from '../util/fs.js'
 import { stableStringify } from '../util/json.js'
+import { parseJsonText } from '../util/json-schema.js'
 import { spread } from '../util/stats.js'
 import { cacheKnee, effectiveCacheBytes, measureCeilings, stableKnee } from './ceilings.js'
 import { deviceFingerprint } from './fingerprint.js'
@@ -102,6 +103,24 @@ export function cachedProfilePath(cacheDir: string, fingerprint: string, quick =
  */
 export function observationsPath(profilePath: string): string {
   return profilePath.replace(/\.json$/, '.observations.json')
+}
+
+/** What observations.json holds: the raw observations and each probe model's path. */
+export interface ProbeRecord {
+  observations: ProbeObservations
+  probe_models: Record<string, string>
+}
+
+/**
+ * The observations.json beside a profile; null when there is none. Throws, naming the file, when it is not one (the
+ * sentinel, the re-check and the accuracy benchmark's pairs all read the probe's models from it).
+ */
+export async function readProbeRecord(profilePath: string): Promise<ProbeRecord | null> {
+  const file = observationsPath(profilePath)
+  if (!existsSync(file)) return null
+  const r = parseJsonText(await readFile(file, 'utf8'), file) as Partial<ProbeRecord> | null
+  if (!r || typeof r !== 'object' || !r.observations || !r.probe_models) throw new Error(`${file} holds no probe observations`)
+  return r as ProbeRecord
 }
 
 

@@ -4,15 +4,14 @@
 // observations.json, so "now" is compared with "then" on the same file, flags and token counts.
 
 import { existsSync } from 'node:fs'
-import { mkdir, readFile } from 'node:fs/promises'
+import { mkdir } from 'node:fs/promises'
 import { defaultWorkload } from '../bench/workload.js'
 import type { HardwareProfile } from '../contracts/hardware.js'
 import type { DriftRecord, RecheckedFact, SentinelPoint } from '../contracts/report.js'
 import { errorMessage } from '../util/errors.js'
 import { median, spread } from '../util/stats.js'
-import { DECODE_TOKENS, PREFILL_TOKENS, PROBE_BENCH_REPS, cachedProfilePath, observationsPath } from './probe.js'
+import { DECODE_TOKENS, PREFILL_TOKENS, PROBE_BENCH_REPS, cachedProfilePath, observationsPath, readProbeRecord, type ProbeRecord } from './probe.js'
 import { findTiming, runProbeBench } from './probe-bench.js'
-import type { ProbeObservations } from './probe-obs.js'
 
 /** The sentinel's weight type, in order of preference: a common type whose decode streams memory. */
 const SENTINEL_TYPES = ['Q8_0', 'Q4_K', 'F16', 'Q4_0'] as const
@@ -37,23 +36,17 @@ export interface Sentinel {
   record(): DriftRecord
 }
 
-interface ProbeRecord {
-  observations: ProbeObservations
-  probe_models: Record<string, string>
-}
-
-async function readProbeRecord(paths: string[]): Promise<ProbeRecord | string> {
-  for (const p of paths) {
-    if (!existsSync(p)) continue
+/** The first probe record among the profiles' (the one read, else where it looked), or why it is unusable. */
+async function firstProbeRecord(profilePaths: string[]): Promise<ProbeRecord | string> {
+  for (const p of profilePaths) {
     try {
-      const r = JSON.parse(await readFile(p, 'utf8')) as ProbeRecord
-      if (r && r.observations && r.probe_models) return r
-      return `${p} holds no probe observations`
+      const r = await readProbeRecord(p)
+      if (r) return r
     } catch (err) {
-      return `${p}: ${errorMessage(err)}`
+      return errorMessage(err)
     }
   }
-  return `the probe's observations are not on this machine (looked for ${paths.join(', ')})`
+  return `the probe's observations are not on this machine (looked for ${profilePaths.map(observationsPath).join(', ')})`
 }
 
 /** Rate from ms per token. */
@@ -66,8 +59,7 @@ const rate = (ms: number): number => 1000 / ms
  */
 export async function openSentinel(opts: SentinelOptions): Promise<Sentinel> {
   const fromCache = cachedProfilePath(opts.cacheDir, opts.hardware.fingerprint)
-  const candidates = [...(opts.hardwarePath ? [observationsPath(opts.hardwarePath)] : []), observationsPath(fromCache)]
-  const probe = await readProbeRecord(candidates)
+  const probe = await firstProbeRecord([...(opts.hardwarePath ? [opts.hardwarePath] : []), fromCache])
   const series: SentinelPoint[] = []
   const unavailable = (reason: string): Sentinel => {
     opts.log(`drift: no sentinel: ${reason}`)

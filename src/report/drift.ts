@@ -110,24 +110,46 @@ export function renderDriftChart(report: Report): string {
   )
 }
 
-/** The re-check and the sentinel's points as Markdown table lines (header first); none without a drift record. */
-export function driftTable(report: Report, cell: (text: string) => string): string[] {
+/** A table of plain-text cells; each serializer escapes and lays it out. */
+export interface DriftTable {
+  head: string[]
+  /** Per column: right-aligned (numbers) or not. */
+  numeric: boolean[]
+  rows: string[][]
+}
+
+/** The re-check and the sentinel's points as tables; none without a drift record. */
+export function driftTables(report: Report): DriftTable[] {
   const d = report.drift
   if (!d) return []
-  const lines: string[] = []
+  const tables: DriftTable[] = []
   if (d.recheck && d.recheck.facts.length > 0) {
-    lines.push('| re-checked fact | test | probed | now | change |', '|---|---|--:|--:|--:|')
-    for (const f of d.recheck.facts) {
-      lines.push(`| ${cell(f.fact)} | ${cell(f.test)} | ${formatNumber(f.probed)} ${f.unit} | ${f.now === null ? 'failed' : `${formatNumber(f.now)} ${f.unit}`} | ${f.change === null ? '—' : formatDeltaPct(f.change * 100)} |`)
-    }
-    lines.push('')
+    tables.push({
+      head: ['re-checked fact', 'test', 'probed', 'now', 'change'],
+      numeric: [false, false, true, true, true],
+      rows: d.recheck.facts.map((f) => [
+        f.fact,
+        f.test,
+        `${formatNumber(f.probed)} ${f.unit}`,
+        f.now === null ? 'failed' : `${formatNumber(f.now)} ${f.unit}`,
+        f.change === null ? '—' : formatDeltaPct(f.change * 100)
+      ])
+    })
   }
+  const values = d.series.map((p) => p.value).filter((v): v is number => v !== null)
   if (d.sentinel && d.series.length > 0) {
-    const mid = median(d.series.map((p) => p.value).filter((v): v is number => v !== null).concat(d.series.every((p) => p.value === null) ? [1] : []))
-    lines.push(`| sentinel at | pass | after | ${d.sentinel.unit} | from the median |`, '|---|--:|---|--:|--:|')
-    for (const p of d.series) {
-      lines.push(`| ${p.at} | ${p.pass} | ${cell(p.after ?? 'start')} | ${p.value === null ? `failed: ${cell(p.error ?? '')}` : formatNumber(p.value)} | ${p.value === null ? '—' : formatDeltaPct((p.value / mid - 1) * 100)} |`)
-    }
+    const mid = values.length > 0 ? median(values) : null
+    tables.push({
+      head: ['sentinel at', 'pass', 'after', d.sentinel.unit, 'from the median'],
+      numeric: [false, true, false, true, true],
+      rows: d.series.map((p) => [
+        p.at,
+        String(p.pass),
+        p.after ?? 'start',
+        p.value === null ? `failed: ${p.error ?? ''}` : formatNumber(p.value),
+        p.value === null || mid === null ? '—' : formatDeltaPct((p.value / mid - 1) * 100)
+      ])
+    })
   }
-  return lines
+  return tables
 }

@@ -8,7 +8,7 @@ import { escapeHtml as esc } from './escape.js'
 import { provenanceLines } from './provenance.js'
 import { SECTIONS_SHOWN, type SectionId } from './sections.js'
 import * as view from './view.js'
-import { driftLines, driftTable, renderDriftChart } from './drift.js'
+import { driftLines, driftTables, renderDriftChart } from './drift.js'
 
 /** Rows the baseline could not be compared on, named per reason before "+N more" (the JSON has them all). */
 const MAX_NAMED_NOT_COMPARED = 20
@@ -143,21 +143,11 @@ function driftBlock(report: Report): string {
   if (lines.length === 0) return ''
   const paragraphs = lines.map((l) => `<p class="${l.startsWith('⚠️') ? 'warning' : 'note'}">${esc(l)}</p>`).join('')
   const chart = renderDriftChart(report)
-  // The same rows as the Markdown tables, as an HTML table.
-  const rows = driftTable(report, (s) => s.replaceAll('|', '/'))
-  const tables: string[] = []
-  let current: string[] = []
-  for (const l of [...rows, '']) {
-    if (l === '') {
-      if (current.length > 2) {
-        const cells = (line: string) => line.split('|').slice(1, -1).map((c) => c.trim())
-        const head = cells(current[0]!).map((c) => `<th>${esc(c)}</th>`).join('')
-        const body = current.slice(2).map((r) => `<tr>${cells(r).map((c) => `<td>${esc(c)}</td>`).join('')}</tr>`).join('')
-        tables.push(`<table><thead><tr>${head}</tr></thead><tbody>${body}</tbody></table>`)
-      }
-      current = []
-    } else current.push(l)
-  }
+  const tables = driftTables(report).map((t) => {
+    const head = t.head.map((c) => `<th>${esc(c)}</th>`).join('')
+    const body = t.rows.map((r) => `<tr>${r.map((c, i) => `<td${t.numeric[i] ? ' class="num"' : ''}>${esc(c)}</td>`).join('')}</tr>`).join('')
+    return `<table><thead><tr>${head}</tr></thead><tbody>${body}</tbody></table>`
+  })
   const chartBlock = chart ? `<figure><figcaption>Sentinel (${esc(report.drift!.sentinel!.test)}) over the run · shaded: ±tolerance around its median</figcaption>${chart}</figure>` : ''
   return `<h2>The machine over time</h2>${paragraphs}${chartBlock}${tables.length > 0 ? `<details><summary>Re-check and sentinel points</summary>${tables.join('')}</details>` : ''}\n`
 }

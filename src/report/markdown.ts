@@ -34,7 +34,7 @@ import {
   type ShownBaselineRow
 } from './view.js'
 import { provenanceLines } from './provenance.js'
-import { driftLines, driftTable } from './drift.js'
+import { driftLines, driftTables } from './drift.js'
 import { SECTIONS_SHOWN, fitToBudget, type BudgetPart, type SectionId } from './sections.js'
 
 /** GitHub's job summary cap (1 MiB per step). */
@@ -139,7 +139,12 @@ function memoryParts(report: Report, h: string): BudgetPart[] {
 function driftParts(report: Report, h: string): BudgetPart[] {
   const lines = driftLines(report)
   if (lines.length === 0) return []
-  const table = driftTable(report, md)
+  const table = driftTables(report).flatMap((t, i) => [
+    ...(i > 0 ? [''] : []),
+    `| ${t.head.map(md).join(' | ')} |`,
+    `|${t.numeric.map((n) => (n ? '--:' : '---')).join('|')}|`,
+    ...t.rows.map((r) => `| ${r.map(md).join(' | ')} |`)
+  ])
   return [
     {
       priority: ROWS_PRIORITY,
