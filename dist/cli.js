@@ -541,8 +541,8 @@ var require_graceful_fs = __commonJS({
       fs3.createReadStream = createReadStream4;
       fs3.createWriteStream = createWriteStream2;
       var fs$readFile = fs3.readFile;
-      fs3.readFile = readFile15;
-      function readFile15(path10, options, cb) {
+      fs3.readFile = readFile14;
+      function readFile14(path10, options, cb) {
         if (typeof options === "function")
           cb = options, options = null;
         return go$readFile(path10, options, cb);
@@ -28808,10 +28808,12 @@ function noisiestFact(noise, tolerance2) {
   const worst = [...noise ?? []].sort((a2, b) => b.effect - a2.effect)[0];
   return worst && worst.effect > tolerance2 + COMPARE_EPSILON ? worst : null;
 }
-function widenedRange(predicted, range, effect) {
-  const lo = predicted * (1 - Math.min(0.99, effect / 2));
-  const hi = predicted * (1 + effect / 2);
-  return range ? [Math.min(range[0], lo), Math.max(range[1], hi)] : [lo, hi];
+function rangeUnderFactNoise(predicted, range, noise, tolerance2) {
+  const noisy = noisiestFact(noise, tolerance2);
+  if (!noisy || !range) return { range, estimatorRange: null };
+  const lo = predicted * (1 - Math.min(0.99, noisy.effect / 2));
+  const hi = predicted * (1 + noisy.effect / 2);
+  return { range: [Math.min(range[0], lo), Math.max(range[1], hi)], estimatorRange: range };
 }
 function verdictFor(row, settings, machineMoved = null) {
   if (row.spread !== null && row.spread > settings.maxSpread + COMPARE_EPSILON) {
@@ -28906,17 +28908,14 @@ function compareScenario(prediction, observation, settings, context) {
     fact_noise: prediction.fact_noise ?? null
   };
   const { verdict, reason } = verdictFor(row, settings, ctx2.machineMoved ?? null);
-  const noisy = noisiestFact(prediction.fact_noise, settings.tolerance);
-  if (noisy && base.predicted_range) {
-    base.detail.estimator_range = base.predicted_range;
-    base.predicted_range = widenedRange(prediction.predicted, base.predicted_range, noisy.effect);
-  }
+  const shown = rangeUnderFactNoise(prediction.predicted, base.predicted_range, prediction.fact_noise, settings.tolerance);
   return {
     ...base,
+    predicted_range: shown.range,
     ratio: speedRatio(unit, prediction.predicted, observedValue),
     abs_error_pct: absErrorPct(prediction.predicted, observedValue),
     verdict,
-    detail: reason ? { ...base.detail, reason } : base.detail
+    detail: { ...base.detail, ...shown.estimatorRange ? { estimator_range: shown.estimatorRange } : {}, ...reason ? { reason } : {} }
   };
 }
 function detailOf(prediction, observation) {
@@ -29060,14 +29059,14 @@ function reverdict(row, settings, moved) {
     moved
   );
   const { reason: _old, estimator_range: _range, ...detail } = row.detail;
-  const noisy = noisiestFact(row.detail.fact_noise, settings.tolerance);
+  const shown = rangeUnderFactNoise(row.predicted, range, row.detail.fact_noise, settings.tolerance);
   return {
     ...row,
-    predicted_range: noisy && range ? widenedRange(row.predicted, range, noisy.effect) : range,
+    predicted_range: shown.range,
     ratio: speedRatio(row.unit, row.predicted, row.observed),
     abs_error_pct: absErrorPct(row.predicted, row.observed),
     verdict,
-    detail: { ...detail, ...noisy && range ? { estimator_range: range } : {}, ...reason ? { reason } : {} }
+    detail: { ...detail, ...shown.estimatorRange ? { estimator_range: shown.estimatorRange } : {}, ...reason ? { reason } : {} }
   };
 }
 
@@ -33215,7 +33214,7 @@ async function writeHeaderOnlyCopy(dir, headers, checkDir = dir) {
 
 // src/hardware/probe.ts
 import { existsSync as existsSync8 } from "node:fs";
-import { mkdir as mkdir10, rm as rm10, statfs } from "node:fs/promises";
+import { mkdir as mkdir10, readFile as readFile10, rm as rm10, statfs } from "node:fs/promises";
 import { platform as platform3 } from "node:os";
 import { join as join23 } from "node:path";
 import { performance as performance4 } from "node:perf_hooks";
@@ -35880,6 +35879,13 @@ function cachedProfilePath(cacheDir2, fingerprint, quick = false) {
 function observationsPath(profilePath) {
   return profilePath.replace(/\.json$/, ".observations.json");
 }
+async function readProbeRecord(profilePath) {
+  const file = observationsPath(profilePath);
+  if (!existsSync8(file)) return null;
+  const r = parseJsonText(await readFile10(file, "utf8"), file);
+  if (!r || typeof r !== "object" || !r.observations || !r.probe_models) throw new Error(`${file} holds no probe observations`);
+  return r;
+}
 function noisyFacts(m2) {
   const maps = [
     ["decode_bandwidth_by_type", m2.decode_bandwidth_by_type],
@@ -36251,7 +36257,7 @@ import { tmpdir as tmpdir2 } from "node:os";
 import { join as join25 } from "node:path";
 
 // src/bench/fit-params.ts
-import { readFile as readFile10 } from "node:fs/promises";
+import { readFile as readFile11 } from "node:fs/promises";
 import { join as join24 } from "node:path";
 var FIT_PARAMS_TIMEOUT_SEC = 60;
 var MIB2 = 1024 * 1024;
@@ -36339,7 +36345,7 @@ async function runFitParams(binDir, args, logDir, label) {
       throw new Error(`${label}: ${describeOutcome("llama-fit-params", outcome, FIT_PARAMS_TIMEOUT_SEC)}
 ${tail.join("\n")}`);
     }
-    const out2 = await readFile10(stdoutPath, "utf8");
+    const out2 = await readFile11(stdoutPath, "utf8");
     if (logComplete(out2) && /^Host \d+ \d+ \d+\s*$/m.test(out2)) return out2;
   }
   throw new Error(`${label}: llama-fit-params' log ended before its memory breakdown in ${FIT_PARAMS_ATTEMPTS} runs (its logger is cut off at exit): the repacked copies are unknown`);
@@ -36406,26 +36412,23 @@ function withRuntimeMemory(hw, rt) {
 
 // src/hardware/sentinel.ts
 import { existsSync as existsSync10 } from "node:fs";
-import { mkdir as mkdir11, readFile as readFile11 } from "node:fs/promises";
+import { mkdir as mkdir11 } from "node:fs/promises";
 var SENTINEL_TYPES = ["Q8_0", "Q4_K", "F16", "Q4_0"];
-async function readProbeRecord(paths) {
-  for (const p of paths) {
-    if (!existsSync10(p)) continue;
+async function firstProbeRecord(profilePaths) {
+  for (const p of profilePaths) {
     try {
-      const r = JSON.parse(await readFile11(p, "utf8"));
-      if (r && r.observations && r.probe_models) return r;
-      return `${p} holds no probe observations`;
+      const r = await readProbeRecord(p);
+      if (r) return r;
     } catch (err) {
-      return `${p}: ${errorMessage(err)}`;
+      return errorMessage(err);
     }
   }
-  return `the probe's observations are not on this machine (looked for ${paths.join(", ")})`;
+  return `the probe's observations are not on this machine (looked for ${profilePaths.map(observationsPath).join(", ")})`;
 }
 var rate = (ms) => 1e3 / ms;
 async function openSentinel(opts) {
   const fromCache = cachedProfilePath(opts.cacheDir, opts.hardware.fingerprint);
-  const candidates = [...opts.hardwarePath ? [observationsPath(opts.hardwarePath)] : [], observationsPath(fromCache)];
-  const probe = await readProbeRecord(candidates);
+  const probe = await firstProbeRecord([...opts.hardwarePath ? [opts.hardwarePath] : [], fromCache]);
   const series = [];
   const unavailable = (reason) => {
     opts.log(`drift: no sentinel: ${reason}`);
@@ -39794,25 +39797,39 @@ function renderDriftChart(report) {
   }).join("");
   return `<svg class="drift-chart" role="img" aria-label="sentinel over the run" viewBox="0 0 ${WIDTH} ${HEIGHT}" width="${WIDTH}" height="${HEIGHT}" xmlns="http://www.w3.org/2000/svg"><rect x="${M.left}" y="${M.top}" width="${plotW}" height="${plotH}" fill="#fafafa" stroke="#ccc"/>${band}${medianLine}${path10}${dots}${yTicks}${xTicks}<text x="${M.left + plotW / 2}" y="${HEIGHT - 6}" text-anchor="middle" class="axis">minutes since the start of the run</text><text x="14" y="${M.top + plotH / 2}" text-anchor="middle" class="axis" transform="rotate(-90 14 ${M.top + plotH / 2})">${escapeHtml(d.sentinel.unit)}</text></svg>`;
 }
-function driftTable(report, cell) {
+function driftTables(report) {
   const d = report.drift;
   if (!d) return [];
-  const lines = [];
+  const tables = [];
   if (d.recheck && d.recheck.facts.length > 0) {
-    lines.push("| re-checked fact | test | probed | now | change |", "|---|---|--:|--:|--:|");
-    for (const f of d.recheck.facts) {
-      lines.push(`| ${cell(f.fact)} | ${cell(f.test)} | ${formatNumber(f.probed)} ${f.unit} | ${f.now === null ? "failed" : `${formatNumber(f.now)} ${f.unit}`} | ${f.change === null ? "\u2014" : formatDeltaPct(f.change * 100)} |`);
-    }
-    lines.push("");
+    tables.push({
+      head: ["re-checked fact", "test", "probed", "now", "change"],
+      numeric: [false, false, true, true, true],
+      rows: d.recheck.facts.map((f) => [
+        f.fact,
+        f.test,
+        `${formatNumber(f.probed)} ${f.unit}`,
+        f.now === null ? "failed" : `${formatNumber(f.now)} ${f.unit}`,
+        f.change === null ? "\u2014" : formatDeltaPct(f.change * 100)
+      ])
+    });
   }
+  const values = d.series.map((p) => p.value).filter((v) => v !== null);
   if (d.sentinel && d.series.length > 0) {
-    const mid2 = median(d.series.map((p) => p.value).filter((v) => v !== null).concat(d.series.every((p) => p.value === null) ? [1] : []));
-    lines.push(`| sentinel at | pass | after | ${d.sentinel.unit} | from the median |`, "|---|--:|---|--:|--:|");
-    for (const p of d.series) {
-      lines.push(`| ${p.at} | ${p.pass} | ${cell(p.after ?? "start")} | ${p.value === null ? `failed: ${cell(p.error ?? "")}` : formatNumber(p.value)} | ${p.value === null ? "\u2014" : formatDeltaPct((p.value / mid2 - 1) * 100)} |`);
-    }
+    const mid2 = values.length > 0 ? median(values) : null;
+    tables.push({
+      head: ["sentinel at", "pass", "after", d.sentinel.unit, "from the median"],
+      numeric: [false, true, false, true, true],
+      rows: d.series.map((p) => [
+        p.at,
+        String(p.pass),
+        p.after ?? "start",
+        p.value === null ? `failed: ${p.error ?? ""}` : formatNumber(p.value),
+        p.value === null || mid2 === null ? "\u2014" : formatDeltaPct((p.value / mid2 - 1) * 100)
+      ])
+    });
   }
-  return lines;
+  return tables;
 }
 
 // src/report/sections.ts
@@ -39921,7 +39938,12 @@ Each buffer: estimate / llama.cpp's projection (error). Context is the KV caches
 function driftParts(report, h2) {
   const lines = driftLines(report);
   if (lines.length === 0) return [];
-  const table = driftTable(report, escapeMarkdown);
+  const table = driftTables(report).flatMap((t, i2) => [
+    ...i2 > 0 ? [""] : [],
+    `| ${t.head.map(escapeMarkdown).join(" | ")} |`,
+    `|${t.numeric.map((n2) => n2 ? "--:" : "---").join("|")}|`,
+    ...t.rows.map((r) => `| ${r.map(escapeMarkdown).join(" | ")} |`)
+  ]);
   return [
     {
       priority: ROWS_PRIORITY,
@@ -40325,20 +40347,11 @@ function driftBlock(report) {
   if (lines.length === 0) return "";
   const paragraphs = lines.map((l) => `<p class="${l.startsWith("\u26A0\uFE0F") ? "warning" : "note"}">${escapeHtml(l)}</p>`).join("");
   const chart = renderDriftChart(report);
-  const rows = driftTable(report, (s) => s.replaceAll("|", "/"));
-  const tables = [];
-  let current = [];
-  for (const l of [...rows, ""]) {
-    if (l === "") {
-      if (current.length > 2) {
-        const cells = (line) => line.split("|").slice(1, -1).map((c3) => c3.trim());
-        const head = cells(current[0]).map((c3) => `<th>${escapeHtml(c3)}</th>`).join("");
-        const body = current.slice(2).map((r) => `<tr>${cells(r).map((c3) => `<td>${escapeHtml(c3)}</td>`).join("")}</tr>`).join("");
-        tables.push(`<table><thead><tr>${head}</tr></thead><tbody>${body}</tbody></table>`);
-      }
-      current = [];
-    } else current.push(l);
-  }
+  const tables = driftTables(report).map((t) => {
+    const head = t.head.map((c3) => `<th>${escapeHtml(c3)}</th>`).join("");
+    const body = t.rows.map((r) => `<tr>${r.map((c3, i2) => `<td${t.numeric[i2] ? ' class="num"' : ""}>${escapeHtml(c3)}</td>`).join("")}</tr>`).join("");
+    return `<table><thead><tr>${head}</tr></thead><tbody>${body}</tbody></table>`;
+  });
   const chartBlock = chart ? `<figure><figcaption>Sentinel (${escapeHtml(report.drift.sentinel.test)}) over the run \xB7 shaded: \xB1tolerance around its median</figcaption>${chart}</figure>` : "";
   return `<h2>The machine over time</h2>${paragraphs}${chartBlock}${tables.length > 0 ? `<details><summary>Re-check and sentinel points</summary>${tables.join("")}</details>` : ""}
 `;
@@ -40827,7 +40840,7 @@ function externalEstimator(command, opts = {}) {
       });
       const out2 = /* @__PURE__ */ new Map();
       for (const m2 of models2) {
-        const own = predict(m2.profile, hardware2, workload);
+        const fit = memoryFit(m2.profile, hardware2, workload);
         const scenarioPreds = [];
         const notPredicted = {};
         for (const s of scenarios) {
@@ -40846,7 +40859,7 @@ function externalEstimator(command, opts = {}) {
           });
         }
         const est = memory.get(m2.ref);
-        out2.set(m2.ref, { fit: own.fit, ...est ? { memory: est } : {}, scenarios: scenarioPreds, not_predicted: notPredicted });
+        out2.set(m2.ref, { fit, ...est ? { memory: est } : {}, scenarios: scenarioPreds, not_predicted: notPredicted });
       }
       return out2;
     }
@@ -41653,7 +41666,6 @@ function renderFitTable(rows) {
 
 // src/accuracy/benchmark.ts
 import { join as join31 } from "node:path";
-import { readFile as readFile14 } from "node:fs/promises";
 import { existsSync as existsSync14 } from "node:fs";
 
 // src/accuracy/geometries.ts
@@ -41851,11 +41863,6 @@ function nearestProbeModel(model, probe) {
   const dist = (p) => Math.abs(Math.log(p.profile.file_bytes / model.file_bytes));
   return [...pool].sort((a2, b) => dist(a2) - dist(b) || a2.ref.localeCompare(b.ref))[0] ?? null;
 }
-async function listedProbeModels(profilePath) {
-  const file = observationsPath(profilePath);
-  if (!existsSync14(file)) return {};
-  return JSON.parse(await readFile14(file, "utf8")).probe_models ?? {};
-}
 async function probeModels(listed) {
   const out2 = [];
   for (const [id, path10] of Object.entries(listed).sort()) {
@@ -41917,7 +41924,7 @@ async function runAccuracyBenchmark(opts) {
   let hardware2;
   if (opts.cachedProbe) {
     hardware2 = await probeHardware({ ...probeOpts, refresh: Boolean(opts.refreshHardware) });
-    const listed = await listedProbeModels(cachedProfilePath(probeOpts.cacheDir, hardware2.fingerprint, probeOpts.quick));
+    const listed = (await readProbeRecord(cachedProfilePath(probeOpts.cacheDir, hardware2.fingerprint, probeOpts.quick)))?.probe_models ?? {};
     for (let pass = 1; pass <= passes; pass++) await runPass2(pass, workload, listed);
   } else {
     hardware2 = await probeHardware({ ...probeOpts, refresh: true, interleave: { passes, between: (pass, listed) => runPass2(pass, workload, listed) } });
