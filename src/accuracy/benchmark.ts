@@ -15,7 +15,7 @@ import { synthesize } from '../synth/synth.js'
 import { type HardwareProfile } from '../contracts/hardware.js'
 import { type ModelRun } from '../contracts/observation.js'
 import { type ModelProfile } from '../contracts/profile.js'
-import { SCENARIO_IDS, SCENARIO_UNITS } from '../contracts/scenarios.js'
+import { DEFAULT_SCENARIOS, SCENARIO_IDS, SCENARIO_UNITS } from '../contracts/scenarios.js'
 import { type Workload } from '../contracts/workload.js'
 import { writeFileAtomic } from '../util/fs.js'
 import { stableStringify } from '../util/json.js'
@@ -125,7 +125,7 @@ export async function runAccuracyBenchmark(opts: AccuracyOptions): Promise<Accur
   const pairs = new Map<string, { model: BenchModel; runs: ModelRun[] }>()
   const paired = opts.paired ?? true
   const runOne = (m: BenchModel, pass: number, workload: Workload, sub: string): Promise<ModelRun> =>
-    runModel(m.path, SCENARIO_IDS, workload, {
+    runModel(m.path, DEFAULT_SCENARIOS, workload, {
       binDir: opts.binDir,
       logsDir: join(opts.workDir, 'logs', `pass-${pass}`, sub),
       runTimeoutSec: DEFAULT_RUN_TIMEOUT_SEC,

@@ -12,6 +12,14 @@ export const KV_CACHE_TYPES = ['f32', 'f16', 'bf16', 'q8_0', 'q4_0', 'q4_1', 'iq
 /** KV cache types llama.cpp runs without flash attention (the rest are block-quantized). */
 const UNQUANTIZED_KV_TYPES: readonly string[] = ['f32', 'f16', 'bf16']
 
+/** parallel_decode's slots and concurrent streams when the workload names none. */
+export const DEFAULT_PARALLEL_SLOTS = 4
+
+/** parallel_decode's shape: slots, each stream's prompt and decoded tokens (the workload's, else the defaults). */
+export function parallelShape(w: Workload): { slots: number; promptTokens: number; decodeTokens: number } {
+  return { slots: w.parallel_slots ?? DEFAULT_PARALLEL_SLOTS, promptTokens: w.parallel_prompt_tokens ?? 64, decodeTokens: w.parallel_decode_tokens ?? 64 }
+}
+
 /** Tokens the server needs beyond a request's prompt and predictions (the slot keeps the last sampled token). */
 export const SERVER_CONTEXT_SLACK_TOKENS = 1
 /** first_token predicts this many tokens: the first, then one decode step whose time is the first_decode_ms. */
@@ -25,6 +33,7 @@ export const FIRST_TOKEN_PREDICT = 2
  * - first_token 256-token prompt: a chat-turn-sized prompt that keeps the first token under a second on CPU.
  * - warm reuse 512 cached + 64 new tokens, 32 decoded: a follow-up turn on a cached conversation.
  * - threads = the cores Node may use; gpu_layers 99 = everything on the GPU when there is one.
+ * - parallel_decode: 4 slots, each stream a 64-token prompt and 64 decoded tokens (a small chat server's load).
  */
 export function defaultWorkload(overrides: Partial<Workload> = {}): Workload {
   const w: Workload = {
@@ -43,6 +52,9 @@ export function defaultWorkload(overrides: Partial<Workload> = {}): Workload {
     threads: availableParallelism(),
     gpu_layers: 99,
     flash_attention: false,
+    parallel_slots: DEFAULT_PARALLEL_SLOTS,
+    parallel_prompt_tokens: 64,
+    parallel_decode_tokens: 64,
     ...overrides
   }
   validateWorkload(w)
@@ -62,7 +74,9 @@ export function llamaWorkloadFlags(w: Workload): string[] {
     '-ctk', w.kv_type,
     '-ctv', w.kv_type,
     '-fa', w.flash_attention ? 'on' : 'off',
-    ...(w.tensor_split ? ['-ts', w.tensor_split.join(',')] : [])
+    ...(w.tensor_split ? ['-ts', w.tensor_split.join(',')] : []),
+    ...(w.split_mode ? ['-sm', w.split_mode] : []),
+    ...(w.main_gpu !== undefined ? ['-mg', String(w.main_gpu)] : [])
   ]
 }
 
@@ -76,6 +90,18 @@ export function validateWorkload(w: Workload, source = 'workload'): void {
   for (const k of ['decode_depth', 'prefill_depth'] as const) {
     const v = w[k] ?? 0
     if (!Number.isInteger(v) || v < 0) throw new InputError(source, k, `must be an integer ≥ 0, got ${v}`)
+  }
+  for (const k of ['parallel_slots', 'parallel_prompt_tokens', 'main_gpu'] as const) {
+    const v = w[k]
+    const min = k === 'main_gpu' ? 0 : 1
+    if (v !== undefined && (!Number.isInteger(v) || v < min)) throw new InputError(source, k, `must be an integer ≥ ${min}, got ${v}`)
+  }
+  if (w.parallel_decode_tokens !== undefined && (!Number.isInteger(w.parallel_decode_tokens) || w.parallel_decode_tokens < 2)) {
+    // As warm reuse: the first token comes from the prompt's logits, so at least one decode step must follow.
+    throw new InputError(source, 'parallel_decode_tokens', `must be an integer ≥ 2 so at least one decode step is timed, got ${w.parallel_decode_tokens}`)
+  }
+  if (w.split_mode !== undefined && !['none', 'layer', 'row'].includes(w.split_mode)) {
+    throw new InputError(source, 'split_mode', `expected none, layer or row, got "${String(w.split_mode).slice(0, 40)}"`)
   }
   if (!Number.isInteger(w.gpu_layers) || w.gpu_layers < 0) {
     throw new InputError(source, 'gpu_layers', `must be an integer ≥ 0, got ${w.gpu_layers}`)
@@ -104,4 +130,10 @@ export function validateWorkload(w: Workload, source = 'workload'): void {
   fits('prefill_depth', (w.prefill_depth ?? 0) + w.prefill_tokens)
   fits('first_token_prompt_tokens', w.first_token_prompt_tokens + FIRST_TOKEN_PREDICT + SERVER_CONTEXT_SLACK_TOKENS)
   fits('warm_prefix_tokens', w.warm_prefix_tokens + w.warm_suffix_tokens + w.warm_decode_tokens + SERVER_CONTEXT_SLACK_TOKENS)
+  // llama-server gives each of its -np slots context / slots cells (no unified KV cache by default).
+  const par = parallelShape(w)
+  const perSlot = Math.floor(w.context_tokens / par.slots)
+  if (par.promptTokens + par.decodeTokens + SERVER_CONTEXT_SLACK_TOKENS > perSlot) {
+    throw new InputError(source, 'parallel_prompt_tokens', `a parallel_decode stream needs ${par.promptTokens + par.decodeTokens + SERVER_CONTEXT_SLACK_TOKENS} tokens, more than each of the ${par.slots} slots' ${perSlot} (context_tokens / parallel_slots)`)
+  }
 }

@@ -1,4 +1,4 @@
-import { SCENARIO_IDS, SCENARIO_UNITS } from '../contracts/scenarios.js'
+import { DEFAULT_SCENARIOS, SCENARIO_IDS, SCENARIO_UNITS } from '../contracts/scenarios.js'
 import type { Observation } from '../contracts/observation.js'
 import type { Prediction } from '../contracts/prediction.js'
 import type { ScenarioId } from '../contracts/scenarios.js'
@@ -13,7 +13,7 @@ export function compareModel(
   prediction: Prediction | null,
   observations: readonly Observation[],
   settings: CompareSettings,
-  scenarios: readonly ScenarioId[] = SCENARIO_IDS,
+  scenarios: readonly ScenarioId[] = DEFAULT_SCENARIOS,
   /** The run-start re-check found the machine moved since the probe (in words): every judged row says so. */
   machineMoved: string | null = null
 ): ScenarioResult[] {

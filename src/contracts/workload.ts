@@ -1,5 +1,7 @@
 // The workload: what the scenarios run, handed alike to the estimator and the bench.
 
+import type { ScenarioId } from './scenarios.js'
+
 /** What the scenarios run: the same workload is handed to the estimator and the bench. */
 export interface Workload {
   /**
@@ -80,4 +82,40 @@ export interface Workload {
    * @minItems 1
    */
   tensor_split?: number[]
+  /** llama.cpp's -sm: how several GPUs share the model (layer: whole layers per GPU). Absent: layer. */
+  split_mode?: 'none' | 'layer' | 'row'
+  /**
+   * llama.cpp's -mg: the GPU that holds the whole model with split mode none (and the intermediate results with row).
+   * Absent: 0.
+   * @asType integer
+   * @minimum 0
+   */
+  main_gpu?: number
+  /**
+   * parallel_decode: llama-server slots (-np), and as many concurrent streams. Absent: 4.
+   * @asType integer
+   * @minimum 1
+   */
+  parallel_slots?: number
+  /**
+   * parallel_decode: each stream's prompt. Absent: 64.
+   * @asType integer
+   * @minimum 1
+   */
+  parallel_prompt_tokens?: number
+  /**
+   * parallel_decode: tokens each stream decodes. Absent: 64.
+   * @asType integer
+   * @minimum 2
+   */
+  parallel_decode_tokens?: number
+}
+
+/** A workload with the name a run's report rows carry (the `workloads:` section of thresholds.yml). */
+export interface NamedWorkload {
+  /** @pattern ^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$ */
+  name: string
+  workload: Workload
+  /** The scenarios this workload runs (absent: the run's). */
+  scenarios?: ScenarioId[]
 }

@@ -1,5 +1,5 @@
 import type { ScenarioId } from '../contracts/scenarios.js'
-import { SCENARIO_IDS } from '../contracts/scenarios.js'
+import { DEFAULT_SCENARIOS, SCENARIO_IDS } from '../contracts/scenarios.js'
 import { InputError } from '../util/errors.js'
 import { forbiddenReason } from '../util/child-env.js'
 
@@ -59,11 +59,13 @@ export function parsePasses(text: string | undefined, source: string): number | 
 export const MEMORY_ONLY = 'memory'
 
 /**
- * `a,b` → scenario ids, each checked; empty means all of them. `memory` alone → none: the memory-only run (every
+ * `a,b` → scenario ids, each checked; empty means the four single-stream ones (DEFAULT_SCENARIOS), `all` adds
+ * parallel_decode. `memory` alone → none: the memory-only run (every
  * run checks memory; this one benchmarks nothing).
  */
 export function parseScenarioList(text: string | undefined, source: string): ScenarioId[] {
-  if (!text || !text.trim() || text.trim() === 'all') return [...SCENARIO_IDS]
+  if (!text || !text.trim()) return [...DEFAULT_SCENARIOS]
+  if (text.trim() === 'all') return [...SCENARIO_IDS]
   if (text.trim() === MEMORY_ONLY) return []
   const out: ScenarioId[] = []
   for (const raw of text.split(',').map((s) => s.trim()).filter(Boolean)) {

@@ -56,7 +56,8 @@ describe('defaultWorkload', () => {
     expect(tokens).toEqual([4096, 0, 64, 512, 256, 512, 64, 32])
     expect([w.kv_type, w.flash_attention, w.ubatch, w.batch, w.threads, w.gpu_layers]).toEqual(['f16', false, 512, 2048, 2, 99])
     expect(w.prefill_depth).toBe(0)
-    expect(Object.keys(w)).toHaveLength(15)
+    expect(Object.keys(w)).toHaveLength(18)
+    expect([w.parallel_slots, w.parallel_prompt_tokens, w.parallel_decode_tokens]).toEqual([4, 64, 64])
     expect(defaultWorkload({ decode_depth: 2048, kv_type: 'q8_0', flash_attention: true })).toMatchObject({ decode_depth: 2048, kv_type: 'q8_0' })
   })
 

@@ -6,7 +6,7 @@ import { DEFAULT_THRESHOLDS, compareSettingsFrom } from '../../src/gate/index.js
 import { ModelSkip, validate } from '../../src/pipeline/validate.js'
 import { validateReport } from '../../src/report/index.js'
 import { type HardwareProfile } from '../../src/contracts/hardware.js'
-import { SCENARIO_IDS } from '../../src/contracts/scenarios.js'
+import { DEFAULT_SCENARIOS as SCENARIO_IDS } from '../../src/contracts/scenarios.js'
 import { stableStringify } from '../../src/util/json.js'
 import { recorded, recordedParams, replay } from '../helpers/recorded-run.js'
 

@@ -57,7 +57,7 @@ describe('parseThresholds', () => {
   test('an unknown scenario lists the valid scenario ids', () => {
     const err = errorOf(GOOD.replace('  prefill:', '  decode:'))
     expect(err.message).toBe(
-      'thresholds.yml: scenarios.decode (line 6): unknown scenario "decode"; valid scenario ids: steady_decode, prefill, first_token, kv_warm_reuse'
+      'thresholds.yml: scenarios.decode (line 6): unknown scenario "decode"; valid scenario ids: steady_decode, prefill, first_token, kv_warm_reuse, parallel_decode'
     )
   })
 
