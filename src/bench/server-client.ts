@@ -57,7 +57,20 @@ export async function postCompletion(baseUrl: string, body: object, timeoutMs: n
   return parseCompletionPayload(payload, 'POST /completion')
 }
 
+/** A stream event that carried tokens, as the client saw it arrive. */
+export interface TokenEvent {
+  /** performance.now() when the chunk holding the event arrived: one clock for every stream of this process, so
+   *  concurrent streams can be laid on one time line. */
+  atMs: number
+  /** Tokens this event added (the rise in tokens_predicted): usually 1, more after a held-back incomplete UTF-8 token. */
+  tokens: number
+}
+
 export interface StreamedCompletion {
+  /** performance.now() just before the request was sent. */
+  sentAtMs: number
+  /** Every event that added tokens, in arrival order. */
+  tokenEvents: TokenEvent[]
   /** Client-side ms from just before the request to the arrival of the first event carrying a token. */
   firstEventMs: number
   /** tokens_predicted of that first event: 1 unless the server held back a token (incomplete UTF-8). */
@@ -68,7 +81,7 @@ export interface StreamedCompletion {
   final: ServerTimings
 }
 
-/** A streamed /completion, timed from the client's side until the first token, then read to the end. */
+/** A streamed /completion, timed from the client's side: the first token, and the arrival of every token event. */
 export async function streamCompletion(baseUrl: string, body: object, timeoutMs: number): Promise<StreamedCompletion> {
   const t0 = performance.now()
   const res = await post(baseUrl, { ...body, stream: true }, timeoutMs)
@@ -77,12 +90,19 @@ export async function streamCompletion(baseUrl: string, body: object, timeoutMs:
   const sse = new SseDecoder()
   let first: { ms: number; tokens: number; timings: ServerTimings | null } | null = null
   let final: ServerTimings | null = null
+  const tokenEvents: TokenEvent[] = []
+  let predicted = 0
   try {
     for await (const chunk of res.body) {
-      const arrivedMs = performance.now() - t0
+      const arrivedAt = performance.now()
+      const arrivedMs = arrivedAt - t0
       for (const payload of sse.push(decoder.decode(chunk as Uint8Array, { stream: true }))) {
         const ev = parseCompletionPayload(payload, 'POST /completion (stream)')
         if (first === null && ev.tokensPredicted >= 1) first = { ms: arrivedMs, tokens: ev.tokensPredicted, timings: ev.timings }
+        if (ev.tokensPredicted > predicted) {
+          tokenEvents.push({ atMs: arrivedAt, tokens: ev.tokensPredicted - predicted })
+          predicted = ev.tokensPredicted
+        }
         if (ev.stop) final = ev.timings
       }
     }
@@ -93,5 +113,5 @@ export async function streamCompletion(baseUrl: string, body: object, timeoutMs:
   if (first === null || final === null) {
     throw new RequestError(`POST /completion: the stream ended before ${first === null ? 'the first token' : 'the final event'}`)
   }
-  return { firstEventMs: first.ms, firstEventTokens: first.tokens, firstEventTimings: first.timings, final }
+  return { sentAtMs: t0, tokenEvents, firstEventMs: first.ms, firstEventTokens: first.tokens, firstEventTimings: first.timings, final }
 }

@@ -3,7 +3,9 @@
 // (a 512-token prompt batch, a 4k context).
 
 import { availableParallelism } from 'node:os'
-import type { Workload } from '../contracts/workload.js'
+import { DEFAULT_PARALLEL_SLOTS, parallelShape, type Workload } from '../contracts/workload.js'
+
+export { DEFAULT_PARALLEL_SLOTS, parallelShape }
 import { InputError } from '../util/errors.js'
 
 /** KV cache types llama.cpp accepts for -ctk/-ctv (common/arg.cpp kv_cache_types). */
@@ -11,14 +13,6 @@ export const KV_CACHE_TYPES = ['f32', 'f16', 'bf16', 'q8_0', 'q4_0', 'q4_1', 'iq
 
 /** KV cache types llama.cpp runs without flash attention (the rest are block-quantized). */
 const UNQUANTIZED_KV_TYPES: readonly string[] = ['f32', 'f16', 'bf16']
-
-/** parallel_decode's slots and concurrent streams when the workload names none. */
-export const DEFAULT_PARALLEL_SLOTS = 4
-
-/** parallel_decode's shape: slots, each stream's prompt and decoded tokens (the workload's, else the defaults). */
-export function parallelShape(w: Workload): { slots: number; promptTokens: number; decodeTokens: number } {
-  return { slots: w.parallel_slots ?? DEFAULT_PARALLEL_SLOTS, promptTokens: w.parallel_prompt_tokens ?? 64, decodeTokens: w.parallel_decode_tokens ?? 64 }
-}
 
 /** Tokens the server needs beyond a request's prompt and predictions (the slot keeps the last sampled token). */
 export const SERVER_CONTEXT_SLACK_TOKENS = 1

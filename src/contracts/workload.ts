@@ -119,3 +119,11 @@ export interface NamedWorkload {
   /** The scenarios this workload runs (absent: the run's). */
   scenarios?: ScenarioId[]
 }
+
+/** parallel_decode's slots and concurrent streams when the workload names none. */
+export const DEFAULT_PARALLEL_SLOTS = 4
+
+/** parallel_decode's shape: slots, each stream's prompt and decoded tokens (the workload's, else the defaults). */
+export function parallelShape(w: Workload): { slots: number; promptTokens: number; decodeTokens: number } {
+  return { slots: w.parallel_slots ?? DEFAULT_PARALLEL_SLOTS, promptTokens: w.parallel_prompt_tokens ?? 64, decodeTokens: w.parallel_decode_tokens ?? 64 }
+}

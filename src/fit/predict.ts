@@ -5,12 +5,13 @@
 import { type HardwareProfile } from '../contracts/hardware.js'
 import { type Prediction, type ScenarioPrediction } from '../contracts/prediction.js'
 import { type ModelProfile } from '../contracts/profile.js'
-import { SCENARIO_UNITS, type ScenarioId } from '../contracts/scenarios.js'
-import { type Workload } from '../contracts/workload.js'
+import { SCENARIO_IDS, SCENARIO_UNITS, type ScenarioId } from '../contracts/scenarios.js'
+import { parallelShape, type Workload } from '../contracts/workload.js'
 import { kvCells, llamaUbatch, modelGeometry, slidingCells } from './geometry.js'
 import { estimatedMemory, memoryFit } from './memory.js'
 import { kvKey, resolveRates } from './rates.js'
-import { decodeEstimate, prefillEstimate, samplerMs, serverTokenOverheadMs } from './speed.js'
+import { decodeEstimate, parallelDecodeEstimate, prefillEstimate, samplerMs, serverTokenOverheadMs } from './speed.js'
+
 import { factNoise } from './fact-noise.js'
 
 /**
@@ -75,11 +76,11 @@ function estimate(profile: ModelProfile, hardware: HardwareProfile, workload: Wo
   const memory = estimatedMemory(fit)
   const notPredicted: Prediction['not_predicted'] = {}
   if (fit.status === 'does-not-fit') {
-    for (const s of ['steady_decode', 'prefill', 'first_token', 'kv_warm_reuse'] as const) notPredicted[s] = `does not fit: ${fit.reason}`
+    for (const s of SCENARIO_IDS) notPredicted[s] = `does not fit: ${fit.reason}`
     return { fit, memory, scenarios: [], not_predicted: notPredicted }
   }
   if (!hardware.measured) {
-    for (const s of ['steady_decode', 'prefill', 'first_token', 'kv_warm_reuse'] as const) notPredicted[s] = 'no speed facts: a memory-only run measures none'
+    for (const s of SCENARIO_IDS) notPredicted[s] = 'no speed facts: a memory-only run measures none'
     return { fit, memory, scenarios: [], not_predicted: notPredicted }
   }
   const g = modelGeometry(profile)
@@ -113,6 +114,7 @@ function estimate(profile: ModelProfile, hardware: HardwareProfile, workload: Wo
     notPredicted.steady_decode = why
     notPredicted.first_token = why
     notPredicted.kv_warm_reuse = why
+    notPredicted.parallel_decode = why
   } else {
     // steady_decode: llama-bench -n N -d D (context D + N).
     const steady = decodeEstimate(g, r, { startPos: w.decode_depth, tokens: w.decode_tokens, cells: kvCells(w.decode_depth + w.decode_tokens), slidingCells: swa(w.decode_depth + w.decode_tokens), kvKey: key, kvType: w.kv_type })
@@ -167,7 +169,31 @@ function estimate(profile: ModelProfile, hardware: HardwareProfile, workload: Wo
         depth_tokens: reusePos + SERVER_SLACK_TOKENS - 1
       })
     )
+    // parallel_decode: N slots of llama-server (-np N, context / N cells each), N streams of a P-token prompt each
+    // decoding D tokens; the aggregate rate while all decode together. Each stream's first token comes from its
+    // prompt, so the timed steps evaluate positions P … P+D−2. A step samples one token per stream; the server's
+    // fixed per-token cost is per step (one loop iteration serves every slot).
+    const par = parallelShape(w)
+    const slotContext = Math.floor(w.context_tokens / par.slots)
+    const parSteps = Math.max(1, par.decodeTokens - 1)
+    const step = parallelDecodeEstimate(g, r, { startPos: par.promptTokens, tokens: parSteps, cells: kvCells(slotContext), slidingCells: swa(slotContext), kvKey: key, kvType: w.kv_type }, par.slots)
+    const serverStepMs = r.serverDecodeOverheadMs.value + par.slots * sampler
+    const stepMs = step.stepMs + serverStepMs
+    const perTokenMs = stepMs / par.slots
+    const parSpread = (step.spread * step.stepMs + perToken.spread * serverStepMs) / stepMs
+    scenarios.push(
+      tokPerSec('parallel_decode', perTokenMs, parSpread, {
+        step_ms: stepMs,
+        streams: par.slots,
+        per_stream_tok_s: 1000 / stepMs,
+        weights_ms: step.weightsMs,
+        attention_ms: step.attentionMs,
+        overhead_ms: step.overheadMs,
+        ...(step.stateMs > 0 ? { state_ms: step.stateMs } : {}),
+        server_ms: serverStepMs
+      })
+    )
   }
-  scenarios.sort((a, b) => ['steady_decode', 'prefill', 'first_token', 'kv_warm_reuse'].indexOf(a.scenario) - ['steady_decode', 'prefill', 'first_token', 'kv_warm_reuse'].indexOf(b.scenario))
+  scenarios.sort((a, b) => SCENARIO_IDS.indexOf(a.scenario) - SCENARIO_IDS.indexOf(b.scenario))
   return { fit, memory, scenarios, not_predicted: notPredicted }
 }

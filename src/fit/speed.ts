@@ -145,6 +145,46 @@ export function decodeEstimate(g: ModelGeometry, r: Rates, s: DecodeShape): Deco
   return { totalMs: total.ms, weightsMs: weights.ms, overheadMs: overhead.ms, attentionMs: attention.ms, stateMs: state.ms, spread: total.spread }
 }
 
+export interface ParallelDecodeEstimate {
+  /** ms of one step that decodes one token of every stream, and its parts. */
+  stepMs: number
+  /** The weights: read once per step, or each stream's products at the in-cache rate, whichever is slower. */
+  weightsMs: number
+  overheadMs: number
+  /** Every stream's attention over its own positions. */
+  attentionMs: number
+  stateMs: number
+  streams: number
+  spread: number
+}
+
+/**
+ * One step of `streams` sequences decoded together (llama-server's continuous batching, one token of every slot per
+ * step), each stream at the positions of `s` in its own cache of `s.cells`. The step multiplies the weights with
+ * `streams` columns: the weights cross from memory once, and each column's dot products run at the kernels' own speed,
+ * which is what the probe's in-cache decode measures (cachedBandwidth: weights that never leave the caches, rows
+ * included). The slower of the two bounds the step: one stream is the single decode (memory), many streams on a
+ * CPU become compute-bound. Attention and the recurrent state are per stream; the graph's overhead is per step.
+ */
+export function parallelDecodeEstimate(g: ModelGeometry, r: Rates, s: DecodeShape, streams: number): ParallelDecodeEstimate {
+  const single = decodeEstimate(g, r, s)
+  const memory = weightStreamMs(g, r)
+  const compute: Term[] = []
+  for (const [type, bytes] of Object.entries(g.active_bytes_by_type)) {
+    if (bytes <= 0) continue
+    const cached = r.cachedBandwidth(type)
+    if (cached.value > 0) compute.push({ ms: ((streams * bytes) / cached.value) * MS_PER_S, spread: cached.fact.spread })
+  }
+  const computeTerm = sumSpread(compute)
+  const weights = computeTerm.ms > memory.ms ? computeTerm : memory
+  const overhead = graphOverheadMs(g, r)
+  const attention: Term = { ms: streams * single.attentionMs, spread: single.attentionMs > 0 ? decodeAttentionMs(g, r, 1, s.kvKey, s.kvType).spread : 0 }
+  const state = recurrentStateMs(g, r)
+  const stateAll: Term = { ms: streams * state.ms, spread: state.spread }
+  const total = sumSpread([weights, overhead, attention, stateAll])
+  return { stepMs: total.ms, weightsMs: weights.ms, overheadMs: overhead.ms, attentionMs: attention.ms, stateMs: stateAll.ms, streams, spread: total.spread }
+}
+
 export interface PrefillShape {
   startPos: number
   tokens: number
