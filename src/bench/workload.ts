@@ -131,3 +131,33 @@ export function validateWorkload(w: Workload, source = 'workload'): void {
     throw new InputError(source, 'parallel_prompt_tokens', `a parallel_decode stream needs ${par.promptTokens + par.decodeTokens + SERVER_CONTEXT_SLACK_TOKENS} tokens, more than each of the ${par.slots} slots' ${perSlot} (context_tokens / parallel_slots)`)
   }
 }
+
+/** A timed window grows to at most this many times the workload's own count (a bound on the run's time). */
+export const MAX_WINDOW_SCALE = 8
+
+/**
+ * Decode token counts that make each timed decode window last at least `minWindowS` at the predicted rates (tok/s;
+ * parallel_decode's is the aggregate of all streams), never fewer than the workload's, at most MAX_WINDOW_SCALE times
+ * them and within the context. Only the counts that change are returned. Prefill keeps its prompt: a longer prompt
+ * is another workload (its attention spans more positions), so its window is the prompt the user asked for.
+ */
+export function sizedWindows(w: Workload, rates: Partial<Record<'steady_decode' | 'kv_warm_reuse' | 'parallel_decode', number>>, minWindowS: number): Partial<Workload> {
+  const out: Partial<Workload> = {}
+  if (!(minWindowS > 0)) return out
+  const grow = (count: number, rate: number | undefined, room: number): number => {
+    if (!(rate !== undefined && rate > 0)) return count
+    const wanted = Math.ceil(minWindowS * rate)
+    return Math.max(count, Math.min(wanted, MAX_WINDOW_SCALE * count, room))
+  }
+  const decode = grow(w.decode_tokens, rates.steady_decode, w.context_tokens - w.decode_depth)
+  if (decode !== w.decode_tokens) out.decode_tokens = decode
+  const warmRoom = w.context_tokens - w.warm_prefix_tokens - w.warm_suffix_tokens - SERVER_CONTEXT_SLACK_TOKENS
+  const warm = grow(w.warm_decode_tokens, rates.kv_warm_reuse, warmRoom)
+  if (warm !== w.warm_decode_tokens) out.warm_decode_tokens = warm
+  const par = parallelShape(w)
+  const slotRoom = Math.floor(w.context_tokens / par.slots) - par.promptTokens - SERVER_CONTEXT_SLACK_TOKENS
+  // Each stream decodes its count while all decode together: the window lasts count / (aggregate / streams).
+  const parallel = grow(par.decodeTokens, rates.parallel_decode !== undefined ? rates.parallel_decode / par.slots : undefined, slotRoom)
+  if (parallel !== par.decodeTokens) out.parallel_decode_tokens = parallel
+  return out
+}

@@ -4,6 +4,7 @@ import type { BaselineComparison, BaselineRow, BaselineSkipReason, ModelReport, 
 import type { ScenarioId } from '../contracts/scenarios.js'
 import type { ScenarioResult } from '../contracts/verdict.js'
 import { speedRatio } from './compare.js'
+import { rowLabel } from '../contracts/report.js'
 
 export type { BaselineComparison, BaselineRow, BaselineSkipReason } from '../contracts/report.js'
 
@@ -44,7 +45,7 @@ export function baselineComparison(report: Pick<Report, 'models'>, baseline: Bas
  */
 export function keepMatchingRows(stored: BaselineComparison, models: readonly ModelReport[]): BaselineComparison {
   const now = new Map<string, ScenarioResult>()
-  for (const m of models) for (const r of m.scenarios) now.set(rowKey(m.ref, r.scenario), r)
+  for (const m of models) for (const r of m.scenarios) now.set(rowKey(rowLabel(m), r.scenario), r)
   return {
     ...stored,
     rows: stored.rows.filter((r) => now.get(rowKey(r.ref, r.scenario))?.observed === r.observed),
@@ -64,7 +65,7 @@ function walk(
 ): { rows: BaselineRow[]; notCompared: BaselineComparison['not_compared'] } {
   const before = new Map<string, ScenarioResult>()
   for (const model of baseline.models) {
-    for (const row of model.scenarios) before.set(rowKey(model.ref, row.scenario), row)
+    for (const row of model.scenarios) before.set(rowKey(rowLabel(model), row.scenario), row)
   }
   const rows: BaselineRow[] = []
   const notCompared: BaselineComparison['not_compared'] = []
@@ -72,13 +73,13 @@ function walk(
     for (const scenario of SCENARIO_IDS) {
       const now = findRow(model, scenario)
       if (!now) continue
-      const then = before.get(rowKey(model.ref, scenario))
+      const then = before.get(rowKey(rowLabel(model), scenario))
       const reason = skipReason(now, then)
       if (reason !== null || !then) {
-        notCompared.push({ ref: model.ref, scenario, reason: reason ?? 'not-in-baseline' })
+        notCompared.push({ ref: rowLabel(model), scenario, reason: reason ?? 'not-in-baseline' })
         continue
       }
-      rows.push(compareRow(model.ref, now, then))
+      rows.push(compareRow(rowLabel(model), now, then))
     }
   }
   return { rows, notCompared }

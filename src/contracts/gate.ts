@@ -81,9 +81,149 @@ export interface Thresholds {
   scenarios: Partial<Record<ScenarioId, ScenarioThresholds>>
   /** The memory gate; left out, memory is judged against llama.cpp's projection and reported but not gated. */
   memory?: MemoryThresholds
+  /**
+   * Named workloads, each gated in the same run (its rows name it): the keys override the built-in workload, and
+   * `thresholds` the limits above for its rows. Left out: one workload, the built-in one with the run's flags.
+   */
+  workloads?: Record<string, WorkloadConfig>
+}
+
+/** The limits a workload may set for its own rows; what it leaves out is the file's. */
+export interface WorkloadThresholds {
+  /** @minimum 0 */
+  tolerance_pct?: number
+  /** @minimum 0 */
+  max_spread_pct?: number
+  /**
+   * @asType integer
+   * @minimum 0
+   */
+  min_models?: number
+  /**
+   * @asType integer
+   * @minimum 0
+   */
+  max_runtime_errors?: number
+  /** @minimum 0 */
+  max_regression_pct?: number
+  /** Replace the file's limits of these scenarios. */
+  scenarios?: Partial<Record<ScenarioId, ScenarioThresholds>>
+  memory?: MemoryThresholds
+}
+
+/**
+ * One named workload of thresholds.yml: what llama.cpp runs (the Workload's keys; the built-in defaults for those
+ * left out), which scenarios, and its limits.
+ */
+export interface WorkloadConfig {
+  /**
+   * @asType integer
+   * @minimum 1
+   */
+  context_tokens?: number
+  kv_type?: string
+  flash_attention?: boolean
+  /**
+   * @asType integer
+   * @minimum 0
+   */
+  decode_depth?: number
+  /**
+   * @asType integer
+   * @minimum 1
+   */
+  decode_tokens?: number
+  /**
+   * @asType integer
+   * @minimum 1
+   */
+  prefill_tokens?: number
+  /**
+   * @asType integer
+   * @minimum 0
+   */
+  prefill_depth?: number
+  /**
+   * @asType integer
+   * @minimum 1
+   */
+  first_token_prompt_tokens?: number
+  /**
+   * @asType integer
+   * @minimum 1
+   */
+  warm_prefix_tokens?: number
+  /**
+   * @asType integer
+   * @minimum 1
+   */
+  warm_suffix_tokens?: number
+  /**
+   * @asType integer
+   * @minimum 2
+   */
+  warm_decode_tokens?: number
+  /**
+   * @asType integer
+   * @minimum 1
+   */
+  ubatch?: number
+  /**
+   * @asType integer
+   * @minimum 1
+   */
+  batch?: number
+  /**
+   * @asType integer
+   * @minimum 1
+   */
+  threads?: number
+  /**
+   * @asType integer
+   * @minimum 0
+   */
+  gpu_layers?: number
+  /** @minItems 1 */
+  tensor_split?: number[]
+  split_mode?: 'none' | 'layer' | 'row'
+  /**
+   * @asType integer
+   * @minimum 0
+   */
+  main_gpu?: number
+  /**
+   * @asType integer
+   * @minimum 1
+   */
+  parallel_slots?: number
+  /**
+   * @asType integer
+   * @minimum 1
+   */
+  parallel_prompt_tokens?: number
+  /**
+   * @asType integer
+   * @minimum 2
+   */
+  parallel_decode_tokens?: number
+  /**
+   * Timed windows sized to the device: decode and prefill token counts grow (from the predicted rate) until each
+   * timed window lasts at least this many seconds, within the context and at most 8× the workload's counts. Absent: 0, the counts as
+   * given.
+   * @minimum 0
+   */
+  min_window_s?: number
+  /**
+   * The scenarios this workload runs; absent: the run's.
+   * @minItems 1
+   */
+  scenarios?: ScenarioId[]
+  thresholds?: WorkloadThresholds
 }
 
 export interface GateFailure {
+  /** The workload whose rows failed (a run of named workloads); absent: the run has one workload. */
+  workload?: string
   /** The scenario, 'memory' for the memory gate, null for a run-wide limit. */
   scenario: ScenarioId | 'memory' | null
   model: string | null

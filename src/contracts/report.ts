@@ -6,7 +6,7 @@ import type { MemoryFit } from './prediction.js'
 import type { ModelProfile } from './profile.js'
 import type { ScenarioId, ScenarioUnit } from './scenarios.js'
 import type { LlamaMemoryCheck, MemoryCheck, ScenarioResult } from './verdict.js'
-import type { Workload } from './workload.js'
+import type { NamedWorkload, Workload } from './workload.js'
 
 export interface Provenance {
   llama_cpp_commit: string
@@ -50,6 +50,13 @@ export interface ManifestLine {
 export interface ModelReport {
   /** @minLength 1 */
   ref: string
+  /** The named workload these rows ran (Report.workloads); absent in a run of one unnamed workload. */
+  workload?: string
+  /**
+   * Token counts this model ran with where they differ from its workload's: the timed windows sized to the device
+   * (the workload's min_window_s, from the predicted rate). The estimate was made for the same counts.
+   */
+  windows?: Partial<Workload>
   path: string
   /** The manifest line the model came from; absent for MODEL arguments and the `models` input. */
   source?: ManifestLine
@@ -137,7 +144,12 @@ export interface Report {
   }
   provenance: Provenance
   hardware: HardwareProfile
+  /** The workload (with named workloads: the first one; each row's is in `workloads`). */
   workload: Workload
+  /** The named workloads of the run, in the order they ran; absent: one unnamed workload (`workload`). */
+  workloads?: NamedWorkload[]
+  /** Per named workload: its rows' figures, as `summary` and `memory_summary` are for the whole run. */
+  workload_summaries?: Record<string, { summary: Partial<Record<ScenarioId, ScenarioSummary>>; memory_summary?: MemorySummary }>
   estimator: { name: string; command: string | null }
   models: ModelReport[]
   summary: Partial<Record<ScenarioId, ScenarioSummary>>
@@ -212,4 +224,9 @@ export interface DriftRecord {
   recheck: { probed_at: string; facts: RecheckedFact[] } | null
   /** Why there is no sentinel or no re-check. */
   reason: string | null
+}
+
+/** How a model's rows are named wherever a run may hold them twice (named workloads): "ref · workload". */
+export function rowLabel(m: { ref: string; workload?: string }): string {
+  return m.workload ? `${m.ref} · ${m.workload}` : m.ref
 }

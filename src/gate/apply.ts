@@ -1,4 +1,6 @@
-import type { Thresholds } from '../contracts/gate.js'
+import type { GateFailure, Thresholds } from '../contracts/gate.js'
+import { rowLabel } from '../contracts/report.js'
+import { thresholdsFor } from './workloads.js'
 import type { Report } from '../contracts/report.js'
 import type { ScenarioId } from '../contracts/scenarios.js'
 import type { ScenarioResult } from '../contracts/verdict.js'
@@ -26,22 +28,50 @@ export interface ApplyGateOptions {
  * `check --thresholds` judges with the limits it is given, not the ones `validate` ran with.
  */
 export function applyGate(report: Report, thresholds: Thresholds, opts: ApplyGateOptions = {}): Report {
-  const settings = compareSettingsFrom(thresholds)
-  const memorySettings = memorySettingsFrom(thresholds)
-  const moved = machineMovedReason(report.drift, settings.tolerance)
-  const models = report.models.map((m) => ({
-    ...m,
-    scenarios: m.scenarios.map((row) => reverdict(row, settings, moved)),
-    ...(m.memory ? { memory: reverdictMemory(m.memory, memorySettings) } : {})
-  }))
+  // Each row is judged with its workload's limits (thresholdsFor: the file's, with the workload's own over them).
+  const limitsOf = (name: string | undefined): Thresholds => thresholdsFor(thresholds, name)
+  const models = report.models.map((m) => {
+    const t = limitsOf(m.workload)
+    const settings = compareSettingsFrom(t)
+    const moved = machineMovedReason(report.drift, settings.tolerance)
+    return {
+      ...m,
+      scenarios: m.scenarios.map((row) => reverdict(row, settings, moved)),
+      ...(m.memory ? { memory: reverdictMemory(m.memory, memorySettingsFrom(t)) } : {})
+    }
+  })
   const baseline = opts.baseline
     ? baselineComparison({ models }, opts.baseline)
     : report.baseline
       ? keepMatchingRows(report.baseline, models)
       : undefined
-  const { result, summary, memorySummary } = gate(models, thresholds, { scenario: opts.scenario, regressions: baseline?.rows })
-  const { memory_summary: _old, ...rest } = report
-  return { ...rest, models, thresholds, summary, ...(memorySummary ? { memory_summary: memorySummary } : {}), gate: result, ...(baseline ? { baseline } : {}) }
+  const { memory_summary: _old, workload_summaries: _oldSummaries, ...rest } = report
+  if (!report.workloads) {
+    const { result, summary, memorySummary } = gate(models, thresholds, { scenario: opts.scenario, regressions: baseline?.rows })
+    return { ...rest, models, thresholds, summary, ...(memorySummary ? { memory_summary: memorySummary } : {}), gate: result, ...(baseline ? { baseline } : {}) }
+  }
+  // Named workloads: each is gated on its own rows with its own limits; its failures name it.
+  const failures: GateFailure[] = []
+  const summaries: NonNullable<Report['workload_summaries']> = {}
+  for (const { name } of report.workloads) {
+    const own = models.filter((m) => m.workload === name)
+    const labels = new Set(own.map((m) => rowLabel(m)))
+    const out = gate(own, limitsOf(name), { scenario: opts.scenario, regressions: baseline?.rows.filter((r) => labels.has(r.ref)) })
+    failures.push(...out.result.failures.map((f) => ({ ...f, workload: name, message: `[${name}] ${f.message}` })))
+    summaries[name] = { summary: out.summary, ...(out.memorySummary ? { memory_summary: out.memorySummary } : {}) }
+  }
+  // The whole run's figures over every row (informational: each workload was gated on its own).
+  const all = gate(models, thresholds, { scenario: opts.scenario })
+  return {
+    ...rest,
+    models,
+    thresholds,
+    summary: all.summary,
+    ...(all.memorySummary ? { memory_summary: all.memorySummary } : {}),
+    workload_summaries: summaries,
+    gate: { passed: failures.length === 0, failures },
+    ...(baseline ? { baseline } : {})
+  }
 }
 
 const REVERDICTABLE = new Set([...GATED_VERDICTS, 'inconclusive-noisy'])

@@ -8,6 +8,7 @@ import type { ScenarioResult } from '../contracts/verdict.js'
 import type { BaselineRow } from '../compare/baseline.js'
 import { formatLimit, formatNumber, formatPct } from '../util/format.js'
 import { median } from '../util/stats.js'
+import { rowLabel } from '../contracts/report.js'
 
 /** Verdicts whose |error| is judged: the rows where prediction and a trustworthy observation meet. */
 export const GATED_VERDICTS: readonly Verdict[] = ['match', 'slower-than-fit', 'faster-than-fit']
@@ -51,14 +52,14 @@ export function gate(models: readonly ModelReport[], thresholds: Thresholds, opt
 
   for (const model of models) {
     const erroredRows = model.scenarios.filter((s) => selected.includes(s.scenario) && s.verdict === 'runtime-error')
-    for (const r of erroredRows) runtimeErrors.push(`${model.ref} ${r.scenario}${r.detail.reason ? `: ${clip(r.detail.reason)}` : ''}`)
+    for (const r of erroredRows) runtimeErrors.push(`${rowLabel(model)} ${r.scenario}${r.detail.reason ? `: ${clip(r.detail.reason)}` : ''}`)
     // A model that failed before any scenario could run (download, bad GGUF) is one runtime error.
-    if (model.error !== null && erroredRows.length === 0) runtimeErrors.push(`${model.ref}: ${clip(model.error)}`)
+    if (model.error !== null && erroredRows.length === 0) runtimeErrors.push(`${rowLabel(model)}: ${clip(model.error)}`)
   }
 
   for (const scenario of selected) {
     const rows: Row[] = models.flatMap((m) =>
-      m.scenarios.filter((s) => s.scenario === scenario).map((row) => ({ ref: m.ref, row }))
+      m.scenarios.filter((s) => s.scenario === scenario).map((row) => ({ ref: rowLabel(m), row }))
     )
     if (rows.length === 0) continue
     const gated = rows.filter((r) => GATED_VERDICTS.includes(r.row.verdict) && r.row.abs_error_pct !== null)

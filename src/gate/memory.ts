@@ -9,6 +9,7 @@ import { MEMORY_SAFETY_MARGIN } from '../fit/memory.js'
 import { formatLimit, formatPct } from '../util/format.js'
 import { median } from '../util/stats.js'
 import { exceeds } from './thresholds.js'
+import { rowLabel } from '../contracts/report.js'
 
 const JUDGED = new Set(['match', 'off', 'wrong-fit'])
 
@@ -40,7 +41,7 @@ export function gateMemory(models: readonly ModelReport[], t: Thresholds): { sum
   const buffers = {} as MemorySummary['buffers']
   const failures: GateFailure[] = []
   for (const b of MEMORY_BUFFERS) {
-    const errors = judged.flatMap((m) => (m.memory.error_pct[b] === null ? [] : [{ ref: m.ref, abs: Math.abs(m.memory.error_pct[b] as number), signed: m.memory.error_pct[b] as number }]))
+    const errors = judged.flatMap((m) => (m.memory.error_pct[b] === null ? [] : [{ ref: rowLabel(m), abs: Math.abs(m.memory.error_pct[b] as number), signed: m.memory.error_pct[b] as number }]))
     const med = errors.length > 0 ? median(errors.map((e) => e.abs)) : null
     const max = errors.length > 0 ? Math.max(...errors.map((e) => e.abs)) : null
     buffers[b] = { median_abs_error_pct: med, max_abs_error_pct: max }
@@ -56,14 +57,14 @@ export function gateMemory(models: readonly ModelReport[], t: Thresholds): { sum
   const wrong = judged.filter((m) => m.memory.verdict === 'wrong-fit')
   if (t.memory?.check_fit) {
     for (const m of wrong) {
-      failures.push({ scenario: 'memory', model: m.ref, limit: 'check_fit', value: 1, message: `memory fit: ${m.ref} ${m.memory.reason ?? 'wrong fit verdict'}` })
+      failures.push({ scenario: 'memory', model: rowLabel(m), limit: 'check_fit', value: 1, message: `memory fit: ${rowLabel(m)} ${m.memory.reason ?? 'wrong fit verdict'}` })
     }
   }
   const errored = rows.filter((m) => m.memory.verdict === 'runtime-error')
   return {
     summary: { samples: rows.length, gated: judged.length, runtime_errors: errored.length, wrong_fit: wrong.length, buffers },
     failures,
-    gatedModels: t.memory ? judged.map((m) => m.ref) : [],
-    runtimeErrors: errored.map((m) => `${m.ref} memory: ${m.memory.reason ?? 'projection failed'}`)
+    gatedModels: t.memory ? judged.map((m) => rowLabel(m)) : [],
+    runtimeErrors: errored.map((m) => `${rowLabel(m)} memory: ${m.memory.reason ?? 'projection failed'}`)
   }
 }

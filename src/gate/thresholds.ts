@@ -7,6 +7,8 @@ import { InputError, clipQuoted, yamlToJs } from '../util/errors.js'
 import { jsonPath, pointerToPath, valueAt, type PathSegment } from '../util/json-path.js'
 import { mostUsefulError, strictAjv } from '../util/json-schema.js'
 import schema from './thresholds.schema.json' with { type: 'json' }
+import { WORKLOAD_NAME, workloadOverrides } from './workloads.js'
+import { defaultWorkload } from '../bench/workload.js'
 
 // One compiled validator per process. allErrors on so mostUsefulError() can pick the error to name.
 const validate = strictAjv().compile<Thresholds>(schema)
@@ -28,10 +30,31 @@ export function parseThresholds(text: string, fileName: string): Thresholds {
   if (value === null || value === undefined) {
     throw new InputError(fileName, 'line 1', 'the file is empty; expected a mapping of thresholds (see thresholds.yml)')
   }
-  if (validate(value)) return value
+  if (validate(value)) {
+    checkWorkloads(value, doc, lineCounter, fileName)
+    return value
+  }
   const error = mostUsefulError(validate.errors ?? [])
   if (!error) throw new InputError(fileName, null, 'does not match the thresholds schema')
   throw describeError(error, doc, lineCounter, fileName, value)
+}
+
+/**
+ * Each named workload must be a combination llama.cpp runs (bench/workload.ts validateWorkload): checked here, so a
+ * bad one fails with its line before anything runs.
+ */
+function checkWorkloads(t: Thresholds, doc: Document, lineCounter: LineCounter, fileName: string): void {
+  for (const [name, config] of Object.entries(t.workloads ?? {})) {
+    const at = (p: PathSegment[], message: string): InputError => new InputError(fileName, `${jsonPath(p)} (line ${lineOf(doc, lineCounter, p, true)})`, message)
+    if (!WORKLOAD_NAME.test(name)) throw at(['workloads', name], `workload name "${clipQuoted(name)}" must be letters, digits, '.', '_' or '-' (at most 64, starting with a letter or digit)`)
+    try {
+      defaultWorkload(workloadOverrides(config))
+    } catch (err) {
+      if (!(err instanceof InputError)) throw err
+      const key = err.where ?? ''
+      throw at(['workloads', name, ...(key in config ? [key] : [])], err.message.slice(`${err.source}: ${err.where ? `${err.where}: ` : ''}`.length))
+    }
+  }
 }
 
 /** A limit is exceeded only by more than this, so a value printed equal to its limit passes. */
@@ -85,7 +108,7 @@ function describeError(
     case 'additionalProperties': {
       const key = clipQuoted(String((error.params as { additionalProperty: string }).additionalProperty))
       const full = [...path, key]
-      if (path.length === 1 && path[0] === 'scenarios') {
+      if ((path.length === 1 && path[0] === 'scenarios') || (path.length === 4 && path[0] === 'workloads' && path[3] === 'scenarios')) {
         return at(full, `unknown scenario "${key}"; valid scenario ids: ${SCENARIO_IDS.join(', ')}`, true)
       }
       return at(full, `unknown key "${key}"; valid keys here: ${validKeysAt(path).join(', ')}`, true)
@@ -105,6 +128,8 @@ function describeError(
 function validKeysAt(path: PathSegment[]): string[] {
   if (path.length === 0) return Object.keys(schema.properties)
   if (path.length === 2 && path[0] === 'scenarios') return Object.keys(schema.definitions.ScenarioThresholds.properties)
+  if (path.length === 2 && path[0] === 'workloads') return Object.keys(schema.definitions.WorkloadConfig.properties)
+  if (path.length === 3 && path[0] === 'workloads' && path[2] === 'thresholds') return Object.keys(schema.definitions.WorkloadThresholds.properties)
   return []
 }
 

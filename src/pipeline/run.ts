@@ -11,7 +11,9 @@ import type { Workload } from '../contracts/workload.js'
 import { InputError } from '../util/errors.js'
 import { locateLlama } from '../llama/locate.js'
 import { cacheRoot } from '../llama/setup.js'
-import { parseThresholds } from '../gate/index.js'
+import { applyGate, parseThresholds } from '../gate/index.js'
+import { resolveWorkloads, type ResolvedWorkload } from '../gate/workloads.js'
+import type { Thresholds } from '../contracts/gate.js'
 import { MAX_THRESHOLDS_BYTES } from '../gate/thresholds.js'
 import { parseManifest, parseModelArg, corpusPath, hfToken } from '../models/index.js'
 import { probeHardware, readHardwareProfile, readRuntimeMemory, runTool, systemProfile, withRuntimeMemory } from '../hardware/index.js'
@@ -19,7 +21,7 @@ import { projectMemory } from '../bench/fit-params.js'
 import { openSentinel, type Sentinel } from '../hardware/sentinel.js'
 import { modelLogDirName } from '../bench/logs.js'
 import { HOST } from '../fit/devices.js'
-import { defaultWorkload, runModel } from '../bench/index.js'
+import { runModel } from '../bench/index.js'
 import { renderMarkdown, renderHtml } from '../report/index.js'
 import { selectShard } from '../models/shard.js'
 import { MAX_LOG_BYTES, boundLogs, readReport, writeReport } from './report-files.js'
@@ -71,6 +73,10 @@ export interface GateRunConfig {
   resume?: boolean
   /** Passes over the corpus (interleaved: all models, then all again); default DEFAULT_PASSES. */
   passes?: number
+  /** The named workloads of the thresholds file to gate (`--workload`, input `workloads`); null or empty: all of them. */
+  workloadNames?: string[] | null
+  /** Whether `scenarios` was given (a flag or input): then it wins over each workload's own list. */
+  scenariosGiven?: boolean
 }
 
 /**
@@ -129,6 +135,10 @@ export async function runGate(cfg: GateRunConfig, hooks: RunHooks): Promise<Gate
   // Where the report goes is checked first: a path that cannot be written must not cost a whole run.
   await checkOutputFile(cfg.reportPath, 'report path (--out, output-dir)')
   const thresholds = parseThresholds(await readInputText(cfg.thresholdsPath, 'the thresholds', MAX_THRESHOLDS_BYTES), cfg.thresholdsPath)
+  // Every workload is built and checked now (the flags over each), so a bad one fails before any benchmark.
+  const workloadOpts = { select: cfg.workloadNames ?? null, scenarios: cfg.scenarios, scenariosGiven: cfg.scenariosGiven ?? false, source: 'workload (--workload, input workloads)' }
+  resolveWorkloads(thresholds, cfg.workload, workloadOpts)
+  const named = thresholds.workloads !== undefined
   let located: Awaited<ReturnType<typeof locateLlama>> | null = null
   const llama = async () => (located ??= await locateLlama({ binDir: cfg.llamaBin, cacheDir: cfg.cacheDir, log: hooks.log }))
   const allRefs = await collectRefs(cfg, async () => (await llama()).binDir, hooks)
@@ -180,7 +190,7 @@ export async function runGate(cfg: GateRunConfig, hooks: RunHooks): Promise<Gate
     hooks.log(`memory: ${(hardware.system.ram_available_bytes / 2 ** 30).toFixed(1)} GiB of RAM available; the CPU repacks ${hardware.llama.repacked_types?.join(', ') || 'no type'}${(hardware.system.llama_devices ?? []).map((d) => `, ${d.name} ${(d.free_bytes / 2 ** 30).toFixed(1)} of ${(d.total_bytes / 2 ** 30).toFixed(1)} GiB free`).join('')}`)
     if (build && !hardware.llama.node_llama_cpp_version) hardware.llama.node_llama_cpp_version = build.node_llama_cpp_version
 
-    const workload = defaultWorkload({ threads: hardware.system.threads, ...cfg.workload })
+    const workloads = resolveWorkloads(thresholds, cfg.workload, { ...workloadOpts, base: { threads: hardware.system.threads } })
     const estimator: Estimator = cfg.estimatorCommand ? externalEstimator(cfg.estimatorCommand, { env: cfg.estimatorEnv, ...(cfg.estimatorTimeoutSec ? { timeoutMs: cfg.estimatorTimeoutSec * 1000 } : {}) }) : builtinEstimator()
     const outDir = dirname(resolve(cfg.reportPath))
     const logsDir = join(outDir, 'logs')
@@ -199,48 +209,80 @@ export async function runGate(cfg: GateRunConfig, hooks: RunHooks): Promise<Gate
         })
     const passes = cfg.passes ?? DEFAULT_PASSES
     if (!Number.isInteger(passes) || passes < 1) throw new InputError('passes', null, `expected an integer ≥ 1, got ${cfg.passes}`)
-    const checkpoint = checkpointStore(join(outDir, 'checkpoint'), { hardware, workload, estimator, scenarios: cfg.scenarios, toolVersion: toolVersion(), passes })
-    const resumed = cfg.resume ? await checkpoint.load(models.map((m) => m.ref)) : new Map<string, ModelReport>()
-    if (cfg.resume) hooks.log(`resume: ${resumed.size} of ${models.length} models already measured by an earlier run`)
-    else await checkpoint.clear()
-    const report = await validate({
-      models,
-      scenarios: cfg.scenarios,
-      workload,
-      thresholds,
-      hardware,
-      estimator,
-      runScenarios: (model, scenarios, wl) =>
-        runModel(model.path, scenarios, wl, {
-          binDir,
-          logsDir,
-          artifactsDir: outDir,
-          runTimeoutSec: cfg.runTimeoutSec,
-          vocabSize: model.profile?.vocab_size ?? 0,
-          log: hooks.log
-        }),
-      log: hooks.log,
-      group: hooks.group,
-      now: hooks.now,
-      toolVersion: toolVersion(),
-      runnerOs: `${platform()} ${release()}`,
-      shard: cfg.shard,
-      corpusDigest: createHash('sha256').update(allRefs.map((r) => r.ref).join('\n')).digest('hex').slice(0, 16),
-      runnerName: cfg.runnerName,
-      baseline,
-      fetchModel: fetcher.fetch,
-      deadline: cfg.timeBudgetSec ? { at: new Date(started.getTime() + cfg.timeBudgetSec * 1000), budgetSec: cfg.timeBudgetSec } : null,
-      resumed,
-      onModelDone: (m) => checkpoint.save(m),
-      passes,
-      ...(sentinel ? { sentinel: (at) => sentinel.measure(at), drift: () => sentinel.record() } : {}),
-      ...(canProject ? { projectMemory: memoryProjector(binDir, workload, logsDir, hardware) } : {})
-    })
-    if (resumed.size > 0) report.resumed = [...resumed.keys()]
+    if (!cfg.resume) await rm(join(outDir, 'checkpoint'), { recursive: true, force: true })
+    const parts: { name: string; report: Report; resumed: string[] }[] = []
+    for (const wl of workloads) {
+      if (named) hooks.log(`workload ${wl.name}: ${workloadLine(wl.workload)}; scenarios ${wl.scenarios.join(', ') || 'memory'}`)
+      // Each workload's logs and checkpoint in a folder of its own: the same model runs once per workload.
+      const wlLogs = named ? join(logsDir, wl.name) : logsDir
+      const checkpoint = checkpointStore(named ? join(outDir, 'checkpoint', wl.name) : join(outDir, 'checkpoint'), { hardware, workload: wl.workload, estimator, scenarios: wl.scenarios, toolVersion: toolVersion(), passes })
+      const resumed = cfg.resume ? await checkpoint.load(models.map((m) => m.ref)) : new Map<string, ModelReport>()
+      if (cfg.resume) hooks.log(`resume${named ? ` (${wl.name})` : ''}: ${resumed.size} of ${models.length} models already measured by an earlier run`)
+      const report = await validate({
+        models,
+        scenarios: wl.scenarios,
+        workload: wl.workload,
+        thresholds: wl.thresholds,
+        hardware,
+        estimator,
+        runScenarios: (model, scenarios, w) =>
+          runModel(model.path, scenarios, w, {
+            binDir,
+            logsDir: wlLogs,
+            artifactsDir: outDir,
+            runTimeoutSec: cfg.runTimeoutSec,
+            vocabSize: model.profile?.vocab_size ?? 0,
+            log: hooks.log
+          }),
+        log: hooks.log,
+        group: named ? (name, fn) => hooks.group(`${name} · ${wl.name}`, fn) : hooks.group,
+        now: hooks.now,
+        toolVersion: toolVersion(),
+        runnerOs: `${platform()} ${release()}`,
+        shard: cfg.shard,
+        corpusDigest: createHash('sha256').update(allRefs.map((r) => r.ref).join('\n')).digest('hex').slice(0, 16),
+        runnerName: cfg.runnerName,
+        baseline,
+        fetchModel: fetcher.fetch,
+        deadline: cfg.timeBudgetSec ? { at: new Date(started.getTime() + cfg.timeBudgetSec * 1000), budgetSec: cfg.timeBudgetSec } : null,
+        resumed,
+        onModelDone: (m) => checkpoint.save(m),
+        passes,
+        minWindowS: wl.minWindowS,
+        ...(sentinel ? { sentinel: (at) => sentinel.measure(named ? { ...at, after: `${at.after} · ${wl.name}` } : at), drift: () => sentinel.record() } : {}),
+        ...(canProject ? { projectMemory: memoryProjector(binDir, wl.workload, wlLogs, hardware) } : {})
+      })
+      parts.push({ name: wl.name, report, resumed: [...resumed.keys()] })
+    }
+    const report = named ? mergeWorkloads(parts, workloads, thresholds, baseline) : (parts[0] as (typeof parts)[number]).report
+    const resumedAll = named ? parts.flatMap((p) => p.resumed.map((r) => `${r} · ${p.name}`)) : (parts[0]?.resumed ?? [])
+    if (resumedAll.length > 0) report.resumed = resumedAll
     if (cfg.diskBudgetBytes != null) hooks.log(`disk: at most ${(fetcher.highWaterBytes() / 2 ** 20).toFixed(1)} MiB of downloads held at once (budget ${(cfg.diskBudgetBytes / 2 ** 20).toFixed(1)} MiB)`)
     for (const f of await boundLogs(logsDir)) hooks.log(`logs: ${f} was cut to its first and last MiBs (over ${MAX_LOG_BYTES / 2 ** 20} MiB)`)
     return writeOutputs(report, resolve(cfg.reportPath), logsDir)
   }
+}
+
+/** A workload in one line for the log. */
+function workloadLine(w: Workload): string {
+  return `context ${w.context_tokens}, KV ${w.kv_type}, flash attention ${w.flash_attention ? 'on' : 'off'}, -ngl ${w.gpu_layers}, decode ${w.decode_tokens} at depth ${w.decode_depth}, prefill ${w.prefill_tokens} at depth ${w.prefill_depth ?? 0}, ${w.parallel_slots ?? 4} parallel slots`
+}
+
+/**
+ * One report of a run of named workloads: every workload's rows, each named, in the order they ran; the whole run's
+ * time; the drift record as the sentinel ended; gated per workload (gate/apply.ts).
+ */
+function mergeWorkloads(parts: { name: string; report: Report }[], workloads: ResolvedWorkload[], thresholds: Thresholds, baseline: Report | null): Report {
+  const first = (parts[0] as (typeof parts)[number]).report
+  const last = (parts[parts.length - 1] as (typeof parts)[number]).report
+  const merged: Report = {
+    ...last,
+    provenance: { ...last.provenance, wall_time_s: Math.round(parts.reduce((s, p) => s + p.report.provenance.wall_time_s, 0) * 10) / 10 },
+    workload: first.workload,
+    workloads: workloads.map((w) => ({ name: w.name, workload: w.workload, scenarios: w.scenarios })),
+    models: parts.flatMap((p) => p.report.models.map((m) => ({ ...m, workload: p.name })))
+  }
+  return applyGate(merged, thresholds, { baseline })
 }
 
 /** llama.cpp's projection of each model: from its file when it is on disk, else from its header-only copy. */

@@ -7,6 +7,7 @@ import type { DriftRecord, ManifestLine, ModelReport, Provenance, Report } from 
 import type { ScenarioId } from '../contracts/scenarios.js'
 import type { Workload } from '../contracts/workload.js'
 import { failedObservation } from '../bench/observation.js'
+import { sizedWindows } from '../bench/workload.js'
 import { mergePasses } from '../bench/passes.js'
 import { machineMovedReason } from '../compare/drift.js'
 import { compareModel } from '../compare/index.js'
@@ -92,6 +93,11 @@ export interface ValidateParams {
   sentinel?: (at: { pass: number; after: string }) => Promise<void>
   /** The drift record the report carries (sentinel series, re-check); read when the report is assembled. */
   drift?: () => DriftRecord | null
+  /**
+   * Timed decode windows last at least this many seconds at the predicted rate (bench/workload.ts sizedWindows):
+   * each model runs, and is predicted for, its own counts, recorded in its report (`windows`). 0 or absent: as given.
+   */
+  minWindowS?: number
 }
 
 /** A model not run for a reason of the run (disk budget, free disk), not a fault of the model: its rows are skipped. */
@@ -162,12 +168,45 @@ interface ModelState {
   passes: Observation[][]
   logged: ModelRun['llama_memory']
   path: string | null
+  /** The workload this model runs: the run's, with its timed windows sized (`windows`, the counts that differ). */
+  workload: Workload
+  windows: Partial<Workload>
 }
 
-async function prepareModel(p: ValidateParams, model: ProfiledModel, prediction: Prediction | undefined): Promise<ModelState> {
+async function prepareModel(p: ValidateParams, model: ProfiledModel, sized: { prediction: Prediction | undefined; windows: Partial<Workload> } | undefined): Promise<ModelState> {
+  const prediction = sized?.prediction
+  const windows = sized?.windows ?? {}
   const memory = await checkMemory(p, model, prediction)
   const { run, notRun } = plan(prediction, p.scenarios)
-  return { model, prediction, memory, run, notRun, passes: [], logged: null, path: model.path }
+  return { model, prediction, memory, run, notRun, passes: [], logged: null, path: model.path, workload: { ...p.workload, ...windows }, windows }
+}
+
+/**
+ * Each model's timed windows sized to its predicted rates (minWindowS), and its prediction made again for the counts
+ * it will run: one estimator call per distinct set of counts.
+ */
+async function sizeWindows(p: ValidateParams, profiled: (ProfiledModel & { profile: ModelProfile })[], predictions: Map<string, Prediction>): Promise<Map<string, { prediction: Prediction | undefined; windows: Partial<Workload> }>> {
+  const out = new Map<string, { prediction: Prediction | undefined; windows: Partial<Workload> }>()
+  const groups = new Map<string, { windows: Partial<Workload>; models: (ProfiledModel & { profile: ModelProfile })[] }>()
+  for (const m of profiled) {
+    const prediction = predictions.get(m.ref)
+    const rate = (s: ScenarioId): number | undefined => prediction?.scenarios.find((x) => x.scenario === s && p.scenarios.includes(s))?.predicted
+    const windows = prediction && (p.minWindowS ?? 0) > 0 ? sizedWindows(p.workload, { steady_decode: rate('steady_decode'), kv_warm_reuse: rate('kv_warm_reuse'), parallel_decode: rate('parallel_decode') }, p.minWindowS ?? 0) : {}
+    out.set(m.ref, { prediction, windows })
+    if (Object.keys(windows).length === 0) continue
+    const key = JSON.stringify(windows)
+    const g = groups.get(key) ?? { windows, models: [] }
+    g.models.push(m)
+    groups.set(key, g)
+  }
+  for (const g of groups.values()) {
+    const again = await p.estimator.predict(g.models.map((m) => ({ ref: m.ref, profile: m.profile })), p.hardware, { ...p.workload, ...g.windows }, p.scenarios)
+    for (const m of g.models) {
+      out.set(m.ref, { prediction: again.get(m.ref), windows: g.windows })
+      p.log(`${m.ref}: timed windows sized to ${p.minWindowS} s at the predicted rate: ${Object.entries(g.windows).map(([k, v]) => `${k} ${v}`).join(', ')}`)
+    }
+  }
+  return out
 }
 
 /** One pass of a model's scenarios: fetched, run, released; a fault becomes that pass's failed observations. */
@@ -194,7 +233,7 @@ async function runPass(p: ValidateParams, st: ModelState, pass: number, passes: 
     return false
   }
   try {
-    const done = await p.runScenarios({ ...model, path: fetched.path }, run, p.workload)
+    const done = await p.runScenarios({ ...model, path: fetched.path }, run, st.workload)
     st.passes.push(done.observations)
     st.logged ??= done.llama_memory
   } catch (err) {
@@ -219,7 +258,7 @@ function finishModel(p: ValidateParams, st: ModelState): ModelReport {
     const err = r.abs_error_pct === null ? '' : ` |error| ${r.abs_error_pct.toFixed(1)} %`
     p.log(`${model.ref} ${r.scenario}: ${r.verdict}${err}${r.detail.reason ? ` (${r.detail.reason})` : ''}`)
   }
-  const report: ModelReport = { ref: model.ref, path: st.path ?? '', ...(model.source ? { source: model.source } : {}), profile: model.profile, fit: prediction?.fit ?? null, error: null, scenarios }
+  const report: ModelReport = { ref: model.ref, path: st.path ?? '', ...(model.source ? { source: model.source } : {}), ...(Object.keys(st.windows).length > 0 ? { windows: st.windows } : {}), profile: model.profile, fit: prediction?.fit ?? null, error: null, scenarios }
   if (memory) report.memory = memory
   if (prediction && st.logged) {
     report.llama_memory = llamaMemoryCheck(prediction.fit, st.logged)
@@ -242,6 +281,7 @@ export async function validate(p: ValidateParams): Promise<Report> {
   )
   const passes = p.passes ?? 1
   if (!Number.isInteger(passes) || passes < 1) throw new Error(`passes must be an integer ≥ 1, got ${passes}`)
+  const sized = await sizeWindows(p, profiled, predictions)
   const done = new Map<string, ModelReport>()
   const states = new Map<string, ModelState>()
   const finish = async (ref: string, report: ModelReport): Promise<void> => {
@@ -265,7 +305,7 @@ export async function validate(p: ValidateParams): Promise<Report> {
       const ran = await p.group(label, async () => {
         let st = states.get(model.ref)
         if (!st) {
-          st = await prepareModel(p, model, predictions.get(model.ref))
+          st = await prepareModel(p, model, sized.get(model.ref))
           states.set(model.ref, st)
         }
         const ran = await runPass(p, st, pass, passes)

@@ -2,6 +2,7 @@ import type { ManifestLine, Report } from '../contracts/report.js'
 import type { ScenarioResult } from '../contracts/verdict.js'
 import { formatNumber } from '../util/format.js'
 import { failingRowKeys, formatErrorPct, modelFails } from './view.js'
+import { rowLabel } from '../contracts/report.js'
 
 /** GitHub shows at most 10 error and 10 warning annotations per step; more are dropped silently. */
 export const MAX_ANNOTATIONS = 10
@@ -37,7 +38,7 @@ export function annotationsFor(report: Report): Annotation[] {
         maxError,
         annotation: {
           level: fails ? ('error' as const) : ('warning' as const),
-          title: `model-fit-gate: ${model.ref}`,
+          title: `model-fit-gate: ${rowLabel(model)}`,
           message: clip(parts.join('; ')),
           ...(model.source ? { source: model.source } : {})
         }

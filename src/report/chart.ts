@@ -6,6 +6,7 @@ import type { ScenarioResult } from '../contracts/verdict.js'
 import { formatLimit, formatNumber } from '../util/format.js'
 import { escapeHtml as esc } from './escape.js'
 import { aboveLineMeans, formatErrorPct } from './view.js'
+import { rowLabel } from '../contracts/report.js'
 
 export const VERDICT_COLOR: Record<Verdict, string> = {
   match: '#2e7d32',
@@ -39,7 +40,7 @@ function pointsOf(models: readonly ModelReport[], scenario: ScenarioId): Point[]
   return models.flatMap((m) =>
     m.scenarios
       .filter((r): r is Point['row'] => r.scenario === scenario && r.predicted !== null && r.observed !== null)
-      .map((row) => ({ ref: m.ref, row }))
+      .map((row) => ({ ref: rowLabel(m), row }))
   )
 }
 

@@ -9,6 +9,7 @@ import { provenanceLines } from './provenance.js'
 import { SECTIONS_SHOWN, type SectionId } from './sections.js'
 import * as view from './view.js'
 import { driftLines, driftTables, renderDriftChart } from './drift.js'
+import { rowLabel } from '../contracts/report.js'
 
 /** Rows the baseline could not be compared on, named per reason before "+N more" (the JSON has them all). */
 const MAX_NAMED_NOT_COMPARED = 20
@@ -258,7 +259,7 @@ function rowsTable(report: Report): string {
   const rows = view.orderedRows(report)
     .map(
       ({ model, row, failing }) =>
-        `<tr${failing ? ' class="failing"' : ''}><td>${failing ? mark(false) : ''}</td><td>${esc(model.ref)}</td><td>${row.scenario}</td>` +
+        `<tr${failing ? ' class="failing"' : ''}><td>${failing ? mark(false) : ''}</td><td>${esc(rowLabel(model))}</td><td>${row.scenario}</td>` +
         `<td class="num">${view.formatValue(row.predicted, row.unit)}</td><td class="num">${view.formatValue(row.observed, row.unit)}</td>` +
         `<td class="num">${view.formatRatio(row.ratio)}</td><td class="num">${view.formatErrorPct(row.abs_error_pct)}</td><td>${pill(row.verdict)}</td></tr>`
     )
@@ -298,7 +299,7 @@ function modelsBlock(report: Report): string {
     const memoryLine = [view.memoryCheckLine(model), view.memoryDevicesLine(model)].filter((l) => l !== '').join(' · ')
     const assumedLine = view.assumptionsLine(model)
     return (
-      `<details${fails ? ' open' : ''}><summary>${mark(!fails)} <strong>${esc(model.ref)}</strong> — ${esc(view.profileLine(model))}</summary>` +
+      `<details${fails ? ' open' : ''}><summary>${mark(!fails)} <strong>${esc(rowLabel(model))}</strong> — ${esc(view.profileLine(model))}</summary>` +
       `<p class="note">path: <code>${esc(model.path)}</code></p>${error}${assumedLine ? `<p class="warning">${esc(assumedLine)}</p>` : ''}${table}` +
       `${memoryLine ? `<p class="note">${esc(memoryLine)}</p>` : ''}</details>`
     )

@@ -36,6 +36,7 @@ import {
 import { provenanceLines } from './provenance.js'
 import { driftLines, driftTables } from './drift.js'
 import { SECTIONS_SHOWN, fitToBudget, type BudgetPart, type SectionId } from './sections.js'
+import { rowLabel } from '../contracts/report.js'
 
 /** GitHub's job summary cap (1 MiB per step). */
 export const JOB_SUMMARY_MAX_BYTES = 1024 * 1024
@@ -303,7 +304,7 @@ function rowsTable(report: Report): { header: string; lines: string[] } {
   const lines = orderedRows(report).map(({ model, row, failing }) => {
     const icon = failing ? '❌' : VERDICT_ICON[row.verdict]
     return (
-      `| ${icon} | ${md(model.ref)} | ${row.scenario} | ${formatValue(row.predicted, row.unit)} | ` +
+      `| ${icon} | ${md(rowLabel(model))} | ${row.scenario} | ${formatValue(row.predicted, row.unit)} | ` +
       `${formatValue(row.observed, row.unit)} | ${formatRatio(row.ratio)} | ${formatErrorPct(row.abs_error_pct)} | ${row.verdict} |\n`
     )
   })
@@ -314,7 +315,7 @@ function modelBlocks(report: Report): string[] {
   const failing = failingRowKeys(report)
   return report.models.map((model) => {
     const icon = modelFails(model, failing) ? '❌' : '✅'
-    const summary = `${icon} ${escapeHtml(model.ref)} — ${escapeHtml(profileLine(model))}`
+    const summary = `${icon} ${escapeHtml(rowLabel(model))} — ${escapeHtml(profileLine(model))}`
     const rows = model.scenarios.map(
       (r) =>
         `| ${r.scenario} | ${formatValue(r.predicted, r.unit)} | ${r.predicted_range ? `${formatValue(r.predicted_range[0], r.unit)} – ${formatValue(r.predicted_range[1], r.unit)}` : '—'} | ` +

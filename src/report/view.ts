@@ -7,6 +7,7 @@ import type { MemoryCheck, MemoryVerdict, ScenarioResult } from '../contracts/ve
 import type { LayerPlan } from '../contracts/profile.js'
 import { formatDeltaPct, formatLimit, formatNumber, formatPct } from '../util/format.js'
 import { baselineStatus, rowKey, type BaselineStatus } from '../compare/baseline.js'
+import { rowLabel } from '../contracts/report.js'
 
 export { formatDeltaPct }
 
@@ -47,14 +48,16 @@ export const VERDICT_ICON: Record<Verdict, string> = {
  */
 export function failingRowKeys(report: Report): Set<string> {
   const keys = new Set<string>()
-  const runtimeFailed = report.gate.failures.some((f) => f.limit === 'max_runtime_errors')
-  const noisyFailed = new Set(report.gate.failures.filter((f) => f.limit === 'max_noisy').map((f) => f.scenario))
+  // With named workloads a limit fails for one workload's rows: keyed by workload ('' for an unnamed run).
+  const runtimeFailed = new Set(report.gate.failures.filter((f) => f.limit === 'max_runtime_errors').map((f) => f.workload ?? ''))
+  const noisyFailed = new Set(report.gate.failures.filter((f) => f.limit === 'max_noisy').map((f) => `${f.workload ?? ''}\u0000${f.scenario}`))
   // A memory failure marks the model's memory row (key "memory\0ref"), not a scenario row.
   for (const f of report.gate.failures) if (f.model !== null && f.scenario !== null) keys.add(f.scenario === 'memory' ? `memory\u0000${f.model}` : rowKey(f.model, f.scenario))
   for (const m of report.models) {
     for (const r of m.scenarios) {
-      if ((runtimeFailed && r.verdict === 'runtime-error') || (r.verdict === 'inconclusive-noisy' && noisyFailed.has(r.scenario))) {
-        keys.add(rowKey(m.ref, r.scenario))
+      const w = m.workload ?? ''
+      if ((runtimeFailed.has(w) && r.verdict === 'runtime-error') || (r.verdict === 'inconclusive-noisy' && noisyFailed.has(`${w}\u0000${r.scenario}`))) {
+        keys.add(rowKey(rowLabel(m), r.scenario))
       }
     }
   }
@@ -65,9 +68,9 @@ export function failingRowKeys(report: Report): Set<string> {
 export function modelFails(model: ModelReport, failing: Set<string>): boolean {
   return (
     model.error !== null ||
-    model.scenarios.some((r) => r.verdict === 'runtime-error' || failing.has(rowKey(model.ref, r.scenario))) ||
+    model.scenarios.some((r) => r.verdict === 'runtime-error' || failing.has(rowKey(rowLabel(model), r.scenario))) ||
     model.memory?.verdict === 'runtime-error' ||
-    failing.has(`memory\u0000${model.ref}`)
+    failing.has(`memory\u0000${rowLabel(model)}`)
   )
 }
 
@@ -101,7 +104,7 @@ export function memoryRows(report: Report): MemoryRow[] {
         c.projected.length > 0 ? [c.projected.reduce((sum, d) => sum + d[k][0], 0), c.projected.reduce((sum, d) => sum + d[k][1], 0)] : null
       return { estimated: est ? est[k] : null, projected, error: c.error_pct[b] }
     }
-    return [{ ref: m.ref, check: c, failing: failing.has(m.ref) || c.verdict === 'runtime-error', buffers: { weights: buffer('weights'), context: buffer('context'), compute: buffer('compute') } }]
+    return [{ ref: rowLabel(m), check: c, failing: failing.has(rowLabel(m)) || c.verdict === 'runtime-error', buffers: { weights: buffer('weights'), context: buffer('context'), compute: buffer('compute') } }]
   })
   return [...rows.filter((r) => r.failing), ...rows.filter((r) => !r.failing)]
 }
@@ -150,7 +153,7 @@ export function memoryDevicesLine(model: ModelReport): string {
 export function orderedRows(report: Report): ShownRow[] {
   const failing = failingRowKeys(report)
   const rows: ShownRow[] = report.models.flatMap((model, modelIndex) =>
-    model.scenarios.map((row) => ({ model, modelIndex, row, failing: failing.has(rowKey(model.ref, row.scenario)) }))
+    model.scenarios.map((row) => ({ model, modelIndex, row, failing: failing.has(rowKey(rowLabel(model), row.scenario)) }))
   )
   return rows.sort(
     (a, b) =>
