@@ -1,7 +1,7 @@
 import { resolve } from 'node:path'
 import type { ScenarioId } from '../contracts/scenarios.js'
 import { InputError } from '../util/errors.js'
-import { parseByteSize, parseEstimatorEnv, parsePasses, parseScenarioList, parseSeconds, type CorpusName, DEFAULT_RUN_TIMEOUT_SEC } from '../pipeline/config.js'
+import { parseByteSize, parseEstimatorEnv, parsePasses, parseScenarioList, parseSeconds, parseWorkloadNames, parseWorkloadSettings, WORKLOAD_SETTINGS, type CorpusName, DEFAULT_RUN_TIMEOUT_SEC } from '../pipeline/config.js'
 
 /** Every action input, named once (action.yml declares the same names; a unit test keeps them in step). */
 export const Inputs = {
@@ -31,7 +31,10 @@ export const Inputs = {
   DiskBudget: 'disk-budget',
   TimeBudget: 'time-budget',
   Resume: 'resume',
-  Passes: 'passes'
+  Passes: 'passes',
+  Workloads: 'workloads',
+  // The workload settings (context, kv-type, …), one input each, named in pipeline/config.ts WORKLOAD_SETTINGS.
+  ...(Object.fromEntries(WORKLOAD_SETTINGS.map((s) => [s.input, s.input])) as Record<(typeof WORKLOAD_SETTINGS)[number]['input'], string>)
 } as const
 
 export const Outputs = {
@@ -72,6 +75,12 @@ export interface ActionConfig {
   resume: boolean
   /** Passes over the corpus; null: the default (pipeline/run.ts DEFAULT_PASSES). */
   passes: number | null
+  /** The thresholds file's workloads to gate; null: all of them. */
+  workloadNames: string[] | null
+  /** Workload settings from inputs (context, kv-type, …: pipeline/config.ts WORKLOAD_SETTINGS), over every workload. */
+  workload: Record<string, unknown>
+  /** Whether `scenarios` was given: it then wins over each workload's own list. */
+  scenariosGiven: boolean
 }
 
 function bool(get: (n: string) => string, name: string, dflt: boolean): boolean {
@@ -134,7 +143,10 @@ export function readActionConfig(get: (name: string) => string, workspace: strin
     diskBudgetBytes: parseByteSize(get(Inputs.DiskBudget), `input ${Inputs.DiskBudget}`),
     timeBudgetSec: parseSeconds(get(Inputs.TimeBudget), `input ${Inputs.TimeBudget}`),
     resume: bool(get, Inputs.Resume, false),
-    passes: parsePasses(get(Inputs.Passes), `input ${Inputs.Passes}`)
+    passes: parsePasses(get(Inputs.Passes), `input ${Inputs.Passes}`),
+    workloadNames: parseWorkloadNames(get(Inputs.Workloads)),
+    workload: parseWorkloadSettings(get, (name) => `input ${name}`, 'input'),
+    scenariosGiven: (get(Inputs.Scenarios) ?? '').trim() !== ''
   }
   if (cfg.mode === 'aggregate' && !cfg.reportsDir) throw new InputError(`input ${Inputs.Reports}`, null, 'is required with mode: aggregate')
   if (cfg.mode === 'validate' && !cfg.models && !cfg.modelsFile && !cfg.corpus) {

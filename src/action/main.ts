@@ -56,7 +56,9 @@ async function produce(cfg: ActionConfig): Promise<GateRunResult> {
       resume: cfg.resume,
       ...(cfg.passes !== null ? { passes: cfg.passes } : {}),
       baselinePath: cfg.baselinePath,
-      workload: {},
+      workload: cfg.workload,
+      workloadNames: cfg.workloadNames,
+      scenariosGiven: cfg.scenariosGiven,
       runnerName: process.env.RUNNER_NAME ?? null
     },
     { log: core.info, group: core.group, now: () => new Date() }

@@ -1,18 +1,15 @@
 import type { CommandSpec } from './args.js'
+import { WORKLOAD_SETTINGS } from '../pipeline/config.js'
 
 const llamaBin = { type: 'string', value: 'DIR', help: 'llama.cpp bin dir (else MODEL_FIT_GATE_LLAMA_BIN, PATH, setup-llama)' } as const
 const cacheDir = { type: 'string', value: 'DIR', help: 'cache dir (else MODEL_FIT_GATE_CACHE, else the XDG cache)' } as const
 const hardware = { type: 'string', value: 'FILE', help: 'hardware.json from `probe` (else the cached probe, measured if absent)' } as const
 const hfToken = { type: 'string', value: 'TOKEN', help: 'Hugging Face token (else HF_TOKEN)' } as const
-const ctx = { type: 'string', value: 'N', help: 'context size the model is loaded with' } as const
-const gpuLayers = { type: 'string', value: 'N', help: 'layers offloaded to the GPUs (llama.cpp -ngl; default 99: all); fewer is a partial offload' } as const
-const tensorSplit = { type: 'string', value: 'A,B,…', help: 'each GPU\'s share of the offloaded layers (llama.cpp -ts); default: by free memory' } as const
 /** The flags of every command that runs llama.cpp, and of those that also read models (the Hub token). */
 const llamaFlags = { 'llama-bin': llamaBin, 'cache-dir': cacheDir } as const
 const modelFlags = { ...llamaFlags, 'hf-token': hfToken } as const
-const decodeDepth = (help: string) => ({ type: 'string', value: 'N', help }) as const
-const kvType = { type: 'string', value: 'TYPE', help: 'KV cache type (llama.cpp -ctk/-ctv: f16, q8_0, q4_0…; default f16); quantized types need flash attention' } as const
-const flashAttention = { type: 'string', value: 'on|off', help: 'flash attention (llama.cpp -fa; default off)' } as const
+/** Every workload setting as a flag (pipeline/config.ts): the same names and help for `fit` and `validate`. */
+const workloadFlags = Object.fromEntries(WORKLOAD_SETTINGS.map((s) => [s.flag, { type: 'string', value: s.kind === 'onoff' ? 'on|off' : s.kind === 'shares' ? 'A,B,…' : s.kind === 'int' ? 'N' : 'VALUE', help: s.help }])) as Record<string, { type: 'string'; value: string; help: string }>
 /** A command's usage line, summary (`--help`) and positional arguments. */
 const about = (usage: string, summary: string, positionals: CommandSpec['positionals']) => ({ usage, summary, positionals })
 const NO_POSITIONALS = { min: 0, max: 0, name: '' } as const
@@ -57,14 +54,8 @@ const TABLE: Record<string, Omit<CommandSpec, 'name'>> = {
     ...about('model-fit-gate fit MODEL… [--hardware F] [--ctx N] [--json]', 'Predictions (memory fit and the four scenarios) without running any model.', models(1)),
     flags: {
       hardware,
-      ctx,
-      'gpu-layers': gpuLayers,
-      'tensor-split': tensorSplit,
-      'decode-depth': decodeDepth('predict steady decode at this context depth (default 0)'),
-      'prefill-depth': decodeDepth('predict prefill at this context depth (default 0)'),
-      'kv-type': kvType,
-      'flash-attention': flashAttention,
       json: { type: 'boolean', help: 'print JSON' },
+      ...workloadFlags,
       ...modelFlags
     }
   },
@@ -74,16 +65,11 @@ const TABLE: Record<string, Omit<CommandSpec, 'name'>> = {
       'models-file': { type: 'string', value: 'FILE', help: 'manifest: one model per line' },
       corpus: { type: 'string', value: 'NAME', help: 'smoke, deep or synthetic' },
       hardware,
-      scenarios: { type: 'string', value: 'LIST', help: "comma-separated scenario ids (default: all), or memory: every model's memory judged against llama.cpp's projection from its header, nothing benchmarked or downloaded" },
+      scenarios: { type: 'string', value: 'LIST', help: "comma-separated scenario ids (default: steady_decode, prefill, first_token, kv_warm_reuse; all adds parallel_decode; given, it overrides each workload's own list), or memory: every model's memory judged against llama.cpp's projection from its header, nothing benchmarked or downloaded" },
       out: { type: 'string', value: 'FILE', help: 'report path (default: ./model-fit-gate-report/report.json)' },
-      thresholds: { type: 'string', value: 'FILE', help: 'gate limits (default: the bundled thresholds.yml)' },
-      ctx,
-      'gpu-layers': gpuLayers,
-      'tensor-split': tensorSplit,
-      'decode-depth': decodeDepth('judge steady decode at this context depth (llama-bench -d; default 0)'),
-      'prefill-depth': decodeDepth('judge prefill at this context depth: the prompt appended to N cached tokens (llama-bench -d; default 0)'),
-      'kv-type': kvType,
-      'flash-attention': flashAttention,
+      thresholds: { type: 'string', value: 'FILE', help: 'gate limits, and named workloads in its workloads: section (default: the bundled thresholds.yml)' },
+      workload: { type: 'string', value: 'NAMES', help: "the thresholds file's workloads to gate, comma-separated (default: all of them; without a workloads: section, one built-in workload)" },
+      ...workloadFlags,
       'run-timeout': { type: 'string', value: 'SECONDS', help: 'kill a llama.cpp run after this long (default 600)' },
       shard: { type: 'string', value: 'K/N', help: 'run only shard K of N of the models' },
       'estimator-command': { type: 'string', value: 'CMD', help: 'gate an external estimator (JSON on stdin/stdout)' },

@@ -7,7 +7,7 @@ import { locateLlama } from '../llama/locate.js'
 import { parseSynthSpec } from '../synth/spec.js'
 import { synthesize } from '../synth/synth.js'
 import { syntheticSpecPath, defaultThresholdsPath } from '../pipeline/paths.js'
-import { DEFAULT_RUN_TIMEOUT_SEC, parseByteSize, parseEstimatorEnv, parsePasses, parseScenarioList, parseSeconds, type CorpusName } from '../pipeline/config.js'
+import { DEFAULT_RUN_TIMEOUT_SEC, parseByteSize, parseEstimatorEnv, parsePasses, parseScenarioList, parseSeconds, parseWorkloadNames, parseWorkloadSettings, type CorpusName } from '../pipeline/config.js'
 import { runGate } from '../pipeline/run.js'
 import { loadModelProfile } from '../pipeline/profile-any.js'
 import { gateReports } from '../pipeline/check.js'
@@ -56,27 +56,9 @@ async function hardwareFor(args: ParsedArgs): Promise<HardwareProfile> {
   })
 }
 
-/** --ctx, --decode-depth, --prefill-depth, --kv-type, --flash-attention, --gpu-layers and --tensor-split as workload overrides; the bench checks the combination (depth must fit the context). */
+/** The workload flags (pipeline/config.ts WORKLOAD_SETTINGS) as overrides; the bench checks the combination. */
 function workloadFromFlags(args: ParsedArgs): Partial<Workload> {
-  const ctx = intFlag(args.values.ctx, 'ctx')
-  const depth = intFlag(args.values['decode-depth'], 'decode-depth', 0)
-  const prefillDepth = intFlag(args.values['prefill-depth'], 'prefill-depth', 0)
-  const kv = str(args.values['kv-type'])
-  const fa = str(args.values['flash-attention'])
-  if (fa !== undefined && fa !== 'on' && fa !== 'off') throw new InputError('--flash-attention', null, `expected on or off, got "${fa.slice(0, 100)}"`)
-  const ngl = intFlag(args.values['gpu-layers'], 'gpu-layers', 0)
-  const ts = str(args.values['tensor-split'])
-  const split = ts === undefined ? undefined : ts.split(',').map((x) => Number(x.trim()))
-  if (split && split.some((x) => !Number.isFinite(x) || x < 0)) throw new InputError('--tensor-split', null, `expected shares per GPU such as 3,1, got "${(ts ?? "").slice(0, 100)}"`)
-  return {
-    ...(split ? { tensor_split: split } : {}),
-    ...(ctx !== undefined ? { context_tokens: ctx } : {}),
-    ...(depth !== undefined ? { decode_depth: depth } : {}),
-    ...(prefillDepth !== undefined ? { prefill_depth: prefillDepth } : {}),
-    ...(kv !== undefined ? { kv_type: kv } : {}),
-    ...(fa !== undefined ? { flash_attention: fa === 'on' } : {}),
-    ...(ngl !== undefined ? { gpu_layers: ngl } : {})
-  }
+  return parseWorkloadSettings((name) => str(args.values[name]), (name) => `--${name}`, 'flag') as Partial<Workload>
 }
 
 const handlers: Record<string, Handler> = {
@@ -163,6 +145,8 @@ const handlers: Record<string, Handler> = {
         passes: parsePasses(str(args.values.passes), '--passes') ?? undefined,
         baselinePath: str(args.values.baseline) ?? null,
         workload: workloadFromFlags(args),
+        workloadNames: parseWorkloadNames(str(args.values.workload)),
+        scenariosGiven: str(args.values.scenarios) !== undefined,
         runnerName: process.env.RUNNER_NAME ?? null
       },
       { log, group: groupToStderr, now: () => new Date() }

@@ -78,3 +78,64 @@ export function parseScenarioList(text: string | undefined, source: string): Sce
   return out
 }
 
+
+/**
+ * The workload settings a user gives as CLI flags (`--ctx`) or action inputs (`context`): one name each, parsed the
+ * same way for both. They apply to every workload of the run, over thresholds.yml's `workloads:` keys.
+ */
+export const WORKLOAD_SETTINGS = [
+  { flag: 'ctx', input: 'context', key: 'context_tokens', kind: 'int', min: 1, help: 'context size the model is loaded with (default 4096)' },
+  { flag: 'kv-type', input: 'kv-type', key: 'kv_type', kind: 'string', help: 'KV cache type (llama.cpp -ctk/-ctv: f16, q8_0, q4_0…; default f16); quantized types need flash attention' },
+  { flag: 'flash-attention', input: 'flash-attention', key: 'flash_attention', kind: 'onoff', help: 'flash attention (llama.cpp -fa; default off)' },
+  { flag: 'batch', input: 'batch', key: 'batch', kind: 'int', min: 1, help: 'logical batch (llama.cpp -b; default 2048)' },
+  { flag: 'ubatch', input: 'ubatch', key: 'ubatch', kind: 'int', min: 1, help: 'physical batch (llama.cpp -ub; default 512)' },
+  { flag: 'threads', input: 'threads', key: 'threads', kind: 'int', min: 1, help: 'CPU threads (llama.cpp -t; default: the cores the probe saw)' },
+  { flag: 'gpu-layers', input: 'gpu-layers', key: 'gpu_layers', kind: 'int', min: 0, help: 'layers offloaded to the GPUs (llama.cpp -ngl; default 99: all); fewer is a partial offload' },
+  { flag: 'split-mode', input: 'split-mode', key: 'split_mode', kind: 'string', help: 'how several GPUs share the model (llama.cpp -sm: none, layer, row; default layer)' },
+  { flag: 'tensor-split', input: 'tensor-split', key: 'tensor_split', kind: 'shares', help: "each GPU's share of the offloaded layers (llama.cpp -ts, such as 3,1); default: by free memory" },
+  { flag: 'main-gpu', input: 'main-gpu', key: 'main_gpu', kind: 'int', min: 0, help: 'the GPU of split mode none (llama.cpp -mg; default 0)' },
+  { flag: 'decode-tokens', input: 'decode-tokens', key: 'decode_tokens', kind: 'int', min: 1, help: 'tokens steady_decode times (llama-bench -n; default 64)' },
+  { flag: 'decode-depth', input: 'decode-depth', key: 'decode_depth', kind: 'int', min: 0, help: 'judge steady decode at this context depth (llama-bench -d; default 0)' },
+  { flag: 'prefill-tokens', input: 'prefill-tokens', key: 'prefill_tokens', kind: 'int', min: 1, help: 'prompt tokens prefill times (llama-bench -p; default 512)' },
+  { flag: 'prefill-depth', input: 'prefill-depth', key: 'prefill_depth', kind: 'int', min: 0, help: 'judge prefill at this context depth: the prompt appended to N cached tokens (llama-bench -d; default 0)' },
+  { flag: 'prompt-tokens', input: 'prompt-tokens', key: 'first_token_prompt_tokens', kind: 'int', min: 1, help: "first_token's prompt (default 256)" },
+  { flag: 'parallel-slots', input: 'parallel-slots', key: 'parallel_slots', kind: 'int', min: 1, help: "parallel_decode's server slots and concurrent streams (llama-server -np; default 4)" }
+] as const
+
+/** The workload settings given (absent ones left out); `source` names where a bad one came from. */
+export function parseWorkloadSettings(get: (name: string) => string | undefined, source: (name: string) => string, by: 'flag' | 'input'): Record<string, unknown> {
+  const out: Record<string, unknown> = {}
+  for (const s of WORKLOAD_SETTINGS) {
+    const name = s[by]
+    const v = (get(name) ?? '').trim()
+    if (v === '') continue
+    const bad = (expected: string): InputError => new InputError(source(name), null, `expected ${expected}, got "${v.slice(0, 100)}"`)
+    switch (s.kind) {
+      case 'int': {
+        const n = Number(v)
+        if (!Number.isInteger(n) || n < s.min) throw bad(`a whole number ≥ ${s.min}`)
+        out[s.key] = n
+        break
+      }
+      case 'onoff':
+        if (v !== 'on' && v !== 'off') throw bad('on or off')
+        out[s.key] = v === 'on'
+        break
+      case 'shares': {
+        const shares = v.split(',').map((x) => Number(x.trim()))
+        if (shares.some((x) => !Number.isFinite(x) || x < 0)) throw bad('shares per GPU such as 3,1')
+        out[s.key] = shares
+        break
+      }
+      default:
+        out[s.key] = v
+    }
+  }
+  return out
+}
+
+/** `a,b` → workload names (thresholds.yml `workloads:` keys); empty → null: all of them. */
+export function parseWorkloadNames(text: string | undefined): string[] | null {
+  const names = (text ?? '').split(',').map((s) => s.trim()).filter(Boolean)
+  return names.length > 0 ? [...new Set(names)] : null
+}
