@@ -44,7 +44,7 @@ function pointsOf(models: readonly ModelReport[], scenario: ScenarioId): Point[]
   )
 }
 
-export function renderChart(models: readonly ModelReport[], scenario: ScenarioId, unit: ScenarioUnit, tolerance: number): string {
+export function renderChart(models: readonly ModelReport[], scenario: ScenarioId, unit: ScenarioUnit, tolerance: number, idSuffix = ''): string {
   const points = pointsOf(models, scenario)
   const plotW = WIDTH - MARGIN.left - MARGIN.right
   const plotH = HEIGHT - MARGIN.top - MARGIN.bottom
@@ -55,7 +55,8 @@ export function renderChart(models: readonly ModelReport[], scenario: ScenarioId
   const x = (v: number): number => MARGIN.left + ((Math.log10(v) - logLo) / span) * plotW
   const y = (v: number): number => MARGIN.top + plotH - ((Math.log10(v) - logLo) / span) * plotH
   const n = (v: number): string => v.toFixed(1)
-  const clipId = `plot-${scenario}`
+  // One document may hold a chart per workload: the clip path's id must be unique in it.
+  const clipId = `plot-${scenario}${idSuffix ? `-${idSuffix.replace(/[^A-Za-z0-9_-]/g, '_')}` : ''}`
 
   const ticks = logTicks(lo, hi)
   const grid = ticks

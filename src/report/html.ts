@@ -100,45 +100,55 @@ function verdictBlock(report: Report): string {
 
 function chartsBlock(report: Report, tolerance: number): string {
   const legend = VERDICTS.map((v) => `<span><span class="dot" style="background:${VERDICT_COLOR[v]}"></span>${v}</span>`).join('')
-  const figures = view.scenariosIn(report)
-    .map((id) => {
-      const s = report.summary[id]
-      const stats = s ? ` <span class="note">· ${s.gated} gated · median |error| ${view.formatErrorPct(s.median_abs_error_pct)}</span>` : ''
-      return `<figure><figcaption>${id}${stats}</figcaption>${renderChart(report.models, id, SCENARIO_UNITS[id], tolerance)}</figure>`
-    })
+  const groups = view.workloadGroups(report)
+  const figures = groups
+    .flatMap((g) =>
+      view.scenariosIn(report).filter((id) => g.models.some((m) => m.scenarios.some((r) => r.scenario === id))).map((id) => {
+        const s = g.summary[id]
+        const stats = s ? ` <span class="note">· ${s.gated} gated · median |error| ${view.formatErrorPct(s.median_abs_error_pct)}</span>` : ''
+        const caption = g.name !== null ? `${id} · ${esc(g.name)}` : id
+        return `<figure><figcaption>${caption}${stats}</figcaption>${renderChart(g.models, id, SCENARIO_UNITS[id], tolerance, g.name ?? '')}</figure>`
+      })
+    )
     .join('\n')
   return (
     '<h2>Predicted against observed</h2>' +
     `<p class="note">Log axes. Dashed line: observed = predicted; shaded band: within ±${formatLimit(tolerance * 100)} %. ` +
-    'Whiskers span the samples. Hover a point for its model.</p>' +
+    `Whiskers span the samples. Hover a point for its model.${groups[0]?.name !== null ? ' One chart per workload and scenario.' : ''}</p>` +
     `<div class="legend">${legend}</div><div class="charts">${figures}</div>\n`
   )
 }
 
 function scenarioTable(report: Report): string {
-  const rows = view.scenariosIn(report)
-    .map((id) => {
-      const s = report.summary[id]
-      if (!s) return ''
-      const limits = view.limitsText(report, id)
-      const failed = report.gate.failures.some((f) => f.scenario === id)
-      return (
-        `<tr${failed ? ' class="failing"' : ''}><td>${id}</td><td>${SCENARIO_UNITS[id]}</td><td class="num">${s.samples}</td>` +
-        `<td class="num">${s.gated}</td><td class="num">${s.noisy}</td><td class="num">${s.runtime_errors}</td>` +
-        `<td class="num">${view.formatErrorPct(s.median_abs_error_pct)}</td><td class="num">${view.formatErrorPct(s.max_abs_error_pct)}</td><td>${limits}</td></tr>`
-      )
-    })
-    .join('')
+  const tables = view.workloadGroups(report).map((g) => {
+    const rows = view.scenariosIn(report)
+      .map((id) => {
+        const s = g.summary[id]
+        if (!s) return ''
+        const limits = view.limitsText(report, id, g.name)
+        const failed = report.gate.failures.some((f) => f.scenario === id && (f.workload ?? null) === g.name)
+        return (
+          `<tr${failed ? ' class="failing"' : ''}><td>${id}</td><td>${SCENARIO_UNITS[id]}</td><td class="num">${s.samples}</td>` +
+          `<td class="num">${s.gated}</td><td class="num">${s.noisy}</td><td class="num">${s.runtime_errors}</td>` +
+          `<td class="num">${view.formatErrorPct(s.median_abs_error_pct)}</td><td class="num">${view.formatErrorPct(s.max_abs_error_pct)}</td><td>${limits}</td></tr>`
+        )
+      })
+      .join('')
+    const title = g.name !== null ? `<h3>Workload <code>${esc(g.name)}</code></h3><p class="note">${esc(g.description ?? '')}</p>` : ''
+    return (
+      title +
+      '<table><thead><tr><th>scenario</th><th>unit</th><th>rows</th><th>gated</th><th>noisy</th>' +
+      '<th>runtime errors</th><th>median |error|</th><th>max |error|</th><th>limits: median / max / noisy</th></tr></thead>' +
+      `<tbody>${rows}</tbody></table>`
+    )
+  })
   return (
-    '<h2>Scenarios</h2><table><thead><tr><th>scenario</th><th>unit</th><th>rows</th><th>gated</th><th>noisy</th>' +
-    '<th>runtime errors</th><th>median |error|</th><th>max |error|</th><th>limits: median / max / noisy</th></tr></thead>' +
-    `<tbody>${rows}</tbody></table>` +
+    `<h2>Scenarios</h2>${tables.join('')}` +
     '<p class="note">ratio &gt; 1 means faster than predicted (first_token: predicted ms / observed ms). ' +
     '|error| = |observed − predicted| / predicted.</p>\n'
   )
 }
 
-/** The machine over time: what moved, the sentinel's chart, the re-check and every sentinel point. */
 function driftBlock(report: Report): string {
   const lines = driftLines(report)
   if (lines.length === 0) return ''

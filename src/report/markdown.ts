@@ -31,6 +31,7 @@ import {
   assumptionsWarning,
   profileLine,
   scenariosIn,
+  workloadGroups,
   type ShownBaselineRow
 } from './view.js'
 import { provenanceLines } from './provenance.js'
@@ -182,8 +183,10 @@ function verdictSection(report: Report, h: string): string {
   if (n > MAX_LISTED_FAILURES) listed.push(`- _+${n - MAX_LISTED_FAILURES} more failures in the report_`)
   const rows = report.models.reduce((s, m) => s + m.scenarios.length, 0)
   const p = report.provenance
+  // With named workloads a model has a block of rows per workload: count the models once.
+  const modelCount = new Set(report.models.map((m) => m.ref)).size
   const facts = [
-    `${report.models.length} model${report.models.length === 1 ? '' : 's'}`,
+    `${modelCount} model${modelCount === 1 ? '' : 's'}`,
     `${rows} scenario rows`,
     ...(report.resumed?.length ? [`${report.resumed.length} resumed from an interrupted run's checkpoint`] : []),
     `estimator ${md(report.estimator.name)}`,
@@ -200,31 +203,42 @@ function verdictSection(report: Report, h: string): string {
   // The machine's drift, when it puts the verdicts in doubt: said at the top, where a reader decides to trust them.
   const drift = driftLines(report).filter((l) => l.startsWith('⚠️')).map((l) => `${md(l)}\n\n`).join('')
   if (report.passes && report.passes > 1) facts.splice(2, 0, `${report.passes} passes`)
+  if (report.workloads) facts.splice(1, 0, `${report.workloads.length} workload${report.workloads.length === 1 ? '' : 's'} (${report.workloads.map((w) => md(w.name)).join(', ')})`)
   return `${title}\n\n${listed.length > 0 ? `${listed.join('\n')}\n\n` : ''}${facts.join(' · ')}\n\n${warning}${assumed ? `${md(assumed)}\n\n` : ''}${drift}`
 }
 
 function scenarioSection(report: Report, h: string): string {
-  const ids = Object.keys(report.summary) as ScenarioId[]
-  const ordered = scenariosIn(report).filter((id) => ids.includes(id))
-  if (ordered.length === 0) return `${h}# Scenarios\n\n_No scenario rows._\n\n`
-  const failedLimits = new Set(report.gate.failures.filter((f) => f.scenario !== null).map((f) => `${f.scenario}:${f.limit}`))
-  const mark = (id: ScenarioId, limit: string): string => (failedLimits.has(`${id}:${limit}`) ? ' ❌' : '')
-  const lines = ordered.map((id) => {
-    const s = report.summary[id]
-    if (!s) return ''
-    const unit = report.models.flatMap((m) => m.scenarios).find((r) => r.scenario === id)?.unit ?? ''
-    const limits = limitsText(report, id)
+  const groups = workloadGroups(report)
+  const named = groups.length > 1 || groups[0]?.name !== null
+  const tables = groups.map((g) => {
+    const ids = Object.keys(g.summary) as ScenarioId[]
+    const ordered = scenariosIn(report).filter((id) => ids.includes(id))
+    const title = g.name !== null ? `**Workload \`${md(g.name)}\`**: ${md(g.description ?? '')}\n\n` : ''
+    if (ordered.length === 0) return `${title}_No scenario rows._\n\n`
+    const failedLimits = new Set(report.gate.failures.filter((f) => f.scenario !== null && (f.workload ?? null) === g.name).map((f) => `${f.scenario}:${f.limit}`))
+    const mark = (id: ScenarioId, limit: string): string => (failedLimits.has(`${id}:${limit}`) ? ' ❌' : '')
+    const lines = ordered.map((id) => {
+      const s = g.summary[id]
+      if (!s) return ''
+      const unit = g.models.flatMap((m) => m.scenarios).find((r) => r.scenario === id)?.unit ?? ''
+      const limits = limitsText(report, id, g.name)
+      return (
+        `| ${id} | ${unit} | ${s.samples} | ${s.gated} | ${s.noisy}${mark(id, 'max_noisy')} | ${s.runtime_errors} | ` +
+        `${formatErrorPct(s.median_abs_error_pct)}${mark(id, 'max_median_abs_error_pct')} | ` +
+        `${formatErrorPct(s.max_abs_error_pct)}${mark(id, 'max_abs_error_pct')} | ${limits} |`
+      )
+    })
     return (
-      `| ${id} | ${unit} | ${s.samples} | ${s.gated} | ${s.noisy}${mark(id, 'max_noisy')} | ${s.runtime_errors} | ` +
-      `${formatErrorPct(s.median_abs_error_pct)}${mark(id, 'max_median_abs_error_pct')} | ` +
-      `${formatErrorPct(s.max_abs_error_pct)}${mark(id, 'max_abs_error_pct')} | ${limits} |`
+      title +
+      '| scenario | unit | rows | gated | noisy | runtime errors | median \\|error\\| | max \\|error\\| | limits: median / max / noisy |\n' +
+      '|---|---|--:|--:|--:|--:|--:|--:|---|\n' +
+      `${lines.join('\n')}\n\n`
     )
   })
+  if (!named && Object.keys(report.summary).length === 0) return `${h}# Scenarios\n\n_No scenario rows._\n\n`
   return (
     `${h}# Scenarios\n\n` +
-    '| scenario | unit | rows | gated | noisy | runtime errors | median \\|error\\| | max \\|error\\| | limits: median / max / noisy |\n' +
-    '|---|---|--:|--:|--:|--:|--:|--:|---|\n' +
-    `${lines.join('\n')}\n\n` +
+    tables.join('') +
     'ratio > 1 means faster than predicted (first_token: predicted ms / observed ms). ' +
     '|error| = |observed − predicted| / predicted.\n\n'
   )

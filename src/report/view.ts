@@ -1,6 +1,8 @@
 // Shared reading of a report for the renderers (Markdown, HTML, annotations, comment): which rows failed, in which
 // order they are shown, and how values, profiles and breakdowns are spelled. Pure.
 import { SCENARIO_IDS } from '../contracts/scenarios.js'
+import type { Workload } from '../contracts/workload.js'
+import { thresholdsFor } from '../gate/workloads.js'
 import type { BaselineRow, BaselineSkipReason, ModelReport, Report } from '../contracts/report.js'
 import type { ScenarioId, ScenarioUnit, Verdict } from '../contracts/scenarios.js'
 import type { MemoryCheck, MemoryVerdict, ScenarioResult } from '../contracts/verdict.js'
@@ -387,8 +389,40 @@ export function notComparedLines(report: Report, maxNamed: number): string[] {
 }
 
 /** A scenario's gate limits as shown beside its statistics: median / max |error| / noisy rows, or why there are none. */
-export function limitsText(report: Report, id: ScenarioId): string {
-  const lim = report.thresholds?.scenarios[id]
+export function limitsText(report: Report, id: ScenarioId, workload?: string | null): string {
+  const t = report.thresholds ? thresholdsFor(report.thresholds, workload ?? undefined) : undefined
+  const lim = t?.scenarios[id]
   if (lim) return `${formatLimit(lim.max_median_abs_error_pct)} % / ${formatLimit(lim.max_abs_error_pct)} % / ${lim.max_noisy}`
-  return report.thresholds ? 'not gated' : '—'
+  return t ? 'not gated' : '—'
+}
+
+/** The rows of one workload (a run of one unnamed workload is one group, name null) and its figures. */
+export interface WorkloadGroup {
+  name: string | null
+  /** What the workload runs, in one line (null for the unnamed one: provenance shows it). */
+  description: string | null
+  summary: Report['summary']
+  models: ModelReport[]
+}
+
+/** The report's rows grouped by workload, in the order the workloads ran. */
+export function workloadGroups(report: Report): WorkloadGroup[] {
+  if (!report.workloads) return [{ name: null, description: null, summary: report.summary, models: report.models }]
+  return report.workloads.map((w) => ({
+    name: w.name,
+    description: workloadDescription(w.workload),
+    summary: report.workload_summaries?.[w.name]?.summary ?? {},
+    models: report.models.filter((m) => m.workload === w.name)
+  }))
+}
+
+/** A workload in one line, as a reader compares two: what differs between serving setups. */
+export function workloadDescription(w: Workload): string {
+  const depth = (d: number | undefined): string => (d ? ` at depth ${d}` : '')
+  return (
+    `context ${w.context_tokens}, KV ${w.kv_type}, flash attention ${w.flash_attention ? 'on' : 'off'}, -ngl ${w.gpu_layers}` +
+    `${w.split_mode ? `, -sm ${w.split_mode}` : ''}${w.tensor_split ? `, -ts ${w.tensor_split.join(',')}` : ''}, ` +
+    `decode ${w.decode_tokens}${depth(w.decode_depth)}, prefill ${w.prefill_tokens}${depth(w.prefill_depth)}, ` +
+    `${w.parallel_slots ?? 4} parallel slots, batch ${w.batch}/${w.ubatch}, ${w.threads} threads`
+  )
 }
