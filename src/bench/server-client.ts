@@ -11,8 +11,12 @@ function describeFetchError(err: unknown, timeoutMs: number): string {
     return `request timed out after ${timeoutMs / 1000} s`
   }
   if (err instanceof Error) {
+    // fetch names the socket's fault only in its cause; that Error may come from another realm (a test runner's
+    // context), where instanceof fails, so its fields are read as they are.
     const cause = (err as Error & { cause?: unknown }).cause
-    const detail = cause instanceof Error ? `: ${cause.message}` : ''
+    const c = typeof cause === 'object' && cause !== null ? (cause as { message?: unknown; code?: unknown }) : null
+    const code = typeof c?.code === 'string' ? ` (${c.code})` : ''
+    const detail = typeof c?.message === 'string' ? `: ${c.message}${code}` : ''
     return `${err.message}${detail}`
   }
   return String(err)
