@@ -52,21 +52,26 @@ export interface ServerStartOptions {
   logPath: string
   /** Seconds the model may take to load before /health must answer 200. */
   readyTimeoutSec: number
+  /** Slots (-np); default 1. */
+  slots?: number
 }
 
 /**
  * The llama-server command line for a workload (flags checked against common/arg.cpp of the pinned build).
- * One slot (-np 1), so kv_warm_reuse's prefix stays in slot 0; the host-RAM prompt cache off (--cache-ram 0), so
- * no request pays for saving another's prompt and reuse comes only from the slot's own KV cache.
+ * One slot (-np 1) unless asked, so kv_warm_reuse's prefix stays in slot 0; parallel_decode asks for its N. An
+ * explicit -np keeps the KV cache split per slot (context / slots cells each; only the automatic -np unifies it), as
+ * the workload's validation and the estimate assume. The host-RAM prompt cache off (--cache-ram 0), so no request
+ * pays for saving another's prompt and reuse comes only from the slot's own KV cache.
  */
-export function serverArgs(modelPath: string, w: Workload, port: number): string[] {
+export function serverArgs(modelPath: string, w: Workload, port: number, slots = 1): string[] {
+  if (!Number.isInteger(slots) || slots < 1) throw new Error(`slots must be an integer ≥ 1, got ${slots}`)
   return [
     '-m', modelPath,
     '--host', SERVER_HOST,
     '--port', String(port),
     '-c', String(w.context_tokens),
     ...llamaWorkloadFlags(w),
-    '-np', '1',
+    '-np', String(slots),
     '--cache-ram', '0',
     '--metrics',
     '--slots',
@@ -131,7 +136,7 @@ export async function startServer(opts: ServerStartOptions): Promise<LlamaServer
     const proc = startProcess({
       env: childEnv('llama'),
       file: join(opts.binDir, 'llama-server'),
-      args: serverArgs(opts.modelPath, opts.workload, port),
+      args: serverArgs(opts.modelPath, opts.workload, port, opts.slots),
       stdoutPath: opts.logPath,
       stderrPath: opts.logPath,
       append: true,
