@@ -1,6 +1,7 @@
 // The bench's entry: scenarios of one model → Observations. llama-bench scenarios run first, each sample a fresh
-// process; then one llama-server per model serves both server scenarios (restarted only if it died), and is
-// stopped before returning whatever happens. Runtime failures become Observations with an error; only bugs throw.
+// process; then one single-slot llama-server per model serves first_token and kv_warm_reuse (restarted only if it
+// died); then parallel_decode gets a server of its own with N slots. Each server is stopped before the next starts
+// and before returning, whatever happens. Runtime failures become Observations with an error; only bugs throw.
 
 import { readFile, rm } from 'node:fs/promises'
 import { dirname, join } from 'node:path'
@@ -13,9 +14,10 @@ import { benchRunPaths, measureWithLlamaBench, type BenchScenario } from './benc
 import { artifactRelative, modelLogDirName, scenarioLogPath } from './logs.js'
 import { failedObservation, toObservation } from './observation.js'
 import { checkRepeatPolicy, DEFAULT_REPEAT_POLICY, runRepeats, type Measurement, type RepeatOutcome, type RepeatPolicy, type RunId } from './repeats.js'
+import { measureParallelDecode } from './parallel-decode.js'
 import { measureFirstToken, measureWarmReuse, type ServerRunContext, type ServerScenario } from './server-scenarios.js'
 import { ServerError, startServer, type LlamaServer } from './server.js'
-import { validateWorkload } from './workload.js'
+import { parallelShape, validateWorkload } from './workload.js'
 
 /** Per-run timeout when none is given (`--run-timeout`): generous, a big model on a slow disk loads for minutes. */
 export const DEFAULT_RUN_TIMEOUT_SEC = 600
@@ -38,6 +40,23 @@ export interface RunScenarioOptions {
 }
 
 const BENCH_SCENARIOS: readonly ScenarioId[] = ['steady_decode', 'prefill']
+/** The scenarios of the single-slot server. */
+const SINGLE_SLOT_SCENARIOS: readonly ScenarioId[] = ['first_token', 'kv_warm_reuse']
+
+/** Scenarios measured through a llama-server. */
+type ServedScenario = ServerScenario | 'parallel_decode'
+
+const MEASURE: Record<ServedScenario, (ctx: ServerRunContext, run: RunId) => Promise<Measurement>> = {
+  first_token: measureFirstToken,
+  kv_warm_reuse: measureWarmReuse,
+  parallel_decode: measureParallelDecode
+}
+
+/** The server a group of scenarios shares: its slots (-np), and the folder of its log under the model's logs. */
+interface ServerSetup {
+  slots: number
+  logFolder: string
+}
 
 function policyOf(opts: RunScenarioOptions): RepeatPolicy {
   const p = { ...DEFAULT_REPEAT_POLICY, ...opts.repeat }
@@ -94,14 +113,15 @@ function runBenchScenario(modelPath: string, scenario: BenchScenario, w: Workloa
   )
 }
 
-/** Runs the server scenarios against one llama-server, (re)started when missing or dead; always stopped at the end. */
+/** Runs server scenarios against one llama-server, (re)started when missing or dead; always stopped at the end. */
 async function runServerScenarios(
   modelPath: string,
-  scenarios: readonly ServerScenario[],
+  scenarios: readonly ServedScenario[],
   w: Workload,
-  opts: RunScenarioOptions
+  opts: RunScenarioOptions,
+  setup: ServerSetup
 ): Promise<ModelRun> {
-  const logPath = scenarioLogPath(opts.logsDir, modelPath, 'server', 'llama-server.log')
+  const logPath = scenarioLogPath(opts.logsDir, modelPath, setup.logFolder, 'llama-server.log')
   const logs = [artifactRelative(opts.artifactsDir ?? dirname(opts.logsDir), logPath)]
   // A fresh log per call; within it, a restarted server appends to the log of the one that died.
   await rm(logPath, { force: true })
@@ -115,8 +135,8 @@ async function runServerScenarios(
       }
       if (!server) {
         try {
-          opts.log(`starting llama-server for ${modelPath}`)
-          server = await startServer({ binDir: opts.binDir, modelPath, workload: w, logPath, readyTimeoutSec: opts.runTimeoutSec })
+          opts.log(`starting llama-server (-np ${setup.slots}) for ${modelPath}`)
+          server = await startServer({ binDir: opts.binDir, modelPath, workload: w, logPath, readyTimeoutSec: opts.runTimeoutSec, slots: setup.slots })
         } catch (err) {
           if (!(err instanceof ServerError)) throw err
           opts.log(`${scenario}: failed: ${err.message}`)
@@ -125,7 +145,7 @@ async function runServerScenarios(
         }
       }
       const ctx: ServerRunContext = { server, workload: w, vocabSize: opts.vocabSize, timeoutSec: opts.runTimeoutSec }
-      const measure = scenario === 'first_token' ? measureFirstToken : measureWarmReuse
+      const measure = MEASURE[scenario]
       out.push(await repeatScenario(scenario, (run) => measure(ctx, run), logs, opts))
     }
   } finally {
@@ -137,7 +157,8 @@ async function runServerScenarios(
 }
 
 /**
- * Observations for `scenarios` of one model, in the order asked, and the buffer sizes its llama-server logged.
+ * Observations for `scenarios` of one model, in the order asked, and the buffer sizes its single-slot llama-server
+ * logged (null when neither first_token nor kv_warm_reuse ran).
  * Throws only for bugs and bad arguments (an unknown or repeated scenario, an invalid workload or repeat policy).
  */
 export async function runModel(modelPath: string, scenarios: readonly ScenarioId[], workload: Workload, opts: RunScenarioOptions): Promise<ModelRun> {
@@ -155,12 +176,20 @@ export async function runModel(modelPath: string, scenarios: readonly ScenarioId
   for (const s of scenarios) {
     if (BENCH_SCENARIOS.includes(s)) byScenario.set(s, await runBenchScenario(modelPath, s as BenchScenario, workload, opts))
   }
-  const serverScenarios = scenarios.filter((s): s is ServerScenario => !BENCH_SCENARIOS.includes(s))
+  const singleSlot = scenarios.filter((s): s is ServerScenario => SINGLE_SLOT_SCENARIOS.includes(s))
   let llamaMemory: ModelRun['llama_memory'] = null
-  if (serverScenarios.length > 0) {
-    const served = await runServerScenarios(modelPath, serverScenarios, workload, opts)
+  if (singleSlot.length > 0) {
+    const served = await runServerScenarios(modelPath, singleSlot, workload, opts, { slots: 1, logFolder: 'server' })
     served.observations.forEach((o) => byScenario.set(o.scenario, o))
     llamaMemory = served.llama_memory
+  }
+  // Last, on a server of its own: N slots would change the single-slot scenarios' cache and memory. Its buffers are
+  // not reported: the memory estimate describes the workload's single-slot server, and N sequences size the output
+  // and compute buffers differently.
+  if (scenarios.includes('parallel_decode')) {
+    const slots = parallelShape(workload).slots
+    const served = await runServerScenarios(modelPath, ['parallel_decode'], workload, opts, { slots, logFolder: 'parallel' })
+    served.observations.forEach((o) => byScenario.set(o.scenario, o))
   }
   return { observations: scenarios.map((s) => byScenario.get(s) as Observation), llama_memory: llamaMemory }
 }

@@ -1,8 +1,10 @@
-// first_token and kv_warm_reuse through a running llama-server.
+// first_token and kv_warm_reuse through a running llama-server (parallel_decode, with its own server, in
+// parallel-decode.ts).
 //
 // Every run gets fresh prompt token ids (seeded by scenario and run index), greedy sampling (top_k 1) and
 // ignore_eos, so each request does exactly the work asked for.
 
+import type { ScenarioId } from '../contracts/scenarios.js'
 import type { Workload } from '../contracts/workload.js'
 import { readLogTail } from './logs.js'
 import { RunFailure } from './observation.js'
@@ -17,7 +19,7 @@ import { FIRST_TOKEN_PREDICT } from './workload.js'
 export type ServerScenario = 'first_token' | 'kv_warm_reuse'
 
 /** Sampler settings of every request: greedy, and the same seed, so runs are comparable. */
-const GREEDY = { samplers: ['top_k'], top_k: 1, seed: 42, ignore_eos: true } as const
+export const GREEDY = { samplers: ['top_k'], top_k: 1, seed: 42, ignore_eos: true } as const
 /** Prompt seeds per scenario, so the two scenarios never share prompts. */
 const SEED_SALT: Record<ServerScenario, number> = { first_token: 0x4654, kv_warm_reuse: 0x4b56 }
 /** The reused request must find at least the prefix minus this many tokens in the slot (the server may re-evaluate
@@ -50,7 +52,7 @@ export function reuseRequest(prefix: number[], suffix: number[], decodeTokens: n
 }
 
 /** Runs a request; a server that died, a broken connection or a server error becomes a RunFailure. */
-async function guarded<T>(ctx: ServerRunContext, scenario: ServerScenario, what: () => Promise<T>): Promise<T> {
+export async function guarded<T>(ctx: ServerRunContext, scenario: ScenarioId, what: () => Promise<T>): Promise<T> {
   const before = ctx.server.exited()
   if (before) {
     throw new RunFailure(`${describeOutcome('llama-server', before)} before ${scenario}`, await readLogTail(ctx.server.logPath))
