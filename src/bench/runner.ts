@@ -17,7 +17,7 @@ import { checkRepeatPolicy, DEFAULT_REPEAT_POLICY, runRepeats, type Measurement,
 import { measureParallelDecode } from './parallel-decode.js'
 import { measureFirstToken, measureWarmReuse, type ServerRunContext, type ServerScenario } from './server-scenarios.js'
 import { ServerError, startServer, type LlamaServer } from './server.js'
-import { parallelShape, validateWorkload } from './workload.js'
+import { parallelShape, validateParallel, validateWorkload } from './workload.js'
 
 /** Per-run timeout when none is given (`--run-timeout`): generous, a big model on a slow disk loads for minutes. */
 export const DEFAULT_RUN_TIMEOUT_SEC = 600
@@ -167,6 +167,7 @@ export async function runModel(modelPath: string, scenarios: readonly ScenarioId
   }
   if (new Set(scenarios).size !== scenarios.length) throw new Error(`scenarios repeated: ${scenarios.join(', ')}`)
   validateWorkload(workload)
+  if (scenarios.includes('parallel_decode')) validateParallel(workload)
   policyOf(opts)
   if (!Number.isInteger(opts.vocabSize) || opts.vocabSize < 12) throw new Error(`vocabSize must be an integer ≥ 12, got ${opts.vocabSize}`)
   if (!(opts.runTimeoutSec > 0)) throw new Error(`runTimeoutSec must be > 0, got ${opts.runTimeoutSec}`)

@@ -124,7 +124,13 @@ export function validateWorkload(w: Workload, source = 'workload'): void {
   fits('prefill_depth', (w.prefill_depth ?? 0) + w.prefill_tokens)
   fits('first_token_prompt_tokens', w.first_token_prompt_tokens + FIRST_TOKEN_PREDICT + SERVER_CONTEXT_SLACK_TOKENS)
   fits('warm_prefix_tokens', w.warm_prefix_tokens + w.warm_suffix_tokens + w.warm_decode_tokens + SERVER_CONTEXT_SLACK_TOKENS)
-  // llama-server gives each of its -np slots context / slots cells (no unified KV cache by default).
+}
+
+/**
+ * parallel_decode's streams must fit their slots: llama-server gives each of its -np slots context / slots cells (no
+ * unified KV cache by default). Checked only where parallel_decode runs: a small context is fine for the others.
+ */
+export function validateParallel(w: Workload, source = 'workload'): void {
   const par = parallelShape(w)
   const perSlot = Math.floor(w.context_tokens / par.slots)
   if (par.promptTokens + par.decodeTokens + SERVER_CONTEXT_SLACK_TOKENS > perSlot) {

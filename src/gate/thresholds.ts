@@ -8,7 +8,7 @@ import { jsonPath, pointerToPath, valueAt, type PathSegment } from '../util/json
 import { mostUsefulError, strictAjv } from '../util/json-schema.js'
 import schema from './thresholds.schema.json' with { type: 'json' }
 import { WORKLOAD_NAME, workloadOverrides } from './workloads.js'
-import { defaultWorkload } from '../bench/workload.js'
+import { defaultWorkload, validateParallel } from '../bench/workload.js'
 
 // One compiled validator per process. allErrors on so mostUsefulError() can pick the error to name.
 const validate = strictAjv().compile<Thresholds>(schema)
@@ -48,7 +48,8 @@ function checkWorkloads(t: Thresholds, doc: Document, lineCounter: LineCounter, 
     const at = (p: PathSegment[], message: string): InputError => new InputError(fileName, `${jsonPath(p)} (line ${lineOf(doc, lineCounter, p, true)})`, message)
     if (!WORKLOAD_NAME.test(name)) throw at(['workloads', name], `workload name "${clipQuoted(name)}" must be letters, digits, '.', '_' or '-' (at most 64, starting with a letter or digit)`)
     try {
-      defaultWorkload(workloadOverrides(config))
+      const w = defaultWorkload(workloadOverrides(config))
+      if (config.scenarios?.includes('parallel_decode')) validateParallel(w)
     } catch (err) {
       if (!(err instanceof InputError)) throw err
       const key = err.where ?? ''

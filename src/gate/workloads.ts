@@ -4,7 +4,7 @@
 import type { Thresholds, WorkloadConfig } from '../contracts/gate.js'
 import type { ScenarioId } from '../contracts/scenarios.js'
 import type { NamedWorkload, Workload } from '../contracts/workload.js'
-import { defaultWorkload } from '../bench/workload.js'
+import { defaultWorkload, validateParallel } from '../bench/workload.js'
 import { InputError } from '../util/errors.js'
 
 /** The workload of a run that names none: its rows carry no workload name, as before workloads existed. */
@@ -57,6 +57,7 @@ export function resolveWorkloads(
     const workload = defaultWorkload({ ...opts.base, ...workloadOverrides(config), ...flags })
     // The run's scenarios (a flag or input) win over the workload's list, so `--scenarios memory` stays memory-only.
     const scenarios = opts.scenariosGiven || !config.scenarios ? [...opts.scenarios] : [...config.scenarios]
+    if (scenarios.includes('parallel_decode')) validateParallel(workload, `workload ${name}`)
     return { name, workload, scenarios, thresholds: thresholdsFor(thresholds, thresholds.workloads ? name : undefined), minWindowS: config.min_window_s ?? 0 }
   })
 }
