@@ -89,6 +89,25 @@ export interface LlamaBuildInfo {
   bin_dir: string
 }
 
+/**
+ * What moving work between devices costs, measured by a GPU machine's probe (a probe model split between the CPU and
+ * the GPU): the estimator's law for partial offload and several GPUs (fit/split-speed.ts, docs/estimator.md).
+ */
+export interface OffloadFacts {
+  /**
+   * Bytes per second llama.cpp's copies between the host and the GPU reach: the activations handed from one device to
+   * the next, and in a prefill ubatch of at least 32 tokens the weights of the layers kept in host memory, which
+   * llama.cpp's scheduler copies to the GPU every ubatch to multiply them there (the op offload).
+   */
+  bus_bytes_per_sec: RateFact
+  /**
+   * Fixed cost of one hand-off between two devices (a change of device along the layer order, or a KV store of a
+   * host-resident layer during the op offload), ms: the copy's launch, the synchronisation, the other device's start.
+   * GPU↔GPU hand-offs are costed alike.
+   */
+  handoff_ms: CostFact
+}
+
 /** A directly measured fact whose probe rounds disagreed beyond the target, even after its part was re-measured. */
 export interface NoisyFact {
   /** Its path in hardware.json ("measured.prefill_flops_by_type.Q5_K"). */
@@ -176,71 +195,17 @@ export interface HardwareProfile {
    * Facts measured through llama.cpp. Keys of maps are GGML type names. Absent in a memory-only run's profile (the
    * system and llama.cpp's devices, no speed measured): then no speed is predicted.
    */
-  measured?: {
-    decode_bandwidth_bytes_per_sec: RateFact
-    /** @propertyNames {"pattern": "^[A-Za-z0-9_+.-]+$"} */
-    decode_bandwidth_by_type: Record<string, RateFact>
-    /** Decode bandwidth of a probe model whose weights fit in the caches (small models stream from cache). */
-    decode_cached_bandwidth_bytes_per_sec?: RateFact | null
-    /**
-     * The same per weight type: compute-bound types gain less from the caches than F16 does.
-     * @propertyNames {"pattern": "^[A-Za-z0-9_+.-]+$"}
-     */
-    decode_cached_bandwidth_by_type?: Record<string, RateFact>
-    prefill_flops_per_sec: RateFact
-    /** @propertyNames {"pattern": "^[A-Za-z0-9_+.-]+$"} */
-    prefill_flops_by_type: Record<string, RateFact>
-    /**
-     * Prefill cost per matrix row per prompt token beyond its FLOPs (the row-wise kernels' per-dot work), ns, per
-     * weight type: wide models prefill at a higher FLOP rate than narrow ones.
-     * @propertyNames {"pattern": "^[A-Za-z0-9_+.-]+$"}
-     */
-    prefill_ns_per_row_token_by_type?: Record<string, MeasuredFact>
-    fixed_decode_ms: CostFact | null
-    per_layer_decode_ms: CostFact | null
-    /**
-     * Cost of one matrix row in a decode step beyond its bytes (the dot product's setup and reduction), ns, per
-     * weight type: why wide models stream their weights faster than narrow ones of the same size.
-     * @propertyNames {"pattern": "^[A-Za-z0-9_+.-]+$"}
-     */
-    decode_ns_per_row_by_type?: Record<string, MeasuredFact>
-    /**
-     * Decode slowdown per token of context per layer, in ms, by KV cache type ("f16", "q8_0").
-     * @propertyNames {"pattern": "^[A-Za-z0-9_+.-]+$"}
-     */
-    kv_depth_ms_per_token_per_layer: Record<string, MeasuredFact>
-    /**
-     * The attention-at-depth cost of decode as a law over geometry, per KV key (as kv_depth_ms_per_token_per_layer): per
-     * KV position and per layer, ns per query element (heads × key length) + ns per byte of K and V.
-     */
-    kv_depth_coefficients?: Record<string, KvDepthCoefficients>
-    /** Prefill slowdown with prompt length: extra ms per token per token of prompt, per layer. */
-    prefill_depth_ms_per_token_per_layer: MeasuredFact | null
-    /** Attention cost inside a prefill ubatch as a law over geometry (fitted on two probe geometries). */
-    prefill_attention_coefficients?: PrefillAttentionCoefficients | null
-    /**
-     * Prefill cost of a recurrent layer's scan (Mamba's ssm_scan, the state updated token by token), ns per element of
-     * the recurrent state and prompt token; measured on the probe's Mamba-2 model. Absent in profiles made before it.
-     */
-    ssm_scan_ns_per_state_element_token?: CostFact | null
-    /** Extra decode ms per MoE layer over a dense layer reading the same bytes (router, top-k, gathers). */
-    moe_decode_extra_per_layer_ms?: CostFact | null
-    /**
-     * Prefill rate of expert matmuls (llama.cpp's mul_mat_id) relative to the dense rate of the same weight type:
-     * the kernels differ (dense F16 and Q8_0 use tiled GEMMs, expert products row-wise dot products), so it is
-     * measured per type.
-     * @propertyNames {"pattern": "^[A-Za-z0-9_+.-]+$"}
-     */
-    moe_prefill_efficiency_by_type?: Record<string, RateFact>
-    /** Extra per-token cost of the server path over llama-bench's (HTTP, sampling), ms. */
-    server_decode_overhead_ms: CostFact | null
-    /** The vocabulary-proportional part of the server's per-token cost (sampling over the logits), ns per entry. */
-    server_sampler_ns_per_vocab_entry?: CostFact | null
-    /** Extra ms of the server's prompt_ms over llama-bench's prefill of the same prompt (first-token sampling…). */
-    server_prompt_overhead_ms?: CostFact | null
-    /** Extra time on the server path between end of prefill and first token, ms. */
-    server_first_token_overhead_ms: CostFact | null
-  }
+  measured?: MeasuredFacts
+  /**
+   * On a GPU machine: the CPU's own facts, measured like `measured` with every layer on the CPU (`-ngl 0`; prefill
+   * with the op offload off): what the layers a partial offload keeps in host memory cost. A shorter set (F16 and
+   * Q8_0 rates; no server, MoE prefill, recurrent scan or prefill attention facts, whose fallbacks fit/rates.ts
+   * states). Absent on a CPU machine (there `measured` is the CPU's) and in profiles made before it: then partial
+   * offload is not predicted.
+   */
+  measured_host?: MeasuredFacts
+  /** On a GPU machine: the cost of moving work between devices. Absent on a CPU machine and in older profiles. */
+  measured_offload?: OffloadFacts
   /** Physical ceilings, for context only (the estimator uses `measured`). */
   ceilings: {
     memory_read_bytes_per_sec: MeasuredFact | null
@@ -273,5 +238,72 @@ export interface HardwareProfile {
   measured_at: string
 }
 
-/** The probe's measured facts (HardwareProfile.measured of a probed profile). */
-export type MeasuredFacts = NonNullable<HardwareProfile['measured']>
+/**
+ * The facts measured through llama.cpp on one device (HardwareProfile.measured: the device the probe ran on;
+ * HardwareProfile.measured_host: a GPU machine's CPU). Keys of maps are GGML type names.
+ */
+export interface MeasuredFacts {
+  decode_bandwidth_bytes_per_sec: RateFact
+  /** @propertyNames {"pattern": "^[A-Za-z0-9_+.-]+$"} */
+  decode_bandwidth_by_type: Record<string, RateFact>
+  /** Decode bandwidth of a probe model whose weights fit in the caches (small models stream from cache). */
+  decode_cached_bandwidth_bytes_per_sec?: RateFact | null
+  /**
+   * The same per weight type: compute-bound types gain less from the caches than F16 does.
+   * @propertyNames {"pattern": "^[A-Za-z0-9_+.-]+$"}
+   */
+  decode_cached_bandwidth_by_type?: Record<string, RateFact>
+  prefill_flops_per_sec: RateFact
+  /** @propertyNames {"pattern": "^[A-Za-z0-9_+.-]+$"} */
+  prefill_flops_by_type: Record<string, RateFact>
+  /**
+   * Prefill cost per matrix row per prompt token beyond its FLOPs (the row-wise kernels' per-dot work), ns, per
+   * weight type: wide models prefill at a higher FLOP rate than narrow ones.
+   * @propertyNames {"pattern": "^[A-Za-z0-9_+.-]+$"}
+   */
+  prefill_ns_per_row_token_by_type?: Record<string, MeasuredFact>
+  fixed_decode_ms: CostFact | null
+  per_layer_decode_ms: CostFact | null
+  /**
+   * Cost of one matrix row in a decode step beyond its bytes (the dot product's setup and reduction), ns, per
+   * weight type: why wide models stream their weights faster than narrow ones of the same size.
+   * @propertyNames {"pattern": "^[A-Za-z0-9_+.-]+$"}
+   */
+  decode_ns_per_row_by_type?: Record<string, MeasuredFact>
+  /**
+   * Decode slowdown per token of context per layer, in ms, by KV cache type ("f16", "q8_0").
+   * @propertyNames {"pattern": "^[A-Za-z0-9_+.-]+$"}
+   */
+  kv_depth_ms_per_token_per_layer: Record<string, MeasuredFact>
+  /**
+   * The attention-at-depth cost of decode as a law over geometry, per KV key (as kv_depth_ms_per_token_per_layer): per
+   * KV position and per layer, ns per query element (heads × key length) + ns per byte of K and V.
+   */
+  kv_depth_coefficients?: Record<string, KvDepthCoefficients>
+  /** Prefill slowdown with prompt length: extra ms per token per token of prompt, per layer. */
+  prefill_depth_ms_per_token_per_layer: MeasuredFact | null
+  /** Attention cost inside a prefill ubatch as a law over geometry (fitted on two probe geometries). */
+  prefill_attention_coefficients?: PrefillAttentionCoefficients | null
+  /**
+   * Prefill cost of a recurrent layer's scan (Mamba's ssm_scan, the state updated token by token), ns per element of
+   * the recurrent state and prompt token; measured on the probe's Mamba-2 model. Absent in profiles made before it.
+   */
+  ssm_scan_ns_per_state_element_token?: CostFact | null
+  /** Extra decode ms per MoE layer over a dense layer reading the same bytes (router, top-k, gathers). */
+  moe_decode_extra_per_layer_ms?: CostFact | null
+  /**
+   * Prefill rate of expert matmuls (llama.cpp's mul_mat_id) relative to the dense rate of the same weight type:
+   * the kernels differ (dense F16 and Q8_0 use tiled GEMMs, expert products row-wise dot products), so it is
+   * measured per type.
+   * @propertyNames {"pattern": "^[A-Za-z0-9_+.-]+$"}
+   */
+  moe_prefill_efficiency_by_type?: Record<string, RateFact>
+  /** Extra per-token cost of the server path over llama-bench's (HTTP, sampling), ms. */
+  server_decode_overhead_ms: CostFact | null
+  /** The vocabulary-proportional part of the server's per-token cost (sampling over the logits), ns per entry. */
+  server_sampler_ns_per_vocab_entry?: CostFact | null
+  /** Extra ms of the server's prompt_ms over llama-bench's prefill of the same prompt (first-token sampling…). */
+  server_prompt_overhead_ms?: CostFact | null
+  /** Extra time on the server path between end of prefill and first token, ms. */
+  server_first_token_overhead_ms: CostFact | null
+}
