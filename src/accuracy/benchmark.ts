@@ -15,6 +15,7 @@ import { synthesize } from '../synth/synth.js'
 import { type HardwareProfile } from '../contracts/hardware.js'
 import { type ModelRun } from '../contracts/observation.js'
 import { type ModelProfile } from '../contracts/profile.js'
+import type { ScenarioId } from '../contracts/scenarios.js'
 import { DEFAULT_SCENARIOS, SCENARIO_IDS, SCENARIO_UNITS } from '../contracts/scenarios.js'
 import { type Workload } from '../contracts/workload.js'
 import { writeFileAtomic } from '../util/fs.js'
@@ -48,12 +49,36 @@ export interface AccuracyOptions {
    */
   paired?: boolean
   now?: () => string
+  /**
+   * The workloads to measure every model in (named workloads of a thresholds file), each with its scenarios; default:
+   * the built-in workload and the four single-stream scenarios. The probe runs with the first one's threads.
+   */
+  workloads?: readonly AccuracyWorkload[]
 }
 
-export interface AccuracyResult {
+export interface AccuracyWorkload {
+  name: string
+  workload: Workload
+  scenarios: readonly ScenarioId[]
+}
+
+/** One workload's accuracy: every model's row, and the per-scenario and memory summaries. */
+export interface WorkloadAccuracy {
+  name: string
+  workload: Workload
+  scenarios: ScenarioId[]
   rows: AccuracyRow[]
   summary: ScenarioAccuracy[]
   memory: MemoryAccuracy[]
+}
+
+export interface AccuracyResult {
+  /** The first workload's rows and summaries (the only one by default). */
+  rows: AccuracyRow[]
+  summary: ScenarioAccuracy[]
+  memory: MemoryAccuracy[]
+  /** Every workload's. */
+  workloads: WorkloadAccuracy[]
   resultsPath: string
 }
 
@@ -120,42 +145,49 @@ export async function runAccuracyBenchmark(opts: AccuracyOptions): Promise<Accur
   const models: BenchModel[] = []
   for (const m of synth.models) models.push({ ref: m.ref, path: m.path, profile: (await profileFile(m.path)).profile })
 
+  // Observations per workload and model; the pairs (each model's nearest probe model) per model, their runs per
+  // workload, each made right after the model's in every pass.
+  const workloads: readonly AccuracyWorkload[] = opts.workloads ?? [{ name: 'default', workload: defaultWorkload(), scenarios: DEFAULT_SCENARIOS }]
   const observed = new Map<string, ModelRun[]>()
-  // The pairs: each model's nearest probe model and its runs, made right after the model's in every pass.
-  const pairs = new Map<string, { model: BenchModel; runs: ModelRun[] }>()
+  const pairs = new Map<string, BenchModel>()
+  const pairRuns = new Map<string, ModelRun[]>()
+  const key = (wl: AccuracyWorkload, ref: string): string => `${wl.name}\u0000${ref}`
   const paired = opts.paired ?? true
-  const runOne = (m: BenchModel, pass: number, workload: Workload, sub: string): Promise<ModelRun> =>
-    runModel(m.path, DEFAULT_SCENARIOS, workload, {
+  const runOne = (m: BenchModel, pass: number, wl: AccuracyWorkload, sub: string): Promise<ModelRun> =>
+    runModel(m.path, wl.scenarios, wl.workload, {
       binDir: opts.binDir,
-      logsDir: join(opts.workDir, 'logs', `pass-${pass}`, sub),
+      logsDir: join(opts.workDir, 'logs', `pass-${pass}`, ...(workloads.length > 1 ? [wl.name] : []), sub),
       runTimeoutSec: DEFAULT_RUN_TIMEOUT_SEC,
       vocabSize: m.profile.vocab_size,
       log: progress
     })
   // The scenarios and the probe run with the same thread count.
-  const workload = defaultWorkload()
+  const workload = (workloads[0] as AccuracyWorkload).workload
   const probeOpts = { binDir: opts.binDir, cacheDir: join(opts.workDir, 'hardware'), threads: workload.threads, log: progress, now, quick: Boolean(opts.quickProbe) }
   let probed: BenchModel[] | null = null
-  const runPass = async (pass: number, workload: Workload, listed: Record<string, string>): Promise<void> => {
+  const runPass = async (pass: number, listed: Record<string, string>): Promise<void> => {
     if (paired && probed === null) {
       probed = await probeModels(listed)
       for (const m of models) {
         const p = nearestProbeModel(m.profile, probed)
-        if (p) pairs.set(m.ref, { model: p, runs: [] })
+        if (p) pairs.set(m.ref, p)
         progress(`${m.ref}: paired with ${p ? p.ref : 'no probe model (none of its type)'}`)
       }
     }
     for (const m of models) {
-      progress(`pass ${pass}/${passes}: ${m.ref}: running ${SCENARIO_IDS.join(', ')}`)
-      const run = await runOne(m, pass, workload, 'models')
-      observed.set(m.ref, [...(observed.get(m.ref) ?? []), run])
-      progress(observedLine(m.ref, run))
-      const pair = pairs.get(m.ref)
-      if (pair) {
-        progress(`pass ${pass}/${passes}: ${m.ref}: its pair ${pair.model.ref}, right after it`)
-        const prun = await runOne(pair.model, pass, workload, `pairs/${m.ref.replace(/[^A-Za-z0-9._-]+/g, '_')}`)
-        pair.runs.push(prun)
-        progress(observedLine(pair.model.ref, prun))
+      for (const wl of workloads) {
+        const tag = workloads.length > 1 ? ` [${wl.name}]` : ''
+        progress(`pass ${pass}/${passes}: ${m.ref}${tag}: running ${wl.scenarios.join(', ')}`)
+        const run = await runOne(m, pass, wl, 'models')
+        observed.set(key(wl, m.ref), [...(observed.get(key(wl, m.ref)) ?? []), run])
+        progress(observedLine(m.ref + tag, run))
+        const pair = pairs.get(m.ref)
+        if (pair) {
+          progress(`pass ${pass}/${passes}: ${m.ref}${tag}: its pair ${pair.ref}, right after it`)
+          const prun = await runOne(pair, pass, wl, `pairs/${m.ref.replace(/[^A-Za-z0-9._-]+/g, '_')}`)
+          pairRuns.set(key(wl, m.ref), [...(pairRuns.get(key(wl, m.ref)) ?? []), prun])
+          progress(observedLine(pair.ref + tag, prun))
+        }
       }
     }
   }
@@ -163,25 +195,31 @@ export async function runAccuracyBenchmark(opts: AccuracyOptions): Promise<Accur
   if (opts.cachedProbe) {
     hardware = await probeHardware({ ...probeOpts, refresh: Boolean(opts.refreshHardware) })
     const listed = (await readProbeRecord(cachedProfilePath(probeOpts.cacheDir, hardware.fingerprint, probeOpts.quick)))?.probe_models ?? {}
-    for (let pass = 1; pass <= passes; pass++) await runPass(pass, workload, listed)
+    for (let pass = 1; pass <= passes; pass++) await runPass(pass, listed)
   } else {
-    hardware = await probeHardware({ ...probeOpts, refresh: true, interleave: { passes, between: (pass, listed) => runPass(pass, workload, listed) } })
+    hardware = await probeHardware({ ...probeOpts, refresh: true, interleave: { passes, between: (pass, listed) => runPass(pass, listed) } })
   }
-  const rows: AccuracyRow[] = models.map((m) => {
-    const pair = pairs.get(m.ref)
-    return accuracyRow(
-      m.ref,
-      m.profile.file_bytes,
-      predict(m.profile, hardware, workload),
-      observed.get(m.ref) ?? [],
-      pair ? { ref: pair.model.ref, prediction: predict(pair.model.profile, hardware, workload), passes: pair.runs } : null
-    )
+  const results: WorkloadAccuracy[] = workloads.map((wl) => {
+    const rows: AccuracyRow[] = models.map((m) => {
+      const pair = pairs.get(m.ref)
+      return accuracyRow(
+        m.ref,
+        m.profile.file_bytes,
+        predict(m.profile, hardware, wl.workload),
+        observed.get(key(wl, m.ref)) ?? [],
+        pair ? { ref: pair.ref, prediction: predict(pair.profile, hardware, wl.workload), passes: pairRuns.get(key(wl, m.ref)) ?? [] } : null
+      )
+    })
+    const summary = summarizeAccuracy(rows, wl.scenarios)
+    const memory = summarizeMemory(rows)
+    if (workloads.length > 1) opts.log(`\nworkload ${wl.name}: ${JSON.stringify(wl.workload)}`)
+    opts.log(renderAccuracy(rows, summary, memory))
+    return { name: wl.name, workload: wl.workload, scenarios: [...wl.scenarios], rows, summary, memory }
   })
-  const summary = summarizeAccuracy(rows)
-  const memory = summarizeMemory(rows)
-  opts.log(renderAccuracy(rows, summary, memory))
+  const first = results[0] as WorkloadAccuracy
+  const { rows, summary, memory } = first
   const resultsPath = join(opts.workDir, 'accuracy.json')
-  await writeFileAtomic(resultsPath, stableStringify({ generated_at: now(), hardware_fingerprint: hardware.fingerprint, workload, passes, rows, summary, memory }))
+  await writeFileAtomic(resultsPath, stableStringify({ generated_at: now(), hardware_fingerprint: hardware.fingerprint, workload, passes, rows, summary, memory, workloads: results }))
   opts.log(`accuracy: results → ${resultsPath}`)
-  return { rows, summary, memory, resultsPath }
+  return { rows, summary, memory, workloads: results, resultsPath }
 }

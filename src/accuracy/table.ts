@@ -164,8 +164,8 @@ function otherPassScore(rows: readonly AccuracyRow[], s: ScenarioId): { median_p
   return { median_pct: mean(medians), max_pct: mean(maxima) }
 }
 
-export function summarizeAccuracy(rows: readonly AccuracyRow[]): ScenarioAccuracy[] {
-  return SCENARIO_IDS.map((s) => {
+export function summarizeAccuracy(rows: readonly AccuracyRow[], scenarios: readonly ScenarioId[] = SCENARIO_IDS): ScenarioAccuracy[] {
+  return scenarios.map((s) => {
     const errs = rows.map((r) => r.cells[s].error_pct).filter((e): e is number => e !== null)
     const med = medianOrNull(errs)
     const max = errs.length > 0 ? Math.max(...errs) : null
@@ -205,12 +205,12 @@ const SHORT: Record<ScenarioId, string> = { steady_decode: 'decode', prefill: 'p
  * A fixed-width text table: one row per model (predicted / observed, |error| and the pass-to-pass difference per
  * scenario), then the summary against the targets and the memory check.
  */
-export function renderAccuracy(rows: readonly AccuracyRow[], summary: readonly ScenarioAccuracy[], memory: readonly MemoryAccuracy[] = []): string {
+export function renderAccuracy(rows: readonly AccuracyRow[], summary: readonly ScenarioAccuracy[], memory: readonly MemoryAccuracy[] = [], scenarios: readonly ScenarioId[] = summary.map((x) => x.scenario)): string {
   const lines: string[] = []
-  const head = ['model'.padEnd(MODEL_COLUMN), 'MiB'.padStart(6), ...SCENARIO_IDS.map((s) => `${SHORT[s]} pred/obs (err%|Δpass%)`.padStart(28))]
+  const head = ['model'.padEnd(MODEL_COLUMN), 'MiB'.padStart(6), ...scenarios.map((s) => `${SHORT[s]} pred/obs (err%|Δpass%)`.padStart(28))]
   lines.push(head.join(' '))
   for (const r of rows) {
-    const cells = SCENARIO_IDS.map((s) => {
+    const cells = scenarios.map((s) => {
       const c = r.cells[s]
       const text = c.error_pct === null ? (c.note ? 'n/a' : '—') : `${fmt(c.predicted)}/${fmt(c.observed)} (${fmt(c.error_pct)}|${fmt(c.pass_delta_pct)})`
       return text.padStart(28)
@@ -221,10 +221,10 @@ export function renderAccuracy(rows: readonly AccuracyRow[], summary: readonly S
   }
   if (rows.some((r) => r.pair)) {
     lines.push('')
-    lines.push(['paired with'.padEnd(MODEL_COLUMN), ''.padStart(6), ...SCENARIO_IDS.map((s) => `${SHORT[s]} paired err%`.padStart(28))].join(' '))
+    lines.push(['paired with'.padEnd(MODEL_COLUMN), ''.padStart(6), ...scenarios.map((s) => `${SHORT[s]} paired err%`.padStart(28))].join(' '))
     for (const r of rows) {
       if (!r.pair) continue
-      const cells = SCENARIO_IDS.map((s) => fmt(r.cells[s].paired_error_pct).padStart(28))
+      const cells = scenarios.map((s) => fmt(r.cells[s].paired_error_pct).padStart(28))
       lines.push([`${shortRef(r.ref).slice(0, 13)}~${r.pair}`.slice(0, MODEL_COLUMN).padEnd(MODEL_COLUMN), ''.padStart(6), ...cells].join(' ').trimEnd())
     }
   }

@@ -100,7 +100,7 @@ const TABLE: Record<string, Omit<CommandSpec, 'name'>> = {
     }
   },
   'bench-accuracy': {
-    ...about('model-fit-gate bench-accuracy [--out DIR] [--passes N] [--cached-probe [--refresh]] [--models A,B] [--no-pairs]', 'Accuracy benchmark: synthesize ≥ 10 geometries, probe, run all four scenarios (each model back to back with its nearest probe model), print each row, the median and max |error|, the noise floor and the paired law error.', NO_POSITIONALS),
+    ...about('model-fit-gate bench-accuracy [--out DIR] [--passes N] [--cached-probe [--refresh]] [--models A,B] [--no-pairs] [--thresholds F [--workload A,B]]', 'Accuracy benchmark: synthesize ≥ 10 geometries, probe, run the scenarios (each model back to back with its nearest probe model) in every workload, print each row, the median and max |error|, the noise floor and the paired law error, per workload.', NO_POSITIONALS),
     flags: {
       out: { type: 'string', value: 'DIR', help: 'work dir for models and results' },
       passes: { type: 'string', value: 'N', help: 'passes over all models, each after a probe pass; observed = the median of the passes, facts fitted from every probe pass (default 3)' },
@@ -108,6 +108,8 @@ const TABLE: Record<string, Omit<CommandSpec, 'name'>> = {
       refresh: { type: 'boolean', help: 'with --cached-probe: re-measure the cached profile first' },
       models: { type: 'string', value: 'A,B', help: 'only these benchmark models, by name (a quick partial run)' },
       'no-pairs': { type: 'boolean', help: 'do not measure each model back to back with its nearest probe model (no paired law error; half the time)' },
+      thresholds: { type: 'string', value: 'FILE', help: "a thresholds file whose workloads: section names the workloads to measure (default: the built-in workload)" },
+      workload: { type: 'string', value: 'NAMES', help: "with --thresholds: only these of its workloads" },
       ...llamaFlags
     }
   }

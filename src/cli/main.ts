@@ -23,7 +23,9 @@ import type { Workload } from '../contracts/workload.js'
 import { COMMANDS, topLevelHelp } from './commands.js'
 import { helpText, intFlag, parseCommandArgs, str, type ParsedArgs } from './args.js'
 import { hfToken } from '../models/index.js'
-import { MAX_THRESHOLDS_BYTES } from '../gate/thresholds.js'
+import { MAX_THRESHOLDS_BYTES, parseThresholds } from '../gate/thresholds.js'
+import { resolveWorkloads } from '../gate/workloads.js'
+import { DEFAULT_SCENARIOS } from '../contracts/scenarios.js'
 
 export const EXIT_OK = 0
 export const EXIT_GATE_FAILED = 1
@@ -203,7 +205,13 @@ const handlers: Record<string, Handler> = {
     const known = new Set(ACCURACY_MODELS.map((m) => m.name))
     const unknown = only?.find((n) => !known.has(n))
     if (unknown) throw new InputError('bench-accuracy', '--models', `"${unknown}" is not a benchmark model (${[...known].join(', ')})`)
-    await runAccuracyBenchmark({ binDir, workDir, log: out, cachedProbe, refreshHardware: args.values.refresh === true, paired: args.values['no-pairs'] !== true, ...(passes ? { passes } : {}), ...(only ? { only } : {}) })
+    const thresholdsPath = str(args.values.thresholds)
+    if (str(args.values.workload) && !thresholdsPath) throw new InputError('bench-accuracy', '--workload', 'goes with --thresholds (the file that names the workloads)')
+    // The named workloads, checked (with their lines) before anything is synthesized or run.
+    const workloads = thresholdsPath
+      ? resolveWorkloads(parseThresholds(await readInputText(resolve(thresholdsPath), 'the thresholds', MAX_THRESHOLDS_BYTES), thresholdsPath), {}, { select: parseWorkloadNames(str(args.values.workload)), scenarios: [...DEFAULT_SCENARIOS], scenariosGiven: false, source: '--workload' })
+      : undefined
+    await runAccuracyBenchmark({ binDir, workDir, log: out, cachedProbe, refreshHardware: args.values.refresh === true, paired: args.values['no-pairs'] !== true, ...(passes ? { passes } : {}), ...(only ? { only } : {}), ...(workloads ? { workloads } : {}) })
     return EXIT_OK
   }
 }

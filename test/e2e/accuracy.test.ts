@@ -7,8 +7,9 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { runAccuracyBenchmark, type AccuracyResult } from '../../src/accuracy/index.js'
 import { liveProcesses } from '../../src/bench/processes.js'
-import { SCENARIO_IDS } from '../../src/contracts/scenarios.js'
+import { DEFAULT_SCENARIOS as SCENARIO_IDS } from '../../src/contracts/scenarios.js'
 import { llamaBinDir } from '../helpers/llama.js'
+import { defaultWorkload } from '../../src/bench/workload.js'
 
 const TIMEOUT_MS = 900_000
 let dir: string
@@ -17,7 +18,12 @@ const lines: string[] = []
 
 beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), 'accuracy-e2e-'))
-  result = await runAccuracyBenchmark({ binDir: llamaBinDir(), workDir: dir, log: (l) => lines.push(l), only: ['acc-w256-l2'], quickProbe: true, passes: 2, now: () => '2026-01-02T03:04:05.000Z' })
+  const workloads = [
+    { name: 'default', workload: defaultWorkload(), scenarios: SCENARIO_IDS },
+    // A second workload as users serve: flash attention, a q8_0 cache, a longer context and four parallel streams.
+    { name: 'fa-q8', workload: defaultWorkload({ flash_attention: true, kv_type: 'q8_0', context_tokens: 8192, parallel_decode_tokens: 256 }), scenarios: ['steady_decode', 'parallel_decode'] as const }
+  ]
+  result = await runAccuracyBenchmark({ binDir: llamaBinDir(), workDir: dir, log: (l) => lines.push(l), only: ['acc-w256-l2'], quickProbe: true, passes: 2, now: () => '2026-01-02T03:04:05.000Z', workloads })
 }, TIMEOUT_MS)
 
 afterAll(async () => {
@@ -44,7 +50,8 @@ describe('runAccuracyBenchmark', () => {
 
   test('the probe runs before every pass and the facts are fitted from the rounds of both', async () => {
     const order = lines.flatMap((l) => (/probe: decode took/.test(l) ? ['probe'] : /pass \d\/2: .*: running/.test(l) ? ['models'] : []))
-    expect(order).toEqual(['probe', 'models', 'probe', 'models'])
+    // Each pass runs the model in both workloads.
+    expect(order).toEqual(['probe', 'models', 'models', 'probe', 'models', 'models'])
     const hwDir = join(dir, 'hardware')
     const name = (await readdir(hwDir)).find((f) => f.endsWith('.observations.json'))
     expect(name).toBeDefined()
@@ -65,5 +72,23 @@ describe('runAccuracyBenchmark', () => {
     const saved = JSON.parse(await readFile(result.resultsPath, 'utf8')) as { rows: unknown[]; summary: unknown[] }
     expect(saved.rows).toHaveLength(1)
     expect(saved.summary).toHaveLength(SCENARIO_IDS.length)
+  })
+
+  test("reports each workload's errors: the second workload's rows, predicted and observed with its own settings", () => {
+    expect(result.workloads.map((w) => [w.name, w.summary.map((s) => s.scenario)])).toEqual([
+      ['default', [...SCENARIO_IDS]],
+      ['fa-q8', ['steady_decode', 'parallel_decode']]
+    ])
+    const fa = result.workloads[1]!
+    for (const s of ['steady_decode', 'parallel_decode'] as const) {
+      const c = fa.rows[0]!.cells[s]
+      expect(c.predicted).toBeGreaterThan(0)
+      expect(c.observed).toBeGreaterThan(0)
+      expect(c.error_pct).toBeGreaterThanOrEqual(0)
+    }
+    // The same model in the other workload is another measurement: f16 without flash attention decodes differently.
+    expect(fa.rows[0]!.cells.steady_decode.observed).not.toBe(result.rows[0]!.cells.steady_decode.observed)
+    expect(lines.join('\n')).toMatch(/workload fa-q8: .*"kv_type":"q8_0"/)
+    expect(lines.join('\n')).toMatch(/parallel_decode +models +1 +median \|error\|/)
   })
 })
