@@ -169,3 +169,37 @@ export async function projectMemory(binDir: string, modelPath: string, w: Worklo
   const out = await runFitParams(binDir, fitParamsArgs(modelPath, w), logDir, label)
   return projectionIntervals(parseFitPrint(out, join(logDir, `${label}.fit.jsonl`)), out)
 }
+
+/**
+ * gpu_layers auto: the layers llama.cpp's own fit offloads for a model and workload — `llama-fit-params` without
+ * --fit-print runs common_fit_params (what llama-server's -ngl auto runs) and prints the fitted arguments
+ * ("-c 4096 -ngl 33"). Only -ngl is taken: a fit that also moves tensors (-ot) or splits (-ts) is said in the error,
+ * since the scenarios would then run another placement than llama.cpp's auto.
+ */
+export async function fittedGpuLayers(binDir: string, modelPath: string, w: Workload, logDir: string, label: string): Promise<number> {
+  const flags = llamaWorkloadFlags({ ...w, gpu_layers: 0 })
+  flags[flags.indexOf('-ngl') + 1] = 'auto'
+  const stdoutPath = join(logDir, `${label}.fit-layers.txt`)
+  const stderrPath = join(logDir, `${label}.fit-layers.log`)
+  const outcome = await runProcess({
+    env: childEnv('llama'),
+    file: join(binDir, 'llama-fit-params'),
+    args: ['-m', modelPath, '-c', String(w.context_tokens), ...flags, '-np', '1'],
+    stdoutPath,
+    stderrPath,
+    timeoutSec: FIT_PARAMS_TIMEOUT_SEC,
+    label: `llama-fit-params ${label} (gpu layers)`
+  })
+  if (outcome.spawnError || outcome.timedOut || outcome.signal || outcome.exitCode !== 0) {
+    throw new Error(`${describeOutcome('llama-fit-params', outcome, FIT_PARAMS_TIMEOUT_SEC)}\n${(await readLogTail(stderrPath)).slice(-8).join('\n')}`)
+  }
+  return parseFittedLayers(await readFile(stdoutPath, 'utf8'))
+}
+
+/** "-c 4096 -ngl 33" → 33; a fit with tensor overrides or a split is refused (see fittedGpuLayers). */
+export function parseFittedLayers(stdout: string): number {
+  const line = stdout.split(/\r?\n/).find((l) => /^-c \d+ -ngl -?\d+/.test(l))
+  if (!line) throw new Error(`llama-fit-params printed no fitted arguments: "${stdout.slice(0, 200)}"`)
+  if (/ -ot | -ts /.test(line)) throw new Error(`llama.cpp's fit also places tensors or splits the model ("${line.slice(0, 200)}"); give gpu_layers as a number`)
+  return Math.max(0, Number(/-ngl (-?\d+)/.exec(line)![1]))
+}

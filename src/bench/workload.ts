@@ -14,6 +14,12 @@ export const KV_CACHE_TYPES = ['f32', 'f16', 'bf16', 'q8_0', 'q4_0', 'q4_1', 'iq
 /** KV cache types llama.cpp runs without flash attention (the rest are block-quantized). */
 const UNQUANTIZED_KV_TYPES: readonly string[] = ['f32', 'f16', 'bf16']
 
+/**
+ * The workload's gpu_layers for `auto`: as many layers as fit. llama.cpp's own -ngl auto (common_fit_params) is what
+ * a run resolves it with, per model, before predicting or running anything (resolvedGpuLayers).
+ */
+export const AUTO_GPU_LAYERS = -1
+
 /** Tokens the server needs beyond a request's prompt and predictions (the slot keeps the last sampled token). */
 export const SERVER_CONTEXT_SLACK_TOKENS = 1
 /** first_token predicts this many tokens: the first, then one decode step whose time is the first_decode_ms. */
@@ -60,6 +66,8 @@ export function defaultWorkload(overrides: Partial<Workload> = {}): Workload {
  * threads, GPU offload, batch shape, KV type and flash-attention setting (flag spellings are the same in both tools).
  */
 export function llamaWorkloadFlags(w: Workload): string[] {
+  // llama-bench takes -ngl -1 as "all layers", llama-server as "auto": a run resolves auto per model first.
+  if (w.gpu_layers === AUTO_GPU_LAYERS) throw new Error('gpu_layers auto must be resolved per model before llama.cpp runs it')
   return [
     '-t', String(w.threads),
     '-ngl', String(w.gpu_layers),
@@ -97,8 +105,8 @@ export function validateWorkload(w: Workload, source = 'workload'): void {
   if (w.split_mode !== undefined && !['none', 'layer', 'row'].includes(w.split_mode)) {
     throw new InputError(source, 'split_mode', `expected none, layer or row, got "${String(w.split_mode).slice(0, 40)}"`)
   }
-  if (!Number.isInteger(w.gpu_layers) || w.gpu_layers < 0) {
-    throw new InputError(source, 'gpu_layers', `must be an integer ≥ 0, got ${w.gpu_layers}`)
+  if (!Number.isInteger(w.gpu_layers) || w.gpu_layers < AUTO_GPU_LAYERS) {
+    throw new InputError(source, 'gpu_layers', `must be an integer ≥ 0 or auto, got ${w.gpu_layers}`)
   }
   if (w.tensor_split && (w.tensor_split.length === 0 || !w.tensor_split.every((x) => Number.isFinite(x) && x >= 0) || !w.tensor_split.some((x) => x > 0))) {
     throw new InputError(source, 'tensor_split', `must be shares ≥ 0 per GPU, at least one above 0, got ${JSON.stringify(w.tensor_split)}`)

@@ -9,7 +9,7 @@ const hfToken = { type: 'string', value: 'TOKEN', help: 'Hugging Face token (els
 const llamaFlags = { 'llama-bin': llamaBin, 'cache-dir': cacheDir } as const
 const modelFlags = { ...llamaFlags, 'hf-token': hfToken } as const
 /** Every workload setting as a flag (pipeline/config.ts): the same names and help for `fit` and `validate`. */
-const workloadFlags = Object.fromEntries(WORKLOAD_SETTINGS.map((s) => [s.flag, { type: 'string', value: s.kind === 'onoff' ? 'on|off' : s.kind === 'shares' ? 'A,B,…' : s.kind === 'int' ? 'N' : 'VALUE', help: s.help }])) as Record<string, { type: 'string'; value: string; help: string }>
+const workloadFlags = Object.fromEntries(WORKLOAD_SETTINGS.map((s) => [s.flag, { type: 'string', value: s.kind === 'onoff' ? 'on|off' : s.kind === 'shares' ? 'A,B,…' : s.kind === 'int' ? 'N' : s.kind === 'layers' ? 'N|auto' : 'VALUE', help: s.help }])) as Record<string, { type: 'string'; value: string; help: string }>
 /** A command's usage line, summary (`--help`) and positional arguments. */
 const about = (usage: string, summary: string, positionals: CommandSpec['positionals']) => ({ usage, summary, positionals })
 const NO_POSITIONALS = { min: 0, max: 0, name: '' } as const

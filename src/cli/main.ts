@@ -12,6 +12,8 @@ import { runGate } from '../pipeline/run.js'
 import { loadModelProfile } from '../pipeline/profile-any.js'
 import { gateReports } from '../pipeline/check.js'
 import { installSignalCleanup, defaultWorkload } from '../bench/index.js'
+import { AUTO_GPU_LAYERS } from '../bench/workload.js'
+import type { ModelProfile } from '../contracts/profile.js'
 import { probeHardware, readHardwareProfile } from '../hardware/index.js'
 import { predict } from '../fit/index.js'
 import { readReport } from '../pipeline/report-files.js'
@@ -111,7 +113,13 @@ const handlers: Record<string, Handler> = {
     }
     const hardware = await hardwareFor(args)
     const workload = defaultWorkload({ threads: hardware.system.threads, ...workloadFlags })
-    const rows = models.map((m) => ({ ...m, prediction: predict(m.profile, hardware, workload) }))
+    // gpu_layers auto: `fit` runs no llama.cpp, so the estimator's own fit says how many layers fit (all when no GPU).
+    const layersFor = (profile: ModelProfile): Workload => {
+      if (workload.gpu_layers !== AUTO_GPU_LAYERS) return workload
+      const all = predict(profile, hardware, { ...workload, gpu_layers: 99 }).fit.gpu_layers_that_fit
+      return { ...workload, gpu_layers: all ?? 99 }
+    }
+    const rows = models.map((m) => ({ ...m, prediction: predict(m.profile, hardware, layersFor(m.profile)) }))
     out(args.values.json ? stableStringify({ workload, models: rows }) : renderFitTable(rows))
     return EXIT_OK
   },

@@ -112,6 +112,14 @@ export interface WorkloadThresholds {
 }
 
 /**
+ * @asType integer
+ * @minimum 0
+ */
+type LayerCount = number
+/** A layer count, or `auto`. */
+export type GpuLayers = LayerCount | 'auto'
+
+/**
  * One named workload of thresholds.yml: what llama.cpp runs (the Workload's keys; the built-in defaults for those
  * left out), which scenarios, and its limits.
  */
@@ -179,10 +187,9 @@ export interface WorkloadConfig {
    */
   threads?: number
   /**
-   * @asType integer
-   * @minimum 0
+   * Layers offloaded to the GPUs (-ngl), or `auto`: as many as fit, as llama.cpp's own fit finds for each model.
    */
-  gpu_layers?: number
+  gpu_layers?: GpuLayers
   /** @minItems 1 */
   tensor_split?: number[]
   split_mode?: 'none' | 'layer' | 'row'

@@ -57,6 +57,13 @@ export interface ModelReport {
    * (the workload's min_window_s, from the predicted rate). The estimate was made for the same counts.
    */
   windows?: Partial<Workload>
+  /**
+   * The layers offloaded to the GPUs when the workload's gpu_layers is `auto`: as many as llama.cpp's own fit found
+   * room for (this model's rows were predicted and run with it).
+   * @asType integer
+   * @minimum 0
+   */
+  gpu_layers?: number
   path: string
   /** The manifest line the model came from; absent for MODEL arguments and the `models` input. */
   source?: ManifestLine

@@ -72,8 +72,10 @@ export interface Workload {
    */
   threads: number
   /**
+   * Layers offloaded to the GPUs (llama.cpp -ngl); -1: as many as fit (`auto`), which a run resolves per model with
+   * llama.cpp's own fit before anything is predicted or run (the model's report records the count).
    * @asType integer
-   * @minimum 0
+   * @minimum -1
    */
   gpu_layers: number
   flash_attention: boolean

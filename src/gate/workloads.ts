@@ -4,7 +4,7 @@
 import type { Thresholds, WorkloadConfig } from '../contracts/gate.js'
 import type { ScenarioId } from '../contracts/scenarios.js'
 import type { NamedWorkload, Workload } from '../contracts/workload.js'
-import { defaultWorkload, validateParallel } from '../bench/workload.js'
+import { AUTO_GPU_LAYERS, defaultWorkload, validateParallel } from '../bench/workload.js'
 import { InputError } from '../util/errors.js'
 
 /** The workload of a run that names none: its rows carry no workload name, as before workloads existed. */
@@ -18,7 +18,10 @@ const NOT_WORKLOAD_KEYS = new Set(['scenarios', 'thresholds', 'min_window_s'])
 
 /** The Workload keys a config sets. */
 export function workloadOverrides(config: WorkloadConfig): Partial<Workload> {
-  return Object.fromEntries(Object.entries(config).filter(([k]) => !NOT_WORKLOAD_KEYS.has(k))) as Partial<Workload>
+  const out: Record<string, unknown> = Object.fromEntries(Object.entries(config).filter(([k]) => !NOT_WORKLOAD_KEYS.has(k)))
+  // `auto` is the workload's -1: resolved per model before the run (AUTO_GPU_LAYERS).
+  if (out.gpu_layers === 'auto') out.gpu_layers = AUTO_GPU_LAYERS
+  return out as Partial<Workload>
 }
 
 export interface ResolvedWorkload extends NamedWorkload {

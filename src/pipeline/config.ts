@@ -2,6 +2,7 @@ import type { ScenarioId } from '../contracts/scenarios.js'
 import { DEFAULT_SCENARIOS, SCENARIO_IDS } from '../contracts/scenarios.js'
 import { InputError } from '../util/errors.js'
 import { forbiddenReason } from '../util/child-env.js'
+import { AUTO_GPU_LAYERS } from '../bench/workload.js'
 
 /** The job summary cap is 1 MiB; leave room for what other steps write. */
 export const SUMMARY_MAX_BYTES = 900 * 1024
@@ -90,7 +91,7 @@ export const WORKLOAD_SETTINGS = [
   { flag: 'batch', input: 'batch', key: 'batch', kind: 'int', min: 1, help: 'logical batch (llama.cpp -b; default 2048)' },
   { flag: 'ubatch', input: 'ubatch', key: 'ubatch', kind: 'int', min: 1, help: 'physical batch (llama.cpp -ub; default 512)' },
   { flag: 'threads', input: 'threads', key: 'threads', kind: 'int', min: 1, help: 'CPU threads (llama.cpp -t; default: the cores the probe saw)' },
-  { flag: 'gpu-layers', input: 'gpu-layers', key: 'gpu_layers', kind: 'int', min: 0, help: 'layers offloaded to the GPUs (llama.cpp -ngl; default 99: all); fewer is a partial offload' },
+  { flag: 'gpu-layers', input: 'gpu-layers', key: 'gpu_layers', kind: 'layers', help: "layers offloaded to the GPUs (llama.cpp -ngl; default 99: all), or auto: as many as fit, by llama.cpp's own fit per model; fewer is a partial offload" },
   { flag: 'split-mode', input: 'split-mode', key: 'split_mode', kind: 'string', help: 'how several GPUs share the model (llama.cpp -sm: none, layer, row; default layer)' },
   { flag: 'tensor-split', input: 'tensor-split', key: 'tensor_split', kind: 'shares', help: "each GPU's share of the offloaded layers (llama.cpp -ts, such as 3,1); default: by free memory" },
   { flag: 'main-gpu', input: 'main-gpu', key: 'main_gpu', kind: 'int', min: 0, help: 'the GPU of split mode none (llama.cpp -mg; default 0)' },
@@ -114,6 +115,16 @@ export function parseWorkloadSettings(get: (name: string) => string | undefined,
       case 'int': {
         const n = Number(v)
         if (!Number.isInteger(n) || n < s.min) throw bad(`a whole number ≥ ${s.min}`)
+        out[s.key] = n
+        break
+      }
+      case 'layers': {
+        if (v === 'auto') {
+          out[s.key] = AUTO_GPU_LAYERS
+          break
+        }
+        const n = Number(v)
+        if (!Number.isInteger(n) || n < 0) throw bad('a whole number ≥ 0 or auto')
         out[s.key] = n
         break
       }

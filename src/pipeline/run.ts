@@ -17,7 +17,7 @@ import type { Thresholds } from '../contracts/gate.js'
 import { MAX_THRESHOLDS_BYTES } from '../gate/thresholds.js'
 import { parseManifest, parseModelArg, corpusPath, hfToken } from '../models/index.js'
 import { probeHardware, readHardwareProfile, readRuntimeMemory, runTool, systemProfile, withRuntimeMemory } from '../hardware/index.js'
-import { projectMemory } from '../bench/fit-params.js'
+import { fittedGpuLayers, projectMemory } from '../bench/fit-params.js'
 import { openSentinel, type Sentinel } from '../hardware/sentinel.js'
 import { modelLogDirName } from '../bench/logs.js'
 import { HOST } from '../fit/devices.js'
@@ -250,7 +250,17 @@ export async function runGate(cfg: GateRunConfig, hooks: RunHooks): Promise<Gate
         passes,
         minWindowS: wl.minWindowS,
         ...(sentinel ? { sentinel: (at) => sentinel.measure(named ? { ...at, after: `${at.after} · ${wl.name}` } : at), drift: () => sentinel.record() } : {}),
-        ...(canProject ? { projectMemory: memoryProjector(binDir, wl.workload, wlLogs, hardware) } : {})
+        ...(canProject ? { projectMemory: memoryProjector(binDir, wlLogs, hardware) } : {}),
+        // gpu_layers auto: without a GPU there is nothing to offload; with one, llama.cpp's own fit decides.
+        resolveGpuLayers: async (model) => {
+          if ((hardware.system.llama_devices ?? []).length === 0) return 0
+          if (!canProject) throw new Error(`llama-fit-params is not in ${binDir} (setup-llama builds it)`)
+          const path = model.path ?? model.headerPath
+          if (!path) throw new Error(`no header-only copy to fit from: ${model.headerError ?? 'none was made'}`)
+          const dir = join(wlLogs, modelLogDirName(path))
+          await mkdir(dir, { recursive: true })
+          return fittedGpuLayers(binDir, path, wl.workload, dir, 'auto')
+        }
       })
       parts.push({ name: wl.name, report, resumed: [...resumed.keys()] })
     }
@@ -286,8 +296,8 @@ function mergeWorkloads(parts: { name: string; report: Report }[], workloads: Re
 }
 
 /** llama.cpp's projection of each model: from its file when it is on disk, else from its header-only copy. */
-function memoryProjector(binDir: string, workload: Workload, logsDir: string, hardware: HardwareProfile): MemoryProjector {
-  return async (model) => {
+function memoryProjector(binDir: string, logsDir: string, hardware: HardwareProfile): MemoryProjector {
+  return async (model, workload) => {
     const path = model.path ?? model.headerPath ?? null
     if (!path) return { skip: `no header-only copy to project from: ${model.headerError ?? 'none was made'}` }
     const dir = join(logsDir, modelLogDirName(path))

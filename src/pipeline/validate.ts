@@ -7,7 +7,7 @@ import type { DriftRecord, ManifestLine, ModelReport, Provenance, Report } from 
 import type { ScenarioId } from '../contracts/scenarios.js'
 import type { Workload } from '../contracts/workload.js'
 import { failedObservation } from '../bench/observation.js'
-import { sizedWindows } from '../bench/workload.js'
+import { AUTO_GPU_LAYERS, sizedWindows } from '../bench/workload.js'
 import { mergePasses } from '../bench/passes.js'
 import { machineMovedReason } from '../compare/drift.js'
 import { compareModel } from '../compare/index.js'
@@ -23,7 +23,7 @@ import type { Estimator } from './estimator.js'
 export const TOOL_NAME = 'model-fit-gate'
 
 /** Where a model failed before any scenario ran. */
-export type ModelStage = 'resolve' | 'profile' | 'download'
+export type ModelStage = 'resolve' | 'profile' | 'download' | 'offload'
 
 export interface ProfiledModel {
   ref: string
@@ -48,7 +48,7 @@ export interface FetchedModel {
 }
 
 /** llama.cpp's memory projection of a model: its devices' buffers, or why there is none (`skip`). Throws when it fails. */
-export type MemoryProjector = (model: ProfiledModel & { profile: ModelProfile }) => Promise<{ projected: ProjectedDevice[]; source: 'file' | 'header' } | { skip: string }>
+export type MemoryProjector = (model: ProfiledModel & { profile: ModelProfile }, workload: Workload) => Promise<{ projected: ProjectedDevice[]; source: 'file' | 'header' } | { skip: string }>
 
 /** Runs the scenarios of one model in fresh llama.cpp processes; faults come back as observations with an error. */
 export type ScenarioRunner = (model: ProfiledModel & { path: string }, scenarios: ScenarioId[], workload: Workload) => Promise<ModelRun>
@@ -98,6 +98,11 @@ export interface ValidateParams {
    * each model runs, and is predicted for, its own counts, recorded in its report (`windows`). 0 or absent: as given.
    */
   minWindowS?: number
+  /**
+   * gpu_layers auto: the layers llama.cpp's own fit offloads for a model (bench/fit-params.ts fittedGpuLayers). Each
+   * model is predicted, projected and run with its count, recorded in its report (`gpu_layers`).
+   */
+  resolveGpuLayers?: (model: ProfiledModel & { profile: ModelProfile }) => Promise<number>
 }
 
 /** A model not run for a reason of the run (disk budget, free disk), not a fault of the model: its rows are skipped. */
@@ -139,12 +144,12 @@ function failedModel(p: ValidateParams, model: ProfiledModel, failure: NonNullab
 }
 
 /** The model's memory check against llama.cpp's projection; a failed projection is this check's runtime error. */
-async function checkMemory(p: ValidateParams, model: ProfiledModel, prediction: Prediction | undefined): Promise<MemoryCheck | null> {
+async function checkMemory(p: ValidateParams, model: ProfiledModel, prediction: Prediction | undefined, workload: Workload): Promise<MemoryCheck | null> {
   if (!p.projectMemory || !model.profile) return null
   const settings = memorySettingsFrom(p.thresholds)
   let check: MemoryCheck
   try {
-    const r = await p.projectMemory({ ...model, profile: model.profile })
+    const r = await p.projectMemory({ ...model, profile: model.profile }, workload)
     if ('skip' in r) check = { ...failedMemoryCheck(r.skip, null), verdict: 'skipped' }
     else check = memoryCheck(prediction?.memory ?? null, r.projected, r.source, settings)
   } catch (err) {
@@ -173,40 +178,81 @@ interface ModelState {
   windows: Partial<Workload>
 }
 
-async function prepareModel(p: ValidateParams, model: ProfiledModel, sized: { prediction: Prediction | undefined; windows: Partial<Workload> } | undefined): Promise<ModelState> {
-  const prediction = sized?.prediction
-  const windows = sized?.windows ?? {}
-  const memory = await checkMemory(p, model, prediction)
-  const { run, notRun } = plan(prediction, p.scenarios)
-  return { model, prediction, memory, run, notRun, passes: [], logged: null, path: model.path, workload: { ...p.workload, ...windows }, windows }
+/** What a model runs and was predicted for: the run's workload with its own counts (auto layers, sized windows). */
+interface PlannedModel {
+  prediction: Prediction | undefined
+  /** The counts that differ from the run's workload (gpu_layers for auto, the sized windows). */
+  overrides: Partial<Workload>
+  windows: Partial<Workload>
 }
 
-/**
- * Each model's timed windows sized to its predicted rates (minWindowS), and its prediction made again for the counts
- * it will run: one estimator call per distinct set of counts.
- */
-async function sizeWindows(p: ValidateParams, profiled: (ProfiledModel & { profile: ModelProfile })[], predictions: Map<string, Prediction>): Promise<Map<string, { prediction: Prediction | undefined; windows: Partial<Workload> }>> {
-  const out = new Map<string, { prediction: Prediction | undefined; windows: Partial<Workload> }>()
-  const groups = new Map<string, { windows: Partial<Workload>; models: (ProfiledModel & { profile: ModelProfile })[] }>()
-  for (const m of profiled) {
-    const prediction = predictions.get(m.ref)
-    const rate = (s: ScenarioId): number | undefined => prediction?.scenarios.find((x) => x.scenario === s && p.scenarios.includes(s))?.predicted
-    const windows = prediction && (p.minWindowS ?? 0) > 0 ? sizedWindows(p.workload, { steady_decode: rate('steady_decode'), kv_warm_reuse: rate('kv_warm_reuse'), parallel_decode: rate('parallel_decode') }, p.minWindowS ?? 0) : {}
-    out.set(m.ref, { prediction, windows })
-    if (Object.keys(windows).length === 0) continue
-    const key = JSON.stringify(windows)
-    const g = groups.get(key) ?? { windows, models: [] }
+async function prepareModel(p: ValidateParams, model: ProfiledModel, planned: PlannedModel | undefined): Promise<ModelState> {
+  const prediction = planned?.prediction
+  const workload = { ...p.workload, ...planned?.overrides }
+  const memory = await checkMemory(p, model, prediction, workload)
+  const { run, notRun } = plan(prediction, p.scenarios)
+  return { model, prediction, memory, run, notRun, passes: [], logged: null, path: model.path, workload, windows: planned?.windows ?? {} }
+}
+
+type Profiled = ProfiledModel & { profile: ModelProfile }
+
+/** Predictions of models that each run their own counts: one estimator call per distinct set of counts. */
+async function predictGrouped(p: ValidateParams, models: Profiled[], overridesOf: (m: Profiled) => Partial<Workload>): Promise<Map<string, Prediction>> {
+  const groups = new Map<string, { overrides: Partial<Workload>; models: Profiled[] }>()
+  for (const m of models) {
+    const overrides = overridesOf(m)
+    const key = JSON.stringify(overrides)
+    const g = groups.get(key) ?? { overrides, models: [] }
     g.models.push(m)
     groups.set(key, g)
   }
+  const out = new Map<string, Prediction>()
   for (const g of groups.values()) {
-    const again = await p.estimator.predict(g.models.map((m) => ({ ref: m.ref, profile: m.profile })), p.hardware, { ...p.workload, ...g.windows }, p.scenarios)
-    for (const m of g.models) {
-      out.set(m.ref, { prediction: again.get(m.ref), windows: g.windows })
-      p.log(`${m.ref}: timed windows sized to ${p.minWindowS} s at the predicted rate: ${Object.entries(g.windows).map(([k, v]) => `${k} ${v}`).join(', ')}`)
-    }
+    const got = await p.estimator.predict(g.models.map((m) => ({ ref: m.ref, profile: m.profile })), p.hardware, { ...p.workload, ...g.overrides }, p.scenarios)
+    for (const [ref, pred] of got) out.set(ref, pred)
   }
   return out
+}
+
+/**
+ * Each model's own counts and its prediction for them: gpu_layers auto resolved by llama.cpp's fit (a model whose
+ * fit fails gets that as its failure), then the timed windows sized to its predicted rates (minWindowS) and the
+ * prediction made again for the counts it will run.
+ */
+async function planModels(p: ValidateParams, profiled: Profiled[]): Promise<{ planned: Map<string, PlannedModel>; failed: Map<string, string> }> {
+  const layers = new Map<string, Partial<Workload>>()
+  const failed = new Map<string, string>()
+  if (p.workload.gpu_layers === AUTO_GPU_LAYERS) {
+    if (!p.resolveGpuLayers) throw new Error('gpu_layers auto needs resolveGpuLayers')
+    for (const m of profiled) {
+      try {
+        const n = await p.resolveGpuLayers(m)
+        layers.set(m.ref, { gpu_layers: n })
+        p.log(`${m.ref}: gpu_layers auto → ${n} (llama.cpp's fit)`)
+      } catch (err) {
+        failed.set(m.ref, `gpu_layers auto: ${errorMessage(err)}`)
+      }
+    }
+  }
+  const models = profiled.filter((m) => !failed.has(m.ref))
+  const first = await predictGrouped(p, models, (m) => layers.get(m.ref) ?? {})
+  const windowsOf = new Map<string, Partial<Workload>>()
+  for (const m of models) {
+    const prediction = first.get(m.ref)
+    const rate = (s: ScenarioId): number | undefined => prediction?.scenarios.find((x) => x.scenario === s && p.scenarios.includes(s))?.predicted
+    const base = { ...p.workload, ...layers.get(m.ref) }
+    const windows = prediction && (p.minWindowS ?? 0) > 0 ? sizedWindows(base, { steady_decode: rate('steady_decode'), kv_warm_reuse: rate('kv_warm_reuse'), parallel_decode: rate('parallel_decode') }, p.minWindowS ?? 0) : {}
+    windowsOf.set(m.ref, windows)
+    if (Object.keys(windows).length > 0) p.log(`${m.ref}: timed windows sized to ${p.minWindowS} s at the predicted rate: ${Object.entries(windows).map(([k, v]) => `${k} ${v}`).join(', ')}`)
+  }
+  const sized = models.filter((m) => Object.keys(windowsOf.get(m.ref) ?? {}).length > 0)
+  const again = await predictGrouped(p, sized, (m) => ({ ...layers.get(m.ref), ...windowsOf.get(m.ref) }))
+  const planned = new Map<string, PlannedModel>()
+  for (const m of models) {
+    const windows = windowsOf.get(m.ref) ?? {}
+    planned.set(m.ref, { prediction: again.get(m.ref) ?? first.get(m.ref), overrides: { ...layers.get(m.ref), ...windows }, windows })
+  }
+  return { planned, failed }
 }
 
 /** One pass of a model's scenarios: fetched, run, released; a fault becomes that pass's failed observations. */
@@ -258,7 +304,7 @@ function finishModel(p: ValidateParams, st: ModelState): ModelReport {
     const err = r.abs_error_pct === null ? '' : ` |error| ${r.abs_error_pct.toFixed(1)} %`
     p.log(`${model.ref} ${r.scenario}: ${r.verdict}${err}${r.detail.reason ? ` (${r.detail.reason})` : ''}`)
   }
-  const report: ModelReport = { ref: model.ref, path: st.path ?? '', ...(model.source ? { source: model.source } : {}), ...(Object.keys(st.windows).length > 0 ? { windows: st.windows } : {}), profile: model.profile, fit: prediction?.fit ?? null, error: null, scenarios }
+  const report: ModelReport = { ref: model.ref, path: st.path ?? '', ...(model.source ? { source: model.source } : {}), ...(Object.keys(st.windows).length > 0 ? { windows: st.windows } : {}), ...(p.workload.gpu_layers === AUTO_GPU_LAYERS ? { gpu_layers: st.workload.gpu_layers } : {}), profile: model.profile, fit: prediction?.fit ?? null, error: null, scenarios }
   if (memory) report.memory = memory
   if (prediction && st.logged) {
     report.llama_memory = llamaMemoryCheck(prediction.fit, st.logged)
@@ -273,15 +319,9 @@ function finishModel(p: ValidateParams, st: ModelState): ModelReport {
 export async function validate(p: ValidateParams): Promise<Report> {
   const started = p.now()
   const profiled = p.models.filter((m): m is ProfiledModel & { profile: ModelProfile } => m.profile !== null)
-  const predictions = await p.estimator.predict(
-    profiled.map((m) => ({ ref: m.ref, profile: m.profile })),
-    p.hardware,
-    p.workload,
-    p.scenarios
-  )
   const passes = p.passes ?? 1
   if (!Number.isInteger(passes) || passes < 1) throw new Error(`passes must be an integer ≥ 1, got ${passes}`)
-  const sized = await sizeWindows(p, profiled, predictions)
+  const { planned, failed } = await planModels(p, profiled)
   const done = new Map<string, ModelReport>()
   const states = new Map<string, ModelState>()
   const finish = async (ref: string, report: ModelReport): Promise<void> => {
@@ -297,15 +337,16 @@ export async function validate(p: ValidateParams): Promise<Report> {
         done.set(model.ref, resumed)
         continue
       }
-      if (model.failure) {
-        await finish(model.ref, failedModel(p, model, model.failure))
+      const failure = model.failure ?? (failed.has(model.ref) ? { stage: 'offload' as const, reason: failed.get(model.ref) as string } : undefined)
+      if (failure) {
+        await finish(model.ref, failedModel(p, model, failure))
         continue
       }
       const label = passes > 1 ? `${model.ref} (pass ${pass} of ${passes})` : model.ref
       const ran = await p.group(label, async () => {
         let st = states.get(model.ref)
         if (!st) {
-          st = await prepareModel(p, model, sized.get(model.ref))
+          st = await prepareModel(p, model, planned.get(model.ref))
           states.set(model.ref, st)
         }
         const ran = await runPass(p, st, pass, passes)

@@ -73,7 +73,8 @@ describe('defaultWorkload', () => {
     expect(bad({ warm_prefix_tokens: 4000 })).toThrow('workload: warm_prefix_tokens: needs 4097 tokens')
     expect(bad({ ubatch: 4096 })).toThrow('workload: ubatch: 4096 exceeds batch 2048')
     expect(bad({ warm_decode_tokens: 1 })).toThrow('warm_decode_tokens: must be ≥ 2')
-    expect(bad({ gpu_layers: -1 })).toThrow('gpu_layers')
+    expect(bad({ gpu_layers: -2 })).toThrow('gpu_layers')
+    expect(bad({ gpu_layers: 2.5 })).toThrow('gpu_layers')
     // Long context: the prompt at depth must fit the context too.
     expect(bad({ context_tokens: 16384, prefill_depth: 16000 })).toThrow('workload: prefill_depth: needs 16512 tokens of context, more than context_tokens 16384')
     expect(bad({ prefill_depth: -1 })).toThrow('workload: prefill_depth: must be an integer ≥ 0, got -1')

@@ -5,7 +5,9 @@ import { parseThresholds } from '../../src/gate/thresholds.js'
 import { resolveWorkloads, thresholdsFor } from '../../src/gate/workloads.js'
 import { applyGate } from '../../src/gate/apply.js'
 import { DEFAULT_SCENARIOS } from '../../src/contracts/scenarios.js'
-import { sizedWindows, defaultWorkload, MAX_WINDOW_SCALE } from '../../src/bench/workload.js'
+import { sizedWindows, defaultWorkload, MAX_WINDOW_SCALE, AUTO_GPU_LAYERS, llamaWorkloadFlags } from '../../src/bench/workload.js'
+import { parseFittedLayers } from '../../src/bench/fit-params.js'
+import { parseWorkloadSettings } from '../../src/pipeline/config.js'
 import { makeReport } from '../helpers/report-fixture.js'
 import { renderMarkdown, renderHtml } from '../../src/report/index.js'
 import { validate } from '../../src/pipeline/validate.js'
@@ -164,5 +166,42 @@ describe('timed windows sized to the device', () => {
       expect(tokens === 64 * MAX_WINDOW_SCALE || (seconds > 0.9 && seconds < 1.1)).toBe(true)
       expect(row.detail.predicted_breakdown).toBeDefined()
     }
+  })
+})
+
+describe('gpu_layers auto', () => {
+  test('the file and the flags take auto; llama.cpp runs none of it unresolved', () => {
+    const t = parseThresholds(WORKLOADS.replace('    parallel_slots: 4\n', '    parallel_slots: 4\n    gpu_layers: auto\n'), 'thresholds.yml')
+    const wl = resolveWorkloads(t, {}, { scenarios: [...DEFAULT_SCENARIOS], scenariosGiven: false, source: 's' })
+    expect(wl[1]!.workload.gpu_layers).toBe(AUTO_GPU_LAYERS)
+    expect(parseWorkloadSettings((n) => (n === 'gpu-layers' ? 'auto' : undefined), (n) => `--${n}`, 'flag')).toEqual({ gpu_layers: AUTO_GPU_LAYERS })
+    expect(() => parseWorkloadSettings((n) => (n === 'gpu-layers' ? 'most' : undefined), (n) => `--${n}`, 'flag')).toThrow('--gpu-layers: expected a whole number ≥ 0 or auto, got "most"')
+    expect(() => llamaWorkloadFlags(wl[1]!.workload)).toThrow(/resolved per model/)
+  })
+
+  test("llama-fit-params' fitted arguments give the layer count; a fit that also moves tensors is refused", () => {
+    expect(parseFittedLayers('-c 4096 -ngl 33\n')).toBe(33)
+    expect(() => parseFittedLayers('-c 4096 -ngl 20 -ot "blk\\.1\\.ffn=CPU"\n')).toThrow(/also places tensors/)
+    expect(() => parseFittedLayers('nothing\n')).toThrow(/no fitted arguments/)
+  })
+
+  test('each model is predicted, projected and run with the count its fit gave, recorded in its report; a failed fit costs that model only', async () => {
+    const p = recordedParams({ scenarios: ['steady_decode'] })
+    const seen = new Map<string, number>()
+    const refs = p.models.map((m) => m.ref)
+    const report = await validate({
+      ...p,
+      workload: { ...p.workload, gpu_layers: AUTO_GPU_LAYERS },
+      resolveGpuLayers: async (m) => {
+        if (m.ref === refs[1]) throw new Error('llama-fit-params exited with code 1')
+        return 7
+      },
+      runScenarios: async (m, s, wl) => (seen.set(m.ref, wl.gpu_layers), p.runScenarios(m, s, wl))
+    })
+    expect(report.models[0]!.gpu_layers).toBe(7)
+    expect(seen.get(refs[0]!)).toBe(7)
+    expect(seen.has(refs[1]!)).toBe(false)
+    expect(report.models[1]!.scenarios[0]!.verdict).toBe('runtime-error')
+    expect(report.models[1]!.error).toBe('offload: gpu_layers auto: llama-fit-params exited with code 1')
   })
 })
