@@ -20,12 +20,20 @@ export interface BenchRequest {
   reps: number
   kvType?: string
   flashAttention?: boolean
+  /**
+   * -ngl values, each a test of its own (llama-bench runs every combination): the host and offload parts of a GPU
+   * probe run the same model with every layer on the CPU and half of them on the GPU. Absent: the workload's.
+   */
+  gpuLayers?: number[]
+  /** -nopo 1: no op offload (a prefill with every layer on the CPU then runs on the CPU, not the GPU). */
+  noOpOffload?: boolean
 }
 
 export interface BenchTiming {
   nPrompt: number
   nGen: number
   nDepth: number
+  nGpuLayers: number
   /** Wall time per token of the steady repetitions (steadyNs), ms. */
   msPerToken: number
 }
@@ -33,13 +41,17 @@ export interface BenchTiming {
 /** llama-bench arguments for a probe request with the workload's batch shape, threads and offload. */
 export function probeBenchArgs(modelPath: string, req: BenchRequest, w: Workload): string[] {
   const list = (xs: number[] | undefined, dflt: string) => (xs && xs.length > 0 ? xs.join(',') : dflt)
+  const flags = llamaWorkloadFlags({ ...w, kv_type: req.kvType ?? w.kv_type, flash_attention: req.flashAttention ?? w.flash_attention })
+  const ngl = flags.indexOf('-ngl')
+  if (req.gpuLayers && req.gpuLayers.length > 0 && ngl >= 0) flags[ngl + 1] = req.gpuLayers.join(',')
   return [
     '-m', modelPath,
     '-p', list(req.prompt, '0'),
     '-n', list(req.gen, '0'),
     '-d', list(req.depth, '0'),
     '-r', String(req.reps),
-    ...llamaWorkloadFlags({ ...w, kv_type: req.kvType ?? w.kv_type, flash_attention: req.flashAttention ?? w.flash_attention }),
+    ...flags,
+    ...(req.noOpOffload ? ['-nopo', '1'] : []),
     '-o', 'jsonl'
   ]
 }
@@ -51,12 +63,15 @@ export function probeBenchArgs(modelPath: string, req: BenchRequest, w: Workload
 export function benchTimings(tests: readonly LlamaBenchTest[]): BenchTiming[] {
   return tests
     .filter((t) => t.nPrompt + t.nGen > 0)
-    .map((t) => ({ nPrompt: t.nPrompt, nGen: t.nGen, nDepth: t.nDepth, msPerToken: steadyNs(t) / 1e6 / (t.nPrompt + t.nGen) }))
+    .map((t) => ({ nPrompt: t.nPrompt, nGen: t.nGen, nDepth: t.nDepth, nGpuLayers: t.nGpuLayers, msPerToken: steadyNs(t) / 1e6 / (t.nPrompt + t.nGen) }))
 }
 
-export function findTiming(timings: readonly BenchTiming[], want: { nPrompt?: number; nGen?: number; nDepth?: number }): BenchTiming {
-  const t = timings.find((x) => x.nPrompt === (want.nPrompt ?? 0) && x.nGen === (want.nGen ?? 0) && x.nDepth === (want.nDepth ?? 0))
-  if (!t) throw new Error(`probe: llama-bench printed no test p${want.nPrompt ?? 0}/n${want.nGen ?? 0}/d${want.nDepth ?? 0}`)
+/** The test of a shape (and of an -ngl, when asked: a run of several -ngl values has a test per value). */
+export function findTiming(timings: readonly BenchTiming[], want: { nPrompt?: number; nGen?: number; nDepth?: number; nGpuLayers?: number }): BenchTiming {
+  const t = timings.find(
+    (x) => x.nPrompt === (want.nPrompt ?? 0) && x.nGen === (want.nGen ?? 0) && x.nDepth === (want.nDepth ?? 0) && (want.nGpuLayers === undefined || x.nGpuLayers === want.nGpuLayers)
+  )
+  if (!t) throw new Error(`probe: llama-bench printed no test p${want.nPrompt ?? 0}/n${want.nGen ?? 0}/d${want.nDepth ?? 0}${want.nGpuLayers !== undefined ? `/ngl${want.nGpuLayers}` : ''}`)
   return t
 }
 

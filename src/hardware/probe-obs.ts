@@ -59,6 +59,28 @@ export interface ProbeObservations {
   /** The Mamba-2 probe: prefill ms per prompt token, per round (absent in observations made before it). */
   ssm?: { prefill_ms: number[] } | null
   server: ServerObservation[]
+  /**
+   * A GPU machine's CPU, measured like the rest with every layer on it (-ngl 0; prefill without the op offload): the
+   * families probe-host.ts names. Absent on a CPU machine and in observations made before it.
+   */
+  host?: ProbeObservations | null
+  /** A GPU machine's probe models split between the CPU and the GPU (probe-host.ts). Absent likewise. */
+  offload?: OffloadObservations | null
+}
+
+/** One probe model timed with `gpu_layers` of its layers on the GPU (the rest on the CPU). */
+export interface OffloadRun {
+  id: string
+  gpu_layers: number
+  kind: 'decode' | 'prefill'
+  /** Tokens decoded, or the prompt's length (one ubatch). */
+  tokens: number
+  /** ms per token (decoded or prompt), per round. */
+  ms: number[]
+}
+
+export interface OffloadObservations {
+  runs: OffloadRun[]
 }
 
 export type ProbeProfiles = Record<string, ModelProfile>

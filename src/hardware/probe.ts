@@ -12,7 +12,7 @@ import { defaultWorkload } from '../bench/workload.js'
 import { largestGpu } from '../fit/memory.js'
 import { kvKey } from '../fit/rates.js'
 import { profileFile } from '../gguf/index.js'
-import type { HardwareProfile, MeasuredFact, MeasuredFacts, NoisyFact } from '../contracts/hardware.js'
+import type { HardwareProfile, MeasuredFact, MeasuredFacts, NoisyFact, OffloadFacts } from '../contracts/hardware.js'
 import type { Workload } from '../contracts/workload.js'
 import { errorMessage } from '../util/errors.js'
 import { writeFileAtomic } from '../util/fs.js'
@@ -28,6 +28,8 @@ import { fitProbeFacts, type DepthPair, type ProbeObservations, type ProbeProfil
 import { failureLine } from '../report/provenance.js'
 import { describeFailures, dropFailed, type PartFailure } from './probe-failures.js'
 import { mergeObservations } from './probe-obs.js'
+import { fitHostFacts, fitOffloadFacts } from './probe-fit-offload.js'
+import { dropFailedRuns, emptyHostObservations, emptyOffloadObservations, hostPlan, hostRound, type Attempt } from './probe-host.js'
 import { DEFAULT_CACHE_BYTES, parallelWrites, probePlan } from './probe-models.js'
 import { observeServer } from './probe-server.js'
 import { readHardwareProfile, writeHardwareProfile } from './schema.js'
@@ -269,6 +271,27 @@ export async function probeHardware(opts: ProbeOptions): Promise<HardwareProfile
     return p
   }
   const failed = new Set(failures.map((f) => f.id))
+  // On a GPU machine, the CPU's own facts and the cost of splitting a model between them (probe-host.ts). A host model
+  // that fails costs its host facts only: its failures are kept apart from the GPU part's.
+  const hp = build.backend !== 'CPU' && gpu !== undefined ? hostPlan(plan) : null
+  const hostFailed = new Set<string>()
+  const hostAttempt: Attempt = async (id, run) => {
+    if (failed.has(id) || hostFailed.has(id)) return undefined
+    try {
+      return await run()
+    } catch (err) {
+      hostFailed.add(id)
+      opts.log(`probe: WARNING: ${id} failed on the CPU (-ngl 0) or split; the probe goes on without its host facts: ${errorMessage(err).split('\n')[0]}`)
+      return undefined
+    }
+  }
+  const hostShape = { decodeTokens: DECODE_TOKENS, prefillTokens: PREFILL_TOKENS, kvKey: kvKey(workload.kv_type, workload.flash_attention), kvDepth: KV_PROBE_DEPTH, kvTokens: KV_PROBE_TOKENS }
+  /** The observations without any series of a failed model, in the GPU part and in the host part. */
+  const dropAllFailed = (o: ProbeObservations): ProbeObservations => ({
+    ...dropFailed(o, failed),
+    ...(o.host ? { host: dropFailed(o.host, hostFailed) } : {}),
+    ...(o.offload ? { offload: dropFailedRuns(o.offload, hostFailed) } : {})
+  })
   /**
    * One probe model's measurement. A model that could not be made, or whose llama.cpp run crashes, hangs or prints
    * no timing, is recorded once and skipped from then on: it costs its own facts, never the probe.
@@ -431,7 +454,21 @@ export async function probeHardware(opts: ProbeOptions): Promise<HardwareProfile
         arrays: () => [...Object.values(obs.prefill), ...Object.values(obs.prefill_wide ?? {}), ...Object.values(obs.moe!.prefill_ms_by_type), obs.moe!.decode_ms, obs.ssm!.prefill_ms],
         round: prefillRound
       },
-      { name: 'server', rounds: 1, deadlineSec: null, series: () => [], arrays: () => [], round: serverRound }
+      { name: 'server', rounds: 1, deadlineSec: null, series: () => [], arrays: () => [], round: serverRound },
+      // The CPU and the split runs: fixed rounds, no extra ones (the part must stay short).
+      ...(hp
+        ? [
+            {
+              name: 'host',
+              rounds,
+              deadlineSec: null,
+              series: () => [],
+              arrays: () => [],
+              round: (round: number) =>
+                hostRound(hp, { host: (obs.host ??= emptyHostObservations(hp, hostShape)), offload: (obs.offload ??= emptyOffloadObservations(hp, profiles, hostShape)) }, async (id, req, variant) => (await bench(id, req, round, variant)).timings, hostAttempt, { ...hostShape, reps })
+            }
+          ]
+        : [])
     ]
     const runPart = async (part: ProbePart, deadline: boolean): Promise<void> => {
       const more = (round: number): boolean =>
@@ -454,7 +491,7 @@ export async function probeHardware(opts: ProbeOptions): Promise<HardwareProfile
       lap(`${part.name} again`)
     }
     // A model that failed in a later round loses its earlier rounds too: every series has one sample per round.
-    return dropFailed(obs, failed)
+    return dropAllFailed(obs)
   }
 
   let obs = await measurePass(1)
@@ -465,7 +502,7 @@ export async function probeHardware(opts: ProbeOptions): Promise<HardwareProfile
     mark = performance.now()
     pausedMs += mark - before
     // A model that failed in this pass is dropped from the earlier ones too, so the passes stay the same plan.
-    if (pass < passes) obs = mergeObservations(dropFailed(obs, failed), await measurePass(pass + 1))
+    if (pass < passes) obs = mergeObservations(dropAllFailed(obs), await measurePass(pass + 1))
   }
 
   let measured: MeasuredFacts
@@ -476,6 +513,8 @@ export async function probeHardware(opts: ProbeOptions): Promise<HardwareProfile
     const parts = failures.map((f) => `${f.id} (${f.stage}: ${f.reason.split('\n')[0]})`).join('; ')
     throw new Error(`${errorMessage(err)}${parts ? `; failed probe parts: ${parts}` : ''}`, { cause: err })
   }
+  const fitContext = { kvType: workload.kv_type, flashAttention: workload.flash_attention, cacheBytes: plan.cacheBytes }
+  const { measuredHost, measuredOffload } = fitHostPart(obs, profiles, measured, fitContext, opts.log)
   const probeFailures = describeFailures(failures, plan.omitted, measured)
   for (const f of probeFailures) opts.log(`probe: stand-in: ${failureLine(f)}`)
   const noisy = noisyFacts(measured)
@@ -498,6 +537,8 @@ export async function probeHardware(opts: ProbeOptions): Promise<HardwareProfile
     },
     llama: { commit: build.commit, build_number: build.buildNumber, backend: build.backend, node_llama_cpp_version: null, bin_dir: opts.binDir },
     measured,
+    ...(measuredHost ? { measured_host: measuredHost } : {}),
+    ...(measuredOffload ? { measured_offload: measuredOffload } : {}),
     ceilings: {
       memory_read_bytes_per_sec: ceilings.memoryReadBytesPerSec,
       peak_flops_per_sec: ceilings.peakFlopsPerSec,
@@ -516,6 +557,31 @@ export async function probeHardware(opts: ProbeOptions): Promise<HardwareProfile
     opts.log(`probe: took longer than its ${PROBE_BUDGET_SEC} s budget${passes > 1 ? ' per pass' : ''} (a busy machine makes every run slower)`)
   }
   return profile
+}
+
+/**
+ * The host part's facts (a GPU machine): the CPU's, then the offload facts from the split runs given the CPU's and the
+ * GPU's. Each one missing is said in the log, never replaced: without it partial offload is not predicted.
+ */
+function fitHostPart(
+  obs: ProbeObservations,
+  profiles: ProbeProfiles,
+  measured: MeasuredFacts,
+  ctx: Parameters<typeof fitProbeFacts>[2],
+  log: (line: string) => void
+): { measuredHost: MeasuredFacts | null; measuredOffload: OffloadFacts | null } {
+  if (!obs.host) return { measuredHost: null, measuredOffload: null }
+  const host = fitHostFacts(obs.host, profiles, ctx)
+  if (!host.facts) {
+    log(`probe: WARNING: no facts of the CPU (${host.reason}): partial offload will not be predicted`)
+    return { measuredHost: null, measuredOffload: null }
+  }
+  const gb = (x: number) => `${(x / 1e9).toFixed(1)} GB/s`
+  log(`probe: the CPU (-ngl 0): F16 decode ${gb(host.facts.decode_bandwidth_by_type.F16?.value ?? host.facts.decode_bandwidth_bytes_per_sec.value)}, fixed ${host.facts.fixed_decode_ms?.value ?? '?'} ms, per layer ${host.facts.per_layer_decode_ms?.value ?? '?'} ms`)
+  const offload = obs.offload ? fitOffloadFacts(obs.offload, profiles, measured, host.facts, ctx) : null
+  if (offload) log(`probe: offload: bus ${gb(offload.bus_bytes_per_sec.value)} (±${(100 * offload.bus_bytes_per_sec.spread).toFixed(0)} %), hand-off ${offload.handoff_ms.value} ms (±${(100 * offload.handoff_ms.spread).toFixed(0)} %)`)
+  else log('probe: WARNING: no offload facts (no split run measured, or none left time beyond the law): partial offload will not be predicted')
+  return { measuredHost: host.facts, measuredOffload: offload }
 }
 
 /** The machine as the probe identifies it: system facts, GPUs, the llama.cpp build, threads and the fingerprint. */
