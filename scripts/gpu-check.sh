@@ -4,7 +4,8 @@
 # and a GPU are there, else CPU), probe the hardware, run `validate --corpus synthetic`, and leave at most 8 files in
 # OUTDIR (one level, none nested): summary.txt, nvidia-smi.txt, hardware.json, report.json, report.md, report.html,
 # memory.json (the memory-only run: per-device estimate against llama.cpp's projection) and llama-logs.tar.gz (every
-# llama.cpp and step log). A failed gate (validate exit 1) is a result, not an error.
+# llama.cpp and step log, and the partial-offload run's report). A failed gate (validate exit 1) is a result, not an
+# error.
 # Run from the repository root (dist/ must be built). See docs/gpu-check.md.
 #
 # Usage: scripts/gpu-check.sh OUTDIR
@@ -71,6 +72,7 @@ collect() {
   local items=(logs)
   [ -d "$work/report/logs" ] && items+=(report/logs)
   [ -f "$work/memory-partial/report.json" ] && items+=(memory-partial/report.json)
+  [ -f "$work/partial/report.json" ] && items+=(partial/report.json)
   [ -d "$work/cache/hardware/probe-logs" ] && items+=(cache/hardware/probe-logs)
   for f in "$work"/cache/llama.cpp/*.json "$work"/cache/llama.cpp/build-*/CMakeCache.txt; do
     [ -f "$f" ] && items+=("${f#"$work"/}")
@@ -192,4 +194,25 @@ rm -rf "$work/memory-partial"
 step memory-partial node dist/cli.js validate --corpus synthetic --scenarios memory --gpu-layers 4 --hardware "$out/hardware.json" \
   --out "$work/memory-partial/report.json" --llama-bin "$bin" --cache-dir "$work/cache" || true
 latest_log memory-partial | grep -E "(memory vs llama.cpp's projection|^gate:|^  - )" | head -n 20 | tee -a "$summary" || true
+
+# 6. Speed with a partial offload: one synthetic model (made by step 4) with --gpu-layers 4 of its 8 layers — layers
+# 0–4 and the token table on the CPU, 5–7 and the output layer on the GPU, as memory-partial places them — one pass:
+# the scenarios measured beside the estimate on a GPU (the split law, fit/split-speed.ts, once predict uses it). Its
+# report goes into llama-logs.tar.gz (partial/report.json); one line per scenario into summary.txt.
+partial_rows() {
+  node -e '
+    const r = JSON.parse(require("fs").readFileSync(process.argv[1], "utf8"))
+    for (const m of r.models) for (const s of m.scenarios)
+      console.log(`partial ${s.scenario}: observed ${s.observed ?? "-"} predicted ${s.predicted ?? "-"} ${s.unit} (${s.verdict}${s.detail && s.detail.reason ? ": " + s.detail.reason.slice(0, 120) : ""})`)
+  ' "$1"
+}
+partial_model="$work/cache/synthetic/dense-w512-l8-Q8_0.gguf"
+rm -rf "$work/partial"
+if [ -f "$partial_model" ]; then
+  step partial node dist/cli.js validate "$partial_model" --gpu-layers 4 --passes 1 --hardware "$out/hardware.json" \
+    --out "$work/partial/report.json" --llama-bin "$bin" --cache-dir "$work/cache" || true
+  [ -f "$work/partial/report.json" ] && { partial_rows "$work/partial/report.json" | tee -a "$summary" || true; }
+else
+  note "step partial skipped: $partial_model was not made (the synthetic validate did not run)"
+fi
 exit 0
