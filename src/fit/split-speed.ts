@@ -37,9 +37,9 @@ import type { HardwareProfile, OffloadFacts } from '../contracts/hardware.js'
 import type { ModelProfile } from '../contracts/profile.js'
 import type { Workload } from '../contracts/workload.js'
 import { offloadDevices } from './devices.js'
-import { attendedPositions, F32_BYTES, type ModelGeometry } from './geometry.js'
+import { attendedPositions, F32_BYTES, modelGeometry, type ModelGeometry } from './geometry.js'
 import { assignLayers } from './offload.js'
-import { ratesFromFacts, type Rates, type Scalar } from './rates.js'
+import { ratesFromFacts, resolveRates, type Rates, type Scalar } from './rates.js'
 import { decodeEstimate, prefillEstimate, type DecodeEstimate, type DecodeShape, type PrefillEstimate, type PrefillShape } from './speed.js'
 
 /** The device index of the CPU (host memory) in a placement; GPUs are 0 … n − 1 in llama.cpp's order. */
@@ -78,7 +78,8 @@ export const ROW_SPLIT_NOT_MODELLED =
 /**
  * The placement llama.cpp makes for a workload: the GPUs from llama.cpp's own device list (hardware.system.llama_devices,
  * else the probe's GPUs; devices.ts offloadDevices, the memory fit's list), -sm none keeping main_gpu alone, the
- * layers assigned by assignLayers (-ngl, -ts). -sm row with layers on a GPU is not modelled.
+ * layers assigned by assignLayers (-ngl, -ts; a negative -ngl offloads every layer, as the memory fit places it).
+ * -sm row with layers on a GPU is not modelled.
  */
 export function splitPlacement(profile: ModelProfile, hw: HardwareProfile, w: Workload): Outcome<'placement', Placement> {
   const listed = offloadDevices(hw).filter((d) => d.freeBytes > 0 || d.totalBytes > 0)
@@ -638,4 +639,57 @@ function pipelinedMs(costs: readonly UbatchCost[], s: SplitPrefillShape): number
     total += prev[stages - 1]!
   }
   return total
+}
+
+/** What predict needs for a model, workload and machine: the placement, and decode and prefill under it. */
+export interface SpeedLaw {
+  placement: Placement
+  /** Whether the split law applies (usesSplitLaw); false: the single-device law with the profile's `measured`. */
+  split: boolean
+  /** What the rates assume (GPUs of different models costed with the probed GPU's facts). */
+  assumptions: string[]
+  decode(s: DecodeShape): Outcome<'estimate', SplitDecodeEstimate>
+  prefill(s: PrefillShape): Outcome<'estimate', SplitPrefillEstimate>
+}
+
+/**
+ * The speed law for a model on a machine with a workload: where the placement keeps every layer on one GPU, or on a
+ * CPU build, decodeEstimate/prefillEstimate with resolveRates(hardware) exactly as before (no hand-offs); otherwise
+ * the split law. No law (with the reason) for -sm row or a main GPU llama.cpp does not list; a decode or prefill
+ * without its facts is an outcome with the reason.
+ */
+export function speedLaw(profile: ModelProfile, hw: HardwareProfile, w: Workload, g: ModelGeometry = modelGeometry(profile)): Outcome<'law', SpeedLaw> {
+  const placed = splitPlacement(profile, hw, w)
+  if (!placed.placement) return { law: null, reason: placed.reason }
+  const p = placed.placement
+  if (!usesSplitLaw(p)) {
+    const r = resolveRates(hw)
+    const name = deviceName(p, p.output)
+    const whole = (ms: number): SplitPart[] => [{ device: name, computedOn: name, layers: g.layers, output: true, ms }]
+    return {
+      law: {
+        placement: p,
+        split: false,
+        assumptions: [],
+        decode: (s) => {
+          const e = decodeEstimate(g, r, s)
+          return { estimate: { ...e, handoffMs: 0, handoffs: 0, activationBytes: 0, parts: whole(e.totalMs) } }
+        },
+        prefill: (s) => {
+          const e = prefillEstimate(g, r, s)
+          return { estimate: { ...e, handoffMs: 0, handoffs: 0, activationBytes: 0, busMs: 0, busBytes: 0, pipelineSavedMs: 0, parts: whole(e.totalMs) } }
+        }
+      }
+    }
+  }
+  const rates = deviceRates(hw, p)
+  return {
+    law: {
+      placement: p,
+      split: true,
+      assumptions: rates.assumptions,
+      decode: (s) => splitDecodeEstimate(g, p, rates, s),
+      prefill: (s) => splitPrefillEstimate(g, p, rates, { ...s, kvType: w.kv_type, batch: w.batch })
+    }
+  }
 }

@@ -10,7 +10,7 @@ import type { HardwareProfile, LlamaDevice, MeasuredFact, MeasuredFacts } from '
 import type { ModelProfile } from '../../src/contracts/profile.js'
 import { defaultWorkload } from '../../src/bench/workload.js'
 import { kvCells, modelGeometry, type ModelGeometry } from '../../src/fit/geometry.js'
-import { ratesFromFacts } from '../../src/fit/rates.js'
+import { ratesFromFacts, resolveRates } from '../../src/fit/rates.js'
 import { decodeEstimate, prefillEstimate, type DecodeShape } from '../../src/fit/speed.js'
 import {
   deviceRates,
@@ -22,6 +22,7 @@ import {
   splitDecodeEstimate,
   splitPlacement,
   splitPrefillEstimate,
+  speedLaw,
   usesSplitLaw,
   type DeviceRates,
   type Placement
@@ -308,5 +309,36 @@ describe('missing facts: no estimate, a reason', () => {
     const { p, g, rates } = await setup({ gpu_layers: 3 })
     const wrong = placementOf({ ...p, layers: 3, layer_bytes: p.layer_bytes!.slice(0, 3) }, ['CUDA0'], [HOST_DEVICE, 0, 0], 0)
     expect(splitDecodeEstimate(g, wrong, rates, decodeShape).reason).toMatch(/3 layers, the model 4/)
+  })
+})
+
+describe('speedLaw: what predict calls', () => {
+  test('every layer on one GPU: decodeEstimate and prefillEstimate with resolveRates, as before', async () => {
+    const p = await profileOf(SPEC)
+    const g = modelGeometry(p)
+    const hw = hardware()
+    const law = speedLaw(p, hw, defaultWorkload({ gpu_layers: 99 })).law!
+    expect(law.split).toBe(false)
+    expect(law.decode(decodeShape).estimate).toMatchObject({ ...decodeEstimate(g, resolveRates(hw), decodeShape), handoffMs: 0 })
+    const s = prefillShape(512)
+    expect(law.prefill(s).estimate).toMatchObject({ ...prefillEstimate(g, resolveRates(hw), s), busMs: 0 })
+  })
+
+  test('half the layers offloaded: the split law, with the workload’s KV type and batch', async () => {
+    const p = await profileOf(SPEC)
+    const g = modelGeometry(p)
+    const hw = hardware()
+    const w = defaultWorkload({ gpu_layers: 3 })
+    const law = speedLaw(p, hw, w).law!
+    expect(law.split).toBe(true)
+    const pl = splitPlacement(p, hw, w).placement!
+    expect(law.decode(decodeShape)).toEqual(splitDecodeEstimate(g, pl, deviceRates(hw, pl), decodeShape))
+    const s = prefillShape(512)
+    expect(law.prefill(s)).toEqual(splitPrefillEstimate(g, pl, deviceRates(hw, pl), { ...s, kvType: 'f16', batch: w.batch }))
+  })
+
+  test('-sm row: no law, the reason', async () => {
+    const p = await profileOf(SPEC)
+    expect(speedLaw(p, hardware({}, [dev('CUDA0', 80), dev('CUDA1', 80)]), defaultWorkload({ split_mode: 'row' }))).toEqual({ law: null, reason: ROW_SPLIT_NOT_MODELLED })
   })
 })
