@@ -28,6 +28,7 @@ import {
   type Placement
 } from '../../src/fit/split-speed.js'
 import { syntheticHeaderSource } from '../helpers/synthetic.js'
+import { predict } from '../../src/fit/predict.js'
 
 const GiB = 1024 ** 3
 const f = (value: number, unit = 'x', spread = 0): MeasuredFact => ({ value, unit, samples: [value], spread })
@@ -340,5 +341,32 @@ describe('speedLaw: what predict calls', () => {
   test('-sm row: no law, the reason', async () => {
     const p = await profileOf(SPEC)
     expect(speedLaw(p, hardware({}, [dev('CUDA0', 80), dev('CUDA1', 80)]), defaultWorkload({ split_mode: 'row' }))).toEqual({ law: null, reason: ROW_SPLIT_NOT_MODELLED })
+  })
+})
+
+describe('predict: partial offload through the split law', () => {
+  test('half the layers offloaded: decode slower than all on the GPU, the hand-off in the breakdown, parallel_decode not modelled', async () => {
+    const p = await profileOf(SPEC)
+    const hw = hardware()
+    const all = predict(p, hw, defaultWorkload({ gpu_layers: 99, threads: 16 }))
+    const half = predict(p, hw, defaultWorkload({ gpu_layers: 3, threads: 16 }))
+    const rate = (x: typeof all, s: string) => x.scenarios.find((r) => r.scenario === s)!
+    expect(rate(half, 'steady_decode').predicted).toBeLessThan(rate(all, 'steady_decode').predicted)
+    // One hand-off: its fixed cost and one token's activations (n_embd f32) over the bus.
+    expect(rate(half, 'steady_decode').breakdown?.handoff_ms).toBeCloseTo(HANDOFF_MS + ms(256 * 4, BUS), 6)
+    expect(rate(all, 'steady_decode').breakdown?.handoff_ms).toBeUndefined()
+    const g = modelGeometry(p)
+    const pl = splitPlacement(p, hw, defaultWorkload({ gpu_layers: 3 })).placement!
+    const expected = splitDecodeEstimate(g, pl, deviceRates(hw, pl), { startPos: 0, tokens: 64, cells: kvCells(64), kvKey: 'f16', kvType: 'f16' }).estimate!
+    expect(rate(half, 'steady_decode').predicted).toBeCloseTo(1000 / expected.totalMs, 2)
+    expect(half.not_predicted.parallel_decode).toMatch(/split across devices is not modelled/)
+    expect(rate(all, 'parallel_decode').predicted).toBeGreaterThan(0)
+  })
+
+  test('a GPU profile without the host facts: a split model is not predicted, and says why', async () => {
+    const p = await profileOf(SPEC)
+    const out = predict(p, hardware({ measured_host: undefined }), defaultWorkload({ gpu_layers: 2, threads: 16 }))
+    expect(out.scenarios.find((s) => s.scenario === 'steady_decode')).toBeUndefined()
+    expect(out.not_predicted.steady_decode).toMatch(/host|CPU/)
   })
 })
