@@ -26,6 +26,9 @@ export function measuredFacts(hw: HardwareProfile): Array<[string[], MeasuredFac
     for (const k of Object.keys(o).sort()) walk(o[k], [...path, k])
   }
   walk(hw.measured, ['measured'])
+  // A split model's estimate also rests on the host's facts and the bus (fit/split-speed.ts).
+  walk(hw.measured_host, ['measured_host'])
+  walk(hw.measured_offload, ['measured_offload'])
   return out
 }
 
