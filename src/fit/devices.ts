@@ -85,7 +85,9 @@ export function deviceMemory(profile: ModelProfile, hw: HardwareProfile, w: Work
   const gpus = offloadDevices(hw)
   const hostBudget = hw.system.ram_available_bytes
   const context = parts.kvFullBytes + parts.kvSlidingBytes + parts.stateBytes
-  const usable = gpus.filter((g) => g.freeBytes > 0 || g.totalBytes > 0)
+  // -sm none: the whole offload goes to the main GPU (llama_model_load keeps only devices[main_gpu]).
+  const candidates = w.split_mode === 'none' ? gpus.filter((_, i) => i === (w.main_gpu ?? 0)) : gpus
+  const usable = candidates.filter((g) => g.freeBytes > 0 || g.totalBytes > 0)
   if (usable.length === 0 || w.gpu_layers === 0) {
     return [{ device: HOST, weights_bytes: profile.tensor_bytes + tiedRepackBytes(profile, hw), context_bytes: context, compute_bytes: parts.computeBytes, budget_bytes: hostBudget, layers: profile.layers + 1 }]
   }

@@ -370,3 +370,15 @@ describe('predict: partial offload through the split law', () => {
     expect(out.not_predicted.steady_decode).toMatch(/host|CPU/)
   })
 })
+
+test('memory: -sm none puts the whole offload on the main GPU, as llama_model_load keeps only that device', async () => {
+  const p = await profileOf(SPEC)
+  const hw = hardware({}, [dev('CUDA0', 80), dev('CUDA1', 80)])
+  const byDevice = (w: Parameters<typeof defaultWorkload>[0]) => Object.fromEntries((predict(p, hw, defaultWorkload({ threads: 16, ...w })).fit.devices ?? []).map((d) => [d.device, d.weights_bytes]))
+  const none = byDevice({ split_mode: 'none', main_gpu: 1 })
+  expect(none.CUDA0 ?? 0).toBe(0)
+  expect(none.CUDA1).toBeGreaterThan(0)
+  const layer = byDevice({})
+  expect(layer.CUDA0).toBeGreaterThan(0)
+  expect(layer.CUDA1).toBeGreaterThan(0)
+})
