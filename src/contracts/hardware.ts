@@ -285,6 +285,11 @@ export interface MeasuredFacts {
   /** Attention cost inside a prefill ubatch as a law over geometry (fitted on two probe geometries). */
   prefill_attention_coefficients?: PrefillAttentionCoefficients | null
   /**
+   * The same law per KV key other than the profile's own ("q8_0+fa": a quantized cache with flash attention, whose
+   * kernel attends token by token): measured at depth like the plain one. Absent: every key uses the plain law.
+   */
+  prefill_attention_by_kv?: Record<string, PrefillAttentionCoefficients>
+  /**
    * Prefill cost of a recurrent layer's scan (Mamba's ssm_scan, the state updated token by token), ns per element of
    * the recurrent state and prompt token; measured on the probe's Mamba-2 model. Absent in profiles made before it.
    */

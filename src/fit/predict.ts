@@ -128,7 +128,7 @@ function estimate(profile: ModelProfile, hardware: HardwareProfile, workload: Wo
   const prefillDepth = w.prefill_depth ?? 0
   const prefillContext = prefillDepth + w.prefill_tokens
   modelled(['prefill'], () => {
-    const benchPrefill = pre({ startPos: prefillDepth, tokens: w.prefill_tokens, ubatch: w.ubatch, cells: kvCells(prefillContext), slidingCells: swa(prefillContext), outputs: PROMPT_OUTPUT_ROWS })
+    const benchPrefill = pre({ startPos: prefillDepth, tokens: w.prefill_tokens, ubatch: w.ubatch, cells: kvCells(prefillContext), slidingCells: swa(prefillContext), outputs: PROMPT_OUTPUT_ROWS, kvKey: key })
     scenarios.push(
       tokPerSec('prefill', benchPrefill.totalMs / w.prefill_tokens, benchPrefill.spread, {
         prefill_ms: benchPrefill.totalMs,
@@ -173,7 +173,7 @@ function estimate(profile: ModelProfile, hardware: HardwareProfile, workload: Wo
 
     // first_token: the server's prompt_ms (prefill, then sampling the first token) + the client-side rest.
     modelled(['first_token'], () => {
-      const ftPrefill = pre({ startPos: 0, tokens: w.first_token_prompt_tokens, ubatch: w.ubatch, cells: serverCells, slidingCells: serverSliding, outputs: PROMPT_OUTPUT_ROWS })
+      const ftPrefill = pre({ startPos: 0, tokens: w.first_token_prompt_tokens, ubatch: w.ubatch, cells: serverCells, slidingCells: serverSliding, outputs: PROMPT_OUTPUT_ROWS, kvKey: key })
       const promptMs = ftPrefill.totalMs + r.serverPromptOverheadMs.value + sampler
       const unattributed = r.serverFirstTokenOverheadMs.value
       const firstDecode = dec({ startPos: w.first_token_prompt_tokens, tokens: 1, cells: serverCells, slidingCells: serverSliding, kvKey: key, kvType: w.kv_type })
@@ -196,7 +196,7 @@ function estimate(profile: ModelProfile, hardware: HardwareProfile, workload: Wo
       const reusePos = w.warm_prefix_tokens + w.warm_suffix_tokens
       const steps = Math.max(1, w.warm_decode_tokens - 1)
       const reuse = dec({ startPos: reusePos, tokens: steps, cells: serverCells, slidingCells: serverSliding, kvKey: key, kvType: w.kv_type })
-      const suffix = pre({ startPos: w.warm_prefix_tokens, tokens: w.warm_suffix_tokens, ubatch: w.ubatch, cells: serverCells, slidingCells: serverSliding, outputs: PROMPT_OUTPUT_ROWS })
+      const suffix = pre({ startPos: w.warm_prefix_tokens, tokens: w.warm_suffix_tokens, ubatch: w.ubatch, cells: serverCells, slidingCells: serverSliding, outputs: PROMPT_OUTPUT_ROWS, kvKey: key })
       const reuseMs = reuse.totalMs + perToken.ms
       scenarios.push(
         tokPerSec('kv_warm_reuse', reuseMs, (reuse.spread * reuse.totalMs + perToken.spread * perToken.ms) / reuseMs, {

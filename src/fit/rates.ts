@@ -51,7 +51,11 @@ export interface Rates {
   nsPerRow(type: string): Scalar
   /** ns per query element and per KV byte, per attended position and layer, for a KV key. */
   kvDepth(key: string): { perQueryElementNs: number; perKvByteNs: number; facts: MeasuredFact[] }
-  prefillAttention: { perHeadNs: number; perQueryElementNs: number; facts: MeasuredFact[] }
+  /**
+   * The prefill attention law of a KV key (per head and per query element, per prompt token, position and layer):
+   * its own when the probe measured one, else the plain law (the workload's key at probe time).
+   */
+  prefillAttentionFor(key: string | undefined): { perHeadNs: number; perQueryElementNs: number; facts: MeasuredFact[] }
   /**
    * The recurrent scan's prefill cost per state element and token (ns); without the probe's fact, the state read and
    * written once per token at the F32 decode rate, as a decode step does.
@@ -107,6 +111,8 @@ export function ratesFromFacts(m: MeasuredFacts, cacheBytes: number): Rates {
     const fact = byStandIn(m.decode_bandwidth_by_type, type) ?? m.decode_bandwidth_bytes_per_sec
     return { value: fact.value, fact }
   }
+  const lawOf = (c: NonNullable<typeof pa>) => ({ perHeadNs: c.ns_per_head_token_position.value, perQueryElementNs: c.ns_per_query_element_token_position.value, facts: [c.ns_per_head_token_position, c.ns_per_query_element_token_position] })
+  const plainPrefillAttention = pa ? lawOf(pa) : { perHeadNs: 0, perQueryElementNs: fallbackKv?.ns_per_query_element_token.value ?? 0, facts: [] }
   return {
     decodeBandwidth,
     cachedBandwidth(type) {
@@ -134,9 +140,15 @@ export function ratesFromFacts(m: MeasuredFacts, cacheBytes: number): Rates {
       if (!c) return { perQueryElementNs: 0, perKvByteNs: 0, facts: [] }
       return { perQueryElementNs: c.ns_per_query_element_token.value, perKvByteNs: c.ns_per_kv_byte_token.value, facts: [c.ns_per_query_element_token, c.ns_per_kv_byte_token] }
     },
-    prefillAttention: pa
-      ? { perHeadNs: pa.ns_per_head_token_position.value, perQueryElementNs: pa.ns_per_query_element_token_position.value, facts: [pa.ns_per_head_token_position, pa.ns_per_query_element_token_position] }
-      : { perHeadNs: 0, perQueryElementNs: fallbackKv?.ns_per_query_element_token.value ?? 0, facts: [] },
+    prefillAttentionFor(key) {
+      // A key the probe measured, else one with the same flash-attention setting (the kernel matters more than the
+      // cache type), else the plain law.
+      const byKey = m.prefill_attention_by_kv ?? {}
+      const fa = key?.endsWith('+fa') ?? false
+      const k = key && byKey[key] ? key : Object.keys(byKey).sort().find((x) => x.endsWith('+fa') === fa && fa)
+      const c = k ? byKey[k] : undefined
+      return c ? lawOf(c) : plainPrefillAttention
+    },
     ssmScanNsPerStateElement: m.ssm_scan_ns_per_state_element_token
       ? scalar(m.ssm_scan_ns_per_state_element_token)
       : stateTraffic(decodeBandwidth('F32')),

@@ -194,6 +194,8 @@ export interface PrefillShape {
   slidingCells?: number
   /** Rows whose logits are computed (1: only the last prompt token's, as llama-bench and the server do). */
   outputs: number
+  /** The KV key (kvKey): flash attention and a quantized cache attend by their own law. Absent: the plain law. */
+  kvKey?: string
 }
 
 export interface PrefillEstimate {
@@ -254,7 +256,7 @@ export function prefillEstimate(g: ModelGeometry, r: Rates, s: PrefillShape): Pr
   const matmul: Term[] = []
   const attention: Term[] = []
   const overhead: Term[] = []
-  const pa = r.prefillAttention
+  const pa = r.prefillAttentionFor(s.kvKey)
   const paSpread = Math.max(0, ...pa.facts.map((f) => f.spread))
   const perPositionNs = g.heads * pa.perHeadNs + g.queryElements * pa.perQueryElementNs
   // The same for every ubatch: the weights read once, the graph's fixed and per-layer cost.

@@ -34,6 +34,7 @@ export function dropFailed(obs: ProbeObservations, failed: ReadonlySet<string>):
     overhead: failed.has(obs.overhead.short_id) || failed.has(obs.overhead.long_id) ? { ...obs.overhead, short_ms: [], long_ms: [] } : obs.overhead,
     kv_decode: failed.has('kv-a') || failed.has('kv-b') ? {} : obs.kv_decode,
     kv_prefill: failed.has('kv-a') || failed.has('kv-b') ? null : obs.kv_prefill,
+    ...(obs.kv_prefill_by_key ? { kv_prefill_by_key: failed.has('kv-a') || failed.has('kv-b') ? {} : obs.kv_prefill_by_key } : {}),
     moe: obs.moe && {
       decode_ms: failed.has('moe-F16') ? [] : obs.moe.decode_ms,
       prefill_ms_by_type: typed('moe', obs.moe.prefill_ms_by_type)!

@@ -94,6 +94,10 @@ export function fitProbeFacts(obs: ProbeObservations, profiles: ProbeProfiles, c
       'ms/(position·layer), probe geometry kv-a'
     )
   }
+  for (const [k, pairs] of ga && gb ? Object.entries(obs.kv_prefill_by_key ?? {}) : []) {
+    const pa = fitPrefillAttention(pairs, ga!, gb!)
+    if (pa) (measured.prefill_attention_by_kv ??= {})[k] = pa
+  }
   if (obs.kv_prefill && ga && gb) {
     const pa = fitPrefillAttention(obs.kv_prefill, ga, gb)
     measured.prefill_attention_coefficients = pa

@@ -54,6 +54,8 @@ export interface ProbeObservations {
   kv_decode: Record<string, { a: DepthPair; b: DepthPair }>
   /** Prefill (ms per prompt token) at two depths for the two KV geometries. */
   kv_prefill: { a: DepthPair; b: DepthPair } | null
+  /** The same per KV key other than the workload's (the quantized cache with flash attention); absent before it. */
+  kv_prefill_by_key?: Record<string, { a: DepthPair; b: DepthPair }>
   /** The MoE probe: decode ms per token of the F16 model, prefill ms per prompt token per type, per round. */
   moe: { decode_ms: number[]; prefill_ms_by_type: Record<string, number[]> } | null
   /** The Mamba-2 probe: prefill ms per prompt token, per round (absent in observations made before it). */

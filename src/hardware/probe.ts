@@ -360,8 +360,12 @@ export async function probeHardware(opts: ProbeOptions): Promise<HardwareProfile
     const kvDecode = { a: pair(), b: pair() }
     const kvPrefill = { a: { ...pair(), tokens: PREFILL_TOKENS }, b: { ...pair(), tokens: PREFILL_TOKENS } }
     const kvQuant = !opts.quick && QUANTIZED_KV_KEY !== kvKeyDefault ? { a: pair(), b: pair() } : null
+    // Prefill at depth with the quantized cache and flash attention too: its kernel attends query by query, a law of
+    // its own (a long-context workload with flash attention prefills several times slower than the plain law).
+    const kvQuantPrefill = kvQuant ? { a: { ...pair(), tokens: PREFILL_TOKENS }, b: { ...pair(), tokens: PREFILL_TOKENS } } : null
     obs.kv_decode[kvKeyDefault] = kvDecode
     if (kvQuant) obs.kv_decode[QUANTIZED_KV_KEY] = kvQuant
+    if (kvQuantPrefill) obs.kv_prefill_by_key = { [QUANTIZED_KV_KEY]: kvQuantPrefill }
     obs.kv_prefill = kvPrefill
     const kvRound = async (round: number): Promise<void> => {
       for (const which of ['a', 'b'] as const) {
@@ -369,7 +373,7 @@ export async function probeHardware(opts: ProbeOptions): Promise<HardwareProfile
         const m = await attempt(id, async () => {
           const { timings } = await bench(id, { gen: [KV_PROBE_TOKENS], prompt: [PREFILL_TOKENS], depth: [0, KV_PROBE_DEPTH], reps }, round)
           // Two repetitions (the settling one and the sample): each prefills the 1536-token depth again.
-          const q = kvQuant && round < rounds ? (await bench(id, { gen: [KV_PROBE_TOKENS], depth: [0, KV_PROBE_DEPTH], reps: Math.min(reps, 2), ...QUANTIZED_KV }, round, '-q8')).timings : null
+          const q = kvQuant && round < rounds ? (await bench(id, { gen: [KV_PROBE_TOKENS], prompt: [PREFILL_TOKENS], depth: [0, KV_PROBE_DEPTH], reps: Math.min(reps, 2), ...QUANTIZED_KV }, round, '-q8')).timings : null
           return { timings, q }
         })
         if (!m) continue
@@ -380,6 +384,10 @@ export async function probeHardware(opts: ProbeOptions): Promise<HardwareProfile
         if (kvQuant && m.q) {
           kvQuant[which].shallow_ms.push(findTiming(m.q, { nGen: KV_PROBE_TOKENS }).msPerToken)
           kvQuant[which].deep_ms.push(findTiming(m.q, { nGen: KV_PROBE_TOKENS, nDepth: KV_PROBE_DEPTH }).msPerToken)
+          if (kvQuantPrefill) {
+            kvQuantPrefill[which].shallow_ms.push(findTiming(m.q, { nPrompt: PREFILL_TOKENS }).msPerToken)
+            kvQuantPrefill[which].deep_ms.push(findTiming(m.q, { nPrompt: PREFILL_TOKENS, nDepth: KV_PROBE_DEPTH }).msPerToken)
+          }
         }
       }
     }

@@ -40,6 +40,8 @@ function truth(cacheBytes: number): HardwareProfile {
       kv_depth_coefficients: { f16: { ns_per_query_element_token: f(0.098), ns_per_kv_byte_token: f(0.043) } },
       prefill_depth_ms_per_token_per_layer: null,
       prefill_attention_coefficients: { ns_per_head_token_position: f(3), ns_per_query_element_token_position: f(0.02) },
+      // Flash attention with a q8_0 cache attends query by query on a CPU: several times the plain law.
+      prefill_attention_by_kv: { 'q8_0+fa': { ns_per_head_token_position: f(9), ns_per_query_element_token_position: f(0.08) } },
       moe_decode_extra_per_layer_ms: f(0.004),
       moe_prefill_efficiency_by_type: { F16: f(0.3), Q8_0: f(0.5), Q4_0: f(0.4), Q4_K: f(0.3), Q5_K: f(0.45), Q6_K: f(0.45), Q5_0: f(0.6), Q5_1: f(0.6) },
       ssm_scan_ns_per_state_element_token: f(0.09),
@@ -79,8 +81,8 @@ function observe(hw: HardwareProfile, profiles: ProbeProfiles): ProbeObservation
   const twice = (ms: number) => noise.map((n) => ms * n)
   const decode = (id: string, depth: number, tokens: number) =>
     decodeEstimate(g(id), r, { startPos: depth, tokens, cells: kvCells(depth + tokens), kvKey: 'f16', kvType: 'f16' }).totalMs
-  const prefill = (id: string, depth: number, tokens: number) =>
-    prefillEstimate(g(id), r, { startPos: depth, tokens, ubatch: 512, cells: kvCells(depth + tokens), outputs: 1 }).totalMs / tokens
+  const prefill = (id: string, depth: number, tokens: number, kvKey?: string) =>
+    prefillEstimate(g(id), r, { startPos: depth, tokens, ubatch: 512, cells: kvCells(depth + tokens), outputs: 1, ...(kvKey ? { kvKey } : {}) }).totalMs / tokens
   const pair = (fn: (d: number) => number, tokens: number): DepthPair => ({ shallow_depth: 0, deep_depth: 1536, tokens, shallow_ms: twice(fn(0)), deep_ms: twice(fn(1536)) })
   const server = ['srv-v2k', 'srv-v64k'].map((id) => {
     const geo = g(id)
@@ -106,6 +108,7 @@ function observe(hw: HardwareProfile, profiles: ProbeProfiles): ProbeObservation
     cached: Object.fromEntries(PROBE_WEIGHT_TYPES.map((t) => [t, twice(decode(`cached-${t}`, 0, 32))])),
     kv_decode: { f16: { a: pair((d) => decode('kv-a', d, 16), 16), b: pair((d) => decode('kv-b', d, 16), 16) } },
     kv_prefill: { a: pair((d) => prefill('kv-a', d, 512), 512), b: pair((d) => prefill('kv-b', d, 512), 512) },
+    kv_prefill_by_key: { 'q8_0+fa': { a: pair((d) => prefill('kv-a', d, 512, 'q8_0+fa'), 512), b: pair((d) => prefill('kv-b', d, 512, 'q8_0+fa'), 512) } },
     moe: { decode_ms: twice(decode('moe-F16', 0, 32)), prefill_ms_by_type: Object.fromEntries(PROBE_WEIGHT_TYPES.map((t) => [t, twice(prefill(`moe-${t}`, 0, 512))])) },
     ssm: { prefill_ms: twice(prefill('ssm-F16', 0, 512)) },
     server
@@ -139,12 +142,26 @@ describe('probe facts from observations', () => {
     near(m.moe_decode_extra_per_layer_ms?.value, 0.004, 0.1)
     for (const t of PROBE_WEIGHT_TYPES) near(m.moe_prefill_efficiency_by_type?.[t]?.value, hw.measured!.moe_prefill_efficiency_by_type![t]!.value, 0.05)
     near(m.ssm_scan_ns_per_state_element_token?.value, 0.09, 0.05)
+    // The prefill attention law per KV key: the plain one and flash attention's with a q8_0 cache, each recovered.
+    near(m.prefill_attention_coefficients?.ns_per_head_token_position.value, 3, 0.05)
+    near(m.prefill_attention_by_kv?.['q8_0+fa']?.ns_per_head_token_position.value, 9, 0.05)
+    near(m.prefill_attention_by_kv?.['q8_0+fa']?.ns_per_query_element_token_position.value, 0.08, 0.05)
     near(m.server_decode_overhead_ms?.value, 0.04, 0.05)
     near(m.server_sampler_ns_per_vocab_entry?.value, 6, 0.05)
     near(m.server_prompt_overhead_ms?.value, 1, 0.1)
     near(m.server_first_token_overhead_ms?.value, 1.8)
     // The round-to-round noise shows up as the facts' spread.
     expect(m.decode_bandwidth_by_type.F16!.spread).toBeGreaterThan(0.01)
+  })
+})
+
+describe('prefill attention by KV key', () => {
+  test("a key's own law where the probe measured it; flash attention with another cache borrows it; the rest the plain law", () => {
+    const r = resolveRates(truth(34 * MiB))
+    expect(r.prefillAttentionFor('q8_0+fa').perHeadNs).toBe(9)
+    expect(r.prefillAttentionFor('f16+fa').perHeadNs).toBe(9)
+    expect(r.prefillAttentionFor('f16').perHeadNs).toBe(3)
+    expect(r.prefillAttentionFor(undefined).perHeadNs).toBe(3)
   })
 })
 
