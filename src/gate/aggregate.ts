@@ -6,6 +6,7 @@ import { DEFAULT_THRESHOLDS } from './defaults.js'
 import { InputError } from '../util/errors.js'
 import { stableStringify } from '../util/json.js'
 import { parseShard } from '../models/shard.js'
+import { rowLabel } from '../contracts/report.js'
 
 export interface AggregateOptions {
   /** Gate with these; default: the thresholds the shards were gated with (they must agree), else the defaults. */
@@ -41,12 +42,14 @@ export function aggregateReports(reports: readonly Report[], opts: AggregateOpti
   const owner = new Map<string, { name: string; fingerprint: string }>()
   const devices = new Map<string, Set<string>>()
   for (const { report, name } of named) {
+    // Keyed by the row label: with named workloads one report holds a model once per workload.
     for (const m of report.models) {
-      const first = owner.get(m.ref)
+      const key = rowLabel(m)
+      const first = owner.get(key)
       if (first !== undefined && first.fingerprint === report.hardware.fingerprint) {
-        throw new InputError(source, 'models', `model "${m.ref}" is in more than one shard report of one machine (${first.name}, ${name}); shards must be disjoint`)
+        throw new InputError(source, 'models', `model "${key}" is in more than one shard report of one machine (${first.name}, ${name}); shards must be disjoint`)
       }
-      if (first === undefined) owner.set(m.ref, { name, fingerprint: report.hardware.fingerprint })
+      if (first === undefined) owner.set(key, { name, fingerprint: report.hardware.fingerprint })
       devices.set(m.ref, (devices.get(m.ref) ?? new Set()).add(report.hardware.fingerprint))
     }
   }

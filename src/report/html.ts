@@ -310,7 +310,7 @@ function modelsBlock(report: Report): string {
     const assumedLine = view.assumptionsLine(model)
     return (
       `<details${fails ? ' open' : ''}><summary>${mark(!fails)} <strong>${esc(rowLabel(model))}</strong> — ${esc(view.profileLine(model))}</summary>` +
-      `<p class="note">path: <code>${esc(model.path)}</code></p>${error}${assumedLine ? `<p class="warning">${esc(assumedLine)}</p>` : ''}${table}` +
+      `<p class="note">path: <code>${esc(model.path)}</code></p>${error}${assumedLine ? `<p class="warning">${esc(assumedLine)}</p>` : ''}${view.runLine(model) ? `<p class="note">${esc(view.runLine(model))}</p>` : ''}${table}` +
       `${memoryLine ? `<p class="note">${esc(memoryLine)}</p>` : ''}</details>`
     )
   })

@@ -28,6 +28,7 @@ import {
   memoryRows,
   MEMORY_VERDICT_ICON,
   assumptionsLine,
+  runLine,
   assumptionsWarning,
   profileLine,
   scenariosIn,
@@ -356,7 +357,8 @@ function modelBlocks(report: Report): string[] {
     const memory = memoryLine.length > 0 ? `${memoryLine.map((l) => md(l)).join('\n\n')}\n\n` : ''
     const assumedLine = assumptionsLine(model)
     const assumed = assumedLine ? `${md(assumedLine)}\n\n` : ''
-    return `<details><summary>${summary}</summary>\n\n${error}${assumed}${table}${notes.length > 0 ? `${notes.join('\n')}\n\n` : ''}${memory}</details>\n\n`
+    const ran = runLine(model) ? `${md(runLine(model))}\n\n` : ''
+    return `<details><summary>${summary}</summary>\n\n${error}${assumed}${ran}${table}${notes.length > 0 ? `${notes.join('\n')}\n\n` : ''}${memory}</details>\n\n`
   })
 }
 

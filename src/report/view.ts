@@ -262,6 +262,20 @@ export function memoryCheckLine(model: ModelReport): string {
 }
 
 /** "assumed: …" for a model whose layer plan rests on assumptions (an architecture the estimate does not know), else ''. */
+/**
+ * What this model ran with beyond its workload: the timed windows sized to the device and the layers `auto`
+ * offloaded ("ran with decode_tokens 300, parallel_decode_tokens 100 (windows sized to the predicted rate); 33 GPU
+ * layers (auto)"), or ''.
+ */
+export function runLine(model: ModelReport): string {
+  const windows = Object.entries(model.windows ?? {}).map(([k, v]) => `${k} ${String(v)}`)
+  const parts = [
+    ...(windows.length > 0 ? [`${windows.join(', ')} (timed windows sized to the predicted rate)`] : []),
+    ...(model.gpu_layers !== undefined ? [`${model.gpu_layers} GPU layers (auto: llama.cpp's fit)`] : [])
+  ]
+  return parts.length > 0 ? `ran with ${parts.join('; ')}` : ''
+}
+
 export function assumptionsLine(model: ModelReport): string {
   const a = model.profile?.layer_plan.assumptions ?? []
   return a.length > 0 ? `⚠️ assumed: ${a.join('; ')}` : ''

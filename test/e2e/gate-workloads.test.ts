@@ -34,6 +34,7 @@ workloads:
     decode_depth: 2048
     parallel_slots: 4
     parallel_decode_tokens: 16
+    gpu_layers: auto
     scenarios: [steady_decode, parallel_decode]
     thresholds:
       max_runtime_errors: 0
@@ -69,7 +70,10 @@ describe('a run of two named workloads', () => {
 
   it('runs each workload over the model, every row naming its workload, with the workload it ran', () => {
     expect(report.workloads?.map((w) => w.name)).toEqual(['default', 'long'])
-    expect(report.workloads?.[1]?.workload).toMatchObject({ context_tokens: 16384, kv_type: 'q8_0', flash_attention: true, parallel_slots: 4 })
+    expect(report.workloads?.[1]?.workload).toMatchObject({ context_tokens: 16384, kv_type: 'q8_0', flash_attention: true, parallel_slots: 4, gpu_layers: -1 })
+    // gpu_layers auto on a machine without a GPU: nothing to offload, recorded per model.
+    expect(report.models[1]!.gpu_layers).toBe(0)
+    expect(report.models[0]!.gpu_layers).toBeUndefined()
     expect(report.models.map((m) => [m.workload, m.scenarios.map((r) => r.scenario)])).toEqual([
       ['default', ['steady_decode']],
       ['long', ['steady_decode', 'parallel_decode']]

@@ -12,7 +12,8 @@ import { makeReport } from '../helpers/report-fixture.js'
 import { renderMarkdown, renderHtml } from '../../src/report/index.js'
 import { validate } from '../../src/pipeline/validate.js'
 import { recordedParams } from '../helpers/recorded-run.js'
-import type { Report } from '../../src/contracts/report.js'
+import { rowLabel, type Report } from '../../src/contracts/report.js'
+import { aggregateReports } from '../../src/gate/aggregate.js'
 
 const BASE = `tolerance_pct: 10
 max_spread_pct: 10
@@ -141,6 +142,15 @@ describe('gating named workloads', () => {
   })
 })
 
+test('check over a report of named workloads gates each workload again, and aggregating it keeps a model once per workload', () => {
+  const r = twoWorkloads()
+  const t = parseThresholds(WORKLOADS.replace('max_abs_error_pct: 20', 'max_abs_error_pct: 35').replace('max_median_abs_error_pct: 10', 'max_median_abs_error_pct: 35'), 'thresholds.yml')
+  expect(applyGate(r, t).gate.passed).toBe(true)
+  const merged = aggregateReports([r])
+  expect(merged.models.map((m) => rowLabel(m))).toEqual(['m · default', 'm · long'])
+  expect(merged.gate.failures.map((f) => f.workload)).toEqual(['default', 'default'])
+})
+
 describe('timed windows sized to the device', () => {
   const w = defaultWorkload({ threads: 2 })
   test('decode windows grow to last the asked seconds at the predicted rate, never shrink, bounded by 8× and the context', () => {
@@ -166,6 +176,10 @@ describe('timed windows sized to the device', () => {
       expect(tokens === 64 * MAX_WINDOW_SCALE || (seconds > 0.9 && seconds < 1.1)).toBe(true)
       expect(row.detail.predicted_breakdown).toBeDefined()
     }
+    // The report says what each model ran with.
+    const sized = report.models.find((m) => m.windows?.decode_tokens)
+    expect(sized).toBeDefined()
+    expect(renderMarkdown(report)).toContain(`ran with decode\\_tokens ${sized!.windows!.decode_tokens} (timed windows sized to the predicted rate)`)
   })
 })
 
