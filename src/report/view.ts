@@ -424,19 +424,20 @@ export function workloadGroups(report: Report): WorkloadGroup[] {
   if (!report.workloads) return [{ name: null, description: null, summary: report.summary, models: report.models }]
   return report.workloads.map((w) => ({
     name: w.name,
-    description: workloadDescription(w.workload),
+    description: workloadDescription(w.workload, w.scenarios),
     summary: report.workload_summaries?.[w.name]?.summary ?? {},
     models: report.models.filter((m) => m.workload === w.name)
   }))
 }
 
 /** A workload in one line, as a reader compares two: what differs between serving setups. */
-export function workloadDescription(w: Workload): string {
+export function workloadDescription(w: Workload, scenarios?: readonly ScenarioId[]): string {
+  const parallel = !scenarios || scenarios.includes('parallel_decode') ? `${w.parallel_slots ?? 4} parallel slots, ` : ''
   const depth = (d: number | undefined): string => (d ? ` at depth ${d}` : '')
   return (
     `context ${w.context_tokens}, KV ${w.kv_type}, flash attention ${w.flash_attention ? 'on' : 'off'}, -ngl ${w.gpu_layers}` +
     `${w.split_mode ? `, -sm ${w.split_mode}` : ''}${w.tensor_split ? `, -ts ${w.tensor_split.join(',')}` : ''}, ` +
     `decode ${w.decode_tokens}${depth(w.decode_depth)}, prefill ${w.prefill_tokens}${depth(w.prefill_depth)}, ` +
-    `${w.parallel_slots ?? 4} parallel slots, batch ${w.batch}/${w.ubatch}, ${w.threads} threads`
+    `${parallel}batch ${w.batch}/${w.ubatch}, ${w.threads} threads`
   )
 }
