@@ -1,6 +1,7 @@
 // Verdicts × thresholds.yml → GateResult.
 
 import type { ScenarioId } from './scenarios.js'
+import type { Workload } from './workload.js'
 
 export interface ScenarioThresholds {
   /**
@@ -123,100 +124,15 @@ export type GpuLayers = LayerCount | 'auto'
  * One named workload of thresholds.yml: what llama.cpp runs (the Workload's keys; the built-in defaults for those
  * left out), which scenarios, and its limits.
  */
-export interface WorkloadConfig {
-  /**
-   * @asType integer
-   * @minimum 1
-   */
-  context_tokens?: number
-  kv_type?: string
-  flash_attention?: boolean
-  /**
-   * @asType integer
-   * @minimum 0
-   */
-  decode_depth?: number
-  /**
-   * @asType integer
-   * @minimum 1
-   */
-  decode_tokens?: number
-  /**
-   * @asType integer
-   * @minimum 1
-   */
-  prefill_tokens?: number
-  /**
-   * @asType integer
-   * @minimum 0
-   */
-  prefill_depth?: number
-  /**
-   * @asType integer
-   * @minimum 1
-   */
-  first_token_prompt_tokens?: number
-  /**
-   * @asType integer
-   * @minimum 1
-   */
-  warm_prefix_tokens?: number
-  /**
-   * @asType integer
-   * @minimum 1
-   */
-  warm_suffix_tokens?: number
-  /**
-   * @asType integer
-   * @minimum 2
-   */
-  warm_decode_tokens?: number
-  /**
-   * @asType integer
-   * @minimum 1
-   */
-  ubatch?: number
-  /**
-   * @asType integer
-   * @minimum 1
-   */
-  batch?: number
-  /**
-   * @asType integer
-   * @minimum 1
-   */
-  threads?: number
+export interface WorkloadConfig extends Partial<Omit<Workload, 'gpu_layers'>> {
   /**
    * Layers offloaded to the GPUs (-ngl), or `auto`: as many as fit, as llama.cpp's own fit finds for each model.
    */
   gpu_layers?: GpuLayers
-  /** @minItems 1 */
-  tensor_split?: number[]
-  split_mode?: 'none' | 'layer' | 'row'
   /**
-   * @asType integer
-   * @minimum 0
-   */
-  main_gpu?: number
-  /**
-   * @asType integer
-   * @minimum 1
-   */
-  parallel_slots?: number
-  /**
-   * @asType integer
-   * @minimum 1
-   */
-  parallel_prompt_tokens?: number
-  /**
-   * @asType integer
-   * @minimum 2
-   */
-  parallel_decode_tokens?: number
-  /**
-   * Timed windows sized to the device: decode and prefill token counts grow (from the predicted rate) until each
-   * timed window lasts at least this many seconds, within the context and at most 8× the workload's counts. Absent: 0, the counts as
-   * given.
+   * Timed windows sized to the device: the decode token counts grow (from each model's predicted rate) until each
+   * timed decode window lasts at least this many seconds, within the context and at most 8× the workload's counts.
+   * Absent: 0, the counts as given.
    * @minimum 0
    */
   min_window_s?: number

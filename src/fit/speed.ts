@@ -34,7 +34,8 @@ export function cacheHitShare(workingSetBytes: number, cacheBytes: number): numb
   return Math.max(0, Math.min(1, (cacheBytes - workingSetBytes) / (cacheBytes - full)))
 }
 
-function sumSpread(terms: readonly Term[]): Term {
+/** Terms added up, the spread weighted by each term's time. */
+export function sumSpread(terms: readonly Term[]): Term {
   let ms = 0
   let weighted = 0
   for (const t of terms) {

@@ -40,7 +40,7 @@ import { offloadDevices } from './devices.js'
 import { attendedPositions, F32_BYTES, modelGeometry, type ModelGeometry } from './geometry.js'
 import { assignLayers } from './offload.js'
 import { ratesFromFacts, resolveRates, type Rates, type Scalar } from './rates.js'
-import { decodeEstimate, prefillEstimate, type DecodeEstimate, type DecodeShape, type PrefillEstimate, type PrefillShape } from './speed.js'
+import { decodeEstimate, prefillEstimate, sumSpread, type DecodeEstimate, type DecodeShape, type PrefillEstimate, type PrefillShape, type Term } from './speed.js'
 
 /** The device index of the CPU (host memory) in a placement; GPUs are 0 … n − 1 in llama.cpp's order. */
 export const HOST_DEVICE = -1
@@ -215,20 +215,6 @@ export interface SplitPrefillShape extends PrefillShape {
 }
 
 /** A term with the spread of its fact. */
-interface Term {
-  ms: number
-  spread: number
-}
-
-function weighted(terms: readonly Term[]): Term {
-  let ms = 0
-  let w = 0
-  for (const t of terms) {
-    ms += t.ms
-    w += t.ms * t.spread
-  }
-  return { ms, spread: ms > 0 ? w / ms : 0 }
-}
 
 const noFixed = (r: Rates): Rates => ({ ...r, fixedDecodeMs: { value: 0, spread: 0 } })
 
@@ -395,8 +381,8 @@ export function splitDecodeEstimate(g: ModelGeometry, p: Placement, rates: Devic
   const handoffs = changes([...p.layers, p.output])
   const activationBytes = handoffs * rowBytes(g)
   const handoff = handoffTerm(rates.offload, handoffs, activationBytes)
-  const sums = [terms.weights, terms.overhead, terms.attention, terms.state].map(weighted)
-  const total = weighted([...sums, handoff])
+  const sums = [terms.weights, terms.overhead, terms.attention, terms.state].map(sumSpread)
+  const total = sumSpread([...sums, handoff])
   return {
     estimate: {
       totalMs: total.ms,
@@ -417,7 +403,7 @@ export function splitDecodeEstimate(g: ModelGeometry, p: Placement, rates: Devic
 function handoffTerm(o: OffloadRates, count: number, bytes: number): Term {
   const fixed = count * o.handoffMs.value
   const copy = bytes > 0 ? (bytes / o.busBytesPerSec.value) * MS_PER_S : 0
-  return weighted([
+  return sumSpread([
     { ms: fixed, spread: o.handoffMs.spread },
     { ms: copy, spread: o.busBytesPerSec.spread }
   ])
@@ -484,7 +470,7 @@ function ubatchCost(g: ModelGeometry, p: Placement, rates: DeviceRates, s: Split
   const outputComputed = p.output === HOST_DEVICE && offload && u.outputs >= OP_OFFLOAD_MIN_BATCH ? 0 : p.output
   // The last layer's feed-forward runs for the rows with logits only: under 32 of them it stays on the CPU.
   const lastFfnOnHost = offload && L > 0 && p.layers[L - 1] === HOST_DEVICE && u.outputs < OP_OFFLOAD_MIN_BATCH
-  const shape: PrefillShape = { startPos: u.start, tokens: u.n, ubatch: u.n, cells: s.cells, outputs: u.outputs, ...(s.slidingCells !== undefined ? { slidingCells: s.slidingCells } : {}) }
+  const shape: PrefillShape = { startPos: u.start, tokens: u.n, ubatch: u.n, cells: s.cells, outputs: u.outputs, ...(s.slidingCells !== undefined ? { slidingCells: s.slidingCells } : {}), ...(s.kvKey !== undefined ? { kvKey: s.kvKey } : {}) }
   const cost: UbatchCost = { stages: [], matmul: [], attention: [], state: [], output: [], overhead: [], parts: [], handoffs: 0, activationBytes: 0, busBytes: 0, handoff: { ms: 0, spread: 0 }, bus: { ms: 0, spread: 0 } }
   const stageMs = new Map<number, Term[]>()
   for (const grp of groups(p, computedOn, outputComputed)) {
@@ -548,13 +534,13 @@ function ubatchCost(g: ModelGeometry, p: Placement, rates: DeviceRates, s: Split
   // Stages in compute order; hand-offs and copies are charged to the stage they lead into (for the pipeline).
   const order: number[] = []
   for (const x of seq) if (!order.includes(x.device)) order.push(x.device)
-  const extra = weighted([cost.handoff, cost.bus])
+  const extra = sumSpread([cost.handoff, cost.bus])
   cost.stages = order.map((d, i) => {
-    const t = weighted(stageMs.get(d) ?? [])
+    const t = sumSpread(stageMs.get(d) ?? [])
     const lead = i === 0 ? { ms: 0, spread: 0 } : { ms: extra.ms / Math.max(1, order.length - 1), spread: extra.spread }
-    return { device: d, ...weighted([t, lead]) }
+    return { device: d, ...sumSpread([t, lead]) }
   })
-  if (order.length === 1) cost.stages[0] = { device: order[0]!, ...weighted([cost.stages[0]!, extra]) }
+  if (order.length === 1) cost.stages[0] = { device: order[0]!, ...sumSpread([cost.stages[0]!, extra]) }
   return { cost }
 }
 
@@ -587,9 +573,9 @@ export function splitPrefillEstimate(g: ModelGeometry, p: Placement, rates: Devi
     if (!c.cost) return { estimate: null, reason: c.reason }
     costs.push(c.cost)
   }
-  const all = (k: 'matmul' | 'attention' | 'state' | 'output' | 'overhead'): Term => weighted(costs.flatMap((c) => c[k]))
-  const handoff = weighted(costs.map((c) => c.handoff))
-  const bus = weighted(costs.map((c) => c.bus))
+  const all = (k: 'matmul' | 'attention' | 'state' | 'output' | 'overhead'): Term => sumSpread(costs.flatMap((c) => c[k]))
+  const handoff = sumSpread(costs.map((c) => c.handoff))
+  const bus = sumSpread(costs.map((c) => c.bus))
   const parts = new Map<string, SplitPart>()
   for (const part of costs.flatMap((c) => c.parts)) {
     const key = `${part.device}\u0000${part.computedOn}`
@@ -598,7 +584,7 @@ export function splitPrefillEstimate(g: ModelGeometry, p: Placement, rates: Devi
     else parts.set(key, { ...part })
   }
   const sums = [all('matmul'), all('attention'), all('state'), all('output'), all('overhead')]
-  const sequential = weighted([...sums, handoff, bus])
+  const sequential = sumSpread([...sums, handoff, bus])
   const saved = p.pipelineParallel ? sequential.ms - pipelinedMs(costs, s) : 0
   return {
     estimate: {

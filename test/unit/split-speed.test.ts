@@ -382,3 +382,13 @@ test('memory: -sm none puts the whole offload on the main GPU, as llama_model_lo
   expect(layer.CUDA0).toBeGreaterThan(0)
   expect(layer.CUDA1).toBeGreaterThan(0)
 })
+
+test("a split prefill attends by its KV key's law, as a single-device one does (flash attention's own coefficients)", async () => {
+  const withFa = (m: MeasuredFacts): MeasuredFacts => ({ ...m, prefill_attention_by_kv: { 'q8_0+fa': { ns_per_head_token_position: f(50), ns_per_query_element_token_position: f(1) } } })
+  const hw = hardware({ measured: withFa(GPU), measured_host: withFa(CPU) })
+  const { g, pl } = await setup({ gpu_layers: 3 }, hw)
+  const s = { startPos: 2048, tokens: 512, ubatch: 512, cells: kvCells(2560), outputs: 1 }
+  const plain = splitPrefillEstimate(g, pl, deviceRates(hw, pl), s).estimate!
+  const fa = splitPrefillEstimate(g, pl, deviceRates(hw, pl), { ...s, kvKey: 'q8_0+fa' }).estimate!
+  expect(fa.attentionMs).toBeGreaterThan(plain.attentionMs * 10)
+})
