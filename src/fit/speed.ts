@@ -165,11 +165,17 @@ export interface ParallelDecodeEstimate {
  * `streams` columns: the weights cross from memory once, and each column's dot products run at the kernels' own speed,
  * which is what the probe's in-cache decode measures (cachedBandwidth: weights that never leave the caches, rows
  * included). The slower of the two bounds the step: one stream is the single decode (memory), many streams on a
- * CPU become compute-bound. Attention and the recurrent state are per stream; the graph's overhead is per step.
+ * CPU become compute-bound. A MoE model's streams route to different experts, so the step reads more of them.
+ * Attention and the recurrent state are per stream; the graph's overhead is per step.
  */
 export function parallelDecodeEstimate(g: ModelGeometry, r: Rates, s: DecodeShape, streams: number): ParallelDecodeEstimate {
   const single = decodeEstimate(g, r, s)
-  const memory = weightStreamMs(g, r)
+  const stream = weightStreamMs(g, r)
+  // A MoE step reads the experts every stream routes to: up to streams × used of them, at most all (as a prefill
+  // ubatch does, ubatchMatmulMs) — relative to one token's active expert bytes, touched / used times more.
+  const experts = g.expert_count > 0 && g.expert_used_count > 0
+  const expertScale = experts ? (Math.min(1, (streams * g.expert_used_count) / g.expert_count) * g.expert_count) / g.expert_used_count : 1
+  const memory: Term = { ms: stream.ms * (1 - g.expertParamShare + g.expertParamShare * expertScale), spread: stream.spread }
   const compute: Term[] = []
   for (const [type, bytes] of Object.entries(g.active_bytes_by_type)) {
     if (bytes <= 0) continue
