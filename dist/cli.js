@@ -3037,15 +3037,15 @@ var require_rules = __commonJS({
     }
     exports.isJSONType = isJSONType;
     function getRules() {
-      const groups = {
+      const groups2 = {
         number: { type: "number", rules: [] },
         string: { type: "string", rules: [] },
         array: { type: "array", rules: [] },
         object: { type: "object", rules: [] }
       };
       return {
-        types: { ...groups, integer: true, boolean: true, null: true },
-        rules: [{ rules: [] }, groups.number, groups.string, groups.array, groups.object],
+        types: { ...groups2, integer: true, boolean: true, null: true },
+        rules: [{ rules: [] }, groups2.number, groups2.string, groups2.array, groups2.object],
         post: { rules: [] },
         all: {},
         keywords: {}
@@ -9042,24 +9042,24 @@ var require_toJS = __commonJS({
   "node_modules/yaml/dist/nodes/toJS.js"(exports) {
     "use strict";
     var identity3 = require_identity();
-    function toJS(value, arg, ctx2) {
+    function toJS(value, arg, ctx) {
       if (Array.isArray(value))
-        return value.map((v, i2) => toJS(v, String(i2), ctx2));
+        return value.map((v, i2) => toJS(v, String(i2), ctx));
       if (value && typeof value.toJSON === "function") {
-        if (!ctx2 || !identity3.hasAnchor(value))
-          return value.toJSON(arg, ctx2);
+        if (!ctx || !identity3.hasAnchor(value))
+          return value.toJSON(arg, ctx);
         const data = { aliasCount: 0, count: 1, res: void 0 };
-        ctx2.anchors.set(value, data);
-        ctx2.onCreate = (res2) => {
+        ctx.anchors.set(value, data);
+        ctx.onCreate = (res2) => {
           data.res = res2;
-          delete ctx2.onCreate;
+          delete ctx.onCreate;
         };
-        const res = value.toJSON(arg, ctx2);
-        if (ctx2.onCreate)
-          ctx2.onCreate(res);
+        const res = value.toJSON(arg, ctx);
+        if (ctx.onCreate)
+          ctx.onCreate(res);
         return res;
       }
-      if (typeof value === "bigint" && !ctx2?.keep)
+      if (typeof value === "bigint" && !ctx?.keep)
         return Number(value);
       return value;
     }
@@ -9089,7 +9089,7 @@ var require_Node = __commonJS({
       toJS(doc, { mapAsMap, maxAliasCount, onAnchor, reviver } = {}) {
         if (!identity3.isDocument(doc))
           throw new TypeError("A document argument is required");
-        const ctx2 = {
+        const ctx = {
           anchors: /* @__PURE__ */ new Map(),
           doc,
           keep: true,
@@ -9097,9 +9097,9 @@ var require_Node = __commonJS({
           mapKeyWarned: false,
           maxAliasCount: typeof maxAliasCount === "number" ? maxAliasCount : 100
         };
-        const res = toJS.toJS(this, "", ctx2);
+        const res = toJS.toJS(this, "", ctx);
         if (typeof onAnchor === "function")
-          for (const { count: count3, res: res2 } of ctx2.anchors.values())
+          for (const { count: count3, res: res2 } of ctx.anchors.values())
             onAnchor(res2, count3);
         return typeof reviver === "function" ? applyReviver.applyReviver(reviver, { "": res }, "", res) : res;
       }
@@ -9131,12 +9131,12 @@ var require_Alias = __commonJS({
        * Resolve the value of this alias within `doc`, finding the last
        * instance of the `source` anchor before this node.
        */
-      resolve(doc, ctx2) {
-        if (ctx2?.maxAliasCount === 0)
+      resolve(doc, ctx) {
+        if (ctx?.maxAliasCount === 0)
           throw new ReferenceError("Alias resolution is disabled");
         let nodes;
-        if (ctx2?.aliasResolveCache) {
-          nodes = ctx2.aliasResolveCache;
+        if (ctx?.aliasResolveCache) {
+          nodes = ctx.aliasResolveCache;
         } else {
           nodes = [];
           visit.visit(doc, {
@@ -9145,8 +9145,8 @@ var require_Alias = __commonJS({
                 nodes.push(node);
             }
           });
-          if (ctx2)
-            ctx2.aliasResolveCache = nodes;
+          if (ctx)
+            ctx.aliasResolveCache = nodes;
         }
         let found = void 0;
         for (const node of nodes) {
@@ -9155,11 +9155,11 @@ var require_Alias = __commonJS({
           if (node.anchor === this.source)
             found = node;
         }
-        if (found && ctx2) {
-          const { anchors: anchors2, doc: doc2, maxAliasCount } = ctx2;
+        if (found && ctx) {
+          const { anchors: anchors2, doc: doc2, maxAliasCount } = ctx;
           let data = anchors2.get(found);
           if (!data) {
-            toJS.toJS(found, null, ctx2);
+            toJS.toJS(found, null, ctx);
             data = anchors2.get(found);
           }
           if (data?.res === void 0) {
@@ -9178,25 +9178,25 @@ var require_Alias = __commonJS({
         }
         return found;
       }
-      toJSON(_arg, ctx2) {
-        if (!ctx2)
+      toJSON(_arg, ctx) {
+        if (!ctx)
           return { source: this.source };
-        const source = this.resolve(ctx2.doc, ctx2);
+        const source = this.resolve(ctx.doc, ctx);
         if (!source) {
           const msg = `Unresolved alias (the anchor must be set before the alias): ${this.source}`;
           throw new ReferenceError(msg);
         }
-        return ctx2.anchors.get(source).res;
+        return ctx.anchors.get(source).res;
       }
-      toString(ctx2, _onComment, _onChompKeep) {
+      toString(ctx, _onComment, _onChompKeep) {
         const src = `*${this.source}`;
-        if (ctx2) {
+        if (ctx) {
           anchors.anchorIsValid(this.source);
-          if (ctx2.options.verifyAliasOrder && !ctx2.anchors.has(this.source)) {
+          if (ctx.options.verifyAliasOrder && !ctx.anchors.has(this.source)) {
             const msg = `Unresolved alias (the anchor must be set before the alias): ${this.source}`;
             throw new Error(msg);
           }
-          if (ctx2.implicitKey)
+          if (ctx.implicitKey)
             return `${src} `;
         }
         return src;
@@ -9239,8 +9239,8 @@ var require_Scalar = __commonJS({
         super(identity3.SCALAR);
         this.value = value;
       }
-      toJSON(arg, ctx2) {
-        return ctx2?.keep ? this.value : toJS.toJS(this.value, arg, ctx2);
+      toJSON(arg, ctx) {
+        return ctx?.keep ? this.value : toJS.toJS(this.value, arg, ctx);
       }
       toString() {
         return String(this.value);
@@ -9274,20 +9274,20 @@ var require_createNode = __commonJS({
       }
       return tags.find((t) => t.identify?.(value) && !t.format);
     }
-    function createNode(value, tagName, ctx2) {
+    function createNode(value, tagName, ctx) {
       if (identity3.isDocument(value))
         value = value.contents;
       if (identity3.isNode(value))
         return value;
       if (identity3.isPair(value)) {
-        const map = ctx2.schema[identity3.MAP].createNode?.(ctx2.schema, null, ctx2);
+        const map = ctx.schema[identity3.MAP].createNode?.(ctx.schema, null, ctx);
         map.items.push(value);
         return map;
       }
       if (value instanceof String || value instanceof Number || value instanceof Boolean || typeof BigInt !== "undefined" && value instanceof BigInt) {
         value = value.valueOf();
       }
-      const { aliasDuplicateObjects, onAnchor, onTagObj, schema, sourceObjects } = ctx2;
+      const { aliasDuplicateObjects, onAnchor, onTagObj, schema, sourceObjects } = ctx;
       let ref = void 0;
       if (aliasDuplicateObjects && value && typeof value === "object") {
         ref = sourceObjects.get(value);
@@ -9316,9 +9316,9 @@ var require_createNode = __commonJS({
       }
       if (onTagObj) {
         onTagObj(tagObj);
-        delete ctx2.onTagObj;
+        delete ctx.onTagObj;
       }
-      const node = tagObj?.createNode ? tagObj.createNode(ctx2.schema, value, ctx2) : typeof tagObj?.nodeClass?.from === "function" ? tagObj.nodeClass.from(ctx2.schema, value, ctx2) : new Scalar.Scalar(value);
+      const node = tagObj?.createNode ? tagObj.createNode(ctx.schema, value, ctx) : typeof tagObj?.nodeClass?.from === "function" ? tagObj.nodeClass.from(ctx.schema, value, ctx) : new Scalar.Scalar(value);
       if (tagName)
         node.tag = tagName;
       else if (!tagObj.default)
@@ -9633,10 +9633,10 @@ var require_stringifyString = __commonJS({
     "use strict";
     var Scalar = require_Scalar();
     var foldFlowLines = require_foldFlowLines();
-    var getFoldOptions = (ctx2, isBlock) => ({
-      indentAtStart: isBlock ? ctx2.indent.length : ctx2.indentAtStart,
-      lineWidth: ctx2.options.lineWidth,
-      minContentWidth: ctx2.options.minContentWidth
+    var getFoldOptions = (ctx, isBlock) => ({
+      indentAtStart: isBlock ? ctx.indent.length : ctx.indentAtStart,
+      lineWidth: ctx.options.lineWidth,
+      minContentWidth: ctx.options.minContentWidth
     });
     var containsDocumentMarker = (str4) => /^(%|---|\.\.\.)/m.test(str4);
     function lineLengthOverLimit(str4, lineWidth, indentLength) {
@@ -9657,13 +9657,13 @@ var require_stringifyString = __commonJS({
       }
       return true;
     }
-    function doubleQuotedString(value, ctx2) {
+    function doubleQuotedString(value, ctx) {
       const json = JSON.stringify(value);
-      if (ctx2.options.doubleQuotedAsJSON)
+      if (ctx.options.doubleQuotedAsJSON)
         return json;
-      const { implicitKey } = ctx2;
-      const minMultiLineLength = ctx2.options.doubleQuotedMinMultiLineLength;
-      const indent = ctx2.indent || (containsDocumentMarker(value) ? "  " : "");
+      const { implicitKey } = ctx;
+      const minMultiLineLength = ctx.options.doubleQuotedMinMultiLineLength;
+      const indent = ctx.indent || (containsDocumentMarker(value) ? "  " : "");
       let str4 = "";
       let start = 0;
       for (let i2 = 0, ch = json[i2]; ch; ch = json[++i2]) {
@@ -9735,18 +9735,18 @@ var require_stringifyString = __commonJS({
           }
       }
       str4 = start ? str4 + json.slice(start) : json;
-      return implicitKey ? str4 : foldFlowLines.foldFlowLines(str4, indent, foldFlowLines.FOLD_QUOTED, getFoldOptions(ctx2, false));
+      return implicitKey ? str4 : foldFlowLines.foldFlowLines(str4, indent, foldFlowLines.FOLD_QUOTED, getFoldOptions(ctx, false));
     }
-    function singleQuotedString(value, ctx2) {
-      if (ctx2.options.singleQuote === false || ctx2.implicitKey && value.includes("\n") || /[ \t]\n|\n[ \t]/.test(value))
-        return doubleQuotedString(value, ctx2);
-      const indent = ctx2.indent || (containsDocumentMarker(value) ? "  " : "");
+    function singleQuotedString(value, ctx) {
+      if (ctx.options.singleQuote === false || ctx.implicitKey && value.includes("\n") || /[ \t]\n|\n[ \t]/.test(value))
+        return doubleQuotedString(value, ctx);
+      const indent = ctx.indent || (containsDocumentMarker(value) ? "  " : "");
       const res = "'" + value.replace(/'/g, "''").replace(/\n+/g, `$&
 ${indent}`) + "'";
-      return ctx2.implicitKey ? res : foldFlowLines.foldFlowLines(res, indent, foldFlowLines.FOLD_FLOW, getFoldOptions(ctx2, false));
+      return ctx.implicitKey ? res : foldFlowLines.foldFlowLines(res, indent, foldFlowLines.FOLD_FLOW, getFoldOptions(ctx, false));
     }
-    function quotedString(value, ctx2) {
-      const { singleQuote } = ctx2.options;
+    function quotedString(value, ctx) {
+      const { singleQuote } = ctx.options;
       let qs;
       if (singleQuote === false)
         qs = doubleQuotedString;
@@ -9760,7 +9760,7 @@ ${indent}`) + "'";
         else
           qs = singleQuote ? singleQuotedString : doubleQuotedString;
       }
-      return qs(value, ctx2);
+      return qs(value, ctx);
     }
     var blockEndNewlines;
     try {
@@ -9768,12 +9768,12 @@ ${indent}`) + "'";
     } catch {
       blockEndNewlines = /\n+(?!\n|$)/g;
     }
-    function blockString({ comment, type, value }, ctx2, onComment, onChompKeep) {
-      const { blockQuote, commentString, lineWidth } = ctx2.options;
+    function blockString({ comment, type, value }, ctx, onComment, onChompKeep) {
+      const { blockQuote, commentString, lineWidth } = ctx.options;
       if (!blockQuote || /\n[\t ]+$/.test(value)) {
-        return quotedString(value, ctx2);
+        return quotedString(value, ctx);
       }
-      const indent = ctx2.indent || (ctx2.forceBlockIndent || containsDocumentMarker(value) ? "  " : "");
+      const indent = ctx.indent || (ctx.forceBlockIndent || containsDocumentMarker(value) ? "  " : "");
       const literal = blockQuote === "literal" ? true : blockQuote === "folded" || type === Scalar.Scalar.BLOCK_FOLDED ? false : type === Scalar.Scalar.BLOCK_LITERAL ? true : !lineLengthOverLimit(value, lineWidth, indent.length);
       if (!value)
         return literal ? "|\n" : ">\n";
@@ -9828,7 +9828,7 @@ ${indent}`) + "'";
       if (!literal) {
         const foldedValue = value.replace(/\n+/g, "\n$&").replace(/(?:^|\n)([\t ].*)(?:([\n\t ]*)\n(?![\n\t ]))?/g, "$1$2").replace(/\n+/g, `$&${indent}`);
         let literalFallback = false;
-        const foldOptions = getFoldOptions(ctx2, true);
+        const foldOptions = getFoldOptions(ctx, true);
         if (blockQuote !== "folded" && type !== Scalar.Scalar.BLOCK_FOLDED) {
           foldOptions.onOverflow = () => {
             literalFallback = true;
@@ -9843,38 +9843,38 @@ ${indent}${body}`;
       return `|${header}
 ${indent}${start}${value}${end}`;
     }
-    function plainString(item, ctx2, onComment, onChompKeep) {
+    function plainString(item, ctx, onComment, onChompKeep) {
       const { type, value } = item;
-      const { actualString, implicitKey, indent, indentStep, inFlow } = ctx2;
+      const { actualString, implicitKey, indent, indentStep, inFlow } = ctx;
       if (implicitKey && value.includes("\n") || inFlow && /[[\]{},]/.test(value)) {
-        return quotedString(value, ctx2);
+        return quotedString(value, ctx);
       }
       if (/^[\n\t ,[\]{}#&*!|>'"%@`]|^[?-]$|^[?-][ \t]|[\n:][ \t]|[ \t]\n|[\n\t ]#|[\n\t :]$/.test(value)) {
-        return implicitKey || inFlow || !value.includes("\n") ? quotedString(value, ctx2) : blockString(item, ctx2, onComment, onChompKeep);
+        return implicitKey || inFlow || !value.includes("\n") ? quotedString(value, ctx) : blockString(item, ctx, onComment, onChompKeep);
       }
       if (!implicitKey && !inFlow && type !== Scalar.Scalar.PLAIN && value.includes("\n")) {
-        return blockString(item, ctx2, onComment, onChompKeep);
+        return blockString(item, ctx, onComment, onChompKeep);
       }
       if (containsDocumentMarker(value)) {
         if (indent === "") {
-          ctx2.forceBlockIndent = true;
-          return blockString(item, ctx2, onComment, onChompKeep);
+          ctx.forceBlockIndent = true;
+          return blockString(item, ctx, onComment, onChompKeep);
         } else if (implicitKey && indent === indentStep) {
-          return quotedString(value, ctx2);
+          return quotedString(value, ctx);
         }
       }
       const str4 = value.replace(/\n+/g, `$&
 ${indent}`);
       if (actualString) {
         const test = (tag) => tag.default && tag.tag !== "tag:yaml.org,2002:str" && tag.test?.test(str4);
-        const { compat, tags } = ctx2.doc.schema;
+        const { compat, tags } = ctx.doc.schema;
         if (tags.some(test) || compat?.some(test))
-          return quotedString(value, ctx2);
+          return quotedString(value, ctx);
       }
-      return implicitKey ? str4 : foldFlowLines.foldFlowLines(str4, indent, foldFlowLines.FOLD_FLOW, getFoldOptions(ctx2, false));
+      return implicitKey ? str4 : foldFlowLines.foldFlowLines(str4, indent, foldFlowLines.FOLD_FLOW, getFoldOptions(ctx, false));
     }
-    function stringifyString(item, ctx2, onComment, onChompKeep) {
-      const { implicitKey, inFlow } = ctx2;
+    function stringifyString(item, ctx, onComment, onChompKeep) {
+      const { implicitKey, inFlow } = ctx;
       const ss = typeof item.value === "string" ? item : Object.assign({}, item, { value: String(item.value) });
       let { type } = item;
       if (type !== Scalar.Scalar.QUOTE_DOUBLE) {
@@ -9885,20 +9885,20 @@ ${indent}`);
         switch (_type) {
           case Scalar.Scalar.BLOCK_FOLDED:
           case Scalar.Scalar.BLOCK_LITERAL:
-            return implicitKey || inFlow ? quotedString(ss.value, ctx2) : blockString(ss, ctx2, onComment, onChompKeep);
+            return implicitKey || inFlow ? quotedString(ss.value, ctx) : blockString(ss, ctx, onComment, onChompKeep);
           case Scalar.Scalar.QUOTE_DOUBLE:
-            return doubleQuotedString(ss.value, ctx2);
+            return doubleQuotedString(ss.value, ctx);
           case Scalar.Scalar.QUOTE_SINGLE:
-            return singleQuotedString(ss.value, ctx2);
+            return singleQuotedString(ss.value, ctx);
           case Scalar.Scalar.PLAIN:
-            return plainString(ss, ctx2, onComment, onChompKeep);
+            return plainString(ss, ctx, onComment, onChompKeep);
           default:
             return null;
         }
       };
       let res = _stringify(type);
       if (res === null) {
-        const { defaultKeyType, defaultStringType } = ctx2.options;
+        const { defaultKeyType, defaultStringType } = ctx.options;
         const t = implicitKey && defaultKeyType || defaultStringType;
         res = _stringify(t);
         if (res === null)
@@ -10001,33 +10001,33 @@ var require_stringify = __commonJS({
         props.push(doc.directives.tagString(tag));
       return props.join(" ");
     }
-    function stringify(item, ctx2, onComment, onChompKeep) {
+    function stringify(item, ctx, onComment, onChompKeep) {
       if (identity3.isPair(item))
-        return item.toString(ctx2, onComment, onChompKeep);
+        return item.toString(ctx, onComment, onChompKeep);
       if (identity3.isAlias(item)) {
-        if (ctx2.doc.directives)
-          return item.toString(ctx2);
-        if (ctx2.resolvedAliases?.has(item)) {
+        if (ctx.doc.directives)
+          return item.toString(ctx);
+        if (ctx.resolvedAliases?.has(item)) {
           throw new TypeError(`Cannot stringify circular structure without alias nodes`);
         } else {
-          if (ctx2.resolvedAliases)
-            ctx2.resolvedAliases.add(item);
+          if (ctx.resolvedAliases)
+            ctx.resolvedAliases.add(item);
           else
-            ctx2.resolvedAliases = /* @__PURE__ */ new Set([item]);
-          item = item.resolve(ctx2.doc);
+            ctx.resolvedAliases = /* @__PURE__ */ new Set([item]);
+          item = item.resolve(ctx.doc);
         }
       }
       let tagObj = void 0;
-      const node = identity3.isNode(item) ? item : ctx2.doc.createNode(item, { onTagObj: (o2) => tagObj = o2 });
-      tagObj ?? (tagObj = getTagObject(ctx2.doc.schema.tags, node));
-      const props = stringifyProps(node, tagObj, ctx2);
+      const node = identity3.isNode(item) ? item : ctx.doc.createNode(item, { onTagObj: (o2) => tagObj = o2 });
+      tagObj ?? (tagObj = getTagObject(ctx.doc.schema.tags, node));
+      const props = stringifyProps(node, tagObj, ctx);
       if (props.length > 0)
-        ctx2.indentAtStart = (ctx2.indentAtStart ?? 0) + props.length + 1;
-      const str4 = typeof tagObj.stringify === "function" ? tagObj.stringify(node, ctx2, onComment, onChompKeep) : identity3.isScalar(node) ? stringifyString.stringifyString(node, ctx2, onComment, onChompKeep) : node.toString(ctx2, onComment, onChompKeep);
+        ctx.indentAtStart = (ctx.indentAtStart ?? 0) + props.length + 1;
+      const str4 = typeof tagObj.stringify === "function" ? tagObj.stringify(node, ctx, onComment, onChompKeep) : identity3.isScalar(node) ? stringifyString.stringifyString(node, ctx, onComment, onChompKeep) : node.toString(ctx, onComment, onChompKeep);
       if (!props)
         return str4;
       return identity3.isScalar(node) || str4[0] === "{" || str4[0] === "[" ? `${props} ${str4}` : `${props}
-${ctx2.indent}${str4}`;
+${ctx.indent}${str4}`;
     }
     exports.createStringifyContext = createStringifyContext;
     exports.stringify = stringify;
@@ -10042,8 +10042,8 @@ var require_stringifyPair = __commonJS({
     var Scalar = require_Scalar();
     var stringify = require_stringify();
     var stringifyComment = require_stringifyComment();
-    function stringifyPair({ key: key2, value }, ctx2, onComment, onChompKeep) {
-      const { allNullValues, doc, indent, indentStep, options: { commentString, indentSeq, simpleKeys } } = ctx2;
+    function stringifyPair({ key: key2, value }, ctx, onComment, onChompKeep) {
+      const { allNullValues, doc, indent, indentStep, options: { commentString, indentSeq, simpleKeys } } = ctx;
       let keyComment = identity3.isNode(key2) && key2.comment || null;
       if (simpleKeys) {
         if (keyComment) {
@@ -10054,21 +10054,21 @@ var require_stringifyPair = __commonJS({
           throw new Error(msg);
         }
       }
-      let explicitKey = !simpleKeys && (!key2 || keyComment && value == null && !ctx2.inFlow || identity3.isCollection(key2) || (identity3.isScalar(key2) ? key2.type === Scalar.Scalar.BLOCK_FOLDED || key2.type === Scalar.Scalar.BLOCK_LITERAL : typeof key2 === "object"));
-      ctx2 = Object.assign({}, ctx2, {
+      let explicitKey = !simpleKeys && (!key2 || keyComment && value == null && !ctx.inFlow || identity3.isCollection(key2) || (identity3.isScalar(key2) ? key2.type === Scalar.Scalar.BLOCK_FOLDED || key2.type === Scalar.Scalar.BLOCK_LITERAL : typeof key2 === "object"));
+      ctx = Object.assign({}, ctx, {
         allNullValues: false,
         implicitKey: !explicitKey && (simpleKeys || !allNullValues),
         indent: indent + indentStep
       });
       let keyCommentDone = false;
       let chompKeep = false;
-      let str4 = stringify.stringify(key2, ctx2, () => keyCommentDone = true, () => chompKeep = true);
-      if (!explicitKey && !ctx2.inFlow && str4.length > 1024) {
+      let str4 = stringify.stringify(key2, ctx, () => keyCommentDone = true, () => chompKeep = true);
+      if (!explicitKey && !ctx.inFlow && str4.length > 1024) {
         if (simpleKeys)
           throw new Error("With simple keys, single line scalar must not span more than 1024 characters");
         explicitKey = true;
       }
-      if (ctx2.inFlow) {
+      if (ctx.inFlow) {
         if (allNullValues || value == null) {
           if (keyCommentDone && onComment)
             onComment();
@@ -10077,7 +10077,7 @@ var require_stringifyPair = __commonJS({
       } else if (allNullValues && !simpleKeys || value == null && explicitKey) {
         str4 = `? ${str4}`;
         if (keyComment && !keyCommentDone) {
-          str4 += stringifyComment.lineComment(str4, ctx2.indent, commentString(keyComment));
+          str4 += stringifyComment.lineComment(str4, ctx.indent, commentString(keyComment));
         } else if (chompKeep && onChompKeep)
           onChompKeep();
         return str4;
@@ -10086,13 +10086,13 @@ var require_stringifyPair = __commonJS({
         keyComment = null;
       if (explicitKey) {
         if (keyComment)
-          str4 += stringifyComment.lineComment(str4, ctx2.indent, commentString(keyComment));
+          str4 += stringifyComment.lineComment(str4, ctx.indent, commentString(keyComment));
         str4 = `? ${str4}
 ${indent}:`;
       } else {
         str4 = `${str4}:`;
         if (keyComment)
-          str4 += stringifyComment.lineComment(str4, ctx2.indent, commentString(keyComment));
+          str4 += stringifyComment.lineComment(str4, ctx.indent, commentString(keyComment));
       }
       let vsb, vcb, valueComment;
       if (identity3.isNode(value)) {
@@ -10106,35 +10106,35 @@ ${indent}:`;
         if (value && typeof value === "object")
           value = doc.createNode(value);
       }
-      ctx2.implicitKey = false;
+      ctx.implicitKey = false;
       if (!explicitKey && !keyComment && identity3.isScalar(value))
-        ctx2.indentAtStart = str4.length + 1;
+        ctx.indentAtStart = str4.length + 1;
       chompKeep = false;
-      if (!indentSeq && indentStep.length >= 2 && !ctx2.inFlow && !explicitKey && identity3.isSeq(value) && !value.flow && !value.tag && !value.anchor) {
-        ctx2.indent = ctx2.indent.substring(2);
+      if (!indentSeq && indentStep.length >= 2 && !ctx.inFlow && !explicitKey && identity3.isSeq(value) && !value.flow && !value.tag && !value.anchor) {
+        ctx.indent = ctx.indent.substring(2);
       }
       let valueCommentDone = false;
-      const valueStr = stringify.stringify(value, ctx2, () => valueCommentDone = true, () => chompKeep = true);
+      const valueStr = stringify.stringify(value, ctx, () => valueCommentDone = true, () => chompKeep = true);
       let ws = " ";
       if (keyComment || vsb || vcb) {
         ws = vsb ? "\n" : "";
         if (vcb) {
           const cs = commentString(vcb);
           ws += `
-${stringifyComment.indentComment(cs, ctx2.indent)}`;
+${stringifyComment.indentComment(cs, ctx.indent)}`;
         }
-        if (valueStr === "" && !ctx2.inFlow) {
+        if (valueStr === "" && !ctx.inFlow) {
           if (ws === "\n" && valueComment)
             ws = "\n\n";
         } else {
           ws += `
-${ctx2.indent}`;
+${ctx.indent}`;
         }
       } else if (!explicitKey && identity3.isCollection(value)) {
         const vs0 = valueStr[0];
         const nl0 = valueStr.indexOf("\n");
         const hasNewline = nl0 !== -1;
-        const flow = ctx2.inFlow ?? value.flow ?? value.items.length === 0;
+        const flow = ctx.inFlow ?? value.flow ?? value.items.length === 0;
         if (hasNewline || !flow) {
           let hasPropsLine = false;
           if (hasNewline && (vs0 === "&" || vs0 === "!")) {
@@ -10147,17 +10147,17 @@ ${ctx2.indent}`;
           }
           if (!hasPropsLine)
             ws = `
-${ctx2.indent}`;
+${ctx.indent}`;
         }
       } else if (valueStr === "" || valueStr[0] === "\n") {
         ws = "";
       }
       str4 += ws + valueStr;
-      if (ctx2.inFlow) {
+      if (ctx.inFlow) {
         if (valueCommentDone && onComment)
           onComment();
       } else if (valueComment && !valueCommentDone) {
-        str4 += stringifyComment.lineComment(str4, ctx2.indent, commentString(valueComment));
+        str4 += stringifyComment.lineComment(str4, ctx.indent, commentString(valueComment));
       } else if (chompKeep && onChompKeep) {
         onChompKeep();
       }
@@ -10206,23 +10206,23 @@ var require_merge = __commonJS({
       }),
       stringify: () => MERGE_KEY
     };
-    var isMergeKey = (ctx2, key2) => (merge.identify(key2) || identity3.isScalar(key2) && (!key2.type || key2.type === Scalar.Scalar.PLAIN) && merge.identify(key2.value)) && ctx2?.doc.schema.tags.some((tag) => tag.tag === merge.tag && tag.default);
-    function addMergeToJSMap(ctx2, map, value) {
-      const source = resolveAliasValue(ctx2, value);
+    var isMergeKey = (ctx, key2) => (merge.identify(key2) || identity3.isScalar(key2) && (!key2.type || key2.type === Scalar.Scalar.PLAIN) && merge.identify(key2.value)) && ctx?.doc.schema.tags.some((tag) => tag.tag === merge.tag && tag.default);
+    function addMergeToJSMap(ctx, map, value) {
+      const source = resolveAliasValue(ctx, value);
       if (identity3.isSeq(source))
         for (const it of source.items)
-          mergeValue2(ctx2, map, it);
+          mergeValue2(ctx, map, it);
       else if (Array.isArray(source))
         for (const it of source)
-          mergeValue2(ctx2, map, it);
+          mergeValue2(ctx, map, it);
       else
-        mergeValue2(ctx2, map, source);
+        mergeValue2(ctx, map, source);
     }
-    function mergeValue2(ctx2, map, value) {
-      const source = resolveAliasValue(ctx2, value);
+    function mergeValue2(ctx, map, value) {
+      const source = resolveAliasValue(ctx, value);
       if (!identity3.isMap(source))
         throw new Error("Merge sources must be maps or map aliases");
-      const srcMap = source.toJSON(null, ctx2, Map);
+      const srcMap = source.toJSON(null, ctx, Map);
       for (const [key2, value2] of srcMap) {
         if (map instanceof Map) {
           if (!map.has(key2))
@@ -10240,8 +10240,8 @@ var require_merge = __commonJS({
       }
       return map;
     }
-    function resolveAliasValue(ctx2, value) {
-      return ctx2 && identity3.isAlias(value) ? value.resolve(ctx2.doc, ctx2) : value;
+    function resolveAliasValue(ctx, value) {
+      return ctx && identity3.isAlias(value) ? value.resolve(ctx.doc, ctx) : value;
     }
     exports.addMergeToJSMap = addMergeToJSMap;
     exports.isMergeKey = isMergeKey;
@@ -10258,20 +10258,20 @@ var require_addPairToJSMap = __commonJS({
     var stringify = require_stringify();
     var identity3 = require_identity();
     var toJS = require_toJS();
-    function addPairToJSMap(ctx2, map, { key: key2, value }) {
+    function addPairToJSMap(ctx, map, { key: key2, value }) {
       if (identity3.isNode(key2) && key2.addToJSMap)
-        key2.addToJSMap(ctx2, map, value);
-      else if (merge.isMergeKey(ctx2, key2))
-        merge.addMergeToJSMap(ctx2, map, value);
+        key2.addToJSMap(ctx, map, value);
+      else if (merge.isMergeKey(ctx, key2))
+        merge.addMergeToJSMap(ctx, map, value);
       else {
-        const jsKey = toJS.toJS(key2, "", ctx2);
+        const jsKey = toJS.toJS(key2, "", ctx);
         if (map instanceof Map) {
-          map.set(jsKey, toJS.toJS(value, jsKey, ctx2));
+          map.set(jsKey, toJS.toJS(value, jsKey, ctx));
         } else if (map instanceof Set) {
           map.add(jsKey);
         } else {
-          const stringKey = stringifyKey(key2, jsKey, ctx2);
-          const jsValue = toJS.toJS(value, stringKey, ctx2);
+          const stringKey = stringifyKey(key2, jsKey, ctx);
+          const jsValue = toJS.toJS(value, stringKey, ctx);
           if (stringKey in map)
             Object.defineProperty(map, stringKey, {
               value: jsValue,
@@ -10285,25 +10285,25 @@ var require_addPairToJSMap = __commonJS({
       }
       return map;
     }
-    function stringifyKey(key2, jsKey, ctx2) {
+    function stringifyKey(key2, jsKey, ctx) {
       if (jsKey === null)
         return "";
       if (typeof jsKey !== "object")
         return String(jsKey);
-      if (identity3.isNode(key2) && ctx2?.doc) {
-        const strCtx = stringify.createStringifyContext(ctx2.doc, {});
+      if (identity3.isNode(key2) && ctx?.doc) {
+        const strCtx = stringify.createStringifyContext(ctx.doc, {});
         strCtx.anchors = /* @__PURE__ */ new Set();
-        for (const node of ctx2.anchors.keys())
+        for (const node of ctx.anchors.keys())
           strCtx.anchors.add(node.anchor);
         strCtx.inFlow = true;
         strCtx.inStringifyKey = true;
         const strKey = key2.toString(strCtx);
-        if (!ctx2.mapKeyWarned) {
+        if (!ctx.mapKeyWarned) {
           let jsonStr = JSON.stringify(strKey);
           if (jsonStr.length > 40)
             jsonStr = jsonStr.substring(0, 36) + '..."';
-          log2.warn(ctx2.doc.options.logLevel, `Keys with collection values will be stringified due to JS Object restrictions: ${jsonStr}. Set mapAsMap: true to use object keys.`);
-          ctx2.mapKeyWarned = true;
+          log2.warn(ctx.doc.options.logLevel, `Keys with collection values will be stringified due to JS Object restrictions: ${jsonStr}. Set mapAsMap: true to use object keys.`);
+          ctx.mapKeyWarned = true;
         }
         return strKey;
       }
@@ -10321,9 +10321,9 @@ var require_Pair = __commonJS({
     var stringifyPair = require_stringifyPair();
     var addPairToJSMap = require_addPairToJSMap();
     var identity3 = require_identity();
-    function createPair(key2, value, ctx2) {
-      const k = createNode.createNode(key2, void 0, ctx2);
-      const v = createNode.createNode(value, void 0, ctx2);
+    function createPair(key2, value, ctx) {
+      const k = createNode.createNode(key2, void 0, ctx);
+      const v = createNode.createNode(value, void 0, ctx);
       return new Pair(k, v);
     }
     var Pair = class _Pair {
@@ -10340,12 +10340,12 @@ var require_Pair = __commonJS({
           value = value.clone(schema);
         return new _Pair(key2, value);
       }
-      toJSON(_, ctx2) {
-        const pair = ctx2?.mapAsMap ? /* @__PURE__ */ new Map() : {};
-        return addPairToJSMap.addPairToJSMap(ctx2, pair, this);
+      toJSON(_, ctx) {
+        const pair = ctx?.mapAsMap ? /* @__PURE__ */ new Map() : {};
+        return addPairToJSMap.addPairToJSMap(ctx, pair, this);
       }
-      toString(ctx2, onComment, onChompKeep) {
-        return ctx2?.doc ? stringifyPair.stringifyPair(this, ctx2, onComment, onChompKeep) : JSON.stringify(this);
+      toString(ctx, onComment, onChompKeep) {
+        return ctx?.doc ? stringifyPair.stringifyPair(this, ctx, onComment, onChompKeep) : JSON.stringify(this);
       }
     };
     exports.Pair = Pair;
@@ -10360,14 +10360,14 @@ var require_stringifyCollection = __commonJS({
     var identity3 = require_identity();
     var stringify = require_stringify();
     var stringifyComment = require_stringifyComment();
-    function stringifyCollection(collection, ctx2, options) {
-      const flow = ctx2.inFlow ?? collection.flow;
+    function stringifyCollection(collection, ctx, options) {
+      const flow = ctx.inFlow ?? collection.flow;
       const stringify2 = flow ? stringifyFlowCollection : stringifyBlockCollection;
-      return stringify2(collection, ctx2, options);
+      return stringify2(collection, ctx, options);
     }
-    function stringifyBlockCollection({ comment, items }, ctx2, { blockItemPrefix, flowChars, itemIndent, onChompKeep, onComment }) {
-      const { indent, options: { commentString } } = ctx2;
-      const itemCtx = Object.assign({}, ctx2, { indent: itemIndent, type: null });
+    function stringifyBlockCollection({ comment, items }, ctx, { blockItemPrefix, flowChars, itemIndent, onChompKeep, onComment }) {
+      const { indent, options: { commentString } } = ctx;
+      const itemCtx = Object.assign({}, ctx, { indent: itemIndent, type: null });
       let chompKeep = false;
       const lines = [];
       for (let i2 = 0; i2 < items.length; ++i2) {
@@ -10376,7 +10376,7 @@ var require_stringifyCollection = __commonJS({
         if (identity3.isNode(item)) {
           if (!chompKeep && item.spaceBefore)
             lines.push("");
-          addCommentBefore(ctx2, lines, item.commentBefore, chompKeep);
+          addCommentBefore(ctx, lines, item.commentBefore, chompKeep);
           if (item.comment)
             comment2 = item.comment;
         } else if (identity3.isPair(item)) {
@@ -10384,7 +10384,7 @@ var require_stringifyCollection = __commonJS({
           if (ik) {
             if (!chompKeep && ik.spaceBefore)
               lines.push("");
-            addCommentBefore(ctx2, lines, ik.commentBefore, chompKeep);
+            addCommentBefore(ctx, lines, ik.commentBefore, chompKeep);
           }
         }
         chompKeep = false;
@@ -10414,10 +10414,10 @@ ${indent}${line}` : "\n";
         onChompKeep();
       return str4;
     }
-    function stringifyFlowCollection({ items }, ctx2, { flowChars, itemIndent }) {
-      const { indent, indentStep, flowCollectionPadding: fcPadding, options: { commentString } } = ctx2;
+    function stringifyFlowCollection({ items }, ctx, { flowChars, itemIndent }) {
+      const { indent, indentStep, flowCollectionPadding: fcPadding, options: { commentString } } = ctx;
       itemIndent += indentStep;
-      const itemCtx = Object.assign({}, ctx2, {
+      const itemCtx = Object.assign({}, ctx, {
         indent: itemIndent,
         inFlow: true,
         type: null
@@ -10431,7 +10431,7 @@ ${indent}${line}` : "\n";
         if (identity3.isNode(item)) {
           if (item.spaceBefore)
             lines.push("");
-          addCommentBefore(ctx2, lines, item.commentBefore, false);
+          addCommentBefore(ctx, lines, item.commentBefore, false);
           if (item.comment)
             comment = item.comment;
         } else if (identity3.isPair(item)) {
@@ -10439,7 +10439,7 @@ ${indent}${line}` : "\n";
           if (ik) {
             if (ik.spaceBefore)
               lines.push("");
-            addCommentBefore(ctx2, lines, ik.commentBefore, false);
+            addCommentBefore(ctx, lines, ik.commentBefore, false);
             if (ik.comment)
               reqNewline = true;
           }
@@ -10459,9 +10459,9 @@ ${indent}${line}` : "\n";
         reqNewline || (reqNewline = lines.length > linesAtValue || str4.includes("\n"));
         if (i2 < items.length - 1) {
           str4 += ",";
-        } else if (ctx2.options.trailingComma) {
-          if (ctx2.options.lineWidth > 0) {
-            reqNewline || (reqNewline = lines.reduce((sum, line) => sum + line.length + 2, 2) + (str4.length + 2) > ctx2.options.lineWidth);
+        } else if (ctx.options.trailingComma) {
+          if (ctx.options.lineWidth > 0) {
+            reqNewline || (reqNewline = lines.reduce((sum, line) => sum + line.length + 2, 2) + (str4.length + 2) > ctx.options.lineWidth);
           }
           if (reqNewline) {
             str4 += ",";
@@ -10478,7 +10478,7 @@ ${indent}${line}` : "\n";
       } else {
         if (!reqNewline) {
           const len = lines.reduce((sum, line) => sum + line.length + 2, 2);
-          reqNewline = ctx2.options.lineWidth > 0 && len > ctx2.options.lineWidth;
+          reqNewline = ctx.options.lineWidth > 0 && len > ctx.options.lineWidth;
         }
         if (reqNewline) {
           let str4 = start;
@@ -10538,8 +10538,8 @@ var require_YAMLMap = __commonJS({
        * A generic collection parsing method that can be extended
        * to other node classes that inherit from YAMLMap
        */
-      static from(schema, obj, ctx2) {
-        const { keepUndefined, replacer } = ctx2;
+      static from(schema, obj, ctx) {
+        const { keepUndefined, replacer } = ctx;
         const map = new this(schema);
         const add2 = (key2, value) => {
           if (typeof replacer === "function")
@@ -10547,7 +10547,7 @@ var require_YAMLMap = __commonJS({
           else if (Array.isArray(replacer) && !replacer.includes(key2))
             return;
           if (value !== void 0 || keepUndefined)
-            map.items.push(Pair.createPair(key2, value, ctx2));
+            map.items.push(Pair.createPair(key2, value, ctx));
         };
         if (obj instanceof Map) {
           for (const [key2, value] of obj)
@@ -10617,27 +10617,27 @@ var require_YAMLMap = __commonJS({
        * @param {Class} Type - If set, forces the returned collection type
        * @returns Instance of Type, Map, or Object
        */
-      toJSON(_, ctx2, Type) {
-        const map = Type ? new Type() : ctx2?.mapAsMap ? /* @__PURE__ */ new Map() : {};
-        if (ctx2?.onCreate)
-          ctx2.onCreate(map);
+      toJSON(_, ctx, Type) {
+        const map = Type ? new Type() : ctx?.mapAsMap ? /* @__PURE__ */ new Map() : {};
+        if (ctx?.onCreate)
+          ctx.onCreate(map);
         for (const item of this.items)
-          addPairToJSMap.addPairToJSMap(ctx2, map, item);
+          addPairToJSMap.addPairToJSMap(ctx, map, item);
         return map;
       }
-      toString(ctx2, onComment, onChompKeep) {
-        if (!ctx2)
+      toString(ctx, onComment, onChompKeep) {
+        if (!ctx)
           return JSON.stringify(this);
         for (const item of this.items) {
           if (!identity3.isPair(item))
             throw new Error(`Map items must all be pairs; found ${JSON.stringify(item)} instead`);
         }
-        if (!ctx2.allNullValues && this.hasAllNullValues(false))
-          ctx2 = Object.assign({}, ctx2, { allNullValues: true });
-        return stringifyCollection.stringifyCollection(this, ctx2, {
+        if (!ctx.allNullValues && this.hasAllNullValues(false))
+          ctx = Object.assign({}, ctx, { allNullValues: true });
+        return stringifyCollection.stringifyCollection(this, ctx, {
           blockItemPrefix: "",
           flowChars: { start: "{", end: "}" },
-          itemIndent: ctx2.indent || "",
+          itemIndent: ctx.indent || "",
           onChompKeep,
           onComment
         });
@@ -10664,7 +10664,7 @@ var require_map = __commonJS({
           onError("Expected a mapping for this tag");
         return map2;
       },
-      createNode: (schema, obj, ctx2) => YAMLMap.YAMLMap.from(schema, obj, ctx2)
+      createNode: (schema, obj, ctx) => YAMLMap.YAMLMap.from(schema, obj, ctx)
     };
     exports.map = map;
   }
@@ -10740,28 +10740,28 @@ var require_YAMLSeq = __commonJS({
         else
           this.items[idx] = value;
       }
-      toJSON(_, ctx2) {
+      toJSON(_, ctx) {
         const seq = [];
-        if (ctx2?.onCreate)
-          ctx2.onCreate(seq);
+        if (ctx?.onCreate)
+          ctx.onCreate(seq);
         let i2 = 0;
         for (const item of this.items)
-          seq.push(toJS.toJS(item, String(i2++), ctx2));
+          seq.push(toJS.toJS(item, String(i2++), ctx));
         return seq;
       }
-      toString(ctx2, onComment, onChompKeep) {
-        if (!ctx2)
+      toString(ctx, onComment, onChompKeep) {
+        if (!ctx)
           return JSON.stringify(this);
-        return stringifyCollection.stringifyCollection(this, ctx2, {
+        return stringifyCollection.stringifyCollection(this, ctx, {
           blockItemPrefix: "- ",
           flowChars: { start: "[", end: "]" },
-          itemIndent: (ctx2.indent || "") + "  ",
+          itemIndent: (ctx.indent || "") + "  ",
           onChompKeep,
           onComment
         });
       }
-      static from(schema, obj, ctx2) {
-        const { replacer } = ctx2;
+      static from(schema, obj, ctx) {
+        const { replacer } = ctx;
         const seq = new this(schema);
         if (obj && Symbol.iterator in Object(obj)) {
           let i2 = 0;
@@ -10770,7 +10770,7 @@ var require_YAMLSeq = __commonJS({
               const key2 = obj instanceof Set ? it : String(i2++);
               it = replacer.call(obj, key2, it);
             }
-            seq.items.push(createNode.createNode(it, void 0, ctx2));
+            seq.items.push(createNode.createNode(it, void 0, ctx));
           }
         }
         return seq;
@@ -10802,7 +10802,7 @@ var require_seq = __commonJS({
           onError("Expected a sequence for this tag");
         return seq2;
       },
-      createNode: (schema, obj, ctx2) => YAMLSeq.YAMLSeq.from(schema, obj, ctx2)
+      createNode: (schema, obj, ctx) => YAMLSeq.YAMLSeq.from(schema, obj, ctx)
     };
     exports.seq = seq;
   }
@@ -10818,9 +10818,9 @@ var require_string = __commonJS({
       default: true,
       tag: "tag:yaml.org,2002:str",
       resolve: (str4) => str4,
-      stringify(item, ctx2, onComment, onChompKeep) {
-        ctx2 = Object.assign({ actualString: true }, ctx2);
-        return stringifyString.stringifyString(item, ctx2, onComment, onChompKeep);
+      stringify(item, ctx, onComment, onChompKeep) {
+        ctx = Object.assign({ actualString: true }, ctx);
+        return stringifyString.stringifyString(item, ctx, onComment, onChompKeep);
       }
     };
     exports.string = string;
@@ -10839,7 +10839,7 @@ var require_null = __commonJS({
       tag: "tag:yaml.org,2002:null",
       test: /^(?:~|[Nn]ull|NULL)?$/,
       resolve: () => new Scalar.Scalar(null),
-      stringify: ({ source }, ctx2) => typeof source === "string" && nullTag.test.test(source) ? source : ctx2.options.nullStr
+      stringify: ({ source }, ctx) => typeof source === "string" && nullTag.test.test(source) ? source : ctx.options.nullStr
     };
     exports.nullTag = nullTag;
   }
@@ -10856,13 +10856,13 @@ var require_bool = __commonJS({
       tag: "tag:yaml.org,2002:bool",
       test: /^(?:[Tt]rue|TRUE|[Ff]alse|FALSE)$/,
       resolve: (str4) => new Scalar.Scalar(str4[0] === "t" || str4[0] === "T"),
-      stringify({ source, value }, ctx2) {
+      stringify({ source, value }, ctx) {
         if (source && boolTag.test.test(source)) {
           const sv = source[0] === "t" || source[0] === "T";
           if (value === sv)
             return source;
         }
-        return value ? ctx2.options.trueStr : ctx2.options.falseStr;
+        return value ? ctx.options.trueStr : ctx.options.falseStr;
       }
     };
     exports.boolTag = boolTag;
@@ -11116,7 +11116,7 @@ var require_binary = __commonJS({
           return src;
         }
       },
-      stringify({ comment, type, value }, ctx2, onComment, onChompKeep) {
+      stringify({ comment, type, value }, ctx, onComment, onChompKeep) {
         if (!value)
           return "";
         const buf = value;
@@ -11133,7 +11133,7 @@ var require_binary = __commonJS({
         }
         type ?? (type = Scalar.Scalar.BLOCK_LITERAL);
         if (type !== Scalar.Scalar.QUOTE_DOUBLE) {
-          const lineWidth = Math.max(ctx2.options.lineWidth - ctx2.indent.length, ctx2.options.minContentWidth);
+          const lineWidth = Math.max(ctx.options.lineWidth - ctx.indent.length, ctx.options.minContentWidth);
           const n2 = Math.ceil(str4.length / lineWidth);
           const lines = new Array(n2);
           for (let i2 = 0, o2 = 0; i2 < n2; ++i2, o2 += lineWidth) {
@@ -11141,7 +11141,7 @@ var require_binary = __commonJS({
           }
           str4 = lines.join(type === Scalar.Scalar.BLOCK_LITERAL ? "\n" : " ");
         }
-        return stringifyString.stringifyString({ comment, type, value: str4 }, ctx2, onComment, onChompKeep);
+        return stringifyString.stringifyString({ comment, type, value: str4 }, ctx, onComment, onChompKeep);
       }
     };
     exports.binary = binary;
@@ -11182,8 +11182,8 @@ ${cn.comment}` : item.comment;
         onError("Expected a sequence for this tag");
       return seq;
     }
-    function createPairs(schema, iterable, ctx2) {
-      const { replacer } = ctx2;
+    function createPairs(schema, iterable, ctx) {
+      const { replacer } = ctx;
       const pairs2 = new YAMLSeq.YAMLSeq(schema);
       pairs2.tag = "tag:yaml.org,2002:pairs";
       let i2 = 0;
@@ -11209,7 +11209,7 @@ ${cn.comment}` : item.comment;
           } else {
             key2 = it;
           }
-          pairs2.items.push(Pair.createPair(key2, value, ctx2));
+          pairs2.items.push(Pair.createPair(key2, value, ctx));
         }
       return pairs2;
     }
@@ -11249,19 +11249,19 @@ var require_omap = __commonJS({
        * If `ctx` is given, the return type is actually `Map<unknown, unknown>`,
        * but TypeScript won't allow widening the signature of a child method.
        */
-      toJSON(_, ctx2) {
-        if (!ctx2)
+      toJSON(_, ctx) {
+        if (!ctx)
           return super.toJSON(_);
         const map = /* @__PURE__ */ new Map();
-        if (ctx2?.onCreate)
-          ctx2.onCreate(map);
+        if (ctx?.onCreate)
+          ctx.onCreate(map);
         for (const pair of this.items) {
           let key2, value;
           if (identity3.isPair(pair)) {
-            key2 = toJS.toJS(pair.key, "", ctx2);
-            value = toJS.toJS(pair.value, key2, ctx2);
+            key2 = toJS.toJS(pair.key, "", ctx);
+            value = toJS.toJS(pair.value, key2, ctx);
           } else {
-            key2 = toJS.toJS(pair, "", ctx2);
+            key2 = toJS.toJS(pair, "", ctx);
           }
           if (map.has(key2))
             throw new Error("Ordered maps must not include duplicate keys");
@@ -11269,8 +11269,8 @@ var require_omap = __commonJS({
         }
         return map;
       }
-      static from(schema, iterable, ctx2) {
-        const pairs$1 = pairs.createPairs(schema, iterable, ctx2);
+      static from(schema, iterable, ctx) {
+        const pairs$1 = pairs.createPairs(schema, iterable, ctx);
         const omap2 = new this();
         omap2.items = pairs$1.items;
         return omap2;
@@ -11297,7 +11297,7 @@ var require_omap = __commonJS({
         }
         return Object.assign(new YAMLOMap(), pairs$1);
       },
-      createNode: (schema, iterable, ctx2) => YAMLOMap.from(schema, iterable, ctx2)
+      createNode: (schema, iterable, ctx) => YAMLOMap.from(schema, iterable, ctx)
     };
     exports.YAMLOMap = YAMLOMap;
     exports.omap = omap;
@@ -11309,11 +11309,11 @@ var require_bool2 = __commonJS({
   "node_modules/yaml/dist/schema/yaml-1.1/bool.js"(exports) {
     "use strict";
     var Scalar = require_Scalar();
-    function boolStringify({ value, source }, ctx2) {
+    function boolStringify({ value, source }, ctx) {
       const boolObj = value ? trueTag : falseTag;
       if (source && boolObj.test.test(source))
         return source;
-      return value ? ctx2.options.trueStr : ctx2.options.falseStr;
+      return value ? ctx.options.trueStr : ctx.options.falseStr;
     }
     var trueTag = {
       identify: (value) => value === true,
@@ -11506,25 +11506,25 @@ var require_set = __commonJS({
           this.items.push(new Pair.Pair(key2));
         }
       }
-      toJSON(_, ctx2) {
-        return super.toJSON(_, ctx2, Set);
+      toJSON(_, ctx) {
+        return super.toJSON(_, ctx, Set);
       }
-      toString(ctx2, onComment, onChompKeep) {
-        if (!ctx2)
+      toString(ctx, onComment, onChompKeep) {
+        if (!ctx)
           return JSON.stringify(this);
         if (this.hasAllNullValues(true))
-          return super.toString(Object.assign({}, ctx2, { allNullValues: true }), onComment, onChompKeep);
+          return super.toString(Object.assign({}, ctx, { allNullValues: true }), onComment, onChompKeep);
         else
           throw new Error("Set items must all have null values");
       }
-      static from(schema, iterable, ctx2) {
-        const { replacer } = ctx2;
+      static from(schema, iterable, ctx) {
+        const { replacer } = ctx;
         const set2 = new this(schema);
         if (iterable && Symbol.iterator in Object(iterable))
           for (let value of iterable) {
             if (typeof replacer === "function")
               value = replacer.call(iterable, value, value);
-            set2.items.push(Pair.createPair(value, null, ctx2));
+            set2.items.push(Pair.createPair(value, null, ctx));
           }
         return set2;
       }
@@ -11536,7 +11536,7 @@ var require_set = __commonJS({
       nodeClass: YAMLSet,
       default: false,
       tag: "tag:yaml.org,2002:set",
-      createNode: (schema, iterable, ctx2) => YAMLSet.from(schema, iterable, ctx2),
+      createNode: (schema, iterable, ctx) => YAMLSet.from(schema, iterable, ctx),
       resolve(map, onError) {
         if (identity3.isMap(map)) {
           if (map.hasAllNullValues(true))
@@ -11831,8 +11831,8 @@ var require_stringifyDocument = __commonJS({
       }
       if (hasDirectives)
         lines.push("---");
-      const ctx2 = stringify.createStringifyContext(doc, options);
-      const { commentString } = ctx2.options;
+      const ctx = stringify.createStringifyContext(doc, options);
+      const { commentString } = ctx.options;
       if (doc.commentBefore) {
         if (lines.length !== 1)
           lines.unshift("");
@@ -11849,11 +11849,11 @@ var require_stringifyDocument = __commonJS({
             const cs = commentString(doc.contents.commentBefore);
             lines.push(stringifyComment.indentComment(cs, ""));
           }
-          ctx2.forceBlockIndent = !!doc.comment;
+          ctx.forceBlockIndent = !!doc.comment;
           contentComment = doc.contents.comment;
         }
         const onChompKeep = contentComment ? void 0 : () => chompKeep = true;
-        let body = stringify.stringify(doc.contents, ctx2, () => contentComment = null, onChompKeep);
+        let body = stringify.stringify(doc.contents, ctx, () => contentComment = null, onChompKeep);
         if (contentComment)
           body += stringifyComment.lineComment(body, "", commentString(contentComment));
         if ((body[0] === "|" || body[0] === ">") && lines[lines.length - 1] === "---") {
@@ -11861,7 +11861,7 @@ var require_stringifyDocument = __commonJS({
         } else
           lines.push(body);
       } else {
-        lines.push(stringify.stringify(doc.contents, ctx2));
+        lines.push(stringify.stringify(doc.contents, ctx));
       }
       if (doc.directives?.docEnd) {
         if (doc.comment) {
@@ -12011,7 +12011,7 @@ var require_Document = __commonJS({
           // eslint-disable-next-line @typescript-eslint/prefer-nullish-coalescing
           anchorPrefix || "a"
         );
-        const ctx2 = {
+        const ctx = {
           aliasDuplicateObjects: aliasDuplicateObjects ?? true,
           keepUndefined: keepUndefined ?? false,
           onAnchor,
@@ -12020,7 +12020,7 @@ var require_Document = __commonJS({
           schema: this.schema,
           sourceObjects
         };
-        const node = createNode.createNode(value, tag, ctx2);
+        const node = createNode.createNode(value, tag, ctx);
         if (flow && identity3.isCollection(node))
           node.flow = true;
         setAnchors();
@@ -12157,7 +12157,7 @@ var require_Document = __commonJS({
       }
       // json & jsonArg are only used from toJSON()
       toJS({ json, jsonArg, mapAsMap, maxAliasCount, onAnchor, reviver } = {}) {
-        const ctx2 = {
+        const ctx = {
           anchors: /* @__PURE__ */ new Map(),
           doc: this,
           keep: !json,
@@ -12165,9 +12165,9 @@ var require_Document = __commonJS({
           mapKeyWarned: false,
           maxAliasCount: typeof maxAliasCount === "number" ? maxAliasCount : 100
         };
-        const res = toJS.toJS(this.contents, jsonArg ?? "", ctx2);
+        const res = toJS.toJS(this.contents, jsonArg ?? "", ctx);
         if (typeof onAnchor === "function")
-          for (const { count: count3, res: res2 } of ctx2.anchors.values())
+          for (const { count: count3, res: res2 } of ctx.anchors.values())
             onAnchor(res2, count3);
         return typeof reviver === "function" ? applyReviver.applyReviver(reviver, { "": res }, "", res) : res;
       }
@@ -12464,8 +12464,8 @@ var require_util_map_includes = __commonJS({
   "node_modules/yaml/dist/compose/util-map-includes.js"(exports) {
     "use strict";
     var identity3 = require_identity();
-    function mapIncludes(ctx2, items, search) {
-      const { uniqueKeys } = ctx2.options;
+    function mapIncludes(ctx, items, search) {
+      const { uniqueKeys } = ctx.options;
       if (uniqueKeys === false)
         return false;
       const isEqual = typeof uniqueKeys === "function" ? uniqueKeys : (a2, b) => a2 === b || identity3.isScalar(a2) && identity3.isScalar(b) && a2.value === b.value;
@@ -12486,11 +12486,11 @@ var require_resolve_block_map = __commonJS({
     var utilFlowIndentCheck = require_util_flow_indent_check();
     var utilMapIncludes = require_util_map_includes();
     var startColMsg = "All mapping items must start at the same column";
-    function resolveBlockMap({ composeNode, composeEmptyNode }, ctx2, bm, onError, tag) {
+    function resolveBlockMap({ composeNode, composeEmptyNode }, ctx, bm, onError, tag) {
       const NodeClass = tag?.nodeClass ?? YAMLMap.YAMLMap;
-      const map = new NodeClass(ctx2.schema);
-      if (ctx2.atRoot)
-        ctx2.atRoot = false;
+      const map = new NodeClass(ctx.schema);
+      if (ctx.atRoot)
+        ctx.atRoot = false;
       let offset = bm.offset;
       let commentEnd = null;
       for (const collItem of bm.items) {
@@ -12527,13 +12527,13 @@ var require_resolve_block_map = __commonJS({
         } else if (keyProps.found?.indent !== bm.indent) {
           onError(offset, "BAD_INDENT", startColMsg);
         }
-        ctx2.atKey = true;
+        ctx.atKey = true;
         const keyStart = keyProps.end;
-        const keyNode = key2 ? composeNode(ctx2, key2, keyProps, onError) : composeEmptyNode(ctx2, keyStart, start, null, keyProps, onError);
-        if (ctx2.schema.compat)
+        const keyNode = key2 ? composeNode(ctx, key2, keyProps, onError) : composeEmptyNode(ctx, keyStart, start, null, keyProps, onError);
+        if (ctx.schema.compat)
           utilFlowIndentCheck.flowIndentCheck(bm.indent, key2, onError);
-        ctx2.atKey = false;
-        if (utilMapIncludes.mapIncludes(ctx2, map.items, keyNode))
+        ctx.atKey = false;
+        if (utilMapIncludes.mapIncludes(ctx, map.items, keyNode))
           onError(keyStart, "DUPLICATE_KEY", "Map keys must be unique");
         const valueProps = resolveProps.resolveProps(sep5 ?? [], {
           indicator: "map-value-ind",
@@ -12548,15 +12548,15 @@ var require_resolve_block_map = __commonJS({
           if (implicitKey) {
             if (value?.type === "block-map" && !valueProps.hasNewline)
               onError(offset, "BLOCK_AS_IMPLICIT_KEY", "Nested mappings are not allowed in compact mappings");
-            if (ctx2.options.strict && keyProps.start < valueProps.found.offset - 1024)
+            if (ctx.options.strict && keyProps.start < valueProps.found.offset - 1024)
               onError(keyNode.range, "KEY_OVER_1024_CHARS", "The : indicator must be at most 1024 chars after the start of an implicit block mapping key");
           }
-          const valueNode = value ? composeNode(ctx2, value, valueProps, onError) : composeEmptyNode(ctx2, offset, sep5, null, valueProps, onError);
-          if (ctx2.schema.compat)
+          const valueNode = value ? composeNode(ctx, value, valueProps, onError) : composeEmptyNode(ctx, offset, sep5, null, valueProps, onError);
+          if (ctx.schema.compat)
             utilFlowIndentCheck.flowIndentCheck(bm.indent, value, onError);
           offset = valueNode.range[2];
           const pair = new Pair.Pair(keyNode, valueNode);
-          if (ctx2.options.keepSourceTokens)
+          if (ctx.options.keepSourceTokens)
             pair.srcToken = collItem;
           map.items.push(pair);
         } else {
@@ -12569,7 +12569,7 @@ var require_resolve_block_map = __commonJS({
               keyNode.comment = valueProps.comment;
           }
           const pair = new Pair.Pair(keyNode);
-          if (ctx2.options.keepSourceTokens)
+          if (ctx.options.keepSourceTokens)
             pair.srcToken = collItem;
           map.items.push(pair);
         }
@@ -12590,13 +12590,13 @@ var require_resolve_block_seq = __commonJS({
     var YAMLSeq = require_YAMLSeq();
     var resolveProps = require_resolve_props();
     var utilFlowIndentCheck = require_util_flow_indent_check();
-    function resolveBlockSeq({ composeNode, composeEmptyNode }, ctx2, bs, onError, tag) {
+    function resolveBlockSeq({ composeNode, composeEmptyNode }, ctx, bs, onError, tag) {
       const NodeClass = tag?.nodeClass ?? YAMLSeq.YAMLSeq;
-      const seq = new NodeClass(ctx2.schema);
-      if (ctx2.atRoot)
-        ctx2.atRoot = false;
-      if (ctx2.atKey)
-        ctx2.atKey = false;
+      const seq = new NodeClass(ctx.schema);
+      if (ctx.atRoot)
+        ctx.atRoot = false;
+      if (ctx.atKey)
+        ctx.atKey = false;
       let offset = bs.offset;
       let commentEnd = null;
       for (const { start, value } of bs.items) {
@@ -12621,8 +12621,8 @@ var require_resolve_block_seq = __commonJS({
             continue;
           }
         }
-        const node = value ? composeNode(ctx2, value, props, onError) : composeEmptyNode(ctx2, props.end, start, null, props, onError);
-        if (ctx2.schema.compat)
+        const node = value ? composeNode(ctx, value, props, onError) : composeEmptyNode(ctx, props.end, start, null, props, onError);
+        if (ctx.schema.compat)
           utilFlowIndentCheck.flowIndentCheck(bs.indent, value, onError);
         offset = node.range[2];
         seq.items.push(node);
@@ -12691,17 +12691,17 @@ var require_resolve_flow_collection = __commonJS({
     var utilMapIncludes = require_util_map_includes();
     var blockMsg = "Block collections are not allowed within flow collections";
     var isBlock = (token) => token && (token.type === "block-map" || token.type === "block-seq");
-    function resolveFlowCollection({ composeNode, composeEmptyNode }, ctx2, fc, onError, tag) {
+    function resolveFlowCollection({ composeNode, composeEmptyNode }, ctx, fc, onError, tag) {
       const isMap3 = fc.start.source === "{";
       const fcName = isMap3 ? "flow map" : "flow sequence";
       const NodeClass = tag?.nodeClass ?? (isMap3 ? YAMLMap.YAMLMap : YAMLSeq.YAMLSeq);
-      const coll = new NodeClass(ctx2.schema);
+      const coll = new NodeClass(ctx.schema);
       coll.flow = true;
-      const atRoot = ctx2.atRoot;
+      const atRoot = ctx.atRoot;
       if (atRoot)
-        ctx2.atRoot = false;
-      if (ctx2.atKey)
-        ctx2.atKey = false;
+        ctx.atRoot = false;
+      if (ctx.atKey)
+        ctx.atKey = false;
       let offset = fc.offset + fc.start.source.length;
       for (let i2 = 0; i2 < fc.items.length; ++i2) {
         const collItem = fc.items[i2];
@@ -12730,7 +12730,7 @@ var require_resolve_flow_collection = __commonJS({
             offset = props.end;
             continue;
           }
-          if (!isMap3 && ctx2.options.strict && utilContainsNewline.containsNewline(key2))
+          if (!isMap3 && ctx.options.strict && utilContainsNewline.containsNewline(key2))
             onError(
               key2,
               // checked by containsNewline()
@@ -12771,18 +12771,18 @@ var require_resolve_flow_collection = __commonJS({
           }
         }
         if (!isMap3 && !sep5 && !props.found) {
-          const valueNode = value ? composeNode(ctx2, value, props, onError) : composeEmptyNode(ctx2, props.end, sep5, null, props, onError);
+          const valueNode = value ? composeNode(ctx, value, props, onError) : composeEmptyNode(ctx, props.end, sep5, null, props, onError);
           coll.items.push(valueNode);
           offset = valueNode.range[2];
           if (isBlock(value))
             onError(valueNode.range, "BLOCK_IN_FLOW", blockMsg);
         } else {
-          ctx2.atKey = true;
+          ctx.atKey = true;
           const keyStart = props.end;
-          const keyNode = key2 ? composeNode(ctx2, key2, props, onError) : composeEmptyNode(ctx2, keyStart, start, null, props, onError);
+          const keyNode = key2 ? composeNode(ctx, key2, props, onError) : composeEmptyNode(ctx, keyStart, start, null, props, onError);
           if (isBlock(key2))
             onError(keyNode.range, "BLOCK_IN_FLOW", blockMsg);
-          ctx2.atKey = false;
+          ctx.atKey = false;
           const valueProps = resolveProps.resolveProps(sep5 ?? [], {
             flow: fcName,
             indicator: "map-value-ind",
@@ -12793,7 +12793,7 @@ var require_resolve_flow_collection = __commonJS({
             startOnNewline: false
           });
           if (valueProps.found) {
-            if (!isMap3 && !props.found && ctx2.options.strict) {
+            if (!isMap3 && !props.found && ctx.options.strict) {
               if (sep5)
                 for (const st of sep5) {
                   if (st === valueProps.found)
@@ -12812,7 +12812,7 @@ var require_resolve_flow_collection = __commonJS({
             else
               onError(valueProps.start, "MISSING_CHAR", `Missing , or : between ${fcName} items`);
           }
-          const valueNode = value ? composeNode(ctx2, value, valueProps, onError) : valueProps.found ? composeEmptyNode(ctx2, valueProps.end, sep5, null, valueProps, onError) : null;
+          const valueNode = value ? composeNode(ctx, value, valueProps, onError) : valueProps.found ? composeEmptyNode(ctx, valueProps.end, sep5, null, valueProps, onError) : null;
           if (valueNode) {
             if (isBlock(value))
               onError(valueNode.range, "BLOCK_IN_FLOW", blockMsg);
@@ -12823,15 +12823,15 @@ var require_resolve_flow_collection = __commonJS({
               keyNode.comment = valueProps.comment;
           }
           const pair = new Pair.Pair(keyNode, valueNode);
-          if (ctx2.options.keepSourceTokens)
+          if (ctx.options.keepSourceTokens)
             pair.srcToken = collItem;
           if (isMap3) {
             const map = coll;
-            if (utilMapIncludes.mapIncludes(ctx2, map.items, keyNode))
+            if (utilMapIncludes.mapIncludes(ctx, map.items, keyNode))
               onError(keyStart, "DUPLICATE_KEY", "Map keys must be unique");
             map.items.push(pair);
           } else {
-            const map = new YAMLMap.YAMLMap(ctx2.schema);
+            const map = new YAMLMap.YAMLMap(ctx.schema);
             map.flow = true;
             map.items.push(pair);
             const endRange = (valueNode ?? keyNode).range;
@@ -12854,7 +12854,7 @@ var require_resolve_flow_collection = __commonJS({
           ee.unshift(ce);
       }
       if (ee.length > 0) {
-        const end = resolveEnd.resolveEnd(ee, cePos, ctx2.options.strict, onError);
+        const end = resolveEnd.resolveEnd(ee, cePos, ctx.options.strict, onError);
         if (end.comment) {
           if (coll.comment)
             coll.comment += "\n" + end.comment;
@@ -12882,8 +12882,8 @@ var require_compose_collection = __commonJS({
     var resolveBlockMap = require_resolve_block_map();
     var resolveBlockSeq = require_resolve_block_seq();
     var resolveFlowCollection = require_resolve_flow_collection();
-    function resolveCollection(CN, ctx2, token, onError, tagName, tag) {
-      const coll = token.type === "block-map" ? resolveBlockMap.resolveBlockMap(CN, ctx2, token, onError, tag) : token.type === "block-seq" ? resolveBlockSeq.resolveBlockSeq(CN, ctx2, token, onError, tag) : resolveFlowCollection.resolveFlowCollection(CN, ctx2, token, onError, tag);
+    function resolveCollection(CN, ctx, token, onError, tagName, tag) {
+      const coll = token.type === "block-map" ? resolveBlockMap.resolveBlockMap(CN, ctx, token, onError, tag) : token.type === "block-seq" ? resolveBlockSeq.resolveBlockSeq(CN, ctx, token, onError, tag) : resolveFlowCollection.resolveFlowCollection(CN, ctx, token, onError, tag);
       const Coll = coll.constructor;
       if (tagName === "!" || tagName === Coll.tagName) {
         coll.tag = Coll.tagName;
@@ -12893,9 +12893,9 @@ var require_compose_collection = __commonJS({
         coll.tag = tagName;
       return coll;
     }
-    function composeCollection(CN, ctx2, token, props, onError) {
+    function composeCollection(CN, ctx, token, props, onError) {
       const tagToken = props.tag;
-      const tagName = !tagToken ? null : ctx2.directives.tagName(tagToken.source, (msg) => onError(tagToken, "TAG_RESOLVE_FAILED", msg));
+      const tagName = !tagToken ? null : ctx.directives.tagName(tagToken.source, (msg) => onError(tagToken, "TAG_RESOLVE_FAILED", msg));
       if (token.type === "block-seq") {
         const { anchor, newlineAfterProp: nl } = props;
         const lastProp = anchor && tagToken ? anchor.offset > tagToken.offset ? anchor : tagToken : anchor ?? tagToken;
@@ -12906,13 +12906,13 @@ var require_compose_collection = __commonJS({
       }
       const expType = token.type === "block-map" ? "map" : token.type === "block-seq" ? "seq" : token.start.source === "{" ? "map" : "seq";
       if (!tagToken || !tagName || tagName === "!" || tagName === YAMLMap.YAMLMap.tagName && expType === "map" || tagName === YAMLSeq.YAMLSeq.tagName && expType === "seq") {
-        return resolveCollection(CN, ctx2, token, onError, tagName);
+        return resolveCollection(CN, ctx, token, onError, tagName);
       }
-      let tag = ctx2.schema.tags.find((t) => t.tag === tagName && t.collection === expType);
+      let tag = ctx.schema.tags.find((t) => t.tag === tagName && t.collection === expType);
       if (!tag) {
-        const kt = ctx2.schema.knownTags[tagName];
+        const kt = ctx.schema.knownTags[tagName];
         if (kt?.collection === expType) {
-          ctx2.schema.tags.push(Object.assign({}, kt, { default: false }));
+          ctx.schema.tags.push(Object.assign({}, kt, { default: false }));
           tag = kt;
         } else {
           if (kt) {
@@ -12920,11 +12920,11 @@ var require_compose_collection = __commonJS({
           } else {
             onError(tagToken, "TAG_RESOLVE_FAILED", `Unresolved tag: ${tagName}`, true);
           }
-          return resolveCollection(CN, ctx2, token, onError, tagName);
+          return resolveCollection(CN, ctx, token, onError, tagName);
         }
       }
-      const coll = resolveCollection(CN, ctx2, token, onError, tagName, tag);
-      const res = tag.resolve?.(coll, (msg) => onError(tagToken, "TAG_RESOLVE_FAILED", msg), ctx2.options) ?? coll;
+      const coll = resolveCollection(CN, ctx, token, onError, tagName, tag);
+      const res = tag.resolve?.(coll, (msg) => onError(tagToken, "TAG_RESOLVE_FAILED", msg), ctx.options) ?? coll;
       const node = identity3.isNode(res) ? res : new Scalar.Scalar(res);
       node.range = coll.range;
       node.tag = tagName;
@@ -12941,9 +12941,9 @@ var require_resolve_block_scalar = __commonJS({
   "node_modules/yaml/dist/compose/resolve-block-scalar.js"(exports) {
     "use strict";
     var Scalar = require_Scalar();
-    function resolveBlockScalar(ctx2, scalar2, onError) {
+    function resolveBlockScalar(ctx, scalar2, onError) {
       const start = scalar2.offset;
-      const header = parseBlockScalarHeader(scalar2, ctx2.options.strict, onError);
+      const header = parseBlockScalarHeader(scalar2, ctx.options.strict, onError);
       if (!header)
         return { value: "", type: null, comment: "", range: [start, start, start] };
       const type = header.mode === ">" ? Scalar.Scalar.BLOCK_FOLDED : Scalar.Scalar.BLOCK_LITERAL;
@@ -12979,7 +12979,7 @@ var require_resolve_block_scalar = __commonJS({
           if (header.indent === 0)
             trimIndent = indent.length;
           contentStart = i2;
-          if (trimIndent === 0 && !ctx2.atRoot) {
+          if (trimIndent === 0 && !ctx.atRoot) {
             const message = "Block scalar values in collections must be indented";
             onError(offset, "BAD_INDENT", message);
           }
@@ -13348,21 +13348,21 @@ var require_compose_scalar = __commonJS({
     var Scalar = require_Scalar();
     var resolveBlockScalar = require_resolve_block_scalar();
     var resolveFlowScalar = require_resolve_flow_scalar();
-    function composeScalar(ctx2, token, tagToken, onError) {
-      const { value, type, comment, range } = token.type === "block-scalar" ? resolveBlockScalar.resolveBlockScalar(ctx2, token, onError) : resolveFlowScalar.resolveFlowScalar(token, ctx2.options.strict, onError);
-      const tagName = tagToken ? ctx2.directives.tagName(tagToken.source, (msg) => onError(tagToken, "TAG_RESOLVE_FAILED", msg)) : null;
+    function composeScalar(ctx, token, tagToken, onError) {
+      const { value, type, comment, range } = token.type === "block-scalar" ? resolveBlockScalar.resolveBlockScalar(ctx, token, onError) : resolveFlowScalar.resolveFlowScalar(token, ctx.options.strict, onError);
+      const tagName = tagToken ? ctx.directives.tagName(tagToken.source, (msg) => onError(tagToken, "TAG_RESOLVE_FAILED", msg)) : null;
       let tag;
-      if (ctx2.options.stringKeys && ctx2.atKey) {
-        tag = ctx2.schema[identity3.SCALAR];
+      if (ctx.options.stringKeys && ctx.atKey) {
+        tag = ctx.schema[identity3.SCALAR];
       } else if (tagName)
-        tag = findScalarTagByName(ctx2.schema, value, tagName, tagToken, onError);
+        tag = findScalarTagByName(ctx.schema, value, tagName, tagToken, onError);
       else if (token.type === "scalar")
-        tag = findScalarTagByTest(ctx2, value, token, onError);
+        tag = findScalarTagByTest(ctx, value, token, onError);
       else
-        tag = ctx2.schema[identity3.SCALAR];
+        tag = ctx.schema[identity3.SCALAR];
       let scalar2;
       try {
-        const res = tag.resolve(value, (msg) => onError(tagToken ?? token, "TAG_RESOLVE_FAILED", msg), ctx2.options);
+        const res = tag.resolve(value, (msg) => onError(tagToken ?? token, "TAG_RESOLVE_FAILED", msg), ctx.options);
         scalar2 = identity3.isScalar(res) ? res : new Scalar.Scalar(res);
       } catch (error) {
         const msg = error instanceof Error ? error.message : String(error);
@@ -13462,14 +13462,14 @@ var require_compose_node = __commonJS({
     var resolveEnd = require_resolve_end();
     var utilEmptyScalarPosition = require_util_empty_scalar_position();
     var CN = { composeNode, composeEmptyNode };
-    function composeNode(ctx2, token, props, onError) {
-      const atKey = ctx2.atKey;
+    function composeNode(ctx, token, props, onError) {
+      const atKey = ctx.atKey;
       const { spaceBefore, comment, anchor, tag } = props;
       let node;
       let isSrcToken = true;
       switch (token.type) {
         case "alias":
-          node = composeAlias(ctx2, token, onError);
+          node = composeAlias(ctx, token, onError);
           if (anchor || tag)
             onError(token, "ALIAS_PROPS", "An alias node must not specify any properties");
           break;
@@ -13477,7 +13477,7 @@ var require_compose_node = __commonJS({
         case "single-quoted-scalar":
         case "double-quoted-scalar":
         case "block-scalar":
-          node = composeScalar.composeScalar(ctx2, token, tag, onError);
+          node = composeScalar.composeScalar(ctx, token, tag, onError);
           if (anchor)
             node.anchor = anchor.source.substring(1);
           break;
@@ -13485,7 +13485,7 @@ var require_compose_node = __commonJS({
         case "block-seq":
         case "flow-collection":
           try {
-            node = composeCollection.composeCollection(CN, ctx2, token, props, onError);
+            node = composeCollection.composeCollection(CN, ctx, token, props, onError);
             if (anchor)
               node.anchor = anchor.source.substring(1);
           } catch (error) {
@@ -13499,10 +13499,10 @@ var require_compose_node = __commonJS({
           isSrcToken = false;
         }
       }
-      node ?? (node = composeEmptyNode(ctx2, token.offset, void 0, null, props, onError));
+      node ?? (node = composeEmptyNode(ctx, token.offset, void 0, null, props, onError));
       if (anchor && node.anchor === "")
         onError(anchor, "BAD_ALIAS", "Anchor cannot be an empty string");
-      if (atKey && ctx2.options.stringKeys && (!identity3.isScalar(node) || typeof node.value !== "string" || node.tag && node.tag !== "tag:yaml.org,2002:str")) {
+      if (atKey && ctx.options.stringKeys && (!identity3.isScalar(node) || typeof node.value !== "string" || node.tag && node.tag !== "tag:yaml.org,2002:str")) {
         const msg = "With stringKeys, all keys must be strings";
         onError(tag ?? token, "NON_STRING_KEY", msg);
       }
@@ -13514,18 +13514,18 @@ var require_compose_node = __commonJS({
         else
           node.commentBefore = comment;
       }
-      if (ctx2.options.keepSourceTokens && isSrcToken)
+      if (ctx.options.keepSourceTokens && isSrcToken)
         node.srcToken = token;
       return node;
     }
-    function composeEmptyNode(ctx2, offset, before, pos, { spaceBefore, comment, anchor, tag, end }, onError) {
+    function composeEmptyNode(ctx, offset, before, pos, { spaceBefore, comment, anchor, tag, end }, onError) {
       const token = {
         type: "scalar",
         offset: utilEmptyScalarPosition.emptyScalarPosition(offset, before, pos),
         indent: -1,
         source: ""
       };
-      const node = composeScalar.composeScalar(ctx2, token, tag, onError);
+      const node = composeScalar.composeScalar(ctx, token, tag, onError);
       if (anchor) {
         node.anchor = anchor.source.substring(1);
         if (node.anchor === "")
@@ -13568,7 +13568,7 @@ var require_compose_doc = __commonJS({
     function composeDoc(options, directives, { offset, start, value, end }, onError) {
       const opts = Object.assign({ _directives: directives }, options);
       const doc = new Document.Document(void 0, opts);
-      const ctx2 = {
+      const ctx = {
         atKey: false,
         atRoot: true,
         directives: doc.directives,
@@ -13588,7 +13588,7 @@ var require_compose_doc = __commonJS({
         if (value && (value.type === "block-map" || value.type === "block-seq") && !props.hasNewline)
           onError(props.end, "MISSING_CHAR", "Block collection cannot start on same line with directives-end marker");
       }
-      doc.contents = value ? composeNode.composeNode(ctx2, value, props, onError) : composeNode.composeEmptyNode(ctx2, props.end, start, null, props, onError);
+      doc.contents = value ? composeNode.composeNode(ctx, value, props, onError) : composeNode.composeEmptyNode(ctx, props.end, start, null, props, onError);
       const contentEnd = doc.contents.range[2];
       const re = resolveEnd.resolveEnd(end, contentEnd, false, onError);
       if (re.comment)
@@ -24406,8 +24406,8 @@ ${tail}`);
 async function sourceMismatch(srcDir) {
   const head = (await run("git", ["-C", srcDir, "rev-parse", "HEAD"])).trim();
   if (head !== NODE_LLAMA_CPP_COMMIT) return `it is at ${head.slice(0, 12)}, not the pinned ${NODE_LLAMA_CPP_COMMIT.slice(0, 12)}`;
-  const changes = (await run("git", ["-C", srcDir, "status", "--porcelain", "--untracked-files=all"])).trim();
-  return changes ? `it has changes (${changes.split("\n").length} files differ from the commit)` : null;
+  const changes2 = (await run("git", ["-C", srcDir, "status", "--porcelain", "--untracked-files=all"])).trim();
+  return changes2 ? `it has changes (${changes2.split("\n").length} files differ from the commit)` : null;
 }
 async function fetchSource(srcDir, log2) {
   if (existsSync2(join3(srcDir, ".git"))) {
@@ -25957,12 +25957,14 @@ async function synthesize(spec2, outDir, binDir, log2) {
 init_paths();
 
 // src/contracts/scenarios.ts
-var SCENARIO_IDS = ["steady_decode", "prefill", "first_token", "kv_warm_reuse"];
+var SCENARIO_IDS = ["steady_decode", "prefill", "first_token", "kv_warm_reuse", "parallel_decode"];
+var DEFAULT_SCENARIOS = ["steady_decode", "prefill", "first_token", "kv_warm_reuse"];
 var SCENARIO_UNITS = {
   steady_decode: "tok/s",
   prefill: "tok/s",
   first_token: "ms",
-  kv_warm_reuse: "tok/s"
+  kv_warm_reuse: "tok/s",
+  parallel_decode: "tok/s"
 };
 var VERDICTS = [
   "match",
@@ -25973,6 +25975,153 @@ var VERDICTS = [
   "skipped",
   "does-not-fit"
 ];
+
+// src/bench/workload.ts
+import { availableParallelism as availableParallelism2 } from "node:os";
+
+// src/contracts/workload.ts
+var DEFAULT_PARALLEL_SLOTS = 4;
+function parallelShape(w) {
+  return { slots: w.parallel_slots ?? DEFAULT_PARALLEL_SLOTS, promptTokens: w.parallel_prompt_tokens ?? 64, decodeTokens: w.parallel_decode_tokens ?? 64 };
+}
+
+// src/bench/workload.ts
+var KV_CACHE_TYPES = ["f32", "f16", "bf16", "q8_0", "q4_0", "q4_1", "iq4_nl", "q5_0", "q5_1"];
+var UNQUANTIZED_KV_TYPES = ["f32", "f16", "bf16"];
+var AUTO_GPU_LAYERS = -1;
+var SERVER_CONTEXT_SLACK_TOKENS = 1;
+var FIRST_TOKEN_PREDICT = 2;
+function defaultWorkload(overrides = {}) {
+  const w = {
+    context_tokens: 4096,
+    kv_type: "f16",
+    decode_depth: 0,
+    decode_tokens: 64,
+    prefill_tokens: 512,
+    prefill_depth: 0,
+    first_token_prompt_tokens: 256,
+    warm_prefix_tokens: 512,
+    warm_suffix_tokens: 64,
+    warm_decode_tokens: 32,
+    ubatch: 512,
+    batch: 2048,
+    threads: availableParallelism2(),
+    gpu_layers: 99,
+    flash_attention: false,
+    parallel_slots: DEFAULT_PARALLEL_SLOTS,
+    parallel_prompt_tokens: 64,
+    parallel_decode_tokens: 64,
+    ...overrides
+  };
+  validateWorkload(w);
+  return w;
+}
+function llamaWorkloadFlags(w) {
+  if (w.gpu_layers === AUTO_GPU_LAYERS) throw new Error("gpu_layers auto must be resolved per model before llama.cpp runs it");
+  return [
+    "-t",
+    String(w.threads),
+    "-ngl",
+    String(w.gpu_layers),
+    "-b",
+    String(w.batch),
+    "-ub",
+    String(w.ubatch),
+    "-ctk",
+    w.kv_type,
+    "-ctv",
+    w.kv_type,
+    "-fa",
+    w.flash_attention ? "on" : "off",
+    ...w.tensor_split ? ["-ts", w.tensor_split.join(",")] : [],
+    ...w.split_mode ? ["-sm", w.split_mode] : [],
+    ...w.main_gpu !== void 0 ? ["-mg", String(w.main_gpu)] : []
+  ];
+}
+function validateWorkload(w, source = "workload") {
+  const positive2 = [
+    "context_tokens",
+    "decode_tokens",
+    "prefill_tokens",
+    "first_token_prompt_tokens",
+    "warm_prefix_tokens",
+    "warm_suffix_tokens",
+    "warm_decode_tokens",
+    "ubatch",
+    "batch",
+    "threads"
+  ];
+  for (const k of positive2) {
+    if (!Number.isInteger(w[k]) || w[k] < 1) throw new InputError(source, k, `must be an integer \u2265 1, got ${w[k]}`);
+  }
+  for (const k of ["decode_depth", "prefill_depth"]) {
+    const v = w[k] ?? 0;
+    if (!Number.isInteger(v) || v < 0) throw new InputError(source, k, `must be an integer \u2265 0, got ${v}`);
+  }
+  for (const k of ["parallel_slots", "parallel_prompt_tokens", "main_gpu"]) {
+    const v = w[k];
+    const min = k === "main_gpu" ? 0 : 1;
+    if (v !== void 0 && (!Number.isInteger(v) || v < min)) throw new InputError(source, k, `must be an integer \u2265 ${min}, got ${v}`);
+  }
+  if (w.parallel_decode_tokens !== void 0 && (!Number.isInteger(w.parallel_decode_tokens) || w.parallel_decode_tokens < 2)) {
+    throw new InputError(source, "parallel_decode_tokens", `must be an integer \u2265 2 so at least one decode step is timed, got ${w.parallel_decode_tokens}`);
+  }
+  if (w.split_mode !== void 0 && !["none", "layer", "row"].includes(w.split_mode)) {
+    throw new InputError(source, "split_mode", `expected none, layer or row, got "${String(w.split_mode).slice(0, 40)}"`);
+  }
+  if (!Number.isInteger(w.gpu_layers) || w.gpu_layers < AUTO_GPU_LAYERS) {
+    throw new InputError(source, "gpu_layers", `must be an integer \u2265 0 or auto, got ${w.gpu_layers}`);
+  }
+  if (w.tensor_split && (w.tensor_split.length === 0 || !w.tensor_split.every((x) => Number.isFinite(x) && x >= 0) || !w.tensor_split.some((x) => x > 0))) {
+    throw new InputError(source, "tensor_split", `must be shares \u2265 0 per GPU, at least one above 0, got ${JSON.stringify(w.tensor_split)}`);
+  }
+  if (!KV_CACHE_TYPES.includes(w.kv_type)) {
+    throw new InputError(source, "kv_type", `unknown KV cache type "${w.kv_type}" (expected one of ${KV_CACHE_TYPES.join(", ")})`);
+  }
+  if (!UNQUANTIZED_KV_TYPES.includes(w.kv_type) && !w.flash_attention) {
+    throw new InputError(source, "kv_type", `a quantized KV cache (${w.kv_type}) needs flash attention on (llama.cpp refuses it without)`);
+  }
+  if (w.warm_decode_tokens < 2) {
+    throw new InputError(source, "warm_decode_tokens", `must be \u2265 2 so at least one decode step is timed, got ${w.warm_decode_tokens}`);
+  }
+  if (w.ubatch > w.batch) throw new InputError(source, "ubatch", `${w.ubatch} exceeds batch ${w.batch}`);
+  const fits = (field2, tokens) => {
+    if (tokens > w.context_tokens) {
+      throw new InputError(source, field2, `needs ${tokens} tokens of context, more than context_tokens ${w.context_tokens}`);
+    }
+  };
+  fits("decode_depth", w.decode_depth + w.decode_tokens);
+  fits("prefill_depth", (w.prefill_depth ?? 0) + w.prefill_tokens);
+  fits("first_token_prompt_tokens", w.first_token_prompt_tokens + FIRST_TOKEN_PREDICT + SERVER_CONTEXT_SLACK_TOKENS);
+  fits("warm_prefix_tokens", w.warm_prefix_tokens + w.warm_suffix_tokens + w.warm_decode_tokens + SERVER_CONTEXT_SLACK_TOKENS);
+}
+function validateParallel(w, source = "workload") {
+  const par = parallelShape(w);
+  const perSlot = Math.floor(w.context_tokens / par.slots);
+  if (par.promptTokens + par.decodeTokens + SERVER_CONTEXT_SLACK_TOKENS > perSlot) {
+    throw new InputError(source, "parallel_prompt_tokens", `a parallel_decode stream needs ${par.promptTokens + par.decodeTokens + SERVER_CONTEXT_SLACK_TOKENS} tokens, more than each of the ${par.slots} slots' ${perSlot} (context_tokens / parallel_slots)`);
+  }
+}
+var MAX_WINDOW_SCALE = 8;
+function sizedWindows(w, rates, minWindowS) {
+  const out2 = {};
+  if (!(minWindowS > 0)) return out2;
+  const grow = (count3, rate2, room) => {
+    if (!(rate2 !== void 0 && rate2 > 0)) return count3;
+    const wanted = Math.ceil(minWindowS * rate2);
+    return Math.max(count3, Math.min(wanted, MAX_WINDOW_SCALE * count3, room));
+  };
+  const decode = grow(w.decode_tokens, rates.steady_decode, w.context_tokens - w.decode_depth);
+  if (decode !== w.decode_tokens) out2.decode_tokens = decode;
+  const warmRoom = w.context_tokens - w.warm_prefix_tokens - w.warm_suffix_tokens - SERVER_CONTEXT_SLACK_TOKENS;
+  const warm = grow(w.warm_decode_tokens, rates.kv_warm_reuse, warmRoom);
+  if (warm !== w.warm_decode_tokens) out2.warm_decode_tokens = warm;
+  const par = parallelShape(w);
+  const slotRoom = Math.floor(w.context_tokens / par.slots) - par.promptTokens - SERVER_CONTEXT_SLACK_TOKENS;
+  const parallel = grow(par.decodeTokens, rates.parallel_decode !== void 0 ? rates.parallel_decode / par.slots : void 0, slotRoom);
+  if (parallel !== par.decodeTokens) out2.parallel_decode_tokens = parallel;
+  return out2;
+}
 
 // src/bench/runner.ts
 import { readFile as readFile5, rm as rm5 } from "node:fs/promises";
@@ -26016,100 +26165,6 @@ function parseLlamaBufferSizes(text) {
 }
 function hasBufferSizes(s) {
   return s.buffers.length > 0;
-}
-
-// src/bench/workload.ts
-import { availableParallelism as availableParallelism2 } from "node:os";
-var KV_CACHE_TYPES = ["f32", "f16", "bf16", "q8_0", "q4_0", "q4_1", "iq4_nl", "q5_0", "q5_1"];
-var UNQUANTIZED_KV_TYPES = ["f32", "f16", "bf16"];
-var SERVER_CONTEXT_SLACK_TOKENS = 1;
-var FIRST_TOKEN_PREDICT = 2;
-function defaultWorkload(overrides = {}) {
-  const w = {
-    context_tokens: 4096,
-    kv_type: "f16",
-    decode_depth: 0,
-    decode_tokens: 64,
-    prefill_tokens: 512,
-    prefill_depth: 0,
-    first_token_prompt_tokens: 256,
-    warm_prefix_tokens: 512,
-    warm_suffix_tokens: 64,
-    warm_decode_tokens: 32,
-    ubatch: 512,
-    batch: 2048,
-    threads: availableParallelism2(),
-    gpu_layers: 99,
-    flash_attention: false,
-    ...overrides
-  };
-  validateWorkload(w);
-  return w;
-}
-function llamaWorkloadFlags(w) {
-  return [
-    "-t",
-    String(w.threads),
-    "-ngl",
-    String(w.gpu_layers),
-    "-b",
-    String(w.batch),
-    "-ub",
-    String(w.ubatch),
-    "-ctk",
-    w.kv_type,
-    "-ctv",
-    w.kv_type,
-    "-fa",
-    w.flash_attention ? "on" : "off",
-    ...w.tensor_split ? ["-ts", w.tensor_split.join(",")] : []
-  ];
-}
-function validateWorkload(w, source = "workload") {
-  const positive2 = [
-    "context_tokens",
-    "decode_tokens",
-    "prefill_tokens",
-    "first_token_prompt_tokens",
-    "warm_prefix_tokens",
-    "warm_suffix_tokens",
-    "warm_decode_tokens",
-    "ubatch",
-    "batch",
-    "threads"
-  ];
-  for (const k of positive2) {
-    if (!Number.isInteger(w[k]) || w[k] < 1) throw new InputError(source, k, `must be an integer \u2265 1, got ${w[k]}`);
-  }
-  for (const k of ["decode_depth", "prefill_depth"]) {
-    const v = w[k] ?? 0;
-    if (!Number.isInteger(v) || v < 0) throw new InputError(source, k, `must be an integer \u2265 0, got ${v}`);
-  }
-  if (!Number.isInteger(w.gpu_layers) || w.gpu_layers < 0) {
-    throw new InputError(source, "gpu_layers", `must be an integer \u2265 0, got ${w.gpu_layers}`);
-  }
-  if (w.tensor_split && (w.tensor_split.length === 0 || !w.tensor_split.every((x) => Number.isFinite(x) && x >= 0) || !w.tensor_split.some((x) => x > 0))) {
-    throw new InputError(source, "tensor_split", `must be shares \u2265 0 per GPU, at least one above 0, got ${JSON.stringify(w.tensor_split)}`);
-  }
-  if (!KV_CACHE_TYPES.includes(w.kv_type)) {
-    throw new InputError(source, "kv_type", `unknown KV cache type "${w.kv_type}" (expected one of ${KV_CACHE_TYPES.join(", ")})`);
-  }
-  if (!UNQUANTIZED_KV_TYPES.includes(w.kv_type) && !w.flash_attention) {
-    throw new InputError(source, "kv_type", `a quantized KV cache (${w.kv_type}) needs flash attention on (llama.cpp refuses it without)`);
-  }
-  if (w.warm_decode_tokens < 2) {
-    throw new InputError(source, "warm_decode_tokens", `must be \u2265 2 so at least one decode step is timed, got ${w.warm_decode_tokens}`);
-  }
-  if (w.ubatch > w.batch) throw new InputError(source, "ubatch", `${w.ubatch} exceeds batch ${w.batch}`);
-  const fits = (field2, tokens) => {
-    if (tokens > w.context_tokens) {
-      throw new InputError(source, field2, `needs ${tokens} tokens of context, more than context_tokens ${w.context_tokens}`);
-    }
-  };
-  fits("decode_depth", w.decode_depth + w.decode_tokens);
-  fits("prefill_depth", (w.prefill_depth ?? 0) + w.prefill_tokens);
-  fits("first_token_prompt_tokens", w.first_token_prompt_tokens + FIRST_TOKEN_PREDICT + SERVER_CONTEXT_SLACK_TOKENS);
-  fits("warm_prefix_tokens", w.warm_prefix_tokens + w.warm_suffix_tokens + w.warm_decode_tokens + SERVER_CONTEXT_SLACK_TOKENS);
 }
 
 // src/bench/bench-scenarios.ts
@@ -26353,7 +26408,9 @@ function describeFetchError(err, timeoutMs) {
   }
   if (err instanceof Error) {
     const cause = err.cause;
-    const detail = cause instanceof Error ? `: ${cause.message}` : "";
+    const c3 = typeof cause === "object" && cause !== null ? cause : null;
+    const code = typeof c3?.code === "string" ? ` (${c3.code})` : "";
+    const detail = typeof c3?.message === "string" ? `: ${c3.message}${code}` : "";
     return `${err.message}${detail}`;
   }
   return String(err);
@@ -26400,12 +26457,19 @@ async function streamCompletion(baseUrl, body, timeoutMs) {
   const sse = new SseDecoder();
   let first = null;
   let final = null;
+  const tokenEvents = [];
+  let predicted = 0;
   try {
     for await (const chunk of res.body) {
-      const arrivedMs = performance.now() - t0;
+      const arrivedAt = performance.now();
+      const arrivedMs = arrivedAt - t0;
       for (const payload of sse.push(decoder.decode(chunk, { stream: true }))) {
         const ev = parseCompletionPayload(payload, "POST /completion (stream)");
         if (first === null && ev.tokensPredicted >= 1) first = { ms: arrivedMs, tokens: ev.tokensPredicted, timings: ev.timings };
+        if (ev.tokensPredicted > predicted) {
+          tokenEvents.push({ atMs: arrivedAt, tokens: ev.tokensPredicted - predicted });
+          predicted = ev.tokensPredicted;
+        }
         if (ev.stop) final = ev.timings;
       }
     }
@@ -26416,7 +26480,7 @@ async function streamCompletion(baseUrl, body, timeoutMs) {
   if (first === null || final === null) {
     throw new RequestError(`POST /completion: the stream ended before ${first === null ? "the first token" : "the final event"}`);
   }
-  return { firstEventMs: first.ms, firstEventTokens: first.tokens, firstEventTimings: first.timings, final };
+  return { sentAtMs: t0, tokenEvents, firstEventMs: first.ms, firstEventTokens: first.tokens, firstEventTimings: first.timings, final };
 }
 
 // src/bench/failure.ts
@@ -26754,6 +26818,45 @@ async function runRepeats(measure, policy, nowMs) {
   }
 }
 
+// src/bench/parallel-window.ts
+var NotConcurrentError = class extends RunFailure {
+  constructor(message) {
+    super(message, []);
+    this.name = "NotConcurrentError";
+  }
+};
+function concurrentDecodeWindow(streams) {
+  if (streams.length === 0) throw new RunFailure("parallel_decode: no streams to measure", []);
+  const empty = streams.map((s, i2) => s.length === 0 ? i2 : -1).filter((i2) => i2 >= 0);
+  if (empty.length > 0) throw new RunFailure(`parallel_decode: stream ${listStreams(empty)} delivered no token`, []);
+  const firsts = streams.map((s) => s[0].atMs);
+  const lasts = streams.map((s) => s[s.length - 1].atMs);
+  const startMs = Math.max(...firsts);
+  const endMs = Math.min(...lasts);
+  const windowMs = endMs - startMs;
+  const tokensPerStream = streams.map((s) => s.reduce((n2, e) => e.atMs > startMs && e.atMs <= endMs ? n2 + e.tokens : n2, 0));
+  const missing = tokensPerStream.map((n2, i2) => n2 === 0 ? i2 : -1).filter((i2) => i2 >= 0);
+  if (!(windowMs > 0) || missing.length > 0) {
+    const window2 = windowMs > 0 ? `${windowMs.toFixed(1)} ms long and holds no token of stream ${listStreams(missing)}` : "empty";
+    throw new NotConcurrentError(
+      `parallel_decode: the ${streams.length} streams did not decode together: the window from the last stream's first token to the first stream's last token is ${window2} (streams queued one after another, or too few decoded tokens per stream)`
+    );
+  }
+  const tokens = tokensPerStream.reduce((a2, b) => a2 + b, 0);
+  return {
+    startMs,
+    endMs,
+    windowMs,
+    tokens,
+    tokensPerStream,
+    aggregateTokPerSec: tokens / (windowMs / 1e3),
+    startSkewMs: startMs - Math.min(...firsts)
+  };
+}
+function listStreams(indices) {
+  return indices.map((i2) => i2 + 1).join(", ");
+}
+
 // src/bench/prompts.ts
 var FIRST_PROMPT_TOKEN_ID = 10;
 function splitmix32(seed) {
@@ -26795,27 +26898,27 @@ function primeRequest(prefix) {
 function reuseRequest(prefix, suffix, decodeTokens) {
   return { prompt: [...prefix, ...suffix], n_predict: decodeTokens, cache_prompt: true, id_slot: 0, ...GREEDY };
 }
-async function guarded(ctx2, scenario, what) {
-  const before = ctx2.server.exited();
+async function guarded(ctx, scenario, what) {
+  const before = ctx.server.exited();
   if (before) {
-    throw new RunFailure(`${describeOutcome("llama-server", before)} before ${scenario}`, await readLogTail(ctx2.server.logPath));
+    throw new RunFailure(`${describeOutcome("llama-server", before)} before ${scenario}`, await readLogTail(ctx.server.logPath));
   }
   try {
     return await what();
   } catch (err) {
     if (!(err instanceof RequestError || err instanceof ServerResponseError)) throw err;
-    await Promise.race([ctx2.server.process.done, new Promise((r) => setTimeout(r, EXIT_SETTLE_MS))]);
-    const ended = ctx2.server.exited();
+    await Promise.race([ctx.server.process.done, new Promise((r) => setTimeout(r, EXIT_SETTLE_MS))]);
+    const ended = ctx.server.exited();
     const reason = ended ? `${describeOutcome("llama-server", ended)} during ${scenario}: ${err.message}` : err.message;
-    throw new RunFailure(reason, await readLogTail(ctx2.server.logPath));
+    throw new RunFailure(reason, await readLogTail(ctx.server.logPath));
   }
 }
-async function measureFirstToken(ctx2, run2) {
-  const prompt = promptTokens(ctx2.workload.first_token_prompt_tokens, ctx2.vocabSize, promptSeed(SEED_SALT.first_token, run2.index));
+async function measureFirstToken(ctx, run2) {
+  const prompt = promptTokens(ctx.workload.first_token_prompt_tokens, ctx.vocabSize, promptSeed(SEED_SALT.first_token, run2.index));
   const r = await guarded(
-    ctx2,
+    ctx,
     "first_token",
-    () => streamCompletion(ctx2.server.baseUrl, firstTokenRequest(prompt), ctx2.timeoutSec * 1e3)
+    () => streamCompletion(ctx.server.baseUrl, firstTokenRequest(prompt), ctx.timeoutSec * 1e3)
   );
   const heldMs = r.firstEventTokens > 1 ? r.firstEventTimings?.predictedMs ?? 0 : 0;
   const clientMs = r.firstEventMs - heldMs;
@@ -26827,16 +26930,16 @@ async function measureFirstToken(ctx2, run2) {
   if (r.final.predictedN >= 2) breakdown.first_decode_ms = r.final.predictedMs / (r.final.predictedN - 1);
   return { value: clientMs, breakdown };
 }
-async function measureWarmReuse(ctx2, run2) {
-  const w = ctx2.workload;
-  const prefix = promptTokens(w.warm_prefix_tokens, ctx2.vocabSize, promptSeed(SEED_SALT.kv_warm_reuse, run2.index, 0));
-  const suffix = promptTokens(w.warm_suffix_tokens, ctx2.vocabSize, promptSeed(SEED_SALT.kv_warm_reuse, run2.index, 1));
-  const timeoutMs = ctx2.timeoutSec * 1e3;
-  await guarded(ctx2, "kv_warm_reuse", () => postCompletion(ctx2.server.baseUrl, primeRequest(prefix), timeoutMs));
+async function measureWarmReuse(ctx, run2) {
+  const w = ctx.workload;
+  const prefix = promptTokens(w.warm_prefix_tokens, ctx.vocabSize, promptSeed(SEED_SALT.kv_warm_reuse, run2.index, 0));
+  const suffix = promptTokens(w.warm_suffix_tokens, ctx.vocabSize, promptSeed(SEED_SALT.kv_warm_reuse, run2.index, 1));
+  const timeoutMs = ctx.timeoutSec * 1e3;
+  await guarded(ctx, "kv_warm_reuse", () => postCompletion(ctx.server.baseUrl, primeRequest(prefix), timeoutMs));
   const res = await guarded(
-    ctx2,
+    ctx,
     "kv_warm_reuse",
-    () => postCompletion(ctx2.server.baseUrl, reuseRequest(prefix, suffix, w.warm_decode_tokens), timeoutMs)
+    () => postCompletion(ctx.server.baseUrl, reuseRequest(prefix, suffix, w.warm_decode_tokens), timeoutMs)
   );
   const t = res.timings;
   if (!t) throw new RunFailure("kv_warm_reuse: the reused request returned no timings", []);
@@ -26844,7 +26947,7 @@ async function measureWarmReuse(ctx2, run2) {
   if (t.cacheN < minCached) {
     throw new RunFailure(
       `prefix not reused: cache_n=${t.cacheN} (expected \u2265 ${minCached} of the ${w.warm_prefix_tokens}-token prefix)`,
-      await readLogTail(ctx2.server.logPath)
+      await readLogTail(ctx.server.logPath)
     );
   }
   if (!(t.predictedPerSecond > 0)) {
@@ -26859,6 +26962,57 @@ async function measureWarmReuse(ctx2, run2) {
       decode_tok_per_s: t.predictedPerSecond
     }
   };
+}
+
+// src/bench/parallel-decode.ts
+var PARALLEL_SEED_SALT = 20548;
+var PARALLEL_ROUND_ATTEMPTS = 3;
+function parallelRequest(prompt, slot, decodeTokens) {
+  return { prompt, n_predict: decodeTokens, cache_prompt: false, id_slot: slot, ...GREEDY };
+}
+async function measureParallelDecode(ctx, run2) {
+  const shape = parallelShape(ctx.workload);
+  for (let attempt = 0; ; attempt++) {
+    const streams = await parallelRound(ctx, run2.index, attempt);
+    let window2;
+    try {
+      window2 = concurrentDecodeWindow(streams.map((s) => s.tokenEvents));
+    } catch (err) {
+      if (err instanceof NotConcurrentError && attempt + 1 < PARALLEL_ROUND_ATTEMPTS) continue;
+      if (err instanceof NotConcurrentError) throw new NotConcurrentError(`${err.message}; in each of ${PARALLEL_ROUND_ATTEMPTS} rounds`);
+      throw err;
+    }
+    const perStream = streams.map((s) => s.final.predictedPerSecond);
+    return {
+      value: window2.aggregateTokPerSec,
+      breakdown: {
+        aggregate_tok_s: window2.aggregateTokPerSec,
+        per_stream_tok_s: median(perStream),
+        per_stream_sum_tok_s: perStream.reduce((a2, b) => a2 + b, 0),
+        streams: shape.slots,
+        window_ms: window2.windowMs,
+        window_tokens: window2.tokens,
+        start_skew_ms: window2.startSkewMs,
+        prompt_ms: median(streams.map((s) => s.final.promptMs)),
+        prompt_tokens: median(streams.map((s) => s.final.promptN)),
+        retried_rounds: attempt
+      }
+    };
+  }
+}
+async function parallelRound(ctx, runIndex, attempt) {
+  const shape = parallelShape(ctx.workload);
+  const timeoutMs = ctx.timeoutSec * 1e3;
+  const requests = Array.from({ length: shape.slots }, (_, i2) => {
+    const seed = promptSeed(PARALLEL_SEED_SALT, runIndex, attempt * shape.slots + i2);
+    return parallelRequest(promptTokens(shape.promptTokens, ctx.vocabSize, seed), i2, shape.decodeTokens);
+  });
+  return guarded(ctx, "parallel_decode", async () => {
+    const settled = await Promise.allSettled(requests.map((body) => streamCompletion(ctx.server.baseUrl, body, timeoutMs)));
+    const failed = settled.find((s) => s.status === "rejected");
+    if (failed) throw failed.reason;
+    return settled.map((s) => s.value);
+  });
 }
 
 // src/bench/server.ts
@@ -26876,7 +27030,8 @@ var ServerError = class extends RunFailure {
     this.name = "ServerError";
   }
 };
-function serverArgs(modelPath, w, port) {
+function serverArgs(modelPath, w, port, slots = 1) {
+  if (!Number.isInteger(slots) || slots < 1) throw new Error(`slots must be an integer \u2265 1, got ${slots}`);
   return [
     "-m",
     modelPath,
@@ -26888,7 +27043,7 @@ function serverArgs(modelPath, w, port) {
     String(w.context_tokens),
     ...llamaWorkloadFlags(w),
     "-np",
-    "1",
+    String(slots),
     "--cache-ram",
     "0",
     "--metrics",
@@ -26945,7 +27100,7 @@ async function startServer(opts) {
     const proc = startProcess({
       env: childEnv("llama"),
       file: join10(opts.binDir, "llama-server"),
-      args: serverArgs(opts.modelPath, opts.workload, port),
+      args: serverArgs(opts.modelPath, opts.workload, port, opts.slots),
       stdoutPath: opts.logPath,
       stderrPath: opts.logPath,
       append: true,
@@ -26975,6 +27130,12 @@ async function startServer(opts) {
 // src/bench/runner.ts
 var DEFAULT_RUN_TIMEOUT_SEC = 600;
 var BENCH_SCENARIOS = ["steady_decode", "prefill"];
+var SINGLE_SLOT_SCENARIOS = ["first_token", "kv_warm_reuse"];
+var MEASURE = {
+  first_token: measureFirstToken,
+  kv_warm_reuse: measureWarmReuse,
+  parallel_decode: measureParallelDecode
+};
 function policyOf(opts) {
   const p = { ...DEFAULT_REPEAT_POLICY, ...opts.repeat };
   checkRepeatPolicy(p);
@@ -27020,8 +27181,8 @@ function runBenchScenario(modelPath, scenario, w, opts) {
     opts
   );
 }
-async function runServerScenarios(modelPath, scenarios, w, opts) {
-  const logPath = scenarioLogPath(opts.logsDir, modelPath, "server", "llama-server.log");
+async function runServerScenarios(modelPath, scenarios, w, opts, setup) {
+  const logPath = scenarioLogPath(opts.logsDir, modelPath, setup.logFolder, "llama-server.log");
   const logs = [artifactRelative(opts.artifactsDir ?? dirname6(opts.logsDir), logPath)];
   await rm5(logPath, { force: true });
   let server = null;
@@ -27034,8 +27195,8 @@ async function runServerScenarios(modelPath, scenarios, w, opts) {
       }
       if (!server) {
         try {
-          opts.log(`starting llama-server for ${modelPath}`);
-          server = await startServer({ binDir: opts.binDir, modelPath, workload: w, logPath, readyTimeoutSec: opts.runTimeoutSec });
+          opts.log(`starting llama-server (-np ${setup.slots}) for ${modelPath}`);
+          server = await startServer({ binDir: opts.binDir, modelPath, workload: w, logPath, readyTimeoutSec: opts.runTimeoutSec, slots: setup.slots });
         } catch (err) {
           if (!(err instanceof ServerError)) throw err;
           opts.log(`${scenario}: failed: ${err.message}`);
@@ -27043,9 +27204,9 @@ async function runServerScenarios(modelPath, scenarios, w, opts) {
           continue;
         }
       }
-      const ctx2 = { server, workload: w, vocabSize: opts.vocabSize, timeoutSec: opts.runTimeoutSec };
-      const measure = scenario === "first_token" ? measureFirstToken : measureWarmReuse;
-      out2.push(await repeatScenario(scenario, (run2) => measure(ctx2, run2), logs, opts));
+      const ctx = { server, workload: w, vocabSize: opts.vocabSize, timeoutSec: opts.runTimeoutSec };
+      const measure = MEASURE[scenario];
+      out2.push(await repeatScenario(scenario, (run2) => measure(ctx, run2), logs, opts));
     }
   } finally {
     if (server) await server.stop();
@@ -27059,6 +27220,7 @@ async function runModel(modelPath, scenarios, workload, opts) {
   }
   if (new Set(scenarios).size !== scenarios.length) throw new Error(`scenarios repeated: ${scenarios.join(", ")}`);
   validateWorkload(workload);
+  if (scenarios.includes("parallel_decode")) validateParallel(workload);
   policyOf(opts);
   if (!Number.isInteger(opts.vocabSize) || opts.vocabSize < 12) throw new Error(`vocabSize must be an integer \u2265 12, got ${opts.vocabSize}`);
   if (!(opts.runTimeoutSec > 0)) throw new Error(`runTimeoutSec must be > 0, got ${opts.runTimeoutSec}`);
@@ -27066,12 +27228,17 @@ async function runModel(modelPath, scenarios, workload, opts) {
   for (const s of scenarios) {
     if (BENCH_SCENARIOS.includes(s)) byScenario.set(s, await runBenchScenario(modelPath, s, workload, opts));
   }
-  const serverScenarios = scenarios.filter((s) => !BENCH_SCENARIOS.includes(s));
+  const singleSlot = scenarios.filter((s) => SINGLE_SLOT_SCENARIOS.includes(s));
   let llamaMemory = null;
-  if (serverScenarios.length > 0) {
-    const served = await runServerScenarios(modelPath, serverScenarios, workload, opts);
+  if (singleSlot.length > 0) {
+    const served = await runServerScenarios(modelPath, singleSlot, workload, opts, { slots: 1, logFolder: "server" });
     served.observations.forEach((o2) => byScenario.set(o2.scenario, o2));
     llamaMemory = served.llama_memory;
+  }
+  if (scenarios.includes("parallel_decode")) {
+    const slots = parallelShape(workload).slots;
+    const served = await runServerScenarios(modelPath, ["parallel_decode"], workload, opts, { slots, logFolder: "parallel" });
+    served.observations.forEach((o2) => byScenario.set(o2.scenario, o2));
   }
   return { observations: scenarios.map((s) => byScenario.get(s)), llama_memory: llamaMemory };
 }
@@ -27114,7 +27281,8 @@ function parsePasses(text, source) {
 }
 var MEMORY_ONLY = "memory";
 function parseScenarioList(text, source) {
-  if (!text || !text.trim() || text.trim() === "all") return [...SCENARIO_IDS];
+  if (!text || !text.trim()) return [...DEFAULT_SCENARIOS];
+  if (text.trim() === "all") return [...SCENARIO_IDS];
   if (text.trim() === MEMORY_ONLY) return [];
   const out2 = [];
   for (const raw of text.split(",").map((s) => s.trim()).filter(Boolean)) {
@@ -27125,6 +27293,68 @@ function parseScenarioList(text, source) {
     if (!out2.includes(raw)) out2.push(raw);
   }
   return out2;
+}
+var WORKLOAD_SETTINGS = [
+  { flag: "ctx", input: "context", key: "context_tokens", kind: "int", min: 1, help: "context size the model is loaded with (default 4096)" },
+  { flag: "kv-type", input: "kv-type", key: "kv_type", kind: "string", help: "KV cache type (llama.cpp -ctk/-ctv: f16, q8_0, q4_0\u2026; default f16); quantized types need flash attention" },
+  { flag: "flash-attention", input: "flash-attention", key: "flash_attention", kind: "onoff", help: "flash attention (llama.cpp -fa; default off)" },
+  { flag: "batch", input: "batch", key: "batch", kind: "int", min: 1, help: "logical batch (llama.cpp -b; default 2048)" },
+  { flag: "ubatch", input: "ubatch", key: "ubatch", kind: "int", min: 1, help: "physical batch (llama.cpp -ub; default 512)" },
+  { flag: "threads", input: "threads", key: "threads", kind: "int", min: 1, help: "CPU threads (llama.cpp -t; default: the cores the probe saw)" },
+  { flag: "gpu-layers", input: "gpu-layers", key: "gpu_layers", kind: "layers", help: "layers offloaded to the GPUs (llama.cpp -ngl; default 99: all), or auto: as many as fit, by llama.cpp's own fit per model; fewer is a partial offload" },
+  { flag: "split-mode", input: "split-mode", key: "split_mode", kind: "string", help: "how several GPUs share the model (llama.cpp -sm: none, layer, row; default layer)" },
+  { flag: "tensor-split", input: "tensor-split", key: "tensor_split", kind: "shares", help: "each GPU's share of the offloaded layers (llama.cpp -ts, such as 3,1); default: by free memory" },
+  { flag: "main-gpu", input: "main-gpu", key: "main_gpu", kind: "int", min: 0, help: "the GPU of split mode none (llama.cpp -mg; default 0)" },
+  { flag: "decode-tokens", input: "decode-tokens", key: "decode_tokens", kind: "int", min: 1, help: "tokens steady_decode times (llama-bench -n; default 64)" },
+  { flag: "decode-depth", input: "decode-depth", key: "decode_depth", kind: "int", min: 0, help: "judge steady decode at this context depth (llama-bench -d; default 0)" },
+  { flag: "prefill-tokens", input: "prefill-tokens", key: "prefill_tokens", kind: "int", min: 1, help: "prompt tokens prefill times (llama-bench -p; default 512)" },
+  { flag: "prefill-depth", input: "prefill-depth", key: "prefill_depth", kind: "int", min: 0, help: "judge prefill at this context depth: the prompt appended to N cached tokens (llama-bench -d; default 0)" },
+  { flag: "prompt-tokens", input: "prompt-tokens", key: "first_token_prompt_tokens", kind: "int", min: 1, help: "first_token's prompt (default 256)" },
+  { flag: "parallel-slots", input: "parallel-slots", key: "parallel_slots", kind: "int", min: 1, help: "parallel_decode's server slots and concurrent streams (llama-server -np; default 4)" }
+];
+function parseWorkloadSettings(get, source, by) {
+  const out2 = {};
+  for (const s of WORKLOAD_SETTINGS) {
+    const name = s[by];
+    const v = (get(name) ?? "").trim();
+    if (v === "") continue;
+    const bad = (expected) => new InputError(source(name), null, `expected ${expected}, got "${v.slice(0, 100)}"`);
+    switch (s.kind) {
+      case "int": {
+        const n2 = Number(v);
+        if (!Number.isInteger(n2) || n2 < s.min) throw bad(`a whole number \u2265 ${s.min}`);
+        out2[s.key] = n2;
+        break;
+      }
+      case "layers": {
+        if (v === "auto") {
+          out2[s.key] = AUTO_GPU_LAYERS;
+          break;
+        }
+        const n2 = Number(v);
+        if (!Number.isInteger(n2) || n2 < 0) throw bad("a whole number \u2265 0 or auto");
+        out2[s.key] = n2;
+        break;
+      }
+      case "onoff":
+        if (v !== "on" && v !== "off") throw bad("on or off");
+        out2[s.key] = v === "on";
+        break;
+      case "shares": {
+        const shares = v.split(",").map((x) => Number(x.trim()));
+        if (shares.some((x) => !Number.isFinite(x) || x < 0)) throw bad("shares per GPU such as 3,1");
+        out2[s.key] = shares;
+        break;
+      }
+      default:
+        out2[s.key] = v;
+    }
+  }
+  return out2;
+}
+function parseWorkloadNames(text) {
+  const names = (text ?? "").split(",").map((s) => s.trim()).filter(Boolean);
+  return names.length > 0 ? [...new Set(names)] : null;
 }
 
 // src/pipeline/run.ts
@@ -27755,11 +27985,11 @@ function recurrentStatePerLayer(arch2, hp, scalar2, heads, keyLength) {
   const lCache = scalar2("shortconv.l_cache") ?? 0;
   if (lCache > 0) return embd * (lCache - 1) + s;
   const dConv = scalar2("ssm.conv_kernel") ?? 0;
-  const groups = scalar2("ssm.group_count") ?? 0;
-  return (dConv > 0 ? dConv - 1 : 0) * convChannels(dInner, groups, dState) + s;
+  const groups2 = scalar2("ssm.group_count") ?? 0;
+  return (dConv > 0 ? dConv - 1 : 0) * convChannels(dInner, groups2, dState) + s;
 }
-function convChannels(inner, groups, state) {
-  return inner + 2 * groups * state;
+function convChannels(inner, groups2, state) {
+  return inner + 2 * groups2 * state;
 }
 
 // src/gguf/split.ts
@@ -27923,14 +28153,14 @@ function buildProfile(headers, fileBytes, source = "<gguf>") {
     output_type: outputTypeOf(tensors)
   };
 }
-function kvElementBytes(elements, kvType2) {
-  const lower = kvType2.toLowerCase();
+function kvElementBytes(elements, kvType) {
+  const lower = kvType.toLowerCase();
   const info = KV_CACHE_TYPES2.includes(lower) ? ggmlTypeByName(lower) : void 0;
-  if (!info) throw new GgufError("kv cache type", null, `"${kvType2}" is not one of ${KV_CACHE_TYPES2.join(", ")}`);
+  if (!info) throw new GgufError("kv cache type", null, `"${kvType}" is not one of ${KV_CACHE_TYPES2.join(", ")}`);
   return elements * info.typeSize / info.blockSize;
 }
-function kvBytesPerToken(profile, kvType2) {
-  return kvElementBytes(profile.kv_bytes_per_token_f16 / F16_BYTES, kvType2);
+function kvBytesPerToken(profile, kvType) {
+  return kvElementBytes(profile.kv_bytes_per_token_f16 / F16_BYTES, kvType);
 }
 
 // src/fit/geometry.ts
@@ -28021,17 +28251,17 @@ function modelGeometry(p) {
     ffnParamShare,
     ffnRowShare: layerRows > 0 ? ffnRows / layerRows : 0,
     queryElements: attentionLayers > 0 ? plan2.full_query_elements / attentionLayers : p.heads * p.key_length,
-    kvBytesPerPositionPerLayer: (kvType2) => attentionLayers > 0 ? kvBytesPerToken(p, kvType2) / attentionLayers : 0,
+    kvBytesPerPositionPerLayer: (kvType) => attentionLayers > 0 ? kvBytesPerToken(p, kvType) / attentionLayers : 0,
     slidingLayers: plan2.sliding_attention_layers,
     slidingWindow: plan2.sliding_window,
     slidingQueryElements: plan2.sliding_attention_layers > 0 ? plan2.sliding_query_elements / plan2.sliding_attention_layers : 0,
-    slidingKvBytesPerPositionPerLayer: (kvType2) => plan2.sliding_attention_layers > 0 ? kvElementBytes(plan2.sliding_k_elements + plan2.sliding_v_elements, kvType2) / plan2.sliding_attention_layers : 0,
+    slidingKvBytesPerPositionPerLayer: (kvType) => plan2.sliding_attention_layers > 0 ? kvElementBytes(plan2.sliding_k_elements + plan2.sliding_v_elements, kvType) / plan2.sliding_attention_layers : 0,
     recurrentStateBytes: plan2.recurrent_state_elements * F32_BYTES,
     recurrentStateElements: plan2.recurrent_state_elements,
     recurrentLayers: plan2.recurrent_layers,
     ssmInnerSize: plan2.ssm_inner_size,
     ssmConvChannels: plan2.ssm_conv_channels,
-    kvBytesPerPosition: (kvType2) => kvBytesPerToken(p, kvType2)
+    kvBytesPerPosition: (kvType) => kvBytesPerToken(p, kvType)
   };
 }
 var KV_PAD_CELLS = 256;
@@ -28131,7 +28361,8 @@ function deviceMemory(profile, hw, w, parts) {
   const gpus = offloadDevices(hw);
   const hostBudget = hw.system.ram_available_bytes;
   const context = parts.kvFullBytes + parts.kvSlidingBytes + parts.stateBytes;
-  const usable = gpus.filter((g) => g.freeBytes > 0 || g.totalBytes > 0);
+  const candidates = w.split_mode === "none" ? gpus.filter((_, i2) => i2 === (w.main_gpu ?? 0)) : gpus;
+  const usable = candidates.filter((g) => g.freeBytes > 0 || g.totalBytes > 0);
   if (usable.length === 0 || w.gpu_layers === 0) {
     return [{ device: HOST, weights_bytes: profile.tensor_bytes + tiedRepackBytes(profile, hw), context_bytes: context, compute_bytes: parts.computeBytes, budget_bytes: hostBudget, layers: profile.layers + 1 }];
   }
@@ -28189,18 +28420,18 @@ var RUNTIME_BASE_BYTES = 48 * 1024 * 1024;
 var RUNTIME_BYTES_PER_VOCAB_ENTRY = 64;
 function computeBufferBytes(g, s) {
   const tokens = Math.min(s.ubatch, s.contextTokens);
-  const ctx2 = g.encoder ? tokens : kvCells(s.contextTokens);
+  const ctx = g.encoder ? tokens : kvCells(s.contextTokens);
   const q = g.heads * g.key_length;
   const kv = g.kv_heads * (g.key_length + g.value_length) / 2;
   const ffn = 3 * g.ffnPhaseWidth + 4 * g.embedding_length;
   const hasAttention = g.attentionLayers + g.slidingLayers > 0 || g.encoder;
-  const maskCells = ctx2 + (g.slidingLayers > 0 ? s.slidingCells ?? 0 : 0);
-  const attention = s.flashAttention ? 3 * g.embedding_length + 2 * q + 2 * kv : ctx2 * g.heads + maskCells + 3 * g.embedding_length + 2 * q + 2 * kv;
+  const maskCells = ctx + (g.slidingLayers > 0 ? s.slidingCells ?? 0 : 0);
+  const attention = s.flashAttention ? 3 * g.embedding_length + 2 * q + 2 * kv : ctx * g.heads + maskCells + 3 * g.embedding_length + 2 * q + 2 * kv;
   const mask = !hasAttention ? 0 : s.flashAttention ? maskCells / 2 : maskCells;
   const mamba = g.ssmConvChannels > 0 ? 3 * g.ssmConvChannels + 2 * g.ssmInnerSize + 3 * g.embedding_length + mask : 0;
   const perToken = Math.max(hasAttention ? attention : 0, ffn + mask, mamba);
   const stateRow = g.recurrentLayers > 0 ? g.recurrentStateElements / g.recurrentLayers : 0;
-  const logits = (g.encoder ? 0 : g.vocab_size * s.outputRows) + (hasAttention && !s.flashAttention ? ctx2 * tokens : 0);
+  const logits = (g.encoder ? 0 : g.vocab_size * s.outputRows) + (hasAttention && !s.flashAttention ? ctx * tokens : 0);
   return (Math.max(perToken * tokens, logits + g.embedding_length * tokens) + stateRow) * F32_BYTES;
 }
 function runtimeOverheadBytes(g) {
@@ -28445,6 +28676,9 @@ var thresholds_schema_default = {
         },
         kv_warm_reuse: {
           $ref: "#/definitions/ScenarioThresholds"
+        },
+        parallel_decode: {
+          $ref: "#/definitions/ScenarioThresholds"
         }
       },
       additionalProperties: false,
@@ -28453,6 +28687,13 @@ var thresholds_schema_default = {
     memory: {
       $ref: "#/definitions/MemoryThresholds",
       description: "The memory gate; left out, memory is judged against llama.cpp's projection and reported but not gated."
+    },
+    workloads: {
+      type: "object",
+      additionalProperties: {
+        $ref: "#/definitions/WorkloadConfig"
+      },
+      description: "Named workloads, each gated in the same run (its rows name it): the keys override the built-in workload, and `thresholds` the limits above for its rows. Left out: one workload, the built-in one with the run's flags."
     }
   },
   required: [
@@ -28537,9 +28778,237 @@ var thresholds_schema_default = {
       ],
       additionalProperties: false,
       description: "Limits on one buffer's memory error against llama.cpp's projection."
+    },
+    WorkloadConfig: {
+      type: "object",
+      properties: {
+        context_tokens: {
+          type: "integer",
+          description: "Context size the model is loaded with (KV cache size).",
+          minimum: 0
+        },
+        kv_type: {
+          type: "string"
+        },
+        decode_depth: {
+          type: "integer",
+          description: "Depth at which steady decode is measured (llama-bench -d).",
+          minimum: 0
+        },
+        decode_tokens: {
+          type: "integer",
+          minimum: 0
+        },
+        prefill_tokens: {
+          type: "integer",
+          minimum: 0
+        },
+        prefill_depth: {
+          type: "integer",
+          description: "Depth at which prefill is measured (llama-bench -d): the prompt is appended to this many cached tokens, so its attention covers them (long context). Absent: 0.",
+          minimum: 0
+        },
+        first_token_prompt_tokens: {
+          type: "integer",
+          description: "Prompt length for first_token.",
+          minimum: 0
+        },
+        warm_prefix_tokens: {
+          type: "integer",
+          description: "kv_warm_reuse: cached prefix length and new suffix length.",
+          minimum: 0
+        },
+        warm_suffix_tokens: {
+          type: "integer",
+          minimum: 0
+        },
+        warm_decode_tokens: {
+          type: "integer",
+          minimum: 0
+        },
+        ubatch: {
+          type: "integer",
+          minimum: 0
+        },
+        batch: {
+          type: "integer",
+          minimum: 0
+        },
+        threads: {
+          type: "integer",
+          minimum: 0
+        },
+        flash_attention: {
+          type: "boolean"
+        },
+        tensor_split: {
+          type: "array",
+          items: {
+            type: "number"
+          },
+          description: "llama.cpp's -ts: each GPU's share of the offloaded layers, in its device order; absent: split by free memory.",
+          minItems: 1
+        },
+        split_mode: {
+          type: "string",
+          enum: [
+            "none",
+            "layer",
+            "row"
+          ],
+          description: "llama.cpp's -sm: how several GPUs share the model (layer: whole layers per GPU). Absent: layer."
+        },
+        main_gpu: {
+          type: "integer",
+          description: "llama.cpp's -mg: the GPU that holds the whole model with split mode none (and the intermediate results with row). Absent: 0.",
+          minimum: 0
+        },
+        parallel_slots: {
+          type: "integer",
+          description: "parallel_decode: llama-server slots (-np), and as many concurrent streams. Absent: 4.",
+          minimum: 1
+        },
+        parallel_prompt_tokens: {
+          type: "integer",
+          description: "parallel_decode: each stream's prompt. Absent: 64.",
+          minimum: 1
+        },
+        parallel_decode_tokens: {
+          type: "integer",
+          description: "parallel_decode: tokens each stream decodes. Absent: 64.",
+          minimum: 2
+        },
+        gpu_layers: {
+          $ref: "#/definitions/GpuLayers",
+          description: "Layers offloaded to the GPUs (-ngl), or `auto`: as many as fit, as llama.cpp's own fit finds for each model."
+        },
+        min_window_s: {
+          type: "number",
+          description: "Timed windows sized to the device: the decode token counts grow (from each model's predicted rate) until each timed decode window lasts at least this many seconds, within the context and at most 8\xD7 the workload's counts. Absent: 0, the counts as given.",
+          minimum: 0
+        },
+        scenarios: {
+          type: "array",
+          items: {
+            $ref: "#/definitions/ScenarioId"
+          },
+          description: "The scenarios this workload runs; absent: the run's.",
+          minItems: 1
+        },
+        thresholds: {
+          $ref: "#/definitions/WorkloadThresholds"
+        }
+      },
+      additionalProperties: false,
+      description: "One named workload of thresholds.yml: what llama.cpp runs (the Workload's keys; the built-in defaults for those left out), which scenarios, and its limits."
+    },
+    GpuLayers: {
+      anyOf: [
+        {
+          type: "integer",
+          minimum: 0
+        },
+        {
+          type: "string",
+          const: "auto"
+        }
+      ],
+      description: "A layer count, or `auto`."
+    },
+    ScenarioId: {
+      type: "string",
+      enum: [
+        "steady_decode",
+        "prefill",
+        "first_token",
+        "kv_warm_reuse",
+        "parallel_decode"
+      ]
+    },
+    WorkloadThresholds: {
+      type: "object",
+      properties: {
+        tolerance_pct: {
+          type: "number",
+          minimum: 0
+        },
+        max_spread_pct: {
+          type: "number",
+          minimum: 0
+        },
+        min_models: {
+          type: "integer",
+          minimum: 0
+        },
+        max_runtime_errors: {
+          type: "integer",
+          minimum: 0
+        },
+        max_regression_pct: {
+          type: "number",
+          minimum: 0
+        },
+        scenarios: {
+          type: "object",
+          properties: {
+            steady_decode: {
+              $ref: "#/definitions/ScenarioThresholds"
+            },
+            prefill: {
+              $ref: "#/definitions/ScenarioThresholds"
+            },
+            first_token: {
+              $ref: "#/definitions/ScenarioThresholds"
+            },
+            kv_warm_reuse: {
+              $ref: "#/definitions/ScenarioThresholds"
+            },
+            parallel_decode: {
+              $ref: "#/definitions/ScenarioThresholds"
+            }
+          },
+          additionalProperties: false,
+          description: "Replace the file's limits of these scenarios."
+        },
+        memory: {
+          $ref: "#/definitions/MemoryThresholds"
+        }
+      },
+      additionalProperties: false,
+      description: "The limits a workload may set for its own rows; what it leaves out is the file's."
     }
   }
 };
+
+// src/gate/workloads.ts
+var DEFAULT_WORKLOAD_NAME = "default";
+var WORKLOAD_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
+var NOT_WORKLOAD_KEYS = /* @__PURE__ */ new Set(["scenarios", "thresholds", "min_window_s"]);
+function workloadOverrides(config) {
+  const out2 = Object.fromEntries(Object.entries(config).filter(([k]) => !NOT_WORKLOAD_KEYS.has(k)));
+  if (out2.gpu_layers === "auto") out2.gpu_layers = AUTO_GPU_LAYERS;
+  return out2;
+}
+function thresholdsFor(thresholds, name) {
+  const own = name ? thresholds.workloads?.[name]?.thresholds : void 0;
+  if (!own) return thresholds;
+  const { scenarios, ...rest } = own;
+  return { ...thresholds, ...rest, scenarios: { ...thresholds.scenarios, ...scenarios ?? {} } };
+}
+function resolveWorkloads(thresholds, flags, opts) {
+  const configs = thresholds.workloads ?? { [DEFAULT_WORKLOAD_NAME]: {} };
+  const names = opts.select && opts.select.length > 0 ? [...opts.select] : Object.keys(configs);
+  return names.map((name) => {
+    const config = configs[name];
+    if (!config) {
+      throw new InputError(opts.source, name, `no workload "${name}" in the thresholds file (it has ${Object.keys(configs).join(", ")})`);
+    }
+    const workload = defaultWorkload({ ...opts.base, ...workloadOverrides(config), ...flags });
+    const scenarios = opts.scenariosGiven || !config.scenarios ? [...opts.scenarios] : [...config.scenarios];
+    if (scenarios.includes("parallel_decode")) validateParallel(workload, `workload ${name}`);
+    return { name, workload, scenarios, thresholds: thresholdsFor(thresholds, thresholds.workloads ? name : void 0), minWindowS: config.min_window_s ?? 0 };
+  });
+}
 
 // src/gate/thresholds.ts
 var validate2 = strictAjv().compile(thresholds_schema_default);
@@ -28555,10 +29024,27 @@ function parseThresholds(text, fileName) {
   if (value === null || value === void 0) {
     throw new InputError(fileName, "line 1", "the file is empty; expected a mapping of thresholds (see thresholds.yml)");
   }
-  if (validate2(value)) return value;
+  if (validate2(value)) {
+    checkWorkloads(value, doc, lineCounter, fileName);
+    return value;
+  }
   const error = mostUsefulError(validate2.errors ?? []);
   if (!error) throw new InputError(fileName, null, "does not match the thresholds schema");
   throw describeError(error, doc, lineCounter, fileName, value);
+}
+function checkWorkloads(t, doc, lineCounter, fileName) {
+  for (const [name, config] of Object.entries(t.workloads ?? {})) {
+    const at2 = (p, message) => new InputError(fileName, `${jsonPath(p)} (line ${lineOf(doc, lineCounter, p, true)})`, message);
+    if (!WORKLOAD_NAME.test(name)) throw at2(["workloads", name], `workload name "${clipQuoted(name)}" must be letters, digits, '.', '_' or '-' (at most 64, starting with a letter or digit)`);
+    try {
+      const w = defaultWorkload(workloadOverrides(config));
+      if (config.scenarios?.includes("parallel_decode")) validateParallel(w);
+    } catch (err) {
+      if (!(err instanceof InputError)) throw err;
+      const key2 = err.where ?? "";
+      throw at2(["workloads", name, ...key2 in config ? [key2] : []], err.message.slice(`${err.source}: ${err.where ? `${err.where}: ` : ""}`.length));
+    }
+  }
 }
 var LIMIT_EPSILON = 1e-9;
 function exceeds(value, limit) {
@@ -28575,7 +29061,7 @@ function describeError(error, doc, lineCounter, fileName, root) {
     case "additionalProperties": {
       const key2 = clipQuoted(String(error.params.additionalProperty));
       const full = [...path10, key2];
-      if (path10.length === 1 && path10[0] === "scenarios") {
+      if (path10.length === 1 && path10[0] === "scenarios" || path10.length === 4 && path10[0] === "workloads" && path10[3] === "scenarios") {
         return at2(full, `unknown scenario "${key2}"; valid scenario ids: ${SCENARIO_IDS.join(", ")}`, true);
       }
       return at2(full, `unknown key "${key2}"; valid keys here: ${validKeysAt(path10).join(", ")}`, true);
@@ -28593,6 +29079,8 @@ function describeError(error, doc, lineCounter, fileName, root) {
 function validKeysAt(path10) {
   if (path10.length === 0) return Object.keys(thresholds_schema_default.properties);
   if (path10.length === 2 && path10[0] === "scenarios") return Object.keys(thresholds_schema_default.definitions.ScenarioThresholds.properties);
+  if (path10.length === 2 && path10[0] === "workloads") return Object.keys(thresholds_schema_default.definitions.WorkloadConfig.properties);
+  if (path10.length === 3 && path10[0] === "workloads" && path10[2] === "thresholds") return Object.keys(thresholds_schema_default.definitions.WorkloadThresholds.properties);
   return [];
 }
 function lineOf(doc, lineCounter, path10, keyLine) {
@@ -28625,6 +29113,11 @@ function firstLine(message) {
   return message.split("\n")[0] ?? message;
 }
 
+// src/contracts/report.ts
+function rowLabel(m2) {
+  return m2.workload ? `${m2.ref} \xB7 ${m2.workload}` : m2.ref;
+}
+
 // src/gate/memory.ts
 var JUDGED = /* @__PURE__ */ new Set(["match", "off", "wrong-fit"]);
 function memorySettingsFrom(t) {
@@ -28650,7 +29143,7 @@ function gateMemory(models2, t) {
   const buffers = {};
   const failures = [];
   for (const b of MEMORY_BUFFERS) {
-    const errors = judged.flatMap((m2) => m2.memory.error_pct[b] === null ? [] : [{ ref: m2.ref, abs: Math.abs(m2.memory.error_pct[b]), signed: m2.memory.error_pct[b] }]);
+    const errors = judged.flatMap((m2) => m2.memory.error_pct[b] === null ? [] : [{ ref: rowLabel(m2), abs: Math.abs(m2.memory.error_pct[b]), signed: m2.memory.error_pct[b] }]);
     const med = errors.length > 0 ? median(errors.map((e) => e.abs)) : null;
     const max = errors.length > 0 ? Math.max(...errors.map((e) => e.abs)) : null;
     buffers[b] = { median_abs_error_pct: med, max_abs_error_pct: max };
@@ -28666,15 +29159,15 @@ function gateMemory(models2, t) {
   const wrong = judged.filter((m2) => m2.memory.verdict === "wrong-fit");
   if (t.memory?.check_fit) {
     for (const m2 of wrong) {
-      failures.push({ scenario: "memory", model: m2.ref, limit: "check_fit", value: 1, message: `memory fit: ${m2.ref} ${m2.memory.reason ?? "wrong fit verdict"}` });
+      failures.push({ scenario: "memory", model: rowLabel(m2), limit: "check_fit", value: 1, message: `memory fit: ${rowLabel(m2)} ${m2.memory.reason ?? "wrong fit verdict"}` });
     }
   }
   const errored = rows.filter((m2) => m2.memory.verdict === "runtime-error");
   return {
     summary: { samples: rows.length, gated: judged.length, runtime_errors: errored.length, wrong_fit: wrong.length, buffers },
     failures,
-    gatedModels: t.memory ? judged.map((m2) => m2.ref) : [],
-    runtimeErrors: errored.map((m2) => `${m2.ref} memory: ${m2.memory.reason ?? "projection failed"}`)
+    gatedModels: t.memory ? judged.map((m2) => rowLabel(m2)) : [],
+    runtimeErrors: errored.map((m2) => `${rowLabel(m2)} memory: ${m2.memory.reason ?? "projection failed"}`)
   };
 }
 
@@ -28690,12 +29183,12 @@ function gate(models2, thresholds, opts = {}) {
   const runtimeErrors = [];
   for (const model of models2) {
     const erroredRows = model.scenarios.filter((s) => selected.includes(s.scenario) && s.verdict === "runtime-error");
-    for (const r of erroredRows) runtimeErrors.push(`${model.ref} ${r.scenario}${r.detail.reason ? `: ${clip(r.detail.reason)}` : ""}`);
-    if (model.error !== null && erroredRows.length === 0) runtimeErrors.push(`${model.ref}: ${clip(model.error)}`);
+    for (const r of erroredRows) runtimeErrors.push(`${rowLabel(model)} ${r.scenario}${r.detail.reason ? `: ${clip(r.detail.reason)}` : ""}`);
+    if (model.error !== null && erroredRows.length === 0) runtimeErrors.push(`${rowLabel(model)}: ${clip(model.error)}`);
   }
   for (const scenario of selected) {
     const rows = models2.flatMap(
-      (m2) => m2.scenarios.filter((s) => s.scenario === scenario).map((row) => ({ ref: m2.ref, row }))
+      (m2) => m2.scenarios.filter((s) => s.scenario === scenario).map((row) => ({ ref: rowLabel(m2), row }))
     );
     if (rows.length === 0) continue;
     const gated = rows.filter((r) => GATED_VERDICTS.includes(r.row.verdict) && r.row.abs_error_pct !== null);
@@ -28846,8 +29339,8 @@ function verdictFor(row, settings, machineMoved = null) {
   return { verdict };
 }
 function compareScenario(prediction, observation, settings, context) {
-  const ctx2 = typeof context === "string" ? { reason: context } : context ?? {};
-  const scenario = prediction?.scenario ?? observation?.scenario ?? ctx2.scenario;
+  const ctx = typeof context === "string" ? { reason: context } : context ?? {};
+  const scenario = prediction?.scenario ?? observation?.scenario ?? ctx.scenario;
   if (scenario === void 0) throw new Error("compareScenario: no prediction, no observation and no context.scenario");
   if (prediction && observation && prediction.scenario !== observation.scenario) {
     throw new Error(`compareScenario: prediction is for ${prediction.scenario}, observation for ${observation.scenario}`);
@@ -28871,9 +29364,9 @@ function compareScenario(prediction, observation, settings, context) {
     verdict: "skipped",
     detail: detailOf(prediction, observation)
   };
-  if (ctx2.doesNotFit) {
+  if (ctx.doesNotFit) {
     const ranAnyway = observedValue !== null ? ` (yet it ran: observed ${formatNumber(observedValue)} ${unit})` : "";
-    const reason2 = `${ctx2.fitReason ?? DOES_NOT_FIT_REASON}${ranAnyway}`;
+    const reason2 = `${ctx.fitReason ?? DOES_NOT_FIT_REASON}${ranAnyway}`;
     return { ...base, verdict: "does-not-fit", detail: { ...base.detail, reason: reason2 } };
   }
   if (observation?.error) {
@@ -28884,13 +29377,13 @@ function compareScenario(prediction, observation, settings, context) {
     };
   }
   if (!prediction) {
-    return { ...base, verdict: "skipped", detail: { ...base.detail, reason: ctx2.reason ?? "no prediction for this scenario" } };
+    return { ...base, verdict: "skipped", detail: { ...base.detail, reason: ctx.reason ?? "no prediction for this scenario" } };
   }
   if (!predictedOk) {
     return { ...base, verdict: "skipped", detail: { ...base.detail, reason: `prediction is not a positive number (${prediction.predicted})` } };
   }
   if (!observation) {
-    return { ...base, verdict: "skipped", detail: { ...base.detail, reason: ctx2.reason ?? "not run" } };
+    return { ...base, verdict: "skipped", detail: { ...base.detail, reason: ctx.reason ?? "not run" } };
   }
   if (observedValue === null) {
     return {
@@ -28907,7 +29400,7 @@ function compareScenario(prediction, observation, settings, context) {
     spread: base.spread,
     fact_noise: prediction.fact_noise ?? null
   };
-  const { verdict, reason } = verdictFor(row, settings, ctx2.machineMoved ?? null);
+  const { verdict, reason } = verdictFor(row, settings, ctx.machineMoved ?? null);
   const shown = rangeUnderFactNoise(prediction.predicted, base.predicted_range, prediction.fact_noise, settings.tolerance);
   return {
     ...base,
@@ -28966,7 +29459,7 @@ function baselineComparison(report, baseline) {
 }
 function keepMatchingRows(stored, models2) {
   const now = /* @__PURE__ */ new Map();
-  for (const m2 of models2) for (const r of m2.scenarios) now.set(rowKey(m2.ref, r.scenario), r);
+  for (const m2 of models2) for (const r of m2.scenarios) now.set(rowKey(rowLabel(m2), r.scenario), r);
   return {
     ...stored,
     rows: stored.rows.filter((r) => now.get(rowKey(r.ref, r.scenario))?.observed === r.observed),
@@ -28981,7 +29474,7 @@ function baselineStatus(row) {
 function walk(report, baseline) {
   const before = /* @__PURE__ */ new Map();
   for (const model of baseline.models) {
-    for (const row of model.scenarios) before.set(rowKey(model.ref, row.scenario), row);
+    for (const row of model.scenarios) before.set(rowKey(rowLabel(model), row.scenario), row);
   }
   const rows = [];
   const notCompared = [];
@@ -28989,13 +29482,13 @@ function walk(report, baseline) {
     for (const scenario of SCENARIO_IDS) {
       const now = findRow(model, scenario);
       if (!now) continue;
-      const then = before.get(rowKey(model.ref, scenario));
+      const then = before.get(rowKey(rowLabel(model), scenario));
       const reason = skipReason(now, then);
       if (reason !== null || !then) {
-        notCompared.push({ ref: model.ref, scenario, reason: reason ?? "not-in-baseline" });
+        notCompared.push({ ref: rowLabel(model), scenario, reason: reason ?? "not-in-baseline" });
         continue;
       }
-      rows.push(compareRow(model.ref, now, then));
+      rows.push(compareRow(rowLabel(model), now, then));
     }
   }
   return { rows, notCompared };
@@ -29036,18 +29529,43 @@ function rowKey(ref, scenario) {
 
 // src/gate/apply.ts
 function applyGate(report, thresholds, opts = {}) {
-  const settings = compareSettingsFrom(thresholds);
-  const memorySettings = memorySettingsFrom(thresholds);
-  const moved = machineMovedReason(report.drift, settings.tolerance);
-  const models2 = report.models.map((m2) => ({
-    ...m2,
-    scenarios: m2.scenarios.map((row) => reverdict(row, settings, moved)),
-    ...m2.memory ? { memory: reverdictMemory(m2.memory, memorySettings) } : {}
-  }));
+  const limitsOf = (name) => thresholdsFor(thresholds, name);
+  const models2 = report.models.map((m2) => {
+    const t = limitsOf(m2.workload);
+    const settings = compareSettingsFrom(t);
+    const moved = machineMovedReason(report.drift, settings.tolerance);
+    return {
+      ...m2,
+      scenarios: m2.scenarios.map((row) => reverdict(row, settings, moved)),
+      ...m2.memory ? { memory: reverdictMemory(m2.memory, memorySettingsFrom(t)) } : {}
+    };
+  });
   const baseline = opts.baseline ? baselineComparison({ models: models2 }, opts.baseline) : report.baseline ? keepMatchingRows(report.baseline, models2) : void 0;
-  const { result, summary, memorySummary } = gate(models2, thresholds, { scenario: opts.scenario, regressions: baseline?.rows });
-  const { memory_summary: _old, ...rest } = report;
-  return { ...rest, models: models2, thresholds, summary, ...memorySummary ? { memory_summary: memorySummary } : {}, gate: result, ...baseline ? { baseline } : {} };
+  const { memory_summary: _old, workload_summaries: _oldSummaries, ...rest } = report;
+  if (!report.workloads) {
+    const { result, summary, memorySummary } = gate(models2, thresholds, { scenario: opts.scenario, regressions: baseline?.rows });
+    return { ...rest, models: models2, thresholds, summary, ...memorySummary ? { memory_summary: memorySummary } : {}, gate: result, ...baseline ? { baseline } : {} };
+  }
+  const failures = [];
+  const summaries = {};
+  for (const { name } of report.workloads) {
+    const own = models2.filter((m2) => m2.workload === name);
+    const labels = new Set(own.map((m2) => rowLabel(m2)));
+    const out2 = gate(own, limitsOf(name), { scenario: opts.scenario, regressions: baseline?.rows.filter((r) => labels.has(r.ref)) });
+    failures.push(...out2.result.failures.map((f) => ({ ...f, workload: name, message: `[${name}] ${f.message}` })));
+    summaries[name] = { summary: out2.summary, ...out2.memorySummary ? { memory_summary: out2.memorySummary } : {} };
+  }
+  const all = gate(models2, thresholds, { scenario: opts.scenario });
+  return {
+    ...rest,
+    models: models2,
+    thresholds,
+    summary: all.summary,
+    ...all.memorySummary ? { memory_summary: all.memorySummary } : {},
+    workload_summaries: summaries,
+    gate: { passed: failures.length === 0, failures },
+    ...baseline ? { baseline } : {}
+  };
 }
 var REVERDICTABLE = /* @__PURE__ */ new Set([...GATED_VERDICTS, "inconclusive-noisy"]);
 function reverdict(row, settings, moved) {
@@ -32519,7 +33037,7 @@ var URL_DOWNLOADS_DIR = "url-downloads";
 var URL_KEY_HEX_CHARS = 16;
 async function resolveModels(refs, opts) {
   const token = hfToken(opts.token, {});
-  const ctx2 = {
+  const ctx = {
     cacheDir: opts.cacheDir ?? hubCacheDir(),
     endpoint: (opts.endpoint ?? hubEndpoint()).replace(/\/+$/, ""),
     opts: { ...opts, token }
@@ -32529,10 +33047,10 @@ async function resolveModels(refs, opts) {
     if (ref.kind === "local") out2.push({ ref: ref.ref, paths: await checkLocal(ref.path, ref.file, ref.line) });
     else if (ref.kind === "hf") {
       const target = { ...ref, revision: ref.revision ?? DEFAULT_REVISION2, want: ref.quant ? { quant: ref.quant } : {} };
-      out2.push({ ref: ref.ref, paths: await resolveHub(target, ctx2) });
+      out2.push({ ref: ref.ref, paths: await resolveHub(target, ctx) });
     } else {
-      const hub = parseResolveUrl(ref.url, ctx2.endpoint);
-      const paths = hub ? await resolveHub({ ...hub, want: { path: hub.path }, ref: ref.ref, file: ref.file, line: ref.line }, ctx2) : await downloadPlainUrl(ref.url, ref.ref, ctx2);
+      const hub = parseResolveUrl(ref.url, ctx.endpoint);
+      const paths = hub ? await resolveHub({ ...hub, want: { path: hub.path }, ref: ref.ref, file: ref.file, line: ref.line }, ctx) : await downloadPlainUrl(ref.url, ref.ref, ctx);
       out2.push({ ref: ref.ref, paths });
     }
   }
@@ -32556,16 +33074,16 @@ async function checkLocal(path10, file, line) {
   }
   return paths;
 }
-async function resolveHub(target, ctx2) {
-  const { opts } = ctx2;
-  const repoDir = repoCacheDir(ctx2.cacheDir, target.repo);
+async function resolveHub(target, ctx) {
+  const { opts } = ctx;
+  const repoDir = repoCacheDir(ctx.cacheDir, target.repo);
   if (isCommitHash(target.revision)) {
     const cached2 = await cachedPaths(target, repoDir, target.revision);
     if (cached2) return cached2;
   }
   let listing;
   try {
-    listing = await listTarget(target, { endpoint: ctx2.endpoint, token: opts.token, fetch: opts.fetch });
+    listing = await listTarget(target, { endpoint: ctx.endpoint, token: opts.token, fetch: opts.fetch });
   } catch (err) {
     const commit2 = isNetworkError(err) && !(err instanceof HttpStatusError) ? await readRef(repoDir, target.revision) : null;
     const cached2 = commit2 ? await cachedPaths(target, repoDir, commit2) : null;
@@ -32575,12 +33093,12 @@ async function resolveHub(target, ctx2) {
   }
   const shards = chooseFiles(target, listing);
   const paths = [];
-  for (const file of shards) paths.push(await fetchShard(target, listing, file, repoDir, ctx2));
+  for (const file of shards) paths.push(await fetchShard(target, listing, file, repoDir, ctx));
   await writeRef(repoDir, target.revision, listing.commit);
   return paths;
 }
-async function fetchShard(target, listing, file, repoDir, ctx2) {
-  const { opts } = ctx2;
+async function fetchShard(target, listing, file, repoDir, ctx) {
+  const { opts } = ctx;
   const pointer = snapshotPath(repoDir, listing.commit, file.path);
   const label = `${target.repo}/${file.path}`;
   if (await fileSize(pointer) === file.size) {
@@ -32589,9 +33107,9 @@ async function fetchShard(target, listing, file, repoDir, ctx2) {
   }
   try {
     const result = await downloadVerified({
-      url: resolveUrl(ctx2.endpoint, target.repo, listing.commit, file.path),
+      url: resolveUrl(ctx.endpoint, target.repo, listing.commit, file.path),
       dest: blobPath(repoDir, file.blobId),
-      lockPath: blobLockPath(ctx2.cacheDir, target.repo, file.blobId),
+      lockPath: blobLockPath(ctx.cacheDir, target.repo, file.blobId),
       label,
       expectedSize: file.size,
       expectedSha256: file.sha256,
@@ -32624,9 +33142,9 @@ async function cachedPaths(target, repoDir, commit2) {
     return null;
   }
 }
-async function downloadPlainUrl(url, ref, ctx2) {
+async function downloadPlainUrl(url, ref, ctx) {
   const key2 = createHash6("sha256").update(url).digest("hex").slice(0, URL_KEY_HEX_CHARS);
-  const dir = join14(ctx2.cacheDir, URL_DOWNLOADS_DIR, key2);
+  const dir = join14(ctx.cacheDir, URL_DOWNLOADS_DIR, key2);
   const u2 = new URL(url);
   const paths = [];
   for (const partPath of expectedShardPaths(u2.pathname)) {
@@ -32639,12 +33157,12 @@ async function downloadPlainUrl(url, ref, ctx2) {
       label: `${ref} (${name})`,
       expectedSize: null,
       expectedSha256: null,
-      fetch: ctx2.opts.fetch,
-      log: ctx2.opts.log,
-      retry: ctx2.opts.retry,
-      now: ctx2.opts.now
+      fetch: ctx.opts.fetch,
+      log: ctx.opts.log,
+      retry: ctx.opts.retry,
+      now: ctx.opts.now
     });
-    if (result.downloaded) ctx2.opts.onDownloaded?.({ paths: [result.path], bytes: result.bytes });
+    if (result.downloaded) ctx.opts.onDownloaded?.({ paths: [result.path], bytes: result.bytes });
     paths.push(result.path);
   }
   return paths;
@@ -33258,8 +33776,8 @@ async function readBuildInfo2(binDir) {
 }
 
 // src/fit/rates.ts
-function kvKey(kvType2, flashAttention2) {
-  return `${kvType2.toLowerCase()}${flashAttention2 ? "+fa" : ""}`;
+function kvKey(kvType, flashAttention) {
+  return `${kvType.toLowerCase()}${flashAttention ? "+fa" : ""}`;
 }
 var FAMILY = {
   F32: "float",
@@ -33327,6 +33845,8 @@ function ratesFromFacts(m2, cacheBytes) {
     const fact = byStandIn(m2.decode_bandwidth_by_type, type) ?? m2.decode_bandwidth_bytes_per_sec;
     return { value: fact.value, fact };
   };
+  const lawOf = (c3) => ({ perHeadNs: c3.ns_per_head_token_position.value, perQueryElementNs: c3.ns_per_query_element_token_position.value, facts: [c3.ns_per_head_token_position, c3.ns_per_query_element_token_position] });
+  const plainPrefillAttention = pa ? lawOf(pa) : { perHeadNs: 0, perQueryElementNs: fallbackKv?.ns_per_query_element_token.value ?? 0, facts: [] };
   return {
     decodeBandwidth,
     cachedBandwidth(type) {
@@ -33351,7 +33871,13 @@ function ratesFromFacts(m2, cacheBytes) {
       if (!c3) return { perQueryElementNs: 0, perKvByteNs: 0, facts: [] };
       return { perQueryElementNs: c3.ns_per_query_element_token.value, perKvByteNs: c3.ns_per_kv_byte_token.value, facts: [c3.ns_per_query_element_token, c3.ns_per_kv_byte_token] };
     },
-    prefillAttention: pa ? { perHeadNs: pa.ns_per_head_token_position.value, perQueryElementNs: pa.ns_per_query_element_token_position.value, facts: [pa.ns_per_head_token_position, pa.ns_per_query_element_token_position] } : { perHeadNs: 0, perQueryElementNs: fallbackKv?.ns_per_query_element_token.value ?? 0, facts: [] },
+    prefillAttentionFor(key2) {
+      const byKey = m2.prefill_attention_by_kv ?? {};
+      const fa = key2?.endsWith("+fa") ?? false;
+      const k = key2 && byKey[key2] ? key2 : Object.keys(byKey).sort().find((x) => x.endsWith("+fa") === fa && fa);
+      const c3 = k ? byKey[k] : void 0;
+      return c3 ? lawOf(c3) : plainPrefillAttention;
+    },
     ssmScanNsPerStateElement: m2.ssm_scan_ns_per_state_element_token ? scalar(m2.ssm_scan_ns_per_state_element_token) : stateTraffic(decodeBandwidth("F32")),
     moeDecodeExtraPerLayerMs: scalar(m2.moe_decode_extra_per_layer_ms),
     moePrefillEfficiency(type) {
@@ -33874,6 +34400,9 @@ import { readFile as readFile7 } from "node:fs/promises";
 var PROBE_BENCH_TIMEOUT_SEC = 300;
 function probeBenchArgs(modelPath, req, w) {
   const list = (xs, dflt) => xs && xs.length > 0 ? xs.join(",") : dflt;
+  const flags = llamaWorkloadFlags({ ...w, kv_type: req.kvType ?? w.kv_type, flash_attention: req.flashAttention ?? w.flash_attention });
+  const ngl = flags.indexOf("-ngl");
+  if (req.gpuLayers && req.gpuLayers.length > 0 && ngl >= 0) flags[ngl + 1] = req.gpuLayers.join(",");
   return [
     "-m",
     modelPath,
@@ -33885,17 +34414,20 @@ function probeBenchArgs(modelPath, req, w) {
     list(req.depth, "0"),
     "-r",
     String(req.reps),
-    ...llamaWorkloadFlags({ ...w, kv_type: req.kvType ?? w.kv_type, flash_attention: req.flashAttention ?? w.flash_attention }),
+    ...flags,
+    ...req.noOpOffload ? ["-nopo", "1"] : [],
     "-o",
     "jsonl"
   ];
 }
 function benchTimings(tests) {
-  return tests.filter((t) => t.nPrompt + t.nGen > 0).map((t) => ({ nPrompt: t.nPrompt, nGen: t.nGen, nDepth: t.nDepth, msPerToken: steadyNs(t) / 1e6 / (t.nPrompt + t.nGen) }));
+  return tests.filter((t) => t.nPrompt + t.nGen > 0).map((t) => ({ nPrompt: t.nPrompt, nGen: t.nGen, nDepth: t.nDepth, nGpuLayers: t.nGpuLayers, msPerToken: steadyNs(t) / 1e6 / (t.nPrompt + t.nGen) }));
 }
 function findTiming(timings, want) {
-  const t = timings.find((x) => x.nPrompt === (want.nPrompt ?? 0) && x.nGen === (want.nGen ?? 0) && x.nDepth === (want.nDepth ?? 0));
-  if (!t) throw new Error(`probe: llama-bench printed no test p${want.nPrompt ?? 0}/n${want.nGen ?? 0}/d${want.nDepth ?? 0}`);
+  const t = timings.find(
+    (x) => x.nPrompt === (want.nPrompt ?? 0) && x.nGen === (want.nGen ?? 0) && x.nDepth === (want.nDepth ?? 0) && (want.nGpuLayers === void 0 || x.nGpuLayers === want.nGpuLayers)
+  );
+  if (!t) throw new Error(`probe: llama-bench printed no test p${want.nPrompt ?? 0}/n${want.nGen ?? 0}/d${want.nDepth ?? 0}${want.nGpuLayers !== void 0 ? `/ngl${want.nGpuLayers}` : ""}`);
   return t;
 }
 async function runProbeBench(binDir, modelPath, req, w, logDir, label) {
@@ -34092,10 +34624,10 @@ function graphOverheadMs(g, r) {
     { ms: moe, spread: r.moeDecodeExtraPerLayerMs.spread }
   ]);
 }
-function decodeAttentionMs(g, r, positions, kvKey2, kvType2, slidingPositions = 0) {
+function decodeAttentionMs(g, r, positions, kvKey2, kvType, slidingPositions = 0) {
   const k = r.kvDepth(kvKey2);
-  const perPositionNs = g.queryElements * k.perQueryElementNs + g.kvBytesPerPositionPerLayer(kvType2) * k.perKvByteNs;
-  const slidingPerPositionNs = g.slidingQueryElements * k.perQueryElementNs + g.slidingKvBytesPerPositionPerLayer(kvType2) * k.perKvByteNs;
+  const perPositionNs = g.queryElements * k.perQueryElementNs + g.kvBytesPerPositionPerLayer(kvType) * k.perKvByteNs;
+  const slidingPerPositionNs = g.slidingQueryElements * k.perQueryElementNs + g.slidingKvBytesPerPositionPerLayer(kvType) * k.perKvByteNs;
   const spread2 = Math.max(0, ...k.facts.map((f) => f.spread));
   return { ms: (g.attentionLayers * positions * perPositionNs + g.slidingLayers * slidingPositions * slidingPerPositionNs) / NS_PER_MS, spread: spread2 };
 }
@@ -34122,6 +34654,27 @@ function decodeEstimate(g, r, s) {
   const state = recurrentStateMs(g, r);
   const total = sumSpread([weights, overhead, attention, state]);
   return { totalMs: total.ms, weightsMs: weights.ms, overheadMs: overhead.ms, attentionMs: attention.ms, stateMs: state.ms, spread: total.spread };
+}
+function parallelDecodeEstimate(g, r, s, streams) {
+  const single = decodeEstimate(g, r, s);
+  const stream = weightStreamMs(g, r);
+  const experts = g.expert_count > 0 && g.expert_used_count > 0;
+  const expertScale = experts ? Math.min(1, streams * g.expert_used_count / g.expert_count) * g.expert_count / g.expert_used_count : 1;
+  const memory = { ms: stream.ms * (1 - g.expertParamShare + g.expertParamShare * expertScale), spread: stream.spread };
+  const compute = [];
+  for (const [type, bytes4] of Object.entries(g.active_bytes_by_type)) {
+    if (bytes4 <= 0) continue;
+    const cached2 = r.cachedBandwidth(type);
+    if (cached2.value > 0) compute.push({ ms: streams * bytes4 / cached2.value * MS_PER_S, spread: cached2.fact.spread });
+  }
+  const computeTerm = sumSpread(compute);
+  const weights = computeTerm.ms > memory.ms ? computeTerm : memory;
+  const overhead = graphOverheadMs(g, r);
+  const attention = { ms: streams * single.attentionMs, spread: single.attentionMs > 0 ? decodeAttentionMs(g, r, 1, s.kvKey, s.kvType).spread : 0 };
+  const state = recurrentStateMs(g, r);
+  const stateAll = { ms: streams * state.ms, spread: state.spread };
+  const total = sumSpread([weights, overhead, attention, stateAll]);
+  return { stepMs: total.ms, weightsMs: weights.ms, overheadMs: overhead.ms, attentionMs: attention.ms, stateMs: stateAll.ms, streams, spread: total.spread };
 }
 function prefillKeptTokens(g, n2, outputs, share) {
   return g.layers > 0 && n2 > 0 ? n2 * (1 - share * (1 - Math.min(n2, outputs) / n2) / g.layers) : n2;
@@ -34153,7 +34706,7 @@ function prefillEstimate(g, r, s) {
   const matmul = [];
   const attention = [];
   const overhead = [];
-  const pa = r.prefillAttention;
+  const pa = r.prefillAttentionFor(s.kvKey);
   const paSpread = Math.max(0, ...pa.facts.map((f) => f.spread));
   const perPositionNs = g.heads * pa.perHeadNs + g.queryElements * pa.perQueryElementNs;
   const stream = weightStreamMs(g, r);
@@ -34272,8 +34825,8 @@ function fitDepthLaw(pairs, ga, gb, columns, positions, units) {
   const second = fact2(sol, 1, units[1]);
   return first && second ? [first, second] : null;
 }
-function fitKvDepth(pairs, ga, gb, kvType2) {
-  const law = fitDepthLaw(pairs, ga, gb, (g) => [g.queryElements, g.kvBytesPerPositionPerLayer(kvType2)], meanDecodePositions, [
+function fitKvDepth(pairs, ga, gb, kvType) {
+  const law = fitDepthLaw(pairs, ga, gb, (g) => [g.queryElements, g.kvBytesPerPositionPerLayer(kvType)], meanDecodePositions, [
     "ns/(query element\xB7position\xB7layer)",
     "ns/(KV byte\xB7position\xB7layer)"
   ]);
@@ -34286,9 +34839,9 @@ function fitPrefillAttention(pairs, ga, gb) {
   ]);
   return law ? { ns_per_head_token_position: law[0], ns_per_query_element_token_position: law[1] } : null;
 }
-function fitDecode(obs, geo, measured2, ctx2) {
-  const shape = { startPos: 0, tokens: obs.decode_tokens, cells: kvCells(obs.decode_tokens), kvKey: ctx2.kvKey, kvType: ctx2.kvType };
-  const r0 = ratesFromFacts(measured2, ctx2.cacheBytes);
+function fitDecode(obs, geo, measured2, ctx) {
+  const shape = { startPos: 0, tokens: obs.decode_tokens, cells: kvCells(obs.decode_tokens), kvKey: ctx.kvKey, kvType: ctx.kvType };
+  const r0 = ratesFromFacts(measured2, ctx.cacheBytes);
   const attention = (g) => decodeEstimate(g, r0, shape).attentionMs;
   if (obs.overhead.short_ms.length > 0 && obs.overhead.long_ms.length > 0) {
     const cachedF16 = obs.cached.F16 ?? [];
@@ -34308,7 +34861,7 @@ function fitDecode(obs, geo, measured2, ctx2) {
     measured2.fixed_decode_ms = fact2(base, 0, "ms");
     measured2.per_layer_decode_ms = fact2(base, 1, "ms/layer");
   }
-  const r = ratesFromFacts(measured2, ctx2.cacheBytes);
+  const r = ratesFromFacts(measured2, ctx.cacheBytes);
   const rest = (g) => {
     const e = decodeEstimate(g, r, shape);
     return e.overheadMs + e.attentionMs;
@@ -34388,9 +34941,9 @@ function lawAt([x, a2], [y, b], unit) {
   return factWithValue((x * a2.value + y * b.value) / NS_PER_MS2, samples, unit);
 }
 var MAX_ROW_SHARE = 0.5;
-function fitProbeFacts(obs, profiles, ctx2) {
+function fitProbeFacts(obs, profiles, ctx) {
   const geo = geometryOf(profiles);
-  const key2 = kvKey(ctx2.kvType, ctx2.flashAttention);
+  const key2 = kvKey(ctx.kvType, ctx.flashAttention);
   const seedType = ["F16", ...Object.keys(obs.bandwidth).sort()].find((t) => (obs.bandwidth[t]?.length ?? 0) > 0);
   if (!seedType) throw new Error("probe fit: no decode bandwidth was measured (every bw-<type> probe model failed)");
   const measured2 = emptyMeasured(makeFact([geo(`bw-${seedType}`).active_bytes_per_token / at(obs.bandwidth[seedType], AGGREGATE) * MS_PER_S2], "B/s"));
@@ -34399,15 +34952,19 @@ function fitProbeFacts(obs, profiles, ctx2) {
   const ga = kvMeasured ? geo("kv-a") : null;
   const gb = kvMeasured ? geo("kv-b") : null;
   for (const [k, pairs] of ga && gb ? Object.entries(obs.kv_decode) : []) {
-    const kvType2 = k.replace("+fa", "");
-    const c3 = fitKvDepth(pairs, ga, gb, kvType2);
+    const kvType = k.replace("+fa", "");
+    const c3 = fitKvDepth(pairs, ga, gb, kvType);
     if (!c3) continue;
     measured2.kv_depth_coefficients[k] = c3;
     measured2.kv_depth_ms_per_token_per_layer[k] = lawAt(
       [ga.queryElements, c3.ns_per_query_element_token],
-      [ga.kvBytesPerPositionPerLayer(kvType2), c3.ns_per_kv_byte_token],
+      [ga.kvBytesPerPositionPerLayer(kvType), c3.ns_per_kv_byte_token],
       "ms/(position\xB7layer), probe geometry kv-a"
     );
+  }
+  for (const [k, pairs] of ga && gb ? Object.entries(obs.kv_prefill_by_key ?? {}) : []) {
+    const pa = fitPrefillAttention(pairs, ga, gb);
+    if (pa) (measured2.prefill_attention_by_kv ??= {})[k] = pa;
   }
   if (obs.kv_prefill && ga && gb) {
     const pa = fitPrefillAttention(obs.kv_prefill, ga, gb);
@@ -34420,10 +34977,10 @@ function fitProbeFacts(obs, profiles, ctx2) {
       );
     }
   }
-  fitDecode(obs, geo, measured2, { kvKey: key2, kvType: ctx2.kvType, cacheBytes: ctx2.cacheBytes });
-  const decodeShape = { startPos: 0, tokens: obs.decode_tokens, cells: kvCells(obs.decode_tokens), kvKey: key2, kvType: ctx2.kvType };
+  fitDecode(obs, geo, measured2, { kvKey: key2, kvType: ctx.kvType, cacheBytes: ctx.cacheBytes });
+  const decodeShape = { startPos: 0, tokens: obs.decode_tokens, cells: kvCells(obs.decode_tokens), kvKey: key2, kvType: ctx.kvType };
   const prefillShape = { startPos: 0, tokens: obs.prefill_tokens, ubatch: obs.prefill_tokens, cells: kvCells(obs.prefill_tokens), outputs: 1 };
-  const rDecode = ratesFromFacts(measured2, ctx2.cacheBytes);
+  const rDecode = ratesFromFacts(measured2, ctx.cacheBytes);
   const rowCosts = {};
   for (const [type, series] of Object.entries(obs.prefill)) {
     const models2 = [{ g: geo(`pf-${type}`), series }];
@@ -34454,7 +35011,7 @@ function fitProbeFacts(obs, profiles, ctx2) {
   if (!bestPrefill) throw new Error("probe fit: no prefill rate could be solved (every pf-<type> probe model failed or gave no usable time)");
   measured2.prefill_flops_per_sec = bestPrefill;
   if (obs.moe) {
-    const r = ratesFromFacts(measured2, ctx2.cacheBytes);
+    const r = ratesFromFacts(measured2, ctx.cacheBytes);
     if (profiles["moe-F16"] && obs.moe.decode_ms.length > 0) {
       const g = geo("moe-F16");
       const dense = decodeEstimate(g, r, decodeShape).totalMs;
@@ -34502,7 +35059,7 @@ function fitProbeFacts(obs, profiles, ctx2) {
   const ssm = obs.ssm;
   if (ssm && ssm.prefill_ms.length > 0 && profiles["ssm-F16"]) {
     const g = geo("ssm-F16");
-    const pre = prefillEstimate(g, ratesFromFacts(measured2, ctx2.cacheBytes), prefillShape);
+    const pre = prefillEstimate(g, ratesFromFacts(measured2, ctx.cacheBytes), prefillShape);
     const known = pre.totalMs - pre.stateMs;
     const elements = g.recurrentStateElements;
     const sol = elements > 0 ? solveRounds(ssm.prefill_ms.length, (i2) => remainder(at(ssm.prefill_ms, i2) * obs.prefill_tokens, known) * NS_PER_MS2 / (obs.prefill_tokens * elements)) : null;
@@ -34586,6 +35143,7 @@ function dropFailed(obs, failed) {
     overhead: failed.has(obs.overhead.short_id) || failed.has(obs.overhead.long_id) ? { ...obs.overhead, short_ms: [], long_ms: [] } : obs.overhead,
     kv_decode: failed.has("kv-a") || failed.has("kv-b") ? {} : obs.kv_decode,
     kv_prefill: failed.has("kv-a") || failed.has("kv-b") ? null : obs.kv_prefill,
+    ...obs.kv_prefill_by_key ? { kv_prefill_by_key: failed.has("kv-a") || failed.has("kv-b") ? {} : obs.kv_prefill_by_key } : {},
     moe: obs.moe && {
       decode_ms: failed.has("moe-F16") ? [] : obs.moe.decode_ms,
       prefill_ms_by_type: typed("moe", obs.moe.prefill_ms_by_type)
@@ -34642,6 +35200,564 @@ function describeFailures(failures, omitted, measured2) {
     for (const family of o2.families) out2.push({ part: `${family}-${o2.type}`, stage: "budget", reason: o2.reason, ...failureCost(`${family}-${o2.type}`, measured2) });
   }
   return out2;
+}
+
+// src/fit/split-speed.ts
+var HOST_DEVICE = -1;
+var HOST_DEVICE_NAME = "CPU";
+var OP_OFFLOAD_MIN_BATCH = 32;
+var MS_PER_S3 = 1e3;
+var ROW_SPLIT_NOT_MODELLED = "split mode row (-sm row) splits every matrix across the GPUs (tensor parallelism): its speed is not modelled";
+function splitPlacement(profile, hw, w) {
+  const listed = offloadDevices(hw).filter((d) => d.freeBytes > 0 || d.totalBytes > 0);
+  const mode = w.split_mode ?? "layer";
+  let gpus = listed;
+  if (mode === "none" && listed.length > 0) {
+    const main2 = w.main_gpu ?? 0;
+    if (main2 >= listed.length) return { placement: null, reason: `main GPU ${main2} does not exist: llama.cpp lists ${listed.length} GPU${listed.length === 1 ? "" : "s"} (it refuses to load)` };
+    gpus = [listed[main2]];
+  }
+  const L = profile.layers;
+  const offloads = gpus.length > 0 && w.gpu_layers !== 0;
+  if (offloads && mode === "row") return { placement: null, reason: ROW_SPLIT_NOT_MODELLED };
+  const a2 = offloads ? assignLayers({
+    layers: L,
+    gpuLayers: w.gpu_layers,
+    devices: gpus,
+    ...w.tensor_split && mode === "layer" ? { tensorSplit: w.tensor_split } : {},
+    host: { freeBytes: hw.system.ram_available_bytes, totalBytes: hw.system.ram_total_bytes }
+  }) : { layers: new Array(L).fill(HOST_DEVICE), output: HOST_DEVICE };
+  return { placement: placementOf(profile, gpus.map((g) => g.name), a2.layers, a2.output, mode) };
+}
+function placementOf(profile, gpus, layers, output, splitMode = "layer") {
+  const L = profile.layers;
+  const g = profile.bytes_by_group;
+  const given = profile.layer_bytes && profile.layer_bytes.length === L ? profile.layer_bytes : null;
+  const body = given ? given.reduce((s, b) => s + b, 0) : Math.max(0, profile.tensor_bytes - g.embedding - g.output);
+  const layerBytes2 = given ? [...given] : new Array(L).fill(L > 0 ? body / L : 0);
+  const ffn = g.ffn_dense + g.ffn_expert + g.ffn_shared_expert;
+  return {
+    gpus: [...gpus],
+    layers: [...layers],
+    output,
+    layerBytes: layerBytes2,
+    ...profile.layer_plan.layer_kinds !== void 0 ? { layerKinds: profile.layer_plan.layer_kinds } : {},
+    ffnBytesShare: body > 0 ? Math.min(1, ffn / body) : 0,
+    expertBytesShare: body > 0 ? Math.min(1, g.ffn_expert / body) : 0,
+    pipelineParallel: gpus.length > 1 && splitMode === "layer" && output !== HOST_DEVICE && layers.every((d) => d !== HOST_DEVICE)
+  };
+}
+function singleDevice(p) {
+  return p.layers.every((d) => d === p.output) ? p.output : null;
+}
+function usesSplitLaw(p) {
+  if (p.gpus.length === 0) return false;
+  const single = singleDevice(p);
+  return single === null || single === HOST_DEVICE;
+}
+function offloadRates(f) {
+  return { busBytesPerSec: { value: f.bus_bytes_per_sec.value, spread: f.bus_bytes_per_sec.spread }, handoffMs: { value: f.handoff_ms.value, spread: f.handoff_ms.spread } };
+}
+function deviceRates(hw, p) {
+  const cache = hw.system.cache_bytes ?? 0;
+  const cpuBuild = hw.llama.backend.toUpperCase() === "CPU";
+  const host = hw.measured_host ? ratesFromFacts(hw.measured_host, cache) : cpuBuild && hw.measured ? ratesFromFacts(hw.measured, cache) : null;
+  const gpu = !cpuBuild && hw.measured ? ratesFromFacts(hw.measured, cache) : null;
+  const names = new Set((hw.system.llama_devices ?? []).filter((d) => p.gpus.includes(d.name)).map((d) => d.description));
+  const assumptions = names.size > 1 ? [`the GPUs differ (${[...names].sort().join(", ")}): each is costed with the facts the probe measured on its GPU`] : [];
+  return { host, gpus: p.gpus.map(() => gpu), offload: hw.measured_offload ? offloadRates(hw.measured_offload) : null, assumptions };
+}
+var noFixed = (r) => ({ ...r, fixedDecodeMs: { value: 0, spread: 0 } });
+function kindCounts(g, p, layers) {
+  if (p.layerKinds !== void 0 && p.layerKinds.length >= g.layers) {
+    let full = 0;
+    let sliding = 0;
+    let recurrent = 0;
+    for (const il of layers) {
+      const k = p.layerKinds[il] ?? "-";
+      if (k === "F" || k === "B") full++;
+      if (k === "S") sliding++;
+      if (k === "R" || k === "B") recurrent++;
+    }
+    return { full, sliding, recurrent };
+  }
+  const share = g.layers > 0 ? layers.length / g.layers : 0;
+  return { full: g.attentionLayers * share, sliding: g.slidingLayers * share, recurrent: g.recurrentLayers * share };
+}
+var headBytes = (g) => g.outputParams > 0 ? g.outputBytes : 0;
+function partGeometry(g, p, layers, output) {
+  const total = p.layerBytes.reduce((s, b) => s + b, 0);
+  const bytes4 = layers.reduce((s, il) => s + (p.layerBytes[il] ?? 0), 0);
+  const n2 = layers.length;
+  const byCount = g.layers > 0 ? n2 / g.layers : 0;
+  const f = total > 0 ? bytes4 / total : byCount;
+  const head = headBytes(g);
+  const active = {};
+  for (const [t, b] of Object.entries(g.active_bytes_by_type)) {
+    const h2 = t === g.outputType ? Math.min(b, head) : 0;
+    active[t] = f * (b - h2) + (output ? h2 : 0);
+  }
+  const rows = {};
+  for (const [t, r] of Object.entries(g.matrixRowsByType)) {
+    const h2 = t === g.outputType && g.outputParams > 0 ? g.vocab_size : 0;
+    rows[t] = byCount * (r - h2) + (output ? h2 : 0);
+  }
+  const params = Object.fromEntries(Object.entries(g.bodyParamsByType).map(([t, v]) => [t, f * v]));
+  const kinds = kindCounts(g, p, layers);
+  const stateShare = g.recurrentLayers > 0 ? kinds.recurrent / g.recurrentLayers : 0;
+  const last = layers.includes(g.layers - 1);
+  const working = f * Math.max(0, g.workingSetBytes - head) + (output ? head : 0);
+  return {
+    ...g,
+    layers: n2,
+    active_bytes_by_type: active,
+    active_bytes_per_token: Object.values(active).reduce((s, b) => s + b, 0),
+    tensor_bytes: working,
+    workingSetBytes: working,
+    bodyParamsByType: params,
+    matrixRowsByType: rows,
+    matrixRowsPerToken: Object.values(rows).reduce((s, r) => s + r, 0),
+    outputParams: output ? g.outputParams : 0,
+    outputBytes: output ? g.outputBytes : 0,
+    ffnParamShare: last ? g.ffnParamShare : 0,
+    ffnRowShare: last ? g.ffnRowShare : 0,
+    attentionLayers: kinds.full,
+    slidingLayers: kinds.sliding,
+    recurrentLayers: kinds.recurrent,
+    recurrentStateBytes: g.recurrentStateBytes * stateShare,
+    recurrentStateElements: g.recurrentStateElements * stateShare
+  };
+}
+function groups(p, computedOn, outputComputed) {
+  const out2 = [];
+  const find = (resident, computed) => {
+    let grp = out2.find((x) => x.resident === resident && x.computed === computed);
+    if (!grp) out2.push(grp = { resident, computed, layers: [], output: false });
+    return grp;
+  };
+  p.layers.forEach((d, il) => find(d, computedOn(il)).layers.push(il));
+  find(p.output, outputComputed).output = true;
+  return out2;
+}
+var deviceName2 = (p, d) => d === HOST_DEVICE ? HOST_DEVICE_NAME : p.gpus[d] ?? `GPU${d}`;
+function changes(seq) {
+  let n2 = 0;
+  for (let i2 = 1; i2 < seq.length; i2++) if (seq[i2] !== seq[i2 - 1]) n2++;
+  return n2;
+}
+function checkPlacement(g, p) {
+  if (p.layers.length !== g.layers) return `the placement has ${p.layers.length} layers, the model ${g.layers}`;
+  return null;
+}
+function ratesOf(rates, d) {
+  if (d === HOST_DEVICE) {
+    return rates.host ? { rates: rates.host } : { rates: null, reason: "no facts of the CPU on this GPU machine (hardware.measured_host): the profile was probed before partial offload was measured; probe again (--refresh)" };
+  }
+  const r = rates.gpus[d];
+  return r ? { rates: r } : { rates: null, reason: `no measured facts for GPU ${d}` };
+}
+var NO_OFFLOAD_FACTS = "no offload facts (hardware.measured_offload: the hand-off cost and the bus bandwidth): the profile was probed before they were measured; probe again (--refresh)";
+var rowBytes2 = (g) => g.embedding_length * F32_BYTES;
+function splitDecodeEstimate(g, p, rates, s) {
+  const bad = checkPlacement(g, p);
+  if (bad) return { estimate: null, reason: bad };
+  const single = singleDevice(p);
+  if (single !== null) {
+    const r = ratesOf(rates, single);
+    if (!r.rates) return { estimate: null, reason: r.reason };
+    const e = decodeEstimate(g, r.rates, s);
+    const name = deviceName2(p, single);
+    return { estimate: { ...e, handoffMs: 0, handoffs: 0, activationBytes: 0, parts: [{ device: name, computedOn: name, layers: g.layers, output: true, ms: e.totalMs }] } };
+  }
+  if (!rates.offload) return { estimate: null, reason: NO_OFFLOAD_FACTS };
+  const parts = [];
+  const terms = { weights: [], overhead: [], attention: [], state: [] };
+  for (const grp of groups(p, (il) => p.layers[il], p.output)) {
+    const r = ratesOf(rates, grp.computed);
+    if (!r.rates) return { estimate: null, reason: r.reason };
+    const e = decodeEstimate(partGeometry(g, p, grp.layers, grp.output), grp.output ? r.rates : noFixed(r.rates), s);
+    terms.weights.push({ ms: e.weightsMs, spread: e.spread });
+    terms.overhead.push({ ms: e.overheadMs, spread: e.spread });
+    terms.attention.push({ ms: e.attentionMs, spread: e.spread });
+    terms.state.push({ ms: e.stateMs, spread: e.spread });
+    parts.push({ device: deviceName2(p, grp.resident), computedOn: deviceName2(p, grp.computed), layers: grp.layers.length, output: grp.output, ms: e.totalMs });
+  }
+  const handoffs = changes([...p.layers, p.output]);
+  const activationBytes = handoffs * rowBytes2(g);
+  const handoff = handoffTerm(rates.offload, handoffs, activationBytes);
+  const sums = [terms.weights, terms.overhead, terms.attention, terms.state].map(sumSpread);
+  const total = sumSpread([...sums, handoff]);
+  return {
+    estimate: {
+      totalMs: total.ms,
+      weightsMs: sums[0].ms,
+      overheadMs: sums[1].ms,
+      attentionMs: sums[2].ms,
+      stateMs: sums[3].ms,
+      spread: total.spread,
+      handoffMs: handoff.ms,
+      handoffs,
+      activationBytes,
+      parts
+    }
+  };
+}
+function handoffTerm(o2, count3, bytes4) {
+  const fixed = count3 * o2.handoffMs.value;
+  const copy = bytes4 > 0 ? bytes4 / o2.busBytesPerSec.value * MS_PER_S3 : 0;
+  return sumSpread([
+    { ms: fixed, spread: o2.handoffMs.spread },
+    { ms: copy, spread: o2.busBytesPerSec.spread }
+  ]);
+}
+function ubatches(s) {
+  const out2 = [];
+  for (let done = 0; done < s.tokens; ) {
+    const n2 = Math.min(s.ubatch, s.tokens - done);
+    out2.push({ start: s.startPos + done, n: n2, outputs: done + n2 >= s.tokens ? s.outputs : 0 });
+    done += n2;
+  }
+  return out2;
+}
+function cacheRowBytes(g, kind, kvType) {
+  const perStateLayer = g.recurrentLayers > 0 ? g.recurrentStateBytes / g.recurrentLayers : 0;
+  return {
+    full: kind === "F" || kind === "B" ? g.kvBytesPerPositionPerLayer(kvType) : 0,
+    sliding: kind === "S" ? g.slidingKvBytesPerPositionPerLayer(kvType) : 0,
+    state: kind === "R" || kind === "B" ? perStateLayer : 0
+  };
+}
+function kindOf(g, p, il) {
+  if (p.layerKinds !== void 0 && p.layerKinds.length >= g.layers) return p.layerKinds[il] ?? "-";
+  if (g.attentionLayers >= Math.max(g.slidingLayers, g.recurrentLayers) && g.attentionLayers > 0) return "F";
+  if (g.slidingLayers >= g.recurrentLayers && g.slidingLayers > 0) return "S";
+  return g.recurrentLayers > 0 ? "R" : "-";
+}
+function ubatchCost(g, p, rates, s, u2) {
+  const L = g.layers;
+  const offload = p.gpus.length > 0 && u2.n >= OP_OFFLOAD_MIN_BATCH;
+  const computedOn = (il) => p.layers[il] === HOST_DEVICE && offload ? 0 : p.layers[il];
+  const outputComputed = p.output === HOST_DEVICE && offload && u2.outputs >= OP_OFFLOAD_MIN_BATCH ? 0 : p.output;
+  const lastFfnOnHost = offload && L > 0 && p.layers[L - 1] === HOST_DEVICE && u2.outputs < OP_OFFLOAD_MIN_BATCH;
+  const shape = { startPos: u2.start, tokens: u2.n, ubatch: u2.n, cells: s.cells, outputs: u2.outputs, ...s.slidingCells !== void 0 ? { slidingCells: s.slidingCells } : {}, ...s.kvKey !== void 0 ? { kvKey: s.kvKey } : {} };
+  const cost = { stages: [], matmul: [], attention: [], state: [], output: [], overhead: [], parts: [], handoffs: 0, activationBytes: 0, busBytes: 0, handoff: { ms: 0, spread: 0 }, bus: { ms: 0, spread: 0 } };
+  const stageMs = /* @__PURE__ */ new Map();
+  for (const grp of groups(p, computedOn, outputComputed)) {
+    const r = ratesOf(rates, grp.computed);
+    if (!r.rates) return { cost: null, reason: r.reason };
+    const e = prefillEstimate(partGeometry(g, p, grp.layers, grp.output), grp.output ? r.rates : noFixed(r.rates), shape);
+    cost.matmul.push({ ms: e.matmulMs, spread: e.spread });
+    cost.attention.push({ ms: e.attentionMs, spread: e.spread });
+    cost.state.push({ ms: e.stateMs, spread: e.spread });
+    cost.output.push({ ms: e.outputMs, spread: e.spread });
+    cost.overhead.push({ ms: e.overheadMs, spread: e.spread });
+    cost.parts.push({ device: deviceName2(p, grp.resident), computedOn: deviceName2(p, grp.computed), layers: grp.layers.length, output: grp.output, ms: e.totalMs });
+    const list = stageMs.get(grp.computed) ?? [];
+    list.push({ ms: e.totalMs, spread: e.spread });
+    stageMs.set(grp.computed, list);
+  }
+  const seq = [];
+  const push = (device, rows) => {
+    const prev = seq[seq.length - 1];
+    if (prev && prev.device !== device) {
+      cost.handoffs++;
+      cost.activationBytes += rows * rowBytes2(g);
+    }
+    seq.push({ device, rows });
+  };
+  const kvType = s.kvType ?? "f16";
+  const positions = attendedPositions(u2.start + u2.n - 1, s.cells);
+  const slidingPositions = Math.min(positions, s.slidingCells ?? positions);
+  const touched = g.expert_count > 0 && g.expert_used_count > 0 ? Math.min(1, u2.n * g.expert_used_count / g.expert_count) : 1;
+  for (let il = 0; il < L; il++) {
+    const dev = computedOn(il);
+    const last = il === L - 1;
+    push(dev, u2.n);
+    if (p.layers[il] !== HOST_DEVICE || !offload) continue;
+    const b = p.layerBytes[il] ?? 0;
+    const dense = b * (1 - p.expertBytesShare);
+    const experts = b * p.expertBytesShare * touched;
+    cost.busBytes += last && lastFfnOnHost ? b * (1 - p.ffnBytesShare) : dense + experts;
+    const kind = kindOf(g, p, il);
+    const rb = cacheRowBytes(g, kind, kvType);
+    if (kind !== "-") {
+      cost.handoffs += 2;
+      cost.busBytes += (u2.n + positions) * rb.full + (u2.n + slidingPositions) * rb.sliding + 2 * rb.state;
+    }
+    if (last && lastFfnOnHost) push(HOST_DEVICE, u2.outputs);
+  }
+  if (outputComputed === 0 && p.output === HOST_DEVICE) cost.busBytes += headBytes(g);
+  push(outputComputed, u2.outputs);
+  const o2 = rates.offload;
+  if ((cost.handoffs > 0 || cost.busBytes > 0) && !o2) return { cost: null, reason: NO_OFFLOAD_FACTS };
+  if (o2) {
+    cost.handoff = handoffTerm(o2, cost.handoffs, cost.activationBytes);
+    cost.bus = { ms: cost.busBytes > 0 ? cost.busBytes / o2.busBytesPerSec.value * MS_PER_S3 : 0, spread: o2.busBytesPerSec.spread };
+  }
+  const order = [];
+  for (const x of seq) if (!order.includes(x.device)) order.push(x.device);
+  const extra = sumSpread([cost.handoff, cost.bus]);
+  cost.stages = order.map((d, i2) => {
+    const t = sumSpread(stageMs.get(d) ?? []);
+    const lead = i2 === 0 ? { ms: 0, spread: 0 } : { ms: extra.ms / Math.max(1, order.length - 1), spread: extra.spread };
+    return { device: d, ...sumSpread([t, lead]) };
+  });
+  if (order.length === 1) cost.stages[0] = { device: order[0], ...sumSpread([cost.stages[0], extra]) };
+  return { cost };
+}
+function splitPrefillEstimate(g, p, rates, s) {
+  const bad = checkPlacement(g, p);
+  if (bad) return { estimate: null, reason: bad };
+  const single = singleDevice(p);
+  if (single !== null && (single !== HOST_DEVICE || p.gpus.length === 0 || Math.min(s.ubatch, s.tokens) < OP_OFFLOAD_MIN_BATCH)) {
+    const r = ratesOf(rates, single);
+    if (!r.rates) return { estimate: null, reason: r.reason };
+    const e = prefillEstimate(g, r.rates, s);
+    const name = deviceName2(p, single);
+    return {
+      estimate: { ...e, handoffMs: 0, handoffs: 0, activationBytes: 0, busMs: 0, busBytes: 0, pipelineSavedMs: 0, parts: [{ device: name, computedOn: name, layers: g.layers, output: true, ms: e.totalMs }] }
+    };
+  }
+  const costs = [];
+  for (const u2 of ubatches(s)) {
+    const c3 = ubatchCost(g, p, rates, s, u2);
+    if (!c3.cost) return { estimate: null, reason: c3.reason };
+    costs.push(c3.cost);
+  }
+  const all = (k) => sumSpread(costs.flatMap((c3) => c3[k]));
+  const handoff = sumSpread(costs.map((c3) => c3.handoff));
+  const bus = sumSpread(costs.map((c3) => c3.bus));
+  const parts = /* @__PURE__ */ new Map();
+  for (const part of costs.flatMap((c3) => c3.parts)) {
+    const key2 = `${part.device}\0${part.computedOn}`;
+    const had = parts.get(key2);
+    if (had) parts.set(key2, { ...had, ms: had.ms + part.ms, layers: Math.max(had.layers, part.layers), output: had.output || part.output });
+    else parts.set(key2, { ...part });
+  }
+  const sums = [all("matmul"), all("attention"), all("state"), all("output"), all("overhead")];
+  const sequential = sumSpread([...sums, handoff, bus]);
+  const saved = p.pipelineParallel ? sequential.ms - pipelinedMs(costs, s) : 0;
+  return {
+    estimate: {
+      totalMs: sequential.ms - Math.max(0, saved),
+      matmulMs: sums[0].ms,
+      attentionMs: sums[1].ms,
+      stateMs: sums[2].ms,
+      outputMs: sums[3].ms,
+      overheadMs: sums[4].ms,
+      spread: sequential.spread,
+      handoffMs: handoff.ms,
+      handoffs: costs.reduce((a2, c3) => a2 + c3.handoffs, 0),
+      activationBytes: costs.reduce((a2, c3) => a2 + c3.activationBytes, 0),
+      busMs: bus.ms,
+      busBytes: costs.reduce((a2, c3) => a2 + c3.busBytes, 0),
+      pipelineSavedMs: Math.max(0, saved),
+      parts: [...parts.values()]
+    }
+  };
+}
+function pipelinedMs(costs, s) {
+  const perCall = Math.max(1, Math.floor((s.batch ?? Infinity) / Math.max(1, s.ubatch)));
+  let total = 0;
+  for (let first = 0; first < costs.length; first += perCall) {
+    const call = costs.slice(first, first + perCall);
+    const stages = call[0].stages.length;
+    let prev = new Array(stages).fill(0);
+    for (const c3 of call) {
+      const done = new Array(stages).fill(0);
+      for (let d = 0; d < stages; d++) done[d] = Math.max(prev[d], d > 0 ? done[d - 1] : 0) + (c3.stages[d]?.ms ?? 0);
+      prev = done;
+    }
+    total += prev[stages - 1];
+  }
+  return total;
+}
+function speedLaw(profile, hw, w, g = modelGeometry(profile)) {
+  const placed = splitPlacement(profile, hw, w);
+  if (!placed.placement) return { law: null, reason: placed.reason };
+  const p = placed.placement;
+  if (!usesSplitLaw(p)) {
+    const r = resolveRates(hw);
+    const name = deviceName2(p, p.output);
+    const whole = (ms) => [{ device: name, computedOn: name, layers: g.layers, output: true, ms }];
+    return {
+      law: {
+        placement: p,
+        split: false,
+        assumptions: [],
+        decode: (s) => {
+          const e = decodeEstimate(g, r, s);
+          return { estimate: { ...e, handoffMs: 0, handoffs: 0, activationBytes: 0, parts: whole(e.totalMs) } };
+        },
+        prefill: (s) => {
+          const e = prefillEstimate(g, r, s);
+          return { estimate: { ...e, handoffMs: 0, handoffs: 0, activationBytes: 0, busMs: 0, busBytes: 0, pipelineSavedMs: 0, parts: whole(e.totalMs) } };
+        }
+      }
+    };
+  }
+  const rates = deviceRates(hw, p);
+  return {
+    law: {
+      placement: p,
+      split: true,
+      assumptions: rates.assumptions,
+      decode: (s) => splitDecodeEstimate(g, p, rates, s),
+      prefill: (s) => splitPrefillEstimate(g, p, rates, { ...s, kvType: w.kv_type, batch: w.batch })
+    }
+  };
+}
+
+// src/hardware/probe-fit-offload.ts
+function fitHostFacts(host, profiles, ctx) {
+  try {
+    return { facts: fitProbeFacts(host, profiles, ctx) };
+  } catch (err) {
+    return { facts: null, reason: errorMessage(err) };
+  }
+}
+function offloadEquations(obs, profiles, gpu, host, ctx) {
+  const rates = {
+    host: ratesFromFacts(host, ctx.cacheBytes),
+    gpus: [ratesFromFacts(gpu, ctx.cacheBytes)],
+    offload: { busBytesPerSec: { value: Infinity, spread: 0 }, handoffMs: { value: 0, spread: 0 } }
+  };
+  const kvType = ctx.kvType;
+  const out2 = [];
+  for (const run2 of obs.runs) {
+    const profile = profiles[run2.id];
+    if (!profile || run2.ms.length === 0) continue;
+    const g = modelGeometry(profile);
+    const a2 = assignLayers({ layers: profile.layers, gpuLayers: run2.gpu_layers, devices: [{ name: "GPU", freeBytes: 1, totalBytes: 1 }], host: { freeBytes: 1, totalBytes: 1 } });
+    const p = placementOf(profile, ["GPU"], a2.layers, a2.output);
+    if (run2.kind === "decode") {
+      const e = splitDecodeEstimate(g, p, rates, { startPos: 0, tokens: run2.tokens, cells: kvCells(run2.tokens), kvKey: kvKey(kvType, ctx.flashAttention), kvType }).estimate;
+      if (e) out2.push({ run: run2, lawMs: e.totalMs, handoffs: e.handoffs, bytes: e.activationBytes, measuredMs: run2.ms });
+    } else {
+      const e = splitPrefillEstimate(g, p, rates, { startPos: 0, tokens: run2.tokens, ubatch: run2.tokens, cells: kvCells(run2.tokens), outputs: 1, kvType }).estimate;
+      if (e) out2.push({ run: run2, lawMs: e.totalMs, handoffs: e.handoffs, bytes: e.activationBytes + e.busBytes, measuredMs: run2.ms.map((x) => x * run2.tokens) });
+    }
+  }
+  return out2;
+}
+function fitOffloadFacts(obs, profiles, gpu, host, ctx) {
+  const eqs = offloadEquations(obs, profiles, gpu, host, ctx).filter((e) => e.handoffs > 0 || e.bytes > 0);
+  if (eqs.length < 2 || !eqs.some((e) => e.bytes > 0)) return null;
+  const sol = solveRounds(roundsOf(...eqs.map((e) => e.measuredMs)), (i2) => {
+    const rows = eqs.map((e) => {
+      const t = at(e.measuredMs, i2);
+      return { row: [e.handoffs / t, e.bytes / t], y: Math.max(0, t - e.lawMs) / t };
+    });
+    const x = nonNegativeLeastSquares(rows.map((r) => r.row), rows.map((r) => r.y));
+    return x && x[1] > 0 ? x : null;
+  });
+  if (!sol.value) return null;
+  const bw = (x) => MS_PER_S2 / x[1];
+  return {
+    bus_bytes_per_sec: factWithValue(bw(sol.value), sol.samples.map(bw), "B/s"),
+    handoff_ms: factWithValue(sol.value[0], sol.samples.map((x) => x[0]), "ms/hand-off")
+  };
+}
+
+// src/hardware/probe-host.ts
+var HOST_TYPES = ["F16", "Q8_0"];
+function halfGpuLayers(layers) {
+  return Math.floor(layers / 2) + 1;
+}
+function hostPlan(plan2) {
+  const types = HOST_TYPES.filter((t) => plan2.bandwidthTypes.includes(t));
+  const ids = new Set(plan2.models.map((m2) => m2.id));
+  return {
+    types,
+    overheadIds: plan2.overheadIds,
+    offloadDecodeId: plan2.overheadIds[1],
+    offloadPrefillId: types[0] ? `bw-${types[0]}` : null,
+    moe: ids.has("moe-F16")
+  };
+}
+function emptyHostObservations(hp, shape) {
+  const pair = () => ({ shallow_depth: 0, deep_depth: shape.kvDepth, tokens: shape.kvTokens, shallow_ms: [], deep_ms: [] });
+  return {
+    decode_tokens: shape.decodeTokens,
+    bandwidth: {},
+    bandwidth_narrow: {},
+    prefill_tokens: shape.prefillTokens,
+    prefill: {},
+    prefill_wide: {},
+    overhead: { short_id: hp.overheadIds[0], long_id: hp.overheadIds[1], short_ms: [], long_ms: [] },
+    cached: {},
+    kv_decode: { [shape.kvKey]: { a: pair(), b: pair() } },
+    kv_prefill: null,
+    moe: hp.moe ? { decode_ms: [], prefill_ms_by_type: {} } : null,
+    ssm: null,
+    server: []
+  };
+}
+function emptyOffloadObservations(hp, profiles, shape) {
+  const runs = [];
+  const half = (id) => halfGpuLayers(profiles[id]?.layers ?? 0);
+  if (profiles[hp.offloadDecodeId]) runs.push({ id: hp.offloadDecodeId, gpu_layers: half(hp.offloadDecodeId), kind: "decode", tokens: shape.decodeTokens, ms: [] });
+  const pf = hp.offloadPrefillId;
+  if (pf && profiles[pf]) {
+    runs.push({ id: pf, gpu_layers: half(pf), kind: "decode", tokens: shape.decodeTokens, ms: [] });
+    runs.push({ id: pf, gpu_layers: half(pf), kind: "prefill", tokens: shape.prefillTokens, ms: [] });
+    runs.push({ id: pf, gpu_layers: 0, kind: "prefill", tokens: shape.prefillTokens, ms: [] });
+  }
+  return { runs };
+}
+async function hostRound(hp, obs, bench, attempt, c3) {
+  const host = obs.host;
+  const push = (into, key3, value) => {
+    if (value !== void 0) (into[key3] ??= []).push(value);
+  };
+  const offloadRuns = (id) => obs.offload.runs.filter((r) => r.id === id);
+  const decode = async (id) => {
+    const runs = offloadRuns(id);
+    const ngl = [0, ...new Set(runs.map((r) => r.gpu_layers).filter((n2) => n2 !== 0))];
+    const prompt = runs.some((r) => r.kind === "prefill") ? [c3.prefillTokens] : [];
+    const m2 = await attempt(id, async () => {
+      const timings = await bench(id, { gen: [c3.decodeTokens], ...prompt.length > 0 ? { prompt } : {}, gpuLayers: ngl, reps: c3.reps }, "-host");
+      const host2 = findTiming(timings, { nGen: c3.decodeTokens, nGpuLayers: 0 }).msPerToken;
+      const split = runs.map((r) => findTiming(timings, r.kind === "decode" ? { nGen: r.tokens, nGpuLayers: r.gpu_layers } : { nPrompt: r.tokens, nGpuLayers: r.gpu_layers }).msPerToken);
+      return { host: host2, split };
+    });
+    if (!m2) return void 0;
+    runs.forEach((r, i2) => r.ms.push(m2.split[i2]));
+    return m2.host;
+  };
+  for (const type of hp.types) {
+    push(host.bandwidth, type, await decode(`bw-${type}`));
+    push(host.bandwidth_narrow ??= {}, type, await decode(`bwn-${type}`));
+    push(host.cached, type, await decode(`cached-${type}`));
+  }
+  const short = await decode(hp.overheadIds[0]);
+  const long = await decode(hp.overheadIds[1]);
+  if (short !== void 0 && long !== void 0) {
+    host.overhead.short_ms.push(short);
+    host.overhead.long_ms.push(long);
+  }
+  const key2 = Object.keys(host.kv_decode)[0];
+  for (const which of ["a", "b"]) {
+    const id = `kv-${which}`;
+    const t = await attempt(id, () => bench(id, { gen: [c3.kvTokens], depth: [0, c3.kvDepth], gpuLayers: [0], reps: c3.reps }, "-host"));
+    if (!t) continue;
+    const pair = host.kv_decode[key2][which];
+    pair.shallow_ms.push(findTiming(t, { nGen: c3.kvTokens }).msPerToken);
+    pair.deep_ms.push(findTiming(t, { nGen: c3.kvTokens, nDepth: c3.kvDepth }).msPerToken);
+  }
+  if (hp.moe && host.moe) {
+    const m2 = await decode("moe-F16");
+    if (m2 !== void 0) host.moe.decode_ms.push(m2);
+  }
+  for (const type of hp.types) {
+    for (const [id, into] of [[`pf-${type}`, host.prefill], [`pfw-${type}`, host.prefill_wide ??= {}]]) {
+      const t = await attempt(id, () => bench(id, { prompt: [c3.prefillTokens], gpuLayers: [0], noOpOffload: true, reps: c3.reps }, "-host"));
+      push(into, type, t ? findTiming(t, { nPrompt: c3.prefillTokens }).msPerToken : void 0);
+    }
+  }
+}
+function dropFailedRuns(obs, failed) {
+  return { runs: obs.runs.filter((r) => !failed.has(r.id)) };
 }
 
 // src/hardware/probe-models.ts
@@ -34900,21 +36016,21 @@ async function observeServer(opts) {
     readyTimeoutSec: SERVER_READY_TIMEOUT_SEC
   });
   try {
-    const ctx2 = { server, workload: w, vocabSize: opts.vocab, timeoutSec: REQUEST_TIMEOUT_SEC };
+    const ctx = { server, workload: w, vocabSize: opts.vocab, timeoutSec: REQUEST_TIMEOUT_SEC };
     const base = 1e6;
     for (let i2 = 0; i2 < SERVER_WARMUP_REQUESTS; i2++) {
-      await measureFirstToken(ctx2, { index: base + i2 });
-      await measureWarmReuse(ctx2, { index: base + i2 });
+      await measureFirstToken(ctx, { index: base + i2 });
+      await measureWarmReuse(ctx, { index: base + i2 });
     }
     for (let round3 = 0; round3 < opts.rounds; round3++) {
       const idx = base + SERVER_WARMUP_REQUESTS + round3;
-      const ft = await measureFirstToken(ctx2, { index: idx });
+      const ft = await measureFirstToken(ctx, { index: idx });
       const prompt = ft.breakdown?.prefill_ms;
       if (typeof prompt === "number") {
         obs.server_prompt_ms.push(prompt);
         obs.unattributed_ms.push(ft.value - prompt);
       }
-      const reuse = await measureWarmReuse(ctx2, { index: idx });
+      const reuse = await measureWarmReuse(ctx, { index: idx });
       obs.server_decode_ms.push(1e3 / reuse.value);
     }
   } finally {
@@ -35016,223 +36132,16 @@ var hardware_schema_default = {
       $ref: "#/definitions/LlamaBuildInfo"
     },
     measured: {
-      type: "object",
-      properties: {
-        decode_bandwidth_bytes_per_sec: {
-          $ref: "#/definitions/RateFact"
-        },
-        decode_bandwidth_by_type: {
-          type: "object",
-          additionalProperties: {
-            $ref: "#/definitions/RateFact"
-          },
-          propertyNames: {
-            pattern: "^[A-Za-z0-9_+.-]+$"
-          }
-        },
-        decode_cached_bandwidth_bytes_per_sec: {
-          anyOf: [
-            {
-              $ref: "#/definitions/RateFact"
-            },
-            {
-              type: "null"
-            }
-          ],
-          description: "Decode bandwidth of a probe model whose weights fit in the caches (small models stream from cache)."
-        },
-        decode_cached_bandwidth_by_type: {
-          type: "object",
-          additionalProperties: {
-            $ref: "#/definitions/RateFact"
-          },
-          description: "The same per weight type: compute-bound types gain less from the caches than F16 does.",
-          propertyNames: {
-            pattern: "^[A-Za-z0-9_+.-]+$"
-          }
-        },
-        prefill_flops_per_sec: {
-          $ref: "#/definitions/RateFact"
-        },
-        prefill_flops_by_type: {
-          type: "object",
-          additionalProperties: {
-            $ref: "#/definitions/RateFact"
-          },
-          propertyNames: {
-            pattern: "^[A-Za-z0-9_+.-]+$"
-          }
-        },
-        prefill_ns_per_row_token_by_type: {
-          type: "object",
-          additionalProperties: {
-            $ref: "#/definitions/MeasuredFact"
-          },
-          description: "Prefill cost per matrix row per prompt token beyond its FLOPs (the row-wise kernels' per-dot work), ns, per weight type: wide models prefill at a higher FLOP rate than narrow ones.",
-          propertyNames: {
-            pattern: "^[A-Za-z0-9_+.-]+$"
-          }
-        },
-        fixed_decode_ms: {
-          anyOf: [
-            {
-              $ref: "#/definitions/CostFact"
-            },
-            {
-              type: "null"
-            }
-          ]
-        },
-        per_layer_decode_ms: {
-          anyOf: [
-            {
-              $ref: "#/definitions/CostFact"
-            },
-            {
-              type: "null"
-            }
-          ]
-        },
-        decode_ns_per_row_by_type: {
-          type: "object",
-          additionalProperties: {
-            $ref: "#/definitions/MeasuredFact"
-          },
-          description: "Cost of one matrix row in a decode step beyond its bytes (the dot product's setup and reduction), ns, per weight type: why wide models stream their weights faster than narrow ones of the same size.",
-          propertyNames: {
-            pattern: "^[A-Za-z0-9_+.-]+$"
-          }
-        },
-        kv_depth_ms_per_token_per_layer: {
-          type: "object",
-          additionalProperties: {
-            $ref: "#/definitions/MeasuredFact"
-          },
-          description: 'Decode slowdown per token of context per layer, in ms, by KV cache type ("f16", "q8_0").',
-          propertyNames: {
-            pattern: "^[A-Za-z0-9_+.-]+$"
-          }
-        },
-        kv_depth_coefficients: {
-          type: "object",
-          additionalProperties: {
-            $ref: "#/definitions/KvDepthCoefficients"
-          },
-          description: "The attention-at-depth cost of decode as a law over geometry, per KV key (as kv_depth_ms_per_token_per_layer): per KV position and per layer, ns per query element (heads \xD7 key length) + ns per byte of K and V."
-        },
-        prefill_depth_ms_per_token_per_layer: {
-          anyOf: [
-            {
-              $ref: "#/definitions/MeasuredFact"
-            },
-            {
-              type: "null"
-            }
-          ],
-          description: "Prefill slowdown with prompt length: extra ms per token per token of prompt, per layer."
-        },
-        prefill_attention_coefficients: {
-          anyOf: [
-            {
-              $ref: "#/definitions/PrefillAttentionCoefficients"
-            },
-            {
-              type: "null"
-            }
-          ],
-          description: "Attention cost inside a prefill ubatch as a law over geometry (fitted on two probe geometries)."
-        },
-        ssm_scan_ns_per_state_element_token: {
-          anyOf: [
-            {
-              $ref: "#/definitions/CostFact"
-            },
-            {
-              type: "null"
-            }
-          ],
-          description: "Prefill cost of a recurrent layer's scan (Mamba's ssm_scan, the state updated token by token), ns per element of the recurrent state and prompt token; measured on the probe's Mamba-2 model. Absent in profiles made before it."
-        },
-        moe_decode_extra_per_layer_ms: {
-          anyOf: [
-            {
-              $ref: "#/definitions/CostFact"
-            },
-            {
-              type: "null"
-            }
-          ],
-          description: "Extra decode ms per MoE layer over a dense layer reading the same bytes (router, top-k, gathers)."
-        },
-        moe_prefill_efficiency_by_type: {
-          type: "object",
-          additionalProperties: {
-            $ref: "#/definitions/RateFact"
-          },
-          description: "Prefill rate of expert matmuls (llama.cpp's mul_mat_id) relative to the dense rate of the same weight type: the kernels differ (dense F16 and Q8_0 use tiled GEMMs, expert products row-wise dot products), so it is measured per type.",
-          propertyNames: {
-            pattern: "^[A-Za-z0-9_+.-]+$"
-          }
-        },
-        server_decode_overhead_ms: {
-          anyOf: [
-            {
-              $ref: "#/definitions/CostFact"
-            },
-            {
-              type: "null"
-            }
-          ],
-          description: "Extra per-token cost of the server path over llama-bench's (HTTP, sampling), ms."
-        },
-        server_sampler_ns_per_vocab_entry: {
-          anyOf: [
-            {
-              $ref: "#/definitions/CostFact"
-            },
-            {
-              type: "null"
-            }
-          ],
-          description: "The vocabulary-proportional part of the server's per-token cost (sampling over the logits), ns per entry."
-        },
-        server_prompt_overhead_ms: {
-          anyOf: [
-            {
-              $ref: "#/definitions/CostFact"
-            },
-            {
-              type: "null"
-            }
-          ],
-          description: "Extra ms of the server's prompt_ms over llama-bench's prefill of the same prompt (first-token sampling\u2026)."
-        },
-        server_first_token_overhead_ms: {
-          anyOf: [
-            {
-              $ref: "#/definitions/CostFact"
-            },
-            {
-              type: "null"
-            }
-          ],
-          description: "Extra time on the server path between end of prefill and first token, ms."
-        }
-      },
-      required: [
-        "decode_bandwidth_bytes_per_sec",
-        "decode_bandwidth_by_type",
-        "prefill_flops_per_sec",
-        "prefill_flops_by_type",
-        "fixed_decode_ms",
-        "per_layer_decode_ms",
-        "kv_depth_ms_per_token_per_layer",
-        "prefill_depth_ms_per_token_per_layer",
-        "server_decode_overhead_ms",
-        "server_first_token_overhead_ms"
-      ],
-      additionalProperties: false,
+      $ref: "#/definitions/MeasuredFacts",
       description: "Facts measured through llama.cpp. Keys of maps are GGML type names. Absent in a memory-only run's profile (the system and llama.cpp's devices, no speed measured): then no speed is predicted."
+    },
+    measured_host: {
+      $ref: "#/definitions/MeasuredFacts",
+      description: "On a GPU machine: the CPU's own facts, measured like `measured` with every layer on the CPU (`-ngl 0`; prefill with the op offload off): what the layers a partial offload keeps in host memory cost. A shorter set (F16 and Q8_0 rates; no server, MoE prefill, recurrent scan or prefill attention facts, whose fallbacks fit/rates.ts states). Absent on a CPU machine (there `measured` is the CPU's) and in profiles made before it: then partial offload is not predicted."
+    },
+    measured_offload: {
+      $ref: "#/definitions/OffloadFacts",
+      description: "On a GPU machine: the cost of moving work between devices. Absent on a CPU machine and in older profiles."
     },
     ceilings: {
       type: "object",
@@ -35436,6 +36345,232 @@ var hardware_schema_default = {
       ],
       additionalProperties: false
     },
+    MeasuredFacts: {
+      type: "object",
+      properties: {
+        decode_bandwidth_bytes_per_sec: {
+          $ref: "#/definitions/RateFact"
+        },
+        decode_bandwidth_by_type: {
+          type: "object",
+          additionalProperties: {
+            $ref: "#/definitions/RateFact"
+          },
+          propertyNames: {
+            pattern: "^[A-Za-z0-9_+.-]+$"
+          }
+        },
+        decode_cached_bandwidth_bytes_per_sec: {
+          anyOf: [
+            {
+              $ref: "#/definitions/RateFact"
+            },
+            {
+              type: "null"
+            }
+          ],
+          description: "Decode bandwidth of a probe model whose weights fit in the caches (small models stream from cache)."
+        },
+        decode_cached_bandwidth_by_type: {
+          type: "object",
+          additionalProperties: {
+            $ref: "#/definitions/RateFact"
+          },
+          description: "The same per weight type: compute-bound types gain less from the caches than F16 does.",
+          propertyNames: {
+            pattern: "^[A-Za-z0-9_+.-]+$"
+          }
+        },
+        prefill_flops_per_sec: {
+          $ref: "#/definitions/RateFact"
+        },
+        prefill_flops_by_type: {
+          type: "object",
+          additionalProperties: {
+            $ref: "#/definitions/RateFact"
+          },
+          propertyNames: {
+            pattern: "^[A-Za-z0-9_+.-]+$"
+          }
+        },
+        prefill_ns_per_row_token_by_type: {
+          type: "object",
+          additionalProperties: {
+            $ref: "#/definitions/MeasuredFact"
+          },
+          description: "Prefill cost per matrix row per prompt token beyond its FLOPs (the row-wise kernels' per-dot work), ns, per weight type: wide models prefill at a higher FLOP rate than narrow ones.",
+          propertyNames: {
+            pattern: "^[A-Za-z0-9_+.-]+$"
+          }
+        },
+        fixed_decode_ms: {
+          anyOf: [
+            {
+              $ref: "#/definitions/CostFact"
+            },
+            {
+              type: "null"
+            }
+          ]
+        },
+        per_layer_decode_ms: {
+          anyOf: [
+            {
+              $ref: "#/definitions/CostFact"
+            },
+            {
+              type: "null"
+            }
+          ]
+        },
+        decode_ns_per_row_by_type: {
+          type: "object",
+          additionalProperties: {
+            $ref: "#/definitions/MeasuredFact"
+          },
+          description: "Cost of one matrix row in a decode step beyond its bytes (the dot product's setup and reduction), ns, per weight type: why wide models stream their weights faster than narrow ones of the same size.",
+          propertyNames: {
+            pattern: "^[A-Za-z0-9_+.-]+$"
+          }
+        },
+        kv_depth_ms_per_token_per_layer: {
+          type: "object",
+          additionalProperties: {
+            $ref: "#/definitions/MeasuredFact"
+          },
+          description: 'Decode slowdown per token of context per layer, in ms, by KV cache type ("f16", "q8_0").',
+          propertyNames: {
+            pattern: "^[A-Za-z0-9_+.-]+$"
+          }
+        },
+        kv_depth_coefficients: {
+          type: "object",
+          additionalProperties: {
+            $ref: "#/definitions/KvDepthCoefficients"
+          },
+          description: "The attention-at-depth cost of decode as a law over geometry, per KV key (as kv_depth_ms_per_token_per_layer): per KV position and per layer, ns per query element (heads \xD7 key length) + ns per byte of K and V."
+        },
+        prefill_depth_ms_per_token_per_layer: {
+          anyOf: [
+            {
+              $ref: "#/definitions/MeasuredFact"
+            },
+            {
+              type: "null"
+            }
+          ],
+          description: "Prefill slowdown with prompt length: extra ms per token per token of prompt, per layer."
+        },
+        prefill_attention_coefficients: {
+          anyOf: [
+            {
+              $ref: "#/definitions/PrefillAttentionCoefficients"
+            },
+            {
+              type: "null"
+            }
+          ],
+          description: "Attention cost inside a prefill ubatch as a law over geometry (fitted on two probe geometries)."
+        },
+        prefill_attention_by_kv: {
+          type: "object",
+          additionalProperties: {
+            $ref: "#/definitions/PrefillAttentionCoefficients"
+          },
+          description: `The same law per KV key other than the profile's own ("q8_0+fa": a quantized cache with flash attention, whose kernel attends token by token): measured at depth like the plain one. Absent: every key uses the plain law.`
+        },
+        ssm_scan_ns_per_state_element_token: {
+          anyOf: [
+            {
+              $ref: "#/definitions/CostFact"
+            },
+            {
+              type: "null"
+            }
+          ],
+          description: "Prefill cost of a recurrent layer's scan (Mamba's ssm_scan, the state updated token by token), ns per element of the recurrent state and prompt token; measured on the probe's Mamba-2 model. Absent in profiles made before it."
+        },
+        moe_decode_extra_per_layer_ms: {
+          anyOf: [
+            {
+              $ref: "#/definitions/CostFact"
+            },
+            {
+              type: "null"
+            }
+          ],
+          description: "Extra decode ms per MoE layer over a dense layer reading the same bytes (router, top-k, gathers)."
+        },
+        moe_prefill_efficiency_by_type: {
+          type: "object",
+          additionalProperties: {
+            $ref: "#/definitions/RateFact"
+          },
+          description: "Prefill rate of expert matmuls (llama.cpp's mul_mat_id) relative to the dense rate of the same weight type: the kernels differ (dense F16 and Q8_0 use tiled GEMMs, expert products row-wise dot products), so it is measured per type.",
+          propertyNames: {
+            pattern: "^[A-Za-z0-9_+.-]+$"
+          }
+        },
+        server_decode_overhead_ms: {
+          anyOf: [
+            {
+              $ref: "#/definitions/CostFact"
+            },
+            {
+              type: "null"
+            }
+          ],
+          description: "Extra per-token cost of the server path over llama-bench's (HTTP, sampling), ms."
+        },
+        server_sampler_ns_per_vocab_entry: {
+          anyOf: [
+            {
+              $ref: "#/definitions/CostFact"
+            },
+            {
+              type: "null"
+            }
+          ],
+          description: "The vocabulary-proportional part of the server's per-token cost (sampling over the logits), ns per entry."
+        },
+        server_prompt_overhead_ms: {
+          anyOf: [
+            {
+              $ref: "#/definitions/CostFact"
+            },
+            {
+              type: "null"
+            }
+          ],
+          description: "Extra ms of the server's prompt_ms over llama-bench's prefill of the same prompt (first-token sampling\u2026)."
+        },
+        server_first_token_overhead_ms: {
+          anyOf: [
+            {
+              $ref: "#/definitions/CostFact"
+            },
+            {
+              type: "null"
+            }
+          ],
+          description: "Extra time on the server path between end of prefill and first token, ms."
+        }
+      },
+      required: [
+        "decode_bandwidth_bytes_per_sec",
+        "decode_bandwidth_by_type",
+        "prefill_flops_per_sec",
+        "prefill_flops_by_type",
+        "fixed_decode_ms",
+        "per_layer_decode_ms",
+        "kv_depth_ms_per_token_per_layer",
+        "prefill_depth_ms_per_token_per_layer",
+        "server_decode_overhead_ms",
+        "server_first_token_overhead_ms"
+      ],
+      additionalProperties: false,
+      description: "The facts measured through llama.cpp on one device (HardwareProfile.measured: the device the probe ran on; HardwareProfile.measured_host: a GPU machine's CPU). Keys of maps are GGML type names."
+    },
     RateFact: {
       type: "object",
       properties: {
@@ -35565,6 +36700,25 @@ var hardware_schema_default = {
       ],
       additionalProperties: false,
       description: "See HardwareProfile.measured.prefill_attention_coefficients: per prompt token, per KV position, per layer."
+    },
+    OffloadFacts: {
+      type: "object",
+      properties: {
+        bus_bytes_per_sec: {
+          $ref: "#/definitions/RateFact",
+          description: "Bytes per second llama.cpp's copies between the host and the GPU reach: the activations handed from one device to the next, and in a prefill ubatch of at least 32 tokens the weights of the layers kept in host memory, which llama.cpp's scheduler copies to the GPU every ubatch to multiply them there (the op offload)."
+        },
+        handoff_ms: {
+          $ref: "#/definitions/CostFact",
+          description: "Fixed cost of one hand-off between two devices (a change of device along the layer order, or a KV store of a host-resident layer during the op offload), ms: the copy's launch, the synchronisation, the other device's start. GPU\u2194GPU hand-offs are costed alike."
+        }
+      },
+      required: [
+        "bus_bytes_per_sec",
+        "handoff_ms"
+      ],
+      additionalProperties: false,
+      description: "What moving work between devices costs, measured by a GPU machine's probe (a probe model split between the CPU and the GPU): the estimator's law for partial offload and several GPUs (fit/split-speed.ts, docs/estimator.md)."
     },
     CacheSweepPoint: {
       type: "object",
@@ -35996,6 +37150,24 @@ async function probeHardware(opts) {
     return p;
   };
   const failed = new Set(failures.map((f) => f.id));
+  const hp = build.backend !== "CPU" && gpu !== void 0 ? hostPlan(plan2) : null;
+  const hostFailed = /* @__PURE__ */ new Set();
+  const hostAttempt = async (id, run2) => {
+    if (failed.has(id) || hostFailed.has(id)) return void 0;
+    try {
+      return await run2();
+    } catch (err) {
+      hostFailed.add(id);
+      opts.log(`probe: WARNING: ${id} failed on the CPU (-ngl 0) or split; the probe goes on without its host facts: ${errorMessage(err).split("\n")[0]}`);
+      return void 0;
+    }
+  };
+  const hostShape = { decodeTokens: DECODE_TOKENS, prefillTokens: PREFILL_TOKENS, kvKey: kvKey(workload.kv_type, workload.flash_attention), kvDepth: KV_PROBE_DEPTH, kvTokens: KV_PROBE_TOKENS };
+  const dropAllFailed = (o2) => ({
+    ...dropFailed(o2, failed),
+    ...o2.host ? { host: dropFailed(o2.host, hostFailed) } : {},
+    ...o2.offload ? { offload: dropFailedRuns(o2.offload, hostFailed) } : {}
+  });
   const attempt = async (id, run2) => {
     if (failed.has(id)) return void 0;
     try {
@@ -36047,15 +37219,17 @@ async function probeHardware(opts) {
     const kvDecode = { a: pair(), b: pair() };
     const kvPrefill = { a: { ...pair(), tokens: PREFILL_TOKENS }, b: { ...pair(), tokens: PREFILL_TOKENS } };
     const kvQuant = !opts.quick && QUANTIZED_KV_KEY !== kvKeyDefault ? { a: pair(), b: pair() } : null;
+    const kvQuantPrefill = kvQuant ? { a: { ...pair(), tokens: PREFILL_TOKENS }, b: { ...pair(), tokens: PREFILL_TOKENS } } : null;
     obs2.kv_decode[kvKeyDefault] = kvDecode;
     if (kvQuant) obs2.kv_decode[QUANTIZED_KV_KEY] = kvQuant;
+    if (kvQuantPrefill) obs2.kv_prefill_by_key = { [QUANTIZED_KV_KEY]: kvQuantPrefill };
     obs2.kv_prefill = kvPrefill;
     const kvRound = async (round3) => {
       for (const which of ["a", "b"]) {
         const id = `kv-${which}`;
         const m2 = await attempt(id, async () => {
           const { timings } = await bench(id, { gen: [KV_PROBE_TOKENS], prompt: [PREFILL_TOKENS], depth: [0, KV_PROBE_DEPTH], reps }, round3);
-          const q = kvQuant && round3 < rounds ? (await bench(id, { gen: [KV_PROBE_TOKENS], depth: [0, KV_PROBE_DEPTH], reps: Math.min(reps, 2), ...QUANTIZED_KV }, round3, "-q8")).timings : null;
+          const q = kvQuant && round3 < rounds ? (await bench(id, { gen: [KV_PROBE_TOKENS], prompt: [PREFILL_TOKENS], depth: [0, KV_PROBE_DEPTH], reps: Math.min(reps, 2), ...QUANTIZED_KV }, round3, "-q8")).timings : null;
           return { timings, q };
         });
         if (!m2) continue;
@@ -36066,6 +37240,10 @@ async function probeHardware(opts) {
         if (kvQuant && m2.q) {
           kvQuant[which].shallow_ms.push(findTiming(m2.q, { nGen: KV_PROBE_TOKENS }).msPerToken);
           kvQuant[which].deep_ms.push(findTiming(m2.q, { nGen: KV_PROBE_TOKENS, nDepth: KV_PROBE_DEPTH }).msPerToken);
+          if (kvQuantPrefill) {
+            kvQuantPrefill[which].shallow_ms.push(findTiming(m2.q, { nPrompt: PREFILL_TOKENS }).msPerToken);
+            kvQuantPrefill[which].deep_ms.push(findTiming(m2.q, { nPrompt: PREFILL_TOKENS, nDepth: KV_PROBE_DEPTH }).msPerToken);
+          }
         }
       }
     };
@@ -36132,7 +37310,18 @@ async function probeHardware(opts) {
         arrays: () => [...Object.values(obs2.prefill), ...Object.values(obs2.prefill_wide ?? {}), ...Object.values(obs2.moe.prefill_ms_by_type), obs2.moe.decode_ms, obs2.ssm.prefill_ms],
         round: prefillRound
       },
-      { name: "server", rounds: 1, deadlineSec: null, series: () => [], arrays: () => [], round: serverRound }
+      { name: "server", rounds: 1, deadlineSec: null, series: () => [], arrays: () => [], round: serverRound },
+      // The CPU and the split runs: fixed rounds, no extra ones (the part must stay short).
+      ...hp ? [
+        {
+          name: "host",
+          rounds,
+          deadlineSec: null,
+          series: () => [],
+          arrays: () => [],
+          round: (round3) => hostRound(hp, { host: obs2.host ??= emptyHostObservations(hp, hostShape), offload: obs2.offload ??= emptyOffloadObservations(hp, profiles, hostShape) }, async (id, req, variant) => (await bench(id, req, round3, variant)).timings, hostAttempt, { ...hostShape, reps })
+        }
+      ] : []
     ];
     const runPart = async (part, deadline) => {
       const more = (round3) => round3 < part.rounds || !opts.quick && part.deadlineSec !== null && round3 < PROBE_MAX_ROUNDS && (!deadline || elapsedSec() < part.deadlineSec) && worstSpread(part.series()) > PROBE_TARGET_SPREAD;
@@ -36150,7 +37339,7 @@ async function probeHardware(opts) {
       await runPart(part, false);
       lap(`${part.name} again`);
     }
-    return dropFailed(obs2, failed);
+    return dropAllFailed(obs2);
   };
   let obs = await measurePass(1);
   for (let pass = 1; opts.interleave && pass <= passes; pass++) {
@@ -36158,7 +37347,7 @@ async function probeHardware(opts) {
     await opts.interleave.between(pass, Object.fromEntries(files));
     mark2 = performance4.now();
     pausedMs += mark2 - before;
-    if (pass < passes) obs = mergeObservations(dropFailed(obs, failed), await measurePass(pass + 1));
+    if (pass < passes) obs = mergeObservations(dropAllFailed(obs), await measurePass(pass + 1));
   }
   let measured2;
   try {
@@ -36167,6 +37356,8 @@ async function probeHardware(opts) {
     const parts = failures.map((f) => `${f.id} (${f.stage}: ${f.reason.split("\n")[0]})`).join("; ");
     throw new Error(`${errorMessage(err)}${parts ? `; failed probe parts: ${parts}` : ""}`, { cause: err });
   }
+  const fitContext = { kvType: workload.kv_type, flashAttention: workload.flash_attention, cacheBytes: plan2.cacheBytes };
+  const { measuredHost, measuredOffload } = fitHostPart(obs, profiles, measured2, fitContext, opts.log);
   const probeFailures = describeFailures(failures, plan2.omitted, measured2);
   for (const f of probeFailures) opts.log(`probe: stand-in: ${failureLine(f)}`);
   const noisy = noisyFacts(measured2);
@@ -36188,6 +37379,8 @@ async function probeHardware(opts) {
     },
     llama: { commit: build.commit, build_number: build.buildNumber, backend: build.backend, node_llama_cpp_version: null, bin_dir: opts.binDir },
     measured: measured2,
+    ...measuredHost ? { measured_host: measuredHost } : {},
+    ...measuredOffload ? { measured_offload: measuredOffload } : {},
     ceilings: {
       memory_read_bytes_per_sec: ceilings.memoryReadBytesPerSec,
       peak_flops_per_sec: ceilings.peakFlopsPerSec,
@@ -36206,6 +37399,20 @@ async function probeHardware(opts) {
     opts.log(`probe: took longer than its ${PROBE_BUDGET_SEC} s budget${passes > 1 ? " per pass" : ""} (a busy machine makes every run slower)`);
   }
   return profile;
+}
+function fitHostPart(obs, profiles, measured2, ctx, log2) {
+  if (!obs.host) return { measuredHost: null, measuredOffload: null };
+  const host = fitHostFacts(obs.host, profiles, ctx);
+  if (!host.facts) {
+    log2(`probe: WARNING: no facts of the CPU (${host.reason}): partial offload will not be predicted`);
+    return { measuredHost: null, measuredOffload: null };
+  }
+  const gb = (x) => `${(x / 1e9).toFixed(1)} GB/s`;
+  log2(`probe: the CPU (-ngl 0): F16 decode ${gb(host.facts.decode_bandwidth_by_type.F16?.value ?? host.facts.decode_bandwidth_bytes_per_sec.value)}, fixed ${host.facts.fixed_decode_ms?.value ?? "?"} ms, per layer ${host.facts.per_layer_decode_ms?.value ?? "?"} ms`);
+  const offload = obs.offload ? fitOffloadFacts(obs.offload, profiles, measured2, host.facts, ctx) : null;
+  if (offload) log2(`probe: offload: bus ${gb(offload.bus_bytes_per_sec.value)} (\xB1${(100 * offload.bus_bytes_per_sec.spread).toFixed(0)} %), hand-off ${offload.handoff_ms.value} ms (\xB1${(100 * offload.handoff_ms.spread).toFixed(0)} %)`);
+  else log2("probe: WARNING: no offload facts (no split run measured, or none left time beyond the law): partial offload will not be predicted");
+  return { measuredHost: host.facts, measuredOffload: offload };
 }
 async function readMachine(binDir, threadsOpt) {
   const sys = await readSystemFacts(runTool);
@@ -36353,6 +37560,32 @@ ${tail.join("\n")}`);
 async function projectMemory(binDir, modelPath, w, logDir, label) {
   const out2 = await runFitParams(binDir, fitParamsArgs(modelPath, w), logDir, label);
   return projectionIntervals(parseFitPrint(out2, join24(logDir, `${label}.fit.jsonl`)), out2);
+}
+async function fittedGpuLayers(binDir, modelPath, w, logDir, label) {
+  const flags = llamaWorkloadFlags({ ...w, gpu_layers: 0 });
+  flags[flags.indexOf("-ngl") + 1] = "auto";
+  const stdoutPath = join24(logDir, `${label}.fit-layers.txt`);
+  const stderrPath = join24(logDir, `${label}.fit-layers.log`);
+  const outcome = await runProcess({
+    env: childEnv("llama"),
+    file: join24(binDir, "llama-fit-params"),
+    args: ["-m", modelPath, "-c", String(w.context_tokens), ...flags, "-np", "1"],
+    stdoutPath,
+    stderrPath,
+    timeoutSec: FIT_PARAMS_TIMEOUT_SEC,
+    label: `llama-fit-params ${label} (gpu layers)`
+  });
+  if (outcome.spawnError || outcome.timedOut || outcome.signal || outcome.exitCode !== 0) {
+    throw new Error(`${describeOutcome("llama-fit-params", outcome, FIT_PARAMS_TIMEOUT_SEC)}
+${(await readLogTail(stderrPath)).slice(-8).join("\n")}`);
+  }
+  return parseFittedLayers(await readFile11(stdoutPath, "utf8"));
+}
+function parseFittedLayers(stdout) {
+  const line = stdout.split(/\r?\n/).find((l) => /^-c \d+ -ngl -?\d+/.test(l));
+  if (!line) throw new Error(`llama-fit-params printed no fitted arguments: "${stdout.slice(0, 200)}"`);
+  if (/ -ot | -ts /.test(line)) throw new Error(`llama.cpp's fit also places tensors or splits the model ("${line.slice(0, 200)}"); give gpu_layers as a number`);
+  return Math.max(0, Number(/-ngl (-?\d+)/.exec(line)[1]));
 }
 
 // src/hardware/runtime-memory.ts
@@ -36552,7 +37785,52 @@ var report_schema_default = {
       $ref: "#/definitions/HardwareProfile"
     },
     workload: {
-      $ref: "#/definitions/Workload"
+      $ref: "#/definitions/Workload",
+      description: "The workload (with named workloads: the first one; each row's is in `workloads`)."
+    },
+    workloads: {
+      type: "array",
+      items: {
+        $ref: "#/definitions/NamedWorkload"
+      },
+      description: "The named workloads of the run, in the order they ran; absent: one unnamed workload (`workload`)."
+    },
+    workload_summaries: {
+      type: "object",
+      additionalProperties: {
+        type: "object",
+        properties: {
+          summary: {
+            type: "object",
+            properties: {
+              steady_decode: {
+                $ref: "#/definitions/ScenarioSummary"
+              },
+              prefill: {
+                $ref: "#/definitions/ScenarioSummary"
+              },
+              first_token: {
+                $ref: "#/definitions/ScenarioSummary"
+              },
+              kv_warm_reuse: {
+                $ref: "#/definitions/ScenarioSummary"
+              },
+              parallel_decode: {
+                $ref: "#/definitions/ScenarioSummary"
+              }
+            },
+            additionalProperties: false
+          },
+          memory_summary: {
+            $ref: "#/definitions/MemorySummary"
+          }
+        },
+        required: [
+          "summary"
+        ],
+        additionalProperties: false
+      },
+      description: "Per named workload: its rows' figures, as `summary` and `memory_summary` are for the whole run."
     },
     estimator: {
       type: "object",
@@ -36592,6 +37870,9 @@ var report_schema_default = {
           $ref: "#/definitions/ScenarioSummary"
         },
         kv_warm_reuse: {
+          $ref: "#/definitions/ScenarioSummary"
+        },
+        parallel_decode: {
           $ref: "#/definitions/ScenarioSummary"
         }
       },
@@ -36813,223 +38094,16 @@ var report_schema_default = {
           $ref: "#/definitions/LlamaBuildInfo"
         },
         measured: {
-          type: "object",
-          properties: {
-            decode_bandwidth_bytes_per_sec: {
-              $ref: "#/definitions/RateFact"
-            },
-            decode_bandwidth_by_type: {
-              type: "object",
-              additionalProperties: {
-                $ref: "#/definitions/RateFact"
-              },
-              propertyNames: {
-                pattern: "^[A-Za-z0-9_+.-]+$"
-              }
-            },
-            decode_cached_bandwidth_bytes_per_sec: {
-              anyOf: [
-                {
-                  $ref: "#/definitions/RateFact"
-                },
-                {
-                  type: "null"
-                }
-              ],
-              description: "Decode bandwidth of a probe model whose weights fit in the caches (small models stream from cache)."
-            },
-            decode_cached_bandwidth_by_type: {
-              type: "object",
-              additionalProperties: {
-                $ref: "#/definitions/RateFact"
-              },
-              description: "The same per weight type: compute-bound types gain less from the caches than F16 does.",
-              propertyNames: {
-                pattern: "^[A-Za-z0-9_+.-]+$"
-              }
-            },
-            prefill_flops_per_sec: {
-              $ref: "#/definitions/RateFact"
-            },
-            prefill_flops_by_type: {
-              type: "object",
-              additionalProperties: {
-                $ref: "#/definitions/RateFact"
-              },
-              propertyNames: {
-                pattern: "^[A-Za-z0-9_+.-]+$"
-              }
-            },
-            prefill_ns_per_row_token_by_type: {
-              type: "object",
-              additionalProperties: {
-                $ref: "#/definitions/MeasuredFact"
-              },
-              description: "Prefill cost per matrix row per prompt token beyond its FLOPs (the row-wise kernels' per-dot work), ns, per weight type: wide models prefill at a higher FLOP rate than narrow ones.",
-              propertyNames: {
-                pattern: "^[A-Za-z0-9_+.-]+$"
-              }
-            },
-            fixed_decode_ms: {
-              anyOf: [
-                {
-                  $ref: "#/definitions/CostFact"
-                },
-                {
-                  type: "null"
-                }
-              ]
-            },
-            per_layer_decode_ms: {
-              anyOf: [
-                {
-                  $ref: "#/definitions/CostFact"
-                },
-                {
-                  type: "null"
-                }
-              ]
-            },
-            decode_ns_per_row_by_type: {
-              type: "object",
-              additionalProperties: {
-                $ref: "#/definitions/MeasuredFact"
-              },
-              description: "Cost of one matrix row in a decode step beyond its bytes (the dot product's setup and reduction), ns, per weight type: why wide models stream their weights faster than narrow ones of the same size.",
-              propertyNames: {
-                pattern: "^[A-Za-z0-9_+.-]+$"
-              }
-            },
-            kv_depth_ms_per_token_per_layer: {
-              type: "object",
-              additionalProperties: {
-                $ref: "#/definitions/MeasuredFact"
-              },
-              description: 'Decode slowdown per token of context per layer, in ms, by KV cache type ("f16", "q8_0").',
-              propertyNames: {
-                pattern: "^[A-Za-z0-9_+.-]+$"
-              }
-            },
-            kv_depth_coefficients: {
-              type: "object",
-              additionalProperties: {
-                $ref: "#/definitions/KvDepthCoefficients"
-              },
-              description: "The attention-at-depth cost of decode as a law over geometry, per KV key (as kv_depth_ms_per_token_per_layer): per KV position and per layer, ns per query element (heads \xD7 key length) + ns per byte of K and V."
-            },
-            prefill_depth_ms_per_token_per_layer: {
-              anyOf: [
-                {
-                  $ref: "#/definitions/MeasuredFact"
-                },
-                {
-                  type: "null"
-                }
-              ],
-              description: "Prefill slowdown with prompt length: extra ms per token per token of prompt, per layer."
-            },
-            prefill_attention_coefficients: {
-              anyOf: [
-                {
-                  $ref: "#/definitions/PrefillAttentionCoefficients"
-                },
-                {
-                  type: "null"
-                }
-              ],
-              description: "Attention cost inside a prefill ubatch as a law over geometry (fitted on two probe geometries)."
-            },
-            ssm_scan_ns_per_state_element_token: {
-              anyOf: [
-                {
-                  $ref: "#/definitions/CostFact"
-                },
-                {
-                  type: "null"
-                }
-              ],
-              description: "Prefill cost of a recurrent layer's scan (Mamba's ssm_scan, the state updated token by token), ns per element of the recurrent state and prompt token; measured on the probe's Mamba-2 model. Absent in profiles made before it."
-            },
-            moe_decode_extra_per_layer_ms: {
-              anyOf: [
-                {
-                  $ref: "#/definitions/CostFact"
-                },
-                {
-                  type: "null"
-                }
-              ],
-              description: "Extra decode ms per MoE layer over a dense layer reading the same bytes (router, top-k, gathers)."
-            },
-            moe_prefill_efficiency_by_type: {
-              type: "object",
-              additionalProperties: {
-                $ref: "#/definitions/RateFact"
-              },
-              description: "Prefill rate of expert matmuls (llama.cpp's mul_mat_id) relative to the dense rate of the same weight type: the kernels differ (dense F16 and Q8_0 use tiled GEMMs, expert products row-wise dot products), so it is measured per type.",
-              propertyNames: {
-                pattern: "^[A-Za-z0-9_+.-]+$"
-              }
-            },
-            server_decode_overhead_ms: {
-              anyOf: [
-                {
-                  $ref: "#/definitions/CostFact"
-                },
-                {
-                  type: "null"
-                }
-              ],
-              description: "Extra per-token cost of the server path over llama-bench's (HTTP, sampling), ms."
-            },
-            server_sampler_ns_per_vocab_entry: {
-              anyOf: [
-                {
-                  $ref: "#/definitions/CostFact"
-                },
-                {
-                  type: "null"
-                }
-              ],
-              description: "The vocabulary-proportional part of the server's per-token cost (sampling over the logits), ns per entry."
-            },
-            server_prompt_overhead_ms: {
-              anyOf: [
-                {
-                  $ref: "#/definitions/CostFact"
-                },
-                {
-                  type: "null"
-                }
-              ],
-              description: "Extra ms of the server's prompt_ms over llama-bench's prefill of the same prompt (first-token sampling\u2026)."
-            },
-            server_first_token_overhead_ms: {
-              anyOf: [
-                {
-                  $ref: "#/definitions/CostFact"
-                },
-                {
-                  type: "null"
-                }
-              ],
-              description: "Extra time on the server path between end of prefill and first token, ms."
-            }
-          },
-          required: [
-            "decode_bandwidth_bytes_per_sec",
-            "decode_bandwidth_by_type",
-            "prefill_flops_per_sec",
-            "prefill_flops_by_type",
-            "fixed_decode_ms",
-            "per_layer_decode_ms",
-            "kv_depth_ms_per_token_per_layer",
-            "prefill_depth_ms_per_token_per_layer",
-            "server_decode_overhead_ms",
-            "server_first_token_overhead_ms"
-          ],
-          additionalProperties: false,
+          $ref: "#/definitions/MeasuredFacts",
           description: "Facts measured through llama.cpp. Keys of maps are GGML type names. Absent in a memory-only run's profile (the system and llama.cpp's devices, no speed measured): then no speed is predicted."
+        },
+        measured_host: {
+          $ref: "#/definitions/MeasuredFacts",
+          description: "On a GPU machine: the CPU's own facts, measured like `measured` with every layer on the CPU (`-ngl 0`; prefill with the op offload off): what the layers a partial offload keeps in host memory cost. A shorter set (F16 and Q8_0 rates; no server, MoE prefill, recurrent scan or prefill attention facts, whose fallbacks fit/rates.ts states). Absent on a CPU machine (there `measured` is the CPU's) and in profiles made before it: then partial offload is not predicted."
+        },
+        measured_offload: {
+          $ref: "#/definitions/OffloadFacts",
+          description: "On a GPU machine: the cost of moving work between devices. Absent on a CPU machine and in older profiles."
         },
         ceilings: {
           type: "object",
@@ -37233,6 +38307,232 @@ var report_schema_default = {
       ],
       additionalProperties: false
     },
+    MeasuredFacts: {
+      type: "object",
+      properties: {
+        decode_bandwidth_bytes_per_sec: {
+          $ref: "#/definitions/RateFact"
+        },
+        decode_bandwidth_by_type: {
+          type: "object",
+          additionalProperties: {
+            $ref: "#/definitions/RateFact"
+          },
+          propertyNames: {
+            pattern: "^[A-Za-z0-9_+.-]+$"
+          }
+        },
+        decode_cached_bandwidth_bytes_per_sec: {
+          anyOf: [
+            {
+              $ref: "#/definitions/RateFact"
+            },
+            {
+              type: "null"
+            }
+          ],
+          description: "Decode bandwidth of a probe model whose weights fit in the caches (small models stream from cache)."
+        },
+        decode_cached_bandwidth_by_type: {
+          type: "object",
+          additionalProperties: {
+            $ref: "#/definitions/RateFact"
+          },
+          description: "The same per weight type: compute-bound types gain less from the caches than F16 does.",
+          propertyNames: {
+            pattern: "^[A-Za-z0-9_+.-]+$"
+          }
+        },
+        prefill_flops_per_sec: {
+          $ref: "#/definitions/RateFact"
+        },
+        prefill_flops_by_type: {
+          type: "object",
+          additionalProperties: {
+            $ref: "#/definitions/RateFact"
+          },
+          propertyNames: {
+            pattern: "^[A-Za-z0-9_+.-]+$"
+          }
+        },
+        prefill_ns_per_row_token_by_type: {
+          type: "object",
+          additionalProperties: {
+            $ref: "#/definitions/MeasuredFact"
+          },
+          description: "Prefill cost per matrix row per prompt token beyond its FLOPs (the row-wise kernels' per-dot work), ns, per weight type: wide models prefill at a higher FLOP rate than narrow ones.",
+          propertyNames: {
+            pattern: "^[A-Za-z0-9_+.-]+$"
+          }
+        },
+        fixed_decode_ms: {
+          anyOf: [
+            {
+              $ref: "#/definitions/CostFact"
+            },
+            {
+              type: "null"
+            }
+          ]
+        },
+        per_layer_decode_ms: {
+          anyOf: [
+            {
+              $ref: "#/definitions/CostFact"
+            },
+            {
+              type: "null"
+            }
+          ]
+        },
+        decode_ns_per_row_by_type: {
+          type: "object",
+          additionalProperties: {
+            $ref: "#/definitions/MeasuredFact"
+          },
+          description: "Cost of one matrix row in a decode step beyond its bytes (the dot product's setup and reduction), ns, per weight type: why wide models stream their weights faster than narrow ones of the same size.",
+          propertyNames: {
+            pattern: "^[A-Za-z0-9_+.-]+$"
+          }
+        },
+        kv_depth_ms_per_token_per_layer: {
+          type: "object",
+          additionalProperties: {
+            $ref: "#/definitions/MeasuredFact"
+          },
+          description: 'Decode slowdown per token of context per layer, in ms, by KV cache type ("f16", "q8_0").',
+          propertyNames: {
+            pattern: "^[A-Za-z0-9_+.-]+$"
+          }
+        },
+        kv_depth_coefficients: {
+          type: "object",
+          additionalProperties: {
+            $ref: "#/definitions/KvDepthCoefficients"
+          },
+          description: "The attention-at-depth cost of decode as a law over geometry, per KV key (as kv_depth_ms_per_token_per_layer): per KV position and per layer, ns per query element (heads \xD7 key length) + ns per byte of K and V."
+        },
+        prefill_depth_ms_per_token_per_layer: {
+          anyOf: [
+            {
+              $ref: "#/definitions/MeasuredFact"
+            },
+            {
+              type: "null"
+            }
+          ],
+          description: "Prefill slowdown with prompt length: extra ms per token per token of prompt, per layer."
+        },
+        prefill_attention_coefficients: {
+          anyOf: [
+            {
+              $ref: "#/definitions/PrefillAttentionCoefficients"
+            },
+            {
+              type: "null"
+            }
+          ],
+          description: "Attention cost inside a prefill ubatch as a law over geometry (fitted on two probe geometries)."
+        },
+        prefill_attention_by_kv: {
+          type: "object",
+          additionalProperties: {
+            $ref: "#/definitions/PrefillAttentionCoefficients"
+          },
+          description: `The same law per KV key other than the profile's own ("q8_0+fa": a quantized cache with flash attention, whose kernel attends token by token): measured at depth like the plain one. Absent: every key uses the plain law.`
+        },
+        ssm_scan_ns_per_state_element_token: {
+          anyOf: [
+            {
+              $ref: "#/definitions/CostFact"
+            },
+            {
+              type: "null"
+            }
+          ],
+          description: "Prefill cost of a recurrent layer's scan (Mamba's ssm_scan, the state updated token by token), ns per element of the recurrent state and prompt token; measured on the probe's Mamba-2 model. Absent in profiles made before it."
+        },
+        moe_decode_extra_per_layer_ms: {
+          anyOf: [
+            {
+              $ref: "#/definitions/CostFact"
+            },
+            {
+              type: "null"
+            }
+          ],
+          description: "Extra decode ms per MoE layer over a dense layer reading the same bytes (router, top-k, gathers)."
+        },
+        moe_prefill_efficiency_by_type: {
+          type: "object",
+          additionalProperties: {
+            $ref: "#/definitions/RateFact"
+          },
+          description: "Prefill rate of expert matmuls (llama.cpp's mul_mat_id) relative to the dense rate of the same weight type: the kernels differ (dense F16 and Q8_0 use tiled GEMMs, expert products row-wise dot products), so it is measured per type.",
+          propertyNames: {
+            pattern: "^[A-Za-z0-9_+.-]+$"
+          }
+        },
+        server_decode_overhead_ms: {
+          anyOf: [
+            {
+              $ref: "#/definitions/CostFact"
+            },
+            {
+              type: "null"
+            }
+          ],
+          description: "Extra per-token cost of the server path over llama-bench's (HTTP, sampling), ms."
+        },
+        server_sampler_ns_per_vocab_entry: {
+          anyOf: [
+            {
+              $ref: "#/definitions/CostFact"
+            },
+            {
+              type: "null"
+            }
+          ],
+          description: "The vocabulary-proportional part of the server's per-token cost (sampling over the logits), ns per entry."
+        },
+        server_prompt_overhead_ms: {
+          anyOf: [
+            {
+              $ref: "#/definitions/CostFact"
+            },
+            {
+              type: "null"
+            }
+          ],
+          description: "Extra ms of the server's prompt_ms over llama-bench's prefill of the same prompt (first-token sampling\u2026)."
+        },
+        server_first_token_overhead_ms: {
+          anyOf: [
+            {
+              $ref: "#/definitions/CostFact"
+            },
+            {
+              type: "null"
+            }
+          ],
+          description: "Extra time on the server path between end of prefill and first token, ms."
+        }
+      },
+      required: [
+        "decode_bandwidth_bytes_per_sec",
+        "decode_bandwidth_by_type",
+        "prefill_flops_per_sec",
+        "prefill_flops_by_type",
+        "fixed_decode_ms",
+        "per_layer_decode_ms",
+        "kv_depth_ms_per_token_per_layer",
+        "prefill_depth_ms_per_token_per_layer",
+        "server_decode_overhead_ms",
+        "server_first_token_overhead_ms"
+      ],
+      additionalProperties: false,
+      description: "The facts measured through llama.cpp on one device (HardwareProfile.measured: the device the probe ran on; HardwareProfile.measured_host: a GPU machine's CPU). Keys of maps are GGML type names."
+    },
     RateFact: {
       type: "object",
       properties: {
@@ -37362,6 +38662,25 @@ var report_schema_default = {
       ],
       additionalProperties: false,
       description: "See HardwareProfile.measured.prefill_attention_coefficients: per prompt token, per KV position, per layer."
+    },
+    OffloadFacts: {
+      type: "object",
+      properties: {
+        bus_bytes_per_sec: {
+          $ref: "#/definitions/RateFact",
+          description: "Bytes per second llama.cpp's copies between the host and the GPU reach: the activations handed from one device to the next, and in a prefill ubatch of at least 32 tokens the weights of the layers kept in host memory, which llama.cpp's scheduler copies to the GPU every ubatch to multiply them there (the op offload)."
+        },
+        handoff_ms: {
+          $ref: "#/definitions/CostFact",
+          description: "Fixed cost of one hand-off between two devices (a change of device along the layer order, or a KV store of a host-resident layer during the op offload), ms: the copy's launch, the synchronisation, the other device's start. GPU\u2194GPU hand-offs are costed alike."
+        }
+      },
+      required: [
+        "bus_bytes_per_sec",
+        "handoff_ms"
+      ],
+      additionalProperties: false,
+      description: "What moving work between devices costs, measured by a GPU machine's probe (a probe model split between the CPU and the GPU): the estimator's law for partial offload and several GPUs (fit/split-speed.ts, docs/estimator.md)."
     },
     CacheSweepPoint: {
       type: "object",
@@ -37511,7 +38830,8 @@ var report_schema_default = {
         },
         gpu_layers: {
           type: "integer",
-          minimum: 0
+          description: "Layers offloaded to the GPUs (llama.cpp -ngl); -1: as many as fit (`auto`), which a run resolves per model with llama.cpp's own fit before anything is predicted or run (the model's report records the count).",
+          minimum: -1
         },
         flash_attention: {
           type: "boolean"
@@ -37523,6 +38843,35 @@ var report_schema_default = {
           },
           description: "llama.cpp's -ts: each GPU's share of the offloaded layers, in its device order; absent: split by free memory.",
           minItems: 1
+        },
+        split_mode: {
+          type: "string",
+          enum: [
+            "none",
+            "layer",
+            "row"
+          ],
+          description: "llama.cpp's -sm: how several GPUs share the model (layer: whole layers per GPU). Absent: layer."
+        },
+        main_gpu: {
+          type: "integer",
+          description: "llama.cpp's -mg: the GPU that holds the whole model with split mode none (and the intermediate results with row). Absent: 0.",
+          minimum: 0
+        },
+        parallel_slots: {
+          type: "integer",
+          description: "parallel_decode: llama-server slots (-np), and as many concurrent streams. Absent: 4.",
+          minimum: 1
+        },
+        parallel_prompt_tokens: {
+          type: "integer",
+          description: "parallel_decode: each stream's prompt. Absent: 64.",
+          minimum: 1
+        },
+        parallel_decode_tokens: {
+          type: "integer",
+          description: "parallel_decode: tokens each stream decodes. Absent: 64.",
+          minimum: 2
         }
       },
       required: [
@@ -37544,12 +38893,316 @@ var report_schema_default = {
       additionalProperties: false,
       description: "What the scenarios run: the same workload is handed to the estimator and the bench."
     },
+    NamedWorkload: {
+      type: "object",
+      properties: {
+        name: {
+          type: "string",
+          pattern: "^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$"
+        },
+        workload: {
+          $ref: "#/definitions/Workload"
+        },
+        scenarios: {
+          type: "array",
+          items: {
+            $ref: "#/definitions/ScenarioId"
+          },
+          description: "The scenarios this workload runs (absent: the run's)."
+        }
+      },
+      required: [
+        "name",
+        "workload"
+      ],
+      additionalProperties: false,
+      description: "A workload with the name a run's report rows carry (the `workloads:` section of thresholds.yml)."
+    },
+    ScenarioId: {
+      type: "string",
+      enum: [
+        "steady_decode",
+        "prefill",
+        "first_token",
+        "kv_warm_reuse",
+        "parallel_decode"
+      ]
+    },
+    ScenarioSummary: {
+      type: "object",
+      properties: {
+        samples: {
+          type: "integer",
+          minimum: 0
+        },
+        gated: {
+          type: "integer",
+          minimum: 0
+        },
+        noisy: {
+          type: "integer",
+          minimum: 0
+        },
+        runtime_errors: {
+          type: "integer",
+          minimum: 0
+        },
+        median_abs_error_pct: {
+          type: [
+            "number",
+            "null"
+          ],
+          minimum: 0
+        },
+        max_abs_error_pct: {
+          type: [
+            "number",
+            "null"
+          ],
+          minimum: 0
+        }
+      },
+      required: [
+        "samples",
+        "gated",
+        "noisy",
+        "runtime_errors",
+        "median_abs_error_pct",
+        "max_abs_error_pct"
+      ],
+      additionalProperties: false
+    },
+    MemorySummary: {
+      type: "object",
+      properties: {
+        samples: {
+          type: "integer",
+          minimum: 0
+        },
+        gated: {
+          type: "integer",
+          minimum: 0
+        },
+        runtime_errors: {
+          type: "integer",
+          minimum: 0
+        },
+        wrong_fit: {
+          type: "integer",
+          description: "Models whose fit verdict llama.cpp's projection contradicts.",
+          minimum: 0
+        },
+        buffers: {
+          type: "object",
+          properties: {
+            weights: {
+              type: "object",
+              properties: {
+                median_abs_error_pct: {
+                  type: [
+                    "number",
+                    "null"
+                  ]
+                },
+                max_abs_error_pct: {
+                  type: [
+                    "number",
+                    "null"
+                  ]
+                }
+              },
+              required: [
+                "median_abs_error_pct",
+                "max_abs_error_pct"
+              ],
+              additionalProperties: false
+            },
+            context: {
+              type: "object",
+              properties: {
+                median_abs_error_pct: {
+                  type: [
+                    "number",
+                    "null"
+                  ]
+                },
+                max_abs_error_pct: {
+                  type: [
+                    "number",
+                    "null"
+                  ]
+                }
+              },
+              required: [
+                "median_abs_error_pct",
+                "max_abs_error_pct"
+              ],
+              additionalProperties: false
+            },
+            compute: {
+              type: "object",
+              properties: {
+                median_abs_error_pct: {
+                  type: [
+                    "number",
+                    "null"
+                  ]
+                },
+                max_abs_error_pct: {
+                  type: [
+                    "number",
+                    "null"
+                  ]
+                }
+              },
+              required: [
+                "median_abs_error_pct",
+                "max_abs_error_pct"
+              ],
+              additionalProperties: false
+            }
+          },
+          required: [
+            "weights",
+            "context",
+            "compute"
+          ],
+          additionalProperties: false
+        }
+      },
+      required: [
+        "samples",
+        "gated",
+        "runtime_errors",
+        "wrong_fit",
+        "buffers"
+      ],
+      additionalProperties: false,
+      description: "The memory rows of a run: per buffer over the models judged (match, off, wrong-fit)."
+    },
     ModelReport: {
       type: "object",
       properties: {
         ref: {
           type: "string",
           minLength: 1
+        },
+        workload: {
+          type: "string",
+          description: "The named workload these rows ran (Report.workloads); absent in a run of one unnamed workload."
+        },
+        windows: {
+          type: "object",
+          properties: {
+            context_tokens: {
+              type: "integer",
+              description: "Context size the model is loaded with (KV cache size).",
+              minimum: 0
+            },
+            kv_type: {
+              type: "string"
+            },
+            decode_depth: {
+              type: "integer",
+              description: "Depth at which steady decode is measured (llama-bench -d).",
+              minimum: 0
+            },
+            decode_tokens: {
+              type: "integer",
+              minimum: 0
+            },
+            prefill_tokens: {
+              type: "integer",
+              minimum: 0
+            },
+            prefill_depth: {
+              type: "integer",
+              description: "Depth at which prefill is measured (llama-bench -d): the prompt is appended to this many cached tokens, so its attention covers them (long context). Absent: 0.",
+              minimum: 0
+            },
+            first_token_prompt_tokens: {
+              type: "integer",
+              description: "Prompt length for first_token.",
+              minimum: 0
+            },
+            warm_prefix_tokens: {
+              type: "integer",
+              description: "kv_warm_reuse: cached prefix length and new suffix length.",
+              minimum: 0
+            },
+            warm_suffix_tokens: {
+              type: "integer",
+              minimum: 0
+            },
+            warm_decode_tokens: {
+              type: "integer",
+              minimum: 0
+            },
+            ubatch: {
+              type: "integer",
+              minimum: 0
+            },
+            batch: {
+              type: "integer",
+              minimum: 0
+            },
+            threads: {
+              type: "integer",
+              minimum: 0
+            },
+            gpu_layers: {
+              type: "integer",
+              description: "Layers offloaded to the GPUs (llama.cpp -ngl); -1: as many as fit (`auto`), which a run resolves per model with llama.cpp's own fit before anything is predicted or run (the model's report records the count).",
+              minimum: -1
+            },
+            flash_attention: {
+              type: "boolean"
+            },
+            tensor_split: {
+              type: "array",
+              items: {
+                type: "number"
+              },
+              description: "llama.cpp's -ts: each GPU's share of the offloaded layers, in its device order; absent: split by free memory.",
+              minItems: 1
+            },
+            split_mode: {
+              type: "string",
+              enum: [
+                "none",
+                "layer",
+                "row"
+              ],
+              description: "llama.cpp's -sm: how several GPUs share the model (layer: whole layers per GPU). Absent: layer."
+            },
+            main_gpu: {
+              type: "integer",
+              description: "llama.cpp's -mg: the GPU that holds the whole model with split mode none (and the intermediate results with row). Absent: 0.",
+              minimum: 0
+            },
+            parallel_slots: {
+              type: "integer",
+              description: "parallel_decode: llama-server slots (-np), and as many concurrent streams. Absent: 4.",
+              minimum: 1
+            },
+            parallel_prompt_tokens: {
+              type: "integer",
+              description: "parallel_decode: each stream's prompt. Absent: 64.",
+              minimum: 1
+            },
+            parallel_decode_tokens: {
+              type: "integer",
+              description: "parallel_decode: tokens each stream decodes. Absent: 64.",
+              minimum: 2
+            }
+          },
+          additionalProperties: false,
+          description: "Token counts this model ran with where they differ from its workload's: the timed windows sized to the device (the workload's min_window_s, from the predicted rate). The estimate was made for the same counts."
+        },
+        gpu_layers: {
+          type: "integer",
+          description: "The layers offloaded to the GPUs when the workload's gpu_layers is `auto`: as many as llama.cpp's own fit found room for (this model's rows were predicted and run with it).",
+          minimum: 0
         },
         path: {
           type: "string"
@@ -38254,15 +39907,6 @@ var report_schema_default = {
         }
       ]
     },
-    ScenarioId: {
-      type: "string",
-      enum: [
-        "steady_decode",
-        "prefill",
-        "first_token",
-        "kv_warm_reuse"
-      ]
-    },
     ScenarioUnit: {
       type: "string",
       enum: [
@@ -38698,158 +40342,6 @@ var report_schema_default = {
       additionalProperties: false,
       description: "Memory error per buffer, %: signed, and counting memory estimated on the wrong device as error."
     },
-    ScenarioSummary: {
-      type: "object",
-      properties: {
-        samples: {
-          type: "integer",
-          minimum: 0
-        },
-        gated: {
-          type: "integer",
-          minimum: 0
-        },
-        noisy: {
-          type: "integer",
-          minimum: 0
-        },
-        runtime_errors: {
-          type: "integer",
-          minimum: 0
-        },
-        median_abs_error_pct: {
-          type: [
-            "number",
-            "null"
-          ],
-          minimum: 0
-        },
-        max_abs_error_pct: {
-          type: [
-            "number",
-            "null"
-          ],
-          minimum: 0
-        }
-      },
-      required: [
-        "samples",
-        "gated",
-        "noisy",
-        "runtime_errors",
-        "median_abs_error_pct",
-        "max_abs_error_pct"
-      ],
-      additionalProperties: false
-    },
-    MemorySummary: {
-      type: "object",
-      properties: {
-        samples: {
-          type: "integer",
-          minimum: 0
-        },
-        gated: {
-          type: "integer",
-          minimum: 0
-        },
-        runtime_errors: {
-          type: "integer",
-          minimum: 0
-        },
-        wrong_fit: {
-          type: "integer",
-          description: "Models whose fit verdict llama.cpp's projection contradicts.",
-          minimum: 0
-        },
-        buffers: {
-          type: "object",
-          properties: {
-            weights: {
-              type: "object",
-              properties: {
-                median_abs_error_pct: {
-                  type: [
-                    "number",
-                    "null"
-                  ]
-                },
-                max_abs_error_pct: {
-                  type: [
-                    "number",
-                    "null"
-                  ]
-                }
-              },
-              required: [
-                "median_abs_error_pct",
-                "max_abs_error_pct"
-              ],
-              additionalProperties: false
-            },
-            context: {
-              type: "object",
-              properties: {
-                median_abs_error_pct: {
-                  type: [
-                    "number",
-                    "null"
-                  ]
-                },
-                max_abs_error_pct: {
-                  type: [
-                    "number",
-                    "null"
-                  ]
-                }
-              },
-              required: [
-                "median_abs_error_pct",
-                "max_abs_error_pct"
-              ],
-              additionalProperties: false
-            },
-            compute: {
-              type: "object",
-              properties: {
-                median_abs_error_pct: {
-                  type: [
-                    "number",
-                    "null"
-                  ]
-                },
-                max_abs_error_pct: {
-                  type: [
-                    "number",
-                    "null"
-                  ]
-                }
-              },
-              required: [
-                "median_abs_error_pct",
-                "max_abs_error_pct"
-              ],
-              additionalProperties: false
-            }
-          },
-          required: [
-            "weights",
-            "context",
-            "compute"
-          ],
-          additionalProperties: false
-        }
-      },
-      required: [
-        "samples",
-        "gated",
-        "runtime_errors",
-        "wrong_fit",
-        "buffers"
-      ],
-      additionalProperties: false,
-      description: "The memory rows of a run: per buffer over the models judged (match, off, wrong-fit)."
-    },
     GateResult: {
       type: "object",
       properties: {
@@ -38872,6 +40364,10 @@ var report_schema_default = {
     GateFailure: {
       type: "object",
       properties: {
+        workload: {
+          type: "string",
+          description: "The workload whose rows failed (a run of named workloads); absent: the run has one workload."
+        },
         scenario: {
           anyOf: [
             {
@@ -38954,6 +40450,9 @@ var report_schema_default = {
             },
             kv_warm_reuse: {
               $ref: "#/definitions/ScenarioThresholds"
+            },
+            parallel_decode: {
+              $ref: "#/definitions/ScenarioThresholds"
             }
           },
           additionalProperties: false,
@@ -38962,6 +40461,13 @@ var report_schema_default = {
         memory: {
           $ref: "#/definitions/MemoryThresholds",
           description: "The memory gate; left out, memory is judged against llama.cpp's projection and reported but not gated."
+        },
+        workloads: {
+          type: "object",
+          additionalProperties: {
+            $ref: "#/definitions/WorkloadConfig"
+          },
+          description: "Named workloads, each gated in the same run (its rows name it): the keys override the built-in workload, and `thresholds` the limits above for its rows. Left out: one workload, the built-in one with the run's flags."
         }
       },
       required: [
@@ -39047,6 +40553,194 @@ var report_schema_default = {
       ],
       additionalProperties: false,
       description: "Limits on one buffer's memory error against llama.cpp's projection."
+    },
+    WorkloadConfig: {
+      type: "object",
+      properties: {
+        context_tokens: {
+          type: "integer",
+          description: "Context size the model is loaded with (KV cache size).",
+          minimum: 0
+        },
+        kv_type: {
+          type: "string"
+        },
+        decode_depth: {
+          type: "integer",
+          description: "Depth at which steady decode is measured (llama-bench -d).",
+          minimum: 0
+        },
+        decode_tokens: {
+          type: "integer",
+          minimum: 0
+        },
+        prefill_tokens: {
+          type: "integer",
+          minimum: 0
+        },
+        prefill_depth: {
+          type: "integer",
+          description: "Depth at which prefill is measured (llama-bench -d): the prompt is appended to this many cached tokens, so its attention covers them (long context). Absent: 0.",
+          minimum: 0
+        },
+        first_token_prompt_tokens: {
+          type: "integer",
+          description: "Prompt length for first_token.",
+          minimum: 0
+        },
+        warm_prefix_tokens: {
+          type: "integer",
+          description: "kv_warm_reuse: cached prefix length and new suffix length.",
+          minimum: 0
+        },
+        warm_suffix_tokens: {
+          type: "integer",
+          minimum: 0
+        },
+        warm_decode_tokens: {
+          type: "integer",
+          minimum: 0
+        },
+        ubatch: {
+          type: "integer",
+          minimum: 0
+        },
+        batch: {
+          type: "integer",
+          minimum: 0
+        },
+        threads: {
+          type: "integer",
+          minimum: 0
+        },
+        flash_attention: {
+          type: "boolean"
+        },
+        tensor_split: {
+          type: "array",
+          items: {
+            type: "number"
+          },
+          description: "llama.cpp's -ts: each GPU's share of the offloaded layers, in its device order; absent: split by free memory.",
+          minItems: 1
+        },
+        split_mode: {
+          type: "string",
+          enum: [
+            "none",
+            "layer",
+            "row"
+          ],
+          description: "llama.cpp's -sm: how several GPUs share the model (layer: whole layers per GPU). Absent: layer."
+        },
+        main_gpu: {
+          type: "integer",
+          description: "llama.cpp's -mg: the GPU that holds the whole model with split mode none (and the intermediate results with row). Absent: 0.",
+          minimum: 0
+        },
+        parallel_slots: {
+          type: "integer",
+          description: "parallel_decode: llama-server slots (-np), and as many concurrent streams. Absent: 4.",
+          minimum: 1
+        },
+        parallel_prompt_tokens: {
+          type: "integer",
+          description: "parallel_decode: each stream's prompt. Absent: 64.",
+          minimum: 1
+        },
+        parallel_decode_tokens: {
+          type: "integer",
+          description: "parallel_decode: tokens each stream decodes. Absent: 64.",
+          minimum: 2
+        },
+        gpu_layers: {
+          $ref: "#/definitions/GpuLayers",
+          description: "Layers offloaded to the GPUs (-ngl), or `auto`: as many as fit, as llama.cpp's own fit finds for each model."
+        },
+        min_window_s: {
+          type: "number",
+          description: "Timed windows sized to the device: the decode token counts grow (from each model's predicted rate) until each timed decode window lasts at least this many seconds, within the context and at most 8\xD7 the workload's counts. Absent: 0, the counts as given.",
+          minimum: 0
+        },
+        scenarios: {
+          type: "array",
+          items: {
+            $ref: "#/definitions/ScenarioId"
+          },
+          description: "The scenarios this workload runs; absent: the run's.",
+          minItems: 1
+        },
+        thresholds: {
+          $ref: "#/definitions/WorkloadThresholds"
+        }
+      },
+      additionalProperties: false,
+      description: "One named workload of thresholds.yml: what llama.cpp runs (the Workload's keys; the built-in defaults for those left out), which scenarios, and its limits."
+    },
+    GpuLayers: {
+      anyOf: [
+        {
+          type: "integer",
+          minimum: 0
+        },
+        {
+          type: "string",
+          const: "auto"
+        }
+      ],
+      description: "A layer count, or `auto`."
+    },
+    WorkloadThresholds: {
+      type: "object",
+      properties: {
+        tolerance_pct: {
+          type: "number",
+          minimum: 0
+        },
+        max_spread_pct: {
+          type: "number",
+          minimum: 0
+        },
+        min_models: {
+          type: "integer",
+          minimum: 0
+        },
+        max_runtime_errors: {
+          type: "integer",
+          minimum: 0
+        },
+        max_regression_pct: {
+          type: "number",
+          minimum: 0
+        },
+        scenarios: {
+          type: "object",
+          properties: {
+            steady_decode: {
+              $ref: "#/definitions/ScenarioThresholds"
+            },
+            prefill: {
+              $ref: "#/definitions/ScenarioThresholds"
+            },
+            first_token: {
+              $ref: "#/definitions/ScenarioThresholds"
+            },
+            kv_warm_reuse: {
+              $ref: "#/definitions/ScenarioThresholds"
+            },
+            parallel_decode: {
+              $ref: "#/definitions/ScenarioThresholds"
+            }
+          },
+          additionalProperties: false,
+          description: "Replace the file's limits of these scenarios."
+        },
+        memory: {
+          $ref: "#/definitions/MemoryThresholds"
+        }
+      },
+      additionalProperties: false,
+      description: "The limits a workload may set for its own rows; what it leaves out is the file's."
     },
     ShardProvenance: {
       type: "object",
@@ -39501,20 +41195,21 @@ var VERDICT_ICON = {
 };
 function failingRowKeys(report) {
   const keys = /* @__PURE__ */ new Set();
-  const runtimeFailed = report.gate.failures.some((f) => f.limit === "max_runtime_errors");
-  const noisyFailed = new Set(report.gate.failures.filter((f) => f.limit === "max_noisy").map((f) => f.scenario));
+  const runtimeFailed = new Set(report.gate.failures.filter((f) => f.limit === "max_runtime_errors").map((f) => f.workload ?? ""));
+  const noisyFailed = new Set(report.gate.failures.filter((f) => f.limit === "max_noisy").map((f) => `${f.workload ?? ""}\0${f.scenario}`));
   for (const f of report.gate.failures) if (f.model !== null && f.scenario !== null) keys.add(f.scenario === "memory" ? `memory\0${f.model}` : rowKey(f.model, f.scenario));
   for (const m2 of report.models) {
     for (const r of m2.scenarios) {
-      if (runtimeFailed && r.verdict === "runtime-error" || r.verdict === "inconclusive-noisy" && noisyFailed.has(r.scenario)) {
-        keys.add(rowKey(m2.ref, r.scenario));
+      const w = m2.workload ?? "";
+      if (runtimeFailed.has(w) && r.verdict === "runtime-error" || r.verdict === "inconclusive-noisy" && noisyFailed.has(`${w}\0${r.scenario}`)) {
+        keys.add(rowKey(rowLabel(m2), r.scenario));
       }
     }
   }
   return keys;
 }
 function modelFails(model, failing) {
-  return model.error !== null || model.scenarios.some((r) => r.verdict === "runtime-error" || failing.has(rowKey(model.ref, r.scenario))) || model.memory?.verdict === "runtime-error" || failing.has(`memory\0${model.ref}`);
+  return model.error !== null || model.scenarios.some((r) => r.verdict === "runtime-error" || failing.has(rowKey(rowLabel(model), r.scenario))) || model.memory?.verdict === "runtime-error" || failing.has(`memory\0${rowLabel(model)}`);
 }
 var MEMORY_VERDICT_ICON = {
   match: "\u2705",
@@ -39534,7 +41229,7 @@ function memoryRows(report) {
       const projected = c3.projected.length > 0 ? [c3.projected.reduce((sum, d) => sum + d[k][0], 0), c3.projected.reduce((sum, d) => sum + d[k][1], 0)] : null;
       return { estimated: est ? est[k] : null, projected, error: c3.error_pct[b] };
     };
-    return [{ ref: m2.ref, check: c3, failing: failing.has(m2.ref) || c3.verdict === "runtime-error", buffers: { weights: buffer("weights"), context: buffer("context"), compute: buffer("compute") } }];
+    return [{ ref: rowLabel(m2), check: c3, failing: failing.has(rowLabel(m2)) || c3.verdict === "runtime-error", buffers: { weights: buffer("weights"), context: buffer("context"), compute: buffer("compute") } }];
   });
   return [...rows.filter((r) => r.failing), ...rows.filter((r) => !r.failing)];
 }
@@ -39564,7 +41259,7 @@ function memoryDevicesLine(model) {
 function orderedRows(report) {
   const failing = failingRowKeys(report);
   const rows = report.models.flatMap(
-    (model, modelIndex) => model.scenarios.map((row) => ({ model, modelIndex, row, failing: failing.has(rowKey(model.ref, row.scenario)) }))
+    (model, modelIndex) => model.scenarios.map((row) => ({ model, modelIndex, row, failing: failing.has(rowKey(rowLabel(model), row.scenario)) }))
   );
   return rows.sort(
     (a2, b) => Number(b.failing) - Number(a2.failing) || VERDICT_RANK[a2.row.verdict] - VERDICT_RANK[b.row.verdict] || (b.row.abs_error_pct ?? -1) - (a2.row.abs_error_pct ?? -1) || a2.modelIndex - b.modelIndex || SCENARIO_IDS.indexOf(a2.row.scenario) - SCENARIO_IDS.indexOf(b.row.scenario)
@@ -39636,6 +41331,14 @@ function memoryCheckLine(model) {
     part("compute", m2.estimated.compute_bytes, m2.logged.compute_bytes, m2.error_pct.compute),
     ...m2.logged.repacked_model_bytes !== null ? [`+ repacked copies ${formatBytes2(m2.logged.repacked_model_bytes)} (weights not compared: the CPU chose what to repack)`] : []
   ].join(" \xB7 ");
+}
+function runLine(model) {
+  const windows = Object.entries(model.windows ?? {}).map(([k, v]) => `${k} ${String(v)}`);
+  const parts = [
+    ...windows.length > 0 ? [`${windows.join(", ")} (timed windows sized to the predicted rate)`] : [],
+    ...model.gpu_layers !== void 0 ? [`${model.gpu_layers} GPU layers (auto: llama.cpp's fit)`] : []
+  ];
+  return parts.length > 0 ? `ran with ${parts.join("; ")}` : "";
 }
 function assumptionsLine(model) {
   const a2 = model.profile?.layer_plan.assumptions ?? [];
@@ -39713,10 +41416,25 @@ function notComparedLines(report, maxNamed) {
     return `${SKIP_REASON_TEXT[reason]}: ${names.slice(0, maxNamed).join("; ")}${more}`;
   });
 }
-function limitsText(report, id) {
-  const lim = report.thresholds?.scenarios[id];
+function limitsText(report, id, workload) {
+  const t = report.thresholds ? thresholdsFor(report.thresholds, workload ?? void 0) : void 0;
+  const lim = t?.scenarios[id];
   if (lim) return `${formatLimit(lim.max_median_abs_error_pct)} % / ${formatLimit(lim.max_abs_error_pct)} % / ${lim.max_noisy}`;
-  return report.thresholds ? "not gated" : "\u2014";
+  return t ? "not gated" : "\u2014";
+}
+function workloadGroups(report) {
+  if (!report.workloads) return [{ name: null, description: null, summary: report.summary, models: report.models }];
+  return report.workloads.map((w) => ({
+    name: w.name,
+    description: workloadDescription(w.workload, w.scenarios),
+    summary: report.workload_summaries?.[w.name]?.summary ?? {},
+    models: report.models.filter((m2) => m2.workload === w.name)
+  }));
+}
+function workloadDescription(w, scenarios) {
+  const parallel = !scenarios || scenarios.includes("parallel_decode") ? `${w.parallel_slots ?? 4} parallel slots, ` : "";
+  const depth = (d) => d ? ` at depth ${d}` : "";
+  return `context ${w.context_tokens}, KV ${w.kv_type}, flash attention ${w.flash_attention ? "on" : "off"}, -ngl ${w.gpu_layers}${w.split_mode ? `, -sm ${w.split_mode}` : ""}${w.tensor_split ? `, -ts ${w.tensor_split.join(",")}` : ""}, decode ${w.decode_tokens}${depth(w.decode_depth)}, prefill ${w.prefill_tokens}${depth(w.prefill_depth)}, ${parallel}batch ${w.batch}/${w.ubatch}, ${w.threads} threads`;
 }
 
 // src/report/drift.ts
@@ -39984,8 +41702,9 @@ function verdictSection(report, h2) {
   if (n2 > MAX_LISTED_FAILURES) listed.push(`- _+${n2 - MAX_LISTED_FAILURES} more failures in the report_`);
   const rows = report.models.reduce((s, m2) => s + m2.scenarios.length, 0);
   const p = report.provenance;
+  const modelCount = new Set(report.models.map((m2) => m2.ref)).size;
   const facts = [
-    `${report.models.length} model${report.models.length === 1 ? "" : "s"}`,
+    `${modelCount} model${modelCount === 1 ? "" : "s"}`,
     `${rows} scenario rows`,
     ...report.resumed?.length ? [`${report.resumed.length} resumed from an interrupted run's checkpoint`] : [],
     `estimator ${escapeMarkdown(report.estimator.name)}`,
@@ -40002,6 +41721,7 @@ function verdictSection(report, h2) {
 
 `).join("");
   if (report.passes && report.passes > 1) facts.splice(2, 0, `${report.passes} passes`);
+  if (report.workloads) facts.splice(1, 0, `${report.workloads.length} workload${report.workloads.length === 1 ? "" : "s"} (${report.workloads.map((w) => escapeMarkdown(w.name)).join(", ")})`);
   return `${title}
 
 ${listed.length > 0 ? `${listed.join("\n")}
@@ -40013,38 +41733,47 @@ ${warning}${assumed ? `${escapeMarkdown(assumed)}
 ` : ""}${drift}`;
 }
 function scenarioSection(report, h2) {
-  const ids = Object.keys(report.summary);
-  const ordered = scenariosIn(report).filter((id) => ids.includes(id));
-  if (ordered.length === 0) return `${h2}# Scenarios
+  const groups2 = workloadGroups(report);
+  const named = groups2.length > 1 || groups2[0]?.name !== null;
+  const tables = groups2.map((g) => {
+    const ids = Object.keys(g.summary);
+    const ordered = scenariosIn(report).filter((id) => ids.includes(id));
+    const title = g.name !== null ? `**Workload \`${escapeMarkdown(g.name)}\`**: ${escapeMarkdown(g.description ?? "")}
+
+` : "";
+    if (ordered.length === 0) return `${title}_No scenario rows._
+
+`;
+    const failedLimits = new Set(report.gate.failures.filter((f) => f.scenario !== null && (f.workload ?? null) === g.name).map((f) => `${f.scenario}:${f.limit}`));
+    const mark2 = (id, limit) => failedLimits.has(`${id}:${limit}`) ? " \u274C" : "";
+    const lines = ordered.map((id) => {
+      const s = g.summary[id];
+      if (!s) return "";
+      const unit = g.models.flatMap((m2) => m2.scenarios).find((r) => r.scenario === id)?.unit ?? "";
+      const limits = limitsText(report, id, g.name);
+      return `| ${id} | ${unit} | ${s.samples} | ${s.gated} | ${s.noisy}${mark2(id, "max_noisy")} | ${s.runtime_errors} | ${formatErrorPct(s.median_abs_error_pct)}${mark2(id, "max_median_abs_error_pct")} | ${formatErrorPct(s.max_abs_error_pct)}${mark2(id, "max_abs_error_pct")} | ${limits} |`;
+    });
+    return title + `| scenario | unit | rows | gated | noisy | runtime errors | median \\|error\\| | max \\|error\\| | limits: median / max / noisy |
+|---|---|--:|--:|--:|--:|--:|--:|---|
+${lines.join("\n")}
+
+`;
+  });
+  if (!named && Object.keys(report.summary).length === 0) return `${h2}# Scenarios
 
 _No scenario rows._
 
 `;
-  const failedLimits = new Set(report.gate.failures.filter((f) => f.scenario !== null).map((f) => `${f.scenario}:${f.limit}`));
-  const mark2 = (id, limit) => failedLimits.has(`${id}:${limit}`) ? " \u274C" : "";
-  const lines = ordered.map((id) => {
-    const s = report.summary[id];
-    if (!s) return "";
-    const unit = report.models.flatMap((m2) => m2.scenarios).find((r) => r.scenario === id)?.unit ?? "";
-    const limits = limitsText(report, id);
-    return `| ${id} | ${unit} | ${s.samples} | ${s.gated} | ${s.noisy}${mark2(id, "max_noisy")} | ${s.runtime_errors} | ${formatErrorPct(s.median_abs_error_pct)}${mark2(id, "max_median_abs_error_pct")} | ${formatErrorPct(s.max_abs_error_pct)}${mark2(id, "max_abs_error_pct")} | ${limits} |`;
-  });
   return `${h2}# Scenarios
 
-| scenario | unit | rows | gated | noisy | runtime errors | median \\|error\\| | max \\|error\\| | limits: median / max / noisy |
-|---|---|--:|--:|--:|--:|--:|--:|---|
-${lines.join("\n")}
-
-ratio > 1 means faster than predicted (first_token: predicted ms / observed ms). |error| = |observed \u2212 predicted| / predicted.
-
-`;
+` + tables.join("") + "ratio > 1 means faster than predicted (first_token: predicted ms / observed ms). |error| = |observed \u2212 predicted| / predicted.\n\n";
 }
 function baselineParts(report, h2) {
   if (!report.baseline) return [];
   const counts = baselineCounts(report);
   const shown = orderedBaselineRows(report);
-  const changes = shown.filter((r) => r.failing || r.status === "regressed" || r.status === "improved");
-  const quiet = shown.filter((r) => !changes.includes(r));
+  const changes2 = shown.filter((r) => r.failing || r.status === "regressed" || r.status === "improved");
+  const quiet = shown.filter((r) => !changes2.includes(r));
   const countText = [
     counts.regressed > 0 ? `**${counts.regressed} regressed**` : "0 regressed",
     `${counts.improved} improved`,
@@ -40060,10 +41789,10 @@ ${countText}
 ${escapeMarkdown(identity3)}
 ` + warnings.map((w) => `
 \u26A0\uFE0F ${escapeMarkdown(w)}
-`).join("") + "\n" + (changes.length === 0 ? "_No change beyond the noise band._\n\n" : "");
+`).join("") + "\n" + (changes2.length === 0 ? "_No change beyond the noise band._\n\n" : "");
   const limit = report.thresholds?.max_regression_pct;
   const cells = (r) => `${escapeMarkdown(r.row.ref)} | ${r.row.scenario} | ${formatValue2(r.row.baseline_observed, r.row.unit)} | ${formatValue2(r.row.observed, r.row.unit)} | ${formatDeltaPct(r.row.delta_pct)} | ${formatNoiseBand(r.row)}`;
-  const changeLines = changes.map((r) => {
+  const changeLines = changes2.map((r) => {
     const icon = r.failing ? "\u274C" : BASELINE_STATUS_ICON[r.status];
     const text = r.failing && limit !== void 0 ? `${BASELINE_STATUS_TEXT[r.status]}, over the ${formatLimit(limit)} % limit` : BASELINE_STATUS_TEXT[r.status];
     return `| ${icon} | ${cells(r)} | ${text} |
@@ -40110,7 +41839,7 @@ function rowsTable(report) {
   const header = "| | model | scenario | predicted | observed | ratio | \\|error\\| | verdict |\n|---|---|---|--:|--:|--:|--:|---|\n";
   const lines = orderedRows(report).map(({ model, row, failing }) => {
     const icon = failing ? "\u274C" : VERDICT_ICON[row.verdict];
-    return `| ${icon} | ${escapeMarkdown(model.ref)} | ${row.scenario} | ${formatValue2(row.predicted, row.unit)} | ${formatValue2(row.observed, row.unit)} | ${formatRatio(row.ratio)} | ${formatErrorPct(row.abs_error_pct)} | ${row.verdict} |
+    return `| ${icon} | ${escapeMarkdown(rowLabel(model))} | ${row.scenario} | ${formatValue2(row.predicted, row.unit)} | ${formatValue2(row.observed, row.unit)} | ${formatRatio(row.ratio)} | ${formatErrorPct(row.abs_error_pct)} | ${row.verdict} |
 `;
   });
   return { header, lines };
@@ -40119,7 +41848,7 @@ function modelBlocks(report) {
   const failing = failingRowKeys(report);
   return report.models.map((model) => {
     const icon = modelFails(model, failing) ? "\u274C" : "\u2705";
-    const summary = `${icon} ${escapeHtml(model.ref)} \u2014 ${escapeHtml(profileLine(model))}`;
+    const summary = `${icon} ${escapeHtml(rowLabel(model))} \u2014 ${escapeHtml(profileLine(model))}`;
     const rows = model.scenarios.map(
       (r) => `| ${r.scenario} | ${formatValue2(r.predicted, r.unit)} | ${r.predicted_range ? `${formatValue2(r.predicted_range[0], r.unit)} \u2013 ${formatValue2(r.predicted_range[1], r.unit)}` : "\u2014"} | ${formatValue2(r.observed, r.unit)} | ${r.samples.length} | ${formatSpread(r.spread)} | ${formatRatio(r.ratio)} | ${formatErrorPct(r.abs_error_pct)} | ${VERDICT_ICON[r.verdict]} ${r.verdict} |`
     );
@@ -40148,9 +41877,12 @@ ${rows.join("\n")}
     const assumed = assumedLine ? `${escapeMarkdown(assumedLine)}
 
 ` : "";
+    const ran = runLine(model) ? `${escapeMarkdown(runLine(model))}
+
+` : "";
     return `<details><summary>${summary}</summary>
 
-${error}${assumed}${table}${notes.length > 0 ? `${notes.join("\n")}
+${error}${assumed}${ran}${table}${notes.length > 0 ? `${notes.join("\n")}
 
 ` : ""}${memory}</details>
 
@@ -40185,10 +41917,10 @@ var LABEL_FLIP_FRACTION = 0.6;
 var TICK_MANTISSAS = [1, 2, 5];
 function pointsOf(models2, scenario) {
   return models2.flatMap(
-    (m2) => m2.scenarios.filter((r) => r.scenario === scenario && r.predicted !== null && r.observed !== null).map((row) => ({ ref: m2.ref, row }))
+    (m2) => m2.scenarios.filter((r) => r.scenario === scenario && r.predicted !== null && r.observed !== null).map((row) => ({ ref: rowLabel(m2), row }))
   );
 }
-function renderChart(models2, scenario, unit, tolerance2) {
+function renderChart(models2, scenario, unit, tolerance2, idSuffix = "") {
   const points = pointsOf(models2, scenario);
   const plotW = WIDTH2 - MARGIN.left - MARGIN.right;
   const plotH = HEIGHT2 - MARGIN.top - MARGIN.bottom;
@@ -40199,7 +41931,7 @@ function renderChart(models2, scenario, unit, tolerance2) {
   const x = (v) => MARGIN.left + (Math.log10(v) - logLo) / span * plotW;
   const y = (v) => MARGIN.top + plotH - (Math.log10(v) - logLo) / span * plotH;
   const n2 = (v) => v.toFixed(1);
-  const clipId = `plot-${scenario}`;
+  const clipId = `plot-${scenario}${idSuffix ? `-${idSuffix.replace(/[^A-Za-z0-9_-]/g, "_")}` : ""}`;
   const ticks = logTicks(lo, hi);
   const grid = ticks.map(
     (t) => `<line class="grid" x1="${n2(x(t))}" y1="${MARGIN.top}" x2="${n2(x(t))}" y2="${MARGIN.top + plotH}"/><line class="grid" x1="${MARGIN.left}" y1="${n2(y(t))}" x2="${MARGIN.left + plotW}" y2="${n2(y(t))}"/><text class="tick" x="${n2(x(t))}" y="${MARGIN.top + plotH + 16}" text-anchor="middle">${formatTick(t)}</text><text class="tick" x="${MARGIN.left - 6}" y="${n2(y(t) + 4)}" text-anchor="end">${formatTick(t)}</text>`
@@ -40323,23 +42055,31 @@ function verdictBlock(report) {
 }
 function chartsBlock(report, tolerance2) {
   const legend = VERDICTS.map((v) => `<span><span class="dot" style="background:${VERDICT_COLOR[v]}"></span>${v}</span>`).join("");
-  const figures2 = scenariosIn(report).map((id) => {
-    const s = report.summary[id];
-    const stats = s ? ` <span class="note">\xB7 ${s.gated} gated \xB7 median |error| ${formatErrorPct(s.median_abs_error_pct)}</span>` : "";
-    return `<figure><figcaption>${id}${stats}</figcaption>${renderChart(report.models, id, SCENARIO_UNITS[id], tolerance2)}</figure>`;
-  }).join("\n");
-  return `<h2>Predicted against observed</h2><p class="note">Log axes. Dashed line: observed = predicted; shaded band: within \xB1${formatLimit(tolerance2 * 100)} %. Whiskers span the samples. Hover a point for its model.</p><div class="legend">${legend}</div><div class="charts">${figures2}</div>
+  const groups2 = workloadGroups(report);
+  const figures2 = groups2.flatMap(
+    (g) => scenariosIn(report).filter((id) => g.models.some((m2) => m2.scenarios.some((r) => r.scenario === id))).map((id) => {
+      const s = g.summary[id];
+      const stats = s ? ` <span class="note">\xB7 ${s.gated} gated \xB7 median |error| ${formatErrorPct(s.median_abs_error_pct)}</span>` : "";
+      const caption = g.name !== null ? `${id} \xB7 ${escapeHtml(g.name)}` : id;
+      return `<figure><figcaption>${caption}${stats}</figcaption>${renderChart(g.models, id, SCENARIO_UNITS[id], tolerance2, g.name ?? "")}</figure>`;
+    })
+  ).join("\n");
+  return `<h2>Predicted against observed</h2><p class="note">Log axes. Dashed line: observed = predicted; shaded band: within \xB1${formatLimit(tolerance2 * 100)} %. Whiskers span the samples. Hover a point for its model.${groups2[0]?.name !== null ? " One chart per workload and scenario." : ""}</p><div class="legend">${legend}</div><div class="charts">${figures2}</div>
 `;
 }
 function scenarioTable(report) {
-  const rows = scenariosIn(report).map((id) => {
-    const s = report.summary[id];
-    if (!s) return "";
-    const limits = limitsText(report, id);
-    const failed = report.gate.failures.some((f) => f.scenario === id);
-    return `<tr${failed ? ' class="failing"' : ""}><td>${id}</td><td>${SCENARIO_UNITS[id]}</td><td class="num">${s.samples}</td><td class="num">${s.gated}</td><td class="num">${s.noisy}</td><td class="num">${s.runtime_errors}</td><td class="num">${formatErrorPct(s.median_abs_error_pct)}</td><td class="num">${formatErrorPct(s.max_abs_error_pct)}</td><td>${limits}</td></tr>`;
-  }).join("");
-  return `<h2>Scenarios</h2><table><thead><tr><th>scenario</th><th>unit</th><th>rows</th><th>gated</th><th>noisy</th><th>runtime errors</th><th>median |error|</th><th>max |error|</th><th>limits: median / max / noisy</th></tr></thead><tbody>${rows}</tbody></table><p class="note">ratio &gt; 1 means faster than predicted (first_token: predicted ms / observed ms). |error| = |observed \u2212 predicted| / predicted.</p>
+  const tables = workloadGroups(report).map((g) => {
+    const rows = scenariosIn(report).map((id) => {
+      const s = g.summary[id];
+      if (!s) return "";
+      const limits = limitsText(report, id, g.name);
+      const failed = report.gate.failures.some((f) => f.scenario === id && (f.workload ?? null) === g.name);
+      return `<tr${failed ? ' class="failing"' : ""}><td>${id}</td><td>${SCENARIO_UNITS[id]}</td><td class="num">${s.samples}</td><td class="num">${s.gated}</td><td class="num">${s.noisy}</td><td class="num">${s.runtime_errors}</td><td class="num">${formatErrorPct(s.median_abs_error_pct)}</td><td class="num">${formatErrorPct(s.max_abs_error_pct)}</td><td>${limits}</td></tr>`;
+    }).join("");
+    const title = g.name !== null ? `<h3>Workload <code>${escapeHtml(g.name)}</code></h3><p class="note">${escapeHtml(g.description ?? "")}</p>` : "";
+    return title + `<table><thead><tr><th>scenario</th><th>unit</th><th>rows</th><th>gated</th><th>noisy</th><th>runtime errors</th><th>median |error|</th><th>max |error|</th><th>limits: median / max / noisy</th></tr></thead><tbody>${rows}</tbody></table>`;
+  });
+  return `<h2>Scenarios</h2>${tables.join("")}<p class="note">ratio &gt; 1 means faster than predicted (first_token: predicted ms / observed ms). |error| = |observed \u2212 predicted| / predicted.</p>
 `;
 }
 function driftBlock(report) {
@@ -40384,8 +42124,8 @@ function baselineBlock(report) {
   if (!report.baseline) return "";
   const counts = baselineCounts(report);
   const shown = orderedBaselineRows(report);
-  const changes = shown.filter((r) => r.failing || r.status === "regressed" || r.status === "improved");
-  const quiet = shown.filter((r) => !changes.includes(r));
+  const changes2 = shown.filter((r) => r.failing || r.status === "regressed" || r.status === "improved");
+  const quiet = shown.filter((r) => !changes2.includes(r));
   const limit = report.thresholds?.max_regression_pct;
   const countText = [
     `<span class="bl-status regressed">${counts.regressed} regressed</span>`,
@@ -40400,7 +42140,7 @@ function baselineBlock(report) {
     return `<tr class="bl-${r.status}${r.failing ? " failing" : ""}">${withMark ? `<td>${r.failing ? mark(false) : ""}</td>` : ""}<td>${escapeHtml(r.row.ref)}</td><td>${r.row.scenario}</td><td class="num">${formatValue2(r.row.baseline_observed, r.row.unit)}</td><td class="num">${formatValue2(r.row.observed, r.row.unit)}</td><td class="num bl-status ${r.status}">${formatDeltaPct(r.row.delta_pct)}</td><td class="num">${formatNoiseBand(r.row)}</td><td><span class="bl-status ${r.status}">${BASELINE_STATUS_TEXT[r.status]}</span>${over}</td></tr>`;
   };
   const head = (withMark) => `<thead><tr>${withMark ? "<th></th>" : ""}<th>model</th><th>scenario</th><th>baseline</th><th>observed</th><th>\u0394 speed</th><th>noise band</th><th>change</th></tr></thead>`;
-  const changesTable = changes.length > 0 ? `<table class="baseline">${head(true)}<tbody>${changes.map((r) => row(r, true)).join("")}</tbody></table>` : "<p><em>No change beyond the noise band.</em></p>";
+  const changesTable = changes2.length > 0 ? `<table class="baseline">${head(true)}<tbody>${changes2.map((r) => row(r, true)).join("")}</tbody></table>` : "<p><em>No change beyond the noise band.</em></p>";
   const quietSummary = [
     ...counts["within-noise"] > 0 ? [`${counts["within-noise"]} within noise`] : [],
     ...counts["noise-unknown"] > 0 ? [`${counts["noise-unknown"]} with noise not measured`] : []
@@ -40413,7 +42153,7 @@ function baselineBlock(report) {
 }
 function rowsTable2(report) {
   const rows = orderedRows(report).map(
-    ({ model, row, failing }) => `<tr${failing ? ' class="failing"' : ""}><td>${failing ? mark(false) : ""}</td><td>${escapeHtml(model.ref)}</td><td>${row.scenario}</td><td class="num">${formatValue2(row.predicted, row.unit)}</td><td class="num">${formatValue2(row.observed, row.unit)}</td><td class="num">${formatRatio(row.ratio)}</td><td class="num">${formatErrorPct(row.abs_error_pct)}</td><td>${pill(row.verdict)}</td></tr>`
+    ({ model, row, failing }) => `<tr${failing ? ' class="failing"' : ""}><td>${failing ? mark(false) : ""}</td><td>${escapeHtml(rowLabel(model))}</td><td>${row.scenario}</td><td class="num">${formatValue2(row.predicted, row.unit)}</td><td class="num">${formatValue2(row.observed, row.unit)}</td><td class="num">${formatRatio(row.ratio)}</td><td class="num">${formatErrorPct(row.abs_error_pct)}</td><td>${pill(row.verdict)}</td></tr>`
   ).join("");
   return `<h2>Rows, failing first</h2><table><thead><tr><th></th><th>model</th><th>scenario</th><th>predicted</th><th>observed</th><th>ratio</th><th>|error|</th><th>verdict</th></tr></thead><tbody>${rows}</tbody></table>
 `;
@@ -40436,7 +42176,7 @@ function modelsBlock(report) {
     const table = model.scenarios.length ? `<table><thead><tr><th>scenario</th><th>predicted</th><th>range</th><th>observed</th><th>samples</th><th>spread</th><th>ratio</th><th>|error|</th><th>verdict</th><th>breakdown</th></tr></thead><tbody>${rows}</tbody></table>` : "";
     const memoryLine = [memoryCheckLine(model), memoryDevicesLine(model)].filter((l) => l !== "").join(" \xB7 ");
     const assumedLine = assumptionsLine(model);
-    return `<details${fails ? " open" : ""}><summary>${mark(!fails)} <strong>${escapeHtml(model.ref)}</strong> \u2014 ${escapeHtml(profileLine(model))}</summary><p class="note">path: <code>${escapeHtml(model.path)}</code></p>${error}${assumedLine ? `<p class="warning">${escapeHtml(assumedLine)}</p>` : ""}${table}${memoryLine ? `<p class="note">${escapeHtml(memoryLine)}</p>` : ""}</details>`;
+    return `<details${fails ? " open" : ""}><summary>${mark(!fails)} <strong>${escapeHtml(rowLabel(model))}</strong> \u2014 ${escapeHtml(profileLine(model))}</summary><p class="note">path: <code>${escapeHtml(model.path)}</code></p>${error}${assumedLine ? `<p class="warning">${escapeHtml(assumedLine)}</p>` : ""}${runLine(model) ? `<p class="note">${escapeHtml(runLine(model))}</p>` : ""}${table}${memoryLine ? `<p class="note">${escapeHtml(memoryLine)}</p>` : ""}</details>`;
   });
   return `<h2>Models</h2>${blocks.join("\n")}
 `;
@@ -40522,6 +42262,8 @@ function measuredFacts(hw) {
     for (const k of Object.keys(o2).sort()) walk2(o2[k], [...path10, k]);
   };
   walk2(hw.measured, ["measured"]);
+  walk2(hw.measured_host, ["measured_host"]);
+  walk2(hw.measured_offload, ["measured_offload"]);
   return out2;
 }
 function withValue(hw, path10, value) {
@@ -40595,93 +42337,154 @@ function predict(profile, hardware2, workload) {
   const noise = factNoise(base, hardware2, (hw) => estimate(profile, hw, workload));
   return { ...base, scenarios: base.scenarios.map((s) => noise.get(s.scenario)?.length ? { ...s, fact_noise: noise.get(s.scenario) } : s) };
 }
+var NotModelled = class extends Error {
+};
 function estimate(profile, hardware2, workload) {
   const fit = memoryFit(profile, hardware2, workload);
   const memory = estimatedMemory(fit);
   const notPredicted = {};
   if (fit.status === "does-not-fit") {
-    for (const s of ["steady_decode", "prefill", "first_token", "kv_warm_reuse"]) notPredicted[s] = `does not fit: ${fit.reason}`;
+    for (const s of SCENARIO_IDS) notPredicted[s] = `does not fit: ${fit.reason}`;
     return { fit, memory, scenarios: [], not_predicted: notPredicted };
   }
   if (!hardware2.measured) {
-    for (const s of ["steady_decode", "prefill", "first_token", "kv_warm_reuse"]) notPredicted[s] = "no speed facts: a memory-only run measures none";
+    for (const s of SCENARIO_IDS) notPredicted[s] = "no speed facts: a memory-only run measures none";
     return { fit, memory, scenarios: [], not_predicted: notPredicted };
   }
   const g = modelGeometry(profile);
-  const r = resolveRates(hardware2);
   const w = workload;
+  const law = speedLaw(profile, hardware2, w, g);
+  if (!law.law) {
+    for (const s of SCENARIO_IDS) notPredicted[s] = law.reason;
+    return { fit, memory, scenarios: [], not_predicted: notPredicted };
+  }
+  const L = law.law;
+  const dec = (s) => {
+    const o2 = L.decode(s);
+    if (!o2.estimate) throw new NotModelled(o2.reason);
+    return o2.estimate;
+  };
+  const pre = (s) => {
+    const o2 = L.prefill(s);
+    if (!o2.estimate) throw new NotModelled(o2.reason);
+    return o2.estimate;
+  };
+  const modelled = (ids, fn) => {
+    try {
+      fn();
+    } catch (err) {
+      if (!(err instanceof NotModelled)) throw err;
+      for (const id of ids) notPredicted[id] = err.message;
+    }
+  };
+  const r = resolveRates(hardware2);
   const key2 = kvKey(w.kv_type, w.flash_attention);
   const scenarios = [];
   const generates = profile.model_class === "causal-lm";
   const swa = (context) => slidingCells(context, g.slidingWindow, llamaUbatch(w.ubatch, w.batch, context));
   const prefillDepth = w.prefill_depth ?? 0;
   const prefillContext = prefillDepth + w.prefill_tokens;
-  const benchPrefill = prefillEstimate(g, r, { startPos: prefillDepth, tokens: w.prefill_tokens, ubatch: w.ubatch, cells: kvCells(prefillContext), slidingCells: swa(prefillContext), outputs: PROMPT_OUTPUT_ROWS });
-  scenarios.push(
-    tokPerSec("prefill", benchPrefill.totalMs / w.prefill_tokens, benchPrefill.spread, {
-      prefill_ms: benchPrefill.totalMs,
-      matmul_ms: benchPrefill.matmulMs,
-      attention_ms: benchPrefill.attentionMs,
-      output_ms: benchPrefill.outputMs,
-      overhead_ms: benchPrefill.overheadMs,
-      ...benchPrefill.stateMs > 0 ? { state_ms: benchPrefill.stateMs } : {},
-      ...prefillDepth > 0 ? { depth_tokens: prefillDepth } : {}
-    })
-  );
+  modelled(["prefill"], () => {
+    const benchPrefill = pre({ startPos: prefillDepth, tokens: w.prefill_tokens, ubatch: w.ubatch, cells: kvCells(prefillContext), slidingCells: swa(prefillContext), outputs: PROMPT_OUTPUT_ROWS, kvKey: key2 });
+    scenarios.push(
+      tokPerSec("prefill", benchPrefill.totalMs / w.prefill_tokens, benchPrefill.spread, {
+        prefill_ms: benchPrefill.totalMs,
+        matmul_ms: benchPrefill.matmulMs,
+        attention_ms: benchPrefill.attentionMs,
+        output_ms: benchPrefill.outputMs,
+        overhead_ms: benchPrefill.overheadMs,
+        ...benchPrefill.stateMs > 0 ? { state_ms: benchPrefill.stateMs } : {},
+        ...L.split ? { handoff_ms: benchPrefill.handoffMs, bus_ms: benchPrefill.busMs } : {},
+        ...prefillDepth > 0 ? { depth_tokens: prefillDepth } : {}
+      })
+    );
+  });
   if (!generates) {
     const why = `${profile.model_class} model: llama.cpp does not generate tokens with it`;
     notPredicted.steady_decode = why;
     notPredicted.first_token = why;
     notPredicted.kv_warm_reuse = why;
+    notPredicted.parallel_decode = why;
   } else {
-    const steady = decodeEstimate(g, r, { startPos: w.decode_depth, tokens: w.decode_tokens, cells: kvCells(w.decode_depth + w.decode_tokens), slidingCells: swa(w.decode_depth + w.decode_tokens), kvKey: key2, kvType: w.kv_type });
-    scenarios.push(
-      tokPerSec("steady_decode", steady.totalMs, steady.spread, {
-        ms_per_token: steady.totalMs,
-        weights_ms: steady.weightsMs,
-        attention_ms: steady.attentionMs,
-        overhead_ms: steady.overheadMs,
-        ...steady.stateMs > 0 ? { state_ms: steady.stateMs } : {},
-        depth_tokens: w.decode_depth
-      })
-    );
+    modelled(["steady_decode"], () => {
+      const steady = dec({ startPos: w.decode_depth, tokens: w.decode_tokens, cells: kvCells(w.decode_depth + w.decode_tokens), slidingCells: swa(w.decode_depth + w.decode_tokens), kvKey: key2, kvType: w.kv_type });
+      scenarios.push(
+        tokPerSec("steady_decode", steady.totalMs, steady.spread, {
+          ms_per_token: steady.totalMs,
+          weights_ms: steady.weightsMs,
+          attention_ms: steady.attentionMs,
+          overhead_ms: steady.overheadMs,
+          ...steady.stateMs > 0 ? { state_ms: steady.stateMs } : {},
+          ...L.split ? { handoff_ms: steady.handoffMs } : {},
+          depth_tokens: w.decode_depth
+        })
+      );
+    });
     const serverCells = kvCells(w.context_tokens);
     const serverSliding = swa(w.context_tokens);
     const perToken = serverTokenOverheadMs(g, r);
     const sampler = samplerMs(g, r);
-    const ftPrefill = prefillEstimate(g, r, { startPos: 0, tokens: w.first_token_prompt_tokens, ubatch: w.ubatch, cells: serverCells, slidingCells: serverSliding, outputs: PROMPT_OUTPUT_ROWS });
-    const promptMs = ftPrefill.totalMs + r.serverPromptOverheadMs.value + sampler;
-    const unattributed = r.serverFirstTokenOverheadMs.value;
-    const firstDecode = decodeEstimate(g, r, { startPos: w.first_token_prompt_tokens, tokens: 1, cells: serverCells, slidingCells: serverSliding, kvKey: key2, kvType: w.kv_type });
-    const ftTotal = promptMs + unattributed;
-    const ftSpread = (ftPrefill.spread * ftPrefill.totalMs + r.serverFirstTokenOverheadMs.spread * unattributed + r.serverPromptOverheadMs.spread * r.serverPromptOverheadMs.value) / ftTotal;
-    scenarios.push(
-      milliseconds("first_token", ftTotal, ftSpread, {
-        prefill_ms: promptMs,
-        unattributed_ms: unattributed,
-        // The decode step after the first token, for comparison with the observed first_decode_ms; not part of
-        // the total (in this build the first token comes from the prompt's logits).
-        first_decode_ms: firstDecode.totalMs + perToken.ms
-      })
-    );
-    const reusePos = w.warm_prefix_tokens + w.warm_suffix_tokens;
-    const steps = Math.max(1, w.warm_decode_tokens - 1);
-    const reuse = decodeEstimate(g, r, { startPos: reusePos, tokens: steps, cells: serverCells, slidingCells: serverSliding, kvKey: key2, kvType: w.kv_type });
-    const suffix = prefillEstimate(g, r, { startPos: w.warm_prefix_tokens, tokens: w.warm_suffix_tokens, ubatch: w.ubatch, cells: serverCells, slidingCells: serverSliding, outputs: PROMPT_OUTPUT_ROWS });
-    const reuseMs = reuse.totalMs + perToken.ms;
-    scenarios.push(
-      tokPerSec("kv_warm_reuse", reuseMs, (reuse.spread * reuse.totalMs + perToken.spread * perToken.ms) / reuseMs, {
-        ms_per_token: reuseMs,
-        weights_ms: reuse.weightsMs,
-        attention_ms: reuse.attentionMs,
-        overhead_ms: reuse.overheadMs,
-        server_ms: perToken.ms,
-        suffix_prefill_ms: suffix.totalMs + r.serverPromptOverheadMs.value + sampler,
-        depth_tokens: reusePos + SERVER_SLACK_TOKENS - 1
-      })
-    );
+    modelled(["first_token"], () => {
+      const ftPrefill = pre({ startPos: 0, tokens: w.first_token_prompt_tokens, ubatch: w.ubatch, cells: serverCells, slidingCells: serverSliding, outputs: PROMPT_OUTPUT_ROWS, kvKey: key2 });
+      const promptMs = ftPrefill.totalMs + r.serverPromptOverheadMs.value + sampler;
+      const unattributed = r.serverFirstTokenOverheadMs.value;
+      const firstDecode = dec({ startPos: w.first_token_prompt_tokens, tokens: 1, cells: serverCells, slidingCells: serverSliding, kvKey: key2, kvType: w.kv_type });
+      const ftTotal = promptMs + unattributed;
+      const ftSpread = (ftPrefill.spread * ftPrefill.totalMs + r.serverFirstTokenOverheadMs.spread * unattributed + r.serverPromptOverheadMs.spread * r.serverPromptOverheadMs.value) / ftTotal;
+      scenarios.push(
+        milliseconds("first_token", ftTotal, ftSpread, {
+          prefill_ms: promptMs,
+          unattributed_ms: unattributed,
+          // The decode step after the first token, for comparison with the observed first_decode_ms; not part of
+          // the total (in this build the first token comes from the prompt's logits).
+          first_decode_ms: firstDecode.totalMs + perToken.ms
+        })
+      );
+    });
+    modelled(["kv_warm_reuse"], () => {
+      const reusePos = w.warm_prefix_tokens + w.warm_suffix_tokens;
+      const steps = Math.max(1, w.warm_decode_tokens - 1);
+      const reuse = dec({ startPos: reusePos, tokens: steps, cells: serverCells, slidingCells: serverSliding, kvKey: key2, kvType: w.kv_type });
+      const suffix = pre({ startPos: w.warm_prefix_tokens, tokens: w.warm_suffix_tokens, ubatch: w.ubatch, cells: serverCells, slidingCells: serverSliding, outputs: PROMPT_OUTPUT_ROWS, kvKey: key2 });
+      const reuseMs = reuse.totalMs + perToken.ms;
+      scenarios.push(
+        tokPerSec("kv_warm_reuse", reuseMs, (reuse.spread * reuse.totalMs + perToken.spread * perToken.ms) / reuseMs, {
+          ms_per_token: reuseMs,
+          weights_ms: reuse.weightsMs,
+          attention_ms: reuse.attentionMs,
+          overhead_ms: reuse.overheadMs,
+          server_ms: perToken.ms,
+          suffix_prefill_ms: suffix.totalMs + r.serverPromptOverheadMs.value + sampler,
+          depth_tokens: reusePos + SERVER_SLACK_TOKENS - 1
+        })
+      );
+    });
+    if (L.split) {
+      notPredicted.parallel_decode = "parallel_decode of a model split across devices is not modelled (the split law costs one stream)";
+    } else {
+      const par = parallelShape(w);
+      const slotContext = Math.floor(w.context_tokens / par.slots);
+      const parSteps = Math.max(1, par.decodeTokens - 1);
+      const step = parallelDecodeEstimate(g, r, { startPos: par.promptTokens, tokens: parSteps, cells: kvCells(slotContext), slidingCells: swa(slotContext), kvKey: key2, kvType: w.kv_type }, par.slots);
+      const serverStepMs = r.serverDecodeOverheadMs.value + par.slots * sampler;
+      const stepMs = step.stepMs + serverStepMs;
+      const perTokenMs = stepMs / par.slots;
+      const parSpread = (step.spread * step.stepMs + perToken.spread * serverStepMs) / stepMs;
+      scenarios.push(
+        tokPerSec("parallel_decode", perTokenMs, parSpread, {
+          step_ms: stepMs,
+          streams: par.slots,
+          per_stream_tok_s: 1e3 / stepMs,
+          weights_ms: step.weightsMs,
+          attention_ms: step.attentionMs,
+          overhead_ms: step.overheadMs,
+          ...step.stateMs > 0 ? { state_ms: step.stateMs } : {},
+          server_ms: serverStepMs
+        })
+      );
+    }
   }
-  scenarios.sort((a2, b) => ["steady_decode", "prefill", "first_token", "kv_warm_reuse"].indexOf(a2.scenario) - ["steady_decode", "prefill", "first_token", "kv_warm_reuse"].indexOf(b.scenario));
+  scenarios.sort((a2, b) => SCENARIO_IDS.indexOf(a2.scenario) - SCENARIO_IDS.indexOf(b.scenario));
   return { fit, memory, scenarios, not_predicted: notPredicted };
 }
 
@@ -40920,7 +42723,7 @@ function mergePasses(passes) {
 }
 
 // src/compare/model.ts
-function compareModel(prediction, observations, settings, scenarios = SCENARIO_IDS, machineMoved = null) {
+function compareModel(prediction, observations, settings, scenarios = DEFAULT_SCENARIOS, machineMoved = null) {
   const wanted = new Set(scenarios);
   return SCENARIO_IDS.filter((id) => wanted.has(id)).map((id) => {
     const predicted = prediction?.scenarios.find((s) => s.scenario === id) ?? null;
@@ -41014,12 +42817,12 @@ function failedModel(p, model, failure) {
   const scenarios = compareModel(null, p.scenarios.map((s) => failedObservation(s, reason, [], [])), compareSettingsFrom(p.thresholds), p.scenarios);
   return { ref: model.ref, path: model.path ?? "", ...model.source ? { source: model.source } : {}, profile: null, fit: null, error: reason, scenarios };
 }
-async function checkMemory(p, model, prediction) {
+async function checkMemory(p, model, prediction, workload) {
   if (!p.projectMemory || !model.profile) return null;
   const settings = memorySettingsFrom(p.thresholds);
   let check2;
   try {
-    const r = await p.projectMemory({ ...model, profile: model.profile });
+    const r = await p.projectMemory({ ...model, profile: model.profile }, workload);
     if ("skip" in r) check2 = { ...failedMemoryCheck(r.skip, null), verdict: "skipped" };
     else check2 = memoryCheck(prediction?.memory ?? null, r.projected, r.source, settings);
   } catch (err) {
@@ -41031,10 +42834,63 @@ async function checkMemory(p, model, prediction) {
   p.log(`${model.ref} memory vs llama.cpp's projection (${check2.source ?? "none"}): ${check2.verdict}${errors}${check2.reason ? ` (${check2.reason})` : ""}`);
   return check2;
 }
-async function prepareModel(p, model, prediction) {
-  const memory = await checkMemory(p, model, prediction);
+async function prepareModel(p, model, planned) {
+  const prediction = planned?.prediction;
+  const workload = { ...p.workload, ...planned?.overrides };
+  const memory = await checkMemory(p, model, prediction, workload);
   const { run: run2, notRun } = plan(prediction, p.scenarios);
-  return { model, prediction, memory, run: run2, notRun, passes: [], logged: null, path: model.path };
+  return { model, prediction, memory, run: run2, notRun, passes: [], logged: null, path: model.path, workload, windows: planned?.windows ?? {} };
+}
+async function predictGrouped(p, models2, overridesOf) {
+  const groups2 = /* @__PURE__ */ new Map();
+  for (const m2 of models2) {
+    const overrides = overridesOf(m2);
+    const key2 = JSON.stringify(overrides);
+    const g = groups2.get(key2) ?? { overrides, models: [] };
+    g.models.push(m2);
+    groups2.set(key2, g);
+  }
+  const out2 = /* @__PURE__ */ new Map();
+  for (const g of groups2.values()) {
+    const got = await p.estimator.predict(g.models.map((m2) => ({ ref: m2.ref, profile: m2.profile })), p.hardware, { ...p.workload, ...g.overrides }, p.scenarios);
+    for (const [ref, pred] of got) out2.set(ref, pred);
+  }
+  return out2;
+}
+async function planModels(p, profiled) {
+  const layers = /* @__PURE__ */ new Map();
+  const failed = /* @__PURE__ */ new Map();
+  if (p.workload.gpu_layers === AUTO_GPU_LAYERS) {
+    if (!p.resolveGpuLayers) throw new Error("gpu_layers auto needs resolveGpuLayers");
+    for (const m2 of profiled) {
+      try {
+        const n2 = await p.resolveGpuLayers(m2);
+        layers.set(m2.ref, { gpu_layers: n2 });
+        p.log(`${m2.ref}: gpu_layers auto \u2192 ${n2} (llama.cpp's fit)`);
+      } catch (err) {
+        failed.set(m2.ref, `gpu_layers auto: ${errorMessage(err)}`);
+      }
+    }
+  }
+  const models2 = profiled.filter((m2) => !failed.has(m2.ref));
+  const first = await predictGrouped(p, models2, (m2) => layers.get(m2.ref) ?? {});
+  const windowsOf = /* @__PURE__ */ new Map();
+  for (const m2 of models2) {
+    const prediction = first.get(m2.ref);
+    const rate2 = (s) => prediction?.scenarios.find((x) => x.scenario === s && p.scenarios.includes(s))?.predicted;
+    const base = { ...p.workload, ...layers.get(m2.ref) };
+    const windows = prediction && (p.minWindowS ?? 0) > 0 ? sizedWindows(base, { steady_decode: rate2("steady_decode"), kv_warm_reuse: rate2("kv_warm_reuse"), parallel_decode: rate2("parallel_decode") }, p.minWindowS ?? 0) : {};
+    windowsOf.set(m2.ref, windows);
+    if (Object.keys(windows).length > 0) p.log(`${m2.ref}: timed windows sized to ${p.minWindowS} s at the predicted rate: ${Object.entries(windows).map(([k, v]) => `${k} ${v}`).join(", ")}`);
+  }
+  const sized = models2.filter((m2) => Object.keys(windowsOf.get(m2.ref) ?? {}).length > 0);
+  const again = await predictGrouped(p, sized, (m2) => ({ ...layers.get(m2.ref), ...windowsOf.get(m2.ref) }));
+  const planned = /* @__PURE__ */ new Map();
+  for (const m2 of models2) {
+    const windows = windowsOf.get(m2.ref) ?? {};
+    planned.set(m2.ref, { prediction: again.get(m2.ref) ?? first.get(m2.ref), overrides: { ...layers.get(m2.ref), ...windows }, windows });
+  }
+  return { planned, failed };
 }
 async function runPass(p, st, pass, passes) {
   const { model, run: run2, notRun } = st;
@@ -41059,7 +42915,7 @@ async function runPass(p, st, pass, passes) {
     return false;
   }
   try {
-    const done = await p.runScenarios({ ...model, path: fetched.path }, run2, p.workload);
+    const done = await p.runScenarios({ ...model, path: fetched.path }, run2, st.workload);
     st.passes.push(done.observations);
     st.logged ??= done.llama_memory;
   } catch (err) {
@@ -41079,7 +42935,7 @@ function finishModel(p, st) {
     const err = r.abs_error_pct === null ? "" : ` |error| ${r.abs_error_pct.toFixed(1)} %`;
     p.log(`${model.ref} ${r.scenario}: ${r.verdict}${err}${r.detail.reason ? ` (${r.detail.reason})` : ""}`);
   }
-  const report = { ref: model.ref, path: st.path ?? "", ...model.source ? { source: model.source } : {}, profile: model.profile, fit: prediction?.fit ?? null, error: null, scenarios };
+  const report = { ref: model.ref, path: st.path ?? "", ...model.source ? { source: model.source } : {}, ...Object.keys(st.windows).length > 0 ? { windows: st.windows } : {}, ...p.workload.gpu_layers === AUTO_GPU_LAYERS ? { gpu_layers: st.workload.gpu_layers } : {}, profile: model.profile, fit: prediction?.fit ?? null, error: null, scenarios };
   if (memory) report.memory = memory;
   if (prediction && st.logged) {
     report.llama_memory = llamaMemoryCheck(prediction.fit, st.logged);
@@ -41092,14 +42948,9 @@ function finishModel(p, st) {
 async function validate3(p) {
   const started = p.now();
   const profiled = p.models.filter((m2) => m2.profile !== null);
-  const predictions = await p.estimator.predict(
-    profiled.map((m2) => ({ ref: m2.ref, profile: m2.profile })),
-    p.hardware,
-    p.workload,
-    p.scenarios
-  );
   const passes = p.passes ?? 1;
   if (!Number.isInteger(passes) || passes < 1) throw new Error(`passes must be an integer \u2265 1, got ${passes}`);
+  const { planned, failed } = await planModels(p, profiled);
   const done = /* @__PURE__ */ new Map();
   const states = /* @__PURE__ */ new Map();
   const finish = async (ref, report2) => {
@@ -41115,15 +42966,16 @@ async function validate3(p) {
         done.set(model.ref, resumed);
         continue;
       }
-      if (model.failure) {
-        await finish(model.ref, failedModel(p, model, model.failure));
+      const failure = model.failure ?? (failed.has(model.ref) ? { stage: "offload", reason: failed.get(model.ref) } : void 0);
+      if (failure) {
+        await finish(model.ref, failedModel(p, model, failure));
         continue;
       }
       const label = passes > 1 ? `${model.ref} (pass ${pass} of ${passes})` : model.ref;
       const ran = await p.group(label, async () => {
         let st = states.get(model.ref);
         if (!st) {
-          st = await prepareModel(p, model, predictions.get(model.ref));
+          st = await prepareModel(p, model, planned.get(model.ref));
           states.set(model.ref, st);
         }
         const ran2 = await runPass(p, st, pass, passes);
@@ -41346,6 +43198,9 @@ async function collectRefs(cfg, binDir, hooks) {
 async function runGate(cfg, hooks) {
   await checkOutputFile(cfg.reportPath, "report path (--out, output-dir)");
   const thresholds = parseThresholds(await readInputText(cfg.thresholdsPath, "the thresholds", MAX_THRESHOLDS_BYTES), cfg.thresholdsPath);
+  const workloadOpts = { select: cfg.workloadNames ?? null, scenarios: cfg.scenarios, scenariosGiven: cfg.scenariosGiven ?? false, source: "workload (--workload, input workloads)" };
+  resolveWorkloads(thresholds, cfg.workload, workloadOpts);
+  const named = thresholds.workloads !== void 0;
   let located = null;
   const llama = async () => located ??= await locateLlama({ binDir: cfg.llamaBin, cacheDir: cfg.cacheDir, log: hooks.log });
   const allRefs = await collectRefs(cfg, async () => (await llama()).binDir, hooks);
@@ -41383,7 +43238,7 @@ async function runGate(cfg, hooks) {
     const hardware2 = withRuntimeMemory(probed, runtime);
     hooks.log(`memory: ${(hardware2.system.ram_available_bytes / 2 ** 30).toFixed(1)} GiB of RAM available; the CPU repacks ${hardware2.llama.repacked_types?.join(", ") || "no type"}${(hardware2.system.llama_devices ?? []).map((d) => `, ${d.name} ${(d.free_bytes / 2 ** 30).toFixed(1)} of ${(d.total_bytes / 2 ** 30).toFixed(1)} GiB free`).join("")}`);
     if (build && !hardware2.llama.node_llama_cpp_version) hardware2.llama.node_llama_cpp_version = build.node_llama_cpp_version;
-    const workload = defaultWorkload({ threads: hardware2.system.threads, ...cfg.workload });
+    const workloads = resolveWorkloads(thresholds, cfg.workload, { ...workloadOpts, base: { threads: hardware2.system.threads } });
     const estimator = cfg.estimatorCommand ? externalEstimator(cfg.estimatorCommand, { env: cfg.estimatorEnv, ...cfg.estimatorTimeoutSec ? { timeoutMs: cfg.estimatorTimeoutSec * 1e3 } : {} }) : builtinEstimator();
     const outDir = dirname10(resolve5(cfg.reportPath));
     const logsDir = join30(outDir, "logs");
@@ -41399,50 +43254,84 @@ async function runGate(cfg, hooks) {
     });
     const passes = cfg.passes ?? DEFAULT_PASSES;
     if (!Number.isInteger(passes) || passes < 1) throw new InputError("passes", null, `expected an integer \u2265 1, got ${cfg.passes}`);
-    const checkpoint = checkpointStore(join30(outDir, "checkpoint"), { hardware: hardware2, workload, estimator, scenarios: cfg.scenarios, toolVersion: toolVersion(), passes });
-    const resumed = cfg.resume ? await checkpoint.load(models2.map((m2) => m2.ref)) : /* @__PURE__ */ new Map();
-    if (cfg.resume) hooks.log(`resume: ${resumed.size} of ${models2.length} models already measured by an earlier run`);
-    else await checkpoint.clear();
-    const report = await validate3({
-      models: models2,
-      scenarios: cfg.scenarios,
-      workload,
-      thresholds,
-      hardware: hardware2,
-      estimator,
-      runScenarios: (model, scenarios, wl) => runModel(model.path, scenarios, wl, {
-        binDir,
-        logsDir,
-        artifactsDir: outDir,
-        runTimeoutSec: cfg.runTimeoutSec,
-        vocabSize: model.profile?.vocab_size ?? 0,
-        log: hooks.log
-      }),
-      log: hooks.log,
-      group: hooks.group,
-      now: hooks.now,
-      toolVersion: toolVersion(),
-      runnerOs: `${platform4()} ${release2()}`,
-      shard: cfg.shard,
-      corpusDigest: createHash12("sha256").update(allRefs.map((r) => r.ref).join("\n")).digest("hex").slice(0, 16),
-      runnerName: cfg.runnerName,
-      baseline,
-      fetchModel: fetcher.fetch,
-      deadline: cfg.timeBudgetSec ? { at: new Date(started.getTime() + cfg.timeBudgetSec * 1e3), budgetSec: cfg.timeBudgetSec } : null,
-      resumed,
-      onModelDone: (m2) => checkpoint.save(m2),
-      passes,
-      ...sentinel ? { sentinel: (at2) => sentinel.measure(at2), drift: () => sentinel.record() } : {},
-      ...canProject ? { projectMemory: memoryProjector(binDir, workload, logsDir, hardware2) } : {}
-    });
-    if (resumed.size > 0) report.resumed = [...resumed.keys()];
+    if (!cfg.resume) await rm14(join30(outDir, "checkpoint"), { recursive: true, force: true });
+    const parts = [];
+    for (const wl of workloads) {
+      if (named) hooks.log(`workload ${wl.name}: ${workloadLine(wl.workload)}; scenarios ${wl.scenarios.join(", ") || "memory"}`);
+      const wlLogs = named ? join30(logsDir, wl.name) : logsDir;
+      const checkpoint = checkpointStore(named ? join30(outDir, "checkpoint", wl.name) : join30(outDir, "checkpoint"), { hardware: hardware2, workload: wl.workload, estimator, scenarios: wl.scenarios, toolVersion: toolVersion(), passes });
+      const resumed = cfg.resume ? await checkpoint.load(models2.map((m2) => m2.ref)) : /* @__PURE__ */ new Map();
+      if (cfg.resume) hooks.log(`resume${named ? ` (${wl.name})` : ""}: ${resumed.size} of ${models2.length} models already measured by an earlier run`);
+      const report2 = await validate3({
+        models: models2,
+        scenarios: wl.scenarios,
+        workload: wl.workload,
+        thresholds: wl.thresholds,
+        hardware: hardware2,
+        estimator,
+        runScenarios: (model, scenarios, w) => runModel(model.path, scenarios, w, {
+          binDir,
+          logsDir: wlLogs,
+          artifactsDir: outDir,
+          runTimeoutSec: cfg.runTimeoutSec,
+          vocabSize: model.profile?.vocab_size ?? 0,
+          log: hooks.log
+        }),
+        log: hooks.log,
+        group: named ? (name, fn) => hooks.group(`${name} \xB7 ${wl.name}`, fn) : hooks.group,
+        now: hooks.now,
+        toolVersion: toolVersion(),
+        runnerOs: `${platform4()} ${release2()}`,
+        shard: cfg.shard,
+        corpusDigest: createHash12("sha256").update(allRefs.map((r) => r.ref).join("\n")).digest("hex").slice(0, 16),
+        runnerName: cfg.runnerName,
+        baseline,
+        fetchModel: fetcher.fetch,
+        deadline: cfg.timeBudgetSec ? { at: new Date(started.getTime() + cfg.timeBudgetSec * 1e3), budgetSec: cfg.timeBudgetSec } : null,
+        resumed,
+        onModelDone: (m2) => checkpoint.save(m2),
+        passes,
+        minWindowS: wl.minWindowS,
+        ...sentinel ? { sentinel: (at2) => sentinel.measure(named ? { ...at2, after: `${at2.after} \xB7 ${wl.name}` } : at2), drift: () => sentinel.record() } : {},
+        ...canProject ? { projectMemory: memoryProjector(binDir, wlLogs, hardware2) } : {},
+        // gpu_layers auto: without a GPU there is nothing to offload; with one, llama.cpp's own fit decides.
+        resolveGpuLayers: async (model) => {
+          if ((hardware2.system.llama_devices ?? []).length === 0) return 0;
+          if (!canProject) throw new Error(`llama-fit-params is not in ${binDir} (setup-llama builds it)`);
+          const path10 = model.path ?? model.headerPath;
+          if (!path10) throw new Error(`no header-only copy to fit from: ${model.headerError ?? "none was made"}`);
+          const dir = join30(wlLogs, modelLogDirName(path10));
+          await mkdir12(dir, { recursive: true });
+          return fittedGpuLayers(binDir, path10, wl.workload, dir, "auto");
+        }
+      });
+      parts.push({ name: wl.name, report: report2, resumed: [...resumed.keys()] });
+    }
+    const report = named ? mergeWorkloads(parts, workloads, thresholds, baseline) : parts[0].report;
+    const resumedAll = named ? parts.flatMap((p) => p.resumed.map((r) => `${r} \xB7 ${p.name}`)) : parts[0]?.resumed ?? [];
+    if (resumedAll.length > 0) report.resumed = resumedAll;
     if (cfg.diskBudgetBytes != null) hooks.log(`disk: at most ${(fetcher.highWaterBytes() / 2 ** 20).toFixed(1)} MiB of downloads held at once (budget ${(cfg.diskBudgetBytes / 2 ** 20).toFixed(1)} MiB)`);
     for (const f of await boundLogs(logsDir)) hooks.log(`logs: ${f} was cut to its first and last MiBs (over ${MAX_LOG_BYTES / 2 ** 20} MiB)`);
     return writeOutputs(report, resolve5(cfg.reportPath), logsDir);
   }
 }
-function memoryProjector(binDir, workload, logsDir, hardware2) {
-  return async (model) => {
+function workloadLine(w) {
+  return `context ${w.context_tokens}, KV ${w.kv_type}, flash attention ${w.flash_attention ? "on" : "off"}, -ngl ${w.gpu_layers}, decode ${w.decode_tokens} at depth ${w.decode_depth}, prefill ${w.prefill_tokens} at depth ${w.prefill_depth ?? 0}, ${w.parallel_slots ?? 4} parallel slots`;
+}
+function mergeWorkloads(parts, workloads, thresholds, baseline) {
+  const first = parts[0].report;
+  const last = parts[parts.length - 1].report;
+  const merged = {
+    ...last,
+    provenance: { ...last.provenance, wall_time_s: Math.round(parts.reduce((s, p) => s + p.report.provenance.wall_time_s, 0) * 10) / 10 },
+    workload: first.workload,
+    workloads: workloads.map((w) => ({ name: w.name, workload: w.workload, scenarios: w.scenarios })),
+    models: parts.flatMap((p) => p.report.models.map((m2) => ({ ...m2, workload: p.name })))
+  };
+  return applyGate(merged, thresholds, { baseline });
+}
+function memoryProjector(binDir, logsDir, hardware2) {
+  return async (model, workload) => {
     const path10 = model.path ?? model.headerPath ?? null;
     if (!path10) return { skip: `no header-only copy to project from: ${model.headerError ?? "none was made"}` };
     const dir = join30(logsDir, modelLogDirName(path10));
@@ -41491,11 +43380,12 @@ function aggregateReports(reports, opts = {}) {
   const devices = /* @__PURE__ */ new Map();
   for (const { report, name } of named) {
     for (const m2 of report.models) {
-      const first2 = owner.get(m2.ref);
+      const key2 = rowLabel(m2);
+      const first2 = owner.get(key2);
       if (first2 !== void 0 && first2.fingerprint === report.hardware.fingerprint) {
-        throw new InputError(source, "models", `model "${m2.ref}" is in more than one shard report of one machine (${first2.name}, ${name}); shards must be disjoint`);
+        throw new InputError(source, "models", `model "${key2}" is in more than one shard report of one machine (${first2.name}, ${name}); shards must be disjoint`);
       }
-      if (first2 === void 0) owner.set(m2.ref, { name, fingerprint: report.hardware.fingerprint });
+      if (first2 === void 0) owner.set(key2, { name, fingerprint: report.hardware.fingerprint });
       devices.set(m2.ref, (devices.get(m2.ref) ?? /* @__PURE__ */ new Set()).add(report.hardware.fingerprint));
     }
   }
@@ -41704,7 +43594,9 @@ var ACCURACY_TARGETS = {
   steady_decode: { median_pct: 5, max_pct: 12 },
   prefill: { median_pct: 10, max_pct: 20 },
   first_token: { median_pct: 10, max_pct: 20 },
-  kv_warm_reuse: { median_pct: 10, max_pct: 20 }
+  kv_warm_reuse: { median_pct: 10, max_pct: 20 },
+  // A server scenario like warm reuse, with the batch's compute on top: the same targets.
+  parallel_decode: { median_pct: 10, max_pct: 20 }
 };
 function medianOrNull(xs) {
   return xs.length > 0 ? median(xs) : null;
@@ -41770,8 +43662,8 @@ function otherPassScore(rows, s) {
   const mean = (xs) => xs.reduce((a2, b) => a2 + b, 0) / xs.length;
   return { median_pct: mean(medians), max_pct: mean(maxima) };
 }
-function summarizeAccuracy(rows) {
-  return SCENARIO_IDS.map((s) => {
+function summarizeAccuracy(rows, scenarios = SCENARIO_IDS) {
+  return scenarios.map((s) => {
     const errs = rows.map((r) => r.cells[s].error_pct).filter((e) => e !== null);
     const med = medianOrNull(errs);
     const max = errs.length > 0 ? Math.max(...errs) : null;
@@ -41802,13 +43694,13 @@ function fmt(x, digits = 1) {
   if (x === null) return "\u2014";
   return x >= 1e3 ? x.toFixed(0) : x.toFixed(digits);
 }
-var SHORT = { steady_decode: "decode", prefill: "prefill", first_token: "first_tok", kv_warm_reuse: "warm" };
-function renderAccuracy(rows, summary, memory = []) {
+var SHORT = { steady_decode: "decode", prefill: "prefill", first_token: "first_tok", kv_warm_reuse: "warm", parallel_decode: "parallel" };
+function renderAccuracy(rows, summary, memory = [], scenarios = summary.map((x) => x.scenario)) {
   const lines = [];
-  const head = ["model".padEnd(MODEL_COLUMN), "MiB".padStart(6), ...SCENARIO_IDS.map((s) => `${SHORT[s]} pred/obs (err%|\u0394pass%)`.padStart(28))];
+  const head = ["model".padEnd(MODEL_COLUMN), "MiB".padStart(6), ...scenarios.map((s) => `${SHORT[s]} pred/obs (err%|\u0394pass%)`.padStart(28))];
   lines.push(head.join(" "));
   for (const r of rows) {
-    const cells = SCENARIO_IDS.map((s) => {
+    const cells = scenarios.map((s) => {
       const c3 = r.cells[s];
       const text = c3.error_pct === null ? c3.note ? "n/a" : "\u2014" : `${fmt(c3.predicted)}/${fmt(c3.observed)} (${fmt(c3.error_pct)}|${fmt(c3.pass_delta_pct)})`;
       return text.padStart(28);
@@ -41819,10 +43711,10 @@ function renderAccuracy(rows, summary, memory = []) {
   }
   if (rows.some((r) => r.pair)) {
     lines.push("");
-    lines.push(["paired with".padEnd(MODEL_COLUMN), "".padStart(6), ...SCENARIO_IDS.map((s) => `${SHORT[s]} paired err%`.padStart(28))].join(" "));
+    lines.push(["paired with".padEnd(MODEL_COLUMN), "".padStart(6), ...scenarios.map((s) => `${SHORT[s]} paired err%`.padStart(28))].join(" "));
     for (const r of rows) {
       if (!r.pair) continue;
-      const cells = SCENARIO_IDS.map((s) => fmt(r.cells[s].paired_error_pct).padStart(28));
+      const cells = scenarios.map((s) => fmt(r.cells[s].paired_error_pct).padStart(28));
       lines.push([`${shortRef(r.ref).slice(0, 13)}~${r.pair}`.slice(0, MODEL_COLUMN).padEnd(MODEL_COLUMN), "".padStart(6), ...cells].join(" ").trimEnd());
     }
   }
@@ -41885,39 +43777,45 @@ async function runAccuracyBenchmark(opts) {
   const synth = await synthesize(spec2, join31(opts.workDir, "models"), opts.binDir, progress);
   const models2 = [];
   for (const m2 of synth.models) models2.push({ ref: m2.ref, path: m2.path, profile: (await profileFile(m2.path)).profile });
+  const workloads = opts.workloads ?? [{ name: "default", workload: defaultWorkload(), scenarios: DEFAULT_SCENARIOS }];
   const observed = /* @__PURE__ */ new Map();
   const pairs = /* @__PURE__ */ new Map();
+  const pairRuns = /* @__PURE__ */ new Map();
+  const key2 = (wl, ref) => `${wl.name}\0${ref}`;
   const paired = opts.paired ?? true;
-  const runOne = (m2, pass, workload2, sub) => runModel(m2.path, SCENARIO_IDS, workload2, {
+  const runOne = (m2, pass, wl, sub) => runModel(m2.path, wl.scenarios, wl.workload, {
     binDir: opts.binDir,
-    logsDir: join31(opts.workDir, "logs", `pass-${pass}`, sub),
+    logsDir: join31(opts.workDir, "logs", `pass-${pass}`, ...workloads.length > 1 ? [wl.name] : [], sub),
     runTimeoutSec: DEFAULT_RUN_TIMEOUT_SEC,
     vocabSize: m2.profile.vocab_size,
     log: progress
   });
-  const workload = defaultWorkload();
+  const workload = workloads[0].workload;
   const probeOpts = { binDir: opts.binDir, cacheDir: join31(opts.workDir, "hardware"), threads: workload.threads, log: progress, now, quick: Boolean(opts.quickProbe) };
   let probed = null;
-  const runPass2 = async (pass, workload2, listed) => {
+  const runPass2 = async (pass, listed) => {
     if (paired && probed === null) {
       probed = await probeModels(listed);
       for (const m2 of models2) {
         const p = nearestProbeModel(m2.profile, probed);
-        if (p) pairs.set(m2.ref, { model: p, runs: [] });
+        if (p) pairs.set(m2.ref, p);
         progress(`${m2.ref}: paired with ${p ? p.ref : "no probe model (none of its type)"}`);
       }
     }
     for (const m2 of models2) {
-      progress(`pass ${pass}/${passes}: ${m2.ref}: running ${SCENARIO_IDS.join(", ")}`);
-      const run2 = await runOne(m2, pass, workload2, "models");
-      observed.set(m2.ref, [...observed.get(m2.ref) ?? [], run2]);
-      progress(observedLine(m2.ref, run2));
-      const pair = pairs.get(m2.ref);
-      if (pair) {
-        progress(`pass ${pass}/${passes}: ${m2.ref}: its pair ${pair.model.ref}, right after it`);
-        const prun = await runOne(pair.model, pass, workload2, `pairs/${m2.ref.replace(/[^A-Za-z0-9._-]+/g, "_")}`);
-        pair.runs.push(prun);
-        progress(observedLine(pair.model.ref, prun));
+      for (const wl of workloads) {
+        const tag = workloads.length > 1 ? ` [${wl.name}]` : "";
+        progress(`pass ${pass}/${passes}: ${m2.ref}${tag}: running ${wl.scenarios.join(", ")}`);
+        const run2 = await runOne(m2, pass, wl, "models");
+        observed.set(key2(wl, m2.ref), [...observed.get(key2(wl, m2.ref)) ?? [], run2]);
+        progress(observedLine(m2.ref + tag, run2));
+        const pair = pairs.get(m2.ref);
+        if (pair) {
+          progress(`pass ${pass}/${passes}: ${m2.ref}${tag}: its pair ${pair.ref}, right after it`);
+          const prun = await runOne(pair, pass, wl, `pairs/${m2.ref.replace(/[^A-Za-z0-9._-]+/g, "_")}`);
+          pairRuns.set(key2(wl, m2.ref), [...pairRuns.get(key2(wl, m2.ref)) ?? [], prun]);
+          progress(observedLine(pair.ref + tag, prun));
+        }
       }
     }
   };
@@ -41925,27 +43823,34 @@ async function runAccuracyBenchmark(opts) {
   if (opts.cachedProbe) {
     hardware2 = await probeHardware({ ...probeOpts, refresh: Boolean(opts.refreshHardware) });
     const listed = (await readProbeRecord(cachedProfilePath(probeOpts.cacheDir, hardware2.fingerprint, probeOpts.quick)))?.probe_models ?? {};
-    for (let pass = 1; pass <= passes; pass++) await runPass2(pass, workload, listed);
+    for (let pass = 1; pass <= passes; pass++) await runPass2(pass, listed);
   } else {
-    hardware2 = await probeHardware({ ...probeOpts, refresh: true, interleave: { passes, between: (pass, listed) => runPass2(pass, workload, listed) } });
+    hardware2 = await probeHardware({ ...probeOpts, refresh: true, interleave: { passes, between: (pass, listed) => runPass2(pass, listed) } });
   }
-  const rows = models2.map((m2) => {
-    const pair = pairs.get(m2.ref);
-    return accuracyRow(
-      m2.ref,
-      m2.profile.file_bytes,
-      predict(m2.profile, hardware2, workload),
-      observed.get(m2.ref) ?? [],
-      pair ? { ref: pair.model.ref, prediction: predict(pair.model.profile, hardware2, workload), passes: pair.runs } : null
-    );
+  const results = workloads.map((wl) => {
+    const rows2 = models2.map((m2) => {
+      const pair = pairs.get(m2.ref);
+      return accuracyRow(
+        m2.ref,
+        m2.profile.file_bytes,
+        predict(m2.profile, hardware2, wl.workload),
+        observed.get(key2(wl, m2.ref)) ?? [],
+        pair ? { ref: pair.ref, prediction: predict(pair.profile, hardware2, wl.workload), passes: pairRuns.get(key2(wl, m2.ref)) ?? [] } : null
+      );
+    });
+    const summary2 = summarizeAccuracy(rows2, wl.scenarios);
+    const memory2 = summarizeMemory(rows2);
+    if (workloads.length > 1) opts.log(`
+workload ${wl.name}: ${JSON.stringify(wl.workload)}`);
+    opts.log(renderAccuracy(rows2, summary2, memory2));
+    return { name: wl.name, workload: wl.workload, scenarios: [...wl.scenarios], rows: rows2, summary: summary2, memory: memory2 };
   });
-  const summary = summarizeAccuracy(rows);
-  const memory = summarizeMemory(rows);
-  opts.log(renderAccuracy(rows, summary, memory));
+  const first = results[0];
+  const { rows, summary, memory } = first;
   const resultsPath = join31(opts.workDir, "accuracy.json");
-  await writeFileAtomic(resultsPath, stableStringify({ generated_at: now(), hardware_fingerprint: hardware2.fingerprint, workload, passes, rows, summary, memory }));
+  await writeFileAtomic(resultsPath, stableStringify({ generated_at: now(), hardware_fingerprint: hardware2.fingerprint, workload, passes, rows, summary, memory, workloads: results }));
   opts.log(`accuracy: results \u2192 ${resultsPath}`);
-  return { rows, summary, memory, resultsPath };
+  return { rows, summary, memory, workloads: results, resultsPath };
 }
 
 // src/cli/commands.ts
@@ -41953,14 +43858,9 @@ var llamaBin = { type: "string", value: "DIR", help: "llama.cpp bin dir (else MO
 var cacheDir = { type: "string", value: "DIR", help: "cache dir (else MODEL_FIT_GATE_CACHE, else the XDG cache)" };
 var hardware = { type: "string", value: "FILE", help: "hardware.json from `probe` (else the cached probe, measured if absent)" };
 var hfToken2 = { type: "string", value: "TOKEN", help: "Hugging Face token (else HF_TOKEN)" };
-var ctx = { type: "string", value: "N", help: "context size the model is loaded with" };
-var gpuLayers = { type: "string", value: "N", help: "layers offloaded to the GPUs (llama.cpp -ngl; default 99: all); fewer is a partial offload" };
-var tensorSplit = { type: "string", value: "A,B,\u2026", help: "each GPU's share of the offloaded layers (llama.cpp -ts); default: by free memory" };
 var llamaFlags = { "llama-bin": llamaBin, "cache-dir": cacheDir };
 var modelFlags = { ...llamaFlags, "hf-token": hfToken2 };
-var decodeDepth = (help) => ({ type: "string", value: "N", help });
-var kvType = { type: "string", value: "TYPE", help: "KV cache type (llama.cpp -ctk/-ctv: f16, q8_0, q4_0\u2026; default f16); quantized types need flash attention" };
-var flashAttention = { type: "string", value: "on|off", help: "flash attention (llama.cpp -fa; default off)" };
+var workloadFlags = Object.fromEntries(WORKLOAD_SETTINGS.map((s) => [s.flag, { type: "string", value: s.kind === "onoff" ? "on|off" : s.kind === "shares" ? "A,B,\u2026" : s.kind === "int" ? "N" : s.kind === "layers" ? "N|auto" : "VALUE", help: s.help }]));
 var about = (usage, summary, positionals) => ({ usage, summary, positionals });
 var NO_POSITIONALS = { min: 0, max: 0, name: "" };
 var models = (min) => ({ min, max: Infinity, name: "MODEL" });
@@ -42000,14 +43900,8 @@ var TABLE = {
     ...about("model-fit-gate fit MODEL\u2026 [--hardware F] [--ctx N] [--json]", "Predictions (memory fit and the four scenarios) without running any model.", models(1)),
     flags: {
       hardware,
-      ctx,
-      "gpu-layers": gpuLayers,
-      "tensor-split": tensorSplit,
-      "decode-depth": decodeDepth("predict steady decode at this context depth (default 0)"),
-      "prefill-depth": decodeDepth("predict prefill at this context depth (default 0)"),
-      "kv-type": kvType,
-      "flash-attention": flashAttention,
       json: { type: "boolean", help: "print JSON" },
+      ...workloadFlags,
       ...modelFlags
     }
   },
@@ -42017,16 +43911,11 @@ var TABLE = {
       "models-file": { type: "string", value: "FILE", help: "manifest: one model per line" },
       corpus: { type: "string", value: "NAME", help: "smoke, deep or synthetic" },
       hardware,
-      scenarios: { type: "string", value: "LIST", help: "comma-separated scenario ids (default: all), or memory: every model's memory judged against llama.cpp's projection from its header, nothing benchmarked or downloaded" },
+      scenarios: { type: "string", value: "LIST", help: "comma-separated scenario ids (default: steady_decode, prefill, first_token, kv_warm_reuse; all adds parallel_decode; given, it overrides each workload's own list), or memory: every model's memory judged against llama.cpp's projection from its header, nothing benchmarked or downloaded" },
       out: { type: "string", value: "FILE", help: "report path (default: ./model-fit-gate-report/report.json)" },
-      thresholds: { type: "string", value: "FILE", help: "gate limits (default: the bundled thresholds.yml)" },
-      ctx,
-      "gpu-layers": gpuLayers,
-      "tensor-split": tensorSplit,
-      "decode-depth": decodeDepth("judge steady decode at this context depth (llama-bench -d; default 0)"),
-      "prefill-depth": decodeDepth("judge prefill at this context depth: the prompt appended to N cached tokens (llama-bench -d; default 0)"),
-      "kv-type": kvType,
-      "flash-attention": flashAttention,
+      thresholds: { type: "string", value: "FILE", help: "gate limits, and named workloads in its workloads: section (default: the bundled thresholds.yml)" },
+      workload: { type: "string", value: "NAMES", help: "the thresholds file's workloads to gate, comma-separated (default: all of them; without a workloads: section, one built-in workload)" },
+      ...workloadFlags,
       "run-timeout": { type: "string", value: "SECONDS", help: "kill a llama.cpp run after this long (default 600)" },
       shard: { type: "string", value: "K/N", help: "run only shard K of N of the models" },
       "estimator-command": { type: "string", value: "CMD", help: "gate an external estimator (JSON on stdin/stdout)" },
@@ -42057,7 +43946,7 @@ var TABLE = {
     }
   },
   "bench-accuracy": {
-    ...about("model-fit-gate bench-accuracy [--out DIR] [--passes N] [--cached-probe [--refresh]] [--models A,B] [--no-pairs]", "Accuracy benchmark: synthesize \u2265 10 geometries, probe, run all four scenarios (each model back to back with its nearest probe model), print each row, the median and max |error|, the noise floor and the paired law error.", NO_POSITIONALS),
+    ...about("model-fit-gate bench-accuracy [--out DIR] [--passes N] [--cached-probe [--refresh]] [--models A,B] [--no-pairs] [--thresholds F [--workload A,B]]", "Accuracy benchmark: synthesize \u2265 10 geometries, probe, run the scenarios (each model back to back with its nearest probe model) in every workload, print each row, the median and max |error|, the noise floor and the paired law error, per workload.", NO_POSITIONALS),
     flags: {
       out: { type: "string", value: "DIR", help: "work dir for models and results" },
       passes: { type: "string", value: "N", help: "passes over all models, each after a probe pass; observed = the median of the passes, facts fitted from every probe pass (default 3)" },
@@ -42065,6 +43954,8 @@ var TABLE = {
       refresh: { type: "boolean", help: "with --cached-probe: re-measure the cached profile first" },
       models: { type: "string", value: "A,B", help: "only these benchmark models, by name (a quick partial run)" },
       "no-pairs": { type: "boolean", help: "do not measure each model back to back with its nearest probe model (no paired law error; half the time)" },
+      thresholds: { type: "string", value: "FILE", help: "a thresholds file whose workloads: section names the workloads to measure (default: the built-in workload)" },
+      workload: { type: "string", value: "NAMES", help: "with --thresholds: only these of its workloads" },
       ...llamaFlags
     }
   }
@@ -42151,25 +44042,7 @@ async function hardwareFor(args) {
   });
 }
 function workloadFromFlags(args) {
-  const ctx2 = intFlag(args.values.ctx, "ctx");
-  const depth = intFlag(args.values["decode-depth"], "decode-depth", 0);
-  const prefillDepth = intFlag(args.values["prefill-depth"], "prefill-depth", 0);
-  const kv = str3(args.values["kv-type"]);
-  const fa = str3(args.values["flash-attention"]);
-  if (fa !== void 0 && fa !== "on" && fa !== "off") throw new InputError("--flash-attention", null, `expected on or off, got "${fa.slice(0, 100)}"`);
-  const ngl = intFlag(args.values["gpu-layers"], "gpu-layers", 0);
-  const ts = str3(args.values["tensor-split"]);
-  const split = ts === void 0 ? void 0 : ts.split(",").map((x) => Number(x.trim()));
-  if (split && split.some((x) => !Number.isFinite(x) || x < 0)) throw new InputError("--tensor-split", null, `expected shares per GPU such as 3,1, got "${(ts ?? "").slice(0, 100)}"`);
-  return {
-    ...split ? { tensor_split: split } : {},
-    ...ctx2 !== void 0 ? { context_tokens: ctx2 } : {},
-    ...depth !== void 0 ? { decode_depth: depth } : {},
-    ...prefillDepth !== void 0 ? { prefill_depth: prefillDepth } : {},
-    ...kv !== void 0 ? { kv_type: kv } : {},
-    ...fa !== void 0 ? { flash_attention: fa === "on" } : {},
-    ...ngl !== void 0 ? { gpu_layers: ngl } : {}
-  };
+  return parseWorkloadSettings((name) => str3(args.values[name]), (name) => `--${name}`, "flag");
 }
 var handlers = {
   async "setup-llama"(args) {
@@ -42207,15 +44080,20 @@ var handlers = {
     return EXIT_OK;
   },
   async fit(args) {
-    const workloadFlags = workloadFromFlags(args);
+    const workloadFlags2 = workloadFromFlags(args);
     const models2 = [];
     for (const m2 of args.positionals) {
       const { profile, source } = await loadModelProfile(m2, { token: hfToken(str3(args.values["hf-token"])), log });
       models2.push({ ref: source, profile });
     }
     const hardware2 = await hardwareFor(args);
-    const workload = defaultWorkload({ threads: hardware2.system.threads, ...workloadFlags });
-    const rows = models2.map((m2) => ({ ...m2, prediction: predict(m2.profile, hardware2, workload) }));
+    const workload = defaultWorkload({ threads: hardware2.system.threads, ...workloadFlags2 });
+    const layersFor2 = (profile) => {
+      if (workload.gpu_layers !== AUTO_GPU_LAYERS) return workload;
+      const all = predict(profile, hardware2, { ...workload, gpu_layers: 99 }).fit.gpu_layers_that_fit;
+      return { ...workload, gpu_layers: all ?? 99 };
+    };
+    const rows = models2.map((m2) => ({ ...m2, prediction: predict(m2.profile, hardware2, layersFor2(m2.profile)) }));
     out(args.values.json ? stableStringify({ workload, models: rows }) : renderFitTable(rows));
     return EXIT_OK;
   },
@@ -42250,6 +44128,8 @@ var handlers = {
         passes: parsePasses(str3(args.values.passes), "--passes") ?? void 0,
         baselinePath: str3(args.values.baseline) ?? null,
         workload: workloadFromFlags(args),
+        workloadNames: parseWorkloadNames(str3(args.values.workload)),
+        scenariosGiven: str3(args.values.scenarios) !== void 0,
         runnerName: process.env.RUNNER_NAME ?? null
       },
       { log, group: groupToStderr, now: () => /* @__PURE__ */ new Date() }
@@ -42303,7 +44183,10 @@ var handlers = {
     const known = new Set(ACCURACY_MODELS.map((m2) => m2.name));
     const unknown = only?.find((n2) => !known.has(n2));
     if (unknown) throw new InputError("bench-accuracy", "--models", `"${unknown}" is not a benchmark model (${[...known].join(", ")})`);
-    await runAccuracyBenchmark({ binDir, workDir, log: out, cachedProbe, refreshHardware: args.values.refresh === true, paired: args.values["no-pairs"] !== true, ...passes ? { passes } : {}, ...only ? { only } : {} });
+    const thresholdsPath = str3(args.values.thresholds);
+    if (str3(args.values.workload) && !thresholdsPath) throw new InputError("bench-accuracy", "--workload", "goes with --thresholds (the file that names the workloads)");
+    const workloads = thresholdsPath ? resolveWorkloads(parseThresholds(await readInputText(resolve6(thresholdsPath), "the thresholds", MAX_THRESHOLDS_BYTES), thresholdsPath), {}, { select: parseWorkloadNames(str3(args.values.workload)), scenarios: [...DEFAULT_SCENARIOS], scenariosGiven: false, source: "--workload" }) : void 0;
+    await runAccuracyBenchmark({ binDir, workDir, log: out, cachedProbe, refreshHardware: args.values.refresh === true, paired: args.values["no-pairs"] !== true, ...passes ? { passes } : {}, ...only ? { only } : {}, ...workloads ? { workloads } : {} });
     return EXIT_OK;
   }
 };
