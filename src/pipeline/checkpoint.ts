@@ -4,7 +4,7 @@
 // file carries the same identity, so a run killed at model 40 of 60 measures only the last 20.
 
 import { createHash } from 'node:crypto'
-import { readFile, rm } from 'node:fs/promises'
+import { readFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import type { HardwareProfile } from '../contracts/hardware.js'
 import type { ModelReport } from '../contracts/report.js'
@@ -29,7 +29,6 @@ export interface CheckpointStore {
   save(model: ModelReport): Promise<void>
   /** The rows of the given models that the checkpoint holds under the same identity. */
   load(refs: readonly string[]): Promise<Map<string, ModelReport>>
-  clear(): Promise<void>
 }
 
 export function checkpointStore(
@@ -69,9 +68,6 @@ export function checkpointStore(
         }
       }
       return out
-    },
-    async clear() {
-      await rm(dir, { recursive: true, force: true })
     }
   }
 }
