@@ -27360,7 +27360,7 @@ function parseWorkloadNames(text) {
 // src/pipeline/run.ts
 import { createHash as createHash12 } from "node:crypto";
 import { existsSync as existsSync13 } from "node:fs";
-import { mkdir as mkdir12, mkdtemp as mkdtemp3, readFile as readFile13, rm as rm14 } from "node:fs/promises";
+import { mkdir as mkdir12, mkdtemp as mkdtemp3, readFile as readFile13, rm as rm13 } from "node:fs/promises";
 import { platform as platform4, release as release2, tmpdir as tmpdir3 } from "node:os";
 import { dirname as dirname10, join as join30, resolve as resolve5 } from "node:path";
 
@@ -43121,7 +43121,7 @@ function existingDir(path10) {
 
 // src/pipeline/checkpoint.ts
 import { createHash as createHash11 } from "node:crypto";
-import { readFile as readFile12, rm as rm13 } from "node:fs/promises";
+import { readFile as readFile12 } from "node:fs/promises";
 import { join as join29 } from "node:path";
 var sha = (text) => createHash11("sha256").update(text).digest("hex");
 function measured(m2) {
@@ -43159,9 +43159,6 @@ function checkpointStore(dir, what) {
         }
       }
       return out2;
-    },
-    async clear() {
-      await rm13(dir, { recursive: true, force: true });
     }
   };
 }
@@ -43218,7 +43215,7 @@ async function runGate(cfg, hooks) {
   try {
     return await runWithHeaders();
   } finally {
-    if (headerDir) await rm14(headerDir, { recursive: true, force: true });
+    if (headerDir) await rm13(headerDir, { recursive: true, force: true });
   }
   async function runWithHeaders() {
     const fileOpts = { token: hfToken(cfg.hfToken), log: hooks.log, diskBudgetBytes: cfg.diskBudgetBytes ?? null, headerDir };
@@ -43254,7 +43251,7 @@ async function runGate(cfg, hooks) {
     });
     const passes = cfg.passes ?? DEFAULT_PASSES;
     if (!Number.isInteger(passes) || passes < 1) throw new InputError("passes", null, `expected an integer \u2265 1, got ${cfg.passes}`);
-    if (!cfg.resume) await rm14(join30(outDir, "checkpoint"), { recursive: true, force: true });
+    if (!cfg.resume) await rm13(join30(outDir, "checkpoint"), { recursive: true, force: true });
     const parts = [];
     for (const wl of workloads) {
       if (named) hooks.log(`workload ${wl.name}: ${workloadLine(wl.workload)}; scenarios ${wl.scenarios.join(", ") || "memory"}`);
