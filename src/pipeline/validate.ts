@@ -173,7 +173,7 @@ interface ModelState {
   passes: Observation[][]
   logged: ModelRun['llama_memory']
   path: string | null
-  /** The workload this model runs: the run's, with its timed windows sized (`windows`, the counts that differ). */
+  /** The workload this model runs: the run's, with its own counts (gpu_layers auto resolved, the sized `windows`). */
   workload: Workload
   windows: Partial<Workload>
 }
