@@ -242,7 +242,8 @@ export async function runGate(cfg: GateRunConfig, hooks: RunHooks): Promise<Gate
         shard: cfg.shard,
         corpusDigest: createHash('sha256').update(allRefs.map((r) => r.ref).join('\n')).digest('hex').slice(0, 16),
         runnerName: cfg.runnerName,
-        baseline,
+        // With named workloads the merged report is compared once, its rows named by workload (mergeWorkloads).
+        baseline: named ? null : baseline,
         fetchModel: fetcher.fetch,
         deadline: cfg.timeBudgetSec ? { at: new Date(started.getTime() + cfg.timeBudgetSec * 1000), budgetSec: cfg.timeBudgetSec } : null,
         resumed,

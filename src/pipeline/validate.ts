@@ -321,7 +321,8 @@ export async function validate(p: ValidateParams): Promise<Report> {
   const profiled = p.models.filter((m): m is ProfiledModel & { profile: ModelProfile } => m.profile !== null)
   const passes = p.passes ?? 1
   if (!Number.isInteger(passes) || passes < 1) throw new Error(`passes must be an integer ≥ 1, got ${passes}`)
-  const { planned, failed } = await planModels(p, profiled)
+  // A model whose rows come from the checkpoint runs nothing: no fit, no prediction for it.
+  const { planned, failed } = await planModels(p, profiled.filter((m) => !p.resumed?.has(m.ref)))
   const done = new Map<string, ModelReport>()
   const states = new Map<string, ModelState>()
   const finish = async (ref: string, report: ModelReport): Promise<void> => {
