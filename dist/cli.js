@@ -42950,7 +42950,7 @@ async function validate3(p) {
   const profiled = p.models.filter((m2) => m2.profile !== null);
   const passes = p.passes ?? 1;
   if (!Number.isInteger(passes) || passes < 1) throw new Error(`passes must be an integer \u2265 1, got ${passes}`);
-  const { planned, failed } = await planModels(p, profiled);
+  const { planned, failed } = await planModels(p, profiled.filter((m2) => !p.resumed?.has(m2.ref)));
   const done = /* @__PURE__ */ new Map();
   const states = /* @__PURE__ */ new Map();
   const finish = async (ref, report2) => {
@@ -43282,7 +43282,8 @@ async function runGate(cfg, hooks) {
         shard: cfg.shard,
         corpusDigest: createHash12("sha256").update(allRefs.map((r) => r.ref).join("\n")).digest("hex").slice(0, 16),
         runnerName: cfg.runnerName,
-        baseline,
+        // With named workloads the merged report is compared once, its rows named by workload (mergeWorkloads).
+        baseline: named ? null : baseline,
         fetchModel: fetcher.fetch,
         deadline: cfg.timeBudgetSec ? { at: new Date(started.getTime() + cfg.timeBudgetSec * 1e3), budgetSec: cfg.timeBudgetSec } : null,
         resumed,
